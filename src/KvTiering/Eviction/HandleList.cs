@@ -1,0 +1,140 @@
+using System.Runtime.CompilerServices;
+
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// An intrusive doubly-linked list over handles 0..capacity−1, stored as two int arrays plus a head/tail pair in a
+/// small header array so the struct can be copied freely. The building block of LRU-, FIFO- and queue-based policies.
+/// </summary>
+public readonly struct HandleList
+{
+    private const int HeadIndex = 0;
+    private const int TailIndex = 1;
+    private const int CountIndex = 2;
+    private readonly int[] _next;
+    private readonly int[] _prev;
+    private readonly int[] _ends; // head, tail, count: shared by every copy of this struct
+
+    /// <summary>Creates an empty list for handles 0 to <paramref name="capacity"/> − 1.</summary>
+    public HandleList(int capacity)
+    {
+        _next = new int[capacity];
+        _prev = new int[capacity];
+        _ends = [-1, -1, 0];
+        Array.Fill(_next, int.MinValue);
+        Array.Fill(_prev, int.MinValue);
+    }
+
+    /// <summary>The first handle, or -1.</summary>
+    public int Head => _ends[HeadIndex];
+
+    /// <summary>The last handle, or -1.</summary>
+    public int Tail => _ends[TailIndex];
+
+    /// <summary>Handles in the list.</summary>
+    public int Count => _ends[CountIndex];
+
+    /// <summary>Whether <paramref name="handle"/> is in the list.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Contains(int handle) => _next[handle] != int.MinValue;
+
+    /// <summary>The handle after <paramref name="handle"/> (towards the tail), or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Next(int handle) => _next[handle];
+
+    /// <summary>The handle before <paramref name="handle"/> (towards the head), or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Previous(int handle) => _prev[handle];
+
+    /// <summary>Adds a handle at the head.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PushFront(int handle)
+    {
+        int head = _ends[HeadIndex];
+        _prev[handle] = -1;
+        _next[handle] = head;
+        if (head >= 0)
+        {
+            _prev[head] = handle;
+        }
+        else
+        {
+            _ends[TailIndex] = handle;
+        }
+
+        _ends[HeadIndex] = handle;
+        _ends[CountIndex]++;
+    }
+
+    /// <summary>Adds a handle at the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PushBack(int handle)
+    {
+        int tail = _ends[TailIndex];
+        _next[handle] = -1;
+        _prev[handle] = tail;
+        if (tail >= 0)
+        {
+            _next[tail] = handle;
+        }
+        else
+        {
+            _ends[HeadIndex] = handle;
+        }
+
+        _ends[TailIndex] = handle;
+        _ends[CountIndex]++;
+    }
+
+    /// <summary>Removes a handle that is in the list.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Remove(int handle)
+    {
+        int prev = _prev[handle];
+        int next = _next[handle];
+        if (prev >= 0)
+        {
+            _next[prev] = next;
+        }
+        else
+        {
+            _ends[HeadIndex] = next;
+        }
+
+        if (next >= 0)
+        {
+            _prev[next] = prev;
+        }
+        else
+        {
+            _ends[TailIndex] = prev;
+        }
+
+        _next[handle] = int.MinValue;
+        _prev[handle] = int.MinValue;
+        _ends[CountIndex]--;
+    }
+
+    /// <summary>Moves a handle that is in the list to the head.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MoveToFront(int handle)
+    {
+        if (_ends[HeadIndex] != handle)
+        {
+            Remove(handle);
+            PushFront(handle);
+        }
+    }
+
+    /// <summary>Removes and returns the tail, or -1 when empty.</summary>
+    public int PopBack()
+    {
+        int tail = _ends[TailIndex];
+        if (tail >= 0)
+        {
+            Remove(tail);
+        }
+
+        return tail;
+    }
+}

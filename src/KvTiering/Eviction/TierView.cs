@@ -1,0 +1,101 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+using KvTiering.Store;
+
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// A policy's read-only window onto its tier: per-handle facts about each resident block. Handles are the tier's
+/// slot numbers; a handle is valid between the policy's OnInsert and OnRemove for it.
+/// </summary>
+public sealed class TierView
+{
+    private readonly BlockTable _table;
+    private readonly Tier _tier;
+    private readonly TieredKvStore _store;
+
+    internal TierView(TieredKvStore store, BlockTable table, Tier tier)
+    {
+        _store = store;
+        _table = table;
+        _tier = tier;
+    }
+
+    /// <summary>Position of this tier in the chain (0 = top).</summary>
+    public int TierIndex => _tier.Index;
+
+    /// <summary>Number of tiers in the chain.</summary>
+    public int TierCount => _store.TierCount;
+
+    /// <summary>Capacity in blocks; handles range over 0 to Capacity − 1.</summary>
+    public int Capacity => _tier.Capacity;
+
+    /// <summary>Blocks resident in this tier now.</summary>
+    public int Count => _tier.Count;
+
+    /// <summary>The store's clock in seconds: replay time in the harness, elapsed time otherwise.</summary>
+    public double Now => _store.NowSeconds;
+
+    /// <summary>The block's key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public BlockKey Key(int handle) => _table.Keys[_tier.SlotToEntry[handle]];
+
+    /// <summary>The block's parent key (<see cref="BlockKey.Empty"/> for a first block).</summary>
+    public BlockKey ParentKey(int handle) => _table.Parents[_tier.SlotToEntry[handle]];
+
+    /// <summary>The parent's handle in this tier, or -1 when the parent is in another tier or not resident.</summary>
+    public int Parent(int handle)
+    {
+        int p = ParentEntry(_tier.SlotToEntry[handle]);
+        return p >= 0 && _table.Tier[p] == _tier.Index ? _table.Slot[p] : -1;
+    }
+
+    /// <summary>Whether the parent is resident in any tier (a first block's parent counts as resident).</summary>
+    public bool IsParentResident(int handle)
+    {
+        int e = _tier.SlotToEntry[handle];
+        return _table.Parents[e].IsEmpty || ParentEntry(e) >= 0;
+    }
+
+    /// <summary>The tier the parent is resident in, or -1.</summary>
+    public int ParentTier(int handle)
+    {
+        int p = ParentEntry(_tier.SlotToEntry[handle]);
+        return p >= 0 ? _table.Tier[p] : -1;
+    }
+
+    /// <summary>Resident children of the block (in any tier).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ResidentChildren(int handle) => _table.ChildCount[_tier.SlotToEntry[handle]];
+
+    /// <summary>Position of the block in its sequence (0 = first block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Depth(int handle) => _table.Depth[_tier.SlotToEntry[handle]];
+
+    /// <summary>The owning session (0 when unknown).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Session(int handle) => _table.Session[_tier.SlotToEntry[handle]];
+
+    /// <summary>Oracle next-use time (replay only), else <see cref="long.MaxValue"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long NextUse(int handle) => _table.NextUse[_tier.SlotToEntry[handle]];
+
+    /// <summary>Payload bytes of the block (0 in metadata-only mode).</summary>
+    public int Size(int handle) => _tier.Device.PayloadLength(handle);
+
+    /// <summary>Whether the block may be evicted or moved now (it is not pinned or in flight).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsEvictable(int handle) => _table.IsEvictable(_tier.SlotToEntry[handle]);
+
+    private int ParentEntry(int e)
+    {
+        int p = _table.LiveParent(e);
+        if (p < 0 && !_table.Parents[e].IsEmpty)
+        {
+            // The parent arrived after the child, or was re-admitted: fall back to the index.
+            p = _table.Find(_table.Parents[e]);
+        }
+
+        return p;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// Every resident block's metadata, one entry per block whatever its tier: an open-addressing hash index from key
+/// to entry, and the entries themselves as structure-of-arrays so a scan touches only the fields it reads.
+/// Not thread-safe: the store serializes access.
+/// </summary>
+/// <remarks>
+/// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R) keeps probe chains short
+/// without tombstones. The bucket array is sized to at least twice the entry capacity, so the load factor stays ≤ 0.5.
+/// </remarks>
+internal sealed class BlockTable
+{
+    private readonly int[] _buckets; // entry index + 1; 0 = empty
+    private readonly int _mask;
+    private readonly int[] _freeEntries;
+    private int _freeTop;
+    private long _nextStamp = 1;
+
+    public readonly BlockKey[] Keys;
+    public readonly BlockKey[] Parents;
+    public readonly int[] ParentEntry;   // entry of the parent when it was resident at insert; -1 otherwise
+    public readonly long[] ParentStamp;  // the parent's stamp then, so a recycled entry is not mistaken for it
+    public readonly long[] Stamps;       // incarnation of each entry; 0 = free
+    public readonly int[] ChildCount;    // resident children that counted themselves in at insert
+    public readonly int[] Depth;
+    public readonly long[] Session;
+    public readonly long[] NextUse;
+    public readonly sbyte[] Tier;
+    public readonly int[] Slot;
+    public readonly int[] Pins;          // user pins
+    public readonly bool[] InFlight;     // being moved by the store right now
+
+    public BlockTable(int capacity)
+    {
+        Capacity = capacity;
+        int buckets = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 2));
+        _buckets = new int[buckets];
+        _mask = buckets - 1;
+        Keys = new BlockKey[capacity];
+        Parents = new BlockKey[capacity];
+        ParentEntry = new int[capacity];
+        ParentStamp = new long[capacity];
+        Stamps = new long[capacity];
+        ChildCount = new int[capacity];
+        Depth = new int[capacity];
+        Session = new long[capacity];
+        NextUse = new long[capacity];
+        Tier = new sbyte[capacity];
+        Slot = new int[capacity];
+        Pins = new int[capacity];
+        InFlight = new bool[capacity];
+        _freeEntries = new int[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            _freeEntries[i] = capacity - 1 - i;
+        }
+
+        _freeTop = capacity;
+    }
+
+    public int Capacity { get; }
+
+    public int Count => Capacity - _freeTop;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Hash(in BlockKey key)
+    {
+        // Keys are already uniform hashes; fold both halves so synthetic keys (harness ids) spread too.
+        ulong h = (key.Low * 0x9E3779B97F4A7C15UL) ^ key.High;
+        return (int)(h ^ (h >> 29));
+    }
+
+    /// <summary>The entry of <paramref name="key"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(in BlockKey key)
+    {
+        int[] buckets = _buckets;
+        BlockKey[] keys = Keys;
+        int i = Hash(key) & _mask;
+        while (true)
+        {
+            int e = buckets[i] - 1;
+            if (e < 0)
+            {
+                return -1;
+            }
+
+            if (keys[e].Equals(key))
+            {
+                return e;
+            }
+
+            i = (i + 1) & _mask;
+        }
+    }
+
+    /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
+    public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse)
+    {
+        if (_freeTop == 0)
+        {
+            return -1;
+        }
+
+        int e = _freeEntries[--_freeTop];
+        int i = Hash(key) & _mask;
+        while (_buckets[i] != 0)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        _buckets[i] = e + 1;
+        Keys[e] = key;
+        Parents[e] = parent;
+        Stamps[e] = _nextStamp++;
+        ChildCount[e] = 0;
+        Session[e] = session;
+        NextUse[e] = nextUse;
+        Pins[e] = 0;
+        InFlight[e] = false;
+        Tier[e] = -1;
+        Slot[e] = -1;
+
+        int p = parent.IsEmpty ? -1 : Find(parent);
+        if (p >= 0)
+        {
+            ParentEntry[e] = p;
+            ParentStamp[e] = Stamps[p];
+            ChildCount[p]++;
+            Depth[e] = depth >= 0 ? depth : Depth[p] + 1;
+        }
+        else
+        {
+            ParentEntry[e] = -1;
+            ParentStamp[e] = 0;
+            Depth[e] = depth >= 0 ? depth : 0;
+        }
+
+        return e;
+    }
+
+    /// <summary>The entry of <paramref name="e"/>'s parent if that parent is still the one it counted itself into.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int LiveParent(int e)
+    {
+        int p = ParentEntry[e];
+        return p >= 0 && Stamps[p] == ParentStamp[e] ? p : -1;
+    }
+
+    /// <summary>Whether the entry may be evicted or moved: no user pin, not in flight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsEvictable(int e) => Pins[e] == 0 && !InFlight[e];
+
+    /// <summary>Removes entry <paramref name="e"/> from the index and frees it.</summary>
+    public void Remove(int e)
+    {
+        int p = LiveParent(e);
+        if (p >= 0)
+        {
+            ChildCount[p]--;
+        }
+
+        int i = Hash(Keys[e]) & _mask;
+        while (_buckets[i] != e + 1)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        // Backward-shift: pull later members of the probe run into the hole so lookups never stop early.
+        int hole = i;
+        int j = i;
+        while (true)
+        {
+            j = (j + 1) & _mask;
+            int occupant = _buckets[j];
+            if (occupant == 0)
+            {
+                break;
+            }
+
+            int home = Hash(Keys[occupant - 1]) & _mask;
+            bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+            if (movable)
+            {
+                _buckets[hole] = occupant;
+                hole = j;
+            }
+        }
+
+        _buckets[hole] = 0;
+        Stamps[e] = 0;
+        InFlight[e] = false;
+        Tier[e] = -1;
+        Slot[e] = -1;
+        _freeEntries[_freeTop++] = e;
+    }
+}

@@ -1,0 +1,25 @@
+using KvTiering.Blocks;
+
+namespace KvTiering.Store;
+
+/// <summary>How a <see cref="TieredKvStore"/> is built: the model layout, the tier chain, pins and promotion.</summary>
+public sealed class KvStoreOptions
+{
+    /// <summary>The KV layout whose blocks the store holds. Required unless <see cref="MetadataOnly"/> is set.</summary>
+    public KvLayout? Layout { get; set; }
+
+    /// <summary>The tier chain, top (fastest) first. At least one, at most <see cref="TieredKvStore.MaxTiers"/>.</summary>
+    public IList<TierOptions> Tiers { get; } = new List<TierOptions>();
+
+    /// <summary>Keep no payload bytes: every decision is made as with payloads (the simulation harness uses this).</summary>
+    public bool MetadataOnly { get; set; }
+
+    /// <summary>Largest share of a tier's capacity that user pins may hold, so eviction always makes progress (default 0.5).</summary>
+    public double MaxPinnedFraction { get; set; } = 0.5;
+
+    /// <summary>Where a hit in a lower tier moves its block (default: to the top tier).</summary>
+    public PromotionMode Promotion { get; set; } = PromotionMode.ToTop;
+
+    /// <summary>The clock behind <see cref="Eviction.TierView.Now"/> (default: the system clock).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}

@@ -1,0 +1,115 @@
+using KvTiering.Eviction;
+using KvTiering.Tiers;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// One level of the chain: a device's slots, the slot → entry map, free-slot stack, counters, and the policy. The
+/// non-generic base is what the store holds; <see cref="Tier{TPolicy}"/> runs the policy as a struct parameter.
+/// </summary>
+internal abstract class Tier
+{
+    private readonly int[] _freeSlots;
+    private int _freeTop;
+
+    protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy)
+    {
+        Index = index;
+        Profile = profile;
+        Device = device;
+        Policy = policy;
+        Capacity = device.SlotCount;
+        SlotToEntry = new int[Capacity];
+        Array.Fill(SlotToEntry, -1);
+        _freeSlots = new int[Capacity];
+        for (int i = 0; i < Capacity; i++)
+        {
+            _freeSlots[i] = Capacity - 1 - i;
+        }
+
+        _freeTop = Capacity;
+    }
+
+    public int Index { get; }
+
+    public TierProfile Profile { get; }
+
+    public IBlockDevice Device { get; }
+
+    public EvictionPolicy Policy { get; }
+
+    public int Capacity { get; }
+
+    public int Count => Capacity - _freeTop;
+
+    public bool IsFull => _freeTop == 0;
+
+    public int PinnedCount;
+
+    public readonly int[] SlotToEntry;
+
+    public TierCounters Counters;
+
+    /// <summary>Takes a free slot, or -1 when the tier is full.</summary>
+    public int TakeSlot() => _freeTop == 0 ? -1 : _freeSlots[--_freeTop];
+
+    /// <summary>Marks the given slots taken and every other slot free (recovery of a persistent device).</summary>
+    public void ClaimSlots(bool[] used)
+    {
+        _freeTop = 0;
+        for (int i = Capacity - 1; i >= 0; i--)
+        {
+            if (!used[i])
+            {
+                _freeSlots[_freeTop++] = i;
+            }
+        }
+    }
+
+    public void ReturnSlot(int slot)
+    {
+        SlotToEntry[slot] = -1;
+        _freeSlots[_freeTop++] = slot;
+    }
+
+    public abstract void Attach(TierView view);
+
+    public abstract bool Admit(in BlockInfo block);
+
+    public abstract void OnInsert(int slot);
+
+    public abstract void OnAccess(int slot);
+
+    public abstract void OnRemove(int slot);
+
+    public abstract int SelectVictim();
+
+    public abstract void OnSessionHint(long session, SessionHint hint);
+}
+
+/// <summary>The hot core: the policy is a generic struct parameter, so its calls inline.</summary>
+internal sealed class Tier<TPolicy> : Tier
+    where TPolicy : IEvictionPolicy
+{
+    private TPolicy _policy;
+
+    public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
+        : base(index, profile, device, descriptor)
+    {
+        _policy = policy;
+    }
+
+    public override void Attach(TierView view) => _policy.Attach(view);
+
+    public override bool Admit(in BlockInfo block) => _policy.Admit(block);
+
+    public override void OnInsert(int slot) => _policy.OnInsert(slot);
+
+    public override void OnAccess(int slot) => _policy.OnAccess(slot);
+
+    public override void OnRemove(int slot) => _policy.OnRemove(slot);
+
+    public override int SelectVictim() => _policy.SelectVictim();
+
+    public override void OnSessionHint(long session, SessionHint hint) => _policy.OnSessionHint(session, hint);
+}

@@ -1,0 +1,18 @@
+namespace KvTiering.Store;
+
+/// <summary>Mutable per-tier counters, written under the store's lock and copied out into <see cref="TierStatistics"/>.</summary>
+internal struct TierCounters
+{
+    public long Hits;
+    public long BytesRead;
+    public long BytesWritten;
+    public long Inserts;
+    public long Promotions;
+    public long Demotions;
+    public long Evictions;
+    public long Rejections;
+    public long ChecksumFailures;
+    public long WriteFailures;
+    public double ModeledSeconds;
+    public double ModeledJoules;
+}

@@ -1,0 +1,47 @@
+using KvTiering.Eviction;
+using KvTiering.Tiers;
+
+namespace KvTiering.Store;
+
+/// <summary>One tier of a store: its profile, its capacity in blocks, its policy and the device behind it.</summary>
+public sealed class TierOptions
+{
+    /// <summary>Creates tier options.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacityBlocks"/> is below one block.</exception>
+    public TierOptions(TierProfile profile, int capacityBlocks)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (capacityBlocks < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacityBlocks), capacityBlocks,
+                $"Tier '{profile.Name}' capacity {capacityBlocks} is below one block.");
+        }
+
+        Profile = profile;
+        CapacityBlocks = capacityBlocks;
+    }
+
+    /// <summary>The tier's physical profile (bandwidth, latency, energy).</summary>
+    public TierProfile Profile { get; }
+
+    /// <summary>Capacity in blocks.</summary>
+    public int CapacityBlocks { get; }
+
+    /// <summary>The tier's eviction policy (default LRU).</summary>
+    public EvictionPolicy Policy { get; set; } = EvictionPolicy.Lru;
+
+    /// <summary>
+    /// A directory for a real flash tier: the tier's blocks live in files there and survive a restart. When null,
+    /// the tier keeps its blocks in host memory.
+    /// </summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Compress each flash block with LZ4 (kept raw when it does not shrink).</summary>
+    public bool Compression { get; set; }
+
+    /// <summary>
+    /// Builds the device for this tier from (slot count, slot bytes) — for servers that bring their own device
+    /// memory. Takes precedence over <see cref="Directory"/>.
+    /// </summary>
+    public Func<int, int, IBlockDevice>? DeviceFactory { get; set; }
+}

@@ -1,0 +1,59 @@
+namespace KvTiering.Store;
+
+/// <summary>A snapshot of one tier's counters.</summary>
+public sealed record TierStatistics
+{
+    /// <summary>Tier position (0 = top).</summary>
+    public required int Tier { get; init; }
+
+    /// <summary>The tier profile's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The tier's eviction policy.</summary>
+    public required string Policy { get; init; }
+
+    /// <summary>Capacity in blocks.</summary>
+    public required int CapacityBlocks { get; init; }
+
+    /// <summary>Blocks resident now.</summary>
+    public required int ResidentBlocks { get; init; }
+
+    /// <summary>Blocks pinned now.</summary>
+    public required int PinnedBlocks { get; init; }
+
+    /// <summary>Lookups (gets and re-offered puts) that found their block in this tier.</summary>
+    public required long Hits { get; init; }
+
+    /// <summary>Payload bytes read out of this tier.</summary>
+    public required long BytesRead { get; init; }
+
+    /// <summary>Payload bytes written into this tier.</summary>
+    public required long BytesWritten { get; init; }
+
+    /// <summary>New blocks admitted straight into this tier.</summary>
+    public required long Inserts { get; init; }
+
+    /// <summary>Blocks promoted out of this tier to a higher one.</summary>
+    public required long Promotions { get; init; }
+
+    /// <summary>Blocks demoted out of this tier to a lower one.</summary>
+    public required long Demotions { get; init; }
+
+    /// <summary>Blocks dropped out of this tier (and out of the store): the last tier's victims, or demotions the lower tier declined.</summary>
+    public required long Evictions { get; init; }
+
+    /// <summary>Blocks this tier's policy declined to admit.</summary>
+    public required long Rejections { get; init; }
+
+    /// <summary>Reads whose checksum or header did not verify; each was a miss.</summary>
+    public required long ChecksumFailures { get; init; }
+
+    /// <summary>Writes that failed (disk full, I/O error); each block was dropped.</summary>
+    public required long WriteFailures { get; init; }
+
+    /// <summary>Modeled seconds spent moving bytes in and out of this tier, from its profile.</summary>
+    public required double ModeledSeconds { get; init; }
+
+    /// <summary>Modeled joules spent moving bytes in and out of this tier, from its profile.</summary>
+    public required double ModeledJoules { get; init; }
+}

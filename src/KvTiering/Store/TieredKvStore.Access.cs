@@ -1,0 +1,241 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+
+namespace KvTiering.Store;
+
+public sealed partial class TieredKvStore
+{
+    /// <summary>
+    /// Stores a block under <paramref name="key"/>, admitting it into the top tier and demoting victims down the
+    /// chain. A block already resident is not rewritten (keys are content addresses); it counts as an access.
+    /// </summary>
+    /// <param name="key">The block's key; never empty.</param>
+    /// <param name="parent">The previous block's key, or <see cref="BlockKey.Empty"/> (or the hasher's root) for a first block.</param>
+    /// <param name="kv">The block's KV bytes: 1 to <see cref="BlockBytes"/> bytes (empty in a metadata-only store).</param>
+    /// <exception cref="ArgumentException">The key is empty or the payload length is wrong.</exception>
+    public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv) =>
+        Put(key, parent, kv, BlockContext.None);
+
+    /// <summary>Stores a block, telling the policies its depth and session.</summary>
+    /// <inheritdoc cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>
+    public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context)
+    {
+        ThrowIfDisposed();
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
+
+        if (MetadataOnly ? !kv.IsEmpty : (kv.IsEmpty || kv.Length > BlockBytes))
+        {
+            ThrowHelper.ThrowPayloadLength(nameof(kv), kv.Length, BlockBytes);
+        }
+
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            _puts++;
+            return PutLocked(key, parent, kv, context);
+        }
+    }
+
+    /// <summary>
+    /// Copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A hit in a lower
+    /// tier may promote the block. Returns false on a miss, including a block whose bytes fail verification.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
+    public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten) =>
+        TryGet(key, destination, out bytesWritten, out _);
+
+    /// <summary>Like <see cref="TryGet(in BlockKey, Span{byte}, out int)"/>, also telling which tier served the hit.</summary>
+    public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    {
+        ThrowIfDisposed();
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            _lookups++;
+            int e = _table.Find(key);
+            if (e < 0)
+            {
+                bytesWritten = 0;
+                servedFromTier = -1;
+                return false;
+            }
+
+            Tier tier = _tiers[_table.Tier[e]];
+            int slot = _table.Slot[e];
+            int length = tier.Device.PayloadLength(slot);
+            if (destination.Length < length)
+            {
+                ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
+            }
+
+            int read = tier.Device.Read(slot, key, destination);
+            if (read < 0)
+            {
+                OnCorruptBlock(e, tier);
+                bytesWritten = 0;
+                servedFromTier = -1;
+                return false;
+            }
+
+            _hits++;
+            servedFromTier = tier.Index;
+            bytesWritten = read;
+            AccountRead(tier, read);
+            AccessLocked(e, tier, destination[..read]);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Counts how many leading blocks of <paramref name="keys"/> are resident (stopping at the first absent one) and
+    /// in which tiers, moving nothing and telling no policy.
+    /// </summary>
+    public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys) => MatchPrefix(keys, default);
+
+    /// <summary>
+    /// Like <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>, also writing each matched block's tier into
+    /// <paramref name="tiers"/> (which may be empty, or at least as long as the match).
+    /// </summary>
+    public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers)
+    {
+        ThrowIfDisposed();
+        PrefixMatch match = default;
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            int i = 0;
+            for (; i < keys.Length; i++)
+            {
+                int e = _table.Find(keys[i]);
+                if (e < 0)
+                {
+                    break;
+                }
+
+                int tier = _table.Tier[e];
+                match.Count(tier);
+                if (i < tiers.Length)
+                {
+                    tiers[i] = tier;
+                }
+            }
+
+            match.Blocks = i;
+        }
+
+        return match;
+    }
+
+    /// <summary>Whether <paramref name="key"/> is resident in any tier.</summary>
+    public bool Contains(in BlockKey key) => TierOf(key) >= 0;
+
+    /// <summary>The tier that holds <paramref name="key"/>, or -1.</summary>
+    public int TierOf(in BlockKey key)
+    {
+        ThrowIfDisposed();
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            int e = _table.Find(key);
+            return e < 0 ? -1 : _table.Tier[e];
+        }
+    }
+
+    /// <summary>Removes a block from whichever tier holds it (pinned or not). Returns false when it was absent.</summary>
+    public bool Remove(in BlockKey key)
+    {
+        ThrowIfDisposed();
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            int e = _table.Find(key);
+            if (e < 0)
+            {
+                return false;
+            }
+
+            Tier tier = _tiers[_table.Tier[e]];
+            if (_table.Pins[e] > 0)
+            {
+                tier.PinnedCount--;
+            }
+
+            Unbind(e, tier);
+            _table.Remove(e);
+            return true;
+        }
+    }
+
+    /// <summary>Forwards a server's hint about a session to every tier's policy.</summary>
+    public void Hint(long session, SessionHint hint)
+    {
+        ThrowIfDisposed();
+        lock (_lock)
+        {
+            foreach (Tier tier in _tiers)
+            {
+                tier.OnSessionHint(session, hint);
+            }
+        }
+    }
+
+    /// <summary>Asynchronously stores a block; see <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>.</summary>
+    public ValueTask<PutResult> PutAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv,
+        CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<PutResult>(cancellationToken);
+        }
+
+        return ValueTask.FromResult(Put(key, parent, kv.Span));
+    }
+
+    /// <summary>
+    /// Asynchronously copies a block into <paramref name="destination"/>; returns the bytes written, or -1 on a miss.
+    /// </summary>
+    public ValueTask<int> GetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        return ValueTask.FromResult(TryGet(key, destination.Span, out int written) ? written : -1);
+    }
+
+    private PutResult PutLocked(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context)
+    {
+        int e = _table.Find(key);
+        if (e >= 0)
+        {
+            if (context.Session != 0)
+            {
+                _table.Session[e] = context.Session;
+            }
+
+            _table.NextUse[e] = context.NextUse;
+            Tier tier = _tiers[_table.Tier[e]];
+            AccessLocked(e, tier, default);
+            return PutResult.AlreadyPresent;
+        }
+
+        return AdmitNew(key, parent, kv, context, 0);
+    }
+
+    /// <summary>Tells the block's policy of the access and promotes it when it sits below the top tier.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AccessLocked(int e, Tier tier, ReadOnlySpan<byte> bytesInHand)
+    {
+        tier.Counters.Hits++;
+        tier.OnAccess(_table.Slot[e]);
+        if (tier.Index > 0 && _promotion != PromotionMode.Never && _table.Pins[e] == 0)
+        {
+            Promote(e, tier, _promotion == PromotionMode.ToTop ? 0 : tier.Index - 1, bytesInHand);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Tiers;
+
+namespace KvTiering.Store;
+
+public sealed partial class TieredKvStore
+{
+    /// <summary>Admits a new block into the first tier from <paramref name="startTier"/> down that takes it.</summary>
+    private PutResult AdmitNew(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, int startTier)
+    {
+        int e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse);
+        if (e < 0)
+        {
+            ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
+        }
+
+        _table.InFlight[e] = true;
+        for (int t = startTier; t < _tiers.Length; t++)
+        {
+            Tier tier = _tiers[t];
+            if (!tier.Admit(Describe(e, tier, kv.Length, isDemotion: false)))
+            {
+                tier.Counters.Rejections++;
+                continue;
+            }
+
+            int slot = MakeRoom(tier);
+            if (slot < 0)
+            {
+                continue;
+            }
+
+            if (!WriteInto(e, tier, slot, kv))
+            {
+                _table.Remove(e);
+                return PutResult.Dropped;
+            }
+
+            _table.InFlight[e] = false;
+            tier.Counters.Inserts++;
+            return PutResult.Stored;
+        }
+
+        _table.Remove(e);
+        return PutResult.Rejected;
+    }
+
+    /// <summary>A free slot in <paramref name="tier"/>, evicting (demoting) its policy's victim if needed; -1 if none can go.</summary>
+    private int MakeRoom(Tier tier)
+    {
+        int slot = tier.TakeSlot();
+        if (slot >= 0)
+        {
+            return slot;
+        }
+
+        int victim = tier.SelectVictim();
+        if (victim < 0)
+        {
+            return -1;
+        }
+
+        int e = (uint)victim < (uint)tier.Capacity ? tier.SlotToEntry[victim] : -1;
+        if (e < 0 || !_table.IsEvictable(e))
+        {
+            ThrowBadVictim(tier, victim);
+        }
+
+        Evict(e, tier);
+        return tier.TakeSlot();
+    }
+
+    /// <summary>Moves a victim one tier down (or further, if a lower tier declines), or drops it from the store.</summary>
+    private void Evict(int e, Tier from)
+    {
+        _table.InFlight[e] = true;
+        for (int t = from.Index + 1; t < _tiers.Length; t++)
+        {
+            Tier to = _tiers[t];
+            int size = from.Device.PayloadLength(_table.Slot[e]);
+            if (!to.Admit(Describe(e, to, size, isDemotion: true)))
+            {
+                to.Counters.Rejections++;
+                continue;
+            }
+
+            int slot = MakeRoom(to);
+            if (slot < 0)
+            {
+                continue;
+            }
+
+            if (!TryReadForMove(e, from, out ReadOnlySpan<byte> bytes))
+            {
+                to.ReturnSlot(slot);
+                return; // the corrupt block is gone already
+            }
+
+            Unbind(e, from);
+            if (!WriteInto(e, to, slot, bytes))
+            {
+                from.Counters.Evictions++;
+                _table.Remove(e);
+                return;
+            }
+
+            from.Counters.Demotions++;
+            _table.InFlight[e] = false;
+            return;
+        }
+
+        from.Counters.Evictions++;
+        Unbind(e, from);
+        _table.Remove(e);
+    }
+
+    /// <summary>Moves a block up to <paramref name="targetIndex"/>; it stays where it is if no room can be made.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand)
+    {
+        Tier to = _tiers[targetIndex];
+        int size = from.Device.PayloadLength(_table.Slot[e]);
+        if (!to.Admit(Describe(e, to, size, isDemotion: false)))
+        {
+            return;
+        }
+
+        _table.InFlight[e] = true;
+        int slot = MakeRoom(to);
+        if (slot < 0)
+        {
+            _table.InFlight[e] = false;
+            return;
+        }
+
+        ReadOnlySpan<byte> bytes = bytesInHand;
+        if (!MetadataOnly && bytes.IsEmpty && !TryReadForMove(e, from, out bytes))
+        {
+            to.ReturnSlot(slot);
+            return;
+        }
+
+        // Write before letting go of the lower copy: a failed write leaves the block where it was.
+        BlockKey key = _table.Keys[e];
+        try
+        {
+            to.Device.Write(slot, key, _table.Parents[e], bytes);
+        }
+        catch (IOException)
+        {
+            to.Counters.WriteFailures++;
+            to.ReturnSlot(slot);
+            _table.InFlight[e] = false;
+            return;
+        }
+
+        from.Counters.Promotions++;
+        Unbind(e, from);
+        Bind(e, to, slot);
+        AccountWrite(to, bytes.Length);
+        to.OnInsert(slot);
+        _table.InFlight[e] = false;
+    }
+
+    /// <summary>Writes a block's bytes into a slot and binds it; on an I/O failure the slot goes back and false returns.</summary>
+    private bool WriteInto(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            tier.Device.Write(slot, _table.Keys[e], _table.Parents[e], bytes);
+        }
+        catch (IOException)
+        {
+            tier.Counters.WriteFailures++;
+            tier.ReturnSlot(slot);
+            return false;
+        }
+
+        Bind(e, tier, slot);
+        AccountWrite(tier, bytes.Length);
+        tier.OnInsert(slot);
+        return true;
+    }
+
+    /// <summary>The bytes of a block about to move; false (and the block dropped) when they fail verification.</summary>
+    private bool TryReadForMove(int e, Tier from, out ReadOnlySpan<byte> bytes)
+    {
+        int slot = _table.Slot[e];
+        if (MetadataOnly)
+        {
+            bytes = default;
+            AccountRead(from, 0);
+            return true;
+        }
+
+        if (from.Device is MemoryDevice memory)
+        {
+            bytes = memory.Payload(slot);
+            AccountRead(from, bytes.Length);
+            return true;
+        }
+
+        int read = from.Device.Read(slot, _table.Keys[e], _scratch);
+        if (read < 0)
+        {
+            OnCorruptBlock(e, from);
+            bytes = default;
+            return false;
+        }
+
+        bytes = _scratch.AsSpan(0, read);
+        AccountRead(from, read);
+        return true;
+    }
+
+    private void OnCorruptBlock(int e, Tier tier)
+    {
+        tier.Counters.ChecksumFailures++;
+        if (_table.Pins[e] > 0)
+        {
+            tier.PinnedCount--;
+        }
+
+        Unbind(e, tier);
+        _table.Remove(e);
+    }
+
+    private BlockInfo Describe(int e, Tier tier, int size, bool isDemotion)
+    {
+        int p = _table.LiveParent(e);
+        int parentHandle = p >= 0 && _table.Tier[p] == tier.Index ? _table.Slot[p] : -1;
+        return new BlockInfo(_table.Keys[e], _table.Parents[e], parentHandle, _table.Depth[e], _table.Session[e], size,
+            _table.NextUse[e], isDemotion);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Bind(int e, Tier tier, int slot)
+    {
+        _table.Tier[e] = (sbyte)tier.Index;
+        _table.Slot[e] = slot;
+        tier.SlotToEntry[slot] = e;
+    }
+
+    private void Unbind(int e, Tier tier)
+    {
+        int slot = _table.Slot[e];
+        tier.OnRemove(slot);
+        tier.Device.Free(slot);
+        tier.ReturnSlot(slot);
+        _table.Tier[e] = -1;
+        _table.Slot[e] = -1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AccountRead(Tier tier, int bytes)
+    {
+        long moved = MetadataOnly ? _nominalBlockBytes : bytes;
+        ref TierCounters c = ref tier.Counters;
+        c.BytesRead += moved;
+        c.ModeledSeconds += tier.Profile.ReadSeconds(moved);
+        c.ModeledJoules += tier.Profile.Joules(moved);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AccountWrite(Tier tier, int bytes)
+    {
+        long moved = MetadataOnly ? _nominalBlockBytes : bytes;
+        ref TierCounters c = ref tier.Counters;
+        c.BytesWritten += moved;
+        c.ModeledSeconds += tier.Profile.WriteSeconds(moved);
+        c.ModeledJoules += tier.Profile.Joules(moved);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadVictim(Tier tier, int victim) =>
+        ThrowHelper.ThrowInvalidOperation(
+            $"Policy '{tier.Policy.Name}' of tier {tier.Index} chose victim {victim}, which is not an evictable resident handle.");
+}

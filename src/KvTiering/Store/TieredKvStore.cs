@@ -1,0 +1,271 @@
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Tiers;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// A KV-block store over a chain of tiers (for example SRAM → HBM → DRAM → flash). New blocks enter the top tier;
+/// each tier's policy picks victims, which are demoted one tier down instead of dropped; a hit in a lower tier is
+/// promoted. The same store runs with payload bytes inside an inference server and metadata-only inside the
+/// simulation harness, so the hit rates the harness reports are the store's own.
+/// </summary>
+/// <remarks>
+/// Thread-safe: every operation runs under one lock, so a read returns exactly the bytes put for its key or misses,
+/// including while the block is being demoted or promoted. Memory-tier gets, puts and prefix matches allocate nothing.
+/// </remarks>
+public sealed partial class TieredKvStore : IDisposable
+{
+    /// <summary>The most tiers a chain may have.</summary>
+    public const int MaxTiers = 8;
+
+    private readonly Lock _lock = new();
+    private readonly BlockTable _table;
+    private readonly Tier[] _tiers;
+    private readonly TimeProvider _time;
+    private readonly long _startTimestamp;
+    private readonly double _maxPinnedFraction;
+    private readonly PromotionMode _promotion;
+    private readonly byte[] _scratch;
+    private readonly long _nominalBlockBytes;
+    private double _replayNow = double.NaN;
+    private long _lookups;
+    private long _hits;
+    private long _puts;
+    private volatile bool _disposed;
+
+    /// <summary>Builds a store from <paramref name="options"/>, opening (and recovering) any flash tier.</summary>
+    /// <exception cref="ArgumentException">The options are inconsistent; the message names the value.</exception>
+    public TieredKvStore(KvStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Tiers.Count == 0)
+        {
+            throw new ArgumentException("A store needs at least one tier.", nameof(options));
+        }
+
+        if (options.Tiers.Count > MaxTiers)
+        {
+            throw new ArgumentException($"A store has at most {MaxTiers} tiers; {options.Tiers.Count} were given.", nameof(options));
+        }
+
+        if (!options.MetadataOnly && options.Layout is null)
+        {
+            throw new ArgumentException("A store that keeps payloads needs a KV layout (options.Layout).", nameof(options));
+        }
+
+        if (!(options.MaxPinnedFraction is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxPinnedFraction,
+                $"MaxPinnedFraction {options.MaxPinnedFraction} must lie in [0, 1].");
+        }
+
+        Layout = options.Layout;
+        MetadataOnly = options.MetadataOnly;
+        BlockBytes = options.MetadataOnly ? 0 : options.Layout!.BytesPerBlock;
+        _time = options.TimeProvider ?? TimeProvider.System;
+        _startTimestamp = _time.GetTimestamp();
+        _maxPinnedFraction = options.MaxPinnedFraction;
+        _promotion = options.Promotion;
+        _scratch = new byte[BlockBytes];
+        _nominalBlockBytes = options.Layout?.BytesPerBlock ?? 0;
+
+        _tiers = new Tier[options.Tiers.Count];
+        long entries = 1;
+        try
+        {
+            for (int i = 0; i < _tiers.Length; i++)
+            {
+                TierOptions tierOptions = options.Tiers[i];
+                IBlockDevice device = CreateDevice(tierOptions, options.MetadataOnly, BlockBytes);
+                _tiers[i] = tierOptions.Policy.CreateTier(i, tierOptions.Profile, device);
+                entries += device.SlotCount;
+            }
+        }
+        catch
+        {
+            DisposeDevices();
+            throw;
+        }
+
+        if (entries > int.MaxValue / 2)
+        {
+            DisposeDevices();
+            throw new ArgumentException($"The tiers hold {entries} blocks in all; a store holds at most {int.MaxValue / 2}.", nameof(options));
+        }
+
+        _table = new BlockTable((int)entries);
+        foreach (Tier tier in _tiers)
+        {
+            tier.Attach(new TierView(this, _table, tier));
+        }
+
+        RecoverPersistentTiers();
+    }
+
+    /// <summary>The KV layout (null in a metadata-only store built without one).</summary>
+    public KvLayout? Layout { get; }
+
+    /// <summary>Whether the store keeps no payload bytes.</summary>
+    public bool MetadataOnly { get; }
+
+    /// <summary>Largest payload of one block, bytes (0 when metadata-only).</summary>
+    public int BlockBytes { get; }
+
+    /// <summary>Number of tiers.</summary>
+    public int TierCount => _tiers.Length;
+
+    /// <summary>Blocks resident across all tiers.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _table.Count;
+            }
+        }
+    }
+
+    /// <summary>The profile of tier <paramref name="tier"/>.</summary>
+    public TierProfile TierProfileAt(int tier) => _tiers[tier].Profile;
+
+    /// <summary>The store's clock in seconds (replay time in the harness, elapsed time otherwise).</summary>
+    internal double NowSeconds =>
+        double.IsNaN(_replayNow) ? _time.GetElapsedTime(_startTimestamp).TotalSeconds : _replayNow;
+
+    /// <summary>A snapshot of every counter.</summary>
+    public StoreStatistics GetStatistics()
+    {
+        lock (_lock)
+        {
+            var tiers = new TierStatistics[_tiers.Length];
+            for (int i = 0; i < tiers.Length; i++)
+            {
+                Tier t = _tiers[i];
+                ref TierCounters c = ref t.Counters;
+                tiers[i] = new TierStatistics
+                {
+                    Tier = i,
+                    Name = t.Profile.Name,
+                    Policy = t.Policy.Name,
+                    CapacityBlocks = t.Capacity,
+                    ResidentBlocks = t.Count,
+                    PinnedBlocks = t.PinnedCount,
+                    Hits = c.Hits,
+                    BytesRead = c.BytesRead,
+                    BytesWritten = c.BytesWritten,
+                    Inserts = c.Inserts,
+                    Promotions = c.Promotions,
+                    Demotions = c.Demotions,
+                    Evictions = c.Evictions,
+                    Rejections = c.Rejections,
+                    ChecksumFailures = c.ChecksumFailures,
+                    WriteFailures = c.WriteFailures,
+                    ModeledSeconds = c.ModeledSeconds,
+                    ModeledJoules = c.ModeledJoules,
+                };
+            }
+
+            return new StoreStatistics
+            {
+                Lookups = _lookups,
+                Hits = _hits,
+                Misses = _lookups - _hits,
+                Puts = _puts,
+                ResidentBlocks = _table.Count,
+                Tiers = tiers,
+            };
+        }
+    }
+
+    /// <summary>Releases every device (native slabs, flash file handles). Later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            DisposeDevices();
+        }
+    }
+
+    private void DisposeDevices()
+    {
+        foreach (Tier? tier in _tiers)
+        {
+            tier?.Device.Dispose();
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+    }
+
+    private static IBlockDevice CreateDevice(TierOptions options, bool metadataOnly, int blockBytes)
+    {
+        if (options.DeviceFactory is { } factory)
+        {
+            IBlockDevice device = factory(options.CapacityBlocks, blockBytes);
+            if (device.SlotCount != options.CapacityBlocks || (!metadataOnly && device.SlotBytes < blockBytes))
+            {
+                device.Dispose();
+                throw new ArgumentException(
+                    $"Tier '{options.Profile.Name}' device has {device.SlotCount} slots of {device.SlotBytes} bytes; " +
+                    $"the tier needs {options.CapacityBlocks} slots of {blockBytes} bytes.", nameof(options));
+            }
+
+            return device;
+        }
+
+        if (metadataOnly)
+        {
+            return new MetadataDevice(options.CapacityBlocks);
+        }
+
+        return new MemoryDevice(options.CapacityBlocks, blockBytes);
+    }
+
+    private void RecoverPersistentTiers()
+    {
+        for (int t = 0; t < _tiers.Length; t++)
+        {
+            if (_tiers[t].Device is not IPersistentBlockDevice persistent)
+            {
+                continue;
+            }
+
+            Tier tier = _tiers[t];
+            IReadOnlyList<RecoveredBlock> blocks = persistent.Recover();
+            var used = new bool[tier.Capacity];
+            var kept = new List<RecoveredBlock>(blocks.Count);
+            foreach (RecoveredBlock block in blocks)
+            {
+                if ((uint)block.Slot >= (uint)tier.Capacity || used[block.Slot] || _table.Find(block.Key) >= 0)
+                {
+                    continue;
+                }
+
+                used[block.Slot] = true;
+                kept.Add(block);
+                _table.Add(block.Key, block.Parent, -1, 0, long.MaxValue);
+            }
+
+            tier.ClaimSlots(used);
+            foreach (RecoveredBlock block in kept)
+            {
+                int e = _table.Find(block.Key);
+                Bind(e, tier, block.Slot);
+                tier.OnInsert(block.Slot);
+            }
+        }
+    }
+}

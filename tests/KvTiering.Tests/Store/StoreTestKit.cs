@@ -1,0 +1,51 @@
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Store;
+using KvTiering.Tiers;
+
+namespace KvTiering.Tests.Store;
+
+/// <summary>Small layouts, profiles and stores for tests.</summary>
+internal static class StoreTestKit
+{
+    /// <summary>A tiny layout: 1 layer, 1 head, dim 8, 2-byte elements, 4 tokens → 128-byte blocks.</summary>
+    public static KvLayout TinyLayout { get; } = new("test-model", 1, 1, 8, 2, 4);
+
+    public static TierProfile Profile(string name, TierKind kind = TierKind.Dram) =>
+        new(name, kind, 1e9, 1e9, TimeSpan.FromMicroseconds(1), 10, 1L << 30);
+
+    public static TieredKvStore Create(params int[] capacities) => Create(EvictionPolicy.Lru, capacities);
+
+    public static TieredKvStore Create(EvictionPolicy policy, params int[] capacities)
+    {
+        var options = new KvStoreOptions { Layout = TinyLayout };
+        for (int i = 0; i < capacities.Length; i++)
+        {
+            options.Tiers.Add(new TierOptions(Profile($"t{i}"), capacities[i]) { Policy = policy });
+        }
+
+        return new TieredKvStore(options);
+    }
+
+    public static TieredKvStore CreateMetadata(EvictionPolicy policy, params int[] capacities)
+    {
+        var options = new KvStoreOptions { MetadataOnly = true };
+        for (int i = 0; i < capacities.Length; i++)
+        {
+            options.Tiers.Add(new TierOptions(Profile($"t{i}"), capacities[i]) { Policy = policy });
+        }
+
+        return new TieredKvStore(options);
+    }
+
+    public static BlockKey Key(int i) => new((ulong)i + 1, 0xABCDEFUL);
+
+    /// <summary>A payload that encodes its key, so a test can tell whose bytes came back.</summary>
+    public static byte[] Payload(int i, int length = 128)
+    {
+        var bytes = new byte[length];
+        var rng = new Random(i);
+        rng.NextBytes(bytes);
+        return bytes;
+    }
+}
