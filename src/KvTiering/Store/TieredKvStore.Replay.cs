@@ -11,10 +11,10 @@ public sealed partial class TieredKvStore
     /// </summary>
     /// <param name="keys">The request's block keys, in order; each block's parent is the one before it.</param>
     /// <param name="session">The request's session.</param>
-    /// <param name="nextUse">Per block, the reference index of its next use (Belady's oracle), or empty.</param>
+    /// <param name="nextUse">Per block, the index of the next request that uses it (int.MaxValue: never), or empty.</param>
     /// <param name="time">Replay time in seconds.</param>
     /// <param name="prefixPerTier">Receives, per tier, how many prefix blocks it held at arrival (may be empty).</param>
-    internal ReplayOutcome ReplayRequest(ReadOnlySpan<BlockKey> keys, long session, ReadOnlySpan<long> nextUse,
+    internal ReplayOutcome ReplayRequest(ReadOnlySpan<BlockKey> keys, long session, ReadOnlySpan<int> nextUse,
         double time, Span<int> prefixPerTier)
     {
         lock (_lock)
@@ -51,7 +51,7 @@ public sealed partial class TieredKvStore
             BlockKey parent = BlockKey.Empty;
             for (int i = 0; i < keys.Length; i++)
             {
-                long next = nextUse.IsEmpty ? long.MaxValue : nextUse[i];
+                long next = nextUse.IsEmpty || nextUse[i] == int.MaxValue ? long.MaxValue : nextUse[i];
                 PutLocked(keys[i], parent, default, new BlockContext(i, session, next));
                 parent = keys[i];
             }

@@ -1,0 +1,23 @@
+using KvTiering.Eviction;
+using KvTiering.Store;
+
+namespace KvTiering.Simulation.Replay;
+
+/// <summary>One replay: a policy over a tier chain (a single tier of <see cref="CapacityBlocks"/> unless tiers are given).</summary>
+public sealed class ReplayOptions
+{
+    /// <summary>The eviction policy of every tier.</summary>
+    public required EvictionPolicy Policy { get; init; }
+
+    /// <summary>Total capacity in blocks of the trace's block size (the single tier's, or the sum of <see cref="Tiers"/>).</summary>
+    public int CapacityBlocks { get; init; }
+
+    /// <summary>An explicit tier chain (top first); when empty, one tier of <see cref="CapacityBlocks"/>.</summary>
+    public IReadOnlyList<TierSpec> Tiers { get; init; } = [];
+
+    /// <summary>Where lower-tier hits go.</summary>
+    public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;
+
+    /// <summary>Reports progress (requests done) now and then, for long runs.</summary>
+    public IProgress<int>? Progress { get; init; }
+}

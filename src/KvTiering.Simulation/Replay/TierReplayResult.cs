@@ -1,0 +1,47 @@
+using System.Text.Json.Serialization;
+
+namespace KvTiering.Simulation.Replay;
+
+/// <summary>One tier's share of a replay.</summary>
+public sealed record TierReplayResult
+{
+    /// <summary>Tier name (profile name).</summary>
+    [JsonPropertyName("name")]
+    public required string Name { get; init; }
+
+    /// <summary>Capacity in blocks.</summary>
+    [JsonPropertyName("capacity_blocks")]
+    public required int CapacityBlocks { get; init; }
+
+    /// <summary>Prefix blocks this tier held at their request's arrival.</summary>
+    [JsonPropertyName("prefix_hit_blocks")]
+    public required long PrefixHitBlocks { get; init; }
+
+    /// <summary>Modeled bytes read out of the tier.</summary>
+    [JsonPropertyName("bytes_read")]
+    public required long BytesRead { get; init; }
+
+    /// <summary>Modeled bytes written into the tier.</summary>
+    [JsonPropertyName("bytes_written")]
+    public required long BytesWritten { get; init; }
+
+    /// <summary>Promotions out of this tier.</summary>
+    [JsonPropertyName("promotions")]
+    public required long Promotions { get; init; }
+
+    /// <summary>Demotions out of this tier.</summary>
+    [JsonPropertyName("demotions")]
+    public required long Demotions { get; init; }
+
+    /// <summary>Blocks dropped from the store out of this tier.</summary>
+    [JsonPropertyName("evictions")]
+    public required long Evictions { get; init; }
+
+    /// <summary>Modeled seconds moving bytes in this tier.</summary>
+    [JsonPropertyName("modeled_seconds")]
+    public required double ModeledSeconds { get; init; }
+
+    /// <summary>Modeled joules moving bytes in this tier.</summary>
+    [JsonPropertyName("modeled_joules")]
+    public required double ModeledJoules { get; init; }
+}
