@@ -1,0 +1,69 @@
+using KvTiering.Cli;
+using KvTiering.Simulation.Traces;
+
+return Cli.Run(args, Console.Out, Console.Error);
+
+namespace KvTiering.Cli
+{
+    /// <summary>The kvtier entry point: dispatches commands and turns every expected failure into one clear line.</summary>
+    internal static class Cli
+    {
+        public const string Usage = """
+            kvtier — replay KV-cache traces through the KvTiering store and compare eviction policies.
+
+            usage:
+              kvtier simulate [--trace PATH] [--format mooncake|weka|synthetic] [--stagger S] [--shared-tools]
+                              [--policy lru,s3fifo,...] [--capacity 1%,2.5%,12415] [--tiers sram:N,hbm:N,dram:N,flash:N]
+                              [--model llama-3.1-8b] [--json FILE] [--csv FILE] [--svg FILE] [--seed N] [--parallel N]
+                              [--cache-dir DIR] [--no-cache] [--quiet]
+              kvtier mrc --json FILE --svg FILE [--title TEXT]
+              kvtier report [--traces DIR] [--out FILE] [--policy ...]
+              kvtier policies
+
+            With no --trace, simulate replays the built-in seeded synthetic agent workload.
+            """;
+
+        public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+        {
+            if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+            {
+                stdout.WriteLine(Usage);
+                return args.Length == 0 ? 2 : 0;
+            }
+
+            try
+            {
+                string[] rest = args[1..];
+                return args[0] switch
+                {
+                    "simulate" => SimulateCommand.Run(rest, stdout, stderr),
+                    "mrc" => MrcCommand.Run(rest, stdout),
+                    "report" => ReportCommand.Run(rest, stdout, stderr),
+                    "policies" => ListPolicies(stdout),
+                    _ => throw new CliException($"unknown command '{args[0]}' (try: simulate, mrc, report, policies)"),
+                };
+            }
+            catch (CliException ex)
+            {
+                stderr.WriteLine($"kvtier: {ex.Message}");
+                return 2;
+            }
+            catch (Exception ex) when (ex is TraceFormatException or FileNotFoundException or DirectoryNotFoundException
+                or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"kvtier: {ex.Message}");
+                return 1;
+            }
+        }
+
+        private static int ListPolicies(TextWriter stdout)
+        {
+            foreach (string name in KvTiering.Eviction.EvictionPolicies.Names)
+            {
+                stdout.WriteLine(name);
+            }
+
+            return 0;
+        }
+    }
+}

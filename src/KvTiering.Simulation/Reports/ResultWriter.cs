@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using KvTiering.Simulation.Replay;
+
+namespace KvTiering.Simulation.Reports;
+
+/// <summary>Writes replay results as JSON, CSV and a fixed-width summary table.</summary>
+public static class ResultWriter
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+
+    /// <summary>The results as a JSON array, one object per (policy, capacity).</summary>
+    public static string ToJson(IReadOnlyList<ReplayResult> results) => JsonSerializer.Serialize(results, s_json);
+
+    /// <summary>Reads results written by <see cref="ToJson"/>.</summary>
+    public static IReadOnlyList<ReplayResult> FromJson(string json) =>
+        JsonSerializer.Deserialize<List<ReplayResult>>(json, s_json) ?? [];
+
+    /// <summary>The results as CSV with a header row.</summary>
+    public static string ToCsv(IReadOnlyList<ReplayResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var sb = new StringBuilder();
+        sb.AppendLine("trace,policy,capacity_blocks,capacity_fraction,token_hit_rate,block_hit_rate,requests,references,elapsed_seconds,references_per_second");
+        foreach (ReplayResult r in results)
+        {
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Trace},{r.Policy},{r.CapacityBlocks},{r.CapacityFraction:G6},{r.TokenHitRate:F6},{r.BlockHitRate:F6},{r.Requests},{r.References},{r.ElapsedSeconds:F3},{r.ReferencesPerSecond:F0}"));
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>A fixed-width table: one row per policy, one column per capacity (token hit rate).</summary>
+    public static string ToTable(IReadOnlyList<ReplayResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        int[] capacities = [.. results.Select(r => r.CapacityBlocks).Distinct().Order()];
+        string[] policies = [.. results.Select(r => r.Policy).Distinct()];
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"{"policy",-16}");
+        foreach (int c in capacities)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{c,14}");
+        }
+
+        sb.AppendLine("   (token hit rate by capacity in blocks)");
+        foreach (string policy in policies)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{policy,-16}");
+            foreach (int c in capacities)
+            {
+                ReplayResult? r = results.FirstOrDefault(x => x.Policy == policy && x.CapacityBlocks == c);
+                sb.Append(r is null ? $"{"-",14}" : string.Create(CultureInfo.InvariantCulture, $"{r.TokenHitRate,14:F4}"));
+            }
+
+            sb.AppendLine();
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Per-tier split of multi-tier replays: prefix hits, bytes moved and modeled seconds and joules per tier.</summary>
+    public static string ToTierTable(IReadOnlyList<ReplayResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var sb = new StringBuilder();
+        var ci = CultureInfo.InvariantCulture;
+        sb.AppendLine(ci, $"{"policy",-16}{"tier",-10}{"capacity",12}{"prefix hits",14}{"GB read",12}{"GB written",12}{"modeled s",12}{"modeled J",12}");
+        foreach (ReplayResult r in results)
+        {
+            foreach (TierReplayResult t in r.Tiers)
+            {
+                sb.AppendLine(ci, $"{r.Policy,-16}{t.Name,-10}{t.CapacityBlocks,12}{t.PrefixHitBlocks,14}{t.BytesRead / 1e9,12:F2}{t.BytesWritten / 1e9,12:F2}{t.ModeledSeconds,12:F3}{t.ModeledJoules,12:F1}");
+            }
+        }
+
+        return sb.ToString();
+    }
+}
