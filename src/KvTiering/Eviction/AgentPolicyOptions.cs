@@ -1,0 +1,39 @@
+namespace KvTiering.Eviction;
+
+/// <summary>Tunables of <see cref="AgentPolicy"/>; the defaults are the ones docs/policies/agent.md measures.</summary>
+public sealed record AgentPolicyOptions
+{
+    /// <summary>The defaults.</summary>
+    public static AgentPolicyOptions Default { get; } = new();
+
+    /// <summary>
+    /// How the expected wait grows with idle time once a session is past its usual gap: after idling τ seconds, a
+    /// session is expected back in LindyFactor × τ (heavy-tailed gaps: the longer the wait, the longer the rest).
+    /// 0 turns the idea off (the expected wait then never grows past the gap).
+    /// </summary>
+    public double LindyFactor { get; init; } = 1.0;
+
+    /// <summary>
+    /// A session seen for the first time is expected back after this many times the typical gap, so a one-off
+    /// request (a scan, a long document) has to earn its place before it displaces sessions that have returned.
+    /// </summary>
+    public double ProbationFactor { get; init; } = 2.0;
+
+    /// <summary>Weight of the newest gap in a session's moving average of inter-request gaps.</summary>
+    public double GapSmoothing { get; init; } = 0.5;
+
+    /// <summary>Accesses of one session closer together than this belong to the same request (seconds).</summary>
+    public double RequestWindowSeconds { get; init; } = 0.25;
+
+    /// <summary>Share of the tier that blocks used by more than one session may hold before they compete too.</summary>
+    public double SharedShare { get; init; } = 0.25;
+
+    /// <summary>Within a session, evict the deepest blocks first (a prefix stays useful; an orphaned tail does not).</summary>
+    public bool TailFirst { get; init; } = true;
+
+    /// <summary>Pick victims by expected return time per session; false falls back to least-recent session first.</summary>
+    public bool PredictReturn { get; init; } = true;
+
+    /// <summary>Decline a new block when its own session is the one that would give up a block for it.</summary>
+    public bool Bypass { get; init; } = true;
+}

@@ -1,0 +1,159 @@
+namespace KvTiering.Eviction;
+
+internal sealed partial class AgentSessionTable
+{
+    /// <summary>The slot of a session, registering it (and any new request of it) at time <paramref name="now"/>.</summary>
+    private int SlotFor(long session, double now)
+    {
+        if (!_slotOf.TryGetValue(session, out int slot))
+        {
+            slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlot();
+            _slotOf[session] = slot;
+            _sessionId[slot] = session;
+            _head[slot] = _tail[slot] = -1;
+            _count[slot] = 0;
+            _lastRequest[slot] = now;
+            _lastTouch[slot] = now;
+            _gap[slot] = double.NaN;
+            _requests[slot] = 1;
+            _state[slot] = Normal;
+            return slot;
+        }
+
+        if (now - _lastTouch[slot] > _options.RequestWindowSeconds)
+        {
+            double gap = now - _lastRequest[slot];
+            double a = _options.GapSmoothing;
+            _gap[slot] = double.IsNaN(_gap[slot]) ? gap : (a * gap) + ((1 - a) * _gap[slot]);
+            _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
+            _lastRequest[slot] = now;
+            _requests[slot]++;
+            if (_state[slot] != Closed)
+            {
+                _state[slot] = Normal;
+            }
+        }
+
+        _lastTouch[slot] = now;
+        return slot;
+    }
+
+    private int NewSlot()
+    {
+        if (_slotCount == _sessionId.Length)
+        {
+            int size = _slotCount * 2;
+            Array.Resize(ref _sessionId, size);
+            Array.Resize(ref _head, size);
+            Array.Resize(ref _tail, size);
+            Array.Resize(ref _count, size);
+            Array.Resize(ref _lastRequest, size);
+            Array.Resize(ref _lastTouch, size);
+            Array.Resize(ref _gap, size);
+            Array.Resize(ref _requests, size);
+            Array.Resize(ref _state, size);
+            Array.Resize(ref _freeSlots, size);
+        }
+
+        return _slotCount++;
+    }
+
+    /// <summary>A session with no blocks left is forgotten, so memory stays bounded by the sessions the tier holds.</summary>
+    private void Release(int slot)
+    {
+        _slotOf.Remove(_sessionId[slot]);
+        _freeSlots[_freeTop++] = slot;
+        if (slot == _victim)
+        {
+            _victim = -1;
+        }
+    }
+
+    /// <summary>
+    /// How long until the session is expected back. Past its usual gap the expected remaining wait grows with the
+    /// idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
+    /// </summary>
+    private double ExpectedWait(int slot, double now)
+    {
+        if (slot == Shared)
+        {
+            return _count[Shared] > _sharedLimit ? double.MaxValue / 2 : double.MinValue;
+        }
+
+        byte state = _state[slot];
+        if (state == Closed)
+        {
+            return double.MaxValue;
+        }
+
+        double idle = now - _lastRequest[slot];
+        if (!_options.PredictReturn)
+        {
+            return idle;
+        }
+
+        double typical = double.IsNaN(_gap[slot])
+            ? (double.IsNaN(_globalGap) ? 1.0 : _globalGap) * _options.ProbationFactor
+            : _gap[slot];
+        double remaining = typical - idle;
+        if (state == Paused)
+        {
+            return Math.Max(remaining, 0);
+        }
+
+        return Math.Max(remaining, _options.LindyFactor * idle);
+    }
+
+    /// <summary>The session expected back last; cached per moment, since scores only change with time and touches.</summary>
+    private int VictimSession(double now)
+    {
+        if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _count[_victim] > 0)
+        {
+            return _victim;
+        }
+
+        int best = -1;
+        double bestScore = double.NegativeInfinity;
+        for (int s = 0; s < _slotCount; s++)
+        {
+            if (_count[s] == 0)
+            {
+                continue;
+            }
+
+            double score = ExpectedWait(s, now);
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = s;
+            }
+        }
+
+        _victim = best;
+        _victimScore = bestScore;
+        _victimNow = now;
+        return best;
+    }
+
+    /// <summary>A touched session's score changed: it may now be the victim, or no longer be.</summary>
+    private void Rescore(int slot, double now)
+    {
+        if (_victim < 0)
+        {
+            return;
+        }
+
+        if (slot == _victim)
+        {
+            _victim = -1;
+            return;
+        }
+
+        double score = ExpectedWait(slot, now);
+        if (score > _victimScore)
+        {
+            _victim = slot;
+            _victimScore = score;
+        }
+    }
+}

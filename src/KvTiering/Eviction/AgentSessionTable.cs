@@ -1,0 +1,220 @@
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// The state behind <see cref="AgentPolicy"/>: per-handle links and owners, per-session lists, request boundaries,
+/// gap estimates and the cached victim session. Session slot 0 is the shared segment; real sessions start at 1.
+/// </summary>
+internal sealed partial class AgentSessionTable
+{
+    private const int Shared = 0;
+    private const byte Normal = 0;
+    private const byte Paused = 1;
+    private const byte Closed = 2;
+
+    private readonly TierView _tier;
+    private readonly AgentPolicyOptions _options;
+    private readonly int[] _next;
+    private readonly int[] _prev;
+    private readonly int[] _owner;
+    private readonly double[] _touch;
+    private readonly int _sharedLimit;
+    private readonly Dictionary<long, int> _slotOf = [];
+
+    // Per session slot.
+    private long[] _sessionId = new long[64];
+    private int[] _head = new int[64];
+    private int[] _tail = new int[64];
+    private int[] _count = new int[64];
+    private double[] _lastRequest = new double[64];
+    private double[] _lastTouch = new double[64];
+    private double[] _gap = new double[64];
+    private int[] _requests = new int[64];
+    private byte[] _state = new byte[64];
+    private int[] _freeSlots = new int[64];
+    private int _freeTop;
+    private int _slotCount = 1;
+
+    private double _globalGap = double.NaN;
+    private int _victim = -1;
+    private double _victimScore;
+    private double _victimNow = double.NaN;
+
+    public AgentSessionTable(TierView tier, AgentPolicyOptions options)
+    {
+        _tier = tier;
+        _options = options;
+        int capacity = tier.Capacity;
+        _next = new int[capacity];
+        _prev = new int[capacity];
+        _owner = new int[capacity];
+        _touch = new double[capacity];
+        Array.Fill(_owner, -1);
+        _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
+        _head[Shared] = _tail[Shared] = -1;
+    }
+
+    public void Touch(int handle, bool inserted)
+    {
+        double now = _tier.Now;
+        int slot = SlotFor(_tier.Session(handle), now);
+        int owner = _owner[handle];
+        int target = slot;
+        if (!inserted && owner >= 0)
+        {
+            // A block another session also uses is shared: it leaves both sessions' fate and joins the shared segment.
+            target = owner == slot ? slot : Shared;
+            Unlink(handle, owner, release: owner != target);
+        }
+
+        Append(handle, target);
+        _touch[handle] = now;
+        Rescore(slot, now);
+    }
+
+    public void Remove(int handle)
+    {
+        int owner = _owner[handle];
+        if (owner < 0)
+        {
+            return;
+        }
+
+        Unlink(handle, owner, release: true);
+        if (owner == _victim && _count[owner] == 0)
+        {
+            _victim = -1;
+        }
+    }
+
+    public bool Admit(in BlockInfo block)
+    {
+        if (!_options.Bypass || _tier.Count < _tier.Capacity || block.Session == 0)
+        {
+            return true;
+        }
+
+        // Bypass: when the incoming block's own session is the one expected back last and it has no stale blocks
+        // to give up, storing the block would only push out that session's previous deepest block.
+        int victim = VictimSession(_tier.Now);
+        return victim <= Shared || _sessionId[victim] != block.Session || HasStaleFront(victim);
+    }
+
+    public int SelectVictim()
+    {
+        double now = _tier.Now;
+        int session = VictimSession(now);
+        int handle = session >= 0 ? PickInSession(session) : -1;
+        if (handle >= 0)
+        {
+            return handle;
+        }
+
+        // Pins (or a drained victim) left nothing: rescan every list for any evictable block.
+        for (int s = 0; s < _slotCount; s++)
+        {
+            if (_count[s] > 0 && (handle = PickInSession(s)) >= 0)
+            {
+                return handle;
+            }
+        }
+
+        return -1;
+    }
+
+    public void Hint(long session, SessionHint hint)
+    {
+        if (!_slotOf.TryGetValue(session, out int slot))
+        {
+            return;
+        }
+
+        _state[slot] = hint switch
+        {
+            SessionHint.Closed => Closed,
+            SessionHint.Paused => Paused,
+            _ => Normal,
+        };
+        _victim = -1;
+    }
+
+    /// <summary>Within a session: blocks the latest request did not touch go first, then the deepest.</summary>
+    private int PickInSession(int slot)
+    {
+        if (slot == Shared || !_options.TailFirst || HasStaleFront(slot))
+        {
+            for (int h = _head[slot]; h >= 0; h = _next[h])
+            {
+                if (_tier.IsEvictable(h))
+                {
+                    return h;
+                }
+            }
+
+            return -1;
+        }
+
+        for (int h = _tail[slot]; h >= 0; h = _prev[h])
+        {
+            if (_tier.IsEvictable(h))
+            {
+                return h;
+            }
+        }
+
+        return -1;
+    }
+
+    private bool HasStaleFront(int slot)
+    {
+        int head = _head[slot];
+        return head >= 0 && _touch[head] < _lastRequest[slot];
+    }
+
+    private void Append(int handle, int slot)
+    {
+        int tail = _tail[slot];
+        _prev[handle] = tail;
+        _next[handle] = -1;
+        if (tail >= 0)
+        {
+            _next[tail] = handle;
+        }
+        else
+        {
+            _head[slot] = handle;
+        }
+
+        _tail[slot] = handle;
+        _owner[handle] = slot;
+        _count[slot]++;
+    }
+
+    private void Unlink(int handle, int slot, bool release)
+    {
+        int prev = _prev[handle];
+        int next = _next[handle];
+        if (prev >= 0)
+        {
+            _next[prev] = next;
+        }
+        else
+        {
+            _head[slot] = next;
+        }
+
+        if (next >= 0)
+        {
+            _prev[next] = prev;
+        }
+        else
+        {
+            _tail[slot] = prev;
+        }
+
+        _owner[handle] = -1;
+        if (--_count[slot] == 0 && release && slot != Shared)
+        {
+            Release(slot);
+        }
+    }
+}
