@@ -1,0 +1,78 @@
+using BenchmarkDotNet.Attributes;
+using BitFaster.Caching.Lru;
+using KvTiering.Blocks;
+using KvTiering.Store;
+using KvTiering.Tiers;
+
+namespace KvTiering.Benchmarks;
+
+/// <summary>Two threads of mixed lookups (90%) and puts (10%) on a metadata-only store against BitFaster ConcurrentLru doing the same.</summary>
+[MemoryDiagnoser]
+public class ConcurrencyBenchmarks
+{
+    private const int Keys = 100_000;
+    private const int OpsPerThread = 100_000;
+    private TieredKvStore _store = null!;
+    private ConcurrentLru<BlockKey, int> _lru = null!;
+    private BlockKey[] _keys = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var options = new KvStoreOptions { MetadataOnly = true };
+        options.Tiers.Add(new TierOptions(new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0), Keys / 2));
+        _store = new TieredKvStore(options);
+        _lru = new ConcurrentLru<BlockKey, int>(2, Keys / 2, EqualityComparer<BlockKey>.Default);
+        var rng = new Random(5);
+        _keys = new BlockKey[Keys];
+        for (int i = 0; i < Keys; i++)
+        {
+            _keys[i] = new BlockKey((ulong)rng.NextInt64(), (ulong)rng.NextInt64());
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _store.Dispose();
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = 2 * OpsPerThread)]
+    public void BitFasterConcurrentLru() => RunTwoThreads(static (b, key, put) =>
+    {
+        if (put)
+        {
+            b._lru.AddOrUpdate(key, 1);
+        }
+        else
+        {
+            b._lru.TryGet(key, out _);
+        }
+    });
+
+    [Benchmark(OperationsPerInvoke = 2 * OpsPerThread)]
+    public void KvTiering() => RunTwoThreads(static (b, key, put) =>
+    {
+        if (put)
+        {
+            b._store.Put(key, BlockKey.Empty, default);
+        }
+        else
+        {
+            b._store.TryGet(key, default, out _);
+        }
+    });
+
+    private void RunTwoThreads(Action<ConcurrencyBenchmarks, BlockKey, bool> op)
+    {
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
+        {
+            uint state = (uint)(t + 1) * 2654435761u;
+            for (int i = 0; i < OpsPerThread; i++)
+            {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                BlockKey key = _keys[state % Keys];
+                op(this, key, (state & 0xF) < 2);
+            }
+        });
+    }
+}

@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using KvTiering.Blocks;
+using KvTiering.Store;
+using KvTiering.Tiers;
+
+namespace KvTiering.Benchmarks;
+
+/// <summary>
+/// DRAM-tier get and put of whole blocks against the physical limit measured in the same run: a plain copy of the
+/// same bytes between two native buffers.
+/// </summary>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public unsafe class PayloadBenchmarks
+{
+    private const int Blocks = 64;
+    private TieredKvStore _store = null!;
+    private BlockKey[] _keys = null!;
+    private byte* _source;
+    private byte* _destination;
+    private byte[] _buffer = null!;
+    private int _next;
+
+    [Params(16 * 1024, 256 * 1024, 2 * 1024 * 1024)]
+    public int BlockBytes { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // One layer × one head × BlockBytes/4 dims × 2 bytes × 1 token: a layout whose block is exactly BlockBytes.
+        var layout = new KvLayout("bench", 1, 1, BlockBytes / 4, 2, 1);
+        var options = new KvStoreOptions { Layout = layout };
+        options.Tiers.Add(new TierOptions(new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0), Blocks));
+        _store = new TieredKvStore(options);
+        _buffer = new byte[BlockBytes];
+        new Random(1).NextBytes(_buffer);
+        _keys = new BlockKey[Blocks];
+        for (int i = 0; i < Blocks; i++)
+        {
+            _keys[i] = new BlockKey((ulong)i + 1, 7);
+            _store.Put(_keys[i], BlockKey.Empty, _buffer);
+        }
+
+        _source = (byte*)NativeMemory.AlignedAlloc((nuint)BlockBytes, 64);
+        _destination = (byte*)NativeMemory.AlignedAlloc((nuint)BlockBytes, 64);
+        _buffer.CopyTo(new Span<byte>(_source, BlockBytes));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _store.Dispose();
+        NativeMemory.AlignedFree(_source);
+        NativeMemory.AlignedFree(_destination);
+    }
+
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Get")]
+    public void MemoryCopy() => new ReadOnlySpan<byte>(_source, BlockBytes).CopyTo(new Span<byte>(_destination, BlockBytes));
+
+    [Benchmark]
+    [BenchmarkCategory("Get")]
+    public bool DramGet()
+    {
+        int i = _next = (_next + 1) & (Blocks - 1);
+        return _store.TryGet(_keys[i], new Span<byte>(_destination, BlockBytes), out _);
+    }
+
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Put")]
+    public void MemoryCopyPut() => new ReadOnlySpan<byte>(_source, BlockBytes).CopyTo(new Span<byte>(_destination, BlockBytes));
+
+    [Benchmark]
+    [BenchmarkCategory("Put")]
+    public PutResult DramPut()
+    {
+        // Remove then put: every put really writes the block (a re-put of a resident key is only an access).
+        int i = _next = (_next + 1) & (Blocks - 1);
+        _store.Remove(_keys[i]);
+        return _store.Put(_keys[i], BlockKey.Empty, new ReadOnlySpan<byte>(_source, BlockBytes));
+    }
+}

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(KvTiering.Benchmarks.HitPathBenchmarks).Assembly).Run(args);
