@@ -63,7 +63,7 @@ using (var store = new TieredKvStore(options))
         }
 
         int reused = match.Blocks * layout.TokensPerBlock;
-        double recompute = cost.RecomputeSeconds(reused, 0);
+        double recompute = reused == 0 ? 0 : cost.RecomputeSeconds(reused, 0);
         Console.WriteLine($"{turn,4} {session,7} {prompt.Length,8} {reused,7} {prompt.Length - reused,12} {match.BlocksInTier(0),6} {match.BlocksInTier(1),5} {match.BlocksInTier(2),6} {load * 1e3,10:F2} {recompute * 1e3,14:F1}");
         context.AddRange(Tokens(random, 10 + random.Next(20))); // the model's short reply joins the context
         reusedTotal += reused;
@@ -80,7 +80,10 @@ using (var store = new TieredKvStore(options))
     }
 }
 
-Directory.Delete(flashDir, recursive: true);
+if (Directory.Exists(flashDir))
+{
+    Directory.Delete(flashDir, recursive: true);
+}
 Console.WriteLine();
 Console.WriteLine($"{reusedTotal:N0} of {inputTotal:N0} input tokens reused ({100.0 * reusedTotal / inputTotal:F1}%), {verified:N0} blocks read back and verified;");
 Console.WriteLine($"modeled load {loadTotal * 1e3:F1} ms vs {recomputeTotal * 1e3:F1} ms to recompute them on {AcceleratorProfiles.H100Sxm.DisplayName}.");
