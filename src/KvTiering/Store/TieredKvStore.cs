@@ -231,6 +231,11 @@ public sealed partial class TieredKvStore : IDisposable
             return new MetadataDevice(options.CapacityBlocks);
         }
 
+        if (options.Directory is { } directory)
+        {
+            return new FlashDevice(directory, options.CapacityBlocks, blockBytes, options.Compression);
+        }
+
         return new MemoryDevice(options.CapacityBlocks, blockBytes);
     }
 

@@ -38,6 +38,28 @@ internal static class StoreTestKit
         return new TieredKvStore(options);
     }
 
+    /// <summary>
+    /// Memory tiers of <paramref name="memoryCapacities"/> blocks over a flash tier of <paramref name="flashCapacity"/>
+    /// blocks in <paramref name="directory"/>; <paramref name="flashFactory"/>, when given, builds the flash device.
+    /// </summary>
+    public static TieredKvStore CreateWithFlash(string directory, int[] memoryCapacities, int flashCapacity,
+        bool compression = false, Func<int, int, IBlockDevice>? flashFactory = null)
+    {
+        var options = new KvStoreOptions { Layout = TinyLayout };
+        for (int i = 0; i < memoryCapacities.Length; i++)
+        {
+            options.Tiers.Add(new TierOptions(Profile($"t{i}"), memoryCapacities[i]));
+        }
+
+        options.Tiers.Add(new TierOptions(Profile("flash", TierKind.Flash), flashCapacity)
+        {
+            Directory = directory,
+            Compression = compression,
+            DeviceFactory = flashFactory,
+        });
+        return new TieredKvStore(options);
+    }
+
     public static BlockKey Key(int i) => new((ulong)i + 1, 0xABCDEFUL);
 
     /// <summary>A payload that encodes its key, so a test can tell whose bytes came back.</summary>

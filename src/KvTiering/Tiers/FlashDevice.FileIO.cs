@@ -1,0 +1,55 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace KvTiering.Tiers;
+
+public sealed partial class FlashDevice
+{
+    /// <summary>Zeroes a slot's header, swallowing an I/O failure (the slot is then left stale).</summary>
+    private void InvalidateHeader(int slot)
+    {
+        try
+        {
+            WriteAt(s_zeroHeader, FlashGeometry.HeaderOffset(slot));
+            _states[slot] = SlotEmpty;
+        }
+        catch (IOException)
+        {
+            _states[slot] = SlotStale;
+        }
+
+        _lengths[slot] = 0;
+    }
+
+    /// <summary>The reusable LZ4 buffer; a stored block never exceeds a slot, so one slot's worth serves both ways.</summary>
+    private byte[] Scratch() => _scratch ??= new byte[SlotBytes];
+
+    private void WriteAt(ReadOnlySpan<byte> bytes, long offset)
+    {
+        if (FailWrite is { } fail && fail(offset, bytes.Length))
+        {
+            throw new IOException($"Injected write failure of {bytes.Length} bytes at offset {offset} in '{FilePath}'.");
+        }
+
+        RandomAccess.Write(_handle, bytes, offset);
+    }
+
+    private int ReadAt(Span<byte> buffer, long offset) => ReadFully(_handle, buffer, offset);
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the file ends; returns the bytes read.</summary>
+    private static int ReadFully(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int read = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (read <= 0)
+            {
+                break;
+            }
+
+            total += read;
+        }
+
+        return total;
+    }
+}

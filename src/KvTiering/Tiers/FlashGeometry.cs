@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace KvTiering.Tiers;
+
+/// <summary>
+/// Where everything lives in a flash file, and the superblock that records it: a 4 KiB superblock, the header table
+/// (one <see cref="FlashSlotHeader"/> per slot), then the payload slots at a 4 KiB-aligned stride. The file's size is
+/// fixed when it is created, so it never grows past the configured capacity.
+/// </summary>
+/// <remarks>
+/// Superblock, little-endian: 0 magic "KVTFLASH" · 8 version u32 · 12 header bytes u32 · 16 slot count i32 ·
+/// 20 slot bytes i32 · 24 stride i64 · 32 header table offset i64 · 40 payload offset i64 · 48 file length i64 ·
+/// 56 XxHash3 u64 over bytes 0..56; the rest of the 4 KiB is zero.
+/// </remarks>
+internal readonly record struct FlashGeometry(int SlotCount, int SlotBytes)
+{
+    /// <summary>Page size every region is aligned to, and the superblock's size.</summary>
+    public const int PageBytes = 4096;
+
+    /// <summary>Current file format version.</summary>
+    public const uint FormatVersion = 1;
+
+    private const ulong Magic = 0x48_53_41_4C_46_54_56_4B; // "KVTFLASH"
+    private const int ChecksumOffset = 56;
+
+    /// <summary>Distance between consecutive payload slots.</summary>
+    public long Stride => Align((long)SlotBytes);
+
+    /// <summary>Offset of slot 0's header.</summary>
+    public const long HeaderTableOffset = PageBytes;
+
+    /// <summary>Offset of slot 0's payload.</summary>
+    public long PayloadOffset => PageBytes + Align((long)SlotCount * FlashSlotHeader.Size);
+
+    /// <summary>The file's fixed size.</summary>
+    public long FileLength => PayloadOffset + ((long)SlotCount * Stride);
+
+    public static long HeaderOffset(int slot) => HeaderTableOffset + ((long)slot * FlashSlotHeader.Size);
+
+    public long SlotOffset(int slot) => PayloadOffset + ((long)slot * Stride);
+
+    /// <summary>Serializes the superblock into <paramref name="destination"/> (<see cref="PageBytes"/> bytes).</summary>
+    public void WriteSuperblock(Span<byte> destination)
+    {
+        Span<byte> s = destination[..PageBytes];
+        s.Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(s, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[8..], FormatVersion);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[12..], FlashSlotHeader.Size);
+        BinaryPrimitives.WriteInt32LittleEndian(s[16..], SlotCount);
+        BinaryPrimitives.WriteInt32LittleEndian(s[20..], SlotBytes);
+        BinaryPrimitives.WriteInt64LittleEndian(s[24..], Stride);
+        BinaryPrimitives.WriteInt64LittleEndian(s[32..], HeaderTableOffset);
+        BinaryPrimitives.WriteInt64LittleEndian(s[40..], PayloadOffset);
+        BinaryPrimitives.WriteInt64LittleEndian(s[48..], FileLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(s[ChecksumOffset..], XxHash3.HashToUInt64(s[..ChecksumOffset]));
+    }
+
+    /// <summary>
+    /// Verifies a superblock and checks that it describes this geometry.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The superblock is corrupt, of another version, or of another geometry.</exception>
+    public void VerifySuperblock(ReadOnlySpan<byte> source, string path)
+    {
+        if (source.Length < PageBytes
+            || BinaryPrimitives.ReadUInt64LittleEndian(source) != Magic
+            || BinaryPrimitives.ReadUInt64LittleEndian(source[ChecksumOffset..]) != XxHash3.HashToUInt64(source[..ChecksumOffset]))
+        {
+            throw new InvalidDataException(
+                $"Flash file '{path}' has a corrupt superblock (bad magic or checksum); delete it to start an empty tier.");
+        }
+
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(source[8..]);
+        if (version != FormatVersion)
+        {
+            throw new InvalidDataException(
+                $"Flash file '{path}' has format version {version}; this library reads version {FormatVersion}.");
+        }
+
+        int slotCount = BinaryPrimitives.ReadInt32LittleEndian(source[16..]);
+        int slotBytes = BinaryPrimitives.ReadInt32LittleEndian(source[20..]);
+        if (slotCount != SlotCount || slotBytes != SlotBytes)
+        {
+            throw new InvalidDataException(
+                $"Flash file '{path}' was created with {slotCount} slots of {slotBytes} bytes, but the tier is opened " +
+                $"with {SlotCount} slots of {SlotBytes} bytes; use the original geometry or another directory.");
+        }
+
+        if (BinaryPrimitives.ReadUInt32LittleEndian(source[12..]) != FlashSlotHeader.Size
+            || BinaryPrimitives.ReadInt64LittleEndian(source[24..]) != Stride
+            || BinaryPrimitives.ReadInt64LittleEndian(source[32..]) != HeaderTableOffset
+            || BinaryPrimitives.ReadInt64LittleEndian(source[40..]) != PayloadOffset
+            || BinaryPrimitives.ReadInt64LittleEndian(source[48..]) != FileLength)
+        {
+            throw new InvalidDataException(
+                $"Flash file '{path}' has a corrupt superblock: its layout does not match {SlotCount} slots of {SlotBytes} bytes.");
+        }
+    }
+
+    private static long Align(long bytes) => (bytes + PageBytes - 1) & ~(long)(PageBytes - 1);
+}

@@ -1,0 +1,163 @@
+using KvTiering.Blocks;
+using KvTiering.Tiers;
+
+namespace KvTiering.Tests.Tiers;
+
+public sealed class FlashDeviceFailureTests : IDisposable
+{
+    private const int Slots = 8;
+    private const int SlotBytes = 4096;
+
+    private readonly TempDirectory _temp = new();
+
+    private string Dir => _temp.Sub("flash");
+
+    private string FilePath => Path.Combine(Dir, FlashDevice.FileName);
+
+    public void Dispose() => _temp.Dispose();
+
+    private static BlockKey Key(int i) => new((ulong)i + 1, 0xF00D);
+
+    private static byte[] Payload(int seed, int length = SlotBytes)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    [Fact]
+    public void The_file_keeps_its_fixed_size_through_many_writes()
+    {
+        long expected = 4096 + 4096 + (Slots * 4096L); // superblock, one page of headers, slots
+        using var device = new FlashDevice(Dir, Slots, SlotBytes, compression: true);
+        Assert.Equal(expected, device.FileLength);
+        Assert.Equal(expected, new FileInfo(FilePath).Length);
+        for (int i = 0; i < 20 * Slots; i++)
+        {
+            device.Write(i % Slots, Key(i), BlockKey.Empty, Payload(i, 1 + (i * 37 % SlotBytes)));
+            if (i % 3 == 0)
+            {
+                device.Free(i % Slots);
+            }
+        }
+
+        Assert.Equal(expected, new FileInfo(FilePath).Length);
+    }
+
+    [Fact]
+    public void A_failed_payload_write_throws_IOException_and_leaves_the_slot_invalid()
+    {
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        {
+            device.Write(0, Key(0), BlockKey.Empty, Payload(1));
+            device.Write(1, Key(1), BlockKey.Empty, Payload(2));
+            long payload1 = device.PayloadOffset(1);
+            device.FailWrite = (offset, _) => offset == payload1;
+
+            Assert.Throws<IOException>(() => device.Write(1, Key(9), BlockKey.Empty, Payload(3)));
+            Assert.Equal(0, device.PayloadLength(1));
+            Assert.Equal(-1, device.Read(1, Key(1), new byte[SlotBytes]));
+            Assert.Equal(-1, device.Read(1, Key(9), new byte[SlotBytes]));
+        }
+
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        RecoveredBlock block = Assert.Single(reopened.Recover());
+        Assert.Equal(Key(0), block.Key);
+        var buffer = new byte[SlotBytes];
+        Assert.Equal(SlotBytes, reopened.Read(0, Key(0), buffer));
+        Assert.Equal(Payload(1), buffer);
+    }
+
+    [Fact]
+    public void A_failed_header_write_leaves_no_header_that_verifies()
+    {
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        {
+            device.Write(2, Key(2), BlockKey.Empty, Payload(4));
+            long header2 = FlashDevice.HeaderOffset(2);
+            int calls = 0;
+
+            // The new header's write fails; zeroing afterwards succeeds, as on a full disk whose header page exists.
+            device.FailWrite = (offset, _) => offset == header2 && calls++ == 0;
+            Assert.Throws<IOException>(() => device.Write(2, Key(5), BlockKey.Empty, Payload(5)));
+            Assert.Equal(-1, device.Read(2, Key(2), new byte[SlotBytes]));
+        }
+
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        Assert.Empty(reopened.Recover());
+    }
+
+    [Fact]
+    public void When_every_write_fails_the_slot_still_reads_as_a_miss_and_later_writes_succeed()
+    {
+        using var device = new FlashDevice(Dir, Slots, SlotBytes);
+        device.Write(3, Key(3), BlockKey.Empty, Payload(6));
+        bool full = true;
+        device.FailWrite = (_, _) => full;
+        Assert.Throws<IOException>(() => device.Write(3, Key(4), BlockKey.Empty, Payload(7)));
+        Assert.Equal(-1, device.Read(3, Key(3), new byte[SlotBytes]));
+        device.Free(3); // swallows the failure: the store cannot act on it
+
+        full = false;
+        device.Write(3, Key(4), BlockKey.Empty, Payload(7));
+        var buffer = new byte[SlotBytes];
+        Assert.Equal(SlotBytes, device.Read(3, Key(4), buffer));
+        Assert.Equal(Payload(7), buffer);
+        Assert.Equal(Key(4), Assert.Single(device.Recover()).Key);
+    }
+
+    [Fact]
+    public void A_missing_directory_is_created_when_its_parent_exists()
+    {
+        string nested = Path.Combine(Dir, "tier");
+        Directory.CreateDirectory(Dir);
+        using var device = new FlashDevice(nested, Slots, SlotBytes);
+        Assert.True(File.Exists(Path.Combine(nested, FlashDevice.FileName)));
+        Assert.False(File.Exists(Path.Combine(nested, FlashDevice.FileName + ".tmp")));
+    }
+
+    [Fact]
+    public void A_directory_whose_parent_is_missing_throws_naming_it()
+    {
+        string deep = Path.Combine(_temp.Root, "missing", "tier");
+        var ex = Assert.Throws<DirectoryNotFoundException>(() => new FlashDevice(deep, Slots, SlotBytes));
+        Assert.Contains(deep, ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_temp.Root, "missing")));
+    }
+
+    [Fact]
+    public void A_directory_under_a_regular_file_throws_a_clear_IOException()
+    {
+        string file = _temp.Sub("not-a-directory");
+        File.WriteAllText(file, "x");
+        string under = Path.Combine(file, "tier");
+        var ex = Assert.ThrowsAny<IOException>(() => new FlashDevice(under, Slots, SlotBytes));
+        Assert.Contains(under, ex.Message, StringComparison.Ordinal);
+
+        var self = Assert.ThrowsAny<IOException>(() => new FlashDevice(file, Slots, SlotBytes));
+        Assert.Contains(file, self.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_second_device_on_an_open_directory_is_refused()
+    {
+        using var first = new FlashDevice(Dir, Slots, SlotBytes);
+        var ex = Assert.ThrowsAny<IOException>(() => new FlashDevice(Dir, Slots, SlotBytes));
+        Assert.Contains(FlashDevice.FileName, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_disposed_device_throws_ObjectDisposedException()
+    {
+        var device = new FlashDevice(Dir, Slots, SlotBytes);
+        device.Write(0, Key(0), BlockKey.Empty, Payload(8));
+        device.Dispose();
+        device.Dispose();
+        var buffer = new byte[SlotBytes];
+        Assert.Throws<ObjectDisposedException>(() => device.Read(0, Key(0), buffer));
+        Assert.Throws<ObjectDisposedException>(() => device.Write(0, Key(0), BlockKey.Empty, buffer));
+        Assert.Throws<ObjectDisposedException>(() => device.Free(0));
+        Assert.Throws<ObjectDisposedException>(() => device.PayloadLength(0));
+        Assert.Throws<ObjectDisposedException>(() => device.Recover());
+    }
+}
