@@ -86,6 +86,26 @@ public readonly struct HandleList
         _ends[CountIndex]++;
     }
 
+    /// <summary>Adds a handle right after <paramref name="anchor"/> (towards the tail); the anchor must be in the list.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void InsertAfter(int anchor, int handle)
+    {
+        int next = _next[anchor];
+        _prev[handle] = anchor;
+        _next[handle] = next;
+        _next[anchor] = handle;
+        if (next >= 0)
+        {
+            _prev[next] = handle;
+        }
+        else
+        {
+            _ends[TailIndex] = handle;
+        }
+
+        _ends[CountIndex]++;
+    }
+
     /// <summary>Removes a handle that is in the list.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Remove(int handle)

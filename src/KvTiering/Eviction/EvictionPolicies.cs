@@ -1,0 +1,72 @@
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// Every built-in eviction policy, by name: what the CLI, the options and the harness pick from.
+/// </summary>
+public static class EvictionPolicies
+{
+    /// <summary>Least recently used ("lru"), the baseline.</summary>
+    public static EvictionPolicy Lru => EvictionPolicy.Lru;
+
+    /// <summary>First in, first out ("fifo"): insertion order, accesses do not reorder.</summary>
+    public static EvictionPolicy Fifo { get; } = EvictionPolicy.Create("fifo", static () => new FifoPolicy());
+
+    /// <summary>LRU that evicts a request's tail before its head, as vLLM frees blocks ("lru-tail-first").</summary>
+    public static EvictionPolicy LruTailFirst { get; } =
+        EvictionPolicy.Create("lru-tail-first", static () => new LruTailFirstPolicy());
+
+    /// <summary>LRU among blocks with no resident child, as radix caches evict ("leaf-lru").</summary>
+    public static EvictionPolicy LeafLru { get; } = EvictionPolicy.Create("leaf-lru", static () => new LeafLruPolicy());
+
+    /// <summary>SIEVE, a FIFO with a visited bit and a sweeping hand ("sieve").</summary>
+    public static EvictionPolicy Sieve { get; } = EvictionPolicy.Create("sieve", static () => new SievePolicy());
+
+    /// <summary>S3-FIFO: small, main and ghost FIFO queues ("s3fifo").</summary>
+    public static EvictionPolicy S3Fifo { get; } = EvictionPolicy.Create("s3fifo", static () => new S3FifoPolicy());
+
+    /// <summary>ARC, the adaptive replacement cache ("arc").</summary>
+    public static EvictionPolicy Arc { get; } = EvictionPolicy.Create("arc", static () => new ArcPolicy());
+
+    /// <summary>W-TinyLFU, Caffeine's window plus frequency-admitted segmented LRU ("wtinylfu").</summary>
+    public static EvictionPolicy WTinyLfu { get; } = EvictionPolicy.Create("wtinylfu", static () => new WTinyLfuPolicy());
+
+    /// <summary>GreedyDual-Size-Frequency with recompute cost growing with depth ("gdsf").</summary>
+    public static EvictionPolicy Gdsf { get; } = EvictionPolicy.Create("gdsf", static () => new GdsfPolicy());
+
+    /// <summary>Belady's offline MIN, for the harness's replays with next-use oracles ("belady").</summary>
+    public static EvictionPolicy Belady { get; } = EvictionPolicy.Create("belady", static () => new BeladyPolicy());
+
+    private static readonly EvictionPolicy[] All =
+        [Lru, Fifo, LruTailFirst, LeafLru, Sieve, S3Fifo, Arc, WTinyLfu, Gdsf, Belady];
+
+    /// <summary>The names of every built-in policy, in a fixed order, "lru" first.</summary>
+    public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Array.ConvertAll(All, static p => p.Name));
+
+    /// <summary>The built-in policy called <paramref name="name"/> (case-insensitive, surrounding spaces ignored).</summary>
+    /// <exception cref="ArgumentException">No policy has that name; the message names it and lists the valid ones.</exception>
+    public static EvictionPolicy FromName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        EvictionPolicy? found = Find(name.Trim());
+        if (found is null)
+        {
+            ThrowHelper.ThrowArgument(nameof(name),
+                $"Unknown eviction policy '{name}'. Valid policies: {string.Join(", ", Names)}.");
+        }
+
+        return found;
+    }
+
+    private static EvictionPolicy? Find(string name)
+    {
+        foreach (EvictionPolicy policy in All)
+        {
+            if (string.Equals(policy.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return policy;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,150 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// A bounded FIFO set of block keys, for the ghost queues of S3-FIFO and ARC: keys of blocks recently evicted,
+/// remembered without their data. Adding to a full set forgets the oldest key. Everything lives in arrays sized at
+/// construction; nothing allocates afterwards.
+/// </summary>
+/// <remarks>
+/// Keys sit in numbered cells; a <see cref="HandleList"/> over the cells keeps the FIFO order (so a hit can leave
+/// from the middle in O(1)), and an open-addressing index with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4
+/// algorithm R) maps a key to its cell, at load factor ≤ 0.5.
+/// </remarks>
+internal sealed class GhostSet
+{
+    private readonly BlockKey[] _keys;
+    private readonly HandleList _order;   // head = newest, tail = oldest
+    private readonly int[] _free;
+    private readonly int[] _buckets;      // cell + 1; 0 = empty
+    private readonly int _mask;
+    private int _freeTop;
+
+    public GhostSet(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        Capacity = capacity;
+        _keys = new BlockKey[capacity];
+        _order = new HandleList(capacity);
+        _free = new int[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            _free[i] = capacity - 1 - i;
+        }
+
+        _freeTop = capacity;
+        int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, capacity * 2));
+        _buckets = new int[buckets];
+        _mask = buckets - 1;
+    }
+
+    /// <summary>The most keys the set remembers.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Keys remembered now.</summary>
+    public int Count => _order.Count;
+
+    public bool Contains(in BlockKey key) => FindBucket(key) >= 0;
+
+    /// <summary>Remembers <paramref name="key"/> as the newest, forgetting the oldest when full. No-op if present.</summary>
+    public void Add(in BlockKey key)
+    {
+        if (Capacity == 0 || FindBucket(key) >= 0)
+        {
+            return;
+        }
+
+        if (_freeTop == 0)
+        {
+            RemoveOldest();
+        }
+
+        int cell = _free[--_freeTop];
+        _keys[cell] = key;
+        _order.PushFront(cell);
+        int i = Hash(key) & _mask;
+        while (_buckets[i] != 0)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        _buckets[i] = cell + 1;
+    }
+
+    /// <summary>Forgets <paramref name="key"/>; returns whether it was remembered.</summary>
+    public bool Remove(in BlockKey key)
+    {
+        int bucket = FindBucket(key);
+        if (bucket < 0)
+        {
+            return false;
+        }
+
+        int cell = _buckets[bucket] - 1;
+        DeleteBucket(bucket);
+        _order.Remove(cell);
+        _free[_freeTop++] = cell;
+        return true;
+    }
+
+    /// <summary>Forgets the oldest key; returns false when the set is empty.</summary>
+    public bool RemoveOldest()
+    {
+        int cell = _order.Tail;
+        return cell >= 0 && Remove(_keys[cell]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Hash(in BlockKey key)
+    {
+        ulong h = (key.Low * 0x9E3779B97F4A7C15UL) ^ key.High;
+        return (int)(h ^ (h >> 29));
+    }
+
+    private int FindBucket(in BlockKey key)
+    {
+        int i = Hash(key) & _mask;
+        while (true)
+        {
+            int cell = _buckets[i] - 1;
+            if (cell < 0)
+            {
+                return -1;
+            }
+
+            if (_keys[cell].Equals(key))
+            {
+                return i;
+            }
+
+            i = (i + 1) & _mask;
+        }
+    }
+
+    private void DeleteBucket(int hole)
+    {
+        // Backward shift: pull later members of the probe run into the hole so lookups never stop early.
+        int j = hole;
+        while (true)
+        {
+            j = (j + 1) & _mask;
+            int occupant = _buckets[j];
+            if (occupant == 0)
+            {
+                break;
+            }
+
+            int home = Hash(_keys[occupant - 1]) & _mask;
+            bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+            if (movable)
+            {
+                _buckets[hole] = occupant;
+                hole = j;
+            }
+        }
+
+        _buckets[hole] = 0;
+    }
+}

@@ -1,0 +1,59 @@
+using KvTiering.Eviction;
+using KvTiering.Store;
+using static KvTiering.Tests.Eviction.PolicyTestKit;
+using static KvTiering.Tests.Store.StoreTestKit;
+
+namespace KvTiering.Tests.Eviction;
+
+public sealed class ArcPolicyTests
+{
+    private const int A = 0, B = 1, C = 2, D = 3, E = 4, X = 5;
+
+    [Fact]
+    public void Blocks_seen_twice_survive_a_scan_that_flushes_lru()
+    {
+        using TieredKvStore arc = CreateMetadata(EvictionPolicies.Arc, 4);
+        using TieredKvStore lru = CreateMetadata(EvictionPolicy.Lru, 4);
+        foreach (TieredKvStore store in new[] { arc, lru })
+        {
+            Put(store, A);
+            Put(store, B);
+            Put(store, A); // A and B move to T2
+            Put(store, B);
+            for (int i = 100; i < 110; i++)
+            {
+                Put(store, i);
+            }
+        }
+
+        Assert.True(arc.Contains(Key(A)) && arc.Contains(Key(B)));
+        Assert.False(lru.Contains(Key(A)) || lru.Contains(Key(B)));
+    }
+
+    [Fact]
+    public void Ghost_hits_in_B1_grow_T1_at_the_expense_of_T2()
+    {
+        using TieredKvStore adapted = CreateMetadata(EvictionPolicies.Arc, 4);
+        using TieredKvStore unadapted = CreateMetadata(EvictionPolicies.Arc, 4);
+        foreach (TieredKvStore store in new[] { adapted, unadapted })
+        {
+            Put(store, A);
+            Put(store, B);
+            Put(store, A);
+            Put(store, B); // T2 = {A, B}
+            Put(store, C);
+            Put(store, D); // T1 = {C, D}
+            Put(store, E); // C goes to B1
+        }
+
+        // Recency pays: C and D come back while their keys are in B1, and each ghost hit raises p (to 2).
+        Put(adapted, C); // p = 1; D goes to B1
+        Put(adapted, D); // p = 2; T1 = {E} is within its target, so T2's oldest (A) goes
+        Put(adapted, X); // still within the target: T2's oldest (B) goes, E stays
+
+        Put(unadapted, X); // p = 0: T1 is over its target, so T1's oldest (D) goes and T2 stays
+
+        Assert.Equal([false, false, true, true, true, true], Resident(adapted, 6));
+        Assert.Equal([true, true, false, false, true, true], Resident(unadapted, 6));
+    }
+}
