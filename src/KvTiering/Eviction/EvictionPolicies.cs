@@ -36,8 +36,11 @@ public static class EvictionPolicies
     /// <summary>Belady's offline MIN, for the harness's replays with next-use oracles ("belady").</summary>
     public static EvictionPolicy Belady { get; } = EvictionPolicy.Create("belady", static () => new BeladyPolicy());
 
+    /// <summary>The agent-workload policy (docs/policies/agent.md).</summary>
+    public static EvictionPolicy Agent { get; } = EvictionPolicy.Create("agent", static () => new AgentPolicy());
+
     private static readonly EvictionPolicy[] All =
-        [Lru, Fifo, LruTailFirst, LeafLru, Sieve, S3Fifo, Arc, WTinyLfu, Gdsf, Belady];
+        [Lru, Fifo, LruTailFirst, LeafLru, Sieve, S3Fifo, Arc, WTinyLfu, Gdsf, Agent, Belady];
 
     /// <summary>The names of every built-in policy, in a fixed order, "lru" first.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Array.ConvertAll(All, static p => p.Name));
@@ -47,7 +50,9 @@ public static class EvictionPolicies
     public static EvictionPolicy FromName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        EvictionPolicy? found = Find(name.Trim());
+        EvictionPolicy? found = name.Trim().StartsWith("agent:", StringComparison.OrdinalIgnoreCase)
+            ? AgentPolicyVariants.Parse(name.Trim())
+            : Find(name.Trim());
         if (found is null)
         {
             ThrowHelper.ThrowArgument(nameof(name),

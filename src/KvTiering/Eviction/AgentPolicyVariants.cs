@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// Parses "agent:key=value,..." into an agent policy with those tunables, so the harness can run ablations by name
+/// (e.g. "agent:lindy=0", "agent:tail=false").
+/// </summary>
+internal static class AgentPolicyVariants
+{
+    public static EvictionPolicy Parse(string spec)
+    {
+        AgentPolicyOptions options = AgentPolicyOptions.Default;
+        string body = spec[(spec.IndexOf(':', StringComparison.Ordinal) + 1)..];
+        foreach (string part in body.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                ThrowHelper.ThrowArgument(nameof(spec), $"Agent policy setting '{part}' in '{spec}' is not key=value.");
+            }
+
+            string key = part[..eq].ToLowerInvariant();
+            string value = part[(eq + 1)..];
+            options = key switch
+            {
+                "lindy" => options with { LindyFactor = Number(value, part, spec) },
+                "probation" => options with { ProbationFactor = Number(value, part, spec) },
+                "smoothing" => options with { GapSmoothing = Number(value, part, spec) },
+                "window" => options with { RequestWindowSeconds = Number(value, part, spec) },
+                "shared" => options with { SharedShare = Number(value, part, spec) },
+                "tail" => options with { TailFirst = Flag(value, part, spec) },
+                "predict" => options with { PredictReturn = Flag(value, part, spec) },
+                "bypass" => options with { Bypass = Flag(value, part, spec) },
+                _ => throw new ArgumentException(
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, tail, predict, bypass.",
+                    nameof(spec)),
+            };
+        }
+
+        return EvictionPolicy.Create(spec.Trim().ToLowerInvariant(), () => new AgentPolicy(options));
+    }
+
+    private static double Number(string value, string part, string spec) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d >= 0
+            ? d
+            : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a non-negative number.", nameof(spec));
+
+    private static bool Flag(string value, string part, string spec) =>
+        bool.TryParse(value, out bool b)
+            ? b
+            : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs true or false.", nameof(spec));
+}
