@@ -11,7 +11,8 @@ public enum TraceFormat
 
     /// <summary>
     /// WEKA kv-cache-tester agent sessions: a directory of <c>trace_NNNN.json</c> or <c>.json.gz</c> files (or one
-    /// such file), one agent session per file, replayed with staggered session starts.
+    /// such file), one agent session per file, replayed with staggered session starts. Each session file and each of
+    /// its sub-agents gets its own session id, numbered densely in file-name order, then sub-agent order.
     /// </summary>
     Weka,
 

@@ -35,7 +35,7 @@ public static class TraceLoader
             ThrowHelper.ThrowArgumentOutOfRange(nameof(format), format, $"Unknown trace format {format}.");
         }
 
-        string fullPath = Path.GetFullPath(path);
+        string fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         if (!File.Exists(fullPath) && !(format == TraceFormat.Weka && Directory.Exists(fullPath)))
         {
             TraceThrow.FileNotFound(fullPath);
@@ -69,7 +69,7 @@ public static class TraceLoader
 
     private static string NameOf(string fullPath, TraceFormat format)
     {
-        string stem = Path.GetFileName(Path.TrimEndingDirectorySeparator(fullPath));
+        string stem = Path.GetFileName(fullPath);
         foreach (string suffix in (ReadOnlySpan<string>)[".gz", ".jsonl", ".json", "_trace"])
         {
             if (stem.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 
 namespace KvTiering.Simulation.Traces;
 
@@ -56,7 +58,7 @@ internal static class WekaTraceReader
         {
             if (error is not null)
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                ExceptionDispatchInfo.Throw(error);
             }
         }
 
@@ -141,9 +143,8 @@ internal static class WekaTraceReader
             starts[i] = at;
             int from = r == 0 ? 0 : s.End[r - 1];
             int fileBase = idBase[f];
-            for (int j = from; j < s.End[r]; j++)
+            foreach (int id in CollectionsMarshal.AsSpan(s.Ids)[from..s.End[r]])
             {
-                int id = s.Ids[j];
                 blocks[at++] = id >= 0 ? fileBase + id : -id - 1;
             }
         }

@@ -61,9 +61,33 @@ internal sealed class SyntheticAgentGenerator
             }
         }
 
-        int unique = _nextBlock;
+        int[] blocks = [.. _blocks];
+        int unique = RenumberFirstSeen(blocks, _nextBlock);
         return new Trace(name, _options.BlockTokens, [.. _time], [.. _session], [.. _input], [.. _output],
-            [.. _starts], [.. _blocks], unique);
+            [.. _starts], blocks, unique);
+    }
+
+    /// <summary>
+    /// Renumbers ids densely in first-seen order (the shared prefix is allocated up front, and a document may come
+    /// before the first session); returns the number of distinct ids.
+    /// </summary>
+    private static int RenumberFirstSeen(int[] blocks, int allocated)
+    {
+        int[] map = new int[allocated];
+        Array.Fill(map, -1);
+        int next = 0;
+        foreach (ref int id in blocks.AsSpan())
+        {
+            ref int dense = ref map[id];
+            if (dense < 0)
+            {
+                dense = next++;
+            }
+
+            id = dense;
+        }
+
+        return next;
     }
 
     /// <summary>One model call of a session or sub-agent, then what it does next.</summary>

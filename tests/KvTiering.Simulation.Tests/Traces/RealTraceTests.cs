@@ -43,6 +43,18 @@ public sealed class RealTraceTests
     }
 
     [Fact]
+    public void WekaClaudeCode_IsolatedSubagentHashes_SplitSiblingSubagentsSharedPrefixes()
+    {
+        string dir = Path.Combine(SharedTraces.Root, "weka-claude-code");
+
+        Trace trace = TraceLoader.Load(dir, TraceFormat.Weka, NoCache with { IsolateSubagentHashes = true });
+
+        // Sibling sub-agents reuse ids for their common prompt prefix; isolating them counts those blocks again.
+        Assert.Equal(2_214_160, trace.UniqueBlocks);
+        Assert.Equal(60_888_657, trace.References);
+    }
+
+    [Fact]
     public void WekaClaudeCode_SharedToolPrefix_SharesLeadingBlocksAcrossSessions()
     {
         string dir = Path.Combine(SharedTraces.Root, "weka-claude-code");
