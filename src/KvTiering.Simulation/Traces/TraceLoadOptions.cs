@@ -1,0 +1,52 @@
+using KvTiering.Simulation.Workloads;
+
+namespace KvTiering.Simulation.Traces;
+
+/// <summary>How <see cref="TraceLoader"/> reads, caches or generates a trace.</summary>
+public sealed record TraceLoadOptions
+{
+    /// <summary>
+    /// WEKA: seconds between the starts of consecutive sessions (session <c>i</c>, in file-name order, starts at
+    /// <c>i × StaggerSeconds</c>). Default 30.
+    /// </summary>
+    public double StaggerSeconds { get; init; } = 30;
+
+    /// <summary>
+    /// WEKA: treat each session's leading tool-definition blocks (<c>tool_tokens / block_size</c> of them, taken from
+    /// its first request) as one block per position shared by every session, as a deployment whose sessions run one
+    /// client version would see them. Default false: sessions share nothing.
+    /// </summary>
+    public bool SharedToolPrefix { get; init; }
+
+    /// <summary>
+    /// WEKA: give every sub-agent its own hash-id namespace. Default false: a session file is one namespace, because
+    /// in the published files sibling sub-agents reuse the same ids for their common prompt prefix (and a sub-agent
+    /// never reuses its parent's ids), so the ids are file-scoped.
+    /// </summary>
+    public bool IsolateSubagentHashes { get; init; }
+
+    /// <summary>
+    /// Where parsed traces are cached; null means <c>Path.Combine(Path.GetTempPath(), "kvtiering-trace-cache")</c>.
+    /// </summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Whether to reuse (and write) the binary cache of a parsed trace. Default true.</summary>
+    public bool UseCache { get; init; } = true;
+
+    /// <summary>Settings of the generated workload for <see cref="TraceFormat.Synthetic"/>; null means defaults.</summary>
+    public SyntheticAgentOptions? Synthetic { get; init; }
+
+    /// <summary>The cache directory these options resolve to.</summary>
+    internal string ResolvedCacheDirectory =>
+        CacheDirectory ?? Path.Combine(Path.GetTempPath(), "kvtiering-trace-cache");
+
+    /// <summary>Throws when a setting is out of range.</summary>
+    internal void Validate()
+    {
+        if (!double.IsFinite(StaggerSeconds) || StaggerSeconds < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(StaggerSeconds), StaggerSeconds,
+                $"StaggerSeconds must be a finite number ≥ 0, not {StaggerSeconds}.");
+        }
+    }
+}
