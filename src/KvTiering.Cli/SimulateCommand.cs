@@ -91,11 +91,11 @@ internal static class SimulateCommand
 
         var options = new TraceLoadOptions
         {
-            Stagger = stagger,
+            StaggerSeconds = stagger,
             SharedToolPrefix = a.Has("shared-tools"),
             UseCache = !a.Has("no-cache"),
             CacheDirectory = a.Get("cache-dir"),
-            Seed = a.GetInt("seed", 42),
+            Synthetic = new KvTiering.Simulation.Workloads.SyntheticAgentOptions { Seed = a.GetInt("seed", 1) },
         };
         return TraceLoader.Load(path ?? "synthetic", format, options);
     }

@@ -15,6 +15,15 @@ public sealed class ReplayOptions
     /// <summary>An explicit tier chain (top first); when empty, one tier of <see cref="CapacityBlocks"/>.</summary>
     public IReadOnlyList<TierSpec> Tiers { get; init; } = [];
 
+    /// <summary>
+    /// The model whose KV layout sizes every modeled byte (blocks of the trace's size) and whose prefill the cost model
+    /// prices; null replays hit rates only.
+    /// </summary>
+    public Blocks.ModelPreset? Model { get; init; }
+
+    /// <summary>The accelerator that prices recompute (default: H100 SXM).</summary>
+    public Cost.AcceleratorProfile? Accelerator { get; init; }
+
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;
 

@@ -57,4 +57,19 @@ public sealed record ReplayResult
     /// <summary>Per-tier outcome (one entry for a single-tier replay).</summary>
     [JsonPropertyName("tiers")]
     public required IReadOnlyList<TierReplayResult> Tiers { get; init; }
+
+    /// <summary>Σ modeled time-to-first-token with the cache: hit blocks loaded from their tiers, the rest recomputed (needs a model).</summary>
+    [JsonPropertyName("modeled_ttft_seconds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ModeledTtftSeconds { get; init; }
+
+    /// <summary>Σ modeled time-to-first-token with no cache: every input token recomputed (needs a model).</summary>
+    [JsonPropertyName("modeled_ttft_no_cache_seconds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ModeledTtftNoCacheSeconds { get; init; }
+
+    /// <summary>Σ modeled joules of loading the hit blocks out of their tiers (needs a model).</summary>
+    [JsonPropertyName("modeled_load_joules")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ModeledLoadJoules { get; init; }
 }

@@ -41,7 +41,10 @@ public static class Replayer
 
     internal static ReplayResult Run(Trace trace, ReplayOptions options, NextUseIndex oracle)
     {
-        using TieredKvStore store = BuildStore(options, out int capacity);
+        using TieredKvStore store = BuildStore(options, trace.BlockTokens, out int capacity);
+        var ttft = options.Model is { } model
+            ? new ModeledTtft(model, options.Accelerator ?? Cost.AcceleratorProfiles.H100Sxm, store, trace.BlockTokens)
+            : null;
         int tierCount = store.TierCount;
         Span<int> prefixPerTier = stackalloc int[TieredKvStore.MaxTiers];
         var prefixHitsByTier = new long[tierCount];
@@ -78,6 +81,8 @@ public static class Replayer
             {
                 prefixHitsByTier[t] += prefixPerTier[t];
             }
+
+            ttft?.Add(input, (int)Math.Min((long)outcome.PrefixBlocks * blockTokens, input), prefixPerTier);
 
             if (options.Progress is { } progress && r % progressEvery == 0)
             {
@@ -122,12 +127,20 @@ public static class Replayer
             ElapsedSeconds = clock.Elapsed.TotalSeconds,
             ReferencesPerSecond = trace.References / seconds,
             Tiers = tiers,
+            ModeledTtftSeconds = ttft?.WithCacheSeconds,
+            ModeledTtftNoCacheSeconds = ttft?.NoCacheSeconds,
+            ModeledLoadJoules = ttft?.LoadJoules,
         };
     }
 
-    private static TieredKvStore BuildStore(ReplayOptions options, out int capacity)
+    private static TieredKvStore BuildStore(ReplayOptions options, int blockTokens, out int capacity)
     {
-        var storeOptions = new KvStoreOptions { MetadataOnly = true, Promotion = options.Promotion };
+        var storeOptions = new KvStoreOptions
+        {
+            MetadataOnly = true,
+            Promotion = options.Promotion,
+            Layout = options.Model?.Layout(blockTokens),
+        };
         capacity = 0;
         if (options.Tiers.Count == 0)
         {
