@@ -36,4 +36,25 @@ public sealed record AgentPolicyOptions
 
     /// <summary>Decline a new block when its own session is the one that would give up a block for it.</summary>
     public bool Bypass { get; init; } = true;
+
+    /// <summary>How fast idle shared blocks (used by several sessions) lose protection: their score is this × idle seconds.</summary>
+    public double SharedAging { get; init; } = 1.0;
+
+    /// <summary>Average gaps geometrically (robust to heavy tails) rather than arithmetically.</summary>
+    public bool GeometricGaps { get; init; }
+
+    /// <summary>
+    /// Expected wait = typical gap + LindyFactor × idle (decreasing failure rate: the longer a session has been idle, the
+    /// later it is expected back) instead of max(gap − idle, LindyFactor × idle).
+    /// </summary>
+    public bool MonotoneWait { get; init; }
+
+    /// <summary>How much of the idle time is taken off the typical gap before a session is overdue (1 = all of it).</summary>
+    public double IdleDecay { get; init; } = 1.0;
+
+    /// <summary>
+    /// Diagnostic, replay only: rank sessions by their true next request (from the harness's oracle) instead of the
+    /// estimate, to measure how much of the gap to Belady is prediction and how much is mechanics.
+    /// </summary>
+    public bool OracleDiagnostic { get; init; }
 }

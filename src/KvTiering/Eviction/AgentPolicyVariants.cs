@@ -3,7 +3,7 @@ using System.Globalization;
 namespace KvTiering.Eviction;
 
 /// <summary>
-/// Parses "agent:key=value,..." into an agent policy with those tunables, so the harness can run ablations by name
+/// Parses "agent:key=value+key=value" into an agent policy with those tunables, so the harness can run ablations by name
 /// (e.g. "agent:lindy=0", "agent:tail=false").
 /// </summary>
 internal static class AgentPolicyVariants
@@ -12,7 +12,7 @@ internal static class AgentPolicyVariants
     {
         AgentPolicyOptions options = AgentPolicyOptions.Default;
         string body = spec[(spec.IndexOf(':', StringComparison.Ordinal) + 1)..];
-        foreach (string part in body.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (string part in body.Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = part.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
@@ -29,11 +29,16 @@ internal static class AgentPolicyVariants
                 "smoothing" => options with { GapSmoothing = Number(value, part, spec) },
                 "window" => options with { RequestWindowSeconds = Number(value, part, spec) },
                 "shared" => options with { SharedShare = Number(value, part, spec) },
+                "aging" => options with { SharedAging = Number(value, part, spec) },
+                "geo" => options with { GeometricGaps = Flag(value, part, spec) },
+                "monotone" => options with { MonotoneWait = Flag(value, part, spec) },
+                "decay" => options with { IdleDecay = Number(value, part, spec) },
+                "oracle" => options with { OracleDiagnostic = Flag(value, part, spec) },
                 "tail" => options with { TailFirst = Flag(value, part, spec) },
                 "predict" => options with { PredictReturn = Flag(value, part, spec) },
                 "bypass" => options with { Bypass = Flag(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, tail, predict, bypass.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, tail, predict, bypass.",
                     nameof(spec)),
             };
         }

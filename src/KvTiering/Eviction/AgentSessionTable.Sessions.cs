@@ -24,8 +24,18 @@ internal sealed partial class AgentSessionTable
         {
             double gap = now - _lastRequest[slot];
             double a = _options.GapSmoothing;
-            _gap[slot] = double.IsNaN(_gap[slot]) ? gap : (a * gap) + ((1 - a) * _gap[slot]);
-            _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
+            if (_options.GeometricGaps)
+            {
+                // Gaps are heavy-tailed: average their logarithms so one long pause does not swamp the estimate.
+                double logGap = Math.Log(Math.Max(gap, 1e-3));
+                _gap[slot] = double.IsNaN(_gap[slot]) ? gap : Math.Exp((a * logGap) + ((1 - a) * Math.Log(_gap[slot])));
+                _globalGap = double.IsNaN(_globalGap) ? gap : Math.Exp((0.05 * logGap) + (0.95 * Math.Log(_globalGap)));
+            }
+            else
+            {
+                _gap[slot] = double.IsNaN(_gap[slot]) ? gap : (a * gap) + ((1 - a) * _gap[slot]);
+                _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
+            }
             _lastRequest[slot] = now;
             _requests[slot]++;
             if (_state[slot] != Closed)
@@ -52,6 +62,7 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _gap, size);
             Array.Resize(ref _requests, size);
             Array.Resize(ref _state, size);
+            Array.Resize(ref _oracleNext, size);
             Array.Resize(ref _freeSlots, size);
         }
 
@@ -77,13 +88,25 @@ internal sealed partial class AgentSessionTable
     {
         if (slot == Shared)
         {
-            return _count[Shared] > _sharedLimit ? double.MaxValue / 2 : double.MinValue;
+            // Shared blocks compete by their own idle time: a system prompt in use stays, a dead sibling's prefix ages out.
+            if (_count[Shared] > _sharedLimit)
+            {
+                return double.MaxValue / 2;
+            }
+
+            int head = _head[Shared];
+            return head < 0 ? double.MinValue : _options.SharedAging * (now - _touch[head]);
         }
 
         byte state = _state[slot];
         if (state == Closed)
         {
             return double.MaxValue;
+        }
+
+        if (_options.OracleDiagnostic)
+        {
+            return _oracleNext[slot];
         }
 
         double idle = now - _lastRequest[slot];
@@ -95,13 +118,15 @@ internal sealed partial class AgentSessionTable
         double typical = double.IsNaN(_gap[slot])
             ? (double.IsNaN(_globalGap) ? 1.0 : _globalGap) * _options.ProbationFactor
             : _gap[slot];
-        double remaining = typical - idle;
+        double remaining = typical - (_options.IdleDecay * idle);
         if (state == Paused)
         {
             return Math.Max(remaining, 0);
         }
 
-        return Math.Max(remaining, _options.LindyFactor * idle);
+        return _options.MonotoneWait
+            ? typical + (_options.LindyFactor * idle)
+            : Math.Max(remaining, _options.LindyFactor * idle);
     }
 
     /// <summary>The session expected back last; cached per moment, since scores only change with time and touches.</summary>

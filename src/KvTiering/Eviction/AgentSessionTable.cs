@@ -30,6 +30,7 @@ internal sealed partial class AgentSessionTable
     private double[] _gap = new double[64];
     private int[] _requests = new int[64];
     private byte[] _state = new byte[64];
+    private double[] _oracleNext = new double[64];
     private int[] _freeSlots = new int[64];
     private int _freeTop;
     private int _slotCount = 1;
@@ -68,6 +69,11 @@ internal sealed partial class AgentSessionTable
 
         Append(handle, target);
         _touch[handle] = now;
+        if (_options.OracleDiagnostic)
+        {
+            _oracleNext[slot] = _tier.NextUse(handle);
+        }
+
         Rescore(slot, now);
     }
 
