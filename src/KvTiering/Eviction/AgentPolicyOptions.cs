@@ -57,4 +57,16 @@ public sealed record AgentPolicyOptions
     /// estimate, to measure how much of the gap to Belady is prediction and how much is mechanics.
     /// </summary>
     public bool OracleDiagnostic { get; init; }
+
+    /// <summary>
+    /// Rank sessions by the chance they come back before the tier turns over, from the learned survival curve of
+    /// inter-request gaps (see <see cref="GapSurvival"/>), instead of the gap-and-idle heuristic.
+    /// </summary>
+    public bool Hazard { get; init; }
+
+    /// <summary>Multiplier on the turnover horizon (tier capacity ÷ insertion rate) used by <see cref="Hazard"/>.</summary>
+    public double HorizonFactor { get; init; } = 1.0;
+
+    /// <summary>When positive, a gap longer than this many times the session's typical gap counts only up to that bound.</summary>
+    public double GapClip { get; init; }
 }

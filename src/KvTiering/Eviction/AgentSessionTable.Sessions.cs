@@ -7,7 +7,7 @@ internal sealed partial class AgentSessionTable
     {
         if (!_slotOf.TryGetValue(session, out int slot))
         {
-            slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlot();
+            slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlotOrRecycle();
             _slotOf[session] = slot;
             _sessionId[slot] = session;
             _head[slot] = _tail[slot] = -1;
@@ -24,6 +24,14 @@ internal sealed partial class AgentSessionTable
         {
             double gap = now - _lastRequest[slot];
             double a = _options.GapSmoothing;
+            _survival.AddGap(gap);
+            _gapsSinceCensus++;
+            if (_options.GapClip > 0 && !double.IsNaN(_gap[slot]))
+            {
+                // A long pause (the user was away) says little about the next gap: bursts of tool calls follow it.
+                gap = Math.Min(gap, _options.GapClip * _gap[slot]);
+            }
+
             if (_options.GeometricGaps)
             {
                 // Gaps are heavy-tailed: average their logarithms so one long pause does not swamp the estimate.
@@ -46,6 +54,35 @@ internal sealed partial class AgentSessionTable
 
         _lastTouch[slot] = now;
         return slot;
+    }
+
+    /// <summary>
+    /// A new session slot. Sessions stay tracked after their blocks are gone (so a return is observed as a gap, not
+    /// as a new session) up to a bound; past it the longest-idle empty session is forgotten.
+    /// </summary>
+    private int NewSlotOrRecycle()
+    {
+        if (_slotCount < MaxTrackedSessions)
+        {
+            return NewSlot();
+        }
+
+        int oldest = -1;
+        for (int s = 1; s < _slotCount; s++)
+        {
+            if (_count[s] == 0 && (oldest < 0 || _lastRequest[s] < _lastRequest[oldest]))
+            {
+                oldest = s;
+            }
+        }
+
+        if (oldest < 0)
+        {
+            return NewSlot();
+        }
+
+        _slotOf.Remove(_sessionId[oldest]);
+        return oldest;
     }
 
     private int NewSlot()
@@ -95,7 +132,17 @@ internal sealed partial class AgentSessionTable
             }
 
             int head = _head[Shared];
-            return head < 0 ? double.MinValue : _options.SharedAging * (now - _touch[head]);
+            if (head < 0)
+            {
+                return double.MinValue;
+            }
+
+            if (_options.Hazard && _survival.Observations >= MinObservations)
+            {
+                return 1 - _survival.ReturnProbability(now - _touch[head], _horizon);
+            }
+
+            return _options.SharedAging * (now - _touch[head]);
         }
 
         byte state = _state[slot];
@@ -107,6 +154,14 @@ internal sealed partial class AgentSessionTable
         if (_options.OracleDiagnostic)
         {
             return _oracleNext[slot];
+        }
+
+        if (_options.Hazard && _survival.Observations >= MinObservations)
+        {
+            // Evict the session least likely to come back before the cache turns over.
+            double idleFor = now - _lastRequest[slot];
+            double p = _survival.ReturnProbability(idleFor, _horizon);
+            return state == Paused ? -p : 1 - p;
         }
 
         double idle = now - _lastRequest[slot];
@@ -135,6 +190,11 @@ internal sealed partial class AgentSessionTable
         if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _count[_victim] > 0)
         {
             return _victim;
+        }
+
+        if (_options.Hazard)
+        {
+            Census(now);
         }
 
         int best = -1;
@@ -180,5 +240,47 @@ internal sealed partial class AgentSessionTable
             _victim = slot;
             _victimScore = score;
         }
+    }
+
+    private const int MaxTrackedSessions = 1 << 16;
+    private const int MinObservations = 32;
+
+    /// <summary>
+    /// Refreshes the survival curve (every 64 new gaps or 60 s) with the sessions still waiting as censored
+    /// observations, and the horizon: the time the tier takes to turn over at the current insertion rate.
+    /// </summary>
+    private void Census(double now)
+    {
+        if (!double.IsNaN(_lastCensus) && _gapsSinceCensus < 64 && now - _lastCensus < 60)
+        {
+            return;
+        }
+
+        double elapsed = double.IsNaN(_lastCensus) ? 0 : now - _lastCensus;
+        if (elapsed > 0)
+        {
+            double rate = (_inserts - _insertsAtCensus) / elapsed;
+            _insertRate = double.IsNaN(_insertRate) ? rate : (0.7 * _insertRate) + (0.3 * rate);
+        }
+
+        _horizon = _options.HorizonFactor * _tier.Capacity / Math.Max(_insertRate, 1e-6);
+        if (double.IsNaN(_insertRate))
+        {
+            _horizon = 60;
+        }
+
+        _survival.BeginCensus();
+        for (int s = 1; s < _slotCount; s++)
+        {
+            if (_slotOf.ContainsKey(_sessionId[s]) && _state[s] != Closed)
+            {
+                _survival.AddWaiting(now - _lastRequest[s]);
+            }
+        }
+
+        _survival.EndCensus();
+        _lastCensus = now;
+        _gapsSinceCensus = 0;
+        _insertsAtCensus = _inserts;
     }
 }

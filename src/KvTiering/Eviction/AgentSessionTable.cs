@@ -35,6 +35,13 @@ internal sealed partial class AgentSessionTable
     private int _freeTop;
     private int _slotCount = 1;
 
+    private readonly GapSurvival _survival = new();
+    private int _gapsSinceCensus;
+    private double _lastCensus = double.NaN;
+    private long _inserts;
+    private long _insertsAtCensus;
+    private double _insertRate = double.NaN;
+    private double _horizon = double.NaN;
     private double _globalGap = double.NaN;
     private int _victim = -1;
     private double _victimScore;
@@ -69,6 +76,11 @@ internal sealed partial class AgentSessionTable
 
         Append(handle, target);
         _touch[handle] = now;
+        if (inserted)
+        {
+            _inserts++;
+        }
+
         if (_options.OracleDiagnostic)
         {
             _oracleNext[slot] = _tier.NextUse(handle);
@@ -218,7 +230,7 @@ internal sealed partial class AgentSessionTable
         }
 
         _owner[handle] = -1;
-        if (--_count[slot] == 0 && release && slot != Shared)
+        if (--_count[slot] == 0 && release && slot != Shared && !_options.Hazard)
         {
             Release(slot);
         }
