@@ -80,7 +80,7 @@ public sealed class BlockStreamClient
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"Connecting to {endPoint} took longer than {options.ConnectTimeout}.");
+                ThrowHelper.ThrowTimeout($"Connecting to {endPoint} took longer than {options.ConnectTimeout}.");
             }
 
             return new SocketConnection(socket, options.CreatePipeOptions(Sender.Store.BlockBytes), BlockStreamServer.Linger(options));
