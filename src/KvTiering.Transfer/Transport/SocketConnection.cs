@@ -1,0 +1,167 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace KvTiering.Transfer.Transport;
+
+/// <summary>
+/// A connected TCP socket as a duplex pipe: one loop moves received bytes into the input pipe and one moves the
+/// output pipe's bytes onto the socket. Both pipes carry the block-sized pause thresholds, so a slow reader stops
+/// the receive loop, the socket's window fills, and the far sender's flush waits: back-pressure end to end.
+/// </summary>
+internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
+{
+    private const int ReceiveHint = 4096;
+    private readonly Socket _socket;
+    private readonly Pipe _received;
+    private readonly Pipe _toSend;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TimeSpan _linger;
+    private readonly Task _receiving;
+    private readonly Task _sending;
+    private int _disposed;
+
+    /// <param name="socket">A connected stream socket; the connection owns it.</param>
+    /// <param name="options">Options of both pipes.</param>
+    /// <param name="linger">How long closing waits for queued bytes to go out and for the peer to close its side.</param>
+    public SocketConnection(Socket socket, PipeOptions options, TimeSpan linger)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        _linger = linger;
+        _received = new Pipe(options);
+        _toSend = new Pipe(options);
+        _receiving = ReceiveLoopAsync();
+        _sending = SendLoopAsync();
+    }
+
+    public PipeReader Input => _received.Reader;
+
+    public PipeWriter Output => _toSend.Writer;
+
+    private async Task ReceiveLoopAsync()
+    {
+        PipeWriter writer = _received.Writer;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                Memory<byte> memory = writer.GetMemory(ReceiveHint);
+                int read = await _socket.ReceiveAsync(memory, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(read);
+                FlushResult flush = await writer.FlushAsync(_stop.Token).ConfigureAwait(false);
+                if (flush.IsCompleted)
+                {
+                    // The reader stopped (a receiver refusing the rest). Discard what still arrives until the peer
+                    // closes, so closing this socket does not reset the connection before the peer reads our reply.
+                    await DrainAsync().ConfigureAwait(false);
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+        {
+            error = ex;
+        }
+
+        await writer.CompleteAsync(error).ConfigureAwait(false);
+    }
+
+    private async Task DrainAsync()
+    {
+        byte[] sink = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (await _socket.ReceiveAsync(sink, SocketFlags.None, _stop.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sink);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        PipeReader reader = _toSend.Reader;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                ReadResult read = await reader.ReadAsync(_stop.Token).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = read.Buffer;
+                foreach (ReadOnlyMemory<byte> segment in buffer)
+                {
+                    for (int sent = 0; sent < segment.Length;)
+                    {
+                        sent += await _socket.SendAsync(segment[sent..], SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                    }
+                }
+
+                reader.AdvanceTo(buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+
+            // FIN: the peer's reader sees a clean end of stream.
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // A socket error, or the exception the writer completed with (a cancelled or failed transfer): either
+            // way the stream did not end cleanly, and the writer's next flush reports it.
+            error = ex;
+        }
+
+        await reader.CompleteAsync(error).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Lets queued bytes (a receipt, an end frame) reach the peer and the peer close its side, waiting at most the
+    /// linger time for each, then closes the socket.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _toSend.Writer.CompleteAsync().ConfigureAwait(false);
+        await _received.Reader.CompleteAsync().ConfigureAwait(false);
+        await WaitAsync(_sending).ConfigureAwait(false);
+        await WaitAsync(_receiving).ConfigureAwait(false);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        await _sending.ConfigureAwait(false);
+        await _receiving.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async ValueTask WaitAsync(Task loop)
+    {
+        try
+        {
+            await loop.WaitAsync(_linger).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+}
