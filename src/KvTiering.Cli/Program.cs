@@ -15,7 +15,7 @@ namespace KvTiering.Cli
               kvtier simulate [--trace PATH] [--format mooncake|weka|synthetic] [--stagger S] [--shared-tools]
                               [--policy lru,s3fifo,...] [--capacity 1%,2.5%,12415] [--tiers sram:N,hbm:N,dram:N,flash:N]
                               [--model llama-3.1-8b] [--json FILE] [--csv FILE] [--svg FILE] [--seed N] [--parallel N]
-                              [--cache-dir DIR] [--no-cache] [--quiet]
+                              [--cache-dir DIR] [--no-cache] [--quiet] [--hints]
               kvtier mrc --json FILE --svg FILE [--title TEXT]
               kvtier report [--traces DIR] [--out FILE] [--policy ...]
               kvtier policies

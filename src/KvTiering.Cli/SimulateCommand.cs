@@ -13,7 +13,7 @@ internal static class SimulateCommand
     private static readonly HashSet<string> s_options =
         ["trace", "format", "stagger", "policy", "capacity", "tiers", "model", "json", "csv", "svg", "seed", "parallel", "cache-dir", "title"];
 
-    private static readonly HashSet<string> s_flags = ["shared-tools", "no-cache", "quiet"];
+    private static readonly HashSet<string> s_flags = ["shared-tools", "no-cache", "quiet", "hints"];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -22,12 +22,13 @@ internal static class SimulateCommand
         IReadOnlyList<EvictionPolicy> policies = ParsePolicies(a.Get("policy"));
         ModelPreset? model = a.Get("model") is { } m ? ModelPresets.FromName(m) : null;
         bool quiet = a.Has("quiet");
+        bool hints = a.Has("hints");
 
         var runs = new List<ReplayOptions>();
         if (a.Get("tiers") is { } tierText)
         {
             IReadOnlyList<TierSpec> tiers = ParseTiers(tierText, trace.UniqueBlocks);
-            runs.AddRange(policies.Select(p => new ReplayOptions { Policy = p, Tiers = tiers, Model = model }));
+            runs.AddRange(policies.Select(p => new ReplayOptions { Policy = p, Tiers = tiers, Model = model, Hints = hints }));
         }
         else
         {
@@ -39,6 +40,7 @@ internal static class SimulateCommand
                     Policy = policy,
                     CapacityBlocks = c.Resolve(trace.UniqueBlocks),
                     Model = model,
+                    Hints = hints,
                 }));
             }
         }

@@ -24,6 +24,12 @@ public sealed class ReplayOptions
     /// <summary>The accelerator that prices recompute (default: H100 SXM).</summary>
     public Cost.AcceleratorProfile? Accelerator { get; init; }
 
+    /// <summary>
+    /// Pass the trace's turn ends to the policies as session hints after each request: a tool call →
+    /// <see cref="Eviction.SessionHint.Paused"/>, an end of turn → <see cref="Eviction.SessionHint.AwaitingUser"/>.
+    /// </summary>
+    public bool Hints { get; init; }
+
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;
 

@@ -1,5 +1,6 @@
 using Stopwatch = System.Diagnostics.Stopwatch;
 using KvTiering.Blocks;
+using KvTiering.Eviction;
 using KvTiering.Simulation.Traces;
 using KvTiering.Store;
 using KvTiering.Tiers;
@@ -73,6 +74,11 @@ public static class Replayer
             ReadOnlySpan<int> next = oracle.Next.AsSpan(trace.RequestStart[r], ids.Length);
             ReplayOutcome outcome = store.ReplayRequest(keys.AsSpan(0, ids.Length), trace.Session[r], next, trace.Time[r], prefixPerTier);
 
+            if (options.Hints && trace.TurnEnds is { } ends && ends[r] != TurnEnd.Unknown)
+            {
+                store.Hint(trace.Session[r], ends[r] == TurnEnd.ToolCall ? SessionHint.Paused : SessionHint.AwaitingUser);
+            }
+
             int input = trace.InputTokens[r];
             inputTokens += input;
             hitTokens += Math.Min((long)outcome.PrefixBlocks * blockTokens, input);
@@ -115,7 +121,7 @@ public static class Replayer
         return new ReplayResult
         {
             Trace = trace.Name,
-            Policy = options.Policy.Name,
+            Policy = options.Hints ? options.Policy.Name + "+hints" : options.Policy.Name,
             CapacityBlocks = capacity,
             CapacityFraction = trace.UniqueBlocks == 0 ? 0 : (double)capacity / trace.UniqueBlocks,
             TokenHitRate = inputTokens == 0 ? 0 : (double)hitTokens / inputTokens,

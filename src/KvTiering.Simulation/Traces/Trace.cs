@@ -81,4 +81,11 @@ public sealed class Trace
     /// <summary>The block ids of request <paramref name="request"/>.</summary>
     public ReadOnlySpan<int> Blocks(int request) =>
         BlockIds.AsSpan(RequestStart[request], RequestStart[request + 1] - RequestStart[request]);
+
+    /// <summary>
+    /// How each request's response ended — a tool call (the agent comes back when the tool returns) or the end of the
+    /// turn (it waits on its user) — where the trace records it; null otherwise. A server knows this when it streams
+    /// the response, so replay may pass it to the policies as session hints (<c>--hints</c>).
+    /// </summary>
+    public TurnEnd[]? TurnEnds { get; init; }
 }

@@ -70,6 +70,7 @@ internal static partial class TraceCache
         var input = new int[requests];
         var output = new int[requests];
         var starts = new int[requests + 1];
+        var ends = new TurnEnd[requests];
         // Every byte is about to be overwritten from the file: skip zeroing the largest column.
         int[] blocks = GC.AllocateUninitializedArray<int>((int)references);
         Span<byte> checksum = stackalloc byte[8];
@@ -79,6 +80,7 @@ internal static partial class TraceCache
             !TryRead(stream, hasher, MemoryMarshal.AsBytes(output.AsSpan())) ||
             !TryRead(stream, hasher, MemoryMarshal.AsBytes(starts.AsSpan())) ||
             !TryRead(stream, hasher, MemoryMarshal.AsBytes(blocks.AsSpan())) ||
+            !TryRead(stream, hasher, MemoryMarshal.AsBytes(ends.AsSpan())) ||
             stream.ReadAtLeast(checksum, 8, throwOnEndOfStream: false) != 8 ||
             BinaryPrimitives.ReadUInt64LittleEndian(checksum) != hasher.GetCurrentHashAsUInt64() ||
             starts[requests] != references)
@@ -87,7 +89,7 @@ internal static partial class TraceCache
         }
 
         return new Trace(Encoding.UTF8.GetString(nameBytes), blockTokens, time, session, input, output, starts, blocks,
-            unique);
+            unique) { TurnEnds = ends.AsSpan().ContainsAnyExcept(TurnEnd.Unknown) ? ends : null };
     }
 
     private static bool TryRead(FileStream stream, XxHash3 hasher, Span<byte> destination)

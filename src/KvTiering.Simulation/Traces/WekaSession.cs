@@ -31,6 +31,9 @@ internal sealed partial class WekaSession
 
     public List<int> Output { get; } = [];
 
+    /// <summary>How each request's response ended (tool call or end of turn), per request.</summary>
+    public List<TurnEnd> Ends { get; } = [];
+
     /// <summary>End offset of each request's ids in <see cref="Ids"/> (its start is the previous end).</summary>
     public List<int> End { get; } = [];
 
@@ -133,6 +136,7 @@ internal sealed partial class WekaSession
         double t = double.NaN;
         int input = -1;
         int output = -1;
+        TurnEnd end = TurnEnd.Unknown;
         bool isSubagent = false;
         bool sawIds = false;
         int nestedFrom = -1;
@@ -155,6 +159,15 @@ internal sealed partial class WekaSession
             else if (reader.ValueTextEquals("out"u8))
             {
                 output = JsonFields.ReadCount(ref reader, _path, 0, "out");
+            }
+            else if (reader.ValueTextEquals("stop"u8))
+            {
+                reader.Read();
+                end = reader.TokenType != JsonTokenType.String ? TurnEnd.Unknown
+                    : reader.ValueTextEquals("tool_use"u8) ? TurnEnd.ToolCall
+                    : reader.ValueTextEquals("end_turn"u8) ? TurnEnd.EndOfTurn
+                    : TurnEnd.Unknown;
+                reader.Skip();
             }
             else if (reader.ValueTextEquals("hash_ids"u8))
             {
@@ -217,6 +230,7 @@ internal sealed partial class WekaSession
         Scope.Add(scope);
         Input.Add(input);
         Output.Add(output);
+        Ends.Add(end);
         End.Add(Ids.Count);
     }
 

@@ -129,6 +129,7 @@ internal static class WekaTraceReader
         var session = new long[requests];
         var input = new int[requests];
         var output = new int[requests];
+        var ends = new TurnEnd[requests];
         var starts = new int[requests + 1];
         var blocks = new int[references];
         int at = 0;
@@ -140,6 +141,7 @@ internal static class WekaTraceReader
             session[i] = sessionBase[f] + s.Scope[r];
             input[i] = s.Input[r];
             output[i] = s.Output[r];
+            ends[i] = s.Ends[r];
             starts[i] = at;
             int from = r == 0 ? 0 : s.End[r - 1];
             int fileBase = idBase[f];
@@ -150,6 +152,6 @@ internal static class WekaTraceReader
         }
 
         starts[requests] = at;
-        return new Trace(name, blockSize, time, session, input, output, starts, blocks, checked((int)unique));
+        return new Trace(name, blockSize, time, session, input, output, starts, blocks, checked((int)unique)) { TurnEnds = ends };
     }
 }

@@ -151,6 +151,12 @@ internal sealed partial class AgentSessionTable
             return double.MaxValue;
         }
 
+        if (state == AwaitingUser)
+        {
+            // Waiting on a person (minutes) or finished: after closed sessions, these go first, longest idle first.
+            return 1e12 + (now - _lastRequest[slot]);
+        }
+
         if (_options.OracleDiagnostic)
         {
             return _oracleNext[slot];
@@ -176,7 +182,8 @@ internal sealed partial class AgentSessionTable
         double remaining = typical - (_options.IdleDecay * idle);
         if (state == Paused)
         {
-            return Math.Max(remaining, 0);
+            // Waiting on a tool: expected back within its usual gap, but a tool that never returns must still age out.
+            return Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
         }
 
         return _options.MonotoneWait

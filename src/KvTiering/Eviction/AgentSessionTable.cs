@@ -10,6 +10,7 @@ internal sealed partial class AgentSessionTable
     private const byte Normal = 0;
     private const byte Paused = 1;
     private const byte Closed = 2;
+    private const byte AwaitingUser = 3;
 
     private readonly TierView _tier;
     private readonly AgentPolicyOptions _options;
@@ -111,9 +112,15 @@ internal sealed partial class AgentSessionTable
             return true;
         }
 
+        // The block's arrival is its session's request: register it first, so a returning session is judged by
+        // this request, not by the idle time that preceded it.
+        double now = _tier.Now;
+        int slot = SlotFor(block.Session, now);
+        Rescore(slot, now);
+
         // Bypass: when the incoming block's own session is the one expected back last and it has no stale blocks
         // to give up, storing the block would only push out that session's previous deepest block.
-        int victim = VictimSession(_tier.Now);
+        int victim = VictimSession(now);
         return victim <= Shared || _sessionId[victim] != block.Session || HasStaleFront(victim);
     }
 
@@ -150,6 +157,7 @@ internal sealed partial class AgentSessionTable
         {
             SessionHint.Closed => Closed,
             SessionHint.Paused => Paused,
+            SessionHint.AwaitingUser => AwaitingUser,
             _ => Normal,
         };
         _victim = -1;
