@@ -6,6 +6,9 @@ namespace KvTiering.Caching;
 
 public sealed partial class KvTieringDistributedCache
 {
+    /// <summary>How many times a read follows an entry that writers keep replacing before it gives up (misses).</summary>
+    private const int MaxReadAttempts = 3;
+
     /// <summary>Reads a live entry into <paramref name="writer"/> (or a new array), or misses.</summary>
     private bool Read(string key, IBufferWriter<byte>? writer, out byte[]? array)
     {
@@ -14,14 +17,29 @@ public sealed partial class KvTieringDistributedCache
         byte[] block = ArrayPool<byte>.Shared.Rent(_blockBytes);
         try
         {
-            if (!Open(k, block, out CacheManifest m))
+            CacheManifest m;
+            for (int attempt = 1; ; attempt++)
             {
-                return false;
-            }
+                if (!Open(k, block, out m))
+                {
+                    return false;
+                }
 
-            if (!m.Inline)
-            {
-                return ReadChunks(k.Manifest, m, block, writer, out array);
+                if (m.Inline)
+                {
+                    break;
+                }
+
+                if (ReadChunks(k.Manifest, m, block, writer, out array, out bool superseded))
+                {
+                    return true;
+                }
+
+                // A writer replaced the entry while its chunks were being read: read the newer one instead.
+                if (!superseded || attempt == MaxReadAttempts)
+                {
+                    return false;
+                }
             }
 
             ReadOnlySpan<byte> value = m.InlineValue(block);
@@ -107,9 +125,10 @@ public sealed partial class KvTieringDistributedCache
 
     /// <summary>Copies every chunk into the destination, verifying each length and the whole value's hash first.</summary>
     private bool ReadChunks(in BlockKey manifestKey, in CacheManifest m, byte[] scratch, IBufferWriter<byte>? writer,
-        out byte[]? array)
+        out byte[]? array, out bool superseded)
     {
         array = null;
+        superseded = false;
         Span<byte> target;
         if (writer is null)
         {
@@ -146,7 +165,7 @@ public sealed partial class KvTieringDistributedCache
             if (!found || written != expected)
             {
                 array = null;
-                Discard(manifestKey, m);
+                superseded = Discard(manifestKey, m);
                 return false;
             }
 
@@ -156,7 +175,7 @@ public sealed partial class KvTieringDistributedCache
         if (offset != m.ValueLength || XxHash3.HashToUInt64(target[..offset]) != m.ValueHash)
         {
             array = null;
-            Discard(manifestKey, m);
+            superseded = Discard(manifestKey, m);
             return false;
         }
 
@@ -185,19 +204,29 @@ public sealed partial class KvTieringDistributedCache
         return m.Key(block).SequenceEqual(k.Utf8);
     }
 
-    /// <summary>Drops a broken entry: its manifest, if it is still the one written with the same nonce, and its chunks.</summary>
-    private void Discard(in BlockKey manifestKey, in CacheManifest broken)
+    /// <summary>
+    /// Drops a broken entry: its manifest, if it is still the one written with the same nonce, and its chunks.
+    /// Returns whether another write's manifest has taken its place (so a read may try again).
+    /// </summary>
+    private bool Discard(in BlockKey manifestKey, in CacheManifest broken)
     {
+        bool superseded = false;
         byte[] block = ArrayPool<byte>.Shared.Rent(_blockBytes);
         try
         {
             lock (StripeOf(manifestKey))
             {
                 if (_store.TryGet(manifestKey, block, out int length) &&
-                    CacheManifest.TryParse(block.AsSpan(0, length), out CacheManifest current) &&
-                    current.Nonce == broken.Nonce)
+                    CacheManifest.TryParse(block.AsSpan(0, length), out CacheManifest current))
                 {
-                    _store.Remove(manifestKey);
+                    if (current.Nonce == broken.Nonce)
+                    {
+                        _store.Remove(manifestKey);
+                    }
+                    else
+                    {
+                        superseded = true;
+                    }
                 }
             }
         }
@@ -207,6 +236,7 @@ public sealed partial class KvTieringDistributedCache
         }
 
         RemoveChunks(manifestKey, broken);
+        return superseded;
     }
 
     private void RemoveChunks(in BlockKey manifestKey, in CacheManifest m)
