@@ -7,7 +7,8 @@ public sealed partial class TieredKvStore
 {
     /// <summary>
     /// Demotes every unpinned block out of the tiers above the lowest persistent (flash) tier, so that the blocks
-    /// survive a restart; returns how many blocks left those tiers. Does nothing in a store without a persistent
+    /// survive a restart; returns how many blocks left those tiers (to flash, or dropped when flash declined them or
+    /// had to make room). Does nothing in a store without a persistent
     /// tier. Blocks leave each tier in its policy's victim order, so when the flash tier is full the blocks it drops
     /// to make room are the ones its policy values least.
     /// </summary>
@@ -38,7 +39,13 @@ public sealed partial class TieredKvStore
             }
         }
 
-        int moved = 0;
+        int before = 0;
+        for (int t = 0; t < persistent; t++)
+        {
+            before += _tiers[t].Count;
+        }
+
+        int after = 0;
         for (int t = 0; t < persistent; t++)
         {
             Tier tier = _tiers[t];
@@ -60,9 +67,12 @@ public sealed partial class TieredKvStore
                 }
 
                 Evict(e, tier);
-                moved++;
             }
+
+            after += tier.Count;
         }
+
+        int moved = before - after;
 
         if (persistent >= 0)
         {
