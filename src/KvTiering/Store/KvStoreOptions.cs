@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using KvTiering.Blocks;
+using Microsoft.Extensions.Logging;
 
 namespace KvTiering.Store;
 
@@ -22,4 +24,26 @@ public sealed class KvStoreOptions
 
     /// <summary>The clock behind <see cref="Eviction.TierView.Now"/> (default: the system clock).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// A short name for the store: tagged on its metrics as <c>kvtiering.store</c> and named in its log messages, so
+    /// several stores in one process stay apart. Null (the default) for a single unnamed store.
+    /// </summary>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// When set, the store publishes its counters as observable instruments on a meter named
+    /// <see cref="Diagnostics.KvTieringDiagnostics.MeterName"/> from this factory (read at collection time; the hot
+    /// path is untouched). Null (the default): no metrics.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>Where the store logs opening, recovery, checksum failures and dropped writes. Null (the default): nowhere.</summary>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>
+    /// Whether <see cref="TieredKvStore.Dispose"/> first calls <see cref="TieredKvStore.Flush"/>, so an orderly
+    /// shutdown keeps the blocks of the memory tiers on the flash tier below them (default false).
+    /// </summary>
+    public bool FlushOnDispose { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
+using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Tiers;
 
@@ -148,9 +149,10 @@ public sealed partial class TieredKvStore
         {
             to.Device.Write(slot, key, _table.Parents[e], bytes);
         }
-        catch (IOException)
+        catch (IOException ex)
         {
             to.Counters.WriteFailures++;
+            Log.PromotionWriteFailed(_logger, _logName, to.Profile.Name, key, from.Profile.Name, ex);
             to.ReturnSlot(slot);
             _table.InFlight[e] = false;
             return;
@@ -171,9 +173,10 @@ public sealed partial class TieredKvStore
         {
             tier.Device.Write(slot, _table.Keys[e], _table.Parents[e], bytes);
         }
-        catch (IOException)
+        catch (IOException ex)
         {
             tier.Counters.WriteFailures++;
+            Log.WriteFailed(_logger, _logName, tier.Profile.Name, _table.Keys[e], ex);
             tier.ReturnSlot(slot);
             return false;
         }
@@ -215,9 +218,11 @@ public sealed partial class TieredKvStore
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void OnCorruptBlock(int e, Tier tier)
     {
         tier.Counters.ChecksumFailures++;
+        Log.ChecksumFailure(_logger, _logName, tier.Profile.Name, _table.Keys[e]);
         if (_table.Pins[e] > 0)
         {
             tier.PinnedCount--;

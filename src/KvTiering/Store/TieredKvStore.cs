@@ -1,6 +1,9 @@
 using KvTiering.Blocks;
+using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Tiers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvTiering.Store;
 
@@ -28,6 +31,10 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly PromotionMode _promotion;
     private readonly byte[] _scratch;
     private readonly long _nominalBlockBytes;
+    private readonly ILogger _logger;
+    private readonly string _logName;
+    private readonly bool _flushOnDispose;
+    private readonly KvTieringMetrics? _metrics;
     private double _replayNow = double.NaN;
     private long _lookups;
     private long _hits;
@@ -69,6 +76,9 @@ public sealed partial class TieredKvStore : IDisposable
         _promotion = options.Promotion;
         _scratch = new byte[BlockBytes];
         _nominalBlockBytes = options.Layout?.BytesPerBlock ?? 0;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _logName = options.Name ?? "default";
+        _flushOnDispose = options.FlushOnDispose;
 
         _tiers = new Tier[options.Tiers.Count];
         long entries = 1;
@@ -101,6 +111,11 @@ public sealed partial class TieredKvStore : IDisposable
         }
 
         RecoverPersistentTiers();
+        Log.StoreOpened(_logger, _logName, _tiers.Length, entries - 1, BlockBytes);
+        if (options.MeterFactory is { } meterFactory)
+        {
+            _metrics = new KvTieringMetrics(this, meterFactory, options.Name);
+        }
     }
 
     /// <summary>The KV layout (null in a metadata-only store built without one).</summary>
@@ -189,10 +204,18 @@ public sealed partial class TieredKvStore : IDisposable
                 return;
             }
 
+            if (_flushOnDispose)
+            {
+                FlushLocked();
+            }
+
             _disposed = true;
             DisposeDevices();
         }
     }
+
+    /// <summary>Whether <see cref="Dispose"/> has run (metrics stop reporting then).</summary>
+    internal bool IsDisposed => _disposed;
 
     private void DisposeDevices()
     {
@@ -264,6 +287,7 @@ public sealed partial class TieredKvStore : IDisposable
                 _table.Add(block.Key, block.Parent, -1, 0, long.MaxValue);
             }
 
+            Log.Recovered(_logger, _logName, kept.Count, tier.Profile.Name, blocks.Count - kept.Count);
             tier.ClaimSlots(used);
             foreach (RecoveredBlock block in kept)
             {

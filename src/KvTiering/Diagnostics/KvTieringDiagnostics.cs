@@ -1,0 +1,65 @@
+namespace KvTiering.Diagnostics;
+
+/// <summary>
+/// Names of the store's meter, instruments and tags, for OpenTelemetry configuration
+/// (<c>AddMeter(KvTieringDiagnostics.MeterName)</c>) and dashboards. No instrument carries a per-key tag.
+/// </summary>
+public static class KvTieringDiagnostics
+{
+    /// <summary>The meter every store publishes on: <c>KvTiering</c>.</summary>
+    public const string MeterName = "KvTiering";
+
+    /// <summary>Counter of block lookups, tagged by <see cref="TierTag"/> and <see cref="ResultTag"/>.</summary>
+    public const string Lookups = "kvtiering.lookups";
+
+    /// <summary>Counter of block puts (store-wide).</summary>
+    public const string Puts = "kvtiering.puts";
+
+    /// <summary>Counter of payload bytes moved, tagged by <see cref="TierTag"/> and <see cref="DirectionTag"/>.</summary>
+    public const string Bytes = "kvtiering.bytes";
+
+    /// <summary>Counter of blocks promoted out of a tier to a higher one, tagged by <see cref="TierTag"/>.</summary>
+    public const string Promotions = "kvtiering.promotions";
+
+    /// <summary>Counter of blocks demoted out of a tier to a lower one, tagged by <see cref="TierTag"/>.</summary>
+    public const string Demotions = "kvtiering.demotions";
+
+    /// <summary>Counter of blocks dropped out of the store from a tier, tagged by <see cref="TierTag"/>.</summary>
+    public const string Evictions = "kvtiering.evictions";
+
+    /// <summary>Counter of blocks a tier's policy declined to admit, tagged by <see cref="TierTag"/>.</summary>
+    public const string Rejections = "kvtiering.rejections";
+
+    /// <summary>Counter of reads that failed verification (served as misses), tagged by <see cref="TierTag"/>.</summary>
+    public const string ChecksumFailures = "kvtiering.checksum_failures";
+
+    /// <summary>Counter of writes that failed (the block was dropped), tagged by <see cref="TierTag"/>.</summary>
+    public const string WriteFailures = "kvtiering.write_failures";
+
+    /// <summary>Up-down counter of blocks resident in a tier, tagged by <see cref="TierTag"/>.</summary>
+    public const string TierUsage = "kvtiering.tier.usage";
+
+    /// <summary>Up-down counter of a tier's capacity in blocks, tagged by <see cref="TierTag"/>.</summary>
+    public const string TierLimit = "kvtiering.tier.limit";
+
+    /// <summary>Counter of modeled joules spent moving bytes in and out of a tier, tagged by <see cref="TierTag"/>.</summary>
+    public const string ModeledEnergy = "kvtiering.modeled.energy";
+
+    /// <summary>Counter of modeled seconds spent moving bytes in and out of a tier, tagged by <see cref="TierTag"/>.</summary>
+    public const string ModeledTime = "kvtiering.modeled.time";
+
+    /// <summary>
+    /// Tag naming a tier by its profile name (<c>dram</c>, <c>flash</c>, …; suffixed <c>.N</c> with its position
+    /// when two tiers of one store share a profile name), or <c>none</c> for a lookup that missed every tier.
+    /// </summary>
+    public const string TierTag = "kvtiering.tier";
+
+    /// <summary>Tag of a lookup's outcome: <c>hit</c> or <c>miss</c>.</summary>
+    public const string ResultTag = "kvtiering.result";
+
+    /// <summary>Tag of a byte movement's direction: <c>read</c> (out of the tier) or <c>write</c> (into it).</summary>
+    public const string DirectionTag = "kvtiering.direction";
+
+    /// <summary>Meter-level tag naming the store (<see cref="Store.KvStoreOptions.Name"/>), present only when it has a name.</summary>
+    public const string StoreTag = "kvtiering.store";
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics.Metrics;
+using KvTiering.Blocks;
+using KvTiering.Store;
+using KvTiering.Tiers;
+
+namespace KvTiering.Tests.Diagnostics;
+
+/// <summary>A meter factory that owns its meters, as the DI one does, so collectors can scope to it.</summary>
+internal sealed class TestMeterFactory : IMeterFactory
+{
+    private readonly List<Meter> _meters = [];
+
+    public Meter Create(MeterOptions options)
+    {
+        options.Scope = this;
+        var meter = new Meter(options);
+        _meters.Add(meter);
+        return meter;
+    }
+
+    public void Dispose()
+    {
+        foreach (Meter meter in _meters)
+        {
+            meter.Dispose();
+        }
+    }
+}
+
+/// <summary>A memory device whose reads can be made to fail verification and whose writes can be made to fail.</summary>
+internal sealed class FaultyDevice(int slots, int slotBytes) : IBlockDevice
+{
+    private readonly MemoryDevice _inner = new(slots, slotBytes);
+
+    public bool FailReads { get; set; }
+
+    public bool FailWrites { get; set; }
+
+    public int SlotCount => _inner.SlotCount;
+
+    public int SlotBytes => _inner.SlotBytes;
+
+    public bool StoresPayload => true;
+
+    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    {
+        if (FailWrites)
+        {
+            throw new IOException("injected write failure");
+        }
+
+        _inner.Write(slot, key, parent, payload);
+    }
+
+    public int Read(int slot, in BlockKey key, Span<byte> destination) => FailReads ? -1 : _inner.Read(slot, key, destination);
+
+    public int PayloadLength(int slot) => _inner.PayloadLength(slot);
+
+    public void Free(int slot) => _inner.Free(slot);
+
+    public void Dispose() => _inner.Dispose();
+}
