@@ -41,7 +41,7 @@ public sealed record AgentPolicyOptions
     public double SharedAging { get; init; } = 1.0;
 
     /// <summary>Average gaps geometrically (robust to heavy tails) rather than arithmetically.</summary>
-    public bool GeometricGaps { get; init; }
+    public bool GeometricGaps { get; init; } = true;
 
     /// <summary>
     /// Expected wait = typical gap + LindyFactor × idle (decreasing failure rate: the longer a session has been idle, the
@@ -68,5 +68,11 @@ public sealed record AgentPolicyOptions
     public double HorizonFactor { get; init; } = 1.0;
 
     /// <summary>When positive, a gap longer than this many times the session's typical gap counts only up to that bound.</summary>
-    public double GapClip { get; init; }
+    public double GapClip { get; init; } = 2.0;
+
+    /// <summary>
+    /// Forget a session as soon as it has no blocks in the tier (its gap history is lost, so its return looks like a
+    /// new session). Off by default: sessions stay tracked, up to 65,536, so a return is learned as a gap.
+    /// </summary>
+    public bool ForgetEmptySessions { get; init; }
 }

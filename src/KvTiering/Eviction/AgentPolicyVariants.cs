@@ -37,6 +37,7 @@ internal static class AgentPolicyVariants
                 "hazard" => options with { Hazard = Flag(value, part, spec) },
                 "horizon" => options with { HorizonFactor = Number(value, part, spec) },
                 "clip" => options with { GapClip = Number(value, part, spec) },
+                "forget" => options with { ForgetEmptySessions = Flag(value, part, spec) },
                 "tail" => options with { TailFirst = Flag(value, part, spec) },
                 "predict" => options with { PredictReturn = Flag(value, part, spec) },
                 "bypass" => options with { Bypass = Flag(value, part, spec) },

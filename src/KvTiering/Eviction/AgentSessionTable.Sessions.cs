@@ -11,6 +11,7 @@ internal sealed partial class AgentSessionTable
             _slotOf[session] = slot;
             _sessionId[slot] = session;
             _head[slot] = _tail[slot] = -1;
+            _requestHead[slot] = -1;
             _count[slot] = 0;
             _lastRequest[slot] = now;
             _lastTouch[slot] = now;
@@ -45,6 +46,7 @@ internal sealed partial class AgentSessionTable
                 _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
             }
             _lastRequest[slot] = now;
+            _requestHead[slot] = -1;
             _requests[slot]++;
             if (_state[slot] != Closed)
             {
@@ -100,6 +102,7 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _requests, size);
             Array.Resize(ref _state, size);
             Array.Resize(ref _oracleNext, size);
+            Array.Resize(ref _requestHead, size);
             Array.Resize(ref _freeSlots, size);
         }
 

@@ -31,6 +31,7 @@ internal sealed partial class AgentSessionTable
     private double[] _gap = new double[64];
     private int[] _requests = new int[64];
     private byte[] _state = new byte[64];
+    private int[] _requestHead = new int[64]; // first block the session's latest request touched; -1 before any
     private double[] _oracleNext = new double[64];
     private int[] _freeSlots = new int[64];
     private int _freeTop;
@@ -60,6 +61,7 @@ internal sealed partial class AgentSessionTable
         Array.Fill(_owner, -1);
         _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
         _head[Shared] = _tail[Shared] = -1;
+        _requestHead[Shared] = -1;
     }
 
     public void Touch(int handle, bool inserted)
@@ -163,10 +165,25 @@ internal sealed partial class AgentSessionTable
         _victim = -1;
     }
 
-    /// <summary>Within a session: blocks the latest request did not touch go first, then the deepest.</summary>
+    /// <summary>
+    /// Within a session: blocks the latest request did not touch go first, deepest of them first (an old branch is
+    /// cut from its tip, never leaving an orphaned tail), then the latest request's blocks, deepest first.
+    /// </summary>
     private int PickInSession(int slot)
     {
-        if (slot == Shared || !_options.TailFirst || HasStaleFront(slot))
+        if (slot != Shared && _options.TailFirst && HasStaleFront(slot))
+        {
+            int first = _requestHead[slot];
+            for (int h = first >= 0 ? _prev[first] : _tail[slot]; h >= 0; h = _prev[h])
+            {
+                if (_tier.IsEvictable(h))
+                {
+                    return h;
+                }
+            }
+        }
+
+        if (slot == Shared || !_options.TailFirst)
         {
             for (int h = _head[slot]; h >= 0; h = _next[h])
             {
@@ -213,6 +230,10 @@ internal sealed partial class AgentSessionTable
         _tail[slot] = handle;
         _owner[handle] = slot;
         _count[slot]++;
+        if (_requestHead[slot] < 0)
+        {
+            _requestHead[slot] = handle;
+        }
     }
 
     private void Unlink(int handle, int slot, bool release)
@@ -238,7 +259,12 @@ internal sealed partial class AgentSessionTable
         }
 
         _owner[handle] = -1;
-        if (--_count[slot] == 0 && release && slot != Shared && !_options.Hazard)
+        if (_requestHead[slot] == handle)
+        {
+            _requestHead[slot] = next;
+        }
+
+        if (--_count[slot] == 0 && release && slot != Shared && _options.ForgetEmptySessions)
         {
             Release(slot);
         }

@@ -1,0 +1,86 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using KvTiering.Blocks;
+using KvTiering.Tiers;
+using Microsoft.Win32.SafeHandles;
+
+namespace KvTiering.Benchmarks;
+
+/// <summary>
+/// Flash-device block reads and writes against raw <see cref="RandomAccess"/> on a file of the same size at the same
+/// offsets, each pair in its own category with the raw one as baseline; with LZ4 on and off (the payload is KV-like:
+/// half random, half zeros, so LZ4 has something to do).
+/// </summary>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
+[CategoriesColumn]
+public class FlashBenchmarks
+{
+    private const int Slots = 32;
+    private string _directory = null!;
+    private FlashDevice _device = null!;
+    private SafeFileHandle _raw = null!;
+    private byte[] _payload = null!;
+    private byte[] _buffer = null!;
+    private BlockKey[] _keys = null!;
+    private int _next;
+
+    [Params(256 * 1024, 2 * 1024 * 1024)]
+    public int BlockBytes { get; set; }
+
+    [Params(false, true)]
+    public bool Lz4 { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _directory = Path.Combine(Path.GetTempPath(), $"kvtiering-flash-bench-{Guid.NewGuid():N}");
+        _device = new FlashDevice(_directory, Slots, BlockBytes, Lz4);
+        _raw = File.OpenHandle(Path.Combine(_directory, "raw.bin"), FileMode.Create, FileAccess.ReadWrite, FileShare.None,
+            FileOptions.RandomAccess, preallocationSize: (long)Slots * BlockBytes);
+        _payload = new byte[BlockBytes];
+        new Random(9).NextBytes(_payload.AsSpan(0, BlockBytes / 2));
+        _buffer = new byte[BlockBytes];
+        _keys = new BlockKey[Slots];
+        for (int i = 0; i < Slots; i++)
+        {
+            _keys[i] = new BlockKey((ulong)i + 1, 11);
+            _device.Write(i, _keys[i], BlockKey.Empty, _payload);
+            RandomAccess.Write(_raw, _payload, (long)i * BlockBytes);
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _device.Dispose();
+        _raw.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Read")]
+    public int RawRead() => RandomAccess.Read(_raw, _buffer, (long)Next() * BlockBytes);
+
+    [Benchmark]
+    [BenchmarkCategory("Read")]
+    public int FlashRead()
+    {
+        int slot = Next();
+        return _device.Read(slot, _keys[slot], _buffer);
+    }
+
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Write")]
+    public void RawWrite() => RandomAccess.Write(_raw, _payload, (long)Next() * BlockBytes);
+
+    [Benchmark]
+    [BenchmarkCategory("Write")]
+    public void FlashWrite()
+    {
+        int slot = Next();
+        _device.Write(slot, _keys[slot], BlockKey.Empty, _payload);
+    }
+
+    private int Next() => _next = (_next + 1) % Slots;
+}

@@ -1,0 +1,169 @@
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Store;
+using Microsoft.Extensions.Time.Testing;
+using static KvTiering.Tests.Store.StoreTestKit;
+
+namespace KvTiering.Tests.Eviction;
+
+public sealed class AgentPolicyTests
+{
+    private readonly FakeTimeProvider _time = new();
+
+    private TieredKvStore CreateStore(int capacity, EvictionPolicy? policy = null)
+    {
+        var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = _time };
+        options.Tiers.Add(new TierOptions(Profile("hbm"), capacity) { Policy = policy ?? EvictionPolicies.Agent });
+        return new TieredKvStore(options);
+    }
+
+    /// <summary>Session <paramref name="session"/>'s request: blocks 0..length−1 of its own chain (ids session×1000 + i).</summary>
+    private static void Request(TieredKvStore store, int session, int length, int sharedHead = 0)
+    {
+        BlockKey parent = BlockKey.Empty;
+        for (int i = 0; i < length; i++)
+        {
+            BlockKey key = i < sharedHead ? Key(900_000 + i) : Key((session * 1000) + i);
+            store.Put(key, parent, default, new BlockContext(i, session));
+            parent = key;
+        }
+    }
+
+    private static BlockKey Block(int session, int i) => Key((session * 1000) + i);
+
+    private void Advance(double seconds) => _time.Advance(TimeSpan.FromSeconds(seconds));
+
+    [Fact]
+    public void Never_keeps_an_orphaned_tail_whatever_the_interleaving()
+    {
+        using TieredKvStore store = CreateStore(64);
+        var rng = new Random(3);
+        var lengths = new int[12];
+        for (int step = 0; step < 600; step++)
+        {
+            int s = 1 + rng.Next(lengths.Length - 1);
+            lengths[s] = rng.Next(8) == 0 ? 2 + rng.Next(4) : lengths[s] + 1 + rng.Next(4); // grow, or restart a shorter chain
+            Request(store, s, lengths[s]);
+            Advance(rng.NextDouble() * 20);
+
+            for (int session = 1; session < lengths.Length; session++)
+            {
+                for (int i = 1; i < 200; i++)
+                {
+                    if (store.Contains(Block(session, i)))
+                    {
+                        Assert.True(store.Contains(Block(session, i - 1)), $"step {step}: session {session} block {i} kept without its parent");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Keeps_whole_sessions_instead_of_cycling_all_of_them()
+    {
+        // Four sessions of 10 blocks take turns, 5 s apart, in a tier of 25 blocks: LRU evicts each session just before
+        // it returns and hits nothing; the agent policy keeps a subset whole and hits it every round.
+        using TieredKvStore agent = CreateStore(25);
+        using TieredKvStore lru = CreateStore(25, EvictionPolicy.Lru);
+        int agentHits = 0, lruHits = 0;
+        BlockKey[] chain = new BlockKey[10];
+        for (int round = 0; round < 10; round++)
+        {
+            for (int s = 1; s <= 4; s++)
+            {
+                for (int i = 0; i < chain.Length; i++)
+                {
+                    chain[i] = Block(s, i);
+                }
+
+                agentHits += agent.MatchPrefix(chain).Blocks;
+                lruHits += lru.MatchPrefix(chain).Blocks;
+                Request(agent, s, 10);
+                Request(lru, s, 10);
+                Advance(5);
+            }
+        }
+
+        Assert.Equal(0, lruHits);
+        Assert.True(agentHits >= 9 * 4 * 10 / 2, $"agent hit {agentHits} blocks");
+    }
+
+    [Fact]
+    public void Shared_head_outlives_every_sessions_tail()
+    {
+        using TieredKvStore store = CreateStore(40);
+        for (int round = 0; round < 30; round++)
+        {
+            int s = 1 + (round % 6);
+            Request(store, s, 12 + round, sharedHead: 4);
+            Advance(3);
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(store.Contains(Key(900_000 + i)), $"shared block {i} was evicted");
+        }
+    }
+
+    [Fact]
+    public void A_one_off_scan_does_not_flush_returning_sessions()
+    {
+        using TieredKvStore store = CreateStore(60);
+        for (int round = 0; round < 8; round++)
+        {
+            for (int s = 1; s <= 3; s++)
+            {
+                Request(store, s, 15);
+                Advance(4);
+            }
+        }
+
+        Request(store, 99, 200); // a long one-off document, larger than the whole tier
+        Advance(4);
+        int kept = 0;
+        for (int s = 1; s <= 3; s++)
+        {
+            for (int i = 0; i < 15; i++)
+            {
+                kept += store.Contains(Block(s, i)) ? 1 : 0;
+            }
+        }
+
+        Assert.True(kept >= 40, $"only {kept} of 45 session blocks survived the scan");
+    }
+
+    [Fact]
+    public void Closed_sessions_go_first_then_sessions_awaiting_their_user()
+    {
+        using TieredKvStore store = CreateStore(30);
+        for (int round = 0; round < 3; round++)
+        {
+            for (int s = 1; s <= 3; s++)
+            {
+                Request(store, s, 10);
+                Advance(2);
+            }
+        }
+
+        store.Hint(2, SessionHint.Closed);
+        store.Hint(3, SessionHint.AwaitingUser);
+        Request(store, 4, 10);
+        Assert.False(store.Contains(Block(2, 0)) || store.Contains(Block(2, 9)));
+        Assert.True(store.Contains(Block(1, 0)) && store.Contains(Block(1, 9)));
+        Assert.True(store.Contains(Block(3, 0)));
+
+        Request(store, 5, 10);
+        Assert.False(store.Contains(Block(3, 9)));
+        Assert.True(store.Contains(Block(1, 9)));
+    }
+
+    [Fact]
+    public void Ablation_variants_parse_and_reject_unknown_settings()
+    {
+        Assert.Equal("agent:lindy=0.5+tail=false", EvictionPolicies.FromName("agent:lindy=0.5+tail=false").Name);
+        var ex = Assert.Throws<ArgumentException>(() => EvictionPolicies.FromName("agent:speed=9"));
+        Assert.Contains("speed", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => EvictionPolicies.FromName("agent:lindy=-1"));
+    }
+}
