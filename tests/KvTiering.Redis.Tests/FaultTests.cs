@@ -59,7 +59,7 @@ public sealed class FaultTests
 
         // The restarted server is empty. Once the connection is back and the back-off has passed, demotions land again.
         server.Start();
-        BlockKey[] later = Chain(40, seed: 2);
+        BlockKey[] later = Chain(200, seed: 2);
         int put = 0;
         Assert.True(Eventually(time, () =>
         {
