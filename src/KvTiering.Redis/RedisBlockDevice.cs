@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Text;
 using KvTiering.Blocks;
@@ -154,7 +155,7 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
 
         int valueLength = RedisBlockHeader.Size + payload.Length;
         byte[] buffer = _writeBuffer ??= new byte[RedisBlockHeader.Size + SlotBytes];
-        new RedisBlockHeader(key, parent, payload.Length, System.IO.Hashing.XxHash3.HashToUInt64(payload)).WriteTo(buffer);
+        new RedisBlockHeader(key, parent, payload.Length, XxHash3.HashToUInt64(payload)).WriteTo(buffer);
         payload.CopyTo(buffer.AsSpan(RedisBlockHeader.Size));
         RedisKey serverKey = ServerKey(key);
         try
