@@ -59,9 +59,7 @@ public sealed partial class TieredKvStore
             int e = _table.Find(key);
             if (e < 0)
             {
-                bytesWritten = 0;
-                servedFromTier = -1;
-                return false;
+                return TryGetRemoteLocked(key, destination, out bytesWritten, out servedFromTier);
             }
 
             Tier tier = _tiers[_table.Tier[e]];
@@ -124,7 +122,7 @@ public sealed partial class TieredKvStore
                 }
             }
 
-            match.Blocks = i;
+            match.Blocks = MatchRemoteLocked(keys, i, ref match, tiers);
         }
 
         return match;

@@ -1,0 +1,280 @@
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+using System.Text;
+using KvTiering.Blocks;
+using KvTiering.Tiers;
+using StackExchange.Redis;
+
+namespace KvTiering.Redis;
+
+/// <summary>
+/// A tier device whose blocks live in a Redis-protocol server (Garnet, Redis, Valkey; standalone or cluster). Each
+/// block is one string value, <c>{namespace}:{key hex}</c> → checksummed header + payload, verified on every read,
+/// so a corrupted, truncated or foreign value is a miss, never wrong bytes. The server is shared: as an
+/// <see cref="IRemoteBlockSource"/>, the device serves blocks other stores put.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The store's slots are a local map slot → key; the server holds the bytes. The server may drop a block on its own
+/// (expiry, <c>maxmemory</c> eviction, a restart): the next read of that slot misses, the store frees the slot, and
+/// <see cref="RedisTierStatistics.Vanished"/> counts it, so the store's resident count never claims a block the
+/// server no longer has for longer than until its next read.
+/// </para>
+/// <para>
+/// Faults (server down, slow or restarting) mark the tier unavailable for a back-off that doubles per fault in a row
+/// (<see cref="RedisTierOptions.Backoff"/> to <see cref="RedisTierOptions.MaxBackoff"/>, on
+/// <see cref="RedisTierOptions.TimeProvider"/>). While unavailable, reads and fetches miss at once and writes throw
+/// <see cref="IOException"/> at once, which the store counts as a write failure and drops the demoted block; nothing
+/// waits on the network. The first call after the back-off probes the server again. No call waits longer than
+/// <see cref="RedisTierOptions.OperationTimeout"/> (for a connection made by <see cref="RedisTier.Connect"/>).
+/// </para>
+/// <para>
+/// The slot calls (<see cref="Write"/>, <see cref="Read"/>, <see cref="Free"/>) run under the store's lock, one at a
+/// time, like every device's. <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are
+/// safe from any thread.
+/// </para>
+/// </remarks>
+public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
+{
+    private readonly IConnectionMultiplexer _connection;
+    private readonly IDatabase _database;
+    private readonly bool _ownsConnection;
+    private readonly byte[] _prefix;
+    private readonly BlockKey[] _keys;
+    private readonly int[] _lengths;
+    private readonly RedisKey[] _serverKeys;
+    private readonly TimeSpan? _expiry;
+    private readonly bool _slidingExpiry;
+    private readonly bool _deleteOnFree;
+    private readonly TimeSpan _operationTimeout;
+    private byte[]? _writeBuffer;
+    private volatile bool _disposed;
+
+    /// <summary>
+    /// A device of <paramref name="slotCount"/> slots of up to <paramref name="slotBytes"/> bytes on the server behind
+    /// <paramref name="connection"/>, which the caller keeps and disposes.
+    /// </summary>
+    /// <param name="connection">The server connection (see <see cref="RedisTier.Connect"/> for suitable settings).</param>
+    /// <param name="options">Namespace, expiry, timeouts and back-off; read once, here.</param>
+    /// <param name="slotCount">Number of slots: the blocks this store tracks in the tier.</param>
+    /// <param name="slotBytes">Largest payload of one block, bytes.</param>
+    /// <exception cref="ArgumentException">A count or option is out of range; the message names it.</exception>
+    public RedisBlockDevice(IConnectionMultiplexer connection, RedisTierOptions options, int slotCount, int slotBytes)
+        : this(connection, options, slotCount, slotBytes, ownsConnection: false)
+    {
+    }
+
+    private RedisBlockDevice(IConnectionMultiplexer connection, RedisTierOptions options, int slotCount, int slotBytes,
+        bool ownsConnection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (slotCount <= 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotCount), slotCount, $"Slot count {slotCount} must be at least one.");
+        }
+
+        if (slotBytes <= 0 || slotBytes > int.MaxValue - RedisBlockHeader.Size)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotBytes), slotBytes, $"Slot size {slotBytes} must be at least one byte.");
+        }
+
+        _connection = connection;
+        _database = connection.GetDatabase();
+        _ownsConnection = ownsConnection;
+        SlotCount = slotCount;
+        SlotBytes = slotBytes;
+        Namespace = options.Namespace;
+        _prefix = Encoding.UTF8.GetBytes(options.Namespace + ":");
+        _keys = new BlockKey[slotCount];
+        _lengths = new int[slotCount];
+        _serverKeys = new RedisKey[slotCount];
+        _expiry = options.Expiry;
+        _slidingExpiry = options.SlidingExpiry && options.Expiry is not null;
+        _deleteOnFree = options.DeleteOnFree;
+        _operationTimeout = options.OperationTimeout;
+        _time = options.TimeProvider;
+        _initialBackoff = options.Backoff;
+        _maxBackoff = options.MaxBackoff;
+        _backoffTicks = options.Backoff.Ticks;
+    }
+
+    /// <summary>
+    /// Opens a device with its own connection (see <see cref="RedisTier.Connect"/>), closed when the device is
+    /// disposed. A server that is down does not fail the call: the device starts unavailable and recovers on its own.
+    /// </summary>
+    /// <inheritdoc cref="RedisBlockDevice(IConnectionMultiplexer, RedisTierOptions, int, int)"/>
+    public static RedisBlockDevice Connect(RedisTierOptions options, int slotCount, int slotBytes)
+    {
+        ConnectionMultiplexer connection = RedisTier.Connect(options);
+        try
+        {
+            return new RedisBlockDevice(connection, options, slotCount, slotBytes, ownsConnection: true);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public int SlotCount { get; }
+
+    /// <inheritdoc />
+    public int SlotBytes { get; }
+
+    /// <inheritdoc />
+    public bool StoresPayload => true;
+
+    /// <summary>The prefix of this device's server-side keys.</summary>
+    public string Namespace { get; }
+
+    /// <inheritdoc />
+    /// <exception cref="IOException">The server is unavailable or the write failed; the slot is left empty.</exception>
+    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    {
+        EnsureUsable(slot);
+        if (payload.IsEmpty || payload.Length > SlotBytes)
+        {
+            ThrowHelper.ThrowPayloadLength(nameof(payload), payload.Length, SlotBytes);
+        }
+
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
+
+        Forget(slot);
+        if (!TryEnter())
+        {
+            Interlocked.Increment(ref _droppedWrites);
+            ThrowHelper.ThrowUnavailable($"The Redis tier '{Namespace}' is unavailable; the block was not written.");
+        }
+
+        int valueLength = RedisBlockHeader.Size + payload.Length;
+        byte[] buffer = _writeBuffer ??= new byte[RedisBlockHeader.Size + SlotBytes];
+        new RedisBlockHeader(key, parent, payload.Length, XxHash3.HashToUInt64(payload)).WriteTo(buffer);
+        payload.CopyTo(buffer.AsSpan(RedisBlockHeader.Size));
+        RedisKey serverKey = ServerKey(key);
+        try
+        {
+            _database.StringSet(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always);
+        }
+        catch (Exception ex) when (IsFault(ex))
+        {
+            // A timed-out command may still be queued with this buffer: give it up rather than overwrite it.
+            _writeBuffer = null;
+            Interlocked.Increment(ref _droppedWrites);
+            OnFault(ex);
+            ThrowHelper.ThrowUnavailable($"Writing block {key} to the Redis tier '{Namespace}' failed: {ex.Message}", ex);
+        }
+
+        OnSuccess();
+        Interlocked.Increment(ref _writes);
+        _keys[slot] = key;
+        _lengths[slot] = payload.Length;
+        _serverKeys[slot] = serverKey;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Misses (returns -1) when the server no longer has the block (<see cref="RedisTierStatistics.Vanished"/>), its
+    /// bytes fail verification (<see cref="RedisTierStatistics.ChecksumFailures"/>; the bad value is deleted), or the
+    /// tier is unavailable; the store then frees the slot.
+    /// </remarks>
+    public int Read(int slot, in BlockKey key, Span<byte> destination)
+    {
+        EnsureUsable(slot);
+        int length = _lengths[slot];
+        if (length == 0 || !_keys[slot].Equals(key))
+        {
+            return -1;
+        }
+
+        if (destination.Length < length)
+        {
+            ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
+        }
+
+        int read = Get(_serverKeys[slot], key, length, destination, out _);
+        if (read == length)
+        {
+            Interlocked.Increment(ref _hits);
+            return read;
+        }
+
+        if (read == Absent)
+        {
+            Interlocked.Increment(ref _vanished);
+        }
+        else if (read >= 0)
+        {
+            // Verified, but not the length this slot was written with: not the block we wrote.
+            destination[..read].Clear();
+            Interlocked.Increment(ref _checksumFailures);
+        }
+
+        return -1;
+    }
+
+    /// <inheritdoc />
+    public int PayloadLength(int slot)
+    {
+        EnsureUsable(slot);
+        return _lengths[slot];
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Forgets the slot. The block stays on the server for other stores (until it expires or the server evicts it)
+    /// unless <see cref="RedisTierOptions.DeleteOnFree"/> is set.
+    /// </remarks>
+    public void Free(int slot)
+    {
+        EnsureUsable(slot);
+        if (_lengths[slot] != 0 && _deleteOnFree)
+        {
+            DeleteQuietly(_serverKeys[slot]);
+        }
+
+        Forget(slot);
+    }
+
+    /// <summary>Closes the connection when the device opened it. Later slot calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_ownsConnection)
+        {
+            _connection.Dispose();
+        }
+    }
+
+    private void Forget(int slot)
+    {
+        _keys[slot] = BlockKey.Empty;
+        _lengths[slot] = 0;
+        _serverKeys[slot] = default;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnsureUsable(int slot)
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+
+        if ((uint)slot >= (uint)SlotCount)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(slot), slot, $"Slot {slot} is outside 0..{SlotCount - 1}.");
+        }
+    }
+}

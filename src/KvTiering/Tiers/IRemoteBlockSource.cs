@@ -1,0 +1,33 @@
+using KvTiering.Blocks;
+
+namespace KvTiering.Tiers;
+
+/// <summary>
+/// A device over a tier that other stores share (a Redis or Garnet server, for example), so it may hold blocks this
+/// store never put. On a local miss the store asks it before giving up: a hit is served from that tier and adopted
+/// into the store as if it had just been put. Keys are content addresses, so a block another store put under a key is
+/// the block this store would have put.
+/// </summary>
+/// <remarks>
+/// Both calls must be safe to make from any thread, must verify what they return like <see cref="IBlockDevice.Read"/>,
+/// and must not throw for a missing block or a fault of the shared tier: they report a miss.
+/// </remarks>
+public interface IRemoteBlockSource
+{
+    /// <summary>
+    /// Reads the block named <paramref name="key"/> from the shared tier into <paramref name="destination"/>,
+    /// verifying its key, length and checksum.
+    /// </summary>
+    /// <param name="key">The block's key.</param>
+    /// <param name="destination">Where the payload goes.</param>
+    /// <param name="parent">The block's parent key, as its writer stored it.</param>
+    /// <returns>The payload length, or -1 when the block is absent, fails verification or the tier is unavailable.</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the block.</exception>
+    int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent);
+
+    /// <summary>
+    /// How many leading blocks of <paramref name="keys"/> the shared tier holds, stopping at the first absent one; one
+    /// pipelined round trip, not one per block. Zero when the tier is unavailable.
+    /// </summary>
+    int MatchPrefix(ReadOnlySpan<BlockKey> keys);
+}

@@ -1,0 +1,147 @@
+using KvTiering.Blocks;
+using KvTiering.Store;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+using static KvTiering.Redis.Tests.RedisTestKit;
+
+namespace KvTiering.Redis.Tests;
+
+/// <summary>Each test owns its server, so it can kill and restart it.</summary>
+public sealed class FaultTests
+{
+    [Fact]
+    public void KillingTheServerMidRunDegradesToMissesAndRecoversAfterRestart()
+    {
+        using var server = new GarnetTestServer();
+        var time = new FakeTimeProvider();
+        RedisTierOptions options = Options(server, time);
+        using ConnectionMultiplexer connection = RedisTier.Connect(options);
+        using TieredKvStore store = NewStore(connection, options, 2, 32, out RedisBlockDevice device);
+        BlockKey[] chain = Chain(12, seed: 1);
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(PutResult.Stored, store.Put(chain[i], ParentOf(chain, i), Payload(i)));
+        }
+
+        Assert.Equal(4, device.GetStatistics().Writes);
+        server.Stop();
+
+        // Blocks in memory still hit; blocks on the dead server miss; nothing throws.
+        var buffer = new byte[BlockBytes];
+        var hits = new List<int>();
+        for (int i = 0; i < 6; i++)
+        {
+            if (store.TryGet(chain[i], buffer, out int written))
+            {
+                Assert.Equal(Payload(i), buffer[..written]);
+                hits.Add(i);
+            }
+        }
+
+        Assert.Equal([4, 5], hits);
+        Assert.False(device.IsAvailable);
+
+        // Demotions into the dead tier are dropped and counted; puts still succeed into memory.
+        for (int i = 6; i < 12; i++)
+        {
+            Assert.Equal(PutResult.Stored, store.Put(chain[i], ParentOf(chain, i), Payload(i)));
+        }
+
+        Assert.Equal(0, store.MatchPrefix(chain).Blocks);
+        StoreStatistics stats = store.GetStatistics();
+        Assert.Equal(6, stats.Tiers[1].WriteFailures);
+        Assert.Equal(0, stats.Tiers[1].ResidentBlocks);
+        RedisTierStatistics down = device.GetStatistics();
+        Assert.Equal(6, down.DroppedWrites);
+        Assert.True(down.SkippedWhileUnavailable > 0);
+        Assert.True(down.Faults >= 1);
+        Assert.Equal(4, down.Writes);
+
+        // The restarted server is empty. Once the connection is back and the back-off has passed, demotions land again.
+        server.Start();
+        BlockKey[] later = Chain(200, seed: 2);
+        int put = 0;
+        Assert.True(Eventually(time, () =>
+        {
+            store.Put(later[put], ParentOf(later, put), Payload(put));
+            put++;
+            return device.GetStatistics().Writes > 4;
+        }, tries: later.Length));
+        Assert.True(device.IsAvailable);
+
+        // The block just demoted is served by the server.
+        int demoted = Enumerable.Range(0, put).First(i => store.TierOf(later[i]) == 1);
+        Assert.True(store.TryGet(later[demoted], buffer, out int back, out int tier));
+        Assert.Equal(1, tier);
+        Assert.Equal(Payload(demoted), buffer[..back]);
+    }
+
+    [Fact]
+    public void DeviceBacksOffDoublingAndProbesAfterEachBackoff()
+    {
+        using var server = new GarnetTestServer();
+        var time = new FakeTimeProvider();
+        RedisTierOptions options = Options(server, time);
+        using ConnectionMultiplexer connection = RedisTier.Connect(options);
+        using var device = new RedisBlockDevice(connection, options, 4, BlockBytes);
+        BlockKey key = Chain(1, seed: 3)[0];
+        server.Stop();
+        WaitUntilDisconnected(connection);
+
+        Assert.Throws<IOException>(() => device.Write(0, key, Hasher.Root, Payload(0)));
+        Assert.False(device.IsAvailable);
+        long faults = device.GetStatistics().Faults;
+
+        // Within the back-off nothing reaches the network: calls answer at once and no new fault is recorded.
+        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _));
+        Assert.Equal(0, device.MatchPrefix([key]));
+        Assert.Equal(faults, device.GetStatistics().Faults);
+
+        time.Advance(options.Backoff);
+        Assert.True(device.IsAvailable);
+        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _)); // the probe fails: twice the back-off
+        Assert.Equal(faults + 1, device.GetStatistics().Faults);
+        time.Advance(options.Backoff);
+        Assert.False(device.IsAvailable);
+        time.Advance(options.Backoff);
+        Assert.True(device.IsAvailable);
+    }
+
+    [Fact]
+    public void DeviceCreatedWhileTheServerIsDownStartsUnavailableAndRecovers()
+    {
+        using var server = new GarnetTestServer();
+        server.Stop();
+        var time = new FakeTimeProvider();
+        RedisTierOptions options = Options(server, time);
+        options.ConnectTimeout = TimeSpan.FromMilliseconds(200);
+        using RedisBlockDevice device = RedisBlockDevice.Connect(options, 4, BlockBytes);
+        BlockKey key = Chain(1, seed: 4)[0];
+
+        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _));
+        Assert.Throws<IOException>(() => device.Write(0, key, Hasher.Root, Payload(0)));
+
+        server.Start();
+        Assert.True(Eventually(time, () =>
+        {
+            try
+            {
+                device.Write(0, key, Hasher.Root, Payload(0));
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }));
+        Assert.Equal(Payload(0).Length, device.Read(0, key, new byte[BlockBytes]));
+    }
+
+    private static void WaitUntilDisconnected(ConnectionMultiplexer connection)
+    {
+        for (int i = 0; i < 200 && connection.IsConnected; i++)
+        {
+            Thread.Sleep(20);
+        }
+    }
+}

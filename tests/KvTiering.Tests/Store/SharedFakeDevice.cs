@@ -1,0 +1,67 @@
+using KvTiering.Blocks;
+using KvTiering.Tiers;
+
+namespace KvTiering.Tests.Store;
+
+/// <summary>
+/// A shared tier for store tests: every device made over the same dictionary sees every block any of them wrote, as
+/// stores sharing one Redis server would.
+/// </summary>
+internal sealed class SharedFakeDevice(Dictionary<BlockKey, (BlockKey Parent, byte[] Bytes)> shared, int slotCount, int slotBytes)
+    : IBlockDevice, IRemoteBlockSource
+{
+    private readonly BlockKey[] _keys = new BlockKey[slotCount];
+
+    public int SlotCount => slotCount;
+
+    public int SlotBytes => slotBytes;
+
+    public bool StoresPayload => true;
+
+    public int Fetches { get; private set; }
+
+    public int PrefixQueries { get; private set; }
+
+    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    {
+        shared[key] = (parent, payload.ToArray());
+        _keys[slot] = key;
+    }
+
+    public int Read(int slot, in BlockKey key, Span<byte> destination) =>
+        _keys[slot].Equals(key) ? TryFetch(key, destination, out _) : -1;
+
+    public int PayloadLength(int slot) => shared.TryGetValue(_keys[slot], out var block) ? block.Bytes.Length : 0;
+
+    public void Free(int slot) => _keys[slot] = BlockKey.Empty;
+
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    {
+        Fetches++;
+        parent = BlockKey.Empty;
+        if (!shared.TryGetValue(key, out var block))
+        {
+            return -1;
+        }
+
+        block.Bytes.CopyTo(destination);
+        parent = block.Parent;
+        return block.Bytes.Length;
+    }
+
+    public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
+    {
+        PrefixQueries++;
+        int i = 0;
+        while (i < keys.Length && shared.ContainsKey(keys[i]))
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    public void Dispose()
+    {
+    }
+}
