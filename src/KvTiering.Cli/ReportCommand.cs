@@ -63,6 +63,17 @@ internal static class ReportCommand
                 }));
             }
 
+            if (trace.TurnEnds is not null && policies.Any(p => p.Name == "agent"))
+            {
+                // The same policy told, after each request, whether the agent called a tool or ended its turn.
+                runs.AddRange(s_percents.Select(p => new ReplayOptions
+                {
+                    Policy = EvictionPolicies.Agent,
+                    CapacityBlocks = Math.Max(1, (int)Math.Round(trace.UniqueBlocks * p / 100)),
+                    Hints = true,
+                }));
+            }
+
             IReadOnlyList<ReplayResult> results = Replayer.RunMany(trace, runs, parallel);
             File.WriteAllText(Path.Combine(assets, $"{set.Name}.json"), ResultWriter.ToJson(results));
             File.WriteAllText(Path.Combine(assets, $"{set.Name}.svg"), MissRatioCurveSvg.Render(results, $"{set.Name}: token hit rate"));
@@ -93,6 +104,7 @@ internal static class ReportCommand
                 md.AppendLine(ci, $" {rate / 1e6:F1} |");
             }
 
+            AppendGapClosed(md, results);
             md.AppendLine();
             md.AppendLine(ci, $"![{set.Name}](results/{set.Name}.svg)");
             md.AppendLine();
@@ -101,5 +113,35 @@ internal static class ReportCommand
         File.WriteAllText(output, md.ToString());
         stdout.WriteLine($"wrote {output}");
         return 0;
+    }
+
+    /// <summary>How much of the LRU → Belady gap the agent policy closes at each capacity.</summary>
+    private static void AppendGapClosed(StringBuilder md, IReadOnlyList<ReplayResult> results)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        foreach (string agent in new[] { "agent", "agent+hints" })
+        {
+            var cells = new List<string>();
+            foreach (ReplayResult lru in results.Where(r => r.Policy == "lru").OrderBy(r => r.CapacityBlocks))
+            {
+                ReplayResult? belady = results.FirstOrDefault(r => r.Policy == "belady" && r.CapacityBlocks == lru.CapacityBlocks);
+                ReplayResult? ours = results.FirstOrDefault(r => r.Policy == agent && r.CapacityBlocks == lru.CapacityBlocks);
+                if (belady is null || ours is null)
+                {
+                    continue;
+                }
+
+                double gap = belady.TokenHitRate - lru.TokenHitRate;
+                cells.Add(gap <= 1e-9
+                    ? string.Create(ci, $"{lru.CapacityFraction * 100:0.#}%: no gap")
+                    : string.Create(ci, $"{lru.CapacityFraction * 100:0.#}%: {(ours.TokenHitRate - lru.TokenHitRate) / gap * 100:F0}%"));
+            }
+
+            if (cells.Count > 0)
+            {
+                md.AppendLine();
+                md.AppendLine(ci, $"Share of the LRU → Belady gap closed by `{agent}`: {string.Join(", ", cells)}.");
+            }
+        }
     }
 }

@@ -173,8 +173,18 @@ internal sealed partial class AgentSessionTable
     {
         if (slot != Shared && _options.TailFirst && HasStaleFront(slot))
         {
-            int first = _requestHead[slot];
-            for (int h = first >= 0 ? _prev[first] : _tail[slot]; h >= 0; h = _prev[h])
+            // The oldest stale request's blocks go first (recency between requests), deepest of them first (no
+            // orphaned tail); a session-less trace thus degrades to LRU by request, tail first.
+            int head = _head[slot];
+            double oldest = _touch[head];
+            double latest = _lastRequest[slot];
+            int end = head;
+            for (int n = _next[end]; n >= 0 && _touch[n] - oldest <= _options.RequestWindowSeconds && _touch[n] < latest; n = _next[end])
+            {
+                end = n;
+            }
+
+            for (int h = end; h >= 0; h = _prev[h])
             {
                 if (_tier.IsEvictable(h))
                 {
