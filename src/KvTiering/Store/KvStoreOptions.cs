@@ -1,4 +1,5 @@
 using KvTiering.Blocks;
+using KvTiering.Placement;
 
 namespace KvTiering.Store;
 
@@ -22,4 +23,13 @@ public sealed class KvStoreOptions
 
     /// <summary>The clock behind <see cref="Eviction.TierView.Now"/> (default: the system clock).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits
+    /// every block into the top tier and loads every hit (docs/placement.md).
+    /// </summary>
+    public PlacementRouter? Router { get; set; }
+
+    /// <summary>Records every placement decision and movement; null (default) records nothing. One store per ledger.</summary>
+    public PlacementLedger? Ledger { get; set; }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
+using KvTiering.Placement;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;
@@ -8,7 +9,8 @@ namespace KvTiering.Store;
 public sealed partial class TieredKvStore
 {
     /// <summary>Admits a new block into the first tier from <paramref name="startTier"/> down that takes it.</summary>
-    private PutResult AdmitNew(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, int startTier)
+    private PutResult AdmitNew(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, int startTier,
+        PlacementReason entryReason)
     {
         int e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse);
         if (e < 0)
@@ -16,6 +18,7 @@ public sealed partial class TieredKvStore
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
+        _table.Labels[e] = context.Labels;
         _table.InFlight[e] = true;
         for (int t = startTier; t < _tiers.Length; t++)
         {
@@ -23,6 +26,7 @@ public sealed partial class TieredKvStore
             if (!tier.Admit(Describe(e, tier, kv.Length, isDemotion: false)))
             {
                 tier.Counters.Rejections++;
+                Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, -1, t);
                 continue;
             }
 
@@ -40,6 +44,7 @@ public sealed partial class TieredKvStore
 
             _table.InFlight[e] = false;
             tier.Counters.Inserts++;
+            Note(PlacementAction.Admit, t == startTier ? entryReason : PlacementReason.HigherTierRefused, e, -1, t);
             return PutResult.Stored;
         }
 
@@ -83,6 +88,7 @@ public sealed partial class TieredKvStore
             if (!to.Admit(Describe(e, to, size, isDemotion: true)))
             {
                 to.Counters.Rejections++;
+                Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, from.Index, t);
                 continue;
             }
 
@@ -102,16 +108,20 @@ public sealed partial class TieredKvStore
             if (!WriteInto(e, to, slot, bytes))
             {
                 from.Counters.Evictions++;
+                Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);
                 _table.Remove(e);
                 return;
             }
 
             from.Counters.Demotions++;
+            Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
             _table.InFlight[e] = false;
             return;
         }
 
         from.Counters.Evictions++;
+        Note(PlacementAction.Evict,
+            from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
         Unbind(e, from);
         _table.Remove(e);
     }
@@ -151,12 +161,14 @@ public sealed partial class TieredKvStore
         catch (IOException)
         {
             to.Counters.WriteFailures++;
+            Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
             to.ReturnSlot(slot);
             _table.InFlight[e] = false;
             return;
         }
 
         from.Counters.Promotions++;
+        Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
         Unbind(e, from);
         Bind(e, to, slot);
         AccountWrite(to, bytes.Length);
@@ -174,6 +186,7 @@ public sealed partial class TieredKvStore
         catch (IOException)
         {
             tier.Counters.WriteFailures++;
+            Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
             tier.ReturnSlot(slot);
             return false;
         }
@@ -218,6 +231,7 @@ public sealed partial class TieredKvStore
     private void OnCorruptBlock(int e, Tier tier)
     {
         tier.Counters.ChecksumFailures++;
+        Note(PlacementAction.Drop, PlacementReason.ChecksumFailure, e, tier.Index, -1);
         if (_table.Pins[e] > 0)
         {
             tier.PinnedCount--;

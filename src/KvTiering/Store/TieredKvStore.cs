@@ -1,5 +1,6 @@
 using KvTiering.Blocks;
 using KvTiering.Eviction;
+using KvTiering.Placement;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;
@@ -28,10 +29,13 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly PromotionMode _promotion;
     private readonly byte[] _scratch;
     private readonly long _nominalBlockBytes;
+    private readonly RouterBinding? _routing;
+    private readonly PlacementLedger? _ledger;
     private double _replayNow = double.NaN;
     private long _lookups;
     private long _hits;
     private long _puts;
+    private long _bypassed;
     private volatile bool _disposed;
 
     /// <summary>Builds a store from <paramref name="options"/>, opening (and recovering) any flash tier.</summary>
@@ -100,6 +104,18 @@ public sealed partial class TieredKvStore : IDisposable
             tier.Attach(new TierView(this, _table, tier));
         }
 
+        try
+        {
+            _routing = BindRouter(options.Router);
+            _ledger = options.Ledger;
+            _ledger?.Attach(_lock, [.. _tiers.Select(t => t.Profile.Name)]);
+        }
+        catch
+        {
+            DisposeDevices();
+            throw;
+        }
+
         RecoverPersistentTiers();
     }
 
@@ -162,6 +178,7 @@ public sealed partial class TieredKvStore : IDisposable
                     Rejections = c.Rejections,
                     ChecksumFailures = c.ChecksumFailures,
                     WriteFailures = c.WriteFailures,
+                    Recomputes = c.Recomputes,
                     ModeledSeconds = c.ModeledSeconds,
                     ModeledJoules = c.ModeledJoules,
                 };
@@ -173,6 +190,7 @@ public sealed partial class TieredKvStore : IDisposable
                 Hits = _hits,
                 Misses = _lookups - _hits,
                 Puts = _puts,
+                Bypassed = _bypassed,
                 ResidentBlocks = _table.Count,
                 Tiers = tiers,
             };
@@ -270,6 +288,7 @@ public sealed partial class TieredKvStore : IDisposable
                 int e = _table.Find(block.Key);
                 Bind(e, tier, block.Slot);
                 tier.OnInsert(block.Slot);
+                Note(PlacementAction.Recover, PlacementReason.Recovered, e, -1, t);
             }
         }
     }
