@@ -6,9 +6,9 @@ using KvTiering.Tiers;
 namespace KvTiering.Store;
 
 /// <summary>
-/// A KV-block store over a chain of tiers (for example SRAM → HBM → DRAM → flash). New blocks enter the top tier;
-/// each tier's policy picks victims, which are demoted one tier down instead of dropped; a hit in a lower tier is
-/// promoted. The same store runs with payload bytes inside an inference server and metadata-only inside the
+/// A KV-block store over a chain of tiers (for example SRAM → HBM → DRAM → flash). New blocks enter the top tier
+/// (or, with a placement router, the tier their workload labels route them to); each tier's policy picks victims,
+/// which are demoted one tier down instead of dropped; a hit in a lower tier is promoted. The same store runs with payload bytes inside an inference server and metadata-only inside the
 /// simulation harness, so the hit rates the harness reports are the store's own.
 /// </summary>
 /// <remarks>
