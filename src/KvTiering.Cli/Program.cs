@@ -16,6 +16,9 @@ namespace KvTiering.Cli
                               [--policy lru,s3fifo,...] [--capacity 1%,2.5%,12415] [--tiers sram:N,hbm:N,dram:N,flash:N]
                               [--model llama-3.1-8b] [--json FILE] [--csv FILE] [--svg FILE] [--seed N] [--parallel N]
                               [--cache-dir DIR] [--no-cache] [--quiet] [--hints]
+                              [--labels-from context+session-size|fixed:batch,...] [--accelerator h100]
+                              [--explain LEDGER.jsonl] [--ledger-capacity N]
+              kvtier explain --ledger LEDGER.jsonl [--session ID | --block ID] [--limit N]
               kvtier mrc --json FILE --svg FILE [--title TEXT]
               kvtier report [--traces DIR] [--out FILE] [--policy ...]
               kvtier policies
@@ -38,9 +41,10 @@ namespace KvTiering.Cli
                 {
                     "simulate" => SimulateCommand.Run(rest, stdout, stderr),
                     "mrc" => MrcCommand.Run(rest, stdout),
+                    "explain" => ExplainCommand.Run(rest, stdout, stderr),
                     "report" => ReportCommand.Run(rest, stdout, stderr),
                     "policies" => ListPolicies(stdout),
-                    _ => throw new CliException($"unknown command '{args[0]}' (try: simulate, mrc, report, policies)"),
+                    _ => throw new CliException($"unknown command '{args[0]}' (try: simulate, explain, mrc, report, policies)"),
                 };
             }
             catch (CliException ex)

@@ -11,7 +11,8 @@ namespace KvTiering.Cli;
 internal static class SimulateCommand
 {
     private static readonly HashSet<string> s_options =
-        ["trace", "format", "stagger", "policy", "capacity", "tiers", "model", "json", "csv", "svg", "seed", "parallel", "cache-dir", "title"];
+        ["trace", "format", "stagger", "policy", "capacity", "tiers", "model", "json", "csv", "svg", "seed", "parallel", "cache-dir", "title",
+            .. PlacementArguments.Options];
 
     private static readonly HashSet<string> s_flags = ["shared-tools", "no-cache", "quiet", "hints"];
 
@@ -23,12 +24,17 @@ internal static class SimulateCommand
         ModelPreset? model = a.Get("model") is { } m ? ModelPresets.FromName(m) : null;
         bool quiet = a.Has("quiet");
         bool hints = a.Has("hints");
+        PlacementArguments placement = PlacementArguments.Parse(a);
 
         var runs = new List<ReplayOptions>();
         if (a.Get("tiers") is { } tierText)
         {
             IReadOnlyList<TierSpec> tiers = ParseTiers(tierText, trace.UniqueBlocks);
-            runs.AddRange(policies.Select(p => new ReplayOptions { Policy = p, Tiers = tiers, Model = model, Hints = hints }));
+            runs.AddRange(policies.Select(p => new ReplayOptions
+            {
+                Policy = p, Tiers = tiers, Model = model,
+                Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger, Hints = hints,
+            }));
         }
         else
         {
@@ -41,10 +47,12 @@ internal static class SimulateCommand
                     CapacityBlocks = c.Resolve(trace.UniqueBlocks),
                     Model = model,
                     Hints = hints,
+                    Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger,
                 }));
             }
         }
 
+        placement.CheckRuns(runs.Count);
         if (!quiet)
         {
             stderr.WriteLine($"kvtier: {trace.Name}: {trace.RequestCount:N0} requests, {trace.References:N0} block references, " +
@@ -64,6 +72,7 @@ internal static class SimulateCommand
             stderr.WriteLine($"kvtier: replayed at {refsPerSecond / 1e6:F1}M block references/s per core");
         }
 
+        placement.WriteOutputs(results, stdout, quiet);
         WriteOutputs(a, results, trace);
         return 0;
     }

@@ -33,6 +33,18 @@ public sealed class ReplayOptions
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;
 
+    /// <summary>Labels every request (and so every block it offers); null replays unlabelled.</summary>
+    public Placement.LabelRule? Labels { get; init; }
+
+    /// <summary>
+    /// Routes blocks by their labels through a <see cref="KvTiering.Placement.PlacementRouter"/> with these rules, priced
+    /// by <see cref="Model"/> on <see cref="Accelerator"/> (no model: every hit loads); null routes nothing.
+    /// </summary>
+    public KvTiering.Placement.PlacementRouterOptions? Routing { get; init; }
+
+    /// <summary>Records the replay's placement ledger here; one ledger per run.</summary>
+    public KvTiering.Placement.PlacementLedger? Ledger { get; init; }
+
     /// <summary>Reports progress (requests done) now and then, for long runs.</summary>
     public IProgress<int>? Progress { get; init; }
 }

@@ -68,6 +68,16 @@ public sealed record ReplayResult
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? ModeledTtftNoCacheSeconds { get; init; }
 
+    /// <summary>New blocks the placement router kept out of the store (with routing only).</summary>
+    [JsonPropertyName("bypassed_blocks")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? BypassedBlocks { get; init; }
+
+    /// <summary>Per label class: requests, hit rate and modeled time-to-first-token (with labels only).</summary>
+    [JsonPropertyName("label_classes")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<LabelClassResult>? LabelClasses { get; init; }
+
     /// <summary>Σ modeled joules of loading the hit blocks out of their tiers (needs a model).</summary>
     [JsonPropertyName("modeled_load_joules")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

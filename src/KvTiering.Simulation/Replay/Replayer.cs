@@ -1,6 +1,7 @@
 using Stopwatch = System.Diagnostics.Stopwatch;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
+using KvTiering.Placement;
 using KvTiering.Simulation.Traces;
 using KvTiering.Store;
 using KvTiering.Tiers;
@@ -49,7 +50,12 @@ public static class Replayer
         int tierCount = store.TierCount;
         Span<int> prefixPerTier = stackalloc int[TieredKvStore.MaxTiers];
         var prefixHitsByTier = new long[tierCount];
+        var servedTokens = new long[tierCount];
+        var recomputedTokens = new long[tierCount];
+        WorkloadLabels[]? labels = options.Labels?.Assign(trace);
+        LabelClassTally? classes = labels is null ? null : new LabelClassTally();
         var keys = new BlockKey[256];
+        var served = new sbyte[keys.Length];
         long hitTokens = 0;
         long inputTokens = 0;
         long residentAtArrival = 0;
@@ -63,6 +69,7 @@ public static class Replayer
             if (keys.Length < ids.Length)
             {
                 keys = new BlockKey[Math.Max(ids.Length, keys.Length * 2)];
+                served = new sbyte[keys.Length];
             }
 
             for (int i = 0; i < ids.Length; i++)
@@ -72,7 +79,9 @@ public static class Replayer
 
             prefixPerTier.Clear();
             ReadOnlySpan<int> next = oracle.Next.AsSpan(trace.RequestStart[r], ids.Length);
-            ReplayOutcome outcome = store.ReplayRequest(keys.AsSpan(0, ids.Length), trace.Session[r], next, trace.Time[r], prefixPerTier);
+            WorkloadLabels label = labels is null ? default : labels[r];
+            ReplayOutcome outcome = store.ReplayRequest(keys.AsSpan(0, ids.Length), trace.Session[r], label, next, trace.Time[r],
+                prefixPerTier, served.AsSpan(0, ids.Length));
 
             if (options.Hints && trace.TurnEnds is { } ends && ends[r] != TurnEnd.Unknown)
             {
@@ -80,15 +89,19 @@ public static class Replayer
             }
 
             int input = trace.InputTokens[r];
+            int hit = (int)Math.Min((long)outcome.PrefixBlocks * blockTokens, input);
             inputTokens += input;
-            hitTokens += Math.Min((long)outcome.PrefixBlocks * blockTokens, input);
+            hitTokens += hit;
             residentAtArrival += outcome.ResidentBlocks;
             for (int t = 0; t < tierCount; t++)
             {
                 prefixHitsByTier[t] += prefixPerTier[t];
             }
 
-            ttft?.Add(input, (int)Math.Min((long)outcome.PrefixBlocks * blockTokens, input), prefixPerTier);
+            ReadOnlySpan<sbyte> prefixServed = served.AsSpan(0, outcome.PrefixBlocks);
+            CountServedTokens(prefixServed, input, blockTokens, servedTokens, recomputedTokens);
+            double requestTtft = ttft?.Add(input, hit, prefixServed) ?? 0;
+            classes?.Add(label, input, hit, requestTtft);
 
             if (options.Progress is { } progress && r % progressEvery == 0)
             {
@@ -112,6 +125,9 @@ public static class Replayer
                 Promotions = s.Promotions,
                 Demotions = s.Demotions,
                 Evictions = s.Evictions,
+                ServedTokens = servedTokens[t],
+                RecomputedTokens = recomputedTokens[t],
+                Recomputes = s.Recomputes,
                 ModeledSeconds = s.ModeledSeconds,
                 ModeledJoules = s.ModeledJoules,
             };
@@ -136,7 +152,33 @@ public static class Replayer
             ModeledTtftSeconds = ttft?.WithCacheSeconds,
             ModeledTtftNoCacheSeconds = ttft?.NoCacheSeconds,
             ModeledLoadJoules = ttft?.LoadJoules,
+            BypassedBlocks = options.Routing is null ? null : stats.Bypassed,
+            LabelClasses = classes?.Results(modeled: ttft is not null),
         };
+    }
+
+    /// <summary>Credits each prefix block's input tokens (the last one clipped to the input) to the tier that served it.</summary>
+    private static void CountServedTokens(ReadOnlySpan<sbyte> prefixServed, int input, int blockTokens, long[] servedTokens,
+        long[] recomputedTokens)
+    {
+        for (int i = 0; i < prefixServed.Length; i++)
+        {
+            long tokens = Math.Min(blockTokens, input - ((long)i * blockTokens));
+            if (tokens <= 0)
+            {
+                break;
+            }
+
+            int s = prefixServed[i];
+            if (s >= 0)
+            {
+                servedTokens[s] += tokens;
+            }
+            else
+            {
+                recomputedTokens[-1 - s] += tokens;
+            }
+        }
     }
 
     private static TieredKvStore BuildStore(ReplayOptions options, int blockTokens, out int capacity)
@@ -146,7 +188,16 @@ public static class Replayer
             MetadataOnly = true,
             Promotion = options.Promotion,
             Layout = options.Model?.Layout(blockTokens),
+            Ledger = options.Ledger,
         };
+        if (options.Routing is { } routing)
+        {
+            Cost.CostModel? cost = options.Model is { } model
+                ? new Cost.CostModel(model, options.Accelerator ?? Cost.AcceleratorProfiles.H100Sxm)
+                : null;
+            storeOptions.Router = new PlacementRouter(cost, blockTokens, routing);
+        }
+
         capacity = 0;
         if (options.Tiers.Count == 0)
         {

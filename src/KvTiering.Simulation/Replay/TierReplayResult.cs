@@ -37,6 +37,18 @@ public sealed record TierReplayResult
     [JsonPropertyName("evictions")]
     public required long Evictions { get; init; }
 
+    /// <summary>Input tokens served from this tier: prefix blocks it held at arrival and loaded (last block clipped to the input).</summary>
+    [JsonPropertyName("served_tokens")]
+    public long ServedTokens { get; init; }
+
+    /// <summary>Input tokens of prefix blocks this tier held at arrival that the placement router recomputed instead.</summary>
+    [JsonPropertyName("recomputed_tokens")]
+    public long RecomputedTokens { get; init; }
+
+    /// <summary>Blocks the placement router recomputed rather than load from this tier.</summary>
+    [JsonPropertyName("recomputes")]
+    public long Recomputes { get; init; }
+
     /// <summary>Modeled seconds moving bytes in this tier.</summary>
     [JsonPropertyName("modeled_seconds")]
     public required double ModeledSeconds { get; init; }

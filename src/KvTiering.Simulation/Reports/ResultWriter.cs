@@ -61,18 +61,41 @@ public static class ResultWriter
         return sb.ToString();
     }
 
-    /// <summary>Per-tier split of multi-tier replays: prefix hits, bytes moved and modeled seconds and joules per tier.</summary>
+    /// <summary>Per-tier split of multi-tier replays: prefix hits, tokens served (and recomputed), bytes moved, modeled seconds and joules.</summary>
     public static string ToTierTable(IReadOnlyList<ReplayResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
         var sb = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
-        sb.AppendLine(ci, $"{"policy",-16}{"tier",-10}{"capacity",12}{"prefix hits",14}{"GB read",12}{"GB written",12}{"modeled s",12}{"modeled J",12}");
+        sb.AppendLine(ci, $"{"policy",-16}{"tier",-10}{"capacity",12}{"prefix hits",14}{"tokens served",15}{"recomputed",12}{"GB read",12}{"GB written",12}{"modeled s",12}{"modeled J",12}");
         foreach (ReplayResult r in results)
         {
             foreach (TierReplayResult t in r.Tiers)
             {
-                sb.AppendLine(ci, $"{r.Policy,-16}{t.Name,-10}{t.CapacityBlocks,12}{t.PrefixHitBlocks,14}{t.BytesRead / 1e9,12:F2}{t.BytesWritten / 1e9,12:F2}{t.ModeledSeconds,12:F3}{t.ModeledJoules,12:F1}");
+                sb.AppendLine(ci, $"{r.Policy,-16}{t.Name,-10}{t.CapacityBlocks,12}{t.PrefixHitBlocks,14}{t.ServedTokens,15}{t.RecomputedTokens,12}{t.BytesRead / 1e9,12:F2}{t.BytesWritten / 1e9,12:F2}{t.ModeledSeconds,12:F3}{t.ModeledJoules,12:F1}");
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Per label class of labelled replays: requests, token hit rate and modeled time-to-first-token (total and mean
+    /// per request, when a model priced it).
+    /// </summary>
+    public static string ToLabelTable(IReadOnlyList<ReplayResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var sb = new StringBuilder();
+        var ci = CultureInfo.InvariantCulture;
+        sb.AppendLine(ci, $"{"policy",-16}{"labels",-36}{"requests",10}{"token hit",11}{"TTFT s",12}{"mean TTFT ms",14}");
+        foreach (ReplayResult r in results)
+        {
+            foreach (LabelClassResult c in r.LabelClasses ?? [])
+            {
+                string total = c.ModeledTtftSeconds is { } s ? s.ToString("F3", ci) : "-";
+                string mean = c.MeanModeledTtftSeconds is { } m ? (m * 1e3).ToString("F2", ci) : "-";
+                sb.AppendLine(ci, $"{r.Policy,-16}{c.Labels,-36}{c.Requests,10}{c.TokenHitRate,11:F4}{total,12}{mean,14}");
             }
         }
 

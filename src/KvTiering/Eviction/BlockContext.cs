@@ -1,3 +1,5 @@
+using KvTiering.Placement;
+
 namespace KvTiering.Eviction;
 
 /// <summary>
@@ -11,4 +13,10 @@ public readonly record struct BlockContext(int Depth = -1, long Session = 0, lon
 {
     /// <summary>No context: depth derived from the parent, no session, no oracle.</summary>
     public static BlockContext None => new(-1, 0, long.MaxValue);
+
+    /// <summary>
+    /// The workload labels of the put (default: none). A store with a placement router routes the block by them; a
+    /// re-put with labels relabels a resident block.
+    /// </summary>
+    public WorkloadLabels Labels { get; init; }
 }

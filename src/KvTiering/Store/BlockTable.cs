@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
+using KvTiering.Placement;
 
 namespace KvTiering.Store;
 
@@ -33,6 +34,7 @@ internal sealed class BlockTable
     public readonly int[] Slot;
     public readonly int[] Pins;          // user pins
     public readonly bool[] InFlight;     // being moved by the store right now
+    public readonly WorkloadLabels[] Labels; // one byte each; set by the store after Add
 
     public BlockTable(int capacity)
     {
@@ -53,6 +55,7 @@ internal sealed class BlockTable
         Slot = new int[capacity];
         Pins = new int[capacity];
         InFlight = new bool[capacity];
+        Labels = new WorkloadLabels[capacity];
         _freeEntries = new int[capacity];
         for (int i = 0; i < capacity; i++)
         {
@@ -122,6 +125,7 @@ internal sealed class BlockTable
         NextUse[e] = nextUse;
         Pins[e] = 0;
         InFlight[e] = false;
+        Labels[e] = default;
         Tier[e] = -1;
         Slot[e] = -1;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using KvTiering.Blocks;
 using Microsoft.Extensions.Logging;
+using KvTiering.Placement;
 
 namespace KvTiering.Store;
 
@@ -46,4 +47,13 @@ public sealed class KvStoreOptions
     /// shutdown keeps the blocks of the memory tiers on the flash tier below them (default false).
     /// </summary>
     public bool FlushOnDispose { get; set; }
+
+    /// <summary>
+    /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits
+    /// every block into the top tier and loads every hit (docs/placement.md).
+    /// </summary>
+    public PlacementRouter? Router { get; set; }
+
+    /// <summary>Records every placement decision and movement; null (default) records nothing. One store per ledger.</summary>
+    public PlacementLedger? Ledger { get; set; }
 }

@@ -15,6 +15,9 @@ public sealed record StoreStatistics
     /// <summary>Put calls.</summary>
     public required long Puts { get; init; }
 
+    /// <summary>New blocks the placement router kept out of the store (batch blocks with no tier below the accelerator).</summary>
+    public long Bypassed { get; init; }
+
     /// <summary>Blocks resident in all tiers.</summary>
     public required int ResidentBlocks { get; init; }
 

@@ -13,6 +13,7 @@ internal struct TierCounters
     public long Rejections;
     public long ChecksumFailures;
     public long WriteFailures;
+    public long Recomputes;
     public double ModeledSeconds;
     public double ModeledJoules;
 }

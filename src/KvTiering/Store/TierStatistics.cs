@@ -51,6 +51,9 @@ public sealed record TierStatistics
     /// <summary>Writes that failed (disk full, I/O error); each block was dropped.</summary>
     public required long WriteFailures { get; init; }
 
+    /// <summary>Lower-tier hits the placement router reported as misses because recomputing beats loading; each block left this tier.</summary>
+    public long Recomputes { get; init; }
+
     /// <summary>Modeled seconds spent moving bytes in and out of this tier, from its profile.</summary>
     public required double ModeledSeconds { get; init; }
 

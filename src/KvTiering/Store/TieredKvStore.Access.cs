@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
+using KvTiering.Placement;
 
 namespace KvTiering.Store;
 
@@ -68,6 +69,13 @@ public sealed partial class TieredKvStore
             if (destination.Length < length)
             {
                 ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
+            }
+
+            if (tier.Index > 0 && _routing is not null && !LoadOrRecompute(e, tier, _table.Labels[e]))
+            {
+                bytesWritten = 0;
+                servedFromTier = -1;
+                return false;
             }
 
             int read = tier.Device.Read(slot, key, destination);
@@ -162,6 +170,7 @@ public sealed partial class TieredKvStore
                 tier.PinnedCount--;
             }
 
+            Note(PlacementAction.Remove, PlacementReason.UserRemove, e, tier.Index, -1);
             Unbind(e, tier);
             _table.Remove(e);
             return true;
@@ -216,13 +225,18 @@ public sealed partial class TieredKvStore
                 _table.Session[e] = context.Session;
             }
 
+            if (!context.Labels.IsUnlabeled)
+            {
+                _table.Labels[e] = context.Labels;
+            }
+
             _table.NextUse[e] = context.NextUse;
             Tier tier = _tiers[_table.Tier[e]];
             AccessLocked(e, tier, default);
             return PutResult.AlreadyPresent;
         }
 
-        return AdmitNew(key, parent, kv, context, 0);
+        return _routing is null ? AdmitNew(key, parent, kv, context, 0, PlacementReason.TopTier) : RouteNew(key, parent, kv, context);
     }
 
     /// <summary>Tells the block's policy of the access and promotes it when it sits below the top tier.</summary>
@@ -233,7 +247,17 @@ public sealed partial class TieredKvStore
         tier.OnAccess(_table.Slot[e]);
         if (tier.Index > 0 && _promotion != PromotionMode.Never && _table.Pins[e] == 0)
         {
-            Promote(e, tier, _promotion == PromotionMode.ToTop ? 0 : tier.Index - 1, bytesInHand);
+            int target = _promotion == PromotionMode.ToTop ? 0 : tier.Index - 1;
+            if (_routing is not null)
+            {
+                // A block promotes no higher than its labels would have let it enter (batch stays off the accelerator).
+                target = Math.Max(target, _routing.PromotionCeiling(_table.Labels[e]));
+            }
+
+            if (target < tier.Index)
+            {
+                Promote(e, tier, target, bytesInHand);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
+using KvTiering.Placement;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;
@@ -9,7 +10,8 @@ namespace KvTiering.Store;
 public sealed partial class TieredKvStore
 {
     /// <summary>Admits a new block into the first tier from <paramref name="startTier"/> down that takes it.</summary>
-    private PutResult AdmitNew(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, int startTier)
+    private PutResult AdmitNew(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, int startTier,
+        PlacementReason entryReason)
     {
         int e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse);
         if (e < 0)
@@ -17,6 +19,7 @@ public sealed partial class TieredKvStore
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
+        _table.Labels[e] = context.Labels;
         _table.InFlight[e] = true;
         for (int t = startTier; t < _tiers.Length; t++)
         {
@@ -24,6 +27,7 @@ public sealed partial class TieredKvStore
             if (!tier.Admit(Describe(e, tier, kv.Length, isDemotion: false)))
             {
                 tier.Counters.Rejections++;
+                Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, -1, t);
                 continue;
             }
 
@@ -41,6 +45,7 @@ public sealed partial class TieredKvStore
 
             _table.InFlight[e] = false;
             tier.Counters.Inserts++;
+            Note(PlacementAction.Admit, t == startTier ? entryReason : PlacementReason.HigherTierRefused, e, -1, t);
             return PutResult.Stored;
         }
 
@@ -84,6 +89,7 @@ public sealed partial class TieredKvStore
             if (!to.Admit(Describe(e, to, size, isDemotion: true)))
             {
                 to.Counters.Rejections++;
+                Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, from.Index, t);
                 continue;
             }
 
@@ -103,16 +109,20 @@ public sealed partial class TieredKvStore
             if (!WriteInto(e, to, slot, bytes))
             {
                 from.Counters.Evictions++;
+                Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);
                 _table.Remove(e);
                 return;
             }
 
             from.Counters.Demotions++;
+            Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
             _table.InFlight[e] = false;
             return;
         }
 
         from.Counters.Evictions++;
+        Note(PlacementAction.Evict,
+            from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
         Unbind(e, from);
         _table.Remove(e);
     }
@@ -153,12 +163,14 @@ public sealed partial class TieredKvStore
         {
             to.Counters.WriteFailures++;
             Log.PromotionWriteFailed(_logger, _logName, to.Profile.Name, key, from.Profile.Name, ex);
+            Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
             to.ReturnSlot(slot);
             _table.InFlight[e] = false;
             return;
         }
 
         from.Counters.Promotions++;
+        Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
         Unbind(e, from);
         Bind(e, to, slot);
         AccountWrite(to, bytes.Length);
@@ -177,6 +189,7 @@ public sealed partial class TieredKvStore
         {
             tier.Counters.WriteFailures++;
             Log.WriteFailed(_logger, _logName, tier.Profile.Name, _table.Keys[e], ex);
+            Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
             tier.ReturnSlot(slot);
             return false;
         }
@@ -223,6 +236,7 @@ public sealed partial class TieredKvStore
     {
         tier.Counters.ChecksumFailures++;
         Log.ChecksumFailure(_logger, _logName, tier.Profile.Name, _table.Keys[e]);
+        Note(PlacementAction.Drop, PlacementReason.ChecksumFailure, e, tier.Index, -1);
         if (_table.Pins[e] > 0)
         {
             tier.PinnedCount--;

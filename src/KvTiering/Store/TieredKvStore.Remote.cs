@@ -1,3 +1,4 @@
+using KvTiering.Placement;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Tiers;
@@ -52,7 +53,7 @@ public sealed partial class TieredKvStore
         int target = _promotion == PromotionMode.ToTop ? 0 : tier.Index - 1;
         if (_promotion != PromotionMode.Never && target >= 0 && read <= BlockBytes)
         {
-            AdmitNew(key, parent, destination[..read], BlockContext.None, target);
+            AdmitNew(key, parent, destination[..read], BlockContext.None, target, PlacementReason.PromotedOnHit);
         }
 
         return true;

@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
+using KvTiering.Placement;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,9 +9,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace KvTiering.Store;
 
 /// <summary>
-/// A KV-block store over a chain of tiers (for example SRAM → HBM → DRAM → flash). New blocks enter the top tier;
-/// each tier's policy picks victims, which are demoted one tier down instead of dropped; a hit in a lower tier is
-/// promoted. The same store runs with payload bytes inside an inference server and metadata-only inside the
+/// A KV-block store over a chain of tiers (for example SRAM → HBM → DRAM → flash). New blocks enter the top tier
+/// (or, with a placement router, the tier their workload labels route them to); each tier's policy picks victims,
+/// which are demoted one tier down instead of dropped; a hit in a lower tier is promoted. The same store runs with payload bytes inside an inference server and metadata-only inside the
 /// simulation harness, so the hit rates the harness reports are the store's own.
 /// </summary>
 /// <remarks>
@@ -35,10 +36,13 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly string _logName;
     private readonly bool _flushOnDispose;
     private readonly KvTieringMetrics? _metrics;
+    private readonly RouterBinding? _routing;
+    private readonly PlacementLedger? _ledger;
     private double _replayNow = double.NaN;
     private long _lookups;
     private long _hits;
     private long _puts;
+    private long _bypassed;
     private volatile bool _disposed;
 
     /// <summary>Builds a store from <paramref name="options"/>, opening (and recovering) any flash tier.</summary>
@@ -110,6 +114,18 @@ public sealed partial class TieredKvStore : IDisposable
             tier.Attach(new TierView(this, _table, tier));
         }
 
+        try
+        {
+            _routing = BindRouter(options.Router);
+            _ledger = options.Ledger;
+            _ledger?.Attach(_lock, [.. _tiers.Select(t => t.Profile.Name)]);
+        }
+        catch
+        {
+            DisposeDevices();
+            throw;
+        }
+
         RecoverPersistentTiers();
         Log.StoreOpened(_logger, _logName, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
@@ -177,6 +193,7 @@ public sealed partial class TieredKvStore : IDisposable
                     Rejections = c.Rejections,
                     ChecksumFailures = c.ChecksumFailures,
                     WriteFailures = c.WriteFailures,
+                    Recomputes = c.Recomputes,
                     ModeledSeconds = c.ModeledSeconds,
                     ModeledJoules = c.ModeledJoules,
                 };
@@ -188,6 +205,7 @@ public sealed partial class TieredKvStore : IDisposable
                 Hits = _hits,
                 Misses = _lookups - _hits,
                 Puts = _puts,
+                Bypassed = _bypassed,
                 ResidentBlocks = _table.Count,
                 Tiers = tiers,
             };
@@ -294,6 +312,7 @@ public sealed partial class TieredKvStore : IDisposable
                 int e = _table.Find(block.Key);
                 Bind(e, tier, block.Slot);
                 tier.OnInsert(block.Slot);
+                Note(PlacementAction.Recover, PlacementReason.Recovered, e, -1, t);
             }
         }
     }
