@@ -34,9 +34,15 @@ public sealed class AllPoliciesTests
 
         var rng = new Random(3);
         RunPuts(store, keys, rng, 20_000); // warm up: fill, evict, promote, JIT
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RunPuts(store, keys, rng, 10_000);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The runtime may still be re-JITting hot methods (tiered compilation) during a round and charge this thread;
+        // the steady state is the quietest of three rounds.
+        long allocated = long.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            RunPuts(store, keys, rng, 10_000);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
         // Any per-call allocation would be at least 24 bytes × 10,000; allow a little for one-off runtime noise.
         Assert.True(allocated < 1024, $"{name}: {allocated} bytes allocated over 10,000 puts");
