@@ -1,0 +1,100 @@
+using System.Text.Json;
+
+namespace KvTiering.Simulation.Tests.Cli;
+
+public sealed class SimulateCommandTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Simulate_writes_json_csv_and_svg_with_the_documented_fields()
+    {
+        string trace = WriteMooncake("{\"timestamp\": 0, \"input_length\": 1024, \"output_length\": 10, \"hash_ids\": [1, 2]}",
+            "{\"timestamp\": 1000, \"input_length\": 1536, \"output_length\": 10, \"hash_ids\": [1, 2, 3]}");
+        string json = _dir.File("out.json"), csv = _dir.File("out.csv"), svg = _dir.File("out.svg");
+        (int rc, string output, string errors) = Kvtier("simulate", "--trace", trace, "--format", "mooncake", "--no-cache",
+            "--policy", "lru,belady", "--capacity", "2,50%", "--json", json, "--csv", csv, "--svg", svg);
+        Assert.True(rc == 0, errors);
+        Assert.Contains("lru", output, StringComparison.Ordinal);
+
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(4, doc.RootElement.GetArrayLength());
+        JsonElement first = doc.RootElement[0];
+        foreach (string field in new[] { "policy", "capacity_blocks", "token_hit_rate", "block_hit_rate", "requests", "references", "elapsed_seconds", "references_per_second" })
+        {
+            Assert.True(first.TryGetProperty(field, out _), $"missing {field}");
+        }
+
+        // Request 2 hits blocks 1 and 2 (1,024 of 1,536 tokens) at either capacity.
+        Assert.Equal(1024.0 / (1024 + 1536), first.GetProperty("token_hit_rate").GetDouble(), 12);
+        Assert.StartsWith("trace,policy,capacity_blocks", File.ReadAllText(csv), StringComparison.Ordinal);
+        Assert.Contains("<polyline", File.ReadAllText(svg), StringComparison.Ordinal);
+
+        (rc, _, errors) = Kvtier("mrc", "--json", json, "--svg", _dir.File("again.svg"));
+        Assert.True(rc == 0, errors);
+        Assert.Contains("stroke-dasharray", File.ReadAllText(_dir.File("again.svg")), StringComparison.Ordinal); // belady dashed
+    }
+
+    [Theory]
+    [InlineData("unknown option --bogus", "simulate", "--bogus")]
+    [InlineData("capacity '0' must be positive", "simulate", "--capacity", "0")]
+    [InlineData("capacity '-5%' must be positive", "simulate", "--capacity", "-5%")]
+    [InlineData("neither a block count nor a percentage", "simulate", "--capacity", "lots")]
+    [InlineData("Unknown eviction policy 'nope'", "simulate", "--policy", "nope")]
+    [InlineData("--format 'csv' is not one of", "simulate", "--format", "csv", "--trace", "x")]
+    [InlineData("option --trace needs a value", "simulate", "--trace")]
+    [InlineData("unknown command 'frobnicate'", "frobnicate")]
+    public void Bad_flags_give_one_clear_line_and_exit_code_2(string message, params string[] args)
+    {
+        (int rc, _, string errors) = Kvtier(args);
+        Assert.Equal(2, rc);
+        Assert.Contains(message, errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missing_file_malformed_line_and_truncated_gzip_exit_1_with_the_reason()
+    {
+        (int rc, _, string errors) = Kvtier("simulate", "--trace", _dir.File("absent.jsonl"), "--format", "mooncake", "--no-cache");
+        Assert.Equal(1, rc);
+        Assert.Contains("absent.jsonl", errors, StringComparison.Ordinal);
+
+        string bad = WriteMooncake("{\"timestamp\": 0, \"input_length\": 512, \"output_length\": 1, \"hash_ids\": [1]}", "{\"timestamp\": oops}");
+        (rc, _, errors) = Kvtier("simulate", "--trace", bad, "--format", "mooncake", "--no-cache");
+        Assert.Equal(1, rc);
+        Assert.Contains("line 2", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+
+        string gz = _dir.File("trace_0001.json.gz");
+        using (var buffer = new MemoryStream())
+        {
+            using (var zip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                zip.Write(System.Text.Encoding.UTF8.GetBytes("{\"id\":\"t\",\"block_size\":64,\"requests\":[" + new string(' ', 4000) + "]}"));
+            }
+
+            File.WriteAllBytes(gz, buffer.ToArray()[..(int)(buffer.Length / 2)]);
+        }
+
+        (rc, _, errors) = Kvtier("simulate", "--trace", gz, "--format", "weka", "--no-cache");
+        Assert.Equal(1, rc);
+        Assert.Contains("trace_0001.json.gz", errors, StringComparison.Ordinal);
+    }
+
+    private string WriteMooncake(params string[] lines)
+    {
+        string path = _dir.File($"trace-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private static (int Code, string Output, string Errors) Kvtier(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int rc = KvTiering.Cli.Cli.Run(args, stdout, stderr);
+        return (rc, stdout.ToString(), stderr.ToString());
+    }
+}
