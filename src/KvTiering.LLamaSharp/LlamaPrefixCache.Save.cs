@@ -14,8 +14,8 @@ public sealed partial class LlamaPrefixCache
     /// <summary>
     /// Stores <paramref name="sequence"/>'s state as a prefix snapshot of <paramref name="tokens"/>, keyed by the block
     /// key of their last full block. The sequence must hold exactly these tokens at positions 0 to
-    /// <c>tokens.Length − 1</c> (trim generated tokens off first if they should not be covered). Writes the chunks, then
-    /// the manifest, then waypoints; a piece the store declines undoes the whole snapshot.
+    /// <c>tokens.Length − 1</c> (trim generated tokens off first if they should not be covered). Writes the waypoints,
+    /// the chunks, then the manifest; a piece the store declines undoes the whole snapshot.
     /// </summary>
     /// <param name="context">The llama.cpp context; not used concurrently by anyone else during the call.</param>
     /// <param name="sequence">The sequence to save.</param>
@@ -71,12 +71,14 @@ public sealed partial class LlamaPrefixCache
         long payloadLength = tokenBytes + stateLength;
         var manifest = new SnapshotManifest(snapshot, tokens.Length, SnapshotManifest.ChunksFor(payloadLength, _chunkBytes),
             payloadLength, stateLength, XxHash3.HashToUInt64(_payload.AsSpan(0, (int)payloadLength)), _chunkBytes);
+        // Waypoints go first: under pressure the store then evicts them, not the snapshot's own chunks.
+        WriteWaypoints(keys, snapshot, blockContext);
         if (!WriteChunks(manifest, blockContext))
         {
+            RemoveWaypoints(keys);
             return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
         }
 
-        WriteWaypoints(keys, snapshot, blockContext);
         if (_removeSuperseded)
         {
             RemoveSuperseded(keys[..^1]);
@@ -189,6 +191,14 @@ public sealed partial class LlamaPrefixCache
         {
             // Newest wins: the latest snapshot through a block is the likeliest to be resident and to go furthest.
             PutFresh(SnapshotKeys.Waypoint(keys[j]), BlockKey.Empty, bytes, blockContext);
+        }
+    }
+
+    private void RemoveWaypoints(ReadOnlySpan<BlockKey> keys)
+    {
+        for (int j = _waypointInterval - 1; _waypointInterval > 0 && j < keys.Length - 1; j += _waypointInterval)
+        {
+            _store.Remove(SnapshotKeys.Waypoint(keys[j]));
         }
     }
 

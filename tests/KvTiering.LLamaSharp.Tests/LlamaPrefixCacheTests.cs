@@ -181,6 +181,27 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
     }
 
     [Fact]
+    public void StoreJustLargeEnoughKeepsTheSnapshotAndDropsWaypointsFirst()
+    {
+        LLamaToken[] tokens = TinyModelFixture.Tokens(15, 300); // 18 blocks: waypoints at blocks 8 and 16
+        using LLamaContext context = model.CreateContext();
+        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
+        int chunks;
+        using (TieredKvStore roomy = model.NewStore(256))
+        {
+            chunks = new LlamaPrefixCache(roomy, model.Hasher).Save(context, Seq, tokens).Chunks;
+        }
+
+        using TieredKvStore tight = model.NewStore(chunks);
+        var cache = new LlamaPrefixCache(tight, model.Hasher);
+        Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
+        Assert.Equal(chunks, tight.Count);
+        PrefixRestore restore = cache.Restore(context, Seq, tokens);
+        Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
+        Assert.Equal(288, restore.RestoredTokens);
+    }
+
+    [Fact]
     public void StateRefusedByTheContextIsAMissNotAnException()
     {
         LLamaToken[] tokens = TinyModelFixture.Tokens(14, 600);
