@@ -48,11 +48,13 @@ public class TtftBenchmarks
         LoadModel();
         KvLayout layout = LlamaKvLayout.FromModel(_weights, tokensPerBlock: 16);
         var hasher = new BlockHasher(layout);
-        int blocks = (int)(((long)Tokens * (layout.BytesPerToken + 8)) / layout.BytesPerBlock) + 16;
+        // Room for the snapshot (state plus token ids and cell metadata per token), its waypoints, and slack.
+        int blocks = (int)(2 * (long)Tokens * (layout.BytesPerToken + 64) / layout.BytesPerBlock) + 64;
 
         // Flash first: it may hold the snapshot from an earlier process; if not, one prefill creates it.
         string directory = Path.Combine(Path.GetTempPath(), "kvtiering-ttft-bench",
-            Path.GetFileNameWithoutExtension(_modelPath) + "-" + Tokens);
+            $"{Path.GetFileNameWithoutExtension(_modelPath)}-{Tokens}-{blocks}");
+        Directory.CreateDirectory(directory);
         _flash = NewStore(layout, new TierOptions(TierProfiles.Flash, blocks) { Directory = directory });
         _flashCache = new LlamaPrefixCache(_flash, hasher);
         if (!_flashCache.Restore(_context, Seq, _prompt).IsHit)
