@@ -109,8 +109,10 @@ public class TtftBenchmarks
             ContextSize = (uint)(Tokens + 64),
             BatchSize = 512,
             UBatchSize = 512,
-            Threads = Environment.ProcessorCount,
-            BatchThreads = Environment.ProcessorCount,
+            // One core left free: on a busy two-core machine, two threads made each small decode wait seconds at
+            // ggml's barriers (docs/llamasharp.md).
+            Threads = Math.Max(1, Environment.ProcessorCount - 1),
+            BatchThreads = Math.Max(1, Environment.ProcessorCount - 1),
             GpuLayerCount = 0,
             FlashAttention = false,
         };

@@ -5,7 +5,7 @@ namespace LlamaAgent;
 /// <summary>The sample's command line: conversation shape, model and store sizes.</summary>
 internal sealed record AgentOptions
 {
-    public int Turns { get; init; } = 5;
+    public int Turns { get; init; } = 6;
 
     /// <summary>Tokens of the first prompt: system prompt, tool definitions and the task.</summary>
     public int FirstPrompt { get; init; } = 800;
@@ -18,7 +18,8 @@ internal sealed record AgentOptions
 
     public bool Tiny { get; init; }
 
-    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>llama.cpp threads; one core is left free, since threads waiting at ggml barriers for a descheduled peer stall small batches.</summary>
+    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>DRAM tier capacity in blocks; small, so later snapshots are served from flash.</summary>
     public int DramBlocks { get; init; } = 64;
