@@ -104,7 +104,15 @@ public sealed partial class LlamaPrefixCache
 
             if (keep < manifest.TokenCount)
             {
+                // Recurrent and sliding-window memories cannot drop a partial sequence; a trim that did not take
+                // would leave tokens the prompt does not have.
                 context.MemorySequenceRemove(sequence, keep, -1);
+                if (context.MemorySequenceMaxPosition(sequence).Value != keep - 1)
+                {
+                    context.MemorySequenceRemove(sequence, -1, -1);
+                    _rejected++;
+                    return Miss(RestoreOutcome.Rejected, prompt.Length);
+                }
             }
 
             return new PrefixRestore(RestoreOutcome.Restored, prompt.Length, keep, manifest.TokenCount, tier);

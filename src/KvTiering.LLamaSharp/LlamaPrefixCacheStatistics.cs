@@ -15,7 +15,7 @@ public sealed record LlamaPrefixCacheStatistics
     /// <summary>Snapshots found but not loaded because a piece was missing or failed its checksum; each was removed.</summary>
     public required long CorruptSnapshots { get; init; }
 
-    /// <summary>Verified snapshots llama.cpp refused (SetState returned 0); each restore fell back to prefill.</summary>
+    /// <summary>Verified snapshots llama.cpp refused (SetState returned 0) or could not trim; each restore fell back to prefill.</summary>
     public required long RejectedStates { get; init; }
 
     /// <summary>Prompt tokens restored instead of prefilled.</summary>

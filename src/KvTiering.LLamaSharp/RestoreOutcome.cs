@@ -12,6 +12,9 @@ public enum RestoreOutcome
     /// <summary>Snapshots matched but none verified (a chunk was missing or its bytes corrupt): prefill everything.</summary>
     Corrupt,
 
-    /// <summary>A verified snapshot was refused by llama.cpp (its state did not fit this context): prefill everything.</summary>
+    /// <summary>
+    /// llama.cpp refused a verified snapshot (its state did not fit this context) or could not trim it to the prompt:
+    /// prefill everything.
+    /// </summary>
     Rejected,
 }
