@@ -1,0 +1,59 @@
+namespace KvTiering.LLamaSharp;
+
+/// <summary>How a <see cref="LlamaPrefixCache"/> finds, restores and replaces snapshots.</summary>
+public sealed class LlamaPrefixCacheOptions
+{
+    private int _minPrefillTokens = 2;
+    private int _waypointInterval = 8;
+
+    /// <summary>
+    /// Prompt tokens always left to prefill after a restore (default 2, at least 1: logits come from a decode).
+    /// </summary>
+    /// <remarks>
+    /// llama.cpp's CPU kernels compute a lone token (a one-token batch takes the vector path) slightly differently from
+    /// a token inside a batch of two or more (the tiled GEMM path). With two or more tokens left, the next token's
+    /// logits after a restore come out bit-identical to a full prefill's, provided the caller never decodes a prompt
+    /// token alone either.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MinPrefillTokens
+    {
+        get => _minPrefillTokens;
+        set
+        {
+            if (value < 1)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(MinPrefillTokens), value,
+                    $"MinPrefillTokens {value} must be at least 1: the first logits come from a decode.");
+            }
+
+            _minPrefillTokens = value;
+        }
+    }
+
+    /// <summary>
+    /// Every this many token blocks inside a snapshot, a waypoint points at it (default 8; 0 stores none), so a prompt
+    /// that diverges inside a snapshot still reuses its common prefix. Each waypoint takes one store block.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int WaypointInterval
+    {
+        get => _waypointInterval;
+        set
+        {
+            if (value < 0)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(WaypointInterval), value,
+                    $"WaypointInterval {value} must be 0 (none) or a positive number of blocks.");
+            }
+
+            _waypointInterval = value;
+        }
+    }
+
+    /// <summary>
+    /// When a save covers a longer prefix than snapshots already stored for the same tokens, remove those shorter ones
+    /// (default true): a growing conversation then keeps one snapshot, not one per turn.
+    /// </summary>
+    public bool RemoveSupersededSnapshots { get; set; } = true;
+}

@@ -1,0 +1,14 @@
+namespace KvTiering.LLamaSharp;
+
+/// <summary>What reading a snapshot's pieces back from the store found.</summary>
+internal enum LoadResult
+{
+    /// <summary>Every piece was there and the payload checksum verified.</summary>
+    Loaded,
+
+    /// <summary>The manifest was gone (evicted, or removed by another caller).</summary>
+    Missing,
+
+    /// <summary>The manifest was unreadable, a chunk was missing or short, or the payload checksum failed.</summary>
+    Corrupt,
+}

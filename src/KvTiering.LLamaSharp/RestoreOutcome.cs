@@ -1,0 +1,20 @@
+namespace KvTiering.LLamaSharp;
+
+/// <summary>What <see cref="LlamaPrefixCache.Restore(LLama.Native.SafeLLamaContextHandle, LLama.Native.LLamaSeqId, ReadOnlySpan{LLama.Native.LLamaToken})"/> did.</summary>
+public enum RestoreOutcome
+{
+    /// <summary>No stored snapshot is a prefix of the prompt: prefill everything.</summary>
+    Miss,
+
+    /// <summary>A snapshot was loaded into the sequence; only the tokens after it need a prefill.</summary>
+    Restored,
+
+    /// <summary>Snapshots matched but none verified (a chunk was missing or its bytes corrupt): prefill everything.</summary>
+    Corrupt,
+
+    /// <summary>
+    /// llama.cpp refused a verified snapshot (its state did not fit this context) or could not trim it to the prompt:
+    /// prefill everything.
+    /// </summary>
+    Rejected,
+}

@@ -1,0 +1,139 @@
+using KvTiering.Blocks;
+using KvTiering.Store;
+using KvTiering.Tiers;
+using LLama;
+using LLama.Native;
+
+namespace KvTiering.LLamaSharp.Tests;
+
+[Collection(TinyModelGroup.Name)]
+public sealed class PersistenceTests(TinyModelFixture model)
+{
+    private static readonly LLamaSeqId Seq = TinyModelFixture.Sequence;
+
+    [Fact]
+    public void SnapshotSurvivesStoreReopen()
+    {
+        string directory = model.NewDirectory();
+        LLamaToken[] turn1 = TinyModelFixture.Tokens(20, 230);
+        LLamaToken[] turn2 = [.. turn1, .. TinyModelFixture.Tokens(21, 40)];
+        SaveOnFlash(directory, turn1);
+
+        using TieredKvStore reopened = model.NewStore(0, directory);
+        Assert.True(reopened.Count > 0);
+        var cache = new LlamaPrefixCache(reopened, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        PrefixRestore restore = cache.Restore(context, Seq, turn2);
+        Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
+        Assert.Equal(224, restore.RestoredTokens);
+        Assert.Equal(0, restore.SourceTier);
+
+        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, turn2.AsSpan(224), 224).ToArray();
+        Assert.Equal(model.Recompute(turn2), logits);
+    }
+
+    [Theory]
+    [InlineData(0)]     // the covered token ids at the start of chunk 1
+    [InlineData(4000)]  // the sequence state inside chunk 1
+    public void FlippedBytesInTheFlashFileFallBackToPrefill(int offsetIntoChunk)
+    {
+        string directory = model.NewDirectory();
+        LLamaToken[] turn1 = TinyModelFixture.Tokens(22, 230);
+        LLamaToken[] turn2 = [.. turn1, .. TinyModelFixture.Tokens(23, 40)];
+        SaveOnFlash(directory, turn1);
+        FlipByte(Path.Combine(directory, FlashDevice.FileName), turn1, offsetIntoChunk);
+
+        using TieredKvStore reopened = model.NewStore(0, directory);
+        var cache = new LlamaPrefixCache(reopened, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        PrefixRestore restore = cache.Restore(context, Seq, turn2);
+        Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
+        Assert.Equal(0, restore.RestoredTokens);
+        Assert.Equal(270, restore.TokensToPrefill);
+        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+        Assert.True(reopened.GetStatistics().Tiers[0].ChecksumFailures >= 1);
+
+        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, turn2, 0).ToArray();
+        Assert.Equal(model.Recompute(turn2), logits);
+
+        // The corrupt snapshot was removed, so the next lookup is a plain miss, not another failure.
+        Assert.Equal(RestoreOutcome.Miss, cache.Restore(context, Seq, turn2).Outcome);
+        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+    }
+
+    [Fact]
+    public void CorruptBytesFromAnUncheckedTierFailTheSnapshotChecksum()
+    {
+        LLamaToken[] tokens = TinyModelFixture.Tokens(24, 230);
+        CorruptingDevice? device = null;
+        var options = new KvStoreOptions { Layout = model.Layout };
+        options.Tiers.Add(new TierOptions(TierProfiles.Dram, 64)
+        {
+            DeviceFactory = (slots, bytes) => device = new CorruptingDevice(new MemoryDevice(slots, bytes)),
+        });
+        using var store = new TieredKvStore(options);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
+        Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
+
+        device!.Corrupt = true; // memory slots carry no checksum: only the snapshot's own XxHash3 can notice
+        PrefixRestore restore = cache.Restore(context, Seq, tokens);
+        Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
+        Assert.Equal(-1, context.NativeHandle.MemorySequenceMaxPosition(Seq).Value);
+        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(0, store.Count);
+    }
+
+    private void SaveOnFlash(string directory, LLamaToken[] tokens)
+    {
+        using TieredKvStore store = model.NewStore(0, directory);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
+        Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
+    }
+
+    /// <summary>Flips one byte of chunk 1 in the closed flash file, found by the token ids it starts with.</summary>
+    private static void FlipByte(string file, LLamaToken[] tokens, int offsetIntoChunk)
+    {
+        byte[] pattern = System.Runtime.InteropServices.MemoryMarshal.AsBytes(tokens.AsSpan(0, 8)).ToArray();
+        byte[] bytes = File.ReadAllBytes(file);
+        int at = bytes.AsSpan().IndexOf(pattern);
+        Assert.True(at > 0, "chunk 1 not found in the flash file");
+        bytes[at + offsetIntoChunk] ^= 0x5A;
+        File.WriteAllBytes(file, bytes);
+    }
+
+    /// <summary>A memory device that, once told to, flips a byte in every large block it reads.</summary>
+    private sealed class CorruptingDevice(MemoryDevice inner) : IBlockDevice
+    {
+        public bool Corrupt { get; set; }
+
+        public int SlotCount => inner.SlotCount;
+
+        public int SlotBytes => inner.SlotBytes;
+
+        public bool StoresPayload => true;
+
+        public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload) =>
+            inner.Write(slot, key, parent, payload);
+
+        public int Read(int slot, in BlockKey key, Span<byte> destination)
+        {
+            int read = inner.Read(slot, key, destination);
+            if (Corrupt && read > 1000)
+            {
+                destination[read / 2] ^= 0x01;
+            }
+
+            return read;
+        }
+
+        public int PayloadLength(int slot) => inner.PayloadLength(slot);
+
+        public void Free(int slot) => inner.Free(slot);
+
+        public void Dispose() => inner.Dispose();
+    }
+}
