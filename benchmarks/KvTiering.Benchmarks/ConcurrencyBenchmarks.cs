@@ -1,3 +1,8 @@
+// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short; docs/benchmarks.md):
+// | Method                 | Mean    | Ratio | Allocated |
+// | BitFasterConcurrentLru | 43.5 ns | 1.01  | 0 B       |
+// | KvTiering              | 40.0 ns | 0.93  | 0 B       |
+
 using BenchmarkDotNet.Attributes;
 using BitFaster.Caching.Lru;
 using KvTiering.Blocks;

@@ -1,3 +1,14 @@
+// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short; docs/benchmarks.md):
+// | Method     | Category | Block   | LZ4   | Mean     | Ratio |
+// | RawRead    | Read     | 256 KiB | False | 11.54 us | 1.00  |
+// | FlashRead  | Read     | 256 KiB | False | 27.13 us | 2.35  |
+// | RawRead    | Read     | 2 MiB   | False | 133.3 us | 1.00  |
+// | FlashRead  | Read     | 2 MiB   | False | 205.2 us | 1.54  |
+// | RawWrite   | Write    | 256 KiB | False | 11.02 us | 1.00  |
+// | FlashWrite | Write    | 256 KiB | False | 31.57 us | 2.87  |
+// | RawWrite   | Write    | 2 MiB   | False | 232.8 us | 1.00  |
+// | FlashWrite | Write    | 2 MiB   | False | 305.3 us | 1.31  |
+
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using KvTiering.Blocks;
