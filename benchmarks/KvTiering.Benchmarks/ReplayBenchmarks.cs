@@ -1,9 +1,9 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short; docs/benchmarks.md):
-// | Policy | Mean     | M refs/s |    | Policy | Mean     | M refs/s |
-// | fifo   | 33.5 ms  | 8.6      |    | arc    | 54.9 ms  | 5.3      |
-// | lru    | 36.5 ms  | 7.9      |    | s3fifo | 59.0 ms  | 4.9      |
-// | belady | 36.4 ms  | 7.9      |    | agent  | 118.0 ms | 2.4      |
-// | sieve  | 37.5 ms  | 7.7      |
+// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short, quiet machine; docs/benchmarks.md):
+// | Policy | Mean    | M refs/s |    | Policy | Mean    | M refs/s |
+// | fifo   | 23.5 ms | 12.3     |    | s3fifo | 42.6 ms | 6.8      |
+// | lru    | 25.2 ms | 11.4     |    | arc    | 47.7 ms | 6.0      |
+// | sieve  | 26.8 ms | 10.8     |    | agent  | 96.3 ms | 3.0      |
+// | belady | 32.7 ms | 8.8      |
 
 using BenchmarkDotNet.Attributes;
 using KvTiering.Eviction;
