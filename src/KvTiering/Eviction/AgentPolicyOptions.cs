@@ -44,28 +44,10 @@ public sealed record AgentPolicyOptions
     public bool GeometricGaps { get; init; } = true;
 
     /// <summary>
-    /// Expected wait = typical gap + LindyFactor × idle (decreasing failure rate: the longer a session has been idle, the
-    /// later it is expected back) instead of max(gap − idle, LindyFactor × idle).
-    /// </summary>
-    public bool MonotoneWait { get; init; }
-
-    /// <summary>How much of the idle time is taken off the typical gap before a session is overdue (1 = all of it).</summary>
-    public double IdleDecay { get; init; } = 1.0;
-
-    /// <summary>
     /// Diagnostic, replay only: rank sessions by their true next request (from the harness's oracle) instead of the
     /// estimate, to measure how much of the gap to Belady is prediction and how much is mechanics.
     /// </summary>
     public bool OracleDiagnostic { get; init; }
-
-    /// <summary>
-    /// Rank sessions by the chance they come back before the tier turns over, from the learned survival curve of
-    /// inter-request gaps (see <see cref="GapSurvival"/>), instead of the gap-and-idle heuristic.
-    /// </summary>
-    public bool Hazard { get; init; }
-
-    /// <summary>Multiplier on the turnover horizon (tier capacity ÷ insertion rate) used by <see cref="Hazard"/>.</summary>
-    public double HorizonFactor { get; init; } = 1.0;
 
     /// <summary>When positive, a gap longer than this many times the session's typical gap counts only up to that bound.</summary>
     public double GapClip { get; init; } = 2.0;

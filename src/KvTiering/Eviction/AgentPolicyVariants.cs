@@ -31,18 +31,14 @@ internal static class AgentPolicyVariants
                 "shared" => options with { SharedShare = Number(value, part, spec) },
                 "aging" => options with { SharedAging = Number(value, part, spec) },
                 "geo" => options with { GeometricGaps = Flag(value, part, spec) },
-                "monotone" => options with { MonotoneWait = Flag(value, part, spec) },
-                "decay" => options with { IdleDecay = Number(value, part, spec) },
                 "oracle" => options with { OracleDiagnostic = Flag(value, part, spec) },
-                "hazard" => options with { Hazard = Flag(value, part, spec) },
-                "horizon" => options with { HorizonFactor = Number(value, part, spec) },
                 "clip" => options with { GapClip = Number(value, part, spec) },
                 "forget" => options with { ForgetEmptySessions = Flag(value, part, spec) },
                 "tail" => options with { TailFirst = Flag(value, part, spec) },
                 "predict" => options with { PredictReturn = Flag(value, part, spec) },
                 "bypass" => options with { Bypass = Flag(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, tail, predict, bypass.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass.",
                     nameof(spec)),
             };
         }

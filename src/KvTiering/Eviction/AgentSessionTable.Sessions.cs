@@ -25,8 +25,6 @@ internal sealed partial class AgentSessionTable
         {
             double gap = now - _lastRequest[slot];
             double a = _options.GapSmoothing;
-            _survival.AddGap(gap);
-            _gapsSinceCensus++;
             if (_options.GapClip > 0 && !double.IsNaN(_gap[slot]))
             {
                 // A long pause (the user was away) says little about the next gap: bursts of tool calls follow it.
@@ -140,11 +138,6 @@ internal sealed partial class AgentSessionTable
                 return double.MinValue;
             }
 
-            if (_options.Hazard && _survival.Observations >= MinObservations)
-            {
-                return 1 - _survival.ReturnProbability(now - _touch[head], _horizon);
-            }
-
             return _options.SharedAging * (now - _touch[head]);
         }
 
@@ -165,14 +158,6 @@ internal sealed partial class AgentSessionTable
             return _oracleNext[slot];
         }
 
-        if (_options.Hazard && _survival.Observations >= MinObservations)
-        {
-            // Evict the session least likely to come back before the cache turns over.
-            double idleFor = now - _lastRequest[slot];
-            double p = _survival.ReturnProbability(idleFor, _horizon);
-            return state == Paused ? -p : 1 - p;
-        }
-
         double idle = now - _lastRequest[slot];
         if (!_options.PredictReturn)
         {
@@ -182,16 +167,14 @@ internal sealed partial class AgentSessionTable
         double typical = double.IsNaN(_gap[slot])
             ? (double.IsNaN(_globalGap) ? 1.0 : _globalGap) * _options.ProbationFactor
             : _gap[slot];
-        double remaining = typical - (_options.IdleDecay * idle);
+        double remaining = typical - idle;
         if (state == Paused)
         {
             // Waiting on a tool: expected back within its usual gap, but a tool that never returns must still age out.
             return Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
         }
 
-        return _options.MonotoneWait
-            ? typical + (_options.LindyFactor * idle)
-            : Math.Max(remaining, _options.LindyFactor * idle);
+        return Math.Max(remaining, _options.LindyFactor * idle);
     }
 
     /// <summary>The session expected back last; cached per moment, since scores only change with time and touches.</summary>
@@ -200,11 +183,6 @@ internal sealed partial class AgentSessionTable
         if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _count[_victim] > 0)
         {
             return _victim;
-        }
-
-        if (_options.Hazard)
-        {
-            Census(now);
         }
 
         int best = -1;
@@ -253,44 +231,4 @@ internal sealed partial class AgentSessionTable
     }
 
     private const int MaxTrackedSessions = 1 << 16;
-    private const int MinObservations = 32;
-
-    /// <summary>
-    /// Refreshes the survival curve (every 64 new gaps or 60 s) with the sessions still waiting as censored
-    /// observations, and the horizon: the time the tier takes to turn over at the current insertion rate.
-    /// </summary>
-    private void Census(double now)
-    {
-        if (!double.IsNaN(_lastCensus) && _gapsSinceCensus < 64 && now - _lastCensus < 60)
-        {
-            return;
-        }
-
-        double elapsed = double.IsNaN(_lastCensus) ? 0 : now - _lastCensus;
-        if (elapsed > 0)
-        {
-            double rate = (_inserts - _insertsAtCensus) / elapsed;
-            _insertRate = double.IsNaN(_insertRate) ? rate : (0.7 * _insertRate) + (0.3 * rate);
-        }
-
-        _horizon = _options.HorizonFactor * _tier.Capacity / Math.Max(_insertRate, 1e-6);
-        if (double.IsNaN(_insertRate))
-        {
-            _horizon = 60;
-        }
-
-        _survival.BeginCensus();
-        for (int s = 1; s < _slotCount; s++)
-        {
-            if (_slotOf.ContainsKey(_sessionId[s]) && _state[s] != Closed)
-            {
-                _survival.AddWaiting(now - _lastRequest[s]);
-            }
-        }
-
-        _survival.EndCensus();
-        _lastCensus = now;
-        _gapsSinceCensus = 0;
-        _insertsAtCensus = _inserts;
-    }
 }

@@ -37,13 +37,6 @@ internal sealed partial class AgentSessionTable
     private int _freeTop;
     private int _slotCount = 1;
 
-    private readonly GapSurvival _survival = new();
-    private int _gapsSinceCensus;
-    private double _lastCensus = double.NaN;
-    private long _inserts;
-    private long _insertsAtCensus;
-    private double _insertRate = double.NaN;
-    private double _horizon = double.NaN;
     private double _globalGap = double.NaN;
     private int _victim = -1;
     private double _victimScore;
@@ -79,10 +72,6 @@ internal sealed partial class AgentSessionTable
 
         Append(handle, target);
         _touch[handle] = now;
-        if (inserted)
-        {
-            _inserts++;
-        }
 
         if (_options.OracleDiagnostic)
         {
