@@ -11,18 +11,17 @@ public readonly struct HandleList
     private const int HeadIndex = 0;
     private const int TailIndex = 1;
     private const int CountIndex = 2;
-    private readonly int[] _next;
-    private readonly int[] _prev;
+    private readonly int[] _links; // next of h at 2h, previous at 2h + 1: one cache line serves both
     private readonly int[] _ends; // head, tail, count: shared by every copy of this struct
 
     /// <summary>Creates an empty list for handles 0 to <paramref name="capacity"/> − 1.</summary>
     public HandleList(int capacity)
     {
-        _next = new int[capacity];
-        _prev = new int[capacity];
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, Array.MaxLength / 2);
+        _links = new int[2 * capacity];
         _ends = [-1, -1, 0];
-        Array.Fill(_next, int.MinValue);
-        Array.Fill(_prev, int.MinValue);
+        Array.Fill(_links, int.MinValue);
     }
 
     /// <summary>The first handle, or -1.</summary>
@@ -36,26 +35,26 @@ public readonly struct HandleList
 
     /// <summary>Whether <paramref name="handle"/> is in the list.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Contains(int handle) => _next[handle] != int.MinValue;
+    public bool Contains(int handle) => _links[2 * handle] != int.MinValue;
 
     /// <summary>The handle after <paramref name="handle"/> (towards the tail), or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Next(int handle) => _next[handle];
+    public int Next(int handle) => _links[2 * handle];
 
     /// <summary>The handle before <paramref name="handle"/> (towards the head), or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Previous(int handle) => _prev[handle];
+    public int Previous(int handle) => _links[(2 * handle) + 1];
 
     /// <summary>Adds a handle at the head.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PushFront(int handle)
     {
         int head = _ends[HeadIndex];
-        _prev[handle] = -1;
-        _next[handle] = head;
+        _links[(2 * handle) + 1] = -1;
+        _links[2 * handle] = head;
         if (head >= 0)
         {
-            _prev[head] = handle;
+            _links[(2 * head) + 1] = handle;
         }
         else
         {
@@ -71,11 +70,11 @@ public readonly struct HandleList
     public void PushBack(int handle)
     {
         int tail = _ends[TailIndex];
-        _next[handle] = -1;
-        _prev[handle] = tail;
+        _links[2 * handle] = -1;
+        _links[(2 * handle) + 1] = tail;
         if (tail >= 0)
         {
-            _next[tail] = handle;
+            _links[2 * tail] = handle;
         }
         else
         {
@@ -90,13 +89,13 @@ public readonly struct HandleList
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void InsertAfter(int anchor, int handle)
     {
-        int next = _next[anchor];
-        _prev[handle] = anchor;
-        _next[handle] = next;
-        _next[anchor] = handle;
+        int next = _links[2 * anchor];
+        _links[(2 * handle) + 1] = anchor;
+        _links[2 * handle] = next;
+        _links[2 * anchor] = handle;
         if (next >= 0)
         {
-            _prev[next] = handle;
+            _links[(2 * next) + 1] = handle;
         }
         else
         {
@@ -110,11 +109,11 @@ public readonly struct HandleList
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Remove(int handle)
     {
-        int prev = _prev[handle];
-        int next = _next[handle];
+        int prev = _links[(2 * handle) + 1];
+        int next = _links[2 * handle];
         if (prev >= 0)
         {
-            _next[prev] = next;
+            _links[2 * prev] = next;
         }
         else
         {
@@ -123,15 +122,15 @@ public readonly struct HandleList
 
         if (next >= 0)
         {
-            _prev[next] = prev;
+            _links[(2 * next) + 1] = prev;
         }
         else
         {
             _ends[TailIndex] = prev;
         }
 
-        _next[handle] = int.MinValue;
-        _prev[handle] = int.MinValue;
+        _links[2 * handle] = int.MinValue;
+        _links[(2 * handle) + 1] = int.MinValue;
         _ends[CountIndex]--;
     }
 
@@ -139,11 +138,29 @@ public readonly struct HandleList
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void MoveToFront(int handle)
     {
-        if (_ends[HeadIndex] != handle)
+        int head = _ends[HeadIndex];
+        if (head == handle)
         {
-            Remove(handle);
-            PushFront(handle);
+            return;
         }
+
+        // Not the head, so it has a predecessor: unlink and relink in place (the hot path of every LRU hit).
+        int prev = _links[(2 * handle) + 1];
+        int next = _links[2 * handle];
+        _links[2 * prev] = next;
+        if (next >= 0)
+        {
+            _links[(2 * next) + 1] = prev;
+        }
+        else
+        {
+            _ends[TailIndex] = prev;
+        }
+
+        _links[(2 * handle) + 1] = -1;
+        _links[2 * handle] = head;
+        _links[(2 * head) + 1] = handle;
+        _ends[HeadIndex] = handle;
     }
 
     /// <summary>Removes and returns the tail, or -1 when empty.</summary>

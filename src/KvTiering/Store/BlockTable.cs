@@ -101,6 +101,36 @@ internal sealed class BlockTable
         }
     }
 
+    /// <summary>
+    /// <see cref="Find"/> for a reader that holds no lock: the table may change under it, so the probe is bounded and
+    /// any answer is only a candidate the caller validates (seqlock) before trusting it. -2 means "gave up".
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindOptimistic(in BlockKey key)
+    {
+        int[] buckets = _buckets;
+        BlockKey[] keys = Keys;
+        int mask = _mask;
+        int i = Hash(key) & mask;
+        for (int probes = 0; probes <= mask; probes++)
+        {
+            int e = buckets[i] - 1;
+            if ((uint)e >= (uint)keys.Length)
+            {
+                return e < 0 ? -1 : -2;
+            }
+
+            if (keys[e].Equals(key))
+            {
+                return e;
+            }
+
+            i = (i + 1) & mask;
+        }
+
+        return -2;
+    }
+
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
     public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse)
     {

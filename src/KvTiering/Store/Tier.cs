@@ -50,6 +50,20 @@ internal abstract class Tier
 
     public TierCounters Counters;
 
+    /// <summary>The size <see cref="CostedReadSeconds"/> and <see cref="CostedReadJoules"/> were modeled for.</summary>
+    public long CostedReadBytes = -1;
+
+    public double CostedReadSeconds;
+
+    public double CostedReadJoules;
+
+    public void CostRead(long bytes)
+    {
+        CostedReadBytes = bytes;
+        CostedReadSeconds = Profile.ReadSeconds(bytes);
+        CostedReadJoules = Profile.Joules(bytes);
+    }
+
     /// <summary>Takes a free slot, or -1 when the tier is full.</summary>
     public int TakeSlot() => _freeTop == 0 ? -1 : _freeSlots[--_freeTop];
 
@@ -80,6 +94,9 @@ internal abstract class Tier
 
     public abstract void OnAccess(int slot);
 
+    /// <summary>Accesses queued by the lock-free read path, oldest first; one call so the policy's loop inlines.</summary>
+    public abstract void OnAccessMany(ReadOnlySpan<int> slots);
+
     public abstract void OnRemove(int slot);
 
     public abstract int SelectVictim();
@@ -106,6 +123,14 @@ internal sealed class Tier<TPolicy> : Tier
     public override void OnInsert(int slot) => _policy.OnInsert(slot);
 
     public override void OnAccess(int slot) => _policy.OnAccess(slot);
+
+    public override void OnAccessMany(ReadOnlySpan<int> slots)
+    {
+        foreach (int slot in slots)
+        {
+            _policy.OnAccess(slot);
+        }
+    }
 
     public override void OnRemove(int slot) => _policy.OnRemove(slot);
 

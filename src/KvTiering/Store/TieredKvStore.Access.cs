@@ -33,7 +33,7 @@ public sealed partial class TieredKvStore
             ThrowHelper.ThrowPayloadLength(nameof(kv), kv.Length, BlockBytes);
         }
 
-        lock (_lock)
+        using (EnterWrite())
         {
             ThrowIfDisposed();
             _puts++;
@@ -53,7 +53,19 @@ public sealed partial class TieredKvStore
     public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
     {
         ThrowIfDisposed();
-        lock (_lock)
+        if (TryGetOptimistic(key, destination, out bytesWritten))
+        {
+            servedFromTier = 0;
+            return true;
+        }
+
+        return TryGetLocked(key, destination, out bytesWritten, out servedFromTier);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetLocked(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    {
+        using (EnterWrite())
         {
             ThrowIfDisposed();
             _lookups++;
@@ -109,7 +121,12 @@ public sealed partial class TieredKvStore
     public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers)
     {
         ThrowIfDisposed();
-        PrefixMatch match = default;
+        if (TryMatchPrefixOptimistic(keys, tiers, out PrefixMatch match))
+        {
+            return match;
+        }
+
+        match = default;
         lock (_lock)
         {
             ThrowIfDisposed();
@@ -143,6 +160,11 @@ public sealed partial class TieredKvStore
     public int TierOf(in BlockKey key)
     {
         ThrowIfDisposed();
+        if (TryTierOfOptimistic(key, out int resident))
+        {
+            return resident;
+        }
+
         lock (_lock)
         {
             ThrowIfDisposed();
@@ -155,7 +177,7 @@ public sealed partial class TieredKvStore
     public bool Remove(in BlockKey key)
     {
         ThrowIfDisposed();
-        lock (_lock)
+        using (EnterWrite())
         {
             ThrowIfDisposed();
             int e = _table.Find(key);
@@ -183,6 +205,7 @@ public sealed partial class TieredKvStore
         ThrowIfDisposed();
         lock (_lock)
         {
+            DrainAccesses();
             foreach (Tier tier in _tiers)
             {
                 tier.OnSessionHint(session, hint);

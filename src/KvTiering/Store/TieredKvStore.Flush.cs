@@ -20,7 +20,7 @@ public sealed partial class TieredKvStore
     public int Flush()
     {
         ThrowIfDisposed();
-        lock (_lock)
+        using (EnterWrite())
         {
             ThrowIfDisposed();
             return FlushLocked();

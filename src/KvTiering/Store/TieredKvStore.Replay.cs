@@ -37,7 +37,7 @@ public sealed partial class TieredKvStore
     internal ReplayOutcome ReplayRequest(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels, ReadOnlySpan<int> nextUse,
         double time, Span<int> prefixPerTier, Span<sbyte> prefixServed)
     {
-        lock (_lock)
+        using (EnterWrite())
         {
             ThrowIfDisposed();
             _replayNow = time;

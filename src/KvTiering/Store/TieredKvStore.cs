@@ -15,8 +15,10 @@ namespace KvTiering.Store;
 /// simulation harness, so the hit rates the harness reports are the store's own.
 /// </summary>
 /// <remarks>
-/// Thread-safe: every operation runs under one lock, so a read returns exactly the bytes put for its key or misses,
-/// including while the block is being demoted or promoted. Memory-tier gets, puts and prefix matches allocate nothing.
+/// Thread-safe: every change runs under one lock, and a read returns exactly the bytes put for its key or misses,
+/// including while the block is being demoted or promoted. A hit in a memory top tier takes no lock at all: it reads
+/// optimistically, validates against a sequence counter writers bump, and queues the access for the policies (see
+/// <c>TieredKvStore.Optimistic.cs</c>). Memory-tier gets, puts and prefix matches allocate nothing.
 /// </remarks>
 public sealed partial class TieredKvStore : IDisposable
 {
@@ -109,6 +111,7 @@ public sealed partial class TieredKvStore : IDisposable
         }
 
         _table = new BlockTable((int)entries);
+        _optimistic = ChooseOptimisticReads();
         foreach (Tier tier in _tiers)
         {
             tier.Attach(new TierView(this, _table, tier));
@@ -170,6 +173,7 @@ public sealed partial class TieredKvStore : IDisposable
     {
         lock (_lock)
         {
+            DrainAccesses();
             var tiers = new TierStatistics[_tiers.Length];
             for (int i = 0; i < tiers.Length; i++)
             {
@@ -222,12 +226,15 @@ public sealed partial class TieredKvStore : IDisposable
                 return;
             }
 
+            BeginWrite(); // never ended: no lock-free read validates after this
             if (_flushOnDispose)
             {
+                DrainAccesses();
                 FlushLocked();
             }
 
             _disposed = true;
+            WaitForOptimisticReaders();
             DisposeDevices();
         }
     }

@@ -1,0 +1,303 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+using KvTiering.Blocks;
+using KvTiering.Tiers;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// The lock-free read path. A hit in the top tier is the common case of a serving store and needs neither a
+/// decision nor a move, so it runs without the lock: it reads the table and copies the bytes optimistically, checks a
+/// sequence counter that every writer bumps (a seqlock), and queues the access for the policies, which see it, in
+/// order, the next time anyone takes the lock. Anything else (a miss, a lower tier, a torn read, a full queue) falls
+/// back to the locked path, which gives the same answer the lock-free one would have.
+/// </summary>
+public sealed partial class TieredKvStore
+{
+    private const int AccessRingCapacity = 1024;
+
+    private readonly AccessRing _accesses = new(AccessRingCapacity);
+    private readonly int[] _drainSlots = new int[AccessRingCapacity];
+    private readonly OptimisticReads _optimistic;
+    private long _version;           // odd while a writer changes the table or a device's bytes
+    private int _optimisticReaders;  // lock-free payload copies in flight; Dispose waits for them
+
+    /// <summary>What the top tier lets the lock-free path do.</summary>
+    private enum OptimisticReads : byte
+    {
+        None,
+        MetadataOnly,
+        Memory,
+    }
+
+    private OptimisticReads ChooseOptimisticReads() => _tiers[0].Device switch
+    {
+        _ when MetadataOnly => OptimisticReads.MetadataOnly,
+        MetadataDevice => OptimisticReads.MetadataOnly,
+        MemoryDevice => OptimisticReads.Memory,
+        _ => OptimisticReads.None,
+    };
+
+    /// <summary>A top-tier hit without the lock; false means "take the locked path", never "miss".</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryGetOptimistic(in BlockKey key, Span<byte> destination, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        long version = Volatile.Read(ref _version);
+        if ((version & 1) != 0 || _optimistic == OptimisticReads.None)
+        {
+            return false;
+        }
+
+        BlockTable table = _table;
+        int e = table.FindOptimistic(key);
+        if (e < 0 || table.Tier[e] != 0)
+        {
+            return false;
+        }
+
+        int read = 0;
+        if (_optimistic == OptimisticReads.Memory && !TryCopyOptimistic(table.Slot[e], destination, out read))
+        {
+            return false;
+        }
+
+        if (!X86Base.IsSupported)
+        {
+            // Weakly ordered CPUs may satisfy the reads above after the version re-read below; x86 never reorders loads.
+            Interlocked.MemoryBarrier();
+        }
+
+        if (Volatile.Read(ref _version) != version || !_accesses.TryAdd(key, e, version, read))
+        {
+            return false;
+        }
+
+        bytesWritten = read;
+        return true;
+    }
+
+    /// <summary>
+    /// A prefix match without the lock (it moves nothing and tells no policy, so only the table must hold still);
+    /// false means "take the locked path": a writer ran, or the match may continue into a remote tier.
+    /// </summary>
+    private bool TryMatchPrefixOptimistic(ReadOnlySpan<BlockKey> keys, Span<int> tiers, out PrefixMatch match)
+    {
+        match = default;
+        long version = Volatile.Read(ref _version);
+        if ((version & 1) != 0)
+        {
+            return false;
+        }
+
+        BlockTable table = _table;
+        int i = 0;
+        for (; i < keys.Length; i++)
+        {
+            int e = table.FindOptimistic(keys[i]);
+            if (e < 0)
+            {
+                if (e == -2 || RemoteTier is not null)
+                {
+                    return false;
+                }
+
+                break;
+            }
+
+            int tier = table.Tier[e];
+            if ((uint)tier >= (uint)_tiers.Length)
+            {
+                return false; // an entry being recycled under us; the version check would reject it anyway
+            }
+
+            match.Count(tier);
+            if (i < tiers.Length)
+            {
+                tiers[i] = tier;
+            }
+        }
+
+        if (!X86Base.IsSupported)
+        {
+            Interlocked.MemoryBarrier();
+        }
+
+        match.Blocks = i;
+        return Volatile.Read(ref _version) == version;
+    }
+
+    /// <summary>The tier holding <paramref name="key"/> (or -1) without the lock; false means "take the locked path".</summary>
+    private bool TryTierOfOptimistic(in BlockKey key, out int tier)
+    {
+        tier = -1;
+        long version = Volatile.Read(ref _version);
+        if ((version & 1) != 0)
+        {
+            return false;
+        }
+
+        int e = _table.FindOptimistic(key);
+        if (e == -2)
+        {
+            return false;
+        }
+
+        tier = e < 0 ? -1 : _table.Tier[e];
+        if (!X86Base.IsSupported)
+        {
+            Interlocked.MemoryBarrier();
+        }
+
+        return Volatile.Read(ref _version) == version;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryCopyOptimistic(int slot, Span<byte> destination, out int read)
+    {
+        read = 0;
+        var memory = (MemoryDevice)_tiers[0].Device;
+        if ((uint)slot >= (uint)memory.SlotCount)
+        {
+            return false;
+        }
+
+        // Announce the copy before checking for disposal; Dispose sets the flag before waiting for announcements to
+        // drain, so either this reader sees the flag or Dispose sees the reader (both sides are full fences).
+        Interlocked.Increment(ref _optimisticReaders);
+        try
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            int length = memory.PayloadLength(slot);
+            if ((uint)length > (uint)destination.Length || (uint)length > (uint)memory.SlotBytes)
+            {
+                return false; // the locked path reports a short destination with the right numbers
+            }
+
+            memory.SlotSpan(slot)[..length].CopyTo(destination);
+            read = length;
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _optimisticReaders);
+        }
+    }
+
+    /// <summary>Takes the lock for a change lock-free readers must not see half done.</summary>
+    private WriteScope EnterWrite() => new(this);
+
+    /// <summary>Marks the start of a change (odd version); the full fence keeps the change's writes after it.</summary>
+    private void BeginWrite() => Interlocked.Increment(ref _version);
+
+    /// <summary>Marks the end of a change (even version); release semantics publish the change's writes first.</summary>
+    private void EndWrite() => Volatile.Write(ref _version, _version + 1);
+
+    /// <summary>Tells the policies about every queued lock-free hit. Call under the lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void DrainAccesses()
+    {
+        if (!_accesses.IsEmpty)
+        {
+            DrainAccessesSlow();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DrainAccessesSlow()
+    {
+        Tier top = _tiers[0];
+        var sink = new HitSink(this, top);
+        _accesses.Drain(ref sink);
+        _lookups += sink.Hits;
+        _hits += sink.Hits;
+        ref TierCounters c = ref top.Counters;
+        c.Hits += sink.Hits;
+        c.BytesRead = sink.BytesRead;
+        c.ModeledSeconds = sink.Seconds;
+        c.ModeledJoules = sink.Joules;
+        top.OnAccessMany(_drainSlots.AsSpan(0, sink.Live));
+    }
+
+    /// <summary>Waits out lock-free payload copies that started before Dispose set its flag.</summary>
+    private void WaitForOptimisticReaders()
+    {
+        Interlocked.MemoryBarrier();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _optimisticReaders) != 0)
+        {
+            spin.SpinOnce();
+        }
+    }
+
+    /// <summary>
+    /// Books each queued hit as the locked path would have (the same additions in the same order, kept in registers)
+    /// and keeps its slot for the policy if the block is still the one that was hit and still in the top tier:
+    /// certain when no writer ran since the read, checked by key otherwise.
+    /// </summary>
+    private struct HitSink : IAccessSink
+    {
+        public int Hits;
+        public int Live;
+        public long BytesRead;
+        public double Seconds;
+        public double Joules;
+        private readonly TieredKvStore _store;
+        private readonly Tier _top;
+        private readonly long _version;
+
+        public HitSink(TieredKvStore store, Tier top)
+        {
+            _store = store;
+            _top = top;
+            _version = Volatile.Read(ref store._version);
+            BytesRead = top.Counters.BytesRead;
+            Seconds = top.Counters.ModeledSeconds;
+            Joules = top.Counters.ModeledJoules;
+        }
+
+        public void OnHit(in BlockKey key, int entry, long version, int bytes)
+        {
+            Hits++;
+            long moved = _store.MetadataOnly ? _store._nominalBlockBytes : bytes;
+            if (moved != _top.CostedReadBytes)
+            {
+                _top.CostRead(moved);
+            }
+
+            BytesRead += moved;
+            Seconds += _top.CostedReadSeconds;
+            Joules += _top.CostedReadJoules;
+            BlockTable table = _store._table;
+            if (version == _version || (table.Keys[entry].Equals(key) && table.Stamps[entry] != 0 && table.Tier[entry] == 0))
+            {
+                _store._drainSlots[Live++] = table.Slot[entry];
+            }
+        }
+    }
+
+    /// <summary>The lock, plus the version bumps around the change, released together by <c>using</c>.</summary>
+    private ref struct WriteScope
+    {
+        private readonly TieredKvStore _store;
+        private Lock.Scope _scope;
+
+        public WriteScope(TieredKvStore store)
+        {
+            _store = store;
+            _scope = store._lock.EnterScope();
+            store.DrainAccesses();
+            store.BeginWrite();
+        }
+
+        public void Dispose()
+        {
+            _store.EndWrite();
+            _scope.Dispose();
+        }
+    }
+}
