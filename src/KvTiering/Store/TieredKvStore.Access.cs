@@ -243,23 +243,28 @@ public sealed partial class TieredKvStore
         int e = _table.Find(key);
         if (e >= 0)
         {
-            if (context.Session != 0)
-            {
-                _table.Session[e] = context.Session;
-            }
-
-            if (!context.Labels.IsUnlabeled)
-            {
-                _table.Labels[e] = context.Labels;
-            }
-
-            _table.NextUse[e] = context.NextUse;
-            Tier tier = _tiers[_table.Tier[e]];
-            AccessLocked(e, tier, default);
+            TouchResident(e, context);
             return PutResult.AlreadyPresent;
         }
 
         return _routing is null ? AdmitNew(key, parent, kv, context, 0, PlacementReason.TopTier) : RouteNew(key, parent, kv, context);
+    }
+
+    /// <summary>A put of a block already resident: adopt the caller's context and count it as an access.</summary>
+    private void TouchResident(int e, in BlockContext context)
+    {
+        if (context.Session != 0)
+        {
+            _table.Session[e] = context.Session;
+        }
+
+        if (!context.Labels.IsUnlabeled)
+        {
+            _table.Labels[e] = context.Labels;
+        }
+
+        _table.NextUse[e] = context.NextUse;
+        AccessLocked(e, _tiers[_table.Tier[e]], default);
     }
 
     /// <summary>Tells the block's policy of the access and promotes it when it sits below the top tier.</summary>

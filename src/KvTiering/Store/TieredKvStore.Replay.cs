@@ -45,9 +45,11 @@ public sealed partial class TieredKvStore
             int resident = 0;
             int recomputed = 0;
             bool route = _routing is not null && prefixServed.Length >= keys.Length;
+            Span<int> found = ReplayEntries(keys.Length);
             for (int i = 0; i < keys.Length; i++)
             {
                 int e = _table.Find(keys[i]);
+                found[i] = e;
                 if (e < 0)
                 {
                     if (prefix < 0)
@@ -112,13 +114,35 @@ public sealed partial class TieredKvStore
             for (int i = 0; i < keys.Length; i++)
             {
                 long next = nextUse.IsEmpty || nextUse[i] == int.MaxValue ? long.MaxValue : nextUse[i];
-                PutLocked(keys[i], parent, default, new BlockContext(i, session, next) { Labels = labels });
+                var context = new BlockContext(i, session, next) { Labels = labels };
+                int e = found[i];
+                if (e >= 0 && _table.Stamps[e] != 0 && _table.Keys[e].Equals(keys[i]))
+                {
+                    // Found at arrival and not evicted by this request's earlier blocks: skip the second probe.
+                    TouchResident(e, context);
+                }
+                else
+                {
+                    PutLocked(keys[i], parent, default, context);
+                }
+
                 parent = keys[i];
             }
 
             _puts += keys.Length;
             return new ReplayOutcome(prefix, resident);
         }
+    }
+
+    /// <summary>A scratch span of <paramref name="length"/> entries, reused across requests (replay runs under the lock).</summary>
+    private Span<int> ReplayEntries(int length)
+    {
+        if (_replayEntries.Length < length)
+        {
+            _replayEntries = new int[Math.Max(length, _replayEntries.Length * 2)];
+        }
+
+        return _replayEntries.AsSpan(0, length);
     }
 
     /// <summary>Sets the replay clock without a request (session hints arrive between requests).</summary>

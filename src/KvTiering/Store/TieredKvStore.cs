@@ -41,6 +41,7 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly RouterBinding? _routing;
     private readonly PlacementLedger? _ledger;
     private double _replayNow = double.NaN;
+    private int[] _replayEntries = new int[64];
     private long _lookups;
     private long _hits;
     private long _puts;
