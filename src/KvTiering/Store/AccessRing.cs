@@ -49,10 +49,7 @@ internal sealed class AccessRing
             {
                 if (Interlocked.CompareExchange(ref _tail.Value, position + 1, position) == position)
                 {
-                    cell.Key = key;
-                    cell.Version = version;
-                    cell.Entry = entry;
-                    cell.Bytes = bytes;
+                    cell.Hit = new QueuedHit(key, version, entry, bytes);
                     Volatile.Write(ref cell.Sequence, position + 1);
                     return true;
                 }
@@ -65,16 +62,15 @@ internal sealed class AccessRing
     }
 
     /// <summary>
-    /// Hands the published hits, oldest first, to <paramref name="sink"/>: at most one ring's worth, stopping at a cell a
+    /// Moves the published hits, oldest first, into <paramref name="into"/>: at most its length, stopping at a cell a
     /// reader has claimed but not yet filled (the next drain picks it up). Call under the store's lock only.
     /// </summary>
-    public int Drain<TSink>(ref TSink sink)
-        where TSink : struct, IAccessSink
+    public int Drain(Span<QueuedHit> into)
     {
         Cell[] cells = _cells;
         long head = _head;
         int drained = 0;
-        while (drained < cells.Length)
+        while (drained < into.Length)
         {
             ref Cell cell = ref cells[(int)head & _mask];
             if (Volatile.Read(ref cell.Sequence) != head + 1)
@@ -82,10 +78,9 @@ internal sealed class AccessRing
                 break;
             }
 
-            sink.OnHit(cell.Key, cell.Entry, cell.Version, cell.Bytes);
+            into[drained++] = cell.Hit;
             Volatile.Write(ref cell.Sequence, head + cells.Length);
             head++;
-            drained++;
         }
 
         _head = head;
@@ -95,10 +90,7 @@ internal sealed class AccessRing
     private struct Cell
     {
         public long Sequence;
-        public BlockKey Key;
-        public long Version;
-        public int Entry;
-        public int Bytes;
+        public QueuedHit Hit;
     }
 
     // Keeps the producers' counter off the cache line of the consumer's and the array reference.
@@ -110,9 +102,5 @@ internal sealed class AccessRing
     }
 }
 
-/// <summary>What the store does with each drained hit; a struct so the drain loop inlines it.</summary>
-internal interface IAccessSink
-{
-    /// <summary>A hit on <paramref name="key"/> at table entry <paramref name="entry"/>, read at store version <paramref name="version"/>.</summary>
-    void OnHit(in BlockKey key, int entry, long version, int bytes);
-}
+/// <summary>A hit on <see cref="Key"/> at table entry <see cref="Entry"/>, read at store version <see cref="Version"/>.</summary>
+internal readonly record struct QueuedHit(BlockKey Key, long Version, int Entry, int Bytes);

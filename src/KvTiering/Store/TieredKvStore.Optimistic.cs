@@ -17,6 +17,7 @@ public sealed partial class TieredKvStore
     private const int AccessRingCapacity = 1024;
 
     private readonly AccessRing _accesses = new(AccessRingCapacity);
+    private readonly QueuedHit[] _drainHits = new QueuedHit[AccessRingCapacity];
     private readonly int[] _drainSlots = new int[AccessRingCapacity];
     private readonly OptimisticReads _optimistic;
     private long _version;           // odd while a writer changes the table or a device's bytes
@@ -207,20 +208,51 @@ public sealed partial class TieredKvStore
         }
     }
 
+    /// <summary>
+    /// Books each queued hit as the locked path would have (the same additions in the same order, in registers) and
+    /// hands the policy the slots of those whose block is still the one that was hit and still in the top tier:
+    /// certain when no writer ran since the read, checked by key otherwise.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void DrainAccessesSlow()
     {
+        Span<QueuedHit> hits = _drainHits;
+        int count = _accesses.Drain(hits);
         Tier top = _tiers[0];
-        var sink = new HitSink(this, top);
-        _accesses.Drain(ref sink);
-        _lookups += sink.Hits;
-        _hits += sink.Hits;
         ref TierCounters c = ref top.Counters;
-        c.Hits += sink.Hits;
-        c.BytesRead = sink.BytesRead;
-        c.ModeledSeconds = sink.Seconds;
-        c.ModeledJoules = sink.Joules;
-        top.OnAccessMany(_drainSlots.AsSpan(0, sink.Live));
+        BlockTable table = _table;
+        int[] slots = _drainSlots;
+        long version = _version;
+        long bytesRead = c.BytesRead;
+        double seconds = c.ModeledSeconds;
+        double joules = c.ModeledJoules;
+        int live = 0;
+        for (int i = 0; i < count; i++)
+        {
+            ref readonly QueuedHit hit = ref hits[i];
+            long moved = MetadataOnly ? _nominalBlockBytes : hit.Bytes;
+            if (moved != top.CostedReadBytes)
+            {
+                top.CostRead(moved);
+            }
+
+            bytesRead += moved;
+            seconds += top.CostedReadSeconds;
+            joules += top.CostedReadJoules;
+            int e = hit.Entry;
+            if (hit.Version == version || (table.Keys[e].Equals(hit.Key) && table.Stamps[e] != 0 && table.Tier[e] == 0))
+            {
+                slots[live++] = table.Slot[e];
+            }
+        }
+
+        c.BytesRead = bytesRead;
+        c.ModeledSeconds = seconds;
+        c.ModeledJoules = joules;
+        c.Hits += count;
+        _lookups += count;
+        _hits += count;
+        top.OnAccessMany(slots.AsSpan(0, live));
     }
 
     /// <summary>Waits out lock-free payload copies that started before Dispose set its flag.</summary>
@@ -231,52 +263,6 @@ public sealed partial class TieredKvStore
         while (Volatile.Read(ref _optimisticReaders) != 0)
         {
             spin.SpinOnce();
-        }
-    }
-
-    /// <summary>
-    /// Books each queued hit as the locked path would have (the same additions in the same order, kept in registers)
-    /// and keeps its slot for the policy if the block is still the one that was hit and still in the top tier:
-    /// certain when no writer ran since the read, checked by key otherwise.
-    /// </summary>
-    private struct HitSink : IAccessSink
-    {
-        public int Hits;
-        public int Live;
-        public long BytesRead;
-        public double Seconds;
-        public double Joules;
-        private readonly TieredKvStore _store;
-        private readonly Tier _top;
-        private readonly long _version;
-
-        public HitSink(TieredKvStore store, Tier top)
-        {
-            _store = store;
-            _top = top;
-            _version = Volatile.Read(ref store._version);
-            BytesRead = top.Counters.BytesRead;
-            Seconds = top.Counters.ModeledSeconds;
-            Joules = top.Counters.ModeledJoules;
-        }
-
-        public void OnHit(in BlockKey key, int entry, long version, int bytes)
-        {
-            Hits++;
-            long moved = _store.MetadataOnly ? _store._nominalBlockBytes : bytes;
-            if (moved != _top.CostedReadBytes)
-            {
-                _top.CostRead(moved);
-            }
-
-            BytesRead += moved;
-            Seconds += _top.CostedReadSeconds;
-            Joules += _top.CostedReadJoules;
-            BlockTable table = _store._table;
-            if (version == _version || (table.Keys[entry].Equals(key) && table.Stamps[entry] != 0 && table.Tier[entry] == 0))
-            {
-                _store._drainSlots[Live++] = table.Slot[entry];
-            }
         }
     }
 
