@@ -103,7 +103,7 @@ public sealed partial class TieredKvStore
             servedFromTier = tier.Index;
             bytesWritten = read;
             AccountRead(tier, read);
-            AccessLocked(e, tier, destination[..read]);
+            AccessLocked(e, tier, destination[..read], readBooked: true);
             return true;
         }
     }
@@ -264,12 +264,12 @@ public sealed partial class TieredKvStore
         }
 
         _table.NextUse[e] = context.NextUse;
-        AccessLocked(e, _tiers[_table.Tier[e]], default);
+        AccessLocked(e, _tiers[_table.Tier[e]], default, readBooked: false);
     }
 
     /// <summary>Tells the block's policy of the access and promotes it when it sits below the top tier.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AccessLocked(int e, Tier tier, ReadOnlySpan<byte> bytesInHand)
+    private void AccessLocked(int e, Tier tier, ReadOnlySpan<byte> bytesInHand, bool readBooked)
     {
         tier.Counters.Hits++;
         tier.OnAccess(_table.Slot[e]);
@@ -284,7 +284,7 @@ public sealed partial class TieredKvStore
 
             if (target < tier.Index)
             {
-                Promote(e, tier, target, bytesInHand);
+                Promote(e, tier, target, bytesInHand, readBooked);
             }
         }
     }

@@ -127,9 +127,12 @@ public sealed partial class TieredKvStore
         _table.Remove(e);
     }
 
-    /// <summary>Moves a block up to <paramref name="targetIndex"/>; it stays where it is if no room can be made.</summary>
+    /// <summary>
+    /// Moves a block up to <paramref name="targetIndex"/>; it stays where it is if no room can be made. The lower
+    /// tier's read is booked here unless the caller already read (and booked) the bytes it hands over.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand)
+    private void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand, bool readBooked)
     {
         Tier to = _tiers[targetIndex];
         int size = from.Device.PayloadLength(_table.Slot[e]);
@@ -147,7 +150,14 @@ public sealed partial class TieredKvStore
         }
 
         ReadOnlySpan<byte> bytes = bytesInHand;
-        if (!MetadataOnly && bytes.IsEmpty && !TryReadForMove(e, from, out bytes))
+        if (MetadataOnly)
+        {
+            if (!readBooked)
+            {
+                AccountRead(from, 0);
+            }
+        }
+        else if (bytes.IsEmpty && !TryReadForMove(e, from, out bytes))
         {
             to.ReturnSlot(slot);
             return;
