@@ -1,0 +1,278 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace KvTiering.Blocks;
+
+/// <summary>
+/// XXH3-128 (seed 0, default secret) of (parent key ‖ block tokens), computed without assembling that input: the
+/// parent stays in registers and the tokens are read where the caller keeps them. The result is bit-identical to
+/// <see cref="System.IO.Hashing.XxHash128"/> over the concatenation (the tests compare the two for every input path).
+/// </summary>
+/// <remarks>
+/// The three input-length paths of XXH3-128 (17–128, 129–240 and over 240 bytes) follow the xxHash reference
+/// (Yann Collet, "xxHash – Extremely fast hash algorithm", XXH3 specification). Only the first 16 input bytes are the
+/// parent, and in each path they enter one early step, so most of a block's work does not depend on the previous key
+/// and the CPU overlaps it with the previous block's finish. Blocks of fewer than 8 tokens would read 16-byte words
+/// that straddle parent and tokens; they, big-endian machines and (for blocks over 56 tokens) machines without AVX2
+/// take the copying path in <see cref="BlockHasher"/>.
+/// </remarks>
+public sealed partial class BlockHasher
+{
+    private const int MinFusedTokens = 8;
+    private const ulong Prime64_1 = 0x9E3779B185EBCA87UL;
+    private const ulong Prime64_2 = 0xC2B2AE3D27D4EB4FUL;
+    private const ulong Prime64_3 = 0x165667B19E3779F9UL;
+    private const ulong Prime64_4 = 0x85EBCA77C2B2AE63UL;
+    private const ulong Prime64_5 = 0x27D4EB2F165667C5UL;
+    private const uint Prime32_1 = 0x9E3779B1U;
+    private const uint Prime32_2 = 0x85EBCA77U;
+    private const uint Prime32_3 = 0xC2B2AE3DU;
+
+    // XXH3's default secret (kSecret, 192 bytes).
+    private static ReadOnlySpan<byte> Secret =>
+    [
+        0xb8, 0xfe, 0x6c, 0x39, 0x23, 0xa4, 0x4b, 0xbe, 0x7c, 0x01, 0x81, 0x2c, 0xf7, 0x21, 0xad, 0x1c,
+        0xde, 0xd4, 0x6d, 0xe9, 0x83, 0x90, 0x97, 0xdb, 0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f,
+        0xcb, 0x79, 0xe6, 0x4e, 0xcc, 0xc0, 0xe5, 0x78, 0x82, 0x5a, 0xd0, 0x7d, 0xcc, 0xff, 0x72, 0x21,
+        0xb8, 0x08, 0x46, 0x74, 0xf7, 0x43, 0x24, 0x8e, 0xe0, 0x35, 0x90, 0xe6, 0x81, 0x3a, 0x26, 0x4c,
+        0x3c, 0x28, 0x52, 0xbb, 0x91, 0xc3, 0x00, 0xcb, 0x88, 0xd0, 0x65, 0x8b, 0x1b, 0x53, 0x2e, 0xa3,
+        0x71, 0x64, 0x48, 0x97, 0xa2, 0x0d, 0xf9, 0x4e, 0x38, 0x19, 0xef, 0x46, 0xa9, 0xde, 0xac, 0xd8,
+        0xa8, 0xfa, 0x76, 0x3f, 0xe3, 0x9c, 0x34, 0x3f, 0xf9, 0xdc, 0xbb, 0xc7, 0xc7, 0x0b, 0x4f, 0x1d,
+        0x8a, 0x51, 0xe0, 0x4b, 0xcd, 0xb4, 0x59, 0x31, 0xc8, 0x9f, 0x7e, 0xc9, 0xd9, 0x78, 0x73, 0x64,
+        0xea, 0xc5, 0xac, 0x83, 0x34, 0xd3, 0xeb, 0xc3, 0xc5, 0x81, 0xa0, 0xff, 0xfa, 0x13, 0x63, 0xeb,
+        0x17, 0x0d, 0xdd, 0x51, 0xb7, 0xf0, 0xda, 0x49, 0xd3, 0x16, 0x55, 0x26, 0x29, 0xd4, 0x68, 0x9e,
+        0x2b, 0x16, 0xbe, 0x58, 0x7d, 0x47, 0xa1, 0xfc, 0x8f, 0xf8, 0xb8, 0xd1, 0x7a, 0xd0, 0x31, 0xce,
+        0x45, 0xcb, 0x3a, 0x8f, 0x95, 0x16, 0x04, 0x28, 0xaf, 0xd7, 0xfb, 0xca, 0xbb, 0x4b, 0x40, 0x7e,
+    ];
+
+    /// <summary>Whether blocks of <paramref name="blockTokens"/> tokens take the fused (copy-free) path here.</summary>
+    internal static bool CanFuse(int blockTokens) =>
+        BitConverter.IsLittleEndian
+        && blockTokens >= MinFusedTokens
+        && (KeyBytes + (blockTokens * sizeof(int)) <= 240 || Avx2.IsSupported);
+
+    /// <summary>The fused chain; <see cref="CanFuse"/> must hold for the block size.</summary>
+    internal static void ComputeKeysFused(BlockKey parent, ReadOnlySpan<byte> tokenBytes, int blockBytes,
+        Span<BlockKey> destination, int count)
+    {
+        ref byte tokens = ref MemoryMarshal.GetReference(tokenBytes);
+        int inputBytes = KeyBytes + blockBytes;
+        if (inputBytes <= 128)
+        {
+            ChainShort(parent, ref tokens, (uint)blockBytes, destination[..count]);
+        }
+        else if (inputBytes <= 240)
+        {
+            ChainMid(parent, ref tokens, (uint)blockBytes, destination[..count]);
+        }
+        else
+        {
+            ChainLong(parent, ref tokens, (uint)blockBytes, destination[..count]);
+        }
+    }
+
+    private static void ChainShort(BlockKey parent, ref byte tokens, uint blockBytes, Span<BlockKey> destination)
+    {
+        ulong lo = parent.Low;
+        ulong hi = parent.High;
+        ref byte s = ref MemoryMarshal.GetReference(Secret);
+        uint n = KeyBytes + blockBytes;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            ref byte t = ref Unsafe.Add(ref tokens, (nuint)i * blockBytes);
+
+            // Input offset o is token offset o - 16. Rounds k = 3..1 read only tokens; round 0 reads the parent.
+            ulong accLo = n * Prime64_1;
+            ulong accHi = 0;
+            if (n > 96)
+            {
+                Mix32(ref accLo, ref accHi, ref Unsafe.Add(ref t, 32), ref Unsafe.Add(ref t, blockBytes - 64), ref s, 96);
+            }
+
+            if (n > 64)
+            {
+                Mix32(ref accLo, ref accHi, ref Unsafe.Add(ref t, 16), ref Unsafe.Add(ref t, blockBytes - 48), ref s, 64);
+            }
+
+            Mix32(ref accLo, ref accHi, ref t, ref Unsafe.Add(ref t, blockBytes - 32), ref s, 32);
+
+            ref byte last = ref Unsafe.Add(ref t, blockBytes - 16);
+            accLo += Fold(lo ^ Read(ref s, 0), hi ^ Read(ref s, 8));
+            accLo ^= Read(ref last, 0) + Read(ref last, 8);
+            accHi += Mix16(ref last, ref s, 16);
+            accHi ^= lo + hi;
+
+            lo = Avalanche(accLo + accHi);
+            hi = 0 - Avalanche((accLo * Prime64_1) + (accHi * Prime64_4) + (n * Prime64_2));
+            destination[i] = new BlockKey(lo, hi);
+        }
+    }
+
+    private static void ChainMid(BlockKey parent, ref byte tokens, uint blockBytes, Span<BlockKey> destination)
+    {
+        ulong lo = parent.Low;
+        ulong hi = parent.High;
+        ref byte s = ref MemoryMarshal.GetReference(Secret);
+        uint n = KeyBytes + blockBytes;
+        uint rounds = n / 32;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            ref byte t = ref Unsafe.Add(ref tokens, (nuint)i * blockBytes);
+            ulong accLo = n * Prime64_1;
+            ulong accHi = 0;
+
+            // Round 0: input bytes 0..16 are the parent, 16..32 the first tokens.
+            accLo += Fold(lo ^ Read(ref s, 0), hi ^ Read(ref s, 8));
+            accLo ^= Read(ref t, 0) + Read(ref t, 8);
+            accHi += Mix16(ref t, ref s, 16);
+            accHi ^= lo + hi;
+            for (uint r = 1; r < 4; r++)
+            {
+                Mix32(ref accLo, ref accHi, ref Unsafe.Add(ref t, (32 * r) - 16), ref Unsafe.Add(ref t, 32 * r), ref s, 32 * r);
+            }
+
+            accLo = Avalanche(accLo);
+            accHi = Avalanche(accHi);
+            for (uint r = 4; r < rounds; r++)
+            {
+                Mix32(ref accLo, ref accHi, ref Unsafe.Add(ref t, (32 * r) - 16), ref Unsafe.Add(ref t, 32 * r), ref s, 3 + (32 * (r - 4)));
+            }
+
+            Mix32(ref accLo, ref accHi, ref Unsafe.Add(ref t, blockBytes - 16), ref Unsafe.Add(ref t, blockBytes - 32), ref s, 136 - 17 - 16);
+            lo = Avalanche(accLo + accHi);
+            hi = 0 - Avalanche((accLo * Prime64_1) + (accHi * Prime64_4) + (n * Prime64_2));
+            destination[i] = new BlockKey(lo, hi);
+        }
+    }
+
+    private static void ChainLong(BlockKey parent, ref byte tokens, uint blockBytes, Span<BlockKey> destination)
+    {
+        ulong lo = parent.Low;
+        ulong hi = parent.High;
+        ref byte s = ref MemoryMarshal.GetReference(Secret);
+        uint n = KeyBytes + blockBytes;
+        int fullBlocks = (int)((n - 1) / 1024);
+        int tailStripes = (int)((n - 1 - (1024 * (uint)fullBlocks)) / 64);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            ref byte t = ref Unsafe.Add(ref tokens, (nuint)i * blockBytes);
+            var acc0 = Vector256.Create((ulong)Prime32_3, Prime64_1, Prime64_2, Prime64_3);
+            var acc1 = Vector256.Create(Prime64_4, Prime32_2, Prime64_5, Prime32_1);
+
+            // Stripe 0 is the only one that holds the parent: (parent, tokens 0..48).
+            Accumulate(ref acc0, ref acc1,
+                Vector256.Create(Vector128.Create(lo, hi), Vector128.LoadUnsafe(ref t).AsUInt64()),
+                Vector256.LoadUnsafe(ref Unsafe.Add(ref t, 16)).AsUInt64(), ref s, 0);
+
+            // Stripe j (j >= 1) starts at input offset 64j, token offset 64j - 16.
+            int first = 1;
+            nuint offset = 64 - 16;
+            for (int b = 0; b < fullBlocks; b++)
+            {
+                for (int j = first; j < 16; j++, offset += 64)
+                {
+                    AccumulateAt(ref acc0, ref acc1, ref Unsafe.Add(ref t, offset), ref s, 8 * (uint)j);
+                }
+
+                Scramble(ref acc0, ref acc1, ref s);
+                first = 0;
+            }
+
+            for (int j = first; j < tailStripes; j++, offset += 64)
+            {
+                AccumulateAt(ref acc0, ref acc1, ref Unsafe.Add(ref t, offset), ref s, 8 * (uint)j);
+            }
+
+            // The last stripe ends the input: input offset n - 64, token offset n - 64 - 16 = blockBytes - 64.
+            AccumulateAt(ref acc0, ref acc1, ref Unsafe.Add(ref t, blockBytes - 64), ref s, 192 - 64 - 7);
+            lo = Merge(acc0, acc1, ref s, 11, n * Prime64_1);
+            hi = Merge(acc0, acc1, ref s, 192 - 64 - 11, ~(n * Prime64_2));
+            destination[i] = new BlockKey(lo, hi);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateAt(ref Vector256<ulong> acc0, ref Vector256<ulong> acc1, ref byte data, ref byte s, uint secret) =>
+        Accumulate(ref acc0, ref acc1, Vector256.LoadUnsafe(ref data).AsUInt64(),
+            Vector256.LoadUnsafe(ref Unsafe.Add(ref data, 32)).AsUInt64(), ref s, secret);
+
+    /// <summary>One 64-byte stripe: acc[i ^ 1] += data[i]; acc[i] += lo32(data[i] ^ key[i]) · hi32(data[i] ^ key[i]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate(ref Vector256<ulong> acc0, ref Vector256<ulong> acc1, Vector256<ulong> data0,
+        Vector256<ulong> data1, ref byte s, uint secret)
+    {
+        acc0 = AccumulateLanes(acc0, data0, Vector256.LoadUnsafe(ref Unsafe.Add(ref s, secret)).AsUInt64());
+        acc1 = AccumulateLanes(acc1, data1, Vector256.LoadUnsafe(ref Unsafe.Add(ref s, secret + 32)).AsUInt64());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> AccumulateLanes(Vector256<ulong> acc, Vector256<ulong> data, Vector256<ulong> key)
+    {
+        Vector256<ulong> keyed = data ^ key;
+        Vector256<ulong> product = Avx2.Multiply(keyed.AsUInt32(), Avx2.ShiftRightLogical(keyed, 32).AsUInt32());
+        Vector256<ulong> swapped = Avx2.Shuffle(data.AsUInt32(), 0b01_00_11_10).AsUInt64();
+        return acc + swapped + product;
+    }
+
+    /// <summary>After each 1 KiB: acc = (acc ^ (acc >> 47) ^ key) · PRIME32_1.</summary>
+    private static void Scramble(ref Vector256<ulong> acc0, ref Vector256<ulong> acc1, ref byte s)
+    {
+        acc0 = ScrambleLanes(acc0, Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 128)).AsUInt64());
+        acc1 = ScrambleLanes(acc1, Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 160)).AsUInt64());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> ScrambleLanes(Vector256<ulong> acc, Vector256<ulong> key)
+    {
+        acc = acc ^ Avx2.ShiftRightLogical(acc, 47) ^ key;
+        Vector256<uint> prime = Vector256.Create((ulong)Prime32_1).AsUInt32();
+        Vector256<ulong> low = Avx2.Multiply(acc.AsUInt32(), prime);
+        Vector256<ulong> high = Avx2.Multiply(Avx2.ShiftRightLogical(acc, 32).AsUInt32(), prime);
+        return low + Avx2.ShiftLeftLogical(high, 32);
+    }
+
+    private static ulong Merge(Vector256<ulong> acc0, Vector256<ulong> acc1, ref byte s, uint secret, ulong start)
+    {
+        ref byte k = ref Unsafe.Add(ref s, secret);
+        ulong result = start
+            + Fold(acc0.GetElement(0) ^ Read(ref k, 0), acc0.GetElement(1) ^ Read(ref k, 8))
+            + Fold(acc0.GetElement(2) ^ Read(ref k, 16), acc0.GetElement(3) ^ Read(ref k, 24))
+            + Fold(acc1.GetElement(0) ^ Read(ref k, 32), acc1.GetElement(1) ^ Read(ref k, 40))
+            + Fold(acc1.GetElement(2) ^ Read(ref k, 48), acc1.GetElement(3) ^ Read(ref k, 56));
+        return Avalanche(result);
+    }
+
+    /// <summary>XXH128's 32-byte round over two 16-byte inputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Mix32(ref ulong accLo, ref ulong accHi, ref byte first, ref byte second, ref byte s, uint secret)
+    {
+        accLo += Mix16(ref first, ref s, secret);
+        accLo ^= Read(ref second, 0) + Read(ref second, 8);
+        accHi += Mix16(ref second, ref s, secret + 16);
+        accHi ^= Read(ref first, 0) + Read(ref first, 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mix16(ref byte input, ref byte s, uint secret) =>
+        Fold(Read(ref input, 0) ^ Read(ref s, secret), Read(ref input, 8) ^ Read(ref s, secret + 8));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Fold(ulong left, ulong right)
+    {
+        ulong high = Math.BigMul(left, right, out ulong low);
+        return low ^ high;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Avalanche(ulong h)
+    {
+        h ^= h >> 37;
+        h *= 0x165667919E3779F9UL;
+        return h ^ (h >> 32);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Read(ref byte source, uint offset) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, offset));
+}
