@@ -75,23 +75,44 @@ public sealed partial class BlockHasher
 
     private static void ChainShort(BlockKey parent, ref byte tokens, uint blockBytes, Span<BlockKey> destination)
     {
+        // One loop per round count, so the loop body has no length tests.
+        uint n = KeyBytes + blockBytes;
+        if (n > 96)
+        {
+            ChainShort<FourRounds>(parent, ref tokens, blockBytes, destination);
+        }
+        else if (n > 64)
+        {
+            ChainShort<ThreeRounds>(parent, ref tokens, blockBytes, destination);
+        }
+        else
+        {
+            ChainShort<TwoRounds>(parent, ref tokens, blockBytes, destination);
+        }
+    }
+
+    private static void ChainShort<TRounds>(BlockKey parent, ref byte tokens, uint blockBytes, Span<BlockKey> destination)
+        where TRounds : struct, IRounds
+    {
         ulong lo = parent.Low;
         ulong hi = parent.High;
         ref byte s = ref MemoryMarshal.GetReference(Secret);
+        ref BlockKey keys = ref MemoryMarshal.GetReference(destination);
+        ref byte t = ref tokens;
         uint n = KeyBytes + blockBytes;
+        ulong startLo = n * Prime64_1;
+        ulong lengthHi = n * Prime64_2;
         for (int i = 0; i < destination.Length; i++)
         {
-            ref byte t = ref Unsafe.Add(ref tokens, (nuint)i * blockBytes);
-
             // Input offset o is token offset o - 16. Rounds k = 3..1 read only tokens; round 0 reads the parent.
-            ulong accLo = n * Prime64_1;
+            ulong accLo = startLo;
             ulong accHi = 0;
-            if (n > 96)
+            if (TRounds.Count == 4)
             {
                 Mix32(ref accLo, ref accHi, ref Unsafe.Add(ref t, 32), ref Unsafe.Add(ref t, blockBytes - 64), ref s, 96);
             }
 
-            if (n > 64)
+            if (TRounds.Count >= 3)
             {
                 Mix32(ref accLo, ref accHi, ref Unsafe.Add(ref t, 16), ref Unsafe.Add(ref t, blockBytes - 48), ref s, 64);
             }
@@ -105,9 +126,30 @@ public sealed partial class BlockHasher
             accHi ^= lo + hi;
 
             lo = Avalanche(accLo + accHi);
-            hi = 0 - Avalanche((accLo * Prime64_1) + (accHi * Prime64_4) + (n * Prime64_2));
-            destination[i] = new BlockKey(lo, hi);
+            hi = 0 - Avalanche((accLo * Prime64_1) + (accHi * Prime64_4) + lengthHi);
+            Unsafe.Add(ref keys, i) = new BlockKey(lo, hi);
+            t = ref Unsafe.Add(ref t, blockBytes);
         }
+    }
+
+    private interface IRounds
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct TwoRounds : IRounds
+    {
+        public static int Count => 2;
+    }
+
+    private readonly struct ThreeRounds : IRounds
+    {
+        public static int Count => 3;
+    }
+
+    private readonly struct FourRounds : IRounds
+    {
+        public static int Count => 4;
     }
 
     private static void ChainMid(BlockKey parent, ref byte tokens, uint blockBytes, Span<BlockKey> destination)
@@ -117,10 +159,13 @@ public sealed partial class BlockHasher
         ref byte s = ref MemoryMarshal.GetReference(Secret);
         uint n = KeyBytes + blockBytes;
         uint rounds = n / 32;
+        ulong startLo = n * Prime64_1;
+        ulong lengthHi = n * Prime64_2;
+        ref BlockKey keys = ref MemoryMarshal.GetReference(destination);
+        ref byte t = ref tokens;
         for (int i = 0; i < destination.Length; i++)
         {
-            ref byte t = ref Unsafe.Add(ref tokens, (nuint)i * blockBytes);
-            ulong accLo = n * Prime64_1;
+            ulong accLo = startLo;
             ulong accHi = 0;
 
             // Round 0: input bytes 0..16 are the parent, 16..32 the first tokens.
@@ -142,8 +187,9 @@ public sealed partial class BlockHasher
 
             Mix32(ref accLo, ref accHi, ref Unsafe.Add(ref t, blockBytes - 16), ref Unsafe.Add(ref t, blockBytes - 32), ref s, 136 - 17 - 16);
             lo = Avalanche(accLo + accHi);
-            hi = 0 - Avalanche((accLo * Prime64_1) + (accHi * Prime64_4) + (n * Prime64_2));
-            destination[i] = new BlockKey(lo, hi);
+            hi = 0 - Avalanche((accLo * Prime64_1) + (accHi * Prime64_4) + lengthHi);
+            Unsafe.Add(ref keys, i) = new BlockKey(lo, hi);
+            t = ref Unsafe.Add(ref t, blockBytes);
         }
     }
 
@@ -155,9 +201,10 @@ public sealed partial class BlockHasher
         uint n = KeyBytes + blockBytes;
         int fullBlocks = (int)((n - 1) / 1024);
         int tailStripes = (int)((n - 1 - (1024 * (uint)fullBlocks)) / 64);
+        ref BlockKey keys = ref MemoryMarshal.GetReference(destination);
+        ref byte t = ref tokens;
         for (int i = 0; i < destination.Length; i++)
         {
-            ref byte t = ref Unsafe.Add(ref tokens, (nuint)i * blockBytes);
             var acc0 = Vector256.Create((ulong)Prime32_3, Prime64_1, Prime64_2, Prime64_3);
             var acc1 = Vector256.Create(Prime64_4, Prime32_2, Prime64_5, Prime32_1);
 
@@ -189,7 +236,8 @@ public sealed partial class BlockHasher
             AccumulateAt(ref acc0, ref acc1, ref Unsafe.Add(ref t, blockBytes - 64), ref s, 192 - 64 - 7);
             lo = Merge(acc0, acc1, ref s, 11, n * Prime64_1);
             hi = Merge(acc0, acc1, ref s, 192 - 64 - 11, ~(n * Prime64_2));
-            destination[i] = new BlockKey(lo, hi);
+            Unsafe.Add(ref keys, i) = new BlockKey(lo, hi);
+            t = ref Unsafe.Add(ref t, blockBytes);
         }
     }
 
@@ -258,6 +306,10 @@ public sealed partial class BlockHasher
     private static ulong Mix16(ref byte input, ref byte s, uint secret) =>
         Fold(Read(ref input, 0) ^ Read(ref s, secret), Read(ref input, 8) ^ Read(ref s, secret + 8));
 
+    /// <remarks>
+    /// The 128-bit multiply bounds the short path (the multiplier, not latency, is the bottleneck); computing the
+    /// low half with a second multiply to keep it out of the stack measured slower.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Fold(ulong left, ulong right)
     {
