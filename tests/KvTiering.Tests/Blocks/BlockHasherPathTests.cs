@@ -53,6 +53,23 @@ public sealed class BlockHasherPathTests
         Assert.Equal(expected, copied);
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(2048)]
+    public void The_copying_path_allocates_nothing(int blockTokens)
+    {
+        int[] tokens = [.. Enumerable.Range(0, 8192)];
+        var keys = new BlockKey[8192 / blockTokens];
+        var parent = new BlockKey(1, 2);
+        BlockHasher.ComputeKeysCopying(parent, tokens, keys, keys.Length, blockTokens); // warm-up: JIT, streaming state
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        BlockHasher.ComputeKeysCopying(parent, tokens, keys, keys.Length, blockTokens);
+        long after = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(before, after);
+        Assert.False(keys[^1].IsEmpty);
+    }
+
     [Fact]
     public void The_fused_path_is_taken_where_the_hardware_allows()
     {
