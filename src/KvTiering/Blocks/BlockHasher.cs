@@ -16,7 +16,7 @@ namespace KvTiering.Blocks;
 /// vLLM's prefix cache (hash of parent hash and block tokens).
 /// An instance is immutable and thread-safe.
 /// </remarks>
-public sealed class BlockHasher
+public sealed partial class BlockHasher
 {
     private const int KeyBytes = 16;
 
@@ -87,12 +87,31 @@ public sealed class BlockHasher
             ThrowHelper.ThrowArgument(nameof(parent), "The parent of a chain is the root or a block key, never empty.");
         }
 
-        ReadOnlySpan<byte> tokenBytes = MemoryMarshal.AsBytes(tokens);
-        int blockBytes = blockTokens * sizeof(int);
+        if (CanFuse(blockTokens))
+        {
+            ComputeKeysFused(parent, MemoryMarshal.AsBytes(tokens), blockTokens * sizeof(int), destination, count);
+            return count;
+        }
+
+        ComputeKeysCopying(parent, tokens, destination, count, blockTokens);
+        return count;
+    }
+
+    /// <summary>
+    /// The path for machines or block sizes the fused path does not cover: each block's input is assembled in a
+    /// buffer and hashed with <see cref="XxHash128"/>. Callers have validated the arguments.
+    /// </summary>
+    internal static void ComputeKeysCopying(BlockKey parent, ReadOnlySpan<int> tokens, Span<BlockKey> destination,
+        int count, int blockTokens)
+    {
         if (!BitConverter.IsLittleEndian)
         {
-            return ComputeKeysPortable(parent, tokens, destination, count);
+            ComputeKeysPortable(parent, tokens, destination, count, blockTokens);
+            return;
         }
+
+        ReadOnlySpan<byte> tokenBytes = MemoryMarshal.AsBytes(tokens);
+        int blockBytes = blockTokens * sizeof(int);
 
         // One contiguous buffer (parent ‖ block tokens) hashed one-shot is faster than the streaming API, whose
         // per-call state setup dominates at small block sizes; blocks over 4 KiB stream to bound stack use.
@@ -109,13 +128,13 @@ public sealed class BlockHasher
                 destination[i] = current;
             }
 
-            return count;
+            return;
         }
 
-        return ComputeKeysStreaming(parent, tokenBytes, destination, count, blockBytes);
+        ComputeKeysStreaming(parent, tokenBytes, destination, count, blockBytes);
     }
 
-    private static int ComputeKeysStreaming(BlockKey parent, ReadOnlySpan<byte> tokenBytes, Span<BlockKey> destination,
+    private static void ComputeKeysStreaming(BlockKey parent, ReadOnlySpan<byte> tokenBytes, Span<BlockKey> destination,
         int count, int blockBytes)
     {
         var hash = t_streaming ??= new XxHash128();
@@ -130,13 +149,11 @@ public sealed class BlockHasher
             current = BlockKey.FromUInt128(hash.GetCurrentHashAsUInt128());
             destination[i] = current;
         }
-
-        return count;
     }
 
-    private int ComputeKeysPortable(BlockKey parent, ReadOnlySpan<int> tokens, Span<BlockKey> destination, int count)
+    private static void ComputeKeysPortable(BlockKey parent, ReadOnlySpan<int> tokens, Span<BlockKey> destination,
+        int count, int blockTokens)
     {
-        int blockTokens = Layout.TokensPerBlock;
         var buffer = new byte[KeyBytes + (blockTokens * sizeof(int))];
         BlockKey current = parent;
         for (int i = 0; i < count; i++)
@@ -150,8 +167,6 @@ public sealed class BlockHasher
             current = BlockKey.FromUInt128(XxHash128.HashToUInt128(buffer));
             destination[i] = current;
         }
-
-        return count;
     }
 
     [ThreadStatic]

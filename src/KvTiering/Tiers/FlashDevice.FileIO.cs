@@ -1,3 +1,4 @@
+using KvTiering.Blocks;
 using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Tiers;
@@ -18,6 +19,16 @@ public sealed partial class FlashDevice
         }
 
         _lengths[slot] = 0;
+    }
+
+    /// <summary>Records what a valid slot holds: what a read checks, without reading the header back.</summary>
+    private void Remember(int slot, in BlockKey key, int rawLength, int storedLength, ulong checksum)
+    {
+        _keys[slot] = key;
+        _checksums[slot] = checksum;
+        _storedLengths[slot] = storedLength;
+        _lengths[slot] = rawLength;
+        _states[slot] = SlotValid;
     }
 
     /// <summary>The reusable LZ4 buffer; a stored block never exceeds a slot, so one slot's worth serves both ways.</summary>

@@ -57,8 +57,7 @@ public sealed partial class FlashDevice
                         continue;
                     }
 
-                    _states[slot] = SlotValid;
-                    _lengths[slot] = header.RawLength;
+                    Remember(slot, header.Key, header.RawLength, header.StoredLength, header.PayloadChecksum);
                     maxGeneration = Math.Max(maxGeneration, header.Generation);
                     var block = new RecoveredBlock(slot, header.Key, header.Parent, header.RawLength, header.Generation);
                     if (!newest.TryGetValue(header.Key, out RecoveredBlock other))

@@ -9,13 +9,16 @@ namespace KvTiering.Tiers;
 /// <summary>
 /// A flash tier: fixed-size slots in one preallocated file (<c>blocks.kvt</c>) in a directory the caller names. Every
 /// block carries a checksummed header with its key, parent, lengths and write generation, and every read verifies
-/// them and the payload's checksum, so a torn write or a flipped bit is a miss, never wrong bytes. Blocks survive a
+/// the key and the payload's checksum, so a torn write or a flipped bit is a miss, never wrong bytes. Blocks survive a
 /// restart: <see cref="Recover"/> rebuilds the index from the header table. Optionally, each block is LZ4-compressed.
 /// </summary>
 /// <remarks>
 /// A payload is written before its header, and the header checksums the payload, so at every instant a slot either
-/// holds a header that describes the bytes beside it or reads as a miss: a torn write cannot return wrong bytes. Not
-/// thread-safe: the store calls a device under its lock, one call at a time.
+/// holds a header that describes the bytes beside it or reads as a miss: a torn write cannot return wrong bytes.
+/// The fields a read checks (key, stored length, payload checksum) are kept in memory from the write, or from the
+/// verified header at recovery, 28 bytes a slot: a read is then one I/O, the payload's, and it still never returns
+/// bytes whose checksum it has not matched. Not thread-safe: the store calls a device under its lock, one call at a
+/// time.
 /// </remarks>
 public sealed partial class FlashDevice : IPersistentBlockDevice
 {
@@ -34,6 +37,12 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
     private readonly byte[] _header = new byte[FlashSlotHeader.Size];
     private readonly int[] _lengths;
     private readonly byte[] _states;
+
+    // What each valid slot holds, as written or as its verified header said at recovery; a stored length below the
+    // raw length means LZ4.
+    private readonly BlockKey[] _keys;
+    private readonly ulong[] _checksums;
+    private readonly int[] _storedLengths;
     private readonly SafeFileHandle _handle;
     private byte[]? _scratch;
     private ulong _nextGeneration = 1;
@@ -70,6 +79,9 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
         _compression = compression;
         _lengths = new int[slotCount];
         _states = new byte[slotCount];
+        _keys = new BlockKey[slotCount];
+        _checksums = new ulong[slotCount];
+        _storedLengths = new int[slotCount];
         Directory = Path.GetFullPath(directory);
         FilePath = Path.Combine(Directory, FileName);
         _handle = Open(out bool created);
@@ -167,16 +179,19 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
         }
 
         _nextGeneration++;
-        _states[slot] = SlotValid;
-        _lengths[slot] = payload.Length;
+        Remember(slot, key, payload.Length, stored.Length, checksum);
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Checks the key against the slot's record, reads only the payload, and returns it only when its XxHash3 matches
+    /// the checksum recorded for the slot; otherwise the destination is cleared and the read misses.
+    /// </remarks>
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
         EnsureUsable(slot);
         int length = _lengths[slot];
-        if (_states[slot] != SlotValid)
+        if (_states[slot] != SlotValid || !_keys[slot].Equals(key))
         {
             return -1;
         }
@@ -186,20 +201,13 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
             ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
         }
 
-        if (ReadAt(_header, FlashGeometry.HeaderOffset(slot)) != FlashSlotHeader.Size
-            || !FlashSlotHeader.TryRead(_header, slot, SlotBytes, out FlashSlotHeader header)
-            || !header.Key.Equals(key)
-            || header.RawLength != length)
-        {
-            return -1;
-        }
-
         Span<byte> output = destination[..length];
-        if (!header.Compressed)
+        int storedLength = _storedLengths[slot];
+        ulong checksum = _checksums[slot];
+        if (storedLength == length)
         {
             // The common case reads straight into the caller's buffer: no bounce copy.
-            if (ReadAt(output, _geometry.SlotOffset(slot)) != length
-                || XxHash3.HashToUInt64(output) != header.PayloadChecksum)
+            if (ReadAt(output, _geometry.SlotOffset(slot)) != length || XxHash3.HashToUInt64(output) != checksum)
             {
                 output.Clear();
                 return -1;
@@ -208,9 +216,9 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
             return length;
         }
 
-        Span<byte> stored = Scratch().AsSpan(0, header.StoredLength);
+        Span<byte> stored = Scratch().AsSpan(0, storedLength);
         if (ReadAt(stored, _geometry.SlotOffset(slot)) != stored.Length
-            || XxHash3.HashToUInt64(stored) != header.PayloadChecksum
+            || XxHash3.HashToUInt64(stored) != checksum
             || LZ4Codec.Decode(stored, output) != length)
         {
             output.Clear();
