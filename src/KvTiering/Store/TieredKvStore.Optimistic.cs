@@ -69,7 +69,14 @@ public sealed partial class TieredKvStore
             Interlocked.MemoryBarrier();
         }
 
-        if (Volatile.Read(ref _version) != version || !_accesses.TryAdd(key, e, version, read))
+        if (Volatile.Read(ref _version) != version)
+        {
+            // A writer ran: the copy may be torn. Leave no stale bytes behind in case the locked path then misses.
+            destination[..read].Clear();
+            return false;
+        }
+
+        if (!_accesses.TryAdd(key, e, version, read))
         {
             return false;
         }
