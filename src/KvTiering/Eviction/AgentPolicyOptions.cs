@@ -57,4 +57,15 @@ public sealed record AgentPolicyOptions
     /// new session). Off by default: sessions stay tracked, up to 65,536, so a return is learned as a gap.
     /// </summary>
     public bool ForgetEmptySessions { get; init; }
+
+    /// <summary>
+    /// Blocks of a session that its latest request skipped (a diverged tail, a compacted context) compete on their own,
+    /// not with their session: their expected wait is this many times their idle time (a dead branch goes before
+    /// live sessions), or their idle time alone, as under LRU, for a session that has come back to skipped blocks
+    /// before. 0 turns the idea off (they wait until their session is the victim).
+    /// </summary>
+    public double StaleAging { get; init; } = 1000.0;
+
+    /// <summary>The shared segment gives up its least recently used request's blocks deepest first, never a prefix's head.</summary>
+    public bool SharedTailFirst { get; init; } = true;
 }

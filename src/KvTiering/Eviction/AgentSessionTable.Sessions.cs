@@ -14,6 +14,8 @@ internal sealed partial class AgentSessionTable
             _requestHead[slot] = -1;
             _count[slot] = 0;
             _lastRequest[slot] = now;
+            _prevRequest[slot] = double.NegativeInfinity;
+            _revives[slot] = false;
             _lastTouch[slot] = now;
             _gap[slot] = double.NaN;
             _requests[slot] = 1;
@@ -43,6 +45,7 @@ internal sealed partial class AgentSessionTable
                 _gap[slot] = double.IsNaN(_gap[slot]) ? gap : (a * gap) + ((1 - a) * _gap[slot]);
                 _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
             }
+            _prevRequest[slot] = _lastRequest[slot];
             _lastRequest[slot] = now;
             _requestHead[slot] = -1;
             _requests[slot]++;
@@ -101,6 +104,8 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _state, size);
             Array.Resize(ref _oracleNext, size);
             Array.Resize(ref _requestHead, size);
+            Array.Resize(ref _prevRequest, size);
+            Array.Resize(ref _revives, size);
             Array.Resize(ref _freeSlots, size);
         }
 
@@ -177,6 +182,24 @@ internal sealed partial class AgentSessionTable
         return Math.Max(remaining, _options.LindyFactor * idle);
     }
 
+    /// <summary>
+    /// The session's rank as a victim: its expected wait, or, when its latest request skipped some of its blocks (a
+    /// diverged tail, a compacted context), those blocks' own: they are dead unless the session is one that branches
+    /// back, so they wait StaleAging × their idle time (only their idle time, as under LRU, for a session seen to
+    /// come back to skipped blocks).
+    /// </summary>
+    private double Score(int slot, double now)
+    {
+        double score = ExpectedWait(slot, now);
+        if (slot != Shared && _options.StaleAging > 0 && HasStaleFront(slot))
+        {
+            double factor = _revives[slot] ? 1.0 : _options.StaleAging;
+            score = Math.Max(score, factor * (now - _touch[_head[slot]]));
+        }
+
+        return score;
+    }
+
     /// <summary>The session expected back last; cached per moment, since scores only change with time and touches.</summary>
     private int VictimSession(double now)
     {
@@ -194,7 +217,7 @@ internal sealed partial class AgentSessionTable
                 continue;
             }
 
-            double score = ExpectedWait(s, now);
+            double score = Score(s, now);
             if (score > bestScore)
             {
                 bestScore = score;
@@ -222,7 +245,7 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
-        double score = ExpectedWait(slot, now);
+        double score = Score(slot, now);
         if (score > _victimScore)
         {
             _victim = slot;

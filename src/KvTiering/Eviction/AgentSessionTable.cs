@@ -33,6 +33,8 @@ internal sealed partial class AgentSessionTable
     private byte[] _state = new byte[64];
     private int[] _requestHead = new int[64]; // first block the session's latest request touched; -1 before any
     private double[] _oracleNext = new double[64];
+    private double[] _prevRequest = new double[64]; // start of the request before the latest one
+    private bool[] _revives = new bool[64];         // the session has come back to blocks its previous request skipped
     private int[] _freeSlots = new int[64];
     private int _freeTop;
     private int _slotCount = 1;
@@ -67,6 +69,13 @@ internal sealed partial class AgentSessionTable
         {
             // A block another session also uses is shared: it leaves both sessions' fate and joins the shared segment.
             target = owner == slot ? slot : Shared;
+            if (owner == slot && _touch[handle] < _prevRequest[slot])
+            {
+                // A block the previous request skipped is used again: this session branches back, so the blocks its
+                // latest request skips are not dead.
+                _revives[slot] = true;
+            }
+
             Unlink(handle, owner, release: owner != target);
         }
 
@@ -160,13 +169,13 @@ internal sealed partial class AgentSessionTable
     /// </summary>
     private int PickInSession(int slot)
     {
-        if (slot != Shared && _options.TailFirst && HasStaleFront(slot))
+        if (_options.TailFirst && (slot == Shared ? _options.SharedTailFirst && _head[Shared] >= 0 : HasStaleFront(slot)))
         {
             // The oldest stale request's blocks go first (recency between requests), deepest of them first (no
             // orphaned tail); a session-less trace thus degrades to LRU by request, tail first.
             int head = _head[slot];
             double oldest = _touch[head];
-            double latest = _lastRequest[slot];
+            double latest = slot == Shared ? double.PositiveInfinity : _lastRequest[slot];
             int end = head;
             for (int n = _next[end]; n >= 0 && _touch[n] - oldest <= _options.RequestWindowSeconds && _touch[n] < latest; n = _next[end])
             {
