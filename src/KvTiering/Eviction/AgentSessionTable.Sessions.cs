@@ -5,24 +5,39 @@ internal sealed partial class AgentSessionTable
     /// <summary>The slot of a session, registering it (and any new request of it) at time <paramref name="now"/>.</summary>
     private int SlotFor(long session, double now)
     {
-        if (!_slotOf.TryGetValue(session, out int slot))
+        int slot = LookUp(session, now);
+        Register(slot, now);
+        return slot;
+    }
+
+    /// <summary>The slot of a session, creating it (its first request starts at <paramref name="now"/>) if it is new.</summary>
+    private int LookUp(long session, double now)
+    {
+        if (_slotOf.TryGetValue(session, out int slot))
         {
-            slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlotOrRecycle();
-            _slotOf[session] = slot;
-            _sessionId[slot] = session;
-            _head[slot] = _tail[slot] = -1;
-            _requestHead[slot] = -1;
-            _count[slot] = 0;
-            _lastRequest[slot] = now;
-            _prevRequest[slot] = double.NegativeInfinity;
-            _revives[slot] = false;
-            _lastTouch[slot] = now;
-            _gap[slot] = double.NaN;
-            _requests[slot] = 1;
-            _state[slot] = Normal;
             return slot;
         }
 
+        slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlotOrRecycle();
+        _slotOf[session] = slot;
+        _sessionId[slot] = session;
+        _head[slot] = _tail[slot] = -1;
+        _requestHead[slot] = -1;
+        _requestDepth[slot] = -1;
+        _count[slot] = 0;
+        _lastRequest[slot] = now;
+        _prevRequest[slot] = double.NegativeInfinity;
+        _revives[slot] = false;
+        _lastTouch[slot] = now;
+        _gap[slot] = double.NaN;
+        _requests[slot] = 1;
+        _state[slot] = Normal;
+        return slot;
+    }
+
+    /// <summary>A touch of the session at <paramref name="now"/>: past the request window it starts a new request.</summary>
+    private void Register(int slot, double now)
+    {
         if (now - _lastTouch[slot] > _options.RequestWindowSeconds)
         {
             double gap = now - _lastRequest[slot];
@@ -45,9 +60,11 @@ internal sealed partial class AgentSessionTable
                 _gap[slot] = double.IsNaN(_gap[slot]) ? gap : (a * gap) + ((1 - a) * _gap[slot]);
                 _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
             }
+
             _prevRequest[slot] = _lastRequest[slot];
             _lastRequest[slot] = now;
             _requestHead[slot] = -1;
+            _requestDepth[slot] = -1;
             _requests[slot]++;
             if (_state[slot] != Closed)
             {
@@ -56,7 +73,6 @@ internal sealed partial class AgentSessionTable
         }
 
         _lastTouch[slot] = now;
-        return slot;
     }
 
     /// <summary>
@@ -85,6 +101,7 @@ internal sealed partial class AgentSessionTable
         }
 
         _slotOf.Remove(_sessionId[oldest]);
+        ForgetBurst(oldest);
         return oldest;
     }
 
@@ -106,6 +123,7 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _requestHead, size);
             Array.Resize(ref _prevRequest, size);
             Array.Resize(ref _revives, size);
+            Array.Resize(ref _requestDepth, size);
             Array.Resize(ref _freeSlots, size);
         }
 
@@ -116,6 +134,7 @@ internal sealed partial class AgentSessionTable
     private void Release(int slot)
     {
         _slotOf.Remove(_sessionId[slot]);
+        ForgetBurst(slot);
         _freeSlots[_freeTop++] = slot;
         if (slot == _victim)
         {
@@ -191,7 +210,7 @@ internal sealed partial class AgentSessionTable
     private double Score(int slot, double now)
     {
         double score = ExpectedWait(slot, now);
-        if (slot != Shared && _options.StaleAging > 0 && HasStaleFront(slot))
+        if (slot != Shared && _options.StaleAging > 0 && HasSkippedFront(slot))
         {
             double factor = _revives[slot] ? 1.0 : _options.StaleAging;
             score = Math.Max(score, factor * (now - _touch[_head[slot]]));
@@ -252,6 +271,27 @@ internal sealed partial class AgentSessionTable
             _victimScore = score;
         }
     }
+
+    /// <summary>
+    /// Whether the session's oldest blocks were skipped by its latest request: untouched by it, though it has gone as
+    /// deep as they are (it took another branch). A shorter request, or one still in progress, skips nothing yet.
+    /// </summary>
+    private bool HasSkippedFront(int slot)
+    {
+        int head = _head[slot];
+        return head >= 0 && _touch[head] < _lastRequest[slot] && _tier.Depth(head) <= _requestDepth[slot];
+    }
+
+    private void ForgetBurst(int slot)
+    {
+        if (slot == _burstSlot)
+        {
+            _burstSession = long.MinValue;
+        }
+    }
+
+    /// <summary>A request's touches reuse one clock reading for at most this many blocks, so time never stalls for long.</summary>
+    private const int BurstClockTouches = 1 << 12;
 
     private const int MaxTrackedSessions = 1 << 16;
 }

@@ -35,6 +35,14 @@ internal sealed partial class AgentSessionTable
     private double[] _oracleNext = new double[64];
     private double[] _prevRequest = new double[64]; // start of the request before the latest one
     private bool[] _revives = new bool[64];         // the session has come back to blocks its previous request skipped
+    private int[] _requestDepth = new int[64];       // deepest block the latest request has touched
+
+    // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
+    private long _burstSession = long.MinValue;
+    private int _burstSlot;
+    private int _burstDepth;
+    private int _burstTouches;
+    private double _burstNow;
     private int[] _freeSlots = new int[64];
     private int _freeTop;
     private int _slotCount = 1;
@@ -61,22 +69,51 @@ internal sealed partial class AgentSessionTable
 
     public void Touch(int handle, bool inserted)
     {
-        double now = _tier.Now;
-        int slot = SlotFor(_tier.Session(handle), now);
-        int owner = _owner[handle];
+        long session = _tier.Session(handle);
+        int depth = _tier.Depth(handle);
+        int slot;
+        double now;
+        bool burst = session == _burstSession && depth > _burstDepth && _burstTouches < BurstClockTouches;
+        if (burst)
+        {
+            // The request in progress goes on (same session, deeper): its time, slot and score are already known, so
+            // the hit path reads no clock, looks nothing up and rescores nothing.
+            slot = _burstSlot;
+            now = _burstNow;
+            _burstTouches++;
+        }
+        else
+        {
+            now = _tier.Now;
+            int owner = _owner[handle];
+            slot = owner > Shared && _sessionId[owner] == session ? owner : LookUp(session, now);
+            Register(slot, now);
+            _burstSession = session;
+            _burstSlot = slot;
+            _burstNow = now;
+            _burstTouches = 0;
+        }
+
+        _burstDepth = depth;
+        if (depth > _requestDepth[slot])
+        {
+            _requestDepth[slot] = depth;
+        }
+
         int target = slot;
-        if (!inserted && owner >= 0)
+        int held = _owner[handle];
+        if (!inserted && held >= 0)
         {
             // A block another session also uses is shared: it leaves both sessions' fate and joins the shared segment.
-            target = owner == slot ? slot : Shared;
-            if (owner == slot && _touch[handle] < _prevRequest[slot])
+            target = held == slot ? slot : Shared;
+            if (held == slot && _touch[handle] < _prevRequest[slot])
             {
                 // A block the previous request skipped is used again: this session branches back, so the blocks its
                 // latest request skips are not dead.
                 _revives[slot] = true;
             }
 
-            Unlink(handle, owner, release: owner != target);
+            Unlink(handle, held, release: held != target);
         }
 
         Append(handle, target);
@@ -87,7 +124,14 @@ internal sealed partial class AgentSessionTable
             _oracleNext[slot] = _tier.NextUse(handle);
         }
 
-        Rescore(slot, now);
+        if (!burst)
+        {
+            Rescore(slot, now);
+        }
+        else if (slot == _victim || target == _victim)
+        {
+            _victim = -1;
+        }
     }
 
     public void Remove(int handle)
@@ -121,6 +165,11 @@ internal sealed partial class AgentSessionTable
         // Bypass: when the incoming block's own session is the one expected back last and it has no stale blocks
         // to give up, storing the block would only push out that session's previous deepest block.
         int victim = VictimSession(now);
+        if (block.Session == _burstSession)
+        {
+            _burstNow = now; // the burst goes on at the time Admit just read
+        }
+
         return victim <= Shared || _sessionId[victim] != block.Session || HasStaleFront(victim);
     }
 
