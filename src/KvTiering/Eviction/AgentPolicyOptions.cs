@@ -66,6 +66,16 @@ public sealed record AgentPolicyOptions
     /// </summary>
     public double StaleAging { get; init; } = 1000.0;
 
+    /// <summary>
+    /// Learn between the expected-return ordering and plain recency from the decisions where they differ (whichever
+    /// of the two sessions comes back first should have stayed), and run on the one that wins more of them. False
+    /// always ranks by expected return (the default: see docs/policies/agent.md, ablation).
+    /// </summary>
+    public bool Duel { get; init; }
+
+    /// <summary>Weight of each resolved duel in the moving share of duels the prediction won.</summary>
+    public double DuelRate { get; init; } = 0.01;
+
     /// <summary>The shared segment gives up its least recently used request's blocks deepest first, never a prefix's head.</summary>
     public bool SharedTailFirst { get; init; } = true;
 }

@@ -28,6 +28,7 @@ internal sealed partial class AgentSessionTable
         _lastRequest[slot] = now;
         _prevRequest[slot] = double.NegativeInfinity;
         _revives[slot] = false;
+        _duelWith[slot] = -1;
         _lastTouch[slot] = now;
         _gap[slot] = double.NaN;
         _requests[slot] = 1;
@@ -61,6 +62,7 @@ internal sealed partial class AgentSessionTable
                 _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
             }
 
+            ResolveDuel(slot);
             _prevRequest[slot] = _lastRequest[slot];
             _lastRequest[slot] = now;
             _requestHead[slot] = -1;
@@ -102,6 +104,7 @@ internal sealed partial class AgentSessionTable
 
         _slotOf.Remove(_sessionId[oldest]);
         ForgetBurst(oldest);
+        EndDuel(oldest);
         return oldest;
     }
 
@@ -124,6 +127,9 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _prevRequest, size);
             Array.Resize(ref _revives, size);
             Array.Resize(ref _requestDepth, size);
+            Array.Resize(ref _duelWith, size);
+            Array.Resize(ref _duelRole, size);
+            Array.Resize(ref _duelBlocks, size);
             Array.Resize(ref _freeSlots, size);
         }
 
@@ -135,6 +141,7 @@ internal sealed partial class AgentSessionTable
     {
         _slotOf.Remove(_sessionId[slot]);
         ForgetBurst(slot);
+        EndDuel(slot);
         _freeSlots[_freeTop++] = slot;
         if (slot == _victim)
         {
@@ -146,7 +153,7 @@ internal sealed partial class AgentSessionTable
     /// How long until the session is expected back. Past its usual gap the expected remaining wait grows with the
     /// idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
     /// </summary>
-    private double ExpectedWait(int slot, double now)
+    private double ExpectedWait(int slot, double now, bool predict)
     {
         if (slot == Shared)
         {
@@ -183,7 +190,7 @@ internal sealed partial class AgentSessionTable
         }
 
         double idle = now - _lastRequest[slot];
-        if (!_options.PredictReturn)
+        if (!predict || !_options.PredictReturn)
         {
             return idle;
         }
@@ -207,9 +214,9 @@ internal sealed partial class AgentSessionTable
     /// back, so they wait StaleAging × their idle time (only their idle time, as under LRU, for a session seen to
     /// come back to skipped blocks).
     /// </summary>
-    private double Score(int slot, double now)
+    private double Score(int slot, double now, bool predict)
     {
-        double score = ExpectedWait(slot, now);
+        double score = ExpectedWait(slot, now, predict);
         if (slot != Shared && _options.StaleAging > 0 && HasSkippedFront(slot))
         {
             double factor = _revives[slot] ? 1.0 : _options.StaleAging;
@@ -219,7 +226,10 @@ internal sealed partial class AgentSessionTable
         return score;
     }
 
-    /// <summary>The session expected back last; cached per moment, since scores only change with time and touches.</summary>
+    /// <summary>
+    /// The session expected back last (or, while the duel favours recency, the one idle longest); cached per moment,
+    /// since scores only change with time and touches.
+    /// </summary>
     private int VictimSession(double now)
     {
         if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _count[_victim] > 0)
@@ -227,8 +237,9 @@ internal sealed partial class AgentSessionTable
             return _victim;
         }
 
-        int best = -1;
-        double bestScore = double.NegativeInfinity;
+        bool duel = Dueling;
+        int best = -1, bestOther = -1;
+        double bestScore = double.NegativeInfinity, bestOtherScore = double.NegativeInfinity;
         for (int s = 0; s < _slotCount; s++)
         {
             if (_count[s] == 0)
@@ -236,12 +247,27 @@ internal sealed partial class AgentSessionTable
                 continue;
             }
 
-            double score = Score(s, now);
+            double score = Score(s, now, _predict);
             if (score > bestScore)
             {
                 bestScore = score;
                 best = s;
             }
+
+            if (duel)
+            {
+                double other = Score(s, now, !_predict);
+                if (other > bestOtherScore)
+                {
+                    bestOtherScore = other;
+                    bestOther = s;
+                }
+            }
+        }
+
+        if (duel && best > Shared && bestOther > Shared && best != bestOther)
+        {
+            StartDuel(predictPick: _predict ? best : bestOther, recencyPick: _predict ? bestOther : best);
         }
 
         _victim = best;
@@ -264,7 +290,7 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
-        double score = Score(slot, now);
+        double score = Score(slot, now, _predict);
         if (score > _victimScore)
         {
             _victim = slot;
