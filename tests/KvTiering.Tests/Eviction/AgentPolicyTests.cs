@@ -73,12 +73,14 @@ public sealed class AgentPolicyTests
         }
     }
 
-    [Fact]
-    public void Keeps_whole_sessions_instead_of_cycling_all_of_them()
+    [Theory]
+    [InlineData("agent")]
+    [InlineData("agent:duel=true")] // the duel sees recency lose every disputed decision and stays with the prediction
+    public void Keeps_whole_sessions_instead_of_cycling_all_of_them(string policy)
     {
         // Four sessions of 10 blocks take turns, 5 s apart, in a tier of 25 blocks: LRU evicts each session just before
         // it returns and hits nothing; the agent policy keeps a subset whole and hits it every round.
-        using TieredKvStore agent = CreateStore(25);
+        using TieredKvStore agent = CreateStore(25, EvictionPolicies.FromName(policy));
         using TieredKvStore lru = CreateStore(25, EvictionPolicy.Lru);
         int agentHits = 0, lruHits = 0;
         BlockKey[] chain = new BlockKey[10];
