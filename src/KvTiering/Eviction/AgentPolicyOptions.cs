@@ -76,6 +76,12 @@ public sealed record AgentPolicyOptions
     /// <summary>Weight of each resolved duel in the moving share of duels the prediction won.</summary>
     public double DuelRate { get; init; } = 0.01;
 
+    /// <summary>
+    /// With hints: rank a session awaiting its user by the learned typical time users take to answer (like any gap),
+    /// rather than before every session waiting on a tool whatever the tier's size.
+    /// </summary>
+    public bool LearnUserGap { get; init; } = true;
+
     /// <summary>The shared segment gives up its least recently used request's blocks deepest first, never a prefix's head.</summary>
     public bool SharedTailFirst { get; init; } = true;
 }

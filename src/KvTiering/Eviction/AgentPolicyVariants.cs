@@ -38,11 +38,12 @@ internal static class AgentPolicyVariants
                 "predict" => options with { PredictReturn = Flag(value, part, spec) },
                 "bypass" => options with { Bypass = Flag(value, part, spec) },
                 "stale" => options with { StaleAging = Number(value, part, spec) },
+                "usergap" => options with { LearnUserGap = Flag(value, part, spec) },
                 "duel" => options with { Duel = Flag(value, part, spec) },
                 "duelrate" => options with { DuelRate = Number(value, part, spec) },
                 "sharedtail" => options with { SharedTailFirst = Flag(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, duel, duelrate.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, duel, duelrate, usergap.",
                     nameof(spec)),
             };
         }

@@ -63,6 +63,13 @@ internal sealed partial class AgentSessionTable
             }
 
             ResolveDuel(slot);
+            if (_state[slot] == AwaitingUser)
+            {
+                // The user answered: learn how long users take (geometric average, heavy tails).
+                double logWait = Math.Log(Math.Max(now - _lastRequest[slot], 1e-3));
+                _userGap = double.IsNaN(_userGap) ? Math.Exp(logWait) : Math.Exp((0.05 * logWait) + (0.95 * Math.Log(_userGap)));
+            }
+
             _prevRequest[slot] = _lastRequest[slot];
             _lastRequest[slot] = now;
             _requestHead[slot] = -1;
@@ -180,8 +187,13 @@ internal sealed partial class AgentSessionTable
 
         if (state == AwaitingUser)
         {
-            // Waiting on a person (minutes) or finished: after closed sessions, these go first, longest idle first.
-            return 1e12 + (now - _lastRequest[slot]);
+            // Waiting on a person (minutes) or finished. Once some user has answered, the typical answer time is
+            // known and the session is ranked by it like any gap (a large tier keeps a user who answers in time);
+            // before that, these go first after closed sessions, longest idle first.
+            double waited = now - _lastRequest[slot];
+            return double.IsNaN(_userGap) || !_options.LearnUserGap
+                ? 1e12 + waited
+                : Math.Max(_userGap - waited, _options.LindyFactor * waited);
         }
 
         if (_options.OracleDiagnostic)

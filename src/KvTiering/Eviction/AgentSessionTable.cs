@@ -48,6 +48,7 @@ internal sealed partial class AgentSessionTable
     private int _slotCount = 1;
 
     private double _globalGap = double.NaN;
+    private double _userGap = double.NaN; // typical time a session awaiting its user (hint) takes to come back
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
