@@ -226,6 +226,35 @@ public sealed class AgentPolicyTests
     }
 
     [Fact]
+    public void Once_users_have_answered_a_session_awaiting_its_user_is_ranked_by_their_answer_time()
+    {
+        // Session 1's user answered after 20 s and 45 s; now it has waited 5 s. Session 2 has waited on a tool for
+        // 60 s. The learned answer time says session 1 is back sooner, so session 2 makes room for session 3; without
+        // learning, every session awaiting its user goes first whatever it has waited.
+        foreach ((string policy, bool learns) in new[] { ("agent", true), ("agent:usergap=false", false) })
+        {
+            using TieredKvStore store = CreateStore(20, EvictionPolicies.FromName(policy));
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(10);
+            Request(store, 2, 10);
+            store.Hint(2, SessionHint.Paused);
+            Advance(10);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(45);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(5);
+            Request(store, 3, 10);
+
+            Assert.Equal(learns, store.Contains(Block(1, 9)));
+            Assert.NotEqual(learns, store.Contains(Block(2, 9)));
+            Assert.True(store.Contains(Block(3, 9)), policy);
+        }
+    }
+
+    [Fact]
     public void Ablation_variants_parse_and_reject_unknown_settings()
     {
         Assert.Equal("agent:lindy=0.5+tail=false", EvictionPolicies.FromName("agent:lindy=0.5+tail=false").Name);
