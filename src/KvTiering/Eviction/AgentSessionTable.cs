@@ -213,64 +213,6 @@ internal sealed partial class AgentSessionTable
         _victim = -1;
     }
 
-    /// <summary>
-    /// Within a session: blocks the latest request did not touch go first, deepest of them first (an old branch is
-    /// cut from its tip, never leaving an orphaned tail), then the latest request's blocks, deepest first.
-    /// </summary>
-    private int PickInSession(int slot)
-    {
-        if (_options.TailFirst && (slot == Shared ? _options.SharedTailFirst && _head[Shared] >= 0 : HasStaleFront(slot)))
-        {
-            // The oldest stale request's blocks go first (recency between requests), deepest of them first (no
-            // orphaned tail); a session-less trace thus degrades to LRU by request, tail first.
-            int head = _head[slot];
-            double oldest = _touch[head];
-            double latest = slot == Shared ? double.PositiveInfinity : _lastRequest[slot];
-            int end = head;
-            for (int n = _next[end]; n >= 0 && _touch[n] - oldest <= _options.RequestWindowSeconds && _touch[n] < latest; n = _next[end])
-            {
-                end = n;
-            }
-
-            for (int h = end; h >= 0; h = _prev[h])
-            {
-                if (_tier.IsEvictable(h))
-                {
-                    return h;
-                }
-            }
-        }
-
-        if (slot == Shared || !_options.TailFirst)
-        {
-            for (int h = _head[slot]; h >= 0; h = _next[h])
-            {
-                if (_tier.IsEvictable(h))
-                {
-                    return h;
-                }
-            }
-
-            return -1;
-        }
-
-        for (int h = _tail[slot]; h >= 0; h = _prev[h])
-        {
-            if (_tier.IsEvictable(h))
-            {
-                return h;
-            }
-        }
-
-        return -1;
-    }
-
-    private bool HasStaleFront(int slot)
-    {
-        int head = _head[slot];
-        return head >= 0 && _touch[head] < _lastRequest[slot];
-    }
-
     private void Append(int handle, int slot)
     {
         int tail = _tail[slot];
