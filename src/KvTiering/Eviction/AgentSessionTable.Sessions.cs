@@ -24,6 +24,7 @@ internal sealed partial class AgentSessionTable
         _head[slot] = _tail[slot] = -1;
         _requestHead[slot] = -1;
         _requestDepth[slot] = -1;
+        _requestTop[slot] = int.MaxValue;
         _count[slot] = 0;
         _lastRequest[slot] = now;
         _prevRequest[slot] = double.NegativeInfinity;
@@ -74,6 +75,7 @@ internal sealed partial class AgentSessionTable
             _lastRequest[slot] = now;
             _requestHead[slot] = -1;
             _requestDepth[slot] = -1;
+            _requestTop[slot] = int.MaxValue;
             _requests[slot]++;
             if (_state[slot] != Closed)
             {
@@ -134,6 +136,7 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _prevRequest, size);
             Array.Resize(ref _revives, size);
             Array.Resize(ref _requestDepth, size);
+            Array.Resize(ref _requestTop, size);
             Array.Resize(ref _duelWith, size);
             Array.Resize(ref _duelRole, size);
             Array.Resize(ref _duelBlocks, size);
@@ -158,12 +161,19 @@ internal sealed partial class AgentSessionTable
 
     /// <summary>
     /// Whether the session's oldest blocks were skipped by its latest request: untouched by it, though it has gone as
-    /// deep as they are (it took another branch). A shorter request, or one still in progress, skips nothing yet.
+    /// deep as they are, from no deeper than they start (it took another branch). A shorter request, one still in
+    /// progress, or one whose hits have not been reported yet (only its new, deeper blocks have) skips nothing yet.
     /// </summary>
     private bool HasSkippedFront(int slot)
     {
         int head = _head[slot];
-        return head >= 0 && _touch[head] < _lastRequest[slot] && _tier.Depth(head) <= _requestDepth[slot];
+        if (head < 0 || _touch[head] >= _lastRequest[slot])
+        {
+            return false;
+        }
+
+        int depth = _tier.Depth(head);
+        return depth <= _requestDepth[slot] && depth >= _requestTop[slot];
     }
 
     private void ForgetBurst(int slot)

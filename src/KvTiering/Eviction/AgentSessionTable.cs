@@ -36,6 +36,7 @@ internal sealed partial class AgentSessionTable
     private double[] _prevRequest = new double[64]; // start of the request before the latest one
     private bool[] _revives = new bool[64];         // the session has come back to blocks its previous request skipped
     private int[] _requestDepth = new int[64];       // deepest block the latest request has touched
+    private int[] _requestTop = new int[64];         // shallowest block the latest request has touched
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -89,6 +90,11 @@ internal sealed partial class AgentSessionTable
             int owner = _owner[handle];
             slot = owner > Shared && _sessionId[owner] == session ? owner : LookUp(session, now);
             Register(slot, now);
+            if (depth < _requestTop[slot])
+            {
+                _requestTop[slot] = depth; // a burst starts at its shallowest block, so only its first touch can lower this
+            }
+
             _burstSession = session;
             _burstSlot = slot;
             _burstNow = now;

@@ -204,6 +204,29 @@ public sealed class AgentPolicyTests
     }
 
     [Fact]
+    public void A_request_whose_hits_are_reported_late_does_not_leave_its_own_prefix()
+    {
+        // Session 1's new request reports its new blocks 20..22 before its hits on 0..19 (a store that buffers hits):
+        // 0..19 are untouched by it, yet it has not gone past them on another branch, so they are not dead.
+        using TieredKvStore store = CreateStore(30);
+        Request(store, 2, 10);
+        Advance(1);
+        Request(store, 1, 20);
+        Advance(9);
+        BlockKey parent = Block(1, 19);
+        for (int i = 20; i < 23; i++)
+        {
+            store.Put(Block(1, i), parent, default, new BlockContext(i, 1));
+            parent = Block(1, i);
+        }
+
+        for (int i = 0; i < 23; i++)
+        {
+            Assert.True(store.Contains(Block(1, i)), $"session 1 lost block {i}");
+        }
+    }
+
+    [Fact]
     public void A_session_that_branches_back_keeps_the_branch_it_skipped()
     {
         // Session 1 leaves its first branch for branch X, then comes back: a session that returns to skipped blocks
