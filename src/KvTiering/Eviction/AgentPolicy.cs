@@ -6,6 +6,8 @@ namespace KvTiering.Eviction;
 /// by the session that last used them; the victim session is the one expected back last — its expected wait grows
 /// with idle time once it is past its usual gap (a finished or long-paused session goes first), a first-seen session
 /// is on probation — and within the victim session the deepest block goes first, so what stays is a usable prefix.
+/// Blocks a session's latest request went past on another branch (an edited or compacted context) are dead and go
+/// before every live session, unless the session is one that comes back to branches it skipped.
 /// Blocks shared by several sessions (system prompt, tool definitions) sit in their own LRU segment that outlives
 /// every session's tail. Server hints (closed, paused, resumed) override the estimates.
 /// </summary>

@@ -57,4 +57,31 @@ public sealed record AgentPolicyOptions
     /// new session). Off by default: sessions stay tracked, up to 65,536, so a return is learned as a gap.
     /// </summary>
     public bool ForgetEmptySessions { get; init; }
+
+    /// <summary>
+    /// Blocks of a session that its latest request skipped (a diverged tail, a compacted context) compete on their own,
+    /// not with their session: their expected wait is this many times their idle time (a dead branch goes before
+    /// live sessions), or their idle time alone, as under LRU, for a session that has come back to skipped blocks
+    /// before. 0 turns the idea off (they wait until their session is the victim).
+    /// </summary>
+    public double StaleAging { get; init; } = 1000.0;
+
+    /// <summary>
+    /// Learn between the expected-return ordering and plain recency from the decisions where they differ (whichever
+    /// of the two sessions comes back first should have stayed), and run on the one that wins more of them. False
+    /// always ranks by expected return (the default: see docs/policies/agent.md, ablation).
+    /// </summary>
+    public bool Duel { get; init; }
+
+    /// <summary>Weight of each resolved duel in the moving share of duels the prediction won.</summary>
+    public double DuelRate { get; init; } = 0.01;
+
+    /// <summary>
+    /// With hints: rank a session awaiting its user by the learned typical time users take to answer (like any gap),
+    /// rather than before every session waiting on a tool whatever the tier's size.
+    /// </summary>
+    public bool LearnUserGap { get; init; } = true;
+
+    /// <summary>The shared segment gives up its least recently used request's blocks deepest first, never a prefix's head.</summary>
+    public bool SharedTailFirst { get; init; } = true;
 }

@@ -37,8 +37,13 @@ internal static class AgentPolicyVariants
                 "tail" => options with { TailFirst = Flag(value, part, spec) },
                 "predict" => options with { PredictReturn = Flag(value, part, spec) },
                 "bypass" => options with { Bypass = Flag(value, part, spec) },
+                "stale" => options with { StaleAging = Number(value, part, spec) },
+                "usergap" => options with { LearnUserGap = Flag(value, part, spec) },
+                "duel" => options with { Duel = Flag(value, part, spec) },
+                "duelrate" => options with { DuelRate = Number(value, part, spec) },
+                "sharedtail" => options with { SharedTailFirst = Flag(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, duel, duelrate, usergap.",
                     nameof(spec)),
             };
         }

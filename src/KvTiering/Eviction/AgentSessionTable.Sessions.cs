@@ -5,22 +5,41 @@ internal sealed partial class AgentSessionTable
     /// <summary>The slot of a session, registering it (and any new request of it) at time <paramref name="now"/>.</summary>
     private int SlotFor(long session, double now)
     {
-        if (!_slotOf.TryGetValue(session, out int slot))
+        int slot = LookUp(session, now);
+        Register(slot, now);
+        return slot;
+    }
+
+    /// <summary>The slot of a session, creating it (its first request starts at <paramref name="now"/>) if it is new.</summary>
+    private int LookUp(long session, double now)
+    {
+        if (_slotOf.TryGetValue(session, out int slot))
         {
-            slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlotOrRecycle();
-            _slotOf[session] = slot;
-            _sessionId[slot] = session;
-            _head[slot] = _tail[slot] = -1;
-            _requestHead[slot] = -1;
-            _count[slot] = 0;
-            _lastRequest[slot] = now;
-            _lastTouch[slot] = now;
-            _gap[slot] = double.NaN;
-            _requests[slot] = 1;
-            _state[slot] = Normal;
             return slot;
         }
 
+        slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlotOrRecycle();
+        _slotOf[session] = slot;
+        _sessionId[slot] = session;
+        _head[slot] = _tail[slot] = -1;
+        _requestHead[slot] = -1;
+        _requestDepth[slot] = -1;
+        _requestTop[slot] = int.MaxValue;
+        _count[slot] = 0;
+        _lastRequest[slot] = now;
+        _prevRequest[slot] = double.NegativeInfinity;
+        _revives[slot] = false;
+        _duelWith[slot] = -1;
+        _lastTouch[slot] = now;
+        _gap[slot] = double.NaN;
+        _requests[slot] = 1;
+        _state[slot] = Normal;
+        return slot;
+    }
+
+    /// <summary>A touch of the session at <paramref name="now"/>: past the request window it starts a new request.</summary>
+    private void Register(int slot, double now)
+    {
         if (now - _lastTouch[slot] > _options.RequestWindowSeconds)
         {
             double gap = now - _lastRequest[slot];
@@ -43,8 +62,20 @@ internal sealed partial class AgentSessionTable
                 _gap[slot] = double.IsNaN(_gap[slot]) ? gap : (a * gap) + ((1 - a) * _gap[slot]);
                 _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
             }
+
+            ResolveDuel(slot);
+            if (_state[slot] == AwaitingUser)
+            {
+                // The user answered: learn how long users take (geometric average, heavy tails).
+                double logWait = Math.Log(Math.Max(now - _lastRequest[slot], 1e-3));
+                _userGap = double.IsNaN(_userGap) ? Math.Exp(logWait) : Math.Exp((0.05 * logWait) + (0.95 * Math.Log(_userGap)));
+            }
+
+            _prevRequest[slot] = _lastRequest[slot];
             _lastRequest[slot] = now;
             _requestHead[slot] = -1;
+            _requestDepth[slot] = -1;
+            _requestTop[slot] = int.MaxValue;
             _requests[slot]++;
             if (_state[slot] != Closed)
             {
@@ -53,7 +84,6 @@ internal sealed partial class AgentSessionTable
         }
 
         _lastTouch[slot] = now;
-        return slot;
     }
 
     /// <summary>
@@ -82,6 +112,8 @@ internal sealed partial class AgentSessionTable
         }
 
         _slotOf.Remove(_sessionId[oldest]);
+        ForgetBurst(oldest);
+        EndDuel(oldest);
         return oldest;
     }
 
@@ -101,6 +133,13 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _state, size);
             Array.Resize(ref _oracleNext, size);
             Array.Resize(ref _requestHead, size);
+            Array.Resize(ref _prevRequest, size);
+            Array.Resize(ref _revives, size);
+            Array.Resize(ref _requestDepth, size);
+            Array.Resize(ref _requestTop, size);
+            Array.Resize(ref _duelWith, size);
+            Array.Resize(ref _duelRole, size);
+            Array.Resize(ref _duelBlocks, size);
             Array.Resize(ref _freeSlots, size);
         }
 
@@ -111,6 +150,8 @@ internal sealed partial class AgentSessionTable
     private void Release(int slot)
     {
         _slotOf.Remove(_sessionId[slot]);
+        ForgetBurst(slot);
+        EndDuel(slot);
         _freeSlots[_freeTop++] = slot;
         if (slot == _victim)
         {
@@ -119,116 +160,32 @@ internal sealed partial class AgentSessionTable
     }
 
     /// <summary>
-    /// How long until the session is expected back. Past its usual gap the expected remaining wait grows with the
-    /// idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
+    /// Whether the session's oldest blocks were skipped by its latest request: untouched by it, though it has gone as
+    /// deep as they are, from no deeper than they start (it took another branch). A shorter request, one still in
+    /// progress, or one whose hits have not been reported yet (only its new, deeper blocks have) skips nothing yet.
     /// </summary>
-    private double ExpectedWait(int slot, double now)
+    private bool HasSkippedFront(int slot)
     {
-        if (slot == Shared)
+        int head = _head[slot];
+        if (head < 0 || _touch[head] >= _lastRequest[slot])
         {
-            // Shared blocks compete by their own idle time: a system prompt in use stays, a dead sibling's prefix ages out.
-            if (_count[Shared] > _sharedLimit)
-            {
-                return double.MaxValue / 2;
-            }
-
-            int head = _head[Shared];
-            if (head < 0)
-            {
-                return double.MinValue;
-            }
-
-            return _options.SharedAging * (now - _touch[head]);
+            return false;
         }
 
-        byte state = _state[slot];
-        if (state == Closed)
-        {
-            return double.MaxValue;
-        }
-
-        if (state == AwaitingUser)
-        {
-            // Waiting on a person (minutes) or finished: after closed sessions, these go first, longest idle first.
-            return 1e12 + (now - _lastRequest[slot]);
-        }
-
-        if (_options.OracleDiagnostic)
-        {
-            return _oracleNext[slot];
-        }
-
-        double idle = now - _lastRequest[slot];
-        if (!_options.PredictReturn)
-        {
-            return idle;
-        }
-
-        double typical = double.IsNaN(_gap[slot])
-            ? (double.IsNaN(_globalGap) ? 1.0 : _globalGap) * _options.ProbationFactor
-            : _gap[slot];
-        double remaining = typical - idle;
-        if (state == Paused)
-        {
-            // Waiting on a tool: expected back within its usual gap, but a tool that never returns must still age out.
-            return Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
-        }
-
-        return Math.Max(remaining, _options.LindyFactor * idle);
+        int depth = _tier.Depth(head);
+        return depth <= _requestDepth[slot] && depth >= _requestTop[slot];
     }
 
-    /// <summary>The session expected back last; cached per moment, since scores only change with time and touches.</summary>
-    private int VictimSession(double now)
+    private void ForgetBurst(int slot)
     {
-        if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _count[_victim] > 0)
+        if (slot == _burstSlot)
         {
-            return _victim;
+            _burstSession = long.MinValue;
         }
-
-        int best = -1;
-        double bestScore = double.NegativeInfinity;
-        for (int s = 0; s < _slotCount; s++)
-        {
-            if (_count[s] == 0)
-            {
-                continue;
-            }
-
-            double score = ExpectedWait(s, now);
-            if (score > bestScore)
-            {
-                bestScore = score;
-                best = s;
-            }
-        }
-
-        _victim = best;
-        _victimScore = bestScore;
-        _victimNow = now;
-        return best;
     }
 
-    /// <summary>A touched session's score changed: it may now be the victim, or no longer be.</summary>
-    private void Rescore(int slot, double now)
-    {
-        if (_victim < 0)
-        {
-            return;
-        }
-
-        if (slot == _victim)
-        {
-            _victim = -1;
-            return;
-        }
-
-        double score = ExpectedWait(slot, now);
-        if (score > _victimScore)
-        {
-            _victim = slot;
-            _victimScore = score;
-        }
-    }
+    /// <summary>A request's touches reuse one clock reading for at most this many blocks, so time never stalls for long.</summary>
+    private const int BurstClockTouches = 1 << 12;
 
     private const int MaxTrackedSessions = 1 << 16;
 }

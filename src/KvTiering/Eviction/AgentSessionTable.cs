@@ -33,11 +33,23 @@ internal sealed partial class AgentSessionTable
     private byte[] _state = new byte[64];
     private int[] _requestHead = new int[64]; // first block the session's latest request touched; -1 before any
     private double[] _oracleNext = new double[64];
+    private double[] _prevRequest = new double[64]; // start of the request before the latest one
+    private bool[] _revives = new bool[64];         // the session has come back to blocks its previous request skipped
+    private int[] _requestDepth = new int[64];       // deepest block the latest request has touched
+    private int[] _requestTop = new int[64];         // shallowest block the latest request has touched
+
+    // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
+    private long _burstSession = long.MinValue;
+    private int _burstSlot;
+    private int _burstDepth;
+    private int _burstTouches;
+    private double _burstNow;
     private int[] _freeSlots = new int[64];
     private int _freeTop;
     private int _slotCount = 1;
 
     private double _globalGap = double.NaN;
+    private double _userGap = double.NaN; // typical time a session awaiting its user (hint) takes to come back
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
@@ -59,15 +71,56 @@ internal sealed partial class AgentSessionTable
 
     public void Touch(int handle, bool inserted)
     {
-        double now = _tier.Now;
-        int slot = SlotFor(_tier.Session(handle), now);
-        int owner = _owner[handle];
+        long session = _tier.Session(handle);
+        int depth = _tier.Depth(handle);
+        int slot;
+        double now;
+        bool burst = session == _burstSession && depth > _burstDepth && _burstTouches < BurstClockTouches;
+        if (burst)
+        {
+            // The request in progress goes on (same session, deeper): its time, slot and score are already known, so
+            // the hit path reads no clock, looks nothing up and rescores nothing.
+            slot = _burstSlot;
+            now = _burstNow;
+            _burstTouches++;
+        }
+        else
+        {
+            now = _tier.Now;
+            int owner = _owner[handle];
+            slot = owner > Shared && _sessionId[owner] == session ? owner : LookUp(session, now);
+            Register(slot, now);
+            if (depth < _requestTop[slot])
+            {
+                _requestTop[slot] = depth; // a burst starts at its shallowest block, so only its first touch can lower this
+            }
+
+            _burstSession = session;
+            _burstSlot = slot;
+            _burstNow = now;
+            _burstTouches = 0;
+        }
+
+        _burstDepth = depth;
+        if (depth > _requestDepth[slot])
+        {
+            _requestDepth[slot] = depth;
+        }
+
         int target = slot;
-        if (!inserted && owner >= 0)
+        int held = _owner[handle];
+        if (!inserted && held >= 0)
         {
             // A block another session also uses is shared: it leaves both sessions' fate and joins the shared segment.
-            target = owner == slot ? slot : Shared;
-            Unlink(handle, owner, release: owner != target);
+            target = held == slot ? slot : Shared;
+            if (held == slot && _touch[handle] < _prevRequest[slot])
+            {
+                // A block the previous request skipped is used again: this session branches back, so the blocks its
+                // latest request skips are not dead.
+                _revives[slot] = true;
+            }
+
+            Unlink(handle, held, release: held != target);
         }
 
         Append(handle, target);
@@ -78,7 +131,14 @@ internal sealed partial class AgentSessionTable
             _oracleNext[slot] = _tier.NextUse(handle);
         }
 
-        Rescore(slot, now);
+        if (!burst)
+        {
+            Rescore(slot, now);
+        }
+        else if (slot == _victim || target == _victim)
+        {
+            _victim = -1;
+        }
     }
 
     public void Remove(int handle)
@@ -112,6 +172,11 @@ internal sealed partial class AgentSessionTable
         // Bypass: when the incoming block's own session is the one expected back last and it has no stale blocks
         // to give up, storing the block would only push out that session's previous deepest block.
         int victim = VictimSession(now);
+        if (block.Session == _burstSession)
+        {
+            _burstNow = now; // the burst goes on at the time Admit just read
+        }
+
         return victim <= Shared || _sessionId[victim] != block.Session || HasStaleFront(victim);
     }
 
@@ -152,64 +217,6 @@ internal sealed partial class AgentSessionTable
             _ => Normal,
         };
         _victim = -1;
-    }
-
-    /// <summary>
-    /// Within a session: blocks the latest request did not touch go first, deepest of them first (an old branch is
-    /// cut from its tip, never leaving an orphaned tail), then the latest request's blocks, deepest first.
-    /// </summary>
-    private int PickInSession(int slot)
-    {
-        if (slot != Shared && _options.TailFirst && HasStaleFront(slot))
-        {
-            // The oldest stale request's blocks go first (recency between requests), deepest of them first (no
-            // orphaned tail); a session-less trace thus degrades to LRU by request, tail first.
-            int head = _head[slot];
-            double oldest = _touch[head];
-            double latest = _lastRequest[slot];
-            int end = head;
-            for (int n = _next[end]; n >= 0 && _touch[n] - oldest <= _options.RequestWindowSeconds && _touch[n] < latest; n = _next[end])
-            {
-                end = n;
-            }
-
-            for (int h = end; h >= 0; h = _prev[h])
-            {
-                if (_tier.IsEvictable(h))
-                {
-                    return h;
-                }
-            }
-        }
-
-        if (slot == Shared || !_options.TailFirst)
-        {
-            for (int h = _head[slot]; h >= 0; h = _next[h])
-            {
-                if (_tier.IsEvictable(h))
-                {
-                    return h;
-                }
-            }
-
-            return -1;
-        }
-
-        for (int h = _tail[slot]; h >= 0; h = _prev[h])
-        {
-            if (_tier.IsEvictable(h))
-            {
-                return h;
-            }
-        }
-
-        return -1;
-    }
-
-    private bool HasStaleFront(int slot)
-    {
-        int head = _head[slot];
-        return head >= 0 && _touch[head] < _lastRequest[slot];
     }
 
     private void Append(int handle, int slot)

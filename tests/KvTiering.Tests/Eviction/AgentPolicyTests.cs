@@ -31,6 +31,20 @@ public sealed class AgentPolicyTests
 
     private static BlockKey Block(int session, int i) => Key((session * 1000) + i);
 
+    /// <summary>A request of <paramref name="session"/> that shares its first <paramref name="common"/> blocks and then takes branch X.</summary>
+    private static void BranchX(TieredKvStore store, int session, int common, int length)
+    {
+        BlockKey parent = BlockKey.Empty;
+        for (int i = 0; i < length; i++)
+        {
+            BlockKey key = i < common ? Block(session, i) : BranchBlock(session, i);
+            store.Put(key, parent, default, new BlockContext(i, session));
+            parent = key;
+        }
+    }
+
+    private static BlockKey BranchBlock(int session, int i) => Key((session * 1000) + 500 + i);
+
     private void Advance(double seconds) => _time.Advance(TimeSpan.FromSeconds(seconds));
 
     [Fact]
@@ -59,12 +73,14 @@ public sealed class AgentPolicyTests
         }
     }
 
-    [Fact]
-    public void Keeps_whole_sessions_instead_of_cycling_all_of_them()
+    [Theory]
+    [InlineData("agent")]
+    [InlineData("agent:duel=true")] // the duel sees recency lose every disputed decision and stays with the prediction
+    public void Keeps_whole_sessions_instead_of_cycling_all_of_them(string policy)
     {
         // Four sessions of 10 blocks take turns, 5 s apart, in a tier of 25 blocks: LRU evicts each session just before
         // it returns and hits nothing; the agent policy keeps a subset whole and hits it every round.
-        using TieredKvStore agent = CreateStore(25);
+        using TieredKvStore agent = CreateStore(25, EvictionPolicies.FromName(policy));
         using TieredKvStore lru = CreateStore(25, EvictionPolicy.Lru);
         int agentHits = 0, lruHits = 0;
         BlockKey[] chain = new BlockKey[10];
@@ -159,9 +175,113 @@ public sealed class AgentPolicyTests
     }
 
     [Fact]
+    public void A_branch_the_session_has_left_goes_before_live_sessions()
+    {
+        // Session 1's second request keeps blocks 0..9 and takes another branch: its old blocks 10..19 are dead. When
+        // session 3 arrives, they go (deepest first), not session 2's context, which they do without the rule.
+        foreach ((string policy, bool rule) in new[] { ("agent", true), ("agent:stale=0", false) })
+        {
+            using TieredKvStore store = CreateStore(40, EvictionPolicies.FromName(policy));
+            Request(store, 2, 10);
+            Advance(1);
+            Request(store, 1, 20);
+            Advance(9);
+            BranchX(store, 1, common: 10, length: 20);
+            Advance(1);
+            Request(store, 3, 5);
+
+            int session2 = 0;
+            for (int i = 0; i < 10; i++)
+            {
+                session2 += store.Contains(Block(2, i)) ? 1 : 0;
+                Assert.True(store.Contains(BranchBlock(1, 10 + i)), $"{policy}: session 1's live branch lost block {10 + i}");
+            }
+
+            Assert.Equal(rule, session2 == 10);
+            Assert.NotEqual(rule, store.Contains(Block(1, 19)));
+            Assert.True(store.Contains(Block(1, 14)), policy);
+        }
+    }
+
+    [Fact]
+    public void A_request_whose_hits_are_reported_late_does_not_leave_its_own_prefix()
+    {
+        // Session 1's new request reports its new blocks 20..22 before its hits on 0..19 (a store that buffers hits):
+        // 0..19 are untouched by it, yet it has not gone past them on another branch, so they are not dead.
+        using TieredKvStore store = CreateStore(30);
+        Request(store, 2, 10);
+        Advance(1);
+        Request(store, 1, 20);
+        Advance(9);
+        BlockKey parent = Block(1, 19);
+        for (int i = 20; i < 23; i++)
+        {
+            store.Put(Block(1, i), parent, default, new BlockContext(i, 1));
+            parent = Block(1, i);
+        }
+
+        for (int i = 0; i < 23; i++)
+        {
+            Assert.True(store.Contains(Block(1, i)), $"session 1 lost block {i}");
+        }
+    }
+
+    [Fact]
+    public void A_session_that_branches_back_keeps_the_branch_it_skipped()
+    {
+        // Session 1 leaves its first branch for branch X, then comes back: a session that returns to skipped blocks
+        // is not one whose skipped blocks are dead, so branch X competes by its idle time and stays.
+        using TieredKvStore store = CreateStore(35);
+        Request(store, 1, 20);
+        Advance(4);
+        Request(store, 2, 5);
+        Advance(5);
+        BranchX(store, 1, common: 10, length: 20);
+        Advance(10);
+        Request(store, 1, 20);
+        Advance(1);
+        Request(store, 2, 10);
+
+        for (int i = 10; i < 20; i++)
+        {
+            Assert.True(store.Contains(BranchBlock(1, i)), $"branch X lost block {i}");
+        }
+    }
+
+    [Fact]
+    public void Once_users_have_answered_a_session_awaiting_its_user_is_ranked_by_their_answer_time()
+    {
+        // Session 1's user answered after 20 s and 45 s; now it has waited 5 s. Session 2 has waited on a tool for
+        // 60 s. The learned answer time says session 1 is back sooner, so session 2 makes room for session 3; without
+        // learning, every session awaiting its user goes first whatever it has waited.
+        foreach ((string policy, bool learns) in new[] { ("agent", true), ("agent:usergap=false", false) })
+        {
+            using TieredKvStore store = CreateStore(20, EvictionPolicies.FromName(policy));
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(10);
+            Request(store, 2, 10);
+            store.Hint(2, SessionHint.Paused);
+            Advance(10);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(45);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(5);
+            Request(store, 3, 10);
+
+            Assert.Equal(learns, store.Contains(Block(1, 9)));
+            Assert.NotEqual(learns, store.Contains(Block(2, 9)));
+            Assert.True(store.Contains(Block(3, 9)), policy);
+        }
+    }
+
+    [Fact]
     public void Ablation_variants_parse_and_reject_unknown_settings()
     {
         Assert.Equal("agent:lindy=0.5+tail=false", EvictionPolicies.FromName("agent:lindy=0.5+tail=false").Name);
+        Assert.Equal("agent:stale=0+sharedtail=false", EvictionPolicies.FromName("agent:stale=0+sharedtail=false").Name);
         var ex = Assert.Throws<ArgumentException>(() => EvictionPolicies.FromName("agent:speed=9"));
         Assert.Contains("speed", ex.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => EvictionPolicies.FromName("agent:lindy=-1"));

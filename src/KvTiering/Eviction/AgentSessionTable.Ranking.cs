@@ -1,0 +1,220 @@
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// The ranking of sessions as victims (expected wait, the dead-branch rule, the cached victim) and the order in which
+/// the victim gives up its blocks.
+/// </summary>
+internal sealed partial class AgentSessionTable
+{
+    /// <summary>
+    /// How long until the session is expected back. Past its usual gap the expected remaining wait grows with the
+    /// idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
+    /// </summary>
+    private double ExpectedWait(int slot, double now, bool predict)
+    {
+        if (slot == Shared)
+        {
+            // Shared blocks compete by their own idle time: a system prompt in use stays, a dead sibling's prefix ages out.
+            if (_count[Shared] > _sharedLimit)
+            {
+                return double.MaxValue / 2;
+            }
+
+            int head = _head[Shared];
+            if (head < 0)
+            {
+                return double.MinValue;
+            }
+
+            return _options.SharedAging * (now - _touch[head]);
+        }
+
+        byte state = _state[slot];
+        if (state == Closed)
+        {
+            return double.MaxValue;
+        }
+
+        if (state == AwaitingUser)
+        {
+            // Waiting on a person (minutes) or finished. Once some user has answered, the typical answer time is
+            // known and the session is ranked by it like any gap (a large tier keeps a user who answers in time);
+            // before that, these go first after closed sessions, longest idle first.
+            double waited = now - _lastRequest[slot];
+            return double.IsNaN(_userGap) || !_options.LearnUserGap
+                ? 1e12 + waited
+                : Math.Max(_userGap - waited, _options.LindyFactor * waited);
+        }
+
+        if (_options.OracleDiagnostic)
+        {
+            return _oracleNext[slot];
+        }
+
+        double idle = now - _lastRequest[slot];
+        if (!predict || !_options.PredictReturn)
+        {
+            return idle;
+        }
+
+        double typical = double.IsNaN(_gap[slot])
+            ? (double.IsNaN(_globalGap) ? 1.0 : _globalGap) * _options.ProbationFactor
+            : _gap[slot];
+        double remaining = typical - idle;
+        if (state == Paused)
+        {
+            // Waiting on a tool: expected back within its usual gap, but a tool that never returns must still age out.
+            return Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
+        }
+
+        return Math.Max(remaining, _options.LindyFactor * idle);
+    }
+
+    /// <summary>
+    /// The session's rank as a victim: its expected wait, or, when its latest request skipped some of its blocks (a
+    /// diverged tail, a compacted context), those blocks' own: they are dead unless the session is one that branches
+    /// back, so they wait StaleAging × their idle time (only their idle time, as under LRU, for a session seen to
+    /// come back to skipped blocks).
+    /// </summary>
+    private double Score(int slot, double now, bool predict)
+    {
+        double score = ExpectedWait(slot, now, predict);
+        if (slot != Shared && _options.StaleAging > 0 && HasSkippedFront(slot))
+        {
+            double factor = _revives[slot] ? 1.0 : _options.StaleAging;
+            score = Math.Max(score, factor * (now - _touch[_head[slot]]));
+        }
+
+        return score;
+    }
+
+    /// <summary>
+    /// The session expected back last (or, while the duel favours recency, the one idle longest); cached per moment,
+    /// since scores only change with time and touches.
+    /// </summary>
+    private int VictimSession(double now)
+    {
+        if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _count[_victim] > 0)
+        {
+            return _victim;
+        }
+
+        bool duel = Dueling;
+        int best = -1, bestOther = -1;
+        double bestScore = double.NegativeInfinity, bestOtherScore = double.NegativeInfinity;
+        for (int s = 0; s < _slotCount; s++)
+        {
+            if (_count[s] == 0)
+            {
+                continue;
+            }
+
+            double score = Score(s, now, _predict);
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = s;
+            }
+
+            if (duel)
+            {
+                double other = Score(s, now, !_predict);
+                if (other > bestOtherScore)
+                {
+                    bestOtherScore = other;
+                    bestOther = s;
+                }
+            }
+        }
+
+        if (duel && best > Shared && bestOther > Shared && best != bestOther)
+        {
+            StartDuel(predictPick: _predict ? best : bestOther, recencyPick: _predict ? bestOther : best);
+        }
+
+        _victim = best;
+        _victimScore = bestScore;
+        _victimNow = now;
+        return best;
+    }
+
+    /// <summary>A touched session's score changed: it may now be the victim, or no longer be.</summary>
+    private void Rescore(int slot, double now)
+    {
+        if (_victim < 0)
+        {
+            return;
+        }
+
+        if (slot == _victim)
+        {
+            _victim = -1;
+            return;
+        }
+
+        double score = Score(slot, now, _predict);
+        if (score > _victimScore)
+        {
+            _victim = slot;
+            _victimScore = score;
+        }
+    }
+
+    /// <summary>
+    /// Within a session: blocks the latest request did not touch go first, deepest of them first (an old branch is
+    /// cut from its tip, never leaving an orphaned tail), then the latest request's blocks, deepest first.
+    /// </summary>
+    private int PickInSession(int slot)
+    {
+        if (_options.TailFirst && (slot == Shared ? _options.SharedTailFirst && _head[Shared] >= 0 : HasStaleFront(slot)))
+        {
+            // The oldest stale request's blocks go first (recency between requests), deepest of them first (no
+            // orphaned tail); a session-less trace thus degrades to LRU by request, tail first.
+            int head = _head[slot];
+            double oldest = _touch[head];
+            double latest = slot == Shared ? double.PositiveInfinity : _lastRequest[slot];
+            int end = head;
+            for (int n = _next[end]; n >= 0 && _touch[n] - oldest <= _options.RequestWindowSeconds && _touch[n] < latest; n = _next[end])
+            {
+                end = n;
+            }
+
+            for (int h = end; h >= 0; h = _prev[h])
+            {
+                if (_tier.IsEvictable(h))
+                {
+                    return h;
+                }
+            }
+        }
+
+        if (slot == Shared || !_options.TailFirst)
+        {
+            for (int h = _head[slot]; h >= 0; h = _next[h])
+            {
+                if (_tier.IsEvictable(h))
+                {
+                    return h;
+                }
+            }
+
+            return -1;
+        }
+
+        for (int h = _tail[slot]; h >= 0; h = _prev[h])
+        {
+            if (_tier.IsEvictable(h))
+            {
+                return h;
+            }
+        }
+
+        return -1;
+    }
+
+    private bool HasStaleFront(int slot)
+    {
+        int head = _head[slot];
+        return head >= 0 && _touch[head] < _lastRequest[slot];
+    }
+}
