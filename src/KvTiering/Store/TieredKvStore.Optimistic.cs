@@ -259,7 +259,17 @@ public sealed partial class TieredKvStore
         c.Hits += count;
         _lookups += count;
         _hits += count;
-        top.OnAccessMany(slots.AsSpan(0, live));
+        // The policies see the batch at drain time; one clock reading serves it all (a clock read costs more than an
+        // LRU update, and the batch's hits are already stamped "now" by whoever drains them).
+        _drainNow = NowSeconds;
+        try
+        {
+            top.OnAccessMany(slots.AsSpan(0, live));
+        }
+        finally
+        {
+            _drainNow = double.NaN;
+        }
     }
 
     /// <summary>Waits out lock-free payload copies that started before Dispose set its flag.</summary>

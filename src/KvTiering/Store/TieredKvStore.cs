@@ -41,6 +41,7 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly RouterBinding? _routing;
     private readonly PlacementLedger? _ledger;
     private double _replayNow = double.NaN;
+    private double _drainNow = double.NaN; // the clock while queued hits are replayed to the policies
     private int[] _replayEntries = new int[64];
     private long _lookups;
     private long _hits;
@@ -167,7 +168,9 @@ public sealed partial class TieredKvStore : IDisposable
 
     /// <summary>The store's clock in seconds (replay time in the harness, elapsed time otherwise).</summary>
     internal double NowSeconds =>
-        double.IsNaN(_replayNow) ? _time.GetElapsedTime(_startTimestamp).TotalSeconds : _replayNow;
+        !double.IsNaN(_replayNow) ? _replayNow :
+        !double.IsNaN(_drainNow) ? _drainNow :
+        _time.GetElapsedTime(_startTimestamp).TotalSeconds;
 
     /// <summary>A snapshot of every counter.</summary>
     public StoreStatistics GetStatistics()
