@@ -1,9 +1,9 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short, quiet machine; docs/benchmarks.md):
+// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short --inProcess --iterationCount 10, quiet machine; docs/benchmarks.md):
 // | Policy | Mean    | M refs/s |    | Policy | Mean    | M refs/s |
-// | fifo   | 23.5 ms | 12.3     |    | s3fifo | 42.6 ms | 6.8      |
-// | lru    | 25.2 ms | 11.4     |    | arc    | 47.7 ms | 6.0      |
-// | sieve  | 26.8 ms | 10.8     |    | agent  | 96.3 ms | 3.0      |
-// | belady | 32.7 ms | 8.8      |
+// | fifo   | 22.8 ms | 12.6     |    | s3fifo | 39.2 ms | 7.4      |
+// | lru    | 25.7 ms | 11.2     |    | arc    | 42.0 ms | 6.9      |
+// | sieve  | 26.8 ms | 10.8     |    | agent  | 86.5 ms | 3.3      |
+// | belady | 27.2 ms | 10.6     |
 
 using BenchmarkDotNet.Attributes;
 using KvTiering.Eviction;
