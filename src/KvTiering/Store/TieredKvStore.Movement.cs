@@ -288,11 +288,7 @@ public sealed partial class TieredKvStore
         long moved = MetadataOnly ? _nominalBlockBytes : bytes;
         ref TierCounters c = ref tier.Counters;
         c.BytesRead += moved;
-        if (moved != tier.CostedReadBytes)
-        {
-            // Nearly every read moves a whole block: cost it once, not per hit (the profile's math divides twice).
-            tier.CostRead(moved);
-        }
+        tier.CostRead(moved);
 
         c.ModeledSeconds += tier.CostedReadSeconds;
         c.ModeledJoules += tier.CostedReadJoules;

@@ -44,8 +44,7 @@ public sealed partial class TieredKvStore
     private bool TryGetOptimistic(in BlockKey key, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        long version = Volatile.Read(ref _version);
-        if ((version & 1) != 0 || _optimistic == OptimisticReads.None)
+        if (_optimistic == OptimisticReads.None || !TryBeginOptimisticRead(out long version))
         {
             return false;
         }
@@ -63,13 +62,7 @@ public sealed partial class TieredKvStore
             return false;
         }
 
-        if (!X86Base.IsSupported)
-        {
-            // Weakly ordered CPUs may satisfy the reads above after the version re-read below; x86 never reorders loads.
-            Interlocked.MemoryBarrier();
-        }
-
-        if (Volatile.Read(ref _version) != version)
+        if (!IsOptimisticReadValid(version))
         {
             // A writer ran: the copy may be torn. Leave no stale bytes behind in case the locked path then misses.
             destination[..read].Clear();
@@ -92,8 +85,7 @@ public sealed partial class TieredKvStore
     private bool TryMatchPrefixOptimistic(ReadOnlySpan<BlockKey> keys, Span<int> tiers, out PrefixMatch match)
     {
         match = default;
-        long version = Volatile.Read(ref _version);
-        if ((version & 1) != 0)
+        if (!TryBeginOptimisticRead(out long version))
         {
             return false;
         }
@@ -126,21 +118,15 @@ public sealed partial class TieredKvStore
             }
         }
 
-        if (!X86Base.IsSupported)
-        {
-            Interlocked.MemoryBarrier();
-        }
-
         match.Blocks = i;
-        return Volatile.Read(ref _version) == version;
+        return IsOptimisticReadValid(version);
     }
 
     /// <summary>The tier holding <paramref name="key"/> (or -1) without the lock; false means "take the locked path".</summary>
     private bool TryTierOfOptimistic(in BlockKey key, out int tier)
     {
         tier = -1;
-        long version = Volatile.Read(ref _version);
-        if ((version & 1) != 0)
+        if (!TryBeginOptimisticRead(out long version))
         {
             return false;
         }
@@ -152,8 +138,24 @@ public sealed partial class TieredKvStore
         }
 
         tier = e < 0 ? -1 : _table.Tier[e];
+        return IsOptimisticReadValid(version);
+    }
+
+    /// <summary>Starts a lock-free read at the current version; false while a writer is mid-change (odd version).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryBeginOptimisticRead(out long version)
+    {
+        version = Volatile.Read(ref _version);
+        return (version & 1) == 0;
+    }
+
+    /// <summary>Whether no writer ran since <see cref="TryBeginOptimisticRead"/> returned <paramref name="version"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsOptimisticReadValid(long version)
+    {
         if (!X86Base.IsSupported)
         {
+            // Weakly ordered CPUs may satisfy the reads before this after the version re-read; x86 never reorders loads.
             Interlocked.MemoryBarrier();
         }
 
@@ -238,10 +240,7 @@ public sealed partial class TieredKvStore
         {
             ref readonly QueuedHit hit = ref hits[i];
             long moved = MetadataOnly ? _nominalBlockBytes : hit.Bytes;
-            if (moved != top.CostedReadBytes)
-            {
-                top.CostRead(moved);
-            }
+            top.CostRead(moved);
 
             bytesRead += moved;
             seconds += top.CostedReadSeconds;
