@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KvTiering.Eviction;
 using KvTiering.Tiers;
 
@@ -58,21 +57,7 @@ internal abstract class Tier
 
     public double CostedReadJoules;
 
-    /// <summary>
-    /// Makes <see cref="CostedReadSeconds"/> and <see cref="CostedReadJoules"/> the cost of a read of
-    /// <paramref name="bytes"/>. Nearly every read moves a whole block, so the profile's math (two divisions) runs only
-    /// when the size changes, not per hit.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void CostRead(long bytes)
-    {
-        if (bytes != CostedReadBytes)
-        {
-            CostReadSlow(bytes);
-        }
-    }
-
-    private void CostReadSlow(long bytes)
     {
         CostedReadBytes = bytes;
         CostedReadSeconds = Profile.ReadSeconds(bytes);

@@ -288,7 +288,11 @@ public sealed partial class TieredKvStore
         long moved = MetadataOnly ? _nominalBlockBytes : bytes;
         ref TierCounters c = ref tier.Counters;
         c.BytesRead += moved;
-        tier.CostRead(moved);
+        if (moved != tier.CostedReadBytes)
+        {
+            // Nearly every read moves a whole block: cost it once, not per hit (the profile's math divides twice).
+            tier.CostRead(moved);
+        }
 
         c.ModeledSeconds += tier.CostedReadSeconds;
         c.ModeledJoules += tier.CostedReadJoules;

@@ -240,7 +240,10 @@ public sealed partial class TieredKvStore
         {
             ref readonly QueuedHit hit = ref hits[i];
             long moved = MetadataOnly ? _nominalBlockBytes : hit.Bytes;
-            top.CostRead(moved);
+            if (moved != top.CostedReadBytes)
+            {
+                top.CostRead(moved);
+            }
 
             bytesRead += moved;
             seconds += top.CostedReadSeconds;
