@@ -15,7 +15,7 @@ namespace KvTiering.Store;
 /// </remarks>
 internal sealed class BlockTable
 {
-    private readonly int[] _buckets; // entry index + 1; 0 = empty
+    private readonly Bucket[] _buckets;
     private readonly int _mask;
     private readonly int[] _freeEntries;
     private int _freeTop;
@@ -40,7 +40,7 @@ internal sealed class BlockTable
     {
         Capacity = capacity;
         int buckets = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 2));
-        _buckets = new int[buckets];
+        _buckets = new Bucket[buckets];
         _mask = buckets - 1;
         Keys = new BlockKey[capacity];
         Parents = new BlockKey[capacity];
@@ -81,12 +81,12 @@ internal sealed class BlockTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(in BlockKey key)
     {
-        int[] buckets = _buckets;
+        Bucket[] buckets = _buckets;
         BlockKey[] keys = Keys;
         int i = Hash(key) & _mask;
         while (true)
         {
-            int e = buckets[i] - 1;
+            int e = buckets[i].Entry - 1;
             if (e < 0)
             {
                 return -1;
@@ -106,29 +106,48 @@ internal sealed class BlockTable
     /// any answer is only a candidate the caller validates (seqlock) before trusting it. -2 means "gave up".
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int FindOptimistic(in BlockKey key)
+    public int FindOptimistic(in BlockKey key) => FindOptimistic(key, out _);
+
+    /// <summary>
+    /// <see cref="FindOptimistic(in BlockKey)"/>, also giving the entry's slot when it lies in the top tier (else -1),
+    /// read from its bucket: a top-tier hit touches the bucket's line and the key's, and nothing else of the table.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindOptimistic(in BlockKey key, out int topSlot)
     {
-        int[] buckets = _buckets;
+        Bucket[] buckets = _buckets;
         BlockKey[] keys = Keys;
         int mask = _mask;
         int i = Hash(key) & mask;
         for (int probes = 0; probes <= mask; probes++)
         {
-            int e = buckets[i] - 1;
+            Bucket bucket = buckets[i];
+            int e = bucket.Entry - 1;
             if ((uint)e >= (uint)keys.Length)
             {
+                topSlot = -1;
                 return e < 0 ? -1 : -2;
             }
 
             if (keys[e].Equals(key))
             {
+                topSlot = bucket.TopSlot - 1;
                 return e;
             }
 
             i = (i + 1) & mask;
         }
 
+        topSlot = -1;
         return -2;
+    }
+
+    /// <summary>Records where entry <paramref name="e"/> lives (tier -1 and slot -1: nowhere, for now).</summary>
+    public void Place(int e, int tier, int slot)
+    {
+        Tier[e] = (sbyte)tier;
+        Slot[e] = slot;
+        _buckets[BucketOf(e)].TopSlot = tier == 0 ? slot + 1 : 0;
     }
 
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
@@ -141,12 +160,12 @@ internal sealed class BlockTable
 
         int e = _freeEntries[--_freeTop];
         int i = Hash(key) & _mask;
-        while (_buckets[i] != 0)
+        while (_buckets[i].Entry != 0)
         {
             i = (i + 1) & _mask;
         }
 
-        _buckets[i] = e + 1;
+        _buckets[i] = new Bucket { Entry = e + 1 };
         Keys[e] = key;
         Parents[e] = parent;
         Stamps[e] = _nextStamp++;
@@ -198,25 +217,19 @@ internal sealed class BlockTable
             ChildCount[p]--;
         }
 
-        int i = Hash(Keys[e]) & _mask;
-        while (_buckets[i] != e + 1)
-        {
-            i = (i + 1) & _mask;
-        }
-
         // Backward-shift: pull later members of the probe run into the hole so lookups never stop early.
-        int hole = i;
-        int j = i;
+        int hole = BucketOf(e);
+        int j = hole;
         while (true)
         {
             j = (j + 1) & _mask;
-            int occupant = _buckets[j];
-            if (occupant == 0)
+            Bucket occupant = _buckets[j];
+            if (occupant.Entry == 0)
             {
                 break;
             }
 
-            int home = Hash(Keys[occupant - 1]) & _mask;
+            int home = Hash(Keys[occupant.Entry - 1]) & _mask;
             bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
             if (movable)
             {
@@ -225,11 +238,29 @@ internal sealed class BlockTable
             }
         }
 
-        _buckets[hole] = 0;
+        _buckets[hole] = default;
         Stamps[e] = 0;
         InFlight[e] = false;
         Tier[e] = -1;
         Slot[e] = -1;
         _freeEntries[_freeTop++] = e;
+    }
+
+    private int BucketOf(int e)
+    {
+        int i = Hash(Keys[e]) & _mask;
+        while (_buckets[i].Entry != e + 1)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        return i;
+    }
+
+    /// <summary>An index slot: the entry, and its top-tier slot so a top-tier hit reads no other per-entry array.</summary>
+    private struct Bucket
+    {
+        public int Entry;   // entry index + 1; 0 = empty
+        public int TopSlot; // slot + 1 while the entry lies in the top tier; 0 otherwise
     }
 }

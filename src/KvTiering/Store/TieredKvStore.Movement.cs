@@ -267,8 +267,7 @@ public sealed partial class TieredKvStore
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Bind(int e, Tier tier, int slot)
     {
-        _table.Tier[e] = (sbyte)tier.Index;
-        _table.Slot[e] = slot;
+        _table.Place(e, tier.Index, slot);
         tier.SlotToEntry[slot] = e;
     }
 
@@ -278,8 +277,7 @@ public sealed partial class TieredKvStore
         tier.OnRemove(slot);
         tier.Device.Free(slot);
         tier.ReturnSlot(slot);
-        _table.Tier[e] = -1;
-        _table.Slot[e] = -1;
+        _table.Place(e, -1, -1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
