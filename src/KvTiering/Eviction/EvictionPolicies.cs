@@ -18,6 +18,9 @@ public static class EvictionPolicies
     /// <summary>LRU among blocks with no resident child, as radix caches evict ("leaf-lru").</summary>
     public static EvictionPolicy LeafLru { get; } = EvictionPolicy.Create("leaf-lru", static () => new LeafLruPolicy());
 
+    /// <summary>CLOCK over the tail-first order: a hit only sets a reference bit, lock-free ("clock").</summary>
+    public static EvictionPolicy Clock { get; } = EvictionPolicy.Create("clock", static () => new ClockPolicy());
+
     /// <summary>SIEVE, a FIFO with a visited bit and a sweeping hand ("sieve").</summary>
     public static EvictionPolicy Sieve { get; } = EvictionPolicy.Create("sieve", static () => new SievePolicy());
 
@@ -40,7 +43,7 @@ public static class EvictionPolicies
     public static EvictionPolicy Agent { get; } = EvictionPolicy.Create("agent", static () => new AgentPolicy());
 
     private static readonly EvictionPolicy[] All =
-        [Lru, Fifo, LruTailFirst, LeafLru, Sieve, S3Fifo, Arc, WTinyLfu, Gdsf, Agent, Belady];
+        [Lru, Fifo, LruTailFirst, LeafLru, Clock, Sieve, S3Fifo, Arc, WTinyLfu, Gdsf, Agent, Belady];
 
     /// <summary>The names of every built-in policy, in a fixed order, "lru" first.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Array.ConvertAll(All, static p => p.Name));

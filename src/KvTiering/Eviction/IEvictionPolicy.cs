@@ -23,7 +23,10 @@ public interface IEvictionPolicy
     /// <summary>A block entered the tier under <paramref name="handle"/>.</summary>
     void OnInsert(int handle);
 
-    /// <summary>The block under <paramref name="handle"/> was read or offered again.</summary>
+    /// <summary>
+    /// The block under <paramref name="handle"/> was read or offered again. Not called in a tier whose policy chose
+    /// <see cref="TierView.UseReferenceBits"/>: there the hit sets the block's reference bit instead.
+    /// </summary>
     void OnAccess(int handle);
 
     /// <summary>The block under <paramref name="handle"/> left the tier (evicted, demoted, promoted or removed).</summary>

@@ -7,8 +7,8 @@ namespace KvTiering.Eviction;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The exact rule: a touch (insert or access) moves the block to the head of the recency list, except when it
-/// continues a burst, that is, when it has the same session as the block touched just before it in this tier and a
+/// The exact rule (kept by <c>TailFirstList</c>): a touch (insert or access) moves the block to the head of the
+/// recency list, except when it continues a burst, that is, when it has the same session as the block touched just before it in this tier and a
 /// strictly greater depth. Then it goes right behind that block instead. A request that offers blocks 0, 1, …, n in
 /// order therefore lies 0, 1, …, n from the head, and the victim scan, which starts at the tail, takes n, n − 1, …
 /// before 0: recency by burst first, then depth descending. A touch that is not deeper, or of another session, opens
@@ -21,51 +21,28 @@ namespace KvTiering.Eviction;
 /// </remarks>
 public struct LruTailFirstPolicy : IEvictionPolicy
 {
-    private HandleList _list; // head = most recent burst
+    private TailFirstList _list;
     private TierView _tier;
-    private int _last;        // the deepest resident block of the open burst, or -1
-    private int _lastDepth;
-    private long _lastSession;
-    private bool _burstOpen;
 
     /// <inheritdoc />
     public void Attach(TierView tier)
     {
         ArgumentNullException.ThrowIfNull(tier);
         _tier = tier;
-        _list = new HandleList(tier.Capacity);
-        _last = -1;
-        _burstOpen = false;
+        _list = new TailFirstList(tier);
     }
 
     /// <inheritdoc />
     public readonly bool Admit(in BlockInfo block) => true;
 
     /// <inheritdoc />
-    public void OnInsert(int handle) => Touch(handle);
+    public void OnInsert(int handle) => _list.Touch(handle);
 
     /// <inheritdoc />
-    public void OnAccess(int handle)
-    {
-        if (handle == _last)
-        {
-            _last = _list.Previous(handle);
-        }
-
-        _list.Remove(handle);
-        Touch(handle);
-    }
+    public void OnAccess(int handle) => _list.Retouch(handle);
 
     /// <inheritdoc />
-    public void OnRemove(int handle)
-    {
-        if (handle == _last)
-        {
-            _last = _list.Previous(handle);
-        }
-
-        _list.Remove(handle);
-    }
+    public void OnRemove(int handle) => _list.Remove(handle);
 
     /// <inheritdoc />
     public readonly int SelectVictim()
@@ -84,25 +61,5 @@ public struct LruTailFirstPolicy : IEvictionPolicy
     /// <inheritdoc />
     public readonly void OnSessionHint(long session, SessionHint hint)
     {
-    }
-
-    private void Touch(int handle)
-    {
-        int depth = _tier.Depth(handle);
-        long session = _tier.Session(handle);
-        bool continues = _burstOpen && depth > _lastDepth && session == _lastSession;
-        if (continues && _last >= 0)
-        {
-            _list.InsertAfter(_last, handle);
-        }
-        else
-        {
-            _list.PushFront(handle);
-        }
-
-        _last = handle;
-        _lastDepth = depth;
-        _lastSession = session;
-        _burstOpen = true;
     }
 }

@@ -87,6 +87,33 @@ public sealed class TierView
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsEvictable(int handle) => _table.IsEvictable(_tier.SlotToEntry[handle]);
 
+    /// <summary>
+    /// Switches the tier to reference bits; call it from <see cref="IEvictionPolicy.Attach"/>. From then on a hit on a
+    /// block in this tier sets the block's reference bit (<see cref="IsReferenced"/>) instead of calling
+    /// <see cref="IEvictionPolicy.OnAccess"/>, and in a memory top tier it is served without the store's lock and
+    /// without queueing anything. A block enters the tier with its bit clear; the policy clears it when it likes.
+    /// </summary>
+    /// <remarks>
+    /// This is the hardware "accessed" bit that CLOCK reads (Corbató, "A Paging Experiment with the Multics System",
+    /// 1968): for a policy that only needs "used since I last looked", it makes a hit a one-byte store. A lock-free
+    /// hit that races the block's eviction may set the bit of the slot's next block; that costs one second chance.
+    /// </remarks>
+    public void UseReferenceBits() => _tier.ReferenceBits ??= new byte[_tier.Capacity];
+
+    /// <summary>Whether the block was hit since its bit was last cleared (false for a tier without reference bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsReferenced(int handle) => _tier.ReferenceBits is { } bits && bits[handle] != 0;
+
+    /// <summary>Clears the block's reference bit (no effect for a tier without reference bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ClearReferenced(int handle)
+    {
+        if (_tier.ReferenceBits is { } bits)
+        {
+            bits[handle] = 0;
+        }
+    }
+
     private int ParentEntry(int e)
     {
         int p = _table.LiveParent(e);

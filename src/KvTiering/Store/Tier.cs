@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KvTiering.Eviction;
 using KvTiering.Tiers;
 
@@ -50,6 +51,12 @@ internal abstract class Tier
 
     public TierCounters Counters;
 
+    /// <summary>
+    /// One byte per slot when the policy asked for reference bits (<see cref="TierView.UseReferenceBits"/>): a hit
+    /// sets the slot's byte instead of calling the policy, so the lock-free path needs neither queue nor lock.
+    /// </summary>
+    public byte[]? ReferenceBits;
+
     /// <summary>The size <see cref="CostedReadSeconds"/> and <see cref="CostedReadJoules"/> were modeled for.</summary>
     public long CostedReadBytes = -1;
 
@@ -94,6 +101,20 @@ internal abstract class Tier
 
     public abstract void OnAccess(int slot);
 
+    /// <summary>Tells the policy of a hit: its reference bit when it keeps them, <see cref="OnAccess"/> otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Touch(int slot)
+    {
+        if (ReferenceBits is { } bits)
+        {
+            bits[slot] = 1;
+        }
+        else
+        {
+            OnAccess(slot);
+        }
+    }
+
     /// <summary>Accesses queued by the lock-free read path, oldest first; one call so the policy's loop inlines.</summary>
     public abstract void OnAccessMany(ReadOnlySpan<int> slots);
 
@@ -120,7 +141,15 @@ internal sealed class Tier<TPolicy> : Tier
 
     public override bool Admit(in BlockInfo block) => _policy.Admit(block);
 
-    public override void OnInsert(int slot) => _policy.OnInsert(slot);
+    public override void OnInsert(int slot)
+    {
+        if (ReferenceBits is { } bits)
+        {
+            bits[slot] = 0; // a block enters unreferenced, whatever its slot's last block left behind
+        }
+
+        _policy.OnInsert(slot);
+    }
 
     public override void OnAccess(int slot) => _policy.OnAccess(slot);
 

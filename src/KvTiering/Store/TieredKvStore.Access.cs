@@ -272,7 +272,7 @@ public sealed partial class TieredKvStore
     private void AccessLocked(int e, Tier tier, ReadOnlySpan<byte> bytesInHand, bool readBooked)
     {
         tier.Counters.Hits++;
-        tier.OnAccess(_table.Slot[e]);
+        tier.Touch(_table.Slot[e]);
         if (tier.Index > 0 && _promotion != PromotionMode.Never && _table.Pins[e] == 0)
         {
             int target = _promotion == PromotionMode.ToTop ? 0 : tier.Index - 1;

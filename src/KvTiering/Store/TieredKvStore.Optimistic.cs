@@ -19,7 +19,9 @@ public sealed partial class TieredKvStore
     private readonly AccessRing _accesses = new(AccessRingCapacity);
     private readonly QueuedHit[] _drainHits = new QueuedHit[AccessRingCapacity];
     private readonly int[] _drainSlots = new int[AccessRingCapacity];
+    private readonly HitStripes _unqueuedHits = new();
     private readonly OptimisticReads _optimistic;
+    private readonly byte[]? _topReferenceBits; // the top tier's reference bits, when its policy keeps them
     private long _version;           // odd while a writer changes the table or a device's bytes
     private int _optimisticReaders;  // lock-free payload copies in flight; Dispose waits for them
 
@@ -49,15 +51,14 @@ public sealed partial class TieredKvStore
             return false;
         }
 
-        BlockTable table = _table;
-        int e = table.FindOptimistic(key);
-        if (e < 0 || table.Tier[e] != 0)
+        int e = _table.FindOptimistic(key, out int slot);
+        if (e < 0 || slot < 0)
         {
             return false;
         }
 
         int read = 0;
-        if (_optimistic == OptimisticReads.Memory && !TryCopyOptimistic(table.Slot[e], destination, out read))
+        if (_optimistic == OptimisticReads.Memory && (read = TryCopyOptimistic(slot, destination)) < 0)
         {
             return false;
         }
@@ -69,7 +70,17 @@ public sealed partial class TieredKvStore
             return false;
         }
 
-        if (!_accesses.TryAdd(key, e, version, read))
+        if (_topReferenceBits is { } bits)
+        {
+            // The policy only wants "used since it last looked": set the bit (unless set, to keep the line clean).
+            if (bits[slot] == 0)
+            {
+                bits[slot] = 1;
+            }
+
+            _unqueuedHits.Add(read);
+        }
+        else if (!_accesses.TryAdd(key, e, version, read))
         {
             return false;
         }
@@ -162,14 +173,15 @@ public sealed partial class TieredKvStore
         return Volatile.Read(ref _version) == version;
     }
 
+    /// <summary>Copies the slot's bytes; the length copied, or -1 for "take the locked path".</summary>
+    /// <remarks>A return value rather than an out parameter keeps the caller's frame free of address-taken locals.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryCopyOptimistic(int slot, Span<byte> destination, out int read)
+    private int TryCopyOptimistic(int slot, Span<byte> destination)
     {
-        read = 0;
         var memory = (MemoryDevice)_tiers[0].Device;
         if ((uint)slot >= (uint)memory.SlotCount)
         {
-            return false;
+            return -1;
         }
 
         // Announce the copy before checking for disposal; Dispose sets the flag before waiting for announcements to
@@ -179,18 +191,17 @@ public sealed partial class TieredKvStore
         {
             if (_disposed)
             {
-                return false;
+                return -1;
             }
 
             int length = memory.PayloadLength(slot);
             if ((uint)length > (uint)destination.Length || (uint)length > (uint)memory.SlotBytes)
             {
-                return false; // the locked path reports a short destination with the right numbers
+                return -1; // the locked path reports a short destination with the right numbers
             }
 
             memory.SlotSpan(slot)[..length].CopyTo(destination);
-            read = length;
-            return true;
+            return length;
         }
         finally
         {
@@ -272,6 +283,38 @@ public sealed partial class TieredKvStore
         {
             _drainNow = double.NaN;
         }
+    }
+
+    /// <summary>
+    /// Books the lock-free hits that queued nothing (a top tier with reference bits) as the locked path would have.
+    /// Call under the lock, before reading the counters.
+    /// </summary>
+    private void FoldUnqueuedHits()
+    {
+        if (_topReferenceBits is null)
+        {
+            return;
+        }
+
+        (long hits, long bytes) = _unqueuedHits.TakeNew();
+        if (hits == 0)
+        {
+            return;
+        }
+
+        Tier top = _tiers[0];
+        ref TierCounters c = ref top.Counters;
+        if (MetadataOnly)
+        {
+            bytes = hits * _nominalBlockBytes;
+        }
+
+        c.Hits += hits;
+        c.BytesRead += bytes;
+        c.ModeledSeconds += (hits * top.Profile.AccessLatency.TotalSeconds) + (bytes / top.Profile.ReadBytesPerSecond);
+        c.ModeledJoules += top.Profile.Joules(bytes);
+        _lookups += hits;
+        _hits += hits;
     }
 
     /// <summary>Waits out lock-free payload copies that started before Dispose set its flag.</summary>

@@ -119,6 +119,8 @@ public sealed partial class TieredKvStore : IDisposable
             tier.Attach(new TierView(this, _table, tier));
         }
 
+        _topReferenceBits = _tiers[0].ReferenceBits;
+
         try
         {
             _routing = BindRouter(options.Router);
@@ -178,6 +180,7 @@ public sealed partial class TieredKvStore : IDisposable
         lock (_lock)
         {
             DrainAccesses();
+            FoldUnqueuedHits();
             var tiers = new TierStatistics[_tiers.Length];
             for (int i = 0; i < tiers.Length; i++)
             {
