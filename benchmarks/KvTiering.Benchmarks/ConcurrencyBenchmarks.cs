@@ -18,6 +18,7 @@ public class ConcurrencyBenchmarks
     private const int Keys = 100_000;
     private const int OpsPerThread = 100_000;
     private TieredKvStore _store = null!;
+    private TieredKvStore _clockStore = null!;
     private ConcurrentLru<BlockKey, int> _lru = null!;
     private BlockKey[] _keys = null!;
 
@@ -27,6 +28,12 @@ public class ConcurrencyBenchmarks
         var options = new KvStoreOptions { MetadataOnly = true };
         options.Tiers.Add(new TierOptions(new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0), Keys / 2));
         _store = new TieredKvStore(options);
+        var clockOptions = new KvStoreOptions { MetadataOnly = true };
+        clockOptions.Tiers.Add(new TierOptions(new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0), Keys / 2)
+        {
+            Policy = Eviction.EvictionPolicies.Clock,
+        });
+        _clockStore = new TieredKvStore(clockOptions);
         _lru = new ConcurrentLru<BlockKey, int>(2, Keys / 2, EqualityComparer<BlockKey>.Default);
         var rng = new Random(5);
         _keys = new BlockKey[Keys];
@@ -37,7 +44,11 @@ public class ConcurrencyBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _store.Dispose();
+    public void Cleanup()
+    {
+        _store.Dispose();
+        _clockStore.Dispose();
+    }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = 2 * OpsPerThread)]
     public void BitFasterConcurrentLru() => RunTwoThreads(static (b, key, put) =>
@@ -62,6 +73,20 @@ public class ConcurrencyBenchmarks
         else
         {
             b._store.TryGet(key, default, out _);
+        }
+    });
+
+    /// <summary>The same mix with the clock policy, whose hits set a reference bit and queue nothing.</summary>
+    [Benchmark(OperationsPerInvoke = 2 * OpsPerThread)]
+    public void KvTieringClock() => RunTwoThreads(static (b, key, put) =>
+    {
+        if (put)
+        {
+            b._clockStore.Put(key, BlockKey.Empty, default);
+        }
+        else
+        {
+            b._clockStore.TryGet(key, default, out _);
         }
     });
 

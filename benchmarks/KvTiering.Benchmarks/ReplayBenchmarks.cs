@@ -22,7 +22,7 @@ public class ReplayBenchmarks
     private Trace _trace = null!;
     private NextUseIndex _oracle = null!;
 
-    [Params("lru", "fifo", "sieve", "s3fifo", "arc", "agent", "belady")]
+    [Params("lru", "fifo", "clock", "sieve", "s3fifo", "arc", "agent", "belady")]
     public string Policy { get; set; } = "lru";
 
     [GlobalSetup]
