@@ -84,4 +84,11 @@ public sealed record AgentPolicyOptions
 
     /// <summary>The shared segment gives up its least recently used request's blocks deepest first, never a prefix's head.</summary>
     public bool SharedTailFirst { get; init; } = true;
+
+    /// <summary>
+    /// Rank the sessions again once the victim has given up its stale blocks (or the shared segment has shrunk back
+    /// within its share), instead of going on evicting the same session for the rest of the moment: its rank may have
+    /// rested on the blocks just evicted (the dead-branch rule), not on its live ones.
+    /// </summary>
+    public bool RecheckVictim { get; init; } = true;
 }

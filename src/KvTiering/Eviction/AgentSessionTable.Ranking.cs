@@ -54,7 +54,9 @@ internal sealed partial class AgentSessionTable
         double idle = now - _lastRequest[slot];
         if (!predict || !_options.PredictReturn)
         {
-            return idle;
+            // Recency: a session ranks by its oldest block, so its stale blocks go when LRU (tail first) would
+            // evict them, not only once the session's latest request is the oldest.
+            return _head[slot] >= 0 ? now - _touch[_head[slot]] : idle;
         }
 
         double typical = double.IsNaN(_gap[slot])

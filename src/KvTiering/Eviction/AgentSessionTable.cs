@@ -149,9 +149,13 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
+        bool stale = owner != Shared && _touch[handle] < _lastRequest[owner];
         Unlink(handle, owner, release: true);
-        if (owner == _victim && _count[owner] == 0)
+        if (owner == _victim && (_count[owner] == 0 || (_options.RecheckVictim && (owner == Shared
+            ? _count[Shared] == _sharedLimit
+            : stale && !HasStaleFront(owner)))))
         {
+            // The victim's stale blocks are gone: its rank may have rested on them (dead-branch rule), so rank again.
             _victim = -1;
         }
     }
