@@ -29,11 +29,11 @@ internal sealed partial class AgentSessionTable
         _lastRequest[slot] = now;
         _prevRequest[slot] = double.NegativeInfinity;
         _revives[slot] = false;
-        _duelWith[slot] = -1;
         _lastTouch[slot] = now;
         _gap[slot] = double.NaN;
         _requests[slot] = 1;
         _state[slot] = Normal;
+        _sampled[slot] = _miniRate > 0 && IsSampled(session);
         return slot;
     }
 
@@ -63,7 +63,6 @@ internal sealed partial class AgentSessionTable
                 _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
             }
 
-            ResolveDuel(slot);
             if (_state[slot] == AwaitingUser)
             {
                 // The user answered: learn how long users take (geometric average, heavy tails).
@@ -113,7 +112,7 @@ internal sealed partial class AgentSessionTable
 
         _slotOf.Remove(_sessionId[oldest]);
         ForgetBurst(oldest);
-        EndDuel(oldest);
+        MiniForget(oldest);
         return oldest;
     }
 
@@ -137,9 +136,7 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _revives, size);
             Array.Resize(ref _requestDepth, size);
             Array.Resize(ref _requestTop, size);
-            Array.Resize(ref _duelWith, size);
-            Array.Resize(ref _duelRole, size);
-            Array.Resize(ref _duelBlocks, size);
+            MiniResize(size);
             Array.Resize(ref _freeSlots, size);
         }
 
@@ -151,7 +148,7 @@ internal sealed partial class AgentSessionTable
     {
         _slotOf.Remove(_sessionId[slot]);
         ForgetBurst(slot);
-        EndDuel(slot);
+        MiniForget(slot);
         _freeSlots[_freeTop++] = slot;
         if (slot == _victim)
         {

@@ -67,6 +67,15 @@ internal sealed partial class AgentSessionTable
         _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
         _head[Shared] = _tail[Shared] = -1;
         _requestHead[Shared] = -1;
+        if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
+        {
+            // A miniature needs room for a few sessions to say anything: a small tier samples more (all, in tests).
+            _miniRate = Math.Max(1, Math.Min(options.MiniatureRate, capacity / MinMiniatureBlocks));
+            int miniCapacity = Math.Max(1, capacity / _miniRate);
+            _miniKeep = 1 - (1.0 / (MiniatureMemory * (double)miniCapacity));
+            _miniPredict = new Miniature(this, PredictOrdering, miniCapacity);
+            _miniRecency = new Miniature(this, RecencyOrdering, miniCapacity);
+        }
     }
 
     public void Touch(int handle, bool inserted)
@@ -102,6 +111,11 @@ internal sealed partial class AgentSessionTable
         }
 
         _burstDepth = depth;
+        if (!inserted && _sampled[slot])
+        {
+            MiniReference(slot, depth, now, newRequest: !burst); // a miss was replayed when it was offered (Admit)
+        }
+
         if (depth > _requestDepth[slot])
         {
             _requestDepth[slot] = depth;
@@ -162,6 +176,12 @@ internal sealed partial class AgentSessionTable
 
     public bool Admit(in BlockInfo block)
     {
+        if (_miniRate > 0 && !block.IsDemotion && IsSampled(block.Session))
+        {
+            double at = _tier.Now;
+            MiniReference(SlotFor(block.Session, at), block.Depth, at, newRequest: true);
+        }
+
         if (!_options.Bypass || _tier.Count < _tier.Capacity || block.Session == 0)
         {
             return true;
