@@ -27,9 +27,6 @@ internal sealed partial class AgentSessionTable
     private bool[] _sampled = new bool[64];
     private bool _predict = true;          // the ordering the tier runs on now
 
-    /// <summary>Whether the tier currently ranks by expected return (false: by recency, as the miniatures chose).</summary>
-    internal bool RunsOnPrediction => _predict;
-
     /// <summary>Blocks a miniature needs at least: below this many per sampled share, fewer sessions are left out.</summary>
     private const int MinMiniatureBlocks = 2048;
 
