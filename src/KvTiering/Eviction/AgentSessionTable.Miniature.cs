@@ -41,6 +41,14 @@ internal sealed partial class AgentSessionTable
     {
         Miniature predict = _miniPredict!;
         Miniature recency = _miniRecency!;
+        if (!newRequest && predict.Holds(slot, depth) && recency.Holds(slot, depth))
+        {
+            // A hit in both (most sampled hits): both tallies gain alike, so the choice cannot change.
+            predict.Hits = (predict.Hits * _miniKeep) + 1;
+            recency.Hits = (recency.Hits * _miniKeep) + 1;
+            return;
+        }
+
         predict.Hits *= _miniKeep;
         recency.Hits *= _miniKeep;
         predict.Reference(slot, depth, now, newRequest);
@@ -92,6 +100,8 @@ internal sealed partial class AgentSessionTable
 
         /// <summary>Blocks hit, decayed.</summary>
         public double Hits;
+
+        public bool Holds(int slot, int depth) => depth < _resident[slot];
 
         public void Reference(int slot, int depth, double now, bool newRequest)
         {

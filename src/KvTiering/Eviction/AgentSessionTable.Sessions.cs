@@ -2,6 +2,24 @@ namespace KvTiering.Eviction;
 
 internal sealed partial class AgentSessionTable
 {
+    /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
+    public void Hint(long session, SessionHint hint)
+    {
+        if (!_slotOf.TryGetValue(session, out int slot))
+        {
+            return;
+        }
+
+        _state[slot] = hint switch
+        {
+            SessionHint.Closed => Closed,
+            SessionHint.Paused => Paused,
+            SessionHint.AwaitingUser => AwaitingUser,
+            _ => Normal,
+        };
+        _victim = -1;
+    }
+
     /// <summary>The slot of a session, registering it (and any new request of it) at time <paramref name="now"/>.</summary>
     private int SlotFor(long session, double now)
     {

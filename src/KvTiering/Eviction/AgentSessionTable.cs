@@ -226,23 +226,6 @@ internal sealed partial class AgentSessionTable
         return -1;
     }
 
-    public void Hint(long session, SessionHint hint)
-    {
-        if (!_slotOf.TryGetValue(session, out int slot))
-        {
-            return;
-        }
-
-        _state[slot] = hint switch
-        {
-            SessionHint.Closed => Closed,
-            SessionHint.Paused => Paused,
-            SessionHint.AwaitingUser => AwaitingUser,
-            _ => Normal,
-        };
-        _victim = -1;
-    }
-
     private void Append(int handle, int slot)
     {
         int tail = _tail[slot];
