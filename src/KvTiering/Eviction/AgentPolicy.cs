@@ -9,13 +9,16 @@ namespace KvTiering.Eviction;
 /// Blocks a session's latest request went past on another branch (an edited or compacted context) are dead and go
 /// before every live session, unless the session is one that comes back to branches it skipped.
 /// Blocks shared by several sessions (system prompt, tool definitions) sit in their own LRU segment that outlives
-/// every session's tail. Server hints (closed, paused, resumed) override the estimates.
+/// every session's tail. Server hints (closed, paused, resumed) override the estimates. Where recency would do better
+/// (a tier that holds most live sessions), the policy ranks sessions by recency instead: two miniature caches, fed a
+/// hashed sample of the sessions, say which of the two orderings currently hits more.
 /// </summary>
 /// <remarks>
 /// Design, ablation and the commands that reproduce every number: docs/policies/agent.md. The expected-return ranking
 /// approximates Belady's MIN (Belady 1966) online; under thrashing it behaves like MRU on cyclic access (evicting the
 /// session just served, whose next request is furthest), and the growth of expected wait with idle time follows the
-/// heavy-tailed ("Lindy") gap distributions of interactive sessions.
+/// heavy-tailed ("Lindy") gap distributions of interactive sessions. The choice between orderings is a miniature
+/// simulation (Waldspurger et al., "Cache Modeling and Optimization using Miniature Simulations", USENIX ATC 2017).
 /// </remarks>
 public struct AgentPolicy : IEvictionPolicy
 {

@@ -67,14 +67,15 @@ public sealed record AgentPolicyOptions
     public double StaleAging { get; init; } = 1000.0;
 
     /// <summary>
-    /// Learn between the expected-return ordering and plain recency from the decisions where they differ (whichever
-    /// of the two sessions comes back first should have stayed), and run on the one that wins more of them. False
-    /// always ranks by expected return (the default: see docs/policies/agent.md, ablation).
+    /// Choose between the expected-return ordering and recency (least recently served session first, with the same
+    /// grouping, tail-first order and dead-branch rule) by miniature simulation: a hashed sample of the sessions is
+    /// replayed into two small shadow caches, one per ordering, and the tier follows whichever has recently hit more.
+    /// False always ranks by expected return. Only the first tier runs miniatures.
     /// </summary>
-    public bool Duel { get; init; }
+    public bool Miniature { get; init; } = true;
 
-    /// <summary>Weight of each resolved duel in the moving share of duels the prediction won.</summary>
-    public double DuelRate { get; init; } = 0.01;
+    /// <summary>One session in this many is sampled into the miniatures, whose capacity is the tier's divided by it.</summary>
+    public int MiniatureRate { get; init; } = 8;
 
     /// <summary>
     /// With hints: rank a session awaiting its user by the learned typical time users take to answer (like any gap),
@@ -84,4 +85,11 @@ public sealed record AgentPolicyOptions
 
     /// <summary>The shared segment gives up its least recently used request's blocks deepest first, never a prefix's head.</summary>
     public bool SharedTailFirst { get; init; } = true;
+
+    /// <summary>
+    /// Rank the sessions again once the victim has given up its stale blocks (or the shared segment has shrunk back
+    /// within its share), instead of going on evicting the same session for the rest of the moment: its rank may have
+    /// rested on the blocks just evicted (the dead-branch rule), not on its live ones.
+    /// </summary>
+    public bool RecheckVictim { get; init; } = true;
 }

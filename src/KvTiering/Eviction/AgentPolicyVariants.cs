@@ -39,11 +39,12 @@ internal static class AgentPolicyVariants
                 "bypass" => options with { Bypass = Flag(value, part, spec) },
                 "stale" => options with { StaleAging = Number(value, part, spec) },
                 "usergap" => options with { LearnUserGap = Flag(value, part, spec) },
-                "duel" => options with { Duel = Flag(value, part, spec) },
-                "duelrate" => options with { DuelRate = Number(value, part, spec) },
+                "mini" => options with { Miniature = Flag(value, part, spec) },
+                "minirate" => options with { MiniatureRate = Math.Max(1, (int)Number(value, part, spec)) },
+                "recheck" => options with { RecheckVictim = Flag(value, part, spec) },
                 "sharedtail" => options with { SharedTailFirst = Flag(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, duel, duelrate, usergap.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap.",
                     nameof(spec)),
             };
         }

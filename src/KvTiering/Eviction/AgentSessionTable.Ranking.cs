@@ -54,7 +54,9 @@ internal sealed partial class AgentSessionTable
         double idle = now - _lastRequest[slot];
         if (!predict || !_options.PredictReturn)
         {
-            return idle;
+            // Recency: a session ranks by its oldest block, so its stale blocks go when LRU (tail first) would
+            // evict them, not only once the session's latest request is the oldest.
+            return _head[slot] >= 0 ? now - _touch[_head[slot]] : idle;
         }
 
         double typical = double.IsNaN(_gap[slot])
@@ -89,7 +91,7 @@ internal sealed partial class AgentSessionTable
     }
 
     /// <summary>
-    /// The session expected back last (or, while the duel favours recency, the one idle longest); cached per moment,
+    /// The session expected back last (or, while the miniatures favour recency, the one idle longest); cached per moment,
     /// since scores only change with time and touches.
     /// </summary>
     private int VictimSession(double now)
@@ -99,9 +101,8 @@ internal sealed partial class AgentSessionTable
             return _victim;
         }
 
-        bool duel = Dueling;
-        int best = -1, bestOther = -1;
-        double bestScore = double.NegativeInfinity, bestOtherScore = double.NegativeInfinity;
+        int best = -1;
+        double bestScore = double.NegativeInfinity;
         for (int s = 0; s < _slotCount; s++)
         {
             if (_count[s] == 0)
@@ -115,21 +116,6 @@ internal sealed partial class AgentSessionTable
                 bestScore = score;
                 best = s;
             }
-
-            if (duel)
-            {
-                double other = Score(s, now, !_predict);
-                if (other > bestOtherScore)
-                {
-                    bestOtherScore = other;
-                    bestOther = s;
-                }
-            }
-        }
-
-        if (duel && best > Shared && bestOther > Shared && best != bestOther)
-        {
-            StartDuel(predictPick: _predict ? best : bestOther, recencyPick: _predict ? bestOther : best);
         }
 
         _victim = best;

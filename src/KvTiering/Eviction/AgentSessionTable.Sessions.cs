@@ -2,6 +2,24 @@ namespace KvTiering.Eviction;
 
 internal sealed partial class AgentSessionTable
 {
+    /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
+    public void Hint(long session, SessionHint hint)
+    {
+        if (!_slotOf.TryGetValue(session, out int slot))
+        {
+            return;
+        }
+
+        _state[slot] = hint switch
+        {
+            SessionHint.Closed => Closed,
+            SessionHint.Paused => Paused,
+            SessionHint.AwaitingUser => AwaitingUser,
+            _ => Normal,
+        };
+        _victim = -1;
+    }
+
     /// <summary>The slot of a session, registering it (and any new request of it) at time <paramref name="now"/>.</summary>
     private int SlotFor(long session, double now)
     {
@@ -29,11 +47,11 @@ internal sealed partial class AgentSessionTable
         _lastRequest[slot] = now;
         _prevRequest[slot] = double.NegativeInfinity;
         _revives[slot] = false;
-        _duelWith[slot] = -1;
         _lastTouch[slot] = now;
         _gap[slot] = double.NaN;
         _requests[slot] = 1;
         _state[slot] = Normal;
+        _sampled[slot] = _miniRate > 0 && IsSampled(session);
         return slot;
     }
 
@@ -63,7 +81,6 @@ internal sealed partial class AgentSessionTable
                 _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
             }
 
-            ResolveDuel(slot);
             if (_state[slot] == AwaitingUser)
             {
                 // The user answered: learn how long users take (geometric average, heavy tails).
@@ -113,7 +130,7 @@ internal sealed partial class AgentSessionTable
 
         _slotOf.Remove(_sessionId[oldest]);
         ForgetBurst(oldest);
-        EndDuel(oldest);
+        MiniForget(oldest);
         return oldest;
     }
 
@@ -137,9 +154,7 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _revives, size);
             Array.Resize(ref _requestDepth, size);
             Array.Resize(ref _requestTop, size);
-            Array.Resize(ref _duelWith, size);
-            Array.Resize(ref _duelRole, size);
-            Array.Resize(ref _duelBlocks, size);
+            MiniResize(size);
             Array.Resize(ref _freeSlots, size);
         }
 
@@ -151,7 +166,7 @@ internal sealed partial class AgentSessionTable
     {
         _slotOf.Remove(_sessionId[slot]);
         ForgetBurst(slot);
-        EndDuel(slot);
+        MiniForget(slot);
         _freeSlots[_freeTop++] = slot;
         if (slot == _victim)
         {

@@ -67,6 +67,15 @@ internal sealed partial class AgentSessionTable
         _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
         _head[Shared] = _tail[Shared] = -1;
         _requestHead[Shared] = -1;
+        if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
+        {
+            // A miniature needs room for a few sessions to say anything: a small tier samples more (all, in tests).
+            _miniRate = Math.Max(1, Math.Min(options.MiniatureRate, capacity / MinMiniatureBlocks));
+            int miniCapacity = Math.Max(1, capacity / _miniRate);
+            _miniKeep = 1 - (1.0 / (MiniatureMemory * (double)miniCapacity));
+            _miniPredict = new Miniature(this, PredictOrdering, miniCapacity);
+            _miniRecency = new Miniature(this, RecencyOrdering, miniCapacity);
+        }
     }
 
     public void Touch(int handle, bool inserted)
@@ -102,6 +111,11 @@ internal sealed partial class AgentSessionTable
         }
 
         _burstDepth = depth;
+        if (!inserted && _sampled[slot])
+        {
+            MiniReference(slot, depth, now, newRequest: !burst); // a miss was replayed when it was offered (Admit)
+        }
+
         if (depth > _requestDepth[slot])
         {
             _requestDepth[slot] = depth;
@@ -149,15 +163,25 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
+        bool stale = owner != Shared && _touch[handle] < _lastRequest[owner];
         Unlink(handle, owner, release: true);
-        if (owner == _victim && _count[owner] == 0)
+        if (owner == _victim && (_count[owner] == 0 || (_options.RecheckVictim && (owner == Shared
+            ? _count[Shared] == _sharedLimit
+            : stale && !HasStaleFront(owner)))))
         {
+            // The victim's stale blocks are gone: its rank may have rested on them (dead-branch rule), so rank again.
             _victim = -1;
         }
     }
 
     public bool Admit(in BlockInfo block)
     {
+        if (_miniRate > 0 && !block.IsDemotion && IsSampled(block.Session))
+        {
+            double at = _tier.Now;
+            MiniReference(SlotFor(block.Session, at), block.Depth, at, newRequest: true);
+        }
+
         if (!_options.Bypass || _tier.Count < _tier.Capacity || block.Session == 0)
         {
             return true;
@@ -200,23 +224,6 @@ internal sealed partial class AgentSessionTable
         }
 
         return -1;
-    }
-
-    public void Hint(long session, SessionHint hint)
-    {
-        if (!_slotOf.TryGetValue(session, out int slot))
-        {
-            return;
-        }
-
-        _state[slot] = hint switch
-        {
-            SessionHint.Closed => Closed,
-            SessionHint.Paused => Paused,
-            SessionHint.AwaitingUser => AwaitingUser,
-            _ => Normal,
-        };
-        _victim = -1;
     }
 
     private void Append(int handle, int slot)

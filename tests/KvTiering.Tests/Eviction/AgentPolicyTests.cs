@@ -75,7 +75,7 @@ public sealed class AgentPolicyTests
 
     [Theory]
     [InlineData("agent")]
-    [InlineData("agent:duel=true")] // the duel sees recency lose every disputed decision and stays with the prediction
+    [InlineData("agent:mini=false")] // always on the prediction, without the miniatures
     public void Keeps_whole_sessions_instead_of_cycling_all_of_them(string policy)
     {
         // Four sessions of 10 blocks take turns, 5 s apart, in a tier of 25 blocks: LRU evicts each session just before
