@@ -53,10 +53,16 @@ public sealed partial class TieredKvStore
     public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
     {
         ThrowIfDisposed();
-        if (TryGetOptimistic(key, destination, out bytesWritten))
+        int outcome = TryGetOptimistic(key, destination, out bytesWritten);
+        if (outcome == OptimisticInterrupted)
         {
-            servedFromTier = 0;
-            return true;
+            outcome = RetryOptimistic(key, destination, out bytesWritten);
+        }
+
+        if (outcome >= 0)
+        {
+            servedFromTier = outcome == OptimisticHit ? 0 : -1;
+            return outcome == OptimisticHit;
         }
 
         return TryGetLocked(key, destination, out bytesWritten, out servedFromTier);

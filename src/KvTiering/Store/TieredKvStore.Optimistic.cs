@@ -19,7 +19,7 @@ public sealed partial class TieredKvStore
     private readonly AccessRing _accesses = new(AccessRingCapacity);
     private readonly QueuedHit[] _drainHits = new QueuedHit[AccessRingCapacity];
     private readonly int[] _drainSlots = new int[AccessRingCapacity];
-    private readonly HitStripes _unqueuedHits = new();
+    private readonly LockFreeCounts _lockFreeCounts = new();
     private readonly OptimisticReads _optimistic;
     private readonly byte[]? _topReferenceBits; // the top tier's reference bits, when its policy keeps them
     private long _version;           // odd while a writer changes the table or a device's bytes
@@ -41,33 +41,53 @@ public sealed partial class TieredKvStore
         _ => OptimisticReads.None,
     };
 
-    /// <summary>A top-tier hit without the lock; false means "take the locked path", never "miss".</summary>
+    /// <summary>What <see cref="TryGetOptimistic"/> found.</summary>
+    private const int OptimisticHit = 1;
+    private const int OptimisticMiss = 0;         // absent from every tier: a final answer, no lock needed
+    private const int OptimisticNeedsLock = -1;   // a lower tier, a full queue, a remote tier to ask: take the lock
+    private const int OptimisticInterrupted = -2; // a writer ran meanwhile: worth another lock-free try
+
+    /// <summary>
+    /// A top-tier hit, or a miss, without the lock. A miss is final only when the probe met an empty bucket of a
+    /// table no writer touched meanwhile (the table indexes every tier, so the block is nowhere) and no remote tier
+    /// could have it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryGetOptimistic(in BlockKey key, Span<byte> destination, out int bytesWritten)
+    private int TryGetOptimistic(in BlockKey key, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        if (_optimistic == OptimisticReads.None || !TryBeginOptimisticRead(out long version))
+        if (_optimistic == OptimisticReads.None)
         {
-            return false;
+            return OptimisticNeedsLock;
+        }
+
+        if (!TryBeginOptimisticRead(out long version))
+        {
+            return OptimisticInterrupted;
         }
 
         int e = _table.FindOptimistic(key, out int slot);
-        if (e < 0 || slot < 0)
+        if (e < 0)
         {
-            return false;
+            return e == -1 ? MissOptimistic(version) : OptimisticInterrupted;
+        }
+
+        if (slot < 0)
+        {
+            return OptimisticNeedsLock;
         }
 
         int read = 0;
         if (_optimistic == OptimisticReads.Memory && (read = TryCopyOptimistic(slot, destination)) < 0)
         {
-            return false;
+            return OptimisticNeedsLock;
         }
 
         if (!IsOptimisticReadValid(version))
         {
             // A writer ran: the copy may be torn. Leave no stale bytes behind in case the locked path then misses.
             destination[..read].Clear();
-            return false;
+            return OptimisticInterrupted;
         }
 
         if (_topReferenceBits is { } bits)
@@ -78,15 +98,53 @@ public sealed partial class TieredKvStore
                 bits[slot] = 1;
             }
 
-            _unqueuedHits.Add(read);
+            _lockFreeCounts.AddHit(read);
         }
         else if (!_accesses.TryAdd(key, e, version, read))
         {
-            return false;
+            return OptimisticNeedsLock;
         }
 
         bytesWritten = read;
-        return true;
+        return OptimisticHit;
+    }
+
+    /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int MissOptimistic(long version)
+    {
+        if (_hasRemoteTier)
+        {
+            return OptimisticNeedsLock;
+        }
+
+        if (!IsOptimisticReadValid(version))
+        {
+            return OptimisticInterrupted;
+        }
+
+        _lockFreeCounts.AddMiss();
+        return OptimisticMiss;
+    }
+
+    /// <summary>
+    /// Tries the lock-free read a few more times while a writer is mid-change: a put holds the lock for about as long
+    /// as a few tries take, and waiting for the lock behind it costs more than the tries.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int RetryOptimistic(in BlockKey key, Span<byte> destination, out int bytesWritten)
+    {
+        var spin = new SpinWait();
+        int outcome;
+        int tries = 0;
+        do
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+            outcome = TryGetOptimistic(key, destination, out bytesWritten);
+        }
+        while (outcome == OptimisticInterrupted && ++tries < 4);
+
+        return outcome;
     }
 
     /// <summary>
@@ -286,17 +344,14 @@ public sealed partial class TieredKvStore
     }
 
     /// <summary>
-    /// Books the lock-free hits that queued nothing (a top tier with reference bits) as the locked path would have.
+    /// Books the lock-free misses, and the lock-free hits that queued nothing (a top tier with reference bits), as the
+    /// locked path would have.
     /// Call under the lock, before reading the counters.
     /// </summary>
     private void FoldUnqueuedHits()
     {
-        if (_topReferenceBits is null)
-        {
-            return;
-        }
-
-        (long hits, long bytes) = _unqueuedHits.TakeNew();
+        (long hits, long bytes, long misses) = _lockFreeCounts.TakeNew();
+        _lookups += misses;
         if (hits == 0)
         {
             return;

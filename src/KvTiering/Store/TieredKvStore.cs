@@ -43,6 +43,7 @@ public sealed partial class TieredKvStore : IDisposable
     private double _replayNow = double.NaN;
     private double _drainNow = double.NaN; // the clock while queued hits are replayed to the policies
     private int[] _replayEntries = new int[64];
+    private readonly bool _hasRemoteTier;
     private long _lookups;
     private long _hits;
     private long _puts;
@@ -120,6 +121,7 @@ public sealed partial class TieredKvStore : IDisposable
         }
 
         _topReferenceBits = _tiers[0].ReferenceBits;
+        _hasRemoteTier = !MetadataOnly && Array.Exists(_tiers, static t => t.Device is IRemoteBlockSource);
 
         try
         {

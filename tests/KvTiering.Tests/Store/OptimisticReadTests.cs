@@ -29,6 +29,31 @@ public sealed class OptimisticReadTests
         Assert.Equal(Payload(1), buffer);
     }
 
+    [Fact]
+    public void Misses_from_many_threads_are_all_counted_and_leave_the_destination_alone()
+    {
+        using var store = Create(8);
+        store.Put(Key(1), BlockKey.Empty, Payload(1));
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            var buffer = new byte[128];
+            buffer.AsSpan().Fill(7);
+            for (int i = 0; i < 10_000; i++)
+            {
+                Assert.False(store.TryGet(Key(100 + (i % 50)), buffer, out int written, out int tier));
+                Assert.Equal(0, written);
+                Assert.Equal(-1, tier);
+            }
+
+            Assert.All(buffer, b => Assert.Equal(7, b));
+        });
+
+        var stats = store.GetStatistics();
+        Assert.Equal(40_000, stats.Lookups);
+        Assert.Equal(40_000, stats.Misses);
+        Assert.Equal(0, stats.Hits);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -4,22 +4,23 @@ using System.Runtime.InteropServices;
 namespace KvTiering.Store;
 
 /// <summary>
-/// Hit and byte counts of the lock-free hits that queue nothing (a top tier with reference bits): one padded cell per
-/// stripe, picked by thread, so concurrent readers rarely share a cache line. Readers add atomically; the store folds
-/// the sums into its counters under the lock.
+/// Counts of what the lock-free read path answered without queueing anything: misses, and hits (with their bytes) in
+/// a top tier with reference bits. One padded cell per stripe, picked by thread, so concurrent readers rarely share a
+/// cache line. Readers add atomically; the store folds the sums into its counters under the lock.
 /// </summary>
 /// <remarks>
 /// Striping a hot counter is the technique of Java's LongAdder and BitFaster.Caching's <c>Counter</c>; an atomic add
 /// to a cell no other core touches costs about as much as a plain one.
 /// </remarks>
-internal sealed class HitStripes
+internal sealed class LockFreeCounts
 {
     private readonly Cell[] _cells;
     private readonly int _mask;
     private long _foldedHits;
     private long _foldedBytes;
+    private long _foldedMisses;
 
-    public HitStripes()
+    public LockFreeCounts()
     {
         int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(2 * Environment.ProcessorCount, 2, 64));
         _cells = new Cell[size];
@@ -27,7 +28,7 @@ internal sealed class HitStripes
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add(int bytes)
+    public void AddHit(int bytes)
     {
         ref Cell cell = ref _cells[ThisThreadsStripe() & _mask];
         Interlocked.Increment(ref cell.Hits);
@@ -36,6 +37,9 @@ internal sealed class HitStripes
             Interlocked.Add(ref cell.Bytes, bytes);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddMiss() => Interlocked.Increment(ref _cells[ThisThreadsStripe() & _mask].Misses);
 
     /// <summary>
     /// A number that differs between threads, for free: the megabyte of the stack this frame lies in. Each thread has
@@ -50,20 +54,23 @@ internal sealed class HitStripes
         return (int)((megabyte * 0x9E3779B97F4A7C15UL) >> 58); // Fibonacci hashing: high bits of the product
     }
 
-    /// <summary>The hits and bytes added since the last call. Call under the store's lock only.</summary>
-    public (long Hits, long Bytes) TakeNew()
+    /// <summary>The hits, bytes and misses added since the last call. Call under the store's lock only.</summary>
+    public (long Hits, long Bytes, long Misses) TakeNew()
     {
         long hits = 0;
         long bytes = 0;
+        long misses = 0;
         foreach (ref readonly Cell cell in _cells.AsSpan())
         {
             hits += Volatile.Read(in cell.Hits);
             bytes += Volatile.Read(in cell.Bytes);
+            misses += Volatile.Read(in cell.Misses);
         }
 
-        (long Hits, long Bytes) fresh = (hits - _foldedHits, bytes - _foldedBytes);
+        (long Hits, long Bytes, long Misses) fresh = (hits - _foldedHits, bytes - _foldedBytes, misses - _foldedMisses);
         _foldedHits = hits;
         _foldedBytes = bytes;
+        _foldedMisses = misses;
         return fresh;
     }
 
@@ -75,5 +82,8 @@ internal sealed class HitStripes
 
         [FieldOffset(72)]
         public long Bytes;
+
+        [FieldOffset(80)]
+        public long Misses;
     }
 }
