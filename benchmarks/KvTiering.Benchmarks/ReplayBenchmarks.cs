@@ -1,9 +1,9 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short --inProcess --iterationCount 10, quiet machine; docs/benchmarks.md):
+// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short --inProcess --iterationCount 10; docs/benchmarks.md):
 // | Policy | Mean    | M refs/s |    | Policy | Mean    | M refs/s |
-// | fifo   | 22.8 ms | 12.6     |    | s3fifo | 39.2 ms | 7.4      |
-// | lru    | 25.7 ms | 11.2     |    | arc    | 42.0 ms | 6.9      |
-// | sieve  | 26.8 ms | 10.8     |    | agent  | 86.5 ms | 3.3      |
-// | belady | 27.2 ms | 10.6     |
+// | fifo   | 23.5 ms | 12.3     |    | lru    | 30.9 ms | 9.4 (±22%) |
+// | sieve  | 24.8 ms | 11.6     |    | s3fifo | 39.0 ms | 7.4      |
+// | belady | 25.8 ms | 11.2     |    | arc    | 41.4 ms | 7.0      |
+// | clock  | 26.1 ms | 11.0     |    | agent  | 92.4 ms | 3.1      |
 
 using BenchmarkDotNet.Attributes;
 using KvTiering.Eviction;
