@@ -5,8 +5,8 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// Counts of what the lock-free read path answered without queueing anything: misses, and hits (with their bytes) in
-/// a top tier with reference bits. One padded cell per stripe, picked by thread, so concurrent readers rarely share a
-/// cache line. Readers add atomically; the store folds the sums into its counters under the lock.
+/// a top tier with reference bits. One padded cell per stripe, picked by the stack's address (so by thread), so
+/// concurrent readers rarely share a cache line. Readers add atomically; the store folds the sums in under the lock.
 /// </summary>
 /// <remarks>
 /// Striping a hot counter is the technique of Java's LongAdder and BitFaster.Caching's <c>Counter</c>; an atomic add
@@ -22,7 +22,8 @@ internal sealed class LockFreeCounts
 
     public LockFreeCounts()
     {
-        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(2 * Environment.ProcessorCount, 2, 64));
+        int stripes = Math.Clamp(2 * Environment.ProcessorCount, 2, 64);
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)stripes);
         _cells = new Cell[size];
         _mask = size - 1;
     }
