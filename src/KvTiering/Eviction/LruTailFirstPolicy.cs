@@ -7,8 +7,8 @@ namespace KvTiering.Eviction;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The exact rule (kept by <c>TailFirstList</c>): a touch (insert or access) moves the block to the head of the
-/// recency list, except when it continues a burst, that is, when it has the same session as the block touched just before it in this tier and a
+/// The exact rule: a touch (insert or access) moves the block to the head of the recency list, except when it
+/// continues a burst, that is, when it has the same session as the block touched just before it in this tier and a
 /// strictly greater depth. Then it goes right behind that block instead. A request that offers blocks 0, 1, …, n in
 /// order therefore lies 0, 1, …, n from the head, and the victim scan, which starts at the tail, takes n, n − 1, …
 /// before 0: recency by burst first, then depth descending. A touch that is not deeper, or of another session, opens

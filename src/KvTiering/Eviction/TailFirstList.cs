@@ -4,12 +4,7 @@ namespace KvTiering.Eviction;
 /// A recency list in which a request's blocks lie deepest-last: the order <see cref="LruTailFirstPolicy"/> keeps
 /// and <see cref="ClockPolicy"/> sweeps. The victim scan starts at <see cref="Tail"/>, so a burst leaves tail first.
 /// </summary>
-/// <remarks>
-/// The rule: a touch goes to the head, except when it continues a burst (same session as the block touched just
-/// before it in this tier, and strictly deeper); then it goes right behind that block. A request that offers blocks
-/// 0, 1, …, n in order therefore lies 0, 1, …, n from the head. The burst occupies the head up to its last block, so
-/// when that block leaves (evicted while the request is still being offered) the one before it becomes the anchor.
-/// </remarks>
+/// <remarks>The burst rule is spelled out on <see cref="LruTailFirstPolicy"/>.</remarks>
 internal struct TailFirstList
 {
     private readonly HandleList _list; // head = most recent burst

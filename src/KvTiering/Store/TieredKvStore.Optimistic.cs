@@ -113,7 +113,7 @@ public sealed partial class TieredKvStore
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int MissOptimistic(long version)
     {
-        if (_hasRemoteTier)
+        if (_remoteTier is not null)
         {
             return OptimisticNeedsLock;
         }
@@ -166,7 +166,7 @@ public sealed partial class TieredKvStore
             int e = table.FindOptimistic(keys[i]);
             if (e < 0)
             {
-                if (e == -2 || RemoteTier is not null)
+                if (e == -2 || _remoteTier is not null)
                 {
                     return false;
                 }
@@ -345,10 +345,9 @@ public sealed partial class TieredKvStore
 
     /// <summary>
     /// Books the lock-free misses, and the lock-free hits that queued nothing (a top tier with reference bits), as the
-    /// locked path would have.
-    /// Call under the lock, before reading the counters.
+    /// locked path would have. Call under the lock, before reading the counters.
     /// </summary>
-    private void FoldUnqueuedHits()
+    private void FoldLockFreeCounts()
     {
         (long hits, long bytes, long misses) = _lockFreeCounts.TakeNew();
         _lookups += misses;
@@ -366,7 +365,7 @@ public sealed partial class TieredKvStore
 
         c.Hits += hits;
         c.BytesRead += bytes;
-        c.ModeledSeconds += (hits * top.Profile.AccessLatency.TotalSeconds) + (bytes / top.Profile.ReadBytesPerSecond);
+        c.ModeledSeconds += top.Profile.ReadSeconds(hits, bytes);
         c.ModeledJoules += top.Profile.Joules(bytes);
         _lookups += hits;
         _hits += hits;

@@ -7,24 +7,6 @@ namespace KvTiering.Store;
 
 public sealed partial class TieredKvStore
 {
-    // The first tier whose device is a shared IRemoteBlockSource, found on first use (the chain never changes).
-    private Tier? _remoteTier;
-    private bool _remoteResolved;
-
-    private Tier? RemoteTier
-    {
-        get
-        {
-            if (!_remoteResolved)
-            {
-                _remoteTier = Array.Find(_tiers, static t => t.Device is IRemoteBlockSource);
-                _remoteResolved = true;
-            }
-
-            return _remoteTier;
-        }
-    }
-
     /// <summary>
     /// On a local miss, asks the shared tier for a block another store put; a hit is served from that tier and adopted
     /// like a put (into the promotion target: the top tier, or the tier above the shared one; not at all under
@@ -34,7 +16,7 @@ public sealed partial class TieredKvStore
     {
         bytesWritten = 0;
         servedFromTier = -1;
-        if (MetadataOnly || RemoteTier is not { } tier)
+        if (_remoteTier is not { } tier)
         {
             return false;
         }
@@ -66,7 +48,7 @@ public sealed partial class TieredKvStore
     /// <returns>The index of the first key neither matched.</returns>
     private int MatchRemoteLocked(ReadOnlySpan<BlockKey> keys, int next, ref PrefixMatch match, Span<int> tiers)
     {
-        if (MetadataOnly || RemoteTier is not { } tier || next >= keys.Length)
+        if (_remoteTier is not { } tier || next >= keys.Length)
         {
             return next;
         }

@@ -43,7 +43,7 @@ public sealed partial class TieredKvStore : IDisposable
     private double _replayNow = double.NaN;
     private double _drainNow = double.NaN; // the clock while queued hits are replayed to the policies
     private int[] _replayEntries = new int[64];
-    private readonly bool _hasRemoteTier;
+    private readonly Tier? _remoteTier; // the first tier on a shared IRemoteBlockSource; never asked without payloads
     private long _lookups;
     private long _hits;
     private long _puts;
@@ -121,7 +121,7 @@ public sealed partial class TieredKvStore : IDisposable
         }
 
         _topReferenceBits = _tiers[0].ReferenceBits;
-        _hasRemoteTier = !MetadataOnly && Array.Exists(_tiers, static t => t.Device is IRemoteBlockSource);
+        _remoteTier = MetadataOnly ? null : Array.Find(_tiers, static t => t.Device is IRemoteBlockSource);
 
         try
         {
@@ -182,7 +182,7 @@ public sealed partial class TieredKvStore : IDisposable
         lock (_lock)
         {
             DrainAccesses();
-            FoldUnqueuedHits();
+            FoldLockFreeCounts();
             var tiers = new TierStatistics[_tiers.Length];
             for (int i = 0; i < tiers.Length; i++)
             {

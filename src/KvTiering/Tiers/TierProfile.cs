@@ -64,7 +64,10 @@ public sealed record TierProfile
     public long CapacityBytes { get; }
 
     /// <summary>Modeled seconds to read <paramref name="bytes"/> in one access.</summary>
-    public double ReadSeconds(long bytes) => AccessLatency.TotalSeconds + (bytes / ReadBytesPerSecond);
+    public double ReadSeconds(long bytes) => ReadSeconds(1, bytes);
+
+    /// <summary>Modeled seconds for <paramref name="reads"/> accesses that read <paramref name="bytes"/> in all.</summary>
+    internal double ReadSeconds(long reads, long bytes) => (reads * AccessLatency.TotalSeconds) + (bytes / ReadBytesPerSecond);
 
     /// <summary>Modeled seconds to write <paramref name="bytes"/> in one access.</summary>
     public double WriteSeconds(long bytes) => AccessLatency.TotalSeconds + (bytes / WriteBytesPerSecond);
