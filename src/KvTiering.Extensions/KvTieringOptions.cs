@@ -31,8 +31,8 @@ public sealed class KvTieringOptions
     /// <summary>Capacity of the memory tier in bytes (default 256 MiB); 0 for none, which needs a flash tier.</summary>
     public long MemoryBytes { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>The memory tier's eviction policy (default <c>lru</c>; any name of KvTiering.Eviction.EvictionPolicies).</summary>
-    public string MemoryPolicy { get; set; } = "lru";
+    /// <summary>The memory tier's eviction policy (default <c>clock</c>; any name of KvTiering.Eviction.EvictionPolicies).</summary>
+    public string MemoryPolicy { get; set; } = "clock";
 
     /// <summary>
     /// A directory for a flash tier below the memory tier: its blocks live in a file there and survive restarts.
@@ -43,8 +43,8 @@ public sealed class KvTieringOptions
     /// <summary>Capacity of the flash tier in bytes (default 1 GiB; the file is sparse until written).</summary>
     public long FlashBytes { get; set; } = 1024L * 1024 * 1024;
 
-    /// <summary>The flash tier's eviction policy (default <c>lru</c>).</summary>
-    public string FlashPolicy { get; set; } = "lru";
+    /// <summary>The flash tier's eviction policy (default <c>clock</c>).</summary>
+    public string FlashPolicy { get; set; } = "clock";
 
     /// <summary>Compress flash blocks with LZ4 (default false).</summary>
     public bool FlashCompression { get; set; }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using KvTiering.Blocks;
 using KvTiering.Placement;
 
@@ -139,6 +140,40 @@ internal sealed class BlockTable
         }
 
         topSlot = -1;
+        return -2;
+    }
+
+    /// <summary>
+    /// The top-tier slot of <paramref name="key"/>; -1 when the probe met an empty bucket (absent, unless a writer ran);
+    /// -2 for anything else (in a lower tier, or a probe a writer disturbed): the reference-bit hit's probe, which
+    /// needs no entry. One 8-byte read per bucket, unchecked
+    /// (the bucket array's length is <c>_mask + 1</c> for the table's life), keeps the probe in few registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindTopSlotOptimistic(in BlockKey key)
+    {
+        ref Bucket first = ref MemoryMarshal.GetArrayDataReference(_buckets);
+        BlockKey[] keys = Keys;
+        int mask = _mask;
+        int i = Hash(key) & mask;
+        for (int probes = 0; probes <= mask; probes++)
+        {
+            ulong bucket = Unsafe.As<Bucket, ulong>(ref Unsafe.Add(ref first, i));
+            uint e = (uint)bucket - 1;
+            if (e >= (uint)keys.Length)
+            {
+                return e == uint.MaxValue ? -1 : -2;
+            }
+
+            if (keys[e].Equals(key))
+            {
+                int slot = (int)(bucket >> 32) - 1;
+                return slot >= 0 ? slot : -2;
+            }
+
+            i = (i + 1) & mask;
+        }
+
         return -2;
     }
 

@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 namespace KvTiering.Store;
 
 /// <summary>
-/// Counts of what the lock-free read path answered without queueing anything: misses, and hits (with their bytes) in
-/// a top tier with reference bits. One padded cell per stripe, picked by the stack's address (so by thread), so
+/// Counts of what the lock-free paths answered without queueing anything: misses, and hits (with their bytes) and
+/// resident puts in a top tier with reference bits. One padded cell per stripe, picked by the stack's address (so by thread), so
 /// concurrent readers rarely share a cache line. Readers add atomically; the store folds the sums in under the lock.
 /// </summary>
 /// <remarks>
@@ -14,24 +14,17 @@ namespace KvTiering.Store;
 /// </remarks>
 internal sealed class LockFreeCounts
 {
-    private readonly Cell[] _cells;
-    private readonly int _mask;
-    private long _foldedHits;
-    private long _foldedBytes;
-    private long _foldedMisses;
+    // 64 cells of 128 bytes (8 KiB): enough that a machine's threads rarely share one, and a constant mask lets the
+    // hot path index without a bounds check or a load.
+    private const int Stripes = 64;
 
-    public LockFreeCounts()
-    {
-        int stripes = Math.Clamp(2 * Environment.ProcessorCount, 2, 64);
-        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)stripes);
-        _cells = new Cell[size];
-        _mask = size - 1;
-    }
+    private readonly Cell[] _cells = new Cell[Stripes];
+    private Cell _folded; // the sums at the last TakeNew
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AddHit(int bytes)
     {
-        ref Cell cell = ref _cells[ThisThreadsStripe() & _mask];
+        ref Cell cell = ref ThisThreadsCell();
         Interlocked.Increment(ref cell.Hits);
         if (bytes != 0)
         {
@@ -39,39 +32,61 @@ internal sealed class LockFreeCounts
         }
     }
 
+    /// <summary>A hit with no bytes, its stripe picked by <paramref name="onCallersStack"/>'s address.</summary>
+    /// <remarks>
+    /// Any address works for correctness (the add is atomic); one on the calling thread's stack keeps threads apart.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AddMiss() => Interlocked.Increment(ref _cells[ThisThreadsStripe() & _mask].Misses);
+    public unsafe void AddHit(ref int onCallersStack) =>
+        Interlocked.Increment(ref CellOf((ulong)Unsafe.AsPointer(ref onCallersStack)).Hits);
+
+    /// <summary>A miss, its stripe picked by <paramref name="onCallersStack"/>'s address.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void AddMiss(ref int onCallersStack) =>
+        Interlocked.Increment(ref CellOf((ulong)Unsafe.AsPointer(ref onCallersStack)).Misses);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddMiss() => Interlocked.Increment(ref ThisThreadsCell().Misses);
+
+    /// <summary>A put of a block already resident (an access, not a lookup).</summary>
+    public void AddPut() => Interlocked.Increment(ref ThisThreadsCell().Puts);
+
+    /// <summary>This thread's cell, picked by the address of a local of this frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe ref Cell ThisThreadsCell()
+    {
+        byte local = 0;
+        return ref CellOf((ulong)Unsafe.AsPointer(ref local));
+    }
 
     /// <summary>
-    /// A number that differs between threads, for free: the megabyte of the stack this frame lies in. Each thread has
-    /// its own stack (1.5 MiB or more apart), where a thread id costs a thread-local lookup that is a call on Linux,
+    /// The cell for a stack address: its megabyte, hashed. Each thread has its own stack (1.5 MiB or more apart), so
+    /// this differs between threads for free, where a thread id costs a thread-local lookup that is a call on Linux,
     /// and that call was a quarter of the whole hit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe int ThisThreadsStripe()
+    private ref Cell CellOf(ulong stackAddress)
     {
-        byte local = 0;
-        ulong megabyte = (ulong)Unsafe.AsPointer(ref local) >> 20;
-        return (int)((megabyte * 0x9E3779B97F4A7C15UL) >> 58); // Fibonacci hashing: high bits of the product
+        // Fibonacci hashing: the product's top 6 bits pick one of the 64 cells.
+        int stripe = (int)(((stackAddress >> 20) * 0x9E3779B97F4A7C15UL) >> 58);
+        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_cells), stripe);
     }
 
-    /// <summary>The hits, bytes and misses added since the last call. Call under the store's lock only.</summary>
-    public (long Hits, long Bytes, long Misses) TakeNew()
+    /// <summary>The hits, bytes, misses and resident puts added since the last call. Call under the store's lock only.</summary>
+    public (long Hits, long Bytes, long Misses, long Puts) TakeNew()
     {
-        long hits = 0;
-        long bytes = 0;
-        long misses = 0;
+        Cell sum = default;
         foreach (ref readonly Cell cell in _cells.AsSpan())
         {
-            hits += Volatile.Read(in cell.Hits);
-            bytes += Volatile.Read(in cell.Bytes);
-            misses += Volatile.Read(in cell.Misses);
+            sum.Hits += Volatile.Read(in cell.Hits);
+            sum.Bytes += Volatile.Read(in cell.Bytes);
+            sum.Misses += Volatile.Read(in cell.Misses);
+            sum.Puts += Volatile.Read(in cell.Puts);
         }
 
-        (long Hits, long Bytes, long Misses) fresh = (hits - _foldedHits, bytes - _foldedBytes, misses - _foldedMisses);
-        _foldedHits = hits;
-        _foldedBytes = bytes;
-        _foldedMisses = misses;
+        (long, long, long, long) fresh =
+            (sum.Hits - _folded.Hits, sum.Bytes - _folded.Bytes, sum.Misses - _folded.Misses, sum.Puts - _folded.Puts);
+        _folded = sum;
         return fresh;
     }
 
@@ -86,5 +101,8 @@ internal sealed class LockFreeCounts
 
         [FieldOffset(80)]
         public long Misses;
+
+        [FieldOffset(88)]
+        public long Puts;
     }
 }

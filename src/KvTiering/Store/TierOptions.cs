@@ -27,8 +27,12 @@ public sealed class TierOptions
     /// <summary>Capacity in blocks.</summary>
     public int CapacityBlocks { get; }
 
-    /// <summary>The tier's eviction policy (default LRU).</summary>
-    public EvictionPolicy Policy { get; set; } = EvictionPolicy.Lru;
+    /// <summary>
+    /// The tier's eviction policy (default <see cref="EvictionPolicies.Clock"/>: LRU's hit rate within a point either
+    /// way on the shared traces, above it at small capacities, and a top-tier hit that takes no lock and queues
+    /// nothing; <see cref="EvictionPolicy.Lru"/> for exact recency order).
+    /// </summary>
+    public EvictionPolicy Policy { get; set; } = EvictionPolicies.Clock;
 
     /// <summary>
     /// A directory for a real flash tier: the tier's blocks live in files there and survive a restart. When null,

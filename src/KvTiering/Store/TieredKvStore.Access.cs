@@ -33,6 +33,11 @@ public sealed partial class TieredKvStore
             ThrowHelper.ThrowPayloadLength(nameof(kv), kv.Length, BlockBytes);
         }
 
+        if (_topReferenceBits is not null && TryTouchResidentOptimistic(key, context))
+        {
+            return PutResult.AlreadyPresent;
+        }
+
         using (EnterWrite())
         {
             ThrowIfDisposed();
@@ -52,23 +57,52 @@ public sealed partial class TieredKvStore
     /// <summary>Like <see cref="TryGet(in BlockKey, Span{byte}, out int)"/>, also telling which tier served the hit.</summary>
     public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
     {
-        ThrowIfDisposed();
-        int outcome = TryGetOptimistic(key, destination, out bytesWritten);
-        if (outcome == OptimisticInterrupted)
+        // A metadata-only store whose top tier keeps reference bits answers most lookups here, with no call and almost
+        // no frame. No disposed check up front: Dispose leaves the version odd, so after it every lock-free try is
+        // interrupted and the locked path throws.
+        bytesWritten = 0;
+        int outcome;
+        if (_bitHits && (outcome = TryBitOptimistic(key, ref bytesWritten)) >= 0)
         {
-            outcome = RetryOptimistic(key, destination, out bytesWritten);
+            servedFromTier = outcome == OptimisticHit ? 0 : -1;
+            return outcome == OptimisticHit;
         }
 
+        return TryGetGeneral(key, destination, out bytesWritten, out servedFromTier);
+    }
+
+    /// <summary>Every other lookup, and those <see cref="TryBitOptimistic"/> does not answer: lock-free where it can be.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetGeneral(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    {
+        int outcome = TryGetOptimistic(key, destination, out bytesWritten);
         if (outcome >= 0)
         {
             servedFromTier = outcome == OptimisticHit ? 0 : -1;
             return outcome == OptimisticHit;
         }
 
+        return TryGetSlow(key, destination, outcome, out bytesWritten, out servedFromTier);
+    }
+
+    /// <summary>A lock-free try that a writer interrupted (tried again) or that needs the lock.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetSlow(in BlockKey key, Span<byte> destination, int outcome, out int bytesWritten, out int servedFromTier)
+    {
+        bytesWritten = 0;
+        if (outcome == OptimisticInterrupted)
+        {
+            outcome = RetryOptimistic(key, destination, out bytesWritten);
+            if (outcome >= 0)
+            {
+                servedFromTier = outcome == OptimisticHit ? 0 : -1;
+                return outcome == OptimisticHit;
+            }
+        }
+
         return TryGetLocked(key, destination, out bytesWritten, out servedFromTier);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryGetLocked(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
     {
         using (EnterWrite())

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using KvTiering.Blocks;
+using KvTiering.Eviction;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;
@@ -22,6 +23,7 @@ public sealed partial class TieredKvStore
     private readonly LockFreeCounts _lockFreeCounts = new();
     private readonly OptimisticReads _optimistic;
     private readonly byte[]? _topReferenceBits; // the top tier's reference bits, when its policy keeps them
+    private readonly bool _bitHits;             // metadata-only top tier with reference bits: TryBitOptimistic
     private long _version;           // odd while a writer changes the table or a device's bytes
     private int _optimisticReaders;  // lock-free payload copies in flight; Dispose waits for them
 
@@ -107,6 +109,74 @@ public sealed partial class TieredKvStore
 
         bytesWritten = read;
         return OptimisticHit;
+    }
+
+    /// <summary>
+    /// The commonest answers of a metadata-only store whose top tier keeps reference bits, a top-tier hit and a
+    /// final miss, with no call on their way, so the JIT gives them no frame: probe, validate, set the bit, count.
+    /// <see cref="OptimisticNeedsLock"/> sends the caller down the general path, which answers everything.
+    /// </summary>
+    /// <param name="key">The key looked up.</param>
+    /// <param name="bytesWritten">0 (a metadata-only hit copies nothing); its address (the caller's local, as a rule)
+    /// picks the counter stripe, which saves this path a local of its own whose address would cost it a frame.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int TryBitOptimistic(in BlockKey key, ref int bytesWritten)
+    {
+        long version = Volatile.Read(ref _version);
+        int slot = _table.FindTopSlotOptimistic(key);
+        if ((version & 1) != 0 || slot < -1 || !IsOptimisticReadValid(version))
+        {
+            return OptimisticNeedsLock;
+        }
+
+        if (slot < 0)
+        {
+            if (_remoteTier is not null)
+            {
+                return OptimisticNeedsLock;
+            }
+
+            _lockFreeCounts.AddMiss(ref bytesWritten);
+            return OptimisticMiss;
+        }
+
+        byte[] bits = _topReferenceBits!;
+        if (bits[slot] == 0)
+        {
+            bits[slot] = 1;
+        }
+
+        _lockFreeCounts.AddHit(ref bytesWritten);
+        return OptimisticHit;
+    }
+
+    /// <summary>
+    /// A put of a block already in a reference-bit top tier, without the lock, when the locked path would change
+    /// nothing but the bit: the context it carries (session, labels, next use) is what the entry holds already. Such
+    /// re-puts are common (every request re-offers its prefix) and would otherwise queue behind inserts on the lock.
+    /// </summary>
+    private bool TryTouchResidentOptimistic(in BlockKey key, in BlockContext context)
+    {
+        long version = Volatile.Read(ref _version);
+        BlockTable table = _table;
+        int e = table.FindOptimistic(key, out int slot);
+        if ((version & 1) != 0 || (e | slot) < 0
+            || table.NextUse[e] != context.NextUse
+            || (context.Session != 0 && table.Session[e] != context.Session)
+            || (!context.Labels.IsUnlabeled && !table.Labels[e].Equals(context.Labels))
+            || !IsOptimisticReadValid(version))
+        {
+            return false;
+        }
+
+        byte[] bits = _topReferenceBits!;
+        if (bits[slot] == 0)
+        {
+            bits[slot] = 1;
+        }
+
+        _lockFreeCounts.AddPut();
+        return true;
     }
 
     /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>
@@ -344,13 +414,15 @@ public sealed partial class TieredKvStore
     }
 
     /// <summary>
-    /// Books the lock-free misses, and the lock-free hits that queued nothing (a top tier with reference bits), as the
-    /// locked path would have. Call under the lock, before reading the counters.
+    /// Books the lock-free misses, and the lock-free hits and resident puts that queued nothing (a top tier with
+    /// reference bits), as the locked path would have. Call under the lock, before reading the counters.
     /// </summary>
     private void FoldLockFreeCounts()
     {
-        (long hits, long bytes, long misses) = _lockFreeCounts.TakeNew();
+        (long hits, long bytes, long misses, long puts) = _lockFreeCounts.TakeNew();
         _lookups += misses;
+        _puts += puts;
+        _tiers[0].Counters.Hits += puts; // a resident put counts as an access of its tier, as in the locked path
         if (hits == 0)
         {
             return;

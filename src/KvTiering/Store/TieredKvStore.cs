@@ -121,6 +121,7 @@ public sealed partial class TieredKvStore : IDisposable
         }
 
         _topReferenceBits = _tiers[0].ReferenceBits;
+        _bitHits = _topReferenceBits is not null && _optimistic == OptimisticReads.MetadataOnly;
         _remoteTier = MetadataOnly ? null : Array.Find(_tiers, static t => t.Device is IRemoteBlockSource);
 
         try

@@ -24,7 +24,7 @@ public sealed class ReferenceBitsTests
         Assert.True(top.IsReferenced(Slot(store, probe, 1)));
         Assert.False(top.IsReferenced(Slot(store, probe, 2)));
 
-        Assert.Equal(PutResult.AlreadyPresent, store.Put(Key(2), BlockKey.Empty, Payload(2))); // offered again: locked
+        Assert.Equal(PutResult.AlreadyPresent, store.Put(Key(2), BlockKey.Empty, Payload(2))); // offered again: lock-free too
         Assert.True(top.IsReferenced(Slot(store, probe, 2)));
 
         top.ClearReferenced(Slot(store, probe, 1));

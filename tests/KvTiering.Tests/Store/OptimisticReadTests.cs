@@ -1,5 +1,6 @@
 using KvTiering.Blocks;
 using KvTiering.Eviction;
+using KvTiering.Store;
 using static KvTiering.Tests.Store.StoreTestKit;
 
 namespace KvTiering.Tests.Store;
@@ -52,6 +53,49 @@ public sealed class OptimisticReadTests
         Assert.Equal(40_000, stats.Lookups);
         Assert.Equal(40_000, stats.Misses);
         Assert.Equal(0, stats.Hits);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Resident_puts_from_many_threads_are_counted_exactly_and_mark_the_block_used(bool metadataOnly)
+    {
+        // Clock keeps reference bits, so re-offering a resident block takes no lock; the counts must still be exact
+        // and the offer must still protect the block from the next sweep.
+        using var store = metadataOnly ? CreateMetadata(EvictionPolicies.Clock, 2) : Create(EvictionPolicies.Clock, 2);
+        ReadOnlySpan<byte> one = metadataOnly ? default : Payload(1);
+        store.Put(Key(1), BlockKey.Empty, one);
+        store.Put(Key(2), BlockKey.Empty, metadataOnly ? default : Payload(2));
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            byte[] payload = metadataOnly ? [] : Payload(1);
+            for (int i = 0; i < 10_000; i++)
+            {
+                Assert.Equal(PutResult.AlreadyPresent, store.Put(Key(1), BlockKey.Empty, payload));
+            }
+        });
+
+        var stats = store.GetStatistics();
+        Assert.Equal(40_002, stats.Puts);
+        Assert.Equal(40_000, stats.Tiers[0].Hits);
+        Assert.Equal(0, stats.Lookups);
+
+        store.Put(Key(3), BlockKey.Empty, metadataOnly ? default : Payload(3)); // the sweep spares 1, takes 2
+        Assert.True(store.Contains(Key(1)));
+        Assert.False(store.Contains(Key(2)));
+    }
+
+    [Fact]
+    public void A_resident_put_with_a_new_session_or_labels_still_updates_the_block()
+    {
+        using var store = CreateMetadata(EvictionPolicies.Clock, 4);
+        store.Put(Key(1), BlockKey.Empty, default, new BlockContext(0, Session: 7));
+        Assert.Equal(PutResult.AlreadyPresent, store.Put(Key(1), BlockKey.Empty, default, new BlockContext(0, Session: 7)));
+        Assert.Equal(7, store.Explain(Key(1)).Session);
+
+        Assert.Equal(PutResult.AlreadyPresent, store.Put(Key(1), BlockKey.Empty, default, new BlockContext(0, Session: 9)));
+        Assert.Equal(9, store.Explain(Key(1)).Session);
+        Assert.Equal(3, store.GetStatistics().Puts);
     }
 
     [Theory]

@@ -40,7 +40,7 @@ internal static class StoreTestKit
 
     /// <summary>
     /// Memory tiers of <paramref name="memoryCapacities"/> blocks over a flash tier of <paramref name="flashCapacity"/>
-    /// blocks in <paramref name="directory"/>; <paramref name="flashFactory"/>, when given, builds the flash device.
+    /// blocks in <paramref name="directory"/>, all LRU; <paramref name="flashFactory"/>, when given, builds the flash device.
     /// </summary>
     public static TieredKvStore CreateWithFlash(string directory, int[] memoryCapacities, int flashCapacity,
         bool compression = false, Func<int, int, IBlockDevice>? flashFactory = null)
@@ -48,11 +48,12 @@ internal static class StoreTestKit
         var options = new KvStoreOptions { Layout = TinyLayout };
         for (int i = 0; i < memoryCapacities.Length; i++)
         {
-            options.Tiers.Add(new TierOptions(Profile($"t{i}"), memoryCapacities[i]));
+            options.Tiers.Add(new TierOptions(Profile($"t{i}"), memoryCapacities[i]) { Policy = EvictionPolicy.Lru });
         }
 
         options.Tiers.Add(new TierOptions(Profile("flash", TierKind.Flash), flashCapacity)
         {
+            Policy = EvictionPolicy.Lru, // the tests name exact LRU victims
             Directory = directory,
             Compression = compression,
             DeviceFactory = flashFactory,
