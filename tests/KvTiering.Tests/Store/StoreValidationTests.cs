@@ -60,16 +60,24 @@ public sealed class StoreValidationTests
         Assert.Equal("destination", ex.ParamName);
     }
 
-    [Fact]
-    public void Every_operation_after_dispose_throws_ObjectDisposedException()
+    [Theory]
+    [InlineData("lru", false)]
+    [InlineData("lru", true)]
+    [InlineData("clock", false)]
+    [InlineData("clock", true)] // the lock-free lookup with no disposed check of its own
+    public void Every_operation_after_dispose_throws_ObjectDisposedException(string policy, bool metadataOnly)
     {
-        var store = Create(2);
-        store.Put(Key(1), BlockKey.Empty, Payload(1));
+        var p = KvTiering.Eviction.EvictionPolicies.FromName(policy);
+        var store = metadataOnly ? CreateMetadata(p, 2) : Create(p, 2);
+        byte[] one = metadataOnly ? [] : Payload(1);
+        store.Put(Key(1), BlockKey.Empty, one);
         store.Dispose();
         store.Dispose();
         var buffer = new byte[128];
-        Assert.Throws<ObjectDisposedException>(() => store.Put(Key(2), BlockKey.Empty, Payload(2)));
+        Assert.Throws<ObjectDisposedException>(() => store.Put(Key(2), BlockKey.Empty, metadataOnly ? [] : Payload(2)));
+        Assert.Throws<ObjectDisposedException>(() => store.Put(Key(1), BlockKey.Empty, one)); // resident: lock-free try first
         Assert.Throws<ObjectDisposedException>(() => store.TryGet(Key(1), buffer, out _));
+        Assert.Throws<ObjectDisposedException>(() => store.TryGet(Key(3), buffer, out _)); // a miss
         Assert.Throws<ObjectDisposedException>(() => store.MatchPrefix([Key(1)]));
         Assert.Throws<ObjectDisposedException>(() => store.Contains(Key(1)));
         Assert.Throws<ObjectDisposedException>(() => store.Remove(Key(1)));
