@@ -72,7 +72,7 @@ internal sealed partial class AgentSessionTable
         _requestHead[Shared] = -1;
         if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
         {
-            // A miniature needs room for a few sessions to say anything: a small tier samples more (all, in tests).
+            // A miniature needs room for a few sessions to say anything: a small tier samples more (all, under 16,384 blocks).
             _miniRate = Math.Max(1, Math.Min(options.MiniatureRate, capacity / MinMiniatureBlocks));
             int miniCapacity = Math.Max(1, capacity / _miniRate);
             _miniKeep = 1 - (1.0 / (MiniatureMemory * (double)miniCapacity));
