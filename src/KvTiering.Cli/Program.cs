@@ -15,7 +15,7 @@ namespace KvTiering.Cli
               kvtier simulate [--trace PATH] [--format mooncake|weka|synthetic] [--stagger S] [--shared-tools]
                               [--policy lru,s3fifo,...] [--capacity 1%,2.5%,12415] [--tiers sram:N,hbm:N,dram:N,flash:N]
                               [--model llama-3.1-8b] [--json FILE] [--csv FILE] [--svg FILE] [--seed N] [--parallel N]
-                              [--cache-dir DIR] [--no-cache] [--quiet] [--hints]
+                              [--cache-dir DIR] [--no-cache] [--quiet] [--no-hints]
                               [--labels-from context+session-size|fixed:batch,...] [--accelerator h100]
                               [--explain LEDGER.jsonl] [--ledger-capacity N]
               kvtier explain --ledger LEDGER.jsonl [--session ID | --block ID] [--limit N]
@@ -23,7 +23,10 @@ namespace KvTiering.Cli
               kvtier report [--traces DIR] [--out FILE] [--policy ...]
               kvtier policies
 
-            With no --trace, simulate replays the built-in seeded synthetic agent workload.
+            With no --trace, simulate replays the built-in seeded synthetic agent workload. Where a trace records how
+            each response ended (WEKA's "stop"), simulate passes it to the policies as a session hint when the response
+            ends (tool call: paused; end of turn: awaiting the user) and labels the rows "policy+hints"; --no-hints
+            replays the access stream alone.
             """;
 
         public static int Run(string[] args, TextWriter stdout, TextWriter stderr)

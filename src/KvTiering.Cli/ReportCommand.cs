@@ -46,7 +46,8 @@ internal static class ReportCommand
         md.AppendLine("traces at `../shared/traces`; see README → Traces). Do not edit by hand. Semantics: docs/harness.md. Token hit rate;");
         md.AppendLine("capacity as a share of each trace's unique blocks. `belady` is the offline optimum (with bypass), an upper bound.");
         md.AppendLine("`M refs/s` is each policy's replay throughput while all runs share the cores (a rough guide; ReplayBenchmarks in");
-        md.AppendLine("docs/benchmarks.md measures it cleanly). `agent+hints` is the agent policy told each request's turn end (`--hints`).");
+        md.AppendLine("docs/benchmarks.md measures it cleanly). `agent+hints` is the agent policy told each request's turn end when");
+        md.AppendLine("its response ends (what `simulate` does by default); the other rows replay the access stream alone (`--no-hints`).");
         md.AppendLine();
         md.AppendLine(ci, $"Generated {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
         md.AppendLine();
@@ -62,6 +63,7 @@ internal static class ReportCommand
                 {
                     Policy = policy,
                     CapacityBlocks = Math.Max(1, (int)Math.Round(trace.UniqueBlocks * p / 100)),
+                    Hints = false, // the access stream alone, comparable across every policy and trace
                 }));
             }
 

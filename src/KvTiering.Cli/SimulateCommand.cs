@@ -14,7 +14,7 @@ internal static class SimulateCommand
         ["trace", "format", "stagger", "policy", "capacity", "tiers", "model", "json", "csv", "svg", "seed", "parallel", "cache-dir", "title",
             .. PlacementArguments.Options];
 
-    private static readonly HashSet<string> s_flags = ["shared-tools", "no-cache", "quiet", "hints"];
+    private static readonly HashSet<string> s_flags = ["shared-tools", "no-cache", "quiet", "hints", "no-hints"];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -23,7 +23,13 @@ internal static class SimulateCommand
         IReadOnlyList<EvictionPolicy> policies = ParsePolicies(a.Get("policy"));
         ModelPreset? model = a.Get("model") is { } m ? ModelPresets.FromName(m) : null;
         bool quiet = a.Has("quiet");
-        bool hints = a.Has("hints");
+        // Hints are the default (a server knows how each response ended); --hints is accepted for older command lines.
+        if (a.Has("hints") && a.Has("no-hints"))
+        {
+            throw new CliException("--hints and --no-hints contradict each other");
+        }
+
+        bool hints = !a.Has("no-hints");
         PlacementArguments placement = PlacementArguments.Parse(a);
 
         var runs = new List<ReplayOptions>();

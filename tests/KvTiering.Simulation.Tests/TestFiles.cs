@@ -73,6 +73,8 @@ internal static class TraceAssert
         Assert.Equal(expected.OutputTokens, actual.OutputTokens);
         Assert.Equal(expected.RequestStart, actual.RequestStart);
         Assert.True(expected.BlockIds.AsSpan().SequenceEqual(actual.BlockIds), "block ids differ");
+        Assert.Equal(expected.TurnEnds, actual.TurnEnds);
+        Assert.Equal(expected.ResponseSeconds, actual.ResponseSeconds);
     }
 }
 

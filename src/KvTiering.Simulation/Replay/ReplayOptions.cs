@@ -25,10 +25,14 @@ public sealed class ReplayOptions
     public Cost.AcceleratorProfile? Accelerator { get; init; }
 
     /// <summary>
-    /// Pass the trace's turn ends to the policies as session hints after each request: a tool call →
-    /// <see cref="Eviction.SessionHint.Paused"/>, an end of turn → <see cref="Eviction.SessionHint.AwaitingUser"/>.
+    /// Pass the trace's turn ends to the policies as session hints — a tool call →
+    /// <see cref="Eviction.SessionHint.Paused"/>, an end of turn → <see cref="Eviction.SessionHint.AwaitingUser"/> —
+    /// each when its response ends (the request's time plus <see cref="Traces.Trace.ResponseSeconds"/>; right after the
+    /// request where that is not recorded), as a server embedding the store would. On by default; it has an effect only
+    /// on a trace that records turn ends (<see cref="Traces.Trace.TurnEnds"/>), and then the result's policy label reads
+    /// "name+hints". False replays the access stream alone (<c>--no-hints</c>).
     /// </summary>
-    public bool Hints { get; init; }
+    public bool Hints { get; init; } = true;
 
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;

@@ -11,7 +11,8 @@ namespace KvTiering.Simulation.Replay;
 /// <summary>
 /// Replays a trace through a metadata-only <see cref="TieredKvStore"/> — the very store a server embeds — and
 /// measures hit rates with exact, documented semantics (docs/harness.md): a request's prefix hit is the number of its
-/// leading blocks all resident at arrival; then every block is offered in request order.
+/// leading blocks all resident at arrival; then every block is offered in request order. Where the trace records
+/// how responses ended, each one reaches the store as a session hint when the response ends (<see cref="HintSchedule"/>).
 /// </summary>
 public static class Replayer
 {
@@ -61,10 +62,12 @@ public static class Replayer
         long residentAtArrival = 0;
         int blockTokens = trace.BlockTokens;
         int progressEvery = Math.Max(1, trace.RequestCount / 100);
+        HintSchedule? hints = options.Hints ? HintSchedule.For(trace) : null;
         var clock = Stopwatch.StartNew();
 
         for (int r = 0; r < trace.RequestCount; r++)
         {
+            hints?.DeliverUntil(store, trace.Time[r], r);
             ReadOnlySpan<int> ids = trace.Blocks(r);
             if (keys.Length < ids.Length)
             {
@@ -83,10 +86,7 @@ public static class Replayer
             ReplayOutcome outcome = store.ReplayRequest(keys.AsSpan(0, ids.Length), trace.Session[r], label, next, trace.Time[r],
                 prefixPerTier, served.AsSpan(0, ids.Length));
 
-            if (options.Hints && trace.TurnEnds is { } ends && ends[r] != TurnEnd.Unknown)
-            {
-                store.Hint(trace.Session[r], ends[r] == TurnEnd.ToolCall ? SessionHint.Paused : SessionHint.AwaitingUser);
-            }
+            hints?.Schedule(store, r);
 
             int input = trace.InputTokens[r];
             int hit = (int)Math.Min((long)outcome.PrefixBlocks * blockTokens, input);
@@ -109,6 +109,7 @@ public static class Replayer
             }
         }
 
+        hints?.DeliverRest(store);
         clock.Stop();
         StoreStatistics stats = store.GetStatistics();
         var tiers = new TierReplayResult[tierCount];
@@ -137,7 +138,7 @@ public static class Replayer
         return new ReplayResult
         {
             Trace = trace.Name,
-            Policy = options.Hints ? options.Policy.Name + "+hints" : options.Policy.Name,
+            Policy = hints is not null ? options.Policy.Name + "+hints" : options.Policy.Name,
             CapacityBlocks = capacity,
             CapacityFraction = trace.UniqueBlocks == 0 ? 0 : (double)capacity / trace.UniqueBlocks,
             TokenHitRate = inputTokens == 0 ? 0 : (double)hitTokens / inputTokens,

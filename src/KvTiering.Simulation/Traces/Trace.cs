@@ -85,7 +85,15 @@ public sealed class Trace
     /// <summary>
     /// How each request's response ended — a tool call (the agent comes back when the tool returns) or the end of the
     /// turn (it waits on its user) — where the trace records it; null otherwise. A server knows this when it streams
-    /// the response, so replay may pass it to the policies as session hints (<c>--hints</c>).
+    /// the response, so replay passes it to the policies as session hints (unless <c>--no-hints</c>), at the moment the
+    /// response ends (<see cref="ResponseSeconds"/>).
     /// </summary>
     public TurnEnd[]? TurnEnds { get; init; }
+
+    /// <summary>
+    /// How long each request's response took, seconds from its arrival to its last token (WEKA's <c>api_time</c>), where
+    /// the trace records it (0 for a request that does not); null when no request does. A request's turn end is known
+    /// only at <see cref="Time"/> + this, so that is when replay delivers its hint.
+    /// </summary>
+    public double[]? ResponseSeconds { get; init; }
 }

@@ -71,6 +71,7 @@ internal static partial class TraceCache
         var output = new int[requests];
         var starts = new int[requests + 1];
         var ends = new TurnEnd[requests];
+        var response = new double[requests];
         // Every byte is about to be overwritten from the file: skip zeroing the largest column.
         int[] blocks = GC.AllocateUninitializedArray<int>((int)references);
         Span<byte> checksum = stackalloc byte[8];
@@ -81,6 +82,7 @@ internal static partial class TraceCache
             !TryRead(stream, hasher, MemoryMarshal.AsBytes(starts.AsSpan())) ||
             !TryRead(stream, hasher, MemoryMarshal.AsBytes(blocks.AsSpan())) ||
             !TryRead(stream, hasher, MemoryMarshal.AsBytes(ends.AsSpan())) ||
+            !TryRead(stream, hasher, MemoryMarshal.AsBytes(response.AsSpan())) ||
             stream.ReadAtLeast(checksum, 8, throwOnEndOfStream: false) != 8 ||
             BinaryPrimitives.ReadUInt64LittleEndian(checksum) != hasher.GetCurrentHashAsUInt64() ||
             starts[requests] != references)
@@ -89,7 +91,11 @@ internal static partial class TraceCache
         }
 
         return new Trace(Encoding.UTF8.GetString(nameBytes), blockTokens, time, session, input, output, starts, blocks,
-            unique) { TurnEnds = ends.AsSpan().ContainsAnyExcept(TurnEnd.Unknown) ? ends : null };
+            unique)
+        {
+            TurnEnds = ends.AsSpan().ContainsAnyExcept(TurnEnd.Unknown) ? ends : null,
+            ResponseSeconds = response.AsSpan().ContainsAnyExcept(0.0) ? response : null,
+        };
     }
 
     private static bool TryRead(FileStream stream, XxHash3 hasher, Span<byte> destination)

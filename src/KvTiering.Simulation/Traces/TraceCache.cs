@@ -19,7 +19,7 @@ namespace KvTiering.Simulation.Traces;
 internal static partial class TraceCache
 {
     /// <summary>Bump when the binary layout or a reader's output changes.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     private static ReadOnlySpan<byte> Magic => "KVTTRACE"u8;
 
@@ -91,6 +91,9 @@ internal static partial class TraceCache
                 Write(stream, hasher, MemoryMarshal.AsBytes(trace.RequestStart.AsSpan()));
                 Write(stream, hasher, MemoryMarshal.AsBytes(trace.BlockIds.AsSpan()));
                 Write(stream, hasher, trace.TurnEnds is { } ends ? MemoryMarshal.AsBytes(ends.AsSpan()) : new byte[trace.RequestCount]);
+                Write(stream, hasher, trace.ResponseSeconds is { } response
+                    ? MemoryMarshal.AsBytes(response.AsSpan())
+                    : new byte[trace.RequestCount * sizeof(double)]);
                 Span<byte> checksum = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64LittleEndian(checksum, hasher.GetCurrentHashAsUInt64());
                 stream.Write(checksum);
@@ -112,8 +115,9 @@ internal static partial class TraceCache
             return -1;
         }
 
-        // Time and session are 8 bytes a request; input, output and start 4 (start has one extra entry); turn end 1.
-        return HeaderBytes + (long)keyBytes + nameBytes + (requests * 29L) + 4 + (references * 4) + 8;
+        // Time, session and response seconds are 8 bytes a request; input, output and start 4 (start has one extra
+        // entry); turn end 1.
+        return HeaderBytes + (long)keyBytes + nameBytes + (requests * 37L) + 4 + (references * 4) + 8;
     }
 
     private static void Write(FileStream stream, XxHash3 hasher, ReadOnlySpan<byte> bytes)

@@ -34,6 +34,9 @@ internal sealed partial class WekaSession
     /// <summary>How each request's response ended (tool call or end of turn), per request.</summary>
     public List<TurnEnd> Ends { get; } = [];
 
+    /// <summary>How long each request's response took (<c>api_time</c>, seconds; 0 when not recorded), per request.</summary>
+    public List<double> ResponseSeconds { get; } = [];
+
     /// <summary>End offset of each request's ids in <see cref="Ids"/> (its start is the previous end).</summary>
     public List<int> End { get; } = [];
 
@@ -137,6 +140,7 @@ internal sealed partial class WekaSession
         int input = -1;
         int output = -1;
         TurnEnd end = TurnEnd.Unknown;
+        double response = 0;
         bool isSubagent = false;
         bool sawIds = false;
         int nestedFrom = -1;
@@ -167,6 +171,17 @@ internal sealed partial class WekaSession
                     : reader.ValueTextEquals("tool_use"u8) ? TurnEnd.ToolCall
                     : reader.ValueTextEquals("end_turn"u8) ? TurnEnd.EndOfTurn
                     : TurnEnd.Unknown;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("api_time"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out double seconds) &&
+                    double.IsFinite(seconds) && seconds > 0)
+                {
+                    response = seconds;
+                }
+
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("hash_ids"u8))
@@ -231,6 +246,7 @@ internal sealed partial class WekaSession
         Input.Add(input);
         Output.Add(output);
         Ends.Add(end);
+        ResponseSeconds.Add(response);
         End.Add(Ids.Count);
     }
 

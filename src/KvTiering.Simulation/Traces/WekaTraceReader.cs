@@ -130,6 +130,7 @@ internal static class WekaTraceReader
         var input = new int[requests];
         var output = new int[requests];
         var ends = new TurnEnd[requests];
+        var responses = new double[requests];
         var starts = new int[requests + 1];
         var blocks = new int[references];
         int at = 0;
@@ -142,6 +143,7 @@ internal static class WekaTraceReader
             input[i] = s.Input[r];
             output[i] = s.Output[r];
             ends[i] = s.Ends[r];
+            responses[i] = s.ResponseSeconds[r];
             starts[i] = at;
             int from = r == 0 ? 0 : s.End[r - 1];
             int fileBase = idBase[f];
@@ -152,6 +154,9 @@ internal static class WekaTraceReader
         }
 
         starts[requests] = at;
-        return new Trace(name, blockSize, time, session, input, output, starts, blocks, checked((int)unique)) { TurnEnds = ends };
+        return new Trace(name, blockSize, time, session, input, output, starts, blocks, checked((int)unique)) {
+            TurnEnds = ends,
+            ResponseSeconds = responses.AsSpan().ContainsAnyExcept(0.0) ? responses : null,
+        };
     }
 }

@@ -9,7 +9,8 @@ namespace KvTiering.Eviction;
 /// Blocks a session's latest request went past on another branch (an edited or compacted context) are dead and go
 /// before every live session, unless the session is one that comes back to branches it skipped.
 /// Blocks shared by several sessions (system prompt, tool definitions) sit in their own LRU segment that outlives
-/// every session's tail. Server hints (closed, paused, resumed) override the estimates. Where recency would do better
+/// every session's tail. Server hints override the timing: a session waiting on a tool or on its user is ranked by its
+/// remaining wait, read from the tool and answer times learned from every session; a closed one goes first. Where recency would do better
 /// (a tier that holds most live sessions), the policy ranks sessions by recency instead: two miniature caches, fed a
 /// hashed sample of the sessions, say which of the two orderings currently hits more.
 /// </summary>

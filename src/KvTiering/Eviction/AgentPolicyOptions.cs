@@ -83,6 +83,21 @@ public sealed record AgentPolicyOptions
     /// </summary>
     public bool LearnUserGap { get; init; } = true;
 
+    /// <summary>
+    /// With hints: rank a session awaiting its user by its expected remaining wait, read from how long users have taken
+    /// to answer (the median of the answer times longer than the time already waited, less that time), measured from
+    /// the moment its turn ended. False ranks it by the typical answer time alone (<see cref="LearnUserGap"/>).
+    /// </summary>
+    public bool UserWaitModel { get; init; } = true;
+
+    /// <summary>
+    /// With hints: rank a session waiting on a tool by its expected remaining wait, read the same way from how long
+    /// tools have taken (every session's, from the end of the response that called them): what a tool call costs in
+    /// time depends on the tool more than on the session. False caps the session's own expected wait at half its
+    /// typical gap.
+    /// </summary>
+    public bool ToolWaitModel { get; init; } = true;
+
     /// <summary>The shared segment gives up its least recently used request's blocks deepest first, never a prefix's head.</summary>
     public bool SharedTailFirst { get; init; } = true;
 

@@ -42,9 +42,11 @@ internal static class AgentPolicyVariants
                 "mini" => options with { Miniature = Flag(value, part, spec) },
                 "minirate" => options with { MiniatureRate = Math.Max(1, (int)Number(value, part, spec)) },
                 "recheck" => options with { RecheckVictim = Flag(value, part, spec) },
+                "userwait" => options with { UserWaitModel = Flag(value, part, spec) },
+                "toolwait" => options with { ToolWaitModel = Flag(value, part, spec) },
                 "sharedtail" => options with { SharedTailFirst = Flag(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait.",
                     nameof(spec)),
             };
         }

@@ -27,8 +27,12 @@ internal sealed partial class AgentSessionTable
     private bool[] _sampled = new bool[64];
     private bool _predict = true;          // the ordering the tier runs on now
 
-    /// <summary>Blocks a miniature needs at least: below this many per sampled share, fewer sessions are left out.</summary>
-    private const int MinMiniatureBlocks = 2048;
+    /// <summary>
+    /// Blocks a miniature needs at least: below this many per sampled share, fewer sessions are left out. A miniature
+    /// compares orderings only if it holds several whole sessions, and agent contexts run to thousands of blocks (the
+    /// median WEKA request is 1,609 blocks of 64 tokens), so this is room for a handful of them.
+    /// </summary>
+    private const int MinMiniatureBlocks = 8192;
 
     /// <summary>Past hits fade once the sampled sessions have asked for this many times a miniature's capacity.</summary>
     private const double MiniatureMemory = 128;

@@ -37,10 +37,15 @@ internal sealed partial class AgentSessionTable
 
         if (state == AwaitingUser)
         {
-            // Waiting on a person (minutes) or finished. Once some user has answered, the typical answer time is
-            // known and the session is ranked by it like any gap (a large tier keeps a user who answers in time);
-            // before that, these go first after closed sessions, longest idle first.
+            // Waiting on a person (minutes) or finished. Once users have answered, the remaining wait is read from
+            // their answer times: it grows with the time already waited (heavy tail), so a user away longest goes
+            // first. Before that, these go first after closed sessions, longest idle first.
             double waited = now - _lastRequest[slot];
+            if (_options.UserWaitModel && _options.LearnUserGap && _userWaits.Observed >= MinWaits)
+            {
+                return _userWaits.Remaining(now - _hintAt[slot]);
+            }
+
             return double.IsNaN(_userGap) || !_options.LearnUserGap
                 ? 1e12 + waited
                 : Math.Max(_userGap - waited, _options.LindyFactor * waited);
@@ -65,8 +70,13 @@ internal sealed partial class AgentSessionTable
         double remaining = typical - idle;
         if (state == Paused)
         {
-            // Waiting on a tool: expected back within its usual gap, but a tool that never returns must still age out.
-            return Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
+            // Waiting on a tool. Once tools have returned, the remaining wait is read from how long they took (from
+            // the end of the response): most return in seconds, so a session paused a while is likely on a long run
+            // (or a permission prompt) and goes before one that has just called its tool. Before that: expected back
+            // within its usual gap, but a tool that never returns must still age out.
+            return _options.ToolWaitModel && _toolWaits.Observed >= MinWaits
+                ? _toolWaits.Remaining(now - _hintAt[slot])
+                : Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
         }
 
         return Math.Max(remaining, _options.LindyFactor * idle);
@@ -197,6 +207,9 @@ internal sealed partial class AgentSessionTable
 
         return -1;
     }
+
+    /// <summary>Waits a wait model has to have seen end before it ranks sessions.</summary>
+    private const int MinWaits = 8;
 
     private bool HasStaleFront(int slot)
     {

@@ -17,6 +17,7 @@ internal sealed partial class AgentSessionTable
             SessionHint.AwaitingUser => AwaitingUser,
             _ => Normal,
         };
+        _hintAt[slot] = _tier.Now;
         _victim = -1;
     }
 
@@ -51,6 +52,7 @@ internal sealed partial class AgentSessionTable
         _gap[slot] = double.NaN;
         _requests[slot] = 1;
         _state[slot] = Normal;
+        _hintAt[slot] = now;
         _sampled[slot] = _miniRate > 0 && IsSampled(session);
         return slot;
     }
@@ -62,6 +64,12 @@ internal sealed partial class AgentSessionTable
         {
             double gap = now - _lastRequest[slot];
             double a = _options.GapSmoothing;
+            if (_state[slot] == Paused)
+            {
+                // The tool returned: learn how long tools take, from the end of the response that called it.
+                _toolWaits.Observe(now - _hintAt[slot]);
+            }
+
             if (_options.GapClip > 0 && !double.IsNaN(_gap[slot]))
             {
                 // A long pause (the user was away) says little about the next gap: bursts of tool calls follow it.
@@ -83,9 +91,11 @@ internal sealed partial class AgentSessionTable
 
             if (_state[slot] == AwaitingUser)
             {
-                // The user answered: learn how long users take (geometric average, heavy tails).
+                // The user answered: learn how long users take (geometric average, heavy tails), and the whole
+                // distribution of answer times from the end of the turn.
                 double logWait = Math.Log(Math.Max(now - _lastRequest[slot], 1e-3));
                 _userGap = double.IsNaN(_userGap) ? Math.Exp(logWait) : Math.Exp((0.05 * logWait) + (0.95 * Math.Log(_userGap)));
+                _userWaits.Observe(now - _hintAt[slot]);
             }
 
             _prevRequest[slot] = _lastRequest[slot];
@@ -154,6 +164,7 @@ internal sealed partial class AgentSessionTable
             Array.Resize(ref _revives, size);
             Array.Resize(ref _requestDepth, size);
             Array.Resize(ref _requestTop, size);
+            Array.Resize(ref _hintAt, size);
             MiniResize(size);
             Array.Resize(ref _freeSlots, size);
         }

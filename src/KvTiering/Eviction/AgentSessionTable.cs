@@ -37,6 +37,7 @@ internal sealed partial class AgentSessionTable
     private bool[] _revives = new bool[64];         // the session has come back to blocks its previous request skipped
     private int[] _requestDepth = new int[64];       // deepest block the latest request has touched
     private int[] _requestTop = new int[64];         // shallowest block the latest request has touched
+    private double[] _hintAt = new double[64];       // when the latest hint arrived (its response ended)
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -50,6 +51,8 @@ internal sealed partial class AgentSessionTable
 
     private double _globalGap = double.NaN;
     private double _userGap = double.NaN; // typical time a session awaiting its user (hint) takes to come back
+    private readonly AgentWaitModel _userWaits = new(); // how long users take to answer, from the end of the turn
+    private readonly AgentWaitModel _toolWaits = new(); // how long tools take, from the end of the response
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
@@ -69,7 +72,7 @@ internal sealed partial class AgentSessionTable
         _requestHead[Shared] = -1;
         if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
         {
-            // A miniature needs room for a few sessions to say anything: a small tier samples more (all, in tests).
+            // A miniature needs room for a few sessions to say anything: a small tier samples more (all, under 16,384 blocks).
             _miniRate = Math.Max(1, Math.Min(options.MiniatureRate, capacity / MinMiniatureBlocks));
             int miniCapacity = Math.Max(1, capacity / _miniRate);
             _miniKeep = 1 - (1.0 / (MiniatureMemory * (double)miniCapacity));

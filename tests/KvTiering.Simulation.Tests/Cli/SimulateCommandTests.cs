@@ -46,6 +46,7 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("--format 'csv' is not one of", "simulate", "--format", "csv", "--trace", "x")]
     [InlineData("option --trace needs a value", "simulate", "--trace")]
     [InlineData("unknown command 'frobnicate'", "frobnicate")]
+    [InlineData("--hints and --no-hints contradict each other", "simulate", "--hints", "--no-hints")]
     public void Bad_flags_give_one_clear_line_and_exit_code_2(string message, params string[] args)
     {
         (int rc, _, string errors) = Kvtier(args);
@@ -81,6 +82,26 @@ public sealed class SimulateCommandTests : IDisposable
         (rc, _, errors) = Kvtier("simulate", "--trace", gz, "--format", "weka", "--no-cache");
         Assert.Equal(1, rc);
         Assert.Contains("trace_0001.json.gz", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_trace_with_turn_ends_is_replayed_with_hints_unless_no_hints_says_otherwise()
+    {
+        string weka = _dir.Write("trace_0001.json", Traces.WekaJson.Session(64, 0,
+            Traces.WekaJson.Ending(0, "end_turn", 2, 1, 2), Traces.WekaJson.Ending(60, "tool_use", 3, 1, 2, 3)));
+        string mooncake = WriteMooncake("{\"timestamp\": 0, \"input_length\": 512, \"output_length\": 1, \"hash_ids\": [1]}");
+
+        (int rc, string hinted, string errors) = Kvtier("simulate", "--trace", weka, "--no-cache", "--quiet", "--policy", "agent,lru", "--capacity", "2");
+        Assert.True(rc == 0, errors);
+        (rc, string bare, errors) = Kvtier("simulate", "--trace", weka, "--no-cache", "--quiet", "--policy", "agent", "--capacity", "2", "--no-hints");
+        Assert.True(rc == 0, errors);
+        (rc, string sessionLess, errors) = Kvtier("simulate", "--trace", mooncake, "--format", "mooncake", "--no-cache", "--quiet", "--policy", "agent", "--capacity", "2");
+        Assert.True(rc == 0, errors);
+
+        Assert.Contains("agent+hints", hinted, StringComparison.Ordinal);
+        Assert.Contains("lru+hints", hinted, StringComparison.Ordinal);
+        Assert.DoesNotContain("+hints", bare, StringComparison.Ordinal);
+        Assert.DoesNotContain("+hints", sessionLess, StringComparison.Ordinal); // nothing to hint: the label says so
     }
 
     private string WriteMooncake(params string[] lines)

@@ -14,6 +14,14 @@ internal static class WekaJson
         string.Create(CultureInfo.InvariantCulture,
             $$"""{"t":{{t}},"type":"n","model":"m","in":{{input}},"out":{{output}},"hash_ids":[{{string.Join(",", ids)}}],"input_types":["text"],"stop":"end_turn","api_time":1.5,"think_time":0.0}""");
 
+    /// <summary>A request whose response ended with <paramref name="stop"/> after <paramref name="apiTime"/> seconds (null: not recorded).</summary>
+    public static string Ending(double t, string stop, double? apiTime, params long[] ids)
+    {
+        string api = apiTime is { } a ? string.Create(CultureInfo.InvariantCulture, $$""","api_time":{{a}}""") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $$"""{"t":{{t}},"type":"n","model":"m","in":{{ids.Length * 64}},"out":7,"hash_ids":[{{string.Join(",", ids)}}],"stop":"{{stop}}"{{api}}}""");
+    }
+
     public static string Subagent(double t, params string[] requests) =>
         string.Create(CultureInfo.InvariantCulture,
             $$"""{"t":{{t}},"type":"subagent","agent_id":"agent_001","subagent_type":"Explore","requests":[{{string.Join(",", requests)}}],"models":["m"],"tool_tokens":64,"system_tokens":10}""");

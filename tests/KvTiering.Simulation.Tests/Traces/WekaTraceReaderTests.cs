@@ -31,6 +31,33 @@ public sealed class WekaTraceReaderTests
     }
 
     [Fact]
+    public void Read_RecordsHowEachResponseEnded_AndHowLongItTook()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.Write("trace_0001.json", WekaJson.Session(64, 0,
+            WekaJson.Ending(0, "tool_use", 2.5, 1),
+            WekaJson.Ending(10, "end_turn", 4, 1, 2),
+            WekaJson.Ending(300, "", null, 1, 2, 3)));
+
+        Trace trace = TraceLoader.Load(file, TraceFormat.Weka, NoCache);
+
+        Assert.Equal([TurnEnd.ToolCall, TurnEnd.EndOfTurn, TurnEnd.Unknown], trace.TurnEnds!);
+        Assert.Equal([2.5, 4.0, 0.0], trace.ResponseSeconds!);
+    }
+
+    [Fact]
+    public void Read_NoApiTimeAnywhere_LeavesResponseSecondsNull()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.Write("trace_0001.json", WekaJson.Session(64, 0, WekaJson.Ending(0, "end_turn", null, 1)));
+
+        Trace trace = TraceLoader.Load(file, TraceFormat.Weka, NoCache);
+
+        Assert.Equal([TurnEnd.EndOfTurn], trace.TurnEnds!);
+        Assert.Null(trace.ResponseSeconds);
+    }
+
+    [Fact]
     public void Read_StaggerOption_SetsSessionStarts()
     {
         using var dir = new TempDirectory();

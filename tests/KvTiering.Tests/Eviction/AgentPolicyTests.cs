@@ -278,6 +278,84 @@ public sealed class AgentPolicyTests
     }
 
     [Fact]
+    public void Once_tools_have_returned_a_session_paused_longest_goes_before_one_that_just_called_its_tool()
+    {
+        // Tools mostly return in 2 s, a few take 200 s. Session 1 (a fast session: 2 s between requests) has waited
+        // on its tool for 40 s, so it is most likely on one of the long ones; session 2 (a slow one: 100 s) has just
+        // called its tool. With the learned tool waits session 1 makes room for session 3; from each session's own
+        // gap alone, session 2 does.
+        foreach ((string policy, bool learns) in new[] { ("agent", true), ("agent:toolwait=false", false) })
+        {
+            using TieredKvStore store = CreateStore(25, EvictionPolicies.FromName(policy));
+            for (int i = 0; i < 13; i++)
+            {
+                Request(store, 9, 1);
+                store.Hint(9, SessionHint.Paused);
+                Advance(i < 10 ? 2 : 200);
+            }
+
+            Request(store, 9, 1);
+            store.Hint(9, SessionHint.Closed);
+            Request(store, 2, 10);
+            store.Hint(2, SessionHint.Paused);
+            Advance(58);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.Paused);
+            Advance(2);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.Paused);
+            Advance(40);
+            Request(store, 2, 10);
+            store.Hint(2, SessionHint.Paused);
+            Request(store, 3, 10);
+
+            Assert.NotEqual(learns, store.Contains(Block(1, 9)));
+            Assert.Equal(learns, store.Contains(Block(2, 9)));
+            Assert.True(store.Contains(Block(1, 0)) && store.Contains(Block(2, 0)), $"{policy}: a prefix was lost");
+            Assert.True(store.Contains(Block(3, 9)), policy);
+        }
+    }
+
+    [Fact]
+    public void Once_users_have_answered_the_user_away_longest_goes_first()
+    {
+        // Users answered in 10 s to 1,000 s (heavy tail: median about 90 s). Session 1 ended its turn 100 s ago,
+        // session 2 just now: the longer a user has been away, the longer the rest of the wait, so session 1 goes.
+        // Ranked by the typical answer time alone (about 330 s here: expected back then, soonest halfway there),
+        // session 2 would.
+        foreach ((string policy, bool learns) in new[] { ("agent", true), ("agent:userwait=false", false) })
+        {
+            using TieredKvStore store = CreateStore(25, EvictionPolicies.FromName(policy));
+            for (int i = 0; i < 5; i++)
+            {
+                Request(store, 9, 1); // a few quick tool calls first, so a new session's probation is short
+                store.Hint(9, SessionHint.Paused);
+                Advance(1);
+            }
+
+            foreach (double answer in new double[] { 1000, 600, 300, 10, 20, 30, 60, 100, 150, 40, 80, 200 })
+            {
+                Request(store, 9, 1);
+                store.Hint(9, SessionHint.AwaitingUser);
+                Advance(answer);
+            }
+
+            Request(store, 9, 1);
+            store.Hint(9, SessionHint.Closed);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(100);
+            Request(store, 2, 10);
+            store.Hint(2, SessionHint.AwaitingUser);
+            Request(store, 3, 10);
+
+            Assert.NotEqual(learns, store.Contains(Block(1, 9)));
+            Assert.Equal(learns, store.Contains(Block(2, 9)));
+            Assert.True(store.Contains(Block(3, 9)), policy);
+        }
+    }
+
+    [Fact]
     public void Ablation_variants_parse_and_reject_unknown_settings()
     {
         Assert.Equal("agent:lindy=0.5+tail=false", EvictionPolicies.FromName("agent:lindy=0.5+tail=false").Name);

@@ -1,0 +1,101 @@
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// The learned distribution of one kind of wait (how long users take to answer once a turn has ended, how long tools
+/// take once a response has called one), as counts in log-spaced buckets, and from it the expected remaining wait of a
+/// session that has already waited a while: the median of the waits longer than that, less the time already waited
+/// (median residual life).
+/// </summary>
+/// <remarks>
+/// Both waits are heavy-tailed (on the WEKA Claude Code sessions, from the end of the response: after an end of turn
+/// p25 54 s, median 204 s, p90 3,041 s, and 15% never come back; after a tool call median 8.6 s, p90 72 s, p99 610 s),
+/// so the longer a session has waited the longer the rest of its wait: the residual life grows with the time waited
+/// (a decreasing hazard, the "Lindy" shape), and a session away longest is the one to give up. Waits never seen to end
+/// (users who left) are not counted, so past the longest observed wait the remaining wait is taken to be the time
+/// waited. The median makes the estimate comparable with a session's typical gap (a geometric mean, so a median too),
+/// which ranks the sessions the policy has no hint for. Counts halve now and then, so the model follows a drifting
+/// workload.
+/// </remarks>
+internal sealed class AgentWaitModel
+{
+    private const int Buckets = 64;
+    private const double Base = 0.5;      // lower edge of bucket 1, seconds; bucket 0 holds everything shorter
+    private const double Ratio = 1.25;    // bucket edges grow geometrically: 0.5 s × 1.25^63 ≈ 7.5 days
+    private const double HalveAt = 4096;  // total count at which every count halves
+
+    private static readonly double s_logRatio = Math.Log(Ratio);
+    private readonly double[] _count = new double[Buckets];
+    private readonly double[] _median = new double[Buckets]; // median of the waits in bucket i or above; NaN: none
+    private readonly double[] _suffix = new double[Buckets + 1]; // scratch: the count in bucket i or above
+    private double _total;
+
+    public AgentWaitModel() => Array.Fill(_median, double.NaN);
+
+    /// <summary>Waits observed (after halvings, so a weight rather than a count).</summary>
+    public double Observed => _total;
+
+    /// <summary>A wait of <paramref name="seconds"/> ended.</summary>
+    public void Observe(double seconds)
+    {
+        _count[BucketOf(seconds)]++;
+        if (++_total >= HalveAt)
+        {
+            for (int i = 0; i < Buckets; i++)
+            {
+                _count[i] *= 0.5;
+            }
+
+            _total *= 0.5;
+        }
+
+        Refresh();
+    }
+
+    /// <summary>Expected remaining wait after <paramref name="waited"/> seconds; at least the time waited once past every observed wait.</summary>
+    public double Remaining(double waited)
+    {
+        double median = _median[BucketOf(waited)];
+        return double.IsNaN(median) || median <= waited ? Math.Max(waited, 0) : median - waited;
+    }
+
+    private static int BucketOf(double seconds) =>
+        seconds < Base ? 0 : Math.Min(Buckets - 1, 1 + (int)(Math.Log(seconds / Base) / s_logRatio));
+
+    private static double LowerEdge(int bucket) => bucket == 0 ? 0 : Base * Math.Pow(Ratio, bucket - 1);
+
+    /// <summary>Recomputes, for every bucket, the median of the waits from it up (one sweep: the median bucket only moves up).</summary>
+    private void Refresh()
+    {
+        double above = 0;
+        double[] suffix = _suffix;
+        for (int i = Buckets - 1; i >= 0; i--)
+        {
+            above += _count[i];
+            suffix[i] = above;
+        }
+
+        int k = 0;
+        for (int i = 0; i < Buckets; i++)
+        {
+            double mass = suffix[i];
+            if (mass <= 0)
+            {
+                _median[i] = double.NaN;
+                continue;
+            }
+
+            // The bucket k ≥ i where half the mass from i up lies below its upper edge; interpolate geometrically in it.
+            k = Math.Max(k, i);
+            while (k < Buckets - 1 && suffix[i] - suffix[k + 1] < mass / 2)
+            {
+                k++;
+            }
+
+            double before = suffix[i] - suffix[k];
+            double share = _count[k] > 0 ? ((mass / 2) - before) / _count[k] : 0;
+            double low = Math.Max(LowerEdge(k), i == k ? LowerEdge(i) : 0);
+            double high = k == Buckets - 1 ? LowerEdge(k) * Ratio : LowerEdge(k + 1);
+            _median[i] = low <= 0 ? high * share : low * Math.Pow(high / low, share);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using KvTiering.Eviction;
+using KvTiering.Simulation.Replay;
+using KvTiering.Simulation.Traces;
+
+namespace KvTiering.Simulation.Tests.Replay;
+
+public sealed class HintScheduleTests
+{
+    [Fact]
+    public void A_hint_arrives_when_its_response_ends_after_requests_that_came_earlier()
+    {
+        // Session 1 ends its turn at 0 + 10 s; session 2 calls a tool at 5 s (no response time: hinted at once),
+        // then comes back at 8 s (before session 1's response ended) and at 12 s (after it).
+        Trace trace = Build(
+            (0, 1, [0], TurnEnd.EndOfTurn, 10),
+            (5, 2, [1], TurnEnd.ToolCall, 0),
+            (8, 2, [1, 2], TurnEnd.Unknown, 0),
+            (12, 2, [1, 2, 3], TurnEnd.Unknown, 0));
+
+        (List<string> log, ReplayResult result) = Replay(trace, hints: true);
+
+        Assert.Equal(
+        [
+            "insert s1 @0", "insert s2 @5", "hint s2 Paused @5", "insert s2 @8",
+            "hint s1 AwaitingUser @10", "insert s2 @12",
+        ], log);
+        Assert.Equal("recorder+hints", result.Policy);
+    }
+
+    [Fact]
+    public void A_hint_whose_session_came_back_first_is_dropped_and_the_last_ones_are_delivered_in_time_order()
+    {
+        // Session 1's first response ends at 10 s by the trace's clock, but its next request is at 9 s: that wait is
+        // over, so its hint is never delivered. The last two hints are due after the last request.
+        Trace trace = Build(
+            (0, 1, [0], TurnEnd.ToolCall, 10),
+            (9, 1, [0, 1], TurnEnd.EndOfTurn, 30),
+            (9.5, 2, [2], TurnEnd.ToolCall, 5));
+
+        (List<string> log, _) = Replay(trace, hints: true);
+
+        Assert.Equal(["insert s1 @0", "insert s1 @9", "insert s2 @9.5", "hint s2 Paused @14.5", "hint s1 AwaitingUser @39"], log);
+    }
+
+    [Fact]
+    public void Without_response_times_each_hint_follows_its_request()
+    {
+        Trace timed = Build((0, 1, [0], TurnEnd.EndOfTurn, 0), (1, 2, [1], TurnEnd.ToolCall, 0));
+        var trace = new Trace(timed.Name, timed.BlockTokens, timed.Time, timed.Session, timed.InputTokens, timed.OutputTokens,
+            timed.RequestStart, timed.BlockIds, timed.UniqueBlocks) { TurnEnds = timed.TurnEnds };
+
+        (List<string> log, _) = Replay(trace, hints: true);
+
+        Assert.Equal(["insert s1 @0", "hint s1 AwaitingUser @0", "insert s2 @1", "hint s2 Paused @1"], log);
+    }
+
+    [Fact]
+    public void No_hints_when_turned_off_or_when_the_trace_records_no_turn_ends()
+    {
+        Trace trace = Build((0, 1, [0], TurnEnd.EndOfTurn, 2), (5, 1, [0, 1], TurnEnd.ToolCall, 2));
+        var bare = new Trace(trace.Name, trace.BlockTokens, trace.Time, trace.Session, trace.InputTokens, trace.OutputTokens,
+            trace.RequestStart, trace.BlockIds, trace.UniqueBlocks);
+
+        (List<string> off, ReplayResult offResult) = Replay(trace, hints: false);
+        (List<string> none, ReplayResult noneResult) = Replay(bare, hints: true);
+
+        Assert.DoesNotContain(off, e => e.StartsWith("hint", StringComparison.Ordinal));
+        Assert.DoesNotContain(none, e => e.StartsWith("hint", StringComparison.Ordinal));
+        Assert.Equal("recorder", offResult.Policy);
+        Assert.Equal("recorder", noneResult.Policy);
+        Assert.True(new ReplayOptions { Policy = EvictionPolicy.Lru }.Hints, "hints are the default");
+    }
+
+    private static (List<string> Log, ReplayResult Result) Replay(Trace trace, bool hints)
+    {
+        var log = new List<string>();
+        EvictionPolicy policy = EvictionPolicy.Create("recorder", () => new Recorder(log));
+        ReplayResult result = Replayer.Run(trace, new ReplayOptions { Policy = policy, CapacityBlocks = 64, Hints = hints });
+        return (log, result);
+    }
+
+    private static Trace Build(params (double Time, long Session, int[] Blocks, TurnEnd End, double Response)[] requests)
+    {
+        var starts = new List<int> { 0 };
+        var ids = new List<int>();
+        foreach (var r in requests)
+        {
+            ids.AddRange(r.Blocks);
+            starts.Add(ids.Count);
+        }
+
+        return new Trace("hints", 16, [.. requests.Select(r => r.Time)], [.. requests.Select(r => r.Session)],
+            [.. requests.Select(r => r.Blocks.Length * 16)], [.. requests.Select(_ => 1)], [.. starts], [.. ids], ids.Max() + 1)
+        {
+            TurnEnds = [.. requests.Select(r => r.End)],
+            ResponseSeconds = [.. requests.Select(r => r.Response)],
+        };
+    }
+
+    /// <summary>Logs each new block (its session and the store's time) and each hint, in the order the tier sees them.</summary>
+    private struct Recorder(List<string> log) : IEvictionPolicy
+    {
+        private TierView? _tier;
+
+        public void Attach(TierView tier) => _tier = tier;
+
+        public readonly bool Admit(in BlockInfo block) => true;
+
+        public readonly void OnInsert(int handle)
+        {
+            string entry = string.Create(CultureInfo.InvariantCulture, $"insert s{_tier!.Session(handle)} @{_tier.Now}");
+            if (log.Count == 0 || log[^1] != entry)
+            {
+                log.Add(entry); // one line per request, not per block
+            }
+        }
+
+        public readonly void OnAccess(int handle)
+        {
+        }
+
+        public readonly void OnRemove(int handle)
+        {
+        }
+
+        public readonly int SelectVictim() => -1;
+
+        public readonly void OnSessionHint(long session, SessionHint hint) =>
+            log.Add(string.Create(CultureInfo.InvariantCulture, $"hint s{session} {hint} @{_tier!.Now}"));
+    }
+}
