@@ -61,11 +61,20 @@ public sealed partial class TieredKvStore
         // no frame. No disposed check up front: Dispose leaves the version odd, so after it every lock-free try is
         // interrupted and the locked path throws.
         bytesWritten = 0;
-        int outcome;
-        if (_bitHits && (outcome = TryBitOptimistic(key, ref bytesWritten)) >= 0)
+        if (_bitHits)
         {
-            servedFromTier = outcome == OptimisticHit ? 0 : -1;
-            return outcome == OptimisticHit;
+            int outcome = TryBitOptimistic(key, ref bytesWritten);
+            if (outcome == OptimisticHit)
+            {
+                servedFromTier = 0;
+                return true;
+            }
+
+            if (outcome == OptimisticMiss)
+            {
+                servedFromTier = -1;
+                return false;
+            }
         }
 
         return TryGetGeneral(key, destination, out bytesWritten, out servedFromTier);
