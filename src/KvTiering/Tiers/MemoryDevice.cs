@@ -44,7 +44,7 @@ public sealed unsafe class MemoryDevice : IBlockDevice
             for (int i = 0; i < slabCount; i++)
             {
                 int slots = Math.Min(_slotsPerSlab, slotCount - (i * _slotsPerSlab));
-                _slabs[i] = (byte*)NativeMemory.AlignedAlloc((nuint)((long)slots * _slotStride), 64);
+                _slabs[i] = HugePages.Allocate((nuint)((long)slots * _slotStride));
             }
         }
         catch
