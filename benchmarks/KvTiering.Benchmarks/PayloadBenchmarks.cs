@@ -1,17 +1,18 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short --inProcess --iterationCount 10; docs/benchmarks.md):
+// Last run (2026-11-27, 2-core EPYC 2.6 GHz, idle, .NET 10.0.12, --job short --iterationCount 15, out of process,
+// huge-page DRAM slabs; docs/benchmarks.md):
 // | Method        | Category | Block   | Mean       | Ratio |
-// | MemoryCopy    | Get      | 16 KiB  | 325.6 ns   | 1.00  |
-// | DramGet       | Get      | 16 KiB  | 345.5 ns   | 1.06  |
-// | MemoryCopy    | Get      | 256 KiB | 11.51 us   | 1.00  |
-// | DramGet       | Get      | 256 KiB | 13.25 us   | 1.16  |
-// | MemoryCopy    | Get      | 2 MiB   | 165.8 us   | 1.00  |
-// | DramGet       | Get      | 2 MiB   | 161.1 us   | 0.97  |
-// | MemoryCopyPut | Put      | 16 KiB  | 314.1 ns   | 1.00  |
-// | DramPut       | Put      | 16 KiB  | 458.6 ns   | 1.52  |
-// | MemoryCopyPut | Put      | 256 KiB | 20.06 us   | 1.00  |
-// | DramPut       | Put      | 256 KiB | 16.54 us   | 0.85  |
-// | MemoryCopyPut | Put      | 2 MiB   | 185.7 us   | 1.00  |
-// | DramPut       | Put      | 2 MiB   | 183.7 us   | 0.99  |
+// | MemoryCopy    | Get      | 16 KiB  | 243.0 ns   | 1.00  |
+// | DramGet       | Get      | 16 KiB  | 345.2 ns   | 1.42  |
+// | MemoryCopy    | Get      | 256 KiB | 8.22 us    | 1.00  |
+// | DramGet       | Get      | 256 KiB | 7.76 us    | 0.95  |
+// | MemoryCopy    | Get      | 2 MiB   | 133.2 us   | 1.00  |
+// | DramGet       | Get      | 2 MiB   | 99.4 us    | 0.75  |
+// | MemoryCopyPut | Put      | 16 KiB  | 229.9 ns   | 1.00  |
+// | DramPut       | Put      | 16 KiB  | 418.7 ns   | 1.82  |
+// | MemoryCopyPut | Put      | 256 KiB | 7.82 us    | 1.00  |
+// | DramPut       | Put      | 256 KiB | 8.25 us    | 1.07  |
+// | MemoryCopyPut | Put      | 2 MiB   | 154.3 us   | 1.00  |
+// | DramPut       | Put      | 2 MiB   | 108.5 us   | 0.70  |
 
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
