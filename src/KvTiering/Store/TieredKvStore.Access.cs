@@ -85,13 +85,16 @@ public sealed partial class TieredKvStore
     private bool TryGetGeneral(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
     {
         int outcome = TryGetOptimistic(key, destination, out bytesWritten);
-        if (outcome >= 0)
-        {
-            servedFromTier = outcome == OptimisticHit ? 0 : -1;
-            return outcome == OptimisticHit;
-        }
+        return outcome >= 0
+            ? IsHit(outcome, out servedFromTier)
+            : TryGetSlow(key, destination, outcome, out bytesWritten, out servedFromTier);
+    }
 
-        return TryGetSlow(key, destination, outcome, out bytesWritten, out servedFromTier);
+    /// <summary>A final lock-free answer (hit or miss) as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> reports it.</summary>
+    private static bool IsHit(int outcome, out int servedFromTier)
+    {
+        servedFromTier = outcome == OptimisticHit ? 0 : -1;
+        return outcome == OptimisticHit;
     }
 
     /// <summary>A lock-free try that a writer interrupted (tried again) or that needs the lock.</summary>
@@ -104,8 +107,7 @@ public sealed partial class TieredKvStore
             outcome = RetryOptimistic(key, destination, out bytesWritten);
             if (outcome >= 0)
             {
-                servedFromTier = outcome == OptimisticHit ? 0 : -1;
-                return outcome == OptimisticHit;
+                return IsHit(outcome, out servedFromTier);
             }
         }
 

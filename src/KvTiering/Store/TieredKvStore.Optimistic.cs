@@ -94,12 +94,7 @@ public sealed partial class TieredKvStore
 
         if (_topReferenceBits is { } bits)
         {
-            // The policy only wants "used since it last looked": set the bit (unless set, to keep the line clean).
-            if (bits[slot] == 0)
-            {
-                bits[slot] = 1;
-            }
-
+            MarkReferenced(bits, slot);
             _lockFreeCounts.AddHit(read);
         }
         else if (!_accesses.TryAdd(key, e, version, read))
@@ -140,12 +135,7 @@ public sealed partial class TieredKvStore
             return OptimisticMiss;
         }
 
-        byte[] bits = _topReferenceBits!;
-        if (bits[slot] == 0)
-        {
-            bits[slot] = 1;
-        }
-
+        MarkReferenced(_topReferenceBits!, slot);
         _lockFreeCounts.AddHit(ref bytesWritten);
         return OptimisticHit;
     }
@@ -169,14 +159,22 @@ public sealed partial class TieredKvStore
             return false;
         }
 
-        byte[] bits = _topReferenceBits!;
+        MarkReferenced(_topReferenceBits!, slot);
+        _lockFreeCounts.AddPut();
+        return true;
+    }
+
+    /// <summary>
+    /// Tells the top tier's policy, which only wants "used since it last looked", that the slot was used: sets its bit
+    /// unless set already, so a hot block's line is not dirtied (and taken from other cores' caches) on every hit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MarkReferenced(byte[] bits, int slot)
+    {
         if (bits[slot] == 0)
         {
             bits[slot] = 1;
         }
-
-        _lockFreeCounts.AddPut();
-        return true;
     }
 
     /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>
