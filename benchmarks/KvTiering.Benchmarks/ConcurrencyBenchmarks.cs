@@ -9,6 +9,7 @@ using BenchmarkDotNet.Attributes;
 using BitFaster.Caching.Lru;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Benchmarks;

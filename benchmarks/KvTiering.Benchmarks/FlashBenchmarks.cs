@@ -16,6 +16,7 @@ using System.IO.Hashing;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using KvTiering.Blocks;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Win32.SafeHandles;
 

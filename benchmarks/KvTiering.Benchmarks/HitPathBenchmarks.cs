@@ -21,6 +21,7 @@ using BenchmarkDotNet.Attributes;
 using BitFaster.Caching.Lru;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Caching.Memory;
 

@@ -8,6 +8,7 @@ using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Benchmarks;

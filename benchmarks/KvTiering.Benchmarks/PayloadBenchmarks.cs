@@ -19,6 +19,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Benchmarks;

@@ -10,6 +10,7 @@ using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using KvTiering.Transfer;
 

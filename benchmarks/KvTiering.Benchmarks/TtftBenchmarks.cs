@@ -5,6 +5,7 @@ using BenchmarkDotNet.Jobs;
 using KvTiering.Blocks;
 using KvTiering.LLamaSharp;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using LLama;
 using LLama.Common;

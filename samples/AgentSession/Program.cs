@@ -8,6 +8,7 @@ using System.Globalization;
 using KvTiering.Blocks;
 using KvTiering.Cost;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;

@@ -9,6 +9,7 @@ using System.Diagnostics;
 using System.Globalization;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using KvTiering.Transfer;
 

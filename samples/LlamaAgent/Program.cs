@@ -10,6 +10,7 @@ using System.Globalization;
 using KvTiering.Blocks;
 using KvTiering.LLamaSharp;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using LLama;
 using LLama.Common;

@@ -3,6 +3,7 @@ using KvTiering.Eviction;
 using KvTiering.Simulation.Replay;
 using KvTiering.Simulation.Reports;
 using KvTiering.Simulation.Traces;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Cli;

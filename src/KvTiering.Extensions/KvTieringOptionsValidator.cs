@@ -1,6 +1,7 @@
 using KvTiering.Caching;
 using KvTiering.Eviction;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Options;
 

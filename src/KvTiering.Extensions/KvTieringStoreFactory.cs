@@ -3,6 +3,7 @@ using KvTiering.Blocks;
 using KvTiering.Caching;
 using KvTiering.Eviction;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

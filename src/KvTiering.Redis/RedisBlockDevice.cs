@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Text;
 using KvTiering.Blocks;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using StackExchange.Redis;
 

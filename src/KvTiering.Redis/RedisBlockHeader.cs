@@ -12,7 +12,7 @@ namespace KvTiering.Redis;
 /// <remarks>
 /// Layout, little-endian: 0 magic u32 · 4 version u16 · 6 flags u16 (zero) · 8 payload length u32 · 12 reserved u32
 /// (zero) · 16 key (16) · 32 parent (16) · 48 payload XxHash3 u64 · 56 header XxHash3 u64 over bytes 0..56.
-/// The flash tier's slot header (KvTiering.Tiers.FlashSlotHeader) follows the same scheme.
+/// The flash tier's slot header (KvTiering.Devices.FlashSlotHeader) follows the same scheme.
 /// </remarks>
 internal readonly struct RedisBlockHeader
 {

@@ -1,4 +1,5 @@
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using StackExchange.Redis;
 

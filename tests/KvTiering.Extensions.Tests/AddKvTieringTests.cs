@@ -61,7 +61,7 @@ public sealed class AddKvTieringTests : IDisposable
             first.GetRequiredService<IDistributedCache>().Set("agent:1", new byte[100_000]);
         }
 
-        Assert.True(File.Exists(Path.Combine(flash, Tiers.FlashDevice.FileName)));
+        Assert.True(File.Exists(Path.Combine(flash, Devices.FlashDevice.FileName)));
         using ServiceProvider second = new ServiceCollection().AddKvTiering(Configure).BuildServiceProvider();
         Assert.Equal(new byte[100_000], second.GetRequiredService<IDistributedCache>().Get("agent:1"));
     }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using KvTiering.Transfer.Protocol;
 using KvTiering.Transfer.Transport;

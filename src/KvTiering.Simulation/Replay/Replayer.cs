@@ -4,6 +4,7 @@ using KvTiering.Eviction;
 using KvTiering.Placement;
 using KvTiering.Simulation.Traces;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Simulation.Replay;

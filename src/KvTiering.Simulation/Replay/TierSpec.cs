@@ -1,3 +1,4 @@
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Simulation.Replay;

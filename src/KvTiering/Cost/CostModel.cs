@@ -1,4 +1,5 @@
 using KvTiering.Blocks;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Cost;

@@ -1,4 +1,5 @@
 using KvTiering.Cost;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Placement;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Placement;

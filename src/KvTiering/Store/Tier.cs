@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Eviction;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;

@@ -1,4 +1,5 @@
 using KvTiering.Eviction;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;

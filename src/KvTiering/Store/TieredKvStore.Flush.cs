@@ -1,4 +1,5 @@
 using KvTiering.Diagnostics;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;

@@ -3,6 +3,7 @@ using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Placement;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;

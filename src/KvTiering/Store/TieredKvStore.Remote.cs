@@ -1,6 +1,7 @@
 using KvTiering.Placement;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;

@@ -2,6 +2,7 @@ using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Placement;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -5,6 +5,7 @@ using KvTiering.Simulation.Placement;
 using KvTiering.Simulation.Replay;
 using KvTiering.Simulation.Tests.Replay;
 using KvTiering.Simulation.Traces;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Simulation.Tests.Placement;

@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Caching;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Time.Testing;
 

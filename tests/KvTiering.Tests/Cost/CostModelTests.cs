@@ -1,5 +1,6 @@
 using KvTiering.Blocks;
 using KvTiering.Cost;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Tests.Cost;

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Tests.Diagnostics;

@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Store;
 using KvTiering.Tests.Tiers;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;

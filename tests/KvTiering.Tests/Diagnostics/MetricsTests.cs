@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static KvTiering.Tests.Store.StoreTestKit;

@@ -3,6 +3,7 @@ using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Placement;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using static KvTiering.Tests.Placement.PlacementTestKit;
 

@@ -1,5 +1,6 @@
 using KvTiering.Cost;
 using KvTiering.Placement;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using static KvTiering.Tests.Placement.PlacementTestKit;
 

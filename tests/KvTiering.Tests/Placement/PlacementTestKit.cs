@@ -3,6 +3,7 @@ using KvTiering.Cost;
 using KvTiering.Eviction;
 using KvTiering.Placement;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Tests.Placement;

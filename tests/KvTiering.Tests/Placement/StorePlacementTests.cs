@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Placement;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using static KvTiering.Tests.Placement.PlacementTestKit;
 

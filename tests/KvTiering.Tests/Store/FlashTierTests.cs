@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Store;
 using KvTiering.Tests.Tiers;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using Microsoft.Win32.SafeHandles;
 using static KvTiering.Tests.Store.StoreTestKit;

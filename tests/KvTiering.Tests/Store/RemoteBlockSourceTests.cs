@@ -1,5 +1,6 @@
 using KvTiering.Blocks;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 using static KvTiering.Tests.Store.StoreTestKit;
 

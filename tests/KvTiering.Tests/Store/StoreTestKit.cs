@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Tests.Store;

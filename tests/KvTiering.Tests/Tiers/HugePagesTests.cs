@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using KvTiering.Blocks;
+using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Tests.Tiers;

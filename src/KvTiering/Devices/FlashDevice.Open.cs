@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 public sealed partial class FlashDevice
 {

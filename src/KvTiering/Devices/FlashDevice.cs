@@ -4,7 +4,7 @@ using K4os.Compression.LZ4;
 using KvTiering.Blocks;
 using Microsoft.Win32.SafeHandles;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 /// <summary>
 /// A flash tier: fixed-size slots in one preallocated file (<c>blocks.kvt</c>) in a directory the caller names. Every

@@ -1,6 +1,6 @@
 using KvTiering.Blocks;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 /// <summary>A block found in a persistent device when it was opened.</summary>
 /// <param name="Slot">The slot that holds it.</param>

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 /// <summary>Native slabs that ask the OS for transparent huge pages where a slab is large enough to use them.</summary>
 /// <remarks>

@@ -1,6 +1,6 @@
 using KvTiering.Blocks;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 /// <summary>
 /// A device over a tier that other stores share (a Redis or Garnet server, for example), so it may hold blocks this

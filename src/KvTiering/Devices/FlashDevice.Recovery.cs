@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 public sealed partial class FlashDevice
 {

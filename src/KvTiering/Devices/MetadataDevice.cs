@@ -1,6 +1,6 @@
 using KvTiering.Blocks;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 /// <summary>
 /// A device that keeps no bytes: the store makes every decision it would make with payloads, so the simulation

@@ -1,6 +1,6 @@
 using KvTiering.Blocks;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 /// <summary>A device whose blocks survive a restart; the store rebuilds its index from <see cref="Recover"/>.</summary>
 public interface IPersistentBlockDevice : IBlockDevice

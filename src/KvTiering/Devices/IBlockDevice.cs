@@ -1,6 +1,6 @@
 using KvTiering.Blocks;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 /// <summary>
 /// The bytes behind one tier: a fixed number of fixed-size slots, each holding one block. An inference server can

@@ -1,7 +1,7 @@
 using KvTiering.Blocks;
 using Microsoft.Win32.SafeHandles;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 public sealed partial class FlashDevice
 {

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
-namespace KvTiering.Tiers;
+namespace KvTiering.Devices;
 
 /// <summary>
 /// Where everything lives in a flash file, and the superblock that records it: a 4 KiB superblock, the header table
