@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
+using KvTiering.Events;
 using KvTiering.Placement;
 using KvTiering.Devices;
 using KvTiering.Tiers;
@@ -270,16 +271,30 @@ public sealed partial class TieredKvStore
     {
         _table.Place(e, tier.Index, slot);
         tier.SlotToEntry[slot] = e;
+        if (_events.SubscriberCount != 0)
+        {
+            RaiseEvent(KvEventKind.Stored, e, tier);
+        }
     }
 
     private void Unbind(int e, Tier tier)
     {
         int slot = _table.Slot[e];
+        if (_events.SubscriberCount != 0)
+        {
+            RaiseEvent(KvEventKind.Removed, e, tier);
+        }
+
         tier.OnRemove(slot);
         tier.Device.Free(slot);
         tier.ReturnSlot(slot);
         _table.Place(e, -1, -1);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseEvent(KvEventKind kind, int e, Tier tier) =>
+        _events.Raise(kind, _table.Keys[e], kind == KvEventKind.Stored ? _table.Parents[e] : BlockKey.Empty, tier.Index,
+            tier.Profile.Kind);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AccountRead(Tier tier, int bytes)

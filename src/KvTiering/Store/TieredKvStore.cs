@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
+using KvTiering.Events;
 using KvTiering.Placement;
 using KvTiering.Devices;
 using KvTiering.Tiers;
@@ -44,6 +45,7 @@ public sealed partial class TieredKvStore : IDisposable
     private double _replayNow = double.NaN;
     private double _drainNow = double.NaN; // the clock while queued hits are replayed to the policies
     private int[] _replayEntries = new int[64];
+    private readonly KvEventFeed _events;
     private readonly Tier? _remoteTier; // the first tier on a shared IRemoteBlockSource; never asked without payloads
     private long _lookups;
     private long _hits;
@@ -90,6 +92,7 @@ public sealed partial class TieredKvStore : IDisposable
         _logName = options.Name ?? "default";
         _flushOnDispose = options.FlushOnDispose;
 
+        _events = new KvEventFeed(this);
         _tiers = new Tier[options.Tiers.Count];
         long entries = 1;
         try
