@@ -14,9 +14,13 @@ namespace KvTiering.KvEvents;
 /// batches from a requested sequence, ending with sequence −1 (vLLM's <c>ZmqEventPublisher</c>).
 /// </summary>
 /// <remarks>
+/// Unlike vLLM, whose sequence starts at 0, the first sequence is the start time in microseconds, so a restart is
+/// never mistaken for a continuation; the first batch (<c>AllBlocksCleared</c> and a snapshot) is the resync point.
+/// <para>
 /// The publisher subscribes to the store with a snapshot, so its first batch is <c>AllBlocksCleared</c> followed by
 /// every resident block: a subscriber that sees a publisher restart (the sequence starts over) resyncs from it. One
 /// thread owns the sockets (ZeroMQ sockets are single-threaded); the store never waits for it.
+/// </para>
 /// </remarks>
 public sealed class ZmqKvEventPublisher : IDisposable
 {
@@ -30,6 +34,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
     private readonly Queue<(long Sequence, byte[] Payload)> _replay = new();
     private Exception? _startFailure;
     private volatile bool _stopping;
+    private readonly long _firstSequence;
     private long _published;
     private long _batches;
 
@@ -41,6 +46,9 @@ public sealed class ZmqKvEventPublisher : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
+        // Sequences start from the clock (microseconds), so a restarted publisher's numbers lie above its previous
+        // run's: a subscriber sees a gap it cannot fill from the new replay buffer and resyncs from the new first batch.
+        _firstSequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
         _batcher = new KvEventBatcher(options.BlockSize ?? store.Layout?.TokensPerBlock ?? 0, options.LoraName, options.CacheSalt);
         _subscription = store.Events.Subscribe(options.QueueCapacity, snapshot: true);
         _thread = new Thread(Run) { IsBackground = true, Name = "kvtiering-kv-events" };
@@ -62,7 +70,10 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// <summary>Events published so far.</summary>
     public long EventsPublished => Interlocked.Read(ref _published);
 
-    /// <summary>Batches (messages) published so far; the next batch's sequence number.</summary>
+    /// <summary>Sequence number of the first batch (microseconds since the Unix epoch at start).</summary>
+    public long FirstSequence => _firstSequence;
+
+    /// <summary>Batches (messages) published so far.</summary>
     public long BatchesPublished => Interlocked.Read(ref _batches);
 
     /// <summary>Store events lost because this publisher fell behind (see <see cref="KvEventSubscription.Dropped"/>).</summary>
@@ -176,7 +187,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         buffer.ResetWrittenCount();
         VllmWireFormat.Write(batch, buffer);
         byte[] payload = buffer.WrittenSpan.ToArray();
-        long sequence = _batches;
+        long sequence = _firstSequence + _batches;
         var seq = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(seq, sequence);
         pub.SendMoreFrame(topic).SendMoreFrame(seq).SendFrame(payload);

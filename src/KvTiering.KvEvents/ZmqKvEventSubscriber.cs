@@ -102,17 +102,46 @@ public sealed class ZmqKvEventSubscriber : IDisposable
 
     private void FillGap(long from, long upTo)
     {
-        if (_replayEndpoint is null || !TryReplay(from, upTo))
-        {
-            Reset(); // what happened in between is unknown: forget rather than over-report
-        }
-        else
+        List<(long Sequence, byte[] Payload)>? replayed = _replayEndpoint is null ? null : Replay(from);
+        if (replayed is { Count: > 0 } && replayed[0].Sequence == from)
         {
             GapsReplayed++;
         }
+        else if (replayed is { Count: > 0 } && StartsWithClear(replayed[0].Payload))
+        {
+            // Not the batches asked for, but a resync point: a restarted publisher (KvTiering's starts its sequence
+            // from the clock, above any earlier run's) whose first batch clears and restates its whole cache.
+            Reset();
+        }
+        else
+        {
+            Reset(); // what happened in between is unknown: forget rather than over-report
+            return;
+        }
+
+        foreach ((long s, byte[] payload) in replayed)
+        {
+            if (s < upTo)
+            {
+                Apply(s, payload);
+            }
+        }
     }
 
-    private bool TryReplay(long from, long upTo)
+    private static bool StartsWithClear(byte[] payload)
+    {
+        try
+        {
+            VllmEventBatch batch = VllmWireFormat.Decode(payload);
+            return batch.Events.Count > 0 && batch.Events[0].Kind == Events.KvEventKind.AllCleared;
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
+    }
+
+    private List<(long, byte[])>? Replay(long from)
     {
         using var dealer = new DealerSocket();
         dealer.Connect(_replayEndpoint!);
@@ -125,32 +154,19 @@ public sealed class ZmqKvEventSubscriber : IDisposable
         {
             if (reply.FrameCount != 3 || reply[1].BufferSize != 8)
             {
-                return false;
+                return null;
             }
 
             long sequence = BinaryPrimitives.ReadInt64BigEndian(reply[1].Buffer);
             if (sequence == -1)
             {
-                if (batches.Count == 0 || batches[0].Item1 != from)
-                {
-                    return false; // the publisher no longer holds the start of the gap
-                }
-
-                foreach ((long s, byte[] payload) in batches)
-                {
-                    if (s < upTo)
-                    {
-                        Apply(s, payload);
-                    }
-                }
-
-                return true;
+                return batches;
             }
 
             batches.Add((sequence, reply[2].ToByteArray()));
         }
 
-        return false;
+        return null; // no end marker in time
     }
 
     private void Apply(long sequence, byte[] payload)
