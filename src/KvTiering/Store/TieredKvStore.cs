@@ -42,8 +42,7 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly KvTieringMetrics? _metrics;
     private readonly RouterBinding? _routing;
     private readonly PlacementLedger? _ledger;
-    private double _replayNow = double.NaN;
-    private double _drainNow = double.NaN; // the clock while queued hits are replayed to the policies
+    private double _drainNow = double.NaN; // one clock reading serves a whole drained batch of queued hits
     private int[] _replayEntries = new int[64];
     private readonly KvEventFeed _events;
     private readonly Tier? _remoteTier; // the first tier on a shared IRemoteBlockSource; never asked without payloads
@@ -175,11 +174,14 @@ public sealed partial class TieredKvStore : IDisposable
     /// <summary>The profile of tier <paramref name="tier"/>.</summary>
     public TierProfile TierProfileAt(int tier) => _tiers[tier].Profile;
 
-    /// <summary>The store's clock in seconds (replay time in the harness, elapsed time otherwise).</summary>
-    internal double NowSeconds =>
-        !double.IsNaN(_replayNow) ? _replayNow :
-        !double.IsNaN(_drainNow) ? _drainNow :
-        _time.GetElapsedTime(_startTimestamp).TotalSeconds;
+    /// <summary>
+    /// The store's clock in seconds since it was built, read from its <see cref="TimeProvider"/> (the harness drives a
+    /// replay clock through the same provider). While a batch of queued hits is handed to the policies, the batch's
+    /// one reading.
+    /// </summary>
+    internal double NowSeconds => !double.IsNaN(_drainNow) ? _drainNow : ElapsedSeconds();
+
+    private double ElapsedSeconds() => (_time.GetTimestamp() - _startTimestamp) / (double)_time.TimestampFrequency;
 
     /// <summary>A snapshot of every counter.</summary>
     public StoreStatistics GetStatistics()
