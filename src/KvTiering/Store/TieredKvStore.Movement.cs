@@ -222,7 +222,7 @@ public sealed partial class TieredKvStore
             return true;
         }
 
-        if (from.Device is MemoryDevice memory)
+        if (from.Direct is { } memory)
         {
             bytes = memory.Payload(slot);
             AccountRead(from, bytes.Length);
