@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
-using KvTiering.Events;
 using KvTiering.Placement;
 using KvTiering.Devices;
 using KvTiering.Tiers;
@@ -223,7 +222,7 @@ public sealed partial class TieredKvStore
             return true;
         }
 
-        if (from.Device is MemoryDevice memory)
+        if (from.Direct is { } memory)
         {
             bytes = memory.Payload(slot);
             AccountRead(from, bytes.Length);
@@ -271,30 +270,24 @@ public sealed partial class TieredKvStore
     {
         _table.Place(e, tier.Index, slot);
         tier.SlotToEntry[slot] = e;
-        if (_events.SubscriberCount != 0)
-        {
-            RaiseEvent(KvEventKind.Stored, e, tier);
-        }
+        _eventSink.OnStored(_table.Keys[e], _table.Parents[e], tier.Index);
     }
 
     private void Unbind(int e, Tier tier)
     {
-        int slot = _table.Slot[e];
-        if (_events.SubscriberCount != 0)
-        {
-            RaiseEvent(KvEventKind.Removed, e, tier);
-        }
+        _eventSink.OnRemoved(_table.Keys[e], tier.Index);
+        Release(e, tier);
+    }
 
+    /// <summary>Lets go of a block's slot, telling nobody (<see cref="Unbind"/> and <see cref="Clear"/> report it).</summary>
+    private void Release(int e, Tier tier)
+    {
+        int slot = _table.Slot[e];
         tier.OnRemove(slot);
         tier.Device.Free(slot);
         tier.ReturnSlot(slot);
         _table.Place(e, -1, -1);
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RaiseEvent(KvEventKind kind, int e, Tier tier) =>
-        _events.Raise(kind, _table.Keys[e], kind == KvEventKind.Stored ? _table.Parents[e] : BlockKey.Empty, tier.Index,
-            tier.Profile.Kind);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AccountRead(Tier tier, int bytes)

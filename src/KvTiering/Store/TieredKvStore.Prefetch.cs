@@ -14,7 +14,8 @@ public sealed partial class TieredKvStore
     /// Runs off the caller's thread, one block at a time, each under its own short hold of the store's lock, so puts
     /// and hits interleave with it; cancellation is checked between blocks and leaves every block either where it was
     /// or fully promoted. Resident top-tier blocks, absent blocks, pinned blocks and blocks already moving are skipped.
-    /// The top tier's policy may decline a block (it then stays where it is). Prefetching tells no policy of an access:
+    /// The top tier's policy may decline a block (it then stays where it is). At most the top tier's capacity of blocks
+    /// moves, the first in <paramref name="keys"/> order, so a long prefix does not push out its own head. Prefetching tells no policy of an access:
     /// the request's own reads do that. SGLang HiCache and Dynamo KVBM prefetch the same way, on the request's arrival
     /// in the queue.
     /// </remarks>
@@ -33,8 +34,10 @@ public sealed partial class TieredKvStore
 
         // Off the caller's thread: a server's request loop must not wait for a lower tier's reads.
         await Task.Yield();
+        // A prefix longer than the top tier would push out its own first blocks; the first ones are worth most.
+        int budget = _tiers[0].Capacity;
         int moved = 0;
-        for (int i = 0; i < keys.Length; i++)
+        for (int i = 0; i < keys.Length && moved < budget; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (PrefetchOne(keys.Span[i]))

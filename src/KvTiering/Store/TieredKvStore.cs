@@ -45,6 +45,7 @@ public sealed partial class TieredKvStore : IDisposable
     private double _drainNow = double.NaN; // one clock reading serves a whole drained batch of queued hits
     private int[] _replayEntries = new int[64];
     private readonly KvEventFeed _events;
+    private IBlockEventSink _eventSink;
     private readonly Tier? _remoteTier; // the first tier on a shared IRemoteBlockSource; never asked without payloads
     private long _lookups;
     private long _hits;
@@ -117,6 +118,7 @@ public sealed partial class TieredKvStore : IDisposable
         }
 
         _table = new BlockTable((int)entries);
+        _eventSink = new FeedEventSink(_events, Array.ConvertAll(_tiers, static t => t.Profile.Kind));
         _optimistic = ChooseOptimisticReads();
         foreach (Tier tier in _tiers)
         {
@@ -155,6 +157,16 @@ public sealed partial class TieredKvStore : IDisposable
 
     /// <summary>Largest payload of one block, bytes (0 when metadata-only).</summary>
     public int BlockBytes { get; }
+
+    /// <summary>
+    /// Where block arrivals and departures are reported (<see cref="Events"/>' feed unless replaced; null restores the
+    /// null object). Set it before the store is shared between threads.
+    /// </summary>
+    internal IBlockEventSink EventSink
+    {
+        get => _eventSink;
+        set => _eventSink = value ?? NullBlockEventSink.Instance;
+    }
 
     /// <summary>Number of tiers.</summary>
     public int TierCount => _tiers.Length;
