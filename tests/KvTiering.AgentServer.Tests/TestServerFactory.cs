@@ -18,25 +18,28 @@ public sealed class TestServerFactory : WebApplicationFactory<Program>
 
     public TestServerFactory(string flashDirectory, IDictionary<string, string?>? overrides = null)
     {
-        _settings = new Dictionary<string, string?>
-        {
-            ["AgentServer:Preset"] = "tiny",
-            ["AgentServer:ModelDirectory"] = Path.Combine(Path.GetTempPath(), "kvtiering-agent-server-tests-model"),
-            ["AgentServer:ContextSize"] = "2048",
-            ["AgentServer:Sequences"] = "2",
-            ["AgentServer:QueueLength"] = "4",
-            ["AgentServer:DefaultMaxTokens"] = "6",
-            ["KvTiering:MemoryBytes"] = (64L * 16 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["KvTiering:MemoryPolicy"] = "agent",
-            ["KvTiering:FlashDirectory"] = flashDirectory,
-            ["KvTiering:FlashBytes"] = (1024L * 16 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["KvTiering:FlashPolicy"] = "agent",
-        };
+        _settings = Settings(flashDirectory);
         foreach (KeyValuePair<string, string?> pair in overrides ?? new Dictionary<string, string?>())
         {
             _settings[pair.Key] = pair.Value;
         }
     }
+
+    /// <summary>The test settings: the tiny model, two sequences, a 64-block DRAM tier over a flash tier in <paramref name="flashDirectory"/>.</summary>
+    public static Dictionary<string, string?> Settings(string flashDirectory) => new()
+    {
+        ["AgentServer:Preset"] = "tiny",
+        ["AgentServer:ModelDirectory"] = Path.Combine(Path.GetTempPath(), "kvtiering-agent-server-tests-model"),
+        ["AgentServer:ContextSize"] = "2048",
+        ["AgentServer:Sequences"] = "2",
+        ["AgentServer:QueueLength"] = "4",
+        ["AgentServer:DefaultMaxTokens"] = "6",
+        ["KvTiering:MemoryBytes"] = (64L * 16 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["KvTiering:MemoryPolicy"] = "agent",
+        ["KvTiering:FlashDirectory"] = flashDirectory,
+        ["KvTiering:FlashBytes"] = (1024L * 16 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["KvTiering:FlashPolicy"] = "agent",
+    };
 
     /// <summary>The official client, talking to this server through the in-process transport.</summary>
     public ChatClient Chat() => new("tiny", new ApiKeyCredential("not-checked"), new OpenAIClientOptions
