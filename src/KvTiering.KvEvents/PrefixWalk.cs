@@ -14,6 +14,7 @@ internal static class PrefixWalk
 
         index.Lock.EnterReadLock();
         int[]? lead = null, tally = null, touched = null;
+        PrefixOverlap[]? overlaps = null;
         try
         {
             if (!index.TryGetHolders(blockHashes[0], out BlockHolders? first))
@@ -63,7 +64,8 @@ internal static class PrefixWalk
             }
 
             int written = Math.Min(found, destination.Length);
-            Span<PrefixOverlap> all = found <= 256 ? stackalloc PrefixOverlap[found] : new PrefixOverlap[found];
+            overlaps = ArrayPool<PrefixOverlap>.Shared.Rent(found);
+            Span<PrefixOverlap> all = overlaps.AsSpan(0, found);
             for (int k = 0; k < found; k++)
             {
                 int instance = touched[k];
@@ -81,6 +83,10 @@ internal static class PrefixWalk
             Return(lead);
             Return(tally);
             Return(touched);
+            if (overlaps is not null)
+            {
+                ArrayPool<PrefixOverlap>.Shared.Return(overlaps);
+            }
         }
     }
 

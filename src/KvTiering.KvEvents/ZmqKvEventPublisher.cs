@@ -35,6 +35,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
     private Exception? _startFailure;
     private volatile bool _stopping;
     private readonly long _firstSequence;
+    private volatile bool _holding;
     private long _published;
     private long _batches;
 
@@ -49,6 +50,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         // Sequences start from the clock (microseconds), so a restarted publisher's numbers lie above its previous
         // run's: a subscriber sees a gap it cannot fill from the new replay buffer and resyncs from the new first batch.
         _firstSequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+        _holding = options.HoldUntilSubscribed;
         _batcher = new KvEventBatcher(options.BlockSize ?? store.Layout?.TokensPerBlock ?? 0, options.LoraName, options.CacheSalt);
         _subscription = store.Events.Subscribe(options.QueueCapacity, snapshot: true);
         _thread = new Thread(Run) { IsBackground = true, Name = "kvtiering-kv-events" };
@@ -84,7 +86,13 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// after this returns loses nothing to ZeroMQ's slow-joiner window.
     /// </summary>
     /// <returns>False if no subscriber came within <paramref name="timeout"/>.</returns>
-    public bool WaitForSubscriber(TimeSpan timeout) => _subscribed.Wait(timeout);
+    /// <remarks>With <see cref="ZmqKvEventPublisherOptions.HoldUntilSubscribed"/>, publishing starts when this returns.</remarks>
+    public bool WaitForSubscriber(TimeSpan timeout)
+    {
+        bool subscribed = _subscribed.Wait(timeout);
+        _holding = false;
+        return subscribed;
+    }
 
     /// <summary>Waits until every event the store has raised so far is published (or <paramref name="timeout"/> passes).</summary>
     public bool Flush(TimeSpan timeout)
@@ -129,7 +137,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         {
             pub = new XPublisherSocket();
             pub.Options.SendHighWatermark = _options.HighWaterMark;
-            Attach(pub, _options.Endpoint);
+            Attach(pub, _options.Endpoint, _options.Bind);
             Endpoint = pub.Options.LastEndpoint ?? _options.Endpoint;
             if (_options.ReplayEndpoint is not null)
             {
@@ -159,6 +167,12 @@ public sealed class ZmqKvEventPublisher : IDisposable
                 if (router is not null)
                 {
                     ServiceReplay(router);
+                }
+
+                if (_holding && !_subscribed.IsSet)
+                {
+                    Thread.Sleep(1); // nothing goes out before the first subscriber, so it misses nothing
+                    continue;
                 }
 
                 Volatile.Write(ref _pending, true);
@@ -240,11 +254,11 @@ public sealed class ZmqKvEventPublisher : IDisposable
         }
     }
 
-    private static void Attach(NetMQSocket socket, string endpoint)
+    private static void Attach(NetMQSocket socket, string endpoint, bool? bind)
     {
-        // vLLM's rule: bind stable addresses (wildcards, ipc, inproc), connect to the rest.
-        if (endpoint.Contains('*', StringComparison.Ordinal) || endpoint.Contains("::", StringComparison.Ordinal)
-            || endpoint.StartsWith("ipc://", StringComparison.Ordinal) || endpoint.StartsWith("inproc://", StringComparison.Ordinal))
+        // vLLM's rule unless told: bind stable addresses (wildcards, ipc, inproc), connect to the rest.
+        if (bind ?? (endpoint.Contains('*', StringComparison.Ordinal) || endpoint.Contains("::", StringComparison.Ordinal)
+            || endpoint.StartsWith("ipc://", StringComparison.Ordinal) || endpoint.StartsWith("inproc://", StringComparison.Ordinal)))
         {
             socket.Bind(endpoint);
         }

@@ -10,6 +10,17 @@ public sealed class ZmqKvEventPublisherOptions
     /// </summary>
     public string Endpoint { get; set; } = "tcp://*:5557";
 
+    /// <summary>
+    /// True to bind <see cref="Endpoint"/>, false to connect to it; null (the default) for vLLM's rule above.
+    /// </summary>
+    public bool? Bind { get; set; }
+
+    /// <summary>
+    /// True to publish nothing (events queue up) until a first subscriber subscribes or
+    /// <see cref="ZmqKvEventPublisher.WaitForSubscriber"/> returns, so the snapshot batch is not lost to nobody.
+    /// </summary>
+    public bool HoldUntilSubscribed { get; set; }
+
     /// <summary>The ROUTER endpoint that serves replays of missed batches, or null for none (vLLM's default: none).</summary>
     public string? ReplayEndpoint { get; set; }
 
