@@ -47,6 +47,7 @@ public static class Replayer
     {
         var clock = new ReplayClock();
         using TieredKvStore store = BuildStore(options, trace.BlockTokens, clock, out int capacity);
+        using IDisposable? attached = options.AttachStore?.Invoke(store);
         var ttft = options.Model is { } model
             ? new ModeledTtft(model, options.Accelerator ?? Cost.AcceleratorProfiles.H100Sxm, store, trace.BlockTokens)
             : null;

@@ -2,13 +2,16 @@ using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Devices;
 
-public sealed partial class FlashDevice
+public sealed unsafe partial class FlashDevice
 {
     // The slots are reached in no particular order; telling the kernel so keeps read-ahead from pulling in neighbours.
     private const FileOptions HandleOptions = FileOptions.RandomAccess;
 
-    /// <summary>Opens the tier's file, creating the directory and the file first when they are missing.</summary>
-    private SafeFileHandle Open(out bool created)
+    /// <summary>
+    /// Opens the tier's file, creating the directory and the file first when they are missing: with O_DIRECT when
+    /// <paramref name="direct"/> is asked and the file system allows it, else buffered (and the reason logged).
+    /// </summary>
+    private SafeFileHandle Open(bool direct, bool refuse, out bool created)
     {
         EnsureDirectory();
         created = !File.Exists(FilePath);
@@ -17,11 +20,22 @@ public sealed partial class FlashDevice
             CreateFile();
         }
 
-        SafeFileHandle handle;
+        SafeFileHandle? handle = null;
         try
         {
+            if (direct)
+            {
+                handle = DirectFile.TryOpen(FilePath, refuse, out string? reason);
+                DirectIO = handle is not null;
+                if (reason is not null)
+                {
+                    BufferedReason = reason;
+                    FlashDeviceLog.BufferedFallback(_logger, FilePath, reason);
+                }
+            }
+
             // FileShare.None: two stores on one directory would overwrite each other's slots.
-            handle = File.OpenHandle(FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, HandleOptions);
+            handle ??= File.OpenHandle(FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, HandleOptions);
         }
         catch (UnauthorizedAccessException ex)
         {
@@ -34,9 +48,18 @@ public sealed partial class FlashDevice
 
         try
         {
-            var superblock = new byte[FlashGeometry.PageBytes];
-            int read = ReadFully(handle, superblock, 0);
-            _geometry.VerifySuperblock(superblock.AsSpan(0, read), FilePath);
+            // Direct I/O needs an aligned buffer; the pool's first buffer serves, before any other I/O.
+            byte* buffer = _pool.Rent();
+            try
+            {
+                var superblock = new Span<byte>(buffer, FlashGeometry.PageBytes);
+                int read = ReadFully(handle, superblock, 0);
+                _geometry.VerifySuperblock(superblock[..read], FilePath);
+            }
+            finally
+            {
+                _pool.Return(buffer);
+            }
 
             // The size is fixed by the geometry: a file cut short heals (its missing headers read as free slots),
             // and one that grew is trimmed back, so the tier never holds more than its capacity.

@@ -1,0 +1,92 @@
+using System.Reflection;
+using AgentServer.Engine;
+using AgentServer.Serving;
+using KvTiering.Diagnostics;
+using KvTiering.Extensions;
+using KvTiering.LLamaSharp;
+using KvTiering.Store;
+using LLama.Native;
+using OpenTelemetry.Metrics;
+
+namespace AgentServer;
+
+/// <summary>Builds the agent server: services, endpoints and the page. <c>Program</c> runs it; AgentLoad hosts it in process.</summary>
+public static class AgentServerApp
+{
+    /// <summary>A configured, not yet started, server; <paramref name="configure"/> may change the builder first (tests, AgentLoad).</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        ConfigureServices(builder.Services, builder.Configuration);
+        WebApplication app = builder.Build();
+        _ = app.Services.GetRequiredService<ChatCompletions>(); // load the model and open the store now, not on the first request
+        MapEndpoints(app);
+        return app;
+    }
+
+    /// <summary>Registers the engine, the store (tiers from the <c>KvTiering</c> section), the prefix cache and metrics.</summary>
+    public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)
+    {
+        QuietNativeLog();
+        services.AddOptions<AgentServerOptions>().Bind(configuration.GetSection(AgentServerOptions.SectionName))
+            .Validate(o => o.Sequences >= 1 && o.QueueLength >= 0 && o.ContextSize >= 64 && o.Threads >= 1 && o.DefaultMaxTokens >= 1,
+                "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.");
+        services.AddSingleton<LlamaEngine>();
+        services.AddSingleton<SessionHintLog>();
+        services.AddSingleton(StoreFactory.Create);   // before AddKvTiering, whose TryAdd then keeps it
+        services.AddKvTiering(o => o.FlashDirectory ??= Path.Combine(Path.GetTempPath(), "kvtiering-agent-server"));
+        services.AddSingleton(sp => sp.GetRequiredService<LlamaEngine>().Options.PrefixCache
+            ? new LlamaPrefixCache(sp.GetRequiredService<TieredKvStore>(), sp.GetRequiredService<LlamaEngine>().Hasher)
+            : null!);
+        services.AddSingleton(sp => new Generator(sp.GetRequiredService<LlamaEngine>(), sp.GetRequiredService<TieredKvStore>(),
+            sp.GetRequiredService<LlamaEngine>().Options.PrefixCache ? sp.GetRequiredService<LlamaPrefixCache>() : null));
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton(sp => new RequestLog(sp.GetRequiredService<LlamaEngine>().Options.RecentRequests));
+        services.AddSingleton<ChatCompletions>();
+        services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(KvTieringDiagnostics.MeterName, ServerMetrics.MeterName)
+            .AddPrometheusExporter());
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.MapPost("/v1/chat/completions", (HttpContext http, ChatCompletions chat) => chat.HandleAsync(http));
+        app.MapGet("/v1/models", (LlamaEngine engine) => Results.Json(new
+        {
+            @object = "list",
+            data = new[] { new { id = engine.ModelName, @object = "model", created = 0, owned_by = "kvtiering" } },
+        }));
+        app.MapGet("/healthz", (LlamaEngine engine, TieredKvStore store) => Results.Json(new
+        {
+            status = "ok",
+            model = engine.ModelName,
+            sequences = engine.Slots.Total,
+            busy = engine.Slots.Busy,
+            waiting = engine.Slots.Waiting,
+            storeBlocks = store.Count,
+        }));
+        app.MapGet("/api/state", (LlamaEngine engine, TieredKvStore store, RequestLog log, IServiceProvider sp) =>
+            Results.Json(StateEndpoints.State(engine, store, log, sp)));
+        app.MapGet("/v1/sessions/{id}/explain", (string id, TieredKvStore store, SessionHintLog hints) =>
+            Results.Json(StateEndpoints.Explain(id, store, hints)));
+        app.MapGet("/", () => Results.Stream(Page(), "text/html; charset=utf-8"));
+        app.MapPrometheusScrapingEndpoint("/metrics");
+    }
+
+    private static Stream Page() =>
+        typeof(AgentServerApp).Assembly.GetManifestResourceStream("AgentServer.Page.index.html")
+        ?? throw new InvalidOperationException("The page resource AgentServer.Page.index.html is missing from the build.");
+
+    private static void QuietNativeLog()
+    {
+        try
+        {
+            NativeLibraryConfig.All.WithLogCallback(static (_, _) => { });
+        }
+        catch (InvalidOperationException)
+        {
+            // The native library is loaded already (a second server in one process): its callback stays.
+        }
+    }
+}

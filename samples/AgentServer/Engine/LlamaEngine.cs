@@ -1,0 +1,111 @@
+using System.Text;
+using KvTiering.Blocks;
+using KvTiering.LLamaSharp;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+using Microsoft.Extensions.Options;
+
+namespace AgentServer.Engine;
+
+/// <summary>
+/// The model and its sequences: loads the GGUF (the synthetic random-weight llama unless a path is given), creates one
+/// context per sequence and hands them out through a bounded queue.
+/// </summary>
+internal sealed class LlamaEngine : IDisposable
+{
+    private readonly LLamaWeights _weights;
+    private readonly EngineSlot[] _slots;
+
+    public LlamaEngine(IOptions<AgentServerOptions> options)
+    {
+        AgentServerOptions o = options.Value;
+        Options = o;
+        ModelPath = o.ModelPath ?? EnsureSynthetic(SyntheticModel(o), o.ModelDirectory ?? Path.Combine(Path.GetTempPath(), "kvtiering-models"));
+        ModelName = o.ModelName ?? Path.GetFileNameWithoutExtension(ModelPath);
+        var parameters = new ModelParams(ModelPath)
+        {
+            ContextSize = (uint)o.ContextSize,
+            BatchSize = 512,
+            UBatchSize = 512,
+            Threads = o.Threads,
+            BatchThreads = o.Threads,
+            GpuLayerCount = 0,
+            // Flash attention's CPU kernel depends on how a prompt is split into batches (docs/llamasharp.md).
+            FlashAttention = false,
+        };
+        _weights = LLamaWeights.LoadFromFile(parameters);
+        Layout = LlamaKvLayout.FromModel(_weights, tokensPerBlock: 16);
+        Hasher = new BlockHasher(Layout);
+        _slots = new EngineSlot[o.Sequences];
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            _slots[i] = new EngineSlot(i, _weights.CreateContext(parameters));
+        }
+
+        Slots = new SlotPool<EngineSlot>(_slots, o.QueueLength);
+    }
+
+    public AgentServerOptions Options { get; }
+
+    public string ModelPath { get; }
+
+    public string ModelName { get; }
+
+    public KvLayout Layout { get; }
+
+    public BlockHasher Hasher { get; }
+
+    public SlotPool<EngineSlot> Slots { get; }
+
+    public int ContextSize => Options.ContextSize;
+
+    public int VocabularySize => _weights.NativeHandle.Vocab.Count;
+
+    public LLamaToken[] Tokenize(string text) => _weights.Tokenize(text, true, true, Encoding.UTF8);
+
+    public StreamingTokenDecoder NewDecoder() => new(Encoding.UTF8, _weights);
+
+    public bool IsEndOfGeneration(LLamaToken token) => token.IsEndOfGeneration(_weights.NativeHandle.Vocab);
+
+    public void Dispose()
+    {
+        foreach (EngineSlot slot in _slots)
+        {
+            slot.Dispose();
+        }
+
+        _weights.Dispose();
+    }
+
+    /// <summary>
+    /// Writes the synthetic GGUF once, holding an exclusive lock file in its folder meanwhile, so servers starting at
+    /// once (tests, AgentLoad's configurations, several processes) never load a half-written file: <c>EnsureGguf</c>
+    /// writes in place.
+    /// </summary>
+    private static string EnsureSynthetic(SyntheticLlamaModel model, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        string lockPath = Path.Combine(directory, ".write.lock");
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return model.EnsureGguf(directory);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                Thread.Sleep(100); // another server is writing the model
+            }
+        }
+    }
+
+    private static SyntheticLlamaModel SyntheticModel(AgentServerOptions o) => o.Preset.ToUpperInvariant() switch
+    {
+        "TINY" => SyntheticLlamaModel.Tiny,
+        "SAMPLE" => SyntheticLlamaModel.Sample,
+        _ => throw new OptionsValidationException(AgentServerOptions.SectionName, typeof(AgentServerOptions),
+            [$"AgentServer:Preset '{o.Preset}' is not a synthetic model: use 'tiny' or 'sample', or set AgentServer:ModelPath to a GGUF."]),
+    };
+}

@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using AgentServer.Chat;
+using AgentServer.Engine;
+using KvTiering.Eviction;
+using KvTiering.Store;
+using LLama.Native;
+
+namespace AgentServer.Serving;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: validate, template, tokenize, wait for a sequence (429 when the queue is full),
+/// generate, answer (JSON or server-sent events), then tell the store the session's state from the finish reason:
+/// a tool call means the agent is back in seconds (<see cref="SessionHint.Paused"/>), anything else means its user
+/// answers next (<see cref="SessionHint.AwaitingUser"/>).
+/// </summary>
+internal sealed partial class ChatCompletions(LlamaEngine engine, Generator generator, TieredKvStore store, ServerMetrics metrics,
+    RequestLog log, ILogger<ChatCompletions> logger)
+{
+    public const string SessionHeader = "X-Session-Id";
+    public const string CachedHeader = "X-KvTiering-Cached-Tokens";
+    public const string SourceHeader = "X-KvTiering-Source";
+    public const string ExplainHeader = "X-KvTiering-Explain";
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        long arrival = Stopwatch.GetTimestamp();
+        ChatRequest request;
+        LLamaToken[] prompt;
+        try
+        {
+            request = ChatRequestParser.Parse(await ReadBodyAsync(http.Request));
+            prompt = engine.Tokenize(ChatTemplate.Render(request));
+            if (prompt.Length >= engine.ContextSize)
+            {
+                throw new BadRequestException(string.Create(CultureInfo.InvariantCulture,
+                    $"The prompt is {prompt.Length} tokens, but this model's context holds {engine.ContextSize} tokens (prompt plus at least one generated token). Shorten the messages."),
+                    "messages", "context_length_exceeded");
+            }
+        }
+        catch (BadRequestException ex)
+        {
+            metrics.Refused("bad_request");
+            LogBadRequest(logger, ex.Message);
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, ex.Message, "invalid_request_error", ex.Param, ex.Code);
+            return;
+        }
+
+        string sessionName = http.Request.Headers[SessionHeader].FirstOrDefault() ?? request.User ?? string.Empty;
+        long session = SessionIds.Of(sessionName);
+        Task<EngineSlot>? wait = engine.Slots.TryAcquire(http.RequestAborted);
+        if (wait is null)
+        {
+            metrics.Refused("rejected");
+            http.Response.Headers.RetryAfter = engine.Options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            await WriteErrorAsync(http, StatusCodes.Status429TooManyRequests,
+                $"All {engine.Slots.Total} sequences are busy and {engine.Options.QueueLength} requests already wait; retry after {engine.Options.RetryAfterSeconds} s.",
+                "rate_limit_exceeded", null, "server_busy");
+            return;
+        }
+
+        EngineSlot slot;
+        try
+        {
+            slot = await wait;
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the client left while queued
+        }
+
+        double queueSeconds = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
+        var reply = new Reply(request, prompt, session, arrival,
+            string.Create(CultureInfo.InvariantCulture, $"chatcmpl-{Guid.NewGuid():N}"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            request.Model.Length > 0 ? request.Model : engine.ModelName);
+        Generation? result = null;
+        try
+        {
+            result = request.Stream ? await StreamAsync(http, slot, reply) : await WholeAsync(http, slot, reply);
+        }
+        finally
+        {
+            engine.Slots.Release(slot);
+        }
+
+        if (result is not null)
+        {
+            Finish(reply, result, sessionName, queueSeconds, arrival);
+        }
+    }
+
+    private async Task<Generation> WholeAsync(HttpContext http, EngineSlot slot, Reply r)
+    {
+        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, MaxTokens(r.Request), r.Session, r.Arrival, null, null, CancellationToken.None));
+        r.Call = ToolCallFor(r, g);
+        SetHeaders(http, g);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            ResponseWriter.Completion(w, r.Id, r.Created, r.Model, g, r.Call, FinishReason(r, g));
+        }
+
+        http.Response.ContentType = "application/json";
+        await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+        return g;
+    }
+
+    private async Task<Generation?> StreamAsync(HttpContext http, EngineSlot slot, Reply r)
+    {
+        var events = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        bool streamText = r.Request.ForcedTool is null;
+        CancellationToken aborted = http.RequestAborted;
+        Task<Generation> run = Task.Run(() =>
+        {
+            try
+            {
+                return generator.Run(slot, r.Prompt, MaxTokens(r.Request), r.Session, r.Arrival,
+                    g => events.Writer.TryWrite(g), streamText ? p => events.Writer.TryWrite(p) : null, aborted);
+            }
+            finally
+            {
+                events.Writer.TryComplete();
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            await foreach (object e in events.Reader.ReadAllAsync(CancellationToken.None))
+            {
+                if (e is Generation head)
+                {
+                    SetHeaders(http, head);
+                    http.Response.ContentType = "text/event-stream";
+                    http.Response.Headers.CacheControl = "no-cache";
+                    await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, true, null, null, null));
+                }
+                else
+                {
+                    await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, (string)e, null, null));
+                }
+            }
+
+            Generation g = await run;
+            r.Call = ToolCallFor(r, g);
+            await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, null, r.Call, FinishReason(r, g)));
+            if (r.Request.IncludeUsage)
+            {
+                await SendAsync(http, w => ResponseWriter.UsageChunk(w, r.Id, r.Created, r.Model, g));
+            }
+
+            await http.Response.WriteAsync("data: [DONE]\n\n", aborted);
+            return g;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client went away mid-stream; the sequence is released once generation has stopped.
+            return await run;
+        }
+    }
+
+    private void Finish(Reply r, Generation g, string sessionName, double queueSeconds, long arrival)
+    {
+        string finish = FinishReason(r, g);
+        string hint = "none";
+        if (r.Session != 0 && g.Save != "off")
+        {
+            SessionHint h = r.Call is not null ? SessionHint.Paused : SessionHint.AwaitingUser;
+            store.Hint(r.Session, h);
+            hint = h.ToString();
+        }
+
+        metrics.Completed(g.TtftSeconds, queueSeconds, g.PromptTokens, g.CachedTokens, g.CompletionTokens, finish);
+        log.Add(new RequestRecord(DateTimeOffset.UtcNow, sessionName, g.PromptTokens, g.CachedTokens, g.Source, queueSeconds * 1e3,
+            g.TtftSeconds * 1e3, Stopwatch.GetElapsedTime(arrival).TotalMilliseconds, g.CompletionTokens, finish, hint, g.Save));
+    }
+
+    private int MaxTokens(ChatRequest request) => request.MaxTokens ?? engine.Options.DefaultMaxTokens;
+
+    private static ToolCall? ToolCallFor(Reply r, Generation g) => r.Request.ForcedTool is { } tool
+        ? ToolCallSynthesizer.Create(tool, g.Text, g.CompletionTokens, g.PromptTokens, r.Session.ToString(CultureInfo.InvariantCulture))
+        : null;
+
+    private static string FinishReason(Reply r, Generation g) =>
+        r.Request.ForcedTool is not null ? "tool_calls" : g.EndOfGeneration ? "stop" : "length";
+
+    private static void SetHeaders(HttpContext http, Generation g)
+    {
+        http.Response.Headers[CachedHeader] = g.CachedTokens.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers[SourceHeader] = g.Source;
+        http.Response.Headers[ExplainHeader] = g.Explain;
+    }
+
+    private static async Task SendAsync(HttpContext http, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.Write("data: "u8);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            write(w);
+        }
+
+        buffer.Write("\n\n"u8);
+        await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+        await http.Response.Body.FlushAsync(http.RequestAborted);
+    }
+
+    internal static async Task WriteErrorAsync(HttpContext http, int status, string message, string type, string? param, string? code)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            ResponseWriter.Error(w, message, type, param, code);
+        }
+
+        await http.Response.Body.WriteAsync(buffer.WrittenMemory);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
+    {
+        using var memory = new MemoryStream();
+        await request.Body.CopyToAsync(memory, request.HttpContext.RequestAborted);
+        return memory.ToArray();
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "400: {Reason}")]
+    private static partial void LogBadRequest(ILogger logger, string reason);
+
+    private sealed class Reply(ChatRequest request, LLamaToken[] prompt, long session, long arrival, string id, long created, string model)
+    {
+        public ChatRequest Request { get; } = request;
+
+        public LLamaToken[] Prompt { get; } = prompt;
+
+        public long Session { get; } = session;
+
+        public long Arrival { get; } = arrival;
+
+        public string Id { get; } = id;
+
+        public long Created { get; } = created;
+
+        public string Model { get; } = model;
+
+        public ToolCall? Call { get; set; }
+    }
+}

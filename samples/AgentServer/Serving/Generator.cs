@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using AgentServer.Engine;
+using KvTiering.LLamaSharp;
+using KvTiering.Store;
+using LLama.Native;
+
+namespace AgentServer.Serving;
+
+/// <summary>
+/// Runs one request on one sequence: restore the longest stored prefix, prefill the rest, generate greedily, trim the
+/// reply off, and save the prompt's snapshot for the session's next turn.
+/// </summary>
+/// <remarks>
+/// The snapshot covers the prompt, not the reply: the reply's tokens were decoded one at a time, which llama.cpp
+/// computes a hair differently from a batched prefill, so saving only the prompt keeps every later turn's logits
+/// bit-identical to an uncached run (docs/llamasharp.md, "Bit-identical logits").
+/// </remarks>
+internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPrefixCache? cache)
+{
+    public Generation Run(EngineSlot slot, LLamaToken[] prompt, int maxTokens, long session, long arrival,
+        Action<Generation>? started, Action<string>? onText, CancellationToken cancellationToken)
+    {
+        SafeLLamaContextHandle context = slot.Context.NativeHandle;
+        LLamaSeqId seq = EngineSlot.Sequence;
+        PrefixRestore restore;
+        if (cache is not null)
+        {
+            restore = cache.Restore(context, seq, prompt);
+        }
+        else
+        {
+            context.MemorySequenceRemove(seq, -1, -1);
+            restore = new PrefixRestore(RestoreOutcome.Miss, prompt.Length, 0, 0, -1);
+        }
+
+        ReadOnlySpan<float> logits = LlamaPrefill.Prefill(context, seq, prompt.AsSpan(restore.RestoredTokens),
+            restore.RestoredTokens, slot.Batch);
+        LLamaToken next = ArgMax(logits);
+        double ttft = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
+        string source = cache is null ? "off"
+            : restore.IsHit ? store.TierProfileAt(restore.SourceTier).Name
+            : restore.Outcome.ToString().ToLowerInvariant();
+        string explain = restore.IsHit
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"{restore.RestoredTokens} of {prompt.Length} prompt tokens restored from {source} (snapshot of {restore.SnapshotTokens}); {restore.TokensToPrefill} prefilled")
+            : string.Create(CultureInfo.InvariantCulture, $"0 of {prompt.Length} prompt tokens restored ({source}); {prompt.Length} prefilled");
+        var head = new Generation(prompt.Length, restore.RestoredTokens, source, explain, ttft, string.Empty, 0, false, string.Empty);
+        started?.Invoke(head);
+
+        var decoder = engine.NewDecoder();
+        var text = new StringBuilder();
+        int generated = 0;
+        bool ended = false;
+        int limit = Math.Min(maxTokens, engine.ContextSize - prompt.Length);
+        while (generated < limit && !cancellationToken.IsCancellationRequested)
+        {
+            if (engine.IsEndOfGeneration(next))
+            {
+                ended = true;
+                break;
+            }
+
+            generated++;
+            decoder.Add(next);
+            string piece = decoder.Read();
+            text.Append(piece);
+            if (piece.Length > 0)
+            {
+                onText?.Invoke(piece);
+            }
+
+            if (generated == limit)
+            {
+                break;
+            }
+
+            slot.Batch.Clear();
+            slot.Batch.Add(next, prompt.Length + generated - 1, seq, true);
+            DecodeResult result = context.Decode(slot.Batch);
+            if (result != DecodeResult.Ok)
+            {
+                throw new InvalidOperationException($"llama.cpp decode at position {prompt.Length + generated - 1} failed: {result}.");
+            }
+
+            next = ArgMax(context.GetLogitsIth(0));
+        }
+
+        string save = "off";
+        if (cache is not null)
+        {
+            context.MemorySequenceRemove(seq, prompt.Length, -1);
+            save = cache.Save(context, seq, prompt, session).Outcome.ToString().ToLowerInvariant();
+        }
+
+        return head with { Text = text.ToString(), CompletionTokens = generated, EndOfGeneration = ended, Save = save };
+    }
+
+    private static LLamaToken ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+        {
+            if (logits[i] > logits[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+}

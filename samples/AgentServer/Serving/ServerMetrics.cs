@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+
+namespace AgentServer.Serving;
+
+/// <summary>The server's own instruments (meter <c>KvTiering.AgentServer</c>), exported at <c>/metrics</c> beside the store's <c>KvTiering</c> meter.</summary>
+internal sealed class ServerMetrics
+{
+    public const string MeterName = "KvTiering.AgentServer";
+
+    private readonly Histogram<double> _ttft;
+    private readonly Histogram<double> _queue;
+    private readonly Counter<long> _promptTokens;
+    private readonly Counter<long> _cachedTokens;
+    private readonly Counter<long> _completionTokens;
+    private readonly Counter<long> _requests;
+
+    public ServerMetrics(IMeterFactory factory)
+    {
+        Meter meter = factory.Create(MeterName);
+        _ttft = meter.CreateHistogram<double>("agentserver.ttft", "s", "Time from request arrival to the first generated token.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        _queue = meter.CreateHistogram<double>("agentserver.queue_wait", "s", "Time a request waited for a free sequence.");
+        _promptTokens = meter.CreateCounter<long>("agentserver.prompt_tokens", "{token}", "Prompt tokens received.");
+        _cachedTokens = meter.CreateCounter<long>("agentserver.cached_tokens", "{token}", "Prompt tokens restored from KvTiering instead of prefilled.");
+        _completionTokens = meter.CreateCounter<long>("agentserver.completion_tokens", "{token}", "Tokens generated.");
+        _requests = meter.CreateCounter<long>("agentserver.requests", "{request}", "Requests by outcome (stop, length, tool_calls, rejected, bad_request).");
+    }
+
+    public void Completed(double ttftSeconds, double queueSeconds, int prompt, int cached, int completion, string finishReason)
+    {
+        _ttft.Record(ttftSeconds);
+        _queue.Record(queueSeconds);
+        _promptTokens.Add(prompt);
+        _cachedTokens.Add(cached);
+        _completionTokens.Add(completion);
+        _requests.Add(1, new KeyValuePair<string, object?>("outcome", finishReason));
+    }
+
+    public void Refused(string outcome) => _requests.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+}

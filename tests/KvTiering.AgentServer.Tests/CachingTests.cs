@@ -1,0 +1,79 @@
+using OpenAI.Chat;
+
+namespace KvTiering.AgentServer.Tests;
+
+public sealed class CachingTests
+{
+    private static readonly ChatCompletionOptions Greedy = new() { MaxOutputTokenCount = 6, EndUserId = "session-a" };
+
+    [Fact]
+    public async Task SecondTurnRestoresThePrefixAndGeneratesWhatAnUncachedServerGenerates()
+    {
+        using var flash = new TempDirectory();
+        using var cached = new TestServerFactory(flash.Path);
+        ChatClient client = cached.Chat();
+        List<ChatMessage> messages = Conversation.FirstTurn("Find the failing test in tests/Store and fix it.");
+
+        ChatCompletion first = (await client.CompleteChatAsync(messages, Greedy)).Value;
+        Assert.Equal(0, first.Usage.InputTokenDetails?.CachedTokenCount ?? 0);
+        Assert.Equal(ChatFinishReason.Length, first.FinishReason);
+        Assert.Equal(6, first.Usage.OutputTokenCount);
+        string firstReply = first.Content[0].Text;
+        Assert.NotEmpty(firstReply);
+
+        messages.Add(new AssistantChatMessage(firstReply));
+        messages.Add(new UserChatMessage("The test still fails with a timeout; look at the flush path."));
+        ChatCompletion second = (await client.CompleteChatAsync(messages, Greedy)).Value;
+        int cachedTokens = second.Usage.InputTokenDetails!.CachedTokenCount;
+        Assert.True(cachedTokens > 0, "the second turn restored nothing");
+        Assert.True(cachedTokens < second.Usage.InputTokenCount);
+        Assert.True(cachedTokens >= first.Usage.InputTokenCount - 16 - 2, $"restored {cachedTokens} of the first prompt's {first.Usage.InputTokenCount}");
+
+        // The same two requests against a server with no prefix cache: greedy decoding, so the same tokens.
+        using var flash2 = new TempDirectory();
+        using var uncached = new TestServerFactory(flash2.Path, new Dictionary<string, string?> { ["AgentServer:PrefixCache"] = "false" });
+        ChatCompletion reference = (await uncached.Chat().CompleteChatAsync(messages, Greedy)).Value;
+        Assert.Equal(0, reference.Usage.InputTokenDetails?.CachedTokenCount ?? 0);
+        Assert.Equal(reference.Usage.InputTokenCount, second.Usage.InputTokenCount);
+        Assert.Equal(reference.Content[0].Text, second.Content[0].Text);
+
+        // Streaming the same turn again restores the longer prefix and streams the same text.
+        var streamed = new System.Text.StringBuilder();
+        int? streamedCached = null;
+        var streamOptions = new ChatCompletionOptions { MaxOutputTokenCount = 6, EndUserId = "session-a" };
+        await foreach (StreamingChatCompletionUpdate update in client.CompleteChatStreamingAsync(messages, streamOptions))
+        {
+            foreach (ChatMessageContentPart part in update.ContentUpdate)
+            {
+                streamed.Append(part.Text);
+            }
+
+            streamedCached ??= update.Usage?.InputTokenDetails?.CachedTokenCount;
+        }
+
+        Assert.Equal(reference.Content[0].Text, streamed.ToString());
+        Assert.True(streamedCached > cachedTokens, $"the repeated turn restored {streamedCached}, the first time {cachedTokens}");
+    }
+
+    [Fact]
+    public async Task AfterARestartAFlashResidentPrefixStillHits()
+    {
+        using var flash = new TempDirectory();
+        List<ChatMessage> messages = Conversation.FirstTurn("Summarise docs/architecture.md in five lines.");
+        string reply;
+        using (var before = new TestServerFactory(flash.Path))
+        {
+            ChatCompletion first = (await before.Chat().CompleteChatAsync(messages, Greedy)).Value;
+            reply = first.Content[0].Text;
+        } // disposing the host disposes the store, which flushes DRAM blocks to the flash file
+
+        messages.Add(new AssistantChatMessage(reply));
+        messages.Add(new UserChatMessage("Now in three lines."));
+        using var after = new TestServerFactory(flash.Path);
+        HttpClient http = after.CreateClient();
+        ChatCompletion second = (await after.Chat().CompleteChatAsync(messages, Greedy)).Value;
+        Assert.True(second.Usage.InputTokenDetails!.CachedTokenCount > 0, "the restarted server restored nothing from flash");
+        string state = await http.GetStringAsync("/api/state");
+        Assert.Contains("\"source\":\"flash\"", state, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,107 @@
+using System.ClientModel;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using OpenAI.Chat;
+
+namespace KvTiering.AgentServer.Tests;
+
+public sealed class RobustnessTests
+{
+    [Theory]
+    [InlineData("{\"model\": \"tiny\", \"messages\": [", "not valid JSON", null)]
+    [InlineData("{\"model\": \"tiny\"}", "'messages' is required", "messages")]
+    [InlineData("{\"messages\": []}", "'messages' must be a non-empty array", "messages")]
+    [InlineData("{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}", "'messages[0].role' is 'robot'", "messages[0].role")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": -3}", "'max_tokens' must be a positive integer, not -3", "max_tokens")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tool_choice\": \"required\"}", "no 'tools'", "tool_choice")]
+    public async Task MalformedRequestsGetA400NamingTheProblemAndTheServerStaysHealthy(string body, string expected, string? param)
+    {
+        using var flash = new TempDirectory();
+        using var server = new TestServerFactory(flash.Path);
+        HttpClient http = server.CreateClient();
+
+        using HttpResponseMessage response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using JsonDocument error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        JsonElement e = error.RootElement.GetProperty("error");
+        Assert.Contains(expected, e.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("invalid_request_error", e.GetProperty("type").GetString());
+        Assert.Equal(param, e.GetProperty("param").GetString());
+
+        await AssertHealthyAndServing(server);
+    }
+
+    [Fact]
+    public async Task APromptLongerThanTheContextIsA400WithTheCounts()
+    {
+        using var flash = new TempDirectory();
+        using var server = new TestServerFactory(flash.Path);
+        string huge = string.Concat(Enumerable.Repeat("all work and no play ", 120)); // ~3,000 tokens (a space is 3 byte tokens) > 2,048
+        ClientResultException ex = await Assert.ThrowsAsync<ClientResultException>(() =>
+            server.Chat().CompleteChatAsync([new UserChatMessage(huge)], new ChatCompletionOptions { MaxOutputTokenCount = 2 }));
+        Assert.Equal(400, ex.Status);
+        string body = ex.GetRawResponse()!.Content.ToString();
+        Assert.Contains("context_length_exceeded", body, StringComparison.Ordinal);
+        Assert.Contains("holds 2048 tokens", body, StringComparison.Ordinal);
+        await AssertHealthyAndServing(server);
+    }
+
+    [Fact]
+    public async Task AFullQueueAnswers429WithRetryAfter()
+    {
+        using var flash = new TempDirectory();
+        using var server = new TestServerFactory(flash.Path, new Dictionary<string, string?>
+        {
+            ["AgentServer:Sequences"] = "1",
+            ["AgentServer:QueueLength"] = "0",
+            ["AgentServer:RetryAfterSeconds"] = "2",
+        });
+        HttpClient http = server.CreateClient();
+
+        // A long streamed reply holds the only sequence; its first event arrives once it has the sequence.
+        const string Long = """{"messages": [{"role": "user", "content": "count to a thousand"}], "max_tokens": 600, "stream": true}""";
+        using var holding = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent(Long, Encoding.UTF8, "application/json"),
+        };
+        using HttpResponseMessage streaming = await http.SendAsync(holding, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, streaming.StatusCode);
+        using var reader = new StreamReader(await streaming.Content.ReadAsStreamAsync());
+        Assert.StartsWith("data: ", await reader.ReadLineAsync());
+
+        using HttpResponseMessage refused = await http.PostAsync("/v1/chat/completions", new StringContent(
+            """{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(2), refused.Headers.RetryAfter?.Delta);
+        Assert.Contains("server_busy", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        string rest = await reader.ReadToEndAsync();
+        Assert.EndsWith("data: [DONE]\n\n", rest, StringComparison.Ordinal);
+        await AssertHealthyAndServing(server);
+    }
+
+    [Fact]
+    public async Task ModelsHealthAndMetricsAnswer()
+    {
+        using var flash = new TempDirectory();
+        using var server = new TestServerFactory(flash.Path);
+        HttpClient http = server.CreateClient();
+        await AssertHealthyAndServing(server);
+        string models = await http.GetStringAsync("/v1/models");
+        Assert.Contains("\"object\":\"list\"", models, StringComparison.Ordinal);
+        string metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("agentserver_ttft", metrics, StringComparison.Ordinal);
+        Assert.Contains("agentserver_prompt_tokens", metrics, StringComparison.Ordinal);
+        Assert.Contains("kvtiering_", metrics, StringComparison.Ordinal);
+    }
+
+    private static async Task AssertHealthyAndServing(TestServerFactory server)
+    {
+        using HttpResponseMessage health = await server.CreateClient().GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        ChatCompletion ok = (await server.Chat().CompleteChatAsync([new UserChatMessage("still there?")],
+            new ChatCompletionOptions { MaxOutputTokenCount = 2 })).Value;
+        Assert.Equal(2, ok.Usage.OutputTokenCount);
+    }
+}
