@@ -1,3 +1,4 @@
+using KvTiering.Simulation.Policies;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Simulation.Replay;
@@ -135,7 +136,7 @@ internal static class SimulateCommand
         {
             try
             {
-                list.Add(EvictionPolicies.FromName(name));
+                list.Add(AgentPolicyVariants.FromName(name)); // built-in names and agent ablations
             }
             catch (ArgumentException ex)
             {

@@ -53,9 +53,7 @@ public static class EvictionPolicies
     public static EvictionPolicy FromName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        EvictionPolicy? found = name.Trim().StartsWith("agent:", StringComparison.OrdinalIgnoreCase)
-            ? AgentPolicyVariants.Parse(name.Trim())
-            : Find(name.Trim());
+        EvictionPolicy? found = Find(name.Trim());
         if (found is null)
         {
             ThrowHelper.ThrowArgument(nameof(name),
