@@ -14,7 +14,7 @@ internal static class SimulateCommand
 {
     private static readonly HashSet<string> s_options =
         ["trace", "format", "stagger", "policy", "capacity", "tiers", "model", "json", "csv", "svg", "seed", "parallel", "cache-dir", "title",
-            .. PlacementArguments.Options];
+            SimulateKvEvents.Option, .. PlacementArguments.Options];
 
     private static readonly HashSet<string> s_flags = ["shared-tools", "no-cache", "quiet", "hints", "no-hints"];
 
@@ -33,6 +33,7 @@ internal static class SimulateCommand
 
         bool hints = !a.Has("no-hints");
         PlacementArguments placement = PlacementArguments.Parse(a);
+        Func<KvTiering.Store.TieredKvStore, IDisposable?>? kvEvents = SimulateKvEvents.Parse(a, stderr);
 
         var runs = new List<ReplayOptions>();
         if (a.Get("tiers") is { } tierText)
@@ -42,6 +43,7 @@ internal static class SimulateCommand
             {
                 Policy = p, Tiers = tiers, Model = model,
                 Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger, Hints = hints,
+                AttachStore = kvEvents,
             }));
         }
         else
@@ -56,11 +58,13 @@ internal static class SimulateCommand
                     Model = model,
                     Hints = hints,
                     Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger,
+                    AttachStore = kvEvents,
                 }));
             }
         }
 
         placement.CheckRuns(runs.Count);
+        SimulateKvEvents.CheckRuns(kvEvents, runs.Count);
         if (!quiet)
         {
             stderr.WriteLine($"kvtier: {trace.Name}: {trace.RequestCount:N0} requests, {trace.References:N0} block references, " +
