@@ -78,6 +78,8 @@ internal static class SimulateCommand
             stdout.Write(ResultWriter.ToTierTable(results));
         }
 
+        stdout.Write(ResultWriter.ToPrefillRanking(results)); // empty without --model
+
         double refsPerSecond = results.Sum(r => r.References) / Math.Max(1e-9, results.Sum(r => r.ElapsedSeconds));
         if (!quiet)
         {
