@@ -14,11 +14,13 @@ namespace KvTiering.Eviction;
 /// <para>
 /// A pin is soft, as in Continuum's engine, which evicts a pinned request only when nothing else can go: the victim
 /// scan passes pinned blocks, moving each one it passes to the head (so each is passed at most once per trip around
-/// the list), and takes the least recent pinned block only when every evictable block is pinned.
+/// the list), and takes the least recent pinned block only when every evictable block is pinned, or when it has passed 1,024
+/// pinned blocks in one scan (which bounds an eviction's cost when nearly everything is pinned).
 /// </para>
 /// </remarks>
 public struct ContinuumPolicy : IEvictionPolicy
 {
+    private const int MaxPinnedPasses = 1024; // bounds an eviction when (nearly) everything is pinned
     private readonly double _reloadSeconds;
     private readonly double _coldStartTtl;
     private TierView _tier;
@@ -93,8 +95,9 @@ public struct ContinuumPolicy : IEvictionPolicy
     {
         double now = _tier.Now;
         int fallback = -1;
+        int passed = 0;
         int h = _list.Tail;
-        for (int seen = _list.Count; h >= 0 && seen > 0; seen--)
+        for (int seen = _list.Count; h >= 0 && seen > 0 && passed < MaxPinnedPasses; seen--)
         {
             int previous = _list.Previous(h);
             if (_tier.IsEvictable(h))
@@ -104,6 +107,7 @@ public struct ContinuumPolicy : IEvictionPolicy
                     return h;
                 }
 
+                passed++;
                 if (fallback < 0)
                 {
                     fallback = h;

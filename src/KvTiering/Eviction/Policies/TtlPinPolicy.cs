@@ -24,6 +24,7 @@ namespace KvTiering.Eviction;
 /// </remarks>
 public struct TtlPinPolicy : IEvictionPolicy
 {
+    private const int MaxPinnedPasses = 1024; // bounds an eviction when (nearly) everything is pinned
     private readonly double _ttl;
     private readonly double _maxPinnedRatio;
     private TierView _tier;
@@ -127,8 +128,9 @@ public struct TtlPinPolicy : IEvictionPolicy
         double now = _tier.Now;
         _pins.Sweep(_sessions, now);
         int fallback = -1;
+        int passed = 0;
         int h = _list.Tail;
-        for (int seen = _list.Count; h >= 0 && seen > 0; seen--)
+        for (int seen = _list.Count; h >= 0 && seen > 0 && passed < MaxPinnedPasses; seen--)
         {
             int previous = _list.Previous(h);
             if (_tier.IsEvictable(h))
@@ -139,6 +141,7 @@ public struct TtlPinPolicy : IEvictionPolicy
                     return h;
                 }
 
+                passed++;
                 if (fallback < 0)
                 {
                     fallback = h;
