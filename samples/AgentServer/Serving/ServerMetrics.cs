@@ -17,9 +17,9 @@ internal sealed class ServerMetrics
     public ServerMetrics(IMeterFactory factory)
     {
         Meter meter = factory.Create(MeterName);
-        _ttft = meter.CreateHistogram<double>("agentserver.ttft", "s", "Time from request arrival to the first generated token.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
-        _queue = meter.CreateHistogram<double>("agentserver.queue_wait", "s", "Time a request waited for a free sequence.");
+        var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] };
+        _ttft = meter.CreateHistogram<double>("agentserver.ttft", "s", "Time from request arrival to the first generated token.", advice: seconds);
+        _queue = meter.CreateHistogram<double>("agentserver.queue_wait", "s", "Time a request waited for a free sequence.", advice: seconds);
         _promptTokens = meter.CreateCounter<long>("agentserver.prompt_tokens", "{token}", "Prompt tokens received.");
         _cachedTokens = meter.CreateCounter<long>("agentserver.cached_tokens", "{token}", "Prompt tokens restored from KvTiering instead of prefilled.");
         _completionTokens = meter.CreateCounter<long>("agentserver.completion_tokens", "{token}", "Tokens generated.");
