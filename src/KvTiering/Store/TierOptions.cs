@@ -48,6 +48,30 @@ public sealed class TierOptions
     public bool Compression { get; set; }
 
     /// <summary>
+    /// Open the flash file with <c>O_DIRECT</c>, bypassing the page cache (default on); where the file system refuses
+    /// it the tier falls back to buffered I/O and logs why (docs/tiers.md).
+    /// </summary>
+    public bool DirectIO { get; set; } = true;
+
+    /// <summary>Most flash I/Os in flight at once, each with its own aligned buffer of one block (default 8).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public int QueueDepth
+    {
+        get => _queueDepth;
+        set
+        {
+            if (value <= 0)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(QueueDepth), value, "A flash tier needs room for at least one I/O in flight.");
+            }
+
+            _queueDepth = value;
+        }
+    }
+
+    private int _queueDepth = 8;
+
+    /// <summary>
     /// Builds the device for this tier from (slot count, slot bytes) — for servers that bring their own device
     /// memory. Takes precedence over <see cref="Directory"/>.
     /// </summary>

@@ -100,7 +100,7 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
             for (int i = 0; i < _tiers.Length; i++)
             {
                 TierOptions tierOptions = options.Tiers[i];
-                IBlockDevice device = CreateDevice(tierOptions, options.MetadataOnly, BlockBytes);
+                IBlockDevice device = CreateDevice(tierOptions, options.MetadataOnly, BlockBytes, _logger);
                 _tiers[i] = tierOptions.Policy.CreateTier(i, tierOptions.Profile, device);
                 entries += device.SlotCount;
             }
@@ -288,7 +288,7 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
         }
     }
 
-    private static IBlockDevice CreateDevice(TierOptions options, bool metadataOnly, int blockBytes)
+    private static IBlockDevice CreateDevice(TierOptions options, bool metadataOnly, int blockBytes, ILogger logger)
     {
         if (options.DeviceFactory is { } factory)
         {
@@ -311,7 +311,13 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
 
         if (options.Directory is { } directory)
         {
-            return new FlashDevice(directory, options.CapacityBlocks, blockBytes, options.Compression);
+            return new FlashDevice(directory, options.CapacityBlocks, blockBytes, new FlashDeviceOptions
+            {
+                Compression = options.Compression,
+                DirectIO = options.DirectIO,
+                QueueDepth = options.QueueDepth,
+                Logger = logger,
+            });
         }
 
         return new MemoryDevice(options.CapacityBlocks, blockBytes);
