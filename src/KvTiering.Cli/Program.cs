@@ -17,11 +17,12 @@ namespace KvTiering.Cli
                               [--model llama-3.1-8b] [--json FILE] [--csv FILE] [--svg FILE] [--seed N] [--parallel N]
                               [--cache-dir DIR] [--no-cache] [--quiet] [--no-hints]
                               [--labels-from context+session-size|fixed:batch,...] [--accelerator h100]
-                              [--explain LEDGER.jsonl] [--ledger-capacity N]
+                              [--explain LEDGER.jsonl] [--ledger-capacity N] [--kv-events tcp://HOST:PORT]
               kvtier explain --ledger LEDGER.jsonl [--session ID | --block ID] [--limit N]
               kvtier mrc --json FILE --svg FILE [--title TEXT]
               kvtier report [--traces DIR] [--out FILE] [--policy ...]
               kvtier policies
+              kvtier hash --scheme vllm --block-size N --seed S --tokens 1,2,3,... [--salt S] [--lora NAME]
 
             With no --trace, simulate replays the built-in seeded synthetic agent workload. Where a trace records how
             each response ended (WEKA's "stop"), simulate passes it to the policies as a session hint when the response
@@ -47,7 +48,8 @@ namespace KvTiering.Cli
                     "explain" => ExplainCommand.Run(rest, stdout, stderr),
                     "report" => ReportCommand.Run(rest, stdout, stderr),
                     "policies" => ListPolicies(stdout),
-                    _ => throw new CliException($"unknown command '{args[0]}' (try: simulate, explain, mrc, report, policies)"),
+                    "hash" => HashCommand.Run(rest, stdout),
+                    _ => throw new CliException($"unknown command '{args[0]}' (try: simulate, explain, mrc, report, policies, hash)"),
                 };
             }
             catch (CliException ex)

@@ -1,3 +1,4 @@
+using KvTiering.Simulation.Policies;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Simulation.Replay;
@@ -13,7 +14,7 @@ internal static class SimulateCommand
 {
     private static readonly HashSet<string> s_options =
         ["trace", "format", "stagger", "policy", "capacity", "tiers", "model", "json", "csv", "svg", "seed", "parallel", "cache-dir", "title",
-            .. PlacementArguments.Options];
+            SimulateKvEvents.Option, .. PlacementArguments.Options];
 
     private static readonly HashSet<string> s_flags = ["shared-tools", "no-cache", "quiet", "hints", "no-hints"];
 
@@ -32,6 +33,7 @@ internal static class SimulateCommand
 
         bool hints = !a.Has("no-hints");
         PlacementArguments placement = PlacementArguments.Parse(a);
+        Func<KvTiering.Store.TieredKvStore, IDisposable?>? kvEvents = SimulateKvEvents.Parse(a, stderr);
 
         var runs = new List<ReplayOptions>();
         if (a.Get("tiers") is { } tierText)
@@ -41,6 +43,7 @@ internal static class SimulateCommand
             {
                 Policy = p, Tiers = tiers, Model = model,
                 Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger, Hints = hints,
+                AttachStore = kvEvents,
             }));
         }
         else
@@ -55,11 +58,13 @@ internal static class SimulateCommand
                     Model = model,
                     Hints = hints,
                     Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger,
+                    AttachStore = kvEvents,
                 }));
             }
         }
 
         placement.CheckRuns(runs.Count);
+        SimulateKvEvents.CheckRuns(kvEvents, runs.Count);
         if (!quiet)
         {
             stderr.WriteLine($"kvtier: {trace.Name}: {trace.RequestCount:N0} requests, {trace.References:N0} block references, " +
@@ -72,6 +77,8 @@ internal static class SimulateCommand
         {
             stdout.Write(ResultWriter.ToTierTable(results));
         }
+
+        stdout.Write(ResultWriter.ToPrefillRanking(results)); // empty without --model
 
         double refsPerSecond = results.Sum(r => r.References) / Math.Max(1e-9, results.Sum(r => r.ElapsedSeconds));
         if (!quiet)
@@ -135,7 +142,7 @@ internal static class SimulateCommand
         {
             try
             {
-                list.Add(EvictionPolicies.FromName(name));
+                list.Add(AgentPolicyVariants.FromName(name)); // built-in names and agent ablations
             }
             catch (ArgumentException ex)
             {

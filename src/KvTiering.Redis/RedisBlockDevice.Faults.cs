@@ -15,6 +15,7 @@ public sealed partial class RedisBlockDevice
     private long _hits;
     private long _vanished;
     private long _checksumFailures;
+    private long _authenticationFailures;
     private long _fetches;
     private long _fetchHits;
     private long _prefixQueries;
@@ -33,6 +34,7 @@ public sealed partial class RedisBlockDevice
         Hits = Interlocked.Read(ref _hits),
         Vanished = Interlocked.Read(ref _vanished),
         ChecksumFailures = Interlocked.Read(ref _checksumFailures),
+        AuthenticationFailures = Interlocked.Read(ref _authenticationFailures),
         Fetches = Interlocked.Read(ref _fetches),
         FetchHits = Interlocked.Read(ref _fetchHits),
         PrefixQueries = Interlocked.Read(ref _prefixQueries),

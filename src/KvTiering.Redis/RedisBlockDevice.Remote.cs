@@ -33,8 +33,8 @@ public sealed partial class RedisBlockDevice
 
     /// <inheritdoc />
     /// <remarks>
-    /// Reads only each value's header (<c>GETRANGE key 0 63</c>), pipelined in batches of 256 keys; a header that does
-    /// not verify counts as absent. Each batch goes to whichever cluster nodes own its keys, in parallel.
+    /// Reads only each value's header (<c>GETRANGE key 0 63</c>; with authentication the seal too, bytes 0 to 111),
+    /// pipelined in batches of 256 keys; a header that does not verify, or whose seal does not, counts as absent. Each batch goes to whichever cluster nodes own its keys, in parallel.
     /// </remarks>
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
     {
@@ -69,7 +69,7 @@ public sealed partial class RedisBlockDevice
             IBatch batch = _database.CreateBatch();
             for (int i = 0; i < keys.Length; i++)
             {
-                pending[i] = batch.StringGetRangeAsync(ServerKey(keys[i]), 0, RedisBlockHeader.Size - 1);
+                pending[i] = batch.StringGetRangeAsync(ServerKey(keys[i]), 0, _headerBytes - 1);
             }
 
             batch.Execute();
@@ -91,7 +91,7 @@ public sealed partial class RedisBlockDevice
         for (int i = 0; i < keys.Length; i++)
         {
             byte[]? header = pending[i].Result;
-            if (header is null || !RedisBlockHeader.TryRead(header, keys[i], SlotBytes, out _))
+            if (header is null || !RedisBlockHeader.TryRead(header, keys[i], SlotBytes, _authenticator, out _))
             {
                 return i;
             }
@@ -132,12 +132,12 @@ public sealed partial class RedisBlockDevice
         int read;
         using (lease)
         {
-            read = RedisBlockHeader.TryCopyPayload(lease.Span, key, maxLength, destination, out parent);
+            read = RedisBlockHeader.TryCopyPayload(lease.Span, key, maxLength, _authenticator, destination, out parent);
         }
 
         if (read < 0)
         {
-            Interlocked.Increment(ref _checksumFailures);
+            Interlocked.Increment(ref read == RedisBlockHeader.Unauthentic ? ref _authenticationFailures : ref _checksumFailures);
             DeleteQuietly(serverKey);
             return -1;
         }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using KvTiering.Blocks;
 using KvTiering.Devices;
+using KvTiering.Security;
 using KvTiering.Tiers;
 using StackExchange.Redis;
 
@@ -48,6 +49,8 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
     private readonly bool _slidingExpiry;
     private readonly bool _deleteOnFree;
     private readonly TimeSpan _operationTimeout;
+    private readonly BlockAuthenticator? _authenticator;
+    private readonly int _headerBytes;
     private byte[]? _writeBuffer;
     private volatile bool _disposed;
 
@@ -61,12 +64,31 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
     /// <param name="slotBytes">Largest payload of one block, bytes.</param>
     /// <exception cref="ArgumentException">A count or option is out of range; the message names it.</exception>
     public RedisBlockDevice(IConnectionMultiplexer connection, RedisTierOptions options, int slotCount, int slotBytes)
-        : this(connection, options, slotCount, slotBytes, ownsConnection: false)
+        : this(connection, options, slotCount, slotBytes, authenticationKey: null, ownsConnection: false)
+    {
+    }
+
+    /// <summary>
+    /// A device whose blocks are sealed with <paramref name="authenticationKey"/> (see
+    /// <see cref="KvTiering.Store.TierOptions.AuthenticationKey"/>): every value carries a MAC over key, parent, length and payload
+    /// (<see cref="RedisTierOptions.MacAlgorithm"/>), and a value whose MAC fails is a miss, counted in
+    /// <see cref="RedisTierStatistics.AuthenticationFailures"/>, and deleted. Null: checksums only.
+    /// </summary>
+    /// <inheritdoc cref="RedisBlockDevice(IConnectionMultiplexer, RedisTierOptions, int, int)"/>
+    /// <param name="connection">The server connection (see <see cref="RedisTier.Connect"/> for suitable settings).</param>
+    /// <param name="options">Namespace, expiry, timeouts and back-off; read once, here.</param>
+    /// <param name="slotCount">Number of slots: the blocks this store tracks in the tier.</param>
+    /// <param name="slotBytes">Largest payload of one block, bytes.</param>
+    /// <param name="authenticationKey">A secret of at least 32 bytes shared by every store that may write blocks this one reads.</param>
+    /// <exception cref="ArgumentException">A count or option is out of range, or the key is shorter than 32 bytes; the message names it.</exception>
+    public RedisBlockDevice(IConnectionMultiplexer connection, RedisTierOptions options, int slotCount, int slotBytes,
+        byte[]? authenticationKey)
+        : this(connection, options, slotCount, slotBytes, authenticationKey, ownsConnection: false)
     {
     }
 
     private RedisBlockDevice(IConnectionMultiplexer connection, RedisTierOptions options, int slotCount, int slotBytes,
-        bool ownsConnection)
+        byte[]? authenticationKey, bool ownsConnection)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
@@ -76,11 +98,17 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
             ThrowHelper.ThrowArgumentOutOfRange(nameof(slotCount), slotCount, $"Slot count {slotCount} must be at least one.");
         }
 
-        if (slotBytes <= 0 || slotBytes > int.MaxValue - RedisBlockHeader.Size)
+        if (slotBytes <= 0 || slotBytes > int.MaxValue - RedisBlockHeader.SealedSize)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(slotBytes), slotBytes, $"Slot size {slotBytes} must be at least one byte.");
         }
 
+        if (authenticationKey is not null)
+        {
+            _authenticator = new BlockAuthenticator(authenticationKey, options.MacAlgorithm);
+        }
+
+        _headerBytes = _authenticator is null ? RedisBlockHeader.Size : RedisBlockHeader.SealedSize;
         _connection = connection;
         _database = connection.GetDatabase();
         _ownsConnection = ownsConnection;
@@ -106,12 +134,16 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
     /// disposed. A server that is down does not fail the call: the device starts unavailable and recovers on its own.
     /// </summary>
     /// <inheritdoc cref="RedisBlockDevice(IConnectionMultiplexer, RedisTierOptions, int, int)"/>
-    public static RedisBlockDevice Connect(RedisTierOptions options, int slotCount, int slotBytes)
+    /// <param name="options">Namespace, expiry, timeouts and back-off; read once, here.</param>
+    /// <param name="slotCount">Number of slots: the blocks this store tracks in the tier.</param>
+    /// <param name="slotBytes">Largest payload of one block, bytes.</param>
+    /// <param name="authenticationKey">A secret of at least 32 bytes that seals every block, or null for checksums only.</param>
+    public static RedisBlockDevice Connect(RedisTierOptions options, int slotCount, int slotBytes, byte[]? authenticationKey = null)
     {
         ConnectionMultiplexer connection = RedisTier.Connect(options);
         try
         {
-            return new RedisBlockDevice(connection, options, slotCount, slotBytes, ownsConnection: true);
+            return new RedisBlockDevice(connection, options, slotCount, slotBytes, authenticationKey, ownsConnection: true);
         }
         catch
         {
@@ -131,6 +163,9 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
 
     /// <summary>The prefix of this device's server-side keys.</summary>
     public string Namespace { get; }
+
+    /// <summary>Whether every block is sealed and verified with a secret.</summary>
+    public bool IsAuthenticated => _authenticator is not null;
 
     /// <inheritdoc />
     /// <exception cref="IOException">The server is unavailable or the write failed; the slot is left empty.</exception>
@@ -154,10 +189,13 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
             ThrowHelper.ThrowUnavailable($"The Redis tier '{Namespace}' is unavailable; the block was not written.");
         }
 
-        int valueLength = RedisBlockHeader.Size + payload.Length;
-        byte[] buffer = _writeBuffer ??= new byte[RedisBlockHeader.Size + SlotBytes];
-        new RedisBlockHeader(key, parent, payload.Length, XxHash3.HashToUInt64(payload)).WriteTo(buffer);
-        payload.CopyTo(buffer.AsSpan(RedisBlockHeader.Size));
+        int valueLength = _headerBytes + payload.Length;
+        byte[] buffer = _writeBuffer ??= new byte[_headerBytes + SlotBytes];
+        ushort flags = _authenticator is null ? (ushort)0 : RedisBlockHeader.SealedFlag;
+        new RedisBlockHeader(key, parent, payload.Length, XxHash3.HashToUInt64(payload), flags).WriteTo(buffer);
+        _authenticator?.Seal(buffer.AsSpan(0, RedisBlockHeader.Size), payload,
+            buffer.AsSpan(RedisBlockHeader.Size, BlockAuthenticator.SealSize));
+        payload.CopyTo(buffer.AsSpan(_headerBytes));
         RedisKey serverKey = ServerKey(key);
         try
         {
@@ -182,7 +220,8 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
     /// <inheritdoc />
     /// <remarks>
     /// Misses (returns -1) when the server no longer has the block (<see cref="RedisTierStatistics.Vanished"/>), its
-    /// bytes fail verification (<see cref="RedisTierStatistics.ChecksumFailures"/>; the bad value is deleted), or the
+    /// bytes fail verification (<see cref="RedisTierStatistics.ChecksumFailures"/>, or
+    /// <see cref="RedisTierStatistics.AuthenticationFailures"/> when its MAC fails; the bad value is deleted), or the
     /// tier is unavailable; the store then frees the slot.
     /// </remarks>
     public int Read(int slot, in BlockKey key, Span<byte> destination)
@@ -252,6 +291,7 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
         }
 
         _disposed = true;
+        _authenticator?.Dispose();
         if (_ownsConnection)
         {
             _connection.Dispose();

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using KvTiering.Blocks;
+using KvTiering.Security;
 
 namespace KvTiering.Redis;
 
@@ -12,7 +13,8 @@ namespace KvTiering.Redis;
 /// <remarks>
 /// Layout, little-endian: 0 magic u32 · 4 version u16 · 6 flags u16 (zero) · 8 payload length u32 · 12 reserved u32
 /// (zero) · 16 key (16) · 32 parent (16) · 48 payload XxHash3 u64 · 56 header XxHash3 u64 over bytes 0..56.
-/// The flash tier's slot header (KvTiering.Devices.FlashSlotHeader) follows the same scheme.
+/// The flash tier's slot header (KvTiering.Devices.FlashSlotHeader) follows the same scheme. An authenticated value
+/// sets flag bit 0 and carries a <see cref="BlockAuthenticator"/> seal (48 bytes) between header and payload.
 /// </remarks>
 internal readonly struct RedisBlockHeader
 {
@@ -22,11 +24,21 @@ internal readonly struct RedisBlockHeader
     /// <summary>Current value format version.</summary>
     public const ushort FormatVersion = 1;
 
+    /// <summary>Flag bit 0: a seal follows the header (<see cref="SealedSize"/> bytes before the payload).</summary>
+    public const ushort SealedFlag = 1;
+
+    /// <summary>Bytes in front of the payload of an authenticated value: header and seal.</summary>
+    public const int SealedSize = Size + BlockAuthenticator.SealSize;
+
+    /// <summary>What <see cref="TryCopyPayload"/> returns for a well-formed value whose seal fails.</summary>
+    public const int Unauthentic = -3;
+
     private const uint Magic = 0x52_54_56_4B; // "KVTR"
     private const int ChecksumOffset = Size - sizeof(ulong);
 
-    public RedisBlockHeader(in BlockKey key, in BlockKey parent, int length, ulong payloadChecksum)
+    public RedisBlockHeader(in BlockKey key, in BlockKey parent, int length, ulong payloadChecksum, ushort flags = 0)
     {
+        Flags = flags;
         Key = key;
         Parent = parent;
         Length = length;
@@ -34,6 +46,9 @@ internal readonly struct RedisBlockHeader
     }
 
     public BlockKey Key { get; }
+
+    /// <summary>Format flags: 0, or <see cref="SealedFlag"/>.</summary>
+    public ushort Flags { get; }
 
     public BlockKey Parent { get; }
 
@@ -50,6 +65,7 @@ internal readonly struct RedisBlockHeader
         h.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(h, Magic);
         BinaryPrimitives.WriteUInt16LittleEndian(h[4..], FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[6..], Flags);
         BinaryPrimitives.WriteUInt32LittleEndian(h[8..], (uint)Length);
         Key.WriteTo(h[16..]);
         Parent.WriteTo(h[32..]);
@@ -59,9 +75,22 @@ internal readonly struct RedisBlockHeader
 
     /// <summary>
     /// Parses and verifies a header: magic, version, flags, its own checksum, a length of 1 to
-    /// <paramref name="maxLength"/>, and the key <paramref name="expected"/>. False for anything else.
+    /// <paramref name="maxLength"/>, and the key <paramref name="expected"/>; with an
+    /// <paramref name="authenticator"/>, also the seal that must follow it. False for anything else.
     /// </summary>
-    public static bool TryRead(ReadOnlySpan<byte> source, in BlockKey expected, int maxLength, out RedisBlockHeader header)
+    public static bool TryRead(ReadOnlySpan<byte> source, in BlockKey expected, int maxLength,
+        BlockAuthenticator? authenticator, out RedisBlockHeader header)
+    {
+        ushort flags = authenticator is null ? (ushort)0 : SealedFlag;
+        return TryParse(source, expected, maxLength, out header)
+            && header.Flags == flags
+            && (authenticator is null
+                || (source.Length >= SealedSize
+                    && authenticator.VerifyHeader(source[..Size], source.Slice(Size, BlockAuthenticator.SealSize))));
+    }
+
+    /// <summary>Magic, version, checksum, length and key; any flags.</summary>
+    private static bool TryParse(ReadOnlySpan<byte> source, in BlockKey expected, int maxLength, out RedisBlockHeader header)
     {
         header = default;
         if (source.Length < Size)
@@ -70,9 +99,10 @@ internal readonly struct RedisBlockHeader
         }
 
         ReadOnlySpan<byte> h = source[..Size];
+        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(h[6..]);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != Magic
             || BinaryPrimitives.ReadUInt16LittleEndian(h[4..]) != FormatVersion
-            || BinaryPrimitives.ReadUInt16LittleEndian(h[6..]) != 0
+            || (flags & ~SealedFlag) != 0
             || BinaryPrimitives.ReadUInt64LittleEndian(h[ChecksumOffset..]) != XxHash3.HashToUInt64(h[..ChecksumOffset]))
         {
             return false;
@@ -86,7 +116,7 @@ internal readonly struct RedisBlockHeader
         }
 
         header = new RedisBlockHeader(key, BlockKey.ReadFrom(h[32..]), (int)length,
-            BinaryPrimitives.ReadUInt64LittleEndian(h[48..]));
+            BinaryPrimitives.ReadUInt64LittleEndian(h[48..]), flags);
         return true;
     }
 
@@ -94,22 +124,37 @@ internal readonly struct RedisBlockHeader
     /// Verifies a whole stored value against <paramref name="expected"/> and copies its payload into
     /// <paramref name="destination"/>.
     /// </summary>
-    /// <returns>The payload length, or -1 when the value does not verify.</returns>
+    /// <returns>
+    /// The payload length; -1 when the value does not verify; <see cref="Unauthentic"/> when it is well formed but
+    /// its seal does not verify (forged, or written with another secret or none).
+    /// </returns>
     /// <exception cref="ArgumentException">The value verifies but <paramref name="destination"/> is too short for it.</exception>
     public static int TryCopyPayload(ReadOnlySpan<byte> value, in BlockKey expected, int maxLength,
-        Span<byte> destination, out BlockKey parent)
+        BlockAuthenticator? authenticator, Span<byte> destination, out BlockKey parent)
     {
         parent = BlockKey.Empty;
-        if (!TryRead(value, expected, maxLength, out RedisBlockHeader header)
-            || value.Length != Size + header.Length)
+        int offset = authenticator is null ? Size : SealedSize;
+        if (!TryRead(value, expected, maxLength, authenticator, out RedisBlockHeader header))
+        {
+            // Checksums cannot tell a forgery from damage; a header that passes them but not the seal is a forgery
+            // (or a block written with another secret, or none).
+            return authenticator is not null && TryParse(value, expected, maxLength, out _) ? Unauthentic : -1;
+        }
+
+        if (value.Length != offset + header.Length)
         {
             return -1;
         }
 
-        ReadOnlySpan<byte> payload = value.Slice(Size, header.Length);
+        ReadOnlySpan<byte> payload = value.Slice(offset, header.Length);
         if (XxHash3.HashToUInt64(payload) != header.PayloadChecksum)
         {
             return -1;
+        }
+
+        if (authenticator is not null && !authenticator.Verify(value[..Size], payload, value.Slice(Size, BlockAuthenticator.SealSize)))
+        {
+            return Unauthentic;
         }
 
         if (destination.Length < payload.Length)

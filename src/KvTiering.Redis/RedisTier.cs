@@ -57,6 +57,10 @@ public static class RedisTier
     /// <param name="options">Namespace, expiry, timeouts and back-off.</param>
     /// <param name="capacityBlocks">Blocks this store tracks in the tier.</param>
     /// <param name="created">Called with the device once the store builds it, to read its statistics.</param>
+    /// <remarks>
+    /// Set <see cref="TierOptions.AuthenticationKey"/> on the returned options to seal every block (read when the store
+    /// builds the device).
+    /// </remarks>
     /// <exception cref="ArgumentException">The options are invalid; the message names the value.</exception>
     public static TierOptions Create(IConnectionMultiplexer connection, RedisTierOptions options, int capacityBlocks,
         Action<RedisBlockDevice>? created = null)
@@ -64,15 +68,14 @@ public static class RedisTier
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new TierOptions(options.Profile, capacityBlocks)
+        var tier = new TierOptions(options.Profile, capacityBlocks);
+        tier.DeviceFactory = (slots, bytes) =>
         {
-            DeviceFactory = (slots, bytes) =>
-            {
-                var device = new RedisBlockDevice(connection, options, slots, bytes);
-                created?.Invoke(device);
-                return device;
-            },
+            var device = new RedisBlockDevice(connection, options, slots, bytes, tier.AuthenticationKey);
+            created?.Invoke(device);
+            return device;
         };
+        return tier;
     }
 
     /// <summary>
@@ -84,14 +87,13 @@ public static class RedisTier
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new TierOptions(options.Profile, capacityBlocks)
+        var tier = new TierOptions(options.Profile, capacityBlocks);
+        tier.DeviceFactory = (slots, bytes) =>
         {
-            DeviceFactory = (slots, bytes) =>
-            {
-                var device = RedisBlockDevice.Connect(options, slots, bytes);
-                created?.Invoke(device);
-                return device;
-            },
+            var device = RedisBlockDevice.Connect(options, slots, bytes, tier.AuthenticationKey);
+            created?.Invoke(device);
+            return device;
         };
+        return tier;
     }
 }

@@ -1,4 +1,5 @@
 using KvTiering.Devices;
+using KvTiering.Security;
 using KvTiering.Tiers;
 
 namespace KvTiering.Redis;
@@ -65,6 +66,12 @@ public sealed class RedisTierOptions
     /// <summary>The clock behind the back-off (default the system clock; tests pass a fake one).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// The MAC that seals blocks when the tier has an authentication key (<see cref="Store.TierOptions.AuthenticationKey"/>);
+    /// default <see cref="BlockMacAlgorithm.HmacSha256"/>. Every store sharing a namespace must use the same one.
+    /// </summary>
+    public BlockMacAlgorithm MacAlgorithm { get; set; } = BlockMacAlgorithm.HmacSha256;
+
     /// <summary>The tier's physical profile (default <see cref="RedisTier.Profile"/>).</summary>
     public TierProfile Profile { get; set; } = RedisTier.Profile;
 
@@ -99,6 +106,11 @@ public sealed class RedisTierOptions
         if (TimeProvider is null)
         {
             ThrowHelper.ThrowArgument(nameof(TimeProvider), "TimeProvider is null.");
+        }
+
+        if (!Enum.IsDefined(MacAlgorithm))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(MacAlgorithm), MacAlgorithm, $"Unknown MAC algorithm {MacAlgorithm}.");
         }
 
         if (Profile is null)

@@ -25,6 +25,12 @@ public sealed record RedisTierStatistics
     /// <summary>Values that failed verification (header, key, length or payload checksum); each is deleted.</summary>
     public long ChecksumFailures { get; init; }
 
+    /// <summary>
+    /// Values whose checksums held but whose MAC did not (forged, or written with another secret or none); each is
+    /// deleted. Only on an authenticated device.
+    /// </summary>
+    public long AuthenticationFailures { get; init; }
+
     /// <summary>Lookups of blocks other stores may have put (<see cref="RedisBlockDevice.TryFetch"/>).</summary>
     public long Fetches { get; init; }
 

@@ -48,7 +48,7 @@ public sealed class RedisBlockDeviceTests(GarnetFixture fixture) : IClassFixture
         Assert.NotNull(value);
         Assert.Equal(RedisBlockHeader.Size + Payload(0).Length, value.Length);
         Assert.Equal(Payload(0), value[RedisBlockHeader.Size..]);
-        Assert.True(RedisBlockHeader.TryRead(value, key, BlockBytes, out RedisBlockHeader header));
+        Assert.True(RedisBlockHeader.TryRead(value, key, BlockBytes, authenticator: null, out RedisBlockHeader header));
         Assert.Equal(Hasher.Root, header.Parent);
     }
 

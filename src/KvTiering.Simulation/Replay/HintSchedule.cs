@@ -21,17 +21,23 @@ internal sealed class HintSchedule
     private readonly double[]? _response;
     private readonly int[] _nextInSession;
     private readonly PriorityQueue<int, (double Time, int Request)> _pending = new();
+    private readonly ReplayClock _clock;
 
-    private HintSchedule(Trace trace, TurnEnd[] ends)
+    private HintSchedule(Trace trace, TurnEnd[] ends, ReplayClock clock)
     {
         _trace = trace;
+        _clock = clock;
         _ends = ends;
         _response = trace.ResponseSeconds;
         _nextInSession = NextInSession(trace);
     }
 
-    /// <summary>The schedule of a trace's hints, or null when the trace records no turn ends.</summary>
-    public static HintSchedule? For(Trace trace) => trace.TurnEnds is { } ends ? new HintSchedule(trace, ends) : null;
+    /// <summary>
+    /// The schedule of a trace's hints, or null when the trace records no turn ends. Each delivery sets
+    /// <paramref name="clock"/> (the store's clock) to the hint's time.
+    /// </summary>
+    public static HintSchedule? For(Trace trace, ReplayClock clock) =>
+        trace.TurnEnds is { } ends ? new HintSchedule(trace, ends, clock) : null;
 
     /// <summary>Delivers every pending hint due at or before <paramref name="time"/>, before request <paramref name="request"/> arrives.</summary>
     public void DeliverUntil(TieredKvStore store, double time, int request)
@@ -82,7 +88,7 @@ internal sealed class HintSchedule
             return; // the session came back before its response (by the trace's clock) ended
         }
 
-        store.SetReplayTime(time);
+        _clock.Set(time);
         store.Hint(_trace.Session[r], HintOf(_ends[r]));
     }
 

@@ -51,4 +51,10 @@ public sealed class ReplayOptions
 
     /// <summary>Reports progress (requests done) now and then, for long runs.</summary>
     public IProgress<int>? Progress { get; init; }
+
+    /// <summary>
+    /// Called with the replay's store before the first request; what it returns is disposed after the last request,
+    /// before the store (for example a KV-event publisher, <c>kvtier simulate --kv-events</c>). Null attaches nothing.
+    /// </summary>
+    public Func<Store.TieredKvStore, IDisposable?>? AttachStore { get; init; }
 }

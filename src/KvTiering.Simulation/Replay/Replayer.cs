@@ -45,7 +45,9 @@ public static class Replayer
 
     internal static ReplayResult Run(Trace trace, ReplayOptions options, NextUseIndex oracle)
     {
-        using TieredKvStore store = BuildStore(options, trace.BlockTokens, out int capacity);
+        var clock = new ReplayClock();
+        using TieredKvStore store = BuildStore(options, trace.BlockTokens, clock, out int capacity);
+        using IDisposable? attached = options.AttachStore?.Invoke(store);
         var ttft = options.Model is { } model
             ? new ModeledTtft(model, options.Accelerator ?? Cost.AcceleratorProfiles.H100Sxm, store, trace.BlockTokens)
             : null;
@@ -63,8 +65,8 @@ public static class Replayer
         long residentAtArrival = 0;
         int blockTokens = trace.BlockTokens;
         int progressEvery = Math.Max(1, trace.RequestCount / 100);
-        HintSchedule? hints = options.Hints ? HintSchedule.For(trace) : null;
-        var clock = Stopwatch.StartNew();
+        HintSchedule? hints = options.Hints ? HintSchedule.For(trace, clock) : null;
+        var stopwatch = Stopwatch.StartNew();
 
         for (int r = 0; r < trace.RequestCount; r++)
         {
@@ -84,7 +86,8 @@ public static class Replayer
             prefixPerTier.Clear();
             ReadOnlySpan<int> next = oracle.Next.AsSpan(trace.RequestStart[r], ids.Length);
             WorkloadLabels label = labels is null ? default : labels[r];
-            ReplayOutcome outcome = store.ReplayRequest(keys.AsSpan(0, ids.Length), trace.Session[r], label, next, trace.Time[r],
+            clock.Set(trace.Time[r]);
+            RequestOutcome outcome = store.OfferRequest(keys.AsSpan(0, ids.Length), trace.Session[r], label, next,
                 prefixPerTier, served.AsSpan(0, ids.Length));
 
             hints?.Schedule(store, r);
@@ -111,7 +114,7 @@ public static class Replayer
         }
 
         hints?.DeliverRest(store);
-        clock.Stop();
+        stopwatch.Stop();
         StoreStatistics stats = store.GetStatistics();
         var tiers = new TierReplayResult[tierCount];
         for (int t = 0; t < tierCount; t++)
@@ -135,7 +138,7 @@ public static class Replayer
             };
         }
 
-        double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        double seconds = Math.Max(stopwatch.Elapsed.TotalSeconds, 1e-9);
         return new ReplayResult
         {
             Trace = trace.Name,
@@ -148,12 +151,13 @@ public static class Replayer
             References = trace.References,
             InputTokens = inputTokens,
             HitTokens = hitTokens,
-            ElapsedSeconds = clock.Elapsed.TotalSeconds,
+            ElapsedSeconds = stopwatch.Elapsed.TotalSeconds,
             ReferencesPerSecond = trace.References / seconds,
             Tiers = tiers,
             ModeledTtftSeconds = ttft?.WithCacheSeconds,
             ModeledTtftNoCacheSeconds = ttft?.NoCacheSeconds,
             ModeledLoadJoules = ttft?.LoadJoules,
+            PrefillSecondsSaved = ttft?.PrefillSavedSeconds,
             BypassedBlocks = options.Routing is null ? null : stats.Bypassed,
             LabelClasses = classes?.Results(modeled: ttft is not null),
         };
@@ -183,10 +187,11 @@ public static class Replayer
         }
     }
 
-    private static TieredKvStore BuildStore(ReplayOptions options, int blockTokens, out int capacity)
+    private static TieredKvStore BuildStore(ReplayOptions options, int blockTokens, ReplayClock clock, out int capacity)
     {
         var storeOptions = new KvStoreOptions
         {
+            TimeProvider = clock,
             MetadataOnly = true,
             Promotion = options.Promotion,
             Layout = options.Model?.Layout(blockTokens),

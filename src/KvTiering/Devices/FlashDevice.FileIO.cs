@@ -3,14 +3,14 @@ using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Devices;
 
-public sealed partial class FlashDevice
+public sealed unsafe partial class FlashDevice
 {
     /// <summary>Zeroes a slot's header, swallowing an I/O failure (the slot is then left stale).</summary>
     private void InvalidateHeader(int slot)
     {
         try
         {
-            WriteAt(s_zeroHeader, FlashGeometry.HeaderOffset(slot));
+            WriteAt(new ReadOnlySpan<byte>(_zeroPage, FlashGeometry.PageBytes), _geometry.SlotOffset(slot));
             _states[slot] = SlotEmpty;
         }
         catch (IOException)
@@ -30,9 +30,6 @@ public sealed partial class FlashDevice
         _lengths[slot] = rawLength;
         _states[slot] = SlotValid;
     }
-
-    /// <summary>The reusable LZ4 buffer; a stored block never exceeds a slot, so one slot's worth serves both ways.</summary>
-    private byte[] Scratch() => _scratch ??= new byte[SlotBytes];
 
     private void WriteAt(ReadOnlySpan<byte> bytes, long offset)
     {

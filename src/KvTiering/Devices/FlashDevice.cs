@@ -1,26 +1,31 @@
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using K4os.Compression.LZ4;
 using KvTiering.Blocks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Devices;
 
 /// <summary>
-/// A flash tier: fixed-size slots in one preallocated file (<c>blocks.kvt</c>) in a directory the caller names. Every
-/// block carries a checksummed header with its key, parent, lengths and write generation, and every read verifies
-/// the key and the payload's checksum, so a torn write or a flipped bit is a miss, never wrong bytes. Blocks survive a
-/// restart: <see cref="Recover"/> rebuilds the index from the header table. Optionally, each block is LZ4-compressed.
+/// A flash tier: fixed-size slots in one preallocated file (<c>blocks.kvt</c>) in a directory the caller names, read
+/// and written with direct I/O (<c>O_DIRECT</c>) where the file system allows it. Every block carries a checksummed
+/// header with its key, parent, lengths and write generation, and every read verifies the key and the payload's
+/// checksum, so a torn write or a flipped bit is a miss, never wrong bytes. Blocks survive a restart:
+/// <see cref="Recover"/> rebuilds the index from the slots' headers. Optionally, each block is LZ4-compressed.
 /// </summary>
 /// <remarks>
-/// A payload is written before its header, and the header checksums the payload, so at every instant a slot either
-/// holds a header that describes the bytes beside it or reads as a miss: a torn write cannot return wrong bytes.
-/// The fields a read checks (key, stored length, payload checksum) are kept in memory from the write, or from the
-/// verified header at recovery, 28 bytes a slot: a read is then one I/O, the payload's, and it still never returns
-/// bytes whose checksum it has not matched. Not thread-safe: the store calls a device under its lock, one call at a
-/// time.
+/// A block is one aligned I/O: header and payload, from a page-aligned native buffer of a fixed pool whose size is the
+/// queue depth (<see cref="FlashDeviceOptions.QueueDepth"/>). The header checksums the payload, so a write torn
+/// anywhere leaves a slot that reads as a miss. The fields a read checks (key, stored length, payload checksum) are
+/// kept in memory from the write, or from the verified header at recovery, 28 bytes a slot. Thread-safe for calls on
+/// different slots (the store's contract: several reads and writes in flight at once, never two calls on one slot
+/// while one of them writes or frees it); nothing is shared between calls but the buffer pool.
+/// Direct I/O follows what engines that take flash seriously do (Dynamo KVBM's G3 tier through GDS/O_DIRECT, Mooncake
+/// Store's SSD offload): a flash-resident block is not cached a second time in the kernel's page cache.
 /// </remarks>
-public sealed partial class FlashDevice : IPersistentBlockDevice
+public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
 {
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
@@ -29,12 +34,8 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
     private const byte SlotValid = 1;   // header on flash describes the block in _lengths
     private const byte SlotStale = 2;   // freed, but invalidating its header failed: it may still verify
 
-    // Zeroed once and never written: a free slot's header.
-    private static readonly byte[] s_zeroHeader = new byte[FlashSlotHeader.Size];
-
     private readonly FlashGeometry _geometry;
     private readonly bool _compression;
-    private readonly byte[] _header = new byte[FlashSlotHeader.Size];
     private readonly int[] _lengths;
     private readonly byte[] _states;
 
@@ -43,54 +44,15 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
     private readonly BlockKey[] _keys;
     private readonly ulong[] _checksums;
     private readonly int[] _storedLengths;
+    private readonly AlignedBufferPool _pool;
+    private readonly byte* _zeroPage;   // one aligned page of zeros: a free slot's header
+    private readonly Lock _scanLock = new();
     private readonly SafeFileHandle _handle;
-    private byte[]? _scratch;
-    private ulong _nextGeneration = 1;
-    private bool _scanned;
+    private readonly ILogger _logger;
+    private long _lastGeneration;
+    private volatile bool _scanned;
     private List<RecoveredBlock>? _recovered;
-    private bool _disposed;
-
-    /// <summary>
-    /// Opens the flash tier in <paramref name="directory"/>, creating the directory (when its parent exists) and the
-    /// file when they are missing. An existing file must have been created with the same geometry.
-    /// </summary>
-    /// <param name="directory">The directory that holds the tier's file.</param>
-    /// <param name="slotCount">Number of slots; the file's size is fixed by it.</param>
-    /// <param name="slotBytes">Largest payload one slot holds, bytes.</param>
-    /// <param name="compression">Compress each block with LZ4, keeping it raw when it does not shrink.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="slotCount"/> or <paramref name="slotBytes"/> is below one.</exception>
-    /// <exception cref="IOException">The directory or file cannot be created or opened; the message names the path.</exception>
-    /// <exception cref="UnauthorizedAccessException">The directory is not writable; the message names the path.</exception>
-    /// <exception cref="InvalidDataException">The existing file is corrupt or was created with another geometry.</exception>
-    public FlashDevice(string directory, int slotCount, int slotBytes, bool compression = false)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        if (slotCount <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotCount), slotCount, $"Slot count {slotCount} must be at least one.");
-        }
-
-        if (slotBytes <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotBytes), slotBytes, $"Slot size {slotBytes} must be at least one byte.");
-        }
-
-        _geometry = new FlashGeometry(slotCount, slotBytes);
-        _compression = compression;
-        _lengths = new int[slotCount];
-        _states = new byte[slotCount];
-        _keys = new BlockKey[slotCount];
-        _checksums = new ulong[slotCount];
-        _storedLengths = new int[slotCount];
-        Directory = Path.GetFullPath(directory);
-        FilePath = Path.Combine(Directory, FileName);
-        _handle = Open(out bool created);
-        _scanned = created;
-        if (created)
-        {
-            _recovered = [];
-        }
-    }
+    private int _disposed;
 
     /// <inheritdoc />
     public int SlotCount => _geometry.SlotCount;
@@ -107,11 +69,20 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
     /// <summary>The full path of the tier's file.</summary>
     public string FilePath { get; }
 
-    /// <summary>The file's fixed size in bytes: superblock, header table and every slot.</summary>
+    /// <summary>The file's fixed size in bytes: superblock and every slot.</summary>
     public long FileLength => _geometry.FileLength;
 
     /// <summary>Whether blocks are LZ4-compressed when they shrink.</summary>
     public bool Compression => _compression;
+
+    /// <summary>Whether the file is open with <c>O_DIRECT</c> (false after a fallback to buffered I/O).</summary>
+    public bool DirectIO { get; private set; }
+
+    /// <summary>Why the device uses buffered I/O when direct I/O was asked for; null otherwise.</summary>
+    public string? BufferedReason { get; private set; }
+
+    /// <summary>Most I/Os in flight at once.</summary>
+    public int QueueDepth { get; }
 
     /// <summary>
     /// Test seam: called with (file offset, length) before every write; returning true makes the write throw an
@@ -119,11 +90,14 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
     /// </summary>
     internal Func<long, int, bool>? FailWrite { get; set; }
 
-    /// <summary>The file offset of <paramref name="slot"/>'s header.</summary>
-    internal static long HeaderOffset(int slot) => FlashGeometry.HeaderOffset(slot);
+    /// <summary>The file descriptor, for tests that check its flags in <c>/proc/self/fdinfo</c>.</summary>
+    internal SafeFileHandle Handle => _handle;
+
+    /// <summary>The file offset of <paramref name="slot"/>'s header, which starts the slot.</summary>
+    internal long HeaderOffset(int slot) => _geometry.SlotOffset(slot);
 
     /// <summary>The file offset of <paramref name="slot"/>'s payload.</summary>
-    internal long PayloadOffset(int slot) => _geometry.SlotOffset(slot);
+    internal long PayloadOffset(int slot) => _geometry.SlotOffset(slot) + FlashGeometry.PayloadInSlot;
 
     /// <inheritdoc />
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
@@ -139,53 +113,61 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
             ThrowHelper.ThrowEmptyKey(nameof(key));
         }
 
-        ReadOnlySpan<byte> stored = payload;
-        bool compressed = false;
-        if (_compression && payload.Length > 16)
-        {
-            // A target one byte short of the input makes the encoder give up as soon as the block cannot shrink.
-            Span<byte> target = Scratch().AsSpan(0, payload.Length - 1);
-            int encoded = LZ4Codec.Encode(payload, target, LZ4Level.L00_FAST);
-            if (encoded > 0)
-            {
-                stored = target[..encoded];
-                compressed = true;
-            }
-        }
-
-        ulong checksum = XxHash3.HashToUInt64(stored);
-        _recovered = null;
-        bool headerTouched = false;
+        byte* buffer = _pool.Rent();
         try
         {
-            // No need to zero an old header first: until the new header lands, the old one's payload checksum no
-            // longer matches the bytes beside it, so the slot reads as a miss, never as the old block's bytes.
-            WriteAt(stored, _geometry.SlotOffset(slot));
-            new FlashSlotHeader(slot, key, parent, payload.Length, stored.Length, compressed, _nextGeneration, checksum)
-                .WriteTo(_header);
-            headerTouched = true;
-            WriteAt(_header, FlashGeometry.HeaderOffset(slot));
-        }
-        catch (IOException)
-        {
-            if (headerTouched || _states[slot] != SlotEmpty)
+            var io = new Span<byte>(buffer, _pool.Bytes);
+            Span<byte> area = io[FlashGeometry.PayloadInSlot..];
+            int storedLength = payload.Length;
+            bool compressed = false;
+            if (_compression && payload.Length > 16)
             {
-                // An old header, or part of the new one, may be on flash; zeroing it is best effort, and the caller
-                // sees the first error.
-                InvalidateHeader(slot);
+                // A target one byte short of the input makes the encoder give up as soon as the block cannot shrink.
+                int encoded = LZ4Codec.Encode(payload, area[..(payload.Length - 1)], LZ4Level.L00_FAST);
+                if (encoded > 0)
+                {
+                    storedLength = encoded;
+                    compressed = true;
+                }
             }
 
-            throw;
-        }
+            if (!compressed)
+            {
+                payload.CopyTo(area);
+            }
 
-        _nextGeneration++;
-        Remember(slot, key, payload.Length, stored.Length, checksum);
+            ulong checksum = XxHash3.HashToUInt64(area[..storedLength]);
+            ulong generation = (ulong)Interlocked.Increment(ref _lastGeneration);
+            new FlashSlotHeader(slot, key, parent, payload.Length, storedLength, compressed, generation, checksum).WriteTo(io);
+            int ioBytes = FlashGeometry.IoBytes(storedLength);
+            io[(FlashGeometry.PayloadInSlot + storedLength)..ioBytes].Clear();
+            _recovered = null;
+            try
+            {
+                // No need to zero an old header first: the new header and payload land in one I/O, and if it tears,
+                // the header that is on flash no longer matches the bytes beside it, so the slot reads as a miss.
+                WriteAt(io[..ioBytes], _geometry.SlotOffset(slot));
+            }
+            catch (IOException)
+            {
+                // Part of the new block, or the old one, may be on flash; zeroing it is best effort, and the caller
+                // sees the first error.
+                InvalidateHeader(slot);
+                throw;
+            }
+
+            Remember(slot, key, payload.Length, storedLength, checksum);
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
     }
 
     /// <inheritdoc />
     /// <remarks>
-    /// Checks the key against the slot's record, reads only the payload, and returns it only when its XxHash3 matches
-    /// the checksum recorded for the slot; otherwise the destination is cleared and the read misses.
+    /// Checks the key against the slot's record, reads the slot in one aligned I/O, and returns the payload only when
+    /// its XxHash3 matches the checksum recorded for the slot; otherwise the destination is cleared and the read misses.
     /// </remarks>
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
@@ -204,10 +186,14 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
         Span<byte> output = destination[..length];
         int storedLength = _storedLengths[slot];
         ulong checksum = _checksums[slot];
-        if (storedLength == length)
+        byte* buffer = _pool.Rent();
+        try
         {
-            // The common case reads straight into the caller's buffer: no bounce copy.
-            if (ReadAt(output, _geometry.SlotOffset(slot)) != length || XxHash3.HashToUInt64(output) != checksum)
+            var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
+            ReadOnlySpan<byte> stored = io.Slice(FlashGeometry.PayloadInSlot, storedLength);
+            if (ReadAt(io, _geometry.SlotOffset(slot)) != io.Length
+                || XxHash3.HashToUInt64(stored) != checksum
+                || (storedLength == length ? !stored.TryCopyTo(output) : LZ4Codec.Decode(stored, output) != length))
             {
                 output.Clear();
                 return -1;
@@ -215,17 +201,10 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
 
             return length;
         }
-
-        Span<byte> stored = Scratch().AsSpan(0, storedLength);
-        if (ReadAt(stored, _geometry.SlotOffset(slot)) != stored.Length
-            || XxHash3.HashToUInt64(stored) != checksum
-            || LZ4Codec.Decode(stored, output) != length)
+        finally
         {
-            output.Clear();
-            return -1;
+            _pool.Return(buffer);
         }
-
-        return length;
     }
 
     /// <inheritdoc />
@@ -237,8 +216,8 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
 
     /// <inheritdoc />
     /// <remarks>
-    /// Writes a zeroed header. An I/O failure is swallowed (the store cannot act on it): the slot reads as free here,
-    /// and until its next write a restart may recover the block, with its own verified bytes.
+    /// Zeroes the slot's first page. An I/O failure is swallowed (the store cannot act on it): the slot reads as free
+    /// here, and until its next write a restart may recover the block, with its own verified bytes.
     /// </remarks>
     public void Free(int slot)
     {
@@ -257,19 +236,20 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
     /// <summary>Closes the file. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        _disposed = true;
         _handle.Dispose();
+        _pool.Dispose();
+        NativeMemory.AlignedFree(_zeroPage);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EnsureUsable(int slot)
     {
-        if (_disposed)
+        if (_disposed != 0)
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }
@@ -281,7 +261,7 @@ public sealed partial class FlashDevice : IPersistentBlockDevice
 
         if (!_scanned)
         {
-            Scan();
+            ScanOnce();
         }
     }
 }

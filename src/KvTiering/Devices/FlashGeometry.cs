@@ -4,14 +4,17 @@ using System.IO.Hashing;
 namespace KvTiering.Devices;
 
 /// <summary>
-/// Where everything lives in a flash file, and the superblock that records it: a 4 KiB superblock, the header table
-/// (one <see cref="FlashSlotHeader"/> per slot), then the payload slots at a 4 KiB-aligned stride. The file's size is
-/// fixed when it is created, so it never grows past the configured capacity.
+/// Where everything lives in a flash file, and the superblock that records it: a 4 KiB superblock, then the slots at
+/// a 4 KiB-aligned stride, each a <see cref="FlashSlotHeader"/> followed by its payload. The file's size is fixed when
+/// it is created, so it never grows past the configured capacity.
 /// </summary>
 /// <remarks>
+/// Header and payload share a slot so that a block is one aligned direct I/O (version 1 kept the headers in a table of
+/// their own: a 128-byte header write under O_DIRECT would have been a read-modify-write of a page shared by 32
+/// slots, which concurrent writers of different slots would have torn).
 /// Superblock, little-endian: 0 magic "KVTFLASH" · 8 version u32 · 12 header bytes u32 · 16 slot count i32 ·
-/// 20 slot bytes i32 · 24 stride i64 · 32 header table offset i64 · 40 payload offset i64 · 48 file length i64 ·
-/// 56 XxHash3 u64 over bytes 0..56; the rest of the 4 KiB is zero.
+/// 20 slot bytes i32 · 24 stride i64 · 32 payload offset within a slot i64 · 40 first slot offset i64 ·
+/// 48 file length i64 · 56 XxHash3 u64 over bytes 0..56; the rest of the 4 KiB is zero.
 /// </remarks>
 internal readonly record struct FlashGeometry(int SlotCount, int SlotBytes)
 {
@@ -19,26 +22,28 @@ internal readonly record struct FlashGeometry(int SlotCount, int SlotBytes)
     public const int PageBytes = 4096;
 
     /// <summary>Current file format version.</summary>
-    public const uint FormatVersion = 1;
+    public const uint FormatVersion = 2;
 
     private const ulong Magic = 0x48_53_41_4C_46_54_56_4B; // "KVTFLASH"
     private const int ChecksumOffset = 56;
 
-    /// <summary>Distance between consecutive payload slots.</summary>
-    public long Stride => Align((long)SlotBytes);
+    /// <summary>Offset of a payload within its slot: right after the header.</summary>
+    public const int PayloadInSlot = FlashSlotHeader.Size;
 
-    /// <summary>Offset of slot 0's header.</summary>
-    public const long HeaderTableOffset = PageBytes;
+    /// <summary>Offset of slot 0: right after the superblock.</summary>
+    public const long FirstSlotOffset = PageBytes;
 
-    /// <summary>Offset of slot 0's payload.</summary>
-    public long PayloadOffset => PageBytes + Align((long)SlotCount * FlashSlotHeader.Size);
+    /// <summary>Distance between consecutive slots: header and largest payload, rounded up to a page.</summary>
+    public long Stride => Align(PayloadInSlot + (long)SlotBytes);
 
     /// <summary>The file's fixed size.</summary>
-    public long FileLength => PayloadOffset + ((long)SlotCount * Stride);
+    public long FileLength => FirstSlotOffset + ((long)SlotCount * Stride);
 
-    public static long HeaderOffset(int slot) => HeaderTableOffset + ((long)slot * FlashSlotHeader.Size);
+    /// <summary>Offset of <paramref name="slot"/>, which is where its header lies.</summary>
+    public long SlotOffset(int slot) => FirstSlotOffset + ((long)slot * Stride);
 
-    public long SlotOffset(int slot) => PayloadOffset + ((long)slot * Stride);
+    /// <summary>Bytes one aligned I/O moves for a slot holding <paramref name="storedLength"/> payload bytes.</summary>
+    public static int IoBytes(int storedLength) => (int)Align(PayloadInSlot + (long)storedLength);
 
     /// <summary>Serializes the superblock into <paramref name="destination"/> (<see cref="PageBytes"/> bytes).</summary>
     public void WriteSuperblock(Span<byte> destination)
@@ -51,8 +56,8 @@ internal readonly record struct FlashGeometry(int SlotCount, int SlotBytes)
         BinaryPrimitives.WriteInt32LittleEndian(s[16..], SlotCount);
         BinaryPrimitives.WriteInt32LittleEndian(s[20..], SlotBytes);
         BinaryPrimitives.WriteInt64LittleEndian(s[24..], Stride);
-        BinaryPrimitives.WriteInt64LittleEndian(s[32..], HeaderTableOffset);
-        BinaryPrimitives.WriteInt64LittleEndian(s[40..], PayloadOffset);
+        BinaryPrimitives.WriteInt64LittleEndian(s[32..], PayloadInSlot);
+        BinaryPrimitives.WriteInt64LittleEndian(s[40..], FirstSlotOffset);
         BinaryPrimitives.WriteInt64LittleEndian(s[48..], FileLength);
         BinaryPrimitives.WriteUInt64LittleEndian(s[ChecksumOffset..], XxHash3.HashToUInt64(s[..ChecksumOffset]));
     }
@@ -89,8 +94,8 @@ internal readonly record struct FlashGeometry(int SlotCount, int SlotBytes)
 
         if (BinaryPrimitives.ReadUInt32LittleEndian(source[12..]) != FlashSlotHeader.Size
             || BinaryPrimitives.ReadInt64LittleEndian(source[24..]) != Stride
-            || BinaryPrimitives.ReadInt64LittleEndian(source[32..]) != HeaderTableOffset
-            || BinaryPrimitives.ReadInt64LittleEndian(source[40..]) != PayloadOffset
+            || BinaryPrimitives.ReadInt64LittleEndian(source[32..]) != PayloadInSlot
+            || BinaryPrimitives.ReadInt64LittleEndian(source[40..]) != FirstSlotOffset
             || BinaryPrimitives.ReadInt64LittleEndian(source[48..]) != FileLength)
         {
             throw new InvalidDataException(

@@ -5,9 +5,9 @@ using KvTiering.Blocks;
 namespace KvTiering.Devices;
 
 /// <summary>
-/// The fixed-size record that describes one flash slot, kept in a contiguous table ahead of the payloads so
-/// recovery reads every header in one sequential pass. A header is written only after its payload, and it carries
-/// its own checksum, so a torn or lost write leaves a header that does not verify.
+/// The fixed-size record that describes one flash slot, at the start of the slot, written in the same aligned I/O as
+/// its payload. It carries its own checksum and the payload's, so a torn or lost write leaves a header that does not
+/// verify or a payload that does not match it: either way the slot reads as a miss.
 /// </summary>
 /// <remarks>
 /// Layout, little-endian: 0 magic u32 · 4 version u16 · 6 flags u16 · 8 slot u32 · 12 raw length u32 ·

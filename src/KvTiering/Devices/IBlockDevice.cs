@@ -4,9 +4,22 @@ namespace KvTiering.Devices;
 
 /// <summary>
 /// The bytes behind one tier: a fixed number of fixed-size slots, each holding one block. An inference server can
-/// implement it over its own device memory; the store decides what goes where and calls the device under its lock,
-/// one call at a time.
+/// implement it over its own device memory; the store decides what goes where.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Concurrency contract: the store may call <see cref="Read"/>, <see cref="Write"/> and <see cref="PayloadLength"/>
+/// outside its lock, from several threads at once, on <em>different</em> slots. It never runs a <see cref="Write"/>
+/// concurrently with any other call on the <em>same</em> slot, and never calls <see cref="Free"/> on a slot while a
+/// read or write of it is in flight. Calls on different slots must therefore not share unsynchronized state (a
+/// single scratch buffer, a file position).
+/// </para>
+/// <para>
+/// Further abilities are declared, not inferred from the type: <see cref="IDirectSlotAccess"/> (slots in addressable
+/// memory, read in place), <see cref="IPersistentBlockDevice"/> (blocks survive a restart) and
+/// <see cref="IRemoteBlockSource"/> (a shared tier that may hold blocks this store never put).
+/// </para>
+/// </remarks>
 public interface IBlockDevice : IDisposable
 {
     /// <summary>Number of slots.</summary>

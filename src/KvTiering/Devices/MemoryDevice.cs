@@ -8,7 +8,7 @@ namespace KvTiering.Devices;
 /// Blocks in host memory: fixed-size slots carved from a few large native slabs, so a resident block costs the GC
 /// nothing. Used for the SRAM, HBM and DRAM tiers, whose time and energy are modeled from their profiles.
 /// </summary>
-public sealed unsafe class MemoryDevice : IBlockDevice
+public sealed unsafe class MemoryDevice : IDirectSlotAccess
 {
     // Slabs of at most 256 MiB keep any single allocation modest while amortizing it over many slots.
     private const long MaxSlabBytes = 256L * 1024 * 1024;
@@ -111,8 +111,8 @@ public sealed unsafe class MemoryDevice : IBlockDevice
         return new Span<byte>(_slabs[slab] + ((long)index * _slotStride), SlotBytes);
     }
 
-    /// <summary>The stored payload of <paramref name="slot"/>.</summary>
-    internal ReadOnlySpan<byte> Payload(int slot) => SlotSpan(slot)[.._lengths[slot]];
+    /// <inheritdoc />
+    public ReadOnlySpan<byte> Payload(int slot) => SlotSpan(slot)[.._lengths[slot]];
 
     /// <inheritdoc />
     public void Dispose()

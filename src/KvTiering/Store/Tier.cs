@@ -19,6 +19,7 @@ internal abstract class Tier
         Index = index;
         Profile = profile;
         Device = device;
+        Direct = device as IDirectSlotAccess;
         Policy = policy;
         Capacity = device.SlotCount;
         SlotToEntry = new int[Capacity];
@@ -37,6 +38,9 @@ internal abstract class Tier
     public TierProfile Profile { get; }
 
     public IBlockDevice Device { get; }
+
+    /// <summary>The device's in-place slot access, when it declares one (moves then copy without a bounce buffer).</summary>
+    public IDirectSlotAccess? Direct { get; }
 
     public EvictionPolicy Policy { get; }
 

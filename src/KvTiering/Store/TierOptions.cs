@@ -1,5 +1,6 @@
 using KvTiering.Eviction;
 using KvTiering.Devices;
+using KvTiering.Security;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;
@@ -7,6 +8,8 @@ namespace KvTiering.Store;
 /// <summary>One tier of a store: its profile, its capacity in blocks, its policy and the device behind it.</summary>
 public sealed class TierOptions
 {
+    private byte[]? _authenticationKey;
+
     /// <summary>Creates tier options.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacityBlocks"/> is below one block.</exception>
     public TierOptions(TierProfile profile, int capacityBlocks)
@@ -49,4 +52,25 @@ public sealed class TierOptions
     /// memory. Takes precedence over <see cref="Directory"/>.
     /// </summary>
     public Func<int, int, IBlockDevice>? DeviceFactory { get; set; }
+
+    /// <summary>
+    /// A secret of at least 32 bytes that authenticates this tier's blocks (null, the default: checksums only). A
+    /// device that supports it seals every block it stores with a MAC over key, parent, length and payload and treats
+    /// a block whose MAC fails as a miss (see docs/security.md). Needed on a tier others can write: a shared
+    /// Redis/Garnet server.
+    /// </summary>
+    /// <exception cref="ArgumentException">The secret is shorter than 32 bytes; the message gives its length.</exception>
+    public byte[]? AuthenticationKey
+    {
+        get => _authenticationKey;
+        set
+        {
+            if (value is not null)
+            {
+                BlockAuthenticator.ValidateKey(value, nameof(AuthenticationKey));
+            }
+
+            _authenticationKey = value;
+        }
+    }
 }

@@ -222,7 +222,7 @@ public sealed partial class TieredKvStore
             return true;
         }
 
-        if (from.Device is MemoryDevice memory)
+        if (from.Direct is { } memory)
         {
             bytes = memory.Payload(slot);
             AccountRead(from, bytes.Length);
@@ -270,9 +270,17 @@ public sealed partial class TieredKvStore
     {
         _table.Place(e, tier.Index, slot);
         tier.SlotToEntry[slot] = e;
+        _eventSink.OnStored(_table.Keys[e], _table.Parents[e], tier.Index);
     }
 
     private void Unbind(int e, Tier tier)
+    {
+        _eventSink.OnRemoved(_table.Keys[e], tier.Index);
+        Release(e, tier);
+    }
+
+    /// <summary>Lets go of a block's slot, telling nobody (<see cref="Unbind"/> and <see cref="Clear"/> report it).</summary>
+    private void Release(int e, Tier tier)
     {
         int slot = _table.Slot[e];
         tier.OnRemove(slot);

@@ -36,11 +36,12 @@ public sealed partial class TieredKvStore
         Memory,
     }
 
+    /// <summary>What the top tier's device declares it can do (capabilities, never concrete types).</summary>
     private OptimisticReads ChooseOptimisticReads() => _tiers[0].Device switch
     {
         _ when MetadataOnly => OptimisticReads.MetadataOnly,
-        MetadataDevice => OptimisticReads.MetadataOnly,
-        MemoryDevice => OptimisticReads.Memory,
+        { StoresPayload: false } => OptimisticReads.MetadataOnly,
+        IDirectSlotAccess => OptimisticReads.Memory,
         _ => OptimisticReads.None,
     };
 
@@ -305,7 +306,7 @@ public sealed partial class TieredKvStore
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int TryCopyOptimistic(int slot, Span<byte> destination)
     {
-        var memory = (MemoryDevice)_tiers[0].Device;
+        IDirectSlotAccess memory = _tiers[0].Direct!;
         if ((uint)slot >= (uint)memory.SlotCount)
         {
             return -1;
@@ -321,14 +322,14 @@ public sealed partial class TieredKvStore
                 return -1;
             }
 
-            int length = memory.PayloadLength(slot);
-            if ((uint)length > (uint)destination.Length || (uint)length > (uint)memory.SlotBytes)
+            ReadOnlySpan<byte> payload = memory.Payload(slot);
+            if ((uint)payload.Length > (uint)destination.Length || (uint)payload.Length > (uint)memory.SlotBytes)
             {
                 return -1; // the locked path reports a short destination with the right numbers
             }
 
-            memory.SlotSpan(slot)[..length].CopyTo(destination);
-            return length;
+            payload.CopyTo(destination);
+            return payload.Length;
         }
         finally
         {

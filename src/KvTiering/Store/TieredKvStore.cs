@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
+using KvTiering.Events;
 using KvTiering.Placement;
 using KvTiering.Devices;
 using KvTiering.Tiers;
@@ -21,7 +22,7 @@ namespace KvTiering.Store;
 /// optimistically, validates against a sequence counter writers bump, and queues the access for the policies (see
 /// <c>TieredKvStore.Optimistic.cs</c>). Memory-tier gets, puts and prefix matches allocate nothing.
 /// </remarks>
-public sealed partial class TieredKvStore : IDisposable
+public sealed partial class TieredKvStore : IDisposable, ITierHost
 {
     /// <summary>The most tiers a chain may have.</summary>
     public const int MaxTiers = 8;
@@ -41,9 +42,10 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly KvTieringMetrics? _metrics;
     private readonly RouterBinding? _routing;
     private readonly PlacementLedger? _ledger;
-    private double _replayNow = double.NaN;
-    private double _drainNow = double.NaN; // the clock while queued hits are replayed to the policies
+    private double _drainNow = double.NaN; // one clock reading serves a whole drained batch of queued hits
     private int[] _replayEntries = new int[64];
+    private readonly KvEventFeed _events;
+    private IBlockEventSink _eventSink;
     private readonly Tier? _remoteTier; // the first tier on a shared IRemoteBlockSource; never asked without payloads
     private long _lookups;
     private long _hits;
@@ -90,6 +92,7 @@ public sealed partial class TieredKvStore : IDisposable
         _logName = options.Name ?? "default";
         _flushOnDispose = options.FlushOnDispose;
 
+        _events = new KvEventFeed(this);
         _tiers = new Tier[options.Tiers.Count];
         long entries = 1;
         try
@@ -115,6 +118,7 @@ public sealed partial class TieredKvStore : IDisposable
         }
 
         _table = new BlockTable((int)entries);
+        _eventSink = new FeedEventSink(_events, Array.ConvertAll(_tiers, static t => t.Profile.Kind));
         _optimistic = ChooseOptimisticReads();
         foreach (Tier tier in _tiers)
         {
@@ -154,6 +158,16 @@ public sealed partial class TieredKvStore : IDisposable
     /// <summary>Largest payload of one block, bytes (0 when metadata-only).</summary>
     public int BlockBytes { get; }
 
+    /// <summary>
+    /// Where block arrivals and departures are reported (<see cref="Events"/>' feed unless replaced; null restores the
+    /// null object). Set it before the store is shared between threads.
+    /// </summary>
+    internal IBlockEventSink EventSink
+    {
+        get => _eventSink;
+        set => _eventSink = value ?? NullBlockEventSink.Instance;
+    }
+
     /// <summary>Number of tiers.</summary>
     public int TierCount => _tiers.Length;
 
@@ -172,11 +186,16 @@ public sealed partial class TieredKvStore : IDisposable
     /// <summary>The profile of tier <paramref name="tier"/>.</summary>
     public TierProfile TierProfileAt(int tier) => _tiers[tier].Profile;
 
-    /// <summary>The store's clock in seconds (replay time in the harness, elapsed time otherwise).</summary>
-    internal double NowSeconds =>
-        !double.IsNaN(_replayNow) ? _replayNow :
-        !double.IsNaN(_drainNow) ? _drainNow :
-        _time.GetElapsedTime(_startTimestamp).TotalSeconds;
+    /// <summary>
+    /// The store's clock in seconds since it was built, read from its <see cref="TimeProvider"/> (the harness drives a
+    /// replay clock through the same provider). While a batch of queued hits is handed to the policies, the batch's
+    /// one reading.
+    /// </summary>
+    internal double NowSeconds => !double.IsNaN(_drainNow) ? _drainNow : ElapsedSeconds();
+
+    double ITierHost.NowSeconds => NowSeconds;
+
+    private double ElapsedSeconds() => (_time.GetTimestamp() - _startTimestamp) / (double)_time.TimestampFrequency;
 
     /// <summary>A snapshot of every counter.</summary>
     public StoreStatistics GetStatistics()

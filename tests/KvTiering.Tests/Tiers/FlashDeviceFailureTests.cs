@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Devices;
 using KvTiering.Tiers;
+using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Tests.Tiers;
 
@@ -29,7 +30,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     [Fact]
     public void The_file_keeps_its_fixed_size_through_many_writes()
     {
-        long expected = 4096 + 4096 + (Slots * 4096L); // superblock, one page of headers, slots
+        long expected = 4096 + (Slots * 8192L); // superblock, then slots of header and payload rounded up to pages
         using var device = new FlashDevice(Dir, Slots, SlotBytes, compression: true);
         Assert.Equal(expected, device.FileLength);
         Assert.Equal(expected, new FileInfo(FilePath).Length);
@@ -46,14 +47,17 @@ public sealed class FlashDeviceFailureTests : IDisposable
     }
 
     [Fact]
-    public void A_failed_payload_write_throws_IOException_and_leaves_the_slot_invalid()
+    public void A_failed_block_write_throws_IOException_and_leaves_the_slot_invalid()
     {
         using (var device = new FlashDevice(Dir, Slots, SlotBytes))
         {
             device.Write(0, Key(0), BlockKey.Empty, Payload(1));
             device.Write(1, Key(1), BlockKey.Empty, Payload(2));
-            long payload1 = device.PayloadOffset(1);
-            device.FailWrite = (offset, _) => offset == payload1;
+            long slot1 = device.HeaderOffset(1);
+            int calls = 0;
+
+            // The block's write fails; zeroing its first page afterwards succeeds.
+            device.FailWrite = (offset, _) => offset == slot1 && calls++ == 0;
 
             Assert.Throws<IOException>(() => device.Write(1, Key(9), BlockKey.Empty, Payload(3)));
             Assert.Equal(0, device.PayloadLength(1));
@@ -70,22 +74,59 @@ public sealed class FlashDeviceFailureTests : IDisposable
     }
 
     [Fact]
-    public void A_failed_header_write_leaves_no_header_that_verifies()
+    public void A_failed_write_whose_invalidation_fails_too_leaves_only_the_old_blocks_own_bytes()
     {
         using (var device = new FlashDevice(Dir, Slots, SlotBytes))
         {
             device.Write(2, Key(2), BlockKey.Empty, Payload(4));
-            long header2 = FlashDevice.HeaderOffset(2);
-            int calls = 0;
-
-            // The new header's write fails; zeroing afterwards succeeds, as on a full disk whose header page exists.
-            device.FailWrite = (offset, _) => offset == header2 && calls++ == 0;
+            long slot2 = device.HeaderOffset(2);
+            device.FailWrite = (offset, _) => offset == slot2;
             Assert.Throws<IOException>(() => device.Write(2, Key(5), BlockKey.Empty, Payload(5)));
             Assert.Equal(-1, device.Read(2, Key(2), new byte[SlotBytes]));
+            Assert.Equal(-1, device.Read(2, Key(5), new byte[SlotBytes]));
+        }
+
+        // Nothing reached the disk, so a restart may find the old block: with its own verified bytes, never the new.
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        RecoveredBlock block = Assert.Single(reopened.Recover());
+        Assert.Equal(Key(2), block.Key);
+        var buffer = new byte[SlotBytes];
+        Assert.Equal(SlotBytes, reopened.Read(2, Key(2), buffer));
+        Assert.Equal(Payload(4), buffer);
+    }
+
+    [Fact]
+    public void A_torn_write_new_header_over_old_payload_is_recovered_but_reads_as_a_miss()
+    {
+        var firstPage = new byte[4096];
+        long slot2;
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        {
+            device.Write(2, Key(5), BlockKey.Empty, Payload(5));
+            slot2 = device.HeaderOffset(2);
+        }
+
+        using (SafeFileHandle peek = File.OpenHandle(FilePath, FileMode.Open))
+        {
+            Assert.Equal(firstPage.Length, RandomAccess.Read(peek, firstPage, slot2));
+        }
+
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        {
+            device.Write(2, Key(2), BlockKey.Empty, Payload(4));
+        }
+
+        // A crash mid-I/O that landed only the first page of Key(5)'s write over Key(2)'s block.
+        using (SafeFileHandle handle = File.OpenHandle(FilePath, FileMode.Open, FileAccess.ReadWrite))
+        {
+            RandomAccess.Write(handle, firstPage, slot2);
         }
 
         using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
-        Assert.Empty(reopened.Recover());
+        Assert.Equal(Key(5), Assert.Single(reopened.Recover()).Key);
+        var buffer = new byte[SlotBytes];
+        Assert.Equal(-1, reopened.Read(2, Key(5), buffer));
+        Assert.All(buffer, b => Assert.Equal(0, b));
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public sealed class FlashDeviceTests : IDisposable
     {
         using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open);
         var bytes = new byte[FlashSlotHeader.Size];
-        RandomAccess.Read(handle, bytes, FlashDevice.HeaderOffset(slot));
+        RandomAccess.Read(handle, bytes, new FlashGeometry(Slots, SlotBytes).SlotOffset(slot));
         return FlashSlotHeader.TryRead(bytes, slot, SlotBytes, out header);
     }
 
@@ -262,7 +262,7 @@ public sealed class FlashDeviceTests : IDisposable
             device.Write(4, Key(4), BlockKey.Empty, Random(15, 500));
         }
 
-        FlipByte(Path.Combine(Dir, FlashDevice.FileName), FlashDevice.HeaderOffset(3) + headerByte);
+        FlipByte(Path.Combine(Dir, FlashDevice.FileName), new FlashGeometry(Slots, SlotBytes).SlotOffset(3) + headerByte);
         using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
         RecoveredBlock block = Assert.Single(reopened.Recover());
         Assert.Equal(Key(4), block.Key);

@@ -7,40 +7,58 @@ namespace KvTiering.Store;
 public sealed partial class TieredKvStore
 {
     /// <summary>
-    /// One trace request, as the harness defines it: look the whole request up at arrival (prefix hit and resident
-    /// blocks, per tier), then offer every block in request order. One lock acquisition for the whole request.
+    /// Offers one request's blocks to the store, as a server does per prompt and the harness does per trace request:
+    /// looks the whole request up at arrival (the resident prefix, and per tier how much of it each holds), then offers
+    /// every block in request order with the request's context, so the policies see the request as one unit. One lock
+    /// acquisition for the whole request; the clock is the store's <see cref="TimeProvider"/>.
     /// </summary>
-    /// <param name="keys">The request's block keys, in order; each block's parent is the one before it.</param>
-    /// <param name="session">The request's session.</param>
-    /// <param name="nextUse">Per block, the index of the next request that uses it (int.MaxValue: never), or empty.</param>
-    /// <param name="time">Replay time in seconds.</param>
-    /// <param name="prefixPerTier">Receives, per tier, how many prefix blocks it held at arrival (may be empty).</param>
-    internal ReplayOutcome ReplayRequest(ReadOnlySpan<BlockKey> keys, long session, ReadOnlySpan<int> nextUse,
-        double time, Span<int> prefixPerTier) =>
-        ReplayRequest(keys, session, default, nextUse, time, prefixPerTier, default);
-
-    /// <summary>
-    /// One labelled trace request. With a placement router, each prefix block found below the top tier is loaded or
-    /// recomputed as the router decides; a recomputed block leaves its tier before the offers, so its offer admits it
-    /// afresh where the labels route it (as a server's recompute-then-put would).
-    /// </summary>
-    /// <param name="keys">The request's block keys, in order.</param>
-    /// <param name="session">The request's session.</param>
-    /// <param name="labels">The request's workload labels.</param>
-    /// <param name="nextUse">Per block, the next request that uses it, or empty.</param>
-    /// <param name="time">Replay time in seconds.</param>
+    /// <remarks>
+    /// In a metadata-only store every absent block is admitted (the harness's semantics, docs/harness.md). In a store
+    /// that keeps payloads an absent block has no bytes yet: it is left for the caller's <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>
+    /// once computed, and only resident blocks are touched. With a placement router, each prefix block found below
+    /// the top tier is loaded or recomputed as the router decides; a recomputed block leaves its tier before the
+    /// offers, so its offer admits it afresh where the labels route it (as a server's recompute-then-put would).
+    /// </remarks>
+    /// <param name="keys">The request's block keys, in order; each block's parent is the one before it. None empty.</param>
+    /// <param name="session">The request's session (0: none).</param>
+    /// <param name="labels">The request's workload labels (default: unlabelled).</param>
+    /// <param name="nextUse">
+    /// Per block, the index of the next request that uses it (<see cref="int.MaxValue"/>: never), for offline
+    /// policies; empty when unknown.
+    /// </param>
     /// <param name="prefixPerTier">Receives, per tier, how many prefix blocks it held at arrival (may be empty).</param>
     /// <param name="prefixServed">
-    /// Receives, per prefix block, the tier it was loaded from, or -1 - tier when it was recomputed instead. Routing
-    /// decisions need it at least as long as <paramref name="keys"/>; when shorter, every prefix block is loaded.
+    /// Receives, per prefix block, the tier it was loaded from, or -1 - tier when the router chose to recompute it.
+    /// Routing decisions need it at least as long as <paramref name="keys"/>; when shorter, every prefix block is loaded.
     /// </param>
-    internal ReplayOutcome ReplayRequest(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels, ReadOnlySpan<int> nextUse,
-        double time, Span<int> prefixPerTier, Span<sbyte> prefixServed)
+    /// <returns>What the request found resident at arrival.</returns>
+    /// <exception cref="ArgumentException">A key is empty, or <paramref name="nextUse"/> is neither empty nor as long as <paramref name="keys"/>.</exception>
+    public RequestOutcome OfferRequest(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels = default,
+        ReadOnlySpan<int> nextUse = default, Span<int> prefixPerTier = default, Span<sbyte> prefixServed = default)
+    {
+        ThrowIfDisposed();
+        if (!nextUse.IsEmpty && nextUse.Length != keys.Length)
+        {
+            throw new ArgumentException($"nextUse has {nextUse.Length} entries for {keys.Length} keys; give one per key or none.", nameof(nextUse));
+        }
+
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (keys[i].IsEmpty)
+            {
+                ThrowHelper.ThrowEmptyKey(nameof(keys));
+            }
+        }
+
+        return OfferRequestLocked(keys, session, labels, nextUse, prefixPerTier, prefixServed);
+    }
+
+    private RequestOutcome OfferRequestLocked(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels, ReadOnlySpan<int> nextUse,
+        Span<int> prefixPerTier, Span<sbyte> prefixServed)
     {
         using (EnterWrite())
         {
             ThrowIfDisposed();
-            _replayNow = time;
             int prefix = -1;
             int resident = 0;
             int recomputed = 0;
@@ -121,7 +139,7 @@ public sealed partial class TieredKvStore
                     // Found at arrival and not evicted by this request's earlier blocks: skip the second probe.
                     TouchResident(e, context);
                 }
-                else
+                else if (MetadataOnly)
                 {
                     PutLocked(keys[i], parent, default, context);
                 }
@@ -130,7 +148,7 @@ public sealed partial class TieredKvStore
             }
 
             _puts += keys.Length;
-            return new ReplayOutcome(prefix, resident);
+            return new RequestOutcome(prefix, resident);
         }
     }
 
@@ -144,18 +162,4 @@ public sealed partial class TieredKvStore
 
         return _replayEntries.AsSpan(0, length);
     }
-
-    /// <summary>Sets the replay clock without a request (session hints arrive between requests).</summary>
-    internal void SetReplayTime(double time)
-    {
-        lock (_lock)
-        {
-            _replayNow = time;
-        }
-    }
 }
-
-/// <summary>What one replayed request found at arrival.</summary>
-/// <param name="PrefixBlocks">Leading blocks resident.</param>
-/// <param name="ResidentBlocks">Blocks resident anywhere in the request.</param>
-internal readonly record struct ReplayOutcome(int PrefixBlocks, int ResidentBlocks);

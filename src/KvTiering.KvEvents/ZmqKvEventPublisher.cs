@@ -1,0 +1,289 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using KvTiering.Events;
+using KvTiering.Store;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace KvTiering.KvEvents;
+
+/// <summary>
+/// Publishes a store's KV events on vLLM's ZeroMQ wire format, so KV-aware routers that follow vLLM (Dynamo's KV
+/// router, llm-d's KV-cache indexer) see every tier of a KvTiering store: a PUB socket sending
+/// <c>(topic, 8-byte big-endian sequence, msgpack EventBatch)</c> and, optionally, a ROUTER socket that replays buffered
+/// batches from a requested sequence, ending with sequence −1 (vLLM's <c>ZmqEventPublisher</c>).
+/// </summary>
+/// <remarks>
+/// Unlike vLLM, whose sequence starts at 0, the first sequence is the start time in microseconds, so a restart is
+/// never mistaken for a continuation; the first batch (<c>AllBlocksCleared</c> and a snapshot) is the resync point.
+/// <para>
+/// The publisher subscribes to the store with a snapshot, so its first batch is <c>AllBlocksCleared</c> followed by
+/// every resident block: a subscriber that sees a publisher restart (the sequence starts over) resyncs from it. One
+/// thread owns the sockets (ZeroMQ sockets are single-threaded); the store never waits for it.
+/// </para>
+/// </remarks>
+public sealed class ZmqKvEventPublisher : IDisposable
+{
+    private static readonly byte[] EndOfReplay = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+    private readonly ZmqKvEventPublisherOptions _options;
+    private readonly KvEventSubscription _subscription;
+    private readonly KvEventBatcher _batcher;
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _ready = new();
+    private readonly ManualResetEventSlim _subscribed = new();
+    private readonly Queue<(long Sequence, byte[] Payload)> _replay = new();
+    private Exception? _startFailure;
+    private volatile bool _stopping;
+    private readonly long _firstSequence;
+    private volatile bool _holding;
+    private long _published;
+    private long _batches;
+
+    /// <summary>Starts publishing <paramref name="store"/>'s events.</summary>
+    /// <exception cref="NetMQ.NetMQException">An endpoint cannot be bound or connected.</exception>
+    public ZmqKvEventPublisher(TieredKvStore store, ZmqKvEventPublisherOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        // Sequences start from the clock (microseconds), so a restarted publisher's numbers lie above its previous
+        // run's: a subscriber sees a gap it cannot fill from the new replay buffer and resyncs from the new first batch.
+        _firstSequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+        _holding = options.HoldUntilSubscribed;
+        _batcher = new KvEventBatcher(options.BlockSize ?? store.Layout?.TokensPerBlock ?? 0, options.LoraName, options.CacheSalt);
+        _subscription = store.Events.Subscribe(options.QueueCapacity, snapshot: true);
+        _thread = new Thread(Run) { IsBackground = true, Name = "kvtiering-kv-events" };
+        _thread.Start();
+        _ready.Wait();
+        if (_startFailure is not null)
+        {
+            _subscription.Dispose();
+            throw _startFailure;
+        }
+    }
+
+    /// <summary>The PUB socket's actual endpoint (an ephemeral port resolved).</summary>
+    public string Endpoint { get; private set; } = "";
+
+    /// <summary>The ROUTER socket's actual endpoint, or null.</summary>
+    public string? ReplayEndpoint { get; private set; }
+
+    /// <summary>Events published so far.</summary>
+    public long EventsPublished => Interlocked.Read(ref _published);
+
+    /// <summary>Sequence number of the first batch (microseconds since the Unix epoch at start).</summary>
+    public long FirstSequence => _firstSequence;
+
+    /// <summary>Batches (messages) published so far.</summary>
+    public long BatchesPublished => Interlocked.Read(ref _batches);
+
+    /// <summary>Store events lost because this publisher fell behind (see <see cref="KvEventSubscription.Dropped"/>).</summary>
+    public long EventsDropped => _subscription.Dropped;
+
+    /// <summary>
+    /// Waits until a subscriber has subscribed (the PUB socket is an XPUB that sees subscriptions), so a replay started
+    /// after this returns loses nothing to ZeroMQ's slow-joiner window.
+    /// </summary>
+    /// <returns>False if no subscriber came within <paramref name="timeout"/>.</returns>
+    /// <remarks>With <see cref="ZmqKvEventPublisherOptions.HoldUntilSubscribed"/>, publishing starts when this returns.</remarks>
+    public bool WaitForSubscriber(TimeSpan timeout)
+    {
+        bool subscribed = _subscribed.Wait(timeout);
+        _holding = false;
+        return subscribed;
+    }
+
+    /// <summary>Waits until every event the store has raised so far is published (or <paramref name="timeout"/> passes).</summary>
+    public bool Flush(TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (_subscription.Reader.Count > 0 || Volatile.Read(ref _pending))
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return true;
+    }
+
+    private bool _pending;
+
+    /// <summary>Publishes what is queued (for up to 2 s), then closes the sockets.</summary>
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        Flush(TimeSpan.FromSeconds(2));
+        _stopping = true;
+        _thread.Join();
+        _subscription.Dispose();
+        _ready.Dispose();
+        _subscribed.Dispose();
+    }
+
+    private void Run()
+    {
+        XPublisherSocket? pub = null;
+        RouterSocket? router = null;
+        try
+        {
+            pub = new XPublisherSocket();
+            pub.Options.SendHighWatermark = _options.HighWaterMark;
+            Attach(pub, _options.Endpoint, _options.Bind);
+            Endpoint = pub.Options.LastEndpoint ?? _options.Endpoint;
+            if (_options.ReplayEndpoint is not null)
+            {
+                router = new RouterSocket();
+                BindSoon(router, _options.ReplayEndpoint);
+                ReplayEndpoint = router.Options.LastEndpoint;
+            }
+        }
+        catch (Exception ex) when (ex is NetMQException or ArgumentException)
+        {
+            _startFailure = ex;
+            pub?.Dispose();
+            router?.Dispose();
+            _ready.Set();
+            return;
+        }
+
+        _ready.Set();
+        byte[] topic = System.Text.Encoding.UTF8.GetBytes(_options.Topic);
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (pub)
+        using (router)
+        {
+            while (!_stopping)
+            {
+                ServiceSubscriptions(pub);
+                if (router is not null)
+                {
+                    ServiceReplay(router);
+                }
+
+                if (_holding && !_subscribed.IsSet)
+                {
+                    Thread.Sleep(1); // nothing goes out before the first subscriber, so it misses nothing
+                    continue;
+                }
+
+                Volatile.Write(ref _pending, true);
+                while (_batcher.Count < _options.MaxEventsPerBatch && _subscription.Reader.TryRead(out KvEvent e))
+                {
+                    _batcher.Add(e);
+                }
+
+                if (_batcher.Count == 0)
+                {
+                    Volatile.Write(ref _pending, false);
+                    Thread.Sleep(1);
+                    continue;
+                }
+
+                Publish(pub, topic, buffer);
+                Volatile.Write(ref _pending, false);
+            }
+        }
+    }
+
+    private void Publish(XPublisherSocket pub, byte[] topic, ArrayBufferWriter<byte> buffer)
+    {
+        int events = _batcher.Count;
+        VllmEventBatch batch = _batcher.Drain(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, _options.DataParallelRank);
+        buffer.ResetWrittenCount();
+        VllmWireFormat.Write(batch, buffer);
+        byte[] payload = buffer.WrittenSpan.ToArray();
+        long sequence = _firstSequence + _batches;
+        var seq = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(seq, sequence);
+        pub.SendMoreFrame(topic).SendMoreFrame(seq).SendFrame(payload);
+        _replay.Enqueue((sequence, payload));
+        if (_replay.Count > _options.BufferSteps)
+        {
+            _replay.Dequeue();
+        }
+
+        Interlocked.Add(ref _published, events);
+        Interlocked.Increment(ref _batches);
+    }
+
+    private void ServiceSubscriptions(XPublisherSocket pub)
+    {
+        // XPUB delivers (un)subscriptions as frames starting with 1 (subscribe) or 0 (unsubscribe).
+        while (pub.TryReceiveFrameBytes(TimeSpan.Zero, out byte[]? frame))
+        {
+            if (frame.Length > 0 && frame[0] == 1)
+            {
+                _subscribed.Set();
+            }
+        }
+    }
+
+    private void ServiceReplay(RouterSocket router)
+    {
+        var request = new NetMQMessage();
+        while (router.TryReceiveMultipartMessage(TimeSpan.Zero, ref request))
+        {
+            // [identity, empty delimiter, 8-byte big-endian start sequence], as vLLM's REQ clients send it.
+            if (request.FrameCount != 3 || request[2].BufferSize != 8)
+            {
+                continue;
+            }
+
+            byte[] identity = request[0].ToByteArray();
+            long start = BinaryPrimitives.ReadInt64BigEndian(request[2].Buffer);
+            foreach ((long sequence, byte[] payload) in _replay)
+            {
+                if (sequence >= start)
+                {
+                    var seq = new byte[8];
+                    BinaryPrimitives.WriteInt64BigEndian(seq, sequence);
+                    router.SendMoreFrame(identity).SendMoreFrameEmpty().SendMoreFrame(seq).SendFrame(payload);
+                }
+            }
+
+            router.SendMoreFrame(identity).SendMoreFrameEmpty().SendMoreFrame(EndOfReplay).SendFrame([]);
+        }
+    }
+
+    private static void Attach(NetMQSocket socket, string endpoint, bool? bind)
+    {
+        // vLLM's rule unless told: bind stable addresses (wildcards, ipc, inproc), connect to the rest.
+        if (bind ?? (endpoint.Contains('*', StringComparison.Ordinal) || endpoint.Contains("::", StringComparison.Ordinal)
+            || endpoint.StartsWith("ipc://", StringComparison.Ordinal) || endpoint.StartsWith("inproc://", StringComparison.Ordinal)))
+        {
+            BindSoon(socket, endpoint);
+        }
+        else
+        {
+            socket.Connect(endpoint);
+        }
+    }
+
+    private static void BindSoon(NetMQSocket socket, string endpoint)
+    {
+        // NetMQ closes a disposed socket's listener asynchronously, so a publisher restarted in the same process can
+        // find its port still held for a few milliseconds: retry for up to 2 s before reporting the address in use.
+        long deadline = Environment.TickCount64 + 2_000;
+        while (true)
+        {
+            try
+            {
+                socket.Bind(endpoint);
+                return;
+            }
+            catch (AddressAlreadyInUseException) when (Environment.TickCount64 < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+}
