@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using KvTiering.Eviction;
@@ -15,9 +16,24 @@ internal static class ReportCommand
 {
     private static readonly double[] s_percents = [1, 2.5, 5, 10];
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var a = new Arguments(args, new HashSet<string> { "traces", "out", "policy", "parallel", "cache-dir" }, new HashSet<string>());
+        var command = new Command("report", "Regenerate docs/results.md and its figures: every policy at 1%, 2.5%, 5% and 10% of unique blocks on the shared " +
+            "Mooncake and WEKA traces, with Belady, the JSON beside it and one plot of curves per trace.")
+        {
+            Arguments.Value("traces", "DIR", "The trace folder holding mooncake/ and weka-claude-code/ (default ../shared/traces)."),
+            Arguments.Value("out", "FILE", "The Markdown file to write (default docs/results.md); figures go to a results/ folder beside it."),
+            Arguments.Value("policy", "NAMES", "Comma-separated policies to include (default: every built-in policy)."),
+            Arguments.Value("parallel", "N", "Replay up to N runs at once (default: one per core)."),
+            Arguments.Value("cache-dir", "DIR", "Where parsed traces are cached (default: the system temp folder)."),
+        };
+        command.SetAction(r => Run(new Arguments(r), stdout, stderr));
+        return command.WithExamples(
+            "kvtier report --traces ../shared/traces --out docs/results.md");
+    }
+
+    private static int Run(Arguments a, TextWriter stdout, TextWriter stderr)
+    {
         string traces = a.Get("traces") ?? Path.Combine("..", "shared", "traces");
         string output = a.Get("out") ?? Path.Combine("docs", "results.md");
         IReadOnlyList<EvictionPolicy> policies = SimulateCommand.ParsePolicies(a.Get("policy"));
