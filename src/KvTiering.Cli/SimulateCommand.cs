@@ -19,7 +19,9 @@ internal static class SimulateCommand
             "\"stop\"), policies that read session hints (agent) are told when it ends and their rows read \"policy+hints\".")
         {
             Arguments.Value("trace", "PATH", "The trace: a Mooncake .jsonl file, a WEKA directory or .json(.gz) file, or a libCacheSim/Bailian file (see --format). Default: the synthetic workload."),
-            Arguments.Value("format", "FORMAT", "How to read --trace: mooncake, weka or synthetic. Default: weka for a directory or .json(.gz), else mooncake."),
+            Arguments.Value("format", "FORMAT", "How to read --trace: mooncake, weka, bailian, txt, csv, oracleGeneral or synthetic. Default: by extension (a directory or .json(.gz) is weka, .txt txt, .csv csv, .oracleGeneral oracleGeneral), else mooncake."),
+            Arguments.Value("trace-options", "OPTIONS", "Columns of a csv trace, in libCacheSim's words: obj-id-col=N,time-col=N,has-header=true,delimiter=; (columns from 1)."),
+            Arguments.Value("semantics", "MODE", "prefix (default): a request's hit is its leading resident blocks. reference: every block looked up and inserted on its own, as libCacheSim does; block_hit_rate = 1 - its miss ratio."),
             Arguments.Value("stagger", "SECONDS", "WEKA only: seconds between the starts of consecutive sessions (default 30); sessions overlap as on a shared server."),
             Arguments.Flag("shared-tools", "WEKA only: give every session the same tool-definition prefix (as one agent product would), so it is shared across sessions."),
             Arguments.Value("policy", "NAMES", "Comma-separated eviction policies (see 'kvtier policies'). Default: every built-in policy."),
@@ -134,8 +136,30 @@ internal static class SimulateCommand
             "mooncake" => TraceFormat.Mooncake,
             "weka" => TraceFormat.Weka,
             "synthetic" => TraceFormat.Synthetic,
-            _ => throw new CliException($"--format '{formatText}' is not one of mooncake, weka, synthetic"),
+            "txt" => TraceFormat.Txt,
+            "csv" => TraceFormat.Csv,
+            "oraclegeneral" => TraceFormat.OracleGeneral,
+            "bailian" => TraceFormat.Bailian,
+            _ => throw new CliException($"--format '{formatText}' is not one of {string.Join(", ", s_formats)}{Suggest.DidYouMean(formatText, s_formats)}"),
         };
+
+        CsvTraceOptions? csv = null;
+        if (a.Get("trace-options") is { } csvText)
+        {
+            if (format != TraceFormat.Csv)
+            {
+                throw new CliException("--trace-options applies to --format csv only");
+            }
+
+            try
+            {
+                csv = CsvTraceOptions.Parse(csvText);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new CliException(CliException.Clean(ex));
+            }
+        }
 
         if (format != TraceFormat.Synthetic && path is null)
         {
@@ -153,15 +177,27 @@ internal static class SimulateCommand
             StaggerSeconds = stagger,
             SharedToolPrefix = a.Has("shared-tools"),
             UseCache = !a.Has("no-cache"),
+            Csv = csv,
             CacheDirectory = a.Get("cache-dir"),
             Synthetic = new KvTiering.Simulation.Workloads.SyntheticAgentOptions { Seed = a.GetInt("seed", 1) },
         };
-        return TraceLoader.Load(path ?? "synthetic", format, options);
+        Trace trace = TraceLoader.Load(path ?? "synthetic", format, options);
+        return a.Get("semantics")?.ToLowerInvariant() switch
+        {
+            null or "prefix" => trace,
+            "reference" => ReferenceSemantics.Explode(trace),
+            { } other => throw new CliException($"--semantics '{other}' is not one of prefix, reference"),
+        };
     }
+
+    private static readonly string[] s_formats = ["mooncake", "weka", "bailian", "txt", "csv", "oracleGeneral", "synthetic"];
 
     private static string GuessFormat(string path) =>
         Directory.Exists(path) || path.Contains(".json.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
             ? "weka"
+            : path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) ? "txt"
+            : path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv"
+            : path.Contains("oracleGeneral", StringComparison.OrdinalIgnoreCase) ? "oracleGeneral"
             : "mooncake";
 
     internal static IReadOnlyList<EvictionPolicy> ParsePolicies(string? text)
