@@ -130,9 +130,26 @@ internal static class ReportCommand
             md.AppendLine();
         }
 
+        AppendPathologicalRows(md);
         File.WriteAllText(output, md.ToString());
         stdout.WriteLine($"wrote {output}");
         return 0;
+    }
+
+    /// <summary>Why SIEVE and GDSF collapse on prefix-chained agent traffic, next to the numbers that show it.</summary>
+    private static void AppendPathologicalRows(StringBuilder md)
+    {
+        md.AppendLine("## Why `sieve` and `gdsf` collapse on agent traffic");
+        md.AppendLine();
+        md.AppendLine("Not a bug in either policy; a mismatch with prefix semantics (docs/harness.md, \"Pathological rows\"). A request's");
+        md.AppendLine("hit stops at its first absent block, and the store lets a policy evict a parent before its children: the");
+        md.AppendLine("children stay resident but serve nothing. SIEVE evicts by insertion order, so the hand reaches a session's");
+        md.AppendLine("oldest blocks (its root, from the first turn) first and evicts them between turns, stranding the chain the");
+        md.AppendLine("later turns built. GDSF's priority grows with recompute cost, which grows with depth, so it evicts the");
+        md.AppendLine("roots first. LRU touches a chain root first on every request, so a chain ages and leaves together; `leaf-lru`");
+        md.AppendLine("forbids evicting a block with a resident child. Under `--semantics reference` (no chains) the collapse");
+        md.AppendLine("cannot happen.");
+        md.AppendLine();
     }
 
     /// <summary>How much of the LRU → Belady gap the agent policy closes at each capacity.</summary>
