@@ -141,14 +141,13 @@ internal static class ReportCommand
     {
         md.AppendLine("## Why `sieve` and `gdsf` collapse on agent traffic");
         md.AppendLine();
-        md.AppendLine("Not a bug in either policy; a mismatch with prefix semantics (docs/harness.md, \"Pathological rows\"). A request's");
-        md.AppendLine("hit stops at its first absent block, and the store lets a policy evict a parent before its children: the");
-        md.AppendLine("children stay resident but serve nothing. SIEVE evicts by insertion order, so the hand reaches a session's");
-        md.AppendLine("oldest blocks (its root, from the first turn) first and evicts them between turns, stranding the chain the");
-        md.AppendLine("later turns built. GDSF's priority grows with recompute cost, which grows with depth, so it evicts the");
-        md.AppendLine("roots first. LRU touches a chain root first on every request, so a chain ages and leaves together; `leaf-lru`");
-        md.AppendLine("forbids evicting a block with a resident child. Under `--semantics reference` (no chains) the collapse");
-        md.AppendLine("cannot happen.");
+        md.AppendLine("Not bugs; mismatches with prefix semantics (docs/harness.md, \"Pathological rows\"). A request's hit stops at");
+        md.AppendLine("its first absent block, and the store lets a policy evict a parent before its children, which then occupy the");
+        md.AppendLine("cache but serve nothing; compare `block_hit_rate` with `token_hit_rate` in the JSON beside each table. GDSF's");
+        md.AppendLine("priority grows with recompute cost, which grows with depth, so it evicts chain roots first and strands the");
+        md.AppendLine("rest (a high block hit rate, a low token hit rate). SIEVE's two rates agree: it strands nothing, but its quick");
+        md.AppendLine("demotion evicts new blocks after one sweep of its hand unless they are hit first, and agent sessions reuse");
+        md.AppendLine("their new blocks on the next turn, often after the hand has passed.");
         md.AppendLine();
     }
 
