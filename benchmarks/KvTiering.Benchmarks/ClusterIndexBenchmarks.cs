@@ -1,3 +1,6 @@
+// Last run (2026-12-04, 2-core EPYC 2.6 GHz, --job short --inProcess --iterationCount 5; docs/benchmarks.md):
+// shared: scan 1,178 us, index 135 us (0.11x); random: scan 15,556 us, index 774 us (0.05x).
+
 using BenchmarkDotNet.Attributes;
 using KvTiering.Events;
 using KvTiering.KvEvents;

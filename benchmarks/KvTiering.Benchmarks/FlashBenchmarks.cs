@@ -1,70 +1,74 @@
-// Last run (2026-11-27, 2-core Zen 4 EPYC shared with other work, .NET 10.0.12, --job short --inProcess
-// --iterationCount 15; docs/benchmarks-io-notes.md). Time ratio to the raw baseline; throughput = 1 / ratio.
-// *Verified / *Checksummed rows are raw I/O plus XxHash3 over the payload: the floor for a device that never returns
-// unverified bytes.
-// | Category | Block   | LZ4   | Raw      | Raw+XxHash3 (ratio) | Flash (ratio)     | Flash throughput |
-// | Read     | 256 KiB | False | 10.97 us | 18.73 us (1.71)     | 23.05 us (2.10)   | 0.48x |
-// | Read     | 256 KiB | True  | 11.61 us | 17.47 us (1.52)     | 24.06 us (2.09)   | 0.48x |
-// | Read     | 2 MiB   | False | 106.0 us | 144.1 us (1.37)     | 162.3 us (1.54)   | 0.65x |
-// | Read     | 2 MiB   | True  | 127.4 us | 194.8 us (1.54)     | 177.9 us (1.40)   | 0.71x |
-// | Write    | 256 KiB | False | 10.98 us | 20.97 us (1.92)     | 27.57 us (2.52)   | 0.40x |
-// | Write    | 256 KiB | True  | 10.68 us | 23.47 us (2.20)     | 53.21 us (5.00)   | 0.20x |
-// | Write    | 2 MiB   | False | 260.4 us | 257.2 us (0.99)     | 288.7 us (1.11)   | 0.90x |
-// | Write    | 2 MiB   | True  | 244.8 us | 285.3 us (1.17)     | 320.9 us (1.32)   | 0.76x |
-
 using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using KvTiering.Blocks;
 using KvTiering.Devices;
-using KvTiering.Tiers;
-using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Benchmarks;
 
 /// <summary>
-/// Flash-device block reads and writes against raw <see cref="RandomAccess"/> on a file of the same size at the same
-/// offsets, each pair in its own category with the raw one as baseline; with LZ4 on and off (the payload is KV-like:
-/// half random, half zeros, so LZ4 has something to do). <c>RawReadVerified</c> and <c>RawWriteChecksummed</c> are the
-/// floor of any device that never returns unverified bytes: the raw call plus XxHash3 over the payload, the checksum
-/// the device stores (and the fastest of System.IO.Hashing's on this machine).
+/// Flash-device block reads and writes against raw <see cref="RandomAccess"/> through the device's own O_DIRECT file
+/// descriptor, at the device's slot offsets, so the page cache is out of the way on both sides. At queue depth 8 each
+/// invocation runs 8 operations on 8 different slots at once (raw: 8 preads or pwrites); times are per operation.
+/// <c>RawReadVerified</c> and <c>RawWriteChecksummed</c> add XxHash3 over the payload to the raw call: the floor of
+/// any device that never returns unverified bytes. The payload is KV-like: half random, half zeros.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
 [CategoriesColumn]
-public class FlashBenchmarks
+public unsafe class FlashBenchmarks
 {
-    private const int Slots = 32;
+    private const int Slots = 64;
+    private const int Depth = 8;   // operations per invocation at either queue depth, so both rows do the same work
     private string _directory = null!;
     private FlashDevice _device = null!;
-    private SafeFileHandle _raw = null!;
     private byte[] _payload = null!;
-    private byte[] _buffer = null!;
+    private byte[][] _buffers = null!;
+    private byte*[] _aligned = null!;
     private BlockKey[] _keys = null!;
     private int _next;
 
     [Params(256 * 1024, 2 * 1024 * 1024)]
     public int BlockBytes { get; set; }
 
-    [Params(false, true)]
-    public bool Lz4 { get; set; }
+    [Params(1, 8)]
+    public int QueueDepth { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
+        // Blocking I/O on 8 pool threads at once: without enough threads queue depth 8 would run as 2 (one per core).
+        ThreadPool.GetMinThreads(out int workers, out int completion);
+        ThreadPool.SetMinThreads(Math.Max(workers, 2 * Depth), completion);
         _directory = Path.Combine(Path.GetTempPath(), $"kvtiering-flash-bench-{Guid.NewGuid():N}");
-        _device = new FlashDevice(_directory, Slots, BlockBytes, Lz4);
-        _raw = File.OpenHandle(Path.Combine(_directory, "raw.bin"), FileMode.Create, FileAccess.ReadWrite, FileShare.None,
-            FileOptions.RandomAccess, preallocationSize: (long)Slots * BlockBytes);
+        _device = new FlashDevice(_directory, Slots, BlockBytes, new FlashDeviceOptions { QueueDepth = QueueDepth });
+        if (!_device.DirectIO)
+        {
+            throw new InvalidOperationException($"No O_DIRECT under {_directory}: {_device.BufferedReason}");
+        }
+
         _payload = new byte[BlockBytes];
         new Random(9).NextBytes(_payload.AsSpan(0, BlockBytes / 2));
-        _buffer = new byte[BlockBytes];
+        _buffers = new byte[Depth][];
+        _aligned = new byte*[Depth];
+        for (int i = 0; i < Depth; i++)
+        {
+            _buffers[i] = new byte[BlockBytes];
+            _aligned[i] = (byte*)NativeMemory.AlignedAlloc((nuint)BlockBytes, 4096);
+            _payload.CopyTo(new Span<byte>(_aligned[i], BlockBytes));
+        }
+
         _keys = new BlockKey[Slots];
         for (int i = 0; i < Slots; i++)
         {
             _keys[i] = new BlockKey((ulong)i + 1, 11);
             _device.Write(i, _keys[i], BlockKey.Empty, _payload);
-            RandomAccess.Write(_raw, _payload, (long)i * BlockBytes);
+        }
+
+        if (_device.Read(0, _keys[0], _buffers[0]) != BlockBytes || !_buffers[0].AsSpan().SequenceEqual(_payload))
+        {
+            throw new InvalidOperationException("The flash device did not return the bytes written.");
         }
     }
 
@@ -72,50 +76,74 @@ public class FlashBenchmarks
     public void Cleanup()
     {
         _device.Dispose();
-        _raw.Dispose();
+        for (int i = 0; i < Depth; i++)
+        {
+            NativeMemory.AlignedFree(_aligned[i]);
+        }
+
         Directory.Delete(_directory, recursive: true);
     }
 
-    [Benchmark(Baseline = true)]
+    [Benchmark(Baseline = true, OperationsPerInvoke = Depth)]
     [BenchmarkCategory("Read")]
-    public int RawRead() => RandomAccess.Read(_raw, _buffer, (long)Next() * BlockBytes);
+    public void RawRead() => Run(static (b, i, slot) =>
+        RandomAccess.Read(b._device.Handle, b.Aligned(i), b._device.HeaderOffset(slot)));
 
-    [Benchmark]
+    [Benchmark(OperationsPerInvoke = Depth)]
     [BenchmarkCategory("Read")]
-    public ulong RawReadVerified()
+    public void RawReadVerified() => Run(static (b, i, slot) =>
     {
-        RandomAccess.Read(_raw, _buffer, (long)Next() * BlockBytes);
-        return XxHash3.HashToUInt64(_buffer);
-    }
+        RandomAccess.Read(b._device.Handle, b.Aligned(i), b._device.HeaderOffset(slot));
+        return (int)XxHash3.HashToUInt64(b.Aligned(i));
+    });
 
-    [Benchmark]
+    [Benchmark(OperationsPerInvoke = Depth)]
     [BenchmarkCategory("Read")]
-    public int FlashRead()
-    {
-        int slot = Next();
-        return _device.Read(slot, _keys[slot], _buffer);
-    }
+    public void FlashRead() => Run(static (b, i, slot) => b._device.Read(slot, b._keys[slot], b._buffers[i]));
 
-    [Benchmark(Baseline = true)]
+    [Benchmark(Baseline = true, OperationsPerInvoke = Depth)]
     [BenchmarkCategory("Write")]
-    public void RawWrite() => RandomAccess.Write(_raw, _payload, (long)Next() * BlockBytes);
-
-    [Benchmark]
-    [BenchmarkCategory("Write")]
-    public ulong RawWriteChecksummed()
+    public void RawWrite() => Run(static (b, i, slot) =>
     {
-        ulong checksum = XxHash3.HashToUInt64(_payload);
-        RandomAccess.Write(_raw, _payload, (long)Next() * BlockBytes);
-        return checksum;
-    }
+        RandomAccess.Write(b._device.Handle, b.Aligned(i), b._device.HeaderOffset(slot));
+        return 0;
+    });
 
-    [Benchmark]
+    [Benchmark(OperationsPerInvoke = Depth)]
     [BenchmarkCategory("Write")]
-    public void FlashWrite()
+    public void RawWriteChecksummed() => Run(static (b, i, slot) =>
     {
-        int slot = Next();
-        _device.Write(slot, _keys[slot], BlockKey.Empty, _payload);
-    }
+        ulong checksum = XxHash3.HashToUInt64(b._payload);
+        RandomAccess.Write(b._device.Handle, b.Aligned(i), b._device.HeaderOffset(slot));
+        return (int)checksum;
+    });
 
-    private int Next() => _next = (_next + 1) % Slots;
+    [Benchmark(OperationsPerInvoke = Depth)]
+    [BenchmarkCategory("Write")]
+    public void FlashWrite() => Run(static (b, _, slot) =>
+    {
+        b._device.Write(slot, b._keys[slot], BlockKey.Empty, b._payload);
+        return 0;
+    });
+
+    private Span<byte> Aligned(int i) => new(_aligned[i], BlockBytes);
+
+    /// <summary>Runs <see cref="Depth"/> operations on distinct slots, <see cref="QueueDepth"/> of them at once.</summary>
+    private void Run(Func<FlashBenchmarks, int, int, int> operation)
+    {
+        int first = _next;
+        _next = (_next + Depth) % Slots;
+        if (QueueDepth == 1)
+        {
+            for (int i = 0; i < Depth; i++)
+            {
+                operation(this, i, (first + i) % Slots);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, Depth, new ParallelOptions { MaxDegreeOfParallelism = QueueDepth },
+            i => operation(this, i, (first + i) % Slots));
+    }
 }

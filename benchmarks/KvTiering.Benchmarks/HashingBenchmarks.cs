@@ -61,4 +61,23 @@ public class HashingBenchmarks
 
     [Benchmark]
     public int BlockKeys() => _hasher.ComputeKeys(_tokens, _keys);
+
+    /// <summary>The hand-written copy-free XXH3-128 path alone (what BlockKeys took for every size before session 5).</summary>
+    [Benchmark]
+    public int BlockKeysFused()
+    {
+        int count = Tokens / TokensPerBlock;
+        BlockHasher.ComputeKeysFused(_hasher.Root, MemoryMarshal.AsBytes(_tokens.AsSpan()), TokensPerBlock * sizeof(int),
+            _keys, count);
+        return count;
+    }
+
+    /// <summary>System.IO.Hashing's one-shot XxHash128 over (parent ‖ tokens) assembled in a stack buffer.</summary>
+    [Benchmark]
+    public int BlockKeysLibrary()
+    {
+        int count = Tokens / TokensPerBlock;
+        BlockHasher.ComputeKeysCopying(_hasher.Root, _tokens, _keys, count, TokensPerBlock);
+        return count;
+    }
 }

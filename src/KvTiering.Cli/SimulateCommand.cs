@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KvTiering.Simulation.Policies;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Simulation.Replay;
@@ -40,6 +41,7 @@ internal static class SimulateCommand
             Arguments.Flag("hints", "Deliver session hints (the default; kept for older command lines)."),
             Arguments.Flag("no-hints", "Replay the access stream alone, without session hints."),
             Arguments.Value("policy-assembly", "DLL", "Load eviction policies from a compiled assembly (see samples/CustomPolicy) so --policy can name them."),
+            Arguments.Value(SimulateKvEvents.Option, "ENDPOINT", "Publish the replay's KV events (vLLM wire format) on a ZeroMQ endpoint such as tcp://127.0.0.1:5557; one run only (docs/kv-events.md)."),
         };
         foreach (Option option in PlacementArguments.CreateOptions())
         {
@@ -69,6 +71,7 @@ internal static class SimulateCommand
 
         bool hints = !a.Has("no-hints");
         PlacementArguments placement = PlacementArguments.Parse(a);
+        Func<KvTiering.Store.TieredKvStore, IDisposable?>? kvEvents = SimulateKvEvents.Parse(a, stderr);
 
         var runs = new List<ReplayOptions>();
         if (a.Get("tiers") is { } tierText)
@@ -78,6 +81,7 @@ internal static class SimulateCommand
             {
                 Policy = p, Tiers = tiers, Model = model,
                 Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger, Hints = hints,
+                AttachStore = kvEvents,
             }));
         }
         else
@@ -92,11 +96,13 @@ internal static class SimulateCommand
                     Model = model,
                     Hints = hints,
                     Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger,
+                    AttachStore = kvEvents,
                 }));
             }
         }
 
         placement.CheckRuns(runs.Count);
+        SimulateKvEvents.CheckRuns(kvEvents, runs.Count);
         if (!quiet)
         {
             stderr.WriteLine($"kvtier: {trace.Name}: {trace.RequestCount:N0} requests, {trace.References:N0} block references, " +
@@ -115,6 +121,8 @@ internal static class SimulateCommand
         {
             stdout.Write(ResultWriter.ToTierTable(results));
         }
+
+        stdout.Write(ResultWriter.ToPrefillRanking(results)); // empty without --model
 
         double refsPerSecond = results.Sum(r => r.References) / Math.Max(1e-9, results.Sum(r => r.ElapsedSeconds));
         if (!quiet)
@@ -212,7 +220,7 @@ internal static class SimulateCommand
         {
             try
             {
-                list.Add(EvictionPolicies.FromName(name));
+                list.Add(AgentPolicyVariants.FromName(name)); // built-in names and agent ablations
             }
             catch (ArgumentException ex)
             {

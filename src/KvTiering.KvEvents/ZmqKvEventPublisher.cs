@@ -142,7 +142,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
             if (_options.ReplayEndpoint is not null)
             {
                 router = new RouterSocket();
-                router.Bind(_options.ReplayEndpoint);
+                BindSoon(router, _options.ReplayEndpoint);
                 ReplayEndpoint = router.Options.LastEndpoint;
             }
         }
@@ -260,11 +260,30 @@ public sealed class ZmqKvEventPublisher : IDisposable
         if (bind ?? (endpoint.Contains('*', StringComparison.Ordinal) || endpoint.Contains("::", StringComparison.Ordinal)
             || endpoint.StartsWith("ipc://", StringComparison.Ordinal) || endpoint.StartsWith("inproc://", StringComparison.Ordinal)))
         {
-            socket.Bind(endpoint);
+            BindSoon(socket, endpoint);
         }
         else
         {
             socket.Connect(endpoint);
+        }
+    }
+
+    private static void BindSoon(NetMQSocket socket, string endpoint)
+    {
+        // NetMQ closes a disposed socket's listener asynchronously, so a publisher restarted in the same process can
+        // find its port still held for a few milliseconds: retry for up to 2 s before reporting the address in use.
+        long deadline = Environment.TickCount64 + 2_000;
+        while (true)
+        {
+            try
+            {
+                socket.Bind(endpoint);
+                return;
+            }
+            catch (AddressAlreadyInUseException) when (Environment.TickCount64 < deadline)
+            {
+                Thread.Sleep(20);
+            }
         }
     }
 }

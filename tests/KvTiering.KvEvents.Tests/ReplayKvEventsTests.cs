@@ -29,7 +29,7 @@ public sealed class ReplayKvEventsTests
     }
 
     [Fact]
-    public void Replay_WaitsForItsFirstSubscriber_WhoMissesNothing()
+    public async Task Replay_WaitsForItsFirstSubscriber_WhoMissesNothing()
     {
         int port = FreePort();
         string endpoint = $"tcp://127.0.0.1:{port}";
@@ -41,16 +41,18 @@ public sealed class ReplayKvEventsTests
         using var sub = new SubscriberSocket();
         sub.Connect(endpoint);
         sub.Subscribe("");
-        Assert.True(attaching.Wait(TimeSpan.FromSeconds(10)), "the publisher did not see the subscriber");
+        IDisposable? session = await attaching.WaitAsync(TimeSpan.FromSeconds(10)); // throws if it never saw the subscriber
         TestStores.PutChain(store, TestStores.Chain(3));
-        attaching.Result!.Dispose(); // flushes and reports
+        session!.Dispose(); // flushes and reports
 
         var events = new List<VllmKvEvent>();
         var message = new NetMQMessage();
-        long expected = 0;
+        long? expected = null;
         while (sub.TryReceiveMultipartMessage(TimeSpan.FromSeconds(1), ref message))
         {
-            Assert.Equal(expected++, BinaryPrimitives.ReadInt64BigEndian(message[1].Buffer));
+            long sequence = BinaryPrimitives.ReadInt64BigEndian(message[1].Buffer);
+            Assert.Equal(expected ?? sequence, sequence); // consecutive from the first batch on
+            expected = sequence + 1;
             events.AddRange(VllmWireFormat.Decode(message[2].ToByteArray()).Events);
         }
 

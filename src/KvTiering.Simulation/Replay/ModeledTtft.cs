@@ -39,6 +39,13 @@ internal sealed class ModeledTtft
 
     public double LoadJoules { get; private set; }
 
+    /// <summary>
+    /// Σ prefill compute the cache saved: each request's full recompute less what it still recomputed (its missed
+    /// suffix and any blocks the router chose to recompute). A deep block's attention runs over its whole prefix, so a
+    /// hit on it saves more than a hit on a shallow one.
+    /// </summary>
+    public double PrefillSavedSeconds { get; private set; }
+
     /// <summary>Adds one request and returns its modeled time-to-first-token with the cache.</summary>
     /// <param name="inputTokens">The request's input tokens.</param>
     /// <param name="hitTokens">Input tokens covered by the resident prefix.</param>
@@ -50,7 +57,8 @@ internal sealed class ModeledTtft
             return 0;
         }
 
-        NoCacheSeconds += _cost.RecomputeSeconds(inputTokens, 0);
+        double noCache = _cost.RecomputeSeconds(inputTokens, 0);
+        NoCacheSeconds += noCache;
         double seconds = hitTokens < inputTokens ? _cost.RecomputeSeconds(inputTokens - hitTokens, hitTokens) : 0;
         Span<int> loaded = stackalloc int[TieredKvStore.MaxTiers];
         for (int i = 0; i < prefixServed.Length; i++)
@@ -70,6 +78,7 @@ internal sealed class ModeledTtft
             }
         }
 
+        PrefillSavedSeconds += noCache - seconds; // compute only: loads are added below
         for (int t = 0; t < _blockLoadSeconds.Length; t++)
         {
             seconds += loaded[t] * _blockLoadSeconds[t];

@@ -68,6 +68,14 @@ public sealed record ReplayResult
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? ModeledTtftNoCacheSeconds { get; init; }
 
+    /// <summary>
+    /// Σ prefill compute seconds the cache saved (needs a model): full recompute less what was still recomputed. Ranks
+    /// policies by the compute they save rather than the tokens they hit: a deep block saves more than a shallow one.
+    /// </summary>
+    [JsonPropertyName("prefill_seconds_saved")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? PrefillSecondsSaved { get; init; }
+
     /// <summary>New blocks the placement router kept out of the store (with routing only).</summary>
     [JsonPropertyName("bypassed_blocks")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -157,6 +157,7 @@ public static class Replayer
             ModeledTtftSeconds = ttft?.WithCacheSeconds,
             ModeledTtftNoCacheSeconds = ttft?.NoCacheSeconds,
             ModeledLoadJoules = ttft?.LoadJoules,
+            PrefillSecondsSaved = ttft?.PrefillSavedSeconds,
             BypassedBlocks = options.Routing is null ? null : stats.Bypassed,
             LabelClasses = classes?.Results(modeled: ttft is not null),
         };

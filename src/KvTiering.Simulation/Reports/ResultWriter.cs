@@ -41,11 +41,11 @@ public static class ResultWriter
     {
         ArgumentNullException.ThrowIfNull(results);
         var sb = new StringBuilder();
-        sb.AppendLine("trace,policy,capacity_blocks,capacity_fraction,token_hit_rate,block_hit_rate,requests,references,elapsed_seconds,references_per_second");
+        sb.AppendLine("trace,policy,capacity_blocks,capacity_fraction,token_hit_rate,block_hit_rate,requests,references,elapsed_seconds,references_per_second,prefill_seconds_saved");
         foreach (ReplayResult r in results)
         {
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Trace},{r.Policy},{r.CapacityBlocks},{r.CapacityFraction:G6},{r.TokenHitRate:F6},{r.BlockHitRate:F6},{r.Requests},{r.References},{r.ElapsedSeconds:F3},{r.ReferencesPerSecond:F0}"));
+                $"{r.Trace},{r.Policy},{r.CapacityBlocks},{r.CapacityFraction:G6},{r.TokenHitRate:F6},{r.BlockHitRate:F6},{r.Requests},{r.References},{r.ElapsedSeconds:F3},{r.ReferencesPerSecond:F0},{r.PrefillSecondsSaved:F3}"));
         }
 
         return sb.ToString();
@@ -103,6 +103,29 @@ public static class ResultWriter
     /// <summary>"1% (22,094 blocks)": a capacity as a share of unique blocks and a block count.</summary>
     public static string CapacityLabel(double fraction, int blocks) =>
         string.Create(CultureInfo.InvariantCulture, $"{fraction * 100:0.##}% ({blocks:N0} {(blocks == 1 ? "block" : "blocks")})");
+
+    /// <summary>
+    /// Policies ranked by prefill compute saved (modeled replays only; empty otherwise), per capacity: rank, policy,
+    /// seconds saved and token hit rate, so a policy that keeps deep blocks can be seen to save more than its hit rate says.
+    /// </summary>
+    public static string ToPrefillRanking(IReadOnlyList<ReplayResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var sb = new StringBuilder();
+        var ci = CultureInfo.InvariantCulture;
+        foreach (int c in results.Where(r => r.PrefillSecondsSaved is not null).Select(r => r.CapacityBlocks).Distinct().Order())
+        {
+            sb.AppendLine(ci, $"capacity {c} blocks: policies by prefill seconds saved");
+            int rank = 1;
+            foreach (ReplayResult r in results.Where(r => r.CapacityBlocks == c && r.PrefillSecondsSaved is not null)
+                         .OrderByDescending(r => r.PrefillSecondsSaved))
+            {
+                sb.AppendLine(ci, $"{rank++,4}  {r.Policy,-22}{r.PrefillSecondsSaved,14:F3} s{r.TokenHitRate,10:F4}");
+            }
+        }
+
+        return sb.ToString();
+    }
 
     /// <summary>Per-tier split of multi-tier replays: prefix hits, tokens served (and recomputed), bytes moved, modeled seconds and joules.</summary>
     public static string ToTierTable(IReadOnlyList<ReplayResult> results)

@@ -49,6 +49,16 @@ public sealed partial class BlockHasher
         && blockTokens >= MinFusedTokens
         && (KeyBytes + (blockTokens * sizeof(int)) <= 240 || Avx2.IsSupported);
 
+    /// <summary>
+    /// Whether <see cref="ComputeKeys(BlockKey, ReadOnlySpan{int}, Span{BlockKey})"/> takes the fused path: for inputs
+    /// of up to 240 bytes always where it can; for longer ones only without AVX-512, where System.IO.Hashing's 512-bit
+    /// stripe loop outruns this file's 256-bit one even with the 16-byte parent copied ahead of the tokens
+    /// (docs/benchmarks.md, session 5).
+    /// </summary>
+    internal static bool PrefersFused(int blockTokens) =>
+        CanFuse(blockTokens)
+        && (KeyBytes + (blockTokens * sizeof(int)) <= 240 || !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
+
     /// <summary>The fused chain; <see cref="CanFuse"/> must hold for the block size.</summary>
     internal static void ComputeKeysFused(BlockKey parent, ReadOnlySpan<byte> tokenBytes, int blockBytes,
         Span<BlockKey> destination, int count)

@@ -87,7 +87,7 @@ public sealed partial class BlockHasher
             ThrowHelper.ThrowArgument(nameof(parent), "The parent of a chain is the root or a block key, never empty.");
         }
 
-        if (CanFuse(blockTokens))
+        if (PrefersFused(blockTokens))
         {
             ComputeKeysFused(parent, MemoryMarshal.AsBytes(tokens), blockTokens * sizeof(int), destination, count);
             return count;
@@ -114,7 +114,8 @@ public sealed partial class BlockHasher
         int blockBytes = blockTokens * sizeof(int);
 
         // One contiguous buffer (parent ‖ block tokens) hashed one-shot is faster than the streaming API, whose
-        // per-call state setup dominates at small block sizes; blocks over 4 KiB stream to bound stack use.
+        // per-call state setup dominates at small block sizes and which copies into its own buffer anyway; blocks
+        // over 4 KiB stream to bound stack use.
         if (blockBytes <= 4096)
         {
             Span<byte> buffer = stackalloc byte[KeyBytes + blockBytes];

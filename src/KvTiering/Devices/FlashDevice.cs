@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using K4os.Compression.LZ4;
 using KvTiering.Blocks;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Devices;
@@ -54,85 +53,6 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
     private volatile bool _scanned;
     private List<RecoveredBlock>? _recovered;
     private int _disposed;
-
-    /// <summary>
-    /// Opens the flash tier in <paramref name="directory"/> with direct I/O and a queue depth of 8, creating the
-    /// directory (when its parent exists) and the file when they are missing. An existing file must have been created
-    /// with the same geometry.
-    /// </summary>
-    /// <param name="directory">The directory that holds the tier's file.</param>
-    /// <param name="slotCount">Number of slots; the file's size is fixed by it.</param>
-    /// <param name="slotBytes">Largest payload one slot holds, bytes.</param>
-    /// <param name="compression">Compress each block with LZ4, keeping it raw when it does not shrink.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="slotCount"/> or <paramref name="slotBytes"/> is below one.</exception>
-    /// <exception cref="IOException">The directory or file cannot be created or opened; the message names the path.</exception>
-    /// <exception cref="UnauthorizedAccessException">The directory is not writable; the message names the path.</exception>
-    /// <exception cref="InvalidDataException">The existing file is corrupt or was created with another geometry.</exception>
-    public FlashDevice(string directory, int slotCount, int slotBytes, bool compression = false)
-        : this(directory, slotCount, slotBytes, new FlashDeviceOptions { Compression = compression })
-    {
-    }
-
-    /// <summary>Opens the flash tier in <paramref name="directory"/> with the given I/O options.</summary>
-    /// <param name="directory">The directory that holds the tier's file.</param>
-    /// <param name="slotCount">Number of slots; the file's size is fixed by it.</param>
-    /// <param name="slotBytes">Largest payload one slot holds, bytes.</param>
-    /// <param name="options">Compression, direct I/O, queue depth and logger.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A count, size or queue depth is below one.</exception>
-    /// <exception cref="IOException">The directory or file cannot be created or opened; the message names the path.</exception>
-    /// <exception cref="UnauthorizedAccessException">The directory is not writable; the message names the path.</exception>
-    /// <exception cref="InvalidDataException">The existing file is corrupt or was created with another geometry.</exception>
-    public FlashDevice(string directory, int slotCount, int slotBytes, FlashDeviceOptions options)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        ArgumentNullException.ThrowIfNull(options);
-        if (slotCount <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotCount), slotCount, $"Slot count {slotCount} must be at least one.");
-        }
-
-        if (slotBytes <= 0 || slotBytes > int.MaxValue - (2 * FlashGeometry.PageBytes))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotBytes), slotBytes,
-                $"Slot size {slotBytes} must be between one byte and {int.MaxValue - (2 * FlashGeometry.PageBytes)} bytes.");
-        }
-
-        if (options.QueueDepth <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(options), options.QueueDepth,
-                $"Queue depth {options.QueueDepth} must be at least one.");
-        }
-
-        _geometry = new FlashGeometry(slotCount, slotBytes);
-        _compression = options.Compression;
-        _logger = options.Logger ?? NullLogger.Instance;
-        QueueDepth = options.QueueDepth;
-        _lengths = new int[slotCount];
-        _states = new byte[slotCount];
-        _keys = new BlockKey[slotCount];
-        _checksums = new ulong[slotCount];
-        _storedLengths = new int[slotCount];
-        Directory = Path.GetFullPath(directory);
-        FilePath = Path.Combine(Directory, FileName);
-        _pool = new AlignedBufferPool(options.QueueDepth, (int)_geometry.Stride);
-        _zeroPage = (byte*)NativeMemory.AlignedAlloc(FlashGeometry.PageBytes, FlashGeometry.PageBytes);
-        new Span<byte>(_zeroPage, FlashGeometry.PageBytes).Clear();
-        try
-        {
-            _handle = Open(options.DirectIO, options.RefuseDirectIO, out bool created);
-            _scanned = created;
-            if (created)
-            {
-                _recovered = [];
-            }
-        }
-        catch
-        {
-            _pool.Dispose();
-            NativeMemory.AlignedFree(_zeroPage);
-            throw;
-        }
-    }
 
     /// <inheritdoc />
     public int SlotCount => _geometry.SlotCount;

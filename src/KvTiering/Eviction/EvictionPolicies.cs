@@ -44,8 +44,27 @@ public static class EvictionPolicies
     /// <summary>The agent-workload policy (docs/policies/agent.md).</summary>
     public static EvictionPolicy Agent { get; } = EvictionPolicy.Create("agent", static () => new AgentPolicy());
 
+    /// <summary>Continuum's tool-call TTL pins, TTL learned from tool durations ("continuum"; docs/policies/continuum.md).</summary>
+    public static EvictionPolicy Continuum { get; } = EvictionPolicy.Create("continuum", static () => new ContinuumPolicy());
+
+    /// <summary>Dynamo/SGLang TTL pins with refresh on hit under a pinned-share budget ("ttl-pin"; docs/policies/ttl-pin.md).</summary>
+    public static EvictionPolicy TtlPin { get; } = EvictionPolicy.Create("ttl-pin", static () => new TtlPinPolicy());
+
+    /// <summary>Tail-Optimized LRU ("tail-lru"; docs/policies/tail-lru.md).</summary>
+    public static EvictionPolicy TailLru { get; } = EvictionPolicy.Create("tail-lru", static () => new TailLruPolicy());
+
+    /// <summary>Segmented LRU with a ghost set, as vLLM's offloading cache ("slru"; docs/policies/slru.md).</summary>
+    public static EvictionPolicy Slru { get; } = EvictionPolicy.Create("slru", static () => new SlruPolicy());
+
+    /// <summary>Per-category exponential reuse probability, "KVCache Cache in the Wild" ("reuse-prob"; docs/policies/reuse-prob.md).</summary>
+    public static EvictionPolicy ReuseProb { get; } = EvictionPolicy.Create("reuse-prob", static () => new ReuseProbPolicy());
+
+    /// <summary>Marconi's recency + α × FLOP efficiency over leaves ("marconi"; docs/policies/marconi.md).</summary>
+    public static EvictionPolicy Marconi { get; } = EvictionPolicy.Create("marconi", static () => new MarconiPolicy());
+
     private static readonly EvictionPolicy[] All =
-        [Lru, Fifo, LruTailFirst, LeafLru, Clock, Sieve, S3Fifo, Arc, WTinyLfu, Gdsf, Agent, Belady];
+        [Lru, Fifo, LruTailFirst, LeafLru, Clock, Sieve, S3Fifo, Arc, WTinyLfu, Gdsf, Continuum, TtlPin, TailLru, Slru,
+            ReuseProb, Marconi, Agent, Belady];
 
     /// <summary>The names of every built-in policy, in a fixed order, "lru" first.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Array.ConvertAll(All, static p => p.Name));
@@ -55,9 +74,7 @@ public static class EvictionPolicies
     public static EvictionPolicy FromName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        EvictionPolicy? found = name.Trim().StartsWith("agent:", StringComparison.OrdinalIgnoreCase)
-            ? AgentPolicyVariants.Parse(name.Trim())
-            : Find(name.Trim()) ?? EvictionPolicyRegistry.Find(name.Trim());
+        EvictionPolicy? found = Find(name.Trim()) ?? EvictionPolicyRegistry.Find(name.Trim());
         if (found is null)
         {
             ThrowHelper.ThrowArgument(nameof(name),

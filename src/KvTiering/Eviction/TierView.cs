@@ -12,9 +12,9 @@ public sealed class TierView
 {
     private readonly BlockTable _table;
     private readonly Tier _tier;
-    private readonly TieredKvStore _store;
+    private readonly ITierHost _store;
 
-    internal TierView(TieredKvStore store, BlockTable table, Tier tier)
+    internal TierView(ITierHost store, BlockTable table, Tier tier)
     {
         _store = store;
         _table = table;
@@ -33,7 +33,7 @@ public sealed class TierView
     /// <summary>Blocks resident in this tier now.</summary>
     public int Count => _tier.Count;
 
-    /// <summary>The store's clock in seconds: replay time in the harness, elapsed time otherwise.</summary>
+    /// <summary>The store's clock in seconds, from its <see cref="TimeProvider"/> (the harness drives a replay clock through it).</summary>
     public double Now => _store.NowSeconds;
 
     /// <summary>The block's key.</summary>

@@ -22,7 +22,7 @@ namespace KvTiering.Store;
 /// optimistically, validates against a sequence counter writers bump, and queues the access for the policies (see
 /// <c>TieredKvStore.Optimistic.cs</c>). Memory-tier gets, puts and prefix matches allocate nothing.
 /// </remarks>
-public sealed partial class TieredKvStore : IDisposable
+public sealed partial class TieredKvStore : IDisposable, ITierHost
 {
     /// <summary>The most tiers a chain may have.</summary>
     public const int MaxTiers = 8;
@@ -192,6 +192,8 @@ public sealed partial class TieredKvStore : IDisposable
     /// one reading.
     /// </summary>
     internal double NowSeconds => !double.IsNaN(_drainNow) ? _drainNow : ElapsedSeconds();
+
+    double ITierHost.NowSeconds => NowSeconds;
 
     private double ElapsedSeconds() => (_time.GetTimestamp() - _startTimestamp) / (double)_time.TimestampFrequency;
 

@@ -1,3 +1,4 @@
+using KvTiering.Simulation.Policies;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
@@ -20,7 +21,7 @@ public sealed class AgentDeadBranchTests
         // of its dead blocks.
         var time = new FakeTimeProvider();
         var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = time };
-        options.Tiers.Add(new TierOptions(Profile("hbm"), 40) { Policy = EvictionPolicies.FromName(policy) });
+        options.Tiers.Add(new TierOptions(Profile("hbm"), 40) { Policy = AgentPolicyVariants.FromName(policy) });
         using var store = new TieredKvStore(options);
         Request(store, 2, 0, 10);
         time.Advance(TimeSpan.FromSeconds(1));

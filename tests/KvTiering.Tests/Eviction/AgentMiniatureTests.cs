@@ -1,3 +1,4 @@
+using KvTiering.Simulation.Policies;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
@@ -18,7 +19,7 @@ public sealed class AgentMiniatureTests
     {
         var time = new FakeTimeProvider();
         var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = time };
-        options.Tiers.Add(new TierOptions(Profile("hbm"), sessions * 10 / 2) { Policy = EvictionPolicies.FromName(policy) });
+        options.Tiers.Add(new TierOptions(Profile("hbm"), sessions * 10 / 2) { Policy = AgentPolicyVariants.FromName(policy) });
         using var store = new TieredKvStore(options);
         var next = new double[sessions];
         var count = new int[sessions];

@@ -1,3 +1,4 @@
+using KvTiering.Simulation.Policies;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
@@ -80,7 +81,7 @@ public sealed class AgentPolicyTests
     {
         // Four sessions of 10 blocks take turns, 5 s apart, in a tier of 25 blocks: LRU evicts each session just before
         // it returns and hits nothing; the agent policy keeps a subset whole and hits it every round.
-        using TieredKvStore agent = CreateStore(25, EvictionPolicies.FromName(policy));
+        using TieredKvStore agent = CreateStore(25, AgentPolicyVariants.FromName(policy));
         using TieredKvStore lru = CreateStore(25, EvictionPolicy.Lru);
         int agentHits = 0, lruHits = 0;
         BlockKey[] chain = new BlockKey[10];
@@ -181,7 +182,7 @@ public sealed class AgentPolicyTests
         // session 3 arrives, they go (deepest first), not session 2's context, which they do without the rule.
         foreach ((string policy, bool rule) in new[] { ("agent", true), ("agent:stale=0", false) })
         {
-            using TieredKvStore store = CreateStore(40, EvictionPolicies.FromName(policy));
+            using TieredKvStore store = CreateStore(40, AgentPolicyVariants.FromName(policy));
             Request(store, 2, 10);
             Advance(1);
             Request(store, 1, 20);
@@ -256,7 +257,7 @@ public sealed class AgentPolicyTests
         // learning, every session awaiting its user goes first whatever it has waited.
         foreach ((string policy, bool learns) in new[] { ("agent", true), ("agent:usergap=false", false) })
         {
-            using TieredKvStore store = CreateStore(20, EvictionPolicies.FromName(policy));
+            using TieredKvStore store = CreateStore(20, AgentPolicyVariants.FromName(policy));
             Request(store, 1, 10);
             store.Hint(1, SessionHint.AwaitingUser);
             Advance(10);
@@ -286,7 +287,7 @@ public sealed class AgentPolicyTests
         // gap alone, session 2 does.
         foreach ((string policy, bool learns) in new[] { ("agent", true), ("agent:toolwait=false", false) })
         {
-            using TieredKvStore store = CreateStore(25, EvictionPolicies.FromName(policy));
+            using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
             for (int i = 0; i < 13; i++)
             {
                 Request(store, 9, 1);
@@ -325,7 +326,7 @@ public sealed class AgentPolicyTests
         // session 2 would.
         foreach ((string policy, bool learns) in new[] { ("agent", true), ("agent:userwait=false", false) })
         {
-            using TieredKvStore store = CreateStore(25, EvictionPolicies.FromName(policy));
+            using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
             for (int i = 0; i < 5; i++)
             {
                 Request(store, 9, 1); // a few quick tool calls first, so a new session's probation is short
@@ -358,10 +359,10 @@ public sealed class AgentPolicyTests
     [Fact]
     public void Ablation_variants_parse_and_reject_unknown_settings()
     {
-        Assert.Equal("agent:lindy=0.5+tail=false", EvictionPolicies.FromName("agent:lindy=0.5+tail=false").Name);
-        Assert.Equal("agent:stale=0+sharedtail=false", EvictionPolicies.FromName("agent:stale=0+sharedtail=false").Name);
-        var ex = Assert.Throws<ArgumentException>(() => EvictionPolicies.FromName("agent:speed=9"));
+        Assert.Equal("agent:lindy=0.5+tail=false", AgentPolicyVariants.FromName("agent:lindy=0.5+tail=false").Name);
+        Assert.Equal("agent:stale=0+sharedtail=false", AgentPolicyVariants.FromName("agent:stale=0+sharedtail=false").Name);
+        var ex = Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:speed=9"));
         Assert.Contains("speed", ex.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => EvictionPolicies.FromName("agent:lindy=-1"));
+        Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:lindy=-1"));
     }
 }

@@ -8,7 +8,8 @@ public sealed class EvictionPoliciesTests
     public void Names_list_every_policy_once_lru_first()
     {
         Assert.Equal(
-            ["lru", "fifo", "lru-tail-first", "leaf-lru", "clock", "sieve", "s3fifo", "arc", "wtinylfu", "gdsf", "agent", "belady"],
+            ["lru", "fifo", "lru-tail-first", "leaf-lru", "clock", "sieve", "s3fifo", "arc", "wtinylfu", "gdsf", "continuum", "ttl-pin", "tail-lru", "slru",
+                "reuse-prob", "marconi", "agent", "belady"],
             EvictionPolicies.Names);
     }
 

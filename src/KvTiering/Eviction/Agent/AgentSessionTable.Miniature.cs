@@ -24,7 +24,6 @@ internal sealed partial class AgentSessionTable
     private readonly double _miniKeep;      // per sampled reference, the share of past hits that still counts
     private readonly Miniature? _miniPredict;
     private readonly Miniature? _miniRecency;
-    private bool[] _sampled = new bool[64];
     private bool _predict = true;          // the ordering the tier runs on now
 
     /// <summary>
@@ -68,24 +67,23 @@ internal sealed partial class AgentSessionTable
     /// <summary>A slot is forgotten or reused: its session leaves both miniatures.</summary>
     private void MiniForget(int slot)
     {
-        if (_sampled[slot])
+        if (_sessions[slot].Sampled)
         {
             _miniPredict!.Drop(slot);
             _miniRecency!.Drop(slot);
-            _sampled[slot] = false;
+            _sessions[slot].Sampled = false;
         }
     }
 
     private void MiniResize(int size)
     {
-        Array.Resize(ref _sampled, size);
         _miniPredict?.Resize(size);
         _miniRecency?.Resize(size);
     }
 
     /// <summary>How a miniature ranks a sampled session: its expected wait, or its idle time.</summary>
     private double MiniScore(int slot, double now, int ordering) =>
-        ordering == PredictOrdering ? ExpectedWait(slot, now, predict: true) : now - _lastRequest[slot];
+        ordering == PredictOrdering ? ExpectedWait(slot, now, predict: true) : now - _sessions[slot].LastRequest;
 
     /// <summary>
     /// One miniature cache: per sampled session the length of its resident prefix, evicted tail first from the

@@ -15,12 +15,12 @@ internal sealed partial class AgentSessionTable
         if (slot == Shared)
         {
             // Shared blocks compete by their own idle time: a system prompt in use stays, a dead sibling's prefix ages out.
-            if (_count[Shared] > _sharedLimit)
+            if (_sessions[Shared].Count > _sharedLimit)
             {
                 return double.MaxValue / 2;
             }
 
-            int head = _head[Shared];
+            int head = _sessions[Shared].Head;
             if (head < 0)
             {
                 return double.MinValue;
@@ -29,7 +29,7 @@ internal sealed partial class AgentSessionTable
             return _options.SharedAging * (now - _touch[head]);
         }
 
-        byte state = _state[slot];
+        byte state = _sessions[slot].State;
         if (state == Closed)
         {
             return double.MaxValue;
@@ -40,10 +40,10 @@ internal sealed partial class AgentSessionTable
             // Waiting on a person (minutes) or finished. Once users have answered, the remaining wait is read from
             // their answer times: it grows with the time already waited (heavy tail), so a user away longest goes
             // first. Before that, these go first after closed sessions, longest idle first.
-            double waited = now - _lastRequest[slot];
+            double waited = now - _sessions[slot].LastRequest;
             if (_options.UserWaitModel && _options.LearnUserGap && _userWaits.Observed >= MinWaits)
             {
-                return _userWaits.Remaining(now - _hintAt[slot]);
+                return _userWaits.Remaining(now - _sessions[slot].HintAt);
             }
 
             return double.IsNaN(_userGap) || !_options.LearnUserGap
@@ -53,20 +53,20 @@ internal sealed partial class AgentSessionTable
 
         if (_options.OracleDiagnostic)
         {
-            return _oracleNext[slot];
+            return _sessions[slot].OracleNext;
         }
 
-        double idle = now - _lastRequest[slot];
+        double idle = now - _sessions[slot].LastRequest;
         if (!predict || !_options.PredictReturn)
         {
             // Recency: a session ranks by its oldest block, so its stale blocks go when LRU (tail first) would
             // evict them, not only once the session's latest request is the oldest.
-            return _head[slot] >= 0 ? now - _touch[_head[slot]] : idle;
+            return _sessions[slot].Head >= 0 ? now - _touch[_sessions[slot].Head] : idle;
         }
 
-        double typical = double.IsNaN(_gap[slot])
+        double typical = double.IsNaN(_sessions[slot].Gap)
             ? (double.IsNaN(_globalGap) ? 1.0 : _globalGap) * _options.ProbationFactor
-            : _gap[slot];
+            : _sessions[slot].Gap;
         double remaining = typical - idle;
         if (state == Paused)
         {
@@ -75,7 +75,7 @@ internal sealed partial class AgentSessionTable
             // (or a permission prompt) and goes before one that has just called its tool. Before that: expected back
             // within its usual gap, but a tool that never returns must still age out.
             return _options.ToolWaitModel && _toolWaits.Observed >= MinWaits
-                ? _toolWaits.Remaining(now - _hintAt[slot])
+                ? _toolWaits.Remaining(now - _sessions[slot].HintAt)
                 : Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
         }
 
@@ -93,8 +93,8 @@ internal sealed partial class AgentSessionTable
         double score = ExpectedWait(slot, now, predict);
         if (slot != Shared && _options.StaleAging > 0 && HasSkippedFront(slot))
         {
-            double factor = _revives[slot] ? 1.0 : _options.StaleAging;
-            score = Math.Max(score, factor * (now - _touch[_head[slot]]));
+            double factor = _sessions[slot].Revives ? 1.0 : _options.StaleAging;
+            score = Math.Max(score, factor * (now - _touch[_sessions[slot].Head]));
         }
 
         return score;
@@ -106,7 +106,7 @@ internal sealed partial class AgentSessionTable
     /// </summary>
     private int VictimSession(double now)
     {
-        if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _count[_victim] > 0)
+        if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _sessions[_victim].Count > 0)
         {
             return _victim;
         }
@@ -115,7 +115,7 @@ internal sealed partial class AgentSessionTable
         double bestScore = double.NegativeInfinity;
         for (int s = 0; s < _slotCount; s++)
         {
-            if (_count[s] == 0)
+            if (_sessions[s].Count == 0)
             {
                 continue;
             }
@@ -162,13 +162,13 @@ internal sealed partial class AgentSessionTable
     /// </summary>
     private int PickInSession(int slot)
     {
-        if (_options.TailFirst && (slot == Shared ? _options.SharedTailFirst && _head[Shared] >= 0 : HasStaleFront(slot)))
+        if (_options.TailFirst && (slot == Shared ? _options.SharedTailFirst && _sessions[Shared].Head >= 0 : HasStaleFront(slot)))
         {
             // The oldest stale request's blocks go first (recency between requests), deepest of them first (no
             // orphaned tail); a session-less trace thus degrades to LRU by request, tail first.
-            int head = _head[slot];
+            int head = _sessions[slot].Head;
             double oldest = _touch[head];
-            double latest = slot == Shared ? double.PositiveInfinity : _lastRequest[slot];
+            double latest = slot == Shared ? double.PositiveInfinity : _sessions[slot].LastRequest;
             int end = head;
             for (int n = _next[end]; n >= 0 && _touch[n] - oldest <= _options.RequestWindowSeconds && _touch[n] < latest; n = _next[end])
             {
@@ -186,7 +186,7 @@ internal sealed partial class AgentSessionTable
 
         if (slot == Shared || !_options.TailFirst)
         {
-            for (int h = _head[slot]; h >= 0; h = _next[h])
+            for (int h = _sessions[slot].Head; h >= 0; h = _next[h])
             {
                 if (_tier.IsEvictable(h))
                 {
@@ -197,7 +197,7 @@ internal sealed partial class AgentSessionTable
             return -1;
         }
 
-        for (int h = _tail[slot]; h >= 0; h = _prev[h])
+        for (int h = _sessions[slot].Tail; h >= 0; h = _prev[h])
         {
             if (_tier.IsEvictable(h))
             {
@@ -213,7 +213,7 @@ internal sealed partial class AgentSessionTable
 
     private bool HasStaleFront(int slot)
     {
-        int head = _head[slot];
-        return head >= 0 && _touch[head] < _lastRequest[slot];
+        int head = _sessions[slot].Head;
+        return head >= 0 && _touch[head] < _sessions[slot].LastRequest;
     }
 }

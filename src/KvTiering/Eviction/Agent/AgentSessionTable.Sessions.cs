@@ -10,14 +10,14 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
-        _state[slot] = hint switch
+        _sessions[slot].State = hint switch
         {
             SessionHint.Closed => Closed,
             SessionHint.Paused => Paused,
             SessionHint.AwaitingUser => AwaitingUser,
             _ => Normal,
         };
-        _hintAt[slot] = _tier.Now;
+        _sessions[slot].HintAt = _tier.Now;
         _victim = -1;
     }
 
@@ -39,78 +39,78 @@ internal sealed partial class AgentSessionTable
 
         slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlotOrRecycle();
         _slotOf[session] = slot;
-        _sessionId[slot] = session;
-        _head[slot] = _tail[slot] = -1;
-        _requestHead[slot] = -1;
-        _requestDepth[slot] = -1;
-        _requestTop[slot] = int.MaxValue;
-        _count[slot] = 0;
-        _lastRequest[slot] = now;
-        _prevRequest[slot] = double.NegativeInfinity;
-        _revives[slot] = false;
-        _lastTouch[slot] = now;
-        _gap[slot] = double.NaN;
-        _requests[slot] = 1;
-        _state[slot] = Normal;
-        _hintAt[slot] = now;
-        _sampled[slot] = _miniRate > 0 && IsSampled(session);
+        _sessions[slot].Id = session;
+        _sessions[slot].Head = _sessions[slot].Tail = -1;
+        _sessions[slot].RequestHead = -1;
+        _sessions[slot].RequestDepth = -1;
+        _sessions[slot].RequestTop = int.MaxValue;
+        _sessions[slot].Count = 0;
+        _sessions[slot].LastRequest = now;
+        _sessions[slot].PrevRequest = double.NegativeInfinity;
+        _sessions[slot].Revives = false;
+        _sessions[slot].LastTouch = now;
+        _sessions[slot].Gap = double.NaN;
+        _sessions[slot].Requests = 1;
+        _sessions[slot].State = Normal;
+        _sessions[slot].HintAt = now;
+        _sessions[slot].Sampled = _miniRate > 0 && IsSampled(session);
         return slot;
     }
 
     /// <summary>A touch of the session at <paramref name="now"/>: past the request window it starts a new request.</summary>
     private void Register(int slot, double now)
     {
-        if (now - _lastTouch[slot] > _options.RequestWindowSeconds)
+        if (now - _sessions[slot].LastTouch > _options.RequestWindowSeconds)
         {
-            double gap = now - _lastRequest[slot];
+            double gap = now - _sessions[slot].LastRequest;
             double a = _options.GapSmoothing;
-            if (_state[slot] == Paused)
+            if (_sessions[slot].State == Paused)
             {
                 // The tool returned: learn how long tools take, from the end of the response that called it.
-                _toolWaits.Observe(now - _hintAt[slot]);
+                _toolWaits.Observe(now - _sessions[slot].HintAt);
             }
 
-            if (_options.GapClip > 0 && !double.IsNaN(_gap[slot]))
+            if (_options.GapClip > 0 && !double.IsNaN(_sessions[slot].Gap))
             {
                 // A long pause (the user was away) says little about the next gap: bursts of tool calls follow it.
-                gap = Math.Min(gap, _options.GapClip * _gap[slot]);
+                gap = Math.Min(gap, _options.GapClip * _sessions[slot].Gap);
             }
 
             if (_options.GeometricGaps)
             {
                 // Gaps are heavy-tailed: average their logarithms so one long pause does not swamp the estimate.
                 double logGap = Math.Log(Math.Max(gap, 1e-3));
-                _gap[slot] = double.IsNaN(_gap[slot]) ? gap : Math.Exp((a * logGap) + ((1 - a) * Math.Log(_gap[slot])));
+                _sessions[slot].Gap = double.IsNaN(_sessions[slot].Gap) ? gap : Math.Exp((a * logGap) + ((1 - a) * Math.Log(_sessions[slot].Gap)));
                 _globalGap = double.IsNaN(_globalGap) ? gap : Math.Exp((0.05 * logGap) + (0.95 * Math.Log(_globalGap)));
             }
             else
             {
-                _gap[slot] = double.IsNaN(_gap[slot]) ? gap : (a * gap) + ((1 - a) * _gap[slot]);
+                _sessions[slot].Gap = double.IsNaN(_sessions[slot].Gap) ? gap : (a * gap) + ((1 - a) * _sessions[slot].Gap);
                 _globalGap = double.IsNaN(_globalGap) ? gap : (0.05 * gap) + (0.95 * _globalGap);
             }
 
-            if (_state[slot] == AwaitingUser)
+            if (_sessions[slot].State == AwaitingUser)
             {
                 // The user answered: learn how long users take (geometric average, heavy tails), and the whole
                 // distribution of answer times from the end of the turn.
-                double logWait = Math.Log(Math.Max(now - _lastRequest[slot], 1e-3));
+                double logWait = Math.Log(Math.Max(now - _sessions[slot].LastRequest, 1e-3));
                 _userGap = double.IsNaN(_userGap) ? Math.Exp(logWait) : Math.Exp((0.05 * logWait) + (0.95 * Math.Log(_userGap)));
-                _userWaits.Observe(now - _hintAt[slot]);
+                _userWaits.Observe(now - _sessions[slot].HintAt);
             }
 
-            _prevRequest[slot] = _lastRequest[slot];
-            _lastRequest[slot] = now;
-            _requestHead[slot] = -1;
-            _requestDepth[slot] = -1;
-            _requestTop[slot] = int.MaxValue;
-            _requests[slot]++;
-            if (_state[slot] != Closed)
+            _sessions[slot].PrevRequest = _sessions[slot].LastRequest;
+            _sessions[slot].LastRequest = now;
+            _sessions[slot].RequestHead = -1;
+            _sessions[slot].RequestDepth = -1;
+            _sessions[slot].RequestTop = int.MaxValue;
+            _sessions[slot].Requests++;
+            if (_sessions[slot].State != Closed)
             {
-                _state[slot] = Normal;
+                _sessions[slot].State = Normal;
             }
         }
 
-        _lastTouch[slot] = now;
+        _sessions[slot].LastTouch = now;
     }
 
     /// <summary>
@@ -127,7 +127,7 @@ internal sealed partial class AgentSessionTable
         int oldest = -1;
         for (int s = 1; s < _slotCount; s++)
         {
-            if (_count[s] == 0 && (oldest < 0 || _lastRequest[s] < _lastRequest[oldest]))
+            if (_sessions[s].Count == 0 && (oldest < 0 || _sessions[s].LastRequest < _sessions[oldest].LastRequest))
             {
                 oldest = s;
             }
@@ -138,7 +138,7 @@ internal sealed partial class AgentSessionTable
             return NewSlot();
         }
 
-        _slotOf.Remove(_sessionId[oldest]);
+        _slotOf.Remove(_sessions[oldest].Id);
         ForgetBurst(oldest);
         MiniForget(oldest);
         return oldest;
@@ -146,25 +146,10 @@ internal sealed partial class AgentSessionTable
 
     private int NewSlot()
     {
-        if (_slotCount == _sessionId.Length)
+        if (_slotCount == _sessions.Length)
         {
             int size = _slotCount * 2;
-            Array.Resize(ref _sessionId, size);
-            Array.Resize(ref _head, size);
-            Array.Resize(ref _tail, size);
-            Array.Resize(ref _count, size);
-            Array.Resize(ref _lastRequest, size);
-            Array.Resize(ref _lastTouch, size);
-            Array.Resize(ref _gap, size);
-            Array.Resize(ref _requests, size);
-            Array.Resize(ref _state, size);
-            Array.Resize(ref _oracleNext, size);
-            Array.Resize(ref _requestHead, size);
-            Array.Resize(ref _prevRequest, size);
-            Array.Resize(ref _revives, size);
-            Array.Resize(ref _requestDepth, size);
-            Array.Resize(ref _requestTop, size);
-            Array.Resize(ref _hintAt, size);
+            Array.Resize(ref _sessions, size);
             MiniResize(size);
             Array.Resize(ref _freeSlots, size);
         }
@@ -175,7 +160,7 @@ internal sealed partial class AgentSessionTable
     /// <summary>A session with no blocks left is forgotten, so memory stays bounded by the sessions the tier holds.</summary>
     private void Release(int slot)
     {
-        _slotOf.Remove(_sessionId[slot]);
+        _slotOf.Remove(_sessions[slot].Id);
         ForgetBurst(slot);
         MiniForget(slot);
         _freeSlots[_freeTop++] = slot;
@@ -192,14 +177,14 @@ internal sealed partial class AgentSessionTable
     /// </summary>
     private bool HasSkippedFront(int slot)
     {
-        int head = _head[slot];
-        if (head < 0 || _touch[head] >= _lastRequest[slot])
+        int head = _sessions[slot].Head;
+        if (head < 0 || _touch[head] >= _sessions[slot].LastRequest)
         {
             return false;
         }
 
         int depth = _tier.Depth(head);
-        return depth <= _requestDepth[slot] && depth >= _requestTop[slot];
+        return depth <= _sessions[slot].RequestDepth && depth >= _sessions[slot].RequestTop;
     }
 
     private void ForgetBurst(int slot)

@@ -21,23 +21,8 @@ internal sealed partial class AgentSessionTable
     private readonly int _sharedLimit;
     private readonly Dictionary<long, int> _slotOf = [];
 
-    // Per session slot.
-    private long[] _sessionId = new long[64];
-    private int[] _head = new int[64];
-    private int[] _tail = new int[64];
-    private int[] _count = new int[64];
-    private double[] _lastRequest = new double[64];
-    private double[] _lastTouch = new double[64];
-    private double[] _gap = new double[64];
-    private int[] _requests = new int[64];
-    private byte[] _state = new byte[64];
-    private int[] _requestHead = new int[64]; // first block the session's latest request touched; -1 before any
-    private double[] _oracleNext = new double[64];
-    private double[] _prevRequest = new double[64]; // start of the request before the latest one
-    private bool[] _revives = new bool[64];         // the session has come back to blocks its previous request skipped
-    private int[] _requestDepth = new int[64];       // deepest block the latest request has touched
-    private int[] _requestTop = new int[64];         // shallowest block the latest request has touched
-    private double[] _hintAt = new double[64];       // when the latest hint arrived (its response ended)
+    // Per session slot (slot 0 is the shared segment): one array of records, grown in one place (NewSlot).
+    private AgentSession[] _sessions = new AgentSession[64];
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -68,8 +53,8 @@ internal sealed partial class AgentSessionTable
         _touch = new double[capacity];
         Array.Fill(_owner, -1);
         _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
-        _head[Shared] = _tail[Shared] = -1;
-        _requestHead[Shared] = -1;
+        _sessions[Shared].Head = _sessions[Shared].Tail = -1;
+        _sessions[Shared].RequestHead = -1;
         if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
         {
             // A miniature needs room for a few sessions to say anything: a small tier samples more (all, under 16,384 blocks).
@@ -100,11 +85,11 @@ internal sealed partial class AgentSessionTable
         {
             now = _tier.Now;
             int owner = _owner[handle];
-            slot = owner > Shared && _sessionId[owner] == session ? owner : LookUp(session, now);
+            slot = owner > Shared && _sessions[owner].Id == session ? owner : LookUp(session, now);
             Register(slot, now);
-            if (depth < _requestTop[slot])
+            if (depth < _sessions[slot].RequestTop)
             {
-                _requestTop[slot] = depth; // a burst starts at its shallowest block, so only its first touch can lower this
+                _sessions[slot].RequestTop = depth; // a burst starts at its shallowest block, so only its first touch can lower this
             }
 
             _burstSession = session;
@@ -114,14 +99,14 @@ internal sealed partial class AgentSessionTable
         }
 
         _burstDepth = depth;
-        if (!inserted && _sampled[slot])
+        if (!inserted && _sessions[slot].Sampled)
         {
             MiniReference(slot, depth, now, newRequest: !burst); // a miss was replayed when it was offered (Admit)
         }
 
-        if (depth > _requestDepth[slot])
+        if (depth > _sessions[slot].RequestDepth)
         {
-            _requestDepth[slot] = depth;
+            _sessions[slot].RequestDepth = depth;
         }
 
         int target = slot;
@@ -130,11 +115,11 @@ internal sealed partial class AgentSessionTable
         {
             // A block another session also uses is shared: it leaves both sessions' fate and joins the shared segment.
             target = held == slot ? slot : Shared;
-            if (held == slot && _touch[handle] < _prevRequest[slot])
+            if (held == slot && _touch[handle] < _sessions[slot].PrevRequest)
             {
                 // A block the previous request skipped is used again: this session branches back, so the blocks its
                 // latest request skips are not dead.
-                _revives[slot] = true;
+                _sessions[slot].Revives = true;
             }
 
             Unlink(handle, held, release: held != target);
@@ -145,7 +130,7 @@ internal sealed partial class AgentSessionTable
 
         if (_options.OracleDiagnostic)
         {
-            _oracleNext[slot] = _tier.NextUse(handle);
+            _sessions[slot].OracleNext = _tier.NextUse(handle);
         }
 
         if (!burst)
@@ -166,10 +151,10 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
-        bool stale = owner != Shared && _touch[handle] < _lastRequest[owner];
+        bool stale = owner != Shared && _touch[handle] < _sessions[owner].LastRequest;
         Unlink(handle, owner, release: true);
-        if (owner == _victim && (_count[owner] == 0 || (_options.RecheckVictim && (owner == Shared
-            ? _count[Shared] == _sharedLimit
+        if (owner == _victim && (_sessions[owner].Count == 0 || (_options.RecheckVictim && (owner == Shared
+            ? _sessions[Shared].Count == _sharedLimit
             : stale && !HasStaleFront(owner)))))
         {
             // The victim's stale blocks are gone: its rank may have rested on them (dead-branch rule), so rank again.
@@ -204,7 +189,7 @@ internal sealed partial class AgentSessionTable
             _burstNow = now; // the burst goes on at the time Admit just read
         }
 
-        return victim <= Shared || _sessionId[victim] != block.Session || HasStaleFront(victim);
+        return victim <= Shared || _sessions[victim].Id != block.Session || HasStaleFront(victim);
     }
 
     public int SelectVictim()
@@ -220,7 +205,7 @@ internal sealed partial class AgentSessionTable
         // Pins (or a drained victim) left nothing: rescan every list for any evictable block.
         for (int s = 0; s < _slotCount; s++)
         {
-            if (_count[s] > 0 && (handle = PickInSession(s)) >= 0)
+            if (_sessions[s].Count > 0 && (handle = PickInSession(s)) >= 0)
             {
                 return handle;
             }
@@ -231,7 +216,7 @@ internal sealed partial class AgentSessionTable
 
     private void Append(int handle, int slot)
     {
-        int tail = _tail[slot];
+        int tail = _sessions[slot].Tail;
         _prev[handle] = tail;
         _next[handle] = -1;
         if (tail >= 0)
@@ -240,15 +225,15 @@ internal sealed partial class AgentSessionTable
         }
         else
         {
-            _head[slot] = handle;
+            _sessions[slot].Head = handle;
         }
 
-        _tail[slot] = handle;
+        _sessions[slot].Tail = handle;
         _owner[handle] = slot;
-        _count[slot]++;
-        if (_requestHead[slot] < 0)
+        _sessions[slot].Count++;
+        if (_sessions[slot].RequestHead < 0)
         {
-            _requestHead[slot] = handle;
+            _sessions[slot].RequestHead = handle;
         }
     }
 
@@ -262,7 +247,7 @@ internal sealed partial class AgentSessionTable
         }
         else
         {
-            _head[slot] = next;
+            _sessions[slot].Head = next;
         }
 
         if (next >= 0)
@@ -271,16 +256,16 @@ internal sealed partial class AgentSessionTable
         }
         else
         {
-            _tail[slot] = prev;
+            _sessions[slot].Tail = prev;
         }
 
         _owner[handle] = -1;
-        if (_requestHead[slot] == handle)
+        if (_sessions[slot].RequestHead == handle)
         {
-            _requestHead[slot] = next;
+            _sessions[slot].RequestHead = next;
         }
 
-        if (--_count[slot] == 0 && release && slot != Shared && _options.ForgetEmptySessions)
+        if (--_sessions[slot].Count == 0 && release && slot != Shared && _options.ForgetEmptySessions)
         {
             Release(slot);
         }

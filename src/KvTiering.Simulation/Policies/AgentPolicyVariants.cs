@@ -1,13 +1,29 @@
 using System.Globalization;
+using KvTiering.Eviction;
 
-namespace KvTiering.Eviction;
+namespace KvTiering.Simulation.Policies;
 
 /// <summary>
 /// Parses "agent:key=value+key=value" into an agent policy with those tunables, so the harness can run ablations by name
 /// (e.g. "agent:lindy=0", "agent:tail=false").
 /// </summary>
-internal static class AgentPolicyVariants
+public static class AgentPolicyVariants
 {
+    /// <summary>
+    /// Every built-in policy by name (<see cref="EvictionPolicies.FromName"/>), and agent ablations written
+    /// "agent:key=value+key=value".
+    /// </summary>
+    /// <exception cref="ArgumentException">No policy has that name, or an ablation setting is unknown or malformed; the message names it.</exception>
+    public static EvictionPolicy FromName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.Trim().StartsWith("agent:", StringComparison.OrdinalIgnoreCase)
+            ? Parse(name.Trim())
+            : EvictionPolicies.FromName(name);
+    }
+
+    /// <summary>An agent policy with the tunables in <paramref name="spec"/> ("agent:lindy=0+tail=false").</summary>
+    /// <exception cref="ArgumentException">A setting is unknown or malformed; the message names it.</exception>
     public static EvictionPolicy Parse(string spec)
     {
         AgentPolicyOptions options = AgentPolicyOptions.Default;

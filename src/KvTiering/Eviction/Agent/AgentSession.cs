@@ -1,0 +1,59 @@
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// One session slot of <see cref="AgentSessionTable"/>: its block list, request boundaries, gap estimate and hint
+/// state. Slots live in one array grown in one place, so a new field cannot be missed by a resize.
+/// </summary>
+internal struct AgentSession
+{
+    /// <summary>The session's id.</summary>
+    public long Id;
+
+    /// <summary>Oldest block of the session's list in the tier (-1 when empty).</summary>
+    public int Head;
+
+    /// <summary>Newest block of the session's list (-1 when empty).</summary>
+    public int Tail;
+
+    /// <summary>Blocks the session holds in the tier.</summary>
+    public int Count;
+
+    /// <summary>When the session's latest request started.</summary>
+    public double LastRequest;
+
+    /// <summary>When the session last touched a block.</summary>
+    public double LastTouch;
+
+    /// <summary>The session's typical gap between requests.</summary>
+    public double Gap;
+
+    /// <summary>Requests seen.</summary>
+    public int Requests;
+
+    /// <summary>Normal, paused, closed or awaiting its user (the table's constants).</summary>
+    public byte State;
+
+    /// <summary>First block the session's latest request touched; -1 before any.</summary>
+    public int RequestHead;
+
+    /// <summary>Oracle next use (diagnostic mode only).</summary>
+    public double OracleNext;
+
+    /// <summary>Start of the request before the latest one.</summary>
+    public double PrevRequest;
+
+    /// <summary>Whether the session has come back to blocks its previous request skipped.</summary>
+    public bool Revives;
+
+    /// <summary>Deepest block the latest request has touched.</summary>
+    public int RequestDepth;
+
+    /// <summary>Shallowest block the latest request has touched.</summary>
+    public int RequestTop;
+
+    /// <summary>When the latest hint arrived (its response ended).</summary>
+    public double HintAt;
+
+    /// <summary>Whether the session is sampled into the miniature caches.</summary>
+    public bool Sampled;
+}
