@@ -1,60 +1,29 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
 namespace KvTiering.Cli;
 
 /// <summary>
-/// Minimal "--name value" / "--flag" parsing: every option must be known to the command, every value present.
+/// A command's parsed options by name ("trace" for <c>--trace</c>): System.CommandLine has checked that every option
+/// is known and has its value; the commands parse the values themselves so each error names the value as typed.
 /// </summary>
-internal sealed class Arguments
+internal sealed class Arguments(ParseResult result)
 {
-    private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+    /// <summary>A string-valued option with a help name ("PATH") and a sentence for --help.</summary>
+    public static Option<string> Value(string name, string helpName, string description) =>
+        new("--" + name) { HelpName = helpName, Description = description };
 
-    public Arguments(IReadOnlyList<string> args, IReadOnlySet<string> valueOptions, IReadOnlySet<string> flags)
-    {
-        for (int i = 0; i < args.Count; i++)
-        {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new CliException($"unexpected argument '{arg}'");
-            }
+    /// <summary>An on/off switch.</summary>
+    public static Option<bool> Flag(string name, string description) =>
+        new("--" + name) { Description = description, Arity = ArgumentArity.Zero };
 
-            string name = arg[2..];
-            string? inline = null;
-            int eq = name.IndexOf('=', StringComparison.Ordinal);
-            if (eq >= 0)
-            {
-                inline = name[(eq + 1)..];
-                name = name[..eq];
-            }
+    /// <summary>The command line as kvtier saw it ("kvtier simulate --policy lru ..."), for run details.</summary>
+    public string CommandLine => "kvtier " + string.Join(' ', result.Tokens.Select(t => t.Value));
 
-            if (flags.Contains(name))
-            {
-                _values[name] = null;
-            }
-            else if (valueOptions.Contains(name))
-            {
-                string? value = inline ?? (i + 1 < args.Count ? args[++i] : null);
-                if (string.IsNullOrEmpty(value) || (inline is null && value.StartsWith("--", StringComparison.Ordinal)))
-                {
-                    throw new CliException($"option --{name} needs a value");
-                }
+    public bool Has(string name) => result.GetResult("--" + name) is OptionResult { Implicit: false };
 
-                _values[name] = value;
-            }
-            else
-            {
-                throw new CliException($"unknown option --{name}");
-            }
-        }
-    }
-
-    public bool Has(string name) => _values.ContainsKey(name);
-
-    public string? Get(string name)
-    {
-        _used.Add(name);
-        return _values.TryGetValue(name, out string? v) ? v : null;
-    }
+    public string? Get(string name) => Has(name) ? result.GetValue<string>("--" + name) : null;
 
     public string Require(string name) => Get(name) ?? throw new CliException($"option --{name} is required");
 
@@ -66,7 +35,7 @@ internal sealed class Arguments
             return fallback;
         }
 
-        return double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double d)
+        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)
             ? d
             : throw new CliException($"--{name} '{v}' is not a number");
     }
@@ -79,7 +48,7 @@ internal sealed class Arguments
             return fallback;
         }
 
-        return int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n)
+        return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n)
             ? n
             : throw new CliException($"--{name} '{v}' is not an integer");
     }

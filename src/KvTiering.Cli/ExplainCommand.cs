@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using KvTiering.Blocks;
 using KvTiering.Placement;
@@ -13,9 +14,25 @@ internal static class ExplainCommand
 {
     private const int DefaultLimit = 200;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var a = new Arguments(args, new HashSet<string> { "ledger", "session", "block", "limit" }, new HashSet<string>());
+        var command = new Command("explain", "Tell the story of a placement ledger written by 'kvtier simulate --explain': an overview, one session or one block. " +
+            "The ledger keeps only its latest entries (--ledger-capacity); a lookup that finds nothing says whether older ones were dropped.")
+        {
+            Arguments.Value("ledger", "FILE", "The ledger (JSON lines) written by 'kvtier simulate --explain' (required)."),
+            Arguments.Value("session", "ID", "Show one session: its entries and where its blocks are now."),
+            Arguments.Value("block", "ID", "Show one block's history: a 32-hex-digit block key or a trace block id."),
+            Arguments.Value("limit", "N", "Print at most N entries of a session (default 200)."),
+        };
+        command.SetAction(r => Run(new Arguments(r), stdout, stderr));
+        return command.WithExamples(
+            "kvtier simulate --trace ../shared/traces/weka-claude-code --policy agent --capacity 1% --explain ledger.jsonl",
+            "kvtier explain --ledger ledger.jsonl",
+            "kvtier explain --ledger ledger.jsonl --session 7");
+    }
+
+    private static int Run(Arguments a, TextWriter stdout, TextWriter stderr)
+    {
         string path = a.Require("ledger");
         if (a.Has("session") && a.Has("block"))
         {
@@ -46,7 +63,7 @@ internal static class ExplainCommand
             BlockExplanation story = ledger.Explain(key);
             if (story.History.Count == 0)
             {
-                stderr.WriteLine($"kvtier: ledger '{path}' has no entries for block {key}");
+                stderr.WriteLine($"kvtier: ledger '{path}' has no entries for block {key}{DroppedNote(ledger)}");
                 return 1;
             }
 
@@ -59,7 +76,7 @@ internal static class ExplainCommand
             IReadOnlyList<LedgerEntry> entries = ledger.ForSession(id);
             if (entries.Count == 0)
             {
-                stderr.WriteLine($"kvtier: ledger '{path}' has no entries for session {id}");
+                stderr.WriteLine($"kvtier: ledger '{path}' has no entries for session {id}{DroppedNote(ledger)}");
                 return 1;
             }
 
@@ -113,6 +130,11 @@ internal static class ExplainCommand
         IReadOnlyList<LedgerEntry> entries = ledger.Snapshot();
         string tiers = string.Join(", ", ledger.TierNames.Select((n, i) => string.Create(ci, $"{i} {n}")));
         Line(stdout, $"ledger {path}: {entries.Count:N0} entries, {ledger.Dropped:N0} older dropped; tiers: {tiers}");
+        if (ledger.Dropped > 0)
+        {
+            Line(stdout, $"(the ring kept the latest {entries.Count:N0} of {entries.Count + ledger.Dropped:N0} entries: earlier sessions may be missing; simulate --ledger-capacity {entries.Count + ledger.Dropped} keeps all)");
+        }
+
         Line(stdout, $"{entries.Select(e => e.Session).Distinct().Count():N0} sessions, {entries.Select(e => e.Key).Distinct().Count():N0} blocks");
         stdout.WriteLine();
         Line(stdout, $"{"action",-14}{"reason",-28}{"from",-14}{"to",-14}{"entries",12}");
@@ -131,6 +153,12 @@ internal static class ExplainCommand
             Line(stdout, $"{g.Key.ToString(),-40}{g.Count(),12:N0}{g.Select(e => e.Session).Distinct().Count(),10:N0}");
         }
     }
+
+    /// <summary>Why a lookup may have found nothing: the ring dropped older entries, and how to keep them.</summary>
+    private static string DroppedNote(PlacementLedger ledger) => ledger.Dropped > 0
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"; the ledger kept only its latest {ledger.Count:N0} entries and dropped {ledger.Dropped:N0} older ones, which may hold it (rerun simulate with --ledger-capacity {ledger.Count + ledger.Dropped} to keep them all)")
+        : " (the ledger dropped nothing: this id never reached the store)";
 
     private static void Line(TextWriter writer, FormattableString text) => writer.WriteLine(text.ToString(CultureInfo.InvariantCulture));
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using KvTiering.KvEvents;
 
 namespace KvTiering.Cli;
@@ -9,11 +10,23 @@ namespace KvTiering.Cli;
 /// </summary>
 internal static class HashCommand
 {
-    private static readonly HashSet<string> s_options = ["scheme", "block-size", "seed", "tokens", "salt", "lora"];
-
-    public static int Run(string[] args, TextWriter stdout)
+    public static Command Create(TextWriter stdout)
     {
-        var a = new Arguments(args, s_options, new HashSet<string>());
+        var command = new Command("hash", "Print vLLM's sha256_cbor block hashes of a token sequence, one line per full block (hex digest, then the 64-bit event form).")
+        {
+            Arguments.Value("scheme", "SCHEME", "The hashing scheme (default and only: vllm)."),
+            Arguments.Value("block-size", "N", "Tokens per block (default 16)."),
+            Arguments.Value("seed", "S", "The hash seed of the first block's parent (PYTHONHASHSEED-style; required)."),
+            Arguments.Value("tokens", "IDS", "Comma-separated token ids (required)."),
+            Arguments.Value("salt", "S", "A cache salt mixed into the first block (multi-tenant isolation)."),
+            Arguments.Value("lora", "NAME", "The LoRA adapter name mixed into every block."),
+        };
+        command.SetAction(r => Run(new Arguments(r), stdout));
+        return command.WithExamples("kvtier hash --scheme vllm --block-size 4 --seed 0 --tokens 1,2,3,4,5,6,7,8");
+    }
+
+    private static int Run(Arguments a, TextWriter stdout)
+    {
         string scheme = a.Get("scheme") ?? "vllm";
         if (scheme != "vllm")
         {

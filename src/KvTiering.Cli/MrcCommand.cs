@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using KvTiering.Simulation.Reports;
 
@@ -6,9 +7,21 @@ namespace KvTiering.Cli;
 /// <summary><c>kvtier mrc</c>: draw the curves of a JSON result file as SVG.</summary>
 internal static class MrcCommand
 {
-    public static int Run(string[] args, TextWriter stdout)
+    public static Command Create(TextWriter stdout)
     {
-        var a = new Arguments(args, new HashSet<string> { "json", "svg", "title" }, new HashSet<string>());
+        var command = new Command("mrc", "Draw the miss-ratio curves of a result file written by 'kvtier simulate --json' as SVG.")
+        {
+            Arguments.Value("json", "FILE", "The result file to draw (required)."),
+            Arguments.Value("svg", "FILE", "Where to write the SVG (required)."),
+            Arguments.Value("title", "TEXT", "The plot's title (default: the trace's name)."),
+        };
+        command.SetAction(r => Run(new Arguments(r), stdout));
+        return command.WithExamples(
+            "kvtier mrc --json results.json --svg curves.svg --title \"WEKA, 64-token blocks\"");
+    }
+
+    private static int Run(Arguments a, TextWriter stdout)
+    {
         string json = a.Require("json");
         string svg = a.Require("svg");
         if (!File.Exists(json))

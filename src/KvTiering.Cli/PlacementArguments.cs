@@ -15,7 +15,13 @@ namespace KvTiering.Cli;
 internal sealed class PlacementArguments
 {
     /// <summary>The options this class reads, for the command's option set.</summary>
-    public static readonly string[] Options = ["labels-from", "accelerator", "explain", "ledger-capacity"];
+    public static IEnumerable<System.CommandLine.Option> CreateOptions() =>
+    [
+        Arguments.Value("labels-from", "RULE", "Label each request and route blocks by the labels: context+session-size, or fixed:LABEL,... (docs/placement.md)."),
+        Arguments.Value("accelerator", "NAME", "The accelerator that recomputes a miss, for modeled costs (e.g. h100, h200, b200; default h100)."),
+        Arguments.Value("explain", "FILE", "Record every placement decision of one run in a ledger (JSON lines) for 'kvtier explain'."),
+        Arguments.Value("ledger-capacity", "N", "How many of the latest ledger entries --explain keeps (default 100,000; older ones are dropped and counted)."),
+    ];
 
     /// <summary>Default ledger ring for --explain: the latest 100,000 entries (about 6 MB in memory, 24 MB of JSON lines).</summary>
     public const int DefaultLedgerCapacity = 100_000;
@@ -58,7 +64,7 @@ internal sealed class PlacementArguments
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(ex.Message);
+                throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(name, AcceleratorProfiles.All.Select(p => p.Name)));
             }
         }
 
@@ -110,8 +116,11 @@ internal sealed class PlacementArguments
 
             if (!quiet)
             {
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"wrote {path}: {ledger.Count:N0} ledger entries ({ledger.Dropped:N0} older dropped; --ledger-capacity to keep more)"));
+                var ci = CultureInfo.InvariantCulture;
+                string dropped = ledger.Dropped > 0
+                    ? string.Create(ci, $" — {ledger.Dropped:N0} older entries dropped (the ring keeps the latest {ledger.Count:N0}); --ledger-capacity {ledger.Count + ledger.Dropped} keeps them all")
+                    : " (none dropped)";
+                stdout.WriteLine(string.Create(ci, $"wrote {path}: {ledger.Count:N0} ledger entries{dropped}"));
             }
         }
     }

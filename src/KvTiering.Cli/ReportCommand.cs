@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using KvTiering.Eviction;
@@ -15,9 +16,24 @@ internal static class ReportCommand
 {
     private static readonly double[] s_percents = [1, 2.5, 5, 10];
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var a = new Arguments(args, new HashSet<string> { "traces", "out", "policy", "parallel", "cache-dir" }, new HashSet<string>());
+        var command = new Command("report", "Regenerate docs/results.md and its figures: every policy at 1%, 2.5%, 5% and 10% of unique blocks on the shared " +
+            "Mooncake and WEKA traces, with Belady, the JSON beside it and one plot of curves per trace.")
+        {
+            Arguments.Value("traces", "DIR", "The trace folder holding mooncake/ and weka-claude-code/ (default ../shared/traces)."),
+            Arguments.Value("out", "FILE", "The Markdown file to write (default docs/results.md); figures go to a results/ folder beside it."),
+            Arguments.Value("policy", "NAMES", "Comma-separated policies to include (default: every built-in policy)."),
+            Arguments.Value("parallel", "N", "Replay up to N runs at once (default: one per core)."),
+            Arguments.Value("cache-dir", "DIR", "Where parsed traces are cached (default: the system temp folder)."),
+        };
+        command.SetAction(r => Run(new Arguments(r), stdout, stderr));
+        return command.WithExamples(
+            "kvtier report --traces ../shared/traces --out docs/results.md");
+    }
+
+    private static int Run(Arguments a, TextWriter stdout, TextWriter stderr)
+    {
         string traces = a.Get("traces") ?? Path.Combine("..", "shared", "traces");
         string output = a.Get("out") ?? Path.Combine("docs", "results.md");
         IReadOnlyList<EvictionPolicy> policies = SimulateCommand.ParsePolicies(a.Get("policy"));
@@ -114,9 +130,25 @@ internal static class ReportCommand
             md.AppendLine();
         }
 
+        AppendPathologicalRows(md);
         File.WriteAllText(output, md.ToString());
         stdout.WriteLine($"wrote {output}");
         return 0;
+    }
+
+    /// <summary>Why SIEVE and GDSF collapse on prefix-chained agent traffic, next to the numbers that show it.</summary>
+    private static void AppendPathologicalRows(StringBuilder md)
+    {
+        md.AppendLine("## Why `sieve` and `gdsf` collapse on agent traffic");
+        md.AppendLine();
+        md.AppendLine("Not bugs; mismatches with prefix semantics (docs/harness.md, \"Pathological rows\"). A request's hit stops at");
+        md.AppendLine("its first absent block, and the store lets a policy evict a parent before its children, which then occupy the");
+        md.AppendLine("cache but serve nothing; compare `block_hit_rate` with `token_hit_rate` in the JSON beside each table. GDSF's");
+        md.AppendLine("priority grows with recompute cost, which grows with depth, so it evicts chain roots first and strands the");
+        md.AppendLine("rest (a high block hit rate, a low token hit rate). SIEVE's two rates agree: it strands nothing, but its quick");
+        md.AppendLine("demotion evicts new blocks after one sweep of its hand unless they are hit first, and agent sessions reuse");
+        md.AppendLine("their new blocks on the next turn, often after the hand has passed.");
+        md.AppendLine();
     }
 
     /// <summary>How much of the LRU → Belady gap the agent policy closes at each capacity.</summary>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using KvTiering.Simulation.Policies;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
@@ -12,18 +13,55 @@ namespace KvTiering.Cli;
 /// <summary><c>kvtier simulate</c>: replay one trace under every (policy, capacity) pair.</summary>
 internal static class SimulateCommand
 {
-    private static readonly HashSet<string> s_options =
-        ["trace", "format", "stagger", "policy", "capacity", "tiers", "model", "json", "csv", "svg", "seed", "parallel", "cache-dir", "title",
-            SimulateKvEvents.Option, .. PlacementArguments.Options];
-
-    private static readonly HashSet<string> s_flags = ["shared-tools", "no-cache", "quiet", "hints", "no-hints"];
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var a = new Arguments(args, s_options, s_flags);
+        var command = new Command("simulate", "Replay a trace under every (policy, capacity) pair and print each token hit rate. With no " +
+            "--trace, replays the built-in seeded synthetic agent workload. Where a trace records how each response ended (WEKA's " +
+            "\"stop\"), policies that read session hints (agent) are told when it ends and their rows read \"policy+hints\".")
+        {
+            Arguments.Value("trace", "PATH", "The trace: a Mooncake .jsonl file, a WEKA directory or .json(.gz) file, or a libCacheSim/Bailian file (see --format). Default: the synthetic workload."),
+            Arguments.Value("format", "FORMAT", "How to read --trace: mooncake, weka, bailian, txt, csv, oracleGeneral or synthetic. Default: by extension (a directory or .json(.gz) is weka, .txt txt, .csv csv, .oracleGeneral oracleGeneral), else mooncake."),
+            Arguments.Value("trace-options", "OPTIONS", "Columns of a csv trace, in libCacheSim's words: obj-id-col=N,time-col=N,has-header=true,delimiter=; (columns from 1)."),
+            Arguments.Value("semantics", "MODE", "prefix (default): a request's hit is its leading resident blocks. reference: every block looked up and inserted on its own, as libCacheSim does; block_hit_rate = 1 - its miss ratio."),
+            Arguments.Value("stagger", "SECONDS", "WEKA only: seconds between the starts of consecutive sessions (default 30); sessions overlap as on a shared server."),
+            Arguments.Flag("shared-tools", "WEKA only: give every session the same tool-definition prefix (as one agent product would), so it is shared across sessions."),
+            Arguments.Value("policy", "NAMES", "Comma-separated eviction policies (see 'kvtier policies'). Default: every built-in policy."),
+            Arguments.Value("capacity", "SIZES", "Comma-separated cache sizes: a block count (12415) or a share of the trace's unique blocks (2.5%). Default: 1%,2.5%,5%,10%."),
+            Arguments.Value("tiers", "TIERS", "A multi-tier store instead of --capacity: NAME:SIZE,... from fastest to slowest, e.g. hbm3:1%,dram:5%,flash:20% (tiers: sram, hbm3, hbm3e, gddr7, dram, flash)."),
+            Arguments.Value("model", "MODEL", "Price each request's prefill with this model (e.g. llama-3.1-8b) to report modeled time-to-first-token."),
+            Arguments.Value("json", "FILE", "Write every result, with the run's details (block size, hints, seed, stagger, version), as JSON."),
+            Arguments.Value("csv", "FILE", "Write every result as CSV, one row per (policy, capacity)."),
+            Arguments.Value("svg", "FILE", "Draw the miss-ratio curves (token hit rate against capacity) as SVG."),
+            Arguments.Value("title", "TEXT", "The title of the --svg plot (default: the trace's name)."),
+            Arguments.Value("seed", "N", "Seed of the synthetic workload (default 1); the same seed gives the same trace."),
+            Arguments.Value("parallel", "N", "Replay up to N runs at once (default: one per core). Use 1 to measure replay speed."),
+            Arguments.Value("cache-dir", "DIR", "Where parsed traces are cached (default: the system temp folder)."),
+            Arguments.Flag("no-cache", "Parse the trace again instead of reading or writing the parsed-trace cache."),
+            Arguments.Flag("quiet", "Print only the results table (no trace summary, progress or speed on stderr)."),
+            Arguments.Flag("hints", "Deliver session hints (the default; kept for older command lines)."),
+            Arguments.Flag("no-hints", "Replay the access stream alone, without session hints."),
+            Arguments.Value("policy-assembly", "DLL", "Load eviction policies from a compiled assembly (see samples/CustomPolicy) so --policy can name them."),
+            Arguments.Value(SimulateKvEvents.Option, "ENDPOINT", "Publish the replay's KV events (vLLM wire format) on a ZeroMQ endpoint such as tcp://127.0.0.1:5557; one run only (docs/kv-events.md)."),
+        };
+        foreach (Option option in PlacementArguments.CreateOptions())
+        {
+            command.Add(option);
+        }
+
+        command.SetAction(r => Run(new Arguments(r), stdout, stderr));
+        return command.WithExamples(
+            "kvtier simulate --trace ../shared/traces/weka-claude-code --capacity 1%,5% --policy lru,agent,belady",
+            "kvtier simulate --trace ../shared/traces/mooncake/conversation_trace.jsonl --json out.json --svg out.svg",
+            "kvtier simulate --tiers hbm3:1%,dram:5%,flash:20% --model llama-3.1-8b --policy agent",
+            "kvtier simulate --policy-assembly CustomPolicy.dll --policy lru,mru");
+    }
+
+    private static int Run(Arguments a, TextWriter stdout, TextWriter stderr)
+    {
+        PolicyAssemblies.LoadFrom(a.Get("policy-assembly"));
         Trace trace = LoadTrace(a);
         IReadOnlyList<EvictionPolicy> policies = ParsePolicies(a.Get("policy"));
-        ModelPreset? model = a.Get("model") is { } m ? ModelPresets.FromName(m) : null;
+        ModelPreset? model = a.Get("model") is { } m ? ParseModel(m) : null;
         bool quiet = a.Has("quiet");
         // Hints are the default (a server knows how each response ended); --hints is accepted for older command lines.
         if (a.Has("hints") && a.Has("no-hints"))
@@ -71,7 +109,13 @@ internal static class SimulateCommand
                 $"{trace.UniqueBlocks:N0} unique blocks of {trace.BlockTokens} tokens; {runs.Count} runs");
         }
 
-        var results = Replayer.RunMany(trace, runs, a.GetInt("parallel", 0));
+        int parallel = a.GetInt("parallel", 0);
+        if (parallel < 0)
+        {
+            throw new CliException($"--parallel {parallel} must not be negative (0 means one per core)");
+        }
+
+        IReadOnlyList<ReplayResult> results = RunProgress.RunMany(trace, runs, parallel, quiet ? null : stderr);
         stdout.Write(ResultWriter.ToTable(results));
         if (results.Any(r => r.Tiers.Count > 1))
         {
@@ -87,7 +131,7 @@ internal static class SimulateCommand
         }
 
         placement.WriteOutputs(results, stdout, quiet);
-        WriteOutputs(a, results, trace);
+        WriteOutputs(a, results, trace, hints);
         return 0;
     }
 
@@ -100,8 +144,30 @@ internal static class SimulateCommand
             "mooncake" => TraceFormat.Mooncake,
             "weka" => TraceFormat.Weka,
             "synthetic" => TraceFormat.Synthetic,
-            _ => throw new CliException($"--format '{formatText}' is not one of mooncake, weka, synthetic"),
+            "txt" => TraceFormat.Txt,
+            "csv" => TraceFormat.Csv,
+            "oraclegeneral" => TraceFormat.OracleGeneral,
+            "bailian" => TraceFormat.Bailian,
+            _ => throw new CliException($"--format '{formatText}' is not one of {string.Join(", ", s_formats)}{Suggest.DidYouMean(formatText, s_formats)}"),
         };
+
+        CsvTraceOptions? csv = null;
+        if (a.Get("trace-options") is { } csvText)
+        {
+            if (format != TraceFormat.Csv)
+            {
+                throw new CliException("--trace-options applies to --format csv only");
+            }
+
+            try
+            {
+                csv = CsvTraceOptions.Parse(csvText);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new CliException(CliException.Clean(ex));
+            }
+        }
 
         if (format != TraceFormat.Synthetic && path is null)
         {
@@ -119,15 +185,27 @@ internal static class SimulateCommand
             StaggerSeconds = stagger,
             SharedToolPrefix = a.Has("shared-tools"),
             UseCache = !a.Has("no-cache"),
+            Csv = csv,
             CacheDirectory = a.Get("cache-dir"),
             Synthetic = new KvTiering.Simulation.Workloads.SyntheticAgentOptions { Seed = a.GetInt("seed", 1) },
         };
-        return TraceLoader.Load(path ?? "synthetic", format, options);
+        Trace trace = TraceLoader.Load(path ?? "synthetic", format, options);
+        return a.Get("semantics")?.ToLowerInvariant() switch
+        {
+            null or "prefix" => trace,
+            "reference" => ReferenceSemantics.Explode(trace),
+            { } other => throw new CliException($"--semantics '{other}' is not one of prefix, reference"),
+        };
     }
+
+    private static readonly string[] s_formats = ["mooncake", "weka", "bailian", "txt", "csv", "oracleGeneral", "synthetic"];
 
     private static string GuessFormat(string path) =>
         Directory.Exists(path) || path.Contains(".json.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
             ? "weka"
+            : path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) ? "txt"
+            : path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv"
+            : path.Contains("oracleGeneral", StringComparison.OrdinalIgnoreCase) ? "oracleGeneral"
             : "mooncake";
 
     internal static IReadOnlyList<EvictionPolicy> ParsePolicies(string? text)
@@ -146,11 +224,23 @@ internal static class SimulateCommand
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(ex.Message);
+                throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(name, EvictionPolicies.AllNames));
             }
         }
 
         return list.Count > 0 ? list : throw new CliException("--policy lists no policy");
+    }
+
+    private static ModelPreset ParseModel(string name)
+    {
+        try
+        {
+            return ModelPresets.FromName(name);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(name, ModelPresets.All.Select(p => p.Name)));
+        }
     }
 
     private static List<TierSpec> ParseTiers(string text, int uniqueBlocks)
@@ -161,7 +251,7 @@ internal static class SimulateCommand
             int colon = part.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0)
             {
-                throw new CliException($"tier '{part}' is not NAME:CAPACITY (e.g. hbm:2%)");
+                throw new CliException($"tier '{part}' is not NAME:CAPACITY (e.g. hbm3:2%)");
             }
 
             TierProfile profile;
@@ -171,7 +261,7 @@ internal static class SimulateCommand
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(ex.Message);
+                throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(part[..colon], TierProfiles.All.Select(t => t.Name)));
             }
 
             int blocks = CapacitySpec.ParseList(part[(colon + 1)..])[0].Resolve(uniqueBlocks);
@@ -183,11 +273,23 @@ internal static class SimulateCommand
             : throw new CliException($"--tiers needs 1 to {Store.TieredKvStore.MaxTiers} tiers");
     }
 
-    private static void WriteOutputs(Arguments a, IReadOnlyList<ReplayResult> results, Trace trace)
+    private static void WriteOutputs(Arguments a, IReadOnlyList<ReplayResult> results, Trace trace, bool hints)
     {
         if (a.Get("json") is { } json)
         {
-            File.WriteAllText(json, ResultWriter.ToJson(results));
+            var details = new RunDetails
+            {
+                Trace = a.Get("trace") ?? trace.Name,
+                Format = a.Get("format") ?? (a.Get("trace") is { } p ? GuessFormat(p) : "synthetic"),
+                BlockTokens = trace.BlockTokens,
+                UniqueBlocks = trace.UniqueBlocks,
+                Hints = hints && trace.TurnEnds is not null,
+                Seed = a.Get("trace") is null ? a.GetInt("seed", 1) : null,
+                StaggerSeconds = a.Get("trace") is { } t && GuessFormat(t) == "weka" && a.Get("format") is null or "weka" ? a.GetDouble("stagger", 30) : null,
+                Command = a.CommandLine,
+                Version = CliVersion.Text,
+            };
+            File.WriteAllText(json, ResultWriter.ToJson(results, details));
         }
 
         if (a.Get("csv") is { } csv)

@@ -142,7 +142,7 @@ public static class Replayer
         return new ReplayResult
         {
             Trace = trace.Name,
-            Policy = hints is not null ? options.Policy.Name + "+hints" : options.Policy.Name,
+            Policy = hints is not null && EvictionPolicies.ReadsSessionHints(options.Policy) ? options.Policy.Name + "+hints" : options.Policy.Name,
             CapacityBlocks = capacity,
             CapacityFraction = trace.UniqueBlocks == 0 ? 0 : (double)capacity / trace.UniqueBlocks,
             TokenHitRate = inputTokens == 0 ? 0 : (double)hitTokens / inputTokens,

@@ -18,7 +18,8 @@ public static class MissRatioCurveSvg
     private const int Bottom = 60;
 
     private static readonly string[] s_palette =
-        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"];
+        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8",
+            "#393b79", "#637939", "#8c6d31", "#843c39"]; // 16 distinct colours: a report's 13 lines never share one
 
     /// <summary>Renders the curves of <paramref name="results"/> under <paramref name="title"/>.</summary>
     public static string Render(IReadOnlyList<ReplayResult> results, string title)
@@ -69,7 +70,7 @@ public static class MissRatioCurveSvg
         foreach (IGrouping<string, ReplayResult> line in results.GroupBy(r => r.Policy))
         {
             string color = s_palette[index % s_palette.Length];
-            bool dashed = line.Key.Equals("belady", StringComparison.OrdinalIgnoreCase);
+            bool dashed = line.Key.StartsWith("belady", StringComparison.OrdinalIgnoreCase); // the bound, whatever its suffix
             string points = string.Join(' ', line.OrderBy(r => r.CapacityFraction)
                 .Select(r => string.Create(ci, $"{Px(r.CapacityFraction):F1},{Py(r.TokenHitRate):F1}")));
             sb.AppendLine(ci, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{(dashed ? " stroke-dasharray=\"6 4\"" : "")} points=\"{points}\"/>");

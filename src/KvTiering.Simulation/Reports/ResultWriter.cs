@@ -8,14 +8,33 @@ namespace KvTiering.Simulation.Reports;
 /// <summary>Writes replay results as JSON, CSV and a fixed-width summary table.</summary>
 public static class ResultWriter
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The results as a JSON array, one object per (policy, capacity).</summary>
     public static string ToJson(IReadOnlyList<ReplayResult> results) => JsonSerializer.Serialize(results, s_json);
 
-    /// <summary>Reads results written by <see cref="ToJson"/>.</summary>
-    public static IReadOnlyList<ReplayResult> FromJson(string json) =>
-        JsonSerializer.Deserialize<List<ReplayResult>>(json, s_json) ?? [];
+    /// <summary>
+    /// The results with how they were made: <c>{"run": {...}, "results": [...]}</c>. <see cref="FromJson"/> reads both
+    /// shapes.
+    /// </summary>
+    public static string ToJson(IReadOnlyList<ReplayResult> results, RunDetails run) =>
+        JsonSerializer.Serialize(new ResultFile { Run = run, Results = results }, s_json);
+
+    /// <summary>Reads results written by either <c>ToJson</c> overload.</summary>
+    public static IReadOnlyList<ReplayResult> FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return json.AsSpan().TrimStart().StartsWith("{")
+            ? JsonSerializer.Deserialize<ResultFile>(json, s_json)?.Results ?? []
+            : JsonSerializer.Deserialize<List<ReplayResult>>(json, s_json) ?? [];
+    }
+
+    /// <summary>Reads the run details of a file written by <see cref="ToJson(IReadOnlyList{ReplayResult}, RunDetails)"/> (null for a bare array).</summary>
+    public static RunDetails? RunDetailsFromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return json.AsSpan().TrimStart().StartsWith("{") ? JsonSerializer.Deserialize<ResultFile>(json, s_json)?.Run : null;
+    }
 
     /// <summary>The results as CSV with a header row.</summary>
     public static string ToCsv(IReadOnlyList<ReplayResult> results)
@@ -32,34 +51,58 @@ public static class ResultWriter
         return sb.ToString();
     }
 
-    /// <summary>A fixed-width table: one row per policy, one column per capacity (token hit rate).</summary>
+    /// <summary>
+    /// A fixed-width table that explains itself: one row per policy, one column per capacity headed as a share of the
+    /// trace's unique blocks and a block count ("1% (22,094 blocks)"), and a footer defining the numbers.
+    /// </summary>
     public static string ToTable(IReadOnlyList<ReplayResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        int[] capacities = [.. results.Select(r => r.CapacityBlocks).Distinct().Order()];
+        var ci = CultureInfo.InvariantCulture;
+        ReplayResult[] columns = [.. results.DistinctBy(r => r.CapacityBlocks).OrderBy(r => r.CapacityBlocks)];
         string[] policies = [.. results.Select(r => r.Policy).Distinct()];
+        string[] headers = [.. columns.Select(c => CapacityLabel(c.CapacityFraction, c.CapacityBlocks))];
+        int width = Math.Max(12, headers.Select(h => h.Length).DefaultIfEmpty(0).Max() + 2);
+        int nameWidth = Math.Max(16, policies.Select(p => p.Length).DefaultIfEmpty(0).Max() + 2);
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"{"policy",-16}");
-        foreach (int c in capacities)
+        sb.Append("policy".PadRight(nameWidth));
+        foreach (string h in headers)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"{c,14}");
+            sb.Append(h.PadLeft(width));
         }
 
-        sb.AppendLine("   (token hit rate by capacity in blocks)");
+        sb.AppendLine();
         foreach (string policy in policies)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"{policy,-16}");
-            foreach (int c in capacities)
+            sb.Append(policy.PadRight(nameWidth));
+            foreach (ReplayResult c in columns)
             {
-                ReplayResult? r = results.FirstOrDefault(x => x.Policy == policy && x.CapacityBlocks == c);
-                sb.Append(r is null ? $"{"-",14}" : string.Create(CultureInfo.InvariantCulture, $"{r.TokenHitRate,14:F4}"));
+                ReplayResult? r = results.FirstOrDefault(x => x.Policy == policy && x.CapacityBlocks == c.CapacityBlocks);
+                sb.Append((r is null ? "-" : r.TokenHitRate.ToString("F4", ci)).PadLeft(width));
             }
 
             sb.AppendLine();
         }
 
+        int runs = results.Count;
+        sb.AppendLine(ci, $"Token hit rate: the share of input tokens served from cache (a request's leading blocks resident at arrival).");
+        sb.AppendLine(ci, $"Capacity: cache size as a share of the trace's unique blocks (and in blocks). {runs:N0} {(runs == 1 ? "run" : "runs")}.");
+        if (policies.Any(p => p.StartsWith("belady", StringComparison.Ordinal)))
+        {
+            sb.AppendLine("belady: Belady's offline optimum (knows every future access) — an upper bound, not a deployable policy.");
+        }
+
+        if (policies.Any(p => p.EndsWith("+hints", StringComparison.Ordinal)))
+        {
+            sb.AppendLine("+hints: the policy was told how each response ended (tool call or end of turn); --no-hints replays without.");
+        }
+
         return sb.ToString();
     }
+
+    /// <summary>"1% (22,094 blocks)": a capacity as a share of unique blocks and a block count.</summary>
+    public static string CapacityLabel(double fraction, int blocks) =>
+        string.Create(CultureInfo.InvariantCulture, $"{fraction * 100:0.##}% ({blocks:N0} {(blocks == 1 ? "block" : "blocks")})");
 
     /// <summary>
     /// Policies ranked by prefill compute saved (modeled replays only; empty otherwise), per capacity: rank, policy,

@@ -20,4 +20,16 @@ public enum TraceFormat
     /// A generated <see cref="Workloads.SyntheticAgentWorkload"/>; the path only names the trace and no file is read.
     /// </summary>
     Synthetic,
+
+    /// <summary>libCacheSim's plain text: one object id per line.</summary>
+    Txt,
+
+    /// <summary>libCacheSim's csv, columns chosen by <see cref="TraceLoadOptions.Csv"/>.</summary>
+    Csv,
+
+    /// <summary>libCacheSim's oracleGeneral binary: 24-byte records (time, id, size, next access).</summary>
+    OracleGeneral,
+
+    /// <summary>Alibaba Bailian KV-cache traces: JSON lines of 16-token blocks, chained along each request.</summary>
+    Bailian,
 }

@@ -37,6 +37,9 @@ public sealed record TraceLoadOptions
     public SyntheticAgentOptions? Synthetic { get; init; }
 
     /// <summary>The cache directory these options resolve to.</summary>
+    /// <summary>The columns of a <see cref="TraceFormat.Csv"/> trace (default: object id in column 1, no time, no header).</summary>
+    public CsvTraceOptions? Csv { get; init; }
+
     internal string ResolvedCacheDirectory =>
         CacheDirectory ?? Path.Combine(Path.GetTempPath(), "kvtiering-trace-cache");
 

@@ -30,7 +30,7 @@ public static class TraceLoader
             return SyntheticAgentWorkload.Generate(synthetic, path.Length == 0 ? "synthetic-agent" : path);
         }
 
-        if (format is not (TraceFormat.Mooncake or TraceFormat.Weka))
+        if (format is not (TraceFormat.Mooncake or TraceFormat.Weka or TraceFormat.Txt or TraceFormat.Csv or TraceFormat.OracleGeneral or TraceFormat.Bailian))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(format), format, $"Unknown trace format {format}.");
         }
@@ -39,6 +39,16 @@ public static class TraceLoader
         if (!File.Exists(fullPath) && !(format == TraceFormat.Weka && Directory.Exists(fullPath)))
         {
             TraceThrow.FileNotFound(fullPath);
+        }
+
+        if (format is TraceFormat.Txt or TraceFormat.Csv or TraceFormat.OracleGeneral or TraceFormat.Bailian)
+        {
+            // One pass over flat records: parsing is as quick as reading a cache file would be.
+            source = TraceSource.Parsed;
+            string stem = Path.GetFileName(fullPath);
+            return format == TraceFormat.Bailian
+                ? BailianTraceReader.Read(fullPath, stem)
+                : LibCacheSimTraceReader.Read(fullPath, stem, format, options.Csv);
         }
 
         string? cacheFile = null;

@@ -1,7 +1,9 @@
 namespace KvTiering.Eviction;
 
 /// <summary>
-/// Every built-in eviction policy, by name: what the CLI, the options and the harness pick from.
+/// Every built-in eviction policy, by name: what the CLI, the options and the harness pick from — and the policies a
+/// user registered with <see cref="Register{TPolicy}(string, Func{TPolicy}, bool)"/>, which <see cref="FromName"/> finds
+/// beside the built-ins (docs/policies/writing-a-policy.md).
 /// </summary>
 public static class EvictionPolicies
 {
@@ -72,14 +74,60 @@ public static class EvictionPolicies
     public static EvictionPolicy FromName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        EvictionPolicy? found = Find(name.Trim());
+        EvictionPolicy? found = Find(name.Trim()) ?? EvictionPolicyRegistry.Find(name.Trim());
         if (found is null)
         {
             ThrowHelper.ThrowArgument(nameof(name),
-                $"Unknown eviction policy '{name}'. Valid policies: {string.Join(", ", Names)}.");
+                $"Unknown eviction policy '{name}'. Valid policies: {string.Join(", ", AllNames)}.");
         }
 
         return found;
+    }
+
+    /// <summary>The built-in names followed by every registered policy's name, in registration order.</summary>
+    public static IReadOnlyList<string> AllNames => [.. Names, .. EvictionPolicyRegistry.Names];
+
+    /// <summary>
+    /// Registers a user's policy under <paramref name="name"/> so that <see cref="FromName"/>, and with it
+    /// <c>kvtier simulate --policy</c> and the store's options, find it. <paramref name="factory"/> makes one fresh
+    /// instance per tier.
+    /// </summary>
+    /// <param name="name">The policy's name (case-insensitive; must not be a built-in's or an earlier registration's).</param>
+    /// <param name="factory">Makes one policy instance per tier.</param>
+    /// <param name="readsSessionHints">
+    /// Whether the policy acts on <see cref="IEvictionPolicy.OnSessionHint"/>: reports label it <c>name+hints</c> when a
+    /// replay delivers hints, and plain <c>name</c> otherwise (hints cannot change what it does).
+    /// </param>
+    /// <returns>The registered policy.</returns>
+    /// <exception cref="ArgumentException">The name is empty or already taken.</exception>
+    public static EvictionPolicy Register<TPolicy>(string name, Func<TPolicy> factory, bool readsSessionHints = false)
+        where TPolicy : IEvictionPolicy
+    {
+        EvictionPolicy policy = EvictionPolicy.Create(name, factory);
+        EvictionPolicyRegistry.Add(policy, readsSessionHints, Names);
+        return policy;
+    }
+
+    /// <summary>Registers a policy made with <see cref="EvictionPolicy.Create{TPolicy}"/> (same rules as the factory overload).</summary>
+    /// <param name="policy">The policy; its <see cref="EvictionPolicy.Name"/> is the name it is found by.</param>
+    /// <param name="readsSessionHints">Whether the policy acts on session hints.</param>
+    /// <exception cref="ArgumentException">The name is already taken by another policy.</exception>
+    public static void Register(EvictionPolicy policy, bool readsSessionHints = false)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        EvictionPolicyRegistry.Add(policy, readsSessionHints, Names);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="policy"/> acts on session hints: the agent policy and its variants, and registered
+    /// policies that said so. The others' <c>OnSessionHint</c> does nothing, so a replay with hints equals one without.
+    /// </summary>
+    public static bool ReadsSessionHints(EvictionPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return ReferenceEquals(policy, Agent)
+            || policy.Name.StartsWith("agent:", StringComparison.OrdinalIgnoreCase)
+            || EvictionPolicyRegistry.ReadsSessionHints(policy);
     }
 
     private static EvictionPolicy? Find(string name)

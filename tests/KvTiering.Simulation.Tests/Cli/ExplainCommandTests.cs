@@ -70,6 +70,27 @@ public sealed class ExplainCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_ledger_that_dropped_entries_says_so_and_how_to_keep_them()
+    {
+        string trace = WriteTrace();
+        string ledgerPath = _dir.File("small.jsonl");
+        (int rc, string output, string errors) = Kvtier("simulate", "--trace", trace, "--format", "mooncake", "--no-cache",
+            "--policy", "lru", "--capacity", "4", "--labels-from", "session-size+context:2048", "--explain", ledgerPath, "--ledger-capacity", "2");
+        Assert.True(rc == 0, errors);
+        Assert.Contains("older entries dropped", output, StringComparison.Ordinal);
+        Assert.Contains("--ledger-capacity", output, StringComparison.Ordinal);
+
+        (rc, output, _) = Kvtier("explain", "--ledger", ledgerPath);
+        Assert.Equal(0, rc);
+        Assert.Contains("earlier sessions may be missing", output, StringComparison.Ordinal);
+
+        (rc, _, errors) = Kvtier("explain", "--ledger", ledgerPath, "--session", "987654");
+        Assert.Equal(1, rc);
+        Assert.Contains("dropped", errors, StringComparison.Ordinal);
+        Assert.Contains("--ledger-capacity", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Explain_reports_a_malformed_ledger_line_and_an_unknown_session()
     {
         string bad = _dir.Write("bad.jsonl", "{\"kind\":\"kvtiering-ledger\",\"version\":1}\n{\"action\":\"fly\",\"block\":\"00\"}\n");
@@ -82,6 +103,7 @@ public sealed class ExplainCommandTests : IDisposable
         (rc, _, errors) = Kvtier("explain", "--ledger", good, "--session", "6");
         Assert.Equal(1, rc);
         Assert.Contains("no entries for session 6", errors, StringComparison.Ordinal);
+        Assert.Contains("the ledger dropped nothing", errors, StringComparison.Ordinal);
         (rc, string output, _) = Kvtier("explain", "--ledger", good, "--session", "5");
         Assert.Equal(0, rc);
         Assert.StartsWith("session 5: 1 ledger entries about 1 blocks", output, StringComparison.Ordinal);

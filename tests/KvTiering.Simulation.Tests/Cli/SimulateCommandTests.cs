@@ -20,8 +20,12 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Contains("lru", output, StringComparison.Ordinal);
 
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
-        Assert.Equal(4, doc.RootElement.GetArrayLength());
-        JsonElement first = doc.RootElement[0];
+        JsonElement run = doc.RootElement.GetProperty("run");
+        Assert.Equal(512, run.GetProperty("block_tokens").GetInt32());
+        Assert.Equal("mooncake", run.GetProperty("format").GetString());
+        Assert.False(string.IsNullOrEmpty(run.GetProperty("version").GetString()));
+        Assert.Equal(4, doc.RootElement.GetProperty("results").GetArrayLength());
+        JsonElement first = doc.RootElement.GetProperty("results")[0];
         foreach (string field in new[] { "policy", "capacity_blocks", "token_hit_rate", "block_hit_rate", "requests", "references", "elapsed_seconds", "references_per_second" })
         {
             Assert.True(first.TryGetProperty(field, out _), $"missing {field}");
@@ -43,7 +47,17 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("capacity '-5%' must be positive", "simulate", "--capacity", "-5%")]
     [InlineData("neither a block count nor a percentage", "simulate", "--capacity", "lots")]
     [InlineData("Unknown eviction policy 'nope'", "simulate", "--policy", "nope")]
-    [InlineData("--format 'csv' is not one of", "simulate", "--format", "csv", "--trace", "x")]
+    [InlineData("did you mean 'lru'?", "simulate", "--policy", "lur")]
+    [InlineData("did you mean 'hbm3'?", "simulate", "--tiers", "hbm:1%")]
+    [InlineData("did you mean 'llama-3.1-8b'?", "simulate", "--model", "llama-3.1-8")]
+    [InlineData("unknown option --capacty (did you mean '--capacity'?)", "simulate", "--capacty", "5%")]
+    [InlineData("unknown command 'simulat' (did you mean 'simulate'?)", "simulat")]
+    [InlineData("unexpected argument 'stray'", "simulate", "stray")]
+    [InlineData("--parallel -1 must not be negative", "simulate", "--parallel", "-1")]
+    [InlineData("--format 'cvs' is not one of", "simulate", "--format", "cvs", "--trace", "x")]
+    [InlineData("(did you mean 'csv'?)", "simulate", "--format", "cvs", "--trace", "x")]
+    [InlineData("--semantics 'exact' is not one of prefix, reference", "simulate", "--semantics", "exact")]
+    [InlineData("Unknown csv trace option 'id-col'", "simulate", "--format", "csv", "--trace", "x", "--trace-options", "id-col=2")]
     [InlineData("option --trace needs a value", "simulate", "--trace")]
     [InlineData("unknown command 'frobnicate'", "frobnicate")]
     [InlineData("--hints and --no-hints contradict each other", "simulate", "--hints", "--no-hints")]
@@ -53,6 +67,7 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal(2, rc);
         Assert.Contains(message, errors, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter '", errors, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -99,7 +114,8 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.True(rc == 0, errors);
 
         Assert.Contains("agent+hints", hinted, StringComparison.Ordinal);
-        Assert.Contains("lru+hints", hinted, StringComparison.Ordinal);
+        Assert.DoesNotContain("lru+hints", hinted, StringComparison.Ordinal); // lru ignores hints: no suffix
+        Assert.Contains("+hints: the policy was told", hinted, StringComparison.Ordinal);
         Assert.DoesNotContain("+hints", bare, StringComparison.Ordinal);
         Assert.DoesNotContain("+hints", sessionLess, StringComparison.Ordinal); // nothing to hint: the label says so
     }

@@ -72,11 +72,17 @@ public sealed class HintScheduleTests
         Assert.True(new ReplayOptions { Policy = EvictionPolicy.Lru }.Hints, "hints are the default");
     }
 
+    // Registered once as a policy that reads hints (so its rows read "recorder+hints"); each replay's log reaches the
+    // factory through an AsyncLocal, as the factory runs on the replaying thread.
+    private static readonly AsyncLocal<List<string>> s_log = new();
+    private static readonly EvictionPolicy s_recorder =
+        EvictionPolicies.Register("recorder", static () => new Recorder(s_log.Value!), readsSessionHints: true);
+
     private static (List<string> Log, ReplayResult Result) Replay(Trace trace, bool hints)
     {
         var log = new List<string>();
-        EvictionPolicy policy = EvictionPolicy.Create("recorder", () => new Recorder(log));
-        ReplayResult result = Replayer.Run(trace, new ReplayOptions { Policy = policy, CapacityBlocks = 64, Hints = hints });
+        s_log.Value = log;
+        ReplayResult result = Replayer.Run(trace, new ReplayOptions { Policy = s_recorder, CapacityBlocks = 64, Hints = hints });
         return (log, result);
     }
 
