@@ -20,7 +20,6 @@ namespace KvTiering.Eviction;
 /// </remarks>
 public struct ContinuumPolicy : IEvictionPolicy
 {
-    private const int MaxPinnedPasses = 1024; // bounds an eviction when (nearly) everything is pinned
     private readonly double _reloadSeconds;
     private readonly double _coldStartTtl;
     private TierView _tier;
@@ -91,38 +90,8 @@ public struct ContinuumPolicy : IEvictionPolicy
     }
 
     /// <inheritdoc />
-    public readonly int SelectVictim()
-    {
-        double now = _tier.Now;
-        int fallback = -1;
-        int passed = 0;
-        int h = _list.Tail;
-        for (int seen = _list.Count; h >= 0 && seen > 0 && passed < MaxPinnedPasses; seen--)
-        {
-            int previous = _list.Previous(h);
-            if (_tier.IsEvictable(h))
-            {
-                if (!IsPinned(h, now))
-                {
-                    return h;
-                }
-
-                passed++;
-                if (fallback < 0)
-                {
-                    fallback = h;
-                }
-                else
-                {
-                    _list.MoveToFront(h); // a second chance: the next scan starts past it
-                }
-            }
-
-            h = previous;
-        }
-
-        return fallback;
-    }
+    public readonly int SelectVictim() =>
+        PinnedVictimScan.Select(_list, _tier, new Pins(_session, _sessions, _tier.Now));
 
     /// <inheritdoc />
     public readonly void OnSessionHint(long session, SessionHint hint)
@@ -148,10 +117,14 @@ public struct ContinuumPolicy : IEvictionPolicy
         }
     }
 
-    private readonly bool IsPinned(int handle, double now)
+    /// <summary>A block is pinned while its session's tool-call TTL runs.</summary>
+    private readonly struct Pins(long[] session, SessionMap<ContinuumSession> sessions, double now) : IPinTest
     {
-        ref ContinuumSession state = ref _sessions.Find(_session[handle]);
-        return !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref state) && state.PinUntil > now;
+        public bool IsPinned(int handle)
+        {
+            ref ContinuumSession state = ref sessions.Find(session[handle]);
+            return !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref state) && state.PinUntil > now;
+        }
     }
 
     private readonly void Touched(ref ContinuumSession state)

@@ -24,7 +24,6 @@ namespace KvTiering.Eviction;
 /// </remarks>
 public struct TtlPinPolicy : IEvictionPolicy
 {
-    private const int MaxPinnedPasses = 1024; // bounds an eviction when (nearly) everything is pinned
     private readonly double _ttl;
     private readonly double _maxPinnedRatio;
     private TierView _tier;
@@ -125,37 +124,18 @@ public struct TtlPinPolicy : IEvictionPolicy
     /// <inheritdoc />
     public readonly int SelectVictim()
     {
-        double now = _tier.Now;
-        _pins.Sweep(_sessions, now);
-        int fallback = -1;
-        int passed = 0;
-        int h = _list.Tail;
-        for (int seen = _list.Count; h >= 0 && seen > 0 && passed < MaxPinnedPasses; seen--)
+        _pins.Sweep(_sessions, _tier.Now);
+        return PinnedVictimScan.Select(_list, _tier, new Pins(_session, _sessions));
+    }
+
+    /// <summary>A block is pinned while its session holds a pin (expired pins are swept first).</summary>
+    private readonly struct Pins(long[] session, SessionMap<TtlPinSession> sessions) : IPinTest
+    {
+        public bool IsPinned(int handle)
         {
-            int previous = _list.Previous(h);
-            if (_tier.IsEvictable(h))
-            {
-                ref TtlPinSession state = ref _sessions.Find(_session[h]);
-                if (Unsafe.IsNullRef(ref state) || !state.Pinned)
-                {
-                    return h;
-                }
-
-                passed++;
-                if (fallback < 0)
-                {
-                    fallback = h;
-                }
-                else
-                {
-                    _list.MoveToFront(h); // passed once per trip around the list
-                }
-            }
-
-            h = previous;
+            ref TtlPinSession state = ref sessions.Find(session[handle]);
+            return !Unsafe.IsNullRef(ref state) && state.Pinned;
         }
-
-        return fallback; // every evictable block is pinned: the pin is soft, as an engine must make progress
     }
 
     /// <inheritdoc />
