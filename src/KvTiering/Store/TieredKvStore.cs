@@ -317,6 +317,8 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
                 DirectIO = options.DirectIO,
                 QueueDepth = options.QueueDepth,
                 Logger = logger,
+                CorruptFile = options.FlashCorruptFile,
+                AuthenticationKey = options.AuthenticationKey,
             });
         }
 
