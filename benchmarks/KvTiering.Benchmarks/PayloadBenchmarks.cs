@@ -39,6 +39,7 @@ public unsafe class PayloadBenchmarks
     private byte* _source;
     private byte* _destination;
     private byte* _slab; // the baseline's own 64 blocks, so it streams from memory as the store does, not from a hot cache
+    private byte* _hugeSlab; // the same, laid out as the store's DRAM slab is (huge-page aligned and advised)
     private byte[] _buffer = null!;
     private int _next;
 
@@ -66,9 +67,11 @@ public unsafe class PayloadBenchmarks
         _destination = (byte*)NativeMemory.AlignedAlloc((nuint)BlockBytes, 64);
         _buffer.CopyTo(new Span<byte>(_source, BlockBytes));
         _slab = (byte*)NativeMemory.AlignedAlloc((nuint)((long)Blocks * BlockBytes), 64);
+        _hugeSlab = HugePages.Allocate((nuint)((long)Blocks * BlockBytes));
         for (int i = 0; i < Blocks; i++)
         {
             _buffer.CopyTo(new Span<byte>(_slab + ((long)i * BlockBytes), BlockBytes));
+            _buffer.CopyTo(new Span<byte>(_hugeSlab + ((long)i * BlockBytes), BlockBytes));
         }
     }
 
@@ -79,6 +82,7 @@ public unsafe class PayloadBenchmarks
         NativeMemory.AlignedFree(_source);
         NativeMemory.AlignedFree(_destination);
         NativeMemory.AlignedFree(_slab);
+        NativeMemory.AlignedFree(_hugeSlab);
     }
 
     [Benchmark(Baseline = true)]
@@ -87,6 +91,15 @@ public unsafe class PayloadBenchmarks
     {
         int i = _next = (_next + 1) & (Blocks - 1);
         new ReadOnlySpan<byte>(_slab + ((long)i * BlockBytes), BlockBytes).CopyTo(new Span<byte>(_destination, BlockBytes));
+    }
+
+    /// <summary>The copy out of memory laid out as the store's slab (huge pages where it is 2 MiB or more).</summary>
+    [Benchmark]
+    [BenchmarkCategory("Get")]
+    public void MemoryCopyHugePages()
+    {
+        int i = _next = (_next + 1) & (Blocks - 1);
+        new ReadOnlySpan<byte>(_hugeSlab + ((long)i * BlockBytes), BlockBytes).CopyTo(new Span<byte>(_destination, BlockBytes));
     }
 
     [Benchmark]
@@ -103,6 +116,15 @@ public unsafe class PayloadBenchmarks
     {
         int i = _next = (_next + 1) & (Blocks - 1);
         new ReadOnlySpan<byte>(_source, BlockBytes).CopyTo(new Span<byte>(_slab + ((long)i * BlockBytes), BlockBytes));
+    }
+
+    /// <summary>The copy into memory laid out as the store's slab (huge pages where it is 2 MiB or more).</summary>
+    [Benchmark]
+    [BenchmarkCategory("Put")]
+    public void MemoryCopyPutHugePages()
+    {
+        int i = _next = (_next + 1) & (Blocks - 1);
+        new ReadOnlySpan<byte>(_source, BlockBytes).CopyTo(new Span<byte>(_hugeSlab + ((long)i * BlockBytes), BlockBytes));
     }
 
     [Benchmark]
