@@ -138,12 +138,10 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
                 }
             }
 
-            if (!compressed)
-            {
-                payload.CopyTo(area);
-            }
-
-            ulong checksum = XxHash3.HashToUInt64(area[..storedLength]);
+            // Uncompressed, the copy into the aligned buffer and the checksum are one pass over the payload.
+            ulong checksum = compressed
+                ? XxHash3.HashToUInt64(area[..storedLength])
+                : ChecksummedCopy.Copy(payload, area);
             ulong generation = (ulong)Interlocked.Increment(ref _lastGeneration);
             new FlashSlotHeader(slot, key, parent, payload.Length, storedLength, compressed, generation, checksum,
                 _authenticator is not null).WriteTo(io, _authenticator, area[..storedLength]);
@@ -200,10 +198,14 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
         {
             var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
             ReadOnlySpan<byte> stored = io.Slice(FlashGeometry.PayloadInSlot, storedLength);
+            // Uncompressed, the checksum and the copy out are one pass; bytes that fail it are cleared below, so
+            // the caller never keeps them.
             if (ReadAt(io, _geometry.SlotOffset(slot)) != io.Length
-                || XxHash3.HashToUInt64(stored) != checksum
+                || (storedLength == length
+                    ? ChecksummedCopy.Copy(stored, output) != checksum
+                    : XxHash3.HashToUInt64(stored) != checksum)
                 || (_authenticator is not null && !IsAuthentic(io, slot, key, length, stored))
-                || (storedLength == length ? !stored.TryCopyTo(output) : LZ4Codec.Decode(stored, output) != length))
+                || (storedLength != length && LZ4Codec.Decode(stored, output) != length))
             {
                 output.Clear();
                 return -1;
