@@ -2,7 +2,11 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using KvTiering.Blocks;
 using KvTiering.Devices;
+using KvTiering.Diagnostics;
+using KvTiering.Store;
+using KvTiering.Tests.Diagnostics;
 using KvTiering.Tests.Tiers;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -171,5 +175,23 @@ public sealed class FlashHealTests : IDisposable
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
             new FlashDevice(Dir, Slots, SlotBytes, new FlashDeviceOptions { CorruptFile = (CorruptFileAction)9 }));
         Assert.Contains("9", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_store_whose_flash_file_was_recreated_counts_it_on_the_meter()
+    {
+        Inflict(Damage.RandomBytes);
+        using var meters = new TestMeterFactory();
+        var options = new KvStoreOptions { Layout = Store.StoreTestKit.TinyLayout, MeterFactory = meters };
+        options.Tiers.Add(new TierOptions(Store.StoreTestKit.Profile("flash", KvTiering.Tiers.TierKind.Flash), Slots) { Directory = Dir });
+        using var faults = new MetricCollector<long>(meters, KvTieringDiagnostics.MeterName, KvTieringDiagnostics.FlashFaults);
+        using var store = new TieredKvStore(options);
+        Assert.Equal(0, store.Count);
+        faults.RecordObservableInstruments();
+        var seen = faults.GetMeasurementSnapshot().ToDictionary(m => (string)m.Tags[KvTieringDiagnostics.FaultTag]!, m => m.Value);
+        Assert.Equal(1, seen["corrupt_file"]);
+        Assert.Equal(0, seen["lost_write"]);
+        Assert.Equal(0, seen["authentication"]);
+        Assert.Single(AsideFiles());
     }
 }
