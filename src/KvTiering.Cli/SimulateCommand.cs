@@ -287,6 +287,9 @@ internal static class SimulateCommand
                 Seed = a.Get("trace") is null ? a.GetInt("seed", 1) : null,
                 StaggerSeconds = a.Get("trace") is { } t && GuessFormat(t) == "weka" && a.Get("format") is null or "weka" ? a.GetDouble("stagger", 30) : null,
                 Command = a.CommandLine,
+                PeakWorkingSetBytes = PeakWorkingSet(),
+                GcHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
+                AllocatedBytes = GC.GetTotalAllocatedBytes(),
                 Version = CliVersion.Text,
             };
             File.WriteAllText(json, ResultWriter.ToJson(results, details));
@@ -301,5 +304,13 @@ internal static class SimulateCommand
         {
             File.WriteAllText(svg, MissRatioCurveSvg.Render(results, a.Get("title") ?? trace.Name));
         }
+    }
+
+    /// <summary>The process's peak resident set so far (VmHWM on Linux).</summary>
+    private static long PeakWorkingSet()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        self.Refresh();
+        return self.PeakWorkingSet64;
     }
 }

@@ -40,6 +40,22 @@ public sealed record RunDetails
     [JsonPropertyName("command")]
     public string? Command { get; init; }
 
+    /// <summary>
+    /// The process's peak resident memory (Linux VmHWM, Windows peak working set) when the results were written: the
+    /// parsed trace, its next-use index and every store of the run together, so with <c>--parallel 1</c> it bounds one
+    /// replay's footprint.
+    /// </summary>
+    [JsonPropertyName("peak_working_set_bytes")]
+    public long? PeakWorkingSetBytes { get; init; }
+
+    /// <summary>The managed heap's size after the run's last collection (<see cref="GC.GetGCMemoryInfo()"/>), bytes.</summary>
+    [JsonPropertyName("gc_heap_bytes")]
+    public long? GcHeapBytes { get; init; }
+
+    /// <summary>Bytes the process allocated on the managed heap over its life (parsing included).</summary>
+    [JsonPropertyName("allocated_bytes")]
+    public long? AllocatedBytes { get; init; }
+
     /// <summary>The kvtier version (assembly informational version).</summary>
     [JsonPropertyName("version")]
     public required string Version { get; init; }

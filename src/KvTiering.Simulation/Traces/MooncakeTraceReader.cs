@@ -5,7 +5,9 @@ namespace KvTiering.Simulation.Traces;
 
 /// <summary>
 /// Reads a Mooncake FAST'25 trace: JSON lines
-/// <c>{"timestamp": ms, "input_length": n, "output_length": n, "hash_ids": [...]}</c> of 512-token chained blocks.
+/// <c>{"timestamp": ms, "input_length": n, "output_length": n, "hash_ids": [...]}</c> of 512-token chained blocks,
+/// and Dynamo's agentic extension of it (<c>session_id</c>, <c>request_id</c>, <c>wait_for</c>, <c>delay</c>,
+/// <c>tool_wait_ms</c>; see <see cref="MooncakeAgenticFields"/>), whose sessions and turn ends replay as session hints.
 /// </summary>
 /// <remarks>
 /// Trace format from Qin et al., "Mooncake: A KVCache-centric Disaggregated Architecture for LLM Serving"
@@ -39,6 +41,8 @@ internal static class MooncakeTraceReader
         var output = new List<int>();
         var starts = new List<int> { 0 };
         var blocks = new List<int>();
+        var startMs = new List<double>();
+        var agentic = new MooncakeAgenticFields();
         long line = 0;
         bool sorted = true;
         while (!bytes.IsEmpty)
@@ -53,7 +57,9 @@ internal static class MooncakeTraceReader
                 continue;
             }
 
-            double ms = ParseLine(path, line, text, ids, ref unique, blocks, out int inTokens, out int outTokens);
+            double ms = ParseLine(path, line, text, ids, ref unique, blocks, agentic, out int inTokens, out int outTokens);
+            agentic.EndRequest(line);
+            startMs.Add(ms);
             double seconds = ms / 1000.0;
             sorted &= time.Count == 0 || seconds >= time[^1];
             time.Add(seconds);
@@ -62,13 +68,18 @@ internal static class MooncakeTraceReader
             starts.Add(blocks.Count);
         }
 
-        var trace = new Trace(name, BlockTokens, [.. time], new long[time.Count], [.. input], [.. output],
-            [.. starts], [.. blocks], unique);
+        (TurnEnd[]? ends, double[]? response) = agentic.TurnEnds(path, startMs);
+        var trace = new Trace(name, BlockTokens, [.. time], agentic.HasSessions ? agentic.Sessions() : new long[time.Count],
+            [.. input], [.. output], [.. starts], [.. blocks], unique)
+        {
+            TurnEnds = ends,
+            ResponseSeconds = response,
+        };
         return sorted ? trace : TraceOrdering.SortByTime(trace);
     }
 
     private static double ParseLine(string path, long line, ReadOnlySpan<byte> text, LocalIdMap ids, ref int unique,
-        List<int> blocks, out int inTokens, out int outTokens)
+        List<int> blocks, MooncakeAgenticFields agentic, out int inTokens, out int outTokens)
     {
         double ms = double.NaN;
         inTokens = -1;
@@ -101,7 +112,7 @@ internal static class MooncakeTraceReader
                     sawIds = true;
                     ReadIds(ref reader, path, line, ids, ref unique, blocks);
                 }
-                else
+                else if (!agentic.TryRead(ref reader, path, line))
                 {
                     reader.Skip();
                 }

@@ -26,6 +26,8 @@ internal static class TraceOrdering
         int[] output = new int[n];
         int[] starts = new int[n + 1];
         int[] blocks = new int[trace.BlockIds.Length];
+        TurnEnd[]? ends = trace.TurnEnds is null ? null : new TurnEnd[n];
+        double[]? response = trace.ResponseSeconds is null ? null : new double[n];
         int at = 0;
         for (int i = 0; i < n; i++)
         {
@@ -34,6 +36,16 @@ internal static class TraceOrdering
             session[i] = trace.Session[r];
             input[i] = trace.InputTokens[r];
             output[i] = trace.OutputTokens[r];
+            if (ends is not null)
+            {
+                ends[i] = trace.TurnEnds![r];
+            }
+
+            if (response is not null)
+            {
+                response[i] = trace.ResponseSeconds![r];
+            }
+
             starts[i] = at;
             ReadOnlySpan<int> ids = trace.Blocks(r);
             ids.CopyTo(blocks.AsSpan(at));
@@ -42,6 +54,10 @@ internal static class TraceOrdering
 
         starts[n] = at;
         return new Trace(trace.Name, trace.BlockTokens, sortedTime, session, input, output, starts, blocks,
-            trace.UniqueBlocks);
+            trace.UniqueBlocks)
+        {
+            TurnEnds = ends,
+            ResponseSeconds = response,
+        };
     }
 }

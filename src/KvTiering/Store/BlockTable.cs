@@ -19,9 +19,7 @@ internal sealed class BlockTable
     private readonly Bucket[] _buckets;
     private readonly int _mask;
     private readonly int[] _freeEntries;
-    private readonly int[] _bucketOf;    // each entry's bucket, kept through backward shifts: no probe to find it
     private int _freeTop;
-    private int _lastAdded = -1;         // the entry Add made last: a request's next block names it as its parent
     private long _nextStamp = 1;
 
     public readonly BlockKey[] Keys;
@@ -60,7 +58,6 @@ internal sealed class BlockTable
         InFlight = new bool[capacity];
         Labels = new WorkloadLabels[capacity];
         _freeEntries = new int[capacity];
-        _bucketOf = new int[capacity];
         for (int i = 0; i < capacity; i++)
         {
             _freeEntries[i] = capacity - 1 - i;
@@ -205,7 +202,6 @@ internal sealed class BlockTable
         }
 
         _buckets[i] = new Bucket { Entry = e + 1 };
-        _bucketOf[e] = i;
         Keys[e] = key;
         Parents[e] = parent;
         Stamps[e] = _nextStamp++;
@@ -218,8 +214,7 @@ internal sealed class BlockTable
         Tier[e] = -1;
         Slot[e] = -1;
 
-        int p = ParentOf(parent);
-        _lastAdded = e;
+        int p = parent.IsEmpty ? -1 : Find(parent);
         if (p >= 0)
         {
             ParentEntry[e] = p;
@@ -275,7 +270,6 @@ internal sealed class BlockTable
             if (movable)
             {
                 _buckets[hole] = occupant;
-                _bucketOf[occupant.Entry - 1] = hole;
                 hole = j;
             }
         }
@@ -288,23 +282,15 @@ internal sealed class BlockTable
         _freeEntries[_freeTop++] = e;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int BucketOf(int e) => _bucketOf[e];
-
-    /// <summary>
-    /// The entry of <paramref name="parent"/>, or -1. A request's blocks arrive in order, so a new block's parent is
-    /// usually the entry added just before it: checking that one first saves a probe per admitted block.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int ParentOf(in BlockKey parent)
+    private int BucketOf(int e)
     {
-        if (parent.IsEmpty)
+        int i = Hash(Keys[e]) & _mask;
+        while (_buckets[i].Entry != e + 1)
         {
-            return -1;
+            i = (i + 1) & _mask;
         }
 
-        int last = _lastAdded;
-        return last >= 0 && Stamps[last] != 0 && Keys[last].Equals(parent) ? last : Find(parent);
+        return i;
     }
 
     /// <summary>An index slot: the entry, and its top-tier slot so a top-tier hit reads no other per-entry array.</summary>

@@ -69,20 +69,6 @@ internal abstract class Tier
 
     public double CostedReadJoules;
 
-    /// <summary>The size <see cref="CostedWriteSeconds"/> and <see cref="CostedWriteJoules"/> were modeled for.</summary>
-    public long CostedWriteBytes = -1;
-
-    public double CostedWriteSeconds;
-
-    public double CostedWriteJoules;
-
-    public void CostWrite(long bytes)
-    {
-        CostedWriteBytes = bytes;
-        CostedWriteSeconds = Profile.WriteSeconds(bytes);
-        CostedWriteJoules = Profile.Joules(bytes);
-    }
-
     public void CostRead(long bytes)
     {
         CostedReadBytes = bytes;

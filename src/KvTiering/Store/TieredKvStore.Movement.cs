@@ -311,13 +311,8 @@ public sealed partial class TieredKvStore
         long moved = MetadataOnly ? _nominalBlockBytes : bytes;
         ref TierCounters c = ref tier.Counters;
         c.BytesWritten += moved;
-        if (moved != tier.CostedWriteBytes)
-        {
-            tier.CostWrite(moved); // as for reads: one block size nearly always, so cost it once
-        }
-
-        c.ModeledSeconds += tier.CostedWriteSeconds;
-        c.ModeledJoules += tier.CostedWriteJoules;
+        c.ModeledSeconds += tier.Profile.WriteSeconds(moved);
+        c.ModeledJoules += tier.Profile.Joules(moved);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

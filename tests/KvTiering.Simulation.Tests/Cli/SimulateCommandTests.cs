@@ -24,6 +24,9 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal(512, run.GetProperty("block_tokens").GetInt32());
         Assert.Equal("mooncake", run.GetProperty("format").GetString());
         Assert.False(string.IsNullOrEmpty(run.GetProperty("version").GetString()));
+        Assert.True(run.GetProperty("peak_working_set_bytes").GetInt64() > 1_000_000, "peak memory missing");
+        Assert.True(run.GetProperty("gc_heap_bytes").GetInt64() > 0, "heap size missing");
+        Assert.True(run.GetProperty("allocated_bytes").GetInt64() > 0, "allocations missing");
         Assert.Equal(4, doc.RootElement.GetProperty("results").GetArrayLength());
         JsonElement first = doc.RootElement.GetProperty("results")[0];
         foreach (string field in new[] { "policy", "capacity_blocks", "token_hit_rate", "block_hit_rate", "requests", "references", "elapsed_seconds", "references_per_second" })
