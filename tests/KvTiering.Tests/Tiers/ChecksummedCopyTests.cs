@@ -79,7 +79,10 @@ public sealed class ChecksummedCopyTests : IDisposable
         }
 
         using var reopened = new FlashDevice(dir, 4, slotBytes);
-        Assert.Equal(2, reopened.Recover().Count);
+        // Since the flash tier verifies payloads when it opens, the damaged block is not even recovered; the read
+        // below then misses on a free slot. ChecksummedCopy's own tests above cover the flip on the read path.
+        Assert.Single(reopened.Recover());
+        Assert.Equal(1, reopened.GetStatistics().LostWrites);
         var buffer = new byte[slotBytes];
         Assert.Equal(-1, reopened.Read(1, key, buffer));
         Assert.All(buffer, b => Assert.Equal(0, b));
