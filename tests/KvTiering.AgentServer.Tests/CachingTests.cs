@@ -59,16 +59,7 @@ public sealed class CachingTests
     public async Task AfterARestartAFlashResidentPrefixStillHits()
     {
         using var flash = new TempDirectory();
-        List<ChatMessage> messages = Conversation.FirstTurn("Summarise docs/architecture.md in five lines.");
-        string reply;
-        using (var before = new TestServerFactory(flash.Path))
-        {
-            ChatCompletion first = (await before.Chat().CompleteChatAsync(messages, Greedy)).Value;
-            reply = first.Content[0].Text;
-        } // disposing the host disposes the store, which flushes DRAM blocks to the flash file
-
-        messages.Add(new AssistantChatMessage(reply));
-        messages.Add(new UserChatMessage("Now in three lines."));
+        List<ChatMessage> messages = await SecondTurnAfterARestart(flash.Path, "Summarise docs/architecture.md in five lines.", "Now in three lines.");
         using var after = new TestServerFactory(flash.Path);
         HttpClient http = after.CreateClient();
         ChatCompletion second = (await after.Chat().CompleteChatAsync(messages, Greedy)).Value;
@@ -81,15 +72,7 @@ public sealed class CachingTests
     public async Task AQueuedRequestPrefetchesItsFlashPrefixAndRestoresItFromDram()
     {
         using var flash = new TempDirectory();
-        List<ChatMessage> messages = Conversation.FirstTurn("List the flaky tests and why they flake.");
-        string reply;
-        using (var before = new TestServerFactory(flash.Path))
-        {
-            reply = (await before.Chat().CompleteChatAsync(messages, Greedy)).Value.Content[0].Text;
-        } // the snapshot is on flash now; the restarted server's DRAM is empty
-
-        messages.Add(new AssistantChatMessage(reply));
-        messages.Add(new UserChatMessage("Fix the first one."));
+        List<ChatMessage> messages = await SecondTurnAfterARestart(flash.Path, "List the flaky tests and why they flake.", "Fix the first one.");
         using var after = new TestServerFactory(flash.Path, new Dictionary<string, string?> { ["AgentServer:Sequences"] = "1" });
         HttpClient http = after.CreateClient();
 
@@ -112,5 +95,21 @@ public sealed class CachingTests
         Assert.Contains("\"source\":\"dram\"", state, StringComparison.Ordinal); // prefetched while it waited
         string metrics = await http.GetStringAsync("/metrics");
         Assert.Matches(@"agentserver_prefetched_blocks(_total)?(\{[^}]*\})? [1-9]", metrics);
+    }
+
+    /// <summary>
+    /// Runs a first turn on a server over <paramref name="flashDirectory"/> and stops it (disposing the host disposes
+    /// the store, which flushes its DRAM blocks to the flash file), then returns the conversation's second turn.
+    /// </summary>
+    private static async Task<List<ChatMessage>> SecondTurnAfterARestart(string flashDirectory, string task, string followUp)
+    {
+        List<ChatMessage> messages = Conversation.FirstTurn(task);
+        using (var before = new TestServerFactory(flashDirectory))
+        {
+            messages.Add(new AssistantChatMessage((await before.Chat().CompleteChatAsync(messages, Greedy)).Value.Content[0].Text));
+        }
+
+        messages.Add(new UserChatMessage(followUp));
+        return messages;
     }
 }
