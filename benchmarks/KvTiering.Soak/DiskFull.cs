@@ -27,9 +27,23 @@ internal static class DiskFull
         return code == 0 ? null : $"mount failed: {error.Trim()}";
     }
 
-    /// <summary>Writes a filler file until the file system is full.</summary>
-    public static void Fill(string dir)
+    /// <summary>
+    /// Releases the pages behind every slot of the flash files under <paramref name="flashDir"/> (as a device that lost
+    /// them would: they read back as zeros), then writes a filler file until the file system is full, so the store's
+    /// next writes into those slots need pages the disk no longer has.
+    /// </summary>
+    /// <remarks>Without the first step the fault would not bite: tmpfs rewrites a page it already holds without asking for space.</remarks>
+    public static void Fill(string dir, string flashDir)
     {
+        foreach (string file in Directory.GetFiles(flashDir))
+        {
+            long length = new FileInfo(file).Length;
+            if (length > 4096)
+            {
+                Run("fallocate", $"--punch-hole --offset 4096 --length {length - 4096} {file}");
+            }
+        }
+
         // Unbuffered, so nothing is left to flush on dispose; megabytes first, then pages for the last partial one.
         using var stream = new FileStream(Path.Combine(dir, Filler), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
         foreach (int size in (int[])[1 << 20, 4096])

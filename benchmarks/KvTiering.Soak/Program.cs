@@ -22,6 +22,9 @@ if (args.Length > 0 && args[0] == "open-time")
     return KvTiering.Soak.OpenTime.Run(args[1..]);
 }
 
+// The faults write into the flash file behind the store's back; .NET's own advisory lock on the soak's opens would
+// conflict with the device's exclusive flock, so this process's FileStreams take none (the device still locks).
+AppContext.SetSwitch("System.IO.DisableFileLocking", true);
 int seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 60;
 int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
 string tracePath = args.Length > 2 ? args[2] : "../shared/traces/mooncake/conversation_trace.jsonl";
@@ -150,7 +153,7 @@ while (!stop.IsCancellationRequested)
     }
     else if (diskFull is null)
     {
-        DiskFull.Fill(soakDir);
+        DiskFull.Fill(soakDir, flashDir);
         fault = "disk filled";
     }
     else

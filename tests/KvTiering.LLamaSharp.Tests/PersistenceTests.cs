@@ -91,6 +91,7 @@ public sealed class PersistenceTests(TinyModelFixture model)
         // The flash tier verifies payloads at open and does not recover the damaged chunk, so the snapshot lacks a
         // piece: corrupt, never handed to llama.cpp.
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(0, reopened.GetStatistics().Tiers[0].ChecksumFailures); // no read failed
 
         float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, turn2, 0).ToArray();
         Assert.Equal(model.Recompute(turn2), logits);
