@@ -128,6 +128,12 @@ public unsafe class FlashBenchmarks
 
     private Span<byte> Aligned(int i) => new(_aligned[i], BlockBytes);
 
+    /// <summary>The device under test, for <see cref="FlashPairedRun"/>'s extra rows.</summary>
+    internal FlashDevice Device => _device;
+
+    /// <summary>Runs <paramref name="operation"/> (this, buffer index, slot) the way every row here runs.</summary>
+    internal void RunRow(Func<FlashBenchmarks, int, int, int> operation) => Run(operation);
+
     /// <summary>Runs <see cref="Depth"/> operations on distinct slots, <see cref="QueueDepth"/> of them at once.</summary>
     private void Run(Func<FlashBenchmarks, int, int, int> operation)
     {

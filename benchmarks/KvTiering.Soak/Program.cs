@@ -6,6 +6,7 @@ using Garnet;
 using KvTiering.Blocks;
 using KvTiering.Redis;
 using KvTiering.Simulation.Traces;
+using KvTiering.Soak;
 using KvTiering.Store;
 using KvTiering.Tiers;
 using Trace = KvTiering.Simulation.Traces.Trace;
@@ -14,6 +15,13 @@ using Trace = KvTiering.Simulation.Traces.Trace;
 // (Garnet stopped and restarted, flash bytes overwritten), reporting per interval: operations, wrong bytes (must be 0),
 // memory, and request latency percentiles. Usage (docs/reliability.md):
 //   dotnet run -c Release --project benchmarks/KvTiering.Soak -- [seconds=60] [threads=4] [trace path]
+// and the flash open-time measurement:
+//   dotnet run -c Release --project benchmarks/KvTiering.Soak -- open-time <directory> <file GiB> <written GiB> [block KiB] [queue depth]
+if (args.Length > 0 && args[0] == "open-time")
+{
+    return KvTiering.Soak.OpenTime.Run(args[1..]);
+}
+
 int seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 60;
 int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
 string tracePath = args.Length > 2 ? args[2] : "../shared/traces/mooncake/conversation_trace.jsonl";
@@ -21,7 +29,11 @@ const int ReportSeconds = 10;
 
 Trace trace = TraceLoader.Load(tracePath, TraceFormat.Mooncake);
 var layout = new KvLayout("soak", 1, 1, 1024, 2, 1); // 4 KiB blocks
-string flashDir = Path.Combine(Path.GetTempPath(), "kvt-soak-" + Guid.NewGuid().ToString("N"));
+string soakDir = Path.Combine(Path.GetTempPath(), "kvt-soak-" + Guid.NewGuid().ToString("N"));
+string flashDir = Path.Combine(soakDir, "flash");
+// The disk-full fault needs a small file system of its own: a 32 MiB tmpfs (root only). The flash file (2,048 slots
+// of 8 KiB, sparse) fits in it; filling the rest makes every write to a slot not yet on disk fail with ENOSPC.
+string? diskFull = DiskFull.TryMount(soakDir);
 int port = FreePort();
 GarnetServer? garnet = StartGarnet(port);
 var redis = new RedisTierOptions
@@ -47,7 +59,9 @@ var latencies = new System.Collections.Concurrent.ConcurrentBag<long>();
 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
 long startMemory = GC.GetTotalMemory(forceFullCollection: true);
 Console.WriteLine($"soak: {trace.RequestCount:N0} requests of {tracePath}, {threads} threads, {seconds} s, block {store.BlockBytes} B");
-Console.WriteLine("t_s,ops,hits,wrong_bytes,heap_mib,working_set_mib,p50_us,p99_us,p999_us,redis_faults,redis_auth_failures,fault");
+Console.WriteLine(diskFull is null ? "disk-full fault: tmpfs of 32 MiB mounted" : $"disk-full fault: not injected ({diskFull})");
+Console.WriteLine("t_s,ops,hits,wrong_bytes,heap_mib,working_set_mib,p50_us,p99_us,p999_us,redis_faults,redis_auth_failures," +
+    "flash_write_failures,flash_checksum_failures,fault");
 
 Task[] workers = Enumerable.Range(0, threads).Select(_ => Task.Run(() =>
 {
@@ -111,8 +125,14 @@ while (!stop.IsCancellationRequested)
 
     Report();
     interval++;
-    // Faults, in turn: Garnet down (restarted at the next report, empty, as a real restart), a flash slot overwritten.
-    if (garnet is null)
+    // Faults, in turn: Garnet down (restarted at the next report, empty, as a real restart), a flash slot overwritten,
+    // the flash disk filled (freed at the next report).
+    if (DiskFull.Filled)
+    {
+        DiskFull.Free(soakDir);
+        fault = "disk freed";
+    }
+    else if (garnet is null)
     {
         garnet = StartGarnet(port);
         fault = "garnet restarted";
@@ -128,6 +148,11 @@ while (!stop.IsCancellationRequested)
         CorruptFlash(flashDir);
         fault = "flash bytes overwritten";
     }
+    else if (diskFull is null)
+    {
+        DiskFull.Fill(soakDir);
+        fault = "disk filled";
+    }
     else
     {
         fault = "none";
@@ -140,7 +165,8 @@ Console.WriteLine($"total: {Interlocked.Read(ref ops):N0} requests, {Interlocked
     $"heap growth {(GC.GetTotalMemory(true) - startMemory) / 1048576.0:F1} MiB");
 store.Dispose();
 garnet?.Dispose();
-Directory.Delete(flashDir, recursive: true);
+DiskFull.Unmount(soakDir, mounted: diskFull is null);
+Directory.Delete(soakDir, recursive: true);
 return wrongBytes == 0 ? 0 : 1;
 
 void Report()
@@ -149,12 +175,13 @@ void Report()
     latencies.Clear();
     Array.Sort(sample);
     RedisTierStatistics redisStats = device!.GetStatistics();
+    TierStatistics flashStats = store.GetStatistics().Tiers[1];
     Console.WriteLine(string.Join(',',
         clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture), Interlocked.Read(ref ops), Interlocked.Read(ref hits),
         Interlocked.Read(ref wrongBytes), (GC.GetTotalMemory(false) / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
         (Environment.WorkingSet / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
         Percentile(sample, 0.5), Percentile(sample, 0.99), Percentile(sample, 0.999), redisStats.Faults,
-        redisStats.AuthenticationFailures, fault));
+        redisStats.AuthenticationFailures, flashStats.WriteFailures, flashStats.ChecksumFailures, fault));
 }
 
 static long Percentile(long[] sorted, double q) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];

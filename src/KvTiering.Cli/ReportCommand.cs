@@ -125,6 +125,7 @@ internal static class ReportCommand
             }
 
             AppendGapClosed(md, results);
+            GapShareTable.Append(md, results);
             md.AppendLine();
             md.AppendLine(ci, $"![{set.Name}](results/{set.Name}.svg)");
             md.AppendLine();

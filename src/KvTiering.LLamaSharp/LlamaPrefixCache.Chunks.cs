@@ -62,14 +62,4 @@ public sealed partial class LlamaPrefixCache
             _store.Remove(SnapshotKeys.Chunk(snapshot, c));
         }
     }
-
-    /// <summary>The chunk count a stored manifest declares, or -1 when it is absent or unreadable.</summary>
-    private int StoredChunkCount(in BlockKey snapshot)
-    {
-        Span<byte> bytes = Payload(_chunkBytes).AsSpan(0, _chunkBytes);
-        return _store.TryGet(SnapshotKeys.Manifest(snapshot), bytes, out int length)
-            && SnapshotManifest.TryRead(bytes[..length], snapshot, _chunkBytes, out SnapshotManifest manifest)
-            ? manifest.ChunkCount
-            : -1;
-    }
 }

@@ -212,7 +212,7 @@ public sealed partial class LlamaPrefixCache
                 continue;
             }
 
-            RemoveSnapshot(keys[i], Math.Max(0, StoredChunkCount(keys[i])));
+            RemoveSnapshot(keys[i], Math.Max(0, ReadChunkCount(keys[i])));
             _supersededRemoved++;
         }
     }

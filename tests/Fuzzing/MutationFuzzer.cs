@@ -18,8 +18,11 @@ internal static class MutationFuzzer
     public static int Iterations =>
         int.TryParse(Environment.GetEnvironmentVariable("KVT_FUZZ_ITER"), out int n) && n > 0 ? n : 3000;
 
-    /// <summary>Runs <paramref name="harness"/> on every seed and on <see cref="Iterations"/> mutants of them.</summary>
-    public static void Run(string target, IReadOnlyList<byte[]> seeds, Action<byte[]> harness)
+    /// <summary>
+    /// Runs <paramref name="harness"/> on every seed and on <paramref name="iterations"/> mutants of them (default
+    /// <see cref="Iterations"/>; a harness that does file I/O per input asks for fewer).
+    /// </summary>
+    public static void Run(string target, IReadOnlyList<byte[]> seeds, Action<byte[]> harness, int? iterations = null)
     {
         WriteCorpus(target, seeds);
         int seed = int.TryParse(Environment.GetEnvironmentVariable("KVT_FUZZ_SEED"), out int s) ? s : 20261204;
@@ -29,7 +32,8 @@ internal static class MutationFuzzer
             Execute(target, input, harness);
         }
 
-        for (int i = 0; i < Iterations; i++)
+        int count = iterations ?? Iterations;
+        for (int i = 0; i < count; i++)
         {
             byte[] input = Mutate(seeds[rng.Next(seeds.Count)], seeds, rng);
             Execute(target, input, harness);

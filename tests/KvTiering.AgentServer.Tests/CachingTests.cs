@@ -76,4 +76,41 @@ public sealed class CachingTests
         string state = await http.GetStringAsync("/api/state");
         Assert.Contains("\"source\":\"flash\"", state, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AQueuedRequestPrefetchesItsFlashPrefixAndRestoresItFromDram()
+    {
+        using var flash = new TempDirectory();
+        List<ChatMessage> messages = Conversation.FirstTurn("List the flaky tests and why they flake.");
+        string reply;
+        using (var before = new TestServerFactory(flash.Path))
+        {
+            reply = (await before.Chat().CompleteChatAsync(messages, Greedy)).Value.Content[0].Text;
+        } // the snapshot is on flash now; the restarted server's DRAM is empty
+
+        messages.Add(new AssistantChatMessage(reply));
+        messages.Add(new UserChatMessage("Fix the first one."));
+        using var after = new TestServerFactory(flash.Path, new Dictionary<string, string?> { ["AgentServer:Sequences"] = "1" });
+        HttpClient http = after.CreateClient();
+
+        // A long streamed reply of another session holds the only sequence, so the next turn has to queue.
+        using var holding = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"messages": [{"role": "user", "content": "count to a thousand"}], "max_tokens": 400, "stream": true, "user": "other"}""",
+                System.Text.Encoding.UTF8, "application/json"),
+        };
+        using HttpResponseMessage streaming = await http.SendAsync(holding, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await streaming.Content.ReadAsStreamAsync());
+        Assert.StartsWith("data: ", await reader.ReadLineAsync());
+
+        Task<System.ClientModel.ClientResult<ChatCompletion>> queued = after.Chat().CompleteChatAsync(messages, Greedy);
+        Assert.EndsWith("data: [DONE]\n\n", await reader.ReadToEndAsync(), StringComparison.Ordinal);
+        ChatCompletion second = (await queued).Value;
+
+        Assert.True(second.Usage.InputTokenDetails!.CachedTokenCount > 0, "the queued turn restored nothing");
+        string state = await http.GetStringAsync("/api/state");
+        Assert.Contains("\"source\":\"dram\"", state, StringComparison.Ordinal); // prefetched while it waited
+        string metrics = await http.GetStringAsync("/metrics");
+        Assert.Matches(@"agentserver_prefetched_blocks(_total)?(\{[^}]*\})? [1-9]", metrics);
+    }
 }

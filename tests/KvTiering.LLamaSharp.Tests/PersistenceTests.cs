@@ -33,6 +33,43 @@ public sealed class PersistenceTests(TinyModelFixture model)
         Assert.Equal(model.Recompute(turn2), logits);
     }
 
+    [Fact]
+    public async Task PrefetchBringsAFlashSnapshotUpSoTheRestoreReadsDram()
+    {
+        string directory = model.NewDirectory();
+        LLamaToken[] turn1 = TinyModelFixture.Tokens(24, 230);
+        LLamaToken[] turn2 = [.. turn1, .. TinyModelFixture.Tokens(25, 40)];
+        SaveOnFlash(directory, turn1);
+
+        using TieredKvStore reopened = model.NewStore(64, directory);
+        var cache = new LlamaPrefixCache(reopened, model.Hasher);
+        Assert.Equal(0, reopened.GetStatistics().Tiers[0].ResidentBlocks);
+
+        int moved = await cache.PrefetchAsync(turn2);
+        Assert.True(moved > 0, "nothing moved up");
+        Assert.Equal(moved, reopened.GetStatistics().Tiers[0].ResidentBlocks);
+        Assert.Equal(0, await cache.PrefetchAsync(turn2)); // already on top: a no-op
+
+        using LLamaContext context = model.CreateContext();
+        PrefixRestore restore = cache.Restore(context, Seq, turn2);
+        Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
+        Assert.Equal(224, restore.RestoredTokens);
+        Assert.Equal(0, restore.SourceTier); // every chunk and the manifest from DRAM
+        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, turn2.AsSpan(224), 224).ToArray();
+        Assert.Equal(model.Recompute(turn2), logits);
+    }
+
+    [Fact]
+    public async Task PrefetchOfAPromptWithNoSnapshotMovesNothing()
+    {
+        string directory = model.NewDirectory();
+        SaveOnFlash(directory, TinyModelFixture.Tokens(26, 230));
+        using TieredKvStore reopened = model.NewStore(64, directory);
+        var cache = new LlamaPrefixCache(reopened, model.Hasher);
+        Assert.Equal(0, await cache.PrefetchAsync(TinyModelFixture.Tokens(27, 270)));
+        Assert.Equal(0, reopened.GetStatistics().Tiers[0].ResidentBlocks);
+    }
+
     [Theory]
     [InlineData(0)]     // the covered token ids at the start of chunk 1
     [InlineData(4000)]  // the sequence state inside chunk 1
@@ -51,8 +88,9 @@ public sealed class PersistenceTests(TinyModelFixture model)
         Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
         Assert.Equal(0, restore.RestoredTokens);
         Assert.Equal(270, restore.TokensToPrefill);
+        // The flash tier verifies payloads at open and does not recover the damaged chunk, so the snapshot lacks a
+        // piece: corrupt, never handed to llama.cpp.
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
-        Assert.True(reopened.GetStatistics().Tiers[0].ChecksumFailures >= 1);
 
         float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, turn2, 0).ToArray();
         Assert.Equal(model.Recompute(turn2), logits);

@@ -63,13 +63,24 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         }
 
         EngineSlot slot;
-        try
+        using (var queued = new CancellationTokenSource())
         {
-            slot = await wait;
-        }
-        catch (OperationCanceledException)
-        {
-            return; // the client left while queued
+            // Queued behind busy sequences: move the prefix's lower-tier blocks up meanwhile (HiCache and KVBM
+            // prefetch on arrival in the queue too), and stop when a sequence frees up.
+            Task<int> prefetch = wait.IsCompleted ? Task.FromResult(0) : generator.PrefetchAsync(prompt, queued.Token);
+            try
+            {
+                slot = await wait;
+            }
+            catch (OperationCanceledException)
+            {
+                await queued.CancelAsync();
+                await Prefetched(prefetch);
+                return; // the client left while queued
+            }
+
+            await queued.CancelAsync();
+            await Prefetched(prefetch);
         }
 
         double queueSeconds = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
@@ -89,6 +100,19 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         if (result is not null)
         {
             Finish(reply, result, sessionName, queueSeconds, arrival);
+        }
+    }
+
+    /// <summary>Waits for a queued request's prefetch to stop and counts what it moved.</summary>
+    private async Task Prefetched(Task<int> prefetch)
+    {
+        try
+        {
+            metrics.Prefetched(await prefetch);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped between blocks: what moved stays moved, and the restore reads the rest where it lies.
         }
     }
 

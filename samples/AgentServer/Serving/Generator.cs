@@ -19,6 +19,13 @@ namespace AgentServer.Serving;
 /// </remarks>
 internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPrefixCache? cache)
 {
+    /// <summary>
+    /// While a request waits for a sequence, brings the snapshot its restore will load up to DRAM (none without a
+    /// prefix cache). Returns how many blocks moved.
+    /// </summary>
+    public Task<int> PrefetchAsync(LLamaToken[] prompt, CancellationToken cancellationToken) =>
+        cache?.PrefetchAsync(prompt, cancellationToken) ?? Task.FromResult(0);
+
     public Generation Run(EngineSlot slot, LLamaToken[] prompt, int maxTokens, long session, long arrival,
         Action<Generation>? started, Action<string>? onText, CancellationToken cancellationToken)
     {

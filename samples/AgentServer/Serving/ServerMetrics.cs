@@ -13,6 +13,7 @@ internal sealed class ServerMetrics
     private readonly Counter<long> _cachedTokens;
     private readonly Counter<long> _completionTokens;
     private readonly Counter<long> _requests;
+    private readonly Counter<long> _prefetched;
 
     public ServerMetrics(IMeterFactory factory)
     {
@@ -23,6 +24,7 @@ internal sealed class ServerMetrics
         _promptTokens = meter.CreateCounter<long>("agentserver.prompt_tokens", "{token}", "Prompt tokens received.");
         _cachedTokens = meter.CreateCounter<long>("agentserver.cached_tokens", "{token}", "Prompt tokens restored from KvTiering instead of prefilled.");
         _completionTokens = meter.CreateCounter<long>("agentserver.completion_tokens", "{token}", "Tokens generated.");
+        _prefetched = meter.CreateCounter<long>("agentserver.prefetched_blocks", "{block}", "Blocks brought up to DRAM while their request waited for a sequence.");
         _requests = meter.CreateCounter<long>("agentserver.requests", "{request}", "Requests by outcome (stop, length, tool_calls, rejected, bad_request).");
     }
 
@@ -35,6 +37,8 @@ internal sealed class ServerMetrics
         _completionTokens.Add(completion);
         _requests.Add(1, new KeyValuePair<string, object?>("outcome", finishReason));
     }
+
+    public void Prefetched(int blocks) => _prefetched.Add(blocks);
 
     public void Refused(string outcome) => _requests.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

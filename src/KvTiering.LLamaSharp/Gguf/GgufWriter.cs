@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 
 namespace KvTiering.LLamaSharp.Gguf;
@@ -69,7 +70,23 @@ internal sealed class GgufWriter
 
     public void Write(string path)
     {
-        string temp = path + ".tmp";
+        // A temporary name of its own: two processes (parallel test hosts, a server and its load generator) may
+        // write the same model at once; each renames a complete file over the other's, never a torn one.
+        string temp = string.Create(CultureInfo.InvariantCulture, $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            WriteTo(temp);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private void WriteTo(string temp)
+    {
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
@@ -105,8 +122,6 @@ internal sealed class GgufWriter
                 Pad(w);
             }
         }
-
-        File.Move(temp, path, overwrite: true);
     }
 
     private static void WriteData(BinaryWriter w, TensorSpec t)

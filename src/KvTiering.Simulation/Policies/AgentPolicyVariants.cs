@@ -61,8 +61,9 @@ public static class AgentPolicyVariants
                 "userwait" => options with { UserWaitModel = Flag(value, part, spec) },
                 "toolwait" => options with { ToolWaitModel = Flag(value, part, spec) },
                 "sharedtail" => options with { SharedTailFirst = Flag(value, part, spec) },
+                "anonarc" => options with { AnonymousArc = Flag(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, anonarc.",
                     nameof(spec)),
             };
         }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace KvTiering.Devices;
@@ -7,10 +6,16 @@ namespace KvTiering.Devices;
 /// A fixed number of page-aligned native buffers, one per I/O in flight: it bounds both the device's memory and its
 /// queue depth. A caller that finds every buffer taken waits for one, so at most <see cref="Count"/> I/Os run at once.
 /// </summary>
+/// <remarks>
+/// Renting and returning allocate nothing: the free buffers sit in a fixed array of cells (zero when empty) taken and
+/// filled with interlocked exchanges, and a semaphore counts them. A buffer is stored before its permit is released,
+/// so a caller holding a permit always finds one. The buffers are allocated up front; the kernel commits their pages
+/// on first use, so an idle device's pool costs address space, not memory.
+/// </remarks>
 internal sealed unsafe class AlignedBufferPool : IDisposable
 {
-    private readonly ConcurrentStack<nint> _free = new();
-    private readonly ConcurrentBag<nint> _all = [];
+    private readonly nint[] _free;
+    private readonly nint[] _all;
     private readonly SemaphoreSlim _slots;
     private int _disposed;
 
@@ -18,7 +23,13 @@ internal sealed unsafe class AlignedBufferPool : IDisposable
     {
         Count = count;
         Bytes = bytes;
+        _free = new nint[count];
+        _all = new nint[count];
         _slots = new SemaphoreSlim(count, count);
+        for (int i = 0; i < count; i++)
+        {
+            _all[i] = _free[i] = (nint)NativeMemory.AlignedAlloc((nuint)bytes, FlashGeometry.PageBytes);
+        }
     }
 
     /// <summary>Buffers, and so I/Os in flight, at most.</summary>
@@ -27,25 +38,39 @@ internal sealed unsafe class AlignedBufferPool : IDisposable
     /// <summary>Bytes per buffer, a multiple of <see cref="FlashGeometry.PageBytes"/>.</summary>
     public int Bytes { get; }
 
-    /// <summary>Takes a buffer, waiting while all are in use; allocates lazily up to <see cref="Count"/>.</summary>
+    /// <summary>Takes a buffer, waiting while all are in use.</summary>
     public byte* Rent()
     {
         _slots.Wait();
-        if (_free.TryPop(out nint buffer))
+        while (true)
         {
-            return (byte*)buffer;
+            // The permit guarantees a stored buffer; a pass can miss one only while another renter takes it first.
+            for (int i = 0; i < _free.Length; i++)
+            {
+                nint buffer = Interlocked.Exchange(ref _free[i], 0);
+                if (buffer != 0)
+                {
+                    return (byte*)buffer;
+                }
+            }
         }
-
-        byte* fresh = (byte*)NativeMemory.AlignedAlloc((nuint)Bytes, FlashGeometry.PageBytes);
-        _all.Add((nint)fresh);
-        return fresh;
     }
 
     /// <summary>Hands a buffer from <see cref="Rent"/> back.</summary>
     public void Return(byte* buffer)
     {
-        _free.Push((nint)buffer);
-        _slots.Release();
+        while (true)
+        {
+            // This buffer is out of the array, so at least one cell is empty.
+            for (int i = 0; i < _free.Length; i++)
+            {
+                if (Interlocked.CompareExchange(ref _free[i], (nint)buffer, 0) == 0)
+                {
+                    _slots.Release();
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>Frees every buffer; the device calls it only when no I/O is in flight.</summary>
@@ -56,9 +81,10 @@ internal sealed unsafe class AlignedBufferPool : IDisposable
             return;
         }
 
-        while (_all.TryTake(out nint buffer))
+        for (int i = 0; i < _all.Length; i++)
         {
-            NativeMemory.AlignedFree((void*)buffer);
+            NativeMemory.AlignedFree((void*)_all[i]);
+            _all[i] = 0;
         }
 
         _slots.Dispose();

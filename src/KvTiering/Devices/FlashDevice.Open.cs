@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using KvTiering.Blocks;
+using KvTiering.Security;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 
@@ -12,8 +13,8 @@ public sealed unsafe partial class FlashDevice
 
     /// <summary>
     /// Opens the flash tier in <paramref name="directory"/> with direct I/O and a queue depth of 8, creating the
-    /// directory (when its parent exists) and the file when they are missing. An existing file must have been created
-    /// with the same geometry.
+    /// directory (when its parent exists) and the file when they are missing. An existing file that is corrupt or was
+    /// created with another geometry is moved aside and the tier starts empty (<see cref="CorruptFileAction.Recreate"/>).
     /// </summary>
     /// <param name="directory">The directory that holds the tier's file.</param>
     /// <param name="slotCount">Number of slots; the file's size is fixed by it.</param>
@@ -22,7 +23,6 @@ public sealed unsafe partial class FlashDevice
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="slotCount"/> or <paramref name="slotBytes"/> is below one.</exception>
     /// <exception cref="IOException">The directory or file cannot be created or opened; the message names the path.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory is not writable; the message names the path.</exception>
-    /// <exception cref="InvalidDataException">The existing file is corrupt or was created with another geometry.</exception>
     public FlashDevice(string directory, int slotCount, int slotBytes, bool compression = false)
         : this(directory, slotCount, slotBytes, new FlashDeviceOptions { Compression = compression })
     {
@@ -32,11 +32,16 @@ public sealed unsafe partial class FlashDevice
     /// <param name="directory">The directory that holds the tier's file.</param>
     /// <param name="slotCount">Number of slots; the file's size is fixed by it.</param>
     /// <param name="slotBytes">Largest payload one slot holds, bytes.</param>
-    /// <param name="options">Compression, direct I/O, queue depth and logger.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A count, size or queue depth is below one.</exception>
+    /// <param name="options">Compression, direct I/O, queue depth, logger, what to do with a corrupt file, the open's
+    /// verification budget and the authentication key.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A count, size or queue depth is below one, or the budget is negative.</exception>
+    /// <exception cref="ArgumentException">The authentication key is shorter than 32 bytes.</exception>
     /// <exception cref="IOException">The directory or file cannot be created or opened; the message names the path.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory is not writable; the message names the path.</exception>
-    /// <exception cref="InvalidDataException">The existing file is corrupt or was created with another geometry.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The existing file is corrupt or was created with another geometry, and <see cref="FlashDeviceOptions.CorruptFile"/>
+    /// is <see cref="CorruptFileAction.Throw"/>.
+    /// </exception>
     public FlashDevice(string directory, int slotCount, int slotBytes, FlashDeviceOptions options)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -58,6 +63,20 @@ public sealed unsafe partial class FlashDevice
                 $"Queue depth {options.QueueDepth} must be at least one.");
         }
 
+        if (options.RecoveryVerificationBudget < TimeSpan.Zero && options.RecoveryVerificationBudget != Timeout.InfiniteTimeSpan)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(options), options.RecoveryVerificationBudget,
+                $"Recovery verification budget {options.RecoveryVerificationBudget} must be zero or more, or infinite.");
+        }
+
+        if (options.CorruptFile is not (CorruptFileAction.Recreate or CorruptFileAction.Throw))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(options), options.CorruptFile, $"Unknown corrupt-file action {options.CorruptFile}.");
+        }
+
+        _authenticator = options.AuthenticationKey is { } secret ? new BlockAuthenticator(secret, options.MacAlgorithm) : null;
+        _corruptFile = options.CorruptFile;
+        _verificationBudget = options.RecoveryVerificationBudget;
         _geometry = new FlashGeometry(slotCount, slotBytes);
         _compression = options.Compression;
         _logger = options.Logger ?? NullLogger.Instance;
@@ -84,14 +103,16 @@ public sealed unsafe partial class FlashDevice
         catch
         {
             _pool.Dispose();
+            _authenticator?.Dispose();
             NativeMemory.AlignedFree(_zeroPage);
             throw;
         }
     }
 
     /// <summary>
-    /// Opens the tier's file, creating the directory and the file first when they are missing: with O_DIRECT when
-    /// <paramref name="direct"/> is asked and the file system allows it, else buffered (and the reason logged).
+    /// Opens the tier's file, creating the directory and the file first when they are missing, and checks its
+    /// superblock. A file that cannot be used is moved aside and recreated empty, or refused, as
+    /// <see cref="FlashDeviceOptions.CorruptFile"/> says.
     /// </summary>
     private SafeFileHandle Open(bool direct, bool refuse, out bool created)
     {
@@ -102,6 +123,47 @@ public sealed unsafe partial class FlashDevice
             CreateFile();
         }
 
+        SafeFileHandle handle = OpenHandle(direct, refuse);
+        try
+        {
+            CheckSuperblock(handle);
+            return handle;
+        }
+        catch (InvalidDataException ex) when (_corruptFile == CorruptFileAction.Recreate)
+        {
+            handle.Dispose();
+            string aside = MoveAside();
+            FlashDeviceLog.FileRecreated(_logger, FilePath, ex.Message, aside);
+            _corruptFilesRecreated = 1;
+            CreateFile();
+            created = true;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        handle = OpenHandle(direct, refuse);
+        try
+        {
+            CheckSuperblock(handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        return handle;
+    }
+
+    /// <summary>
+    /// Opens the file with O_DIRECT when <paramref name="direct"/> is asked and the file system allows it, else
+    /// buffered (and the reason logged).
+    /// </summary>
+    private SafeFileHandle OpenHandle(bool direct, bool refuse)
+    {
         SafeFileHandle? handle = null;
         try
         {
@@ -117,7 +179,7 @@ public sealed unsafe partial class FlashDevice
             }
 
             // FileShare.None: two stores on one directory would overwrite each other's slots.
-            handle ??= File.OpenHandle(FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, HandleOptions);
+            return handle ?? File.OpenHandle(FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, HandleOptions);
         }
         catch (UnauthorizedAccessException ex)
         {
@@ -127,36 +189,31 @@ public sealed unsafe partial class FlashDevice
         {
             throw new IOException($"Flash file '{FilePath}' cannot be opened (is another store using it?): {ex.Message}", ex);
         }
+    }
 
+    /// <summary>Verifies the superblock against this geometry, then fixes the file's length to the geometry's.</summary>
+    /// <exception cref="InvalidDataException">The superblock is corrupt, cut short, or of another format or geometry.</exception>
+    private void CheckSuperblock(SafeFileHandle handle)
+    {
+        // Direct I/O needs an aligned buffer; the pool's first buffer serves, before any other I/O.
+        byte* buffer = _pool.Rent();
         try
         {
-            // Direct I/O needs an aligned buffer; the pool's first buffer serves, before any other I/O.
-            byte* buffer = _pool.Rent();
-            try
-            {
-                var superblock = new Span<byte>(buffer, FlashGeometry.PageBytes);
-                int read = ReadFully(handle, superblock, 0);
-                _geometry.VerifySuperblock(superblock[..read], FilePath);
-            }
-            finally
-            {
-                _pool.Return(buffer);
-            }
-
-            // The size is fixed by the geometry: a file cut short heals (its missing headers read as free slots),
-            // and one that grew is trimmed back, so the tier never holds more than its capacity.
-            if (RandomAccess.GetLength(handle) != _geometry.FileLength)
-            {
-                RandomAccess.SetLength(handle, _geometry.FileLength);
-            }
+            var superblock = new Span<byte>(buffer, FlashGeometry.PageBytes);
+            int read = ReadFully(handle, superblock, 0);
+            _geometry.VerifySuperblock(superblock[..read], FilePath);
         }
-        catch
+        finally
         {
-            handle.Dispose();
-            throw;
+            _pool.Return(buffer);
         }
 
-        return handle;
+        // The size is fixed by the geometry: a file cut short heals (its missing headers read as free slots),
+        // and one that grew is trimmed back, so the tier never holds more than its capacity.
+        if (RandomAccess.GetLength(handle) != _geometry.FileLength)
+        {
+            RandomAccess.SetLength(handle, _geometry.FileLength);
+        }
     }
 
     private void EnsureDirectory()
@@ -222,20 +279,6 @@ public sealed unsafe partial class FlashDevice
             TryDelete(temp);
             throw new IOException(
                 $"Flash file '{FilePath}' ({_geometry.FileLength} bytes) cannot be created: {ex.Message}", ex);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 }

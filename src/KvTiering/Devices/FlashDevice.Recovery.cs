@@ -10,10 +10,13 @@ public sealed unsafe partial class FlashDevice
 
     /// <inheritdoc />
     /// <remarks>
-    /// Reads every slot's first page, up to the queue depth at once, keeping each slot whose header verifies; of several
-    /// slots holding one key, the highest generation wins and the others are invalidated, so an older copy cannot
-    /// resurface once the newest is freed. Payload checksums are verified on each later read, not here. Write
-    /// generations continue from the highest one found.
+    /// Reads every slot's first page, up to the queue depth at once, keeping each slot whose header verifies (and, on
+    /// an authenticated tier, whose header seal verifies); of several slots holding one key, the highest generation
+    /// wins and the others are invalidated, so an older copy cannot resurface once the newest is freed. Then the
+    /// payloads of the blocks kept are read and verified, newest first, within
+    /// <see cref="FlashDeviceOptions.RecoveryVerificationBudget"/>: only blocks that passed are returned, so an index
+    /// built from them never reports a block a read would reject. Write generations continue from the highest one
+    /// found.
     /// </remarks>
     public IReadOnlyList<RecoveredBlock> Recover()
     {
@@ -46,11 +49,14 @@ public sealed unsafe partial class FlashDevice
         }
     }
 
-    /// <summary>Rebuilds every slot's state from the slots' headers and caches the blocks found.</summary>
+    /// <summary>
+    /// Rebuilds every slot's state from the slots' headers, verifies the payloads of the blocks found within the
+    /// budget, and caches the blocks that passed.
+    /// </summary>
     private void Scan()
     {
         var headers = new FlashSlotHeader[SlotCount];
-        var valid = new bool[SlotCount];
+        var found = new byte[SlotCount]; // 0 nothing, 1 a header this tier trusts, 2 a checksummed header it does not
         int runs = (SlotCount + SlotsPerRun - 1) / SlotsPerRun;
         Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = QueueDepth }, run =>
         {
@@ -62,7 +68,10 @@ public sealed unsafe partial class FlashDevice
                 for (int slot = run * SlotsPerRun; slot < end; slot++)
                 {
                     int read = ReadAt(page, _geometry.SlotOffset(slot));
-                    valid[slot] = FlashSlotHeader.TryRead(page[..read], slot, SlotBytes, out headers[slot]);
+                    if (FlashSlotHeader.TryRead(page[..read], slot, SlotBytes, out headers[slot]))
+                    {
+                        found[slot] = IsTrusted(page, headers[slot]) ? (byte)1 : (byte)2;
+                    }
                 }
             }
             finally
@@ -72,20 +81,27 @@ public sealed unsafe partial class FlashDevice
         });
 
         var newest = new Dictionary<BlockKey, RecoveredBlock>();
-        var superseded = new List<int>();
+        var dropped = new List<int>();
         ulong maxGeneration = 0;
         for (int slot = 0; slot < SlotCount; slot++)
         {
             _states[slot] = SlotEmpty;
             _lengths[slot] = 0;
-            if (!valid[slot])
+            if (found[slot] == 0)
             {
                 continue;
             }
 
             FlashSlotHeader header = headers[slot];
-            Remember(slot, header.Key, header.RawLength, header.StoredLength, header.PayloadChecksum);
             maxGeneration = Math.Max(maxGeneration, header.Generation);
+            if (found[slot] == 2)
+            {
+                // A forged header, one without a seal, or one sealed with another key: never served, and freed.
+                _authenticationFailures++;
+                dropped.Add(slot);
+                continue;
+            }
+
             var block = new RecoveredBlock(slot, header.Key, header.Parent, header.RawLength, header.Generation);
             if (!newest.TryGetValue(header.Key, out RecoveredBlock other))
             {
@@ -94,21 +110,56 @@ public sealed unsafe partial class FlashDevice
             else if (block.Generation > other.Generation)
             {
                 newest[header.Key] = block;
-                superseded.Add(other.Slot);
+                dropped.Add(other.Slot);
             }
             else
             {
-                superseded.Add(slot);
+                dropped.Add(slot);
             }
         }
 
-        foreach (int slot in superseded)
+        var candidates = new List<RecoveredBlock>(newest.Values);
+        candidates.Sort(static (a, b) => a.Slot.CompareTo(b.Slot));
+        byte[] outcomes = VerifyPayloads(candidates, headers);
+        var blocks = new List<RecoveredBlock>(candidates.Count);
+        for (int i = 0; i < candidates.Count; i++)
+        {
+            RecoveredBlock block = candidates[i];
+            switch (outcomes[i])
+            {
+                case Intact:
+                    FlashSlotHeader header = headers[block.Slot];
+                    Remember(block.Slot, header.Key, header.RawLength, header.StoredLength, header.PayloadChecksum);
+                    blocks.Add(block);
+                    break;
+                case Unchecked:
+                    // Left on flash (a later open with more time may recover it) but not indexed: the store sees a
+                    // free slot and may overwrite it.
+                    _states[block.Slot] = SlotStale;
+                    _unverified++;
+                    break;
+                case Forged:
+                    _authenticationFailures++;
+                    dropped.Add(block.Slot);
+                    break;
+                default:
+                    _lostWrites++;
+                    dropped.Add(block.Slot);
+                    break;
+            }
+        }
+
+        foreach (int slot in dropped)
         {
             InvalidateHeader(slot);
         }
 
-        var blocks = new List<RecoveredBlock>(newest.Values);
-        blocks.Sort(static (a, b) => a.Slot.CompareTo(b.Slot));
+        _verifiedAtOpen += blocks.Count;
+        if (_lostWrites + _unverified + _authenticationFailures > 0)
+        {
+            FlashDeviceLog.BlocksNotRecovered(_logger, FilePath, _lostWrites, _authenticationFailures, _unverified, blocks.Count);
+        }
+
         _lastGeneration = Math.Max(_lastGeneration, (long)maxGeneration);
         _scanned = true;
         _recovered = blocks;

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using K4os.Compression.LZ4;
 using KvTiering.Blocks;
+using KvTiering.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -49,6 +50,9 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
     private readonly Lock _scanLock = new();
     private readonly SafeFileHandle _handle;
     private readonly ILogger _logger;
+    private readonly BlockAuthenticator? _authenticator;
+    private readonly CorruptFileAction _corruptFile;
+    private readonly TimeSpan _verificationBudget;
     private long _lastGeneration;
     private volatile bool _scanned;
     private List<RecoveredBlock>? _recovered;
@@ -83,6 +87,9 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
 
     /// <summary>Most I/Os in flight at once.</summary>
     public int QueueDepth { get; }
+
+    /// <summary>Whether blocks are sealed with a MAC (<see cref="FlashDeviceOptions.AuthenticationKey"/> set).</summary>
+    public bool Authenticated => _authenticator is not null;
 
     /// <summary>
     /// Test seam: called with (file offset, length) before every write; returning true makes the write throw an
@@ -131,14 +138,13 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
                 }
             }
 
-            if (!compressed)
-            {
-                payload.CopyTo(area);
-            }
-
-            ulong checksum = XxHash3.HashToUInt64(area[..storedLength]);
+            // Uncompressed, the copy into the aligned buffer and the checksum are one pass over the payload.
+            ulong checksum = compressed
+                ? XxHash3.HashToUInt64(area[..storedLength])
+                : ChecksummedCopy.Copy(payload, area);
             ulong generation = (ulong)Interlocked.Increment(ref _lastGeneration);
-            new FlashSlotHeader(slot, key, parent, payload.Length, storedLength, compressed, generation, checksum).WriteTo(io);
+            new FlashSlotHeader(slot, key, parent, payload.Length, storedLength, compressed, generation, checksum,
+                _authenticator is not null).WriteTo(io, _authenticator, area[..storedLength]);
             int ioBytes = FlashGeometry.IoBytes(storedLength);
             io[(FlashGeometry.PayloadInSlot + storedLength)..ioBytes].Clear();
             _recovered = null;
@@ -167,7 +173,8 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
     /// <inheritdoc />
     /// <remarks>
     /// Checks the key against the slot's record, reads the slot in one aligned I/O, and returns the payload only when
-    /// its XxHash3 matches the checksum recorded for the slot; otherwise the destination is cleared and the read misses.
+    /// its XxHash3 matches the checksum recorded for the slot and, on an authenticated tier, the seal read with it covers
+    /// this key, this length and these bytes; otherwise the destination is cleared and the read misses.
     /// </remarks>
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
@@ -191,9 +198,14 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
         {
             var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
             ReadOnlySpan<byte> stored = io.Slice(FlashGeometry.PayloadInSlot, storedLength);
+            // Uncompressed, the checksum and the copy out are one pass; bytes that fail it are cleared below, so
+            // the caller never keeps them.
             if (ReadAt(io, _geometry.SlotOffset(slot)) != io.Length
-                || XxHash3.HashToUInt64(stored) != checksum
-                || (storedLength == length ? !stored.TryCopyTo(output) : LZ4Codec.Decode(stored, output) != length))
+                || (storedLength == length
+                    ? ChecksummedCopy.Copy(stored, output) != checksum
+                    : XxHash3.HashToUInt64(stored) != checksum)
+                || (_authenticator is not null && !IsAuthentic(io, slot, key, length, stored))
+                || (storedLength != length && LZ4Codec.Decode(stored, output) != length))
             {
                 output.Clear();
                 return -1;
@@ -243,6 +255,7 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
 
         _handle.Dispose();
         _pool.Dispose();
+        _authenticator?.Dispose();
         NativeMemory.AlignedFree(_zeroPage);
     }
 

@@ -8,4 +8,12 @@ internal static partial class FlashDeviceLog
     [LoggerMessage(EventId = 40, EventName = "FlashBufferedFallback", Level = LogLevel.Warning,
         Message = "KvTiering flash file '{Path}' uses buffered I/O, not O_DIRECT: {Reason}")]
     public static partial void BufferedFallback(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 41, EventName = "FlashFileRecreated", Level = LogLevel.Warning,
+        Message = "KvTiering flash file '{Path}' cannot be used ({Reason}); moved aside to '{Aside}', the tier starts empty")]
+    public static partial void FileRecreated(ILogger logger, string path, string reason, string aside);
+
+    [LoggerMessage(EventId = 42, EventName = "FlashBlocksNotRecovered", Level = LogLevel.Warning,
+        Message = "KvTiering flash file '{Path}': {LostWrites} blocks with lost payloads and {Forged} unauthenticated blocks were dropped, {Unverified} left unverified by the time budget; {Recovered} recovered")]
+    public static partial void BlocksNotRecovered(ILogger logger, string path, long lostWrites, long forged, long unverified, int recovered);
 }

@@ -1,3 +1,4 @@
+using KvTiering.Security;
 using Microsoft.Extensions.Logging;
 
 namespace KvTiering.Devices;
@@ -29,4 +30,29 @@ public sealed class FlashDeviceOptions
 
     /// <summary>Where the device logs, for instance a fallback to buffered I/O. Default none.</summary>
     public ILogger? Logger { get; init; }
+
+    /// <summary>
+    /// What to do with a file whose superblock is corrupt (bad magic or checksum, zeroed, cut short below the
+    /// superblock) or that was created with another format version or geometry: move it aside and start empty
+    /// (<see cref="CorruptFileAction.Recreate"/>, the default) or throw (<see cref="CorruptFileAction.Throw"/>).
+    /// </summary>
+    public CorruptFileAction CorruptFile { get; init; } = CorruptFileAction.Recreate;
+
+    /// <summary>
+    /// How long opening may spend verifying the payloads of the blocks it finds (default 5 s). Blocks are verified
+    /// newest first, up to <see cref="QueueDepth"/> at once; a block whose payload does not match its header (a lost or
+    /// torn write) is not recovered, and neither is one left unverified when the budget runs out, so a prefix match
+    /// never counts a block that a read would reject. <see cref="Timeout.InfiniteTimeSpan"/> verifies every block.
+    /// </summary>
+    /// <remarks>docs/reliability.md gives the measured verification rate, from which a budget follows for a file size.</remarks>
+    public TimeSpan RecoveryVerificationBudget { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A secret of at least 32 bytes that seals every block with a MAC over key, parent, length and payload (null, the
+    /// default: checksums only). A block whose seal fails, or that has none, is a miss and is not recovered.
+    /// </summary>
+    public byte[]? AuthenticationKey { get; init; }
+
+    /// <summary>The MAC that seals blocks when <see cref="AuthenticationKey"/> is set (default HMAC-SHA256).</summary>
+    public BlockMacAlgorithm MacAlgorithm { get; init; } = BlockMacAlgorithm.HmacSha256;
 }

@@ -73,7 +73,7 @@ internal readonly record struct FlashGeometry(int SlotCount, int SlotBytes)
             || BinaryPrimitives.ReadUInt64LittleEndian(source[ChecksumOffset..]) != XxHash3.HashToUInt64(source[..ChecksumOffset]))
         {
             throw new InvalidDataException(
-                $"Flash file '{path}' has a corrupt superblock (bad magic or checksum); delete it to start an empty tier.");
+                $"Flash file '{path}' has a corrupt superblock (bad magic or checksum, or cut short below its 4 KiB).");
         }
 
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(source[8..]);

@@ -36,6 +36,14 @@ public static class KvTieringDiagnostics
     /// <summary>Counter of writes that failed (the block was dropped), tagged by <see cref="TierTag"/>.</summary>
     public const string WriteFailures = "kvtiering.write_failures";
 
+    /// <summary>
+    /// Counter of faults a flash tier found in its file, tagged by <see cref="TierTag"/> and <see cref="FaultTag"/>:
+    /// <c>corrupt_file</c> (moved aside and recreated at open), <c>lost_write</c> (a header over a payload that is not
+    /// its own, not recovered), <c>unverified</c> (left out of recovery by its time budget) and <c>authentication</c>
+    /// (a missing or failed seal, at open or on a read).
+    /// </summary>
+    public const string FlashFaults = "kvtiering.flash.faults";
+
     /// <summary>Up-down counter of blocks resident in a tier, tagged by <see cref="TierTag"/>.</summary>
     public const string TierUsage = "kvtiering.tier.usage";
 
@@ -56,6 +64,9 @@ public static class KvTieringDiagnostics
 
     /// <summary>Tag of a lookup's outcome: <c>hit</c> or <c>miss</c>.</summary>
     public const string ResultTag = "kvtiering.result";
+
+    /// <summary>Tag of a flash fault's kind (see <see cref="FlashFaults"/>).</summary>
+    public const string FaultTag = "kvtiering.fault";
 
     /// <summary>Tag of a byte movement's direction: <c>read</c> (out of the tier) or <c>write</c> (into it).</summary>
     public const string DirectionTag = "kvtiering.direction";

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using KvTiering.Devices;
 using KvTiering.Store;
 
 namespace KvTiering.Diagnostics;
@@ -61,6 +62,8 @@ internal sealed class KvTieringMetrics
             Blocks, "Reads that failed verification and were served as misses");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteFailures, () => PerTier(static t => t.WriteFailures),
             Blocks, "Writes that failed; each block was dropped");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.FlashFaults, ObserveFlashFaults, Blocks,
+            "Faults a flash tier found in its file: corrupt_file, lost_write, unverified, authentication");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierUsage, () => PerTier(static t => t.ResidentBlocks),
             Blocks, "Blocks resident in the tier");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierLimit, () => PerTier(static t => t.CapacityBlocks),
@@ -112,6 +115,33 @@ internal sealed class KvTieringMetrics
 
         return measurements;
     }
+
+    private IEnumerable<Measurement<long>> ObserveFlashFaults()
+    {
+        if (_store.IsDisposed)
+        {
+            yield break;
+        }
+
+        for (int t = 0; t < _tierTags.Length; t++)
+        {
+            if (_store.DeviceAt(t) is not FlashDevice flash)
+            {
+                continue;
+            }
+
+            FlashDeviceStatistics stats = flash.GetStatistics();
+            string tier = (string)_tierTags[t][0].Value!;
+            yield return Fault(stats.CorruptFilesRecreated, tier, "corrupt_file");
+            yield return Fault(stats.LostWrites, tier, "lost_write");
+            yield return Fault(stats.Unverified, tier, "unverified");
+            yield return Fault(stats.AuthenticationFailures, tier, "authentication");
+        }
+    }
+
+    private static Measurement<long> Fault(long value, string tier, string kind) =>
+        new(value, new KeyValuePair<string, object?>(KvTieringDiagnostics.TierTag, tier),
+            new KeyValuePair<string, object?>(KvTieringDiagnostics.FaultTag, kind));
 
     private Measurement<long>[] PerTier(Func<TierStatistics, long> select)
     {

@@ -72,6 +72,13 @@ public sealed class TierOptions
     private int _queueDepth = 8;
 
     /// <summary>
+    /// What a flash tier does with a file it cannot use (a corrupt superblock, another format or geometry): move it
+    /// aside and start empty (<see cref="CorruptFileAction.Recreate"/>, the default, with a warning log and the
+    /// device's <see cref="FlashDeviceStatistics.CorruptFilesRecreated"/>) or refuse to open (<see cref="CorruptFileAction.Throw"/>).
+    /// </summary>
+    public CorruptFileAction FlashCorruptFile { get; set; } = CorruptFileAction.Recreate;
+
+    /// <summary>
     /// Builds the device for this tier from (slot count, slot bytes) — for servers that bring their own device
     /// memory. Takes precedence over <see cref="Directory"/>.
     /// </summary>

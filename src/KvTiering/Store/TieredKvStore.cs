@@ -186,6 +186,9 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
     /// <summary>The profile of tier <paramref name="tier"/>.</summary>
     public TierProfile TierProfileAt(int tier) => _tiers[tier].Profile;
 
+    /// <summary>The device behind tier <paramref name="tier"/> (the meter reads a flash device's fault counts).</summary>
+    internal IBlockDevice DeviceAt(int tier) => _tiers[tier].Device;
+
     /// <summary>
     /// The store's clock in seconds since it was built, read from its <see cref="TimeProvider"/> (the harness drives a
     /// replay clock through the same provider). While a batch of queued hits is handed to the policies, the batch's
@@ -317,6 +320,8 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
                 DirectIO = options.DirectIO,
                 QueueDepth = options.QueueDepth,
                 Logger = logger,
+                CorruptFile = options.FlashCorruptFile,
+                AuthenticationKey = options.AuthenticationKey,
             });
         }
 

@@ -44,7 +44,8 @@ internal static class StoreTestKit
     /// blocks in <paramref name="directory"/>, all LRU; <paramref name="flashFactory"/>, when given, builds the flash device.
     /// </summary>
     public static TieredKvStore CreateWithFlash(string directory, int[] memoryCapacities, int flashCapacity,
-        bool compression = false, Func<int, int, IBlockDevice>? flashFactory = null)
+        bool compression = false, Func<int, int, IBlockDevice>? flashFactory = null,
+        CorruptFileAction corruptFile = CorruptFileAction.Recreate, byte[]? authenticationKey = null)
     {
         var options = new KvStoreOptions { Layout = TinyLayout };
         for (int i = 0; i < memoryCapacities.Length; i++)
@@ -58,6 +59,8 @@ internal static class StoreTestKit
             Directory = directory,
             Compression = compression,
             DeviceFactory = flashFactory,
+            FlashCorruptFile = corruptFile,
+            AuthenticationKey = authenticationKey,
         });
         return new TieredKvStore(options);
     }

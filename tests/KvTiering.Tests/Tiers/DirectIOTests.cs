@@ -165,7 +165,8 @@ public sealed class DirectIOTests : IDisposable
             RandomAccess.Write(handle, superblock, 0);
         }
 
-        var ex = Assert.Throws<InvalidDataException>(() => new FlashDevice(dir, Slots, SlotBytes));
+        var strict = new FlashDeviceOptions { CorruptFile = CorruptFileAction.Throw };
+        var ex = Assert.Throws<InvalidDataException>(() => new FlashDevice(dir, Slots, SlotBytes, strict));
         Assert.Contains("format version 1", ex.Message, StringComparison.Ordinal);
         Assert.Contains(path, ex.Message, StringComparison.Ordinal);
     }

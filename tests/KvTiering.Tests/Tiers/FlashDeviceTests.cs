@@ -228,7 +228,7 @@ public sealed class FlashDeviceTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_flipped_payload_byte_makes_the_read_miss(bool compression)
+    public void A_flipped_payload_byte_is_not_recovered_and_its_read_misses(bool compression)
     {
         byte[] payload = compression ? Pattern(13, SlotBytes) : Random(13, SlotBytes);
         long offset;
@@ -241,7 +241,8 @@ public sealed class FlashDeviceTests : IDisposable
 
         FlipByte(Path.Combine(Dir, FlashDevice.FileName), offset);
         using var reopened = new FlashDevice(Dir, Slots, SlotBytes, compression);
-        Assert.Equal(2, reopened.Recover().Count); // headers are intact; the payload is checked on read
+        Assert.Equal(Key(4), Assert.Single(reopened.Recover()).Key); // the payload is verified at open
+        Assert.Equal(1, reopened.GetStatistics().LostWrites);
         var buffer = new byte[SlotBytes];
         Assert.Equal(-1, reopened.Read(3, Key(3), buffer));
         Assert.Equal(SlotBytes, reopened.Read(4, Key(4), buffer));
@@ -270,24 +271,26 @@ public sealed class FlashDeviceTests : IDisposable
     }
 
     [Fact]
-    public void Reopening_with_another_geometry_throws_naming_both()
+    public void Reopening_with_another_geometry_throws_naming_both_when_strict()
     {
         new FlashDevice(Dir, Slots, SlotBytes).Dispose();
-        var ex = Assert.Throws<InvalidDataException>(() => new FlashDevice(Dir, Slots * 2, SlotBytes));
+        var strict = new FlashDeviceOptions { CorruptFile = CorruptFileAction.Throw };
+        var ex = Assert.Throws<InvalidDataException>(() => new FlashDevice(Dir, Slots * 2, SlotBytes, strict));
         Assert.Contains($"{Slots} slots of {SlotBytes} bytes", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"{Slots * 2} slots of {SlotBytes} bytes", ex.Message, StringComparison.Ordinal);
-        Assert.Throws<InvalidDataException>(() => new FlashDevice(Dir, Slots, SlotBytes + 1));
+        Assert.Throws<InvalidDataException>(() => new FlashDevice(Dir, Slots, SlotBytes + 1, strict));
     }
 
     [Theory]
     [InlineData(0)]
     [InlineData(17)]
     [InlineData(60)]
-    public void A_corrupt_superblock_throws(int offset)
+    public void A_corrupt_superblock_throws_when_strict(int offset)
     {
         new FlashDevice(Dir, Slots, SlotBytes).Dispose();
         FlipByte(Path.Combine(Dir, FlashDevice.FileName), offset);
-        var ex = Assert.Throws<InvalidDataException>(() => new FlashDevice(Dir, Slots, SlotBytes));
+        var ex = Assert.Throws<InvalidDataException>(() =>
+            new FlashDevice(Dir, Slots, SlotBytes, new FlashDeviceOptions { CorruptFile = CorruptFileAction.Throw }));
         Assert.Contains("superblock", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -107,4 +107,11 @@ public sealed record AgentPolicyOptions
     /// rested on the blocks just evicted (the dead-branch rule), not on its live ones.
     /// </summary>
     public bool RecheckVictim { get; init; } = true;
+
+    /// <summary>
+    /// Blocks of no known session (session 0) leave in ARC's order over tail-first lists (blocks used again outlive
+    /// blocks used once, with the split learned from ghost hits) instead of by recency per request. With no session
+    /// there is no return to predict, and reuse is the only evidence left (docs/policies/agent.md, rule 11).
+    /// </summary>
+    public bool AnonymousArc { get; init; } = true;
 }

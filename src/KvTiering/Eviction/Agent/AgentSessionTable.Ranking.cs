@@ -162,6 +162,16 @@ internal sealed partial class AgentSessionTable
     /// </summary>
     private int PickInSession(int slot)
     {
+        if (_anonymous is not null && slot != Shared && _sessions[slot].Id == 0)
+        {
+            // Blocks of no session: ARC's order (AgentAnonymousPool); what it cannot give up falls through below.
+            int anonymous = _anonymous.SelectVictim();
+            if (anonymous >= 0)
+            {
+                return anonymous;
+            }
+        }
+
         if (_options.TailFirst && (slot == Shared ? _options.SharedTailFirst && _sessions[Shared].Head >= 0 : HasStaleFront(slot)))
         {
             // The oldest stale request's blocks go first (recency between requests), deepest of them first (no

@@ -38,6 +38,7 @@ internal sealed partial class AgentSessionTable
     private double _userGap = double.NaN; // typical time a session awaiting its user (hint) takes to come back
     private readonly AgentWaitModel _userWaits = new(); // how long users take to answer, from the end of the turn
     private readonly AgentWaitModel _toolWaits = new(); // how long tools take, from the end of the response
+    private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ranked by ARC (null: like any session)
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
@@ -55,6 +56,7 @@ internal sealed partial class AgentSessionTable
         _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
         _sessions[Shared].Head = _sessions[Shared].Tail = -1;
         _sessions[Shared].RequestHead = -1;
+        _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier) : null;
         if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
         {
             // A miniature needs room for a few sessions to say anything: a small tier samples more (all, under 16,384 blocks).
@@ -127,6 +129,17 @@ internal sealed partial class AgentSessionTable
 
         Append(handle, target);
         _touch[handle] = now;
+        if (_anonymous is not null)
+        {
+            if (target != Shared && session == 0)
+            {
+                _anonymous.Touch(handle, inserted || !_anonymous.Contains(handle));
+            }
+            else if (_anonymous.Contains(handle))
+            {
+                _anonymous.Remove(handle);
+            }
+        }
 
         if (_options.OracleDiagnostic)
         {
@@ -151,6 +164,7 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
+        _anonymous?.Remove(handle);
         bool stale = owner != Shared && _touch[handle] < _sessions[owner].LastRequest;
         Unlink(handle, owner, release: true);
         if (owner == _victim && (_sessions[owner].Count == 0 || (_options.RecheckVictim && (owner == Shared
@@ -168,6 +182,11 @@ internal sealed partial class AgentSessionTable
         {
             double at = _tier.Now;
             MiniReference(SlotFor(block.Session, at), block.Depth, at, newRequest: true);
+        }
+
+        if (block.Session == 0)
+        {
+            _anonymous?.Offer(block.Key);
         }
 
         if (!_options.Bypass || _tier.Count < _tier.Capacity || block.Session == 0)

@@ -13,13 +13,15 @@ namespace KvTiering.Eviction;
 /// transformer a block of B tokens at depth d costs about 24·h²·B (projections and MLP) + 4·h·B²·(d + ½) (attention)
 /// per layer, so per byte it is proportional to 1 + (B / 6h)·(d + ½); with B = 16 and h = 4096 (the Llama-3-8B
 /// width) the attention share per block of depth is 16 / 24,576. The paper leaves α to its tuner; α = 1 (equal weight)
-/// is fixed here, and the candidates are the 64 least recent evictable leaves (an O(1) eviction), else the least
-/// recent evictable block.
+/// is fixed here. The candidates are the leaves among the 256 least recent evictable blocks, at most 64 of them (a
+/// sampled ranking, so an eviction costs O(1): on prefix-chained traffic a leaf ends each chain, and an unbounded
+/// search for 64 leaves walks 64 whole chains); with no leaf among them, the least recent evictable block goes.
 /// </para>
 /// </remarks>
 public struct MarconiPolicy : IEvictionPolicy
 {
     private const int Window = 64;
+    private const int MaxLooked = 256;
     private const double AttentionPerDepth = 16.0 / (6 * 4096);
     private TierView _tier;
     private HandleList _list;
@@ -82,15 +84,17 @@ public struct MarconiPolicy : IEvictionPolicy
         Span<int> candidates = stackalloc int[Window];
         int count = 0;
         int lru = -1;
+        int looked = 0;
         double minTime = double.PositiveInfinity, maxTime = double.NegativeInfinity;
         int minDepth = int.MaxValue, maxDepth = int.MinValue;
-        for (int h = _list.Tail; h >= 0 && count < Window; h = _list.Previous(h))
+        for (int h = _list.Tail; h >= 0 && count < Window && looked < MaxLooked; h = _list.Previous(h))
         {
             if (!_tier.IsEvictable(h))
             {
                 continue;
             }
 
+            looked++;
             lru = lru < 0 ? h : lru;
             if (_tier.ResidentChildren(h) != 0)
             {

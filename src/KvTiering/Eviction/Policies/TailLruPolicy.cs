@@ -91,6 +91,11 @@ public struct TailLruPolicy : IEvictionPolicy
     {
         int lru = -1;
         int looked = 0;
+
+        // A request's blocks lie together in the list, so consecutive candidates mostly share a session: look its
+        // state up once per run of the same session instead of once per block.
+        long session = long.MinValue;
+        int freeAbove = int.MinValue;
         for (int h = _list.Tail; h >= 0 && looked < Window; h = _list.Previous(h))
         {
             if (!_tier.IsEvictable(h))
@@ -104,7 +109,13 @@ public struct TailLruPolicy : IEvictionPolicy
                 lru = h;
             }
 
-            if (IsFree(h))
+            if (_session[h] != session)
+            {
+                session = _session[h];
+                freeAbove = FreeAbove(session);
+            }
+
+            if (_tier.Depth(h) > freeAbove)
             {
                 return h;
             }
@@ -118,10 +129,11 @@ public struct TailLruPolicy : IEvictionPolicy
     {
     }
 
-    private readonly bool IsFree(int handle)
+    /// <summary>The depth above which a block of <paramref name="session"/> is free to go.</summary>
+    private readonly int FreeAbove(long session)
     {
-        ref TailLruSession state = ref _sessions.Find(_session[handle]);
-        return Unsafe.IsNullRef(ref state) || _tier.Depth(handle) > state.Length - 1 - FreeTailBlocks;
+        ref TailLruSession state = ref _sessions.Find(session);
+        return Unsafe.IsNullRef(ref state) ? -1 : state.Length - 1 - FreeTailBlocks;
     }
 
     private readonly void Grow(ref TailLruSession state, int handle)
