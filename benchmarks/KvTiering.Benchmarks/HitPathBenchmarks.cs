@@ -1,21 +1,4 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, idle, .NET 10.0.12, --job short --iterationCount 10, out of process;
-// docs/benchmarks.md). KvTiering is the default store (clock); the KvTiering rows at 5.91 / 12.7 ns are a re-run after
-// the final change, beside BitFaster's 6.61 / 16.7 ns in that run.
-// | Method                     | Keys      | Mean     | Ratio | Allocated |
-// | BitFasterConcurrentLru     | 1,000     | 5.93 ns  | 1.00  | 0 B       |
-// | BitFasterFastConcurrentLru | 1,000     | 4.19 ns  | 0.71  | 0 B       |
-// | MemoryCache                | 1,000     | 49.2 ns  | 8.31  | 32 B      |
-// | KvTiering                  | 1,000     | 5.91 ns  | ≤1.00 | 0 B       |
-// | KvTieringLru               | 1,000     | 17.5 ns  | 2.95  | 0 B       |
-// | KvTieringAgent             | 1,000     | 35.6 ns  | 6.01  | 0 B       |
-// | KvTieringRequests          | 1,000     | 17.1 ns  | 2.88  | 0 B       |
-// | KvTieringAgentRequests     | 1,000     | 29.2 ns  | 4.93  | 0 B       |
-// | BitFasterConcurrentLru     | 1,000,000 | 19.9 ns  | 1.00  | 0 B       |
-// | KvTiering                  | 1,000,000 | 12.7 ns  | 0.76  | 0 B       |
-// | KvTieringLru               | 1,000,000 | 47.2 ns  | 2.39  | 0 B       |
-// | KvTieringAgent             | 1,000,000 | 147.7 ns | 7.47  | 0 B       |
-// | KvTieringRequests          | 1,000,000 | 19.6 ns  | 0.99  | 0 B       |
-// | KvTieringAgentRequests     | 1,000,000 | 36.7 ns  | 1.86  | 0 B       |
+// Results and the runs' conditions: docs/benchmarks.md (session 6, 2026-12-04, quiet machine, in process).
 
 using BenchmarkDotNet.Attributes;
 using BitFaster.Caching.Lru;

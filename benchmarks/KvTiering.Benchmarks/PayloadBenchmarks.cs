@@ -1,18 +1,4 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, idle, .NET 10.0.12, --job short --iterationCount 15, out of process,
-// huge-page DRAM slabs; docs/benchmarks.md):
-// | Method        | Category | Block   | Mean       | Ratio |
-// | MemoryCopy    | Get      | 16 KiB  | 243.0 ns   | 1.00  |
-// | DramGet       | Get      | 16 KiB  | 345.2 ns   | 1.42  |
-// | MemoryCopy    | Get      | 256 KiB | 8.22 us    | 1.00  |
-// | DramGet       | Get      | 256 KiB | 7.76 us    | 0.95  |
-// | MemoryCopy    | Get      | 2 MiB   | 133.2 us   | 1.00  |
-// | DramGet       | Get      | 2 MiB   | 99.4 us    | 0.75  |
-// | MemoryCopyPut | Put      | 16 KiB  | 229.9 ns   | 1.00  |
-// | DramPut       | Put      | 16 KiB  | 418.7 ns   | 1.82  |
-// | MemoryCopyPut | Put      | 256 KiB | 7.82 us    | 1.00  |
-// | DramPut       | Put      | 256 KiB | 8.25 us    | 1.07  |
-// | MemoryCopyPut | Put      | 2 MiB   | 154.3 us   | 1.00  |
-// | DramPut       | Put      | 2 MiB   | 108.5 us   | 0.70  |
+// Results and the runs' conditions: docs/benchmarks.md (session 6, 2026-12-04, quiet machine, in process).
 
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;

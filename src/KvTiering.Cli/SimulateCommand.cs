@@ -20,7 +20,7 @@ internal static class SimulateCommand
             "\"stop\"), policies that read session hints (agent) are told when it ends and their rows read \"policy+hints\".")
         {
             Arguments.Value("trace", "PATH", "The trace: a Mooncake .jsonl file, a WEKA directory or .json(.gz) file, or a libCacheSim/Bailian file (see --format). Default: the synthetic workload."),
-            Arguments.Value("format", "FORMAT", "How to read --trace: mooncake, weka, bailian, txt, csv, oracleGeneral or synthetic. Default: by extension (a directory or .json(.gz) is weka, .txt txt, .csv csv, .oracleGeneral oracleGeneral), else mooncake."),
+            Arguments.Value("format", "FORMAT", "How to read --trace: mooncake (also Dynamo's agentic rows: session_id, wait_for, tool_wait_ms), weka, bailian, txt, csv, oracleGeneral or synthetic. Default: by extension (a directory or .json(.gz) is weka, .txt txt, .csv csv, .oracleGeneral oracleGeneral), else mooncake."),
             Arguments.Value("trace-options", "OPTIONS", "Columns of a csv trace, in libCacheSim's words: obj-id-col=N,time-col=N,has-header=true,delimiter=; (columns from 1)."),
             Arguments.Value("semantics", "MODE", "prefix (default): a request's hit is its leading resident blocks. reference: every block looked up and inserted on its own, as libCacheSim does; block_hit_rate = 1 - its miss ratio."),
             Arguments.Value("stagger", "SECONDS", "WEKA only: seconds between the starts of consecutive sessions (default 30); sessions overlap as on a shared server."),
@@ -29,7 +29,7 @@ internal static class SimulateCommand
             Arguments.Value("capacity", "SIZES", "Comma-separated cache sizes: a block count (12415) or a share of the trace's unique blocks (2.5%). Default: 1%,2.5%,5%,10%."),
             Arguments.Value("tiers", "TIERS", "A multi-tier store instead of --capacity: NAME:SIZE,... from fastest to slowest, e.g. hbm3:1%,dram:5%,flash:20% (tiers: sram, hbm3, hbm3e, gddr7, dram, flash)."),
             Arguments.Value("model", "MODEL", "Price each request's prefill with this model (e.g. llama-3.1-8b) to report modeled time-to-first-token."),
-            Arguments.Value("json", "FILE", "Write every result, with the run's details (block size, hints, seed, stagger, version), as JSON."),
+            Arguments.Value("json", "FILE", "Write every result, with the run's details (block size, hints, seed, stagger, version, peak memory), as JSON."),
             Arguments.Value("csv", "FILE", "Write every result as CSV, one row per (policy, capacity)."),
             Arguments.Value("svg", "FILE", "Draw the miss-ratio curves (token hit rate against capacity) as SVG."),
             Arguments.Value("title", "TEXT", "The title of the --svg plot (default: the trace's name)."),

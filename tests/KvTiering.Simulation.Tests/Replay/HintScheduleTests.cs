@@ -72,6 +72,31 @@ public sealed class HintScheduleTests
         Assert.True(new ReplayOptions { Policy = EvictionPolicy.Lru }.Hints, "hints are the default");
     }
 
+    [Fact]
+    public void Dynamo_agentic_rows_reach_the_policy_as_hints_when_their_responses_end()
+    {
+        // root r1 at 1 s ends at 1.25 s (r2 starts at 1.75 s after 250 ms of tools and 250 ms else) in a tool call;
+        // the sub-agent's c1 and root's r3 (a join) are the last of their sessions: each ended its turn.
+        using var dir = new TempDirectory();
+        string file = dir.Write("agentic.jsonl",
+            """
+            {"request_id": "r1", "session_id": "root", "timestamp": 1000, "input_length": 16, "output_length": 1, "hash_ids": [11]}
+            {"request_id": "c1", "session_id": "child", "timestamp": 1500, "input_length": 16, "output_length": 1, "hash_ids": [33], "delay": 250, "wait_for": ["r1"]}
+            {"request_id": "r2", "session_id": "root", "timestamp": 1750, "input_length": 32, "output_length": 1, "hash_ids": [11, 22], "delay": 250, "tool_wait_ms": 250, "wait_for": ["r1"]}
+            {"request_id": "r3", "session_id": "root", "timestamp": 2500, "input_length": 48, "output_length": 1, "hash_ids": [11, 22, 44], "delay": 500, "wait_for": ["r2", "c1"]}
+            """);
+        Trace trace = TraceLoader.Load(file, TraceFormat.Mooncake, new TraceLoadOptions { UseCache = false });
+
+        (List<string> log, ReplayResult result) = Replay(trace, hints: true);
+
+        Assert.Equal(
+        [
+            "insert s1 @1", "hint s1 Paused @1.25", "insert s2 @1.5", "hint s2 AwaitingUser @1.5", "insert s1 @1.75",
+            "insert s1 @2.5", "hint s1 AwaitingUser @2.5",
+        ], log);
+        Assert.Equal("recorder+hints", result.Policy);
+    }
+
     // Registered once as a policy that reads hints (so its rows read "recorder+hints"); each replay's log reaches the
     // factory through an AsyncLocal, as the factory runs on the replaying thread.
     private static readonly AsyncLocal<List<string>> s_log = new();

@@ -12,12 +12,14 @@ namespace KvTiering.Tests.Tiers;
 public sealed class ChecksummedCopyTests : IDisposable
 {
     private const int Chunk = ChecksummedCopy.ChunkBytes;
+    private const int OnePass = ChecksummedCopy.OnePassMinBytes;
     private readonly TempDirectory _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
     public static TheoryData<int> Lengths =>
-        [0, 1, 63, 240, 241, 1024, Chunk - 1, Chunk, Chunk + 1, (2 * Chunk) + 17, 256 * 1024, (2 * 1024 * 1024) + 7];
+        [0, 1, 63, 240, 241, 1024, Chunk + 1, 256 * 1024, OnePass - 1, OnePass, OnePass + 1, OnePass + Chunk - 1,
+            OnePass + (2 * Chunk) + 17, (2 * 1024 * 1024) + 7];
 
     [Theory]
     [MemberData(nameof(Lengths))]
@@ -38,8 +40,8 @@ public sealed class ChecksummedCopyTests : IDisposable
     [Fact]
     public void Copy_on_one_thread_after_another_starts_each_hash_afresh()
     {
-        var a = new byte[(3 * Chunk) + 5];
-        var b = new byte[(2 * Chunk) + 9];
+        var a = new byte[OnePass + (3 * Chunk) + 5];
+        var b = new byte[OnePass + (2 * Chunk) + 9];
         new Random(1).NextBytes(a);
         new Random(2).NextBytes(b);
         var sink = new byte[a.Length];
@@ -49,12 +51,12 @@ public sealed class ChecksummedCopyTests : IDisposable
     }
 
     [Theory]
-    [InlineData(5)]                 // first chunk
-    [InlineData(Chunk + 3)]         // a middle chunk
-    [InlineData((3 * Chunk) + 100)] // the short last chunk
+    [InlineData(5)]                           // first chunk
+    [InlineData(OnePass + 3)]                 // a middle chunk
+    [InlineData(OnePass + (3 * Chunk) + 100)] // the short last chunk
     public void A_multi_chunk_block_with_a_flipped_byte_misses_and_clears_the_destination(int flipAt)
     {
-        const int slotBytes = (3 * Chunk) + 4000;
+        const int slotBytes = OnePass + (3 * Chunk) + 4000; // the one-pass path, ending in a short chunk
         string dir = _temp.Sub("flash");
         var payload = new byte[slotBytes];
         new Random(7).NextBytes(payload);
