@@ -61,6 +61,7 @@ internal static class ContentionRun
         {
             Directory = flashDir,
             Policy = EvictionPolicy.Lru,
+            WriteBehind = flashDir is not null, // demotions into flash off the put's path (issue #18; absent before it)
         });
         using var store = new TieredKvStore(options);
         var blocks = new Blocks(blockBytes);

@@ -36,6 +36,9 @@ public static class KvTieringDiagnostics
     /// <summary>Counter of writes that failed (the block was dropped), tagged by <see cref="TierTag"/>.</summary>
     public const string WriteFailures = "kvtiering.write_failures";
 
+    /// <summary>Counter: demotions a tier's write-behind queue had no room for (sent further down or dropped).</summary>
+    public const string WriteBehindDrops = "kvtiering.write_behind.drops";
+
     /// <summary>Up-down counter of blocks resident in a tier, tagged by <see cref="TierTag"/>.</summary>
     public const string TierUsage = "kvtiering.tier.usage";
 

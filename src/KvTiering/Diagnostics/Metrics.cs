@@ -61,6 +61,8 @@ internal sealed class KvTieringMetrics
             Blocks, "Reads that failed verification and were served as misses");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteFailures, () => PerTier(static t => t.WriteFailures),
             Blocks, "Writes that failed; each block was dropped");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.WriteBehindDrops, () => PerTier(static t => t.WriteBehindDrops),
+            Blocks, "Demotions the tier's write-behind queue had no room for; each went further down or left the store");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierUsage, () => PerTier(static t => t.ResidentBlocks),
             Blocks, "Blocks resident in the tier");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierLimit, () => PerTier(static t => t.CapacityBlocks),

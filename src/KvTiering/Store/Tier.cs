@@ -46,11 +46,17 @@ internal abstract class Tier
 
     public int Capacity { get; }
 
-    public int Count => Capacity - _freeTop;
+    public int Count => Capacity - _freeTop - Reserved;
+
+    /// <summary>Slots no block holds that stay out of use until a write-behind in flight on them ends.</summary>
+    public int Reserved;
 
     public bool IsFull => _freeTop == 0;
 
     public int PinnedCount;
+
+    /// <summary>Whether demotions into this tier go through the store's write-behind queue.</summary>
+    public bool WriteBehind;
 
     public readonly int[] SlotToEntry;
 

@@ -128,7 +128,8 @@ public sealed partial class TieredKvStore
 
             Tier tier = _tiers[_table.Tier[e]];
             int slot = _table.Slot[e];
-            int length = tier.Device.PayloadLength(slot);
+            int staging = _table.Staging[e];
+            int length = staging >= 0 ? _writeBehind!.Staged(staging).Length : tier.Device.PayloadLength(slot);
             if (destination.Length < length)
             {
                 ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
@@ -141,7 +142,8 @@ public sealed partial class TieredKvStore
                 return false;
             }
 
-            int read = tier.Device.Read(slot, key, destination);
+            // A block whose write-behind is in flight is served from its staging copy: a hit never waits for the write.
+            int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination);
             if (read < 0)
             {
                 OnCorruptBlock(e, tier);
@@ -157,6 +159,22 @@ public sealed partial class TieredKvStore
             AccessLocked(e, tier, destination[..read], readBooked: true);
             return true;
         }
+    }
+
+    private int CopyStaged(int staging, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> staged = _writeBehind!.Staged(staging);
+        staged.CopyTo(destination);
+        return staged.Length;
+    }
+
+    /// <summary>A device read under the lock, outside the seqlock's odd window (the slot stays mapped and unchanged).</summary>
+    private int ReadLocked(Tier tier, int slot, in BlockKey key, Span<byte> destination)
+    {
+        bool paused = !MetadataOnly && _seq.Pause();
+        int read = tier.Device.Read(slot, key, destination);
+        _seq.Resume(paused);
+        return read;
     }
 
     /// <summary>
