@@ -88,6 +88,9 @@ internal static class ContentionRun
         writerAlone.Print("writer put, alone");
         writerBusy.Print("writer put, second writer running");
         Console.WriteLine($"| mover gets verified while hits ran: {mover.Verified}, mismatches: {mover.Mismatches + blocks.Mismatches} | | | | | |");
+        TierStatistics below = store.GetStatistics().Tiers[1];
+        Console.WriteLine($"| lower tier: {below.ResidentBlocks} resident, {store.GetStatistics().Tiers[0].Demotions} demotions in, " +
+            $"{below.WriteBehindDrops} write-behind drops, {below.Promotions} promotions out | | | | | |");
         Console.WriteLine(
             $"ratios: hit p99 busy/alone {hitsBusy.P(0.99) / hitsAlone.P(0.99):0.00} (goal ≤ 2), hit throughput busy/alone " +
             $"{hitsBusy.Throughput / hitsAlone.Throughput:0.00} (goal ≥ 0.8), writer p99 busy/alone " +

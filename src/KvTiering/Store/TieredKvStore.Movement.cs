@@ -368,6 +368,13 @@ public sealed partial class TieredKvStore
             tier.Reserved++;
             _table.Staging[e] = -1;
         }
+        else if (tier.SlotIo[slot] > 0)
+        {
+            // Reads of it are in flight outside the lock; the last of them frees the slot.
+            tier.SlotToEntry[slot] = -1;
+            tier.Reserved++;
+            tier.Orphaned[slot] = true;
+        }
         else
         {
             if (freeSlot)

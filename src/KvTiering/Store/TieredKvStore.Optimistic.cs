@@ -16,6 +16,7 @@ namespace KvTiering.Store;
 public sealed partial class TieredKvStore
 {
     private const int AccessRingCapacity = 1024;
+    private const int MaxOptimisticTries = 32; // SpinWait yields the core after its first ten spins
 
     private readonly AccessRing _accesses = new(AccessRingCapacity);
     private readonly QueuedHit[] _drainHits = new QueuedHit[AccessRingCapacity];
@@ -196,8 +197,10 @@ public sealed partial class TieredKvStore
     }
 
     /// <summary>
-    /// Tries the lock-free read a few more times while a writer is mid-change: a put holds the lock for about as long
-    /// as a few tries take, and waiting for the lock behind it costs more than the tries.
+    /// Tries the lock-free read again while a writer is mid-change. Writers keep the version odd only while metadata
+    /// changes (byte copies and device I/O run with it even), so the window is short; falling back to the lock instead
+    /// would queue the hit behind whole puts, and the lock is not fair: a writer in a loop starved hits for
+    /// milliseconds in the contention benchmark.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int RetryOptimistic(in BlockKey key, Span<byte> destination, out int bytesWritten)
@@ -210,7 +213,7 @@ public sealed partial class TieredKvStore
             spin.SpinOnce(sleep1Threshold: -1);
             outcome = TryGetOptimistic(key, destination, out bytesWritten);
         }
-        while (outcome == OptimisticInterrupted && ++tries < 4);
+        while (outcome == OptimisticInterrupted && ++tries < MaxOptimisticTries);
 
         return outcome;
     }
