@@ -1,10 +1,19 @@
 using System.Globalization;
 using BenchmarkDotNet.Running;
 
+// Two programs that BenchmarkDotNet cannot express run by name; anything else goes to BenchmarkDotNet.
+// `flash-paired [rounds]`: the flash device and raw O_DIRECT interleaved round by round (FlashPairedRun.cs).
+// `contention [seconds]`: tail latency beside a concurrent thread (Contention/ContentionRun.cs).
 if (args is ["flash-paired", ..])
 {
     KvTiering.Benchmarks.FlashPairedRun.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100);
-    return;
+    return 0;
+}
+
+if (args is ["contention", ..])
+{
+    return KvTiering.Benchmarks.Contention.ContentionRun.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(KvTiering.Benchmarks.HitPathBenchmarks).Assembly).Run(args);
+return 0;

@@ -190,7 +190,8 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
         }
 
         int valueLength = _headerBytes + payload.Length;
-        byte[] buffer = _writeBuffer ??= new byte[_headerBytes + SlotBytes];
+        // Taken, not shared: the store may write different slots from two threads at once (IBlockDevice's contract).
+        byte[] buffer = Interlocked.Exchange(ref _writeBuffer, null) ?? new byte[_headerBytes + SlotBytes];
         ushort flags = _authenticator is null ? (ushort)0 : RedisBlockHeader.SealedFlag;
         new RedisBlockHeader(key, parent, payload.Length, XxHash3.HashToUInt64(payload), flags).WriteTo(buffer);
         _authenticator?.Seal(buffer.AsSpan(0, RedisBlockHeader.Size), payload,
@@ -203,8 +204,7 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
         }
         catch (Exception ex) when (IsFault(ex))
         {
-            // A timed-out command may still be queued with this buffer: give it up rather than overwrite it.
-            _writeBuffer = null;
+            // A timed-out command may still be queued with this buffer: give it up rather than reuse it.
             Interlocked.Increment(ref _droppedWrites);
             OnFault(ex);
             ThrowHelper.ThrowUnavailable($"Writing block {key} to the Redis tier '{Namespace}' failed: {ex.Message}", ex);
@@ -212,6 +212,7 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
 
         OnSuccess();
         Interlocked.Increment(ref _writes);
+        Volatile.Write(ref _writeBuffer, buffer);
         _keys[slot] = key;
         _lengths[slot] = payload.Length;
         _serverKeys[slot] = serverKey;

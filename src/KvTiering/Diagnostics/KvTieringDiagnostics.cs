@@ -44,6 +44,9 @@ public static class KvTieringDiagnostics
     /// </summary>
     public const string FlashFaults = "kvtiering.flash.faults";
 
+    /// <summary>Counter: demotions a tier's write-behind queue had no room for (sent further down or dropped).</summary>
+    public const string WriteBehindDrops = "kvtiering.write_behind.drops";
+
     /// <summary>Up-down counter of blocks resident in a tier, tagged by <see cref="TierTag"/>.</summary>
     public const string TierUsage = "kvtiering.tier.usage";
 

@@ -64,6 +64,8 @@ internal sealed class KvTieringMetrics
             Blocks, "Writes that failed; each block was dropped");
         Meter.CreateObservableCounter(KvTieringDiagnostics.FlashFaults, ObserveFlashFaults, Blocks,
             "Faults a flash tier found in its file: corrupt_file, lost_write, unverified, authentication");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.WriteBehindDrops, () => PerTier(static t => t.WriteBehindDrops),
+            Blocks, "Demotions the tier's write-behind queue had no room for; each went further down or left the store");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierUsage, () => PerTier(static t => t.ResidentBlocks),
             Blocks, "Blocks resident in the tier");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierLimit, () => PerTier(static t => t.CapacityBlocks),

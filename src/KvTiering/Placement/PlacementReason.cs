@@ -68,4 +68,7 @@ public enum PlacementReason : byte
 
     /// <summary>Recover: the block was found on a persistent tier at start-up.</summary>
     Recovered,
+
+    /// <summary>Reject: the tier's write-behind queue was full, so the demotion went further down or was dropped.</summary>
+    WriteBehindFull,
 }

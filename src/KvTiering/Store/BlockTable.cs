@@ -35,6 +35,7 @@ internal sealed class BlockTable
     public readonly int[] Slot;
     public readonly int[] Pins;          // user pins
     public readonly bool[] InFlight;     // being moved by the store right now
+    public readonly int[] Staging;       // write-behind buffer holding the bytes until the tier's write lands; -1 none
     public readonly WorkloadLabels[] Labels; // one byte each; set by the store after Add
 
     public BlockTable(int capacity)
@@ -56,6 +57,8 @@ internal sealed class BlockTable
         Slot = new int[capacity];
         Pins = new int[capacity];
         InFlight = new bool[capacity];
+        Staging = new int[capacity];
+        Array.Fill(Staging, -1);
         Labels = new WorkloadLabels[capacity];
         _freeEntries = new int[capacity];
         for (int i = 0; i < capacity; i++)
@@ -210,6 +213,7 @@ internal sealed class BlockTable
         NextUse[e] = nextUse;
         Pins[e] = 0;
         InFlight[e] = false;
+        Staging[e] = -1;
         Labels[e] = default;
         Tier[e] = -1;
         Slot[e] = -1;
@@ -277,6 +281,7 @@ internal sealed class BlockTable
         _buckets[hole] = default;
         Stamps[e] = 0;
         InFlight[e] = false;
+        Staging[e] = -1;
         Tier[e] = -1;
         Slot[e] = -1;
         _freeEntries[_freeTop++] = e;

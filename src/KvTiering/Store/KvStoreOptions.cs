@@ -49,6 +49,29 @@ public sealed class KvStoreOptions
     public bool FlushOnDispose { get; set; }
 
     /// <summary>
+    /// Staging buffers (one block each) of the write-behind queue that carries demotions into slow tiers (those with
+    /// <see cref="TierOptions.WriteBehind"/>) off the put's path; default 8, 0 writes every demotion synchronously.
+    /// When all are in use a demotion does not wait: the block goes further down or leaves the store, counted in
+    /// <see cref="TierStatistics.WriteBehindDrops"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int WriteBehindBlocks
+    {
+        get => _writeBehindBlocks;
+        set
+        {
+            if (value < 0)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(WriteBehindBlocks), value, "The write-behind queue cannot hold fewer than 0 blocks.");
+            }
+
+            _writeBehindBlocks = value;
+        }
+    }
+
+    private int _writeBehindBlocks = 8;
+
+    /// <summary>
     /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits
     /// every block into the top tier and loads every hit (docs/placement.md).
     /// </summary>

@@ -24,6 +24,8 @@ internal abstract class Tier
         Capacity = device.SlotCount;
         SlotToEntry = new int[Capacity];
         Array.Fill(SlotToEntry, -1);
+        SlotIo = new int[Capacity];
+        Orphaned = new bool[Capacity];
         _freeSlots = new int[Capacity];
         for (int i = 0; i < Capacity; i++)
         {
@@ -46,11 +48,23 @@ internal abstract class Tier
 
     public int Capacity { get; }
 
-    public int Count => Capacity - _freeTop;
+    public int Count => Capacity - _freeTop - Reserved;
+
+    /// <summary>Slots no block holds that stay out of use until I/O in flight on them (a write-behind, a read) ends.</summary>
+    public int Reserved;
+
+    /// <summary>Per slot, reads the store runs outside its lock right now; such a slot is never freed or rewritten.</summary>
+    public readonly int[] SlotIo;
+
+    /// <summary>Per slot, whether its block left while reads were in flight (the last one frees it).</summary>
+    public readonly bool[] Orphaned;
 
     public bool IsFull => _freeTop == 0;
 
     public int PinnedCount;
+
+    /// <summary>Whether demotions into this tier go through the store's write-behind queue.</summary>
+    public bool WriteBehind;
 
     public readonly int[] SlotToEntry;
 

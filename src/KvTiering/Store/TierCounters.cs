@@ -14,6 +14,7 @@ internal struct TierCounters
     public long ChecksumFailures;
     public long WriteFailures;
     public long Recomputes;
+    public long WriteBehindDrops;
     public double ModeledSeconds;
     public double ModeledJoules;
 }

@@ -54,6 +54,12 @@ public sealed record TierStatistics
     /// <summary>Lower-tier hits the placement router reported as misses because recomputing beats loading; each block left this tier.</summary>
     public long Recomputes { get; init; }
 
+    /// <summary>
+    /// Demotions into this tier its write-behind queue had no room for (the block went further down or left the store);
+    /// a put never waits for a slow tier's write.
+    /// </summary>
+    public long WriteBehindDrops { get; init; }
+
     /// <summary>Modeled seconds spent moving bytes in and out of this tier, from its profile.</summary>
     public required double ModeledSeconds { get; init; }
 

@@ -116,19 +116,24 @@ public sealed partial class TieredKvStore
 
     private bool TryGetLocked(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
     {
+        int e;
+        int slot;
+        Tier tier;
+        long stamp;
         using (EnterWrite())
         {
             ThrowIfDisposed();
             _lookups++;
-            int e = _table.Find(key);
+            e = _table.Find(key);
             if (e < 0)
             {
                 return TryGetRemoteLocked(key, destination, out bytesWritten, out servedFromTier);
             }
 
-            Tier tier = _tiers[_table.Tier[e]];
-            int slot = _table.Slot[e];
-            int length = tier.Device.PayloadLength(slot);
+            tier = _tiers[_table.Tier[e]];
+            slot = _table.Slot[e];
+            int staging = _table.Staging[e];
+            int length = staging >= 0 ? _writeBehind!.Staged(staging).Length : tier.Device.PayloadLength(slot);
             if (destination.Length < length)
             {
                 ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
@@ -141,22 +146,111 @@ public sealed partial class TieredKvStore
                 return false;
             }
 
-            int read = tier.Device.Read(slot, key, destination);
-            if (read < 0)
+            if (staging >= 0 || tier.Direct is not null || tier.Index == 0 || MetadataOnly)
             {
-                OnCorruptBlock(e, tier);
-                bytesWritten = 0;
-                servedFromTier = -1;
-                return false;
+                // A block whose write-behind is in flight is served from its staging copy: a hit never waits for it.
+                int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination);
+                return FinishGet(e, tier, read, destination, same: true, out bytesWritten, out servedFromTier);
             }
 
-            _hits++;
-            servedFromTier = tier.Index;
-            bytesWritten = read;
+            // A slow tier's read runs outside the lock: the slot can be neither freed nor rewritten while it runs.
+            tier.SlotIo[slot]++;
+            stamp = _table.Stamps[e];
+            _seq.EnterReader(); // Dispose (which needs the lock, so comes after this) waits for the read to end
+        }
+
+        int got;
+        try
+        {
+            got = tier.Device.Read(slot, key, destination);
+        }
+        catch
+        {
+            using (EnterWrite())
+            {
+                EndSlotIo(tier, slot);
+            }
+
+            throw;
+        }
+        finally
+        {
+            _seq.ExitReader();
+        }
+
+        using (EnterWrite())
+        {
+            bool left = EndSlotIo(tier, slot);
+            bool same = !left && _table.Stamps[e] == stamp && _table.Tier[e] == tier.Index && _table.Slot[e] == slot;
+            return FinishGet(e, tier, got, destination, same, out bytesWritten, out servedFromTier);
+        }
+    }
+
+    /// <summary>
+    /// Books a lookup's read of entry <paramref name="e"/> (under the lock). When the entry changed while the read ran
+    /// outside the lock (<paramref name="same"/> false), verified bytes are still the key's and are returned, but
+    /// nothing is moved: the Put, Remove or move that changed it wins.
+    /// </summary>
+    private bool FinishGet(int e, Tier tier, int read, Span<byte> destination, bool same, out int bytesWritten, out int servedFromTier)
+    {
+        if (read < 0)
+        {
+            if (same)
+            {
+                OnCorruptBlock(e, tier);
+            }
+
+            bytesWritten = 0;
+            servedFromTier = -1;
+            return false;
+        }
+
+        _hits++;
+        servedFromTier = tier.Index;
+        bytesWritten = read;
+        if (same)
+        {
             AccountRead(tier, read);
             AccessLocked(e, tier, destination[..read], readBooked: true);
+        }
+        else
+        {
+            tier.Counters.Hits++;
+            AccountRead(tier, read);
+        }
+
+        return true;
+    }
+
+    /// <summary>Ends a read outside the lock; true when the slot's block left meanwhile (the last read frees the slot).</summary>
+    private static bool EndSlotIo(Tier tier, int slot)
+    {
+        if (--tier.SlotIo[slot] == 0 && tier.Orphaned[slot])
+        {
+            tier.Orphaned[slot] = false;
+            tier.Reserved--;
+            tier.Device.Free(slot);
+            tier.ReturnSlot(slot);
             return true;
         }
+
+        return tier.Orphaned[slot];
+    }
+
+    private int CopyStaged(int staging, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> staged = _writeBehind!.Staged(staging);
+        staged.CopyTo(destination);
+        return staged.Length;
+    }
+
+    /// <summary>A device read under the lock, outside the seqlock's odd window (the slot stays mapped and unchanged).</summary>
+    private int ReadLocked(Tier tier, int slot, in BlockKey key, Span<byte> destination)
+    {
+        bool paused = !MetadataOnly && _seq.Pause();
+        int read = tier.Device.Read(slot, key, destination);
+        _seq.Resume(paused);
+        return read;
     }
 
     /// <summary>

@@ -21,14 +21,31 @@ public sealed partial class TieredKvStore
     public int Flush()
     {
         ThrowIfDisposed();
+        int moved;
         using (EnterWrite())
         {
             ThrowIfDisposed();
-            return FlushLocked();
+            moved = FlushLocked();
         }
+
+        _writeBehind?.WaitIdle(); // demotions queued before the flush land too
+        return moved;
     }
 
     private int FlushLocked()
+    {
+        _syncDemotions = true; // a flush must not drop blocks for want of staging buffers
+        try
+        {
+            return FlushTiers();
+        }
+        finally
+        {
+            _syncDemotions = false;
+        }
+    }
+
+    private int FlushTiers()
     {
         int persistent = -1;
         for (int t = _tiers.Length - 1; t >= 0; t--)

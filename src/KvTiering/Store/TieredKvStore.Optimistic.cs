@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Devices;
@@ -17,6 +16,7 @@ namespace KvTiering.Store;
 public sealed partial class TieredKvStore
 {
     private const int AccessRingCapacity = 1024;
+    private const int MaxOptimisticTries = 32; // SpinWait yields the core after its first ten spins
 
     private readonly AccessRing _accesses = new(AccessRingCapacity);
     private readonly QueuedHit[] _drainHits = new QueuedHit[AccessRingCapacity];
@@ -25,8 +25,7 @@ public sealed partial class TieredKvStore
     private readonly OptimisticReads _optimistic;
     private readonly byte[]? _topReferenceBits; // the top tier's reference bits, when its policy keeps them
     private readonly bool _bitHits;             // metadata-only top tier with reference bits: TryBitOptimistic
-    private long _version;           // odd while a writer changes the table or a device's bytes
-    private int _optimisticReaders;  // lock-free payload copies in flight; Dispose waits for them
+    private SeqLock _seq;            // lock-free readers validate against it; see SeqLock
 
     /// <summary>What the top tier lets the lock-free path do.</summary>
     private enum OptimisticReads : byte
@@ -119,7 +118,7 @@ public sealed partial class TieredKvStore
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int TryBitOptimistic(in BlockKey key, ref int bytesWritten)
     {
-        long version = Volatile.Read(ref _version);
+        long version = _seq.Version;
         int slot = _table.FindTopSlotOptimistic(key);
         if ((version & 1) != 0 || slot < -1 || !IsOptimisticReadValid(version))
         {
@@ -149,7 +148,7 @@ public sealed partial class TieredKvStore
     /// </summary>
     private bool TryTouchResidentOptimistic(in BlockKey key, in BlockContext context)
     {
-        long version = Volatile.Read(ref _version);
+        long version = _seq.Version;
         BlockTable table = _table;
         int e = table.FindOptimistic(key, out int slot);
         if ((version & 1) != 0 || (e | slot) < 0
@@ -198,8 +197,10 @@ public sealed partial class TieredKvStore
     }
 
     /// <summary>
-    /// Tries the lock-free read a few more times while a writer is mid-change: a put holds the lock for about as long
-    /// as a few tries take, and waiting for the lock behind it costs more than the tries.
+    /// Tries the lock-free read again while a writer is mid-change. Writers keep the version odd only while metadata
+    /// changes (byte copies and device I/O run with it even), so the window is short; falling back to the lock instead
+    /// would queue the hit behind whole puts, and the lock is not fair: a writer in a loop starved hits for
+    /// milliseconds in the contention benchmark.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int RetryOptimistic(in BlockKey key, Span<byte> destination, out int bytesWritten)
@@ -212,7 +213,7 @@ public sealed partial class TieredKvStore
             spin.SpinOnce(sleep1Threshold: -1);
             outcome = TryGetOptimistic(key, destination, out bytesWritten);
         }
-        while (outcome == OptimisticInterrupted && ++tries < 4);
+        while (outcome == OptimisticInterrupted && ++tries < MaxOptimisticTries);
 
         return outcome;
     }
@@ -282,24 +283,11 @@ public sealed partial class TieredKvStore
 
     /// <summary>Starts a lock-free read at the current version; false while a writer is mid-change (odd version).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryBeginOptimisticRead(out long version)
-    {
-        version = Volatile.Read(ref _version);
-        return (version & 1) == 0;
-    }
+    private bool TryBeginOptimisticRead(out long version) => _seq.TryBeginRead(out version);
 
     /// <summary>Whether no writer ran since <see cref="TryBeginOptimisticRead"/> returned <paramref name="version"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool IsOptimisticReadValid(long version)
-    {
-        if (!X86Base.IsSupported)
-        {
-            // Weakly ordered CPUs may satisfy the reads before this after the version re-read; x86 never reorders loads.
-            Interlocked.MemoryBarrier();
-        }
-
-        return Volatile.Read(ref _version) == version;
-    }
+    private bool IsOptimisticReadValid(long version) => _seq.IsValid(version);
 
     /// <summary>Copies the slot's bytes; the length copied, or -1 for "take the locked path".</summary>
     /// <remarks>A return value rather than an out parameter keeps the caller's frame free of address-taken locals.</remarks>
@@ -314,7 +302,7 @@ public sealed partial class TieredKvStore
 
         // Announce the copy before checking for disposal; Dispose sets the flag before waiting for announcements to
         // drain, so either this reader sees the flag or Dispose sees the reader (both sides are full fences).
-        Interlocked.Increment(ref _optimisticReaders);
+        _seq.EnterReader();
         try
         {
             if (_disposed)
@@ -333,18 +321,18 @@ public sealed partial class TieredKvStore
         }
         finally
         {
-            Interlocked.Decrement(ref _optimisticReaders);
+            _seq.ExitReader();
         }
     }
 
     /// <summary>Takes the lock for a change lock-free readers must not see half done.</summary>
     private WriteScope EnterWrite() => new(this);
 
-    /// <summary>Marks the start of a change (odd version); the full fence keeps the change's writes after it.</summary>
-    private void BeginWrite() => Interlocked.Increment(ref _version);
+    /// <summary>Marks the start of a change (odd version).</summary>
+    private void BeginWrite() => _seq.BeginWrite();
 
-    /// <summary>Marks the end of a change (even version); release semantics publish the change's writes first.</summary>
-    private void EndWrite() => Volatile.Write(ref _version, _version + 1);
+    /// <summary>Marks the end of a change (even version).</summary>
+    private void EndWrite() => _seq.EndWrite();
 
     /// <summary>Tells the policies about every queued lock-free hit. Call under the lock.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -370,7 +358,7 @@ public sealed partial class TieredKvStore
         ref TierCounters c = ref top.Counters;
         BlockTable table = _table;
         int[] slots = _drainSlots;
-        long version = _version;
+        long version = _seq.Version;
         long bytesRead = c.BytesRead;
         double seconds = c.ModeledSeconds;
         double joules = c.ModeledJoules;
@@ -444,15 +432,7 @@ public sealed partial class TieredKvStore
     }
 
     /// <summary>Waits out lock-free payload copies that started before Dispose set its flag.</summary>
-    private void WaitForOptimisticReaders()
-    {
-        Interlocked.MemoryBarrier();
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _optimisticReaders) != 0)
-        {
-            spin.SpinOnce();
-        }
-    }
+    private void WaitForOptimisticReaders() => _seq.WaitForReaders();
 
     /// <summary>The lock, plus the version bumps around the change, released together by <c>using</c>.</summary>
     private ref struct WriteScope

@@ -142,6 +142,8 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
         }
 
         RecoverPersistentTiers();
+        _writeBehind = CreateWriteBehind(options);
+        _writeBehindWorker = StartWriteBehind();
         Log.StoreOpened(_logger, _logName, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
         {
@@ -231,6 +233,7 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
                     ChecksumFailures = c.ChecksumFailures,
                     WriteFailures = c.WriteFailures,
                     Recomputes = c.Recomputes,
+                    WriteBehindDrops = c.WriteBehindDrops,
                     ModeledSeconds = c.ModeledSeconds,
                     ModeledJoules = c.ModeledJoules,
                 };
@@ -252,6 +255,12 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
     /// <summary>Releases every device (native slabs, flash file handles). Later calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        CloseWriteBehind(); // the queued demotions land on their tier before it closes
         lock (_lock)
         {
             if (_disposed)

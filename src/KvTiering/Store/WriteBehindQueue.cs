@@ -1,0 +1,102 @@
+using System.Threading.Channels;
+using KvTiering.Blocks;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// Demotions waiting to be written into a slow tier: a fixed set of staging buffers (one block each) and the jobs
+/// that name them, written by one background worker outside the store's lock. Bounded by its buffers: when none is
+/// free the demotion does not wait; the store sends the block further down or drops it and counts it.
+/// </summary>
+/// <remarks>
+/// Write-back of the victims' bytes off the request path, as SGLang HiCache's write-back host→storage backup,
+/// LMCache's asynchronous <c>store</c> and Dynamo KVBM's offload queue do. The buffers are taken and returned under
+/// the store's lock; the channel hands jobs to the worker.
+/// </remarks>
+internal sealed class WriteBehindQueue
+{
+    private readonly byte[][] _buffers;
+    private readonly int[] _lengths;
+    private readonly int[] _free;
+    private readonly Channel<WriteBehindJob> _jobs =
+        Channel.CreateUnbounded<WriteBehindJob>(new UnboundedChannelOptions { SingleReader = true });
+    private int _freeTop;
+    private int _pending; // jobs enqueued and not yet completed
+
+    public WriteBehindQueue(int depth, int blockBytes)
+    {
+        _buffers = new byte[depth][];
+        _lengths = new int[depth];
+        _free = new int[depth];
+        for (int i = 0; i < depth; i++)
+        {
+            _buffers[i] = GC.AllocateUninitializedArray<byte>(blockBytes, pinned: true);
+            _free[i] = depth - 1 - i;
+        }
+
+        _freeTop = depth;
+    }
+
+    /// <summary>Whether no new job is accepted (the store is closing): demotions then write synchronously.</summary>
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Jobs enqueued and not yet completed.</summary>
+    public int Pending => Volatile.Read(ref _pending);
+
+    /// <summary>Takes a staging buffer; -1 when all are in use (the queue is full). Call under the store's lock.</summary>
+    public int TryRent() => _freeTop == 0 ? -1 : _free[--_freeTop];
+
+    /// <summary>Gives a staging buffer back. Call under the store's lock.</summary>
+    public void Return(int buffer)
+    {
+        _lengths[buffer] = 0;
+        _free[_freeTop++] = buffer;
+    }
+
+    /// <summary>A whole staging buffer, to copy a block into.</summary>
+    public Span<byte> Buffer(int buffer) => _buffers[buffer];
+
+    /// <summary>The staged bytes of a buffer (its length set by <see cref="Enqueue"/>).</summary>
+    public ReadOnlySpan<byte> Staged(int buffer) => _buffers[buffer].AsSpan(0, _lengths[buffer]);
+
+    /// <summary>Hands a filled buffer to the worker. Call under the store's lock.</summary>
+    public void Enqueue(in WriteBehindJob job)
+    {
+        _lengths[job.Buffer] = job.Length;
+        Interlocked.Increment(ref _pending);
+        if (!_jobs.Writer.TryWrite(job))
+        {
+            ThrowHelper.ThrowInvalidOperation("The write-behind queue was closed with a demotion in hand; this is a bug in the store.");
+        }
+    }
+
+    /// <summary>Marks one job done (after the store has booked its outcome).</summary>
+    public void Completed() => Interlocked.Decrement(ref _pending);
+
+    /// <summary>Stops accepting jobs; the worker finishes the queued ones and ends. Call under the store's lock.</summary>
+    public void Close()
+    {
+        IsClosed = true;
+        _jobs.Writer.TryComplete();
+    }
+
+    /// <summary>The jobs, in order, for the one worker.</summary>
+    public ChannelReader<WriteBehindJob> Jobs => _jobs.Reader;
+
+    /// <summary>Waits (sleeping) until every enqueued job has completed.</summary>
+    public void WaitIdle()
+    {
+        var spin = new SpinWait();
+        while (Pending != 0)
+        {
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+    }
+}
+
+/// <summary>
+/// A demotion in the write-behind queue: entry <see cref="Entry"/> (while its stamp is still <see cref="Stamp"/>) goes
+/// into <see cref="Slot"/> of tier <see cref="Tier"/>, its bytes in staging buffer <see cref="Buffer"/>.
+/// </summary>
+internal readonly record struct WriteBehindJob(int Entry, long Stamp, int Tier, int Slot, int Buffer, int Length,
+    BlockKey Key, BlockKey Parent);

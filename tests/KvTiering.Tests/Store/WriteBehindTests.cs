@@ -1,0 +1,130 @@
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Store;
+using static KvTiering.Tests.Store.StoreTestKit;
+
+namespace KvTiering.Tests.Store;
+
+public sealed class WriteBehindTests
+{
+    private static TieredKvStore Create(GatedDevice slow, int top, int queue)
+    {
+        var options = new KvStoreOptions { Layout = TinyLayout, WriteBehindBlocks = queue };
+        options.Tiers.Add(new TierOptions(Profile("dram"), top) { Policy = EvictionPolicy.Lru });
+        options.Tiers.Add(new TierOptions(Profile("slow", KvTiering.Tiers.TierKind.Flash), slow.SlotCount)
+        {
+            Policy = EvictionPolicy.Lru,
+            DeviceFactory = (_, _) => slow,
+            WriteBehind = true,
+        });
+        return new TieredKvStore(options);
+    }
+
+    private static void WaitFor(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the write-behind worker");
+            Thread.Sleep(1);
+        }
+    }
+
+    [Fact]
+    public void A_put_does_not_wait_for_the_slow_tier_and_the_demoted_block_reads_back_meanwhile()
+    {
+        var slow = new GatedDevice(16, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        slow.Close();
+        for (int i = 0; i < 3; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // the third put demotes block 0; its write blocks on the gate
+        }
+
+        Assert.Equal(1, store.TierOf(Key(0)));
+        Assert.Equal(0, slow.Writes);
+        var buffer = new byte[128];
+        Assert.True(store.TryGet(Key(0), buffer, out int written, out int tier)); // served from the staging copy
+        Assert.Equal(1, tier);
+        Assert.Equal(Payload(0), buffer[..written]);
+        slow.Open();
+        WaitFor(() => slow.Writes >= 1);
+        Assert.Empty(slow.Violations);
+    }
+
+    [Fact]
+    public void A_full_queue_drops_the_demotion_and_counts_it()
+    {
+        var slow = new GatedDevice(16, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = Create(slow, top: 2, queue: 2);
+        slow.Close();
+        for (int i = 0; i < 6; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // 4 demotions, 2 buffers: the last 2 are dropped
+        }
+
+        StoreStatistics stats = store.GetStatistics();
+        Assert.Equal(2, stats.Tiers[1].WriteBehindDrops);
+        Assert.Equal(2, stats.Tiers[0].Evictions);
+        Assert.Equal(2, stats.Tiers[0].Demotions);
+        Assert.Equal(4, store.Count);
+        Assert.False(store.Contains(Key(2)));
+        Assert.False(store.Contains(Key(3)));
+        slow.Open();
+        WaitFor(() => slow.Writes == 2);
+        var buffer = new byte[128];
+        Assert.True(store.TryGet(Key(0), buffer, out int written));
+        Assert.Equal(Payload(0), buffer[..written]);
+        Assert.Empty(slow.Violations);
+    }
+
+    [Fact]
+    public void A_remove_during_the_write_wins_and_the_slot_is_freed_after_it()
+    {
+        var slow = new GatedDevice(4, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = Create(slow, top: 1, queue: 2);
+        slow.Close();
+        store.Put(Key(0), BlockKey.Empty, Payload(0));
+        store.Put(Key(1), BlockKey.Empty, Payload(1)); // demotes 0; its write blocks
+        Assert.True(store.Remove(Key(0)));
+        Assert.False(store.Contains(Key(0)));
+        Assert.Equal(0, store.GetStatistics().Tiers[1].ResidentBlocks);
+        slow.Open();
+        WaitFor(() => slow.Writes == 1);
+        WaitFor(() => store.GetStatistics().Tiers[1].ResidentBlocks == 0 && slow.PayloadLength(0) + slow.PayloadLength(1) + slow.PayloadLength(2) + slow.PayloadLength(3) == 0);
+        var buffer = new byte[128];
+        Assert.False(store.TryGet(Key(0), buffer, out _));
+        for (int i = 2; i < 8; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // the reserved slot is usable again
+        }
+
+        // Six more demotions (blocks 1 to 6): each was either written or dropped for want of a buffer, and counted.
+        WaitFor(() => slow.Writes + store.GetStatistics().Tiers[1].WriteBehindDrops == 7);
+        Assert.Empty(slow.Violations);
+    }
+
+    [Fact]
+    public void A_hit_promotes_a_block_whose_write_is_in_flight_from_its_staging_copy()
+    {
+        var slow = new GatedDevice(8, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        slow.Close();
+        for (int i = 0; i < 3; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i));
+        }
+
+        var buffer = new byte[128];
+        Assert.True(store.TryGet(Key(0), buffer, out int written, out int tier));
+        Assert.Equal(1, tier);
+        Assert.Equal(Payload(0), buffer[..written]);
+        Assert.Equal(0, store.TierOf(Key(0))); // promoted; block 1 demoted in its place
+        slow.Open();
+        WaitFor(() => slow.Writes == 2);
+        Assert.True(store.TryGet(Key(1), buffer, out written));
+        Assert.Equal(Payload(1), buffer[..written]);
+        Assert.Equal(3, store.Count);
+        Assert.Empty(slow.Violations);
+    }
+}
