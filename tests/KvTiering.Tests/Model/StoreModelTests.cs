@@ -51,7 +51,7 @@ public sealed class StoreModelTests
         // key's own bytes, and a prefix match over blocks nobody removes never exceeds what is resident.
         Program(keys: 24, reopen: false).Sample(program =>
         {
-            using var model = new StoreModel([3, 6], flash: false);
+            using var model = new StoreModel([3, 6], flash: false) { ConcurrentReaders = true };
             TieredKvStore store = model.Store;
             using var stop = new CancellationTokenSource();
             string? failure = null;
