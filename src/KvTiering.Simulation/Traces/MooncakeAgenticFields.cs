@@ -169,7 +169,7 @@ internal sealed class MooncakeAgenticFields
         {
             if (reader.TokenType == JsonTokenType.String)
             {
-                return reader.GetString()!;
+                return ReadString(ref reader, path, line, field);
             }
 
             if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long number))
@@ -180,6 +180,20 @@ internal sealed class MooncakeAgenticFields
 
         TraceThrow.Format(path, line, $"\"{field}\" must be a string or an integer (byte {reader.TokenStartIndex}).");
         return null!;
+    }
+
+    /// <summary>A string value; invalid UTF-8 (found by AFL, tests/KvTiering.Fuzz) is a format error, not a crash.</summary>
+    private static string ReadString(ref Utf8JsonReader reader, string path, long line, string field)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            TraceThrow.Format(path, line, $"\"{field}\" is not valid UTF-8 (byte {reader.TokenStartIndex}).", ex);
+            return null!;
+        }
     }
 
     private static string[] ReadIdList(ref Utf8JsonReader reader, string path, long line)
@@ -194,7 +208,7 @@ internal sealed class MooncakeAgenticFields
         {
             if (reader.TokenType == JsonTokenType.String)
             {
-                ids.Add(reader.GetString()!);
+                ids.Add(ReadString(ref reader, path, line, "wait_for"));
             }
             else if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long number))
             {

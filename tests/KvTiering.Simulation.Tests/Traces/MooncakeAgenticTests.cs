@@ -60,4 +60,27 @@ public sealed class MooncakeAgenticTests
         Assert.Equal(2, ex.LineNumber);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("session_id")]
+    [InlineData("request_id")]
+    [InlineData("wait_for")]
+    public void InvalidUtf8InAnId_FailsWithLineAndField(string field)
+    {
+        // Found by AFL (tests/KvTiering.Fuzz): GetString on invalid UTF-8 threw InvalidOperationException.
+        using var dir = new TempDirectory();
+        string value = field == "wait_for" ? "[\"\u0001\"]" : "\"\u0001\"";
+        byte[] second = System.Text.Encoding.UTF8.GetBytes(
+            $"{{\"request_id\": \"b\", \"timestamp\": 1, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [1], \"{field}\": {value}}}\n");
+        int bad = Array.IndexOf(second, (byte)1);
+        second[bad] = 0xFF; // not UTF-8
+        string file = System.IO.Path.Combine(dir.Path, "utf8.jsonl");
+        File.WriteAllBytes(file, [.. System.Text.Encoding.UTF8.GetBytes(
+            "{\"request_id\": \"a\", \"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [1]}\n"), .. second]);
+
+        var ex = Assert.Throws<TraceFormatException>(() => TraceLoader.Load(file, TraceFormat.Mooncake, NoCache));
+
+        Assert.Equal(2, ex.LineNumber);
+        Assert.Contains(field, ex.Message, StringComparison.Ordinal);
+    }
 }
