@@ -45,18 +45,8 @@ internal static class BailianTraceReader
         var raw = new List<long>();
         long line = 0;
         bool sorted = true;
-        while (!bytes.IsEmpty)
+        while (TraceLines.TryNext(ref bytes, ref line, out ReadOnlySpan<byte> text))
         {
-            line++;
-            int newline = bytes.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> text = newline < 0 ? bytes : bytes[..newline];
-            bytes = newline < 0 ? default : bytes[(newline + 1)..];
-            text = text.Trim(" \t\r"u8);
-            if (text.IsEmpty)
-            {
-                continue;
-            }
-
             raw.Clear();
             Request r = ParseLine(path, line, text, raw);
             long root = r.Parent >= 0 && rootOf.TryGetValue(r.Parent, out long parentRoot) ? parentRoot : r.Chat;

@@ -67,18 +67,8 @@ internal static class LibCacheSimTraceReader
         var strings = new Dictionary<string, long>(StringComparer.Ordinal);
         long line = 0;
         bool header = csv?.HasHeader ?? false;
-        while (!bytes.IsEmpty)
+        while (TraceLines.TryNext(ref bytes, ref line, out ReadOnlySpan<byte> text))
         {
-            line++;
-            int newline = bytes.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> text = newline < 0 ? bytes : bytes[..newline];
-            bytes = newline < 0 ? default : bytes[(newline + 1)..];
-            text = text.Trim(" \t\r"u8);
-            if (text.IsEmpty)
-            {
-                continue;
-            }
-
             if (header)
             {
                 header = false;

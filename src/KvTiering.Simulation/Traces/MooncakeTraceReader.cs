@@ -45,18 +45,8 @@ internal static class MooncakeTraceReader
         var agentic = new MooncakeAgenticFields();
         long line = 0;
         bool sorted = true;
-        while (!bytes.IsEmpty)
+        while (TraceLines.TryNext(ref bytes, ref line, out ReadOnlySpan<byte> text))
         {
-            line++;
-            int newline = bytes.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> text = newline < 0 ? bytes : bytes[..newline];
-            bytes = newline < 0 ? default : bytes[(newline + 1)..];
-            text = text.Trim(" \t\r"u8);
-            if (text.IsEmpty)
-            {
-                continue;
-            }
-
             double ms = ParseLine(path, line, text, ids, ref unique, blocks, agentic, out int inTokens, out int outTokens);
             agentic.EndRequest(line);
             startMs.Add(ms);
