@@ -26,57 +26,32 @@ internal sealed class AgentAnonymousPool
 {
     private const byte InT1 = 1;
     private const byte InT2 = 2;
-    private const byte NoGhost = 0;
-    private const byte GhostB1 = 1;
-    private const byte GhostB2 = 2;
 
     private readonly TierView _tier;
     private readonly byte[] _list;
-    private readonly GhostSet _b1;
-    private readonly GhostSet _b2;
-    private readonly int _capacity;
+    private readonly ArcDirectory _directory;
     private TailFirstList _t1;
     private TailFirstList _t2;
-    private int _p;
-    private byte _pendingGhost;
 
     public AgentAnonymousPool(TierView tier)
     {
         _tier = tier;
-        _capacity = tier.Capacity;
-        _list = new byte[_capacity];
+        _list = new byte[tier.Capacity];
         _t1 = new TailFirstList(tier);
         _t2 = new TailFirstList(tier);
-        _b1 = new GhostSet(_capacity);
-        _b2 = new GhostSet(_capacity);
+        _directory = new ArcDirectory(tier.Capacity);
     }
 
     /// <summary>Blocks in the pool.</summary>
     public int Count => _t1.Count + _t2.Count;
 
     /// <summary>The current target size of the blocks-used-once list (ARC's p).</summary>
-    public int TargetOnce => _p;
+    public int TargetOnce => _directory.TargetT1;
 
     public bool Contains(int handle) => _list[handle] != 0;
 
     /// <summary>A block of no session is offered (a miss): a ghost hit adapts the split before the victim is chosen.</summary>
-    public void Offer(in BlockKey key)
-    {
-        if (_b1.Contains(key))
-        {
-            _pendingGhost = GhostB1;
-            _p = Math.Min(_capacity, _p + Math.Max(1, _b2.Count / Math.Max(1, _b1.Count)));
-        }
-        else if (_b2.Contains(key))
-        {
-            _pendingGhost = GhostB2;
-            _p = Math.Max(0, _p - Math.Max(1, _b1.Count / Math.Max(1, _b2.Count)));
-        }
-        else
-        {
-            _pendingGhost = NoGhost;
-        }
-    }
+    public void Offer(in BlockKey key) => _directory.OnMiss(key);
 
     /// <summary>A block of no session is touched: a newcomer joins the once list (the used-again list if a ghost), a hit the used-again list.</summary>
     public void Touch(int handle, bool inserted)
@@ -88,10 +63,8 @@ internal sealed class AgentAnonymousPool
             return;
         }
 
-        BlockKey key = _tier.Key(handle);
-        _pendingGhost = NoGhost;
-        Add(handle, _b1.Remove(key) || _b2.Remove(key) ? InT2 : InT1);
-        Trim();
+        Add(handle, _directory.Admitted(_tier.Key(handle)) ? InT2 : InT1);
+        _directory.Trim(_t1.Count, _t2.Count);
     }
 
     public void Remove(int handle)
@@ -111,18 +84,17 @@ internal sealed class AgentAnonymousPool
     /// <summary>ARC's REPLACE: from the once list while it is over its target, else from the used-again list; the victim's key becomes a ghost.</summary>
     public int SelectVictim()
     {
-        int t1 = _t1.Count;
-        bool fromT1 = t1 > 0 && (t1 > _p || (_pendingGhost == GhostB2 && t1 == _p));
-        int victim = fromT1 ? Scan(in _t1) : Scan(in _t2);
+        bool fromT1 = _directory.EvictFromT1(_t1.Count);
+        int victim = fromT1 ? OldestEvictable.In(in _t1, _tier) : OldestEvictable.In(in _t2, _tier);
         if (victim < 0)
         {
             fromT1 = !fromT1;
-            victim = fromT1 ? Scan(in _t1) : Scan(in _t2);
+            victim = fromT1 ? OldestEvictable.In(in _t1, _tier) : OldestEvictable.In(in _t2, _tier);
         }
 
         if (victim >= 0)
         {
-            (fromT1 ? _b1 : _b2).Add(_tier.Key(victim));
+            _directory.Evicted(_tier.Key(victim), fromT1);
         }
 
         return victim;
@@ -138,31 +110,6 @@ internal sealed class AgentAnonymousPool
         else
         {
             _t2.Touch(handle);
-        }
-    }
-
-    private int Scan(in TailFirstList list)
-    {
-        for (int h = list.Tail; h >= 0; h = list.Previous(h))
-        {
-            if (_tier.IsEvictable(h))
-            {
-                return h;
-            }
-        }
-
-        return -1;
-    }
-
-    /// <summary>ARC's directory bounds: |T1| + |B1| ≤ c and the whole directory ≤ 2c, by forgetting the oldest ghosts.</summary>
-    private void Trim()
-    {
-        while (_t1.Count + _b1.Count > _capacity && _b1.RemoveOldest())
-        {
-        }
-
-        while (_t1.Count + _t2.Count + _b1.Count + _b2.Count > 2 * _capacity && (_b2.RemoveOldest() || _b1.RemoveOldest()))
-        {
         }
     }
 }

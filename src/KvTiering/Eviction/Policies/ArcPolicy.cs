@@ -1,5 +1,3 @@
-using KvTiering.Blocks;
-
 namespace KvTiering.Eviction;
 
 /// <summary>
@@ -26,65 +24,39 @@ public struct ArcPolicy : IEvictionPolicy
 {
     private const byte InT1 = 1;
     private const byte InT2 = 2;
-    private const byte NoGhost = 0;
-    private const byte GhostB1 = 1;
-    private const byte GhostB2 = 2;
 
     private TierView _tier;
     private HandleList _t1;   // head = most recent
     private HandleList _t2;   // head = most recent
-    private GhostSet _b1;
-    private GhostSet _b2;
+    private ArcDirectory _directory;
     private byte[] _list;
-    private int _capacity;
-    private int _p;
-    private byte _pendingGhost;
 
     /// <summary>The current target size of T1 (the adaptive parameter p).</summary>
-    public readonly int TargetT1 => _p;
+    public readonly int TargetT1 => _directory.TargetT1;
 
     /// <inheritdoc />
     public void Attach(TierView tier)
     {
         ArgumentNullException.ThrowIfNull(tier);
         _tier = tier;
-        _capacity = tier.Capacity;
-        _t1 = new HandleList(_capacity);
-        _t2 = new HandleList(_capacity);
-        _b1 = new GhostSet(_capacity);
-        _b2 = new GhostSet(_capacity);
-        _list = new byte[_capacity];
-        _p = 0;
+        _t1 = new HandleList(tier.Capacity);
+        _t2 = new HandleList(tier.Capacity);
+        _directory = new ArcDirectory(tier.Capacity);
+        _list = new byte[tier.Capacity];
     }
 
     /// <inheritdoc />
-    public bool Admit(in BlockInfo block)
+    public readonly bool Admit(in BlockInfo block)
     {
         // A request for a block that is not in T1 ∪ T2: cases II to IV of the paper. Adapt p now, before REPLACE.
-        if (_b1.Contains(block.Key))
-        {
-            _pendingGhost = GhostB1;
-            _p = Math.Min(_capacity, _p + Math.Max(1, _b2.Count / Math.Max(1, _b1.Count)));
-        }
-        else if (_b2.Contains(block.Key))
-        {
-            _pendingGhost = GhostB2;
-            _p = Math.Max(0, _p - Math.Max(1, _b1.Count / Math.Max(1, _b2.Count)));
-        }
-        else
-        {
-            _pendingGhost = NoGhost;
-        }
-
+        _directory.OnMiss(block.Key);
         return true;
     }
 
     /// <inheritdoc />
     public void OnInsert(int handle)
     {
-        BlockKey key = _tier.Key(handle);
-        _pendingGhost = NoGhost;
-        if (_b1.Remove(key) || _b2.Remove(key))
+        if (_directory.Admitted(_tier.Key(handle)))
         {
             _list[handle] = InT2;
             _t2.PushFront(handle);
@@ -95,7 +67,7 @@ public struct ArcPolicy : IEvictionPolicy
             _t1.PushFront(handle);
         }
 
-        TrimDirectory();
+        _directory.Trim(_t1.Count, _t2.Count);
     }
 
     /// <inheritdoc />
@@ -132,18 +104,17 @@ public struct ArcPolicy : IEvictionPolicy
     public readonly int SelectVictim()
     {
         // REPLACE(x, p): from T1 when it exceeds its target (or meets it and x is a B2 ghost), else from T2.
-        int t1 = _t1.Count;
-        bool fromT1 = t1 > 0 && (t1 > _p || (_pendingGhost == GhostB2 && t1 == _p));
-        int victim = fromT1 ? Lru(_t1) : Lru(_t2);
+        bool fromT1 = _directory.EvictFromT1(_t1.Count);
+        int victim = fromT1 ? OldestEvictable.In(_t1, _tier) : OldestEvictable.In(_t2, _tier);
         if (victim < 0)
         {
             fromT1 = !fromT1;
-            victim = fromT1 ? Lru(_t1) : Lru(_t2);
+            victim = fromT1 ? OldestEvictable.In(_t1, _tier) : OldestEvictable.In(_t2, _tier);
         }
 
         if (victim >= 0)
         {
-            (fromT1 ? _b1 : _b2).Add(_tier.Key(victim));
+            _directory.Evicted(_tier.Key(victim), fromT1);
         }
 
         return victim;
@@ -152,29 +123,5 @@ public struct ArcPolicy : IEvictionPolicy
     /// <inheritdoc />
     public readonly void OnSessionHint(long session, SessionHint hint)
     {
-    }
-
-    private readonly int Lru(HandleList list)
-    {
-        for (int h = list.Tail; h >= 0; h = list.Previous(h))
-        {
-            if (_tier.IsEvictable(h))
-            {
-                return h;
-            }
-        }
-
-        return -1;
-    }
-
-    private readonly void TrimDirectory()
-    {
-        while (_t1.Count + _b1.Count > _capacity && _b1.RemoveOldest())
-        {
-        }
-
-        while (_t1.Count + _t2.Count + _b1.Count + _b2.Count > 2 * _capacity && (_b2.RemoveOldest() || _b1.RemoveOldest()))
-        {
-        }
     }
 }

@@ -95,10 +95,10 @@ public struct SlruPolicy : IEvictionPolicy
     /// <inheritdoc />
     public readonly int SelectVictim()
     {
-        int victim = Scan(_probation);
+        int victim = OldestEvictable.In(_probation, _tier);
         if (victim < 0)
         {
-            victim = Scan(_protected);
+            victim = OldestEvictable.In(_protected, _tier);
         }
 
         if (victim >= 0 && (_everProtected[victim] || _segment[victim] == Protected))
@@ -125,18 +125,5 @@ public struct SlruPolicy : IEvictionPolicy
             _segment[demoted] = Probation;
             _probation.PushFront(demoted);
         }
-    }
-
-    private readonly int Scan(HandleList list)
-    {
-        for (int h = list.Tail; h >= 0; h = list.Previous(h))
-        {
-            if (_tier.IsEvictable(h))
-            {
-                return h;
-            }
-        }
-
-        return -1;
     }
 }

@@ -119,13 +119,13 @@ public struct WTinyLfuPolicy : IEvictionPolicy
             MoveToProbation(_window.Tail);
         }
 
-        int mainVictim = Oldest(_probation);
+        int mainVictim = OldestEvictable.In(_probation, _tier);
         if (mainVictim < 0)
         {
-            mainVictim = Oldest(_protected);
+            mainVictim = OldestEvictable.In(_protected, _tier);
         }
 
-        int candidate = _window.Count >= _windowMax || mainVictim < 0 ? Oldest(_window) : -1;
+        int candidate = _window.Count >= _windowMax || mainVictim < 0 ? OldestEvictable.In(_window, _tier) : -1;
         if (candidate < 0)
         {
             return mainVictim;
@@ -155,18 +155,5 @@ public struct WTinyLfuPolicy : IEvictionPolicy
         _window.Remove(handle);
         _segment[handle] = InProbation;
         _probation.PushFront(handle);
-    }
-
-    private readonly int Oldest(HandleList list)
-    {
-        for (int h = list.Tail; h >= 0; h = list.Previous(h))
-        {
-            if (_tier.IsEvictable(h))
-            {
-                return h;
-            }
-        }
-
-        return -1;
     }
 }

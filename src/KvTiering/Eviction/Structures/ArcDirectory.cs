@@ -1,0 +1,78 @@
+using KvTiering.Blocks;
+
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// ARC's ghost directory and adaptive target: the keys of blocks recently evicted from T1 (B1) and T2 (B2), the target
+/// size p of T1, and the REPLACE rule that reads them. The resident lists T1 and T2 stay with the caller, which may
+/// order them as it likes (<see cref="ArcPolicy"/>: plain recency; <see cref="AgentAnonymousPool"/>: tail-first).
+/// </summary>
+/// <remarks>
+/// Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4). p is an integer
+/// adapted by max(1, |B2| / |B1|) and max(1, |B1| / |B2|) with integer division; the ghosts are fixed-size
+/// <see cref="GhostSet"/>s of c keys each.
+/// </remarks>
+internal sealed class ArcDirectory(int capacity)
+{
+    private const byte NoGhost = 0;
+    private const byte GhostB1 = 1;
+    private const byte GhostB2 = 2;
+
+    private readonly GhostSet _b1 = new(capacity);
+    private readonly GhostSet _b2 = new(capacity);
+    private int _p;
+    private byte _pendingGhost;
+
+    /// <summary>The current target size of T1 (p).</summary>
+    public int TargetT1 => _p;
+
+    /// <summary>
+    /// A miss for <paramref name="key"/> (cases II to IV of the paper): a ghost hit adapts p, before REPLACE chooses.
+    /// </summary>
+    public void OnMiss(in BlockKey key)
+    {
+        if (_b1.Contains(key))
+        {
+            _pendingGhost = GhostB1;
+            _p = Math.Min(capacity, _p + Math.Max(1, _b2.Count / Math.Max(1, _b1.Count)));
+        }
+        else if (_b2.Contains(key))
+        {
+            _pendingGhost = GhostB2;
+            _p = Math.Max(0, _p - Math.Max(1, _b1.Count / Math.Max(1, _b2.Count)));
+        }
+        else
+        {
+            _pendingGhost = NoGhost;
+        }
+    }
+
+    /// <summary>The newcomer <paramref name="key"/> is inserted: true when it was a ghost (it joins T2, else T1).</summary>
+    public bool Admitted(in BlockKey key)
+    {
+        _pendingGhost = NoGhost;
+        return _b1.Remove(key) || _b2.Remove(key);
+    }
+
+    /// <summary>REPLACE(x, p): from T1 when it exceeds its target (or meets it and x is a B2 ghost), else from T2.</summary>
+    public bool EvictFromT1(int t1Count) =>
+        t1Count > 0 && (t1Count > _p || (_pendingGhost == GhostB2 && t1Count == _p));
+
+    /// <summary>A block left T1 (<paramref name="fromT1"/>) or T2 by eviction: its key becomes a ghost.</summary>
+    public void Evicted(in BlockKey key, bool fromT1) => (fromT1 ? _b1 : _b2).Add(key);
+
+    /// <summary>
+    /// Restores the directory bounds (|T1| + |B1| ≤ c, |T1| + |T2| + |B1| + |B2| ≤ 2c) by forgetting the oldest ghost
+    /// keys, which drops exactly the keys the paper's case IV drops.
+    /// </summary>
+    public void Trim(int t1Count, int t2Count)
+    {
+        while (t1Count + _b1.Count > capacity && _b1.RemoveOldest())
+        {
+        }
+
+        while (t1Count + t2Count + _b1.Count + _b2.Count > 2 * capacity && (_b2.RemoveOldest() || _b1.RemoveOldest()))
+        {
+        }
+    }
+}
