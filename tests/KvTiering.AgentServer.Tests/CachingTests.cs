@@ -76,25 +76,48 @@ public sealed class CachingTests
         using var after = new TestServerFactory(flash.Path, new Dictionary<string, string?> { ["AgentServer:Sequences"] = "1" });
         HttpClient http = after.CreateClient();
 
-        // A long streamed reply of another session holds the only sequence, so the next turn has to queue.
+        // A long streamed reply of another session holds the only sequence, so the next turn has to queue. The test
+        // waits for the server to say so (not for a sleep), so a slow machine cannot let the hold end first.
         using var holding = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = new StringContent("""{"messages": [{"role": "user", "content": "count to a thousand"}], "max_tokens": 400, "stream": true, "user": "other"}""",
+            Content = new StringContent("""{"messages": [{"role": "user", "content": "count to a thousand"}], "max_tokens": 1800, "stream": true, "user": "other"}""",
                 System.Text.Encoding.UTF8, "application/json"),
         };
-        using HttpResponseMessage streaming = await http.SendAsync(holding, HttpCompletionOption.ResponseHeadersRead);
-        using var reader = new StreamReader(await streaming.Content.ReadAsStreamAsync());
+        HttpResponseMessage streaming = await http.SendAsync(holding, HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await streaming.Content.ReadAsStreamAsync());
         Assert.StartsWith("data: ", await reader.ReadLineAsync());
 
         Task<System.ClientModel.ClientResult<ChatCompletion>> queued = after.Chat().CompleteChatAsync(messages, Greedy);
-        Assert.EndsWith("data: [DONE]\n\n", await reader.ReadToEndAsync(), StringComparison.Ordinal);
+        await Until(http, "/api/state", @"""waiting"":1\b");
+        await Until(http, "/metrics", @"agentserver_prefetched_blocks(_total)?(\{[^}]*\})? [1-9]"); // moved up while it waited
+
+        // The other client hangs up: its sequence frees and the queued turn runs.
+        reader.Dispose();
+        streaming.Dispose();
         ChatCompletion second = (await queued).Value;
 
         Assert.True(second.Usage.InputTokenDetails!.CachedTokenCount > 0, "the queued turn restored nothing");
         string state = await http.GetStringAsync("/api/state");
-        Assert.Contains("\"source\":\"dram\"", state, StringComparison.Ordinal); // prefetched while it waited
-        string metrics = await http.GetStringAsync("/metrics");
-        Assert.Matches(@"agentserver_prefetched_blocks(_total)?(\{[^}]*\})? [1-9]", metrics);
+        Assert.Contains("\"source\":\"dram\"", state, StringComparison.Ordinal); // restored from where the prefetch put it
+    }
+
+    /// <summary>Polls <paramref name="path"/> until its body matches <paramref name="pattern"/>; fails after 60 s.</summary>
+    private static async Task Until(HttpClient http, string path, string pattern)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string body = string.Empty;
+        while (DateTime.UtcNow < deadline)
+        {
+            body = await http.GetStringAsync(path);
+            if (System.Text.RegularExpressions.Regex.IsMatch(body, pattern))
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.Fail($"{path} never matched {pattern} in 60 s; last: {body}");
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         {
             // Queued behind busy sequences: move the prefix's lower-tier blocks up meanwhile (HiCache and KVBM
             // prefetch on arrival in the queue too), and stop when a sequence frees up.
-            Task<int> prefetch = wait.IsCompleted ? Task.FromResult(0) : generator.PrefetchAsync(prompt, queued.Token);
+            Task prefetch = wait.IsCompleted ? Task.CompletedTask : PrefetchWhileQueuedAsync(prompt, queued.Token);
             try
             {
                 slot = await wait;
@@ -75,12 +75,12 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
             catch (OperationCanceledException)
             {
                 await queued.CancelAsync();
-                await Prefetched(prefetch);
+                await prefetch;
                 return; // the client left while queued
             }
 
             await queued.CancelAsync();
-            await Prefetched(prefetch);
+            await prefetch;
         }
 
         double queueSeconds = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
@@ -103,12 +103,15 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         }
     }
 
-    /// <summary>Waits for a queued request's prefetch to stop and counts what it moved.</summary>
-    private async Task Prefetched(Task<int> prefetch)
+    /// <summary>
+    /// Moves a queued request's prefix up and counts the blocks as soon as it is done, so that <c>/metrics</c> shows the
+    /// prefetch while the request still waits.
+    /// </summary>
+    private async Task PrefetchWhileQueuedAsync(LLamaToken[] prompt, CancellationToken cancellationToken)
     {
         try
         {
-            metrics.Prefetched(await prefetch);
+            metrics.Prefetched(await generator.PrefetchAsync(prompt, cancellationToken));
         }
         catch (OperationCanceledException)
         {
