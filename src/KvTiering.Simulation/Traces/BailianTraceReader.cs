@@ -70,7 +70,7 @@ internal static class BailianTraceReader
 
             sorted &= time.Count == 0 || r.Seconds >= time[^1];
             time.Add(r.Seconds);
-            session.Add(root);
+            session.Add(root >= 0 ? root + 1 : 0); // 0 is "no session": a line without chat_id has none
             input.Add(r.Input);
             output.Add(r.Output);
             starts.Add(blocks.Count);

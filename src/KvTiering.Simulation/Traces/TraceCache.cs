@@ -19,7 +19,7 @@ namespace KvTiering.Simulation.Traces;
 internal static partial class TraceCache
 {
     /// <summary>Bump when the binary layout or a reader's output changes.</summary>
-    public const int FormatVersion = 4; // 4: Mooncake files may carry Dynamo's agentic sessions and turn ends
+    public const int FormatVersion = 5; // 5: WEKA and Bailian sessions numbered from 1 (0 is "no session")
 
     private static ReadOnlySpan<byte> Magic => "KVTTRACE"u8;
 

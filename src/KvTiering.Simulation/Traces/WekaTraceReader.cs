@@ -101,7 +101,7 @@ internal static class WekaTraceReader
         var idBase = new int[sessions.Length];
         var sessionBase = new long[sessions.Length];
         long unique = shared;
-        long sessionCount = 0;
+        long sessionCount = 1; // 0 means "no session" to the store and its policies
         var order = new (double Time, int File, int Row)[requests];
         int k = 0;
         for (int f = 0; f < sessions.Length; f++)

@@ -24,7 +24,7 @@ public sealed class BailianTraceReaderTests
         // Block 11 after 10 is one block; 11 at the start of a request is another (its prefix differs).
         Assert.Equal([[0, 1], [0, 1, 2], [3], [0]], TraceAssert.Requests(trace));
         Assert.Equal(4, trace.UniqueBlocks);
-        Assert.Equal([1L, 1L, 3L, 1L], trace.Session);
+        Assert.Equal([2L, 2L, 4L, 2L], trace.Session); // the root chat_id + 1: chat 0 must not read as "no session"
         Assert.Equal([0.5, 2.0, 3.0, 4.0], trace.Time);
     }
 

@@ -44,7 +44,7 @@ public sealed class TraceCacheTests
         Assert.Equal(TraceSource.Cache, second);
         Assert.Equal(TraceSource.Parsed, third);
         TraceAssert.Same(parsed, cached);
-        Assert.Equal([0L, 1L, 2L], cached.Session);
+        Assert.Equal([1L, 2L, 3L], cached.Session);
         Assert.Equal([[0, 1], [2], [0, 3, 4]], TraceAssert.Requests(cached));
     }
 

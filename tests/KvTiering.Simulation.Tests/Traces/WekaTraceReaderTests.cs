@@ -23,7 +23,7 @@ public sealed class WekaTraceReaderTests
 
         // Session 1 starts at 30 s: its first request ties session 0's second and goes after it.
         Assert.Equal([0.0, 30.0, 30.0, 70.0], trace.Time);
-        Assert.Equal([0L, 0L, 1L, 1L], trace.Session);
+        Assert.Equal([1L, 1L, 2L, 2L], trace.Session); // from 1: session 0 means "no session" to the policies
         Assert.Equal([[0, 1, 2], [0, 1, 2, 3], [4, 5], [4, 5, 6]], TraceAssert.Requests(trace));
         Assert.Equal(7, trace.UniqueBlocks);
         Assert.Equal(64, trace.BlockTokens);
@@ -87,7 +87,7 @@ public sealed class WekaTraceReaderTests
 
         // At 5 s the sub-agent's first call ties the parent's and goes first (it comes first in the file).
         Assert.Equal([0.0, 5.0, 5.0, 6.5, 7.0], trace.Time);
-        Assert.Equal([0L, 1L, 0L, 2L, 1L], trace.Session);
+        Assert.Equal([1L, 2L, 1L, 3L, 2L], trace.Session);
         // One namespace per file: sibling sub-agents share their common prefix ids.
         Assert.Equal([[0, 1], [2, 3], [0, 1, 5], [2, 3, 6], [2, 3, 4]], TraceAssert.Requests(trace));
         Assert.Equal(7, trace.UniqueBlocks);
@@ -109,7 +109,7 @@ public sealed class WekaTraceReaderTests
         Assert.Equal(2, shared.UniqueBlocks);
         Assert.Equal([[0, 1], [2, 3], [4, 5]], TraceAssert.Requests(isolated));
         Assert.Equal(6, isolated.UniqueBlocks);
-        Assert.Equal([0L, 1L, 2L], isolated.Session);
+        Assert.Equal([1L, 2L, 3L], isolated.Session);
     }
 
     [Fact]
