@@ -111,6 +111,8 @@ public sealed class ZmqKvEventPublisher : IDisposable
         return true;
     }
 
+    private static readonly TimeSpan DisposeFlush = TimeSpan.FromSeconds(2);
+
     private bool _pending;
 
     /// <summary>Publishes what is queued (for up to 2 s), then closes the sockets.</summary>
@@ -121,7 +123,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
             return;
         }
 
-        Flush(TimeSpan.FromSeconds(2));
+        Flush(DisposeFlush);
         _stopping = true;
         _thread.Join();
         _subscription.Dispose();
@@ -137,6 +139,9 @@ public sealed class ZmqKvEventPublisher : IDisposable
         {
             pub = new XPublisherSocket();
             pub.Options.SendHighWatermark = _options.HighWaterMark;
+            // A socket made with `new` discards what it has not sent when closed (linger 0): Dispose's last batches
+            // would be lost to a subscriber on a busy machine. Give them as long as Dispose gives the flush.
+            pub.Options.Linger = DisposeFlush;
             Attach(pub, _options.Endpoint, _options.Bind);
             Endpoint = pub.Options.LastEndpoint ?? _options.Endpoint;
             if (_options.ReplayEndpoint is not null)
