@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -21,24 +20,13 @@ internal static class LibCacheSimTraceReader
     /// <summary>Bytes of one oracleGeneral record.</summary>
     public const int OracleGeneralRecord = 24;
 
-    public static Trace Read(string path, string name, TraceFormat format, CsvTraceOptions? csv)
-    {
-        byte[] buffer = TraceInput.ReadRented(path, out int length);
-        try
+    public static Trace Read(string path, string name, TraceFormat format, CsvTraceOptions? csv) =>
+        TraceInput.Parse(path, bytes => format switch
         {
-            ReadOnlySpan<byte> bytes = buffer.AsSpan(0, length);
-            return format switch
-            {
-                TraceFormat.OracleGeneral => ParseOracleGeneral(path, name, bytes),
-                TraceFormat.Csv => ParseText(path, name, bytes, csv ?? new CsvTraceOptions()),
-                _ => ParseText(path, name, bytes, null),
-            };
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+            TraceFormat.OracleGeneral => ParseOracleGeneral(path, name, bytes),
+            TraceFormat.Csv => ParseText(path, name, bytes, csv ?? new CsvTraceOptions()),
+            _ => ParseText(path, name, bytes, null),
+        });
 
     internal static Trace ParseOracleGeneral(string path, string name, ReadOnlySpan<byte> bytes)
     {

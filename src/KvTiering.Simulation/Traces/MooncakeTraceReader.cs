@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace KvTiering.Simulation.Traces;
@@ -19,18 +18,7 @@ internal static class MooncakeTraceReader
     /// <summary>Tokens per Mooncake block.</summary>
     public const int BlockTokens = 512;
 
-    public static Trace Read(string path, string name)
-    {
-        byte[] buffer = TraceInput.ReadRented(path, out int length);
-        try
-        {
-            return Parse(path, name, buffer.AsSpan(0, length));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public static Trace Read(string path, string name) => TraceInput.Parse(path, bytes => Parse(path, name, bytes));
 
     internal static Trace Parse(string path, string name, ReadOnlySpan<byte> bytes)
     {

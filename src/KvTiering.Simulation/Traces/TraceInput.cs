@@ -20,40 +20,75 @@ internal static class TraceInput
     private const int GzipTrailerBytes = 8;
 
     /// <summary>
-    /// The file's content in a buffer rented from <see cref="ArrayPool{T}.Shared"/>; the caller returns it.
+    /// Parses the file's content (gunzipped when it is gzip) with <paramref name="parse"/>, from a buffer rented from
+    /// <see cref="ArrayPool{T}.Shared"/> and returned afterwards.
+    /// </summary>
+    public static T Parse<T>(string path, Func<ReadOnlySpan<byte>, T> parse)
+    {
+        byte[] buffer = ReadRented(path, out int length);
+        try
+        {
+            return parse(buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The file's content in a buffer rented from <see cref="ArrayPool{T}.Shared"/>; the caller returns it. A plain
+    /// file is read straight into the rented buffer (no second copy); a gzip file is decompressed from it.
     /// </summary>
     public static byte[] ReadRented(string path, out int length)
     {
-        byte[] raw = File.ReadAllBytes(path);
-
-        if (raw.Length < 2 || raw[0] != 0x1f || raw[1] != 0x8b)
+        byte[] raw;
+        int rawLength;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
         {
-            byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(raw.Length, 1));
-            raw.CopyTo(copy, 0);
-            length = raw.Length;
-            return copy;
+            long size = file.Length;
+            if (size > Array.MaxLength)
+            {
+                TraceThrow.Format(path, 0, $"the file is {size} bytes; a trace file holds at most {Array.MaxLength}.");
+            }
+
+            raw = ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));
+            rawLength = file.ReadAtLeast(raw.AsSpan(0, (int)size), (int)size, throwOnEndOfStream: false);
         }
 
-        return Gunzip(path, raw, out length);
+        if (rawLength < 2 || raw[0] != 0x1f || raw[1] != 0x8b)
+        {
+            length = rawLength;
+            return raw;
+        }
+
+        try
+        {
+            return Gunzip(path, raw, rawLength, out length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
+        }
     }
 
-    private static byte[] Gunzip(string path, byte[] raw, out int length)
+    private static byte[] Gunzip(string path, byte[] raw, int rawLength, out int length)
     {
-        if (raw.Length < GzipHeaderBytes + GzipTrailerBytes)
+        if (rawLength < GzipHeaderBytes + GzipTrailerBytes)
         {
-            TraceThrow.Format(path, 0, $"truncated gzip data ({raw.Length} bytes).");
+            TraceThrow.Format(path, 0, $"truncated gzip data ({rawLength} bytes).");
         }
 
-        uint expectedCrc = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 8));
-        uint expectedSize = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 4));
+        uint expectedCrc = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(rawLength - 8));
+        uint expectedSize = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(rawLength - 4));
 
         // The trailer's size is a good first guess; a truncated file's trailer is garbage, so cap the guess.
-        long guess = expectedSize > 0 && expectedSize <= 64L * raw.Length + 1024 ? expectedSize + 1L : 4L * raw.Length;
+        long guess = expectedSize > 0 && expectedSize <= 64L * rawLength + 1024 ? expectedSize + 1L : 4L * rawLength;
         byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(guess, Array.MaxLength));
         int total = 0;
         try
         {
-            using var input = new MemoryStream(raw, writable: false);
+            using var input = new MemoryStream(raw, 0, rawLength, writable: false);
             using var gzip = new GZipStream(input, CompressionMode.Decompress);
             while (true)
             {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 
@@ -65,19 +64,8 @@ internal static class WekaTraceReader
         return Merge(name, files, sessions, options.StaggerSeconds);
     }
 
-    private static WekaSession ParseFile(string file, TraceLoadOptions options)
-    {
-        byte[] buffer = TraceInput.ReadRented(file, out int length);
-        try
-        {
-            return WekaSession.Parse(file, buffer.AsSpan(0, length), options.IsolateSubagentHashes,
-                options.SharedToolPrefix);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    private static WekaSession ParseFile(string file, TraceLoadOptions options) =>
+        TraceInput.Parse(file, bytes => WekaSession.Parse(file, bytes, options.IsolateSubagentHashes, options.SharedToolPrefix));
 
     private static Trace Merge(string name, string[] files, WekaSession[] sessions, double stagger)
     {
