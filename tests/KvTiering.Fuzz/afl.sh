@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing with AFL++ through SharpFuzz: builds the harness program, instruments KvTiering and
-# KvTiering.Simulation in its output with the `sharpfuzz` tool, writes the seeds and runs afl-fuzz per target.
+# KvTiering.Simulation, .Transfer, .Redis and .Extensions in its output with the `sharpfuzz` tool, writes the seeds
+# and runs afl-fuzz per target (every target the program's `seeds` command writes, unless targets are named).
 #   tests/KvTiering.Fuzz/afl.sh [seconds per target] [target ...]     (default: 30 s, every target)
 # Needs afl-fuzz (Debian: apt-get install afl++) and the tool (dotnet tool install --global SharpFuzz.CommandLine
 # --version 2.3.0). Exits 1 if AFL kept a crash; its inputs are in $KVT_AFL_OUT/<target>/default/crashes.
@@ -9,7 +10,6 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(flash-file mooncake)
 out="${KVT_AFL_OUT:-$(mktemp -d)/afl}"
 export PATH="$PATH:$HOME/.dotnet/tools"
 
@@ -18,7 +18,8 @@ dotnet build tests/KvTiering.Fuzz/KvTiering.Fuzz.csproj -c Release -o "$bin" -v 
   || { cat "$out.build.log"; exit 1; }
 # Seeds first: instrumented code runs only under the fuzzer.
 dotnet "$bin/KvTiering.Fuzz.dll" seeds "$out/seeds"
-for lib in KvTiering.dll KvTiering.Simulation.dll; do
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(ls "$out/seeds")
+for lib in KvTiering.dll KvTiering.Simulation.dll KvTiering.Transfer.dll KvTiering.Redis.dll KvTiering.Extensions.dll; do
   sharpfuzz "$bin/$lib" > /dev/null
 done
 

@@ -15,7 +15,8 @@ public sealed unsafe partial class FlashDevice
     /// wins and the others are invalidated, so an older copy cannot resurface once the newest is freed. Then the
     /// payloads of the blocks kept are read and verified, newest first, within
     /// <see cref="FlashDeviceOptions.RecoveryVerificationBudget"/>: only blocks that passed are returned, so an index
-    /// built from them never reports a block a read would reject. Write generations continue from the highest one
+    /// built from them never reports a block a read would reject. The blocks the budget left unchecked are verified
+    /// afterwards in the background when a store asks (<see cref="IDeferredRecovery"/>), each indexed as it passes. Write generations continue from the highest one
     /// found.
     /// </remarks>
     public IReadOnlyList<RecoveredBlock> Recover()
@@ -122,6 +123,7 @@ public sealed unsafe partial class FlashDevice
         candidates.Sort(static (a, b) => a.Slot.CompareTo(b.Slot));
         byte[] outcomes = VerifyPayloads(candidates, headers);
         var blocks = new List<RecoveredBlock>(candidates.Count);
+        var deferred = new List<(RecoveredBlock Block, FlashSlotHeader Header)>();
         for (int i = 0; i < candidates.Count; i++)
         {
             RecoveredBlock block = candidates[i];
@@ -133,10 +135,11 @@ public sealed unsafe partial class FlashDevice
                     blocks.Add(block);
                     break;
                 case Unchecked:
-                    // Left on flash (a later open with more time may recover it) but not indexed: the store sees a
-                    // free slot and may overwrite it.
+                    // Not indexed yet: verified in the background once a store has kept its slot out of use
+                    // (IDeferredRecovery), or left on flash for a later open when no one asks.
                     _states[block.Slot] = SlotStale;
                     _unverified++;
+                    deferred.Add((block, headers[block.Slot]));
                     break;
                 case Forged:
                     _authenticationFailures++;
@@ -161,6 +164,7 @@ public sealed unsafe partial class FlashDevice
         }
 
         _lastGeneration = Math.Max(_lastGeneration, (long)maxGeneration);
+        Defer(deferred);
         _scanned = true;
         _recovered = blocks;
     }

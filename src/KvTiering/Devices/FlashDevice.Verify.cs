@@ -26,7 +26,9 @@ public sealed unsafe partial class FlashDevice
         Interlocked.Read(ref _unverified),
         Interlocked.Read(ref _authenticationFailures),
         Interlocked.Read(ref _verifiedAtOpen),
-        TimeSpan.FromTicks(Interlocked.Read(ref _verificationTicks)));
+        TimeSpan.FromTicks(Interlocked.Read(ref _verificationTicks)),
+        Interlocked.Read(ref _verifiedAfterOpen),
+        Interlocked.Read(ref _pendingVerification));
 
     /// <summary>
     /// Whether the seal in the header read with a payload covers this key, this length and these stored bytes; a

@@ -245,7 +245,10 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
         InvalidateHeader(slot);
     }
 
-    /// <summary>Closes the file. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>
+    /// Stops the background verification (waiting for the block in hand) and closes the file. Later calls throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -253,6 +256,7 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
             return;
         }
 
+        StopDeferred(); // the background verification reads the file and rents buffers: it ends first
         _handle.Dispose();
         _pool.Dispose();
         _authenticator?.Dispose();

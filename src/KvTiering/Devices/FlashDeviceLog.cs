@@ -16,4 +16,8 @@ internal static partial class FlashDeviceLog
     [LoggerMessage(EventId = 42, EventName = "FlashBlocksNotRecovered", Level = LogLevel.Warning,
         Message = "KvTiering flash file '{Path}': {LostWrites} blocks with lost payloads and {Forged} unauthenticated blocks were dropped, {Unverified} left unverified by the time budget; {Recovered} recovered")]
     public static partial void BlocksNotRecovered(ILogger logger, string path, long lostWrites, long forged, long unverified, int recovered);
+
+    [LoggerMessage(EventId = 43, EventName = "FlashDeferredVerified", Level = LogLevel.Information,
+        Message = "KvTiering flash file '{Path}': background verification recovered {Recovered} blocks the open left unverified, dropped {Dropped}, left {Left} (stopped by disposal) in {Milliseconds:F0} ms")]
+    public static partial void DeferredVerified(ILogger logger, string path, long recovered, long dropped, long left, double milliseconds);
 }

@@ -2,15 +2,19 @@ namespace KvTiering.Devices;
 
 /// <summary>What a <see cref="FlashDevice"/> found wrong since it was opened, and how long opening spent verifying.</summary>
 /// <param name="CorruptFilesRecreated">1 when the file was moved aside and recreated at open (corrupt superblock, or another format or geometry); else 0.</param>
-/// <param name="LostWrites">Blocks found at open whose header verified but whose payload did not match it (lost or torn writes); not recovered.</param>
-/// <param name="Unverified">Blocks found at open that the verification budget left unchecked; not recovered.</param>
+/// <param name="LostWrites">Blocks found at open, or in the background verification after it, whose header verified but whose payload did not match it (lost or torn writes); not recovered.</param>
+/// <param name="Unverified">Blocks found at open that the verification budget left unchecked: not recovered by the open; a store verifies them in the background afterwards (<paramref name="VerifiedAfterOpen"/>).</param>
 /// <param name="AuthenticationFailures">Blocks whose seal was missing or did not verify, at open or on a read (forged, or written with another key).</param>
 /// <param name="VerifiedAtOpen">Blocks whose payload was verified at open and recovered.</param>
 /// <param name="VerificationTime">Time opening spent reading and verifying payloads.</param>
+/// <param name="VerifiedAfterOpen">Unverified blocks whose payload the background verification then checked and recovered.</param>
+/// <param name="PendingVerification">Unverified blocks the background verification has not reached yet (or will not: no store asked, or the device was disposed first).</param>
 public readonly record struct FlashDeviceStatistics(
     int CorruptFilesRecreated,
     long LostWrites,
     long Unverified,
     long AuthenticationFailures,
     long VerifiedAtOpen,
-    TimeSpan VerificationTime);
+    TimeSpan VerificationTime,
+    long VerifiedAfterOpen,
+    long PendingVerification);

@@ -149,6 +149,8 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
         {
             _metrics = new KvTieringMetrics(this, meterFactory, options.Name);
         }
+
+        StartDeferredVerification();
     }
 
     /// <summary>The KV layout (null in a metadata-only store built without one).</summary>
@@ -363,6 +365,7 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
             }
 
             Log.Recovered(_logger, _logName, kept.Count, tier.Profile.Name, blocks.Count - kept.Count);
+            ReserveDeferred(tier, used);
             tier.ClaimSlots(used);
             foreach (RecoveredBlock block in kept)
             {
