@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using KvTiering.Cli.Plots;
 using KvTiering.Eviction;
 using KvTiering.Simulation.Replay;
 using KvTiering.Simulation.Reports;
@@ -10,7 +11,7 @@ namespace KvTiering.Cli;
 
 /// <summary>
 /// <c>kvtier report</c>: regenerates docs/results.md — every policy at 1%, 2.5%, 5% and 10% of unique blocks on the
-/// shared traces, with Belady, JSON beside it and one SVG of curves per trace.
+/// shared traces, with Belady, JSON beside it and, per trace, hit-rate curves and a gap-closed chart as SVG and PNG.
 /// </summary>
 internal static class ReportCommand
 {
@@ -96,7 +97,14 @@ internal static class ReportCommand
 
             IReadOnlyList<ReplayResult> results = Replayer.RunMany(trace, runs, parallel);
             File.WriteAllText(Path.Combine(assets, $"{set.Name}.json"), ResultWriter.ToJson(results));
-            File.WriteAllText(Path.Combine(assets, $"{set.Name}.svg"), MissRatioCurveSvg.Render(results, $"{set.Name}: token hit rate"));
+            Figures.WriteMain(results, $"{set.Name}: token hit rate", trace.BlockTokens,
+                Path.Combine(assets, $"{set.Name}.svg"), Path.Combine(assets, $"{set.Name}.png"));
+            bool gapChart = GapClosedPlot.CanDraw(results);
+            if (gapChart)
+            {
+                Figures.WriteGap(results, set.Name, Path.Combine(assets, $"{set.Name}-gap.svg"));
+                Figures.WriteGap(results, set.Name, Path.Combine(assets, $"{set.Name}-gap.png"));
+            }
 
             md.AppendLine(ci, $"## {set.Name}");
             md.AppendLine();
@@ -128,6 +136,14 @@ internal static class ReportCommand
             GapShareTable.Append(md, results);
             md.AppendLine();
             md.AppendLine(ci, $"![{set.Name}](results/{set.Name}.svg)");
+            md.AppendLine();
+            if (gapChart)
+            {
+                md.AppendLine(ci, $"![{set.Name}: share of the LRU → Belady gap closed](results/{set.Name}-gap.svg)");
+                md.AppendLine();
+            }
+
+            md.AppendLine(ci, $"PNG copies: [curves](results/{set.Name}.png){(gapChart ? string.Create(ci, $", [gap closed](results/{set.Name}-gap.png)") : "")}.");
             md.AppendLine();
         }
 

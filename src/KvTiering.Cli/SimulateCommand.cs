@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KvTiering.Cli.Plots;
 using KvTiering.Simulation.Policies;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
@@ -31,8 +32,10 @@ internal static class SimulateCommand
             Arguments.Value("model", "MODEL", "Price each request's prefill with this model (e.g. llama-3.1-8b) to report modeled time-to-first-token."),
             Arguments.Value("json", "FILE", "Write every result, with the run's details (block size, hints, seed, stagger, version, peak memory), as JSON."),
             Arguments.Value("csv", "FILE", "Write every result as CSV, one row per (policy, capacity)."),
-            Arguments.Value("svg", "FILE", "Draw the miss-ratio curves (token hit rate against capacity) as SVG."),
-            Arguments.Value("title", "TEXT", "The title of the --svg plot (default: the trace's name)."),
+            Arguments.Value("svg", "FILE", "Draw the hit-rate curves (token hit rate against capacity, log scale) as SVG; with --tiers, the tokens each tier served."),
+            Arguments.Value("png", "FILE", "The same figure as --svg, as a PNG image."),
+            Arguments.Value("gap-plot", "FILE", "Draw the share of the LRU -> Belady gap each policy closes, per capacity, as a bar chart (.svg or .png; needs lru and belady in --policy)."),
+            Arguments.Value("title", "TEXT", "The title of the plots (default: the trace's name)."),
             Arguments.Value("seed", "N", "Seed of the synthetic workload (default 1); the same seed gives the same trace."),
             Arguments.Value("parallel", "N", "Replay up to N runs at once (default: one per core). Use 1 to measure replay speed."),
             Arguments.Value("cache-dir", "DIR", "Where parsed traces are cached (default: the system temp folder)."),
@@ -51,7 +54,8 @@ internal static class SimulateCommand
         command.SetAction(r => Run(new Arguments(r), stdout, stderr));
         return command.WithExamples(
             "kvtier simulate --trace ../shared/traces/weka-claude-code --capacity 1%,5% --policy lru,agent,belady",
-            "kvtier simulate --trace ../shared/traces/mooncake/conversation_trace.jsonl --json out.json --svg out.svg",
+            "kvtier simulate --trace ../shared/traces/mooncake/conversation_trace.jsonl --json out.json --svg out.svg --png out.png",
+            "kvtier simulate --policy lru,s3fifo,agent,belady --gap-plot gap.svg",
             "kvtier simulate --tiers hbm3:1%,dram:5%,flash:20% --model llama-3.1-8b --policy agent",
             "kvtier simulate --policy-assembly CustomPolicy.dll --policy lru,mru");
     }
@@ -300,10 +304,9 @@ internal static class SimulateCommand
             File.WriteAllText(csv, ResultWriter.ToCsv(results));
         }
 
-        if (a.Get("svg") is { } svg)
-        {
-            File.WriteAllText(svg, MissRatioCurveSvg.Render(results, a.Get("title") ?? trace.Name));
-        }
+        string title = a.Get("title") ?? trace.Name;
+        Figures.WriteMain(results, title, trace.BlockTokens, a.Get("svg"), a.Get("png"));
+        Figures.WriteGap(results, title, a.Get("gap-plot"));
     }
 
     /// <summary>The process's peak resident set so far (VmHWM on Linux).</summary>

@@ -37,11 +37,39 @@ public sealed class SimulateCommandTests : IDisposable
         // Request 2 hits blocks 1 and 2 (1,024 of 1,536 tokens) at either capacity.
         Assert.Equal(1024.0 / (1024 + 1536), first.GetProperty("token_hit_rate").GetDouble(), 12);
         Assert.StartsWith("trace,policy,capacity_blocks", File.ReadAllText(csv), StringComparison.Ordinal);
-        Assert.Contains("<polyline", File.ReadAllText(svg), StringComparison.Ordinal);
+        Assert.Equal("svg", System.Xml.Linq.XDocument.Load(svg).Root!.Name.LocalName);
 
-        (rc, _, errors) = Kvtier("mrc", "--json", json, "--svg", _dir.File("again.svg"));
+        (rc, _, errors) = Kvtier("mrc", "--json", json, "--svg", _dir.File("again.svg"), "--png", _dir.File("again.png"));
         Assert.True(rc == 0, errors);
         Assert.Contains("stroke-dasharray", File.ReadAllText(_dir.File("again.svg")), StringComparison.Ordinal); // belady dashed
+        Assert.Equal((byte)'P', File.ReadAllBytes(_dir.File("again.png"))[1]);
+
+        // Only lru and belady: no policy to measure against the gap, and the error says what is missing.
+        (rc, _, errors) = Kvtier("mrc", "--json", json, "--svg", _dir.File("again.svg"), "--gap-plot", _dir.File("gap.svg"));
+        Assert.NotEqual(0, rc);
+        Assert.Contains("--gap-plot needs lru, belady and another policy", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Simulate_draws_the_gap_chart_and_for_tiers_the_per_tier_split()
+    {
+        string trace = WriteMooncake("{\"timestamp\": 0, \"input_length\": 1024, \"output_length\": 10, \"hash_ids\": [1, 2]}",
+            "{\"timestamp\": 1000, \"input_length\": 1536, \"output_length\": 10, \"hash_ids\": [3, 4, 5]}",
+            "{\"timestamp\": 2000, \"input_length\": 1536, \"output_length\": 10, \"hash_ids\": [1, 2, 6]}",
+            "{\"timestamp\": 3000, \"input_length\": 1536, \"output_length\": 10, \"hash_ids\": [3, 4, 7]}");
+        string gap = _dir.File("gap.png"), tiers = _dir.File("tiers.svg");
+        (int rc, _, string errors) = Kvtier("simulate", "--trace", trace, "--format", "mooncake", "--no-cache", "--quiet",
+            "--policy", "lru,fifo,belady", "--capacity", "2,3", "--gap-plot", gap);
+        Assert.True(rc == 0, errors);
+        Assert.Equal((byte)'P', File.ReadAllBytes(gap)[1]);
+
+        (rc, _, errors) = Kvtier("simulate", "--trace", trace, "--format", "mooncake", "--no-cache", "--quiet",
+            "--policy", "lru,belady", "--tiers", "hbm3:1,dram:2", "--svg", tiers);
+        Assert.True(rc == 0, errors);
+        string[] texts = [.. System.Xml.Linq.XDocument.Load(tiers).Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value.Trim())];
+        Assert.Contains(texts, t => t.EndsWith("tokens served per tier", StringComparison.Ordinal));
+        Assert.Contains("hbm3", texts);
+        Assert.Contains("dram", texts);
     }
 
     [Theory]
