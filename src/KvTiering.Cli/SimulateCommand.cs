@@ -26,7 +26,7 @@ internal static class SimulateCommand
             Arguments.Value("semantics", "MODE", "prefix (default): a request's hit is its leading resident blocks. reference: every block looked up and inserted on its own, as libCacheSim does; block_hit_rate = 1 - its miss ratio."),
             Arguments.Value("stagger", "SECONDS", "WEKA only: seconds between the starts of consecutive sessions (default 30); sessions overlap as on a shared server."),
             Arguments.Flag("shared-tools", "WEKA only: give every session the same tool-definition prefix (as one agent product would), so it is shared across sessions."),
-            Arguments.Value("policy", "NAMES", "Comma-separated eviction policies (see 'kvtier policies'). Default: every built-in policy."),
+            Arguments.Value("policy", "NAMES", "Comma-separated eviction policies (see 'kvtier policies'). Settings follow a colon: s3fifo:small=0.1,threshold=2 (libCacheSim's S3-FIFO; ours defaults to threshold=1), wtinylfu:window=0.01, agent:lindy=0+tail=false. Default: every built-in policy."),
             Arguments.Value("capacity", "SIZES", "Comma-separated cache sizes: a block count (12415) or a share of the trace's unique blocks (2.5%). Default: 1%,2.5%,5%,10%."),
             Arguments.Value("tiers", "TIERS", "A multi-tier store instead of --capacity: NAME:SIZE,... from fastest to slowest, e.g. hbm3:1%,dram:5%,flash:20% (tiers: sram, hbm3, hbm3e, gddr7, dram, flash)."),
             Arguments.Value("model", "MODEL", "Price each request's prefill with this model (e.g. llama-3.1-8b) to report modeled time-to-first-token."),
@@ -220,7 +220,7 @@ internal static class SimulateCommand
         }
 
         var list = new List<EvictionPolicy>();
-        foreach (string name in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (string name in JoinSettings(text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {
             try
             {
@@ -233,6 +233,29 @@ internal static class SimulateCommand
         }
 
         return list.Count > 0 ? list : throw new CliException("--policy lists no policy");
+    }
+
+    /// <summary>
+    /// "s3fifo:small=0.1", "threshold=2", "lru" → "s3fifo:small=0.1+threshold=2", "lru": a key=value part after a
+    /// policy with settings belongs to that policy, so settings may be written with commas inside the policy list.
+    /// </summary>
+    internal static List<string> JoinSettings(IEnumerable<string> parts)
+    {
+        var names = new List<string>();
+        foreach (string part in parts)
+        {
+            if (names.Count > 0 && part.Contains('=', StringComparison.Ordinal) && !part.Contains(':', StringComparison.Ordinal)
+                && names[^1].Contains(':', StringComparison.Ordinal))
+            {
+                names[^1] += "+" + part;
+            }
+            else
+            {
+                names.Add(part);
+            }
+        }
+
+        return names;
     }
 
     private static ModelPreset ParseModel(string name)

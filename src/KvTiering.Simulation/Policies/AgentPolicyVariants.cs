@@ -10,15 +10,15 @@ namespace KvTiering.Simulation.Policies;
 public static class AgentPolicyVariants
 {
     /// <summary>
-    /// Every built-in policy by name (<see cref="EvictionPolicies.FromName"/>), and agent ablations written
-    /// "agent:key=value+key=value".
+    /// Every built-in policy by name (<see cref="EvictionPolicies.FromName"/>), agent ablations written
+    /// "agent:key=value+key=value", and classic policies with settings (<see cref="ClassicPolicyVariants"/>).
     /// </summary>
     /// <exception cref="ArgumentException">No policy has that name, or an ablation setting is unknown or malformed; the message names it.</exception>
     public static EvictionPolicy FromName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return name.Trim().StartsWith("agent:", StringComparison.OrdinalIgnoreCase)
-            ? Parse(name.Trim())
+        return name.Trim().StartsWith("agent:", StringComparison.OrdinalIgnoreCase) ? Parse(name.Trim())
+            : ClassicPolicyVariants.Handles(name.Trim()) ? ClassicPolicyVariants.Parse(name)
             : EvictionPolicies.FromName(name);
     }
 

@@ -79,6 +79,7 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("neither a block count nor a percentage", "simulate", "--capacity", "lots")]
     [InlineData("Unknown eviction policy 'nope'", "simulate", "--policy", "nope")]
     [InlineData("did you mean 'lru'?", "simulate", "--policy", "lur")]
+    [InlineData("S3-FIFO's move-to-main threshold 4 must be 1, 2 or 3 hits. ('s3fifo:small=0.2+threshold=4')", "simulate", "--policy", "lru,s3fifo:small=0.2,threshold=4")]
     [InlineData("did you mean 'hbm3'?", "simulate", "--tiers", "hbm:1%")]
     [InlineData("did you mean 'llama-3.1-8b'?", "simulate", "--model", "llama-3.1-8")]
     [InlineData("unknown option --capacty (did you mean '--capacity'?)", "simulate", "--capacty", "5%")]

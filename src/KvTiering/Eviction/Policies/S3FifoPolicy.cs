@@ -1,3 +1,5 @@
+using KvTiering.Blocks;
+
 namespace KvTiering.Eviction;
 
 /// <summary>
@@ -9,12 +11,20 @@ namespace KvTiering.Eviction;
 /// <remarks>
 /// Yang et al., "FIFO Queues are All You Need for Cache Eviction", SOSP 2023. One-hit wonders (a scan, a request
 /// never continued) pass through the small queue without disturbing the main one. The ghost remembers as many keys
-/// as the main queue holds blocks, in a fixed-size <see cref="GhostSet"/>; the move-to-main threshold is one hit,
-/// as in the authors' libCacheSim implementation. The small queue is evicted from while it holds at least its 10%
-/// (or the main queue is empty); pinned blocks are passed over in either queue.
+/// as the main queue holds blocks, in a fixed-size <see cref="GhostSet"/>. The small queue's share (default 10%) and
+/// the hits a block needs in it to move to the main queue (default 1, as in the paper) are parameters; libCacheSim's
+/// S3FIFO.c uses <c>fifo-size-ratio=0.10</c> and <c>move-to-main-threshold=2</c>, so
+/// <c>new S3FifoPolicy(0.1, 2)</c> replays its miss ratios (docs/harness.md). The small queue is evicted from while it
+/// holds at least its share (or the main queue is empty); pinned blocks are passed over in either queue.
 /// </remarks>
 public struct S3FifoPolicy : IEvictionPolicy
 {
+    /// <summary>The small queue's default share of the tier.</summary>
+    public const double DefaultSmallShare = 0.1;
+
+    /// <summary>The default number of hits in the small queue that move a block to the main queue.</summary>
+    public const int DefaultMoveThreshold = 1;
+
     private const byte MaxFrequency = 3;
     private const byte InSmall = 1;
     private const byte InMain = 2;
@@ -26,6 +36,33 @@ public struct S3FifoPolicy : IEvictionPolicy
     private byte[] _frequency;
     private byte[] _queue;       // which queue each handle is in
     private int _smallTarget;
+    private BlockKey _admitted;           // the block Admit looked up in the ghost, before room was made for it
+    private bool _admittedWasGhost;
+    private bool _admittedPending;
+    private readonly double _smallShare;  // 0 = default
+    private readonly byte _moveThreshold; // 0 = default
+
+    /// <summary>An S3-FIFO with a small queue of <paramref name="smallShare"/> of the tier and a move-to-main threshold of <paramref name="moveThreshold"/> hits.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="smallShare"/> is not in (0, 1) or <paramref name="moveThreshold"/> not in 1..3.</exception>
+    public S3FifoPolicy(double smallShare, int moveThreshold)
+    {
+        if (!(smallShare > 0 && smallShare < 1))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(smallShare), smallShare, $"S3-FIFO's small-queue share {smallShare} must lie between 0 and 1.");
+        }
+
+        if (moveThreshold is < 1 or > MaxFrequency)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(moveThreshold), moveThreshold, $"S3-FIFO's move-to-main threshold {moveThreshold} must be 1, 2 or 3 hits.");
+        }
+
+        _smallShare = smallShare;
+        _tier = null!; // set by Attach, as for a default instance
+        _frequency = [];
+        _queue = [];
+        _ghost = null!;
+        _moveThreshold = (byte)moveThreshold;
+    }
 
     /// <inheritdoc />
     public void Attach(TierView tier)
@@ -37,18 +74,33 @@ public struct S3FifoPolicy : IEvictionPolicy
         _main = new HandleList(capacity);
         _frequency = new byte[capacity];
         _queue = new byte[capacity];
-        _smallTarget = Math.Max(1, capacity / 10);
+        double share = _smallShare == 0 ? DefaultSmallShare : _smallShare;
+        _smallTarget = Math.Max(1, (int)(capacity * share)); // as libCacheSim sizes it: (int64_t)(cache_size * ratio)
         _ghost = new GhostSet(Math.Max(1, capacity - _smallTarget));
     }
 
     /// <inheritdoc />
-    public readonly bool Admit(in BlockInfo block) => true;
+    /// <remarks>
+    /// The ghost is consulted here, before the store makes room: the eviction that follows adds a key to the ghost and
+    /// may push out this block's own entry. libCacheSim's S3FIFO_find takes the key out of the ghost at lookup, before
+    /// its eviction, for the same reason.
+    /// </remarks>
+    public bool Admit(in BlockInfo block)
+    {
+        _admitted = block.Key;
+        _admittedWasGhost = _ghost.Remove(block.Key);
+        _admittedPending = true;
+        return true;
+    }
 
     /// <inheritdoc />
-    public readonly void OnInsert(int handle)
+    public void OnInsert(int handle)
     {
         _frequency[handle] = 0;
-        if (_ghost.Remove(_tier.Key(handle)))
+        BlockKey key = _tier.Key(handle);
+        bool wasGhost = _admittedPending && key == _admitted ? _admittedWasGhost : _ghost.Remove(key);
+        _admittedPending = false;
+        if (wasGhost)
         {
             _queue[handle] = InMain;
             _main.PushFront(handle);
@@ -111,7 +163,7 @@ public struct S3FifoPolicy : IEvictionPolicy
             int previous = _small.Previous(h);
             if (_tier.IsEvictable(h))
             {
-                if (_frequency[h] == 0)
+                if (_frequency[h] < (_moveThreshold == 0 ? DefaultMoveThreshold : _moveThreshold))
                 {
                     _ghost.Add(_tier.Key(h));
                     return h;

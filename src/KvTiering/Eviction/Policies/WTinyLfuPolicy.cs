@@ -19,11 +19,15 @@ namespace KvTiering.Eviction;
 /// The sketch (<see cref="FrequencySketch"/>, 4-bit counters halved every 10 × capacity increments, no doorkeeper)
 /// counts every arrival and every access. A hit in probation moves the block to protected; protected's overflow goes
 /// back to probation's head. Caffeine's hill-climbing of the window size and its random admission of warm candidates
-/// (a defence against hash flooding) are left out, so the policy is deterministic.
+/// (a defence against hash flooding) are left out, so the policy is deterministic. The window's share is a parameter
+/// (default 1%, as Caffeine starts and as libCacheSim's WTinyLFU.c fixes it: <c>window-size=0.01</c>).
 /// </para>
 /// </remarks>
 public struct WTinyLfuPolicy : IEvictionPolicy
 {
+    /// <summary>The window's default share of the tier.</summary>
+    public const double DefaultWindowShare = 0.01;
+
     private const byte InWindow = 1;
     private const byte InProbation = 2;
     private const byte InProtected = 3;
@@ -37,6 +41,22 @@ public struct WTinyLfuPolicy : IEvictionPolicy
     private int _windowMax;
     private int _mainMax;
     private int _protectedMax;
+    private readonly double _windowShare; // 0 = default
+
+    /// <summary>A W-TinyLFU whose LRU window holds <paramref name="windowShare"/> of the tier.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="windowShare"/> is not in (0, 1).</exception>
+    public WTinyLfuPolicy(double windowShare)
+    {
+        if (!(windowShare > 0 && windowShare < 1))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(windowShare), windowShare, $"W-TinyLFU's window share {windowShare} must lie between 0 and 1.");
+        }
+
+        _windowShare = windowShare;
+        _tier = null!; // set by Attach, as for a default instance
+        _segment = [];
+        _sketch = null!;
+    }
 
     /// <inheritdoc />
     public void Attach(TierView tier)
@@ -49,7 +69,7 @@ public struct WTinyLfuPolicy : IEvictionPolicy
         _protected = new HandleList(capacity);
         _sketch = new FrequencySketch(capacity);
         _segment = new byte[capacity];
-        _windowMax = Math.Max(1, capacity / 100);
+        _windowMax = Math.Max(1, (int)(capacity * (_windowShare == 0 ? DefaultWindowShare : _windowShare)));
         _mainMax = Math.Max(0, capacity - _windowMax);
         _protectedMax = (int)(_mainMax * 80L / 100);
     }
