@@ -87,8 +87,10 @@ public struct S3FifoPolicy : IEvictionPolicy
     /// </remarks>
     public bool Admit(in BlockInfo block)
     {
+        // Admitted again before its insert (a failed attempt): its ghost entry, if any, was taken the first time.
+        bool again = _admittedPending && block.Key == _admitted && _admittedWasGhost;
         _admitted = block.Key;
-        _admittedWasGhost = _ghost.Remove(block.Key);
+        _admittedWasGhost = _ghost.Remove(block.Key) || again;
         _admittedPending = true;
         return true;
     }
