@@ -41,7 +41,7 @@ public sealed partial class TieredKvStore
         using (EnterWrite())
         {
             ThrowIfDisposed();
-            _puts++;
+            _counters.Puts++;
             return PutLocked(key, parent, kv, context);
         }
     }
@@ -123,7 +123,7 @@ public sealed partial class TieredKvStore
         using (EnterWrite())
         {
             ThrowIfDisposed();
-            _lookups++;
+            _counters.Lookups++;
             e = _table.Find(key);
             if (e < 0)
             {
@@ -205,18 +205,18 @@ public sealed partial class TieredKvStore
             return false;
         }
 
-        _hits++;
+        _counters.Hits++;
         servedFromTier = tier.Index;
         bytesWritten = read;
         if (same)
         {
-            AccountRead(tier, read);
+            _counters.Read(tier, read);
             AccessLocked(e, tier, destination[..read], readBooked: true);
         }
         else
         {
             tier.Counters.Hits++;
-            AccountRead(tier, read);
+            _counters.Read(tier, read);
         }
 
         return true;

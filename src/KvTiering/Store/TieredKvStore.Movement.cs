@@ -201,7 +201,7 @@ public sealed partial class TieredKvStore
         {
             if (!readBooked)
             {
-                AccountRead(from, 0);
+                _counters.Read(from, 0);
             }
         }
         else if (bytes.IsEmpty && !TryReadForMove(e, from, out bytes))
@@ -233,7 +233,7 @@ public sealed partial class TieredKvStore
         Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
         Unbind(e, from);
         Bind(e, to, slot);
-        AccountWrite(to, bytes.Length);
+        _counters.Write(to, bytes.Length);
         to.OnInsert(slot);
         _table.InFlight[e] = false;
     }
@@ -261,7 +261,7 @@ public sealed partial class TieredKvStore
         }
 
         _seq.Resume(paused);
-        AccountWrite(tier, bytes.Length);
+        _counters.Write(tier, bytes.Length);
         if (bind)
         {
             Bind(e, tier, slot);
@@ -278,21 +278,21 @@ public sealed partial class TieredKvStore
         if (MetadataOnly)
         {
             bytes = default;
-            AccountRead(from, 0);
+            _counters.Read(from, 0);
             return true;
         }
 
         if (_table.Staging[e] is >= 0 and int staging)
         {
             bytes = _writeBehind!.Staged(staging); // its write-behind is in flight: the staging copy is the block
-            AccountRead(from, bytes.Length);
+            _counters.Read(from, bytes.Length);
             return true;
         }
 
         if (from.Direct is { } memory)
         {
             bytes = memory.Payload(slot);
-            AccountRead(from, bytes.Length);
+            _counters.Read(from, bytes.Length);
             return true;
         }
 
@@ -307,7 +307,7 @@ public sealed partial class TieredKvStore
         }
 
         bytes = _scratch.AsSpan(0, read);
-        AccountRead(from, read);
+        _counters.Read(from, read);
         return true;
     }
 
@@ -386,32 +386,6 @@ public sealed partial class TieredKvStore
         }
 
         _table.Place(e, -1, -1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AccountRead(Tier tier, int bytes)
-    {
-        long moved = MetadataOnly ? _nominalBlockBytes : bytes;
-        ref TierCounters c = ref tier.Counters;
-        c.BytesRead += moved;
-        if (moved != tier.CostedReadBytes)
-        {
-            // Nearly every read moves a whole block: cost it once, not per hit (the profile's math divides twice).
-            tier.CostRead(moved);
-        }
-
-        c.ModeledSeconds += tier.CostedReadSeconds;
-        c.ModeledJoules += tier.CostedReadJoules;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AccountWrite(Tier tier, int bytes)
-    {
-        long moved = MetadataOnly ? _nominalBlockBytes : bytes;
-        ref TierCounters c = ref tier.Counters;
-        c.BytesWritten += moved;
-        c.ModeledSeconds += tier.Profile.WriteSeconds(moved);
-        c.ModeledJoules += tier.Profile.Joules(moved);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -352,29 +352,15 @@ public sealed partial class TieredKvStore
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void DrainAccessesSlow()
     {
-        Span<QueuedHit> hits = _drainHits;
-        int count = _accesses.Drain(hits);
+        Span<QueuedHit> hits = _drainHits.AsSpan(0, _accesses.Drain(_drainHits));
         Tier top = _tiers[0];
-        ref TierCounters c = ref top.Counters;
+        _counters.QueuedHits(top, hits);
         BlockTable table = _table;
         int[] slots = _drainSlots;
         long version = _seq.Version;
-        long bytesRead = c.BytesRead;
-        double seconds = c.ModeledSeconds;
-        double joules = c.ModeledJoules;
         int live = 0;
-        for (int i = 0; i < count; i++)
+        foreach (ref readonly QueuedHit hit in hits)
         {
-            ref readonly QueuedHit hit = ref hits[i];
-            long moved = MetadataOnly ? _nominalBlockBytes : hit.Bytes;
-            if (moved != top.CostedReadBytes)
-            {
-                top.CostRead(moved);
-            }
-
-            bytesRead += moved;
-            seconds += top.CostedReadSeconds;
-            joules += top.CostedReadJoules;
             int e = hit.Entry;
             if (hit.Version == version || (table.Keys[e].Equals(hit.Key) && table.Stamps[e] != 0 && table.Tier[e] == 0))
             {
@@ -382,53 +368,16 @@ public sealed partial class TieredKvStore
             }
         }
 
-        c.BytesRead = bytesRead;
-        c.ModeledSeconds = seconds;
-        c.ModeledJoules = joules;
-        c.Hits += count;
-        _lookups += count;
-        _hits += count;
-        // The policies see the batch at drain time; one clock reading serves it all (a clock read costs more than an
-        // LRU update, and the batch's hits are already stamped "now" by whoever drains them).
-        _drainNow = NowSeconds;
+        // The policies see the batch at drain time; one clock reading serves it all.
+        _clock.BeginBatch();
         try
         {
             top.OnAccessMany(slots.AsSpan(0, live));
         }
         finally
         {
-            _drainNow = double.NaN;
+            _clock.EndBatch();
         }
-    }
-
-    /// <summary>
-    /// Books the lock-free misses, and the lock-free hits and resident puts that queued nothing (a top tier with
-    /// reference bits), as the locked path would have. Call under the lock, before reading the counters.
-    /// </summary>
-    private void FoldLockFreeCounts()
-    {
-        (long hits, long bytes, long misses, long puts) = _lockFreeCounts.TakeNew();
-        _lookups += misses;
-        _puts += puts;
-        _tiers[0].Counters.Hits += puts; // a resident put counts as an access of its tier, as in the locked path
-        if (hits == 0)
-        {
-            return;
-        }
-
-        Tier top = _tiers[0];
-        ref TierCounters c = ref top.Counters;
-        if (MetadataOnly)
-        {
-            bytes = hits * _nominalBlockBytes;
-        }
-
-        c.Hits += hits;
-        c.BytesRead += bytes;
-        c.ModeledSeconds += top.Profile.ReadSeconds(hits, bytes);
-        c.ModeledJoules += top.Profile.Joules(bytes);
-        _lookups += hits;
-        _hits += hits;
     }
 
     /// <summary>Waits out lock-free payload copies that started before Dispose set its flag.</summary>

@@ -64,8 +64,8 @@ public sealed partial class TieredKvStore
             return AdmitNew(key, parent, kv, context, start, reason);
         }
 
-        _bypassed++;
-        _ledger?.Record(PlacementAction.Bypass, reason, key, context.Session, context.Depth, -1, -1, context.Labels, NowSeconds);
+        _counters.Bypassed++;
+        _ledger?.Record(PlacementAction.Bypass, reason, key, context.Session, context.Depth, -1, -1, context.Labels, _clock.NowSeconds);
         return PutResult.Rejected;
     }
 
@@ -121,5 +121,5 @@ public sealed partial class TieredKvStore
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Record(PlacementAction action, PlacementReason reason, int e, int from, int to, WorkloadLabels labels) =>
-        _ledger!.Record(action, reason, _table.Keys[e], _table.Session[e], _table.Depth[e], from, to, labels, NowSeconds);
+        _ledger!.Record(action, reason, _table.Keys[e], _table.Session[e], _table.Depth[e], from, to, labels, _clock.NowSeconds);
 }

@@ -28,9 +28,9 @@ public sealed partial class TieredKvStore
             return false;
         }
 
-        _hits++;
+        _counters.Hits++;
         tier.Counters.Hits++;
-        AccountRead(tier, read);
+        _counters.Read(tier, read);
         bytesWritten = read;
         servedFromTier = tier.Index;
         int target = _promotion == PromotionMode.ToTop ? 0 : tier.Index - 1;

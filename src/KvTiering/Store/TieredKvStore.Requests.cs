@@ -147,7 +147,7 @@ public sealed partial class TieredKvStore
                 parent = keys[i];
             }
 
-            _puts += keys.Length;
+            _counters.Puts += keys.Length;
             return new RequestOutcome(prefix, resident);
         }
     }

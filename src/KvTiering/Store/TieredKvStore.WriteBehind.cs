@@ -59,7 +59,7 @@ public sealed partial class TieredKvStore
         Bind(e, to, slot);
         _table.Staging[e] = buffer;
         _table.InFlight[e] = false; // movable again: its bytes are the staging copy until the write lands
-        AccountWrite(to, bytes.Length);
+        _counters.Write(to, bytes.Length);
         to.OnInsert(slot);
         from.Counters.Demotions++;
         Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, to.Index);

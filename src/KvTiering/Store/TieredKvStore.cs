@@ -22,7 +22,7 @@ namespace KvTiering.Store;
 /// optimistically, validates against a sequence counter writers bump, and queues the access for the policies (see
 /// <c>TieredKvStore.Optimistic.cs</c>). Memory-tier gets, puts and prefix matches allocate nothing.
 /// </remarks>
-public sealed partial class TieredKvStore : IDisposable, ITierHost
+public sealed partial class TieredKvStore : IDisposable
 {
     /// <summary>The most tiers a chain may have.</summary>
     public const int MaxTiers = 8;
@@ -30,27 +30,21 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
     private readonly Lock _lock = new();
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
-    private readonly TimeProvider _time;
-    private readonly long _startTimestamp;
+    private readonly StoreClock _clock;
+    private readonly StoreCounters _counters;
     private readonly double _maxPinnedFraction;
     private readonly PromotionMode _promotion;
     private readonly byte[] _scratch;
-    private readonly long _nominalBlockBytes;
     private readonly ILogger _logger;
     private readonly string _logName;
     private readonly bool _flushOnDispose;
     private readonly KvTieringMetrics? _metrics;
     private readonly RouterBinding? _routing;
     private readonly PlacementLedger? _ledger;
-    private double _drainNow = double.NaN; // one clock reading serves a whole drained batch of queued hits
     private int[] _replayEntries = new int[64];
     private readonly KvEventFeed _events;
     private IBlockEventSink _eventSink;
     private readonly Tier? _remoteTier; // the first tier on a shared IRemoteBlockSource; never asked without payloads
-    private long _lookups;
-    private long _hits;
-    private long _puts;
-    private long _bypassed;
     private volatile bool _disposed;
 
     /// <summary>Builds a store from <paramref name="options"/>, opening (and recovering) any flash tier.</summary>
@@ -82,12 +76,11 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
         Layout = options.Layout;
         MetadataOnly = options.MetadataOnly;
         BlockBytes = options.MetadataOnly ? 0 : options.Layout!.BytesPerBlock;
-        _time = options.TimeProvider ?? TimeProvider.System;
-        _startTimestamp = _time.GetTimestamp();
+        _clock = new StoreClock(options.TimeProvider ?? TimeProvider.System, options.Tiers.Count);
         _maxPinnedFraction = options.MaxPinnedFraction;
         _promotion = options.Promotion;
         _scratch = new byte[BlockBytes];
-        _nominalBlockBytes = options.Layout?.BytesPerBlock ?? 0;
+        _counters = new StoreCounters(options.MetadataOnly, options.Layout?.BytesPerBlock ?? 0);
         _logger = options.Logger ?? NullLogger.Instance;
         _logName = options.Name ?? "default";
         _flushOnDispose = options.FlushOnDispose;
@@ -122,7 +115,7 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
         _optimistic = ChooseOptimisticReads();
         foreach (Tier tier in _tiers)
         {
-            tier.Attach(new TierView(this, _table, tier));
+            tier.Attach(new TierView(_clock, _table, tier));
         }
 
         _topReferenceBits = _tiers[0].ReferenceBits;
@@ -191,16 +184,8 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
     /// <summary>The device behind tier <paramref name="tier"/> (the meter reads a flash device's fault counts).</summary>
     internal IBlockDevice DeviceAt(int tier) => _tiers[tier].Device;
 
-    /// <summary>
-    /// The store's clock in seconds since it was built, read from its <see cref="TimeProvider"/> (the harness drives a
-    /// replay clock through the same provider). While a batch of queued hits is handed to the policies, the batch's
-    /// one reading.
-    /// </summary>
-    internal double NowSeconds => !double.IsNaN(_drainNow) ? _drainNow : ElapsedSeconds();
-
-    double ITierHost.NowSeconds => NowSeconds;
-
-    private double ElapsedSeconds() => (_time.GetTimestamp() - _startTimestamp) / (double)_time.TimestampFrequency;
+    /// <summary>The store's clock in seconds since it was built (see <see cref="StoreClock"/>).</summary>
+    internal double NowSeconds => _clock.NowSeconds;
 
     /// <summary>A snapshot of every counter.</summary>
     public StoreStatistics GetStatistics()
@@ -208,47 +193,8 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
         lock (_lock)
         {
             DrainAccesses();
-            FoldLockFreeCounts();
-            var tiers = new TierStatistics[_tiers.Length];
-            for (int i = 0; i < tiers.Length; i++)
-            {
-                Tier t = _tiers[i];
-                ref TierCounters c = ref t.Counters;
-                tiers[i] = new TierStatistics
-                {
-                    Tier = i,
-                    Name = t.Profile.Name,
-                    Policy = t.Policy.Name,
-                    CapacityBlocks = t.Capacity,
-                    ResidentBlocks = t.Count,
-                    PinnedBlocks = t.PinnedCount,
-                    Hits = c.Hits,
-                    BytesRead = c.BytesRead,
-                    BytesWritten = c.BytesWritten,
-                    Inserts = c.Inserts,
-                    Promotions = c.Promotions,
-                    Demotions = c.Demotions,
-                    Evictions = c.Evictions,
-                    Rejections = c.Rejections,
-                    ChecksumFailures = c.ChecksumFailures,
-                    WriteFailures = c.WriteFailures,
-                    Recomputes = c.Recomputes,
-                    WriteBehindDrops = c.WriteBehindDrops,
-                    ModeledSeconds = c.ModeledSeconds,
-                    ModeledJoules = c.ModeledJoules,
-                };
-            }
-
-            return new StoreStatistics
-            {
-                Lookups = _lookups,
-                Hits = _hits,
-                Misses = _lookups - _hits,
-                Puts = _puts,
-                Bypassed = _bypassed,
-                ResidentBlocks = _table.Count,
-                Tiers = tiers,
-            };
+            _counters.Fold(_lockFreeCounts, _tiers[0]);
+            return _counters.Snapshot(_tiers, _table.Count);
         }
     }
 
