@@ -3,55 +3,46 @@ using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Placement;
-using KvTiering.Devices;
-using KvTiering.Tiers;
 
 namespace KvTiering.Store;
 
-public sealed partial class TieredKvStore
+/// <summary>
+/// Moves blocks' bytes between tiers: makes room in a tier by evicting its policy's victim one tier down (or further,
+/// or out), promotes a block, writes a new block into a free slot, reads a block about to move. The only writer of
+/// block bytes into tiers. Call under the store's lock.
+/// </summary>
+/// <remarks>
+/// Byte copies run outside the seqlock's odd window (<see cref="TopTierReader.Pause"/>): a move writes the lower copy
+/// before the source lets go, so lock-free readers keep reading the source meanwhile and a failed write leaves the
+/// block where it was. Demotions into a tier with write-behind are handed to <see cref="WriteBehind"/> instead of a
+/// device write under the lock.
+/// </remarks>
+internal sealed class BlockMover
 {
-    /// <summary>Admits a new block into the first tier from <paramref name="startTier"/> down that takes it.</summary>
-    private PutResult AdmitNew(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, int startTier,
-        PlacementReason entryReason)
+    private readonly BlockTable _table;
+    private readonly Tier[] _tiers;
+    private readonly TopTierReader _top;
+    private readonly SlotBinding _slots;
+    private readonly StoreCounters _counters;
+    private readonly IPlacementHooks _placement;
+    private readonly WriteBehind _writeBehind;
+    private readonly StoreLog _log;
+    private readonly bool _metadataOnly;
+    private readonly byte[] _scratch;
+
+    public BlockMover(BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots, StoreCounters counters,
+        IPlacementHooks placement, WriteBehind writeBehind, StoreLog log, bool metadataOnly, int blockBytes)
     {
-        int e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse);
-        if (e < 0)
-        {
-            ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
-        }
-
-        _table.Labels[e] = context.Labels;
-        _table.InFlight[e] = true;
-        for (int t = startTier; t < _tiers.Length; t++)
-        {
-            Tier tier = _tiers[t];
-            if (!tier.Admit(Describe(e, tier, kv.Length, isDemotion: false)))
-            {
-                tier.Counters.Rejections++;
-                Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, -1, t);
-                continue;
-            }
-
-            int slot = MakeRoom(tier);
-            if (slot < 0)
-            {
-                continue;
-            }
-
-            if (!WriteInto(e, tier, slot, kv))
-            {
-                _table.Remove(e);
-                return PutResult.Dropped;
-            }
-
-            _table.InFlight[e] = false;
-            tier.Counters.Inserts++;
-            Note(PlacementAction.Admit, t == startTier ? entryReason : PlacementReason.HigherTierRefused, e, -1, t);
-            return PutResult.Stored;
-        }
-
-        _table.Remove(e);
-        return PutResult.Rejected;
+        _table = table;
+        _tiers = tiers;
+        _top = top;
+        _slots = slots;
+        _counters = counters;
+        _placement = placement;
+        _writeBehind = writeBehind;
+        _log = log;
+        _metadataOnly = metadataOnly;
+        _scratch = new byte[blockBytes];
     }
 
     /// <summary>A free slot in <paramref name="tier"/>, evicting (demoting) its policy's victim if needed; -1 if none can go.</summary>
@@ -61,7 +52,7 @@ public sealed partial class TieredKvStore
     /// the device, which saves a slow tier an I/O under the lock; until the new write lands the old block stays
     /// verifiable there, which a restart may recover, as a freed-but-unzeroed slot could be anyway.
     /// </param>
-    private int MakeRoom(Tier tier, bool freeVictimSlot = true)
+    public int MakeRoom(Tier tier, bool freeVictimSlot = true)
     {
         int slot = tier.TakeSlot();
         if (slot >= 0)
@@ -72,16 +63,10 @@ public sealed partial class TieredKvStore
         // A victim whose write-behind is still in flight frees no slot yet (it stays reserved): try the next one.
         for (int tries = 0; tries < 4 && slot < 0; tries++)
         {
-            int victim = tier.SelectVictim();
-            if (victim < 0)
+            int e = SelectVictim(tier);
+            if (e < 0)
             {
                 return -1;
-            }
-
-            int e = (uint)victim < (uint)tier.Capacity ? tier.SlotToEntry[victim] : -1;
-            if (e < 0 || !_table.IsEvictable(e))
-            {
-                ThrowBadVictim(tier, victim);
             }
 
             Evict(e, tier, freeVictimSlot);
@@ -91,8 +76,27 @@ public sealed partial class TieredKvStore
         return slot;
     }
 
+    /// <summary>The entry of <paramref name="tier"/>'s policy's next victim, or -1 when it names none.</summary>
+    /// <exception cref="InvalidOperationException">The policy named a slot that holds no evictable block.</exception>
+    public int SelectVictim(Tier tier)
+    {
+        int victim = tier.SelectVictim();
+        if (victim < 0)
+        {
+            return -1;
+        }
+
+        int e = (uint)victim < (uint)tier.Capacity ? tier.SlotToEntry[victim] : -1;
+        if (e < 0 || !_table.IsEvictable(e))
+        {
+            ThrowBadVictim(tier, victim);
+        }
+
+        return e;
+    }
+
     /// <summary>Moves a victim one tier down (or further, if a lower tier declines), or drops it from the store.</summary>
-    private void Evict(int e, Tier from, bool freeSlot = true)
+    public void Evict(int e, Tier from, bool freeSlot = true)
     {
         _table.InFlight[e] = true;
         for (int t = from.Index + 1; t < _tiers.Length; t++)
@@ -102,23 +106,22 @@ public sealed partial class TieredKvStore
             if (!to.Admit(Describe(e, to, size, isDemotion: true)))
             {
                 to.Counters.Rejections++;
-                Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, from.Index, t);
+                _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, from.Index, t);
                 continue;
             }
 
-            int buffer = -1;
-            if (to.WriteBehind && !_syncDemotions && _writeBehind is { IsClosed: false } queue && (buffer = queue.TryRent()) < 0)
+            if (!_writeBehind.TryRent(to, out int buffer))
             {
                 // The queue is full: the put does not wait for the slow tier; the block goes further down or leaves.
                 to.Counters.WriteBehindDrops++;
-                Note(PlacementAction.Reject, PlacementReason.WriteBehindFull, e, from.Index, t);
+                _placement.Note(PlacementAction.Reject, PlacementReason.WriteBehindFull, e, from.Index, t);
                 continue;
             }
 
             int slot = MakeRoom(to, freeVictimSlot: buffer < 0);
             if (slot < 0)
             {
-                ReturnBuffer(buffer);
+                _writeBehind.Return(buffer);
                 continue;
             }
 
@@ -126,7 +129,7 @@ public sealed partial class TieredKvStore
             {
                 if (buffer >= 0)
                 {
-                    ReturnBuffer(buffer);
+                    _writeBehind.Return(buffer);
                     to.Device.Free(slot); // its last block's free was skipped for the write that now never comes
                 }
 
@@ -136,7 +139,7 @@ public sealed partial class TieredKvStore
 
             if (buffer >= 0)
             {
-                Stage(e, from, to, slot, buffer, bytes);
+                _writeBehind.Stage(e, from, to, slot, buffer, bytes);
                 return;
             }
 
@@ -144,34 +147,26 @@ public sealed partial class TieredKvStore
             if (!WriteInto(e, to, slot, bytes, bind: false))
             {
                 from.Counters.Evictions++;
-                Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);
-                Unbind(e, from, freeSlot);
+                _placement.Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);
+                _slots.Unbind(e, from, freeSlot);
                 _table.Remove(e);
                 return;
             }
 
-            Unbind(e, from, freeSlot);
-            Bind(e, to, slot);
+            _slots.Unbind(e, from, freeSlot);
+            _slots.Bind(e, to, slot);
             to.OnInsert(slot);
             from.Counters.Demotions++;
-            Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
+            _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
             _table.InFlight[e] = false;
             return;
         }
 
         from.Counters.Evictions++;
-        Note(PlacementAction.Evict,
+        _placement.Note(PlacementAction.Evict,
             from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
-        Unbind(e, from, freeSlot);
+        _slots.Unbind(e, from, freeSlot);
         _table.Remove(e);
-    }
-
-    private void ReturnBuffer(int buffer)
-    {
-        if (buffer >= 0)
-        {
-            _writeBehind!.Return(buffer);
-        }
     }
 
     /// <summary>
@@ -179,7 +174,7 @@ public sealed partial class TieredKvStore
     /// tier's read is booked here unless the caller already read (and booked) the bytes it hands over.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand, bool readBooked)
+    public void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand, bool readBooked)
     {
         Tier to = _tiers[targetIndex];
         int size = PayloadLength(e, from);
@@ -197,7 +192,7 @@ public sealed partial class TieredKvStore
         }
 
         ReadOnlySpan<byte> bytes = bytesInHand;
-        if (MetadataOnly)
+        if (_metadataOnly)
         {
             if (!readBooked)
             {
@@ -212,27 +207,27 @@ public sealed partial class TieredKvStore
 
         // Write before letting go of the lower copy: a failed write leaves the block where it was.
         BlockKey key = _table.Keys[e];
-        bool paused = !MetadataOnly && _seq.Pause(); // the slot is unmapped, the source unchanged: readers may overlap
+        bool paused = !_metadataOnly && _top.Pause(); // the slot is unmapped, the source unchanged: readers may overlap
         try
         {
             to.Device.Write(slot, key, _table.Parents[e], bytes);
         }
         catch (IOException ex)
         {
-            _seq.Resume(paused);
+            _top.Resume(paused);
             to.Counters.WriteFailures++;
-            Log.PromotionWriteFailed(_logger, _logName, to.Profile.Name, key, from.Profile.Name, ex);
-            Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
+            Log.PromotionWriteFailed(_log.Logger, _log.Name, to.Profile.Name, key, from.Profile.Name, ex);
+            _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
             to.ReturnSlot(slot);
             _table.InFlight[e] = false;
             return;
         }
 
-        _seq.Resume(paused);
+        _top.Resume(paused);
         from.Counters.Promotions++;
-        Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
-        Unbind(e, from);
-        Bind(e, to, slot);
+        _placement.Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
+        _slots.Unbind(e, from);
+        _slots.Bind(e, to, slot);
         _counters.Write(to, bytes.Length);
         to.OnInsert(slot);
         _table.InFlight[e] = false;
@@ -243,28 +238,28 @@ public sealed partial class TieredKvStore
     /// the slot goes back and false returns. The write runs outside the seqlock's odd window: no entry maps the slot yet,
     /// so no lock-free reader can be reading it.
     /// </summary>
-    private bool WriteInto(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes, bool bind = true)
+    public bool WriteInto(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes, bool bind = true)
     {
-        bool paused = !MetadataOnly && _seq.Pause();
+        bool paused = !_metadataOnly && _top.Pause();
         try
         {
             tier.Device.Write(slot, _table.Keys[e], _table.Parents[e], bytes);
         }
         catch (IOException ex)
         {
-            _seq.Resume(paused);
+            _top.Resume(paused);
             tier.Counters.WriteFailures++;
-            Log.WriteFailed(_logger, _logName, tier.Profile.Name, _table.Keys[e], ex);
-            Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
+            Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, _table.Keys[e], ex);
+            _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
             tier.ReturnSlot(slot);
             return false;
         }
 
-        _seq.Resume(paused);
+        _top.Resume(paused);
         _counters.Write(tier, bytes.Length);
         if (bind)
         {
-            Bind(e, tier, slot);
+            _slots.Bind(e, tier, slot);
             tier.OnInsert(slot);
         }
 
@@ -275,7 +270,7 @@ public sealed partial class TieredKvStore
     private bool TryReadForMove(int e, Tier from, out ReadOnlySpan<byte> bytes)
     {
         int slot = _table.Slot[e];
-        if (MetadataOnly)
+        if (_metadataOnly)
         {
             bytes = default;
             _counters.Read(from, 0);
@@ -284,7 +279,7 @@ public sealed partial class TieredKvStore
 
         if (_table.Staging[e] is >= 0 and int staging)
         {
-            bytes = _writeBehind!.Staged(staging); // its write-behind is in flight: the staging copy is the block
+            bytes = _writeBehind.Staged(staging); // its write-behind is in flight: the staging copy is the block
             _counters.Read(from, bytes.Length);
             return true;
         }
@@ -296,12 +291,12 @@ public sealed partial class TieredKvStore
             return true;
         }
 
-        bool paused = _seq.Pause(); // the slot stays mapped and unchanged: readers may overlap the read
+        bool paused = _top.Pause(); // the slot stays mapped and unchanged: readers may overlap the read
         int read = from.Device.Read(slot, _table.Keys[e], _scratch);
-        _seq.Resume(paused);
+        _top.Resume(paused);
         if (read < 0)
         {
-            OnCorruptBlock(e, from);
+            _slots.DropCorrupt(e, from);
             bytes = default;
             return false;
         }
@@ -312,80 +307,16 @@ public sealed partial class TieredKvStore
     }
 
     /// <summary>The payload length of entry <paramref name="e"/> in <paramref name="tier"/>, from its staging copy while that is the block.</summary>
-    private int PayloadLength(int e, Tier tier) =>
-        _table.Staging[e] is >= 0 and int staging ? _writeBehind!.Staged(staging).Length : tier.Device.PayloadLength(_table.Slot[e]);
+    public int PayloadLength(int e, Tier tier) =>
+        _table.Staging[e] is >= 0 and int staging ? _writeBehind.Staged(staging).Length : tier.Device.PayloadLength(_table.Slot[e]);
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void OnCorruptBlock(int e, Tier tier)
-    {
-        tier.Counters.ChecksumFailures++;
-        Log.ChecksumFailure(_logger, _logName, tier.Profile.Name, _table.Keys[e]);
-        Note(PlacementAction.Drop, PlacementReason.ChecksumFailure, e, tier.Index, -1);
-        if (_table.Pins[e] > 0)
-        {
-            tier.PinnedCount--;
-        }
-
-        Unbind(e, tier);
-        _table.Remove(e);
-    }
-
-    private BlockInfo Describe(int e, Tier tier, int size, bool isDemotion)
+    /// <summary>What the policy of <paramref name="tier"/> is told about entry <paramref name="e"/> when asked to admit it.</summary>
+    public BlockInfo Describe(int e, Tier tier, int size, bool isDemotion)
     {
         int p = _table.LiveParent(e);
         int parentHandle = p >= 0 && _table.Tier[p] == tier.Index ? _table.Slot[p] : -1;
         return new BlockInfo(_table.Keys[e], _table.Parents[e], parentHandle, _table.Depth[e], _table.Session[e], size,
             _table.NextUse[e], isDemotion);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Bind(int e, Tier tier, int slot)
-    {
-        _table.Place(e, tier.Index, slot);
-        tier.SlotToEntry[slot] = e;
-        _eventSink.OnStored(_table.Keys[e], _table.Parents[e], tier.Index);
-    }
-
-    private void Unbind(int e, Tier tier, bool freeSlot = true)
-    {
-        _eventSink.OnRemoved(_table.Keys[e], tier.Index);
-        Release(e, tier, freeSlot);
-    }
-
-    /// <summary>
-    /// Lets go of a block's slot, telling nobody (<see cref="Unbind"/> and <see cref="Clear"/> report it). A slot whose
-    /// write-behind is still in flight stays out of use until the worker ends it (the device contract: no Free during
-    /// I/O on the slot).
-    /// </summary>
-    private void Release(int e, Tier tier, bool freeSlot = true)
-    {
-        int slot = _table.Slot[e];
-        tier.OnRemove(slot);
-        if (_table.Staging[e] >= 0)
-        {
-            // The block leaves (or moves up) while its write is in flight; the worker frees the slot when it ends.
-            tier.SlotToEntry[slot] = -1;
-            tier.Reserved++;
-            _table.Staging[e] = -1;
-        }
-        else if (tier.SlotIo[slot] > 0)
-        {
-            // Reads of it are in flight outside the lock; the last of them frees the slot.
-            tier.SlotToEntry[slot] = -1;
-            tier.Reserved++;
-            tier.Orphaned[slot] = true;
-        }
-        else
-        {
-            if (freeSlot)
-            {
-                tier.Device.Free(slot);
-            }
-
-            tier.ReturnSlot(slot);
-        }
-
-        _table.Place(e, -1, -1);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -1,0 +1,121 @@
+using KvTiering.Devices;
+using KvTiering.Diagnostics;
+using KvTiering.Placement;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// The tiers whose devices declare <see cref="IPersistentBlockDevice"/> (found once, at construction): their blocks
+/// are recovered into the table when the store opens, and <see cref="Flush"/> demotes everything above the lowest of
+/// them into it so that it survives a restart.
+/// </summary>
+internal sealed class PersistentTiers
+{
+    private readonly BlockTable _table;
+    private readonly Tier[] _tiers;
+    private readonly StoreLog _log;
+    private readonly int _lowest; // the lowest persistent tier, or -1
+
+    public PersistentTiers(BlockTable table, Tier[] tiers, StoreLog log)
+    {
+        _table = table;
+        _tiers = tiers;
+        _log = log;
+        _lowest = Array.FindLastIndex(tiers, static t => t.Device is IPersistentBlockDevice);
+    }
+
+    /// <summary>
+    /// Binds every block the persistent devices recovered, skipping slots out of range, slots claimed twice and keys
+    /// already recovered from a higher tier. Call once, while the store is being built.
+    /// </summary>
+    public void Recover(SlotBinding slots, IPlacementHooks placement)
+    {
+        foreach (Tier tier in _tiers)
+        {
+            if (tier.Device is not IPersistentBlockDevice persistent)
+            {
+                continue;
+            }
+
+            IReadOnlyList<RecoveredBlock> blocks = persistent.Recover();
+            var used = new bool[tier.Capacity];
+            var kept = new List<RecoveredBlock>(blocks.Count);
+            foreach (RecoveredBlock block in blocks)
+            {
+                if ((uint)block.Slot >= (uint)tier.Capacity || used[block.Slot] || _table.Find(block.Key) >= 0)
+                {
+                    continue;
+                }
+
+                used[block.Slot] = true;
+                kept.Add(block);
+                _table.Add(block.Key, block.Parent, -1, 0, long.MaxValue);
+            }
+
+            Log.Recovered(_log.Logger, _log.Name, kept.Count, tier.Profile.Name, blocks.Count - kept.Count);
+            tier.ClaimSlots(used);
+            foreach (RecoveredBlock block in kept)
+            {
+                int e = _table.Find(block.Key);
+                slots.Bind(e, tier, block.Slot);
+                tier.OnInsert(block.Slot);
+                placement.Note(PlacementAction.Recover, PlacementReason.Recovered, e, -1, tier.Index);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Demotes every unpinned block out of the tiers above the lowest persistent tier, in each tier's victim order;
+    /// returns how many left those tiers. Demotions write synchronously meanwhile. Call under the store's lock.
+    /// </summary>
+    public int Flush(BlockMover mover, WriteBehind writeBehind)
+    {
+        writeBehind.Synchronous = true; // a flush must not drop blocks for want of staging buffers
+        try
+        {
+            return FlushTiers(mover);
+        }
+        finally
+        {
+            writeBehind.Synchronous = false;
+        }
+    }
+
+    private int FlushTiers(BlockMover mover)
+    {
+        int before = 0;
+        for (int t = 0; t < _lowest; t++)
+        {
+            before += _tiers[t].Count;
+        }
+
+        int after = 0;
+        for (int t = 0; t < _lowest; t++)
+        {
+            Tier tier = _tiers[t];
+
+            // Each round takes one block out of the tier, so the bound also guards against a policy that keeps
+            // naming victims it cannot give up.
+            for (int rounds = tier.Count - tier.PinnedCount; rounds > 0; rounds--)
+            {
+                int e = mover.SelectVictim(tier);
+                if (e < 0)
+                {
+                    break;
+                }
+
+                mover.Evict(e, tier);
+            }
+
+            after += tier.Count;
+        }
+
+        int moved = before - after;
+        if (_lowest >= 0)
+        {
+            Log.Flushed(_log.Logger, _log.Name, moved, _tiers[_lowest].Profile.Name);
+        }
+
+        return moved;
+    }
+}
