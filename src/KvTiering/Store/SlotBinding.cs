@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Placement;
+using KvTiering.Tiers;
 
 namespace KvTiering.Store;
 
@@ -152,5 +154,23 @@ internal sealed class SlotBinding
         }
 
         _events.OnCleared();
+    }
+
+    /// <summary>Every resident block with its tier, tier by tier, each in slot order (parents not necessarily first).</summary>
+    public IEnumerable<(BlockKey Key, BlockKey Parent, int Tier, TierKind Medium)> Resident(Tier[] tiers)
+    {
+        // Subscribers must not rely on parents before children: vLLM's own events make no such promise across
+        // requests either.
+        foreach (Tier tier in tiers)
+        {
+            for (int slot = 0; slot < tier.Capacity; slot++)
+            {
+                int e = tier.SlotToEntry[slot];
+                if (e >= 0 && _table.Tier[e] == tier.Index && _table.Slot[e] == slot)
+                {
+                    yield return (_table.Keys[e], _table.Parents[e], tier.Index, tier.Profile.Kind);
+                }
+            }
+        }
     }
 }

@@ -21,10 +21,12 @@ internal sealed class TierChain
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly PromotionMode _promotion;
+    private readonly double _maxPinnedFraction;
 
     public TierChain(BlockTable table, Tier[] tiers, BlockMover mover, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, PromotionMode promotion)
+        IPlacementHooks placement, PromotionMode promotion, double maxPinnedFraction)
     {
+        _maxPinnedFraction = maxPinnedFraction;
         _table = table;
         _tiers = tiers;
         _mover = mover;
@@ -187,5 +189,42 @@ internal sealed class TierChain
         _mover.Promote(e, _tiers[from], target, default, readBooked: false);
         int now = _table.Find(key);
         return now >= 0 && _table.Tier[now] < from;
+    }
+
+    /// <summary>
+    /// Adds a pin to entry <paramref name="e"/>; false when its tier's pin budget (a fraction of its capacity, so
+    /// eviction always makes progress) is spent.
+    /// </summary>
+    public bool Pin(int e)
+    {
+        if (_table.Pins[e] == 0)
+        {
+            Tier tier = _tiers[_table.Tier[e]];
+            if (tier.PinnedCount + 1 > (int)Math.Floor(tier.Capacity * _maxPinnedFraction))
+            {
+                return false;
+            }
+
+            tier.PinnedCount++;
+        }
+
+        _table.Pins[e]++;
+        return true;
+    }
+
+    /// <summary>Releases one pin of entry <paramref name="e"/>; false when it holds none.</summary>
+    public bool Unpin(int e)
+    {
+        if (_table.Pins[e] == 0)
+        {
+            return false;
+        }
+
+        if (--_table.Pins[e] == 0)
+        {
+            _tiers[_table.Tier[e]].PinnedCount--;
+        }
+
+        return true;
     }
 }

@@ -250,24 +250,7 @@ public sealed partial class TieredKvStore
         {
             ThrowIfDisposed();
             int e = _table.Find(key);
-            if (e < 0)
-            {
-                return false;
-            }
-
-            if (_table.Pins[e] == 0)
-            {
-                Tier tier = _tiers[_table.Tier[e]];
-                if (tier.PinnedCount + 1 > PinBudget(tier))
-                {
-                    return false;
-                }
-
-                tier.PinnedCount++;
-            }
-
-            _table.Pins[e]++;
-            return true;
+            return e >= 0 && _chain.Pin(e);
         }
     }
 
@@ -279,17 +262,7 @@ public sealed partial class TieredKvStore
         {
             ThrowIfDisposed();
             int e = _table.Find(key);
-            if (e < 0 || _table.Pins[e] == 0)
-            {
-                return false;
-            }
-
-            if (--_table.Pins[e] == 0)
-            {
-                _tiers[_table.Tier[e]].PinnedCount--;
-            }
-
-            return true;
+            return e >= 0 && _chain.Unpin(e);
         }
     }
 
@@ -303,8 +276,6 @@ public sealed partial class TieredKvStore
             return e >= 0 && _table.Pins[e] > 0;
         }
     }
-
-    private int PinBudget(Tier tier) => (int)Math.Floor(tier.Capacity * _maxPinnedFraction);
 
     /// <summary>
     /// Demotes every unpinned block out of the tiers above the lowest persistent (flash) tier, so that the blocks

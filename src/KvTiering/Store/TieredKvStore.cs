@@ -45,7 +45,6 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly PlacementLedger? _ledger;
     private readonly KvEventFeed _events;
     private readonly StoreLog _log;
-    private readonly double _maxPinnedFraction;
     private readonly PromotionMode _promotion;
     private readonly bool _flushOnDispose;
     private readonly KvTieringMetrics? _metrics;
@@ -55,13 +54,12 @@ public sealed partial class TieredKvStore : IDisposable
     public TieredKvStore(KvStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
+        options.Validate(MaxTiers);
         Layout = options.Layout;
         MetadataOnly = options.MetadataOnly;
         BlockBytes = options.MetadataOnly ? 0 : options.Layout!.BytesPerBlock;
         _clock = new StoreClock(options.TimeProvider ?? TimeProvider.System, options.Tiers.Count);
         _counters = new StoreCounters(options.MetadataOnly, options.Layout?.BytesPerBlock ?? 0);
-        _maxPinnedFraction = options.MaxPinnedFraction;
         _promotion = options.Promotion;
         _log = new StoreLog(options.Logger ?? NullLogger.Instance, options.Name ?? "default");
         _flushOnDispose = options.FlushOnDispose;
@@ -117,7 +115,7 @@ public sealed partial class TieredKvStore : IDisposable
         _persistent.Recover(_slots, placement);
         _writeBehind = new WriteBehind(options, _table, _tiers, _top, _slots, _counters, placement, _log, BlockBytes);
         _mover = new BlockMover(_table, _tiers, _top, _slots, _counters, placement, _writeBehind, _log, MetadataOnly, BlockBytes);
-        _chain = new TierChain(_table, _tiers, _mover, _slots, _counters, placement, _promotion);
+        _chain = new TierChain(_table, _tiers, _mover, _slots, _counters, placement, _promotion, options.MaxPinnedFraction);
         _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, MetadataOnly);
         _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
@@ -295,22 +293,7 @@ public sealed partial class TieredKvStore : IDisposable
         lock (_top.Lock)
         {
             ThrowIfDisposed();
-            int e = _table.Find(key);
-            IReadOnlyList<LedgerEntry> history = _ledger?.ForBlock(key) ?? [];
-            int tier = e < 0 ? -1 : _table.Tier[e];
-            long session = e >= 0 ? _table.Session[e] : history.Count > 0 ? history[^1].Session : 0;
-            WorkloadLabels labels = e >= 0 ? _table.Labels[e] : history.Count > 0 ? history[^1].Labels : default;
-            return new BlockExplanation
-            {
-                Key = key,
-                Tier = tier,
-                TierName = tier >= 0 ? _tiers[tier].Profile.Name : null,
-                Session = session,
-                Labels = labels,
-                History = history,
-                HistoryComplete = _ledger is null || _ledger.Dropped == 0,
-                TierNames = [.. _tiers.Select(t => t.Profile.Name)],
-            };
+            return BlockExplainer.Explain(_table, _tiers, _ledger, key);
         }
     }
 
@@ -326,24 +309,7 @@ public sealed partial class TieredKvStore : IDisposable
         ThrowIfDisposed();
         lock (_top.Lock)
         {
-            action(Resident());
-        }
-    }
-
-    private IEnumerable<(BlockKey, BlockKey, int, TierKind)> Resident()
-    {
-        // Tier by tier, each in slot order: parents are not guaranteed before children, and subscribers must not rely
-        // on it (vLLM's own events make no such promise across requests either).
-        foreach (Tier tier in _tiers)
-        {
-            for (int slot = 0; slot < tier.Capacity; slot++)
-            {
-                int e = tier.SlotToEntry[slot];
-                if (e >= 0 && _table.Tier[e] == tier.Index && _table.Slot[e] == slot)
-                {
-                    yield return (_table.Keys[e], _table.Parents[e], tier.Index, tier.Profile.Kind);
-                }
-            }
+            action(_slots.Resident(_tiers));
         }
     }
 
@@ -402,30 +368,6 @@ public sealed partial class TieredKvStore : IDisposable
         foreach (Tier? tier in _tiers)
         {
             tier?.Device.Dispose();
-        }
-    }
-
-    private static void Validate(KvStoreOptions options)
-    {
-        if (options.Tiers.Count == 0)
-        {
-            throw new ArgumentException("A store needs at least one tier.", nameof(options));
-        }
-
-        if (options.Tiers.Count > MaxTiers)
-        {
-            throw new ArgumentException($"A store has at most {MaxTiers} tiers; {options.Tiers.Count} were given.", nameof(options));
-        }
-
-        if (!options.MetadataOnly && options.Layout is null)
-        {
-            throw new ArgumentException("A store that keeps payloads needs a KV layout (options.Layout).", nameof(options));
-        }
-
-        if (!(options.MaxPinnedFraction is >= 0 and <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxPinnedFraction,
-                $"MaxPinnedFraction {options.MaxPinnedFraction} must lie in [0, 1].");
         }
     }
 }

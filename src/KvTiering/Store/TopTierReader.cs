@@ -32,16 +32,12 @@ internal sealed class TopTierReader
     /// <summary>A writer ran meanwhile: worth another lock-free try.</summary>
     public const int Interrupted = -2;
 
-    private const int AccessRingCapacity = 1024;
     private const int MaxTries = 32; // SpinWait yields the core after its first ten spins
 
     private readonly BlockTable _table;
     private readonly Tier _top;
     private readonly StoreCounters _counters;
-    private readonly StoreClock _clock;
-    private readonly AccessRing _accesses = new(AccessRingCapacity);
-    private readonly QueuedHit[] _drainHits = new QueuedHit[AccessRingCapacity];
-    private readonly int[] _drainSlots = new int[AccessRingCapacity];
+    private readonly QueuedHits _queued;
     private readonly LockFreeCounts _lockFreeCounts = new();
     private readonly IDirectSlotAccess? _direct;  // the top tier's slots in place: hits copy payloads lock-free
     private readonly bool _readsTable;            // the top tier answers lock-free at all (payloads in place, or none)
@@ -55,7 +51,7 @@ internal sealed class TopTierReader
         _table = table;
         _top = top;
         _counters = counters;
-        _clock = clock;
+        _queued = new QueuedHits(table, top, counters, clock);
         _remoteMayHave = remoteMayHave;
         _referenceBits = top.ReferenceBits; // set by the policy's Attach, which runs first
 
@@ -160,7 +156,7 @@ internal sealed class TopTierReader
             MarkReferenced(bits, slot);
             _lockFreeCounts.AddHit(read);
         }
-        else if (!_accesses.TryAdd(key, e, version, read))
+        else if (!_queued.TryAdd(key, e, version, read))
         {
             return NeedsLock;
         }
@@ -310,9 +306,9 @@ internal sealed class TopTierReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Drain()
     {
-        if (!_accesses.IsEmpty)
+        if (!_queued.IsEmpty)
         {
-            DrainSlow();
+            _queued.Drain(_seq.Version);
         }
     }
 
@@ -321,41 +317,6 @@ internal sealed class TopTierReader
     {
         Drain();
         _counters.Fold(_lockFreeCounts, _top);
-    }
-
-    /// <summary>
-    /// Books each queued hit as the locked path would have and hands the policy the slots of those whose block is
-    /// still the one that was hit and still in the top tier: certain when no writer ran since the read, checked by key
-    /// otherwise.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void DrainSlow()
-    {
-        Span<QueuedHit> hits = _drainHits.AsSpan(0, _accesses.Drain(_drainHits));
-        _counters.QueuedHits(_top, hits);
-        BlockTable table = _table;
-        int[] slots = _drainSlots;
-        long version = _seq.Version;
-        int live = 0;
-        foreach (ref readonly QueuedHit hit in hits)
-        {
-            int e = hit.Entry;
-            if (hit.Version == version || (table.Keys[e].Equals(hit.Key) && table.Stamps[e] != 0 && table.Tier[e] == 0))
-            {
-                slots[live++] = table.Slot[e];
-            }
-        }
-
-        // The policies see the batch at drain time; one clock reading serves it all.
-        _clock.BeginBatch();
-        try
-        {
-            _top.OnAccessMany(slots.AsSpan(0, live));
-        }
-        finally
-        {
-            _clock.EndBatch();
-        }
     }
 
     /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>
