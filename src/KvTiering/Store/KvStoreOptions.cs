@@ -79,4 +79,28 @@ public sealed class KvStoreOptions
 
     /// <summary>Records every placement decision and movement; null (default) records nothing. One store per ledger.</summary>
     public PlacementLedger? Ledger { get; set; }
+
+    /// <summary>Throws when the options cannot build a store; the message names the value.</summary>
+    internal void Validate(int maxTiers)
+    {
+        if (Tiers.Count == 0)
+        {
+            ThrowHelper.ThrowArgument("options", "A store needs at least one tier.");
+        }
+
+        if (Tiers.Count > maxTiers)
+        {
+            ThrowHelper.ThrowArgument("options", $"A store has at most {maxTiers} tiers; {Tiers.Count} were given.");
+        }
+
+        if (!MetadataOnly && Layout is null)
+        {
+            ThrowHelper.ThrowArgument("options", "A store that keeps payloads needs a KV layout (options.Layout).");
+        }
+
+        if (!(MaxPinnedFraction is >= 0 and <= 1))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange("options", MaxPinnedFraction, $"MaxPinnedFraction {MaxPinnedFraction} must lie in [0, 1].");
+        }
+    }
 }

@@ -5,7 +5,6 @@ using KvTiering.Events;
 using KvTiering.Placement;
 using KvTiering.Devices;
 using KvTiering.Tiers;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvTiering.Store;
@@ -13,85 +12,57 @@ namespace KvTiering.Store;
 /// <summary>
 /// A KV-block store over a chain of tiers (for example SRAM → HBM → DRAM → flash). New blocks enter the top tier
 /// (or, with a placement router, the tier their workload labels route them to); each tier's policy picks victims,
-/// which are demoted one tier down instead of dropped; a hit in a lower tier is promoted. The same store runs with payload bytes inside an inference server and metadata-only inside the
-/// simulation harness, so the hit rates the harness reports are the store's own.
+/// which are demoted one tier down instead of dropped; a hit in a lower tier is promoted. The same store runs with
+/// payload bytes inside an inference server and metadata-only inside the simulation harness, so the hit rates the
+/// harness reports are the store's own.
 /// </summary>
 /// <remarks>
 /// Thread-safe: every change runs under one lock, and a read returns exactly the bytes put for its key or misses,
 /// including while the block is being demoted or promoted. A hit in a memory top tier takes no lock at all: it reads
 /// optimistically, validates against a sequence counter writers bump, and queues the access for the policies (see
-/// <c>TieredKvStore.Optimistic.cs</c>). Memory-tier gets, puts and prefix matches allocate nothing.
+/// <c>TopTierReader</c>). Memory-tier gets, puts and prefix matches allocate nothing. This type is the public face:
+/// it validates and delegates to its collaborators (docs/architecture.md, "The core").
 /// </remarks>
-public sealed partial class TieredKvStore : IDisposable, ITierHost
+public sealed partial class TieredKvStore : IDisposable
 {
     /// <summary>The most tiers a chain may have.</summary>
     public const int MaxTiers = 8;
 
-    private readonly Lock _lock = new();
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
-    private readonly TimeProvider _time;
-    private readonly long _startTimestamp;
-    private readonly double _maxPinnedFraction;
+    private readonly StoreClock _clock;
+    private readonly StoreCounters _counters;
+    private readonly TopTierReader _top;
+    private readonly bool _bitHits; // the top tier answers most lookups in TopTierReader.TryBit
+    private readonly SlotBinding _slots;
+    private readonly BlockMover _mover;
+    private readonly TierChain _chain;
+    private readonly LockedReader _locked;
+    private readonly RequestOffer _requests;
+    private readonly RemoteProbe _remote;
+    private readonly PersistentTiers _persistent;
+    private readonly WriteBehind _writeBehind;
+    private readonly PlacementLedger? _ledger;
+    private readonly KvEventFeed _events;
+    private readonly StoreLog _log;
     private readonly PromotionMode _promotion;
-    private readonly byte[] _scratch;
-    private readonly long _nominalBlockBytes;
-    private readonly ILogger _logger;
-    private readonly string _logName;
     private readonly bool _flushOnDispose;
     private readonly KvTieringMetrics? _metrics;
-    private readonly RouterBinding? _routing;
-    private readonly PlacementLedger? _ledger;
-    private double _drainNow = double.NaN; // one clock reading serves a whole drained batch of queued hits
-    private int[] _replayEntries = new int[64];
-    private readonly KvEventFeed _events;
-    private IBlockEventSink _eventSink;
-    private readonly Tier? _remoteTier; // the first tier on a shared IRemoteBlockSource; never asked without payloads
-    private long _lookups;
-    private long _hits;
-    private long _puts;
-    private long _bypassed;
-    private volatile bool _disposed;
 
     /// <summary>Builds a store from <paramref name="options"/>, opening (and recovering) any flash tier.</summary>
     /// <exception cref="ArgumentException">The options are inconsistent; the message names the value.</exception>
     public TieredKvStore(KvStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Tiers.Count == 0)
-        {
-            throw new ArgumentException("A store needs at least one tier.", nameof(options));
-        }
-
-        if (options.Tiers.Count > MaxTiers)
-        {
-            throw new ArgumentException($"A store has at most {MaxTiers} tiers; {options.Tiers.Count} were given.", nameof(options));
-        }
-
-        if (!options.MetadataOnly && options.Layout is null)
-        {
-            throw new ArgumentException("A store that keeps payloads needs a KV layout (options.Layout).", nameof(options));
-        }
-
-        if (!(options.MaxPinnedFraction is >= 0 and <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxPinnedFraction,
-                $"MaxPinnedFraction {options.MaxPinnedFraction} must lie in [0, 1].");
-        }
-
+        options.Validate(MaxTiers);
         Layout = options.Layout;
         MetadataOnly = options.MetadataOnly;
         BlockBytes = options.MetadataOnly ? 0 : options.Layout!.BytesPerBlock;
-        _time = options.TimeProvider ?? TimeProvider.System;
-        _startTimestamp = _time.GetTimestamp();
-        _maxPinnedFraction = options.MaxPinnedFraction;
+        _clock = new StoreClock(options.TimeProvider ?? TimeProvider.System, options.Tiers.Count);
+        _counters = new StoreCounters(options.MetadataOnly, options.Layout?.BytesPerBlock ?? 0);
         _promotion = options.Promotion;
-        _scratch = new byte[BlockBytes];
-        _nominalBlockBytes = options.Layout?.BytesPerBlock ?? 0;
-        _logger = options.Logger ?? NullLogger.Instance;
-        _logName = options.Name ?? "default";
+        _log = new StoreLog(options.Logger ?? NullLogger.Instance, options.Name ?? "default");
         _flushOnDispose = options.FlushOnDispose;
-
         _events = new KvEventFeed(this);
         _tiers = new Tier[options.Tiers.Count];
         long entries = 1;
@@ -100,7 +71,7 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
             for (int i = 0; i < _tiers.Length; i++)
             {
                 TierOptions tierOptions = options.Tiers[i];
-                IBlockDevice device = CreateDevice(tierOptions, options.MetadataOnly, BlockBytes, _logger);
+                IBlockDevice device = TierDevices.Create(tierOptions, options.MetadataOnly, BlockBytes, _log.Logger);
                 _tiers[i] = tierOptions.Policy.CreateTier(i, tierOptions.Profile, device);
                 entries += device.SlotCount;
             }
@@ -118,22 +89,20 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
         }
 
         _table = new BlockTable((int)entries);
-        _eventSink = new FeedEventSink(_events, Array.ConvertAll(_tiers, static t => t.Profile.Kind));
-        _optimistic = ChooseOptimisticReads();
         foreach (Tier tier in _tiers)
         {
-            tier.Attach(new TierView(this, _table, tier));
+            tier.Attach(new TierView(_clock, _table, tier));
         }
 
-        _topReferenceBits = _tiers[0].ReferenceBits;
-        _bitHits = _topReferenceBits is not null && _optimistic == OptimisticReads.MetadataOnly;
-        _remoteTier = MetadataOnly ? null : Array.Find(_tiers, static t => t.Device is IRemoteBlockSource);
-
+        _remote = new RemoteProbe(_table, _tiers, _counters, _promotion, MetadataOnly, BlockBytes);
+        _top = new TopTierReader(_table, _tiers[0], _counters, _clock, MetadataOnly, _remote.MayHaveMore);
+        _bitHits = _top.BitHits;
+        IPlacementHooks placement;
         try
         {
-            _routing = BindRouter(options.Router);
+            placement = PlacementHooks.Create(_table, _clock, _tiers, Layout, options.Router, options.Ledger);
             _ledger = options.Ledger;
-            _ledger?.Attach(_lock, [.. _tiers.Select(t => t.Profile.Name)]);
+            _ledger?.Attach(_top.Lock, [.. _tiers.Select(t => t.Profile.Name)]);
         }
         catch
         {
@@ -141,16 +110,21 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
             throw;
         }
 
-        RecoverPersistentTiers();
-        _writeBehind = CreateWriteBehind(options);
-        _writeBehindWorker = StartWriteBehind();
-        Log.StoreOpened(_logger, _logName, _tiers.Length, entries - 1, BlockBytes);
+        _slots = new SlotBinding(_table, placement, new FeedEventSink(_events, Array.ConvertAll(_tiers, static t => t.Profile.Kind)), _log);
+        _persistent = new PersistentTiers(_table, _tiers, _log);
+        _persistent.Recover(_slots, placement);
+        _writeBehind = new WriteBehind(options, _table, _tiers, _top, _slots, _counters, placement, _log, BlockBytes);
+        _mover = new BlockMover(_table, _tiers, _top, _slots, _counters, placement, _writeBehind, _log, MetadataOnly, BlockBytes);
+        _chain = new TierChain(_table, _tiers, _mover, _slots, _counters, placement, _promotion, options.MaxPinnedFraction);
+        _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, MetadataOnly);
+        _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
+        Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
         {
             _metrics = new KvTieringMetrics(this, meterFactory, options.Name);
         }
 
-        StartDeferredVerification();
+        _persistent.StartDeferredVerification(_top, _slots, placement);
     }
 
     /// <summary>The KV layout (null in a metadata-only store built without one).</summary>
@@ -168,8 +142,8 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
     /// </summary>
     internal IBlockEventSink EventSink
     {
-        get => _eventSink;
-        set => _eventSink = value ?? NullBlockEventSink.Instance;
+        get => _slots.Events;
+        set => _slots.Events = value;
     }
 
     /// <summary>Number of tiers.</summary>
@@ -180,7 +154,7 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
     {
         get
         {
-            lock (_lock)
+            lock (_top.Lock)
             {
                 return _table.Count;
             }
@@ -193,187 +167,209 @@ public sealed partial class TieredKvStore : IDisposable, ITierHost
     /// <summary>The device behind tier <paramref name="tier"/> (the meter reads a flash device's fault counts).</summary>
     internal IBlockDevice DeviceAt(int tier) => _tiers[tier].Device;
 
+    /// <summary>The store's clock in seconds since it was built (see <see cref="StoreClock"/>).</summary>
+    internal double NowSeconds => _clock.NowSeconds;
+
     /// <summary>
-    /// The store's clock in seconds since it was built, read from its <see cref="TimeProvider"/> (the harness drives a
-    /// replay clock through the same provider). While a batch of queued hits is handed to the policies, the batch's
-    /// one reading.
+    /// Offers one request's blocks to the store, as a server does per prompt and the harness does per trace request:
+    /// looks the whole request up at arrival (the resident prefix, and per tier how much of it each holds), then offers
+    /// every block in request order with the request's context, so the policies see the request as one unit. One lock
+    /// acquisition for the whole request; the clock is the store's <see cref="TimeProvider"/>.
     /// </summary>
-    internal double NowSeconds => !double.IsNaN(_drainNow) ? _drainNow : ElapsedSeconds();
+    /// <remarks>
+    /// In a metadata-only store every absent block is admitted (the harness's semantics, docs/harness.md). In a store
+    /// that keeps payloads an absent block has no bytes yet: it is left for the caller's <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>
+    /// once computed, and only resident blocks are touched. With a placement router, each prefix block found below
+    /// the top tier is loaded or recomputed as the router decides; a recomputed block leaves its tier before the
+    /// offers, so its offer admits it afresh where the labels route it (as a server's recompute-then-put would).
+    /// </remarks>
+    /// <param name="keys">The request's block keys, in order; each block's parent is the one before it. None empty.</param>
+    /// <param name="session">The request's session (0: none).</param>
+    /// <param name="labels">The request's workload labels (default: unlabelled).</param>
+    /// <param name="nextUse">
+    /// Per block, the index of the next request that uses it (<see cref="int.MaxValue"/>: never), for offline
+    /// policies; empty when unknown.
+    /// </param>
+    /// <param name="prefixPerTier">Receives, per tier, how many prefix blocks it held at arrival (may be empty).</param>
+    /// <param name="prefixServed">
+    /// Receives, per prefix block, the tier it was loaded from, or -1 - tier when the router chose to recompute it.
+    /// Routing decisions need it at least as long as <paramref name="keys"/>; when shorter, every prefix block is loaded.
+    /// </param>
+    /// <returns>What the request found resident at arrival.</returns>
+    /// <exception cref="ArgumentException">A key is empty, or <paramref name="nextUse"/> is neither empty nor as long as <paramref name="keys"/>.</exception>
+    public RequestOutcome OfferRequest(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels = default,
+        ReadOnlySpan<int> nextUse = default, Span<int> prefixPerTier = default, Span<sbyte> prefixServed = default)
+    {
+        ThrowIfDisposed();
+        if (!nextUse.IsEmpty && nextUse.Length != keys.Length)
+        {
+            throw new ArgumentException($"nextUse has {nextUse.Length} entries for {keys.Length} keys; give one per key or none.", nameof(nextUse));
+        }
 
-    double ITierHost.NowSeconds => NowSeconds;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (keys[i].IsEmpty)
+            {
+                ThrowHelper.ThrowEmptyKey(nameof(keys));
+            }
+        }
 
-    private double ElapsedSeconds() => (_time.GetTimestamp() - _startTimestamp) / (double)_time.TimestampFrequency;
+        using (_top.EnterWrite())
+        {
+            ThrowIfDisposed();
+            return _requests.Offer(keys, session, labels, nextUse, prefixPerTier, prefixServed);
+        }
+    }
+
+    /// <summary>
+    /// Brings the lower-tier blocks among <paramref name="keys"/> up to the top tier (or as high as a placement router
+    /// lets their labels go) before a request needs them, so that <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>
+    /// and the reads that follow find them on the top tier's lock-free path. A server calls it when a request is
+    /// queued, with the request's block keys.
+    /// </summary>
+    /// <remarks>
+    /// Runs off the caller's thread, one block at a time, each under its own short hold of the store's lock, so puts
+    /// and hits interleave with it; cancellation is checked between blocks and leaves every block either where it was
+    /// or fully promoted. Resident top-tier blocks, absent blocks, pinned blocks and blocks already moving are skipped.
+    /// The top tier's policy may decline a block (it then stays where it is). At most the top tier's capacity of blocks
+    /// moves, the first in <paramref name="keys"/> order, so a long prefix does not push out its own head. Prefetching tells no policy of an access:
+    /// the request's own reads do that. SGLang HiCache and Dynamo KVBM prefetch the same way, on the request's arrival
+    /// in the queue.
+    /// </remarks>
+    /// <param name="keys">The blocks to bring up, typically a queued request's prefix; empty keys are ignored.</param>
+    /// <param name="cancellationToken">Stops the prefetch between blocks.</param>
+    /// <returns>How many blocks moved up.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled; the blocks moved so far stay moved.</exception>
+    public async Task<int> PrefetchAsync(ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (keys.IsEmpty || _tiers.Length == 1 || _promotion == PromotionMode.Never)
+        {
+            return 0;
+        }
+
+        // Off the caller's thread: a server's request loop must not wait for a lower tier's reads.
+        await Task.Yield();
+        // A prefix longer than the top tier would push out its own first blocks; the first ones are worth most.
+        int budget = _tiers[0].Capacity;
+        int moved = 0;
+        for (int i = 0; i < keys.Length && moved < budget; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (PrefetchOne(keys.Span[i]))
+            {
+                moved++;
+            }
+        }
+
+        return moved;
+    }
+
+    /// <summary>Promotes one block toward the top; true when it moved.</summary>
+    private bool PrefetchOne(in BlockKey key)
+    {
+        if (key.IsEmpty)
+        {
+            return false;
+        }
+
+        using (_top.EnterWrite())
+        {
+            ThrowIfDisposed();
+            int e = _table.Find(key);
+            return e >= 0 && _chain.Prefetch(e);
+        }
+    }
+
+    /// <summary>The placement ledger the store records into, or null.</summary>
+    public PlacementLedger? Ledger => _ledger;
+
+    /// <summary>
+    /// Where <paramref name="key"/> is now and the ledger entries that put it there, oldest first (no entries when
+    /// the store has no ledger). Allocates; meant for diagnostics, not the serving path.
+    /// </summary>
+    public BlockExplanation Explain(in BlockKey key)
+    {
+        ThrowIfDisposed();
+        lock (_top.Lock)
+        {
+            ThrowIfDisposed();
+            return BlockExplainer.Explain(_table, _tiers, _ledger, key);
+        }
+    }
+
+    /// <summary>
+    /// The store's KV events: subscribe to learn of every block stored into or removed from any tier (see
+    /// docs/kv-events.md; <c>KvTiering.KvEvents</c> publishes them on vLLM's ZeroMQ wire format).
+    /// </summary>
+    public KvEventFeed Events => _events;
+
+    /// <summary>Runs <paramref name="action"/> under the store's lock with every resident block and its tier.</summary>
+    internal void WithResidentBlocks(Action<IEnumerable<(BlockKey Key, BlockKey Parent, int Tier, TierKind Medium)>> action)
+    {
+        ThrowIfDisposed();
+        lock (_top.Lock)
+        {
+            action(_slots.Resident(_tiers));
+        }
+    }
 
     /// <summary>A snapshot of every counter.</summary>
     public StoreStatistics GetStatistics()
     {
-        lock (_lock)
+        lock (_top.Lock)
         {
-            DrainAccesses();
-            FoldLockFreeCounts();
-            var tiers = new TierStatistics[_tiers.Length];
-            for (int i = 0; i < tiers.Length; i++)
-            {
-                Tier t = _tiers[i];
-                ref TierCounters c = ref t.Counters;
-                tiers[i] = new TierStatistics
-                {
-                    Tier = i,
-                    Name = t.Profile.Name,
-                    Policy = t.Policy.Name,
-                    CapacityBlocks = t.Capacity,
-                    ResidentBlocks = t.Count,
-                    PinnedBlocks = t.PinnedCount,
-                    Hits = c.Hits,
-                    BytesRead = c.BytesRead,
-                    BytesWritten = c.BytesWritten,
-                    Inserts = c.Inserts,
-                    Promotions = c.Promotions,
-                    Demotions = c.Demotions,
-                    Evictions = c.Evictions,
-                    Rejections = c.Rejections,
-                    ChecksumFailures = c.ChecksumFailures,
-                    WriteFailures = c.WriteFailures,
-                    Recomputes = c.Recomputes,
-                    WriteBehindDrops = c.WriteBehindDrops,
-                    ModeledSeconds = c.ModeledSeconds,
-                    ModeledJoules = c.ModeledJoules,
-                };
-            }
-
-            return new StoreStatistics
-            {
-                Lookups = _lookups,
-                Hits = _hits,
-                Misses = _lookups - _hits,
-                Puts = _puts,
-                Bypassed = _bypassed,
-                ResidentBlocks = _table.Count,
-                Tiers = tiers,
-            };
+            _top.DrainAndFold();
+            return _counters.Snapshot(_tiers, _table.Count);
         }
     }
 
     /// <summary>Releases every device (native slabs, flash file handles). Later calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (IsDisposed)
         {
             return;
         }
 
-        CloseWriteBehind(); // the queued demotions land on their tier before it closes
-        lock (_lock)
+        _writeBehind.Close(); // the queued demotions land on their tier before it closes
+        lock (_top.Lock)
         {
-            if (_disposed)
+            if (IsDisposed)
             {
                 return;
             }
 
-            BeginWrite(); // never ended: no lock-free read validates after this
+            _top.BeginWrite(); // never ended: no lock-free read validates after this
             if (_flushOnDispose)
             {
-                DrainAccesses();
-                FlushLocked();
+                _top.Drain();
+                _persistent.Flush(_mover, _writeBehind);
             }
 
-            _disposed = true;
-            WaitForOptimisticReaders();
+            _top.MarkDisposed();
             DisposeDevices();
         }
     }
 
     /// <summary>Whether <see cref="Dispose"/> has run (metrics stop reporting then).</summary>
-    internal bool IsDisposed => _disposed;
+    internal bool IsDisposed => _top.IsDisposed;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> has run.</summary>
+    internal void ThrowIfDisposed()
+    {
+        if (_top.IsDisposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+    }
 
     private void DisposeDevices()
     {
         foreach (Tier? tier in _tiers)
         {
             tier?.Device.Dispose();
-        }
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-    }
-
-    private static IBlockDevice CreateDevice(TierOptions options, bool metadataOnly, int blockBytes, ILogger logger)
-    {
-        if (options.DeviceFactory is { } factory)
-        {
-            IBlockDevice device = factory(options.CapacityBlocks, blockBytes);
-            if (device.SlotCount != options.CapacityBlocks || (!metadataOnly && device.SlotBytes < blockBytes))
-            {
-                device.Dispose();
-                throw new ArgumentException(
-                    $"Tier '{options.Profile.Name}' device has {device.SlotCount} slots of {device.SlotBytes} bytes; " +
-                    $"the tier needs {options.CapacityBlocks} slots of {blockBytes} bytes.", nameof(options));
-            }
-
-            return device;
-        }
-
-        if (metadataOnly)
-        {
-            return new MetadataDevice(options.CapacityBlocks);
-        }
-
-        if (options.Directory is { } directory)
-        {
-            return new FlashDevice(directory, options.CapacityBlocks, blockBytes, new FlashDeviceOptions
-            {
-                Compression = options.Compression,
-                DirectIO = options.DirectIO,
-                QueueDepth = options.QueueDepth,
-                Logger = logger,
-                CorruptFile = options.FlashCorruptFile,
-                AuthenticationKey = options.AuthenticationKey,
-            });
-        }
-
-        return new MemoryDevice(options.CapacityBlocks, blockBytes);
-    }
-
-    private void RecoverPersistentTiers()
-    {
-        for (int t = 0; t < _tiers.Length; t++)
-        {
-            if (_tiers[t].Device is not IPersistentBlockDevice persistent)
-            {
-                continue;
-            }
-
-            Tier tier = _tiers[t];
-            IReadOnlyList<RecoveredBlock> blocks = persistent.Recover();
-            var used = new bool[tier.Capacity];
-            var kept = new List<RecoveredBlock>(blocks.Count);
-            foreach (RecoveredBlock block in blocks)
-            {
-                if ((uint)block.Slot >= (uint)tier.Capacity || used[block.Slot] || _table.Find(block.Key) >= 0)
-                {
-                    continue;
-                }
-
-                used[block.Slot] = true;
-                kept.Add(block);
-                _table.Add(block.Key, block.Parent, -1, 0, long.MaxValue);
-            }
-
-            Log.Recovered(_logger, _logName, kept.Count, tier.Profile.Name, blocks.Count - kept.Count);
-            ReserveDeferred(tier, used);
-            tier.ClaimSlots(used);
-            foreach (RecoveredBlock block in kept)
-            {
-                int e = _table.Find(block.Key);
-                Bind(e, tier, block.Slot);
-                tier.OnInsert(block.Slot);
-                Note(PlacementAction.Recover, PlacementReason.Recovered, e, -1, t);
-            }
         }
     }
 }

@@ -1,0 +1,326 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+using KvTiering.Diagnostics;
+using KvTiering.Eviction;
+using KvTiering.Placement;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// Moves blocks' bytes between tiers: makes room in a tier by evicting its policy's victim one tier down (or further,
+/// or out), promotes a block, writes a new block into a free slot, reads a block about to move. The only writer of
+/// block bytes into tiers. Call under the store's lock.
+/// </summary>
+/// <remarks>
+/// Byte copies run outside the seqlock's odd window (<see cref="TopTierReader.Pause"/>): a move writes the lower copy
+/// before the source lets go, so lock-free readers keep reading the source meanwhile and a failed write leaves the
+/// block where it was. Demotions into a tier with write-behind are handed to <see cref="WriteBehind"/> instead of a
+/// device write under the lock.
+/// </remarks>
+internal sealed class BlockMover
+{
+    private readonly BlockTable _table;
+    private readonly Tier[] _tiers;
+    private readonly TopTierReader _top;
+    private readonly SlotBinding _slots;
+    private readonly StoreCounters _counters;
+    private readonly IPlacementHooks _placement;
+    private readonly WriteBehind _writeBehind;
+    private readonly StoreLog _log;
+    private readonly bool _metadataOnly;
+    private readonly byte[] _scratch;
+
+    public BlockMover(BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots, StoreCounters counters,
+        IPlacementHooks placement, WriteBehind writeBehind, StoreLog log, bool metadataOnly, int blockBytes)
+    {
+        _table = table;
+        _tiers = tiers;
+        _top = top;
+        _slots = slots;
+        _counters = counters;
+        _placement = placement;
+        _writeBehind = writeBehind;
+        _log = log;
+        _metadataOnly = metadataOnly;
+        _scratch = new byte[blockBytes];
+    }
+
+    /// <summary>A free slot in <paramref name="tier"/>, evicting (demoting) its policy's victim if needed; -1 if none can go.</summary>
+    /// <param name="tier">The tier to make room in.</param>
+    /// <param name="freeVictimSlot">
+    /// False when the caller rewrites the slot anyway (a write-behind demotion): the victim's slot is then not freed on
+    /// the device, which saves a slow tier an I/O under the lock; until the new write lands the old block stays
+    /// verifiable there, which a restart may recover, as a freed-but-unzeroed slot could be anyway.
+    /// </param>
+    public int MakeRoom(Tier tier, bool freeVictimSlot = true)
+    {
+        int slot = tier.TakeSlot();
+        if (slot >= 0)
+        {
+            return slot;
+        }
+
+        // A victim whose write-behind is still in flight frees no slot yet (it stays reserved): try the next one.
+        for (int tries = 0; tries < 4 && slot < 0; tries++)
+        {
+            int e = SelectVictim(tier);
+            if (e < 0)
+            {
+                return -1;
+            }
+
+            Evict(e, tier, freeVictimSlot);
+            slot = tier.TakeSlot();
+        }
+
+        return slot;
+    }
+
+    /// <summary>The entry of <paramref name="tier"/>'s policy's next victim, or -1 when it names none.</summary>
+    /// <exception cref="InvalidOperationException">The policy named a slot that holds no evictable block.</exception>
+    public int SelectVictim(Tier tier)
+    {
+        int victim = tier.SelectVictim();
+        if (victim < 0)
+        {
+            return -1;
+        }
+
+        int e = (uint)victim < (uint)tier.Capacity ? tier.SlotToEntry[victim] : -1;
+        if (e < 0 || !_table.IsEvictable(e))
+        {
+            ThrowBadVictim(tier, victim);
+        }
+
+        return e;
+    }
+
+    /// <summary>Moves a victim one tier down (or further, if a lower tier declines), or drops it from the store.</summary>
+    public void Evict(int e, Tier from, bool freeSlot = true)
+    {
+        _table.InFlight[e] = true;
+        for (int t = from.Index + 1; t < _tiers.Length; t++)
+        {
+            Tier to = _tiers[t];
+            int size = PayloadLength(e, from);
+            if (!to.Admit(Describe(e, to, size, isDemotion: true)))
+            {
+                to.Counters.Rejections++;
+                _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, from.Index, t);
+                continue;
+            }
+
+            if (!_writeBehind.TryRent(to, out int buffer))
+            {
+                // The queue is full: the put does not wait for the slow tier; the block goes further down or leaves.
+                to.Counters.WriteBehindDrops++;
+                _placement.Note(PlacementAction.Reject, PlacementReason.WriteBehindFull, e, from.Index, t);
+                continue;
+            }
+
+            int slot = MakeRoom(to, freeVictimSlot: buffer < 0);
+            if (slot < 0)
+            {
+                _writeBehind.Return(buffer);
+                continue;
+            }
+
+            if (!TryReadForMove(e, from, out ReadOnlySpan<byte> bytes))
+            {
+                if (buffer >= 0)
+                {
+                    _writeBehind.Return(buffer);
+                    to.Device.Free(slot); // its last block's free was skipped for the write that now never comes
+                }
+
+                to.ReturnSlot(slot);
+                return; // the corrupt block is gone already
+            }
+
+            if (buffer >= 0)
+            {
+                _writeBehind.Stage(e, from, to, slot, buffer, bytes);
+                return;
+            }
+
+            // The lower copy is written before the source lets go, so the block stays readable where it was meanwhile.
+            if (!WriteInto(e, to, slot, bytes, bind: false))
+            {
+                from.Counters.Evictions++;
+                _placement.Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);
+                _slots.Unbind(e, from, freeSlot);
+                _table.Remove(e);
+                return;
+            }
+
+            _slots.Unbind(e, from, freeSlot);
+            _slots.Bind(e, to, slot);
+            to.OnInsert(slot);
+            from.Counters.Demotions++;
+            _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
+            _table.InFlight[e] = false;
+            return;
+        }
+
+        from.Counters.Evictions++;
+        _placement.Note(PlacementAction.Evict,
+            from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
+        _slots.Unbind(e, from, freeSlot);
+        _table.Remove(e);
+    }
+
+    /// <summary>
+    /// Moves a block up to <paramref name="targetIndex"/>; it stays where it is if no room can be made. The lower
+    /// tier's read is booked here unless the caller already read (and booked) the bytes it hands over.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand, bool readBooked)
+    {
+        Tier to = _tiers[targetIndex];
+        int size = PayloadLength(e, from);
+        if (!to.Admit(Describe(e, to, size, isDemotion: false)))
+        {
+            return;
+        }
+
+        _table.InFlight[e] = true;
+        int slot = MakeRoom(to);
+        if (slot < 0)
+        {
+            _table.InFlight[e] = false;
+            return;
+        }
+
+        ReadOnlySpan<byte> bytes = bytesInHand;
+        if (_metadataOnly)
+        {
+            if (!readBooked)
+            {
+                _counters.Read(from, 0);
+            }
+        }
+        else if (bytes.IsEmpty && !TryReadForMove(e, from, out bytes))
+        {
+            to.ReturnSlot(slot);
+            return;
+        }
+
+        // Write before letting go of the lower copy: a failed write leaves the block where it was.
+        BlockKey key = _table.Keys[e];
+        bool paused = !_metadataOnly && _top.Pause(); // the slot is unmapped, the source unchanged: readers may overlap
+        try
+        {
+            to.Device.Write(slot, key, _table.Parents[e], bytes);
+        }
+        catch (IOException ex)
+        {
+            _top.Resume(paused);
+            to.Counters.WriteFailures++;
+            Log.PromotionWriteFailed(_log.Logger, _log.Name, to.Profile.Name, key, from.Profile.Name, ex);
+            _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
+            to.ReturnSlot(slot);
+            _table.InFlight[e] = false;
+            return;
+        }
+
+        _top.Resume(paused);
+        from.Counters.Promotions++;
+        _placement.Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
+        _slots.Unbind(e, from);
+        _slots.Bind(e, to, slot);
+        _counters.Write(to, bytes.Length);
+        to.OnInsert(slot);
+        _table.InFlight[e] = false;
+    }
+
+    /// <summary>
+    /// Writes a block's bytes into a free slot and (unless <paramref name="bind"/> is false) binds it; on an I/O failure
+    /// the slot goes back and false returns. The write runs outside the seqlock's odd window: no entry maps the slot yet,
+    /// so no lock-free reader can be reading it.
+    /// </summary>
+    public bool WriteInto(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes, bool bind = true)
+    {
+        bool paused = !_metadataOnly && _top.Pause();
+        try
+        {
+            tier.Device.Write(slot, _table.Keys[e], _table.Parents[e], bytes);
+        }
+        catch (IOException ex)
+        {
+            _top.Resume(paused);
+            tier.Counters.WriteFailures++;
+            Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, _table.Keys[e], ex);
+            _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
+            tier.ReturnSlot(slot);
+            return false;
+        }
+
+        _top.Resume(paused);
+        _counters.Write(tier, bytes.Length);
+        if (bind)
+        {
+            _slots.Bind(e, tier, slot);
+            tier.OnInsert(slot);
+        }
+
+        return true;
+    }
+
+    /// <summary>The bytes of a block about to move; false (and the block dropped) when they fail verification.</summary>
+    private bool TryReadForMove(int e, Tier from, out ReadOnlySpan<byte> bytes)
+    {
+        int slot = _table.Slot[e];
+        if (_metadataOnly)
+        {
+            bytes = default;
+            _counters.Read(from, 0);
+            return true;
+        }
+
+        if (_table.Staging[e] is >= 0 and int staging)
+        {
+            bytes = _writeBehind.Staged(staging); // its write-behind is in flight: the staging copy is the block
+            _counters.Read(from, bytes.Length);
+            return true;
+        }
+
+        if (from.Direct is { } memory)
+        {
+            bytes = memory.Payload(slot);
+            _counters.Read(from, bytes.Length);
+            return true;
+        }
+
+        bool paused = _top.Pause(); // the slot stays mapped and unchanged: readers may overlap the read
+        int read = from.Device.Read(slot, _table.Keys[e], _scratch);
+        _top.Resume(paused);
+        if (read < 0)
+        {
+            _slots.DropCorrupt(e, from);
+            bytes = default;
+            return false;
+        }
+
+        bytes = _scratch.AsSpan(0, read);
+        _counters.Read(from, read);
+        return true;
+    }
+
+    /// <summary>The payload length of entry <paramref name="e"/> in <paramref name="tier"/>, from its staging copy while that is the block.</summary>
+    public int PayloadLength(int e, Tier tier) =>
+        _table.Staging[e] is >= 0 and int staging ? _writeBehind.Staged(staging).Length : tier.Device.PayloadLength(_table.Slot[e]);
+
+    /// <summary>What the policy of <paramref name="tier"/> is told about entry <paramref name="e"/> when asked to admit it.</summary>
+    public BlockInfo Describe(int e, Tier tier, int size, bool isDemotion)
+    {
+        int p = _table.LiveParent(e);
+        int parentHandle = p >= 0 && _table.Tier[p] == tier.Index ? _table.Slot[p] : -1;
+        return new BlockInfo(_table.Keys[e], _table.Parents[e], parentHandle, _table.Depth[e], _table.Session[e], size,
+            _table.NextUse[e], isDemotion);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadVictim(Tier tier, int victim) =>
+        ThrowHelper.ThrowInvalidOperation(
+            $"Policy '{tier.Policy.Name}' of tier {tier.Index} chose victim {victim}, which is not an evictable resident handle.");
+}

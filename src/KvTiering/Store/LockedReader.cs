@@ -1,0 +1,161 @@
+using KvTiering.Blocks;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// The lookups the lock-free path leaves to the lock: a lower tier, a block staged for write-behind, a remote tier, a
+/// top tier without in-place slots. A slow tier's device read runs outside the lock: the slot is kept from being
+/// freed or rewritten meanwhile (<see cref="SlotBinding.BeginSlotIo"/>), and back under the lock the block is promoted
+/// only if its entry did not change; otherwise the verified bytes are returned and nothing moves (the Put, Remove or
+/// move that changed it wins).
+/// </summary>
+internal sealed class LockedReader
+{
+    private readonly BlockTable _table;
+    private readonly Tier[] _tiers;
+    private readonly TopTierReader _top;
+    private readonly TierChain _chain;
+    private readonly SlotBinding _slots;
+    private readonly StoreCounters _counters;
+    private readonly WriteBehind _writeBehind;
+    private readonly RemoteProbe _remote;
+    private readonly bool _metadataOnly;
+
+    public LockedReader(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots,
+        StoreCounters counters, WriteBehind writeBehind, RemoteProbe remote, bool metadataOnly)
+    {
+        _table = table;
+        _tiers = tiers;
+        _top = top;
+        _chain = chain;
+        _slots = slots;
+        _counters = counters;
+        _writeBehind = writeBehind;
+        _remote = remote;
+        _metadataOnly = metadataOnly;
+    }
+
+    /// <summary>A lookup under the lock (a slow tier's read outside it); <paramref name="store"/> is checked for disposal under the lock.</summary>
+    public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    {
+        int e;
+        int slot;
+        Tier tier;
+        long stamp;
+        using (_top.EnterWrite())
+        {
+            store.ThrowIfDisposed();
+            _counters.Lookups++;
+            e = _table.Find(key);
+            if (e < 0)
+            {
+                return _remote.TryGet(_chain, key, destination, out bytesWritten, out servedFromTier);
+            }
+
+            tier = _tiers[_table.Tier[e]];
+            slot = _table.Slot[e];
+            int staging = _table.Staging[e];
+            int length = staging >= 0 ? _writeBehind.Staged(staging).Length : tier.Device.PayloadLength(slot);
+            if (destination.Length < length)
+            {
+                ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
+            }
+
+            if (!_chain.LoadOrRecompute(e, tier))
+            {
+                bytesWritten = 0;
+                servedFromTier = -1;
+                return false;
+            }
+
+            if (staging >= 0 || tier.Direct is not null || tier.Index == 0 || _metadataOnly)
+            {
+                // A block whose write-behind is in flight is served from its staging copy: a hit never waits for it.
+                int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination);
+                return Finish(e, tier, read, destination, same: true, out bytesWritten, out servedFromTier);
+            }
+
+            // A slow tier's read runs outside the lock: the slot can be neither freed nor rewritten while it runs.
+            SlotBinding.BeginSlotIo(tier, slot);
+            stamp = _table.Stamps[e];
+            _top.EnterReader(); // Dispose (which needs the lock, so comes after this) waits for the read to end
+        }
+
+        int got;
+        try
+        {
+            got = tier.Device.Read(slot, key, destination);
+        }
+        catch
+        {
+            using (_top.EnterWrite())
+            {
+                SlotBinding.EndSlotIo(tier, slot);
+            }
+
+            throw;
+        }
+        finally
+        {
+            _top.ExitReader();
+        }
+
+        using (_top.EnterWrite())
+        {
+            bool left = SlotBinding.EndSlotIo(tier, slot);
+            bool same = !left && _table.Stamps[e] == stamp && _table.Tier[e] == tier.Index && _table.Slot[e] == slot;
+            return Finish(e, tier, got, destination, same, out bytesWritten, out servedFromTier);
+        }
+    }
+
+    /// <summary>
+    /// Books a lookup's read of entry <paramref name="e"/> (under the lock). When the entry changed while the read ran
+    /// outside the lock (<paramref name="same"/> false), verified bytes are still the key's and are returned, but
+    /// nothing is moved.
+    /// </summary>
+    private bool Finish(int e, Tier tier, int read, Span<byte> destination, bool same, out int bytesWritten, out int servedFromTier)
+    {
+        if (read < 0)
+        {
+            if (same)
+            {
+                _slots.DropCorrupt(e, tier);
+            }
+
+            bytesWritten = 0;
+            servedFromTier = -1;
+            return false;
+        }
+
+        _counters.Hits++;
+        servedFromTier = tier.Index;
+        bytesWritten = read;
+        _counters.Read(tier, read);
+        if (same)
+        {
+            _chain.Access(e, tier, destination[..read], readBooked: true);
+        }
+        else
+        {
+            tier.Counters.Hits++;
+        }
+
+        return true;
+    }
+
+    private int CopyStaged(int staging, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> staged = _writeBehind.Staged(staging);
+        staged.CopyTo(destination);
+        return staged.Length;
+    }
+
+    /// <summary>A device read under the lock, outside the seqlock's odd window (the slot stays mapped and unchanged).</summary>
+    private int ReadLocked(Tier tier, int slot, in BlockKey key, Span<byte> destination)
+    {
+        bool paused = !_metadataOnly && _top.Pause();
+        int read = tier.Device.Read(slot, key, destination);
+        _top.Resume(paused);
+        return read;
+    }
+}

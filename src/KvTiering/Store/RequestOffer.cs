@@ -1,0 +1,142 @@
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Placement;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// One request's blocks offered to the chain under one hold of the lock, as a server does per prompt and the harness
+/// per trace request (<see cref="TieredKvStore.OfferRequest"/>): the whole request is looked up at arrival (the
+/// resident prefix, and per tier how much of it each holds), prefix blocks placement chose to recompute leave, then
+/// every block is offered in request order with the request's context. Call under the store's lock.
+/// </summary>
+internal sealed class RequestOffer
+{
+    private readonly BlockTable _table;
+    private readonly Tier[] _tiers;
+    private readonly TierChain _chain;
+    private readonly StoreCounters _counters;
+    private readonly IPlacementHooks _placement;
+    private readonly bool _metadataOnly;
+    private int[] _found = new int[64]; // per key, its entry at arrival; reused across requests
+
+    public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, StoreCounters counters, IPlacementHooks placement, bool metadataOnly)
+    {
+        _table = table;
+        _tiers = tiers;
+        _chain = chain;
+        _counters = counters;
+        _placement = placement;
+        _metadataOnly = metadataOnly;
+    }
+
+    /// <summary>Offers the request; the arguments are <see cref="TieredKvStore.OfferRequest"/>'s, already validated.</summary>
+    public RequestOutcome Offer(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels, ReadOnlySpan<int> nextUse,
+        Span<int> prefixPerTier, Span<sbyte> prefixServed)
+    {
+        Span<int> found = Found(keys.Length);
+        int prefix = LookUp(keys, labels, found, prefixPerTier, prefixServed, out int resident, out int recomputed);
+        if (recomputed > 0)
+        {
+            // After the lookups, so a block repeated within the request is still found resident by each of them.
+            PlacementReason why = _placement.RecomputeReason(labels);
+            for (int i = 0; i < prefix; i++)
+            {
+                int e = prefixServed[i] < 0 ? _table.Find(keys[i]) : -1;
+                if (e >= 0)
+                {
+                    _chain.Recompute(e, _tiers[_table.Tier[e]], why, labels);
+                }
+            }
+        }
+
+        BlockKey parent = BlockKey.Empty;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            long next = nextUse.IsEmpty || nextUse[i] == int.MaxValue ? long.MaxValue : nextUse[i];
+            var context = new BlockContext(i, session, next) { Labels = labels };
+            int e = found[i];
+            if (e >= 0 && _table.Stamps[e] != 0 && _table.Keys[e].Equals(keys[i]))
+            {
+                // Found at arrival and not evicted by this request's earlier blocks: skip the second probe.
+                _chain.TouchResident(e, context);
+            }
+            else if (_metadataOnly)
+            {
+                _chain.Put(keys[i], parent, default, context);
+            }
+
+            parent = keys[i];
+        }
+
+        _counters.Puts += keys.Length;
+        return new RequestOutcome(prefix, resident);
+    }
+
+    /// <summary>The arrival lookup: each key's entry, the resident prefix's length, per tier its share, and the routing of its blocks.</summary>
+    private int LookUp(ReadOnlySpan<BlockKey> keys, WorkloadLabels labels, Span<int> found, Span<int> prefixPerTier,
+        Span<sbyte> prefixServed, out int resident, out int recomputed)
+    {
+        int prefix = -1;
+        resident = 0;
+        recomputed = 0;
+        bool route = _placement.Routes && prefixServed.Length >= keys.Length;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            int e = _table.Find(keys[i]);
+            found[i] = e;
+            if (e < 0)
+            {
+                if (prefix < 0)
+                {
+                    prefix = i;
+                }
+
+                continue;
+            }
+
+            resident++;
+            if (prefix >= 0)
+            {
+                continue;
+            }
+
+            int tier = _table.Tier[e];
+            if ((uint)tier < (uint)prefixPerTier.Length)
+            {
+                prefixPerTier[tier]++;
+            }
+
+            if (i < prefixServed.Length)
+            {
+                prefixServed[i] = (sbyte)tier;
+            }
+
+            if (route && tier > 0 && _table.Pins[e] == 0)
+            {
+                if (!_placement.ShouldLoad(tier, i, labels, out PlacementReason reason))
+                {
+                    prefixServed[i] = (sbyte)(-1 - tier);
+                    recomputed++;
+                }
+                else
+                {
+                    _placement.Record(PlacementAction.Load, reason, e, tier, tier, labels);
+                }
+            }
+        }
+
+        return prefix < 0 ? keys.Length : prefix;
+    }
+
+    /// <summary>A scratch span of <paramref name="length"/> entries, reused across requests.</summary>
+    private Span<int> Found(int length)
+    {
+        if (_found.Length < length)
+        {
+            _found = new int[Math.Max(length, _found.Length * 2)];
+        }
+
+        return _found.AsSpan(0, length);
+    }
+}

@@ -1,0 +1,6 @@
+using Microsoft.Extensions.Logging;
+
+namespace KvTiering.Store;
+
+/// <summary>The store's logger and the name its log lines carry, handed to each collaborator that logs.</summary>
+internal sealed record StoreLog(ILogger Logger, string Name);

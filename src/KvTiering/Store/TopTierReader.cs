@@ -1,0 +1,388 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Devices;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// The lock-free read path and the lock it avoids. A hit in the top tier is the common case of a serving store and
+/// needs neither a decision nor a move, so it runs without the lock: it reads the table and copies the bytes
+/// optimistically, checks the <see cref="SeqLock"/> every writer bumps, and queues the access for the policies, which
+/// see it, in order, the next time anyone takes the lock (<see cref="Drain"/>). Anything else (a miss that may not be
+/// final, a lower tier, a torn read, a full queue) answers <see cref="NeedsLock"/>, and the locked path gives the same
+/// answer. Writers take the lock through <see cref="EnterWrite"/>.
+/// </summary>
+/// <remarks>
+/// Deferring recency updates to a buffer drained under the lock is BP-Wrapper (Ding et al., ICDE 2009), as in
+/// Caffeine and BitFaster.Caching's ConcurrentLfu; the version check is the Linux kernel's seqlock (see
+/// <see cref="SeqLock"/>).
+/// </remarks>
+internal sealed class TopTierReader
+{
+    /// <summary>A top-tier hit, a final answer.</summary>
+    public const int Hit = 1;
+
+    /// <summary>Absent from every tier, a final answer: no lock needed.</summary>
+    public const int Miss = 0;
+
+    /// <summary>A lower tier, a full queue, a remote tier to ask: take the lock.</summary>
+    public const int NeedsLock = -1;
+
+    /// <summary>A writer ran meanwhile: worth another lock-free try.</summary>
+    public const int Interrupted = -2;
+
+    private const int MaxTries = 32; // SpinWait yields the core after its first ten spins
+
+    private readonly BlockTable _table;
+    private readonly Tier _top;
+    private readonly StoreCounters _counters;
+    private readonly QueuedHits _queued;
+    private readonly LockFreeCounts _lockFreeCounts = new();
+    private readonly IDirectSlotAccess? _direct;  // the top tier's slots in place: hits copy payloads lock-free
+    private readonly bool _readsTable;            // the top tier answers lock-free at all (payloads in place, or none)
+    private readonly byte[]? _referenceBits;      // the top tier's reference bits, when its policy keeps them
+    private readonly bool _remoteMayHave;         // a shared remote tier may hold what the table lacks: no final miss
+    private SeqLock _seq;                         // used in place: the hit path pays no indirection
+    private volatile bool _disposed;
+
+    public TopTierReader(BlockTable table, Tier top, StoreCounters counters, StoreClock clock, bool metadataOnly, bool remoteMayHave)
+    {
+        _table = table;
+        _top = top;
+        _counters = counters;
+        _queued = new QueuedHits(table, top, counters, clock);
+        _remoteMayHave = remoteMayHave;
+        _referenceBits = top.ReferenceBits; // set by the policy's Attach, which runs first
+
+        // What the top tier's device declares it can do (capabilities, never concrete types).
+        bool payloadFree = metadataOnly || !top.Device.StoresPayload;
+        _direct = payloadFree ? null : top.Direct;
+        _readsTable = payloadFree || _direct is not null;
+        BitHits = _referenceBits is not null && payloadFree;
+    }
+
+    /// <summary>The lock every change runs under.</summary>
+    public Lock Lock { get; } = new();
+
+    /// <summary>Whether <see cref="TryBit"/> answers most lookups: a payload-free top tier with reference bits.</summary>
+    public bool BitHits { get; }
+
+    /// <summary>Whether the top tier keeps reference bits (a resident put may then be lock-free, <see cref="TryTouchResident"/>).</summary>
+    public bool HasReferenceBits => _referenceBits is not null;
+
+    /// <summary>Whether the store is disposed; read by every lock-free copy.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>
+    /// The commonest answers of a payload-free top tier with reference bits, a hit and a final miss, with no call on
+    /// their way, so the JIT gives the caller almost no frame: probe, validate, set the bit, count.
+    /// <see cref="NeedsLock"/> sends the caller down the general path, which answers everything.
+    /// </summary>
+    /// <param name="key">The key looked up.</param>
+    /// <param name="bytesWritten">0 (a metadata-only hit copies nothing); its address (the caller's local, as a rule)
+    /// picks the counter stripe, which saves this path a local of its own whose address would cost it a frame.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int TryBit(in BlockKey key, ref int bytesWritten)
+    {
+        long version = _seq.Version;
+        int slot = _table.FindTopSlotOptimistic(key);
+        if ((version & 1) != 0 || slot < -1 || !_seq.IsValid(version))
+        {
+            return NeedsLock;
+        }
+
+        if (slot < 0)
+        {
+            if (_remoteMayHave)
+            {
+                return NeedsLock;
+            }
+
+            _lockFreeCounts.AddMiss(ref bytesWritten);
+            return Miss;
+        }
+
+        MarkReferenced(_referenceBits!, slot);
+        _lockFreeCounts.AddHit(ref bytesWritten);
+        return Hit;
+    }
+
+    /// <summary>
+    /// A top-tier hit, or a miss, without the lock. A miss is final only when the probe met an empty bucket of a
+    /// table no writer touched meanwhile (the table indexes every tier, so the block is nowhere) and no remote tier
+    /// could have it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        if (!_readsTable)
+        {
+            return NeedsLock;
+        }
+
+        if (!_seq.TryBeginRead(out long version))
+        {
+            return Interrupted;
+        }
+
+        int e = _table.FindOptimistic(key, out int slot);
+        if (e < 0)
+        {
+            return e == -1 ? MissOptimistic(version) : Interrupted;
+        }
+
+        if (slot < 0)
+        {
+            return NeedsLock;
+        }
+
+        int read = 0;
+        if (_direct is not null && (read = TryCopy(slot, destination)) < 0)
+        {
+            return NeedsLock;
+        }
+
+        if (!_seq.IsValid(version))
+        {
+            // A writer ran: the copy may be torn. Leave no stale bytes behind in case the locked path then misses.
+            destination[..read].Clear();
+            return Interrupted;
+        }
+
+        if (_referenceBits is { } bits)
+        {
+            MarkReferenced(bits, slot);
+            _lockFreeCounts.AddHit(read);
+        }
+        else if (!_queued.TryAdd(key, e, version, read))
+        {
+            return NeedsLock;
+        }
+
+        bytesWritten = read;
+        return Hit;
+    }
+
+    /// <summary>
+    /// Tries the lock-free read again while a writer is mid-change. Writers keep the version odd only while metadata
+    /// changes (byte copies and device I/O run with it even), so the window is short; falling back to the lock instead
+    /// would queue the hit behind whole puts, and the lock is not fair: a writer in a loop starved hits for
+    /// milliseconds in the contention benchmark.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public int Retry(in BlockKey key, Span<byte> destination, out int bytesWritten)
+    {
+        var spin = new SpinWait();
+        int outcome;
+        int tries = 0;
+        do
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+            outcome = TryGet(key, destination, out bytesWritten);
+        }
+        while (outcome == Interrupted && ++tries < MaxTries);
+
+        return outcome;
+    }
+
+    /// <summary>
+    /// A put of a block already in a reference-bit top tier, without the lock, when the locked path would change
+    /// nothing but the bit: the context it carries (session, labels, next use) is what the entry holds already. Such
+    /// re-puts are common (every request re-offers its prefix) and would otherwise queue behind inserts on the lock.
+    /// </summary>
+    public bool TryTouchResident(in BlockKey key, in BlockContext context)
+    {
+        long version = _seq.Version;
+        BlockTable table = _table;
+        int e = table.FindOptimistic(key, out int slot);
+        if ((version & 1) != 0 || (e | slot) < 0
+            || table.NextUse[e] != context.NextUse
+            || (context.Session != 0 && table.Session[e] != context.Session)
+            || (!context.Labels.IsUnlabeled && !table.Labels[e].Equals(context.Labels))
+            || !_seq.IsValid(version))
+        {
+            return false;
+        }
+
+        MarkReferenced(_referenceBits!, slot);
+        _lockFreeCounts.AddPut();
+        return true;
+    }
+
+    /// <summary>
+    /// A prefix match without the lock (it moves nothing and tells no policy, so only the table must hold still);
+    /// false means "take the locked path": a writer ran, or the match may continue into a remote tier.
+    /// </summary>
+    public bool TryMatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers, int tierCount, out PrefixMatch match)
+    {
+        match = default;
+        if (!_seq.TryBeginRead(out long version))
+        {
+            return false;
+        }
+
+        BlockTable table = _table;
+        int i = 0;
+        for (; i < keys.Length; i++)
+        {
+            int e = table.FindOptimistic(keys[i]);
+            if (e < 0)
+            {
+                if (e == -2 || _remoteMayHave)
+                {
+                    return false;
+                }
+
+                break;
+            }
+
+            int tier = table.Tier[e];
+            if ((uint)tier >= (uint)tierCount)
+            {
+                return false; // an entry being recycled under us; the version check would reject it anyway
+            }
+
+            match.Count(tier);
+            if (i < tiers.Length)
+            {
+                tiers[i] = tier;
+            }
+        }
+
+        match.Blocks = i;
+        return _seq.IsValid(version);
+    }
+
+    /// <summary>The tier holding <paramref name="key"/> (or -1) without the lock; false means "take the locked path".</summary>
+    public bool TryTierOf(in BlockKey key, out int tier)
+    {
+        tier = -1;
+        if (!_seq.TryBeginRead(out long version))
+        {
+            return false;
+        }
+
+        int e = _table.FindOptimistic(key);
+        if (e == -2)
+        {
+            return false;
+        }
+
+        tier = e < 0 ? -1 : _table.Tier[e];
+        return _seq.IsValid(version);
+    }
+
+    /// <summary>Takes the lock for a change lock-free readers must not see half done; drains queued hits first.</summary>
+    public WriteScope EnterWrite() => new(this);
+
+    /// <summary>Marks the start of a change (odd version). Call under the lock.</summary>
+    public void BeginWrite() => _seq.BeginWrite();
+
+    /// <summary>Marks the end of a change (even version). Call under the lock.</summary>
+    public void EndWrite() => _seq.EndWrite();
+
+    /// <summary>Ends the odd window for a byte copy readers may overlap; see <see cref="SeqLock.Pause"/>.</summary>
+    public bool Pause() => _seq.Pause();
+
+    /// <summary>Reopens the odd window <see cref="Pause"/> closed.</summary>
+    public void Resume(bool paused) => _seq.Resume(paused);
+
+    /// <summary>Announces a payload copy outside the lock; <see cref="MarkDisposed"/> waits for it to end.</summary>
+    public void EnterReader() => _seq.EnterReader();
+
+    /// <summary>Ends a payload copy announced by <see cref="EnterReader"/>.</summary>
+    public void ExitReader() => _seq.ExitReader();
+
+    /// <summary>Marks the store disposed and waits out payload copies that began before. Call under the lock, odd.</summary>
+    public void MarkDisposed()
+    {
+        _disposed = true;
+        _seq.WaitForReaders();
+    }
+
+    /// <summary>Tells the policies about every queued lock-free hit and books what they counted. Call under the lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Drain()
+    {
+        if (!_queued.IsEmpty)
+        {
+            _queued.Drain(_seq.Version);
+        }
+    }
+
+    /// <summary>Drains the queued hits and folds the striped lock-free counts in, before a statistics snapshot.</summary>
+    public void DrainAndFold()
+    {
+        Drain();
+        _counters.Fold(_lockFreeCounts, _top);
+    }
+
+    /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int MissOptimistic(long version)
+    {
+        if (_remoteMayHave)
+        {
+            return NeedsLock;
+        }
+
+        if (!_seq.IsValid(version))
+        {
+            return Interrupted;
+        }
+
+        _lockFreeCounts.AddMiss();
+        return Miss;
+    }
+
+    /// <summary>Copies the slot's bytes; the length copied, or -1 for "take the locked path".</summary>
+    /// <remarks>A return value rather than an out parameter keeps the caller's frame free of address-taken locals.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int TryCopy(int slot, Span<byte> destination)
+    {
+        IDirectSlotAccess memory = _direct!;
+        if ((uint)slot >= (uint)memory.SlotCount)
+        {
+            return -1;
+        }
+
+        // Announce the copy before checking for disposal; MarkDisposed sets the flag before waiting for announcements
+        // to drain, so either this reader sees the flag or Dispose sees the reader (both sides are full fences).
+        _seq.EnterReader();
+        try
+        {
+            if (_disposed)
+            {
+                return -1;
+            }
+
+            ReadOnlySpan<byte> payload = memory.Payload(slot);
+            if ((uint)payload.Length > (uint)destination.Length || (uint)payload.Length > (uint)memory.SlotBytes)
+            {
+                return -1; // the locked path reports a short destination with the right numbers
+            }
+
+            payload.CopyTo(destination);
+            return payload.Length;
+        }
+        finally
+        {
+            _seq.ExitReader();
+        }
+    }
+
+    /// <summary>
+    /// Tells the top tier's policy, which only wants "used since it last looked", that the slot was used: sets its bit
+    /// unless set already, so a hot block's line is not dirtied (and taken from other cores' caches) on every hit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MarkReferenced(byte[] bits, int slot)
+    {
+        if (bits[slot] == 0)
+        {
+            bits[slot] = 1;
+        }
+    }
+}
