@@ -20,7 +20,7 @@ internal static class ReportCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var command = new Command("report", "Regenerate docs/results.md and its figures: every policy at 1%, 2.5%, 5% and 10% of unique blocks on the shared " +
-            "Mooncake and WEKA traces, with Belady, the JSON beside it and one plot of curves per trace.")
+            "Mooncake and WEKA traces, with Belady, the JSON beside it and, per trace, hit-rate curves and a gap-closed chart as SVG and PNG.")
         {
             Arguments.Value("traces", "DIR", "The trace folder holding mooncake/ and weka-claude-code/ (default ../shared/traces)."),
             Arguments.Value("out", "FILE", "The Markdown file to write (default docs/results.md); figures go to a results/ folder beside it."),

@@ -8,16 +8,19 @@ namespace KvTiering.Cli.Plots;
 /// </summary>
 internal static class PlotPalette
 {
-    // Tableau's 10 (matplotlib's default cycle) and six darker tones: 16 colours, none repeated, black kept for Belady.
+    // Tableau's 10 (matplotlib's default cycle) and fourteen darker or stronger tones: 24 colours, none repeated, black
+    // kept for Belady, so even kvtier report's 19 lines (every built-in policy and agent+hints) never share a colour.
     private static readonly Color[] s_colors =
     [
         Color.FromHex("#1f77b4"), Color.FromHex("#ff7f0e"), Color.FromHex("#2ca02c"), Color.FromHex("#d62728"),
         Color.FromHex("#9467bd"), Color.FromHex("#8c564b"), Color.FromHex("#e377c2"), Color.FromHex("#7f7f7f"),
         Color.FromHex("#bcbd22"), Color.FromHex("#17becf"), Color.FromHex("#393b79"), Color.FromHex("#637939"),
         Color.FromHex("#8c6d31"), Color.FromHex("#843c39"), Color.FromHex("#7b4173"), Color.FromHex("#3182bd"),
+        Color.FromHex("#e6550d"), Color.FromHex("#31a354"), Color.FromHex("#756bb1"), Color.FromHex("#636363"),
+        Color.FromHex("#a55194"), Color.FromHex("#6b6ecf"), Color.FromHex("#b5cf6b"), Color.FromHex("#e7ba52"),
     ];
 
-    // 11 shapes against 16 colours: (colour, marker) pairs repeat only after 176 policies.
+    // 11 shapes against 24 colours: (colour, marker) pairs repeat only after 264 policies.
     private static readonly MarkerShape[] s_markers =
     [
         MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond,
@@ -36,6 +39,9 @@ internal static class PlotPalette
 
     /// <summary>The colour of the <paramref name="index"/>-th online policy of a figure.</summary>
     public static Color ColorAt(int index) => s_colors[index % s_colors.Length];
+
+    /// <summary>How many online policies a figure can draw before a colour repeats.</summary>
+    public static int DistinctColors => s_colors.Length;
 
     /// <summary>The marker of the <paramref name="index"/>-th online policy of a figure.</summary>
     public static MarkerShape MarkerAt(int index) => s_markers[index % s_markers.Length];

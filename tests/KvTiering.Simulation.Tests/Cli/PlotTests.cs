@@ -38,6 +38,14 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void Every_built_in_policy_and_agent_hints_get_distinct_colours()
+    {
+        int lines = KvTiering.Eviction.EvictionPolicies.Names.Count; // belady among them is black, agent+hints is one more
+        Assert.True(PlotPalette.DistinctColors >= lines, $"{lines} lines, {PlotPalette.DistinctColors} colours");
+        Assert.Equal(PlotPalette.DistinctColors, Enumerable.Range(0, PlotPalette.DistinctColors).Select(PlotPalette.ColorAt).Append(PlotPalette.BeladyColor).Distinct().Count() - 1);
+    }
+
+    [Fact]
     public void Capacity_ticks_sit_at_each_capacity_and_a_crowded_label_keeps_its_tick_but_not_its_text()
     {
         var all = CapacityTicks.Layout(s_capacities, Math.Log10(0.009), Math.Log10(0.11));
