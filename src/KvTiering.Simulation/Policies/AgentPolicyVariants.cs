@@ -62,8 +62,9 @@ public static class AgentPolicyVariants
                 "toolwait" => options with { ToolWaitModel = Flag(value, part, spec) },
                 "sharedtail" => options with { SharedTailFirst = Flag(value, part, spec) },
                 "anonarc" => options with { AnonymousArc = Flag(value, part, spec) },
+                "anonorder" => options with { AnonymousOrder = Order(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, anonarc.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, anonarc, anonorder.",
                     nameof(spec)),
             };
         }
@@ -75,6 +76,15 @@ public static class AgentPolicyVariants
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d >= 0
             ? d
             : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a non-negative number.", nameof(spec));
+
+    private static AgentAnonymousOrder Order(string value, string part, string spec) =>
+        value.ToLowerInvariant() switch
+        {
+            "auto" => AgentAnonymousOrder.Adaptive,
+            "arc" => AgentAnonymousOrder.Arc,
+            "s3fifo" => AgentAnonymousOrder.S3Fifo,
+            _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs auto, arc or s3fifo.", nameof(spec)),
+        };
 
     private static bool Flag(string value, string part, string spec) =>
         bool.TryParse(value, out bool b)

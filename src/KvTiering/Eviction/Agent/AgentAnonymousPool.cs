@@ -4,112 +4,153 @@ namespace KvTiering.Eviction;
 
 /// <summary>
 /// The order in which blocks of no known session (session 0: a trace or server that names no sessions) leave the
-/// agent policy: ARC's adaptive split between blocks used once and blocks used again, over tail-first recency lists.
-/// With no session there is nothing to predict a return from, and the only evidence that a block will be wanted again
-/// is that it has been: a prefix many requests share (a system prompt, a popular document) outlives a one-off prompt's
-/// blocks. How much room the blocks used once get is learned from which ghost list misses hit.
+/// agent policy. With no session there is nothing to predict a return from, and the only evidence that a block will
+/// be wanted again is that it has been. Two orders read that evidence differently, and each wins where the other
+/// loses: ARC's learned split between blocks used once and blocks used again keeps a conversation's last turn (seen
+/// once) when the tier is large enough to wait for its next turn; S3-FIFO's quick demotion keeps a small tier for the
+/// blocks used again. Both orders are kept over the resident blocks; two shadow caches replay the same references and
+/// the pool evicts in the order whose shadow has recently hit more.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4), as
-/// <see cref="ArcPolicy"/> implements it; vLLM ships ARC for its CPU offloading cache, and the frequency protection is
-/// the idea SLRU (vLLM PR #38984) gets its lead from at small sizes. ARC rather than SLRU or S3-FIFO because its
-/// split adapts: a fixed protected share loses at large sizes, where a conversation's next turn needs its last turn's
-/// blocks, seen once (SLRU 40% of the LRU→Belady gap below LRU at 5% of the Mooncake conversation trace; docs/policies/agent.md).
+/// Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (<see cref="AnonymousArcOrder"/>;
+/// vLLM ships ARC for its CPU offloading cache); Yang et al., "FIFO Queues are All You Need for Cache Eviction", SOSP
+/// 2023 (<see cref="AnonymousFifoOrder"/>). Choosing between them online by shadow caches follows the miniature
+/// simulations of Waldspurger et al. (USENIX ATC 2017), as rule 10 of the agent policy does for sessions. On the
+/// Mooncake conversation trace S3-FIFO's order leads ARC's by 1.1 and 2.6 points at 1% and 2.5% of the unique
+/// blocks and trails it by 2.2 and 4.1 points at 5% and 10% (docs/policies/agent.md, rule 11).
 /// </para>
 /// <para>
-/// Both lists keep a request's blocks deepest-last (<see cref="TailFirstList"/>, vLLM's tail-first order), so a
-/// request leaves from the tip of its chain and never strands a tail behind a missing prefix.
+/// Both orders keep a request's blocks deepest-last (<see cref="TailFirstList"/>, vLLM's tail-first order), so a
+/// request leaves from the tip of its chain and never strands a tail behind a missing prefix. Either order's ghost
+/// bookkeeping follows every eviction, whichever order chose it, so the one not in charge is ready to take over.
 /// </para>
 /// </remarks>
 internal sealed class AgentAnonymousPool
 {
-    private const byte InT1 = 1;
-    private const byte InT2 = 2;
+    /// <summary>Up to this many blocks a shadow holds the whole tier's keys; a larger tier is shadowed by a 1-in-R key sample.</summary>
+    private const int MaxShadowBlocks = 32768;
+
+    /// <summary>Past shadow hits fade once this many times a shadow's capacity has been referenced.</summary>
+    private const double ShadowMemory = 16;
 
     private readonly TierView _tier;
-    private readonly byte[] _list;
-    private readonly ArcDirectory _directory;
-    private TailFirstList _t1;
-    private TailFirstList _t2;
+    private readonly bool[] _member;
+    private readonly AnonymousArcOrder _arc;
+    private readonly AnonymousFifoOrder _fifo;
+    private readonly ArcShadow? _arcShadow;
+    private readonly S3FifoShadow? _fifoShadow;
+    private readonly uint _sampleRate;
+    private readonly double _keep;
+    private bool _useFifo;
+    private int _count;
 
-    public AgentAnonymousPool(TierView tier)
+    public AgentAnonymousPool(TierView tier, AgentAnonymousOrder order)
     {
         _tier = tier;
-        _list = new byte[tier.Capacity];
-        _t1 = new TailFirstList(tier);
-        _t2 = new TailFirstList(tier);
-        _directory = new ArcDirectory(tier.Capacity);
+        _member = new bool[tier.Capacity];
+        _arc = new AnonymousArcOrder(tier);
+        _fifo = new AnonymousFifoOrder(tier);
+        // Until the shadows disagree, S3-FIFO's order: a tier fills before any order matters, and where ARC's is
+        // better the difference shows late (a conversation's next turn), where S3-FIFO's is, early. A lower tier
+        // has no shadows and keeps ARC's.
+        _useFifo = order == AgentAnonymousOrder.S3Fifo || (order == AgentAnonymousOrder.Adaptive && tier.TierIndex == 0);
+        if (order == AgentAnonymousOrder.Adaptive && tier.TierIndex == 0)
+        {
+            // A lower tier's references are demotions, not requests: nothing for a shadow to replay there.
+            _sampleRate = (uint)Math.Max(1, (tier.Capacity + MaxShadowBlocks - 1) / MaxShadowBlocks);
+            int shadowCapacity = Math.Max(1, tier.Capacity / (int)_sampleRate);
+            _arcShadow = new ArcShadow(shadowCapacity);
+            _fifoShadow = new S3FifoShadow(shadowCapacity);
+            _keep = 1 - (1.0 / (ShadowMemory * shadowCapacity));
+        }
     }
 
     /// <summary>Blocks in the pool.</summary>
-    public int Count => _t1.Count + _t2.Count;
+    public int Count => _count;
 
-    /// <summary>The current target size of the blocks-used-once list (ARC's p).</summary>
-    public int TargetOnce => _directory.TargetT1;
+    /// <summary>Whether blocks leave in S3-FIFO's order now (else ARC's).</summary>
+    public bool UsesFifo => _useFifo;
 
-    public bool Contains(int handle) => _list[handle] != 0;
+    public bool Contains(int handle) => _member[handle];
 
-    /// <summary>A block of no session is offered (a miss): a ghost hit adapts the split before the victim is chosen.</summary>
-    public void Offer(in BlockKey key) => _directory.OnMiss(key);
+    /// <summary>A block of no session is offered (a miss): the shadows replay it, a ghost hit adapts ARC's split.</summary>
+    public void Offer(in BlockKey key, int depth)
+    {
+        _arc.Offer(key);
+        Shadow(key, depth);
+    }
 
-    /// <summary>A block of no session is touched: a newcomer joins the once list (the used-again list if a ghost), a hit the used-again list.</summary>
+    /// <summary>A block of no session is touched: a newcomer (<paramref name="inserted"/>) or a hit.</summary>
     public void Touch(int handle, bool inserted)
     {
-        if (!inserted && _list[handle] != 0)
+        if (!inserted && _member[handle])
         {
-            Remove(handle);
-            Add(handle, InT2);
-            return;
+            Shadow(_tier.Key(handle), _tier.Depth(handle));
+        }
+        else if (!_member[handle])
+        {
+            _member[handle] = true;
+            _count++;
+            inserted = true;
         }
 
-        Add(handle, _directory.Admitted(_tier.Key(handle)) ? InT2 : InT1);
-        _directory.Trim(_t1.Count, _t2.Count);
+        _arc.Touch(handle, inserted);
+        _fifo.Touch(handle, inserted);
     }
 
     public void Remove(int handle)
     {
-        if (_list[handle] == InT1)
+        if (!_member[handle])
         {
-            _t1.Remove(handle);
-        }
-        else if (_list[handle] == InT2)
-        {
-            _t2.Remove(handle);
+            return;
         }
 
-        _list[handle] = 0;
+        _member[handle] = false;
+        _count--;
+        _arc.Remove(handle);
+        _fifo.Remove(handle);
     }
 
-    /// <summary>ARC's REPLACE: from the once list while it is over its target, else from the used-again list; the victim's key becomes a ghost.</summary>
+    /// <summary>The next victim in the order in charge (the other's if it has none); both orders record its ghost.</summary>
     public int SelectVictim()
     {
-        bool fromT1 = _directory.EvictFromT1(_t1.Count);
-        int victim = fromT1 ? OldestEvictable.In(in _t1, _tier) : OldestEvictable.In(in _t2, _tier);
+        int victim = _useFifo ? _fifo.SelectVictim() : _arc.SelectVictim();
         if (victim < 0)
         {
-            fromT1 = !fromT1;
-            victim = fromT1 ? OldestEvictable.In(in _t1, _tier) : OldestEvictable.In(in _t2, _tier);
+            victim = _useFifo ? _arc.SelectVictim() : _fifo.SelectVictim();
         }
 
         if (victim >= 0)
         {
-            _directory.Evicted(_tier.Key(victim), fromT1);
+            _arc.Evicted(victim);
+            _fifo.Evicted(victim);
         }
 
         return victim;
     }
 
-    private void Add(int handle, byte list)
+    private void Shadow(in BlockKey key, int depth)
     {
-        _list[handle] = list;
-        if (list == InT1)
+        if (_arcShadow is null || (_sampleRate > 1 && (uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40) % _sampleRate != 0))
         {
-            _t1.Touch(handle);
+            return;
         }
-        else
+
+        ArcShadow arc = _arcShadow;
+        S3FifoShadow fifo = _fifoShadow!;
+        arc.Hits *= _keep;
+        fifo.Hits *= _keep;
+        arc.Reference(key, depth);
+        fifo.Reference(key, depth);
+
+        // Switch only when the other order's lead exceeds one standard deviation of a difference of two counts
+        // (hits as Poisson counts): switching costs (the new order inherits the old one's choices), and early on a
+        // few blocks' difference is noise.
+        double lead = _useFifo ? arc.Hits - fifo.Hits : fifo.Hits - arc.Hits;
+        if (lead > 0 && lead * lead > arc.Hits + fifo.Hits)
         {
-            _t2.Touch(handle);
+            _useFifo = !_useFifo;
         }
     }
 }

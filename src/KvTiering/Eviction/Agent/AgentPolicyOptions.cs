@@ -114,4 +114,10 @@ public sealed record AgentPolicyOptions
     /// there is no return to predict, and reuse is the only evidence left (docs/policies/agent.md, rule 11).
     /// </summary>
     public bool AnonymousArc { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="AnonymousArc"/>: the order blocks of no session leave in, ARC's, S3-FIFO's, or (the default)
+    /// whichever of the two shadow caches replaying the same references say currently hits more (docs/policies/agent.md, rule 11).
+    /// </summary>
+    public AgentAnonymousOrder AnonymousOrder { get; init; }
 }

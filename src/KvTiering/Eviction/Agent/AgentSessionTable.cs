@@ -38,7 +38,7 @@ internal sealed partial class AgentSessionTable
     private double _userGap = double.NaN; // typical time a session awaiting its user (hint) takes to come back
     private readonly AgentWaitModel _userWaits = new(); // how long users take to answer, from the end of the turn
     private readonly AgentWaitModel _toolWaits = new(); // how long tools take, from the end of the response
-    private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ranked by ARC (null: like any session)
+    private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
@@ -56,7 +56,7 @@ internal sealed partial class AgentSessionTable
         _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
         _sessions[Shared].Head = _sessions[Shared].Tail = -1;
         _sessions[Shared].RequestHead = -1;
-        _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier) : null;
+        _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options.AnonymousOrder) : null;
         if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
         {
             // A miniature needs room for a few sessions to say anything: a small tier samples more (all, under 16,384 blocks).
@@ -186,7 +186,7 @@ internal sealed partial class AgentSessionTable
 
         if (block.Session == 0)
         {
-            _anonymous?.Offer(block.Key);
+            _anonymous?.Offer(block.Key, block.Depth);
         }
 
         if (!_options.Bypass || _tier.Count < _tier.Capacity || block.Session == 0)

@@ -79,6 +79,12 @@ internal struct TailFirstList
         _list.MoveToFront(handle);
     }
 
+    /// <summary>
+    /// Adds a block that is not in the list at the head without joining or opening a burst (a block moved in from
+    /// another queue); a burst still open goes on behind its last block.
+    /// </summary>
+    public void Enqueue(int handle) => _list.PushFront(handle);
+
     public void Remove(int handle)
     {
         if (handle == _last)

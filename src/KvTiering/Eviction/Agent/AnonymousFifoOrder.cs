@@ -1,0 +1,160 @@
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// S3-FIFO's order over the agent policy's blocks of no session: new blocks enter a small queue (10% of the tier) and
+/// leave it after one pass unless hit meanwhile, when they move to the main queue, a CLOCK with a 2-bit frequency;
+/// a block whose key is still a ghost of the small queue enters the main queue directly. Quick demotion: a request
+/// seen once passes through the small queue without disturbing the blocks used again.
+/// </summary>
+/// <remarks>
+/// Yang et al., "FIFO Queues are All You Need for Cache Eviction", SOSP 2023, as <see cref="S3FifoPolicy"/>
+/// implements it (the move-to-main threshold of the authors' libCacheSim code, one hit; a ghost of as many keys as the
+/// main queue holds). One change: both queues keep a request's blocks deepest-last (<see cref="TailFirstList"/>), so
+/// a request leaves from the tip of its chain instead of stranding its tail behind a missing head.
+/// </remarks>
+internal sealed class AnonymousFifoOrder
+{
+    private const byte MaxFrequency = 3;
+    private const byte InSmall = 1;
+    private const byte InMain = 2;
+
+    private readonly TierView _tier;
+    private readonly byte[] _queue;
+    private readonly byte[] _frequency;
+    private readonly GhostSet _ghost;
+    private readonly int _smallTarget;
+    private TailFirstList _small;
+    private TailFirstList _main;
+
+    public AnonymousFifoOrder(TierView tier)
+    {
+        _tier = tier;
+        int capacity = tier.Capacity;
+        _queue = new byte[capacity];
+        _frequency = new byte[capacity];
+        _smallTarget = Math.Max(1, capacity / 10);
+        _ghost = new GhostSet(Math.Max(1, capacity - _smallTarget));
+        _small = new TailFirstList(tier);
+        _main = new TailFirstList(tier);
+    }
+
+    /// <summary>Blocks in the small queue.</summary>
+    public int SmallCount => _small.Count;
+
+    /// <summary>A block of no session is touched: a hit counts (up to 3), a newcomer joins the small queue (the main one if a ghost).</summary>
+    public void Touch(int handle, bool inserted)
+    {
+        if (!inserted && _queue[handle] != 0)
+        {
+            if (_frequency[handle] < MaxFrequency)
+            {
+                _frequency[handle]++;
+            }
+
+            return;
+        }
+
+        _frequency[handle] = 0;
+        if (_ghost.Remove(_tier.Key(handle)))
+        {
+            _queue[handle] = InMain;
+            _main.Touch(handle);
+        }
+        else
+        {
+            _queue[handle] = InSmall;
+            _small.Touch(handle);
+        }
+    }
+
+    public void Remove(int handle)
+    {
+        if (_queue[handle] == InSmall)
+        {
+            _small.Remove(handle);
+        }
+        else if (_queue[handle] == InMain)
+        {
+            _main.Remove(handle);
+        }
+
+        _queue[handle] = 0;
+    }
+
+    /// <summary>The next victim: from the small queue while it holds its share (or the main queue is empty), else from the main one.</summary>
+    public int SelectVictim()
+    {
+        int victim;
+        if (_small.Count >= _smallTarget || _main.Count == 0)
+        {
+            victim = EvictSmall();
+            return victim >= 0 ? victim : EvictMain();
+        }
+
+        victim = EvictMain();
+        return victim >= 0 ? victim : EvictSmall();
+    }
+
+    /// <summary>A block leaves by eviction (whichever order chose it): one leaving the small queue leaves its key as a ghost.</summary>
+    public void Evicted(int handle)
+    {
+        if (_queue[handle] == InSmall)
+        {
+            _ghost.Add(_tier.Key(handle));
+        }
+    }
+
+    private int EvictSmall()
+    {
+        int h = _small.Tail;
+        while (h >= 0)
+        {
+            int previous = _small.Previous(h);
+            if (_tier.IsEvictable(h))
+            {
+                if (_frequency[h] == 0)
+                {
+                    return h;
+                }
+
+                // Hit while in the small queue: on to the main queue, where its count starts over.
+                _small.Remove(h);
+                _frequency[h] = 0;
+                _queue[h] = InMain;
+                _main.Enqueue(h);
+            }
+
+            h = previous;
+        }
+
+        return -1;
+    }
+
+    private int EvictMain()
+    {
+        // Each pass from the end lowers every passed count by one, so four passes reach a zero if any block can go.
+        for (int pass = 0; pass <= MaxFrequency; pass++)
+        {
+            int h = _main.Tail;
+            int steps = _main.Count;
+            while (h >= 0 && steps-- > 0)
+            {
+                int previous = _main.Previous(h);
+                if (_tier.IsEvictable(h))
+                {
+                    if (_frequency[h] == 0)
+                    {
+                        return h;
+                    }
+
+                    _frequency[h]--;
+                    _main.Requeue(h);
+                }
+
+                h = previous;
+            }
+        }
+
+        return -1;
+    }
+}

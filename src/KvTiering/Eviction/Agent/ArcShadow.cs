@@ -1,0 +1,80 @@
+namespace KvTiering.Eviction;
+
+/// <summary>A shadow cache run by <see cref="AnonymousArcOrder"/>'s rule: ARC over tail-first lists.</summary>
+/// <remarks>Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4).</remarks>
+internal sealed class ArcShadow : AnonymousShadow
+{
+    private const byte InT1 = 1;
+    private const byte InT2 = 2;
+
+    private readonly byte[] _list;
+    private readonly ArcDirectory _directory;
+    private BurstList _t1;
+    private BurstList _t2;
+
+    public ArcShadow(int capacity)
+        : base(capacity)
+    {
+        _list = new byte[capacity];
+        _directory = new ArcDirectory(capacity);
+        _t1 = new BurstList(capacity);
+        _t2 = new BurstList(capacity);
+    }
+
+    protected override void StartRequest()
+    {
+        _t1.Close();
+        _t2.Close();
+    }
+
+    protected override void OnHit(int slot)
+    {
+        Unlink(slot);
+        _list[slot] = InT2;
+        _t2.Touch(slot, Depths[slot]);
+    }
+
+    protected override void OnMiss(in Blocks.BlockKey key) => _directory.OnMiss(key);
+
+    protected override void OnInsert(int slot)
+    {
+        bool ghost = _directory.Admitted(Keys[slot]);
+        _list[slot] = ghost ? InT2 : InT1;
+        if (ghost)
+        {
+            _t2.Touch(slot, Depths[slot]);
+        }
+        else
+        {
+            _t1.Touch(slot, Depths[slot]);
+        }
+
+        _directory.Trim(_t1.Count, _t2.Count);
+    }
+
+    protected override int SelectVictim()
+    {
+        bool fromT1 = _directory.EvictFromT1(_t1.Count);
+        return fromT1 ? _t1.Tail : _t2.Count > 0 ? _t2.Tail : _t1.Tail;
+    }
+
+    protected override void OnEvict(int slot)
+    {
+        _directory.Evicted(Keys[slot], _list[slot] == InT1);
+        Unlink(slot);
+    }
+
+    private void Unlink(int slot)
+    {
+        if (_list[slot] == InT1)
+        {
+            _t1.Remove(slot);
+        }
+        else
+        {
+            _t2.Remove(slot);
+        }
+
+        _list[slot] = 0;
+    }
+}

@@ -1,0 +1,129 @@
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Simulation.Policies;
+using KvTiering.Store;
+using Microsoft.Extensions.Time.Testing;
+using static KvTiering.Tests.Store.StoreTestKit;
+
+namespace KvTiering.Tests.Eviction;
+
+/// <summary>
+/// Rule 11's choice of order for blocks of no session: ARC's or S3-FIFO's, whichever of two shadow caches says hits more.
+/// </summary>
+public sealed class AgentAnonymousOrderTests
+{
+    /// <summary>
+    /// A session-less workload with both kinds of reuse: half the requests reuse one of 10 hot 4-block prefixes (then
+    /// two blocks of their own), the other half are conversations, each continued exactly once 40 requests later (its
+    /// 6 blocks again, then 3 more). A small tier can keep only the hot prefixes, and S3-FIFO's quick demotion does;
+    /// ARC's learned split chases the returning conversations it cannot keep anyway. A large tier can keep every
+    /// conversation until its next turn, which S3-FIFO's small queue (a tenth of the tier) cannot.
+    /// </summary>
+    private static int Replay(string policy, int capacity, int distance, int requests = 1600)
+    {
+        var time = new FakeTimeProvider();
+        var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = time };
+        options.Tiers.Add(new TierOptions(Profile("hbm"), capacity) { Policy = AgentPolicyVariants.FromName(policy) });
+        using var store = new TieredKvStore(options);
+        var random = new Random(19);
+        var pending = new Queue<(int Due, int First)>();
+        int fresh = 1_000;
+        int hits = 0;
+        var chain = new List<int>(16);
+        for (int r = 0; r < requests; r++)
+        {
+            chain.Clear();
+            if (pending.Count > 0 && pending.Peek().Due <= r)
+            {
+                int first = pending.Dequeue().First;
+                for (int i = 0; i < 6; i++)
+                {
+                    chain.Add(first + i);
+                }
+
+                AddFresh(chain, ref fresh, 3);
+            }
+            else if (random.Next(2) == 0)
+            {
+                int hot = random.Next(10) * 4;
+                for (int i = 0; i < 4; i++)
+                {
+                    chain.Add(hot + i);
+                }
+
+                AddFresh(chain, ref fresh, 2);
+            }
+            else
+            {
+                pending.Enqueue((r + distance, fresh));
+                AddFresh(chain, ref fresh, 6);
+            }
+
+            time.Advance(TimeSpan.FromSeconds(1));
+            hits += Request(store, chain);
+        }
+
+        return hits;
+    }
+
+    private static void AddFresh(List<int> chain, ref int fresh, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            chain.Add(fresh++);
+        }
+    }
+
+    /// <summary>One request of no session: its leading resident blocks are its hit.</summary>
+    private static int Request(TieredKvStore store, List<int> chain)
+    {
+        int hits = 0;
+        bool leading = true;
+        BlockKey parent = BlockKey.Empty;
+        for (int d = 0; d < chain.Count; d++)
+        {
+            bool present = store.Put(Key(chain[d]), parent, default, new BlockContext(d, 0)) == PutResult.AlreadyPresent;
+            leading &= present;
+            hits += leading ? 1 : 0;
+            parent = Key(chain[d]);
+        }
+
+        return hits;
+    }
+
+    [Fact]
+    public void A_small_tier_runs_in_S3_FIFO_order_where_that_keeps_the_hot_prefixes()
+    {
+        int arc = Replay("agent:anonorder=arc", capacity: 48, distance: 12, requests: 4000);
+        int fifo = Replay("agent:anonorder=s3fifo", capacity: 48, distance: 12, requests: 4000);
+        int adaptive = Replay("agent", capacity: 48, distance: 12, requests: 4000);
+        Assert.True(fifo > arc * 1.2, $"the workload should favour S3-FIFO's order: arc {arc}, s3fifo {fifo}");
+        Assert.True(adaptive > fifo * 0.95, $"adaptive {adaptive} should be within 5% of s3fifo's order {fifo} (arc {arc})");
+    }
+
+    [Fact]
+    public void A_large_tier_switches_to_ARC_order_where_that_keeps_conversations_until_their_next_turn()
+    {
+        int arc = Replay("agent:anonorder=arc", capacity: 160, distance: 12);
+        int fifo = Replay("agent:anonorder=s3fifo", capacity: 160, distance: 12);
+        int adaptive = Replay("agent", capacity: 160, distance: 12);
+        Assert.True(arc > fifo * 1.5, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
+        Assert.True(adaptive > arc * 0.95, $"adaptive {adaptive} should be within 5% of arc's order {arc} (s3fifo {fifo})");
+    }
+
+    [Fact]
+    public void A_shadow_counts_only_a_request_s_leading_resident_blocks()
+    {
+        var shadow = new S3FifoShadow(8);
+        for (int d = 0; d < 3; d++)
+        {
+            Assert.False(shadow.Reference(Key(d), d));
+        }
+
+        Assert.False(shadow.Reference(Key(99), 0)); // a new request whose first block is new ...
+        Assert.False(shadow.Reference(Key(1), 1));  // ... does not hit its resident second block
+        Assert.True(shadow.Reference(Key(0), 0));   // the next request does: its chain starts resident
+        Assert.True(shadow.Reference(Key(1), 1));
+        Assert.Equal(2, shadow.Hits);
+    }
+}
