@@ -1,7 +1,6 @@
 using System.Text;
 using KvTiering.Fuzzing;
 using KvTiering.Store;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +13,6 @@ namespace KvTiering.Extensions.Tests;
 /// </summary>
 public sealed class ConfigurationFuzzTests : IDisposable
 {
-    private const long MaxBytes = 64L << 20; // the fuzz must not allocate the machine's memory or fill its disk
     private readonly TempDirectory _temp = new();
 
     private static readonly string[] Seeds =
@@ -32,28 +30,8 @@ public sealed class ConfigurationFuzzTests : IDisposable
 
     private void Harness(byte[] input)
     {
-        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (string line in Encoding.UTF8.GetString(input).Split('\n'))
-        {
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                settings[line[..eq]] = line[(eq + 1)..];
-            }
-        }
-
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         string flash = _temp.Sub("flash");
-        using ServiceProvider provider = new ServiceCollection()
-            .AddSingleton(configuration)
-            .AddKvTiering(o =>
-            {
-                // Keep the fuzz off the real disk and memory; every other value is the fuzzer's.
-                o.FlashDirectory = o.FlashDirectory is null ? null : flash;
-                o.MemoryBytes = Math.Min(o.MemoryBytes, MaxBytes);
-                o.FlashBytes = Math.Min(o.FlashBytes, MaxBytes);
-            })
-            .BuildServiceProvider();
+        using ServiceProvider provider = FuzzedConfiguration.Build(input, flash);
         try
         {
             TieredKvStore store = provider.GetRequiredService<TieredKvStore>();

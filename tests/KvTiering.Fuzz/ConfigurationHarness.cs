@@ -1,6 +1,5 @@
-using System.Text;
+using KvTiering.Fuzzing;
 using KvTiering.Store;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -10,35 +9,13 @@ namespace KvTiering.Fuzz;
 /// Configuration binding: the input's <c>key=value</c> lines become the host's configuration, and resolving the store
 /// either works or fails with an error that names the <c>KvTiering:</c> setting at fault. Memory and flash sizes are
 /// capped at 64 MiB and the flash directory kept in a scratch folder, so the fuzz cannot take the machine's memory or
-/// disk (the same harness as tests/KvTiering.Extensions.Tests/ConfigurationFuzzTests.cs).
+/// disk (the input is built by tests/Fuzzing/FuzzedConfiguration.cs, as in the in-process harness).
 /// </summary>
 internal static class ConfigurationHarness
 {
-    private const long MaxBytes = 64L << 20;
-
     public static void Run(byte[] input)
     {
-        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (string line in Encoding.UTF8.GetString(input).Split('\n'))
-        {
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                settings[line[..eq]] = line[(eq + 1)..];
-            }
-        }
-
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        string flash = Harnesses.Scratch("config-flash");
-        using ServiceProvider provider = new ServiceCollection()
-            .AddSingleton(configuration)
-            .AddKvTiering(o =>
-            {
-                o.FlashDirectory = o.FlashDirectory is null ? null : flash;
-                o.MemoryBytes = Math.Min(o.MemoryBytes, MaxBytes);
-                o.FlashBytes = Math.Min(o.FlashBytes, MaxBytes);
-            })
-            .BuildServiceProvider();
+        using ServiceProvider provider = FuzzedConfiguration.Build(input, Harnesses.Scratch("config-flash"));
         try
         {
             TieredKvStore store = provider.GetRequiredService<TieredKvStore>();
