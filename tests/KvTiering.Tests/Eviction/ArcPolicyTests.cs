@@ -56,4 +56,22 @@ public sealed class ArcPolicyTests
         Assert.Equal([false, false, true, true, true, true], Resident(adapted, 6));
         Assert.Equal([true, true, false, false, true, true], Resident(unadapted, 6));
     }
+
+    [Theory]
+    [InlineData(false, 1.5, 0.5)] // real steps (the default; libCacheSim's ARC.c): p += 3 / 2, then p -= max(1, 2 / 3)
+    [InlineData(true, 1.0, 0.0)] // whole steps (the agent's session-less pool): p += 3 / 2 = 1, then p -= 1
+    public void Ghost_hits_adapt_p_by_the_ratio_of_the_ghost_lists(bool wholeSteps, double afterB1Hit, double afterB2Hit)
+    {
+        var directory = new ArcDirectory(10, wholeSteps);
+        directory.Evicted(Key(A), fromT1: true);
+        directory.Evicted(Key(B), fromT1: true);
+        directory.Evicted(Key(C), fromT1: false);
+        directory.Evicted(Key(D), fromT1: false);
+        directory.Evicted(Key(E), fromT1: false);
+
+        directory.OnMiss(Key(A)); // a B1 ghost: |B2| / |B1| = 3 / 2
+        Assert.Equal(afterB1Hit, directory.TargetT1);
+        directory.OnMiss(Key(C)); // a B2 ghost: max(1, |B1| / |B2|) = 1
+        Assert.Equal(afterB2Hit, directory.TargetT1);
+    }
 }

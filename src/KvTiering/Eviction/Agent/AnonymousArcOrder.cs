@@ -27,11 +27,11 @@ internal sealed class AnonymousArcOrder
         _list = new byte[tier.Capacity];
         _t1 = new TailFirstList(tier);
         _t2 = new TailFirstList(tier);
-        _directory = new ArcDirectory(tier.Capacity);
+        _directory = new ArcDirectory(tier.Capacity, wholeSteps: true);
     }
 
     /// <summary>The current target size of the blocks-used-once list (ARC's p).</summary>
-    public int TargetOnce => _directory.TargetT1;
+    public double TargetOnce => _directory.TargetT1;
 
     /// <summary>A block of no session is offered (a miss): a ghost hit adapts the split before the victim is chosen.</summary>
     public void Offer(in Blocks.BlockKey key) => _directory.OnMiss(key);

@@ -16,7 +16,7 @@ internal sealed class ArcShadow : AnonymousShadow
         : base(capacity)
     {
         _list = new byte[capacity];
-        _directory = new ArcDirectory(capacity);
+        _directory = new ArcDirectory(capacity, wholeSteps: true);
         _t1 = new BurstList(capacity);
         _t2 = new BurstList(capacity);
     }

@@ -32,7 +32,7 @@ public struct ArcPolicy : IEvictionPolicy
     private byte[] _list;
 
     /// <summary>The current target size of T1 (the adaptive parameter p).</summary>
-    public readonly int TargetT1 => _directory.TargetT1;
+    public readonly double TargetT1 => _directory.TargetT1;
 
     /// <inheritdoc />
     public void Attach(TierView tier)

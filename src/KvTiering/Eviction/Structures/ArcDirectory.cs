@@ -8,11 +8,14 @@ namespace KvTiering.Eviction;
 /// order them as it likes (<see cref="ArcPolicy"/>: plain recency; <see cref="AgentAnonymousPool"/>: tail-first).
 /// </summary>
 /// <remarks>
-/// Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4). p is an integer
-/// adapted by max(1, |B2| / |B1|) and max(1, |B1| / |B2|) with integer division; the ghosts are fixed-size
-/// <see cref="GhostSet"/>s of c keys each.
+/// Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4). The paper leaves
+/// open whether p and its steps are integers; by default p is a real number adapted by max(1, |B2| / |B1|) and
+/// max(1, |B1| / |B2|) in real division, as in libCacheSim's ARC.c and the reference ARC.py it was checked against
+/// (integer steps missed up to 0.44 points more or less than libCacheSim, docs/harness.md). <c>wholeSteps</c> keeps
+/// integer division instead: the agent policy's session-less pool measured better with it (docs/policies/agent.md).
+/// The ghosts are fixed-size <see cref="GhostSet"/>s of c keys each.
 /// </remarks>
-internal sealed class ArcDirectory(int capacity)
+internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
 {
     private const byte NoGhost = 0;
     private const byte GhostB1 = 1;
@@ -20,11 +23,11 @@ internal sealed class ArcDirectory(int capacity)
 
     private readonly GhostSet _b1 = new(capacity);
     private readonly GhostSet _b2 = new(capacity);
-    private int _p;
+    private double _p;
     private byte _pendingGhost;
 
-    /// <summary>The current target size of T1 (p).</summary>
-    public int TargetT1 => _p;
+    /// <summary>The current target size of T1 (p), in blocks (a real number).</summary>
+    public double TargetT1 => _p;
 
     /// <summary>
     /// A miss for <paramref name="key"/> (cases II to IV of the paper): a ghost hit adapts p, before REPLACE chooses.
@@ -34,18 +37,22 @@ internal sealed class ArcDirectory(int capacity)
         if (_b1.Contains(key))
         {
             _pendingGhost = GhostB1;
-            _p = Math.Min(capacity, _p + Math.Max(1, _b2.Count / Math.Max(1, _b1.Count)));
+            _p = Math.Min(capacity, _p + Step(_b2.Count, _b1.Count));
         }
         else if (_b2.Contains(key))
         {
             _pendingGhost = GhostB2;
-            _p = Math.Max(0, _p - Math.Max(1, _b1.Count / Math.Max(1, _b2.Count)));
+            _p = Math.Max(0.0, _p - Step(_b1.Count, _b2.Count));
         }
         else
         {
             _pendingGhost = NoGhost;
         }
     }
+
+    /// <summary>max(1, <paramref name="other"/> / <paramref name="own"/>): δ1 or δ2 of the paper.</summary>
+    private double Step(int other, int own) =>
+        wholeSteps ? Math.Max(1, other / Math.Max(1, own)) : Math.Max(1.0, (double)other / Math.Max(1, own));
 
     /// <summary>The newcomer <paramref name="key"/> is inserted: true when it was a ghost (it joins T2, else T1).</summary>
     public bool Admitted(in BlockKey key)
