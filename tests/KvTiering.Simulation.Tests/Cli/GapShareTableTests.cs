@@ -6,22 +6,8 @@ namespace KvTiering.Simulation.Tests.Cli;
 
 public sealed class GapShareTableTests
 {
-    private static ReplayResult Result(string policy, int blocks, double hitRate) => new()
-    {
-        Trace = "t",
-        Policy = policy,
-        CapacityBlocks = blocks,
-        CapacityFraction = blocks / 1000.0,
-        TokenHitRate = hitRate,
-        BlockHitRate = hitRate,
-        Requests = 1,
-        References = 1,
-        InputTokens = 1,
-        HitTokens = 0,
-        ElapsedSeconds = 1,
-        ReferencesPerSecond = 1,
-        Tiers = [],
-    };
+    private static ReplayResult Result(string policy, int blocks, double hitRate) =>
+        ReplayResults.Of(policy, blocks, hitRate, uniqueBlocks: 1000.0);
 
     [Fact]
     public void Every_policy_gets_its_share_of_the_gap_at_every_capacity_and_below_lru_is_negative()

@@ -143,22 +143,8 @@ public sealed class PlotTests : IDisposable
         return list;
     }
 
-    private static ReplayResult Result(string policy, int blocks, double hitRate) => new()
-    {
-        Trace = "t",
-        Policy = policy,
-        CapacityBlocks = blocks,
-        CapacityFraction = blocks / 2_209_400.0,
-        TokenHitRate = hitRate,
-        BlockHitRate = hitRate,
-        Requests = 1,
-        References = 1,
-        InputTokens = 1,
-        HitTokens = 0,
-        ElapsedSeconds = 1,
-        ReferencesPerSecond = 1,
-        Tiers = [],
-    };
+    private static ReplayResult Result(string policy, int blocks, double hitRate) =>
+        ReplayResults.Of(policy, blocks, hitRate, uniqueBlocks: 2_209_400.0);
 
     private static TierReplayResult Tier(string name, int capacity, long servedTokens) => new()
     {
