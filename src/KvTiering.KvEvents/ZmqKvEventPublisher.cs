@@ -25,6 +25,7 @@ namespace KvTiering.KvEvents;
 public sealed class ZmqKvEventPublisher : IDisposable
 {
     private static readonly byte[] EndOfReplay = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+    private static readonly TimeSpan DisposeFlush = TimeSpan.FromSeconds(2); // Dispose's flush, and the socket's linger
     private readonly ZmqKvEventPublisherOptions _options;
     private readonly KvEventSubscription _subscription;
     private readonly KvEventBatcher _batcher;
@@ -110,8 +111,6 @@ public sealed class ZmqKvEventPublisher : IDisposable
 
         return true;
     }
-
-    private static readonly TimeSpan DisposeFlush = TimeSpan.FromSeconds(2);
 
     private bool _pending;
 
