@@ -77,7 +77,8 @@ internal sealed class CountingBloomFilter
         }
     }
 
-    private static (uint A, uint B) Hash(in BlockKey key)
+    /// <summary>The low 32 bits of XXH64 over the key's low 64 bits (little-endian), with libCacheSim's two seeds.</summary>
+    internal static (uint A, uint B) Hash(in BlockKey key)
     {
         Span<byte> id = stackalloc byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64LittleEndian(id, key.Low);
