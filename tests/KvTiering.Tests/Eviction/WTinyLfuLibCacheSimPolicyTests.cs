@@ -40,6 +40,15 @@ public sealed class WTinyLfuLibCacheSimPolicyTests
     }
 
     [Fact]
+    public void Random_operations_with_pins_keep_the_store_invariants()
+    {
+        // Pending victims must never be pinned ones, nor keep a tier over its capacity (AllPoliciesTests' contract).
+        AllPoliciesTests.RunRandomOperations("wtinylfu-lcs", [16], seed: 1, s_policy);
+        AllPoliciesTests.RunRandomOperations("wtinylfu-lcs", [4, 8, 16], seed: 2, s_policy);
+        AllPoliciesTests.RunRandomOperations("wtinylfu-lcs", [12], seed: 3, EvictionPolicy.Create("wtinylfu-lcs-0.5", static () => new WTinyLfuLibCacheSimPolicy(0.5)));
+    }
+
+    [Fact]
     public void Window_hits_are_not_counted()
     {
         // libCacheSim counts main hits only: a newcomer hit three times in the window still loses a tie-free duel
