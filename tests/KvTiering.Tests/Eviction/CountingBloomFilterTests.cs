@@ -13,6 +13,7 @@ public sealed class CountingBloomFilterTests
         Assert.Equal(72, new CountingBloomFilter(5).Length);
         Assert.Equal(1424, new CountingBloomFilter(99).Length);
         Assert.Equal(20, new CountingBloomFilter(0).Length); // fewer counters than hashes: twice the hashes
+        Assert.Equal(15, new CountingBloomFilter(1).Length);
     }
 
     [Fact]

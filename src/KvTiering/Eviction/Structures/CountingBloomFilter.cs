@@ -33,7 +33,7 @@ internal sealed class CountingBloomFilter
         double bitsPerEntry = -Math.Log(0.001) / 0.480453013918201;
         _hashes = (int)Math.Ceiling(0.693147180559945 * bitsPerEntry);
         int counters = (int)Math.Min(Math.Ceiling(bitsPerEntry * Math.Max(0, entries)), int.MaxValue);
-        _counters = new uint[Math.Max(counters, 2 * _hashes)];
+        _counters = new uint[counters < _hashes ? 2 * _hashes : counters]; // as C: too few counters become 2 × hashes
     }
 
     /// <summary>The number of hash functions (10 at a 0.1% error rate).</summary>
