@@ -52,6 +52,13 @@ internal sealed class LockedReader
                 return _remote.TryGet(_chain, key, destination, out bytesWritten, out servedFromTier);
             }
 
+            if (_table.Tier[e] < 0)
+            {
+                bytesWritten = 0; // a put is still copying the block in (ReservedPut): not resident yet, a miss
+                servedFromTier = -1;
+                return false;
+            }
+
             tier = _tiers[_table.Tier[e]];
             slot = _table.Slot[e];
             int staging = _table.Staging[e];

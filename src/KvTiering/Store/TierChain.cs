@@ -70,7 +70,10 @@ internal sealed class TierChain
         }
 
         _table.NextUse[e] = context.NextUse;
-        Access(e, _tiers[_table.Tier[e]], default, readBooked: false);
+        if (_table.Tier[e] >= 0) // a block another put is still copying in (ReservedPut) is not resident yet
+        {
+            Access(e, _tiers[_table.Tier[e]], default, readBooked: false);
+        }
     }
 
     /// <summary>Tells the block's policy of the access and promotes it when it sits below the top tier.</summary>
@@ -137,6 +140,12 @@ internal sealed class TierChain
     /// <summary>Removes entry <paramref name="e"/> from whichever tier holds it (pinned or not).</summary>
     public void Remove(int e)
     {
+        if (_table.Tier[e] < 0)
+        {
+            _table.Remove(e); // a pending put's block (ReservedPut): the Remove wins, the put gives its slot back
+            return;
+        }
+
         Tier tier = _tiers[_table.Tier[e]];
         _placement.Note(PlacementAction.Remove, PlacementReason.UserRemove, e, tier.Index, -1);
         _slots.Drop(e, tier);
@@ -197,6 +206,11 @@ internal sealed class TierChain
     /// </summary>
     public bool Pin(int e)
     {
+        if (_table.Tier[e] < 0)
+        {
+            return false; // not resident yet: a put is still copying its bytes in
+        }
+
         if (_table.Pins[e] == 0)
         {
             Tier tier = _tiers[_table.Tier[e]];

@@ -40,6 +40,11 @@ public sealed partial class TieredKvStore
             return PutResult.AlreadyPresent;
         }
 
+        if (_reservedPut is { } reserved)
+        {
+            return reserved.Put(this, key, parent, kv, context); // payloads: the byte copies run outside the lock
+        }
+
         using (_top.EnterWrite())
         {
             ThrowIfDisposed();
@@ -142,7 +147,7 @@ public sealed partial class TieredKvStore
             for (; i < keys.Length; i++)
             {
                 int e = _table.Find(keys[i]);
-                if (e < 0)
+                if (e < 0 || _table.Tier[e] < 0) // absent, or a put still copying it in
                 {
                     break;
                 }

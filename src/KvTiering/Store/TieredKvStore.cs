@@ -37,6 +37,7 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly SlotBinding _slots;
     private readonly BlockMover _mover;
     private readonly TierChain _chain;
+    private readonly ReservedPut? _reservedPut; // payload stores: puts copy outside the lock
     private readonly LockedReader _locked;
     private readonly RequestOffer _requests;
     private readonly RemoteProbe _remote;
@@ -116,6 +117,7 @@ public sealed partial class TieredKvStore : IDisposable
         _writeBehind = new WriteBehind(options, _table, _tiers, _top, _slots, _counters, placement, _log, BlockBytes);
         _mover = new BlockMover(_table, _tiers, _top, _slots, _counters, placement, _writeBehind, _log, MetadataOnly, BlockBytes);
         _chain = new TierChain(_table, _tiers, _mover, _slots, _counters, placement, _promotion, options.MaxPinnedFraction);
+        _reservedPut = MetadataOnly ? null : new ReservedPut(_table, _tiers, _top, _chain, _mover, _slots, _counters, placement);
         _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, MetadataOnly);
         _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
