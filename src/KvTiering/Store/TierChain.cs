@@ -80,6 +80,20 @@ internal sealed class TierChain
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Access(int e, Tier tier, ReadOnlySpan<byte> bytesInHand, bool readBooked)
     {
+        int target = AccessForPromotion(e, tier);
+        if (target >= 0)
+        {
+            _mover.Promote(e, tier, target, bytesInHand, readBooked);
+        }
+    }
+
+    /// <summary>
+    /// Tells the block's policy of the access; the tier it should be promoted to, or -1. The caller moves it
+    /// (<see cref="PromotionCopies"/>, with the copies outside the lock).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int AccessForPromotion(int e, Tier tier)
+    {
         tier.Counters.Hits++;
         tier.Touch(_table.Slot[e]);
         if (tier.Index > 0 && _promotion != PromotionMode.Never && _table.Pins[e] == 0)
@@ -88,9 +102,11 @@ internal sealed class TierChain
             int target = Math.Max(_promotion == PromotionMode.ToTop ? 0 : tier.Index - 1, _placement.PromotionCeiling(e));
             if (target < tier.Index)
             {
-                _mover.Promote(e, tier, target, bytesInHand, readBooked);
+                return target;
             }
         }
+
+        return -1;
     }
 
     /// <summary>Admits a new block into the first tier from <paramref name="startTier"/> down that takes it.</summary>

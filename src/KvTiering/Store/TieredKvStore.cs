@@ -118,7 +118,8 @@ public sealed partial class TieredKvStore : IDisposable
         _mover = new BlockMover(_table, _tiers, _top, _slots, _counters, placement, _writeBehind, _log, MetadataOnly, BlockBytes);
         _chain = new TierChain(_table, _tiers, _mover, _slots, _counters, placement, _promotion, options.MaxPinnedFraction);
         _reservedPut = MetadataOnly ? null : new ReservedPut(_table, _tiers, _top, _chain, _mover, _slots, _counters, placement);
-        _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, MetadataOnly);
+        PromotionCopies? promotions = MetadataOnly ? null : new PromotionCopies(_table, _tiers, _top, _mover, _slots, _counters, placement);
+        _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, promotions, MetadataOnly);
         _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)

@@ -155,4 +155,38 @@ public sealed class ReservedPutTests
         Assert.Equal((0, 0), (store.TierOf(Key(1)), store.TierOf(Key(2))));
         Assert.Empty(top.Violations);
     }
+    [Fact]
+    public async Task A_remove_during_a_promotions_copy_wins_and_the_hit_still_returns_the_bytes()
+    {
+        var top = new GatedDevice(2, TinyLayout.BytesPerBlock);
+        var options = new KvStoreOptions { Layout = TinyLayout };
+        options.Tiers.Add(new TierOptions(Profile("top"), 2) { Policy = EvictionPolicy.Lru, DeviceFactory = (_, _) => top });
+        options.Tiers.Add(new TierOptions(Profile("lower"), 8) { Policy = EvictionPolicy.Lru });
+        using var store = new TieredKvStore(options);
+        for (int i = 0; i < 3; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // block 0 ends up one tier down
+        }
+
+        Assert.Equal(1, store.TierOf(Key(0)));
+        top.Close();
+        var buffer = new byte[128];
+        Task<(bool Hit, int Written)> get = Task.Run(() => (store.TryGet(Key(0), buffer, out int n), n)); // promotes block 0
+        WaitFor(() => top.Waiting == 1);
+        Assert.Equal(1, store.TierOf(Key(0))); // still where it was, and readable there
+        Assert.True(store.TryGet(Key(0), new byte[128], out _, out int servedFrom));
+        Assert.Equal(1, servedFrom);
+        Assert.True(store.Remove(Key(0)));
+
+        top.Open();
+        (bool hit, int written) = await get;
+        Assert.True(hit);
+        Assert.Equal(Payload(0), buffer[..written]);
+        Assert.Equal(-1, store.TierOf(Key(0))); // the Remove won; the promotion's slot went back
+        StoreStatistics stats = store.GetStatistics();
+        Assert.Equal(1, stats.Tiers[0].ResidentBlocks); // block 2 (block 1 moved down to make room for the promotion)
+        Assert.Equal(1, stats.Tiers[1].ResidentBlocks); // block 1
+        Assert.Equal(0, stats.Tiers[1].Promotions);
+        Assert.Empty(top.Violations);
+    }
 }
