@@ -148,7 +148,7 @@ internal sealed class LockedReader
     /// outside the lock (<paramref name="same"/> false), verified bytes are still the key's and are returned, but
     /// nothing is moved.
     /// </summary>
-    private bool Finish(int e, Tier tier, int read, Span<byte> destination, bool same, out int bytesWritten, out int servedFromTier,
+    public bool Finish(int e, Tier tier, int read, Span<byte> destination, bool same, out int bytesWritten, out int servedFromTier,
         out int promoteTo)
     {
         promoteTo = -1;

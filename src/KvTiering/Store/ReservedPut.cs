@@ -1,4 +1,5 @@
 using KvTiering.Blocks;
+using KvTiering.Devices;
 using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Placement;
@@ -49,22 +50,15 @@ internal sealed class ReservedPut
     public PutResult Put(TieredKvStore store, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context)
     {
         var pending = default(PendingPut);
-        PutResult result;
-        using (_top.EnterWrite())
+        if (!Begin(store, key, parent, kv.Length, context, ref pending, out PutResult result))
         {
-            store.ThrowIfDisposed();
-            _counters.Puts++;
-            if (!TryReserve(key, parent, kv.Length, context, ref pending, out result))
-            {
-                return result;
-            }
-
-            _top.EnterReader(); // Dispose (which needs the lock) waits for the copies below
+            return result;
         }
 
-        while (true)
+        IOException? failure;
+        do
         {
-            IOException? failure = null;
+            failure = null;
             try
             {
                 if (pending.Victim.Active)
@@ -85,22 +79,103 @@ internal sealed class ReservedPut
                 _top.ExitReader();
             }
 
-            using (_top.EnterWrite())
+            result = default;
+        }
+        while (Next(store, ref pending, kv.Length, failure, ref result));
+
+        return result;
+    }
+
+    /// <summary>
+    /// Like <see cref="Put"/>, awaiting the new block's write when its tier's device declares
+    /// <see cref="IAsyncBlockDevice"/> (a victim's copy one tier down runs synchronously, outside the lock).
+    /// </summary>
+    public async ValueTask<PutResult> PutAsync(TieredKvStore store, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv, BlockContext context)
+    {
+        var pending = default(PendingPut);
+        if (!Begin(store, key, parent, kv.Length, context, ref pending, out PutResult result))
+        {
+            return result;
+        }
+
+        IOException? failure;
+        do
+        {
+            failure = null;
+            try
             {
-                store.ThrowIfDisposed();
-                if (!pending.Victim.Active)
+                IBlockDevice device = _tiers[pending.Tier].Device;
+                if (pending.Victim.Active)
                 {
-                    return Publish(ref pending, kv.Length, failure);
+                    DemotionCopies.Copy(ref pending.Victim);
                 }
-
-                _mover.CompleteDemotion(ref pending.Victim);
-                if (!TryResume(ref pending, kv.Length, out result))
+                else if (device is IAsyncBlockDevice awaitable)
                 {
-                    return result;
+                    // Once the slot is reserved the put completes: a cancelled write would leave a reserved slot behind.
+                    await awaitable.WriteAsync(pending.Slot, key, parent, kv, CancellationToken.None).ConfigureAwait(false);
                 }
-
-                _top.EnterReader();
+                else
+                {
+                    device.Write(pending.Slot, key, parent, kv.Span);
+                }
             }
+            catch (IOException ex)
+            {
+                failure = ex;
+            }
+            finally
+            {
+                _top.ExitReader();
+            }
+
+            result = default;
+        }
+        while (Next(store, ref pending, kv.Length, failure, ref result));
+
+        return result;
+    }
+
+    /// <summary>The first lock hold: true when the caller has bytes to copy (a store reader is then announced).</summary>
+    private bool Begin(TieredKvStore store, in BlockKey key, in BlockKey parent, int size, in BlockContext context,
+        ref PendingPut pending, out PutResult result)
+    {
+        using (_top.EnterWrite())
+        {
+            store.ThrowIfDisposed();
+            _counters.Puts++;
+            if (!TryReserve(key, parent, size, context, ref pending, out result))
+            {
+                return false;
+            }
+
+            _top.EnterReader(); // Dispose (which needs the lock) waits for the copies outside it
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The lock hold after a copy: completes the victim's move and reserves again (true: copy again, a store reader
+    /// announced), or publishes the block (false, with <paramref name="result"/>).
+    /// </summary>
+    private bool Next(TieredKvStore store, ref PendingPut pending, int size, IOException? failure, ref PutResult result)
+    {
+        using (_top.EnterWrite())
+        {
+            store.ThrowIfDisposed();
+            if (!pending.Victim.Active)
+            {
+                result = Publish(ref pending, size, failure);
+                return false;
+            }
+
+            _mover.CompleteDemotion(ref pending.Victim);
+            if (!TryResume(ref pending, size, out result))
+            {
+                return false;
+            }
+
+            _top.EnterReader();
+            return true;
         }
     }
 

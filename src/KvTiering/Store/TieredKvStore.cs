@@ -39,6 +39,7 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly TierChain _chain;
     private readonly ReservedPut? _reservedPut; // payload stores: puts copy outside the lock
     private readonly LockedReader _locked;
+    private readonly AsyncReader? _asyncReader; // payload stores: lower-tier reads awaited when the device can be
     private readonly RequestOffer _requests;
     private readonly RemoteProbe _remote;
     private readonly PersistentTiers _persistent;
@@ -120,6 +121,7 @@ public sealed partial class TieredKvStore : IDisposable
         _reservedPut = MetadataOnly ? null : new ReservedPut(_table, _tiers, _top, _chain, _mover, _slots, _counters, placement);
         PromotionCopies? promotions = MetadataOnly ? null : new PromotionCopies(_table, _tiers, _top, _mover, _slots, _counters, placement);
         _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, promotions, MetadataOnly);
+        _asyncReader = promotions is null ? null : new AsyncReader(_table, _tiers, _top, _chain, _counters, _locked, promotions);
         _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
