@@ -46,7 +46,7 @@ internal sealed class SlotBinding
     /// <summary>Reports the departure of entry <paramref name="e"/> from <paramref name="tier"/> and releases its slot.</summary>
     /// <param name="e">The entry.</param>
     /// <param name="tier">The tier that holds it.</param>
-    /// <param name="freeSlot">False when the slot is rewritten next anyway (see <see cref="BlockMover.MakeRoom"/>).</param>
+    /// <param name="freeSlot">False when the slot is rewritten next anyway (see <see cref="BlockMover.MakeRoom(Tier, bool)"/>).</param>
     public void Unbind(int e, Tier tier, bool freeSlot = true)
     {
         _events.OnRemoved(_table.Keys[e], tier.Index);

@@ -70,12 +70,29 @@ internal sealed class TierChain
         }
 
         _table.NextUse[e] = context.NextUse;
-        Access(e, _tiers[_table.Tier[e]], default, readBooked: false);
+        if (_table.Tier[e] >= 0) // a block another put is still copying in (ReservedPut) is not resident yet
+        {
+            Access(e, _tiers[_table.Tier[e]], default, readBooked: false);
+        }
     }
 
     /// <summary>Tells the block's policy of the access and promotes it when it sits below the top tier.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Access(int e, Tier tier, ReadOnlySpan<byte> bytesInHand, bool readBooked)
+    {
+        int target = AccessForPromotion(e, tier);
+        if (target >= 0)
+        {
+            _mover.Promote(e, tier, target, bytesInHand, readBooked);
+        }
+    }
+
+    /// <summary>
+    /// Tells the block's policy of the access; the tier it should be promoted to, or -1. The caller moves it
+    /// (<see cref="PromotionCopies"/>, with the copies outside the lock).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int AccessForPromotion(int e, Tier tier)
     {
         tier.Counters.Hits++;
         tier.Touch(_table.Slot[e]);
@@ -85,9 +102,11 @@ internal sealed class TierChain
             int target = Math.Max(_promotion == PromotionMode.ToTop ? 0 : tier.Index - 1, _placement.PromotionCeiling(e));
             if (target < tier.Index)
             {
-                _mover.Promote(e, tier, target, bytesInHand, readBooked);
+                return target;
             }
         }
+
+        return -1;
     }
 
     /// <summary>Admits a new block into the first tier from <paramref name="startTier"/> down that takes it.</summary>
@@ -137,6 +156,12 @@ internal sealed class TierChain
     /// <summary>Removes entry <paramref name="e"/> from whichever tier holds it (pinned or not).</summary>
     public void Remove(int e)
     {
+        if (_table.Tier[e] < 0)
+        {
+            _table.Remove(e); // a pending put's block (ReservedPut): the Remove wins, the put gives its slot back
+            return;
+        }
+
         Tier tier = _tiers[_table.Tier[e]];
         _placement.Note(PlacementAction.Remove, PlacementReason.UserRemove, e, tier.Index, -1);
         _slots.Drop(e, tier);
@@ -197,6 +222,11 @@ internal sealed class TierChain
     /// </summary>
     public bool Pin(int e)
     {
+        if (_table.Tier[e] < 0)
+        {
+            return false; // not resident yet: a put is still copying its bytes in
+        }
+
         if (_table.Pins[e] == 0)
         {
             Tier tier = _tiers[_table.Tier[e]];
