@@ -362,7 +362,7 @@ public sealed class AgentPolicyTests
         // Session 2's user took 10 minutes to answer each time, session 1's 5 s. Session 1 ended its turn 20 s before
         // session 2: by everyone's answer times alone (heavy tail) it is the one away longer and goes; rescaled to
         // each session's own answers (ownuser), session 2's user, slow at the keyboard, is expected back last.
-        foreach ((string policy, bool own) in new[] { ("agent", true), ("agent:ownuser=0", false) })
+        foreach ((string policy, bool own) in new[] { ("agent:ownuser=4", true), ("agent", false) })
         {
             using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
             for (int i = 0; i < 5; i++)

@@ -129,9 +129,10 @@ public sealed record AgentPolicyOptions
 
     /// <summary>
     /// A session awaiting its user is ranked by the learned answer times rescaled to that session's own answers so
-    /// far (geometric means), its own weighted n / (n + this) after n answers; 0 ranks every session by everyone's.
+    /// far (geometric means), its own weighted n / (n + this) after n answers; 0 (the default: it gained on the odd
+    /// WEKA sessions and lost on the whole set, docs/policies/agent.md) ranks every session by everyone's.
     /// </summary>
-    public double OwnUserPrior { get; init; } = 4.0;
+    public double OwnUserPrior { get; init; }
 
     /// <summary>
     /// A session whose user has not answered for this many typical answer times counts in the learned answer times as
