@@ -12,10 +12,11 @@ namespace KvTiering.Devices;
 /// so a caller holding a permit always finds one. The buffers are allocated up front; the kernel commits their pages
 /// on first use, so an idle device's pool costs address space, not memory.
 /// </remarks>
-internal sealed unsafe class AlignedBufferPool : IDisposable
+internal sealed unsafe partial class AlignedBufferPool : IDisposable
 {
     private readonly nint[] _free;
     private readonly nint[] _all;
+    private readonly NativeBufferMemory[] _memories; // each buffer as Memory<byte>, for asynchronous I/O
     private readonly SemaphoreSlim _slots;
     private int _disposed;
 
@@ -26,9 +27,11 @@ internal sealed unsafe class AlignedBufferPool : IDisposable
         _free = new nint[count];
         _all = new nint[count];
         _slots = new SemaphoreSlim(count, count);
+        _memories = new NativeBufferMemory[count];
         for (int i = 0; i < count; i++)
         {
             _all[i] = _free[i] = (nint)NativeMemory.AlignedAlloc((nuint)bytes, FlashGeometry.PageBytes);
+            _memories[i] = new NativeBufferMemory((byte*)_all[i], bytes);
         }
     }
 
@@ -42,6 +45,30 @@ internal sealed unsafe class AlignedBufferPool : IDisposable
     public byte* Rent()
     {
         _slots.Wait();
+        return Take();
+    }
+
+    /// <summary>A free buffer as <see cref="Memory{T}"/>; the caller holds a permit.</summary>
+    private NativeBufferMemory TakeMemory()
+    {
+        byte* buffer = Take();
+        for (int i = 0; i < _all.Length; i++)
+        {
+            if (_all[i] == (nint)buffer)
+            {
+                return _memories[i];
+            }
+        }
+
+        throw new InvalidOperationException("A rented buffer is not one of the pool's; this is a bug in the pool.");
+    }
+
+    /// <summary>Hands a buffer from <see cref="RentAsync"/> back.</summary>
+    public void Return(NativeBufferMemory buffer) => Return(buffer.Pointer);
+
+    /// <summary>A free buffer; the caller holds a permit.</summary>
+    private byte* Take()
+    {
         while (true)
         {
             // The permit guarantees a stored buffer; a pass can miss one only while another renter takes it first.

@@ -26,7 +26,7 @@ namespace KvTiering.Devices;
 /// Direct I/O follows what engines that take flash seriously do (Dynamo KVBM's G3 tier through GDS/O_DIRECT, Mooncake
 /// Store's SSD offload): a flash-resident block is not cached a second time in the kernel's page cache.
 /// </remarks>
-public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
+public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice
 {
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
@@ -124,30 +124,7 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
         try
         {
             var io = new Span<byte>(buffer, _pool.Bytes);
-            Span<byte> area = io[FlashGeometry.PayloadInSlot..];
-            int storedLength = payload.Length;
-            bool compressed = false;
-            if (_compression && payload.Length > 16)
-            {
-                // A target one byte short of the input makes the encoder give up as soon as the block cannot shrink.
-                int encoded = LZ4Codec.Encode(payload, area[..(payload.Length - 1)], LZ4Level.L00_FAST);
-                if (encoded > 0)
-                {
-                    storedLength = encoded;
-                    compressed = true;
-                }
-            }
-
-            // Uncompressed, the copy into the aligned buffer and the checksum are one pass over the payload.
-            ulong checksum = compressed
-                ? XxHash3.HashToUInt64(area[..storedLength])
-                : ChecksummedCopy.Copy(payload, area);
-            ulong generation = (ulong)Interlocked.Increment(ref _lastGeneration);
-            new FlashSlotHeader(slot, key, parent, payload.Length, storedLength, compressed, generation, checksum,
-                _authenticator is not null).WriteTo(io, _authenticator, area[..storedLength]);
-            int ioBytes = FlashGeometry.IoBytes(storedLength);
-            io[(FlashGeometry.PayloadInSlot + storedLength)..ioBytes].Clear();
-            _recovered = null;
+            int ioBytes = Encode(io, slot, key, parent, payload, out int storedLength, out ulong checksum);
             try
             {
                 // No need to zero an old header first: the new header and payload land in one I/O, and if it tears,
@@ -170,6 +147,39 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
         }
     }
 
+    /// <summary>
+    /// Lays a block out in an aligned I/O buffer (header, payload or its LZ4 form, zero padding); returns the I/O's
+    /// length. Uncompressed, the copy into the buffer and the checksum are one pass over the payload.
+    /// </summary>
+    private int Encode(Span<byte> io, int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload,
+        out int storedLength, out ulong checksum)
+    {
+        Span<byte> area = io[FlashGeometry.PayloadInSlot..];
+        storedLength = payload.Length;
+        bool compressed = false;
+        if (_compression && payload.Length > 16)
+        {
+            // A target one byte short of the input makes the encoder give up as soon as the block cannot shrink.
+            int encoded = LZ4Codec.Encode(payload, area[..(payload.Length - 1)], LZ4Level.L00_FAST);
+            if (encoded > 0)
+            {
+                storedLength = encoded;
+                compressed = true;
+            }
+        }
+
+        checksum = compressed
+            ? XxHash3.HashToUInt64(area[..storedLength])
+            : ChecksummedCopy.Copy(payload, area);
+        ulong generation = (ulong)Interlocked.Increment(ref _lastGeneration);
+        new FlashSlotHeader(slot, key, parent, payload.Length, storedLength, compressed, generation, checksum,
+            _authenticator is not null).WriteTo(io, _authenticator, area[..storedLength]);
+        int ioBytes = FlashGeometry.IoBytes(storedLength);
+        io[(FlashGeometry.PayloadInSlot + storedLength)..ioBytes].Clear();
+        _recovered = null;
+        return ioBytes;
+    }
+
     /// <inheritdoc />
     /// <remarks>
     /// Checks the key against the slot's record, reads the slot in one aligned I/O, and returns the payload only when
@@ -178,6 +188,30 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
     /// </remarks>
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
+        int length = BeginRead(slot, key, destination.Length);
+        if (length < 0)
+        {
+            return -1;
+        }
+
+        int storedLength = _storedLengths[slot];
+        ulong checksum = _checksums[slot];
+        byte* buffer = _pool.Rent();
+        try
+        {
+            var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
+            int read = ReadAt(io, _geometry.SlotOffset(slot));
+            return Verify(io, read, slot, key, length, storedLength, checksum, destination[..length]);
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
+    }
+
+    /// <summary>The checks before a read: the block's payload length, or -1 when the slot holds no valid block of <paramref name="key"/>.</summary>
+    private int BeginRead(int slot, in BlockKey key, int destinationLength)
+    {
         EnsureUsable(slot);
         int length = _lengths[slot];
         if (_states[slot] != SlotValid || !_keys[slot].Equals(key))
@@ -185,38 +219,34 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice
             return -1;
         }
 
-        if (destination.Length < length)
+        if (destinationLength < length)
         {
-            ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
+            ThrowHelper.ThrowDestinationTooSmall("destination", destinationLength, length);
         }
 
-        Span<byte> output = destination[..length];
-        int storedLength = _storedLengths[slot];
-        ulong checksum = _checksums[slot];
-        byte* buffer = _pool.Rent();
-        try
-        {
-            var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
-            ReadOnlySpan<byte> stored = io.Slice(FlashGeometry.PayloadInSlot, storedLength);
-            // Uncompressed, the checksum and the copy out are one pass; bytes that fail it are cleared below, so
-            // the caller never keeps them.
-            if (ReadAt(io, _geometry.SlotOffset(slot)) != io.Length
-                || (storedLength == length
-                    ? ChecksummedCopy.Copy(stored, output) != checksum
-                    : XxHash3.HashToUInt64(stored) != checksum)
-                || (_authenticator is not null && !IsAuthentic(io, slot, key, length, stored))
-                || (storedLength != length && LZ4Codec.Decode(stored, output) != length))
-            {
-                output.Clear();
-                return -1;
-            }
+        return length;
+    }
 
-            return length;
-        }
-        finally
+    /// <summary>
+    /// The checks after a read of <paramref name="read"/> bytes into <paramref name="io"/>: the payload into
+    /// <paramref name="output"/> and its length, or -1 with <paramref name="output"/> cleared. Uncompressed, the
+    /// checksum and the copy out are one pass; bytes that fail it are cleared, so the caller never keeps them.
+    /// </summary>
+    private int Verify(Span<byte> io, int read, int slot, in BlockKey key, int length, int storedLength, ulong checksum, Span<byte> output)
+    {
+        ReadOnlySpan<byte> stored = io.Slice(FlashGeometry.PayloadInSlot, storedLength);
+        if (read != io.Length
+            || (storedLength == length
+                ? ChecksummedCopy.Copy(stored, output) != checksum
+                : XxHash3.HashToUInt64(stored) != checksum)
+            || (_authenticator is not null && !IsAuthentic(io, slot, key, length, stored))
+            || (storedLength != length && LZ4Codec.Decode(stored, output) != length))
         {
-            _pool.Return(buffer);
+            output.Clear();
+            return -1;
         }
+
+        return length;
     }
 
     /// <inheritdoc />

@@ -26,9 +26,11 @@ internal sealed class BlockMover
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly WriteBehind _writeBehind;
+    private readonly DemotionCopies _demotions;
     private readonly StoreLog _log;
     private readonly bool _metadataOnly;
     private readonly byte[] _scratch;
+    private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every eviction
 
     public BlockMover(BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, WriteBehind writeBehind, StoreLog log, bool metadataOnly, int blockBytes)
@@ -39,7 +41,9 @@ internal sealed class BlockMover
         _slots = slots;
         _counters = counters;
         _placement = placement;
+        _placementIsNull = placement is NoPlacementHooks;
         _writeBehind = writeBehind;
+        _demotions = new DemotionCopies(table, slots, counters, placement, log);
         _log = log;
         _metadataOnly = metadataOnly;
         _scratch = new byte[blockBytes];
@@ -53,6 +57,20 @@ internal sealed class BlockMover
     /// verifiable there, which a restart may recover, as a freed-but-unzeroed slot could be anyway.
     /// </param>
     public int MakeRoom(Tier tier, bool freeVictimSlot = true)
+    {
+        DeferredDemotion none = default;
+        return MakeRoom(tier, freeVictimSlot, defer: false, ref none);
+    }
+
+    /// <summary>
+    /// A free slot in <paramref name="tier"/>, or -1. When the victim can move down with its byte copy outside the lock
+    /// (its bytes in place, a lower tier without write-behind), its move is recorded in <paramref name="deferred"/>
+    /// instead and -1 returns: the caller copies (<see cref="DemotionCopies.Copy"/>), completes the move under the lock
+    /// (<see cref="CompleteDemotion"/>), which frees the victim's slot, and asks again.
+    /// </summary>
+    public int MakeRoom(Tier tier, ref DeferredDemotion deferred) => MakeRoom(tier, freeVictimSlot: true, defer: true, ref deferred);
+
+    private int MakeRoom(Tier tier, bool freeVictimSlot, bool defer, ref DeferredDemotion deferred)
     {
         int slot = tier.TakeSlot();
         if (slot >= 0)
@@ -69,7 +87,11 @@ internal sealed class BlockMover
                 return -1;
             }
 
-            Evict(e, tier, freeVictimSlot);
+            if (Evict(e, tier, freeVictimSlot, defer, ref deferred))
+            {
+                return -1;
+            }
+
             slot = tier.TakeSlot();
         }
 
@@ -98,6 +120,13 @@ internal sealed class BlockMover
     /// <summary>Moves a victim one tier down (or further, if a lower tier declines), or drops it from the store.</summary>
     public void Evict(int e, Tier from, bool freeSlot = true)
     {
+        DeferredDemotion none = default;
+        Evict(e, from, freeSlot, defer: false, ref none);
+    }
+
+    /// <summary>Evicts a victim; true when its move was deferred into <paramref name="deferred"/> (see <see cref="MakeRoom(Tier, ref DeferredDemotion)"/>).</summary>
+    private bool Evict(int e, Tier from, bool freeSlot, bool defer, ref DeferredDemotion deferred)
+    {
         _table.InFlight[e] = true;
         for (int t = from.Index + 1; t < _tiers.Length; t++)
         {
@@ -125,6 +154,12 @@ internal sealed class BlockMover
                 continue;
             }
 
+            if (defer && buffer < 0 && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
+            {
+                _demotions.Begin(e, from, to, slot, size, ref deferred); // the copy runs outside the lock
+                return true;
+            }
+
             if (!TryReadForMove(e, from, out ReadOnlySpan<byte> bytes))
             {
                 if (buffer >= 0)
@@ -134,13 +169,13 @@ internal sealed class BlockMover
                 }
 
                 to.ReturnSlot(slot);
-                return; // the corrupt block is gone already
+                return false; // the corrupt block is gone already
             }
 
             if (buffer >= 0)
             {
                 _writeBehind.Stage(e, from, to, slot, buffer, bytes);
-                return;
+                return false;
             }
 
             // The lower copy is written before the source lets go, so the block stays readable where it was meanwhile.
@@ -150,7 +185,7 @@ internal sealed class BlockMover
                 _placement.Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);
                 _slots.Unbind(e, from, freeSlot);
                 _table.Remove(e);
-                return;
+                return false;
             }
 
             _slots.Unbind(e, from, freeSlot);
@@ -159,14 +194,19 @@ internal sealed class BlockMover
             from.Counters.Demotions++;
             _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
             _table.InFlight[e] = false;
-            return;
+            return false;
         }
 
         from.Counters.Evictions++;
-        _placement.Note(PlacementAction.Evict,
-            from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
+        if (!_placementIsNull)
+        {
+            _placement.Note(PlacementAction.Evict,
+                from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
+        }
+
         _slots.Unbind(e, from, freeSlot);
         _table.Remove(e);
+        return false;
     }
 
     /// <summary>
@@ -240,22 +280,11 @@ internal sealed class BlockMover
     /// </summary>
     public bool WriteInto(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes, bool bind = true)
     {
-        bool paused = !_metadataOnly && _top.Pause();
-        try
+        if (!tier.DeviceIsInert && !TryWrite(e, tier, slot, bytes))
         {
-            tier.Device.Write(slot, _table.Keys[e], _table.Parents[e], bytes);
-        }
-        catch (IOException ex)
-        {
-            _top.Resume(paused);
-            tier.Counters.WriteFailures++;
-            Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, _table.Keys[e], ex);
-            _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
-            tier.ReturnSlot(slot);
             return false;
         }
 
-        _top.Resume(paused);
         _counters.Write(tier, bytes.Length);
         if (bind)
         {
@@ -264,6 +293,38 @@ internal sealed class BlockMover
         }
 
         return true;
+    }
+
+    /// <summary>The device write of <see cref="WriteInto"/>; on an I/O failure the slot goes back and false returns.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryWrite(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes)
+    {
+        bool paused = !_metadataOnly && _top.Pause();
+        try
+        {
+            tier.Device.Write(slot, _table.Keys[e], _table.Parents[e], bytes);
+        }
+        catch (IOException ex)
+        {
+            _top.Resume(paused);
+            WriteFailed(e, tier, slot, ex);
+            return false;
+        }
+
+        _top.Resume(paused);
+        return true;
+    }
+
+    /// <summary>Completes a victim's move whose copy ran outside the lock (see <see cref="DemotionCopies"/>). Call under the lock.</summary>
+    public void CompleteDemotion(ref DeferredDemotion move) => _demotions.Complete(ref move);
+
+    /// <summary>Books a failed write of a new block into <paramref name="slot"/> of <paramref name="tier"/> and gives the slot back.</summary>
+    public void WriteFailed(int e, Tier tier, int slot, IOException ex)
+    {
+        tier.Counters.WriteFailures++;
+        Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, _table.Keys[e], ex);
+        _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
+        tier.ReturnSlot(slot);
     }
 
     /// <summary>The bytes of a block about to move; false (and the block dropped) when they fail verification.</summary>

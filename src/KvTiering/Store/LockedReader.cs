@@ -20,10 +20,12 @@ internal sealed class LockedReader
     private readonly WriteBehind _writeBehind;
     private readonly RemoteProbe _remote;
     private readonly bool _metadataOnly;
+    private readonly PromotionCopies? _promotions; // payload stores: a hit's promotion copies outside the lock
 
     public LockedReader(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots,
-        StoreCounters counters, WriteBehind writeBehind, RemoteProbe remote, bool metadataOnly)
+        StoreCounters counters, WriteBehind writeBehind, RemoteProbe remote, PromotionCopies? promotions, bool metadataOnly)
     {
+        _promotions = promotions;
         _table = table;
         _tiers = tiers;
         _top = top;
@@ -42,6 +44,8 @@ internal sealed class LockedReader
         int slot;
         Tier tier;
         long stamp;
+        bool hit;
+        int promoteTo; // -1: no promotion; -2: the read runs outside the lock first
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
@@ -50,6 +54,13 @@ internal sealed class LockedReader
             if (e < 0)
             {
                 return _remote.TryGet(_chain, key, destination, out bytesWritten, out servedFromTier);
+            }
+
+            if (_table.Tier[e] < 0)
+            {
+                bytesWritten = 0; // a put is still copying the block in (ReservedPut): not resident yet, a miss
+                servedFromTier = -1;
+                return false;
             }
 
             tier = _tiers[_table.Tier[e]];
@@ -68,17 +79,28 @@ internal sealed class LockedReader
                 return false;
             }
 
-            if (staging >= 0 || tier.Direct is not null || tier.Index == 0 || _metadataOnly)
+            stamp = _table.Stamps[e];
+            if (staging >= 0 || tier.Index == 0 || _metadataOnly)
             {
                 // A block whose write-behind is in flight is served from its staging copy: a hit never waits for it.
                 int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination);
-                return Finish(e, tier, read, destination, same: true, out bytesWritten, out servedFromTier);
+                hit = Finish(e, tier, read, destination, same: true, out bytesWritten, out servedFromTier, out promoteTo);
             }
+            else
+            {
+                // A lower tier's read runs outside the lock: the slot can be neither freed nor rewritten while it runs.
+                SlotBinding.BeginSlotIo(tier, slot);
+                _top.EnterReader(); // Dispose (which needs the lock, so comes after this) waits for the read to end
+                hit = false;
+                promoteTo = -2;
+                bytesWritten = 0;
+                servedFromTier = -1;
+            }
+        }
 
-            // A slow tier's read runs outside the lock: the slot can be neither freed nor rewritten while it runs.
-            SlotBinding.BeginSlotIo(tier, slot);
-            stamp = _table.Stamps[e];
-            _top.EnterReader(); // Dispose (which needs the lock, so comes after this) waits for the read to end
+        if (promoteTo != -2)
+        {
+            return Promoted(store, hit, e, stamp, tier, slot, promoteTo, destination[..bytesWritten]);
         }
 
         int got;
@@ -104,8 +126,21 @@ internal sealed class LockedReader
         {
             bool left = SlotBinding.EndSlotIo(tier, slot);
             bool same = !left && _table.Stamps[e] == stamp && _table.Tier[e] == tier.Index && _table.Slot[e] == slot;
-            return Finish(e, tier, got, destination, same, out bytesWritten, out servedFromTier);
+            hit = Finish(e, tier, got, destination, same, out bytesWritten, out servedFromTier, out promoteTo);
         }
+
+        return Promoted(store, hit, e, stamp, tier, slot, promoteTo, destination[..bytesWritten]);
+    }
+
+    /// <summary>Promotes a hit the policy wants higher (<paramref name="target"/> ≥ 0) with its copies outside the lock; returns <paramref name="hit"/>.</summary>
+    private bool Promoted(TieredKvStore store, bool hit, int e, long stamp, Tier from, int slot, int target, ReadOnlySpan<byte> bytes)
+    {
+        if (target >= 0)
+        {
+            _promotions!.Promote(store, e, stamp, from, slot, target, bytes);
+        }
+
+        return hit;
     }
 
     /// <summary>
@@ -113,8 +148,10 @@ internal sealed class LockedReader
     /// outside the lock (<paramref name="same"/> false), verified bytes are still the key's and are returned, but
     /// nothing is moved.
     /// </summary>
-    private bool Finish(int e, Tier tier, int read, Span<byte> destination, bool same, out int bytesWritten, out int servedFromTier)
+    public bool Finish(int e, Tier tier, int read, Span<byte> destination, bool same, out int bytesWritten, out int servedFromTier,
+        out int promoteTo)
     {
+        promoteTo = -1;
         if (read < 0)
         {
             if (same)
@@ -131,7 +168,11 @@ internal sealed class LockedReader
         servedFromTier = tier.Index;
         bytesWritten = read;
         _counters.Read(tier, read);
-        if (same)
+        if (same && _promotions is not null)
+        {
+            promoteTo = _chain.AccessForPromotion(e, tier); // moved after the lock is let go
+        }
+        else if (same)
         {
             _chain.Access(e, tier, destination[..read], readBooked: true);
         }

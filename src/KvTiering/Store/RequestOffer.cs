@@ -84,6 +84,11 @@ internal sealed class RequestOffer
         for (int i = 0; i < keys.Length; i++)
         {
             int e = _table.Find(keys[i]);
+            if (e >= 0 && !_metadataOnly && _table.Tier[e] < 0)
+            {
+                e = -1; // a block another put is still copying in (ReservedPut, payload stores only): not resident yet
+            }
+
             found[i] = e;
             if (e < 0)
             {

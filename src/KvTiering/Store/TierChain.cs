@@ -22,6 +22,7 @@ internal sealed class TierChain
     private readonly IPlacementHooks _placement;
     private readonly PromotionMode _promotion;
     private readonly double _maxPinnedFraction;
+    private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every admission
 
     public TierChain(BlockTable table, Tier[] tiers, BlockMover mover, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, PromotionMode promotion, double maxPinnedFraction)
@@ -33,6 +34,7 @@ internal sealed class TierChain
         _slots = slots;
         _counters = counters;
         _placement = placement;
+        _placementIsNull = placement is NoPlacementHooks;
         _promotion = promotion;
     }
 
@@ -46,7 +48,8 @@ internal sealed class TierChain
             return PutResult.AlreadyPresent;
         }
 
-        int start = _placement.EntryTier(key, context, out PlacementReason reason);
+        PlacementReason reason = PlacementReason.TopTier;
+        int start = _placementIsNull ? 0 : _placement.EntryTier(key, context, out reason);
         if (start < 0)
         {
             _counters.Bypassed++;
@@ -70,12 +73,29 @@ internal sealed class TierChain
         }
 
         _table.NextUse[e] = context.NextUse;
-        Access(e, _tiers[_table.Tier[e]], default, readBooked: false);
+        if (_table.Tier[e] >= 0) // a block another put is still copying in (ReservedPut) is not resident yet
+        {
+            Access(e, _tiers[_table.Tier[e]], default, readBooked: false);
+        }
     }
 
     /// <summary>Tells the block's policy of the access and promotes it when it sits below the top tier.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Access(int e, Tier tier, ReadOnlySpan<byte> bytesInHand, bool readBooked)
+    {
+        int target = AccessForPromotion(e, tier);
+        if (target >= 0)
+        {
+            _mover.Promote(e, tier, target, bytesInHand, readBooked);
+        }
+    }
+
+    /// <summary>
+    /// Tells the block's policy of the access; the tier it should be promoted to, or -1. The caller moves it
+    /// (<see cref="PromotionCopies"/>, with the copies outside the lock).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int AccessForPromotion(int e, Tier tier)
     {
         tier.Counters.Hits++;
         tier.Touch(_table.Slot[e]);
@@ -85,9 +105,11 @@ internal sealed class TierChain
             int target = Math.Max(_promotion == PromotionMode.ToTop ? 0 : tier.Index - 1, _placement.PromotionCeiling(e));
             if (target < tier.Index)
             {
-                _mover.Promote(e, tier, target, bytesInHand, readBooked);
+                return target;
             }
         }
+
+        return -1;
     }
 
     /// <summary>Admits a new block into the first tier from <paramref name="startTier"/> down that takes it.</summary>
@@ -105,7 +127,7 @@ internal sealed class TierChain
         for (int t = startTier; t < _tiers.Length; t++)
         {
             Tier tier = _tiers[t];
-            if (!tier.Admit(_mover.Describe(e, tier, kv.Length, isDemotion: false)))
+            if (!tier.AdmitsAll && !tier.Admit(_mover.Describe(e, tier, kv.Length, isDemotion: false)))
             {
                 tier.Counters.Rejections++;
                 _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, -1, t);
@@ -126,7 +148,11 @@ internal sealed class TierChain
 
             _table.InFlight[e] = false;
             tier.Counters.Inserts++;
-            _placement.Note(PlacementAction.Admit, t == startTier ? entryReason : PlacementReason.HigherTierRefused, e, -1, t);
+            if (!_placementIsNull)
+            {
+                _placement.Note(PlacementAction.Admit, t == startTier ? entryReason : PlacementReason.HigherTierRefused, e, -1, t);
+            }
+
             return PutResult.Stored;
         }
 
@@ -137,6 +163,12 @@ internal sealed class TierChain
     /// <summary>Removes entry <paramref name="e"/> from whichever tier holds it (pinned or not).</summary>
     public void Remove(int e)
     {
+        if (_table.Tier[e] < 0)
+        {
+            _table.Remove(e); // a pending put's block (ReservedPut): the Remove wins, the put gives its slot back
+            return;
+        }
+
         Tier tier = _tiers[_table.Tier[e]];
         _placement.Note(PlacementAction.Remove, PlacementReason.UserRemove, e, tier.Index, -1);
         _slots.Drop(e, tier);
@@ -197,6 +229,11 @@ internal sealed class TierChain
     /// </summary>
     public bool Pin(int e)
     {
+        if (_table.Tier[e] < 0)
+        {
+            return false; // not resident yet: a put is still copying its bytes in
+        }
+
         if (_table.Pins[e] == 0)
         {
             Tier tier = _tiers[_table.Tier[e]];

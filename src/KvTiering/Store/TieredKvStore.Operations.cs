@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
+using KvTiering.Devices;
 using KvTiering.Eviction;
 using KvTiering.Events;
 using KvTiering.Placement;
@@ -38,6 +39,11 @@ public sealed partial class TieredKvStore
         if (_top.HasReferenceBits && _top.TryTouchResident(key, context))
         {
             return PutResult.AlreadyPresent;
+        }
+
+        if (_reservedPut is { } reserved)
+        {
+            return reserved.Put(this, key, parent, kv, context); // payloads: the byte copies run outside the lock
         }
 
         using (_top.EnterWrite())
@@ -142,7 +148,7 @@ public sealed partial class TieredKvStore
             for (; i < keys.Length; i++)
             {
                 int e = _table.Find(keys[i]);
-                if (e < 0)
+                if (e < 0 || _table.Tier[e] < 0) // absent, or a put still copying it in
                 {
                     break;
                 }
@@ -213,7 +219,15 @@ public sealed partial class TieredKvStore
         }
     }
 
-    /// <summary>Asynchronously stores a block; see <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>.</summary>
+    /// <summary>
+    /// Asynchronously stores a block; see <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>. The byte
+    /// copies run outside the store's lock, and the new block's write is awaited when its tier's device declares
+    /// <see cref="IAsyncBlockDevice"/> (flash does).
+    /// </summary>
+    /// <param name="key">The block's key; never empty.</param>
+    /// <param name="parent">The previous block's key, or <see cref="BlockKey.Empty"/>.</param>
+    /// <param name="kv">The block's KV bytes; the caller keeps them unchanged until the task completes.</param>
+    /// <param name="cancellationToken">Observed before the put starts; once the block's slot is reserved the put completes.</param>
     public ValueTask<PutResult> PutAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv,
         CancellationToken cancellationToken = default)
     {
@@ -222,20 +236,65 @@ public sealed partial class TieredKvStore
             return ValueTask.FromCanceled<PutResult>(cancellationToken);
         }
 
-        return ValueTask.FromResult(Put(key, parent, kv.Span));
+        ThrowIfDisposed();
+        if (_reservedPut is not { } reserved || key.IsEmpty || kv.IsEmpty || kv.Length > BlockBytes)
+        {
+            return ValueTask.FromResult(Put(key, parent, kv.Span)); // metadata-only, or bad input the put reports
+        }
+
+        if (_top.HasReferenceBits && _top.TryTouchResident(key, BlockContext.None))
+        {
+            return ValueTask.FromResult(PutResult.AlreadyPresent);
+        }
+
+        return reserved.PutAsync(this, key, parent, kv, BlockContext.None);
     }
 
     /// <summary>
     /// Asynchronously copies a block into <paramref name="destination"/>; returns the bytes written, or -1 on a miss.
+    /// See <see cref="TryGetAsync"/>.
     /// </summary>
-    public ValueTask<int> GetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default)
+    public async ValueTask<int> GetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        BlockRead read = await TryGetAsync(key, destination, cancellationToken).ConfigureAwait(false);
+        return read.Found ? read.BytesWritten : -1;
+    }
+
+    /// <summary>
+    /// Asynchronously copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A
+    /// top-tier hit completes synchronously (the lock-free path); a block in a tier whose device declares
+    /// <see cref="IAsyncBlockDevice"/> (flash) is read by awaiting the device outside the store's lock, then promoted
+    /// if its entry did not change meanwhile, as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> does.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the block stays where it was, readable.</exception>
+    public ValueTask<BlockRead> TryGetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
         {
-            return ValueTask.FromCanceled<int>(cancellationToken);
+            return ValueTask.FromCanceled<BlockRead>(cancellationToken);
         }
 
-        return ValueTask.FromResult(TryGet(key, destination.Span, out int written) ? written : -1);
+        ThrowIfDisposed();
+        int outcome = _top.TryGet(key, destination.Span, out int written);
+        if (outcome == TopTierReader.Interrupted)
+        {
+            outcome = _top.Retry(key, destination.Span, out written);
+        }
+
+        if (outcome >= 0)
+        {
+            bool hit = IsHit(outcome, out int tier);
+            return ValueTask.FromResult(new BlockRead(hit, written, tier));
+        }
+
+        if (_asyncReader is { } reader)
+        {
+            return reader.TryGetAsync(this, key, destination, cancellationToken);
+        }
+
+        bool found = _locked.TryGet(this, key, destination.Span, out written, out int servedFrom);
+        return ValueTask.FromResult(new BlockRead(found, written, servedFrom));
     }
 
     /// <summary>

@@ -37,7 +37,9 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly SlotBinding _slots;
     private readonly BlockMover _mover;
     private readonly TierChain _chain;
+    private readonly ReservedPut? _reservedPut; // payload stores: puts copy outside the lock
     private readonly LockedReader _locked;
+    private readonly AsyncReader? _asyncReader; // payload stores: lower-tier reads awaited when the device can be
     private readonly RequestOffer _requests;
     private readonly RemoteProbe _remote;
     private readonly PersistentTiers _persistent;
@@ -116,7 +118,10 @@ public sealed partial class TieredKvStore : IDisposable
         _writeBehind = new WriteBehind(options, _table, _tiers, _top, _slots, _counters, placement, _log, BlockBytes);
         _mover = new BlockMover(_table, _tiers, _top, _slots, _counters, placement, _writeBehind, _log, MetadataOnly, BlockBytes);
         _chain = new TierChain(_table, _tiers, _mover, _slots, _counters, placement, _promotion, options.MaxPinnedFraction);
-        _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, MetadataOnly);
+        _reservedPut = MetadataOnly ? null : new ReservedPut(_table, _tiers, _top, _chain, _mover, _slots, _counters, placement);
+        PromotionCopies? promotions = MetadataOnly ? null : new PromotionCopies(_table, _tiers, _top, _mover, _slots, _counters, placement);
+        _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, promotions, MetadataOnly);
+        _asyncReader = promotions is null ? null : new AsyncReader(_table, _tiers, _top, _chain, _counters, _locked, promotions);
         _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)

@@ -17,6 +17,7 @@ internal sealed class GatedDevice(int slotCount, int slotBytes) : IBlockDevice
     private readonly ManualResetEventSlim _gate = new(true);
     private readonly ConcurrentQueue<string> _violations = new();
     private int _writes;
+    private int _waiting;
 
     public int SlotCount => slotCount;
 
@@ -25,6 +26,9 @@ internal sealed class GatedDevice(int slotCount, int slotBytes) : IBlockDevice
     public bool StoresPayload => true;
 
     public int Writes => Volatile.Read(ref _writes);
+
+    /// <summary>Writes held at the closed gate right now (a test waits for this state instead of sleeping).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     public IReadOnlyCollection<string> Violations => _violations;
 
@@ -38,7 +42,9 @@ internal sealed class GatedDevice(int slotCount, int slotBytes) : IBlockDevice
         Enter(slot, "Write");
         try
         {
+            Interlocked.Increment(ref _waiting);
             _gate.Wait(TimeSpan.FromSeconds(10));
+            Interlocked.Decrement(ref _waiting);
             lock (_bytes)
             {
                 _bytes[slot] = payload.ToArray();

@@ -1,0 +1,115 @@
+using KvTiering.Diagnostics;
+using KvTiering.Placement;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// Victims' moves one tier down whose byte copy runs outside the store's lock, so a put that evicts holds the lock for
+/// metadata only and a second writer does not wait behind the copy. Under the lock the victim stays mapped to its
+/// source slot and in flight (no other move picks it), a slot is reserved for it below, and the source slot's I/O count
+/// keeps it from being freed or rewritten; the copy then runs unlocked; back under the lock the victim moves only if
+/// its entry did not change (same stamp, tier and slot, unpinned): a Remove, a promotion or a pin meanwhile wins, and the
+/// reserved slot goes back.
+/// </summary>
+/// <remarks>
+/// The copy reads a slot that stays mapped and unchanged and writes one no entry maps, so lock-free readers need no odd
+/// seqlock window for it; the rebind under the lock bumps the version, so a reader that began on the source slot
+/// before it fails validation and retries.
+/// </remarks>
+internal sealed class DemotionCopies
+{
+    private readonly BlockTable _table;
+    private readonly SlotBinding _slots;
+    private readonly StoreCounters _counters;
+    private readonly IPlacementHooks _placement;
+    private readonly StoreLog _log;
+
+    public DemotionCopies(BlockTable table, SlotBinding slots, StoreCounters counters, IPlacementHooks placement, StoreLog log)
+    {
+        _table = table;
+        _slots = slots;
+        _counters = counters;
+        _placement = placement;
+        _log = log;
+    }
+
+    /// <summary>Records the move of victim <paramref name="e"/> from its slot in <paramref name="from"/> into <paramref name="slot"/> of <paramref name="to"/>. Call under the lock.</summary>
+    public void Begin(int e, Tier from, Tier to, int slot, int size, ref DeferredDemotion move)
+    {
+        int source = _table.Slot[e];
+        SlotBinding.BeginSlotIo(from, source);
+        to.Reserved++; // the target slot holds no block until the move completes
+        _counters.Read(from, size);
+        move = new DeferredDemotion
+        {
+            Active = true,
+            Entry = e,
+            Stamp = _table.Stamps[e],
+            From = from,
+            FromSlot = source,
+            To = to,
+            ToSlot = slot,
+            Key = _table.Keys[e],
+            Parent = _table.Parents[e],
+        };
+    }
+
+    /// <summary>Copies the victim's bytes into its reserved slot. Call without the lock (a store reader announced, so Dispose waits).</summary>
+    public static void Copy(ref DeferredDemotion move)
+    {
+        try
+        {
+            move.To.Device.Write(move.ToSlot, move.Key, move.Parent, move.From.Direct!.Payload(move.FromSlot));
+        }
+        catch (IOException ex)
+        {
+            move.Failure = ex;
+        }
+    }
+
+    /// <summary>Moves the victim into its new slot if its entry did not change meanwhile, else gives the slot back. Call under the lock.</summary>
+    public void Complete(ref DeferredDemotion move)
+    {
+        move.Active = false;
+        int e = move.Entry;
+        Tier from = move.From;
+        Tier to = move.To;
+        to.Reserved--;
+        bool left = SlotBinding.EndSlotIo(from, move.FromSlot);
+        bool same = !left && _table.Stamps[e] == move.Stamp && _table.Tier[e] == from.Index && _table.Slot[e] == move.FromSlot;
+        if (!same || _table.Pins[e] != 0)
+        {
+            // Removed, cleared, promoted or pinned while its bytes were copied: that wins, and the copy is discarded.
+            if (same)
+            {
+                _table.InFlight[e] = false;
+            }
+
+            to.Device.Free(move.ToSlot);
+            to.ReturnSlot(move.ToSlot);
+            return;
+        }
+
+        int length = from.Device.PayloadLength(move.FromSlot);
+        if (move.Failure is { } failure)
+        {
+            to.Counters.WriteFailures++;
+            Log.WriteFailed(_log.Logger, _log.Name, to.Profile.Name, move.Key, failure);
+            _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, to.Index);
+            to.ReturnSlot(move.ToSlot);
+            from.Counters.Evictions++;
+            _placement.Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);
+            _slots.Unbind(e, from);
+            _table.Remove(e);
+            return;
+        }
+
+        _counters.Write(to, length);
+        _slots.Unbind(e, from);
+        _slots.Bind(e, to, move.ToSlot);
+        to.OnInsert(move.ToSlot);
+        from.Counters.Demotions++;
+        _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, to.Index);
+        _table.InFlight[e] = false;
+    }
+}

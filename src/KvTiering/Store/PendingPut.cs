@@ -1,0 +1,31 @@
+using KvTiering.Placement;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// A new block between its reservation and its publication (<see cref="ReservedPut"/>): a table entry no tier maps yet
+/// (tier -1, in flight, invisible to readers) and the slot it will be bound to once its bytes are in.
+/// </summary>
+internal struct PendingPut
+{
+    /// <summary>The new block's entry and its stamp (a Remove meanwhile frees the entry: the Remove wins).</summary>
+    public int Entry;
+
+    public long Stamp;
+
+    /// <summary>The tier the block was admitted to, and the first tier placement sent it to.</summary>
+    public int Tier;
+
+    public int StartTier;
+
+    public PlacementReason Reason;
+
+    /// <summary>The reserved slot in <see cref="Tier"/>, or -1 while a victim's move must land first.</summary>
+    public int Slot;
+
+    /// <summary>How many victims' moves this put has waited for; past a few, room is made under the lock.</summary>
+    public int Deferrals;
+
+    /// <summary>The victim's move that frees <see cref="Slot"/>, when one is in flight.</summary>
+    public DeferredDemotion Victim;
+}
