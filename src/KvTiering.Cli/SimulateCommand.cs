@@ -25,6 +25,7 @@ internal static class SimulateCommand
             Arguments.Value("trace-options", "OPTIONS", "Columns of a csv trace, in libCacheSim's words: obj-id-col=N,time-col=N,has-header=true,delimiter=; (columns from 1)."),
             Arguments.Value("semantics", "MODE", "prefix (default): a request's hit is its leading resident blocks. reference: every block looked up and inserted on its own, as libCacheSim does; block_hit_rate = 1 - its miss ratio."),
             Arguments.Value("stagger", "SECONDS", "WEKA only: seconds between the starts of consecutive sessions (default 30); sessions overlap as on a shared server."),
+            Arguments.Value("sessions", "HALF", "WEKA only: all (default), even or odd: replay only the session files at even (0, 2, ...) or odd positions in name order, 30 s apart as usual, to tune on one half and report the other."),
             Arguments.Flag("shared-tools", "WEKA only: give every session the same tool-definition prefix (as one agent product would), so it is shared across sessions."),
             Arguments.Value("policy", "NAMES", "Comma-separated eviction policies (see 'kvtier policies'). Settings follow a colon: s3fifo:small=0.1,threshold=2 (libCacheSim's S3-FIFO; ours defaults to threshold=1), wtinylfu:window=0.01, wtinylfu:libcachesim=1 (libCacheSim's WTinyLFU; ours is Caffeine's), agent:lindy=0+tail=false. Default: every built-in policy."),
             Arguments.Value("capacity", "SIZES", "Comma-separated cache sizes: a block count (12415) or a share of the trace's unique blocks (2.5%). Default: 1%,2.5%,5%,10%."),
@@ -184,9 +185,18 @@ internal static class SimulateCommand
             throw new CliException($"--stagger {stagger} must not be negative");
         }
 
+        (int modulus, int remainder) = a.Get("sessions")?.ToLowerInvariant() switch
+        {
+            null or "all" => (1, 0),
+            "even" => (2, 0),
+            "odd" => (2, 1),
+            string other => throw new CliException($"--sessions {other} must be all, even or odd"),
+        };
         var options = new TraceLoadOptions
         {
             StaggerSeconds = stagger,
+            SessionModulus = modulus,
+            SessionRemainder = remainder,
             SharedToolPrefix = a.Has("shared-tools"),
             UseCache = !a.Has("no-cache"),
             Csv = csv,

@@ -63,8 +63,11 @@ public static class AgentPolicyVariants
                 "sharedtail" => options with { SharedTailFirst = Flag(value, part, spec) },
                 "anonarc" => options with { AnonymousArc = Flag(value, part, spec) },
                 "anonorder" => options with { AnonymousOrder = Order(value, part, spec) },
+                "unanswered" => options with { UnansweredFactor = Number(value, part, spec) },
+                "ownuser" => options with { OwnUserPrior = Number(value, part, spec) },
+                "anonrealshadow" => options with { AnonymousShadowRealSteps = Flag(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, anonarc, anonorder.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow.",
                     nameof(spec)),
             };
         }

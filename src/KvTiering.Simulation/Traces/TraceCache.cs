@@ -34,7 +34,8 @@ internal static partial class TraceCache
         if (format == TraceFormat.Weka)
         {
             key.Append(CultureInfo.InvariantCulture,
-                $"|stagger={options.StaggerSeconds:R}|shared={options.SharedToolPrefix}|isolate={options.IsolateSubagentHashes}");
+                $"|stagger={options.StaggerSeconds:R}|shared={options.SharedToolPrefix}|isolate={options.IsolateSubagentHashes}" +
+                $"|sessions={options.SessionRemainder}/{options.SessionModulus}");
         }
 
         string[] files = format == TraceFormat.Weka ? WekaTraceReader.SessionFiles(fullPath) : [fullPath];

@@ -19,6 +19,17 @@ public sealed record TraceLoadOptions
     public bool SharedToolPrefix { get; init; }
 
     /// <summary>
+    /// WEKA: read only the session files whose position in file-name order (from 0) leaves remainder
+    /// <see cref="SessionRemainder"/> when divided by this; the kept sessions start <see cref="StaggerSeconds"/> apart
+    /// as a whole trace's do, so a half replays at the full trace's density. Default 1: every file. Lets a policy be
+    /// tuned on one half of the sessions and reported on the other (<c>simulate --sessions even|odd</c>).
+    /// </summary>
+    public int SessionModulus { get; init; } = 1;
+
+    /// <summary>WEKA: with <see cref="SessionModulus"/>, which files to keep (0 ≤ remainder &lt; modulus).</summary>
+    public int SessionRemainder { get; init; }
+
+    /// <summary>
     /// WEKA: give every sub-agent its own hash-id namespace. Default false: a session file is one namespace, because
     /// in the published files sibling sub-agents reuse the same ids for their common prompt prefix (and a sub-agent
     /// never reuses its parent's ids), so the ids are file-scoped.
@@ -50,6 +61,12 @@ public sealed record TraceLoadOptions
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(StaggerSeconds), StaggerSeconds,
                 $"StaggerSeconds must be a finite number ≥ 0, not {StaggerSeconds}.");
+        }
+
+        if (SessionModulus < 1 || SessionRemainder < 0 || SessionRemainder >= SessionModulus)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(SessionRemainder), SessionRemainder,
+                $"SessionRemainder must be in [0, SessionModulus) and SessionModulus ≥ 1, not {SessionRemainder} and {SessionModulus}.");
         }
     }
 }

@@ -33,6 +33,11 @@ internal static class WekaTraceReader
     public static Trace Read(string path, string name, TraceLoadOptions options)
     {
         string[] files = SessionFiles(path);
+        if (options.SessionModulus > 1)
+        {
+            files = files.Where((_, i) => i % options.SessionModulus == options.SessionRemainder).ToArray();
+        }
+
         if (files.Length == 0)
         {
             throw new FileNotFoundException($"No WEKA session files (*.json, *.json.gz) in '{path}'.", path);

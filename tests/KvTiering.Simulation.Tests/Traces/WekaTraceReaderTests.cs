@@ -71,6 +71,41 @@ public sealed class WekaTraceReaderTests
         Assert.Equal([[0], [1], [2]], TraceAssert.Requests(trace));
     }
 
+    [Theory]
+    [InlineData(0, new[] { "a", "c", "e" })]
+    [InlineData(1, new[] { "b", "d" })]
+    public void Read_SessionHalf_KeepsEveryOtherFile_StaggeredAsAWholeTrace(int remainder, string[] kept)
+    {
+        using var dir = new TempDirectory();
+        foreach (string name in new[] { "a", "b", "c", "d", "e" })
+        {
+            // Each file's request comes (name[0] - 'a') tenths of a second into its session, so the times name the files.
+            dir.Write($"trace_{name}.json", WekaJson.Session(64, 0, WekaJson.Request((name[0] - 'a') / 10.0, 1, 2)));
+        }
+
+        var options = NoCache with { StaggerSeconds = 10, SessionModulus = 2, SessionRemainder = remainder };
+        Trace trace = TraceLoader.Load(dir.Path, TraceFormat.Weka, options);
+
+        // The kept sessions start 10 s apart, as consecutive sessions of a whole trace do, and are numbered from 1.
+        Assert.Equal(kept.Select((name, i) => (10.0 * i) + ((name[0] - 'a') / 10.0)), trace.Time);
+        Assert.Equal(kept.Select((_, i) => 1L + i), trace.Session);
+        Assert.Equal(2 * kept.Length, trace.UniqueBlocks);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(2, 2)]
+    [InlineData(2, -1)]
+    public void Load_SessionHalfOutOfRange_NamesTheValue(int modulus, int remainder)
+    {
+        var options = NoCache with { SessionModulus = modulus, SessionRemainder = remainder };
+
+        ArgumentOutOfRangeException ex = Assert.Throws<ArgumentOutOfRangeException>(
+            () => TraceLoader.Load("unused", TraceFormat.Weka, options));
+
+        Assert.Contains($"not {remainder} and {modulus}", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Read_Subagent_TimedFromItsEntry_StandsWhereItsEntryStands_AndHasItsOwnSession()
     {

@@ -357,6 +357,51 @@ public sealed class AgentPolicyTests
     }
 
     [Fact]
+    public void A_user_who_answered_in_seconds_before_is_waited_for_longer_than_one_who_took_minutes()
+    {
+        // Session 2's user took 10 minutes to answer each time, session 1's 5 s. Session 1 ended its turn 20 s before
+        // session 2: by everyone's answer times alone (heavy tail) it is the one away longer and goes; rescaled to
+        // each session's own answers (ownuser), session 2's user, slow at the keyboard, is expected back last.
+        foreach ((string policy, bool own) in new[] { ("agent:ownuser=4", true), ("agent", false) })
+        {
+            using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
+            for (int i = 0; i < 5; i++)
+            {
+                Request(store, 9, 1);
+                store.Hint(9, SessionHint.Paused);
+                Advance(1);
+            }
+
+            foreach (double answer in new double[] { 1000, 600, 300, 10, 20, 30, 60, 100, 150, 40, 80, 200 })
+            {
+                Request(store, 9, 1);
+                store.Hint(9, SessionHint.AwaitingUser);
+                Advance(answer);
+            }
+
+            Request(store, 9, 1);
+            store.Hint(9, SessionHint.Closed);
+            foreach ((int session, double answer) in new[] { (2, 600.0), (2, 600.0), (2, 600.0), (1, 5.0), (1, 5.0), (1, 5.0) })
+            {
+                Request(store, session, 10);
+                store.Hint(session, SessionHint.AwaitingUser);
+                Advance(answer);
+            }
+
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(20);
+            Request(store, 2, 10);
+            store.Hint(2, SessionHint.AwaitingUser);
+            Request(store, 3, 10);
+
+            Assert.Equal(own, store.Contains(Block(1, 9)));
+            Assert.NotEqual(own, store.Contains(Block(2, 9)));
+            Assert.True(store.Contains(Block(3, 9)), policy);
+        }
+    }
+
+    [Fact]
     public void Ablation_variants_parse_and_reject_unknown_settings()
     {
         Assert.Equal("agent:lindy=0.5+tail=false", AgentPolicyVariants.FromName("agent:lindy=0.5+tail=false").Name);

@@ -51,4 +51,34 @@ public sealed class AgentWaitModelTests
         Assert.InRange(model.Remaining(60), 20, 60);
         Assert.Equal(5000, model.Remaining(5000));
     }
+
+    [Fact]
+    public void Waits_that_never_end_lengthen_the_remaining_wait_until_they_are_taken_back()
+    {
+        var model = new AgentWaitModel();
+        for (int s = 10; s <= 100; s += 10)
+        {
+            model.Observe(s);
+        }
+
+        Assert.Equal(200, model.Remaining(200)); // past every answered wait: only the time waited
+
+        // Twenty users have not answered at all: most of those still waiting after 200 s never will.
+        for (int i = 0; i < 20; i++)
+        {
+            model.ObserveUnended();
+        }
+
+        Assert.Equal(30, model.Observed);
+        Assert.True(model.Remaining(200) > 86_400, $"{model.Remaining(200)} s");
+        Assert.True(model.Remaining(0) > 86_400, $"{model.Remaining(0)} s"); // two in three never answer: so does the median
+
+        for (int i = 0; i < 20; i++)
+        {
+            model.Retract(); // they answered after all
+        }
+
+        Assert.Equal(10, model.Observed);
+        Assert.Equal(200, model.Remaining(200));
+    }
 }

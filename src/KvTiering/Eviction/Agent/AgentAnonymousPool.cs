@@ -45,8 +45,9 @@ internal sealed class AgentAnonymousPool
     private bool _useFifo;
     private int _count;
 
-    public AgentAnonymousPool(TierView tier, AgentAnonymousOrder order)
+    public AgentAnonymousPool(TierView tier, AgentPolicyOptions options)
     {
+        AgentAnonymousOrder order = options.AnonymousOrder;
         _tier = tier;
         _member = new bool[tier.Capacity];
         _arc = new AnonymousArcOrder(tier);
@@ -60,7 +61,7 @@ internal sealed class AgentAnonymousPool
             // A lower tier's references are demotions, not requests: nothing for a shadow to replay there.
             _sampleRate = (uint)Math.Max(1, (tier.Capacity + MaxShadowBlocks - 1) / MaxShadowBlocks);
             int shadowCapacity = Math.Max(1, tier.Capacity / (int)_sampleRate);
-            _arcShadow = new ArcShadow(shadowCapacity);
+            _arcShadow = new ArcShadow(shadowCapacity, !options.AnonymousShadowRealSteps);
             _fifoShadow = new S3FifoShadow(shadowCapacity);
             _keep = 1 - (1.0 / (ShadowMemory * shadowCapacity));
         }

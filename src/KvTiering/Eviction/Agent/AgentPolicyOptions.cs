@@ -120,4 +120,23 @@ public sealed record AgentPolicyOptions
     /// whichever of the two shadow caches replaying the same references say currently hits more (docs/policies/agent.md, rule 11).
     /// </summary>
     public AgentAnonymousOrder AnonymousOrder { get; init; }
+
+    /// <summary>
+    /// With the adaptive order: the ARC shadow that rule 11 consults adapts its target by real-valued ratios, as the
+    /// <c>arc</c> policy and libCacheSim do (the pool's own ARC order keeps whole steps).
+    /// </summary>
+    public bool AnonymousShadowRealSteps { get; init; } = true;
+
+    /// <summary>
+    /// A session awaiting its user is ranked by the learned answer times rescaled to that session's own answers so
+    /// far (geometric means), its own weighted n / (n + this) after n answers; 0 (the default: it gained on the odd
+    /// WEKA sessions and lost on the whole set, docs/policies/agent.md) ranks every session by everyone's.
+    /// </summary>
+    public double OwnUserPrior { get; init; }
+
+    /// <summary>
+    /// A session whose user has not answered for this many typical answer times counts in the learned answer times as
+    /// a wait that may never end (until it does end); 0 learns from answered waits only.
+    /// </summary>
+    public double UnansweredFactor { get; init; } = 10.0;
 }

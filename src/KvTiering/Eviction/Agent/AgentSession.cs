@@ -56,4 +56,13 @@ internal struct AgentSession
 
     /// <summary>Whether the session is sampled into the miniature caches.</summary>
     public bool Sampled;
+
+    /// <summary>Mean logarithm of this session's own user answer times (from the end of its turn), or 0 before any.</summary>
+    public double UserLogWait;
+
+    /// <summary>How many of this session's user answers <see cref="UserLogWait"/> averages.</summary>
+    public int UserAnswers;
+
+    /// <summary>This session's unanswered wait for its user counts in the answer times as one that never ends.</summary>
+    public bool Unanswered;
 }

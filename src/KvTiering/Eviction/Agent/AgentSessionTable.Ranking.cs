@@ -43,7 +43,16 @@ internal sealed partial class AgentSessionTable
             double waited = now - _sessions[slot].LastRequest;
             if (_options.UserWaitModel && _options.LearnUserGap && _userWaits.Observed >= MinWaits)
             {
-                return _userWaits.Remaining(now - _sessions[slot].HintAt);
+                double sinceTurn = now - _sessions[slot].HintAt;
+                if (_options.UnansweredFactor > 0 && !_sessions[slot].Unanswered && sinceTurn > _options.UnansweredFactor * _userGap)
+                {
+                    // Unanswered for many typical answer times: counted as a wait that may never end, so the learned
+                    // distribution has the users who never come back in it, not only those who did.
+                    _sessions[slot].Unanswered = true;
+                    _userWaits.ObserveUnended();
+                }
+
+                return UserRemaining(slot, sinceTurn);
             }
 
             return double.IsNaN(_userGap) || !_options.LearnUserGap
@@ -216,6 +225,32 @@ internal sealed partial class AgentSessionTable
         }
 
         return -1;
+    }
+
+    /// <summary>
+    /// A session's user answers its own way: one who answered in seconds before is likely at the keyboard, one who took
+    /// an hour likely away. The remaining wait is the learned answer-time distribution's, rescaled by how much
+    /// longer or shorter this session's answers have been than everyone's (geometric means), shrunk towards everyone's
+    /// while it has few answers.
+    /// </summary>
+    private double UserRemaining(int slot, double waited)
+    {
+        int n = _sessions[slot].UserAnswers;
+        if (_options.OwnUserPrior <= 0 || n == 0)
+        {
+            return _userWaits.Remaining(waited);
+        }
+
+        double scale = Math.Exp(n / (n + _options.OwnUserPrior) * (_sessions[slot].UserLogWait - _userLogWait));
+        return scale * _userWaits.Remaining(waited / scale);
+    }
+
+    private void ObserveOwnAnswer(int slot, double answer)
+    {
+        double log = Math.Log(Math.Max(answer, 0.5));
+        _userLogWait = _userAnswers++ == 0 ? log : (0.05 * log) + (0.95 * _userLogWait);
+        int n = ++_sessions[slot].UserAnswers;
+        _sessions[slot].UserLogWait += (log - _sessions[slot].UserLogWait) / n;
     }
 
     /// <summary>Waits a wait model has to have seen end before it ranks sessions.</summary>

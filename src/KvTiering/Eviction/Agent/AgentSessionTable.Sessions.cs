@@ -54,6 +54,9 @@ internal sealed partial class AgentSessionTable
         _sessions[slot].State = Normal;
         _sessions[slot].HintAt = now;
         _sessions[slot].Sampled = _miniRate > 0 && IsSampled(session);
+        _sessions[slot].UserLogWait = 0;
+        _sessions[slot].UserAnswers = 0;
+        _sessions[slot].Unanswered = false;
         return slot;
     }
 
@@ -95,7 +98,15 @@ internal sealed partial class AgentSessionTable
                 // distribution of answer times from the end of the turn.
                 double logWait = Math.Log(Math.Max(now - _sessions[slot].LastRequest, 1e-3));
                 _userGap = double.IsNaN(_userGap) ? Math.Exp(logWait) : Math.Exp((0.05 * logWait) + (0.95 * Math.Log(_userGap)));
-                _userWaits.Observe(now - _sessions[slot].HintAt);
+                double answer = now - _sessions[slot].HintAt;
+                if (_sessions[slot].Unanswered)
+                {
+                    _userWaits.Retract();
+                    _sessions[slot].Unanswered = false;
+                }
+
+                _userWaits.Observe(answer);
+                ObserveOwnAnswer(slot, answer);
             }
 
             _sessions[slot].PrevRequest = _sessions[slot].LastRequest;

@@ -38,6 +38,8 @@ internal sealed partial class AgentSessionTable
     private double _userGap = double.NaN; // typical time a session awaiting its user (hint) takes to come back
     private readonly AgentWaitModel _userWaits = new(); // how long users take to answer, from the end of the turn
     private readonly AgentWaitModel _toolWaits = new(); // how long tools take, from the end of the response
+    private double _userLogWait; // moving average of the logarithm of every user's answer time
+    private long _userAnswers;
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
     private int _victim = -1;
     private double _victimScore;
@@ -56,7 +58,7 @@ internal sealed partial class AgentSessionTable
         _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
         _sessions[Shared].Head = _sessions[Shared].Tail = -1;
         _sessions[Shared].RequestHead = -1;
-        _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options.AnonymousOrder) : null;
+        _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
         if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
         {
             // A miniature needs room for a few sessions to say anything: a small tier samples more (all, under 16,384 blocks).

@@ -35,9 +35,11 @@ internal sealed class AgentWaitModel
     public double Observed => _total;
 
     /// <summary>A wait of <paramref name="seconds"/> ended.</summary>
-    public void Observe(double seconds)
+    public void Observe(double seconds) => Add(BucketOf(seconds));
+
+    private void Add(int bucket)
     {
-        _count[BucketOf(seconds)]++;
+        _count[bucket]++;
         if (++_total >= HalveAt)
         {
             for (int i = 0; i < Buckets; i++)
@@ -48,6 +50,21 @@ internal sealed class AgentWaitModel
             _total *= 0.5;
         }
 
+        Refresh();
+    }
+
+    /// <summary>
+    /// Counts a wait that has not ended and may never end (a user who has not answered for a long time) as one longer
+    /// than any bucket holds, until <see cref="Retract"/> takes it back when it does end.
+    /// </summary>
+    public void ObserveUnended() => Add(Buckets - 1);
+
+    /// <summary>Takes back one <see cref="ObserveUnended"/> (halving may have shrunk it; counts never go negative).</summary>
+    public void Retract()
+    {
+        double take = Math.Min(1, _count[Buckets - 1]);
+        _count[Buckets - 1] -= take;
+        _total -= take;
         Refresh();
     }
 

@@ -12,14 +12,17 @@ internal sealed class ArcShadow : AnonymousShadow
     private BurstList _t1;
     private BurstList _t2;
 
-    public ArcShadow(int capacity)
+    public ArcShadow(int capacity, bool wholeSteps)
         : base(capacity)
     {
         _list = new byte[capacity];
-        _directory = new ArcDirectory(capacity, wholeSteps: true);
+        _directory = new ArcDirectory(capacity, wholeSteps);
         _t1 = new BurstList(capacity);
         _t2 = new BurstList(capacity);
     }
+
+    /// <summary>ARC's current target size of the blocks-used-once list (its p).</summary>
+    public double TargetOnce => _directory.TargetT1;
 
     protected override void StartRequest()
     {
