@@ -6,7 +6,9 @@ namespace KvTiering.Simulation.Policies;
 /// <summary>
 /// Classic policies with their parameters set, written "s3fifo:small=0.1+threshold=2" or "wtinylfu:window=0.01" (the
 /// CLI also takes commas: <c>--policy s3fifo:small=0.1,threshold=2</c>). Defaults and libCacheSim's values:
-/// S3-FIFO small = 0.1, threshold = 1 (libCacheSim: 0.1 and 2); W-TinyLFU window = 0.01 (libCacheSim: 0.01).
+/// S3-FIFO small = 0.1, threshold = 1 (libCacheSim: 0.1 and 2); W-TinyLFU window = 0.01 (libCacheSim: 0.01), and
+/// <c>wtinylfu:libcachesim=1</c> replays libCacheSim's WTinyLFU.c (its sketch, counting and segments) instead of
+/// Caffeine's W-TinyLFU.
 /// </summary>
 public static class ClassicPolicyVariants
 {
@@ -69,8 +71,20 @@ public static class ClassicPolicyVariants
 
     private static EvictionPolicy WTinyLfu(string spec, Dictionary<string, double> settings)
     {
-        Reject(spec, settings, "window");
+        Reject(spec, settings, "window", "libcachesim");
         double window = settings.GetValueOrDefault("window", WTinyLfuPolicy.DefaultWindowShare);
+        double libCacheSim = settings.GetValueOrDefault("libcachesim", 0);
+        if (libCacheSim is not (0 or 1))
+        {
+            throw new ArgumentException($"W-TinyLFU's libcachesim setting {libCacheSim.ToString(CultureInfo.InvariantCulture)} in '{spec}' must be 0 (Caffeine's, the default) or 1 (libCacheSim's WTinyLFU.c).", nameof(spec));
+        }
+
+        if (libCacheSim == 1)
+        {
+            _ = new WTinyLfuLibCacheSimPolicy(window);
+            return EvictionPolicy.Create(string.Create(CultureInfo.InvariantCulture, $"wtinylfu:window={window}+libcachesim=1"), () => new WTinyLfuLibCacheSimPolicy(window));
+        }
+
         _ = new WTinyLfuPolicy(window);
         return EvictionPolicy.Create(string.Create(CultureInfo.InvariantCulture, $"wtinylfu:window={window}"), () => new WTinyLfuPolicy(window));
     }

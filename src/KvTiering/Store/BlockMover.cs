@@ -30,6 +30,7 @@ internal sealed class BlockMover
     private readonly StoreLog _log;
     private readonly bool _metadataOnly;
     private readonly byte[] _scratch;
+    private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every eviction
 
     public BlockMover(BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, WriteBehind writeBehind, StoreLog log, bool metadataOnly, int blockBytes)
@@ -40,6 +41,7 @@ internal sealed class BlockMover
         _slots = slots;
         _counters = counters;
         _placement = placement;
+        _placementIsNull = placement is NoPlacementHooks;
         _writeBehind = writeBehind;
         _demotions = new DemotionCopies(table, slots, counters, placement, log, writeBehind);
         _log = log;
@@ -196,8 +198,12 @@ internal sealed class BlockMover
         }
 
         from.Counters.Evictions++;
-        _placement.Note(PlacementAction.Evict,
-            from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
+        if (!_placementIsNull)
+        {
+            _placement.Note(PlacementAction.Evict,
+                from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
+        }
+
         _slots.Unbind(e, from, freeSlot);
         _table.Remove(e);
         return false;
@@ -274,6 +280,25 @@ internal sealed class BlockMover
     /// </summary>
     public bool WriteInto(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes, bool bind = true)
     {
+        if (!tier.DeviceIsInert && !TryWrite(e, tier, slot, bytes))
+        {
+            return false;
+        }
+
+        _counters.Write(tier, bytes.Length);
+        if (bind)
+        {
+            _slots.Bind(e, tier, slot);
+            tier.OnInsert(slot);
+        }
+
+        return true;
+    }
+
+    /// <summary>The device write of <see cref="WriteInto"/>; on an I/O failure the slot goes back and false returns.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryWrite(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes)
+    {
         bool paused = !_metadataOnly && _top.Pause();
         try
         {
@@ -287,13 +312,6 @@ internal sealed class BlockMover
         }
 
         _top.Resume(paused);
-        _counters.Write(tier, bytes.Length);
-        if (bind)
-        {
-            _slots.Bind(e, tier, slot);
-            tier.OnInsert(slot);
-        }
-
         return true;
     }
 

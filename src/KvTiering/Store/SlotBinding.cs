@@ -40,7 +40,10 @@ internal sealed class SlotBinding
     {
         _table.Place(e, tier.Index, slot);
         tier.SlotToEntry[slot] = e;
-        _events.OnStored(_table.Keys[e], _table.Parents[e], tier.Index);
+        if (_events is not NullBlockEventSink)
+        {
+            _events.OnStored(_table.Keys[e], _table.Parents[e], tier.Index);
+        }
     }
 
     /// <summary>Reports the departure of entry <paramref name="e"/> from <paramref name="tier"/> and releases its slot.</summary>
@@ -49,7 +52,11 @@ internal sealed class SlotBinding
     /// <param name="freeSlot">False when the slot is rewritten next anyway (see <see cref="BlockMover.MakeRoom(Tier, bool)"/>).</param>
     public void Unbind(int e, Tier tier, bool freeSlot = true)
     {
-        _events.OnRemoved(_table.Keys[e], tier.Index);
+        if (_events is not NullBlockEventSink)
+        {
+            _events.OnRemoved(_table.Keys[e], tier.Index);
+        }
+
         Release(e, tier, freeSlot);
     }
 
@@ -90,7 +97,7 @@ internal sealed class SlotBinding
         }
         else
         {
-            if (freeSlot)
+            if (freeSlot && !tier.DeviceIsInert)
             {
                 tier.Device.Free(slot);
             }

@@ -59,8 +59,13 @@ internal sealed class StoreCounters
         long moved = Moved(bytes);
         ref TierCounters c = ref tier.Counters;
         c.BytesWritten += moved;
-        c.ModeledSeconds += tier.Profile.WriteSeconds(moved);
-        c.ModeledJoules += tier.Profile.Joules(moved);
+        if (moved != tier.CostedWriteBytes)
+        {
+            tier.CostWrite(moved); // as reads: every write of a replay moves one block size, so cost it once
+        }
+
+        c.ModeledSeconds += tier.CostedWriteSeconds;
+        c.ModeledJoules += tier.CostedWriteJoules;
     }
 
     /// <summary>

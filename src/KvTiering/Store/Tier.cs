@@ -14,12 +14,14 @@ internal abstract class Tier
     private readonly int[] _freeSlots;
     private int _freeTop;
 
-    protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy)
+    protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll)
     {
         Index = index;
         Profile = profile;
         Device = device;
         Direct = device as IDirectSlotAccess;
+        DeviceIsInert = device is MetadataDevice;
+        AdmitsAll = admitsAll;
         Policy = policy;
         Capacity = device.SlotCount;
         SlotToEntry = new int[Capacity];
@@ -45,6 +47,15 @@ internal abstract class Tier
     public IDirectSlotAccess? Direct { get; }
 
     public EvictionPolicy Policy { get; }
+
+    /// <summary>Whether the device keeps nothing (<see cref="MetadataDevice"/>): writes and frees are skipped, not called.</summary>
+    public bool DeviceIsInert { get; }
+
+    /// <summary>
+    /// Whether the policy admits every block without looking at it (<see cref="IAdmitsAll"/>): the store then skips
+    /// building the <see cref="BlockInfo"/> and the call.
+    /// </summary>
+    public bool AdmitsAll { get; }
 
     public int Capacity { get; }
 
@@ -88,6 +99,20 @@ internal abstract class Tier
         CostedReadBytes = bytes;
         CostedReadSeconds = Profile.ReadSeconds(bytes);
         CostedReadJoules = Profile.Joules(bytes);
+    }
+
+    /// <summary>The size <see cref="CostedWriteSeconds"/> and <see cref="CostedWriteJoules"/> were modeled for.</summary>
+    public long CostedWriteBytes = -1;
+
+    public double CostedWriteSeconds;
+
+    public double CostedWriteJoules;
+
+    public void CostWrite(long bytes)
+    {
+        CostedWriteBytes = bytes;
+        CostedWriteSeconds = Profile.WriteSeconds(bytes);
+        CostedWriteJoules = Profile.Joules(bytes);
     }
 
     /// <summary>Takes a free slot, or -1 when the tier is full.</summary>
@@ -151,7 +176,7 @@ internal sealed class Tier<TPolicy> : Tier
     private TPolicy _policy;
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
-        : base(index, profile, device, descriptor)
+        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll)
     {
         _policy = policy;
     }

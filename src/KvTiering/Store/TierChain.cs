@@ -22,6 +22,7 @@ internal sealed class TierChain
     private readonly IPlacementHooks _placement;
     private readonly PromotionMode _promotion;
     private readonly double _maxPinnedFraction;
+    private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every admission
 
     public TierChain(BlockTable table, Tier[] tiers, BlockMover mover, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, PromotionMode promotion, double maxPinnedFraction)
@@ -33,6 +34,7 @@ internal sealed class TierChain
         _slots = slots;
         _counters = counters;
         _placement = placement;
+        _placementIsNull = placement is NoPlacementHooks;
         _promotion = promotion;
     }
 
@@ -46,7 +48,8 @@ internal sealed class TierChain
             return PutResult.AlreadyPresent;
         }
 
-        int start = _placement.EntryTier(key, context, out PlacementReason reason);
+        PlacementReason reason = PlacementReason.TopTier;
+        int start = _placementIsNull ? 0 : _placement.EntryTier(key, context, out reason);
         if (start < 0)
         {
             _counters.Bypassed++;
@@ -124,7 +127,7 @@ internal sealed class TierChain
         for (int t = startTier; t < _tiers.Length; t++)
         {
             Tier tier = _tiers[t];
-            if (!tier.Admit(_mover.Describe(e, tier, kv.Length, isDemotion: false)))
+            if (!tier.AdmitsAll && !tier.Admit(_mover.Describe(e, tier, kv.Length, isDemotion: false)))
             {
                 tier.Counters.Rejections++;
                 _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, -1, t);
@@ -145,7 +148,11 @@ internal sealed class TierChain
 
             _table.InFlight[e] = false;
             tier.Counters.Inserts++;
-            _placement.Note(PlacementAction.Admit, t == startTier ? entryReason : PlacementReason.HigherTierRefused, e, -1, t);
+            if (!_placementIsNull)
+            {
+                _placement.Note(PlacementAction.Admit, t == startTier ? entryReason : PlacementReason.HigherTierRefused, e, -1, t);
+            }
+
             return PutResult.Stored;
         }
 

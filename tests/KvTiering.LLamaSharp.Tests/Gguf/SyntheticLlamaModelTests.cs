@@ -13,6 +13,37 @@ public sealed class SyntheticLlamaModelTests
     }
 
     [Fact]
+    public async Task ConcurrentCallersAllSeeTheWholeFile()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "kvtiering-gguf-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var model = SyntheticLlamaModel.Tiny with { Layers = 1, VocabularySize = 300 };
+            byte[] expected = File.ReadAllBytes(model.EnsureGguf(Path.Combine(directory, "reference")));
+            string shared = Path.Combine(directory, "shared");
+            using var start = new Barrier(4);
+            var readers = Enumerable.Range(0, 4).Select(_ => Task.Factory.StartNew(() =>
+            {
+                start.SignalAndWait();
+                return File.ReadAllBytes(model.EnsureGguf(shared));
+            }, TaskCreationOptions.LongRunning)).ToArray();
+
+            // Each caller reads right after its own call returns: a caller that found another's half-written file
+            // would read fewer bytes than the whole model.
+            foreach (var reader in readers)
+            {
+                Assert.Equal(expected, await reader);
+            }
+
+            Assert.Single(Directory.GetFiles(shared));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void WritesAVersion3GgufWhoseSizeMatchesItsTensors()
     {
         string directory = Path.Combine(Path.GetTempPath(), "kvtiering-gguf-" + Guid.NewGuid().ToString("N"));

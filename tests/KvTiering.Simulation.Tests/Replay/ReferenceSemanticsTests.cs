@@ -55,6 +55,28 @@ public sealed class ReferenceSemanticsTests
         Assert.Equal(22, byDefault); // 1 and 2 once each, then every third reference is new: 2 + 20
     }
 
+    // libCacheSim's W-TinyLFU (wtinylfu:window=0.2,libcachesim=1) through 6 objects: window 1, probation 1,
+    // protected 4; the sketch (72 counters, 10 hashes) halves every 32 × 5 = 160 hits in the main space. By hand:
+    //   1..6: 6 misses, all in the window (no eviction until full).
+    //   7: miss. The eviction moves 1 to probation and 2..5 to protected (lowest segment with room), each counted
+    //      again (2); then 6 (1) duels probation's 1 (2), loses and leaves (2). 7 enters the window (1).
+    //   2 3 4 5 1: hits. 2..5 go to 3; 1 (probation) goes to protected (3) and pushes protected's oldest, 2 (3),
+    //      down to probation. 5 main hits.
+    //   155 hits on 1 3 4 5: the 160th main hit halves every count: 2 → 1, 6 → 1, 7 → 0.
+    //   6: miss. 7 (0) loses to 2 (1) and leaves; 6 enters the window (2).
+    //   8: miss. 6 (2) beats 2 (1): 2 leaves, 6 enters probation (3); the window is now empty, so probation's oldest,
+    //      6, leaves as well (libCacheSim's loop evicts until a window block leaves or the window is empty).
+    //   9: miss, into the room 8's eviction left (the store evicts 2 only now). 2: miss.
+    // 11 misses; libCacheSim's cachesim gives 0.0643 × 171 = 11 (`-e window-size=0.2`). Without the halving, 6 (3)
+    // would tie 2 (3) at 8 and lose, 2 would stay and hit: 10.
+    [Fact]
+    public void Wtinylfu_libcachesim_gives_the_hand_computed_misses_with_admission_and_aging()
+    {
+        int[] ids = [1, 2, 3, 4, 5, 6, 7, 2, 3, 4, 5, 1, .. Enumerable.Repeat(new[] { 1, 3, 4, 5 }, 38).SelectMany(x => x), 1, 3, 4, 6, 8, 9, 2];
+        Assert.Equal(171, ids.Length);
+        Assert.Equal(11, Misses(ids, Policies.AgentPolicyVariants.FromName("wtinylfu:window=0.2,libcachesim=1"), capacity: 6));
+    }
+
     [Theory]
     [InlineData("s3fifo:small=1.5", "small-queue share 1.5 must lie between 0 and 1")]
     [InlineData("s3fifo:threshold=4", "threshold 4 must be 1, 2 or 3")]
@@ -62,6 +84,7 @@ public sealed class ReferenceSemanticsTests
     [InlineData("s3fifo:ghost=2", "Unknown setting 'ghost'")]
     [InlineData("wtinylfu:window=0", "window share 0 must lie between 0 and 1")]
     [InlineData("wtinylfu:window=big", "is not key=number")]
+    [InlineData("wtinylfu:libcachesim=2", "libcachesim setting 2")]
     public void Bad_policy_settings_fail_naming_the_value(string policy, string message)
     {
         var ex = Assert.Throws<ArgumentException>(() => Policies.AgentPolicyVariants.FromName(policy));

@@ -59,9 +59,10 @@ public sealed class AllPoliciesTests
         }
     }
 
-    private static void RunRandomOperations(string name, int[] capacities, int seed)
+    /// <summary>Random puts, gets, removes, pins and unpins; <paramref name="policy"/> defaults to the one named.</summary>
+    internal static void RunRandomOperations(string name, int[] capacities, int seed, EvictionPolicy? policy = null)
     {
-        EvictionPolicy policy = EvictionPolicies.FromName(name);
+        policy ??= EvictionPolicies.FromName(name);
         using TieredKvStore store = CreateMetadata(policy, capacities);
         bool admitsAll = name is not ("belady" or "agent"); // both decline (bypass) by design
         const int Universe = 96;

@@ -46,4 +46,50 @@ public sealed class BlockTableTests
             }
         }
     }
+
+    [Fact]
+    public void A_miss_remembered_for_the_next_add_and_the_last_added_parent_never_misplace_an_entry()
+    {
+        // Adds after a miss of the same key, of another key, and after removals in between (the memo must not be
+        // used then), with parents that are the last added block, an older one, or absent; checked against a model.
+        var table = new BlockTable(48);
+        var model = new Dictionary<BlockKey, int>();
+        var rng = new Random(5);
+        BlockKey last = BlockKey.Empty;
+        for (int step = 0; step < 20_000; step++)
+        {
+            var key = new BlockKey((ulong)rng.Next(80) << 40, 3);
+            if (model.TryGetValue(key, out int entry))
+            {
+                table.Remove(entry);
+                model.Remove(key);
+                continue;
+            }
+
+            if (table.Count == table.Capacity)
+            {
+                continue;
+            }
+
+            Assert.Equal(-1, table.Find(rng.Next(3) == 0 ? new BlockKey((ulong)rng.Next(80, 160) << 40, 3) : key));
+            if (rng.Next(4) == 0 && model.Count > 0)
+            {
+                BlockKey other = model.Keys.First();
+                table.Remove(model[other]); // a change between the miss and the add
+                model.Remove(other);
+            }
+
+            BlockKey parent = rng.Next(3) switch { 0 => last, 1 => model.Keys.LastOrDefault(), _ => BlockKey.Empty };
+            int e = table.Add(key, parent, -1, 0, long.MaxValue);
+            model[key] = e;
+            last = key;
+            int expectedParent = !parent.IsEmpty && model.TryGetValue(parent, out int p) ? p : -1; // itself when re-added as its own parent
+            Assert.Equal(expectedParent, table.LiveParent(e));
+            foreach ((BlockKey k, int at) in model)
+            {
+                Assert.Equal(at, table.Find(k));
+                Assert.Equal(at, table.FindOptimistic(k));
+            }
+        }
+    }
 }

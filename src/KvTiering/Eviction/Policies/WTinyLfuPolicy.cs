@@ -22,6 +22,11 @@ namespace KvTiering.Eviction;
 /// (a defence against hash flooding) are left out, so the policy is deterministic. The window's share is a parameter
 /// (default 1%, as Caffeine starts and as libCacheSim's WTinyLFU.c fixes it: <c>window-size=0.01</c>).
 /// </para>
+/// <para>
+/// libCacheSim's WTinyLFU.c differs in its sketch, in what it counts, in how blocks enter the segments and in evicting
+/// several blocks at once; <see cref="WTinyLfuLibCacheSimPolicy"/> (<c>wtinylfu:libcachesim=1</c>) replays it for
+/// comparisons, and docs/harness.md lists the differences.
+/// </para>
 /// </remarks>
 public struct WTinyLfuPolicy : IEvictionPolicy
 {

@@ -1,0 +1,189 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using KvTiering.Blocks;
+
+namespace KvTiering.Store;
+
+/// <summary>The hash index of <see cref="BlockTable"/>: key → entry, and each entry's bucket kept beside it.</summary>
+internal sealed partial class BlockTable
+{
+    private readonly Bucket[] _buckets;
+    private readonly int _mask;
+    private readonly int[] _bucketOf; // per entry, the bucket that holds it (kept through backward shifts)
+    private int _version;             // bumped by every change of the buckets' entries
+    private BlockKey _missKey;        // the last key Find missed, the empty bucket its probe ended at, and when
+    private int _missBucket;
+    private int _missVersion = -1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Hash(in BlockKey key)
+    {
+        // Keys are already uniform hashes; fold both halves so synthetic keys (harness ids) spread too.
+        ulong h = (key.Low * 0x9E3779B97F4A7C15UL) ^ key.High;
+        return (int)(h ^ (h >> 29));
+    }
+
+    /// <summary>The entry of <paramref name="key"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(in BlockKey key)
+    {
+        Bucket[] buckets = _buckets;
+        BlockKey[] keys = Keys;
+        int i = Hash(key) & _mask;
+        while (true)
+        {
+            int e = buckets[i].Entry - 1;
+            if (e < 0)
+            {
+                // A miss is usually followed by the Add of the same key: remember the empty bucket the probe ended at.
+                _missKey = key;
+                _missBucket = i;
+                _missVersion = _version;
+                return -1;
+            }
+
+            if (keys[e].Equals(key))
+            {
+                return e;
+            }
+
+            i = (i + 1) & _mask;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Find"/> for a reader that holds no lock: the table may change under it, so the probe is bounded and
+    /// any answer is only a candidate the caller validates (seqlock) before trusting it. -2 means "gave up".
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindOptimistic(in BlockKey key) => FindOptimistic(key, out _);
+
+    /// <summary>
+    /// <see cref="FindOptimistic(in BlockKey)"/>, also giving the entry's slot when it lies in the top tier (else -1),
+    /// read from its bucket: a top-tier hit touches the bucket's line and the key's, and nothing else of the table.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindOptimistic(in BlockKey key, out int topSlot)
+    {
+        Bucket[] buckets = _buckets;
+        BlockKey[] keys = Keys;
+        int mask = _mask;
+        int i = Hash(key) & mask;
+        for (int probes = 0; probes <= mask; probes++)
+        {
+            Bucket bucket = buckets[i];
+            int e = bucket.Entry - 1;
+            if ((uint)e >= (uint)keys.Length)
+            {
+                topSlot = -1;
+                return e < 0 ? -1 : -2;
+            }
+
+            if (keys[e].Equals(key))
+            {
+                topSlot = bucket.TopSlot - 1;
+                return e;
+            }
+
+            i = (i + 1) & mask;
+        }
+
+        topSlot = -1;
+        return -2;
+    }
+
+    /// <summary>
+    /// The top-tier slot of <paramref name="key"/>; -1 when the probe met an empty bucket (absent, unless a writer ran);
+    /// -2 for anything else (in a lower tier, or a probe a writer disturbed): the reference-bit hit's probe, which
+    /// needs no entry. One 8-byte read per bucket, unchecked (the bucket array's length is <c>_mask + 1</c> for the
+    /// table's life), keeps the probe in few registers. It is a loop of its own rather than a decoding of
+    /// <see cref="FindOptimistic(in BlockKey, out int)"/>'s answer: sharing one probe cost the hit 0.15 ns (2.5%).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindTopSlotOptimistic(in BlockKey key)
+    {
+        ref Bucket first = ref MemoryMarshal.GetArrayDataReference(_buckets);
+        BlockKey[] keys = Keys;
+        int mask = _mask;
+        int i = Hash(key) & mask;
+        for (int probes = 0; probes <= mask; probes++)
+        {
+            ulong bucket = Unsafe.As<Bucket, ulong>(ref Unsafe.Add(ref first, i));
+            uint e = (uint)bucket - 1;
+            if (e >= (uint)keys.Length)
+            {
+                return e == uint.MaxValue ? -1 : -2;
+            }
+
+            if (keys[e].Equals(key))
+            {
+                int slot = (int)(bucket >> 32) - 1;
+                return slot >= 0 ? slot : -2;
+            }
+
+            i = (i + 1) & mask;
+        }
+
+        return -2;
+    }
+
+    /// <summary>
+    /// An empty bucket for <paramref name="key"/>, known absent: the one its last <see cref="Find"/> ended at when
+    /// no bucket changed since (the usual miss-then-add), else a fresh probe.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int EmptyBucketFor(in BlockKey key)
+    {
+        if (_missVersion == _version && _missKey.Equals(key))
+        {
+            return _missBucket;
+        }
+
+        int i = Hash(key) & _mask;
+        while (_buckets[i].Entry != 0)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        return i;
+    }
+
+    /// <summary>Empties entry <paramref name="e"/>'s bucket, pulling later members of its probe run back into the hole.</summary>
+    private void Unindex(int e)
+    {
+        // Backward shift (Knuth's algorithm R): lookups never stop early at the hole, and no tombstones accumulate.
+        Bucket[] buckets = _buckets;
+        BlockKey[] keys = Keys;
+        int mask = _mask;
+        int hole = _bucketOf[e];
+        int j = hole;
+        while (true)
+        {
+            j = (j + 1) & mask;
+            Bucket occupant = buckets[j];
+            if (occupant.Entry == 0)
+            {
+                break;
+            }
+
+            int home = Hash(keys[occupant.Entry - 1]) & mask;
+            bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+            if (movable)
+            {
+                buckets[hole] = occupant;
+                _bucketOf[occupant.Entry - 1] = hole;
+                hole = j;
+            }
+        }
+
+        buckets[hole] = default;
+        _version++;
+    }
+
+    /// <summary>An index slot: the entry, and its top-tier slot so a top-tier hit reads no other per-entry array.</summary>
+    private struct Bucket
+    {
+        public int Entry;   // entry index + 1; 0 = empty
+        public int TopSlot; // slot + 1 while the entry lies in the top tier; 0 otherwise
+    }
+}
