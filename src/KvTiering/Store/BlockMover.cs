@@ -154,7 +154,9 @@ internal sealed class BlockMover
                 continue;
             }
 
-            if (defer && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
+            // Not for a write-behind demotion: its staging copy outside the lock (DemotionCopies' buffer path) broke the
+            // AgentServer flash-prefetch test once merged with main; it stays under the lock until that is understood.
+            if (defer && buffer < 0 && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
             {
                 _demotions.Begin(e, from, to, slot, buffer, size, ref deferred); // the copy runs outside the lock
                 return true;
