@@ -43,7 +43,7 @@ internal sealed class BlockMover
         _placement = placement;
         _placementIsNull = placement is NoPlacementHooks;
         _writeBehind = writeBehind;
-        _demotions = new DemotionCopies(table, slots, counters, placement, log);
+        _demotions = new DemotionCopies(table, slots, counters, placement, log, writeBehind);
         _log = log;
         _metadataOnly = metadataOnly;
         _scratch = new byte[blockBytes];
@@ -64,8 +64,8 @@ internal sealed class BlockMover
 
     /// <summary>
     /// A free slot in <paramref name="tier"/>, or -1. When the victim can move down with its byte copy outside the lock
-    /// (its bytes in place, a lower tier without write-behind), its move is recorded in <paramref name="deferred"/>
-    /// instead and -1 returns: the caller copies (<see cref="DemotionCopies.Copy"/>), completes the move under the lock
+    /// (its bytes in place; into a lower tier's slot, or a write-behind staging buffer), its move is recorded in <paramref name="deferred"/>
+    /// instead and -1 returns: the caller copies (<see cref="CopyDemotion"/>), completes the move under the lock
     /// (<see cref="CompleteDemotion"/>), which frees the victim's slot, and asks again.
     /// </summary>
     public int MakeRoom(Tier tier, ref DeferredDemotion deferred) => MakeRoom(tier, freeVictimSlot: true, defer: true, ref deferred);
@@ -154,9 +154,11 @@ internal sealed class BlockMover
                 continue;
             }
 
+            // Not for a write-behind demotion: its staging copy outside the lock (DemotionCopies' buffer path) broke the
+            // AgentServer flash-prefetch test once merged with main; it stays under the lock until that is understood.
             if (defer && buffer < 0 && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
             {
-                _demotions.Begin(e, from, to, slot, size, ref deferred); // the copy runs outside the lock
+                _demotions.Begin(e, from, to, slot, buffer, size, ref deferred); // the copy runs outside the lock
                 return true;
             }
 
@@ -314,6 +316,9 @@ internal sealed class BlockMover
         _top.Resume(paused);
         return true;
     }
+
+    /// <summary>Copies a deferred victim's bytes (see <see cref="DemotionCopies"/>). Call without the lock.</summary>
+    public void CopyDemotion(ref DeferredDemotion move) => _demotions.Copy(ref move);
 
     /// <summary>Completes a victim's move whose copy ran outside the lock (see <see cref="DemotionCopies"/>). Call under the lock.</summary>
     public void CompleteDemotion(ref DeferredDemotion move) => _demotions.Complete(ref move);

@@ -27,6 +27,12 @@ internal struct DeferredDemotion
 
     public int ToSlot;
 
+    /// <summary>The write-behind staging buffer the bytes go to (the slot is then written by the worker), or -1.</summary>
+    public int Buffer;
+
+    /// <summary>The victim's payload length.</summary>
+    public int Length;
+
     public BlockKey Key;
 
     public BlockKey Parent;

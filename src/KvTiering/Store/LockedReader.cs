@@ -4,10 +4,10 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// The lookups the lock-free path leaves to the lock: a lower tier, a block staged for write-behind, a remote tier, a
-/// top tier without in-place slots. A slow tier's device read runs outside the lock: the slot is kept from being
+/// top tier without in-place slots. A lower tier's device read runs outside the lock: the slot is kept from being
 /// freed or rewritten meanwhile (<see cref="SlotBinding.BeginSlotIo"/>), and back under the lock the block is promoted
-/// only if its entry did not change; otherwise the verified bytes are returned and nothing moves (the Put, Remove or
-/// move that changed it wins).
+/// (in a payload store by <see cref="PromotionCopies"/>, with its copies outside the lock) only if its entry did not
+/// change; otherwise the verified bytes are returned and nothing moves (the Put, Remove or move that changed it wins).
 /// </summary>
 internal sealed class LockedReader
 {

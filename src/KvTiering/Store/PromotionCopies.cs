@@ -76,7 +76,7 @@ internal sealed class PromotionCopies
             {
                 if (victim.Active)
                 {
-                    DemotionCopies.Copy(ref victim);
+                    _mover.CopyDemotion(ref victim);
                 }
                 else
                 {

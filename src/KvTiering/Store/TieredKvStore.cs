@@ -40,6 +40,7 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly ReservedPut? _reservedPut; // payload stores: puts copy outside the lock
     private readonly LockedReader _locked;
     private readonly AsyncReader? _asyncReader; // payload stores: lower-tier reads awaited when the device can be
+    private readonly Prefetcher _prefetcher;
     private readonly RequestOffer _requests;
     private readonly RemoteProbe _remote;
     private readonly PersistentTiers _persistent;
@@ -122,6 +123,7 @@ public sealed partial class TieredKvStore : IDisposable
         PromotionCopies? promotions = MetadataOnly ? null : new PromotionCopies(_table, _tiers, _top, _mover, _slots, _counters, placement);
         _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, promotions, MetadataOnly);
         _asyncReader = promotions is null ? null : new AsyncReader(_table, _tiers, _top, _chain, _counters, _locked, promotions);
+        _prefetcher = new Prefetcher(_table, _tiers, _top, _chain, _slots, _counters, placement, promotions, _promotion, BlockBytes);
         _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
@@ -233,9 +235,10 @@ public sealed partial class TieredKvStore : IDisposable
     /// queued, with the request's block keys.
     /// </summary>
     /// <remarks>
-    /// Runs off the caller's thread, one block at a time, each under its own short hold of the store's lock, so puts
-    /// and hits interleave with it; cancellation is checked between blocks and leaves every block either where it was
-    /// or fully promoted. Resident top-tier blocks, absent blocks, pinned blocks and blocks already moving are skipped.
+    /// Runs off the caller's thread, one block at a time, so puts and hits interleave with it: each block is read
+    /// outside the store's lock (awaited on a device that declares <see cref="IAsyncBlockDevice"/>) and promoted with
+    /// its copies outside the lock, only if its entry did not change meanwhile; cancellation is checked between blocks
+    /// and reaches an awaited read, and leaves every block either where it was or fully promoted. Resident top-tier blocks, absent blocks, pinned blocks and blocks already moving are skipped.
     /// The top tier's policy may decline a block (it then stays where it is). At most the top tier's capacity of blocks
     /// moves, the first in <paramref name="keys"/> order, so a long prefix does not push out its own head. Prefetching tells no policy of an access:
     /// the request's own reads do that. SGLang HiCache and Dynamo KVBM prefetch the same way, on the request's arrival
@@ -245,46 +248,11 @@ public sealed partial class TieredKvStore : IDisposable
     /// <param name="cancellationToken">Stops the prefetch between blocks.</param>
     /// <returns>How many blocks moved up.</returns>
     /// <exception cref="OperationCanceledException">Cancelled; the blocks moved so far stay moved.</exception>
-    public async Task<int> PrefetchAsync(ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken = default)
+    public Task<int> PrefetchAsync(ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
-        if (keys.IsEmpty || _tiers.Length == 1 || _promotion == PromotionMode.Never)
-        {
-            return 0;
-        }
-
-        // Off the caller's thread: a server's request loop must not wait for a lower tier's reads.
-        await Task.Yield();
-        // A prefix longer than the top tier would push out its own first blocks; the first ones are worth most.
-        int budget = _tiers[0].Capacity;
-        int moved = 0;
-        for (int i = 0; i < keys.Length && moved < budget; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (PrefetchOne(keys.Span[i]))
-            {
-                moved++;
-            }
-        }
-
-        return moved;
-    }
-
-    /// <summary>Promotes one block toward the top; true when it moved.</summary>
-    private bool PrefetchOne(in BlockKey key)
-    {
-        if (key.IsEmpty)
-        {
-            return false;
-        }
-
-        using (_top.EnterWrite())
-        {
-            ThrowIfDisposed();
-            int e = _table.Find(key);
-            return e >= 0 && _chain.Prefetch(e);
-        }
+        return _prefetcher.RunAsync(this, keys, cancellationToken);
     }
 
     /// <summary>The placement ledger the store records into, or null.</summary>

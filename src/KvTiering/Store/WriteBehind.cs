@@ -91,19 +91,34 @@ internal sealed class WriteBehind
     /// </summary>
     public void Stage(int e, Tier from, Tier to, int slot, int buffer, ReadOnlySpan<byte> bytes)
     {
-        WriteBehindQueue queue = _queue!;
         bool paused = _top.Pause(); // the source slot stays mapped and the buffer is private: readers may overlap
-        bytes.CopyTo(queue.Buffer(buffer));
+        bytes.CopyTo(_queue!.Buffer(buffer));
         _top.Resume(paused);
+        Publish(e, from, to, slot, buffer, bytes.Length);
+    }
+
+    /// <summary>Whether the queue accepts no more jobs (the store is closing).</summary>
+    public bool IsClosed => _queue is not { IsClosed: false };
+
+    /// <summary>A whole staging buffer, to copy a victim into outside the lock (<see cref="DemotionCopies"/>).</summary>
+    public Span<byte> StagingBuffer(int buffer) => _queue!.Buffer(buffer);
+
+    /// <summary>
+    /// Moves entry <paramref name="e"/> to <paramref name="slot"/> of <paramref name="to"/>, its bytes already in
+    /// <paramref name="buffer"/>, and hands the write to the worker. Call under the lock.
+    /// </summary>
+    public void Publish(int e, Tier from, Tier to, int slot, int buffer, int length)
+    {
+        WriteBehindQueue queue = _queue!;
         _slots.Unbind(e, from);
         _slots.Bind(e, to, slot);
         _table.Staging[e] = buffer;
         _table.InFlight[e] = false; // movable again: its bytes are the staging copy until the write lands
-        _counters.Write(to, bytes.Length);
+        _counters.Write(to, length);
         to.OnInsert(slot);
         from.Counters.Demotions++;
         _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, to.Index);
-        queue.Enqueue(new WriteBehindJob(e, _table.Stamps[e], to.Index, slot, buffer, bytes.Length, _table.Keys[e], _table.Parents[e]));
+        queue.Enqueue(new WriteBehindJob(e, _table.Stamps[e], to.Index, slot, buffer, length, _table.Keys[e], _table.Parents[e]));
     }
 
     /// <summary>Waits until every queued demotion has landed (or failed and been booked).</summary>
