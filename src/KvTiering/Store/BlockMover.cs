@@ -43,7 +43,7 @@ internal sealed class BlockMover
         _placement = placement;
         _placementIsNull = placement is NoPlacementHooks;
         _writeBehind = writeBehind;
-        _demotions = new DemotionCopies(table, slots, counters, placement, log, writeBehind);
+        _demotions = new DemotionCopies(table, slots, counters, placement, log);
         _log = log;
         _metadataOnly = metadataOnly;
         _scratch = new byte[blockBytes];
@@ -154,11 +154,10 @@ internal sealed class BlockMover
                 continue;
             }
 
-            // Not for a write-behind demotion: its staging copy outside the lock (DemotionCopies' buffer path) broke the
-            // AgentServer flash-prefetch test once merged with main; it stays under the lock until that is understood.
+            // A write-behind demotion (buffer >= 0) copies into its staging buffer under the lock (DemotionCopies' remarks).
             if (defer && buffer < 0 && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
             {
-                _demotions.Begin(e, from, to, slot, buffer, size, ref deferred); // the copy runs outside the lock
+                _demotions.Begin(e, from, to, slot, size, ref deferred); // the copy runs outside the lock
                 return true;
             }
 
@@ -318,7 +317,7 @@ internal sealed class BlockMover
     }
 
     /// <summary>Copies a deferred victim's bytes (see <see cref="DemotionCopies"/>). Call without the lock.</summary>
-    public void CopyDemotion(ref DeferredDemotion move) => _demotions.Copy(ref move);
+    public static void CopyDemotion(ref DeferredDemotion move) => DemotionCopies.Copy(ref move);
 
     /// <summary>Completes a victim's move whose copy ran outside the lock (see <see cref="DemotionCopies"/>). Call under the lock.</summary>
     public void CompleteDemotion(ref DeferredDemotion move) => _demotions.Complete(ref move);

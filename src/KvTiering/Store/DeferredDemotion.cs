@@ -27,9 +27,6 @@ internal struct DeferredDemotion
 
     public int ToSlot;
 
-    /// <summary>The write-behind staging buffer the bytes go to (the slot is then written by the worker), or -1.</summary>
-    public int Buffer;
-
     /// <summary>The victim's payload length.</summary>
     public int Length;
 

@@ -76,7 +76,7 @@ internal sealed class PromotionCopies
             {
                 if (victim.Active)
                 {
-                    _mover.CopyDemotion(ref victim);
+                    BlockMover.CopyDemotion(ref victim);
                 }
                 else
                 {
