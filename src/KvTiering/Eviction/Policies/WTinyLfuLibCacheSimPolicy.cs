@@ -148,22 +148,7 @@ public struct WTinyLfuLibCacheSimPolicy : IEvictionPolicy
     /// <inheritdoc />
     public readonly void OnRemove(int handle)
     {
-        switch (_segment[handle])
-        {
-            case InWindow:
-                _window.Remove(handle);
-                break;
-            case InProbation:
-                _probation.Remove(handle);
-                break;
-            case InProtected:
-                _protected.Remove(handle);
-                break;
-            case IsPending:
-                _pending.Remove(handle);
-                break;
-        }
-
+        Unlink(handle);
         _segment[handle] = 0;
     }
 
@@ -270,6 +255,14 @@ public struct WTinyLfuLibCacheSimPolicy : IEvictionPolicy
     /// <summary>Takes a block out of its segment: evicted as libCacheSim sees it, to leave at a coming call for a victim.</summary>
     private readonly void Pend(int handle)
     {
+        Unlink(handle);
+        _segment[handle] = IsPending;
+        _pending.PushFront(handle);
+    }
+
+    /// <summary>Takes a block out of whichever list its segment names.</summary>
+    private readonly void Unlink(int handle)
+    {
         switch (_segment[handle])
         {
             case InWindow:
@@ -281,9 +274,9 @@ public struct WTinyLfuLibCacheSimPolicy : IEvictionPolicy
             case InProtected:
                 _protected.Remove(handle);
                 break;
+            case IsPending:
+                _pending.Remove(handle);
+                break;
         }
-
-        _segment[handle] = IsPending;
-        _pending.PushFront(handle);
     }
 }
