@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using KvTiering.Blocks;
 using KvTiering.Devices;
 
@@ -11,10 +10,7 @@ namespace KvTiering.Tests.Store;
 /// </summary>
 internal sealed class AwaitableDevice(int slotCount, int slotBytes) : IAsyncBlockDevice
 {
-    private readonly byte[]?[] _bytes = new byte[slotCount][];
-    private readonly BlockKey[] _keys = new BlockKey[slotCount];
-    private readonly int[] _busy = new int[slotCount];
-    private readonly ConcurrentQueue<string> _violations = new();
+    private readonly CheckedSlots _slots = new(slotCount);
     private TaskCompletionSource _gate = Opened();
     private int _pending;
     private int _asyncReads;
@@ -33,7 +29,7 @@ internal sealed class AwaitableDevice(int slotCount, int slotBytes) : IAsyncBloc
 
     public int AsyncWrites => Volatile.Read(ref _asyncWrites);
 
-    public IReadOnlyCollection<string> Violations => _violations;
+    public IReadOnlyCollection<string> Violations => _slots.Violations;
 
     public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -41,76 +37,46 @@ internal sealed class AwaitableDevice(int slotCount, int slotBytes) : IAsyncBloc
 
     public async ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        Enter(slot, "ReadAsync", exclusive: false);
+        _slots.Enter(slot, "ReadAsync", exclusive: false);
         try
         {
             await Gate(cancellationToken);
             Interlocked.Increment(ref _asyncReads);
-            return Read(slot, key, destination.Span);
+            return _slots.Read(slot, key, destination.Span);
         }
         finally
         {
-            Exit(slot);
+            _slots.Exit(slot);
         }
     }
 
     public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        Enter(slot, "WriteAsync", exclusive: true);
+        _slots.Enter(slot, "WriteAsync", exclusive: true);
         try
         {
             await Gate(cancellationToken);
-            Store(slot, key, payload.Span);
+            _slots.Store(slot, key, payload.Span);
             Interlocked.Increment(ref _asyncWrites);
         }
         finally
         {
-            Exit(slot);
+            _slots.Exit(slot);
         }
     }
 
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
-        Enter(slot, "Write", exclusive: true);
-        Store(slot, key, payload);
-        Exit(slot);
+        _slots.Enter(slot, "Write", exclusive: true);
+        _slots.Store(slot, key, payload);
+        _slots.Exit(slot);
     }
 
-    public int Read(int slot, in BlockKey key, Span<byte> destination)
-    {
-        lock (_bytes)
-        {
-            if (_bytes[slot] is not { } bytes || !_keys[slot].Equals(key))
-            {
-                return -1;
-            }
+    public int Read(int slot, in BlockKey key, Span<byte> destination) => _slots.Read(slot, key, destination);
 
-            bytes.CopyTo(destination);
-            return bytes.Length;
-        }
-    }
+    public int PayloadLength(int slot) => _slots.PayloadLength(slot);
 
-    public int PayloadLength(int slot)
-    {
-        lock (_bytes)
-        {
-            return _bytes[slot]?.Length ?? 0;
-        }
-    }
-
-    public void Free(int slot)
-    {
-        if (Volatile.Read(ref _busy[slot]) != 0)
-        {
-            _violations.Enqueue($"Free of slot {slot} during an I/O");
-        }
-
-        lock (_bytes)
-        {
-            _bytes[slot] = null;
-            _keys[slot] = BlockKey.Empty;
-        }
-    }
+    public void Free(int slot) => _slots.Free(slot);
 
     public void Dispose()
     {
@@ -135,23 +101,4 @@ internal sealed class AwaitableDevice(int slotCount, int slotBytes) : IAsyncBloc
             Interlocked.Decrement(ref _pending);
         }
     }
-
-    private void Store(int slot, in BlockKey key, ReadOnlySpan<byte> payload)
-    {
-        lock (_bytes)
-        {
-            _bytes[slot] = payload.ToArray();
-            _keys[slot] = key;
-        }
-    }
-
-    private void Enter(int slot, string what, bool exclusive)
-    {
-        if (Interlocked.Increment(ref _busy[slot]) != 1 && exclusive)
-        {
-            _violations.Enqueue($"{what} of slot {slot} concurrent with another call on it");
-        }
-    }
-
-    private void Exit(int slot) => Interlocked.Decrement(ref _busy[slot]);
 }

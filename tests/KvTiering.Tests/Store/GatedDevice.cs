@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using KvTiering.Blocks;
 using KvTiering.Devices;
 
@@ -11,11 +10,8 @@ namespace KvTiering.Tests.Store;
 /// </summary>
 internal sealed class GatedDevice(int slotCount, int slotBytes) : IBlockDevice
 {
-    private readonly byte[][] _bytes = new byte[slotCount][];
-    private readonly BlockKey[] _keys = new BlockKey[slotCount];
-    private readonly int[] _busy = new int[slotCount];
+    private readonly CheckedSlots _slots = new(slotCount);
     private readonly ManualResetEventSlim _gate = new(true);
-    private readonly ConcurrentQueue<string> _violations = new();
     private int _writes;
     private int _waiting;
 
@@ -30,7 +26,7 @@ internal sealed class GatedDevice(int slotCount, int slotBytes) : IBlockDevice
     /// <summary>Writes held at the closed gate right now (a test waits for this state instead of sleeping).</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
-    public IReadOnlyCollection<string> Violations => _violations;
+    public IReadOnlyCollection<string> Violations => _slots.Violations;
 
     /// <summary>Blocks every later Write until <see cref="Open"/>.</summary>
     public void Close() => _gate.Reset();
@@ -39,71 +35,26 @@ internal sealed class GatedDevice(int slotCount, int slotBytes) : IBlockDevice
 
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
-        Enter(slot, "Write");
+        _slots.Enter(slot, "Write");
         try
         {
             Interlocked.Increment(ref _waiting);
             _gate.Wait(TimeSpan.FromSeconds(10));
             Interlocked.Decrement(ref _waiting);
-            lock (_bytes)
-            {
-                _bytes[slot] = payload.ToArray();
-                _keys[slot] = key;
-            }
-
+            _slots.Store(slot, key, payload);
             Interlocked.Increment(ref _writes);
         }
         finally
         {
-            Exit(slot);
+            _slots.Exit(slot);
         }
     }
 
-    public int Read(int slot, in BlockKey key, Span<byte> destination)
-    {
-        lock (_bytes)
-        {
-            if (_bytes[slot] is not { } bytes || !_keys[slot].Equals(key))
-            {
-                return -1;
-            }
+    public int Read(int slot, in BlockKey key, Span<byte> destination) => _slots.Read(slot, key, destination);
 
-            bytes.CopyTo(destination);
-            return bytes.Length;
-        }
-    }
+    public int PayloadLength(int slot) => _slots.PayloadLength(slot);
 
-    public int PayloadLength(int slot)
-    {
-        lock (_bytes)
-        {
-            return _bytes[slot]?.Length ?? 0;
-        }
-    }
-
-    public void Free(int slot)
-    {
-        if (Volatile.Read(ref _busy[slot]) != 0)
-        {
-            _violations.Enqueue($"Free of slot {slot} during a write");
-        }
-
-        lock (_bytes)
-        {
-            _bytes[slot] = null!;
-            _keys[slot] = BlockKey.Empty;
-        }
-    }
+    public void Free(int slot) => _slots.Free(slot);
 
     public void Dispose() => _gate.Dispose();
-
-    private void Enter(int slot, string what)
-    {
-        if (Interlocked.Increment(ref _busy[slot]) != 1)
-        {
-            _violations.Enqueue($"{what} of slot {slot} concurrent with another call on it");
-        }
-    }
-
-    private void Exit(int slot) => Interlocked.Decrement(ref _busy[slot]);
 }
