@@ -5,8 +5,9 @@ using KvTiering.Store;
 using KvTiering.Tiers;
 
 // Usage: KvTiering.CrashChild <flash directory>. Puts 8 KiB blocks (payload derived from the block's number) into a
-// store of 4 DRAM blocks over 256 written-behind flash blocks, forever; prints "ready" after 200 puts so the test knows
-// write-behind is running, then keeps putting until it is killed.
+// store of 4 DRAM blocks over 256 written-behind flash blocks, forever. After 200 puts it flushes (so the flash file
+// holds blocks that must come back whole, however soon the kill lands on a slow machine) and prints "ready"; then it
+// keeps putting, write-behind running, until it is killed.
 string directory = args[0];
 var layout = new KvLayout("crash", 1, 1, 128, 2, 16); // 8 KiB blocks (K and V)
 var profile = new TierProfile("dram", TierKind.Dram, 1e10, 1e10, TimeSpan.Zero, 0, 0);
@@ -30,6 +31,7 @@ for (int id = 0; ; id++)
     store.Put(new BlockKey((ulong)id + 1, 0xC0FFEE), BlockKey.Empty, payload);
     if (id == 200)
     {
+        store.Flush();
         Console.WriteLine("ready");
         Console.Out.Flush();
     }
