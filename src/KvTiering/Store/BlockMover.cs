@@ -43,7 +43,7 @@ internal sealed class BlockMover
         _placement = placement;
         _placementIsNull = placement is NoPlacementHooks;
         _writeBehind = writeBehind;
-        _demotions = new DemotionCopies(table, slots, counters, placement, log);
+        _demotions = new DemotionCopies(table, slots, counters, placement, log, writeBehind);
         _log = log;
         _metadataOnly = metadataOnly;
         _scratch = new byte[blockBytes];
@@ -154,10 +154,9 @@ internal sealed class BlockMover
                 continue;
             }
 
-            // A write-behind demotion (buffer >= 0) copies into its staging buffer under the lock (DemotionCopies' remarks).
-            if (defer && buffer < 0 && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
+            if (defer && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
             {
-                _demotions.Begin(e, from, to, slot, size, ref deferred); // the copy runs outside the lock
+                _demotions.Begin(e, from, to, slot, buffer, size, ref deferred); // the copy runs outside the lock
                 return true;
             }
 
@@ -317,7 +316,7 @@ internal sealed class BlockMover
     }
 
     /// <summary>Copies a deferred victim's bytes (see <see cref="DemotionCopies"/>). Call without the lock.</summary>
-    public static void CopyDemotion(ref DeferredDemotion move) => DemotionCopies.Copy(ref move);
+    public void CopyDemotion(ref DeferredDemotion move) => _demotions.Copy(ref move);
 
     /// <summary>Completes a victim's move whose copy ran outside the lock (see <see cref="DemotionCopies"/>). Call under the lock.</summary>
     public void CompleteDemotion(ref DeferredDemotion move) => _demotions.Complete(ref move);

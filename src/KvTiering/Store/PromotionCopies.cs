@@ -76,7 +76,7 @@ internal sealed class PromotionCopies
             {
                 if (victim.Active)
                 {
-                    BlockMover.CopyDemotion(ref victim);
+                    _mover.CopyDemotion(ref victim);
                 }
                 else
                 {

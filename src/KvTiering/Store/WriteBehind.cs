@@ -143,10 +143,18 @@ internal sealed class WriteBehind
         }
     }
 
-    /// <summary>The worker: each queued block's write, outside the lock, then its outcome booked under it.</summary>
+    /// <summary>
+    /// The worker: each queued block's write, outside the lock; the outcomes booked under it, several per hold. After
+    /// a write the worker books what it holds at once when nothing else waits to be written, when its batch is full, or
+    /// when the lock is free; while the lock is busy and more writes wait, it writes the next block first instead of
+    /// queueing behind a put, so it takes the lock (and the seqlock's odd window lock-free hits retry on) once per
+    /// batch rather than once per block.
+    /// </summary>
     private void Run()
     {
         WriteBehindQueue queue = _queue!;
+        var done = new WriteBehindOutcome[queue.Depth];
+        int held = 0;
         while (queue.Jobs.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             while (queue.Jobs.TryRead(out WriteBehindJob job))
@@ -161,12 +169,56 @@ internal sealed class WriteBehind
                     failure = ex;
                 }
 
-                using (_top.EnterWrite())
+                done[held++] = new WriteBehindOutcome(job, failure);
+                if (held == done.Length || !queue.Jobs.TryPeek(out _))
                 {
-                    Complete(job, failure);
+                    using (_top.EnterWrite())
+                    {
+                        CompleteAll(done, ref held);
+                    }
+                }
+                else if (_top.Lock.TryEnter())
+                {
+                    try
+                    {
+                        _top.Drain(); // as WriteScope does
+                        _top.BeginWrite();
+                        try
+                        {
+                            CompleteAll(done, ref held);
+                        }
+                        finally
+                        {
+                            _top.EndWrite();
+                        }
+                    }
+                    finally
+                    {
+                        _top.Lock.Exit();
+                    }
                 }
             }
         }
+
+        if (held > 0)
+        {
+            using (_top.EnterWrite())
+            {
+                CompleteAll(done, ref held);
+            }
+        }
+    }
+
+    /// <summary>Books the outcomes the worker holds, in order. Call under the lock.</summary>
+    private void CompleteAll(WriteBehindOutcome[] done, ref int held)
+    {
+        for (int i = 0; i < held; i++)
+        {
+            Complete(done[i].Job, done[i].Failure);
+            done[i] = default;
+        }
+
+        held = 0;
     }
 
     /// <summary>Books a queued write's outcome. Call under the lock.</summary>
@@ -195,3 +247,6 @@ internal sealed class WriteBehind
         _queue.Completed();
     }
 }
+
+/// <summary>A written (or failed) write-behind job whose outcome the worker has yet to book under the lock.</summary>
+internal readonly record struct WriteBehindOutcome(WriteBehindJob Job, IOException? Failure);

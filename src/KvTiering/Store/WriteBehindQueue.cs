@@ -37,6 +37,9 @@ internal sealed class WriteBehindQueue
         _freeTop = depth;
     }
 
+    /// <summary>How many staging buffers (and so jobs in flight) the queue has.</summary>
+    public int Depth => _buffers.Length;
+
     /// <summary>Whether no new job is accepted (the store is closing): demotions then write synchronously.</summary>
     public bool IsClosed { get; private set; }
 
