@@ -266,7 +266,15 @@ internal sealed class BlockMover
         _top.Resume(paused);
         from.Counters.Promotions++;
         _placement.Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
-        _slots.Unbind(e, from);
+        if (from.WriteBehind)
+        {
+            _writeBehind.UnbindMoved(e, from); // its device free off the lock
+        }
+        else
+        {
+            _slots.Unbind(e, from);
+        }
+
         _slots.Bind(e, to, slot);
         _counters.Write(to, bytes.Length);
         to.OnInsert(slot);
@@ -314,6 +322,9 @@ internal sealed class BlockMover
         _top.Resume(paused);
         return true;
     }
+
+    /// <summary>Unbinds a block promoted out of <paramref name="from"/>, its slot freed behind when it can be (<see cref="WriteBehind.UnbindMoved"/>).</summary>
+    public void UnbindMoved(int e, Tier from) => _writeBehind.UnbindMoved(e, from);
 
     /// <summary>Copies a deferred victim's bytes (see <see cref="DemotionCopies"/>). Call without the lock.</summary>
     public void CopyDemotion(ref DeferredDemotion move) => _demotions.Copy(ref move);

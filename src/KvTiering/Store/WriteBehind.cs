@@ -121,6 +121,28 @@ internal sealed class WriteBehind
         queue.Enqueue(new WriteBehindJob(e, _table.Stamps[e], to.Index, slot, buffer, length, _table.Keys[e], _table.Parents[e]));
     }
 
+    /// <summary>
+    /// Unbinds entry <paramref name="e"/>, whose block moved up out of <paramref name="tier"/>, and frees its slot: on
+    /// the device by the worker, outside the lock, when the tier writes behind (a flash free is an I/O, a header
+    /// overwrite, which under the lock made every put wait for the disk); at once otherwise. The slot stays reserved
+    /// until the free lands. Call under the lock.
+    /// </summary>
+    public void UnbindMoved(int e, Tier tier)
+    {
+        if (!tier.WriteBehind || Synchronous || _queue is not { IsClosed: false } queue || !_slots.CanReserve(e, tier))
+        {
+            _slots.Unbind(e, tier);
+            return;
+        }
+
+        int slot = _table.Slot[e];
+        _slots.UnbindReserved(e, tier);
+        queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, slot, -1, 0, default, default));
+    }
+
+    /// <summary>Queued demotions and frees not yet booked (0 without a queue).</summary>
+    public int Pending => _queue?.Pending ?? 0;
+
     /// <summary>Waits until every queued demotion has landed (or failed and been booked).</summary>
     public void WaitIdle() => _queue?.WaitIdle();
 
@@ -162,7 +184,14 @@ internal sealed class WriteBehind
                 IOException? failure = null;
                 try
                 {
-                    _tiers[job.Tier].Device.Write(job.Slot, job.Key, job.Parent, queue.Staged(job.Buffer));
+                    if (job.Buffer < 0)
+                    {
+                        _tiers[job.Tier].Device.Free(job.Slot); // a slot freed behind (UnbindMoved)
+                    }
+                    else
+                    {
+                        _tiers[job.Tier].Device.Write(job.Slot, job.Key, job.Parent, queue.Staged(job.Buffer));
+                    }
                 }
                 catch (IOException ex)
                 {
@@ -226,6 +255,14 @@ internal sealed class WriteBehind
     {
         Tier tier = _tiers[job.Tier];
         int e = job.Entry;
+        if (job.Buffer < 0)
+        {
+            tier.Reserved--; // a free behind (UnbindMoved): the slot is usable again
+            tier.ReturnSlot(job.Slot);
+            _queue!.Completed();
+            return;
+        }
+
         if (_table.Stamps[e] == job.Stamp && _table.Staging[e] == job.Buffer)
         {
             _table.Staging[e] = -1;
