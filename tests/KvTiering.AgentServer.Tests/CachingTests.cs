@@ -73,14 +73,21 @@ public sealed class CachingTests
     {
         using var flash = new TempDirectory();
         List<ChatMessage> messages = await SecondTurnAfterARestart(flash.Path, "List the flaky tests and why they flake.", "Fix the first one.");
-        using var after = new TestServerFactory(flash.Path, new Dictionary<string, string?> { ["AgentServer:Sequences"] = "1" });
+        // A context long enough that the holding reply below cannot end by itself before the test hangs it up: the
+        // tiny test model decodes a token in well under a millisecond, so a reply of a few thousand tokens ended
+        // before a loaded machine's prefetch did, and the prefetch was cancelled (the test failed 2 runs in 20).
+        using var after = new TestServerFactory(flash.Path, new Dictionary<string, string?>
+        {
+            ["AgentServer:Sequences"] = "1",
+            ["AgentServer:ContextSize"] = "65536",
+        });
         HttpClient http = after.CreateClient();
 
         // A long streamed reply of another session holds the only sequence, so the next turn has to queue. The test
         // waits for the server to say so (not for a sleep), so a slow machine cannot let the hold end first.
         using var holding = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = new StringContent("""{"messages": [{"role": "user", "content": "count to a thousand"}], "max_tokens": 1800, "stream": true, "user": "other"}""",
+            Content = new StringContent("""{"messages": [{"role": "user", "content": "count to a thousand"}], "max_tokens": 65000, "stream": true, "user": "other"}""",
                 System.Text.Encoding.UTF8, "application/json"),
         };
         HttpResponseMessage streaming = await http.SendAsync(holding, HttpCompletionOption.ResponseHeadersRead);
