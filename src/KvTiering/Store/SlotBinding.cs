@@ -34,6 +34,9 @@ internal sealed class SlotBinding
         set => _events = value ?? NullBlockEventSink.Instance;
     }
 
+    /// <summary>Whether anyone listens to arrivals and departures (a sink other than the null object).</summary>
+    public bool ReportsEvents => _events is not NullBlockEventSink;
+
     /// <summary>Maps entry <paramref name="e"/> to <paramref name="slot"/> of <paramref name="tier"/> and reports the arrival.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Bind(int e, Tier tier, int slot)
