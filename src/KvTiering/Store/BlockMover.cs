@@ -156,6 +156,7 @@ internal sealed class BlockMover
                 continue;
             }
 
+            // Into a lower slot, or a write-behind staging buffer (buffer >= 0): either copy runs outside the lock.
             if (defer && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
             {
                 _demotions.Begin(e, from, to, slot, buffer, size, ref deferred); // the copy runs outside the lock

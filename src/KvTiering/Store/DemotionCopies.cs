@@ -9,7 +9,8 @@ namespace KvTiering.Store;
 /// source slot and in flight (no other move picks it), a slot is reserved for it below, and the source slot's I/O count
 /// keeps it from being freed or rewritten; the copy then runs unlocked; back under the lock the victim moves only if
 /// its entry did not change (same stamp, tier and slot, unpinned): a Remove, a promotion or a pin meanwhile wins, and the
-/// reserved slot goes back.
+/// reserved slot goes back. A victim bound for a write-behind tier is copied into its staging buffer instead and, once
+/// back under the lock, published to <see cref="WriteBehind"/> (whose worker writes the reserved slot later).
 /// </summary>
 /// <remarks>
 /// The copy reads a slot that stays mapped and unchanged and writes one no entry maps, so lock-free readers need no odd
