@@ -11,18 +11,25 @@ namespace KvTiering.Store;
 /// <remarks>
 /// Striping a hot counter is the technique of Java's LongAdder and BitFaster.Caching's <c>Counter</c>; an atomic add
 /// to a cell no other core touches costs about as much as a plain one.
+/// A mutable struct held in a field and used in place (as <see cref="SeqLock"/>), so a hit reaches its stripe with
+/// one load fewer.
 /// </remarks>
-internal sealed class LockFreeCounts
+internal struct LockFreeCounts
 {
     // 64 cells of 128 bytes (8 KiB): enough that a machine's threads rarely share one, and a constant mask lets the
     // hot path index without a bounds check or a load.
     private const int Stripes = 64;
 
-    private readonly Cell[] _cells = new Cell[Stripes];
-    private Cell _folded; // the sums at the last TakeNew
+    private readonly Cell[] _cells;
+    private (long Hits, long Bytes, long Misses, long Puts) _folded; // the sums at the last TakeNew (32 bytes, not a padded cell)
+
+    public LockFreeCounts()
+    {
+        _cells = new Cell[Stripes];
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AddHit(int bytes)
+    public readonly void AddHit(int bytes)
     {
         ref Cell cell = ref ThisThreadsCell();
         Interlocked.Increment(ref cell.Hits);
@@ -37,23 +44,23 @@ internal sealed class LockFreeCounts
     /// Any address works for correctness (the add is atomic); one on the calling thread's stack keeps threads apart.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void AddHit(ref int onCallersStack) =>
+    public readonly unsafe void AddHit(ref int onCallersStack) =>
         Interlocked.Increment(ref CellOf((ulong)Unsafe.AsPointer(ref onCallersStack)).Hits);
 
     /// <summary>A miss, its stripe picked by <paramref name="onCallersStack"/>'s address.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void AddMiss(ref int onCallersStack) =>
+    public readonly unsafe void AddMiss(ref int onCallersStack) =>
         Interlocked.Increment(ref CellOf((ulong)Unsafe.AsPointer(ref onCallersStack)).Misses);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AddMiss() => Interlocked.Increment(ref ThisThreadsCell().Misses);
+    public readonly void AddMiss() => Interlocked.Increment(ref ThisThreadsCell().Misses);
 
     /// <summary>A put of a block already resident (an access, not a lookup).</summary>
-    public void AddPut() => Interlocked.Increment(ref ThisThreadsCell().Puts);
+    public readonly void AddPut() => Interlocked.Increment(ref ThisThreadsCell().Puts);
 
     /// <summary>This thread's cell, picked by the address of a local of this frame.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe ref Cell ThisThreadsCell()
+    private readonly unsafe ref Cell ThisThreadsCell()
     {
         byte local = 0;
         return ref CellOf((ulong)Unsafe.AsPointer(ref local));
@@ -65,7 +72,7 @@ internal sealed class LockFreeCounts
     /// and that call was a quarter of the whole hit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref Cell CellOf(ulong stackAddress)
+    private readonly ref Cell CellOf(ulong stackAddress)
     {
         // Fibonacci hashing: the product's top 6 bits pick one of the 64 cells.
         int stripe = (int)(((stackAddress >> 20) * 0x9E3779B97F4A7C15UL) >> 58);
@@ -86,7 +93,7 @@ internal sealed class LockFreeCounts
 
         (long, long, long, long) fresh =
             (sum.Hits - _folded.Hits, sum.Bytes - _folded.Bytes, sum.Misses - _folded.Misses, sum.Puts - _folded.Puts);
-        _folded = sum;
+        _folded = (sum.Hits, sum.Bytes, sum.Misses, sum.Puts);
         return fresh;
     }
 

@@ -103,7 +103,7 @@ internal sealed class StoreCounters
     /// Books the lock-free misses, and the lock-free hits and resident puts that queued nothing (a top tier with
     /// reference bits), as the locked path would have. Call before reading the counters.
     /// </summary>
-    public void Fold(LockFreeCounts counts, Tier top)
+    public void Fold(ref LockFreeCounts counts, Tier top)
     {
         (long hits, long bytes, long misses, long puts) = counts.TakeNew();
         Lookups += misses;

@@ -34,14 +34,17 @@ internal sealed class TopTierReader
 
     private const int MaxTries = 32; // SpinWait yields the core after its first ten spins
 
+    // The reference-bit hit's fields first, held in place: it loads the index's arrays, the bits and the count
+    // stripes from this object, not through the table or a counts object (each would add a dependent load).
+    private readonly TopSlotProbe _topSlots;
+    private readonly byte[]? _referenceBits;      // the top tier's reference bits, when its policy keeps them
+    private LockFreeCounts _lockFreeCounts = new(); // used in place, as _seq
     private readonly BlockTable _table;
     private readonly Tier _top;
     private readonly StoreCounters _counters;
     private readonly QueuedHits _queued;
-    private readonly LockFreeCounts _lockFreeCounts = new();
     private readonly IDirectSlotAccess? _direct;  // the top tier's slots in place: hits copy payloads lock-free
     private readonly bool _readsTable;            // the top tier answers lock-free at all (payloads in place, or none)
-    private readonly byte[]? _referenceBits;      // the top tier's reference bits, when its policy keeps them
     private readonly bool _remoteMayHave;         // a shared remote tier may hold what the table lacks: no final miss
     private SeqLock _seq;                         // used in place: the hit path pays no indirection
     private volatile bool _disposed;
@@ -49,6 +52,7 @@ internal sealed class TopTierReader
     public TopTierReader(BlockTable table, Tier top, StoreCounters counters, StoreClock clock, bool metadataOnly, bool remoteMayHave)
     {
         _table = table;
+        _topSlots = table.TopSlots;
         _top = top;
         _counters = counters;
         _queued = new QueuedHits(table, top, counters, clock);
@@ -86,7 +90,7 @@ internal sealed class TopTierReader
     public int TryBit(in BlockKey key, ref int bytesWritten)
     {
         long version = _seq.Version;
-        int slot = _table.FindTopSlotOptimistic(key);
+        int slot = _topSlots.Find(key);
         if ((version & 1) != 0 || slot < -1 || !_seq.IsValid(version))
         {
             return NeedsLock;
@@ -316,7 +320,7 @@ internal sealed class TopTierReader
     public void DrainAndFold()
     {
         Drain();
-        _counters.Fold(_lockFreeCounts, _top);
+        _counters.Fold(ref _lockFreeCounts, _top);
     }
 
     /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>
