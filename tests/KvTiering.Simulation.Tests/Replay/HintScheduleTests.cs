@@ -73,6 +73,21 @@ public sealed class HintScheduleTests
     }
 
     [Fact]
+    public void Each_hint_carries_its_responses_length()
+    {
+        // Session 1's 7-token response ends its turn at 10 s; session 2's 300-token one calls a tool at 1 s (no response
+        // time: hinted at once). The policy reads each length while its hint is delivered, and −1 (not told) otherwise.
+        Trace timed = Build((0, 1, [0], TurnEnd.EndOfTurn, 10), (1, 2, [1], TurnEnd.ToolCall, 0));
+        var trace = new Trace(timed.Name, timed.BlockTokens, timed.Time, timed.Session, timed.InputTokens, [7, 300],
+            timed.RequestStart, timed.BlockIds, timed.UniqueBlocks) { TurnEnds = timed.TurnEnds, ResponseSeconds = timed.ResponseSeconds };
+
+        (List<string> log, _) = Replay(trace, hints: true);
+
+        Assert.Equal(["insert s1 @0 len -1", "insert s2 @1 len -1", "hint s2 Paused @1 len 300", "hint s1 AwaitingUser @10 len 7"],
+            s_lengths.Value!.Zip(log, (length, entry) => $"{entry} len {length}"));
+    }
+
+    [Fact]
     public void Dynamo_agentic_rows_reach_the_policy_as_hints_when_their_responses_end()
     {
         // root r1 at 1 s ends at 1.25 s (r2 starts at 1.75 s after 250 ms of tools and 250 ms else) in a tool call;
@@ -100,6 +115,7 @@ public sealed class HintScheduleTests
     // Registered once as a policy that reads hints (so its rows read "recorder+hints"); each replay's log reaches the
     // factory through an AsyncLocal, as the factory runs on the replaying thread.
     private static readonly AsyncLocal<List<string>> s_log = new();
+    private static readonly AsyncLocal<List<int>> s_lengths = new(); // the response length the tier saw, per log entry
     private static readonly EvictionPolicy s_recorder =
         EvictionPolicies.Register("recorder", static () => new Recorder(s_log.Value!), readsSessionHints: true);
 
@@ -107,6 +123,7 @@ public sealed class HintScheduleTests
     {
         var log = new List<string>();
         s_log.Value = log;
+        s_lengths.Value = [];
         ReplayResult result = Replayer.Run(trace, new ReplayOptions { Policy = s_recorder, CapacityBlocks = 64, Hints = hints });
         return (log, result);
     }
@@ -144,6 +161,7 @@ public sealed class HintScheduleTests
             if (log.Count == 0 || log[^1] != entry)
             {
                 log.Add(entry); // one line per request, not per block
+                s_lengths.Value!.Add(_tier.HintResponseTokens);
             }
         }
 
@@ -157,7 +175,10 @@ public sealed class HintScheduleTests
 
         public readonly int SelectVictim() => -1;
 
-        public readonly void OnSessionHint(long session, SessionHint hint) =>
+        public readonly void OnSessionHint(long session, SessionHint hint)
+        {
             log.Add(string.Create(CultureInfo.InvariantCulture, $"hint s{session} {hint} @{_tier!.Now}"));
+            s_lengths.Value!.Add(_tier.HintResponseTokens);
+        }
     }
 }
