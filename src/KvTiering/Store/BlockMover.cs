@@ -1,15 +1,14 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
-using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Placement;
 
 namespace KvTiering.Store;
 
 /// <summary>
-/// Moves blocks' bytes between tiers: makes room in a tier by evicting its policy's victim one tier down (or further,
-/// or out), promotes a block, writes a new block into a free slot, reads a block about to move. The only writer of
-/// block bytes into tiers. Call under the store's lock.
+/// Moves blocks between tiers: makes room in a tier by evicting its policy's victim one tier down (or further, or
+/// out) and promotes a block (<see cref="LockedPromotion"/>); the bytes are read and written by <see cref="BlockIo"/>,
+/// the only writer of block bytes into tiers under the lock. Call under the store's lock.
 /// </summary>
 /// <remarks>
 /// Byte copies run outside the seqlock's odd window (<see cref="TopTierReader.Pause"/>): a move writes the lower copy
@@ -21,15 +20,12 @@ internal sealed class BlockMover
 {
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
-    private readonly TopTierReader _top;
     private readonly SlotBinding _slots;
-    private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly WriteBehind _writeBehind;
     private readonly DemotionCopies _demotions;
-    private readonly StoreLog _log;
     private readonly bool _metadataOnly;
-    private readonly byte[] _scratch;
+    private readonly BlockIo _io;
     private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every eviction
     private readonly LockedPromotion _promotion;
 
@@ -38,16 +34,13 @@ internal sealed class BlockMover
     {
         _table = table;
         _tiers = tiers;
-        _top = top;
         _slots = slots;
-        _counters = counters;
         _placement = placement;
         _placementIsNull = placement is NoPlacementHooks;
         _writeBehind = writeBehind;
         _demotions = new DemotionCopies(table, slots, counters, placement, log, writeBehind);
-        _log = log;
         _metadataOnly = metadataOnly;
-        _scratch = new byte[blockBytes];
+        _io = new BlockIo(table, top, slots, counters, placement, writeBehind, log, metadataOnly, blockBytes);
         _promotion = new LockedPromotion(this, table, tiers, top, slots, counters, placement, writeBehind, log, metadataOnly);
     }
 
@@ -220,47 +213,9 @@ internal sealed class BlockMover
     public void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand, bool readBooked) =>
         _promotion.Promote(e, from, targetIndex, bytesInHand, readBooked);
 
-    /// <summary>
-    /// Writes a block's bytes into a free slot and (unless <paramref name="bind"/> is false) binds it; on an I/O failure
-    /// the slot goes back and false returns. The write runs outside the seqlock's odd window: no entry maps the slot yet,
-    /// so no lock-free reader can be reading it.
-    /// </summary>
-    public bool WriteInto(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes, bool bind = true)
-    {
-        if (!tier.DeviceIsInert && !TryWrite(e, tier, slot, bytes))
-        {
-            return false;
-        }
-
-        _counters.Write(tier, bytes.Length);
-        if (bind)
-        {
-            _slots.Bind(e, tier, slot);
-            tier.OnInsert(slot);
-        }
-
-        return true;
-    }
-
-    /// <summary>The device write of <see cref="WriteInto"/>; on an I/O failure the slot goes back and false returns.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryWrite(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes)
-    {
-        bool paused = !_metadataOnly && _top.Pause();
-        try
-        {
-            tier.Device.Write(slot, _table.Keys[e], _table.Parents[e], bytes);
-        }
-        catch (IOException ex)
-        {
-            _top.Resume(paused);
-            WriteFailed(e, tier, slot, ex);
-            return false;
-        }
-
-        _top.Resume(paused);
-        return true;
-    }
+    /// <inheritdoc cref="BlockIo.WriteInto"/>
+    public bool WriteInto(int e, Tier tier, int slot, ReadOnlySpan<byte> bytes, bool bind = true) =>
+        _io.WriteInto(e, tier, slot, bytes, bind);
 
     /// <summary>Unbinds a block promoted out of <paramref name="from"/>, its slot freed behind when it can be (<see cref="WriteBehind.UnbindMoved"/>).</summary>
     public void UnbindMoved(int e, Tier from) => _writeBehind.UnbindMoved(e, from);
@@ -271,58 +226,14 @@ internal sealed class BlockMover
     /// <summary>Completes a victim's move whose copy ran outside the lock (see <see cref="DemotionCopies"/>). Call under the lock.</summary>
     public void CompleteDemotion(ref DeferredDemotion move) => _demotions.Complete(ref move);
 
-    /// <summary>Books a failed write of a new block into <paramref name="slot"/> of <paramref name="tier"/> and gives the slot back.</summary>
-    public void WriteFailed(int e, Tier tier, int slot, IOException ex)
-    {
-        tier.Counters.WriteFailures++;
-        Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, _table.Keys[e], ex);
-        _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
-        tier.ReturnSlot(slot);
-    }
+    /// <inheritdoc cref="BlockIo.WriteFailed"/>
+    public void WriteFailed(int e, Tier tier, int slot, IOException ex) => _io.WriteFailed(e, tier, slot, ex);
 
-    /// <summary>The bytes of a block about to move; false (and the block dropped) when they fail verification.</summary>
-    public bool TryReadForMove(int e, Tier from, out ReadOnlySpan<byte> bytes)
-    {
-        int slot = _table.Slot[e];
-        if (_metadataOnly)
-        {
-            bytes = default;
-            _counters.Read(from, 0);
-            return true;
-        }
+    /// <inheritdoc cref="BlockIo.TryReadForMove"/>
+    public bool TryReadForMove(int e, Tier from, out ReadOnlySpan<byte> bytes) => _io.TryReadForMove(e, from, out bytes);
 
-        if (_table.Staging[e] is >= 0 and int staging)
-        {
-            bytes = _writeBehind.Staged(staging); // its write-behind is in flight: the staging copy is the block
-            _counters.Read(from, bytes.Length);
-            return true;
-        }
-
-        if (from.Direct is { } memory)
-        {
-            bytes = memory.Payload(slot);
-            _counters.Read(from, bytes.Length);
-            return true;
-        }
-
-        bool paused = _top.Pause(); // the slot stays mapped and unchanged: readers may overlap the read
-        int read = from.Device.Read(slot, _table.Keys[e], _scratch);
-        _top.Resume(paused);
-        if (read < 0)
-        {
-            _slots.DropCorrupt(e, from);
-            bytes = default;
-            return false;
-        }
-
-        bytes = _scratch.AsSpan(0, read);
-        _counters.Read(from, read);
-        return true;
-    }
-
-    /// <summary>The payload length of entry <paramref name="e"/> in <paramref name="tier"/>, from its staging copy while that is the block.</summary>
-    public int PayloadLength(int e, Tier tier) =>
-        _table.Staging[e] is >= 0 and int staging ? _writeBehind.Staged(staging).Length : tier.Device.PayloadLength(_table.Slot[e]);
+    /// <inheritdoc cref="BlockIo.PayloadLength"/>
+    public int PayloadLength(int e, Tier tier) => _io.PayloadLength(e, tier);
 
     /// <summary>What the policy of <paramref name="tier"/> is told about entry <paramref name="e"/> when asked to admit it.</summary>
     public BlockInfo Describe(int e, Tier tier, int size, bool isDemotion)

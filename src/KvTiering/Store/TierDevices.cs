@@ -6,6 +6,50 @@ namespace KvTiering.Store;
 /// <summary>The device behind each tier: the caller's factory's, or the built-in one its options describe.</summary>
 internal static class TierDevices
 {
+    /// <summary>
+    /// Opens every tier's device and builds its tier; returns the tiers and, in <paramref name="entries"/>, the slots
+    /// they hold in all plus one (the block table's size). On a failure every device opened so far is released.
+    /// </summary>
+    /// <exception cref="ArgumentException">A device has the wrong shape, or the tiers hold too many blocks for one store.</exception>
+    public static Tier[] OpenTiers(KvStoreOptions options, int blockBytes, ILogger logger, out int entries)
+    {
+        var tiers = new Tier[options.Tiers.Count];
+        long total = 1;
+        try
+        {
+            for (int i = 0; i < tiers.Length; i++)
+            {
+                TierOptions tierOptions = options.Tiers[i];
+                IBlockDevice device = Create(tierOptions, options.MetadataOnly, blockBytes, logger);
+                tiers[i] = tierOptions.Policy.CreateTier(i, tierOptions.Profile, device);
+                total += device.SlotCount;
+            }
+        }
+        catch
+        {
+            DisposeAll(tiers);
+            throw;
+        }
+
+        if (total > int.MaxValue / 2)
+        {
+            DisposeAll(tiers);
+            throw new ArgumentException($"The tiers hold {total} blocks in all; a store holds at most {int.MaxValue / 2}.", nameof(options));
+        }
+
+        entries = (int)total;
+        return tiers;
+    }
+
+    /// <summary>Releases every device opened so far (native slabs, flash file handles).</summary>
+    public static void DisposeAll(Tier?[] tiers)
+    {
+        foreach (Tier? tier in tiers)
+        {
+            tier?.Device.Dispose();
+        }
+    }
+
     /// <summary>Opens the device for <paramref name="options"/> (a flash device recovers nothing yet: the store asks it to).</summary>
     /// <exception cref="ArgumentException">A factory's device has the wrong shape; the message names the tier.</exception>
     public static IBlockDevice Create(TierOptions options, bool metadataOnly, int blockBytes, ILogger logger)

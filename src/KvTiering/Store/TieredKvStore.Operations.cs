@@ -85,41 +85,7 @@ public sealed partial class TieredKvStore
             }
         }
 
-        return TryGetGeneral(key, destination, out bytesWritten, out servedFromTier);
-    }
-
-    /// <summary>Every other lookup, and those <see cref="TopTierReader.TryBit"/> does not answer: lock-free where it can be.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetGeneral(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
-    {
-        int outcome = _top.TryGet(key, destination, out bytesWritten);
-        return outcome >= 0
-            ? IsHit(outcome, out servedFromTier)
-            : TryGetSlow(key, destination, outcome, out bytesWritten, out servedFromTier);
-    }
-
-    /// <summary>A final lock-free answer (hit or miss) as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> reports it.</summary>
-    private static bool IsHit(int outcome, out int servedFromTier)
-    {
-        servedFromTier = outcome == TopTierReader.Hit ? 0 : -1;
-        return outcome == TopTierReader.Hit;
-    }
-
-    /// <summary>A lock-free try that a writer interrupted (tried again) or that needs the lock.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetSlow(in BlockKey key, Span<byte> destination, int outcome, out int bytesWritten, out int servedFromTier)
-    {
-        bytesWritten = 0;
-        if (outcome == TopTierReader.Interrupted)
-        {
-            outcome = _top.Retry(key, destination, out bytesWritten);
-            if (outcome >= 0)
-            {
-                return IsHit(outcome, out servedFromTier);
-            }
-        }
-
-        return _locked.TryGet(this, key, destination, out bytesWritten, out servedFromTier);
+        return _reads.TryGet(this, key, destination, out bytesWritten, out servedFromTier);
     }
 
     /// <summary>
@@ -135,36 +101,7 @@ public sealed partial class TieredKvStore
     public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers)
     {
         ThrowIfDisposed();
-        if (_top.TryMatchPrefix(keys, tiers, _tiers.Length, out PrefixMatch match))
-        {
-            return match;
-        }
-
-        match = default;
-        lock (_top.Lock)
-        {
-            ThrowIfDisposed();
-            int i = 0;
-            for (; i < keys.Length; i++)
-            {
-                int e = _table.Find(keys[i]);
-                if (e < 0 || _table.Tier[e] < 0) // absent, or a put still copying it in
-                {
-                    break;
-                }
-
-                int tier = _table.Tier[e];
-                match.Count(tier);
-                if (i < tiers.Length)
-                {
-                    tiers[i] = tier;
-                }
-            }
-
-            match.Blocks = _remote.Match(keys, i, ref match, tiers);
-        }
-
-        return match;
+        return _residency.MatchPrefix(this, keys, tiers);
     }
 
     /// <summary>Whether <paramref name="key"/> is resident in any tier.</summary>
@@ -174,17 +111,7 @@ public sealed partial class TieredKvStore
     public int TierOf(in BlockKey key)
     {
         ThrowIfDisposed();
-        if (_top.TryTierOf(key, out int resident))
-        {
-            return resident;
-        }
-
-        lock (_top.Lock)
-        {
-            ThrowIfDisposed();
-            int e = _table.Find(key);
-            return e < 0 ? -1 : _table.Tier[e];
-        }
+        return _residency.TierOf(this, key);
     }
 
     /// <summary>Removes a block from whichever tier holds it (pinned or not). Returns false when it was absent.</summary>
@@ -206,7 +133,7 @@ public sealed partial class TieredKvStore
     }
 
     /// <summary>Forwards a server's hint about a session to every tier's policy.</summary>
-    public void Hint(long session, SessionHint hint) => HintCore(session, hint, -1);
+    public void Hint(long session, SessionHint hint) => _hints.Deliver(this, session, hint, -1);
 
     /// <summary>
     /// Forwards a server's hint about a session to every tier's policy, with the length of the response that ended
@@ -222,28 +149,7 @@ public sealed partial class TieredKvStore
             ThrowHelper.ThrowArgumentOutOfRange(nameof(responseTokens), responseTokens, $"A response's length cannot be negative ({responseTokens} tokens).");
         }
 
-        HintCore(session, hint, responseTokens);
-    }
-
-    private void HintCore(long session, SessionHint hint, int responseTokens)
-    {
-        ThrowIfDisposed();
-        lock (_top.Lock)
-        {
-            _top.Drain();
-            _clock.HintResponseTokens = responseTokens;
-            try
-            {
-                foreach (Tier tier in _tiers)
-                {
-                    tier.OnSessionHint(session, hint);
-                }
-            }
-            finally
-            {
-                _clock.HintResponseTokens = -1;
-            }
-        }
+        _hints.Deliver(this, session, hint, responseTokens);
     }
 
     /// <summary>
@@ -303,25 +209,7 @@ public sealed partial class TieredKvStore
         }
 
         ThrowIfDisposed();
-        int outcome = _top.TryGet(key, destination.Span, out int written);
-        if (outcome == TopTierReader.Interrupted)
-        {
-            outcome = _top.Retry(key, destination.Span, out written);
-        }
-
-        if (outcome >= 0)
-        {
-            bool hit = IsHit(outcome, out int tier);
-            return ValueTask.FromResult(new BlockRead(hit, written, tier));
-        }
-
-        if (_asyncReader is { } reader)
-        {
-            return reader.TryGetAsync(this, key, destination, cancellationToken);
-        }
-
-        bool found = _locked.TryGet(this, key, destination.Span, out written, out int servedFrom);
-        return ValueTask.FromResult(new BlockRead(found, written, servedFrom));
+        return _reads.TryGetAsync(this, key, destination, cancellationToken);
     }
 
     /// <summary>
@@ -378,15 +266,7 @@ public sealed partial class TieredKvStore
     public int Flush()
     {
         ThrowIfDisposed();
-        int moved;
-        using (_top.EnterWrite())
-        {
-            ThrowIfDisposed();
-            moved = _persistent.Flush(_mover, _writeBehind);
-        }
-
-        _writeBehind.WaitIdle(); // demotions queued before the flush land too
-        return moved;
+        return _shutdown.Flush(this);
     }
 
     /// <summary>

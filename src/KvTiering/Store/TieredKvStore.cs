@@ -35,21 +35,18 @@ public sealed partial class TieredKvStore : IDisposable
     private readonly TopTierReader _top;
     private readonly bool _bitHits; // the top tier answers most lookups in TopTierReader.TryBit
     private readonly SlotBinding _slots;
-    private readonly BlockMover _mover;
     private readonly TierChain _chain;
     private readonly ReservedPut? _reservedPut; // payload stores: puts copy outside the lock
-    private readonly LockedReader _locked;
-    private readonly AsyncReader? _asyncReader; // payload stores: lower-tier reads awaited when the device can be
+    private readonly ReadCascade _reads;
+    private readonly ResidencyLookup _residency;
+    private readonly SessionHints _hints;
     private readonly Prefetcher _prefetcher;
     private readonly RequestOffer _requests;
-    private readonly RemoteProbe _remote;
-    private readonly PersistentTiers _persistent;
+    private readonly StoreShutdown _shutdown;
     private readonly WriteBehind _writeBehind;
     private readonly PlacementLedger? _ledger;
     private readonly KvEventFeed _events;
     private readonly StoreLog _log;
-    private readonly PromotionMode _promotion;
-    private readonly bool _flushOnDispose;
     private readonly KvTieringMetrics? _metrics;
 
     /// <summary>Builds a store from <paramref name="options"/>, opening (and recovering) any flash tier.</summary>
@@ -63,42 +60,18 @@ public sealed partial class TieredKvStore : IDisposable
         BlockBytes = options.MetadataOnly ? 0 : options.Layout!.BytesPerBlock;
         _clock = new StoreClock(options.TimeProvider ?? TimeProvider.System, options.Tiers.Count);
         _counters = new StoreCounters(options.MetadataOnly, options.Layout?.BytesPerBlock ?? 0);
-        _promotion = options.Promotion;
+        PromotionMode promotion = options.Promotion;
         _log = new StoreLog(options.Logger ?? NullLogger.Instance, options.Name ?? "default");
-        _flushOnDispose = options.FlushOnDispose;
         _events = new KvEventFeed(this);
-        _tiers = new Tier[options.Tiers.Count];
-        long entries = 1;
-        try
-        {
-            for (int i = 0; i < _tiers.Length; i++)
-            {
-                TierOptions tierOptions = options.Tiers[i];
-                IBlockDevice device = TierDevices.Create(tierOptions, options.MetadataOnly, BlockBytes, _log.Logger);
-                _tiers[i] = tierOptions.Policy.CreateTier(i, tierOptions.Profile, device);
-                entries += device.SlotCount;
-            }
-        }
-        catch
-        {
-            DisposeDevices();
-            throw;
-        }
-
-        if (entries > int.MaxValue / 2)
-        {
-            DisposeDevices();
-            throw new ArgumentException($"The tiers hold {entries} blocks in all; a store holds at most {int.MaxValue / 2}.", nameof(options));
-        }
-
-        _table = new BlockTable((int)entries);
+        _tiers = TierDevices.OpenTiers(options, BlockBytes, _log.Logger, out int entries);
+        _table = new BlockTable(entries);
         foreach (Tier tier in _tiers)
         {
             tier.Attach(new TierView(_clock, _table, tier));
         }
 
-        _remote = new RemoteProbe(_table, _tiers, _counters, _promotion, MetadataOnly, BlockBytes);
-        _top = new TopTierReader(_table, _tiers[0], _counters, _clock, MetadataOnly, _remote.MayHaveMore);
+        var remote = new RemoteProbe(_table, _tiers, _counters, promotion, MetadataOnly, BlockBytes);
+        _top = new TopTierReader(_table, _tiers[0], _counters, _clock, MetadataOnly, remote.MayHaveMore);
         _bitHits = _top.BitHits;
         IPlacementHooks placement;
         try
@@ -109,21 +82,24 @@ public sealed partial class TieredKvStore : IDisposable
         }
         catch
         {
-            DisposeDevices();
+            TierDevices.DisposeAll(_tiers);
             throw;
         }
 
         _slots = new SlotBinding(_table, placement, new FeedEventSink(_events, Array.ConvertAll(_tiers, static t => t.Profile.Kind)), _log);
-        _persistent = new PersistentTiers(_table, _tiers, _log);
-        _persistent.Recover(_slots, placement);
+        var persistent = new PersistentTiers(_table, _tiers, _log);
+        persistent.Recover(_slots, placement);
         _writeBehind = new WriteBehind(options, _table, _tiers, _top, _slots, _counters, placement, _log, BlockBytes);
-        _mover = new BlockMover(_table, _tiers, _top, _slots, _counters, placement, _writeBehind, _log, MetadataOnly, BlockBytes);
-        _chain = new TierChain(_table, _tiers, _mover, _slots, _counters, placement, _promotion, options.MaxPinnedFraction);
-        _reservedPut = MetadataOnly ? null : new ReservedPut(_table, _tiers, _top, _chain, _mover, _slots, _counters, placement);
-        PromotionCopies? promotions = MetadataOnly ? null : new PromotionCopies(_table, _tiers, _top, _mover, _slots, _counters, placement);
-        _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, promotions, MetadataOnly);
-        _asyncReader = promotions is null ? null : new AsyncReader(_table, _tiers, _top, _chain, _counters, _locked, promotions);
-        _prefetcher = new Prefetcher(_table, _tiers, _top, _chain, _slots, _counters, placement, promotions, _promotion, BlockBytes);
+        var mover = new BlockMover(_table, _tiers, _top, _slots, _counters, placement, _writeBehind, _log, MetadataOnly, BlockBytes);
+        _chain = new TierChain(_table, _tiers, mover, _slots, _counters, placement, promotion, options.MaxPinnedFraction);
+        _reservedPut = MetadataOnly ? null : new ReservedPut(_table, _tiers, _top, _chain, mover, _slots, _counters, placement);
+        PromotionCopies? promotions = MetadataOnly ? null : new PromotionCopies(_table, _tiers, _top, mover, _slots, _counters, placement);
+        var locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, remote, promotions, MetadataOnly);
+        _reads = new ReadCascade(_top, locked, promotions is null ? null : new AsyncReader(_table, _tiers, _top, _chain, _counters, locked, promotions));
+        _residency = new ResidencyLookup(_table, _top, remote, _tiers.Length);
+        _hints = new SessionHints(_tiers, _top, _clock);
+        _shutdown = new StoreShutdown(_tiers, _top, persistent, mover, _writeBehind, options.FlushOnDispose);
+        _prefetcher = new Prefetcher(_table, _tiers, _top, _chain, _slots, _counters, placement, promotions, promotion, BlockBytes);
         _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
@@ -131,7 +107,7 @@ public sealed partial class TieredKvStore : IDisposable
             _metrics = new KvTieringMetrics(this, meterFactory, options.Name);
         }
 
-        _persistent.StartDeferredVerification(_top, _slots, placement);
+        persistent.StartDeferredVerification(_top, _slots, placement);
     }
 
     /// <summary>The KV layout (null in a metadata-only store built without one).</summary>
@@ -302,32 +278,7 @@ public sealed partial class TieredKvStore : IDisposable
     internal int WriteBehindPending => _writeBehind.Pending;
 
     /// <summary>Releases every device (native slabs, flash file handles). Later calls throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
-    {
-        if (IsDisposed)
-        {
-            return;
-        }
-
-        _writeBehind.Close(); // the queued demotions land on their tier before it closes
-        lock (_top.Lock)
-        {
-            if (IsDisposed)
-            {
-                return;
-            }
-
-            _top.BeginWrite(); // never ended: no lock-free read validates after this
-            if (_flushOnDispose)
-            {
-                _top.Drain();
-                _persistent.Flush(_mover, _writeBehind);
-            }
-
-            _top.MarkDisposed();
-            DisposeDevices();
-        }
-    }
+    public void Dispose() => _shutdown.Close();
 
     /// <summary>Whether <see cref="Dispose"/> has run (metrics stop reporting then).</summary>
     internal bool IsDisposed => _top.IsDisposed;
@@ -338,14 +289,6 @@ public sealed partial class TieredKvStore : IDisposable
         if (_top.IsDisposed)
         {
             ThrowHelper.ThrowObjectDisposed(this);
-        }
-    }
-
-    private void DisposeDevices()
-    {
-        foreach (Tier? tier in _tiers)
-        {
-            tier?.Device.Dispose();
         }
     }
 }

@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// The path a lookup falls through when the reference-bit hit (<see cref="TopTierReader.TryBit"/>) does not answer it:
+/// the optimistic top-tier read, one retry if a writer interrupted it, then the locked reader
+/// (<see cref="LockedReader"/>), or, for an asynchronous lookup, the reader that awaits a device outside the lock
+/// (<see cref="AsyncReader"/>).
+/// </summary>
+internal sealed class ReadCascade
+{
+    private readonly TopTierReader _top;
+    private readonly LockedReader _locked;
+    private readonly AsyncReader? _async; // payload stores: lower-tier reads awaited when the device can be
+
+    public ReadCascade(TopTierReader top, LockedReader locked, AsyncReader? asyncReader)
+    {
+        _top = top;
+        _locked = locked;
+        _async = asyncReader;
+    }
+
+    /// <summary>A synchronous lookup: lock-free where it can be.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    {
+        int outcome = _top.TryGet(key, destination, out bytesWritten);
+        return outcome >= 0
+            ? IsHit(outcome, out servedFromTier)
+            : TryGetSlow(store, key, destination, outcome, out bytesWritten, out servedFromTier);
+    }
+
+    /// <summary>
+    /// An asynchronous lookup: a top-tier answer completes synchronously; a block in a tier whose device declares
+    /// <see cref="Devices.IAsyncBlockDevice"/> is read by awaiting the device outside the lock.
+    /// </summary>
+    public ValueTask<BlockRead> TryGetAsync(TieredKvStore store, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        int outcome = _top.TryGet(key, destination.Span, out int written);
+        if (outcome == TopTierReader.Interrupted)
+        {
+            outcome = _top.Retry(key, destination.Span, out written);
+        }
+
+        if (outcome >= 0)
+        {
+            bool hit = IsHit(outcome, out int tier);
+            return ValueTask.FromResult(new BlockRead(hit, written, tier));
+        }
+
+        if (_async is { } reader)
+        {
+            return reader.TryGetAsync(store, key, destination, cancellationToken);
+        }
+
+        bool found = _locked.TryGet(store, key, destination.Span, out written, out int servedFrom);
+        return ValueTask.FromResult(new BlockRead(found, written, servedFrom));
+    }
+
+    /// <summary>A final lock-free answer (hit or miss) as <see cref="TieredKvStore.TryGet(in BlockKey, Span{byte}, out int, out int)"/> reports it.</summary>
+    private static bool IsHit(int outcome, out int servedFromTier)
+    {
+        servedFromTier = outcome == TopTierReader.Hit ? 0 : -1;
+        return outcome == TopTierReader.Hit;
+    }
+
+    /// <summary>A lock-free try that a writer interrupted (tried again) or that needs the lock.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetSlow(TieredKvStore store, in BlockKey key, Span<byte> destination, int outcome, out int bytesWritten,
+        out int servedFromTier)
+    {
+        bytesWritten = 0;
+        if (outcome == TopTierReader.Interrupted)
+        {
+            outcome = _top.Retry(key, destination, out bytesWritten);
+            if (outcome >= 0)
+            {
+                return IsHit(outcome, out servedFromTier);
+            }
+        }
+
+        return _locked.TryGet(store, key, destination, out bytesWritten, out servedFromTier);
+    }
+}
