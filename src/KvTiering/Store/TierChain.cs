@@ -171,7 +171,20 @@ internal sealed class TierChain
 
         Tier tier = _tiers[_table.Tier[e]];
         _placement.Note(PlacementAction.Remove, PlacementReason.UserRemove, e, tier.Index, -1);
-        _slots.Drop(e, tier);
+        if (!tier.WriteBehind)
+        {
+            _slots.Drop(e, tier);
+            return;
+        }
+
+        // A flash free is a header write: the worker does it off the lock, the slot reserved until it lands.
+        if (_table.Pins[e] > 0)
+        {
+            tier.PinnedCount--;
+        }
+
+        _mover.UnbindMoved(e, tier);
+        _table.Remove(e);
     }
 
     /// <summary>

@@ -173,4 +173,52 @@ public sealed class WriteBehindTests
 
         Assert.Empty(slow.Violations);
     }
+
+    [Fact]
+    public void A_remove_from_a_write_behind_tier_frees_its_slot_behind_the_lock()
+    {
+        var slow = new GatedDevice(4, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        for (int i = 0; i < 3; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // block 0 demotes and is written
+        }
+
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(1, store.TierOf(Key(0)));
+        Assert.True(store.Pin(Key(0)));
+        Assert.Equal(1, store.GetStatistics().Tiers[1].PinnedBlocks);
+        slow.CloseFrees();
+        Assert.True(store.Remove(Key(0))); // returns while its slot's free is held at the gate
+        Assert.False(store.Contains(Key(0)));
+        Assert.Equal(0, store.GetStatistics().Tiers[1].PinnedBlocks); // its pin went back to the tier's budget
+
+        // The worker frees the slot, not the Remove: a put meanwhile neither waits for the free nor gets that slot.
+        WaitFor(() => slow.FreesWaiting == 1);
+        store.Put(Key(3), BlockKey.Empty, Payload(3));
+        Assert.Equal(0, slow.Frees);
+        slow.OpenFrees();
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(1, slow.Frees);
+
+        // The freed slot is usable again: the slow tier fills to its capacity.
+        for (int i = 4; i < 10; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i));
+        }
+
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(slow.SlotCount, store.GetStatistics().Tiers[1].ResidentBlocks);
+        var buffer = new byte[128];
+        Assert.False(store.TryGet(Key(0), buffer, out _));
+        for (int i = 1; i < 10; i++)
+        {
+            if (store.TryGet(Key(i), buffer, out int written))
+            {
+                Assert.Equal(Payload(i), buffer[..written]);
+            }
+        }
+
+        Assert.Empty(slow.Violations);
+    }
 }
