@@ -124,6 +124,17 @@ public sealed partial class RedisBlockDevice
         }
 
         OnSuccess();
+        return Received(serverKey, key, maxLength, lease, destination, out parent);
+    }
+
+    /// <summary>Verifies and copies a value the server returned (null: it had none), disposing the lease.</summary>
+    private int Received(RedisKey serverKey, in BlockKey key, int maxLength, Lease<byte>? lease, Span<byte> destination) =>
+        Received(serverKey, key, maxLength, lease, destination, out _);
+
+    /// <inheritdoc cref="Received(RedisKey, in BlockKey, int, Lease{byte}?, Span{byte})"/>
+    private int Received(RedisKey serverKey, in BlockKey key, int maxLength, Lease<byte>? lease, Span<byte> destination, out BlockKey parent)
+    {
+        parent = BlockKey.Empty;
         if (lease is null)
         {
             return Absent;

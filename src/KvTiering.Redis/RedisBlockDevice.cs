@@ -31,12 +31,14 @@ namespace KvTiering.Redis;
 /// <see cref="RedisTierOptions.OperationTimeout"/> (for a connection made by <see cref="RedisTier.Connect"/>).
 /// </para>
 /// <para>
-/// The slot calls (<see cref="Write"/>, <see cref="Read"/>, <see cref="Free"/>) run under the store's lock, one at a
-/// time, like every device's. <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are
-/// safe from any thread.
+/// The slot calls (<see cref="Write"/>, <see cref="Read"/>, <see cref="Free"/>, and their awaitable
+/// <see cref="ReadAsync"/> and <see cref="WriteAsync"/>) follow <see cref="IBlockDevice"/>'s contract: several in
+/// flight on different slots, never two on one slot while one of them writes or frees it. The store's
+/// <c>TryGetAsync</c>/<c>GetAsync</c> and <c>PutAsync</c> await the round trip outside the store's lock.
+/// <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any thread.
 /// </para>
 /// </remarks>
-public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
+public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly IDatabase _database;
@@ -182,6 +184,22 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
             ThrowHelper.ThrowEmptyKey(nameof(key));
         }
 
+        RedisKey serverKey = BeginWrite(slot, key, parent, payload, out byte[] buffer, out int valueLength);
+        try
+        {
+            _database.StringSet(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always);
+        }
+        catch (Exception ex) when (IsFault(ex))
+        {
+            WriteFaulted(key, ex);
+        }
+
+        EndWrite(slot, key, payload.Length, serverKey, buffer);
+    }
+
+    /// <summary>Forgets the slot and seals the block into a value buffer; throws at once when the tier is unavailable.</summary>
+    private RedisKey BeginWrite(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload, out byte[] buffer, out int valueLength)
+    {
         Forget(slot);
         if (!TryEnter())
         {
@@ -189,32 +207,34 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
             ThrowHelper.ThrowUnavailable($"The Redis tier '{Namespace}' is unavailable; the block was not written.");
         }
 
-        int valueLength = _headerBytes + payload.Length;
+        valueLength = _headerBytes + payload.Length;
         // Taken, not shared: the store may write different slots from two threads at once (IBlockDevice's contract).
-        byte[] buffer = Interlocked.Exchange(ref _writeBuffer, null) ?? new byte[_headerBytes + SlotBytes];
+        buffer = Interlocked.Exchange(ref _writeBuffer, null) ?? new byte[_headerBytes + SlotBytes];
         ushort flags = _authenticator is null ? (ushort)0 : RedisBlockHeader.SealedFlag;
         new RedisBlockHeader(key, parent, payload.Length, XxHash3.HashToUInt64(payload), flags).WriteTo(buffer);
         _authenticator?.Seal(buffer.AsSpan(0, RedisBlockHeader.Size), payload,
             buffer.AsSpan(RedisBlockHeader.Size, BlockAuthenticator.SealSize));
         payload.CopyTo(buffer.AsSpan(_headerBytes));
-        RedisKey serverKey = ServerKey(key);
-        try
-        {
-            _database.StringSet(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always);
-        }
-        catch (Exception ex) when (IsFault(ex))
-        {
-            // A timed-out command may still be queued with this buffer: give it up rather than reuse it.
-            Interlocked.Increment(ref _droppedWrites);
-            OnFault(ex);
-            ThrowHelper.ThrowUnavailable($"Writing block {key} to the Redis tier '{Namespace}' failed: {ex.Message}", ex);
-        }
+        return ServerKey(key);
+    }
 
+    /// <summary>Books a failed write and throws; the buffer is given up (a timed-out command may still be queued with it).</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void WriteFaulted(in BlockKey key, Exception ex)
+    {
+        Interlocked.Increment(ref _droppedWrites);
+        OnFault(ex);
+        ThrowHelper.ThrowUnavailable($"Writing block {key} to the Redis tier '{Namespace}' failed: {ex.Message}", ex);
+    }
+
+    /// <summary>Records a written block in its slot and hands the value buffer back for the next write.</summary>
+    private void EndWrite(int slot, in BlockKey key, int length, RedisKey serverKey, byte[] buffer)
+    {
         OnSuccess();
         Interlocked.Increment(ref _writes);
         Volatile.Write(ref _writeBuffer, buffer);
         _keys[slot] = key;
-        _lengths[slot] = payload.Length;
+        _lengths[slot] = length;
         _serverKeys[slot] = serverKey;
     }
 
@@ -239,7 +259,12 @@ public sealed partial class RedisBlockDevice : IBlockDevice, IRemoteBlockSource
             ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
         }
 
-        int read = Get(_serverKeys[slot], key, length, destination, out _);
+        return Verified(Get(_serverKeys[slot], key, length, destination, out _), length, destination);
+    }
+
+    /// <summary>A slot read's outcome: its length when the server's value is the block written there, else -1 (counted).</summary>
+    private int Verified(int read, int length, Span<byte> destination)
+    {
         if (read == length)
         {
             Interlocked.Increment(ref _hits);

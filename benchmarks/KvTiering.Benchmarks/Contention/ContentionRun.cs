@@ -17,7 +17,8 @@ namespace KvTiering.Benchmarks.Contention;
 /// <remarks>
 /// A benchmark program rather than a BenchmarkDotNet class: the goals are about tail latency under a concurrent
 /// thread, which BenchmarkDotNet does not measure. Run it under <c>/work/bin/cpu-exclusive</c>:
-/// <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- contention [seconds-per-phase]</c>.
+/// <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- contention [seconds-per-phase] [64|2048|all]
+/// [memory|flash|all]</c> (the last two pick scenarios; default all).
 /// </remarks>
 internal static class ContentionRun
 {
@@ -26,6 +27,13 @@ internal static class ContentionRun
     public static int Run(string[] args)
     {
         double seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.5;
+        string sizes = args.Length > 1 ? args[1] : "all";
+        string lowers = args.Length > 2 ? args[2] : "all";
+        if (sizes is not ("64" or "2048" or "all") || lowers is not ("memory" or "flash" or "all"))
+        {
+            throw new ArgumentException($"contention [seconds] [64|2048|all] [memory|flash|all]: got '{sizes}' '{lowers}'.", nameof(args));
+        }
+
         string root = Path.Combine(Path.GetTempPath(), "kvt-contention-" + Environment.ProcessId);
         Directory.CreateDirectory(root);
         try
@@ -35,6 +43,12 @@ internal static class ContentionRun
             {
                 foreach (bool flash in new[] { false, true })
                 {
+                    if ((sizes != "all" && sizes != blockKiB.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                        || (lowers != "all" && lowers != (flash ? "flash" : "memory")))
+                    {
+                        continue;
+                    }
+
                     string dir = Path.Combine(root, $"{blockKiB}-{flash}");
                     RunScenario(blockKiB * 1024, flash ? dir : null, seconds);
                 }
@@ -76,17 +90,18 @@ internal static class ContentionRun
         Series hitsAlone = Hits(store, blocks, seconds, null);
         Series hitsBusy = Hits(store, blocks, seconds, mover);
         Series putsAlone = mover.Alone(seconds);
-        Series writerAlone = Writer(store, blocks, seconds, null);
-        Series writerBusy = Writer(store, blocks, seconds, mover);
+        Series writerAlone = Writer(store, blocks, seconds, null, out string tailAlone);
+        Series writerBusy = Writer(store, blocks, seconds, mover, out string tailBusy);
         Series? hitsPaced = null;
         Series? writerPaced = null;
+        string? tailPaced = null;
         if (flashDir is not null)
         {
             // With a flash lower tier the write-behind worker is a third busy thread on a two-core machine; the paced
             // mover (half duty) leaves it a core's half, so no more threads are busy than there are cores.
             mover.Paced = true;
             hitsPaced = Hits(store, blocks, seconds, mover);
-            writerPaced = Writer(store, blocks, seconds, mover);
+            writerPaced = Writer(store, blocks, seconds, mover, out tailPaced);
             mover.Paced = false;
         }
 
@@ -101,6 +116,13 @@ internal static class ContentionRun
         writerBusy.Print("writer put, second writer running");
         hitsPaced?.Print("top-tier hit, mover paced (1 ms on, 1 ms off)");
         writerPaced?.Print("writer put, paced mover running");
+        Console.WriteLine($"writer put alone, {tailAlone}");
+        Console.WriteLine($"writer put beside the mover, {tailBusy}");
+        if (tailPaced is not null)
+        {
+            Console.WriteLine($"writer put beside the paced mover, {tailPaced}");
+        }
+
         Console.WriteLine($"| mover gets verified while hits ran: {mover.Verified}, mismatches: {mover.Mismatches + blocks.Mismatches} | | | | | |");
         TierStatistics below = store.GetStatistics().Tiers[1];
         Console.WriteLine($"| lower tier: {below.ResidentBlocks} resident, {store.GetStatistics().Tiers[0].Demotions} demotions in, " +
@@ -147,8 +169,9 @@ internal static class ContentionRun
     }
 
     /// <summary>Thread C: puts of new blocks, alone or beside the mover's puts.</summary>
-    private static Series Writer(TieredKvStore store, Blocks blocks, double seconds, Mover? mover)
+    private static Series Writer(TieredKvStore store, Blocks blocks, double seconds, Mover? mover, out string tail)
     {
+        using var times = new PutTimes();
         using var stop = mover?.Start();
         var series = new Series();
         var payload = new byte[blocks.BlockBytes];
@@ -157,9 +180,11 @@ internal static class ContentionRun
         {
             int id = blocks.NextWriterId();
             blocks.Fill(id, payload);
+            times.Begin();
             long t0 = Stopwatch.GetTimestamp();
             store.Put(Blocks.Key(id), BlockKey.Empty, payload);
             long t1 = Stopwatch.GetTimestamp();
+            times.End(t1 - t0);
             series.Add(t1 - t0);
             // One put a millisecond at most: a steady writer (a transfer receiver), not a second flood.
             while (Stopwatch.GetTimestamp() - t1 < Stopwatch.Frequency / 1000)
@@ -168,6 +193,7 @@ internal static class ContentionRun
             }
         }
 
+        tail = times.Tail();
         return series;
     }
 

@@ -66,8 +66,10 @@ public static class AgentPolicyVariants
                 "unanswered" => options with { UnansweredFactor = Number(value, part, spec) },
                 "ownuser" => options with { OwnUserPrior = Number(value, part, spec) },
                 "anonrealshadow" => options with { AnonymousShadowRealSteps = Flag(value, part, spec) },
+                "userinput" => options with { UserInputClasses = Flag(value, part, spec) },
+                "brief" => options with { BriefReplyTokens = (int)Number(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief.",
                     nameof(spec)),
             };
         }

@@ -7,7 +7,8 @@ namespace KvTiering.Simulation.Replay;
 /// <summary>
 /// Delivers each request's turn end to the store as a session hint at the moment a server would know it: when the
 /// response ends (<see cref="Trace.Time"/> + <see cref="Trace.ResponseSeconds"/>), in time order interleaved with the
-/// other sessions' requests; right after the request where the trace records no response time.
+/// other sessions' requests; right after the request where the trace records no response time. Each hint carries the
+/// response's length (<see cref="Trace.OutputTokens"/>), which a server knows when the response ends.
 /// </summary>
 /// <remarks>
 /// A hint whose session sent its next request before the hint's time is dropped: the wait it describes is over.
@@ -61,7 +62,7 @@ internal sealed class HintSchedule
         if (response <= 0)
         {
             // No response time recorded: the hint is the request's own, delivered at its arrival as before.
-            store.Hint(_trace.Session[request], HintOf(_ends[request]));
+            store.Hint(_trace.Session[request], HintOf(_ends[request]), Math.Max(0, _trace.OutputTokens[request]));
             return;
         }
 
@@ -89,7 +90,7 @@ internal sealed class HintSchedule
         }
 
         _clock.Set(time);
-        store.Hint(_trace.Session[r], HintOf(_ends[r]));
+        store.Hint(_trace.Session[r], HintOf(_ends[r]), Math.Max(0, _trace.OutputTokens[r]));
     }
 
     /// <summary>For each request, the index of its session's next request, or −1.</summary>

@@ -11,4 +11,7 @@ internal interface ITierHost
 
     /// <summary>The store's clock in seconds, from its <see cref="TimeProvider"/>.</summary>
     double NowSeconds { get; }
+
+    /// <summary>While a hint is delivered: the length of the response it follows, in tokens; −1 when not told.</summary>
+    int HintResponseTokens { get; }
 }

@@ -36,6 +36,9 @@ public sealed class TierView
     /// <summary>The store's clock in seconds, from its <see cref="TimeProvider"/> (the harness drives a replay clock through it).</summary>
     public double Now => _store.NowSeconds;
 
+    /// <summary>While a session hint is delivered: the length in tokens of the response it follows; −1 when not told.</summary>
+    internal int HintResponseTokens => _store.HintResponseTokens;
+
     /// <summary>The block's key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public BlockKey Key(int handle) => _table.Keys[_tier.SlotToEntry[handle]];

@@ -31,6 +31,7 @@ internal sealed class BlockMover
     private readonly bool _metadataOnly;
     private readonly byte[] _scratch;
     private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every eviction
+    private readonly LockedPromotion _promotion;
 
     public BlockMover(BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, WriteBehind writeBehind, StoreLog log, bool metadataOnly, int blockBytes)
@@ -43,10 +44,11 @@ internal sealed class BlockMover
         _placement = placement;
         _placementIsNull = placement is NoPlacementHooks;
         _writeBehind = writeBehind;
-        _demotions = new DemotionCopies(table, slots, counters, placement, log);
+        _demotions = new DemotionCopies(table, slots, counters, placement, log, writeBehind);
         _log = log;
         _metadataOnly = metadataOnly;
         _scratch = new byte[blockBytes];
+        _promotion = new LockedPromotion(this, table, tiers, top, slots, counters, placement, writeBehind, log, metadataOnly);
     }
 
     /// <summary>A free slot in <paramref name="tier"/>, evicting (demoting) its policy's victim if needed; -1 if none can go.</summary>
@@ -154,10 +156,9 @@ internal sealed class BlockMover
                 continue;
             }
 
-            // A write-behind demotion (buffer >= 0) copies into its staging buffer under the lock (DemotionCopies' remarks).
-            if (defer && buffer < 0 && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
+            if (defer && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
             {
-                _demotions.Begin(e, from, to, slot, size, ref deferred); // the copy runs outside the lock
+                _demotions.Begin(e, from, to, slot, buffer, size, ref deferred); // the copy runs outside the lock
                 return true;
             }
 
@@ -211,68 +212,12 @@ internal sealed class BlockMover
     }
 
     /// <summary>
-    /// Moves a block up to <paramref name="targetIndex"/>; it stays where it is if no room can be made. The lower
-    /// tier's read is booked here unless the caller already read (and booked) the bytes it hands over.
+    /// Moves a block up to <paramref name="targetIndex"/> under the lock (<see cref="LockedPromotion"/>); it stays where
+    /// it is if no room can be made.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand, bool readBooked)
-    {
-        Tier to = _tiers[targetIndex];
-        int size = PayloadLength(e, from);
-        if (!to.Admit(Describe(e, to, size, isDemotion: false)))
-        {
-            return;
-        }
-
-        _table.InFlight[e] = true;
-        int slot = MakeRoom(to);
-        if (slot < 0)
-        {
-            _table.InFlight[e] = false;
-            return;
-        }
-
-        ReadOnlySpan<byte> bytes = bytesInHand;
-        if (_metadataOnly)
-        {
-            if (!readBooked)
-            {
-                _counters.Read(from, 0);
-            }
-        }
-        else if (bytes.IsEmpty && !TryReadForMove(e, from, out bytes))
-        {
-            to.ReturnSlot(slot);
-            return;
-        }
-
-        // Write before letting go of the lower copy: a failed write leaves the block where it was.
-        BlockKey key = _table.Keys[e];
-        bool paused = !_metadataOnly && _top.Pause(); // the slot is unmapped, the source unchanged: readers may overlap
-        try
-        {
-            to.Device.Write(slot, key, _table.Parents[e], bytes);
-        }
-        catch (IOException ex)
-        {
-            _top.Resume(paused);
-            to.Counters.WriteFailures++;
-            Log.PromotionWriteFailed(_log.Logger, _log.Name, to.Profile.Name, key, from.Profile.Name, ex);
-            _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
-            to.ReturnSlot(slot);
-            _table.InFlight[e] = false;
-            return;
-        }
-
-        _top.Resume(paused);
-        from.Counters.Promotions++;
-        _placement.Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
-        _slots.Unbind(e, from);
-        _slots.Bind(e, to, slot);
-        _counters.Write(to, bytes.Length);
-        to.OnInsert(slot);
-        _table.InFlight[e] = false;
-    }
+    public void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand, bool readBooked) =>
+        _promotion.Promote(e, from, targetIndex, bytesInHand, readBooked);
 
     /// <summary>
     /// Writes a block's bytes into a free slot and (unless <paramref name="bind"/> is false) binds it; on an I/O failure
@@ -316,8 +261,11 @@ internal sealed class BlockMover
         return true;
     }
 
+    /// <summary>Unbinds a block promoted out of <paramref name="from"/>, its slot freed behind when it can be (<see cref="WriteBehind.UnbindMoved"/>).</summary>
+    public void UnbindMoved(int e, Tier from) => _writeBehind.UnbindMoved(e, from);
+
     /// <summary>Copies a deferred victim's bytes (see <see cref="DemotionCopies"/>). Call without the lock.</summary>
-    public static void CopyDemotion(ref DeferredDemotion move) => DemotionCopies.Copy(ref move);
+    public void CopyDemotion(ref DeferredDemotion move) => _demotions.Copy(ref move);
 
     /// <summary>Completes a victim's move whose copy ran outside the lock (see <see cref="DemotionCopies"/>). Call under the lock.</summary>
     public void CompleteDemotion(ref DeferredDemotion move) => _demotions.Complete(ref move);
@@ -332,7 +280,7 @@ internal sealed class BlockMover
     }
 
     /// <summary>The bytes of a block about to move; false (and the block dropped) when they fail verification.</summary>
-    private bool TryReadForMove(int e, Tier from, out ReadOnlySpan<byte> bytes)
+    public bool TryReadForMove(int e, Tier from, out ReadOnlySpan<byte> bytes)
     {
         int slot = _table.Slot[e];
         if (_metadataOnly)

@@ -27,6 +27,9 @@ internal struct DeferredDemotion
 
     public int ToSlot;
 
+    /// <summary>The write-behind staging buffer the bytes go to (the worker then writes the slot), or -1.</summary>
+    public int Buffer;
+
     /// <summary>The victim's payload length.</summary>
     public int Length;
 

@@ -23,9 +23,12 @@ internal sealed class DemotionCopies
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly StoreLog _log;
+    private readonly WriteBehind _writeBehind;
 
-    public DemotionCopies(BlockTable table, SlotBinding slots, StoreCounters counters, IPlacementHooks placement, StoreLog log)
+    public DemotionCopies(BlockTable table, SlotBinding slots, StoreCounters counters, IPlacementHooks placement, StoreLog log,
+        WriteBehind writeBehind)
     {
+        _writeBehind = writeBehind;
         _table = table;
         _slots = slots;
         _counters = counters;
@@ -33,13 +36,12 @@ internal sealed class DemotionCopies
         _log = log;
     }
 
-    /// <summary>Records the move of victim <paramref name="e"/> from its slot in <paramref name="from"/> into <paramref name="slot"/> of <paramref name="to"/>. Call under the lock.</summary>
-    /// <remarks>
-    /// Not used for a demotion through the write-behind queue: its copy into a staging buffer runs under the lock.
-    /// Copying it here too was tried (session 8) and broke the AgentServer test that prefetches a flash prefix after a
-    /// restart, for a reason not found; it was taken out rather than left switched off.
-    /// </remarks>
-    public void Begin(int e, Tier from, Tier to, int slot, int size, ref DeferredDemotion move)
+    /// <summary>
+    /// Records the move of victim <paramref name="e"/> from its slot in <paramref name="from"/> into <paramref name="slot"/>
+    /// of <paramref name="to"/> (through write-behind staging buffer <paramref name="buffer"/> when it is not -1: the
+    /// worker writes the slot later). Call under the lock.
+    /// </summary>
+    public void Begin(int e, Tier from, Tier to, int slot, int buffer, int size, ref DeferredDemotion move)
     {
         int source = _table.Slot[e];
         SlotBinding.BeginSlotIo(from, source);
@@ -54,6 +56,7 @@ internal sealed class DemotionCopies
             FromSlot = source,
             To = to,
             ToSlot = slot,
+            Buffer = buffer,
             Length = size,
             Key = _table.Keys[e],
             Parent = _table.Parents[e],
@@ -61,12 +64,18 @@ internal sealed class DemotionCopies
     }
 
     /// <summary>
-    /// Copies the victim's bytes into its reserved slot. Call without the lock (a store reader announced, so Dispose
-    /// waits).
+    /// Copies the victim's bytes into its reserved slot, or into its staging buffer. Call without the lock (a store
+    /// reader announced, so Dispose waits).
     /// </summary>
-    public static void Copy(ref DeferredDemotion move)
+    public void Copy(ref DeferredDemotion move)
     {
         ReadOnlySpan<byte> bytes = move.From.Direct!.Payload(move.FromSlot);
+        if (move.Buffer >= 0)
+        {
+            bytes.CopyTo(_writeBehind.StagingBuffer(move.Buffer));
+            return;
+        }
+
         try
         {
             move.To.Device.Write(move.ToSlot, move.Key, move.Parent, bytes);
@@ -87,16 +96,24 @@ internal sealed class DemotionCopies
         to.Reserved--;
         bool left = SlotBinding.EndSlotIo(from, move.FromSlot);
         bool same = !left && _table.Stamps[e] == move.Stamp && _table.Tier[e] == from.Index && _table.Slot[e] == move.FromSlot;
-        if (!same || _table.Pins[e] != 0)
+        if (!same || _table.Pins[e] != 0 || (move.Buffer >= 0 && _writeBehind.IsClosed))
         {
-            // Removed, cleared, promoted or pinned while its bytes were copied: that wins, and the copy is discarded.
+            // Removed, cleared, promoted or pinned while its bytes were copied (or the store is closing): that wins,
+            // and the copy is discarded.
             if (same)
             {
                 _table.InFlight[e] = false;
             }
 
-            to.Device.Free(move.ToSlot);
+            _writeBehind.Return(move.Buffer);
+            to.Device.Free(move.ToSlot); // a staged demotion skipped its slot's free for the write that now never comes
             to.ReturnSlot(move.ToSlot);
+            return;
+        }
+
+        if (move.Buffer >= 0)
+        {
+            _writeBehind.Publish(e, from, to, move.ToSlot, move.Buffer, move.Length);
             return;
         }
 

@@ -76,7 +76,7 @@ internal sealed class PromotionCopies
             {
                 if (victim.Active)
                 {
-                    BlockMover.CopyDemotion(ref victim);
+                    _mover.CopyDemotion(ref victim);
                 }
                 else
                 {
@@ -156,7 +156,7 @@ internal sealed class PromotionCopies
 
         from.Counters.Promotions++;
         _placement.Note(PlacementAction.Promote, PlacementReason.PromotedOnHit, e, from.Index, to.Index);
-        _slots.Unbind(e, from);
+        _mover.UnbindMoved(e, from);
         _slots.Bind(e, to, slot);
         _counters.Write(to, length);
         to.OnInsert(slot);

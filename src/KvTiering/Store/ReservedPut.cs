@@ -63,7 +63,7 @@ internal sealed class ReservedPut
             {
                 if (pending.Victim.Active)
                 {
-                    BlockMover.CopyDemotion(ref pending.Victim);
+                    _mover.CopyDemotion(ref pending.Victim);
                 }
                 else
                 {
@@ -107,7 +107,7 @@ internal sealed class ReservedPut
                 IBlockDevice device = _tiers[pending.Tier].Device;
                 if (pending.Victim.Active)
                 {
-                    BlockMover.CopyDemotion(ref pending.Victim);
+                    _mover.CopyDemotion(ref pending.Victim);
                 }
                 else if (device is IAsyncBlockDevice awaitable)
                 {

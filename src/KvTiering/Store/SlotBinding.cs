@@ -66,6 +66,28 @@ internal sealed class SlotBinding
         Release(e, tier, freeSlot);
     }
 
+    /// <summary>
+    /// Reports the departure of entry <paramref name="e"/> from <paramref name="tier"/> and keeps its slot reserved
+    /// (out of use, not freed) for the caller to free outside the lock; the slot must have no write-behind or read in
+    /// flight (<see cref="CanReserve"/>).
+    /// </summary>
+    public void UnbindReserved(int e, Tier tier)
+    {
+        if (_events is not NullBlockEventSink)
+        {
+            _events.OnRemoved(_table.Keys[e], tier.Index);
+        }
+
+        int slot = _table.Slot[e];
+        tier.OnRemove(slot);
+        tier.SlotToEntry[slot] = -1;
+        tier.Reserved++;
+        _table.Place(e, -1, -1);
+    }
+
+    /// <summary>Whether entry <paramref name="e"/>'s slot in <paramref name="tier"/> has no I/O in flight, so <see cref="UnbindReserved"/> may keep it.</summary>
+    public bool CanReserve(int e, Tier tier) => _table.Staging[e] < 0 && tier.SlotIo[_table.Slot[e]] == 0;
+
     /// <summary>Unbinds entry <paramref name="e"/> and removes it from the table, returning its pin to the tier's budget.</summary>
     public void Drop(int e, Tier tier)
     {

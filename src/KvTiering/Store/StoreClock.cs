@@ -31,6 +31,9 @@ internal sealed class StoreClock : ITierHost
     /// <summary>Seconds since the store was built; during a drained batch, the batch's one reading.</summary>
     public double NowSeconds => !double.IsNaN(_batchNow) ? _batchNow : ElapsedSeconds();
 
+    /// <summary>While <see cref="TieredKvStore.Hint(long, SessionHint, int)"/> runs: the response's length in tokens; −1 otherwise.</summary>
+    public int HintResponseTokens { get; set; } = -1;
+
     /// <summary>Freezes the clock at one reading for a batch of queued hits. Call under the store's lock.</summary>
     public void BeginBatch() => _batchNow = ElapsedSeconds();
 

@@ -206,15 +206,42 @@ public sealed partial class TieredKvStore
     }
 
     /// <summary>Forwards a server's hint about a session to every tier's policy.</summary>
-    public void Hint(long session, SessionHint hint)
+    public void Hint(long session, SessionHint hint) => HintCore(session, hint, -1);
+
+    /// <summary>
+    /// Forwards a server's hint about a session to every tier's policy, with the length of the response that ended
+    /// (a brief answer is followed by a quick reply more often than a long report; the agent policy reads it).
+    /// </summary>
+    /// <param name="session">The session the hint is about.</param>
+    /// <param name="hint">How the session's response ended, or its state.</param>
+    /// <param name="responseTokens">Tokens the response generated; not negative.</param>
+    public void Hint(long session, SessionHint hint, int responseTokens)
+    {
+        if (responseTokens < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(responseTokens), responseTokens, $"A response's length cannot be negative ({responseTokens} tokens).");
+        }
+
+        HintCore(session, hint, responseTokens);
+    }
+
+    private void HintCore(long session, SessionHint hint, int responseTokens)
     {
         ThrowIfDisposed();
         lock (_top.Lock)
         {
             _top.Drain();
-            foreach (Tier tier in _tiers)
+            _clock.HintResponseTokens = responseTokens;
+            try
             {
-                tier.OnSessionHint(session, hint);
+                foreach (Tier tier in _tiers)
+                {
+                    tier.OnSessionHint(session, hint);
+                }
+            }
+            finally
+            {
+                _clock.HintResponseTokens = -1;
             }
         }
     }

@@ -298,6 +298,9 @@ public sealed partial class TieredKvStore : IDisposable
         }
     }
 
+    /// <summary>Write-behind jobs (demotions, slot frees) queued and not yet booked: a state tests wait for.</summary>
+    internal int WriteBehindPending => _writeBehind.Pending;
+
     /// <summary>Releases every device (native slabs, flash file handles). Later calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {

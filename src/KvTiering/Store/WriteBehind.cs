@@ -121,6 +121,28 @@ internal sealed class WriteBehind
         queue.Enqueue(new WriteBehindJob(e, _table.Stamps[e], to.Index, slot, buffer, length, _table.Keys[e], _table.Parents[e]));
     }
 
+    /// <summary>
+    /// Unbinds entry <paramref name="e"/>, whose block moved up out of <paramref name="tier"/>, and frees its slot: on
+    /// the device by the worker, outside the lock, when the tier writes behind (a flash free is an I/O, a header
+    /// overwrite, which under the lock made every put wait for the disk); at once otherwise. The slot stays reserved
+    /// until the free lands. Call under the lock.
+    /// </summary>
+    public void UnbindMoved(int e, Tier tier)
+    {
+        if (!tier.WriteBehind || Synchronous || _queue is not { IsClosed: false } queue || !_slots.CanReserve(e, tier))
+        {
+            _slots.Unbind(e, tier);
+            return;
+        }
+
+        int slot = _table.Slot[e];
+        _slots.UnbindReserved(e, tier);
+        queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, slot, -1, 0, default, default));
+    }
+
+    /// <summary>Queued demotions and frees not yet booked (0 without a queue).</summary>
+    public int Pending => _queue?.Pending ?? 0;
+
     /// <summary>Waits until every queued demotion has landed (or failed and been booked).</summary>
     public void WaitIdle() => _queue?.WaitIdle();
 
@@ -143,10 +165,18 @@ internal sealed class WriteBehind
         }
     }
 
-    /// <summary>The worker: each queued block's write, outside the lock, then its outcome booked under it.</summary>
+    /// <summary>
+    /// The worker: each queued block's write, outside the lock; the outcomes booked under it, several per hold. After
+    /// a write the worker books what it holds at once when nothing else waits to be written, when its batch is full, or
+    /// when the lock is free; while the lock is busy and more writes wait, it writes the next block first instead of
+    /// queueing behind a put, so it takes the lock (and the seqlock's odd window lock-free hits retry on) once per
+    /// batch rather than once per block.
+    /// </summary>
     private void Run()
     {
         WriteBehindQueue queue = _queue!;
+        var done = new WriteBehindOutcome[queue.Depth];
+        int held = 0;
         while (queue.Jobs.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             while (queue.Jobs.TryRead(out WriteBehindJob job))
@@ -154,19 +184,70 @@ internal sealed class WriteBehind
                 IOException? failure = null;
                 try
                 {
-                    _tiers[job.Tier].Device.Write(job.Slot, job.Key, job.Parent, queue.Staged(job.Buffer));
+                    if (job.Buffer < 0)
+                    {
+                        _tiers[job.Tier].Device.Free(job.Slot); // a slot freed behind (UnbindMoved)
+                    }
+                    else
+                    {
+                        _tiers[job.Tier].Device.Write(job.Slot, job.Key, job.Parent, queue.Staged(job.Buffer));
+                    }
                 }
                 catch (IOException ex)
                 {
                     failure = ex;
                 }
 
-                using (_top.EnterWrite())
+                done[held++] = new WriteBehindOutcome(job, failure);
+                if (held == done.Length || !queue.Jobs.TryPeek(out _))
                 {
-                    Complete(job, failure);
+                    using (_top.EnterWrite())
+                    {
+                        CompleteAll(done, ref held);
+                    }
+                }
+                else if (_top.Lock.TryEnter())
+                {
+                    try
+                    {
+                        _top.Drain(); // as WriteScope does
+                        _top.BeginWrite();
+                        try
+                        {
+                            CompleteAll(done, ref held);
+                        }
+                        finally
+                        {
+                            _top.EndWrite();
+                        }
+                    }
+                    finally
+                    {
+                        _top.Lock.Exit();
+                    }
                 }
             }
         }
+
+        if (held > 0)
+        {
+            using (_top.EnterWrite())
+            {
+                CompleteAll(done, ref held);
+            }
+        }
+    }
+
+    /// <summary>Books the outcomes the worker holds, in order. Call under the lock.</summary>
+    private void CompleteAll(WriteBehindOutcome[] done, ref int held)
+    {
+        for (int i = 0; i < held; i++)
+        {
+            Complete(done[i].Job, done[i].Failure);
+            done[i] = default;
+        }
+
+        held = 0;
     }
 
     /// <summary>Books a queued write's outcome. Call under the lock.</summary>
@@ -174,6 +255,14 @@ internal sealed class WriteBehind
     {
         Tier tier = _tiers[job.Tier];
         int e = job.Entry;
+        if (job.Buffer < 0)
+        {
+            tier.Reserved--; // a free behind (UnbindMoved): the slot is usable again
+            tier.ReturnSlot(job.Slot);
+            _queue!.Completed();
+            return;
+        }
+
         if (_table.Stamps[e] == job.Stamp && _table.Staging[e] == job.Buffer)
         {
             _table.Staging[e] = -1;
@@ -195,3 +284,6 @@ internal sealed class WriteBehind
         _queue.Completed();
     }
 }
+
+/// <summary>A written (or failed) write-behind job whose outcome the worker has yet to book under the lock.</summary>
+internal readonly record struct WriteBehindOutcome(WriteBehindJob Job, IOException? Failure);

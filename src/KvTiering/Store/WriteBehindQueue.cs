@@ -37,6 +37,9 @@ internal sealed class WriteBehindQueue
         _freeTop = depth;
     }
 
+    /// <summary>How many staging buffers (and so jobs in flight) the queue has.</summary>
+    public int Depth => _buffers.Length;
+
     /// <summary>Whether no new job is accepted (the store is closing): demotions then write synchronously.</summary>
     public bool IsClosed { get; private set; }
 
@@ -59,10 +62,14 @@ internal sealed class WriteBehindQueue
     /// <summary>The staged bytes of a buffer (its length set by <see cref="Enqueue"/>).</summary>
     public ReadOnlySpan<byte> Staged(int buffer) => _buffers[buffer].AsSpan(0, _lengths[buffer]);
 
-    /// <summary>Hands a filled buffer to the worker. Call under the store's lock.</summary>
+    /// <summary>Hands a filled buffer (or, with buffer -1, a slot to free) to the worker. Call under the store's lock.</summary>
     public void Enqueue(in WriteBehindJob job)
     {
-        _lengths[job.Buffer] = job.Length;
+        if (job.Buffer >= 0)
+        {
+            _lengths[job.Buffer] = job.Length;
+        }
+
         Interlocked.Increment(ref _pending);
         if (!_jobs.Writer.TryWrite(job))
         {
@@ -96,7 +103,8 @@ internal sealed class WriteBehindQueue
 
 /// <summary>
 /// A demotion in the write-behind queue: entry <see cref="Entry"/> (while its stamp is still <see cref="Stamp"/>) goes
-/// into <see cref="Slot"/> of tier <see cref="Tier"/>, its bytes in staging buffer <see cref="Buffer"/>.
+/// into <see cref="Slot"/> of tier <see cref="Tier"/>, its bytes in staging buffer <see cref="Buffer"/>; with
+/// <see cref="Buffer"/> -1, a reserved slot to free on the device (<see cref="WriteBehind.UnbindMoved"/>).
 /// </summary>
 internal readonly record struct WriteBehindJob(int Entry, long Stamp, int Tier, int Slot, int Buffer, int Length,
     BlockKey Key, BlockKey Parent);

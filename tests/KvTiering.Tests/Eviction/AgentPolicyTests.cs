@@ -402,6 +402,102 @@ public sealed class AgentPolicyTests
     }
 
     [Fact]
+    public void A_reply_to_the_users_own_message_is_ranked_by_such_turns_answer_times()
+    {
+        // Users answered replies to their own message within 5 s and the ends of agentic runs (turns that followed a
+        // tool result) after 10 minutes. Session 1's reply ended 20 s ago, session 2's run just now. Learned per kind
+        // of turn (userinput), session 2's user is expected back last and goes; from everyone's answer times
+        // together, session 1, waited on longest, does (past the quick answers only the slow ones are left).
+        foreach ((string policy, bool kinds) in new[] { ("agent", true), ("agent:userinput=false", false) })
+        {
+            using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
+            for (int i = 0; i < 12; i++)
+            {
+                if (i < 10)
+                {
+                    Request(store, 9, 1);
+                    store.Hint(9, SessionHint.Paused);
+                    Advance(1);
+                    Request(store, 9, 1); // follows a tool result: the end of an agentic run
+                    store.Hint(9, SessionHint.AwaitingUser);
+                    Advance(600);
+                }
+
+                Request(store, 9, 1); // follows the user's answer: a reply to the user's own message
+                store.Hint(9, SessionHint.AwaitingUser);
+                Advance(5);
+            }
+
+            Request(store, 9, 1);
+            store.Hint(9, SessionHint.Closed);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(1);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser);
+            Advance(20);
+            Request(store, 2, 10);
+            store.Hint(2, SessionHint.Paused);
+            Advance(1);
+            Request(store, 2, 10); // follows a tool result
+            store.Hint(2, SessionHint.AwaitingUser);
+            Request(store, 3, 10);
+
+            Assert.Equal(kinds, store.Contains(Block(1, 9)));
+            Assert.NotEqual(kinds, store.Contains(Block(2, 9)));
+            Assert.True(store.Contains(Block(3, 9)), policy);
+        }
+    }
+
+    [Fact]
+    public void A_turn_that_ended_in_a_brief_response_is_ranked_by_brief_turns_answer_times()
+    {
+        // Users answered brief responses (20 tokens) within 5 s and long ones (800 tokens) after 10 minutes, the
+        // server telling each hint's response length. Session 1's brief turn ended 20 s ago, session 2's long one
+        // just now: learned per length (brief), session 2's user is expected back last and goes; from everyone's
+        // answer times together, session 1 does.
+        foreach ((string policy, bool brief) in new[] { ("agent", true), ("agent:brief=0", false) })
+        {
+            using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
+            for (int i = 0; i < 12; i++)
+            {
+                if (i < 10)
+                {
+                    Request(store, 9, 1);
+                    store.Hint(9, SessionHint.AwaitingUser, responseTokens: 800);
+                    Advance(600);
+                }
+
+                Request(store, 9, 1);
+                store.Hint(9, SessionHint.AwaitingUser, responseTokens: 20);
+                Advance(5);
+            }
+
+            Request(store, 9, 1);
+            store.Hint(9, SessionHint.Closed);
+            Request(store, 1, 10);
+            store.Hint(1, SessionHint.AwaitingUser, responseTokens: 20);
+            Advance(20);
+            Request(store, 2, 10);
+            store.Hint(2, SessionHint.AwaitingUser, responseTokens: 800);
+            Request(store, 3, 10);
+
+            Assert.Equal(brief, store.Contains(Block(1, 9)));
+            Assert.NotEqual(brief, store.Contains(Block(2, 9)));
+            Assert.True(store.Contains(Block(3, 9)), policy);
+        }
+    }
+
+    [Fact]
+    public void A_hint_with_a_negative_response_length_is_rejected_by_its_value()
+    {
+        using TieredKvStore store = CreateStore(4);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => store.Hint(1, SessionHint.AwaitingUser, -3));
+        Assert.Equal("responseTokens", ex.ParamName);
+        Assert.Contains("-3", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Ablation_variants_parse_and_reject_unknown_settings()
     {
         Assert.Equal("agent:lindy=0.5+tail=false", AgentPolicyVariants.FromName("agent:lindy=0.5+tail=false").Name);

@@ -127,4 +127,50 @@ public sealed class WriteBehindTests
         Assert.Equal(3, store.Count);
         Assert.Empty(slow.Violations);
     }
+
+    [Fact]
+    public void A_promotion_out_of_a_write_behind_tier_frees_its_slot_behind_the_lock()
+    {
+        var slow = new GatedDevice(4, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        for (int i = 0; i < 3; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // block 0 demotes and is written
+        }
+
+        WaitFor(() => store.WriteBehindPending == 0);
+        slow.CloseFrees();
+        var buffer = new byte[128];
+        Assert.True(store.TryGet(Key(0), buffer, out int written, out int tier)); // promotes block 0 out of the slow tier
+        Assert.Equal(1, tier);
+        Assert.Equal(Payload(0), buffer[..written]);
+        Assert.Equal(0, store.TierOf(Key(0)));
+
+        // The hit returned while its old slot's free is still held at the gate: the worker frees it, not the hit.
+        WaitFor(() => slow.FreesWaiting == 1);
+        store.Put(Key(3), BlockKey.Empty, Payload(3)); // a put meanwhile neither waits for the free nor gets that slot
+        Assert.Equal(1, slow.FreesWaiting);
+        Assert.Equal(0, slow.Frees);
+        slow.OpenFrees();
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(1, slow.Frees);
+
+        // The freed slot is usable again: the slow tier fills to its capacity.
+        for (int i = 4; i < 10; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i));
+        }
+
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(slow.SlotCount, store.GetStatistics().Tiers[1].ResidentBlocks);
+        for (int i = 0; i < 10; i++)
+        {
+            if (store.TryGet(Key(i), buffer, out written))
+            {
+                Assert.Equal(Payload(i), buffer[..written]);
+            }
+        }
+
+        Assert.Empty(slow.Violations);
+    }
 }

@@ -139,4 +139,18 @@ public sealed record AgentPolicyOptions
     /// a wait that may never end (until it does end); 0 learns from answered waits only.
     /// </summary>
     public double UnansweredFactor { get; init; } = 10.0;
+
+    /// <summary>
+    /// With hints: users answer a reply to their own message (the request before it followed their answer, or started
+    /// the session) sooner than the end of an agentic run (it followed a tool result), so the answer times are learned
+    /// per kind of turn and a session awaiting its user is ranked by its kind's. False learns one distribution.
+    /// </summary>
+    public bool UserInputClasses { get; init; } = true;
+
+    /// <summary>
+    /// With hints that carry the response's length: a turn that ended in a response shorter than this many tokens (a
+    /// question back, a one-line confirmation) has its answer times learned apart from longer ones (a report the user
+    /// reads, or leaves). 0 turns the idea off.
+    /// </summary>
+    public int BriefReplyTokens { get; init; } = 100;
 }

@@ -65,4 +65,10 @@ internal struct AgentSession
 
     /// <summary>This session's unanswered wait for its user counts in the answer times as one that never ends.</summary>
     public bool Unanswered;
+
+    /// <summary>The latest request answered a user's message (it followed the user's answer or started the session), not a tool result.</summary>
+    public bool AfterUser;
+
+    /// <summary>The response that ended its turn was brief (under <see cref="AgentPolicyOptions.BriefReplyTokens"/>), as the server told.</summary>
+    public bool BriefReply;
 }

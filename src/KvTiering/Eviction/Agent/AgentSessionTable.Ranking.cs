@@ -50,6 +50,7 @@ internal sealed partial class AgentSessionTable
                     // distribution has the users who never come back in it, not only those who did.
                     _sessions[slot].Unanswered = true;
                     _userWaits.ObserveUnended();
+                    UserKind(slot).ObserveUnended();
                 }
 
                 return UserRemaining(slot, sinceTurn);
@@ -236,14 +237,32 @@ internal sealed partial class AgentSessionTable
     private double UserRemaining(int slot, double waited)
     {
         int n = _sessions[slot].UserAnswers;
+        AgentWaitModel waits = UserWaits(slot);
         if (_options.OwnUserPrior <= 0 || n == 0)
         {
-            return _userWaits.Remaining(waited);
+            return waits.Remaining(waited);
         }
 
         double scale = Math.Exp(n / (n + _options.OwnUserPrior) * (_sessions[slot].UserLogWait - _userLogWait));
-        return scale * _userWaits.Remaining(waited / scale);
+        return scale * waits.Remaining(waited / scale);
     }
+
+    /// <summary>
+    /// The answer times a session awaiting its user is ranked by: those of its kind of turn (a reply to the user's own
+    /// message, or the end of an agentic run) once that kind has seen enough answers, else everyone's.
+    /// </summary>
+    private AgentWaitModel UserWaits(int slot)
+    {
+        AgentWaitModel kind = UserKind(slot);
+        return kind.Observed >= MinWaits ? kind : _userWaits;
+    }
+
+    /// <summary>
+    /// The answer-time model of the session's kind of turn: whether the turn replied to the user's own message (not a
+    /// tool result) and whether its last response was brief, each only where its option is on.
+    /// </summary>
+    private AgentWaitModel UserKind(int slot) =>
+        _userKinds[(_options.UserInputClasses && _sessions[slot].AfterUser ? 1 : 0) | (_sessions[slot].BriefReply ? 2 : 0)];
 
     private void ObserveOwnAnswer(int slot, double answer)
     {

@@ -18,6 +18,8 @@ internal sealed partial class AgentSessionTable
             _ => Normal,
         };
         _sessions[slot].HintAt = _tier.Now;
+        int response = _tier.HintResponseTokens;
+        _sessions[slot].BriefReply = response >= 0 && response < _options.BriefReplyTokens;
         _victim = -1;
     }
 
@@ -57,6 +59,8 @@ internal sealed partial class AgentSessionTable
         _sessions[slot].UserLogWait = 0;
         _sessions[slot].UserAnswers = 0;
         _sessions[slot].Unanswered = false;
+        _sessions[slot].AfterUser = true; // a session's first request carries its user's message
+        _sessions[slot].BriefReply = false;
         return slot;
     }
 
@@ -102,10 +106,12 @@ internal sealed partial class AgentSessionTable
                 if (_sessions[slot].Unanswered)
                 {
                     _userWaits.Retract();
+                    UserKind(slot).Retract();
                     _sessions[slot].Unanswered = false;
                 }
 
                 _userWaits.Observe(answer);
+                UserKind(slot).Observe(answer);
                 ObserveOwnAnswer(slot, answer);
             }
 
@@ -115,6 +121,7 @@ internal sealed partial class AgentSessionTable
             _sessions[slot].RequestDepth = -1;
             _sessions[slot].RequestTop = int.MaxValue;
             _sessions[slot].Requests++;
+            _sessions[slot].AfterUser = _sessions[slot].State == AwaitingUser; // this request answers a user's message
             if (_sessions[slot].State != Closed)
             {
                 _sessions[slot].State = Normal;

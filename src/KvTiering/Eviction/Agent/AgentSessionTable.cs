@@ -38,6 +38,7 @@ internal sealed partial class AgentSessionTable
     private double _userGap = double.NaN; // typical time a session awaiting its user (hint) takes to come back
     private readonly AgentWaitModel _userWaits = new(); // how long users take to answer, from the end of the turn
     private readonly AgentWaitModel _toolWaits = new(); // how long tools take, from the end of the response
+    private readonly AgentWaitModel[] _userKinds = [new(), new(), new(), new()]; // answer times per kind of turn (UserKind)
     private double _userLogWait; // moving average of the logarithm of every user's answer time
     private long _userAnswers;
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)

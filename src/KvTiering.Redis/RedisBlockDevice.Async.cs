@@ -1,0 +1,91 @@
+using KvTiering.Blocks;
+using KvTiering.Devices;
+using StackExchange.Redis;
+
+namespace KvTiering.Redis;
+
+/// <summary>The awaitable slot calls (<see cref="IAsyncBlockDevice"/>): the same reads and writes as the synchronous ones, the round trip awaited.</summary>
+public sealed partial class RedisBlockDevice
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// As <see cref="Read"/>, with the server's reply awaited (StackExchange.Redis's <c>StringGetLeaseAsync</c>), so the
+    /// store's <c>TryGetAsync</c> waits for the network outside its lock and without a blocked thread. A cancelled
+    /// read leaves the slot as it was; the reply, if it still comes, is discarded.
+    /// </remarks>
+    public async ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        EnsureUsable(slot);
+        cancellationToken.ThrowIfCancellationRequested();
+        int length = _lengths[slot];
+        if (length == 0 || !_keys[slot].Equals(key))
+        {
+            return -1;
+        }
+
+        if (destination.Length < length)
+        {
+            ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
+        }
+
+        RedisKey serverKey = _serverKeys[slot];
+        if (!TryEnter())
+        {
+            return -1;
+        }
+
+        Lease<byte>? lease;
+        Task<Lease<byte>?> pending = _database.StringGetLeaseAsync(serverKey);
+        try
+        {
+            lease = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = pending.ContinueWith(static t => t.Result?.Dispose(), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        catch (Exception ex) when (IsFault(ex))
+        {
+            OnFault(ex);
+            return -1;
+        }
+
+        OnSuccess();
+        return Verified(Received(serverKey, key, length, lease, destination.Span), length, destination.Span);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// As <see cref="Write"/>, with the server's acknowledgement awaited (<c>StringSetAsync</c>). Cancellation is
+    /// checked before the value is sent; once sent, the write completes.
+    /// </remarks>
+    public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        EnsureUsable(slot);
+        if (payload.IsEmpty || payload.Length > SlotBytes)
+        {
+            ThrowHelper.ThrowPayloadLength(nameof(payload), payload.Length, SlotBytes);
+        }
+
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        RedisKey serverKey = BeginWrite(slot, key, parent, payload.Span, out byte[] buffer, out int valueLength);
+        try
+        {
+            await _database.StringSetAsync(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsFault(ex))
+        {
+            WriteFaulted(key, ex);
+        }
+
+        EndWrite(slot, key, payload.Length, serverKey, buffer);
+    }
+}

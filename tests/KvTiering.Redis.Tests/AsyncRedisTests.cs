@@ -1,0 +1,79 @@
+using KvTiering.Blocks;
+using KvTiering.Devices;
+using KvTiering.Store;
+using static KvTiering.Redis.Tests.RedisTestKit;
+
+namespace KvTiering.Redis.Tests;
+
+/// <summary>The Redis tier's awaitable slot calls, on the device and through the store's async API.</summary>
+public sealed class AsyncRedisTests(GarnetFixture fixture) : IClassFixture<GarnetFixture>
+{
+    [Fact]
+    public async Task AwaitedWritesReadBackVerbatim()
+    {
+        using var device = new RedisBlockDevice(fixture.Connection, Options(fixture.Server), 8, BlockBytes);
+        var awaitable = device;
+        BlockKey[] chain = Chain(3, seed: 31);
+        for (int i = 0; i < chain.Length; i++)
+        {
+            await awaitable.WriteAsync(i, chain[i], ParentOf(chain, i), Payload(i), CancellationToken.None);
+        }
+
+        var buffer = new byte[BlockBytes];
+        for (int i = 0; i < chain.Length; i++)
+        {
+            int read = await awaitable.ReadAsync(i, chain[i], buffer, CancellationToken.None);
+            Assert.Equal(Payload(i), buffer[..read]);
+            Assert.Equal(read, device.Read(i, chain[i], buffer)); // the synchronous read sees the same block
+        }
+
+        Assert.Equal(-1, await awaitable.ReadAsync(0, chain[1], buffer, CancellationToken.None)); // another key: a miss
+        RedisTierStatistics stats = device.GetStatistics();
+        Assert.Equal(3, stats.Writes);
+        Assert.Equal(6, stats.Hits);
+    }
+
+    [Fact]
+    public async Task ACancelledReadLeavesTheSlotReadable()
+    {
+        using var device = new RedisBlockDevice(fixture.Connection, Options(fixture.Server), 4, BlockBytes);
+        BlockKey key = Chain(1, seed: 32)[0];
+        await device.WriteAsync(0, key, Hasher.Root, Payload(0), CancellationToken.None);
+        var buffer = new byte[BlockBytes];
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => device.ReadAsync(0, key, buffer, cancelled.Token).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => device.WriteAsync(1, key, Hasher.Root, Payload(1), cancelled.Token).AsTask());
+        Assert.Equal(0, device.PayloadLength(1)); // the cancelled write sent nothing
+        int read = await device.ReadAsync(0, key, buffer, CancellationToken.None);
+        Assert.Equal(Payload(0), buffer[..read]);
+    }
+
+    [Fact]
+    public async Task TheStoreAwaitsTheServerForALowerTierHit()
+    {
+        using TieredKvStore store = NewStore(fixture.Connection, Options(fixture.Server), 2, 32, out RedisBlockDevice device);
+        Assert.IsAssignableFrom<IAsyncBlockDevice>(device);
+        BlockKey[] chain = Chain(6, seed: 33);
+        for (int i = 0; i < chain.Length; i++)
+        {
+            await store.PutAsync(chain[i], ParentOf(chain, i), Payload(i));
+        }
+
+        Assert.Equal(1, store.TierOf(chain[0]));
+        var buffer = new byte[BlockBytes];
+        BlockRead first = await store.TryGetAsync(chain[0], buffer);
+        Assert.True(first.Found);
+        Assert.Equal(1, first.Tier); // served by the server, then promoted
+        Assert.Equal(Payload(0), buffer[..first.BytesWritten]);
+        Assert.Equal(0, store.TierOf(chain[0]));
+        for (int i = 0; i < chain.Length; i++)
+        {
+            int written = await store.GetAsync(chain[i], buffer);
+            Assert.Equal(Payload(i), buffer[..written]);
+        }
+
+        Assert.True(device.GetStatistics().Hits >= 4);
+    }
+}
