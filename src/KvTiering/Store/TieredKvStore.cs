@@ -124,7 +124,7 @@ public sealed partial class TieredKvStore : IDisposable
         _locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, _remote, promotions, MetadataOnly);
         _asyncReader = promotions is null ? null : new AsyncReader(_table, _tiers, _top, _chain, _counters, _locked, promotions);
         _prefetcher = new Prefetcher(_table, _tiers, _top, _chain, _slots, _counters, placement, promotions, _promotion, BlockBytes);
-        _requests = new RequestOffer(_table, _tiers, _chain, _counters, placement, MetadataOnly);
+        _requests = new RequestOffer(_table, _tiers, _chain, _mover, _slots, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
         {
