@@ -1,11 +1,5 @@
-// Last run (2026-12-04, 2-core EPYC 2.1 GHz, .NET 10.0.12, --job short --inProcess --iterationCount 5 --warmupCount 2,
-// under cpu-exclusive; main's store, docs/harness.md "Speed"). Errors up to ±46% (belady; sieve ±35%): a noisy short run.
-// | Policy | Mean    | M refs/s |    | Policy | Mean    | M refs/s |
-// | sieve  | 30.4 ms | 9.5      |    | clock  | 36.0 ms | 8.0      |
-// | belady | 32.8 ms | 8.8      |    | arc    | 38.8 ms | 7.4      |
-// | lru    | 33.5 ms | 8.6      |    | s3fifo | 49.5 ms | 5.8      |
-// | fifo   | 34.4 ms | 8.4      |    | agent  | 84.0 ms | 3.4      |
-// Issue #20's goals (20 M for lru/fifo/clock/sieve, 10 M for arc/s3fifo/belady, 5 M for agent) are not met.
+// Results and their ratios to issue #20's goals (20 M block references/s for lru/fifo/clock/sieve, 10 M for
+// arc/s3fifo/belady, 5 M for agent) live in docs/benchmarks.md ("ReplayBenchmarks"), with the command that ran them.
 
 using BenchmarkDotNet.Attributes;
 using KvTiering.Eviction;

@@ -195,7 +195,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         if (r.Session != 0 && g.Save != "off")
         {
             SessionHint h = r.Call is not null ? SessionHint.Paused : SessionHint.AwaitingUser;
-            store.Hint(r.Session, h);
+            store.Hint(r.Session, h, g.CompletionTokens); // the response's length: the agent policy expects a brief reply to be answered sooner
             hint = h.ToString();
         }
 

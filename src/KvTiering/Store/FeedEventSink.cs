@@ -10,6 +10,9 @@ namespace KvTiering.Store;
 /// </summary>
 internal sealed class FeedEventSink(KvEventFeed feed, TierKind[] media) : IBlockEventSink
 {
+    /// <summary>Whether anyone subscribes now (each report checks again).</summary>
+    public bool HasSubscribers => feed.SubscriberCount != 0;
+
     public void OnStored(in BlockKey key, in BlockKey parent, int tier)
     {
         if (feed.SubscriberCount != 0)

@@ -15,19 +15,27 @@ internal sealed class RequestOffer
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
     private readonly TierChain _chain;
+    private readonly BlockMover _mover;
+    private readonly SlotBinding _slots;
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly bool _metadataOnly;
+    private readonly bool _outright; // a miss's victim leaves the store with nothing to move or tell (MissOutright)
     private int[] _found = new int[64]; // per key, its entry at arrival; reused across requests
 
-    public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, StoreCounters counters, IPlacementHooks placement, bool metadataOnly)
+    public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, BlockMover mover, SlotBinding slots,
+        StoreCounters counters, IPlacementHooks placement, bool metadataOnly)
     {
         _table = table;
         _tiers = tiers;
         _chain = chain;
+        _mover = mover;
+        _slots = slots;
         _counters = counters;
         _placement = placement;
         _metadataOnly = metadataOnly;
+        _outright = metadataOnly && tiers.Length == 1 && tiers[0].DeviceIsInert && !tiers[0].WriteBehind
+            && placement is NoPlacementHooks;
     }
 
     /// <summary>Offers the request; the arguments are <see cref="TieredKvStore.OfferRequest"/>'s, already validated.</summary>
@@ -60,6 +68,10 @@ internal sealed class RequestOffer
             {
                 // Found at arrival and not evicted by this request's earlier blocks: skip the second probe.
                 _chain.TouchResident(e, context);
+            }
+            else if (_outright && !_slots.ReportsEvents)
+            {
+                MissOutright(keys[i], parent, context);
             }
             else if (_metadataOnly)
             {
@@ -132,6 +144,54 @@ internal sealed class RequestOffer
         }
 
         return prefix < 0 ? keys.Length : prefix;
+    }
+
+    /// <summary>
+    /// <see cref="TierChain.Put"/> of a metadata-only block into a single tier that nothing observes (a replay): the
+    /// same steps in the same order — probe, add, admit, make room, book the write, bind, insert — with the victim's
+    /// eviction one call in which its policy's calls are direct (<see cref="Tier.EvictOutright"/>) instead of the
+    /// general path's chain (MakeRoom → SelectVictim → Evict → Unbind → Release → Remove) that asks at every step
+    /// whether a lower tier, a write-behind, a reader's I/O, an event sink or placement hooks need something.
+    /// </summary>
+    private void MissOutright(in BlockKey key, in BlockKey parent, in BlockContext context)
+    {
+        BlockTable table = _table;
+        int e = table.Find(key); // absent at arrival, but an earlier block of this request may have been the same key
+        if (e >= 0)
+        {
+            _chain.TouchResident(e, context);
+            return;
+        }
+
+        e = table.Add(key, parent, context.Depth, context.Session, context.NextUse);
+        if (e < 0)
+        {
+            ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
+        }
+
+        table.Labels[e] = context.Labels;
+        table.InFlight[e] = true;
+        Tier tier = _tiers[0];
+        if (!tier.AdmitsAll && !tier.Admit(_mover.Describe(e, tier, 0, isDemotion: false)))
+        {
+            tier.Counters.Rejections++;
+            table.Remove(e);
+            return;
+        }
+
+        int slot = tier.TakeSlot();
+        if (slot < 0 && (slot = tier.EvictOutright(table)) < 0)
+        {
+            table.Remove(e);
+            return;
+        }
+
+        _counters.Write(tier, 0);
+        table.Place(e, 0, slot);
+        tier.SlotToEntry[slot] = e;
+        tier.OnInsert(slot);
+        table.InFlight[e] = false;
+        tier.Counters.Inserts++;
     }
 
     /// <summary>A scratch span of <paramref name="length"/> entries, reused across requests.</summary>

@@ -34,8 +34,11 @@ internal sealed class SlotBinding
         set => _events = value ?? NullBlockEventSink.Instance;
     }
 
-    /// <summary>Whether anyone listens to arrivals and departures (a sink other than the null object).</summary>
-    public bool ReportsEvents => _events is not NullBlockEventSink;
+    /// <summary>
+    /// Whether a report could reach anyone now: false for the null object and for the store's feed while it has no
+    /// subscriber (whose reports then do nothing), so a caller may skip them.
+    /// </summary>
+    public bool ReportsEvents => _events is not NullBlockEventSink && (_events is not FeedEventSink feed || feed.HasSubscribers);
 
     /// <summary>Maps entry <paramref name="e"/> to <paramref name="slot"/> of <paramref name="tier"/> and reports the arrival.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

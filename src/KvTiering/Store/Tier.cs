@@ -167,6 +167,30 @@ internal abstract class Tier
     public abstract int SelectVictim();
 
     public abstract void OnSessionHint(long session, SessionHint hint);
+
+    /// <summary>
+    /// For a full tier whose victims leave the store with nothing to tell or move (metadata only, no tier below, no
+    /// event sink, no placement hooks, no I/O on any slot): evicts the policy's victim in one call, with the policy's
+    /// calls direct, and returns its slot for the new block; -1 when the policy names no victim. The same steps in the
+    /// same order as <see cref="BlockMover"/>'s MakeRoom → Evict → Unbind → Release → Remove, then TakeSlot.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The policy named a slot that holds no evictable block.</exception>
+    public abstract int EvictOutright(BlockTable table);
+
+    /// <summary>Lets <paramref name="victim"/>'s slot go after the policy's OnRemove: the end of <see cref="EvictOutright"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected void Vacate(BlockTable table, int e, int victim)
+    {
+        // What ReturnSlot then TakeSlot leave behind (the slot pushed on the free stack and popped again): unmapped.
+        SlotToEntry[victim] = -1;
+        table.Place(e, -1, -1);
+        table.Remove(e);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    protected void ThrowBadVictim(int victim) =>
+        ThrowHelper.ThrowInvalidOperation(
+            $"Policy '{Policy.Name}' of tier {Index} chose victim {victim}, which is not an evictable resident handle.");
 }
 
 /// <summary>The hot core: the policy is a generic struct parameter, so its calls inline.</summary>
@@ -210,4 +234,25 @@ internal sealed class Tier<TPolicy> : Tier
     public override int SelectVictim() => _policy.SelectVictim();
 
     public override void OnSessionHint(long session, SessionHint hint) => _policy.OnSessionHint(session, hint);
+
+    public override int EvictOutright(BlockTable table)
+    {
+        int victim = _policy.SelectVictim();
+        if (victim < 0)
+        {
+            return -1;
+        }
+
+        int e = (uint)victim < (uint)Capacity ? SlotToEntry[victim] : -1;
+        if (e < 0 || !table.IsEvictable(e))
+        {
+            ThrowBadVictim(victim);
+        }
+
+        table.InFlight[e] = true;
+        Counters.Evictions++;
+        _policy.OnRemove(victim);
+        Vacate(table, e, victim);
+        return victim;
+    }
 }

@@ -1,5 +1,6 @@
 using KvTiering.Blocks;
 using KvTiering.Eviction;
+using KvTiering.Events;
 using KvTiering.Store;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -65,6 +66,59 @@ public sealed class OfferRequestTests
         {
             Assert.Equal(put.Contains(Key(i)), offered.Contains(Key(i)));
         }
+    }
+
+    [Theory]
+    [InlineData("lru")]
+    [InlineData("fifo")]
+    [InlineData("clock")]
+    [InlineData("sieve")]
+    [InlineData("arc")]
+    [InlineData("s3fifo")]
+    [InlineData("belady")]
+    [InlineData("agent")]
+    public void A_miss_nobody_listens_to_leaves_what_the_general_path_leaves(string name)
+    {
+        // The store with a subscriber takes the general put for every miss; the other, the replay's one-call eviction.
+        EvictionPolicy policy = EvictionPolicies.FromName(name);
+        var time = new FakeTimeProvider(); // one clock for both: the agent policy ages sessions by it
+        using TieredKvStore quiet = OneTierStore(policy, time);
+        using TieredKvStore heard = OneTierStore(policy, time);
+        using KvEventSubscription events = heard.Events.Subscribe();
+        var rng = new Random(7);
+        for (int r = 0; r < 400; r++)
+        {
+            int session = rng.Next(6);
+            int length = 1 + rng.Next(10);
+            var keys = new BlockKey[length];
+            var next = new int[length];
+            for (int i = 0; i < length; i++)
+            {
+                // Some blocks repeat an earlier one of the same request: absent at arrival, resident by their turn.
+                keys[i] = Key(1 + (session * 100) + (rng.Next(4) == 0 ? rng.Next(i + 1) : i));
+                next[i] = rng.Next(4) == 0 ? int.MaxValue : r + rng.Next(50);
+            }
+
+            Assert.Equal(heard.OfferRequest(keys, session, nextUse: next), quiet.OfferRequest(keys, session, nextUse: next));
+            time.Advance(TimeSpan.FromSeconds(rng.Next(5)));
+        }
+
+        StoreStatistics expected = heard.GetStatistics();
+        StoreStatistics actual = quiet.GetStatistics();
+        Assert.Equal(expected.Tiers, actual.Tiers);
+        Assert.Equal(expected with { Tiers = [] }, actual with { Tiers = [] });
+        Assert.True(actual.Tiers[0].Evictions > 100);
+        for (int k = 1; k <= 600; k++)
+        {
+            Assert.Equal(heard.Contains(Key(k)), quiet.Contains(Key(k)));
+        }
+    }
+
+    private static TieredKvStore OneTierStore(EvictionPolicy policy, TimeProvider time)
+    {
+        var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = time };
+        options.Tiers.Add(new TierOptions(Profile("t0"), 16) { Policy = policy });
+        return new TieredKvStore(options);
     }
 
     [Fact]
