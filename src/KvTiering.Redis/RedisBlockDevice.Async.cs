@@ -63,16 +63,7 @@ public sealed partial class RedisBlockDevice
     /// </remarks>
     public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        EnsureUsable(slot);
-        if (payload.IsEmpty || payload.Length > SlotBytes)
-        {
-            ThrowHelper.ThrowPayloadLength(nameof(payload), payload.Length, SlotBytes);
-        }
-
-        if (key.IsEmpty)
-        {
-            ThrowHelper.ThrowEmptyKey(nameof(key));
-        }
+        EnsureWritable(slot, key, payload.Length);
 
         cancellationToken.ThrowIfCancellationRequested();
         RedisKey serverKey = BeginWrite(slot, key, parent, payload.Span, out byte[] buffer, out int valueLength);

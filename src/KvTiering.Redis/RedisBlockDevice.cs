@@ -173,16 +173,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     /// <exception cref="IOException">The server is unavailable or the write failed; the slot is left empty.</exception>
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
-        EnsureUsable(slot);
-        if (payload.IsEmpty || payload.Length > SlotBytes)
-        {
-            ThrowHelper.ThrowPayloadLength(nameof(payload), payload.Length, SlotBytes);
-        }
-
-        if (key.IsEmpty)
-        {
-            ThrowHelper.ThrowEmptyKey(nameof(key));
-        }
+        EnsureWritable(slot, key, payload.Length);
 
         RedisKey serverKey = BeginWrite(slot, key, parent, payload, out byte[] buffer, out int valueLength);
         try
@@ -329,6 +320,21 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         _keys[slot] = BlockKey.Empty;
         _lengths[slot] = 0;
         _serverKeys[slot] = default;
+    }
+
+    /// <summary>The checks every write makes (sync and async): a usable slot, a payload that fits, a key.</summary>
+    private void EnsureWritable(int slot, in BlockKey key, int payloadLength)
+    {
+        EnsureUsable(slot);
+        if (payloadLength == 0 || payloadLength > SlotBytes)
+        {
+            ThrowHelper.ThrowPayloadLength("payload", payloadLength, SlotBytes);
+        }
+
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -53,16 +53,7 @@ public sealed partial class FlashDevice
     /// </remarks>
     public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        EnsureUsable(slot);
-        if (payload.IsEmpty || payload.Length > SlotBytes)
-        {
-            ThrowHelper.ThrowPayloadLength(nameof(payload), payload.Length, SlotBytes);
-        }
-
-        if (key.IsEmpty)
-        {
-            ThrowHelper.ThrowEmptyKey(nameof(key));
-        }
+        EnsureWritable(slot, key, payload.Length);
 
         NativeBufferMemory buffer = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
         try

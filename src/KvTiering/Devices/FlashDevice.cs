@@ -109,16 +109,7 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncB
     /// <inheritdoc />
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
-        EnsureUsable(slot);
-        if (payload.IsEmpty || payload.Length > SlotBytes)
-        {
-            ThrowHelper.ThrowPayloadLength(nameof(payload), payload.Length, SlotBytes);
-        }
-
-        if (key.IsEmpty)
-        {
-            ThrowHelper.ThrowEmptyKey(nameof(key));
-        }
+        EnsureWritable(slot, key, payload.Length);
 
         byte* buffer = _pool.Rent();
         try
@@ -291,6 +282,21 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncB
         _pool.Dispose();
         _authenticator?.Dispose();
         NativeMemory.AlignedFree(_zeroPage);
+    }
+
+    /// <summary>The checks every write makes (sync and async): a usable slot, a payload that fits, a key.</summary>
+    private void EnsureWritable(int slot, in BlockKey key, int payloadLength)
+    {
+        EnsureUsable(slot);
+        if (payloadLength == 0 || payloadLength > SlotBytes)
+        {
+            ThrowHelper.ThrowPayloadLength("payload", payloadLength, SlotBytes);
+        }
+
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
