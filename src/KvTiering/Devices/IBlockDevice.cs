@@ -28,7 +28,10 @@ public interface IBlockDevice : IDisposable
     /// <summary>Largest payload one slot holds, bytes.</summary>
     int SlotBytes { get; }
 
-    /// <summary>False for metadata-only devices, which keep no bytes (the simulation harness uses them).</summary>
+    /// <summary>
+    /// False for metadata-only devices, which keep no bytes (the simulation harness uses them); the store then skips
+    /// their <see cref="Write"/> and <see cref="Free"/> calls.
+    /// </summary>
     bool StoresPayload { get; }
 
     /// <summary>Writes one block into <paramref name="slot"/>, replacing whatever was there.</summary>

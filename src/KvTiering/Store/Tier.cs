@@ -20,7 +20,7 @@ internal abstract class Tier
         Profile = profile;
         Device = device;
         Direct = device as IDirectSlotAccess;
-        DeviceIsInert = device is MetadataDevice;
+        DeviceIsInert = !device.StoresPayload;
         AdmitsAll = admitsAll;
         Policy = policy;
         Capacity = device.SlotCount;
@@ -48,7 +48,7 @@ internal abstract class Tier
 
     public EvictionPolicy Policy { get; }
 
-    /// <summary>Whether the device keeps nothing (<see cref="MetadataDevice"/>): writes and frees are skipped, not called.</summary>
+    /// <summary>Whether the device keeps no bytes (<see cref="IBlockDevice.StoresPayload"/> false): writes and frees are skipped, not called.</summary>
     public bool DeviceIsInert { get; }
 
     /// <summary>
