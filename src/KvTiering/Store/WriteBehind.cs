@@ -206,24 +206,11 @@ internal sealed class WriteBehind
                         CompleteAll(done, ref held);
                     }
                 }
-                else if (_top.Lock.TryEnter())
+                else if (WriteScope.TryEnter(_top, out WriteScope scope))
                 {
-                    try
+                    using (scope)
                     {
-                        _top.Drain(); // as WriteScope does
-                        _top.BeginWrite();
-                        try
-                        {
-                            CompleteAll(done, ref held);
-                        }
-                        finally
-                        {
-                            _top.EndWrite();
-                        }
-                    }
-                    finally
-                    {
-                        _top.Lock.Exit();
+                        CompleteAll(done, ref held);
                     }
                 }
             }

@@ -6,20 +6,49 @@ namespace KvTiering.Store;
 /// </summary>
 internal ref struct WriteScope
 {
-    private readonly TopTierReader _reader;
-    private Lock.Scope _scope;
+    private readonly TopTierReader? _reader; // null: a TryEnter that did not get the lock, nothing to release
 
     public WriteScope(TopTierReader reader)
     {
+        reader.Lock.Enter();
         _reader = reader;
-        _scope = reader.Lock.EnterScope();
+        Open(reader);
+    }
+
+    private WriteScope(TopTierReader reader, bool lockHeld)
+    {
+        _ = lockHeld;
+        _reader = reader;
+        Open(reader);
+    }
+
+    /// <summary>Enters only if the lock is free right now; otherwise false, and <paramref name="scope"/> holds nothing.</summary>
+    public static bool TryEnter(TopTierReader reader, out WriteScope scope)
+    {
+        if (!reader.Lock.TryEnter())
+        {
+            scope = default;
+            return false;
+        }
+
+        scope = new WriteScope(reader, lockHeld: true);
+        return true;
+    }
+
+    private static void Open(TopTierReader reader)
+    {
         reader.Drain();
         reader.BeginWrite();
     }
 
-    public void Dispose()
+    public readonly void Dispose()
     {
+        if (_reader is null)
+        {
+            return;
+        }
+
         _reader.EndWrite();
-        _scope.Dispose();
+        _reader.Lock.Exit();
     }
 }
