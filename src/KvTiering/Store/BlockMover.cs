@@ -264,6 +264,16 @@ internal sealed class BlockMover
     /// <summary>Unbinds a block promoted out of <paramref name="from"/>, its slot freed behind when it can be (<see cref="WriteBehind.UnbindMoved"/>).</summary>
     public void UnbindMoved(int e, Tier from) => _writeBehind.UnbindMoved(e, from);
 
+    /// <summary>Frees a slot no entry maps (an abandoned move's), behind the lock when its tier writes behind.</summary>
+    public void FreeUnmapped(Tier tier, int slot)
+    {
+        if (!_writeBehind.TryFreeBehind(tier, slot))
+        {
+            tier.Device.Free(slot);
+            tier.ReturnSlot(slot);
+        }
+    }
+
     /// <summary>Copies a deferred victim's bytes (see <see cref="DemotionCopies"/>). Call without the lock.</summary>
     public void CopyDemotion(ref DeferredDemotion move) => _demotions.Copy(ref move);
 

@@ -52,7 +52,26 @@ internal sealed class WriteBehind
             var worker = new WriteBehindWorker(_queue, table, tiers, top, slots, placement, log, _held);
             _worker = new Thread(worker.Run) { IsBackground = true, Name = $"KvTiering write-behind ({log.Name})" };
             _worker.Start();
+            slots.FreeBehind = TryFreeBehind;
         }
+    }
+
+    /// <summary>
+    /// Frees unmapped <paramref name="slot"/> of <paramref name="tier"/> on its device through the worker, outside the
+    /// lock (a flash free is a header write), the slot reserved until the free lands; false when the tier does not
+    /// write behind or the store is flushing or closing (the caller then frees it at once). Call under the lock.
+    /// </summary>
+    public bool TryFreeBehind(Tier tier, int slot)
+    {
+        if (!tier.WriteBehind || Synchronous || _queue is not { IsClosed: false } queue)
+        {
+            return false;
+        }
+
+        tier.SlotToEntry[slot] = -1;
+        tier.Reserved++;
+        queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, slot, -1, 0, default, default));
+        return true;
     }
 
     /// <summary>While set (a flush, a dispose), demotions write synchronously: they must not drop blocks for want of buffers.</summary>

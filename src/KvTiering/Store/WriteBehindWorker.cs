@@ -130,8 +130,16 @@ internal sealed class WriteBehindWorker
         }
         else
         {
-            // Removed, cleared or moved while in flight: its slot was kept out of use until now.
-            SlotBinding.FreeReserved(tier, job.Slot);
+            // Removed, cleared or moved while in flight: its slot was kept out of use until now, and is freed on the
+            // device by this worker after the lock, as a job of its own (at once when the queue is closing).
+            if (_queue.IsClosed)
+            {
+                SlotBinding.FreeReserved(tier, job.Slot);
+            }
+            else
+            {
+                _queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, job.Slot, -1, 0, default, default)); // stays reserved
+            }
         }
 
         if (_queue.TryGetHeld(job.Buffer, out Tier source, out int sourceSlot))
