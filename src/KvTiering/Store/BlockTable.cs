@@ -45,6 +45,7 @@ internal sealed partial class BlockTable
         _buckets = new Bucket[buckets];
         _mask = buckets - 1;
         _bucketOf = new int[capacity];
+        _homes = new int[buckets];
         Keys = new BlockKey[capacity];
         Parents = new BlockKey[capacity];
         ParentEntry = new int[capacity];
@@ -60,6 +61,8 @@ internal sealed partial class BlockTable
         InFlight = new bool[capacity];
         Staging = new int[capacity];
         Array.Fill(Staging, -1);
+        Array.Fill(Tier, (sbyte)-1);
+        Array.Fill(Slot, -1);
         Labels = new WorkloadLabels[capacity];
         _freeEntries = new int[capacity];
         for (int i = 0; i < capacity; i++)
@@ -73,6 +76,9 @@ internal sealed partial class BlockTable
     public int Capacity { get; }
 
     public int Count => Capacity - _freeTop;
+
+    /// <summary>How many entries were removed so far: an entry found before is still the same while this is unchanged.</summary>
+    public long Removals { get; private set; }
 
     /// <summary>Records where entry <paramref name="e"/> lives (tier -1 and slot -1: nowhere, for now).</summary>
     public void Place(int e, int tier, int slot)
@@ -91,8 +97,9 @@ internal sealed partial class BlockTable
         }
 
         int e = _freeEntries[--_freeTop];
-        int i = EmptyBucketFor(key);
+        int i = EmptyBucketFor(key, out int home);
         _buckets[i] = new Bucket { Entry = e + 1 };
+        _homes[i] = home;
         _bucketOf[e] = i;
         _version++;
         Keys[e] = key;
@@ -102,11 +109,9 @@ internal sealed partial class BlockTable
         Session[e] = session;
         NextUse[e] = nextUse;
         Pins[e] = 0;
-        InFlight[e] = false;
-        Staging[e] = -1;
         Labels[e] = default;
-        Tier[e] = -1;
-        Slot[e] = -1;
+
+        // InFlight false, Staging, Tier and Slot -1: as every free entry is left (constructor, Remove), not written again.
 
         int p = parent.IsEmpty ? -1 : EntryOfParent(parent);
         _lastAdded = e;
@@ -149,6 +154,7 @@ internal sealed partial class BlockTable
         }
 
         Unindex(e);
+        Removals++;
         Stamps[e] = 0;
         InFlight[e] = false;
         Staging[e] = -1;
