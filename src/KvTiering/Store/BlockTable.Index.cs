@@ -9,7 +9,6 @@ internal sealed partial class BlockTable
 {
     private readonly Bucket[] _buckets;
     private readonly int _mask;
-    private readonly int[] _bucketOf; // per entry, the bucket that holds it (kept through backward shifts)
     private readonly int[] _homes;    // per bucket, the home bucket of the key it holds: a backward shift reads no key
     private int _version;             // bumped by every change of the buckets' entries
     private BlockKey _missKey;        // the last key Find missed, the empty bucket its probe ended at, and when
@@ -140,7 +139,8 @@ internal sealed partial class BlockTable
         Bucket[] buckets = _buckets;
         int[] homes = _homes;
         int mask = _mask;
-        int hole = _bucketOf[e];
+        Entry[] entries = _entries;
+        int hole = entries[e].Bucket;
         int j = hole;
         while (true)
         {
@@ -157,7 +157,7 @@ internal sealed partial class BlockTable
             {
                 buckets[hole] = occupant;
                 homes[hole] = home;
-                _bucketOf[occupant.Entry - 1] = hole;
+                entries[occupant.Entry - 1].Bucket = hole;
                 hole = j;
             }
         }
