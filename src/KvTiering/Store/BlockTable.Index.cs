@@ -9,7 +9,7 @@ internal sealed partial class BlockTable
 {
     private readonly Bucket[] _buckets;
     private readonly int _mask;
-    private readonly int[] _bucketOf; // per entry, the bucket that holds it (kept through backward shifts)
+    private readonly int[] _homes;    // per bucket, the home bucket of the key it holds: a backward shift reads no key
     private int _version;             // bumped by every change of the buckets' entries
     private BlockKey _missKey;        // the last key Find missed, the empty bucket its probe ended at, and when
     private int _missBucket;
@@ -25,25 +25,35 @@ internal sealed partial class BlockTable
 
     /// <summary>The entry of <paramref name="key"/>, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Find(in BlockKey key)
+    public int Find(in BlockKey key) => Find(key, out _);
+
+    /// <summary>
+    /// <see cref="Find(in BlockKey)"/>, also giving the entry's slot when it lies in the top tier (else -1), read from
+    /// its bucket, so a caller that needs no other column reads none.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(in BlockKey key, out int topSlot)
     {
         Bucket[] buckets = _buckets;
         BlockKey[] keys = Keys;
         int i = Hash(key) & _mask;
         while (true)
         {
-            int e = buckets[i].Entry - 1;
+            Bucket bucket = buckets[i];
+            int e = bucket.Entry - 1;
             if (e < 0)
             {
                 // A miss is usually followed by the Add of the same key: remember the empty bucket the probe ended at.
                 _missKey = key;
                 _missBucket = i;
                 _missVersion = _version;
+                topSlot = -1;
                 return -1;
             }
 
             if (keys[e].Equals(key))
             {
+                topSlot = bucket.TopSlot - 1;
                 return e;
             }
 
@@ -52,7 +62,7 @@ internal sealed partial class BlockTable
     }
 
     /// <summary>
-    /// <see cref="Find"/> for a reader that holds no lock: the table may change under it, so the probe is bounded and
+    /// <see cref="Find(in BlockKey)"/> for a reader that holds no lock: the table may change under it, so the probe is bounded and
     /// any answer is only a candidate the caller validates (seqlock) before trusting it. -2 means "gave up".
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -99,18 +109,19 @@ internal sealed partial class BlockTable
     public TopSlotProbe TopSlots => new(_buckets, Keys, _mask);
 
     /// <summary>
-    /// An empty bucket for <paramref name="key"/>, known absent: the one its last <see cref="Find"/> ended at when
-    /// no bucket changed since (the usual miss-then-add), else a fresh probe.
+    /// An empty bucket for <paramref name="key"/>, known absent: the one its last <see cref="Find(in BlockKey)"/> ended at when
+    /// no bucket changed since (the usual miss-then-add), else a fresh probe; <paramref name="home"/> is the key's home bucket.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int EmptyBucketFor(in BlockKey key)
+    private int EmptyBucketFor(in BlockKey key, out int home)
     {
+        home = Hash(key) & _mask;
         if (_missVersion == _version && _missKey.Equals(key))
         {
             return _missBucket;
         }
 
-        int i = Hash(key) & _mask;
+        int i = home;
         while (_buckets[i].Entry != 0)
         {
             i = (i + 1) & _mask;
@@ -123,10 +134,13 @@ internal sealed partial class BlockTable
     private void Unindex(int e)
     {
         // Backward shift (Knuth's algorithm R): lookups never stop early at the hole, and no tombstones accumulate.
+        // Each occupant's home comes from _homes, next to the buckets scanned, instead of hashing its key: the key
+        // sits in a line of its own, a cache miss per occupant.
         Bucket[] buckets = _buckets;
-        BlockKey[] keys = Keys;
+        int[] homes = _homes;
         int mask = _mask;
-        int hole = _bucketOf[e];
+        Entry[] entries = _entries;
+        int hole = entries[e].Bucket;
         int j = hole;
         while (true)
         {
@@ -137,12 +151,13 @@ internal sealed partial class BlockTable
                 break;
             }
 
-            int home = Hash(keys[occupant.Entry - 1]) & mask;
+            int home = homes[j];
             bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
             if (movable)
             {
                 buckets[hole] = occupant;
-                _bucketOf[occupant.Entry - 1] = hole;
+                homes[hole] = home;
+                entries[occupant.Entry - 1].Bucket = hole;
                 hole = j;
             }
         }

@@ -6,7 +6,8 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// Every resident block's metadata, one entry per block whatever its tier: an open-addressing hash index from key
-/// to entry, and the entries themselves as structure-of-arrays so a scan touches only the fields it reads.
+/// to entry, the keys and parent keys as arrays of their own (a probe compares keys and nothing else), and the rest of
+/// each entry packed in one record (<see cref="Entry"/>), read and written through per-field columns.
 /// Not thread-safe: the store serializes access.
 /// </summary>
 /// <remarks>
@@ -24,19 +25,19 @@ internal sealed partial class BlockTable
 
     public readonly BlockKey[] Keys;
     public readonly BlockKey[] Parents;
-    public readonly int[] ParentEntry;   // entry of the parent when it was resident at insert; -1 otherwise
-    public readonly long[] ParentStamp;  // the parent's stamp then, so a recycled entry is not mistaken for it
-    public readonly long[] Stamps;       // incarnation of each entry; 0 = free
-    public readonly int[] ChildCount;    // resident children that counted themselves in at insert
-    public readonly int[] Depth;
-    public readonly long[] Session;
-    public readonly long[] NextUse;
-    public readonly sbyte[] Tier;
-    public readonly int[] Slot;
-    public readonly int[] Pins;          // user pins
-    public readonly bool[] InFlight;     // being moved by the store right now
-    public readonly int[] Staging;       // write-behind buffer holding the bytes until the tier's write lands; -1 none
-    public readonly WorkloadLabels[] Labels; // one byte each; set by the store after Add
+    public readonly ParentEntryColumn ParentEntry; // entry of the parent when it was resident at insert; -1 otherwise
+    public readonly ParentStampColumn ParentStamp; // the parent's stamp then, so a recycled entry is not mistaken for it
+    public readonly StampColumn Stamps;            // incarnation of each entry; 0 = free
+    public readonly ChildCountColumn ChildCount;   // resident children that counted themselves in at insert
+    public readonly DepthColumn Depth;
+    public readonly SessionColumn Session;
+    public readonly NextUseColumn NextUse;
+    public readonly TierColumn Tier;
+    public readonly SlotColumn Slot;
+    public readonly PinsColumn Pins;               // user pins
+    public readonly InFlightColumn InFlight;       // being moved by the store right now
+    public readonly StagingColumn Staging;         // write-behind buffer holding the bytes until the tier's write lands; -1 none
+    public readonly LabelsColumn Labels;           // set by the store after Add
 
     public BlockTable(int capacity)
     {
@@ -44,23 +45,24 @@ internal sealed partial class BlockTable
         int buckets = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 2));
         _buckets = new Bucket[buckets];
         _mask = buckets - 1;
-        _bucketOf = new int[capacity];
+        _homes = new int[buckets];
         Keys = new BlockKey[capacity];
         Parents = new BlockKey[capacity];
-        ParentEntry = new int[capacity];
-        ParentStamp = new long[capacity];
-        Stamps = new long[capacity];
-        ChildCount = new int[capacity];
-        Depth = new int[capacity];
-        Session = new long[capacity];
-        NextUse = new long[capacity];
-        Tier = new sbyte[capacity];
-        Slot = new int[capacity];
-        Pins = new int[capacity];
-        InFlight = new bool[capacity];
-        Staging = new int[capacity];
-        Array.Fill(Staging, -1);
-        Labels = new WorkloadLabels[capacity];
+        _entries = new Entry[capacity];
+        Array.Fill(_entries, new Entry { Tier = -1, Slot = -1, Staging = -1, ParentEntry = -1 });
+        ParentEntry = new(_entries);
+        ParentStamp = new(_entries);
+        Stamps = new(_entries);
+        ChildCount = new(_entries);
+        Depth = new(_entries);
+        Session = new(_entries);
+        NextUse = new(_entries);
+        Tier = new(_entries);
+        Slot = new(_entries);
+        Pins = new(_entries);
+        InFlight = new(_entries);
+        Staging = new(_entries);
+        Labels = new(_entries);
         _freeEntries = new int[capacity];
         for (int i = 0; i < capacity; i++)
         {
@@ -74,12 +76,16 @@ internal sealed partial class BlockTable
 
     public int Count => Capacity - _freeTop;
 
+    /// <summary>How many entries were removed so far: an entry found before is still the same while this is unchanged.</summary>
+    public long Removals { get; private set; }
+
     /// <summary>Records where entry <paramref name="e"/> lives (tier -1 and slot -1: nowhere, for now).</summary>
     public void Place(int e, int tier, int slot)
     {
-        Tier[e] = (sbyte)tier;
-        Slot[e] = slot;
-        _buckets[_bucketOf[e]].TopSlot = tier == 0 ? slot + 1 : 0;
+        ref Entry entry = ref _entries[e];
+        entry.Tier = (sbyte)tier;
+        entry.Slot = slot;
+        _buckets[entry.Bucket].TopSlot = tier == 0 ? slot + 1 : 0;
     }
 
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
@@ -91,37 +97,38 @@ internal sealed partial class BlockTable
         }
 
         int e = _freeEntries[--_freeTop];
-        int i = EmptyBucketFor(key);
+        int i = EmptyBucketFor(key, out int home);
         _buckets[i] = new Bucket { Entry = e + 1 };
-        _bucketOf[e] = i;
+        _homes[i] = home;
         _version++;
         Keys[e] = key;
         Parents[e] = parent;
-        Stamps[e] = _nextStamp++;
-        ChildCount[e] = 0;
-        Session[e] = session;
-        NextUse[e] = nextUse;
-        Pins[e] = 0;
-        InFlight[e] = false;
-        Staging[e] = -1;
-        Labels[e] = default;
-        Tier[e] = -1;
-        Slot[e] = -1;
+
+        // InFlight false, Staging, Tier and Slot -1: as every free entry is left (constructor, Remove), not written again.
+        ref Entry entry = ref _entries[e];
+        entry.Bucket = i;
+        entry.Stamp = _nextStamp++;
+        entry.ChildCount = 0;
+        entry.Session = session;
+        entry.NextUse = nextUse;
+        entry.Pins = 0;
+        entry.Labels = default;
 
         int p = parent.IsEmpty ? -1 : EntryOfParent(parent);
         _lastAdded = e;
         if (p >= 0)
         {
-            ParentEntry[e] = p;
-            ParentStamp[e] = Stamps[p];
-            ChildCount[p]++;
-            Depth[e] = depth >= 0 ? depth : Depth[p] + 1;
+            ref Entry parentEntry = ref _entries[p];
+            entry.ParentEntry = p;
+            entry.ParentStamp = parentEntry.Stamp;
+            parentEntry.ChildCount++;
+            entry.Depth = depth >= 0 ? depth : parentEntry.Depth + 1;
         }
         else
         {
-            ParentEntry[e] = -1;
-            ParentStamp[e] = 0;
-            Depth[e] = depth >= 0 ? depth : 0;
+            entry.ParentEntry = -1;
+            entry.ParentStamp = 0;
+            entry.Depth = depth >= 0 ? depth : 0;
         }
 
         return e;
@@ -131,13 +138,18 @@ internal sealed partial class BlockTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int LiveParent(int e)
     {
-        int p = ParentEntry[e];
-        return p >= 0 && Stamps[p] == ParentStamp[e] ? p : -1;
+        ref Entry entry = ref _entries[e];
+        int p = entry.ParentEntry;
+        return p >= 0 && _entries[p].Stamp == entry.ParentStamp ? p : -1;
     }
 
     /// <summary>Whether the entry may be evicted or moved: no user pin, not in flight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsEvictable(int e) => Pins[e] == 0 && !InFlight[e];
+    public bool IsEvictable(int e)
+    {
+        ref Entry entry = ref _entries[e];
+        return entry.Pins == 0 && !entry.InFlight;
+    }
 
     /// <summary>Removes entry <paramref name="e"/> from the index and frees it.</summary>
     public void Remove(int e)
@@ -145,15 +157,17 @@ internal sealed partial class BlockTable
         int p = LiveParent(e);
         if (p >= 0)
         {
-            ChildCount[p]--;
+            _entries[p].ChildCount--;
         }
 
         Unindex(e);
-        Stamps[e] = 0;
-        InFlight[e] = false;
-        Staging[e] = -1;
-        Tier[e] = -1;
-        Slot[e] = -1;
+        Removals++;
+        ref Entry entry = ref _entries[e];
+        entry.Stamp = 0;
+        entry.InFlight = false;
+        entry.Staging = -1;
+        entry.Tier = -1;
+        entry.Slot = -1;
         _freeEntries[_freeTop++] = e;
     }
 
@@ -162,6 +176,6 @@ internal sealed partial class BlockTable
     private int EntryOfParent(in BlockKey parent)
     {
         int last = _lastAdded;
-        return last >= 0 && Stamps[last] != 0 && Keys[last].Equals(parent) ? last : Find(parent);
+        return last >= 0 && _entries[last].Stamp != 0 && Keys[last].Equals(parent) ? last : Find(parent);
     }
 }

@@ -21,7 +21,9 @@ internal sealed class RequestOffer
     private readonly IPlacementHooks _placement;
     private readonly bool _metadataOnly;
     private readonly bool _outright; // a miss's victim leaves the store with nothing to move or tell (MissOutright)
+    private readonly bool _single;   // one metadata-only tier: a resident entry lies in tier 0, in a slot it keeps
     private int[] _found = new int[64]; // per key, its entry at arrival; reused across requests
+    private int[] _foundSlots = new int[64]; // per key, its top-tier slot at arrival (read from the bucket), or -1
 
     public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, BlockMover mover, SlotBinding slots,
         StoreCounters counters, IPlacementHooks placement, bool metadataOnly)
@@ -36,14 +38,16 @@ internal sealed class RequestOffer
         _metadataOnly = metadataOnly;
         _outright = metadataOnly && tiers.Length == 1 && tiers[0].DeviceIsInert && !tiers[0].WriteBehind
             && placement is NoPlacementHooks;
+        _single = metadataOnly && tiers.Length == 1;
     }
 
     /// <summary>Offers the request; the arguments are <see cref="TieredKvStore.OfferRequest"/>'s, already validated.</summary>
     public RequestOutcome Offer(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels, ReadOnlySpan<int> nextUse,
         Span<int> prefixPerTier, Span<sbyte> prefixServed)
     {
-        Span<int> found = Found(keys.Length);
-        int prefix = LookUp(keys, labels, found, prefixPerTier, prefixServed, out int resident, out int recomputed);
+        Found(keys.Length, out Span<int> found, out Span<int> slots);
+        int prefix = LookUp(keys, labels, found, slots, prefixPerTier, prefixServed, out int resident, out int recomputed);
+        long removals = _table.Removals;
         if (recomputed > 0)
         {
             // After the lookups, so a block repeated within the request is still found resident by each of them.
@@ -64,10 +68,20 @@ internal sealed class RequestOffer
             long next = nextUse.IsEmpty || nextUse[i] == int.MaxValue ? long.MaxValue : nextUse[i];
             var context = new BlockContext(i, session, next) { Labels = labels };
             int e = found[i];
-            if (e >= 0 && _table.Stamps[e] != 0 && _table.Keys[e].Equals(keys[i]))
+            bool unchanged = _table.Removals == removals; // nothing left since the lookup: entries and slots hold
+            if (e >= 0 && (unchanged || (_table.Stamps[e] != 0 && _table.Keys[e].Equals(keys[i]))))
             {
-                // Found at arrival and not evicted by this request's earlier blocks: skip the second probe.
-                _chain.TouchResident(e, context);
+                // Found at arrival and not evicted by this request's earlier blocks: skip the second probe. An entry
+                // that left and came back may sit in another slot, so only an unchanged table vouches for the one
+                // read at arrival.
+                if (_outright)
+                {
+                    HitOutright(e, unchanged ? slots[i] : _table.Slot[e], context);
+                }
+                else
+                {
+                    _chain.TouchResident(e, context);
+                }
             }
             else if (_outright && !_slots.ReportsEvents)
             {
@@ -86,8 +100,8 @@ internal sealed class RequestOffer
     }
 
     /// <summary>The arrival lookup: each key's entry, the resident prefix's length, per tier its share, and the routing of its blocks.</summary>
-    private int LookUp(ReadOnlySpan<BlockKey> keys, WorkloadLabels labels, Span<int> found, Span<int> prefixPerTier,
-        Span<sbyte> prefixServed, out int resident, out int recomputed)
+    private int LookUp(ReadOnlySpan<BlockKey> keys, WorkloadLabels labels, Span<int> found, Span<int> slots,
+        Span<int> prefixPerTier, Span<sbyte> prefixServed, out int resident, out int recomputed)
     {
         int prefix = -1;
         resident = 0;
@@ -95,7 +109,7 @@ internal sealed class RequestOffer
         bool route = _placement.Routes && prefixServed.Length >= keys.Length;
         for (int i = 0; i < keys.Length; i++)
         {
-            int e = _table.Find(keys[i]);
+            int e = _table.Find(keys[i], out slots[i]);
             if (e >= 0 && !_metadataOnly && _table.Tier[e] < 0)
             {
                 e = -1; // a block another put is still copying in (ReservedPut, payload stores only): not resident yet
@@ -118,7 +132,7 @@ internal sealed class RequestOffer
                 continue;
             }
 
-            int tier = _table.Tier[e];
+            int tier = _single ? 0 : _table.Tier[e];
             if ((uint)tier < (uint)prefixPerTier.Length)
             {
                 prefixPerTier[tier]++;
@@ -169,8 +183,9 @@ internal sealed class RequestOffer
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
+        // Unlike TierChain.Admit, the entry is not marked in flight: until it is placed no slot maps to it, so no
+        // policy can name it, and nothing else runs meanwhile.
         table.Labels[e] = context.Labels;
-        table.InFlight[e] = true;
         Tier tier = _tiers[0];
         if (!tier.AdmitsAll && !tier.Admit(_mover.Describe(e, tier, 0, isDemotion: false)))
         {
@@ -190,18 +205,42 @@ internal sealed class RequestOffer
         table.Place(e, 0, slot);
         tier.SlotToEntry[slot] = e;
         tier.OnInsert(slot);
-        table.InFlight[e] = false;
         tier.Counters.Inserts++;
     }
 
-    /// <summary>A scratch span of <paramref name="length"/> entries, reused across requests.</summary>
-    private Span<int> Found(int length)
+    /// <summary>
+    /// <see cref="TierChain.TouchResident"/> of a block of the one tier, found at arrival in <paramref name="slot"/>
+    /// (read from its bucket): the same writes and the policy's access, without reading the entry's tier and slot.
+    /// </summary>
+    private void HitOutright(int e, int slot, in BlockContext context)
+    {
+        BlockTable table = _table;
+        if (context.Session != 0)
+        {
+            table.Session[e] = context.Session;
+        }
+
+        if (!context.Labels.IsUnlabeled)
+        {
+            table.Labels[e] = context.Labels;
+        }
+
+        table.NextUse[e] = context.NextUse;
+        Tier tier = _tiers[0];
+        tier.Counters.Hits++;
+        tier.Touch(slot);
+    }
+
+    /// <summary>Scratch spans of <paramref name="length"/> entries and slots, reused across requests.</summary>
+    private void Found(int length, out Span<int> found, out Span<int> slots)
     {
         if (_found.Length < length)
         {
             _found = new int[Math.Max(length, _found.Length * 2)];
+            _foundSlots = new int[_found.Length];
         }
 
-        return _found.AsSpan(0, length);
+        found = _found.AsSpan(0, length);
+        slots = _foundSlots.AsSpan(0, length);
     }
 }

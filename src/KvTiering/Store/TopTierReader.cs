@@ -11,14 +11,15 @@ namespace KvTiering.Store;
 /// optimistically, checks the <see cref="SeqLock"/> every writer bumps, and queues the access for the policies, which
 /// see it, in order, the next time anyone takes the lock (<see cref="Drain"/>). Anything else (a miss that may not be
 /// final, a lower tier, a torn read, a full queue) answers <see cref="NeedsLock"/>, and the locked path gives the same
-/// answer. Writers take the lock through <see cref="EnterWrite"/>.
+/// answer. Writers take the lock through <see cref="EnterWrite"/>. This file holds the hits; the lock-free lookups
+/// that are not hits are in TopTierReader.Lookups.cs, the writers' side (lock, seqlock, drain) in TopTierReader.Writes.cs.
 /// </summary>
 /// <remarks>
 /// Deferring recency updates to a buffer drained under the lock is BP-Wrapper (Ding et al., ICDE 2009), as in
 /// Caffeine and BitFaster.Caching's ConcurrentLfu; the version check is the Linux kernel's seqlock (see
 /// <see cref="SeqLock"/>).
 /// </remarks>
-internal sealed class TopTierReader
+internal sealed partial class TopTierReader
 {
     /// <summary>A top-tier hit, a final answer.</summary>
     public const int Hit = 1;
@@ -189,138 +190,6 @@ internal sealed class TopTierReader
         while (outcome == Interrupted && ++tries < MaxTries);
 
         return outcome;
-    }
-
-    /// <summary>
-    /// A put of a block already in a reference-bit top tier, without the lock, when the locked path would change
-    /// nothing but the bit: the context it carries (session, labels, next use) is what the entry holds already. Such
-    /// re-puts are common (every request re-offers its prefix) and would otherwise queue behind inserts on the lock.
-    /// </summary>
-    public bool TryTouchResident(in BlockKey key, in BlockContext context)
-    {
-        long version = _seq.Version;
-        BlockTable table = _table;
-        int e = table.FindOptimistic(key, out int slot);
-        if ((version & 1) != 0 || (e | slot) < 0
-            || table.NextUse[e] != context.NextUse
-            || (context.Session != 0 && table.Session[e] != context.Session)
-            || (!context.Labels.IsUnlabeled && !table.Labels[e].Equals(context.Labels))
-            || !_seq.IsValid(version))
-        {
-            return false;
-        }
-
-        MarkReferenced(_referenceBits!, slot);
-        _lockFreeCounts.AddPut();
-        return true;
-    }
-
-    /// <summary>
-    /// A prefix match without the lock (it moves nothing and tells no policy, so only the table must hold still);
-    /// false means "take the locked path": a writer ran, or the match may continue into a remote tier.
-    /// </summary>
-    public bool TryMatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers, int tierCount, out PrefixMatch match)
-    {
-        match = default;
-        if (!_seq.TryBeginRead(out long version))
-        {
-            return false;
-        }
-
-        BlockTable table = _table;
-        int i = 0;
-        for (; i < keys.Length; i++)
-        {
-            int e = table.FindOptimistic(keys[i]);
-            if (e < 0)
-            {
-                if (e == -2 || _remoteMayHave)
-                {
-                    return false;
-                }
-
-                break;
-            }
-
-            int tier = table.Tier[e];
-            if ((uint)tier >= (uint)tierCount)
-            {
-                return false; // an entry being recycled under us; the version check would reject it anyway
-            }
-
-            match.Count(tier);
-            if (i < tiers.Length)
-            {
-                tiers[i] = tier;
-            }
-        }
-
-        match.Blocks = i;
-        return _seq.IsValid(version);
-    }
-
-    /// <summary>The tier holding <paramref name="key"/> (or -1) without the lock; false means "take the locked path".</summary>
-    public bool TryTierOf(in BlockKey key, out int tier)
-    {
-        tier = -1;
-        if (!_seq.TryBeginRead(out long version))
-        {
-            return false;
-        }
-
-        int e = _table.FindOptimistic(key);
-        if (e == -2)
-        {
-            return false;
-        }
-
-        tier = e < 0 ? -1 : _table.Tier[e];
-        return _seq.IsValid(version);
-    }
-
-    /// <summary>Takes the lock for a change lock-free readers must not see half done; drains queued hits first.</summary>
-    public WriteScope EnterWrite([CallerMemberName] string site = "", [CallerFilePath] string file = "") => new(this, site, file);
-
-    /// <summary>Marks the start of a change (odd version). Call under the lock.</summary>
-    public void BeginWrite() => _seq.BeginWrite();
-
-    /// <summary>Marks the end of a change (even version). Call under the lock.</summary>
-    public void EndWrite() => _seq.EndWrite();
-
-    /// <summary>Ends the odd window for a byte copy readers may overlap; see <see cref="SeqLock.Pause"/>.</summary>
-    public bool Pause() => _seq.Pause();
-
-    /// <summary>Reopens the odd window <see cref="Pause"/> closed.</summary>
-    public void Resume(bool paused) => _seq.Resume(paused);
-
-    /// <summary>Announces a payload copy outside the lock; <see cref="MarkDisposed"/> waits for it to end.</summary>
-    public void EnterReader() => _seq.EnterReader();
-
-    /// <summary>Ends a payload copy announced by <see cref="EnterReader"/>.</summary>
-    public void ExitReader() => _seq.ExitReader();
-
-    /// <summary>Marks the store disposed and waits out payload copies that began before. Call under the lock, odd.</summary>
-    public void MarkDisposed()
-    {
-        _disposed = true;
-        _seq.WaitForReaders();
-    }
-
-    /// <summary>Tells the policies about every queued lock-free hit and books what they counted. Call under the lock.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Drain()
-    {
-        if (!_queued.IsEmpty)
-        {
-            _queued.Drain(_seq.Version);
-        }
-    }
-
-    /// <summary>Drains the queued hits and folds the striped lock-free counts in, before a statistics snapshot.</summary>
-    public void DrainAndFold()
-    {
-        Drain();
-        _counters.Fold(ref _lockFreeCounts, _top);
     }
 
     /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>

@@ -6,6 +6,14 @@ namespace KvTiering.Tests.Store;
 public sealed class BlockTableTests
 {
     [Fact]
+    public void An_entry_record_is_one_cache_line_at_most()
+    {
+        // Adding or evicting a block touches its record and its keys; a field added past 64 bytes would spill into a
+        // further line on every add and eviction (docs/harness.md, replay speed).
+        Assert.True(System.Runtime.CompilerServices.Unsafe.SizeOf<BlockTable.Entry>() <= 64);
+    }
+
+    [Fact]
     public void The_top_tier_slot_read_from_the_bucket_follows_every_place_and_removal()
     {
         // Churn a small table (many backward shifts) and check the lock-free lookup against a model after each step.

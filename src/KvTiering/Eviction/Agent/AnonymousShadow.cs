@@ -16,7 +16,7 @@ namespace KvTiering.Eviction;
 /// </remarks>
 internal abstract class AnonymousShadow
 {
-    private readonly Dictionary<BlockKey, int> _slotOf;
+    private readonly KeySlotIndex _slotOf;
     private readonly int[] _free;
     private int _freeTop;
     private int _lastDepth = int.MaxValue;
@@ -27,7 +27,7 @@ internal abstract class AnonymousShadow
         Capacity = capacity;
         Keys = new BlockKey[capacity];
         Depths = new int[capacity];
-        _slotOf = new Dictionary<BlockKey, int>(capacity + 1);
+        _slotOf = new KeySlotIndex(Keys);
         _free = new int[capacity];
         for (int i = 0; i < capacity; i++)
         {
@@ -60,7 +60,8 @@ internal abstract class AnonymousShadow
         }
 
         _lastDepth = depth;
-        if (_slotOf.TryGetValue(key, out int slot))
+        int slot = _slotOf.Find(key);
+        if (slot >= 0)
         {
             OnHit(slot);
             if (_chainAlive)
@@ -85,7 +86,7 @@ internal abstract class AnonymousShadow
         slot = _free[--_freeTop];
         Keys[slot] = key;
         Depths[slot] = depth;
-        _slotOf[key] = slot;
+        _slotOf.Add(slot);
         OnInsert(slot);
         return false;
     }

@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
+
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// Key → slot for a fixed set of slots whose keys the owner keeps (<c>keys[slot]</c>): an open-addressing index of
+/// slot numbers, so a lookup probes an int array and compares the owner's keys, with no entry objects, no hash-code
+/// call and no division. Allocates nothing after construction. Not thread-safe.
+/// </summary>
+/// <remarks>
+/// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R), at most half full, as the
+/// store's block table and <see cref="GhostSet"/>. It answers exactly what a <c>Dictionary&lt;BlockKey, int&gt;</c>
+/// would; only the time differs.
+/// </remarks>
+internal sealed class KeySlotIndex
+{
+    private readonly BlockKey[] _keys;
+    private readonly int[] _buckets; // slot + 1; 0 = empty
+    private readonly int _mask;
+
+    /// <param name="keys">The owner's key per slot; a slot's key must stay put while the slot is indexed.</param>
+    public KeySlotIndex(BlockKey[] keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _keys = keys;
+        int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, keys.Length * 2));
+        _buckets = new int[buckets];
+        _mask = buckets - 1;
+    }
+
+    /// <summary>The slot indexed under <paramref name="key"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(in BlockKey key)
+    {
+        int bucket = FindBucket(key);
+        return bucket < 0 ? -1 : _buckets[bucket] - 1;
+    }
+
+    /// <summary>Indexes <paramref name="slot"/>, whose key (<c>keys[slot]</c>) is not indexed yet.</summary>
+    public void Add(int slot)
+    {
+        int i = Hash(_keys[slot]) & _mask;
+        while (_buckets[i] != 0)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        _buckets[i] = slot + 1;
+    }
+
+    /// <summary>Forgets <paramref name="key"/>; false when it is not indexed.</summary>
+    public bool Remove(in BlockKey key)
+    {
+        int bucket = FindBucket(key);
+        if (bucket < 0)
+        {
+            return false;
+        }
+
+        DeleteBucket(bucket);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Hash(in BlockKey key)
+    {
+        ulong h = (key.Low * 0x9E3779B97F4A7C15UL) ^ key.High;
+        return (int)(h ^ (h >> 29));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindBucket(in BlockKey key)
+    {
+        int[] buckets = _buckets;
+        BlockKey[] keys = _keys;
+        int i = Hash(key) & _mask;
+        while (true)
+        {
+            int slot = buckets[i] - 1;
+            if (slot < 0)
+            {
+                return -1;
+            }
+
+            if (keys[slot].Equals(key))
+            {
+                return i;
+            }
+
+            i = (i + 1) & _mask;
+        }
+    }
+
+    private void DeleteBucket(int hole)
+    {
+        // Backward shift: pull later members of the probe run into the hole so lookups never stop early.
+        int[] buckets = _buckets;
+        int mask = _mask;
+        int j = hole;
+        while (true)
+        {
+            j = (j + 1) & mask;
+            int occupant = buckets[j];
+            if (occupant == 0)
+            {
+                break;
+            }
+
+            int home = Hash(_keys[occupant - 1]) & mask;
+            bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+            if (movable)
+            {
+                buckets[hole] = occupant;
+                hole = j;
+            }
+        }
+
+        buckets[hole] = 0;
+    }
+}

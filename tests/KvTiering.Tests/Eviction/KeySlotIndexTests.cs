@@ -1,0 +1,49 @@
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+
+namespace KvTiering.Tests.Eviction;
+
+public sealed class KeySlotIndexTests
+{
+    [Fact]
+    public void Answers_every_lookup_as_a_dictionary_would_through_churn_with_colliding_keys()
+    {
+        // Few distinct keys whose low bits collide, so probe runs are long and removals shift them back.
+        var keys = new BlockKey[40];
+        var index = new KeySlotIndex(keys);
+        var model = new Dictionary<BlockKey, int>();
+        var free = new Stack<int>(Enumerable.Range(0, keys.Length).Reverse());
+        var rng = new Random(17);
+        for (int step = 0; step < 20_000; step++)
+        {
+            var key = new BlockKey((ulong)rng.Next(64) << 40, 9);
+            if (model.TryGetValue(key, out int slot))
+            {
+                Assert.Equal(slot, index.Find(key));
+                if (rng.Next(2) == 0)
+                {
+                    Assert.True(index.Remove(key));
+                    model.Remove(key);
+                    free.Push(slot);
+                }
+            }
+            else
+            {
+                Assert.Equal(-1, index.Find(key));
+                Assert.False(index.Remove(key));
+                if (free.Count > 0)
+                {
+                    int s = free.Pop();
+                    keys[s] = key;
+                    index.Add(s);
+                    model[key] = s;
+                }
+            }
+
+            foreach ((BlockKey k, int s) in model)
+            {
+                Assert.Equal(s, index.Find(k));
+            }
+        }
+    }
+}
