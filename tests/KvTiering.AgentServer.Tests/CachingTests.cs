@@ -124,7 +124,9 @@ public sealed class CachingTests
             await Task.Delay(20);
         }
 
-        Assert.Fail($"{path} never matched {pattern} in 60 s; last: {body}");
+        // What the server was doing says which way it failed (the queued turn already ran, the hold ended, ...).
+        string state = await http.GetStringAsync("/api/state");
+        Assert.Fail($"{path} never matched {pattern} in 60 s; last: {body}; /api/state: {state}");
     }
 
     /// <summary>
