@@ -17,8 +17,8 @@ public sealed partial class RedisBlockDevice
     {
         EnsureUsable(slot);
         cancellationToken.ThrowIfCancellationRequested();
-        int length = _lengths[slot];
-        if (length == 0 || !_keys[slot].Equals(key))
+        int length = _slots.LengthOf(slot, key);
+        if (length == 0)
         {
             return -1;
         }
@@ -28,7 +28,7 @@ public sealed partial class RedisBlockDevice
             ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
         }
 
-        RedisKey serverKey = _serverKeys[slot];
+        RedisKey serverKey = _slots.ServerKey(slot);
         if (!TryEnter())
         {
             return -1;

@@ -69,7 +69,7 @@ public sealed partial class RedisBlockDevice
             IBatch batch = _database.CreateBatch();
             for (int i = 0; i < keys.Length; i++)
             {
-                pending[i] = batch.StringGetRangeAsync(ServerKey(keys[i]), 0, _headerBytes - 1);
+                pending[i] = batch.StringGetRangeAsync(ServerKey(keys[i]), 0, _sealer.HeaderBytes - 1);
             }
 
             batch.Execute();
@@ -91,7 +91,7 @@ public sealed partial class RedisBlockDevice
         for (int i = 0; i < keys.Length; i++)
         {
             byte[]? header = pending[i].Result;
-            if (header is null || !RedisBlockHeader.TryRead(header, keys[i], SlotBytes, _authenticator, out _))
+            if (header is null || !RedisBlockHeader.TryRead(header, keys[i], SlotBytes, _sealer.Authenticator, out _))
             {
                 return i;
             }
@@ -143,7 +143,7 @@ public sealed partial class RedisBlockDevice
         int read;
         using (lease)
         {
-            read = RedisBlockHeader.TryCopyPayload(lease.Span, key, maxLength, _authenticator, destination, out parent);
+            read = RedisBlockHeader.TryCopyPayload(lease.Span, key, maxLength, _sealer.Authenticator, destination, out parent);
         }
 
         if (read < 0)

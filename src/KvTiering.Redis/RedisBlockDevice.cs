@@ -1,4 +1,3 @@
-using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Text;
 using KvTiering.Blocks;
@@ -44,16 +43,12 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     private readonly IDatabase _database;
     private readonly bool _ownsConnection;
     private readonly byte[] _prefix;
-    private readonly BlockKey[] _keys;
-    private readonly int[] _lengths;
-    private readonly RedisKey[] _serverKeys;
+    private readonly RedisSlotMap _slots;
     private readonly TimeSpan? _expiry;
     private readonly bool _slidingExpiry;
     private readonly bool _deleteOnFree;
     private readonly TimeSpan _operationTimeout;
-    private readonly BlockAuthenticator? _authenticator;
-    private readonly int _headerBytes;
-    private byte[]? _writeBuffer;
+    private readonly RedisValueSealer _sealer;
     private volatile bool _disposed;
 
     /// <summary>
@@ -105,12 +100,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
             ThrowHelper.ThrowArgumentOutOfRange(nameof(slotBytes), slotBytes, $"Slot size {slotBytes} must be at least one byte.");
         }
 
-        if (authenticationKey is not null)
-        {
-            _authenticator = new BlockAuthenticator(authenticationKey, options.MacAlgorithm);
-        }
-
-        _headerBytes = _authenticator is null ? RedisBlockHeader.Size : RedisBlockHeader.SealedSize;
+        _sealer = new RedisValueSealer(authenticationKey, options.MacAlgorithm, slotBytes);
         _connection = connection;
         _database = connection.GetDatabase();
         _ownsConnection = ownsConnection;
@@ -118,9 +108,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         SlotBytes = slotBytes;
         Namespace = options.Namespace;
         _prefix = Encoding.UTF8.GetBytes(options.Namespace + ":");
-        _keys = new BlockKey[slotCount];
-        _lengths = new int[slotCount];
-        _serverKeys = new RedisKey[slotCount];
+        _slots = new RedisSlotMap(slotCount);
         _expiry = options.Expiry;
         _slidingExpiry = options.SlidingExpiry && options.Expiry is not null;
         _deleteOnFree = options.DeleteOnFree;
@@ -167,7 +155,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     public string Namespace { get; }
 
     /// <summary>Whether every block is sealed and verified with a secret.</summary>
-    public bool IsAuthenticated => _authenticator is not null;
+    public bool IsAuthenticated => _sealer.Authenticator is not null;
 
     /// <inheritdoc />
     /// <exception cref="IOException">The server is unavailable or the write failed; the slot is left empty.</exception>
@@ -198,14 +186,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
             ThrowHelper.ThrowUnavailable($"The Redis tier '{Namespace}' is unavailable; the block was not written.");
         }
 
-        valueLength = _headerBytes + payload.Length;
-        // Taken, not shared: the store may write different slots from two threads at once (IBlockDevice's contract).
-        buffer = Interlocked.Exchange(ref _writeBuffer, null) ?? new byte[_headerBytes + SlotBytes];
-        ushort flags = _authenticator is null ? (ushort)0 : RedisBlockHeader.SealedFlag;
-        new RedisBlockHeader(key, parent, payload.Length, XxHash3.HashToUInt64(payload), flags).WriteTo(buffer);
-        _authenticator?.Seal(buffer.AsSpan(0, RedisBlockHeader.Size), payload,
-            buffer.AsSpan(RedisBlockHeader.Size, BlockAuthenticator.SealSize));
-        payload.CopyTo(buffer.AsSpan(_headerBytes));
+        buffer = _sealer.Seal(key, parent, payload, out valueLength);
         return ServerKey(key);
     }
 
@@ -223,10 +204,8 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     {
         OnSuccess();
         Interlocked.Increment(ref _writes);
-        Volatile.Write(ref _writeBuffer, buffer);
-        _keys[slot] = key;
-        _lengths[slot] = length;
-        _serverKeys[slot] = serverKey;
+        _sealer.Return(buffer);
+        _slots.Record(slot, key, length, serverKey);
     }
 
     /// <inheritdoc />
@@ -239,8 +218,8 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
         EnsureUsable(slot);
-        int length = _lengths[slot];
-        if (length == 0 || !_keys[slot].Equals(key))
+        int length = _slots.LengthOf(slot, key);
+        if (length == 0)
         {
             return -1;
         }
@@ -250,7 +229,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
             ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
         }
 
-        return Verified(Get(_serverKeys[slot], key, length, destination, out _), length, destination);
+        return Verified(Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
     }
 
     /// <summary>A slot read's outcome: its length when the server's value is the block written there, else -1 (counted).</summary>
@@ -280,7 +259,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     public int PayloadLength(int slot)
     {
         EnsureUsable(slot);
-        return _lengths[slot];
+        return _slots.Length(slot);
     }
 
     /// <inheritdoc />
@@ -291,9 +270,9 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     public void Free(int slot)
     {
         EnsureUsable(slot);
-        if (_lengths[slot] != 0 && _deleteOnFree)
+        if (_slots.Length(slot) != 0 && _deleteOnFree)
         {
-            DeleteQuietly(_serverKeys[slot]);
+            DeleteQuietly(_slots.ServerKey(slot));
         }
 
         Forget(slot);
@@ -308,19 +287,14 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         }
 
         _disposed = true;
-        _authenticator?.Dispose();
+        _sealer.Dispose();
         if (_ownsConnection)
         {
             _connection.Dispose();
         }
     }
 
-    private void Forget(int slot)
-    {
-        _keys[slot] = BlockKey.Empty;
-        _lengths[slot] = 0;
-        _serverKeys[slot] = default;
-    }
+    private void Forget(int slot) => _slots.Forget(slot);
 
     /// <summary>The checks every write makes (sync and async): a usable slot, a payload that fits, a key.</summary>
     private void EnsureWritable(int slot, in BlockKey key, int payloadLength)
