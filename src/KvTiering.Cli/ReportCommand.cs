@@ -37,7 +37,7 @@ internal static class ReportCommand
     {
         string traces = a.Get("traces") ?? Path.Combine("..", "shared", "traces");
         string output = a.Get("out") ?? Path.Combine("docs", "results.md");
-        IReadOnlyList<EvictionPolicy> policies = SimulateCommand.ParsePolicies(a.Get("policy"));
+        IReadOnlyList<EvictionPolicy> policies = PolicyArguments.ParsePolicies(a.Get("policy"));
         int parallel = a.GetInt("parallel", 0);
         if (!Directory.Exists(traces))
         {

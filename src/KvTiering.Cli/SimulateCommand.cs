@@ -64,9 +64,9 @@ internal static class SimulateCommand
     private static int Run(Arguments a, TextWriter stdout, TextWriter stderr)
     {
         PolicyAssemblies.LoadFrom(a.Get("policy-assembly"));
-        Trace trace = LoadTrace(a);
-        IReadOnlyList<EvictionPolicy> policies = ParsePolicies(a.Get("policy"));
-        ModelPreset? model = a.Get("model") is { } m ? ParseModel(m) : null;
+        Trace trace = TraceArguments.Load(a);
+        IReadOnlyList<EvictionPolicy> policies = PolicyArguments.ParsePolicies(a.Get("policy"));
+        ModelPreset? model = a.Get("model") is { } m ? PolicyArguments.ParseModel(m) : null;
         bool quiet = a.Has("quiet");
         // Hints are the default (a server knows how each response ended); --hints is accepted for older command lines.
         if (a.Has("hints") && a.Has("no-hints"))
@@ -81,7 +81,7 @@ internal static class SimulateCommand
         var runs = new List<ReplayOptions>();
         if (a.Get("tiers") is { } tierText)
         {
-            IReadOnlyList<TierSpec> tiers = ParseTiers(tierText, trace.UniqueBlocks);
+            IReadOnlyList<TierSpec> tiers = PolicyArguments.ParseTiers(tierText, trace.UniqueBlocks);
             runs.AddRange(policies.Select(p => new ReplayOptions
             {
                 Policy = p, Tiers = tiers, Model = model,
@@ -140,176 +140,6 @@ internal static class SimulateCommand
         return 0;
     }
 
-    internal static Trace LoadTrace(Arguments a)
-    {
-        string? path = a.Get("trace");
-        string formatText = a.Get("format") ?? (path is null ? "synthetic" : GuessFormat(path));
-        TraceFormat format = formatText.ToLowerInvariant() switch
-        {
-            "mooncake" => TraceFormat.Mooncake,
-            "weka" => TraceFormat.Weka,
-            "synthetic" => TraceFormat.Synthetic,
-            "txt" => TraceFormat.Txt,
-            "csv" => TraceFormat.Csv,
-            "oraclegeneral" => TraceFormat.OracleGeneral,
-            "bailian" => TraceFormat.Bailian,
-            _ => throw new CliException($"--format '{formatText}' is not one of {string.Join(", ", s_formats)}{Suggest.DidYouMean(formatText, s_formats)}"),
-        };
-
-        CsvTraceOptions? csv = null;
-        if (a.Get("trace-options") is { } csvText)
-        {
-            if (format != TraceFormat.Csv)
-            {
-                throw new CliException("--trace-options applies to --format csv only");
-            }
-
-            try
-            {
-                csv = CsvTraceOptions.Parse(csvText);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new CliException(CliException.Clean(ex));
-            }
-        }
-
-        if (format != TraceFormat.Synthetic && path is null)
-        {
-            throw new CliException($"--format {formatText} needs --trace PATH");
-        }
-
-        double stagger = a.GetDouble("stagger", 30);
-        if (stagger < 0)
-        {
-            throw new CliException($"--stagger {stagger} must not be negative");
-        }
-
-        (int modulus, int remainder) = a.Get("sessions")?.ToLowerInvariant() switch
-        {
-            null or "all" => (1, 0),
-            "even" => (2, 0),
-            "odd" => (2, 1),
-            string other => throw new CliException($"--sessions {other} must be all, even or odd"),
-        };
-        var options = new TraceLoadOptions
-        {
-            StaggerSeconds = stagger,
-            SessionModulus = modulus,
-            SessionRemainder = remainder,
-            SharedToolPrefix = a.Has("shared-tools"),
-            UseCache = !a.Has("no-cache"),
-            Csv = csv,
-            CacheDirectory = a.Get("cache-dir"),
-            Synthetic = new KvTiering.Simulation.Workloads.SyntheticAgentOptions { Seed = a.GetInt("seed", 1) },
-        };
-        Trace trace = TraceLoader.Load(path ?? "synthetic", format, options);
-        return a.Get("semantics")?.ToLowerInvariant() switch
-        {
-            null or "prefix" => trace,
-            "reference" => ReferenceSemantics.Explode(trace),
-            { } other => throw new CliException($"--semantics '{other}' is not one of prefix, reference"),
-        };
-    }
-
-    private static readonly string[] s_formats = ["mooncake", "weka", "bailian", "txt", "csv", "oracleGeneral", "synthetic"];
-
-    private static string GuessFormat(string path) =>
-        Directory.Exists(path) || path.Contains(".json.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-            ? "weka"
-            : path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) ? "txt"
-            : path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv"
-            : path.Contains("oracleGeneral", StringComparison.OrdinalIgnoreCase) ? "oracleGeneral"
-            : "mooncake";
-
-    internal static IReadOnlyList<EvictionPolicy> ParsePolicies(string? text)
-    {
-        if (text is null)
-        {
-            return [.. EvictionPolicies.Names.Select(EvictionPolicies.FromName)];
-        }
-
-        var list = new List<EvictionPolicy>();
-        foreach (string name in JoinSettings(text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
-        {
-            try
-            {
-                list.Add(AgentPolicyVariants.FromName(name)); // built-in names and agent ablations
-            }
-            catch (ArgumentException ex)
-            {
-                throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(name, EvictionPolicies.AllNames));
-            }
-        }
-
-        return list.Count > 0 ? list : throw new CliException("--policy lists no policy");
-    }
-
-    /// <summary>
-    /// "s3fifo:small=0.1", "threshold=2", "lru" → "s3fifo:small=0.1+threshold=2", "lru": a key=value part after a
-    /// policy with settings belongs to that policy, so settings may be written with commas inside the policy list.
-    /// </summary>
-    internal static List<string> JoinSettings(IEnumerable<string> parts)
-    {
-        var names = new List<string>();
-        foreach (string part in parts)
-        {
-            if (names.Count > 0 && part.Contains('=', StringComparison.Ordinal) && !part.Contains(':', StringComparison.Ordinal)
-                && names[^1].Contains(':', StringComparison.Ordinal))
-            {
-                names[^1] += "+" + part;
-            }
-            else
-            {
-                names.Add(part);
-            }
-        }
-
-        return names;
-    }
-
-    private static ModelPreset ParseModel(string name)
-    {
-        try
-        {
-            return ModelPresets.FromName(name);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(name, ModelPresets.All.Select(p => p.Name)));
-        }
-    }
-
-    private static List<TierSpec> ParseTiers(string text, int uniqueBlocks)
-    {
-        var tiers = new List<TierSpec>();
-        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            int colon = part.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
-            {
-                throw new CliException($"tier '{part}' is not NAME:CAPACITY (e.g. hbm3:2%)");
-            }
-
-            TierProfile profile;
-            try
-            {
-                profile = TierProfiles.FromName(part[..colon]);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(part[..colon], TierProfiles.All.Select(t => t.Name)));
-            }
-
-            int blocks = CapacitySpec.ParseList(part[(colon + 1)..])[0].Resolve(uniqueBlocks);
-            tiers.Add(new TierSpec(profile, blocks));
-        }
-
-        return tiers.Count is > 0 and <= Store.TieredKvStore.MaxTiers
-            ? tiers
-            : throw new CliException($"--tiers needs 1 to {Store.TieredKvStore.MaxTiers} tiers");
-    }
-
     private static void WriteOutputs(Arguments a, IReadOnlyList<ReplayResult> results, Trace trace, bool hints)
     {
         if (a.Get("json") is { } json)
@@ -317,12 +147,12 @@ internal static class SimulateCommand
             var details = new RunDetails
             {
                 Trace = a.Get("trace") ?? trace.Name,
-                Format = a.Get("format") ?? (a.Get("trace") is { } p ? GuessFormat(p) : "synthetic"),
+                Format = a.Get("format") ?? (a.Get("trace") is { } p ? TraceArguments.GuessFormat(p) : "synthetic"),
                 BlockTokens = trace.BlockTokens,
                 UniqueBlocks = trace.UniqueBlocks,
                 Hints = hints && trace.TurnEnds is not null,
                 Seed = a.Get("trace") is null ? a.GetInt("seed", 1) : null,
-                StaggerSeconds = a.Get("trace") is { } t && GuessFormat(t) == "weka" && a.Get("format") is null or "weka" ? a.GetDouble("stagger", 30) : null,
+                StaggerSeconds = a.Get("trace") is { } t && TraceArguments.GuessFormat(t) == "weka" && a.Get("format") is null or "weka" ? a.GetDouble("stagger", 30) : null,
                 Command = a.CommandLine,
                 PeakWorkingSetBytes = PeakWorkingSet(),
                 GcHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,

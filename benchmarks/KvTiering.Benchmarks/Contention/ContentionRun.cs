@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
@@ -18,21 +17,30 @@ namespace KvTiering.Benchmarks.Contention;
 /// A benchmark program rather than a BenchmarkDotNet class: the goals are about tail latency under a concurrent
 /// thread, which BenchmarkDotNet does not measure. Run it under <c>/work/bin/cpu-exclusive</c>:
 /// <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- contention [seconds-per-phase] [64|2048|all]
-/// [memory|flash|all]</c> (the last two pick scenarios; default all).
+/// [memory|flash|all] [holds]</c> (the next two pick scenarios; default all). With <c>holds</c> it also records who
+/// holds the store's lock and for how long, per call site and thread (<see cref="LockHolds"/>, off in the library by
+/// default), and splits the hit thread's slowest 1% as it does the writer's (<see cref="PutTimes"/>); both cost a little
+/// time per operation, so the measured runs leave them off.
 /// </remarks>
 internal static class ContentionRun
 {
     private const int HotBlocks = 8;
+
+    private static bool s_diagnose;
 
     public static int Run(string[] args)
     {
         double seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.5;
         string sizes = args.Length > 1 ? args[1] : "all";
         string lowers = args.Length > 2 ? args[2] : "all";
-        if (sizes is not ("64" or "2048" or "all") || lowers is not ("memory" or "flash" or "all"))
+        s_diagnose = args.Length > 3 && args[3] == "holds";
+        if (sizes is not ("64" or "2048" or "all") || lowers is not ("memory" or "flash" or "all") || (args.Length > 3 && !s_diagnose))
         {
-            throw new ArgumentException($"contention [seconds] [64|2048|all] [memory|flash|all]: got '{sizes}' '{lowers}'.", nameof(args));
+            throw new ArgumentException(
+                $"contention [seconds] [64|2048|all] [memory|flash|all] [holds]: got '{string.Join("' '", args)}'.", nameof(args));
         }
+
+        Thread.CurrentThread.Name ??= "hits/writer";
 
         string root = Path.Combine(Path.GetTempPath(), "kvt-contention-" + Environment.ProcessId);
         Directory.CreateDirectory(root);
@@ -78,20 +86,24 @@ internal static class ContentionRun
             WriteBehind = flashDir is not null, // demotions into flash off the put's path (issue #18; absent before it)
         });
         using var store = new TieredKvStore(options);
-        var blocks = new Blocks(blockBytes);
+        var blocks = new ContentionBlocks(blockBytes);
         for (int i = 0; i < HotBlocks; i++)
         {
-            store.Put(Blocks.Key(i), BlockKey.Empty, blocks.Fill(i));
-            store.Pin(Blocks.Key(i));
+            store.Put(ContentionBlocks.Key(i), BlockKey.Empty, blocks.Fill(i));
+            store.Pin(ContentionBlocks.Key(i));
         }
 
         string name = $"{blockBytes / 1024} KiB, {(flashDir is null ? "memory" : "flash")} lower tier";
         var mover = new Mover(store, blocks, lower);
-        Series hitsAlone = Hits(store, blocks, seconds, null);
-        Series hitsBusy = Hits(store, blocks, seconds, mover);
+        Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone);
+        LockHoldRecorder? hitHolds = Record();
+        Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy);
+        LockHolds.Recorder = null;
         Series putsAlone = mover.Alone(seconds);
         Series writerAlone = Writer(store, blocks, seconds, null, out string tailAlone);
+        LockHoldRecorder? writerHolds = Record();
         Series writerBusy = Writer(store, blocks, seconds, mover, out string tailBusy);
+        LockHolds.Recorder = null;
         Series? hitsPaced = null;
         Series? writerPaced = null;
         string? tailPaced = null;
@@ -100,7 +112,7 @@ internal static class ContentionRun
             // With a flash lower tier the write-behind worker is a third busy thread on a two-core machine; the paced
             // mover (half duty) leaves it a core's half, so no more threads are busy than there are cores.
             mover.Paced = true;
-            hitsPaced = Hits(store, blocks, seconds, mover);
+            hitsPaced = Hits(store, blocks, seconds, mover, out _);
             writerPaced = Writer(store, blocks, seconds, mover, out tailPaced);
             mover.Paced = false;
         }
@@ -121,6 +133,14 @@ internal static class ContentionRun
         if (tailPaced is not null)
         {
             Console.WriteLine($"writer put beside the paced mover, {tailPaced}");
+        }
+
+        if (s_diagnose)
+        {
+            Console.WriteLine($"top-tier hit alone, {hitTailAlone}");
+            Console.WriteLine($"top-tier hit beside the mover, {hitTailBusy}");
+            PrintHolds("hits beside the mover", hitHolds!, seconds);
+            PrintHolds("writer beside the mover", writerHolds!, seconds);
         }
 
         Console.WriteLine($"| mover gets verified while hits ran: {mover.Verified}, mismatches: {mover.Mismatches + blocks.Mismatches} | | | | | |");
@@ -144,8 +164,9 @@ internal static class ContentionRun
     }
 
     /// <summary>Thread A: hits on the pinned hot set, each checked, while <paramref name="mover"/> (if any) runs on a second thread.</summary>
-    private static Series Hits(TieredKvStore store, Blocks blocks, double seconds, Mover? mover)
+    private static Series Hits(TieredKvStore store, ContentionBlocks blocks, double seconds, Mover? mover, out string tail)
     {
+        using PutTimes? times = s_diagnose ? new PutTimes() : null;
         using var stop = mover?.Start();
         var series = new Series();
         var buffer = new byte[blocks.BlockBytes];
@@ -153,9 +174,11 @@ internal static class ContentionRun
         for (int i = 0; Stopwatch.GetTimestamp() < end; i++)
         {
             int id = i % HotBlocks;
+            times?.Begin();
             long t0 = Stopwatch.GetTimestamp();
-            bool hit = store.TryGet(Blocks.Key(id), buffer, out int written, out int tier);
+            bool hit = store.TryGet(ContentionBlocks.Key(id), buffer, out int written, out int tier);
             long t1 = Stopwatch.GetTimestamp();
+            times?.End(t1 - t0);
             if (!hit || tier != 0)
             {
                 throw new InvalidOperationException($"hot block {id} missed the top tier (hit {hit}, tier {tier})");
@@ -165,11 +188,32 @@ internal static class ContentionRun
             series.Add(t1 - t0);
         }
 
+        tail = times?.Tail() ?? "";
         return series;
     }
 
+    /// <summary>Starts recording lock holds for the next phase when diagnosing; null otherwise.</summary>
+    private static LockHoldRecorder? Record()
+    {
+        LockHoldRecorder? holds = s_diagnose ? new LockHoldRecorder() : null;
+        LockHolds.Recorder = holds;
+        return holds;
+    }
+
+    /// <summary>Who held the store's lock during a phase: per call site and thread, the holds and the waits for the lock.</summary>
+    private static void PrintHolds(string phase, LockHoldRecorder holds, double seconds)
+    {
+        Console.WriteLine($"lock holds, {phase} ({seconds:0.0} s): | site | thread | holds | mean µs | p99 µs (≤, log2) | max µs | held ms | waited ms |");
+        foreach (LockSite site in holds.Sites)
+        {
+            double us = 1e6 / Stopwatch.Frequency;
+            Console.WriteLine($"| {site.Site} | {site.Thread} | {site.Count} | {site.HeldTicks * us / site.Count:0.0} | " +
+                $"{site.HoldQuantileMicroseconds(0.99):0} | {site.MaxHeldTicks * us:0} | {site.HeldTicks * us / 1000:0.0} | {site.WaitedTicks * us / 1000:0.0} |");
+        }
+    }
+
     /// <summary>Thread C: puts of new blocks, alone or beside the mover's puts.</summary>
-    private static Series Writer(TieredKvStore store, Blocks blocks, double seconds, Mover? mover, out string tail)
+    private static Series Writer(TieredKvStore store, ContentionBlocks blocks, double seconds, Mover? mover, out string tail)
     {
         using var times = new PutTimes();
         using var stop = mover?.Start();
@@ -182,7 +226,7 @@ internal static class ContentionRun
             blocks.Fill(id, payload);
             times.Begin();
             long t0 = Stopwatch.GetTimestamp();
-            store.Put(Blocks.Key(id), BlockKey.Empty, payload);
+            store.Put(ContentionBlocks.Key(id), BlockKey.Empty, payload);
             long t1 = Stopwatch.GetTimestamp();
             times.End(t1 - t0);
             series.Add(t1 - t0);
@@ -195,175 +239,5 @@ internal static class ContentionRun
 
         tail = times.Tail();
         return series;
-    }
-
-    /// <summary>A series of latencies in Stopwatch ticks.</summary>
-    private sealed class Series
-    {
-        private readonly List<long> _ticks = new(1 << 16);
-        private long _total;
-
-        public void Add(long ticks)
-        {
-            _ticks.Add(ticks);
-            _total += ticks;
-        }
-
-        public double Throughput => _ticks.Count / ((double)_total / Stopwatch.Frequency);
-
-        public double P(double q)
-        {
-            if (_ticks.Count == 0)
-            {
-                return double.NaN;
-            }
-
-            _ticks.Sort();
-            return _ticks[Math.Min(_ticks.Count - 1, (int)(q * _ticks.Count))] * 1e6 / Stopwatch.Frequency;
-        }
-
-        public void Print(string what) =>
-            Console.WriteLine($"| {what} | {_ticks.Count} | {Throughput:0} | {P(0.5):0.0} | {P(0.99):0.0} | {P(0.999):0.0} |");
-    }
-
-    /// <summary>Thread B: puts new blocks (their victims demote) and every other operation reads an older one back (it promotes).</summary>
-    private sealed class Mover
-    {
-        private readonly TieredKvStore _store;
-        private readonly Blocks _blocks;
-        private readonly int _window;
-        private readonly byte[] _buffer;
-        private readonly byte[] _payload;
-        private int _next = 1_000_000;
-        private volatile bool _stop;
-        private Thread? _thread;
-
-        public Mover(TieredKvStore store, Blocks blocks, int lower)
-        {
-            _store = store;
-            _blocks = blocks;
-            _window = lower / 2;
-            _buffer = new byte[blocks.BlockBytes];
-            _payload = new byte[blocks.BlockBytes];
-        }
-
-        public long Verified { get; private set; }
-
-        /// <summary>Runs steps for a millisecond, then sleeps one (half duty), instead of at full speed.</summary>
-        public bool Paced { get; set; }
-
-        public long Mismatches { get; private set; }
-
-        public IDisposable Start()
-        {
-            _stop = false;
-            _thread = new Thread(() =>
-            {
-                var rng = new Random(7);
-                bool paced = Paced;
-                long on = Stopwatch.GetTimestamp();
-                while (!_stop)
-                {
-                    Step(rng, null);
-                    if (paced && Stopwatch.GetTimestamp() - on >= Stopwatch.Frequency / 1000)
-                    {
-                        Thread.Sleep(1);
-                        on = Stopwatch.GetTimestamp();
-                    }
-                }
-            });
-            _thread.Start();
-            return new Stopper(this);
-        }
-
-        public Series Alone(double seconds)
-        {
-            var series = new Series();
-            var rng = new Random(7);
-            long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < end)
-            {
-                Step(rng, series);
-            }
-
-            return series;
-        }
-
-        private void Step(Random rng, Series? puts)
-        {
-            int id = _next++;
-            byte[] payload = _blocks.Fill(id, _payload);
-            long t0 = Stopwatch.GetTimestamp();
-            _store.Put(Blocks.Key(id), BlockKey.Empty, payload);
-            puts?.Add(Stopwatch.GetTimestamp() - t0);
-            int back = id - 1 - rng.Next(Math.Min(_window, id - 1_000_000 + 1));
-            if (back >= 1_000_000 && _store.TryGet(Blocks.Key(back), _buffer, out int written))
-            {
-                if (Blocks.Matches(back, _blocks.Base, _buffer.AsSpan(0, written)))
-                {
-                    Verified++;
-                }
-                else
-                {
-                    Mismatches++;
-                }
-            }
-        }
-
-        private sealed class Stopper(Mover mover) : IDisposable
-        {
-            public void Dispose()
-            {
-                mover._stop = true;
-                mover._thread!.Join();
-            }
-        }
-    }
-
-    /// <summary>Payloads: one random block with the block's id stamped into its first and last 8 bytes.</summary>
-    private sealed class Blocks
-    {
-        private int _writerNext = 500_000;
-
-        public Blocks(int blockBytes)
-        {
-            BlockBytes = blockBytes;
-            Base = new byte[blockBytes];
-            new Random(3).NextBytes(Base);
-        }
-
-        public int BlockBytes { get; }
-
-        public byte[] Base { get; }
-
-        public long Mismatches { get; private set; }
-
-        public static BlockKey Key(int id) => new((ulong)id * 0x9E3779B97F4A7C15UL + 1, (ulong)id);
-
-        public int NextWriterId() => _writerNext++;
-
-        /// <summary>The payload of <paramref name="id"/>, written into <paramref name="into"/> (the caller's own buffer) or a new array.</summary>
-        public byte[] Fill(int id, byte[]? into = null)
-        {
-            byte[] payload = into ?? new byte[BlockBytes];
-            Base.CopyTo(payload, 0);
-            BinaryPrimitives.WriteInt64LittleEndian(payload, id);
-            BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(BlockBytes - 8), id);
-            return payload;
-        }
-
-        public void Check(int id, ReadOnlySpan<byte> bytes)
-        {
-            if (!Matches(id, Base, bytes))
-            {
-                Mismatches++;
-            }
-        }
-
-        public static bool Matches(int id, ReadOnlySpan<byte> baseBytes, ReadOnlySpan<byte> bytes) =>
-            bytes.Length == baseBytes.Length
-            && BinaryPrimitives.ReadInt64LittleEndian(bytes) == id
-            && BinaryPrimitives.ReadInt64LittleEndian(bytes[^8..]) == id
-            && bytes[8..^8].SequenceEqual(baseBytes[8..^8]);
     }
 }

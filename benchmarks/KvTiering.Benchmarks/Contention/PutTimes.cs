@@ -63,7 +63,7 @@ internal sealed partial class PutTimes : IDisposable
         double latency = sorted.Average(p => p.Ticks * 1e6 / Stopwatch.Frequency);
         double cpu = sorted.Average(p => p.CpuNs / 1e3);
         double wait = sorted.Average(p => p.WaitNs / 1e3);
-        return $"slowest 1% ({sorted.Count} puts), mean {latency:0} µs: on a CPU {cpu:0}, waiting for a CPU {wait:0}, " +
+        return $"slowest 1% ({sorted.Count} ops), mean {latency:0} µs: on a CPU {cpu:0}, waiting for a CPU {wait:0}, " +
             $"blocked (lock, I/O, sleep) {Math.Max(0, latency - cpu - wait):0}";
     }
 

@@ -68,8 +68,9 @@ public static class AgentPolicyVariants
                 "anonrealshadow" => options with { AnonymousShadowRealSteps = Flag(value, part, spec) },
                 "userinput" => options with { UserInputClasses = Flag(value, part, spec) },
                 "brief" => options with { BriefReplyTokens = (int)Number(value, part, spec) },
+                "ended" => options with { EndedFactor = Number(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended.",
                     nameof(spec)),
             };
         }

@@ -70,24 +70,45 @@ internal static partial class DirectFile
         }
 
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        int result;
-        do
-        {
-            result = Flock(fd, LockExclusive | LockNonBlocking);
-        }
-        while (result < 0 && Marshal.GetLastPInvokeError() == Interrupted);
-
+        int result = Lock(fd, out int lockErrno);
         if (result < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
             handle.Dispose();
-            throw new IOException(errno == WouldBlock
+            throw new IOException(lockErrno == WouldBlock
                 ? $"The process cannot access the file '{path}' because it is being used by another process."
-                : $"Locking '{path}' failed with errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)}).");
+                : $"Locking '{path}' failed with errno {lockErrno} ({Marshal.GetPInvokeErrorMessage(lockErrno)}).");
         }
 
         return handle;
     }
+
+    /// <summary>
+    /// Takes the exclusive lock, waiting up to <see cref="LockPatience"/> while another holder has it. A lock is held
+    /// by an open file description, and a child process forked anywhere in this process (<c>Process.Start</c>) holds a
+    /// copy of every descriptor until its <c>exec</c> closes the <c>O_CLOEXEC</c> ones, so a store reopened right after
+    /// closing can find its own old lock still held for that moment; a real second store holds it for good.
+    /// </summary>
+    private static int Lock(int fd, out int errno)
+    {
+        long deadline = Environment.TickCount64 + (long)LockPatience.TotalMilliseconds;
+        while (true)
+        {
+            int result = Flock(fd, LockExclusive | LockNonBlocking);
+            errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
+            if (result == 0 || (errno != Interrupted && (errno != WouldBlock || Environment.TickCount64 >= deadline)))
+            {
+                return result;
+            }
+
+            if (errno == WouldBlock)
+            {
+                Thread.Sleep(5);
+            }
+        }
+    }
+
+    /// <summary>How long <see cref="TryOpen"/> waits for a lock another descriptor holds before it refuses the file.</summary>
+    internal static TimeSpan LockPatience { get; } = TimeSpan.FromSeconds(2);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

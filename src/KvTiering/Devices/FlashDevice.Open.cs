@@ -79,6 +79,7 @@ public sealed unsafe partial class FlashDevice
         _verificationBudget = options.RecoveryVerificationBudget;
         _geometry = new FlashGeometry(slotCount, slotBytes);
         _compression = options.Compression;
+        _encoder = new FlashBlockEncoder(_compression, _authenticator);
         _logger = options.Logger ?? NullLogger.Instance;
         QueueDepth = options.QueueDepth;
         _lengths = new int[slotCount];

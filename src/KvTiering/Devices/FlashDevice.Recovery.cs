@@ -163,7 +163,7 @@ public sealed unsafe partial class FlashDevice
             FlashDeviceLog.BlocksNotRecovered(_logger, FilePath, _lostWrites, _authenticationFailures, _unverified, blocks.Count);
         }
 
-        _lastGeneration = Math.Max(_lastGeneration, (long)maxGeneration);
+        _encoder.AtLeast(maxGeneration);
         Defer(deferred);
         _scanned = true;
         _recovered = blocks;

@@ -53,7 +53,7 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncB
     private readonly BlockAuthenticator? _authenticator;
     private readonly CorruptFileAction _corruptFile;
     private readonly TimeSpan _verificationBudget;
-    private long _lastGeneration;
+    private readonly FlashBlockEncoder _encoder;
     private volatile bool _scanned;
     private List<RecoveredBlock>? _recovered;
     private int _disposed;
@@ -138,35 +138,11 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncB
         }
     }
 
-    /// <summary>
-    /// Lays a block out in an aligned I/O buffer (header, payload or its LZ4 form, zero padding); returns the I/O's
-    /// length. Uncompressed, the copy into the buffer and the checksum are one pass over the payload.
-    /// </summary>
+    /// <summary>Lays a block out in an aligned I/O buffer (<see cref="FlashBlockEncoder"/>); returns the I/O's length.</summary>
     private int Encode(Span<byte> io, int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload,
         out int storedLength, out ulong checksum)
     {
-        Span<byte> area = io[FlashGeometry.PayloadInSlot..];
-        storedLength = payload.Length;
-        bool compressed = false;
-        if (_compression && payload.Length > 16)
-        {
-            // A target one byte short of the input makes the encoder give up as soon as the block cannot shrink.
-            int encoded = LZ4Codec.Encode(payload, area[..(payload.Length - 1)], LZ4Level.L00_FAST);
-            if (encoded > 0)
-            {
-                storedLength = encoded;
-                compressed = true;
-            }
-        }
-
-        checksum = compressed
-            ? XxHash3.HashToUInt64(area[..storedLength])
-            : ChecksummedCopy.Copy(payload, area);
-        ulong generation = (ulong)Interlocked.Increment(ref _lastGeneration);
-        new FlashSlotHeader(slot, key, parent, payload.Length, storedLength, compressed, generation, checksum,
-            _authenticator is not null).WriteTo(io, _authenticator, area[..storedLength]);
-        int ioBytes = FlashGeometry.IoBytes(storedLength);
-        io[(FlashGeometry.PayloadInSlot + storedLength)..ioBytes].Clear();
+        int ioBytes = _encoder.Encode(io, slot, key, parent, payload, out storedLength, out checksum);
         _recovered = null;
         return ioBytes;
     }

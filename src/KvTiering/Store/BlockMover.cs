@@ -70,10 +70,17 @@ internal sealed class BlockMover
         int slot = tier.TakeSlot();
         if (slot >= 0)
         {
+            if (defer)
+            {
+                HoldAhead(tier);
+            }
+
             return slot;
         }
 
-        // A victim whose write-behind is still in flight frees no slot yet (it stays reserved): try the next one.
+        // A victim whose write-behind is still in flight frees no slot yet (it stays reserved): try the next one. A
+        // put's first victim may be held for the worker (no copy, its slot freed when the write lands, for a later
+        // put); the next one frees a slot now, through a copy.
         for (int tries = 0; tries < 4 && slot < 0; tries++)
         {
             int e = SelectVictim(tier);
@@ -82,7 +89,7 @@ internal sealed class BlockMover
                 return -1;
             }
 
-            if (Evict(e, tier, freeVictimSlot, defer, ref deferred))
+            if (Evict(e, tier, freeVictimSlot, defer, hold: defer && tries == 0, ref deferred))
             {
                 return -1;
             }
@@ -91,6 +98,33 @@ internal sealed class BlockMover
         }
 
         return slot;
+    }
+
+    /// <summary>
+    /// After a put took <paramref name="tier"/>'s last free slot: demotes the policy's next victim now, held for the
+    /// write-behind worker (<see cref="WriteBehind.Hold"/>, no copy), so that its slot is free again, for the next put,
+    /// once the write lands. Only when the tier below admits every block and a job slot is free, so the demotion is a
+    /// hold and never costs the put a copy; the victim leaves one put earlier than it would have.
+    /// </summary>
+    private void HoldAhead(Tier tier)
+    {
+        if (tier.FreeSlots != 0 || tier.Index + 1 >= _tiers.Length || _metadataOnly)
+        {
+            return;
+        }
+
+        Tier to = _tiers[tier.Index + 1];
+        if (!to.AdmitsAll || !_writeBehind.CanHold(tier, to))
+        {
+            return;
+        }
+
+        int e = SelectVictim(tier);
+        if (e >= 0)
+        {
+            DeferredDemotion none = default;
+            Evict(e, tier, freeSlot: true, defer: false, hold: true, ref none);
+        }
     }
 
     /// <summary>The entry of <paramref name="tier"/>'s policy's next victim, or -1 when it names none.</summary>
@@ -116,11 +150,15 @@ internal sealed class BlockMover
     public void Evict(int e, Tier from, bool freeSlot = true)
     {
         DeferredDemotion none = default;
-        Evict(e, from, freeSlot, defer: false, ref none);
+        Evict(e, from, freeSlot, defer: false, hold: false, ref none);
     }
 
-    /// <summary>Evicts a victim; true when its move was deferred into <paramref name="deferred"/> (see <see cref="MakeRoom(Tier, ref DeferredDemotion)"/>).</summary>
-    private bool Evict(int e, Tier from, bool freeSlot, bool defer, ref DeferredDemotion deferred)
+    /// <summary>
+    /// Evicts a victim; true when its move was deferred into <paramref name="deferred"/> (see
+    /// <see cref="MakeRoom(Tier, ref DeferredDemotion)"/>). With <paramref name="hold"/>, a victim bound for a
+    /// write-behind tier keeps its slot until the worker has written it (<see cref="WriteBehind.Hold"/>).
+    /// </summary>
+    private bool Evict(int e, Tier from, bool freeSlot, bool defer, bool hold, ref DeferredDemotion deferred)
     {
         _table.InFlight[e] = true;
         for (int t = from.Index + 1; t < _tiers.Length; t++)
@@ -147,6 +185,12 @@ internal sealed class BlockMover
             {
                 _writeBehind.Return(buffer);
                 continue;
+            }
+
+            if (hold && buffer >= 0 && _writeBehind.CanHoldRented(from) && _slots.CanReserve(e, from))
+            {
+                _writeBehind.Hold(e, from, to, slot, buffer, size); // no copy: the worker writes from the held slot
+                return false;
             }
 
             // Into a lower slot, or a write-behind staging buffer (buffer >= 0): either copy runs outside the lock.
@@ -219,6 +263,16 @@ internal sealed class BlockMover
 
     /// <summary>Unbinds a block promoted out of <paramref name="from"/>, its slot freed behind when it can be (<see cref="WriteBehind.UnbindMoved"/>).</summary>
     public void UnbindMoved(int e, Tier from) => _writeBehind.UnbindMoved(e, from);
+
+    /// <summary>Frees a slot no entry maps (an abandoned move's), behind the lock when its tier writes behind.</summary>
+    public void FreeUnmapped(Tier tier, int slot)
+    {
+        if (!_writeBehind.TryFreeBehind(tier, slot))
+        {
+            tier.Device.Free(slot);
+            tier.ReturnSlot(slot);
+        }
+    }
 
     /// <summary>Copies a deferred victim's bytes (see <see cref="DemotionCopies"/>). Call without the lock.</summary>
     public void CopyDemotion(ref DeferredDemotion move) => _demotions.Copy(ref move);

@@ -107,8 +107,13 @@ internal sealed class DemotionCopies
             }
 
             _writeBehind.Return(move.Buffer);
-            to.Device.Free(move.ToSlot); // a staged demotion skipped its slot's free for the write that now never comes
-            to.ReturnSlot(move.ToSlot);
+            // A staged demotion skipped its slot's free for the write that now never comes: free it, behind the lock
+            // when the tier writes behind.
+            if (!_writeBehind.TryFreeBehind(to, move.ToSlot))
+            {
+                to.Device.Free(move.ToSlot);
+                to.ReturnSlot(move.ToSlot);
+            }
             return;
         }
 

@@ -80,7 +80,9 @@ internal sealed class LockedReader
             }
 
             stamp = _table.Stamps[e];
-            if (staging >= 0 || tier.Index == 0 || _metadataOnly)
+            // A top-tier hit that the lock-free path gave up on (it retried past writers' odd windows) copies outside
+            // the lock too, like a lower tier's read: a 2 MiB copy under the lock made every writer wait for it.
+            if (staging >= 0 || _metadataOnly || (tier.Index == 0 && tier.Direct is null))
             {
                 // A block whose write-behind is in flight is served from its staging copy: a hit never waits for it.
                 int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination);

@@ -271,8 +271,7 @@ internal sealed class ReservedPut
         tier.Reserved--;
         if (!IsPending(pending))
         {
-            tier.Device.Free(slot);
-            tier.ReturnSlot(slot);
+            _mover.FreeUnmapped(tier, slot);
             return PutResult.Stored; // stored, then removed by a Remove that ran meanwhile
         }
 

@@ -27,6 +27,12 @@ internal sealed class SlotBinding
         _log = log;
     }
 
+    /// <summary>
+    /// Frees an unmapped slot of a write-behind tier on its device behind the lock, the slot reserved until then, and
+    /// returns true (<see cref="WriteBehind.TryFreeBehind"/>, set by it); false: the caller frees it at once.
+    /// </summary>
+    public Func<Tier, int, bool>? FreeBehind { get; set; }
+
     /// <summary>Where arrivals and departures are reported; null restores the null object.</summary>
     public IBlockEventSink Events
     {
@@ -123,7 +129,7 @@ internal sealed class SlotBinding
             tier.Reserved++;
             tier.Orphaned[slot] = true;
         }
-        else
+        else if (!freeSlot || tier.DeviceIsInert || !tier.WriteBehind || FreeBehind?.Invoke(tier, slot) != true)
         {
             if (freeSlot && !tier.DeviceIsInert)
             {

@@ -61,6 +61,9 @@ internal abstract class Tier
 
     public int Count => Capacity - _freeTop - Reserved;
 
+    /// <summary>Free slots: what <see cref="TakeSlot"/> can hand out before a victim must leave.</summary>
+    public int FreeSlots => _freeTop;
+
     /// <summary>Slots no block holds that stay out of use until I/O in flight on them (a write-behind, a read) ends.</summary>
     public int Reserved;
 

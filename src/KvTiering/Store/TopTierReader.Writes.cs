@@ -6,7 +6,7 @@ namespace KvTiering.Store;
 internal sealed partial class TopTierReader
 {
     /// <summary>Takes the lock for a change lock-free readers must not see half done; drains queued hits first.</summary>
-    public WriteScope EnterWrite() => new(this);
+    public WriteScope EnterWrite([CallerMemberName] string site = "", [CallerFilePath] string file = "") => new(this, site, file);
 
     /// <summary>Marks the start of a change (odd version). Call under the lock.</summary>
     public void BeginWrite() => _seq.BeginWrite();

@@ -1,14 +1,15 @@
-using KvTiering.Diagnostics;
 using KvTiering.Placement;
 
 namespace KvTiering.Store;
 
 /// <summary>
-/// Demotions into slow tiers, off the put's path. The put that evicts a victim copies its bytes into a staging buffer
-/// (a memory copy, outside the seqlock's odd window), binds the block to its slot in the slow tier at once, and queues
-/// the write; one background worker writes it without the store's lock. Until the write lands the block is served
-/// from the staging copy (and may be promoted, demoted further or dropped from it like any block). A Remove, Clear or
-/// move meanwhile wins: the slot stays reserved until the write ends, then is freed, and nothing is bound to it.
+/// Demotions into slow tiers, off the put's path. The put that evicts a victim binds the block to its slot in the slow
+/// tier at once and queues the write; one background worker writes it without the store's lock. The bytes it writes
+/// are the victim's own source slot, held out of use until the write lands (<see cref="Hold"/>, no copy), or, where
+/// that slot cannot be held (it must be reused at once, or it is not addressable memory), a staging buffer the victim
+/// was copied into (<see cref="Stage"/>, <see cref="DemotionCopies"/>). Until the write lands the block is served from
+/// there (and may be promoted, demoted further or dropped from it like any block). A Remove, Clear or move meanwhile
+/// wins: the slot stays reserved until the write ends, then is freed, and nothing is bound to it.
 /// </summary>
 /// <remarks>
 /// Write-back of the victims' bytes off the request path, as SGLang HiCache's write-back host→storage backup,
@@ -23,9 +24,9 @@ internal sealed class WriteBehind
     private readonly SlotBinding _slots;
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
-    private readonly StoreLog _log;
     private readonly WriteBehindQueue? _queue;
     private readonly Thread? _worker;
+    private readonly int[] _held; // per tier, source slots held for writes in flight (Hold)
 
     /// <summary>Marks the tiers that demote through the queue and, when any does, starts the worker.</summary>
     public WriteBehind(KvStoreOptions options, BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots,
@@ -37,7 +38,7 @@ internal sealed class WriteBehind
         _slots = slots;
         _counters = counters;
         _placement = placement;
-        _log = log;
+        _held = new int[tiers.Length];
         bool any = false;
         for (int i = 0; i < tiers.Length; i++)
         {
@@ -48,9 +49,29 @@ internal sealed class WriteBehind
         if (any)
         {
             _queue = new WriteBehindQueue(options.WriteBehindBlocks, blockBytes);
-            _worker = new Thread(Run) { IsBackground = true, Name = $"KvTiering write-behind ({log.Name})" };
+            var worker = new WriteBehindWorker(_queue, table, tiers, top, slots, placement, log, _held);
+            _worker = new Thread(worker.Run) { IsBackground = true, Name = $"KvTiering write-behind ({log.Name})" };
             _worker.Start();
+            slots.FreeBehind = TryFreeBehind;
         }
+    }
+
+    /// <summary>
+    /// Frees unmapped <paramref name="slot"/> of <paramref name="tier"/> on its device through the worker, outside the
+    /// lock (a flash free is a header write), the slot reserved until the free lands; false when the tier does not
+    /// write behind or the store is flushing or closing (the caller then frees it at once). Call under the lock.
+    /// </summary>
+    public bool TryFreeBehind(Tier tier, int slot)
+    {
+        if (!tier.WriteBehind || Synchronous || _queue is not { IsClosed: false } queue)
+        {
+            return false;
+        }
+
+        tier.SlotToEntry[slot] = -1;
+        tier.Reserved++;
+        queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, slot, -1, 0, default, default));
+        return true;
     }
 
     /// <summary>While set (a flush, a dispose), demotions write synchronously: they must not drop blocks for want of buffers.</summary>
@@ -109,11 +130,54 @@ internal sealed class WriteBehind
     /// </summary>
     public void Publish(int e, Tier from, Tier to, int slot, int buffer, int length)
     {
-        WriteBehindQueue queue = _queue!;
         _slots.Unbind(e, from);
+        Enqueue(e, from, to, slot, buffer, length);
+    }
+
+    /// <summary>
+    /// Whether a victim of <paramref name="from"/> may be demoted into <paramref name="to"/> by <see cref="Hold"/> now:
+    /// <paramref name="to"/> writes behind, the queue is open with a job slot free, and <paramref name="from"/>'s slots
+    /// are addressable memory the worker can write from. Call under the lock.
+    /// </summary>
+    /// <remarks>
+    /// A held slot holds no resident block, so at most an eighth of <paramref name="from"/>'s slots are held at once:
+    /// the tier keeps seven eighths of its capacity for blocks, and victims to free a slot at once (a tier of fewer
+    /// than eight slots never holds, and stages every victim as before).
+    /// </remarks>
+    public bool CanHold(Tier from, Tier to) =>
+        to.WriteBehind && !Synchronous && _queue is { IsClosed: false, HasFree: true } && CanHoldRented(from);
+
+    /// <summary>Like <see cref="CanHold"/> for a demotion that already has its job slot from <see cref="TryRent"/>.</summary>
+    public bool CanHoldRented(Tier from) => from.Direct is not null && _held[from.Index] < from.Capacity / 8;
+
+    /// <summary>
+    /// Demotes victim <paramref name="e"/> of <paramref name="from"/> into <paramref name="slot"/> of
+    /// <paramref name="to"/> without copying it: its source slot is held (reserved, out of use, its bytes unchanged)
+    /// and the worker writes the lower tier straight from it; until the write lands the block is read from there, and
+    /// only then is the source slot freed. The entry must be evictable with no I/O on its slot
+    /// (<see cref="SlotBinding.CanReserve"/>) and <paramref name="buffer"/> a job slot from <see cref="TryRent"/>.
+    /// Call under the lock.
+    /// </summary>
+    /// <remarks>
+    /// The issue's rule "a block being demoted stays readable from its source slot until its lower-tier copy is written
+    /// and verified", as vLLM's CPU offload and Dynamo KVBM keep a block's device copy until its offload completes: the
+    /// put that evicts copies nothing; the top tier runs a slot short per write in flight instead.
+    /// </remarks>
+    public void Hold(int e, Tier from, Tier to, int slot, int buffer, int length)
+    {
+        _queue!.Hold(buffer, from, _table.Slot[e]);
+        _held[from.Index]++;
+        _slots.UnbindReserved(e, from);
+        Enqueue(e, from, to, slot, buffer, length);
+    }
+
+    /// <summary>Binds entry <paramref name="e"/> (unbound from <paramref name="from"/>) to its slot in <paramref name="to"/>, in flight, and queues the write.</summary>
+    private void Enqueue(int e, Tier from, Tier to, int slot, int buffer, int length)
+    {
+        WriteBehindQueue queue = _queue!;
         _slots.Bind(e, to, slot);
         _table.Staging[e] = buffer;
-        _table.InFlight[e] = false; // movable again: its bytes are the staging copy until the write lands
+        _table.InFlight[e] = false; // movable again: its bytes are the staged copy until the write lands
         _counters.Write(to, length);
         to.OnInsert(slot);
         from.Counters.Demotions++;
@@ -164,113 +228,4 @@ internal sealed class WriteBehind
             _worker?.Join();
         }
     }
-
-    /// <summary>
-    /// The worker: each queued block's write, outside the lock; the outcomes booked under it, several per hold. After
-    /// a write the worker books what it holds at once when nothing else waits to be written, when its batch is full, or
-    /// when the lock is free; while the lock is busy and more writes wait, it writes the next block first instead of
-    /// queueing behind a put, so it takes the lock (and the seqlock's odd window lock-free hits retry on) once per
-    /// batch rather than once per block.
-    /// </summary>
-    private void Run()
-    {
-        WriteBehindQueue queue = _queue!;
-        var done = new WriteBehindOutcome[queue.Depth];
-        int held = 0;
-        while (queue.Jobs.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-        {
-            while (queue.Jobs.TryRead(out WriteBehindJob job))
-            {
-                IOException? failure = null;
-                try
-                {
-                    if (job.Buffer < 0)
-                    {
-                        _tiers[job.Tier].Device.Free(job.Slot); // a slot freed behind (UnbindMoved)
-                    }
-                    else
-                    {
-                        _tiers[job.Tier].Device.Write(job.Slot, job.Key, job.Parent, queue.Staged(job.Buffer));
-                    }
-                }
-                catch (IOException ex)
-                {
-                    failure = ex;
-                }
-
-                done[held++] = new WriteBehindOutcome(job, failure);
-                if (held == done.Length || !queue.Jobs.TryPeek(out _))
-                {
-                    using (_top.EnterWrite())
-                    {
-                        CompleteAll(done, ref held);
-                    }
-                }
-                else if (WriteScope.TryEnter(_top, out WriteScope scope))
-                {
-                    using (scope)
-                    {
-                        CompleteAll(done, ref held);
-                    }
-                }
-            }
-        }
-
-        if (held > 0)
-        {
-            using (_top.EnterWrite())
-            {
-                CompleteAll(done, ref held);
-            }
-        }
-    }
-
-    /// <summary>Books the outcomes the worker holds, in order. Call under the lock.</summary>
-    private void CompleteAll(WriteBehindOutcome[] done, ref int held)
-    {
-        for (int i = 0; i < held; i++)
-        {
-            Complete(done[i].Job, done[i].Failure);
-            done[i] = default;
-        }
-
-        held = 0;
-    }
-
-    /// <summary>Books a queued write's outcome. Call under the lock.</summary>
-    private void Complete(in WriteBehindJob job, IOException? failure)
-    {
-        Tier tier = _tiers[job.Tier];
-        int e = job.Entry;
-        if (job.Buffer < 0)
-        {
-            tier.Reserved--; // a free behind (UnbindMoved): the slot is usable again
-            tier.ReturnSlot(job.Slot);
-            _queue!.Completed();
-            return;
-        }
-
-        if (_table.Stamps[e] == job.Stamp && _table.Staging[e] == job.Buffer)
-        {
-            _table.Staging[e] = -1;
-            if (failure is not null)
-            {
-                tier.Counters.WriteFailures++;
-                Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, job.Key, failure);
-                _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
-                _slots.Drop(e, tier);
-            }
-        }
-        else
-        {
-            // Removed, cleared or moved while in flight: its slot was kept out of use until now.
-            SlotBinding.FreeReserved(tier, job.Slot);
-        }
-
-        _queue!.Return(job.Buffer);
-        _queue.Completed();
-    }
 }
-
-/// <summary>A written (or failed) write-behind job whose outcome the worker has yet to book under the lock.</summary>
-internal readonly record struct WriteBehindOutcome(WriteBehindJob Job, IOException? Failure);

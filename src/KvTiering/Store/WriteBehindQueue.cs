@@ -4,9 +4,11 @@ using KvTiering.Blocks;
 namespace KvTiering.Store;
 
 /// <summary>
-/// Demotions waiting to be written into a slow tier: a fixed set of staging buffers (one block each) and the jobs
-/// that name them, written by one background worker outside the store's lock. Bounded by its buffers: when none is
-/// free the demotion does not wait; the store sends the block further down or drops it and counts it.
+/// Demotions waiting to be written into a slow tier: a fixed set of job slots, each with a staging buffer (one block),
+/// and the jobs that name them, written by one background worker outside the store's lock. A job's bytes are either
+/// its buffer or, when the victim's source slot is held for it (<see cref="Hold"/>), that slot in place. Bounded by
+/// its job slots: when none is free the demotion does not wait; the store sends the block further down or drops it
+/// and counts it.
 /// </summary>
 /// <remarks>
 /// Write-back of the victims' bytes off the request path, as SGLang HiCache's write-back host→storage backup,
@@ -17,6 +19,8 @@ internal sealed class WriteBehindQueue
 {
     private readonly byte[][] _buffers;
     private readonly int[] _lengths;
+    private readonly Tier?[] _sources;     // a held source: the job's bytes are this tier's slot, not the buffer
+    private readonly int[] _sourceSlots;
     private readonly int[] _free;
     private readonly Channel<WriteBehindJob> _jobs =
         Channel.CreateUnbounded<WriteBehindJob>(new UnboundedChannelOptions { SingleReader = true });
@@ -27,6 +31,8 @@ internal sealed class WriteBehindQueue
     {
         _buffers = new byte[depth][];
         _lengths = new int[depth];
+        _sources = new Tier?[depth];
+        _sourceSlots = new int[depth];
         _free = new int[depth];
         for (int i = 0; i < depth; i++)
         {
@@ -46,6 +52,9 @@ internal sealed class WriteBehindQueue
     /// <summary>Jobs enqueued and not yet completed.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
+    /// <summary>Whether a job slot is free (<see cref="TryRent"/> would succeed). Call under the store's lock.</summary>
+    public bool HasFree => _freeTop > 0;
+
     /// <summary>Takes a staging buffer; -1 when all are in use (the queue is full). Call under the store's lock.</summary>
     public int TryRent() => _freeTop == 0 ? -1 : _free[--_freeTop];
 
@@ -53,14 +62,38 @@ internal sealed class WriteBehindQueue
     public void Return(int buffer)
     {
         _lengths[buffer] = 0;
+        _sources[buffer] = null;
         _free[_freeTop++] = buffer;
     }
 
     /// <summary>A whole staging buffer, to copy a block into.</summary>
     public Span<byte> Buffer(int buffer) => _buffers[buffer];
 
-    /// <summary>The staged bytes of a buffer (its length set by <see cref="Enqueue"/>).</summary>
-    public ReadOnlySpan<byte> Staged(int buffer) => _buffers[buffer].AsSpan(0, _lengths[buffer]);
+    /// <summary>
+    /// The staged bytes of a job (its length set by <see cref="Enqueue"/>): its held source slot's payload in place when
+    /// it has one (<see cref="Hold"/>), else its buffer.
+    /// </summary>
+    public ReadOnlySpan<byte> Staged(int buffer) => _sources[buffer] is { } source
+        ? source.Direct!.Payload(_sourceSlots[buffer])[.._lengths[buffer]]
+        : _buffers[buffer].AsSpan(0, _lengths[buffer]);
+
+    /// <summary>
+    /// Makes job <paramref name="buffer"/> write straight from <paramref name="slot"/> of <paramref name="source"/>
+    /// (held out of use by the caller until the job is booked) instead of its buffer. Call under the store's lock.
+    /// </summary>
+    public void Hold(int buffer, Tier source, int slot)
+    {
+        _sources[buffer] = source;
+        _sourceSlots[buffer] = slot;
+    }
+
+    /// <summary>The source slot job <paramref name="buffer"/> holds (<see cref="Hold"/>); false when it was staged in its buffer.</summary>
+    public bool TryGetHeld(int buffer, out Tier source, out int slot)
+    {
+        source = _sources[buffer]!;
+        slot = _sourceSlots[buffer];
+        return source is not null;
+    }
 
     /// <summary>Hands a filled buffer (or, with buffer -1, a slot to free) to the worker. Call under the store's lock.</summary>
     public void Enqueue(in WriteBehindJob job)

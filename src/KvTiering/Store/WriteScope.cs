@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
 namespace KvTiering.Store;
 
 /// <summary>
@@ -7,23 +10,43 @@ namespace KvTiering.Store;
 internal ref struct WriteScope
 {
     private readonly TopTierReader? _reader; // null: a TryEnter that did not get the lock, nothing to release
+    private readonly LockHoldRecorder? _recorder; // set only while lock holds are recorded (LockHolds)
+    private readonly string? _site;
+    private readonly long _asked;
+    private readonly long _held;
 
-    public WriteScope(TopTierReader reader)
+    public WriteScope(TopTierReader reader, [CallerMemberName] string site = "", [CallerFilePath] string file = "")
     {
+        _recorder = LockHolds.Recorder;
+        if (_recorder is not null)
+        {
+            _site = Path.GetFileNameWithoutExtension(file) + "." + site;
+            _asked = Stopwatch.GetTimestamp();
+        }
+
         reader.Lock.Enter();
+        _held = _recorder is null ? 0 : Stopwatch.GetTimestamp();
         _reader = reader;
         Open(reader);
     }
 
-    private WriteScope(TopTierReader reader, bool lockHeld)
+    private WriteScope(TopTierReader reader, string site, string file, bool lockHeld)
     {
         _ = lockHeld;
+        _recorder = LockHolds.Recorder;
+        if (_recorder is not null)
+        {
+            _site = Path.GetFileNameWithoutExtension(file) + "." + site;
+            _asked = _held = Stopwatch.GetTimestamp();
+        }
+
         _reader = reader;
         Open(reader);
     }
 
     /// <summary>Enters only if the lock is free right now; otherwise false, and <paramref name="scope"/> holds nothing.</summary>
-    public static bool TryEnter(TopTierReader reader, out WriteScope scope)
+    public static bool TryEnter(TopTierReader reader, out WriteScope scope, [CallerMemberName] string site = "",
+        [CallerFilePath] string file = "")
     {
         if (!reader.Lock.TryEnter())
         {
@@ -31,7 +54,7 @@ internal ref struct WriteScope
             return false;
         }
 
-        scope = new WriteScope(reader, lockHeld: true);
+        scope = new WriteScope(reader, site, file, lockHeld: true);
         return true;
     }
 
@@ -50,5 +73,6 @@ internal ref struct WriteScope
 
         _reader.EndWrite();
         _reader.Lock.Exit();
+        _recorder?.Record(_site!, _held - _asked, Stopwatch.GetTimestamp() - _held);
     }
 }

@@ -221,4 +221,36 @@ public sealed class WriteBehindTests
 
         Assert.Empty(slow.Violations);
     }
+
+    [Fact]
+    public void Clear_frees_a_write_behind_tiers_slots_behind_the_lock()
+    {
+        var slow = new GatedDevice(4, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        for (int i = 0; i < 4; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // blocks 0 and 1 demote and are written
+        }
+
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(2, store.GetStatistics().Tiers[1].ResidentBlocks);
+        slow.CloseFrees();
+        store.Clear(); // returns while the slow tier's two frees are held at the gate
+        Assert.Equal(0, store.Count);
+        WaitFor(() => slow.FreesWaiting == 1);
+        Assert.Equal(0, slow.Frees);
+        slow.OpenFrees();
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(2, slow.Frees);
+
+        // Every slot is usable again: the slow tier fills to its capacity.
+        for (int i = 10; i < 16; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i));
+        }
+
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(slow.SlotCount, store.GetStatistics().Tiers[1].ResidentBlocks);
+        Assert.Empty(slow.Violations);
+    }
 }

@@ -190,6 +190,25 @@ public sealed class FlashDeviceFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_lock_another_descriptor_lets_go_of_within_moments_is_waited_for()
+    {
+        // What a child process forked elsewhere in this process does between fork and exec: it holds a copy of the
+        // device's descriptor, so the file's lock outlives the device's Dispose for a moment.
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        {
+            device.Write(0, Key(0), BlockKey.Empty, Payload(1));
+        }
+
+        SafeFileHandle other = File.OpenHandle(FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        Task<FlashDevice> reopening = Task.Run(() => new FlashDevice(Dir, Slots, SlotBytes));
+        await Task.Delay(100);
+        other.Dispose();
+
+        using FlashDevice reopened = await reopening;
+        Assert.Equal(Key(0), Assert.Single(reopened.Recover()).Key);
+    }
+
+    [Fact]
     public void A_disposed_device_throws_ObjectDisposedException()
     {
         var device = new FlashDevice(Dir, Slots, SlotBytes);

@@ -153,4 +153,10 @@ public sealed record AgentPolicyOptions
     /// reads, or leaves). 0 turns the idea off.
     /// </summary>
     public int BriefReplyTokens { get; init; } = 100;
+
+    /// <summary>
+    /// A session silent for more than this many times its own longest gap between requests so far is taken to have
+    /// ended and goes before every live session (longest silent first). 0 turns the idea off.
+    /// </summary>
+    public double EndedFactor { get; init; }
 }

@@ -30,6 +30,9 @@ internal struct AgentSession
     /// <summary>Requests seen.</summary>
     public int Requests;
 
+    /// <summary>The longest gap between two of the session's requests so far (unclipped), or 0 before any.</summary>
+    public double MaxGap;
+
     /// <summary>Normal, paused, closed or awaiting its user (the table's constants).</summary>
     public byte State;
 

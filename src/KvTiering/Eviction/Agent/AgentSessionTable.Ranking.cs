@@ -78,6 +78,14 @@ internal sealed partial class AgentSessionTable
             ? (double.IsNaN(_globalGap) ? 1.0 : _globalGap) * _options.ProbationFactor
             : _sessions[slot].Gap;
         double remaining = typical - idle;
+        if (_options.EndedFactor > 0 && state == Normal && _sessions[slot].Requests > MinEndedRequests && idle > _options.EndedFactor * _sessions[slot].MaxGap)
+        {
+            // Silent for many times its own longest gap, with no hint since its request: the session has probably
+            // ended (a per-session survival estimate, not a global TTL). It goes before every live session, longest
+            // silent first. A hinted session's wait is read from the wait models instead.
+            return EndedAging * idle;
+        }
+
         if (state == Paused)
         {
             // Waiting on a tool. Once tools have returned, the remaining wait is read from how long they took (from
@@ -271,6 +279,12 @@ internal sealed partial class AgentSessionTable
         int n = ++_sessions[slot].UserAnswers;
         _sessions[slot].UserLogWait += (log - _sessions[slot].UserLogWait) / n;
     }
+
+    /// <summary>An ended session's expected wait per second of silence: after every live session, before dead branches.</summary>
+    private const double EndedAging = 100.0;
+
+    /// <summary>Requests a session needs before its longest gap says when it has ended.</summary>
+    private const int MinEndedRequests = 2;
 
     /// <summary>Waits a wait model has to have seen end before it ranks sessions.</summary>
     private const int MinWaits = 8;

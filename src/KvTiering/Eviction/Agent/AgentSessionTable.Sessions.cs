@@ -53,6 +53,7 @@ internal sealed partial class AgentSessionTable
         _sessions[slot].LastTouch = now;
         _sessions[slot].Gap = double.NaN;
         _sessions[slot].Requests = 1;
+        _sessions[slot].MaxGap = 0;
         _sessions[slot].State = Normal;
         _sessions[slot].HintAt = now;
         _sessions[slot].Sampled = _miniRate > 0 && IsSampled(session);
@@ -71,6 +72,7 @@ internal sealed partial class AgentSessionTable
         {
             double gap = now - _sessions[slot].LastRequest;
             double a = _options.GapSmoothing;
+            _sessions[slot].MaxGap = Math.Max(_sessions[slot].MaxGap, gap);
             if (_sessions[slot].State == Paused)
             {
                 // The tool returned: learn how long tools take, from the end of the response that called it.

@@ -1,0 +1,157 @@
+using KvTiering.Diagnostics;
+using KvTiering.Placement;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// The write-behind worker (<see cref="WriteBehind"/>): one background thread that writes each queued block into its
+/// slow tier without the store's lock, from its held source slot or its staging buffer, and books the outcomes under
+/// the lock, several per hold; a booked job frees what it held (a source slot, a reserved target slot, its job slot).
+/// </summary>
+internal sealed class WriteBehindWorker
+{
+    private readonly WriteBehindQueue _queue;
+    private readonly BlockTable _table;
+    private readonly Tier[] _tiers;
+    private readonly TopTierReader _top;
+    private readonly SlotBinding _slots;
+    private readonly IPlacementHooks _placement;
+    private readonly StoreLog _log;
+    private readonly int[] _held;
+
+    public WriteBehindWorker(WriteBehindQueue queue, BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots,
+        IPlacementHooks placement, StoreLog log, int[] held)
+    {
+        _queue = queue;
+        _table = table;
+        _tiers = tiers;
+        _top = top;
+        _slots = slots;
+        _placement = placement;
+        _log = log;
+        _held = held;
+    }
+
+    /// <summary>
+    /// The worker: each queued block's write, outside the lock; the outcomes booked under it, several per hold. After
+    /// a write the worker books what it holds at once when nothing else waits to be written, when its batch is full, or
+    /// when the lock is free; while the lock is busy and more writes wait, it writes the next block first instead of
+    /// queueing behind a put, so it takes the lock (and the seqlock's odd window lock-free hits retry on) once per
+    /// batch rather than once per block.
+    /// </summary>
+    public void Run()
+    {
+        WriteBehindQueue queue = _queue;
+        var done = new WriteBehindOutcome[queue.Depth];
+        int held = 0;
+        while (queue.Jobs.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            while (queue.Jobs.TryRead(out WriteBehindJob job))
+            {
+                IOException? failure = null;
+                try
+                {
+                    if (job.Buffer < 0)
+                    {
+                        _tiers[job.Tier].Device.Free(job.Slot); // a slot freed behind (UnbindMoved)
+                    }
+                    else
+                    {
+                        _tiers[job.Tier].Device.Write(job.Slot, job.Key, job.Parent, queue.Staged(job.Buffer));
+                    }
+                }
+                catch (IOException ex)
+                {
+                    failure = ex;
+                }
+
+                done[held++] = new WriteBehindOutcome(job, failure);
+                if (held == done.Length || !queue.Jobs.TryPeek(out _))
+                {
+                    using (_top.EnterWrite())
+                    {
+                        CompleteAll(done, ref held);
+                    }
+                }
+                else if (WriteScope.TryEnter(_top, out WriteScope scope))
+                {
+                    using (scope)
+                    {
+                        CompleteAll(done, ref held);
+                    }
+                }
+            }
+        }
+
+        if (held > 0)
+        {
+            using (_top.EnterWrite())
+            {
+                CompleteAll(done, ref held);
+            }
+        }
+    }
+
+    /// <summary>Books the outcomes the worker holds, in order. Call under the lock.</summary>
+    private void CompleteAll(WriteBehindOutcome[] done, ref int held)
+    {
+        for (int i = 0; i < held; i++)
+        {
+            Complete(done[i].Job, done[i].Failure);
+            done[i] = default;
+        }
+
+        held = 0;
+    }
+
+    /// <summary>Books a queued write's outcome. Call under the lock.</summary>
+    private void Complete(in WriteBehindJob job, IOException? failure)
+    {
+        Tier tier = _tiers[job.Tier];
+        int e = job.Entry;
+        if (job.Buffer < 0)
+        {
+            tier.Reserved--; // a free behind (UnbindMoved): the slot is usable again
+            tier.ReturnSlot(job.Slot);
+            _queue.Completed();
+            return;
+        }
+
+        if (_table.Stamps[e] == job.Stamp && _table.Staging[e] == job.Buffer)
+        {
+            _table.Staging[e] = -1;
+            if (failure is not null)
+            {
+                tier.Counters.WriteFailures++;
+                Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, job.Key, failure);
+                _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
+                _slots.Drop(e, tier);
+            }
+        }
+        else
+        {
+            // Removed, cleared or moved while in flight: its slot was kept out of use until now, and is freed on the
+            // device by this worker after the lock, as a job of its own (at once when the queue is closing).
+            if (_queue.IsClosed)
+            {
+                SlotBinding.FreeReserved(tier, job.Slot);
+            }
+            else
+            {
+                _queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, job.Slot, -1, 0, default, default)); // stays reserved
+            }
+        }
+
+        if (_queue.TryGetHeld(job.Buffer, out Tier source, out int sourceSlot))
+        {
+            SlotBinding.FreeReserved(source, sourceSlot); // the source slot the worker wrote from (Hold) is free again
+            _held[source.Index]--;
+        }
+
+        _queue.Return(job.Buffer);
+        _queue.Completed();
+    }
+}
+
+/// <summary>A written (or failed) write-behind job whose outcome the worker has yet to book under the lock.</summary>
+internal readonly record struct WriteBehindOutcome(WriteBehindJob Job, IOException? Failure);
