@@ -34,16 +34,6 @@ public sealed class AsyncDeviceTests
         return new TieredKvStore(options);
     }
 
-    private static void WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the device");
-            Thread.Yield();
-        }
-    }
-
     /// <summary>Three puts into a two-block top tier: block 0 lies one tier down.</summary>
     private static void FillSoBlockZeroIsBelow(TieredKvStore store)
     {

@@ -32,16 +32,6 @@ public sealed class ReservedPutTests
         return new TieredKvStore(options);
     }
 
-    private static void WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the copy to reach the device");
-            Thread.Yield();
-        }
-    }
-
     [Fact]
     public async Task A_new_blocks_copy_runs_without_the_lock_and_the_block_is_invisible_until_published()
     {

@@ -75,4 +75,32 @@ internal static class StoreTestKit
         rng.NextBytes(bytes);
         return bytes;
     }
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds (a state the store or a test device reports), failing after
+    /// 10 s with <paramref name="what"/>: tests wait for state, never for a sleep.
+    /// </summary>
+    internal static void WaitFor(Func<bool> condition, string what = "the store's background work")
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>A DRAM tier of <paramref name="top"/> blocks over <paramref name="slow"/> written behind, both LRU.</summary>
+    internal static TieredKvStore WriteBehindStore(GatedDevice slow, int top, int queue)
+    {
+        var options = new KvStoreOptions { Layout = TinyLayout, WriteBehindBlocks = queue };
+        options.Tiers.Add(new TierOptions(Profile("dram"), top) { Policy = EvictionPolicy.Lru });
+        options.Tiers.Add(new TierOptions(Profile("slow", KvTiering.Tiers.TierKind.Flash), slow.SlotCount)
+        {
+            Policy = EvictionPolicy.Lru,
+            DeviceFactory = (_, _) => slow,
+            WriteBehind = true,
+        });
+        return new TieredKvStore(options);
+    }
 }

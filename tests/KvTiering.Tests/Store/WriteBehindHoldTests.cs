@@ -13,43 +13,29 @@ public sealed class WriteBehindHoldTests
 {
     private const int Top = 16; // an eighth of it, 2 slots, may be held at once
 
-    private static TieredKvStore Create(GatedDevice slow)
+    /// <summary>
+    /// Fills the top tier with the gate closed: the put that took the last free slot demoted the LRU victim (block 0)
+    /// ahead, held (no copy, no slot freed yet), and its write waits at the gate.
+    /// </summary>
+    private static TieredKvStore FillUntilAVictimIsHeld(GatedDevice slow)
     {
-        var options = new KvStoreOptions { Layout = TinyLayout, WriteBehindBlocks = 4 };
-        options.Tiers.Add(new TierOptions(Profile("dram"), Top) { Policy = EvictionPolicy.Lru });
-        options.Tiers.Add(new TierOptions(Profile("slow", KvTiering.Tiers.TierKind.Flash), slow.SlotCount)
-        {
-            Policy = EvictionPolicy.Lru,
-            DeviceFactory = (_, _) => slow,
-            WriteBehind = true,
-        });
-        return new TieredKvStore(options);
-    }
-
-    private static void WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the write-behind worker");
-            Thread.Sleep(1);
-        }
-    }
-
-    [Fact]
-    public void The_victims_slot_is_held_until_its_write_lands_and_serves_its_reads_meanwhile()
-    {
-        var slow = new GatedDevice(64, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow);
+        TieredKvStore store = WriteBehindStore(slow, Top, queue: 4);
         slow.Close();
         for (int i = 0; i < Top; i++)
         {
             store.Put(Key(i), BlockKey.Empty, Payload(i));
         }
 
-        // The put that took the last free slot demoted the LRU victim ahead, held: no copy, no slot freed yet.
         WaitFor(() => slow.Waiting == 1);
         Assert.Equal(1, store.TierOf(Key(0)));
+        return store;
+    }
+
+    [Fact]
+    public void The_victims_slot_is_held_until_its_write_lands_and_serves_its_reads_meanwhile()
+    {
+        var slow = new GatedDevice(64, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = FillUntilAVictimIsHeld(slow);
         Assert.Equal(Top - 1, store.GetStatistics().Tiers[0].ResidentBlocks);
         Assert.Equal(1, store.GetStatistics().Tiers[0].Demotions);
 
@@ -97,15 +83,7 @@ public sealed class WriteBehindHoldTests
     public void A_hit_on_a_held_victim_reads_its_dram_slot_and_promotes_it_without_waiting()
     {
         var slow = new GatedDevice(64, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow);
-        slow.Close();
-        for (int i = 0; i < Top; i++)
-        {
-            store.Put(Key(i), BlockKey.Empty, Payload(i));
-        }
-
-        WaitFor(() => slow.Waiting == 1);
-        Assert.Equal(1, store.TierOf(Key(0)));
+        using TieredKvStore store = FillUntilAVictimIsHeld(slow);
         var buffer = new byte[128];
         Assert.True(store.TryGet(Key(0), buffer, out int written, out int tier)); // the worker is still at the gate
         Assert.Equal(1, tier);

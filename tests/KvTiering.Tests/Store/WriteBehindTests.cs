@@ -7,34 +7,11 @@ namespace KvTiering.Tests.Store;
 
 public sealed class WriteBehindTests
 {
-    private static TieredKvStore Create(GatedDevice slow, int top, int queue)
-    {
-        var options = new KvStoreOptions { Layout = TinyLayout, WriteBehindBlocks = queue };
-        options.Tiers.Add(new TierOptions(Profile("dram"), top) { Policy = EvictionPolicy.Lru });
-        options.Tiers.Add(new TierOptions(Profile("slow", KvTiering.Tiers.TierKind.Flash), slow.SlotCount)
-        {
-            Policy = EvictionPolicy.Lru,
-            DeviceFactory = (_, _) => slow,
-            WriteBehind = true,
-        });
-        return new TieredKvStore(options);
-    }
-
-    private static void WaitFor(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the write-behind worker");
-            Thread.Sleep(1);
-        }
-    }
-
     [Fact]
     public void A_put_does_not_wait_for_the_slow_tier_and_the_demoted_block_reads_back_meanwhile()
     {
         var slow = new GatedDevice(16, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        using TieredKvStore store = WriteBehindStore(slow, top: 2, queue: 4);
         slow.Close();
         for (int i = 0; i < 3; i++)
         {
@@ -56,7 +33,7 @@ public sealed class WriteBehindTests
     public void A_full_queue_drops_the_demotion_and_counts_it()
     {
         var slow = new GatedDevice(16, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow, top: 2, queue: 2);
+        using TieredKvStore store = WriteBehindStore(slow, top: 2, queue: 2);
         slow.Close();
         for (int i = 0; i < 6; i++)
         {
@@ -82,7 +59,7 @@ public sealed class WriteBehindTests
     public void A_remove_during_the_write_wins_and_the_slot_is_freed_after_it()
     {
         var slow = new GatedDevice(4, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow, top: 1, queue: 2);
+        using TieredKvStore store = WriteBehindStore(slow, top: 1, queue: 2);
         slow.Close();
         store.Put(Key(0), BlockKey.Empty, Payload(0));
         store.Put(Key(1), BlockKey.Empty, Payload(1)); // demotes 0; its write blocks
@@ -108,7 +85,7 @@ public sealed class WriteBehindTests
     public void A_hit_promotes_a_block_whose_write_is_in_flight_from_its_staging_copy()
     {
         var slow = new GatedDevice(8, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        using TieredKvStore store = WriteBehindStore(slow, top: 2, queue: 4);
         slow.Close();
         for (int i = 0; i < 3; i++)
         {
@@ -132,7 +109,7 @@ public sealed class WriteBehindTests
     public void A_promotion_out_of_a_write_behind_tier_frees_its_slot_behind_the_lock()
     {
         var slow = new GatedDevice(4, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        using TieredKvStore store = WriteBehindStore(slow, top: 2, queue: 4);
         for (int i = 0; i < 3; i++)
         {
             store.Put(Key(i), BlockKey.Empty, Payload(i)); // block 0 demotes and is written
@@ -178,7 +155,7 @@ public sealed class WriteBehindTests
     public void A_remove_from_a_write_behind_tier_frees_its_slot_behind_the_lock()
     {
         var slow = new GatedDevice(4, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        using TieredKvStore store = WriteBehindStore(slow, top: 2, queue: 4);
         for (int i = 0; i < 3; i++)
         {
             store.Put(Key(i), BlockKey.Empty, Payload(i)); // block 0 demotes and is written
@@ -226,7 +203,7 @@ public sealed class WriteBehindTests
     public void Clear_frees_a_write_behind_tiers_slots_behind_the_lock()
     {
         var slow = new GatedDevice(4, TinyLayout.BytesPerBlock);
-        using TieredKvStore store = Create(slow, top: 2, queue: 4);
+        using TieredKvStore store = WriteBehindStore(slow, top: 2, queue: 4);
         for (int i = 0; i < 4; i++)
         {
             store.Put(Key(i), BlockKey.Empty, Payload(i)); // blocks 0 and 1 demote and are written
