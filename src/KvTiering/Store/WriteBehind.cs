@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using KvTiering.Placement;
 
 namespace KvTiering.Store;
@@ -63,15 +64,22 @@ internal sealed class WriteBehind
     /// </summary>
     public bool TryFreeBehind(Tier tier, int slot)
     {
-        if (!tier.WriteBehind || Synchronous || _queue is not { IsClosed: false } queue)
+        if (!IsOpenFor(tier, out WriteBehindQueue? queue))
         {
             return false;
         }
 
         tier.SlotToEntry[slot] = -1;
         tier.Reserved++;
-        queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, slot, -1, 0, default, default));
+        queue.Enqueue(WriteBehindJob.Free(tier.Index, slot));
         return true;
+    }
+
+    /// <summary>Whether writes and frees of <paramref name="tier"/> go through the queue now: the tier writes behind and the store is not flushing or closing.</summary>
+    private bool IsOpenFor(Tier tier, [NotNullWhen(true)] out WriteBehindQueue? queue)
+    {
+        queue = _queue;
+        return tier.WriteBehind && !Synchronous && queue is { IsClosed: false };
     }
 
     /// <summary>While set (a flush, a dispose), demotions write synchronously: they must not drop blocks for want of buffers.</summary>
@@ -85,7 +93,7 @@ internal sealed class WriteBehind
     public bool TryRent(Tier to, out int buffer)
     {
         buffer = -1;
-        if (!to.WriteBehind || Synchronous || _queue is not { IsClosed: false } queue)
+        if (!IsOpenFor(to, out WriteBehindQueue? queue))
         {
             return true;
         }
@@ -193,7 +201,7 @@ internal sealed class WriteBehind
     /// </summary>
     public void UnbindMoved(int e, Tier tier)
     {
-        if (!tier.WriteBehind || Synchronous || _queue is not { IsClosed: false } queue || !_slots.CanReserve(e, tier))
+        if (!IsOpenFor(tier, out WriteBehindQueue? queue) || !_slots.CanReserve(e, tier))
         {
             _slots.Unbind(e, tier);
             return;
@@ -201,7 +209,7 @@ internal sealed class WriteBehind
 
         int slot = _table.Slot[e];
         _slots.UnbindReserved(e, tier);
-        queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, slot, -1, 0, default, default));
+        queue.Enqueue(WriteBehindJob.Free(tier.Index, slot));
     }
 
     /// <summary>Queued demotions and frees not yet booked (0 without a queue).</summary>

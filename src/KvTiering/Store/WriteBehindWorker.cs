@@ -138,7 +138,7 @@ internal sealed class WriteBehindWorker
             }
             else
             {
-                _queue.Enqueue(new WriteBehindJob(-1, 0, tier.Index, job.Slot, -1, 0, default, default)); // stays reserved
+                _queue.Enqueue(WriteBehindJob.Free(tier.Index, job.Slot)); // stays reserved
             }
         }
 

@@ -17,27 +17,20 @@ internal ref struct WriteScope
 
     public WriteScope(TopTierReader reader, [CallerMemberName] string site = "", [CallerFilePath] string file = "")
     {
-        _recorder = LockHolds.Recorder;
-        if (_recorder is not null)
-        {
-            _site = Path.GetFileNameWithoutExtension(file) + "." + site;
-            _asked = Stopwatch.GetTimestamp();
-        }
-
+        long asked = LockHolds.Recorder is null ? 0 : Stopwatch.GetTimestamp();
         reader.Lock.Enter();
-        _held = _recorder is null ? 0 : Stopwatch.GetTimestamp();
-        _reader = reader;
-        Open(reader);
+        this = new WriteScope(reader, site, file, asked);
     }
 
-    private WriteScope(TopTierReader reader, string site, string file, bool lockHeld)
+    /// <summary>With the lock held: records from here when holds are recorded (<paramref name="asked"/> 0: no wait).</summary>
+    private WriteScope(TopTierReader reader, string site, string file, long asked)
     {
-        _ = lockHeld;
         _recorder = LockHolds.Recorder;
         if (_recorder is not null)
         {
             _site = Path.GetFileNameWithoutExtension(file) + "." + site;
-            _asked = _held = Stopwatch.GetTimestamp();
+            _held = Stopwatch.GetTimestamp();
+            _asked = asked == 0 ? _held : asked;
         }
 
         _reader = reader;
@@ -54,7 +47,7 @@ internal ref struct WriteScope
             return false;
         }
 
-        scope = new WriteScope(reader, site, file, lockHeld: true);
+        scope = new WriteScope(reader, site, file, asked: 0);
         return true;
     }
 
