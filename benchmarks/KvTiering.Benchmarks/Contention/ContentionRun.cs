@@ -58,7 +58,8 @@ internal static class ContentionRun
                     }
 
                     string dir = Path.Combine(root, $"{blockKiB}-{flash}");
-                    RunScenario(blockKiB * 1024, flash ? dir : null, seconds);
+                    (double p99, double throughput) = RunScenario(blockKiB * 1024, flash ? dir : null, seconds);
+                    Ceiling(blockKiB * 1024, flash ? dir : null, seconds, p99, throughput);
                 }
             }
 
@@ -70,7 +71,8 @@ internal static class ContentionRun
         }
     }
 
-    private static void RunScenario(int blockBytes, string? flashDir, double seconds)
+    /// <summary>Runs one scenario's phases and prints them; returns the hit's p99 and throughput ratios beside the mover at full speed.</summary>
+    private static (double HitP99, double HitThroughput) RunScenario(int blockBytes, string? flashDir, double seconds)
     {
         int top = blockBytes <= 65536 ? 512 : 32;
         int lower = top * 8;
@@ -95,9 +97,9 @@ internal static class ContentionRun
 
         string name = $"{blockBytes / 1024} KiB, {(flashDir is null ? "memory" : "flash")} lower tier";
         var mover = new Mover(store, blocks, lower);
-        Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone);
+        Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone, out HitOutcomes outcomesAlone);
         LockHoldRecorder? hitHolds = Record();
-        Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy);
+        Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy, out HitOutcomes outcomesBusy);
         LockHolds.Recorder = null;
         Series putsAlone = mover.Alone(seconds);
         Series writerAlone = Writer(store, blocks, seconds, null, out string tailAlone);
@@ -107,12 +109,13 @@ internal static class ContentionRun
         Series? hitsPaced = null;
         Series? writerPaced = null;
         string? tailPaced = null;
+        HitOutcomes? outcomesPaced = null;
         if (flashDir is not null)
         {
             // With a flash lower tier the write-behind worker is a third busy thread on a two-core machine; the paced
             // mover (half duty) leaves it a core's half, so no more threads are busy than there are cores.
             mover.Paced = true;
-            hitsPaced = Hits(store, blocks, seconds, mover, out _);
+            hitsPaced = Hits(store, blocks, seconds, mover, out _, out outcomesPaced);
             writerPaced = Writer(store, blocks, seconds, mover, out tailPaced);
             mover.Paced = false;
         }
@@ -133,6 +136,13 @@ internal static class ContentionRun
         if (tailPaced is not null)
         {
             Console.WriteLine($"writer put beside the paced mover, {tailPaced}");
+        }
+
+        Console.WriteLine($"hit outcomes alone: {outcomesAlone}");
+        Console.WriteLine($"hit outcomes beside the mover: {outcomesBusy}");
+        if (outcomesPaced is not null)
+        {
+            Console.WriteLine($"hit outcomes beside the paced mover: {outcomesPaced}");
         }
 
         if (s_diagnose)
@@ -161,11 +171,48 @@ internal static class ContentionRun
         {
             throw new InvalidOperationException($"{name}: {mover.Mismatches + blocks.Mismatches} gets returned wrong bytes.");
         }
+
+        return (hitsBusy.P(0.99) / hitsAlone.P(0.99), hitsBusy.Throughput / hitsAlone.Throughput);
+    }
+
+    /// <summary>
+    /// The machine's ceiling for the hit rows (<see cref="RawCeiling"/>), after the store is gone, and the store's
+    /// full-speed hit ratios against it.
+    /// </summary>
+    private static void Ceiling(int blockBytes, string? flashDir, double seconds, double storeP99, double storeThroughput)
+    {
+        int top = blockBytes <= 65536 ? 512 : 32;
+        var blocks = new ContentionBlocks(blockBytes);
+        using var raw = new RawCeiling(blocks, top, top * 8, flashDir);
+        (Series alone, Series mover, Series? moverAndWriter) = raw.Measure(seconds);
+        if (blocks.Mismatches != 0)
+        {
+            throw new InvalidOperationException($"raw ceiling: {blocks.Mismatches} copies returned wrong bytes.");
+        }
+
+        Console.WriteLine($"### raw ceiling, {blockBytes / 1024} KiB (memcpy out of a native slab, no store)");
+        Console.WriteLine("| measure | ops | ops/s | p50 µs | p99 µs | p99.9 µs |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        alone.Print("raw copy, alone");
+        mover.Print("raw copy, raw mover running");
+        moverAndWriter?.Print("raw copy, raw mover and raw O_DIRECT writer running");
+        Series busy = moverAndWriter ?? mover;
+        double p99 = busy.P(0.99) / alone.P(0.99);
+        double throughput = busy.Throughput / alone.Throughput;
+        Console.WriteLine(
+            $"raw ratios: p99 busy/alone {mover.P(0.99) / alone.P(0.99):0.00} (mover), throughput busy/alone " +
+            $"{mover.Throughput / alone.Throughput:0.00} (mover)" +
+            (moverAndWriter is null ? "" : $"; with the direct writer too: p99 {p99:0.00}, throughput {throughput:0.00}"));
+        Console.WriteLine(
+            $"store against the ceiling (store ratio / raw ratio{(moverAndWriter is null ? "" : ", raw with the writer")}): " +
+            $"hit p99 {storeP99 / p99:0.00}, hit throughput {storeThroughput / throughput:0.00}");
     }
 
     /// <summary>Thread A: hits on the pinned hot set, each checked, while <paramref name="mover"/> (if any) runs on a second thread.</summary>
-    private static Series Hits(TieredKvStore store, ContentionBlocks blocks, double seconds, Mover? mover, out string tail)
+    private static Series Hits(TieredKvStore store, ContentionBlocks blocks, double seconds, Mover? mover, out string tail,
+        out HitOutcomes outcomes)
     {
+        outcomes = new HitOutcomes();
         using PutTimes? times = s_diagnose ? new PutTimes() : null;
         using var stop = mover?.Start();
         var series = new Series();
@@ -175,9 +222,11 @@ internal static class ContentionRun
         {
             int id = i % HotBlocks;
             times?.Begin();
+            HitOutcomes.Begin();
             long t0 = Stopwatch.GetTimestamp();
             bool hit = store.TryGet(ContentionBlocks.Key(id), buffer, out int written, out int tier);
             long t1 = Stopwatch.GetTimestamp();
+            outcomes.End(t1 - t0);
             times?.End(t1 - t0);
             if (!hit || tier != 0)
             {

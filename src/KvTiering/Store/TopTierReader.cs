@@ -186,9 +186,11 @@ internal sealed partial class TopTierReader
         {
             spin.SpinOnce(sleep1Threshold: -1);
             outcome = TryGet(key, destination, out bytesWritten);
+            tries++;
         }
-        while (outcome == Interrupted && ++tries < MaxTries);
+        while (outcome == Interrupted && tries < MaxTries);
 
+        LookupTrace.AddRetries(tries);
         return outcome;
     }
 
