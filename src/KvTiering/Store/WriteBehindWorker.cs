@@ -53,7 +53,7 @@ internal sealed class WriteBehindWorker
                 {
                     if (job.Buffer < 0)
                     {
-                        _tiers[job.Tier].Device.Free(job.Slot); // a slot freed behind (UnbindMoved)
+                        _tiers[job.Tier].FreeSlot(job.Slot); // a slot freed behind (UnbindMoved)
                     }
                     else
                     {
