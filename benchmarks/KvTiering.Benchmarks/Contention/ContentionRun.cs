@@ -17,7 +17,8 @@ namespace KvTiering.Benchmarks.Contention;
 /// A benchmark program rather than a BenchmarkDotNet class: the goals are about tail latency under a concurrent
 /// thread, which BenchmarkDotNet does not measure. Run it under <c>/work/bin/cpu-exclusive</c>:
 /// <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- contention [seconds-per-phase] [64|2048|all]
-/// [memory|flash|all] [holds]</c> (the next two pick scenarios; default all). With <c>holds</c> it also records who
+/// [memory|flash|all] [holds] [background]</c> (the next two pick scenarios; default all; <c>background</c> runs the
+/// write-behind worker at background priority, <see cref="KvStoreOptions.WriteBehindInBackground"/>). With <c>holds</c> it also records who
 /// holds the store's lock and for how long, per call site and thread (<see cref="LockHolds"/>, off in the library by
 /// default), and splits the hit thread's slowest 1% as it does the writer's (<see cref="PutTimes"/>); both cost a little
 /// time per operation, so the measured runs leave them off.
@@ -27,17 +28,21 @@ internal static class ContentionRun
     private const int HotBlocks = 8;
 
     private static bool s_diagnose;
+    private static bool s_background; // the write-behind worker at background priority (KvStoreOptions.WriteBehindInBackground)
 
     public static int Run(string[] args)
     {
         double seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.5;
         string sizes = args.Length > 1 ? args[1] : "all";
         string lowers = args.Length > 2 ? args[2] : "all";
-        s_diagnose = args.Length > 3 && args[3] == "holds";
-        if (sizes is not ("64" or "2048" or "all") || lowers is not ("memory" or "flash" or "all") || (args.Length > 3 && !s_diagnose))
+        string[] flags = args.Length > 3 ? args[3..] : [];
+        s_diagnose = flags.Contains("holds");
+        s_background = flags.Contains("background");
+        if (sizes is not ("64" or "2048" or "all") || lowers is not ("memory" or "flash" or "all")
+            || flags.Any(f => f is not ("holds" or "background")))
         {
             throw new ArgumentException(
-                $"contention [seconds] [64|2048|all] [memory|flash|all] [holds]: got '{string.Join("' '", args)}'.", nameof(args));
+                $"contention [seconds] [64|2048|all] [memory|flash|all] [holds] [background]: got '{string.Join("' '", args)}'.", nameof(args));
         }
 
         Thread.CurrentThread.Name ??= "hits/writer";
@@ -46,7 +51,8 @@ internal static class ContentionRun
         Directory.CreateDirectory(root);
         try
         {
-            Console.WriteLine($"# contention: {seconds:0.0} s per phase, {Environment.ProcessorCount} cores, {Environment.Version}");
+            Console.WriteLine($"# contention: {seconds:0.0} s per phase, {Environment.ProcessorCount} cores, {Environment.Version}" +
+                (s_background ? ", write-behind worker at background priority" : ""));
             foreach (int blockKiB in new[] { 64, 2048 })
             {
                 foreach (bool flash in new[] { false, true })
@@ -78,7 +84,7 @@ internal static class ContentionRun
         int lower = top * 8;
         var layout = new KvLayout("bench", 1, 1, blockBytes / 16 / 2, 2, 16);
         var profile = new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0);
-        var options = new KvStoreOptions { Layout = layout };
+        var options = new KvStoreOptions { Layout = layout, WriteBehindInBackground = s_background };
         options.Tiers.Add(new TierOptions(profile, top));
         options.Tiers.Add(new TierOptions(new TierProfile(flashDir is null ? "memory" : "flash",
             flashDir is null ? TierKind.Dram : TierKind.Flash, 3e9, 2e9, TimeSpan.Zero, 0, 0), lower)
@@ -183,7 +189,7 @@ internal static class ContentionRun
     {
         int top = blockBytes <= 65536 ? 512 : 32;
         var blocks = new ContentionBlocks(blockBytes);
-        using var raw = new RawCeiling(blocks, top, top * 8, flashDir);
+        using var raw = new RawCeiling(blocks, top, top * 8, flashDir, s_background);
         (Series alone, Series mover, Series? moverAndWriter) = raw.Measure(seconds);
         if (blocks.Mismatches != 0)
         {

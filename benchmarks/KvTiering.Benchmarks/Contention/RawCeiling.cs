@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using KvTiering.Devices;
+using KvTiering.Store;
 using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Benchmarks.Contention;
@@ -23,10 +24,13 @@ internal sealed unsafe class RawCeiling : IDisposable
     private readonly byte* _hits;   // the top tier's footprint; the hot blocks in its first slots
     private readonly byte* _moves;  // the mover's top + lower footprint
     private readonly string? _flashFile;
+    private readonly bool _background;
     private volatile bool _stop;
 
-    public RawCeiling(ContentionBlocks blocks, int top, int lower, string? flashDir)
+    /// <param name="background">Whether the raw direct writer runs at background priority, as the store's worker then does.</param>
+    public RawCeiling(ContentionBlocks blocks, int top, int lower, string? flashDir, bool background)
     {
+        _background = background;
         _blocks = blocks;
         _top = top;
         _lower = lower;
@@ -119,6 +123,11 @@ internal sealed unsafe class RawCeiling : IDisposable
     {
         using SafeFileHandle? handle = DirectFile.TryOpen(_flashFile!, refuse: false, out string? reason)
             ?? throw new InvalidOperationException($"raw direct writer: {reason}");
+        if (_background && BackgroundPriority.TryLowerCurrentThread() is { } refused)
+        {
+            throw new InvalidOperationException($"raw direct writer: {refused}");
+        }
+
         int bytes = _blocks.BlockBytes;
         byte* aligned = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 4096);
         try
