@@ -152,7 +152,6 @@ public sealed partial class FlashDevice
         }
     }
 
-
     /// <summary>Lays a block out in an aligned I/O buffer (<see cref="FlashBlockEncoder"/>); returns the I/O's length.</summary>
     private int Encode(Span<byte> io, int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload,
         out int storedLength, out ulong checksum)
