@@ -69,8 +69,9 @@ public static class AgentPolicyVariants
                 "userinput" => options with { UserInputClasses = Flag(value, part, spec) },
                 "brief" => options with { BriefReplyTokens = (int)Number(value, part, spec) },
                 "ended" => options with { EndedFactor = Number(value, part, spec) },
+                "anonpaired" => options with { AnonymousPairedMinimum = Number(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired.",
                     nameof(spec)),
             };
         }

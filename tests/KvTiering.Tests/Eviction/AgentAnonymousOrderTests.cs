@@ -19,7 +19,7 @@ public sealed class AgentAnonymousOrderTests
     /// ARC's learned split chases the returning conversations it cannot keep anyway. A large tier can keep every
     /// conversation until its next turn, which S3-FIFO's small queue (a tenth of the tier) cannot.
     /// </summary>
-    private static int Replay(string policy, int capacity, int distance, int requests = 1600)
+    private static int Replay(string policy, int capacity, int distance, int requests = 1600, int common = 0)
     {
         var time = new FakeTimeProvider();
         var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = time };
@@ -33,6 +33,11 @@ public sealed class AgentAnonymousOrderTests
         for (int r = 0; r < requests; r++)
         {
             chain.Clear();
+            for (int i = 0; i < common; i++)
+            {
+                chain.Add(900_000 + i);
+            }
+
             if (pending.Count > 0 && pending.Peek().Due <= r)
             {
                 int first = pending.Dequeue().First;
@@ -60,7 +65,7 @@ public sealed class AgentAnonymousOrderTests
             }
 
             time.Advance(TimeSpan.FromSeconds(1));
-            hits += Request(store, chain);
+            hits += Request(store, chain) - (r == 0 ? 0 : common);
         }
 
         return hits;
@@ -109,6 +114,32 @@ public sealed class AgentAnonymousOrderTests
         int adaptive = Replay("agent", capacity: 160, distance: 12);
         Assert.True(arc > fifo * 1.5, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
         Assert.True(adaptive > arc * 0.95, $"adaptive {adaptive} should be within 5% of arc's order {arc} (s3fifo {fifo})");
+    }
+
+    /// <summary>
+    /// The large tier's workload behind a 40-block prefix every request shares: both shadows hit it every time, so
+    /// the difference of their hit counts is as large as before while their sum is many times larger, and the unpaired
+    /// test of rule 11 waits far longer to move to ARC's order. The paired test (<c>anonpaired</c>) counts only the
+    /// references one shadow hits and the other misses, so the shared prefix does not dilute the evidence.
+    /// </summary>
+    [Fact]
+    public void A_paired_test_is_not_diluted_by_blocks_both_orders_hit()
+    {
+        int arc = Replay("agent:anonorder=arc", capacity: 200, distance: 12, common: 40);
+        int fifo = Replay("agent:anonorder=s3fifo", capacity: 200, distance: 12, common: 40);
+        int unpaired = Replay("agent", capacity: 200, distance: 12, common: 40);
+        int paired = Replay("agent:anonpaired=25", capacity: 200, distance: 12, common: 40);
+        Assert.True(arc > fifo * 1.5, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
+        Assert.True(paired > arc * 0.95, $"paired {paired} should be within 5% of arc's order {arc} (s3fifo {fifo})");
+        Assert.True(paired > unpaired, $"paired {paired} should move to ARC's order sooner than unpaired {unpaired}");
+    }
+
+    [Fact]
+    public void The_paired_setting_parses_and_rejects_a_bad_value_by_name()
+    {
+        Assert.Equal("agent:anonpaired=100", AgentPolicyVariants.FromName("agent:anonpaired=100").Name);
+        ArgumentException error = Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:anonpaired=-1"));
+        Assert.Contains("anonpaired=-1", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

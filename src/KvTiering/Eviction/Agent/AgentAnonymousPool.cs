@@ -42,6 +42,9 @@ internal sealed class AgentAnonymousPool
     private readonly S3FifoShadow? _fifoShadow;
     private readonly uint _sampleRate;
     private readonly double _keep;
+    private readonly double _pairedMinimum;
+    private double _arcOnly;   // references the ARC shadow hit and the S3-FIFO shadow missed, decayed
+    private double _fifoOnly;  // and the other way round
     private bool _useFifo;
     private int _count;
 
@@ -50,6 +53,7 @@ internal sealed class AgentAnonymousPool
         AgentAnonymousOrder order = options.AnonymousOrder;
         _tier = tier;
         _member = new bool[tier.Capacity];
+        _pairedMinimum = options.AnonymousPairedMinimum;
         _arc = new AnonymousArcOrder(tier);
         _fifo = new AnonymousFifoOrder(tier);
         // Until the shadows disagree, S3-FIFO's order: a tier fills before any order matters, and where ARC's is
@@ -142,14 +146,49 @@ internal sealed class AgentAnonymousPool
         S3FifoShadow fifo = _fifoShadow!;
         arc.Hits *= _keep;
         fifo.Hits *= _keep;
-        arc.Reference(key, depth);
-        fifo.Reference(key, depth);
+        bool arcHit = arc.Reference(key, depth);
+        bool fifoHit = fifo.Reference(key, depth);
+        if (_pairedMinimum > 0)
+        {
+            PairedSwitch(arcHit, fifoHit);
+            return;
+        }
 
         // Switch only when the other order's lead exceeds one standard deviation of a difference of two counts
         // (hits as Poisson counts): switching costs (the new order inherits the old one's choices), and early on a
         // few blocks' difference is noise.
         double lead = _useFifo ? arc.Hits - fifo.Hits : fifo.Hits - arc.Hits;
         if (lead > 0 && lead * lead > arc.Hits + fifo.Hits)
+        {
+            _useFifo = !_useFifo;
+        }
+    }
+
+    /// <summary>
+    /// McNemar's test (Psychometrika, 1947) on the two shadows' paired outcomes: the references both hit or both miss
+    /// say nothing about which order is better, so only the discordant ones count, and the order in charge changes
+    /// when the other's lead among them exceeds two standard deviations (z = 2, about 95%) once there are enough of
+    /// them for the normal approximation (the option's minimum; the textbook asks for at least 25).
+    /// </summary>
+    private void PairedSwitch(bool arcHit, bool fifoHit)
+    {
+        _arcOnly *= _keep;
+        _fifoOnly *= _keep;
+        if (arcHit != fifoHit)
+        {
+            if (arcHit)
+            {
+                _arcOnly++;
+            }
+            else
+            {
+                _fifoOnly++;
+            }
+        }
+
+        double discordant = _arcOnly + _fifoOnly;
+        double lead = _useFifo ? _arcOnly - _fifoOnly : _fifoOnly - _arcOnly;
+        if (discordant >= _pairedMinimum && lead > 0 && lead * lead > 4 * discordant)
         {
             _useFifo = !_useFifo;
         }

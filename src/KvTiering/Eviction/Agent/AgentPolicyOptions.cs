@@ -128,6 +128,14 @@ public sealed record AgentPolicyOptions
     public bool AnonymousShadowRealSteps { get; init; } = true;
 
     /// <summary>
+    /// With the adaptive order: switch orders on a paired test (McNemar: only the references one shadow hits and the
+    /// other misses count, and the lead must exceed two standard deviations of their number) once at least this many
+    /// such references have been seen; 0 (the default) switches on the unpaired test of rule 11 (a lead over one
+    /// standard deviation of the two hit counts' sum).
+    /// </summary>
+    public double AnonymousPairedMinimum { get; init; }
+
+    /// <summary>
     /// A session awaiting its user is ranked by the learned answer times rescaled to that session's own answers so
     /// far (geometric means), its own weighted n / (n + this) after n answers; 0 (the default: it gained on the odd
     /// WEKA sessions and lost on the whole set, docs/policies/agent.md) ranks every session by everyone's.
