@@ -46,16 +46,13 @@ internal sealed class LockedReader
         long stamp;
         bool hit;
         int promoteTo; // -1: no promotion; -2: the read runs outside the lock first
-        // The lookup and the checks change nothing a lock-free lookup reads: the odd window opens only where this hold
-        // may change the table (a remote fetch, a recompute, a read served under the lock and its policy update).
-        using (_top.EnterLocked())
+        using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
             _counters.Lookups++;
             e = _table.Find(key);
             if (e < 0)
             {
-                _top.BeginChange();
                 return _remote.TryGet(_chain, key, destination, out bytesWritten, out servedFromTier);
             }
 
@@ -75,7 +72,6 @@ internal sealed class LockedReader
                 ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
             }
 
-            _top.BeginChange();
             if (!_chain.LoadOrRecompute(e, tier))
             {
                 bytesWritten = 0;
@@ -95,7 +91,6 @@ internal sealed class LockedReader
             else
             {
                 // A lower tier's read runs outside the lock: the slot can be neither freed nor rewritten while it runs.
-                _top.EndChange(); // the slot's I/O count and the reader's announcement are no lookup's business
                 SlotBinding.BeginSlotIo(tier, slot);
                 _top.EnterReader(); // Dispose (which needs the lock, so comes after this) waits for the read to end
                 hit = false;

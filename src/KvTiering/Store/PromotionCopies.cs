@@ -49,9 +49,7 @@ internal sealed class PromotionCopies
         int deferrals = 0;
         BlockKey key;
         BlockKey parent;
-        // The checks, the policy's admission and the in-flight mark change nothing a lock-free lookup reads: the odd
-        // window opens only for the reservation, which may take a slot and move a victim.
-        using (_top.EnterLocked())
+        using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
             if (!Unchanged(e, stamp, from, fromSlot) || _table.Pins[e] != 0 || _table.InFlight[e]
@@ -63,7 +61,6 @@ internal sealed class PromotionCopies
             key = _table.Keys[e];
             parent = _table.Parents[e];
             _table.InFlight[e] = true; // no other move picks it; it stays readable where it is
-            _top.BeginChange();
             if (!TryReserve(e, to, ref victim, ref deferrals, out slot))
             {
                 return false;

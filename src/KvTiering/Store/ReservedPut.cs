@@ -139,7 +139,7 @@ internal sealed class ReservedPut
     private bool Begin(TieredKvStore store, in BlockKey key, in BlockKey parent, int size, in BlockContext context,
         ref PendingPut pending, out PutResult result)
     {
-        using (_top.EnterLocked()) // TryReserve opens the odd window before its first change
+        using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
             _counters.Puts++;
@@ -188,7 +188,6 @@ internal sealed class ReservedPut
         int e = _table.Find(key);
         if (e >= 0)
         {
-            _top.BeginChange(); // a resident block's access may promote it
             _chain.TouchResident(e, context);
             result = PutResult.AlreadyPresent;
             return false;
@@ -202,7 +201,6 @@ internal sealed class ReservedPut
             return false;
         }
 
-        _top.BeginChange(); // from here the table changes; the lookup and the placement's entry tier before did not
         e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse);
         if (e < 0)
         {

@@ -65,15 +65,6 @@ internal struct SeqLock
     /// <summary>Marks the start of a change (odd version); the full fence keeps the change's writes after it.</summary>
     public void BeginWrite() => Interlocked.Increment(ref _version);
 
-    /// <summary>Opens the odd window unless it is open already (the writer holds the store's lock, so no race on the check).</summary>
-    public void BeginChange()
-    {
-        if ((_version & 1) == 0)
-        {
-            BeginWrite();
-        }
-    }
-
     /// <summary>Marks the end of a change (even version); release semantics publish the change's writes first.</summary>
     public void EndWrite() => Volatile.Write(ref _version, _version + 1);
 

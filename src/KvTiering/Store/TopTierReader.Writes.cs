@@ -6,24 +6,7 @@ namespace KvTiering.Store;
 internal sealed partial class TopTierReader
 {
     /// <summary>Takes the lock for a change lock-free readers must not see half done; drains queued hits first.</summary>
-    public WriteScope EnterWrite([CallerMemberName] string site = "", [CallerFilePath] string file = "") => new(this, openWindow: true, site, file);
-
-    /// <summary>
-    /// Takes the lock and drains queued hits like <see cref="EnterWrite"/>, but leaves the version even: call
-    /// <see cref="BeginChange"/> before the first write to anything a lock-free lookup reads (the index's buckets, an
-    /// entry's key, tier or slot, a top-tier slot's mapping or bytes). Reads, counters, pins, in-flight marks and policy
-    /// calls may run before it.
-    /// </summary>
-    public WriteScope EnterLocked([CallerMemberName] string site = "", [CallerFilePath] string file = "") => new(this, openWindow: false, site, file);
-
-    /// <summary>Opens the odd window of a scope from <see cref="EnterLocked"/> (a no-op when open already). Call under the lock.</summary>
-    public void BeginChange() => _seq.BeginChange();
-
-    /// <summary>Closes the odd window if it is open (a no-op when even). Call under the lock.</summary>
-    public void EndChange() => _seq.Pause();
-
-    /// <summary>The seqlock's version (odd while a writer is mid-change); tests read it to check where changes run.</summary>
-    public long Version => _seq.Version;
+    public WriteScope EnterWrite([CallerMemberName] string site = "", [CallerFilePath] string file = "") => new(this, site, file);
 
     /// <summary>Marks the start of a change (odd version). Call under the lock.</summary>
     public void BeginWrite() => _seq.BeginWrite();

@@ -5,10 +5,7 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// The store's lock plus the seqlock's odd window around a change, released together by <c>using</c>; entering drains
-/// the queued lock-free hits first, so the policies see every access before the change they may decide. A scope
-/// entered through <see cref="TopTierReader.EnterLocked"/> holds the lock with the version still even: its holder opens
-/// the odd window (<see cref="TopTierReader.BeginChange"/>) only before its first change of what a lock-free lookup
-/// reads, so checks and policy calls before it do not send hits into retries.
+/// the queued lock-free hits first, so the policies see every access before the change they may decide.
 /// </summary>
 internal ref struct WriteScope
 {
@@ -17,18 +14,16 @@ internal ref struct WriteScope
     private readonly string? _site;
     private readonly long _asked;
     private readonly long _held;
-    private readonly bool _opened;   // EnterWrite: the window opened at entry, closed at Dispose (after any Pause/Resume pair)
-    private readonly long _entered;  // EnterLocked: the version at entry; odd only once the store is disposed (kept odd)
 
-    public WriteScope(TopTierReader reader, bool openWindow, [CallerMemberName] string site = "", [CallerFilePath] string file = "")
+    public WriteScope(TopTierReader reader, [CallerMemberName] string site = "", [CallerFilePath] string file = "")
     {
         long asked = LockHolds.Recorder is null ? 0 : Stopwatch.GetTimestamp();
         reader.Lock.Enter();
-        this = new WriteScope(reader, site, file, asked, openWindow);
+        this = new WriteScope(reader, site, file, asked);
     }
 
     /// <summary>With the lock held: records from here when holds are recorded (<paramref name="asked"/> 0: no wait).</summary>
-    private WriteScope(TopTierReader reader, string site, string file, long asked, bool openWindow)
+    private WriteScope(TopTierReader reader, string site, string file, long asked)
     {
         _recorder = LockHolds.Recorder;
         if (_recorder is not null)
@@ -39,13 +34,7 @@ internal ref struct WriteScope
         }
 
         _reader = reader;
-        reader.Drain();
-        _opened = openWindow;
-        _entered = reader.Version;
-        if (openWindow)
-        {
-            reader.BeginWrite();
-        }
+        Open(reader);
     }
 
     /// <summary>Enters only if the lock is free right now; otherwise false, and <paramref name="scope"/> holds nothing.</summary>
@@ -58,8 +47,14 @@ internal ref struct WriteScope
             return false;
         }
 
-        scope = new WriteScope(reader, site, file, asked: 0, openWindow: true);
+        scope = new WriteScope(reader, site, file, asked: 0);
         return true;
+    }
+
+    private static void Open(TopTierReader reader)
+    {
+        reader.Drain();
+        reader.BeginWrite();
     }
 
     public readonly void Dispose()
@@ -69,15 +64,7 @@ internal ref struct WriteScope
             return;
         }
 
-        if (_opened)
-        {
-            _reader.EndWrite();
-        }
-        else if ((_entered & 1) == 0)
-        {
-            _reader.EndChange(); // only if BeginChange opened it; a disposed store's version stays odd for good
-        }
-
+        _reader.EndWrite();
         _reader.Lock.Exit();
         _recorder?.Record(_site!, _held - _asked, Stopwatch.GetTimestamp() - _held);
     }
