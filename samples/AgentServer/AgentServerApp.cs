@@ -6,6 +6,7 @@ using KvTiering.Extensions;
 using KvTiering.LLamaSharp;
 using KvTiering.Store;
 using LLama.Native;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 
 namespace AgentServer;
@@ -44,9 +45,13 @@ public static class AgentServerApp
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(sp => new RequestLog(sp.GetRequiredService<LlamaEngine>().Options.RecentRequests));
         services.AddSingleton<ChatCompletions>();
-        services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(KvTieringDiagnostics.MeterName, ServerMetrics.MeterName)
-            .AddPrometheusExporter());
+        // The meters are enabled through IMetricsBuilder for this container's IMeterFactory only (MeterScope.Local), not
+        // with OpenTelemetry's AddMeter, which subscribes by name across the process: there, two hosts in one process
+        // (tests, AgentLoad) fed one metric stream, and when either host stopped, the other's /metrics went empty.
+        services.AddMetrics(m => m
+            .EnableMetrics(KvTieringDiagnostics.MeterName, scopes: MeterScope.Local)
+            .EnableMetrics(ServerMetrics.MeterName, scopes: MeterScope.Local));
+        services.AddOpenTelemetry().WithMetrics(m => m.AddPrometheusExporter());
     }
 
     private static void MapEndpoints(WebApplication app)

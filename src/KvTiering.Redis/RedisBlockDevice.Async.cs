@@ -17,15 +17,10 @@ public sealed partial class RedisBlockDevice
     {
         EnsureUsable(slot);
         cancellationToken.ThrowIfCancellationRequested();
-        int length = _slots.LengthOf(slot, key);
+        int length = _slots.BeginRead(slot, key, destination.Length);
         if (length == 0)
         {
             return -1;
-        }
-
-        if (destination.Length < length)
-        {
-            ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
         }
 
         RedisKey serverKey = _slots.ServerKey(slot);

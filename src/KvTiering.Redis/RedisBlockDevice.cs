@@ -90,25 +90,13 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (slotCount <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotCount), slotCount, $"Slot count {slotCount} must be at least one.");
-        }
-
-        if (slotBytes <= 0 || slotBytes > int.MaxValue - RedisBlockHeader.SealedSize)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotBytes), slotBytes, $"Slot size {slotBytes} must be at least one byte.");
-        }
-
+        _slots = new RedisSlotMap(slotCount, slotBytes);
         _sealer = new RedisValueSealer(authenticationKey, options.MacAlgorithm, slotBytes);
         _connection = connection;
         _database = connection.GetDatabase();
         _ownsConnection = ownsConnection;
-        SlotCount = slotCount;
-        SlotBytes = slotBytes;
         Namespace = options.Namespace;
         _prefix = Encoding.UTF8.GetBytes(options.Namespace + ":");
-        _slots = new RedisSlotMap(slotCount);
         _expiry = options.Expiry;
         _slidingExpiry = options.SlidingExpiry && options.Expiry is not null;
         _deleteOnFree = options.DeleteOnFree;
@@ -143,10 +131,10 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     }
 
     /// <inheritdoc />
-    public int SlotCount { get; }
+    public int SlotCount => _slots.SlotCount;
 
     /// <inheritdoc />
-    public int SlotBytes { get; }
+    public int SlotBytes => _slots.SlotBytes;
 
     /// <inheritdoc />
     public bool StoresPayload => true;
@@ -218,18 +206,8 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
         EnsureUsable(slot);
-        int length = _slots.LengthOf(slot, key);
-        if (length == 0)
-        {
-            return -1;
-        }
-
-        if (destination.Length < length)
-        {
-            ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
-        }
-
-        return Verified(Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
+        int length = _slots.BeginRead(slot, key, destination.Length);
+        return length == 0 ? -1 : Verified(Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
     }
 
     /// <summary>A slot read's outcome: its length when the server's value is the block written there, else -1 (counted).</summary>
@@ -300,15 +278,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     private void EnsureWritable(int slot, in BlockKey key, int payloadLength)
     {
         EnsureUsable(slot);
-        if (payloadLength == 0 || payloadLength > SlotBytes)
-        {
-            ThrowHelper.ThrowPayloadLength("payload", payloadLength, SlotBytes);
-        }
-
-        if (key.IsEmpty)
-        {
-            ThrowHelper.ThrowEmptyKey(nameof(key));
-        }
+        _slots.CheckWrite(key, payloadLength);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -319,9 +289,6 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
             ThrowHelper.ThrowObjectDisposed(this);
         }
 
-        if ((uint)slot >= (uint)SlotCount)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slot), slot, $"Slot {slot} is outside 0..{SlotCount - 1}.");
-        }
+        _slots.CheckSlot(slot);
     }
 }

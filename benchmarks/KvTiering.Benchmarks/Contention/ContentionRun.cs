@@ -17,7 +17,8 @@ namespace KvTiering.Benchmarks.Contention;
 /// A benchmark program rather than a BenchmarkDotNet class: the goals are about tail latency under a concurrent
 /// thread, which BenchmarkDotNet does not measure. Run it under <c>/work/bin/cpu-exclusive</c>:
 /// <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- contention [seconds-per-phase] [64|2048|all]
-/// [memory|flash|all] [holds]</c> (the next two pick scenarios; default all). With <c>holds</c> it also records who
+/// [memory|flash|all] [holds] [background]</c> (the next two pick scenarios; default all; <c>background</c> runs the
+/// write-behind worker at background priority, <see cref="KvStoreOptions.WriteBehindInBackground"/>). With <c>holds</c> it also records who
 /// holds the store's lock and for how long, per call site and thread (<see cref="LockHolds"/>, off in the library by
 /// default), and splits the hit thread's slowest 1% as it does the writer's (<see cref="PutTimes"/>); both cost a little
 /// time per operation, so the measured runs leave them off.
@@ -27,17 +28,21 @@ internal static class ContentionRun
     private const int HotBlocks = 8;
 
     private static bool s_diagnose;
+    private static bool s_background; // the write-behind worker at background priority (KvStoreOptions.WriteBehindInBackground)
 
     public static int Run(string[] args)
     {
         double seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.5;
         string sizes = args.Length > 1 ? args[1] : "all";
         string lowers = args.Length > 2 ? args[2] : "all";
-        s_diagnose = args.Length > 3 && args[3] == "holds";
-        if (sizes is not ("64" or "2048" or "all") || lowers is not ("memory" or "flash" or "all") || (args.Length > 3 && !s_diagnose))
+        string[] flags = args.Length > 3 ? args[3..] : [];
+        s_diagnose = flags.Contains("holds");
+        s_background = flags.Contains("background");
+        if (sizes is not ("64" or "2048" or "all") || lowers is not ("memory" or "flash" or "all")
+            || flags.Any(f => f is not ("holds" or "background")))
         {
             throw new ArgumentException(
-                $"contention [seconds] [64|2048|all] [memory|flash|all] [holds]: got '{string.Join("' '", args)}'.", nameof(args));
+                $"contention [seconds] [64|2048|all] [memory|flash|all] [holds] [background]: got '{string.Join("' '", args)}'.", nameof(args));
         }
 
         Thread.CurrentThread.Name ??= "hits/writer";
@@ -46,7 +51,8 @@ internal static class ContentionRun
         Directory.CreateDirectory(root);
         try
         {
-            Console.WriteLine($"# contention: {seconds:0.0} s per phase, {Environment.ProcessorCount} cores, {Environment.Version}");
+            Console.WriteLine($"# contention: {seconds:0.0} s per phase, {Environment.ProcessorCount} cores, {Environment.Version}" +
+                (s_background ? ", write-behind worker at background priority" : ""));
             foreach (int blockKiB in new[] { 64, 2048 })
             {
                 foreach (bool flash in new[] { false, true })
@@ -58,7 +64,8 @@ internal static class ContentionRun
                     }
 
                     string dir = Path.Combine(root, $"{blockKiB}-{flash}");
-                    RunScenario(blockKiB * 1024, flash ? dir : null, seconds);
+                    (double p99, double throughput) = RunScenario(blockKiB * 1024, flash ? dir : null, seconds);
+                    Ceiling(blockKiB * 1024, flash ? dir : null, seconds, p99, throughput);
                 }
             }
 
@@ -70,13 +77,14 @@ internal static class ContentionRun
         }
     }
 
-    private static void RunScenario(int blockBytes, string? flashDir, double seconds)
+    /// <summary>Runs one scenario's phases and prints them; returns the hit's p99 and throughput ratios beside the mover at full speed.</summary>
+    private static (double HitP99, double HitThroughput) RunScenario(int blockBytes, string? flashDir, double seconds)
     {
         int top = blockBytes <= 65536 ? 512 : 32;
         int lower = top * 8;
         var layout = new KvLayout("bench", 1, 1, blockBytes / 16 / 2, 2, 16);
         var profile = new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0);
-        var options = new KvStoreOptions { Layout = layout };
+        var options = new KvStoreOptions { Layout = layout, WriteBehindInBackground = s_background };
         options.Tiers.Add(new TierOptions(profile, top));
         options.Tiers.Add(new TierOptions(new TierProfile(flashDir is null ? "memory" : "flash",
             flashDir is null ? TierKind.Dram : TierKind.Flash, 3e9, 2e9, TimeSpan.Zero, 0, 0), lower)
@@ -95,9 +103,9 @@ internal static class ContentionRun
 
         string name = $"{blockBytes / 1024} KiB, {(flashDir is null ? "memory" : "flash")} lower tier";
         var mover = new Mover(store, blocks, lower);
-        Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone);
+        Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone, out HitOutcomes outcomesAlone);
         LockHoldRecorder? hitHolds = Record();
-        Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy);
+        Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy, out HitOutcomes outcomesBusy);
         LockHolds.Recorder = null;
         Series putsAlone = mover.Alone(seconds);
         Series writerAlone = Writer(store, blocks, seconds, null, out string tailAlone);
@@ -107,12 +115,13 @@ internal static class ContentionRun
         Series? hitsPaced = null;
         Series? writerPaced = null;
         string? tailPaced = null;
+        HitOutcomes? outcomesPaced = null;
         if (flashDir is not null)
         {
             // With a flash lower tier the write-behind worker is a third busy thread on a two-core machine; the paced
             // mover (half duty) leaves it a core's half, so no more threads are busy than there are cores.
             mover.Paced = true;
-            hitsPaced = Hits(store, blocks, seconds, mover, out _);
+            hitsPaced = Hits(store, blocks, seconds, mover, out _, out outcomesPaced);
             writerPaced = Writer(store, blocks, seconds, mover, out tailPaced);
             mover.Paced = false;
         }
@@ -133,6 +142,13 @@ internal static class ContentionRun
         if (tailPaced is not null)
         {
             Console.WriteLine($"writer put beside the paced mover, {tailPaced}");
+        }
+
+        Console.WriteLine($"hit outcomes alone: {outcomesAlone}");
+        Console.WriteLine($"hit outcomes beside the mover: {outcomesBusy}");
+        if (outcomesPaced is not null)
+        {
+            Console.WriteLine($"hit outcomes beside the paced mover: {outcomesPaced}");
         }
 
         if (s_diagnose)
@@ -161,11 +177,48 @@ internal static class ContentionRun
         {
             throw new InvalidOperationException($"{name}: {mover.Mismatches + blocks.Mismatches} gets returned wrong bytes.");
         }
+
+        return (hitsBusy.P(0.99) / hitsAlone.P(0.99), hitsBusy.Throughput / hitsAlone.Throughput);
+    }
+
+    /// <summary>
+    /// The machine's ceiling for the hit rows (<see cref="RawCeiling"/>), after the store is gone, and the store's
+    /// full-speed hit ratios against it.
+    /// </summary>
+    private static void Ceiling(int blockBytes, string? flashDir, double seconds, double storeP99, double storeThroughput)
+    {
+        int top = blockBytes <= 65536 ? 512 : 32;
+        var blocks = new ContentionBlocks(blockBytes);
+        using var raw = new RawCeiling(blocks, top, top * 8, flashDir, s_background);
+        (Series alone, Series mover, Series? moverAndWriter) = raw.Measure(seconds);
+        if (blocks.Mismatches != 0)
+        {
+            throw new InvalidOperationException($"raw ceiling: {blocks.Mismatches} copies returned wrong bytes.");
+        }
+
+        Console.WriteLine($"### raw ceiling, {blockBytes / 1024} KiB (memcpy out of a native slab, no store)");
+        Console.WriteLine("| measure | ops | ops/s | p50 µs | p99 µs | p99.9 µs |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        alone.Print("raw copy, alone");
+        mover.Print("raw copy, raw mover running");
+        moverAndWriter?.Print("raw copy, raw mover and raw O_DIRECT writer running");
+        Series busy = moverAndWriter ?? mover;
+        double p99 = busy.P(0.99) / alone.P(0.99);
+        double throughput = busy.Throughput / alone.Throughput;
+        Console.WriteLine(
+            $"raw ratios: p99 busy/alone {mover.P(0.99) / alone.P(0.99):0.00} (mover), throughput busy/alone " +
+            $"{mover.Throughput / alone.Throughput:0.00} (mover)" +
+            (moverAndWriter is null ? "" : $"; with the direct writer too: p99 {p99:0.00}, throughput {throughput:0.00}"));
+        Console.WriteLine(
+            $"store against the ceiling (store ratio / raw ratio{(moverAndWriter is null ? "" : ", raw with the writer")}): " +
+            $"hit p99 {storeP99 / p99:0.00}, hit throughput {storeThroughput / throughput:0.00}");
     }
 
     /// <summary>Thread A: hits on the pinned hot set, each checked, while <paramref name="mover"/> (if any) runs on a second thread.</summary>
-    private static Series Hits(TieredKvStore store, ContentionBlocks blocks, double seconds, Mover? mover, out string tail)
+    private static Series Hits(TieredKvStore store, ContentionBlocks blocks, double seconds, Mover? mover, out string tail,
+        out HitOutcomes outcomes)
     {
+        outcomes = new HitOutcomes();
         using PutTimes? times = s_diagnose ? new PutTimes() : null;
         using var stop = mover?.Start();
         var series = new Series();
@@ -175,9 +228,11 @@ internal static class ContentionRun
         {
             int id = i % HotBlocks;
             times?.Begin();
+            HitOutcomes.Begin();
             long t0 = Stopwatch.GetTimestamp();
             bool hit = store.TryGet(ContentionBlocks.Key(id), buffer, out int written, out int tier);
             long t1 = Stopwatch.GetTimestamp();
+            outcomes.End(t1 - t0);
             times?.End(t1 - t0);
             if (!hit || tier != 0)
             {

@@ -1,10 +1,7 @@
-using System.IO.Hashing;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using K4os.Compression.LZ4;
 using KvTiering.Blocks;
 using KvTiering.Security;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Devices;
@@ -25,38 +22,90 @@ namespace KvTiering.Devices;
 /// while one of them writes or frees it); nothing is shared between calls but the buffer pool.
 /// Direct I/O follows what engines that take flash seriously do (Dynamo KVBM's G3 tier through GDS/O_DIRECT, Mooncake
 /// Store's SSD offload): a flash-resident block is not cached a second time in the kernel's page cache.
+/// The device is the public face of collaborators with one job each: <see cref="FlashFileOpener"/> and
+/// <see cref="FlashFile"/> (the file), <see cref="FlashSlotTable"/> (what each slot holds),
+/// <see cref="FlashBlockEncoder"/> and <see cref="FlashBlockVerifier"/> (a block's bytes out and back),
+/// <see cref="FlashRecovery"/> and <see cref="FlashDeferredVerification"/> (restart), <see cref="FlashCounters"/>.
 /// </remarks>
-public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice
+public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery
 {
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
 
-    private const byte SlotEmpty = 0;   // header on flash is known not to verify
-    private const byte SlotValid = 1;   // header on flash describes the block in _lengths
-    private const byte SlotStale = 2;   // freed, but invalidating its header failed: it may still verify
-
     private readonly FlashGeometry _geometry;
-    private readonly bool _compression;
-    private readonly int[] _lengths;
-    private readonly byte[] _states;
-
-    // What each valid slot holds, as written or as its verified header said at recovery; a stored length below the
-    // raw length means LZ4.
-    private readonly BlockKey[] _keys;
-    private readonly ulong[] _checksums;
-    private readonly int[] _storedLengths;
+    private readonly FlashSlotTable _slots;
+    private readonly FlashFile _file;
     private readonly AlignedBufferPool _pool;
-    private readonly byte* _zeroPage;   // one aligned page of zeros: a free slot's header
-    private readonly Lock _scanLock = new();
-    private readonly SafeFileHandle _handle;
-    private readonly ILogger _logger;
-    private readonly BlockAuthenticator? _authenticator;
-    private readonly CorruptFileAction _corruptFile;
-    private readonly TimeSpan _verificationBudget;
     private readonly FlashBlockEncoder _encoder;
-    private volatile bool _scanned;
-    private List<RecoveredBlock>? _recovered;
+    private readonly FlashBlockVerifier _verifier;
+    private readonly FlashCounters _counters = new();
+    private readonly FlashRecovery _recovery;
+    private readonly FlashDeferredVerification _deferred;
+    private readonly BlockAuthenticator? _authenticator;
     private int _disposed;
+
+    /// <summary>
+    /// Opens the flash tier in <paramref name="directory"/> with direct I/O and a queue depth of 8, creating the
+    /// directory (when its parent exists) and the file when they are missing. An existing file that is corrupt or was
+    /// created with another geometry is moved aside and the tier starts empty (<see cref="CorruptFileAction.Recreate"/>).
+    /// </summary>
+    /// <param name="directory">The directory that holds the tier's file.</param>
+    /// <param name="slotCount">Number of slots; the file's size is fixed by it.</param>
+    /// <param name="slotBytes">Largest payload one slot holds, bytes.</param>
+    /// <param name="compression">Compress each block with LZ4, keeping it raw when it does not shrink.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="slotCount"/> or <paramref name="slotBytes"/> is below one.</exception>
+    /// <exception cref="IOException">The directory or file cannot be created or opened; the message names the path.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable; the message names the path.</exception>
+    public FlashDevice(string directory, int slotCount, int slotBytes, bool compression = false)
+        : this(directory, slotCount, slotBytes, new FlashDeviceOptions { Compression = compression })
+    {
+    }
+
+    /// <summary>Opens the flash tier in <paramref name="directory"/> with the given I/O options.</summary>
+    /// <param name="directory">The directory that holds the tier's file.</param>
+    /// <param name="slotCount">Number of slots; the file's size is fixed by it.</param>
+    /// <param name="slotBytes">Largest payload one slot holds, bytes.</param>
+    /// <param name="options">Compression, direct I/O, queue depth, logger, what to do with a corrupt file, the open's
+    /// verification budget and the authentication key.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A count, size or queue depth is below one, or the budget is negative.</exception>
+    /// <exception cref="ArgumentException">The authentication key is shorter than 32 bytes.</exception>
+    /// <exception cref="IOException">The directory or file cannot be created or opened; the message names the path.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable; the message names the path.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The existing file is corrupt or was created with another geometry, and <see cref="FlashDeviceOptions.CorruptFile"/>
+    /// is <see cref="CorruptFileAction.Throw"/>.
+    /// </exception>
+    public FlashDevice(string directory, int slotCount, int slotBytes, FlashDeviceOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(options);
+        _geometry = FlashGeometry.Create(slotCount, slotBytes);
+        options.Validate();
+        _authenticator = options.AuthenticationKey is { } secret ? new BlockAuthenticator(secret, options.MacAlgorithm) : null;
+        Compression = options.Compression;
+        QueueDepth = options.QueueDepth;
+        ILogger logger = options.Logger ?? NullLogger.Instance;
+        _encoder = new FlashBlockEncoder(Compression, _authenticator);
+        _verifier = new FlashBlockVerifier(slotBytes, _authenticator, _counters);
+        _slots = new FlashSlotTable(slotCount, slotBytes);
+        Directory = Path.GetFullPath(directory);
+        FilePath = Path.Combine(Directory, FileName);
+        _pool = new AlignedBufferPool(options.QueueDepth, (int)_geometry.Stride);
+        try
+        {
+            _file = FlashFileOpener.Open(Directory, FilePath, _geometry, options, logger, _pool);
+        }
+        catch
+        {
+            _pool.Dispose();
+            _authenticator?.Dispose();
+            throw;
+        }
+
+        _deferred = new FlashDeferredVerification(_file, _slots, _pool, _verifier, _counters, logger, QueueDepth);
+        _recovery = new FlashRecovery(_geometry, _file, _slots, _pool, _verifier, _encoder, _counters, _deferred,
+            logger, options.RecoveryVerificationBudget, QueueDepth);
+    }
 
     /// <inheritdoc />
     public int SlotCount => _geometry.SlotCount;
@@ -77,13 +126,13 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncB
     public long FileLength => _geometry.FileLength;
 
     /// <summary>Whether blocks are LZ4-compressed when they shrink.</summary>
-    public bool Compression => _compression;
+    public bool Compression { get; }
 
     /// <summary>Whether the file is open with <c>O_DIRECT</c> (false after a fallback to buffered I/O).</summary>
-    public bool DirectIO { get; private set; }
+    public bool DirectIO => _file.DirectIO;
 
     /// <summary>Why the device uses buffered I/O when direct I/O was asked for; null otherwise.</summary>
-    public string? BufferedReason { get; private set; }
+    public string? BufferedReason => _file.BufferedReason;
 
     /// <summary>Most I/Os in flight at once.</summary>
     public int QueueDepth { get; }
@@ -91,14 +140,15 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncB
     /// <summary>Whether blocks are sealed with a MAC (<see cref="FlashDeviceOptions.AuthenticationKey"/> set).</summary>
     public bool Authenticated => _authenticator is not null;
 
-    /// <summary>
-    /// Test seam: called with (file offset, length) before every write; returning true makes the write throw an
-    /// <see cref="IOException"/>, as a full disk would.
-    /// </summary>
-    internal Func<long, int, bool>? FailWrite { get; set; }
+    /// <summary>Test seam: <see cref="FlashFile.FailWrite"/>.</summary>
+    internal Func<long, int, bool>? FailWrite
+    {
+        get => _file.FailWrite;
+        set => _file.FailWrite = value;
+    }
 
     /// <summary>The file descriptor, for tests that check its flags in <c>/proc/self/fdinfo</c>.</summary>
-    internal SafeFileHandle Handle => _handle;
+    internal SafeFileHandle Handle => _file.Handle;
 
     /// <summary>The file offset of <paramref name="slot"/>'s header, which starts the slot.</summary>
     internal long HeaderOffset(int slot) => _geometry.SlotOffset(slot);
@@ -107,140 +157,51 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncB
     internal long PayloadOffset(int slot) => _geometry.SlotOffset(slot) + FlashGeometry.PayloadInSlot;
 
     /// <inheritdoc />
-    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    /// <remarks>
+    /// Reads every slot's first page, up to the queue depth at once, keeping each slot whose header verifies (and, on
+    /// an authenticated tier, whose header seal verifies); of several slots holding one key, the highest generation
+    /// wins and the others are invalidated, so an older copy cannot resurface once the newest is freed. Then the
+    /// payloads of the blocks kept are read and verified, newest first, within
+    /// <see cref="FlashDeviceOptions.RecoveryVerificationBudget"/>: only blocks that passed are returned, so an index
+    /// built from them never reports a block a read would reject. The blocks the budget left unchecked are verified
+    /// afterwards in the background when a store asks (<see cref="IDeferredRecovery"/>), each indexed as it passes.
+    /// Write generations continue from the highest one found.
+    /// </remarks>
+    public IReadOnlyList<RecoveredBlock> Recover()
     {
-        EnsureWritable(slot, key, payload.Length);
-
-        byte* buffer = _pool.Rent();
-        try
+        if (_disposed != 0)
         {
-            var io = new Span<byte>(buffer, _pool.Bytes);
-            int ioBytes = Encode(io, slot, key, parent, payload, out int storedLength, out ulong checksum);
-            try
-            {
-                // No need to zero an old header first: the new header and payload land in one I/O, and if it tears,
-                // the header that is on flash no longer matches the bytes beside it, so the slot reads as a miss.
-                WriteAt(io[..ioBytes], _geometry.SlotOffset(slot));
-            }
-            catch (IOException)
-            {
-                // Part of the new block, or the old one, may be on flash; zeroing it is best effort, and the caller
-                // sees the first error.
-                InvalidateHeader(slot);
-                throw;
-            }
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
 
-            Remember(slot, key, payload.Length, storedLength, checksum);
-        }
-        finally
-        {
-            _pool.Return(buffer);
-        }
+        return _recovery.Recover();
     }
 
-    /// <summary>Lays a block out in an aligned I/O buffer (<see cref="FlashBlockEncoder"/>); returns the I/O's length.</summary>
-    private int Encode(Span<byte> io, int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload,
-        out int storedLength, out ulong checksum)
+    /// <inheritdoc />
+    IReadOnlyList<RecoveredBlock> IDeferredRecovery.Deferred
     {
-        int ioBytes = _encoder.Encode(io, slot, key, parent, payload, out storedLength, out checksum);
-        _recovered = null;
-        return ioBytes;
+        get
+        {
+            _recovery.ScanOnce();
+            return _deferred.Blocks;
+        }
     }
 
     /// <inheritdoc />
     /// <remarks>
-    /// Checks the key against the slot's record, reads the slot in one aligned I/O, and returns the payload only when
-    /// its XxHash3 matches the checksum recorded for the slot and, on an authenticated tier, the seal read with it covers
-    /// this key, this length and these bytes; otherwise the destination is cleared and the read misses.
+    /// Newest first, as at open, with at most half the queue depth of I/Os in flight (at least one), so foreground
+    /// reads keep the other half of the buffer pool. A block that fails is counted (lost write or authentication) and
+    /// its header zeroed, as at open.
     /// </remarks>
-    public int Read(int slot, in BlockKey key, Span<byte> destination)
+    void IDeferredRecovery.VerifyDeferred(Action<RecoveredBlock, bool, CancellationToken> onVerified)
     {
-        int length = BeginRead(slot, key, destination.Length);
-        if (length < 0)
-        {
-            return -1;
-        }
-
-        int storedLength = _storedLengths[slot];
-        ulong checksum = _checksums[slot];
-        byte* buffer = _pool.Rent();
-        try
-        {
-            var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
-            int read = ReadAt(io, _geometry.SlotOffset(slot));
-            return Verify(io, read, slot, key, length, storedLength, checksum, destination[..length]);
-        }
-        finally
-        {
-            _pool.Return(buffer);
-        }
+        ArgumentNullException.ThrowIfNull(onVerified);
+        _recovery.ScanOnce();
+        _deferred.Start(onVerified);
     }
 
-    /// <summary>The checks before a read: the block's payload length, or -1 when the slot holds no valid block of <paramref name="key"/>.</summary>
-    private int BeginRead(int slot, in BlockKey key, int destinationLength)
-    {
-        EnsureUsable(slot);
-        int length = _lengths[slot];
-        if (_states[slot] != SlotValid || !_keys[slot].Equals(key))
-        {
-            return -1;
-        }
-
-        if (destinationLength < length)
-        {
-            ThrowHelper.ThrowDestinationTooSmall("destination", destinationLength, length);
-        }
-
-        return length;
-    }
-
-    /// <summary>
-    /// The checks after a read of <paramref name="read"/> bytes into <paramref name="io"/>: the payload into
-    /// <paramref name="output"/> and its length, or -1 with <paramref name="output"/> cleared. Uncompressed, the
-    /// checksum and the copy out are one pass; bytes that fail it are cleared, so the caller never keeps them.
-    /// </summary>
-    private int Verify(Span<byte> io, int read, int slot, in BlockKey key, int length, int storedLength, ulong checksum, Span<byte> output)
-    {
-        ReadOnlySpan<byte> stored = io.Slice(FlashGeometry.PayloadInSlot, storedLength);
-        if (read != io.Length
-            || (storedLength == length
-                ? ChecksummedCopy.Copy(stored, output) != checksum
-                : XxHash3.HashToUInt64(stored) != checksum)
-            || (_authenticator is not null && !IsAuthentic(io, slot, key, length, stored))
-            || (storedLength != length && LZ4Codec.Decode(stored, output) != length))
-        {
-            output.Clear();
-            return -1;
-        }
-
-        return length;
-    }
-
-    /// <inheritdoc />
-    public int PayloadLength(int slot)
-    {
-        EnsureUsable(slot);
-        return _states[slot] == SlotValid ? _lengths[slot] : 0;
-    }
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// Zeroes the slot's first page. An I/O failure is swallowed (the store cannot act on it): the slot reads as free
-    /// here, and until its next write a restart may recover the block, with its own verified bytes.
-    /// </remarks>
-    public void Free(int slot)
-    {
-        EnsureUsable(slot);
-        if (_states[slot] == SlotEmpty)
-        {
-            return;
-        }
-
-        _recovered = null;
-        _lengths[slot] = 0;
-        _states[slot] = SlotStale;
-        InvalidateHeader(slot);
-    }
+    /// <summary>What the device found wrong since it was opened (see <see cref="FlashDeviceStatistics"/>).</summary>
+    public FlashDeviceStatistics GetStatistics() => _counters.ToStatistics(_file.Recreated ? 1 : 0);
 
     /// <summary>
     /// Stops the background verification (waiting for the block in hand) and closes the file. Later calls throw
@@ -253,44 +214,9 @@ public sealed unsafe partial class FlashDevice : IPersistentBlockDevice, IAsyncB
             return;
         }
 
-        StopDeferred(); // the background verification reads the file and rents buffers: it ends first
-        _handle.Dispose();
+        _deferred.Dispose(); // the background verification reads the file and rents buffers: it ends first
+        _file.Dispose();
         _pool.Dispose();
         _authenticator?.Dispose();
-        NativeMemory.AlignedFree(_zeroPage);
-    }
-
-    /// <summary>The checks every write makes (sync and async): a usable slot, a payload that fits, a key.</summary>
-    private void EnsureWritable(int slot, in BlockKey key, int payloadLength)
-    {
-        EnsureUsable(slot);
-        if (payloadLength == 0 || payloadLength > SlotBytes)
-        {
-            ThrowHelper.ThrowPayloadLength("payload", payloadLength, SlotBytes);
-        }
-
-        if (key.IsEmpty)
-        {
-            ThrowHelper.ThrowEmptyKey(nameof(key));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EnsureUsable(int slot)
-    {
-        if (_disposed != 0)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
-        if ((uint)slot >= (uint)SlotCount)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slot), slot, $"Slot {slot} is outside 0..{SlotCount - 1}.");
-        }
-
-        if (!_scanned)
-        {
-            ScanOnce();
-        }
     }
 }

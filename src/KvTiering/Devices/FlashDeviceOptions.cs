@@ -55,4 +55,25 @@ public sealed class FlashDeviceOptions
 
     /// <summary>The MAC that seals blocks when <see cref="AuthenticationKey"/> is set (default HMAC-SHA256).</summary>
     public BlockMacAlgorithm MacAlgorithm { get; init; } = BlockMacAlgorithm.HmacSha256;
+
+    /// <summary>Throws when an option is out of range; the message names the value.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The queue depth is below one, the budget is negative, or the corrupt-file action is unknown.</exception>
+    internal void Validate()
+    {
+        if (QueueDepth <= 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange("options", QueueDepth, $"Queue depth {QueueDepth} must be at least one.");
+        }
+
+        if (RecoveryVerificationBudget < TimeSpan.Zero && RecoveryVerificationBudget != Timeout.InfiniteTimeSpan)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange("options", RecoveryVerificationBudget,
+                $"Recovery verification budget {RecoveryVerificationBudget} must be zero or more, or infinite.");
+        }
+
+        if (CorruptFile is not (CorruptFileAction.Recreate or CorruptFileAction.Throw))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange("options", CorruptFile, $"Unknown corrupt-file action {CorruptFile}.");
+        }
+    }
 }

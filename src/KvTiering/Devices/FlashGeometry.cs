@@ -33,6 +33,24 @@ internal readonly record struct FlashGeometry(int SlotCount, int SlotBytes)
     /// <summary>Offset of slot 0: right after the superblock.</summary>
     public const long FirstSlotOffset = PageBytes;
 
+    /// <summary>The geometry of <paramref name="slotCount"/> slots of <paramref name="slotBytes"/> payload bytes.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count or size is below one, or a slot would pass 2 GiB.</exception>
+    public static FlashGeometry Create(int slotCount, int slotBytes)
+    {
+        if (slotCount <= 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotCount), slotCount, $"Slot count {slotCount} must be at least one.");
+        }
+
+        if (slotBytes <= 0 || slotBytes > int.MaxValue - (2 * PageBytes))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(slotBytes), slotBytes,
+                $"Slot size {slotBytes} must be between one byte and {int.MaxValue - (2 * PageBytes)} bytes.");
+        }
+
+        return new FlashGeometry(slotCount, slotBytes);
+    }
+
     /// <summary>Distance between consecutive slots: header and largest payload, rounded up to a page.</summary>
     public long Stride => Align(PayloadInSlot + (long)SlotBytes);
 

@@ -33,6 +33,10 @@ internal static partial class Log
         Message = "KvTiering store '{Store}' flushed {Blocks} blocks toward persistent tier '{Tier}'")]
     public static partial void Flushed(ILogger logger, string store, int blocks, string tier);
 
+    [LoggerMessage(EventId = 7, EventName = "WriteBehindPriorityKept", Level = LogLevel.Information,
+        Message = "KvTiering store '{Store}': the write-behind worker keeps its priority: {Reason}")]
+    public static partial void WriteBehindPriorityKept(ILogger logger, string store, string reason);
+
     [LoggerMessage(EventId = 10, EventName = "CacheValueTooLarge", Level = LogLevel.Warning,
         Message = "KvTiering distributed cache: a value of {Bytes} bytes needs {Blocks} blocks but the store holds {CapacityBlocks}; it was not cached")]
     public static partial void CacheValueTooLarge(ILogger logger, long bytes, long blocks, long capacityBlocks);

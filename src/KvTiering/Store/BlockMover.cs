@@ -205,7 +205,7 @@ internal sealed class BlockMover
                 if (buffer >= 0)
                 {
                     _writeBehind.Return(buffer);
-                    to.Device.Free(slot); // its last block's free was skipped for the write that now never comes
+                    to.FreeSlot(slot); // its last block's free was skipped for the write that now never comes
                 }
 
                 to.ReturnSlot(slot);
@@ -269,7 +269,7 @@ internal sealed class BlockMover
     {
         if (!_writeBehind.TryFreeBehind(tier, slot))
         {
-            tier.Device.Free(slot);
+            tier.FreeSlot(slot);
             tier.ReturnSlot(slot);
         }
     }

@@ -111,7 +111,7 @@ internal sealed class DemotionCopies
             // when the tier writes behind.
             if (!_writeBehind.TryFreeBehind(to, move.ToSlot))
             {
-                to.Device.Free(move.ToSlot);
+                to.FreeSlot(move.ToSlot);
                 to.ReturnSlot(move.ToSlot);
             }
             return;

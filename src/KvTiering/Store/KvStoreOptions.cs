@@ -72,6 +72,14 @@ public sealed class KvStoreOptions
     private int _writeBehindBlocks = 8;
 
     /// <summary>
+    /// Whether the write-behind worker runs at the lowest ordinary thread priority (nice 19, Linux only; elsewhere, or
+    /// if refused, it keeps its priority and the reason is logged). Default false. With as many busy request threads
+    /// as cores the worker then yields to them: its queue fills sooner, and demotions that find it full go further
+    /// down or leave the store, counted in <see cref="TierStatistics.WriteBehindDrops"/>; a hit never waits for it.
+    /// </summary>
+    public bool WriteBehindInBackground { get; set; }
+
+    /// <summary>
     /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits
     /// every block into the top tier and loads every hit (docs/placement.md).
     /// </summary>

@@ -137,7 +137,7 @@ internal sealed class PersistentTiers
                 {
                     if (intact)
                     {
-                        tier.Device.Free(block.Slot);
+                        tier.FreeSlot(block.Slot);
                     }
 
                     tier.ReturnSlot(block.Slot);

@@ -149,7 +149,7 @@ internal sealed class PromotionCopies
 
         if (!unchanged || failure is not null || _table.Pins[e] != 0)
         {
-            to.Device.Free(slot);
+            to.FreeSlot(slot);
             to.ReturnSlot(slot);
             return false;
         }

@@ -81,6 +81,7 @@ internal sealed class ReadCascade
             }
         }
 
+        LookupTrace.AddLockedRead();
         return _locked.TryGet(store, key, destination, out bytesWritten, out servedFromTier);
     }
 }

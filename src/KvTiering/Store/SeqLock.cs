@@ -47,6 +47,21 @@ internal struct SeqLock
         return Volatile.Read(in _version) == version;
     }
 
+    /// <summary>
+    /// Whether a per-item version (one a writer bumps with a full fence before it changes the item) still reads
+    /// <paramref name="seen"/> after a read of the item: the fence a weakly ordered CPU needs, then the re-read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsUnchanged(ref int version, int seen)
+    {
+        if (!X86Base.IsSupported)
+        {
+            Interlocked.MemoryBarrier();
+        }
+
+        return Volatile.Read(ref version) == seen;
+    }
+
     /// <summary>Marks the start of a change (odd version); the full fence keeps the change's writes after it.</summary>
     public void BeginWrite() => Interlocked.Increment(ref _version);
 

@@ -133,7 +133,7 @@ internal sealed class SlotBinding
         {
             if (freeSlot && !tier.DeviceIsInert)
             {
-                tier.Device.Free(slot);
+                tier.FreeSlot(slot);
             }
 
             tier.ReturnSlot(slot);
@@ -162,7 +162,7 @@ internal sealed class SlotBinding
     public static void FreeReserved(Tier tier, int slot)
     {
         tier.Reserved--;
-        tier.Device.Free(slot);
+        tier.FreeSlot(slot);
         tier.ReturnSlot(slot);
     }
 

@@ -118,8 +118,41 @@ internal abstract class Tier
         CostedWriteJoules = Profile.Joules(bytes);
     }
 
+    /// <summary>
+    /// Per slot, a version that lock-free top-tier hits check around their copy (<see cref="TopTierReader"/> sets it
+    /// for a top tier it reads in place; null otherwise): bumped before the slot's bytes may change, that is when
+    /// <see cref="TakeSlot"/> hands the slot out to be written and when <see cref="FreeSlot"/> frees its bytes, so a
+    /// hit retries only when its own slot changed, not whenever any writer ran.
+    /// </summary>
+    public int[]? SlotVersions;
+
     /// <summary>Takes a free slot, or -1 when the tier is full.</summary>
-    public int TakeSlot() => _freeTop == 0 ? -1 : _freeSlots[--_freeTop];
+    public int TakeSlot()
+    {
+        if (_freeTop == 0)
+        {
+            return -1;
+        }
+
+        int slot = _freeSlots[--_freeTop];
+        if (SlotVersions is { } versions)
+        {
+            Interlocked.Increment(ref versions[slot]); // a full fence: the write that follows stays after it
+        }
+
+        return slot;
+    }
+
+    /// <summary>Frees the device's bytes in <paramref name="slot"/>; every free of a slot's bytes goes through here (see <see cref="SlotVersions"/>).</summary>
+    public void FreeSlot(int slot)
+    {
+        if (SlotVersions is { } versions)
+        {
+            Interlocked.Increment(ref versions[slot]);
+        }
+
+        Device.Free(slot);
+    }
 
     /// <summary>Marks the given slots taken and every other slot free (recovery of a persistent device).</summary>
     public void ClaimSlots(bool[] used)

@@ -48,6 +48,7 @@ internal sealed partial class TopTierReader
     private readonly bool _readsTable;            // the top tier answers lock-free at all (payloads in place, or none)
     private readonly bool _remoteMayHave;         // a shared remote tier may hold what the table lacks: no final miss
     private SeqLock _seq;                         // used in place: the hit path pays no indirection
+    private readonly int[]? _slotVersions;        // per top-tier slot, bumped before its bytes change (Tier.SlotVersions)
     private volatile bool _disposed;
 
     public TopTierReader(BlockTable table, Tier top, StoreCounters counters, StoreClock clock, bool metadataOnly, bool remoteMayHave)
@@ -63,6 +64,10 @@ internal sealed partial class TopTierReader
         // What the top tier's device declares it can do (capabilities, never concrete types).
         bool payloadFree = metadataOnly || !top.Device.StoresPayload;
         _direct = payloadFree ? null : top.Direct;
+        if (_direct is not null)
+        {
+            _slotVersions = top.SlotVersions = new int[_direct.SlotCount];
+        }
         _readsTable = payloadFree || _direct is not null;
         BitHits = _referenceBits is not null && payloadFree;
     }
@@ -144,15 +149,15 @@ internal sealed partial class TopTierReader
         }
 
         int read = 0;
-        if (_direct is not null && (read = TryCopy(slot, destination)) < 0)
+        if (_direct is not null)
         {
-            return NeedsLock;
+            if ((read = TryCopy(slot, version, destination)) < 0)
+            {
+                return read;
+            }
         }
-
-        if (!_seq.IsValid(version))
+        else if (!_seq.IsValid(version))
         {
-            // A writer ran: the copy may be torn. Leave no stale bytes behind in case the locked path then misses.
-            destination[..read].Clear();
             return Interrupted;
         }
 
@@ -186,9 +191,11 @@ internal sealed partial class TopTierReader
         {
             spin.SpinOnce(sleep1Threshold: -1);
             outcome = TryGet(key, destination, out bytesWritten);
+            tries++;
         }
-        while (outcome == Interrupted && ++tries < MaxTries);
+        while (outcome == Interrupted && tries < MaxTries);
 
+        LookupTrace.AddRetries(tries);
         return outcome;
     }
 
@@ -210,15 +217,33 @@ internal sealed partial class TopTierReader
         return Miss;
     }
 
-    /// <summary>Copies the slot's bytes; the length copied, or -1 for "take the locked path".</summary>
-    /// <remarks>A return value rather than an out parameter keeps the caller's frame free of address-taken locals.</remarks>
+    /// <summary>
+    /// Copies the slot's bytes; the length copied, <see cref="NeedsLock"/> or <see cref="Interrupted"/>. The table
+    /// lookup is checked against the store's <see cref="SeqLock"/> before the copy, the copy against the slot's own
+    /// version after it (<see cref="Tier.SlotVersions"/>): a mover's puts and promotions elsewhere in the tier no longer
+    /// throw a hit's copy away, only a change of this slot does.
+    /// </summary>
+    /// <remarks>
+    /// Why this is enough: the version is read while the lookup is still valid, so the slot then held the key's bytes
+    /// (a slot is mapped only after its write completes); its bytes change only after <see cref="Tier.TakeSlot"/> or
+    /// <see cref="Tier.FreeSlot"/>, both of which bump the version first; a slot unmapped, freed and taken again
+    /// before the version read was unmapped inside an odd window the lookup's check sees. A return value rather than
+    /// an out parameter keeps the caller's frame free of address-taken locals.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int TryCopy(int slot, Span<byte> destination)
+    private int TryCopy(int slot, long version, Span<byte> destination)
     {
         IDirectSlotAccess memory = _direct!;
-        if ((uint)slot >= (uint)memory.SlotCount)
+        int[] versions = _slotVersions!;
+        if ((uint)slot >= (uint)versions.Length)
         {
-            return -1;
+            return _seq.IsValid(version) ? NeedsLock : Interrupted; // a torn lookup, or a device that shrank its answer
+        }
+
+        int slotVersion = Volatile.Read(ref versions[slot]);
+        if (!_seq.IsValid(version))
+        {
+            return Interrupted;
         }
 
         // Announce the copy before checking for disposal; MarkDisposed sets the flag before waiting for announcements
@@ -228,16 +253,24 @@ internal sealed partial class TopTierReader
         {
             if (_disposed)
             {
-                return -1;
+                return NeedsLock;
             }
 
             ReadOnlySpan<byte> payload = memory.Payload(slot);
             if ((uint)payload.Length > (uint)destination.Length || (uint)payload.Length > (uint)memory.SlotBytes)
             {
-                return -1; // the locked path reports a short destination with the right numbers
+                // The locked path reports a short destination with the right numbers.
+                return SeqLock.IsUnchanged(ref versions[slot], slotVersion) ? NeedsLock : Interrupted;
             }
 
             payload.CopyTo(destination);
+            if (!SeqLock.IsUnchanged(ref versions[slot], slotVersion))
+            {
+                // The slot changed under the copy: it may be torn. Leave no stale bytes behind in case the locked path then misses.
+                destination[..payload.Length].Clear();
+                return Interrupted;
+            }
+
             return payload.Length;
         }
         finally

@@ -50,7 +50,10 @@ internal sealed class WriteBehind
         if (any)
         {
             _queue = new WriteBehindQueue(options.WriteBehindBlocks, blockBytes);
-            var worker = new WriteBehindWorker(_queue, table, tiers, top, slots, placement, log, _held);
+            var worker = new WriteBehindWorker(_queue, table, tiers, top, slots, placement, log, _held)
+            {
+                InBackground = options.WriteBehindInBackground,
+            };
             _worker = new Thread(worker.Run) { IsBackground = true, Name = $"KvTiering write-behind ({log.Name})" };
             _worker.Start();
             slots.FreeBehind = TryFreeBehind;

@@ -32,6 +32,9 @@ internal sealed class WriteBehindWorker
         _held = held;
     }
 
+    /// <summary>Whether the worker lowers its thread's priority first (<see cref="KvStoreOptions.WriteBehindInBackground"/>).</summary>
+    public bool InBackground { get; init; }
+
     /// <summary>
     /// The worker: each queued block's write, outside the lock; the outcomes booked under it, several per hold. After
     /// a write the worker books what it holds at once when nothing else waits to be written, when its batch is full, or
@@ -41,6 +44,11 @@ internal sealed class WriteBehindWorker
     /// </summary>
     public void Run()
     {
+        if (InBackground && BackgroundPriority.TryLowerCurrentThread() is { } reason)
+        {
+            Log.WriteBehindPriorityKept(_log.Logger, _log.Name, reason);
+        }
+
         WriteBehindQueue queue = _queue;
         var done = new WriteBehindOutcome[queue.Depth];
         int held = 0;
@@ -53,7 +61,7 @@ internal sealed class WriteBehindWorker
                 {
                     if (job.Buffer < 0)
                     {
-                        _tiers[job.Tier].Device.Free(job.Slot); // a slot freed behind (UnbindMoved)
+                        _tiers[job.Tier].FreeSlot(job.Slot); // a slot freed behind (UnbindMoved)
                     }
                     else
                     {

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using KvTiering.Store;
+
+namespace KvTiering.Benchmarks.Contention;
+
+/// <summary>
+/// The hit thread's lookups split by how the store answered them (<see cref="LookupTrace"/>): the first lock-free try,
+/// lock-free after retries (a writer interrupted the copy), or the locked reader; count and time in each.
+/// </summary>
+internal sealed class HitOutcomes
+{
+    private readonly long[] _count = new long[3];
+    private readonly long[] _ticks = new long[3];
+    private long _retries;
+
+    /// <summary>Call just before the timed lookup.</summary>
+    public static void Begin() => LookupTrace.Reset();
+
+    /// <summary>Books the lookup that just ended, which took <paramref name="ticks"/>.</summary>
+    public void End(long ticks)
+    {
+        int retries = LookupTrace.Retries;
+        int bin = LookupTrace.LockedReads > 0 ? 2 : retries > 0 ? 1 : 0;
+        _count[bin]++;
+        _ticks[bin] += ticks;
+        _retries += retries;
+    }
+
+    public override string ToString()
+    {
+        long all = _count[0] + _count[1] + _count[2];
+        return $"first try {Bin(0, all)}; after retries {Bin(1, all)}; locked {Bin(2, all)}; " +
+            $"lock-free retries {_retries} ({(double)_retries / Math.Max(1, all):0.000} per lookup)";
+    }
+
+    private string Bin(int bin, long all)
+    {
+        double us = 1e6 / Stopwatch.Frequency;
+        return $"{_count[bin]} ({100.0 * _count[bin] / Math.Max(1, all):0.00}%, mean {_ticks[bin] * us / Math.Max(1, _count[bin]):0.0} µs, " +
+            $"{_ticks[bin] * us / 1000:0.0} ms)";
+    }
+}

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace KvTiering.Devices;
+
+/// <summary>
+/// The flash device's background verification (<see cref="IDeferredRecovery"/>): checks the payloads of the blocks
+/// the open's time budget left unchecked, newest first, making each readable as it passes (or counting and zeroing it
+/// as it fails), and reports each to the store. Stopped, and waited for, before the device closes its file.
+/// </summary>
+/// <remarks>
+/// Runs at most half the queue depth of I/Os at once (at least one), so foreground reads keep the other half of the
+/// buffer pool. The store keeps every deferred block's slot out of use until it is reported, so these reads never race
+/// a write of the same slot.
+/// </remarks>
+internal sealed unsafe class FlashDeferredVerification : IDisposable
+{
+    private readonly FlashFile _file;
+    private readonly FlashSlotTable _slots;
+    private readonly AlignedBufferPool _pool;
+    private readonly FlashBlockVerifier _verifier;
+    private readonly FlashCounters _counters;
+    private readonly ILogger _logger;
+    private readonly int _queueDepth;
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _cancel = new();
+    private (RecoveredBlock Block, FlashSlotHeader Header)[] _deferred = [];
+    private Task? _work;
+    private bool _stopped;
+
+    public FlashDeferredVerification(FlashFile file, FlashSlotTable slots, AlignedBufferPool pool,
+        FlashBlockVerifier verifier, FlashCounters counters, ILogger logger, int queueDepth)
+    {
+        _file = file;
+        _slots = slots;
+        _pool = pool;
+        _verifier = verifier;
+        _counters = counters;
+        _logger = logger;
+        _queueDepth = queueDepth;
+    }
+
+    /// <summary>The blocks left to verify, newest first (as the last scan left them).</summary>
+    public IReadOnlyList<RecoveredBlock> Blocks => Array.ConvertAll(_deferred, static d => d.Block);
+
+    /// <summary>Remembers what a scan left unchecked, newest first.</summary>
+    public void Defer(List<(RecoveredBlock Block, FlashSlotHeader Header)> found)
+    {
+        lock (_lock)
+        {
+            if (_work is not null)
+            {
+                return; // a rescan while the background runs: the slots it holds are the store's, keep its list
+            }
+
+            found.Sort(static (a, b) => b.Block.Generation.CompareTo(a.Block.Generation));
+            _deferred = [.. found];
+            _counters.Pending(found.Count);
+        }
+    }
+
+    /// <summary>Starts the background verification once; later calls, and calls after <see cref="Dispose"/>, do nothing.</summary>
+    public void Start(Action<RecoveredBlock, bool, CancellationToken> onVerified)
+    {
+        lock (_lock)
+        {
+            if (_work is not null || _deferred.Length == 0 || _stopped)
+            {
+                return;
+            }
+
+            (RecoveredBlock Block, FlashSlotHeader Header)[] work = _deferred;
+            CancellationToken token = _cancel.Token;
+            _work = Task.Factory.StartNew(() => Verify(work, onVerified, token), token,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Stops the background verification and waits for it, before the file and the buffers go.</summary>
+    public void Dispose()
+    {
+        _cancel.Cancel();
+        Task? work;
+        lock (_lock)
+        {
+            _stopped = true;
+            work = _work;
+        }
+
+        try
+        {
+            work?.Wait();
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(static e => e is OperationCanceledException))
+        {
+        }
+
+        _cancel.Dispose();
+    }
+
+    private void Verify((RecoveredBlock Block, FlashSlotHeader Header)[] work,
+        Action<RecoveredBlock, bool, CancellationToken> onVerified, CancellationToken token)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int next = -1;
+        int workers = Math.Max(1, _queueDepth / 2);
+        long intact = 0;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+        {
+            byte* buffer = _pool.Rent();
+            try
+            {
+                int i;
+                while (!token.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < work.Length)
+                {
+                    (RecoveredBlock block, FlashSlotHeader header) = work[i];
+                    bool verified = Settle(buffer, header);
+                    if (verified)
+                    {
+                        Interlocked.Increment(ref intact);
+                    }
+
+                    onVerified(block, verified, token);
+                    _counters.Settled();
+                }
+            }
+            finally
+            {
+                _pool.Return(buffer);
+            }
+        });
+
+        long recovered = Interlocked.Read(ref intact);
+        long left = _counters.PendingVerification;
+        double milliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        FlashDeviceLog.DeferredVerified(_logger, _file.Path, recovered, work.Length - recovered - left, left, milliseconds);
+    }
+
+    /// <summary>Checks one deferred block's payload: makes it readable when intact, counts and zeroes it otherwise.</summary>
+    private bool Settle(byte* buffer, in FlashSlotHeader header)
+    {
+        FlashPayloadCheck outcome;
+        try
+        {
+            var io = new Span<byte>(buffer, FlashGeometry.IoBytes(header.StoredLength));
+            outcome = _verifier.CheckPayload(io, _file.ReadSlot(io, header.Slot), header);
+        }
+        catch (IOException)
+        {
+            outcome = FlashPayloadCheck.PayloadLost; // unreadable now; never indexed on a guess
+        }
+
+        switch (outcome)
+        {
+            case FlashPayloadCheck.Intact:
+                _slots.Remember(header.Slot, header.Key, header.RawLength, header.StoredLength, header.PayloadChecksum);
+                _counters.VerifiedAfterOpen();
+                return true;
+            case FlashPayloadCheck.Forged:
+                _counters.AuthenticationFailure();
+                break;
+            default:
+                _counters.LostWrite();
+                break;
+        }
+
+        _slots.Invalidated(header.Slot, _file.TryZeroHeader(header.Slot));
+        return false;
+    }
+}

@@ -1,0 +1,142 @@
+using KvTiering.Blocks;
+using KvTiering.Devices;
+using KvTiering.Eviction;
+using KvTiering.Store;
+using Xunit;
+using static KvTiering.Tests.Store.StoreTestKit;
+
+namespace KvTiering.Tests.Store;
+
+/// <summary>
+/// A lock-free top-tier hit checks its own slot's version around the copy (<see cref="Tier.SlotVersions"/>): a change
+/// of that slot during the copy is never returned, a change anywhere else does not throw the copy away. The changes run
+/// inside the device's <see cref="IDirectSlotAccess.Payload"/>, on the reader's own thread, so they land exactly between
+/// the hit's lookup and its copy.
+/// </summary>
+public sealed class SlotVersionTests
+{
+    /// <summary>Managed-array slots in place, with a hook that runs once inside the next <see cref="Payload"/>.</summary>
+    private sealed class HookedDevice(int slots, int slotBytes) : IDirectSlotAccess
+    {
+        private readonly byte[][] _bytes = [.. Enumerable.Range(0, slots).Select(_ => new byte[slotBytes])];
+        private readonly int[] _lengths = new int[slots];
+        private readonly BlockKey[] _keys = new BlockKey[slots];
+
+        public Action? BeforePayload { get; set; }
+
+        public int SlotCount => slots;
+
+        public int SlotBytes => slotBytes;
+
+        public bool StoresPayload => true;
+
+        public int SlotOf(BlockKey key) => Array.IndexOf(_keys, key);
+
+        public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+        {
+            payload.CopyTo(_bytes[slot]);
+            _lengths[slot] = payload.Length;
+            _keys[slot] = key;
+        }
+
+        public int Read(int slot, in BlockKey key, Span<byte> destination)
+        {
+            _bytes[slot].AsSpan(0, _lengths[slot]).CopyTo(destination);
+            return _lengths[slot];
+        }
+
+        public int PayloadLength(int slot) => _lengths[slot];
+
+        public void Free(int slot)
+        {
+            _lengths[slot] = 0;
+            _keys[slot] = default;
+        }
+
+        public ReadOnlySpan<byte> Payload(int slot)
+        {
+            Action? hook = BeforePayload;
+            BeforePayload = null;
+            hook?.Invoke();
+            return _bytes[slot].AsSpan(0, _lengths[slot]);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private static TieredKvStore Store(HookedDevice device)
+    {
+        var options = new KvStoreOptions { Layout = TinyLayout };
+        options.Tiers.Add(new TierOptions(Profile("dram"), device.SlotCount)
+        {
+            Policy = EvictionPolicy.Lru,
+            DeviceFactory = (_, _) => device,
+        });
+        return new TieredKvStore(options);
+    }
+
+    [Fact]
+    public void A_slot_freed_and_rewritten_with_another_block_during_the_copy_is_never_returned()
+    {
+        var device = new HookedDevice(2, 128);
+        using TieredKvStore store = Store(device);
+        store.Put(Key(1), BlockKey.Empty, Payload(1));
+        int slot = device.SlotOf(Key(1));
+        device.BeforePayload = () =>
+        {
+            store.Remove(Key(1));
+            store.Put(Key(2), BlockKey.Empty, Payload(2)); // the free stack hands the same slot out again
+            Assert.Equal(slot, device.SlotOf(Key(2)));
+        };
+
+        var buffer = new byte[128];
+        bool hit = store.TryGet(Key(1), buffer, out int written, out int tier);
+
+        Assert.False(hit);
+        Assert.Equal(0, written);
+        Assert.Equal(-1, tier);
+        Assert.NotEqual(Payload(2), buffer);
+    }
+
+    [Fact]
+    public void A_slot_freed_during_the_copy_never_answers_an_empty_hit()
+    {
+        var device = new HookedDevice(2, 128);
+        using TieredKvStore store = Store(device);
+        store.Put(Key(1), BlockKey.Empty, Payload(1));
+        device.BeforePayload = () => store.Remove(Key(1));
+
+        bool hit = store.TryGet(Key(1), new byte[128], out int written, out _);
+
+        Assert.False(hit);
+        Assert.Equal(0, written);
+    }
+
+    [Fact]
+    public void A_write_to_another_slot_during_the_copy_does_not_interrupt_the_hit()
+    {
+        var device = new HookedDevice(4, 128);
+        using TieredKvStore store = Store(device);
+        store.Put(Key(1), BlockKey.Empty, Payload(1));
+        device.BeforePayload = () =>
+        {
+            store.Put(Key(2), BlockKey.Empty, Payload(2));
+            store.Put(Key(3), BlockKey.Empty, Payload(3));
+            store.Remove(Key(3));
+        };
+
+        LookupTrace.Reset();
+        var buffer = new byte[128];
+        bool hit = store.TryGet(Key(1), buffer, out int written, out int tier);
+
+        Assert.True(hit);
+        Assert.Equal(0, tier);
+        Assert.Equal(Payload(1), buffer.AsSpan(0, written).ToArray());
+        Assert.Equal(0, LookupTrace.Retries);
+        Assert.Equal(0, LookupTrace.LockedReads);
+        Assert.True(store.TryGet(Key(2), buffer, out written));
+        Assert.Equal(Payload(2), buffer.AsSpan(0, written).ToArray());
+    }
+}
