@@ -9,11 +9,14 @@ internal sealed partial class BlockTable
 {
     private readonly Bucket[] _buckets;
     private readonly int _mask;
-    private readonly int[] _homes;    // per bucket, the home bucket of the key it holds: a backward shift reads no key
+    private readonly byte[] _shifts;  // per bucket, how far its key sits past its home (Saturated: hash the key)
     private int _version;             // bumped by every change of the buckets' entries
     private BlockKey _missKey;        // the last key Find missed, the empty bucket its probe ended at, and when
     private int _missBucket;
     private int _missVersion = -1;
+
+    /// <summary>A displacement too large for a byte: the key's home is found by hashing it.</summary>
+    private const byte Saturated = byte.MaxValue;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Hash(in BlockKey key)
@@ -60,6 +63,15 @@ internal sealed partial class BlockTable
             i = (i + 1) & _mask;
         }
     }
+
+    /// <summary>How many buckets the index has (a power of two, at least twice the capacity).</summary>
+    public int BucketCount => _mask + 1;
+
+    /// <summary>
+    /// The empty bucket the last missed <see cref="Find(in BlockKey, out int)"/> ended at. While no bucket changes,
+    /// equal keys end at the same bucket, so keys that end at different buckets differ.
+    /// </summary>
+    public int LastMissBucket => _missBucket;
 
     /// <summary>
     /// <see cref="Find(in BlockKey)"/> for a reader that holds no lock: the table may change under it, so the probe is bounded and
@@ -134,10 +146,11 @@ internal sealed partial class BlockTable
     private void Unindex(int e)
     {
         // Backward shift (Knuth's algorithm R): lookups never stop early at the hole, and no tombstones accumulate.
-        // Each occupant's home comes from _homes, next to the buckets scanned, instead of hashing its key: the key
-        // sits in a line of its own, a cache miss per occupant.
+        // Each occupant's home comes from its byte in _shifts, next to the buckets scanned, instead of hashing its
+        // key: the key sits in a line of its own, a cache miss per occupant, and a byte per bucket (a quarter of an
+        // int's) keeps the side array in a near cache.
         Bucket[] buckets = _buckets;
-        int[] homes = _homes;
+        byte[] shifts = _shifts;
         int mask = _mask;
         Entry[] entries = _entries;
         int hole = entries[e].Bucket;
@@ -151,12 +164,13 @@ internal sealed partial class BlockTable
                 break;
             }
 
-            int home = homes[j];
+            int shift = shifts[j];
+            int home = shift == Saturated ? Hash(Keys[occupant.Entry - 1]) & mask : (j - shift) & mask;
             bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
             if (movable)
             {
                 buckets[hole] = occupant;
-                homes[hole] = home;
+                shifts[hole] = Shift(hole, home, mask);
                 entries[occupant.Entry - 1].Bucket = hole;
                 hole = j;
             }
@@ -165,6 +179,10 @@ internal sealed partial class BlockTable
         buckets[hole] = default;
         _version++;
     }
+
+    /// <summary>How far bucket <paramref name="bucket"/> lies past <paramref name="home"/>, saturated to a byte.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte Shift(int bucket, int home, int mask) => (byte)Math.Min((bucket - home) & mask, Saturated);
 
     /// <summary>An index slot: the entry, and its top-tier slot so a top-tier hit reads no other per-entry array.</summary>
     internal struct Bucket

@@ -45,7 +45,7 @@ internal sealed partial class BlockTable
         int buckets = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 2));
         _buckets = new Bucket[buckets];
         _mask = buckets - 1;
-        _homes = new int[buckets];
+        _shifts = new byte[buckets];
         Keys = new BlockKey[capacity];
         Parents = new BlockKey[capacity];
         _entries = new Entry[capacity];
@@ -99,7 +99,7 @@ internal sealed partial class BlockTable
         int e = _freeEntries[--_freeTop];
         int i = EmptyBucketFor(key, out int home);
         _buckets[i] = new Bucket { Entry = e + 1 };
-        _homes[i] = home;
+        _shifts[i] = Shift(i, home, _mask);
         _version++;
         Keys[e] = key;
         Parents[e] = parent;

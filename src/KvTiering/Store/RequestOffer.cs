@@ -22,8 +22,10 @@ internal sealed class RequestOffer
     private readonly bool _metadataOnly;
     private readonly bool _outright; // a miss's victim leaves the store with nothing to move or tell (MissOutright)
     private readonly bool _single;   // one metadata-only tier: a resident entry lies in tier 0, in a slot it keeps
-    private int[] _found = new int[64]; // per key, its entry at arrival; reused across requests
-    private int[] _foundSlots = new int[64]; // per key, its top-tier slot at arrival (read from the bucket), or -1
+    private const int Unique = -2; // found[i] of a key absent at arrival and not repeated before it in the request
+    private int[] _found = new int[64]; // per key, its entry at arrival, -1 or Unique; reused across requests
+    private int[] _foundSlots = new int[64]; // per key, its top-tier slot at arrival, or where its probe ended if absent
+    private readonly ulong[]? _ends; // per index bucket, whether an absent key of this request ended its probe there
 
     public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, BlockMover mover, SlotBinding slots,
         StoreCounters counters, IPlacementHooks placement, bool metadataOnly)
@@ -39,6 +41,7 @@ internal sealed class RequestOffer
         _outright = metadataOnly && tiers.Length == 1 && tiers[0].DeviceIsInert && !tiers[0].WriteBehind
             && placement is NoPlacementHooks;
         _single = metadataOnly && tiers.Length == 1;
+        _ends = _outright ? new ulong[(table.BucketCount + 63) / 64] : null;
     }
 
     /// <summary>Offers the request; the arguments are <see cref="TieredKvStore.OfferRequest"/>'s, already validated.</summary>
@@ -85,7 +88,7 @@ internal sealed class RequestOffer
             }
             else if (_outright && !_slots.ReportsEvents)
             {
-                MissOutright(keys[i], parent, context);
+                MissOutright(keys[i], parent, context, mayBeAdded: e != Unique);
             }
             else if (_metadataOnly)
             {
@@ -95,6 +98,7 @@ internal sealed class RequestOffer
             parent = keys[i];
         }
 
+        ForgetEnds(found, slots);
         _counters.Puts += keys.Length;
         return new RequestOutcome(prefix, resident);
     }
@@ -118,6 +122,19 @@ internal sealed class RequestOffer
             found[i] = e;
             if (e < 0)
             {
+                if (_ends is { } ends)
+                {
+                    // Equal keys end their probes at the same empty bucket (the table does not change during the
+                    // lookup), so a key whose bucket no earlier absent key of the request ended at is not among them:
+                    // its miss cannot find it added by an earlier block, and need not probe again (MissOutright).
+                    int end = _table.LastMissBucket;
+                    ref ulong word = ref ends[end >> 6];
+                    ulong bit = 1UL << end;
+                    found[i] = (word & bit) == 0 ? Unique : -1;
+                    word |= bit;
+                    slots[i] = end;
+                }
+
                 if (prefix < 0)
                 {
                     prefix = i;
@@ -167,10 +184,12 @@ internal sealed class RequestOffer
     /// general path's chain (MakeRoom → SelectVictim → Evict → Unbind → Release → Remove) that asks at every step
     /// whether a lower tier, a write-behind, a reader's I/O, an event sink or placement hooks need something.
     /// </summary>
-    private void MissOutright(in BlockKey key, in BlockKey parent, in BlockContext context)
+    private void MissOutright(in BlockKey key, in BlockKey parent, in BlockContext context, bool mayBeAdded)
     {
         BlockTable table = _table;
-        int e = table.Find(key); // absent at arrival, but an earlier block of this request may have been the same key
+        // Absent at arrival, but an earlier block of this request may have been the same key (LookUp tells when not),
+        // or the block was resident at arrival and has been evicted since.
+        int e = mayBeAdded ? table.Find(key) : -1;
         if (e >= 0)
         {
             _chain.TouchResident(e, context);
@@ -229,6 +248,21 @@ internal sealed class RequestOffer
         Tier tier = _tiers[0];
         tier.Counters.Hits++;
         tier.Touch(slot);
+    }
+
+    /// <summary>Clears the bits <see cref="LookUp"/> set for the request's absent keys.</summary>
+    private void ForgetEnds(ReadOnlySpan<int> found, ReadOnlySpan<int> slots)
+    {
+        if (_ends is { } ends)
+        {
+            for (int i = 0; i < found.Length; i++)
+            {
+                if (found[i] < 0)
+                {
+                    ends[slots[i] >> 6] = 0;
+                }
+            }
+        }
     }
 
     /// <summary>Scratch spans of <paramref name="length"/> entries and slots, reused across requests.</summary>

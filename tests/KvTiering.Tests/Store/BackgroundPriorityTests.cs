@@ -75,9 +75,28 @@ public sealed class BackgroundPriorityTests
         return int.Parse(fields[16], CultureInfo.InvariantCulture); // field 19 overall; fields[0] is field 3
     }
 
-    /// <summary>The nice values of this process's write-behind workers (Linux names threads after their first 15 characters).</summary>
-    private static List<int> WorkerNices() =>
-        [.. Directory.GetDirectories("/proc/self/task")
-            .Where(d => File.Exists(Path.Combine(d, "comm")) && File.ReadAllText(Path.Combine(d, "comm")).StartsWith("KvTiering write", StringComparison.Ordinal))
-            .Select(d => Nice("self/task/" + Path.GetFileName(d)))];
+    /// <summary>
+    /// The nice values of this process's write-behind workers (Linux names threads after their first 15 characters).
+    /// Other tests' threads start and exit meanwhile: a thread gone between the listing and the read is skipped.
+    /// </summary>
+    private static List<int> WorkerNices()
+    {
+        var nices = new List<int>();
+        foreach (string task in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith("KvTiering write", StringComparison.Ordinal))
+                {
+                    nices.Add(Nice("self/task/" + Path.GetFileName(task)));
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The thread exited after the listing.
+            }
+        }
+
+        return nices;
+    }
 }

@@ -100,4 +100,42 @@ public sealed class BlockTableTests
             }
         }
     }
+
+    [Fact]
+    public void Keys_displaced_past_a_byte_from_their_home_are_still_shifted_back_correctly()
+    {
+        // 400 keys sharing one home bucket make a probe run longer than the byte-wide displacement holds (255), so
+        // removals read the home of the run's tail by hashing its key; every survivor must stay findable.
+        var table = new BlockTable(1024); // 2,048 buckets
+        const int mask = 2047;
+        var keys = new List<BlockKey>();
+        for (ulong low = 1; keys.Count < 400; low++)
+        {
+            var key = new BlockKey(low, 3);
+            if ((BlockTable.Hash(key) & mask) == 100)
+            {
+                keys.Add(key);
+            }
+        }
+
+        var entries = new Dictionary<BlockKey, int>();
+        foreach (BlockKey key in keys)
+        {
+            entries[key] = table.Add(key, BlockKey.Empty, 0, 0, long.MaxValue);
+        }
+
+        var rng = new Random(5);
+        var live = new List<BlockKey>(keys);
+        while (live.Count > 0)
+        {
+            int pick = live.Count > 300 ? rng.Next(20) : rng.Next(live.Count); // the run's head first: long shifts
+            table.Remove(entries[live[pick]]);
+            Assert.Equal(-1, table.Find(live[pick]));
+            live.RemoveAt(pick);
+            foreach (BlockKey key in live)
+            {
+                Assert.Equal(entries[key], table.Find(key));
+            }
+        }
+    }
 }

@@ -131,13 +131,8 @@ internal sealed partial class AgentSessionTable
 
         int best = -1;
         double bestScore = double.NegativeInfinity;
-        for (int s = 0; s < _slotCount; s++)
+        for (int s = NextHolding(0); s >= 0; s = NextHolding(s + 1))
         {
-            if (_sessions[s].Count == 0)
-            {
-                continue;
-            }
-
             double score = Score(s, now, _predict);
             if (score > bestScore)
             {

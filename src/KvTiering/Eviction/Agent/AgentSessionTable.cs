@@ -225,9 +225,9 @@ internal sealed partial class AgentSessionTable
         }
 
         // Pins (or a drained victim) left nothing: rescan every list for any evictable block.
-        for (int s = 0; s < _slotCount; s++)
+        for (int s = NextHolding(0); s >= 0; s = NextHolding(s + 1))
         {
-            if (_sessions[s].Count > 0 && (handle = PickInSession(s)) >= 0)
+            if ((handle = PickInSession(s)) >= 0)
             {
                 return handle;
             }
@@ -252,7 +252,11 @@ internal sealed partial class AgentSessionTable
 
         _sessions[slot].Tail = handle;
         _owner[handle] = slot;
-        _sessions[slot].Count++;
+        if (_sessions[slot].Count++ == 0)
+        {
+            _holding[slot >> 6] |= 1UL << slot;
+        }
+
         if (_sessions[slot].RequestHead < 0)
         {
             _sessions[slot].RequestHead = handle;
@@ -287,9 +291,13 @@ internal sealed partial class AgentSessionTable
             _sessions[slot].RequestHead = next;
         }
 
-        if (--_sessions[slot].Count == 0 && release && slot != Shared && _options.ForgetEmptySessions)
+        if (--_sessions[slot].Count == 0)
         {
-            Release(slot);
+            _holding[slot >> 6] &= ~(1UL << slot);
+            if (release && slot != Shared && _options.ForgetEmptySessions)
+            {
+                Release(slot);
+            }
         }
     }
 }

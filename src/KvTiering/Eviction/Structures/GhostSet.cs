@@ -11,17 +11,16 @@ namespace KvTiering.Eviction;
 /// <remarks>
 /// Keys sit in numbered cells; a <see cref="HandleList"/> over the cells keeps the FIFO order (so a hit can leave
 /// from the middle in O(1)), and an open-addressing index with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4
-/// algorithm R) maps a key to its cell, at load factor ≤ 0.5. Each bucket keeps its key's home and each cell its
-/// bucket, so forgetting the oldest key probes nothing and a shift reads no key (ARC's replay spent a seventh of its
-/// time here).
+/// algorithm R) maps a key to its cell, at load factor ≤ 0.5. Each bucket keeps its key's home beside its cell (one
+/// line for both) and each cell its bucket, so forgetting the oldest key probes nothing and a shift reads no key
+/// (ARC's replay spent a seventh of its time here).
 /// </remarks>
 internal sealed class GhostSet
 {
     private readonly BlockKey[] _keys;
     private readonly HandleList _order;   // head = newest, tail = oldest
     private readonly int[] _free;
-    private readonly int[] _buckets;      // cell + 1; 0 = empty
-    private readonly int[] _homes;        // per bucket, its key's home bucket: a backward shift reads no key
+    private readonly Bucket[] _buckets;
     private readonly int[] _bucketOf;     // per cell, the bucket indexing it: forgetting the oldest probes nothing
     private readonly int _mask;
     private int _freeTop;
@@ -40,8 +39,7 @@ internal sealed class GhostSet
 
         _freeTop = capacity;
         int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, capacity * 2));
-        _buckets = new int[buckets];
-        _homes = new int[buckets];
+        _buckets = new Bucket[buckets];
         _bucketOf = new int[capacity];
         _mask = buckets - 1;
     }
@@ -66,7 +64,7 @@ internal sealed class GhostSet
         if (_freeTop == 0)
         {
             RemoveOldest();
-            for (i = home; _buckets[i] != 0; i = (i + 1) & _mask)
+            for (i = home; _buckets[i].Cell != 0; i = (i + 1) & _mask)
             {
                 // The shift may have moved the empty bucket the probe ended at: probe again.
             }
@@ -76,8 +74,7 @@ internal sealed class GhostSet
         _keys[cell] = key;
         _order.PushFront(cell);
 
-        _buckets[i] = cell + 1;
-        _homes[i] = home;
+        _buckets[i] = new Bucket { Cell = cell + 1, Home = home };
         _bucketOf[cell] = i;
     }
 
@@ -90,7 +87,7 @@ internal sealed class GhostSet
             return false;
         }
 
-        Forget(_buckets[bucket] - 1, bucket);
+        Forget(_buckets[bucket].Cell - 1, bucket);
         return true;
     }
 
@@ -130,7 +127,7 @@ internal sealed class GhostSet
         int i = Hash(key) & _mask;
         while (true)
         {
-            int cell = _buckets[i] - 1;
+            int cell = _buckets[i].Cell - 1;
             if (cell < 0)
             {
                 empty = i;
@@ -154,23 +151,29 @@ internal sealed class GhostSet
         while (true)
         {
             j = (j + 1) & _mask;
-            int occupant = _buckets[j];
-            if (occupant == 0)
+            Bucket occupant = _buckets[j];
+            if (occupant.Cell == 0)
             {
                 break;
             }
 
-            int home = _homes[j];
+            int home = occupant.Home;
             bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
             if (movable)
             {
                 _buckets[hole] = occupant;
-                _homes[hole] = home;
-                _bucketOf[occupant - 1] = hole;
+                _bucketOf[occupant.Cell - 1] = hole;
                 hole = j;
             }
         }
 
-        _buckets[hole] = 0;
+        _buckets[hole] = default;
+    }
+
+    /// <summary>An index slot: the cell it maps to and its key's home bucket, read together by a backward shift.</summary>
+    private struct Bucket
+    {
+        public int Cell; // cell + 1; 0 = empty
+        public int Home;
     }
 }
