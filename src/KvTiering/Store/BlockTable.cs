@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
+using KvTiering.Eviction;
 using KvTiering.Placement;
 
 namespace KvTiering.Store;
@@ -141,6 +142,27 @@ internal sealed partial class BlockTable
         ref Entry entry = ref _entries[e];
         int p = entry.ParentEntry;
         return p >= 0 && _entries[p].Stamp == entry.ParentStamp ? p : -1;
+    }
+
+    /// <summary>
+    /// Records what an access of entry <paramref name="e"/> tells about it: its session and labels when the access
+    /// carries them, and when it is next used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void NoteAccess(int e, in BlockContext context)
+    {
+        ref Entry entry = ref _entries[e];
+        if (context.Session != 0)
+        {
+            entry.Session = context.Session;
+        }
+
+        if (!context.Labels.IsUnlabeled)
+        {
+            entry.Labels = context.Labels;
+        }
+
+        entry.NextUse = context.NextUse;
     }
 
     /// <summary>Whether the entry may be evicted or moved: no user pin, not in flight.</summary>

@@ -233,18 +233,7 @@ internal sealed class RequestOffer
     /// </summary>
     private void HitOutright(int e, int slot, in BlockContext context)
     {
-        BlockTable table = _table;
-        if (context.Session != 0)
-        {
-            table.Session[e] = context.Session;
-        }
-
-        if (!context.Labels.IsUnlabeled)
-        {
-            table.Labels[e] = context.Labels;
-        }
-
-        table.NextUse[e] = context.NextUse;
+        _table.NoteAccess(e, context);
         Tier tier = _tiers[0];
         tier.Counters.Hits++;
         tier.Touch(slot);

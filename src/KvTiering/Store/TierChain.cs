@@ -62,17 +62,7 @@ internal sealed class TierChain
     /// <summary>A put of a block already resident: adopt the caller's context and count it as an access.</summary>
     public void TouchResident(int e, in BlockContext context)
     {
-        if (context.Session != 0)
-        {
-            _table.Session[e] = context.Session;
-        }
-
-        if (!context.Labels.IsUnlabeled)
-        {
-            _table.Labels[e] = context.Labels;
-        }
-
-        _table.NextUse[e] = context.NextUse;
+        _table.NoteAccess(e, context);
         if (_table.Tier[e] >= 0) // a block another put is still copying in (ReservedPut) is not resident yet
         {
             Access(e, _tiers[_table.Tier[e]], default, readBooked: false);
