@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
@@ -263,7 +264,13 @@ internal sealed partial class TopTierReader
                 return SeqLock.IsUnchanged(ref versions[slot], slotVersion) ? NeedsLock : Interrupted;
             }
 
+            long started = LookupTrace.TimesCopies ? Stopwatch.GetTimestamp() : 0;
             payload.CopyTo(destination);
+            if (LookupTrace.TimesCopies)
+            {
+                LookupTrace.AddCopy(Stopwatch.GetTimestamp() - started);
+            }
+
             if (!SeqLock.IsUnchanged(ref versions[slot], slotVersion))
             {
                 // The slot changed under the copy: it may be torn. Leave no stale bytes behind in case the locked path then misses.
