@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
@@ -49,7 +48,9 @@ internal sealed partial class TopTierReader
     private readonly bool _readsTable;            // the top tier answers lock-free at all (payloads in place, or none)
     private readonly bool _remoteMayHave;         // a shared remote tier may hold what the table lacks: no final miss
     private SeqLock _seq;                         // used in place: the hit path pays no indirection
-    private readonly int[]? _slotVersions;        // per top-tier slot, bumped before its bytes change (Tier.SlotVersions)
+    private readonly int[]? _slotVersions;        // per top-tier slot, odd while its bytes change (Tier.SlotOwners)
+    private readonly BlockKey[]? _slotOwners;     // per top-tier slot, the key whose bytes it holds while its version is even
+    private readonly bool _ownedHits;             // hits validate against their slot's owner, not the store (TopTierReader.Owned.cs)
     private volatile bool _disposed;
 
     public TopTierReader(BlockTable table, Tier top, StoreCounters counters, StoreClock clock, bool metadataOnly, bool remoteMayHave)
@@ -67,7 +68,10 @@ internal sealed partial class TopTierReader
         _direct = payloadFree ? null : top.Direct;
         if (_direct is not null)
         {
-            _slotVersions = top.SlotVersions = new int[_direct.SlotCount];
+            SlotOwnership owners = top.SlotOwners = new SlotOwnership(_direct.SlotCount);
+            _slotVersions = owners.Versions;
+            _slotOwners = owners.Owners;
+            _ownedHits = _referenceBits is not null;
         }
         _readsTable = payloadFree || _direct is not null;
         BitHits = _referenceBits is not null && payloadFree;
@@ -131,6 +135,21 @@ internal sealed partial class TopTierReader
         if (!_readsTable)
         {
             return NeedsLock;
+        }
+
+        if (_ownedHits)
+        {
+            int owned = TryOwnedHit(key, destination);
+            if (owned >= 0)
+            {
+                bytesWritten = owned;
+                return Hit;
+            }
+
+            if (owned == Interrupted)
+            {
+                return Interrupted;
+            }
         }
 
         if (!_seq.TryBeginRead(out long version))
@@ -221,7 +240,7 @@ internal sealed partial class TopTierReader
     /// <summary>
     /// Copies the slot's bytes; the length copied, <see cref="NeedsLock"/> or <see cref="Interrupted"/>. The table
     /// lookup is checked against the store's <see cref="SeqLock"/> before the copy, the copy against the slot's own
-    /// version after it (<see cref="Tier.SlotVersions"/>): a mover's puts and promotions elsewhere in the tier no longer
+    /// version after it (<see cref="Tier.SlotOwners"/>): a mover's puts and promotions elsewhere in the tier no longer
     /// throw a hit's copy away, only a change of this slot does.
     /// </summary>
     /// <remarks>
@@ -264,13 +283,7 @@ internal sealed partial class TopTierReader
                 return SeqLock.IsUnchanged(ref versions[slot], slotVersion) ? NeedsLock : Interrupted;
             }
 
-            long started = LookupTrace.TimesCopies ? Stopwatch.GetTimestamp() : 0;
-            payload.CopyTo(destination);
-            if (LookupTrace.TimesCopies)
-            {
-                LookupTrace.AddCopy(Stopwatch.GetTimestamp() - started);
-            }
-
+            Copy(payload, destination);
             if (!SeqLock.IsUnchanged(ref versions[slot], slotVersion))
             {
                 // The slot changed under the copy: it may be torn. Leave no stale bytes behind in case the locked path then misses.
