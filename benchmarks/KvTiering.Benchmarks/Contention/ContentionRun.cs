@@ -109,14 +109,14 @@ internal static class ContentionRun
         string name = $"{blockBytes / 1024} KiB, {(flashDir is null ? "memory" : "flash")} lower tier";
         var mover = new Mover(store, blocks, lower);
         Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone, out HitOutcomes outcomesAlone);
-        LockHoldRecorder? hitHolds = Record();
+        LockHoldRecorder? hitHolds = HoldsReport.Record(s_diagnose);
         var rates = WriteBehindRates.Start(store, blockBytes);
         Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy, out HitOutcomes outcomesBusy);
         string ratesBusy = rates.Stop();
         LockHolds.Recorder = null;
         Series putsAlone = mover.Alone(seconds);
         Series writerAlone = Writer(store, blocks, seconds, null, out string tailAlone);
-        LockHoldRecorder? writerHolds = Record();
+        LockHoldRecorder? writerHolds = HoldsReport.Record(s_diagnose);
         Series writerBusy = Writer(store, blocks, seconds, mover, out string tailBusy);
         LockHolds.Recorder = null;
         Series? hitsPaced = null;
@@ -167,8 +167,8 @@ internal static class ContentionRun
         {
             Console.WriteLine($"top-tier hit alone, {hitTailAlone}");
             Console.WriteLine($"top-tier hit beside the mover, {hitTailBusy}");
-            PrintHolds("hits beside the mover", hitHolds!, seconds);
-            PrintHolds("writer beside the mover", writerHolds!, seconds);
+            HoldsReport.Print("hits beside the mover", hitHolds!, seconds);
+            HoldsReport.Print("writer beside the mover", writerHolds!, seconds);
         }
 
         Console.WriteLine($"| mover gets verified while hits ran: {mover.Verified}, mismatches: {mover.Mismatches + blocks.Mismatches} | | | | | |");
@@ -257,26 +257,6 @@ internal static class ContentionRun
 
         tail = times?.Tail() ?? "";
         return series;
-    }
-
-    /// <summary>Starts recording lock holds for the next phase when diagnosing; null otherwise.</summary>
-    private static LockHoldRecorder? Record()
-    {
-        LockHoldRecorder? holds = s_diagnose ? new LockHoldRecorder() : null;
-        LockHolds.Recorder = holds;
-        return holds;
-    }
-
-    /// <summary>Who held the store's lock during a phase: per call site and thread, the holds and the waits for the lock.</summary>
-    private static void PrintHolds(string phase, LockHoldRecorder holds, double seconds)
-    {
-        Console.WriteLine($"lock holds, {phase} ({seconds:0.0} s): | site | thread | holds | mean µs | p99 µs (≤, log2) | max µs | held ms | waited ms |");
-        foreach (LockSite site in holds.Sites)
-        {
-            double us = 1e6 / Stopwatch.Frequency;
-            Console.WriteLine($"| {site.Site} | {site.Thread} | {site.Count} | {site.HeldTicks * us / site.Count:0.0} | " +
-                $"{site.HoldQuantileMicroseconds(0.99):0} | {site.MaxHeldTicks * us:0} | {site.HeldTicks * us / 1000:0.0} | {site.WaitedTicks * us / 1000:0.0} |");
-        }
     }
 
     /// <summary>Thread C: puts of new blocks, alone or beside the mover's puts.</summary>

@@ -6,8 +6,10 @@ using KvTiering.Devices;
 namespace KvTiering.Store;
 
 /// <summary>
-/// The top-tier hit validated against its own slot (<see cref="SlotOwnership"/>) rather than the store-wide
-/// <see cref="SeqLock"/>: a mover's metadata changes elsewhere in the table then never send a hit round again.
+/// The lock-free payload copies of top-tier hits: validated against the slot's own version after a lookup the
+/// store-wide <see cref="SeqLock"/> checked (<see cref="TryCopy"/>, queued-hit policies), or against the slot's owner
+/// alone, the lookup only a hint (<see cref="TryOwnedHit"/>, reference-bit policies): a mover's metadata changes
+/// elsewhere in the table then never send a hit round again.
 /// </summary>
 internal sealed partial class TopTierReader
 {
@@ -77,6 +79,68 @@ internal sealed partial class TopTierReader
 
             MarkReferenced(_referenceBits!, slot);
             _lockFreeCounts.AddHit(payload.Length);
+            return payload.Length;
+        }
+        finally
+        {
+            _seq.ExitReader();
+        }
+    }
+
+    /// <summary>
+    /// Copies the slot's bytes; the length copied, <see cref="NeedsLock"/> or <see cref="Interrupted"/>. The table
+    /// lookup is checked against the store's <see cref="SeqLock"/> before the copy, the copy against the slot's own
+    /// version after it (<see cref="Tier.SlotOwners"/>): a mover's puts and promotions elsewhere in the tier no longer
+    /// throw a hit's copy away, only a change of this slot does.
+    /// </summary>
+    /// <remarks>
+    /// Why this is enough: the version is read while the lookup is still valid, so the slot then held the key's bytes
+    /// (a slot is mapped only after its write completes); its bytes change only after <see cref="Tier.TakeSlot"/> or
+    /// <see cref="Tier.FreeSlot"/>, both of which bump the version first; a slot unmapped, freed and taken again
+    /// before the version read was unmapped inside an odd window the lookup's check sees. A return value rather than
+    /// an out parameter keeps the caller's frame free of address-taken locals.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int TryCopy(int slot, long version, Span<byte> destination)
+    {
+        IDirectSlotAccess memory = _direct!;
+        int[] versions = _slotVersions!;
+        if ((uint)slot >= (uint)versions.Length)
+        {
+            return _seq.IsValid(version) ? NeedsLock : Interrupted; // a torn lookup, or a device that shrank its answer
+        }
+
+        int slotVersion = Volatile.Read(ref versions[slot]);
+        if (!_seq.IsValid(version))
+        {
+            return Interrupted;
+        }
+
+        // Announce the copy before checking for disposal; MarkDisposed sets the flag before waiting for announcements
+        // to drain, so either this reader sees the flag or Dispose sees the reader (both sides are full fences).
+        _seq.EnterReader();
+        try
+        {
+            if (_disposed)
+            {
+                return NeedsLock;
+            }
+
+            ReadOnlySpan<byte> payload = memory.Payload(slot);
+            if ((uint)payload.Length > (uint)destination.Length || (uint)payload.Length > (uint)memory.SlotBytes)
+            {
+                // The locked path reports a short destination with the right numbers.
+                return SeqLock.IsUnchanged(ref versions[slot], slotVersion) ? NeedsLock : Interrupted;
+            }
+
+            Copy(payload, destination);
+            if (!SeqLock.IsUnchanged(ref versions[slot], slotVersion))
+            {
+                // The slot changed under the copy: it may be torn. Leave no stale bytes behind in case the locked path then misses.
+                destination[..payload.Length].Clear();
+                return Interrupted;
+            }
+
             return payload.Length;
         }
         finally
