@@ -7,7 +7,8 @@ namespace KvTiering.Benchmarks.Contention;
 /// What the lower tier took in during one phase, per second: the top tier's demotions that were kept (each bound to
 /// a lower slot and written, by the write-behind worker for a flash tier) and those the full write-behind queue
 /// dropped (<see cref="TierStatistics.WriteBehindDrops"/>).
-/// The price side of a lower worker priority: hits gain the cores, the lower tier keeps fewer blocks.
+/// The price side of a lower worker priority: hits gain the cores, the lower tier keeps fewer blocks. Also the
+/// garbage collections the phase saw (a collection suspends the hit thread too, mid-copy as often as not).
 /// </summary>
 internal sealed class WriteBehindRates
 {
@@ -16,12 +17,16 @@ internal sealed class WriteBehindRates
     private readonly long _demotions;
     private readonly long _drops;
     private readonly long _started;
+    private readonly int _collections;
+    private readonly TimeSpan _paused;
 
     private WriteBehindRates(TieredKvStore store, int blockBytes)
     {
         _store = store;
         _blockBytes = blockBytes;
         (_demotions, _drops) = Read(store);
+        _collections = GC.CollectionCount(0);
+        _paused = GC.GetTotalPauseDuration();
         _started = Stopwatch.GetTimestamp();
     }
 
@@ -36,7 +41,8 @@ internal sealed class WriteBehindRates
         long kept = demotions - _demotions;
         long dropped = drops - _drops;
         return $"demotions written {kept / seconds:0}/s, dropped {dropped / seconds:0}/s " +
-            $"({100.0 * dropped / Math.Max(1, kept + dropped):0.0}% of demotions), {kept * (double)_blockBytes / seconds / 1e6:0} MB/s written";
+            $"({100.0 * dropped / Math.Max(1, kept + dropped):0.0}% of demotions), {kept * (double)_blockBytes / seconds / 1e6:0} MB/s written; " +
+            $"{GC.CollectionCount(0) - _collections} garbage collections, {(GC.GetTotalPauseDuration() - _paused).TotalMilliseconds:0.0} ms paused";
     }
 
     private static (long Demotions, long Drops) Read(TieredKvStore store)
