@@ -17,8 +17,9 @@ namespace KvTiering.Benchmarks.Contention;
 /// A benchmark program rather than a BenchmarkDotNet class: the goals are about tail latency under a concurrent
 /// thread, which BenchmarkDotNet does not measure. Run it under <c>/work/bin/cpu-exclusive</c>:
 /// <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- contention [seconds-per-phase] [64|2048|all]
-/// [memory|flash|all] [holds] [background]</c> (the next two pick scenarios; default all; <c>background</c> runs the
-/// write-behind worker at background priority, <see cref="KvStoreOptions.WriteBehindInBackground"/>). With <c>holds</c> it also records who
+/// [memory|flash|all] [holds] [copies] [nice=N|background]</c> (the next two pick scenarios; default all; <c>nice=N</c>
+/// runs the write-behind worker at nice N, <see cref="KvStoreOptions.WriteBehindNice"/>, <c>background</c> at 19;
+/// <c>copies</c> times the hit's lock-free copies, see <see cref="ContentionArgs"/>). With <c>holds</c> it also records who
 /// holds the store's lock and for how long, per call site and thread (<see cref="LockHolds"/>, off in the library by
 /// default), and splits the hit thread's slowest 1% as it does the writer's (<see cref="PutTimes"/>); both cost a little
 /// time per operation, so the measured runs leave them off.
@@ -28,21 +29,19 @@ internal static class ContentionRun
     private const int HotBlocks = 8;
 
     private static bool s_diagnose;
-    private static bool s_background; // the write-behind worker at background priority (KvStoreOptions.WriteBehindInBackground)
+    private static int? s_nice; // the write-behind worker's nice value (KvStoreOptions.WriteBehindNice); null: the store's default
 
     public static int Run(string[] args)
     {
-        double seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.5;
-        string sizes = args.Length > 1 ? args[1] : "all";
-        string lowers = args.Length > 2 ? args[2] : "all";
-        string[] flags = args.Length > 3 ? args[3..] : [];
-        s_diagnose = flags.Contains("holds");
-        s_background = flags.Contains("background");
-        if (sizes is not ("64" or "2048" or "all") || lowers is not ("memory" or "flash" or "all")
-            || flags.Any(f => f is not ("holds" or "background")))
+        ContentionArgs parsed = ContentionArgs.Parse(args);
+        double seconds = parsed.Seconds;
+        string sizes = parsed.Sizes;
+        string lowers = parsed.Lowers;
+        s_diagnose = parsed.Holds;
+        s_nice = parsed.Nice;
+        if (parsed.Copies)
         {
-            throw new ArgumentException(
-                $"contention [seconds] [64|2048|all] [memory|flash|all] [holds] [background]: got '{string.Join("' '", args)}'.", nameof(args));
+            AppContext.SetSwitch(LookupTrace.CopyTimingSwitch, true); // before the first store reads it
         }
 
         Thread.CurrentThread.Name ??= "hits/writer";
@@ -52,7 +51,8 @@ internal static class ContentionRun
         try
         {
             Console.WriteLine($"# contention: {seconds:0.0} s per phase, {Environment.ProcessorCount} cores, {Environment.Version}" +
-                (s_background ? ", write-behind worker at background priority" : ""));
+                (s_nice is { } nice ? $", write-behind worker at nice {nice}" : ", write-behind worker at the store's default priority") +
+                (parsed.Copies ? ", lock-free copies timed" : ""));
             foreach (int blockKiB in new[] { 64, 2048 })
             {
                 foreach (bool flash in new[] { false, true })
@@ -84,7 +84,12 @@ internal static class ContentionRun
         int lower = top * 8;
         var layout = new KvLayout("bench", 1, 1, blockBytes / 16 / 2, 2, 16);
         var profile = new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0);
-        var options = new KvStoreOptions { Layout = layout, WriteBehindInBackground = s_background };
+        var options = new KvStoreOptions { Layout = layout };
+        if (s_nice is { } nice)
+        {
+            options.WriteBehindNice = nice;
+        }
+
         options.Tiers.Add(new TierOptions(profile, top));
         options.Tiers.Add(new TierOptions(new TierProfile(flashDir is null ? "memory" : "flash",
             flashDir is null ? TierKind.Dram : TierKind.Flash, 3e9, 2e9, TimeSpan.Zero, 0, 0), lower)
@@ -104,24 +109,29 @@ internal static class ContentionRun
         string name = $"{blockBytes / 1024} KiB, {(flashDir is null ? "memory" : "flash")} lower tier";
         var mover = new Mover(store, blocks, lower);
         Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone, out HitOutcomes outcomesAlone);
-        LockHoldRecorder? hitHolds = Record();
+        LockHoldRecorder? hitHolds = HoldsReport.Record(s_diagnose);
+        var rates = WriteBehindRates.Start(store, blockBytes);
         Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy, out HitOutcomes outcomesBusy);
+        string ratesBusy = rates.Stop();
         LockHolds.Recorder = null;
         Series putsAlone = mover.Alone(seconds);
         Series writerAlone = Writer(store, blocks, seconds, null, out string tailAlone);
-        LockHoldRecorder? writerHolds = Record();
+        LockHoldRecorder? writerHolds = HoldsReport.Record(s_diagnose);
         Series writerBusy = Writer(store, blocks, seconds, mover, out string tailBusy);
         LockHolds.Recorder = null;
         Series? hitsPaced = null;
         Series? writerPaced = null;
         string? tailPaced = null;
         HitOutcomes? outcomesPaced = null;
+        string? ratesPaced = null;
         if (flashDir is not null)
         {
             // With a flash lower tier the write-behind worker is a third busy thread on a two-core machine; the paced
             // mover (half duty) leaves it a core's half, so no more threads are busy than there are cores.
             mover.Paced = true;
+            rates = WriteBehindRates.Start(store, blockBytes);
             hitsPaced = Hits(store, blocks, seconds, mover, out _, out outcomesPaced);
+            ratesPaced = rates.Stop();
             writerPaced = Writer(store, blocks, seconds, mover, out tailPaced);
             mover.Paced = false;
         }
@@ -146,17 +156,19 @@ internal static class ContentionRun
 
         Console.WriteLine($"hit outcomes alone: {outcomesAlone}");
         Console.WriteLine($"hit outcomes beside the mover: {outcomesBusy}");
+        Console.WriteLine($"lower tier while hits ran beside the mover: {ratesBusy}");
         if (outcomesPaced is not null)
         {
             Console.WriteLine($"hit outcomes beside the paced mover: {outcomesPaced}");
+            Console.WriteLine($"lower tier while hits ran beside the paced mover: {ratesPaced}");
         }
 
         if (s_diagnose)
         {
             Console.WriteLine($"top-tier hit alone, {hitTailAlone}");
             Console.WriteLine($"top-tier hit beside the mover, {hitTailBusy}");
-            PrintHolds("hits beside the mover", hitHolds!, seconds);
-            PrintHolds("writer beside the mover", writerHolds!, seconds);
+            HoldsReport.Print("hits beside the mover", hitHolds!, seconds);
+            HoldsReport.Print("writer beside the mover", writerHolds!, seconds);
         }
 
         Console.WriteLine($"| mover gets verified while hits ran: {mover.Verified}, mismatches: {mover.Mismatches + blocks.Mismatches} | | | | | |");
@@ -189,7 +201,7 @@ internal static class ContentionRun
     {
         int top = blockBytes <= 65536 ? 512 : 32;
         var blocks = new ContentionBlocks(blockBytes);
-        using var raw = new RawCeiling(blocks, top, top * 8, flashDir, s_background);
+        using var raw = new RawCeiling(blocks, top, top * 8, flashDir, s_nice ?? 0);
         (Series alone, Series mover, Series? moverAndWriter) = raw.Measure(seconds);
         if (blocks.Mismatches != 0)
         {
@@ -245,26 +257,6 @@ internal static class ContentionRun
 
         tail = times?.Tail() ?? "";
         return series;
-    }
-
-    /// <summary>Starts recording lock holds for the next phase when diagnosing; null otherwise.</summary>
-    private static LockHoldRecorder? Record()
-    {
-        LockHoldRecorder? holds = s_diagnose ? new LockHoldRecorder() : null;
-        LockHolds.Recorder = holds;
-        return holds;
-    }
-
-    /// <summary>Who held the store's lock during a phase: per call site and thread, the holds and the waits for the lock.</summary>
-    private static void PrintHolds(string phase, LockHoldRecorder holds, double seconds)
-    {
-        Console.WriteLine($"lock holds, {phase} ({seconds:0.0} s): | site | thread | holds | mean µs | p99 µs (≤, log2) | max µs | held ms | waited ms |");
-        foreach (LockSite site in holds.Sites)
-        {
-            double us = 1e6 / Stopwatch.Frequency;
-            Console.WriteLine($"| {site.Site} | {site.Thread} | {site.Count} | {site.HeldTicks * us / site.Count:0.0} | " +
-                $"{site.HoldQuantileMicroseconds(0.99):0} | {site.MaxHeldTicks * us:0} | {site.HeldTicks * us / 1000:0.0} | {site.WaitedTicks * us / 1000:0.0} |");
-        }
     }
 
     /// <summary>Thread C: puts of new blocks, alone or beside the mover's puts.</summary>

@@ -12,6 +12,8 @@ internal sealed class HitOutcomes
     private readonly long[] _count = new long[3];
     private readonly long[] _ticks = new long[3];
     private long _retries;
+    private long _copyTicks;
+    private long _allTicks;
 
     /// <summary>Call just before the timed lookup.</summary>
     public static void Begin() => LookupTrace.Reset();
@@ -24,13 +26,28 @@ internal sealed class HitOutcomes
         _count[bin]++;
         _ticks[bin] += ticks;
         _retries += retries;
+        _copyTicks += LookupTrace.CopyTicks;
+        _allTicks += ticks;
     }
 
     public override string ToString()
     {
         long all = _count[0] + _count[1] + _count[2];
         return $"first try {Bin(0, all)}; after retries {Bin(1, all)}; locked {Bin(2, all)}; " +
-            $"lock-free retries {_retries} ({(double)_retries / Math.Max(1, all):0.000} per lookup)";
+            $"lock-free retries {_retries} ({(double)_retries / Math.Max(1, all):0.000} per lookup)" + Copies(all);
+    }
+
+    /// <summary>The lock-free copies' share of the hit thread's time, when they were timed (the <c>copies</c> flag).</summary>
+    private string Copies(long all)
+    {
+        if (!LookupTrace.TimesCopies)
+        {
+            return "";
+        }
+
+        double us = 1e6 / Stopwatch.Frequency;
+        return $"; copies {_copyTicks * us / 1000:0.0} ms of {_allTicks * us / 1000:0.0} ms ({100.0 * _copyTicks / Math.Max(1, _allTicks):0.0}%), " +
+            $"mean copy {_copyTicks * us / Math.Max(1, all):0.00} µs, mean rest {(_allTicks - _copyTicks) * us / Math.Max(1, all):0.00} µs per hit";
     }
 
     private string Bin(int bin, long all)

@@ -24,13 +24,13 @@ internal sealed unsafe class RawCeiling : IDisposable
     private readonly byte* _hits;   // the top tier's footprint; the hot blocks in its first slots
     private readonly byte* _moves;  // the mover's top + lower footprint
     private readonly string? _flashFile;
-    private readonly bool _background;
+    private readonly int _nice;
     private volatile bool _stop;
 
-    /// <param name="background">Whether the raw direct writer runs at background priority, as the store's worker then does.</param>
-    public RawCeiling(ContentionBlocks blocks, int top, int lower, string? flashDir, bool background)
+    /// <param name="nice">The raw direct writer's nice value, as the store's worker's (0: unchanged).</param>
+    public RawCeiling(ContentionBlocks blocks, int top, int lower, string? flashDir, int nice)
     {
-        _background = background;
+        _nice = nice;
         _blocks = blocks;
         _top = top;
         _lower = lower;
@@ -123,7 +123,7 @@ internal sealed unsafe class RawCeiling : IDisposable
     {
         using SafeFileHandle? handle = DirectFile.TryOpen(_flashFile!, refuse: false, out string? reason)
             ?? throw new InvalidOperationException($"raw direct writer: {reason}");
-        if (_background && BackgroundPriority.TryLowerCurrentThread() is { } refused)
+        if (_nice > 0 && BackgroundPriority.TryLowerCurrentThread(_nice) is { } refused)
         {
             throw new InvalidOperationException($"raw direct writer: {refused}");
         }

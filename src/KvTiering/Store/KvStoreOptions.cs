@@ -72,12 +72,28 @@ public sealed class KvStoreOptions
     private int _writeBehindBlocks = 8;
 
     /// <summary>
-    /// Whether the write-behind worker runs at the lowest ordinary thread priority (nice 19, Linux only; elsewhere, or
-    /// if refused, it keeps its priority and the reason is logged). Default false. With as many busy request threads
-    /// as cores the worker then yields to them: its queue fills sooner, and demotions that find it full go further
-    /// down or leave the store, counted in <see cref="TierStatistics.WriteBehindDrops"/>; a hit never waits for it.
+    /// The nice value the write-behind worker's thread runs at (Linux only; elsewhere, or if refused, it keeps its
+    /// priority and the reason is logged): 0 (the process's own priority) to 19 (the lowest). Default 0. Higher
+    /// values let the threads serving requests have the cores when there are as many of them busy as cores: the
+    /// worker's queue then fills sooner, and demotions that find it full go further down or leave the store, counted
+    /// in <see cref="TierStatistics.WriteBehindDrops"/>; a hit never waits for it.
     /// </summary>
-    public bool WriteBehindInBackground { get; set; }
+    /// <exception cref="ArgumentOutOfRangeException">The value lies outside 0 to 19.</exception>
+    public int WriteBehindNice
+    {
+        get => _writeBehindNice;
+        set
+        {
+            if (value is < 0 or > BackgroundPriority.Lowest)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(WriteBehindNice), value, $"WriteBehindNice {value} must lie in [0, {BackgroundPriority.Lowest}].");
+            }
+
+            _writeBehindNice = value;
+        }
+    }
+
+    private int _writeBehindNice;
 
     /// <summary>
     /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits

@@ -52,6 +52,7 @@ internal sealed class SlotBinding
     {
         _table.Place(e, tier.Index, slot);
         tier.SlotToEntry[slot] = e;
+        tier.SlotOwners?.Publish(slot, _table.Keys[e]); // the slot's bytes are complete: lock-free hits may take them
         if (_events is not NullBlockEventSink)
         {
             _events.OnStored(_table.Keys[e], _table.Parents[e], tier.Index);

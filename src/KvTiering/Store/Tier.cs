@@ -119,12 +119,13 @@ internal abstract class Tier
     }
 
     /// <summary>
-    /// Per slot, a version that lock-free top-tier hits check around their copy (<see cref="TopTierReader"/> sets it
-    /// for a top tier it reads in place; null otherwise): bumped before the slot's bytes may change, that is when
-    /// <see cref="TakeSlot"/> hands the slot out to be written and when <see cref="FreeSlot"/> frees its bytes, so a
-    /// hit retries only when its own slot changed, not whenever any writer ran.
+    /// Per slot, a version and an owner key that lock-free top-tier hits validate their copy against
+    /// (<see cref="TopTierReader"/> sets it for a top tier it reads in place; null otherwise): the version turns odd
+    /// before the slot's bytes may change, that is when <see cref="TakeSlot"/> hands the slot out to be written and
+    /// when <see cref="FreeSlot"/> frees its bytes, and even again when the slot is bound to its block
+    /// (<see cref="SlotBinding.Bind"/>), so a hit retries only when its own slot changed, not whenever any writer ran.
     /// </summary>
-    public int[]? SlotVersions;
+    public SlotOwnership? SlotOwners;
 
     /// <summary>Takes a free slot, or -1 when the tier is full.</summary>
     public int TakeSlot()
@@ -135,21 +136,15 @@ internal abstract class Tier
         }
 
         int slot = _freeSlots[--_freeTop];
-        if (SlotVersions is { } versions)
-        {
-            Interlocked.Increment(ref versions[slot]); // a full fence: the write that follows stays after it
-        }
+        SlotOwners?.BeginChange(slot); // a full fence: the write that follows stays after it
 
         return slot;
     }
 
-    /// <summary>Frees the device's bytes in <paramref name="slot"/>; every free of a slot's bytes goes through here (see <see cref="SlotVersions"/>).</summary>
+    /// <summary>Frees the device's bytes in <paramref name="slot"/>; every free of a slot's bytes goes through here (see <see cref="SlotOwners"/>).</summary>
     public void FreeSlot(int slot)
     {
-        if (SlotVersions is { } versions)
-        {
-            Interlocked.Increment(ref versions[slot]);
-        }
+        SlotOwners?.BeginChange(slot);
 
         Device.Free(slot);
     }

@@ -150,6 +150,9 @@ public sealed partial class TieredKvStore : IDisposable
     /// <summary>The device behind tier <paramref name="tier"/> (the meter reads a flash device's fault counts).</summary>
     internal IBlockDevice DeviceAt(int tier) => _tiers[tier].Device;
 
+    /// <summary>The lock-free read path (tests).</summary>
+    internal TopTierReader TopReader => _top;
+
     /// <summary>The store's clock in seconds since it was built (see <see cref="StoreClock"/>).</summary>
     internal double NowSeconds => _clock.NowSeconds;
 

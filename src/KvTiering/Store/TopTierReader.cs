@@ -11,8 +11,9 @@ namespace KvTiering.Store;
 /// optimistically, checks the <see cref="SeqLock"/> every writer bumps, and queues the access for the policies, which
 /// see it, in order, the next time anyone takes the lock (<see cref="Drain"/>). Anything else (a miss that may not be
 /// final, a lower tier, a torn read, a full queue) answers <see cref="NeedsLock"/>, and the locked path gives the same
-/// answer. Writers take the lock through <see cref="EnterWrite"/>. This file holds the hits; the lock-free lookups
-/// that are not hits are in TopTierReader.Lookups.cs, the writers' side (lock, seqlock, drain) in TopTierReader.Writes.cs.
+/// answer. Writers take the lock through <see cref="EnterWrite"/>. This file holds the hits; their payload copies
+/// (checked by the store's version or by the slot's owner) are in TopTierReader.Copies.cs, the lock-free lookups that
+/// are not hits in TopTierReader.Lookups.cs, the writers' side (lock, seqlock, drain) in TopTierReader.Writes.cs.
 /// </summary>
 /// <remarks>
 /// Deferring recency updates to a buffer drained under the lock is BP-Wrapper (Ding et al., ICDE 2009), as in
@@ -48,7 +49,9 @@ internal sealed partial class TopTierReader
     private readonly bool _readsTable;            // the top tier answers lock-free at all (payloads in place, or none)
     private readonly bool _remoteMayHave;         // a shared remote tier may hold what the table lacks: no final miss
     private SeqLock _seq;                         // used in place: the hit path pays no indirection
-    private readonly int[]? _slotVersions;        // per top-tier slot, bumped before its bytes change (Tier.SlotVersions)
+    private readonly int[]? _slotVersions;        // per top-tier slot, odd while its bytes change (Tier.SlotOwners)
+    private readonly BlockKey[]? _slotOwners;     // per top-tier slot, the key whose bytes it holds while its version is even
+    private readonly bool _ownedHits;             // hits validate against their slot's owner, not the store (TopTierReader.Copies.cs)
     private volatile bool _disposed;
 
     public TopTierReader(BlockTable table, Tier top, StoreCounters counters, StoreClock clock, bool metadataOnly, bool remoteMayHave)
@@ -66,7 +69,10 @@ internal sealed partial class TopTierReader
         _direct = payloadFree ? null : top.Direct;
         if (_direct is not null)
         {
-            _slotVersions = top.SlotVersions = new int[_direct.SlotCount];
+            SlotOwnership owners = top.SlotOwners = new SlotOwnership(_direct.SlotCount);
+            _slotVersions = owners.Versions;
+            _slotOwners = owners.Owners;
+            _ownedHits = _referenceBits is not null;
         }
         _readsTable = payloadFree || _direct is not null;
         BitHits = _referenceBits is not null && payloadFree;
@@ -130,6 +136,21 @@ internal sealed partial class TopTierReader
         if (!_readsTable)
         {
             return NeedsLock;
+        }
+
+        if (_ownedHits)
+        {
+            int owned = TryOwnedHit(key, destination);
+            if (owned >= 0)
+            {
+                bytesWritten = owned;
+                return Hit;
+            }
+
+            if (owned == Interrupted)
+            {
+                return Interrupted;
+            }
         }
 
         if (!_seq.TryBeginRead(out long version))
@@ -215,68 +236,6 @@ internal sealed partial class TopTierReader
 
         _lockFreeCounts.AddMiss();
         return Miss;
-    }
-
-    /// <summary>
-    /// Copies the slot's bytes; the length copied, <see cref="NeedsLock"/> or <see cref="Interrupted"/>. The table
-    /// lookup is checked against the store's <see cref="SeqLock"/> before the copy, the copy against the slot's own
-    /// version after it (<see cref="Tier.SlotVersions"/>): a mover's puts and promotions elsewhere in the tier no longer
-    /// throw a hit's copy away, only a change of this slot does.
-    /// </summary>
-    /// <remarks>
-    /// Why this is enough: the version is read while the lookup is still valid, so the slot then held the key's bytes
-    /// (a slot is mapped only after its write completes); its bytes change only after <see cref="Tier.TakeSlot"/> or
-    /// <see cref="Tier.FreeSlot"/>, both of which bump the version first; a slot unmapped, freed and taken again
-    /// before the version read was unmapped inside an odd window the lookup's check sees. A return value rather than
-    /// an out parameter keeps the caller's frame free of address-taken locals.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private int TryCopy(int slot, long version, Span<byte> destination)
-    {
-        IDirectSlotAccess memory = _direct!;
-        int[] versions = _slotVersions!;
-        if ((uint)slot >= (uint)versions.Length)
-        {
-            return _seq.IsValid(version) ? NeedsLock : Interrupted; // a torn lookup, or a device that shrank its answer
-        }
-
-        int slotVersion = Volatile.Read(ref versions[slot]);
-        if (!_seq.IsValid(version))
-        {
-            return Interrupted;
-        }
-
-        // Announce the copy before checking for disposal; MarkDisposed sets the flag before waiting for announcements
-        // to drain, so either this reader sees the flag or Dispose sees the reader (both sides are full fences).
-        _seq.EnterReader();
-        try
-        {
-            if (_disposed)
-            {
-                return NeedsLock;
-            }
-
-            ReadOnlySpan<byte> payload = memory.Payload(slot);
-            if ((uint)payload.Length > (uint)destination.Length || (uint)payload.Length > (uint)memory.SlotBytes)
-            {
-                // The locked path reports a short destination with the right numbers.
-                return SeqLock.IsUnchanged(ref versions[slot], slotVersion) ? NeedsLock : Interrupted;
-            }
-
-            payload.CopyTo(destination);
-            if (!SeqLock.IsUnchanged(ref versions[slot], slotVersion))
-            {
-                // The slot changed under the copy: it may be torn. Leave no stale bytes behind in case the locked path then misses.
-                destination[..payload.Length].Clear();
-                return Interrupted;
-            }
-
-            return payload.Length;
-        }
-        finally
-        {
-            _seq.ExitReader();
-        }
     }
 
     /// <summary>

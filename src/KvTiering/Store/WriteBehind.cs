@@ -52,7 +52,7 @@ internal sealed class WriteBehind
             _queue = new WriteBehindQueue(options.WriteBehindBlocks, blockBytes);
             var worker = new WriteBehindWorker(_queue, table, tiers, top, slots, placement, log, _held)
             {
-                InBackground = options.WriteBehindInBackground,
+                Nice = options.WriteBehindNice,
             };
             _worker = new Thread(worker.Run) { IsBackground = true, Name = $"KvTiering write-behind ({log.Name})" };
             _worker.Start();

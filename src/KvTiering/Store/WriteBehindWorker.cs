@@ -32,8 +32,8 @@ internal sealed class WriteBehindWorker
         _held = held;
     }
 
-    /// <summary>Whether the worker lowers its thread's priority first (<see cref="KvStoreOptions.WriteBehindInBackground"/>).</summary>
-    public bool InBackground { get; init; }
+    /// <summary>The nice value the worker lowers its thread to first; 0 keeps it (<see cref="KvStoreOptions.WriteBehindNice"/>).</summary>
+    public int Nice { get; init; }
 
     /// <summary>
     /// The worker: each queued block's write, outside the lock; the outcomes booked under it, several per hold. After
@@ -44,7 +44,7 @@ internal sealed class WriteBehindWorker
     /// </summary>
     public void Run()
     {
-        if (InBackground && BackgroundPriority.TryLowerCurrentThread() is { } reason)
+        if (Nice > 0 && BackgroundPriority.TryLowerCurrentThread(Nice) is { } reason)
         {
             Log.WriteBehindPriorityKept(_log.Logger, _log.Name, reason);
         }

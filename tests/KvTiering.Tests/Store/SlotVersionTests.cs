@@ -8,7 +8,7 @@ using static KvTiering.Tests.Store.StoreTestKit;
 namespace KvTiering.Tests.Store;
 
 /// <summary>
-/// A lock-free top-tier hit checks its own slot's version around the copy (<see cref="Tier.SlotVersions"/>): a change
+/// A lock-free top-tier hit checks its own slot's version around the copy (<see cref="Tier.SlotOwners"/>): a change
 /// of that slot during the copy is never returned, a change anywhere else does not throw the copy away. The changes run
 /// inside the device's <see cref="IDirectSlotAccess.Payload"/>, on the reader's own thread, so they land exactly between
 /// the hit's lookup and its copy.
@@ -66,22 +66,29 @@ public sealed class SlotVersionTests
         }
     }
 
-    private static TieredKvStore Store(HookedDevice device)
+    /// <summary>
+    /// A one-tier store over <paramref name="device"/>: LRU (<paramref name="lru"/>) queues its hits and keeps the
+    /// store-wide check around the lookup; clock keeps reference bits, and its hits validate
+    /// against the slot's owner alone (<see cref="SlotOwnership"/>).
+    /// </summary>
+    private static TieredKvStore Store(HookedDevice device, bool lru = true)
     {
         var options = new KvStoreOptions { Layout = TinyLayout };
         options.Tiers.Add(new TierOptions(Profile("dram"), device.SlotCount)
         {
-            Policy = EvictionPolicy.Lru,
+            Policy = lru ? EvictionPolicy.Lru : EvictionPolicies.Clock,
             DeviceFactory = (_, _) => device,
         });
         return new TieredKvStore(options);
     }
 
-    [Fact]
-    public void A_slot_freed_and_rewritten_with_another_block_during_the_copy_is_never_returned()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_slot_freed_and_rewritten_with_another_block_during_the_copy_is_never_returned(bool lru)
     {
         var device = new HookedDevice(2, 128);
-        using TieredKvStore store = Store(device);
+        using TieredKvStore store = Store(device, lru);
         store.Put(Key(1), BlockKey.Empty, Payload(1));
         int slot = device.SlotOf(Key(1));
         device.BeforePayload = () =>
@@ -100,11 +107,13 @@ public sealed class SlotVersionTests
         Assert.NotEqual(Payload(2), buffer);
     }
 
-    [Fact]
-    public void A_slot_freed_during_the_copy_never_answers_an_empty_hit()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_slot_freed_during_the_copy_never_answers_an_empty_hit(bool lru)
     {
         var device = new HookedDevice(2, 128);
-        using TieredKvStore store = Store(device);
+        using TieredKvStore store = Store(device, lru);
         store.Put(Key(1), BlockKey.Empty, Payload(1));
         device.BeforePayload = () => store.Remove(Key(1));
 
@@ -114,11 +123,13 @@ public sealed class SlotVersionTests
         Assert.Equal(0, written);
     }
 
-    [Fact]
-    public void A_write_to_another_slot_during_the_copy_does_not_interrupt_the_hit()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_write_to_another_slot_during_the_copy_does_not_interrupt_the_hit(bool lru)
     {
         var device = new HookedDevice(4, 128);
-        using TieredKvStore store = Store(device);
+        using TieredKvStore store = Store(device, lru);
         store.Put(Key(1), BlockKey.Empty, Payload(1));
         device.BeforePayload = () =>
         {
@@ -138,5 +149,49 @@ public sealed class SlotVersionTests
         Assert.Equal(0, LookupTrace.LockedReads);
         Assert.True(store.TryGet(Key(2), buffer, out written));
         Assert.Equal(Payload(2), buffer.AsSpan(0, written).ToArray());
+    }
+
+    [Fact]
+    public void A_stale_hint_to_another_block_s_slot_is_refused()
+    {
+        var device = new HookedDevice(4, 128);
+        using TieredKvStore store = Store(device, lru: false);
+        store.Put(Key(1), BlockKey.Empty, Payload(1));
+        store.Put(Key(2), BlockKey.Empty, Payload(2));
+        var buffer = new byte[128];
+
+        int answer = store.TopReader.TryOwnedCopy(Key(1), device.SlotOf(Key(2)), buffer);
+
+        Assert.True(answer < 0, $"answered {answer}");
+        Assert.NotEqual(Payload(2), buffer);
+        Assert.Equal(128, store.TopReader.TryOwnedCopy(Key(1), device.SlotOf(Key(1)), buffer));
+        Assert.Equal(Payload(1), buffer);
+    }
+
+    [Fact]
+    public void A_stale_hint_to_the_key_s_own_freed_slot_is_refused_while_the_slot_is_unbound()
+    {
+        var device = new HookedDevice(4, 128);
+        using TieredKvStore store = Store(device, lru: false);
+        store.Put(Key(1), BlockKey.Empty, Payload(1));
+        int slot = device.SlotOf(Key(1));
+        store.Remove(Key(1)); // freed: its owner is still key 1, its version odd until the slot is bound again
+
+        int answer = store.TopReader.TryOwnedCopy(Key(1), slot, new byte[128]);
+
+        Assert.True(answer < 0, $"answered {answer}");
+    }
+
+    [Theory]
+    [InlineData(-5)]
+    [InlineData(4)]
+    [InlineData(int.MaxValue)]
+    public void A_hint_outside_the_tier_is_refused_without_a_fault(int slot)
+    {
+        var device = new HookedDevice(4, 128);
+        using TieredKvStore store = Store(device, lru: false);
+        store.Put(Key(1), BlockKey.Empty, Payload(1));
+
+        Assert.True(store.TopReader.TryOwnedCopy(Key(1), slot, new byte[128]) < 0);
     }
 }

@@ -1,0 +1,70 @@
+using System.Globalization;
+using KvTiering.Store;
+
+namespace KvTiering.Benchmarks.Contention;
+
+/// <summary>
+/// The contention program's command line: <c>contention [seconds] [64|2048|all] [memory|flash|all] [flags]</c>, the
+/// flags <c>holds</c> (who holds the lock), <c>copies</c> (time the hit's lock-free copies,
+/// <see cref="LookupTrace.TimesCopies"/>), <c>nice=N</c> (the write-behind worker at nice N,
+/// <see cref="KvStoreOptions.WriteBehindNice"/>; the raw ceiling's direct writer follows it) and <c>background</c>
+/// (nice=19).
+/// </summary>
+internal sealed class ContentionArgs
+{
+    private const string Usage = "contention [seconds] [64|2048|all] [memory|flash|all] [holds] [copies] [nice=0..19|background]";
+
+    public double Seconds { get; private init; } = 1.5;
+
+    public string Sizes { get; private init; } = "all";
+
+    public string Lowers { get; private init; } = "all";
+
+    /// <summary>Record lock holds and the slowest hits' split (costs time per operation: diagnostic runs only).</summary>
+    public bool Holds { get; private init; }
+
+    /// <summary>Time every lock-free copy (two clock reads per hit: diagnostic runs only).</summary>
+    public bool Copies { get; private init; }
+
+    /// <summary>The write-behind worker's nice value; null leaves the store's default.</summary>
+    public int? Nice { get; private init; }
+
+    public static ContentionArgs Parse(string[] args)
+    {
+        string[] flags = args.Length > 3 ? args[3..] : [];
+        int? nice = null;
+        foreach (string flag in flags)
+        {
+            if (flag == "background")
+            {
+                nice = BackgroundPriority.Lowest;
+            }
+            else if (flag.StartsWith("nice=", StringComparison.Ordinal))
+            {
+                nice = int.TryParse(flag.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n <= BackgroundPriority.Lowest
+                    ? n
+                    : throw new ArgumentException($"{Usage}: '{flag}' is not a nice value from 0 to 19.", nameof(args));
+            }
+            else if (flag is not ("holds" or "copies"))
+            {
+                throw new ArgumentException($"{Usage}: unknown flag '{flag}'.", nameof(args));
+            }
+        }
+
+        var parsed = new ContentionArgs
+        {
+            Seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1.5,
+            Sizes = args.Length > 1 ? args[1] : "all",
+            Lowers = args.Length > 2 ? args[2] : "all",
+            Holds = flags.Contains("holds"),
+            Copies = flags.Contains("copies"),
+            Nice = nice,
+        };
+        if (parsed.Sizes is not ("64" or "2048" or "all") || parsed.Lowers is not ("memory" or "flash" or "all"))
+        {
+            throw new ArgumentException($"{Usage}: got '{string.Join("' '", args)}'.", nameof(args));
+        }
+
+        return parsed;
+    }
+}
