@@ -167,4 +167,32 @@ public sealed record AgentPolicyOptions
     /// ended and goes before every live session (longest silent first). 0 turns the idea off.
     /// </summary>
     public double EndedFactor { get; init; }
+
+    /// <summary>
+    /// Rank sessions by a learned return-time predictor (<c>AgentReturnPredictor</c>: the empirical distribution of
+    /// the next wait per cell of the features a server has, learned online) instead of the hand-written rules: 1 for
+    /// sessions in flight (no hint since their request; rule 2), 2 for sessions paused on a tool (rule 8), 3 both;
+    /// 0 (the default) turns it off.
+    /// </summary>
+    public int LearnedReturn { get; init; }
+
+    /// <summary>
+    /// With <see cref="LearnedReturn"/>: a wait longer than this many times its cell's median counts in the predictor
+    /// as one that may never end (until it does); 0 learns from ended waits only.
+    /// </summary>
+    public double LearnedUnendedFactor { get; init; } = 10.0;
+
+    /// <summary>
+    /// With <see cref="LearnedReturn"/>: a session in flight with a typical gap has its wait learned and predicted in
+    /// units of that gap (the predictor learns the shape, the session's own gap sets the scale).
+    /// </summary>
+    public bool LearnedOwnScale { get; init; }
+
+
+    /// <summary>
+    /// With <see cref="LearnedReturn"/>: rank a predicted session by its learned chance of coming back within the
+    /// tier's horizon (a moving average of how long victims had been idle), horizon ÷ chance, instead of by its median
+    /// remaining wait.
+    /// </summary>
+    public bool LearnedHorizon { get; init; }
 }

@@ -74,4 +74,16 @@ internal struct AgentSession
 
     /// <summary>The response that ended its turn was brief (under <see cref="AgentPolicyOptions.BriefReplyTokens"/>), as the server told.</summary>
     public bool BriefReply;
+
+    /// <summary>How deep the request before the latest one went (-1 before any).</summary>
+    public int PrevDepth;
+
+    /// <summary>How many blocks the request before the latest one went deeper than the one before it (0 before any).</summary>
+    public int PrevAdded;
+
+    /// <summary>This session's current wait counts in the return predictor as one that may never end (in <see cref="UnendedCell"/>).</summary>
+    public bool ReturnUnended;
+
+    /// <summary>The return predictor's cell that <see cref="ReturnUnended"/> was counted in.</summary>
+    public int UnendedCell;
 }

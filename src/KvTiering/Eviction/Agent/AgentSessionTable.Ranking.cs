@@ -86,6 +86,14 @@ internal sealed partial class AgentSessionTable
             return EndedAging * idle;
         }
 
+        // The learned predictor's median residual wait for the session's feature cell (AgentReturnPredictor), if on.
+        double learned = _returns is not null && (_options.LearnedReturn & (state == Paused ? 2 : 1)) != 0
+            ? _returns.Predict(ref _sessions[slot], now, state == Paused, _options.LearnedHorizon) : double.NaN;
+        if (!double.IsNaN(learned))
+        {
+            return learned;
+        }
+
         if (state == Paused)
         {
             // Waiting on a tool. Once tools have returned, the remaining wait is read from how long they took (from
@@ -139,6 +147,11 @@ internal sealed partial class AgentSessionTable
                 bestScore = score;
                 best = s;
             }
+        }
+
+        if (best > Shared && _options.LearnedHorizon)
+        {
+            _returns?.NoteVictimIdle(now - _sessions[best].LastTouch); // the tier's horizon (AgentReturnPredictor)
         }
 
         _victim = best;

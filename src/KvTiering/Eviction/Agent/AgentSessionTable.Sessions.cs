@@ -62,6 +62,9 @@ internal sealed partial class AgentSessionTable
         _sessions[slot].Unanswered = false;
         _sessions[slot].AfterUser = true; // a session's first request carries its user's message
         _sessions[slot].BriefReply = false;
+        _sessions[slot].PrevDepth = -1;
+        _sessions[slot].PrevAdded = 0;
+        _sessions[slot].ReturnUnended = false;
         return slot;
     }
 
@@ -73,6 +76,7 @@ internal sealed partial class AgentSessionTable
             double gap = now - _sessions[slot].LastRequest;
             double a = _options.GapSmoothing;
             _sessions[slot].MaxGap = Math.Max(_sessions[slot].MaxGap, gap);
+            _returns?.ObserveReturn(ref _sessions[slot], now, _sessions[slot].State == Paused);
             if (_sessions[slot].State == Paused)
             {
                 // The tool returned: learn how long tools take, from the end of the response that called it.
@@ -120,6 +124,8 @@ internal sealed partial class AgentSessionTable
             _sessions[slot].PrevRequest = _sessions[slot].LastRequest;
             _sessions[slot].LastRequest = now;
             _sessions[slot].RequestHead = -1;
+            _sessions[slot].PrevAdded = _sessions[slot].RequestDepth - Math.Max(_sessions[slot].PrevDepth, -1);
+            _sessions[slot].PrevDepth = _sessions[slot].RequestDepth;
             _sessions[slot].RequestDepth = -1;
             _sessions[slot].RequestTop = int.MaxValue;
             _sessions[slot].Requests++;
@@ -220,6 +226,9 @@ internal sealed partial class AgentSessionTable
     private const int BurstClockTouches = 1 << 12;
 
     private const int MaxTrackedSessions = 1 << 16;
+
+    // The learned return-time predictor (AgentPolicyOptions.LearnedReturn), or null when it is off.
+    private readonly AgentReturnPredictor? _returns;
 
     // Per session slot, a bit while it holds blocks (Count > 0): a victim scan visits these alone, in slot order, and
     // skips the many tracked sessions whose blocks are gone (a scan over every slot was a seventh of an agent replay).

@@ -60,6 +60,7 @@ internal sealed partial class AgentSessionTable
         _sessions[Shared].Head = _sessions[Shared].Tail = -1;
         _sessions[Shared].RequestHead = -1;
         _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
+        _returns = options.LearnedReturn > 0 ? new AgentReturnPredictor(options.LearnedUnendedFactor, options.LearnedOwnScale) : null;
         if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
         {
             // A miniature needs room for a few sessions to say anything: a small tier samples more (all, under 16,384 blocks).

@@ -75,6 +75,16 @@ internal sealed class AgentWaitModel
         return double.IsNaN(median) || median <= waited ? Math.Max(waited, 0) : median - waited;
     }
 
+    /// <summary>
+    /// The probability that a wait which has lasted <paramref name="waited"/> seconds ends within
+    /// <paramref name="horizon"/> more (to bucket resolution); NaN before any wait longer than <paramref name="waited"/>.
+    /// </summary>
+    public double EndsWithin(double waited, double horizon)
+    {
+        double alive = _suffix[BucketOf(waited)];
+        return alive <= 0 ? double.NaN : 1 - (_suffix[BucketOf(waited + horizon)] / alive);
+    }
+
     private static int BucketOf(double seconds) =>
         seconds < Base ? 0 : Math.Min(Buckets - 1, 1 + (int)(Math.Log(seconds / Base) / s_logRatio));
 
