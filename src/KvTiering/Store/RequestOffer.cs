@@ -179,10 +179,11 @@ internal sealed class RequestOffer
 
     /// <summary>
     /// <see cref="TierChain.Put"/> of a metadata-only block into a single tier that nothing observes (a replay): the
-    /// same steps in the same order — probe, add, admit, make room, book the write, bind, insert — with the victim's
-    /// eviction one call in which its policy's calls are direct (<see cref="Tier.EvictOutright"/>) instead of the
-    /// general path's chain (MakeRoom → SelectVictim → Evict → Unbind → Release → Remove) that asks at every step
-    /// whether a lower tier, a write-behind, a reader's I/O, an event sink or placement hooks need something.
+    /// same steps — probe, add, admit, make room, bind, insert, book the write — with the victim's eviction and the
+    /// insert one call in which the policy's calls are direct (<see cref="Tier.InsertOutright"/>) instead of the
+    /// general path's chain (MakeRoom → SelectVictim → Evict → Unbind → Release → Remove, then virtual OnInsert) that
+    /// asks at every step whether a lower tier, a write-behind, a reader's I/O, an event sink or placement hooks need
+    /// something.
     /// </summary>
     private void MissOutright(in BlockKey key, in BlockKey parent, in BlockContext context, bool mayBeAdded)
     {
@@ -213,18 +214,15 @@ internal sealed class RequestOffer
             return;
         }
 
-        int slot = tier.TakeSlot();
-        if (slot < 0 && (slot = tier.EvictOutright(table)) < 0)
+        if (tier.InsertOutright(table, e) < 0)
         {
             table.Remove(e);
             return;
         }
 
+        // Booked after the insert rather than before it as Put does: it only adds to the tier's write counters, which
+        // neither the eviction nor the insert reads or changes, so every sum comes out the same.
         _counters.Write(tier, 0);
-        table.Place(e, 0, slot);
-        tier.SlotToEntry[slot] = e;
-        tier.OnInsert(slot);
-        tier.Counters.Inserts++;
     }
 
     /// <summary>

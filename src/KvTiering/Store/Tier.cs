@@ -200,15 +200,17 @@ internal abstract class Tier
     public abstract void OnSessionHint(long session, SessionHint hint);
 
     /// <summary>
-    /// For a full tier whose victims leave the store with nothing to tell or move (metadata only, no tier below, no
-    /// event sink, no placement hooks, no I/O on any slot): evicts the policy's victim in one call, with the policy's
-    /// calls direct, and returns its slot for the new block; -1 when the policy names no victim. The same steps in the
-    /// same order as <see cref="BlockMover"/>'s MakeRoom → Evict → Unbind → Release → Remove, then TakeSlot.
+    /// For a tier whose victims leave the store with nothing to tell or move (metadata only, no tier below, no event
+    /// sink, no placement hooks, no I/O on any slot): places the new entry <paramref name="e"/> in a free slot or, when
+    /// the tier is full, in the slot of the policy's victim, evicted here, and tells the policy of the insert. One
+    /// call for all a replay's miss does to its tier, with the policy's calls direct; the same steps in the same
+    /// order as <see cref="BlockMover"/>'s MakeRoom → Evict → Unbind → Release → Remove, then TakeSlot, Place and
+    /// OnInsert. Returns the slot, or -1 when the tier is full and the policy names no victim (nothing changed then).
     /// </summary>
     /// <exception cref="InvalidOperationException">The policy named a slot that holds no evictable block.</exception>
-    public abstract int EvictOutright(BlockTable table);
+    public abstract int InsertOutright(BlockTable table, int e);
 
-    /// <summary>Lets <paramref name="victim"/>'s slot go after the policy's OnRemove: the end of <see cref="EvictOutright"/>.</summary>
+    /// <summary>Lets <paramref name="victim"/>'s slot go after the policy's OnRemove: the end of an eviction in <see cref="InsertOutright"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected void Vacate(BlockTable table, int e, int victim)
     {
@@ -266,7 +268,29 @@ internal sealed class Tier<TPolicy> : Tier
 
     public override void OnSessionHint(long session, SessionHint hint) => _policy.OnSessionHint(session, hint);
 
-    public override int EvictOutright(BlockTable table)
+    public override int InsertOutright(BlockTable table, int e)
+    {
+        int slot = TakeSlot();
+        if (slot < 0 && (slot = EvictVictim(table)) < 0)
+        {
+            return -1;
+        }
+
+        table.Place(e, 0, slot);
+        SlotToEntry[slot] = e;
+        if (ReferenceBits is { } bits)
+        {
+            bits[slot] = 0;
+        }
+
+        _policy.OnInsert(slot);
+        Counters.Inserts++;
+        return slot;
+    }
+
+    /// <summary>Evicts the policy's victim and returns its slot, or -1 when it names none (<see cref="Tier.InsertOutright"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int EvictVictim(BlockTable table)
     {
         int victim = _policy.SelectVictim();
         if (victim < 0)
