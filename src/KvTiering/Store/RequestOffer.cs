@@ -20,9 +20,9 @@ internal sealed class RequestOffer
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly bool _metadataOnly;
-    private readonly bool _outright; // a miss's victim leaves the store with nothing to move or tell (MissOutright)
+    private readonly bool _outright; // a miss's victim leaves the store with nothing to move or tell (Tier.OfferOutright)
     private readonly bool _single;   // one metadata-only tier: a resident entry lies in tier 0, in a slot it keeps
-    private const int Unique = -2; // found[i] of a key absent at arrival and not repeated before it in the request
+    internal const int Unique = -2; // found[i] of a key absent at arrival and not repeated before it in the request
     private int[] _found = new int[64]; // per key, its entry at arrival, -1 or Unique; reused across requests
     private int[] _foundSlots = new int[64]; // per key, its top-tier slot at arrival, or where its probe ended if absent
     private readonly ulong[]? _ends; // per index bucket, whether an absent key of this request ended its probe there
@@ -65,6 +65,16 @@ internal sealed class RequestOffer
             }
         }
 
+        if (_outright && !_slots.ReportsEvents)
+        {
+            // The whole request in one call into the tier, whose policy calls are direct (Tier.OfferOutright).
+            var request = new OutrightRequest(_table, _chain, _mover, _counters, removals, session, labels);
+            _tiers[0].OfferOutright(request, keys, found, slots, nextUse);
+            ForgetEnds(found, slots);
+            _counters.Puts += keys.Length;
+            return new RequestOutcome(prefix, resident);
+        }
+
         BlockKey parent = BlockKey.Empty;
         for (int i = 0; i < keys.Length; i++)
         {
@@ -85,10 +95,6 @@ internal sealed class RequestOffer
                 {
                     _chain.TouchResident(e, context);
                 }
-            }
-            else if (_outright && !_slots.ReportsEvents)
-            {
-                MissOutright(keys[i], parent, context, mayBeAdded: e != Unique);
             }
             else if (_metadataOnly)
             {
@@ -126,7 +132,7 @@ internal sealed class RequestOffer
                 {
                     // Equal keys end their probes at the same empty bucket (the table does not change during the
                     // lookup), so a key whose bucket no earlier absent key of the request ended at is not among them:
-                    // its miss cannot find it added by an earlier block, and need not probe again (MissOutright).
+                    // its miss cannot find it added by an earlier block, and need not probe again (Tier.OfferOutright).
                     int end = _table.LastMissBucket;
                     ref ulong word = ref ends[end >> 6];
                     ulong bit = 1UL << end;
@@ -175,54 +181,6 @@ internal sealed class RequestOffer
         }
 
         return prefix < 0 ? keys.Length : prefix;
-    }
-
-    /// <summary>
-    /// <see cref="TierChain.Put"/> of a metadata-only block into a single tier that nothing observes (a replay): the
-    /// same steps — probe, add, admit, make room, bind, insert, book the write — with the victim's eviction and the
-    /// insert one call in which the policy's calls are direct (<see cref="Tier.InsertOutright"/>) instead of the
-    /// general path's chain (MakeRoom → SelectVictim → Evict → Unbind → Release → Remove, then virtual OnInsert) that
-    /// asks at every step whether a lower tier, a write-behind, a reader's I/O, an event sink or placement hooks need
-    /// something.
-    /// </summary>
-    private void MissOutright(in BlockKey key, in BlockKey parent, in BlockContext context, bool mayBeAdded)
-    {
-        BlockTable table = _table;
-        // Absent at arrival, but an earlier block of this request may have been the same key (LookUp tells when not),
-        // or the block was resident at arrival and has been evicted since.
-        int e = mayBeAdded ? table.Find(key) : -1;
-        if (e >= 0)
-        {
-            _chain.TouchResident(e, context);
-            return;
-        }
-
-        e = table.Add(key, parent, context.Depth, context.Session, context.NextUse);
-        if (e < 0)
-        {
-            ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
-        }
-
-        // Unlike TierChain.Admit, the entry is not marked in flight: until it is placed no slot maps to it, so no
-        // policy can name it, and nothing else runs meanwhile.
-        table.Labels[e] = context.Labels;
-        Tier tier = _tiers[0];
-        if (!tier.AdmitsAll && !tier.Admit(_mover.Describe(e, tier, 0, isDemotion: false)))
-        {
-            tier.Counters.Rejections++;
-            table.Remove(e);
-            return;
-        }
-
-        if (tier.InsertOutright(table, e) < 0)
-        {
-            table.Remove(e);
-            return;
-        }
-
-        // Booked after the insert rather than before it as Put does: it only adds to the tier's write counters, which
-        // neither the eviction nor the insert reads or changes, so every sum comes out the same.
-        _counters.Write(tier, 0);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Devices;
 using KvTiering.Tiers;
@@ -209,6 +210,19 @@ internal abstract class Tier
     /// </summary>
     /// <exception cref="InvalidOperationException">The policy named a slot that holds no evictable block.</exception>
     public abstract int InsertOutright(BlockTable table, int e);
+
+    /// <summary>
+    /// A request's blocks offered in order to a tier as <see cref="InsertOutright"/> allows (a replay's one
+    /// metadata-only tier, nothing observing): each block found at arrival and still resident is a hit, each other a
+    /// miss added and inserted. One call per request, so every policy call in the loop is direct.
+    /// </summary>
+    /// <param name="request">The table, chain, mover, counters, removals at the lookup, and the request's session and labels.</param>
+    /// <param name="keys">The request's blocks, in order.</param>
+    /// <param name="found">Per key, its entry at arrival, -1, or <see cref="RequestOffer.Unique"/> (absent and not repeated before it).</param>
+    /// <param name="slots">Per key found, its slot at arrival.</param>
+    /// <param name="nextUse">Per key, its next use (the oracle's), or empty.</param>
+    public abstract void OfferOutright(in OutrightRequest request, ReadOnlySpan<BlockKey> keys, ReadOnlySpan<int> found,
+        ReadOnlySpan<int> slots, ReadOnlySpan<int> nextUse);
 
     /// <summary>Lets <paramref name="victim"/>'s slot go after the policy's OnRemove: the end of an eviction in <see cref="InsertOutright"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Devices;
+using KvTiering.Placement;
 using KvTiering.Tiers;
 
 namespace KvTiering.Store;
@@ -65,6 +67,89 @@ internal sealed class Tier<TPolicy> : Tier
         _policy.OnInsert(slot);
         Counters.Inserts++;
         return slot;
+    }
+
+    public override void OfferOutright(in OutrightRequest request, ReadOnlySpan<BlockKey> keys, ReadOnlySpan<int> found,
+        ReadOnlySpan<int> slots, ReadOnlySpan<int> nextUse)
+    {
+        BlockTable table = request.Table;
+        long removals = request.Removals;
+        long session = request.Session;
+        WorkloadLabels labels = request.Labels;
+        BlockKey parent = BlockKey.Empty;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            long next = nextUse.IsEmpty || nextUse[i] == int.MaxValue ? long.MaxValue : nextUse[i];
+            var context = new BlockContext(i, session, next) { Labels = labels };
+            int e = found[i];
+            bool unchanged = table.Removals == removals; // nothing left since the lookup: entries and slots hold
+            if (e >= 0 && (unchanged || (table.Stamps[e] != 0 && table.Keys[e].Equals(keys[i]))))
+            {
+                // Found at arrival and not evicted by this request's earlier blocks (RequestOffer.Offer says why an
+                // unchanged table vouches for the slot read at arrival): TierChain.TouchResident's writes and access.
+                table.NoteAccess(e, context);
+                Counters.Hits++;
+                int slot = unchanged ? slots[i] : table.Slot[e];
+                if (ReferenceBits is { } bits)
+                {
+                    bits[slot] = 1;
+                }
+                else
+                {
+                    _policy.OnAccess(slot);
+                }
+            }
+            else
+            {
+                MissOutright(request, keys[i], parent, context, mayBeAdded: e != RequestOffer.Unique);
+            }
+
+            parent = keys[i];
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TierChain.Put"/> of a metadata-only block into this tier alone, which nothing observes (a replay):
+    /// probe, add, admit, make room, bind, insert, book the write, with every policy call direct.
+    /// </summary>
+    private void MissOutright(in OutrightRequest request, in BlockKey key, in BlockKey parent, in BlockContext context,
+        bool mayBeAdded)
+    {
+        BlockTable table = request.Table;
+        // Absent at arrival, but an earlier block of this request may have been the same key (the lookup tells when
+        // not), or the block was resident at arrival and has been evicted since.
+        int e = mayBeAdded ? table.Find(key) : -1;
+        if (e >= 0)
+        {
+            request.Chain.TouchResident(e, context);
+            return;
+        }
+
+        e = table.Add(key, parent, context.Depth, context.Session, context.NextUse);
+        if (e < 0)
+        {
+            ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
+        }
+
+        // Unlike TierChain.Admit, the entry is not marked in flight: until it is placed no slot maps to it, so no
+        // policy can name it, and nothing else runs meanwhile.
+        table.Labels[e] = context.Labels;
+        if (!AdmitsAll && !_policy.Admit(request.Mover.Describe(e, this, 0, isDemotion: false)))
+        {
+            Counters.Rejections++;
+            table.Remove(e);
+            return;
+        }
+
+        if (InsertOutright(table, e) < 0)
+        {
+            table.Remove(e);
+            return;
+        }
+
+        // Booked after the insert rather than before it as Put does: it only adds to the tier's write counters, which
+        // neither the eviction nor the insert reads or changes, so every sum comes out the same.
+        request.Counters.Write(this, 0);
     }
 
     /// <summary>Evicts the policy's victim and returns its slot, or -1 when it names none (<see cref="Tier.InsertOutright"/>).</summary>
