@@ -53,38 +53,14 @@ internal sealed partial class TopTierReader
             return NotOwned;
         }
 
-        // Announce the copy before checking for disposal, as TryCopy does.
-        _seq.EnterReader();
-        try
+        int read = CopyUnchanged(slot, version, destination, declined: NotOwned);
+        if (read >= 0)
         {
-            IDirectSlotAccess memory = _direct!;
-            if (_disposed)
-            {
-                return NotOwned;
-            }
-
-            ReadOnlySpan<byte> payload = memory.Payload(slot);
-            if ((uint)payload.Length > (uint)destination.Length || (uint)payload.Length > (uint)memory.SlotBytes)
-            {
-                return NotOwned; // the locked path reports a short destination with the right numbers
-            }
-
-            Copy(payload, destination);
-            if (!SeqLock.IsUnchanged(ref versions[slot], version))
-            {
-                // The slot changed under the copy: it may be torn. Leave no stale bytes behind in case the locked path then misses.
-                destination[..payload.Length].Clear();
-                return Interrupted;
-            }
-
             MarkReferenced(_referenceBits!, slot);
-            _lockFreeCounts.AddHit(payload.Length);
-            return payload.Length;
+            _lockFreeCounts.AddHit(read);
         }
-        finally
-        {
-            _seq.ExitReader();
-        }
+
+        return read;
     }
 
     /// <summary>
@@ -103,7 +79,6 @@ internal sealed partial class TopTierReader
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int TryCopy(int slot, long version, Span<byte> destination)
     {
-        IDirectSlotAccess memory = _direct!;
         int[] versions = _slotVersions!;
         if ((uint)slot >= (uint)versions.Length)
         {
@@ -116,6 +91,21 @@ internal sealed partial class TopTierReader
             return Interrupted;
         }
 
+        return CopyUnchanged(slot, slotVersion, destination, declined: NeedsLock);
+    }
+
+    /// <summary>
+    /// The copy both hits share: the slot's bytes into <paramref name="destination"/> while the slot's version stays
+    /// <paramref name="slotVersion"/>. The length copied; <see cref="Interrupted"/> when the slot changed under the
+    /// copy (nothing stale is left behind); <paramref name="declined"/> when the store is disposed or the destination
+    /// is short (the caller's fallback then reports it with the right numbers).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int CopyUnchanged(int slot, int slotVersion, Span<byte> destination, int declined)
+    {
+        IDirectSlotAccess memory = _direct!;
+        int[] versions = _slotVersions!;
+
         // Announce the copy before checking for disposal; MarkDisposed sets the flag before waiting for announcements
         // to drain, so either this reader sees the flag or Dispose sees the reader (both sides are full fences).
         _seq.EnterReader();
@@ -123,14 +113,13 @@ internal sealed partial class TopTierReader
         {
             if (_disposed)
             {
-                return NeedsLock;
+                return declined;
             }
 
             ReadOnlySpan<byte> payload = memory.Payload(slot);
             if ((uint)payload.Length > (uint)destination.Length || (uint)payload.Length > (uint)memory.SlotBytes)
             {
-                // The locked path reports a short destination with the right numbers.
-                return SeqLock.IsUnchanged(ref versions[slot], slotVersion) ? NeedsLock : Interrupted;
+                return SeqLock.IsUnchanged(ref versions[slot], slotVersion) ? declined : Interrupted;
             }
 
             Copy(payload, destination);
