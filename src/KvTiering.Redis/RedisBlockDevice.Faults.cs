@@ -43,6 +43,22 @@ public sealed partial class RedisBlockDevice
         LastFault = Volatile.Read(ref _lastFault),
     };
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// <c>vanished</c> (the server no longer had a block: expired, evicted or lost in a restart), <c>checksum</c> (a
+    /// value that failed verification, deleted), <c>authentication</c> (a value whose MAC failed, deleted),
+    /// <c>connection</c> (a connection loss, timeout or server error that started a back-off) and <c>dropped_write</c>
+    /// (a demotion not written: unavailable, timed out or refused).
+    /// </remarks>
+    public IReadOnlyList<KeyValuePair<string, long>> GetFaultCounts() =>
+    [
+        new("vanished", Interlocked.Read(ref _vanished)),
+        new("checksum", Interlocked.Read(ref _checksumFailures)),
+        new("authentication", Interlocked.Read(ref _authenticationFailures)),
+        new("connection", Interlocked.Read(ref _faults)),
+        new("dropped_write", Interlocked.Read(ref _droppedWrites)),
+    ];
+
     /// <summary>
     /// Whether a call may go to the server: false (counted, no network) while backing off, or when the connection
     /// knows it has no server (which starts a back-off without waiting for a command to fail).

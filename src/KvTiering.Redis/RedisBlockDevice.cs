@@ -37,7 +37,7 @@ namespace KvTiering.Redis;
 /// <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any thread.
 /// </para>
 /// </remarks>
-public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource
+public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IFaultCountingDevice
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly IDatabase _database;

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using KvTiering.Blocks;
 using KvTiering.Store;
 using KvTiering.Devices;
@@ -50,10 +51,11 @@ internal static class RedisTestKit
 
     /// <summary>A store of a memory tier of <paramref name="memoryBlocks"/> over a Redis tier; the device comes back.</summary>
     public static TieredKvStore NewStore(IConnectionMultiplexer connection, RedisTierOptions options, int memoryBlocks,
-        int redisBlocks, out RedisBlockDevice device, PromotionMode promotion = PromotionMode.ToTop)
+        int redisBlocks, out RedisBlockDevice device, PromotionMode promotion = PromotionMode.ToTop,
+        IMeterFactory? meters = null)
     {
         RedisBlockDevice? created = null;
-        var storeOptions = new KvStoreOptions { Layout = Layout, Promotion = promotion };
+        var storeOptions = new KvStoreOptions { Layout = Layout, Promotion = promotion, MeterFactory = meters };
         storeOptions.Tiers.Add(new TierOptions(TierProfiles.Dram, memoryBlocks));
         storeOptions.Tiers.Add(RedisTier.Create(connection, options, redisBlocks, d => created = d));
         var store = new TieredKvStore(storeOptions);

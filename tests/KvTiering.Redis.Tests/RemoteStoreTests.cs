@@ -1,5 +1,7 @@
 using KvTiering.Blocks;
+using KvTiering.Diagnostics;
 using KvTiering.Store;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static KvTiering.Redis.Tests.RedisTestKit;
 
 namespace KvTiering.Redis.Tests;
@@ -157,5 +159,35 @@ public sealed class RemoteStoreTests(GarnetFixture fixture) : IClassFixture<Garn
         Assert.True(store.TryGet(chain[2], buffer, out _));
         Assert.Equal(2, device.GetStatistics().Vanished);
         Assert.Equal(2, store.Count);
+    }
+
+    [Fact]
+    public void TheStoresMeterCountsWhatTheServerLostAndAForgeryPerTier()
+    {
+        using var meters = new TestMeterFactory();
+        using var faults = new MetricCollector<long>(meters, KvTieringDiagnostics.MeterName, KvTieringDiagnostics.TierFaults);
+        using TieredKvStore store = NewStore(fixture.Connection, Options(fixture.Server), 1, 8, out RedisBlockDevice device,
+            meters: meters);
+        BlockKey[] chain = Chain(3, seed: 7);
+        for (int i = 0; i < chain.Length; i++)
+        {
+            store.Put(chain[i], ParentOf(chain, i), Payload(i));
+        }
+
+        // One block the server dropped, one whose bytes someone overwrote: both misses, both counted by kind.
+        fixture.Database.KeyDelete(device.ServerKey(chain[0]));
+        fixture.Database.StringSet(device.ServerKey(chain[1]), new byte[BlockBytes]);
+        var buffer = new byte[BlockBytes];
+        Assert.False(store.TryGet(chain[0], buffer, out _));
+        Assert.False(store.TryGet(chain[1], buffer, out _));
+
+        faults.RecordObservableInstruments();
+        var seen = faults.GetMeasurementSnapshot()
+            .Where(m => (string?)m.Tags[KvTieringDiagnostics.TierTag] == store.GetStatistics().Tiers[1].Name)
+            .ToDictionary(m => (string)m.Tags[KvTieringDiagnostics.FaultTag]!, m => m.Value);
+        Assert.Equal(1, seen["vanished"]);
+        Assert.Equal(1, seen["checksum"]);
+        Assert.Equal(0, seen["authentication"]);
+        Assert.Equal(0, seen["connection"]);
     }
 }

@@ -27,7 +27,7 @@ namespace KvTiering.Devices;
 /// <see cref="FlashBlockEncoder"/> and <see cref="FlashBlockVerifier"/> (a block's bytes out and back),
 /// <see cref="FlashRecovery"/> and <see cref="FlashDeferredVerification"/> (restart), <see cref="FlashCounters"/>.
 /// </remarks>
-public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery
+public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IFaultCountingDevice
 {
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
@@ -202,6 +202,24 @@ public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDev
 
     /// <summary>What the device found wrong since it was opened (see <see cref="FlashDeviceStatistics"/>).</summary>
     public FlashDeviceStatistics GetStatistics() => _counters.ToStatistics(_file.Recreated ? 1 : 0);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <c>corrupt_file</c> (moved aside and recreated at open), <c>lost_write</c> (a header over a payload that is not
+    /// its own, not recovered), <c>unverified</c> (left out of recovery by its time budget) and <c>authentication</c>
+    /// (a missing or failed seal, at open or on a read).
+    /// </remarks>
+    public IReadOnlyList<KeyValuePair<string, long>> GetFaultCounts()
+    {
+        FlashDeviceStatistics stats = GetStatistics();
+        return
+        [
+            new("corrupt_file", stats.CorruptFilesRecreated),
+            new("lost_write", stats.LostWrites),
+            new("unverified", stats.Unverified),
+            new("authentication", stats.AuthenticationFailures),
+        ];
+    }
 
     /// <summary>
     /// Stops the background verification (waiting for the block in hand) and closes the file. Later calls throw

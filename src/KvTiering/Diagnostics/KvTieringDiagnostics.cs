@@ -37,12 +37,13 @@ public static class KvTieringDiagnostics
     public const string WriteFailures = "kvtiering.write_failures";
 
     /// <summary>
-    /// Counter of faults a flash tier found in its file, tagged by <see cref="TierTag"/> and <see cref="FaultTag"/>:
-    /// <c>corrupt_file</c> (moved aside and recreated at open), <c>lost_write</c> (a header over a payload that is not
-    /// its own, not recovered), <c>unverified</c> (left out of recovery by its time budget) and <c>authentication</c>
-    /// (a missing or failed seal, at open or on a read).
+    /// Counter of faults a tier's device found in what it holds, tagged by <see cref="TierTag"/> and
+    /// <see cref="FaultTag"/>, for every device that counts them (<see cref="Devices.IFaultCountingDevice"/>). Flash:
+    /// <c>corrupt_file</c>, <c>lost_write</c>, <c>unverified</c>, <c>authentication</c>; Redis: <c>vanished</c>,
+    /// <c>checksum</c>, <c>authentication</c>, <c>connection</c>, <c>dropped_write</c> (each device's
+    /// <see cref="Devices.IFaultCountingDevice.GetFaultCounts"/> says what its kinds mean).
     /// </summary>
-    public const string FlashFaults = "kvtiering.flash.faults";
+    public const string TierFaults = "kvtiering.tier.faults";
 
     /// <summary>Counter: demotions a tier's write-behind queue had no room for (sent further down or dropped).</summary>
     public const string WriteBehindDrops = "kvtiering.write_behind.drops";
@@ -68,7 +69,7 @@ public static class KvTieringDiagnostics
     /// <summary>Tag of a lookup's outcome: <c>hit</c> or <c>miss</c>.</summary>
     public const string ResultTag = "kvtiering.result";
 
-    /// <summary>Tag of a flash fault's kind (see <see cref="FlashFaults"/>).</summary>
+    /// <summary>Tag of a device fault's kind (see <see cref="TierFaults"/>).</summary>
     public const string FaultTag = "kvtiering.fault";
 
     /// <summary>Tag of a byte movement's direction: <c>read</c> (out of the tier) or <c>write</c> (into it).</summary>

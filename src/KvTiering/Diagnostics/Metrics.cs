@@ -62,8 +62,9 @@ internal sealed class KvTieringMetrics
             Blocks, "Reads that failed verification and were served as misses");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteFailures, () => PerTier(static t => t.WriteFailures),
             Blocks, "Writes that failed; each block was dropped");
-        Meter.CreateObservableCounter(KvTieringDiagnostics.FlashFaults, ObserveFlashFaults, Blocks,
-            "Faults a flash tier found in its file: corrupt_file, lost_write, unverified, authentication");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.TierFaults, ObserveTierFaults, Blocks,
+            "Faults a tier's device found in what it holds, by kind (flash: corrupt_file, lost_write, unverified, "
+            + "authentication; redis: vanished, checksum, authentication, connection, dropped_write)");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteBehindDrops, () => PerTier(static t => t.WriteBehindDrops),
             Blocks, "Demotions the tier's write-behind queue had no room for; each went further down or left the store");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierUsage, () => PerTier(static t => t.ResidentBlocks),
@@ -118,7 +119,7 @@ internal sealed class KvTieringMetrics
         return measurements;
     }
 
-    private IEnumerable<Measurement<long>> ObserveFlashFaults()
+    private IEnumerable<Measurement<long>> ObserveTierFaults()
     {
         if (_store.IsDisposed)
         {
@@ -127,17 +128,16 @@ internal sealed class KvTieringMetrics
 
         for (int t = 0; t < _tierTags.Length; t++)
         {
-            if (_store.DeviceAt(t) is not FlashDevice flash)
+            if (_store.DeviceAt(t) is not IFaultCountingDevice device)
             {
                 continue;
             }
 
-            FlashDeviceStatistics stats = flash.GetStatistics();
             string tier = (string)_tierTags[t][0].Value!;
-            yield return Fault(stats.CorruptFilesRecreated, tier, "corrupt_file");
-            yield return Fault(stats.LostWrites, tier, "lost_write");
-            yield return Fault(stats.Unverified, tier, "unverified");
-            yield return Fault(stats.AuthenticationFailures, tier, "authentication");
+            foreach (KeyValuePair<string, long> fault in device.GetFaultCounts())
+            {
+                yield return Fault(fault.Value, tier, fault.Key);
+            }
         }
     }
 

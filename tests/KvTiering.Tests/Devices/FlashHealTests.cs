@@ -184,7 +184,7 @@ public sealed class FlashHealTests : IDisposable
         using var meters = new TestMeterFactory();
         var options = new KvStoreOptions { Layout = Store.StoreTestKit.TinyLayout, MeterFactory = meters };
         options.Tiers.Add(new TierOptions(Store.StoreTestKit.Profile("flash", KvTiering.Tiers.TierKind.Flash), Slots) { Directory = Dir });
-        using var faults = new MetricCollector<long>(meters, KvTieringDiagnostics.MeterName, KvTieringDiagnostics.FlashFaults);
+        using var faults = new MetricCollector<long>(meters, KvTieringDiagnostics.MeterName, KvTieringDiagnostics.TierFaults);
         using var store = new TieredKvStore(options);
         Assert.Equal(0, store.Count);
         faults.RecordObservableInstruments();
