@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Store;
+using KvTiering.Tests.Diagnostics;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static KvTiering.Redis.Tests.RedisTestKit;
 

@@ -1,32 +1,9 @@
-using System.Diagnostics.Metrics;
 using KvTiering.Blocks;
 using KvTiering.Store;
 using KvTiering.Devices;
 using KvTiering.Tiers;
 
 namespace KvTiering.Tests.Diagnostics;
-
-/// <summary>A meter factory that owns its meters, as the DI one does, so collectors can scope to it.</summary>
-internal sealed class TestMeterFactory : IMeterFactory
-{
-    private readonly List<Meter> _meters = [];
-
-    public Meter Create(MeterOptions options)
-    {
-        options.Scope = this;
-        var meter = new Meter(options);
-        _meters.Add(meter);
-        return meter;
-    }
-
-    public void Dispose()
-    {
-        foreach (Meter meter in _meters)
-        {
-            meter.Dispose();
-        }
-    }
-}
 
 /// <summary>A memory device whose reads can be made to fail verification and whose writes can be made to fail.</summary>
 internal sealed class FaultyDevice(int slots, int slotBytes) : IBlockDevice

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace KvTiering.Redis.Tests;
+namespace KvTiering.Tests.Diagnostics;
 
 /// <summary>A meter factory that owns its meters, as the DI one does, so collectors can scope to it.</summary>
 internal sealed class TestMeterFactory : IMeterFactory
