@@ -55,7 +55,7 @@ internal sealed class AgentAnonymousPool
         _member = new bool[tier.Capacity];
         _pairedMinimum = options.AnonymousPairedMinimum;
         _arc = new AnonymousArcOrder(tier);
-        _fifo = new AnonymousFifoOrder(tier);
+        _fifo = new AnonymousFifoOrder(tier, options.AnonymousSmallQueueCap);
         // Until the shadows disagree, S3-FIFO's order: a tier fills before any order matters, and where ARC's is
         // better the difference shows late (a conversation's next turn), where S3-FIFO's is, early. A lower tier
         // has no shadows and keeps ARC's.
@@ -66,7 +66,7 @@ internal sealed class AgentAnonymousPool
             _sampleRate = (uint)Math.Max(1, (tier.Capacity + MaxShadowBlocks - 1) / MaxShadowBlocks);
             int shadowCapacity = Math.Max(1, tier.Capacity / (int)_sampleRate);
             _arcShadow = new ArcShadow(shadowCapacity, !options.AnonymousShadowRealSteps);
-            _fifoShadow = new S3FifoShadow(shadowCapacity);
+            _fifoShadow = new S3FifoShadow(shadowCapacity, options.AnonymousSmallQueueCap);
             _keep = 1 - (1.0 / (ShadowMemory * shadowCapacity));
         }
     }
@@ -83,6 +83,7 @@ internal sealed class AgentAnonymousPool
     public void Offer(in BlockKey key, int depth)
     {
         _arc.Offer(key);
+        _fifo.Offer(key);
         Shadow(key, depth);
     }
 

@@ -136,6 +136,14 @@ public sealed record AgentPolicyOptions
     public double AnonymousPairedMinimum { get; init; }
 
     /// <summary>
+    /// With <see cref="AnonymousArc"/>: S3-FIFO's order over blocks of no session (and its shadow) learns its small
+    /// queue's size from ghost hits, as ARC learns its split, up to this share of the tier; 0 (the default) keeps
+    /// S3-FIFO's fixed tenth (docs/policies/agent.md, rule 11, session 13: 0.5 wins every Mooncake cell but loses 1.3
+    /// points at 2.5% of a session-less replay of WEKA sessions).
+    /// </summary>
+    public double AnonymousSmallQueueCap { get; init; }
+
+    /// <summary>
     /// A session awaiting its user is ranked by the learned answer times rescaled to that session's own answers so
     /// far (geometric means), its own weighted n / (n + this) after n answers; 0 (the default: it gained on the odd
     /// WEKA sessions and lost on the whole set, docs/policies/agent.md) ranks every session by everyone's.

@@ -37,28 +37,8 @@ internal sealed partial class AgentSessionTable
 
         if (state == AwaitingUser)
         {
-            // Waiting on a person (minutes) or finished. Once users have answered, the remaining wait is read from
-            // their answer times: it grows with the time already waited (heavy tail), so a user away longest goes
-            // first. Before that, these go first after closed sessions, longest idle first.
-            double waited = now - _sessions[slot].LastRequest;
-            if (_options.UserWaitModel && _options.LearnUserGap && _userWaits.Observed >= MinWaits)
-            {
-                double sinceTurn = now - _sessions[slot].HintAt;
-                if (_options.UnansweredFactor > 0 && !_sessions[slot].Unanswered && sinceTurn > _options.UnansweredFactor * _userGap)
-                {
-                    // Unanswered for many typical answer times: counted as a wait that may never end, so the learned
-                    // distribution has the users who never come back in it, not only those who did.
-                    _sessions[slot].Unanswered = true;
-                    _userWaits.ObserveUnended();
-                    UserKind(slot).ObserveUnended();
-                }
-
-                return UserRemaining(slot, sinceTurn);
-            }
-
-            return double.IsNaN(_userGap) || !_options.LearnUserGap
-                ? 1e12 + waited
-                : Math.Max(_userGap - waited, _options.LindyFactor * waited);
+            // Waiting on a person (minutes) or finished: ranked by the learned answer times (AgentUserWaits).
+            return _users.Remaining(ref _sessions[slot], now);
         }
 
         if (_options.OracleDiagnostic)
@@ -244,50 +224,6 @@ internal sealed partial class AgentSessionTable
         return -1;
     }
 
-    /// <summary>
-    /// A session's user answers its own way: one who answered in seconds before is likely at the keyboard, one who took
-    /// an hour likely away. The remaining wait is the learned answer-time distribution's, rescaled by how much
-    /// longer or shorter this session's answers have been than everyone's (geometric means), shrunk towards everyone's
-    /// while it has few answers.
-    /// </summary>
-    private double UserRemaining(int slot, double waited)
-    {
-        int n = _sessions[slot].UserAnswers;
-        AgentWaitModel waits = UserWaits(slot);
-        if (_options.OwnUserPrior <= 0 || n == 0)
-        {
-            return waits.Remaining(waited);
-        }
-
-        double scale = Math.Exp(n / (n + _options.OwnUserPrior) * (_sessions[slot].UserLogWait - _userLogWait));
-        return scale * waits.Remaining(waited / scale);
-    }
-
-    /// <summary>
-    /// The answer times a session awaiting its user is ranked by: those of its kind of turn (a reply to the user's own
-    /// message, or the end of an agentic run) once that kind has seen enough answers, else everyone's.
-    /// </summary>
-    private AgentWaitModel UserWaits(int slot)
-    {
-        AgentWaitModel kind = UserKind(slot);
-        return kind.Observed >= MinWaits ? kind : _userWaits;
-    }
-
-    /// <summary>
-    /// The answer-time model of the session's kind of turn: whether the turn replied to the user's own message (not a
-    /// tool result) and whether its last response was brief, each only where its option is on.
-    /// </summary>
-    private AgentWaitModel UserKind(int slot) =>
-        _userKinds[(_options.UserInputClasses && _sessions[slot].AfterUser ? 1 : 0) | (_sessions[slot].BriefReply ? 2 : 0)];
-
-    private void ObserveOwnAnswer(int slot, double answer)
-    {
-        double log = Math.Log(Math.Max(answer, 0.5));
-        _userLogWait = _userAnswers++ == 0 ? log : (0.05 * log) + (0.95 * _userLogWait);
-        int n = ++_sessions[slot].UserAnswers;
-        _sessions[slot].UserLogWait += (log - _sessions[slot].UserLogWait) / n;
-    }
-
     /// <summary>An ended session's expected wait per second of silence: after every live session, before dead branches.</summary>
     private const double EndedAging = 100.0;
 
@@ -295,7 +231,7 @@ internal sealed partial class AgentSessionTable
     private const int MinEndedRequests = 2;
 
     /// <summary>Waits a wait model has to have seen end before it ranks sessions.</summary>
-    private const int MinWaits = 8;
+    private const int MinWaits = AgentUserWaits.MinWaits;
 
     private bool HasStaleFront(int slot)
     {

@@ -104,21 +104,7 @@ internal sealed partial class AgentSessionTable
 
             if (_sessions[slot].State == AwaitingUser)
             {
-                // The user answered: learn how long users take (geometric average, heavy tails), and the whole
-                // distribution of answer times from the end of the turn.
-                double logWait = Math.Log(Math.Max(now - _sessions[slot].LastRequest, 1e-3));
-                _userGap = double.IsNaN(_userGap) ? Math.Exp(logWait) : Math.Exp((0.05 * logWait) + (0.95 * Math.Log(_userGap)));
-                double answer = now - _sessions[slot].HintAt;
-                if (_sessions[slot].Unanswered)
-                {
-                    _userWaits.Retract();
-                    UserKind(slot).Retract();
-                    _sessions[slot].Unanswered = false;
-                }
-
-                _userWaits.Observe(answer);
-                UserKind(slot).Observe(answer);
-                ObserveOwnAnswer(slot, answer);
+                _users.Answered(ref _sessions[slot], now); // the user answered: learn how long users take
             }
 
             _sessions[slot].PrevRequest = _sessions[slot].LastRequest;

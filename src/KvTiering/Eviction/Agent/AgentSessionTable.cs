@@ -35,12 +35,8 @@ internal sealed partial class AgentSessionTable
     private int _slotCount = 1;
 
     private double _globalGap = double.NaN;
-    private double _userGap = double.NaN; // typical time a session awaiting its user (hint) takes to come back
-    private readonly AgentWaitModel _userWaits = new(); // how long users take to answer, from the end of the turn
     private readonly AgentWaitModel _toolWaits = new(); // how long tools take, from the end of the response
-    private readonly AgentWaitModel[] _userKinds = [new(), new(), new(), new()]; // answer times per kind of turn (UserKind)
-    private double _userLogWait; // moving average of the logarithm of every user's answer time
-    private long _userAnswers;
+    private readonly AgentUserWaits _users; // how long users take to answer (rules 8, 12-15)
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
     private int _victim = -1;
     private double _victimScore;
@@ -50,6 +46,7 @@ internal sealed partial class AgentSessionTable
     {
         _tier = tier;
         _options = options;
+        _users = new AgentUserWaits(options);
         int capacity = tier.Capacity;
         _next = new int[capacity];
         _prev = new int[capacity];

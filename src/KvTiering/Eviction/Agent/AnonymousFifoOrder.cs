@@ -22,21 +22,24 @@ internal sealed class AnonymousFifoOrder
     private readonly byte[] _queue;
     private readonly byte[] _frequency;
     private readonly GhostSet _ghost;
-    private readonly int _smallTarget;
+    private readonly SmallQueueTarget _target;
     private TailFirstList _small;
     private TailFirstList _main;
 
-    public AnonymousFifoOrder(TierView tier)
+    public AnonymousFifoOrder(TierView tier, double maxSmallShare = 0)
     {
         _tier = tier;
         int capacity = tier.Capacity;
         _queue = new byte[capacity];
         _frequency = new byte[capacity];
-        _smallTarget = Math.Max(1, capacity / 10);
-        _ghost = new GhostSet(Math.Max(1, capacity - _smallTarget));
+        _target = new SmallQueueTarget(capacity, maxSmallShare);
+        _ghost = new GhostSet(Math.Max(1, capacity - Math.Max(1, capacity / 10)));
         _small = new TailFirstList(tier);
         _main = new TailFirstList(tier);
     }
+
+    /// <summary>A block of no session is offered (a miss): with a learned small queue, a ghost hit moves its target.</summary>
+    public void Offer(in Blocks.BlockKey key) => _target.OnMiss(key);
 
     /// <summary>Blocks in the small queue.</summary>
     public int SmallCount => _small.Count;
@@ -55,7 +58,7 @@ internal sealed class AnonymousFifoOrder
         }
 
         _frequency[handle] = 0;
-        if (_ghost.Remove(_tier.Key(handle)))
+        if (_ghost.Remove(_tier.Key(handle)) | _target.Admitted(_tier.Key(handle)))
         {
             _queue[handle] = InMain;
             _main.Touch(handle);
@@ -85,7 +88,7 @@ internal sealed class AnonymousFifoOrder
     public int SelectVictim()
     {
         int victim;
-        if (_small.Count >= _smallTarget || _main.Count == 0)
+        if (_small.Count >= _target.Target || _main.Count == 0)
         {
             victim = EvictSmall();
             return victim >= 0 ? victim : EvictMain();
@@ -101,6 +104,11 @@ internal sealed class AnonymousFifoOrder
         if (_queue[handle] == InSmall)
         {
             _ghost.Add(_tier.Key(handle));
+        }
+
+        if (_queue[handle] != 0)
+        {
+            _target.Evicted(_tier.Key(handle), _queue[handle] == InSmall);
         }
     }
 

@@ -11,17 +11,17 @@ internal sealed class S3FifoShadow : AnonymousShadow
     private readonly byte[] _queue;
     private readonly byte[] _frequency;
     private readonly GhostSet _ghost;
-    private readonly int _smallTarget;
+    private readonly SmallQueueTarget _target;
     private BurstList _small;
     private BurstList _main;
 
-    public S3FifoShadow(int capacity)
+    public S3FifoShadow(int capacity, double maxSmallShare = 0)
         : base(capacity)
     {
         _queue = new byte[capacity];
         _frequency = new byte[capacity];
-        _smallTarget = Math.Max(1, capacity / 10);
-        _ghost = new GhostSet(Math.Max(1, capacity - _smallTarget));
+        _target = new SmallQueueTarget(capacity, maxSmallShare);
+        _ghost = new GhostSet(Math.Max(1, capacity - Math.Max(1, capacity / 10)));
         _small = new BurstList(capacity);
         _main = new BurstList(capacity);
     }
@@ -40,10 +40,12 @@ internal sealed class S3FifoShadow : AnonymousShadow
         }
     }
 
+    protected override void OnMiss(in Blocks.BlockKey key) => _target.OnMiss(key);
+
     protected override void OnInsert(int slot)
     {
         _frequency[slot] = 0;
-        if (_ghost.Remove(Keys[slot]))
+        if (_ghost.Remove(Keys[slot]) | _target.Admitted(Keys[slot]))
         {
             _queue[slot] = InMain;
             _main.Touch(slot, Depths[slot]);
@@ -57,7 +59,7 @@ internal sealed class S3FifoShadow : AnonymousShadow
 
     protected override int SelectVictim()
     {
-        if (_small.Count >= _smallTarget || _main.Count == 0)
+        if (_small.Count >= _target.Target || _main.Count == 0)
         {
             int victim = EvictSmall();
             return victim >= 0 ? victim : EvictMain();
@@ -68,6 +70,7 @@ internal sealed class S3FifoShadow : AnonymousShadow
 
     protected override void OnEvict(int slot)
     {
+        _target.Evicted(Keys[slot], _queue[slot] == InSmall);
         if (_queue[slot] == InSmall)
         {
             _ghost.Add(Keys[slot]);

@@ -1,0 +1,73 @@
+using KvTiering.Blocks;
+
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// The size of an S3-FIFO order's small (probationary) queue: fixed at a tenth of the capacity, or learned from ghost
+/// hits as ARC learns its split, up to a cap. A block referenced again soon after it left the small queue unused says
+/// the small queue was too short for it; one referenced again soon after it left the main queue says the main queue
+/// was.
+/// </summary>
+/// <remarks>
+/// Yang et al., "FIFO Queues are All You Need for Cache Eviction", SOSP 2023, fix the small queue at 10%; the
+/// adaptation is ARC's (Megiddo and Modha, FAST 2003, figure 4: the target moves by max(1, |other ghost| / |own
+/// ghost|) toward the queue whose ghost was hit). Each ghost remembers as many keys as S3-FIFO's own ghost (the
+/// capacity less the small queue's tenth). The cap keeps the main queue, where blocks used again live, from being
+/// squeezed out by a small queue chasing reuse it cannot hold (docs/policies/agent.md, rule 11, session 13).
+/// </remarks>
+internal sealed class SmallQueueTarget
+{
+    private readonly GhostSet? _small; // keys evicted from the small queue unused
+    private readonly GhostSet? _main;  // keys evicted from the main queue
+    private readonly double _max;
+
+    /// <param name="capacity">Blocks the order holds.</param>
+    /// <param name="maxShare">The most of the capacity the small queue may take; 0 keeps it at a tenth.</param>
+    public SmallQueueTarget(int capacity, double maxShare)
+    {
+        Target = Math.Max(1, capacity / 10);
+        _max = Math.Max(Target, Math.Min(capacity - 1, maxShare * capacity));
+        if (maxShare > 0)
+        {
+            int ghosts = Math.Max(1, capacity - Math.Max(1, capacity / 10));
+            _small = new GhostSet(ghosts);
+            _main = new GhostSet(ghosts);
+        }
+    }
+
+    /// <summary>The small queue's target size, in blocks.</summary>
+    public double Target { get; private set; }
+
+    /// <summary>A key not resident is referenced: a ghost moves the target toward the queue it left.</summary>
+    public void OnMiss(in BlockKey key)
+    {
+        if (_small is null)
+        {
+            return;
+        }
+
+        if (_small.Contains(key))
+        {
+            Target = Math.Min(_max, Target + Math.Max(1.0, (double)_main!.Count / Math.Max(1, _small.Count)));
+        }
+        else if (_main!.Contains(key))
+        {
+            Target = Math.Max(1, Target - Math.Max(1.0, (double)_small.Count / Math.Max(1, _main.Count)));
+        }
+    }
+
+    /// <summary>A newcomer is inserted: returns whether it was a main-queue ghost (it returns to the main queue).</summary>
+    public bool Admitted(in BlockKey key)
+    {
+        if (_small is null)
+        {
+            return false;
+        }
+
+        _small.Remove(key);
+        return _main!.Remove(key);
+    }
+
+    /// <summary>A block left the small (<paramref name="fromSmall"/>) or the main queue by eviction: its key becomes a ghost.</summary>
+    public void Evicted(in BlockKey key, bool fromSmall) => (fromSmall ? _small : _main)?.Add(key);
+}
