@@ -90,7 +90,7 @@ internal sealed partial class BlockTable
     }
 
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
-    public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse)
+    public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse, WorkloadLabels labels = default)
     {
         if (_freeTop == 0)
         {
@@ -113,7 +113,7 @@ internal sealed partial class BlockTable
         entry.Session = session;
         entry.NextUse = nextUse;
         entry.Pins = 0;
-        entry.Labels = default;
+        entry.Labels = labels;
 
         int p = parent.IsEmpty ? -1 : EntryOfParent(parent);
         _lastAdded = e;

@@ -224,16 +224,6 @@ internal abstract class Tier
     public abstract void OfferOutright(in OutrightRequest request, ReadOnlySpan<BlockKey> keys, ReadOnlySpan<int> found,
         ReadOnlySpan<int> slots, ReadOnlySpan<int> nextUse);
 
-    /// <summary>Lets <paramref name="victim"/>'s slot go after the policy's OnRemove: the end of an eviction in <see cref="InsertOutright"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    protected void Vacate(BlockTable table, int e, int victim)
-    {
-        // What ReturnSlot then TakeSlot leave behind (the slot pushed on the free stack and popped again): unmapped.
-        SlotToEntry[victim] = -1;
-        table.Place(e, -1, -1);
-        table.Remove(e);
-    }
-
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected void ThrowBadVictim(int victim) =>
         ThrowHelper.ThrowInvalidOperation(
