@@ -14,6 +14,7 @@ public sealed class TierView
     private readonly Tier _tier;
     private readonly ITierHost _store;
     private readonly int[] _slotToEntry; // the tier's own map, held here so a policy's per-handle reads skip a load
+    private byte[]? _referenceBits;      // the tier's, once UseReferenceBits made them (held here for the same reason)
 
     internal TierView(ITierHost store, BlockTable table, Tier tier)
     {
@@ -49,6 +50,7 @@ public sealed class TierView
     public BlockKey ParentKey(int handle) => _table.Parents[_slotToEntry[handle]];
 
     /// <summary>The parent's handle in this tier, or -1 when the parent is in another tier or not resident.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Parent(int handle)
     {
         int p = ParentEntry(_slotToEntry[handle]);
@@ -103,31 +105,30 @@ public sealed class TierView
     /// 1968): for a policy that only needs "used since I last looked", it makes a hit a one-byte store. A lock-free
     /// hit that races the block's eviction may set the bit of the slot's next block; that costs one second chance.
     /// </remarks>
-    public void UseReferenceBits() => _tier.ReferenceBits ??= new byte[_tier.Capacity];
+    public void UseReferenceBits() => _referenceBits = _tier.ReferenceBits ??= new byte[_tier.Capacity];
 
     /// <summary>Whether the block was hit since its bit was last cleared (false for a tier without reference bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsReferenced(int handle) => _tier.ReferenceBits is { } bits && bits[handle] != 0;
+    public bool IsReferenced(int handle) => _referenceBits is { } bits && bits[handle] != 0;
 
     /// <summary>Clears the block's reference bit (no effect for a tier without reference bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ClearReferenced(int handle)
     {
-        if (_tier.ReferenceBits is { } bits)
+        if (_referenceBits is { } bits)
         {
             bits[handle] = 0;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ParentEntry(int e)
     {
         int p = _table.LiveParent(e);
-        if (p < 0 && !_table.Parents[e].IsEmpty)
-        {
-            // The parent arrived after the child, or was re-admitted: fall back to the index.
-            p = _table.Find(_table.Parents[e]);
-        }
-
-        return p;
+        return p >= 0 ? p : ParentByKey(e);
     }
+
+    /// <summary>The parent's entry found by its key: it arrived after the child, or was re-admitted (rare, so out of line).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int ParentByKey(int e) => _table.Parents[e].IsEmpty ? -1 : _table.Find(_table.Parents[e]);
 }
