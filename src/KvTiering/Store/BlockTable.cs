@@ -24,13 +24,14 @@ internal sealed partial class BlockTable
     private int _lastAdded = -1; // a request's next block names it as parent: found without a probe
     private int _freeTop;
     private long _nextStamp = 1;
+    private readonly bool _tracksChildren; // ChildCount kept (some policy reads it); else it stays 0
 
     public readonly BlockKey[] Keys;
     public readonly BlockKey[] Parents;
     public readonly ParentEntryColumn ParentEntry; // entry of the parent when it was resident at insert; -1 otherwise
     public readonly ParentStampColumn ParentStamp; // the parent's stamp then, so a recycled entry is not mistaken for it
     public readonly StampColumn Stamps;            // incarnation of each entry; 0 = free
-    public readonly ChildCountColumn ChildCount;   // resident children that counted themselves in at insert
+    public readonly ChildCountColumn ChildCount;   // resident children that counted themselves in at insert (if tracked)
     public readonly DepthColumn Depth;
     public readonly SessionColumn Session;
     public readonly NextUseColumn NextUse;
@@ -41,9 +42,12 @@ internal sealed partial class BlockTable
     public readonly StagingColumn Staging;         // write-behind buffer holding the bytes until the tier's write lands; -1 none
     public readonly LabelsColumn Labels;           // set by the store after Add
 
-    public BlockTable(int capacity)
+    /// <param name="capacity">The most entries the table holds.</param>
+    /// <param name="tracksChildren">Whether to keep <see cref="ChildCount"/> (false when no policy reads it: <see cref="IIgnoresChildren"/>).</param>
+    public BlockTable(int capacity, bool tracksChildren = true)
     {
         Capacity = capacity;
+        _tracksChildren = tracksChildren;
         // At least four buckets per entry (load ≤ 0.25), not two: a replay's miss probes for an absent key twice and
         // shifts its victim's run back, and the shorter runs made the WEKA replay at 1% (load 0.34 before, 0.17 now)
         // about 1.3x as fast (docs/harness.md "Speed", session speed10), for 18 to 36 more bytes of index per entry.
@@ -126,7 +130,11 @@ internal sealed partial class BlockTable
             ref Entry parentEntry = ref _entries[p];
             entry.ParentEntry = p;
             entry.ParentStamp = parentEntry.Stamp;
-            parentEntry.ChildCount++;
+            if (_tracksChildren)
+            {
+                parentEntry.ChildCount++;
+            }
+
             entry.Depth = depth >= 0 ? depth : parentEntry.Depth + 1;
         }
         else
@@ -180,10 +188,14 @@ internal sealed partial class BlockTable
     /// <summary>Removes entry <paramref name="e"/> from the index and frees it.</summary>
     public void Remove(int e)
     {
-        int p = LiveParent(e);
-        if (p >= 0)
+        if (_tracksChildren)
         {
-            _entries[p].ChildCount--;
+            // The parent's record is a cold line for most victims: loaded only when some policy reads the counts.
+            int p = LiveParent(e);
+            if (p >= 0)
+            {
+                _entries[p].ChildCount--;
+            }
         }
 
         Unindex(e);

@@ -15,7 +15,8 @@ internal abstract class Tier
     private readonly int[] _freeSlots;
     private int _freeTop;
 
-    protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll)
+    protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll,
+        bool ignoresChildren)
     {
         Index = index;
         Profile = profile;
@@ -23,6 +24,7 @@ internal abstract class Tier
         Direct = device as IDirectSlotAccess;
         DeviceIsInert = !device.StoresPayload;
         AdmitsAll = admitsAll;
+        IgnoresChildren = ignoresChildren;
         Policy = policy;
         Capacity = device.SlotCount;
         SlotToEntry = new int[Capacity];
@@ -57,6 +59,9 @@ internal abstract class Tier
     /// building the <see cref="BlockInfo"/> and the call.
     /// </summary>
     public bool AdmitsAll { get; }
+
+    /// <summary>Whether the policy never reads a block's resident children (<see cref="IIgnoresChildren"/>).</summary>
+    public bool IgnoresChildren { get; }
 
     public int Capacity { get; }
 

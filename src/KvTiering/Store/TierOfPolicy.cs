@@ -14,7 +14,7 @@ internal sealed class Tier<TPolicy> : Tier
     private TPolicy _policy;
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
-        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll)
+        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren)
     {
         _policy = policy;
     }
@@ -69,6 +69,7 @@ internal sealed class Tier<TPolicy> : Tier
         return slot;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public override void OfferOutright(in OutrightRequest request, ReadOnlySpan<BlockKey> keys, ReadOnlySpan<int> found,
         ReadOnlySpan<int> slots, ReadOnlySpan<int> nextUse)
     {
