@@ -13,12 +13,15 @@ public sealed class TierView
     private readonly BlockTable _table;
     private readonly Tier _tier;
     private readonly ITierHost _store;
+    private readonly int[] _slotToEntry; // the tier's own map, held here so a policy's per-handle reads skip a load
+    private byte[]? _referenceBits;      // the tier's, once UseReferenceBits made them (held here for the same reason)
 
     internal TierView(ITierHost store, BlockTable table, Tier tier)
     {
         _store = store;
         _table = table;
         _tier = tier;
+        _slotToEntry = tier.SlotToEntry;
     }
 
     /// <summary>Position of this tier in the chain (0 = top).</summary>
@@ -41,54 +44,55 @@ public sealed class TierView
 
     /// <summary>The block's key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public BlockKey Key(int handle) => _table.Keys[_tier.SlotToEntry[handle]];
+    public BlockKey Key(int handle) => _table.Keys[_slotToEntry[handle]];
 
     /// <summary>The block's parent key (<see cref="BlockKey.Empty"/> for a first block).</summary>
-    public BlockKey ParentKey(int handle) => _table.Parents[_tier.SlotToEntry[handle]];
+    public BlockKey ParentKey(int handle) => _table.Parents[_slotToEntry[handle]];
 
     /// <summary>The parent's handle in this tier, or -1 when the parent is in another tier or not resident.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Parent(int handle)
     {
-        int p = ParentEntry(_tier.SlotToEntry[handle]);
+        int p = ParentEntry(_slotToEntry[handle]);
         return p >= 0 && _table.Tier[p] == _tier.Index ? _table.Slot[p] : -1;
     }
 
     /// <summary>Whether the parent is resident in any tier (a first block's parent counts as resident).</summary>
     public bool IsParentResident(int handle)
     {
-        int e = _tier.SlotToEntry[handle];
+        int e = _slotToEntry[handle];
         return _table.Parents[e].IsEmpty || ParentEntry(e) >= 0;
     }
 
     /// <summary>The tier the parent is resident in, or -1.</summary>
     public int ParentTier(int handle)
     {
-        int p = ParentEntry(_tier.SlotToEntry[handle]);
+        int p = ParentEntry(_slotToEntry[handle]);
         return p >= 0 ? _table.Tier[p] : -1;
     }
 
     /// <summary>Resident children of the block (in any tier).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int ResidentChildren(int handle) => _table.ChildCount[_tier.SlotToEntry[handle]];
+    public int ResidentChildren(int handle) => _table.ChildCount[_slotToEntry[handle]];
 
     /// <summary>Position of the block in its sequence (0 = first block).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Depth(int handle) => _table.Depth[_tier.SlotToEntry[handle]];
+    public int Depth(int handle) => _table.Depth[_slotToEntry[handle]];
 
     /// <summary>The owning session (0 when unknown).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long Session(int handle) => _table.Session[_tier.SlotToEntry[handle]];
+    public long Session(int handle) => _table.Session[_slotToEntry[handle]];
 
     /// <summary>Oracle next-use time (replay only), else <see cref="long.MaxValue"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long NextUse(int handle) => _table.NextUse[_tier.SlotToEntry[handle]];
+    public long NextUse(int handle) => _table.NextUse[_slotToEntry[handle]];
 
     /// <summary>Payload bytes of the block (0 in metadata-only mode).</summary>
     public int Size(int handle) => _tier.Device.PayloadLength(handle);
 
     /// <summary>Whether the block may be evicted or moved now (it is not pinned or in flight).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsEvictable(int handle) => _table.IsEvictable(_tier.SlotToEntry[handle]);
+    public bool IsEvictable(int handle) => _table.IsEvictable(_slotToEntry[handle]);
 
     /// <summary>
     /// Switches the tier to reference bits; call it from <see cref="IEvictionPolicy.Attach"/>. From then on a hit on a
@@ -101,31 +105,30 @@ public sealed class TierView
     /// 1968): for a policy that only needs "used since I last looked", it makes a hit a one-byte store. A lock-free
     /// hit that races the block's eviction may set the bit of the slot's next block; that costs one second chance.
     /// </remarks>
-    public void UseReferenceBits() => _tier.ReferenceBits ??= new byte[_tier.Capacity];
+    public void UseReferenceBits() => _referenceBits = _tier.ReferenceBits ??= new byte[_tier.Capacity];
 
     /// <summary>Whether the block was hit since its bit was last cleared (false for a tier without reference bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsReferenced(int handle) => _tier.ReferenceBits is { } bits && bits[handle] != 0;
+    public bool IsReferenced(int handle) => _referenceBits is { } bits && bits[handle] != 0;
 
     /// <summary>Clears the block's reference bit (no effect for a tier without reference bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ClearReferenced(int handle)
     {
-        if (_tier.ReferenceBits is { } bits)
+        if (_referenceBits is { } bits)
         {
             bits[handle] = 0;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ParentEntry(int e)
     {
         int p = _table.LiveParent(e);
-        if (p < 0 && !_table.Parents[e].IsEmpty)
-        {
-            // The parent arrived after the child, or was re-admitted: fall back to the index.
-            p = _table.Find(_table.Parents[e]);
-        }
-
-        return p;
+        return p >= 0 ? p : ParentByKey(e);
     }
+
+    /// <summary>The parent's entry found by its key: it arrived after the child, or was re-admitted (rare, so out of line).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int ParentByKey(int e) => _table.Parents[e].IsEmpty ? -1 : _table.Find(_table.Parents[e]);
 }

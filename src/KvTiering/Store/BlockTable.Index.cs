@@ -64,7 +64,7 @@ internal sealed partial class BlockTable
         }
     }
 
-    /// <summary>How many buckets the index has (a power of two, at least twice the capacity).</summary>
+    /// <summary>How many buckets the index has (a power of two, at least four times the capacity).</summary>
     public int BucketCount => _mask + 1;
 
     /// <summary>

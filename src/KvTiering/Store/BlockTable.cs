@@ -13,7 +13,8 @@ namespace KvTiering.Store;
 /// </summary>
 /// <remarks>
 /// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R) keeps probe chains short
-/// without tombstones. The bucket array is sized to at least twice the entry capacity, so the load factor stays ≤ 0.5.
+/// without tombstones. The bucket array is sized to at least four times the entry capacity, so the load factor stays
+/// ≤ 0.25: short runs make the probes' and the backward shift's branches predictable.
 /// Each entry's bucket is kept beside it, so placing or removing an entry probes nothing, and a miss remembers where
 /// its probe ended, so the insert that usually follows probes nothing either (a replay's miss used to probe five times).
 /// </remarks>
@@ -23,13 +24,14 @@ internal sealed partial class BlockTable
     private int _lastAdded = -1; // a request's next block names it as parent: found without a probe
     private int _freeTop;
     private long _nextStamp = 1;
+    private readonly bool _tracksChildren; // ChildCount kept (some policy reads it); else it stays 0
 
     public readonly BlockKey[] Keys;
     public readonly BlockKey[] Parents;
     public readonly ParentEntryColumn ParentEntry; // entry of the parent when it was resident at insert; -1 otherwise
     public readonly ParentStampColumn ParentStamp; // the parent's stamp then, so a recycled entry is not mistaken for it
     public readonly StampColumn Stamps;            // incarnation of each entry; 0 = free
-    public readonly ChildCountColumn ChildCount;   // resident children that counted themselves in at insert
+    public readonly ChildCountColumn ChildCount;   // resident children that counted themselves in at insert (if tracked)
     public readonly DepthColumn Depth;
     public readonly SessionColumn Session;
     public readonly NextUseColumn NextUse;
@@ -40,10 +42,16 @@ internal sealed partial class BlockTable
     public readonly StagingColumn Staging;         // write-behind buffer holding the bytes until the tier's write lands; -1 none
     public readonly LabelsColumn Labels;           // set by the store after Add
 
-    public BlockTable(int capacity)
+    /// <param name="capacity">The most entries the table holds.</param>
+    /// <param name="tracksChildren">Whether to keep <see cref="ChildCount"/> (false when no policy reads it: <see cref="IIgnoresChildren"/>).</param>
+    public BlockTable(int capacity, bool tracksChildren = true)
     {
         Capacity = capacity;
-        int buckets = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 2));
+        _tracksChildren = tracksChildren;
+        // At least four buckets per entry (load ≤ 0.25), not two: a replay's miss probes for an absent key twice and
+        // shifts its victim's run back, and the shorter runs made the WEKA replay at 1% (load 0.34 before, 0.17 now)
+        // about 1.3x as fast (docs/harness.md "Speed", session speed10), for 18 to 36 more bytes of index per entry.
+        int buckets = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 4));
         _buckets = new Bucket[buckets];
         _mask = buckets - 1;
         _shifts = new byte[buckets];
@@ -90,7 +98,7 @@ internal sealed partial class BlockTable
     }
 
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
-    public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse)
+    public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse, WorkloadLabels labels = default)
     {
         if (_freeTop == 0)
         {
@@ -113,7 +121,7 @@ internal sealed partial class BlockTable
         entry.Session = session;
         entry.NextUse = nextUse;
         entry.Pins = 0;
-        entry.Labels = default;
+        entry.Labels = labels;
 
         int p = parent.IsEmpty ? -1 : EntryOfParent(parent);
         _lastAdded = e;
@@ -122,7 +130,11 @@ internal sealed partial class BlockTable
             ref Entry parentEntry = ref _entries[p];
             entry.ParentEntry = p;
             entry.ParentStamp = parentEntry.Stamp;
-            parentEntry.ChildCount++;
+            if (_tracksChildren)
+            {
+                parentEntry.ChildCount++;
+            }
+
             entry.Depth = depth >= 0 ? depth : parentEntry.Depth + 1;
         }
         else
@@ -176,10 +188,14 @@ internal sealed partial class BlockTable
     /// <summary>Removes entry <paramref name="e"/> from the index and frees it.</summary>
     public void Remove(int e)
     {
-        int p = LiveParent(e);
-        if (p >= 0)
+        if (_tracksChildren)
         {
-            _entries[p].ChildCount--;
+            // The parent's record is a cold line for most victims: loaded only when some policy reads the counts.
+            int p = LiveParent(e);
+            if (p >= 0)
+            {
+                _entries[p].ChildCount--;
+            }
         }
 
         Unindex(e);

@@ -201,13 +201,12 @@ internal sealed class ReservedPut
             return false;
         }
 
-        e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse);
+        e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse, context.Labels);
         if (e < 0)
         {
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
-        _table.Labels[e] = context.Labels;
         _table.InFlight[e] = true; // pending: tier -1, bound to nothing until published
         pending.Entry = e;
         pending.Stamp = _table.Stamps[e];

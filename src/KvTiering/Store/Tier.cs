@@ -15,7 +15,8 @@ internal abstract class Tier
     private readonly int[] _freeSlots;
     private int _freeTop;
 
-    protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll)
+    protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll,
+        bool ignoresChildren)
     {
         Index = index;
         Profile = profile;
@@ -23,6 +24,7 @@ internal abstract class Tier
         Direct = device as IDirectSlotAccess;
         DeviceIsInert = !device.StoresPayload;
         AdmitsAll = admitsAll;
+        IgnoresChildren = ignoresChildren;
         Policy = policy;
         Capacity = device.SlotCount;
         SlotToEntry = new int[Capacity];
@@ -57,6 +59,9 @@ internal abstract class Tier
     /// building the <see cref="BlockInfo"/> and the call.
     /// </summary>
     public bool AdmitsAll { get; }
+
+    /// <summary>Whether the policy never reads a block's resident children (<see cref="IIgnoresChildren"/>).</summary>
+    public bool IgnoresChildren { get; }
 
     public int Capacity { get; }
 
@@ -223,16 +228,6 @@ internal abstract class Tier
     /// <param name="nextUse">Per key, its next use (the oracle's), or empty.</param>
     public abstract void OfferOutright(in OutrightRequest request, ReadOnlySpan<BlockKey> keys, ReadOnlySpan<int> found,
         ReadOnlySpan<int> slots, ReadOnlySpan<int> nextUse);
-
-    /// <summary>Lets <paramref name="victim"/>'s slot go after the policy's OnRemove: the end of an eviction in <see cref="InsertOutright"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    protected void Vacate(BlockTable table, int e, int victim)
-    {
-        // What ReturnSlot then TakeSlot leave behind (the slot pushed on the free stack and popped again): unmapped.
-        SlotToEntry[victim] = -1;
-        table.Place(e, -1, -1);
-        table.Remove(e);
-    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected void ThrowBadVictim(int victim) =>

@@ -106,13 +106,12 @@ internal sealed class TierChain
     public PutResult Admit(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, int startTier,
         PlacementReason entryReason)
     {
-        int e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse);
+        int e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse, context.Labels);
         if (e < 0)
         {
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
-        _table.Labels[e] = context.Labels;
         _table.InFlight[e] = true;
         for (int t = startTier; t < _tiers.Length; t++)
         {

@@ -14,7 +14,7 @@ internal sealed class Tier<TPolicy> : Tier
     private TPolicy _policy;
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
-        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll)
+        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren)
     {
         _policy = policy;
     }
@@ -69,6 +69,7 @@ internal sealed class Tier<TPolicy> : Tier
         return slot;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public override void OfferOutright(in OutrightRequest request, ReadOnlySpan<BlockKey> keys, ReadOnlySpan<int> found,
         ReadOnlySpan<int> slots, ReadOnlySpan<int> nextUse)
     {
@@ -125,7 +126,7 @@ internal sealed class Tier<TPolicy> : Tier
             return;
         }
 
-        e = table.Add(key, parent, context.Depth, context.Session, context.NextUse);
+        e = table.Add(key, parent, context.Depth, context.Session, context.NextUse, context.Labels);
         if (e < 0)
         {
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
@@ -133,7 +134,6 @@ internal sealed class Tier<TPolicy> : Tier
 
         // Unlike TierChain.Admit, the entry is not marked in flight: until it is placed no slot maps to it, so no
         // policy can name it, and nothing else runs meanwhile.
-        table.Labels[e] = context.Labels;
         if (!AdmitsAll && !_policy.Admit(request.Mover.Describe(e, this, 0, isDemotion: false)))
         {
             Counters.Rejections++;
@@ -168,10 +168,12 @@ internal sealed class Tier<TPolicy> : Tier
             ThrowBadVictim(victim);
         }
 
-        table.InFlight[e] = true;
+        // Unlike BlockMover.Evict, the entry is not marked in flight, unplaced nor unmapped first: nothing runs between
+        // here and its removal, which leaves it free (tier and slot -1, not in flight, its bucket emptied), and the
+        // slot is mapped to the new entry by the caller right after.
         Counters.Evictions++;
         _policy.OnRemove(victim);
-        Vacate(table, e, victim);
+        table.Remove(e);
         return victim;
     }
 }

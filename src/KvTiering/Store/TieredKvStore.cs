@@ -64,7 +64,7 @@ public sealed partial class TieredKvStore : IDisposable
         _log = new StoreLog(options.Logger ?? NullLogger.Instance, options.Name ?? "default");
         _events = new KvEventFeed(this);
         _tiers = TierDevices.OpenTiers(options, BlockBytes, _log.Logger, out int entries);
-        _table = new BlockTable(entries);
+        _table = new BlockTable(entries, tracksChildren: Array.Exists(_tiers, t => !t.IgnoresChildren));
         foreach (Tier tier in _tiers)
         {
             tier.Attach(new TierView(_clock, _table, tier));

@@ -138,4 +138,26 @@ public sealed class BlockTableTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Child_counts_are_kept_only_when_tracked_and_the_parent_link_either_way(bool tracksChildren)
+    {
+        // Without tracking (no policy reads ResidentChildren: IIgnoresChildren) counts stay 0, and a child still finds
+        // its live parent; with it, a parent counts its resident children in and out.
+        var table = new BlockTable(8, tracksChildren);
+        var parent = new BlockKey(1, 7);
+        int p = table.Add(parent, BlockKey.Empty, 0, 0, long.MaxValue);
+        int a = table.Add(new BlockKey(2, 7), parent, -1, 0, long.MaxValue);
+        int b = table.Add(new BlockKey(3, 7), parent, -1, 0, long.MaxValue);
+        Assert.Equal(tracksChildren ? 2 : 0, table.ChildCount[p]);
+        Assert.Equal(p, table.LiveParent(a));
+        Assert.Equal(1, table.Depth[b]);
+
+        table.Remove(a);
+        Assert.Equal(tracksChildren ? 1 : 0, table.ChildCount[p]);
+        table.Remove(p);
+        Assert.Equal(-1, table.LiveParent(b));
+    }
 }

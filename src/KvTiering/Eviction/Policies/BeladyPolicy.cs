@@ -15,7 +15,7 @@ namespace KvTiering.Eviction;
 /// block. Without an oracle every next use is <see cref="long.MaxValue"/> and the policy degrades to evicting the
 /// deepest block and bypassing every newcomer of a full tier.
 /// </remarks>
-public struct BeladyPolicy : IEvictionPolicy
+public struct BeladyPolicy : IEvictionPolicy, IIgnoresChildren
 {
     private TierView _tier;
     private HandleHeap<Rank> _heap;

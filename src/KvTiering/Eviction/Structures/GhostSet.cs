@@ -38,7 +38,7 @@ internal sealed class GhostSet
         }
 
         _freeTop = capacity;
-        int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, capacity * 2));
+        int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, capacity * 4));
         _buckets = new Bucket[buckets];
         _bucketOf = new int[capacity];
         _mask = buckets - 1;

@@ -13,6 +13,7 @@ public readonly struct HandleList
     private const int CountIndex = 2;
     private readonly int[] _links; // next of h at 2h, previous at 2h + 1: one cache line serves both
     private readonly int[] _ends; // head, tail, count: shared by every copy of this struct
+    // The methods read both fields into locals first: the JIT otherwise reloads a field after each store into an array.
 
     /// <summary>Creates an empty list for handles 0 to <paramref name="capacity"/> − 1.</summary>
     public HandleList(int capacity)
@@ -49,118 +50,128 @@ public readonly struct HandleList
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PushFront(int handle)
     {
-        int head = _ends[HeadIndex];
-        _links[(2 * handle) + 1] = -1;
-        _links[2 * handle] = head;
+        int[] links = _links;
+        int[] ends = _ends;
+        int head = ends[HeadIndex];
+        links[(2 * handle) + 1] = -1;
+        links[2 * handle] = head;
         if (head >= 0)
         {
-            _links[(2 * head) + 1] = handle;
+            links[(2 * head) + 1] = handle;
         }
         else
         {
-            _ends[TailIndex] = handle;
+            ends[TailIndex] = handle;
         }
 
-        _ends[HeadIndex] = handle;
-        _ends[CountIndex]++;
+        ends[HeadIndex] = handle;
+        ends[CountIndex]++;
     }
 
     /// <summary>Adds a handle at the tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PushBack(int handle)
     {
-        int tail = _ends[TailIndex];
-        _links[2 * handle] = -1;
-        _links[(2 * handle) + 1] = tail;
+        int[] links = _links;
+        int[] ends = _ends;
+        int tail = ends[TailIndex];
+        links[2 * handle] = -1;
+        links[(2 * handle) + 1] = tail;
         if (tail >= 0)
         {
-            _links[2 * tail] = handle;
+            links[2 * tail] = handle;
         }
         else
         {
-            _ends[HeadIndex] = handle;
+            ends[HeadIndex] = handle;
         }
 
-        _ends[TailIndex] = handle;
-        _ends[CountIndex]++;
+        ends[TailIndex] = handle;
+        ends[CountIndex]++;
     }
 
     /// <summary>Adds a handle right after <paramref name="anchor"/> (towards the tail); the anchor must be in the list.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void InsertAfter(int anchor, int handle)
     {
-        int next = _links[2 * anchor];
-        _links[(2 * handle) + 1] = anchor;
-        _links[2 * handle] = next;
-        _links[2 * anchor] = handle;
+        int[] links = _links;
+        int[] ends = _ends;
+        int next = links[2 * anchor];
+        links[(2 * handle) + 1] = anchor;
+        links[2 * handle] = next;
+        links[2 * anchor] = handle;
         if (next >= 0)
         {
-            _links[(2 * next) + 1] = handle;
+            links[(2 * next) + 1] = handle;
         }
         else
         {
-            _ends[TailIndex] = handle;
+            ends[TailIndex] = handle;
         }
 
-        _ends[CountIndex]++;
+        ends[CountIndex]++;
     }
 
     /// <summary>Removes a handle that is in the list.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Remove(int handle)
     {
-        int prev = _links[(2 * handle) + 1];
-        int next = _links[2 * handle];
+        int[] links = _links;
+        int[] ends = _ends;
+        int prev = links[(2 * handle) + 1];
+        int next = links[2 * handle];
         if (prev >= 0)
         {
-            _links[2 * prev] = next;
+            links[2 * prev] = next;
         }
         else
         {
-            _ends[HeadIndex] = next;
+            ends[HeadIndex] = next;
         }
 
         if (next >= 0)
         {
-            _links[(2 * next) + 1] = prev;
+            links[(2 * next) + 1] = prev;
         }
         else
         {
-            _ends[TailIndex] = prev;
+            ends[TailIndex] = prev;
         }
 
-        _links[2 * handle] = int.MinValue;
-        _links[(2 * handle) + 1] = int.MinValue;
-        _ends[CountIndex]--;
+        links[2 * handle] = int.MinValue;
+        links[(2 * handle) + 1] = int.MinValue;
+        ends[CountIndex]--;
     }
 
     /// <summary>Moves a handle that is in the list to the head.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void MoveToFront(int handle)
     {
-        int head = _ends[HeadIndex];
+        int[] links = _links;
+        int[] ends = _ends;
+        int head = ends[HeadIndex];
         if (head == handle)
         {
             return;
         }
 
         // Not the head, so it has a predecessor: unlink and relink in place (the hot path of every LRU hit).
-        int prev = _links[(2 * handle) + 1];
-        int next = _links[2 * handle];
-        _links[2 * prev] = next;
+        int prev = links[(2 * handle) + 1];
+        int next = links[2 * handle];
+        links[2 * prev] = next;
         if (next >= 0)
         {
-            _links[(2 * next) + 1] = prev;
+            links[(2 * next) + 1] = prev;
         }
         else
         {
-            _ends[TailIndex] = prev;
+            ends[TailIndex] = prev;
         }
 
-        _links[(2 * handle) + 1] = -1;
-        _links[2 * handle] = head;
-        _links[(2 * head) + 1] = handle;
-        _ends[HeadIndex] = handle;
+        links[(2 * handle) + 1] = -1;
+        links[2 * handle] = head;
+        links[(2 * head) + 1] = handle;
+        ends[HeadIndex] = handle;
     }
 
     /// <summary>Removes and returns the tail, or -1 when empty.</summary>

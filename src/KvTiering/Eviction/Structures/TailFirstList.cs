@@ -38,12 +38,22 @@ internal struct TailFirstList
     /// <summary>Places a block that is not in the list, by the burst rule.</summary>
     public void Touch(int handle)
     {
-        int depth = _tier.Depth(handle);
-        long session = _tier.Session(handle);
-        bool continues = _burstOpen && (_byParent
-            ? _last >= 0 && _tier.Parent(handle) == _last
-            : depth > _lastDepth && session == _lastSession);
-        if (continues && _last >= 0)
+        bool continues;
+        if (_byParent)
+        {
+            // Depth and session play no part here: not read (a clock miss would load them for nothing).
+            continues = _burstOpen && _last >= 0 && _tier.Parent(handle) == _last;
+        }
+        else
+        {
+            int depth = _tier.Depth(handle);
+            long session = _tier.Session(handle);
+            continues = _burstOpen && depth > _lastDepth && session == _lastSession && _last >= 0;
+            _lastDepth = depth;
+            _lastSession = session;
+        }
+
+        if (continues)
         {
             _list.InsertAfter(_last, handle);
         }
@@ -53,8 +63,6 @@ internal struct TailFirstList
         }
 
         _last = handle;
-        _lastDepth = depth;
-        _lastSession = session;
         _burstOpen = true;
     }
 
