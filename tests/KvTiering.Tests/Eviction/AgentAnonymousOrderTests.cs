@@ -134,6 +134,21 @@ public sealed class AgentAnonymousOrderTests
         Assert.True(paired > unpaired, $"paired {paired} should move to ARC's order sooner than unpaired {unpaired}");
     }
 
+    /// <summary>
+    /// The large tier's workload with the shadows limited to 80 blocks (<c>anonshadow</c>): they replay a 1-in-2 key
+    /// sample at half the tier's size (SHARDS), and the sample still shows ARC's order ahead.
+    /// </summary>
+    [Fact]
+    public void Sampled_shadows_still_find_the_order_that_hits_more()
+    {
+        int arc = Replay("agent:anonorder=arc", capacity: 160, distance: 12);
+        int fifo = Replay("agent:anonorder=s3fifo", capacity: 160, distance: 12);
+        int sampled = Replay("agent:anonshadow=80", capacity: 160, distance: 12);
+        Assert.True(arc > fifo * 1.5, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
+        Assert.True(sampled > arc * 0.95, $"sampled {sampled} should be within 5% of arc's order {arc} (s3fifo {fifo})");
+        Assert.Equal("agent:anonshadow=2048", AgentPolicyVariants.FromName("agent:anonshadow=2048").Name);
+    }
+
     [Fact]
     public void The_paired_setting_parses_and_rejects_a_bad_value_by_name()
     {

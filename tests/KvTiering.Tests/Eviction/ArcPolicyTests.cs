@@ -74,4 +74,28 @@ public sealed class ArcPolicyTests
         directory.OnMiss(Key(C)); // a B2 ghost: max(1, |B1| / |B2|) = 1
         Assert.Equal(afterB2Hit, directory.TargetT1);
     }
+
+    [Fact]
+    public void Admitted_after_a_miss_answers_as_a_fresh_lookup_even_when_the_ghost_was_dropped_or_re_added()
+    {
+        var directory = new ArcDirectory(2);
+        directory.Evicted(Key(A), fromT1: true);
+        directory.Evicted(Key(B), fromT1: false);
+
+        directory.OnMiss(Key(A)); // a B1 ghost
+        Assert.True(directory.Admitted(Key(A)));
+        Assert.False(directory.Admitted(Key(A))); // removed: no longer a ghost
+
+        directory.OnMiss(Key(C)); // no ghost
+        directory.Evicted(Key(C), fromT1: true); // but it becomes one before it is admitted (not a real sequence)
+        Assert.True(directory.Admitted(Key(C)));
+
+        directory.OnMiss(Key(B)); // a B2 ghost, dropped before it is admitted
+        directory.Trim(t1Count: 0, t2Count: 4);
+        Assert.False(directory.Admitted(Key(B)));
+
+        directory.Evicted(Key(D), fromT1: false);
+        directory.OnMiss(Key(E));
+        Assert.True(directory.Admitted(Key(D))); // another key than the miss's is looked up afresh
+    }
 }

@@ -5,8 +5,10 @@ namespace KvTiering.Tests.Eviction;
 
 public sealed class KeySlotIndexTests
 {
-    [Fact]
-    public void Answers_every_lookup_as_a_dictionary_would_through_churn_with_colliding_keys()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Answers_every_lookup_as_a_dictionary_would_through_churn_with_colliding_keys(bool bySlot)
     {
         // Few distinct keys whose low bits collide, so probe runs are long and removals shift them back.
         var keys = new BlockKey[40];
@@ -22,7 +24,15 @@ public sealed class KeySlotIndexTests
                 Assert.Equal(slot, index.Find(key));
                 if (rng.Next(2) == 0)
                 {
-                    Assert.True(index.Remove(key));
+                    if (bySlot)
+                    {
+                        index.RemoveSlot(slot); // the slot's bucket, kept through every backward shift
+                    }
+                    else
+                    {
+                        Assert.True(index.Remove(key));
+                    }
+
                     model.Remove(key);
                     free.Push(slot);
                 }

@@ -28,9 +28,6 @@ namespace KvTiering.Eviction;
 /// </remarks>
 internal sealed class AgentAnonymousPool
 {
-    /// <summary>Up to this many blocks a shadow holds the whole tier's keys; a larger tier is shadowed by a 1-in-R key sample.</summary>
-    private const int MaxShadowBlocks = 32768;
-
     /// <summary>Past shadow hits fade once this many times a shadow's capacity has been referenced.</summary>
     private const double ShadowMemory = 16;
 
@@ -63,7 +60,9 @@ internal sealed class AgentAnonymousPool
         if (order == AgentAnonymousOrder.Adaptive && tier.TierIndex == 0)
         {
             // A lower tier's references are demotions, not requests: nothing for a shadow to replay there.
-            _sampleRate = (uint)Math.Max(1, (tier.Capacity + MaxShadowBlocks - 1) / MaxShadowBlocks);
+            // Up to the option's size a shadow holds the whole tier's keys; a larger tier is shadowed by a 1-in-R key sample.
+            long most = Math.Max(1, options.AnonymousShadowBlocks);
+            _sampleRate = (uint)Math.Max(1, (tier.Capacity + most - 1) / most);
             int shadowCapacity = Math.Max(1, tier.Capacity / (int)_sampleRate);
             _arcShadow = new ArcShadow(shadowCapacity, !options.AnonymousShadowRealSteps);
             _fifoShadow = new S3FifoShadow(shadowCapacity, options.AnonymousSmallQueueCap);

@@ -144,6 +144,13 @@ public sealed record AgentPolicyOptions
     public double AnonymousSmallQueueCap { get; init; }
 
     /// <summary>
+    /// With the adaptive order: up to this many blocks of the tier, rule 11's two shadows hold the whole tier's keys;
+    /// a larger tier is shadowed by a 1-in-R spatial sample of the keys (SHARDS, Waldspurger et al., FAST 2015) at
+    /// 1/R of its capacity, R = ceil(capacity / this). Default 32,768 (docs/policies/agent.md, rule 11).
+    /// </summary>
+    public int AnonymousShadowBlocks { get; init; } = 32768;
+
+    /// <summary>
     /// A session awaiting its user is ranked by the learned answer times rescaled to that session's own answers so
     /// far (geometric means), its own weighted n / (n + this) after n answers; 0 (the default: it gained on the odd
     /// WEKA sessions and lost on the whole set, docs/policies/agent.md) ranks every session by everyone's.

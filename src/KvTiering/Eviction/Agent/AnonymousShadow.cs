@@ -79,7 +79,7 @@ internal abstract class AnonymousShadow
         {
             int victim = SelectVictim();
             OnEvict(victim);
-            _slotOf.Remove(Keys[victim]);
+            _slotOf.RemoveSlot(victim);
             _free[_freeTop++] = victim;
         }
 

@@ -25,6 +25,8 @@ internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
     private readonly GhostSet _b2 = new(capacity);
     private double _p;
     private byte _pendingGhost;
+    private BlockKey _missKey;   // the key OnMiss last looked up, while no ghost can have gained it since
+    private bool _missKnown;
 
     /// <summary>The current target size of T1 (p), in blocks (a real number).</summary>
     public double TargetT1 => _p;
@@ -48,6 +50,9 @@ internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
         {
             _pendingGhost = NoGhost;
         }
+
+        _missKey = key;
+        _missKnown = true;
     }
 
     /// <summary>max(1, <paramref name="other"/> / <paramref name="own"/>): δ1 or δ2 of the paper.</summary>
@@ -57,7 +62,22 @@ internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
     /// <summary>The newcomer <paramref name="key"/> is inserted: true when it was a ghost (it joins T2, else T1).</summary>
     public bool Admitted(in BlockKey key)
     {
+        byte found = _pendingGhost;
         _pendingGhost = NoGhost;
+        if (_missKnown && key.Equals(_missKey))
+        {
+            // OnMiss already looked this key up, and since then a ghost list can only have lost keys (a ghost is
+            // added only by Evicted, which forgets the lookup for this key): probe only the list it was found in.
+            _missKnown = false;
+            return found switch
+            {
+                GhostB1 => _b1.Remove(key),
+                GhostB2 => _b2.Remove(key),
+                _ => false,
+            };
+        }
+
+        _missKnown = false;
         return _b1.Remove(key) || _b2.Remove(key);
     }
 
@@ -66,7 +86,15 @@ internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
         t1Count > 0 && (t1Count > _p || (_pendingGhost == GhostB2 && t1Count == _p));
 
     /// <summary>A block left T1 (<paramref name="fromT1"/>) or T2 by eviction: its key becomes a ghost.</summary>
-    public void Evicted(in BlockKey key, bool fromT1) => (fromT1 ? _b1 : _b2).Add(key);
+    public void Evicted(in BlockKey key, bool fromT1)
+    {
+        if (_missKnown && key.Equals(_missKey))
+        {
+            _missKnown = false;
+        }
+
+        (fromT1 ? _b1 : _b2).Add(key);
+    }
 
     /// <summary>
     /// Restores the directory bounds (|T1| + |B1| ≤ c, |T1| + |T2| + |B1| + |B2| ≤ 2c) by forgetting the oldest ghost

@@ -11,12 +11,15 @@ namespace KvTiering.Eviction;
 /// <remarks>
 /// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R), at most half full, as the
 /// store's block table and <see cref="GhostSet"/>. It answers exactly what a <c>Dictionary&lt;BlockKey, int&gt;</c>
-/// would; only the time differs.
+/// would; only the time differs. As in <see cref="GhostSet"/>, each bucket keeps its key's home beside its slot and
+/// each slot its bucket, so removing a slot probes nothing and a shift reads no key (a shadow cache of the agent
+/// policy removes one slot per miss).
 /// </remarks>
 internal sealed class KeySlotIndex
 {
     private readonly BlockKey[] _keys;
-    private readonly int[] _buckets; // slot + 1; 0 = empty
+    private readonly Bucket[] _buckets;
+    private readonly int[] _bucketOf; // per slot, the bucket indexing it
     private readonly int _mask;
 
     /// <param name="keys">The owner's key per slot; a slot's key must stay put while the slot is indexed.</param>
@@ -25,7 +28,8 @@ internal sealed class KeySlotIndex
         ArgumentNullException.ThrowIfNull(keys);
         _keys = keys;
         int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, keys.Length * 2));
-        _buckets = new int[buckets];
+        _buckets = new Bucket[buckets];
+        _bucketOf = new int[keys.Length];
         _mask = buckets - 1;
     }
 
@@ -34,20 +38,25 @@ internal sealed class KeySlotIndex
     public int Find(in BlockKey key)
     {
         int bucket = FindBucket(key);
-        return bucket < 0 ? -1 : _buckets[bucket] - 1;
+        return bucket < 0 ? -1 : _buckets[bucket].Slot - 1;
     }
 
     /// <summary>Indexes <paramref name="slot"/>, whose key (<c>keys[slot]</c>) is not indexed yet.</summary>
     public void Add(int slot)
     {
-        int i = Hash(_keys[slot]) & _mask;
-        while (_buckets[i] != 0)
+        int home = Hash(_keys[slot]) & _mask;
+        int i = home;
+        while (_buckets[i].Slot != 0)
         {
             i = (i + 1) & _mask;
         }
 
-        _buckets[i] = slot + 1;
+        _buckets[i] = new Bucket { Slot = slot + 1, Home = home };
+        _bucketOf[slot] = i;
     }
+
+    /// <summary>Forgets <paramref name="slot"/>, which is indexed, without looking its key up.</summary>
+    public void RemoveSlot(int slot) => DeleteBucket(_bucketOf[slot]);
 
     /// <summary>Forgets <paramref name="key"/>; false when it is not indexed.</summary>
     public bool Remove(in BlockKey key)
@@ -72,12 +81,12 @@ internal sealed class KeySlotIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int FindBucket(in BlockKey key)
     {
-        int[] buckets = _buckets;
+        Bucket[] buckets = _buckets;
         BlockKey[] keys = _keys;
         int i = Hash(key) & _mask;
         while (true)
         {
-            int slot = buckets[i] - 1;
+            int slot = buckets[i].Slot - 1;
             if (slot < 0)
             {
                 return -1;
@@ -95,27 +104,35 @@ internal sealed class KeySlotIndex
     private void DeleteBucket(int hole)
     {
         // Backward shift: pull later members of the probe run into the hole so lookups never stop early.
-        int[] buckets = _buckets;
+        Bucket[] buckets = _buckets;
         int mask = _mask;
         int j = hole;
         while (true)
         {
             j = (j + 1) & mask;
-            int occupant = buckets[j];
-            if (occupant == 0)
+            Bucket occupant = buckets[j];
+            if (occupant.Slot == 0)
             {
                 break;
             }
 
-            int home = Hash(_keys[occupant - 1]) & mask;
+            int home = occupant.Home;
             bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
             if (movable)
             {
                 buckets[hole] = occupant;
+                _bucketOf[occupant.Slot - 1] = hole;
                 hole = j;
             }
         }
 
-        buckets[hole] = 0;
+        buckets[hole] = default;
+    }
+
+    /// <summary>An index entry: the slot it maps to and its key's home bucket, read together by a backward shift.</summary>
+    private struct Bucket
+    {
+        public int Slot; // slot + 1; 0 = empty
+        public int Home;
     }
 }
