@@ -25,6 +25,8 @@ internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
     private readonly GhostSet _b2 = new(capacity);
     private double _p;
     private byte _pendingGhost;
+    private BlockKey _missKey;     // the key of the last miss that was in neither ghost list (while _missUnseen)
+    private bool _missUnseen;
 
     /// <summary>The current target size of T1 (p), in blocks (a real number).</summary>
     public double TargetT1 => _p;
@@ -47,7 +49,12 @@ internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
         else
         {
             _pendingGhost = NoGhost;
+            _missKey = key;
+            _missUnseen = true;
+            return;
         }
+
+        _missUnseen = false;
     }
 
     /// <summary>max(1, <paramref name="other"/> / <paramref name="own"/>): δ1 or δ2 of the paper.</summary>
@@ -58,6 +65,17 @@ internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
     public bool Admitted(in BlockKey key)
     {
         _pendingGhost = NoGhost;
+        if (_missUnseen)
+        {
+            _missUnseen = false;
+            if (_missKey.Equals(key))
+            {
+                // OnMiss found it in neither list, and only Evicted adds a key since (it clears _missUnseen for this
+                // one): no probe needed. Most misses are not ghost hits, and each saved probe is a cold bucket.
+                return false;
+            }
+        }
+
         return _b1.Remove(key) || _b2.Remove(key);
     }
 
@@ -66,7 +84,15 @@ internal sealed class ArcDirectory(int capacity, bool wholeSteps = false)
         t1Count > 0 && (t1Count > _p || (_pendingGhost == GhostB2 && t1Count == _p));
 
     /// <summary>A block left T1 (<paramref name="fromT1"/>) or T2 by eviction: its key becomes a ghost.</summary>
-    public void Evicted(in BlockKey key, bool fromT1) => (fromT1 ? _b1 : _b2).Add(key);
+    public void Evicted(in BlockKey key, bool fromT1)
+    {
+        if (_missUnseen && _missKey.Equals(key))
+        {
+            _missUnseen = false; // the missed key was resident after all, and becomes a ghost now
+        }
+
+        (fromT1 ? _b1 : _b2).Add(key);
+    }
 
     /// <summary>
     /// Restores the directory bounds (|T1| + |B1| ≤ c, |T1| + |T2| + |B1| + |B2| ≤ 2c) by forgetting the oldest ghost
