@@ -59,8 +59,7 @@ internal sealed partial class BlockTable
     /// <inheritdoc cref="StampColumn"/>
     internal readonly struct PinsColumn(Entry[] entries)
     {
-        /// <summary>Read-only: pins change through <see cref="BlockTable.AddPin"/> and <see cref="BlockTable.ReleasePin"/>, which keep <see cref="BlockTable.HeldCount"/>.</summary>
-        public int this[int e] => entries[e].Pins;
+        public ref int this[int e] => ref entries[e].Pins;
     }
 
     /// <inheritdoc cref="StampColumn"/>
@@ -78,8 +77,7 @@ internal sealed partial class BlockTable
     /// <inheritdoc cref="StampColumn"/>
     internal readonly struct InFlightColumn(Entry[] entries)
     {
-        /// <summary>Read-only: the flag changes through <see cref="BlockTable.SetInFlight"/>, which keeps <see cref="BlockTable.HeldCount"/>.</summary>
-        public bool this[int e] => entries[e].InFlight;
+        public ref bool this[int e] => ref entries[e].InFlight;
     }
 
     /// <inheritdoc cref="StampColumn"/>
