@@ -98,4 +98,23 @@ public sealed class ArcPolicyTests
         directory.OnMiss(Key(E));
         Assert.True(directory.Admitted(Key(D))); // another key than the miss's is looked up afresh
     }
+
+    [Fact]
+    public void A_miss_found_in_no_ghost_list_is_still_a_ghost_when_evicted_before_its_insert()
+    {
+        // Admitted skips the ghost probes for the key OnMiss found in neither list; an eviction of that very key in
+        // between (a re-put of a resident block) must still count, as in the paper.
+        var directory = new ArcDirectory(10);
+        directory.OnMiss(Key(A));
+        directory.Evicted(Key(B), fromT1: true);
+        Assert.False(directory.Admitted(Key(A)));
+
+        directory.OnMiss(Key(C));
+        directory.Evicted(Key(C), fromT1: true);
+        Assert.True(directory.Admitted(Key(C)));
+
+        directory.OnMiss(Key(D));
+        Assert.True(directory.Admitted(Key(B))); // another key than the miss's: probed as before
+        Assert.False(directory.Admitted(Key(D)));
+    }
 }
