@@ -19,6 +19,15 @@ public sealed class AgentAnonymousOrderTests
     /// ARC's learned split chases the returning conversations it cannot keep anyway. A large tier can keep every
     /// conversation until its next turn, which S3-FIFO's small queue (a tenth of the tier) cannot.
     /// </summary>
+    /// <summary>Hits of ARC's and S3-FIFO's orders alone on the conversation workload, checked to favour ARC's by half.</summary>
+    private static (int Arc, int Fifo) OrdersFavouringArc(int capacity, int common = 0)
+    {
+        int arc = Replay("agent:anonorder=arc", capacity, distance: 12, common: common);
+        int fifo = Replay("agent:anonorder=s3fifo", capacity, distance: 12, common: common);
+        Assert.True(arc > fifo * 1.5, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
+        return (arc, fifo);
+    }
+
     private static int Replay(string policy, int capacity, int distance, int requests = 1600, int common = 0)
     {
         var time = new FakeTimeProvider();
@@ -109,10 +118,8 @@ public sealed class AgentAnonymousOrderTests
     [Fact]
     public void A_large_tier_switches_to_ARC_order_where_that_keeps_conversations_until_their_next_turn()
     {
-        int arc = Replay("agent:anonorder=arc", capacity: 160, distance: 12);
-        int fifo = Replay("agent:anonorder=s3fifo", capacity: 160, distance: 12);
+        (int arc, int fifo) = OrdersFavouringArc(capacity: 160);
         int adaptive = Replay("agent", capacity: 160, distance: 12);
-        Assert.True(arc > fifo * 1.5, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
         Assert.True(adaptive > arc * 0.95, $"adaptive {adaptive} should be within 5% of arc's order {arc} (s3fifo {fifo})");
     }
 
@@ -125,11 +132,9 @@ public sealed class AgentAnonymousOrderTests
     [Fact]
     public void A_paired_test_is_not_diluted_by_blocks_both_orders_hit()
     {
-        int arc = Replay("agent:anonorder=arc", capacity: 200, distance: 12, common: 40);
-        int fifo = Replay("agent:anonorder=s3fifo", capacity: 200, distance: 12, common: 40);
+        (int arc, int fifo) = OrdersFavouringArc(capacity: 200, common: 40);
         int unpaired = Replay("agent", capacity: 200, distance: 12, common: 40);
         int paired = Replay("agent:anonpaired=25", capacity: 200, distance: 12, common: 40);
-        Assert.True(arc > fifo * 1.5, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
         Assert.True(paired > arc * 0.95, $"paired {paired} should be within 5% of arc's order {arc} (s3fifo {fifo})");
         Assert.True(paired > unpaired, $"paired {paired} should move to ARC's order sooner than unpaired {unpaired}");
     }
@@ -141,10 +146,8 @@ public sealed class AgentAnonymousOrderTests
     [Fact]
     public void Sampled_shadows_still_find_the_order_that_hits_more()
     {
-        int arc = Replay("agent:anonorder=arc", capacity: 160, distance: 12);
-        int fifo = Replay("agent:anonorder=s3fifo", capacity: 160, distance: 12);
+        (int arc, int fifo) = OrdersFavouringArc(capacity: 160);
         int sampled = Replay("agent:anonshadow=80", capacity: 160, distance: 12);
-        Assert.True(arc > fifo * 1.5, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
         Assert.True(sampled > arc * 0.95, $"sampled {sampled} should be within 5% of arc's order {arc} (s3fifo {fifo})");
         Assert.Equal("agent:anonshadow=2048", AgentPolicyVariants.FromName("agent:anonshadow=2048").Name);
     }
