@@ -165,7 +165,7 @@ internal sealed class BlockMover
         {
             Tier to = _tiers[t];
             int size = PayloadLength(e, from);
-            if (!to.Admit(Describe(e, to, size, isDemotion: true)))
+            if (!to.Admit(_table.Describe(e, to.Index, size, isDemotion: true)))
             {
                 to.Counters.Rejections++;
                 _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, from.Index, t);
@@ -288,15 +288,6 @@ internal sealed class BlockMover
 
     /// <inheritdoc cref="BlockIo.PayloadLength"/>
     public int PayloadLength(int e, Tier tier) => _io.PayloadLength(e, tier);
-
-    /// <summary>What the policy of <paramref name="tier"/> is told about entry <paramref name="e"/> when asked to admit it.</summary>
-    public BlockInfo Describe(int e, Tier tier, int size, bool isDemotion)
-    {
-        int p = _table.LiveParent(e);
-        int parentHandle = p >= 0 && _table.Tier[p] == tier.Index ? _table.Slot[p] : -1;
-        return new BlockInfo(_table.Keys[e], _table.Parents[e], parentHandle, _table.Depth[e], _table.Session[e], size,
-            _table.NextUse[e], isDemotion);
-    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadVictim(Tier tier, int victim) =>

@@ -147,6 +147,14 @@ internal sealed partial class BlockTable
         return e;
     }
 
+    /// <summary>What the policy of tier <paramref name="tier"/> is told about entry <paramref name="e"/> when asked to admit it.</summary>
+    public BlockInfo Describe(int e, int tier, int size, bool isDemotion)
+    {
+        int p = LiveParent(e);
+        int parentHandle = p >= 0 && Tier[p] == tier ? Slot[p] : -1;
+        return new BlockInfo(Keys[e], Parents[e], parentHandle, Depth[e], Session[e], size, NextUse[e], isDemotion);
+    }
+
     /// <summary>The entry of <paramref name="e"/>'s parent if that parent is still the one it counted itself into.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int LiveParent(int e)

@@ -46,7 +46,7 @@ internal sealed class LockedPromotion
     {
         Tier to = _tiers[targetIndex];
         int size = _mover.PayloadLength(e, from);
-        if (!to.Admit(_mover.Describe(e, to, size, isDemotion: false)))
+        if (!to.Admit(_table.Describe(e, to.Index, size, isDemotion: false)))
         {
             return;
         }

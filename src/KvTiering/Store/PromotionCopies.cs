@@ -53,7 +53,7 @@ internal sealed class PromotionCopies
         {
             store.ThrowIfDisposed();
             if (!Unchanged(e, stamp, from, fromSlot) || _table.Pins[e] != 0 || _table.InFlight[e]
-                || !to.Admit(_mover.Describe(e, to, bytes.Length, isDemotion: false)))
+                || !to.Admit(_table.Describe(e, to.Index, bytes.Length, isDemotion: false)))
             {
                 return false;
             }

@@ -15,7 +15,6 @@ internal sealed class RequestOffer
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
     private readonly TierChain _chain;
-    private readonly BlockMover _mover;
     private readonly SlotBinding _slots;
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
@@ -27,13 +26,12 @@ internal sealed class RequestOffer
     private int[] _foundSlots = new int[64]; // per key, its top-tier slot at arrival, or where its probe ended if absent
     private readonly ulong[]? _ends; // per index bucket, whether an absent key of this request ended its probe there
 
-    public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, BlockMover mover, SlotBinding slots,
+    public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, SlotBinding slots,
         StoreCounters counters, IPlacementHooks placement, bool metadataOnly)
     {
         _table = table;
         _tiers = tiers;
         _chain = chain;
-        _mover = mover;
         _slots = slots;
         _counters = counters;
         _placement = placement;
@@ -68,7 +66,7 @@ internal sealed class RequestOffer
         if (_outright && !_slots.ReportsEvents)
         {
             // The whole request in one call into the tier, whose policy calls are direct (Tier.OfferOutright).
-            var request = new OutrightRequest(_table, _chain, _mover, _counters, removals, session, labels);
+            var request = new OutrightRequest(_table, _chain, _counters, removals, session, labels);
             _tiers[0].OfferOutright(request, keys, found, slots, nextUse);
             ForgetEnds(found, slots);
             _counters.Puts += keys.Length;

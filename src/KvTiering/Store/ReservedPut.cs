@@ -234,7 +234,7 @@ internal sealed class ReservedPut
         for (int t = first; t < _tiers.Length; t++, admitted = false)
         {
             Tier tier = _tiers[t];
-            if (!admitted && !tier.Admit(_mover.Describe(e, tier, size, isDemotion: false)))
+            if (!admitted && !tier.Admit(_table.Describe(e, tier.Index, size, isDemotion: false)))
             {
                 tier.Counters.Rejections++;
                 _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, -1, t);

@@ -116,7 +116,7 @@ internal sealed class TierChain
         for (int t = startTier; t < _tiers.Length; t++)
         {
             Tier tier = _tiers[t];
-            if (!tier.AdmitsAll && !tier.Admit(_mover.Describe(e, tier, kv.Length, isDemotion: false)))
+            if (!tier.AdmitsAll && !tier.Admit(_table.Describe(e, tier.Index, kv.Length, isDemotion: false)))
             {
                 tier.Counters.Rejections++;
                 _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, -1, t);

@@ -134,7 +134,7 @@ internal sealed class Tier<TPolicy> : Tier
 
         // Unlike TierChain.Admit, the entry is not marked in flight: until it is placed no slot maps to it, so no
         // policy can name it, and nothing else runs meanwhile.
-        if (!AdmitsAll && !_policy.Admit(request.Mover.Describe(e, this, 0, isDemotion: false)))
+        if (!AdmitsAll && !_policy.Admit(table.Describe(e, Index, 0, isDemotion: false)))
         {
             Counters.Rejections++;
             table.Remove(e);

@@ -100,7 +100,7 @@ public sealed partial class TieredKvStore : IDisposable
         _hints = new SessionHints(_tiers, _top, _clock);
         _shutdown = new StoreShutdown(_tiers, _top, persistent, mover, _writeBehind, options.FlushOnDispose);
         _prefetcher = new Prefetcher(_table, _tiers, _top, _chain, _slots, _counters, placement, promotions, promotion, BlockBytes);
-        _requests = new RequestOffer(_table, _tiers, _chain, mover, _slots, _counters, placement, MetadataOnly);
+        _requests = new RequestOffer(_table, _tiers, _chain, _slots, _counters, placement, MetadataOnly);
         Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
         {
