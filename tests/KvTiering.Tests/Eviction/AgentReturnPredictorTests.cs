@@ -1,8 +1,7 @@
-using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Simulation.Policies;
 using KvTiering.Store;
-using static KvTiering.Tests.Store.StoreTestKit;
+using static KvTiering.Tests.Eviction.AgentTestKit;
 
 namespace KvTiering.Tests.Eviction;
 
@@ -116,14 +115,14 @@ public sealed class AgentReturnPredictorTests
         {
             timed.Advance(at - now);
             now = at;
-            Request(store, session, Depth(request + 1));
+            SessionRequest(store, session, Depth(request + 1));
         }
 
         timed.Advance(10);
-        Request(store, 3, 10);
-        Assert.Equal(learned, !store.Contains(Block(1, Depth(4) - 1)));
-        Assert.Equal(learned, store.Contains(Block(2, Depth(5) - 1)));
-        Assert.True(store.Contains(Block(1, 0)) && store.Contains(Block(2, 0)), "the victim gives up its deepest blocks first");
+        SessionRequest(store, 3, 10);
+        Assert.Equal(learned, !store.Contains(SessionBlock(1, Depth(4) - 1)));
+        Assert.Equal(learned, store.Contains(SessionBlock(2, Depth(5) - 1)));
+        Assert.True(store.Contains(SessionBlock(1, 0)) && store.Contains(SessionBlock(2, 0)), "the victim gives up its deepest blocks first");
     }
 
     [Fact]
@@ -148,18 +147,4 @@ public sealed class AgentReturnPredictorTests
             at += k < s_waits.Length ? s_waits[k] : 0;
         }
     }
-
-    private static void Request(TieredKvStore store, int session, int length)
-    {
-        BlockKey parent = BlockKey.Empty;
-        for (int i = 0; i < length; i++)
-        {
-            BlockKey key = Block(session, i);
-            store.Put(key, parent, default, new BlockContext(i, session)); // a resident block is touched (a hit)
-
-            parent = key;
-        }
-    }
-
-    private static BlockKey Block(int session, int i) => Key((session * 1000) + i);
 }

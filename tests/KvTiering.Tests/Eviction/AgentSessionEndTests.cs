@@ -1,27 +1,13 @@
-using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Simulation.Policies;
 using KvTiering.Store;
-using static KvTiering.Tests.Store.StoreTestKit;
+using static KvTiering.Tests.Eviction.AgentTestKit;
 
 namespace KvTiering.Tests.Eviction;
 
 /// <summary>The agent policy's session-end rule (docs/policies/agent.md, rule 16): <c>agent:ended=K</c>.</summary>
 public sealed class AgentSessionEndTests
 {
-    private static void Request(TieredKvStore store, int session, int length)
-    {
-        BlockKey parent = BlockKey.Empty;
-        for (int i = 0; i < length; i++)
-        {
-            BlockKey key = Block(session, i);
-            store.Put(key, parent, default, new BlockContext(i, session));
-            parent = key;
-        }
-    }
-
-    private static BlockKey Block(int session, int i) => Key((session * 1000) + i);
-
     [Theory]
     [InlineData("agent:mini=false+ended=10", true)]
     [InlineData("agent:mini=false", false)]
@@ -34,23 +20,23 @@ public sealed class AgentSessionEndTests
         TieredKvStore store = timed.Store;
         for (int i = 0; i < 3; i++)
         {
-            Request(store, 2, 10);
+            SessionRequest(store, 2, 10);
             timed.Advance(i < 2 ? 1000 : 25);
         }
 
         for (int i = 0; i < 6; i++)
         {
-            Request(store, 1, 10);
+            SessionRequest(store, 1, 10);
             timed.Advance(5);
         }
 
         timed.Advance(95);
-        Request(store, 3, 10);
+        SessionRequest(store, 3, 10);
 
-        Assert.Equal(ended, !store.Contains(Block(1, 9)));
-        Assert.Equal(ended, store.Contains(Block(2, 9)));
-        Assert.True(store.Contains(Block(1, 0)), "the victim gives up its deepest blocks first");
-        Assert.True(store.Contains(Block(3, 9)));
+        Assert.Equal(ended, !store.Contains(SessionBlock(1, 9)));
+        Assert.Equal(ended, store.Contains(SessionBlock(2, 9)));
+        Assert.True(store.Contains(SessionBlock(1, 0)), "the victim gives up its deepest blocks first");
+        Assert.True(store.Contains(SessionBlock(3, 9)));
     }
 
     [Fact]
