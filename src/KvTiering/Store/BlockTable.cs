@@ -147,6 +147,15 @@ internal sealed partial class BlockTable
         return e;
     }
 
+    /// <summary>
+    /// Whether entry <paramref name="e"/>, found for <paramref name="key"/> by a request's arrival lookup (negative:
+    /// not found), still holds it: the table lost no entry since (<paramref name="unchanged"/>, <see cref="Removals"/>),
+    /// or the entry is live and keyed so (one that left may have come back in another entry or slot).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool StillFound(int e, in BlockKey key, bool unchanged) =>
+        e >= 0 && (unchanged || (Stamps[e] != 0 && Keys[e].Equals(key)));
+
     /// <summary>What the policy of tier <paramref name="tier"/> is told about entry <paramref name="e"/> when asked to admit it.</summary>
     public BlockInfo Describe(int e, int tier, int size, bool isDemotion)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Placement;
@@ -76,11 +77,10 @@ internal sealed class RequestOffer
         BlockKey parent = BlockKey.Empty;
         for (int i = 0; i < keys.Length; i++)
         {
-            long next = nextUse.IsEmpty || nextUse[i] == int.MaxValue ? long.MaxValue : nextUse[i];
-            var context = new BlockContext(i, session, next) { Labels = labels };
+            BlockContext context = ContextOf(i, session, nextUse, labels);
             int e = found[i];
             bool unchanged = _table.Removals == removals; // nothing left since the lookup: entries and slots hold
-            if (e >= 0 && (unchanged || (_table.Stamps[e] != 0 && _table.Keys[e].Equals(keys[i]))))
+            if (_table.StillFound(e, keys[i], unchanged))
             {
                 // Found at arrival and not evicted by this request's earlier blocks: skip the second probe. An entry
                 // that left and came back may sit in another slot, so only an unchanged table vouches for the one
@@ -219,5 +219,13 @@ internal sealed class RequestOffer
 
         found = _found.AsSpan(0, length);
         slots = _foundSlots.AsSpan(0, length);
+    }
+
+    /// <summary>Block <paramref name="i"/>'s context in a request: its depth, session, oracle next use (none: <see cref="int.MaxValue"/> or no oracle) and labels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static BlockContext ContextOf(int i, long session, ReadOnlySpan<int> nextUse, WorkloadLabels labels)
+    {
+        long next = nextUse.IsEmpty || nextUse[i] == int.MaxValue ? long.MaxValue : nextUse[i];
+        return new BlockContext(i, session, next) { Labels = labels };
     }
 }

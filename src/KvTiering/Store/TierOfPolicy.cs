@@ -80,11 +80,10 @@ internal sealed class Tier<TPolicy> : Tier
         BlockKey parent = BlockKey.Empty;
         for (int i = 0; i < keys.Length; i++)
         {
-            long next = nextUse.IsEmpty || nextUse[i] == int.MaxValue ? long.MaxValue : nextUse[i];
-            var context = new BlockContext(i, session, next) { Labels = labels };
+            BlockContext context = RequestOffer.ContextOf(i, session, nextUse, labels);
             int e = found[i];
             bool unchanged = table.Removals == removals; // nothing left since the lookup: entries and slots hold
-            if (e >= 0 && (unchanged || (table.Stamps[e] != 0 && table.Keys[e].Equals(keys[i]))))
+            if (table.StillFound(e, keys[i], unchanged))
             {
                 // Found at arrival and not evicted by this request's earlier blocks (RequestOffer.Offer says why an
                 // unchanged table vouches for the slot read at arrival): TierChain.TouchResident's writes and access.
