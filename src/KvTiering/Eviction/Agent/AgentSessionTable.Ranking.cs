@@ -119,9 +119,9 @@ internal sealed partial class AgentSessionTable
 
         int best = -1;
         double bestScore = double.NegativeInfinity;
-        for (int s = NextHolding(0); s >= 0; s = NextHolding(s + 1))
+        for (int s = _sessions.NextHolding(0); s >= 0; s = _sessions.NextHolding(s + 1))
         {
-            double score = Score(s, now, _predict);
+            double score = Score(s, now, Predicting);
             if (score > bestScore)
             {
                 bestScore = score;
@@ -154,7 +154,7 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
-        double score = Score(slot, now, _predict);
+        double score = Score(slot, now, Predicting);
         if (score > _victimScore)
         {
             _victim = slot;

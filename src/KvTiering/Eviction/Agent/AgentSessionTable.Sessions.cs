@@ -5,7 +5,7 @@ internal sealed partial class AgentSessionTable
     /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
     public void Hint(long session, SessionHint hint)
     {
-        if (!_slotOf.TryGetValue(session, out int slot))
+        if (!_sessions.TryFind(session, out int slot))
         {
             return;
         }
@@ -34,13 +34,14 @@ internal sealed partial class AgentSessionTable
     /// <summary>The slot of a session, creating it (its first request starts at <paramref name="now"/>) if it is new.</summary>
     private int LookUp(long session, double now)
     {
-        if (_slotOf.TryGetValue(session, out int slot))
+        if (_sessions.TryFind(session, out int slot))
         {
             return slot;
         }
 
-        slot = _freeTop > 0 ? _freeSlots[--_freeTop] : NewSlotOrRecycle();
-        _slotOf[session] = slot;
+        slot = _sessions.Take(session);
+        ForgetBurst(slot); // a reused slot's past: its burst and its miniature prefix
+        MiniForget(slot);
         _sessions[slot].Id = session;
         _sessions[slot].Head = _sessions[slot].Tail = -1;
         _sessions[slot].RequestHead = -1;
@@ -56,7 +57,7 @@ internal sealed partial class AgentSessionTable
         _sessions[slot].MaxGap = 0;
         _sessions[slot].State = Normal;
         _sessions[slot].HintAt = now;
-        _sessions[slot].Sampled = _miniRate > 0 && IsSampled(session);
+        _sessions[slot].Sampled = _miniatures is not null && _miniatures.IsSampled(session);
         _sessions[slot].UserLogWait = 0;
         _sessions[slot].UserAnswers = 0;
         _sessions[slot].Unanswered = false;
@@ -125,58 +126,12 @@ internal sealed partial class AgentSessionTable
         _sessions[slot].LastTouch = now;
     }
 
-    /// <summary>
-    /// A new session slot. Sessions stay tracked after their blocks are gone (so a return is observed as a gap, not
-    /// as a new session) up to a bound; past it the longest-idle empty session is forgotten.
-    /// </summary>
-    private int NewSlotOrRecycle()
-    {
-        if (_slotCount < MaxTrackedSessions)
-        {
-            return NewSlot();
-        }
-
-        int oldest = -1;
-        for (int s = 1; s < _slotCount; s++)
-        {
-            if (_sessions[s].Count == 0 && (oldest < 0 || _sessions[s].LastRequest < _sessions[oldest].LastRequest))
-            {
-                oldest = s;
-            }
-        }
-
-        if (oldest < 0)
-        {
-            return NewSlot();
-        }
-
-        _slotOf.Remove(_sessions[oldest].Id);
-        ForgetBurst(oldest);
-        MiniForget(oldest);
-        return oldest;
-    }
-
-    private int NewSlot()
-    {
-        if (_slotCount == _sessions.Length)
-        {
-            int size = _slotCount * 2;
-            Array.Resize(ref _sessions, size);
-            MiniResize(size);
-            Array.Resize(ref _freeSlots, size);
-            Array.Resize(ref _holding, size / 64);
-        }
-
-        return _slotCount++;
-    }
-
     /// <summary>A session with no blocks left is forgotten, so memory stays bounded by the sessions the tier holds.</summary>
     private void Release(int slot)
     {
-        _slotOf.Remove(_sessions[slot].Id);
+        _sessions.Free(slot);
         ForgetBurst(slot);
         MiniForget(slot);
-        _freeSlots[_freeTop++] = slot;
         if (slot == _victim)
         {
             _victim = -1;
@@ -211,35 +166,32 @@ internal sealed partial class AgentSessionTable
     /// <summary>A request's touches reuse one clock reading for at most this many blocks, so time never stalls for long.</summary>
     private const int BurstClockTouches = 1 << 12;
 
-    private const int MaxTrackedSessions = 1 << 16;
+    /// <summary>While <see cref="AgentMiniatures"/> run: the ordering they chose; otherwise expected return.</summary>
+    private bool Predicting => _miniatures?.Predict ?? true;
 
-    // The learned return-time predictor (AgentPolicyOptions.LearnedReturn), or null when it is off.
-    private readonly AgentReturnPredictor? _returns;
+    /// <summary>How long a request's touches count as one request.</summary>
+    internal double RequestWindowSeconds => _options.RequestWindowSeconds;
 
-    // Per session slot, a bit while it holds blocks (Count > 0): a victim scan visits these alone, in slot order, and
-    // skips the many tracked sessions whose blocks are gone (a scan over every slot was a seventh of an agent replay).
-    private ulong[] _holding = new ulong[1];
+    /// <summary>How a miniature ranks a sampled session: its expected wait, or its idle time.</summary>
+    internal double MiniatureScore(int slot, double now, bool predict) =>
+        predict ? ExpectedWait(slot, now, predict: true) : now - _sessions[slot].LastRequest;
 
-    /// <summary>The first slot at or after <paramref name="from"/> that holds blocks, or -1.</summary>
-    private int NextHolding(int from)
+    /// <summary>A sampled session references the block at <paramref name="depth"/>: both miniatures replay it.</summary>
+    private void MiniReference(int slot, int depth, double now, bool newRequest)
     {
-        int w = from >> 6;
-        if (w >= _holding.Length)
+        if (_miniatures!.Reference(slot, depth, now, newRequest))
         {
-            return -1;
+            _victim = -1; // the ordering changed
         }
+    }
 
-        ulong bits = _holding[w] & (~0UL << from); // C# shifts by from mod 64: the bits of slots from 'from' on
-        while (bits == 0)
+    /// <summary>A slot is forgotten or reused: its session leaves both miniatures.</summary>
+    private void MiniForget(int slot)
+    {
+        if (_sessions[slot].Sampled)
         {
-            if (++w >= _holding.Length)
-            {
-                return -1;
-            }
-
-            bits = _holding[w];
+            _miniatures!.Forget(slot);
+            _sessions[slot].Sampled = false;
         }
-
-        return (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
     }
 }

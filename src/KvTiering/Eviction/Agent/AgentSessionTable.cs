@@ -19,10 +19,9 @@ internal sealed partial class AgentSessionTable
     private readonly int[] _owner;
     private readonly double[] _touch;
     private readonly int _sharedLimit;
-    private readonly Dictionary<long, int> _slotOf = [];
 
-    // Per session slot (slot 0 is the shared segment): one array of records, grown in one place (NewSlot).
-    private AgentSession[] _sessions = new AgentSession[64];
+    // Per session slot (slot 0 is the shared segment): the records, grown in one place (AgentSessionSlots.Take).
+    private readonly AgentSessionSlots _sessions = new();
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -30,14 +29,13 @@ internal sealed partial class AgentSessionTable
     private int _burstDepth;
     private int _burstTouches;
     private double _burstNow;
-    private int[] _freeSlots = new int[64];
-    private int _freeTop;
-    private int _slotCount = 1;
 
     private double _globalGap = double.NaN;
     private readonly AgentWaitModel _toolWaits = new(); // how long tools take, from the end of the response
     private readonly AgentUserWaits _users; // how long users take to answer (rules 8, 12-15)
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
+    private readonly AgentReturnPredictor? _returns; // the learned return-time predictor (LearnedReturn), or null
+    private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
@@ -58,15 +56,7 @@ internal sealed partial class AgentSessionTable
         _sessions[Shared].RequestHead = -1;
         _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
         _returns = options.LearnedReturn > 0 ? new AgentReturnPredictor(options.LearnedUnendedFactor, options.LearnedOwnScale) : null;
-        if (options.Miniature && options.MiniatureRate >= 1 && options.PredictReturn && !options.OracleDiagnostic && tier.TierIndex == 0)
-        {
-            // A miniature needs room for a few sessions to say anything: a small tier samples more (all, under 16,384 blocks).
-            _miniRate = Math.Max(1, Math.Min(options.MiniatureRate, capacity / MinMiniatureBlocks));
-            int miniCapacity = Math.Max(1, capacity / _miniRate);
-            _miniKeep = 1 - (1.0 / (MiniatureMemory * (double)miniCapacity));
-            _miniPredict = new Miniature(this, PredictOrdering, miniCapacity);
-            _miniRecency = new Miniature(this, RecencyOrdering, miniCapacity);
-        }
+        _miniatures = AgentMiniatures.For(this, options, capacity, tier.TierIndex);
     }
 
     public void Touch(int handle, bool inserted)
@@ -179,7 +169,7 @@ internal sealed partial class AgentSessionTable
 
     public bool Admit(in BlockInfo block)
     {
-        if (_miniRate > 0 && !block.IsDemotion && IsSampled(block.Session))
+        if (_miniatures is not null && !block.IsDemotion && _miniatures.IsSampled(block.Session))
         {
             double at = _tier.Now;
             MiniReference(SlotFor(block.Session, at), block.Depth, at, newRequest: true);
@@ -223,7 +213,7 @@ internal sealed partial class AgentSessionTable
         }
 
         // Pins (or a drained victim) left nothing: rescan every list for any evictable block.
-        for (int s = NextHolding(0); s >= 0; s = NextHolding(s + 1))
+        for (int s = _sessions.NextHolding(0); s >= 0; s = _sessions.NextHolding(s + 1))
         {
             if ((handle = PickInSession(s)) >= 0)
             {
@@ -252,7 +242,7 @@ internal sealed partial class AgentSessionTable
         _owner[handle] = slot;
         if (_sessions[slot].Count++ == 0)
         {
-            _holding[slot >> 6] |= 1UL << slot;
+            _sessions.MarkHolding(slot);
         }
 
         if (_sessions[slot].RequestHead < 0)
@@ -291,7 +281,7 @@ internal sealed partial class AgentSessionTable
 
         if (--_sessions[slot].Count == 0)
         {
-            _holding[slot >> 6] &= ~(1UL << slot);
+            _sessions.ClearHolding(slot);
             if (release && slot != Shared && _options.ForgetEmptySessions)
             {
                 Release(slot);
