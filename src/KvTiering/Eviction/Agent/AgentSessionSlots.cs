@@ -25,6 +25,9 @@ internal sealed class AgentSessionSlots
     /// <summary>The record of a slot.</summary>
     public ref AgentSession this[int slot] => ref _records[slot];
 
+    /// <summary>The records, indexed by slot; a new array after a <see cref="Take"/> that grew them.</summary>
+    public AgentSession[] Records => _records;
+
     /// <summary>The slot of a tracked session.</summary>
     public bool TryFind(long session, out int slot) => _slotOf.TryGetValue(session, out slot);
 

@@ -119,7 +119,7 @@ internal sealed partial class AgentSessionTable
 
         int best = -1;
         double bestScore = double.NegativeInfinity;
-        for (int s = _sessions.NextHolding(0); s >= 0; s = _sessions.NextHolding(s + 1))
+        for (int s = _slots.NextHolding(0); s >= 0; s = _slots.NextHolding(s + 1))
         {
             double score = Score(s, now, Predicting);
             if (score > bestScore)

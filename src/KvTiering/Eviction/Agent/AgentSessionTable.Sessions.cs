@@ -5,7 +5,7 @@ internal sealed partial class AgentSessionTable
     /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
     public void Hint(long session, SessionHint hint)
     {
-        if (!_sessions.TryFind(session, out int slot))
+        if (!_slots.TryFind(session, out int slot))
         {
             return;
         }
@@ -34,12 +34,13 @@ internal sealed partial class AgentSessionTable
     /// <summary>The slot of a session, creating it (its first request starts at <paramref name="now"/>) if it is new.</summary>
     private int LookUp(long session, double now)
     {
-        if (_sessions.TryFind(session, out int slot))
+        if (_slots.TryFind(session, out int slot))
         {
             return slot;
         }
 
-        slot = _sessions.Take(session);
+        slot = _slots.Take(session);
+        _sessions = _slots.Records; // Take may have grown them
         ForgetBurst(slot); // a reused slot's past: its burst and its miniature prefix
         MiniForget(slot);
         _sessions[slot].Id = session;
@@ -129,7 +130,7 @@ internal sealed partial class AgentSessionTable
     /// <summary>A session with no blocks left is forgotten, so memory stays bounded by the sessions the tier holds.</summary>
     private void Release(int slot)
     {
-        _sessions.Free(slot);
+        _slots.Free(slot);
         ForgetBurst(slot);
         MiniForget(slot);
         if (slot == _victim)

@@ -20,8 +20,10 @@ internal sealed partial class AgentSessionTable
     private readonly double[] _touch;
     private readonly int _sharedLimit;
 
-    // Per session slot (slot 0 is the shared segment): the records, grown in one place (AgentSessionSlots.Take).
-    private readonly AgentSessionSlots _sessions = new();
+    // Per session slot (slot 0 is the shared segment): the records, grown in one place (AgentSessionSlots.Take), and
+    // the hot paths' view of their array, taken again after each Take (a plain array read, no indirection).
+    private readonly AgentSessionSlots _slots = new();
+    private AgentSession[] _sessions;
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -45,6 +47,7 @@ internal sealed partial class AgentSessionTable
         _tier = tier;
         _options = options;
         _users = new AgentUserWaits(options);
+        _sessions = _slots.Records;
         int capacity = tier.Capacity;
         _next = new int[capacity];
         _prev = new int[capacity];
@@ -213,7 +216,7 @@ internal sealed partial class AgentSessionTable
         }
 
         // Pins (or a drained victim) left nothing: rescan every list for any evictable block.
-        for (int s = _sessions.NextHolding(0); s >= 0; s = _sessions.NextHolding(s + 1))
+        for (int s = _slots.NextHolding(0); s >= 0; s = _slots.NextHolding(s + 1))
         {
             if ((handle = PickInSession(s)) >= 0)
             {
@@ -242,7 +245,7 @@ internal sealed partial class AgentSessionTable
         _owner[handle] = slot;
         if (_sessions[slot].Count++ == 0)
         {
-            _sessions.MarkHolding(slot);
+            _slots.MarkHolding(slot);
         }
 
         if (_sessions[slot].RequestHead < 0)
@@ -281,7 +284,7 @@ internal sealed partial class AgentSessionTable
 
         if (--_sessions[slot].Count == 0)
         {
-            _sessions.ClearHolding(slot);
+            _slots.ClearHolding(slot);
             if (release && slot != Shared && _options.ForgetEmptySessions)
             {
                 Release(slot);
