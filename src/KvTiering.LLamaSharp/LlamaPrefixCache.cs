@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.LLamaSharp.Snapshots;
 using KvTiering.Store;
 using LLama;
 using LLama.Native;
@@ -25,17 +28,15 @@ namespace KvTiering.LLamaSharp;
 /// so two prompts share a snapshot exactly when they share its token blocks. Thread-safe: calls are serialized (the
 /// state buffer is shared); a llama.cpp context itself must not be used concurrently.</para>
 /// </remarks>
-public sealed partial class LlamaPrefixCache
+public sealed class LlamaPrefixCache
 {
     private readonly TieredKvStore _store;
     private readonly BlockHasher _hasher;
     private readonly int _blockTokens;
-    private readonly int _chunkBytes;
     private readonly int _minPrefill;
-    private readonly int _waypointInterval;
     private readonly bool _removeSuperseded;
+    private readonly SnapshotStore _snapshots;
     private readonly Lock _gate = new();
-    private byte[] _payload = [];
     private BlockKey[] _keys = [];
     private long _lookups;
     private long _hits;
@@ -56,20 +57,19 @@ public sealed partial class LlamaPrefixCache
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(hasher);
-        if (store.MetadataOnly || store.BlockBytes < Snapshots.SnapshotManifest.Size)
+        if (store.MetadataOnly || store.BlockBytes < SnapshotManifest.Size)
         {
             ThrowHelper.ThrowArgument(nameof(store),
-                $"The store keeps {store.BlockBytes}-byte blocks; snapshots need a payload store with blocks of at least {Snapshots.SnapshotManifest.Size} bytes.");
+                $"The store keeps {store.BlockBytes}-byte blocks; snapshots need a payload store with blocks of at least {SnapshotManifest.Size} bytes.");
         }
 
         options ??= new LlamaPrefixCacheOptions();
         _store = store;
         _hasher = hasher;
         _blockTokens = hasher.TokensPerBlock;
-        _chunkBytes = store.BlockBytes;
         _minPrefill = options.MinPrefillTokens;
-        _waypointInterval = options.WaypointInterval;
         _removeSuperseded = options.RemoveSupersededSnapshots;
+        _snapshots = new SnapshotStore(store, options.WaypointInterval);
     }
 
     /// <summary>The store snapshots live in.</summary>
@@ -77,6 +77,107 @@ public sealed partial class LlamaPrefixCache
 
     /// <summary>Tokens per block: snapshots are found and trimmed at multiples of it.</summary>
     public int TokensPerBlock => _blockTokens;
+
+    /// <summary>
+    /// Loads the longest stored snapshot that is a prefix of <paramref name="prompt"/> into <paramref name="sequence"/>,
+    /// trimmed to the last token block the prompt shares with it (and to leave
+    /// <see cref="LlamaPrefixCacheOptions.MinPrefillTokens"/> to prefill). The sequence is cleared first, so afterwards it
+    /// holds exactly the prompt's first <see cref="PrefixRestore.RestoredTokens"/> tokens — none on a miss. Never
+    /// throws for a missing, corrupt or refused snapshot: the result says to prefill.
+    /// </summary>
+    /// <param name="context">The llama.cpp context; not used concurrently by anyone else during the call.</param>
+    /// <param name="sequence">The sequence to fill.</param>
+    /// <param name="prompt">The whole prompt, from position 0.</param>
+    public PrefixRestore Restore(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> prompt)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        lock (_gate)
+        {
+            _lookups++;
+            context.MemorySequenceRemove(sequence, -1, -1);
+            PrefixRestore result = RestoreLocked(context, sequence, prompt);
+            if (result.IsHit)
+            {
+                _hits++;
+                _tokensRestored += result.RestoredTokens;
+            }
+
+            _tokensToPrefill += result.TokensToPrefill;
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Stores <paramref name="sequence"/>'s state as a prefix snapshot of <paramref name="tokens"/>, keyed by the block
+    /// key of their last full block. The sequence must hold exactly these tokens at positions 0 to
+    /// <c>tokens.Length − 1</c> (trim generated tokens off first if they should not be covered). Writes the waypoints,
+    /// the chunks, then the manifest; a piece the store declines undoes the whole snapshot.
+    /// </summary>
+    /// <param name="context">The llama.cpp context; not used concurrently by anyone else during the call.</param>
+    /// <param name="sequence">The sequence to save.</param>
+    /// <param name="tokens">The tokens the sequence holds, from position 0.</param>
+    /// <param name="session">The session the blocks belong to, for session-aware eviction policies (0 when unknown).</param>
+    /// <exception cref="ArgumentException">The sequence does not hold exactly <paramref name="tokens"/>' positions.</exception>
+    public SnapshotSave Save(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> tokens, long session = 0)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        int first = context.MemorySequenceMinPosition(sequence).Value;
+        int last = context.MemorySequenceMaxPosition(sequence).Value;
+        bool empty = last < 0;
+        if (empty ? !tokens.IsEmpty : (first != 0 || last != tokens.Length - 1))
+        {
+            ThrowHelper.ThrowArgument(nameof(tokens),
+                $"Sequence {sequence.Value} holds positions {first} to {last}, but {tokens.Length} tokens were given: a snapshot covers exactly the tokens its sequence holds, from position 0.");
+        }
+
+        lock (_gate)
+        {
+            SnapshotSave result = SaveLocked(context, sequence, tokens, new BlockContext(-1, session));
+            if (result.Outcome == SaveOutcome.Stored)
+            {
+                _saves++;
+                _stateBytesSaved += result.StateBytes;
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Brings the snapshot that <see cref="Restore(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken})"/>
+    /// would load for <paramref name="prompt"/> up to the store's top tier (its manifest and every chunk), so that the
+    /// restore, when the request gets a sequence, reads DRAM instead of flash. A server calls it while the request waits
+    /// for a free sequence.
+    /// </summary>
+    /// <remarks>
+    /// Takes the deepest snapshot whose manifest is stored under one of the prompt's block keys; a snapshot reached only
+    /// through a waypoint is left to the restore. Does not take the cache's lock, so restores and saves of other
+    /// requests proceed meanwhile; the store's <see cref="Store.TieredKvStore.PrefetchAsync"/> moves the blocks.
+    /// </remarks>
+    /// <param name="prompt">The queued request's whole prompt.</param>
+    /// <param name="cancellationToken">Stops the prefetch between blocks (for instance when the request is scheduled).</param>
+    /// <returns>How many blocks moved up (0 when there is no snapshot or it is already on the top tier).</returns>
+    public async Task<int> PrefetchAsync(ReadOnlyMemory<LLamaToken> prompt, CancellationToken cancellationToken = default)
+    {
+        int count = (prompt.Length - _minPrefill) / _blockTokens;
+        if (count <= 0)
+        {
+            return 0;
+        }
+
+        // Its own buffers: the shared ones belong to whoever holds the cache's lock.
+        var keys = new BlockKey[prompt.Length / _blockTokens];
+        int written = _hasher.ComputeKeys(AsInts(prompt.Span), keys);
+        for (int i = Math.Min(count, written) - 1; i >= 0; i--)
+        {
+            if (_snapshots.Contains(keys[i]))
+            {
+                return await _snapshots.PrefetchAsync(keys[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return 0;
+    }
 
     /// <summary>Restores into <paramref name="context"/>'s sequence; see <see cref="Restore(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken})"/>.</summary>
     public PrefixRestore Restore(LLamaContext context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> prompt)
@@ -113,6 +214,87 @@ public sealed partial class LlamaPrefixCache
         }
     }
 
+    private PrefixRestore RestoreLocked(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> prompt)
+    {
+        int limit = prompt.Length - _minPrefill;
+        if (limit < _blockTokens)
+        {
+            return Miss(RestoreOutcome.Miss, prompt.Length);
+        }
+
+        bool found = _snapshots.TryFindLongest(ComputeKeys(prompt), AsInts(prompt), _blockTokens,
+            out SnapshotManifest manifest, out int matched, out int tier, out int corrupt);
+        _corrupt += corrupt;
+        if (!found)
+        {
+            return Miss(corrupt > 0 ? RestoreOutcome.Corrupt : RestoreOutcome.Miss, prompt.Length);
+        }
+
+        int keep = Math.Min(matched, limit);
+        if (!SequenceState.Read(context, sequence, _snapshots.Buffer, manifest))
+        {
+            _rejected++;
+            return Miss(RestoreOutcome.Rejected, prompt.Length);
+        }
+
+        if (keep < manifest.TokenCount)
+        {
+            // Recurrent and sliding-window memories cannot drop a partial sequence; a trim that did not take
+            // would leave tokens the prompt does not have.
+            context.MemorySequenceRemove(sequence, keep, -1);
+            if (context.MemorySequenceMaxPosition(sequence).Value != keep - 1)
+            {
+                context.MemorySequenceRemove(sequence, -1, -1);
+                _rejected++;
+                return Miss(RestoreOutcome.Rejected, prompt.Length);
+            }
+        }
+
+        return new PrefixRestore(RestoreOutcome.Restored, prompt.Length, keep, manifest.TokenCount, tier);
+    }
+
+    private static PrefixRestore Miss(RestoreOutcome outcome, int promptTokens) => new(outcome, promptTokens, 0, 0, -1);
+
+    private SnapshotSave SaveLocked(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> tokens,
+        in BlockContext blockContext)
+    {
+        if (tokens.Length < _blockTokens)
+        {
+            return new SnapshotSave(SaveOutcome.TooShort, tokens.Length, 0, 0);
+        }
+
+        ReadOnlySpan<BlockKey> keys = ComputeKeys(tokens);
+        BlockKey snapshot = keys[^1];
+        if (_snapshots.Contains(snapshot))
+        {
+            return new SnapshotSave(SaveOutcome.AlreadyPresent, tokens.Length, 0, 0);
+        }
+
+        long stateLength = SequenceState.Write(context, sequence, AsInts(tokens), _snapshots, out long tokenBytes);
+        if (stateLength <= 0)
+        {
+            return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
+        }
+
+        long payloadLength = tokenBytes + stateLength;
+        var manifest = new SnapshotManifest(snapshot, tokens.Length, SnapshotManifest.ChunksFor(payloadLength, _store.BlockBytes),
+            payloadLength, stateLength, XxHash3.HashToUInt64(_snapshots.Buffer.AsSpan(0, (int)payloadLength)), _store.BlockBytes);
+        // Waypoints go first: under pressure the store then evicts them, not the snapshot's own chunks.
+        _snapshots.WriteWaypoints(keys, snapshot, blockContext);
+        if (!_snapshots.Write(manifest, blockContext))
+        {
+            _snapshots.RemoveWaypoints(keys);
+            return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
+        }
+
+        if (_removeSuperseded)
+        {
+            _supersededRemoved += _snapshots.RemoveSuperseded(keys[..^1]);
+        }
+
+        return new SnapshotSave(SaveOutcome.Stored, tokens.Length, stateLength, manifest.ChunkCount + 1);
+    }
+
     /// <summary>The block keys of <paramref name="tokens"/>' full blocks, in a reused buffer.</summary>
     private ReadOnlySpan<BlockKey> ComputeKeys(ReadOnlySpan<LLamaToken> tokens)
     {
@@ -124,18 +306,6 @@ public sealed partial class LlamaPrefixCache
 
         int written = _hasher.ComputeKeys(AsInts(tokens), _keys);
         return _keys.AsSpan(0, written);
-    }
-
-    /// <summary>The payload buffer, grown to hold <paramref name="length"/> bytes rounded up to whole chunks.</summary>
-    private byte[] Payload(long length)
-    {
-        long needed = (length + _chunkBytes - 1) / _chunkBytes * _chunkBytes;
-        if (_payload.Length < needed)
-        {
-            _payload = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, Math.Max(needed, _payload.Length * 3L / 2)));
-        }
-
-        return _payload;
     }
 
     private static ReadOnlySpan<int> AsInts(ReadOnlySpan<LLamaToken> tokens)

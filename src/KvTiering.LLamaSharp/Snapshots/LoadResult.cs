@@ -1,4 +1,4 @@
-namespace KvTiering.LLamaSharp;
+namespace KvTiering.LLamaSharp.Snapshots;
 
 /// <summary>What reading a snapshot's pieces back from the store found.</summary>
 internal enum LoadResult
