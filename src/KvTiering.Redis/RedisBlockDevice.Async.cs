@@ -24,7 +24,7 @@ public sealed partial class RedisBlockDevice
         }
 
         RedisKey serverKey = _slots.ServerKey(slot);
-        if (!TryEnter())
+        if (!_backoff.TryEnter())
         {
             return -1;
         }
@@ -41,13 +41,13 @@ public sealed partial class RedisBlockDevice
                 TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
-        catch (Exception ex) when (IsFault(ex))
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
         {
-            OnFault(ex);
+            _backoff.OnFault(ex);
             return -1;
         }
 
-        OnSuccess();
+        _backoff.OnSuccess();
         return Verified(Received(serverKey, key, length, lease, destination.Span), length, destination.Span);
     }
 
@@ -67,7 +67,7 @@ public sealed partial class RedisBlockDevice
             await _database.StringSetAsync(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always)
                 .ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsFault(ex))
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
         {
             WriteFaulted(key, ex);
         }

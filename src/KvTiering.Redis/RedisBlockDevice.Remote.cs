@@ -20,14 +20,14 @@ public sealed partial class RedisBlockDevice
             ThrowHelper.ThrowEmptyKey(nameof(key));
         }
 
-        Interlocked.Increment(ref _fetches);
+        Interlocked.Increment(ref _counters.Fetches);
         int read = Get(ServerKey(key), key, SlotBytes, destination, out parent);
         if (read < 0)
         {
             return -1;
         }
 
-        Interlocked.Increment(ref _fetchHits);
+        Interlocked.Increment(ref _counters.FetchHits);
         return read;
     }
 
@@ -42,7 +42,7 @@ public sealed partial class RedisBlockDevice
         int matched = 0;
         while (matched < keys.Length)
         {
-            if (!TryEnter())
+            if (!_backoff.TryEnter())
             {
                 return matched;
             }
@@ -56,7 +56,7 @@ public sealed partial class RedisBlockDevice
             }
         }
 
-        Interlocked.Increment(ref _prefixQueries);
+        Interlocked.Increment(ref _counters.PrefixQueries);
         return matched;
     }
 
@@ -76,18 +76,18 @@ public sealed partial class RedisBlockDevice
             if (!Task.WaitAll(pending, _operationTimeout))
             {
                 ObserveLater(pending);
-                OnFault(new TimeoutException($"A prefix match of {keys.Length} keys took longer than {_operationTimeout}."));
+                _backoff.OnFault(new TimeoutException($"A prefix match of {keys.Length} keys took longer than {_operationTimeout}."));
                 return 0;
             }
         }
-        catch (Exception ex) when (IsFault(ex) || ex is AggregateException { InnerException: { } inner } && IsFault(inner))
+        catch (Exception ex) when (RedisBackoff.IsFault(ex) || ex is AggregateException { InnerException: { } inner } && RedisBackoff.IsFault(inner))
         {
             ObserveLater(pending);
-            OnFault(ex is AggregateException aggregate ? aggregate.InnerException! : ex);
+            _backoff.OnFault(ex is AggregateException aggregate ? aggregate.InnerException! : ex);
             return 0;
         }
 
-        OnSuccess();
+        _backoff.OnSuccess();
         for (int i = 0; i < keys.Length; i++)
         {
             byte[]? header = pending[i].Result;
@@ -107,7 +107,7 @@ public sealed partial class RedisBlockDevice
     private int Get(RedisKey serverKey, in BlockKey key, int maxLength, Span<byte> destination, out BlockKey parent)
     {
         parent = BlockKey.Empty;
-        if (!TryEnter())
+        if (!_backoff.TryEnter())
         {
             return -1;
         }
@@ -117,13 +117,13 @@ public sealed partial class RedisBlockDevice
         {
             lease = _database.StringGetLease(serverKey);
         }
-        catch (Exception ex) when (IsFault(ex))
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
         {
-            OnFault(ex);
+            _backoff.OnFault(ex);
             return -1;
         }
 
-        OnSuccess();
+        _backoff.OnSuccess();
         return Received(serverKey, key, maxLength, lease, destination, out parent);
     }
 
@@ -148,7 +148,7 @@ public sealed partial class RedisBlockDevice
 
         if (read < 0)
         {
-            Interlocked.Increment(ref read == RedisBlockHeader.Unauthentic ? ref _authenticationFailures : ref _checksumFailures);
+            Interlocked.Increment(ref read == RedisBlockHeader.Unauthentic ? ref _counters.AuthenticationFailures : ref _counters.ChecksumFailures);
             DeleteQuietly(serverKey);
             return -1;
         }
@@ -171,7 +171,7 @@ public sealed partial class RedisBlockDevice
         {
             command(_database, serverKey, _expiry);
         }
-        catch (Exception ex) when (IsFault(ex))
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
         {
             // Fire-and-forget: a lost renewal or delete costs nothing that expiry does not fix.
         }

@@ -49,6 +49,8 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     private readonly bool _deleteOnFree;
     private readonly TimeSpan _operationTimeout;
     private readonly RedisValueSealer _sealer;
+    private readonly RedisBackoff _backoff;
+    private readonly RedisDeviceCounters _counters = new();
     private volatile bool _disposed;
 
     /// <summary>
@@ -101,10 +103,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         _slidingExpiry = options.SlidingExpiry && options.Expiry is not null;
         _deleteOnFree = options.DeleteOnFree;
         _operationTimeout = options.OperationTimeout;
-        _time = options.TimeProvider;
-        _initialBackoff = options.Backoff;
-        _maxBackoff = options.MaxBackoff;
-        _backoffTicks = options.Backoff.Ticks;
+        _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff);
     }
 
     /// <summary>
@@ -142,6 +141,21 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     /// <summary>The prefix of this device's server-side keys.</summary>
     public string Namespace { get; }
 
+    /// <summary>False while the tier backs off after a fault; calls then miss or drop at once.</summary>
+    public bool IsAvailable => _backoff.IsAvailable;
+
+    /// <summary>A snapshot of the device's counters.</summary>
+    public RedisTierStatistics GetStatistics() => _counters.Snapshot(_backoff);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <c>vanished</c> (the server no longer had a block: expired, evicted or lost in a restart), <c>checksum</c> (a
+    /// value that failed verification, deleted), <c>authentication</c> (a value whose MAC failed, deleted),
+    /// <c>connection</c> (a connection loss, timeout or server error that started a back-off) and <c>dropped_write</c>
+    /// (a demotion not written: unavailable, timed out or refused).
+    /// </remarks>
+    public IReadOnlyList<KeyValuePair<string, long>> GetFaultCounts() => _counters.FaultCounts(_backoff);
+
     /// <summary>Whether every block is sealed and verified with a secret.</summary>
     public bool IsAuthenticated => _sealer.Authenticator is not null;
 
@@ -156,7 +170,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         {
             _database.StringSet(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always);
         }
-        catch (Exception ex) when (IsFault(ex))
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
         {
             WriteFaulted(key, ex);
         }
@@ -168,9 +182,9 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     private RedisKey BeginWrite(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload, out byte[] buffer, out int valueLength)
     {
         Forget(slot);
-        if (!TryEnter())
+        if (!_backoff.TryEnter())
         {
-            Interlocked.Increment(ref _droppedWrites);
+            Interlocked.Increment(ref _counters.DroppedWrites);
             ThrowHelper.ThrowUnavailable($"The Redis tier '{Namespace}' is unavailable; the block was not written.");
         }
 
@@ -182,16 +196,16 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void WriteFaulted(in BlockKey key, Exception ex)
     {
-        Interlocked.Increment(ref _droppedWrites);
-        OnFault(ex);
+        Interlocked.Increment(ref _counters.DroppedWrites);
+        _backoff.OnFault(ex);
         ThrowHelper.ThrowUnavailable($"Writing block {key} to the Redis tier '{Namespace}' failed: {ex.Message}", ex);
     }
 
     /// <summary>Records a written block in its slot and hands the value buffer back for the next write.</summary>
     private void EndWrite(int slot, in BlockKey key, int length, RedisKey serverKey, byte[] buffer)
     {
-        OnSuccess();
-        Interlocked.Increment(ref _writes);
+        _backoff.OnSuccess();
+        Interlocked.Increment(ref _counters.Writes);
         _sealer.Return(buffer);
         _slots.Record(slot, key, length, serverKey);
     }
@@ -215,19 +229,19 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     {
         if (read == length)
         {
-            Interlocked.Increment(ref _hits);
+            Interlocked.Increment(ref _counters.Hits);
             return read;
         }
 
         if (read == Absent)
         {
-            Interlocked.Increment(ref _vanished);
+            Interlocked.Increment(ref _counters.Vanished);
         }
         else if (read >= 0)
         {
             // Verified, but not the length this slot was written with: not the block we wrote.
             destination[..read].Clear();
-            Interlocked.Increment(ref _checksumFailures);
+            Interlocked.Increment(ref _counters.ChecksumFailures);
         }
 
         return -1;
