@@ -16,7 +16,7 @@ namespace KvTiering.Blocks;
 /// vLLM's prefix cache (hash of parent hash and block tokens).
 /// An instance is immutable and thread-safe.
 /// </remarks>
-public sealed partial class BlockHasher
+public sealed class BlockHasher
 {
     private const int KeyBytes = 16;
 
@@ -87,9 +87,9 @@ public sealed partial class BlockHasher
             ThrowHelper.ThrowArgument(nameof(parent), "The parent of a chain is the root or a block key, never empty.");
         }
 
-        if (CanFuse(blockTokens))
+        if (ChainedXxh3.CanFuse(blockTokens))
         {
-            ComputeKeysFused(parent, MemoryMarshal.AsBytes(tokens), blockTokens * sizeof(int), destination, count);
+            ChainedXxh3.ComputeKeys(parent, MemoryMarshal.AsBytes(tokens), blockTokens * sizeof(int), destination, count);
             return count;
         }
 

@@ -73,11 +73,11 @@ public sealed class BlockHasherPathTests
     [Fact]
     public void The_fused_path_is_taken_where_the_hardware_allows()
     {
-        Assert.False(BlockHasher.CanFuse(7));
-        Assert.Equal(BitConverter.IsLittleEndian, BlockHasher.CanFuse(16));
-        Assert.Equal(BitConverter.IsLittleEndian, BlockHasher.CanFuse(56));
-        Assert.Equal(BitConverter.IsLittleEndian && Avx2.IsSupported, BlockHasher.CanFuse(57));
-        Assert.Equal(BitConverter.IsLittleEndian && Avx2.IsSupported, BlockHasher.CanFuse(512));
+        Assert.False(ChainedXxh3.CanFuse(7));
+        Assert.Equal(BitConverter.IsLittleEndian, ChainedXxh3.CanFuse(16));
+        Assert.Equal(BitConverter.IsLittleEndian, ChainedXxh3.CanFuse(56));
+        Assert.Equal(BitConverter.IsLittleEndian && Avx2.IsSupported, ChainedXxh3.CanFuse(57));
+        Assert.Equal(BitConverter.IsLittleEndian && Avx2.IsSupported, ChainedXxh3.CanFuse(512));
     }
 
     [Fact]

@@ -7,22 +7,23 @@ namespace KvTiering.Blocks;
 
 // XXH3-128's path for inputs over 240 bytes (blocks of 57 tokens or more), AVX2: 64-byte stripes accumulated into
 // eight 64-bit lanes, scrambled after every 1 KiB, merged at the end (xxHash reference, XXH3 specification).
-public sealed partial class BlockHasher
+/// <summary>XXH3-128's stripe loop for long inputs, chained as <see cref="ChainedXxh3"/> chains the short ones.</summary>
+internal static class ChainedXxh3Stripes
 {
-    private static void ChainLong(BlockKey parent, ref byte tokens, uint blockBytes, Span<BlockKey> destination)
+    internal static void Chain(BlockKey parent, ref byte tokens, uint blockBytes, Span<BlockKey> destination)
     {
         ulong lo = parent.Low;
         ulong hi = parent.High;
-        ref byte s = ref MemoryMarshal.GetReference(Secret);
-        uint n = KeyBytes + blockBytes;
+        ref byte s = ref MemoryMarshal.GetReference(ChainedXxh3.Secret);
+        uint n = ChainedXxh3.KeyBytes + blockBytes;
         int fullBlocks = (int)((n - 1) / 1024);
         int tailStripes = (int)((n - 1 - (1024 * (uint)fullBlocks)) / 64);
         ref BlockKey keys = ref MemoryMarshal.GetReference(destination);
         ref byte t = ref tokens;
         for (int i = 0; i < destination.Length; i++)
         {
-            var acc0 = Vector256.Create((ulong)Prime32_3, Prime64_1, Prime64_2, Prime64_3);
-            var acc1 = Vector256.Create(Prime64_4, Prime32_2, Prime64_5, Prime32_1);
+            var acc0 = Vector256.Create((ulong)ChainedXxh3.Prime32_3, ChainedXxh3.Prime64_1, ChainedXxh3.Prime64_2, ChainedXxh3.Prime64_3);
+            var acc1 = Vector256.Create(ChainedXxh3.Prime64_4, ChainedXxh3.Prime32_2, ChainedXxh3.Prime64_5, ChainedXxh3.Prime32_1);
 
             // Stripe 0 is the only one that holds the parent: (parent, tokens 0..48).
             Accumulate(ref acc0, ref acc1,
@@ -50,8 +51,8 @@ public sealed partial class BlockHasher
 
             // The last stripe ends the input: input offset n - 64, token offset n - 64 - 16 = blockBytes - 64.
             AccumulateAt(ref acc0, ref acc1, ref Unsafe.Add(ref t, blockBytes - 64), ref s, 192 - 64 - 7);
-            lo = Merge(acc0, acc1, ref s, 11, n * Prime64_1);
-            hi = Merge(acc0, acc1, ref s, 192 - 64 - 11, ~(n * Prime64_2));
+            lo = Merge(acc0, acc1, ref s, 11, n * ChainedXxh3.Prime64_1);
+            hi = Merge(acc0, acc1, ref s, 192 - 64 - 11, ~(n * ChainedXxh3.Prime64_2));
             Unsafe.Add(ref keys, i) = new BlockKey(lo, hi);
             t = ref Unsafe.Add(ref t, blockBytes);
         }
@@ -91,7 +92,7 @@ public sealed partial class BlockHasher
     private static Vector256<ulong> ScrambleLanes(Vector256<ulong> acc, Vector256<ulong> key)
     {
         acc = acc ^ Avx2.ShiftRightLogical(acc, 47) ^ key;
-        Vector256<uint> prime = Vector256.Create((ulong)Prime32_1).AsUInt32();
+        Vector256<uint> prime = Vector256.Create((ulong)ChainedXxh3.Prime32_1).AsUInt32();
         Vector256<ulong> low = Avx2.Multiply(acc.AsUInt32(), prime);
         Vector256<ulong> high = Avx2.Multiply(Avx2.ShiftRightLogical(acc, 32).AsUInt32(), prime);
         return low + Avx2.ShiftLeftLogical(high, 32);
@@ -101,10 +102,10 @@ public sealed partial class BlockHasher
     {
         ref byte k = ref Unsafe.Add(ref s, secret);
         ulong result = start
-            + Fold(acc0.GetElement(0) ^ Read(ref k, 0), acc0.GetElement(1) ^ Read(ref k, 8))
-            + Fold(acc0.GetElement(2) ^ Read(ref k, 16), acc0.GetElement(3) ^ Read(ref k, 24))
-            + Fold(acc1.GetElement(0) ^ Read(ref k, 32), acc1.GetElement(1) ^ Read(ref k, 40))
-            + Fold(acc1.GetElement(2) ^ Read(ref k, 48), acc1.GetElement(3) ^ Read(ref k, 56));
-        return Avalanche(result);
+            + ChainedXxh3.Fold(acc0.GetElement(0) ^ ChainedXxh3.Read(ref k, 0), acc0.GetElement(1) ^ ChainedXxh3.Read(ref k, 8))
+            + ChainedXxh3.Fold(acc0.GetElement(2) ^ ChainedXxh3.Read(ref k, 16), acc0.GetElement(3) ^ ChainedXxh3.Read(ref k, 24))
+            + ChainedXxh3.Fold(acc1.GetElement(0) ^ ChainedXxh3.Read(ref k, 32), acc1.GetElement(1) ^ ChainedXxh3.Read(ref k, 40))
+            + ChainedXxh3.Fold(acc1.GetElement(2) ^ ChainedXxh3.Read(ref k, 48), acc1.GetElement(3) ^ ChainedXxh3.Read(ref k, 56));
+        return ChainedXxh3.Avalanche(result);
     }
 }

@@ -13,21 +13,25 @@ namespace KvTiering.Blocks;
 // parent, and in each path they enter one early step, so most of a block's work does not depend on the previous key
 // and the CPU overlaps it with the previous block's finish. Blocks of fewer than 8 tokens would read 16-byte words
 // that straddle parent and tokens; they, big-endian machines and (for blocks over 56 tokens) machines without AVX2
-// take the copying path. The stripe loop for long inputs is in BlockHasher.Xxh3Stripes.cs.
-public sealed partial class BlockHasher
+// take the copying path. The stripe loop for long inputs is ChainedXxh3Stripes.
+
+/// <summary>XXH3-128 of (parent key ‖ block tokens) along a chain of blocks, without assembling the input.</summary>
+internal static class ChainedXxh3
 {
+    /// <summary>Bytes of the parent key that start each block's input.</summary>
+    internal const int KeyBytes = 16;
     private const int MinFusedTokens = 8;
-    private const ulong Prime64_1 = 0x9E3779B185EBCA87UL;
-    private const ulong Prime64_2 = 0xC2B2AE3D27D4EB4FUL;
-    private const ulong Prime64_3 = 0x165667B19E3779F9UL;
-    private const ulong Prime64_4 = 0x85EBCA77C2B2AE63UL;
-    private const ulong Prime64_5 = 0x27D4EB2F165667C5UL;
-    private const uint Prime32_1 = 0x9E3779B1U;
-    private const uint Prime32_2 = 0x85EBCA77U;
-    private const uint Prime32_3 = 0xC2B2AE3DU;
+    internal const ulong Prime64_1 = 0x9E3779B185EBCA87UL;
+    internal const ulong Prime64_2 = 0xC2B2AE3D27D4EB4FUL;
+    internal const ulong Prime64_3 = 0x165667B19E3779F9UL;
+    internal const ulong Prime64_4 = 0x85EBCA77C2B2AE63UL;
+    internal const ulong Prime64_5 = 0x27D4EB2F165667C5UL;
+    internal const uint Prime32_1 = 0x9E3779B1U;
+    internal const uint Prime32_2 = 0x85EBCA77U;
+    internal const uint Prime32_3 = 0xC2B2AE3DU;
 
     // XXH3's default secret (kSecret, 192 bytes).
-    private static ReadOnlySpan<byte> Secret =>
+    internal static ReadOnlySpan<byte> Secret =>
     [
         0xb8, 0xfe, 0x6c, 0x39, 0x23, 0xa4, 0x4b, 0xbe, 0x7c, 0x01, 0x81, 0x2c, 0xf7, 0x21, 0xad, 0x1c,
         0xde, 0xd4, 0x6d, 0xe9, 0x83, 0x90, 0x97, 0xdb, 0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f,
@@ -50,7 +54,7 @@ public sealed partial class BlockHasher
         && (KeyBytes + (blockTokens * sizeof(int)) <= 240 || Avx2.IsSupported);
 
     /// <summary>The fused chain; <see cref="CanFuse"/> must hold for the block size.</summary>
-    internal static void ComputeKeysFused(BlockKey parent, ReadOnlySpan<byte> tokenBytes, int blockBytes,
+    internal static void ComputeKeys(BlockKey parent, ReadOnlySpan<byte> tokenBytes, int blockBytes,
         Span<BlockKey> destination, int count)
     {
         ref byte tokens = ref MemoryMarshal.GetReference(tokenBytes);
@@ -65,7 +69,7 @@ public sealed partial class BlockHasher
         }
         else
         {
-            ChainLong(parent, ref tokens, (uint)blockBytes, destination[..count]);
+            ChainedXxh3Stripes.Chain(parent, ref tokens, (uint)blockBytes, destination[..count]);
         }
     }
 
@@ -208,14 +212,14 @@ public sealed partial class BlockHasher
     /// low half with a second multiply to keep it out of the stack measured slower.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Fold(ulong left, ulong right)
+    internal static ulong Fold(ulong left, ulong right)
     {
         ulong high = Math.BigMul(left, right, out ulong low);
         return low ^ high;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Avalanche(ulong h)
+    internal static ulong Avalanche(ulong h)
     {
         h ^= h >> 37;
         h *= 0x165667919E3779F9UL;
@@ -223,5 +227,5 @@ public sealed partial class BlockHasher
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Read(ref byte source, uint offset) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, offset));
+    internal static ulong Read(ref byte source, uint offset) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, offset));
 }
