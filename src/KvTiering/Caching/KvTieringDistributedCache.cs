@@ -23,17 +23,11 @@ namespace KvTiering.Caching;
 /// and otherwise ages out under the store's eviction policy. The async methods complete synchronously: the store
 /// works in memory and its flash reads are synchronous.
 /// </remarks>
-public sealed partial class KvTieringDistributedCache : IBufferDistributedCache
+public sealed class KvTieringDistributedCache : IBufferDistributedCache
 {
-    private const int StripeCount = 64;
-
-    private readonly TieredKvStore _store;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly byte[] _prefix;
-    private readonly Lock[] _stripes;
-    private readonly int _blockBytes;
-    private readonly long _capacityBlocks;
+    private readonly CacheEntries _entries;
+    private readonly CacheReader _reader;
+    private readonly CacheWriter _writer;
 
     /// <summary>Creates a cache over <paramref name="store"/>, which it uses but does not own or dispose.</summary>
     /// <exception cref="ArgumentException">The store keeps no payloads, or its blocks are too small for a manifest.</exception>
@@ -55,39 +49,25 @@ public sealed partial class KvTieringDistributedCache : IBufferDistributedCache
                 nameof(store));
         }
 
-        _store = store;
-        _time = options.TimeProvider;
-        _logger = options.Logger ?? NullLogger.Instance;
-        _prefix = CacheKeys.Prefix(options.InstanceName);
-        _blockBytes = store.BlockBytes;
-        _stripes = new Lock[StripeCount];
-        for (int i = 0; i < _stripes.Length; i++)
-        {
-            _stripes[i] = new Lock();
-        }
-
-        foreach (TierStatistics tier in store.GetStatistics().Tiers)
-        {
-            _capacityBlocks += tier.CapacityBlocks;
-        }
-
-        MaxKeyBytes = Math.Min(ushort.MaxValue, _blockBytes - CacheManifest.HeaderBytes);
+        _entries = new CacheEntries(store, options.TimeProvider, options.Logger ?? NullLogger.Instance, options.InstanceName);
+        _reader = new CacheReader(_entries);
+        _writer = new CacheWriter(_entries);
     }
 
     /// <summary>The smallest block size the cache works with: a manifest header and a 192-byte key.</summary>
     public const int MinBlockBytes = CacheManifest.HeaderBytes + 192;
 
     /// <summary>The store the entries live in.</summary>
-    public TieredKvStore Store => _store;
+    public TieredKvStore Store => _entries.Store;
 
     /// <summary>The longest key, in UTF-8 bytes, that fits a manifest block of this store.</summary>
-    public int MaxKeyBytes { get; }
+    public int MaxKeyBytes => _entries.MaxKeyBytes;
 
     /// <inheritdoc />
     public byte[]? Get(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Read(key, null, out byte[]? value) ? value : null;
+        return _reader.Read(key, null, out byte[]? value) ? value : null;
     }
 
     /// <inheritdoc />
@@ -95,7 +75,7 @@ public sealed partial class KvTieringDistributedCache : IBufferDistributedCache
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(destination);
-        return Read(key, destination, out _);
+        return _reader.Read(key, destination, out _);
     }
 
     /// <inheritdoc />
@@ -110,21 +90,21 @@ public sealed partial class KvTieringDistributedCache : IBufferDistributedCache
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(options);
-        Write(key, value, options);
+        _writer.Write(key, value, options);
     }
 
     /// <inheritdoc />
     public void Refresh(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        Touch(key);
+        _reader.Touch(key);
     }
 
     /// <inheritdoc />
     public void Remove(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        Delete(key);
+        _writer.Delete(key);
     }
 
     /// <inheritdoc />
@@ -182,49 +162,5 @@ public sealed partial class KvTieringDistributedCache : IBufferDistributedCache
 
         Remove(key);
         return Task.CompletedTask;
-    }
-
-    private long NowTicks => _time.GetUtcNow().UtcTicks;
-
-    private Lock StripeOf(in BlockKey manifestKey) => _stripes[(int)(manifestKey.Low & (StripeCount - 1))];
-
-    /// <summary>The prefixed UTF-8 key in a pooled buffer, its manifest key, and where the key bytes start.</summary>
-    private EncodedKey Encode(string key)
-    {
-        int max = _prefix.Length + CacheKeys.Utf8.GetMaxByteCount(key.Length);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
-        _prefix.CopyTo(buffer, 0);
-        int length;
-        try
-        {
-            length = CacheKeys.Utf8.GetBytes(key, buffer.AsSpan(_prefix.Length));
-        }
-        catch (ArgumentException ex)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw new ArgumentException(
-                $"A cache key of {key.Length} chars is not valid UTF-16 (it has a lone surrogate), so it has no UTF-8 form.",
-                nameof(key), ex);
-        }
-
-        if (length > MaxKeyBytes)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw new ArgumentException(
-                $"Cache key of {length} UTF-8 bytes is too long: blocks of {_blockBytes} bytes hold keys of at most {MaxKeyBytes}.",
-                nameof(key));
-        }
-
-        return new EncodedKey(buffer, _prefix.Length, length);
-    }
-
-    /// <summary>A pooled encoding of one cache key; dispose once to return the buffer.</summary>
-    private readonly struct EncodedKey(byte[] buffer, int keyOffset, int keyLength) : IDisposable
-    {
-        public BlockKey Manifest { get; } = CacheKeys.Manifest(buffer.AsSpan(0, keyOffset + keyLength));
-
-        public ReadOnlySpan<byte> Utf8 => buffer.AsSpan(keyOffset, keyLength);
-
-        public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
     }
 }

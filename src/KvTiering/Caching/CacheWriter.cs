@@ -9,16 +9,22 @@ using Microsoft.Extensions.Caching.Distributed;
 
 namespace KvTiering.Caching;
 
-public sealed partial class KvTieringDistributedCache
+/// <summary>
+/// Writes and removes entries of a <see cref="KvTieringDistributedCache"/>: chunks under a fresh nonce first, then the
+/// manifest swapped in under the entry's lock, then the old entry's chunks removed.
+/// </summary>
+internal sealed class CacheWriter(CacheEntries entries)
 {
+    private readonly CacheEntries _entries = entries;
+
     /// <summary>
     /// Writes the chunks (under a fresh nonce) and then swaps the manifest in, so a reader sees the old entry or the
     /// new one, never a mixture; the old entry's chunks are removed after the swap. A value the store cannot keep
     /// removes the old entry, so a later read misses rather than returning a value the caller replaced.
     /// </summary>
-    private void Write(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options)
+    public void Write(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options)
     {
-        long now = NowTicks;
+        long now = _entries.NowTicks;
         long absolute = AbsoluteExpiry(options, now);
         if (value.Length > Array.MaxLength)
         {
@@ -26,7 +32,7 @@ public sealed partial class KvTieringDistributedCache
                 $"A cached value of {value.Length} bytes exceeds the largest array, {Array.MaxLength} bytes.");
         }
 
-        using EncodedKey k = Encode(key);
+        using EncodedCacheKey k = _entries.Encode(key);
         var m = new CacheManifest
         {
             KeyLength = k.Utf8.Length,
@@ -38,10 +44,10 @@ public sealed partial class KvTieringDistributedCache
             LastAccessTicks = now,
         };
 
-        byte[] block = ArrayPool<byte>.Shared.Rent(_blockBytes);
+        byte[] block = ArrayPool<byte>.Shared.Rent(_entries.BlockBytes);
         try
         {
-            int inlineRoom = _blockBytes - CacheManifest.HeaderBytes - m.KeyLength;
+            int inlineRoom = _entries.BlockBytes - CacheManifest.HeaderBytes - m.KeyLength;
             if (m.ValueLength <= inlineRoom)
             {
                 m.Inline = true;
@@ -49,10 +55,10 @@ public sealed partial class KvTieringDistributedCache
             }
             else
             {
-                m.ChunkCount = (int)(((long)m.ValueLength + _blockBytes - 1) / _blockBytes);
-                if (m.ChunkCount + 1L > _capacityBlocks)
+                m.ChunkCount = (int)(((long)m.ValueLength + _entries.BlockBytes - 1) / _entries.BlockBytes);
+                if (m.ChunkCount + 1L > _entries.CapacityBlocks)
                 {
-                    Log.CacheValueTooLarge(_logger, m.ValueLength, m.ChunkCount + 1L, _capacityBlocks);
+                    Log.CacheValueTooLarge(_entries.Logger, m.ValueLength, m.ChunkCount + 1L, _entries.CapacityBlocks);
                     Delete(k);
                     return;
                 }
@@ -80,7 +86,7 @@ public sealed partial class KvTieringDistributedCache
         long offset = 0;
         for (int i = 0; i < m.ChunkCount; i++)
         {
-            int length = (int)Math.Min(_blockBytes, m.ValueLength - offset);
+            int length = (int)Math.Min(_entries.BlockBytes, m.ValueLength - offset);
             ReadOnlySequence<byte> slice = value.Slice(offset, length);
             ReadOnlySpan<byte> bytes;
             if (slice.IsSingleSegment)
@@ -94,14 +100,14 @@ public sealed partial class KvTieringDistributedCache
             }
 
             BlockKey chunk = CacheKeys.Chunk(manifestKey, m.Nonce, i);
-            PutResult result = _store.Put(chunk, parent, bytes);
+            PutResult result = _entries.Store.Put(chunk, parent, bytes);
             if (result != PutResult.Stored)
             {
                 // AlreadyPresent would mean a nonce collision: the resident bytes are not ours, so it fails too.
-                Log.CacheWriteNotStored(_logger, result, m.ValueLength);
+                Log.CacheWriteNotStored(_entries.Logger, result, m.ValueLength);
                 for (int j = 0; j < i; j++)
                 {
-                    _store.Remove(CacheKeys.Chunk(manifestKey, m.Nonce, j));
+                    _entries.Store.Remove(CacheKeys.Chunk(manifestKey, m.Nonce, j));
                 }
 
                 return false;
@@ -115,30 +121,30 @@ public sealed partial class KvTieringDistributedCache
     }
 
     /// <summary>Replaces whatever manifest the key has with <paramref name="manifest"/>, then drops the old chunks.</summary>
-    private void SwapManifest(in EncodedKey k, in CacheManifest m, ReadOnlySpan<byte> manifest)
+    private void SwapManifest(in EncodedCacheKey k, in CacheManifest m, ReadOnlySpan<byte> manifest)
     {
-        byte[] scratch = ArrayPool<byte>.Shared.Rent(_blockBytes);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(_entries.BlockBytes);
         try
         {
             bool hadOld;
             CacheManifest old;
             PutResult result;
-            lock (StripeOf(k.Manifest))
+            lock (_entries.StripeOf(k.Manifest))
             {
-                hadOld = TryReadManifest(k, scratch, out old);
-                _store.Remove(k.Manifest);
-                result = _store.Put(k.Manifest, BlockKey.Empty, manifest);
+                hadOld = _entries.TryReadManifest(k, scratch, out old);
+                _entries.Store.Remove(k.Manifest);
+                result = _entries.Store.Put(k.Manifest, BlockKey.Empty, manifest);
             }
 
             if (hadOld)
             {
-                RemoveChunks(k.Manifest, old);
+                _entries.RemoveChunks(k.Manifest, old);
             }
 
             if (result != PutResult.Stored)
             {
-                Log.CacheWriteNotStored(_logger, result, m.ValueLength);
-                RemoveChunks(k.Manifest, m);
+                Log.CacheWriteNotStored(_entries.Logger, result, m.ValueLength);
+                _entries.RemoveChunks(k.Manifest, m);
             }
         }
         finally
@@ -148,31 +154,31 @@ public sealed partial class KvTieringDistributedCache
     }
 
     /// <summary>Removes the key's manifest and chunks, if it has an entry.</summary>
-    private void Delete(string key)
+    public void Delete(string key)
     {
-        using EncodedKey k = Encode(key);
+        using EncodedCacheKey k = _entries.Encode(key);
         Delete(k);
     }
 
-    private void Delete(in EncodedKey k)
+    private void Delete(in EncodedCacheKey k)
     {
-        byte[] scratch = ArrayPool<byte>.Shared.Rent(_blockBytes);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(_entries.BlockBytes);
         try
         {
             bool had;
             CacheManifest m;
-            lock (StripeOf(k.Manifest))
+            lock (_entries.StripeOf(k.Manifest))
             {
-                had = TryReadManifest(k, scratch, out m);
+                had = _entries.TryReadManifest(k, scratch, out m);
                 if (had)
                 {
-                    _store.Remove(k.Manifest);
+                    _entries.Store.Remove(k.Manifest);
                 }
             }
 
             if (had)
             {
-                RemoveChunks(k.Manifest, m);
+                _entries.RemoveChunks(k.Manifest, m);
             }
         }
         finally
