@@ -8,19 +8,28 @@ namespace KvTiering.Tests.Eviction;
 /// <summary>Sessions as the agent policy's tests write them: each its own chain of blocks, ids session × 1000 + i.</summary>
 internal static class AgentTestKit
 {
+    /// <summary>A metadata-only store of one tier of <paramref name="capacity"/> blocks on <paramref name="time"/>, under the agent policy by default.</summary>
+    public static TieredKvStore AgentStore(TimeProvider time, int capacity, EvictionPolicy? policy = null)
+    {
+        var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = time };
+        options.Tiers.Add(new TierOptions(Profile("hbm"), capacity) { Policy = policy ?? EvictionPolicies.Agent });
+        return new TieredKvStore(options);
+    }
+
     /// <summary>Block <paramref name="i"/> of <paramref name="session"/>'s chain.</summary>
     public static BlockKey SessionBlock(int session, int i) => Key((session * 1000) + i);
 
     /// <summary>
     /// <paramref name="session"/>'s request of blocks 0..length−1 of its chain, each put with its depth and session
-    /// (a block already resident is touched: a hit).
+    /// (a block already resident is touched: a hit); its first <paramref name="sharedHead"/> blocks are a head every
+    /// session shares (ids 900,000 + i).
     /// </summary>
-    public static void SessionRequest(TieredKvStore store, int session, int length)
+    public static void SessionRequest(TieredKvStore store, int session, int length, int sharedHead = 0)
     {
         BlockKey parent = BlockKey.Empty;
         for (int i = 0; i < length; i++)
         {
-            BlockKey key = SessionBlock(session, i);
+            BlockKey key = i < sharedHead ? Key(900_000 + i) : SessionBlock(session, i);
             store.Put(key, parent, default, new BlockContext(i, session));
             parent = key;
         }
