@@ -1,7 +1,10 @@
 namespace KvTiering.Eviction;
 
 /// <summary>A shadow cache run by <see cref="AnonymousArcOrder"/>'s rule: ARC over tail-first lists.</summary>
-/// <remarks>Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4).</remarks>
+/// <remarks>
+/// Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4). The ghost lists B1
+/// and B2 share the shadow's key index, so a reference probes once for T1 ∪ T2 ∪ B1 ∪ B2.
+/// </remarks>
 internal sealed class ArcShadow : AnonymousShadow
 {
     private const byte InT1 = 1;
@@ -13,10 +16,10 @@ internal sealed class ArcShadow : AnonymousShadow
     private BurstList _t2;
 
     public ArcShadow(int capacity, bool wholeSteps)
-        : base(capacity)
+        : base(capacity, ghostCells: 2 * capacity)
     {
         _list = new byte[capacity];
-        _directory = new ArcDirectory(capacity, wholeSteps);
+        _directory = new ArcDirectory(new GhostPair(capacity, Keys, Index, first: capacity), wholeSteps);
         _t1 = new BurstList(capacity);
         _t2 = new BurstList(capacity);
     }
@@ -37,7 +40,7 @@ internal sealed class ArcShadow : AnonymousShadow
         _t2.Touch(slot, Depths[slot]);
     }
 
-    protected override void OnMiss(in Blocks.BlockKey key) => _directory.OnMiss(key);
+    protected override void OnMiss(in Blocks.BlockKey key, int ghostCell) => _directory.OnMiss(key, ghostCell);
 
     protected override void OnInsert(int slot)
     {
