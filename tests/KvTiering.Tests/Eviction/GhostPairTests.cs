@@ -39,7 +39,7 @@ public sealed class GhostPairTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Agrees_with_two_queue_models_and_shares_its_index_with_the_owners_cells(bool shared)
+    public void Agrees_with_two_queue_models_and_shares_its_index_with_the_owners_cells_whose_keys_it_takes_over(bool shared)
     {
         // Shared: cells 0..7 of the key array are the owner's (a shadow's resident blocks), indexed beside the ghosts.
         const int Capacity = 12;
@@ -62,10 +62,26 @@ public sealed class GhostPairTests
             {
                 Assert.Equal(-1, cell);
                 Assert.Equal(mine, index!.Find(key)); // the owner's cell, in the same index
-                if (rng.Next(2) == 0)
+                int way = rng.Next(3);
+                if (way == 0)
                 {
-                    index!.RemoveSlot(mine);
+                    index.RemoveSlot(mine);
                     owned.Remove(k);
+                }
+                else if (way == 1)
+                {
+                    // The owner's block is evicted: its key becomes a ghost, taking over its index entry.
+                    bool toFirst = rng.Next(2) == 0;
+                    Assert.True(ghosts.AddFrom(mine, toFirst));
+                    owned.Remove(k);
+                    List<int> list = toFirst ? first : second;
+                    if (list.Count == Capacity)
+                    {
+                        list.RemoveAt(0);
+                    }
+
+                    list.Add(k);
+                    Assert.Equal(toFirst, ghosts.IsFirst(ghosts.Find(key)));
                 }
 
                 continue;

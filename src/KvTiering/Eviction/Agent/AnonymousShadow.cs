@@ -87,8 +87,11 @@ internal abstract class AnonymousShadow
         if (_freeTop == 0)
         {
             int victim = SelectVictim();
-            _slotOf.RemoveSlot(victim); // first: OnEvict indexes the victim's key again, as a ghost
-            OnEvict(victim);
+            if (!OnEvict(victim))
+            {
+                _slotOf.RemoveSlot(victim);
+            }
+
             _free[_freeTop++] = victim;
         }
 
@@ -118,8 +121,11 @@ internal abstract class AnonymousShadow
     /// <summary>The block to evict; the shadow is full, so there is one.</summary>
     protected abstract int SelectVictim();
 
-    /// <summary><paramref name="slot"/> leaves (it was the victim): unlink it, remember its ghost.</summary>
-    protected abstract void OnEvict(int slot);
+    /// <summary>
+    /// <paramref name="slot"/> leaves (it was the victim): unlink it, remember its ghost. Returns true when its key's
+    /// index entry now points at a ghost cell (<see cref="KeySlotIndex.Move"/>), false to have the slot un-indexed.
+    /// </summary>
+    protected abstract bool OnEvict(int slot);
 
     /// <summary>
     /// A recency list over shadow slots in which a request's blocks lie deepest-last, as <see cref="TailFirstList"/>

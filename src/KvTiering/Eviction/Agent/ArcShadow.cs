@@ -64,10 +64,11 @@ internal sealed class ArcShadow : AnonymousShadow
         return fromT1 ? _t1.Tail : _t2.Count > 0 ? _t2.Tail : _t1.Tail;
     }
 
-    protected override void OnEvict(int slot)
+    protected override bool OnEvict(int slot)
     {
-        _directory.Evicted(Keys[slot], _list[slot] == InT1);
+        bool ghost = _directory.Evicted(slot, Keys[slot], _list[slot] == InT1); // the key's index entry moves to B1 or B2
         Unlink(slot);
+        return ghost;
     }
 
     private void Unlink(int slot)

@@ -89,12 +89,14 @@ internal sealed class S3FifoShadow : AnonymousShadow
         return EvictMain();
     }
 
-    protected override void OnEvict(int slot)
+    protected override bool OnEvict(int slot)
     {
         _target.Evicted(Keys[slot], _queue[slot] == InSmall);
+        bool ghost = false;
         if (_queue[slot] == InSmall)
         {
-            _ghost.AddAbsent(Keys[slot]); // resident until now, so no ghost: its insert forgot its ghost
+            // Resident until now, so no ghost (its insert forgot its ghost): its index entry moves to the ghost.
+            ghost = _ghost.AddFrom(slot);
             _small.Remove(slot);
         }
         else
@@ -103,6 +105,7 @@ internal sealed class S3FifoShadow : AnonymousShadow
         }
 
         _queue[slot] = 0;
+        return ghost;
     }
 
     private int EvictSmall()

@@ -133,6 +133,21 @@ internal sealed class ArcDirectory
     }
 
     /// <summary>
+    /// <see cref="Evicted(in BlockKey, bool)"/> for an owner that shares the ghosts' index: the victim's key, indexed in
+    /// the owner's <paramref name="slot"/>, keeps its index entry as a ghost (no removal, no probe). False when the
+    /// ghost lists hold nothing (capacity 0): the owner un-indexes the slot itself.
+    /// </summary>
+    public bool Evicted(int slot, in BlockKey key, bool fromT1)
+    {
+        if (_missKnown && key.Equals(_missKey))
+        {
+            _missKnown = false;
+        }
+
+        return _ghosts.AddFrom(slot, fromT1);
+    }
+
+    /// <summary>
     /// Restores the directory bounds (|T1| + |B1| ≤ c, |T1| + |T2| + |B1| + |B2| ≤ 2c) by forgetting the oldest ghost
     /// keys, which drops exactly the keys the paper's case IV drops.
     /// </summary>

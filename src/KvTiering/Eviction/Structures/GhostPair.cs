@@ -98,6 +98,32 @@ internal sealed class GhostPair
             return;
         }
 
+        int cell = TakeCell(first);
+        _keys[cell] = key;
+        _index.Add(cell);
+    }
+
+    /// <summary>
+    /// With a shared index: remembers the key of the owner's indexed cell <paramref name="slot"/> as the newest of a
+    /// list, taking over its index entry (no probe); the key must be in neither list. False (nothing done) for lists
+    /// of capacity 0.
+    /// </summary>
+    public bool AddFrom(int slot, bool first)
+    {
+        if (_capacity == 0)
+        {
+            return false;
+        }
+
+        int cell = TakeCell(first);
+        _keys[cell] = _keys[slot];
+        _index.Move(slot, cell);
+        return true;
+    }
+
+    /// <summary>A free cell of a list, made the list's newest (its oldest forgotten first when the list is full).</summary>
+    private int TakeCell(bool first)
+    {
         int cell;
         if (first)
         {
@@ -120,8 +146,7 @@ internal sealed class GhostPair
             _secondOrder.PushFront(cell - _second);
         }
 
-        _keys[cell] = key;
-        _index.Add(cell);
+        return cell;
     }
 
     /// <summary>Forgets the oldest key of a list; returns false when that list is empty.</summary>

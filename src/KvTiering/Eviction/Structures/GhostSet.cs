@@ -109,6 +109,30 @@ internal sealed class GhostSet
         _index.Add(_first + local);
     }
 
+    /// <summary>
+    /// With a shared index: remembers the key of the owner's indexed cell <paramref name="slot"/> as the newest,
+    /// taking over its index entry (no probe); the key must be in no ghost cell. False (nothing done) for a set of
+    /// capacity 0.
+    /// </summary>
+    public bool AddFrom(int slot)
+    {
+        if (Capacity == 0)
+        {
+            return false;
+        }
+
+        if (_freeTop == 0)
+        {
+            RemoveOldest();
+        }
+
+        int local = _free[--_freeTop];
+        _keys[_first + local] = _keys[slot];
+        _order.PushFront(local);
+        _index.Move(slot, _first + local);
+        return true;
+    }
+
     /// <summary>Forgets <paramref name="key"/>; returns whether it was remembered.</summary>
     public bool Remove(in BlockKey key)
     {

@@ -59,6 +59,18 @@ internal sealed class KeySlotIndex
         _bucketOf[slot] = i;
     }
 
+    /// <summary>
+    /// Re-points the entry of <paramref name="from"/>, which is indexed, to <paramref name="to"/>, which is not and
+    /// whose key the owner has set to <paramref name="from"/>'s: a key changing cells (a shadow's victim becoming a
+    /// ghost) without a removal and a probe.
+    /// </summary>
+    public void Move(int from, int to)
+    {
+        int bucket = _bucketOf[from];
+        _buckets[bucket].Slot = to + 1;
+        _bucketOf[to] = bucket;
+    }
+
     /// <summary>Forgets <paramref name="slot"/>, which is indexed, without looking its key up.</summary>
     public void RemoveSlot(int slot) => DeleteBucket(_bucketOf[slot]);
 
