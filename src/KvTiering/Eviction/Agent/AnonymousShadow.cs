@@ -98,11 +98,8 @@ internal abstract class AnonymousShadow
         slot = _free[--_freeTop];
         Keys[slot] = key;
         Depths[slot] = depth;
-        if (!OnInsert(slot))
-        {
-            _slotOf.Add(slot);
-        }
-
+        _slotOf.Add(slot);
+        OnInsert(slot);
         return false;
     }
 
@@ -118,11 +115,8 @@ internal abstract class AnonymousShadow
     /// <summary>A resident block is referenced again.</summary>
     protected abstract void OnHit(int slot);
 
-    /// <summary>
-    /// A newcomer took <paramref name="slot"/>, not indexed yet. Returns true when its ghost's index entry moved to the
-    /// slot (<see cref="KeySlotIndex.Move"/>), false to have the slot indexed.
-    /// </summary>
-    protected abstract bool OnInsert(int slot);
+    /// <summary>A newcomer took <paramref name="slot"/>.</summary>
+    protected abstract void OnInsert(int slot);
 
     /// <summary>The block to evict; the shadow is full, so there is one.</summary>
     protected abstract int SelectVictim();

@@ -42,9 +42,9 @@ internal sealed class ArcShadow : AnonymousShadow
 
     protected override void OnMiss(in Blocks.BlockKey key, int ghostCell) => _directory.OnMiss(key, ghostCell);
 
-    protected override bool OnInsert(int slot)
+    protected override void OnInsert(int slot)
     {
-        bool ghost = _directory.Admitted(Keys[slot], slot); // a ghost's index entry moves to the slot
+        bool ghost = _directory.Admitted(Keys[slot]);
         _list[slot] = ghost ? InT2 : InT1;
         if (ghost)
         {
@@ -56,7 +56,6 @@ internal sealed class ArcShadow : AnonymousShadow
         }
 
         _directory.Trim(_t1.Count, _t2.Count);
-        return ghost;
     }
 
     protected override int SelectVictim()

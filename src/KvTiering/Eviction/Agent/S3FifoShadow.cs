@@ -53,18 +53,17 @@ internal sealed class S3FifoShadow : AnonymousShadow
         _target.OnMiss(key);
     }
 
-    protected override bool OnInsert(int slot)
+    protected override void OnInsert(int slot)
     {
         _frequency[slot] = 0;
 
         // The newcomer is the key OnMiss was told about; since then the ghost can only have lost keys (a victim's key
-        // it gained is resident until then, so another key): check the cell the shared index found it in, and move
-        // that cell's index entry to the slot.
+        // it gained is resident until then, so another key): check the cell the shared index found it in.
         int ghost = _missGhost;
         bool wasGhost = ghost >= 0 && _ghost.Holds(ghost, Keys[slot]);
         if (wasGhost)
         {
-            _ghost.MoveOut(ghost, slot);
+            _ghost.Forget(ghost);
         }
 
         if (wasGhost | _target.Admitted(Keys[slot]))
@@ -77,8 +76,6 @@ internal sealed class S3FifoShadow : AnonymousShadow
             _queue[slot] = InSmall;
             _small.Touch(slot, Depths[slot]);
         }
-
-        return wasGhost;
     }
 
     protected override int SelectVictim()

@@ -87,48 +87,31 @@ internal sealed class ArcDirectory
     /// <summary>The newcomer <paramref name="key"/> is inserted: true when it was a ghost (it joins T2, else T1).</summary>
     public bool Admitted(in BlockKey key)
     {
-        int cell = GhostCellOf(key);
-        if (cell < 0)
-        {
-            return false;
-        }
-
-        _ghosts.Forget(cell);
-        return true;
-    }
-
-    /// <summary>
-    /// <see cref="Admitted(in BlockKey)"/> for an owner that shares the ghosts' index, whose <paramref name="slot"/>
-    /// holds the newcomer's key, not indexed yet: a ghost's index entry moves to the slot (true); else (false) the
-    /// owner indexes the slot itself.
-    /// </summary>
-    public bool Admitted(in BlockKey key, int slot)
-    {
-        int cell = GhostCellOf(key);
-        if (cell < 0)
-        {
-            return false;
-        }
-
-        _ghosts.MoveOut(cell, slot);
-        return true;
-    }
-
-    /// <summary>The ghost cell holding the newcomer <paramref name="key"/>, or -1; clears the pending miss.</summary>
-    private int GhostCellOf(in BlockKey key)
-    {
         _pendingGhost = NoGhost;
+        int cell;
         if (_missKnown && key.Equals(_missKey))
         {
             // OnMiss already looked this key up, and since then a ghost list can only have lost keys (a ghost is
             // added only by Evicted, which forgets the lookup for this key): check only the cell it was found in.
             _missKnown = false;
-            int cell = _missCell;
-            return cell >= 0 && _ghosts.Holds(cell, key) ? cell : -1;
+            cell = _missCell;
+            if (cell < 0 || !_ghosts.Holds(cell, key))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            _missKnown = false;
+            cell = _ghosts.Find(key);
+            if (cell < 0)
+            {
+                return false;
+            }
         }
 
-        _missKnown = false;
-        return _ghosts.Find(key);
+        _ghosts.Forget(cell);
+        return true;
     }
 
     /// <summary>REPLACE(x, p): from T1 when it exceeds its target (or meets it and x is a B2 ghost), else from T2.</summary>
@@ -137,7 +120,7 @@ internal sealed class ArcDirectory
 
     /// <summary>
     /// A block left T1 (<paramref name="fromT1"/>) or T2 by eviction: its key becomes a ghost. The key is resident
-    /// until now, so it is no ghost: every insert removed the newcomer's ghost (<see cref="Admitted(in BlockKey)"/>).
+    /// until now, so it is no ghost: every insert removed the newcomer's ghost (<see cref="Admitted"/>).
     /// </summary>
     public void Evicted(in BlockKey key, bool fromT1)
     {

@@ -162,26 +162,10 @@ internal sealed class GhostPair
         return true;
     }
 
-    /// <summary>
-    /// With a shared index: the key in <paramref name="cell"/>, one of the pair's, returns to the owner's
-    /// <paramref name="slot"/> (which holds the same key and is not indexed), taking its index entry along.
-    /// </summary>
-    public void MoveOut(int cell, int slot)
-    {
-        _index.Move(cell, slot);
-        Release(cell);
-    }
-
     /// <summary>Forgets the key in <paramref name="cell"/>, one of the pair's that remembers a key.</summary>
     public void Forget(int cell)
     {
         _index.RemoveSlot(cell);
-        Release(cell);
-    }
-
-    /// <summary>Frees <paramref name="cell"/>, whose index entry is gone or moved, from its list.</summary>
-    private void Release(int cell)
-    {
         if (cell < _second)
         {
             _firstOrder.Remove(cell - _first);

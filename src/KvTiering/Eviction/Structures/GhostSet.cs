@@ -159,17 +159,6 @@ internal sealed class GhostSet
         return true;
     }
 
-    /// <summary>
-    /// With a shared index: the key in <paramref name="cell"/>, one of the set's, returns to the owner's
-    /// <paramref name="slot"/> (which holds the same key and is not indexed), taking its index entry along.
-    /// </summary>
-    public void MoveOut(int cell, int slot)
-    {
-        _index.Move(cell, slot);
-        _order.Remove(cell - _first);
-        _free[_freeTop++] = cell - _first;
-    }
-
     /// <summary>Forgets the key in <paramref name="cell"/>, one of the set's that remembers a key.</summary>
     public void Forget(int cell)
     {
