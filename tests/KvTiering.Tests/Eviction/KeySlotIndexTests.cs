@@ -56,4 +56,26 @@ public sealed class KeySlotIndexTests
             }
         }
     }
+
+    [Fact]
+    public void A_moved_entry_is_found_at_its_new_slot_and_removed_from_there()
+    {
+        var keys = new BlockKey[8];
+        var index = new KeySlotIndex(keys);
+        for (int s = 0; s < 4; s++)
+        {
+            keys[s] = new BlockKey((ulong)s << 40, 9); // one home bucket for all: a single probe run
+            index.Add(s);
+        }
+
+        keys[6] = keys[1];
+        index.Move(1, 6);
+        Assert.Equal(6, index.Find(keys[6]));
+        index.RemoveSlot(0); // shifts the run back, the moved entry with it
+        Assert.Equal(6, index.Find(keys[6]));
+        Assert.Equal(2, index.Find(keys[2]));
+        index.RemoveSlot(6);
+        Assert.Equal(-1, index.Find(keys[6]));
+        Assert.Equal(3, index.Find(keys[3]));
+    }
 }

@@ -12,7 +12,9 @@ namespace KvTiering.Eviction;
 /// Miniature simulation (Waldspurger et al., "Cache Modeling and Optimization using Miniature Simulations", USENIX
 /// ATC 2017): a tier too large to shadow whole is shadowed by a spatially hashed sample of the keys (1 in R) at 1/R of
 /// its capacity, as in SHARDS (Waldspurger et al., FAST 2015). Nothing allocates after construction: the key index is
-/// sized for the capacity and a slot is freed before a newcomer takes one.
+/// sized for the capacity and a slot is freed before a newcomer takes one. The key array has room after the resident
+/// slots for a subclass's ghost cells, and one index covers both, so a reference probes once whether its key is
+/// resident, a ghost or neither (<see cref="OnMiss"/> is told which ghost cell).
 /// </remarks>
 internal abstract class AnonymousShadow
 {
@@ -22,10 +24,13 @@ internal abstract class AnonymousShadow
     private int _lastDepth = int.MaxValue;
     private bool _chainAlive;
 
-    protected AnonymousShadow(int capacity)
+    /// <param name="capacity">Blocks the shadow holds.</param>
+    /// <param name="ghostCells">Cells after the resident slots in <see cref="Keys"/> for the subclass's ghosts, indexed
+    /// by <see cref="Index"/> too.</param>
+    protected AnonymousShadow(int capacity, int ghostCells)
     {
         Capacity = capacity;
-        Keys = new BlockKey[capacity];
+        Keys = new BlockKey[capacity + ghostCells];
         Depths = new int[capacity];
         _slotOf = new KeySlotIndex(Keys);
         _free = new int[capacity];
@@ -43,7 +48,11 @@ internal abstract class AnonymousShadow
     /// <summary>Blocks a request found in its leading run of resident blocks, decayed by the pool.</summary>
     public double Hits { get; set; }
 
+    /// <summary>The key per resident slot (0 to <see cref="Capacity"/> − 1), then per ghost cell.</summary>
     protected BlockKey[] Keys { get; }
+
+    /// <summary>The index over <see cref="Keys"/>: resident slots and the subclass's ghost cells.</summary>
+    protected KeySlotIndex Index => _slotOf;
 
     protected int[] Depths { get; }
 
@@ -61,7 +70,7 @@ internal abstract class AnonymousShadow
 
         _lastDepth = depth;
         int slot = _slotOf.Find(key);
-        if (slot >= 0)
+        if ((uint)slot < (uint)Capacity)
         {
             OnHit(slot);
             if (_chainAlive)
@@ -74,12 +83,15 @@ internal abstract class AnonymousShadow
         }
 
         _chainAlive = false;
-        OnMiss(key);
+        OnMiss(key, slot);
         if (_freeTop == 0)
         {
             int victim = SelectVictim();
-            OnEvict(victim);
-            _slotOf.RemoveSlot(victim);
+            if (!OnEvict(victim))
+            {
+                _slotOf.RemoveSlot(victim);
+            }
+
             _free[_freeTop++] = victim;
         }
 
@@ -94,10 +106,11 @@ internal abstract class AnonymousShadow
     /// <summary>A new request begins (burst bookkeeping of tail-first lists).</summary>
     protected abstract void StartRequest();
 
-    /// <summary>A key not resident is referenced, before the victim for it is chosen.</summary>
-    protected virtual void OnMiss(in BlockKey key)
-    {
-    }
+    /// <summary>
+    /// A key not resident is referenced, before the victim for it is chosen; <paramref name="ghostCell"/> is the ghost
+    /// cell the index holds it in, or -1.
+    /// </summary>
+    protected abstract void OnMiss(in BlockKey key, int ghostCell);
 
     /// <summary>A resident block is referenced again.</summary>
     protected abstract void OnHit(int slot);
@@ -108,8 +121,11 @@ internal abstract class AnonymousShadow
     /// <summary>The block to evict; the shadow is full, so there is one.</summary>
     protected abstract int SelectVictim();
 
-    /// <summary><paramref name="slot"/> leaves (it was the victim): unlink it, remember its ghost.</summary>
-    protected abstract void OnEvict(int slot);
+    /// <summary>
+    /// <paramref name="slot"/> leaves (it was the victim): unlink it, remember its ghost. Returns true when its key's
+    /// index entry now points at a ghost cell (<see cref="KeySlotIndex.Move"/>), false to have the slot un-indexed.
+    /// </summary>
+    protected abstract bool OnEvict(int slot);
 
     /// <summary>
     /// A recency list over shadow slots in which a request's blocks lie deepest-last, as <see cref="TailFirstList"/>

@@ -1,7 +1,10 @@
 namespace KvTiering.Eviction;
 
 /// <summary>A shadow cache run by <see cref="AnonymousArcOrder"/>'s rule: ARC over tail-first lists.</summary>
-/// <remarks>Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4).</remarks>
+/// <remarks>
+/// Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003 (figure 4). The ghost lists B1
+/// and B2 share the shadow's key index, so a reference probes once for T1 ∪ T2 ∪ B1 ∪ B2.
+/// </remarks>
 internal sealed class ArcShadow : AnonymousShadow
 {
     private const byte InT1 = 1;
@@ -13,10 +16,10 @@ internal sealed class ArcShadow : AnonymousShadow
     private BurstList _t2;
 
     public ArcShadow(int capacity, bool wholeSteps)
-        : base(capacity)
+        : base(capacity, ghostCells: 2 * capacity)
     {
         _list = new byte[capacity];
-        _directory = new ArcDirectory(capacity, wholeSteps);
+        _directory = new ArcDirectory(new GhostPair(capacity, Keys, Index, first: capacity), wholeSteps);
         _t1 = new BurstList(capacity);
         _t2 = new BurstList(capacity);
     }
@@ -37,7 +40,7 @@ internal sealed class ArcShadow : AnonymousShadow
         _t2.Touch(slot, Depths[slot]);
     }
 
-    protected override void OnMiss(in Blocks.BlockKey key) => _directory.OnMiss(key);
+    protected override void OnMiss(in Blocks.BlockKey key, int ghostCell) => _directory.OnMiss(key, ghostCell);
 
     protected override void OnInsert(int slot)
     {
@@ -61,10 +64,11 @@ internal sealed class ArcShadow : AnonymousShadow
         return fromT1 ? _t1.Tail : _t2.Count > 0 ? _t2.Tail : _t1.Tail;
     }
 
-    protected override void OnEvict(int slot)
+    protected override bool OnEvict(int slot)
     {
-        _directory.Evicted(Keys[slot], _list[slot] == InT1);
+        bool ghost = _directory.Evicted(slot, Keys[slot], _list[slot] == InT1); // the key's index entry moves to B1 or B2
         Unlink(slot);
+        return ghost;
     }
 
     private void Unlink(int slot)

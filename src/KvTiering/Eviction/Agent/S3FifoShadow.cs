@@ -1,7 +1,10 @@
 namespace KvTiering.Eviction;
 
 /// <summary>A shadow cache run by <see cref="AnonymousFifoOrder"/>'s rule: S3-FIFO over tail-first queues.</summary>
-/// <remarks>Yang et al., "FIFO Queues are All You Need for Cache Eviction", SOSP 2023.</remarks>
+/// <remarks>
+/// Yang et al., "FIFO Queues are All You Need for Cache Eviction", SOSP 2023. The ghost shares the shadow's key
+/// index, so a reference probes once for the resident blocks and the ghost.
+/// </remarks>
 internal sealed class S3FifoShadow : AnonymousShadow
 {
     private const byte MaxFrequency = 3;
@@ -14,14 +17,15 @@ internal sealed class S3FifoShadow : AnonymousShadow
     private readonly SmallQueueTarget _target;
     private BurstList _small;
     private BurstList _main;
+    private int _missGhost = -1; // the ghost cell holding the key of the last miss, or -1
 
     public S3FifoShadow(int capacity, double maxSmallShare = 0)
-        : base(capacity)
+        : base(capacity, ghostCells: GhostCapacity(capacity))
     {
         _queue = new byte[capacity];
         _frequency = new byte[capacity];
         _target = new SmallQueueTarget(capacity, maxSmallShare);
-        _ghost = new GhostSet(Math.Max(1, capacity - Math.Max(1, capacity / 10)));
+        _ghost = new GhostSet(GhostCapacity(capacity), Keys, Index, first: capacity);
         _small = new BurstList(capacity);
         _main = new BurstList(capacity);
     }
@@ -40,12 +44,29 @@ internal sealed class S3FifoShadow : AnonymousShadow
         }
     }
 
-    protected override void OnMiss(in Blocks.BlockKey key) => _target.OnMiss(key);
+    /// <summary>The ghost remembers as many keys as the main queue holds (the capacity less the small queue's tenth).</summary>
+    private static int GhostCapacity(int capacity) => Math.Max(1, capacity - Math.Max(1, capacity / 10));
+
+    protected override void OnMiss(in Blocks.BlockKey key, int ghostCell)
+    {
+        _missGhost = ghostCell;
+        _target.OnMiss(key);
+    }
 
     protected override void OnInsert(int slot)
     {
         _frequency[slot] = 0;
-        if (_ghost.Remove(Keys[slot]) | _target.Admitted(Keys[slot]))
+
+        // The newcomer is the key OnMiss was told about; since then the ghost can only have lost keys (a victim's key
+        // it gained is resident until then, so another key): check the cell the shared index found it in.
+        int ghost = _missGhost;
+        bool wasGhost = ghost >= 0 && _ghost.Holds(ghost, Keys[slot]);
+        if (wasGhost)
+        {
+            _ghost.Forget(ghost);
+        }
+
+        if (wasGhost | _target.Admitted(Keys[slot]))
         {
             _queue[slot] = InMain;
             _main.Touch(slot, Depths[slot]);
@@ -68,12 +89,14 @@ internal sealed class S3FifoShadow : AnonymousShadow
         return EvictMain();
     }
 
-    protected override void OnEvict(int slot)
+    protected override bool OnEvict(int slot)
     {
         _target.Evicted(Keys[slot], _queue[slot] == InSmall);
+        bool ghost = false;
         if (_queue[slot] == InSmall)
         {
-            _ghost.Add(Keys[slot]);
+            // Resident until now, so no ghost (its insert forgot its ghost): its index entry moves to the ghost.
+            ghost = _ghost.AddFrom(slot);
             _small.Remove(slot);
         }
         else
@@ -82,6 +105,7 @@ internal sealed class S3FifoShadow : AnonymousShadow
         }
 
         _queue[slot] = 0;
+        return ghost;
     }
 
     private int EvictSmall()

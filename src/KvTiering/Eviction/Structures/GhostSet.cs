@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 
@@ -10,26 +11,40 @@ namespace KvTiering.Eviction;
 /// </summary>
 /// <remarks>
 /// Keys sit in numbered cells; a <see cref="HandleList"/> over the cells keeps the FIFO order (so a hit can leave
-/// from the middle in O(1)), and an open-addressing index with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4
-/// algorithm R) maps a key to its cell, at load factor ≤ 0.5. Each bucket keeps its key's home beside its cell (one
-/// line for both) and each cell its bucket, so forgetting the oldest key probes nothing and a shift reads no key
-/// (ARC's replay spent a seventh of its time here).
+/// from the middle in O(1)), and a <see cref="KeySlotIndex"/> (open addressing with backward-shift deletion, Knuth,
+/// TAOCP vol. 3, 6.4 algorithm R, at load factor ≤ 0.25) maps a key to its cell. The index keeps each key's hash
+/// beside its cell and each cell's bucket, so forgetting the oldest key probes nothing, a shift reads no key and a
+/// lookup that misses reads no key either (ARC's replay spent a seventh of its time here). The cells may be a range of
+/// an owner's key array whose index the owner shares (a shadow cache's resident blocks and its ghosts, found by one
+/// probe).
 /// </remarks>
 internal sealed class GhostSet
 {
     private readonly BlockKey[] _keys;
-    private readonly HandleList _order;   // head = newest, tail = oldest
-    private readonly int[] _free;
-    private readonly Bucket[] _buckets;
-    private readonly int[] _bucketOf;     // per cell, the bucket indexing it: forgetting the oldest probes nothing
-    private readonly int _mask;
+    private readonly HandleList _order;   // over cells − _first; head = newest, tail = oldest
+    private readonly int[] _free;         // free cells − _first
+    private readonly KeySlotIndex _index;
+    private readonly int _first;
     private int _freeTop;
 
+    /// <summary>A set of <paramref name="capacity"/> keys with its own index.</summary>
     public GhostSet(int capacity)
+        : this(capacity, new BlockKey[Math.Max(0, capacity)], index: null, first: 0)
+    {
+    }
+
+    /// <summary>
+    /// A set of <paramref name="capacity"/> keys in cells <paramref name="first"/> to <paramref name="first"/> + c − 1
+    /// of <paramref name="keys"/>, indexed by <paramref name="index"/> (null: its own), which must index <paramref name="keys"/>.
+    /// </summary>
+    public GhostSet(int capacity, BlockKey[] keys, KeySlotIndex? index, int first)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((long)first + capacity, keys.Length);
         Capacity = capacity;
-        _keys = new BlockKey[capacity];
+        _keys = keys;
+        _first = first;
         _order = new HandleList(capacity);
         _free = new int[capacity];
         for (int i = 0; i < capacity; i++)
@@ -38,10 +53,7 @@ internal sealed class GhostSet
         }
 
         _freeTop = capacity;
-        int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, capacity * 4));
-        _buckets = new Bucket[buckets];
-        _bucketOf = new int[capacity];
-        _mask = buckets - 1;
+        _index = index ?? new KeySlotIndex(keys, bucketsPerSlot: 4);
     }
 
     /// <summary>The most keys the set remembers.</summary>
@@ -50,130 +62,108 @@ internal sealed class GhostSet
     /// <summary>Keys remembered now.</summary>
     public int Count => _order.Count;
 
-    public bool Contains(in BlockKey key) => FindBucket(key) >= 0;
+    public bool Contains(in BlockKey key) => Find(key) >= 0;
+
+    /// <summary>The cell remembering <paramref name="key"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(in BlockKey key)
+    {
+        int cell = _index.Find(key);
+        return (uint)(cell - _first) < (uint)Capacity ? cell : -1;
+    }
+
+    /// <summary>Whether <paramref name="cell"/>, one of the set's, still remembers <paramref name="key"/>.</summary>
+    public bool Holds(int cell, in BlockKey key) => _order.Contains(cell - _first) && _keys[cell].Equals(key);
 
     /// <summary>Remembers <paramref name="key"/> as the newest, forgetting the oldest when full. No-op if present.</summary>
     public void Add(in BlockKey key)
     {
-        if (Capacity == 0 || FindBucket(key, out int i) >= 0)
+        if (Capacity == 0 || Find(key) >= 0)
         {
             return;
         }
 
-        int home = Hash(key) & _mask;
+        AddAbsent(key);
+    }
+
+    /// <summary>
+    /// <see cref="Add"/> for a key the caller knows its index does not hold (a resident block's, when every insert
+    /// removes the newcomer's ghost): no lookup first.
+    /// </summary>
+    public void AddAbsent(in BlockKey key)
+    {
+        Debug.Assert(Capacity == 0 || _index.Find(key) < 0, "AddAbsent of a key the index holds");
+        if (Capacity == 0)
+        {
+            return;
+        }
+
         if (_freeTop == 0)
         {
             RemoveOldest();
-            for (i = home; _buckets[i].Cell != 0; i = (i + 1) & _mask)
-            {
-                // The shift may have moved the empty bucket the probe ended at: probe again.
-            }
         }
 
-        int cell = _free[--_freeTop];
-        _keys[cell] = key;
-        _order.PushFront(cell);
+        int local = _free[--_freeTop];
+        _keys[_first + local] = key;
+        _order.PushFront(local);
+        _index.Add(_first + local);
+    }
 
-        _buckets[i] = new Bucket { Cell = cell + 1, Home = home };
-        _bucketOf[cell] = i;
+    /// <summary>
+    /// With a shared index: remembers the key of the owner's indexed cell <paramref name="slot"/> as the newest,
+    /// taking over its index entry (no probe); the key must be in no ghost cell. False (nothing done) for a set of
+    /// capacity 0.
+    /// </summary>
+    public bool AddFrom(int slot)
+    {
+        if (Capacity == 0)
+        {
+            return false;
+        }
+
+        if (_freeTop == 0)
+        {
+            RemoveOldest();
+        }
+
+        int local = _free[--_freeTop];
+        _keys[_first + local] = _keys[slot];
+        _order.PushFront(local);
+        _index.Move(slot, _first + local);
+        return true;
     }
 
     /// <summary>Forgets <paramref name="key"/>; returns whether it was remembered.</summary>
     public bool Remove(in BlockKey key)
     {
-        int bucket = FindBucket(key);
-        if (bucket < 0)
+        int cell = Find(key);
+        if (cell < 0)
         {
             return false;
         }
 
-        Forget(_buckets[bucket].Cell - 1, bucket);
+        Forget(cell);
         return true;
     }
 
     /// <summary>Forgets the oldest key; returns false when the set is empty.</summary>
     public bool RemoveOldest()
     {
-        int cell = _order.Tail;
-        if (cell < 0)
+        int local = _order.Tail;
+        if (local < 0)
         {
             return false;
         }
 
-        Forget(cell, _bucketOf[cell]);
+        Forget(_first + local);
         return true;
     }
 
-    /// <summary>Drops <paramref name="cell"/>, indexed at <paramref name="bucket"/>, from the index and the order.</summary>
-    private void Forget(int cell, int bucket)
+    /// <summary>Forgets the key in <paramref name="cell"/>, one of the set's that remembers a key.</summary>
+    public void Forget(int cell)
     {
-        DeleteBucket(bucket);
-        _order.Remove(cell);
-        _free[_freeTop++] = cell;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Hash(in BlockKey key)
-    {
-        ulong h = (key.Low * 0x9E3779B97F4A7C15UL) ^ key.High;
-        return (int)(h ^ (h >> 29));
-    }
-
-    private int FindBucket(in BlockKey key) => FindBucket(key, out _);
-
-    /// <summary>The bucket indexing <paramref name="key"/>, or -1 with <paramref name="empty"/> the empty bucket the probe ended at.</summary>
-    private int FindBucket(in BlockKey key, out int empty)
-    {
-        int i = Hash(key) & _mask;
-        while (true)
-        {
-            int cell = _buckets[i].Cell - 1;
-            if (cell < 0)
-            {
-                empty = i;
-                return -1;
-            }
-
-            if (_keys[cell].Equals(key))
-            {
-                empty = -1;
-                return i;
-            }
-
-            i = (i + 1) & _mask;
-        }
-    }
-
-    private void DeleteBucket(int hole)
-    {
-        // Backward shift: pull later members of the probe run into the hole so lookups never stop early.
-        int j = hole;
-        while (true)
-        {
-            j = (j + 1) & _mask;
-            Bucket occupant = _buckets[j];
-            if (occupant.Cell == 0)
-            {
-                break;
-            }
-
-            int home = occupant.Home;
-            bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
-            if (movable)
-            {
-                _buckets[hole] = occupant;
-                _bucketOf[occupant.Cell - 1] = hole;
-                hole = j;
-            }
-        }
-
-        _buckets[hole] = default;
-    }
-
-    /// <summary>An index slot: the cell it maps to and its key's home bucket, read together by a backward shift.</summary>
-    private struct Bucket
-    {
-        public int Cell; // cell + 1; 0 = empty
-        public int Home;
+        _index.RemoveSlot(cell);
+        _order.Remove(cell - _first);
+        _free[_freeTop++] = cell - _first;
     }
 }

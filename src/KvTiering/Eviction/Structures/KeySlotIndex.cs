@@ -11,9 +11,10 @@ namespace KvTiering.Eviction;
 /// <remarks>
 /// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R), at most half full, as the
 /// store's block table and <see cref="GhostSet"/>. It answers exactly what a <c>Dictionary&lt;BlockKey, int&gt;</c>
-/// would; only the time differs. As in <see cref="GhostSet"/>, each bucket keeps its key's home beside its slot and
-/// each slot its bucket, so removing a slot probes nothing and a shift reads no key (a shadow cache of the agent
-/// policy removes one slot per miss).
+/// would; only the time differs. As in <see cref="GhostSet"/>, each bucket keeps its key's hash beside its slot and
+/// each slot its bucket, so removing a slot probes nothing, a shift reads no key (a shadow cache of the agent
+/// policy removes one slot per miss), and a probe reads the owner's key only where the whole 32-bit hash matches
+/// (a lookup that misses, the common case of a ghost list, reads no key at all).
 /// </remarks>
 internal sealed class KeySlotIndex
 {
@@ -23,11 +24,14 @@ internal sealed class KeySlotIndex
     private readonly int _mask;
 
     /// <param name="keys">The owner's key per slot; a slot's key must stay put while the slot is indexed.</param>
-    public KeySlotIndex(BlockKey[] keys)
+    /// <param name="bucketsPerSlot">Buckets per slot (rounded up to a power of two in all): 2 keeps the index at most
+    /// half full; a ghost list, whose misses are its common case, takes 4 for shorter probe runs.</param>
+    public KeySlotIndex(BlockKey[] keys, int bucketsPerSlot = 2)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bucketsPerSlot, 2);
         _keys = keys;
-        int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, keys.Length * 2));
+        int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, keys.Length * bucketsPerSlot));
         _buckets = new Bucket[buckets];
         _bucketOf = new int[keys.Length];
         _mask = buckets - 1;
@@ -44,15 +48,27 @@ internal sealed class KeySlotIndex
     /// <summary>Indexes <paramref name="slot"/>, whose key (<c>keys[slot]</c>) is not indexed yet.</summary>
     public void Add(int slot)
     {
-        int home = Hash(_keys[slot]) & _mask;
-        int i = home;
+        int hash = Hash(_keys[slot]);
+        int i = hash & _mask;
         while (_buckets[i].Slot != 0)
         {
             i = (i + 1) & _mask;
         }
 
-        _buckets[i] = new Bucket { Slot = slot + 1, Home = home };
+        _buckets[i] = new Bucket { Slot = slot + 1, Hash = hash };
         _bucketOf[slot] = i;
+    }
+
+    /// <summary>
+    /// Re-points the entry of <paramref name="from"/>, which is indexed, to <paramref name="to"/>, which is not and
+    /// whose key the owner has set to <paramref name="from"/>'s: a key changing cells (a shadow's victim becoming a
+    /// ghost) without a removal and a probe.
+    /// </summary>
+    public void Move(int from, int to)
+    {
+        int bucket = _bucketOf[from];
+        _buckets[bucket].Slot = to + 1;
+        _bucketOf[to] = bucket;
     }
 
     /// <summary>Forgets <paramref name="slot"/>, which is indexed, without looking its key up.</summary>
@@ -83,16 +99,18 @@ internal sealed class KeySlotIndex
     {
         Bucket[] buckets = _buckets;
         BlockKey[] keys = _keys;
-        int i = Hash(key) & _mask;
+        int hash = Hash(key);
+        int i = hash & _mask;
         while (true)
         {
-            int slot = buckets[i].Slot - 1;
+            Bucket bucket = buckets[i];
+            int slot = bucket.Slot - 1;
             if (slot < 0)
             {
                 return -1;
             }
 
-            if (keys[slot].Equals(key))
+            if (bucket.Hash == hash && keys[slot].Equals(key))
             {
                 return i;
             }
@@ -116,7 +134,7 @@ internal sealed class KeySlotIndex
                 break;
             }
 
-            int home = occupant.Home;
+            int home = occupant.Hash & mask;
             bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
             if (movable)
             {
@@ -129,10 +147,10 @@ internal sealed class KeySlotIndex
         buckets[hole] = default;
     }
 
-    /// <summary>An index entry: the slot it maps to and its key's home bucket, read together by a backward shift.</summary>
+    /// <summary>An index entry: the slot it maps to and its key's hash (its home bucket in the low bits), read together.</summary>
     private struct Bucket
     {
         public int Slot; // slot + 1; 0 = empty
-        public int Home;
+        public int Hash;
     }
 }
