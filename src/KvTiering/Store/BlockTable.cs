@@ -13,7 +13,8 @@ namespace KvTiering.Store;
 /// </summary>
 /// <remarks>
 /// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R) keeps probe chains short
-/// without tombstones. The bucket array is sized to at least four times the entry capacity, so the load factor stays
+/// without piling up tombstones: a removal leaves one, and its shift runs a few removals later, once the store has
+/// brought the bucket's line in (at most <see cref="PendingShifts"/> stand at once). The bucket array is sized to at least four times the entry capacity, so the load factor stays
 /// ≤ 0.25: short runs make the probes' and the backward shift's branches predictable.
 /// Each entry's bucket is kept beside it, so placing or removing an entry probes nothing, and a miss remembers where
 /// its probe ended, so the insert that usually follows probes nothing either (a replay's miss used to probe five times).
@@ -55,6 +56,7 @@ internal sealed partial class BlockTable
         _buckets = new Bucket[buckets];
         _mask = buckets - 1;
         _shifts = new byte[buckets];
+        Array.Fill(_pendingHoles, -1);
         Keys = new BlockKey[capacity];
         Parents = new BlockKey[capacity];
         _entries = new Entry[capacity];
