@@ -19,7 +19,6 @@ internal sealed partial class BlockTable
         public long Stamp;          // incarnation; 0 = free
         public long ParentStamp;    // the parent's stamp at insert, so a recycled entry is not mistaken for it
         public int ParentEntry;     // the parent's entry when it was resident at insert; -1 otherwise
-        public int Bucket;          // the index bucket that holds the entry (kept through backward shifts)
         public int Slot;
         public int Pins;            // user pins
         public int Staging;         // write-behind buffer holding the bytes until the tier's write lands; -1 none
@@ -59,7 +58,8 @@ internal sealed partial class BlockTable
     /// <inheritdoc cref="StampColumn"/>
     internal readonly struct PinsColumn(Entry[] entries)
     {
-        public ref int this[int e] => ref entries[e].Pins;
+        /// <summary>Read-only: pins change through <see cref="BlockTable.AddPin"/> and <see cref="BlockTable.ReleasePin"/>, which keep <see cref="BlockTable.HeldCount"/>.</summary>
+        public int this[int e] => entries[e].Pins;
     }
 
     /// <inheritdoc cref="StampColumn"/>
@@ -77,7 +77,8 @@ internal sealed partial class BlockTable
     /// <inheritdoc cref="StampColumn"/>
     internal readonly struct InFlightColumn(Entry[] entries)
     {
-        public ref bool this[int e] => ref entries[e].InFlight;
+        /// <summary>Read-only: the flag changes through <see cref="BlockTable.SetInFlight"/>, which keeps <see cref="BlockTable.HeldCount"/>.</summary>
+        public bool this[int e] => entries[e].InFlight;
     }
 
     /// <inheritdoc cref="StampColumn"/>

@@ -9,15 +9,20 @@ internal sealed partial class BlockTable
 {
     private readonly Bucket[] _buckets;
     private readonly int _mask;
+    private readonly int[] _bucketOf;  // per entry, the bucket that holds it (kept through backward shifts)
     private readonly byte[] _shifts;  // per bucket, how far its key sits past its home (Saturated: hash the key)
     private int _version;             // bumped by every change of the buckets' entries
     private BlockKey _missKey;        // the last key Find missed, the empty bucket its probe ended at, and when
     private int _missBucket;
     private int _missVersion = -1;
-    private readonly int[] _pendingHoles = new int[PendingShifts]; // tombstoned buckets awaiting their shift, a ring; -1 none
+    private readonly int[] _pendingHoles; // tombstoned buckets awaiting their shift, a ring (a power of two long); -1 none
     private int _pendingNext;         // the ring's next position: its oldest hole once the ring is full
 
-    /// <summary>How many removals a bucket's backward shift waits (<see cref="Unindex"/> says why); a power of two.</summary>
+    /// <summary>
+    /// How many removals a bucket's backward shift waits at most (<see cref="Unindex"/> says why); a power of two. A
+    /// small table waits fewer, a quarter of its buckets: with its entries (another quarter at most) at least half the
+    /// buckets stay empty, so every probe ends.
+    /// </summary>
     internal const int PendingShifts = 16;
 
     /// <summary><see cref="Bucket.Entry"/> of a removed entry's bucket until its backward shift: occupied, never matching.</summary>
@@ -164,7 +169,7 @@ internal sealed partial class BlockTable
 
     /// <summary>
     /// Takes entry <paramref name="e"/> out of the index: its bucket becomes a tombstone now, and is emptied by a
-    /// backward shift <see cref="PendingShifts"/> removals later.
+    /// backward shift <see cref="PendingShifts"/> removals later (fewer in a small table).
     /// </summary>
     /// <remarks>
     /// The shift has to read the buckets after the victim's, and a victim's bucket line is cold: the replay's
@@ -176,7 +181,7 @@ internal sealed partial class BlockTable
     /// </remarks>
     private void Unindex(int e)
     {
-        int hole = _entries[e].Bucket;
+        int hole = _bucketOf[e];
         _buckets[hole] = new Bucket { Entry = Tombstone };
         _shifts[hole] = 0; // a store that brings the displacements' line in for the shift too
         ref int pending = ref _pendingHoles[_pendingNext];
@@ -186,7 +191,7 @@ internal sealed partial class BlockTable
         }
 
         pending = hole;
-        _pendingNext = (_pendingNext + 1) & (PendingShifts - 1);
+        _pendingNext = (_pendingNext + 1) & (_pendingHoles.Length - 1);
     }
 
     /// <summary>Empties the tombstone at <paramref name="hole"/>, pulling later members of its probe run back into it.</summary>
@@ -200,7 +205,7 @@ internal sealed partial class BlockTable
         Bucket[] buckets = _buckets;
         byte[] shifts = _shifts;
         int mask = _mask;
-        Entry[] entries = _entries;
+        int[] bucketOf = _bucketOf;
         int j = hole;
         while (true)
         {
@@ -223,7 +228,7 @@ internal sealed partial class BlockTable
             {
                 buckets[hole] = occupant;
                 shifts[hole] = Shift(hole, home, mask);
-                entries[occupant.Entry - 1].Bucket = hole;
+                bucketOf[occupant.Entry - 1] = hole;
                 hole = j;
             }
         }

@@ -14,9 +14,9 @@ namespace KvTiering.Store;
 /// <remarks>
 /// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R) keeps probe chains short
 /// without piling up tombstones: a removal leaves one, and its shift runs a few removals later, once the store has
-/// brought the bucket's line in (at most <see cref="PendingShifts"/> stand at once). The bucket array is sized to at least four times the entry capacity, so the load factor stays
-/// ≤ 0.25: short runs make the probes' and the backward shift's branches predictable.
-/// Each entry's bucket is kept beside it, so placing or removing an entry probes nothing, and a miss remembers where
+/// brought the bucket's line in (at most <see cref="PendingShifts"/> stand at once). The bucket array is sized to at
+/// least four times the entry capacity, so the load factor stays ≤ 0.25: short runs make the probes' and the backward shift's branches predictable.
+/// Each entry's bucket is kept in an array of its own, so placing or removing an entry probes nothing, and a miss remembers where
 /// its probe ended, so the insert that usually follows probes nothing either (a replay's miss used to probe five times).
 /// </remarks>
 internal sealed partial class BlockTable
@@ -24,6 +24,7 @@ internal sealed partial class BlockTable
     private readonly int[] _freeEntries;
     private int _lastAdded = -1; // a request's next block names it as parent: found without a probe
     private int _freeTop;
+    private int _held; // HeldCount
     private long _nextStamp = 1;
     private readonly bool _tracksChildren; // ChildCount kept (some policy reads it); else it stays 0
 
@@ -56,6 +57,8 @@ internal sealed partial class BlockTable
         _buckets = new Bucket[buckets];
         _mask = buckets - 1;
         _shifts = new byte[buckets];
+        _bucketOf = new int[capacity];
+        _pendingHoles = new int[Math.Min(PendingShifts, buckets / 4)];
         Array.Fill(_pendingHoles, -1);
         Keys = new BlockKey[capacity];
         Parents = new BlockKey[capacity];
@@ -96,7 +99,7 @@ internal sealed partial class BlockTable
         ref Entry entry = ref _entries[e];
         entry.Tier = (sbyte)tier;
         entry.Slot = slot;
-        _buckets[entry.Bucket].TopSlot = tier == 0 ? slot + 1 : 0;
+        _buckets[_bucketOf[e]].TopSlot = tier == 0 ? slot + 1 : 0;
     }
 
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
@@ -110,6 +113,7 @@ internal sealed partial class BlockTable
         int e = _freeEntries[--_freeTop];
         int i = EmptyBucketFor(key, out int home);
         _buckets[i] = new Bucket { Entry = e + 1 };
+        _bucketOf[e] = i;
         _shifts[i] = Shift(i, home, _mask);
         _version++;
         Keys[e] = key;
@@ -117,7 +121,6 @@ internal sealed partial class BlockTable
 
         // InFlight false, Staging, Tier and Slot -1: as every free entry is left (constructor, Remove), not written again.
         ref Entry entry = ref _entries[e];
-        entry.Bucket = i;
         entry.Stamp = _nextStamp++;
         entry.ChildCount = 0;
         entry.Session = session;
@@ -196,10 +199,57 @@ internal sealed partial class BlockTable
         entry.NextUse = context.NextUse;
     }
 
+    /// <summary>
+    /// Entries now pinned or in flight, counted once for each of the two (a replay holds none): while it is zero every
+    /// entry is evictable, and <see cref="TierView.IsEvictable"/> answers without loading the candidate's record.
+    /// </summary>
+    public int HeldCount => _held;
+
+    /// <summary>Marks entry <paramref name="e"/> as being moved by the store (or no longer), keeping <see cref="HeldCount"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetInFlight(int e, bool value)
+    {
+        ref Entry entry = ref _entries[e];
+        if (entry.InFlight != value)
+        {
+            entry.InFlight = value;
+            _held += value ? 1 : -1;
+        }
+    }
+
+    /// <summary>Adds a user pin to entry <paramref name="e"/>; returns its pins now.</summary>
+    public int AddPin(int e)
+    {
+        ref Entry entry = ref _entries[e];
+        if (entry.Pins++ == 0)
+        {
+            _held++;
+        }
+
+        return entry.Pins;
+    }
+
+    /// <summary>Releases one user pin of entry <paramref name="e"/>, which must hold one; returns its pins now.</summary>
+    public int ReleasePin(int e)
+    {
+        ref Entry entry = ref _entries[e];
+        if (--entry.Pins == 0)
+        {
+            _held--;
+        }
+
+        return entry.Pins;
+    }
+
     /// <summary>Whether the entry may be evicted or moved: no user pin, not in flight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsEvictable(int e)
     {
+        if (_held == 0)
+        {
+            return true; // nothing pinned or in flight (always, in a replay): the record's line is not loaded
+        }
+
         ref Entry entry = ref _entries[e];
         return entry.Pins == 0 && !entry.InFlight;
     }
@@ -220,12 +270,33 @@ internal sealed partial class BlockTable
         Unindex(e);
         Removals++;
         ref Entry entry = ref _entries[e];
+        if (_held != 0)
+        {
+            Unhold(ref entry);
+        }
+
         entry.Stamp = 0;
         entry.InFlight = false;
         entry.Staging = -1;
         entry.Tier = -1;
         entry.Slot = -1;
         _freeEntries[_freeTop++] = e;
+    }
+
+    /// <summary>Takes a removed entry's in-flight mark and pins out of <see cref="HeldCount"/>.</summary>
+    /// <remarks>Only while something is held: otherwise a removal only stores to the victim's record, and need not wait for its line.</remarks>
+    private void Unhold(ref Entry entry)
+    {
+        if (entry.InFlight)
+        {
+            _held--;
+        }
+
+        if (entry.Pins != 0)
+        {
+            _held--; // a removed block's pins go with it (the callers give them back to the tier's budget)
+            entry.Pins = 0;
+        }
     }
 
     /// <summary>The entry of a new block's parent: usually the block added just before it, else a probe.</summary>

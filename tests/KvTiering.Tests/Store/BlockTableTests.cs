@@ -255,4 +255,50 @@ public sealed class BlockTableTests
         table.Remove(p);
         Assert.Equal(-1, table.LiveParent(b));
     }
+
+    [Fact]
+    public void A_table_too_small_for_sixteen_tombstones_waits_fewer_removals_and_its_probes_end()
+    {
+        // Sixteen buckets (one entry): sixteen pending tombstones would leave no empty bucket to end a probe at.
+        var table = new BlockTable(1);
+        for (ulong k = 1; k <= 100; k++)
+        {
+            var key = new BlockKey(k, 9);
+            Assert.Equal(-1, table.Find(key));
+            table.Remove(table.Add(key, BlockKey.Empty, 0, 0, long.MaxValue));
+            Assert.Equal(-1, table.FindOptimistic(key));
+        }
+    }
+
+    [Fact]
+    public void The_held_count_follows_pins_and_moves_through_removal()
+    {
+        // IsEvictable trusts every entry while the count is zero, so it must never read zero while one is held.
+        var table = new BlockTable(8);
+        int a = table.Add(new BlockKey(1, 1), BlockKey.Empty, 0, 0, long.MaxValue);
+        int b = table.Add(new BlockKey(2, 2), BlockKey.Empty, 0, 0, long.MaxValue);
+        Assert.Equal(0, table.HeldCount);
+
+        table.AddPin(a);
+        table.AddPin(a);
+        Assert.Equal(1, table.HeldCount);
+        table.SetInFlight(a, true);
+        table.SetInFlight(b, true);
+        table.SetInFlight(b, true); // no change: not counted twice
+        Assert.Equal(3, table.HeldCount);
+        Assert.False(table.IsEvictable(a));
+        Assert.False(table.IsEvictable(b));
+
+        Assert.Equal(1, table.ReleasePin(a));
+        Assert.Equal(3, table.HeldCount);
+        table.SetInFlight(b, false);
+        Assert.Equal(2, table.HeldCount);
+        Assert.True(table.IsEvictable(b)); // read from its record while another is held
+
+        table.Remove(a); // pinned and in flight: both go with it
+        Assert.Equal(0, table.HeldCount);
+        int c = table.Add(new BlockKey(3, 3), BlockKey.Empty, 0, 0, long.MaxValue);
+        Assert.Equal(0, table.Pins[c]);
+        Assert.True(table.IsEvictable(c));
+    }
 }
