@@ -24,7 +24,6 @@ internal sealed partial class BlockTable
     private readonly int[] _freeEntries;
     private int _lastAdded = -1; // a request's next block names it as parent: found without a probe
     private int _freeTop;
-    private int _held; // HeldCount
     private long _nextStamp = 1;
     private readonly bool _tracksChildren; // ChildCount kept (some policy reads it); else it stays 0
 
@@ -199,48 +198,6 @@ internal sealed partial class BlockTable
         entry.NextUse = context.NextUse;
     }
 
-    /// <summary>
-    /// Entries now pinned or in flight, counted once for each of the two (a replay holds none): while it is zero every
-    /// entry is evictable, and <see cref="TierView.IsEvictable"/> answers without loading the candidate's record.
-    /// </summary>
-    public int HeldCount => _held;
-
-    /// <summary>Marks entry <paramref name="e"/> as being moved by the store (or no longer), keeping <see cref="HeldCount"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetInFlight(int e, bool value)
-    {
-        ref Entry entry = ref _entries[e];
-        if (entry.InFlight != value)
-        {
-            entry.InFlight = value;
-            _held += value ? 1 : -1;
-        }
-    }
-
-    /// <summary>Adds a user pin to entry <paramref name="e"/>; returns its pins now.</summary>
-    public int AddPin(int e)
-    {
-        ref Entry entry = ref _entries[e];
-        if (entry.Pins++ == 0)
-        {
-            _held++;
-        }
-
-        return entry.Pins;
-    }
-
-    /// <summary>Releases one user pin of entry <paramref name="e"/>, which must hold one; returns its pins now.</summary>
-    public int ReleasePin(int e)
-    {
-        ref Entry entry = ref _entries[e];
-        if (--entry.Pins == 0)
-        {
-            _held--;
-        }
-
-        return entry.Pins;
-    }
-
     /// <summary>Whether the entry may be evicted or moved: no user pin, not in flight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsEvictable(int e)
@@ -281,22 +238,6 @@ internal sealed partial class BlockTable
         entry.Tier = -1;
         entry.Slot = -1;
         _freeEntries[_freeTop++] = e;
-    }
-
-    /// <summary>Takes a removed entry's in-flight mark and pins out of <see cref="HeldCount"/>.</summary>
-    /// <remarks>Only while something is held: otherwise a removal only stores to the victim's record, and need not wait for its line.</remarks>
-    private void Unhold(ref Entry entry)
-    {
-        if (entry.InFlight)
-        {
-            _held--;
-        }
-
-        if (entry.Pins != 0)
-        {
-            _held--; // a removed block's pins go with it (the callers give them back to the tier's budget)
-            entry.Pins = 0;
-        }
     }
 
     /// <summary>The entry of a new block's parent: usually the block added just before it, else a probe.</summary>
