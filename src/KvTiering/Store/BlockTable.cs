@@ -15,9 +15,10 @@ namespace KvTiering.Store;
 /// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R) keeps probe chains short
 /// without piling up tombstones: a removal leaves one, and its shift runs a few removals later, once the store has
 /// brought the bucket's line in (at most <see cref="PendingShifts"/> stand at once). The bucket array is sized to at
-/// least four times the entry capacity, so the load factor stays ≤ 0.25: short runs make the probes' and the backward shift's branches predictable.
-/// Each entry's bucket is kept in an array of its own, so placing or removing an entry probes nothing, and a miss remembers where
-/// its probe ended, so the insert that usually follows probes nothing either (a replay's miss used to probe five times).
+/// least four times the entry capacity, so the load factor stays ≤ 0.25: short runs make the probes' and the
+/// backward shift's branches predictable. Each entry's bucket is kept in an array of its own, so placing or removing
+/// an entry probes nothing, and a miss remembers where its probe ended, so the insert that usually follows probes
+/// nothing either (a replay's miss used to probe five times).
 /// </remarks>
 internal sealed partial class BlockTable
 {
