@@ -91,8 +91,12 @@ public sealed class TierView
     public int Size(int handle) => _tier.Device.PayloadLength(handle);
 
     /// <summary>Whether the block may be evicted or moved now (it is not pinned or in flight).</summary>
+    /// <remarks>
+    /// While nothing in the store is pinned or in flight (always, in a replay) it answers without loading the block's
+    /// record: a CLOCK scan that passes several referenced blocks per miss then reads only their bits.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsEvictable(int handle) => _table.IsEvictable(_slotToEntry[handle]);
+    public bool IsEvictable(int handle) => _table.HeldCount == 0 || _table.IsEvictable(_slotToEntry[handle]);
 
     /// <summary>
     /// Switches the tier to reference bits; call it from <see cref="IEvictionPolicy.Attach"/>. From then on a hit on a

@@ -160,7 +160,7 @@ internal sealed class BlockMover
     /// </summary>
     private bool Evict(int e, Tier from, bool freeSlot, bool defer, bool hold, ref DeferredDemotion deferred)
     {
-        _table.InFlight[e] = true;
+        _table.SetInFlight(e, true);
         for (int t = from.Index + 1; t < _tiers.Length; t++)
         {
             Tier to = _tiers[t];
@@ -233,7 +233,7 @@ internal sealed class BlockMover
             to.OnInsert(slot);
             from.Counters.Demotions++;
             _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
-            _table.InFlight[e] = false;
+            _table.SetInFlight(e, false);
             return false;
         }
 

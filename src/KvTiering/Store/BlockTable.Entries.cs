@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using KvTiering.Eviction;
 using KvTiering.Placement;
 
 namespace KvTiering.Store;
@@ -11,6 +13,66 @@ namespace KvTiering.Store;
 internal sealed partial class BlockTable
 {
     private readonly Entry[] _entries;
+    private int _held; // HeldCount
+
+    /// <summary>
+    /// Entries now pinned or in flight, counted once for each of the two (a replay holds none): while it is zero every
+    /// entry is evictable: <see cref="IsEvictable(int)"/> (and <see cref="TierView.IsEvictable"/>) answer and
+    /// <see cref="Remove(int)"/> frees without loading the entry's record.
+    /// </summary>
+    public int HeldCount => _held;
+
+    /// <summary>Marks entry <paramref name="e"/> as being moved by the store (or no longer), keeping <see cref="HeldCount"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetInFlight(int e, bool value)
+    {
+        ref Entry entry = ref _entries[e];
+        if (entry.InFlight != value)
+        {
+            entry.InFlight = value;
+            _held += value ? 1 : -1;
+        }
+    }
+
+    /// <summary>Adds a user pin to entry <paramref name="e"/>; returns its pins now.</summary>
+    public int AddPin(int e)
+    {
+        ref Entry entry = ref _entries[e];
+        if (entry.Pins++ == 0)
+        {
+            _held++;
+        }
+
+        return entry.Pins;
+    }
+
+    /// <summary>Releases one user pin of entry <paramref name="e"/>, which must hold one; returns its pins now.</summary>
+    public int ReleasePin(int e)
+    {
+        ref Entry entry = ref _entries[e];
+        if (--entry.Pins == 0)
+        {
+            _held--;
+        }
+
+        return entry.Pins;
+    }
+
+    /// <summary>Takes a removed entry's in-flight mark and pins out of <see cref="HeldCount"/>.</summary>
+    /// <remarks>Only while something is held: otherwise a removal only stores to the victim's record, and need not wait for its line.</remarks>
+    private void Unhold(ref Entry entry)
+    {
+        if (entry.InFlight)
+        {
+            _held--;
+        }
+
+        if (entry.Pins != 0)
+        {
+            _held--; // a removed block's pins go with it (the callers give them back to the tier's budget)
+            entry.Pins = 0;
+        }
+    }
 
     /// <summary>One entry's record; the fields an eviction reads come first, those only an add writes last.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -19,7 +81,6 @@ internal sealed partial class BlockTable
         public long Stamp;          // incarnation; 0 = free
         public long ParentStamp;    // the parent's stamp at insert, so a recycled entry is not mistaken for it
         public int ParentEntry;     // the parent's entry when it was resident at insert; -1 otherwise
-        public int Bucket;          // the index bucket that holds the entry (kept through backward shifts)
         public int Slot;
         public int Pins;            // user pins
         public int Staging;         // write-behind buffer holding the bytes until the tier's write lands; -1 none
@@ -59,7 +120,8 @@ internal sealed partial class BlockTable
     /// <inheritdoc cref="StampColumn"/>
     internal readonly struct PinsColumn(Entry[] entries)
     {
-        public ref int this[int e] => ref entries[e].Pins;
+        /// <summary>Read-only: pins change through <see cref="BlockTable.AddPin"/> and <see cref="BlockTable.ReleasePin"/>, which keep <see cref="BlockTable.HeldCount"/>.</summary>
+        public int this[int e] => entries[e].Pins;
     }
 
     /// <inheritdoc cref="StampColumn"/>
@@ -77,7 +139,8 @@ internal sealed partial class BlockTable
     /// <inheritdoc cref="StampColumn"/>
     internal readonly struct InFlightColumn(Entry[] entries)
     {
-        public ref bool this[int e] => ref entries[e].InFlight;
+        /// <summary>Read-only: the flag changes through <see cref="BlockTable.SetInFlight"/>, which keeps <see cref="BlockTable.HeldCount"/>.</summary>
+        public bool this[int e] => entries[e].InFlight;
     }
 
     /// <inheritdoc cref="StampColumn"/>

@@ -9,11 +9,24 @@ internal sealed partial class BlockTable
 {
     private readonly Bucket[] _buckets;
     private readonly int _mask;
+    private readonly int[] _bucketOf;  // per entry, the bucket that holds it (kept through backward shifts)
     private readonly byte[] _shifts;  // per bucket, how far its key sits past its home (Saturated: hash the key)
     private int _version;             // bumped by every change of the buckets' entries
     private BlockKey _missKey;        // the last key Find missed, the empty bucket its probe ended at, and when
     private int _missBucket;
     private int _missVersion = -1;
+    private readonly int[] _pendingHoles; // tombstoned buckets awaiting their shift, a ring (a power of two long); -1 none
+    private int _pendingNext;         // the ring's next position: its oldest hole once the ring is full
+
+    /// <summary>
+    /// How many removals a bucket's backward shift waits at most (<see cref="Unindex"/> says why); a power of two. A
+    /// small table waits fewer, a quarter of its buckets: with its entries (another quarter at most) at least half the
+    /// buckets stay empty, so every probe ends.
+    /// </summary>
+    internal const int PendingShifts = 16;
+
+    /// <summary><see cref="Bucket.Entry"/> of a removed entry's bucket until its backward shift: occupied, never matching.</summary>
+    private const int Tombstone = -1;
 
     /// <summary>A displacement too large for a byte: the key's home is found by hashing it.</summary>
     private const byte Saturated = byte.MaxValue;
@@ -46,6 +59,12 @@ internal sealed partial class BlockTable
             int e = bucket.Entry - 1;
             if (e < 0)
             {
+                if (bucket.Entry == Tombstone)
+                {
+                    i = (i + 1) & _mask;
+                    continue;
+                }
+
                 // A miss is usually followed by the Add of the same key: remember the empty bucket the probe ended at.
                 _missKey = key;
                 _missBucket = i;
@@ -97,6 +116,12 @@ internal sealed partial class BlockTable
             int e = bucket.Entry - 1;
             if ((uint)e >= (uint)keys.Length)
             {
+                if (bucket.Entry == Tombstone)
+                {
+                    i = (i + 1) & mask;
+                    continue;
+                }
+
                 topSlot = -1;
                 return e < 0 ? -1 : -2;
             }
@@ -142,26 +167,58 @@ internal sealed partial class BlockTable
         return i;
     }
 
-    /// <summary>Empties entry <paramref name="e"/>'s bucket, pulling later members of its probe run back into the hole.</summary>
+    /// <summary>
+    /// Takes entry <paramref name="e"/> out of the index: its bucket becomes a tombstone now, and is emptied by a
+    /// backward shift <see cref="PendingShifts"/> removals later (fewer in a small table).
+    /// </summary>
+    /// <remarks>
+    /// The shift has to read the buckets after the victim's, and a victim's bucket line is cold: the replay's
+    /// profile had a sixth of its samples on that one load (docs/harness.md "Speed", session speed12). A tombstone is
+    /// a store, which does not wait for the line, and by the time the shift runs the store has brought the line in.
+    /// At most <see cref="PendingShifts"/> tombstones stand at once, so probes stay as short as without them, and no
+    /// rehash is ever needed. A tombstone is occupied for every probe and matches no key, it is never moved or reused
+    /// (a shift passes over it), so each one is still where its ring entry says when its turn comes.
+    /// </remarks>
     private void Unindex(int e)
     {
-        // Backward shift (Knuth's algorithm R): lookups never stop early at the hole, and no tombstones accumulate.
+        int hole = _bucketOf[e];
+        _buckets[hole] = new Bucket { Entry = Tombstone };
+        _shifts[hole] = 0; // a store that brings the displacements' line in for the shift too
+        ref int pending = ref _pendingHoles[_pendingNext];
+        if (pending >= 0)
+        {
+            ShiftBack(pending);
+        }
+
+        pending = hole;
+        _pendingNext = (_pendingNext + 1) & (_pendingHoles.Length - 1);
+    }
+
+    /// <summary>Empties the tombstone at <paramref name="hole"/>, pulling later members of its probe run back into it.</summary>
+    private void ShiftBack(int hole)
+    {
+        System.Diagnostics.Debug.Assert(_buckets[hole].Entry == Tombstone, "a pending hole is still its tombstone");
+        // Backward shift (Knuth's algorithm R): lookups never stop early at the hole, and tombstones do not pile up.
         // Each occupant's home comes from its byte in _shifts, next to the buckets scanned, instead of hashing its
         // key: the key sits in a line of its own, a cache miss per occupant, and a byte per bucket (a quarter of an
-        // int's) keeps the side array in a near cache.
+        // int's) keeps the side array in a near cache. Another tombstone in the run stays put (as if at its home).
         Bucket[] buckets = _buckets;
         byte[] shifts = _shifts;
         int mask = _mask;
-        Entry[] entries = _entries;
-        int hole = entries[e].Bucket;
+        int[] bucketOf = _bucketOf;
         int j = hole;
         while (true)
         {
             j = (j + 1) & mask;
             Bucket occupant = buckets[j];
-            if (occupant.Entry == 0)
+            if (occupant.Entry <= 0)
             {
-                break;
+                if (occupant.Entry == 0)
+                {
+                    break;
+                }
+
+                continue;
             }
 
             int shift = shifts[j];
@@ -171,7 +228,7 @@ internal sealed partial class BlockTable
             {
                 buckets[hole] = occupant;
                 shifts[hole] = Shift(hole, home, mask);
-                entries[occupant.Entry - 1].Bucket = hole;
+                bucketOf[occupant.Entry - 1] = hole;
                 hole = j;
             }
         }

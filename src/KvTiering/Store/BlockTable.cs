@@ -13,10 +13,12 @@ namespace KvTiering.Store;
 /// </summary>
 /// <remarks>
 /// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R) keeps probe chains short
-/// without tombstones. The bucket array is sized to at least four times the entry capacity, so the load factor stays
-/// ≤ 0.25: short runs make the probes' and the backward shift's branches predictable.
-/// Each entry's bucket is kept beside it, so placing or removing an entry probes nothing, and a miss remembers where
-/// its probe ended, so the insert that usually follows probes nothing either (a replay's miss used to probe five times).
+/// without piling up tombstones: a removal leaves one, and its shift runs a few removals later, once the store has
+/// brought the bucket's line in (at most <see cref="PendingShifts"/> stand at once). The bucket array is sized to at
+/// least four times the entry capacity, so the load factor stays ≤ 0.25: short runs make the probes' and the
+/// backward shift's branches predictable. Each entry's bucket is kept in an array of its own, so placing or removing
+/// an entry probes nothing, and a miss remembers where its probe ended, so the insert that usually follows probes
+/// nothing either (a replay's miss used to probe five times).
 /// </remarks>
 internal sealed partial class BlockTable
 {
@@ -55,6 +57,9 @@ internal sealed partial class BlockTable
         _buckets = new Bucket[buckets];
         _mask = buckets - 1;
         _shifts = new byte[buckets];
+        _bucketOf = new int[capacity];
+        _pendingHoles = new int[Math.Min(PendingShifts, buckets / 4)];
+        Array.Fill(_pendingHoles, -1);
         Keys = new BlockKey[capacity];
         Parents = new BlockKey[capacity];
         _entries = new Entry[capacity];
@@ -94,7 +99,7 @@ internal sealed partial class BlockTable
         ref Entry entry = ref _entries[e];
         entry.Tier = (sbyte)tier;
         entry.Slot = slot;
-        _buckets[entry.Bucket].TopSlot = tier == 0 ? slot + 1 : 0;
+        _buckets[_bucketOf[e]].TopSlot = tier == 0 ? slot + 1 : 0;
     }
 
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
@@ -108,6 +113,7 @@ internal sealed partial class BlockTable
         int e = _freeEntries[--_freeTop];
         int i = EmptyBucketFor(key, out int home);
         _buckets[i] = new Bucket { Entry = e + 1 };
+        _bucketOf[e] = i;
         _shifts[i] = Shift(i, home, _mask);
         _version++;
         Keys[e] = key;
@@ -115,7 +121,6 @@ internal sealed partial class BlockTable
 
         // InFlight false, Staging, Tier and Slot -1: as every free entry is left (constructor, Remove), not written again.
         ref Entry entry = ref _entries[e];
-        entry.Bucket = i;
         entry.Stamp = _nextStamp++;
         entry.ChildCount = 0;
         entry.Session = session;
@@ -198,6 +203,11 @@ internal sealed partial class BlockTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsEvictable(int e)
     {
+        if (_held == 0)
+        {
+            return true; // nothing pinned or in flight (always, in a replay): the record's line is not loaded
+        }
+
         ref Entry entry = ref _entries[e];
         return entry.Pins == 0 && !entry.InFlight;
     }
@@ -218,6 +228,11 @@ internal sealed partial class BlockTable
         Unindex(e);
         Removals++;
         ref Entry entry = ref _entries[e];
+        if (_held != 0)
+        {
+            Unhold(ref entry);
+        }
+
         entry.Stamp = 0;
         entry.InFlight = false;
         entry.Staging = -1;

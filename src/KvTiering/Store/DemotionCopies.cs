@@ -103,7 +103,7 @@ internal sealed class DemotionCopies
             // and the copy is discarded.
             if (same)
             {
-                _table.InFlight[e] = false;
+                _table.SetInFlight(e, false);
             }
 
             _writeBehind.Return(move.Buffer);
@@ -143,6 +143,6 @@ internal sealed class DemotionCopies
         to.OnInsert(move.ToSlot);
         from.Counters.Demotions++;
         _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, to.Index);
-        _table.InFlight[e] = false;
+        _table.SetInFlight(e, false);
     }
 }

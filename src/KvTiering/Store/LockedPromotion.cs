@@ -51,11 +51,11 @@ internal sealed class LockedPromotion
             return;
         }
 
-        _table.InFlight[e] = true;
+        _table.SetInFlight(e, true);
         int slot = _mover.MakeRoom(to);
         if (slot < 0)
         {
-            _table.InFlight[e] = false;
+            _table.SetInFlight(e, false);
             return;
         }
 
@@ -87,7 +87,7 @@ internal sealed class LockedPromotion
             Log.PromotionWriteFailed(_log.Logger, _log.Name, to.Profile.Name, key, from.Profile.Name, ex);
             _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
             to.ReturnSlot(slot);
-            _table.InFlight[e] = false;
+            _table.SetInFlight(e, false);
             return;
         }
 
@@ -106,6 +106,6 @@ internal sealed class LockedPromotion
         _slots.Bind(e, to, slot);
         _counters.Write(to, bytes.Length);
         to.OnInsert(slot);
-        _table.InFlight[e] = false;
+        _table.SetInFlight(e, false);
     }
 }

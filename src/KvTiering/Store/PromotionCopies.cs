@@ -60,7 +60,7 @@ internal sealed class PromotionCopies
 
             key = _table.Keys[e];
             parent = _table.Parents[e];
-            _table.InFlight[e] = true; // no other move picks it; it stays readable where it is
+            _table.SetInFlight(e, true); // no other move picks it; it stays readable where it is
             if (!TryReserve(e, to, ref victim, ref deferrals, out slot))
             {
                 return false;
@@ -127,7 +127,7 @@ internal sealed class PromotionCopies
             return true;
         }
 
-        _table.InFlight[e] = false;
+        _table.SetInFlight(e, false);
         return false;
     }
 
@@ -138,7 +138,7 @@ internal sealed class PromotionCopies
         bool unchanged = Unchanged(e, stamp, from, fromSlot);
         if (unchanged)
         {
-            _table.InFlight[e] = false;
+            _table.SetInFlight(e, false);
         }
 
         if (failure is not null && unchanged)

@@ -207,7 +207,7 @@ internal sealed class ReservedPut
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
-        _table.InFlight[e] = true; // pending: tier -1, bound to nothing until published
+        _table.SetInFlight(e, true); // pending: tier -1, bound to nothing until published
         pending.Entry = e;
         pending.Stamp = _table.Stamps[e];
         pending.StartTier = start;
@@ -285,7 +285,7 @@ internal sealed class ReservedPut
         _counters.Write(tier, size);
         _slots.Bind(e, tier, slot);
         tier.OnInsert(slot);
-        _table.InFlight[e] = false;
+        _table.SetInFlight(e, false);
         tier.Counters.Inserts++;
         _placement.Note(PlacementAction.Admit, pending.Tier == pending.StartTier ? pending.Reason : PlacementReason.HigherTierRefused,
             e, -1, pending.Tier);

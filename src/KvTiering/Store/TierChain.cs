@@ -112,7 +112,7 @@ internal sealed class TierChain
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
-        _table.InFlight[e] = true;
+        _table.SetInFlight(e, true);
         for (int t = startTier; t < _tiers.Length; t++)
         {
             Tier tier = _tiers[t];
@@ -135,7 +135,7 @@ internal sealed class TierChain
                 return PutResult.Dropped;
             }
 
-            _table.InFlight[e] = false;
+            _table.SetInFlight(e, false);
             tier.Counters.Inserts++;
             if (!_placementIsNull)
             {
@@ -247,7 +247,7 @@ internal sealed class TierChain
             tier.PinnedCount++;
         }
 
-        _table.Pins[e]++;
+        _table.AddPin(e);
         return true;
     }
 
@@ -259,7 +259,7 @@ internal sealed class TierChain
             return false;
         }
 
-        if (--_table.Pins[e] == 0)
+        if (_table.ReleasePin(e) == 0)
         {
             _tiers[_table.Tier[e]].PinnedCount--;
         }

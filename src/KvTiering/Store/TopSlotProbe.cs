@@ -25,7 +25,8 @@ internal readonly struct TopSlotProbe
 
     /// <summary>
     /// The top-tier slot of <paramref name="key"/>; -1 when the probe met an empty bucket (absent, unless a writer ran);
-    /// -2 for anything else (in a lower tier, or a probe a writer disturbed): the reference-bit hit's probe, which
+    /// -2 for anything else (in a lower tier, a probe a writer disturbed, or one that met a removal's tombstone, which
+    /// the locked path passes; at most 16 stand): the reference-bit hit's probe, which
     /// needs no entry. One 8-byte read per bucket, unchecked (the bucket array's length is <c>_mask + 1</c> for the
     /// table's life), keeps the probe in few registers. It is a loop of its own rather than a decoding of
     /// <see cref="BlockTable.FindOptimistic(in BlockKey, out int)"/>'s answer: sharing one probe cost the hit 0.15 ns (2.5%).

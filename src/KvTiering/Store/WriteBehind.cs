@@ -188,7 +188,7 @@ internal sealed class WriteBehind
         WriteBehindQueue queue = _queue!;
         _slots.Bind(e, to, slot);
         _table.Staging[e] = buffer;
-        _table.InFlight[e] = false; // movable again: its bytes are the staged copy until the write lands
+        _table.SetInFlight(e, false); // movable again: its bytes are the staged copy until the write lands
         _counters.Write(to, length);
         to.OnInsert(slot);
         from.Counters.Demotions++;

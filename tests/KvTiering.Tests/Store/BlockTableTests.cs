@@ -139,6 +139,101 @@ public sealed class BlockTableTests
         }
     }
 
+    [Fact]
+    public void Removed_keys_leave_tombstones_that_probes_pass_and_the_deferred_shifts_empty()
+    {
+        // A removal leaves a tombstone whose backward shift runs PendingShifts removals later: until then every probe
+        // must pass it (no survivor lost, no false miss), re-added colliding keys must be found, and once the shifts
+        // have run, an absent key's probe ends at its home again (no tombstone left behind).
+        var table = new BlockTable(1024);
+        int mask = table.BucketCount - 1;
+        const int home = 100;
+        var colliding = KeysWithHome(home, mask, 48);
+        var entries = new Dictionary<BlockKey, int>();
+        for (int i = 0; i < colliding.Count; i++)
+        {
+            entries[colliding[i]] = table.Add(colliding[i], BlockKey.Empty, 0, 0, long.MaxValue);
+            table.Place(entries[colliding[i]], 0, i);
+        }
+
+        var rng = new Random(3);
+        var removed = new List<BlockKey>();
+        for (int round = 0; round < 30; round++)
+        {
+            BlockKey gone = colliding[rng.Next(colliding.Count)];
+            if (!entries.Remove(gone, out int e))
+            {
+                continue;
+            }
+
+            table.Remove(e);
+            removed.Add(gone);
+            AssertIndexed(table, entries, colliding, absent: removed);
+        }
+
+        // Re-added while their old buckets may still be tombstones: each lands past them and is found.
+        foreach (BlockKey back in removed.Take(10))
+        {
+            entries[back] = table.Add(back, BlockKey.Empty, 0, 0, long.MaxValue);
+            table.Place(entries[back], 0, colliding.IndexOf(back));
+            removed.Remove(back);
+            AssertIndexed(table, entries, colliding, absent: removed);
+        }
+
+        foreach ((BlockKey key, int e) in entries.ToList())
+        {
+            table.Remove(e);
+            entries.Remove(key);
+        }
+
+        // Removals elsewhere run the last pending shifts; then the run at the home bucket is gone.
+        var elsewhere = KeysWithHome(home + 1000, mask, BlockTable.PendingShifts);
+        foreach (BlockKey key in elsewhere)
+        {
+            table.Remove(table.Add(key, BlockKey.Empty, 0, 0, long.MaxValue));
+        }
+
+        Assert.Equal(-1, table.Find(colliding[0]));
+        Assert.Equal(home, table.LastMissBucket);
+        Assert.Equal(0, table.Count);
+    }
+
+    private static List<BlockKey> KeysWithHome(int home, int mask, int count)
+    {
+        var keys = new List<BlockKey>();
+        for (ulong low = 1; keys.Count < count; low++)
+        {
+            var key = new BlockKey(low, 3);
+            if ((BlockTable.Hash(key) & mask) == home)
+            {
+                keys.Add(key);
+            }
+        }
+
+        return keys;
+    }
+
+    private static void AssertIndexed(BlockTable table, Dictionary<BlockKey, int> entries, List<BlockKey> slots,
+        List<BlockKey> absent)
+    {
+        TopSlotProbe probe = table.TopSlots;
+        foreach ((BlockKey key, int e) in entries)
+        {
+            Assert.Equal(e, table.Find(key));
+            Assert.Equal(e, table.FindOptimistic(key, out int slot));
+            Assert.Equal(slots.IndexOf(key), slot);
+            int probed = probe.Find(key);
+            Assert.True(probed == slots.IndexOf(key) || probed == -2, "the bit hit's probe finds it or sends it to the lock");
+        }
+
+        foreach (BlockKey key in absent)
+        {
+            Assert.Equal(-1, table.Find(key));
+            Assert.Equal(-1, table.FindOptimistic(key));
+            Assert.True(probe.Find(key) is -1 or -2, "an absent key is never given a slot");
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -159,5 +254,51 @@ public sealed class BlockTableTests
         Assert.Equal(tracksChildren ? 1 : 0, table.ChildCount[p]);
         table.Remove(p);
         Assert.Equal(-1, table.LiveParent(b));
+    }
+
+    [Fact]
+    public void A_table_too_small_for_sixteen_tombstones_waits_fewer_removals_and_its_probes_end()
+    {
+        // Sixteen buckets (one entry): sixteen pending tombstones would leave no empty bucket to end a probe at.
+        var table = new BlockTable(1);
+        for (ulong k = 1; k <= 100; k++)
+        {
+            var key = new BlockKey(k, 9);
+            Assert.Equal(-1, table.Find(key));
+            table.Remove(table.Add(key, BlockKey.Empty, 0, 0, long.MaxValue));
+            Assert.Equal(-1, table.FindOptimistic(key));
+        }
+    }
+
+    [Fact]
+    public void The_held_count_follows_pins_and_moves_through_removal()
+    {
+        // IsEvictable trusts every entry while the count is zero, so it must never read zero while one is held.
+        var table = new BlockTable(8);
+        int a = table.Add(new BlockKey(1, 1), BlockKey.Empty, 0, 0, long.MaxValue);
+        int b = table.Add(new BlockKey(2, 2), BlockKey.Empty, 0, 0, long.MaxValue);
+        Assert.Equal(0, table.HeldCount);
+
+        table.AddPin(a);
+        table.AddPin(a);
+        Assert.Equal(1, table.HeldCount);
+        table.SetInFlight(a, true);
+        table.SetInFlight(b, true);
+        table.SetInFlight(b, true); // no change: not counted twice
+        Assert.Equal(3, table.HeldCount);
+        Assert.False(table.IsEvictable(a));
+        Assert.False(table.IsEvictable(b));
+
+        Assert.Equal(1, table.ReleasePin(a));
+        Assert.Equal(3, table.HeldCount);
+        table.SetInFlight(b, false);
+        Assert.Equal(2, table.HeldCount);
+        Assert.True(table.IsEvictable(b)); // read from its record while another is held
+
+        table.Remove(a); // pinned and in flight: both go with it
+        Assert.Equal(0, table.HeldCount);
+        int c = table.Add(new BlockKey(3, 3), BlockKey.Empty, 0, 0, long.MaxValue);
+        Assert.Equal(0, table.Pins[c]);
+        Assert.True(table.IsEvictable(c));
     }
 }
