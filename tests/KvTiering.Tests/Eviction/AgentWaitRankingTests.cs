@@ -18,6 +18,20 @@ public sealed class AgentWaitRankingTests
 
     private static BlockKey Block(int session, int i) => SessionBlock(session, i);
 
+    /// <summary>A request of <paramref name="session"/> and the hint that ends its turn (with the response's length, if given).</summary>
+    private static void Turn(TieredKvStore store, int session, int length, SessionHint hint, int? responseTokens = null)
+    {
+        Request(store, session, length);
+        if (responseTokens is { } tokens)
+        {
+            store.Hint(session, hint, tokens);
+        }
+        else
+        {
+            store.Hint(session, hint);
+        }
+    }
+
     private void Advance(double seconds) => _time.Advance(TimeSpan.FromSeconds(seconds));
 
     [Fact]
@@ -29,17 +43,13 @@ public sealed class AgentWaitRankingTests
         foreach ((string policy, bool learns) in new[] { ("agent", true), ("agent:usergap=false", false) })
         {
             using TieredKvStore store = CreateStore(20, AgentPolicyVariants.FromName(policy));
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.AwaitingUser);
+            Turn(store, 1, 10, SessionHint.AwaitingUser);
             Advance(10);
-            Request(store, 2, 10);
-            store.Hint(2, SessionHint.Paused);
+            Turn(store, 2, 10, SessionHint.Paused);
             Advance(10);
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.AwaitingUser);
+            Turn(store, 1, 10, SessionHint.AwaitingUser);
             Advance(45);
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.AwaitingUser);
+            Turn(store, 1, 10, SessionHint.AwaitingUser);
             Advance(5);
             Request(store, 3, 10);
 
@@ -61,24 +71,18 @@ public sealed class AgentWaitRankingTests
             using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
             for (int i = 0; i < 13; i++)
             {
-                Request(store, 9, 1);
-                store.Hint(9, SessionHint.Paused);
+                Turn(store, 9, 1, SessionHint.Paused);
                 Advance(i < 10 ? 2 : 200);
             }
 
-            Request(store, 9, 1);
-            store.Hint(9, SessionHint.Closed);
-            Request(store, 2, 10);
-            store.Hint(2, SessionHint.Paused);
+            Turn(store, 9, 1, SessionHint.Closed);
+            Turn(store, 2, 10, SessionHint.Paused);
             Advance(58);
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.Paused);
+            Turn(store, 1, 10, SessionHint.Paused);
             Advance(2);
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.Paused);
+            Turn(store, 1, 10, SessionHint.Paused);
             Advance(40);
-            Request(store, 2, 10);
-            store.Hint(2, SessionHint.Paused);
+            Turn(store, 2, 10, SessionHint.Paused);
             Request(store, 3, 10);
 
             Assert.NotEqual(learns, store.Contains(Block(1, 9)));
@@ -100,25 +104,20 @@ public sealed class AgentWaitRankingTests
             using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
             for (int i = 0; i < 5; i++)
             {
-                Request(store, 9, 1); // a few quick tool calls first, so a new session's probation is short
-                store.Hint(9, SessionHint.Paused);
+                Turn(store, 9, 1, SessionHint.Paused); // a few quick tool calls first, so a new session's probation is short
                 Advance(1);
             }
 
             foreach (double answer in new double[] { 1000, 600, 300, 10, 20, 30, 60, 100, 150, 40, 80, 200 })
             {
-                Request(store, 9, 1);
-                store.Hint(9, SessionHint.AwaitingUser);
+                Turn(store, 9, 1, SessionHint.AwaitingUser);
                 Advance(answer);
             }
 
-            Request(store, 9, 1);
-            store.Hint(9, SessionHint.Closed);
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.AwaitingUser);
+            Turn(store, 9, 1, SessionHint.Closed);
+            Turn(store, 1, 10, SessionHint.AwaitingUser);
             Advance(100);
-            Request(store, 2, 10);
-            store.Hint(2, SessionHint.AwaitingUser);
+            Turn(store, 2, 10, SessionHint.AwaitingUser);
             Request(store, 3, 10);
 
             Assert.NotEqual(learns, store.Contains(Block(1, 9)));
@@ -138,32 +137,26 @@ public sealed class AgentWaitRankingTests
             using TieredKvStore store = CreateStore(25, AgentPolicyVariants.FromName(policy));
             for (int i = 0; i < 5; i++)
             {
-                Request(store, 9, 1);
-                store.Hint(9, SessionHint.Paused);
+                Turn(store, 9, 1, SessionHint.Paused);
                 Advance(1);
             }
 
             foreach (double answer in new double[] { 1000, 600, 300, 10, 20, 30, 60, 100, 150, 40, 80, 200 })
             {
-                Request(store, 9, 1);
-                store.Hint(9, SessionHint.AwaitingUser);
+                Turn(store, 9, 1, SessionHint.AwaitingUser);
                 Advance(answer);
             }
 
-            Request(store, 9, 1);
-            store.Hint(9, SessionHint.Closed);
+            Turn(store, 9, 1, SessionHint.Closed);
             foreach ((int session, double answer) in new[] { (2, 600.0), (2, 600.0), (2, 600.0), (1, 5.0), (1, 5.0), (1, 5.0) })
             {
-                Request(store, session, 10);
-                store.Hint(session, SessionHint.AwaitingUser);
+                Turn(store, session, 10, SessionHint.AwaitingUser);
                 Advance(answer);
             }
 
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.AwaitingUser);
+            Turn(store, 1, 10, SessionHint.AwaitingUser);
             Advance(20);
-            Request(store, 2, 10);
-            store.Hint(2, SessionHint.AwaitingUser);
+            Turn(store, 2, 10, SessionHint.AwaitingUser);
             Request(store, 3, 10);
 
             Assert.Equal(own, store.Contains(Block(1, 9)));
@@ -186,32 +179,24 @@ public sealed class AgentWaitRankingTests
             {
                 if (i < 10)
                 {
-                    Request(store, 9, 1);
-                    store.Hint(9, SessionHint.Paused);
+                    Turn(store, 9, 1, SessionHint.Paused);
                     Advance(1);
-                    Request(store, 9, 1); // follows a tool result: the end of an agentic run
-                    store.Hint(9, SessionHint.AwaitingUser);
+                    Turn(store, 9, 1, SessionHint.AwaitingUser); // follows a tool result: the end of an agentic run
                     Advance(600);
                 }
 
-                Request(store, 9, 1); // follows the user's answer: a reply to the user's own message
-                store.Hint(9, SessionHint.AwaitingUser);
+                Turn(store, 9, 1, SessionHint.AwaitingUser); // follows the user's answer: a reply to the user's own message
                 Advance(5);
             }
 
-            Request(store, 9, 1);
-            store.Hint(9, SessionHint.Closed);
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.AwaitingUser);
+            Turn(store, 9, 1, SessionHint.Closed);
+            Turn(store, 1, 10, SessionHint.AwaitingUser);
             Advance(1);
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.AwaitingUser);
+            Turn(store, 1, 10, SessionHint.AwaitingUser);
             Advance(20);
-            Request(store, 2, 10);
-            store.Hint(2, SessionHint.Paused);
+            Turn(store, 2, 10, SessionHint.Paused);
             Advance(1);
-            Request(store, 2, 10); // follows a tool result
-            store.Hint(2, SessionHint.AwaitingUser);
+            Turn(store, 2, 10, SessionHint.AwaitingUser); // follows a tool result
             Request(store, 3, 10);
 
             Assert.Equal(kinds, store.Contains(Block(1, 9)));
@@ -234,23 +219,18 @@ public sealed class AgentWaitRankingTests
             {
                 if (i < 10)
                 {
-                    Request(store, 9, 1);
-                    store.Hint(9, SessionHint.AwaitingUser, responseTokens: 800);
+                    Turn(store, 9, 1, SessionHint.AwaitingUser, responseTokens: 800);
                     Advance(600);
                 }
 
-                Request(store, 9, 1);
-                store.Hint(9, SessionHint.AwaitingUser, responseTokens: 20);
+                Turn(store, 9, 1, SessionHint.AwaitingUser, responseTokens: 20);
                 Advance(5);
             }
 
-            Request(store, 9, 1);
-            store.Hint(9, SessionHint.Closed);
-            Request(store, 1, 10);
-            store.Hint(1, SessionHint.AwaitingUser, responseTokens: 20);
+            Turn(store, 9, 1, SessionHint.Closed);
+            Turn(store, 1, 10, SessionHint.AwaitingUser, responseTokens: 20);
             Advance(20);
-            Request(store, 2, 10);
-            store.Hint(2, SessionHint.AwaitingUser, responseTokens: 800);
+            Turn(store, 2, 10, SessionHint.AwaitingUser, responseTokens: 800);
             Request(store, 3, 10);
 
             Assert.Equal(brief, store.Contains(Block(1, 9)));
