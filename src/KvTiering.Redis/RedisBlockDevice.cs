@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using KvTiering.Blocks;
 using KvTiering.Devices;
 using KvTiering.Security;
@@ -37,19 +36,15 @@ namespace KvTiering.Redis;
 /// <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any thread.
 /// </para>
 /// </remarks>
-public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IFaultCountingDevice
+public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IFaultCountingDevice
 {
     private readonly IConnectionMultiplexer _connection;
-    private readonly IDatabase _database;
     private readonly bool _ownsConnection;
-    private readonly byte[] _prefix;
     private readonly RedisSlotMap _slots;
-    private readonly TimeSpan? _expiry;
-    private readonly bool _slidingExpiry;
     private readonly bool _deleteOnFree;
-    private readonly TimeSpan _operationTimeout;
     private readonly RedisValueSealer _sealer;
     private readonly RedisBackoff _backoff;
+    private readonly RedisValues _values;
     private readonly RedisDeviceCounters _counters = new();
     private volatile bool _disposed;
 
@@ -95,15 +90,11 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         _slots = new RedisSlotMap(slotCount, slotBytes);
         _sealer = new RedisValueSealer(authenticationKey, options.MacAlgorithm, slotBytes);
         _connection = connection;
-        _database = connection.GetDatabase();
         _ownsConnection = ownsConnection;
         Namespace = options.Namespace;
-        _prefix = Encoding.UTF8.GetBytes(options.Namespace + ":");
-        _expiry = options.Expiry;
-        _slidingExpiry = options.SlidingExpiry && options.Expiry is not null;
         _deleteOnFree = options.DeleteOnFree;
-        _operationTimeout = options.OperationTimeout;
         _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff);
+        _values = new RedisValues(connection.GetDatabase(), options, slotBytes, _sealer, _backoff, _counters);
     }
 
     /// <summary>
@@ -164,50 +155,23 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
         EnsureWritable(slot, key, payload.Length);
-
-        RedisKey serverKey = BeginWrite(slot, key, parent, payload, out byte[] buffer, out int valueLength);
-        try
-        {
-            _database.StringSet(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always);
-        }
-        catch (Exception ex) when (RedisBackoff.IsFault(ex))
-        {
-            WriteFaulted(key, ex);
-        }
-
-        EndWrite(slot, key, payload.Length, serverKey, buffer);
+        _slots.Forget(slot);
+        RedisKey serverKey = _values.Set(key, parent, payload);
+        _slots.Record(slot, key, payload.Length, serverKey);
     }
 
-    /// <summary>Forgets the slot and seals the block into a value buffer; throws at once when the tier is unavailable.</summary>
-    private RedisKey BeginWrite(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload, out byte[] buffer, out int valueLength)
+    /// <inheritdoc />
+    /// <remarks>
+    /// As <see cref="Write"/>, with the server's acknowledgement awaited (<c>StringSetAsync</c>). Cancellation is
+    /// checked before the value is sent; once sent, the write completes.
+    /// </remarks>
+    public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        Forget(slot);
-        if (!_backoff.TryEnter())
-        {
-            Interlocked.Increment(ref _counters.DroppedWrites);
-            ThrowHelper.ThrowUnavailable($"The Redis tier '{Namespace}' is unavailable; the block was not written.");
-        }
-
-        buffer = _sealer.Seal(key, parent, payload, out valueLength);
-        return ServerKey(key);
-    }
-
-    /// <summary>Books a failed write and throws; the buffer is given up (a timed-out command may still be queued with it).</summary>
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private void WriteFaulted(in BlockKey key, Exception ex)
-    {
-        Interlocked.Increment(ref _counters.DroppedWrites);
-        _backoff.OnFault(ex);
-        ThrowHelper.ThrowUnavailable($"Writing block {key} to the Redis tier '{Namespace}' failed: {ex.Message}", ex);
-    }
-
-    /// <summary>Records a written block in its slot and hands the value buffer back for the next write.</summary>
-    private void EndWrite(int slot, in BlockKey key, int length, RedisKey serverKey, byte[] buffer)
-    {
-        _backoff.OnSuccess();
-        Interlocked.Increment(ref _counters.Writes);
-        _sealer.Return(buffer);
-        _slots.Record(slot, key, length, serverKey);
+        EnsureWritable(slot, key, payload.Length);
+        cancellationToken.ThrowIfCancellationRequested();
+        _slots.Forget(slot);
+        RedisKey serverKey = await _values.SetAsync(key, parent, payload.Span).ConfigureAwait(false);
+        _slots.Record(slot, key, payload.Length, serverKey);
     }
 
     /// <inheritdoc />
@@ -221,7 +185,27 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
     {
         EnsureUsable(slot);
         int length = _slots.BeginRead(slot, key, destination.Length);
-        return length == 0 ? -1 : Verified(Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
+        return length == 0 ? -1 : Verified(_values.Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// As <see cref="Read"/>, with the server's reply awaited (StackExchange.Redis's <c>StringGetLeaseAsync</c>), so the
+    /// store's <c>TryGetAsync</c> waits for the network outside its lock and without a blocked thread. A cancelled
+    /// read leaves the slot as it was; the reply, if it still comes, is discarded.
+    /// </remarks>
+    public async ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        EnsureUsable(slot);
+        cancellationToken.ThrowIfCancellationRequested();
+        int length = _slots.BeginRead(slot, key, destination.Length);
+        if (length == 0)
+        {
+            return -1;
+        }
+
+        int read = await _values.GetAsync(_slots.ServerKey(slot), key, length, destination, cancellationToken).ConfigureAwait(false);
+        return Verified(read, length, destination.Span);
     }
 
     /// <summary>A slot read's outcome: its length when the server's value is the block written there, else -1 (counted).</summary>
@@ -233,7 +217,7 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
             return read;
         }
 
-        if (read == Absent)
+        if (read == RedisValues.Absent)
         {
             Interlocked.Increment(ref _counters.Vanished);
         }
@@ -264,10 +248,10 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         EnsureUsable(slot);
         if (_slots.Length(slot) != 0 && _deleteOnFree)
         {
-            DeleteQuietly(_slots.ServerKey(slot));
+            _values.DeleteQuietly(_slots.ServerKey(slot));
         }
 
-        Forget(slot);
+        _slots.Forget(slot);
     }
 
     /// <summary>Closes the connection when the device opened it. Later slot calls throw <see cref="ObjectDisposedException"/>.</summary>
@@ -286,7 +270,40 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         }
     }
 
-    private void Forget(int slot) => _slots.Forget(slot);
+    /// <inheritdoc />
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    {
+        ThrowIfDisposed();
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
+
+        Interlocked.Increment(ref _counters.Fetches);
+        int read = _values.Get(_values.ServerKey(key), key, SlotBytes, destination, out parent);
+        if (read < 0)
+        {
+            return -1;
+        }
+
+        Interlocked.Increment(ref _counters.FetchHits);
+        return read;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Reads only each value's header (<c>GETRANGE key 0 63</c>; with authentication the seal too, bytes 0 to 111),
+    /// pipelined in batches of 256 keys; a header that does not verify, or whose seal does not, counts as absent. Each
+    /// batch goes to whichever cluster nodes own its keys, in parallel.
+    /// </remarks>
+    public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
+    {
+        ThrowIfDisposed();
+        return _values.MatchPrefix(keys);
+    }
+
+    /// <summary>The server key of <paramref name="key"/>: the namespace prefix and the key's 32 hex digits.</summary>
+    internal RedisKey ServerKey(in BlockKey key) => _values.ServerKey(key);
 
     /// <summary>The checks every write makes (sync and async): a usable slot, a payload that fits, a key.</summary>
     private void EnsureWritable(int slot, in BlockKey key, int payloadLength)
@@ -304,5 +321,13 @@ public sealed partial class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSo
         }
 
         _slots.CheckSlot(slot);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
     }
 }

@@ -1,0 +1,313 @@
+using KvTiering.Blocks;
+using StackExchange.Redis;
+
+namespace KvTiering.Redis;
+
+/// <summary>
+/// The device's conversation with the server: a block's server key, its sealed value set and got back verified,
+/// pipelined header reads for a prefix match, and best-effort deletes and expiry renewals. Every call goes through
+/// the <see cref="RedisBackoff"/> first and reports its fault or success to it; counts go to the device's
+/// <see cref="RedisDeviceCounters"/>. It knows nothing of slots: <see cref="RedisBlockDevice"/> maps slots to keys.
+/// Safe from any thread.
+/// </summary>
+internal sealed class RedisValues
+{
+    /// <summary>Keys per pipelined batch of a prefix match; a long prefix stops after the batch that holds its end.</summary>
+    internal const int MatchBatchSize = 256;
+
+    /// <summary>What <see cref="Get"/> returns when the server has no value under the key.</summary>
+    public const int Absent = -2;
+
+    private readonly IDatabase _database;
+    private readonly byte[] _prefix;
+    private readonly string _namespace;
+    private readonly TimeSpan? _expiry;
+    private readonly bool _slidingExpiry;
+    private readonly TimeSpan _operationTimeout;
+    private readonly int _slotBytes;
+    private readonly RedisValueSealer _sealer;
+    private readonly RedisBackoff _backoff;
+    private readonly RedisDeviceCounters _counters;
+
+    public RedisValues(IDatabase database, RedisTierOptions options, int slotBytes, RedisValueSealer sealer,
+        RedisBackoff backoff, RedisDeviceCounters counters)
+    {
+        _database = database;
+        _namespace = options.Namespace;
+        _prefix = System.Text.Encoding.UTF8.GetBytes(options.Namespace + ":");
+        _expiry = options.Expiry;
+        _slidingExpiry = options.SlidingExpiry && options.Expiry is not null;
+        _operationTimeout = options.OperationTimeout;
+        _slotBytes = slotBytes;
+        _sealer = sealer;
+        _backoff = backoff;
+        _counters = counters;
+    }
+
+    /// <summary>
+    /// Seals and sets the block's value; its server key. Throws <see cref="IOException"/> at once when the tier is
+    /// unavailable, or when the write fails (both counted as dropped writes).
+    /// </summary>
+    public RedisKey Set(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    {
+        RedisKey serverKey = Seal(key, parent, payload, out byte[] buffer, out int valueLength);
+        try
+        {
+            _database.StringSet(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always);
+        }
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
+        {
+            WriteFaulted(key, ex);
+        }
+
+        Written(buffer);
+        return serverKey;
+    }
+
+    /// <summary><see cref="Set"/> with the server's acknowledgement awaited; the payload is sealed before the call returns.</summary>
+    public ValueTask<RedisKey> SetAsync(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    {
+        RedisKey serverKey = Seal(key, parent, payload, out byte[] buffer, out int valueLength);
+        return SendAsync(serverKey, key, buffer, valueLength);
+    }
+
+    private async ValueTask<RedisKey> SendAsync(RedisKey serverKey, BlockKey key, byte[] buffer, int valueLength)
+    {
+        try
+        {
+            await _database.StringSetAsync(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
+        {
+            WriteFaulted(key, ex);
+        }
+
+        Written(buffer);
+        return serverKey;
+    }
+
+    /// <summary>Seals the block into a value buffer; throws at once when the tier is unavailable.</summary>
+    private RedisKey Seal(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload, out byte[] buffer, out int valueLength)
+    {
+        if (!_backoff.TryEnter())
+        {
+            Interlocked.Increment(ref _counters.DroppedWrites);
+            ThrowHelper.ThrowUnavailable($"The Redis tier '{_namespace}' is unavailable; the block was not written.");
+        }
+
+        buffer = _sealer.Seal(key, parent, payload, out valueLength);
+        return ServerKey(key);
+    }
+
+    /// <summary>Books a failed write and throws; the buffer is given up (a timed-out command may still be queued with it).</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void WriteFaulted(in BlockKey key, Exception ex)
+    {
+        Interlocked.Increment(ref _counters.DroppedWrites);
+        _backoff.OnFault(ex);
+        ThrowHelper.ThrowUnavailable($"Writing block {key} to the Redis tier '{_namespace}' failed: {ex.Message}", ex);
+    }
+
+    /// <summary>Books a written block and hands the value buffer back for the next write.</summary>
+    private void Written(byte[] buffer)
+    {
+        _backoff.OnSuccess();
+        Interlocked.Increment(ref _counters.Writes);
+        _sealer.Return(buffer);
+    }
+
+    /// <summary>
+    /// GETs one value and verifies it as the block <paramref name="key"/> of at most <paramref name="maxLength"/> bytes.
+    /// </summary>
+    /// <returns>The payload length; <see cref="Absent"/> when the server has no such value; -1 for a bad value or a fault.</returns>
+    public int Get(RedisKey serverKey, in BlockKey key, int maxLength, Span<byte> destination, out BlockKey parent)
+    {
+        parent = BlockKey.Empty;
+        if (!_backoff.TryEnter())
+        {
+            return -1;
+        }
+
+        Lease<byte>? lease;
+        try
+        {
+            lease = _database.StringGetLease(serverKey);
+        }
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
+        {
+            _backoff.OnFault(ex);
+            return -1;
+        }
+
+        _backoff.OnSuccess();
+        return Received(serverKey, key, maxLength, lease, destination, out parent);
+    }
+
+    /// <summary>
+    /// <see cref="Get"/> with the server's reply awaited (<c>StringGetLeaseAsync</c>). A cancelled read throws; the
+    /// reply, if it still comes, is discarded.
+    /// </summary>
+    public async ValueTask<int> GetAsync(RedisKey serverKey, BlockKey key, int maxLength, Memory<byte> destination,
+        CancellationToken cancellationToken)
+    {
+        if (!_backoff.TryEnter())
+        {
+            return -1;
+        }
+
+        Lease<byte>? lease;
+        Task<Lease<byte>?> pending = _database.StringGetLeaseAsync(serverKey);
+        try
+        {
+            lease = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = pending.ContinueWith(static t => t.Result?.Dispose(), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
+        {
+            _backoff.OnFault(ex);
+            return -1;
+        }
+
+        _backoff.OnSuccess();
+        return Received(serverKey, key, maxLength, lease, destination.Span, out _);
+    }
+
+    /// <summary>
+    /// The leading keys whose headers verify on the server, read in pipelined batches of <see cref="MatchBatchSize"/>
+    /// (<c>GETRANGE</c> of the header, and of the seal with authentication); stops at a fault or the back-off.
+    /// </summary>
+    public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
+    {
+        int matched = 0;
+        while (matched < keys.Length)
+        {
+            if (!_backoff.TryEnter())
+            {
+                return matched;
+            }
+
+            ReadOnlySpan<BlockKey> batchKeys = keys.Slice(matched, Math.Min(MatchBatchSize, keys.Length - matched));
+            int found = MatchBatch(batchKeys);
+            matched += found;
+            if (found < batchKeys.Length)
+            {
+                break;
+            }
+        }
+
+        Interlocked.Increment(ref _counters.PrefixQueries);
+        return matched;
+    }
+
+    /// <summary>Leading keys of one batch whose headers verify on the server; 0 on a fault.</summary>
+    private int MatchBatch(ReadOnlySpan<BlockKey> keys)
+    {
+        var pending = new Task<RedisValue>[keys.Length];
+        try
+        {
+            IBatch batch = _database.CreateBatch();
+            for (int i = 0; i < keys.Length; i++)
+            {
+                pending[i] = batch.StringGetRangeAsync(ServerKey(keys[i]), 0, _sealer.HeaderBytes - 1);
+            }
+
+            batch.Execute();
+            if (!Task.WaitAll(pending, _operationTimeout))
+            {
+                ObserveLater(pending);
+                _backoff.OnFault(new TimeoutException($"A prefix match of {keys.Length} keys took longer than {_operationTimeout}."));
+                return 0;
+            }
+        }
+        catch (Exception ex) when (RedisBackoff.IsFault(ex) || ex is AggregateException { InnerException: { } inner } && RedisBackoff.IsFault(inner))
+        {
+            ObserveLater(pending);
+            _backoff.OnFault(ex is AggregateException aggregate ? aggregate.InnerException! : ex);
+            return 0;
+        }
+
+        _backoff.OnSuccess();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            byte[]? header = pending[i].Result;
+            if (header is null || !RedisBlockHeader.TryRead(header, keys[i], _slotBytes, _sealer.Authenticator, out _))
+            {
+                return i;
+            }
+        }
+
+        return keys.Length;
+    }
+
+    /// <summary>Verifies and copies a value the server returned (null: it had none), disposing the lease.</summary>
+    private int Received(RedisKey serverKey, in BlockKey key, int maxLength, Lease<byte>? lease, Span<byte> destination, out BlockKey parent)
+    {
+        parent = BlockKey.Empty;
+        if (lease is null)
+        {
+            return Absent;
+        }
+
+        int read;
+        using (lease)
+        {
+            read = RedisBlockHeader.TryCopyPayload(lease.Span, key, maxLength, _sealer.Authenticator, destination, out parent);
+        }
+
+        if (read < 0)
+        {
+            Interlocked.Increment(ref read == RedisBlockHeader.Unauthentic ? ref _counters.AuthenticationFailures : ref _counters.ChecksumFailures);
+            DeleteQuietly(serverKey);
+            return -1;
+        }
+
+        if (_slidingExpiry)
+        {
+            Send(serverKey, static (db, k, expiry) => db.KeyExpire(k, expiry, CommandFlags.FireAndForget));
+        }
+
+        return read;
+    }
+
+    /// <summary>Deletes a value without waiting; best effort (the value expires anyway).</summary>
+    public void DeleteQuietly(RedisKey serverKey) =>
+        Send(serverKey, static (db, k, _) => db.KeyDelete(k, CommandFlags.FireAndForget));
+
+    private void Send(RedisKey serverKey, Action<IDatabase, RedisKey, TimeSpan?> command)
+    {
+        try
+        {
+            command(_database, serverKey, _expiry);
+        }
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
+        {
+            // Fire-and-forget: a lost renewal or delete costs nothing that expiry does not fix.
+        }
+    }
+
+    /// <summary>The server key of <paramref name="key"/>: the namespace prefix and the key's 32 hex digits.</summary>
+    public RedisKey ServerKey(in BlockKey key)
+    {
+        var bytes = new byte[_prefix.Length + 32];
+        _prefix.CopyTo(bytes, 0);
+        Span<byte> hex = bytes.AsSpan(_prefix.Length);
+        key.High.TryFormat(hex, out _, "x16", provider: null);
+        key.Low.TryFormat(hex[16..], out _, "x16", provider: null);
+        return bytes;
+    }
+
+    private static void ObserveLater(Task[] tasks)
+    {
+        foreach (Task? task in tasks)
+        {
+            _ = task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+}
