@@ -11,7 +11,7 @@ namespace KvTiering.Placement;
 /// A ledger serves one store. The store records under its own lock and the ledger's readers take the same lock, so a
 /// snapshot is consistent with the statistics read beside it. Exported as JSON lines (docs/placement.md).
 /// </remarks>
-public sealed partial class PlacementLedger
+public sealed class PlacementLedger
 {
     /// <summary>Default ring size: 65,536 entries (about 4 MiB).</summary>
     public const int DefaultCapacity = 65_536;
@@ -170,5 +170,43 @@ public sealed partial class PlacementLedger
 
             return list;
         }
+    }
+
+    /// <summary>
+    /// Writes the ring as JSON lines: a header object (capacity, entries recorded and dropped, tier names), then one
+    /// object per entry, oldest first. The format is in docs/placement.md.
+    /// </summary>
+    public void WriteJsonLines(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        IReadOnlyList<LedgerEntry> entries;
+        long recorded;
+        long dropped;
+        lock (_sync)
+        {
+            entries = Snapshot();
+            recorded = _droppedBefore + _total;
+            dropped = _droppedBefore + Math.Max(0, _total - _ring.Length);
+        }
+
+        LedgerJsonLines.Write(stream, entries, Capacity, recorded, dropped, _tierNames);
+    }
+
+    /// <summary>
+    /// Reads a ledger written by <see cref="WriteJsonLines"/> (the header line is optional; blank lines are skipped).
+    /// The result holds every entry read, and the header's dropped count.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A line is not a ledger object; the message names the line.</exception>
+    public static PlacementLedger ReadJsonLines(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        List<LedgerEntry> entries = LedgerJsonLines.Read(stream, out long dropped, out string[] names);
+        var ledger = new PlacementLedger(Math.Max(1, entries.Count)) { _droppedBefore = dropped, _tierNames = names };
+        foreach (LedgerEntry e in entries)
+        {
+            ledger._ring[ledger._total++] = e;
+        }
+
+        return ledger;
     }
 }

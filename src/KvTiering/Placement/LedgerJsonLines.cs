@@ -5,33 +5,23 @@ using KvTiering.Blocks;
 
 namespace KvTiering.Placement;
 
-public sealed partial class PlacementLedger
+/// <summary>
+/// The placement ledger's file format: JSON lines, a header object (kind, version, capacity, entries recorded and
+/// dropped, tier names), then one object per entry, oldest first. Documented in docs/placement.md; written by
+/// <see cref="PlacementLedger.WriteJsonLines"/> and read back by <see cref="PlacementLedger.ReadJsonLines"/>.
+/// </summary>
+internal static class LedgerJsonLines
 {
     private const string HeaderKind = "kvtiering-ledger";
 
-    /// <summary>
-    /// Writes the ring as JSON lines: a header object (capacity, entries recorded and dropped, tier names), then one
-    /// object per entry, oldest first. The format is in docs/placement.md.
-    /// </summary>
-    public void WriteJsonLines(Stream stream)
+    /// <summary>Writes the header and then each entry, one JSON object per line.</summary>
+    public static void Write(Stream stream, IReadOnlyList<LedgerEntry> entries, int capacity, long recorded, long dropped, string[] names)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        IReadOnlyList<LedgerEntry> entries;
-        long recorded;
-        long dropped;
-        lock (_sync)
-        {
-            entries = Snapshot();
-            recorded = _droppedBefore + _total;
-            dropped = _droppedBefore + Math.Max(0, _total - _ring.Length);
-        }
-
-        string[] names = _tierNames;
         using var json = new Utf8JsonWriter(stream);
         json.WriteStartObject();
         json.WriteString("kind", HeaderKind);
         json.WriteNumber("version", 1);
-        json.WriteNumber("capacity", Capacity);
+        json.WriteNumber("capacity", capacity);
         json.WriteNumber("recorded", recorded);
         json.WriteNumber("dropped", dropped);
         json.WriteStartArray("tiers");
@@ -72,17 +62,16 @@ public sealed partial class PlacementLedger
     }
 
     /// <summary>
-    /// Reads a ledger written by <see cref="WriteJsonLines"/> (the header line is optional; blank lines are skipped).
-    /// The result holds every entry read, and the header's dropped count.
+    /// Reads the entries of a ledger file (the header line is optional; blank lines are skipped), with the header's
+    /// dropped count and the tier names from the header or the entries.
     /// </summary>
     /// <exception cref="InvalidDataException">A line is not a ledger object; the message names the line.</exception>
-    public static PlacementLedger ReadJsonLines(Stream stream)
+    public static List<LedgerEntry> Read(Stream stream, out long dropped, out string[] tierNames)
     {
-        ArgumentNullException.ThrowIfNull(stream);
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
         var entries = new List<LedgerEntry>();
         var names = new List<string>();
-        long dropped = 0;
+        dropped = 0;
         int lineNumber = 0;
         while (reader.ReadLine() is { } line)
         {
@@ -131,13 +120,8 @@ public sealed partial class PlacementLedger
             }
         }
 
-        var ledger = new PlacementLedger(Math.Max(1, entries.Count)) { _droppedBefore = dropped, _tierNames = [.. names] };
-        foreach (LedgerEntry e in entries)
-        {
-            ledger._ring[ledger._total++] = e;
-        }
-
-        return ledger;
+        tierNames = [.. names];
+        return entries;
     }
 
     private static LedgerEntry ParseEntry(JsonElement root)
