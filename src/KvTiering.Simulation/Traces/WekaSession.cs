@@ -11,7 +11,7 @@ namespace KvTiering.Simulation.Traces;
 /// Local ids are dense in first-seen order; a negative id <c>-(j + 1)</c> is shared tool-prefix position <c>j</c>.
 /// Scope 0 is the session itself, scopes 1.. its sub-agents in the order their entries appear.
 /// </remarks>
-internal sealed partial class WekaSession
+internal sealed class WekaSession
 {
     private readonly string _path;
     private readonly bool _isolateScopes;
@@ -76,7 +76,13 @@ internal sealed partial class WekaSession
 
         if (sharedToolPrefix)
         {
-            session.ShareToolPrefix();
+            int unique = session.LocalUnique;
+            int shared = WekaToolPrefix.Share(session, ref unique);
+            if (shared > 0)
+            {
+                session.LocalUnique = unique;
+                session.SharedBlocks = shared;
+            }
         }
 
         return session;

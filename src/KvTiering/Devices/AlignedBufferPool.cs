@@ -12,7 +12,7 @@ namespace KvTiering.Devices;
 /// so a caller holding a permit always finds one. The buffers are allocated up front; the kernel commits their pages
 /// on first use, so an idle device's pool costs address space, not memory.
 /// </remarks>
-internal sealed unsafe partial class AlignedBufferPool : IDisposable
+internal sealed class AlignedBufferPool : IDisposable
 {
     private readonly nint[] _free;
     private readonly nint[] _all;
@@ -20,7 +20,7 @@ internal sealed unsafe partial class AlignedBufferPool : IDisposable
     private readonly SemaphoreSlim _slots;
     private int _disposed;
 
-    public AlignedBufferPool(int count, int bytes)
+    public unsafe AlignedBufferPool(int count, int bytes)
     {
         Count = count;
         Bytes = bytes;
@@ -42,14 +42,25 @@ internal sealed unsafe partial class AlignedBufferPool : IDisposable
     public int Bytes { get; }
 
     /// <summary>Takes a buffer, waiting while all are in use.</summary>
-    public byte* Rent()
+    public unsafe byte* Rent()
     {
         _slots.Wait();
         return Take();
     }
 
+    /// <summary>
+    /// Takes a buffer as <see cref="Memory{T}"/> (its whole length), awaiting one while all are in use. Not an unsafe
+    /// member (only those that hold a buffer by pointer are): an await may not sit in an unsafe context.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting; nothing was taken.</exception>
+    public async ValueTask<NativeBufferMemory> RentAsync(CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return TakeMemory();
+    }
+
     /// <summary>A free buffer as <see cref="Memory{T}"/>; the caller holds a permit.</summary>
-    private NativeBufferMemory TakeMemory()
+    private unsafe NativeBufferMemory TakeMemory()
     {
         byte* buffer = Take();
         for (int i = 0; i < _all.Length; i++)
@@ -64,10 +75,10 @@ internal sealed unsafe partial class AlignedBufferPool : IDisposable
     }
 
     /// <summary>Hands a buffer from <see cref="RentAsync"/> back.</summary>
-    public void Return(NativeBufferMemory buffer) => Return(buffer.Pointer);
+    public unsafe void Return(NativeBufferMemory buffer) => Return(buffer.Pointer);
 
     /// <summary>A free buffer; the caller holds a permit.</summary>
-    private byte* Take()
+    private unsafe byte* Take()
     {
         while (true)
         {
@@ -84,7 +95,7 @@ internal sealed unsafe partial class AlignedBufferPool : IDisposable
     }
 
     /// <summary>Hands a buffer from <see cref="Rent"/> back.</summary>
-    public void Return(byte* buffer)
+    public unsafe void Return(byte* buffer)
     {
         while (true)
         {
@@ -101,7 +112,7 @@ internal sealed unsafe partial class AlignedBufferPool : IDisposable
     }
 
     /// <summary>Frees every buffer; the device calls it only when no I/O is in flight.</summary>
-    public void Dispose()
+    public unsafe void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {

@@ -2,7 +2,11 @@ using System.Runtime.InteropServices;
 
 namespace KvTiering.Simulation.Traces;
 
-internal sealed partial class WekaSession
+/// <summary>
+/// The shared tool prefix of a WEKA session (<c>--shared-tools</c>): every session of one agent starts with the same
+/// tool definitions, so their blocks are given shared ids that all sessions' first requests name alike.
+/// </summary>
+internal static class WekaToolPrefix
 {
     /// <summary>
     /// Maps the first request's leading <c>tool_tokens / block_size</c> blocks to shared positions (negative ids)
@@ -12,28 +16,31 @@ internal sealed partial class WekaSession
     /// Chained prefix ids make this a mapping by id: the id at position <c>j</c> of the first request names the same
     /// block wherever it recurs. A session whose first request is shorter than its tool definitions shares nothing.
     /// </remarks>
-    private void ShareToolPrefix()
+    /// <returns>The number of shared blocks (0: nothing shared, the ids untouched); <paramref name="localUnique"/> becomes the
+    /// count of local ids left.</returns>
+    public static int Share(WekaSession session, ref int localUnique)
     {
-        if (ToolTokens <= 0)
+        if (session.ToolTokens <= 0)
         {
-            return;
+            return 0;
         }
 
-        int first = Scope.IndexOf(0);
-        int shared = ToolTokens / BlockSize;
+        List<int> end = session.End;
+        int first = session.Scope.IndexOf(0);
+        int shared = session.ToolTokens / session.BlockSize;
         if (first < 0 || shared == 0)
         {
-            return;
+            return 0;
         }
 
-        int start = first == 0 ? 0 : End[first - 1];
-        if (End[first] - start < shared)
+        int start = first == 0 ? 0 : end[first - 1];
+        if (end[first] - start < shared)
         {
-            return;
+            return 0;
         }
 
-        Span<int> ids = CollectionsMarshal.AsSpan(Ids);
-        int[] remap = new int[LocalUnique];
+        Span<int> ids = CollectionsMarshal.AsSpan(session.Ids);
+        int[] remap = new int[localUnique];
         Array.Fill(remap, int.MaxValue);
         for (int j = 0; j < shared; j++)
         {
@@ -58,7 +65,7 @@ internal sealed partial class WekaSession
             id = remap[id];
         }
 
-        LocalUnique = next;
-        SharedBlocks = shared;
+        localUnique = next;
+        return shared;
     }
 }
