@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Security;
 using Microsoft.Extensions.Logging;
@@ -27,7 +28,7 @@ namespace KvTiering.Devices;
 /// <see cref="FlashBlockEncoder"/> and <see cref="FlashBlockVerifier"/> (a block's bytes out and back),
 /// <see cref="FlashRecovery"/> and <see cref="FlashDeferredVerification"/> (restart), <see cref="FlashCounters"/>.
 /// </remarks>
-public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IFaultCountingDevice
+public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IFaultCountingDevice
 {
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
@@ -36,8 +37,7 @@ public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDev
     private readonly FlashSlotTable _slots;
     private readonly FlashFile _file;
     private readonly AlignedBufferPool _pool;
-    private readonly FlashBlockEncoder _encoder;
-    private readonly FlashBlockVerifier _verifier;
+    private readonly FlashSlotIo _io;
     private readonly FlashCounters _counters = new();
     private readonly FlashRecovery _recovery;
     private readonly FlashDeferredVerification _deferred;
@@ -85,8 +85,8 @@ public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDev
         Compression = options.Compression;
         QueueDepth = options.QueueDepth;
         ILogger logger = options.Logger ?? NullLogger.Instance;
-        _encoder = new FlashBlockEncoder(Compression, _authenticator);
-        _verifier = new FlashBlockVerifier(slotBytes, _authenticator, _counters);
+        var encoder = new FlashBlockEncoder(Compression, _authenticator);
+        var verifier = new FlashBlockVerifier(slotBytes, _authenticator, _counters);
         _slots = new FlashSlotTable(slotCount, slotBytes);
         Directory = Path.GetFullPath(directory);
         FilePath = Path.Combine(Directory, FileName);
@@ -102,9 +102,10 @@ public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDev
             throw;
         }
 
-        _deferred = new FlashDeferredVerification(_file, _slots, _pool, _verifier, _counters, logger, QueueDepth);
-        _recovery = new FlashRecovery(_geometry, _file, _slots, _pool, _verifier, _encoder, _counters, _deferred,
+        _deferred = new FlashDeferredVerification(_file, _slots, _pool, verifier, _counters, logger, QueueDepth);
+        _recovery = new FlashRecovery(_geometry, _file, _slots, _pool, verifier, encoder, _counters, _deferred,
             logger, options.RecoveryVerificationBudget, QueueDepth);
+        _io = new FlashSlotIo(_slots, _file, _pool, encoder, verifier, _recovery);
     }
 
     /// <inheritdoc />
@@ -236,5 +237,85 @@ public sealed partial class FlashDevice : IPersistentBlockDevice, IAsyncBlockDev
         _file.Dispose();
         _pool.Dispose();
         _authenticator?.Dispose();
+    }
+
+    /// <inheritdoc />
+    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    {
+        EnsureUsable(slot);
+        _io.Write(slot, key, parent, payload);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Checks the key against the slot's record, reads the slot in one aligned I/O, and returns the payload only when
+    /// its XxHash3 matches the checksum recorded for the slot and, on an authenticated tier, the seal read with it covers
+    /// this key, this length and these bytes; otherwise the destination is cleared and the read misses.
+    /// </remarks>
+    public int Read(int slot, in BlockKey key, Span<byte> destination)
+    {
+        EnsureUsable(slot);
+        return _io.Read(slot, key, destination);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The same checks as <see cref="Read"/>, with the aligned I/O awaited through <see cref="RandomAccess.ReadAsync(Microsoft.Win32.SafeHandles.SafeFileHandle, Memory{byte}, long, CancellationToken)"/>
+    /// on the O_DIRECT handle, in one of the pool's native buffers (waiting for one is awaited too, so the queue depth
+    /// still bounds the I/Os in flight). A cancelled read changes nothing.
+    /// </remarks>
+    public ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        EnsureUsable(slot);
+        return _io.ReadAsync(slot, key, destination, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The block is laid out as <see cref="Write"/> lays it out, then written in one awaited aligned I/O. A write
+    /// cancelled or failed mid-way leaves the slot invalid (its header zeroed, best effort), as a failed write does.
+    /// </remarks>
+    public ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        EnsureUsable(slot);
+        return _io.WriteAsync(slot, key, parent, payload, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public int PayloadLength(int slot)
+    {
+        EnsureUsable(slot);
+        return _slots.PayloadLength(slot);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Zeroes the slot's first page. An I/O failure is swallowed (the store cannot act on it): the slot reads as free
+    /// here, and until its next write a restart may recover the block, with its own verified bytes.
+    /// </remarks>
+    public void Free(int slot)
+    {
+        EnsureUsable(slot);
+        _io.Free(slot);
+    }
+
+    /// <summary>The checks every call on a slot makes: an open device, a slot in range, the slots' states known.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnsureUsable(int slot)
+    {
+        if (_disposed != 0)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+
+        if ((uint)slot >= (uint)SlotCount)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(slot), slot, $"Slot {slot} is outside 0..{SlotCount - 1}.");
+        }
+
+        if (!_recovery.IsScanned)
+        {
+            _recovery.ScanOnce();
+        }
     }
 }

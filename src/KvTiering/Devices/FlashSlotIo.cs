@@ -1,16 +1,26 @@
-using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 
 namespace KvTiering.Devices;
 
-// The block calls, synchronous and awaited, and the checks they make. Not an unsafe part: an await may not sit in an
-// unsafe context, so only the synchronous calls, which hold a pool buffer by pointer, are unsafe.
-public sealed partial class FlashDevice
+/// <summary>
+/// A flash device's block calls once the device has checked the slot: a block laid out with its header
+/// (<see cref="FlashBlockEncoder"/>) and written in one aligned I/O from the buffer pool, read back in one and verified
+/// (<see cref="FlashBlockVerifier"/>), a slot freed by zeroing its header; synchronous and awaited. The sync calls hold
+/// a pool buffer by pointer, so they are the unsafe members; an await may not sit in an unsafe context.
+/// </summary>
+internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedBufferPool pool, FlashBlockEncoder encoder,
+    FlashBlockVerifier verifier, FlashRecovery recovery)
 {
-    /// <inheritdoc />
+    private readonly FlashSlotTable _slots = slots;
+    private readonly FlashFile _file = file;
+    private readonly AlignedBufferPool _pool = pool;
+    private readonly FlashBlockEncoder _encoder = encoder;
+    private readonly FlashBlockVerifier _verifier = verifier;
+    private readonly FlashRecovery _recovery = recovery;
+
+    /// <summary>Lays the block out and writes it in one aligned I/O; a failed write leaves the slot invalid.</summary>
     public unsafe void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
-        EnsureUsable(slot);
         _slots.CheckWrite(key, payload.Length);
         byte* buffer = _pool.Rent();
         try
@@ -39,15 +49,9 @@ public sealed partial class FlashDevice
         }
     }
 
-    /// <inheritdoc />
-    /// <remarks>
-    /// Checks the key against the slot's record, reads the slot in one aligned I/O, and returns the payload only when
-    /// its XxHash3 matches the checksum recorded for the slot and, on an authenticated tier, the seal read with it covers
-    /// this key, this length and these bytes; otherwise the destination is cleared and the read misses.
-    /// </remarks>
+    /// <summary>Reads the slot in one aligned I/O and returns the payload's length only when it verifies; else -1, the destination cleared.</summary>
     public unsafe int Read(int slot, in BlockKey key, Span<byte> destination)
     {
-        EnsureUsable(slot);
         int length = _slots.BeginRead(slot, key, destination.Length);
         if (length < 0)
         {
@@ -69,21 +73,9 @@ public sealed partial class FlashDevice
         }
     }
 
-    /// <inheritdoc />
-    public int PayloadLength(int slot)
-    {
-        EnsureUsable(slot);
-        return _slots.PayloadLength(slot);
-    }
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// Zeroes the slot's first page. An I/O failure is swallowed (the store cannot act on it): the slot reads as free
-    /// here, and until its next write a restart may recover the block, with its own verified bytes.
-    /// </remarks>
+    /// <summary>Forgets the slot and zeroes its header, best effort.</summary>
     public void Free(int slot)
     {
-        EnsureUsable(slot);
         if (_slots.TryFree(slot))
         {
             _recovery.SlotsChanged();
@@ -91,15 +83,9 @@ public sealed partial class FlashDevice
         }
     }
 
-    /// <inheritdoc />
-    /// <remarks>
-    /// The same checks as <see cref="Read"/>, with the aligned I/O awaited through <see cref="RandomAccess.ReadAsync(Microsoft.Win32.SafeHandles.SafeFileHandle, Memory{byte}, long, CancellationToken)"/>
-    /// on the O_DIRECT handle, in one of the pool's native buffers (waiting for one is awaited too, so the queue depth
-    /// still bounds the I/Os in flight). A cancelled read changes nothing.
-    /// </remarks>
+    /// <summary><see cref="Read"/> with the buffer and the I/O awaited; a cancelled read changes nothing.</summary>
     public async ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        EnsureUsable(slot);
         int length = _slots.BeginRead(slot, key, destination.Length);
         if (length < 0)
         {
@@ -121,14 +107,9 @@ public sealed partial class FlashDevice
         }
     }
 
-    /// <inheritdoc />
-    /// <remarks>
-    /// The block is laid out as <see cref="Write"/> lays it out, then written in one awaited aligned I/O. A write
-    /// cancelled or failed mid-way leaves the slot invalid (its header zeroed, best effort), as a failed write does.
-    /// </remarks>
+    /// <summary><see cref="Write"/> with the buffer and the I/O awaited; a cancelled or failed write leaves the slot invalid.</summary>
     public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        EnsureUsable(slot);
         _slots.CheckWrite(key, payload.Length);
         NativeBufferMemory buffer = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -163,24 +144,4 @@ public sealed partial class FlashDevice
 
     /// <summary>Zeroes a slot's header, best effort: a failure leaves the slot stale.</summary>
     private void Invalidate(int slot) => _slots.Invalidated(slot, _file.TryZeroHeader(slot));
-
-    /// <summary>The checks every call on a slot makes: an open device, a slot in range, the slots' states known.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EnsureUsable(int slot)
-    {
-        if (_disposed != 0)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
-        if ((uint)slot >= (uint)SlotCount)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slot), slot, $"Slot {slot} is outside 0..{SlotCount - 1}.");
-        }
-
-        if (!_recovery.IsScanned)
-        {
-            _recovery.ScanOnce();
-        }
-    }
 }
