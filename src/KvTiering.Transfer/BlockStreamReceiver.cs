@@ -17,7 +17,7 @@ namespace KvTiering.Transfer;
 /// decode onto different machines: DistServe (Zhong et al., OSDI 2024), Splitwise (Patel et al., ISCA 2024) and
 /// Mooncake (Qin et al., FAST 2025). An instance is thread-safe and may serve many connections at once.
 /// </remarks>
-public sealed partial class BlockStreamReceiver
+public sealed class BlockStreamReceiver
 {
     private readonly Handshake _local;
 
@@ -62,7 +62,7 @@ public sealed partial class BlockStreamReceiver
                     accepted = await HandshakeAsync(connection, tally, deadline).ConfigureAwait(false);
                     if (accepted)
                     {
-                        await ReadFramesAsync(connection.Input, tally, deadline).ConfigureAwait(false);
+                        await new FrameReader(Store).ReadAsync(connection.Input, tally, deadline).ConfigureAwait(false);
                     }
                 }
                 catch (OperationCanceledException) when (deadline.TimedOut)

@@ -15,7 +15,7 @@ namespace KvTiering.Transfer;
 /// hold are skipped and counted in <see cref="BlockSendResult.BlocksMissing"/>. An instance is thread-safe and may
 /// run many streams at once.
 /// </remarks>
-public sealed partial class BlockStreamSender
+public sealed class BlockStreamSender
 {
     /// <summary>Smallest batch of frames between flushes.</summary>
     internal const int FlushBatchBytes = 16 * 1024;
@@ -100,6 +100,70 @@ public sealed partial class BlockStreamSender
             {
                 ThrowHelper.ThrowArgument(paramName, $"{paramName}[{i}] is the reserved empty key, which never names a block.");
             }
+        }
+    }
+
+    private async Task<BlockSendResult> RunAsync(IDuplexPipe connection, ReadOnlyMemory<BlockKey> keys,
+        ReadOnlyMemory<BlockKey> parents, BlockKey firstParent, long session, CancellationToken cancellationToken)
+    {
+        var tally = new SendTally { Session = session };
+        Exception? failure = null;
+        try
+        {
+            using (var deadline = new Deadline(Options.IdleTimeout, cancellationToken))
+            {
+                try
+                {
+                    await new FrameWriter(Store, Hasher, _flushBytes).StreamAsync(connection, keys, parents, firstParent, tally, deadline).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (deadline.TimedOut)
+                {
+                    tally.Fail(TransferFault.TimedOut, PipeIO.Idle(Options.IdleTimeout));
+                }
+                catch (Exception ex) when (PipeIO.IsTransportFailure(ex))
+                {
+                    tally.Fail(TransferFault.ConnectionLost, $"the connection failed after {tally.Sent} blocks ({ex.Message})");
+                }
+            }
+
+            if (tally.Accepted && !tally.ReceiptRead && tally.Fault == TransferFault.ConnectionLost)
+            {
+                // The stream broke off; the receiver may still have said why before it closed.
+                await TryReadReceiptAsync(connection.Input, tally, cancellationToken).ConfigureAwait(false);
+            }
+
+            return tally.ToResult();
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            throw;
+        }
+        finally
+        {
+            await connection.Output.CompleteAsync(failure).ConfigureAwait(false);
+            await connection.Input.CompleteAsync(failure).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask TryReadReceiptAsync(PipeReader input, SendTally tally, CancellationToken cancellationToken)
+    {
+        using var deadline = new Deadline(Options.IdleTimeout, cancellationToken);
+        var ignored = new SendTally();
+        try
+        {
+            if (await FrameWriter.ReadMessageAsync(input, ignored, deadline, "the receipt").ConfigureAwait(false) is
+                { Type: ReceiverMessage.Receipt } receipt)
+            {
+                tally.OnReceipt(receipt);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (PipeIO.IsTransportFailure(ex) || ex is InvalidOperationException)
+        {
+            // InvalidOperationException: the input was already completed by a failed pump.
         }
     }
 }

@@ -1,56 +1,22 @@
 using System.Globalization;
 using System.IO.Pipelines;
 using KvTiering.Blocks;
-using KvTiering.Transfer.Protocol;
+using KvTiering.Store;
 
-namespace KvTiering.Transfer;
+namespace KvTiering.Transfer.Protocol;
 
-public sealed partial class BlockStreamSender
+/// <summary>
+/// The sending side of the block-frame protocol (<see cref="WireFormat"/>) for one stream: writes the handshake, reads
+/// each block out of the store straight into the pipe's buffer and frames it there, flushes every
+/// <c>flushBytes</c> (waiting while the receiver falls behind), ends with the end frame and reads the receipt.
+/// </summary>
+internal sealed class FrameWriter(TieredKvStore store, BlockHasher hasher, int flushBytes)
 {
-    private async Task<BlockSendResult> RunAsync(IDuplexPipe connection, ReadOnlyMemory<BlockKey> keys,
-        ReadOnlyMemory<BlockKey> parents, BlockKey firstParent, long session, CancellationToken cancellationToken)
-    {
-        var tally = new SendTally { Session = session };
-        Exception? failure = null;
-        try
-        {
-            using (var deadline = new Deadline(Options.IdleTimeout, cancellationToken))
-            {
-                try
-                {
-                    await StreamAsync(connection, keys, parents, firstParent, tally, deadline).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (deadline.TimedOut)
-                {
-                    tally.Fail(TransferFault.TimedOut, PipeIO.Idle(Options.IdleTimeout));
-                }
-                catch (Exception ex) when (PipeIO.IsTransportFailure(ex))
-                {
-                    tally.Fail(TransferFault.ConnectionLost, $"the connection failed after {tally.Sent} blocks ({ex.Message})");
-                }
-            }
-
-            if (tally.Accepted && !tally.ReceiptRead && tally.Fault == TransferFault.ConnectionLost)
-            {
-                // The stream broke off; the receiver may still have said why before it closed.
-                await TryReadReceiptAsync(connection.Input, tally, cancellationToken).ConfigureAwait(false);
-            }
-
-            return tally.ToResult();
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-            throw;
-        }
-        finally
-        {
-            await connection.Output.CompleteAsync(failure).ConfigureAwait(false);
-            await connection.Input.CompleteAsync(failure).ConfigureAwait(false);
-        }
-    }
-
-    private async ValueTask StreamAsync(IDuplexPipe connection, ReadOnlyMemory<BlockKey> keys, ReadOnlyMemory<BlockKey> parents,
+    /// <summary>
+    /// The whole exchange after the connection is open: handshake and its reply, the blocks (flushed in batches, stopping
+    /// when the receiver speaks or stops reading), the end frame, and the receipt; every fault lands in the tally.
+    /// </summary>
+    public async ValueTask StreamAsync(IDuplexPipe connection, ReadOnlyMemory<BlockKey> keys, ReadOnlyMemory<BlockKey> parents,
         BlockKey firstParent, SendTally tally, Deadline deadline)
     {
         PipeWriter output = connection.Output;
@@ -87,7 +53,7 @@ public sealed partial class BlockStreamSender
         {
             BlockKey parent = !parents.IsEmpty ? parents.Span[i] : i == 0 ? firstParent : keys.Span[i - 1];
             unflushed += WriteBlock(output, keys.Span[i], parent, tally);
-            if (unflushed >= _flushBytes)
+            if (unflushed >= flushBytes)
             {
                 open = await FlushAsync(output, deadline).ConfigureAwait(false) && !ReceiverHasSpoken(connection.Input);
                 unflushed = 0;
@@ -119,29 +85,8 @@ public sealed partial class BlockStreamSender
         }
     }
 
-    private async ValueTask TryReadReceiptAsync(PipeReader input, SendTally tally, CancellationToken cancellationToken)
-    {
-        using var deadline = new Deadline(Options.IdleTimeout, cancellationToken);
-        var ignored = new SendTally();
-        try
-        {
-            if (await ReadMessageAsync(input, ignored, deadline, "the receipt").ConfigureAwait(false) is
-                { Type: ReceiverMessage.Receipt } receipt)
-            {
-                tally.OnReceipt(receipt);
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex) when (PipeIO.IsTransportFailure(ex) || ex is InvalidOperationException)
-        {
-            // InvalidOperationException: the input was already completed by a failed pump.
-        }
-    }
-
     /// <summary>Reads one receiver message; null (with the fault recorded) when none could be read.</summary>
-    private static async ValueTask<ReceiverMessage?> ReadMessageAsync(PipeReader input, SendTally tally, Deadline deadline, string what)
+    public static async ValueTask<ReceiverMessage?> ReadMessageAsync(PipeReader input, SendTally tally, Deadline deadline, string what)
     {
         byte[] buffer = new byte[ReceiverMessage.MaxBytes];
         int got = await PipeIO.ReadAtMostAsync(input, buffer.AsMemory(0, ReceiverMessage.HeaderBytes), deadline).ConfigureAwait(false);
@@ -201,7 +146,7 @@ public sealed partial class BlockStreamSender
 
     private void WriteHandshake(PipeWriter output, long session)
     {
-        Handshake.For(Hasher, session).WriteTo(output.GetSpan(Handshake.Bytes));
+        Handshake.For(hasher, session).WriteTo(output.GetSpan(Handshake.Bytes));
         output.Advance(Handshake.Bytes);
     }
 
@@ -211,8 +156,8 @@ public sealed partial class BlockStreamSender
     /// </summary>
     private int WriteBlock(PipeWriter output, in BlockKey key, in BlockKey parent, SendTally tally)
     {
-        Span<byte> frame = output.GetSpan(WireFormat.FrameOverheadBytes + Store.BlockBytes);
-        if (!Store.TryGet(key, frame.Slice(WireFormat.FrameHeaderBytes, Store.BlockBytes), out int length))
+        Span<byte> frame = output.GetSpan(WireFormat.FrameOverheadBytes + store.BlockBytes);
+        if (!store.TryGet(key, frame.Slice(WireFormat.FrameHeaderBytes, store.BlockBytes), out int length))
         {
             tally.Missing++;
             return 0;

@@ -6,11 +6,16 @@ using System.IO.Pipelines;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
-using KvTiering.Transfer.Protocol;
 
-namespace KvTiering.Transfer;
+namespace KvTiering.Transfer.Protocol;
 
-public sealed partial class BlockStreamReceiver
+/// <summary>
+/// The receiving side of the block-frame protocol (<see cref="WireFormat"/>): takes whole frames off the pipe, checks
+/// each header and checksum, puts verified blocks into the store, and reads the end frame's counts. The first invalid
+/// frame, checksum failure or count mismatch stops the stream with its fault in the <see cref="ReceiveTally"/>: once
+/// framing is in doubt nothing after it can be trusted.
+/// </summary>
+internal sealed class FrameReader(TieredKvStore store)
 {
     private enum FrameStep
     {
@@ -19,9 +24,10 @@ public sealed partial class BlockStreamReceiver
         Stop,
     }
 
-    private async ValueTask ReadFramesAsync(PipeReader input, ReceiveTally tally, Deadline deadline)
+    /// <summary>Reads frames until the end frame, a fault, or the stream's end (a truncation when a frame was cut).</summary>
+    public async ValueTask ReadAsync(PipeReader input, ReceiveTally tally, Deadline deadline)
     {
-        using var scratch = new FrameScratch(Store.BlockBytes);
+        using var scratch = new FrameScratch(store.BlockBytes);
         while (true)
         {
             deadline.Restart();
@@ -115,7 +121,7 @@ public sealed partial class BlockStreamReceiver
 
             var parent = BlockKey.ReadFrom(header[24..]);
             ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.FirstSpan : scratch.Gather(payload);
-            PutResult put = Store.Put(key, parent, bytes, new BlockContext(-1, tally.Session));
+            PutResult put = store.Put(key, parent, bytes, new BlockContext(-1, tally.Session));
             tally.OnStored(put, bytes.Length);
         }
     }
@@ -130,8 +136,8 @@ public sealed partial class BlockStreamReceiver
 
         if (type == WireFormat.BlockFrame)
         {
-            reason = length is 0 || length > (uint)Store.BlockBytes
-                ? $"payload length {length} is outside 1..{Store.BlockBytes}"
+            reason = length is 0 || length > (uint)store.BlockBytes
+                ? $"payload length {length} is outside 1..{store.BlockBytes}"
                 : null;
         }
         else if (type == WireFormat.EndFrame)
