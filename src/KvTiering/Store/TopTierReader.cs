@@ -11,16 +11,17 @@ namespace KvTiering.Store;
 /// optimistically, checks the <see cref="SeqLock"/> every writer bumps, and queues the access for the policies, which
 /// see it, in order, the next time anyone takes the lock (<see cref="Drain"/>). Anything else (a miss that may not be
 /// final, a lower tier, a torn read, a full queue) answers <see cref="NeedsLock"/>, and the locked path gives the same
-/// answer. Writers take the lock through <see cref="EnterWrite"/>. This file holds the hits; their payload copies
-/// (checked by the store's version or by the slot's owner) are in TopTierReader.Copies.cs, the lock-free lookups that
-/// are not hits in TopTierReader.Lookups.cs, the writers' side (lock, seqlock, drain) in TopTierReader.Writes.cs.
+/// answer. Writers take the lock through <see cref="EnterWrite"/>. The slots a payload hit copies from, and the copy
+/// checked by the slot's own version, are <see cref="SlotCopies"/>; the lock-free lookups that are not hits (a
+/// prefix match, a block's tier) are <see cref="ResidencyLookup"/>'s, over <see cref="TryBeginRead"/> and
+/// <see cref="IsValid"/>.
 /// </summary>
 /// <remarks>
 /// Deferring recency updates to a buffer drained under the lock is BP-Wrapper (Ding et al., ICDE 2009), as in
 /// Caffeine and BitFaster.Caching's ConcurrentLfu; the version check is the Linux kernel's seqlock (see
 /// <see cref="SeqLock"/>).
 /// </remarks>
-internal sealed partial class TopTierReader
+internal sealed class TopTierReader
 {
     /// <summary>A top-tier hit, a final answer.</summary>
     public const int Hit = 1;
@@ -45,13 +46,11 @@ internal sealed partial class TopTierReader
     private readonly Tier _top;
     private readonly StoreCounters _counters;
     private readonly QueuedHits _queued;
-    private readonly IDirectSlotAccess? _direct;  // the top tier's slots in place: hits copy payloads lock-free
+    private readonly SlotCopies? _copies;         // the top tier's slots in place: hits copy payloads lock-free
     private readonly bool _readsTable;            // the top tier answers lock-free at all (payloads in place, or none)
     private readonly bool _remoteMayHave;         // a shared remote tier may hold what the table lacks: no final miss
     private SeqLock _seq;                         // used in place: the hit path pays no indirection
-    private readonly int[]? _slotVersions;        // per top-tier slot, odd while its bytes change (Tier.SlotOwners)
-    private readonly BlockKey[]? _slotOwners;     // per top-tier slot, the key whose bytes it holds while its version is even
-    private readonly bool _ownedHits;             // hits validate against their slot's owner, not the store (TopTierReader.Copies.cs)
+    private readonly bool _ownedHits;             // hits validate against their slot's owner, not the store (TryOwnedCopy)
     private volatile bool _disposed;
 
     public TopTierReader(BlockTable table, Tier top, StoreCounters counters, StoreClock clock, bool metadataOnly, bool remoteMayHave)
@@ -66,15 +65,12 @@ internal sealed partial class TopTierReader
 
         // What the top tier's device declares it can do (capabilities, never concrete types).
         bool payloadFree = metadataOnly || !top.Device.StoresPayload;
-        _direct = payloadFree ? null : top.Direct;
-        if (_direct is not null)
+        if (!payloadFree && top.Direct is { } direct)
         {
-            SlotOwnership owners = top.SlotOwners = new SlotOwnership(_direct.SlotCount);
-            _slotVersions = owners.Versions;
-            _slotOwners = owners.Owners;
+            _copies = new SlotCopies(this, direct, top.SlotOwners = new SlotOwnership(direct.SlotCount));
             _ownedHits = _referenceBits is not null;
         }
-        _readsTable = payloadFree || _direct is not null;
+        _readsTable = payloadFree || _copies is not null;
         BitHits = _referenceBits is not null && payloadFree;
     }
 
@@ -170,9 +166,9 @@ internal sealed partial class TopTierReader
         }
 
         int read = 0;
-        if (_direct is not null)
+        if (_copies is not null)
         {
-            if ((read = TryCopy(slot, version, destination)) < 0)
+            if ((read = _copies.TryCopy(slot, version, destination)) < 0)
             {
                 return read;
             }
@@ -218,6 +214,113 @@ internal sealed partial class TopTierReader
 
         LookupTrace.AddRetries(tries);
         return outcome;
+    }
+
+    /// <summary>
+    /// A put of a block already in a reference-bit top tier, without the lock, when the locked path would change
+    /// nothing but the bit: the context it carries (session, labels, next use) is what the entry holds already. Such
+    /// re-puts are common (every request re-offers its prefix) and would otherwise queue behind inserts on the lock.
+    /// </summary>
+    public bool TryTouchResident(in BlockKey key, in BlockContext context)
+    {
+        long version = _seq.Version;
+        BlockTable table = _table;
+        int e = table.FindOptimistic(key, out int slot);
+        if ((version & 1) != 0 || (e | slot) < 0
+            || table.NextUse[e] != context.NextUse
+            || (context.Session != 0 && table.Session[e] != context.Session)
+            || (!context.Labels.IsUnlabeled && !table.Labels[e].Equals(context.Labels))
+            || !_seq.IsValid(version))
+        {
+            return false;
+        }
+
+        MarkReferenced(_referenceBits!, slot);
+        _lockFreeCounts.AddPut();
+        return true;
+    }
+
+    /// <summary>Starts an optimistic read of the table: false while a writer is mid-change.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryBeginRead(out long version) => _seq.TryBeginRead(out version);
+
+    /// <summary>Whether no writer ran since <paramref name="version"/> was read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsValid(long version) => _seq.IsValid(version);
+
+    /// <summary>
+    /// A hit whose lookup is only a hint: the table's bucket names a slot (read without the store's version), and the
+    /// slot's own version and owner key decide (<see cref="SlotCopies"/> says why that is enough). Used for top tiers
+    /// with reference bits, where a hit needs no entry number; a queued-hit policy keeps the store-wide check, since
+    /// its queue names entries.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int TryOwnedHit(in BlockKey key, Span<byte> destination) => TryOwnedCopy(key, _topSlots.Find(key), destination);
+
+    /// <summary>
+    /// <see cref="TryOwnedHit"/> with the slot hint given, however stale (tests pass hints no bucket holds now): the
+    /// length copied, <see cref="Interrupted"/> (the slot changed under the copy), or <see cref="SlotCopies.NotOwned"/>.
+    /// </summary>
+    internal int TryOwnedCopy(in BlockKey key, int slot, Span<byte> destination)
+    {
+        if (!_copies!.TryReadOwnedVersion(key, slot, out int version))
+        {
+            return SlotCopies.NotOwned;
+        }
+
+        int read = _copies.CopyAnnounced(slot, version, destination, declined: SlotCopies.NotOwned);
+        if (read >= 0)
+        {
+            MarkReferenced(_referenceBits!, slot);
+            _lockFreeCounts.AddHit(read);
+        }
+
+        return read;
+    }
+
+    /// <summary>Takes the lock for a change lock-free readers must not see half done; drains queued hits first.</summary>
+    public WriteScope EnterWrite([CallerMemberName] string site = "", [CallerFilePath] string file = "") => new(this, site, file);
+
+    /// <summary>Marks the start of a change (odd version). Call under the lock.</summary>
+    public void BeginWrite() => _seq.BeginWrite();
+
+    /// <summary>Marks the end of a change (even version). Call under the lock.</summary>
+    public void EndWrite() => _seq.EndWrite();
+
+    /// <summary>Ends the odd window for a byte copy readers may overlap; see <see cref="SeqLock.Pause"/>.</summary>
+    public bool Pause() => _seq.Pause();
+
+    /// <summary>Reopens the odd window <see cref="Pause"/> closed.</summary>
+    public void Resume(bool paused) => _seq.Resume(paused);
+
+    /// <summary>Announces a payload copy outside the lock; <see cref="MarkDisposed"/> waits for it to end.</summary>
+    public void EnterReader() => _seq.EnterReader();
+
+    /// <summary>Ends a payload copy announced by <see cref="EnterReader"/>.</summary>
+    public void ExitReader() => _seq.ExitReader();
+
+    /// <summary>Marks the store disposed and waits out payload copies that began before. Call under the lock, odd.</summary>
+    public void MarkDisposed()
+    {
+        _disposed = true;
+        _seq.WaitForReaders();
+    }
+
+    /// <summary>Tells the policies about every queued lock-free hit and books what they counted. Call under the lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Drain()
+    {
+        if (!_queued.IsEmpty)
+        {
+            _queued.Drain(_seq.Version);
+        }
+    }
+
+    /// <summary>Drains the queued hits and folds the striped lock-free counts in, before a statistics snapshot.</summary>
+    public void DrainAndFold()
+    {
+        Drain();
+        _counters.Fold(ref _lockFreeCounts, _top);
     }
 
     /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>
