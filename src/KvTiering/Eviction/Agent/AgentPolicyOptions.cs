@@ -144,6 +144,13 @@ public sealed record AgentPolicyOptions
     public double AnonymousSmallQueueCap { get; init; }
 
     /// <summary>
+    /// With <see cref="AnonymousSmallQueueCap"/>: the small queue learns only while the mean request of no session is
+    /// at most 1/this of the tier (<see cref="RequestSizeGate"/>), and is S3-FIFO's fixed tenth otherwise; 0 learns
+    /// whatever the requests' size.
+    /// </summary>
+    public double AnonymousGateRatio { get; init; }
+
+    /// <summary>
     /// With the adaptive order: up to this many blocks of the tier, rule 11's two shadows hold the whole tier's keys;
     /// a larger tier is shadowed by a 1-in-R spatial sample of the keys (SHARDS, Waldspurger et al., FAST 2015) at
     /// 1/R of its capacity, R = ceil(capacity / this). Default 32,768 (docs/policies/agent.md, rule 11).

@@ -20,13 +20,19 @@ internal sealed class SmallQueueTarget
     private readonly GhostSet? _small; // keys evicted from the small queue unused
     private readonly GhostSet? _main;  // keys evicted from the main queue
     private readonly double _max;
+    private readonly double _tenth;
+    private readonly RequestSizeGate? _gate; // while shut: a fixed tenth, as without the option
+    private double _learned;
 
     /// <param name="capacity">Blocks the order holds.</param>
     /// <param name="maxShare">The most of the capacity the small queue may take; 0 keeps it at a tenth.</param>
-    public SmallQueueTarget(int capacity, double maxShare)
+    /// <param name="gate">When given, the target learns only while the gate is open and is a tenth while it is shut.</param>
+    public SmallQueueTarget(int capacity, double maxShare, RequestSizeGate? gate = null)
     {
-        Target = Math.Max(1, capacity / 10);
-        _max = Math.Max(Target, Math.Min(capacity - 1, maxShare * capacity));
+        _tenth = Math.Max(1, capacity / 10);
+        _learned = _tenth;
+        _gate = gate;
+        _max = Math.Max(_tenth, Math.Min(capacity - 1, maxShare * capacity));
         if (maxShare > 0)
         {
             int ghosts = Math.Max(1, capacity - Math.Max(1, capacity / 10));
@@ -36,38 +42,46 @@ internal sealed class SmallQueueTarget
     }
 
     /// <summary>The small queue's target size, in blocks.</summary>
-    public double Target { get; private set; }
+    public double Target => _gate is { Open: false } ? _tenth : _learned;
+
+    private bool Learning => _small is not null && _gate is not { Open: false };
 
     /// <summary>A key not resident is referenced: a ghost moves the target toward the queue it left.</summary>
     public void OnMiss(in BlockKey key)
     {
-        if (_small is null)
+        if (!Learning)
         {
             return;
         }
 
-        if (_small.Contains(key))
+        if (_small!.Contains(key))
         {
-            Target = Math.Min(_max, Target + Math.Max(1.0, (double)_main!.Count / Math.Max(1, _small.Count)));
+            _learned = Math.Min(_max, _learned + Math.Max(1.0, (double)_main!.Count / Math.Max(1, _small.Count)));
         }
         else if (_main!.Contains(key))
         {
-            Target = Math.Max(1, Target - Math.Max(1.0, (double)_small.Count / Math.Max(1, _main.Count)));
+            _learned = Math.Max(1, _learned - Math.Max(1.0, (double)_small.Count / Math.Max(1, _main.Count)));
         }
     }
 
     /// <summary>A newcomer is inserted: returns whether it was a main-queue ghost (it returns to the main queue).</summary>
     public bool Admitted(in BlockKey key)
     {
-        if (_small is null)
+        if (!Learning)
         {
             return false;
         }
 
-        _small.Remove(key);
+        _small!.Remove(key);
         return _main!.Remove(key);
     }
 
     /// <summary>A block left the small (<paramref name="fromSmall"/>) or the main queue by eviction: its key becomes a ghost.</summary>
-    public void Evicted(in BlockKey key, bool fromSmall) => (fromSmall ? _small : _main)?.Add(key);
+    public void Evicted(in BlockKey key, bool fromSmall)
+    {
+        if (Learning)
+        {
+            (fromSmall ? _small : _main)!.Add(key);
+        }
+    }
 }
