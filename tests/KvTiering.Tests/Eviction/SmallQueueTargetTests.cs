@@ -70,7 +70,7 @@ public sealed class SmallQueueTargetTests
 
         Assert.Equal(100, target.Target); // shut: a fixed tenth, no ghosts kept, nothing learned
 
-        Requests(gate, count: 200, length: 10);
+        Requests(gate, count: 1000, length: 10);
         Assert.True(gate.Open);
         for (int block = 0; block < 60; block++)
         {
@@ -85,7 +85,7 @@ public sealed class SmallQueueTargetTests
 
         Assert.Equal(160, target.Target); // open: 60 steps of one from the tenth
 
-        Requests(gate, count: 200, length: 200);
+        Requests(gate, count: 1000, length: 200);
         Assert.False(gate.Open);
         Assert.Equal(100, target.Target); // shut again: back to the tenth
     }
@@ -100,7 +100,7 @@ public sealed class SmallQueueTargetTests
         Assert.True(gate.Open);
         Assert.Equal(5, gate.MeanRequest);
 
-        Requests(gate, count: 200, length: 40);
+        Requests(gate, count: 1000, length: 40);
         Assert.False(gate.Open); // 40 blocks > 1000 / 50
         Assert.InRange(gate.MeanRequest, 39.0, 40.0);
     }

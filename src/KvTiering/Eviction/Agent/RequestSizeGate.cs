@@ -16,7 +16,7 @@ namespace KvTiering.Eviction;
 internal sealed class RequestSizeGate
 {
     private const int Warmup = 8;
-    private const int Memory = 64;
+    private const int Memory = 256;
 
     private readonly double _most;
     private int _lastDepth = int.MaxValue;
