@@ -12,17 +12,20 @@ namespace KvTiering.Eviction;
 /// Yang et al., "FIFO Queues are All You Need for Cache Eviction", SOSP 2023, fix the small queue at 10%; the
 /// adaptation is ARC's (Megiddo and Modha, FAST 2003, figure 4: the target moves by max(1, |other ghost| / |own
 /// ghost|) toward the queue whose ghost was hit). Each ghost remembers as many keys as S3-FIFO's own ghost (the
-/// capacity less the small queue's tenth). The cap keeps the main queue, where blocks used again live, from being
+/// capacity less the small queue's tenth); both are one <see cref="GhostPair"/> (small first), so a miss probes once
+/// and the insert that follows reuses that lookup, as <see cref="ArcDirectory"/> does. The cap keeps the main queue, where blocks used again live, from being
 /// squeezed out by a small queue chasing reuse it cannot hold (docs/policies/agent.md, rule 11, session 13).
 /// </remarks>
 internal sealed class SmallQueueTarget
 {
-    private readonly GhostSet? _small; // keys evicted from the small queue unused
-    private readonly GhostSet? _main;  // keys evicted from the main queue
+    private readonly GhostPair? _ghosts; // first: keys evicted from the small queue unused; second: from the main queue
     private readonly double _max;
     private readonly double _tenth;
     private readonly RequestSizeGate? _gate; // while shut: a fixed tenth, as without the option
     private double _learned;
+    private BlockKey _missKey;  // the key OnMiss last looked up
+    private int _missCell = -1; // where it was then (-1: no ghost)
+    private bool _missKnown;
 
     /// <param name="capacity">Blocks the order holds.</param>
     /// <param name="maxShare">The most of the capacity the small queue may take; 0 keeps it at a tenth.</param>
@@ -35,16 +38,14 @@ internal sealed class SmallQueueTarget
         _max = Math.Max(_tenth, Math.Min(capacity - 1, maxShare * capacity));
         if (maxShare > 0)
         {
-            int ghosts = Math.Max(1, capacity - Math.Max(1, capacity / 10));
-            _small = new GhostSet(ghosts);
-            _main = new GhostSet(ghosts);
+            _ghosts = new GhostPair(Math.Max(1, capacity - Math.Max(1, capacity / 10)));
         }
     }
 
     /// <summary>The small queue's target size, in blocks.</summary>
     public double Target => _gate is { Open: false } ? _tenth : _learned;
 
-    private bool Learning => _small is not null && _gate is not { Open: false };
+    private bool Learning => _ghosts is not null && _gate is not { Open: false };
 
     /// <summary>A key not resident is referenced: a ghost moves the target toward the queue it left.</summary>
     public void OnMiss(in BlockKey key)
@@ -54,13 +55,23 @@ internal sealed class SmallQueueTarget
             return;
         }
 
-        if (_small!.Contains(key))
+        GhostPair ghosts = _ghosts!;
+        int cell = ghosts.Find(key);
+        _missKey = key;
+        _missCell = cell;
+        _missKnown = true;
+        if (cell < 0)
         {
-            _learned = Math.Min(_max, _learned + Math.Max(1.0, (double)_main!.Count / Math.Max(1, _small.Count)));
+            return;
         }
-        else if (_main!.Contains(key))
+
+        if (ghosts.IsFirst(cell))
         {
-            _learned = Math.Max(1, _learned - Math.Max(1.0, (double)_small.Count / Math.Max(1, _main.Count)));
+            _learned = Math.Min(_max, _learned + Math.Max(1.0, (double)ghosts.SecondCount / Math.Max(1, ghosts.FirstCount)));
+        }
+        else
+        {
+            _learned = Math.Max(1, _learned - Math.Max(1.0, (double)ghosts.FirstCount / Math.Max(1, ghosts.SecondCount)));
         }
     }
 
@@ -72,16 +83,46 @@ internal sealed class SmallQueueTarget
             return false;
         }
 
-        _small!.Remove(key);
-        return _main!.Remove(key);
+        GhostPair ghosts = _ghosts!;
+        int cell;
+        if (_missKnown && key.Equals(_missKey))
+        {
+            // OnMiss looked this key up; since then the ghosts can only have lost it (a victim's key is another's),
+            // so check the cell it was in.
+            cell = _missCell >= 0 && ghosts.Holds(_missCell, key) ? _missCell : -1;
+        }
+        else
+        {
+            cell = ghosts.Find(key);
+        }
+
+        _missKnown = false;
+        if (cell < 0)
+        {
+            return false;
+        }
+
+        ghosts.Forget(cell);
+        return !ghosts.IsFirst(cell);
     }
 
     /// <summary>A block left the small (<paramref name="fromSmall"/>) or the main queue by eviction: its key becomes a ghost.</summary>
     public void Evicted(in BlockKey key, bool fromSmall)
     {
-        if (Learning)
+        if (!Learning)
         {
-            (fromSmall ? _small : _main)!.Add(key);
+            return;
+        }
+
+        if (_missKnown && key.Equals(_missKey))
+        {
+            _missKnown = false;
+        }
+
+        // A resident key is no ghost when it was admitted while learning; one admitted while the gate was shut may be.
+        if (_ghosts!.Find(key) < 0)
+        {
+            _ghosts.AddAbsent(key, fromSmall);
         }
     }
 }
