@@ -18,10 +18,11 @@ namespace KvTiering.Eviction;
 /// </remarks>
 internal sealed class SmallQueueTarget
 {
-    private readonly GhostPair? _ghosts; // first: keys evicted from the small queue unused; second: from the main queue
+    private readonly int _ghostCapacity;  // keys per ghost list; 0 without the option
     private readonly double _max;
     private readonly double _tenth;
     private readonly RequestSizeGate? _gate; // while shut: a fixed tenth, as without the option
+    private GhostPair? _ghosts; // first: keys that left the small queue unused; second: the main queue (made on first use)
     private double _learned;
     private BlockKey _missKey;  // the key OnMiss last looked up
     private int _missCell = -1; // where it was then (-1: no ghost)
@@ -36,16 +37,16 @@ internal sealed class SmallQueueTarget
         _learned = _tenth;
         _gate = gate;
         _max = Math.Max(_tenth, Math.Min(capacity - 1, maxShare * capacity));
-        if (maxShare > 0)
-        {
-            _ghosts = new GhostPair(Math.Max(1, capacity - Math.Max(1, capacity / 10)));
-        }
+        _ghostCapacity = maxShare > 0 ? Math.Max(1, capacity - Math.Max(1, capacity / 10)) : 0;
     }
 
     /// <summary>The small queue's target size, in blocks.</summary>
     public double Target => _gate is { Open: false } ? _tenth : _learned;
 
-    private bool Learning => _ghosts is not null && _gate is not { Open: false };
+    private bool Learning => _ghostCapacity > 0 && _gate is not { Open: false };
+
+    /// <summary>The ghosts, made on first use: a tier whose gate never opens (no session-less traffic) holds none.</summary>
+    private GhostPair Ghosts => _ghosts ??= new GhostPair(_ghostCapacity);
 
     /// <summary>A key not resident is referenced: a ghost moves the target toward the queue it left.</summary>
     public void OnMiss(in BlockKey key)
@@ -55,7 +56,7 @@ internal sealed class SmallQueueTarget
             return;
         }
 
-        GhostPair ghosts = _ghosts!;
+        GhostPair ghosts = Ghosts;
         int cell = ghosts.Find(key);
         _missKey = key;
         _missCell = cell;
@@ -83,7 +84,7 @@ internal sealed class SmallQueueTarget
             return false;
         }
 
-        GhostPair ghosts = _ghosts!;
+        GhostPair ghosts = Ghosts;
         int cell;
         if (_missKnown && key.Equals(_missKey))
         {
@@ -120,9 +121,10 @@ internal sealed class SmallQueueTarget
         }
 
         // A resident key is no ghost when it was admitted while learning; one admitted while the gate was shut may be.
-        if (_ghosts!.Find(key) < 0)
+        GhostPair ghosts = Ghosts;
+        if (ghosts.Find(key) < 0)
         {
-            _ghosts.AddAbsent(key, fromSmall);
+            ghosts.AddAbsent(key, fromSmall);
         }
     }
 }
