@@ -74,4 +74,35 @@ public sealed class AgentAnonymousPoolTests
         Assert.False(agent.Contains(Key(5)));
         Assert.Equal(5, Request(agent, 0, 1, 2, 3, 4));
     }
+
+    [Fact]
+    public void Behind_small_requests_the_small_queue_learns_to_keep_blocks_until_their_return_and_behind_large_ones_it_stays_a_tenth()
+    {
+        // S3-FIFO's order alone (no shadows), learned (the default) and fixed: a stream in which every new block comes
+        // back once, 20 new blocks later. Blocks of one-block requests outlive a tenth of the tier only if the small
+        // queue learns from its ghost hits; the same stream in ten-block requests shuts the gate (mean request over
+        // 1/50 of the tier), and the learned queue then behaves as the fixed tenth, hit for hit.
+        int Hits(string policy, int requestBlocks)
+        {
+            using TieredKvStore store = CreateStore(100, AgentPolicyVariants.Parse(policy));
+            int hits = 0;
+            for (int i = 0; i < 400; i++)
+            {
+                Request(store, Chain(i, requestBlocks));
+                if (i >= 20)
+                {
+                    hits += Request(store, Chain(i - 20, requestBlocks));
+                }
+            }
+
+            return hits;
+        }
+
+        int[] Chain(int id, int length) => Enumerable.Range(id * length, length).ToArray();
+
+        int learned = Hits("agent:anonorder=s3fifo", 1);
+        int fixedTenth = Hits("agent:anonorder=s3fifo+anonadaptive=0", 1);
+        Assert.True(learned > fixedTenth + 100, $"learned {learned}, fixed {fixedTenth}");
+        Assert.Equal(Hits("agent:anonorder=s3fifo+anonadaptive=0", 10), Hits("agent:anonorder=s3fifo", 10));
+    }
 }

@@ -40,6 +40,7 @@ internal sealed class AgentAnonymousPool
     private readonly uint _sampleRate;
     private readonly double _keep;
     private readonly double _pairedMinimum;
+    private readonly RequestSizeGate? _gate; // the learned small queue learns only while requests are small
     private double _arcOnly;   // references the ARC shadow hit and the S3-FIFO shadow missed, decayed
     private double _fifoOnly;  // and the other way round
     private bool _useFifo;
@@ -52,7 +53,12 @@ internal sealed class AgentAnonymousPool
         _member = new bool[tier.Capacity];
         _pairedMinimum = options.AnonymousPairedMinimum;
         _arc = new AnonymousArcOrder(tier);
-        _fifo = new AnonymousFifoOrder(tier, options.AnonymousSmallQueueCap);
+        if (options.AnonymousSmallQueueCap > 0 && options.AnonymousGateRatio > 0)
+        {
+            _gate = new RequestSizeGate(tier.Capacity, options.AnonymousGateRatio);
+        }
+
+        _fifo = new AnonymousFifoOrder(tier, options.AnonymousSmallQueueCap, _gate);
         // Until the shadows disagree, S3-FIFO's order: a tier fills before any order matters, and where ARC's is
         // better the difference shows late (a conversation's next turn), where S3-FIFO's is, early. A lower tier
         // has no shadows and keeps ARC's.
@@ -65,7 +71,7 @@ internal sealed class AgentAnonymousPool
             _sampleRate = (uint)Math.Max(1, (tier.Capacity + most - 1) / most);
             int shadowCapacity = Math.Max(1, tier.Capacity / (int)_sampleRate);
             _arcShadow = new ArcShadow(shadowCapacity, !options.AnonymousShadowRealSteps);
-            _fifoShadow = new S3FifoShadow(shadowCapacity, options.AnonymousSmallQueueCap);
+            _fifoShadow = new S3FifoShadow(shadowCapacity, options.AnonymousSmallQueueCap, _gate);
             _keep = 1 - (1.0 / (ShadowMemory * shadowCapacity));
         }
     }
@@ -81,6 +87,7 @@ internal sealed class AgentAnonymousPool
     /// <summary>A block of no session is offered (a miss): the shadows replay it, a ghost hit adapts ARC's split.</summary>
     public void Offer(in BlockKey key, int depth)
     {
+        _gate?.Reference(depth);
         _arc.Offer(key);
         _fifo.Offer(key);
         Shadow(key, depth);
@@ -91,6 +98,7 @@ internal sealed class AgentAnonymousPool
     {
         if (!inserted && _member[handle])
         {
+            _gate?.Reference(_tier.Depth(handle));
             Shadow(_tier.Key(handle), _tier.Depth(handle));
         }
         else if (!_member[handle])

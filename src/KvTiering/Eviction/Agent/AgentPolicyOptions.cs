@@ -137,11 +137,19 @@ public sealed record AgentPolicyOptions
 
     /// <summary>
     /// With <see cref="AnonymousArc"/>: S3-FIFO's order over blocks of no session (and its shadow) learns its small
-    /// queue's size from ghost hits, as ARC learns its split, up to this share of the tier; 0 (the default) keeps
-    /// S3-FIFO's fixed tenth (docs/policies/agent.md, rule 11, session 13: 0.5 wins every Mooncake cell but loses 1.3
-    /// points at 2.5% of a session-less replay of WEKA sessions).
+    /// queue's size from ghost hits, as ARC learns its split, up to this share of the tier (default 0.5), while
+    /// <see cref="AnonymousGateRatio"/> lets it; 0 keeps S3-FIFO's fixed tenth (docs/policies/agent.md, rule 11,
+    /// sessions 13 and 15: ungated, 0.5 wins every Mooncake cell but loses 1.3 points at 2.5% of a session-less replay
+    /// of WEKA sessions, whose requests are a tenth of the tier).
     /// </summary>
-    public double AnonymousSmallQueueCap { get; init; }
+    public double AnonymousSmallQueueCap { get; init; } = 0.5;
+
+    /// <summary>
+    /// With <see cref="AnonymousSmallQueueCap"/>: the small queue learns only while the mean request of no session is
+    /// at most 1/this of the tier (<see cref="RequestSizeGate"/>; default 50: S3-FIFO's tenth holds five mean
+    /// requests), and is S3-FIFO's fixed tenth otherwise; 0 learns whatever the requests' size.
+    /// </summary>
+    public double AnonymousGateRatio { get; init; } = 50;
 
     /// <summary>
     /// With the adaptive order: up to this many blocks of the tier, rule 11's two shadows hold the whole tier's keys;

@@ -26,13 +26,13 @@ internal sealed class AnonymousFifoOrder
     private TailFirstList _small;
     private TailFirstList _main;
 
-    public AnonymousFifoOrder(TierView tier, double maxSmallShare = 0)
+    public AnonymousFifoOrder(TierView tier, double maxSmallShare = 0, RequestSizeGate? gate = null)
     {
         _tier = tier;
         int capacity = tier.Capacity;
         _queue = new byte[capacity];
         _frequency = new byte[capacity];
-        _target = new SmallQueueTarget(capacity, maxSmallShare);
+        _target = new SmallQueueTarget(capacity, maxSmallShare, gate);
         _ghost = new GhostSet(Math.Max(1, capacity - Math.Max(1, capacity / 10)));
         _small = new TailFirstList(tier);
         _main = new TailFirstList(tier);

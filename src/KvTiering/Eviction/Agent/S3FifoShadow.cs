@@ -19,12 +19,12 @@ internal sealed class S3FifoShadow : AnonymousShadow
     private BurstList _main;
     private int _missGhost = -1; // the ghost cell holding the key of the last miss, or -1
 
-    public S3FifoShadow(int capacity, double maxSmallShare = 0)
+    public S3FifoShadow(int capacity, double maxSmallShare = 0, RequestSizeGate? gate = null)
         : base(capacity, ghostCells: GhostCapacity(capacity))
     {
         _queue = new byte[capacity];
         _frequency = new byte[capacity];
-        _target = new SmallQueueTarget(capacity, maxSmallShare);
+        _target = new SmallQueueTarget(capacity, maxSmallShare, gate);
         _ghost = new GhostSet(GhostCapacity(capacity), Keys, Index, first: capacity);
         _small = new BurstList(capacity);
         _main = new BurstList(capacity);
