@@ -77,6 +77,11 @@ internal sealed class Tier<TPolicy> : Tier
         long removals = request.Removals;
         long session = request.Session;
         WorkloadLabels labels = request.Labels;
+        if (default(TPolicy) is IIgnoresNextUse)
+        {
+            nextUse = default; // nothing else here reads it (one tier, nothing observing): the oracle's stream is not loaded
+        }
+
         BlockKey parent = BlockKey.Empty;
         for (int i = 0; i < keys.Length; i++)
         {
