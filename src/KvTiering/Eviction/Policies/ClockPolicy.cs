@@ -53,6 +53,7 @@ public struct ClockPolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren, IIgno
             {
                 if (!_tier.IsReferenced(h))
                 {
+                    _tier.PrefetchVictim(next); // where the next scan starts: the new tail
                     return h;
                 }
 
