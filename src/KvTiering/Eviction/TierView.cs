@@ -127,6 +127,9 @@ public sealed class TierView
         }
     }
 
+    /// <summary>The handle last given to <see cref="PrefetchVictim"/>, or -1: where the policy expects its next victim.</summary>
+    internal int LikelyVictim { get; private set; } = -1;
+
     /// <summary>
     /// Asks the processor to start loading what a victim scan reaching <paramref name="handle"/> reads first (its
     /// reference bit and its slot's entry), so the next eviction need not wait for those lines. A hint only: no effect
@@ -139,6 +142,7 @@ public sealed class TierView
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal unsafe void PrefetchVictim(int handle)
     {
+        LikelyVictim = handle;
         if (Sse.IsSupported && (uint)handle < (uint)_slotToEntry.Length)
         {
             // A prefetch never faults and changes no value, so an address the collector may move right after is harmless.

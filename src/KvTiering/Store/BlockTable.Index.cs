@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using KvTiering.Blocks;
 
 namespace KvTiering.Store;
@@ -246,6 +247,20 @@ internal sealed partial class BlockTable
 
         buckets[hole] = default;
         _version++;
+    }
+
+    /// <summary>
+    /// Asks the processor to start loading where entry <paramref name="e"/>'s bucket is kept (a removal's first load),
+    /// for an entry likely to be evicted soon. A hint only: no effect on any outcome; nothing for a negative entry.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchBucketOf(int e)
+    {
+        if (Sse.IsSupported && (uint)e < (uint)_bucketOf.Length)
+        {
+            // A prefetch never faults and changes no value, so an address the collector may move right after is harmless.
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_bucketOf), e)));
+        }
     }
 
     /// <summary>How far bucket <paramref name="bucket"/> lies past <paramref name="home"/>, saturated to a byte.</summary>

@@ -12,6 +12,7 @@ internal sealed class Tier<TPolicy> : Tier
     where TPolicy : IEvictionPolicy
 {
     private TPolicy _policy;
+    private TierView? _view;
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
         : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren)
@@ -19,7 +20,11 @@ internal sealed class Tier<TPolicy> : Tier
         _policy = policy;
     }
 
-    public override void Attach(TierView view) => _policy.Attach(view);
+    public override void Attach(TierView view)
+    {
+        _view = view;
+        _policy.Attach(view);
+    }
 
     public override bool Admit(in BlockInfo block) => _policy.Admit(block);
 
@@ -134,6 +139,13 @@ internal sealed class Tier<TPolicy> : Tier
         {
             request.Chain.TouchResident(e, context);
             return;
+        }
+
+        // The policy's likely victim's slot map entry was prefetched at the last eviction: now its bucket's, read by
+        // the eviction this miss runs after the add.
+        if (_view is { LikelyVictim: var likely and >= 0 } && likely < Capacity)
+        {
+            table.PrefetchBucketOf(SlotToEntry[likely]);
         }
 
         // A unique key whose probe end is still free goes there: its home bucket's line, loaded at arrival and
