@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using KvTiering.Blocks;
 using KvTiering.Store;
 
@@ -122,6 +124,33 @@ public sealed class TierView
         if (_referenceBits is { } bits)
         {
             bits[handle] = 0;
+        }
+    }
+
+    /// <summary>The handle last given to <see cref="PrefetchVictim"/>, or -1: where the policy expects its next victim.</summary>
+    internal int LikelyVictim { get; private set; } = -1;
+
+    /// <summary>
+    /// Asks the processor to start loading what a victim scan reaching <paramref name="handle"/> reads first (its
+    /// reference bit and its slot's entry), so the next eviction need not wait for those lines. A hint only: no effect
+    /// on any outcome, and nothing on processors without a prefetch instruction.
+    /// </summary>
+    /// <remarks>
+    /// A CLOCK victim is usually the block the scan reaches next, known one miss ahead; its bit and slot map entry
+    /// are two cold lines that each eviction otherwise waits on in turn (docs/harness.md "Speed", session speed14).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe void PrefetchVictim(int handle)
+    {
+        LikelyVictim = handle;
+        if (Sse.IsSupported && (uint)handle < (uint)_slotToEntry.Length)
+        {
+            // A prefetch never faults and changes no value, so an address the collector may move right after is harmless.
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slotToEntry), handle)));
+            if (_referenceBits is { } bits && (uint)handle < (uint)bits.Length)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bits), handle)));
+            }
         }
     }
 

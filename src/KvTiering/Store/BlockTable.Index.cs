@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using KvTiering.Blocks;
 
 namespace KvTiering.Store;
@@ -17,6 +18,7 @@ internal sealed partial class BlockTable
     private int _missVersion = -1;
     private readonly int[] _pendingHoles; // tombstoned buckets awaiting their shift, a ring (a power of two long); -1 none
     private int _pendingNext;         // the ring's next position: its oldest hole once the ring is full
+    private ProbeEnds? _ends;         // where a request's absent keys ended their probes, while still free (Ends)
 
     /// <summary>
     /// How many removals a bucket's backward shift waits at most (<see cref="Unindex"/> says why); a power of two. A
@@ -82,6 +84,15 @@ internal sealed partial class BlockTable
             i = (i + 1) & _mask;
         }
     }
+
+    /// <summary>
+    /// The buckets at which the arrival lookup of the request being offered ended its probes for absent keys, kept
+    /// while each is still free for its key (<see cref="ProbeEnds"/>); null until <see cref="TrackProbeEnds"/>.
+    /// </summary>
+    public ProbeEnds? Ends => _ends;
+
+    /// <summary>Starts keeping <see cref="Ends"/> (a store whose requests are offered outright); returns it.</summary>
+    public ProbeEnds TrackProbeEnds() => _ends ??= new ProbeEnds(BucketCount);
 
     /// <summary>How many buckets the index has (a power of two, at least four times the capacity).</summary>
     public int BucketCount => _mask + 1;
@@ -150,9 +161,8 @@ internal sealed partial class BlockTable
     /// no bucket changed since (the usual miss-then-add), else a fresh probe; <paramref name="home"/> is the key's home bucket.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int EmptyBucketFor(in BlockKey key, out int home)
+    private int EmptyBucketFor(in BlockKey key, int home)
     {
-        home = Hash(key) & _mask;
         if (_missVersion == _version && _missKey.Equals(key))
         {
             return _missBucket;
@@ -215,6 +225,8 @@ internal sealed partial class BlockTable
             {
                 if (occupant.Entry == 0)
                 {
+                    // A probe that passed the bucket this shift empties ended here: it may end earlier now.
+                    _ends?.Forget(j);
                     break;
                 }
 
@@ -235,6 +247,20 @@ internal sealed partial class BlockTable
 
         buckets[hole] = default;
         _version++;
+    }
+
+    /// <summary>
+    /// Asks the processor to start loading where entry <paramref name="e"/>'s bucket is kept (a removal's first load),
+    /// for an entry likely to be evicted soon. A hint only: no effect on any outcome; nothing for a negative entry.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchBucketOf(int e)
+    {
+        if (Sse.IsSupported && (uint)e < (uint)_bucketOf.Length)
+        {
+            // A prefetch never faults and changes no value, so an address the collector may move right after is harmless.
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_bucketOf), e)));
+        }
     }
 
     /// <summary>How far bucket <paramref name="bucket"/> lies past <paramref name="home"/>, saturated to a byte.</summary>

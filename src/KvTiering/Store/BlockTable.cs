@@ -103,7 +103,18 @@ internal sealed partial class BlockTable
     }
 
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
-    public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse, WorkloadLabels labels = default)
+    /// <param name="key">The key, absent from the table.</param>
+    /// <param name="parent">The parent's key, or empty.</param>
+    /// <param name="depth">The block's depth, or negative: its parent's plus one (0 without a resident parent).</param>
+    /// <param name="session">The owning session (0 when unknown).</param>
+    /// <param name="nextUse">Oracle next use, or <see cref="long.MaxValue"/>.</param>
+    /// <param name="labels">The block's workload labels.</param>
+    /// <param name="end">
+    /// The empty bucket the key's arrival probe ended at while <see cref="Ends"/> still holds it (the key is put there
+    /// without probing), or -1 to probe.
+    /// </param>
+    public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse, WorkloadLabels labels = default,
+        int end = -1)
     {
         if (_freeTop == 0)
         {
@@ -111,7 +122,19 @@ internal sealed partial class BlockTable
         }
 
         int e = _freeEntries[--_freeTop];
-        int i = EmptyBucketFor(key, out int home);
+        int home = Hash(key) & _mask;
+        int i;
+        if (end >= 0)
+        {
+            System.Diagnostics.Debug.Assert(_buckets[end].Entry == 0 && _ends!.Holds(end), "a held probe end is empty");
+            i = end;
+        }
+        else
+        {
+            i = EmptyBucketFor(key, home);
+            _ends?.Forget(i); // the key whose probe ended here (if any) must probe again
+        }
+
         _buckets[i] = new Bucket { Entry = e + 1 };
         _bucketOf[e] = i;
         _shifts[i] = Shift(i, home, _mask);

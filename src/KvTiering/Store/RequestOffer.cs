@@ -25,7 +25,7 @@ internal sealed class RequestOffer
     internal const int Unique = -2; // found[i] of a key absent at arrival and not repeated before it in the request
     private int[] _found = new int[64]; // per key, its entry at arrival, -1 or Unique; reused across requests
     private int[] _foundSlots = new int[64]; // per key, its top-tier slot at arrival, or where its probe ended if absent
-    private readonly ulong[]? _ends; // per index bucket, whether an absent key of this request ended its probe there
+    private readonly ProbeEnds? _ends; // where this request's absent keys ended their probes (the table clears taken ones)
 
     public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, SlotBinding slots,
         StoreCounters counters, IPlacementHooks placement, bool metadataOnly)
@@ -40,7 +40,7 @@ internal sealed class RequestOffer
         _outright = metadataOnly && tiers.Length == 1 && tiers[0].DeviceIsInert && !tiers[0].WriteBehind
             && placement is NoPlacementHooks;
         _single = metadataOnly && tiers.Length == 1;
-        _ends = _outright ? new ulong[(table.BucketCount + 63) / 64] : null;
+        _ends = _outright ? table.TrackProbeEnds() : null;
     }
 
     /// <summary>Offers the request; the arguments are <see cref="TieredKvStore.OfferRequest"/>'s, already validated.</summary>
@@ -131,11 +131,9 @@ internal sealed class RequestOffer
                     // Equal keys end their probes at the same empty bucket (the table does not change during the
                     // lookup), so a key whose bucket no earlier absent key of the request ended at is not among them:
                     // its miss cannot find it added by an earlier block, and need not probe again (Tier.OfferOutright).
+                    // While its bit stays set, a unique key is added at its end without probing again.
                     int end = _table.LastMissBucket;
-                    ref ulong word = ref ends[end >> 6];
-                    ulong bit = 1UL << end;
-                    found[i] = (word & bit) == 0 ? Unique : -1;
-                    word |= bit;
+                    found[i] = ends.Mark(end) ? Unique : -1;
                     slots[i] = end;
                 }
 
@@ -202,7 +200,7 @@ internal sealed class RequestOffer
             {
                 if (found[i] < 0)
                 {
-                    ends[slots[i] >> 6] = 0;
+                    ends.ForgetWordOf(slots[i]);
                 }
             }
         }

@@ -224,7 +224,7 @@ internal abstract class Tier
     /// <param name="request">The table, chain, mover, counters, removals at the lookup, and the request's session and labels.</param>
     /// <param name="keys">The request's blocks, in order.</param>
     /// <param name="found">Per key, its entry at arrival, -1, or <see cref="RequestOffer.Unique"/> (absent and not repeated before it).</param>
-    /// <param name="slots">Per key found, its slot at arrival.</param>
+    /// <param name="slots">Per key found, its slot at arrival; per key absent, the empty bucket its probe ended at.</param>
     /// <param name="nextUse">Per key, its next use (the oracle's), or empty.</param>
     public abstract void OfferOutright(in OutrightRequest request, ReadOnlySpan<BlockKey> keys, ReadOnlySpan<int> found,
         ReadOnlySpan<int> slots, ReadOnlySpan<int> nextUse);

@@ -12,6 +12,7 @@ internal sealed class Tier<TPolicy> : Tier
     where TPolicy : IEvictionPolicy
 {
     private TPolicy _policy;
+    private TierView? _view;
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
         : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren)
@@ -19,7 +20,11 @@ internal sealed class Tier<TPolicy> : Tier
         _policy = policy;
     }
 
-    public override void Attach(TierView view) => _policy.Attach(view);
+    public override void Attach(TierView view)
+    {
+        _view = view;
+        _policy.Attach(view);
+    }
 
     public override bool Admit(in BlockInfo block) => _policy.Admit(block);
 
@@ -77,6 +82,11 @@ internal sealed class Tier<TPolicy> : Tier
         long removals = request.Removals;
         long session = request.Session;
         WorkloadLabels labels = request.Labels;
+        if (default(TPolicy) is IIgnoresNextUse)
+        {
+            nextUse = default; // nothing else here reads it (one tier, nothing observing): the oracle's stream is not loaded
+        }
+
         BlockKey parent = BlockKey.Empty;
         for (int i = 0; i < keys.Length; i++)
         {
@@ -101,7 +111,7 @@ internal sealed class Tier<TPolicy> : Tier
             }
             else
             {
-                MissOutright(request, keys[i], parent, context, mayBeAdded: e != RequestOffer.Unique);
+                MissOutright(request, keys[i], parent, context, e, slots[i]);
             }
 
             parent = keys[i];
@@ -112,20 +122,36 @@ internal sealed class Tier<TPolicy> : Tier
     /// <see cref="TierChain.Put"/> of a metadata-only block into this tier alone, which nothing observes (a replay):
     /// probe, add, admit, make room, bind, insert, book the write, with every policy call direct.
     /// </summary>
+    /// <param name="request">The request's store parts and context.</param>
+    /// <param name="key">The block.</param>
+    /// <param name="parent">The block before it in the request, or empty.</param>
+    /// <param name="context">The block's context.</param>
+    /// <param name="found">The key's entry at arrival (now gone), -1, or <see cref="RequestOffer.Unique"/>.</param>
+    /// <param name="end">For a key absent at arrival, the empty bucket its probe ended at then.</param>
     private void MissOutright(in OutrightRequest request, in BlockKey key, in BlockKey parent, in BlockContext context,
-        bool mayBeAdded)
+        int found, int end)
     {
         BlockTable table = request.Table;
         // Absent at arrival, but an earlier block of this request may have been the same key (the lookup tells when
         // not), or the block was resident at arrival and has been evicted since.
-        int e = mayBeAdded ? table.Find(key) : -1;
+        int e = found != RequestOffer.Unique ? table.Find(key) : -1;
         if (e >= 0)
         {
             request.Chain.TouchResident(e, context);
             return;
         }
 
-        e = table.Add(key, parent, context.Depth, context.Session, context.NextUse, context.Labels);
+        // The policy's likely victim's slot map entry was prefetched at the last eviction: now its bucket's, read by
+        // the eviction this miss runs after the add.
+        if (_view is { LikelyVictim: var likely and >= 0 } && likely < Capacity)
+        {
+            table.PrefetchBucketOf(SlotToEntry[likely]);
+        }
+
+        // A unique key whose probe end is still free goes there: its home bucket's line, loaded at arrival and
+        // usually gone from the near caches since, is not loaded again (ProbeEnds says why that is exact).
+        end = found == RequestOffer.Unique && table.Ends!.Holds(end) ? end : -1;
+        e = table.Add(key, parent, context.Depth, context.Session, context.NextUse, context.Labels, end);
         if (e < 0)
         {
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");

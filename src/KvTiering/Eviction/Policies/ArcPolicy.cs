@@ -20,7 +20,7 @@ namespace KvTiering.Eviction;
 /// evictable block the other one gives the victim.
 /// </para>
 /// </remarks>
-public struct ArcPolicy : IEvictionPolicy, IIgnoresChildren
+public struct ArcPolicy : IEvictionPolicy, IIgnoresChildren, IIgnoresNextUse
 {
     private const byte InT1 = 1;
     private const byte InT2 = 2;

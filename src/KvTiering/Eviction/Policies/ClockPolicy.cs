@@ -14,7 +14,7 @@ namespace KvTiering.Eviction;
 /// list order rather than hit order. Use it where hits dominate and many threads read: the hit costs a one-byte
 /// store (see <see cref="TierView.UseReferenceBits"/>).
 /// </remarks>
-public struct ClockPolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren
+public struct ClockPolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren, IIgnoresNextUse
 {
     private TailFirstList _list;
     private TierView _tier;
@@ -53,6 +53,7 @@ public struct ClockPolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren
             {
                 if (!_tier.IsReferenced(h))
                 {
+                    _tier.PrefetchVictim(next); // where the next scan starts: the new tail
                     return h;
                 }
 

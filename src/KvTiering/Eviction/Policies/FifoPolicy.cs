@@ -4,7 +4,7 @@ namespace KvTiering.Eviction;
 /// First in, first out: blocks leave in the order they entered the tier, and accesses do not reorder them. The
 /// baseline that shows how much of LRU's result comes from recency at all.
 /// </summary>
-public struct FifoPolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren
+public struct FifoPolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren, IIgnoresNextUse
 {
     private HandleList _queue; // head = newest, tail = oldest
     private TierView _tier;

@@ -5,7 +5,7 @@ namespace KvTiering.Eviction;
 /// allocation after attach). Insert and access move a handle to the head; the victim is the evictable handle nearest
 /// the tail.
 /// </summary>
-public struct LruPolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren
+public struct LruPolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren, IIgnoresNextUse
 {
     private HandleList _list;
     private TierView _tier;

@@ -17,7 +17,7 @@ namespace KvTiering.Eviction;
 /// <c>new S3FifoPolicy(0.1, 2)</c> replays its miss ratios (docs/harness.md). The small queue is evicted from while it
 /// holds at least its share (or the main queue is empty); pinned blocks are passed over in either queue.
 /// </remarks>
-public struct S3FifoPolicy : IEvictionPolicy, IIgnoresChildren
+public struct S3FifoPolicy : IEvictionPolicy, IIgnoresChildren, IIgnoresNextUse
 {
     /// <summary>The small queue's default share of the tier.</summary>
     public const double DefaultSmallShare = 0.1;

@@ -11,7 +11,7 @@ namespace KvTiering.Eviction;
 /// The hand passes pinned and in-flight blocks without clearing their bits. It wraps from the head back to the tail,
 /// and gives up (returns -1) after two full turns find nothing evictable.
 /// </remarks>
-public struct SievePolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren
+public struct SievePolicy : IEvictionPolicy, IAdmitsAll, IIgnoresChildren, IIgnoresNextUse
 {
     private HandleList _queue;  // head = newest, tail = oldest
     private bool[] _visited;
