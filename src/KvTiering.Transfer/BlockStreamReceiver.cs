@@ -20,6 +20,7 @@ namespace KvTiering.Transfer;
 public sealed class BlockStreamReceiver
 {
     private readonly Handshake _local;
+    private readonly FrameReader _frames; // stateless between receives: one for all
 
     /// <summary>Creates a receiver that puts blocks into <paramref name="store"/>, keyed by <paramref name="hasher"/>'s namespace.</summary>
     /// <exception cref="ArgumentException">The store keeps no payloads, or its layout is not the hasher's.</exception>
@@ -30,6 +31,7 @@ public sealed class BlockStreamReceiver
         Hasher = hasher;
         Options = options ?? BlockTransferOptions.Default;
         _local = Handshake.For(hasher, 0);
+        _frames = new FrameReader(store);
     }
 
     /// <summary>The store verified blocks go into.</summary>
@@ -62,7 +64,7 @@ public sealed class BlockStreamReceiver
                     accepted = await HandshakeAsync(connection, tally, deadline).ConfigureAwait(false);
                     if (accepted)
                     {
-                        await new FrameReader(Store).ReadAsync(connection.Input, tally, deadline).ConfigureAwait(false);
+                        await _frames.ReadAsync(connection.Input, tally, deadline).ConfigureAwait(false);
                     }
                 }
                 catch (OperationCanceledException) when (deadline.TimedOut)

@@ -20,7 +20,7 @@ public sealed class BlockStreamSender
     /// <summary>Smallest batch of frames between flushes.</summary>
     internal const int FlushBatchBytes = 16 * 1024;
 
-    private readonly int _flushBytes;
+    private readonly FrameWriter _frames; // stateless between sends: one for all
 
     /// <summary>Creates a sender that streams blocks out of <paramref name="store"/>, keyed by <paramref name="hasher"/>'s namespace.</summary>
     /// <exception cref="ArgumentException">The store keeps no payloads, or its layout is not the hasher's.</exception>
@@ -33,7 +33,7 @@ public sealed class BlockStreamSender
 
         // Flush every frame for large blocks, so the socket starts sending at once; batch small ones, but in
         // batches well below the smallest pause threshold so back-pressure still bites.
-        _flushBytes = (int)Math.Max(WireFormat.FrameBytes(store.BlockBytes), FlushBatchBytes);
+        _frames = new FrameWriter(store, hasher, (int)Math.Max(WireFormat.FrameBytes(store.BlockBytes), FlushBatchBytes));
     }
 
     /// <summary>The store blocks are read from.</summary>
@@ -114,7 +114,7 @@ public sealed class BlockStreamSender
             {
                 try
                 {
-                    await new FrameWriter(Store, Hasher, _flushBytes).StreamAsync(connection, keys, parents, firstParent, tally, deadline).ConfigureAwait(false);
+                    await _frames.StreamAsync(connection, keys, parents, firstParent, tally, deadline).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (deadline.TimedOut)
                 {

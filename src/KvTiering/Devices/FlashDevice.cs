@@ -264,22 +264,20 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// on the O_DIRECT handle, in one of the pool's native buffers (waiting for one is awaited too, so the queue depth
     /// still bounds the I/Os in flight). A cancelled read changes nothing.
     /// </remarks>
-    public ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
-    {
-        EnsureUsable(slot);
-        return _io.ReadAsync(slot, key, destination, cancellationToken);
-    }
+    public ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken) =>
+        Unusable(slot) is { } failure
+            ? ValueTask.FromException<int>(failure)
+            : _io.ReadAsync(slot, key, destination, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
     /// The block is laid out as <see cref="Write"/> lays it out, then written in one awaited aligned I/O. A write
     /// cancelled or failed mid-way leaves the slot invalid (its header zeroed, best effort), as a failed write does.
     /// </remarks>
-    public ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        EnsureUsable(slot);
-        return _io.WriteAsync(slot, key, parent, payload, cancellationToken);
-    }
+    public ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        Unusable(slot) is { } failure
+            ? ValueTask.FromException(failure)
+            : _io.WriteAsync(slot, key, parent, payload, cancellationToken);
 
     /// <inheritdoc />
     public int PayloadLength(int slot)
@@ -297,6 +295,24 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     {
         EnsureUsable(slot);
         _io.Free(slot);
+    }
+
+    /// <summary>
+    /// <see cref="EnsureUsable"/> for the awaitable calls: what it throws, or null. Their checks fault the returned task
+    /// rather than throw, as they did while the calls were async methods, without a second state machine around
+    /// <see cref="FlashSlotIo"/>'s.
+    /// </summary>
+    private Exception? Unusable(int slot)
+    {
+        try
+        {
+            EnsureUsable(slot);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
     }
 
     /// <summary>The checks every call on a slot makes: an open device, a slot in range, the slots' states known.</summary>
