@@ -45,7 +45,6 @@ internal sealed partial class AgentSessionTable
         MiniForget(slot);
         _sessions[slot].Id = session;
         _sessions[slot].Head = _sessions[slot].Tail = -1;
-        _sessions[slot].RequestHead = -1;
         _sessions[slot].RequestDepth = -1;
         _sessions[slot].RequestTop = int.MaxValue;
         _sessions[slot].Count = 0; // a free or recycled slot holds nothing, so its bit in _holding is clear
@@ -111,7 +110,6 @@ internal sealed partial class AgentSessionTable
 
             _sessions[slot].PrevRequest = _sessions[slot].LastRequest;
             _sessions[slot].LastRequest = now;
-            _sessions[slot].RequestHead = -1;
             _sessions[slot].PrevAdded = _sessions[slot].RequestDepth - Math.Max(_sessions[slot].PrevDepth, -1);
             _sessions[slot].PrevDepth = _sessions[slot].RequestDepth;
             _sessions[slot].RequestDepth = -1;
