@@ -36,9 +36,6 @@ internal struct AgentSession
     /// <summary>Normal, paused, closed or awaiting its user (the table's constants).</summary>
     public byte State;
 
-    /// <summary>First block the session's latest request touched; -1 before any.</summary>
-    public int RequestHead;
-
     /// <summary>Oracle next use (diagnostic mode only).</summary>
     public double OracleNext;
 

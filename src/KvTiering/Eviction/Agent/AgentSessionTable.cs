@@ -56,7 +56,6 @@ internal sealed partial class AgentSessionTable
         Array.Fill(_owner, -1);
         _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
         _sessions[Shared].Head = _sessions[Shared].Tail = -1;
-        _sessions[Shared].RequestHead = -1;
         _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
         _returns = options.LearnedReturn > 0 ? new AgentReturnPredictor(options.LearnedUnendedFactor, options.LearnedOwnScale) : null;
         _miniatures = AgentMiniatures.For(this, options, capacity, tier.TierIndex);
@@ -247,11 +246,6 @@ internal sealed partial class AgentSessionTable
         {
             _slots.MarkHolding(slot);
         }
-
-        if (_sessions[slot].RequestHead < 0)
-        {
-            _sessions[slot].RequestHead = handle;
-        }
     }
 
     private void Unlink(int handle, int slot, bool release)
@@ -277,10 +271,6 @@ internal sealed partial class AgentSessionTable
         }
 
         _owner[handle] = -1;
-        if (_sessions[slot].RequestHead == handle)
-        {
-            _sessions[slot].RequestHead = next;
-        }
 
         if (--_sessions[slot].Count == 0)
         {
