@@ -24,7 +24,6 @@ namespace KvTiering.Eviction;
 public struct AgentPolicy : IEvictionPolicy
 {
     private readonly AgentPolicyOptions _options;
-    private readonly bool _scoreSoleHolder;
     private AgentSessionTable? _table;
 
     /// <summary>The policy with default tunables.</summary>
@@ -35,25 +34,14 @@ public struct AgentPolicy : IEvictionPolicy
 
     /// <summary>The policy with the given tunables.</summary>
     public AgentPolicy(AgentPolicyOptions options)
-        : this(options, scoreSoleHolder: false)
-    {
-    }
-
-    /// <summary>
-    /// The policy with the given tunables; <paramref name="scoreSoleHolder"/> scores a session that alone holds blocks
-    /// at every victim choice, as before the session table left that score until it is read (tests compare the two).
-    /// </summary>
-    internal AgentPolicy(AgentPolicyOptions options, bool scoreSoleHolder)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _scoreSoleHolder = scoreSoleHolder;
         _table = null;
     }
 
     /// <inheritdoc />
-    public void Attach(TierView tier) =>
-        _table = new AgentSessionTable(tier, _options ?? AgentPolicyOptions.Default, _scoreSoleHolder);
+    public void Attach(TierView tier) => _table = new AgentSessionTable(tier, _options ?? AgentPolicyOptions.Default);
 
     /// <inheritdoc />
     public readonly bool Admit(in BlockInfo block) => _table!.Admit(block);

@@ -45,13 +45,11 @@ internal sealed partial class AgentSessionTable
     // The cached victim was named because it alone holds blocks, and its score (read only when another session is
     // ranked against it) is not computed yet: SettleVictimScore computes it before anything it reads changes.
     private bool _victimScorePending;
-    private readonly bool _scoreSoleHolder; // score it at once all the same (tests compare)
 
-    public AgentSessionTable(TierView tier, AgentPolicyOptions options, bool scoreSoleHolder = false)
+    public AgentSessionTable(TierView tier, AgentPolicyOptions options)
     {
         _tier = tier;
         _options = options;
-        _scoreSoleHolder = scoreSoleHolder;
         _users = new AgentUserWaits(options);
         _sessions = _slots.Records;
         int capacity = tier.Capacity;
@@ -263,7 +261,7 @@ internal sealed partial class AgentSessionTable
     private int SoleVictim(double now)
     {
         int sole = _slots.SoleHolder;
-        if (sole <= Shared || _scoreSoleHolder || _returns is not null || _sessions[sole].State == AwaitingUser)
+        if (sole <= Shared || _returns is not null || _sessions[sole].State == AwaitingUser)
         {
             return -1;
         }
