@@ -21,7 +21,6 @@ internal sealed class AgentSessionSlots
     // Per slot, a bit while it holds blocks (Count > 0): a victim scan visits these alone, in slot order, and skips the
     // many tracked sessions whose blocks are gone (a scan over every slot was a seventh of an agent replay).
     private ulong[] _holding = new ulong[1];
-    private int _holdingCount; // slots with their bit set
 
     /// <summary>The record of a slot.</summary>
     public ref AgentSession this[int slot] => ref _records[slot];
@@ -51,22 +50,11 @@ internal sealed class AgentSessionSlots
         _free[_freeTop++] = slot;
     }
 
-    /// <summary>The slot now holds blocks (it held none).</summary>
-    public void MarkHolding(int slot)
-    {
-        _holding[slot >> 6] |= 1UL << slot;
-        _holdingCount++;
-    }
+    /// <summary>The slot now holds blocks.</summary>
+    public void MarkHolding(int slot) => _holding[slot >> 6] |= 1UL << slot;
 
     /// <summary>The slot's last block left.</summary>
-    public void ClearHolding(int slot)
-    {
-        _holding[slot >> 6] &= ~(1UL << slot);
-        _holdingCount--;
-    }
-
-    /// <summary>The one slot that holds blocks, or -1 while none or several do.</summary>
-    public int SoleHolder => _holdingCount == 1 ? NextHolding(0) : -1;
+    public void ClearHolding(int slot) => _holding[slot >> 6] &= ~(1UL << slot);
 
     /// <summary>The first slot at or after <paramref name="from"/> that holds blocks, or -1.</summary>
     public int NextHolding(int from)

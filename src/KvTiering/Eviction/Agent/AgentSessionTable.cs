@@ -42,10 +42,6 @@ internal sealed partial class AgentSessionTable
     private double _victimScore;
     private double _victimNow = double.NaN;
 
-    // The cached victim was named because it alone holds blocks, and its score (read only when another session is
-    // ranked against it) is not computed yet: SettleVictimScore computes it before anything it reads changes.
-    private bool _victimScorePending;
-
     public AgentSessionTable(TierView tier, AgentPolicyOptions options)
     {
         _tier = tier;
@@ -68,11 +64,6 @@ internal sealed partial class AgentSessionTable
     public void Touch(int handle, bool inserted)
     {
         long session = _tier.Session(handle);
-        if (_victimScorePending && (_victim < 0 || session != _sessions[_victim].Id))
-        {
-            SettleVictimScore(); // the victim's own touches end by dropping it as the victim, so only others read it
-        }
-
         int depth = _tier.Depth(handle);
         int slot;
         double now;
@@ -166,11 +157,6 @@ internal sealed partial class AgentSessionTable
             return;
         }
 
-        if (_victimScorePending && (owner != _victim || handle == _sessions[owner].Head))
-        {
-            SettleVictimScore(); // a block behind the victim's head leaves nothing its score reads changed
-        }
-
         _anonymous?.Remove(handle);
         bool stale = owner != Shared && _touch[handle] < _sessions[owner].LastRequest;
         Unlink(handle, owner, release: true);
@@ -185,11 +171,6 @@ internal sealed partial class AgentSessionTable
 
     public bool Admit(in BlockInfo block)
     {
-        if (block.Session != 0)
-        {
-            SettleVictimScore(); // a block of no session only reaches the pool below
-        }
-
         if (_miniatures is not null && !block.IsDemotion && _miniatures.IsSampled(block.Session))
         {
             double at = _tier.Now;
@@ -226,15 +207,7 @@ internal sealed partial class AgentSessionTable
     public int SelectVictim()
     {
         double now = _tier.Now;
-        int session = _victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && _sessions[_victim].Count > 0
-            ? _victim // VictimSession's cached victim, as it would return it
-            : SoleVictim(now);
-        if (session < 0)
-        {
-            session = VictimSession(now);
-            _victimScorePending = false;
-        }
-
+        int session = VictimSession(now);
         int handle = session >= 0 ? PickInSession(session) : -1;
         if (handle >= 0)
         {
@@ -251,42 +224,6 @@ internal sealed partial class AgentSessionTable
         }
 
         return -1;
-    }
-
-    /// <summary>
-    /// While one session alone holds blocks (session-less traffic: the pool's), it is the victim whatever it scores, so
-    /// its score is left until another session is ranked against it (<see cref="SettleVictimScore"/>); -1 otherwise,
-    /// or where scoring it has effects (a wait for its user counted as unended, the return predictor's horizon).
-    /// </summary>
-    private int SoleVictim(double now)
-    {
-        int sole = _slots.SoleHolder;
-        if (sole <= Shared || _returns is not null || _sessions[sole].State == AwaitingUser)
-        {
-            return -1;
-        }
-
-        _victim = sole;
-        _victimNow = now;
-        _victimScorePending = true;
-        return sole;
-    }
-
-    /// <summary>The pending victim's score, as VictimSession would have computed it when it named the victim.</summary>
-    private void SettleVictimScore()
-    {
-        if (!_victimScorePending)
-        {
-            return;
-        }
-
-        _victimScorePending = false;
-        if (_victim >= 0)
-        {
-            double score = Score(_victim, _victimNow, Predicting);
-            _victimScore = score > double.NegativeInfinity ? score : double.NegativeInfinity;
-            _victim = score > double.NegativeInfinity ? _victim : -1; // VictimSession names no session it cannot rank
-        }
     }
 
     private void Append(int handle, int slot)
