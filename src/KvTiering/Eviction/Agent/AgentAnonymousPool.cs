@@ -35,11 +35,18 @@ internal sealed class AgentAnonymousPool
     private readonly bool[] _member;
     private readonly AnonymousArcOrder _arc;
     private readonly AnonymousFifoOrder _fifo;
-    private readonly ArcShadow? _arcShadow;
-    private readonly S3FifoShadow? _fifoShadow;
-    private readonly uint _sampleRate;
-    private readonly double _keep;
     private readonly double _pairedMinimum;
+    private readonly int _floor;          // the fewest blocks a shadow sampled for small requests holds (0: none)
+    private readonly bool _realSteps;
+    private readonly double _smallQueueCap;
+    private ArcShadow? _arcShadow;
+    private S3FifoShadow? _fifoShadow;
+    private uint _sampleRate;
+    private double _keep;
+    private double _scale = 1;            // the switch reads sampled hits times this (R for a floor-sampled shadow)
+    private bool _sizing;                 // the shadows may still be resampled once the gate has settled
+    private int _lastDepth = int.MaxValue; // of the last reference of no session
+    private bool _requestStarted;          // since the shadows' last reference
     private readonly RequestSizeGate? _gate; // the learned small queue learns only while requests are small
     private double _arcOnly;   // references the ARC shadow hit and the S3-FIFO shadow missed, decayed
     private double _fifoOnly;  // and the other way round
@@ -68,11 +75,11 @@ internal sealed class AgentAnonymousPool
             // A lower tier's references are demotions, not requests: nothing for a shadow to replay there.
             // Up to the option's size a shadow holds the whole tier's keys; a larger tier is shadowed by a 1-in-R key sample.
             long most = Math.Max(1, options.AnonymousShadowBlocks);
-            _sampleRate = (uint)Math.Max(1, (tier.Capacity + most - 1) / most);
-            int shadowCapacity = Math.Max(1, tier.Capacity / (int)_sampleRate);
-            _arcShadow = new ArcShadow(shadowCapacity, !options.AnonymousShadowRealSteps);
-            _fifoShadow = new S3FifoShadow(shadowCapacity, options.AnonymousSmallQueueCap, _gate);
-            _keep = 1 - (1.0 / (ShadowMemory * shadowCapacity));
+            _realSteps = options.AnonymousShadowRealSteps;
+            _smallQueueCap = options.AnonymousSmallQueueCap;
+            _floor = options.AnonymousShadowFloor;
+            _sizing = _gate is not null && _floor > 0 && tier.Capacity >= 2L * _floor;
+            MakeShadows((uint)Math.Max(1, (tier.Capacity + most - 1) / most));
         }
     }
 
@@ -143,19 +150,72 @@ internal sealed class AgentAnonymousPool
         return victim;
     }
 
-    private void Shadow(in BlockKey key, int depth)
+    /// <summary>Both shadows, fresh, over a 1-in-<paramref name="rate"/> key sample at 1/rate of the tier.</summary>
+    private void MakeShadows(uint rate)
     {
-        if (_arcShadow is null || (_sampleRate > 1 && (uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40) % _sampleRate != 0))
+        _sampleRate = rate;
+        int shadowCapacity = Math.Max(1, _tier.Capacity / (int)rate);
+        _arcShadow = new ArcShadow(shadowCapacity, !_realSteps);
+        _fifoShadow = new S3FifoShadow(shadowCapacity, _smallQueueCap, _gate);
+        _keep = 1 - (1.0 / (ShadowMemory * shadowCapacity));
+    }
+
+    /// <summary>
+    /// Once the gate's mean covers the requests it remembers (the first few are no guide: a WEKA session's first
+    /// requests are short): where they are small against a tier of two floors or more, the
+    /// shadows start over on a 1-in-R sample (R = capacity / floor), read at R times their counts.
+    /// </summary>
+    /// <remarks>
+    /// SHARDS (Waldspurger et al., FAST 2015): a spatially hashed sample of the keys at the same sampling rate of the
+    /// capacity sees each request's blocks in the same proportion, and miniature simulations (Waldspurger et al.,
+    /// USENIX ATC 2017) keep ARC's and S3-FIFO's hit ratios in a cache of a few thousand blocks. Where one request is a
+    /// large share of the tier (the gate shut) the shadows stay whole: two orders' hits there hang on a few requests
+    /// and on when the switch happens, and a sample moved session-less WEKA cells by half a point either way (session 16).
+    /// </remarks>
+    private void Resize()
+    {
+        if (!_gate!.Settled)
         {
             return;
         }
 
+        _sizing = false;
+        if (_gate.Open)
+        {
+            uint rate = (uint)(_tier.Capacity / _floor);
+            MakeShadows(rate);
+            _scale = rate;
+        }
+    }
+
+    private void Shadow(in BlockKey key, int depth)
+    {
+        if (_arcShadow is null)
+        {
+            return;
+        }
+
+        if (_sizing)
+        {
+            Resize();
+        }
+
+        // A sampled shadow sees a few of a request's blocks: where requests start is told, not read from its depths.
+        _requestStarted |= depth <= _lastDepth;
+        _lastDepth = depth;
+        if (_sampleRate > 1 && (uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40) % _sampleRate != 0)
+        {
+            return;
+        }
+
+        bool starts = _requestStarted;
+        _requestStarted = false;
         ArcShadow arc = _arcShadow;
         S3FifoShadow fifo = _fifoShadow!;
         arc.Hits *= _keep;
         fifo.Hits *= _keep;
-        bool arcHit = arc.Reference(key, depth);
-        bool fifoHit = fifo.Reference(key, depth);
+        bool arcHit = arc.Reference(key, depth, starts);
+        bool fifoHit = fifo.Reference(key, depth, starts);
         if (_pairedMinimum > 0)
         {
             PairedSwitch(arcHit, fifoHit);
@@ -166,7 +226,7 @@ internal sealed class AgentAnonymousPool
         // (hits as Poisson counts): switching costs (the new order inherits the old one's choices), and early on a
         // few blocks' difference is noise.
         double lead = _useFifo ? arc.Hits - fifo.Hits : fifo.Hits - arc.Hits;
-        if (lead > 0 && lead * lead > arc.Hits + fifo.Hits)
+        if (lead > 0 && lead * lead * _scale > arc.Hits + fifo.Hits)
         {
             _useFifo = !_useFifo;
         }
