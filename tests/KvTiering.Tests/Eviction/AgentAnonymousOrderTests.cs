@@ -152,6 +152,39 @@ public sealed class AgentAnonymousOrderTests
         Assert.Equal("agent:anonshadow=2048", AgentPolicyVariants.FromName("agent:anonshadow=2048").Name);
     }
 
+    /// <summary>
+    /// The large tier's workload with the shadows sampled down to a floor of 40 blocks once the request-size gate has
+    /// settled (256 requests; gate ratio 10, so the requests of 6 to 9 blocks are small against 160): from then on
+    /// they replay a 1-in-4 key sample at a quarter of the tier, read at four times their counts, and still find ARC's
+    /// order. With the default gate (requests at most 1/50 of the tier) the gate stays shut and the shadows whole, so
+    /// the floor changes nothing.
+    /// </summary>
+    [Fact]
+    public void Shadows_sampled_down_to_a_floor_for_small_requests_still_find_the_order_that_hits_more()
+    {
+        (int arc, int fifo) = OrdersFavouringArc(capacity: 160);
+        int whole = Replay("agent:anongate=10+anonfloor=0", capacity: 160, distance: 12);
+        int sampled = Replay("agent:anongate=10+anonfloor=40", capacity: 160, distance: 12);
+        Assert.True(sampled > arc * 0.95, $"sampled {sampled} should be within 5% of arc's order {arc} (s3fifo {fifo}, whole {whole})");
+        Assert.Equal(Replay("agent:anonfloor=0", capacity: 160, distance: 12), Replay("agent:anonfloor=40", capacity: 160, distance: 12));
+        Assert.Equal("agent:anonfloor=2048", AgentPolicyVariants.FromName("agent:anonfloor=2048").Name);
+        Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:anonfloor=-1"));
+    }
+
+    [Fact]
+    public void A_shadow_told_that_a_request_starts_restarts_its_chain_whatever_the_depth()
+    {
+        // A sampled shadow sees a few blocks of each request: the next request's first sampled block may lie deeper
+        // than the last one it saw of the previous request.
+        var shadow = new S3FifoShadow(8);
+        Assert.False(shadow.Reference(Key(0), 2, startsRequest: true));
+        Assert.False(shadow.Reference(Key(1), 5, startsRequest: false));
+        Assert.True(shadow.Reference(Key(0), 7, startsRequest: true));  // deeper, but a new request: its chain is alive
+        Assert.False(shadow.Reference(Key(2), 9, startsRequest: false)); // a miss ends it ...
+        Assert.False(shadow.Reference(Key(1), 11, startsRequest: false)); // ... so a resident block behind it is no hit
+        Assert.Equal(1, shadow.Hits);
+    }
+
     [Fact]
     public void The_paired_setting_parses_and_rejects_a_bad_value_by_name()
     {
