@@ -220,12 +220,12 @@ public sealed record AgentPolicyOptions
     public bool LearnedHorizon { get; init; }
 
     /// <summary>
-    /// With the adaptive order and the learned small queue: once the request-size gate has seen its first requests,
+    /// With the adaptive order and the learned small queue: once the request-size gate's mean covers 256 requests,
     /// a tier of at least twice this many blocks whose requests are small (the gate open: the mean request at most
     /// 1/<see cref="AnonymousGateRatio"/> of the tier) is shadowed by a 1-in-R spatial sample of the keys (SHARDS,
     /// Waldspurger et al., FAST 2015) at R = capacity / this, so each shadow holds this many blocks or more; the
-    /// switch reads the sampled counts scaled by R. 0 (or a shut gate) keeps <see cref="AnonymousShadowBlocks"/>' rule
-    /// (docs/policies/agent.md, rule 11, session 16).
+    /// switch reads the sampled counts scaled by R. Default 2,048; 0 (or a shut gate) keeps
+    /// <see cref="AnonymousShadowBlocks"/>' rule (docs/policies/agent.md, rule 11, session 16).
     /// </summary>
-    public int AnonymousShadowFloor { get; init; }
+    public int AnonymousShadowFloor { get; init; } = 2048;
 }
