@@ -28,28 +28,17 @@ namespace KvTiering.Eviction;
 /// </remarks>
 internal sealed class AgentAnonymousPool
 {
-    /// <summary>Past shadow hits fade once this many times a shadow's capacity has been referenced.</summary>
-    private const double ShadowMemory = 16;
-
     private readonly TierView _tier;
     private readonly bool[] _member;
     private readonly AnonymousArcOrder _arc;
     private readonly AnonymousFifoOrder _fifo;
-    private readonly double _pairedMinimum;
-    private readonly int _floor;          // the fewest blocks a shadow sampled for small requests holds (0: none)
-    private readonly bool _realSteps;
-    private readonly double _smallQueueCap;
-    private ArcShadow? _arcShadow;
-    private S3FifoShadow? _fifoShadow;
-    private uint _sampleRate;
-    private double _keep;
-    private double _scale = 1;            // the switch reads sampled hits times this (R for a floor-sampled shadow)
-    private bool _sizing;                 // the shadows may still be resampled once the gate has settled
-    private int _lastDepth = int.MaxValue; // of the last reference of no session
-    private bool _requestStarted;          // since the shadows' last reference
-    private readonly RequestSizeGate? _gate; // the learned small queue learns only while requests are small
-    private double _arcOnly;   // references the ARC shadow hit and the S3-FIFO shadow missed, decayed
-    private double _fifoOnly;  // and the other way round
+    private readonly RequestSizeGate? _gate;      // the learned small queue learns only while requests are small
+    private readonly AnonymousShadowPair? _shadows;
+    private readonly int _floor;                  // the fewest blocks a shadow sampled for small requests holds (0: none)
+    private readonly bool _arcOnDemandOption;
+    private bool _sizing;                         // the gate has not settled yet, and its answer may change the shadows
+    private bool _arcOnDemand;                    // ARC's order is kept only while in charge
+    private bool _arcKept = true;                 // ARC's order follows every block now
     private bool _useFifo;
     private int _count;
 
@@ -58,7 +47,6 @@ internal sealed class AgentAnonymousPool
         AgentAnonymousOrder order = options.AnonymousOrder;
         _tier = tier;
         _member = new bool[tier.Capacity];
-        _pairedMinimum = options.AnonymousPairedMinimum;
         _arc = new AnonymousArcOrder(tier);
         if (options.AnonymousSmallQueueCap > 0 && options.AnonymousGateRatio > 0)
         {
@@ -75,11 +63,10 @@ internal sealed class AgentAnonymousPool
             // A lower tier's references are demotions, not requests: nothing for a shadow to replay there.
             // Up to the option's size a shadow holds the whole tier's keys; a larger tier is shadowed by a 1-in-R key sample.
             long most = Math.Max(1, options.AnonymousShadowBlocks);
-            _realSteps = options.AnonymousShadowRealSteps;
-            _smallQueueCap = options.AnonymousSmallQueueCap;
+            _shadows = new AnonymousShadowPair(tier.Capacity, options, _gate, (uint)Math.Max(1, (tier.Capacity + most - 1) / most));
             _floor = options.AnonymousShadowFloor;
-            _sizing = _gate is not null && _floor > 0 && tier.Capacity >= 2L * _floor;
-            MakeShadows((uint)Math.Max(1, (tier.Capacity + most - 1) / most));
+            _arcOnDemandOption = options.AnonymousArcOnDemand;
+            _sizing = _gate is not null && ((_floor > 0 && tier.Capacity >= 2L * _floor) || _arcOnDemandOption);
         }
     }
 
@@ -95,7 +82,11 @@ internal sealed class AgentAnonymousPool
     public void Offer(in BlockKey key, int depth)
     {
         _gate?.Reference(depth);
-        _arc.Offer(key);
+        if (_arcKept)
+        {
+            _arc.Offer(key);
+        }
+
         _fifo.Offer(key);
         Shadow(key, depth);
     }
@@ -115,7 +106,11 @@ internal sealed class AgentAnonymousPool
             inserted = true;
         }
 
-        _arc.Touch(handle, inserted);
+        if (_arcKept)
+        {
+            _arc.Touch(handle, inserted);
+        }
+
         _fifo.Touch(handle, inserted);
     }
 
@@ -128,11 +123,15 @@ internal sealed class AgentAnonymousPool
 
         _member[handle] = false;
         _count--;
-        _arc.Remove(handle);
+        if (_arcKept)
+        {
+            _arc.Remove(handle);
+        }
+
         _fifo.Remove(handle);
     }
 
-    /// <summary>The next victim in the order in charge (the other's if it has none); both orders record its ghost.</summary>
+    /// <summary>The next victim in the order in charge (the other's if it has none); the orders kept record its ghost.</summary>
     public int SelectVictim()
     {
         int victim = _useFifo ? _fifo.SelectVictim() : _arc.SelectVictim();
@@ -143,36 +142,47 @@ internal sealed class AgentAnonymousPool
 
         if (victim >= 0)
         {
-            _arc.Evicted(victim);
+            if (_arcKept)
+            {
+                _arc.Evicted(victim);
+            }
+
             _fifo.Evicted(victim);
         }
 
         return victim;
     }
 
-    /// <summary>Both shadows, fresh, over a 1-in-<paramref name="rate"/> key sample at 1/rate of the tier.</summary>
-    private void MakeShadows(uint rate)
+    private void Shadow(in BlockKey key, int depth)
     {
-        _sampleRate = rate;
-        int shadowCapacity = Math.Max(1, _tier.Capacity / (int)rate);
-        _arcShadow = new ArcShadow(shadowCapacity, !_realSteps);
-        _fifoShadow = new S3FifoShadow(shadowCapacity, _smallQueueCap, _gate);
-        _keep = 1 - (1.0 / (ShadowMemory * shadowCapacity));
+        if (_shadows is null)
+        {
+            return;
+        }
+
+        if (_sizing)
+        {
+            Settle();
+        }
+
+        if (_shadows.Reference(key, depth, _useFifo))
+        {
+            SwitchOrder();
+        }
     }
 
     /// <summary>
     /// Once the gate's mean covers the requests it remembers (the first few are no guide: a WEKA session's first
-    /// requests are short): where they are small against a tier of two floors or more, the
-    /// shadows start over on a 1-in-R sample (R = capacity / floor), read at R times their counts.
+    /// requests are short) and says requests are small: a tier of two floors or more restarts its shadows on a 1-in-R
+    /// sample (R = capacity / floor), read at R times their counts; with ARC's order on demand, it is dropped while
+    /// S3-FIFO's is in charge.
     /// </summary>
     /// <remarks>
-    /// SHARDS (Waldspurger et al., FAST 2015): a spatially hashed sample of the keys at the same sampling rate of the
-    /// capacity sees each request's blocks in the same proportion, and miniature simulations (Waldspurger et al.,
-    /// USENIX ATC 2017) keep ARC's and S3-FIFO's hit ratios in a cache of a few thousand blocks. Where one request is a
-    /// large share of the tier (the gate shut) the shadows stay whole: two orders' hits there hang on a few requests
-    /// and on when the switch happens, and a sample moved session-less WEKA cells by half a point either way (session 16).
+    /// Where one request is a large share of the tier (the gate shut) the shadows stay whole and both orders kept: two
+    /// orders' hits there hang on a few requests and on when the switch fires, and a sample moved session-less WEKA
+    /// cells by up to a point either way (docs/policies/agent.md, session 16).
     /// </remarks>
-    private void Resize()
+    private void Settle()
     {
         if (!_gate!.Settled)
         {
@@ -180,85 +190,48 @@ internal sealed class AgentAnonymousPool
         }
 
         _sizing = false;
-        if (_gate.Open)
-        {
-            uint rate = (uint)(_tier.Capacity / _floor);
-            MakeShadows(rate);
-            _scale = rate;
-        }
-    }
-
-    private void Shadow(in BlockKey key, int depth)
-    {
-        if (_arcShadow is null)
+        if (!_gate.Open)
         {
             return;
         }
 
-        if (_sizing)
+        if (_floor > 0 && _tier.Capacity >= 2L * _floor)
         {
-            Resize();
+            _shadows!.Restart((uint)(_tier.Capacity / _floor), scaled: true);
         }
 
-        // A sampled shadow sees a few of a request's blocks: where requests start is told, not read from its depths.
-        _requestStarted |= depth <= _lastDepth;
-        _lastDepth = depth;
-        if (_sampleRate > 1 && (uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40) % _sampleRate != 0)
+        if (_arcOnDemandOption)
         {
-            return;
-        }
-
-        bool starts = _requestStarted;
-        _requestStarted = false;
-        ArcShadow arc = _arcShadow;
-        S3FifoShadow fifo = _fifoShadow!;
-        arc.Hits *= _keep;
-        fifo.Hits *= _keep;
-        bool arcHit = arc.Reference(key, depth, starts);
-        bool fifoHit = fifo.Reference(key, depth, starts);
-        if (_pairedMinimum > 0)
-        {
-            PairedSwitch(arcHit, fifoHit);
-            return;
-        }
-
-        // Switch only when the other order's lead exceeds one standard deviation of a difference of two counts
-        // (hits as Poisson counts): switching costs (the new order inherits the old one's choices), and early on a
-        // few blocks' difference is noise.
-        double lead = _useFifo ? arc.Hits - fifo.Hits : fifo.Hits - arc.Hits;
-        if (lead > 0 && lead * lead * _scale > arc.Hits + fifo.Hits)
-        {
-            _useFifo = !_useFifo;
+            _arcOnDemand = true;
+            if (_useFifo)
+            {
+                _arc.Clear();
+                _arcKept = false;
+            }
         }
     }
 
     /// <summary>
-    /// McNemar's test (Psychometrika, 1947) on the two shadows' paired outcomes: the references both hit or both miss
-    /// say nothing about which order is better, so only the discordant ones count, and the order in charge changes
-    /// when the other's lead among them exceeds two standard deviations (z = 2, about 95%) once there are enough of
-    /// them for the normal approximation (the option's minimum; the textbook asks for at least 25).
+    /// The other order takes charge. With ARC's order on demand it is rebuilt from S3-FIFO's when it takes charge
+    /// (switches are rare: none on Mooncake conversation, five per size on synthetic) and dropped when it hands back.
     /// </summary>
-    private void PairedSwitch(bool arcHit, bool fifoHit)
+    private void SwitchOrder()
     {
-        _arcOnly *= _keep;
-        _fifoOnly *= _keep;
-        if (arcHit != fifoHit)
+        _useFifo = !_useFifo;
+        if (!_arcOnDemand)
         {
-            if (arcHit)
-            {
-                _arcOnly++;
-            }
-            else
-            {
-                _fifoOnly++;
-            }
+            return;
         }
 
-        double discordant = _arcOnly + _fifoOnly;
-        double lead = _useFifo ? _arcOnly - _fifoOnly : _fifoOnly - _arcOnly;
-        if (discordant >= _pairedMinimum && lead > 0 && lead * lead > 4 * discordant)
+        if (_useFifo)
         {
-            _useFifo = !_useFifo;
+            _arc.Clear();
+            _arcKept = false;
+        }
+        else if (!_arcKept)
+        {
+            _arc.Rebuild(_fifo);
+            _arcKept = true;
         }
     }
 }

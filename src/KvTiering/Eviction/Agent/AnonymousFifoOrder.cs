@@ -107,6 +107,20 @@ internal sealed class AnonymousFifoOrder
         }
     }
 
+    /// <summary>Seeds <paramref name="arc"/> with every block, oldest first: the main queue's as used again, then the small queue's.</summary>
+    public void Visit(AnonymousArcOrder arc)
+    {
+        for (int h = _main.Tail; h >= 0; h = _main.Previous(h))
+        {
+            arc.Seed(h, usedAgain: true);
+        }
+
+        for (int h = _small.Tail; h >= 0; h = _small.Previous(h))
+        {
+            arc.Seed(h, usedAgain: false);
+        }
+    }
+
     private int EvictSmall()
     {
         int h = _small.Tail;
