@@ -28,7 +28,7 @@ public sealed class AgentAnonymousOrderTests
         return (arc, fifo);
     }
 
-    private static int Replay(string policy, int capacity, int distance, int requests = 1600, int common = 0)
+    private static int Replay(string policy, int capacity, int distance, int requests = 1600, int common = 0, int hotFirst = 0)
     {
         var time = new FakeTimeProvider();
         var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = time };
@@ -57,7 +57,7 @@ public sealed class AgentAnonymousOrderTests
 
                 AddFresh(chain, ref fresh, 3);
             }
-            else if (random.Next(2) == 0)
+            else if (r < hotFirst || random.Next(2) == 0)
             {
                 int hot = random.Next(10) * 4;
                 for (int i = 0; i < 4; i++)
@@ -169,6 +169,25 @@ public sealed class AgentAnonymousOrderTests
         Assert.Equal(Replay("agent:anonfloor=0", capacity: 160, distance: 12), Replay("agent:anonfloor=40", capacity: 160, distance: 12));
         Assert.Equal("agent:anonfloor=2048", AgentPolicyVariants.FromName("agent:anonfloor=2048").Name);
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:anonfloor=-1"));
+    }
+
+    /// <summary>
+    /// The large tier's workload after 400 requests of hot prefixes only, with ARC's real order kept only while it is
+    /// in charge (<c>anonarcdemand</c>, with the gate open at ratio 10 and the small queue held at its tenth: a cap of
+    /// 0.1): at 256 requests, in S3-FIFO's order, ARC's
+    /// is dropped; once the conversations show it ahead in the shadows it is rebuilt from S3-FIFO's (main queue as
+    /// blocks used again) and takes over, within 5% of ARC's order alone.
+    /// </summary>
+    [Fact]
+    public void ARC_order_rebuilt_on_demand_takes_over_where_it_hits_more()
+    {
+        int arc = Replay("agent:anonorder=arc", capacity: 160, distance: 12, requests: 2000, hotFirst: 400);
+        int fifo = Replay("agent:anonorder=s3fifo+anonadaptive=0.1+anongate=10", capacity: 160, distance: 12, requests: 2000, hotFirst: 400);
+        Assert.True(arc > fifo * 1.3, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
+        int kept = Replay("agent:anonadaptive=0.1+anongate=10+anonfloor=0+anonarcdemand=false", capacity: 160, distance: 12, requests: 2000, hotFirst: 400);
+        int onDemand = Replay("agent:anonadaptive=0.1+anongate=10+anonfloor=0+anonarcdemand=true", capacity: 160, distance: 12, requests: 2000, hotFirst: 400);
+        Assert.True(onDemand > arc * 0.95, $"on demand {onDemand} should be within 5% of arc's order {arc} (s3fifo {fifo}, kept {kept})");
+        Assert.Equal("agent:anonarcdemand=false", AgentPolicyVariants.FromName("agent:anonarcdemand=false").Name);
     }
 
     [Fact]
