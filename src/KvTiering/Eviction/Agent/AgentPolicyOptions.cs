@@ -233,7 +233,8 @@ public sealed record AgentPolicyOptions
     /// With the adaptive order and the learned small queue: once the request-size gate's mean covers 256 requests and
     /// is open, ARC's order over blocks of no session is kept only while it is in charge; S3-FIFO's is always kept,
     /// and a switch to ARC's rebuilds it from S3-FIFO's (its main queue as ARC's blocks used again, its small queue as
-    /// those used once). False keeps both orders over every block (docs/policies/agent.md, rule 11, session 16).
+    /// those used once). Default true; false keeps both orders over every block (docs/policies/agent.md, rule 11,
+    /// session 16).
     /// </summary>
-    public bool AnonymousArcOnDemand { get; init; }
+    public bool AnonymousArcOnDemand { get; init; } = true;
 }
