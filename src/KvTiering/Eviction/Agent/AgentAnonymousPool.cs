@@ -8,8 +8,9 @@ namespace KvTiering.Eviction;
 /// be wanted again is that it has been. Two orders read that evidence differently, and each wins where the other
 /// loses: ARC's learned split between blocks used once and blocks used again keeps a conversation's last turn (seen
 /// once) when the tier is large enough to wait for its next turn; S3-FIFO's quick demotion keeps a small tier for the
-/// blocks used again. Both orders are kept over the resident blocks; two shadow caches replay the same references and
-/// the pool evicts in the order whose shadow has recently hit more.
+/// blocks used again. Both orders are kept over the resident blocks (where requests are small, ARC's only while it is
+/// in charge); two shadow caches (<see cref="AnonymousShadowPair"/>) replay the same references and the pool evicts in
+/// the order whose shadow has recently hit more.
 /// </summary>
 /// <remarks>
 /// <para>
