@@ -28,6 +28,20 @@ public class AnonymousShadowBenchmarks
     [Params("arc", "s3fifo", "both")]
     public string Shadows { get; set; } = "both";
 
+    /// <summary>
+    /// Whether the S3-FIFO shadow learns its small queue as rule 11's default does (cap 0.5 of the tier, behind a
+    /// request-size gate of 1/50; session 15), else S3-FIFO's fixed tenth (the shadow before session 15).
+    /// </summary>
+    [Params(false, true)]
+    public bool Learned { get; set; }
+
+    /// <summary>
+    /// 1: every reference at the full capacity; R &gt; 1: a spatially hashed 1-in-R sample of the keys at 1/R of the
+    /// capacity, as the pool samples them (only the sampled references reach the shadows; the hash test is timed).
+    /// </summary>
+    [Params(1, 4)]
+    public int SampleRate { get; set; } = 1;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -52,12 +66,22 @@ public class AnonymousShadowBenchmarks
     [Benchmark]
     public double Replay()
     {
-        ArcShadow? arc = Shadows is "arc" or "both" ? new ArcShadow(_capacity, wholeSteps: false) : null;
-        S3FifoShadow? fifo = Shadows is "s3fifo" or "both" ? new S3FifoShadow(_capacity) : null;
+        uint rate = (uint)SampleRate;
+        int capacity = Math.Max(1, _capacity / SampleRate);
+        RequestSizeGate? gate = Learned ? new RequestSizeGate(_capacity, ratio: 50) : null;
+        ArcShadow? arc = Shadows is "arc" or "both" ? new ArcShadow(capacity, wholeSteps: false) : null;
+        S3FifoShadow? fifo = Shadows is "s3fifo" or "both" ? new S3FifoShadow(capacity, Learned ? 0.5 : 0, gate) : null;
         BlockKey[] keys = _keys;
         int[] depths = _depths;
         for (int i = 0; i < keys.Length; i++)
         {
+            // The gate reads every reference (the pool's does); the shadows only the sampled ones.
+            gate?.Reference(depths[i]);
+            if (rate > 1 && (uint)((keys[i].Low * 0x9E3779B97F4A7C15UL) >> 40) % rate != 0)
+            {
+                continue;
+            }
+
             arc?.Reference(keys[i], depths[i]);
             fifo?.Reference(keys[i], depths[i]);
         }

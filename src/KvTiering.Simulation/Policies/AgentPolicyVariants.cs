@@ -73,13 +73,15 @@ public static class AgentPolicyVariants
                 "anonadaptive" => options with { AnonymousSmallQueueCap = Number(value, part, spec) },
                 "anongate" => options with { AnonymousGateRatio = Number(value, part, spec) },
                 "anonshadow" => options with { AnonymousShadowBlocks = Math.Max(1, (int)Number(value, part, spec)) },
+                "anonfloor" => options with { AnonymousShadowFloor = (int)Number(value, part, spec) },
+                "anonarcdemand" => options with { AnonymousArcOnDemand = Flag(value, part, spec) },
                 "learned" => options with { LearnedReturn = Number(value, part, spec) is var n && n is 0 or 1 or 2 or 3 ? (int)n
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs 0, 1, 2 or 3.", nameof(spec)) },
                 "learnedhorizon" => options with { LearnedHorizon = Flag(value, part, spec) },
                 "learnedscale" => options with { LearnedOwnScale = Flag(value, part, spec) },
                 "learnedunended" => options with { LearnedUnendedFactor = Number(value, part, spec) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, learned, learnedhorizon, learnedscale, learnedunended.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, anonfloor, anonarcdemand, learned, learnedhorizon, learnedscale, learnedunended.",
                     nameof(spec)),
             };
         }

@@ -28,7 +28,7 @@ public sealed class AgentAnonymousOrderTests
         return (arc, fifo);
     }
 
-    private static int Replay(string policy, int capacity, int distance, int requests = 1600, int common = 0)
+    private static int Replay(string policy, int capacity, int distance, int requests = 1600, int common = 0, int hotFirst = 0)
     {
         var time = new FakeTimeProvider();
         var options = new KvStoreOptions { MetadataOnly = true, TimeProvider = time };
@@ -57,7 +57,7 @@ public sealed class AgentAnonymousOrderTests
 
                 AddFresh(chain, ref fresh, 3);
             }
-            else if (random.Next(2) == 0)
+            else if (r < hotFirst || random.Next(2) == 0)
             {
                 int hot = random.Next(10) * 4;
                 for (int i = 0; i < 4; i++)
@@ -150,6 +150,58 @@ public sealed class AgentAnonymousOrderTests
         int sampled = Replay("agent:anonshadow=80", capacity: 160, distance: 12);
         Assert.True(sampled > arc * 0.95, $"sampled {sampled} should be within 5% of arc's order {arc} (s3fifo {fifo})");
         Assert.Equal("agent:anonshadow=2048", AgentPolicyVariants.FromName("agent:anonshadow=2048").Name);
+    }
+
+    /// <summary>
+    /// The large tier's workload with the shadows sampled down to a floor of 40 blocks once the request-size gate has
+    /// settled (256 requests; gate ratio 10, so the requests of 6 to 9 blocks are small against 160): from then on
+    /// they replay a 1-in-4 key sample at a quarter of the tier, read at four times their counts, and still find ARC's
+    /// order. With the default gate (requests at most 1/50 of the tier) the gate stays shut and the shadows whole, so
+    /// the floor changes nothing.
+    /// </summary>
+    [Fact]
+    public void Shadows_sampled_down_to_a_floor_for_small_requests_still_find_the_order_that_hits_more()
+    {
+        (int arc, int fifo) = OrdersFavouringArc(capacity: 160);
+        int whole = Replay("agent:anongate=10+anonfloor=0", capacity: 160, distance: 12);
+        int sampled = Replay("agent:anongate=10+anonfloor=40", capacity: 160, distance: 12);
+        Assert.True(sampled > arc * 0.95, $"sampled {sampled} should be within 5% of arc's order {arc} (s3fifo {fifo}, whole {whole})");
+        Assert.Equal(Replay("agent:anonfloor=0", capacity: 160, distance: 12), Replay("agent:anonfloor=40", capacity: 160, distance: 12));
+        Assert.Equal("agent:anonfloor=2048", AgentPolicyVariants.FromName("agent:anonfloor=2048").Name);
+        Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:anonfloor=-1"));
+    }
+
+    /// <summary>
+    /// The large tier's workload after 400 requests of hot prefixes only, with ARC's real order kept only while it is
+    /// in charge (<c>anonarcdemand</c>, with the gate open at ratio 10 and the small queue held at its tenth: a cap of
+    /// 0.1): at 256 requests, in S3-FIFO's order, ARC's
+    /// is dropped; once the conversations show it ahead in the shadows it is rebuilt from S3-FIFO's (main queue as
+    /// blocks used again) and takes over, within 5% of ARC's order alone.
+    /// </summary>
+    [Fact]
+    public void ARC_order_rebuilt_on_demand_takes_over_where_it_hits_more()
+    {
+        int arc = Replay("agent:anonorder=arc", capacity: 160, distance: 12, requests: 2000, hotFirst: 400);
+        int fifo = Replay("agent:anonorder=s3fifo+anonadaptive=0.1+anongate=10", capacity: 160, distance: 12, requests: 2000, hotFirst: 400);
+        Assert.True(arc > fifo * 1.3, $"the workload should favour ARC's order: arc {arc}, s3fifo {fifo}");
+        int kept = Replay("agent:anonadaptive=0.1+anongate=10+anonfloor=0+anonarcdemand=false", capacity: 160, distance: 12, requests: 2000, hotFirst: 400);
+        int onDemand = Replay("agent:anonadaptive=0.1+anongate=10+anonfloor=0+anonarcdemand=true", capacity: 160, distance: 12, requests: 2000, hotFirst: 400);
+        Assert.True(onDemand > arc * 0.95, $"on demand {onDemand} should be within 5% of arc's order {arc} (s3fifo {fifo}, kept {kept})");
+        Assert.Equal("agent:anonarcdemand=false", AgentPolicyVariants.FromName("agent:anonarcdemand=false").Name);
+    }
+
+    [Fact]
+    public void A_shadow_told_that_a_request_starts_restarts_its_chain_whatever_the_depth()
+    {
+        // A sampled shadow sees a few blocks of each request: the next request's first sampled block may lie deeper
+        // than the last one it saw of the previous request.
+        var shadow = new S3FifoShadow(8);
+        Assert.False(shadow.Reference(Key(0), 2, startsRequest: true));
+        Assert.False(shadow.Reference(Key(1), 5, startsRequest: false));
+        Assert.True(shadow.Reference(Key(0), 7, startsRequest: true));  // deeper, but a new request: its chain is alive
+        Assert.False(shadow.Reference(Key(2), 9, startsRequest: false)); // a miss ends it ...
+        Assert.False(shadow.Reference(Key(1), 11, startsRequest: false)); // ... so a resident block behind it is no hit
+        Assert.Equal(1, shadow.Hits);
     }
 
     [Fact]

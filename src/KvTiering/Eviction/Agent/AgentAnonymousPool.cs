@@ -8,8 +8,9 @@ namespace KvTiering.Eviction;
 /// be wanted again is that it has been. Two orders read that evidence differently, and each wins where the other
 /// loses: ARC's learned split between blocks used once and blocks used again keeps a conversation's last turn (seen
 /// once) when the tier is large enough to wait for its next turn; S3-FIFO's quick demotion keeps a small tier for the
-/// blocks used again. Both orders are kept over the resident blocks; two shadow caches replay the same references and
-/// the pool evicts in the order whose shadow has recently hit more.
+/// blocks used again. Both orders are kept over the resident blocks (where requests are small, ARC's only while it is
+/// in charge); two shadow caches (<see cref="AnonymousShadowPair"/>) replay the same references and the pool evicts in
+/// the order whose shadow has recently hit more.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -28,21 +29,17 @@ namespace KvTiering.Eviction;
 /// </remarks>
 internal sealed class AgentAnonymousPool
 {
-    /// <summary>Past shadow hits fade once this many times a shadow's capacity has been referenced.</summary>
-    private const double ShadowMemory = 16;
-
     private readonly TierView _tier;
     private readonly bool[] _member;
     private readonly AnonymousArcOrder _arc;
     private readonly AnonymousFifoOrder _fifo;
-    private readonly ArcShadow? _arcShadow;
-    private readonly S3FifoShadow? _fifoShadow;
-    private readonly uint _sampleRate;
-    private readonly double _keep;
-    private readonly double _pairedMinimum;
-    private readonly RequestSizeGate? _gate; // the learned small queue learns only while requests are small
-    private double _arcOnly;   // references the ARC shadow hit and the S3-FIFO shadow missed, decayed
-    private double _fifoOnly;  // and the other way round
+    private readonly RequestSizeGate? _gate;      // the learned small queue learns only while requests are small
+    private readonly AnonymousShadowPair? _shadows;
+    private readonly int _floor;                  // the fewest blocks a shadow sampled for small requests holds (0: none)
+    private readonly bool _arcOnDemandOption;
+    private bool _sizing;                         // the gate has not settled yet, and its answer may change the shadows
+    private bool _arcOnDemand;                    // ARC's order is kept only while in charge
+    private bool _arcKept = true;                 // ARC's order follows every block now
     private bool _useFifo;
     private int _count;
 
@@ -51,7 +48,6 @@ internal sealed class AgentAnonymousPool
         AgentAnonymousOrder order = options.AnonymousOrder;
         _tier = tier;
         _member = new bool[tier.Capacity];
-        _pairedMinimum = options.AnonymousPairedMinimum;
         _arc = new AnonymousArcOrder(tier);
         if (options.AnonymousSmallQueueCap > 0 && options.AnonymousGateRatio > 0)
         {
@@ -68,11 +64,10 @@ internal sealed class AgentAnonymousPool
             // A lower tier's references are demotions, not requests: nothing for a shadow to replay there.
             // Up to the option's size a shadow holds the whole tier's keys; a larger tier is shadowed by a 1-in-R key sample.
             long most = Math.Max(1, options.AnonymousShadowBlocks);
-            _sampleRate = (uint)Math.Max(1, (tier.Capacity + most - 1) / most);
-            int shadowCapacity = Math.Max(1, tier.Capacity / (int)_sampleRate);
-            _arcShadow = new ArcShadow(shadowCapacity, !options.AnonymousShadowRealSteps);
-            _fifoShadow = new S3FifoShadow(shadowCapacity, options.AnonymousSmallQueueCap, _gate);
-            _keep = 1 - (1.0 / (ShadowMemory * shadowCapacity));
+            _shadows = new AnonymousShadowPair(tier.Capacity, options, _gate, (uint)Math.Max(1, (tier.Capacity + most - 1) / most));
+            _floor = options.AnonymousShadowFloor;
+            _arcOnDemandOption = options.AnonymousArcOnDemand;
+            _sizing = _gate is not null && ((_floor > 0 && tier.Capacity >= 2L * _floor) || _arcOnDemandOption);
         }
     }
 
@@ -88,7 +83,11 @@ internal sealed class AgentAnonymousPool
     public void Offer(in BlockKey key, int depth)
     {
         _gate?.Reference(depth);
-        _arc.Offer(key);
+        if (_arcKept)
+        {
+            _arc.Offer(key);
+        }
+
         _fifo.Offer(key);
         Shadow(key, depth);
     }
@@ -108,7 +107,11 @@ internal sealed class AgentAnonymousPool
             inserted = true;
         }
 
-        _arc.Touch(handle, inserted);
+        if (_arcKept)
+        {
+            _arc.Touch(handle, inserted);
+        }
+
         _fifo.Touch(handle, inserted);
     }
 
@@ -121,11 +124,15 @@ internal sealed class AgentAnonymousPool
 
         _member[handle] = false;
         _count--;
-        _arc.Remove(handle);
+        if (_arcKept)
+        {
+            _arc.Remove(handle);
+        }
+
         _fifo.Remove(handle);
     }
 
-    /// <summary>The next victim in the order in charge (the other's if it has none); both orders record its ghost.</summary>
+    /// <summary>The next victim in the order in charge (the other's if it has none); the orders kept record its ghost.</summary>
     public int SelectVictim()
     {
         int victim = _useFifo ? _fifo.SelectVictim() : _arc.SelectVictim();
@@ -136,7 +143,11 @@ internal sealed class AgentAnonymousPool
 
         if (victim >= 0)
         {
-            _arc.Evicted(victim);
+            if (_arcKept)
+            {
+                _arc.Evicted(victim);
+            }
+
             _fifo.Evicted(victim);
         }
 
@@ -145,60 +156,83 @@ internal sealed class AgentAnonymousPool
 
     private void Shadow(in BlockKey key, int depth)
     {
-        if (_arcShadow is null || (_sampleRate > 1 && (uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40) % _sampleRate != 0))
+        if (_shadows is null)
         {
             return;
         }
 
-        ArcShadow arc = _arcShadow;
-        S3FifoShadow fifo = _fifoShadow!;
-        arc.Hits *= _keep;
-        fifo.Hits *= _keep;
-        bool arcHit = arc.Reference(key, depth);
-        bool fifoHit = fifo.Reference(key, depth);
-        if (_pairedMinimum > 0)
+        if (_sizing)
         {
-            PairedSwitch(arcHit, fifoHit);
-            return;
+            Settle();
         }
 
-        // Switch only when the other order's lead exceeds one standard deviation of a difference of two counts
-        // (hits as Poisson counts): switching costs (the new order inherits the old one's choices), and early on a
-        // few blocks' difference is noise.
-        double lead = _useFifo ? arc.Hits - fifo.Hits : fifo.Hits - arc.Hits;
-        if (lead > 0 && lead * lead > arc.Hits + fifo.Hits)
+        if (_shadows.Reference(key, depth, _useFifo))
         {
-            _useFifo = !_useFifo;
+            SwitchOrder();
         }
     }
 
     /// <summary>
-    /// McNemar's test (Psychometrika, 1947) on the two shadows' paired outcomes: the references both hit or both miss
-    /// say nothing about which order is better, so only the discordant ones count, and the order in charge changes
-    /// when the other's lead among them exceeds two standard deviations (z = 2, about 95%) once there are enough of
-    /// them for the normal approximation (the option's minimum; the textbook asks for at least 25).
+    /// Once the gate's mean covers the requests it remembers (the first few are no guide: a WEKA session's first
+    /// requests are short) and says requests are small: a tier of two floors or more restarts its shadows on a 1-in-R
+    /// sample (R = capacity / floor), read at R times their counts; with ARC's order on demand, it is dropped while
+    /// S3-FIFO's is in charge.
     /// </summary>
-    private void PairedSwitch(bool arcHit, bool fifoHit)
+    /// <remarks>
+    /// Where one request is a large share of the tier (the gate shut) the shadows stay whole and both orders kept: two
+    /// orders' hits there hang on a few requests and on when the switch fires, and a sample moved session-less WEKA
+    /// cells by up to a point either way (docs/policies/agent.md, session 16).
+    /// </remarks>
+    private void Settle()
     {
-        _arcOnly *= _keep;
-        _fifoOnly *= _keep;
-        if (arcHit != fifoHit)
+        if (!_gate!.Settled)
         {
-            if (arcHit)
-            {
-                _arcOnly++;
-            }
-            else
-            {
-                _fifoOnly++;
-            }
+            return;
         }
 
-        double discordant = _arcOnly + _fifoOnly;
-        double lead = _useFifo ? _arcOnly - _fifoOnly : _fifoOnly - _arcOnly;
-        if (discordant >= _pairedMinimum && lead > 0 && lead * lead > 4 * discordant)
+        _sizing = false;
+        if (!_gate.Open)
         {
-            _useFifo = !_useFifo;
+            return;
+        }
+
+        if (_floor > 0 && _tier.Capacity >= 2L * _floor)
+        {
+            _shadows!.Restart((uint)(_tier.Capacity / _floor), scaled: true);
+        }
+
+        if (_arcOnDemandOption)
+        {
+            _arcOnDemand = true;
+            if (_useFifo)
+            {
+                _arc.Clear();
+                _arcKept = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The other order takes charge. With ARC's order on demand it is rebuilt from S3-FIFO's when it takes charge
+    /// (switches are rare: none on Mooncake conversation, five per size on synthetic) and dropped when it hands back.
+    /// </summary>
+    private void SwitchOrder()
+    {
+        _useFifo = !_useFifo;
+        if (!_arcOnDemand)
+        {
+            return;
+        }
+
+        if (_useFifo)
+        {
+            _arc.Clear();
+            _arcKept = false;
+        }
+        else if (!_arcKept)
+        {
+            _arc.Rebuild(_fifo);
+            _arcKept = true;
         }
     }
 }

@@ -218,4 +218,23 @@ public sealed record AgentPolicyOptions
     /// remaining wait.
     /// </summary>
     public bool LearnedHorizon { get; init; }
+
+    /// <summary>
+    /// With the adaptive order and the learned small queue: once the request-size gate's mean covers 256 requests,
+    /// a tier of at least twice this many blocks whose requests are small (the gate open: the mean request at most
+    /// 1/<see cref="AnonymousGateRatio"/> of the tier) is shadowed by a 1-in-R spatial sample of the keys (SHARDS,
+    /// Waldspurger et al., FAST 2015) at R = capacity / this, so each shadow holds this many blocks or more; the
+    /// switch reads the sampled counts scaled by R. Default 2,048; 0 (or a shut gate) keeps
+    /// <see cref="AnonymousShadowBlocks"/>' rule (docs/policies/agent.md, rule 11, session 16).
+    /// </summary>
+    public int AnonymousShadowFloor { get; init; } = 2048;
+
+    /// <summary>
+    /// With the adaptive order and the learned small queue: once the request-size gate's mean covers 256 requests and
+    /// is open, ARC's order over blocks of no session is kept only while it is in charge; S3-FIFO's is always kept,
+    /// and a switch to ARC's rebuilds it from S3-FIFO's (its main queue as ARC's blocks used again, its small queue as
+    /// those used once). Default true; false keeps both orders over every block (docs/policies/agent.md, rule 11,
+    /// session 16).
+    /// </summary>
+    public bool AnonymousArcOnDemand { get; init; } = true;
 }

@@ -64,6 +64,48 @@ internal sealed class AnonymousArcOrder
         _list[handle] = 0;
     }
 
+    /// <summary>Forgets every block, ghost and the learned split (the pool stops keeping this order while S3-FIFO's is in charge).</summary>
+    public void Clear()
+    {
+        for (int h = _t1.Tail; h >= 0; h = _t1.Tail)
+        {
+            _t1.Remove(h);
+            _list[h] = 0;
+        }
+
+        for (int h = _t2.Tail; h >= 0; h = _t2.Tail)
+        {
+            _t2.Remove(h);
+            _list[h] = 0;
+        }
+
+        _directory.Reset(0);
+    }
+
+    /// <summary>
+    /// Rebuilds the order from S3-FIFO's over the same blocks (this order cleared): the main queue's blocks, used
+    /// again, become T2 and the small queue's T1, each oldest at the tail, with p at the small queue's size; no ghosts.
+    /// </summary>
+    public void Rebuild(AnonymousFifoOrder fifo)
+    {
+        fifo.Visit(this);
+        _directory.Reset(_t1.Count);
+    }
+
+    /// <summary>Adds a block not in the order at the head of T1 or (<paramref name="usedAgain"/>) T2, outside the burst rule.</summary>
+    public void Seed(int handle, bool usedAgain)
+    {
+        _list[handle] = usedAgain ? InT2 : InT1;
+        if (usedAgain)
+        {
+            _t2.Enqueue(handle);
+        }
+        else
+        {
+            _t1.Enqueue(handle);
+        }
+    }
+
     /// <summary>ARC's REPLACE: from the once list while it is over its target, else from the used-again list.</summary>
     public int SelectVictim()
     {

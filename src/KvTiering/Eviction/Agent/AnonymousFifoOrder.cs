@@ -21,8 +21,8 @@ internal sealed class AnonymousFifoOrder
     private readonly TierView _tier;
     private readonly byte[] _queue;
     private readonly byte[] _frequency;
-    private readonly GhostSet _ghost;
     private readonly SmallQueueTarget _target;
+    private readonly S3FifoGhosts _ghosts;
     private TailFirstList _small;
     private TailFirstList _main;
 
@@ -33,13 +33,13 @@ internal sealed class AnonymousFifoOrder
         _queue = new byte[capacity];
         _frequency = new byte[capacity];
         _target = new SmallQueueTarget(capacity, maxSmallShare, gate);
-        _ghost = new GhostSet(Math.Max(1, capacity - Math.Max(1, capacity / 10)));
+        _ghosts = new S3FifoGhosts(capacity, _target);
         _small = new TailFirstList(tier);
         _main = new TailFirstList(tier);
     }
 
     /// <summary>A block of no session is offered (a miss): with a learned small queue, a ghost hit moves its target.</summary>
-    public void Offer(in Blocks.BlockKey key) => _target.OnMiss(key);
+    public void Offer(in Blocks.BlockKey key) => _ghosts.OnMiss(key);
 
     /// <summary>Blocks in the small queue.</summary>
     public int SmallCount => _small.Count;
@@ -58,7 +58,7 @@ internal sealed class AnonymousFifoOrder
         }
 
         _frequency[handle] = 0;
-        if (_ghost.Remove(_tier.Key(handle)) | _target.Admitted(_tier.Key(handle)))
+        if (_ghosts.Admitted(_tier.Key(handle)))
         {
             _queue[handle] = InMain;
             _main.Touch(handle);
@@ -101,14 +101,23 @@ internal sealed class AnonymousFifoOrder
     /// <summary>A block leaves by eviction (whichever order chose it): one leaving the small queue leaves its key as a ghost.</summary>
     public void Evicted(int handle)
     {
-        if (_queue[handle] == InSmall)
-        {
-            _ghost.Add(_tier.Key(handle));
-        }
-
         if (_queue[handle] != 0)
         {
-            _target.Evicted(_tier.Key(handle), _queue[handle] == InSmall);
+            _ghosts.Evicted(_tier.Key(handle), _queue[handle] == InSmall);
+        }
+    }
+
+    /// <summary>Seeds <paramref name="arc"/> with every block, oldest first: the main queue's as used again, then the small queue's.</summary>
+    public void Visit(AnonymousArcOrder arc)
+    {
+        for (int h = _main.Tail; h >= 0; h = _main.Previous(h))
+        {
+            arc.Seed(h, usedAgain: true);
+        }
+
+        for (int h = _small.Tail; h >= 0; h = _small.Previous(h))
+        {
+            arc.Seed(h, usedAgain: false);
         }
     }
 

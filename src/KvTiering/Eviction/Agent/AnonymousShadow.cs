@@ -62,13 +62,24 @@ internal abstract class AnonymousShadow
     /// </summary>
     public bool Reference(in BlockKey key, int depth)
     {
-        if (depth <= _lastDepth)
+        bool starts = depth <= _lastDepth;
+        _lastDepth = depth;
+        return Reference(key, depth, starts);
+    }
+
+    /// <summary>
+    /// <see cref="Reference(in BlockKey, int)"/> for a caller that knows where requests start: a sampled shadow sees
+    /// only some of a request's blocks, and two requests' samples may run deeper and deeper as one request's would.
+    /// <paramref name="startsRequest"/>: a request has started since the previous reference this shadow saw.
+    /// </summary>
+    public bool Reference(in BlockKey key, int depth, bool startsRequest)
+    {
+        if (startsRequest)
         {
             _chainAlive = true;
             StartRequest();
         }
 
-        _lastDepth = depth;
         int slot = _slotOf.Find(key);
         if ((uint)slot < (uint)Capacity)
         {

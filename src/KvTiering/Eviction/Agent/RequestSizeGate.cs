@@ -34,6 +34,9 @@ internal sealed class RequestSizeGate
     /// <summary>Whether the mean request is small enough (after <c>8</c> requests).</summary>
     public bool Open { get; private set; }
 
+    /// <summary>Whether the mean covers as many requests as it remembers (<c>256</c>), no longer its first few.</summary>
+    public bool Settled => _requests >= Memory;
+
     /// <summary>The running mean request length in blocks (0 before the first request ends).</summary>
     public double MeanRequest => _mean;
 

@@ -13,19 +13,18 @@ internal sealed class S3FifoShadow : AnonymousShadow
 
     private readonly byte[] _queue;
     private readonly byte[] _frequency;
-    private readonly GhostSet _ghost;
     private readonly SmallQueueTarget _target;
+    private readonly S3FifoGhosts _ghosts;
     private BurstList _small;
     private BurstList _main;
-    private int _missGhost = -1; // the ghost cell holding the key of the last miss, or -1
 
     public S3FifoShadow(int capacity, double maxSmallShare = 0, RequestSizeGate? gate = null)
-        : base(capacity, ghostCells: GhostCapacity(capacity))
+        : base(capacity, ghostCells: 2 * S3FifoGhosts.Capacity(capacity))
     {
         _queue = new byte[capacity];
         _frequency = new byte[capacity];
         _target = new SmallQueueTarget(capacity, maxSmallShare, gate);
-        _ghost = new GhostSet(GhostCapacity(capacity), Keys, Index, first: capacity);
+        _ghosts = new S3FifoGhosts(capacity, _target, Keys, Index, first: capacity);
         _small = new BurstList(capacity);
         _main = new BurstList(capacity);
     }
@@ -44,29 +43,12 @@ internal sealed class S3FifoShadow : AnonymousShadow
         }
     }
 
-    /// <summary>The ghost remembers as many keys as the main queue holds (the capacity less the small queue's tenth).</summary>
-    private static int GhostCapacity(int capacity) => Math.Max(1, capacity - Math.Max(1, capacity / 10));
-
-    protected override void OnMiss(in Blocks.BlockKey key, int ghostCell)
-    {
-        _missGhost = ghostCell;
-        _target.OnMiss(key);
-    }
+    protected override void OnMiss(in Blocks.BlockKey key, int ghostCell) => _ghosts.OnMiss(key, ghostCell);
 
     protected override void OnInsert(int slot)
     {
         _frequency[slot] = 0;
-
-        // The newcomer is the key OnMiss was told about; since then the ghost can only have lost keys (a victim's key
-        // it gained is resident until then, so another key): check the cell the shared index found it in.
-        int ghost = _missGhost;
-        bool wasGhost = ghost >= 0 && _ghost.Holds(ghost, Keys[slot]);
-        if (wasGhost)
-        {
-            _ghost.Forget(ghost);
-        }
-
-        if (wasGhost | _target.Admitted(Keys[slot]))
+        if (_ghosts.Admitted(Keys[slot]))
         {
             _queue[slot] = InMain;
             _main.Touch(slot, Depths[slot]);
@@ -91,12 +73,10 @@ internal sealed class S3FifoShadow : AnonymousShadow
 
     protected override bool OnEvict(int slot)
     {
-        _target.Evicted(Keys[slot], _queue[slot] == InSmall);
-        bool ghost = false;
+        // Resident until now, so no ghost (its insert forgot its ghost): its index entry moves to a ghost list.
+        bool ghost = _ghosts.Evicted(slot, _queue[slot] == InSmall);
         if (_queue[slot] == InSmall)
         {
-            // Resident until now, so no ghost (its insert forgot its ghost): its index entry moves to the ghost.
-            ghost = _ghost.AddFrom(slot);
             _small.Remove(slot);
         }
         else

@@ -114,6 +114,25 @@ internal sealed class ArcDirectory
         return true;
     }
 
+    /// <summary>
+    /// Forgets every ghost and sets the target to <paramref name="targetT1"/>: the directory as new, for an owner that
+    /// rebuilds its lists from another order's (<see cref="AnonymousArcOrder.Rebuild"/>).
+    /// </summary>
+    public void Reset(double targetT1)
+    {
+        while (_ghosts.RemoveOldest(first: true))
+        {
+        }
+
+        while (_ghosts.RemoveOldest(first: false))
+        {
+        }
+
+        _p = Math.Clamp(targetT1, 0, _capacity);
+        _pendingGhost = NoGhost;
+        _missKnown = false;
+    }
+
     /// <summary>REPLACE(x, p): from T1 when it exceeds its target (or meets it and x is a B2 ghost), else from T2.</summary>
     public bool EvictFromT1(int t1Count) =>
         t1Count > 0 && (t1Count > _p || (_pendingGhost == GhostB2 && t1Count == _p));
