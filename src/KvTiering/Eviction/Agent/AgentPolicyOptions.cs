@@ -218,4 +218,19 @@ public sealed record AgentPolicyOptions
     /// remaining wait.
     /// </summary>
     public bool LearnedHorizon { get; init; }
+
+    /// <summary>
+    /// Rank sessions by hit density instead of median residual wait (LHD, Beckmann et al., NSDI 2018): the learned
+    /// chance that the session returns within the tier's horizon, per second of space-time it holds its blocks until
+    /// then; the session with the lowest density goes first. A bit mask of the sessions it ranks: 1 in flight (no hint
+    /// since their request; their wait learned as a ratio of their own gap), 2 paused on a tool, 4 awaiting their
+    /// user; 0 (the default) turns it off.
+    /// </summary>
+    public int HitDensity { get; init; }
+
+    /// <summary>
+    /// With <see cref="HitDensity"/>: the horizon, in units of the tier's eviction age (a moving average of the idle
+    /// time of the sessions it gives up); a return later than the horizon is worth nothing.
+    /// </summary>
+    public double HitDensityHorizon { get; init; } = 1.0;
 }
