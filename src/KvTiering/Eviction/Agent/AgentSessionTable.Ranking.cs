@@ -38,7 +38,8 @@ internal sealed partial class AgentSessionTable
         if (state == AwaitingUser)
         {
             // Waiting on a person (minutes) or finished: ranked by the learned answer times (AgentUserWaits).
-            return _users.Remaining(ref _sessions[slot], now);
+            double density = Density(DensityUsers) is > 0 and var h ? _users.TimePerHit(ref _sessions[slot], now, h) : double.NaN;
+            return double.IsNaN(density) ? _users.Remaining(ref _sessions[slot], now) : density;
         }
 
         if (_options.OracleDiagnostic)
@@ -80,13 +81,34 @@ internal sealed partial class AgentSessionTable
             // the end of the response): most return in seconds, so a session paused a while is likely on a long run
             // (or a permission prompt) and goes before one that has just called its tool. Before that: expected back
             // within its usual gap, but a tool that never returns must still age out.
-            return _options.ToolWaitModel && _toolWaits.Observed >= MinWaits
-                ? _toolWaits.Remaining(now - _sessions[slot].HintAt)
-                : Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
+            if (_options.ToolWaitModel && _toolWaits.Observed >= MinWaits)
+            {
+                double density = Density(DensityTools) is > 0 and var h ? _toolWaits.TimePerHit(now - _sessions[slot].HintAt, h) : double.NaN;
+                return double.IsNaN(density) ? _toolWaits.Remaining(now - _sessions[slot].HintAt) : density;
+            }
+
+            return Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
+        }
+
+        if (Density(DensityInFlight) is > 0 and var horizon && !double.IsNaN(_sessions[slot].Gap))
+        {
+            // Hit density: the session's own gap scales the learned shape of gaps (AgentHitDensity).
+            double density = _density.InFlight(idle, _sessions[slot].Gap, horizon);
+            if (!double.IsNaN(density))
+            {
+                return density;
+            }
         }
 
         return Math.Max(remaining, _options.LindyFactor * idle);
     }
+
+    /// <summary>
+    /// The horizon over which sessions of the given kind (a <see cref="AgentPolicyOptions.HitDensity"/> bit) are
+    /// ranked by hit density, or 0 where they are not (the option is off for them, or the tier has evicted nothing yet).
+    /// </summary>
+    private double Density(int kind) =>
+        (_options.HitDensity & kind) != 0 ? _options.HitDensityHorizon * _density.EvictionAge : 0;
 
     /// <summary>
     /// The session's rank as a victim: its expected wait, or, when its latest request skipped some of its blocks (a
@@ -134,6 +156,11 @@ internal sealed partial class AgentSessionTable
             _returns?.NoteVictimIdle(now - _sessions[best].LastTouch); // the tier's horizon (AgentReturnPredictor)
         }
 
+        if (_options.HitDensity != 0)
+        {
+            _density.Tick(now, _tier.Capacity); // the eviction age (hit density's horizon)
+        }
+
         _victim = best;
         _victimScore = bestScore;
         _victimNow = now;
@@ -167,6 +194,17 @@ internal sealed partial class AgentSessionTable
     /// cut from its tip, never leaving an orphaned tail), then the latest request's blocks, deepest first.
     /// </summary>
     private int PickInSession(int slot)
+    {
+        int handle = PickBlock(slot);
+        if (handle >= 0 && _options.HitDensity != 0)
+        {
+            _density.NoteEviction();
+        }
+
+        return handle;
+    }
+
+    private int PickBlock(int slot)
     {
         if (_anonymous is not null && slot != Shared && _sessions[slot].Id == 0)
         {
@@ -223,6 +261,12 @@ internal sealed partial class AgentSessionTable
 
         return -1;
     }
+
+    /// <summary><see cref="AgentPolicyOptions.HitDensity"/>'s bits: sessions in flight, paused on a tool, awaiting their user.</summary>
+    private const int DensityInFlight = 1, DensityTools = 2, DensityUsers = 4;
+
+    /// <summary>The eviction age and the in-flight gaps' shape, for ranking by hit density (rules in docs/policies/agent.md).</summary>
+    private readonly AgentHitDensity _density = new();
 
     /// <summary>An ended session's expected wait per second of silence: after every live session, before dead branches.</summary>
     private const double EndedAging = 100.0;
