@@ -195,6 +195,7 @@ internal sealed partial class AgentSessionTable
     /// </summary>
     private int PickInSession(int slot)
     {
+        // Each block given up counts towards the tier's eviction age while hit density ranks (AgentHitDensity).
         int handle = PickBlock(slot);
         if (handle >= 0 && _options.HitDensity != 0)
         {
@@ -204,6 +205,7 @@ internal sealed partial class AgentSessionTable
         return handle;
     }
 
+    /// <summary>The block <see cref="PickInSession"/> gives up, or -1 when the session has none it may.</summary>
     private int PickBlock(int slot)
     {
         if (_anonymous is not null && slot != Shared && _sessions[slot].Id == 0)
