@@ -145,7 +145,7 @@ public sealed class AgentHitDensityTests
     public void The_settings_are_parsed_and_checked()
     {
         Assert.Equal("agent:density=7+densityhorizon=0.5", AgentPolicyVariants.FromName("agent:density=7+densityhorizon=0.5").Name);
-        Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:density=8"));
+        Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:density=16"));
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:density=1.5"));
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:densityhorizon=0"));
     }

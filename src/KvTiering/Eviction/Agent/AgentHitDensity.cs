@@ -16,6 +16,9 @@ namespace KvTiering.Eviction;
 /// </remarks>
 internal sealed class AgentHitDensity
 {
+    /// <summary>The smallest chance of a return within the horizon that <see cref="PerChance"/> divides by.</summary>
+    private const double MinChance = 1e-3;
+
     /// <summary>A ratio of one typical gap is this many of the wait model's seconds (its first bucket ends at 1/16).</summary>
     private const double RatioUnit = 8.0;
 
@@ -86,4 +89,27 @@ internal sealed class AgentHitDensity
         double unit = typical / RatioUnit;
         return unit * _ratios.TimePerHit(idle / unit, horizon / unit);
     }
+
+    /// <summary>
+    /// The chance that a session in flight, idle for <paramref name="idle"/> with a typical gap of
+    /// <paramref name="typical"/>, is back within <paramref name="horizon"/> seconds; NaN until enough gaps have ended.
+    /// </summary>
+    public double InFlightChance(double idle, double typical, double horizon)
+    {
+        if (_ratios.Observed < AgentUserWaits.MinWaits || !(typical > 0))
+        {
+            return double.NaN;
+        }
+
+        double unit = typical / RatioUnit;
+        return _ratios.Chance(idle / unit, horizon / unit);
+    }
+
+    /// <summary>
+    /// A median remaining wait per return within the horizon (<see cref="AgentPolicyOptions.HitDensity"/>'s bit 8):
+    /// the wait the rules rank by, divided by the chance that it ends within the horizon, so a session likely back in
+    /// time keeps its rank and one unlikely to be is pushed out. NaN when the chance is unknown.
+    /// </summary>
+    public static double PerChance(double wait, double chance) =>
+        double.IsNaN(chance) ? double.NaN : wait / Math.Max(chance, MinChance);
 }

@@ -38,7 +38,7 @@ internal sealed partial class AgentSessionTable
         if (state == AwaitingUser)
         {
             // Waiting on a person (minutes) or finished: ranked by the learned answer times (AgentUserWaits).
-            double density = Density(DensityUsers) is > 0 and var h ? _users.TimePerHit(ref _sessions[slot], now, h) : double.NaN;
+            double density = Density(DensityUsers) is > 0 and var h ? _users.TimePerHit(ref _sessions[slot], now, h, DensityByMedian) : double.NaN;
             return double.IsNaN(density) ? _users.Remaining(ref _sessions[slot], now) : density;
         }
 
@@ -83,8 +83,12 @@ internal sealed partial class AgentSessionTable
             // within its usual gap, but a tool that never returns must still age out.
             if (_options.ToolWaitModel && _toolWaits.Observed >= MinWaits)
             {
-                double density = Density(DensityTools) is > 0 and var h ? _toolWaits.TimePerHit(now - _sessions[slot].HintAt, h) : double.NaN;
-                return double.IsNaN(density) ? _toolWaits.Remaining(now - _sessions[slot].HintAt) : density;
+                double waited = now - _sessions[slot].HintAt;
+                double h = Density(DensityTools);
+                double density = h <= 0 ? double.NaN
+                    : DensityByMedian ? AgentHitDensity.PerChance(_toolWaits.Remaining(waited), _toolWaits.Chance(waited, h))
+                    : _toolWaits.TimePerHit(waited, h);
+                return double.IsNaN(density) ? _toolWaits.Remaining(waited) : density;
             }
 
             return Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
@@ -93,7 +97,9 @@ internal sealed partial class AgentSessionTable
         if (Density(DensityInFlight) is > 0 and var horizon && !double.IsNaN(_sessions[slot].Gap))
         {
             // Hit density: the session's own gap scales the learned shape of gaps (AgentHitDensity).
-            double density = _density.InFlight(idle, _sessions[slot].Gap, horizon);
+            double density = DensityByMedian
+                ? AgentHitDensity.PerChance(Math.Max(remaining, _options.LindyFactor * idle), _density.InFlightChance(idle, _sessions[slot].Gap, horizon))
+                : _density.InFlight(idle, _sessions[slot].Gap, horizon);
             if (!double.IsNaN(density))
             {
                 return density;
@@ -265,7 +271,10 @@ internal sealed partial class AgentSessionTable
     }
 
     /// <summary><see cref="AgentPolicyOptions.HitDensity"/>'s bits: sessions in flight, paused on a tool, awaiting their user.</summary>
-    private const int DensityInFlight = 1, DensityTools = 2, DensityUsers = 4;
+    private const int DensityInFlight = 1, DensityTools = 2, DensityUsers = 4, DensityMedian = 8;
+
+    /// <summary>Bit 8 of <see cref="AgentPolicyOptions.HitDensity"/>: the rules' wait per chance of a return within the horizon, not time per hit.</summary>
+    private bool DensityByMedian => (_options.HitDensity & DensityMedian) != 0;
 
     /// <summary>The eviction age and the in-flight gaps' shape, for ranking by hit density (rules in docs/policies/agent.md).</summary>
     private readonly AgentHitDensity _density = new();

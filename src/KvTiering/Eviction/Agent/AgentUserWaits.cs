@@ -45,9 +45,10 @@ internal sealed class AgentUserWaits(AgentPolicyOptions options)
     /// <summary>
     /// Seconds of space-time per hit of a session awaiting its user over <paramref name="horizon"/> seconds (hit
     /// density, <see cref="AgentWaitModel.TimePerHit"/>), from its kind's answer times with the users who never answer
-    /// in them; NaN before users have answered (the caller ranks it by <see cref="Remaining"/> then).
+    /// in them (or, <paramref name="byMedian"/>, the median remaining wait per chance of an answer within the horizon);
+    /// NaN before users have answered (the caller ranks it by <see cref="Remaining"/> then).
     /// </summary>
-    public double TimePerHit(ref AgentSession session, double now, double horizon)
+    public double TimePerHit(ref AgentSession session, double now, double horizon, bool byMedian)
     {
         if (!Learned)
         {
@@ -59,13 +60,11 @@ internal sealed class AgentUserWaits(AgentPolicyOptions options)
         AgentWaitModel kind = Kind(in session);
         AgentWaitModel waits = kind.Observed >= MinWaits ? kind : _all;
         int n = session.UserAnswers;
-        if (options.OwnUserPrior <= 0 || n == 0)
-        {
-            return waits.TimePerHit(sinceTurn, horizon);
-        }
-
-        double scale = Math.Exp(n / (n + options.OwnUserPrior) * (session.UserLogWait - _logWait));
-        return scale * waits.TimePerHit(sinceTurn / scale, horizon / scale);
+        double scale = options.OwnUserPrior <= 0 || n == 0 ? 1 : Math.Exp(n / (n + options.OwnUserPrior) * (session.UserLogWait - _logWait));
+        double waited = sinceTurn / scale;
+        return byMedian
+            ? AgentHitDensity.PerChance(scale * waits.Remaining(waited), waits.Chance(waited, horizon / scale))
+            : scale * waits.TimePerHit(waited, horizon / scale);
     }
 
     private bool Learned => options.UserWaitModel && options.LearnUserGap && _all.Observed >= MinWaits;

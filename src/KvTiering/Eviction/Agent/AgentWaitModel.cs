@@ -113,6 +113,24 @@ internal sealed class AgentWaitModel
         return held / Math.Max(atFrom - atTo, MinChance * atFrom);
     }
 
+    /// <summary>
+    /// The chance that a wait which has lasted <paramref name="waited"/> seconds ends within <paramref name="horizon"/>
+    /// more (survival uniform within a bucket, as <see cref="TimePerHit"/>); NaN before any wait longer than
+    /// <paramref name="waited"/>.
+    /// </summary>
+    public double Chance(double waited, double horizon)
+    {
+        double from = Math.Max(waited, 0);
+        double atFrom = Survival(BucketOf(from), from);
+        if (!(atFrom > 0))
+        {
+            return double.NaN;
+        }
+
+        double to = from + horizon;
+        return (atFrom - Survival(BucketOf(to), to)) / atFrom;
+    }
+
     /// <summary>The smallest chance of ending within the horizon that <see cref="TimePerHit"/> divides by (so a wait never seen to end ranks last, not infinitely).</summary>
     private const double MinChance = 1e-3;
 
