@@ -61,6 +61,30 @@ public sealed class AgentHitDensityTests
     }
 
     [Fact]
+    public void By_the_median_a_wait_keeps_its_rank_when_sure_to_end_in_time_and_is_pushed_out_when_not()
+    {
+        // Bit 8: the median remaining wait per chance of ending within the horizon. Six waits in ten end after 2 s,
+        // four never: just begun, the median says 2 s and the chance within 100 s is 0.6, so ~3.3 s; after 10 s
+        // nothing is left to end in time, so the wait is pushed far out.
+        var model = new AgentWaitModel();
+        for (int i = 0; i < 60; i++)
+        {
+            model.Observe(2);
+        }
+
+        for (int i = 0; i < 40; i++)
+        {
+            model.ObserveUnended();
+        }
+
+        Assert.InRange(model.Chance(0, 100), 0.59, 0.61);
+        Assert.InRange(AgentHitDensity.PerChance(model.Remaining(0), model.Chance(0, 100)), 0.8, 5);
+        Assert.Equal(0, model.Chance(10, 100), 9);
+        Assert.True(AgentHitDensity.PerChance(model.Remaining(10), model.Chance(10, 100)) > model.Remaining(10) * 999);
+        Assert.True(double.IsNaN(AgentHitDensity.PerChance(5, new AgentWaitModel().Chance(0, 100))), "an empty model knows nothing");
+    }
+
+    [Fact]
     public void The_eviction_age_is_the_capacity_over_the_eviction_rate()
     {
         var density = new AgentHitDensity();
@@ -101,6 +125,7 @@ public sealed class AgentHitDensityTests
     [Theory]
     [InlineData("agent:mini=false+density=2+densityhorizon=4", true)]
     [InlineData("agent:mini=false+density=2+densityhorizon=1", false)] // over 20 s the 2 s mass is most of its worth: ~15 s per hit
+    [InlineData("agent:mini=false+density=10+densityhorizon=4", false)] // by the median: 2 s ÷ 0.6 ≈ 3 s, still before 20 s
     [InlineData("agent:mini=false", false)]
     public void A_paused_session_whose_tool_may_take_past_the_horizon_goes_before_a_steady_one(string policy, bool density)
     {
@@ -134,6 +159,48 @@ public sealed class AgentHitDensityTests
         SessionRequest(store, 1, 10);
         store.Hint(1, SessionHint.Paused);
         timed.Advance(1);
+        SessionRequest(store, 3, 10);
+
+        Assert.Equal(density, !store.Contains(SessionBlock(1, 9)));
+        Assert.Equal(density, store.Contains(SessionBlock(2, 9)));
+        Assert.True(store.Contains(SessionBlock(3, 9)));
+    }
+
+    [Theory]
+    [InlineData("agent:mini=false+density=10", true)]
+    [InlineData("agent:mini=false+density=2", true)]
+    [InlineData("agent:mini=false", false)]
+    public void A_paused_session_not_back_within_the_horizon_goes_before_one_the_median_would_give_up(string policy, bool density)
+    {
+        // Tools return in 2 s six times in ten and after 50 s otherwise. Session 1 has waited 5 s on its tool: the
+        // median says it is back in ~45 s, before session 2 (in flight, back every 100 s, served 25 s ago: ~75 s), so
+        // by the median session 2 goes. Over the tier's horizon (an eviction age of 20 s) session 1 cannot be back in
+        // time: by hit density, or by the median per chance of a return within the horizon, session 1 goes.
+        using var timed = new TimedStore(AgentPolicyVariants.FromName(policy), 20);
+        TieredKvStore store = timed.Store;
+        for (int i = 0; i < 11; i++)
+        {
+            SessionRequest(store, 9, 1);
+            store.Hint(9, SessionHint.Paused);
+            timed.Advance(i < 6 ? 2 : 50);
+        }
+
+        store.Hint(9, SessionHint.Closed);
+        for (int i = 0; i < 12; i++)
+        {
+            if (i % 10 == 0)
+            {
+                SessionRequest(store, 2, 10);
+            }
+
+            SessionRequest(store, 100 + i, 10);
+            store.Hint(100 + i, SessionHint.Closed);
+            timed.Advance(10);
+        }
+
+        SessionRequest(store, 1, 10);
+        store.Hint(1, SessionHint.Paused);
+        timed.Advance(5);
         SessionRequest(store, 3, 10);
 
         Assert.Equal(density, !store.Contains(SessionBlock(1, 9)));
