@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KvTiering.Eviction;
 
 /// <summary>
@@ -10,7 +12,7 @@ internal sealed partial class AgentSessionTable
     /// How long until the session is expected back. Past its usual gap the expected remaining wait grows with the
     /// idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
     /// </summary>
-    private double ExpectedWait(int slot, double now, bool predict)
+    private double RuleWait(int slot, double now, bool predict)
     {
         if (slot == Shared)
         {
@@ -38,8 +40,7 @@ internal sealed partial class AgentSessionTable
         if (state == AwaitingUser)
         {
             // Waiting on a person (minutes) or finished: ranked by the learned answer times (AgentUserWaits).
-            double density = Density(DensityUsers) is > 0 and var h ? _users.TimePerHit(ref _sessions[slot], now, h, DensityByMedian) : double.NaN;
-            return double.IsNaN(density) ? _users.Remaining(ref _sessions[slot], now) : density;
+            return _users.Remaining(ref _sessions[slot], now);
         }
 
         if (_options.OracleDiagnostic)
@@ -81,32 +82,62 @@ internal sealed partial class AgentSessionTable
             // the end of the response): most return in seconds, so a session paused a while is likely on a long run
             // (or a permission prompt) and goes before one that has just called its tool. Before that: expected back
             // within its usual gap, but a tool that never returns must still age out.
-            if (_options.ToolWaitModel && _toolWaits.Observed >= MinWaits)
-            {
-                double waited = now - _sessions[slot].HintAt;
-                double h = Density(DensityTools);
-                double density = h <= 0 ? double.NaN
-                    : DensityByMedian ? AgentHitDensity.PerChance(_toolWaits.Remaining(waited), _toolWaits.Chance(waited, h))
-                    : _toolWaits.TimePerHit(waited, h);
-                return double.IsNaN(density) ? _toolWaits.Remaining(waited) : density;
-            }
-
-            return Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
-        }
-
-        if (Density(DensityInFlight) is > 0 and var horizon && !double.IsNaN(_sessions[slot].Gap))
-        {
-            // Hit density: the session's own gap scales the learned shape of gaps (AgentHitDensity).
-            double density = DensityByMedian
-                ? AgentHitDensity.PerChance(Math.Max(remaining, _options.LindyFactor * idle), _density.InFlightChance(idle, _sessions[slot].Gap, horizon))
-                : _density.InFlight(idle, _sessions[slot].Gap, horizon);
-            if (!double.IsNaN(density))
-            {
-                return density;
-            }
+            return _options.ToolWaitModel && _toolWaits.Observed >= MinWaits
+                ? _toolWaits.Remaining(now - _sessions[slot].HintAt)
+                : Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
         }
 
         return Math.Max(remaining, _options.LindyFactor * idle);
+    }
+
+    /// <summary>
+    /// How long until the session is expected back, as the rules rank it (<see cref="RuleWait"/>) or, for the kinds of
+    /// session <see cref="AgentPolicyOptions.HitDensity"/> names, its seconds of space-time per hit within the horizon.
+    /// </summary>
+    private double ExpectedWait(int slot, double now, bool predict) =>
+        _options.HitDensity == 0 ? RuleWait(slot, now, predict) : DensityWait(slot, now, predict);
+
+    /// <summary>
+    /// Hit density (LHD, Beckmann et al., NSDI 2018; <see cref="AgentHitDensity"/>): the session's time held per hit
+    /// within the horizon, from the wait model of its kind, or (bit 8) the rules' median per chance of a return within
+    /// it. Closed and shared sessions, recency, and rules 16–17 keep the rules' rank; so does a kind not named, or a
+    /// model that has not learned enough yet.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double DensityWait(int slot, double now, bool predict)
+    {
+        double rule = RuleWait(slot, now, predict);
+        byte state = _sessions[slot].State;
+        double density = double.NaN;
+        if (slot != Shared && state == AwaitingUser)
+        {
+            if (Density(DensityUsers) is > 0 and var h)
+            {
+                density = _users.TimePerHit(ref _sessions[slot], now, h, DensityByMedian);
+            }
+        }
+        else if (slot == Shared || state == Closed || !predict || !_options.PredictReturn || _options.OracleDiagnostic
+            || _options.EndedFactor > 0 || _returns is not null)
+        {
+            return rule;
+        }
+        else if (state == Paused)
+        {
+            if (_options.ToolWaitModel && _toolWaits.Observed >= MinWaits && Density(DensityTools) is > 0 and var h)
+            {
+                double waited = now - _sessions[slot].HintAt;
+                density = DensityByMedian ? AgentHitDensity.PerChance(rule, _toolWaits.Chance(waited, h)) : _toolWaits.TimePerHit(waited, h);
+            }
+        }
+        else if (Density(DensityInFlight) is > 0 and var h && !double.IsNaN(_sessions[slot].Gap))
+        {
+            // The session's own gap scales the learned shape of gaps.
+            double idle = now - _sessions[slot].LastRequest;
+            double gap = _sessions[slot].Gap;
+            density = DensityByMedian ? AgentHitDensity.PerChance(rule, _density.InFlightChance(idle, gap, h)) : _density.InFlight(idle, gap, h);
+        }
+
+        return double.IsNaN(density) ? rule : density;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KvTiering.Eviction;
 
 /// <summary>
@@ -67,12 +69,17 @@ internal sealed class AgentUserWaits(AgentPolicyOptions options)
             : scale * waits.TimePerHit(waited, horizon / scale);
     }
 
-    private bool Learned => options.UserWaitModel && options.LearnUserGap && _all.Observed >= MinWaits;
+    private bool Learned
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => options.UserWaitModel && options.LearnUserGap && _all.Observed >= MinWaits;
+    }
 
     /// <summary>
     /// Unanswered for many typical answer times: counted as a wait that may never end, so the learned distribution
     /// has the users who never come back in it, not only those who did.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void NoteUnanswered(ref AgentSession session, double sinceTurn)
     {
         if (options.UnansweredFactor > 0 && !session.Unanswered && sinceTurn > options.UnansweredFactor * _typical)
