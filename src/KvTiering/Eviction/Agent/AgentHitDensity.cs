@@ -16,6 +16,9 @@ namespace KvTiering.Eviction;
 /// </remarks>
 internal sealed class AgentHitDensity
 {
+    /// <summary><see cref="AgentPolicyOptions.HitDensity"/>'s bits: sessions in flight, paused on a tool, awaiting their user; the median form.</summary>
+    private const int InFlightSessions = 1, PausedSessions = 2, UserSessions = 4, MedianForm = 8;
+
     /// <summary>The smallest chance of a return within the horizon that <see cref="PerChance"/> divides by.</summary>
     private const double MinChance = 1e-3;
 
@@ -112,4 +115,48 @@ internal sealed class AgentHitDensity
     /// </summary>
     public static double PerChance(double wait, double chance) =>
         double.IsNaN(chance) ? double.NaN : wait / Math.Max(chance, MinChance);
+
+    /// <summary>
+    /// The rank of a session awaiting its user, paused on a tool, or else in flight, whose rules' wait is
+    /// <paramref name="rule"/>: where <see cref="AgentPolicyOptions.HitDensity"/> names its kind and the tier has an
+    /// eviction age, its seconds of space-time per hit within the horizon (or, bit 8, <paramref name="rule"/> per chance
+    /// of a return within it); otherwise, or while its model has not learned enough, <paramref name="rule"/>.
+    /// </summary>
+    public double Wait(ref AgentSession session, double rule, double now, bool paused, bool awaitingUser,
+        AgentPolicyOptions options, AgentWaitModel tools, AgentUserWaits users)
+    {
+        int kind = awaitingUser ? UserSessions : paused ? PausedSessions : InFlightSessions;
+        double horizon = options.HitDensityHorizon * _age;
+        if ((options.HitDensity & kind) == 0 || !(horizon > 0))
+        {
+            return rule;
+        }
+
+        bool byMedian = (options.HitDensity & MedianForm) != 0;
+        double density;
+        if (awaitingUser)
+        {
+            density = users.TimePerHit(ref session, now, horizon, byMedian);
+        }
+        else if (paused)
+        {
+            if (!options.ToolWaitModel || tools.Observed < AgentUserWaits.MinWaits)
+            {
+                return rule; // the rules cap the wait at half the session's gap until tools have returned
+            }
+
+            double waited = now - session.HintAt;
+            density = byMedian ? PerChance(rule, tools.Chance(waited, horizon)) : tools.TimePerHit(waited, horizon);
+        }
+        else
+        {
+            // The session's own gap scales the learned shape of gaps (none yet on probation: the rules rank it).
+            double idle = now - session.LastRequest;
+            density = double.IsNaN(session.Gap) ? double.NaN
+                : byMedian ? PerChance(rule, InFlightChance(idle, session.Gap, horizon))
+                : InFlight(idle, session.Gap, horizon);
+        }
+
+        return double.IsNaN(density) ? rule : density;
+    }
 }

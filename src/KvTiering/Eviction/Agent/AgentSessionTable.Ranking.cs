@@ -97,55 +97,16 @@ internal sealed partial class AgentSessionTable
     private double ExpectedWait(int slot, double now, bool predict) =>
         _options.HitDensity == 0 ? RuleWait(slot, now, predict) : DensityWait(slot, now, predict);
 
-    /// <summary>
-    /// Hit density (LHD, Beckmann et al., NSDI 2018; <see cref="AgentHitDensity"/>): the session's time held per hit
-    /// within the horizon, from the wait model of its kind, or (bit 8) the rules' median per chance of a return within
-    /// it. Closed and shared sessions, recency, and rules 16–17 keep the rules' rank; so does a kind not named, or a
-    /// model that has not learned enough yet.
-    /// </summary>
+    /// <summary>Hit density (rule 18, <see cref="AgentHitDensity.Wait"/>) where it ranks the session; the rules' wait elsewhere.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private double DensityWait(int slot, double now, bool predict)
     {
         double rule = RuleWait(slot, now, predict);
         byte state = _sessions[slot].State;
-        double density = double.NaN;
-        if (slot != Shared && state == AwaitingUser)
-        {
-            if (Density(DensityUsers) is > 0 and var h)
-            {
-                density = _users.TimePerHit(ref _sessions[slot], now, h, DensityByMedian);
-            }
-        }
-        else if (slot == Shared || state == Closed || !predict || !_options.PredictReturn || _options.OracleDiagnostic
-            || _options.EndedFactor > 0 || _returns is not null)
-        {
-            return rule;
-        }
-        else if (state == Paused)
-        {
-            if (_options.ToolWaitModel && _toolWaits.Observed >= MinWaits && Density(DensityTools) is > 0 and var h)
-            {
-                double waited = now - _sessions[slot].HintAt;
-                density = DensityByMedian ? AgentHitDensity.PerChance(rule, _toolWaits.Chance(waited, h)) : _toolWaits.TimePerHit(waited, h);
-            }
-        }
-        else if (Density(DensityInFlight) is > 0 and var h && !double.IsNaN(_sessions[slot].Gap))
-        {
-            // The session's own gap scales the learned shape of gaps.
-            double idle = now - _sessions[slot].LastRequest;
-            double gap = _sessions[slot].Gap;
-            density = DensityByMedian ? AgentHitDensity.PerChance(rule, _density.InFlightChance(idle, gap, h)) : _density.InFlight(idle, gap, h);
-        }
-
-        return double.IsNaN(density) ? rule : density;
+        bool predicted = predict && _options.PredictReturn && !_options.OracleDiagnostic && _options.EndedFactor <= 0 && _returns is null;
+        return slot == Shared || state == Closed || (state != AwaitingUser && !predicted) ? rule
+            : _density.Wait(ref _sessions[slot], rule, now, state == Paused, state == AwaitingUser, _options, _toolWaits, _users);
     }
-
-    /// <summary>
-    /// The horizon over which sessions of the given kind (a <see cref="AgentPolicyOptions.HitDensity"/> bit) are
-    /// ranked by hit density, or 0 where they are not (the option is off for them, or the tier has evicted nothing yet).
-    /// </summary>
-    private double Density(int kind) =>
-        (_options.HitDensity & kind) != 0 ? _options.HitDensityHorizon * _density.EvictionAge : 0;
 
     /// <summary>
     /// The session's rank as a victim: its expected wait, or, when its latest request skipped some of its blocks (a
@@ -300,12 +261,6 @@ internal sealed partial class AgentSessionTable
 
         return -1;
     }
-
-    /// <summary><see cref="AgentPolicyOptions.HitDensity"/>'s bits: sessions in flight, paused on a tool, awaiting their user.</summary>
-    private const int DensityInFlight = 1, DensityTools = 2, DensityUsers = 4, DensityMedian = 8;
-
-    /// <summary>Bit 8 of <see cref="AgentPolicyOptions.HitDensity"/>: the rules' wait per chance of a return within the horizon, not time per hit.</summary>
-    private bool DensityByMedian => (_options.HitDensity & DensityMedian) != 0;
 
     /// <summary>The eviction age and the in-flight gaps' shape, for ranking by hit density (rules in docs/policies/agent.md).</summary>
     private readonly AgentHitDensity _density = new();
