@@ -78,8 +78,8 @@ public static class AgentPolicyVariants
                 "learnedhorizon" => options with { LearnedHorizon = Flag(value, part, spec) },
                 "learnedscale" => options with { LearnedOwnScale = Flag(value, part, spec) },
                 "learnedunended" => options with { LearnedUnendedFactor = Number(value, part, spec) },
-                "density" => options with { HitDensity = Number(value, part, spec) is var m && m == Math.Floor(m) && m <= 15 ? (int)m
-                    : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a whole number from 0 to 15.", nameof(spec)) },
+                "density" => options with { HitDensity = Number(value, part, spec) is var m && m == Math.Floor(m) && m <= 31 ? (int)m
+                    : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a whole number from 0 to 31.", nameof(spec)) },
                 "densityhorizon" => options with { HitDensityHorizon = Number(value, part, spec) is var k && k > 0 ? k
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a positive number.", nameof(spec)) },
                 _ => throw new ArgumentException(

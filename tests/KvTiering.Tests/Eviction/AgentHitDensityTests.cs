@@ -209,10 +209,40 @@ public sealed class AgentHitDensityTests
     }
 
     [Fact]
+    public void With_bit_16_sessions_in_flight_are_ranked_by_density_only_once_the_server_sends_hints()
+    {
+        // Sessions come back after exactly their gap; the eviction age is 20 s. A session in flight with a 100 s gap
+        // cannot be back within the horizon: by the median form it is pushed out, but with bit 16 only once a hint has
+        // come (a server that sends none keeps the rules' rank for sessions in flight).
+        var density = new AgentHitDensity();
+        for (int i = 0; i < 20; i++)
+        {
+            density.ObserveGap(10, 10);
+        }
+
+        density.Tick(0, 100);
+        for (int i = 0; i < 50; i++)
+        {
+            density.NoteEviction();
+        }
+
+        density.Tick(10, 100);
+        var options = new AgentPolicyOptions { HitDensity = 1 | 8 | 16 };
+        var session = new AgentSession { Gap = 100, LastRequest = 0 };
+        var tools = new AgentWaitModel();
+        var users = new AgentUserWaits(options);
+        Assert.Equal(100, density.Wait(ref session, 100, 0, paused: false, awaitingUser: false, options, tools, users));
+        density.NoteHint();
+        Assert.True(density.Wait(ref session, 100, 0, paused: false, awaitingUser: false, options, tools, users) > 99_000);
+        Assert.True(new AgentHitDensity().Wait(ref session, 100, 0, false, false, options with { HitDensity = 9 }, tools, users) == 100,
+            "before any eviction there is no horizon: the rules' wait");
+    }
+
+    [Fact]
     public void The_settings_are_parsed_and_checked()
     {
         Assert.Equal("agent:density=7+densityhorizon=0.5", AgentPolicyVariants.FromName("agent:density=7+densityhorizon=0.5").Name);
-        Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:density=16"));
+        Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:density=32"));
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:density=1.5"));
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:densityhorizon=0"));
     }

@@ -17,7 +17,9 @@ namespace KvTiering.Eviction;
 internal sealed class AgentHitDensity
 {
     /// <summary><see cref="AgentPolicyOptions.HitDensity"/>'s bits: sessions in flight, paused on a tool, awaiting their user; the median form.</summary>
-    private const int InFlightSessions = 1, PausedSessions = 2, UserSessions = 4, MedianForm = 8;
+    private const int InFlightSessions = 1, PausedSessions = 2, UserSessions = 4, MedianForm = 8, InFlightIfHinted = 16;
+
+    private bool _hinted; // the server has sent a hint (InFlightIfHinted)
 
     /// <summary>The smallest chance of a return within the horizon that <see cref="PerChance"/> divides by.</summary>
     private const double MinChance = 1e-3;
@@ -43,6 +45,9 @@ internal sealed class AgentHitDensity
     /// it keeps stay for long.
     /// </summary>
     public double EvictionAge => _age;
+
+    /// <summary>The server told how a response ended: with bit 16, sessions in flight are ranked by density from now on.</summary>
+    public void NoteHint() => _hinted = true;
 
     /// <summary>The tier gave up a block.</summary>
     public void NoteEviction() => _evicted++;
@@ -127,7 +132,8 @@ internal sealed class AgentHitDensity
     {
         int kind = awaitingUser ? UserSessions : paused ? PausedSessions : InFlightSessions;
         double horizon = options.HitDensityHorizon * _age;
-        if ((options.HitDensity & kind) == 0 || !(horizon > 0))
+        if ((options.HitDensity & kind) == 0 || !(horizon > 0)
+            || (kind == InFlightSessions && (options.HitDensity & InFlightIfHinted) != 0 && !_hinted))
         {
             return rule;
         }

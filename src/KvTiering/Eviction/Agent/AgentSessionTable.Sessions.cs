@@ -5,6 +5,7 @@ internal sealed partial class AgentSessionTable
     /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
     public void Hint(long session, SessionHint hint)
     {
+        _density.NoteHint(); // the server sends hints (rule 18's bit 16)
         if (!_slots.TryFind(session, out int slot))
         {
             return;
