@@ -224,7 +224,8 @@ public sealed record AgentPolicyOptions
     /// chance that the session returns within the tier's horizon, per second of space-time it holds its blocks until
     /// then; the session with the lowest density goes first. A bit mask of the sessions it ranks: 1 in flight (no hint
     /// since their request; their wait learned as a ratio of their own gap), 2 paused on a tool, 4 awaiting their
-    /// user; 0 (the default) turns it off.
+    /// user; 8 ranks by the rules' median wait per chance of a return within the horizon instead of time per hit; 16
+    /// ranks sessions in flight so only once the server has sent a hint. 0 (the default) turns it off.
     /// </summary>
     public int HitDensity { get; init; }
 
