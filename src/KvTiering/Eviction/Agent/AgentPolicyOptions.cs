@@ -237,4 +237,20 @@ public sealed record AgentPolicyOptions
     /// session 16).
     /// </summary>
     public bool AnonymousArcOnDemand { get; init; } = true;
+
+    /// <summary>
+    /// Rank sessions by hit density instead of median residual wait (LHD, Beckmann et al., NSDI 2018): the learned
+    /// chance that the session returns within the tier's horizon, per second of space-time it holds its blocks until
+    /// then; the session with the lowest density goes first. A bit mask of the sessions it ranks: 1 in flight (no hint
+    /// since their request; their wait learned as a ratio of their own gap), 2 paused on a tool, 4 awaiting their
+    /// user; 8 ranks by the rules' median wait per chance of a return within the horizon instead of time per hit; 16
+    /// ranks sessions in flight so only once the server has sent a hint. 0 (the default) turns it off.
+    /// </summary>
+    public int HitDensity { get; init; }
+
+    /// <summary>
+    /// With <see cref="HitDensity"/>: the horizon, in units of the tier's eviction age (a moving average of the idle
+    /// time of the sessions it gives up); a return later than the horizon is worth nothing.
+    /// </summary>
+    public double HitDensityHorizon { get; init; } = 1.0;
 }

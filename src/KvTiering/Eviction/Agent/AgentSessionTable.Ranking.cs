@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KvTiering.Eviction;
 
 /// <summary>
@@ -10,7 +12,7 @@ internal sealed partial class AgentSessionTable
     /// How long until the session is expected back. Past its usual gap the expected remaining wait grows with the
     /// idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
     /// </summary>
-    private double ExpectedWait(int slot, double now, bool predict)
+    private double RuleWait(int slot, double now, bool predict)
     {
         if (slot == Shared)
         {
@@ -89,6 +91,24 @@ internal sealed partial class AgentSessionTable
     }
 
     /// <summary>
+    /// How long until the session is expected back, as the rules rank it (<see cref="RuleWait"/>) or, for the kinds of
+    /// session <see cref="AgentPolicyOptions.HitDensity"/> names, its seconds of space-time per hit within the horizon.
+    /// </summary>
+    private double ExpectedWait(int slot, double now, bool predict) =>
+        _options.HitDensity == 0 ? RuleWait(slot, now, predict) : DensityWait(slot, now, predict);
+
+    /// <summary>Hit density (rule 18, <see cref="AgentHitDensity.Wait"/>) where it ranks the session; the rules' wait elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double DensityWait(int slot, double now, bool predict)
+    {
+        double rule = RuleWait(slot, now, predict);
+        byte state = _sessions[slot].State;
+        bool predicted = predict && _options.PredictReturn && !_options.OracleDiagnostic && _options.EndedFactor <= 0 && _returns is null;
+        return slot == Shared || state == Closed || (state != AwaitingUser && !predicted) ? rule
+            : _density.Wait(ref _sessions[slot], rule, now, state == Paused, state == AwaitingUser, _options, _toolWaits, _users);
+    }
+
+    /// <summary>
     /// The session's rank as a victim: its expected wait, or, when its latest request skipped some of its blocks (a
     /// diverged tail, a compacted context), those blocks' own: they are dead unless the session is one that branches
     /// back, so they wait StaleAging × their idle time (only their idle time, as under LRU, for a session seen to
@@ -134,6 +154,11 @@ internal sealed partial class AgentSessionTable
             _returns?.NoteVictimIdle(now - _sessions[best].LastTouch); // the tier's horizon (AgentReturnPredictor)
         }
 
+        if (_options.HitDensity != 0)
+        {
+            _density.Tick(now, _tier.Capacity); // the eviction age (hit density's horizon)
+        }
+
         _victim = best;
         _victimScore = bestScore;
         _victimNow = now;
@@ -167,6 +192,19 @@ internal sealed partial class AgentSessionTable
     /// cut from its tip, never leaving an orphaned tail), then the latest request's blocks, deepest first.
     /// </summary>
     private int PickInSession(int slot)
+    {
+        // Each block given up counts towards the tier's eviction age while hit density ranks (AgentHitDensity).
+        int handle = PickBlock(slot);
+        if (handle >= 0 && _options.HitDensity != 0)
+        {
+            _density.NoteEviction();
+        }
+
+        return handle;
+    }
+
+    /// <summary>The block <see cref="PickInSession"/> gives up, or -1 when the session has none it may.</summary>
+    private int PickBlock(int slot)
     {
         if (_anonymous is not null && slot != Shared && _sessions[slot].Id == 0)
         {
@@ -223,6 +261,9 @@ internal sealed partial class AgentSessionTable
 
         return -1;
     }
+
+    /// <summary>The eviction age and the in-flight gaps' shape, for ranking by hit density (rules in docs/policies/agent.md).</summary>
+    private readonly AgentHitDensity _density = new();
 
     /// <summary>An ended session's expected wait per second of silence: after every live session, before dead branches.</summary>
     private const double EndedAging = 100.0;

@@ -5,6 +5,7 @@ internal sealed partial class AgentSessionTable
     /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
     public void Hint(long session, SessionHint hint)
     {
+        _density.NoteHint(); // the server sends hints (rule 18's bit 16)
         if (!_slots.TryFind(session, out int slot))
         {
             return;
@@ -77,6 +78,11 @@ internal sealed partial class AgentSessionTable
             double gap = now - _sessions[slot].LastRequest;
             double a = _options.GapSmoothing;
             _sessions[slot].MaxGap = Math.Max(_sessions[slot].MaxGap, gap);
+            if (_options.HitDensity != 0)
+            {
+                _density.ObserveGap(gap, _sessions[slot].Gap); // the shape of gaps, for hit density (no-op before a typical gap)
+            }
+
             _returns?.ObserveReturn(ref _sessions[slot], now, _sessions[slot].State == Paused);
             if (_sessions[slot].State == Paused)
             {

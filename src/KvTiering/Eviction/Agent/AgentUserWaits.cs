@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KvTiering.Eviction;
 
 /// <summary>
@@ -30,24 +32,62 @@ internal sealed class AgentUserWaits(AgentPolicyOptions options)
     public double Remaining(ref AgentSession session, double now)
     {
         double waited = now - session.LastRequest;
-        if (options.UserWaitModel && options.LearnUserGap && _all.Observed >= MinWaits)
+        if (Learned)
         {
             double sinceTurn = now - session.HintAt;
-            if (options.UnansweredFactor > 0 && !session.Unanswered && sinceTurn > options.UnansweredFactor * _typical)
-            {
-                // Unanswered for many typical answer times: counted as a wait that may never end, so the learned
-                // distribution has the users who never come back in it, not only those who did.
-                session.Unanswered = true;
-                _all.ObserveUnended();
-                Kind(in session).ObserveUnended();
-            }
-
+            NoteUnanswered(ref session, sinceTurn);
             return OwnRemaining(in session, sinceTurn);
         }
 
         return double.IsNaN(_typical) || !options.LearnUserGap
             ? 1e12 + waited
             : Math.Max(_typical - waited, options.LindyFactor * waited);
+    }
+
+    /// <summary>
+    /// Seconds of space-time per hit of a session awaiting its user over <paramref name="horizon"/> seconds (hit
+    /// density, <see cref="AgentWaitModel.TimePerHit"/>), from its kind's answer times with the users who never answer
+    /// in them (or, <paramref name="byMedian"/>, the median remaining wait per chance of an answer within the horizon);
+    /// NaN before users have answered (the caller ranks it by <see cref="Remaining"/> then).
+    /// </summary>
+    public double TimePerHit(ref AgentSession session, double now, double horizon, bool byMedian)
+    {
+        if (!Learned)
+        {
+            return double.NaN;
+        }
+
+        double sinceTurn = now - session.HintAt;
+        NoteUnanswered(ref session, sinceTurn);
+        AgentWaitModel kind = Kind(in session);
+        AgentWaitModel waits = kind.Observed >= MinWaits ? kind : _all;
+        int n = session.UserAnswers;
+        double scale = options.OwnUserPrior <= 0 || n == 0 ? 1 : Math.Exp(n / (n + options.OwnUserPrior) * (session.UserLogWait - _logWait));
+        double waited = sinceTurn / scale;
+        return byMedian
+            ? AgentHitDensity.PerChance(scale * waits.Remaining(waited), waits.Chance(waited, horizon / scale))
+            : scale * waits.TimePerHit(waited, horizon / scale);
+    }
+
+    private bool Learned
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => options.UserWaitModel && options.LearnUserGap && _all.Observed >= MinWaits;
+    }
+
+    /// <summary>
+    /// Unanswered for many typical answer times: counted as a wait that may never end, so the learned distribution
+    /// has the users who never come back in it, not only those who did.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NoteUnanswered(ref AgentSession session, double sinceTurn)
+    {
+        if (options.UnansweredFactor > 0 && !session.Unanswered && sinceTurn > options.UnansweredFactor * _typical)
+        {
+            session.Unanswered = true;
+            _all.ObserveUnended();
+            Kind(in session).ObserveUnended();
+        }
     }
 
     /// <summary>

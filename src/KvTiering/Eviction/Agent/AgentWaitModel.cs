@@ -24,9 +24,11 @@ internal sealed class AgentWaitModel
     private const double HalveAt = 4096;  // total count at which every count halves
 
     private static readonly double s_logRatio = Math.Log(Ratio);
+    private static readonly double[] s_edges = Edges(); // lower edge of each bucket, seconds
     private readonly double[] _count = new double[Buckets];
     private readonly double[] _median = new double[Buckets]; // median of the waits in bucket i or above; NaN: none
-    private readonly double[] _suffix = new double[Buckets + 1]; // scratch: the count in bucket i or above
+    private readonly double[] _suffix = new double[Buckets + 1]; // the count in bucket i or above (survival at its lower edge)
+    private readonly double[] _area = new double[Buckets]; // ∫ survival from 0 to bucket i's lower edge (TimePerHit)
     private double _total;
 
     public AgentWaitModel() => Array.Fill(_median, double.NaN);
@@ -85,10 +87,84 @@ internal sealed class AgentWaitModel
         return alive <= 0 ? double.NaN : 1 - (_suffix[BucketOf(waited + horizon)] / alive);
     }
 
+    /// <summary>
+    /// The inverse of a waiting session's hit density (LHD, Beckmann et al., NSDI 2018): of the waits that have lasted
+    /// <paramref name="waited"/> seconds, the expected time each will still hold its blocks within
+    /// <paramref name="horizon"/> more (until it ends or the horizon passes) per one that ends within the horizon, so
+    /// seconds of space-time per hit: ∫ S over (w, w + h] ÷ (S(w) − S(w + h)), S the survival of the learned waits
+    /// (uniform within a bucket; the last bucket, which holds the waits never seen to end, never ends). A wait sure
+    /// to end after exactly x more seconds within the horizon scores x, as the median residual would; one unlikely to
+    /// end within the horizon scores far later. NaN before any wait longer than <paramref name="waited"/>.
+    /// </summary>
+    public double TimePerHit(double waited, double horizon)
+    {
+        double from = Math.Max(waited, 0);
+        double to = from + horizon;
+        int a = BucketOf(from);
+        double alive = _suffix[a];
+        if (alive <= 0)
+        {
+            return double.NaN;
+        }
+
+        double atFrom = Survival(a, from);
+        double atTo = Survival(BucketOf(to), to);
+        double held = Area(BucketOf(to), to, atTo) - Area(a, from, atFrom);
+        return held / Math.Max(atFrom - atTo, MinChance * atFrom);
+    }
+
+    /// <summary>
+    /// The chance that a wait which has lasted <paramref name="waited"/> seconds ends within <paramref name="horizon"/>
+    /// more (survival uniform within a bucket, as <see cref="TimePerHit"/>); NaN before any wait longer than
+    /// <paramref name="waited"/>.
+    /// </summary>
+    public double Chance(double waited, double horizon)
+    {
+        double from = Math.Max(waited, 0);
+        double atFrom = Survival(BucketOf(from), from);
+        if (!(atFrom > 0))
+        {
+            return double.NaN;
+        }
+
+        double to = from + horizon;
+        return (atFrom - Survival(BucketOf(to), to)) / atFrom;
+    }
+
+    /// <summary>The smallest chance of ending within the horizon that <see cref="TimePerHit"/> divides by (so a wait never seen to end ranks last, not infinitely).</summary>
+    private const double MinChance = 1e-3;
+
+    /// <summary>Survival at <paramref name="x"/> in bucket <paramref name="i"/>: the waits from the bucket up, less the bucket's share below x.</summary>
+    private double Survival(int i, double x)
+    {
+        if (i == Buckets - 1)
+        {
+            return _suffix[i];
+        }
+
+        double low = LowerEdge(i);
+        return _suffix[i] - (_count[i] * (x - low) / (LowerEdge(i + 1) - low));
+    }
+
+    /// <summary>∫ survival from 0 to <paramref name="x"/> in bucket <paramref name="i"/>, given the survival there.</summary>
+    private double Area(int i, double x, double survival) =>
+        _area[i] + ((x - LowerEdge(i)) * (i == Buckets - 1 ? survival : (_suffix[i] + survival) / 2));
+
     private static int BucketOf(double seconds) =>
         seconds < Base ? 0 : Math.Min(Buckets - 1, 1 + (int)(Math.Log(seconds / Base) / s_logRatio));
 
-    private static double LowerEdge(int bucket) => bucket == 0 ? 0 : Base * Math.Pow(Ratio, bucket - 1);
+    private static double LowerEdge(int bucket) => s_edges[bucket];
+
+    private static double[] Edges()
+    {
+        double[] edges = new double[Buckets];
+        for (int i = 1; i < Buckets; i++)
+        {
+            edges[i] = Base * Math.Pow(Ratio, i - 1);
+        }
+
+        return edges;
+    }
 
     /// <summary>Recomputes, for every bucket, the median of the waits from it up (one sweep: the median bucket only moves up).</summary>
     private void Refresh()
@@ -99,6 +175,12 @@ internal sealed class AgentWaitModel
         {
             above += _count[i];
             suffix[i] = above;
+        }
+
+        _area[0] = 0;
+        for (int i = 1; i < Buckets; i++)
+        {
+            _area[i] = _area[i - 1] + ((LowerEdge(i) - LowerEdge(i - 1)) * (suffix[i - 1] + suffix[i]) / 2);
         }
 
         int k = 0;
