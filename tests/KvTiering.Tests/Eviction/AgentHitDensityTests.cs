@@ -135,25 +135,7 @@ public sealed class AgentHitDensityTests
         // a 20-block tier), session 1 holds its blocks ~55 s, session 2 ~20 s: with hit density session 1 goes.
         using var timed = new TimedStore(AgentPolicyVariants.FromName(policy), 20);
         TieredKvStore store = timed.Store;
-        for (int i = 0; i < 11; i++)
-        {
-            SessionRequest(store, 9, 1);
-            store.Hint(9, SessionHint.Paused);
-            timed.Advance(i < 6 ? 2 : 1000);
-        }
-
-        store.Hint(9, SessionHint.Closed);
-        for (int i = 0; i < 12; i++)
-        {
-            if (i % 2 == 0)
-            {
-                SessionRequest(store, 2, 10);
-            }
-
-            SessionRequest(store, 100 + i, 10);
-            store.Hint(100 + i, SessionHint.Closed);
-            timed.Advance(10);
-        }
+        TeachToolsThenTurnOver(timed, slowToolSeconds: 1000, steadyEvery: 2);
 
         SessionRequest(store, 2, 10);
         SessionRequest(store, 1, 10);
@@ -178,25 +160,7 @@ public sealed class AgentHitDensityTests
         // time: by hit density, or by the median per chance of a return within the horizon, session 1 goes.
         using var timed = new TimedStore(AgentPolicyVariants.FromName(policy), 20);
         TieredKvStore store = timed.Store;
-        for (int i = 0; i < 11; i++)
-        {
-            SessionRequest(store, 9, 1);
-            store.Hint(9, SessionHint.Paused);
-            timed.Advance(i < 6 ? 2 : 50);
-        }
-
-        store.Hint(9, SessionHint.Closed);
-        for (int i = 0; i < 12; i++)
-        {
-            if (i % 10 == 0)
-            {
-                SessionRequest(store, 2, 10);
-            }
-
-            SessionRequest(store, 100 + i, 10);
-            store.Hint(100 + i, SessionHint.Closed);
-            timed.Advance(10);
-        }
+        TeachToolsThenTurnOver(timed, slowToolSeconds: 50, steadyEvery: 10);
 
         SessionRequest(store, 1, 10);
         store.Hint(1, SessionHint.Paused);
@@ -245,5 +209,34 @@ public sealed class AgentHitDensityTests
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:density=32"));
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:density=1.5"));
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:densityhorizon=0"));
+    }
+
+    /// <summary>
+    /// Tools return in 2 s six times in ten and after <paramref name="slowToolSeconds"/> otherwise (a closed session 9
+    /// teaches it); then closed one-off sessions of 10 blocks every 10 s turn the 20-block tier over (an eviction age
+    /// of 20 s) while session 2 comes back every <paramref name="steadyEvery"/> of them.
+    /// </summary>
+    private static void TeachToolsThenTurnOver(TimedStore timed, double slowToolSeconds, int steadyEvery)
+    {
+        TieredKvStore store = timed.Store;
+        for (int i = 0; i < 11; i++)
+        {
+            SessionRequest(store, 9, 1);
+            store.Hint(9, SessionHint.Paused);
+            timed.Advance(i < 6 ? 2 : slowToolSeconds);
+        }
+
+        store.Hint(9, SessionHint.Closed);
+        for (int i = 0; i < 12; i++)
+        {
+            if (i % steadyEvery == 0)
+            {
+                SessionRequest(store, 2, 10);
+            }
+
+            SessionRequest(store, 100 + i, 10);
+            store.Hint(100 + i, SessionHint.Closed);
+            timed.Advance(10);
+        }
     }
 }
