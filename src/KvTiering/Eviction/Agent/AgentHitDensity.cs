@@ -19,11 +19,6 @@ internal sealed class AgentHitDensity
     /// <summary><see cref="AgentPolicyOptions.HitDensity"/>'s bits: sessions in flight, paused on a tool, awaiting their user; the median form.</summary>
     private const int InFlightSessions = 1, PausedSessions = 2, UserSessions = 4, MedianForm = 8, InFlightIfHinted = 16;
 
-    private bool _hinted; // the server has sent a hint (InFlightIfHinted)
-
-    /// <summary>The smallest chance of a return within the horizon that <see cref="PerChance"/> divides by.</summary>
-    private const double MinChance = 1e-3;
-
     /// <summary>A ratio of one typical gap is this many of the wait model's seconds (its first bucket ends at 1/16).</summary>
     private const double RatioUnit = 8.0;
 
@@ -34,6 +29,7 @@ internal sealed class AgentHitDensity
     private const int SampleShare = 4;
 
     private readonly AgentWaitModel _ratios = new(); // a session's next gap ÷ its typical gap before it, × RatioUnit
+    private bool _hinted; // the server has sent a hint (InFlightIfHinted)
     private double _age; // the tier's mean residence time, seconds; 0 before a sample
     private double _markTime = double.NaN; // when the current sample began
     private int _evicted; // evictions since then
@@ -119,7 +115,7 @@ internal sealed class AgentHitDensity
     /// time keeps its rank and one unlikely to be is pushed out. NaN when the chance is unknown.
     /// </summary>
     public static double PerChance(double wait, double chance) =>
-        double.IsNaN(chance) ? double.NaN : wait / Math.Max(chance, MinChance);
+        double.IsNaN(chance) ? double.NaN : wait / Math.Max(chance, AgentWaitModel.MinChance);
 
     /// <summary>
     /// The rank of a session awaiting its user, paused on a tool, or else in flight, whose rules' wait is

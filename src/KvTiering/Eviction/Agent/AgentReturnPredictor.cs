@@ -183,7 +183,7 @@ internal sealed class AgentReturnPredictor
         {
             AgentWaitModel? model = Model(cell);
             double p = model is null ? double.NaN : model.EndsWithin(waited, horizon / unit);
-            return double.IsNaN(p) ? p : horizon / Math.Max(p, MinChance);
+            return double.IsNaN(p) ? p : horizon / Math.Max(p, AgentWaitModel.MinChance);
         }
 
         return Remaining(cell, waited) * unit;
@@ -198,9 +198,6 @@ internal sealed class AgentReturnPredictor
 
     /// <summary>Weight of the newest victim's idle time in the horizon.</summary>
     private const double HorizonSmoothing = 0.01;
-
-    /// <summary>The smallest chance of return the horizon ranking divides by (a session never seen to return ranks last but finite).</summary>
-    private const double MinChance = 1e-3;
 
     /// <summary>
     /// The unit a wait is counted in: seconds, or with own scale a session in flight's typical gap divided by

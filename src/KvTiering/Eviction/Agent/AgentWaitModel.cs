@@ -116,7 +116,8 @@ internal sealed class AgentWaitModel
     /// <summary>
     /// The chance that a wait which has lasted <paramref name="waited"/> seconds ends within <paramref name="horizon"/>
     /// more (survival uniform within a bucket, as <see cref="TimePerHit"/>); NaN before any wait longer than
-    /// <paramref name="waited"/>.
+    /// <paramref name="waited"/>. <see cref="EndsWithin"/> is the same chance at bucket resolution, which the learned
+    /// predictor (rule 17) was measured with and keeps.
     /// </summary>
     public double Chance(double waited, double horizon)
     {
@@ -131,8 +132,11 @@ internal sealed class AgentWaitModel
         return (atFrom - Survival(BucketOf(to), to)) / atFrom;
     }
 
-    /// <summary>The smallest chance of ending within the horizon that <see cref="TimePerHit"/> divides by (so a wait never seen to end ranks last, not infinitely).</summary>
-    private const double MinChance = 1e-3;
+    /// <summary>
+    /// The smallest chance of ending within a horizon that a ranking divides by (<see cref="TimePerHit"/>, hit density's
+    /// median form, the learned predictor's horizon ranking), so a wait never seen to end ranks last, not infinitely.
+    /// </summary>
+    internal const double MinChance = 1e-3;
 
     /// <summary>Survival at <paramref name="x"/> in bucket <paramref name="i"/>: the waits from the bucket up, less the bucket's share below x.</summary>
     private double Survival(int i, double x)
