@@ -47,13 +47,25 @@ internal static class Cli
             stderr.WriteLine($"kvtier: {ex.Message}");
             return UsageError;
         }
-        catch (Exception ex) when (ex is TraceFormatException or FileNotFoundException or DirectoryNotFoundException
-            or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException or BadImageFormatException)
+        catch (Exception ex) when (IsRunFailure(ex))
         {
             stderr.WriteLine($"kvtier: {CliException.Clean(ex)}");
             return RunFailed;
         }
+        catch (AggregateException ex) when (ex.Flatten().InnerExceptions.All(IsRunFailure))
+        {
+            // A failure inside a parallel replay (e.g. a --kv-events endpoint that cannot be bound) arrives wrapped.
+            foreach (string message in ex.Flatten().InnerExceptions.Select(CliException.Clean).Distinct())
+            {
+                stderr.WriteLine($"kvtier: {message}");
+            }
+
+            return RunFailed;
+        }
     }
+
+    private static bool IsRunFailure(Exception ex) => ex is TraceFormatException or FileNotFoundException or DirectoryNotFoundException
+        or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException or BadImageFormatException;
 
     /// <summary>The command tree: one line per command, each command in a file of its own.</summary>
     internal static RootCommand Build(TextWriter stdout, TextWriter stderr)

@@ -101,6 +101,27 @@ public sealed class KvEventsCommandTests : IDisposable
         Assert.Contains("got 'localhost:5557'", errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Simulate_KvEvents_AnUnknownProtocolIsAUsageError()
+    {
+        (int rc, _, string errors) = Kvtier("simulate", "--policy", "lru", "--capacity", "2", "--kv-events", "foo://bar", "--no-cache");
+        Assert.Equal(2, rc);
+        Assert.Contains("tcp:// or ipc:// endpoint", errors, StringComparison.Ordinal);
+        Assert.Contains("got 'foo://bar'", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Simulate_KvEvents_AnEndpointInUseFailsTheRunWithOneLineNamingIt()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        string endpoint = $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+        (int rc, _, string errors) = Kvtier("simulate", "--policy", "lru", "--capacity", "2", "--kv-events", endpoint, "--no-cache", "--quiet");
+        Assert.Equal(1, rc);
+        Assert.Contains($"Cannot publish KV events on '{endpoint}'", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", errors, StringComparison.Ordinal); // one line, no stack trace
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
