@@ -63,9 +63,11 @@ internal static class SimulateCommand
 
     private static int Run(Arguments a, TextWriter stdout, TextWriter stderr)
     {
+        OutputFiles.Check(a, "json", "csv", "svg", "png", "gap-plot", "explain");
         PolicyAssemblies.LoadFrom(a.Get("policy-assembly"));
-        Trace trace = TraceArguments.Load(a);
         IReadOnlyList<EvictionPolicy> policies = PolicyArguments.ParsePolicies(a.Get("policy"));
+        CheckGapPlot(a, policies);
+        Trace trace = TraceArguments.Load(a);
         ModelPreset? model = a.Get("model") is { } m ? PolicyArguments.ParseModel(m) : null;
         bool quiet = a.Has("quiet");
         // Hints are the default (a server knows how each response ended); --hints is accepted for older command lines.
@@ -138,6 +140,16 @@ internal static class SimulateCommand
         placement.WriteOutputs(results, stdout, quiet);
         WriteOutputs(a, results, trace, hints);
         return 0;
+    }
+
+    /// <summary>The gap-closed chart's needs, checked before the replay rather than after it.</summary>
+    private static void CheckGapPlot(Arguments a, IReadOnlyList<EvictionPolicy> policies)
+    {
+        if (a.Get("gap-plot") is not null
+            && !(policies.Any(p => p.Name == "lru") && policies.Any(p => PlotPalette.IsBelady(p.Name)) && policies.Count >= 3))
+        {
+            throw new CliException("--gap-plot needs lru, belady and another policy at the same capacity (e.g. --policy lru,agent,belady)");
+        }
     }
 
     private static void WriteOutputs(Arguments a, IReadOnlyList<ReplayResult> results, Trace trace, bool hints)
