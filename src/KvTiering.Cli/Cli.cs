@@ -76,7 +76,7 @@ internal static class Cli
         root.Add(MrcCommand.Create(stdout));
         root.Add(ReportCommand.Create(stdout, stderr));
         root.Add(PoliciesCommand.Create(stdout));
-        root.Add(HashCommand.Create(stdout));
+        root.Add(HashCommand.Create(stdout, stderr));
         root.WithExamples(
             "kvtier simulate --trace ../shared/traces/weka-claude-code --capacity 1%,5% --policy lru,s3fifo,agent,belady",
             "kvtier policies",

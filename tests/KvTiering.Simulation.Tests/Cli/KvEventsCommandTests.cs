@@ -26,6 +26,15 @@ public sealed class KvEventsCommandTests : IDisposable
             output.ReplaceLineEndings("\n"));
     }
 
+    [Fact]
+    public void Hash_FewerTokensThanABlock_SaysWhyNothingIsPrinted()
+    {
+        (int rc, string output, string errors) = Kvtier("hash", "--scheme", "vllm", "--block-size", "16", "--seed", "0", "--tokens", "1,2,3");
+        Assert.Equal(0, rc);
+        Assert.Equal("", output);
+        Assert.Contains("3 tokens make no full block of 16", errors, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--scheme", "xxh3", "'xxh3' is not known")]
     [InlineData("--tokens", "1,two", "Token 2 of --tokens is 'two'")]
