@@ -15,6 +15,8 @@ public sealed class RobustnessTests
     [InlineData("{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}", "'messages[0].role' is 'robot'", "messages[0].role")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": -3}", "'max_tokens' must be a positive integer, not -3", "max_tokens")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tool_choice\": \"required\"}", "no 'tools'", "tool_choice")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "'stream' must be true or false, not the string \"yes\"", "stream")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": true, \"stream_options\": {\"include_usage\": 1}}", "'stream_options.include_usage' must be true or false, not number", "stream_options.include_usage")]
     public async Task MalformedRequestsGetA400NamingTheProblemAndTheServerStaysHealthy(string body, string expected, string? param)
     {
         using var flash = new TempDirectory();
