@@ -83,6 +83,21 @@ public sealed class RobustnessTests
         await AssertHealthyAndServing(server);
     }
 
+    [Theory]
+    [InlineData("GET", "/v1/nope", HttpStatusCode.NotFound, "Invalid URL (GET /v1/nope).")]
+    [InlineData("GET", "/v1/chat/completions", HttpStatusCode.MethodNotAllowed, "GET is not allowed on /v1/chat/completions.")]
+    public async Task AnUnknownPathOrAWrongMethodAnswersInOpenAisErrorShape(string method, string path, HttpStatusCode status, string message)
+    {
+        using var flash = new TempDirectory();
+        using var server = new TestServerFactory(flash.Path);
+        using HttpResponseMessage response = await server.CreateClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        Assert.Equal(status, response.StatusCode);
+        using JsonDocument error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        JsonElement e = error.RootElement.GetProperty("error");
+        Assert.Equal(message, e.GetProperty("message").GetString());
+        Assert.Equal("invalid_request_error", e.GetProperty("type").GetString());
+    }
+
     [Fact]
     public async Task ModelsHealthAndMetricsAnswer()
     {
