@@ -51,7 +51,10 @@ internal sealed record LoadOptions
                         ? s : throw new ArgumentException($"--time-scale needs a number >= 0, not '{args[i]}'."),
                 },
                 "--max-tokens" => o with { MaxTokens = Int() },
-                "--preset" => o with { Preset = Value() },
+                "--preset" => o with
+                {
+                    Preset = Value() is "tiny" or "sample" ? args[i] : throw new ArgumentException($"--preset is tiny or sample, not '{args[i]}'."),
+                },
                 "--context" => o with { ContextSize = Int() },
                 "--sequences" => o with { Sequences = Int() },
                 "--dram-mib" => o with { DramMiB = Int() },

@@ -25,7 +25,17 @@ catch (ArgumentException ex)
     return 2;
 }
 
-List<SessionPlan> plans = SessionPlan.Load(options);
+List<SessionPlan> plans;
+try
+{
+    plans = SessionPlan.Load(options);
+}
+catch (IOException ex)
+{
+    Console.Error.WriteLine(ex.Message); // a --trace that does not exist or cannot be read: one line, exit 1
+    return 1;
+}
+
 Console.WriteLine($"{plans.Count} sessions from {options.Trace}, {plans.Sum(p => p.Requests.Count)} requests each run; " +
     $"model {options.Preset}, context {options.ContextSize}, {options.Sequences} sequences, DRAM {options.DramMiB} MiB, flash {options.FlashMiB} MiB, " +
     $"max {options.MaxTokens} tokens out, time scale {options.TimeScale}");

@@ -56,6 +56,10 @@ public static class AgentServerApp
 
     private static void MapEndpoints(WebApplication app)
     {
+        // An unknown path or a wrong method answers in OpenAI's error shape too, not with an empty body, so a client's
+        // error handling reads what went wrong.
+        app.UseStatusCodePages(context => ChatCompletions.WriteErrorAsync(context.HttpContext, context.HttpContext.Response.StatusCode,
+            RouteError(context.HttpContext.Request, context.HttpContext.Response.StatusCode), "invalid_request_error", null, null));
         app.MapPost("/v1/chat/completions", (HttpContext http, ChatCompletions chat) => chat.HandleAsync(http));
         app.MapGet("/v1/models", (LlamaEngine engine) => Results.Json(new
         {
@@ -82,6 +86,13 @@ public static class AgentServerApp
     private static Stream Page() =>
         typeof(AgentServerApp).Assembly.GetManifestResourceStream("AgentServer.Page.index.html")
         ?? throw new InvalidOperationException("The page resource AgentServer.Page.index.html is missing from the build.");
+
+    private static string RouteError(HttpRequest request, int status) => status switch
+    {
+        StatusCodes.Status404NotFound => $"Invalid URL ({request.Method} {request.Path}).",
+        StatusCodes.Status405MethodNotAllowed => $"{request.Method} is not allowed on {request.Path}.",
+        _ => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
+    };
 
     private static void QuietNativeLog()
     {

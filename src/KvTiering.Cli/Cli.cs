@@ -47,13 +47,25 @@ internal static class Cli
             stderr.WriteLine($"kvtier: {ex.Message}");
             return UsageError;
         }
-        catch (Exception ex) when (ex is TraceFormatException or FileNotFoundException or DirectoryNotFoundException
-            or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException or BadImageFormatException)
+        catch (Exception ex) when (IsRunFailure(ex))
         {
             stderr.WriteLine($"kvtier: {CliException.Clean(ex)}");
             return RunFailed;
         }
+        catch (AggregateException ex) when (ex.Flatten().InnerExceptions.All(IsRunFailure))
+        {
+            // A failure inside a parallel replay (e.g. a --kv-events endpoint that cannot be bound) arrives wrapped.
+            foreach (string message in ex.Flatten().InnerExceptions.Select(CliException.Clean).Distinct())
+            {
+                stderr.WriteLine($"kvtier: {message}");
+            }
+
+            return RunFailed;
+        }
     }
+
+    private static bool IsRunFailure(Exception ex) => ex is TraceFormatException or FileNotFoundException or DirectoryNotFoundException
+        or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException or BadImageFormatException;
 
     /// <summary>The command tree: one line per command, each command in a file of its own.</summary>
     internal static RootCommand Build(TextWriter stdout, TextWriter stderr)
@@ -64,7 +76,7 @@ internal static class Cli
         root.Add(MrcCommand.Create(stdout));
         root.Add(ReportCommand.Create(stdout, stderr));
         root.Add(PoliciesCommand.Create(stdout));
-        root.Add(HashCommand.Create(stdout));
+        root.Add(HashCommand.Create(stdout, stderr));
         root.WithExamples(
             "kvtier simulate --trace ../shared/traces/weka-claude-code --capacity 1%,5% --policy lru,s3fifo,agent,belady",
             "kvtier policies",

@@ -10,7 +10,7 @@ namespace KvTiering.Cli;
 /// </summary>
 internal static class HashCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var command = new Command("hash", "Print vLLM's sha256_cbor block hashes of a token sequence, one line per full block (hex digest, then the 64-bit event form).")
         {
@@ -21,11 +21,11 @@ internal static class HashCommand
             Arguments.Value("salt", "S", "A cache salt mixed into the first block (multi-tenant isolation)."),
             Arguments.Value("lora", "NAME", "The LoRA adapter name mixed into every block."),
         };
-        command.SetAction(r => Run(new Arguments(r), stdout));
+        command.SetAction(r => Run(new Arguments(r), stdout, stderr));
         return command.WithExamples("kvtier hash --scheme vllm --block-size 4 --seed 0 --tokens 1,2,3,4,5,6,7,8");
     }
 
-    private static int Run(Arguments a, TextWriter stdout)
+    private static int Run(Arguments a, TextWriter stdout, TextWriter stderr)
     {
         string scheme = a.Get("scheme") ?? "vllm";
         if (scheme != "vllm")
@@ -52,6 +52,12 @@ internal static class HashCommand
         foreach (string line in VllmHashLines.Compute(blockSize, a.Require("seed"), tokens, a.Get("salt"), a.Get("lora")))
         {
             stdout.WriteLine(line);
+        }
+
+        if (tokens.Length < blockSize)
+        {
+            // vLLM hashes full blocks only; without this line the empty output looks like a failure.
+            stderr.WriteLine($"kvtier: {tokens.Length} tokens make no full block of {blockSize} (--block-size); vLLM hashes full blocks only");
         }
 
         return 0;

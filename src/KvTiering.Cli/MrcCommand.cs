@@ -33,6 +33,8 @@ internal static class MrcCommand
             throw new CliException("option --svg or --png is required");
         }
 
+        OutputFiles.Check(a, "svg", "png", "gap-plot");
+
         if (!File.Exists(json))
         {
             throw new FileNotFoundException($"Result file '{json}' does not exist.", json);

@@ -55,6 +55,16 @@ internal static class ReportCommand
             ("weka-claude-code", Path.Combine(traces, "weka-claude-code"), TraceFormat.Weka, "471 WEKA Claude Code sessions, 64-token blocks, stagger 30 s"),
         ];
 
+        // Every trace is checked before the first replay: a missing WEKA folder found after the two Mooncake traces
+        // had already cost minutes.
+        foreach (var set in sets)
+        {
+            if (!File.Exists(set.Path) && !Directory.Exists(set.Path))
+            {
+                throw new FileNotFoundException($"Trace '{set.Path}' ({set.Name}) does not exist (see README: Traces).", set.Path);
+            }
+        }
+
         var md = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
         md.AppendLine("# Results: eviction policies on real traces");

@@ -21,7 +21,7 @@ internal static class SimulateCommand
             "\"stop\"), policies that read session hints (agent) are told when it ends and their rows read \"policy+hints\".")
         {
             Arguments.Value("trace", "PATH", "The trace: a Mooncake .jsonl file, a WEKA directory or .json(.gz) file, or a libCacheSim/Bailian file (see --format). Default: the synthetic workload."),
-            Arguments.Value("format", "FORMAT", "How to read --trace: mooncake (also Dynamo's agentic rows: session_id, wait_for, tool_wait_ms), weka, bailian, txt, csv, oracleGeneral or synthetic. Default: by extension (a directory or .json(.gz) is weka, .txt txt, .csv csv, .oracleGeneral oracleGeneral), else mooncake."),
+            Arguments.Value("format", "FORMAT", "How to read --trace: mooncake (also Dynamo's agentic rows: session_id, wait_for, tool_wait_ms), weka, bailian, txt, csv, oracleGeneral or synthetic. Default: by extension (a directory or .json(.gz) is weka, .txt txt, .csv csv, a name containing oracleGeneral oracleGeneral, as libCacheSim names them: x.oracleGeneral.bin), else mooncake."),
             Arguments.Value("trace-options", "OPTIONS", "Columns of a csv trace, in libCacheSim's words: obj-id-col=N,time-col=N,has-header=true,delimiter=; (columns from 1)."),
             Arguments.Value("semantics", "MODE", "prefix (default): a request's hit is its leading resident blocks. reference: every block looked up and inserted on its own, as libCacheSim does; block_hit_rate = 1 - its miss ratio."),
             Arguments.Value("stagger", "SECONDS", "WEKA only: seconds between the starts of consecutive sessions (default 30); sessions overlap as on a shared server."),
@@ -63,9 +63,11 @@ internal static class SimulateCommand
 
     private static int Run(Arguments a, TextWriter stdout, TextWriter stderr)
     {
+        OutputFiles.Check(a, "json", "csv", "svg", "png", "gap-plot", "explain");
         PolicyAssemblies.LoadFrom(a.Get("policy-assembly"));
-        Trace trace = TraceArguments.Load(a);
         IReadOnlyList<EvictionPolicy> policies = PolicyArguments.ParsePolicies(a.Get("policy"));
+        CheckGapPlot(a, policies);
+        Trace trace = TraceArguments.Load(a);
         ModelPreset? model = a.Get("model") is { } m ? PolicyArguments.ParseModel(m) : null;
         bool quiet = a.Has("quiet");
         // Hints are the default (a server knows how each response ended); --hints is accepted for older command lines.
@@ -138,6 +140,16 @@ internal static class SimulateCommand
         placement.WriteOutputs(results, stdout, quiet);
         WriteOutputs(a, results, trace, hints);
         return 0;
+    }
+
+    /// <summary>The gap-closed chart's needs, checked before the replay rather than after it.</summary>
+    private static void CheckGapPlot(Arguments a, IReadOnlyList<EvictionPolicy> policies)
+    {
+        if (a.Get("gap-plot") is not null
+            && !(policies.Any(p => p.Name == "lru") && policies.Any(p => PlotPalette.IsBelady(p.Name)) && policies.Count >= 3))
+        {
+            throw new CliException("--gap-plot needs lru, belady and another policy at the same capacity (e.g. --policy lru,agent,belady)");
+        }
     }
 
     private static void WriteOutputs(Arguments a, IReadOnlyList<ReplayResult> results, Trace trace, bool hints)

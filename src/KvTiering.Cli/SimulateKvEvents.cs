@@ -24,6 +24,12 @@ internal static class SimulateKvEvents
             throw new CliException($"--kv-events takes a ZeroMQ endpoint such as tcp://127.0.0.1:5557; got '{endpoint}'");
         }
 
+        // Only these reach a subscriber in another process; anything else would fail at bind time, after the trace loaded.
+        if (!endpoint.StartsWith("tcp://", StringComparison.Ordinal) && !endpoint.StartsWith("ipc://", StringComparison.Ordinal))
+        {
+            throw new CliException($"--kv-events takes a tcp:// or ipc:// endpoint such as tcp://127.0.0.1:5557; got '{endpoint}'");
+        }
+
         stderr.WriteLine($"kvtier: publishing KV events on {endpoint} (waiting up to {ReplayKvEvents.DefaultWait.TotalSeconds:0} s for a subscriber)");
         return ReplayKvEvents.Attach(endpoint, stderr);
     }

@@ -24,6 +24,8 @@ public static class ReplayKvEvents
     /// <param name="waitForSubscriber">How long to wait for a first subscriber before returning.</param>
     /// <param name="log">Told when no subscriber came, or null.</param>
     /// <exception cref="ArgumentException"><paramref name="endpoint"/> is not a ZeroMQ endpoint.</exception>
+    /// <exception cref="IOException">The endpoint cannot be bound (a port in use, a host that does not resolve, a protocol
+    /// ZeroMQ does not know); the message names the endpoint.</exception>
     public static ZmqKvEventPublisher Start(TieredKvStore store, string endpoint, TimeSpan waitForSubscriber, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -33,13 +35,23 @@ public static class ReplayKvEvents
             throw new ArgumentException($"--kv-events takes a ZeroMQ endpoint such as tcp://127.0.0.1:5557; got '{endpoint}'.", nameof(endpoint));
         }
 
-        var publisher = new ZmqKvEventPublisher(store, new ZmqKvEventPublisherOptions
+        ZmqKvEventPublisher publisher;
+        try
         {
-            Endpoint = endpoint,
-            Bind = true,
-            HoldUntilSubscribed = true,
-            QueueCapacity = QueueCapacity,
-        });
+            publisher = new ZmqKvEventPublisher(store, new ZmqKvEventPublisherOptions
+            {
+                Endpoint = endpoint,
+                Bind = true,
+                HoldUntilSubscribed = true,
+                QueueCapacity = QueueCapacity,
+            });
+        }
+        catch (Exception ex) when (ex is NetMQ.NetMQException or System.Net.Sockets.SocketException)
+        {
+            // NetMQ's own message ("Invalid protocol: foo", "Name or service not known") does not say which address.
+            throw new IOException($"Cannot publish KV events on '{endpoint}': {ex.Message}", ex);
+        }
+
         if (!publisher.WaitForSubscriber(waitForSubscriber))
         {
             log?.WriteLine($"kv-events: no subscriber on {publisher.Endpoint} within {waitForSubscriber.TotalSeconds:0.#} s; publishing anyway");

@@ -15,6 +15,8 @@ public sealed class RobustnessTests
     [InlineData("{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}", "'messages[0].role' is 'robot'", "messages[0].role")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": -3}", "'max_tokens' must be a positive integer, not -3", "max_tokens")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tool_choice\": \"required\"}", "no 'tools'", "tool_choice")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "'stream' must be true or false, not the string \"yes\"", "stream")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": true, \"stream_options\": {\"include_usage\": 1}}", "'stream_options.include_usage' must be true or false, not number", "stream_options.include_usage")]
     public async Task MalformedRequestsGetA400NamingTheProblemAndTheServerStaysHealthy(string body, string expected, string? param)
     {
         using var flash = new TempDirectory();
@@ -79,6 +81,21 @@ public sealed class RobustnessTests
         string rest = await reader.ReadToEndAsync();
         Assert.EndsWith("data: [DONE]\n\n", rest, StringComparison.Ordinal);
         await AssertHealthyAndServing(server);
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/nope", HttpStatusCode.NotFound, "Invalid URL (GET /v1/nope).")]
+    [InlineData("GET", "/v1/chat/completions", HttpStatusCode.MethodNotAllowed, "GET is not allowed on /v1/chat/completions.")]
+    public async Task AnUnknownPathOrAWrongMethodAnswersInOpenAisErrorShape(string method, string path, HttpStatusCode status, string message)
+    {
+        using var flash = new TempDirectory();
+        using var server = new TestServerFactory(flash.Path);
+        using HttpResponseMessage response = await server.CreateClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        Assert.Equal(status, response.StatusCode);
+        using JsonDocument error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        JsonElement e = error.RootElement.GetProperty("error");
+        Assert.Equal(message, e.GetProperty("message").GetString());
+        Assert.Equal("invalid_request_error", e.GetProperty("type").GetString());
     }
 
     [Fact]

@@ -56,9 +56,8 @@ internal static class ChatRequestParser
                 Tools = tools,
                 ForcedTool = ForcedTool(root, tools),
                 MaxTokens = maxTokens,
-                Stream = root.TryGetProperty("stream", out JsonElement stream) && stream.ValueKind == JsonValueKind.True,
-                IncludeUsage = root.TryGetProperty("stream_options", out JsonElement so) && so.ValueKind == JsonValueKind.Object
-                    && so.TryGetProperty("include_usage", out JsonElement iu) && iu.ValueKind == JsonValueKind.True,
+                Stream = OptionalBool(root, "stream", "stream"),
+                IncludeUsage = StreamOptions(root) is { } so && OptionalBool(so, "include_usage", "stream_options.include_usage"),
                 User = OptionalString(root, "user"),
             };
         }
@@ -204,6 +203,31 @@ internal static class ChatRequestParser
         }
 
         return null;
+    }
+
+    /// <summary>A boolean field, false when absent or null; a string such as "true" is refused, as OpenAI does, not read as false.</summary>
+    private static bool OptionalBool(JsonElement e, string name, string param)
+    {
+        if (!e.TryGetProperty(name, out JsonElement v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return false;
+        }
+
+        return v.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? v.GetBoolean()
+            : throw new BadRequestException($"'{param}' must be true or false, not {Describe(v)}.", param);
+    }
+
+    private static JsonElement? StreamOptions(JsonElement root)
+    {
+        if (!root.TryGetProperty("stream_options", out JsonElement so) || so.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return so.ValueKind == JsonValueKind.Object
+            ? so
+            : throw new BadRequestException($"'stream_options' must be an object, not {Describe(so)}.", "stream_options");
     }
 
     private static string? OptionalString(JsonElement e, string name) =>

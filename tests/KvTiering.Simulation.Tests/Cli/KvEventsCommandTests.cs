@@ -26,6 +26,15 @@ public sealed class KvEventsCommandTests : IDisposable
             output.ReplaceLineEndings("\n"));
     }
 
+    [Fact]
+    public void Hash_FewerTokensThanABlock_SaysWhyNothingIsPrinted()
+    {
+        (int rc, string output, string errors) = Kvtier("hash", "--scheme", "vllm", "--block-size", "16", "--seed", "0", "--tokens", "1,2,3");
+        Assert.Equal(0, rc);
+        Assert.Equal("", output);
+        Assert.Contains("3 tokens make no full block of 16", errors, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--scheme", "xxh3", "'xxh3' is not known")]
     [InlineData("--tokens", "1,two", "Token 2 of --tokens is 'two'")]
@@ -99,6 +108,27 @@ public sealed class KvEventsCommandTests : IDisposable
         (rc, _, errors) = Kvtier("simulate", "--policy", "lru", "--capacity", "2", "--kv-events", "localhost:5557", "--no-cache");
         Assert.Equal(2, rc);
         Assert.Contains("got 'localhost:5557'", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Simulate_KvEvents_AnUnknownProtocolIsAUsageError()
+    {
+        (int rc, _, string errors) = Kvtier("simulate", "--policy", "lru", "--capacity", "2", "--kv-events", "foo://bar", "--no-cache");
+        Assert.Equal(2, rc);
+        Assert.Contains("tcp:// or ipc:// endpoint", errors, StringComparison.Ordinal);
+        Assert.Contains("got 'foo://bar'", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Simulate_KvEvents_AnEndpointInUseFailsTheRunWithOneLineNamingIt()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        string endpoint = $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+        (int rc, _, string errors) = Kvtier("simulate", "--policy", "lru", "--capacity", "2", "--kv-events", endpoint, "--no-cache", "--quiet");
+        Assert.Equal(1, rc);
+        Assert.Contains($"Cannot publish KV events on '{endpoint}'", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", errors, StringComparison.Ordinal); // one line, no stack trace
     }
 
     private static int FreePort()

@@ -132,6 +132,31 @@ public sealed class SimulateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Output_files_and_the_gap_chart_are_checked_before_the_trace_is_read()
+    {
+        // The trace does not exist either: each error below proves its check ran before the trace was loaded.
+        string absent = _dir.File("absent.jsonl");
+        string lost = Path.Combine(_dir.File("no-such-folder"), "out.json");
+        (int rc, _, string errors) = Kvtier("simulate", "--trace", absent, "--json", lost);
+        Assert.Equal(1, rc);
+        Assert.Contains($"--json '{lost}': the folder '{Path.GetDirectoryName(lost)}' does not exist", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("absent.jsonl", errors, StringComparison.Ordinal);
+
+        (rc, _, errors) = Kvtier("simulate", "--trace", absent, "--png", _dir.File("curves.svg"));
+        Assert.Equal(2, rc);
+        Assert.Contains("--png '", errors, StringComparison.Ordinal);
+        Assert.Contains("curves.svg' must end in .png", errors, StringComparison.Ordinal);
+
+        (rc, _, errors) = Kvtier("simulate", "--trace", absent, "--gap-plot", _dir.File("gap.jpg"), "--policy", "lru,agent,belady");
+        Assert.Equal(2, rc);
+        Assert.Contains("gap.jpg' must end in .svg or .png", errors, StringComparison.Ordinal);
+
+        (rc, _, errors) = Kvtier("simulate", "--trace", absent, "--gap-plot", _dir.File("gap.svg"), "--policy", "lru,agent");
+        Assert.Equal(2, rc);
+        Assert.Contains("--gap-plot needs lru, belady and another policy", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_trace_with_turn_ends_is_replayed_with_hints_unless_no_hints_says_otherwise()
     {
         string weka = _dir.Write("trace_0001.json", Traces.WekaJson.Session(64, 0,

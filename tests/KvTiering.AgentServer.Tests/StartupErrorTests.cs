@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace KvTiering.AgentServer.Tests;
+
+/// <summary>The server's process, started as a user starts it, with a setting it cannot use: one line and an exit code.</summary>
+public sealed class StartupErrorTests
+{
+    [Theory]
+    [InlineData(2, "AgentServer: AgentServer: Sequences and Threads must be at least 1", "--AgentServer:Sequences=0")]
+    [InlineData(2, "AgentServer: Failed to convert configuration value 'abc' at 'AgentServer:Sequences'", "--AgentServer:Sequences=abc")]
+    [InlineData(2, "AgentServer: AgentServer:Preset 'huge' is not a synthetic model", "--AgentServer:Preset=huge")]
+    [InlineData(1, "AgentServer: Could not find a part of the path '/nonexistent/model.gguf'", "--AgentServer:ModelPath=/nonexistent/model.gguf")]
+    public async Task ASettingItCannotUseIsOneLineAndAnExitCode(int exitCode, string message, string setting)
+    {
+        (int rc, string errors) = await RunServer(setting);
+        Assert.Equal(exitCode, rc);
+        Assert.StartsWith(message, errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APortInUseIsOneLineAndExitCode1()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        (int rc, string errors) = await RunServer("--AgentServer:Preset=tiny", "--AgentServer:ContextSize=256", "--urls", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, rc);
+        Assert.Contains($"127.0.0.1:{port}", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Errors)> RunServer(params string[] args)
+    {
+        using var dir = new TempDirectory();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = dir.Path, RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.ArgumentList.Add($"--KvTiering:FlashDirectory={dir.Path}");
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        using Process process = Process.Start(start)!;
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The server with {string.Join(' ', args)} did not exit: it started when it should have refused.");
+        }
+
+        return (process.ExitCode, await errors);
+    }
+}
