@@ -124,6 +124,13 @@ internal static class SimulateCommand
 
         IReadOnlyList<ReplayResult> results = RunProgress.RunMany(trace, runs, parallel, quiet ? null : stderr);
         stdout.Write(ResultWriter.ToTable(results));
+        if (string.Equals(a.Get("semantics"), "reference", StringComparison.OrdinalIgnoreCase))
+        {
+            // Each block reference is its own one-block request here, so the token hit rate the table prints is the
+            // block hit rate: say so, or a libCacheSim user looks for the number to compare with its miss ratio.
+            stdout.WriteLine("--semantics reference: each block is its own request, so the token hit rate is the block hit rate (1 - libCacheSim's miss ratio).");
+        }
+
         if (results.Any(r => r.Tiers.Count > 1))
         {
             stdout.Write(ResultWriter.ToTierTable(results));

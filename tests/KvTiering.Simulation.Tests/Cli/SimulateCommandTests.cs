@@ -177,6 +177,22 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.DoesNotContain("+hints", sessionLess, StringComparison.Ordinal); // nothing to hint: the label says so
     }
 
+    [Fact]
+    public void Reference_semantics_says_its_token_hit_rate_is_the_block_hit_rate()
+    {
+        string trace = _dir.File("ids.txt");
+        File.WriteAllLines(trace, ["1", "2", "1", "3", "1"]);
+        (int rc, string output, string errors) = Kvtier("simulate", "--trace", trace, "--no-cache", "--quiet",
+            "--policy", "lru", "--capacity", "2", "--semantics", "reference");
+        Assert.True(rc == 0, errors);
+        Assert.Contains("0.4000", output, StringComparison.Ordinal); // two hits (the second and third 1) in five
+        Assert.Contains("the token hit rate is the block hit rate", output, StringComparison.Ordinal);
+
+        (rc, output, errors) = Kvtier("simulate", "--trace", trace, "--no-cache", "--quiet", "--policy", "lru", "--capacity", "2");
+        Assert.True(rc == 0, errors);
+        Assert.DoesNotContain("the token hit rate is the block hit rate", output, StringComparison.Ordinal);
+    }
+
     private string WriteMooncake(params string[] lines)
     {
         string path = _dir.File($"trace-{Guid.NewGuid():N}.jsonl");
