@@ -280,10 +280,10 @@ public sealed class LlamaPrefixCache
         var manifest = new SnapshotManifest(snapshot, tokens.Length, SnapshotManifest.ChunksFor(payloadLength, _store.BlockBytes),
             payloadLength, stateLength, XxHash3.HashToUInt64(_snapshots.Buffer.AsSpan(0, (int)payloadLength)), _store.BlockBytes);
         // Waypoints go first: under pressure the store then evicts them, not the snapshot's own chunks.
-        _snapshots.WriteWaypoints(keys, snapshot, blockContext);
+        _snapshots.Waypoints.Write(keys, snapshot, blockContext);
         if (!_snapshots.Write(manifest, blockContext))
         {
-            _snapshots.RemoveWaypoints(keys);
+            _snapshots.Waypoints.Remove(keys);
             return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
         }
 
