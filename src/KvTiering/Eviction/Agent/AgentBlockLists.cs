@@ -4,8 +4,10 @@ namespace KvTiering.Eviction;
 /// The blocks of each session slot of <see cref="AgentSessionTable"/>, one doubly linked list per slot in touch order
 /// (oldest first): per handle its links, owner slot and last touch, and the order in which a session gives its blocks
 /// up. A list's head, tail and count live in its session's record (<see cref="AgentSession"/>), passed by reference.
+/// A struct of array references, held by value: each holder (the table, the ranking, the victim picker) reads the
+/// per-handle arrays without an indirection, as when they were the table's own fields, and every copy shares them.
 /// </summary>
-internal sealed class AgentBlockLists
+internal readonly struct AgentBlockLists
 {
     private readonly TierView _tier;
     private readonly AgentPolicyOptions _options;
