@@ -85,6 +85,27 @@ internal struct AgentSession
     /// <summary>The return predictor's cell that <see cref="ReturnUnended"/> was counted in.</summary>
     public int UnendedCell;
 
+    /// <summary>The latest request touched a block at <paramref name="depth"/>: its deepest so far, maybe.</summary>
+    public void Reach(int depth)
+    {
+        if (depth > RequestDepth)
+        {
+            RequestDepth = depth;
+        }
+    }
+
+    /// <summary>
+    /// The latest request's first touch, at <paramref name="depth"/>: a burst starts at its shallowest block, so only
+    /// its first touch can lower <see cref="RequestTop"/>.
+    /// </summary>
+    public void ReachTop(int depth)
+    {
+        if (depth < RequestTop)
+        {
+            RequestTop = depth;
+        }
+    }
+
     /// <summary>
     /// Starts the record of a new session (a free or recycled slot) whose first request starts at <paramref name="now"/>.
     /// A recycled slot holds nothing, so its bit in the slots' holding set is clear.

@@ -59,6 +59,34 @@ internal sealed class AgentSessionRanking
     /// <summary>The ordering changed, or a session's state did: the victim is chosen again.</summary>
     public void Invalidate() => _victim = -1;
 
+    /// <summary>A burst touched <paramref name="slot"/>'s block, now in <paramref name="target"/>'s list: a victim among them is ranked again.</summary>
+    public void Touched(int slot, int target)
+    {
+        if (slot == _victim || target == _victim)
+        {
+            _victim = -1;
+        }
+    }
+
+    /// <summary>
+    /// A block of <paramref name="owner"/> left the tier (<paramref name="stale"/>: older than its session's latest
+    /// request). A victim that holds nothing now, or (<see cref="AgentPolicyOptions.RecheckVictim"/>) whose stale
+    /// blocks are gone, is ranked again: its rank may have rested on them (dead-branch rule).
+    /// </summary>
+    public void Removed(int owner, bool stale)
+    {
+        if (owner != _victim)
+        {
+            return;
+        }
+
+        ref AgentSession s = ref _slots[owner];
+        if (s.Count == 0 || (_options.RecheckVictim && (owner == Shared ? s.Count == SharedLimit : stale && !_lists.HasStaleFront(ref s))))
+        {
+            _victim = -1;
+        }
+    }
+
     /// <summary>
     /// The session expected back last (or, unless <paramref name="predict"/>, the one idle longest); cached per moment,
     /// since scores only change with time and touches.

@@ -75,10 +75,7 @@ internal sealed class AgentSessionTable
             int owner = _lists.Owner(handle);
             slot = owner > Shared && _sessions[owner].Id == session ? owner : LookUp(session, now);
             _requests.Register(ref _sessions[slot], now);
-            if (depth < _sessions[slot].RequestTop)
-            {
-                _sessions[slot].RequestTop = depth; // a burst starts at its shallowest block, so only its first touch can lower this
-            }
+            _sessions[slot].ReachTop(depth);
 
             _burstSession = session;
             _burstSlot = slot;
@@ -92,10 +89,7 @@ internal sealed class AgentSessionTable
             MiniReference(slot, depth, now, newRequest: !burst); // a miss was replayed when it was offered (Admit)
         }
 
-        if (depth > _sessions[slot].RequestDepth)
-        {
-            _sessions[slot].RequestDepth = depth;
-        }
+        _sessions[slot].Reach(depth);
 
         int target = slot;
         int held = _lists.Owner(handle);
@@ -135,9 +129,9 @@ internal sealed class AgentSessionTable
         {
             _ranking.Rescore(slot, now, Predicting);
         }
-        else if (slot == _ranking.Victim || target == _ranking.Victim)
+        else
         {
-            _ranking.Invalidate();
+            _ranking.Touched(slot, target);
         }
     }
 
@@ -152,13 +146,7 @@ internal sealed class AgentSessionTable
         _anonymous?.Remove(handle);
         bool stale = owner != Shared && _lists.TouchedAt(handle) < _sessions[owner].LastRequest;
         Unlink(handle, owner, release: true);
-        if (owner == _ranking.Victim && (_sessions[owner].Count == 0 || (_options.RecheckVictim && (owner == Shared
-            ? _sessions[Shared].Count == _ranking.SharedLimit
-            : stale && !_lists.HasStaleFront(ref _sessions[owner])))))
-        {
-            // The victim's stale blocks are gone: its rank may have rested on them (dead-branch rule), so rank again.
-            _ranking.Invalidate();
-        }
+        _ranking.Removed(owner, stale);
     }
 
     public bool Admit(in BlockInfo block)
