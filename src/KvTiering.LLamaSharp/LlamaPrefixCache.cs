@@ -38,15 +38,7 @@ public sealed class LlamaPrefixCache
     private readonly SnapshotStore _snapshots;
     private readonly Lock _gate = new();
     private BlockKey[] _keys = [];
-    private long _lookups;
-    private long _hits;
-    private long _corrupt;
-    private long _rejected;
-    private long _tokensRestored;
-    private long _tokensToPrefill;
-    private long _saves;
-    private long _stateBytesSaved;
-    private long _supersededRemoved;
+    private readonly LlamaPrefixCacheCounters _counters = new();
 
     /// <summary>Creates a cache over <paramref name="store"/>, keying snapshots with <paramref name="hasher"/>.</summary>
     /// <param name="store">A store that keeps payloads; its block size is the chunk size.</param>
@@ -93,16 +85,10 @@ public sealed class LlamaPrefixCache
         ArgumentNullException.ThrowIfNull(context);
         lock (_gate)
         {
-            _lookups++;
+            _counters.Lookup();
             context.MemorySequenceRemove(sequence, -1, -1);
             PrefixRestore result = RestoreLocked(context, sequence, prompt);
-            if (result.IsHit)
-            {
-                _hits++;
-                _tokensRestored += result.RestoredTokens;
-            }
-
-            _tokensToPrefill += result.TokensToPrefill;
+            _counters.Restored(result);
             return result;
         }
     }
@@ -133,12 +119,7 @@ public sealed class LlamaPrefixCache
         lock (_gate)
         {
             SnapshotSave result = SaveLocked(context, sequence, tokens, new BlockContext(-1, session));
-            if (result.Outcome == SaveOutcome.Stored)
-            {
-                _saves++;
-                _stateBytesSaved += result.StateBytes;
-            }
-
+            _counters.Saved(result);
             return result;
         }
     }
@@ -198,19 +179,7 @@ public sealed class LlamaPrefixCache
     {
         lock (_gate)
         {
-            return new LlamaPrefixCacheStatistics
-            {
-                Lookups = _lookups,
-                Hits = _hits,
-                Misses = _lookups - _hits,
-                CorruptSnapshots = _corrupt,
-                RejectedStates = _rejected,
-                TokensRestored = _tokensRestored,
-                TokensToPrefill = _tokensToPrefill,
-                Saves = _saves,
-                StateBytesSaved = _stateBytesSaved,
-                SupersededRemoved = _supersededRemoved,
-            };
+            return _counters.ToStatistics();
         }
     }
 
@@ -224,7 +193,7 @@ public sealed class LlamaPrefixCache
 
         bool found = _snapshots.TryFindLongest(ComputeKeys(prompt), AsInts(prompt), _blockTokens,
             out SnapshotManifest manifest, out int matched, out int tier, out int corrupt);
-        _corrupt += corrupt;
+        _counters.Corrupt += corrupt;
         if (!found)
         {
             return Miss(corrupt > 0 ? RestoreOutcome.Corrupt : RestoreOutcome.Miss, prompt.Length);
@@ -233,7 +202,7 @@ public sealed class LlamaPrefixCache
         int keep = Math.Min(matched, limit);
         if (!SequenceState.Read(context, sequence, _snapshots.Buffer, manifest))
         {
-            _rejected++;
+            _counters.Rejected++;
             return Miss(RestoreOutcome.Rejected, prompt.Length);
         }
 
@@ -245,7 +214,7 @@ public sealed class LlamaPrefixCache
             if (context.MemorySequenceMaxPosition(sequence).Value != keep - 1)
             {
                 context.MemorySequenceRemove(sequence, -1, -1);
-                _rejected++;
+                _counters.Rejected++;
                 return Miss(RestoreOutcome.Rejected, prompt.Length);
             }
         }
@@ -280,16 +249,16 @@ public sealed class LlamaPrefixCache
         var manifest = new SnapshotManifest(snapshot, tokens.Length, SnapshotManifest.ChunksFor(payloadLength, _store.BlockBytes),
             payloadLength, stateLength, XxHash3.HashToUInt64(_snapshots.Buffer.AsSpan(0, (int)payloadLength)), _store.BlockBytes);
         // Waypoints go first: under pressure the store then evicts them, not the snapshot's own chunks.
-        _snapshots.WriteWaypoints(keys, snapshot, blockContext);
+        _snapshots.Waypoints.Write(keys, snapshot, blockContext);
         if (!_snapshots.Write(manifest, blockContext))
         {
-            _snapshots.RemoveWaypoints(keys);
+            _snapshots.Waypoints.Remove(keys);
             return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
         }
 
         if (_removeSuperseded)
         {
-            _supersededRemoved += _snapshots.RemoveSuperseded(keys[..^1]);
+            _counters.SupersededRemoved += _snapshots.RemoveSuperseded(keys[..^1]);
         }
 
         return new SnapshotSave(SaveOutcome.Stored, tokens.Length, stateLength, manifest.ChunkCount + 1);

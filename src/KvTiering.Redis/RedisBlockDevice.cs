@@ -45,6 +45,7 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     private readonly RedisValueSealer _sealer;
     private readonly RedisBackoff _backoff;
     private readonly RedisValues _values;
+    private readonly RedisPrefixMatcher _matcher;
     private readonly RedisDeviceCounters _counters = new();
     private volatile bool _disposed;
 
@@ -94,7 +95,9 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
         Namespace = options.Namespace;
         _deleteOnFree = options.DeleteOnFree;
         _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff);
-        _values = new RedisValues(connection.GetDatabase(), options, slotBytes, _sealer, _backoff, _counters);
+        IDatabase database = connection.GetDatabase();
+        _values = new RedisValues(database, options, slotBytes, _sealer, _backoff, _counters);
+        _matcher = new RedisPrefixMatcher(database, _values, options, slotBytes, _sealer, _backoff, _counters);
     }
 
     /// <summary>
@@ -299,7 +302,7 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
     {
         ThrowIfDisposed();
-        return _values.MatchPrefix(keys);
+        return _matcher.MatchPrefix(keys);
     }
 
     /// <summary>The server key of <paramref name="key"/>: the namespace prefix and the key's 32 hex digits.</summary>

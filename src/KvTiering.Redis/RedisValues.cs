@@ -4,17 +4,15 @@ using StackExchange.Redis;
 namespace KvTiering.Redis;
 
 /// <summary>
-/// The device's conversation with the server: a block's server key, its sealed value set and got back verified,
-/// pipelined header reads for a prefix match, and best-effort deletes and expiry renewals. Every call goes through
+/// The device's conversation with the server about single values: a block's server key, its sealed value set and got
+/// back verified, and best-effort deletes and expiry renewals (a prefix match's pipelined header reads are
+/// <see cref="RedisPrefixMatcher"/>'s). Every call goes through
 /// the <see cref="RedisBackoff"/> first and reports its fault or success to it; counts go to the device's
 /// <see cref="RedisDeviceCounters"/>. It knows nothing of slots: <see cref="RedisBlockDevice"/> maps slots to keys.
 /// Safe from any thread.
 /// </summary>
 internal sealed class RedisValues
 {
-    /// <summary>Keys per pipelined batch of a prefix match; a long prefix stops after the batch that holds its end.</summary>
-    internal const int MatchBatchSize = 256;
-
     /// <summary>What <see cref="Get"/> returns when the server has no value under the key.</summary>
     public const int Absent = -2;
 
@@ -23,7 +21,6 @@ internal sealed class RedisValues
     private readonly string _namespace;
     private readonly TimeSpan? _expiry;
     private readonly bool _slidingExpiry;
-    private readonly TimeSpan _operationTimeout;
     private readonly int _slotBytes;
     private readonly RedisValueSealer _sealer;
     private readonly RedisBackoff _backoff;
@@ -37,7 +34,6 @@ internal sealed class RedisValues
         _prefix = System.Text.Encoding.UTF8.GetBytes(options.Namespace + ":");
         _expiry = options.Expiry;
         _slidingExpiry = options.SlidingExpiry && options.Expiry is not null;
-        _operationTimeout = options.OperationTimeout;
         _slotBytes = slotBytes;
         _sealer = sealer;
         _backoff = backoff;
@@ -178,73 +174,6 @@ internal sealed class RedisValues
         return Received(serverKey, key, maxLength, lease, destination.Span, out _);
     }
 
-    /// <summary>
-    /// The leading keys whose headers verify on the server, read in pipelined batches of <see cref="MatchBatchSize"/>
-    /// (<c>GETRANGE</c> of the header, and of the seal with authentication); stops at a fault or the back-off.
-    /// </summary>
-    public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
-    {
-        int matched = 0;
-        while (matched < keys.Length)
-        {
-            if (!_backoff.TryEnter())
-            {
-                return matched;
-            }
-
-            ReadOnlySpan<BlockKey> batchKeys = keys.Slice(matched, Math.Min(MatchBatchSize, keys.Length - matched));
-            int found = MatchBatch(batchKeys);
-            matched += found;
-            if (found < batchKeys.Length)
-            {
-                break;
-            }
-        }
-
-        Interlocked.Increment(ref _counters.PrefixQueries);
-        return matched;
-    }
-
-    /// <summary>Leading keys of one batch whose headers verify on the server; 0 on a fault.</summary>
-    private int MatchBatch(ReadOnlySpan<BlockKey> keys)
-    {
-        var pending = new Task<RedisValue>[keys.Length];
-        try
-        {
-            IBatch batch = _database.CreateBatch();
-            for (int i = 0; i < keys.Length; i++)
-            {
-                pending[i] = batch.StringGetRangeAsync(ServerKey(keys[i]), 0, _sealer.HeaderBytes - 1);
-            }
-
-            batch.Execute();
-            if (!Task.WaitAll(pending, _operationTimeout))
-            {
-                ObserveLater(pending);
-                _backoff.OnFault(new TimeoutException($"A prefix match of {keys.Length} keys took longer than {_operationTimeout}."));
-                return 0;
-            }
-        }
-        catch (Exception ex) when (RedisBackoff.IsFault(ex) || ex is AggregateException { InnerException: { } inner } && RedisBackoff.IsFault(inner))
-        {
-            ObserveLater(pending);
-            _backoff.OnFault(ex is AggregateException aggregate ? aggregate.InnerException! : ex);
-            return 0;
-        }
-
-        _backoff.OnSuccess();
-        for (int i = 0; i < keys.Length; i++)
-        {
-            byte[]? header = pending[i].Result;
-            if (header is null || !RedisBlockHeader.TryRead(header, keys[i], _slotBytes, _sealer.Authenticator, out _))
-            {
-                return i;
-            }
-        }
-
-        return keys.Length;
-    }
-
     /// <summary>Verifies and copies a value the server returned (null: it had none), disposing the lease.</summary>
     private int Received(RedisKey serverKey, in BlockKey key, int maxLength, Lease<byte>? lease, Span<byte> destination, out BlockKey parent)
     {
@@ -300,14 +229,5 @@ internal sealed class RedisValues
         key.High.TryFormat(hex, out _, "x16", provider: null);
         key.Low.TryFormat(hex[16..], out _, "x16", provider: null);
         return bytes;
-    }
-
-    private static void ObserveLater(Task[] tasks)
-    {
-        foreach (Task? task in tasks)
-        {
-            _ = task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
     }
 }

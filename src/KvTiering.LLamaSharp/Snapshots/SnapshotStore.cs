@@ -7,16 +7,19 @@ using KvTiering.Store;
 namespace KvTiering.LLamaSharp.Snapshots;
 
 /// <summary>
-/// Snapshots as store blocks: writes a snapshot's chunks, manifest and waypoints, finds the longest one a prompt
-/// shares, reads it back verified, and removes what is corrupt or superseded. Knows nothing of llama.cpp: the payload
-/// (token ids, then the engine's state bytes) is filled and consumed by <see cref="LlamaPrefixCache"/> through
-/// <see cref="Payload"/>. Not thread-safe except <see cref="PrefetchAsync"/>: the payload buffer is shared, so the
+/// Snapshots as store blocks: writes a snapshot's chunks and manifest, finds the longest one a prompt shares (by its
+/// key or a waypoint, <see cref="SnapshotWaypoints"/>), reads it back verified, and removes what is corrupt or
+/// superseded. Knows nothing of llama.cpp: the payload (token ids, then the engine's state bytes) is filled and
+/// consumed by <see cref="LlamaPrefixCache"/> through <see cref="Payload"/>. Not thread-safe except <see cref="PrefetchAsync"/>: the payload buffer is shared, so the
 /// cache serializes the other calls.
 /// </summary>
 internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 {
     private readonly int _chunkBytes = store.BlockBytes;
     private byte[] _payload = [];
+
+    /// <summary>The snapshots' waypoints (<see cref="SnapshotWaypoints"/>): written before a save, found by <see cref="TryFindLongest"/>.</summary>
+    public SnapshotWaypoints Waypoints { get; } = new(store, waypointInterval);
 
     /// <summary>The payload buffer as last filled (by a write's caller, or by <see cref="TryFindLongest"/>).</summary>
     public byte[] Buffer => _payload;
@@ -54,15 +57,8 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
             {
                 snapshot = keys[i];
             }
-            else if (waypointInterval > 0 && (i + 1) % waypointInterval == 0
-                && store.Contains(waypoint = SnapshotKeys.Waypoint(keys[i])))
-            {
-                if (!TryReadWaypoint(waypoint, out snapshot))
-                {
-                    continue;
-                }
-            }
-            else
+            else if (!Waypoints.At(keys[i], i, out waypoint)
+                || !Waypoints.TryRead(waypoint, Payload(_chunkBytes).AsSpan(0, _chunkBytes), out snapshot))
             {
                 continue;
             }
@@ -116,7 +112,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         {
             BlockKey key = SnapshotKeys.Chunk(snapshot, c);
             ReadOnlySpan<byte> chunk = _payload.AsSpan((int)offset, (int)Math.Min(_chunkBytes, manifest.PayloadLength - offset));
-            if (!PutFresh(key, parent, chunk, blockContext))
+            if (!PutFresh(store, key, parent, chunk, blockContext))
             {
                 Remove(snapshot, c);
                 return false;
@@ -130,39 +126,13 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         // evict some of them to take the rest (a snapshot larger than the store): check before publishing.
         Span<byte> bytes = stackalloc byte[SnapshotManifest.Size];
         manifest.WriteTo(bytes);
-        if (!AllResident(snapshot, manifest.ChunkCount) || !PutFresh(SnapshotKeys.Manifest(snapshot), parent, bytes, blockContext))
+        if (!AllResident(snapshot, manifest.ChunkCount) || !PutFresh(store, SnapshotKeys.Manifest(snapshot), parent, bytes, blockContext))
         {
             Remove(snapshot, manifest.ChunkCount);
             return false;
         }
 
         return true;
-    }
-
-    /// <summary>Points a waypoint at every <c>waypointInterval</c>-th inner block; best effort.</summary>
-    public void WriteWaypoints(ReadOnlySpan<BlockKey> keys, in BlockKey snapshot, in BlockContext blockContext)
-    {
-        if (waypointInterval == 0)
-        {
-            return;
-        }
-
-        Span<byte> bytes = stackalloc byte[SnapshotWaypoint.Size];
-        SnapshotWaypoint.Write(bytes, snapshot);
-        for (int j = waypointInterval - 1; j < keys.Length - 1; j += waypointInterval)
-        {
-            // Newest wins: the latest snapshot through a block is the likeliest to be resident and to go furthest.
-            PutFresh(SnapshotKeys.Waypoint(keys[j]), BlockKey.Empty, bytes, blockContext);
-        }
-    }
-
-    /// <summary>Removes the waypoints <see cref="WriteWaypoints"/> put along <paramref name="keys"/>.</summary>
-    public void RemoveWaypoints(ReadOnlySpan<BlockKey> keys)
-    {
-        for (int j = waypointInterval - 1; waypointInterval > 0 && j < keys.Length - 1; j += waypointInterval)
-        {
-            store.Remove(SnapshotKeys.Waypoint(keys[j]));
-        }
     }
 
     /// <summary>Removes stored snapshots keyed by <paramref name="keys"/> (shorter prefixes of one just saved); returns how many.</summary>
@@ -260,20 +230,6 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         }
     }
 
-    private bool TryReadWaypoint(in BlockKey waypoint, out BlockKey snapshot)
-    {
-        // TryGet needs room for whatever length is stored; a waypoint of any other size is corrupt anyway.
-        Span<byte> bytes = Payload(_chunkBytes).AsSpan(0, _chunkBytes);
-        if (store.TryGet(waypoint, bytes, out int length) && SnapshotWaypoint.TryRead(bytes[..length], out snapshot))
-        {
-            return true;
-        }
-
-        store.Remove(waypoint);
-        snapshot = default;
-        return false;
-    }
-
     private bool AllResident(in BlockKey snapshot, int chunkCount)
     {
         for (int c = 1; c <= chunkCount; c++)
@@ -288,7 +244,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
     }
 
     /// <summary>Puts a block, replacing a resident one under the same key (a leftover of an unpublished save may differ).</summary>
-    private bool PutFresh(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> bytes, in BlockContext blockContext)
+    internal static bool PutFresh(TieredKvStore store, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> bytes, in BlockContext blockContext)
     {
         PutResult result = store.Put(key, parent, bytes, blockContext);
         if (result == PutResult.AlreadyPresent)

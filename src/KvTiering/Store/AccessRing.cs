@@ -101,6 +101,3 @@ internal sealed class AccessRing
         public long Value;
     }
 }
-
-/// <summary>A hit on <see cref="Key"/> at table entry <see cref="Entry"/>, read at store version <see cref="Version"/>.</summary>
-internal readonly record struct QueuedHit(BlockKey Key, long Version, int Entry, int Bytes);

@@ -160,6 +160,3 @@ internal sealed class WriteBehindWorker
         _queue.Completed();
     }
 }
-
-/// <summary>A written (or failed) write-behind job whose outcome the worker has yet to book under the lock.</summary>
-internal readonly record struct WriteBehindOutcome(WriteBehindJob Job, IOException? Failure);

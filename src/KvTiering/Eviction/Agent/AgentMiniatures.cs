@@ -32,7 +32,7 @@ internal sealed class AgentMiniatures
     private readonly SessionMiniature _predict;
     private readonly SessionMiniature _recency;
 
-    private AgentMiniatures(AgentSessionTable table, int rate, int capacity)
+    private AgentMiniatures(AgentSessionRanking table, int rate, int capacity)
     {
         _rate = rate;
         int miniCapacity = Math.Max(1, capacity / rate);
@@ -45,7 +45,7 @@ internal sealed class AgentMiniatures
     public bool Predict { get; private set; } = true;
 
     /// <summary>The miniatures for a tier of <paramref name="capacity"/> blocks, or null when the options turn them off.</summary>
-    public static AgentMiniatures? For(AgentSessionTable table, AgentPolicyOptions options, int capacity, int tierIndex)
+    public static AgentMiniatures? For(AgentSessionRanking table, AgentPolicyOptions options, int capacity, int tierIndex)
     {
         if (!options.Miniature || options.MiniatureRate < 1 || !options.PredictReturn || options.OracleDiagnostic || tierIndex != 0)
         {

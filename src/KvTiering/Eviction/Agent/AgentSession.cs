@@ -2,7 +2,8 @@ namespace KvTiering.Eviction;
 
 /// <summary>
 /// One session slot of <see cref="AgentSessionTable"/>: its block list, request boundaries, gap estimate and hint
-/// state. Slots live in one array grown in one place, so a new field cannot be missed by a resize.
+/// state. Slots live in one array grown in one place, so a new field cannot be missed by a resize, and a new session's
+/// record starts in one place (<see cref="Open"/>).
 /// </summary>
 internal struct AgentSession
 {
@@ -33,7 +34,7 @@ internal struct AgentSession
     /// <summary>The longest gap between two of the session's requests so far (unclipped), or 0 before any.</summary>
     public double MaxGap;
 
-    /// <summary>Normal, paused, closed or awaiting its user (the table's constants).</summary>
+    /// <summary>Normal, paused, closed or awaiting its user (<see cref="AgentSessionState"/>).</summary>
     public byte State;
 
     /// <summary>Oracle next use (diagnostic mode only).</summary>
@@ -83,4 +84,56 @@ internal struct AgentSession
 
     /// <summary>The return predictor's cell that <see cref="ReturnUnended"/> was counted in.</summary>
     public int UnendedCell;
+
+    /// <summary>The latest request touched a block at <paramref name="depth"/>: its deepest so far, maybe.</summary>
+    public void Reach(int depth)
+    {
+        if (depth > RequestDepth)
+        {
+            RequestDepth = depth;
+        }
+    }
+
+    /// <summary>
+    /// The latest request's first touch, at <paramref name="depth"/>: a burst starts at its shallowest block, so only
+    /// its first touch can lower <see cref="RequestTop"/>.
+    /// </summary>
+    public void ReachTop(int depth)
+    {
+        if (depth < RequestTop)
+        {
+            RequestTop = depth;
+        }
+    }
+
+    /// <summary>
+    /// Starts the record of a new session (a free or recycled slot) whose first request starts at <paramref name="now"/>.
+    /// A recycled slot holds nothing, so its bit in the slots' holding set is clear.
+    /// </summary>
+    public void Open(long id, double now, bool sampled)
+    {
+        Id = id;
+        Head = Tail = -1;
+        RequestDepth = -1;
+        RequestTop = int.MaxValue;
+        Count = 0;
+        LastRequest = now;
+        PrevRequest = double.NegativeInfinity;
+        Revives = false;
+        LastTouch = now;
+        Gap = double.NaN;
+        Requests = 1;
+        MaxGap = 0;
+        State = AgentSessionState.Normal;
+        HintAt = now;
+        Sampled = sampled;
+        UserLogWait = 0;
+        UserAnswers = 0;
+        Unanswered = false;
+        AfterUser = true; // a session's first request carries its user's message
+        BriefReply = false;
+        PrevDepth = -1;
+        PrevAdded = 0;
+        ReturnUnended = false;
+    }
 }

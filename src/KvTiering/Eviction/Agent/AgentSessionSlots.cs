@@ -9,6 +9,9 @@ namespace KvTiering.Eviction;
 /// </summary>
 internal sealed class AgentSessionSlots
 {
+    /// <summary>The slot of the shared segment: blocks more than one session uses.</summary>
+    public const int Shared = 0;
+
     /// <summary>Sessions tracked at most; past this the longest-idle empty session's slot is reused.</summary>
     private const int MaxTracked = 1 << 16;
 

@@ -1,29 +1,34 @@
 namespace KvTiering.Eviction;
 
 /// <summary>
-/// The state behind <see cref="AgentPolicy"/>: per-handle links and owners, per-session lists, request boundaries,
-/// gap estimates and the cached victim session. Session slot 0 is the shared segment; real sessions start at 1.
+/// The state behind <see cref="AgentPolicy"/>: which session each touch belongs to and the request in progress, over
+/// collaborators with one job each: the session records (<see cref="AgentSessionSlots"/>), their block lists
+/// (<see cref="AgentBlockLists"/>), their requests and what those teach (<see cref="AgentSessionRequests"/>), their
+/// rank as victims (<see cref="AgentSessionRanking"/>), the block that goes (<see cref="AgentVictimPicker"/>), the
+/// blocks of no session (<see cref="AgentAnonymousPool"/>) and the choice of ordering (<see cref="AgentMiniatures"/>).
+/// Session slot 0 is the shared segment; real sessions start at 1.
 /// </summary>
-internal sealed partial class AgentSessionTable
+internal sealed class AgentSessionTable
 {
-    private const int Shared = 0;
-    private const byte Normal = 0;
-    private const byte Paused = 1;
-    private const byte Closed = 2;
-    private const byte AwaitingUser = 3;
+    private const int Shared = AgentSessionSlots.Shared;
+
+    /// <summary>A request's touches reuse one clock reading for at most this many blocks, so time never stalls for long.</summary>
+    private const int BurstClockTouches = 1 << 12;
 
     private readonly TierView _tier;
     private readonly AgentPolicyOptions _options;
-    private readonly int[] _next;
-    private readonly int[] _prev;
-    private readonly int[] _owner;
-    private readonly double[] _touch;
-    private readonly int _sharedLimit;
 
     // Per session slot (slot 0 is the shared segment): the records, grown in one place (AgentSessionSlots.Take), and
     // the hot paths' view of their array, taken again after each Take (a plain array read, no indirection).
     private readonly AgentSessionSlots _slots = new();
     private AgentSession[] _sessions;
+
+    private readonly AgentBlockLists _lists;
+    private readonly AgentSessionRequests _requests;
+    private readonly AgentSessionRanking _ranking;
+    private readonly AgentVictimPicker _picker;
+    private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
+    private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -32,34 +37,22 @@ internal sealed partial class AgentSessionTable
     private int _burstTouches;
     private double _burstNow;
 
-    private double _globalGap = double.NaN;
-    private readonly AgentWaitModel _toolWaits = new(); // how long tools take, from the end of the response
-    private readonly AgentUserWaits _users; // how long users take to answer (rules 8, 12-15)
-    private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
-    private readonly AgentReturnPredictor? _returns; // the learned return-time predictor (LearnedReturn), or null
-    private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
-    private int _victim = -1;
-    private double _victimScore;
-    private double _victimNow = double.NaN;
-
     public AgentSessionTable(TierView tier, AgentPolicyOptions options)
     {
         _tier = tier;
         _options = options;
-        _users = new AgentUserWaits(options);
         _sessions = _slots.Records;
-        int capacity = tier.Capacity;
-        _next = new int[capacity];
-        _prev = new int[capacity];
-        _owner = new int[capacity];
-        _touch = new double[capacity];
-        Array.Fill(_owner, -1);
-        _sharedLimit = Math.Max(1, (int)(capacity * options.SharedShare));
         _sessions[Shared].Head = _sessions[Shared].Tail = -1;
+        _lists = new AgentBlockLists(tier, options, _slots);
+        _requests = new AgentSessionRequests(options);
+        _ranking = new AgentSessionRanking(tier, options, _slots, _lists, _requests);
         _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
-        _returns = options.LearnedReturn > 0 ? new AgentReturnPredictor(options.LearnedUnendedFactor, options.LearnedOwnScale) : null;
-        _miniatures = AgentMiniatures.For(this, options, capacity, tier.TierIndex);
+        _picker = new AgentVictimPicker(options, _slots, _lists, _ranking, _requests.Density, _anonymous);
+        _miniatures = AgentMiniatures.For(_ranking, options, tier.Capacity, tier.TierIndex);
     }
+
+    /// <summary>While <see cref="AgentMiniatures"/> run: the ordering they chose; otherwise expected return.</summary>
+    private bool Predicting => _miniatures?.Predict ?? true;
 
     public void Touch(int handle, bool inserted)
     {
@@ -79,13 +72,10 @@ internal sealed partial class AgentSessionTable
         else
         {
             now = _tier.Now;
-            int owner = _owner[handle];
+            int owner = _lists.Owner(handle);
             slot = owner > Shared && _sessions[owner].Id == session ? owner : LookUp(session, now);
-            Register(slot, now);
-            if (depth < _sessions[slot].RequestTop)
-            {
-                _sessions[slot].RequestTop = depth; // a burst starts at its shallowest block, so only its first touch can lower this
-            }
+            _requests.Register(ref _sessions[slot], now);
+            _sessions[slot].ReachTop(depth);
 
             _burstSession = session;
             _burstSlot = slot;
@@ -99,18 +89,15 @@ internal sealed partial class AgentSessionTable
             MiniReference(slot, depth, now, newRequest: !burst); // a miss was replayed when it was offered (Admit)
         }
 
-        if (depth > _sessions[slot].RequestDepth)
-        {
-            _sessions[slot].RequestDepth = depth;
-        }
+        _sessions[slot].Reach(depth);
 
         int target = slot;
-        int held = _owner[handle];
+        int held = _lists.Owner(handle);
         if (!inserted && held >= 0)
         {
             // A block another session also uses is shared: it leaves both sessions' fate and joins the shared segment.
             target = held == slot ? slot : Shared;
-            if (held == slot && _touch[handle] < _sessions[slot].PrevRequest)
+            if (held == slot && _lists.TouchedAt(handle) < _sessions[slot].PrevRequest)
             {
                 // A block the previous request skipped is used again: this session branches back, so the blocks its
                 // latest request skips are not dead.
@@ -120,8 +107,7 @@ internal sealed partial class AgentSessionTable
             Unlink(handle, held, release: held != target);
         }
 
-        Append(handle, target);
-        _touch[handle] = now;
+        _lists.Append(handle, target, ref _sessions[target], now);
         if (_anonymous is not null)
         {
             if (target != Shared && session == 0)
@@ -141,32 +127,26 @@ internal sealed partial class AgentSessionTable
 
         if (!burst)
         {
-            Rescore(slot, now);
+            _ranking.Rescore(slot, now, Predicting);
         }
-        else if (slot == _victim || target == _victim)
+        else
         {
-            _victim = -1;
+            _ranking.Touched(slot, target);
         }
     }
 
     public void Remove(int handle)
     {
-        int owner = _owner[handle];
+        int owner = _lists.Owner(handle);
         if (owner < 0)
         {
             return;
         }
 
         _anonymous?.Remove(handle);
-        bool stale = owner != Shared && _touch[handle] < _sessions[owner].LastRequest;
+        bool stale = owner != Shared && _lists.TouchedAt(handle) < _sessions[owner].LastRequest;
         Unlink(handle, owner, release: true);
-        if (owner == _victim && (_sessions[owner].Count == 0 || (_options.RecheckVictim && (owner == Shared
-            ? _sessions[Shared].Count == _sharedLimit
-            : stale && !HasStaleFront(owner)))))
-        {
-            // The victim's stale blocks are gone: its rank may have rested on them (dead-branch rule), so rank again.
-            _victim = -1;
-        }
+        _ranking.Removed(owner, stale);
     }
 
     public bool Admit(in BlockInfo block)
@@ -191,94 +171,112 @@ internal sealed partial class AgentSessionTable
         // this request, not by the idle time that preceded it.
         double now = _tier.Now;
         int slot = SlotFor(block.Session, now);
-        Rescore(slot, now);
+        _ranking.Rescore(slot, now, Predicting);
 
         // Bypass: when the incoming block's own session is the one expected back last and it has no stale blocks
         // to give up, storing the block would only push out that session's previous deepest block.
-        int victim = VictimSession(now);
+        int victim = _ranking.VictimSession(now, Predicting);
         if (block.Session == _burstSession)
         {
             _burstNow = now; // the burst goes on at the time Admit just read
         }
 
-        return victim <= Shared || _sessions[victim].Id != block.Session || HasStaleFront(victim);
+        return victim <= Shared || _sessions[victim].Id != block.Session || _lists.HasStaleFront(ref _sessions[victim]);
     }
 
-    public int SelectVictim()
+    public int SelectVictim() => _picker.SelectVictim(_tier.Now, Predicting);
+
+    /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
+    public void Hint(long session, SessionHint hint)
     {
-        double now = _tier.Now;
-        int session = VictimSession(now);
-        int handle = session >= 0 ? PickInSession(session) : -1;
-        if (handle >= 0)
+        _requests.Density.NoteHint(); // the server sends hints (rule 18's bit 16)
+        if (!_slots.TryFind(session, out int slot))
         {
-            return handle;
+            return;
         }
 
-        // Pins (or a drained victim) left nothing: rescan every list for any evictable block.
-        for (int s = _slots.NextHolding(0); s >= 0; s = _slots.NextHolding(s + 1))
+        _sessions[slot].State = hint switch
         {
-            if ((handle = PickInSession(s)) >= 0)
-            {
-                return handle;
-            }
-        }
-
-        return -1;
+            SessionHint.Closed => AgentSessionState.Closed,
+            SessionHint.Paused => AgentSessionState.Paused,
+            SessionHint.AwaitingUser => AgentSessionState.AwaitingUser,
+            _ => AgentSessionState.Normal,
+        };
+        _sessions[slot].HintAt = _tier.Now;
+        int response = _tier.HintResponseTokens;
+        _sessions[slot].BriefReply = response >= 0 && response < _options.BriefReplyTokens;
+        _ranking.Invalidate();
     }
 
-    private void Append(int handle, int slot)
-    {
-        int tail = _sessions[slot].Tail;
-        _prev[handle] = tail;
-        _next[handle] = -1;
-        if (tail >= 0)
-        {
-            _next[tail] = handle;
-        }
-        else
-        {
-            _sessions[slot].Head = handle;
-        }
-
-        _sessions[slot].Tail = handle;
-        _owner[handle] = slot;
-        if (_sessions[slot].Count++ == 0)
-        {
-            _slots.MarkHolding(slot);
-        }
-    }
-
+    /// <summary>The block leaves its list; a session with no blocks left may be forgotten (<see cref="Release"/>).</summary>
     private void Unlink(int handle, int slot, bool release)
     {
-        int prev = _prev[handle];
-        int next = _next[handle];
-        if (prev >= 0)
+        if (_lists.Unlink(handle, slot, ref _sessions[slot]) && release && slot != Shared && _options.ForgetEmptySessions)
         {
-            _next[prev] = next;
+            Release(slot);
         }
-        else
+    }
+
+    /// <summary>The slot of a session, registering it (and any new request of it) at time <paramref name="now"/>.</summary>
+    private int SlotFor(long session, double now)
+    {
+        int slot = LookUp(session, now);
+        _requests.Register(ref _sessions[slot], now);
+        return slot;
+    }
+
+    /// <summary>The slot of a session, creating it (its first request starts at <paramref name="now"/>) if it is new.</summary>
+    private int LookUp(long session, double now)
+    {
+        if (_slots.TryFind(session, out int slot))
         {
-            _sessions[slot].Head = next;
+            return slot;
         }
 
-        if (next >= 0)
-        {
-            _prev[next] = prev;
-        }
-        else
-        {
-            _sessions[slot].Tail = prev;
-        }
+        slot = _slots.Take(session);
+        _sessions = _slots.Records; // Take may have grown them
+        ForgetBurst(slot); // a reused slot's past: its burst and its miniature prefix
+        MiniForget(slot);
+        _sessions[slot].Open(session, now, _miniatures is not null && _miniatures.IsSampled(session));
+        return slot;
+    }
 
-        _owner[handle] = -1;
-
-        if (--_sessions[slot].Count == 0)
+    /// <summary>A session with no blocks left is forgotten, so memory stays bounded by the sessions the tier holds.</summary>
+    private void Release(int slot)
+    {
+        _slots.Free(slot);
+        ForgetBurst(slot);
+        MiniForget(slot);
+        if (slot == _ranking.Victim)
         {
-            _slots.ClearHolding(slot);
-            if (release && slot != Shared && _options.ForgetEmptySessions)
-            {
-                Release(slot);
-            }
+            _ranking.Invalidate();
+        }
+    }
+
+    private void ForgetBurst(int slot)
+    {
+        if (slot == _burstSlot)
+        {
+            _burstSession = long.MinValue;
+        }
+    }
+
+    /// <summary>A sampled session references the block at <paramref name="depth"/>: both miniatures replay it.</summary>
+    private void MiniReference(int slot, int depth, double now, bool newRequest)
+    {
+        if (_miniatures!.Reference(slot, depth, now, newRequest))
+        {
+            _ranking.Invalidate(); // the ordering changed
+        }
+    }
+
+    /// <summary>A slot is forgotten or reused: its session leaves both miniatures.</summary>
+    private void MiniForget(int slot)
+    {
+        if (_sessions[slot].Sampled)
+        {
+            _miniatures!.Forget(slot);
+            _sessions[slot].Sampled = false;
         }
     }
 }

@@ -7,7 +7,7 @@ namespace KvTiering.Eviction;
 /// evicted tail first from the session its ordering ranks last (the session itself when that is the one referencing:
 /// the bypass). Ranks sessions by expected wait when <c>predict</c>, by idle time otherwise.
 /// </summary>
-internal sealed class SessionMiniature(AgentSessionTable table, bool predict, int capacity)
+internal sealed class SessionMiniature(AgentSessionRanking table, bool predict, int capacity)
 {
     private int[] _resident = new int[64];
     private int[] _position = new int[64]; // index in _active, while the slot is active

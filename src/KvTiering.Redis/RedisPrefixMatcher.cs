@@ -1,0 +1,111 @@
+using KvTiering.Blocks;
+using StackExchange.Redis;
+
+namespace KvTiering.Redis;
+
+/// <summary>
+/// A prefix match on the server for <see cref="RedisBlockDevice.MatchPrefix"/>: the leading keys whose block headers
+/// verify, read in pipelined batches of header-range reads. Goes through the <see cref="RedisBackoff"/> and reports
+/// its fault or success to it, as <see cref="RedisValues"/> does for single values. Safe from any thread.
+/// </summary>
+internal sealed class RedisPrefixMatcher
+{
+    /// <summary>Keys per pipelined batch of a prefix match; a long prefix stops after the batch that holds its end.</summary>
+    internal const int MatchBatchSize = 256;
+
+    private readonly IDatabase _database;
+    private readonly RedisValues _values;
+    private readonly TimeSpan _operationTimeout;
+    private readonly int _slotBytes;
+    private readonly RedisValueSealer _sealer;
+    private readonly RedisBackoff _backoff;
+    private readonly RedisDeviceCounters _counters;
+
+    public RedisPrefixMatcher(IDatabase database, RedisValues values, RedisTierOptions options, int slotBytes,
+        RedisValueSealer sealer, RedisBackoff backoff, RedisDeviceCounters counters)
+    {
+        _database = database;
+        _values = values;
+        _operationTimeout = options.OperationTimeout;
+        _slotBytes = slotBytes;
+        _sealer = sealer;
+        _backoff = backoff;
+        _counters = counters;
+    }
+
+    /// <summary>
+    /// The leading keys whose headers verify on the server, read in pipelined batches of <see cref="MatchBatchSize"/>
+    /// (<c>GETRANGE</c> of the header, and of the seal with authentication); stops at a fault or the back-off.
+    /// </summary>
+    public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
+    {
+        int matched = 0;
+        while (matched < keys.Length)
+        {
+            if (!_backoff.TryEnter())
+            {
+                return matched;
+            }
+
+            ReadOnlySpan<BlockKey> batchKeys = keys.Slice(matched, Math.Min(MatchBatchSize, keys.Length - matched));
+            int found = MatchBatch(batchKeys);
+            matched += found;
+            if (found < batchKeys.Length)
+            {
+                break;
+            }
+        }
+
+        Interlocked.Increment(ref _counters.PrefixQueries);
+        return matched;
+    }
+
+    /// <summary>Leading keys of one batch whose headers verify on the server; 0 on a fault.</summary>
+    private int MatchBatch(ReadOnlySpan<BlockKey> keys)
+    {
+        var pending = new Task<RedisValue>[keys.Length];
+        try
+        {
+            IBatch batch = _database.CreateBatch();
+            for (int i = 0; i < keys.Length; i++)
+            {
+                pending[i] = batch.StringGetRangeAsync(_values.ServerKey(keys[i]), 0, _sealer.HeaderBytes - 1);
+            }
+
+            batch.Execute();
+            if (!Task.WaitAll(pending, _operationTimeout))
+            {
+                ObserveLater(pending);
+                _backoff.OnFault(new TimeoutException($"A prefix match of {keys.Length} keys took longer than {_operationTimeout}."));
+                return 0;
+            }
+        }
+        catch (Exception ex) when (RedisBackoff.IsFault(ex) || ex is AggregateException { InnerException: { } inner } && RedisBackoff.IsFault(inner))
+        {
+            ObserveLater(pending);
+            _backoff.OnFault(ex is AggregateException aggregate ? aggregate.InnerException! : ex);
+            return 0;
+        }
+
+        _backoff.OnSuccess();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            byte[]? header = pending[i].Result;
+            if (header is null || !RedisBlockHeader.TryRead(header, keys[i], _slotBytes, _sealer.Authenticator, out _))
+            {
+                return i;
+            }
+        }
+
+        return keys.Length;
+    }
+
+    private static void ObserveLater(Task[] tasks)
+    {
+        foreach (Task? task in tasks)
+        {
+            _ = task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+using System.Runtime.CompilerServices;
+
+namespace KvTiering.Eviction;
+
+/// <summary>
+/// The ranking of the sessions of <see cref="AgentSessionTable"/> as victims: each session's expected wait (the rules,
+/// or hit density), the dead-branch rule, and the victim session, cached per moment since scores only change with time
+/// and touches.
+/// </summary>
+internal sealed class AgentSessionRanking
+{
+    private const int Shared = AgentSessionSlots.Shared;
+
+    /// <summary>An ended session's expected wait per second of silence: after every live session, before dead branches.</summary>
+    private const double EndedAging = 100.0;
+
+    /// <summary>Requests a session needs before its longest gap says when it has ended.</summary>
+    private const int MinEndedRequests = 2;
+
+    /// <summary>Waits a wait model has to have seen end before it ranks sessions.</summary>
+    private const int MinWaits = AgentUserWaits.MinWaits;
+
+    private readonly TierView _tier;
+    private readonly AgentPolicyOptions _options;
+    private readonly AgentSessionSlots _slots;
+    private readonly AgentBlockLists _lists;
+    private readonly AgentSessionRequests _requests;
+    private readonly AgentWaitModel _toolWaits;
+    private readonly AgentUserWaits _users;
+    private readonly AgentReturnPredictor? _returns;
+    private readonly AgentHitDensity _density;
+    private int _victim = -1;
+    private double _victimScore;
+    private double _victimNow = double.NaN;
+
+    public AgentSessionRanking(TierView tier, AgentPolicyOptions options, AgentSessionSlots slots, AgentBlockLists lists, AgentSessionRequests requests)
+    {
+        _tier = tier;
+        _options = options;
+        _slots = slots;
+        _lists = lists;
+        _requests = requests;
+        _toolWaits = requests.ToolWaits;
+        _users = requests.Users;
+        _returns = requests.Returns;
+        _density = requests.Density;
+        SharedLimit = Math.Max(1, (int)(tier.Capacity * options.SharedShare));
+    }
+
+    /// <summary>Shared blocks the shared segment holds before it goes first.</summary>
+    public int SharedLimit { get; }
+
+    /// <summary>The cached victim session, or -1 when it must be chosen again.</summary>
+    public int Victim => _victim;
+
+    /// <summary>How long a request's touches count as one request.</summary>
+    public double RequestWindowSeconds => _options.RequestWindowSeconds;
+
+    /// <summary>The ordering changed, or a session's state did: the victim is chosen again.</summary>
+    public void Invalidate() => _victim = -1;
+
+    /// <summary>A burst touched <paramref name="slot"/>'s block, now in <paramref name="target"/>'s list: a victim among them is ranked again.</summary>
+    public void Touched(int slot, int target)
+    {
+        if (slot == _victim || target == _victim)
+        {
+            _victim = -1;
+        }
+    }
+
+    /// <summary>
+    /// A block of <paramref name="owner"/> left the tier (<paramref name="stale"/>: older than its session's latest
+    /// request). A victim that holds nothing now, or (<see cref="AgentPolicyOptions.RecheckVictim"/>) whose stale
+    /// blocks are gone, is ranked again: its rank may have rested on them (dead-branch rule).
+    /// </summary>
+    public void Removed(int owner, bool stale)
+    {
+        if (owner != _victim)
+        {
+            return;
+        }
+
+        ref AgentSession s = ref _slots[owner];
+        if (s.Count == 0 || (_options.RecheckVictim && (owner == Shared ? s.Count == SharedLimit : stale && !_lists.HasStaleFront(ref s))))
+        {
+            _victim = -1;
+        }
+    }
+
+    /// <summary>
+    /// The session expected back last (or, unless <paramref name="predict"/>, the one idle longest); cached per moment,
+    /// since scores only change with time and touches.
+    /// </summary>
+    public int VictimSession(double now, bool predict)
+    {
+        AgentSession[] sessions = _slots.Records;
+        if (_victim >= 0 && (now - _victimNow) <= _options.RequestWindowSeconds && sessions[_victim].Count > 0)
+        {
+            return _victim;
+        }
+
+        int best = -1;
+        double bestScore = double.NegativeInfinity;
+        for (int s = _slots.NextHolding(0); s >= 0; s = _slots.NextHolding(s + 1))
+        {
+            double score = Score(s, ref sessions[s], now, predict);
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = s;
+            }
+        }
+
+        if (best > Shared && _options.LearnedHorizon)
+        {
+            _returns?.NoteVictimIdle(now - sessions[best].LastTouch); // the tier's horizon (AgentReturnPredictor)
+        }
+
+        if (_options.HitDensity != 0)
+        {
+            _density.Tick(now, _tier.Capacity); // the eviction age (hit density's horizon)
+        }
+
+        _victim = best;
+        _victimScore = bestScore;
+        _victimNow = now;
+        return best;
+    }
+
+    /// <summary>A touched session's score changed: it may now be the victim, or no longer be.</summary>
+    public void Rescore(int slot, double now, bool predict)
+    {
+        if (_victim < 0)
+        {
+            return;
+        }
+
+        if (slot == _victim)
+        {
+            _victim = -1;
+            return;
+        }
+
+        double score = Score(slot, ref _slots[slot], now, predict);
+        if (score > _victimScore)
+        {
+            _victim = slot;
+            _victimScore = score;
+        }
+    }
+
+    /// <summary>How a miniature ranks a sampled session: its expected wait, or its idle time.</summary>
+    public double MiniatureScore(int slot, double now, bool predict) =>
+        predict ? ExpectedWait(slot, ref _slots[slot], now, predict: true) : now - _slots[slot].LastRequest;
+
+    /// <summary>
+    /// The session's rank as a victim: its expected wait, or, when its latest request skipped some of its blocks (a
+    /// diverged tail, a compacted context), those blocks' own: they are dead unless the session is one that branches
+    /// back, so they wait StaleAging × their idle time (only their idle time, as under LRU, for a session seen to
+    /// come back to skipped blocks).
+    /// </summary>
+    private double Score(int slot, ref AgentSession s, double now, bool predict)
+    {
+        double score = ExpectedWait(slot, ref s, now, predict);
+        if (slot != Shared && _options.StaleAging > 0 && _lists.HasSkippedFront(ref s))
+        {
+            double factor = s.Revives ? 1.0 : _options.StaleAging;
+            score = Math.Max(score, factor * (now - _lists.TouchedAt(s.Head)));
+        }
+
+        return score;
+    }
+
+    /// <summary>
+    /// How long until the session is expected back, as the rules rank it (<see cref="RuleWait"/>) or, for the kinds of
+    /// session <see cref="AgentPolicyOptions.HitDensity"/> names, its seconds of space-time per hit within the horizon.
+    /// </summary>
+    private double ExpectedWait(int slot, ref AgentSession s, double now, bool predict) =>
+        _options.HitDensity == 0 ? RuleWait(slot, ref s, now, predict) : DensityWait(slot, ref s, now, predict);
+
+    /// <summary>Hit density (rule 18, <see cref="AgentHitDensity.Wait"/>) where it ranks the session; the rules' wait elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double DensityWait(int slot, ref AgentSession s, double now, bool predict)
+    {
+        double rule = RuleWait(slot, ref s, now, predict);
+        byte state = s.State;
+        bool predicted = predict && _options.PredictReturn && !_options.OracleDiagnostic && _options.EndedFactor <= 0 && _returns is null;
+        return slot == Shared || state == AgentSessionState.Closed || (state != AgentSessionState.AwaitingUser && !predicted) ? rule
+            : _density.Wait(ref s, rule, now, state == AgentSessionState.Paused, state == AgentSessionState.AwaitingUser, _options, _toolWaits, _users);
+    }
+
+    /// <summary>
+    /// How long until the session is expected back. Past its usual gap the expected remaining wait grows with the
+    /// idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
+    /// </summary>
+    private double RuleWait(int slot, ref AgentSession s, double now, bool predict)
+    {
+        if (slot == Shared)
+        {
+            // Shared blocks compete by their own idle time: a system prompt in use stays, a dead sibling's prefix ages out.
+            if (s.Count > SharedLimit)
+            {
+                return double.MaxValue / 2;
+            }
+
+            int head = s.Head;
+            if (head < 0)
+            {
+                return double.MinValue;
+            }
+
+            return _options.SharedAging * (now - _lists.TouchedAt(head));
+        }
+
+        byte state = s.State;
+        if (state == AgentSessionState.Closed)
+        {
+            return double.MaxValue;
+        }
+
+        if (state == AgentSessionState.AwaitingUser)
+        {
+            // Waiting on a person (minutes) or finished: ranked by the learned answer times (AgentUserWaits).
+            return _users.Remaining(ref s, now);
+        }
+
+        if (_options.OracleDiagnostic)
+        {
+            return s.OracleNext;
+        }
+
+        double idle = now - s.LastRequest;
+        if (!predict || !_options.PredictReturn)
+        {
+            // Recency: a session ranks by its oldest block, so its stale blocks go when LRU (tail first) would
+            // evict them, not only once the session's latest request is the oldest.
+            return s.Head >= 0 ? now - _lists.TouchedAt(s.Head) : idle;
+        }
+
+        double globalGap = _requests.GlobalGap;
+        double typical = double.IsNaN(s.Gap)
+            ? (double.IsNaN(globalGap) ? 1.0 : globalGap) * _options.ProbationFactor
+            : s.Gap;
+        double remaining = typical - idle;
+        if (_options.EndedFactor > 0 && state == AgentSessionState.Normal && s.Requests > MinEndedRequests && idle > _options.EndedFactor * s.MaxGap)
+        {
+            // Silent for many times its own longest gap, with no hint since its request: the session has probably
+            // ended (a per-session survival estimate, not a global TTL). It goes before every live session, longest
+            // silent first. A hinted session's wait is read from the wait models instead.
+            return EndedAging * idle;
+        }
+
+        // The learned predictor's median residual wait for the session's feature cell (AgentReturnPredictor), if on.
+        bool paused = state == AgentSessionState.Paused;
+        double learned = _returns is not null && (_options.LearnedReturn & (paused ? 2 : 1)) != 0
+            ? _returns.Predict(ref s, now, paused, _options.LearnedHorizon) : double.NaN;
+        if (!double.IsNaN(learned))
+        {
+            return learned;
+        }
+
+        if (paused)
+        {
+            // Waiting on a tool. Once tools have returned, the remaining wait is read from how long they took (from
+            // the end of the response): most return in seconds, so a session paused a while is likely on a long run
+            // (or a permission prompt) and goes before one that has just called its tool. Before that: expected back
+            // within its usual gap, but a tool that never returns must still age out.
+            return _options.ToolWaitModel && _toolWaits.Observed >= MinWaits
+                ? _toolWaits.Remaining(now - s.HintAt)
+                : Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
+        }
+
+        return Math.Max(remaining, _options.LindyFactor * idle);
+    }
+}
