@@ -68,6 +68,11 @@ internal sealed class AgentAnonymousPool
             _floor = options.AnonymousShadowFloor;
             _arcOnDemandOption = options.AnonymousArcOnDemand;
             _sizing = _gate is not null && ((_floor > 0 && tier.Capacity >= 2L * _floor) || _arcOnDemandOption);
+            if (_gate is not null && _floor > 0 && tier.Capacity >= 2L * _floor)
+            {
+                // Settle may sample the shadows in the middle of the replay: their replacements are built now.
+                _shadows.Prepare((uint)(tier.Capacity / _floor));
+            }
         }
     }
 
