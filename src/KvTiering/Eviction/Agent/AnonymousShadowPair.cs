@@ -31,6 +31,7 @@ internal sealed class AnonymousShadowPair
     private S3FifoShadow? _preparedFifo;
     private uint _preparedRate;
     private uint _sampleRate;
+    private DivisibilityTest _sampled;     // whether a key's hash falls in the 1-in-_sampleRate sample
     private double _keep;
     private double _scale;
     private int _lastDepth = int.MaxValue; // of the last reference of no session
@@ -59,6 +60,7 @@ internal sealed class AnonymousShadowPair
     public void Restart(uint rate, bool scaled)
     {
         _sampleRate = Math.Max(1, rate);
+        _sampled = new DivisibilityTest(_sampleRate);
         int shadowCapacity = ShadowCapacity(_sampleRate);
         if (_preparedArc is not null && _preparedFifo is not null && _preparedRate == _sampleRate)
         {
@@ -103,7 +105,7 @@ internal sealed class AnonymousShadowPair
         // A sampled shadow sees a few blocks of each request: where requests start is told, not read from its depths.
         _requestStarted |= depth <= _lastDepth;
         _lastDepth = depth;
-        if (_sampleRate > 1 && (uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40) % _sampleRate != 0)
+        if (_sampleRate > 1 && !_sampled.Divides((uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40)))
         {
             return false;
         }
