@@ -54,14 +54,14 @@ internal sealed partial class BlockTable
         // shifts its victim's run back, and the shorter runs made the WEKA replay at 1% (load 0.34 before, 0.17 now)
         // about 1.3x as fast (docs/harness.md "Speed", session speed10), for 18 to 36 more bytes of index per entry.
         int buckets = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 4));
-        _buckets = new Bucket[buckets];
+        _buckets = CommittedArray.Allocate<Bucket>(buckets); // probed at random: its pages written now, not faulted in during a replay
         _mask = buckets - 1;
         _shifts = new byte[buckets];
         _bucketOf = new int[capacity];
         _pendingHoles = new int[Math.Min(PendingShifts, buckets / 4)];
         Array.Fill(_pendingHoles, -1);
-        Keys = new BlockKey[capacity];
-        Parents = new BlockKey[capacity];
+        Keys = CommittedArray.Allocate<BlockKey>(capacity);
+        Parents = CommittedArray.Allocate<BlockKey>(capacity);
         _entries = new Entry[capacity];
         Array.Fill(_entries, new Entry { Tier = -1, Slot = -1, Staging = -1, ParentEntry = -1 });
         ParentEntry = new(_entries);

@@ -30,7 +30,6 @@ namespace KvTiering.Eviction;
 internal sealed class AgentAnonymousPool
 {
     private readonly TierView _tier;
-    private readonly bool[] _member;
     private readonly AnonymousArcOrder _arc;
     private readonly AnonymousFifoOrder _fifo;
     private readonly RequestSizeGate? _gate;      // the learned small queue learns only while requests are small
@@ -47,7 +46,6 @@ internal sealed class AgentAnonymousPool
     {
         AgentAnonymousOrder order = options.AnonymousOrder;
         _tier = tier;
-        _member = new bool[tier.Capacity];
         _arc = new AnonymousArcOrder(tier);
         if (options.AnonymousSmallQueueCap > 0 && options.AnonymousGateRatio > 0)
         {
@@ -68,6 +66,11 @@ internal sealed class AgentAnonymousPool
             _floor = options.AnonymousShadowFloor;
             _arcOnDemandOption = options.AnonymousArcOnDemand;
             _sizing = _gate is not null && ((_floor > 0 && tier.Capacity >= 2L * _floor) || _arcOnDemandOption);
+            if (_gate is not null && _floor > 0 && tier.Capacity >= 2L * _floor)
+            {
+                // Settle may sample the shadows in the middle of the replay: their replacements are built now.
+                _shadows.Prepare((uint)(tier.Capacity / _floor));
+            }
         }
     }
 
@@ -77,7 +80,8 @@ internal sealed class AgentAnonymousPool
     /// <summary>Whether blocks leave in S3-FIFO's order now (else ARC's).</summary>
     public bool UsesFifo => _useFifo;
 
-    public bool Contains(int handle) => _member[handle];
+    /// <summary>Whether <paramref name="handle"/> is in the pool: S3-FIFO's order, always kept, holds every member.</summary>
+    public bool Contains(int handle) => _fifo.Contains(handle);
 
     /// <summary>A block of no session is offered (a miss): the shadows replay it, a ghost hit adapts ARC's split.</summary>
     public void Offer(in BlockKey key, int depth)
@@ -95,14 +99,14 @@ internal sealed class AgentAnonymousPool
     /// <summary>A block of no session is touched: a newcomer (<paramref name="inserted"/>) or a hit.</summary>
     public void Touch(int handle, bool inserted)
     {
-        if (!inserted && _member[handle])
+        bool member = _fifo.Contains(handle);
+        if (!inserted && member)
         {
             _gate?.Reference(_tier.Depth(handle));
             Shadow(_tier.Key(handle), _tier.Depth(handle));
         }
-        else if (!_member[handle])
+        else if (!member)
         {
-            _member[handle] = true;
             _count++;
             inserted = true;
         }
@@ -117,12 +121,11 @@ internal sealed class AgentAnonymousPool
 
     public void Remove(int handle)
     {
-        if (!_member[handle])
+        if (!_fifo.Contains(handle))
         {
             return;
         }
 
-        _member[handle] = false;
         _count--;
         if (_arcKept)
         {

@@ -17,10 +17,11 @@ internal sealed class AnonymousFifoOrder
     private const byte MaxFrequency = 3;
     private const byte InSmall = 1;
     private const byte InMain = 2;
+    private const byte QueueBits = 3;     // the state's low two bits: the queue (0: not in the order)
+    private const byte FrequencyUnit = 4; // the next two: the frequency, 0 to 3
 
     private readonly TierView _tier;
-    private readonly byte[] _queue;
-    private readonly byte[] _frequency;
+    private readonly byte[] _state;       // per handle, queue and frequency in one byte: one load per touch and per scanned block
     private readonly SmallQueueTarget _target;
     private readonly S3FifoGhosts _ghosts;
     private TailFirstList _small;
@@ -30,8 +31,7 @@ internal sealed class AnonymousFifoOrder
     {
         _tier = tier;
         int capacity = tier.Capacity;
-        _queue = new byte[capacity];
-        _frequency = new byte[capacity];
+        _state = new byte[capacity];
         _target = new SmallQueueTarget(capacity, maxSmallShare, gate);
         _ghosts = new S3FifoGhosts(capacity, _target);
         _small = new TailFirstList(tier);
@@ -44,44 +44,48 @@ internal sealed class AnonymousFifoOrder
     /// <summary>Blocks in the small queue.</summary>
     public int SmallCount => _small.Count;
 
+    /// <summary>Whether <paramref name="handle"/> is in the order (in either queue).</summary>
+    public bool Contains(int handle) => _state[handle] != 0;
+
     /// <summary>A block of no session is touched: a hit counts (up to 3), a newcomer joins the small queue (the main one if a ghost).</summary>
     public void Touch(int handle, bool inserted)
     {
-        if (!inserted && _queue[handle] != 0)
+        int state = _state[handle];
+        if (!inserted && state != 0)
         {
-            if (_frequency[handle] < MaxFrequency)
+            if (state < MaxFrequency * FrequencyUnit)
             {
-                _frequency[handle]++;
+                _state[handle] = (byte)(state + FrequencyUnit);
             }
 
             return;
         }
 
-        _frequency[handle] = 0;
         if (_ghosts.Admitted(_tier.Key(handle)))
         {
-            _queue[handle] = InMain;
+            _state[handle] = InMain;
             _main.Touch(handle);
         }
         else
         {
-            _queue[handle] = InSmall;
+            _state[handle] = InSmall;
             _small.Touch(handle);
         }
     }
 
     public void Remove(int handle)
     {
-        if (_queue[handle] == InSmall)
+        int queue = _state[handle] & QueueBits;
+        if (queue == InSmall)
         {
             _small.Remove(handle);
         }
-        else if (_queue[handle] == InMain)
+        else if (queue == InMain)
         {
             _main.Remove(handle);
         }
 
-        _queue[handle] = 0;
+        _state[handle] = 0;
     }
 
     /// <summary>The next victim: from the small queue while it holds its share (or the main queue is empty), else from the main one.</summary>
@@ -101,9 +105,10 @@ internal sealed class AnonymousFifoOrder
     /// <summary>A block leaves by eviction (whichever order chose it): one leaving the small queue leaves its key as a ghost.</summary>
     public void Evicted(int handle)
     {
-        if (_queue[handle] != 0)
+        int queue = _state[handle] & QueueBits;
+        if (queue != 0)
         {
-            _ghosts.Evicted(_tier.Key(handle), _queue[handle] == InSmall);
+            _ghosts.Evicted(_tier.Key(handle), queue == InSmall);
         }
     }
 
@@ -129,15 +134,14 @@ internal sealed class AnonymousFifoOrder
             int previous = _small.Previous(h);
             if (_tier.IsEvictable(h))
             {
-                if (_frequency[h] == 0)
+                if (_state[h] < FrequencyUnit)
                 {
                     return h;
                 }
 
                 // Hit while in the small queue: on to the main queue, where its count starts over.
                 _small.Remove(h);
-                _frequency[h] = 0;
-                _queue[h] = InMain;
+                _state[h] = InMain;
                 _main.Enqueue(h);
             }
 
@@ -159,12 +163,12 @@ internal sealed class AnonymousFifoOrder
                 int previous = _main.Previous(h);
                 if (_tier.IsEvictable(h))
                 {
-                    if (_frequency[h] == 0)
+                    if (_state[h] < FrequencyUnit)
                     {
                         return h;
                     }
 
-                    _frequency[h]--;
+                    _state[h] -= FrequencyUnit;
                     _main.Requeue(h);
                 }
 

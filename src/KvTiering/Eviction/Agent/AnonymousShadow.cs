@@ -30,8 +30,8 @@ internal abstract class AnonymousShadow
     protected AnonymousShadow(int capacity, int ghostCells)
     {
         Capacity = capacity;
-        Keys = new BlockKey[capacity + ghostCells];
-        Depths = new int[capacity];
+        Keys = CommittedArray.Allocate<BlockKey>(capacity + ghostCells);
+        Depths = CommittedArray.Allocate<int>(capacity);
         _slotOf = new KeySlotIndex(Keys);
         _free = new int[capacity];
         for (int i = 0; i < capacity; i++)

@@ -32,7 +32,7 @@ internal sealed class GhostPair
 
     /// <summary>A pair of lists of <paramref name="capacity"/> keys each, with its own index.</summary>
     public GhostPair(int capacity)
-        : this(capacity, new BlockKey[2 * capacity], index: null, first: 0)
+        : this(capacity, CommittedArray.Allocate<BlockKey>(2 * capacity), index: null, first: 0)
     {
     }
 

@@ -29,7 +29,7 @@ internal sealed class GhostSet
 
     /// <summary>A set of <paramref name="capacity"/> keys with its own index.</summary>
     public GhostSet(int capacity)
-        : this(capacity, new BlockKey[Math.Max(0, capacity)], index: null, first: 0)
+        : this(capacity, CommittedArray.Allocate<BlockKey>(Math.Max(0, capacity)), index: null, first: 0)
     {
     }
 

@@ -32,8 +32,8 @@ internal sealed class KeySlotIndex
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketsPerSlot, 2);
         _keys = keys;
         int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, keys.Length * bucketsPerSlot));
-        _buckets = new Bucket[buckets];
-        _bucketOf = new int[keys.Length];
+        _buckets = CommittedArray.Allocate<Bucket>(buckets);
+        _bucketOf = CommittedArray.Allocate<int>(keys.Length);
         _mask = buckets - 1;
     }
 
