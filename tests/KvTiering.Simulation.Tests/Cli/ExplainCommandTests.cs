@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using KvTiering.Blocks;
 using KvTiering.Placement;
+using static KvTiering.Simulation.Tests.Cli.KvtierRun;
 
 namespace KvTiering.Simulation.Tests.Cli;
 
@@ -143,13 +144,5 @@ public sealed class ExplainCommandTests : IDisposable
         }
 
         return _dir.Write("trace.jsonl", sb.ToString());
-    }
-
-    private static (int Code, string Output, string Errors) Kvtier(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int rc = KvTiering.Cli.Cli.Run(args, stdout, stderr);
-        return (rc, stdout.ToString(), stderr.ToString());
     }
 }

@@ -1,3 +1,5 @@
+using static KvTiering.Simulation.Tests.Cli.KvtierRun;
+
 namespace KvTiering.Simulation.Tests.Cli;
 
 public sealed class HelpTests
@@ -64,13 +66,5 @@ public sealed class HelpTests
         (int rc, _, string errors) = Kvtier("policies", "--policy-assembly", "no/such/Policies.dll");
         Assert.Equal(1, rc);
         Assert.Contains("no/such/Policies.dll", errors, StringComparison.Ordinal);
-    }
-
-    internal static (int Code, string Output, string Errors) Kvtier(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int rc = KvTiering.Cli.Cli.Run(args, stdout, stderr);
-        return (rc, stdout.ToString(), stderr.ToString());
     }
 }

@@ -4,6 +4,7 @@ using KvTiering.Events;
 using KvTiering.KvEvents;
 using NetMQ;
 using NetMQ.Sockets;
+using static KvTiering.Simulation.Tests.Cli.KvtierRun;
 
 namespace KvTiering.Simulation.Tests.Cli;
 
@@ -136,13 +137,5 @@ public sealed class KvEventsCommandTests : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static (int Code, string Output, string Errors) Kvtier(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int rc = KvTiering.Cli.Cli.Run(args, stdout, stderr);
-        return (rc, stdout.ToString(), stderr.ToString());
     }
 }

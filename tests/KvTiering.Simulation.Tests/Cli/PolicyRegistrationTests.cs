@@ -47,11 +47,11 @@ public sealed class PolicyRegistrationTests
     public void Kvtier_loads_the_sample_assembly_and_runs_its_policy()
     {
         string dll = typeof(CustomPolicy.CustomPolicies).Assembly.Location;
-        (int rc, string output, string errors) = HelpTests.Kvtier("policies", "--policy-assembly", dll);
+        (int rc, string output, string errors) = KvtierRun.Kvtier("policies", "--policy-assembly", dll);
         Assert.True(rc == 0, errors);
         Assert.Contains(output.Split('\n'), l => l.StartsWith("mru", StringComparison.Ordinal));
 
-        (rc, output, errors) = HelpTests.Kvtier("simulate", "--policy-assembly", dll, "--policy", "lru,mru", "--capacity", "1%", "--quiet");
+        (rc, output, errors) = KvtierRun.Kvtier("simulate", "--policy-assembly", dll, "--policy", "lru,mru", "--capacity", "1%", "--quiet");
         Assert.True(rc == 0, errors);
         Assert.Contains(output.Split('\n'), l => l.StartsWith("mru ", StringComparison.Ordinal));
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static KvTiering.Simulation.Tests.Cli.KvtierRun;
 
 namespace KvTiering.Simulation.Tests.Cli;
 
@@ -198,13 +199,5 @@ public sealed class SimulateCommandTests : IDisposable
         string path = _dir.File($"trace-{Guid.NewGuid():N}.jsonl");
         File.WriteAllLines(path, lines);
         return path;
-    }
-
-    private static (int Code, string Output, string Errors) Kvtier(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int rc = KvTiering.Cli.Cli.Run(args, stdout, stderr);
-        return (rc, stdout.ToString(), stderr.ToString());
     }
 }
