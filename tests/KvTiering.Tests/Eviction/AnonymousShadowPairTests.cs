@@ -45,8 +45,8 @@ public sealed class AnonymousShadowPairTests
 
     /// <summary>
     /// With the order in charge as its own shadow, fed the hits its shadow would have had, the pair decides as the two
-    /// shadows do up to and including the first switch; then the counts hand over (the new order in charge keeps its
-    /// shadow's count, the other shadow takes the pool's) and the one left in charge stops being replayed.
+    /// shadows do up to and including the first switch; there the idle shadow takes the pool's count and from then on
+    /// both shadows replay (the pool's hits no longer count).
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -95,10 +95,12 @@ public sealed class AnonymousShadowPairTests
 
         Assert.True(switchedAt > 0, "the phases should make the order not in charge take over");
 
-        // Now the other order is in charge: the pool's misses count for it, and the handed-over shadow replays.
+        // From the switch both shadows replay again, the idle one resuming with the pool's count, so the pair answers as
+        // the two-shadow pair would with that shadow's stale blocks: its count decays and moves with its own hits.
+        Assert.False(self.SelfShadow);
         bool nowFifo = !startWithFifo;
         double before = nowFifo ? self.FifoHits : self.ArcHits;
-        self.Reference(new BlockKey(1UL << 40, 3), 0, nowFifo, hit: false);
+        self.Reference(new BlockKey(1UL << 40, 3), 0, nowFifo, hit: true);
         double keep = 1 - (1.0 / (16.0 * capacity));
         Assert.Equal(before * keep, nowFifo ? self.FifoHits : self.ArcHits, 12);
     }

@@ -6,8 +6,9 @@ namespace KvTiering.Eviction;
 /// Rule 11's two shadow caches (<see cref="ArcShadow"/>, <see cref="S3FifoShadow"/>) and the test that reads them: each
 /// reference of no session is replayed into both (or, sampled, only a 1-in-R share of the keys), their hits fade, and
 /// <see cref="Reference"/> says when the order not in charge has led by enough to take over. With
-/// <see cref="AgentPolicyOptions.AnonymousSelfShadow"/> the order in charge is its own shadow: only the other order's
-/// shadow replays the references, and the pool's own hits on the same key sample stand for the shadow it spares.
+/// <see cref="AgentPolicyOptions.AnonymousSelfShadow"/> the order in charge is its own shadow until the first switch:
+/// only the other order's shadow replays the references, and the pool's own hits on the same key sample stand for the
+/// shadow it spares.
 /// </summary>
 /// <remarks>
 /// Miniature simulation (Waldspurger et al., "Cache Modeling and Optimization using Miniature Simulations", USENIX ATC
@@ -92,7 +93,8 @@ internal sealed class AnonymousShadowPair
 
     /// <summary>
     /// Whether the order in charge is its own shadow (<see cref="AgentPolicyOptions.AnonymousSelfShadow"/>; the pool
-    /// turns it on once its blocks fill the tier and off for good once a session's block takes room). Turned off, the
+    /// turns it on once its blocks fill the tier and off for good once a session's block takes room; the first switch
+    /// turns it off for good too). Turned off, the
     /// idle shadow of the order in charge resumes with the pool's count and the blocks it last held.
     /// </summary>
     public bool SelfShadow
@@ -178,10 +180,10 @@ internal sealed class AnonymousShadowPair
 
     /// <summary>
     /// <see cref="Reference"/> of a sampled key with the order in charge as its own shadow: the other order's shadow
-    /// replays it, the pool's leading-run hit stands for the one in charge, and both go to the same test. On a switch the
-    /// new order in charge carries its shadow's count on as its own, and the shadow of the order handing over, idle while
-    /// that order was in charge, takes the pool's count with the blocks it last held (it catches up within about a
-    /// capacity of references; switches are rare).
+    /// replays it, the pool's leading-run hit stands for the one in charge, and both go to the same test. At a switch
+    /// the shadow of the order handing over, idle while that order was in charge, takes the pool's count and both
+    /// shadows replay from then on: kept idle between switches, its stale blocks delayed the switch back and cost 0.45
+    /// points on Mooncake synthetic at 5% (docs/policies/agent.md, session 18). Mooncake conversation never switches.
     /// </summary>
     private bool SelfReference(in BlockKey key, int depth, bool useFifo)
     {
@@ -198,10 +200,10 @@ internal sealed class AnonymousShadowPair
             : UnpairedLead(useFifo ? other.Hits : _realHits, useFifo ? _realHits : other.Hits, useFifo);
         if (switches)
         {
-            double real = _realHits;
-            _realHits = other.Hits;
-            (useFifo ? _fifo : (AnonymousShadow)_arc).Hits = real;
+            // The shadow of the order handing over was idle while it was in charge: from here both shadows replay.
+            (useFifo ? _fifo : (AnonymousShadow)_arc).Hits = _realHits;
             _inChargeFifo = !useFifo;
+            _self = false;
         }
 
         return switches;
