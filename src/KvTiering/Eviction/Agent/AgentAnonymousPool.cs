@@ -187,7 +187,7 @@ internal sealed class AgentAnonymousPool
     /// hold the whole tier: once the gate has settled open (small requests; where it shuts, switches are frequent and
     /// hang on a few requests, and an idle shadow's stale blocks cost up to 0.8 points on a session-less WEKA quarter)
     /// it becomes its own shadow the first time they fill it, and gives that up for good once a session's block takes
-    /// room (traffic with sessions keeps both shadows, as before the option).
+    /// room (traffic with sessions keeps both shadows, as before the option); the pair gives it up at the first switch.
     /// </summary>
     private void SelfShadow()
     {
