@@ -75,6 +75,7 @@ public static class AgentPolicyVariants
                 "anonshadow" => options with { AnonymousShadowBlocks = Math.Max(1, (int)Number(value, part, spec)) },
                 "anonfloor" => options with { AnonymousShadowFloor = (int)Number(value, part, spec) },
                 "anonarcdemand" => options with { AnonymousArcOnDemand = Flag(value, part, spec) },
+                "anonselfshadow" => options with { AnonymousSelfShadow = Flag(value, part, spec) },
                 "learned" => options with { LearnedReturn = Number(value, part, spec) is var n && n is 0 or 1 or 2 or 3 ? (int)n
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs 0, 1, 2 or 3.", nameof(spec)) },
                 "learnedhorizon" => options with { LearnedHorizon = Flag(value, part, spec) },
@@ -85,7 +86,7 @@ public static class AgentPolicyVariants
                 "densityhorizon" => options with { HitDensityHorizon = Number(value, part, spec) is var k && k > 0 ? k
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a positive number.", nameof(spec)) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, anonfloor, anonarcdemand, learned, learnedhorizon, learnedscale, learnedunended, density, densityhorizon.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, anonfloor, anonarcdemand, anonselfshadow, learned, learnedhorizon, learnedscale, learnedunended, density, densityhorizon.",
                     nameof(spec)),
             };
         }

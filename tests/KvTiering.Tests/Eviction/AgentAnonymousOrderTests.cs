@@ -178,6 +178,21 @@ public sealed class AgentAnonymousOrderTests
     /// is dropped; once the conversations show it ahead in the shadows it is rebuilt from S3-FIFO's (main queue as
     /// blocks used again) and takes over, within 5% of ARC's order alone.
     /// </summary>
+    /// <summary>
+    /// The large tier's workload with the gate open at ratio 10 and whole shadows: with the order in charge as its own
+    /// shadow (<c>anonselfshadow</c>), only ARC's shadow replays the references against the pool's own hits, and ARC's
+    /// order still takes over, within 5% of ARC's order alone.
+    /// </summary>
+    [Fact]
+    public void The_order_in_charge_as_its_own_shadow_still_hands_over_where_the_other_hits_more()
+    {
+        (int arc, int fifo) = OrdersFavouringArc(capacity: 160);
+        int both = Replay("agent:anongate=10+anonfloor=0+anonselfshadow=false", capacity: 160, distance: 12);
+        int self = Replay("agent:anongate=10+anonfloor=0+anonselfshadow=true", capacity: 160, distance: 12);
+        Assert.True(self > arc * 0.95, $"self-shadowed {self} should be within 5% of arc's order {arc} (s3fifo {fifo}, two shadows {both})");
+        Assert.Equal("agent:anonselfshadow=false", AgentPolicyVariants.FromName("agent:anonselfshadow=false").Name);
+    }
+
     [Fact]
     public void ARC_order_rebuilt_on_demand_takes_over_where_it_hits_more()
     {

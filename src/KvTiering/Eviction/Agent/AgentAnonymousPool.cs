@@ -36,6 +36,7 @@ internal sealed class AgentAnonymousPool
     private readonly AnonymousShadowPair? _shadows;
     private readonly int _floor;                  // the fewest blocks a shadow sampled for small requests holds (0: none)
     private readonly bool _arcOnDemandOption;
+    private bool _selfPending;                    // the order in charge becomes its own shadow once the pool fills the tier
     private bool _sizing;                         // the gate has not settled yet, and its answer may change the shadows
     private bool _arcOnDemand;                    // ARC's order is kept only while in charge
     private bool _arcKept = true;                 // ARC's order follows every block now
@@ -66,6 +67,7 @@ internal sealed class AgentAnonymousPool
             _floor = options.AnonymousShadowFloor;
             _arcOnDemandOption = options.AnonymousArcOnDemand;
             _sizing = _gate is not null && ((_floor > 0 && tier.Capacity >= 2L * _floor) || _arcOnDemandOption);
+            _selfPending = options.AnonymousSelfShadow && _sizing;
             if (_gate is not null && _floor > 0 && tier.Capacity >= 2L * _floor)
             {
                 // Settle may sample the shadows in the middle of the replay: their replacements are built now.
@@ -93,7 +95,7 @@ internal sealed class AgentAnonymousPool
         }
 
         _fifo.Offer(key);
-        Shadow(key, depth);
+        Shadow(key, depth, hit: false);
     }
 
     /// <summary>A block of no session is touched: a newcomer (<paramref name="inserted"/>) or a hit.</summary>
@@ -103,7 +105,7 @@ internal sealed class AgentAnonymousPool
         if (!inserted && member)
         {
             _gate?.Reference(_tier.Depth(handle));
-            Shadow(_tier.Key(handle), _tier.Depth(handle));
+            Shadow(_tier.Key(handle), _tier.Depth(handle), hit: true);
         }
         else if (!member)
         {
@@ -157,7 +159,7 @@ internal sealed class AgentAnonymousPool
         return victim;
     }
 
-    private void Shadow(in BlockKey key, int depth)
+    private void Shadow(in BlockKey key, int depth, bool hit)
     {
         if (_shadows is null)
         {
@@ -169,9 +171,42 @@ internal sealed class AgentAnonymousPool
             Settle();
         }
 
-        if (_shadows.Reference(key, depth, _useFifo))
+        if ((_selfPending && !_sizing) || _shadows.SelfShadow)
+        {
+            SelfShadow();
+        }
+
+        if (_shadows.Reference(key, depth, _useFifo, hit))
         {
             SwitchOrder();
+        }
+    }
+
+    /// <summary>
+    /// The order in charge sees the references its shadow would, at its capacity, only while blocks of no session
+    /// hold the whole tier: once the gate has settled open (small requests; where it shuts, switches are frequent and
+    /// hang on a few requests, and an idle shadow's stale blocks cost up to 0.8 points on a session-less WEKA quarter)
+    /// it becomes its own shadow the first time they fill it, and gives that up for good once a session's block takes
+    /// room (traffic with sessions keeps both shadows, as before the option); the pair gives it up at the first switch.
+    /// </summary>
+    private void SelfShadow()
+    {
+        bool whole = _count == _tier.Count;
+        if (_selfPending)
+        {
+            if (!whole)
+            {
+                _selfPending = false;
+            }
+            else if (_count >= _tier.Capacity)
+            {
+                _selfPending = false;
+                _shadows!.SelfShadow = true;
+            }
+        }
+        else if (!whole)
+        {
+            _shadows!.SelfShadow = false;
         }
     }
 
@@ -196,6 +231,7 @@ internal sealed class AgentAnonymousPool
         _sizing = false;
         if (!_gate.Open)
         {
+            _selfPending = false;
             return;
         }
 

@@ -253,4 +253,12 @@ public sealed record AgentPolicyOptions
     /// time of the sessions it gives up); a return later than the horizon is worth nothing.
     /// </summary>
     public double HitDensityHorizon { get; init; } = 1.0;
+
+    /// <summary>
+    /// With the adaptive order: the order in charge is its own shadow. On blocks of no session it sees the same
+    /// references as its shadow would, so only the other order's shadow replays them, and the switch weighs that
+    /// shadow's hits against the pool's own leading-run hits on the same key sample (about half the shadows' cost).
+    /// Default true; false replays both shadows (docs/policies/agent.md, rule 11, session 18).
+    /// </summary>
+    public bool AnonymousSelfShadow { get; init; } = true;
 }
