@@ -19,11 +19,6 @@ internal static class SimulateKvEvents
             return null;
         }
 
-        if (!endpoint.Contains("://", StringComparison.Ordinal))
-        {
-            throw new CliException($"--kv-events takes a ZeroMQ endpoint such as tcp://127.0.0.1:5557; got '{endpoint}'");
-        }
-
         // Only these reach a subscriber in another process; anything else would fail at bind time, after the trace loaded.
         if (!endpoint.StartsWith("tcp://", StringComparison.Ordinal) && !endpoint.StartsWith("ipc://", StringComparison.Ordinal))
         {

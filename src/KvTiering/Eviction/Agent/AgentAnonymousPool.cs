@@ -35,6 +35,7 @@ internal sealed class AgentAnonymousPool
     private readonly RequestSizeGate? _gate;      // the learned small queue learns only while requests are small
     private readonly AnonymousShadowPair? _shadows;
     private readonly int _floor;                  // the fewest blocks a shadow sampled for small requests holds (0: none)
+    private readonly bool _floorSampled;          // the tier holds two floors or more: small requests sample the shadows
     private readonly bool _arcOnDemandOption;
     private bool _selfPending;                    // the order in charge becomes its own shadow once the pool fills the tier
     private bool _sizing;                         // the gate has not settled yet, and its answer may change the shadows
@@ -65,10 +66,11 @@ internal sealed class AgentAnonymousPool
             long most = Math.Max(1, options.AnonymousShadowBlocks);
             _shadows = new AnonymousShadowPair(tier.Capacity, options, _gate, (uint)Math.Max(1, (tier.Capacity + most - 1) / most));
             _floor = options.AnonymousShadowFloor;
+            _floorSampled = _gate is not null && _floor > 0 && tier.Capacity >= 2L * _floor;
             _arcOnDemandOption = options.AnonymousArcOnDemand;
-            _sizing = _gate is not null && ((_floor > 0 && tier.Capacity >= 2L * _floor) || _arcOnDemandOption);
+            _sizing = _floorSampled || (_gate is not null && _arcOnDemandOption);
             _selfPending = options.AnonymousSelfShadow && _sizing;
-            if (_gate is not null && _floor > 0 && tier.Capacity >= 2L * _floor)
+            if (_floorSampled)
             {
                 // Settle may sample the shadows in the middle of the replay: their replacements are built now.
                 _shadows.Prepare((uint)(tier.Capacity / _floor));
@@ -235,7 +237,7 @@ internal sealed class AgentAnonymousPool
             return;
         }
 
-        if (_floor > 0 && _tier.Capacity >= 2L * _floor)
+        if (_floorSampled)
         {
             _shadows!.Restart((uint)(_tier.Capacity / _floor), scaled: true);
         }

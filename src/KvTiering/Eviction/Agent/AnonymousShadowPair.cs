@@ -35,7 +35,6 @@ internal sealed class AnonymousShadowPair
     private S3FifoShadow? _preparedFifo;
     private uint _preparedRate;
     private uint _sampleRate;
-    private DivisibilityTest _sampled;     // whether a key's hash falls in the 1-in-_sampleRate sample
     private double _keep;
     private double _scale;
     private int _lastDepth = int.MaxValue; // of the last reference of no session
@@ -69,7 +68,6 @@ internal sealed class AnonymousShadowPair
     public void Restart(uint rate, bool scaled)
     {
         _sampleRate = Math.Max(1, rate);
-        _sampled = new DivisibilityTest(_sampleRate);
         int shadowCapacity = ShadowCapacity(_sampleRate);
         if (_preparedArc is not null && _preparedFifo is not null && _preparedRate == _sampleRate)
         {
@@ -145,7 +143,7 @@ internal sealed class AnonymousShadowPair
 
         // The pool's hit counts as a shadow's does: only in the request's leading run of resident blocks.
         _realChain = (_realChain || starts) && hit;
-        if (_sampleRate > 1 && !_sampled.Divides((uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40)))
+        if (_sampleRate > 1 && (uint)((key.Low * 0x9E3779B97F4A7C15UL) >> 40) % _sampleRate != 0)
         {
             return false;
         }
@@ -183,7 +181,7 @@ internal sealed class AnonymousShadowPair
     /// replays it, the pool's leading-run hit stands for the one in charge, and both go to the same test. At a switch
     /// the shadow of the order handing over, idle while that order was in charge, takes the pool's count and both
     /// shadows replay from then on: kept idle between switches, its stale blocks delayed the switch back and cost 0.45
-    /// points on Mooncake synthetic at 5% (docs/policies/agent.md, session 18). Mooncake conversation never switches.
+    /// points on Mooncake synthetic at 5% (docs/policies/agent.md, session 17, speed18). Mooncake conversation never switches.
     /// </summary>
     private bool SelfReference(in BlockKey key, int depth, bool useFifo)
     {
@@ -201,9 +199,8 @@ internal sealed class AnonymousShadowPair
         if (switches)
         {
             // The shadow of the order handing over was idle while it was in charge: from here both shadows replay.
-            (useFifo ? _fifo : (AnonymousShadow)_arc).Hits = _realHits;
+            SelfShadow = false;
             _inChargeFifo = !useFifo;
-            _self = false;
         }
 
         return switches;
