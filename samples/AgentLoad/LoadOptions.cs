@@ -60,7 +60,11 @@ internal sealed record LoadOptions
                 "--dram-mib" => o with { DramMiB = Int() },
                 "--flash-mib" => o with { FlashMiB = Int() },
                 "--configs" => o with { Configurations = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
-                "--url" => o with { Url = Value() },
+                "--url" => o with
+                {
+                    Url = Uri.TryCreate(Value(), UriKind.Absolute, out Uri? u) && u.Scheme is "http" or "https"
+                        ? args[i] : throw new ArgumentException($"--url needs an http:// or https:// address, not '{args[i]}'."),
+                },
                 "--csv" => o with { Csv = Value() },
                 _ => throw new ArgumentException($"Unknown option '{name}'. Options: --trace --sessions --requests --time-scale --max-tokens --preset --context --sequences --dram-mib --flash-mib --configs --url --csv."),
             };

@@ -5,6 +5,7 @@
 // With --url it drives a server already running (one configuration, named by --configs).
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using AgentLoad;
 using AgentServer;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,25 @@ catch (ArgumentException ex)
 {
     Console.Error.WriteLine(ex.Message);
     return 2;
+}
+
+if (options.Url is { } target)
+{
+    try
+    {
+        // Scale the sessions to the context the running server has, which --context may not know.
+        ServedModel served = await ServedModel.GetAsync(new Uri(target));
+        if (served.ContextSize is { } context && context != options.ContextSize)
+        {
+            Console.WriteLine($"{target} serves {served.Id} with a {context}-token context: sessions are scaled to it, not to --context {options.ContextSize}.");
+            options = options with { ContextSize = context };
+        }
+    }
+    catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or TaskCanceledException)
+    {
+        Console.Error.WriteLine($"--url {target}: {ex.Message}"); // no server there, or not an OpenAI-compatible one: one line, exit 1
+        return 1;
+    }
 }
 
 List<SessionPlan> plans;

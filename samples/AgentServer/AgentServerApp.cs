@@ -32,7 +32,9 @@ public static class AgentServerApp
         QuietNativeLog();
         services.AddOptions<AgentServerOptions>().Bind(configuration.GetSection(AgentServerOptions.SectionName))
             .Validate(o => o.Sequences >= 1 && o.QueueLength >= 0 && o.ContextSize >= 64 && o.Threads >= 1 && o.DefaultMaxTokens >= 1,
-                "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.");
+                "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.")
+            .Validate(o => o.ModelName is null or { Length: > 0 } && o.ModelAliases.All(a => !string.IsNullOrWhiteSpace(a)),
+                "AgentServer: ModelName and each of ModelAliases must be a non-empty name.");
         services.AddSingleton<LlamaEngine>();
         services.AddSingleton<SessionHintLog>();
         services.AddSingleton(StoreFactory.Create);   // before AddKvTiering, whose TryAdd then keeps it
@@ -61,10 +63,18 @@ public static class AgentServerApp
         app.UseStatusCodePages(context => ChatCompletions.WriteErrorAsync(context.HttpContext, context.HttpContext.Response.StatusCode,
             RouteError(context.HttpContext.Request, context.HttpContext.Response.StatusCode), "invalid_request_error", null, null));
         app.MapPost("/v1/chat/completions", (HttpContext http, ChatCompletions chat) => chat.HandleAsync(http));
+        // vLLM's model card: every served name, each with the context (max_model_len) a client must fit prompt + max_tokens in.
         app.MapGet("/v1/models", (LlamaEngine engine) => Results.Json(new
         {
             @object = "list",
-            data = new[] { new { id = engine.ModelName, @object = "model", created = 0, owned_by = "kvtiering" } },
+            data = engine.ServedNames.Select(name => new
+            {
+                id = name,
+                @object = "model",
+                created = 0,
+                owned_by = "kvtiering",
+                max_model_len = engine.ContextSize,
+            }),
         }));
         app.MapGet("/healthz", (LlamaEngine engine, TieredKvStore store) => Results.Json(new
         {

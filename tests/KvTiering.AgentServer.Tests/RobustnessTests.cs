@@ -1,4 +1,3 @@
-using System.ClientModel;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -14,6 +13,11 @@ public sealed class RobustnessTests
     [InlineData("{\"messages\": []}", "'messages' must be a non-empty array", "messages")]
     [InlineData("{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}", "'messages[0].role' is 'robot'", "messages[0].role")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": -3}", "'max_tokens' must be a positive integer, not -3", "max_tokens")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 0}", "'max_tokens' must be a positive integer, not 0", "max_tokens")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 1.5}", "'max_tokens' must be a positive integer, not 1.5", "max_tokens")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": \"8\"}", "'max_tokens' must be a positive integer, not \"8\"", "max_tokens")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_completion_tokens\": -1}", "'max_completion_tokens' must be a positive integer, not -1", "max_completion_tokens")]
+    [InlineData("{\"model\": 5, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "'model' must be a string, not number", "model")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tool_choice\": \"required\"}", "no 'tools'", "tool_choice")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": \"yes\"}", "'stream' must be true or false, not the string \"yes\"", "stream")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": true, \"stream_options\": {\"include_usage\": 1}}", "'stream_options.include_usage' must be true or false, not number", "stream_options.include_usage")]
@@ -31,21 +35,6 @@ public sealed class RobustnessTests
         Assert.Equal("invalid_request_error", e.GetProperty("type").GetString());
         Assert.Equal(param, e.GetProperty("param").GetString());
 
-        await AssertHealthyAndServing(server);
-    }
-
-    [Fact]
-    public async Task APromptLongerThanTheContextIsA400WithTheCounts()
-    {
-        using var flash = new TempDirectory();
-        using var server = new TestServerFactory(flash.Path);
-        string huge = string.Concat(Enumerable.Repeat("all work and no play ", 120)); // ~3,000 tokens (a space is 3 byte tokens) > 2,048
-        ClientResultException ex = await Assert.ThrowsAsync<ClientResultException>(() =>
-            server.Chat().CompleteChatAsync([new UserChatMessage(huge)], new ChatCompletionOptions { MaxOutputTokenCount = 2 }));
-        Assert.Equal(400, ex.Status);
-        string body = ex.GetRawResponse()!.Content.ToString();
-        Assert.Contains("context_length_exceeded", body, StringComparison.Ordinal);
-        Assert.Contains("holds 2048 tokens", body, StringComparison.Ordinal);
         await AssertHealthyAndServing(server);
     }
 

@@ -33,19 +33,26 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         try
         {
             request = ChatRequestParser.Parse(await ReadBodyAsync(http.Request));
+            if (!engine.Serves(request.Model))
+            {
+                // vLLM's check_model and OpenAI both answer a model they do not serve with 404 (OpenAI's code: model_not_found).
+                throw new RequestRefusedException($"The model `{request.Model}` does not exist.", "model", "model_not_found",
+                    StatusCodes.Status404NotFound);
+            }
+
             prompt = engine.Tokenize(ChatTemplate.Render(request));
             if (prompt.Length >= engine.ContextSize)
             {
-                throw new BadRequestException(string.Create(CultureInfo.InvariantCulture,
+                throw new RequestRefusedException(string.Create(CultureInfo.InvariantCulture,
                     $"The prompt is {prompt.Length} tokens, but this model's context holds {engine.ContextSize} tokens (prompt plus at least one generated token). Shorten the messages."),
                     "messages", "context_length_exceeded");
             }
         }
-        catch (BadRequestException ex)
+        catch (RequestRefusedException ex)
         {
-            metrics.Refused("bad_request");
-            LogBadRequest(logger, ex.Message);
-            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, ex.Message, "invalid_request_error", ex.Param, ex.Code);
+            metrics.Refused(ex.Code == "model_not_found" ? "model_not_found" : "bad_request");
+            LogRefused(logger, ex.Status, ex.Message);
+            await WriteErrorAsync(http, ex.Status, ex.Message, "invalid_request_error", ex.Param, ex.Code);
             return;
         }
 
@@ -86,7 +93,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         double queueSeconds = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
         var reply = new Reply(request, prompt, session, arrival,
             string.Create(CultureInfo.InvariantCulture, $"chatcmpl-{Guid.NewGuid():N}"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            request.Model.Length > 0 ? request.Model : engine.ModelName);
+            engine.ModelName); // the served name, whichever alias the request used (vLLM's model_name())
         Generation? result = null;
         try
         {
@@ -254,8 +261,8 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         return memory.ToArray();
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "400: {Reason}")]
-    private static partial void LogBadRequest(ILogger logger, string reason);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Status}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, int status, string reason);
 
     private sealed class Reply(ChatRequest request, LLamaToken[] prompt, long session, long arrival, string id, long created, string model)
     {
