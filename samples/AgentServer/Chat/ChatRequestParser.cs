@@ -48,7 +48,7 @@ internal static class ChatRequestParser
             }
 
             List<ToolDefinition> tools = Tools(root);
-            int? maxTokens = MaxTokens(root);
+            (int? maxTokens, string? maxTokensField) = MaxTokens(root);
             return new ChatRequest
             {
                 Model = Model(root),
@@ -56,6 +56,7 @@ internal static class ChatRequestParser
                 Tools = tools,
                 ForcedTool = ForcedTool(root, tools),
                 MaxTokens = maxTokens,
+                MaxTokensField = maxTokensField,
                 Stream = OptionalBool(root, "stream", "stream"),
                 IncludeUsage = StreamOptions(root) is { } so && OptionalBool(so, "include_usage", "stream_options.include_usage"),
                 User = OptionalString(root, "user"),
@@ -200,7 +201,11 @@ internal static class ChatRequestParser
             : throw new RequestRefusedException($"'model' must be a string, not {Describe(model)}.", "model");
     }
 
-    private static int? MaxTokens(JsonElement root)
+    /// <summary>
+    /// <c>max_completion_tokens</c>, else the older <c>max_tokens</c> (vLLM reads them in that order), and which one it
+    /// was; a number that is not a positive integer (0, -3, 1.5) or a string is refused, naming the field.
+    /// </summary>
+    private static (int? Tokens, string? Field) MaxTokens(JsonElement root)
     {
         foreach (string field in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens"])
         {
@@ -211,11 +216,11 @@ internal static class ChatRequestParser
                     throw new RequestRefusedException($"'{field}' must be a positive integer, not {value.GetRawText()}.", field);
                 }
 
-                return n;
+                return (n, field);
             }
         }
 
-        return null;
+        return (null, null);
     }
 
     /// <summary>A boolean field, false when absent or null; a string such as "true" is refused, as OpenAI does, not read as false.</summary>

@@ -30,6 +30,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         long arrival = Stopwatch.GetTimestamp();
         ChatRequest request;
         LLamaToken[] prompt;
+        int maxTokens;
         try
         {
             request = ChatRequestParser.Parse(await ReadBodyAsync(http.Request));
@@ -41,12 +42,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
             }
 
             prompt = engine.Tokenize(ChatTemplate.Render(request));
-            if (prompt.Length >= engine.ContextSize)
-            {
-                throw new RequestRefusedException(string.Create(CultureInfo.InvariantCulture,
-                    $"The prompt is {prompt.Length} tokens, but this model's context holds {engine.ContextSize} tokens (prompt plus at least one generated token). Shorten the messages."),
-                    "messages", "context_length_exceeded");
-            }
+            maxTokens = CompletionBudget.MaxTokens(request, prompt.Length, engine.ContextSize, engine.Options.DefaultMaxTokens);
         }
         catch (RequestRefusedException ex)
         {
@@ -91,7 +87,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         }
 
         double queueSeconds = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
-        var reply = new Reply(request, prompt, session, arrival,
+        var reply = new Reply(request, prompt, maxTokens, session, arrival,
             string.Create(CultureInfo.InvariantCulture, $"chatcmpl-{Guid.NewGuid():N}"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             engine.ModelName); // the served name, whichever alias the request used (vLLM's model_name())
         Generation? result = null;
@@ -128,7 +124,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
 
     private async Task<Generation> WholeAsync(HttpContext http, EngineSlot slot, Reply r)
     {
-        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, MaxTokens(r.Request), r.Session, r.Arrival, null, null, CancellationToken.None));
+        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, r.MaxTokens, r.Session, r.Arrival, null, null, CancellationToken.None));
         r.Call = ToolCallFor(r, g);
         SetHeaders(http, g);
         var buffer = new ArrayBufferWriter<byte>();
@@ -151,7 +147,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         {
             try
             {
-                return generator.Run(slot, r.Prompt, MaxTokens(r.Request), r.Session, r.Arrival,
+                return generator.Run(slot, r.Prompt, r.MaxTokens, r.Session, r.Arrival,
                     g => events.Writer.TryWrite(g), streamText ? p => events.Writer.TryWrite(p) : null, aborted);
             }
             finally
@@ -211,8 +207,6 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
             g.TtftSeconds * 1e3, Stopwatch.GetElapsedTime(arrival).TotalMilliseconds, g.CompletionTokens, finish, hint, g.Save));
     }
 
-    private int MaxTokens(ChatRequest request) => request.MaxTokens ?? engine.Options.DefaultMaxTokens;
-
     private static ToolCall? ToolCallFor(Reply r, Generation g) => r.Request.ForcedTool is { } tool
         ? ToolCallSynthesizer.Create(tool, g.Text, g.CompletionTokens, g.PromptTokens, r.Session.ToString(CultureInfo.InvariantCulture))
         : null;
@@ -264,11 +258,14 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Status}: {Reason}")]
     private static partial void LogRefused(ILogger logger, int status, string reason);
 
-    private sealed class Reply(ChatRequest request, LLamaToken[] prompt, long session, long arrival, string id, long created, string model)
+    private sealed class Reply(ChatRequest request, LLamaToken[] prompt, int maxTokens, long session, long arrival, string id, long created, string model)
     {
         public ChatRequest Request { get; } = request;
 
         public LLamaToken[] Prompt { get; } = prompt;
+
+        /// <summary>The reply's limit: what the request asked for, which fits the context (<see cref="CompletionBudget"/>).</summary>
+        public int MaxTokens { get; } = maxTokens;
 
         public long Session { get; } = session;
 

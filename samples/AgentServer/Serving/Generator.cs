@@ -29,6 +29,8 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
     public Generation Run(EngineSlot slot, LLamaToken[] prompt, int maxTokens, long session, long arrival,
         Action<Generation>? started, Action<string>? onText, CancellationToken cancellationToken)
     {
+        // The request was refused if its reply could not fit (CompletionBudget): never cut a reply short silently here.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTokens, engine.ContextSize - prompt.Length);
         SafeLLamaContextHandle context = slot.Context.NativeHandle;
         LLamaSeqId seq = EngineSlot.Sequence;
         PrefixRestore restore;
@@ -60,8 +62,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
         var text = new StringBuilder();
         int generated = 0;
         bool ended = false;
-        int limit = Math.Min(maxTokens, engine.ContextSize - prompt.Length);
-        while (generated < limit && !cancellationToken.IsCancellationRequested)
+        while (generated < maxTokens && !cancellationToken.IsCancellationRequested)
         {
             if (engine.IsEndOfGeneration(next))
             {
@@ -78,7 +79,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
                 onText?.Invoke(piece);
             }
 
-            if (generated == limit)
+            if (generated == maxTokens)
             {
                 break;
             }
