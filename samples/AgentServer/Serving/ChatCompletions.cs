@@ -124,7 +124,16 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
 
     private async Task<Generation> WholeAsync(HttpContext http, EngineSlot slot, Reply r)
     {
-        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, r.MaxTokens, r.Session, r.Arrival, null, null, CancellationToken.None));
+        // A client that gives up (its timeout, a closed connection) stops the generation too: the sequence is free for
+        // the next request at once instead of decoding the whole max_tokens for no one.
+        CancellationToken aborted = http.RequestAborted;
+        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, r.MaxTokens, r.Session, r.Arrival, null, null, aborted),
+            CancellationToken.None);
+        if (g.Cancelled)
+        {
+            return g;
+        }
+
         r.Call = ToolCallFor(r, g);
         SetHeaders(http, g);
         var buffer = new ArrayBufferWriter<byte>();
@@ -134,7 +143,15 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         }
 
         http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+        try
+        {
+            await http.Response.Body.WriteAsync(buffer.WrittenMemory, aborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client left between the last token and the answer: the generation is done, and is logged as served.
+        }
+
         return g;
     }
 
@@ -202,17 +219,21 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
             hint = h.ToString();
         }
 
+        double totalMs = Stopwatch.GetElapsedTime(arrival).TotalMilliseconds;
         metrics.Completed(g.TtftSeconds, queueSeconds, g.PromptTokens, g.CachedTokens, g.CompletionTokens, finish);
         log.Add(new RequestRecord(DateTimeOffset.UtcNow, sessionName, g.PromptTokens, g.CachedTokens, g.Source, queueSeconds * 1e3,
-            g.TtftSeconds * 1e3, Stopwatch.GetElapsedTime(arrival).TotalMilliseconds, g.CompletionTokens, finish, hint, g.Save));
+            g.TtftSeconds * 1e3, totalMs, g.CompletionTokens, finish, hint, g.Save));
+        LogServed(logger, r.Id, sessionName, g.PromptTokens, g.CachedTokens, g.Source, g.CompletionTokens, finish, queueSeconds * 1e3,
+            g.TtftSeconds * 1e3, totalMs);
     }
 
     private static ToolCall? ToolCallFor(Reply r, Generation g) => r.Request.ForcedTool is { } tool
         ? ToolCallSynthesizer.Create(tool, g.Text, g.CompletionTokens, g.PromptTokens, r.Session.ToString(CultureInfo.InvariantCulture))
         : null;
 
+    /// <summary>OpenAI's finish reason; <c>cancelled</c> (the client left mid-reply) only in the log and the metrics, which no client reads.</summary>
     private static string FinishReason(Reply r, Generation g) =>
-        r.Request.ForcedTool is not null ? "tool_calls" : g.EndOfGeneration ? "stop" : "length";
+        g.Cancelled ? "cancelled" : r.Request.ForcedTool is not null ? "tool_calls" : g.EndOfGeneration ? "stop" : "length";
 
     private static void SetHeaders(HttpContext http, Generation g)
     {
@@ -258,25 +279,8 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Status}: {Reason}")]
     private static partial void LogRefused(ILogger logger, int status, string reason);
 
-    private sealed class Reply(ChatRequest request, LLamaToken[] prompt, int maxTokens, long session, long arrival, string id, long created, string model)
-    {
-        public ChatRequest Request { get; } = request;
-
-        public LLamaToken[] Prompt { get; } = prompt;
-
-        /// <summary>The reply's limit: what the request asked for, which fits the context (<see cref="CompletionBudget"/>).</summary>
-        public int MaxTokens { get; } = maxTokens;
-
-        public long Session { get; } = session;
-
-        public long Arrival { get; } = arrival;
-
-        public string Id { get; } = id;
-
-        public long Created { get; } = created;
-
-        public string Model { get; } = model;
-
-        public ToolCall? Call { get; set; }
-    }
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information,
+        Message = "{Id} session '{Session}': {PromptTokens} prompt tokens, {CachedTokens} restored ({Source}); {CompletionTokens} generated, {FinishReason}; queue {QueueMs:F0} ms, TTFT {TtftMs:F0} ms, total {TotalMs:F0} ms")]
+    private static partial void LogServed(ILogger logger, string id, string session, int promptTokens, int cachedTokens, string source,
+        int completionTokens, string finishReason, double queueMs, double ttftMs, double totalMs);
 }

@@ -55,7 +55,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             ? string.Create(CultureInfo.InvariantCulture,
                 $"{restore.RestoredTokens} of {prompt.Length} prompt tokens restored from {source} (snapshot of {restore.SnapshotTokens}); {restore.TokensToPrefill} prefilled")
             : string.Create(CultureInfo.InvariantCulture, $"0 of {prompt.Length} prompt tokens restored ({source}); {prompt.Length} prefilled");
-        var head = new Generation(prompt.Length, restore.RestoredTokens, source, explain, ttft, string.Empty, 0, false, string.Empty);
+        var head = new Generation(prompt.Length, restore.RestoredTokens, source, explain, ttft, string.Empty, 0, false, string.Empty, false);
         started?.Invoke(head);
 
         var decoder = engine.NewDecoder();
@@ -95,6 +95,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             next = ArgMax(context.GetLogitsIth(0));
         }
 
+        bool cancelled = !ended && generated < maxTokens; // the loop's one other way out: the client left
         string save = "off";
         if (cache is not null)
         {
@@ -102,7 +103,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             save = cache.Save(context, seq, prompt, session).Outcome.ToString().ToLowerInvariant();
         }
 
-        return head with { Text = text.ToString(), CompletionTokens = generated, EndOfGeneration = ended, Save = save };
+        return head with { Text = text.ToString(), CompletionTokens = generated, EndOfGeneration = ended, Save = save, Cancelled = cancelled };
     }
 
     private static LLamaToken ArgMax(ReadOnlySpan<float> logits)
