@@ -33,6 +33,8 @@ public static class AgentServerApp
         services.AddOptions<AgentServerOptions>().Bind(configuration.GetSection(AgentServerOptions.SectionName))
             .Validate(o => o.Sequences >= 1 && o.QueueLength >= 0 && o.ContextSize >= 64 && o.Threads >= 1 && o.DefaultMaxTokens >= 1,
                 "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.")
+            .Validate(o => o.RetryAfterSeconds >= 0 && o.RecentRequests >= 0,
+                "AgentServer: RetryAfterSeconds and RecentRequests must be at least 0 (a 429's Retry-After cannot be negative).")
             .Validate(o => o.ModelName is null or { Length: > 0 } && o.ModelAliases.All(a => !string.IsNullOrWhiteSpace(a)),
                 "AgentServer: ModelName and each of ModelAliases must be a non-empty name.");
         services.AddSingleton<LlamaEngine>();

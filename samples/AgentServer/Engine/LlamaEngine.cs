@@ -3,6 +3,7 @@ using KvTiering.Blocks;
 using KvTiering.LLamaSharp;
 using LLama;
 using LLama.Common;
+using LLama.Exceptions;
 using LLama.Native;
 using Microsoft.Extensions.Options;
 
@@ -35,7 +36,17 @@ internal sealed class LlamaEngine : IDisposable
             // Flash attention's CPU kernel depends on how a prompt is split into batches (docs/llamasharp.md).
             FlashAttention = false,
         };
-        _weights = LLamaWeights.LoadFromFile(parameters);
+        try
+        {
+            _weights = LLamaWeights.LoadFromFile(parameters);
+        }
+        catch (LoadWeightsFailedException ex)
+        {
+            // A file that is there but is no GGUF llama.cpp loads (a truncated download, a safetensors file): one line
+            // from Program, not an unhandled exception and an abort.
+            throw new IOException($"AgentServer:ModelPath '{ModelPath}' is not a model llama.cpp can load (a GGUF file, complete).", ex);
+        }
+
         Layout = LlamaKvLayout.FromModel(_weights, tokensPerBlock: 16);
         Hasher = new BlockHasher(Layout);
         _slots = new EngineSlot[o.Sequences];
