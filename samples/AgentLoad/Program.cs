@@ -2,7 +2,7 @@
 // OpenAI .NET client: N sessions at once, token counts scaled to the model's context, gaps scaled in time. By default it
 // hosts the server in process three times — KvTiering with the agent policy, KvTiering with LRU, no prefix cache — each
 // on a loopback port with a fresh flash directory, and prints every request and then one table side by side.
-// With --url it drives a server already running (one configuration, named by --configs).
+// With --url it drives a server already running: one run, labelled by --configs or by the address.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -56,8 +56,9 @@ catch (IOException ex)
     return 1;
 }
 
-Console.WriteLine($"{plans.Count} sessions from {options.Trace}, {plans.Sum(p => p.Requests.Count)} requests each run; " +
-    $"model {options.Preset}, context {options.ContextSize}, {options.Sequences} sequences, DRAM {options.DramMiB} MiB, flash {options.FlashMiB} MiB, " +
+Console.WriteLine($"{plans.Count} sessions from {options.Trace}, {plans.Sum(p => p.Requests.Count)} requests each run; " + (options.Url is { } at
+    ? $"server {at}, context {options.ContextSize}, "
+    : $"model {options.Preset}, context {options.ContextSize}, {options.Sequences} sequences, DRAM {options.DramMiB} MiB, flash {options.FlashMiB} MiB, ") +
     $"max {options.MaxTokens} tokens out, time scale {options.TimeScale}");
 var runs = new List<(string, List<RequestResult>, double)>();
 foreach (string configuration in options.Configurations)
