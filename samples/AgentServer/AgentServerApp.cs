@@ -12,7 +12,7 @@ using OpenTelemetry.Metrics;
 namespace AgentServer;
 
 /// <summary>Builds the agent server: services, endpoints and the page. <c>Program</c> runs it; AgentLoad hosts it in process.</summary>
-public static class AgentServerApp
+public static partial class AgentServerApp
 {
     /// <summary>A configured, not yet started, server; <paramref name="configure"/> may change the builder first (tests, AgentLoad).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -22,6 +22,10 @@ public static class AgentServerApp
         ConfigureServices(builder.Services, builder.Configuration);
         WebApplication app = builder.Build();
         _ = app.Services.GetRequiredService<ChatCompletions>(); // load the model and open the store now, not on the first request
+        LlamaEngine engine = app.Services.GetRequiredService<LlamaEngine>();
+        AgentServerOptions o = engine.Options;
+        LogServing(app.Logger, engine.ModelPath, engine.ServedNames, o.ContextSize, o.Sequences, o.Threads, o.QueueLength,
+            o.DefaultMaxTokens, o.PrefixCache ? "on" : "off");
         MapEndpoints(app);
         return app;
     }
@@ -105,6 +109,11 @@ public static class AgentServerApp
         StatusCodes.Status405MethodNotAllowed => $"{request.Method} is not allowed on {request.Path}.",
         _ => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
     };
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information,
+        Message = "Serving {ModelPath} as {Names}: context {ContextSize} tokens, {Sequences} sequences, threads per sequence {Threads}, queue {QueueLength}, default max_tokens {DefaultMaxTokens}, prefix cache {PrefixCache}")]
+    private static partial void LogServing(ILogger logger, string modelPath, IReadOnlyList<string> names, int contextSize, int sequences, int threads,
+        int queueLength, int defaultMaxTokens, string prefixCache);
 
     private static void QuietNativeLog()
     {
