@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Hosting;
 using System.Text;
 using System.Text.Json;
 using OpenAI.Chat;
@@ -85,6 +86,21 @@ public sealed class RobustnessTests
         JsonElement e = error.RootElement.GetProperty("error");
         Assert.Equal(message, e.GetProperty("message").GetString());
         Assert.Equal("invalid_request_error", e.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task ABodyOverKestrelsLimitIsA413InOpenAisShape()
+    {
+        using var flash = new TempDirectory();
+        await using RealServer server = await RealServer.StartAsync(flash.Path,
+            b => b.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 4096)); // Kestrel's limit; TestServer has none
+        using var http = new HttpClient { BaseAddress = server.Address };
+        string body = $$"""{"model": "tiny", "messages": [{"role": "user", "content": "{{new string('a', 8192)}}"}]}""";
+        using HttpResponseMessage response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        using JsonDocument error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("The body is over the 4096 bytes this server accepts.",
+            error.RootElement.GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using AgentServer.Engine;
 using KvTiering.Eviction;
 using KvTiering.Store;
 using LLama.Native;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace AgentServer.Serving;
 
@@ -272,7 +273,19 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
     {
         using var memory = new MemoryStream();
-        await request.Body.CopyToAsync(memory, request.HttpContext.RequestAborted);
+        try
+        {
+            await request.Body.CopyToAsync(memory, request.HttpContext.RequestAborted);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's refusal of the body (over its MaxRequestBodySize, 30 MB by default: 413) answered in OpenAI's
+            // shape, not as an empty 413 after an error and its stack in the log.
+            throw new RequestRefusedException(ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? $"The body is over the {request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes this server accepts."
+                : ex.Message, null, null, ex.StatusCode);
+        }
+
         return memory.ToArray();
     }
 
