@@ -66,7 +66,7 @@ public static partial class AgentServerApp
     {
         // An unknown path or a wrong method answers in OpenAI's error shape too, not with an empty body, so a client's
         // error handling reads what went wrong.
-        app.UseStatusCodePages(context => ChatCompletions.WriteErrorAsync(context.HttpContext, context.HttpContext.Response.StatusCode,
+        app.UseStatusCodePages(context => HttpExchange.WriteErrorAsync(context.HttpContext, context.HttpContext.Response.StatusCode,
             RouteError(context.HttpContext.Request, context.HttpContext.Response.StatusCode), "invalid_request_error", null, null));
         app.MapPost("/v1/chat/completions", (HttpContext http, ChatCompletions chat) => chat.HandleAsync(http));
         // vLLM's model card: every served name, each with the context (max_model_len) a client must fit prompt + max_tokens in.

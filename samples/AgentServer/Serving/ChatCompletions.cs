@@ -8,7 +8,6 @@ using AgentServer.Engine;
 using KvTiering.Eviction;
 using KvTiering.Store;
 using LLama.Native;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace AgentServer.Serving;
 
@@ -34,7 +33,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         int maxTokens;
         try
         {
-            request = ChatRequestParser.Parse(await ReadBodyAsync(http.Request));
+            request = ChatRequestParser.Parse(await HttpExchange.ReadBodyAsync(http.Request));
             if (!engine.Serves(request.Model))
             {
                 // vLLM's check_model and OpenAI both answer a model they do not serve with 404 (OpenAI's code: model_not_found).
@@ -49,7 +48,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         {
             metrics.Refused(ex.Code == "model_not_found" ? "model_not_found" : "bad_request");
             LogRefused(logger, ex.Status, ex.Message);
-            await WriteErrorAsync(http, ex.Status, ex.Message, "invalid_request_error", ex.Param, ex.Code);
+            await HttpExchange.WriteErrorAsync(http, ex.Status, ex.Message, "invalid_request_error", ex.Param, ex.Code);
             return;
         }
 
@@ -60,7 +59,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         {
             metrics.Refused("rejected");
             http.Response.Headers.RetryAfter = engine.Options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            await WriteErrorAsync(http, StatusCodes.Status429TooManyRequests,
+            await HttpExchange.WriteErrorAsync(http, StatusCodes.Status429TooManyRequests,
                 $"All {engine.Slots.Total} sequences are busy and {engine.Options.QueueLength} requests already wait; retry after {engine.Options.RetryAfterSeconds} s.",
                 "rate_limit_exceeded", null, "server_busy");
             return;
@@ -183,20 +182,20 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
                     SetHeaders(http, head);
                     http.Response.ContentType = "text/event-stream";
                     http.Response.Headers.CacheControl = "no-cache";
-                    await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, true, null, null, null));
+                    await HttpExchange.SendEventAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, true, null, null, null));
                 }
                 else
                 {
-                    await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, (string)e, null, null));
+                    await HttpExchange.SendEventAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, (string)e, null, null));
                 }
             }
 
             Generation g = await run;
             r.Call = ToolCallFor(r, g);
-            await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, null, r.Call, FinishReason(r, g)));
+            await HttpExchange.SendEventAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, null, r.Call, FinishReason(r, g)));
             if (r.Request.IncludeUsage)
             {
-                await SendAsync(http, w => ResponseWriter.UsageChunk(w, r.Id, r.Created, r.Model, g));
+                await HttpExchange.SendEventAsync(http, w => ResponseWriter.UsageChunk(w, r.Id, r.Created, r.Model, g));
             }
 
             await http.Response.WriteAsync("data: [DONE]\n\n", aborted);
@@ -241,52 +240,6 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         http.Response.Headers[CachedHeader] = g.CachedTokens.ToString(CultureInfo.InvariantCulture);
         http.Response.Headers[SourceHeader] = g.Source;
         http.Response.Headers[ExplainHeader] = g.Explain;
-    }
-
-    private static async Task SendAsync(HttpContext http, Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        buffer.Write("data: "u8);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            write(w);
-        }
-
-        buffer.Write("\n\n"u8);
-        await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
-        await http.Response.Body.FlushAsync(http.RequestAborted);
-    }
-
-    internal static async Task WriteErrorAsync(HttpContext http, int status, string message, string type, string? param, string? code)
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json";
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            ResponseWriter.Error(w, message, type, param, code);
-        }
-
-        await http.Response.Body.WriteAsync(buffer.WrittenMemory);
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
-    {
-        using var memory = new MemoryStream();
-        try
-        {
-            await request.Body.CopyToAsync(memory, request.HttpContext.RequestAborted);
-        }
-        catch (BadHttpRequestException ex)
-        {
-            // Kestrel's refusal of the body (over its MaxRequestBodySize, 30 MB by default: 413) answered in OpenAI's
-            // shape, not as an empty 413 after an error and its stack in the log.
-            throw new RequestRefusedException(ex.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? $"The body is over the {request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes this server accepts."
-                : ex.Message, null, null, ex.StatusCode);
-        }
-
-        return memory.ToArray();
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Status}: {Reason}")]
