@@ -18,6 +18,9 @@ internal sealed record ChatRequest
     /// <summary>The field that set <see cref="MaxTokens"/>: <c>max_completion_tokens</c> or <c>max_tokens</c> (named in a refusal).</summary>
     public string? MaxTokensField { get; init; }
 
+    /// <summary>Strings that end the reply before them (<c>stop</c>); empty for none.</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
     public bool Stream { get; init; }
 
     public bool IncludeUsage { get; init; }

@@ -49,6 +49,7 @@ internal static class ChatRequestParser
 
             List<ToolDefinition> tools = Tools(root);
             (int? maxTokens, string? maxTokensField) = MaxTokens(root);
+            GenerationFields.CheckChoices(root);
             return new ChatRequest
             {
                 Model = Model(root),
@@ -57,6 +58,7 @@ internal static class ChatRequestParser
                 ForcedTool = ForcedTool(root, tools),
                 MaxTokens = maxTokens,
                 MaxTokensField = maxTokensField,
+                Stop = GenerationFields.Stop(root),
                 Stream = OptionalBool(root, "stream", "stream"),
                 IncludeUsage = StreamOptions(root) is { } so && OptionalBool(so, "include_usage", "stream_options.include_usage"),
                 User = OptionalString(root, "user"),

@@ -127,7 +127,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         // A client that gives up (its timeout, a closed connection) stops the generation too: the sequence is free for
         // the next request at once instead of decoding the whole max_tokens for no one.
         CancellationToken aborted = http.RequestAborted;
-        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, r.MaxTokens, r.Session, r.Arrival, null, null, aborted),
+        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, r.MaxTokens, r.Request.Stop, r.Session, r.Arrival, null, null, aborted),
             CancellationToken.None);
         if (g.Cancelled)
         {
@@ -164,7 +164,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         {
             try
             {
-                return generator.Run(slot, r.Prompt, r.MaxTokens, r.Session, r.Arrival,
+                return generator.Run(slot, r.Prompt, r.MaxTokens, r.Request.Stop, r.Session, r.Arrival,
                     g => events.Writer.TryWrite(g), streamText ? p => events.Writer.TryWrite(p) : null, aborted);
             }
             finally

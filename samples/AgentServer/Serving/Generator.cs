@@ -26,7 +26,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
     public Task<int> PrefetchAsync(LLamaToken[] prompt, CancellationToken cancellationToken) =>
         cache?.PrefetchAsync(prompt, cancellationToken) ?? Task.FromResult(0);
 
-    public Generation Run(EngineSlot slot, LLamaToken[] prompt, int maxTokens, long session, long arrival,
+    public Generation Run(EngineSlot slot, LLamaToken[] prompt, int maxTokens, IReadOnlyList<string> stop, long session, long arrival,
         Action<Generation>? started, Action<string>? onText, CancellationToken cancellationToken)
     {
         // The request was refused if its reply could not fit (CompletionBudget): never cut a reply short silently here.
@@ -60,6 +60,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
 
         var decoder = engine.NewDecoder();
         var text = new StringBuilder();
+        var stops = new StopScanner(stop);
         int generated = 0;
         bool ended = false;
         while (generated < maxTokens && !cancellationToken.IsCancellationRequested)
@@ -74,9 +75,16 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             decoder.Add(next);
             string piece = decoder.Read();
             text.Append(piece);
-            if (piece.Length > 0)
+            string send = stops.Next(text, piece.Length, out bool stopped);
+            if (send.Length > 0)
             {
-                onText?.Invoke(piece);
+                onText?.Invoke(send);
+            }
+
+            if (stopped)
+            {
+                ended = true; // the reply ends at a stop string as at an end-of-generation token: finish_reason 'stop'
+                break;
             }
 
             if (generated == maxTokens)
@@ -96,6 +104,12 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
         }
 
         bool cancelled = !ended && generated < maxTokens; // the loop's one other way out: the client left
+        string rest = stops.Rest(text);
+        if (rest.Length > 0 && !cancelled)
+        {
+            onText?.Invoke(rest);
+        }
+
         string save = "off";
         if (cache is not null)
         {
