@@ -25,6 +25,10 @@ internal sealed record LoadOptions
 
     public int FlashMiB { get; init; } = 1024;
 
+    /// <summary>
+    /// The runs: the in-process servers to host (agent, lru, none), or with <see cref="Url"/> the one label of the
+    /// run against that server (default: the address).
+    /// </summary>
     public string[] Configurations { get; init; } = ["agent", "lru", "none"];
 
     public string? Url { get; init; }
@@ -34,6 +38,7 @@ internal sealed record LoadOptions
     public static LoadOptions Parse(string[] args)
     {
         var o = new LoadOptions();
+        string[]? configs = null; // as given, to tell an explicit --configs from the default
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
@@ -59,11 +64,24 @@ internal sealed record LoadOptions
                 "--sequences" => o with { Sequences = Int() },
                 "--dram-mib" => o with { DramMiB = Int() },
                 "--flash-mib" => o with { FlashMiB = Int() },
-                "--configs" => o with { Configurations = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
-                "--url" => o with { Url = Value() },
+                "--configs" => o with { Configurations = configs = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--url" => o with
+                {
+                    Url = Uri.TryCreate(Value(), UriKind.Absolute, out Uri? u) && u.Scheme is "http" or "https"
+                        ? args[i] : throw new ArgumentException($"--url needs an http:// or https:// address, not '{args[i]}'."),
+                },
                 "--csv" => o with { Csv = Value() },
                 _ => throw new ArgumentException($"Unknown option '{name}'. Options: --trace --sessions --requests --time-scale --max-tokens --preset --context --sequences --dram-mib --flash-mib --configs --url --csv."),
             };
+        }
+
+        if (o.Url is { } url)
+        {
+            // One server, one run: replaying it three times under the in-process servers' names labelled the same
+            // server "no prefix cache" while it restored nearly every token.
+            return configs is null ? o with { Configurations = [url] }
+                : configs.Length == 1 ? o
+                : throw new ArgumentException("--url drives one server: --configs names its one run (a label such as agent), or leave it out.");
         }
 
         foreach (string c in o.Configurations)

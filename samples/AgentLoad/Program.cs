@@ -2,9 +2,10 @@
 // OpenAI .NET client: N sessions at once, token counts scaled to the model's context, gaps scaled in time. By default it
 // hosts the server in process three times — KvTiering with the agent policy, KvTiering with LRU, no prefix cache — each
 // on a loopback port with a fresh flash directory, and prints every request and then one table side by side.
-// With --url it drives a server already running (one configuration, named by --configs).
+// With --url it drives a server already running: one run, labelled by --configs or by the address.
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using AgentLoad;
 using AgentServer;
 using Microsoft.AspNetCore.Builder;
@@ -25,6 +26,25 @@ catch (ArgumentException ex)
     return 2;
 }
 
+if (options.Url is { } target)
+{
+    try
+    {
+        // Scale the sessions to the context the running server has, which --context may not know.
+        ServedModel served = await ServedModel.GetAsync(new Uri(target));
+        if (served.ContextSize is { } context && context != options.ContextSize)
+        {
+            Console.WriteLine($"{target} serves {served.Id} with a {context}-token context: sessions are scaled to it, not to --context {options.ContextSize}.");
+            options = options with { ContextSize = context };
+        }
+    }
+    catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or TaskCanceledException)
+    {
+        Console.Error.WriteLine($"--url {target}: {ex.Message}"); // no server there, or not an OpenAI-compatible one: one line, exit 1
+        return 1;
+    }
+}
+
 List<SessionPlan> plans;
 try
 {
@@ -36,8 +56,9 @@ catch (IOException ex)
     return 1;
 }
 
-Console.WriteLine($"{plans.Count} sessions from {options.Trace}, {plans.Sum(p => p.Requests.Count)} requests each run; " +
-    $"model {options.Preset}, context {options.ContextSize}, {options.Sequences} sequences, DRAM {options.DramMiB} MiB, flash {options.FlashMiB} MiB, " +
+Console.WriteLine($"{plans.Count} sessions from {options.Trace}, {plans.Sum(p => p.Requests.Count)} requests each run; " + (options.Url is { } at
+    ? $"server {at}, context {options.ContextSize}, "
+    : $"model {options.Preset}, context {options.ContextSize}, {options.Sequences} sequences, DRAM {options.DramMiB} MiB, flash {options.FlashMiB} MiB, ") +
     $"max {options.MaxTokens} tokens out, time scale {options.TimeScale}");
 var runs = new List<(string, List<RequestResult>, double)>();
 foreach (string configuration in options.Configurations)

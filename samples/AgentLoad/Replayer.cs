@@ -23,16 +23,18 @@ internal static class Replayer
 
     public static async Task<List<RequestResult>> RunAsync(string configuration, Uri server, IReadOnlyList<SessionPlan> sessions, LoadOptions o)
     {
+        string model = (await ServedModel.GetAsync(server)).Id; // the name the server serves: it answers any other with 404
         var clock = Stopwatch.StartNew();
-        List<RequestResult>[] results = await Task.WhenAll(sessions.Select((s, i) => SessionAsync(configuration, server, s, i, o, clock)));
+        List<RequestResult>[] results = await Task.WhenAll(sessions.Select((s, i) => SessionAsync(configuration, server, model, s, i, o, clock)));
         return [.. results.SelectMany(r => r)];
     }
 
-    private static async Task<List<RequestResult>> SessionAsync(string configuration, Uri server, SessionPlan plan, int seed, LoadOptions o, Stopwatch clock)
+    private static async Task<List<RequestResult>> SessionAsync(string configuration, Uri server, string model, SessionPlan plan, int seed,
+        LoadOptions o, Stopwatch clock)
     {
         using var capture = new HeaderCapture();
         using var http = new HttpClient(capture) { Timeout = TimeSpan.FromMinutes(10) };
-        var chat = new ChatClient("agent", new ApiKeyCredential("not-checked"), new OpenAIClientOptions
+        var chat = new ChatClient(model, new ApiKeyCredential("not-checked"), new OpenAIClientOptions
         {
             Endpoint = new Uri(server, "/v1"),
             Transport = new HttpClientPipelineTransport(http),

@@ -12,7 +12,7 @@ using OpenTelemetry.Metrics;
 namespace AgentServer;
 
 /// <summary>Builds the agent server: services, endpoints and the page. <c>Program</c> runs it; AgentLoad hosts it in process.</summary>
-public static class AgentServerApp
+public static partial class AgentServerApp
 {
     /// <summary>A configured, not yet started, server; <paramref name="configure"/> may change the builder first (tests, AgentLoad).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -22,6 +22,10 @@ public static class AgentServerApp
         ConfigureServices(builder.Services, builder.Configuration);
         WebApplication app = builder.Build();
         _ = app.Services.GetRequiredService<ChatCompletions>(); // load the model and open the store now, not on the first request
+        LlamaEngine engine = app.Services.GetRequiredService<LlamaEngine>();
+        AgentServerOptions o = engine.Options;
+        LogServing(app.Logger, engine.ModelPath, engine.ServedNames, o.ContextSize, o.Sequences, o.Threads, o.QueueLength,
+            o.DefaultMaxTokens, o.PrefixCache ? "on" : "off");
         MapEndpoints(app);
         return app;
     }
@@ -32,7 +36,11 @@ public static class AgentServerApp
         QuietNativeLog();
         services.AddOptions<AgentServerOptions>().Bind(configuration.GetSection(AgentServerOptions.SectionName))
             .Validate(o => o.Sequences >= 1 && o.QueueLength >= 0 && o.ContextSize >= 64 && o.Threads >= 1 && o.DefaultMaxTokens >= 1,
-                "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.");
+                "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.")
+            .Validate(o => o.RetryAfterSeconds >= 0 && o.RecentRequests >= 0,
+                "AgentServer: RetryAfterSeconds and RecentRequests must be at least 0 (a 429's Retry-After cannot be negative).")
+            .Validate(o => o.ModelName is null or { Length: > 0 } && o.ModelAliases.All(a => !string.IsNullOrWhiteSpace(a)),
+                "AgentServer: ModelName and each of ModelAliases must be a non-empty name.");
         services.AddSingleton<LlamaEngine>();
         services.AddSingleton<SessionHintLog>();
         services.AddSingleton(StoreFactory.Create);   // before AddKvTiering, whose TryAdd then keeps it
@@ -58,13 +66,21 @@ public static class AgentServerApp
     {
         // An unknown path or a wrong method answers in OpenAI's error shape too, not with an empty body, so a client's
         // error handling reads what went wrong.
-        app.UseStatusCodePages(context => ChatCompletions.WriteErrorAsync(context.HttpContext, context.HttpContext.Response.StatusCode,
+        app.UseStatusCodePages(context => HttpExchange.WriteErrorAsync(context.HttpContext, context.HttpContext.Response.StatusCode,
             RouteError(context.HttpContext.Request, context.HttpContext.Response.StatusCode), "invalid_request_error", null, null));
         app.MapPost("/v1/chat/completions", (HttpContext http, ChatCompletions chat) => chat.HandleAsync(http));
+        // vLLM's model card: every served name, each with the context (max_model_len) a client must fit prompt + max_tokens in.
         app.MapGet("/v1/models", (LlamaEngine engine) => Results.Json(new
         {
             @object = "list",
-            data = new[] { new { id = engine.ModelName, @object = "model", created = 0, owned_by = "kvtiering" } },
+            data = engine.ServedNames.Select(name => new
+            {
+                id = name,
+                @object = "model",
+                created = 0,
+                owned_by = "kvtiering",
+                max_model_len = engine.ContextSize,
+            }),
         }));
         app.MapGet("/healthz", (LlamaEngine engine, TieredKvStore store) => Results.Json(new
         {
@@ -93,6 +109,11 @@ public static class AgentServerApp
         StatusCodes.Status405MethodNotAllowed => $"{request.Method} is not allowed on {request.Path}.",
         _ => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
     };
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information,
+        Message = "Serving {ModelPath} as {Names}: context {ContextSize} tokens, {Sequences} sequences, threads per sequence {Threads}, queue {QueueLength}, default max_tokens {DefaultMaxTokens}, prefix cache {PrefixCache}")]
+    private static partial void LogServing(ILogger logger, string modelPath, IReadOnlyList<string> names, int contextSize, int sequences, int threads,
+        int queueLength, int defaultMaxTokens, string prefixCache);
 
     private static void QuietNativeLog()
     {

@@ -19,8 +19,14 @@ public sealed class AgentServerOptions
     /// <summary>Where the synthetic GGUF is written once (default: the temp directory).</summary>
     public string? ModelDirectory { get; set; }
 
-    /// <summary>The model name clients send and <c>/v1/models</c> lists (default: the GGUF's file name without extension).</summary>
+    /// <summary>The model name clients send and <c>/v1/models</c> lists first (default: the GGUF's file name without extension).</summary>
     public string? ModelName { get; set; }
+
+    /// <summary>
+    /// More names a request's <c>model</c> may use for the one model served (vLLM's extra <c>--served-model-name</c>s),
+    /// e.g. the name a client has hard-coded; <c>/v1/models</c> lists them after <see cref="ModelName"/>. Any other name is a 404.
+    /// </summary>
+    public string[] ModelAliases { get; set; } = [];
 
     /// <summary>llama.cpp sequences served at once, each in its own context (default 2).</summary>
     public int Sequences { get; set; } = 2;

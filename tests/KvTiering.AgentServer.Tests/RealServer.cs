@@ -20,12 +20,17 @@ public sealed class RealServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<RealServer> StartAsync(string flashDirectory)
+    /// <summary>Starts the server; <paramref name="configure"/> may change the builder further (Kestrel's limits, say).</summary>
+    public static async Task<RealServer> StartAsync(string flashDirectory, Action<WebApplicationBuilder>? configure = null)
     {
         Dictionary<string, string?> settings = TestServerFactory.Settings(flashDirectory);
         settings["Logging:LogLevel:Default"] = "Warning";
         WebApplication app = AgentServerApp.Build(["--urls", "http://127.0.0.1:0"],
-            b => b.Configuration.AddInMemoryCollection(settings));
+            b =>
+            {
+                b.Configuration.AddInMemoryCollection(settings);
+                configure?.Invoke(b);
+            });
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new RealServer(app, new Uri(address));

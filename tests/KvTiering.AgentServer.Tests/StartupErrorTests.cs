@@ -12,6 +12,7 @@ public sealed class StartupErrorTests
     [InlineData(2, "AgentServer: Failed to convert configuration value 'abc' at 'AgentServer:Sequences'", "--AgentServer:Sequences=abc")]
     [InlineData(2, "AgentServer: AgentServer:Preset 'huge' is not a synthetic model", "--AgentServer:Preset=huge")]
     [InlineData(1, "AgentServer: Could not find a part of the path '/nonexistent/model.gguf'", "--AgentServer:ModelPath=/nonexistent/model.gguf")]
+    [InlineData(2, "AgentServer: AgentServer: RetryAfterSeconds and RecentRequests must be at least 0", "--AgentServer:RetryAfterSeconds=-5")]
     public async Task ASettingItCannotUseIsOneLineAndAnExitCode(int exitCode, string message, string setting)
     {
         (int rc, string errors) = await RunServer(setting);
@@ -19,6 +20,18 @@ public sealed class StartupErrorTests
         Assert.StartsWith(message, errors, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AModelPathThatIsNoGgufIsOneLineAndExitCode1()
+    {
+        using var dir = new TempDirectory();
+        string notAModel = Path.Combine(dir.Path, "model.gguf");
+        await File.WriteAllTextAsync(notAModel, "not a GGUF: a download that stopped early");
+        (int rc, string errors) = await RunServer($"--AgentServer:ModelPath={notAModel}");
+        Assert.Equal(1, rc);
+        Assert.StartsWith($"AgentServer: AgentServer:ModelPath '{notAModel}' is not a model llama.cpp can load", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -25,10 +25,11 @@ public sealed class TestServerFactory : WebApplicationFactory<Program>
         }
     }
 
-    /// <summary>The test settings: the tiny model, two sequences, a 64-block DRAM tier over a flash tier in <paramref name="flashDirectory"/>.</summary>
+    /// <summary>The test settings: the tiny model (alias <c>tiny</c>), two sequences, a 64-block DRAM tier over a flash tier in <paramref name="flashDirectory"/>.</summary>
     public static Dictionary<string, string?> Settings(string flashDirectory) => new()
     {
         ["AgentServer:Preset"] = "tiny",
+        ["AgentServer:ModelAliases:0"] = "tiny",
         ["AgentServer:ModelDirectory"] = Path.Combine(Path.GetTempPath(), "kvtiering-agent-server-tests-model"),
         ["AgentServer:ContextSize"] = "2048",
         ["AgentServer:Sequences"] = "2",
@@ -41,13 +42,16 @@ public sealed class TestServerFactory : WebApplicationFactory<Program>
         ["KvTiering:FlashPolicy"] = "agent",
     };
 
-    /// <summary>The official client, talking to this server through the in-process transport.</summary>
-    public ChatClient Chat() => new("tiny", new ApiKeyCredential("not-checked"), new OpenAIClientOptions
+    /// <summary>The official client for the model alias <c>tiny</c>, talking to this server through the in-process transport.</summary>
+    public ChatClient Chat() => new("tiny", new ApiKeyCredential("not-checked"), OpenAIOptions());
+
+    /// <summary>The official client's options for this server: the in-process transport, no retries.</summary>
+    public OpenAIClientOptions OpenAIOptions() => new()
     {
         Endpoint = new Uri(Server.BaseAddress, "/v1"),
         Transport = new HttpClientPipelineTransport(CreateClient()),
         RetryPolicy = new ClientRetryPolicy(0),
-    });
+    };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace AgentServer.Chat;
 
-/// <summary>Reads and validates a chat-completions body; anything wrong is a <see cref="BadRequestException"/> naming the field.</summary>
+/// <summary>Reads and validates a chat-completions body; anything wrong is a <see cref="RequestRefusedException"/> naming the field.</summary>
 internal static class ChatRequestParser
 {
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool"];
@@ -18,7 +18,7 @@ internal static class ChatRequestParser
         }
         catch (JsonException ex)
         {
-            throw new BadRequestException(
+            throw new RequestRefusedException(
                 $"The body is not valid JSON (line {(ex.LineNumber ?? 0) + 1}, byte {ex.BytePositionInLine ?? 0}): {ex.Message}");
         }
 
@@ -27,17 +27,17 @@ internal static class ChatRequestParser
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                throw new BadRequestException($"The body must be a JSON object, not {root.ValueKind}.");
+                throw new RequestRefusedException($"The body must be a JSON object, not {root.ValueKind}.");
             }
 
             if (!root.TryGetProperty("messages", out JsonElement messages))
             {
-                throw new BadRequestException("'messages' is required: the conversation, at least one message.", "messages");
+                throw new RequestRefusedException("'messages' is required: the conversation, at least one message.", "messages");
             }
 
             if (messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
             {
-                throw new BadRequestException($"'messages' must be a non-empty array, not {Describe(messages)}.", "messages");
+                throw new RequestRefusedException($"'messages' must be a non-empty array, not {Describe(messages)}.", "messages");
             }
 
             var parsed = new List<ChatMessage>();
@@ -48,14 +48,17 @@ internal static class ChatRequestParser
             }
 
             List<ToolDefinition> tools = Tools(root);
-            int? maxTokens = MaxTokens(root);
+            (int? maxTokens, string? maxTokensField) = MaxTokens(root);
+            GenerationFields.CheckChoices(root);
             return new ChatRequest
             {
-                Model = OptionalString(root, "model") ?? string.Empty,
+                Model = Model(root),
                 Messages = parsed,
                 Tools = tools,
                 ForcedTool = ForcedTool(root, tools),
                 MaxTokens = maxTokens,
+                MaxTokensField = maxTokensField,
+                Stop = GenerationFields.Stop(root),
                 Stream = OptionalBool(root, "stream", "stream"),
                 IncludeUsage = StreamOptions(root) is { } so && OptionalBool(so, "include_usage", "stream_options.include_usage"),
                 User = OptionalString(root, "user"),
@@ -68,13 +71,13 @@ internal static class ChatRequestParser
         string at = $"messages[{index}]";
         if (m.ValueKind != JsonValueKind.Object)
         {
-            throw new BadRequestException($"'{at}' must be an object, not {Describe(m)}.", at);
+            throw new RequestRefusedException($"'{at}' must be an object, not {Describe(m)}.", at);
         }
 
-        string role = OptionalString(m, "role") ?? throw new BadRequestException($"'{at}.role' is required.", at + ".role");
+        string role = OptionalString(m, "role") ?? throw new RequestRefusedException($"'{at}.role' is required.", at + ".role");
         if (!Roles.Contains(role))
         {
-            throw new BadRequestException($"'{at}.role' is '{role}'; expected one of {string.Join(", ", Roles)}.", at + ".role");
+            throw new RequestRefusedException($"'{at}.role' is '{role}'; expected one of {string.Join(", ", Roles)}.", at + ".role");
         }
 
         string content = Content(m, at);
@@ -86,16 +89,16 @@ internal static class ChatRequestParser
             {
                 string where = $"{at}.tool_calls[{c++}]";
                 JsonElement function = call.ValueKind == JsonValueKind.Object && call.TryGetProperty("function", out JsonElement f)
-                    ? f : throw new BadRequestException($"'{where}.function' is required.", where);
+                    ? f : throw new RequestRefusedException($"'{where}.function' is required.", where);
                 calls.Add(new ToolCall(OptionalString(call, "id") ?? string.Empty,
-                    OptionalString(function, "name") ?? throw new BadRequestException($"'{where}.function.name' is required.", where),
+                    OptionalString(function, "name") ?? throw new RequestRefusedException($"'{where}.function.name' is required.", where),
                     OptionalString(function, "arguments") ?? "{}"));
             }
         }
 
         if (content.Length == 0 && calls.Count == 0 && role != "assistant")
         {
-            throw new BadRequestException($"'{at}.content' is required for a {role} message.", at + ".content");
+            throw new RequestRefusedException($"'{at}.content' is required for a {role} message.", at + ".content");
         }
 
         return new ChatMessage(role, content, calls, OptionalString(m, "tool_call_id"));
@@ -115,7 +118,7 @@ internal static class ChatRequestParser
 
         if (content.ValueKind != JsonValueKind.Array)
         {
-            throw new BadRequestException($"'{at}.content' must be a string or an array of parts, not {Describe(content)}.", at + ".content");
+            throw new RequestRefusedException($"'{at}.content' must be a string or an array of parts, not {Describe(content)}.", at + ".content");
         }
 
         var sb = new StringBuilder();
@@ -123,7 +126,7 @@ internal static class ChatRequestParser
         {
             if (part.ValueKind != JsonValueKind.Object || OptionalString(part, "type") != "text")
             {
-                throw new BadRequestException($"'{at}.content' holds a part that is not text; this server reads text only.", at + ".content");
+                throw new RequestRefusedException($"'{at}.content' holds a part that is not text; this server reads text only.", at + ".content");
             }
 
             sb.Append(OptionalString(part, "text"));
@@ -142,7 +145,7 @@ internal static class ChatRequestParser
 
         if (array.ValueKind != JsonValueKind.Array)
         {
-            throw new BadRequestException($"'tools' must be an array, not {Describe(array)}.", "tools");
+            throw new RequestRefusedException($"'tools' must be an array, not {Describe(array)}.", "tools");
         }
 
         int i = 0;
@@ -152,7 +155,7 @@ internal static class ChatRequestParser
             if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("function", out JsonElement function)
                 || OptionalString(function, "name") is not { Length: > 0 } name)
             {
-                throw new BadRequestException($"'{at}' must be {{\"type\": \"function\", \"function\": {{\"name\": ...}}}}.", at);
+                throw new RequestRefusedException($"'{at}' must be {{\"type\": \"function\", \"function\": {{\"name\": ...}}}}.", at);
             }
 
             JsonElement parameters = function.TryGetProperty("parameters", out JsonElement p) ? p.Clone() : default;
@@ -176,18 +179,35 @@ internal static class ChatRequestParser
             {
                 "none" or "auto" => null,
                 "required" when tools.Count > 0 => tools[0],
-                "required" => throw new BadRequestException("'tool_choice' is 'required' but the request has no 'tools'.", "tool_choice"),
-                _ => throw new BadRequestException($"'tool_choice' is '{value}'; expected none, auto, required or a function.", "tool_choice"),
+                "required" => throw new RequestRefusedException("'tool_choice' is 'required' but the request has no 'tools'.", "tool_choice"),
+                _ => throw new RequestRefusedException($"'tool_choice' is '{value}'; expected none, auto, required or a function.", "tool_choice"),
             };
         }
 
         string? name = choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("function", out JsonElement f)
             ? OptionalString(f, "name") : null;
         return tools.FirstOrDefault(t => t.Name == name)
-            ?? throw new BadRequestException($"'tool_choice' names function '{name}', which is not among the request's tools.", "tool_choice");
+            ?? throw new RequestRefusedException($"'tool_choice' names function '{name}', which is not among the request's tools.", "tool_choice");
     }
 
-    private static int? MaxTokens(JsonElement root)
+    /// <summary>The <c>model</c> named, empty when absent or null; a number or an object is refused rather than read as none.</summary>
+    private static string Model(JsonElement root)
+    {
+        if (!root.TryGetProperty("model", out JsonElement model) || model.ValueKind == JsonValueKind.Null)
+        {
+            return string.Empty;
+        }
+
+        return model.ValueKind == JsonValueKind.String
+            ? model.GetString()!
+            : throw new RequestRefusedException($"'model' must be a string, not {Describe(model)}.", "model");
+    }
+
+    /// <summary>
+    /// <c>max_completion_tokens</c>, else the older <c>max_tokens</c> (vLLM reads them in that order), and which one it
+    /// was; a number that is not a positive integer (0, -3, 1.5) or a string is refused, naming the field.
+    /// </summary>
+    private static (int? Tokens, string? Field) MaxTokens(JsonElement root)
     {
         foreach (string field in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens"])
         {
@@ -195,14 +215,14 @@ internal static class ChatRequestParser
             {
                 if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int n) || n < 1)
                 {
-                    throw new BadRequestException($"'{field}' must be a positive integer, not {value.GetRawText()}.", field);
+                    throw new RequestRefusedException($"'{field}' must be a positive integer, not {value.GetRawText()}.", field);
                 }
 
-                return n;
+                return (n, field);
             }
         }
 
-        return null;
+        return (null, null);
     }
 
     /// <summary>A boolean field, false when absent or null; a string such as "true" is refused, as OpenAI does, not read as false.</summary>
@@ -215,7 +235,7 @@ internal static class ChatRequestParser
 
         return v.ValueKind is JsonValueKind.True or JsonValueKind.False
             ? v.GetBoolean()
-            : throw new BadRequestException($"'{param}' must be true or false, not {Describe(v)}.", param);
+            : throw new RequestRefusedException($"'{param}' must be true or false, not {Describe(v)}.", param);
     }
 
     private static JsonElement? StreamOptions(JsonElement root)
@@ -227,7 +247,7 @@ internal static class ChatRequestParser
 
         return so.ValueKind == JsonValueKind.Object
             ? so
-            : throw new BadRequestException($"'stream_options' must be an object, not {Describe(so)}.", "stream_options");
+            : throw new RequestRefusedException($"'stream_options' must be an object, not {Describe(so)}.", "stream_options");
     }
 
     private static string? OptionalString(JsonElement e, string name) =>

@@ -3,6 +3,7 @@ using KvTiering.Blocks;
 using KvTiering.LLamaSharp;
 using LLama;
 using LLama.Common;
+using LLama.Exceptions;
 using LLama.Native;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ internal sealed class LlamaEngine : IDisposable
         Options = o;
         ModelPath = o.ModelPath ?? EnsureSynthetic(SyntheticModel(o), o.ModelDirectory ?? Path.Combine(Path.GetTempPath(), "kvtiering-models"));
         ModelName = o.ModelName ?? Path.GetFileNameWithoutExtension(ModelPath);
+        ServedNames = [ModelName, .. o.ModelAliases.Where(a => a != ModelName).Distinct()];
         var parameters = new ModelParams(ModelPath)
         {
             ContextSize = (uint)o.ContextSize,
@@ -34,7 +36,17 @@ internal sealed class LlamaEngine : IDisposable
             // Flash attention's CPU kernel depends on how a prompt is split into batches (docs/llamasharp.md).
             FlashAttention = false,
         };
-        _weights = LLamaWeights.LoadFromFile(parameters);
+        try
+        {
+            _weights = LLamaWeights.LoadFromFile(parameters);
+        }
+        catch (LoadWeightsFailedException ex)
+        {
+            // A file that is there but is no GGUF llama.cpp loads (a truncated download, a safetensors file): one line
+            // from Program, not an unhandled exception and an abort.
+            throw new IOException($"AgentServer:ModelPath '{ModelPath}' is not a model llama.cpp can load (a GGUF file, complete).", ex);
+        }
+
         Layout = LlamaKvLayout.FromModel(_weights, tokensPerBlock: 16);
         Hasher = new BlockHasher(Layout);
         _slots = new EngineSlot[o.Sequences];
@@ -50,7 +62,11 @@ internal sealed class LlamaEngine : IDisposable
 
     public string ModelPath { get; }
 
+    /// <summary>The name replies carry and <c>/v1/models</c> lists first.</summary>
     public string ModelName { get; }
+
+    /// <summary><see cref="ModelName"/> and then its aliases: the names a request's <c>model</c> may use.</summary>
+    public IReadOnlyList<string> ServedNames { get; }
 
     public KvLayout Layout { get; }
 
@@ -61,6 +77,12 @@ internal sealed class LlamaEngine : IDisposable
     public int ContextSize => Options.ContextSize;
 
     public int VocabularySize => _weights.NativeHandle.Vocab.Count;
+
+    /// <summary>
+    /// Whether a request naming <paramref name="model"/> is for this model: one of <see cref="ServedNames"/>, or none
+    /// named at all (vLLM's <c>check_model</c> serves an empty <c>model</c> with the one model it has).
+    /// </summary>
+    public bool Serves(string? model) => string.IsNullOrEmpty(model) || ServedNames.Contains(model, StringComparer.Ordinal);
 
     public LLamaToken[] Tokenize(string text) => _weights.Tokenize(text, true, true, Encoding.UTF8);
 

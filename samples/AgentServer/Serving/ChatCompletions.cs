@@ -30,22 +30,25 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         long arrival = Stopwatch.GetTimestamp();
         ChatRequest request;
         LLamaToken[] prompt;
+        int maxTokens;
         try
         {
-            request = ChatRequestParser.Parse(await ReadBodyAsync(http.Request));
-            prompt = engine.Tokenize(ChatTemplate.Render(request));
-            if (prompt.Length >= engine.ContextSize)
+            request = ChatRequestParser.Parse(await HttpExchange.ReadBodyAsync(http.Request));
+            if (!engine.Serves(request.Model))
             {
-                throw new BadRequestException(string.Create(CultureInfo.InvariantCulture,
-                    $"The prompt is {prompt.Length} tokens, but this model's context holds {engine.ContextSize} tokens (prompt plus at least one generated token). Shorten the messages."),
-                    "messages", "context_length_exceeded");
+                // vLLM's check_model and OpenAI both answer a model they do not serve with 404 (OpenAI's code: model_not_found).
+                throw new RequestRefusedException($"The model `{request.Model}` does not exist.", "model", "model_not_found",
+                    StatusCodes.Status404NotFound);
             }
+
+            prompt = engine.Tokenize(ChatTemplate.Render(request));
+            maxTokens = CompletionBudget.MaxTokens(request, prompt.Length, engine.ContextSize, engine.Options.DefaultMaxTokens);
         }
-        catch (BadRequestException ex)
+        catch (RequestRefusedException ex)
         {
-            metrics.Refused("bad_request");
-            LogBadRequest(logger, ex.Message);
-            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, ex.Message, "invalid_request_error", ex.Param, ex.Code);
+            metrics.Refused(ex.Code == "model_not_found" ? "model_not_found" : "bad_request");
+            LogRefused(logger, ex.Status, ex.Message);
+            await HttpExchange.WriteErrorAsync(http, ex.Status, ex.Message, "invalid_request_error", ex.Param, ex.Code);
             return;
         }
 
@@ -56,7 +59,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         {
             metrics.Refused("rejected");
             http.Response.Headers.RetryAfter = engine.Options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            await WriteErrorAsync(http, StatusCodes.Status429TooManyRequests,
+            await HttpExchange.WriteErrorAsync(http, StatusCodes.Status429TooManyRequests,
                 $"All {engine.Slots.Total} sequences are busy and {engine.Options.QueueLength} requests already wait; retry after {engine.Options.RetryAfterSeconds} s.",
                 "rate_limit_exceeded", null, "server_busy");
             return;
@@ -84,9 +87,9 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         }
 
         double queueSeconds = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
-        var reply = new Reply(request, prompt, session, arrival,
+        var reply = new Reply(request, prompt, maxTokens, session, arrival,
             string.Create(CultureInfo.InvariantCulture, $"chatcmpl-{Guid.NewGuid():N}"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            request.Model.Length > 0 ? request.Model : engine.ModelName);
+            engine.ModelName); // the served name, whichever alias the request used (vLLM's model_name())
         Generation? result = null;
         try
         {
@@ -121,7 +124,16 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
 
     private async Task<Generation> WholeAsync(HttpContext http, EngineSlot slot, Reply r)
     {
-        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, MaxTokens(r.Request), r.Session, r.Arrival, null, null, CancellationToken.None));
+        // A client that gives up (its timeout, a closed connection) stops the generation too: the sequence is free for
+        // the next request at once instead of decoding the whole max_tokens for no one.
+        CancellationToken aborted = http.RequestAborted;
+        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, r.MaxTokens, r.Request.Stop, r.Session, r.Arrival, null, null, aborted),
+            CancellationToken.None);
+        if (g.Cancelled)
+        {
+            return g;
+        }
+
         r.Call = ToolCallFor(r, g);
         SetHeaders(http, g);
         var buffer = new ArrayBufferWriter<byte>();
@@ -131,7 +143,15 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         }
 
         http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+        try
+        {
+            await http.Response.Body.WriteAsync(buffer.WrittenMemory, aborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client left between the last token and the answer: the generation is done, and is logged as served.
+        }
+
         return g;
     }
 
@@ -144,7 +164,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         {
             try
             {
-                return generator.Run(slot, r.Prompt, MaxTokens(r.Request), r.Session, r.Arrival,
+                return generator.Run(slot, r.Prompt, r.MaxTokens, r.Request.Stop, r.Session, r.Arrival,
                     g => events.Writer.TryWrite(g), streamText ? p => events.Writer.TryWrite(p) : null, aborted);
             }
             finally
@@ -162,20 +182,20 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
                     SetHeaders(http, head);
                     http.Response.ContentType = "text/event-stream";
                     http.Response.Headers.CacheControl = "no-cache";
-                    await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, true, null, null, null));
+                    await HttpExchange.SendEventAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, true, null, null, null));
                 }
                 else
                 {
-                    await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, (string)e, null, null));
+                    await HttpExchange.SendEventAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, (string)e, null, null));
                 }
             }
 
             Generation g = await run;
             r.Call = ToolCallFor(r, g);
-            await SendAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, null, r.Call, FinishReason(r, g)));
+            await HttpExchange.SendEventAsync(http, w => ResponseWriter.Chunk(w, r.Id, r.Created, r.Model, false, null, r.Call, FinishReason(r, g)));
             if (r.Request.IncludeUsage)
             {
-                await SendAsync(http, w => ResponseWriter.UsageChunk(w, r.Id, r.Created, r.Model, g));
+                await HttpExchange.SendEventAsync(http, w => ResponseWriter.UsageChunk(w, r.Id, r.Created, r.Model, g));
             }
 
             await http.Response.WriteAsync("data: [DONE]\n\n", aborted);
@@ -199,19 +219,21 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
             hint = h.ToString();
         }
 
+        double totalMs = Stopwatch.GetElapsedTime(arrival).TotalMilliseconds;
         metrics.Completed(g.TtftSeconds, queueSeconds, g.PromptTokens, g.CachedTokens, g.CompletionTokens, finish);
         log.Add(new RequestRecord(DateTimeOffset.UtcNow, sessionName, g.PromptTokens, g.CachedTokens, g.Source, queueSeconds * 1e3,
-            g.TtftSeconds * 1e3, Stopwatch.GetElapsedTime(arrival).TotalMilliseconds, g.CompletionTokens, finish, hint, g.Save));
+            g.TtftSeconds * 1e3, totalMs, g.CompletionTokens, finish, hint, g.Save));
+        LogServed(logger, r.Id, sessionName, g.PromptTokens, g.CachedTokens, g.Source, g.CompletionTokens, finish, queueSeconds * 1e3,
+            g.TtftSeconds * 1e3, totalMs);
     }
-
-    private int MaxTokens(ChatRequest request) => request.MaxTokens ?? engine.Options.DefaultMaxTokens;
 
     private static ToolCall? ToolCallFor(Reply r, Generation g) => r.Request.ForcedTool is { } tool
         ? ToolCallSynthesizer.Create(tool, g.Text, g.CompletionTokens, g.PromptTokens, r.Session.ToString(CultureInfo.InvariantCulture))
         : null;
 
+    /// <summary>OpenAI's finish reason; <c>cancelled</c> (the client left mid-reply) only in the log and the metrics, which no client reads.</summary>
     private static string FinishReason(Reply r, Generation g) =>
-        r.Request.ForcedTool is not null ? "tool_calls" : g.EndOfGeneration ? "stop" : "length";
+        g.Cancelled ? "cancelled" : r.Request.ForcedTool is not null ? "tool_calls" : g.EndOfGeneration ? "stop" : "length";
 
     private static void SetHeaders(HttpContext http, Generation g)
     {
@@ -220,59 +242,11 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         http.Response.Headers[ExplainHeader] = g.Explain;
     }
 
-    private static async Task SendAsync(HttpContext http, Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        buffer.Write("data: "u8);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            write(w);
-        }
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Status}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, int status, string reason);
 
-        buffer.Write("\n\n"u8);
-        await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
-        await http.Response.Body.FlushAsync(http.RequestAborted);
-    }
-
-    internal static async Task WriteErrorAsync(HttpContext http, int status, string message, string type, string? param, string? code)
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json";
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            ResponseWriter.Error(w, message, type, param, code);
-        }
-
-        await http.Response.Body.WriteAsync(buffer.WrittenMemory);
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
-    {
-        using var memory = new MemoryStream();
-        await request.Body.CopyToAsync(memory, request.HttpContext.RequestAborted);
-        return memory.ToArray();
-    }
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "400: {Reason}")]
-    private static partial void LogBadRequest(ILogger logger, string reason);
-
-    private sealed class Reply(ChatRequest request, LLamaToken[] prompt, long session, long arrival, string id, long created, string model)
-    {
-        public ChatRequest Request { get; } = request;
-
-        public LLamaToken[] Prompt { get; } = prompt;
-
-        public long Session { get; } = session;
-
-        public long Arrival { get; } = arrival;
-
-        public string Id { get; } = id;
-
-        public long Created { get; } = created;
-
-        public string Model { get; } = model;
-
-        public ToolCall? Call { get; set; }
-    }
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information,
+        Message = "{Id} session '{Session}': {PromptTokens} prompt tokens, {CachedTokens} restored ({Source}); {CompletionTokens} generated, {FinishReason}; queue {QueueMs:F0} ms, TTFT {TtftMs:F0} ms, total {TotalMs:F0} ms")]
+    private static partial void LogServed(ILogger logger, string id, string session, int promptTokens, int cachedTokens, string source,
+        int completionTokens, string finishReason, double queueMs, double ttftMs, double totalMs);
 }

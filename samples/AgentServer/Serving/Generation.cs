@@ -10,5 +10,6 @@ namespace AgentServer.Serving;
 /// <param name="CompletionTokens">Tokens generated.</param>
 /// <param name="EndOfGeneration">Whether the model ended the reply itself (an end-of-generation token).</param>
 /// <param name="Save">What saving the prompt's snapshot did.</param>
+/// <param name="Cancelled">Whether generation stopped because the client went away, before the reply's end or limit.</param>
 internal sealed record Generation(int PromptTokens, int CachedTokens, string Source, string Explain, double TtftSeconds,
-    string Text, int CompletionTokens, bool EndOfGeneration, string Save);
+    string Text, int CompletionTokens, bool EndOfGeneration, string Save, bool Cancelled);

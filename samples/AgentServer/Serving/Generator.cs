@@ -26,9 +26,11 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
     public Task<int> PrefetchAsync(LLamaToken[] prompt, CancellationToken cancellationToken) =>
         cache?.PrefetchAsync(prompt, cancellationToken) ?? Task.FromResult(0);
 
-    public Generation Run(EngineSlot slot, LLamaToken[] prompt, int maxTokens, long session, long arrival,
+    public Generation Run(EngineSlot slot, LLamaToken[] prompt, int maxTokens, IReadOnlyList<string> stop, long session, long arrival,
         Action<Generation>? started, Action<string>? onText, CancellationToken cancellationToken)
     {
+        // The request was refused if its reply could not fit (CompletionBudget): never cut a reply short silently here.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTokens, engine.ContextSize - prompt.Length);
         SafeLLamaContextHandle context = slot.Context.NativeHandle;
         LLamaSeqId seq = EngineSlot.Sequence;
         PrefixRestore restore;
@@ -53,15 +55,15 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             ? string.Create(CultureInfo.InvariantCulture,
                 $"{restore.RestoredTokens} of {prompt.Length} prompt tokens restored from {source} (snapshot of {restore.SnapshotTokens}); {restore.TokensToPrefill} prefilled")
             : string.Create(CultureInfo.InvariantCulture, $"0 of {prompt.Length} prompt tokens restored ({source}); {prompt.Length} prefilled");
-        var head = new Generation(prompt.Length, restore.RestoredTokens, source, explain, ttft, string.Empty, 0, false, string.Empty);
+        var head = new Generation(prompt.Length, restore.RestoredTokens, source, explain, ttft, string.Empty, 0, false, string.Empty, false);
         started?.Invoke(head);
 
         var decoder = engine.NewDecoder();
         var text = new StringBuilder();
+        var stops = new StopScanner(stop);
         int generated = 0;
         bool ended = false;
-        int limit = Math.Min(maxTokens, engine.ContextSize - prompt.Length);
-        while (generated < limit && !cancellationToken.IsCancellationRequested)
+        while (generated < maxTokens && !cancellationToken.IsCancellationRequested)
         {
             if (engine.IsEndOfGeneration(next))
             {
@@ -73,12 +75,19 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             decoder.Add(next);
             string piece = decoder.Read();
             text.Append(piece);
-            if (piece.Length > 0)
+            string send = stops.Next(text, piece.Length, out bool stopped);
+            if (send.Length > 0)
             {
-                onText?.Invoke(piece);
+                onText?.Invoke(send);
             }
 
-            if (generated == limit)
+            if (stopped)
+            {
+                ended = true; // the reply ends at a stop string as at an end-of-generation token: finish_reason 'stop'
+                break;
+            }
+
+            if (generated == maxTokens)
             {
                 break;
             }
@@ -94,6 +103,13 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             next = ArgMax(context.GetLogitsIth(0));
         }
 
+        bool cancelled = !ended && generated < maxTokens; // the loop's one other way out: the client left
+        string rest = stops.Rest(text);
+        if (rest.Length > 0 && !cancelled)
+        {
+            onText?.Invoke(rest);
+        }
+
         string save = "off";
         if (cache is not null)
         {
@@ -101,7 +117,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             save = cache.Save(context, seq, prompt, session).Outcome.ToString().ToLowerInvariant();
         }
 
-        return head with { Text = text.ToString(), CompletionTokens = generated, EndOfGeneration = ended, Save = save };
+        return head with { Text = text.ToString(), CompletionTokens = generated, EndOfGeneration = ended, Save = save, Cancelled = cancelled };
     }
 
     private static LLamaToken ArgMax(ReadOnlySpan<float> logits)

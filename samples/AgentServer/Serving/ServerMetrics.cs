@@ -25,7 +25,7 @@ internal sealed class ServerMetrics
         _cachedTokens = meter.CreateCounter<long>("agentserver.cached_tokens", "{token}", "Prompt tokens restored from KvTiering instead of prefilled.");
         _completionTokens = meter.CreateCounter<long>("agentserver.completion_tokens", "{token}", "Tokens generated.");
         _prefetched = meter.CreateCounter<long>("agentserver.prefetched_blocks", "{block}", "Blocks brought up to DRAM while their request waited for a sequence.");
-        _requests = meter.CreateCounter<long>("agentserver.requests", "{request}", "Requests by outcome (stop, length, tool_calls, rejected, bad_request).");
+        _requests = meter.CreateCounter<long>("agentserver.requests", "{request}", "Requests by outcome (stop, length, tool_calls, cancelled, rejected, bad_request, model_not_found).");
     }
 
     public void Completed(double ttftSeconds, double queueSeconds, int prompt, int cached, int completion, string finishReason)
