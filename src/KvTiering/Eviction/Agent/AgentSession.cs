@@ -7,6 +7,15 @@ namespace KvTiering.Eviction;
 /// </summary>
 internal struct AgentSession
 {
+    /// <summary>Rule 19: the context length (blocks) at which a session's rank is unscaled.</summary>
+    private const double ReferenceLength = 1024;
+
+    /// <summary>Rule 19: shorter contexts are scaled as this many blocks (a session's first touches, a side request).</summary>
+    private const int MinLength = 16;
+
+    /// <summary>Rule 19: ranks from here up (closed sessions) are not scaled.</summary>
+    private const double MaxScaledRank = 1e12;
+
     /// <summary>The session's id.</summary>
     public long Id;
 
@@ -85,6 +94,12 @@ internal struct AgentSession
     /// <summary>The return predictor's cell that <see cref="ReturnUnended"/> was counted in.</summary>
     public int UnendedCell;
 
+    /// <summary>The <see cref="RequestDepth"/> that <see cref="LengthScale"/> was computed for (rule 19).</summary>
+    public int LengthDepth;
+
+    /// <summary>Rule 19's factor on the session's rank for a context as deep as <see cref="LengthDepth"/>.</summary>
+    public double LengthScale;
+
     /// <summary>The latest request touched a block at <paramref name="depth"/>: its deepest so far, maybe.</summary>
     public void Reach(int depth)
     {
@@ -104,6 +119,28 @@ internal struct AgentSession
         {
             RequestTop = depth;
         }
+    }
+
+    /// <summary>
+    /// Rule 19: <paramref name="rank"/> × (L / 1,024)^<paramref name="exponent"/>, L the context length of the latest
+    /// request in blocks, so at equal timing a long context goes first (long contexts are abandoned more often). The
+    /// factor is cached per depth: a request's burst deepens it a block at a time, and a scan of the sessions reads it
+    /// without a power.
+    /// </summary>
+    public double ScaledByLength(double rank, double exponent)
+    {
+        if (rank <= 0 || rank >= MaxScaledRank)
+        {
+            return rank;
+        }
+
+        if (LengthDepth != RequestDepth)
+        {
+            LengthDepth = RequestDepth;
+            LengthScale = Math.Pow(Math.Max(RequestDepth + 1, MinLength) / ReferenceLength, exponent);
+        }
+
+        return rank * LengthScale;
     }
 
     /// <summary>
@@ -135,5 +172,6 @@ internal struct AgentSession
         PrevDepth = -1;
         PrevAdded = 0;
         ReturnUnended = false;
+        LengthDepth = int.MinValue;
     }
 }

@@ -168,6 +168,11 @@ internal sealed class AgentSessionRanking
             score = Math.Max(score, factor * (now - _lists.TouchedAt(s.Head)));
         }
 
+        if (_options.ContextLengthExponent != 0 && slot != Shared && s.Id != 0)
+        {
+            score = s.ScaledByLength(score, _options.ContextLengthExponent); // rule 19
+        }
+
         return score;
     }
 
