@@ -94,12 +94,6 @@ internal struct AgentSession
     /// <summary>The return predictor's cell that <see cref="ReturnUnended"/> was counted in.</summary>
     public int UnendedCell;
 
-    /// <summary>The <see cref="RequestDepth"/> that <see cref="LengthScale"/> was computed for (rule 19).</summary>
-    public int LengthDepth;
-
-    /// <summary>Rule 19's factor on the session's rank for a context as deep as <see cref="LengthDepth"/>.</summary>
-    public double LengthScale;
-
     /// <summary>The latest request touched a block at <paramref name="depth"/>: its deepest so far, maybe.</summary>
     public void Reach(int depth)
     {
@@ -123,25 +117,13 @@ internal struct AgentSession
 
     /// <summary>
     /// Rule 19: <paramref name="rank"/> × (L / 1,024)^<paramref name="exponent"/>, L the context length of the latest
-    /// request in blocks, so at equal timing a long context goes first (long contexts are abandoned more often). The
-    /// factor is cached per depth: a request's burst deepens it a block at a time, and a scan of the sessions reads it
-    /// without a power.
+    /// request in blocks, so at equal timing a long context goes first (long contexts are abandoned more often). Not
+    /// cached in the record: the option is off by default, and the default path should not carry its fields.
     /// </summary>
-    public double ScaledByLength(double rank, double exponent)
-    {
-        if (rank <= 0 || rank >= MaxScaledRank)
-        {
-            return rank;
-        }
-
-        if (LengthDepth != RequestDepth)
-        {
-            LengthDepth = RequestDepth;
-            LengthScale = Math.Pow(Math.Max(RequestDepth + 1, MinLength) / ReferenceLength, exponent);
-        }
-
-        return rank * LengthScale;
-    }
+    public readonly double ScaledByLength(double rank, double exponent) =>
+        rank <= 0 || rank >= MaxScaledRank
+            ? rank
+            : rank * Math.Pow(Math.Max(RequestDepth + 1, MinLength) / ReferenceLength, exponent);
 
     /// <summary>
     /// Starts the record of a new session (a free or recycled slot) whose first request starts at <paramref name="now"/>.
@@ -172,6 +154,5 @@ internal struct AgentSession
         PrevDepth = -1;
         PrevAdded = 0;
         ReturnUnended = false;
-        LengthDepth = int.MinValue;
     }
 }
