@@ -68,4 +68,19 @@ public sealed class ReplayerTests
             Replayer.Run(trace, new ReplayOptions { Policy = EvictionPolicy.Lru, CapacityBlocks = 0 }));
         Assert.Contains("0", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_prepared_replay_replays_once_and_equals_a_whole_run()
+    {
+        Trace trace = TestTraces.GrowingSessions(5);
+        var options = new ReplayOptions { Policy = EvictionPolicy.Lru, CapacityBlocks = 30 };
+        ReplayResult whole = Replayer.Run(trace, options);
+        using PreparedReplay prepared = PreparedReplay.Prepare(trace, options, NextUseIndex.Build(trace));
+        ReplayResult split = prepared.Execute();
+
+        Assert.Equal(whole.HitTokens, split.HitTokens);
+        Assert.Equal(whole.BlockHitRate, split.BlockHitRate);
+        Assert.Equal(whole.Tiers[0].Evictions, split.Tiers[0].Evictions);
+        Assert.Throws<InvalidOperationException>(() => prepared.Execute());
+    }
 }
