@@ -57,7 +57,7 @@ internal sealed class StoreParts
         ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement);
         PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement);
         var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);
-        Reads = new ReadCascade(Top, locked, promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions));
+        Reads = new ReadCascade(Top.Reads, locked, promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions));
         Residency = new ResidencyLookup(Table, Top, remote, Tiers.Length);
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
