@@ -32,7 +32,7 @@ internal struct BlockIndex
     private readonly byte[] _shifts;  // per bucket, how far its key sits past its home (Saturated: hash the key)
     private int _version;             // bumped by every change of the buckets' entries
     private BlockKey _missKey;        // the last key Find missed, the empty bucket its probe ended at, and when
-    private int _missIndexBucket;
+    private int _missBucket;
     private int _missVersion;
     private readonly int[] _pendingHoles; // tombstoned buckets awaiting their shift, a ring (a power of two long); -1 none
     private int _pendingNext;         // the ring's next position: its oldest hole once the ring is full
@@ -105,7 +105,7 @@ internal struct BlockIndex
 
                 // A miss is usually followed by the Add of the same key: remember the empty bucket the probe ended at.
                 _missKey = key;
-                _missIndexBucket = i;
+                _missBucket = i;
                 _missVersion = _version;
                 topSlot = -1;
                 return -1;
@@ -137,7 +137,7 @@ internal struct BlockIndex
     /// The empty bucket the last missed <see cref="Find(in BlockKey, out int)"/> ended at. While no bucket changes,
     /// equal keys end at the same bucket, so keys that end at different buckets differ.
     /// </summary>
-    public int LastMissBucket => _missIndexBucket;
+    public int LastMissBucket => _missBucket;
 
     /// <summary>
     /// The lock-free probes over the index's arrays and mask, which stay the same for the table's life, for a reader to
@@ -186,7 +186,7 @@ internal struct BlockIndex
     {
         if (_missVersion == _version && _missKey.Equals(key))
         {
-            return _missIndexBucket;
+            return _missBucket;
         }
 
         int i = home;
