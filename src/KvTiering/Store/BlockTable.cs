@@ -6,43 +6,41 @@ using KvTiering.Placement;
 namespace KvTiering.Store;
 
 /// <summary>
-/// Every resident block's metadata, one entry per block whatever its tier: an open-addressing hash index from key
-/// to entry, the keys and parent keys as arrays of their own (a probe compares keys and nothing else), and the rest of
-/// each entry packed in one record (<see cref="Entry"/>), read and written through per-field columns.
-/// Not thread-safe: the store serializes access.
+/// Every resident block's metadata, one entry per block whatever its tier: the key index (<see cref="BlockIndex"/>),
+/// the keys and parent keys as arrays of their own (a probe compares keys and nothing else), and the rest of each entry
+/// packed in one record (<see cref="BlockEntry"/>), read and written through per-field columns; which entries are free
+/// (<see cref="EntryFreeList"/>) and which are held (<see cref="EntryHolds"/>). The table keeps them in step: an add
+/// takes an entry and indexes its key, a removal unindexes and frees it. Not thread-safe: the store serializes access.
 /// </summary>
 /// <remarks>
-/// Linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4 algorithm R) keeps probe chains short
-/// without piling up tombstones: a removal leaves one, and its shift runs a few removals later, once the store has
-/// brought the bucket's line in (at most <see cref="PendingShifts"/> stand at once). The bucket array is sized to at
-/// least four times the entry capacity, so the load factor stays ≤ 0.25: short runs make the probes' and the
-/// backward shift's branches predictable. Each entry's bucket is kept in an array of its own, so placing or removing
-/// an entry probes nothing, and a miss remembers where its probe ended, so the insert that usually follows probes
-/// nothing either (a replay's miss used to probe five times).
+/// Its collaborators are structs held in place in the table's fields, so the replay's hot loop and the store's hit
+/// path load their arrays straight from the table's object, as when they were the table's own fields.
 /// </remarks>
-internal sealed partial class BlockTable
+internal sealed class BlockTable
 {
-    private readonly int[] _freeEntries;
+    private BlockIndex _index;
+    private EntryFreeList _free;
+    private EntryHolds _holds;
+    private readonly BlockEntry[] _entries;
     private int _lastAdded = -1; // a request's next block names it as parent: found without a probe
-    private int _freeTop;
     private long _nextStamp = 1;
     private readonly bool _tracksChildren; // ChildCount kept (some policy reads it); else it stays 0
 
     public readonly BlockKey[] Keys;
     public readonly BlockKey[] Parents;
-    public readonly ParentEntryColumn ParentEntry; // entry of the parent when it was resident at insert; -1 otherwise
-    public readonly ParentStampColumn ParentStamp; // the parent's stamp then, so a recycled entry is not mistaken for it
-    public readonly StampColumn Stamps;            // incarnation of each entry; 0 = free
-    public readonly ChildCountColumn ChildCount;   // resident children that counted themselves in at insert (if tracked)
-    public readonly DepthColumn Depth;
-    public readonly SessionColumn Session;
-    public readonly NextUseColumn NextUse;
-    public readonly TierColumn Tier;
-    public readonly SlotColumn Slot;
-    public readonly PinsColumn Pins;               // user pins
-    public readonly InFlightColumn InFlight;       // being moved by the store right now
-    public readonly StagingColumn Staging;         // write-behind buffer holding the bytes until the tier's write lands; -1 none
-    public readonly LabelsColumn Labels;           // set by the store after Add
+    public readonly BlockEntry.ParentEntryColumn ParentEntry; // entry of the parent when it was resident at insert; -1 otherwise
+    public readonly BlockEntry.ParentStampColumn ParentStamp; // the parent's stamp then, so a recycled entry is not mistaken for it
+    public readonly BlockEntry.StampColumn Stamps;            // incarnation of each entry; 0 = free
+    public readonly BlockEntry.ChildCountColumn ChildCount;   // resident children that counted themselves in at insert (if tracked)
+    public readonly BlockEntry.DepthColumn Depth;
+    public readonly BlockEntry.SessionColumn Session;
+    public readonly BlockEntry.NextUseColumn NextUse;
+    public readonly BlockEntry.TierColumn Tier;
+    public readonly BlockEntry.SlotColumn Slot;
+    public readonly BlockEntry.PinsColumn Pins;               // user pins
+    public readonly BlockEntry.InFlightColumn InFlight;       // being moved by the store right now
+    public readonly BlockEntry.StagingColumn Staging;         // write-behind buffer holding the bytes until the tier's write lands; -1 none
+    public readonly BlockEntry.LabelsColumn Labels;           // set by the store after Add
 
     /// <param name="capacity">The most entries the table holds.</param>
     /// <param name="tracksChildren">Whether to keep <see cref="ChildCount"/> (false when no policy reads it: <see cref="IIgnoresChildren"/>).</param>
@@ -50,20 +48,11 @@ internal sealed partial class BlockTable
     {
         Capacity = capacity;
         _tracksChildren = tracksChildren;
-        // At least four buckets per entry (load ≤ 0.25), not two: a replay's miss probes for an absent key twice and
-        // shifts its victim's run back, and the shorter runs made the WEKA replay at 1% (load 0.34 before, 0.17 now)
-        // about 1.3x as fast (docs/harness.md "Speed", session speed10), for 18 to 36 more bytes of index per entry.
-        int buckets = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 4));
-        _buckets = CommittedArray.Allocate<Bucket>(buckets); // probed at random: its pages written now, not faulted in during a replay
-        _mask = buckets - 1;
-        _shifts = new byte[buckets];
-        _bucketOf = new int[capacity];
-        _pendingHoles = new int[Math.Min(PendingShifts, buckets / 4)];
-        Array.Fill(_pendingHoles, -1);
         Keys = CommittedArray.Allocate<BlockKey>(capacity);
+        _index = new BlockIndex(capacity, Keys);
         Parents = CommittedArray.Allocate<BlockKey>(capacity);
-        _entries = new Entry[capacity];
-        Array.Fill(_entries, new Entry { Tier = -1, Slot = -1, Staging = -1, ParentEntry = -1 });
+        _entries = new BlockEntry[capacity];
+        Array.Fill(_entries, new BlockEntry { Tier = -1, Slot = -1, Staging = -1, ParentEntry = -1 });
         ParentEntry = new(_entries);
         ParentStamp = new(_entries);
         Stamps = new(_entries);
@@ -77,29 +66,76 @@ internal sealed partial class BlockTable
         InFlight = new(_entries);
         Staging = new(_entries);
         Labels = new(_entries);
-        _freeEntries = new int[capacity];
-        for (int i = 0; i < capacity; i++)
-        {
-            _freeEntries[i] = capacity - 1 - i;
-        }
-
-        _freeTop = capacity;
+        _free = new EntryFreeList(capacity);
+        _holds = new EntryHolds(_entries);
     }
 
     public int Capacity { get; }
 
-    public int Count => Capacity - _freeTop;
+    public int Count => Capacity - _free.Count;
 
     /// <summary>How many entries were removed so far: an entry found before is still the same while this is unchanged.</summary>
     public long Removals { get; private set; }
 
+    /// <inheritdoc cref="BlockIndex.Find(in BlockKey)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(in BlockKey key) => _index.Find(key, out _);
+
+    /// <inheritdoc cref="BlockIndex.Find(in BlockKey, out int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(in BlockKey key, out int topSlot) => _index.Find(key, out topSlot);
+
+    /// <inheritdoc cref="TopSlotProbe.FindOptimistic(in BlockKey)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindOptimistic(in BlockKey key) => _index.TopSlots.FindOptimistic(key, out _);
+
+    /// <inheritdoc cref="TopSlotProbe.FindOptimistic(in BlockKey, out int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindOptimistic(in BlockKey key, out int topSlot) => _index.TopSlots.FindOptimistic(key, out topSlot);
+
+    /// <inheritdoc cref="BlockIndex.TopSlots"/>
+    public TopSlotProbe TopSlots => _index.TopSlots;
+
+    /// <inheritdoc cref="BlockIndex.Ends"/>
+    public ProbeEnds? Ends => _index.Ends;
+
+    /// <inheritdoc cref="BlockIndex.TrackProbeEnds"/>
+    public ProbeEnds TrackProbeEnds() => _index.TrackProbeEnds();
+
+    /// <inheritdoc cref="BlockIndex.BucketCount"/>
+    public int BucketCount => _index.BucketCount;
+
+    /// <inheritdoc cref="BlockIndex.LastMissBucket"/>
+    public int LastMissBucket => _index.LastMissBucket;
+
+    /// <inheritdoc cref="BlockIndex.PrefetchBucketOf"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchBucketOf(int e) => _index.PrefetchBucketOf(e);
+
+    /// <summary>
+    /// Entries now pinned or in flight, counted once for each of the two (a replay holds none): while it is zero every
+    /// entry is evictable: <see cref="IsEvictable(int)"/> (and <see cref="TierView.IsEvictable"/>) answer and
+    /// <see cref="Remove(int)"/> frees without loading the entry's record.
+    /// </summary>
+    public int HeldCount => _holds.Count;
+
+    /// <summary>Marks entry <paramref name="e"/> as being moved by the store (or no longer), keeping <see cref="HeldCount"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetInFlight(int e, bool value) => _holds.SetInFlight(e, value);
+
+    /// <inheritdoc cref="EntryHolds.AddPin"/>
+    public int AddPin(int e) => _holds.AddPin(e);
+
+    /// <inheritdoc cref="EntryHolds.ReleasePin"/>
+    public int ReleasePin(int e) => _holds.ReleasePin(e);
+
     /// <summary>Records where entry <paramref name="e"/> lives (tier -1 and slot -1: nowhere, for now).</summary>
     public void Place(int e, int tier, int slot)
     {
-        ref Entry entry = ref _entries[e];
+        ref BlockEntry entry = ref _entries[e];
         entry.Tier = (sbyte)tier;
         entry.Slot = slot;
-        _buckets[_bucketOf[e]].TopSlot = tier == 0 ? slot + 1 : 0;
+        _index.SetTopSlot(e, tier == 0 ? slot : -1);
     }
 
     /// <summary>Adds a new entry for a key known to be absent; returns it, or -1 when the table is full.</summary>
@@ -116,34 +152,18 @@ internal sealed partial class BlockTable
     public int Add(in BlockKey key, in BlockKey parent, int depth, long session, long nextUse, WorkloadLabels labels = default,
         int end = -1)
     {
-        if (_freeTop == 0)
+        int e = _free.Take();
+        if (e < 0)
         {
             return -1;
         }
 
-        int e = _freeEntries[--_freeTop];
-        int home = Hash(key) & _mask;
-        int i;
-        if (end >= 0)
-        {
-            System.Diagnostics.Debug.Assert(_buckets[end].Entry == 0 && _ends!.Holds(end), "a held probe end is empty");
-            i = end;
-        }
-        else
-        {
-            i = EmptyBucketFor(key, home);
-            _ends?.Forget(i); // the key whose probe ended here (if any) must probe again
-        }
-
-        _buckets[i] = new Bucket { Entry = e + 1 };
-        _bucketOf[e] = i;
-        _shifts[i] = Shift(i, home, _mask);
-        _version++;
+        _index.Insert(key, e, end);
         Keys[e] = key;
         Parents[e] = parent;
 
         // InFlight false, Staging, Tier and Slot -1: as every free entry is left (constructor, Remove), not written again.
-        ref Entry entry = ref _entries[e];
+        ref BlockEntry entry = ref _entries[e];
         entry.Stamp = _nextStamp++;
         entry.ChildCount = 0;
         entry.Session = session;
@@ -155,7 +175,7 @@ internal sealed partial class BlockTable
         _lastAdded = e;
         if (p >= 0)
         {
-            ref Entry parentEntry = ref _entries[p];
+            ref BlockEntry parentEntry = ref _entries[p];
             entry.ParentEntry = p;
             entry.ParentStamp = parentEntry.Stamp;
             if (_tracksChildren)
@@ -196,7 +216,7 @@ internal sealed partial class BlockTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int LiveParent(int e)
     {
-        ref Entry entry = ref _entries[e];
+        ref BlockEntry entry = ref _entries[e];
         int p = entry.ParentEntry;
         return p >= 0 && _entries[p].Stamp == entry.ParentStamp ? p : -1;
     }
@@ -208,7 +228,7 @@ internal sealed partial class BlockTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NoteAccess(int e, in BlockContext context)
     {
-        ref Entry entry = ref _entries[e];
+        ref BlockEntry entry = ref _entries[e];
         if (context.Session != 0)
         {
             entry.Session = context.Session;
@@ -226,13 +246,7 @@ internal sealed partial class BlockTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsEvictable(int e)
     {
-        if (_held == 0)
-        {
-            return true; // nothing pinned or in flight (always, in a replay): the record's line is not loaded
-        }
-
-        ref Entry entry = ref _entries[e];
-        return entry.Pins == 0 && !entry.InFlight;
+        return _holds.IsFree(e);
     }
 
     /// <summary>Removes entry <paramref name="e"/> from the index and frees it.</summary>
@@ -248,12 +262,12 @@ internal sealed partial class BlockTable
             }
         }
 
-        Unindex(e);
+        _index.Remove(e);
         Removals++;
-        ref Entry entry = ref _entries[e];
-        if (_held != 0)
+        ref BlockEntry entry = ref _entries[e];
+        if (_holds.Count != 0)
         {
-            Unhold(ref entry);
+            _holds.Release(ref entry);
         }
 
         entry.Stamp = 0;
@@ -261,7 +275,7 @@ internal sealed partial class BlockTable
         entry.Staging = -1;
         entry.Tier = -1;
         entry.Slot = -1;
-        _freeEntries[_freeTop++] = e;
+        _free.Return(e);
     }
 
     /// <summary>The entry of a new block's parent: usually the block added just before it, else a probe.</summary>

@@ -5,19 +5,19 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// The path a lookup falls through when the reference-bit hit (<see cref="TopTierReader.TryBit"/>) does not answer it:
-/// the optimistic top-tier read, one retry if a writer interrupted it, then the locked reader
+/// the optimistic top-tier read (<see cref="OptimisticRead"/>), one retry if a writer interrupted it, then the locked reader
 /// (<see cref="LockedReader"/>), or, for an asynchronous lookup, the reader that awaits a device outside the lock
 /// (<see cref="AsyncReader"/>).
 /// </summary>
 internal sealed class ReadCascade
 {
-    private readonly TopTierReader _top;
+    private readonly OptimisticRead _optimistic;
     private readonly LockedReader _locked;
     private readonly AsyncReader? _async; // payload stores: lower-tier reads awaited when the device can be
 
-    public ReadCascade(TopTierReader top, LockedReader locked, AsyncReader? asyncReader)
+    public ReadCascade(OptimisticRead optimistic, LockedReader locked, AsyncReader? asyncReader)
     {
-        _top = top;
+        _optimistic = optimistic;
         _locked = locked;
         _async = asyncReader;
     }
@@ -26,7 +26,7 @@ internal sealed class ReadCascade
     [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
     {
-        int outcome = _top.TryGet(key, destination, out bytesWritten);
+        int outcome = _optimistic.TryGet(key, destination, out bytesWritten);
         return outcome >= 0
             ? IsHit(outcome, out servedFromTier)
             : TryGetSlow(store, key, destination, outcome, out bytesWritten, out servedFromTier);
@@ -38,10 +38,10 @@ internal sealed class ReadCascade
     /// </summary>
     public ValueTask<BlockRead> TryGetAsync(TieredKvStore store, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        int outcome = _top.TryGet(key, destination.Span, out int written);
+        int outcome = _optimistic.TryGet(key, destination.Span, out int written);
         if (outcome == TopTierReader.Interrupted)
         {
-            outcome = _top.Retry(key, destination.Span, out written);
+            outcome = _optimistic.Retry(key, destination.Span, out written);
         }
 
         if (outcome >= 0)
@@ -74,7 +74,7 @@ internal sealed class ReadCascade
         bytesWritten = 0;
         if (outcome == TopTierReader.Interrupted)
         {
-            outcome = _top.Retry(key, destination, out bytesWritten);
+            outcome = _optimistic.Retry(key, destination, out bytesWritten);
             if (outcome >= 0)
             {
                 return IsHit(outcome, out servedFromTier);

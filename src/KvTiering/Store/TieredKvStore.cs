@@ -1,11 +1,10 @@
 using KvTiering.Blocks;
-using KvTiering.Diagnostics;
-using KvTiering.Eviction;
-using KvTiering.Events;
-using KvTiering.Placement;
 using KvTiering.Devices;
+using KvTiering.Diagnostics;
+using KvTiering.Events;
+using KvTiering.Eviction;
+using KvTiering.Placement;
 using KvTiering.Tiers;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvTiering.Store;
 
@@ -23,30 +22,16 @@ namespace KvTiering.Store;
 /// <c>TopTierReader</c>). Memory-tier gets, puts and prefix matches allocate nothing. This type is the public face:
 /// it validates and delegates to its collaborators (docs/architecture.md, "The core").
 /// </remarks>
-public sealed partial class TieredKvStore : IDisposable
+public sealed class TieredKvStore : IDisposable
 {
     /// <summary>The most tiers a chain may have.</summary>
     public const int MaxTiers = 8;
 
-    private readonly BlockTable _table;
-    private readonly Tier[] _tiers;
-    private readonly StoreClock _clock;
-    private readonly StoreCounters _counters;
-    private readonly TopTierReader _top;
+    private readonly StoreParts _parts;
+    private readonly TopTierReader _top; // the hit path's, held here: no load through _parts
     private readonly bool _bitHits; // the top tier answers most lookups in TopTierReader.TryBit
-    private readonly SlotBinding _slots;
-    private readonly TierChain _chain;
-    private readonly ReservedPut? _reservedPut; // payload stores: puts copy outside the lock
     private readonly ReadCascade _reads;
-    private readonly ResidencyLookup _residency;
-    private readonly SessionHints _hints;
-    private readonly Prefetcher _prefetcher;
-    private readonly RequestOffer _requests;
-    private readonly StoreShutdown _shutdown;
-    private readonly WriteBehind _writeBehind;
-    private readonly PlacementLedger? _ledger;
     private readonly KvEventFeed _events;
-    private readonly StoreLog _log;
     private readonly KvTieringMetrics? _metrics;
 
     /// <summary>Builds a store from <paramref name="options"/>, opening (and recovering) any flash tier.</summary>
@@ -58,56 +43,18 @@ public sealed partial class TieredKvStore : IDisposable
         Layout = options.Layout;
         MetadataOnly = options.MetadataOnly;
         BlockBytes = options.MetadataOnly ? 0 : options.Layout!.BytesPerBlock;
-        _clock = new StoreClock(options.TimeProvider ?? TimeProvider.System, options.Tiers.Count);
-        _counters = new StoreCounters(options.MetadataOnly, options.Layout?.BytesPerBlock ?? 0);
-        PromotionMode promotion = options.Promotion;
-        _log = new StoreLog(options.Logger ?? NullLogger.Instance, options.Name ?? "default");
         _events = new KvEventFeed(this);
-        _tiers = TierDevices.OpenTiers(options, BlockBytes, _log.Logger, out int entries);
-        _table = new BlockTable(entries, tracksChildren: Array.Exists(_tiers, t => !t.IgnoresChildren));
-        foreach (Tier tier in _tiers)
-        {
-            tier.Attach(new TierView(_clock, _table, tier));
-        }
-
-        var remote = new RemoteProbe(_table, _tiers, _counters, promotion, MetadataOnly, BlockBytes);
-        _top = new TopTierReader(_table, _tiers[0], _counters, _clock, MetadataOnly, remote.MayHaveMore);
+        _parts = new StoreParts(options, _events, BlockBytes);
+        _top = _parts.Top;
         _bitHits = _top.BitHits;
-        IPlacementHooks placement;
-        try
-        {
-            placement = PlacementHooks.Create(_table, _clock, _tiers, Layout, options.Router, options.Ledger);
-            _ledger = options.Ledger;
-            _ledger?.Attach(_top.Lock, [.. _tiers.Select(t => t.Profile.Name)]);
-        }
-        catch
-        {
-            TierDevices.DisposeAll(_tiers);
-            throw;
-        }
-
-        _slots = new SlotBinding(_table, placement, new FeedEventSink(_events, Array.ConvertAll(_tiers, static t => t.Profile.Kind)), _log);
-        var persistent = new PersistentTiers(_table, _tiers, _log);
-        persistent.Recover(_slots, placement);
-        _writeBehind = new WriteBehind(options, _table, _tiers, _top, _slots, _counters, placement, _log, BlockBytes);
-        var mover = new BlockMover(_table, _tiers, _top, _slots, _counters, placement, _writeBehind, _log, MetadataOnly, BlockBytes);
-        _chain = new TierChain(_table, _tiers, mover, _slots, _counters, placement, promotion, options.MaxPinnedFraction);
-        _reservedPut = MetadataOnly ? null : new ReservedPut(_table, _tiers, _top, _chain, mover, _slots, _counters, placement);
-        PromotionCopies? promotions = MetadataOnly ? null : new PromotionCopies(_table, _tiers, _top, mover, _slots, _counters, placement);
-        var locked = new LockedReader(_table, _tiers, _top, _chain, _slots, _counters, _writeBehind, remote, promotions, MetadataOnly);
-        _reads = new ReadCascade(_top, locked, promotions is null ? null : new AsyncReader(_table, _tiers, _top, _chain, _counters, locked, promotions));
-        _residency = new ResidencyLookup(_table, _top, remote, _tiers.Length);
-        _hints = new SessionHints(_tiers, _top, _clock);
-        _shutdown = new StoreShutdown(_tiers, _top, persistent, mover, _writeBehind, options.FlushOnDispose);
-        _prefetcher = new Prefetcher(_table, _tiers, _top, _chain, _slots, _counters, placement, promotions, promotion, BlockBytes);
-        _requests = new RequestOffer(_table, _tiers, _chain, _slots, _counters, placement, MetadataOnly);
-        Log.StoreOpened(_log.Logger, _log.Name, _tiers.Length, entries - 1, BlockBytes);
+        _reads = _parts.Reads;
+        Log.StoreOpened(_parts.Log.Logger, _parts.Log.Name, _parts.Tiers.Length, _parts.Entries - 1, BlockBytes);
         if (options.MeterFactory is { } meterFactory)
         {
             _metrics = new KvTieringMetrics(this, meterFactory, options.Name);
         }
 
-        persistent.StartDeferredVerification(_top, _slots, placement);
+        _parts.StartDeferredVerification();
     }
 
     /// <summary>The KV layout (null in a metadata-only store built without one).</summary>
@@ -125,12 +72,12 @@ public sealed partial class TieredKvStore : IDisposable
     /// </summary>
     internal IBlockEventSink EventSink
     {
-        get => _slots.Events;
-        set => _slots.Events = value;
+        get => _parts.Slots.Events;
+        set => _parts.Slots.Events = value;
     }
 
     /// <summary>Number of tiers.</summary>
-    public int TierCount => _tiers.Length;
+    public int TierCount => _parts.Tiers.Length;
 
     /// <summary>Blocks resident across all tiers.</summary>
     public int Count
@@ -139,22 +86,297 @@ public sealed partial class TieredKvStore : IDisposable
         {
             lock (_top.Lock)
             {
-                return _table.Count;
+                return _parts.Table.Count;
             }
         }
     }
 
     /// <summary>The profile of tier <paramref name="tier"/>.</summary>
-    public TierProfile TierProfileAt(int tier) => _tiers[tier].Profile;
+    public TierProfile TierProfileAt(int tier) => _parts.Tiers[tier].Profile;
 
     /// <summary>The device behind tier <paramref name="tier"/> (the meter reads a flash device's fault counts).</summary>
-    internal IBlockDevice DeviceAt(int tier) => _tiers[tier].Device;
+    internal IBlockDevice DeviceAt(int tier) => _parts.Tiers[tier].Device;
 
     /// <summary>The lock-free read path (tests).</summary>
     internal TopTierReader TopReader => _top;
 
     /// <summary>The store's clock in seconds since it was built (see <see cref="StoreClock"/>).</summary>
-    internal double NowSeconds => _clock.NowSeconds;
+    internal double NowSeconds => _parts.Clock.NowSeconds;
+
+    /// <summary>
+    /// Stores a block under <paramref name="key"/>, admitting it into the top tier and demoting victims down the
+    /// chain. A block already resident is not rewritten (keys are content addresses); it counts as an access.
+    /// </summary>
+    /// <param name="key">The block's key; never empty.</param>
+    /// <param name="parent">The previous block's key, or <see cref="BlockKey.Empty"/> (or the hasher's root) for a first block.</param>
+    /// <param name="kv">The block's KV bytes: 1 to <see cref="BlockBytes"/> bytes (empty in a metadata-only store).</param>
+    /// <exception cref="ArgumentException">The key is empty or the payload length is wrong.</exception>
+    public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv) =>
+        Put(key, parent, kv, BlockContext.None);
+
+    /// <summary>Stores a block, telling the policies its depth and session.</summary>
+    /// <inheritdoc cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>
+    public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context)
+    {
+        ThrowIfDisposed();
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
+
+        if (MetadataOnly ? !kv.IsEmpty : (kv.IsEmpty || kv.Length > BlockBytes))
+        {
+            ThrowHelper.ThrowPayloadLength(nameof(kv), kv.Length, BlockBytes);
+        }
+
+        if (_top.HasReferenceBits && _top.TryTouchResident(key, context))
+        {
+            return PutResult.AlreadyPresent;
+        }
+
+        if (_parts.ReservedPut is { } reserved)
+        {
+            return reserved.Put(this, key, parent, kv, context); // payloads: the byte copies run outside the lock
+        }
+
+        using (_top.EnterWrite())
+        {
+            ThrowIfDisposed();
+            _parts.Counters.Puts++;
+            return _parts.Chain.Put(key, parent, kv, context);
+        }
+    }
+
+    /// <summary>
+    /// Copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A hit in a lower
+    /// tier may promote the block. Returns false on a miss, including a block whose bytes fail verification.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
+    public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten) =>
+        TryGet(key, destination, out bytesWritten, out _);
+
+    /// <summary>Like <see cref="TryGet(in BlockKey, Span{byte}, out int)"/>, also telling which tier served the hit.</summary>
+    public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    {
+        // A metadata-only store whose top tier keeps reference bits answers most lookups here, with no call and almost
+        // no frame. No disposed check up front: Dispose leaves the version odd, so after it every lock-free try is
+        // interrupted and the locked path throws.
+        bytesWritten = 0;
+        if (_bitHits)
+        {
+            int outcome = _top.TryBit(key, ref bytesWritten);
+            if (outcome == TopTierReader.Hit)
+            {
+                servedFromTier = 0;
+                return true;
+            }
+
+            if (outcome == TopTierReader.Miss)
+            {
+                servedFromTier = -1;
+                return false;
+            }
+        }
+
+        return _reads.TryGet(this, key, destination, out bytesWritten, out servedFromTier);
+    }
+
+    /// <summary>
+    /// Counts how many leading blocks of <paramref name="keys"/> are resident (stopping at the first absent one) and
+    /// in which tiers, moving nothing and telling no policy.
+    /// </summary>
+    public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys) => MatchPrefix(keys, default);
+
+    /// <summary>
+    /// Like <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>, also writing each matched block's tier into
+    /// <paramref name="tiers"/> (which may be empty, or at least as long as the match).
+    /// </summary>
+    public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers)
+    {
+        ThrowIfDisposed();
+        return _parts.Residency.MatchPrefix(this, keys, tiers);
+    }
+
+    /// <summary>Whether <paramref name="key"/> is resident in any tier.</summary>
+    public bool Contains(in BlockKey key) => TierOf(key) >= 0;
+
+    /// <summary>The tier that holds <paramref name="key"/>, or -1.</summary>
+    public int TierOf(in BlockKey key)
+    {
+        ThrowIfDisposed();
+        return _parts.Residency.TierOf(this, key);
+    }
+
+    /// <summary>Removes a block from whichever tier holds it (pinned or not). Returns false when it was absent.</summary>
+    public bool Remove(in BlockKey key)
+    {
+        ThrowIfDisposed();
+        using (_top.EnterWrite())
+        {
+            ThrowIfDisposed();
+            int e = _parts.Table.Find(key);
+            if (e < 0)
+            {
+                return false;
+            }
+
+            _parts.Chain.Remove(e);
+            return true;
+        }
+    }
+
+    /// <summary>Forwards a server's hint about a session to every tier's policy.</summary>
+    public void Hint(long session, SessionHint hint) => _parts.Hints.Deliver(this, session, hint, -1);
+
+    /// <summary>
+    /// Forwards a server's hint about a session to every tier's policy, with the length of the response that ended
+    /// (a brief answer is followed by a quick reply more often than a long report; the agent policy reads it).
+    /// </summary>
+    /// <param name="session">The session the hint is about.</param>
+    /// <param name="hint">How the session's response ended, or its state.</param>
+    /// <param name="responseTokens">Tokens the response generated; not negative.</param>
+    public void Hint(long session, SessionHint hint, int responseTokens)
+    {
+        if (responseTokens < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(responseTokens), responseTokens, $"A response's length cannot be negative ({responseTokens} tokens).");
+        }
+
+        _parts.Hints.Deliver(this, session, hint, responseTokens);
+    }
+
+    /// <summary>
+    /// Asynchronously stores a block; see <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>. The byte
+    /// copies run outside the store's lock, and the new block's write is awaited when its tier's device declares
+    /// <see cref="IAsyncBlockDevice"/> (flash does).
+    /// </summary>
+    /// <param name="key">The block's key; never empty.</param>
+    /// <param name="parent">The previous block's key, or <see cref="BlockKey.Empty"/>.</param>
+    /// <param name="kv">The block's KV bytes; the caller keeps them unchanged until the task completes.</param>
+    /// <param name="cancellationToken">Observed before the put starts; once the block's slot is reserved the put completes.</param>
+    public ValueTask<PutResult> PutAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv,
+        CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<PutResult>(cancellationToken);
+        }
+
+        ThrowIfDisposed();
+        if (_parts.ReservedPut is not { } reserved || key.IsEmpty || kv.IsEmpty || kv.Length > BlockBytes)
+        {
+            return ValueTask.FromResult(Put(key, parent, kv.Span)); // metadata-only, or bad input the put reports
+        }
+
+        if (_top.HasReferenceBits && _top.TryTouchResident(key, BlockContext.None))
+        {
+            return ValueTask.FromResult(PutResult.AlreadyPresent);
+        }
+
+        return reserved.PutAsync(this, key, parent, kv, BlockContext.None);
+    }
+
+    /// <summary>
+    /// Asynchronously copies a block into <paramref name="destination"/>; returns the bytes written, or -1 on a miss.
+    /// See <see cref="TryGetAsync"/>.
+    /// </summary>
+    public async ValueTask<int> GetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        BlockRead read = await TryGetAsync(key, destination, cancellationToken).ConfigureAwait(false);
+        return read.Found ? read.BytesWritten : -1;
+    }
+
+    /// <summary>
+    /// Asynchronously copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A
+    /// top-tier hit completes synchronously (the lock-free path); a block in a tier whose device declares
+    /// <see cref="IAsyncBlockDevice"/> (flash) is read by awaiting the device outside the store's lock, then promoted
+    /// if its entry did not change meanwhile, as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> does.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the block stays where it was, readable.</exception>
+    public ValueTask<BlockRead> TryGetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<BlockRead>(cancellationToken);
+        }
+
+        ThrowIfDisposed();
+        return _reads.TryGetAsync(this, key, destination, cancellationToken);
+    }
+
+    /// <summary>
+    /// Pins a resident block: it is never evicted, demoted or promoted until every pin is released. Pins in a tier
+    /// may not exceed <see cref="KvStoreOptions.MaxPinnedFraction"/> of its capacity, so eviction always makes progress.
+    /// </summary>
+    /// <returns>False when the block is not resident or its tier's pin budget is spent.</returns>
+    public bool Pin(in BlockKey key)
+    {
+        ThrowIfDisposed();
+        lock (_top.Lock)
+        {
+            ThrowIfDisposed();
+            int e = _parts.Table.Find(key);
+            return e >= 0 && _parts.Chain.Pin(e);
+        }
+    }
+
+    /// <summary>Releases one pin. Returns false when the block is not resident or not pinned.</summary>
+    public bool Unpin(in BlockKey key)
+    {
+        ThrowIfDisposed();
+        lock (_top.Lock)
+        {
+            ThrowIfDisposed();
+            int e = _parts.Table.Find(key);
+            return e >= 0 && _parts.Chain.Unpin(e);
+        }
+    }
+
+    /// <summary>Whether <paramref name="key"/> is resident and pinned.</summary>
+    public bool IsPinned(in BlockKey key)
+    {
+        ThrowIfDisposed();
+        lock (_top.Lock)
+        {
+            int e = _parts.Table.Find(key);
+            return e >= 0 && _parts.Table.Pins[e] > 0;
+        }
+    }
+
+    /// <summary>
+    /// Demotes every unpinned block out of the tiers above the lowest persistent (flash) tier, so that the blocks
+    /// survive a restart; returns how many blocks left those tiers (to flash, or dropped when flash declined them or
+    /// had to make room). Does nothing in a store without a persistent
+    /// tier. Blocks leave each tier in its policy's victim order, so when the flash tier is full the blocks it drops
+    /// to make room are the ones its policy values least.
+    /// </summary>
+    /// <remarks>
+    /// New blocks enter the top tier and reach flash only when demoted; call this (or set
+    /// <see cref="KvStoreOptions.FlushOnDispose"/>) before an orderly shutdown to keep them. A crash still loses what
+    /// sat in memory, as with any write-back cache.
+    /// </remarks>
+    public int Flush()
+    {
+        ThrowIfDisposed();
+        return _parts.Shutdown.Flush(this);
+    }
+
+    /// <summary>
+    /// Removes every block from every tier, pinned or not (what a server does when its model or weights change, as
+    /// vLLM's <c>reset_prefix_cache</c>). Subscribers to <see cref="Events"/> get one
+    /// <see cref="Events.KvEventKind.AllCleared"/> instead of a removal per block.
+    /// </summary>
+    public void Clear()
+    {
+        ThrowIfDisposed();
+        using (_top.EnterWrite())
+        {
+            ThrowIfDisposed();
+            _top.Drain(); // queued hits name slots about to be freed
+            _parts.Slots.ReleaseAll(_parts.Tiers);
+        }
+    }
 
     /// <summary>
     /// Offers one request's blocks to the store, as a server does per prompt and the harness does per trace request:
@@ -203,7 +425,7 @@ public sealed partial class TieredKvStore : IDisposable
         using (_top.EnterWrite())
         {
             ThrowIfDisposed();
-            return _requests.Offer(keys, session, labels, nextUse, prefixPerTier, prefixServed);
+            return _parts.Requests.Offer(keys, session, labels, nextUse, prefixPerTier, prefixServed);
         }
     }
 
@@ -231,11 +453,11 @@ public sealed partial class TieredKvStore : IDisposable
     {
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
-        return _prefetcher.RunAsync(this, keys, cancellationToken);
+        return _parts.Prefetcher.RunAsync(this, keys, cancellationToken);
     }
 
     /// <summary>The placement ledger the store records into, or null.</summary>
-    public PlacementLedger? Ledger => _ledger;
+    public PlacementLedger? Ledger => _parts.Ledger;
 
     /// <summary>
     /// Where <paramref name="key"/> is now and the ledger entries that put it there, oldest first (no entries when
@@ -247,7 +469,7 @@ public sealed partial class TieredKvStore : IDisposable
         lock (_top.Lock)
         {
             ThrowIfDisposed();
-            return BlockExplainer.Explain(_table, _tiers, _ledger, key);
+            return BlockExplainer.Explain(_parts.Table, _parts.Tiers, _parts.Ledger, key);
         }
     }
 
@@ -263,7 +485,7 @@ public sealed partial class TieredKvStore : IDisposable
         ThrowIfDisposed();
         lock (_top.Lock)
         {
-            action(_slots.Resident(_tiers));
+            action(_parts.Slots.Resident(_parts.Tiers));
         }
     }
 
@@ -273,15 +495,15 @@ public sealed partial class TieredKvStore : IDisposable
         lock (_top.Lock)
         {
             _top.DrainAndFold();
-            return _counters.Snapshot(_tiers, _table.Count);
+            return _parts.Counters.Snapshot(_parts.Tiers, _parts.Table.Count);
         }
     }
 
     /// <summary>Write-behind jobs (demotions, slot frees) queued and not yet booked: a state tests wait for.</summary>
-    internal int WriteBehindPending => _writeBehind.Pending;
+    internal int WriteBehindPending => _parts.WriteBehind.Pending;
 
     /// <summary>Releases every device (native slabs, flash file handles). Later calls throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose() => _shutdown.Close();
+    public void Dispose() => _parts.Shutdown.Close();
 
     /// <summary>Whether <see cref="Dispose"/> has run (metrics stop reporting then).</summary>
     internal bool IsDisposed => _top.IsDisposed;

@@ -11,10 +11,12 @@ namespace KvTiering.Store;
 /// optimistically, checks the <see cref="SeqLock"/> every writer bumps, and queues the access for the policies, which
 /// see it, in order, the next time anyone takes the lock (<see cref="Drain"/>). Anything else (a miss that may not be
 /// final, a lower tier, a torn read, a full queue) answers <see cref="NeedsLock"/>, and the locked path gives the same
-/// answer. Writers take the lock through <see cref="EnterWrite"/>. The slots a payload hit copies from, and the copy
-/// checked by the slot's own version, are <see cref="SlotCopies"/>; the lock-free lookups that are not hits (a
-/// prefix match, a block's tier) are <see cref="ResidencyLookup"/>'s, over <see cref="TryBeginRead"/> and
-/// <see cref="IsValid"/>.
+/// answer. Writers take the lock through <see cref="EnterWrite"/>. This type answers the reference-bit hit of a
+/// payload-free top tier (<see cref="TryBit"/>) and the lock-free resident re-put, and owns what every lock-free path
+/// uses in place (the seqlock, the striped counts, the queued hits); the other lock-free lookups (payload copies,
+/// queued hits) are <see cref="OptimisticRead"/>'s, the slots a payload hit copies from <see cref="SlotCopies"/>, and
+/// the lock-free lookups that are not hits (a prefix match, a block's tier) <see cref="ResidencyLookup"/>'s, over
+/// <see cref="TryBeginRead"/> and <see cref="IsValid"/>.
 /// </summary>
 /// <remarks>
 /// Deferring recency updates to a buffer drained under the lock is BP-Wrapper (Ding et al., ICDE 2009), as in
@@ -35,8 +37,6 @@ internal sealed class TopTierReader
     /// <summary>A writer ran meanwhile: worth another lock-free try.</summary>
     public const int Interrupted = -2;
 
-    private const int MaxTries = 32; // SpinWait yields the core after its first ten spins
-
     // The reference-bit hit's fields first, held in place: it loads the index's arrays, the bits and the count
     // stripes from this object, not through the table or a counts object (each would add a dependent load).
     private readonly TopSlotProbe _topSlots;
@@ -46,11 +46,8 @@ internal sealed class TopTierReader
     private readonly Tier _top;
     private readonly StoreCounters _counters;
     private readonly QueuedHits _queued;
-    private readonly SlotCopies? _copies;         // the top tier's slots in place: hits copy payloads lock-free
-    private readonly bool _readsTable;            // the top tier answers lock-free at all (payloads in place, or none)
     private readonly bool _remoteMayHave;         // a shared remote tier may hold what the table lacks: no final miss
     private SeqLock _seq;                         // used in place: the hit path pays no indirection
-    private readonly bool _ownedHits;             // hits validate against their slot's owner, not the store (TryOwnedCopy)
     private volatile bool _disposed;
 
     public TopTierReader(BlockTable table, Tier top, StoreCounters counters, StoreClock clock, bool metadataOnly, bool remoteMayHave)
@@ -65,14 +62,12 @@ internal sealed class TopTierReader
 
         // What the top tier's device declares it can do (capabilities, never concrete types).
         bool payloadFree = metadataOnly || !top.Device.StoresPayload;
-        if (!payloadFree && top.Direct is { } direct)
-        {
-            _copies = new SlotCopies(this, direct, top.SlotOwners = new SlotOwnership(direct.SlotCount));
-            _ownedHits = _referenceBits is not null;
-        }
-        _readsTable = payloadFree || _copies is not null;
+        Reads = new OptimisticRead(this, table, top, _queued, payloadFree);
         BitHits = _referenceBits is not null && payloadFree;
     }
+
+    /// <summary>The lock-free lookup <see cref="TryBit"/> does not answer: payload copies, queued hits, the retry.</summary>
+    public OptimisticRead Reads { get; }
 
     /// <summary>The lock every change runs under.</summary>
     public Lock Lock { get; } = new();
@@ -121,102 +116,6 @@ internal sealed class TopTierReader
     }
 
     /// <summary>
-    /// A top-tier hit, or a miss, without the lock. A miss is final only when the probe met an empty bucket of a
-    /// table no writer touched meanwhile (the table indexes every tier, so the block is nowhere) and no remote tier
-    /// could have it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten)
-    {
-        bytesWritten = 0;
-        if (!_readsTable)
-        {
-            return NeedsLock;
-        }
-
-        if (_ownedHits)
-        {
-            int owned = TryOwnedHit(key, destination);
-            if (owned >= 0)
-            {
-                bytesWritten = owned;
-                return Hit;
-            }
-
-            if (owned == Interrupted)
-            {
-                return Interrupted;
-            }
-        }
-
-        if (!_seq.TryBeginRead(out long version))
-        {
-            return Interrupted;
-        }
-
-        int e = _table.FindOptimistic(key, out int slot);
-        if (e < 0)
-        {
-            return e == -1 ? MissOptimistic(version) : Interrupted;
-        }
-
-        if (slot < 0)
-        {
-            return NeedsLock;
-        }
-
-        int read = 0;
-        if (_copies is not null)
-        {
-            if ((read = _copies.TryCopy(slot, version, destination)) < 0)
-            {
-                return read;
-            }
-        }
-        else if (!_seq.IsValid(version))
-        {
-            return Interrupted;
-        }
-
-        if (_referenceBits is { } bits)
-        {
-            MarkReferenced(bits, slot);
-            _lockFreeCounts.AddHit(read);
-        }
-        else if (!_queued.TryAdd(key, e, version, read))
-        {
-            return NeedsLock;
-        }
-
-        bytesWritten = read;
-        return Hit;
-    }
-
-    /// <summary>
-    /// Tries the lock-free read again while a writer is mid-change. Writers keep the version odd only while metadata
-    /// changes (byte copies and device I/O run with it even), so the window is short; falling back to the lock instead
-    /// would queue the hit behind whole puts, and the lock is not fair: a writer in a loop starved hits for
-    /// milliseconds in the contention benchmark.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public int Retry(in BlockKey key, Span<byte> destination, out int bytesWritten)
-    {
-        var spin = new SpinWait();
-        int outcome;
-        int tries = 0;
-        do
-        {
-            spin.SpinOnce(sleep1Threshold: -1);
-            outcome = TryGet(key, destination, out bytesWritten);
-            tries++;
-        }
-        while (outcome == Interrupted && tries < MaxTries);
-
-        LookupTrace.AddRetries(tries);
-        return outcome;
-    }
-
-    /// <summary>
     /// A put of a block already in a reference-bit top tier, without the lock, when the locked path would change
     /// nothing but the bit: the context it carries (session, labels, next use) is what the entry holds already. Such
     /// re-puts are common (every request re-offers its prefix) and would otherwise queue behind inserts on the lock.
@@ -247,36 +146,6 @@ internal sealed class TopTierReader
     /// <summary>Whether no writer ran since <paramref name="version"/> was read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsValid(long version) => _seq.IsValid(version);
-
-    /// <summary>
-    /// A hit whose lookup is only a hint: the table's bucket names a slot (read without the store's version), and the
-    /// slot's own version and owner key decide (<see cref="SlotCopies"/> says why that is enough). Used for top tiers
-    /// with reference bits, where a hit needs no entry number; a queued-hit policy keeps the store-wide check, since
-    /// its queue names entries.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private int TryOwnedHit(in BlockKey key, Span<byte> destination) => TryOwnedCopy(key, _topSlots.Find(key), destination);
-
-    /// <summary>
-    /// <see cref="TryOwnedHit"/> with the slot hint given, however stale (tests pass hints no bucket holds now): the
-    /// length copied, <see cref="Interrupted"/> (the slot changed under the copy), or <see cref="SlotCopies.NotOwned"/>.
-    /// </summary>
-    internal int TryOwnedCopy(in BlockKey key, int slot, Span<byte> destination)
-    {
-        if (!_copies!.TryReadOwnedVersion(key, slot, out int version))
-        {
-            return SlotCopies.NotOwned;
-        }
-
-        int read = _copies.CopyAnnounced(slot, version, destination, declined: SlotCopies.NotOwned);
-        if (read >= 0)
-        {
-            MarkReferenced(_referenceBits!, slot);
-            _lockFreeCounts.AddHit(read);
-        }
-
-        return read;
-    }
 
     /// <summary>Takes the lock for a change lock-free readers must not see half done; drains queued hits first.</summary>
     public WriteScope EnterWrite([CallerMemberName] string site = "", [CallerFilePath] string file = "") => new(this, site, file);
@@ -323,9 +192,13 @@ internal sealed class TopTierReader
         _counters.Fold(ref _lockFreeCounts, _top);
     }
 
+    /// <summary>Counts a lock-free hit that copied <paramref name="bytes"/> (0 for none) in this thread's stripe.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CountHit(int bytes) => _lockFreeCounts.AddHit(bytes);
+
     /// <summary>A probe that met an empty bucket: a final miss if no writer ran and no remote tier could have it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int MissOptimistic(long version)
+    public int MissOptimistic(long version)
     {
         if (_remoteMayHave)
         {
@@ -346,7 +219,7 @@ internal sealed class TopTierReader
     /// unless set already, so a hot block's line is not dirtied (and taken from other cores' caches) on every hit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MarkReferenced(byte[] bits, int slot)
+    public static void MarkReferenced(byte[] bits, int slot)
     {
         if (bits[slot] == 0)
         {

@@ -10,7 +10,7 @@ public sealed class BlockTableTests
     {
         // Adding or evicting a block touches its record and its keys; a field added past 64 bytes would spill into a
         // further line on every add and eviction (docs/harness.md, replay speed).
-        Assert.True(System.Runtime.CompilerServices.Unsafe.SizeOf<BlockTable.Entry>() <= 64);
+        Assert.True(System.Runtime.CompilerServices.Unsafe.SizeOf<BlockEntry>() <= 64);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class BlockTableTests
         for (ulong low = 1; keys.Count < 400; low++)
         {
             var key = new BlockKey(low, 3);
-            if ((BlockTable.Hash(key) & mask) == 100)
+            if ((BlockIndex.Hash(key) & mask) == 100)
             {
                 keys.Add(key);
             }
@@ -187,7 +187,7 @@ public sealed class BlockTableTests
         }
 
         // Removals elsewhere run the last pending shifts; then the run at the home bucket is gone.
-        var elsewhere = KeysWithHome(home + 1000, mask, BlockTable.PendingShifts);
+        var elsewhere = KeysWithHome(home + 1000, mask, BlockIndex.PendingShifts);
         foreach (BlockKey key in elsewhere)
         {
             table.Remove(table.Add(key, BlockKey.Empty, 0, 0, long.MaxValue));
@@ -204,7 +204,7 @@ public sealed class BlockTableTests
         for (ulong low = 1; keys.Count < count; low++)
         {
             var key = new BlockKey(low, 3);
-            if ((BlockTable.Hash(key) & mask) == home)
+            if ((BlockIndex.Hash(key) & mask) == home)
             {
                 keys.Add(key);
             }

@@ -121,7 +121,7 @@ public sealed class ProbeEndsTests
         for (ulong low = 1; keys.Any(k => k.Count < perHome); low++)
         {
             var key = new BlockKey(low, 9);
-            int home = BlockTable.Hash(key) & mask;
+            int home = BlockIndex.Hash(key) & mask;
             int h = home / 5;
             if (home % 5 == 0 && h < keys.Length && keys[h].Count < perHome)
             {

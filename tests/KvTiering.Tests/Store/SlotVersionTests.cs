@@ -160,11 +160,11 @@ public sealed class SlotVersionTests
         store.Put(Key(2), BlockKey.Empty, Payload(2));
         var buffer = new byte[128];
 
-        int answer = store.TopReader.TryOwnedCopy(Key(1), device.SlotOf(Key(2)), buffer);
+        int answer = store.TopReader.Reads.TryOwnedCopy(Key(1), device.SlotOf(Key(2)), buffer);
 
         Assert.True(answer < 0, $"answered {answer}");
         Assert.NotEqual(Payload(2), buffer);
-        Assert.Equal(128, store.TopReader.TryOwnedCopy(Key(1), device.SlotOf(Key(1)), buffer));
+        Assert.Equal(128, store.TopReader.Reads.TryOwnedCopy(Key(1), device.SlotOf(Key(1)), buffer));
         Assert.Equal(Payload(1), buffer);
     }
 
@@ -177,7 +177,7 @@ public sealed class SlotVersionTests
         int slot = device.SlotOf(Key(1));
         store.Remove(Key(1)); // freed: its owner is still key 1, its version odd until the slot is bound again
 
-        int answer = store.TopReader.TryOwnedCopy(Key(1), slot, new byte[128]);
+        int answer = store.TopReader.Reads.TryOwnedCopy(Key(1), slot, new byte[128]);
 
         Assert.True(answer < 0, $"answered {answer}");
     }
@@ -192,6 +192,6 @@ public sealed class SlotVersionTests
         using TieredKvStore store = Store(device, lru: false);
         store.Put(Key(1), BlockKey.Empty, Payload(1));
 
-        Assert.True(store.TopReader.TryOwnedCopy(Key(1), slot, new byte[128]) < 0);
+        Assert.True(store.TopReader.Reads.TryOwnedCopy(Key(1), slot, new byte[128]) < 0);
     }
 }

@@ -1,0 +1,109 @@
+using KvTiering.Eviction;
+using KvTiering.Events;
+using KvTiering.Placement;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvTiering.Store;
+
+/// <summary>
+/// Builds a <see cref="TieredKvStore"/>'s collaborators from its options and holds them for the store's life: opens
+/// (and recovers) the tiers, builds the block table over them, and wires each collaborator to the ones it calls
+/// (docs/architecture.md, "The core"). The public face validates and delegates to what it holds here.
+/// </summary>
+internal sealed class StoreParts
+{
+    private readonly PersistentTiers _persistent;
+    private readonly IPlacementHooks _placement;
+
+    /// <param name="options">The store's options, validated.</param>
+    /// <param name="events">The store's KV-event feed, which the slots' binding reports to.</param>
+    /// <param name="blockBytes">Largest payload of one block (0 when metadata-only).</param>
+    public StoreParts(KvStoreOptions options, KvEventFeed events, int blockBytes)
+    {
+        bool metadataOnly = options.MetadataOnly;
+        Clock = new StoreClock(options.TimeProvider ?? TimeProvider.System, options.Tiers.Count);
+        Counters = new StoreCounters(metadataOnly, options.Layout?.BytesPerBlock ?? 0);
+        PromotionMode promotion = options.Promotion;
+        Log = new StoreLog(options.Logger ?? NullLogger.Instance, options.Name ?? "default");
+        Tiers = TierDevices.OpenTiers(options, blockBytes, Log.Logger, out int entries);
+        Entries = entries;
+        Table = new BlockTable(entries, tracksChildren: Array.Exists(Tiers, t => !t.IgnoresChildren));
+        foreach (Tier tier in Tiers)
+        {
+            tier.Attach(new TierView(Clock, Table, tier));
+        }
+
+        var remote = new RemoteProbe(Table, Tiers, Counters, promotion, metadataOnly, blockBytes);
+        Top = new TopTierReader(Table, Tiers[0], Counters, Clock, metadataOnly, remote.MayHaveMore);
+        try
+        {
+            _placement = PlacementHooks.Create(Table, Clock, Tiers, options.Layout, options.Router, options.Ledger);
+            Ledger = options.Ledger;
+            Ledger?.Attach(Top.Lock, [.. Tiers.Select(t => t.Profile.Name)]);
+        }
+        catch
+        {
+            TierDevices.DisposeAll(Tiers);
+            throw;
+        }
+
+        IPlacementHooks placement = _placement;
+        Slots = new SlotBinding(Table, placement, new FeedEventSink(events, Array.ConvertAll(Tiers, static t => t.Profile.Kind)), Log);
+        _persistent = new PersistentTiers(Table, Tiers, Log);
+        _persistent.Recover(Slots, placement);
+        WriteBehind = new WriteBehind(options, Table, Tiers, Top, Slots, Counters, placement, Log, blockBytes);
+        var mover = new BlockMover(Table, Tiers, Top, Slots, Counters, placement, WriteBehind, Log, metadataOnly, blockBytes);
+        Chain = new TierChain(Table, Tiers, mover, Slots, Counters, placement, promotion, options.MaxPinnedFraction);
+        ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement);
+        PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement);
+        var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);
+        Reads = new ReadCascade(Top.Reads, locked, promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions));
+        Residency = new ResidencyLookup(Table, Top, remote, Tiers.Length);
+        Hints = new SessionHints(Tiers, Top, Clock);
+        Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
+        Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, promotion, blockBytes);
+        Requests = new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, metadataOnly);
+    }
+
+    /// <summary>Entries the block table holds at most (every tier's capacity, plus one).</summary>
+    public int Entries { get; }
+
+    public BlockTable Table { get; }
+
+    public Tier[] Tiers { get; }
+
+    public StoreClock Clock { get; }
+
+    public StoreCounters Counters { get; }
+
+    public StoreLog Log { get; }
+
+    /// <summary>The lock-free top-tier reader, also the writers' entry (its lock and seqlock).</summary>
+    public TopTierReader Top { get; }
+
+    public SlotBinding Slots { get; }
+
+    public TierChain Chain { get; }
+
+    /// <summary>Payload stores' puts, whose byte copies run outside the lock; null when metadata-only.</summary>
+    public ReservedPut? ReservedPut { get; }
+
+    public ReadCascade Reads { get; }
+
+    public ResidencyLookup Residency { get; }
+
+    public SessionHints Hints { get; }
+
+    public Prefetcher Prefetcher { get; }
+
+    public RequestOffer Requests { get; }
+
+    public StoreShutdown Shutdown { get; }
+
+    public WriteBehind WriteBehind { get; }
+
+    public PlacementLedger? Ledger { get; }
+
+    /// <summary>Starts verifying recovered flash blocks in the background (after the store is fully built).</summary>
+    public void StartDeferredVerification() => _persistent.StartDeferredVerification(Top, Slots, _placement);
+}
