@@ -47,7 +47,9 @@ internal sealed class LlamaEngine : IDisposable
             throw new IOException($"AgentServer:ModelPath '{ModelPath}' is not a model llama.cpp can load (a GGUF file, complete).", ex);
         }
 
-        Layout = LlamaKvLayout.FromModel(_weights, tokensPerBlock: 16);
+        // The file's hash joins the id: two GGUFs alike in name, parameters and size must not share snapshots.
+        string modelId = ModelFingerprint.Of(ModelPath, LlamaKvLayout.FromModel(_weights).ModelId);
+        Layout = LlamaKvLayout.FromModel(_weights, tokensPerBlock: 16, modelId: modelId);
         Hasher = new BlockHasher(Layout);
         _slots = new EngineSlot[o.Sequences];
         for (int i = 0; i < _slots.Length; i++)
