@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using KvTiering.Blocks;
+using KvTiering.LLamaSharp.Gguf;
 using LLama;
 using LLama.Native;
 
@@ -17,6 +18,27 @@ public static class LlamaKvLayout
     }
 
     /// <summary>
+    /// <see cref="FromModel(LLamaWeights, int, int, string?)"/> keyed by the model file's bytes as well: the default id
+    /// (GGUF name, parameter count, file size) followed by an XxHash3 of <paramref name="ggufPath"/>. Use it when
+    /// snapshots outlive the process (a flash or remote tier): two fine-tunes of one base converted alike share the
+    /// default id, and one would restore the other's KV state. Reads the whole file once (seconds for GBs; usually from
+    /// the page cache, right after llama.cpp loaded it); the same file always gets the same id.
+    /// </summary>
+    /// <param name="weights">The loaded model.</param>
+    /// <param name="ggufPath">The file <paramref name="weights"/> was loaded from.</param>
+    /// <param name="tokensPerBlock">Tokens per block: the granularity of prefix matching (default 16).</param>
+    /// <param name="elementBytes">Bytes per KV element (2 for F16, 1 for Q8_0-sized caches).</param>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="ggufPath"/>.</exception>
+    public static KvLayout FromModelFile(LLamaWeights weights, string ggufPath, int tokensPerBlock = 16, int elementBytes = 2)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentException.ThrowIfNullOrEmpty(ggufPath);
+        KvLayout layout = FromModel(weights.NativeHandle, tokensPerBlock, elementBytes);
+        string id = string.Create(CultureInfo.InvariantCulture, $"{layout.ModelId}|xxh3={GgufFingerprint.Of(ggufPath):x16}");
+        return FromModel(weights.NativeHandle, tokensPerBlock, elementBytes, id);
+    }
+
+    /// <summary>
     /// The layout of <paramref name="model"/>'s KV cache: its layers, KV heads and head dimension, with
     /// <paramref name="elementBytes"/> per element (2 for llama.cpp's default F16 cache) and
     /// <paramref name="tokensPerBlock"/> tokens per block. A block is then about one block of tokens' sequence state.
@@ -26,7 +48,8 @@ public static class LlamaKvLayout
     /// <param name="elementBytes">Bytes per KV element (2 for F16, 1 for Q8_0-sized caches).</param>
     /// <param name="modelId">
     /// The key namespace's model id. By default it is built from the GGUF name, parameter count and file size; pass
-    /// one explicitly when different weights could share those (fine-tunes, seeds), or snapshots would be shared.
+    /// one explicitly when different weights could share those (fine-tunes, seeds), or snapshots would be shared —
+    /// or use <see cref="FromModelFile"/>, which adds a hash of the file's bytes.
     /// </param>
     /// <exception cref="ArgumentOutOfRangeException">A size is zero or negative.</exception>
     public static KvLayout FromModel(SafeLlamaModelHandle model, int tokensPerBlock = 16, int elementBytes = 2, string? modelId = null)

@@ -17,6 +17,35 @@ public sealed class LlamaKvLayoutTests(TinyModelFixture model)
     }
 
     [Fact]
+    public void FromModelFileKeysByTheFilesBytes()
+    {
+        // Two files alike in GGUF name, parameter count and size (two fine-tunes of one base) must not share snapshots.
+        string directory = Path.Combine(Path.GetTempPath(), "kvtiering-layout-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            byte[] bytes = File.ReadAllBytes(model.ModelPath);
+            string copy = Path.Combine(directory, "copy.gguf");
+            string tuned = Path.Combine(directory, "tuned.gguf");
+            File.WriteAllBytes(copy, bytes);
+            bytes[^1] ^= 1;
+            File.WriteAllBytes(tuned, bytes);
+
+            string plain = LlamaKvLayout.FromModel(model.Weights).ModelId;
+            Blocks.KvLayout layout = LlamaKvLayout.FromModelFile(model.Weights, model.ModelPath, tokensPerBlock: 32);
+            Assert.StartsWith(plain + "|xxh3=", layout.ModelId, StringComparison.Ordinal);
+            Assert.Equal(32, layout.TokensPerBlock);
+            Assert.Equal(layout.ModelId, LlamaKvLayout.FromModelFile(model.Weights, copy, tokensPerBlock: 32).ModelId);
+            Assert.NotEqual(layout.ModelId, LlamaKvLayout.FromModelFile(model.Weights, tuned, tokensPerBlock: 32).ModelId);
+            Assert.Throws<FileNotFoundException>(() => LlamaKvLayout.FromModelFile(model.Weights, Path.Combine(directory, "none.gguf")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void StateBytesPerTokenMatchTheLayout()
     {
         using LLama.LLamaContext context = model.CreateContext();

@@ -47,9 +47,9 @@ internal sealed class LlamaEngine : IDisposable
             throw new IOException($"AgentServer:ModelPath '{ModelPath}' is not a model llama.cpp can load (a GGUF file, complete).", ex);
         }
 
-        // The file's hash joins the id: two GGUFs alike in name, parameters and size must not share snapshots.
-        string modelId = ModelFingerprint.Of(ModelPath, LlamaKvLayout.FromModel(_weights).ModelId);
-        Layout = LlamaKvLayout.FromModel(_weights, tokensPerBlock: 16, modelId: modelId);
+        // Keyed by the file's bytes too: snapshots outlive the server in its flash directory, and two GGUFs alike in
+        // name, parameters and size must not restore each other's KV state.
+        Layout = LlamaKvLayout.FromModelFile(_weights, ModelPath, tokensPerBlock: 16);
         Hasher = new BlockHasher(Layout);
         _slots = new EngineSlot[o.Sequences];
         for (int i = 0; i < _slots.Length; i++)
