@@ -70,7 +70,7 @@ public class ReplayBenchmarks
     /// Replays the trace, untimed, for at least a second and eight replays, so the policy's code (struct generics,
     /// compiled per policy) is tier-1 before BenchmarkDotNet's own warmup: <see cref="Replay"/> runs one invocation
     /// per iteration, and tiered compilation promotes code only after 30 calls and a 100 ms quiet period, so a
-    /// warmup of two iterations left tier-0 replays in the measured ones (lru 30–70 ms against 15, session 19).
+    /// warmup of two iterations left tier-0 replays in the measured ones (lru 30–70 ms against 15, session 18's bench19 lane).
     /// </summary>
     private void WarmUp()
     {

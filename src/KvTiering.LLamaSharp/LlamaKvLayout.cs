@@ -35,7 +35,7 @@ public static class LlamaKvLayout
         ArgumentException.ThrowIfNullOrEmpty(ggufPath);
         KvLayout layout = FromModel(weights.NativeHandle, tokensPerBlock, elementBytes);
         string id = string.Create(CultureInfo.InvariantCulture, $"{layout.ModelId}|xxh3={GgufFingerprint.Of(ggufPath):x16}");
-        return FromModel(weights.NativeHandle, tokensPerBlock, elementBytes, id);
+        return new KvLayout(id, layout.Layers, layout.KvHeads, layout.HeadDim, layout.ElementBytes, layout.TokensPerBlock);
     }
 
     /// <summary>
