@@ -21,10 +21,15 @@ public static class LlamaPrefill
     /// <param name="tokens">Tokens to decode; at least one.</param>
     /// <param name="startPosition">Position of the first token (the number of tokens the sequence already holds).</param>
     /// <param name="batch">A reusable batch (cleared first), or null to allocate one.</param>
+    /// <param name="cancellationToken">
+    /// Checked before each batch: a long prompt's prefill stops within one batch of a client leaving, instead of
+    /// computing minutes of prefill for no one. The sequence then holds the batches decoded so far.
+    /// </param>
     /// <exception cref="ArgumentException"><paramref name="tokens"/> is empty or the start position is negative.</exception>
     /// <exception cref="InvalidOperationException">llama.cpp failed to decode a batch (for example, the context is full).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the last batch.</exception>
     public static ReadOnlySpan<float> Prefill(SafeLLamaContextHandle context, LLamaSeqId sequence,
-        ReadOnlySpan<LLamaToken> tokens, int startPosition, LLamaBatch? batch = null)
+        ReadOnlySpan<LLamaToken> tokens, int startPosition, LLamaBatch? batch = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (tokens.IsEmpty)
@@ -42,6 +47,7 @@ public static class LlamaPrefill
         int done = 0;
         while (done < tokens.Length)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int left = tokens.Length - done;
             int size = Math.Min(limit, left);
             if (left - size == 1 && size > 2)

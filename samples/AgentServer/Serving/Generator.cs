@@ -44,10 +44,6 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             restore = new PrefixRestore(RestoreOutcome.Miss, prompt.Length, 0, 0, -1);
         }
 
-        ReadOnlySpan<float> logits = LlamaPrefill.Prefill(context, seq, prompt.AsSpan(restore.RestoredTokens),
-            restore.RestoredTokens, slot.Batch);
-        LLamaToken next = ArgMax(logits);
-        double ttft = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
         string source = cache is null ? "off"
             : restore.IsHit ? store.TierProfileAt(restore.SourceTier).Name
             : restore.Outcome.ToString().ToLowerInvariant();
@@ -55,6 +51,21 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
             ? string.Create(CultureInfo.InvariantCulture,
                 $"{restore.RestoredTokens} of {prompt.Length} prompt tokens restored from {source} (snapshot of {restore.SnapshotTokens}); {restore.TokensToPrefill} prefilled")
             : string.Create(CultureInfo.InvariantCulture, $"0 of {prompt.Length} prompt tokens restored ({source}); {prompt.Length} prefilled");
+        LLamaToken next;
+        try
+        {
+            next = ArgMax(LlamaPrefill.Prefill(context, seq, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens,
+                slot.Batch, cancellationToken));
+        }
+        catch (OperationCanceledException)
+        {
+            // The client left during the prefill: stop there rather than compute the rest for no one. Nothing is
+            // saved (a snapshot covers a whole prompt); the next request on this slot restores or clears the sequence.
+            return new Generation(prompt.Length, restore.RestoredTokens, source, explain, Stopwatch.GetElapsedTime(arrival).TotalSeconds,
+                string.Empty, 0, false, "off", true);
+        }
+
+        double ttft = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
         var head = new Generation(prompt.Length, restore.RestoredTokens, source, explain, ttft, string.Empty, 0, false, string.Empty, false);
         started?.Invoke(head);
 
