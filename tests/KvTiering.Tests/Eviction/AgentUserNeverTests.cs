@@ -20,8 +20,8 @@ public sealed class AgentUserNeverTests
     }
 
     [Theory]
-    [InlineData("agent:mini=false+usernever=1", true)]
-    [InlineData("agent:mini=false", false)]
+    [InlineData("agent:mini=false", true)]
+    [InlineData("agent:mini=false+usernever=0", false)]
     public void A_user_likely_gone_is_ranked_by_its_wait_not_a_week(string policy, bool rule)
     {
         // Ten users answered in 10 s; twelve more (sessions 11-22) ended their turns and never answered, so once they
