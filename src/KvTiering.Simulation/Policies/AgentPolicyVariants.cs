@@ -84,10 +84,11 @@ public static class AgentPolicyVariants
                 "density" => options with { HitDensity = Number(value, part, spec) is var m && m == Math.Floor(m) && m <= 31 ? (int)m
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a whole number from 0 to 31.", nameof(spec)) },
                 "length" => options with { ContextLengthExponent = Number(value, part, spec) },
+                "usernever" => options with { UserNeverFactor = Number(value, part, spec) },
                 "densityhorizon" => options with { HitDensityHorizon = Number(value, part, spec) is var k && k > 0 ? k
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a positive number.", nameof(spec)) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, anonfloor, anonarcdemand, anonselfshadow, learned, learnedhorizon, learnedscale, learnedunended, density, densityhorizon, length.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, anonfloor, anonarcdemand, anonselfshadow, learned, learnedhorizon, learnedscale, learnedunended, density, densityhorizon, length, usernever.",
                     nameof(spec)),
             };
         }

@@ -269,4 +269,13 @@ public sealed record AgentPolicyOptions
     /// turns it off (docs/policies/agent.md, rule 19, session 18).
     /// </summary>
     public double ContextLengthExponent { get; init; }
+
+    /// <summary>
+    /// With hints: a session awaiting its user whose learned answer times say it more likely never comes back (the
+    /// median of the longer waits lies among the users who never answered, rule 12) is ranked at this many times its
+    /// wait since the turn ended, on the scale the timing rules rank every other session by, instead of at the
+    /// never-answered bucket's week, which put it before every session idle for less than a week. Default 1 (the
+    /// timing rules' Lindy factor); 0 turns the idea off (docs/policies/agent.md, rule 20, session 19).
+    /// </summary>
+    public double UserNeverFactor { get; init; } = 1.0;
 }

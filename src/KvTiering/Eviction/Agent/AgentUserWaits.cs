@@ -120,20 +120,23 @@ internal sealed class AgentUserWaits(AgentPolicyOptions options)
     /// A session's user answers its own way: one who answered in seconds before is likely at the keyboard, one who took
     /// an hour likely away. The remaining wait is the learned answer-time distribution's, rescaled by how much
     /// longer or shorter this session's answers have been than everyone's (geometric means), shrunk towards everyone's
-    /// while it has few answers.
+    /// while it has few answers. Where the distribution says the user more likely never answers (the median lies in the
+    /// never-answered bucket, a week away), <see cref="AgentPolicyOptions.UserNeverFactor"/> ranks the session at that
+    /// many times its wait instead, the scale every session without a hint is ranked on (rule 20).
     /// </summary>
     private double OwnRemaining(in AgentSession session, double waited)
     {
         int n = session.UserAnswers;
         AgentWaitModel kind = Kind(in session);
         AgentWaitModel waits = kind.Observed >= MinWaits ? kind : _all;
-        if (options.OwnUserPrior <= 0 || n == 0)
+        double scale = options.OwnUserPrior <= 0 || n == 0 ? 1 : Math.Exp(n / (n + options.OwnUserPrior) * (session.UserLogWait - _logWait));
+        double own = waited / scale;
+        if (options.UserNeverFactor > 0 && waits.MostlyUnended(own))
         {
-            return waits.Remaining(waited);
+            return scale * options.UserNeverFactor * own; // rule 20: gone for good, as likely as not, ranked on the timing rules' scale
         }
 
-        double scale = Math.Exp(n / (n + options.OwnUserPrior) * (session.UserLogWait - _logWait));
-        return scale * waits.Remaining(waited / scale);
+        return scale * waits.Remaining(own);
     }
 
     /// <summary>

@@ -78,6 +78,13 @@ internal sealed class AgentWaitModel
     }
 
     /// <summary>
+    /// Whether the median of the waits longer than <paramref name="waited"/> lies among the waits never seen to end
+    /// (<see cref="ObserveUnended"/>): the model then says the wait more likely never ends, and
+    /// <see cref="Remaining"/> is about a week, whatever the time waited.
+    /// </summary>
+    public bool MostlyUnended(double waited) => _median[BucketOf(waited)] >= s_edges[Buckets - 1];
+
+    /// <summary>
     /// The probability that a wait which has lasted <paramref name="waited"/> seconds ends within
     /// <paramref name="horizon"/> more (to bucket resolution); NaN before any wait longer than <paramref name="waited"/>.
     /// </summary>
