@@ -36,11 +36,8 @@ public static class KvEventsServer
         return recorder;
     }
 
-    /// <summary>
-    /// What a router computes for a chat of a system and a user message: the server's template and tokenizer give the
-    /// token ids, vLLM's <c>sha256_cbor</c> hashing (block size 16, <see cref="Seed"/>) their blocks' hashes.
-    /// </summary>
-    public static ulong[] RouterHashes(TestServerFactory server, string system, string user)
+    /// <summary>The token ids the server prompts the model with for a chat of a system and a user message.</summary>
+    public static int[] PromptTokens(TestServerFactory server, string system, string user)
     {
         var engine = server.Services.GetRequiredService<global::AgentServer.Engine.LlamaEngine>();
         var request = new ChatRequest
@@ -48,7 +45,16 @@ public static class KvEventsServer
             Model = "tiny",
             Messages = [new ServerMessage("system", system, [], null), new ServerMessage("user", user, [], null)],
         };
-        int[] tokens = [.. engine.Tokenize(global::AgentServer.Chat.ChatTemplate.Render(request)).Select(t => (int)t)];
+        return [.. engine.Tokenize(global::AgentServer.Chat.ChatTemplate.Render(request)).Select(t => (int)t)];
+    }
+
+    /// <summary>
+    /// What a router computes for that chat: vLLM's <c>sha256_cbor</c> hashes (block size 16, <see cref="Seed"/>) of
+    /// <see cref="PromptTokens"/>' full blocks, in their 64-bit event form.
+    /// </summary>
+    public static ulong[] RouterHashes(TestServerFactory server, string system, string user)
+    {
+        int[] tokens = PromptTokens(server, system, user);
         var hasher = new VllmBlockHasher(16, Seed);
         var hashes = new VllmBlockHash[hasher.BlockCount(tokens.Length)];
         int n = hasher.ComputeHashes(tokens, hashes);
