@@ -82,6 +82,20 @@ public sealed class KvEventsTests
         }
     }
 
+    [Fact]
+    public async Task EventsRaisedBeforeAShutdownAreAllPublished()
+    {
+        using var flash = new TempDirectory();
+        var server = new TestServerFactory(flash.Path, KvEventsServer.Settings());
+        using KvEventRecorder events = KvEventsServer.Follow(server);
+        const string task = "Bisect the regression in the flush path.";
+        await server.Chat().CompleteChatAsync(Conversation.FirstTurn(task), Options("s"));
+        ulong[] hashes = KvEventsServer.RouterHashes(server, Conversation.System, task);
+        server.Dispose(); // at once: the pump and the publisher drain before the sockets close
+        await events.WaitUntil(r => r.Stored("CPU").Count == hashes.Length, "the prompt's blocks after the shutdown", seconds: 10);
+        Assert.Equal(hashes, events.Stored("CPU").Select(s => s.Hash));
+    }
+
     private static int Position(IReadOnlyList<VllmKvEvent> events, Events.KvEventKind kind, string medium, ulong hash)
     {
         for (int i = 0; i < events.Count; i++)
