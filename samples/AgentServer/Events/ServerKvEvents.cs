@@ -34,23 +34,29 @@ internal sealed partial class ServerKvEvents : IDisposable
     private readonly Channel<KvEvent> _out = Channel.CreateUnbounded<KvEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly SnapshotBlockTracker _tracker;
     private readonly ZmqKvEventPublisher _publisher;
-    private readonly ILogger<ServerKvEvents> _logger;
+    private readonly ILogger _logger;
     private KvEventSubscription _subscription;
     private readonly Task _pump;
     private long _expected;
     private long _resets;
 
     public ServerKvEvents(IOptions<KvEventsOptions> options, TieredKvStore store, LlamaEngine engine, ILogger<ServerKvEvents> logger)
+        : this(options.Value, store, engine.Hasher, logger)
     {
-        KvEventsOptions o = options.Value;
+    }
+
+    /// <summary>Publishes the prompts saved into <paramref name="store"/> under <paramref name="keys"/>' block keys.</summary>
+    internal ServerKvEvents(KvEventsOptions o, TieredKvStore store, BlockHasher keys, ILogger logger)
+    {
         _store = store;
         _logger = logger;
-        _keys = engine.Hasher;
-        _hashes = new VllmBlockHasher(engine.Layout.TokensPerBlock, o.HashSeed);
+        _keys = keys;
+        int blockSize = keys.TokensPerBlock;
+        _hashes = new VllmBlockHasher(blockSize, o.HashSeed);
         _tracker = new SnapshotBlockTracker(e => _out.Writer.TryWrite(e)); // unbounded: never fails while open
         try
         {
-            _publisher = new ZmqKvEventPublisher(_out.Reader, engine.Layout.TokensPerBlock, new ZmqKvEventPublisherOptions
+            _publisher = new ZmqKvEventPublisher(_out.Reader, blockSize, new ZmqKvEventPublisherOptions
             {
                 Endpoint = o.Endpoint!,
                 ReplayEndpoint = o.ReplayEndpoint,
