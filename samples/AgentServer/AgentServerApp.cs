@@ -50,7 +50,9 @@ public static partial class AgentServerApp
         services.AddSingleton(sp => sp.GetRequiredService<LlamaEngine>().Options.PrefixCache
             ? new LlamaPrefixCache(sp.GetRequiredService<TieredKvStore>(), sp.GetRequiredService<LlamaEngine>().Hasher)
             : null!);
-        services.AddOptions<KvEventsOptions>().Bind(configuration.GetSection(KvEventsOptions.SectionName));
+        services.AddOptions<KvEventsOptions>().Bind(configuration.GetSection(KvEventsOptions.SectionName))
+            .Validate(o => o.BufferSteps >= 1 && o.HighWaterMark >= 1 && o.DataParallelRank >= 0 && o.HashSeed is not null,
+                "KvTiering:KvEvents: BufferSteps and HighWaterMark must be at least 1, DataParallelRank at least 0, and HashSeed set.");
         services.AddSingleton<ServerKvEvents>(); // resolved only when KvTiering:KvEvents:Endpoint is set: off binds nothing
         services.AddSingleton(sp => new Generator(sp.GetRequiredService<LlamaEngine>(), sp.GetRequiredService<TieredKvStore>(),
             sp.GetRequiredService<LlamaEngine>().Options.PrefixCache ? sp.GetRequiredService<LlamaPrefixCache>() : null,

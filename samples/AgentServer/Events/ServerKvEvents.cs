@@ -74,7 +74,7 @@ internal sealed partial class ServerKvEvents : IDisposable
 
         _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default)); // the resync point
         _subscription = store.Events.Subscribe(StoreQueue, snapshot: true);
-        _pump = Task.Run(PumpAsync);
+        _pump = Task.Run(PumpOrClearAsync);
         LogPublishing(logger, _publisher.Endpoint, _publisher.ReplayEndpoint ?? "none", o.HashSeed);
     }
 
@@ -111,6 +111,20 @@ internal sealed partial class ServerKvEvents : IDisposable
 
         _out.Writer.TryComplete();
         _publisher.Dispose(); // flushes what the pump wrote, then lingers for the sockets to send it
+    }
+
+    private async Task PumpOrClearAsync()
+    {
+        try
+        {
+            await PumpAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // What is held is no longer followed: tell routers to forget this server rather than leave stale blocks.
+            LogPumpFailed(_logger, ex);
+            _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default));
+        }
     }
 
     private async Task PumpAsync()
@@ -198,6 +212,9 @@ internal sealed partial class ServerKvEvents : IDisposable
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning,
         Message = "KV events: the store's event queue overflowed ({Dropped} dropped); every published block is cleared and the store followed afresh")]
     private static partial void LogResync(ILogger logger, long dropped);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "KV events: following the store failed; published AllBlocksCleared and stopped")]
+    private static partial void LogPumpFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "KV events: the pump did not finish in 10 s at shutdown; events may be lost")]
     private static partial void LogPumpStuck(ILogger logger);
