@@ -53,7 +53,7 @@ internal sealed partial class ServerKvEvents : IDisposable
         _keys = keys;
         int blockSize = keys.TokensPerBlock;
         _hashes = new VllmBlockHasher(blockSize, o.HashSeed);
-        _tracker = new SnapshotBlockTracker(e => _out.Writer.TryWrite(e)); // unbounded: never fails while open
+        _tracker = new SnapshotBlockTracker(e => _out.Writer.TryWrite(e), key => store.Contains(key)); // unbounded: never fails while open
         try
         {
             _publisher = new ZmqKvEventPublisher(_out.Reader, blockSize, new ZmqKvEventPublisherOptions

@@ -17,10 +17,11 @@ namespace AgentServer.Events;
 /// once, when the first prompt holding it there arrives, and removed when the last one leaves — a second request on
 /// the same prefix adds no event. When a prompt moves tier (DRAM to flash, or back up), its blocks are stored in the
 /// new medium before they are removed from the old one, so a router never sees them nowhere.</para>
-/// <para>Never over-reports: a prompt stops being held as soon as any piece leaves the store. Not thread-safe: one
-/// pump (<see cref="ServerKvEvents"/>) drives it.</para>
+/// <para>Never over-reports: a prompt stops being held as soon as any piece leaves the store. A piece caught between
+/// a demotion's two events is asked of the store, so a move never shows as a removal. Not thread-safe: one pump
+/// (<see cref="ServerKvEvents"/>) drives it.</para>
 /// </remarks>
-internal sealed class SnapshotBlockTracker(Action<KvEvent> emit)
+internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, bool> resident)
 {
     private const int MaxTiers = 32;
     private readonly Dictionary<BlockKey, uint> _tiers = [];            // store key → bit per tier holding it
@@ -97,6 +98,11 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit)
         foreach (Held prompt in _dirty)
         {
             int tier = TierOf(prompt);
+            if (tier < 0 && Lagging(prompt))
+            {
+                continue; // a piece is mid-move (its removal read, its store not yet): that event will dirty it again
+            }
+
             if (tier < 0 && !AnyResident(prompt))
             {
                 Forget(prompt); // kept while a piece is left: a demotion's removal may be read before its store
@@ -150,6 +156,24 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit)
         }
 
         return slowest;
+    }
+
+    /// <summary>
+    /// Whether a piece these events say is gone is in the store after all. A demotion raises "removed from DRAM" and
+    /// then "stored in flash"; the pump may read between the two. The store answers under its lock, so when it says
+    /// resident, the event that put the piece back is queued and will be read.
+    /// </summary>
+    private bool Lagging(Held prompt)
+    {
+        foreach (BlockKey piece in prompt.Pieces)
+        {
+            if (!_tiers.ContainsKey(piece) && resident(piece))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool AnyResident(Held prompt)
