@@ -11,7 +11,7 @@ namespace AgentServer.Serving;
 
 /// <summary>
 /// Runs one request on one sequence: restore the longest stored prefix, prefill the rest, generate greedily, trim the
-/// reply off, and save the prompt's snapshot for the session's next turn (and tell the KV-event publisher, when there is one).
+/// reply off, and save the prompt's snapshot for the session's next turn (telling the KV-event publisher, if any).
 /// </summary>
 /// <remarks>
 /// The snapshot covers the prompt, not the reply: the reply's tokens were decoded one at a time, which llama.cpp
