@@ -1,5 +1,6 @@
 using System.Reflection;
 using AgentServer.Engine;
+using AgentServer.Events;
 using AgentServer.Serving;
 using KvTiering.Diagnostics;
 using KvTiering.Extensions;
@@ -7,6 +8,7 @@ using KvTiering.LLamaSharp;
 using KvTiering.Store;
 using LLama.Native;
 using Microsoft.Extensions.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
 namespace AgentServer;
@@ -48,8 +50,13 @@ public static partial class AgentServerApp
         services.AddSingleton(sp => sp.GetRequiredService<LlamaEngine>().Options.PrefixCache
             ? new LlamaPrefixCache(sp.GetRequiredService<TieredKvStore>(), sp.GetRequiredService<LlamaEngine>().Hasher)
             : null!);
+        services.AddOptions<KvEventsOptions>().Bind(configuration.GetSection(KvEventsOptions.SectionName))
+            .Validate(o => o.BufferSteps >= 1 && o.HighWaterMark >= 1 && o.DataParallelRank >= 0 && o.HashSeed is not null,
+                "KvTiering:KvEvents: BufferSteps and HighWaterMark must be at least 1, DataParallelRank at least 0, and HashSeed set.");
+        services.AddSingleton<ServerKvEvents>(); // resolved only when KvTiering:KvEvents:Endpoint is set: off binds nothing
         services.AddSingleton(sp => new Generator(sp.GetRequiredService<LlamaEngine>(), sp.GetRequiredService<TieredKvStore>(),
-            sp.GetRequiredService<LlamaEngine>().Options.PrefixCache ? sp.GetRequiredService<LlamaPrefixCache>() : null));
+            sp.GetRequiredService<LlamaEngine>().Options.PrefixCache ? sp.GetRequiredService<LlamaPrefixCache>() : null,
+            sp.GetRequiredService<IOptions<KvEventsOptions>>().Value.Endpoint is { Length: > 0 } ? sp.GetRequiredService<ServerKvEvents>() : null));
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(sp => new RequestLog(sp.GetRequiredService<LlamaEngine>().Options.RecentRequests));
         services.AddSingleton<ChatCompletions>();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Threading.Channels;
 using KvTiering.Events;
 using KvTiering.Store;
 using NetMQ;
@@ -27,7 +28,8 @@ public sealed class ZmqKvEventPublisher : IDisposable
     private static readonly byte[] EndOfReplay = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
     private static readonly TimeSpan DisposeFlush = TimeSpan.FromSeconds(2); // Dispose's flush, and the socket's linger
     private readonly ZmqKvEventPublisherOptions _options;
-    private readonly KvEventSubscription _subscription;
+    private readonly KvEventSubscription? _subscription;
+    private readonly ChannelReader<KvEvent> _events;
     private readonly KvEventBatcher _batcher;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
@@ -43,23 +45,44 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// <summary>Starts publishing <paramref name="store"/>'s events.</summary>
     /// <exception cref="NetMQ.NetMQException">An endpoint cannot be bound or connected.</exception>
     public ZmqKvEventPublisher(TieredKvStore store, ZmqKvEventPublisherOptions options)
+        : this(Subscribe(store, options), null, options.BlockSize ?? store.Layout?.TokensPerBlock ?? 0, options)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(options);
+    }
+
+    /// <summary>
+    /// Starts publishing the events <paramref name="events"/> yields, from any source: a server that keeps its KV state
+    /// in another shape than one block per store entry (the agent server's prefix snapshots) writes there the block
+    /// events a router should see. Each event's <see cref="KvEvent.Key"/> low half is the published block hash (its
+    /// <see cref="KvEvent.Parent"/>'s the parent's), its <see cref="KvEvent.Tier"/> and <see cref="KvEvent.Medium"/>
+    /// where the block is. The caller writes without waiting and counts what it drops (<see cref="EventsDropped"/> is 0).
+    /// </summary>
+    /// <param name="events">The events, in order.</param>
+    /// <param name="blockSize">Tokens per block, reported in <c>BlockStored</c> (<see cref="ZmqKvEventPublisherOptions.BlockSize"/> wins when set).</param>
+    /// <param name="options">Where and how to publish.</param>
+    /// <exception cref="NetMQ.NetMQException">An endpoint cannot be bound or connected.</exception>
+    public ZmqKvEventPublisher(ChannelReader<KvEvent> events, int blockSize, ZmqKvEventPublisherOptions options)
+        : this(null, events ?? throw new ArgumentNullException(nameof(events)),
+            (options ?? throw new ArgumentNullException(nameof(options))).BlockSize ?? blockSize, options)
+    {
+    }
+
+    private ZmqKvEventPublisher(KvEventSubscription? subscription, ChannelReader<KvEvent>? events, int blockSize, ZmqKvEventPublisherOptions options)
+    {
         options.Validate();
         _options = options;
         // Sequences start from the clock (microseconds), so a restarted publisher's numbers lie above its previous
         // run's: a subscriber sees a gap it cannot fill from the new replay buffer and resyncs from the new first batch.
         _firstSequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
         _holding = options.HoldUntilSubscribed;
-        _batcher = new KvEventBatcher(options.BlockSize ?? store.Layout?.TokensPerBlock ?? 0, options.LoraName, options.CacheSalt);
-        _subscription = store.Events.Subscribe(options.QueueCapacity, snapshot: true);
+        _batcher = new KvEventBatcher(blockSize, options.LoraName, options.CacheSalt);
+        _subscription = subscription;
+        _events = events ?? subscription!.Reader;
         _thread = new Thread(Run) { IsBackground = true, Name = "kvtiering-kv-events" };
         _thread.Start();
         _ready.Wait();
         if (_startFailure is not null)
         {
-            _subscription.Dispose();
+            _subscription?.Dispose();
             throw _startFailure;
         }
     }
@@ -80,7 +103,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
     public long BatchesPublished => Interlocked.Read(ref _batches);
 
     /// <summary>Store events lost because this publisher fell behind (see <see cref="KvEventSubscription.Dropped"/>).</summary>
-    public long EventsDropped => _subscription.Dropped;
+    public long EventsDropped => _subscription?.Dropped ?? 0;
 
     /// <summary>
     /// Waits until a subscriber has subscribed (the PUB socket is an XPUB that sees subscriptions), so a replay started
@@ -99,7 +122,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
     public bool Flush(TimeSpan timeout)
     {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (_subscription.Reader.Count > 0 || Volatile.Read(ref _pending))
+        while ((_events.CanCount ? _events.Count > 0 : _events.TryPeek(out _)) || Volatile.Read(ref _pending))
         {
             if (Environment.TickCount64 > deadline)
             {
@@ -125,9 +148,17 @@ public sealed class ZmqKvEventPublisher : IDisposable
         Flush(DisposeFlush);
         _stopping = true;
         _thread.Join();
-        _subscription.Dispose();
+        _subscription?.Dispose();
         _ready.Dispose();
         _subscribed.Dispose();
+    }
+
+    private static KvEventSubscription Subscribe(TieredKvStore store, ZmqKvEventPublisherOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(); // before subscribing: a refused option must not leave a subscription behind
+        return store.Events.Subscribe(options.QueueCapacity, snapshot: true);
     }
 
     private void Run()
@@ -141,12 +172,12 @@ public sealed class ZmqKvEventPublisher : IDisposable
             // A socket made with `new` discards what it has not sent when closed (linger 0): Dispose's last batches
             // would be lost to a subscriber on a busy machine. Give them as long as Dispose gives the flush.
             pub.Options.Linger = DisposeFlush;
-            Attach(pub, _options.Endpoint, _options.Bind);
+            ZmqEndpoints.Attach(pub, _options.Endpoint, _options.Bind);
             Endpoint = pub.Options.LastEndpoint ?? _options.Endpoint;
             if (_options.ReplayEndpoint is not null)
             {
                 router = new RouterSocket();
-                BindSoon(router, _options.ReplayEndpoint);
+                ZmqEndpoints.BindSoon(router, _options.ReplayEndpoint);
                 ReplayEndpoint = router.Options.LastEndpoint;
             }
         }
@@ -180,7 +211,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
                 }
 
                 Volatile.Write(ref _pending, true);
-                while (_batcher.Count < _options.MaxEventsPerBatch && _subscription.Reader.TryRead(out KvEvent e))
+                while (_batcher.Count < _options.MaxEventsPerBatch && _events.TryRead(out KvEvent e))
                 {
                     _batcher.Add(e);
                 }
@@ -255,39 +286,6 @@ public sealed class ZmqKvEventPublisher : IDisposable
             }
 
             router.SendMoreFrame(identity).SendMoreFrameEmpty().SendMoreFrame(EndOfReplay).SendFrame([]);
-        }
-    }
-
-    private static void Attach(NetMQSocket socket, string endpoint, bool? bind)
-    {
-        // vLLM's rule unless told: bind stable addresses (wildcards, ipc, inproc), connect to the rest.
-        if (bind ?? (endpoint.Contains('*', StringComparison.Ordinal) || endpoint.Contains("::", StringComparison.Ordinal)
-            || endpoint.StartsWith("ipc://", StringComparison.Ordinal) || endpoint.StartsWith("inproc://", StringComparison.Ordinal)))
-        {
-            BindSoon(socket, endpoint);
-        }
-        else
-        {
-            socket.Connect(endpoint);
-        }
-    }
-
-    private static void BindSoon(NetMQSocket socket, string endpoint)
-    {
-        // NetMQ closes a disposed socket's listener asynchronously, so a publisher restarted in the same process can
-        // find its port still held for a few milliseconds: retry for up to 2 s before reporting the address in use.
-        long deadline = Environment.TickCount64 + 2_000;
-        while (true)
-        {
-            try
-            {
-                socket.Bind(endpoint);
-                return;
-            }
-            catch (AddressAlreadyInUseException) when (Environment.TickCount64 < deadline)
-            {
-                Thread.Sleep(20);
-            }
         }
     }
 }

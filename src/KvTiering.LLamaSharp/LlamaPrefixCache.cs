@@ -174,6 +174,22 @@ public sealed class LlamaPrefixCache
         return Save(context.NativeHandle, sequence, tokens, session);
     }
 
+    /// <summary>
+    /// The store keys a snapshot keyed by <paramref name="snapshot"/> (the block key of the last token block it covers)
+    /// occupies: its manifest first, then its data chunks in order — <see cref="SnapshotSave.Chunks"/> keys in all. A
+    /// caller follows them in the store's events (<see cref="TieredKvStore.Events"/>) to know which prompts the store
+    /// can still restore, and from which tier; the agent server publishes that to KV-aware routers.
+    /// </summary>
+    /// <param name="snapshot">The snapshot's key.</param>
+    /// <param name="destination">Receives the manifest key, then one key per chunk, as many as it has room for.</param>
+    public static void GetSnapshotKeys(in BlockKey snapshot, Span<BlockKey> destination)
+    {
+        for (int c = 0; c < destination.Length; c++)
+        {
+            destination[c] = SnapshotKeys.Chunk(snapshot, c); // chunk 0 is the manifest
+        }
+    }
+
     /// <summary>A snapshot of the counters.</summary>
     public LlamaPrefixCacheStatistics GetStatistics()
     {

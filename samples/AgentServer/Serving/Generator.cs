@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using AgentServer.Engine;
+using AgentServer.Events;
 using KvTiering.LLamaSharp;
 using KvTiering.Store;
 using LLama.Native;
@@ -10,14 +11,14 @@ namespace AgentServer.Serving;
 
 /// <summary>
 /// Runs one request on one sequence: restore the longest stored prefix, prefill the rest, generate greedily, trim the
-/// reply off, and save the prompt's snapshot for the session's next turn.
+/// reply off, and save the prompt's snapshot for the session's next turn (telling the KV-event publisher, if any).
 /// </summary>
 /// <remarks>
 /// The snapshot covers the prompt, not the reply: the reply's tokens were decoded one at a time, which llama.cpp
 /// computes a hair differently from a batched prefill, so saving only the prompt keeps every later turn's logits
 /// bit-identical to an uncached run (docs/llamasharp.md, "Bit-identical logits").
 /// </remarks>
-internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPrefixCache? cache)
+internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPrefixCache? cache, ServerKvEvents? events = null)
 {
     /// <summary>
     /// While a request waits for a sequence, brings the snapshot its restore will load up to DRAM (none without a
@@ -125,7 +126,13 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
         if (cache is not null)
         {
             context.MemorySequenceRemove(seq, prompt.Length, -1);
-            save = cache.Save(context, seq, prompt, session).Outcome.ToString().ToLowerInvariant();
+            SnapshotSave saved = cache.Save(context, seq, prompt, session);
+            if (saved.Outcome == SaveOutcome.Stored)
+            {
+                events?.Saved(prompt, saved.Chunks); // an enqueue: the publisher hashes and sends on its own threads
+            }
+
+            save = saved.Outcome.ToString().ToLowerInvariant();
         }
 
         return head with { Text = text.ToString(), CompletionTokens = generated, EndOfGeneration = ended, Save = save, Cancelled = cancelled };

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace KvTiering.AgentServer.Tests;
+
+/// <summary>The server's process with a KV-event setting it cannot use: one line and an exit code, as for its other settings.</summary>
+public sealed class KvEventsStartupTests
+{
+    [Fact]
+    public async Task AKvEventPortInUseIsOneLineAndExitCode1()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        (int rc, string errors) = await RunServer($"--KvTiering:KvEvents:Endpoint=tcp://*:{port}");
+        Assert.Equal(1, rc);
+        Assert.StartsWith($"AgentServer: KvTiering:KvEvents: cannot publish on 'tcp://*:{port}'", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnInvalidKvEventSettingIsOneLineAndExitCode2()
+    {
+        (int rc, string errors) = await RunServer("--KvTiering:KvEvents:Endpoint=tcp://127.0.0.1:*", "--KvTiering:KvEvents:BufferSteps=0");
+        Assert.Equal(2, rc);
+        Assert.StartsWith("AgentServer: KvTiering:KvEvents: BufferSteps and HighWaterMark must be at least 1", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Errors)> RunServer(params string[] args)
+    {
+        using var dir = new TempDirectory();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = dir.Path, RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        foreach (string arg in (string[])["--AgentServer:Preset=tiny", "--AgentServer:ContextSize=256", .. args, $"--KvTiering:FlashDirectory={dir.Path}"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        using Process process = Process.Start(start)!;
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The server with {string.Join(' ', args)} did not exit: it started when it should have refused.");
+        }
+
+        return (process.ExitCode, await errors);
+    }
+}
