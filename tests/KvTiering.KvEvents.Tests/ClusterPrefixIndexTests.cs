@@ -83,13 +83,21 @@ public sealed class ClusterPrefixIndexTests
 
         int me = index.Follow("me", store); // joins late: the snapshot brings it up to date
         store.Remove(chains[5][1]);
-        SpinWait.SpinUntil(() => index.HeldBy(me) == store.Count, TimeSpan.FromSeconds(5));
+        // The follower applies the snapshot one block at a time on its own thread, so a count equal to the store's can
+        // be a moment of the snapshot, not its end: wait (60 s at most) for the index to agree, then assert it does.
+        SpinWait.SpinUntil(() => index.HeldBy(me) == store.Count && chains.All(c => Matched(index, c) == store.MatchPrefix(c).Blocks),
+            TimeSpan.FromSeconds(60));
         foreach (BlockKey[] chain in chains)
         {
-            ulong[] prompt = [.. chain.Select(k => k.Low)];
-            int expected = store.MatchPrefix(chain).Blocks;
-            PrefixOverlap[] m = Match(index, prompt);
-            Assert.Equal(expected, m.Length == 0 ? 0 : m[0].Blocks);
+            Assert.Equal(store.MatchPrefix(chain).Blocks, Matched(index, chain));
         }
+
+        Assert.Equal(store.Count, index.HeldBy(me));
+    }
+
+    private static int Matched(ClusterPrefixIndex index, BlockKey[] chain)
+    {
+        PrefixOverlap[] m = Match(index, [.. chain.Select(k => k.Low)]);
+        return m.Length == 0 ? 0 : m[0].Blocks;
     }
 }

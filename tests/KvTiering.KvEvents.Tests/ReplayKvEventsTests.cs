@@ -48,7 +48,13 @@ public sealed class ReplayKvEventsTests
         var events = new List<VllmKvEvent>();
         var message = new NetMQMessage();
         long? expected = null;
-        while (sub.TryReceiveMultipartMessage(TimeSpan.FromSeconds(1), ref message))
+        // Receive until the expected events are in (60 s at most), then until a second passes without one (so extras
+        // still show). Ending at the first second of silence lost the tail whenever a loaded machine held NetMQ's I/O
+        // threads that long before the last batches went out.
+        long deadline = Environment.TickCount64 + 60_000;
+        while (sub.TryReceiveMultipartMessage(
+            Count(events, KvEventKind.Stored) >= 4 && Count(events, KvEventKind.Removed) >= 1 ? TimeSpan.FromSeconds(1)
+                : TimeSpan.FromMilliseconds(Math.Max(1, deadline - Environment.TickCount64)), ref message))
         {
             long sequence = BinaryPrimitives.ReadInt64BigEndian(message[1].Buffer);
             Assert.Equal(expected ?? sequence, sequence); // consecutive from the first batch on
@@ -58,8 +64,8 @@ public sealed class ReplayKvEventsTests
 
         Assert.Equal(KvEventKind.AllCleared, events[0].Kind); // the snapshot batch was held for the subscriber
         // Three blocks into two HBM slots: three stored in HBM, the first demoted (removed from HBM, stored in DRAM).
-        Assert.Equal(4, events.Where(e => e.Kind == KvEventKind.Stored).Sum(e => e.BlockHashes.Length));
-        Assert.Equal(1, events.Where(e => e.Kind == KvEventKind.Removed).Sum(e => e.BlockHashes.Length));
+        Assert.Equal(4, Count(events, KvEventKind.Stored));
+        Assert.Equal(1, Count(events, KvEventKind.Removed));
         Assert.Contains("0 dropped", log.ToString(), StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => ReplayKvEvents.Start(store, "localhost:5557", TimeSpan.Zero));
     }
@@ -75,6 +81,9 @@ public sealed class ReplayKvEventsTests
         Assert.True(publisher.Flush(TimeSpan.FromSeconds(5)));
         Assert.True(publisher.EventsPublished >= 2);
     }
+
+    private static int Count(List<VllmKvEvent> events, KvEventKind kind) =>
+        events.Where(e => e.Kind == kind).Sum(e => e.BlockHashes.Length);
 
     private static int FreePort()
     {

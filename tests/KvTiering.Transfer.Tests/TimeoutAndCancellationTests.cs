@@ -16,10 +16,10 @@ public sealed class TimeoutAndCancellationTests
         using var ends = new Ends(TinyLayout, options: Idle(Short));
         BlockKey[] chain = ends.SenderChain(3);
         var (sender, receiver) = Pair(TinyLayout);
-        Task<BlockReceiveResult> receiving = ends.Receiver.ReceiveAsync(receiver);
 
+        // Everything the sender says is in the pipe before the receiver starts, so its idle timeout can only fire at
+        // the stall: a test that wrote step by step failed whenever a busy machine paused it for a second in between.
         await sender.Output.WriteAsync(RawPeer.Hello(ends.SenderHasher, session: 9));
-        await RawPeer.ReadMessageAsync(sender.Input);
         var frames = new byte[2 * TinyFrame];
         for (int i = 0; i < 2; i++)
         {
@@ -31,7 +31,8 @@ public sealed class TimeoutAndCancellationTests
 
         await sender.Output.WriteAsync(frames.AsMemory(0, TinyFrame + 50)); // one whole frame and 50 bytes of the next, then silence
 
-        BlockReceiveResult receive = await receiving;
+        BlockReceiveResult receive = await ends.Receiver.ReceiveAsync(receiver);
+        Assert.Equal(ReceiverMessage.Reply, (await RawPeer.ReadMessageAsync(sender.Input)).Type); // the handshake's answer
         ReceiverMessage receipt = await RawPeer.ReadMessageAsync(sender.Input);
 
         Assert.Equal(TransferFault.TimedOut, receive.Fault);
@@ -78,10 +79,11 @@ public sealed class TimeoutAndCancellationTests
         using var ends = new Ends(SmallLayout, options: Idle(Short));
         BlockKey[] chain = ends.SenderChain(40);
         var (sender, receiver) = Pair(SmallLayout);
-        Task<BlockSendResult> sending = ends.Sender.SendChainAsync(sender, ends.SenderHasher.Root, chain);
 
-        await RawPeer.AcceptHandshakeAsync(receiver); // then never read again
-        BlockSendResult send = await sending;
+        // The receiver's answer is waiting before the sender starts, so the sender's idle timeout can only fire at the
+        // pause threshold, not while a busy machine keeps the test from answering the handshake; then never read.
+        await RawPeer.WriteAsync(receiver.Output, new ReceiverMessage(ReceiverMessage.Reply, TransferFault.None, 0, 0, 0, null));
+        BlockSendResult send = await ends.Sender.SendChainAsync(sender, ends.SenderHasher.Root, chain);
 
         Assert.Equal(TransferFault.TimedOut, send.Fault);
         Assert.InRange(send.BlocksSent, 1, 39);
