@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 // Two programs that BenchmarkDotNet cannot express run by name; anything else goes to BenchmarkDotNet.
 // `flash-paired [rounds]`: the flash device and raw O_DIRECT interleaved round by round (FlashPairedRun.cs).
 // `contention [seconds]`: tail latency beside a concurrent thread (Contention/ContentionRun.cs).
+// `replay-cpus [policy] [replays]`: the replay alternated between the CPUs, each CPU's times (ReplayCpuCheck.cs).
 if (args is ["flash-paired", ..])
 {
     KvTiering.Benchmarks.FlashPairedRun.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100);
@@ -13,6 +14,11 @@ if (args is ["flash-paired", ..])
 if (args is ["contention", ..])
 {
     return KvTiering.Benchmarks.Contention.ContentionRun.Run(args[1..]);
+}
+
+if (args is ["replay-cpus", ..])
+{
+    return KvTiering.Benchmarks.ReplayCpuCheck.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(KvTiering.Benchmarks.HitPathBenchmarks).Assembly).Run(args);
