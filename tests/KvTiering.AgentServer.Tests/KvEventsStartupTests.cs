@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -28,31 +27,6 @@ public sealed class KvEventsStartupTests
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Errors)> RunServer(params string[] args)
-    {
-        using var dir = new TempDirectory();
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = dir.Path, RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (string arg in (string[])["--AgentServer:Preset=tiny", "--AgentServer:ContextSize=256", .. args, $"--KvTiering:FlashDirectory={dir.Path}"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        using Process process = Process.Start(start)!;
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The server with {string.Join(' ', args)} did not exit: it started when it should have refused.");
-        }
-
-        return (process.ExitCode, await errors);
-    }
+    private static Task<(int Code, string Errors)> RunServer(params string[] args) =>
+        ServerProcess.RunToExitAsync(["--AgentServer:Preset=tiny", "--AgentServer:ContextSize=256", .. args]);
 }

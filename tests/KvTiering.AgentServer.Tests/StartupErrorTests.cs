@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -15,7 +14,7 @@ public sealed class StartupErrorTests
     [InlineData(2, "AgentServer: AgentServer: RetryAfterSeconds and RecentRequests must be at least 0", "--AgentServer:RetryAfterSeconds=-5")]
     public async Task ASettingItCannotUseIsOneLineAndAnExitCode(int exitCode, string message, string setting)
     {
-        (int rc, string errors) = await RunServer(setting);
+        (int rc, string errors) = await ServerProcess.RunToExitAsync(setting);
         Assert.Equal(exitCode, rc);
         Assert.StartsWith(message, errors, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
@@ -28,7 +27,7 @@ public sealed class StartupErrorTests
         using var dir = new TempDirectory();
         string notAModel = Path.Combine(dir.Path, "model.gguf");
         await File.WriteAllTextAsync(notAModel, "not a GGUF: a download that stopped early");
-        (int rc, string errors) = await RunServer($"--AgentServer:ModelPath={notAModel}");
+        (int rc, string errors) = await ServerProcess.RunToExitAsync($"--AgentServer:ModelPath={notAModel}");
         Assert.Equal(1, rc);
         Assert.StartsWith($"AgentServer: AgentServer:ModelPath '{notAModel}' is not a model llama.cpp can load", errors, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
@@ -40,38 +39,9 @@ public sealed class StartupErrorTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        (int rc, string errors) = await RunServer("--AgentServer:Preset=tiny", "--AgentServer:ContextSize=256", "--urls", $"http://127.0.0.1:{port}");
+        (int rc, string errors) = await ServerProcess.RunToExitAsync("--AgentServer:Preset=tiny", "--AgentServer:ContextSize=256", "--urls", $"http://127.0.0.1:{port}");
         Assert.Equal(1, rc);
         Assert.Contains($"127.0.0.1:{port}", errors, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
-    }
-
-    private static async Task<(int Code, string Errors)> RunServer(params string[] args)
-    {
-        using var dir = new TempDirectory();
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = dir.Path, RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.ArgumentList.Add($"--KvTiering:FlashDirectory={dir.Path}");
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        using Process process = Process.Start(start)!;
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The server with {string.Join(' ', args)} did not exit: it started when it should have refused.");
-        }
-
-        return (process.ExitCode, await errors);
     }
 }
