@@ -75,7 +75,7 @@ internal sealed partial class ServerKvEvents : IDisposable
         _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default)); // the resync point
         _subscription = store.Events.Subscribe(StoreQueue, snapshot: true);
         _pump = Task.Run(PumpOrClearAsync);
-        LogPublishing(logger, _publisher.Endpoint, _publisher.ReplayEndpoint ?? "none", o.HashSeed);
+        LogPublishing(logger, _publisher.Endpoint, _publisher.ReplayEndpoint ?? "none", o.HashSeed, blockSize);
     }
 
     /// <summary>The PUB socket's endpoint, with an ephemeral port resolved.</summary>
@@ -206,8 +206,8 @@ internal sealed partial class ServerKvEvents : IDisposable
     }
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Information,
-        Message = "Publishing KV events on {Endpoint} (replay {ReplayEndpoint}), block hashes sha256_cbor with seed '{HashSeed}', 16 tokens a block")]
-    private static partial void LogPublishing(ILogger logger, string endpoint, string replayEndpoint, string hashSeed);
+        Message = "Publishing KV events on {Endpoint} (replay {ReplayEndpoint}), block hashes sha256_cbor with seed '{HashSeed}', {BlockSize} tokens a block")]
+    private static partial void LogPublishing(ILogger logger, string endpoint, string replayEndpoint, string hashSeed, int blockSize);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning,
         Message = "KV events: the store's event queue overflowed ({Dropped} dropped); every published block is cleared and the store followed afresh")]

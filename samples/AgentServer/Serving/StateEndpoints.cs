@@ -1,8 +1,10 @@
 using AgentServer.Engine;
+using AgentServer.Events;
 using KvTiering.Blocks;
 using KvTiering.LLamaSharp;
 using KvTiering.Placement;
 using KvTiering.Store;
+using Microsoft.Extensions.Options;
 
 namespace AgentServer.Serving;
 
@@ -13,6 +15,9 @@ internal static class StateEndpoints
     {
         StoreStatistics s = store.GetStatistics();
         LlamaPrefixCacheStatistics? c = services.GetService<LlamaPrefixCache>()?.GetStatistics();
+        // Resolved only when configured: the publisher's constructor binds its sockets.
+        ServerKvEvents? events = services.GetRequiredService<IOptions<KvEventsOptions>>().Value.Endpoint is { Length: > 0 }
+            ? services.GetRequiredService<ServerKvEvents>() : null;
         return new
         {
             model = engine.ModelName,
@@ -41,6 +46,13 @@ internal static class StateEndpoints
                 saves = c.Saves,
                 corrupt = c.CorruptSnapshots,
                 rejected = c.RejectedStates,
+            },
+            kvEvents = events is null ? null : new
+            {
+                endpoint = events.Endpoint,
+                replayEndpoint = events.ReplayEndpoint,
+                published = events.EventsPublished,
+                resets = events.Resets,
             },
             recent = log.Recent(),
         };
