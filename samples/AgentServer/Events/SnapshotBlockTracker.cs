@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using KvTiering.Blocks;
 using KvTiering.Events;
 using KvTiering.Tiers;
@@ -152,7 +155,7 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, 
                 return -1;
             }
 
-            slowest = Math.Max(slowest, System.Numerics.BitOperations.TrailingZeroCount(mask));
+            slowest = Math.Max(slowest, BitOperations.TrailingZeroCount(mask));
         }
 
         return slowest;
@@ -193,7 +196,7 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, 
     {
         for (int i = 0; i < hashes.Length; i++)
         {
-            ref int count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_refs, (hashes[i], tier), out _);
+            ref int count = ref CollectionsMarshal.GetValueRefOrAddDefault(_refs, (hashes[i], tier), out _);
             if (++count == 1)
             {
                 // Consecutive new blocks chain parent to child, so the publisher sends them as one BlockStored.
@@ -206,8 +209,8 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, 
     {
         for (int i = hashes.Length - 1; i >= 0; i--) // leaves first: a router's tree never holds a child without its parent
         {
-            ref int count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_refs, (hashes[i], tier));
-            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref count))
+            ref int count = ref CollectionsMarshal.GetValueRefOrNullRef(_refs, (hashes[i], tier));
+            if (Unsafe.IsNullRef(ref count))
             {
                 continue;
             }
