@@ -44,6 +44,12 @@ public sealed record TraceLoadOptions
     /// <summary>Whether to reuse (and write) the binary cache of a parsed trace. Default true.</summary>
     public bool UseCache { get; init; } = true;
 
+    /// <summary>
+    /// The most bytes the cache directory keeps: after a trace is written to it, the least recently used other
+    /// entries are deleted until the rest fit. Default 4 GiB (a WEKA entry is 100–250 MB).
+    /// </summary>
+    public long CacheBudgetBytes { get; init; } = TraceCachePruner.DefaultBudgetBytes;
+
     /// <summary>Settings of the generated workload for <see cref="TraceFormat.Synthetic"/>; null means defaults.</summary>
     public SyntheticAgentOptions? Synthetic { get; init; }
 
@@ -57,6 +63,12 @@ public sealed record TraceLoadOptions
     /// <summary>Throws when a setting is out of range.</summary>
     internal void Validate()
     {
+        if (CacheBudgetBytes < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(CacheBudgetBytes), CacheBudgetBytes,
+                $"CacheBudgetBytes must be ≥ 0, not {CacheBudgetBytes}.");
+        }
+
         if (!double.IsFinite(StaggerSeconds) || StaggerSeconds < 0)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(StaggerSeconds), StaggerSeconds,

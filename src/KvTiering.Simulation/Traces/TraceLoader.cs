@@ -60,6 +60,7 @@ public static class TraceLoader
             Trace? cached = TraceCache.TryLoad(cacheFile, key);
             if (cached is not null)
             {
+                TraceCachePruner.Touch(cacheFile);
                 source = TraceSource.Cache;
                 return cached;
             }
@@ -72,6 +73,7 @@ public static class TraceLoader
         if (cacheFile is not null)
         {
             TrySave(cacheFile, key, trace);
+            TraceCachePruner.Prune(options.ResolvedCacheDirectory, cacheFile, options.CacheBudgetBytes);
         }
 
         return trace;
