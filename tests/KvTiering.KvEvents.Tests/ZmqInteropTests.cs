@@ -1,23 +1,15 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
+using KvTiering.Testing;
 using KvTiering.Tiers;
 
 namespace KvTiering.KvEvents.Tests;
 
 public sealed class ZmqInteropTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static TieredKvStore Store()
     {
         var options = new KvStoreOptions { MetadataOnly = true };
@@ -48,12 +40,18 @@ public sealed class ZmqInteropTests
     [Fact]
     public void StorePublisher_FollowedOverZeroMq_SurvivesAPublisherRestart()
     {
-        int port = FreePort(), replay = FreePort();
-        var options = new ZmqKvEventPublisherOptions { Endpoint = $"tcp://*:{port}", ReplayEndpoint = $"tcp://*:{replay}" };
         using TieredKvStore store = Store();
         BlockKey[] first = Chain(store, 1, 3);
         using var index = new ClusterPrefixIndex();
-        var publisher = new ZmqKvEventPublisher(store, options);
+        // The restart binds the same two ports: stable ones, which nothing bound to port 0 can take while it is down.
+        int port = 0, replay = 0;
+        ZmqKvEventPublisherOptions options = null!;
+        var publisher = StablePorts.Start(2, ports =>
+        {
+            (port, replay) = (ports[0], ports[1]);
+            options = new ZmqKvEventPublisherOptions { Endpoint = $"tcp://*:{port}", ReplayEndpoint = $"tcp://*:{replay}" };
+            return new ZmqKvEventPublisher(store, options);
+        });
         int me = index.Follow("store", $"tcp://127.0.0.1:{port}", $"tcp://127.0.0.1:{replay}");
         Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(10)));
         BlockKey[] second = Chain(store, 2, 5); // demotes the first chain's blocks to DRAM
