@@ -190,7 +190,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     }
 
     [Fact]
-    public async Task A_lock_another_descriptor_lets_go_of_within_moments_is_waited_for()
+    public void A_lock_another_descriptor_lets_go_of_within_moments_is_waited_for()
     {
         // What a child process forked elsewhere in this process does between fork and exec: it holds a copy of the
         // device's descriptor, so the file's lock outlives the device's Dispose for a moment.
@@ -200,12 +200,56 @@ public sealed class FlashDeviceFailureTests : IDisposable
         }
 
         SafeFileHandle other = File.OpenHandle(FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        Task<FlashDevice> reopening = Task.Run(() => new FlashDevice(Dir, Slots, SlotBytes));
-        await Task.Delay(100);
+        FlashDevice? reopened = null;
+        Exception? failure = null;
+        // A thread of its own and a synchronous test: a starved thread pool could hold a Task.Delay continuation (the
+        // release) past the device's 2 s wait.
+        var reopening = new Thread(() =>
+        {
+            try
+            {
+                reopened = new FlashDevice(Dir, Slots, SlotBytes);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        reopening.Start();
+        // Hold the lock until the reopening device has the file open (it asks for the lock right after), then 100 ms
+        // more: it meets the lock held however late its thread ran, and a device that did not wait would fail now.
+        Assert.True(SpinWait.SpinUntil(() => OpenDescriptors() >= 2 || !reopening.IsAlive, TimeSpan.FromSeconds(60)), "the device never opened the file");
+        Thread.Sleep(100);
         other.Dispose();
 
-        using FlashDevice reopened = await reopening;
-        Assert.Equal(Key(0), Assert.Single(reopened.Recover()).Key);
+        Assert.True(reopening.Join(TimeSpan.FromSeconds(60)));
+        Assert.Null(failure);
+        using FlashDevice opened = reopened!;
+        Assert.Equal(Key(0), Assert.Single(opened.Recover()).Key);
+    }
+
+    /// <summary>This process's descriptors open on the flash file (read from /proc/self/fd).</summary>
+    private int OpenDescriptors()
+    {
+        string unique = Path.GetFileName(_temp.Root);
+        int count = 0;
+        foreach (string fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } target && target.Contains(unique, StringComparison.Ordinal)
+                    && target.EndsWith("/" + FlashDevice.FileName, StringComparison.Ordinal))
+                {
+                    count++;
+                }
+            }
+            catch (IOException)
+            {
+                // Closed while listed.
+            }
+        }
+
+        return count;
     }
 
     [Fact]
