@@ -49,7 +49,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     [Fact]
     public void A_failed_block_write_throws_IOException_and_leaves_the_slot_invalid()
     {
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(0, Key(0), BlockKey.Empty, Payload(1));
             device.Write(1, Key(1), BlockKey.Empty, Payload(2));
@@ -65,7 +65,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
             Assert.Equal(-1, device.Read(1, Key(9), new byte[SlotBytes]));
         }
 
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         RecoveredBlock block = Assert.Single(reopened.Recover());
         Assert.Equal(Key(0), block.Key);
         var buffer = new byte[SlotBytes];
@@ -76,7 +76,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     [Fact]
     public void A_failed_write_whose_invalidation_fails_too_leaves_only_the_old_blocks_own_bytes()
     {
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(2, Key(2), BlockKey.Empty, Payload(4));
             long slot2 = device.HeaderOffset(2);
@@ -87,7 +87,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
         }
 
         // Nothing reached the disk, so a restart may find the old block: with its own verified bytes, never the new.
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         RecoveredBlock block = Assert.Single(reopened.Recover());
         Assert.Equal(Key(2), block.Key);
         var buffer = new byte[SlotBytes];
@@ -100,7 +100,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     {
         var firstPage = new byte[4096];
         long slot2;
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(2, Key(5), BlockKey.Empty, Payload(5));
             slot2 = device.HeaderOffset(2);
@@ -111,7 +111,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
             Assert.Equal(firstPage.Length, RandomAccess.Read(peek, firstPage, slot2));
         }
 
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(2, Key(2), BlockKey.Empty, Payload(4));
         }
@@ -122,7 +122,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
             RandomAccess.Write(handle, firstPage, slot2);
         }
 
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         Assert.Empty(reopened.Recover()); // the header verifies, the payload under it is not its own
         Assert.Equal(1, reopened.GetStatistics().LostWrites);
         var buffer = new byte[SlotBytes];
@@ -133,7 +133,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     [Fact]
     public void When_every_write_fails_the_slot_still_reads_as_a_miss_and_later_writes_succeed()
     {
-        using var device = new FlashDevice(Dir, Slots, SlotBytes);
+        using var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         device.Write(3, Key(3), BlockKey.Empty, Payload(6));
         bool full = true;
         device.FailWrite = (_, _) => full;
@@ -194,7 +194,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     {
         // What a child process forked elsewhere in this process does between fork and exec: it holds a copy of the
         // device's descriptor, so the file's lock outlives the device's Dispose for a moment.
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(0, Key(0), BlockKey.Empty, Payload(1));
         }
@@ -208,7 +208,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
         {
             try
             {
-                reopened = new FlashDevice(Dir, Slots, SlotBytes);
+                reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
             }
             catch (Exception e)
             {
