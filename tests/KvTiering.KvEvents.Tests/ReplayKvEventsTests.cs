@@ -41,7 +41,7 @@ public sealed partial class ReplayKvEventsTests
         using var sub = new SubscriberSocket();
         sub.Connect(endpoint);
         sub.Subscribe("");
-        IDisposable? session = await attaching.WaitAsync(TimeSpan.FromSeconds(10)); // throws if it never saw the subscriber
+        IDisposable? session = await attaching.WaitAsync(TimeSpan.FromSeconds(60)); // throws if it never saw the subscriber
         TestStores.PutChain(store, TestStores.Chain(3));
         session!.Dispose(); // flushes and reports
 
@@ -78,7 +78,7 @@ public sealed partial class ReplayKvEventsTests
         using ZmqKvEventPublisher publisher = ReplayKvEvents.Start(store, "tcp://127.0.0.1:*", TimeSpan.FromMilliseconds(100), log);
         Assert.Contains("no subscriber", log.ToString(), StringComparison.Ordinal);
         TestStores.PutChain(store, TestStores.Chain(1));
-        Assert.True(publisher.Flush(TimeSpan.FromSeconds(5)));
+        Assert.True(publisher.Flush(TimeSpan.FromSeconds(60)));
         Assert.True(publisher.EventsPublished >= 2);
     }
 
