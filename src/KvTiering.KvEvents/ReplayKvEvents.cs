@@ -22,7 +22,8 @@ public static class ReplayKvEvents
     /// <param name="store">The replay's store.</param>
     /// <param name="endpoint">A ZeroMQ endpoint to bind, e.g. <c>tcp://127.0.0.1:5557</c>.</param>
     /// <param name="waitForSubscriber">How long to wait for a first subscriber before returning.</param>
-    /// <param name="log">Told when no subscriber came, or null.</param>
+    /// <param name="log">Told the bound endpoint (<c>kv-events: listening on tcp://…</c>, before the wait) and when no
+    /// subscriber came, or null.</param>
     /// <exception cref="ArgumentException"><paramref name="endpoint"/> is not a ZeroMQ endpoint.</exception>
     /// <exception cref="IOException">The endpoint cannot be bound (a port in use, a host that does not resolve, a protocol
     /// ZeroMQ does not know); the message names the endpoint.</exception>
@@ -52,6 +53,8 @@ public static class ReplayKvEvents
             throw new IOException($"Cannot publish KV events on '{endpoint}': {ex.Message}", ex);
         }
 
+        // The bound endpoint, before the wait: for an ephemeral port (tcp://127.0.0.1:*) it is where to subscribe.
+        log?.WriteLine($"kv-events: listening on {publisher.Endpoint}");
         if (!publisher.WaitForSubscriber(waitForSubscriber))
         {
             log?.WriteLine($"kv-events: no subscriber on {publisher.Endpoint} within {waitForSubscriber.TotalSeconds:0.#} s; publishing anyway");

@@ -32,7 +32,7 @@ public sealed class IndexFollowsVllmRestartTests
             {
                 int n = index.Match(prompt, result);
                 return expected is null ? n == 0 : n == 1 && result[0] == expected;
-            }, 5_000);
+            }, 60_000);
             Assert.True(ok, $"expected {expected?.ToString() ?? "nothing"}, index says {result[0]}; python: {(python.HasExited ? errors.Result : "running")}");
         }
 
@@ -59,7 +59,7 @@ public sealed class IndexFollowsVllmRestartTests
         Assert.Equal(1, index.HeldBy(vllm));
 
         python.StandardInput.Close();
-        Assert.True(python.WaitForExit(10_000));
+        Assert.True(python.WaitForExit(60_000));
         Assert.True(python.ExitCode == 0, errors.Result);
     }
 

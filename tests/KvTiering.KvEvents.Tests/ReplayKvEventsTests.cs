@@ -1,15 +1,15 @@
 using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using KvTiering.Events;
 using KvTiering.Store;
+using KvTiering.Testing;
 using NetMQ;
 using NetMQ.Sockets;
 
 namespace KvTiering.KvEvents.Tests;
 
 /// <summary>The logic behind <c>kvtier hash --scheme vllm</c> and <c>kvtier simulate --kv-events</c>.</summary>
-public sealed class ReplayKvEventsTests
+public sealed partial class ReplayKvEventsTests
 {
     [Fact]
     public void HashLines_AreTheKeySpecVectors()
@@ -31,17 +31,17 @@ public sealed class ReplayKvEventsTests
     [Fact]
     public async Task Replay_WaitsForItsFirstSubscriber_WhoMissesNothing()
     {
-        int port = FreePort();
-        string endpoint = $"tcp://127.0.0.1:{port}";
         using TieredKvStore store = TestStores.HbmOverDram(2, 4);
-        var log = new StringWriter();
-        Task<IDisposable?> attaching = Task.Run(() => ReplayKvEvents.Attach(endpoint, log)(store));
+        var log = new WatchedWriter();
+        // An ephemeral port the publisher binds itself and logs (a port found free first could be taken meanwhile).
+        Task<IDisposable?> attaching = Task.Run(() => ReplayKvEvents.Attach("tcp://127.0.0.1:*", log)(store));
+        string endpoint = log.WaitFor(Listening(), TimeSpan.FromSeconds(60)).Groups[1].Value;
         Thread.Sleep(200); // the replay's publisher is up and waiting before the subscriber exists
         Assert.False(attaching.IsCompleted);
         using var sub = new SubscriberSocket();
         sub.Connect(endpoint);
         sub.Subscribe("");
-        IDisposable? session = await attaching.WaitAsync(TimeSpan.FromSeconds(10)); // throws if it never saw the subscriber
+        IDisposable? session = await attaching.WaitAsync(TimeSpan.FromSeconds(60)); // throws if it never saw the subscriber
         TestStores.PutChain(store, TestStores.Chain(3));
         session!.Dispose(); // flushes and reports
 
@@ -75,20 +75,16 @@ public sealed class ReplayKvEventsTests
     {
         using TieredKvStore store = TestStores.HbmOverDram(2, 4);
         var log = new StringWriter();
-        using ZmqKvEventPublisher publisher = ReplayKvEvents.Start(store, $"tcp://127.0.0.1:{FreePort()}", TimeSpan.FromMilliseconds(100), log);
+        using ZmqKvEventPublisher publisher = ReplayKvEvents.Start(store, "tcp://127.0.0.1:*", TimeSpan.FromMilliseconds(100), log);
         Assert.Contains("no subscriber", log.ToString(), StringComparison.Ordinal);
         TestStores.PutChain(store, TestStores.Chain(1));
-        Assert.True(publisher.Flush(TimeSpan.FromSeconds(5)));
+        Assert.True(publisher.Flush(TimeSpan.FromSeconds(60)));
         Assert.True(publisher.EventsPublished >= 2);
     }
 
     private static int Count(List<VllmKvEvent> events, KvEventKind kind) =>
         events.Where(e => e.Kind == kind).Sum(e => e.BlockHashes.Length);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    [GeneratedRegex(@"^kv-events: listening on (tcp://\S+)")]
+    private static partial Regex Listening();
 }

@@ -1,23 +1,15 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
+using KvTiering.Testing;
 using KvTiering.Tiers;
 
 namespace KvTiering.KvEvents.Tests;
 
 public sealed class ZmqInteropTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static TieredKvStore Store()
     {
         var options = new KvStoreOptions { MetadataOnly = true };
@@ -48,16 +40,22 @@ public sealed class ZmqInteropTests
     [Fact]
     public void StorePublisher_FollowedOverZeroMq_SurvivesAPublisherRestart()
     {
-        int port = FreePort(), replay = FreePort();
-        var options = new ZmqKvEventPublisherOptions { Endpoint = $"tcp://*:{port}", ReplayEndpoint = $"tcp://*:{replay}" };
         using TieredKvStore store = Store();
         BlockKey[] first = Chain(store, 1, 3);
         using var index = new ClusterPrefixIndex();
-        var publisher = new ZmqKvEventPublisher(store, options);
+        // The restart binds the same two ports: stable ones, which nothing bound to port 0 can take while it is down.
+        int port = 0, replay = 0;
+        ZmqKvEventPublisherOptions options = null!;
+        var publisher = StablePorts.Start(2, ports =>
+        {
+            (port, replay) = (ports[0], ports[1]);
+            options = new ZmqKvEventPublisherOptions { Endpoint = $"tcp://*:{port}", ReplayEndpoint = $"tcp://*:{replay}" };
+            return new ZmqKvEventPublisher(store, options);
+        });
         int me = index.Follow("store", $"tcp://127.0.0.1:{port}", $"tcp://127.0.0.1:{replay}");
-        Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(10)));
+        Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(60)));
         BlockKey[] second = Chain(store, 2, 5); // demotes the first chain's blocks to DRAM
-        Assert.True(SpinWait.SpinUntil(() => index.HeldBy(me) == store.Count, TimeSpan.FromSeconds(10)), $"{index.HeldBy(me)} vs {store.Count}");
+        Assert.True(SpinWait.SpinUntil(() => index.HeldBy(me) == store.Count, TimeSpan.FromSeconds(60)), $"{index.HeldBy(me)} vs {store.Count}");
         Assert.Equal(store.MatchPrefix(first).Blocks, Leading(index, first));
         Assert.Equal(5, Leading(index, second));
 
@@ -65,9 +63,9 @@ public sealed class ZmqInteropTests
         store.Remove(second[0]);
         using var restarted = new ZmqKvEventPublisher(store, options);
         Assert.True(restarted.FirstSequence > publisher.FirstSequence);
-        Assert.True(restarted.WaitForSubscriber(TimeSpan.FromSeconds(10))); // the follower reconnects by itself
+        Assert.True(restarted.WaitForSubscriber(TimeSpan.FromSeconds(60))); // the follower reconnects by itself
         Chain(store, 3, 1); // traffic resumes: the follower sees a sequence it cannot replay to, and resyncs
-        Assert.True(SpinWait.SpinUntil(() => Leading(index, second) == 0 && index.HeldBy(me) == store.Count, TimeSpan.FromSeconds(10)),
+        Assert.True(SpinWait.SpinUntil(() => Leading(index, second) == 0 && index.HeldBy(me) == store.Count, TimeSpan.FromSeconds(60)),
             $"after restart: {Leading(index, second)} leading, {index.HeldBy(me)} held vs {store.Count}");
         Assert.Equal(store.MatchPrefix(first).Blocks, Leading(index, first));
     }
@@ -86,14 +84,14 @@ public sealed class ZmqInteropTests
             DataParallelRank = 2,
         });
         using Process python = SystemPython.Start(PythonSubscriber, publisher.Endpoint, publisher.ReplayEndpoint!);
-        Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(10)));
+        Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(60)));
         BlockKey[] chain = Chain(store, 1, 3);
         Chain(store, 2, 2); // demotes the first chain's first block to DRAM
         store.Remove(chain[2]);
-        Assert.True(publisher.Flush(TimeSpan.FromSeconds(5)));
+        Assert.True(publisher.Flush(TimeSpan.FromSeconds(60)));
         python.StandardInput.WriteLine($"{publisher.FirstSequence} {publisher.BatchesPublished}");
         python.StandardInput.Close();
-        Assert.True(python.WaitForExit(20_000), "python subscriber did not finish");
+        Assert.True(python.WaitForExit(60_000), "python subscriber did not finish");
         string output = python.StandardOutput.ReadToEnd();
         Assert.True(python.ExitCode == 0, python.StandardError.ReadToEnd());
 
@@ -131,13 +129,13 @@ public sealed class ZmqInteropTests
         var result = new PrefixOverlap[2];
         // Batch 0 alone also leaves three blocks held: wait for the state after all three batches.
         Assert.True(SpinWait.SpinUntil(() => index.HeldBy(vllm) == 3 && index.Match([0xFFFF_FFFF_FFFF_FFF0], result) == 1,
-            TimeSpan.FromSeconds(10)), $"held {index.HeldBy(vllm)}");
+            TimeSpan.FromSeconds(60)), $"held {index.HeldBy(vllm)}");
         Assert.Equal(1, index.Match([11, 12, 13, 14, 15], result));
         Assert.Equal(new PrefixOverlap(vllm, 2, 1, 1, 0, 0), result[0]); // 13 was removed; 12 lives in CPU
         Assert.Equal(1, index.Match([0xFFFF_FFFF_FFFF_FFF0, 99], result));
         python.StandardInput.WriteLine("done");
         python.StandardInput.Close();
-        Assert.True(python.WaitForExit(10_000));
+        Assert.True(python.WaitForExit(60_000));
     }
 
     private const string PythonSubscriber = """

@@ -69,7 +69,7 @@ public sealed class AuthenticationTests(GarnetFixture fixture) : IClassFixture<G
         Assert.All(buffer, b => Assert.Equal(0, b));
         Assert.Equal(1, victim.GetStatistics().AuthenticationFailures);
         Assert.Equal(0, victim.GetStatistics().ChecksumFailures);
-        Assert.True(SpinWait.SpinUntil(() => !fixture.Database.KeyExists(serverKey), TimeSpan.FromSeconds(5)));
+        Assert.True(SpinWait.SpinUntil(() => !fixture.Database.KeyExists(serverKey), TimeSpan.FromSeconds(60)));
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class AuthenticationTests(GarnetFixture fixture) : IClassFixture<G
         var buffer = new byte[BlockBytes];
         Assert.Equal(-1, victim.Read(0, key, buffer));
         Assert.Equal(1, victim.GetStatistics().AuthenticationFailures);
-        Assert.True(SpinWait.SpinUntil(() => !fixture.Database.KeyExists(serverKey), TimeSpan.FromSeconds(5)));
+        Assert.True(SpinWait.SpinUntil(() => !fixture.Database.KeyExists(serverKey), TimeSpan.FromSeconds(60)));
     }
 
     [Fact]

@@ -1,23 +1,29 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Garnet;
+using KvTiering.Testing;
 
 namespace KvTiering.Redis.Tests;
 
 /// <summary>
-/// A Garnet server embedded in the test process, bound to 127.0.0.1 only, on a free port that survives
+/// A Garnet server embedded in the test process, bound to 127.0.0.1 only, on a port that survives
 /// <see cref="Stop"/> and <see cref="Start"/> so a test can kill and restart "the" server. Data lives in memory: a
 /// restart loses every value, as a cache server's restart would.
 /// </summary>
+/// <remarks>
+/// The port comes from <see cref="StablePorts"/>: one found free through port 0 could be taken by a parallel test
+/// before Garnet bound it, or while a test had the server stopped.
+/// </remarks>
 public sealed class GarnetTestServer : IDisposable
 {
     private GarnetServer? _server;
 
     public GarnetTestServer()
     {
-        Port = FreePort();
-        Start();
+        Port = StablePorts.Start(port =>
+        {
+            _server = Launch(port);
+            return port;
+        });
     }
 
     public int Port { get; }
@@ -29,15 +35,15 @@ public sealed class GarnetTestServer : IDisposable
 
     public void Start()
     {
-        if (_server is not null)
-        {
-            return;
-        }
+        _server ??= Launch(Port);
+    }
 
+    private static GarnetServer Launch(int port)
+    {
         var server = new GarnetServer(
         [
             "--bind", "127.0.0.1",
-            "--port", Port.ToString(CultureInfo.InvariantCulture),
+            "--port", port.ToString(CultureInfo.InvariantCulture),
             "--memory", "64m",
             "--index", "1m",
         ]);
@@ -51,7 +57,7 @@ public sealed class GarnetTestServer : IDisposable
             throw;
         }
 
-        _server = server;
+        return server;
     }
 
     /// <summary>Kills the server: its listener and every client connection close.</summary>
@@ -62,13 +68,4 @@ public sealed class GarnetTestServer : IDisposable
     }
 
     public void Dispose() => Stop();
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

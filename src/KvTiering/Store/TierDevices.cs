@@ -82,6 +82,7 @@ internal static class TierDevices
                 QueueDepth = options.QueueDepth,
                 Logger = logger,
                 CorruptFile = options.FlashCorruptFile,
+                RecoveryVerificationBudget = options.FlashRecoveryVerificationBudget,
                 AuthenticationKey = options.AuthenticationKey,
             });
         }

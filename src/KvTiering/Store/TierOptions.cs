@@ -79,6 +79,13 @@ public sealed class TierOptions
     public CorruptFileAction FlashCorruptFile { get; set; } = CorruptFileAction.Recreate;
 
     /// <summary>
+    /// How long a flash tier's open may spend verifying the payloads of the blocks it finds (default 5 s, zero or more,
+    /// or <see cref="Timeout.InfiniteTimeSpan"/> to verify every block before the store opens); the blocks left over are
+    /// verified in the background. See <see cref="FlashDeviceOptions.RecoveryVerificationBudget"/>.
+    /// </summary>
+    public TimeSpan FlashRecoveryVerificationBudget { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Whether demotions into this tier are written behind, by a background worker, instead of inside the put that
     /// evicted them (see <see cref="KvStoreOptions.WriteBehindBlocks"/>): a put then never waits for this tier's write.
     /// While the write is in flight the block is served (and moved) from where its bytes wait: its own upper-tier slot,

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using KvTiering.Events;
 using KvTiering.KvEvents;
+using KvTiering.Testing;
 using NetMQ;
 using NetMQ.Sockets;
 using static KvTiering.Simulation.Tests.Cli.KvtierRun;
@@ -9,7 +11,7 @@ using static KvTiering.Simulation.Tests.Cli.KvtierRun;
 namespace KvTiering.Simulation.Tests.Cli;
 
 /// <summary><c>kvtier hash --scheme vllm</c> and <c>kvtier simulate --kv-events</c>.</summary>
-public sealed class KvEventsCommandTests : IDisposable
+public sealed partial class KvEventsCommandTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
@@ -67,9 +69,11 @@ public sealed class KvEventsCommandTests : IDisposable
             "{\"timestamp\": 0, \"input_length\": 1024, \"output_length\": 10, \"hash_ids\": [1, 2]}",
             "{\"timestamp\": 1000, \"input_length\": 1536, \"output_length\": 10, \"hash_ids\": [3, 4, 5]}",
         ]);
-        string endpoint = $"tcp://127.0.0.1:{FreePort()}";
-        Task<(int, string, string)> run = Task.Run(() => Kvtier("simulate", "--trace", trace, "--format", "mooncake", "--no-cache",
-            "--policy", "lru", "--capacity", "2", "--kv-events", endpoint));
+        // An ephemeral port the replay binds itself and logs (a port found free first could be taken meanwhile).
+        var stderr = new WatchedWriter();
+        Task<int> run = Task.Run(() => KvTiering.Cli.Cli.Run(["simulate", "--trace", trace, "--format", "mooncake", "--no-cache",
+            "--policy", "lru", "--capacity", "2", "--kv-events", "tcp://127.0.0.1:*"], new StringWriter(), stderr));
+        string endpoint = stderr.WaitFor(Listening(), TimeSpan.FromSeconds(60)).Groups[1].Value;
         Thread.Sleep(300); // simulate is up and waiting for its first subscriber
         using var sub = new SubscriberSocket();
         sub.Connect(endpoint);
@@ -87,7 +91,8 @@ public sealed class KvEventsCommandTests : IDisposable
             }
         }
 
-        (int rc, _, string errors) = await run;
+        int rc = await run;
+        string errors = stderr.ToString();
         Assert.True(rc == 0, errors);
         Assert.Equal(KvEventKind.AllCleared, events[0].Kind); // nothing was lost before the subscriber came
         // Five blocks offered into a 2-block tier: five stored, three evicted.
@@ -132,10 +137,6 @@ public sealed class KvEventsCommandTests : IDisposable
         Assert.DoesNotContain(" at ", errors, StringComparison.Ordinal); // one line, no stack trace
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    [GeneratedRegex(@"^kv-events: listening on (tcp://\S+)")]
+    private static partial Regex Listening();
 }

@@ -2,6 +2,7 @@ using KvTiering.Blocks;
 using KvTiering.Caching;
 using KvTiering.Store;
 using KvTiering.Devices;
+using KvTiering.Tests.Tiers;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Time.Testing;
 
@@ -22,7 +23,7 @@ internal static class CacheTestKit
         options.Tiers.Add(new TierOptions(TierProfiles.Dram, memoryBlocks));
         if (flashDirectory is not null)
         {
-            options.Tiers.Add(new TierOptions(TierProfiles.Flash, flashBlocks) { Directory = flashDirectory });
+            options.Tiers.Add(new TierOptions(TierProfiles.Flash, flashBlocks) { Directory = flashDirectory, FlashRecoveryVerificationBudget = PatientFlash.Budget });
         }
 
         return new TieredKvStore(options);

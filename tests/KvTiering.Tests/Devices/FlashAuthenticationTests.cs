@@ -41,7 +41,7 @@ public sealed class FlashAuthenticationTests : IDisposable
 
     private static FlashDeviceOptions Sealed(byte[]? secret, BlockMacAlgorithm algorithm = BlockMacAlgorithm.HmacSha256,
         bool compression = false) =>
-        new() { AuthenticationKey = secret, MacAlgorithm = algorithm, Compression = compression };
+        new() { AuthenticationKey = secret, MacAlgorithm = algorithm, Compression = compression, RecoveryVerificationBudget = PatientFlash.Budget };
 
     private void WriteBlocks(FlashDeviceOptions options, int count = 3)
     {
@@ -78,7 +78,7 @@ public sealed class FlashAuthenticationTests : IDisposable
         // The finding the seal answers: checksums stop accidents, not someone who can compute them.
         WriteBlocks(Sealed(null));
         FlashSlotSurgery.Rekey(FilePath, Geometry, 1, DeviceKey(7));
-        using var device = new FlashDevice(Dir, Slots, SlotBytes);
+        using var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         Assert.Contains(device.Recover(), b => b.Key.Equals(DeviceKey(7)));
         var buffer = new byte[SlotBytes];
         Assert.Equal(Length, device.Read(1, DeviceKey(7), buffer));

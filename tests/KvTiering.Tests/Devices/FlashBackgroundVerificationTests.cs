@@ -83,7 +83,7 @@ public sealed class FlashBackgroundVerificationTests : IDisposable
         BlockKey[] keys = WriteChain();
         const int lost = 7;
         int lostSlot;
-        using (var probe = new FlashDevice(Dir, Capacity, TinyLayout.BytesPerBlock))
+        using (var probe = new FlashDevice(Dir, Capacity, TinyLayout.BytesPerBlock, PatientFlash.Options()))
         {
             lostSlot = probe.Recover().Single(b => b.Key.Equals(keys[lost])).Slot;
         }

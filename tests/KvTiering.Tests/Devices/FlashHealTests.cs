@@ -133,7 +133,7 @@ public sealed class FlashHealTests : IDisposable
         Assert.Contains(aside, message, StringComparison.Ordinal);
 
         // The new file is a good one: its block survives a reopen, and nothing more is moved aside.
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         RecoveredBlock block = Assert.Single(reopened.Recover());
         Assert.Equal(Key(2), block.Key);
         Assert.Equal(0, reopened.GetStatistics().CorruptFilesRecreated);

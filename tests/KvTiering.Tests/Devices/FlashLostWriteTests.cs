@@ -52,7 +52,7 @@ public sealed class FlashLostWriteTests : IDisposable
         FlashSlotSurgery.ZeroPayload(FilePath, Geometry, 4, 512); // a partly lost write
 
         var logger = new CapturingLogger();
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes, new FlashDeviceOptions { Logger = logger }))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, new FlashDeviceOptions { Logger = logger, RecoveryVerificationBudget = PatientFlash.Budget }))
         {
             IReadOnlyList<RecoveredBlock> blocks = device.Recover();
             Assert.Equal([0, 2, 3, 5], blocks.Select(b => b.Slot));
@@ -70,7 +70,7 @@ public sealed class FlashLostWriteTests : IDisposable
         Assert.Contains(logger.Entries, e => e.EventName == "FlashBlocksNotRecovered" && e.Message.Contains("2 blocks with lost payloads", StringComparison.Ordinal));
         // Freed on flash: the headers no longer verify, so the next open does not even look at them.
         Assert.False(FlashSlotHeader.TryRead(FlashSlotSurgery.ReadHeader(FilePath, Geometry, 1), 1, SlotBytes, out _));
-        using var again = new FlashDevice(Dir, Slots, SlotBytes);
+        using var again = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         Assert.Equal(4, again.Recover().Count);
         Assert.Equal(0, again.GetStatistics().LostWrites);
     }

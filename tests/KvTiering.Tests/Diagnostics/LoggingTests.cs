@@ -43,7 +43,7 @@ public sealed class LoggingTests : IDisposable
 
         KvStoreOptions second = Options();
         second.Tiers.Add(new TierOptions(TierProfiles.Dram, 4));
-        second.Tiers.Add(new TierOptions(TierProfiles.Flash, 8) { Directory = dir });
+        second.Tiers.Add(new TierOptions(TierProfiles.Flash, 8) { Directory = dir, FlashRecoveryVerificationBudget = PatientFlash.Budget });
         using var reopened = new TieredKvStore(second);
 
         FakeLogRecord opened = Records("StoreOpened")[0];

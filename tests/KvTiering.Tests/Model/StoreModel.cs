@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
+using KvTiering.Tests.Tiers;
 using KvTiering.Tiers;
 
 namespace KvTiering.Tests.Model;
@@ -223,6 +224,7 @@ internal sealed class StoreModel : IDisposable
             {
                 Policy = i == 0 ? EvictionPolicies.Clock : EvictionPolicy.Lru,
                 Directory = last ? _directory : null,
+                FlashRecoveryVerificationBudget = PatientFlash.Budget, // a reopen must find every live block
             });
         }
 

@@ -1,3 +1,4 @@
+using KvTiering.Tests.Tiers;
 using System.Text;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
@@ -153,7 +154,7 @@ public sealed class PlacementLedgerTests
             {
                 var options = new KvStoreOptions { Layout = layout, Ledger = ledger };
                 options.Tiers.Add(new TierOptions(TierProfiles.Hbm3, 1));
-                options.Tiers.Add(new TierOptions(TierProfiles.Flash, 4) { Directory = dir });
+                options.Tiers.Add(new TierOptions(TierProfiles.Flash, 4) { Directory = dir, FlashRecoveryVerificationBudget = PatientFlash.Budget });
                 return new TieredKvStore(options);
             }
 

@@ -109,7 +109,7 @@ public sealed class FlashTierTests : IDisposable
         }
 
         long offset;
-        using (var probe = new FlashDevice(Dir, 4, TinyLayout.BytesPerBlock))
+        using (var probe = new FlashDevice(Dir, 4, TinyLayout.BytesPerBlock, PatientFlash.Options()))
         {
             RecoveredBlock first = probe.Recover().Single(b => b.Key.Equals(Key(0)));
             offset = probe.PayloadOffset(first.Slot) + 40;

@@ -2,6 +2,7 @@ using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
 using KvTiering.Devices;
+using KvTiering.Tests.Tiers;
 using KvTiering.Tiers;
 
 namespace KvTiering.Tests.Store;
@@ -60,6 +61,7 @@ internal static class StoreTestKit
             Compression = compression,
             DeviceFactory = flashFactory,
             FlashCorruptFile = corruptFile,
+            FlashRecoveryVerificationBudget = PatientFlash.Budget, // the tests check what a reopen finds
             AuthenticationKey = authenticationKey,
         });
         return new TieredKvStore(options);

@@ -65,6 +65,7 @@ public sealed class WriteBehindCrashTests : IDisposable
         {
             Policy = EvictionPolicy.Lru,
             Directory = directory,
+            FlashRecoveryVerificationBudget = PatientFlash.Budget, // the test checks what the reopen finds
         });
         return options;
     }

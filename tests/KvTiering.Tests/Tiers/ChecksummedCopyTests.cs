@@ -62,7 +62,7 @@ public sealed class ChecksummedCopyTests : IDisposable
         new Random(7).NextBytes(payload);
         var key = new BlockKey(9, 9);
         long offset;
-        using (var device = new FlashDevice(dir, 4, slotBytes))
+        using (var device = new FlashDevice(dir, 4, slotBytes, PatientFlash.Options()))
         {
             device.Write(1, key, BlockKey.Empty, payload);
             device.Write(2, new BlockKey(10, 10), BlockKey.Empty, payload);
@@ -80,7 +80,7 @@ public sealed class ChecksummedCopyTests : IDisposable
             RandomAccess.Write(handle, one, offset);
         }
 
-        using var reopened = new FlashDevice(dir, 4, slotBytes);
+        using var reopened = new FlashDevice(dir, 4, slotBytes, PatientFlash.Options());
         // Since the flash tier verifies payloads when it opens, the damaged block is not even recovered; the read
         // below then misses on a free slot. ChecksummedCopy's own tests above cover the flip on the read path.
         Assert.Single(reopened.Recover());

@@ -99,7 +99,7 @@ public sealed class DirectIOTests : IDisposable
             device.Write(3, Key(3), BlockKey.Empty, Payload(3, SlotBytes));
         }
 
-        using var reopened = new FlashDevice(dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(dir, Slots, SlotBytes, PatientFlash.Options());
         Assert.Equal(Key(3), Assert.Single(reopened.Recover()).Key);
         var buffer = new byte[SlotBytes];
         Assert.Equal(SlotBytes, reopened.Read(3, Key(3), buffer));
@@ -135,7 +135,7 @@ public sealed class DirectIOTests : IDisposable
         for (int round = 0; round < 2; round++)
         {
             using var reopened = new FlashDevice(dir, Slots, SlotBytes,
-                new FlashDeviceOptions { Compression = true, DirectIO = round == 1, QueueDepth = 1 });
+                new FlashDeviceOptions { Compression = true, DirectIO = round == 1, QueueDepth = 1, RecoveryVerificationBudget = PatientFlash.Budget });
             Assert.Equal([Key(1), Key(2)], reopened.Recover().Select(b => b.Key));
             var buffer = new byte[SlotBytes];
             Assert.Equal(SlotBytes, reopened.Read(1, Key(1), buffer));

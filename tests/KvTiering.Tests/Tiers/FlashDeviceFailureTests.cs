@@ -49,7 +49,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     [Fact]
     public void A_failed_block_write_throws_IOException_and_leaves_the_slot_invalid()
     {
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(0, Key(0), BlockKey.Empty, Payload(1));
             device.Write(1, Key(1), BlockKey.Empty, Payload(2));
@@ -65,7 +65,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
             Assert.Equal(-1, device.Read(1, Key(9), new byte[SlotBytes]));
         }
 
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         RecoveredBlock block = Assert.Single(reopened.Recover());
         Assert.Equal(Key(0), block.Key);
         var buffer = new byte[SlotBytes];
@@ -76,7 +76,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     [Fact]
     public void A_failed_write_whose_invalidation_fails_too_leaves_only_the_old_blocks_own_bytes()
     {
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(2, Key(2), BlockKey.Empty, Payload(4));
             long slot2 = device.HeaderOffset(2);
@@ -87,7 +87,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
         }
 
         // Nothing reached the disk, so a restart may find the old block: with its own verified bytes, never the new.
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         RecoveredBlock block = Assert.Single(reopened.Recover());
         Assert.Equal(Key(2), block.Key);
         var buffer = new byte[SlotBytes];
@@ -100,7 +100,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     {
         var firstPage = new byte[4096];
         long slot2;
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(2, Key(5), BlockKey.Empty, Payload(5));
             slot2 = device.HeaderOffset(2);
@@ -111,7 +111,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
             Assert.Equal(firstPage.Length, RandomAccess.Read(peek, firstPage, slot2));
         }
 
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(2, Key(2), BlockKey.Empty, Payload(4));
         }
@@ -122,7 +122,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
             RandomAccess.Write(handle, firstPage, slot2);
         }
 
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         Assert.Empty(reopened.Recover()); // the header verifies, the payload under it is not its own
         Assert.Equal(1, reopened.GetStatistics().LostWrites);
         var buffer = new byte[SlotBytes];
@@ -133,7 +133,7 @@ public sealed class FlashDeviceFailureTests : IDisposable
     [Fact]
     public void When_every_write_fails_the_slot_still_reads_as_a_miss_and_later_writes_succeed()
     {
-        using var device = new FlashDevice(Dir, Slots, SlotBytes);
+        using var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         device.Write(3, Key(3), BlockKey.Empty, Payload(6));
         bool full = true;
         device.FailWrite = (_, _) => full;
@@ -190,22 +190,66 @@ public sealed class FlashDeviceFailureTests : IDisposable
     }
 
     [Fact]
-    public async Task A_lock_another_descriptor_lets_go_of_within_moments_is_waited_for()
+    public void A_lock_another_descriptor_lets_go_of_within_moments_is_waited_for()
     {
         // What a child process forked elsewhere in this process does between fork and exec: it holds a copy of the
         // device's descriptor, so the file's lock outlives the device's Dispose for a moment.
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(0, Key(0), BlockKey.Empty, Payload(1));
         }
 
         SafeFileHandle other = File.OpenHandle(FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        Task<FlashDevice> reopening = Task.Run(() => new FlashDevice(Dir, Slots, SlotBytes));
-        await Task.Delay(100);
+        FlashDevice? reopened = null;
+        Exception? failure = null;
+        // A thread of its own and a synchronous test: a starved thread pool could hold a Task.Delay continuation (the
+        // release) past the device's 2 s wait.
+        var reopening = new Thread(() =>
+        {
+            try
+            {
+                reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        reopening.Start();
+        // Hold the lock until the reopening device has the file open (it asks for the lock right after), then 100 ms
+        // more: it meets the lock held however late its thread ran, and a device that did not wait would fail now.
+        Assert.True(SpinWait.SpinUntil(() => OpenDescriptors() >= 2 || !reopening.IsAlive, TimeSpan.FromSeconds(60)), "the device never opened the file");
+        Thread.Sleep(100);
         other.Dispose();
 
-        using FlashDevice reopened = await reopening;
-        Assert.Equal(Key(0), Assert.Single(reopened.Recover()).Key);
+        Assert.True(reopening.Join(TimeSpan.FromSeconds(60)));
+        Assert.Null(failure);
+        using FlashDevice opened = reopened!;
+        Assert.Equal(Key(0), Assert.Single(opened.Recover()).Key);
+    }
+
+    /// <summary>This process's descriptors open on the flash file (read from /proc/self/fd).</summary>
+    private int OpenDescriptors()
+    {
+        string unique = Path.GetFileName(_temp.Root);
+        int count = 0;
+        foreach (string fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } target && target.Contains(unique, StringComparison.Ordinal)
+                    && target.EndsWith("/" + FlashDevice.FileName, StringComparison.Ordinal))
+                {
+                    count++;
+                }
+            }
+            catch (IOException)
+            {
+                // Closed while listed.
+            }
+        }
+
+        return count;
     }
 
     [Fact]

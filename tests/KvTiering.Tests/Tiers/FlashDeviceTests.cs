@@ -104,12 +104,12 @@ public sealed class FlashDeviceTests : IDisposable
     public void Compressed_blocks_read_back_after_reopening_without_compression()
     {
         byte[] compressible = Pattern(5, 3000);
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes, compression: true))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options(compression: true)))
         {
             device.Write(4, Key(4), BlockKey.Empty, compressible);
         }
 
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, compression: false);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options(compression: false));
         Assert.Single(reopened.Recover());
         var buffer = new byte[SlotBytes];
         Assert.Equal(3000, reopened.Read(4, Key(4), buffer));
@@ -160,14 +160,14 @@ public sealed class FlashDeviceTests : IDisposable
     {
         byte[] a = Random(8, SlotBytes);
         byte[] b = Random(9, 1234);
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             Assert.Empty(device.Recover());
             device.Write(2, Key(2), BlockKey.Empty, a);
             device.Write(6, Key(6), Key(2), b);
         }
 
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         IReadOnlyList<RecoveredBlock> blocks = reopened.Recover();
         Assert.Equal(2, blocks.Count);
         Assert.Equal((2, Key(2), BlockKey.Empty, SlotBytes), (blocks[0].Slot, blocks[0].Key, blocks[0].Parent, blocks[0].PayloadLength));
@@ -190,13 +190,13 @@ public sealed class FlashDeviceTests : IDisposable
     public void The_newest_copy_of_a_key_wins_and_older_copies_never_resurface()
     {
         byte[] payload = Random(10, 200);
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(1, Key(1), BlockKey.Empty, payload);
             device.Write(3, Key(1), BlockKey.Empty, payload);
         }
 
-        using (var reopened = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             RecoveredBlock block = Assert.Single(reopened.Recover());
             Assert.Equal(3, block.Slot);
@@ -204,14 +204,14 @@ public sealed class FlashDeviceTests : IDisposable
             reopened.Free(3);
         }
 
-        using var again = new FlashDevice(Dir, Slots, SlotBytes);
+        using var again = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         Assert.Empty(again.Recover());
     }
 
     [Fact]
     public void Freed_blocks_are_not_recovered()
     {
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(0, Key(0), BlockKey.Empty, Random(11, 64));
             device.Write(1, Key(1), BlockKey.Empty, Random(12, 64));
@@ -220,7 +220,7 @@ public sealed class FlashDeviceTests : IDisposable
             Assert.Equal(-1, device.Read(0, Key(0), new byte[SlotBytes]));
         }
 
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         RecoveredBlock block = Assert.Single(reopened.Recover());
         Assert.Equal(Key(1), block.Key);
     }
@@ -232,7 +232,7 @@ public sealed class FlashDeviceTests : IDisposable
     {
         byte[] payload = compression ? Pattern(13, SlotBytes) : Random(13, SlotBytes);
         long offset;
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes, compression))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options(compression)))
         {
             device.Write(3, Key(3), BlockKey.Empty, payload);
             device.Write(4, Key(4), BlockKey.Empty, payload);
@@ -240,7 +240,7 @@ public sealed class FlashDeviceTests : IDisposable
         }
 
         FlipByte(Path.Combine(Dir, FlashDevice.FileName), offset);
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, compression);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options(compression));
         Assert.Equal(Key(4), Assert.Single(reopened.Recover()).Key); // the payload is verified at open
         Assert.Equal(1, reopened.GetStatistics().LostWrites);
         var buffer = new byte[SlotBytes];
@@ -257,14 +257,14 @@ public sealed class FlashDeviceTests : IDisposable
     [InlineData(124)] // the header checksum itself
     public void A_flipped_header_byte_drops_the_block(int headerByte)
     {
-        using (var device = new FlashDevice(Dir, Slots, SlotBytes))
+        using (var device = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options()))
         {
             device.Write(3, Key(3), BlockKey.Empty, Random(14, 500));
             device.Write(4, Key(4), BlockKey.Empty, Random(15, 500));
         }
 
         FlipByte(Path.Combine(Dir, FlashDevice.FileName), new FlashGeometry(Slots, SlotBytes).SlotOffset(3) + headerByte);
-        using var reopened = new FlashDevice(Dir, Slots, SlotBytes);
+        using var reopened = new FlashDevice(Dir, Slots, SlotBytes, PatientFlash.Options());
         RecoveredBlock block = Assert.Single(reopened.Recover());
         Assert.Equal(Key(4), block.Key);
         Assert.Equal(-1, reopened.Read(3, Key(3), new byte[SlotBytes]));
