@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
 using KvTiering.Devices;
 using KvTiering.Security;
@@ -47,7 +46,8 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     private readonly RedisValues _values;
     private readonly RedisPrefixMatcher _matcher;
     private readonly RedisDeviceCounters _counters = new();
-    private volatile bool _disposed;
+    private readonly RedisDeviceGuard _guard;
+    private readonly RedisBlockReads _reads;
 
     /// <summary>
     /// A device of <paramref name="slotCount"/> slots of up to <paramref name="slotBytes"/> bytes on the server behind
@@ -98,6 +98,8 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
         IDatabase database = connection.GetDatabase();
         _values = new RedisValues(database, options, slotBytes, _sealer, _backoff, _counters);
         _matcher = new RedisPrefixMatcher(database, _values, options, slotBytes, _sealer, _backoff, _counters);
+        _guard = new RedisDeviceGuard(this, _slots);
+        _reads = new RedisBlockReads(_guard, _slots, _values, _counters);
     }
 
     /// <summary>
@@ -157,7 +159,7 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     /// <exception cref="IOException">The server is unavailable or the write failed; the slot is left empty.</exception>
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
-        EnsureWritable(slot, key, payload.Length);
+        _guard.EnsureWritable(slot, key, payload.Length);
         _slots.Forget(slot);
         RedisKey serverKey = _values.Set(key, parent, payload);
         _slots.Record(slot, key, payload.Length, serverKey);
@@ -170,7 +172,7 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     /// </remarks>
     public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        EnsureWritable(slot, key, payload.Length);
+        _guard.EnsureWritable(slot, key, payload.Length);
         cancellationToken.ThrowIfCancellationRequested();
         _slots.Forget(slot);
         RedisKey serverKey = await _values.SetAsync(key, parent, payload.Span).ConfigureAwait(false);
@@ -184,12 +186,7 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     /// <see cref="RedisTierStatistics.AuthenticationFailures"/> when its MAC fails; the bad value is deleted), or the
     /// tier is unavailable; the store then frees the slot.
     /// </remarks>
-    public int Read(int slot, in BlockKey key, Span<byte> destination)
-    {
-        EnsureUsable(slot);
-        int length = _slots.BeginRead(slot, key, destination.Length);
-        return length == 0 ? -1 : Verified(_values.Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
-    }
+    public int Read(int slot, in BlockKey key, Span<byte> destination) => _reads.Read(slot, key, destination);
 
     /// <inheritdoc />
     /// <remarks>
@@ -197,47 +194,13 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     /// store's <c>TryGetAsync</c> waits for the network outside its lock and without a blocked thread. A cancelled
     /// read leaves the slot as it was; the reply, if it still comes, is discarded.
     /// </remarks>
-    public async ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
-    {
-        EnsureUsable(slot);
-        cancellationToken.ThrowIfCancellationRequested();
-        int length = _slots.BeginRead(slot, key, destination.Length);
-        if (length == 0)
-        {
-            return -1;
-        }
-
-        int read = await _values.GetAsync(_slots.ServerKey(slot), key, length, destination, cancellationToken).ConfigureAwait(false);
-        return Verified(read, length, destination.Span);
-    }
-
-    /// <summary>A slot read's outcome: its length when the server's value is the block written there, else -1 (counted).</summary>
-    private int Verified(int read, int length, Span<byte> destination)
-    {
-        if (read == length)
-        {
-            Interlocked.Increment(ref _counters.Hits);
-            return read;
-        }
-
-        if (read == RedisValues.Absent)
-        {
-            Interlocked.Increment(ref _counters.Vanished);
-        }
-        else if (read >= 0)
-        {
-            // Verified, but not the length this slot was written with: not the block we wrote.
-            destination[..read].Clear();
-            Interlocked.Increment(ref _counters.ChecksumFailures);
-        }
-
-        return -1;
-    }
+    public ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken) =>
+        _reads.ReadAsync(slot, key, destination, cancellationToken);
 
     /// <inheritdoc />
     public int PayloadLength(int slot)
     {
-        EnsureUsable(slot);
+        _guard.EnsureUsable(slot);
         return _slots.Length(slot);
     }
 
@@ -248,7 +211,7 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     /// </remarks>
     public void Free(int slot)
     {
-        EnsureUsable(slot);
+        _guard.EnsureUsable(slot);
         if (_slots.Length(slot) != 0 && _deleteOnFree)
         {
             _values.DeleteQuietly(_slots.ServerKey(slot));
@@ -260,12 +223,11 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     /// <summary>Closes the connection when the device opened it. Later slot calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (!_guard.TryClose())
         {
             return;
         }
 
-        _disposed = true;
         _sealer.Dispose();
         if (_ownsConnection)
         {
@@ -274,24 +236,7 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     }
 
     /// <inheritdoc />
-    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
-    {
-        ThrowIfDisposed();
-        if (key.IsEmpty)
-        {
-            ThrowHelper.ThrowEmptyKey(nameof(key));
-        }
-
-        Interlocked.Increment(ref _counters.Fetches);
-        int read = _values.Get(_values.ServerKey(key), key, SlotBytes, destination, out parent);
-        if (read < 0)
-        {
-            return -1;
-        }
-
-        Interlocked.Increment(ref _counters.FetchHits);
-        return read;
-    }
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent) => _reads.TryFetch(key, destination, out parent);
 
     /// <inheritdoc />
     /// <remarks>
@@ -301,36 +246,10 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     /// </remarks>
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
     {
-        ThrowIfDisposed();
+        _guard.ThrowIfDisposed();
         return _matcher.MatchPrefix(keys);
     }
 
     /// <summary>The server key of <paramref name="key"/>: the namespace prefix and the key's 32 hex digits.</summary>
     internal RedisKey ServerKey(in BlockKey key) => _values.ServerKey(key);
-
-    /// <summary>The checks every write makes (sync and async): a usable slot, a payload that fits, a key.</summary>
-    private void EnsureWritable(int slot, in BlockKey key, int payloadLength)
-    {
-        EnsureUsable(slot);
-        _slots.CheckWrite(key, payloadLength);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EnsureUsable(int slot)
-    {
-        if (_disposed)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
-        _slots.CheckSlot(slot);
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-    }
 }

@@ -41,6 +41,15 @@ internal sealed class FlashCounters
     /// <summary>One deferred block was settled.</summary>
     public void Settled() => Interlocked.Decrement(ref _pendingVerification);
 
+    /// <summary>A snapshot's faults by the names <see cref="IFaultCountingDevice"/> reports them under.</summary>
+    public static IReadOnlyList<KeyValuePair<string, long>> FaultCounts(FlashDeviceStatistics stats) =>
+    [
+        new("corrupt_file", stats.CorruptFilesRecreated),
+        new("lost_write", stats.LostWrites),
+        new("unverified", stats.Unverified),
+        new("authentication", stats.AuthenticationFailures),
+    ];
+
     /// <summary>The public snapshot; <paramref name="corruptFilesRecreated"/> comes from the open.</summary>
     public FlashDeviceStatistics ToStatistics(int corruptFilesRecreated) => new(
         corruptFilesRecreated,

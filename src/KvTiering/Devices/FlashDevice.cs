@@ -1,8 +1,4 @@
-using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
-using KvTiering.Security;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 
 namespace KvTiering.Devices;
@@ -23,7 +19,8 @@ namespace KvTiering.Devices;
 /// while one of them writes or frees it); nothing is shared between calls but the buffer pool.
 /// Direct I/O follows what engines that take flash seriously do (Dynamo KVBM's G3 tier through GDS/O_DIRECT, Mooncake
 /// Store's SSD offload): a flash-resident block is not cached a second time in the kernel's page cache.
-/// The device is the public face of collaborators with one job each: <see cref="FlashFileOpener"/> and
+/// The device is the public face of collaborators with one job each, built by <see cref="FlashDeviceParts"/> and
+/// checked into by <see cref="FlashSlotGuard"/> (an open device, a slot in range): <see cref="FlashFileOpener"/> and
 /// <see cref="FlashFile"/> (the file), <see cref="FlashSlotTable"/> (what each slot holds),
 /// <see cref="FlashBlockEncoder"/> and <see cref="FlashBlockVerifier"/> (a block's bytes out and back),
 /// <see cref="FlashRecovery"/> and <see cref="FlashDeferredVerification"/> (restart), <see cref="FlashCounters"/>.
@@ -33,16 +30,11 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
 
+    private readonly FlashDeviceParts _parts;
     private readonly FlashGeometry _geometry;
-    private readonly FlashSlotTable _slots;
     private readonly FlashFile _file;
-    private readonly AlignedBufferPool _pool;
-    private readonly FlashSlotIo _io;
-    private readonly FlashCounters _counters = new();
-    private readonly FlashRecovery _recovery;
-    private readonly FlashDeferredVerification _deferred;
-    private readonly BlockAuthenticator? _authenticator;
-    private int _disposed;
+    private readonly FlashSlotIo _io; // the block calls', held here: no load through _parts
+    private readonly FlashSlotGuard _guard;
 
     /// <summary>
     /// Opens the flash tier in <paramref name="directory"/> with direct I/O and a queue depth of 8, creating the
@@ -77,35 +69,13 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// </exception>
     public FlashDevice(string directory, int slotCount, int slotBytes, FlashDeviceOptions options)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        ArgumentNullException.ThrowIfNull(options);
-        _geometry = FlashGeometry.Create(slotCount, slotBytes);
-        options.Validate();
-        _authenticator = options.AuthenticationKey is { } secret ? new BlockAuthenticator(secret, options.MacAlgorithm) : null;
+        _parts = new FlashDeviceParts(directory, slotCount, slotBytes, options);
+        _geometry = _parts.Geometry;
+        _file = _parts.File;
+        _io = _parts.Io;
+        _guard = new FlashSlotGuard(this, slotCount, _parts.Recovery);
         Compression = options.Compression;
         QueueDepth = options.QueueDepth;
-        ILogger logger = options.Logger ?? NullLogger.Instance;
-        var encoder = new FlashBlockEncoder(Compression, _authenticator);
-        var verifier = new FlashBlockVerifier(slotBytes, _authenticator, _counters);
-        _slots = new FlashSlotTable(slotCount, slotBytes);
-        Directory = Path.GetFullPath(directory);
-        FilePath = Path.Combine(Directory, FileName);
-        _pool = new AlignedBufferPool(options.QueueDepth, (int)_geometry.Stride);
-        try
-        {
-            _file = FlashFileOpener.Open(Directory, FilePath, _geometry, options, logger, _pool);
-        }
-        catch
-        {
-            _pool.Dispose();
-            _authenticator?.Dispose();
-            throw;
-        }
-
-        _deferred = new FlashDeferredVerification(_file, _slots, _pool, verifier, _counters, logger, QueueDepth);
-        _recovery = new FlashRecovery(_geometry, _file, _slots, _pool, verifier, encoder, _counters, _deferred,
-            logger, options.RecoveryVerificationBudget, QueueDepth);
-        _io = new FlashSlotIo(_slots, _file, _pool, encoder, verifier, _recovery);
     }
 
     /// <inheritdoc />
@@ -118,10 +88,10 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     public bool StoresPayload => true;
 
     /// <summary>The directory that holds the tier's file.</summary>
-    public string Directory { get; }
+    public string Directory => _parts.Directory;
 
     /// <summary>The full path of the tier's file.</summary>
-    public string FilePath { get; }
+    public string FilePath => _parts.FilePath;
 
     /// <summary>The file's fixed size in bytes: superblock and every slot.</summary>
     public long FileLength => _geometry.FileLength;
@@ -139,7 +109,7 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     public int QueueDepth { get; }
 
     /// <summary>Whether blocks are sealed with a MAC (<see cref="FlashDeviceOptions.AuthenticationKey"/> set).</summary>
-    public bool Authenticated => _authenticator is not null;
+    public bool Authenticated => _parts.Authenticated;
 
     /// <summary>Test seam: <see cref="FlashFile.FailWrite"/>.</summary>
     internal Func<long, int, bool>? FailWrite
@@ -170,12 +140,8 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// </remarks>
     public IReadOnlyList<RecoveredBlock> Recover()
     {
-        if (_disposed != 0)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
-        return _recovery.Recover();
+        _guard.ThrowIfClosed();
+        return _parts.Recovery.Recover();
     }
 
     /// <inheritdoc />
@@ -183,8 +149,8 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     {
         get
         {
-            _recovery.ScanOnce();
-            return _deferred.Blocks;
+            _parts.Recovery.ScanOnce();
+            return _parts.Deferred.Blocks;
         }
     }
 
@@ -197,12 +163,12 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     void IDeferredRecovery.VerifyDeferred(Action<RecoveredBlock, bool, CancellationToken> onVerified)
     {
         ArgumentNullException.ThrowIfNull(onVerified);
-        _recovery.ScanOnce();
-        _deferred.Start(onVerified);
+        _parts.Recovery.ScanOnce();
+        _parts.Deferred.Start(onVerified);
     }
 
     /// <summary>What the device found wrong since it was opened (see <see cref="FlashDeviceStatistics"/>).</summary>
-    public FlashDeviceStatistics GetStatistics() => _counters.ToStatistics(_file.Recreated ? 1 : 0);
+    public FlashDeviceStatistics GetStatistics() => _parts.Counters.ToStatistics(_file.Recreated ? 1 : 0);
 
     /// <inheritdoc />
     /// <remarks>
@@ -210,17 +176,7 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// its own, not recovered), <c>unverified</c> (left out of recovery by its time budget) and <c>authentication</c>
     /// (a missing or failed seal, at open or on a read).
     /// </remarks>
-    public IReadOnlyList<KeyValuePair<string, long>> GetFaultCounts()
-    {
-        FlashDeviceStatistics stats = GetStatistics();
-        return
-        [
-            new("corrupt_file", stats.CorruptFilesRecreated),
-            new("lost_write", stats.LostWrites),
-            new("unverified", stats.Unverified),
-            new("authentication", stats.AuthenticationFailures),
-        ];
-    }
+    public IReadOnlyList<KeyValuePair<string, long>> GetFaultCounts() => FlashCounters.FaultCounts(GetStatistics());
 
     /// <summary>
     /// Stops the background verification (waiting for the block in hand) and closes the file. Later calls throw
@@ -228,21 +184,16 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (_guard.TryClose())
         {
-            return;
+            _parts.Close();
         }
-
-        _deferred.Dispose(); // the background verification reads the file and rents buffers: it ends first
-        _file.Dispose();
-        _pool.Dispose();
-        _authenticator?.Dispose();
     }
 
     /// <inheritdoc />
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
-        EnsureUsable(slot);
+        _guard.Ensure(slot);
         _io.Write(slot, key, parent, payload);
     }
 
@@ -254,7 +205,7 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// </remarks>
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
-        EnsureUsable(slot);
+        _guard.Ensure(slot);
         return _io.Read(slot, key, destination);
     }
 
@@ -265,7 +216,7 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// still bounds the I/Os in flight). A cancelled read changes nothing.
     /// </remarks>
     public ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken) =>
-        Unusable(slot) is { } failure
+        _guard.Unusable(slot) is { } failure
             ? ValueTask.FromException<int>(failure)
             : _io.ReadAsync(slot, key, destination, cancellationToken);
 
@@ -275,15 +226,15 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// cancelled or failed mid-way leaves the slot invalid (its header zeroed, best effort), as a failed write does.
     /// </remarks>
     public ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
-        Unusable(slot) is { } failure
+        _guard.Unusable(slot) is { } failure
             ? ValueTask.FromException(failure)
             : _io.WriteAsync(slot, key, parent, payload, cancellationToken);
 
     /// <inheritdoc />
     public int PayloadLength(int slot)
     {
-        EnsureUsable(slot);
-        return _slots.PayloadLength(slot);
+        _guard.Ensure(slot);
+        return _parts.Slots.PayloadLength(slot);
     }
 
     /// <inheritdoc />
@@ -293,45 +244,7 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// </remarks>
     public void Free(int slot)
     {
-        EnsureUsable(slot);
+        _guard.Ensure(slot);
         _io.Free(slot);
-    }
-
-    /// <summary>
-    /// <see cref="EnsureUsable"/> for the awaitable calls: what it throws, or null. Their checks fault the returned task
-    /// rather than throw, as they did while the calls were async methods, without a second state machine around
-    /// <see cref="FlashSlotIo"/>'s.
-    /// </summary>
-    private Exception? Unusable(int slot)
-    {
-        try
-        {
-            EnsureUsable(slot);
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex;
-        }
-    }
-
-    /// <summary>The checks every call on a slot makes: an open device, a slot in range, the slots' states known.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EnsureUsable(int slot)
-    {
-        if (_disposed != 0)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
-        if ((uint)slot >= (uint)SlotCount)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(slot), slot, $"Slot {slot} is outside 0..{SlotCount - 1}.");
-        }
-
-        if (!_recovery.IsScanned)
-        {
-            _recovery.ScanOnce();
-        }
     }
 }

@@ -44,8 +44,19 @@ internal sealed class Prefetcher
         _blockBytes = blockBytes;
     }
 
+    /// <summary>
+    /// Starts a prefetch of <paramref name="keys"/>; a disposed store or a cancelled token throws here, before a task
+    /// exists, as <see cref="TieredKvStore.PrefetchAsync"/> documents.
+    /// </summary>
+    public Task<int> Start(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken)
+    {
+        store.ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+        return RunAsync(store, keys, cancellationToken);
+    }
+
     /// <summary>Prefetches <paramref name="keys"/> (see <see cref="TieredKvStore.PrefetchAsync"/>); how many blocks moved up.</summary>
-    public async Task<int> RunAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken)
+    private async Task<int> RunAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken)
     {
         if (keys.IsEmpty || _tiers.Length == 1 || _promotion == PromotionMode.Never)
         {

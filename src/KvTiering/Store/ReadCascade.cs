@@ -33,11 +33,18 @@ internal sealed class ReadCascade
     }
 
     /// <summary>
-    /// An asynchronous lookup: a top-tier answer completes synchronously; a block in a tier whose device declares
-    /// <see cref="Devices.IAsyncBlockDevice"/> is read by awaiting the device outside the lock.
+    /// An asynchronous lookup: a cancelled call ends before anything starts; a top-tier answer completes synchronously;
+    /// a block in a tier whose device declares <see cref="Devices.IAsyncBlockDevice"/> is read by awaiting the device
+    /// outside the lock.
     /// </summary>
     public ValueTask<BlockRead> TryGetAsync(TieredKvStore store, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<BlockRead>(cancellationToken);
+        }
+
+        store.ThrowIfDisposed();
         int outcome = _optimistic.TryGet(key, destination.Span, out int written);
         if (outcome == TopTierReader.Interrupted)
         {
@@ -57,6 +64,13 @@ internal sealed class ReadCascade
 
         bool found = _locked.TryGet(store, key, destination.Span, out written, out int servedFrom);
         return ValueTask.FromResult(new BlockRead(found, written, servedFrom));
+    }
+
+    /// <summary><see cref="TryGetAsync"/> as the bytes written, or -1 on a miss.</summary>
+    public async ValueTask<int> GetAsync(TieredKvStore store, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        BlockRead read = await TryGetAsync(store, key, destination, cancellationToken).ConfigureAwait(false);
+        return read.Found ? read.BytesWritten : -1;
     }
 
     /// <summary>A final lock-free answer (hit or miss) as <see cref="TieredKvStore.TryGet(in BlockKey, Span{byte}, out int, out int)"/> reports it.</summary>

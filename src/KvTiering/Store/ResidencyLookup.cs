@@ -25,6 +25,7 @@ internal sealed class ResidencyLookup
     /// <summary>How many leading blocks of <paramref name="keys"/> are resident, and where (see <see cref="TieredKvStore.MatchPrefix(ReadOnlySpan{BlockKey}, Span{int})"/>).</summary>
     public PrefixMatch MatchPrefix(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<int> tiers)
     {
+        store.ThrowIfDisposed();
         if (TryMatchPrefix(keys, tiers, out PrefixMatch match))
         {
             return match;
@@ -60,6 +61,7 @@ internal sealed class ResidencyLookup
     /// <summary>The tier that holds <paramref name="key"/>, or -1.</summary>
     public int TierOf(TieredKvStore store, in BlockKey key)
     {
+        store.ThrowIfDisposed();
         if (TryTierOf(key, out int resident))
         {
             return resident;

@@ -21,6 +21,17 @@ internal sealed class SessionHints
         _clock = clock;
     }
 
+    /// <summary>A response's length as a hint carries it: <paramref name="responseTokens"/>, checked not negative.</summary>
+    public static int ResponseLength(int responseTokens)
+    {
+        if (responseTokens < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(responseTokens), responseTokens, $"A response's length cannot be negative ({responseTokens} tokens).");
+        }
+
+        return responseTokens;
+    }
+
     /// <summary>Delivers <paramref name="hint"/>; <paramref name="responseTokens"/> is -1 when unknown.</summary>
     public void Deliver(TieredKvStore store, long session, SessionHint hint, int responseTokens)
     {

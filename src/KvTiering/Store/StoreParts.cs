@@ -62,7 +62,13 @@ internal sealed class StoreParts
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
         Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, promotion, blockBytes);
-        Requests = new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, metadataOnly);
+        Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, metadataOnly));
+        Writes = new AsyncPut(ReservedPut, Top, blockBytes);
+        Pins = new BlockPins(Table, Chain, Top);
+        Removals = new StoreRemovals(Table, Tiers, Top, Chain, Slots);
+        Census = new StoreCensus(Table, Tiers, Top, Counters, Slots);
+        Explainer = new BlockExplainer(Table, Tiers, Ledger, Top);
+        Diagnostics.Log.StoreOpened(Log.Logger, Log.Name, Tiers.Length, Entries - 1, blockBytes);
     }
 
     /// <summary>Entries the block table holds at most (every tier's capacity, plus one).</summary>
@@ -96,7 +102,17 @@ internal sealed class StoreParts
 
     public Prefetcher Prefetcher { get; }
 
-    public RequestOffer Requests { get; }
+    public RequestIntake Requests { get; }
+
+    public AsyncPut Writes { get; }
+
+    public BlockPins Pins { get; }
+
+    public StoreRemovals Removals { get; }
+
+    public StoreCensus Census { get; }
+
+    public BlockExplainer Explainer { get; }
 
     public StoreShutdown Shutdown { get; }
 

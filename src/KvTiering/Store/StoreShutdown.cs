@@ -29,6 +29,7 @@ internal sealed class StoreShutdown
     /// <summary>Demotes every unpinned block down to the lowest persistent tier; returns how many left the tiers above it.</summary>
     public int Flush(TieredKvStore store)
     {
+        store.ThrowIfDisposed();
         int moved;
         using (_top.EnterWrite())
         {

@@ -48,12 +48,7 @@ public sealed class TieredKvStore : IDisposable
         _top = _parts.Top;
         _bitHits = _top.BitHits;
         _reads = _parts.Reads;
-        Log.StoreOpened(_parts.Log.Logger, _parts.Log.Name, _parts.Tiers.Length, _parts.Entries - 1, BlockBytes);
-        if (options.MeterFactory is { } meterFactory)
-        {
-            _metrics = new KvTieringMetrics(this, meterFactory, options.Name);
-        }
-
+        _metrics = options.MeterFactory is { } meterFactory ? new KvTieringMetrics(this, meterFactory, options.Name) : null;
         _parts.StartDeferredVerification();
     }
 
@@ -80,16 +75,7 @@ public sealed class TieredKvStore : IDisposable
     public int TierCount => _parts.Tiers.Length;
 
     /// <summary>Blocks resident across all tiers.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_top.Lock)
-            {
-                return _parts.Table.Count;
-            }
-        }
-    }
+    public int Count => _parts.Census.Count;
 
     /// <summary>The profile of tier <paramref name="tier"/>.</summary>
     public TierProfile TierProfileAt(int tier) => _parts.Tiers[tier].Profile;
@@ -191,39 +177,16 @@ public sealed class TieredKvStore : IDisposable
     /// Like <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>, also writing each matched block's tier into
     /// <paramref name="tiers"/> (which may be empty, or at least as long as the match).
     /// </summary>
-    public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers)
-    {
-        ThrowIfDisposed();
-        return _parts.Residency.MatchPrefix(this, keys, tiers);
-    }
+    public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers) => _parts.Residency.MatchPrefix(this, keys, tiers);
 
     /// <summary>Whether <paramref name="key"/> is resident in any tier.</summary>
     public bool Contains(in BlockKey key) => TierOf(key) >= 0;
 
     /// <summary>The tier that holds <paramref name="key"/>, or -1.</summary>
-    public int TierOf(in BlockKey key)
-    {
-        ThrowIfDisposed();
-        return _parts.Residency.TierOf(this, key);
-    }
+    public int TierOf(in BlockKey key) => _parts.Residency.TierOf(this, key);
 
     /// <summary>Removes a block from whichever tier holds it (pinned or not). Returns false when it was absent.</summary>
-    public bool Remove(in BlockKey key)
-    {
-        ThrowIfDisposed();
-        using (_top.EnterWrite())
-        {
-            ThrowIfDisposed();
-            int e = _parts.Table.Find(key);
-            if (e < 0)
-            {
-                return false;
-            }
-
-            _parts.Chain.Remove(e);
-            return true;
-        }
-    }
+    public bool Remove(in BlockKey key) => _parts.Removals.Remove(this, key);
 
     /// <summary>Forwards a server's hint about a session to every tier's policy.</summary>
     public void Hint(long session, SessionHint hint) => _parts.Hints.Deliver(this, session, hint, -1);
@@ -235,15 +198,8 @@ public sealed class TieredKvStore : IDisposable
     /// <param name="session">The session the hint is about.</param>
     /// <param name="hint">How the session's response ended, or its state.</param>
     /// <param name="responseTokens">Tokens the response generated; not negative.</param>
-    public void Hint(long session, SessionHint hint, int responseTokens)
-    {
-        if (responseTokens < 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(responseTokens), responseTokens, $"A response's length cannot be negative ({responseTokens} tokens).");
-        }
-
-        _parts.Hints.Deliver(this, session, hint, responseTokens);
-    }
+    public void Hint(long session, SessionHint hint, int responseTokens) =>
+        _parts.Hints.Deliver(this, session, hint, SessionHints.ResponseLength(responseTokens));
 
     /// <summary>
     /// Asynchronously stores a block; see <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>. The byte
@@ -255,36 +211,14 @@ public sealed class TieredKvStore : IDisposable
     /// <param name="kv">The block's KV bytes; the caller keeps them unchanged until the task completes.</param>
     /// <param name="cancellationToken">Observed before the put starts; once the block's slot is reserved the put completes.</param>
     public ValueTask<PutResult> PutAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv,
-        CancellationToken cancellationToken = default)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<PutResult>(cancellationToken);
-        }
-
-        ThrowIfDisposed();
-        if (_parts.ReservedPut is not { } reserved || key.IsEmpty || kv.IsEmpty || kv.Length > BlockBytes)
-        {
-            return ValueTask.FromResult(Put(key, parent, kv.Span)); // metadata-only, or bad input the put reports
-        }
-
-        if (_top.HasReferenceBits && _top.TryTouchResident(key, BlockContext.None))
-        {
-            return ValueTask.FromResult(PutResult.AlreadyPresent);
-        }
-
-        return reserved.PutAsync(this, key, parent, kv, BlockContext.None);
-    }
+        CancellationToken cancellationToken = default) => _parts.Writes.PutAsync(this, key, parent, kv, cancellationToken);
 
     /// <summary>
     /// Asynchronously copies a block into <paramref name="destination"/>; returns the bytes written, or -1 on a miss.
     /// See <see cref="TryGetAsync"/>.
     /// </summary>
-    public async ValueTask<int> GetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default)
-    {
-        BlockRead read = await TryGetAsync(key, destination, cancellationToken).ConfigureAwait(false);
-        return read.Found ? read.BytesWritten : -1;
-    }
+    public ValueTask<int> GetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        _reads.GetAsync(this, key, destination, cancellationToken);
 
     /// <summary>
     /// Asynchronously copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A
@@ -294,55 +228,21 @@ public sealed class TieredKvStore : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the block stays where it was, readable.</exception>
-    public ValueTask<BlockRead> TryGetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<BlockRead>(cancellationToken);
-        }
-
-        ThrowIfDisposed();
-        return _reads.TryGetAsync(this, key, destination, cancellationToken);
-    }
+    public ValueTask<BlockRead> TryGetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        _reads.TryGetAsync(this, key, destination, cancellationToken);
 
     /// <summary>
     /// Pins a resident block: it is never evicted, demoted or promoted until every pin is released. Pins in a tier
     /// may not exceed <see cref="KvStoreOptions.MaxPinnedFraction"/> of its capacity, so eviction always makes progress.
     /// </summary>
     /// <returns>False when the block is not resident or its tier's pin budget is spent.</returns>
-    public bool Pin(in BlockKey key)
-    {
-        ThrowIfDisposed();
-        lock (_top.Lock)
-        {
-            ThrowIfDisposed();
-            int e = _parts.Table.Find(key);
-            return e >= 0 && _parts.Chain.Pin(e);
-        }
-    }
+    public bool Pin(in BlockKey key) => _parts.Pins.Pin(this, key);
 
     /// <summary>Releases one pin. Returns false when the block is not resident or not pinned.</summary>
-    public bool Unpin(in BlockKey key)
-    {
-        ThrowIfDisposed();
-        lock (_top.Lock)
-        {
-            ThrowIfDisposed();
-            int e = _parts.Table.Find(key);
-            return e >= 0 && _parts.Chain.Unpin(e);
-        }
-    }
+    public bool Unpin(in BlockKey key) => _parts.Pins.Unpin(this, key);
 
     /// <summary>Whether <paramref name="key"/> is resident and pinned.</summary>
-    public bool IsPinned(in BlockKey key)
-    {
-        ThrowIfDisposed();
-        lock (_top.Lock)
-        {
-            int e = _parts.Table.Find(key);
-            return e >= 0 && _parts.Table.Pins[e] > 0;
-        }
-    }
+    public bool IsPinned(in BlockKey key) => _parts.Pins.IsPinned(this, key);
 
     /// <summary>
     /// Demotes every unpinned block out of the tiers above the lowest persistent (flash) tier, so that the blocks
@@ -356,27 +256,14 @@ public sealed class TieredKvStore : IDisposable
     /// <see cref="KvStoreOptions.FlushOnDispose"/>) before an orderly shutdown to keep them. A crash still loses what
     /// sat in memory, as with any write-back cache.
     /// </remarks>
-    public int Flush()
-    {
-        ThrowIfDisposed();
-        return _parts.Shutdown.Flush(this);
-    }
+    public int Flush() => _parts.Shutdown.Flush(this);
 
     /// <summary>
     /// Removes every block from every tier, pinned or not (what a server does when its model or weights change, as
     /// vLLM's <c>reset_prefix_cache</c>). Subscribers to <see cref="Events"/> get one
     /// <see cref="Events.KvEventKind.AllCleared"/> instead of a removal per block.
     /// </summary>
-    public void Clear()
-    {
-        ThrowIfDisposed();
-        using (_top.EnterWrite())
-        {
-            ThrowIfDisposed();
-            _top.Drain(); // queued hits name slots about to be freed
-            _parts.Slots.ReleaseAll(_parts.Tiers);
-        }
-    }
+    public void Clear() => _parts.Removals.Clear(this);
 
     /// <summary>
     /// Offers one request's blocks to the store, as a server does per prompt and the harness does per trace request:
@@ -406,28 +293,8 @@ public sealed class TieredKvStore : IDisposable
     /// <returns>What the request found resident at arrival.</returns>
     /// <exception cref="ArgumentException">A key is empty, or <paramref name="nextUse"/> is neither empty nor as long as <paramref name="keys"/>.</exception>
     public RequestOutcome OfferRequest(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels = default,
-        ReadOnlySpan<int> nextUse = default, Span<int> prefixPerTier = default, Span<sbyte> prefixServed = default)
-    {
-        ThrowIfDisposed();
-        if (!nextUse.IsEmpty && nextUse.Length != keys.Length)
-        {
-            throw new ArgumentException($"nextUse has {nextUse.Length} entries for {keys.Length} keys; give one per key or none.", nameof(nextUse));
-        }
-
-        for (int i = 0; i < keys.Length; i++)
-        {
-            if (keys[i].IsEmpty)
-            {
-                ThrowHelper.ThrowEmptyKey(nameof(keys));
-            }
-        }
-
-        using (_top.EnterWrite())
-        {
-            ThrowIfDisposed();
-            return _parts.Requests.Offer(keys, session, labels, nextUse, prefixPerTier, prefixServed);
-        }
-    }
+        ReadOnlySpan<int> nextUse = default, Span<int> prefixPerTier = default, Span<sbyte> prefixServed = default) =>
+        _parts.Requests.Offer(this, keys, session, labels, nextUse, prefixPerTier, prefixServed);
 
     /// <summary>
     /// Brings the lower-tier blocks among <paramref name="keys"/> up to the top tier (or as high as a placement router
@@ -449,12 +316,8 @@ public sealed class TieredKvStore : IDisposable
     /// <param name="cancellationToken">Stops the prefetch between blocks.</param>
     /// <returns>How many blocks moved up.</returns>
     /// <exception cref="OperationCanceledException">Cancelled; the blocks moved so far stay moved.</exception>
-    public Task<int> PrefetchAsync(ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        cancellationToken.ThrowIfCancellationRequested();
-        return _parts.Prefetcher.RunAsync(this, keys, cancellationToken);
-    }
+    public Task<int> PrefetchAsync(ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken = default) =>
+        _parts.Prefetcher.Start(this, keys, cancellationToken);
 
     /// <summary>The placement ledger the store records into, or null.</summary>
     public PlacementLedger? Ledger => _parts.Ledger;
@@ -463,15 +326,7 @@ public sealed class TieredKvStore : IDisposable
     /// Where <paramref name="key"/> is now and the ledger entries that put it there, oldest first (no entries when
     /// the store has no ledger). Allocates; meant for diagnostics, not the serving path.
     /// </summary>
-    public BlockExplanation Explain(in BlockKey key)
-    {
-        ThrowIfDisposed();
-        lock (_top.Lock)
-        {
-            ThrowIfDisposed();
-            return BlockExplainer.Explain(_parts.Table, _parts.Tiers, _parts.Ledger, key);
-        }
-    }
+    public BlockExplanation Explain(in BlockKey key) => _parts.Explainer.Explain(this, key);
 
     /// <summary>
     /// The store's KV events: subscribe to learn of every block stored into or removed from any tier (see
@@ -480,24 +335,11 @@ public sealed class TieredKvStore : IDisposable
     public KvEventFeed Events => _events;
 
     /// <summary>Runs <paramref name="action"/> under the store's lock with every resident block and its tier.</summary>
-    internal void WithResidentBlocks(Action<IEnumerable<(BlockKey Key, BlockKey Parent, int Tier, TierKind Medium)>> action)
-    {
-        ThrowIfDisposed();
-        lock (_top.Lock)
-        {
-            action(_parts.Slots.Resident(_parts.Tiers));
-        }
-    }
+    internal void WithResidentBlocks(Action<IEnumerable<(BlockKey Key, BlockKey Parent, int Tier, TierKind Medium)>> action) =>
+        _parts.Census.WithResidentBlocks(this, action);
 
     /// <summary>A snapshot of every counter.</summary>
-    public StoreStatistics GetStatistics()
-    {
-        lock (_top.Lock)
-        {
-            _top.DrainAndFold();
-            return _parts.Counters.Snapshot(_parts.Tiers, _parts.Table.Count);
-        }
-    }
+    public StoreStatistics GetStatistics() => _parts.Census.Snapshot();
 
     /// <summary>Write-behind jobs (demotions, slot frees) queued and not yet booked: a state tests wait for.</summary>
     internal int WriteBehindPending => _parts.WriteBehind.Pending;

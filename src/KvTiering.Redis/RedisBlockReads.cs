@@ -1,0 +1,91 @@
+using KvTiering.Blocks;
+
+namespace KvTiering.Redis;
+
+/// <summary>
+/// A <see cref="RedisBlockDevice"/>'s reads: a slot's block got back from the server (sync and awaited) and checked
+/// to be the block written there, and a block fetched by key for another store (<see cref="RedisBlockDevice.TryFetch"/>);
+/// each outcome (hit, vanished, wrong length, fetch) counted in <see cref="RedisDeviceCounters"/>. The value's own
+/// verification (checksum, seal, deletion of a bad value) is <see cref="RedisValues"/>'.
+/// </summary>
+internal sealed class RedisBlockReads
+{
+    private readonly RedisDeviceGuard _guard;
+    private readonly RedisSlotMap _slots;
+    private readonly RedisValues _values;
+    private readonly RedisDeviceCounters _counters;
+
+    public RedisBlockReads(RedisDeviceGuard guard, RedisSlotMap slots, RedisValues values, RedisDeviceCounters counters)
+    {
+        _guard = guard;
+        _slots = slots;
+        _values = values;
+        _counters = counters;
+    }
+
+    /// <summary><see cref="RedisBlockDevice.Read"/>: the payload's length, or -1 on a miss.</summary>
+    public int Read(int slot, in BlockKey key, Span<byte> destination)
+    {
+        _guard.EnsureUsable(slot);
+        int length = _slots.BeginRead(slot, key, destination.Length);
+        return length == 0 ? -1 : Verified(_values.Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
+    }
+
+    /// <summary><see cref="RedisBlockDevice.ReadAsync"/>: <see cref="Read"/> with the server's reply awaited.</summary>
+    public async ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        _guard.EnsureUsable(slot);
+        cancellationToken.ThrowIfCancellationRequested();
+        int length = _slots.BeginRead(slot, key, destination.Length);
+        if (length == 0)
+        {
+            return -1;
+        }
+
+        int read = await _values.GetAsync(_slots.ServerKey(slot), key, length, destination, cancellationToken).ConfigureAwait(false);
+        return Verified(read, length, destination.Span);
+    }
+
+    /// <summary><see cref="RedisBlockDevice.TryFetch"/>: a block by key, up to a slot's bytes; -1 when absent or unverified.</summary>
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    {
+        _guard.ThrowIfDisposed();
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
+
+        Interlocked.Increment(ref _counters.Fetches);
+        int read = _values.Get(_values.ServerKey(key), key, _slots.SlotBytes, destination, out parent);
+        if (read < 0)
+        {
+            return -1;
+        }
+
+        Interlocked.Increment(ref _counters.FetchHits);
+        return read;
+    }
+
+    /// <summary>A slot read's outcome: its length when the server's value is the block written there, else -1 (counted).</summary>
+    private int Verified(int read, int length, Span<byte> destination)
+    {
+        if (read == length)
+        {
+            Interlocked.Increment(ref _counters.Hits);
+            return read;
+        }
+
+        if (read == RedisValues.Absent)
+        {
+            Interlocked.Increment(ref _counters.Vanished);
+        }
+        else if (read >= 0)
+        {
+            // Verified, but not the length this slot was written with: not the block we wrote.
+            destination[..read].Clear();
+            Interlocked.Increment(ref _counters.ChecksumFailures);
+        }
+
+        return -1;
+    }
+}
