@@ -12,7 +12,7 @@ internal sealed class RedisDeviceGuard
 {
     private readonly RedisBlockDevice _device; // named in ObjectDisposedException
     private readonly RedisSlotMap _slots;
-    private volatile bool _disposed;
+    private volatile int _disposed; // 0 open, 1 closed: an int so two racing Dispose calls close once
 
     public RedisDeviceGuard(RedisBlockDevice device, RedisSlotMap slots)
     {
@@ -23,19 +23,13 @@ internal sealed class RedisDeviceGuard
     /// <summary>Marks the device closed; true for the call that did (later calls find it closed).</summary>
     public bool TryClose()
     {
-        if (_disposed)
-        {
-            return false;
-        }
-
-        _disposed = true;
-        return true;
+        return Interlocked.Exchange(ref _disposed, 1) == 0;
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> once the device is closed.</summary>
     public void ThrowIfDisposed()
     {
-        if (_disposed)
+        if (_disposed != 0)
         {
             ThrowHelper.ThrowObjectDisposed(_device);
         }
@@ -45,7 +39,7 @@ internal sealed class RedisDeviceGuard
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnsureUsable(int slot)
     {
-        if (_disposed)
+        if (_disposed != 0)
         {
             ThrowHelper.ThrowObjectDisposed(_device);
         }
