@@ -59,6 +59,32 @@ public sealed class AgentClosedSessionTests
     }
 
     [Fact]
+    public void A_closed_session_that_asks_again_is_live_again()
+    {
+        // Session 2 is closed, then its id is used again (a server that closed too early, a client that reuses ids): its
+        // new request opens it, so when session 4 arrives under recency, session 1, served longest ago, gives up blocks.
+        const string policy = "agent:predict=false";
+        using TieredKvStore store = AgentStore(_time, 30, AgentPolicyVariants.FromName(policy));
+        for (int round = 0; round < 4; round++)
+        {
+            for (int s = 1; s <= 3; s++)
+            {
+                SessionRequest(store, s, 10);
+                Advance(2);
+            }
+        }
+
+        store.Hint(2, SessionHint.Closed);
+        Advance(5);
+        SessionRequest(store, 2, 10);
+        Advance(1);
+        SessionRequest(store, 4, 5);
+
+        Assert.All(Enumerable.Range(0, 10), i => Assert.True(store.Contains(SessionBlock(2, i)), $"the reopened session lost block {i}"));
+        Assert.False(store.Contains(SessionBlock(1, 9)), policy);
+    }
+
+    [Fact]
     public void Blocks_a_closed_session_shares_with_a_live_one_stay()
     {
         // Sessions 1 and 2 share a 4-block head (a system prompt, a parent's prefix a sub-agent reused). Session 1
