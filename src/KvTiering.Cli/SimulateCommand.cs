@@ -67,6 +67,7 @@ internal static class SimulateCommand
         PolicyAssemblies.LoadFrom(a.Get("policy-assembly"));
         IReadOnlyList<EvictionPolicy> policies = PolicyArguments.ParsePolicies(a.Get("policy"));
         CheckGapPlot(a, policies);
+        SessionCloseOptions? close = CloseHintArguments.Parse(a); // before the trace loads: a bad value fails at once
         Trace trace = TraceArguments.Load(a);
         ModelPreset? model = a.Get("model") is { } m ? PolicyArguments.ParseModel(m) : null;
         bool quiet = a.Has("quiet");
@@ -77,7 +78,6 @@ internal static class SimulateCommand
         }
 
         bool hints = !a.Has("no-hints");
-        SessionCloseOptions? close = CloseHintArguments.Parse(a);
         PlacementArguments placement = PlacementArguments.Parse(a);
         Func<KvTiering.Store.TieredKvStore, IDisposable?>? kvEvents = SimulateKvEvents.Parse(a, stderr);
 
