@@ -102,6 +102,7 @@ public static partial class AgentServerApp
             Results.Json(StateEndpoints.State(engine, store, log, sp)));
         app.MapGet("/v1/sessions/{id}/explain", (string id, TieredKvStore store, SessionHintLog hints) =>
             Results.Json(StateEndpoints.Explain(id, store, hints)));
+        app.MapDelete("/v1/sessions/{id}", (HttpContext http, string id, TieredKvStore store, SessionHintLog hints) => SessionEndpoints.CloseAsync(http, id, store, hints));
         app.MapGet("/", () => Results.Stream(Page(), "text/html; charset=utf-8"));
         app.MapPrometheusScrapingEndpoint("/metrics");
     }

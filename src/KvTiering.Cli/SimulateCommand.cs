@@ -47,7 +47,7 @@ internal static class SimulateCommand
             Arguments.Value("policy-assembly", "DLL", "Load eviction policies from a compiled assembly (see samples/CustomPolicy) so --policy can name them."),
             Arguments.Value(SimulateKvEvents.Option, "ENDPOINT", "Publish the replay's KV events (vLLM wire format) on a ZeroMQ endpoint such as tcp://127.0.0.1:5557; one run only (docs/kv-events.md)."),
         };
-        foreach (Option option in PlacementArguments.CreateOptions())
+        foreach (Option option in PlacementArguments.CreateOptions().Concat(CloseHintArguments.CreateOptions()))
         {
             command.Add(option);
         }
@@ -67,6 +67,7 @@ internal static class SimulateCommand
         PolicyAssemblies.LoadFrom(a.Get("policy-assembly"));
         IReadOnlyList<EvictionPolicy> policies = PolicyArguments.ParsePolicies(a.Get("policy"));
         CheckGapPlot(a, policies);
+        SessionCloseOptions? close = CloseHintArguments.Parse(a); // before the trace loads: a bad value fails at once
         Trace trace = TraceArguments.Load(a);
         ModelPreset? model = a.Get("model") is { } m ? PolicyArguments.ParseModel(m) : null;
         bool quiet = a.Has("quiet");
@@ -88,7 +89,7 @@ internal static class SimulateCommand
             {
                 Policy = p, Tiers = tiers, Model = model,
                 Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger, Hints = hints,
-                AttachStore = kvEvents,
+                Close = close, AttachStore = kvEvents,
             }));
         }
         else
@@ -102,6 +103,7 @@ internal static class SimulateCommand
                     CapacityBlocks = c.Resolve(trace.UniqueBlocks),
                     Model = model,
                     Hints = hints,
+                    Close = close,
                     Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger,
                     AttachStore = kvEvents,
                 }));

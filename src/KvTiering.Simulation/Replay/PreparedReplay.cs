@@ -43,7 +43,7 @@ internal sealed class PreparedReplay : IDisposable
             : null;
         _labels = options.Labels?.Assign(trace);
         _classes = _labels is null ? null : new LabelClassTally();
-        _hints = options.Hints ? HintSchedule.For(trace, clock) : null;
+        _hints = HintSchedule.For(trace, clock, options.Hints, options.Close);
     }
 
     /// <summary>Builds the store and the rest of one replay's state; nothing is replayed yet.</summary>
@@ -185,7 +185,7 @@ internal sealed class PreparedReplay : IDisposable
         return new ReplayResult
         {
             Trace = trace.Name,
-            Policy = _hints is not null && EvictionPolicies.ReadsSessionHints(_options.Policy) ? _options.Policy.Name + "+hints" : _options.Policy.Name,
+            Policy = Label(),
             CapacityBlocks = _capacity,
             CapacityFraction = trace.UniqueBlocks == 0 ? 0 : (double)_capacity / trace.UniqueBlocks,
             TokenHitRate = totals.InputTokens == 0 ? 0 : (double)totals.HitTokens / totals.InputTokens,
@@ -204,6 +204,22 @@ internal sealed class PreparedReplay : IDisposable
             BypassedBlocks = _options.Routing is null ? null : stats.Bypassed,
             LabelClasses = _classes?.Results(modeled: ttft is not null),
         };
+    }
+
+    /// <summary>
+    /// The policy's name, and what it was told where it reads hints: "+hints" (turn ends), "+close…" (session closes,
+    /// <see cref="SessionCloseOptions.Label"/>).
+    /// </summary>
+    private string Label()
+    {
+        string name = _options.Policy.Name;
+        if (_hints is null || !EvictionPolicies.ReadsSessionHints(_options.Policy))
+        {
+            return name;
+        }
+
+        string told = _hints.TurnEnds ? name + "+hints" : name;
+        return _hints.Close is { } close ? told + "+" + close.Label : told;
     }
 
     /// <summary>Credits each prefix block's input tokens (the last one clipped to the input) to the tier that served it.</summary>

@@ -34,6 +34,13 @@ public sealed class ReplayOptions
     /// </summary>
     public bool Hints { get; init; } = true;
 
+    /// <summary>
+    /// Deliver each session's close (<see cref="Eviction.SessionHint.Closed"/>) a delay after its last response ends, as
+    /// an agent framework would (<c>--close-hints</c>); independent of <see cref="Hints"/>, so a replay can tell the
+    /// policies the session end alone. Null (the default) sends none.
+    /// </summary>
+    public SessionCloseOptions? Close { get; init; }
+
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;
 

@@ -92,9 +92,14 @@ public static class ResultWriter
             sb.AppendLine("belady: Belady's offline optimum (knows every future access) — an upper bound, not a deployable policy.");
         }
 
-        if (policies.Any(p => p.EndsWith("+hints", StringComparison.Ordinal)))
+        if (policies.Any(p => p.EndsWith("+hints", StringComparison.Ordinal) || p.Contains("+hints+", StringComparison.Ordinal)))
         {
             sb.AppendLine("+hints: the policy was told how each response ended (tool call or end of turn); --no-hints replays without.");
+        }
+
+        if (policies.Any(p => p.Contains("+close", StringComparison.Ordinal)))
+        {
+            sb.AppendLine("+closeDs: the policy was told each session's end D s after its last response in the trace (--close-hints; @P: only that share of sessions).");
         }
 
         return sb.ToString();

@@ -149,9 +149,14 @@ internal sealed class AgentSessionRanking
         }
     }
 
-    /// <summary>How a miniature ranks a sampled session: its expected wait, or its idle time.</summary>
+    /// <summary>
+    /// How a miniature ranks a sampled session: its expected wait, or its idle time; a closed session first in both,
+    /// as the tier ranks it under either ordering (<see cref="RuleWait"/>).
+    /// </summary>
     public double MiniatureScore(int slot, double now, bool predict) =>
-        predict ? ExpectedWait(slot, ref _slots[slot], now, predict: true) : now - _slots[slot].LastRequest;
+        predict ? ExpectedWait(slot, ref _slots[slot], now, predict: true)
+        : _slots[slot].State == AgentSessionState.Closed ? double.MaxValue
+        : now - _slots[slot].LastRequest;
 
     /// <summary>
     /// The session's rank as a victim: its expected wait, or, when its latest request skipped some of its blocks (a

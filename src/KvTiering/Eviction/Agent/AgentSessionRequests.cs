@@ -84,10 +84,7 @@ internal sealed class AgentSessionRequests
             s.RequestTop = int.MaxValue;
             s.Requests++;
             s.AfterUser = s.State == AgentSessionState.AwaitingUser; // this request answers a user's message
-            if (s.State != AgentSessionState.Closed)
-            {
-                s.State = AgentSessionState.Normal;
-            }
+            s.State = AgentSessionState.Normal; // a closed session's id used again opens it again: it is no longer over
         }
 
         s.LastTouch = now;

@@ -2,7 +2,8 @@ namespace KvTiering.Eviction;
 
 /// <summary>
 /// What a session of <see cref="AgentSessionTable"/> is waiting on, as the server's hints and its own requests say
-/// (<see cref="AgentSession.State"/>); a new request returns a session to <see cref="Normal"/> unless it was closed.
+/// (<see cref="AgentSession.State"/>); a new request returns a session to <see cref="Normal"/>, a closed one too
+/// (its id used again: a server's close says the session was over, a new request that it is not).
 /// </summary>
 internal static class AgentSessionState
 {
