@@ -201,24 +201,9 @@ public sealed class LlamaPrefixCache
     /// <returns>False for a block that is no manifest of this model and engine build, or a token chunk missing.</returns>
     public bool TryReadSnapshotPrompt(in BlockKey storeKey, [NotNullWhen(true)] out LLamaToken[]? prompt, out int pieces)
     {
-        prompt = null;
-        pieces = 0;
-        if (!SnapshotPrompts.TryRead(_store, storeKey, out SnapshotManifest manifest, out int[] tokens))
-        {
-            return false;
-        }
-
-        // The snapshot's key is that of the tokens' last full block: tokens that do not lead to it are not its own.
-        var keys = new BlockKey[tokens.Length / _blockTokens];
-        int written = _hasher.ComputeKeys(tokens, keys);
-        if (written == 0 || keys[written - 1] != manifest.Snapshot)
-        {
-            return false;
-        }
-
-        prompt = MemoryMarshal.Cast<int, LLamaToken>(tokens).ToArray();
-        pieces = manifest.ChunkCount + 1;
-        return true;
+        bool found = SnapshotPrompts.TryRead(_store, _hasher, storeKey, out int[] tokens, out pieces);
+        prompt = found ? MemoryMarshal.Cast<int, LLamaToken>(tokens).ToArray() : null;
+        return found;
     }
 
     /// <summary>A snapshot of the counters.</summary>

@@ -15,9 +15,31 @@ internal static class SnapshotPrompts
 {
     /// <summary>
     /// When <paramref name="manifestKey"/> holds a snapshot manifest that verifies, reads the token ids its snapshot
-    /// covers into <paramref name="tokens"/>; false for any other block, or when a chunk holding token ids is missing.
+    /// covers into <paramref name="tokens"/> and its piece count (manifest and chunks); false for any other block, when
+    /// a chunk holding token ids is missing, or when the ids do not lead to the snapshot's key under <paramref name="hasher"/>.
     /// </summary>
-    public static bool TryRead(TieredKvStore store, in BlockKey manifestKey, out SnapshotManifest manifest, out int[] tokens)
+    public static bool TryRead(TieredKvStore store, BlockHasher hasher, in BlockKey manifestKey, out int[] tokens, out int pieces)
+    {
+        pieces = 0;
+        if (!TryRead(store, manifestKey, out SnapshotManifest manifest, out tokens))
+        {
+            return false;
+        }
+
+        // The snapshot's key is that of the tokens' last full block: ids that do not lead to it are not its own.
+        var keys = new BlockKey[hasher.BlockCount(tokens.Length)];
+        int written = hasher.ComputeKeys(tokens, keys);
+        if (written == 0 || keys[written - 1] != manifest.Snapshot)
+        {
+            tokens = [];
+            return false;
+        }
+
+        pieces = manifest.ChunkCount + 1;
+        return true;
+    }
+
+    private static bool TryRead(TieredKvStore store, in BlockKey manifestKey, out SnapshotManifest manifest, out int[] tokens)
     {
         manifest = default;
         tokens = [];
