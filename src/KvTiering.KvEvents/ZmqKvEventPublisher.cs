@@ -25,8 +25,8 @@ namespace KvTiering.KvEvents;
 /// </remarks>
 public sealed class ZmqKvEventPublisher : IDisposable
 {
-    private static readonly byte[] EndOfReplay = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
     private static readonly TimeSpan DisposeFlush = TimeSpan.FromSeconds(2); // Dispose's flush, and the socket's linger
+    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(20); // how often an idle thread looks at its sockets
     private readonly ZmqKvEventPublisherOptions _options;
     private readonly KvEventSubscription? _subscription;
     private readonly ChannelReader<KvEvent> _events;
@@ -34,13 +34,14 @@ public sealed class ZmqKvEventPublisher : IDisposable
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
     private readonly ManualResetEventSlim _subscribed = new();
-    private readonly Queue<(long Sequence, byte[] Payload)> _replay = new();
+    private readonly ReplayBuffer _replay;
     private Exception? _startFailure;
     private volatile bool _stopping;
     private readonly long _firstSequence;
     private volatile bool _holding;
     private long _published;
     private long _batches;
+    private Task<bool>? _eventsReady;
 
     /// <summary>Starts publishing <paramref name="store"/>'s events.</summary>
     /// <exception cref="NetMQ.NetMQException">An endpoint cannot be bound or connected.</exception>
@@ -75,6 +76,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         _firstSequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
         _holding = options.HoldUntilSubscribed;
         _batcher = new KvEventBatcher(blockSize, options.LoraName, options.CacheSalt);
+        _replay = new ReplayBuffer(options.BufferSteps);
         _subscription = subscription;
         _events = events ?? subscription!.Reader;
         _thread = new Thread(Run) { IsBackground = true, Name = "kvtiering-kv-events" };
@@ -201,7 +203,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
                 ServiceSubscriptions(pub);
                 if (router is not null)
                 {
-                    ServiceReplay(router);
+                    _replay.Serve(router);
                 }
 
                 if (_holding && !_subscribed.IsSet)
@@ -219,7 +221,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
                 if (_batcher.Count == 0)
                 {
                     Volatile.Write(ref _pending, false);
-                    Thread.Sleep(1);
+                    WaitForEvents();
                     continue;
                 }
 
@@ -227,6 +229,34 @@ public sealed class ZmqKvEventPublisher : IDisposable
                 Volatile.Write(ref _pending, false);
             }
         }
+    }
+
+    /// <summary>
+    /// Blocks until an event is queued, or for <see cref="IdleWait"/> at most, so that subscriptions and replay
+    /// requests are still answered. It used to poll every millisecond: on the 2-core dev VM an idle server's publisher
+    /// then took 5% of a core and 1,700 context switches a second from decoding (docs/serving.md, "What publishing costs").
+    /// </summary>
+    private void WaitForEvents()
+    {
+        if (_eventsReady is null || _eventsReady.IsCompleted)
+        {
+            ValueTask<bool> ready = _events.WaitToReadAsync();
+            if (ready.IsCompleted)
+            {
+                _eventsReady = null;
+                if (!ready.IsCompletedSuccessfully || !ready.Result)
+                {
+                    Thread.Sleep(IdleWait); // the source ended: nothing more comes, Dispose stops the thread
+                }
+
+                return;
+            }
+
+            _eventsReady = ready.AsTask(); // kept across waits: a single-reader channel wants one waiter at a time
+        }
+
+        // Its wait handle, not Task.Wait, which spins before it blocks.
+        ((IAsyncResult)_eventsReady).AsyncWaitHandle.WaitOne(IdleWait);
     }
 
     private void Publish(XPublisherSocket pub, byte[] topic, ArrayBufferWriter<byte> buffer)
@@ -240,12 +270,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         var seq = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(seq, sequence);
         pub.SendMoreFrame(topic).SendMoreFrame(seq).SendFrame(payload);
-        _replay.Enqueue((sequence, payload));
-        if (_replay.Count > _options.BufferSteps)
-        {
-            _replay.Dequeue();
-        }
-
+        _replay.Add(sequence, payload);
         Interlocked.Add(ref _published, events);
         Interlocked.Increment(ref _batches);
     }
@@ -259,33 +284,6 @@ public sealed class ZmqKvEventPublisher : IDisposable
             {
                 _subscribed.Set();
             }
-        }
-    }
-
-    private void ServiceReplay(RouterSocket router)
-    {
-        var request = new NetMQMessage();
-        while (router.TryReceiveMultipartMessage(TimeSpan.Zero, ref request))
-        {
-            // [identity, empty delimiter, 8-byte big-endian start sequence], as vLLM's REQ clients send it.
-            if (request.FrameCount != 3 || request[2].BufferSize != 8)
-            {
-                continue;
-            }
-
-            byte[] identity = request[0].ToByteArray();
-            long start = BinaryPrimitives.ReadInt64BigEndian(request[2].Buffer);
-            foreach ((long sequence, byte[] payload) in _replay)
-            {
-                if (sequence >= start)
-                {
-                    var seq = new byte[8];
-                    BinaryPrimitives.WriteInt64BigEndian(seq, sequence);
-                    router.SendMoreFrame(identity).SendMoreFrameEmpty().SendMoreFrame(seq).SendFrame(payload);
-                }
-            }
-
-            router.SendMoreFrame(identity).SendMoreFrameEmpty().SendMoreFrame(EndOfReplay).SendFrame([]);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -188,6 +189,21 @@ public sealed class LlamaPrefixCache
         {
             destination[c] = SnapshotKeys.Chunk(snapshot, c); // chunk 0 is the manifest
         }
+    }
+
+    /// <summary>
+    /// The prompt of the snapshot whose manifest is stored under <paramref name="storeKey"/> (the first of
+    /// <see cref="GetSnapshotKeys"/>' keys): its token ids, and the store keys it occupies. For a caller that finds
+    /// snapshots in the store instead of saving them — a server after a restart, whose flash tier still holds the last
+    /// run's — and must name their blocks. Reads the manifest and the chunks holding the token ids (not the state)
+    /// through the store's ordinary reads, so a lower tier's copies may be promoted; does not take the cache's lock.
+    /// </summary>
+    /// <returns>False for a block that is no manifest of this model and engine build, or a token chunk missing.</returns>
+    public bool TryReadSnapshotPrompt(in BlockKey storeKey, [NotNullWhen(true)] out LLamaToken[]? prompt, out int pieces)
+    {
+        bool found = SnapshotPrompts.TryRead(_store, _hasher, storeKey, out int[] tokens, out pieces);
+        prompt = found ? MemoryMarshal.Cast<int, LLamaToken>(tokens).ToArray() : null;
+        return found;
     }
 
     /// <summary>A snapshot of the counters.</summary>

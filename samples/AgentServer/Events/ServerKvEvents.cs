@@ -35,20 +35,28 @@ internal sealed partial class ServerKvEvents : IDisposable
     private readonly SnapshotBlockTracker _tracker;
     private readonly ZmqKvEventPublisher _publisher;
     private readonly ILogger _logger;
+    private readonly LlamaPrefixCache? _cache;
+    private readonly List<BlockKey> _unclaimed = [];
     private KvEventSubscription _subscription;
     private readonly Task _pump;
     private long _expected;
     private long _resets;
+    private long _found;
 
-    public ServerKvEvents(IOptions<KvEventsOptions> options, TieredKvStore store, LlamaEngine engine, ILogger<ServerKvEvents> logger)
-        : this(options.Value, store, engine.Hasher, logger)
+    public ServerKvEvents(IOptions<KvEventsOptions> options, TieredKvStore store, LlamaEngine engine, IServiceProvider services,
+        ILogger<ServerKvEvents> logger)
+        : this(options.Value, store, engine.Hasher, logger, engine.Options.PrefixCache ? services.GetRequiredService<LlamaPrefixCache>() : null)
     {
     }
 
-    /// <summary>Publishes the prompts saved into <paramref name="store"/> under <paramref name="keys"/>' block keys.</summary>
-    internal ServerKvEvents(KvEventsOptions o, TieredKvStore store, BlockHasher keys, ILogger logger)
+    /// <summary>
+    /// Publishes the prompts saved into <paramref name="store"/> under <paramref name="keys"/>' block keys, and, with a
+    /// <paramref name="cache"/>, those of the snapshots the store already holds (a restart's flash tier).
+    /// </summary>
+    internal ServerKvEvents(KvEventsOptions o, TieredKvStore store, BlockHasher keys, ILogger logger, LlamaPrefixCache? cache = null)
     {
         _store = store;
+        _cache = cache;
         _logger = logger;
         _keys = keys;
         int blockSize = keys.TokensPerBlock;
@@ -89,6 +97,9 @@ internal sealed partial class ServerKvEvents : IDisposable
 
     /// <summary>Times the store's events were lost (a full queue) and every published block was cleared.</summary>
     public long Resets => Interlocked.Read(ref _resets);
+
+    /// <summary>Prompts found in the store rather than saved (at startup, the snapshots a restart kept) and published.</summary>
+    public long PromptsFound => Interlocked.Read(ref _found);
 
     /// <summary>Waits until a subscriber has subscribed (tests: ZeroMQ drops what a PUB sends before that).</summary>
     public bool WaitForSubscriber(TimeSpan timeout) => _publisher.WaitForSubscriber(timeout);
@@ -138,6 +149,7 @@ internal sealed partial class ServerKvEvents : IDisposable
                 Register(saved.Prompt, saved.Pieces);
             }
 
+            RegisterUnclaimed();
             _tracker.Settle();
             Task<bool> store = _subscription.Reader.WaitToReadAsync().AsTask();
             Task<bool> prompts = _saved.Reader.WaitToReadAsync().AsTask();
@@ -181,6 +193,37 @@ internal sealed partial class ServerKvEvents : IDisposable
         old.Dispose();
     }
 
+    /// <summary>
+    /// Registers the snapshots found in the store that no save accounts for: at startup, every one a restart kept, so
+    /// a router hears of them before any request; later, a save read before its <see cref="Saved"/> (same hashes).
+    /// </summary>
+    private void RegisterUnclaimed()
+    {
+        if (_cache is null)
+        {
+            return;
+        }
+
+        _tracker.TakeUnclaimedManifests(_unclaimed);
+        int found = 0;
+        foreach (BlockKey manifest in _unclaimed)
+        {
+            if (_cache.TryReadSnapshotPrompt(manifest, out LLamaToken[]? prompt, out int pieces))
+            {
+                Register(prompt, pieces);
+                found++;
+            }
+        }
+
+        if (found > 0)
+        {
+            Interlocked.Add(ref _found, found);
+            LogFound(_logger, found, _unclaimed.Count);
+        }
+
+        _unclaimed.Clear();
+    }
+
     private void Register(LLamaToken[] prompt, int pieces)
     {
         ReadOnlySpan<int> tokens = MemoryMarshal.Cast<LLamaToken, int>(prompt);
@@ -215,6 +258,10 @@ internal sealed partial class ServerKvEvents : IDisposable
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "KV events: following the store failed; published AllBlocksCleared and stopped")]
     private static partial void LogPumpFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Information,
+        Message = "KV events: {Found} snapshots found in the store that this run did not save (of {Read} blocks read); publishing their blocks")]
+    private static partial void LogFound(ILogger logger, int found, int read);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "KV events: the pump did not finish in 10 s at shutdown; events may be lost")]
     private static partial void LogPumpStuck(ILogger logger);

@@ -33,6 +33,7 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, 
     private readonly Dictionary<(ulong Hash, int Tier), int> _refs = []; // published block → prompts holding it there
     private readonly HashSet<Held> _dirty = [];
     private readonly TierKind[] _media = new TierKind[MaxTiers];
+    private readonly UnclaimedBlocks _unclaimed = new();
 
     /// <summary>Prompts currently published as held.</summary>
     public int HeldPrompts { get; private set; }
@@ -44,17 +45,24 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, 
         {
             case KvEventKind.AllCleared:
                 _tiers.Clear();
+                _unclaimed.Clear();
                 _dirty.UnionWith(_prompts.Values);
                 return;
             case KvEventKind.Stored when e.Tier is >= 0 and < MaxTiers:
                 _media[e.Tier] = e.Medium;
                 _tiers[e.Key] = _tiers.GetValueOrDefault(e.Key) | (1u << e.Tier);
+                if (e.Medium is TierKind.Flash or TierKind.Remote && !_byPiece.ContainsKey(e.Key))
+                {
+                    _unclaimed.Add(e.Key, e.Parent); // what a restart found, or a piece of a save not yet registered
+                }
+
                 break;
             case KvEventKind.Removed when e.Tier is >= 0 and < MaxTiers && _tiers.TryGetValue(e.Key, out uint mask):
                 mask &= ~(1u << e.Tier);
                 if (mask == 0)
                 {
                     _tiers.Remove(e.Key);
+                    _unclaimed.Remove(e.Key);
                 }
                 else
                 {
@@ -90,10 +98,18 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, 
         foreach (BlockKey piece in pieces)
         {
             _byPiece[piece] = prompt;
+            _unclaimed.Remove(piece);
         }
 
         _dirty.Add(prompt);
     }
+
+    /// <summary>
+    /// Adds to <paramref name="manifests"/> the store keys, each offered once, that may be the manifests of snapshots
+    /// no saved prompt accounts for (<see cref="UnclaimedBlocks"/>): at startup, those the flash tier kept from the last
+    /// run. The caller reads each and <see cref="Register"/>s the ones that are.
+    /// </summary>
+    public void TakeUnclaimedManifests(List<BlockKey> manifests) => _unclaimed.TakeLeaves(manifests);
 
     /// <summary>Publishes what changed since the last call: the blocks of prompts that arrived, moved tier or left.</summary>
     public void Settle()
@@ -141,6 +157,7 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, 
         _prompts.Clear();
         _refs.Clear();
         _dirty.Clear();
+        _unclaimed.Clear();
         HeldPrompts = 0;
     }
 

@@ -77,5 +77,8 @@ internal readonly record struct SnapshotManifest(
         return true;
     }
 
+    /// <summary>The snapshot key a manifest's bytes name (unverified: <see cref="TryRead"/> checks it), or empty when too short.</summary>
+    public static BlockKey SnapshotOf(ReadOnlySpan<byte> source) => source.Length < 24 ? BlockKey.Empty : BlockKey.ReadFrom(source[8..]);
+
     public static int ChunksFor(long payloadLength, int chunkBytes) => (int)((payloadLength + chunkBytes - 1) / chunkBytes);
 }
