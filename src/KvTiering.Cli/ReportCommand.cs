@@ -73,8 +73,9 @@ internal static class ReportCommand
         md.AppendLine("traces at `../shared/traces`; see README → Traces). Do not edit by hand. Semantics: docs/harness.md. Token hit rate;");
         md.AppendLine("capacity as a share of each trace's unique blocks. `belady` is the offline optimum (with bypass), an upper bound.");
         md.AppendLine("`M refs/s` is each policy's replay throughput while all runs share the cores (a rough guide; ReplayBenchmarks in");
-        md.AppendLine("docs/benchmarks.md measures it cleanly). `agent+hints` is the agent policy told each request's turn end when");
-        md.AppendLine("its response ends (what `simulate` does by default); the other rows replay the access stream alone (`--no-hints`).");
+        md.AppendLine("docs/benchmarks.md measures it cleanly). `agent+hints`, `continuum+hints` and `ttl-pin+hints` are the policies that");
+        md.AppendLine("read session hints, told each request's turn end when its response ends (what `simulate` does by default; only");
+        md.AppendLine("WEKA records turn ends); every other row replays the access stream alone (`--no-hints`).");
         md.AppendLine();
         md.AppendLine(ci, $"Generated {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
         md.AppendLine();
@@ -94,12 +95,13 @@ internal static class ReportCommand
                 }));
             }
 
-            if (trace.TurnEnds is not null && policies.Any(p => p.Name == "agent"))
+            foreach (EvictionPolicy policy in policies.Where(p => trace.TurnEnds is not null && EvictionPolicies.ReadsSessionHints(p)))
             {
-                // The same policy told, after each request, whether the agent called a tool or ended its turn.
+                // The policies that read hints again, told when each response ends whether the agent called a tool or
+                // ended its turn: agent's rules and the pin policies' tool-call pins act only on that.
                 runs.AddRange(s_percents.Select(p => new ReplayOptions
                 {
-                    Policy = EvictionPolicies.Agent,
+                    Policy = policy,
                     CapacityBlocks = Math.Max(1, (int)Math.Round(trace.UniqueBlocks * p / 100)),
                     Hints = true,
                 }));

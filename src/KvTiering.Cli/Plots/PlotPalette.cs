@@ -9,7 +9,8 @@ namespace KvTiering.Cli.Plots;
 internal static class PlotPalette
 {
     // Tableau's 10 (matplotlib's default cycle) and fourteen darker or stronger tones: 24 colours, none repeated, black
-    // kept for Belady, so even kvtier report's 19 lines (every built-in policy and agent+hints) never share a colour.
+    // kept for Belady, so even kvtier report's 21 lines (every built-in policy, and the three that read hints again with
+    // them) never share a colour.
     private static readonly Color[] s_colors =
     [
         Color.FromHex("#1f77b4"), Color.FromHex("#ff7f0e"), Color.FromHex("#2ca02c"), Color.FromHex("#d62728"),

@@ -119,13 +119,14 @@ public static class EvictionPolicies
     }
 
     /// <summary>
-    /// Whether <paramref name="policy"/> acts on session hints: the agent policy and its variants, and registered
-    /// policies that said so. The others' <c>OnSessionHint</c> does nothing, so a replay with hints equals one without.
+    /// Whether <paramref name="policy"/> acts on session hints: the agent policy and its variants, the two pin policies
+    /// (<see cref="Continuum"/> and <see cref="TtlPin"/> pin a session on its tool call), and registered policies that
+    /// said so. The others' <c>OnSessionHint</c> does nothing, so a replay with hints equals one without.
     /// </summary>
     public static bool ReadsSessionHints(EvictionPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        return ReferenceEquals(policy, Agent)
+        return ReferenceEquals(policy, Agent) || ReferenceEquals(policy, Continuum) || ReferenceEquals(policy, TtlPin)
             || policy.Name.StartsWith("agent:", StringComparison.OrdinalIgnoreCase)
             || EvictionPolicyRegistry.ReadsSessionHints(policy);
     }

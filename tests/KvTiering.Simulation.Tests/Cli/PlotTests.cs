@@ -38,9 +38,11 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
-    public void Every_built_in_policy_and_agent_hints_get_distinct_colours()
+    public void Every_built_in_policy_and_its_hinted_row_get_distinct_colours()
     {
-        int lines = KvTiering.Eviction.EvictionPolicies.Names.Count; // belady among them is black, agent+hints is one more
+        // kvtier report's lines: every built-in policy but belady (black), and each one that reads hints once more.
+        var all = KvTiering.Eviction.EvictionPolicies.Names.Select(KvTiering.Eviction.EvictionPolicies.FromName).ToList();
+        int lines = all.Count(p => !PlotPalette.IsBelady(p.Name)) + all.Count(KvTiering.Eviction.EvictionPolicies.ReadsSessionHints);
         Assert.True(PlotPalette.DistinctColors >= lines, $"{lines} lines, {PlotPalette.DistinctColors} colours");
         Assert.Equal(PlotPalette.DistinctColors, Enumerable.Range(0, PlotPalette.DistinctColors).Select(PlotPalette.ColorAt).Append(PlotPalette.BeladyColor).Distinct().Count() - 1);
     }

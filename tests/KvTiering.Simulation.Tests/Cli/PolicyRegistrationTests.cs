@@ -38,7 +38,10 @@ public sealed class PolicyRegistrationTests
     public void Only_policies_that_read_hints_say_so()
     {
         Assert.True(EvictionPolicies.ReadsSessionHints(EvictionPolicies.Agent));
+        Assert.True(EvictionPolicies.ReadsSessionHints(EvictionPolicies.Continuum));
+        Assert.True(EvictionPolicies.ReadsSessionHints(EvictionPolicies.TtlPin));
         Assert.False(EvictionPolicies.ReadsSessionHints(EvictionPolicies.Lru));
+        Assert.False(EvictionPolicies.ReadsSessionHints(EvictionPolicies.Arc));
         EvictionPolicy reader = EvictionPolicies.Register("test-hinted-" + Guid.NewGuid().ToString("N")[..8], static () => new CustomPolicy.MruPolicy(), readsSessionHints: true);
         Assert.True(EvictionPolicies.ReadsSessionHints(reader));
     }

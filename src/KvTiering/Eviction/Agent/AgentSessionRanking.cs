@@ -195,7 +195,7 @@ internal sealed class AgentSessionRanking
         double rule = RuleWait(slot, ref s, now, predict);
         byte state = s.State;
         bool predicted = predict && _options.PredictReturn && !_options.OracleDiagnostic && _options.EndedFactor <= 0 && _returns is null;
-        return slot == Shared || state == AgentSessionState.Closed || (state != AgentSessionState.AwaitingUser && !predicted) ? rule
+        return slot == Shared || state == AgentSessionState.Closed || _options.OracleDiagnostic || (state != AgentSessionState.AwaitingUser && !predicted) ? rule
             : _density.Wait(ref s, rule, now, state == AgentSessionState.Paused, state == AgentSessionState.AwaitingUser, _options, _toolWaits, _users);
     }
 
@@ -228,15 +228,18 @@ internal sealed class AgentSessionRanking
             return double.MaxValue;
         }
 
+        if (_options.OracleDiagnostic)
+        {
+            // Every live session by its true next use, hinted or not: the oracle's time is a request index, not
+            // seconds, so no session may be ranked on another scale beside it (a user's wait in seconds would rank
+            // every session awaiting its user last).
+            return s.OracleNext;
+        }
+
         if (state == AgentSessionState.AwaitingUser)
         {
             // Waiting on a person (minutes) or finished: ranked by the learned answer times (AgentUserWaits).
             return _users.Remaining(ref s, now);
-        }
-
-        if (_options.OracleDiagnostic)
-        {
-            return s.OracleNext;
         }
 
         double idle = now - s.LastRequest;
