@@ -131,23 +131,8 @@ public sealed class SessionCloseTests
         return (log, result);
     }
 
-    private static Trace Build(params (double Time, long Session, int[] Blocks, TurnEnd End, double Response)[] requests)
-    {
-        var starts = new List<int> { 0 };
-        var ids = new List<int>();
-        foreach (var r in requests)
-        {
-            ids.AddRange(r.Blocks);
-            starts.Add(ids.Count);
-        }
-
-        return new Trace("close", 16, [.. requests.Select(r => r.Time)], [.. requests.Select(r => r.Session)],
-            [.. requests.Select(r => r.Blocks.Length * 16)], [.. requests.Select(_ => 1)], [.. starts], [.. ids], ids.Max() + 1)
-        {
-            TurnEnds = [.. requests.Select(r => r.End)],
-            ResponseSeconds = [.. requests.Select(r => r.Response)],
-        };
-    }
+    private static Trace Build(params (double Time, long Session, int[] Blocks, TurnEnd End, double Response)[] requests) =>
+        TurnTrace.Build("close", requests);
 
     /// <summary>Logs each request's first new block (its session and the store's time) and each hint, in the order the tier sees them.</summary>
     private struct Recorder(List<string> log) : IEvictionPolicy
