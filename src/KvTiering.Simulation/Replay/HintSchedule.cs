@@ -59,21 +59,35 @@ internal sealed class HintSchedule
         return ends is null && close is null ? null : new HintSchedule(trace, ends, close, clock);
     }
 
-    /// <summary>Delivers every pending hint due at or before <paramref name="time"/>, before request <paramref name="request"/> arrives.</summary>
+    /// <summary>
+    /// Delivers every pending hint due at or before <paramref name="time"/>, before request <paramref name="request"/>
+    /// arrives: turn ends and closes merged in time order; at equal times a turn end goes first (a close follows its
+    /// response).
+    /// </summary>
     public void DeliverUntil(TieredKvStore store, double time, int request)
     {
-        if (_closes is null)
+        while (true)
         {
-            while (_pending.TryPeek(out int r, out (double Time, int Request) due) && due.Time <= time)
+            bool end = _pending.TryPeek(out int r, out (double Time, int Request) endDue) && endDue.Time <= time;
+            int c = 0;
+            (double Time, int Request) closeDue = default;
+            bool close = _closes is not null && _closes.TryPeek(out c, out closeDue) && closeDue.Time <= time;
+            if (end && (!close || endDue.Time <= closeDue.Time))
             {
                 _pending.Dequeue();
-                Deliver(store, r, due.Time, request);
+                Deliver(store, r, endDue.Time, request);
             }
-
-            return;
+            else if (close)
+            {
+                _closes!.Dequeue();
+                _clock.Set(closeDue.Time);
+                store.Hint(_trace.Session[c], SessionHint.Closed);
+            }
+            else
+            {
+                return;
+            }
         }
-
-        DeliverBoth(store, time, request);
     }
 
     /// <summary>Request <paramref name="request"/> has been replayed: its hint is due when its response ends.</summary>
@@ -106,32 +120,6 @@ internal sealed class HintSchedule
 
     /// <summary>The hint a turn end gives: a tool call → paused, the end of the turn → awaiting the user.</summary>
     public static SessionHint HintOf(TurnEnd end) => end == TurnEnd.ToolCall ? SessionHint.Paused : SessionHint.AwaitingUser;
-
-    /// <summary>Turn ends and closes merged in time order; at equal times a turn end goes first (a close follows its response).</summary>
-    private void DeliverBoth(TieredKvStore store, double time, int request)
-    {
-        PriorityQueue<int, (double Time, int Request)> closes = _closes!;
-        while (true)
-        {
-            bool end = _pending.TryPeek(out int r, out (double Time, int Request) endDue) && endDue.Time <= time;
-            bool close = closes.TryPeek(out int c, out (double Time, int Request) closeDue) && closeDue.Time <= time;
-            if (end && (!close || endDue.Time <= closeDue.Time))
-            {
-                _pending.Dequeue();
-                Deliver(store, r, endDue.Time, request);
-            }
-            else if (close)
-            {
-                closes.Dequeue();
-                _clock.Set(closeDue.Time);
-                store.Hint(_trace.Session[c], SessionHint.Closed);
-            }
-            else
-            {
-                return;
-            }
-        }
-    }
 
     private void Deliver(TieredKvStore store, int r, double time, int replayed)
     {
