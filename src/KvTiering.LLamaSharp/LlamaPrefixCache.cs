@@ -201,8 +201,8 @@ public sealed class LlamaPrefixCache
     /// <returns>False for a block that is no manifest of this model and engine build, or a token chunk missing.</returns>
     public bool TryReadSnapshotPrompt(in BlockKey storeKey, [NotNullWhen(true)] out LLamaToken[]? prompt, out int pieces)
     {
-        bool found = SnapshotPrompts.TryRead(_store, _hasher, storeKey, out int[] tokens, out pieces);
-        prompt = found ? MemoryMarshal.Cast<int, LLamaToken>(tokens).ToArray() : null;
+        bool found = SnapshotPrompts.TryRead(_store, _hasher, storeKey, out LLamaToken[] tokens, out pieces);
+        prompt = found ? tokens : null;
         return found;
     }
 

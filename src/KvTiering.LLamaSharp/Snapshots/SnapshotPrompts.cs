@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using KvTiering.Blocks;
 using KvTiering.Store;
+using LLama.Native;
 
 namespace KvTiering.LLamaSharp.Snapshots;
 
@@ -18,7 +19,7 @@ internal static class SnapshotPrompts
     /// covers into <paramref name="tokens"/> and its piece count (manifest and chunks); false for any other block, when
     /// a chunk holding token ids is missing, or when the ids do not lead to the snapshot's key under <paramref name="hasher"/>.
     /// </summary>
-    public static bool TryRead(TieredKvStore store, BlockHasher hasher, in BlockKey manifestKey, out int[] tokens, out int pieces)
+    public static bool TryRead(TieredKvStore store, BlockHasher hasher, in BlockKey manifestKey, out LLamaToken[] tokens, out int pieces)
     {
         pieces = 0;
         if (!TryRead(store, manifestKey, out SnapshotManifest manifest, out tokens))
@@ -28,7 +29,7 @@ internal static class SnapshotPrompts
 
         // The snapshot's key is that of the tokens' last full block: ids that do not lead to it are not its own.
         var keys = new BlockKey[hasher.BlockCount(tokens.Length)];
-        int written = hasher.ComputeKeys(tokens, keys);
+        int written = hasher.ComputeKeys(MemoryMarshal.Cast<LLamaToken, int>(tokens), keys);
         if (written == 0 || keys[written - 1] != manifest.Snapshot)
         {
             tokens = [];
@@ -39,7 +40,7 @@ internal static class SnapshotPrompts
         return true;
     }
 
-    private static bool TryRead(TieredKvStore store, in BlockKey manifestKey, out SnapshotManifest manifest, out int[] tokens)
+    private static bool TryRead(TieredKvStore store, in BlockKey manifestKey, out SnapshotManifest manifest, out LLamaToken[] tokens)
     {
         manifest = default;
         tokens = [];
@@ -58,7 +59,7 @@ internal static class SnapshotPrompts
                 return false;
             }
 
-            var ids = new int[manifest.TokenCount];
+            var ids = new LLamaToken[manifest.TokenCount]; // read straight into the caller's type: one copy of the ids
             Span<byte> destination = MemoryMarshal.AsBytes(ids.AsSpan());
             long offset = 0;
             for (int c = 1; offset < destination.Length; c++)
@@ -76,7 +77,8 @@ internal static class SnapshotPrompts
 
             if (!BitConverter.IsLittleEndian)
             {
-                BinaryPrimitives.ReverseEndianness(ids, ids);
+                Span<int> values = MemoryMarshal.Cast<LLamaToken, int>(ids.AsSpan());
+                BinaryPrimitives.ReverseEndianness(values, values);
             }
 
             tokens = ids;
