@@ -234,7 +234,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// <summary>
     /// Blocks until an event is queued, or for <see cref="IdleWait"/> at most, so that subscriptions and replay
     /// requests are still answered. It used to poll every millisecond: on the 2-core dev VM an idle server's publisher
-    /// then took 5% of a core and 1,700 context switches a second from decoding (docs/serving.md, "What publishing costs").
+    /// then took 3.3% of a core and 1,060 context switches a second from decoding (docs/kv-events.md, §8).
     /// </summary>
     private void WaitForEvents()
     {
