@@ -1,6 +1,7 @@
 using System.Buffers;
 using KvTiering.Events;
 using KvTiering.Store;
+using Microsoft.Extensions.Logging;
 
 namespace KvTiering.KvEvents;
 
@@ -82,10 +83,15 @@ public sealed class ClusterPrefixIndex : IDisposable
 
     /// <summary>Follows a vLLM-format ZeroMQ publisher (a vLLM server or a <see cref="ZmqKvEventPublisher"/>).</summary>
     /// <returns>The instance's id.</returns>
-    public int Follow(string name, string endpoint, string? replayEndpoint = null, string topic = "")
+    public int Follow(string name, string endpoint, string? replayEndpoint = null, string topic = "") =>
+        Follow(name, endpoint, new ZmqKvEventSubscriberOptions { ReplayEndpoint = replayEndpoint, Topic = topic });
+
+    /// <summary>Follows a vLLM-format ZeroMQ publisher with the replay endpoint, topic and timeouts of <paramref name="options"/>.</summary>
+    /// <returns>The instance's id.</returns>
+    public int Follow(string name, string endpoint, ZmqKvEventSubscriberOptions options, ILogger? logger = null)
     {
         int instance = AddInstance(name);
-        var subscriber = new ZmqKvEventSubscriber(endpoint, replayEndpoint, topic, b => Apply(instance, b), () => Reset(instance));
+        var subscriber = new ZmqKvEventSubscriber(endpoint, options, b => Apply(instance, b), () => Reset(instance), logger);
         lock (_followers)
         {
             _followers.Add(subscriber);

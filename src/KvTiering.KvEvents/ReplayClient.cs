@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace KvTiering.KvEvents;
+
+/// <summary>
+/// The client side of vLLM's replay protocol: asks a publisher's ROUTER socket for every buffered batch from a sequence
+/// on (a DEALER sends <c>["", start]</c>; the answer is one <c>["", sequence, payload]</c> per batch, then sequence −1),
+/// asks again when the publisher stays silent for <see cref="ZmqKvEventSubscriberOptions.ReplayTimeout"/>, and logs
+/// each timeout. Used by one subscriber thread.
+/// </summary>
+/// <remarks>
+/// vLLM's example client uses a REQ socket, which receives only the first reply; a DEALER receives them all. Each attempt
+/// uses a fresh socket, so a late answer to an abandoned attempt is never mistaken for the current one.
+/// </remarks>
+internal sealed class ReplayClient(string endpoint, ZmqKvEventSubscriberOptions options, ILogger logger, Func<bool> abandon)
+{
+    private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(100); // how often a wait looks at abandon
+
+    /// <summary>The ROUTER endpoint asked.</summary>
+    public string Endpoint => endpoint;
+
+    /// <summary>
+    /// Every batch the publisher holds from <paramref name="from"/> on, in order; null when no complete answer came in
+    /// <see cref="ZmqKvEventSubscriberOptions.ReplayAttempts"/> attempts, the answer was malformed, or the replay was
+    /// abandoned (the subscriber stops, or the publisher went away).
+    /// </summary>
+    public List<(long Sequence, byte[] Payload)>? Replay(long from)
+    {
+        for (int attempt = 1; attempt <= options.ReplayAttempts; attempt++)
+        {
+            switch (TryReplay(from, out List<(long, byte[])> batches))
+            {
+                case Answer.Complete:
+                    return batches;
+                case Answer.Malformed:
+                    KvEventsLog.ReplayFailed(logger, from, endpoint, "a reply was not [\"\", sequence, payload]");
+                    return null;
+                case Answer.Abandoned:
+                    KvEventsLog.ReplayFailed(logger, from, endpoint, "abandoned: the publisher disconnected, or the subscriber stopped");
+                    return null;
+                default:
+                    KvEventsLog.ReplayTimedOut(logger, from, endpoint, options.ReplayTimeout, attempt, options.ReplayAttempts);
+                    break;
+            }
+        }
+
+        KvEventsLog.ReplayFailed(logger, from, endpoint, $"no complete answer in {options.ReplayAttempts} attempts");
+        return null;
+    }
+
+    private Answer TryReplay(long from, out List<(long, byte[])> batches)
+    {
+        batches = [];
+        using var dealer = new DealerSocket();
+        dealer.Options.Linger = TimeSpan.Zero; // an abandoned request is not worth delivering
+        dealer.Connect(endpoint);
+        var start = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(start, from);
+        dealer.SendMoreFrameEmpty().SendFrame(start);
+        var reply = new NetMQMessage();
+        long silentSince = Environment.TickCount64;
+        while (!abandon())
+        {
+            if (!dealer.TryReceiveMultipartMessage(Slice, ref reply))
+            {
+                if (Environment.TickCount64 - silentSince >= (long)options.ReplayTimeout.TotalMilliseconds)
+                {
+                    return Answer.TimedOut;
+                }
+
+                continue;
+            }
+
+            silentSince = Environment.TickCount64;
+            if (reply.FrameCount != 3 || reply[1].BufferSize != 8)
+            {
+                return Answer.Malformed;
+            }
+
+            long sequence = BinaryPrimitives.ReadInt64BigEndian(reply[1].Buffer);
+            if (sequence == -1)
+            {
+                return Answer.Complete;
+            }
+
+            batches.Add((sequence, reply[2].ToByteArray()));
+        }
+
+        return Answer.Abandoned;
+    }
+
+    private enum Answer
+    {
+        Complete,
+        TimedOut,
+        Malformed,
+        Abandoned,
+    }
+}
