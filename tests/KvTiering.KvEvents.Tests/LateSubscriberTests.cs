@@ -93,6 +93,7 @@ public sealed class LateSubscriberTests
         string replay = publisher.ReplayEndpoint!.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
         using var index = new ClusterPrefixIndex();
         int me = index.Follow("store", endpoint, replay);
+        Assert.True(publisher.WaitForSubscriber(Wait));
         TestStores.PutChain(store, TestStores.Chain(1, first: 200)); // traffic: before the restart, even a gap shows the state
         Assert.True(SpinWait.SpinUntil(() => index.HeldBy(me) == store.Count, Wait), $"held {index.HeldBy(me)} before the restart");
 
