@@ -27,6 +27,7 @@ internal sealed partial class ServerKvEvents : IDisposable
 {
     private const int StoreQueue = 1 << 20;
     private readonly TieredKvStore _store;
+    private readonly int _storeQueue; // events the store may queue for the pump before it drops (tests: a few)
     private readonly BlockHasher _keys;
     private readonly VllmBlockHasher _hashes;
     private readonly Channel<(LLamaToken[] Prompt, int Pieces)> _saved = Channel.CreateUnbounded<(LLamaToken[], int)>(
@@ -53,9 +54,11 @@ internal sealed partial class ServerKvEvents : IDisposable
     /// Publishes the prompts saved into <paramref name="store"/> under <paramref name="keys"/>' block keys, and, with a
     /// <paramref name="cache"/>, those of the snapshots the store already holds (a restart's flash tier).
     /// </summary>
-    internal ServerKvEvents(KvEventsOptions o, TieredKvStore store, BlockHasher keys, ILogger logger, LlamaPrefixCache? cache = null)
+    internal ServerKvEvents(KvEventsOptions o, TieredKvStore store, BlockHasher keys, ILogger logger, LlamaPrefixCache? cache = null,
+        int storeQueue = StoreQueue)
     {
         _store = store;
+        _storeQueue = storeQueue;
         _cache = cache;
         _logger = logger;
         _keys = keys;
@@ -81,7 +84,7 @@ internal sealed partial class ServerKvEvents : IDisposable
         }
 
         _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default)); // the resync point
-        _subscription = store.Events.Subscribe(StoreQueue, snapshot: true);
+        _subscription = store.Events.Subscribe(storeQueue, snapshot: true);
         _pump = Task.Run(PumpOrClearAsync);
         LogPublishing(logger, _publisher.Endpoint, _publisher.ReplayEndpoint ?? "none", o.HashSeed, blockSize);
     }
@@ -168,16 +171,26 @@ internal sealed partial class ServerKvEvents : IDisposable
 
     private void DrainStore()
     {
-        while (_subscription.Reader.TryRead(out KvEvent e))
+        while (true)
         {
-            if (e.Sequence != _expected)
+            while (_subscription.Reader.TryRead(out KvEvent e))
             {
-                Resync(); // events were dropped: what the store holds is unknown
+                if (e.Sequence != _expected)
+                {
+                    Resync(); // events were dropped: what the store holds is unknown; read the new snapshot on
+                    continue;
+                }
+
+                _expected = e.Sequence + 1;
+                _tracker.Apply(e);
+            }
+
+            if (_subscription.Dropped == 0)
+            {
                 return;
             }
 
-            _expected = e.Sequence + 1;
-            _tracker.Apply(e);
+            Resync(); // the last events were dropped: no later one would show the gap
         }
     }
 
@@ -188,7 +201,7 @@ internal sealed partial class ServerKvEvents : IDisposable
         _tracker.Reset();
         _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default));
         KvEventSubscription old = _subscription;
-        _subscription = _store.Events.Subscribe(StoreQueue, snapshot: true);
+        _subscription = _store.Events.Subscribe(_storeQueue, snapshot: true);
         _expected = 0;
         old.Dispose();
     }
@@ -253,7 +266,7 @@ internal sealed partial class ServerKvEvents : IDisposable
     private static partial void LogPublishing(ILogger logger, string endpoint, string replayEndpoint, string hashSeed, int blockSize);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning,
-        Message = "KV events: the store's event queue overflowed ({Dropped} dropped); every published block is cleared and the store followed afresh")]
+        Message = "KV events: the store's event queue overflowed ({Dropped} dropped); every published block is cleared, the store followed afresh and what it holds published again")]
     private static partial void LogResync(ILogger logger, long dropped);
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "KV events: following the store failed; published AllBlocksCleared and stopped")]

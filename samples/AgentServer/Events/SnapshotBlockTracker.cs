@@ -149,15 +149,23 @@ internal sealed class SnapshotBlockTracker(Action<KvEvent> emit, Func<BlockKey, 
         _dirty.Clear();
     }
 
-    /// <summary>Forgets every prompt and published block, as after lost store events; the caller publishes <c>AllBlocksCleared</c>.</summary>
+    /// <summary>
+    /// Forgets where every piece is and every published block, as after lost store events; the caller publishes
+    /// <c>AllBlocksCleared</c> and follows the store afresh with a snapshot. The registered prompts are kept (which
+    /// pieces make each, and its hashes, do not change): once the snapshot is applied, the next <see cref="Settle"/>
+    /// publishes each one whose pieces are all resident again, in the medium they are in now, and forgets the rest.
+    /// </summary>
     public void Reset()
     {
         _tiers.Clear();
-        _byPiece.Clear();
-        _prompts.Clear();
         _refs.Clear();
-        _dirty.Clear();
         _unclaimed.Clear();
+        foreach (Held prompt in _prompts.Values)
+        {
+            prompt.Tier = -1;
+        }
+
+        _dirty.UnionWith(_prompts.Values);
         HeldPrompts = 0;
     }
 
