@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Hashing;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.LLamaSharp.Snapshots;
@@ -38,7 +35,7 @@ public sealed class LlamaPrefixCache
     private readonly bool _removeSuperseded;
     private readonly SnapshotStore _snapshots;
     private readonly Lock _gate = new();
-    private BlockKey[] _keys = [];
+    private readonly PromptKeys _promptKeys;
     private readonly LlamaPrefixCacheCounters _counters = new();
 
     /// <summary>Creates a cache over <paramref name="store"/>, keying snapshots with <paramref name="hasher"/>.</summary>
@@ -63,6 +60,7 @@ public sealed class LlamaPrefixCache
         _minPrefill = options.MinPrefillTokens;
         _removeSuperseded = options.RemoveSupersededSnapshots;
         _snapshots = new SnapshotStore(store, options.WaypointInterval);
+        _promptKeys = new PromptKeys(hasher);
     }
 
     /// <summary>The store snapshots live in.</summary>
@@ -149,7 +147,7 @@ public sealed class LlamaPrefixCache
 
         // Its own buffers: the shared ones belong to whoever holds the cache's lock.
         var keys = new BlockKey[prompt.Length / _blockTokens];
-        int written = _hasher.ComputeKeys(AsInts(prompt.Span), keys);
+        int written = _hasher.ComputeKeys(PromptKeys.AsInts(prompt.Span), keys);
         for (int i = Math.Min(count, written) - 1; i >= 0; i--)
         {
             if (_snapshots.Contains(keys[i]))
@@ -223,7 +221,7 @@ public sealed class LlamaPrefixCache
             return Miss(RestoreOutcome.Miss, prompt.Length);
         }
 
-        bool found = _snapshots.TryFindLongest(ComputeKeys(prompt), AsInts(prompt), _blockTokens,
+        bool found = _snapshots.TryFindLongest(_promptKeys.Compute(prompt), PromptKeys.AsInts(prompt), _blockTokens,
             out SnapshotManifest manifest, out int matched, out int tier, out int corrupt);
         _counters.Corrupt += corrupt;
         if (!found)
@@ -264,14 +262,14 @@ public sealed class LlamaPrefixCache
             return new SnapshotSave(SaveOutcome.TooShort, tokens.Length, 0, 0);
         }
 
-        ReadOnlySpan<BlockKey> keys = ComputeKeys(tokens);
+        ReadOnlySpan<BlockKey> keys = _promptKeys.Compute(tokens);
         BlockKey snapshot = keys[^1];
         if (_snapshots.Contains(snapshot))
         {
             return new SnapshotSave(SaveOutcome.AlreadyPresent, tokens.Length, 0, 0);
         }
 
-        long stateLength = SequenceState.Write(context, sequence, AsInts(tokens), _snapshots, out long tokenBytes);
+        long stateLength = SequenceState.Write(context, sequence, PromptKeys.AsInts(tokens), _snapshots, out long tokenBytes);
         if (stateLength <= 0)
         {
             return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
@@ -294,25 +292,5 @@ public sealed class LlamaPrefixCache
         }
 
         return new SnapshotSave(SaveOutcome.Stored, tokens.Length, stateLength, manifest.ChunkCount + 1);
-    }
-
-    /// <summary>The block keys of <paramref name="tokens"/>' full blocks, in a reused buffer.</summary>
-    private ReadOnlySpan<BlockKey> ComputeKeys(ReadOnlySpan<LLamaToken> tokens)
-    {
-        int count = tokens.Length / _blockTokens;
-        if (_keys.Length < count)
-        {
-            _keys = new BlockKey[Math.Max(count, _keys.Length * 2)];
-        }
-
-        int written = _hasher.ComputeKeys(AsInts(tokens), _keys);
-        return _keys.AsSpan(0, written);
-    }
-
-    private static ReadOnlySpan<int> AsInts(ReadOnlySpan<LLamaToken> tokens)
-    {
-        // LLamaToken wraps one int (llama_token); the hasher reads the ids without a copy.
-        Debug.Assert(Unsafe.SizeOf<LLamaToken>() == sizeof(int));
-        return MemoryMarshal.Cast<LLamaToken, int>(tokens);
     }
 }

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using KvTiering.Blocks;
+using LLama.Native;
+
+namespace KvTiering.LLamaSharp.Snapshots;
+
+/// <summary>
+/// A prompt's block keys (the chained keys of its full token blocks, docs/key-spec.md) in a buffer reused from call to
+/// call, so a restore or a save allocates none. Not thread-safe: <see cref="LlamaPrefixCache"/> uses it under its lock.
+/// </summary>
+internal sealed class PromptKeys(BlockHasher hasher)
+{
+    private BlockKey[] _keys = [];
+
+    /// <summary>The block keys of <paramref name="tokens"/>' full blocks, valid until the next call.</summary>
+    public ReadOnlySpan<BlockKey> Compute(ReadOnlySpan<LLamaToken> tokens)
+    {
+        int count = tokens.Length / hasher.TokensPerBlock;
+        if (_keys.Length < count)
+        {
+            _keys = new BlockKey[Math.Max(count, _keys.Length * 2)];
+        }
+
+        int written = hasher.ComputeKeys(AsInts(tokens), _keys);
+        return _keys.AsSpan(0, written);
+    }
+
+    /// <summary>The token ids as ints, without a copy.</summary>
+    public static ReadOnlySpan<int> AsInts(ReadOnlySpan<LLamaToken> tokens)
+    {
+        // LLamaToken wraps one int (llama_token); the hasher reads the ids without a copy.
+        Debug.Assert(Unsafe.SizeOf<LLamaToken>() == sizeof(int));
+        return MemoryMarshal.Cast<LLamaToken, int>(tokens);
+    }
+}
