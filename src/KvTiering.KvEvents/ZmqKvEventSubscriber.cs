@@ -106,18 +106,14 @@ public sealed class ZmqKvEventSubscriber : IDisposable
         _watch = watch;
         sub.Connect(_endpoint);
         sub.Subscribe(_topic);
-        if (_endpoint.StartsWith("inproc://", StringComparison.Ordinal))
-        {
-            ScheduleSync(); // inproc raises no connect event
-        }
-
+        bool inproc = _endpoint.StartsWith("inproc://", StringComparison.Ordinal); // raises no connect event
         _connected.Set();
         var message = new NetMQMessage();
         while (!_stopping)
         {
-            if (watch.TakeConnected())
+            if (watch.TakeConnected() || inproc)
             {
-                ScheduleSync();
+                (_syncAt, _catchUpNext, inproc) = (Environment.TickCount64, true, false);
             }
 
             if (_replay is not null && Environment.TickCount64 >= _syncAt)
@@ -132,12 +128,6 @@ public sealed class ZmqKvEventSubscriber : IDisposable
                 Receive(message);
             }
         }
-    }
-
-    private void ScheduleSync()
-    {
-        _syncAt = Environment.TickCount64;
-        _catchUpNext = true;
     }
 
     /// <summary>Whether a replay in progress should stop waiting: the subscriber stops, or the publisher went away.</summary>
@@ -232,7 +222,10 @@ public sealed class ZmqKvEventSubscriber : IDisposable
             applied++;
         }
 
-        KvEventsLog.Synced(_logger, _endpoint, applied, replay.Endpoint, from);
+        if (applied > 0)
+        {
+            KvEventsLog.Synced(_logger, _endpoint, applied, replay.Endpoint, from);
+        }
     }
 
     private void FillGap(long from, long upTo)
