@@ -109,11 +109,17 @@ public sealed class ZmqKvEventSubscriber : IDisposable
         bool inproc = _endpoint.StartsWith("inproc://", StringComparison.Ordinal); // raises no connect event
         _connected.Set();
         var message = new NetMQMessage();
+        long watchAt = 0;
         while (!_stopping)
         {
-            if (watch.TakeConnected() || inproc)
+            long now = Environment.TickCount64;
+            if (now >= watchAt)
             {
-                (_syncAt, _catchUpNext, inproc) = (Environment.TickCount64, true, false);
+                watchAt = now + 50; // the monitor is looked at every 50 ms, not for every batch
+                if (watch.TakeConnected() || inproc)
+                {
+                    (_syncAt, _catchUpNext, inproc) = (now, true, false);
+                }
             }
 
             if (_replay is not null && Environment.TickCount64 >= _syncAt)
