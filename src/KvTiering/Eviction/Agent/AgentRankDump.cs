@@ -26,8 +26,23 @@ internal static class AgentRankDump
     public static bool Due(int tierIndex, bool predict) =>
         Writer is not null && tierIndex == 0 && predict && (++_choices % Every) == 0 && ++_decision > 0;
 
-    /// <summary>One session at the current decision.</summary>
-    public static void Row(int slot, double score, double rule, bool chosen, double next, byte state, ReadOnlySpan<double> x)
+    /// <summary>One row per live resident session at this choice (<paramref name="best"/> the rules' victim).</summary>
+    public static void Decision(AgentSessionSlots slots, AgentSessionRequests requests, int best, double now, Func<int, double> rule, Func<int, double> score)
+    {
+        Span<double> x = stackalloc double[AgentLearnedRank.FeatureCount];
+        for (int s = slots.NextHolding(AgentSessionSlots.Shared + 1); s >= 0; s = slots.NextHolding(s + 1))
+        {
+            ref AgentSession r = ref slots[s];
+            if (r.State != AgentSessionState.Closed && r.Id != 0)
+            {
+                double w = rule(s);
+                AgentLearnedRank.Features(ref r, now, w, requests.Typical(ref r), x);
+                Row(s, score(s), w, s == best, r.OracleNext, r.State, x);
+            }
+        }
+    }
+
+    private static void Row(int slot, double score, double rule, bool chosen, double next, byte state, ReadOnlySpan<double> x)
     {
         var line = new System.Text.StringBuilder();
         line.Append(_decision).Append(',').Append(slot).Append(',').Append(score.ToString("R", CultureInfo.InvariantCulture))
@@ -61,7 +76,7 @@ internal static class AgentRankDump
     public static bool Due(int tierIndex, bool predict) => false;
 
     /// <summary>Nothing: this build writes no dump.</summary>
-    public static void Row(int slot, double score, double rule, bool chosen, double next, byte state, ReadOnlySpan<double> x)
+    public static void Decision(AgentSessionSlots slots, AgentSessionRequests requests, int best, double now, Func<int, double> rule, Func<int, double> score)
     {
     }
 #endif

@@ -212,40 +212,16 @@ internal sealed class AgentSessionRanking
         double rule = RulesWait(slot, ref s, now, predict);
         return _learned is null || slot == Shared || !predict || !_options.PredictReturn || s.State == AgentSessionState.Closed
             ? rule
-            : _learned.Rank(ref s, now, rule, Typical(ref s));
-    }
-
-    /// <summary>The session's typical gap: its own, or, on probation, the probation factor × the global typical gap.</summary>
-    private double Typical(ref AgentSession s)
-    {
-        double globalGap = _requests.GlobalGap;
-        return double.IsNaN(s.Gap)
-            ? (double.IsNaN(globalGap) ? 1.0 : globalGap) * _options.ProbationFactor
-            : s.Gap;
+            : _learned.Rank(ref s, now, rule, _requests.Typical(ref s));
     }
 
     /// <summary>The training data of the learned ranker, in a build with KVTIER_RANKDUMP only (<see cref="AgentRankDump"/>).</summary>
     [Conditional("KVTIER_RANKDUMP")]
     private void Dump(double now, bool predict, int best)
     {
-        if (!AgentRankDump.Due(_tier.TierIndex, predict))
+        if (AgentRankDump.Due(_tier.TierIndex, predict))
         {
-            return;
-        }
-
-        AgentSession[] sessions = _slots.Records;
-        Span<double> x = stackalloc double[AgentLearnedRank.FeatureCount];
-        for (int s = _slots.NextHolding(Shared + 1); s >= 0; s = _slots.NextHolding(s + 1))
-        {
-            ref AgentSession r = ref sessions[s];
-            if (r.State == AgentSessionState.Closed || r.Id == 0)
-            {
-                continue;
-            }
-
-            double rule = RulesWait(s, ref r, now, predict);
-            AgentLearnedRank.Features(ref r, now, rule, Typical(ref r), x);
-            AgentRankDump.Row(s, Score(s, ref r, now, predict), rule, s == best, r.OracleNext, r.State, x);
+            AgentRankDump.Decision(_slots, _requests, best, now, s => RulesWait(s, ref _slots[s], now, predict), s => Score(s, ref _slots[s], now, predict));
         }
     }
 
@@ -300,7 +276,7 @@ internal sealed class AgentSessionRanking
             return s.Head >= 0 ? now - _lists.TouchedAt(s.Head) : idle;
         }
 
-        double typical = Typical(ref s);
+        double typical = _requests.Typical(ref s);
         double remaining = typical - idle;
         if (_options.EndedFactor > 0 && state == AgentSessionState.Normal && s.Requests > MinEndedRequests && idle > _options.EndedFactor * s.MaxGap)
         {
