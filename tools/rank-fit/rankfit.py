@@ -80,6 +80,13 @@ def diag(path):
     print("|---|---|---|---:|---:|")
     for (ac, oc, never), c in pairs.most_common(14):
         print(f"| {ac} | {oc} | {never} | {c} | {c / differ:.1%} |")
+    def share(pred):
+        return sum(c for k, c in pairs.items() if pred(k)) / differ
+    print(f"where they differ: agent's victim in flight {share(lambda k: k[0].startswith('in flight')):.1%}; the oracle's "
+          f"choice in flight {share(lambda k: k[1].startswith('in flight')):.1%}, paused {share(lambda k: k[1].startswith('paused')):.1%}, "
+          f"awaiting its user {share(lambda k: k[1].startswith('awaiting')):.1%}, a dead branch {share(lambda k: k[1] == 'dead branch'):.1%}")
+    b = [position[1], sum(position[k] for k in range(2, 5)), sum(position[k] for k in range(5, 16)), position[16]]
+    print("the oracle's choice is agent's 2nd / 3rd-5th / 6th-16th / later choice: " + " / ".join(f"{v / differ:.1%}" for v in b))
     print("the oracle's choice's position in agent's ranking (0 = agent's victim; 16 = 16 or later):",
           ", ".join(f"{k}: {position[k] / differ:.1%}" for k in sorted(position)))
 
