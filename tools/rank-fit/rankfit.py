@@ -18,6 +18,7 @@ import sys
 from collections import Counter, defaultdict
 
 NEVER = 1e18
+WEIGHTED = os.environ.get("RANKFIT_WEIGHT", "") == "tokens"
 NAMES = ["log w", "log tau", "log g", "past gap", "paused", "awaiting", "paused x log hint age",
          "awaiting x log hint age", "log turns", "log context", "log resident", "log prev added", "after user",
          "probation"]
@@ -102,7 +103,9 @@ def pairs_of(rows, top, rng, per_decision):
             if a[3] == b[3]:
                 continue
             y = 1.0 if a[3] > b[3] else 0.0
-            out.append(([xa - xb for xa, xb in zip(a[5], b[5])], y))
+            # RANKFIT_WEIGHT=tokens: a pair counts by the blocks at stake, those of the session that should go (e^x10 - 1).
+            stake = math.exp((a if y else b)[5][10]) - 1 if WEIGHTED else 1.0
+            out.append(([xa - xb for xa, xb in zip(a[5], b[5])], y, stake))
     rng.shuffle(out)
     return out[:per_decision]
 
@@ -113,18 +116,18 @@ def fit(samples, l2=1e-3, iters=12):
     for _ in range(iters):
         g = [0.0] * k
         h = [[0.0] * k for _ in range(k)]
-        for d, y in samples:
+        for d, y, c in samples:
             z = sum(wi * di for wi, di in zip(w, d))
             p = 1 / (1 + math.exp(-max(-35, min(35, z))))
-            e = p - y
-            s = p * (1 - p)
+            e = (p - y) * c
+            s = p * (1 - p) * c
             for i in range(k):
                 g[i] += e * d[i]
                 hi = h[i]
                 sdi = s * d[i]
                 for j in range(i, k):
                     hi[j] += sdi * d[j]
-        n = len(samples)
+        n = sum(c for _, _, c in samples)
         for i in range(k):
             g[i] = g[i] / n + l2 * w[i]
             for j in range(i, k):
