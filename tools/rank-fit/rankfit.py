@@ -10,6 +10,9 @@ learn Belady's decision (docs/policies/agent.md, "Session 21, rank22"). Usage:
                                       print the weights (features 1.., the rules' log rank scaled to 1)
 
 Row: decision, slot, score, rule, chosen, next, state, x0..x13 (AgentLearnedRank.Features).
+Settings (environment): RANKFIT_PAIRS (pairs per choice, default 6; the shipped weights used 20), RANKFIT_LOSS=list
+(softmax over agent's top RANKFIT_TOP, default 8, instead of pairs), RANKFIT_WEIGHT=tokens (pairs weighted by the
+resident blocks of the session that should go). Every variant but the default pairs lost (docs/policies/agent.md).
 """
 import math
 import os
