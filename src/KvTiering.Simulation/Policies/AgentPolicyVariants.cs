@@ -85,10 +85,11 @@ public static class AgentPolicyVariants
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a whole number from 0 to 31.", nameof(spec)) },
                 "length" => options with { ContextLengthExponent = Number(value, part, spec) },
                 "usernever" => options with { UserNeverFactor = Number(value, part, spec) },
+                "rank" => options with { LearnedRank = Rank(value, part, spec) },
                 "densityhorizon" => options with { HitDensityHorizon = Number(value, part, spec) is var k && k > 0 ? k
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a positive number.", nameof(spec)) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, anonfloor, anonarcdemand, anonselfshadow, learned, learnedhorizon, learnedscale, learnedunended, density, densityhorizon, length, usernever.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, anonfloor, anonarcdemand, anonselfshadow, learned, learnedhorizon, learnedscale, learnedunended, density, densityhorizon, length, usernever, rank.",
                     nameof(spec)),
             };
         }
@@ -108,6 +109,14 @@ public static class AgentPolicyVariants
             "arc" => AgentAnonymousOrder.Arc,
             "s3fifo" => AgentAnonymousOrder.S3Fifo,
             _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs auto, arc or s3fifo.", nameof(spec)),
+        };
+
+    private static bool Rank(string value, string part, string spec) =>
+        value.ToLowerInvariant() switch
+        {
+            "rules" => false,
+            "learned" => true,
+            _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs rules or learned.", nameof(spec)),
         };
 
     private static bool Flag(string value, string part, string spec) =>

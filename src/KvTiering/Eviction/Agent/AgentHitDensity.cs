@@ -45,6 +45,9 @@ internal sealed class AgentHitDensity
     /// <summary>The server told how a response ended: with bit 16, sessions in flight are ranked by density from now on.</summary>
     public void NoteHint() => _hinted = true;
 
+    /// <summary>Whether the server has sent a hint (the learned ranker then uses its model fitted with hints).</summary>
+    public bool Hinted => _hinted;
+
     /// <summary>The tier gave up a block.</summary>
     public void NoteEviction() => _evicted++;
 

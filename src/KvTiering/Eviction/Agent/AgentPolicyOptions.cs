@@ -278,4 +278,11 @@ public sealed record AgentPolicyOptions
     /// timing rules' Lindy factor); 0 turns the idea off (docs/policies/agent.md, rule 20, session 19).
     /// </summary>
     public double UserNeverFactor { get; init; } = 1.0;
+
+    /// <summary>
+    /// Rank a live session by the rules' expected wait corrected by a linear model fitted offline to imitate Belady's
+    /// choice between resident sessions (<see cref="AgentLearnedRank"/>; docs/policies/agent.md, "Session 21, rank22").
+    /// Off by default.
+    /// </summary>
+    public bool LearnedRank { get; init; }
 }

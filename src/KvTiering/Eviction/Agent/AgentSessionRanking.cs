@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace KvTiering.Eviction;
@@ -29,6 +30,7 @@ internal sealed class AgentSessionRanking
     private readonly AgentUserWaits _users;
     private readonly AgentReturnPredictor? _returns;
     private readonly AgentHitDensity _density;
+    private readonly AgentLearnedWeights? _learned; // the learned ranker's correction (rank=learned), or null
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
@@ -44,6 +46,7 @@ internal sealed class AgentSessionRanking
         _users = requests.Users;
         _returns = requests.Returns;
         _density = requests.Density;
+        _learned = options.LearnedRank ? new AgentLearnedWeights(_density) : null;
         SharedLimit = Math.Max(1, (int)(tier.Capacity * options.SharedShare));
     }
 
@@ -121,6 +124,7 @@ internal sealed class AgentSessionRanking
             _density.Tick(now, _tier.Capacity); // the eviction age (hit density's horizon)
         }
 
+        Dump(now, predict, best);
         _victim = best;
         _victimScore = bestScore;
         _victimNow = now;
@@ -200,10 +204,32 @@ internal sealed class AgentSessionRanking
     }
 
     /// <summary>
-    /// How long until the session is expected back. Past its usual gap the expected remaining wait grows with the
-    /// idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
+    /// How long until the session is expected back: the rules' estimate (<see cref="RulesWait"/>), corrected for a live
+    /// session by the learned ranker when it is on (<see cref="AgentPolicyOptions.LearnedRank"/>).
     /// </summary>
     private double RuleWait(int slot, ref AgentSession s, double now, bool predict)
+    {
+        double rule = RulesWait(slot, ref s, now, predict);
+        return _learned is null || slot == Shared || !predict || !_options.PredictReturn || s.State == AgentSessionState.Closed
+            ? rule
+            : _learned.Rank(ref s, now, rule, _requests.Typical(ref s));
+    }
+
+    /// <summary>The training data of the learned ranker, in a build with KVTIER_RANKDUMP only (<see cref="AgentRankDump"/>).</summary>
+    [Conditional("KVTIER_RANKDUMP")]
+    private void Dump(double now, bool predict, int best)
+    {
+        if (AgentRankDump.Due(_tier.TierIndex, predict))
+        {
+            AgentRankDump.Decision(_slots, _requests, best, now, s => RulesWait(s, ref _slots[s], now, predict), s => Score(s, ref _slots[s], now, predict));
+        }
+    }
+
+    /// <summary>
+    /// How long until the session is expected back, by the rules. Past its usual gap the expected remaining wait grows
+    /// with the idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
+    /// </summary>
+    private double RulesWait(int slot, ref AgentSession s, double now, bool predict)
     {
         if (slot == Shared)
         {
@@ -250,10 +276,7 @@ internal sealed class AgentSessionRanking
             return s.Head >= 0 ? now - _lists.TouchedAt(s.Head) : idle;
         }
 
-        double globalGap = _requests.GlobalGap;
-        double typical = double.IsNaN(s.Gap)
-            ? (double.IsNaN(globalGap) ? 1.0 : globalGap) * _options.ProbationFactor
-            : s.Gap;
+        double typical = _requests.Typical(ref s);
         double remaining = typical - idle;
         if (_options.EndedFactor > 0 && state == AgentSessionState.Normal && s.Requests > MinEndedRequests && idle > _options.EndedFactor * s.MaxGap)
         {

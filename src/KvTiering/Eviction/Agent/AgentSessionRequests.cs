@@ -32,6 +32,10 @@ internal sealed class AgentSessionRequests
     /// <summary>The typical gap between requests over all sessions (NaN before the first gap).</summary>
     public double GlobalGap => _globalGap;
 
+    /// <summary>The session's typical gap: its own, or, on probation, the probation factor × the global typical gap.</summary>
+    public double Typical(ref AgentSession s) =>
+        double.IsNaN(s.Gap) ? (double.IsNaN(_globalGap) ? 1.0 : _globalGap) * _options.ProbationFactor : s.Gap;
+
     /// <summary>A touch of the session at <paramref name="now"/>: past the request window it starts a new request.</summary>
     public void Register(ref AgentSession s, double now)
     {

@@ -120,7 +120,7 @@ internal sealed class AgentSessionTable
             }
         }
 
-        if (_options.OracleDiagnostic)
+        if (_options.OracleDiagnostic || AgentRankDump.Enabled)
         {
             _sessions[slot].OracleNext = _tier.NextUse(handle);
         }
