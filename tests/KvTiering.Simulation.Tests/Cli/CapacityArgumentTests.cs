@@ -15,7 +15,7 @@ public sealed class CapacityArgumentTests : IDisposable
     [Theory]
     [InlineData("capacity '150%' is more than 100% of the trace's unique blocks", "--capacity", "1%,150%")]
     [InlineData("capacity '100.5%' is more than 100%", "--capacity", "100.5%")]
-    [InlineData("capacity '150%' is more than 100%", "--tiers", "hbm3:50%,dram:150%")]
+    [InlineData("tier 'dram:150%': capacity '150%' is more than 100%", "--tiers", "hbm3:50%,dram:150%")]
     public void A_share_above_100_percent_is_refused_with_its_value(string message, string option, string value)
     {
         (int rc, string output, string errors) = Kvtier("simulate", "--trace", WriteTrace(), "--format", "mooncake", "--no-cache",
@@ -23,6 +23,18 @@ public sealed class CapacityArgumentTests : IDisposable
         Assert.Equal(2, rc);
         Assert.Contains(message, errors, StringComparison.Ordinal);
         Assert.Equal("", output);
+    }
+
+    [Theory]
+    [InlineData("tier 'dram:0': capacity '0' must be positive", "hbm3:50%,dram:0")]
+    [InlineData("tier 'hbm3:' is not NAME:CAPACITY", "hbm3:")]
+    [InlineData("tier 'flash:x': capacity 'x' is neither a block count nor a percentage", "dram:50%,flash:x")]
+    public void A_bad_tier_capacity_names_its_tier(string message, string tiers)
+    {
+        (int rc, _, string errors) = Kvtier("simulate", "--trace", WriteTrace(), "--format", "mooncake", "--no-cache",
+            "--tiers", tiers, "--policy", "lru");
+        Assert.Equal(2, rc);
+        Assert.Contains(message, errors, StringComparison.Ordinal);
     }
 
     [Fact]
