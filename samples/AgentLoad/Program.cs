@@ -56,7 +56,7 @@ catch (IOException ex)
     return 1;
 }
 
-Console.WriteLine($"{plans.Count} sessions from {options.Trace}, {plans.Sum(p => p.Requests.Count)} requests each run; " + (options.Url is { } at
+Console.WriteLine($"{plans.Count} sessions from {options.Trace}, {plans.Sum(p => p.Requests.Count)} requests in all (per server); " + (options.Url is { } at
     ? $"server {at}, context {options.ContextSize}, "
     : $"model {options.Preset}, context {options.ContextSize}, {options.Sequences} sequences, DRAM {options.DramMiB} MiB, flash {options.FlashMiB} MiB, ") +
     $"max {options.MaxTokens} tokens out, time scale {options.TimeScale}");

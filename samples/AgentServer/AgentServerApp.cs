@@ -32,10 +32,28 @@ public static partial class AgentServerApp
         return app;
     }
 
+    /// <summary>
+    /// A misspelt setting (--AgentServer:Sequence=4) stops the start, naming it and the settings there are; the binder
+    /// would ignore it, and the server would run with the default the user meant to change.
+    /// </summary>
+    private static void RejectUnknownSettings(IConfiguration configuration)
+    {
+        string[] known = [.. typeof(AgentServerOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name)];
+        foreach (IConfigurationSection setting in configuration.GetSection(AgentServerOptions.SectionName).GetChildren())
+        {
+            if (!known.Contains(setting.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException(
+                    $"{setting.Path} is not a setting; the {AgentServerOptions.SectionName} settings are {string.Join(", ", known)}.");
+            }
+        }
+    }
+
     /// <summary>Registers the engine, the store (tiers from the <c>KvTiering</c> section), the prefix cache and metrics.</summary>
     public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)
     {
         QuietNativeLog();
+        RejectUnknownSettings(configuration);
         services.AddOptions<AgentServerOptions>().Bind(configuration.GetSection(AgentServerOptions.SectionName))
             .Validate(o => o.Sequences >= 1 && o.QueueLength >= 0 && o.ContextSize >= 64 && o.Threads >= 1 && o.DefaultMaxTokens >= 1,
                 "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.")

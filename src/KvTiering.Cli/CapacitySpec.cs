@@ -22,6 +22,13 @@ internal readonly record struct CapacitySpec(double Value, bool IsPercent)
                 throw new CliException($"capacity '{raw}' must be positive");
             }
 
+            if (percent && value > 100)
+            {
+                // 100% already holds every block of the trace: a larger share changes nothing, so it is most likely a
+                // typo (150% for 1.50%), and a run at it would only look like a result.
+                throw new CliException($"capacity '{raw}' is more than 100% of the trace's unique blocks (at 100% every block fits)");
+            }
+
             if (!percent && value != Math.Floor(value))
             {
                 throw new CliException($"capacity '{raw}' is a fractional block count; use a whole number or a percentage");

@@ -76,7 +76,7 @@ internal static class PolicyArguments
         foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             int colon = part.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
+            if (colon <= 0 || colon == part.Length - 1)
             {
                 throw new CliException($"tier '{part}' is not NAME:CAPACITY (e.g. hbm3:2%)");
             }
@@ -91,7 +91,17 @@ internal static class PolicyArguments
                 throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(part[..colon], TierProfiles.All.Select(t => t.Name)));
             }
 
-            int blocks = CapacitySpec.ParseList(part[(colon + 1)..])[0].Resolve(uniqueBlocks);
+            int blocks;
+            try
+            {
+                blocks = CapacitySpec.ParseList(part[(colon + 1)..])[0].Resolve(uniqueBlocks);
+            }
+            catch (CliException ex)
+            {
+                // Which of several tiers is wrong is what the user needs first.
+                throw new CliException($"tier '{part}': {ex.Message}");
+            }
+
             tiers.Add(new TierSpec(profile, blocks));
         }
 

@@ -28,7 +28,7 @@ internal static class SimulateCommand
             Arguments.Value("sessions", "HALF", "WEKA only: all (default), even or odd: replay only the session files at even (0, 2, ...) or odd positions in name order, 30 s apart as usual, to tune on one half and report the other."),
             Arguments.Flag("shared-tools", "WEKA only: give every session the same tool-definition prefix (as one agent product would), so it is shared across sessions."),
             Arguments.Value("policy", "NAMES", "Comma-separated eviction policies (see 'kvtier policies'). Settings follow a colon: s3fifo:small=0.1,threshold=2 (libCacheSim's S3-FIFO; ours defaults to threshold=1), wtinylfu:window=0.01, wtinylfu:libcachesim=1 (libCacheSim's WTinyLFU; ours is Caffeine's), agent:lindy=0+tail=false. Default: every built-in policy."),
-            Arguments.Value("capacity", "SIZES", "Comma-separated cache sizes: a block count (12415) or a share of the trace's unique blocks (2.5%). Default: 1%,2.5%,5%,10%."),
+            Arguments.Value("capacity", "SIZES", "Comma-separated cache sizes: a block count (12415) or a share of the trace's unique blocks up to 100% (2.5%). Default: 1%,2.5%,5%,10%."),
             Arguments.Value("tiers", "TIERS", "A multi-tier store instead of --capacity: NAME:SIZE,... from fastest to slowest, e.g. hbm3:1%,dram:5%,flash:20% (tiers: sram, hbm3, hbm3e, gddr7, dram, flash)."),
             Arguments.Value("model", "MODEL", "Price each request's prefill with this model (e.g. llama-3.1-8b) to report modeled time-to-first-token."),
             Arguments.Value("json", "FILE", "Write every result, with the run's details (block size, hints, seed, stagger, version, peak memory), as JSON."),

@@ -50,6 +50,21 @@ internal static class TraceArguments
             throw new CliException($"--format {formatText} needs --trace PATH");
         }
 
+        // These shape a WEKA replay only; elsewhere they were ignored without a word, so --sessions even and odd of a
+        // Mooncake trace replayed the same requests and looked like a held-out result.
+        foreach (string wekaOnly in (ReadOnlySpan<string>)["stagger", "sessions", "shared-tools"])
+        {
+            if (format != TraceFormat.Weka && a.Has(wekaOnly))
+            {
+                throw new CliException($"--{wekaOnly} applies to WEKA traces only; this one is read as {formatText}");
+            }
+        }
+
+        if (format != TraceFormat.Synthetic && a.Has("seed"))
+        {
+            throw new CliException($"--seed seeds the synthetic workload only (no --trace); this trace is read as {formatText}");
+        }
+
         double stagger = a.GetDouble("stagger", 30);
         if (stagger < 0)
         {

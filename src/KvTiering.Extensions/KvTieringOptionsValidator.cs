@@ -84,7 +84,7 @@ internal sealed class KvTieringOptionsValidator : IValidateOptions<KvTieringOpti
             }
             catch (ArgumentException ex)
             {
-                failures.Add($"{section}:Model: {ex.Message}");
+                failures.Add($"{section}:Model: {Clean(ex)}");
                 return 0;
             }
         }
@@ -122,10 +122,28 @@ internal sealed class KvTieringOptionsValidator : IValidateOptions<KvTieringOpti
 
     private static void ValidatePolicy(List<string> failures, string path, string? name)
     {
-        ValidateName(failures, path, name, static n => EvictionPolicies.FromName(n));
-        if (name is not null && string.Equals(name.Trim(), EvictionPolicies.Belady.Name, StringComparison.OrdinalIgnoreCase))
+        if (name is null)
+        {
+            failures.Add($"{path} is not set.");
+            return;
+        }
+
+        if (string.Equals(name.Trim(), EvictionPolicies.Belady.Name, StringComparison.OrdinalIgnoreCase))
         {
             failures.Add($"{path} is '{name}': Belady needs the future and runs only in trace replay; choose another policy.");
+            return;
+        }
+
+        try
+        {
+            EvictionPolicies.FromName(name);
+        }
+        catch (ArgumentException)
+        {
+            // FromName's own list includes belady, which a store cannot run: list only the policies this setting takes.
+            IEnumerable<string> valid = EvictionPolicies.AllNames.Where(
+                static n => !string.Equals(n, EvictionPolicies.Belady.Name, StringComparison.Ordinal));
+            failures.Add($"{path}: Unknown eviction policy '{name}'. Valid policies: {string.Join(", ", valid)}.");
         }
     }
 
@@ -143,8 +161,18 @@ internal sealed class KvTieringOptionsValidator : IValidateOptions<KvTieringOpti
         }
         catch (ArgumentException ex)
         {
-            failures.Add($"{path}: {ex.Message}");
+            failures.Add($"{path}: {Clean(ex)}");
         }
+    }
+
+    /// <summary>
+    /// The message without the " (Parameter 'name')" an <see cref="ArgumentException"/> appends: the reader set a
+    /// configuration value, not a parameter.
+    /// </summary>
+    private static string Clean(ArgumentException ex)
+    {
+        string suffix = $" (Parameter '{ex.ParamName}')";
+        return ex.ParamName is not null && ex.Message.EndsWith(suffix, StringComparison.Ordinal) ? ex.Message[..^suffix.Length] : ex.Message;
     }
 
     private static void ValidateDirectory(List<string> failures, string path, string directory)

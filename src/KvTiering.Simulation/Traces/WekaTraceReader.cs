@@ -30,6 +30,25 @@ internal static class WekaTraceReader
         return files;
     }
 
+    /// <summary>
+    /// A folder is read as WEKA sessions; one that holds other traces (../shared/traces/mooncake) gets its files named,
+    /// since the user most likely meant one of them.
+    /// </summary>
+    private static string OtherTraces(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            return "";
+        }
+
+        string[] others = [.. Directory.EnumerateFiles(path)
+            .Where(static f => f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
+                || f.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || f.Contains("oracleGeneral", StringComparison.OrdinalIgnoreCase))
+            .Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(3)!];
+        return others.Length == 0 ? ""
+            : $" A folder is read as WEKA sessions; for a trace file give its path, e.g. '{Path.Combine(path, others[0])}' (here: {string.Join(", ", others)}).";
+    }
+
     public static Trace Read(string path, string name, TraceLoadOptions options)
     {
         string[] files = SessionFiles(path);
@@ -40,7 +59,7 @@ internal static class WekaTraceReader
 
         if (files.Length == 0)
         {
-            throw new FileNotFoundException($"No WEKA session files (*.json, *.json.gz) in '{path}'.", path);
+            throw new FileNotFoundException($"No WEKA session files (*.json, *.json.gz) in '{path}'.{OtherTraces(path)}", path);
         }
 
         var sessions = new WekaSession[files.Length];
