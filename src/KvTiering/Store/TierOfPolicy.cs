@@ -15,7 +15,8 @@ internal sealed class Tier<TPolicy> : Tier
     private TierView? _view;
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
-        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren)
+        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren,
+            policy is IKnowsDeadBlocks) // the instance, not default(TPolicy): a class policy declares it too
     {
         _policy = policy;
     }
@@ -51,6 +52,10 @@ internal sealed class Tier<TPolicy> : Tier
     public override void OnRemove(int slot) => _policy.OnRemove(slot);
 
     public override int SelectVictim() => _policy.SelectVictim();
+
+    // For a struct policy the test folds to a constant and the cast's box is elided (the call devirtualized onto a
+    // copy of the struct), so the call is direct and allocates nothing; callers test DropsDead first.
+    public override bool IsDead(int slot) => _policy is IKnowsDeadBlocks && ((IKnowsDeadBlocks)_policy).IsDead(slot);
 
     public override void OnSessionHint(long session, SessionHint hint) => _policy.OnSessionHint(session, hint);
 

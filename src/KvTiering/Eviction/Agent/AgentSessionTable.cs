@@ -29,6 +29,7 @@ internal sealed class AgentSessionTable
     private readonly AgentVictimPicker _picker;
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
     private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
+    private readonly AgentDeadBlocks _dead; // what the store may drop rather than demote (IKnowsDeadBlocks)
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -49,6 +50,7 @@ internal sealed class AgentSessionTable
         _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
         _picker = new AgentVictimPicker(options, _slots, _lists, _ranking, _requests.Density, _anonymous);
         _miniatures = AgentMiniatures.For(_ranking, options, tier.Capacity, tier.TierIndex);
+        _dead = new AgentDeadBlocks(tier, options, _slots, _lists);
     }
 
     /// <summary>While <see cref="AgentMiniatures"/> run: the ordering they chose; otherwise expected return.</summary>
@@ -185,6 +187,9 @@ internal sealed class AgentSessionTable
     }
 
     public int SelectVictim() => _picker.SelectVictim(_tier.Now, Predicting);
+
+    /// <inheritdoc cref="AgentDeadBlocks.IsDead"/>
+    public bool IsDead(int handle) => _dead.IsDead(handle);
 
     /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
     public void Hint(long session, SessionHint hint)
