@@ -133,6 +133,36 @@ public sealed class AgentDeadVictimTests
         Assert.All(liveBelow, id => Assert.NotEqual(-1, store.TierOf(Key(id))));
     }
 
+    [Fact]
+    public void A_closed_session_stays_closed_below_when_its_blocks_are_demoted_after_the_close()
+    {
+        // With the drop off (or a flush), a closed session's blocks still move down after its close. The lower tier
+        // already holds some of them, so it knows the session and was told of the close; the later demotions into it
+        // are not requests of the session, so it stays closed there and its blocks go before the live sessions'.
+        using TieredKvStore store = TwoTiers(16, 12, drop: false);
+        SessionRequest(store, 1, 10);
+        Advance(2);
+        SessionRequest(store, 2, 10);
+        string before = Where(store, 4);
+        Assert.True(Enumerable.Range(0, 10).Any(i => store.TierOf(SessionBlock(1, i)) == 1), "session 1 should have blocks below: " + before);
+        store.Hint(1, SessionHint.Closed);
+        Advance(10);
+        SessionRequest(store, 3, 6);
+        Advance(10);
+        SessionRequest(store, 4, 6);
+
+        // The lower tier gave blocks up; none of them was live while a closed block was left there.
+        Assert.True(store.GetStatistics().Tiers[1].Evictions > 0, Where(store, 4));
+        int liveGone = Enumerable.Range(0, 10).Count(i => store.TierOf(SessionBlock(2, i)) == -1)
+            + new[] { 3, 4 }.Sum(s => Enumerable.Range(0, 6).Count(i => store.TierOf(SessionBlock(s, i)) == -1));
+        int closedBelow = Enumerable.Range(0, 10).Count(i => store.TierOf(SessionBlock(1, i)) == 1);
+        Assert.True(liveGone == 0 || closedBelow == 0, $"{liveGone} live blocks left the store, {closedBelow} of the closed session's stayed below: {before} -> {Where(store, 4)}");
+    }
+
+    private static string Where(TieredKvStore store, int sessions) =>
+        string.Join(" ", Enumerable.Range(1, sessions).Select(s => $"s{s}:" + string.Concat(Enumerable.Range(0, 10)
+            .Select(i => store.TierOf(SessionBlock(s, i)) switch { -1 => "x", var t => t.ToString(System.Globalization.CultureInfo.InvariantCulture) }))));
+
     /// <summary>Session <paramref name="session"/>'s request with blocks 0-4 as before and new blocks 5'-9' (ids 100 + i).</summary>
     private static void Edited(TieredKvStore store, int session)
     {

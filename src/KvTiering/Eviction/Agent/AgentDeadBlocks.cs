@@ -3,8 +3,8 @@ namespace KvTiering.Eviction;
 /// <summary>
 /// Which of <see cref="AgentSessionTable"/>'s blocks are known dead (<see cref="IKnowsDeadBlocks"/>), so the store
 /// drops such a victim instead of demoting it: a closed session's private blocks (rule 8: the server said it is over)
-/// and a branch its session has left (rule 4: its latest request went as deep through other blocks, and the session is
-/// not one seen to come back to skipped blocks). Never a block of the shared segment (another session may still want
+/// and, in the top tier, a branch its session has left (rule 4: its latest request went as deep through other blocks,
+/// and the session is not one seen to come back to skipped blocks). Never a block of the shared segment (another session may still want
 /// it) nor of the session-less traffic (session 0 is many users: a request of one says nothing of another's blocks).
 /// </summary>
 /// <remarks>
@@ -49,8 +49,10 @@ internal readonly struct AgentDeadBlocks
         }
 
         // Rule 4's test for one block (AgentBlockLists.HasSkippedFront asks it of a list's oldest): untouched by the
-        // latest request, which went as deep as the block from no deeper than where it starts.
-        if (_options.StaleAging <= 0 || s.Revives || _lists.TouchedAt(handle) >= s.LastRequest)
+        // latest request, which went as deep as the block from no deeper than where it starts. Only in the top tier,
+        // which sees the requests themselves: a lower tier's "requests" are its demotions and hits, whose depths say
+        // nothing of the branch the session is on (judged there, the drop cost 0.05 points on WEKA's odd half).
+        if (_tier.TierIndex != 0 || _options.StaleAging <= 0 || s.Revives || _lists.TouchedAt(handle) >= s.LastRequest)
         {
             return false;
         }

@@ -30,6 +30,7 @@ internal sealed class AgentSessionTable
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
     private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
     private readonly AgentDeadBlocks _dead; // what the store may drop rather than demote (IKnowsDeadBlocks)
+    private long _demoted = long.MinValue; // the session of the block a demotion into this tier is inserting, if any
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -76,7 +77,12 @@ internal sealed class AgentSessionTable
             now = _tier.Now;
             int owner = _lists.Owner(handle);
             slot = owner > Shared && _sessions[owner].Id == session ? owner : LookUp(session, now);
+            byte state = _sessions[slot].State;
             _requests.Register(ref _sessions[slot], now);
+            if (inserted && session == _demoted && state == AgentSessionState.Closed)
+            {
+                _sessions[slot].State = state; // a demotion into this tier is no request: a closed session stays closed
+            }
             _sessions[slot].ReachTop(depth);
 
             _burstSession = session;
@@ -153,6 +159,7 @@ internal sealed class AgentSessionTable
 
     public bool Admit(in BlockInfo block)
     {
+        _demoted = block.IsDemotion ? block.Session : long.MinValue;
         if (_miniatures is not null && !block.IsDemotion && _miniatures.IsSampled(block.Session))
         {
             double at = _tier.Now;
