@@ -9,9 +9,12 @@ namespace KvTiering.Eviction;
 /// touched: their own policies rank them.
 /// </summary>
 /// <remarks>
-/// A policy registered as a struct (<see cref="EvictionPolicy.Create{TPolicy}(string, Func{TPolicy})"/>) is asked
-/// through the store's generic core, with no interface dispatch; a tier whose policy does not declare the capability
-/// pays one flag test per victim. Answer only for what is certain: a wrong "dead" costs a hit the lower tier would
+/// A tier whose policy does not declare the capability pays one flag test per victim and no call. One that does is
+/// asked through this interface, one call per victim that has a tier below; a struct policy
+/// (<see cref="EvictionPolicy.Create{TPolicy}(string, Func{TPolicy})"/>) is asked on a copy of itself boxed once,
+/// right after <see cref="IEvictionPolicy.Attach"/> (a box per call would allocate on the eviction path), so the state
+/// <see cref="IsDead"/> reads must live behind references the copy shares — arrays or objects made in Attach, as a
+/// policy's per-handle state is anyway — not in scalar fields of the struct that change later. Answer only for what is certain: a wrong "dead" costs a hit the lower tier would
 /// have served (the block is recomputed), never data, since the store holds recomputable KV. Called under the store's
 /// lock, between <see cref="IEvictionPolicy.SelectVictim"/> and <see cref="IEvictionPolicy.OnRemove"/> for the same
 /// handle; it must not change the policy's state or allocate.

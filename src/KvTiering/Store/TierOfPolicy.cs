@@ -13,6 +13,7 @@ internal sealed class Tier<TPolicy> : Tier
 {
     private TPolicy _policy;
     private TierView? _view;
+    private IKnowsDeadBlocks? _dead; // the policy as IKnowsDeadBlocks, boxed once (a struct's copy taken after Attach)
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
         : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren,
@@ -25,6 +26,7 @@ internal sealed class Tier<TPolicy> : Tier
     {
         _view = view;
         _policy.Attach(view);
+        _dead = _policy as IKnowsDeadBlocks; // once, not per victim: a cast per call would box a struct each time
     }
 
     public override bool Admit(in BlockInfo block) => _policy.Admit(block);
@@ -53,9 +55,8 @@ internal sealed class Tier<TPolicy> : Tier
 
     public override int SelectVictim() => _policy.SelectVictim();
 
-    // For a struct policy the test folds to a constant and the cast's box is elided (the call devirtualized onto a
-    // copy of the struct), so the call is direct and allocates nothing; callers test DropsDead first.
-    public override bool IsDead(int slot) => _policy is IKnowsDeadBlocks && ((IKnowsDeadBlocks)_policy).IsDead(slot);
+    // Callers test DropsDead first, so a policy without the capability is never called here.
+    public override bool IsDead(int slot) => _dead is { } dead && dead.IsDead(slot);
 
     public override void OnSessionHint(long session, SessionHint hint) => _policy.OnSessionHint(session, hint);
 
