@@ -71,7 +71,7 @@ public class DemotionBenchmarks
         BlockKey parent = BlockKey.Empty;
         for (int i = 0; i < Puts; i++)
         {
-            long n = _next++;
+            long n = ++_next; // from 1: the empty key is reserved
             int depth = (int)(n & 15);
             long session = 1 + ((n >> 4) & 255);
             var key = new BlockKey((ulong)n * 0x9E3779B97F4A7C15UL, (ulong)n);
