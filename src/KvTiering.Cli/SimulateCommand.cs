@@ -30,6 +30,7 @@ internal static class SimulateCommand
             Arguments.Value("policy", "NAMES", "Comma-separated eviction policies (see 'kvtier policies'). Settings follow a colon: s3fifo:small=0.1,threshold=2 (libCacheSim's S3-FIFO; ours defaults to threshold=1), wtinylfu:window=0.01, wtinylfu:libcachesim=1 (libCacheSim's WTinyLFU; ours is Caffeine's), agent:lindy=0+tail=false. Default: every built-in policy."),
             Arguments.Value("capacity", "SIZES", "Comma-separated cache sizes: a block count (12415) or a share of the trace's unique blocks up to 100% (2.5%). Default: 1%,2.5%,5%,10%."),
             Arguments.Value("tiers", "TIERS", "A multi-tier store instead of --capacity: NAME:SIZE,... from fastest to slowest, e.g. hbm3:1%,dram:5%,flash:20% (tiers: sram, hbm3, hbm3e, gddr7, dram, flash)."),
+            Arguments.Flag("demote-dead", "With --tiers: demote the victims a policy knows dead (agent: a closed session's private blocks, a branch its session left) into the tier below as other victims, instead of dropping them (the default); for an A/B, labelled \"+demotedead\"."),
             Arguments.Value("model", "MODEL", "Price each request's prefill with this model (e.g. llama-3.1-8b) to report modeled time-to-first-token."),
             Arguments.Value("json", "FILE", "Write every result, with the run's details (block size, hints, seed, stagger, version, peak memory), as JSON."),
             Arguments.Value("csv", "FILE", "Write every result as CSV, one row per (policy, capacity)."),
@@ -82,6 +83,12 @@ internal static class SimulateCommand
         Func<KvTiering.Store.TieredKvStore, IDisposable?>? kvEvents = SimulateKvEvents.Parse(a, stderr);
 
         var runs = new List<ReplayOptions>();
+        bool dropDead = !a.Has("demote-dead");
+        if (!dropDead && a.Get("tiers") is null)
+        {
+            throw new CliException("--demote-dead needs --tiers: a single tier has no tier below to demote into");
+        }
+
         if (a.Get("tiers") is { } tierText)
         {
             IReadOnlyList<TierSpec> tiers = PolicyArguments.ParseTiers(tierText, trace.UniqueBlocks);
@@ -89,7 +96,7 @@ internal static class SimulateCommand
             {
                 Policy = p, Tiers = tiers, Model = model,
                 Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger, Hints = hints,
-                Close = close, AttachStore = kvEvents,
+                Close = close, AttachStore = kvEvents, DropDeadVictims = dropDead,
             }));
         }
         else

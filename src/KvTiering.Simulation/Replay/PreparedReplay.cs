@@ -173,6 +173,7 @@ internal sealed class PreparedReplay : IDisposable
                 Promotions = s.Promotions,
                 Demotions = s.Demotions,
                 Evictions = s.Evictions,
+                DeadDrops = s.DeadDrops,
                 ServedTokens = totals.ServedTokens[t],
                 RecomputedTokens = totals.RecomputedTokens[t],
                 Recomputes = s.Recomputes,
@@ -208,11 +209,11 @@ internal sealed class PreparedReplay : IDisposable
 
     /// <summary>
     /// The policy's name, and what it was told where it reads hints: "+hints" (turn ends), "+close…" (session closes,
-    /// <see cref="SessionCloseOptions.Label"/>).
+    /// <see cref="SessionCloseOptions.Label"/>); "+demotedead" when known-dead victims were demoted (<see cref="ReplayOptions.DropDeadVictims"/> false).
     /// </summary>
     private string Label()
     {
-        string name = _options.Policy.Name;
+        string name = _options.Policy.Name + (_options.DropDeadVictims ? "" : "+demotedead");
         if (_hints is null || !EvictionPolicies.ReadsSessionHints(_options.Policy))
         {
             return name;

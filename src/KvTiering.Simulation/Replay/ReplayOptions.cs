@@ -41,6 +41,13 @@ public sealed class ReplayOptions
     /// </summary>
     public SessionCloseOptions? Close { get; init; }
 
+    /// <summary>
+    /// Whether a victim its tier's policy knows dead leaves the store rather than move down a tier
+    /// (<see cref="KvStoreOptions.DropDeadVictims"/>; default true). False demotes it as before (<c>--demote-dead</c>),
+    /// for an A/B of the drop; the result's policy label then reads "+demotedead".
+    /// </summary>
+    public bool DropDeadVictims { get; init; } = true;
+
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;
 

@@ -18,6 +18,7 @@ internal static class ReplayStoreBuilder
             Promotion = options.Promotion,
             Layout = options.Model?.Layout(blockTokens),
             Ledger = options.Ledger,
+            DropDeadVictims = options.DropDeadVictims,
         };
         if (options.Routing is { } routing)
         {

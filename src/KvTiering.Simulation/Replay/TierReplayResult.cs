@@ -37,6 +37,14 @@ public sealed record TierReplayResult
     [JsonPropertyName("evictions")]
     public required long Evictions { get; init; }
 
+    /// <summary>
+    /// Victims its policy knew dead that left the store instead of moving down (counted in <see cref="Evictions"/>
+    /// too); written only when not zero, so a single tier's result reads as before.
+    /// </summary>
+    [JsonPropertyName("dead_drops")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long DeadDrops { get; init; }
+
     /// <summary>Input tokens served from this tier: prefix blocks it held at arrival and loaded (last block clipped to the input).</summary>
     [JsonPropertyName("served_tokens")]
     public long ServedTokens { get; init; }

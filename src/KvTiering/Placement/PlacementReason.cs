@@ -71,4 +71,7 @@ public enum PlacementReason : byte
 
     /// <summary>Reject: the tier's write-behind queue was full, so the demotion went further down or was dropped.</summary>
     WriteBehindFull,
+
+    /// <summary>Evict: the tier's policy knew the victim dead (<see cref="Eviction.IKnowsDeadBlocks"/>), so it left the store rather than move down.</summary>
+    KnownDead,
 }

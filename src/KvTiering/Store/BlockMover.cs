@@ -89,7 +89,7 @@ internal sealed class BlockMover
                 return -1;
             }
 
-            if (Evict(e, tier, freeVictimSlot, defer, hold: defer && tries == 0, ref deferred))
+            if (Evict(e, tier, freeVictimSlot, defer, hold: defer && tries == 0, dropDead: true, ref deferred))
             {
                 return -1;
             }
@@ -123,7 +123,7 @@ internal sealed class BlockMover
         if (e >= 0)
         {
             DeferredDemotion none = default;
-            Evict(e, tier, freeSlot: true, defer: false, hold: true, ref none);
+            Evict(e, tier, freeSlot: true, defer: false, hold: true, dropDead: true, ref none);
         }
     }
 
@@ -146,22 +146,35 @@ internal sealed class BlockMover
         return e;
     }
 
-    /// <summary>Moves a victim one tier down (or further, if a lower tier declines), or drops it from the store.</summary>
+    /// <summary>
+    /// Moves a victim one tier down (or further, if a lower tier declines), or drops it from the store; a victim its
+    /// policy knows dead moves down too (<see cref="TieredKvStore.Flush"/>'s call: a flush keeps every block it can).
+    /// </summary>
     public void Evict(int e, Tier from, bool freeSlot = true)
     {
         DeferredDemotion none = default;
-        Evict(e, from, freeSlot, defer: false, hold: false, ref none);
+        Evict(e, from, freeSlot, defer: false, hold: false, dropDead: false, ref none);
     }
 
     /// <summary>
     /// Evicts a victim; true when its move was deferred into <paramref name="deferred"/> (see
     /// <see cref="MakeRoom(Tier, ref DeferredDemotion)"/>). With <paramref name="hold"/>, a victim bound for a
-    /// write-behind tier keeps its slot until the worker has written it (<see cref="WriteBehind.Hold"/>).
+    /// write-behind tier keeps its slot until the worker has written it (<see cref="WriteBehind.Hold"/>). With
+    /// <paramref name="dropDead"/>, a victim the tier's policy knows dead (<see cref="Tier.DropsDead"/>) leaves the
+    /// store at once: no lower tier is offered it, so it costs them neither room nor a write.
     /// </summary>
-    private bool Evict(int e, Tier from, bool freeSlot, bool defer, bool hold, ref DeferredDemotion deferred)
+    private bool Evict(int e, Tier from, bool freeSlot, bool defer, bool hold, bool dropDead, ref DeferredDemotion deferred)
     {
         _table.SetInFlight(e, true);
-        for (int t = from.Index + 1; t < _tiers.Length; t++)
+        int below = from.Index + 1;
+        if (from.DropsDead && dropDead && from.IsDead(_table.Slot[e]))
+        {
+            // The victim is evictable (unpinned, not moving), so nothing holds it: it is dropped as the last tier's are.
+            from.Counters.DeadDrops++;
+            below = _tiers.Length;
+        }
+
+        for (int t = below; t < _tiers.Length; t++)
         {
             Tier to = _tiers[t];
             int size = PayloadLength(e, from);
@@ -241,7 +254,8 @@ internal sealed class BlockMover
         if (!_placementIsNull)
         {
             _placement.Note(PlacementAction.Evict,
-                from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim : PlacementReason.LowerTiersRefused, e, from.Index, -1);
+                from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim
+                : below == _tiers.Length ? PlacementReason.KnownDead : PlacementReason.LowerTiersRefused, e, from.Index, -1);
         }
 
         _slots.Unbind(e, from, freeSlot);

@@ -96,6 +96,14 @@ public sealed class KvStoreOptions
     private int _writeBehindNice;
 
     /// <summary>
+    /// Whether a victim its tier's policy knows is dead (<see cref="Eviction.IKnowsDeadBlocks"/>: a closed session's
+    /// private block, a branch its session left) leaves the store instead of being demoted into the tier below, where
+    /// it would take a live block's room and cost a write (default true). Policies without the capability are not
+    /// asked; <see cref="TieredKvStore.Flush"/> demotes every block regardless. False demotes every victim, as before.
+    /// </summary>
+    public bool DropDeadVictims { get; set; } = true;
+
+    /// <summary>
     /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits
     /// every block into the top tier and loads every hit (docs/placement.md).
     /// </summary>

@@ -156,6 +156,7 @@ internal sealed class StoreCounters
                 WriteFailures = c.WriteFailures,
                 Recomputes = c.Recomputes,
                 WriteBehindDrops = c.WriteBehindDrops,
+                DeadDrops = c.DeadDrops,
                 ModeledSeconds = c.ModeledSeconds,
                 ModeledJoules = c.ModeledJoules,
             };

@@ -31,6 +31,7 @@ internal sealed class StoreParts
         foreach (Tier tier in Tiers)
         {
             tier.Attach(new TierView(Clock, Table, tier));
+            tier.DropsDead = tier.KnowsDead && options.DropDeadVictims && tier.Index + 1 < Tiers.Length;
         }
 
         var remote = new RemoteProbe(Table, Tiers, Counters, promotion, metadataOnly, blockBytes);

@@ -16,8 +16,9 @@ internal abstract class Tier
     private int _freeTop;
 
     protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll,
-        bool ignoresChildren)
+        bool ignoresChildren, bool knowsDead)
     {
+        KnowsDead = knowsDead;
         Index = index;
         Profile = profile;
         Device = device;
@@ -62,6 +63,16 @@ internal abstract class Tier
 
     /// <summary>Whether the policy never reads a block's resident children (<see cref="IIgnoresChildren"/>).</summary>
     public bool IgnoresChildren { get; }
+
+    /// <summary>Whether the policy declares <see cref="IKnowsDeadBlocks"/> (it can be asked <see cref="IsDead"/>).</summary>
+    public bool KnowsDead { get; }
+
+    /// <summary>
+    /// Whether this tier's victims known dead leave the store rather than move down: the policy
+    /// <see cref="KnowsDead"/>, the store's options allow it (<see cref="KvStoreOptions.DropDeadVictims"/>) and a tier
+    /// lies below. Set once while the store is built; the one flag an eviction tests for a policy without the capability.
+    /// </summary>
+    public bool DropsDead;
 
     public int Capacity { get; }
 
@@ -202,6 +213,9 @@ internal abstract class Tier
     public abstract void OnRemove(int slot);
 
     public abstract int SelectVictim();
+
+    /// <summary>Whether the policy knows the block in <paramref name="slot"/>, its victim, is dead; false unless <see cref="KnowsDead"/>.</summary>
+    public abstract bool IsDead(int slot);
 
     public abstract void OnSessionHint(long session, SessionHint hint);
 

@@ -13,9 +13,11 @@ internal sealed class Tier<TPolicy> : Tier
 {
     private TPolicy _policy;
     private TierView? _view;
+    private IKnowsDeadBlocks? _dead; // the policy as IKnowsDeadBlocks, boxed once (a struct's copy taken after Attach)
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
-        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren)
+        : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren,
+            policy is IKnowsDeadBlocks) // the instance, not default(TPolicy): a class policy declares it too
     {
         _policy = policy;
     }
@@ -24,6 +26,7 @@ internal sealed class Tier<TPolicy> : Tier
     {
         _view = view;
         _policy.Attach(view);
+        _dead = _policy as IKnowsDeadBlocks; // once, not per victim: a cast per call would box a struct each time
     }
 
     public override bool Admit(in BlockInfo block) => _policy.Admit(block);
@@ -51,6 +54,9 @@ internal sealed class Tier<TPolicy> : Tier
     public override void OnRemove(int slot) => _policy.OnRemove(slot);
 
     public override int SelectVictim() => _policy.SelectVictim();
+
+    // Callers test DropsDead first, so a policy without the capability is never called here.
+    public override bool IsDead(int slot) => _dead is { } dead && dead.IsDead(slot);
 
     public override void OnSessionHint(long session, SessionHint hint) => _policy.OnSessionHint(session, hint);
 

@@ -60,6 +60,12 @@ public sealed record TierStatistics
     /// </summary>
     public long WriteBehindDrops { get; init; }
 
+    /// <summary>
+    /// Victims the tier's policy knew dead (<see cref="Eviction.IKnowsDeadBlocks"/>) that left the store instead of
+    /// moving down (<see cref="KvStoreOptions.DropDeadVictims"/>); counted in <see cref="Evictions"/> too.
+    /// </summary>
+    public long DeadDrops { get; init; }
+
     /// <summary>Modeled seconds spent moving bytes in and out of this tier, from its profile.</summary>
     public required double ModeledSeconds { get; init; }
 

@@ -21,7 +21,7 @@ namespace KvTiering.Eviction;
 /// heavy-tailed ("Lindy") gap distributions of interactive sessions. The choice between orderings is a miniature
 /// simulation (Waldspurger et al., "Cache Modeling and Optimization using Miniature Simulations", USENIX ATC 2017).
 /// </remarks>
-public struct AgentPolicy : IEvictionPolicy
+public struct AgentPolicy : IEvictionPolicy, IKnowsDeadBlocks
 {
     private readonly AgentPolicyOptions _options;
     private AgentSessionTable? _table;
@@ -57,6 +57,9 @@ public struct AgentPolicy : IEvictionPolicy
 
     /// <inheritdoc />
     public readonly int SelectVictim() => _table!.SelectVictim();
+
+    /// <inheritdoc />
+    public readonly bool IsDead(int handle) => _table!.IsDead(handle);
 
     /// <inheritdoc />
     public readonly void OnSessionHint(long session, SessionHint hint) => _table!.Hint(session, hint);

@@ -29,6 +29,8 @@ internal sealed class AgentSessionTable
     private readonly AgentVictimPicker _picker;
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
     private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
+    private readonly AgentDeadBlocks _dead; // what the store may drop rather than demote (IKnowsDeadBlocks)
+    private long _demoted = long.MinValue; // the session of the block a demotion into this tier is inserting, if any
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -49,6 +51,7 @@ internal sealed class AgentSessionTable
         _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
         _picker = new AgentVictimPicker(options, _slots, _lists, _ranking, _requests.Density, _anonymous);
         _miniatures = AgentMiniatures.For(_ranking, options, tier.Capacity, tier.TierIndex);
+        _dead = new AgentDeadBlocks(tier, options, _slots, _lists);
     }
 
     /// <summary>While <see cref="AgentMiniatures"/> run: the ordering they chose; otherwise expected return.</summary>
@@ -74,7 +77,12 @@ internal sealed class AgentSessionTable
             now = _tier.Now;
             int owner = _lists.Owner(handle);
             slot = owner > Shared && _sessions[owner].Id == session ? owner : LookUp(session, now);
+            byte state = _sessions[slot].State;
             _requests.Register(ref _sessions[slot], now);
+            if (inserted && session == _demoted && state == AgentSessionState.Closed)
+            {
+                _sessions[slot].State = state; // a demotion into this tier is no request: a closed session stays closed
+            }
             _sessions[slot].ReachTop(depth);
 
             _burstSession = session;
@@ -151,6 +159,7 @@ internal sealed class AgentSessionTable
 
     public bool Admit(in BlockInfo block)
     {
+        _demoted = block.IsDemotion ? block.Session : long.MinValue;
         if (_miniatures is not null && !block.IsDemotion && _miniatures.IsSampled(block.Session))
         {
             double at = _tier.Now;
@@ -185,6 +194,9 @@ internal sealed class AgentSessionTable
     }
 
     public int SelectVictim() => _picker.SelectVictim(_tier.Now, Predicting);
+
+    /// <inheritdoc cref="AgentDeadBlocks.IsDead"/>
+    public bool IsDead(int handle) => _dead.IsDead(handle);
 
     /// <summary>A server's word on a session (closed, waiting on a tool, awaiting its user, resumed) overrides its timing.</summary>
     public void Hint(long session, SessionHint hint)
