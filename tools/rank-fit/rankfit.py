@@ -130,15 +130,20 @@ def fit(samples, l2=1e-3, iters=12):
                 sdi = s * d[i]
                 for j in range(i, k):
                     hi[j] += sdi * d[j]
-        n = sum(c for _, _, c in samples)
-        for i in range(k):
-            g[i] = g[i] / n + l2 * w[i]
-            for j in range(i, k):
-                h[i][j] = h[i][j] / n + (l2 if i == j else 0)
-                h[j][i] = h[i][j]
-        step = solve(h, g)
-        w = [wi - si for wi, si in zip(w, step)]
+        w = newton_step(w, g, h, sum(c for _, _, c in samples), l2)
     return w
+
+
+def newton_step(w, g, h, n, l2):
+    """One Newton step of an L2-regularised mean loss: g and the upper triangle of h hold sums over n samples."""
+    k = len(w)
+    for i in range(k):
+        g[i] = g[i] / n + l2 * w[i]
+        for j in range(i, k):
+            h[i][j] = h[i][j] / n + (l2 if i == j else 0)
+            h[j][i] = h[i][j]
+    step = solve(h, g)
+    return [wi - si for wi, si in zip(w, step)]
 
 
 def solve(a, b):
@@ -195,14 +200,7 @@ def fit_listwise(decisions, top, l2=1e-3, iters=10):
                         hi = h[i]
                         for j in range(i, k):
                             hi[j] += pxi * (x[j] - mean[j])
-        n = len(lists)
-        for i in range(k):
-            g[i] = g[i] / n + l2 * w[i]
-            for j in range(i, k):
-                h[i][j] = h[i][j] / n + (l2 if i == j else 0)
-                h[j][i] = h[i][j]
-        step = solve(h, g)
-        w = [wi - si for wi, si in zip(w, step)]
+        w = newton_step(w, g, h, len(lists), l2)
     return w, len(lists)
 
 
