@@ -27,6 +27,13 @@ public static class KvTieringDiagnostics
     /// <summary>Counter of blocks dropped out of the store from a tier, tagged by <see cref="TierTag"/>.</summary>
     public const string Evictions = "kvtiering.evictions";
 
+    /// <summary>
+    /// Counter of a tier's victims that left the store instead of moving down because its policy knew them dead
+    /// (<see cref="Eviction.IKnowsDeadBlocks"/>: a closed session's private blocks, a branch its session left), tagged by
+    /// <see cref="TierTag"/>; each is also counted in <see cref="Evictions"/>.
+    /// </summary>
+    public const string DeadDrops = "kvtiering.dead_drops";
+
     /// <summary>Counter of blocks a tier's policy declined to admit, tagged by <see cref="TierTag"/>.</summary>
     public const string Rejections = "kvtiering.rejections";
 

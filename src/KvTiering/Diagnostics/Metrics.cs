@@ -56,6 +56,8 @@ internal sealed class KvTieringMetrics
             "Blocks demoted out of the tier to a lower one");
         Meter.CreateObservableCounter(KvTieringDiagnostics.Evictions, () => PerTier(static t => t.Evictions), Blocks,
             "Blocks dropped out of the store from the tier");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.DeadDrops, () => PerTier(static t => t.DeadDrops), Blocks,
+            "Victims the tier's policy knew dead, dropped out of the store instead of moved down (also evictions)");
         Meter.CreateObservableCounter(KvTieringDiagnostics.Rejections, () => PerTier(static t => t.Rejections), Blocks,
             "Blocks the tier's policy declined to admit");
         Meter.CreateObservableCounter(KvTieringDiagnostics.ChecksumFailures, () => PerTier(static t => t.ChecksumFailures),

@@ -2,6 +2,7 @@ using KvTiering.Blocks;
 using KvTiering.Diagnostics;
 using KvTiering.Store;
 using KvTiering.Devices;
+using KvTiering.Eviction;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static KvTiering.Tests.Store.StoreTestKit;
@@ -96,6 +97,30 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal(store.Count, resident.Values.Sum());
         Assert.Equal(2, Observe(limit)["kvtiering.tier=hbm3"]);
         Assert.Equal(5, Observe(puts)[string.Empty]);
+    }
+
+    [Fact]
+    public void Victims_known_dead_are_counted_as_dead_drops_and_evictions_of_their_tier()
+    {
+        var options = new KvStoreOptions { Layout = TinyLayout, MeterFactory = _meters };
+        EvictionPolicy policy = EvictionPolicy.Create("dead-fifo", () => new Store.DeadFifoPolicy(session => session == 7));
+        options.Tiers.Add(new TierOptions(TierProfiles.Hbm3, 2) { Policy = policy });
+        options.Tiers.Add(new TierOptions(TierProfiles.Dram, 8) { Policy = policy });
+        using var store = new TieredKvStore(options);
+        using MetricCollector<long> dead = Collect<long>(KvTieringDiagnostics.DeadDrops);
+        using MetricCollector<long> evictions = Collect<long>(KvTieringDiagnostics.Evictions);
+        using MetricCollector<long> demotions = Collect<long>(KvTieringDiagnostics.Demotions);
+        for (int i = 0; i < 6; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i), new BlockContext(0, i % 2 == 0 ? 7 : 1)); // even keys: dead session
+        }
+
+        StoreStatistics stats = store.GetStatistics();
+        Assert.Equal(2, stats.Tiers[0].DeadDrops); // keys 0 and 2 left hbm3 dead; keys 1 and 3 moved down
+        Assert.Equal(2, Observe(dead)["kvtiering.tier=hbm3"]);
+        Assert.Equal(0, Observe(dead)["kvtiering.tier=dram"]);
+        Assert.Equal(2, Observe(evictions)["kvtiering.tier=hbm3"]);
+        Assert.Equal(2, Observe(demotions)["kvtiering.tier=hbm3"]);
     }
 
     [Fact]
