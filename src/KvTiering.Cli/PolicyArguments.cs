@@ -28,11 +28,31 @@ internal static class PolicyArguments
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(name, EvictionPolicies.AllNames));
+                throw new CliException(CliException.Clean(ex) + SuggestFor(name));
             }
         }
 
         return list.Count > 0 ? list : throw new CliException("--policy lists no policy");
+    }
+
+    /// <summary>For "agent:lindi=1" the closest agent setting ("lindy"); for any other name the closest policy name.</summary>
+    private static string SuggestFor(string name)
+    {
+        if (!name.StartsWith("agent:", StringComparison.OrdinalIgnoreCase))
+        {
+            return Suggest.DidYouMean(name, EvictionPolicies.AllNames);
+        }
+
+        foreach (string part in name["agent:".Length..].Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            string key = part.Split('=')[0];
+            if (!AgentPolicyVariants.SettingNames.Contains(key, StringComparer.OrdinalIgnoreCase))
+            {
+                return Suggest.DidYouMean(key, AgentPolicyVariants.SettingNames);
+            }
+        }
+
+        return "";
     }
 
     /// <summary>

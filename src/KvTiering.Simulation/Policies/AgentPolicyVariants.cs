@@ -9,6 +9,17 @@ namespace KvTiering.Simulation.Policies;
 /// </summary>
 public static class AgentPolicyVariants
 {
+    /// <summary>The settings <see cref="Parse"/> knows, in the order its error message lists them.</summary>
+    internal static readonly string[] SettingNames =
+    [
+        "lindy", "probation", "smoothing", "window", "shared", "aging", "geo", "clip", "forget", "oracle", "tail",
+        "predict", "bypass", "stale", "sharedtail", "recheck", "mini", "minirate", "usergap", "userwait",
+        "toolwait", "ownuser", "unanswered", "anonarc", "anonorder", "anonrealshadow", "userinput", "brief",
+        "ended", "anonpaired", "anonadaptive", "anongate", "anonshadow", "anonfloor", "anonarcdemand",
+        "anonselfshadow", "learned", "learnedhorizon", "learnedscale", "learnedunended", "density",
+        "densityhorizon", "length", "usernever", "rank"
+    ];
+
     /// <summary>
     /// Every built-in policy by name (<see cref="EvictionPolicies.FromName"/>), agent ablations written
     /// "agent:key=value+key=value", and classic policies with settings (<see cref="ClassicPolicyVariants"/>).
@@ -89,7 +100,7 @@ public static class AgentPolicyVariants
                 "densityhorizon" => options with { HitDensityHorizon = Number(value, part, spec) is var k && k > 0 ? k
                     : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs a positive number.", nameof(spec)) },
                 _ => throw new ArgumentException(
-                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: lindy, probation, smoothing, window, shared, aging, geo, clip, forget, oracle, tail, predict, bypass, stale, sharedtail, recheck, mini, minirate, usergap, userwait, toolwait, ownuser, unanswered, anonarc, anonorder, anonrealshadow, userinput, brief, ended, anonpaired, anonadaptive, anongate, anonshadow, anonfloor, anonarcdemand, anonselfshadow, learned, learnedhorizon, learnedscale, learnedunended, density, densityhorizon, length, usernever, rank.",
+                    $"Unknown agent policy setting '{key}' in '{spec}'. Valid: {string.Join(", ", SettingNames)}.",
                     nameof(spec)),
             };
         }
