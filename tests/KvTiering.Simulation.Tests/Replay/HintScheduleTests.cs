@@ -1,4 +1,3 @@
-using System.Globalization;
 using KvTiering.Eviction;
 using KvTiering.Simulation.Replay;
 using KvTiering.Simulation.Traces;
@@ -81,10 +80,10 @@ public sealed class HintScheduleTests
         var trace = new Trace(timed.Name, timed.BlockTokens, timed.Time, timed.Session, timed.InputTokens, [7, 300],
             timed.RequestStart, timed.BlockIds, timed.UniqueBlocks) { TurnEnds = timed.TurnEnds, ResponseSeconds = timed.ResponseSeconds };
 
-        (List<string> log, _) = Replay(trace, hints: true);
+        (HintLog log, _) = ReplayLogged(trace, hints: true);
 
         Assert.Equal(["insert s1 @0 len -1", "insert s2 @1 len -1", "hint s2 Paused @1 len 300", "hint s1 AwaitingUser @10 len 7"],
-            s_lengths.Value!.Zip(log, (length, entry) => $"{entry} len {length}"));
+            log.Lengths.Zip(log.Entries, (length, entry) => $"{entry} len {length}"));
     }
 
     [Fact]
@@ -112,58 +111,17 @@ public sealed class HintScheduleTests
         Assert.Equal("recorder+hints", result.Policy);
     }
 
-    // Registered once as a policy that reads hints (so its rows read "recorder+hints"); each replay's log reaches the
-    // factory through an AsyncLocal, as the factory runs on the replaying thread.
-    private static readonly AsyncLocal<List<string>> s_log = new();
-    private static readonly AsyncLocal<List<int>> s_lengths = new(); // the response length the tier saw, per log entry
-    private static readonly EvictionPolicy s_recorder =
-        EvictionPolicies.Register("recorder", static () => new Recorder(s_log.Value!), readsSessionHints: true);
+    private static readonly EvictionPolicy s_recorder = HintRecorder.Register("recorder");
 
     private static (List<string> Log, ReplayResult Result) Replay(Trace trace, bool hints)
     {
-        var log = new List<string>();
-        s_log.Value = log;
-        s_lengths.Value = [];
-        ReplayResult result = Replayer.Run(trace, new ReplayOptions { Policy = s_recorder, CapacityBlocks = 64, Hints = hints });
-        return (log, result);
+        (HintLog log, ReplayResult result) = ReplayLogged(trace, hints);
+        return (log.Entries, result);
     }
+
+    private static (HintLog Log, ReplayResult Result) ReplayLogged(Trace trace, bool hints) =>
+        HintRecorder.Replay(trace, new ReplayOptions { Policy = s_recorder, CapacityBlocks = 64, Hints = hints });
 
     private static Trace Build(params (double Time, long Session, int[] Blocks, TurnEnd End, double Response)[] requests) =>
         TurnTrace.Build("hints", requests);
-
-    /// <summary>Logs each new block (its session and the store's time) and each hint, in the order the tier sees them.</summary>
-    private struct Recorder(List<string> log) : IEvictionPolicy
-    {
-        private TierView? _tier;
-
-        public void Attach(TierView tier) => _tier = tier;
-
-        public readonly bool Admit(in BlockInfo block) => true;
-
-        public readonly void OnInsert(int handle)
-        {
-            string entry = string.Create(CultureInfo.InvariantCulture, $"insert s{_tier!.Session(handle)} @{_tier.Now}");
-            if (log.Count == 0 || log[^1] != entry)
-            {
-                log.Add(entry); // one line per request, not per block
-                s_lengths.Value!.Add(_tier.HintResponseTokens);
-            }
-        }
-
-        public readonly void OnAccess(int handle)
-        {
-        }
-
-        public readonly void OnRemove(int handle)
-        {
-        }
-
-        public readonly int SelectVictim() => -1;
-
-        public readonly void OnSessionHint(long session, SessionHint hint)
-        {
-            log.Add(string.Create(CultureInfo.InvariantCulture, $"hint s{session} {hint} @{_tier!.Now}"));
-            s_lengths.Value!.Add(_tier.HintResponseTokens);
-        }
-    }
 }

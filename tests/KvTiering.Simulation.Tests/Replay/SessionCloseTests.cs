@@ -1,4 +1,3 @@
-using System.Globalization;
 using KvTiering.Eviction;
 using KvTiering.Simulation.Replay;
 using KvTiering.Simulation.Traces;
@@ -118,51 +117,15 @@ public sealed class SessionCloseTests
     private static HashSet<string> Closed(List<string> log) =>
         [.. log.Where(e => e.Contains("Closed", StringComparison.Ordinal)).Select(e => e.Split(' ')[1])];
 
-    // Registered once as a policy that reads hints; each replay's log reaches the factory through an AsyncLocal.
-    private static readonly AsyncLocal<List<string>> s_log = new();
-    private static readonly EvictionPolicy s_recorder =
-        EvictionPolicies.Register("close-recorder", static () => new Recorder(s_log.Value!), readsSessionHints: true);
+    private static readonly EvictionPolicy s_recorder = HintRecorder.Register("close-recorder");
 
     private static (List<string> Log, ReplayResult Result) Replay(Trace trace, bool hints, SessionCloseOptions? close)
     {
-        var log = new List<string>();
-        s_log.Value = log;
-        ReplayResult result = Replayer.Run(trace, new ReplayOptions { Policy = s_recorder, CapacityBlocks = 1024, Hints = hints, Close = close });
-        return (log, result);
+        (HintLog log, ReplayResult result) = HintRecorder.Replay(trace,
+            new ReplayOptions { Policy = s_recorder, CapacityBlocks = 1024, Hints = hints, Close = close });
+        return (log.Entries, result);
     }
 
     private static Trace Build(params (double Time, long Session, int[] Blocks, TurnEnd End, double Response)[] requests) =>
         TurnTrace.Build("close", requests);
-
-    /// <summary>Logs each request's first new block (its session and the store's time) and each hint, in the order the tier sees them.</summary>
-    private struct Recorder(List<string> log) : IEvictionPolicy
-    {
-        private TierView? _tier;
-
-        public void Attach(TierView tier) => _tier = tier;
-
-        public readonly bool Admit(in BlockInfo block) => true;
-
-        public readonly void OnInsert(int handle)
-        {
-            string entry = string.Create(CultureInfo.InvariantCulture, $"insert s{_tier!.Session(handle)} @{_tier.Now}");
-            if (log.Count == 0 || log[^1] != entry)
-            {
-                log.Add(entry);
-            }
-        }
-
-        public readonly void OnAccess(int handle)
-        {
-        }
-
-        public readonly void OnRemove(int handle)
-        {
-        }
-
-        public readonly int SelectVictim() => -1;
-
-        public readonly void OnSessionHint(long session, SessionHint hint) =>
-            log.Add(string.Create(CultureInfo.InvariantCulture, $"hint s{session} {hint} @{_tier!.Now}"));
-    }
 }
