@@ -31,14 +31,7 @@ public sealed class AgentClosedSessionTests
         // recency; session 3, just served, under the expected-return ranking (MRU under thrashing). Session 2, closed,
         // is neither, and its blocks all go before anyone else's, deepest first, as session 4 arrives.
         using TieredKvStore store = AgentStore(_time, 30, AgentPolicyVariants.FromName(policy));
-        for (int round = 0; round < 4; round++)
-        {
-            for (int s = 1; s <= 3; s++)
-            {
-                SessionRequest(store, s, 10);
-                Advance(2);
-            }
-        }
+        ThreeSessionsTakeTurns(store, _time);
 
         store.Hint(1, SessionHint.AwaitingUser);
         store.Hint(3, SessionHint.Paused);
@@ -65,14 +58,7 @@ public sealed class AgentClosedSessionTests
         // new request opens it, so when session 4 arrives under recency, session 1, served longest ago, gives up blocks.
         const string policy = "agent:predict=false";
         using TieredKvStore store = AgentStore(_time, 30, AgentPolicyVariants.FromName(policy));
-        for (int round = 0; round < 4; round++)
-        {
-            for (int s = 1; s <= 3; s++)
-            {
-                SessionRequest(store, s, 10);
-                Advance(2);
-            }
-        }
+        ThreeSessionsTakeTurns(store, _time);
 
         store.Hint(2, SessionHint.Closed);
         Advance(5);

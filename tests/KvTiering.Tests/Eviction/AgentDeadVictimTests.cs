@@ -33,14 +33,7 @@ public sealed class AgentDeadVictimTests
     {
         // As in AgentClosedSessionTests: session 2 is closed, and session 4's six blocks push its six deepest out.
         using TieredKvStore store = TwoTiers(30, 100, drop);
-        for (int round = 0; round < 4; round++)
-        {
-            for (int s = 1; s <= 3; s++)
-            {
-                SessionRequest(store, s, 10);
-                Advance(2);
-            }
-        }
+        ThreeSessionsTakeTurns(store, _time);
 
         store.Hint(2, SessionHint.Closed);
         Advance(1);

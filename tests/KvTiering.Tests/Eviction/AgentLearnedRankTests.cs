@@ -72,14 +72,7 @@ public sealed class AgentLearnedRankTests
     public void A_closed_session_still_goes_first()
     {
         using TieredKvStore store = AgentStore(_time, 30, AgentPolicyVariants.FromName("agent:rank=learned"));
-        for (int round = 0; round < 4; round++)
-        {
-            for (int s = 1; s <= 3; s++)
-            {
-                SessionRequest(store, s, 10);
-                _time.Advance(TimeSpan.FromSeconds(2));
-            }
-        }
+        ThreeSessionsTakeTurns(store, _time);
 
         store.Hint(1, SessionHint.AwaitingUser);
         store.Hint(3, SessionHint.Paused);

@@ -1,6 +1,7 @@
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
+using Microsoft.Extensions.Time.Testing;
 using static KvTiering.Tests.Store.StoreTestKit;
 
 namespace KvTiering.Tests.Eviction;
@@ -32,6 +33,22 @@ internal static class AgentTestKit
             BlockKey key = i < sharedHead ? Key(900_000 + i) : SessionBlock(session, i);
             store.Put(key, parent, default, new BlockContext(i, session));
             parent = key;
+        }
+    }
+
+    /// <summary>
+    /// Sessions 1, 2 and 3 take four turns each, a 10-block request every 2 s in turn, so each has a rhythm the policy
+    /// has learned (the closed-session, dead-victim and learned-ranking tests start from here).
+    /// </summary>
+    public static void ThreeSessionsTakeTurns(TieredKvStore store, FakeTimeProvider time)
+    {
+        for (int round = 0; round < 4; round++)
+        {
+            for (int s = 1; s <= 3; s++)
+            {
+                SessionRequest(store, s, 10);
+                time.Advance(TimeSpan.FromSeconds(2));
+            }
         }
     }
 }
