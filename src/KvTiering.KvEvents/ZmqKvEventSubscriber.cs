@@ -168,7 +168,8 @@ public sealed class ZmqKvEventSubscriber : IDisposable
         }
 
         long wanted = Math.Max(_expected, 0);
-        if (sequence > wanted && StartsWithClear(payload))
+        VllmEventBatch? batch = TryDecode(payload); // once, for the resync test and the apply
+        if (sequence > wanted && batch is { Events: [{ Kind: Events.KvEventKind.AllCleared }, ..] })
         {
             Reset(); // a resync point (a KvTiering publisher's first batch): nothing before it matters, nothing is replayed
         }
@@ -177,19 +178,18 @@ public sealed class ZmqKvEventSubscriber : IDisposable
             FillGap(wanted, sequence);
         }
 
-        Apply(sequence, payload);
+        Apply(sequence, batch);
     }
 
-    private static bool StartsWithClear(byte[] payload)
+    private static VllmEventBatch? TryDecode(byte[] payload)
     {
         try
         {
-            VllmEventBatch batch = VllmWireFormat.Decode(payload);
-            return batch.Events.Count > 0 && batch.Events[0].Kind == Events.KvEventKind.AllCleared;
+            return VllmWireFormat.Decode(payload);
         }
         catch (InvalidDataException)
         {
-            return false;
+            return null;
         }
     }
 
@@ -263,14 +263,11 @@ public sealed class ZmqKvEventSubscriber : IDisposable
         }
     }
 
-    private void Apply(long sequence, byte[] payload)
+    private void Apply(long sequence, byte[] payload) => Apply(sequence, TryDecode(payload));
+
+    private void Apply(long sequence, VllmEventBatch? batch)
     {
-        VllmEventBatch batch;
-        try
-        {
-            batch = VllmWireFormat.Decode(payload);
-        }
-        catch (InvalidDataException)
+        if (batch is null)
         {
             MalformedBatches++;
             Reset();
