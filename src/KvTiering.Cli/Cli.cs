@@ -49,13 +49,13 @@ internal static class Cli
         }
         catch (Exception ex) when (IsRunFailure(ex))
         {
-            stderr.WriteLine($"kvtier: {CliException.Clean(ex)}");
+            stderr.WriteLine($"kvtier: {ExceptionMessages.Clean(ex)}");
             return RunFailed;
         }
         catch (AggregateException ex) when (ex.Flatten().InnerExceptions.All(IsRunFailure))
         {
             // A failure inside a parallel replay (e.g. a --kv-events endpoint that cannot be bound) arrives wrapped.
-            foreach (string message in ex.Flatten().InnerExceptions.Select(CliException.Clean).Distinct())
+            foreach (string message in ex.Flatten().InnerExceptions.Select(ExceptionMessages.Clean).Distinct())
             {
                 stderr.WriteLine($"kvtier: {message}");
             }

@@ -64,7 +64,7 @@ internal sealed class PlacementArguments
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(name, AcceleratorProfiles.All.Select(p => p.Name)));
+                throw new CliException(ExceptionMessages.Clean(ex) + Suggest.DidYouMean(name, AcceleratorProfiles.All.Select(p => p.Name)));
             }
         }
 

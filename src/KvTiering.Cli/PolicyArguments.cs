@@ -28,7 +28,7 @@ internal static class PolicyArguments
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(CliException.Clean(ex) + SuggestFor(name));
+                throw new CliException(ExceptionMessages.Clean(ex) + SuggestFor(name));
             }
         }
 
@@ -86,7 +86,7 @@ internal static class PolicyArguments
         }
         catch (ArgumentException ex)
         {
-            throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(name, ModelPresets.All.Select(p => p.Name)));
+            throw new CliException(ExceptionMessages.Clean(ex) + Suggest.DidYouMean(name, ModelPresets.All.Select(p => p.Name)));
         }
     }
 
@@ -108,7 +108,7 @@ internal static class PolicyArguments
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(CliException.Clean(ex) + Suggest.DidYouMean(part[..colon], TierProfiles.All.Select(t => t.Name)));
+                throw new CliException(ExceptionMessages.Clean(ex) + Suggest.DidYouMean(part[..colon], TierProfiles.All.Select(t => t.Name)));
             }
 
             int blocks;

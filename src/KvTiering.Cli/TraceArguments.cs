@@ -41,7 +41,7 @@ internal static class TraceArguments
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(CliException.Clean(ex));
+                throw new CliException(ExceptionMessages.Clean(ex));
             }
         }
 

@@ -84,7 +84,7 @@ internal sealed class KvTieringOptionsValidator : IValidateOptions<KvTieringOpti
             }
             catch (ArgumentException ex)
             {
-                failures.Add($"{section}:Model: {Clean(ex)}");
+                failures.Add($"{section}:Model: {ExceptionMessages.Clean(ex)}");
                 return 0;
             }
         }
@@ -161,18 +161,8 @@ internal sealed class KvTieringOptionsValidator : IValidateOptions<KvTieringOpti
         }
         catch (ArgumentException ex)
         {
-            failures.Add($"{path}: {Clean(ex)}");
+            failures.Add($"{path}: {ExceptionMessages.Clean(ex)}");
         }
-    }
-
-    /// <summary>
-    /// The message without the " (Parameter 'name')" an <see cref="ArgumentException"/> appends: the reader set a
-    /// configuration value, not a parameter.
-    /// </summary>
-    private static string Clean(ArgumentException ex)
-    {
-        string suffix = $" (Parameter '{ex.ParamName}')";
-        return ex.ParamName is not null && ex.Message.EndsWith(suffix, StringComparison.Ordinal) ? ex.Message[..^suffix.Length] : ex.Message;
     }
 
     private static void ValidateDirectory(List<string> failures, string path, string directory)

@@ -1,6 +1,9 @@
-namespace KvTiering.Cli;
+namespace KvTiering;
 
-/// <summary>"Did you mean …?" for names the user mistyped: the closest candidate by edit distance, if close enough.</summary>
+/// <summary>
+/// "Did you mean …?" for names the user mistyped: the closest candidate by edit distance, if close enough. Linked into
+/// kvtier (options, policies, models), KvTiering.Extensions and the agent server (configuration keys).
+/// </summary>
 internal static class Suggest
 {
     /// <summary>" (did you mean 'lru'?)" when a candidate is within a third of the word's length in edits; else "".</summary>
