@@ -2,6 +2,7 @@ using System.Reflection;
 using AgentServer.Engine;
 using AgentServer.Events;
 using AgentServer.Serving;
+using KvTiering;
 using KvTiering.Diagnostics;
 using KvTiering.Extensions;
 using KvTiering.LLamaSharp;
@@ -33,18 +34,19 @@ public static partial class AgentServerApp
     }
 
     /// <summary>
-    /// A misspelt setting (--AgentServer:Sequence=4) stops the start, naming it and the settings there are; the binder
-    /// would ignore it, and the server would run with the default the user meant to change.
+    /// A misspelt setting (--AgentServer:Sequence=4, --KvTiering:KvEvents:Endpiont=…) stops the start, naming it, the
+    /// setting it is closest to and the settings there are; the binder would ignore it, and the server would run with
+    /// the default the user meant to change. (AddKvTiering checks the KvTiering section's own keys the same way.)
     /// </summary>
-    private static void RejectUnknownSettings(IConfiguration configuration)
+    private static void RejectUnknownSettings(IConfiguration configuration, string section, Type options)
     {
-        string[] known = [.. typeof(AgentServerOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name)];
-        foreach (IConfigurationSection setting in configuration.GetSection(AgentServerOptions.SectionName).GetChildren())
+        string[] known = [.. options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name)];
+        foreach (IConfigurationSection setting in configuration.GetSection(section).GetChildren())
         {
             if (!known.Contains(setting.Key, StringComparer.OrdinalIgnoreCase))
             {
                 throw new InvalidOperationException(
-                    $"{setting.Path} is not a setting; the {AgentServerOptions.SectionName} settings are {string.Join(", ", known)}.");
+                    $"{setting.Path} is not a setting{Suggest.DidYouMean(setting.Key, known)}; the {section} settings are {string.Join(", ", known)}.");
             }
         }
     }
@@ -53,7 +55,8 @@ public static partial class AgentServerApp
     public static void ConfigureServices(IServiceCollection services, IConfiguration configuration)
     {
         QuietNativeLog();
-        RejectUnknownSettings(configuration);
+        RejectUnknownSettings(configuration, AgentServerOptions.SectionName, typeof(AgentServerOptions));
+        RejectUnknownSettings(configuration, KvEventsOptions.SectionName, typeof(KvEventsOptions));
         services.AddOptions<AgentServerOptions>().Bind(configuration.GetSection(AgentServerOptions.SectionName))
             .Validate(o => o.Sequences >= 1 && o.QueueLength >= 0 && o.ContextSize >= 64 && o.Threads >= 1 && o.DefaultMaxTokens >= 1,
                 "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.")

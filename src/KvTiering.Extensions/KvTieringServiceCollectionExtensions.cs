@@ -15,8 +15,9 @@ public static class KvTieringServiceCollectionExtensions
     /// <see cref="IDistributedCache"/> and <see cref="IBufferDistributedCache"/> resolve to (so HybridCache uses it as
     /// its L2) unless an <see cref="IDistributedCache"/> is registered already. Options bind from the configuration
     /// section <c>KvTiering</c> when the container has an <c>IConfiguration</c>, then <paramref name="configure"/>
-    /// runs; they are validated at start. Registers what it needs — options, metrics (<c>AddMetrics</c>) and
-    /// <see cref="TimeProvider.System"/> — with <c>TryAdd</c>, so it works in a bare <see cref="IServiceCollection"/>.
+    /// runs; they are validated at start, and a key under the section that is no setting fails too. Registers what
+    /// it needs — options, metrics (<c>AddMetrics</c>) and <see cref="TimeProvider.System"/> — with <c>TryAdd</c>, so it
+    /// works in a bare <see cref="IServiceCollection"/>.
     /// </summary>
     /// <remarks>
     /// Every registration is a TryAdd: register your own <see cref="TieredKvStore"/> first to keep full control of its
@@ -71,6 +72,12 @@ public static class KvTieringServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KvTieringOptions>, KvTieringConfigureOptions>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KvTieringOptions>, KvTieringOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KvTieringOptions>, KvTieringUnknownSettingsValidator>());
+        if (!services.Any(d => d.ImplementationInstance is KvTieringRegistration r && r.Name == name))
+        {
+            services.AddSingleton(new KvTieringRegistration(name));
+        }
+
         OptionsBuilder<KvTieringOptions> builder = services.AddOptions<KvTieringOptions>(name);
         if (configure is not null)
         {

@@ -1,18 +1,22 @@
 namespace KvTiering.AgentServer.Tests;
 
 /// <summary>
-/// A misspelt AgentServer setting stops the start with the name it did not know, as kvtier's usage errors do; it used
-/// to be ignored, so the server ran with the default the user meant to change.
+/// A misspelt setting stops the start with the name it did not know and the one it is closest to, as kvtier's usage
+/// errors do: AgentServer's, the store's (KvTiering, checked by AddKvTiering) and KV events' (KvTiering:KvEvents). It
+/// used to be ignored, so the server ran with the default the user meant to change.
 /// </summary>
 public sealed class UnknownSettingTests
 {
-    [Fact]
-    public async Task AMisspeltSettingIsNamedAndExitCode2()
+    [Theory]
+    [InlineData("--AgentServer:Sequence=4", "AgentServer:Sequence is not a setting (did you mean 'Sequences'?); the AgentServer settings are ModelPath, Preset,")]
+    [InlineData("--KvTiering:MemoryByte=1048576", "KvTiering:MemoryByte is not a setting (did you mean 'MemoryBytes'?); the KvTiering settings are Model,")]
+    [InlineData("--KvTiering:KvEvents:Endpiont=tcp://*:5557", "KvTiering:KvEvents:Endpiont is not a setting (did you mean 'Endpoint'?); the KvTiering:KvEvents settings are Endpoint,")]
+    public async Task AMisspeltSettingIsNamedWithASuggestionAndExitCode2(string argument, string expected)
     {
-        (int rc, string errors) = await ServerProcess.RunToExitAsync("--AgentServer:Sequence=4");
+        (int rc, string errors) = await ServerProcess.RunToExitAsync(argument);
         Assert.Equal(2, rc);
         Assert.StartsWith("AgentServer: ", errors, StringComparison.Ordinal);
-        Assert.Contains("AgentServer:Sequence is not a setting; the AgentServer settings are ModelPath, Preset,", errors, StringComparison.Ordinal);
+        Assert.Contains(expected, errors, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
