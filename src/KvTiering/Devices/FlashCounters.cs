@@ -45,13 +45,14 @@ internal sealed class FlashCounters
     public static IReadOnlyList<KeyValuePair<string, long>> FaultCounts(FlashDeviceStatistics stats) =>
     [
         new("corrupt_file", stats.CorruptFilesRecreated),
+        new("truncated_file", stats.TruncatedFiles),
         new("lost_write", stats.LostWrites),
         new("unverified", stats.Unverified),
         new("authentication", stats.AuthenticationFailures),
     ];
 
-    /// <summary>The public snapshot; <paramref name="corruptFilesRecreated"/> comes from the open.</summary>
-    public FlashDeviceStatistics ToStatistics(int corruptFilesRecreated) => new(
+    /// <summary>The public snapshot; <paramref name="corruptFilesRecreated"/> and <paramref name="truncatedFiles"/> come from the open.</summary>
+    public FlashDeviceStatistics ToStatistics(int corruptFilesRecreated, int truncatedFiles) => new(
         corruptFilesRecreated,
         Interlocked.Read(ref _lostWrites),
         Interlocked.Read(ref _unverified),
@@ -59,5 +60,8 @@ internal sealed class FlashCounters
         Interlocked.Read(ref _verifiedAtOpen),
         TimeSpan.FromTicks(Interlocked.Read(ref _verificationTicks)),
         Interlocked.Read(ref _verifiedAfterOpen),
-        Interlocked.Read(ref _pendingVerification));
+        Interlocked.Read(ref _pendingVerification))
+    {
+        TruncatedFiles = truncatedFiles,
+    };
 }

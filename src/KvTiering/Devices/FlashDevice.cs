@@ -168,11 +168,12 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     }
 
     /// <summary>What the device found wrong since it was opened (see <see cref="FlashDeviceStatistics"/>).</summary>
-    public FlashDeviceStatistics GetStatistics() => _parts.Counters.ToStatistics(_file.Recreated ? 1 : 0);
+    public FlashDeviceStatistics GetStatistics() => _parts.Counters.ToStatistics(_file.Recreated ? 1 : 0, _file.CutShort ? 1 : 0);
 
     /// <inheritdoc />
     /// <remarks>
-    /// <c>corrupt_file</c> (moved aside and recreated at open), <c>lost_write</c> (a header over a payload that is not
+    /// <c>corrupt_file</c> (moved aside and recreated at open), <c>truncated_file</c> (found cut short at open and
+    /// extended back: the blocks past the cut are lost), <c>lost_write</c> (a header over a payload that is not
     /// its own, not recovered), <c>unverified</c> (left out of recovery by its time budget) and <c>authentication</c>
     /// (a missing or failed seal, at open or on a read).
     /// </remarks>

@@ -20,4 +20,8 @@ internal static partial class FlashDeviceLog
     [LoggerMessage(EventId = 43, EventName = "FlashDeferredVerified", Level = LogLevel.Information,
         Message = "KvTiering flash file '{Path}': background verification recovered {Recovered} blocks the open left unverified, dropped {Dropped}, left {Left} (stopped by disposal) in {Milliseconds:F0} ms")]
     public static partial void DeferredVerified(ILogger logger, string path, long recovered, long dropped, long left, double milliseconds);
+
+    [LoggerMessage(EventId = 44, EventName = "FlashFileResized", Level = LogLevel.Warning,
+        Message = "KvTiering flash file '{Path}' was {Length} bytes, not the {Expected} its geometry gives: {What}")]
+    public static partial void FileResized(ILogger logger, string path, long length, long expected, string what);
 }

@@ -17,4 +17,12 @@ public readonly record struct FlashDeviceStatistics(
     long VerifiedAtOpen,
     TimeSpan VerificationTime,
     long VerifiedAfterOpen,
-    long PendingVerification);
+    long PendingVerification)
+{
+    /// <summary>
+    /// 1 when the open found the file shorter than its geometry gives (a copy or restore cut off, a file truncated
+    /// behind the device's back) and extended it back: the blocks past the cut are lost; else 0. Logged as
+    /// <c>FlashFileResized</c>.
+    /// </summary>
+    public int TruncatedFiles { get; init; }
+}

@@ -19,7 +19,7 @@ internal sealed class FlashFile : IDisposable
     private readonly nint _zeroPage;   // one aligned page of zeros: a free slot's header
 
     public FlashFile(string path, SafeFileHandle handle, FlashGeometry geometry, bool directIO, string? bufferedReason,
-        bool created, bool recreated)
+        bool created, bool recreated, bool cutShort)
     {
         unsafe
         {
@@ -34,6 +34,7 @@ internal sealed class FlashFile : IDisposable
         BufferedReason = bufferedReason;
         Created = created;
         Recreated = recreated;
+        CutShort = cutShort;
     }
 
     /// <summary>The file's full path.</summary>
@@ -53,6 +54,9 @@ internal sealed class FlashFile : IDisposable
 
     /// <summary>Whether the open moved a corrupt file aside and recreated it.</summary>
     public bool Recreated { get; }
+
+    /// <summary>Whether the open found the file shorter than its geometry (and extended it back): the blocks past the cut are lost.</summary>
+    public bool CutShort { get; }
 
     /// <summary>
     /// Test seam: called with (file offset, length) before every write; returning true makes the write throw an

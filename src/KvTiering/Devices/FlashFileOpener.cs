@@ -32,8 +32,9 @@ internal static unsafe class FlashFileOpener
         SafeFileHandle handle = OpenHandle(path, options, logger, out bool direct, out string? reason);
         try
         {
-            CheckSuperblock(handle, path, geometry, pool);
-            return new FlashFile(path, handle, geometry, direct, reason, created, recreated);
+            long found = CheckSuperblock(handle, path, geometry, pool);
+            ReportResize(logger, path, geometry, found);
+            return new FlashFile(path, handle, geometry, direct, reason, created, recreated, cutShort: found < geometry.FileLength);
         }
         catch (InvalidDataException ex) when (options.CorruptFile == CorruptFileAction.Recreate)
         {
@@ -54,7 +55,7 @@ internal static unsafe class FlashFileOpener
         try
         {
             CheckSuperblock(handle, path, geometry, pool);
-            return new FlashFile(path, handle, geometry, direct, reason, created, recreated);
+            return new FlashFile(path, handle, geometry, direct, reason, created, recreated, cutShort: false);
         }
         catch
         {
@@ -97,9 +98,12 @@ internal static unsafe class FlashFileOpener
         }
     }
 
-    /// <summary>Verifies the superblock against this geometry, then fixes the file's length to the geometry's.</summary>
+    /// <summary>
+    /// Verifies the superblock against this geometry, then fixes the file's length to the geometry's; returns the
+    /// length the file had.
+    /// </summary>
     /// <exception cref="InvalidDataException">The superblock is corrupt, cut short, or of another format or geometry.</exception>
-    private static void CheckSuperblock(SafeFileHandle handle, string path, FlashGeometry geometry, AlignedBufferPool pool)
+    private static long CheckSuperblock(SafeFileHandle handle, string path, FlashGeometry geometry, AlignedBufferPool pool)
     {
         // Direct I/O needs an aligned buffer; the pool's first buffer serves, before any other I/O.
         byte* buffer = pool.Rent();
@@ -116,9 +120,30 @@ internal static unsafe class FlashFileOpener
 
         // The size is fixed by the geometry: a file cut short heals (its missing headers read as free slots),
         // and one that grew is trimmed back, so the tier never holds more than its capacity.
-        if (RandomAccess.GetLength(handle) != geometry.FileLength)
+        long length = RandomAccess.GetLength(handle);
+        if (length != geometry.FileLength)
         {
             RandomAccess.SetLength(handle, geometry.FileLength);
+        }
+
+        return length;
+    }
+
+    /// <summary>
+    /// Warns when the file was not the geometry's length: the heal is silent otherwise, and a file cut short (a copy
+    /// or restore that stopped, a full disk while it was copied) loses every block from the cut on without a word.
+    /// </summary>
+    private static void ReportResize(ILogger logger, string path, FlashGeometry geometry, long found)
+    {
+        if (found < geometry.FileLength)
+        {
+            long firstLost = (found - FlashGeometry.FirstSlotOffset) / geometry.Stride;
+            FlashDeviceLog.FileResized(logger, path, found, geometry.FileLength,
+                $"cut short, so the blocks in slot {firstLost} and after (of {geometry.SlotCount}) are lost; extended back, those slots read as empty");
+        }
+        else if (found > geometry.FileLength)
+        {
+            FlashDeviceLog.FileResized(logger, path, found, geometry.FileLength, "grown; trimmed back, no block was lost");
         }
     }
 

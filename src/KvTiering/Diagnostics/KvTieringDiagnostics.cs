@@ -46,7 +46,7 @@ public static class KvTieringDiagnostics
     /// <summary>
     /// Counter of faults a tier's device found in what it holds, tagged by <see cref="TierTag"/> and
     /// <see cref="FaultTag"/>, for every device that counts them (<see cref="Devices.IFaultCountingDevice"/>). Flash:
-    /// <c>corrupt_file</c>, <c>lost_write</c>, <c>unverified</c>, <c>authentication</c>; Redis: <c>vanished</c>,
+    /// <c>corrupt_file</c>, <c>truncated_file</c>, <c>lost_write</c>, <c>unverified</c>, <c>authentication</c>; Redis: <c>vanished</c>,
     /// <c>checksum</c>, <c>authentication</c>, <c>connection</c>, <c>dropped_write</c> (each device's
     /// <see cref="Devices.IFaultCountingDevice.GetFaultCounts"/> says what its kinds mean).
     /// </summary>

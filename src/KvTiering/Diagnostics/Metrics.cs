@@ -65,7 +65,7 @@ internal sealed class KvTieringMetrics
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteFailures, () => PerTier(static t => t.WriteFailures),
             Blocks, "Writes that failed; each block was dropped");
         Meter.CreateObservableCounter(KvTieringDiagnostics.TierFaults, ObserveTierFaults, Blocks,
-            "Faults a tier's device found in what it holds, by kind (flash: corrupt_file, lost_write, unverified, "
+            "Faults a tier's device found in what it holds, by kind (flash: corrupt_file, truncated_file, lost_write, unverified, "
             + "authentication; redis: vanished, checksum, authentication, connection, dropped_write)");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteBehindDrops, () => PerTier(static t => t.WriteBehindDrops),
             Blocks, "Demotions the tier's write-behind queue had no room for; each went further down or left the store");
