@@ -220,7 +220,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         }
 
         double totalMs = Stopwatch.GetElapsedTime(arrival).TotalMilliseconds;
-        metrics.Completed(g.TtftSeconds, queueSeconds, g.PromptTokens, g.CachedTokens, g.CompletionTokens, finish);
+        metrics.Completed(g.TtftSeconds, queueSeconds, g.PromptTokens, g.CachedTokens, g.CompletionTokens, finish, g.Source);
         log.Add(new RequestRecord(DateTimeOffset.UtcNow, sessionName, g.PromptTokens, g.CachedTokens, g.Source, queueSeconds * 1e3,
             g.TtftSeconds * 1e3, totalMs, g.CompletionTokens, finish, hint, g.Save));
         LogServed(logger, r.Id, sessionName, g.PromptTokens, g.CachedTokens, g.Source, g.CompletionTokens, finish, queueSeconds * 1e3,

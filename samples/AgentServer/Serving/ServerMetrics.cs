@@ -14,6 +14,7 @@ internal sealed class ServerMetrics
     private readonly Counter<long> _completionTokens;
     private readonly Counter<long> _requests;
     private readonly Counter<long> _prefetched;
+    private readonly Counter<long> _restores;
 
     public ServerMetrics(IMeterFactory factory)
     {
@@ -25,11 +26,16 @@ internal sealed class ServerMetrics
         _cachedTokens = meter.CreateCounter<long>("agentserver.cached_tokens", "{token}", "Prompt tokens restored from KvTiering instead of prefilled.");
         _completionTokens = meter.CreateCounter<long>("agentserver.completion_tokens", "{token}", "Tokens generated.");
         _prefetched = meter.CreateCounter<long>("agentserver.prefetched_blocks", "{block}", "Blocks brought up to DRAM while their request waited for a sequence.");
+        // The restore's source as X-KvTiering-Source gives it: without this, a flash file that went bad showed only in
+        // per-request log lines ("0 restored (corrupt)"), and an operator could not alert on it.
+        _restores = meter.CreateCounter<long>("agentserver.restores", "{request}",
+            "Served requests by where their prompt's snapshot came from (a tier's name, miss, corrupt, rejected, off).");
         _requests = meter.CreateCounter<long>("agentserver.requests", "{request}", "Requests by outcome (stop, length, tool_calls, cancelled, rejected, bad_request, model_not_found).");
     }
 
-    public void Completed(double ttftSeconds, double queueSeconds, int prompt, int cached, int completion, string finishReason)
+    public void Completed(double ttftSeconds, double queueSeconds, int prompt, int cached, int completion, string finishReason, string source)
     {
+        _restores.Add(1, new KeyValuePair<string, object?>("source", source));
         _ttft.Record(ttftSeconds);
         _queue.Record(queueSeconds);
         _promptTokens.Add(prompt);
