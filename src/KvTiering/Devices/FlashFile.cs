@@ -90,11 +90,18 @@ internal sealed class FlashFile : IDisposable
     }
 
     /// <summary>As <see cref="WriteSlot"/>, awaited.</summary>
-    public ValueTask WriteSlotAsync(ReadOnlyMemory<byte> bytes, int slot, CancellationToken cancellationToken)
+    public async ValueTask WriteSlotAsync(ReadOnlyMemory<byte> bytes, int slot, CancellationToken cancellationToken)
     {
         long offset = _geometry.SlotOffset(slot);
-        ThrowIfInjected(offset, bytes.Length);
-        return RandomAccess.WriteAsync(_handle, bytes, offset, cancellationToken);
+        try
+        {
+            ThrowIfInjected(offset, bytes.Length);
+            await RandomAccess.WriteAsync(_handle, bytes, offset, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw Named(ex, bytes.Length, offset);
+        }
     }
 
     /// <summary>Zeroes <paramref name="slot"/>'s header; false when the write failed (the old header may still verify).</summary>
@@ -145,15 +152,29 @@ internal sealed class FlashFile : IDisposable
 
     private void Write(ReadOnlySpan<byte> bytes, long offset)
     {
-        ThrowIfInjected(offset, bytes.Length);
-        RandomAccess.Write(_handle, bytes, offset);
+        try
+        {
+            ThrowIfInjected(offset, bytes.Length);
+            RandomAccess.Write(_handle, bytes, offset);
+        }
+        catch (IOException ex)
+        {
+            throw Named(ex, bytes.Length, offset);
+        }
     }
+
+    /// <summary>
+    /// The error with the file named: the OS says only "No space left on device", and the store's warning logs this
+    /// exception, so an operator with a full disk would not learn which file could not grow.
+    /// </summary>
+    private IOException Named(IOException ex, int length, long offset) =>
+        new($"Writing {length} bytes at offset {offset} of flash file '{Path}' failed: {ex.Message}", ex);
 
     private void ThrowIfInjected(long offset, int length)
     {
         if (FailWrite is { } fail && fail(offset, length))
         {
-            throw new IOException($"Injected write failure of {length} bytes at offset {offset} in '{Path}'.");
+            throw new IOException("No space left on device (injected)"); // as the OS words it: no file, no offset
         }
     }
 }
