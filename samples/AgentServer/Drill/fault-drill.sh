@@ -1,7 +1,7 @@
 #!/bin/bash
 # An operator's fault drill against the agent server (docs/reliability.md, "An operator's path"): the tiny model, a
-# 1 MiB DRAM tier over a 64 MiB flash tier in a scratch folder, 6 sessions sharing a system prompt; then kill -9 and
-# restart, slot bytes flipped, the file cut short, the superblock damaged, three geometry changes, a misspelt key and,
+# 1 MiB DRAM tier over a 64 MiB flash tier in a scratch folder, 6 sessions sharing a system prompt; then a graceful
+# restart, kill -9 and restart, slot bytes flipped, the file cut short, the superblock damaged, three geometry changes, a misspelt key and,
 # as root, a full disk (a 24 MiB tmpfs) and a full disk under a preallocated file (a 100 MiB tmpfs).
 # Usage: samples/AgentServer/Drill/fault-drill.sh [port]   (after: dotnet build -c Release samples/AgentServer)
 set -u
@@ -42,6 +42,10 @@ with open(path, 'r+b') as f:
 PY
 }
 
+echo "== 0. serve 6 sessions, stop gracefully (SIGTERM), restart, the next turn of sessions 1 and 6"
+srv t1.log $R/term; turns a 1 2 3 4 5 6 >/dev/null; kill -TERM $(cat $R/pid); wait $(cat $R/pid) 2>/dev/null
+grep -A1 "TieredKvStore\[6\]" $R/t1.log | tail -1
+srv t2.log $R/term; grep -A1 "TieredKvStore\[2\]" $R/t2.log | tail -1; turns b 1 6; k9
 F=$R/flash
 echo "== 1. serve 6 sessions, kill -9, restart, the next turn of sessions 1 and 6"
 srv s1.log $F; turns a 1 2 3 4 5 6 >/dev/null; k9
