@@ -101,7 +101,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// <summary>Sequence number of the first batch (microseconds since the Unix epoch at start).</summary>
     public long FirstSequence => _firstSequence;
 
-    /// <summary>Batches (messages) published so far.</summary>
+    /// <summary>Batches (messages) published so far, the empty ones that greet a subscriber included.</summary>
     public long BatchesPublished => _sender.Sent;
 
     /// <summary>Store events lost because this publisher fell behind (see <see cref="KvEventSubscription.Dropped"/>).</summary>
@@ -171,6 +171,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         {
             pub = new XPublisherSocket();
             pub.Options.SendHighWatermark = _options.HighWaterMark;
+            pub.Options.XPubVerbose = true; // every subscriber's subscription, not only a topic's first: each is greeted
             // A socket made with `new` discards what it has not sent when closed (linger 0): Dispose's last batches
             // would be lost to a subscriber on a busy machine. Give them as long as Dispose gives the flush.
             pub.Options.Linger = DisposeFlush;
@@ -243,7 +244,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         // XPUB delivers (un)subscriptions as frames starting with 1 (subscribe) or 0 (unsubscribe).
         while (pub.TryReceiveFrameBytes(TimeSpan.Zero, out byte[]? frame))
         {
-            Subscribed(frame);
+            Subscribed(pub, frame);
         }
     }
 
@@ -255,15 +256,26 @@ public sealed class ZmqKvEventPublisher : IDisposable
     {
         if (pub.TryReceiveFrameBytes(IdleWait, out byte[]? frame))
         {
-            Subscribed(frame);
+            Subscribed(pub, frame);
         }
     }
 
-    private void Subscribed(byte[] frame)
+    /// <summary>
+    /// A subscription reached the XPUB socket: from now on every batch reaches that subscriber. It is greeted with an
+    /// empty batch under the next sequence number, so a subscriber whose replay was answered before its subscription
+    /// landed sees a gap if a batch went out in between, even if the publisher then stays idle (docs/kv-events.md §4).
+    /// </summary>
+    private void Subscribed(XPublisherSocket pub, byte[] frame)
     {
-        if (frame.Length > 0 && frame[0] == 1)
+        if (frame.Length == 0 || frame[0] != 1)
         {
-            _subscribed.Set();
+            return;
+        }
+
+        _subscribed.Set();
+        if (_sender.Sent > 0)
+        {
+            _sender.Send(pub, new VllmEventBatch(Now(), [], _options.DataParallelRank)); // nothing sent before, nothing missed
         }
     }
 }
