@@ -12,8 +12,10 @@ public sealed class LateSubscriptionTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public void ABatchPublishedBeforeALateSubscriptionLandsIsLearntWhileThePublisherStaysIdle()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the XPUB then passes a second subscription to the same topic on only because it is verbose
+    public void ABatchPublishedBeforeALateSubscriptionLandsIsLearntWhileThePublisherStaysIdle(bool anotherSubscriber)
     {
         using TieredKvStore store = TestStores.HbmOverDram(8, 8);
         TestStores.PutChain(store, TestStores.Chain(3));
@@ -23,6 +25,8 @@ public sealed class LateSubscriptionTests
             ReplayEndpoint = "tcp://127.0.0.1:*",
         });
         Assert.True(publisher.Flush(Wait)); // the snapshot, to nobody: only the replay buffer has it
+        using ZmqKvEventSubscriber? other = anotherSubscriber ? new(publisher.Endpoint, publisher.ReplayEndpoint, "", _ => { }, () => { }) : null;
+        Assert.True(!anotherSubscriber || publisher.WaitForSubscriber(Wait));
 
         using var relay = new GatedRelay(new Uri(publisher.Endpoint).Port);
         var batches = new List<VllmEventBatch>();
