@@ -20,7 +20,8 @@ namespace AgentServer.Events;
 /// events are not published. A pump follows them instead, together with the prompts the generator saved
 /// (<see cref="Saved"/>), through <see cref="SnapshotBlockTracker"/>, and hands the resulting block events to a
 /// <see cref="ZmqKvEventPublisher"/>, whose own thread owns the sockets. The request path only enqueues the saved prompt;
-/// the hashing and everything else happens on the pump, and nothing waits for a subscriber.
+/// the hashing and everything else happens on the pump, and nothing waits for a subscriber. When the store's events
+/// outrun the pump, it resyncs from a snapshot through <see cref="StoreEventQueue"/>, which makes resyncs end.
 /// </remarks>
 internal sealed class ServerKvEvents : IDisposable
 {
