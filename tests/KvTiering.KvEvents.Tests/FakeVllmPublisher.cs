@@ -71,9 +71,9 @@ internal sealed class FakeVllmPublisher : IDisposable
         try
         {
             pub = new XPublisherSocket();
-            pub.Bind(Endpoint);
+            ZmqEndpoints.BindSoon(pub, Endpoint); // a restart finds the port still closing for a few milliseconds
             router = new RouterSocket();
-            router.Bind(ReplayEndpoint);
+            ZmqEndpoints.BindSoon(router, ReplayEndpoint);
         }
         catch (NetMQException e)
         {
