@@ -12,6 +12,7 @@ namespace KvTiering.AgentServer.Tests;
 /// snapshot (logged, <see cref="ServerKvEvents.Complete"/> false) and, once it has caught up, a snapshot again; and a
 /// shutdown during resyncs is prompt.
 /// </summary>
+[Collection(StoreTrafficTests.Name)]
 public sealed class ServerKvEventsBoundedResyncTests
 {
     private const int Room = 16;
