@@ -51,6 +51,28 @@ internal sealed class ReplayClient(string endpoint, ZmqKvEventSubscriberOptions 
         return null;
     }
 
+    /// <summary>
+    /// The batches after <paramref name="sequence"/>, the last one the caller applied, and whether they continue what it
+    /// applied. They do when the publisher's copy of that batch comes back first, byte for byte: a restarted vLLM that
+    /// has published as many batches as before answers with the same sequence numbers but other payloads (each batch
+    /// carries its time). When they do not continue it, every batch the publisher holds is returned, from its first.
+    /// </summary>
+    /// <returns>The batches (after <paramref name="sequence"/> when <paramref name="continues"/>); null as for <see cref="Replay"/>.</returns>
+    public List<(long Sequence, byte[] Payload)>? ReplayAfter(long sequence, byte[] payload, out bool continues)
+    {
+        List<(long Sequence, byte[] Payload)>? batches = Replay(sequence);
+        continues = batches is [var first, ..] && first.Sequence == sequence && first.Payload.AsSpan().SequenceEqual(payload);
+        if (continues)
+        {
+            batches!.RemoveAt(0); // applied already
+            return batches;
+        }
+
+        // Another history. If it is numbered like this one (vLLM restarts from 0), its earlier batches are buffered
+        // too: ask from the start. Otherwise everything buffered lies after the sequence and has come back already.
+        return batches is null || (batches.Count > 0 && batches[0].Sequence > sequence) ? batches : Replay(0);
+    }
+
     private Answer TryReplay(long from, out List<(long, byte[])> batches)
     {
         batches = [];

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Threading.Channels;
 using KvTiering.Events;
 using KvTiering.Store;
@@ -30,18 +28,18 @@ public sealed class ZmqKvEventPublisher : IDisposable
     private readonly ZmqKvEventPublisherOptions _options;
     private readonly KvEventSubscription? _subscription;
     private readonly ChannelReader<KvEvent> _events;
+    private readonly QueueWait _idle;
     private readonly KvEventBatcher _batcher;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
     private readonly ManualResetEventSlim _subscribed = new();
     private readonly ReplayBuffer _replay;
+    private readonly BatchSender _sender;
     private Exception? _startFailure;
     private volatile bool _stopping;
     private readonly long _firstSequence;
     private volatile bool _holding;
     private long _published;
-    private long _batches;
-    private Task<bool>? _eventsReady;
 
     /// <summary>Starts publishing <paramref name="store"/>'s events.</summary>
     /// <exception cref="NetMQ.NetMQException">An endpoint cannot be bound or connected.</exception>
@@ -77,8 +75,10 @@ public sealed class ZmqKvEventPublisher : IDisposable
         _holding = options.HoldUntilSubscribed;
         _batcher = new KvEventBatcher(blockSize, options.LoraName, options.CacheSalt);
         _replay = new ReplayBuffer(options.BufferSteps);
+        _sender = new BatchSender(_firstSequence, options.Topic, _replay);
         _subscription = subscription;
         _events = events ?? subscription!.Reader;
+        _idle = new QueueWait(_events);
         _thread = new Thread(Run) { IsBackground = true, Name = "kvtiering-kv-events" };
         _thread.Start();
         _ready.Wait();
@@ -101,8 +101,8 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// <summary>Sequence number of the first batch (microseconds since the Unix epoch at start).</summary>
     public long FirstSequence => _firstSequence;
 
-    /// <summary>Batches (messages) published so far.</summary>
-    public long BatchesPublished => Interlocked.Read(ref _batches);
+    /// <summary>Batches (messages) published so far, the empty ones that greet a subscriber included.</summary>
+    public long BatchesPublished => _sender.Sent;
 
     /// <summary>Store events lost because this publisher fell behind (see <see cref="KvEventSubscription.Dropped"/>).</summary>
     public long EventsDropped => _subscription?.Dropped ?? 0;
@@ -171,6 +171,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         {
             pub = new XPublisherSocket();
             pub.Options.SendHighWatermark = _options.HighWaterMark;
+            pub.Options.XPubVerbose = true; // every subscriber's subscription, not only a topic's first: each is greeted
             // A socket made with `new` discards what it has not sent when closed (linger 0): Dispose's last batches
             // would be lost to a subscriber on a busy machine. Give them as long as Dispose gives the flush.
             pub.Options.Linger = DisposeFlush;
@@ -193,8 +194,6 @@ public sealed class ZmqKvEventPublisher : IDisposable
         }
 
         _ready.Set();
-        byte[] topic = System.Text.Encoding.UTF8.GetBytes(_options.Topic);
-        var buffer = new ArrayBufferWriter<byte>(4096);
         using (pub)
         using (router)
         {
@@ -221,69 +220,31 @@ public sealed class ZmqKvEventPublisher : IDisposable
                 if (_batcher.Count == 0)
                 {
                     Volatile.Write(ref _pending, false);
-                    WaitForEvents();
+                    _idle.Wait(IdleWait); // subscriptions and replay requests are still answered meanwhile
                     continue;
                 }
 
-                Publish(pub, topic, buffer);
+                Publish(pub);
                 Volatile.Write(ref _pending, false);
             }
         }
     }
 
-    /// <summary>
-    /// Blocks until an event is queued, or for <see cref="IdleWait"/> at most, so that subscriptions and replay
-    /// requests are still answered. It used to poll every millisecond: on the 2-core dev VM an idle server's publisher
-    /// then took 3.3% of a core and 1,060 context switches a second from decoding (docs/kv-events.md, §8).
-    /// </summary>
-    private void WaitForEvents()
-    {
-        if (_eventsReady is null || _eventsReady.IsCompleted)
-        {
-            ValueTask<bool> ready = _events.WaitToReadAsync();
-            if (ready.IsCompleted)
-            {
-                _eventsReady = null;
-                if (!ready.IsCompletedSuccessfully || !ready.Result)
-                {
-                    Thread.Sleep(IdleWait); // the source ended: nothing more comes, Dispose stops the thread
-                }
-
-                return;
-            }
-
-            _eventsReady = ready.AsTask(); // kept across waits: a single-reader channel wants one waiter at a time
-        }
-
-        // Its wait handle, not Task.Wait, which spins before it blocks.
-        ((IAsyncResult)_eventsReady).AsyncWaitHandle.WaitOne(IdleWait);
-    }
-
-    private void Publish(XPublisherSocket pub, byte[] topic, ArrayBufferWriter<byte> buffer)
+    private void Publish(XPublisherSocket pub)
     {
         int events = _batcher.Count;
-        VllmEventBatch batch = _batcher.Drain(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, _options.DataParallelRank);
-        buffer.ResetWrittenCount();
-        VllmWireFormat.Write(batch, buffer);
-        byte[] payload = buffer.WrittenSpan.ToArray();
-        long sequence = _firstSequence + _batches;
-        var seq = new byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(seq, sequence);
-        pub.SendMoreFrame(topic).SendMoreFrame(seq).SendFrame(payload);
-        _replay.Add(sequence, payload);
+        _sender.Send(pub, _batcher.Drain(Now(), _options.DataParallelRank));
         Interlocked.Add(ref _published, events);
-        Interlocked.Increment(ref _batches);
     }
+
+    private static double Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
     private void ServiceSubscriptions(XPublisherSocket pub)
     {
         // XPUB delivers (un)subscriptions as frames starting with 1 (subscribe) or 0 (unsubscribe).
         while (pub.TryReceiveFrameBytes(TimeSpan.Zero, out byte[]? frame))
         {
-            if (frame.Length > 0 && frame[0] == 1)
-            {
-                _subscribed.Set();
-            }
+            Subscribed(pub, frame);
         }
     }
 
@@ -293,9 +254,28 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// </summary>
     private void WaitForSubscription(XPublisherSocket pub)
     {
-        if (pub.TryReceiveFrameBytes(IdleWait, out byte[]? frame) && frame.Length > 0 && frame[0] == 1)
+        if (pub.TryReceiveFrameBytes(IdleWait, out byte[]? frame))
         {
-            _subscribed.Set();
+            Subscribed(pub, frame);
+        }
+    }
+
+    /// <summary>
+    /// A subscription reached the XPUB socket: from now on every batch reaches that subscriber. It is greeted with an
+    /// empty batch under the next sequence number, so a subscriber whose replay was answered before its subscription
+    /// landed sees a gap if a batch went out in between, even if the publisher then stays idle (docs/kv-events.md §4).
+    /// </summary>
+    private void Subscribed(XPublisherSocket pub, byte[] frame)
+    {
+        if (frame.Length == 0 || frame[0] != 1)
+        {
+            return;
+        }
+
+        _subscribed.Set();
+        if (_sender.Sent > 0)
+        {
+            _sender.Send(pub, new VllmEventBatch(Now(), [], _options.DataParallelRank)); // nothing sent before, nothing missed
         }
     }
 }

@@ -38,6 +38,7 @@ public sealed class ZmqKvEventSubscriber : IDisposable
     private bool _empty = true;              // nothing applied since the start or the last reset
     private long _syncAt = long.MaxValue;    // when to ask the replay socket next (Environment.TickCount64)
     private bool _catchUpNext;
+    private byte[]? _last;                   // the last batch applied (null when empty): a replay must bring it back byte for byte
 
     /// <summary>Connects to a publisher and starts following it on a thread of its own.</summary>
     /// <param name="endpoint">The publisher's PUB endpoint, e.g. <c>tcp://host:5557</c>.</param>
@@ -178,7 +179,7 @@ public sealed class ZmqKvEventSubscriber : IDisposable
             FillGap(wanted, sequence);
         }
 
-        Apply(sequence, batch);
+        Apply(sequence, payload, batch);
     }
 
     private static VllmEventBatch? TryDecode(byte[] payload)
@@ -195,12 +196,14 @@ public sealed class ZmqKvEventSubscriber : IDisposable
 
     /// <summary>
     /// Asks the replay socket for what this subscriber may have missed while it was not connected: everything the
-    /// publisher holds when nothing is known, else everything after the last batch applied.
+    /// publisher holds when nothing is known, else everything after the last batch applied, which must come back
+    /// first, byte for byte, for the history to go on.
     /// </summary>
     private void Sync(ReplayClient replay)
     {
-        long from = _empty ? 0 : _expected - 1; // the last batch applied comes back first when the history goes on
-        List<(long Sequence, byte[] Payload)>? replayed = replay.Replay(from);
+        bool continues = false;
+        long from = _empty ? 0 : _expected - 1;
+        List<(long Sequence, byte[] Payload)>? replayed = _empty ? replay.Replay(0) : replay.ReplayAfter(from, _last!, out continues);
         if (replayed is null)
         {
             Reset(); // what happened while disconnected is unknown: forget rather than over-report
@@ -208,49 +211,44 @@ public sealed class ZmqKvEventSubscriber : IDisposable
         }
 
         Syncs++;
-        if (!_empty && (replayed.Count == 0 || replayed[0].Sequence != from))
+        if (!continues)
         {
             // Not this subscriber's history: a restart, or more missed than the publisher buffers. Forget, then learn
             // what the buffer holds: from nothing, a run of the publisher's latest batches never over-reports.
             Reset();
         }
 
-        int applied = 0;
         foreach ((long sequence, byte[] payload) in replayed)
         {
-            if (_expected >= 0 && sequence < _expected && !_empty)
-            {
-                continue;
-            }
-
             _replayed[sequence] = XxHash3.HashToUInt64(payload);
             Apply(sequence, payload);
-            applied++;
         }
 
-        if (applied > 0)
+        if (replayed.Count > 0)
         {
-            KvEventsLog.Synced(_logger, _endpoint, applied, replay.Endpoint, from);
+            KvEventsLog.Synced(_logger, _endpoint, replayed.Count, replay.Endpoint, from);
         }
     }
 
     private void FillGap(long from, long upTo)
     {
-        List<(long Sequence, byte[] Payload)>? replayed = _replay?.Replay(from);
+        bool continues = false;
+        List<(long Sequence, byte[] Payload)>? replayed = _replay is null ? null
+            : _empty ? _replay.Replay(from) : _replay.ReplayAfter(from - 1, _last!, out continues);
         if (replayed is null)
         {
             Reset(); // what happened in between is unknown: forget rather than over-report
             return;
         }
 
-        if (replayed.Count > 0 && replayed[0].Sequence == from)
+        if (continues || (_empty && replayed is [var first, ..] && first.Sequence == from))
         {
             GapsReplayed++;
         }
         else
         {
             // Not the batches asked for: a restarted publisher (KvTiering's starts its sequence from the clock, above
-            // any earlier run's) or a gap longer than its buffer. Forget, then learn what the buffer holds.
+            // any earlier run's; vLLM's from 0) or a gap longer than its buffer. Forget, then learn what the buffer holds.
             Reset();
         }
 
@@ -263,9 +261,9 @@ public sealed class ZmqKvEventSubscriber : IDisposable
         }
     }
 
-    private void Apply(long sequence, byte[] payload) => Apply(sequence, TryDecode(payload));
+    private void Apply(long sequence, byte[] payload) => Apply(sequence, payload, TryDecode(payload));
 
-    private void Apply(long sequence, VllmEventBatch? batch)
+    private void Apply(long sequence, byte[] payload, VllmEventBatch? batch)
     {
         if (batch is null)
         {
@@ -278,6 +276,7 @@ public sealed class ZmqKvEventSubscriber : IDisposable
         _onBatch(batch);
         Batches++;
         _expected = sequence + 1;
+        _last = payload;
         _empty = false;
     }
 
@@ -290,6 +289,7 @@ public sealed class ZmqKvEventSubscriber : IDisposable
 
         Resets++;
         _empty = true;
+        _last = null;
         _onReset();
     }
 }

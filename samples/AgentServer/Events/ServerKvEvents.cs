@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using AgentServer.Engine;
 using KvTiering.Blocks;
@@ -21,15 +20,13 @@ namespace AgentServer.Events;
 /// events are not published. A pump follows them instead, together with the prompts the generator saved
 /// (<see cref="Saved"/>), through <see cref="SnapshotBlockTracker"/>, and hands the resulting block events to a
 /// <see cref="ZmqKvEventPublisher"/>, whose own thread owns the sockets. The request path only enqueues the saved prompt;
-/// the hashing and everything else happens on the pump, and nothing waits for a subscriber.
+/// the hashing and everything else happens on the pump, and nothing waits for a subscriber. When the store's events
+/// outrun the pump, it resyncs from a snapshot through <see cref="StoreEventQueue"/>, which makes resyncs end.
 /// </remarks>
-internal sealed partial class ServerKvEvents : IDisposable
+internal sealed class ServerKvEvents : IDisposable
 {
     private const int StoreQueue = 1 << 20;
-    private readonly TieredKvStore _store;
-    private readonly int _storeQueue; // events the store may queue for the pump before it drops (tests: a few)
-    private readonly BlockHasher _keys;
-    private readonly VllmBlockHasher _hashes;
+    private readonly SavedPromptKeys _prompts;
     private readonly Channel<(LLamaToken[] Prompt, int Pieces)> _saved = Channel.CreateUnbounded<(LLamaToken[], int)>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<KvEvent> _out = Channel.CreateUnbounded<KvEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -38,7 +35,7 @@ internal sealed partial class ServerKvEvents : IDisposable
     private readonly ILogger _logger;
     private readonly LlamaPrefixCache? _cache;
     private readonly List<BlockKey> _unclaimed = [];
-    private KvEventSubscription _subscription;
+    private readonly StoreEventQueue _queue;
     private readonly Task _pump;
     private long _expected;
     private long _resets;
@@ -54,16 +51,16 @@ internal sealed partial class ServerKvEvents : IDisposable
     /// Publishes the prompts saved into <paramref name="store"/> under <paramref name="keys"/>' block keys, and, with a
     /// <paramref name="cache"/>, those of the snapshots the store already holds (a restart's flash tier).
     /// </summary>
+    /// <param name="storeQueue">Live store events queued for the pump beyond a snapshot before it drops (tests: a few).</param>
+    /// <param name="window">The time in which at most <see cref="StoreEventQueue.MaxSnapshots"/> resyncs take a snapshot (and the least
+    /// time the store is then followed without one).</param>
     internal ServerKvEvents(KvEventsOptions o, TieredKvStore store, BlockHasher keys, ILogger logger, LlamaPrefixCache? cache = null,
-        int storeQueue = StoreQueue)
+        int storeQueue = StoreQueue, TimeSpan? window = null)
     {
-        _store = store;
-        _storeQueue = storeQueue;
         _cache = cache;
         _logger = logger;
-        _keys = keys;
+        _prompts = new SavedPromptKeys(keys, o.HashSeed);
         int blockSize = keys.TokensPerBlock;
-        _hashes = new VllmBlockHasher(blockSize, o.HashSeed);
         _tracker = new SnapshotBlockTracker(e => _out.Writer.TryWrite(e), key => store.Contains(key)); // unbounded: never fails while open
         try
         {
@@ -84,9 +81,9 @@ internal sealed partial class ServerKvEvents : IDisposable
         }
 
         _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default)); // the resync point
-        _subscription = store.Events.Subscribe(storeQueue, snapshot: true);
+        _queue = new StoreEventQueue(store, storeQueue, window ?? TimeSpan.FromSeconds(30));
         _pump = Task.Run(PumpOrClearAsync);
-        LogPublishing(logger, _publisher.Endpoint, _publisher.ReplayEndpoint ?? "none", o.HashSeed, blockSize);
+        ServerKvEventsLog.Publishing(logger, _publisher.Endpoint, _publisher.ReplayEndpoint ?? "none", o.HashSeed, blockSize);
     }
 
     /// <summary>The PUB socket's endpoint, with an ephemeral port resolved.</summary>
@@ -100,6 +97,12 @@ internal sealed partial class ServerKvEvents : IDisposable
 
     /// <summary>Times the store's events were lost (a full queue) and every published block was cleared.</summary>
     public long Resets => Interlocked.Read(ref _resets);
+
+    /// <summary>
+    /// False while the store is followed without a snapshot, after resyncs that could not keep up: prompts saved before
+    /// are not published until a snapshot is tried again (log event 305).
+    /// </summary>
+    public bool Complete => _queue.Complete;
 
     /// <summary>Prompts found in the store rather than saved (at startup, the snapshots a restart kept) and published.</summary>
     public long PromptsFound => Interlocked.Read(ref _found);
@@ -117,10 +120,10 @@ internal sealed partial class ServerKvEvents : IDisposable
     public void Dispose()
     {
         _saved.Writer.TryComplete();
-        _subscription.Dispose(); // the reader completes once what is queued is read
+        _queue.Dispose(); // the reader completes once what is queued is read, and a resync racing this makes no new one
         if (!_pump.Wait(TimeSpan.FromSeconds(10)))
         {
-            LogPumpStuck(_logger);
+            ServerKvEventsLog.PumpStuck(_logger);
         }
 
         _out.Writer.TryComplete();
@@ -136,7 +139,7 @@ internal sealed partial class ServerKvEvents : IDisposable
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
         {
             // What is held is no longer followed: tell routers to forget this server rather than leave stale blocks.
-            LogPumpFailed(_logger, ex);
+            ServerKvEventsLog.PumpFailed(_logger, ex);
             _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default));
         }
     }
@@ -145,18 +148,27 @@ internal sealed partial class ServerKvEvents : IDisposable
     {
         while (true)
         {
-            DrainStore();
+            if (!DrainStore())
+            {
+                return; // closed during a resync
+            }
+
             while (_saved.Reader.TryRead(out (LLamaToken[] Prompt, int Pieces) saved))
             {
-                DrainStore(); // the save's store events were queued before it was: apply them first
+                if (!DrainStore()) // the save's store events were queued before it was: apply them first
+                {
+                    return;
+                }
+
                 Register(saved.Prompt, saved.Pieces);
             }
 
             RegisterUnclaimed();
             _tracker.Settle();
-            Task<bool> store = _subscription.Reader.WaitToReadAsync().AsTask();
+            Task<bool> store = _queue.Current.Reader.WaitToReadAsync().AsTask();
             Task<bool> prompts = _saved.Reader.WaitToReadAsync().AsTask();
-            await Task.WhenAny(store, prompts).ConfigureAwait(false);
+            await (_queue.UntilRetry is { } retry ? Task.WhenAny(store, prompts, Task.Delay(retry)) : (Task)Task.WhenAny(store, prompts))
+                .ConfigureAwait(false); // without a snapshot, the store is looked at again when one is due
             if (store.IsCompleted && !store.Result && prompts.IsCompleted && !prompts.Result)
             {
                 return; // both ended and read to the end
@@ -169,15 +181,22 @@ internal sealed partial class ServerKvEvents : IDisposable
         }
     }
 
-    private void DrainStore()
+    /// <summary>Applies every queued store event, resyncing where some were dropped; false once the queue is closed.</summary>
+    private bool DrainStore()
     {
         while (true)
         {
-            while (_subscription.Reader.TryRead(out KvEvent e))
+            KvEventSubscription events = _queue.Current;
+            while (events.Reader.TryRead(out KvEvent e))
             {
                 if (e.Sequence != _expected)
                 {
-                    Resync(); // events were dropped: what the store holds is unknown; read the new snapshot on
+                    if (!Resync(events.Dropped)) // events were dropped: what the store holds is unknown; read the new snapshot on
+                    {
+                        return false;
+                    }
+
+                    events = _queue.Current;
                     continue;
                 }
 
@@ -185,25 +204,50 @@ internal sealed partial class ServerKvEvents : IDisposable
                 _tracker.Apply(e);
             }
 
-            if (_subscription.Dropped == 0)
+            if (events.Dropped == 0)
             {
-                return;
+                if (!_queue.SnapshotDue())
+                {
+                    return true;
+                }
+
+                ServerKvEventsLog.Retry(_logger);
+                if (!Resync(0, retry: true)) // followed without a snapshot long enough: try one again
+                {
+                    return false;
+                }
+
+                continue;
             }
 
-            Resync(); // the last events were dropped: no later one would show the gap
+            if (!Resync(events.Dropped)) // the last events were dropped: no later one would show the gap
+            {
+                return false;
+            }
         }
     }
 
-    private void Resync()
+    private bool Resync(long dropped, bool retry = false)
     {
+        if (!_queue.Renew(retry))
+        {
+            return false; // shutting down: Dispose closed the queue, and the pump ends with it
+        }
+
         Interlocked.Increment(ref _resets);
-        LogResync(_logger, _subscription.Dropped);
+        if (_queue.Complete)
+        {
+            ServerKvEventsLog.Resync(_logger, dropped);
+        }
+        else
+        {
+            ServerKvEventsLog.Incomplete(_logger, dropped, StoreEventQueue.MaxSnapshots);
+        }
+
         _tracker.Reset();
         _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default));
-        KvEventSubscription old = _subscription;
-        _subscription = _store.Events.Subscribe(_storeQueue, snapshot: true);
         _expected = 0;
-        old.Dispose();
+        return true;
     }
 
     /// <summary>
@@ -231,7 +275,7 @@ internal sealed partial class ServerKvEvents : IDisposable
         if (found > 0)
         {
             Interlocked.Add(ref _found, found);
-            LogFound(_logger, found, _unclaimed.Count);
+            ServerKvEventsLog.Found(_logger, found, _unclaimed.Count);
         }
 
         _unclaimed.Clear();
@@ -239,43 +283,9 @@ internal sealed partial class ServerKvEvents : IDisposable
 
     private void Register(LLamaToken[] prompt, int pieces)
     {
-        ReadOnlySpan<int> tokens = MemoryMarshal.Cast<LLamaToken, int>(prompt);
-        int blocks = _keys.BlockCount(tokens.Length);
-        if (blocks == 0 || pieces <= 0)
+        if (_prompts.TryCompute(prompt, pieces, out BlockKey snapshot, out BlockKey[] pieceKeys, out ulong[] hashes))
         {
-            return;
+            _tracker.Register(snapshot, pieceKeys, hashes);
         }
-
-        var keys = new BlockKey[blocks];
-        _keys.ComputeKeys(tokens, keys);
-        var pieceKeys = new BlockKey[pieces];
-        LlamaPrefixCache.GetSnapshotKeys(keys[^1], pieceKeys);
-        var hashes = new VllmBlockHash[blocks];
-        int n = _hashes.ComputeHashes(tokens, hashes);
-        var events = new ulong[n];
-        for (int i = 0; i < n; i++)
-        {
-            events[i] = hashes[i].EventHash;
-        }
-
-        _tracker.Register(keys[^1], pieceKeys, events);
     }
-
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information,
-        Message = "Publishing KV events on {Endpoint} (replay {ReplayEndpoint}), block hashes sha256_cbor with seed '{HashSeed}', {BlockSize} tokens a block")]
-    private static partial void LogPublishing(ILogger logger, string endpoint, string replayEndpoint, string hashSeed, int blockSize);
-
-    [LoggerMessage(EventId = 301, Level = LogLevel.Warning,
-        Message = "KV events: the store's event queue overflowed ({Dropped} dropped); every published block is cleared, the store followed afresh and what it holds published again")]
-    private static partial void LogResync(ILogger logger, long dropped);
-
-    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "KV events: following the store failed; published AllBlocksCleared and stopped")]
-    private static partial void LogPumpFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 304, Level = LogLevel.Information,
-        Message = "KV events: {Found} snapshots found in the store that this run did not save (of {Read} blocks read); publishing their blocks")]
-    private static partial void LogFound(ILogger logger, int found, int read);
-
-    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "KV events: the pump did not finish in 10 s at shutdown; events may be lost")]
-    private static partial void LogPumpStuck(ILogger logger);
 }

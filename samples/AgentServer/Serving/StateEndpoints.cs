@@ -53,6 +53,7 @@ internal static class StateEndpoints
                 replayEndpoint = events.ReplayEndpoint,
                 published = events.EventsPublished,
                 resets = events.Resets,
+                complete = events.Complete, // false: following the store without a snapshot (docs/serving.md, "KV events")
             },
             recent = log.Recent(),
         };
