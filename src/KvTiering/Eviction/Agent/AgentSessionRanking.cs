@@ -50,6 +50,9 @@ internal sealed class AgentSessionRanking
         SharedLimit = Math.Max(1, (int)(tier.Capacity * options.SharedShare));
     }
 
+    /// <summary>Diagnostic: every session and the shared segment ranked by the true next use of the block they would give up.</summary>
+    private bool OracleByBlock => _options.OracleDiagnostic && _options.OracleRank == AgentOracleRank.VictimBlock;
+
     /// <summary>Shared blocks the shared segment holds before it goes first.</summary>
     public int SharedLimit { get; }
 
@@ -78,6 +81,12 @@ internal sealed class AgentSessionRanking
     /// </summary>
     public void Removed(int owner, bool stale)
     {
+        if (_options.OracleDiagnostic && _options.OracleRank == AgentOracleRank.VictimBlock)
+        {
+            _victim = -1; // diagnostic: the victim's rank was the block just removed
+            return;
+        }
+
         if (owner != _victim)
         {
             return;
@@ -171,7 +180,7 @@ internal sealed class AgentSessionRanking
     private double Score(int slot, ref AgentSession s, double now, bool predict)
     {
         double score = ExpectedWait(slot, ref s, now, predict);
-        if (slot != Shared && _options.StaleAging > 0 && _lists.HasSkippedFront(ref s))
+        if (slot != Shared && _options.StaleAging > 0 && !OracleByBlock && _lists.HasSkippedFront(ref s))
         {
             double factor = s.Revives ? 1.0 : _options.StaleAging;
             score = Math.Max(score, factor * (now - _lists.TouchedAt(s.Head)));
@@ -231,6 +240,13 @@ internal sealed class AgentSessionRanking
     /// </summary>
     private double RulesWait(int slot, ref AgentSession s, double now, bool predict)
     {
+        if (OracleByBlock && (slot == Shared ? s.Count <= SharedLimit : s.State != AgentSessionState.Closed))
+        {
+            // Diagnostic: the true next use of the block the session (or the shared segment) would give up.
+            int handle = _lists.Pick(slot == Shared, ref s);
+            return handle >= 0 ? _tier.NextUse(handle) : double.MinValue;
+        }
+
         if (slot == Shared)
         {
             // Shared blocks compete by their own idle time: a system prompt in use stays, a dead sibling's prefix ages out.

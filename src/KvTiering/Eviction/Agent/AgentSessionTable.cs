@@ -130,7 +130,7 @@ internal sealed class AgentSessionTable
 
         if (_options.OracleDiagnostic || AgentRankDump.Enabled)
         {
-            _sessions[slot].OracleNext = _tier.NextUse(handle);
+            OracleTouch(ref _sessions[slot], handle, firstOfRequest: !burst, own: target == slot);
         }
 
         if (!burst)
@@ -169,6 +169,11 @@ internal sealed class AgentSessionTable
         if (block.Session == 0)
         {
             _anonymous?.Offer(block.Key, block.Depth);
+        }
+
+        if (_options.OracleDiagnostic && _options.OracleAdmission && _tier.Count >= _tier.Capacity && block.NextUse == long.MaxValue)
+        {
+            return false; // diagnostic: Belady's admission (a block never used again is not stored)
         }
 
         if (!_options.Bypass || _tier.Count < _tier.Capacity || block.Session == 0)
@@ -218,6 +223,33 @@ internal sealed class AgentSessionTable
         int response = _tier.HintResponseTokens;
         _sessions[slot].BriefReply = response >= 0 && response < _options.BriefReplyTokens;
         _ranking.Invalidate();
+    }
+
+    /// <summary>
+    /// Diagnostic only: the session's true next use after a touch of <paramref name="handle"/>. By default
+    /// (<see cref="AgentOracleRank.NextRequest"/>) the first own block of each request sets it, so a next request that
+    /// rewrites this one's tail still counts as a return; the rank dump and <see cref="AgentOracleRank.DeepestBlock"/>
+    /// take every touch's (the request's deepest block last).
+    /// </summary>
+    private void OracleTouch(ref AgentSession s, int handle, bool firstOfRequest, bool own)
+    {
+        if (!_options.OracleDiagnostic || _options.OracleRank != AgentOracleRank.NextRequest)
+        {
+            s.OracleNext = _tier.NextUse(handle);
+            return;
+        }
+
+        if (firstOfRequest)
+        {
+            s.OracleOwnSeen = false;
+            s.OracleNext = _tier.NextUse(handle); // until the request reaches a block of its own
+        }
+
+        if (own && !s.OracleOwnSeen)
+        {
+            s.OracleOwnSeen = true;
+            s.OracleNext = _tier.NextUse(handle);
+        }
     }
 
     /// <summary>The block leaves its list; a session with no blocks left may be forgotten (<see cref="Release"/>).</summary>
