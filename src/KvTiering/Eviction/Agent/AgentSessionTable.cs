@@ -49,7 +49,7 @@ internal sealed class AgentSessionTable
         _requests = new AgentSessionRequests(options);
         _ranking = new AgentSessionRanking(tier, options, _slots, _lists, _requests);
         _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
-        _picker = new AgentVictimPicker(options, _slots, _lists, _ranking, _requests.Density, _anonymous);
+        _picker = new AgentVictimPicker(tier, options, _slots, _lists, _ranking, _requests.Density, _anonymous);
         _miniatures = AgentMiniatures.For(_ranking, options, tier.Capacity, tier.TierIndex);
         _dead = new AgentDeadBlocks(tier, options, _slots, _lists);
     }
