@@ -31,6 +31,7 @@ internal sealed class AgentSessionRanking
     private readonly AgentReturnPredictor? _returns;
     private readonly AgentHitDensity _density;
     private readonly AgentLearnedWeights? _learned; // the learned ranker's correction (rank=learned), or null
+    private readonly AgentOracle _oracle; // the ceiling diagnostic (replay only)
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
@@ -48,10 +49,8 @@ internal sealed class AgentSessionRanking
         _density = requests.Density;
         _learned = options.LearnedRank ? new AgentLearnedWeights(_density) : null;
         SharedLimit = Math.Max(1, (int)(tier.Capacity * options.SharedShare));
+        _oracle = new AgentOracle(tier, options, lists);
     }
-
-    /// <summary>Diagnostic: every session and the shared segment ranked by the true next use of the block they would give up.</summary>
-    private bool OracleByBlock => _options.OracleDiagnostic && _options.OracleRank == AgentOracleRank.VictimBlock;
 
     /// <summary>Shared blocks the shared segment holds before it goes first.</summary>
     public int SharedLimit { get; }
@@ -81,14 +80,9 @@ internal sealed class AgentSessionRanking
     /// </summary>
     public void Removed(int owner, bool stale)
     {
-        if (_options.OracleDiagnostic && _options.OracleRank == AgentOracleRank.VictimBlock)
+        if (owner != _victim || _oracle.ByBlock)
         {
-            _victim = -1; // diagnostic: the victim's rank was the block just removed
-            return;
-        }
-
-        if (owner != _victim)
-        {
+            _victim = _oracle.ByBlock ? -1 : _victim; // diagnostic by block: the victim's rank was the block just removed
             return;
         }
 
@@ -180,7 +174,7 @@ internal sealed class AgentSessionRanking
     private double Score(int slot, ref AgentSession s, double now, bool predict)
     {
         double score = ExpectedWait(slot, ref s, now, predict);
-        if (slot != Shared && _options.StaleAging > 0 && !OracleByBlock && _lists.HasSkippedFront(ref s))
+        if (slot != Shared && _options.StaleAging > 0 && !_oracle.ByBlock && _lists.HasSkippedFront(ref s))
         {
             double factor = s.Revives ? 1.0 : _options.StaleAging;
             score = Math.Max(score, factor * (now - _lists.TouchedAt(s.Head)));
@@ -240,11 +234,9 @@ internal sealed class AgentSessionRanking
     /// </summary>
     private double RulesWait(int slot, ref AgentSession s, double now, bool predict)
     {
-        if (OracleByBlock && (slot == Shared ? s.Count <= SharedLimit : s.State != AgentSessionState.Closed))
+        if (_oracle.ByBlock && (slot == Shared ? s.Count <= SharedLimit : s.State != AgentSessionState.Closed))
         {
-            // Diagnostic: the true next use of the block the session (or the shared segment) would give up.
-            int handle = _lists.Pick(slot == Shared, ref s);
-            return handle >= 0 ? _tier.NextUse(handle) : double.MinValue;
+            return _oracle.BlockRank(slot == Shared, ref s);
         }
 
         if (slot == Shared)

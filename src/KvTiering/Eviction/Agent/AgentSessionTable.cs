@@ -30,6 +30,7 @@ internal sealed class AgentSessionTable
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
     private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
     private readonly AgentDeadBlocks _dead; // what the store may drop rather than demote (IKnowsDeadBlocks)
+    private readonly AgentOracle _oracle; // the ceiling diagnostic (replay only)
     private long _demoted = long.MinValue; // the session of the block a demotion into this tier is inserting, if any
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
@@ -52,6 +53,7 @@ internal sealed class AgentSessionTable
         _picker = new AgentVictimPicker(tier, options, _slots, _lists, _ranking, _requests.Density, _anonymous);
         _miniatures = AgentMiniatures.For(_ranking, options, tier.Capacity, tier.TierIndex);
         _dead = new AgentDeadBlocks(tier, options, _slots, _lists);
+        _oracle = new AgentOracle(tier, options, _lists);
     }
 
     /// <summary>While <see cref="AgentMiniatures"/> run: the ordering they chose; otherwise expected return.</summary>
@@ -130,7 +132,7 @@ internal sealed class AgentSessionTable
 
         if (_options.OracleDiagnostic || AgentRankDump.Enabled)
         {
-            OracleTouch(ref _sessions[slot], handle, firstOfRequest: !burst, own: target == slot);
+            _oracle.Touch(ref _sessions[slot], handle, firstOfRequest: !burst, own: target == slot);
         }
 
         if (!burst)
@@ -171,9 +173,9 @@ internal sealed class AgentSessionTable
             _anonymous?.Offer(block.Key, block.Depth);
         }
 
-        if (_options.OracleDiagnostic && _options.OracleAdmission && _tier.Count >= _tier.Capacity && block.NextUse == long.MaxValue)
+        if (_oracle.Declines(block))
         {
-            return false; // diagnostic: Belady's admission (a block never used again is not stored)
+            return false; // diagnostic: Belady's admission
         }
 
         if (!_options.Bypass || _tier.Count < _tier.Capacity || block.Session == 0)
@@ -223,33 +225,6 @@ internal sealed class AgentSessionTable
         int response = _tier.HintResponseTokens;
         _sessions[slot].BriefReply = response >= 0 && response < _options.BriefReplyTokens;
         _ranking.Invalidate();
-    }
-
-    /// <summary>
-    /// Diagnostic only: the session's true next use after a touch of <paramref name="handle"/>. By default
-    /// (<see cref="AgentOracleRank.NextRequest"/>) the first own block of each request sets it, so a next request that
-    /// rewrites this one's tail still counts as a return; the rank dump and <see cref="AgentOracleRank.DeepestBlock"/>
-    /// take every touch's (the request's deepest block last).
-    /// </summary>
-    private void OracleTouch(ref AgentSession s, int handle, bool firstOfRequest, bool own)
-    {
-        if (!_options.OracleDiagnostic || _options.OracleRank != AgentOracleRank.NextRequest)
-        {
-            s.OracleNext = _tier.NextUse(handle);
-            return;
-        }
-
-        if (firstOfRequest)
-        {
-            s.OracleOwnSeen = false;
-            s.OracleNext = _tier.NextUse(handle); // until the request reaches a block of its own
-        }
-
-        if (own && !s.OracleOwnSeen)
-        {
-            s.OracleOwnSeen = true;
-            s.OracleNext = _tier.NextUse(handle);
-        }
     }
 
     /// <summary>The block leaves its list; a session with no blocks left may be forgotten (<see cref="Release"/>).</summary>
