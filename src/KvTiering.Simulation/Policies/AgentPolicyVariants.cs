@@ -17,7 +17,7 @@ public static class AgentPolicyVariants
         "toolwait", "ownuser", "unanswered", "anonarc", "anonorder", "anonrealshadow", "userinput", "brief",
         "ended", "anonpaired", "anonadaptive", "anongate", "anonshadow", "anonfloor", "anonarcdemand",
         "anonselfshadow", "learned", "learnedhorizon", "learnedscale", "learnedunended", "density",
-        "densityhorizon", "length", "usernever", "rank"
+        "densityhorizon", "length", "usernever", "rank", "oracleadmit"
     ];
 
     /// <summary>
@@ -58,7 +58,8 @@ public static class AgentPolicyVariants
                 "shared" => options with { SharedShare = Number(value, part, spec) },
                 "aging" => options with { SharedAging = Number(value, part, spec) },
                 "geo" => options with { GeometricGaps = Flag(value, part, spec) },
-                "oracle" => options with { OracleDiagnostic = Flag(value, part, spec) },
+                "oracle" => Oracle(options, value, part, spec),
+                "oracleadmit" => options with { OracleAdmission = Flag(value, part, spec) },
                 "clip" => options with { GapClip = Number(value, part, spec) },
                 "forget" => options with { ForgetEmptySessions = Flag(value, part, spec) },
                 "tail" => options with { TailFirst = Flag(value, part, spec) },
@@ -120,6 +121,17 @@ public static class AgentPolicyVariants
             "arc" => AgentAnonymousOrder.Arc,
             "s3fifo" => AgentAnonymousOrder.S3Fifo,
             _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs auto, arc or s3fifo.", nameof(spec)),
+        };
+
+    /// <summary>"oracle=true|false", or the oracle's rank: "request" (true's), "deepest" (before session 22), "block".</summary>
+    private static AgentPolicyOptions Oracle(AgentPolicyOptions options, string value, string part, string spec) =>
+        value.ToLowerInvariant() switch
+        {
+            "request" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.NextRequest },
+            "deepest" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.DeepestBlock },
+            "block" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.VictimBlock },
+            _ when bool.TryParse(value, out bool b) => options with { OracleDiagnostic = b },
+            _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs true, false, request, deepest or block.", nameof(spec)),
         };
 
     private static bool Rank(string value, string part, string spec) =>

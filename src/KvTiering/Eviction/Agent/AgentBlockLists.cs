@@ -33,6 +33,9 @@ internal readonly struct AgentBlockLists
     /// <summary>The slot whose list holds the block, or -1.</summary>
     public int Owner(int handle) => _owner[handle];
 
+    /// <summary>The next block of the block's list (touched later), or -1.</summary>
+    public int Next(int handle) => _next[handle];
+
     /// <summary>When the block was last touched.</summary>
     public double TouchedAt(int handle) => _touch[handle];
 

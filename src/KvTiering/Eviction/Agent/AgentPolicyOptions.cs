@@ -49,6 +49,18 @@ public sealed record AgentPolicyOptions
     /// </summary>
     public bool OracleDiagnostic { get; init; }
 
+    /// <summary>
+    /// With <see cref="OracleDiagnostic"/>: which true next use ranks a live session (<see cref="AgentOracleRank"/>;
+    /// default the session's next request).
+    /// </summary>
+    public AgentOracleRank OracleRank { get; init; }
+
+    /// <summary>
+    /// With <see cref="OracleDiagnostic"/>: a full tier declines a block the oracle says is never used again, as
+    /// Belady's MIN does (the mechanics' bypass declines only blocks of the session expected back last).
+    /// </summary>
+    public bool OracleAdmission { get; init; }
+
     /// <summary>When positive, a gap longer than this many times the session's typical gap counts only up to that bound.</summary>
     public double GapClip { get; init; } = 2.0;
 

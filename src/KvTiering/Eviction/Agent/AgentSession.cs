@@ -49,6 +49,9 @@ internal struct AgentSession
     /// <summary>Oracle next use (diagnostic mode only).</summary>
     public double OracleNext;
 
+    /// <summary>Diagnostic mode only: the latest request has touched a block of the session's own list (<see cref="AgentOracleRank.NextRequest"/>).</summary>
+    public bool OracleOwnSeen;
+
     /// <summary>Start of the request before the latest one.</summary>
     public double PrevRequest;
 

@@ -31,6 +31,7 @@ internal sealed class AgentSessionRanking
     private readonly AgentReturnPredictor? _returns;
     private readonly AgentHitDensity _density;
     private readonly AgentLearnedWeights? _learned; // the learned ranker's correction (rank=learned), or null
+    private readonly AgentOracle _oracle; // the ceiling diagnostic (replay only)
     private int _victim = -1;
     private double _victimScore;
     private double _victimNow = double.NaN;
@@ -48,6 +49,7 @@ internal sealed class AgentSessionRanking
         _density = requests.Density;
         _learned = options.LearnedRank ? new AgentLearnedWeights(_density) : null;
         SharedLimit = Math.Max(1, (int)(tier.Capacity * options.SharedShare));
+        _oracle = new AgentOracle(tier, options, lists);
     }
 
     /// <summary>Shared blocks the shared segment holds before it goes first.</summary>
@@ -78,8 +80,9 @@ internal sealed class AgentSessionRanking
     /// </summary>
     public void Removed(int owner, bool stale)
     {
-        if (owner != _victim)
+        if (owner != _victim || _oracle.ByBlock)
         {
+            _victim = _oracle.ByBlock ? -1 : _victim; // diagnostic by block: the victim's rank was the block just removed
             return;
         }
 
@@ -171,7 +174,7 @@ internal sealed class AgentSessionRanking
     private double Score(int slot, ref AgentSession s, double now, bool predict)
     {
         double score = ExpectedWait(slot, ref s, now, predict);
-        if (slot != Shared && _options.StaleAging > 0 && _lists.HasSkippedFront(ref s))
+        if (slot != Shared && _options.StaleAging > 0 && !_oracle.ByBlock && _lists.HasSkippedFront(ref s))
         {
             double factor = s.Revives ? 1.0 : _options.StaleAging;
             score = Math.Max(score, factor * (now - _lists.TouchedAt(s.Head)));
@@ -231,6 +234,11 @@ internal sealed class AgentSessionRanking
     /// </summary>
     private double RulesWait(int slot, ref AgentSession s, double now, bool predict)
     {
+        if (_oracle.ByBlock && (slot == Shared ? s.Count <= SharedLimit : s.State != AgentSessionState.Closed))
+        {
+            return _oracle.BlockRank(slot == Shared, ref s);
+        }
+
         if (slot == Shared)
         {
             // Shared blocks compete by their own idle time: a system prompt in use stays, a dead sibling's prefix ages out.

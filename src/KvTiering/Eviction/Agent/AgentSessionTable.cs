@@ -30,6 +30,7 @@ internal sealed class AgentSessionTable
     private readonly AgentAnonymousPool? _anonymous; // blocks of no session, ARC's or S3-FIFO's order (null: like any session)
     private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
     private readonly AgentDeadBlocks _dead; // what the store may drop rather than demote (IKnowsDeadBlocks)
+    private readonly AgentOracle _oracle; // the ceiling diagnostic (replay only)
     private long _demoted = long.MinValue; // the session of the block a demotion into this tier is inserting, if any
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
@@ -49,9 +50,10 @@ internal sealed class AgentSessionTable
         _requests = new AgentSessionRequests(options);
         _ranking = new AgentSessionRanking(tier, options, _slots, _lists, _requests);
         _anonymous = options.AnonymousArc ? new AgentAnonymousPool(tier, options) : null;
-        _picker = new AgentVictimPicker(options, _slots, _lists, _ranking, _requests.Density, _anonymous);
+        _picker = new AgentVictimPicker(tier, options, _slots, _lists, _ranking, _requests.Density, _anonymous);
         _miniatures = AgentMiniatures.For(_ranking, options, tier.Capacity, tier.TierIndex);
         _dead = new AgentDeadBlocks(tier, options, _slots, _lists);
+        _oracle = new AgentOracle(tier, options, _lists);
     }
 
     /// <summary>While <see cref="AgentMiniatures"/> run: the ordering they chose; otherwise expected return.</summary>
@@ -130,7 +132,7 @@ internal sealed class AgentSessionTable
 
         if (_options.OracleDiagnostic || AgentRankDump.Enabled)
         {
-            _sessions[slot].OracleNext = _tier.NextUse(handle);
+            _oracle.Touch(ref _sessions[slot], handle, firstOfRequest: !burst, own: target == slot);
         }
 
         if (!burst)
@@ -169,6 +171,11 @@ internal sealed class AgentSessionTable
         if (block.Session == 0)
         {
             _anonymous?.Offer(block.Key, block.Depth);
+        }
+
+        if (_oracle.Declines(block))
+        {
+            return false; // diagnostic: Belady's admission
         }
 
         if (!_options.Bypass || _tier.Count < _tier.Capacity || block.Session == 0)

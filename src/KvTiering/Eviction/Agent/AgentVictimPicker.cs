@@ -8,6 +8,7 @@ internal sealed class AgentVictimPicker
 {
     private const int Shared = AgentSessionSlots.Shared;
 
+    private readonly TierView _tier;
     private readonly AgentPolicyOptions _options;
     private readonly AgentSessionSlots _slots;
     private readonly AgentBlockLists _lists;
@@ -15,9 +16,10 @@ internal sealed class AgentVictimPicker
     private readonly AgentHitDensity _density;
     private readonly AgentAnonymousPool? _anonymous;
 
-    public AgentVictimPicker(AgentPolicyOptions options, AgentSessionSlots slots, AgentBlockLists lists, AgentSessionRanking ranking,
+    public AgentVictimPicker(TierView tier, AgentPolicyOptions options, AgentSessionSlots slots, AgentBlockLists lists, AgentSessionRanking ranking,
         AgentHitDensity density, AgentAnonymousPool? anonymous)
     {
+        _tier = tier;
         _options = options;
         _slots = slots;
         _lists = lists;
@@ -34,6 +36,7 @@ internal sealed class AgentVictimPicker
         int handle = session >= 0 ? PickInSession(session, ref sessions[session]) : -1;
         if (handle >= 0)
         {
+            AgentCeilingDump.Eviction(_tier, _slots, _lists, handle);
             return handle;
         }
 
