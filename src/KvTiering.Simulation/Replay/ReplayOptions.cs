@@ -48,6 +48,13 @@ public sealed class ReplayOptions
     /// </summary>
     public bool DropDeadVictims { get; init; } = true;
 
+    /// <summary>
+    /// Whether a block demoted into a lower tier reaches a policy that tells demotions apart as a demotion
+    /// (<see cref="KvStoreOptions.TellDemotions"/>; default true). False reports it as an insert a request made, as
+    /// before (<c>--demotions-as-requests</c>), for an A/B; the result's policy label then reads "+demoteasrequest".
+    /// </summary>
+    public bool TellDemotions { get; init; } = true;
+
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;
 

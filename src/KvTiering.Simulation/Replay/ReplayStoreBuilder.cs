@@ -19,6 +19,7 @@ internal static class ReplayStoreBuilder
             Layout = options.Model?.Layout(blockTokens),
             Ledger = options.Ledger,
             DropDeadVictims = options.DropDeadVictims,
+            TellDemotions = options.TellDemotions,
         };
         if (options.Routing is { } routing)
         {

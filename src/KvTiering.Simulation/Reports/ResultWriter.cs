@@ -132,18 +132,22 @@ public static class ResultWriter
         return sb.ToString();
     }
 
-    /// <summary>Per-tier split of multi-tier replays: prefix hits, tokens served (and recomputed), bytes moved, modeled seconds and joules.</summary>
+    /// <summary>
+    /// Per-tier split of multi-tier replays: prefix hits, tokens served (and recomputed), bytes moved, modeled seconds
+    /// and joules, and the victims the tier's policy knew dead and dropped instead of demoting.
+    /// </summary>
     public static string ToTierTable(IReadOnlyList<ReplayResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
         var sb = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
-        sb.AppendLine(ci, $"{"policy",-16}{"tier",-10}{"capacity",12}{"prefix hits",14}{"tokens served",15}{"recomputed",12}{"GB read",12}{"GB written",12}{"modeled s",12}{"modeled J",12}");
+        int width = Math.Max(16, results.Count == 0 ? 0 : results.Max(r => r.Policy.Length) + 2); // "agent+hints+close0s" and longer labels
+        sb.AppendLine(ci, $"{"policy".PadRight(width)}{"tier",-10}{"capacity",12}{"prefix hits",14}{"tokens served",15}{"recomputed",12}{"GB read",12}{"GB written",12}{"modeled s",12}{"modeled J",12}{"dead drops",12}");
         foreach (ReplayResult r in results)
         {
             foreach (TierReplayResult t in r.Tiers)
             {
-                sb.AppendLine(ci, $"{r.Policy,-16}{t.Name,-10}{t.CapacityBlocks,12}{t.PrefixHitBlocks,14}{t.ServedTokens,15}{t.RecomputedTokens,12}{t.BytesRead / 1e9,12:F2}{t.BytesWritten / 1e9,12:F2}{t.ModeledSeconds,12:F3}{t.ModeledJoules,12:F1}");
+                sb.AppendLine(ci, $"{r.Policy.PadRight(width)}{t.Name,-10}{t.CapacityBlocks,12}{t.PrefixHitBlocks,14}{t.ServedTokens,15}{t.RecomputedTokens,12}{t.BytesRead / 1e9,12:F2}{t.BytesWritten / 1e9,12:F2}{t.ModeledSeconds,12:F3}{t.ModeledJoules,12:F1}{t.DeadDrops,12}");
             }
         }
 

@@ -38,6 +38,13 @@ public sealed class TierView
     /// <summary>Blocks resident in this tier now.</summary>
     public int Count => _tier.Count;
 
+    /// <summary>
+    /// Whether a block demoted into this tier from a tier above reaches the policy through
+    /// <see cref="IKnowsDemotions.OnDemotion"/> (the policy declares it and <see cref="KvStoreOptions.TellDemotions"/>
+    /// is on) rather than <see cref="IEvictionPolicy.OnInsert"/>; fixed before <see cref="IEvictionPolicy.Attach"/>.
+    /// </summary>
+    public bool TellsDemotions => _tier.TellsDemotions;
+
     /// <summary>The store's clock in seconds, from its <see cref="TimeProvider"/> (the harness drives a replay clock through it).</summary>
     public double Now => _store.NowSeconds;
 

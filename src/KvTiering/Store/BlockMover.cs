@@ -243,7 +243,7 @@ internal sealed class BlockMover
 
             _slots.Unbind(e, from, freeSlot);
             _slots.Bind(e, to, slot);
-            to.OnInsert(slot);
+            to.OnDemotedInsert(slot);
             from.Counters.Demotions++;
             _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
             _table.SetInFlight(e, false);

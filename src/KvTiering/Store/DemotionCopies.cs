@@ -140,7 +140,7 @@ internal sealed class DemotionCopies
         _counters.Write(to, length);
         _slots.Unbind(e, from);
         _slots.Bind(e, to, move.ToSlot);
-        to.OnInsert(move.ToSlot);
+        to.OnDemotedInsert(move.ToSlot);
         from.Counters.Demotions++;
         _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, to.Index);
         _table.SetInFlight(e, false);

@@ -104,6 +104,14 @@ public sealed class KvStoreOptions
     public bool DropDeadVictims { get; set; } = true;
 
     /// <summary>
+    /// Whether a block demoted into a lower tier whose policy declares <see cref="Eviction.IKnowsDemotions"/> is
+    /// reported to it as a demotion (<see cref="Eviction.IKnowsDemotions.OnDemotion"/>) rather than as an insert that
+    /// a request made (default true): the agent policy then does not count it as a request of its session. False
+    /// reports every insert through <see cref="Eviction.IEvictionPolicy.OnInsert"/>, as before.
+    /// </summary>
+    public bool TellDemotions { get; set; } = true;
+
+    /// <summary>
     /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits
     /// every block into the top tier and loads every hit (docs/placement.md).
     /// </summary>

@@ -16,9 +16,10 @@ internal abstract class Tier
     private int _freeTop;
 
     protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll,
-        bool ignoresChildren, bool knowsDead)
+        bool ignoresChildren, bool knowsDead, bool knowsDemotions)
     {
         KnowsDead = knowsDead;
+        KnowsDemotions = knowsDemotions;
         Index = index;
         Profile = profile;
         Device = device;
@@ -73,6 +74,16 @@ internal abstract class Tier
     /// lies below. Set once while the store is built; the one flag an eviction tests for a policy without the capability.
     /// </summary>
     public bool DropsDead;
+
+    /// <summary>Whether the policy declares <see cref="IKnowsDemotions"/> (it can be told <see cref="OnDemotion"/>).</summary>
+    public bool KnowsDemotions { get; }
+
+    /// <summary>
+    /// Whether a block demoted into this tier is reported to the policy as a demotion (<see cref="OnDemotion"/>), not an
+    /// insert: the policy <see cref="KnowsDemotions"/>, the store's options allow it
+    /// (<see cref="KvStoreOptions.TellDemotions"/>) and a tier lies above. Set once, before the policy is attached.
+    /// </summary>
+    public bool TellsDemotions;
 
     public int Capacity { get; }
 
@@ -190,6 +201,23 @@ internal abstract class Tier
     public abstract bool Admit(in BlockInfo block);
 
     public abstract void OnInsert(int slot);
+
+    /// <summary>A block demoted from a tier above entered <paramref name="slot"/>: the policy is told so when it asked to be.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void OnDemotedInsert(int slot)
+    {
+        if (TellsDemotions)
+        {
+            OnDemotion(slot);
+        }
+        else
+        {
+            OnInsert(slot);
+        }
+    }
+
+    /// <summary>The policy's <see cref="IKnowsDemotions.OnDemotion"/>; only called when <see cref="TellsDemotions"/>.</summary>
+    public abstract void OnDemotion(int slot);
 
     public abstract void OnAccess(int slot);
 

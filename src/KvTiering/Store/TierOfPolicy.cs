@@ -14,10 +14,11 @@ internal sealed class Tier<TPolicy> : Tier
     private TPolicy _policy;
     private TierView? _view;
     private IKnowsDeadBlocks? _dead; // the policy as IKnowsDeadBlocks, boxed once (a struct's copy taken after Attach)
+    private IKnowsDemotions? _demotions; // the policy as IKnowsDemotions, boxed once the same way
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
         : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren,
-            policy is IKnowsDeadBlocks) // the instance, not default(TPolicy): a class policy declares it too
+            policy is IKnowsDeadBlocks, policy is IKnowsDemotions) // the instance, not default(TPolicy): a class policy declares them too
     {
         _policy = policy;
     }
@@ -27,6 +28,7 @@ internal sealed class Tier<TPolicy> : Tier
         _view = view;
         _policy.Attach(view);
         _dead = _policy as IKnowsDeadBlocks; // once, not per victim: a cast per call would box a struct each time
+        _demotions = _policy as IKnowsDemotions;
     }
 
     public override bool Admit(in BlockInfo block) => _policy.Admit(block);
@@ -39,6 +41,17 @@ internal sealed class Tier<TPolicy> : Tier
         }
 
         _policy.OnInsert(slot);
+    }
+
+    // Callers test TellsDemotions first, so a policy without the capability is never called here.
+    public override void OnDemotion(int slot)
+    {
+        if (ReferenceBits is { } bits)
+        {
+            bits[slot] = 0;
+        }
+
+        _demotions!.OnDemotion(slot);
     }
 
     public override void OnAccess(int slot) => _policy.OnAccess(slot);

@@ -190,7 +190,7 @@ internal sealed class WriteBehind
         _table.Staging[e] = buffer;
         _table.SetInFlight(e, false); // movable again: its bytes are the staged copy until the write lands
         _counters.Write(to, length);
-        to.OnInsert(slot);
+        to.OnDemotedInsert(slot);
         from.Counters.Demotions++;
         _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, to.Index);
         queue.Enqueue(new WriteBehindJob(e, _table.Stamps[e], to.Index, slot, buffer, length, _table.Keys[e], _table.Parents[e]));

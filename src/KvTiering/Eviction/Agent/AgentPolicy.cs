@@ -21,7 +21,7 @@ namespace KvTiering.Eviction;
 /// heavy-tailed ("Lindy") gap distributions of interactive sessions. The choice between orderings is a miniature
 /// simulation (Waldspurger et al., "Cache Modeling and Optimization using Miniature Simulations", USENIX ATC 2017).
 /// </remarks>
-public struct AgentPolicy : IEvictionPolicy, IKnowsDeadBlocks
+public struct AgentPolicy : IEvictionPolicy, IKnowsDeadBlocks, IKnowsDemotions
 {
     private readonly AgentPolicyOptions _options;
     private AgentSessionTable? _table;
@@ -48,6 +48,9 @@ public struct AgentPolicy : IEvictionPolicy, IKnowsDeadBlocks
 
     /// <inheritdoc />
     public readonly void OnInsert(int handle) => _table!.Touch(handle, inserted: true);
+
+    /// <inheritdoc />
+    public readonly void OnDemotion(int handle) => _table!.Demoted(handle);
 
     /// <inheritdoc />
     public readonly void OnAccess(int handle) => _table!.Touch(handle, inserted: false);

@@ -31,6 +31,7 @@ internal sealed class AgentSessionTable
     private readonly AgentMiniatures? _miniatures; // which ordering the tier follows (rule 10), or null: always predict
     private readonly AgentDeadBlocks _dead; // what the store may drop rather than demote (IKnowsDeadBlocks)
     private readonly AgentOracle _oracle; // the ceiling diagnostic (replay only)
+    private readonly AgentDemotions? _demotions; // blocks demoted into this tier, when the store says so (IKnowsDemotions)
     private long _demoted = long.MinValue; // the session of the block a demotion into this tier is inserting, if any
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
@@ -54,6 +55,7 @@ internal sealed class AgentSessionTable
         _miniatures = AgentMiniatures.For(_ranking, options, tier.Capacity, tier.TierIndex);
         _dead = new AgentDeadBlocks(tier, options, _slots, _lists);
         _oracle = new AgentOracle(tier, options, _lists);
+        _demotions = tier.TellsDemotions ? new AgentDemotions(tier, options, _slots, _lists, _ranking, _anonymous) : null;
     }
 
     /// <summary>While <see cref="AgentMiniatures"/> run: the ordering they chose; otherwise expected return.</summary>
@@ -161,6 +163,11 @@ internal sealed class AgentSessionTable
 
     public bool Admit(in BlockInfo block)
     {
+        if (block.IsDemotion && _demotions is not null)
+        {
+            return _demotions.Admit(block, Predicting);
+        }
+
         _demoted = block.IsDemotion ? block.Session : long.MinValue;
         if (_miniatures is not null && !block.IsDemotion && _miniatures.IsSampled(block.Session))
         {
@@ -198,6 +205,14 @@ internal sealed class AgentSessionTable
         }
 
         return victim <= Shared || _sessions[victim].Id != block.Session || _lists.HasStaleFront(ref _sessions[victim]);
+    }
+
+    /// <summary>A block demoted from a tier above (<see cref="AgentDemotions"/>): no request of its session.</summary>
+    public void Demoted(int handle)
+    {
+        double now = _tier.Now;
+        long session = _tier.Session(handle);
+        _demotions!.Insert(handle, _slots.TryFind(session, out int slot) ? slot : LookUp(session, now), now, Predicting);
     }
 
     public int SelectVictim() => _picker.SelectVictim(_tier.Now, Predicting);
