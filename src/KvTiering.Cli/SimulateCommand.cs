@@ -31,7 +31,7 @@ internal static class SimulateCommand
             Arguments.Value("capacity", "SIZES", "Comma-separated cache sizes: a block count (12415) or a share of the trace's unique blocks up to 100% (2.5%). Default: 1%,2.5%,5%,10%."),
             Arguments.Value("tiers", "TIERS", "A multi-tier store instead of --capacity: NAME:SIZE,... from fastest to slowest, e.g. hbm3:1%,dram:5%,flash:20% (tiers: sram, hbm3, hbm3e, gddr7, dram, flash)."),
             Arguments.Flag("demote-dead", "With --tiers: demote the victims a policy knows dead (agent: a closed session's private blocks, a branch its session left) into the tier below as other victims, instead of dropping them (the default); for an A/B, labelled \"+demotedead\"."),
-            Arguments.Flag("demotions-as-requests", "With --tiers: report a block demoted into a lower tier to its policy as an insert a request made, as before, instead of as a demotion (the default; agent then leaves its session's gap, last request and depths alone); for an A/B, labelled \"+demoteasrequest\"."),
+            Arguments.Flag("tell-demotions", "With --tiers: report a block demoted into a lower tier to its policy as a demotion (agent then leaves its session's gap, last request and depths alone) instead of as an insert a request made (the default); for an A/B, labelled \"+telldemotions\"."),
             Arguments.Value("model", "MODEL", "Price each request's prefill with this model (e.g. llama-3.1-8b) to report modeled time-to-first-token."),
             Arguments.Value("json", "FILE", "Write every result, with the run's details (block size, hints, seed, stagger, version, peak memory), as JSON."),
             Arguments.Value("csv", "FILE", "Write every result as CSV, one row per (policy, capacity)."),
@@ -90,10 +90,10 @@ internal static class SimulateCommand
             throw new CliException("--demote-dead needs --tiers: a single tier has no tier below to demote into");
         }
 
-        bool tellDemotions = !a.Has("demotions-as-requests");
-        if (!tellDemotions && a.Get("tiers") is null)
+        bool tellDemotions = a.Has("tell-demotions");
+        if (tellDemotions && a.Get("tiers") is null)
         {
-            throw new CliException("--demotions-as-requests needs --tiers: a single tier has no tier above to demote from");
+            throw new CliException("--tell-demotions needs --tiers: a single tier has no tier above to demote from");
         }
 
         if (a.Get("tiers") is { } tierText)

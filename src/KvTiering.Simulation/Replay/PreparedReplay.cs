@@ -210,12 +210,12 @@ internal sealed class PreparedReplay : IDisposable
     /// <summary>
     /// The policy's name, and what it was told where it reads hints: "+hints" (turn ends), "+close…" (session closes,
     /// <see cref="SessionCloseOptions.Label"/>); "+demotedead" when known-dead victims were demoted (<see cref="ReplayOptions.DropDeadVictims"/> false);
-    /// "+demoteasrequest" when demotions were reported as requests' inserts (<see cref="ReplayOptions.TellDemotions"/> false).
+    /// "+telldemotions" when demotions were reported as demotions (<see cref="ReplayOptions.TellDemotions"/>).
     /// </summary>
     private string Label()
     {
         string name = _options.Policy.Name + (_options.DropDeadVictims ? "" : "+demotedead")
-            + (_options.TellDemotions ? "" : "+demoteasrequest");
+            + (_options.TellDemotions ? "+telldemotions" : "");
         if (_hints is null || !EvictionPolicies.ReadsSessionHints(_options.Policy))
         {
             return name;

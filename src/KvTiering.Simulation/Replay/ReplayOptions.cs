@@ -50,10 +50,10 @@ public sealed class ReplayOptions
 
     /// <summary>
     /// Whether a block demoted into a lower tier reaches a policy that tells demotions apart as a demotion
-    /// (<see cref="KvStoreOptions.TellDemotions"/>; default true). False reports it as an insert a request made, as
-    /// before (<c>--demotions-as-requests</c>), for an A/B; the result's policy label then reads "+demoteasrequest".
+    /// (<see cref="KvStoreOptions.TellDemotions"/>, <c>--tell-demotions</c>; default false: it is reported as an insert
+    /// a request made). For an A/B; the result's policy label then reads "+telldemotions".
     /// </summary>
-    public bool TellDemotions { get; init; } = true;
+    public bool TellDemotions { get; init; }
 
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;

@@ -87,7 +87,7 @@ public sealed class DemotionNoticeTests
     public void A_demotion_written_behind_reaches_the_slow_tier_as_a_demotion()
     {
         var slow = new GatedDevice(16, TinyLayout.BytesPerBlock);
-        var options = new KvStoreOptions { Layout = TinyLayout, WriteBehindBlocks = 4 };
+        var options = new KvStoreOptions { Layout = TinyLayout, WriteBehindBlocks = 4, TellDemotions = true };
         EvictionPolicy policy = Policy(asStruct: true);
         options.Tiers.Add(new TierOptions(Profile("dram"), 2) { Policy = policy });
         options.Tiers.Add(new TierOptions(Profile("slow", KvTiering.Tiers.TierKind.Flash), slow.SlotCount)
