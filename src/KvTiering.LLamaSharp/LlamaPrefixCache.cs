@@ -278,13 +278,17 @@ public sealed class LlamaPrefixCache
         long payloadLength = tokenBytes + stateLength;
         var manifest = new SnapshotManifest(snapshot, tokens.Length, SnapshotManifest.ChunksFor(payloadLength, _store.BlockBytes),
             payloadLength, stateLength, XxHash3.HashToUInt64(_snapshots.Buffer.AsSpan(0, (int)payloadLength)), _store.BlockBytes);
-        // Waypoints go first: under pressure the store then evicts them, not the snapshot's own chunks.
-        _snapshots.Waypoints.Write(keys, snapshot, blockContext);
+        // New waypoints go first: under pressure the store then evicts them, not the snapshot's own chunks. Stored
+        // ones (a shared system prompt's) still lead to an earlier snapshot: repointed only once this one is published,
+        // so a save that fails (a full disk) leaves them, and the sessions after it still restore the shared prefix.
+        _snapshots.Waypoints.AddMissing(keys, snapshot, blockContext);
         if (!_snapshots.Write(manifest, blockContext))
         {
-            _snapshots.Waypoints.Remove(keys);
+            _snapshots.Waypoints.RemoveAdded(keys);
             return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
         }
+
+        _snapshots.Waypoints.Repoint(keys, snapshot, blockContext);
 
         if (_removeSuperseded)
         {

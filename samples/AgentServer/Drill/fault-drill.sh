@@ -70,7 +70,7 @@ echo "== 7. a full disk: the flash file on a 24 MiB tmpfs, 12 sessions"
 mkdir -p $R/small; mount -t tmpfs -o size=24m tmpfs $R/small
 srv s7.log $R/small/flash; turns d 1 2 3 4 5 6 7 8 9 10 11 12 | sed 's/ (snapshot of [0-9]*)//' | sort | uniq -c
 curl -s localhost:$PORT/healthz; echo; faults; df -k $R/small | tail -1
-grep -A2 "TieredKvStore\[4\]" $R/s7.log | head -3 | cut -c1-200; echo "WriteFailed warnings: $(grep -c 'TieredKvStore\[4\]' $R/s7.log)"
+grep -A2 "TieredKvStore\[4\]" $R/s7.log | head -3 | cut -c1-200; echo "WriteFailed warnings: $(grep -c 'TieredKvStore\[4\]' $R/s7.log), WriteFailuresRepeated: $(grep -c 'TieredKvStore\[8\]' $R/s7.log)"
 k9; umount $R/small
 echo "== 8. a full disk under a preallocated flash file: 100 MiB tmpfs, fallocate after the first start, the rest filled"
 mount -t tmpfs -o size=100m tmpfs $R/small

@@ -7,10 +7,13 @@ namespace KvTiering.LLamaSharp.Snapshots;
 /// <summary>
 /// The waypoints of <see cref="SnapshotStore"/>'s snapshots: a pointer (<see cref="SnapshotWaypoint"/>) at every
 /// <c>interval</c>-th inner block of a saved prefix, so a prompt that shares only a snapshot's beginning still finds
-/// it. Written before the snapshot, so under pressure the store evicts them first; best effort throughout.
+/// it. New ones are written before the snapshot, so under pressure the store evicts them first; ones already stored are
+/// repointed only once the snapshot is published, so a failed save leaves them as they were. Best effort throughout.
 /// </summary>
 internal sealed class SnapshotWaypoints(TieredKvStore store, int interval)
 {
+    private bool[] _added = []; // which of the waypoints of the save in progress AddMissing put (saves are serialized)
+
     /// <summary>Whether a waypoint is stored at block <paramref name="index"/> of a prompt, whose key is <paramref name="key"/>.</summary>
     public bool At(in BlockKey key, int index, out BlockKey waypoint)
     {
@@ -35,29 +38,65 @@ internal sealed class SnapshotWaypoints(TieredKvStore store, int interval)
         return false;
     }
 
-    /// <summary>Points a waypoint at every <c>interval</c>-th inner block of <paramref name="keys"/>; best effort.</summary>
-    public void Write(ReadOnlySpan<BlockKey> keys, in BlockKey snapshot, in BlockContext blockContext)
+    /// <summary>
+    /// Before a save: points a waypoint at every <c>interval</c>-th inner block of <paramref name="keys"/> that has none
+    /// yet, and remembers which (for <see cref="RemoveAdded"/>). Waypoints already stored, which earlier snapshots
+    /// (often a shared system prompt's) are reached through, are left alone until the snapshot is published
+    /// (<see cref="Repoint"/>), so a save that fails takes nothing that was stored before it. Best effort.
+    /// </summary>
+    public void AddMissing(ReadOnlySpan<BlockKey> keys, in BlockKey snapshot, in BlockContext blockContext)
     {
-        if (interval == 0)
+        int count = Count(keys);
+        if (_added.Length < count)
         {
-            return;
+            _added = new bool[Math.Max(count, _added.Length * 2)];
         }
 
         Span<byte> bytes = stackalloc byte[SnapshotWaypoint.Size];
         SnapshotWaypoint.Write(bytes, snapshot);
-        for (int j = interval - 1; j < keys.Length - 1; j += interval)
+        for (int w = 0; w < count; w++)
         {
-            // Newest wins: the latest snapshot through a block is the likeliest to be resident and to go furthest.
-            SnapshotStore.PutFresh(store, SnapshotKeys.Waypoint(keys[j]), BlockKey.Empty, bytes, blockContext);
+            BlockKey waypoint = SnapshotKeys.Waypoint(keys[At(w)]);
+            _added[w] = !store.Contains(waypoint);
+            if (_added[w])
+            {
+                SnapshotStore.PutFresh(store, waypoint, BlockKey.Empty, bytes, blockContext);
+            }
         }
     }
 
-    /// <summary>Removes the waypoints <see cref="Write"/> put along <paramref name="keys"/>.</summary>
-    public void Remove(ReadOnlySpan<BlockKey> keys)
+    /// <summary>
+    /// After the snapshot is published: points the waypoints <see cref="AddMissing"/> left alone at it too. Newest
+    /// wins: the latest snapshot through a block is the likeliest to be resident and to go furthest.
+    /// </summary>
+    public void Repoint(ReadOnlySpan<BlockKey> keys, in BlockKey snapshot, in BlockContext blockContext)
     {
-        for (int j = interval - 1; interval > 0 && j < keys.Length - 1; j += interval)
+        Span<byte> bytes = stackalloc byte[SnapshotWaypoint.Size];
+        SnapshotWaypoint.Write(bytes, snapshot);
+        for (int w = 0; w < Count(keys); w++)
         {
-            store.Remove(SnapshotKeys.Waypoint(keys[j]));
+            if (!_added[w])
+            {
+                SnapshotStore.PutFresh(store, SnapshotKeys.Waypoint(keys[At(w)]), BlockKey.Empty, bytes, blockContext);
+            }
         }
     }
+
+    /// <summary>After a failed save: removes the waypoints <see cref="AddMissing"/> added, and only those.</summary>
+    public void RemoveAdded(ReadOnlySpan<BlockKey> keys)
+    {
+        for (int w = 0; w < Count(keys); w++)
+        {
+            if (_added[w])
+            {
+                store.Remove(SnapshotKeys.Waypoint(keys[At(w)]));
+            }
+        }
+    }
+
+    /// <summary>How many waypoints a prefix of <paramref name="keys"/>' blocks has: one per interval, its last block excluded.</summary>
+    private int Count(ReadOnlySpan<BlockKey> keys) => interval == 0 ? 0 : (keys.Length - 1) / interval;
+
+    /// <summary>The block index of waypoint <paramref name="w"/>.</summary>
+    private int At(int w) => ((w + 1) * interval) - 1;
 }

@@ -37,6 +37,10 @@ internal static partial class Log
         Message = "KvTiering store '{Store}': the write-behind worker keeps its priority: {Reason}")]
     public static partial void WriteBehindPriorityKept(ILogger logger, string store, string reason);
 
+    [LoggerMessage(EventId = 8, EventName = "WriteFailuresRepeated", Level = LogLevel.Warning,
+        Message = "KvTiering store '{Store}': {Failures} more writes into tier '{Tier}' failed in the last {Seconds:F0} s and their blocks were dropped (the latest, block {Key}: {Reason}); the tier's write-failure counter has each")]
+    public static partial void WriteFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key, string reason);
+
     [LoggerMessage(EventId = 10, EventName = "CacheValueTooLarge", Level = LogLevel.Warning,
         Message = "KvTiering distributed cache: a value of {Bytes} bytes needs {Blocks} blocks but the store holds {CapacityBlocks}; it was not cached")]
     public static partial void CacheValueTooLarge(ILogger logger, long bytes, long blocks, long capacityBlocks);

@@ -86,7 +86,7 @@ internal sealed class BlockIo
     public void WriteFailed(int e, Tier tier, int slot, IOException ex)
     {
         tier.Counters.WriteFailures++;
-        Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, _table.Keys[e], ex);
+        _log.WriteFailures.Failed(tier.Index, tier.Profile.Name, _table.Keys[e], ex);
         _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
         tier.ReturnSlot(slot);
     }

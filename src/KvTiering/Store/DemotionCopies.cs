@@ -127,7 +127,7 @@ internal sealed class DemotionCopies
         if (move.Failure is { } failure)
         {
             to.Counters.WriteFailures++;
-            Log.WriteFailed(_log.Logger, _log.Name, to.Profile.Name, move.Key, failure);
+            _log.WriteFailures.Failed(to.Index, to.Profile.Name, move.Key, failure);
             _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, to.Index);
             to.ReturnSlot(move.ToSlot);
             from.Counters.Evictions++;

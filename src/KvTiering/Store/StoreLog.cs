@@ -1,6 +1,10 @@
+using KvTiering.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace KvTiering.Store;
 
-/// <summary>The store's logger and the name its log lines carry, handed to each collaborator that logs.</summary>
-internal sealed record StoreLog(ILogger Logger, string Name);
+/// <summary>
+/// The store's logger and the name its log lines carry, handed to each collaborator that logs, with the log of failed
+/// block writes that holds back a run of them (<see cref="WriteFailureLog"/>).
+/// </summary>
+internal sealed record StoreLog(ILogger Logger, string Name, WriteFailureLog WriteFailures);

@@ -24,7 +24,9 @@ internal sealed class StoreParts
         Clock = new StoreClock(options.TimeProvider ?? TimeProvider.System, options.Tiers.Count);
         Counters = new StoreCounters(metadataOnly, options.Layout?.BytesPerBlock ?? 0);
         PromotionMode promotion = options.Promotion;
-        Log = new StoreLog(options.Logger ?? NullLogger.Instance, options.Name ?? "default");
+        Microsoft.Extensions.Logging.ILogger logger = options.Logger ?? NullLogger.Instance;
+        string name = options.Name ?? "default";
+        Log = new StoreLog(logger, name, new(logger, name, options.TimeProvider ?? TimeProvider.System, options.Tiers.Count));
         Tiers = TierDevices.OpenTiers(options, blockBytes, Log.Logger, out int entries);
         Entries = entries;
         Table = new BlockTable(entries, tracksChildren: Array.Exists(Tiers, t => !t.IgnoresChildren));

@@ -131,7 +131,7 @@ internal sealed class WriteBehindWorker
             if (failure is not null)
             {
                 tier.Counters.WriteFailures++;
-                Log.WriteFailed(_log.Logger, _log.Name, tier.Profile.Name, job.Key, failure);
+                _log.WriteFailures.Failed(tier.Index, tier.Profile.Name, job.Key, failure);
                 _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
                 _slots.Drop(e, tier);
             }
