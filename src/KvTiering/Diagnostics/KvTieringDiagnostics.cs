@@ -61,6 +61,12 @@ public static class KvTieringDiagnostics
     /// <summary>Up-down counter of a tier's capacity in blocks, tagged by <see cref="TierTag"/>.</summary>
     public const string TierLimit = "kvtiering.tier.limit";
 
+    /// <summary>
+    /// Up-down counter of a tier's slots set aside after a failed write (a full disk), tagged by <see cref="TierTag"/>:
+    /// the tier serves from <see cref="TierLimit"/> less these until writes succeed again.
+    /// </summary>
+    public const string TierSetAside = "kvtiering.tier.set_aside";
+
     /// <summary>Counter of modeled joules spent moving bytes in and out of a tier, tagged by <see cref="TierTag"/>.</summary>
     public const string ModeledEnergy = "kvtiering.modeled.energy";
 

@@ -149,6 +149,11 @@ internal sealed class PromotionCopies
 
         if (!unchanged || failure is not null || _table.Pins[e] != 0)
         {
+            if (failure is not null)
+            {
+                to.MarkWriteFailed(slot);
+            }
+
             to.FreeSlot(slot);
             to.ReturnSlot(slot);
             return false;

@@ -157,6 +157,7 @@ internal sealed class StoreCounters
                 Recomputes = c.Recomputes,
                 WriteBehindDrops = c.WriteBehindDrops,
                 DeadDrops = c.DeadDrops,
+                SetAsideSlots = t.SetAsideSlots,
                 ModeledSeconds = c.ModeledSeconds,
                 ModeledJoules = c.ModeledJoules,
             };

@@ -32,6 +32,7 @@ internal sealed class StoreParts
         Table = new BlockTable(entries, tracksChildren: Array.Exists(Tiers, t => !t.IgnoresChildren));
         foreach (Tier tier in Tiers)
         {
+            tier.Clock = Clock;
             tier.TellsDemotions = tier.KnowsDemotions && options.TellDemotions && tier.Index > 0; // before Attach: the view reads it
             tier.Attach(new TierView(Clock, Table, tier));
             tier.DropsDead = tier.KnowsDead && options.DropDeadVictims && tier.Index + 1 < Tiers.Length;

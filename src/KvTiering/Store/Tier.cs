@@ -13,6 +13,7 @@ namespace KvTiering.Store;
 internal abstract class Tier
 {
     private readonly int[] _freeSlots;
+    private readonly SlotQuarantine _quarantine;
     private int _freeTop;
 
     protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll,
@@ -40,6 +41,7 @@ internal abstract class Tier
         }
 
         _freeTop = Capacity;
+        _quarantine = new SlotQuarantine(Capacity);
     }
 
     public int Index { get; }
@@ -87,7 +89,13 @@ internal abstract class Tier
 
     public int Capacity { get; }
 
-    public int Count => Capacity - _freeTop - Reserved;
+    public int Count => Capacity - _freeTop - Reserved - _quarantine.Count;
+
+    /// <summary>Slots set aside after a failed write (<see cref="SlotQuarantine"/>): out of use, holding no block.</summary>
+    public int SetAsideSlots => _quarantine.Count;
+
+    /// <summary>The store's clock, which times how long set-aside slots stay out of use; set before the tier is used.</summary>
+    public StoreClock? Clock;
 
     /// <summary>Free slots: what <see cref="TakeSlot"/> can hand out before a victim must leave.</summary>
     public int FreeSlots => _freeTop;
@@ -158,7 +166,7 @@ internal abstract class Tier
     /// <summary>Takes a free slot, or -1 when the tier is full.</summary>
     public int TakeSlot()
     {
-        if (_freeTop == 0)
+        if (_freeTop == 0 && (_quarantine.Count == 0 || !RetrySetAside()))
         {
             return -1;
         }
@@ -168,6 +176,12 @@ internal abstract class Tier
 
         return slot;
     }
+
+    /// <summary>A write into <paramref name="slot"/> failed: when the slot is returned it is set aside (<see cref="SlotQuarantine"/>).</summary>
+    public void MarkWriteFailed(int slot) => _quarantine.MarkFailed(slot, Clock?.NowSeconds ?? 0);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool RetrySetAside() => _quarantine.Release(Clock?.NowSeconds ?? 0, _freeSlots, ref _freeTop) > 0;
 
     /// <summary>Frees the device's bytes in <paramref name="slot"/>; every free of a slot's bytes goes through here (see <see cref="SlotOwners"/>).</summary>
     public void FreeSlot(int slot)
@@ -181,6 +195,7 @@ internal abstract class Tier
     public void ClaimSlots(bool[] used)
     {
         _freeTop = 0;
+        _quarantine.Clear();
         for (int i = Capacity - 1; i >= 0; i--)
         {
             if (!used[i])
@@ -193,7 +208,10 @@ internal abstract class Tier
     public void ReturnSlot(int slot)
     {
         SlotToEntry[slot] = -1;
-        _freeSlots[_freeTop++] = slot;
+        if (!_quarantine.TryHold(slot))
+        {
+            _freeSlots[_freeTop++] = slot;
+        }
     }
 
     public abstract void Attach(TierView view);

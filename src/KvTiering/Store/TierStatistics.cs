@@ -66,6 +66,13 @@ public sealed record TierStatistics
     /// </summary>
     public long DeadDrops { get; init; }
 
+    /// <summary>
+    /// Slots out of use after a failed write (a full disk fails every write into a slot the file never wrote): the tier
+    /// serves from the rest, evicting as a full tier does, and tries them again once writes stop failing for a minute.
+    /// Holding no block, they count in neither <see cref="ResidentBlocks"/> nor free room.
+    /// </summary>
+    public long SetAsideSlots { get; init; }
+
     /// <summary>Modeled seconds spent moving bytes in and out of this tier, from its profile.</summary>
     public required double ModeledSeconds { get; init; }
 
