@@ -233,6 +233,7 @@ internal sealed class AgentSessionTable
     /// </summary>
     private void OracleTouch(ref AgentSession s, int handle, bool firstOfRequest, bool own)
     {
+        AgentRankDump.Touch(ref s, AgentRankDump.Enabled ? _tier.NextUse(handle) : 0, firstOfRequest, own);
         if (!_options.OracleDiagnostic || _options.OracleRank != AgentOracleRank.NextRequest)
         {
             s.OracleNext = _tier.NextUse(handle);
