@@ -14,7 +14,7 @@ The label is `next` (the next use of the session's deepest block, Session 21's) 
 the last column, the next use of the session's next request (as agent:oracle=true ranks it; dumps since refit23).
 Settings (environment): RANKFIT_PAIRS (pairs per choice, default 6; the shipped weights used 20), RANKFIT_LOSS=list
 (softmax over agent's top RANKFIT_TOP, default 8, instead of pairs), RANKFIT_WEIGHT=tokens (pairs weighted by the
-resident blocks of the session that should go). Every variant but the default pairs lost (docs/policies/agent.md).
+resident blocks of the session that should go), RANKFIT_ANCHOR=victim (only pairs with the rules' victim). Every variant but the default pairs lost (docs/policies/agent.md).
 """
 import math
 import os
@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 
 NEVER = 1e18
 WEIGHTED = os.environ.get("RANKFIT_WEIGHT", "") == "tokens"
+ANCHORED = os.environ.get("RANKFIT_ANCHOR", "") == "victim"
 LABEL = 21 if os.environ.get("RANKFIT_LABEL", "") == "request" else 5
 NAMES = ["log w", "log tau", "log g", "past gap", "paused", "awaiting", "paused x log hint age",
          "awaiting x log hint age", "log turns", "log context", "log resident", "log prev added", "after user",
@@ -103,7 +104,8 @@ def pairs_of(rows, top, rng, per_decision):
     live.sort(key=lambda r: -r[0])
     cand = live[:top]  # not the oracle's choice beside them: added only when ranked low, it biases log w negative
     out = []
-    for i in range(len(cand)):
+    # RANKFIT_ANCHOR=victim: only pairs with the rules' victim (learn when to give up another session instead).
+    for i in range(1 if ANCHORED else len(cand)):
         for j in range(i + 1, len(cand)):
             a, b = cand[i], cand[j]
             if a[3] == b[3]:
