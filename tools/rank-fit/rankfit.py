@@ -9,10 +9,12 @@ learn Belady's decision (docs/policies/agent.md, "Session 21, rank22"). Usage:
   rankfit.py fit DUMP.csv [DUMP.csv]  fit on odd-numbered decisions, report top-1 agreement on even-numbered ones,
                                       print the weights (features 1.., the rules' log rank scaled to 1)
 
-Row: decision, slot, score, rule, chosen, next, state, x0..x13 (AgentLearnedRank.Features).
+Row: decision, slot, score, rule, chosen, next, state, x0..x13 (AgentLearnedRank.Features)[, next request].
+The label is `next` (the next use of the session's deepest block, Session 21's) unless RANKFIT_LABEL=request: then
+the last column, the next use of the session's next request (as agent:oracle=true ranks it; dumps since refit23).
 Settings (environment): RANKFIT_PAIRS (pairs per choice, default 6; the shipped weights used 20), RANKFIT_LOSS=list
 (softmax over agent's top RANKFIT_TOP, default 8, instead of pairs), RANKFIT_WEIGHT=tokens (pairs weighted by the
-resident blocks of the session that should go). Every variant but the default pairs lost (docs/policies/agent.md).
+resident blocks of the session that should go), RANKFIT_ANCHOR=victim (only pairs with the rules' victim). Every variant but the default pairs lost (docs/policies/agent.md).
 """
 import math
 import os
@@ -22,6 +24,8 @@ from collections import Counter, defaultdict
 
 NEVER = 1e18
 WEIGHTED = os.environ.get("RANKFIT_WEIGHT", "") == "tokens"
+ANCHORED = os.environ.get("RANKFIT_ANCHOR", "") == "victim"
+LABEL = 21 if os.environ.get("RANKFIT_LABEL", "") == "request" else 5
 NAMES = ["log w", "log tau", "log g", "past gap", "paused", "awaiting", "paused x log hint age",
          "awaiting x log hint age", "log turns", "log context", "log resident", "log prev added", "after user",
          "probation"]
@@ -40,7 +44,7 @@ def read(path):
             p = line.rstrip("\n").split(",")
             if len(p) < 21:
                 continue
-            row = (float(p[2]), float(p[3]), int(p[4]), min(float(p[5]), NEVER), int(p[6]), [clean(float(v)) for v in p[7:]])
+            row = (float(p[2]), float(p[3]), int(p[4]), min(float(p[LABEL]), NEVER), int(p[6]), [clean(float(v)) for v in p[7:21]])
             decisions[int(p[0])].append(row)
     return decisions
 
@@ -100,7 +104,8 @@ def pairs_of(rows, top, rng, per_decision):
     live.sort(key=lambda r: -r[0])
     cand = live[:top]  # not the oracle's choice beside them: added only when ranked low, it biases log w negative
     out = []
-    for i in range(len(cand)):
+    # RANKFIT_ANCHOR=victim: only pairs with the rules' victim (learn when to give up another session instead).
+    for i in range(1 if ANCHORED else len(cand)):
         for j in range(i + 1, len(cand)):
             a, b = cand[i], cand[j]
             if a[3] == b[3]:

@@ -3,7 +3,7 @@ namespace KvTiering.Eviction;
 /// <summary>
 /// The learned ranker's weights (<see cref="AgentLearnedRank"/>): one model for a server that sends hints, one for a
 /// server that does not (the first hint switches), each fitted on the even half of the WEKA sessions by
-/// tools/rank-fit (docs/policies/agent.md, "Session 21, rank22").
+/// tools/rank-fit (docs/policies/agent.md, "Session 21, rank22"; refitted on next-request labels in "Session 22, refit23").
 /// </summary>
 internal sealed class AgentLearnedWeights
 {
@@ -12,12 +12,14 @@ internal sealed class AgentLearnedWeights
 
     // Weights of features 1..13 of AgentLearnedRank.Features (feature 0, the rules' log rank, has weight 1: the fitted
     // weights divided by its fitted weight). Fitted 2026-12-06 on the even WEKA half, 1% and 2.5%, every 400th victim
-    // choice, 20 random pairs among agent's top 16 per choice (docs/policies/agent.md, "Session 21, rank22"):
-    //   python3 tools/rank-fit/rankfit.py fit even-1%.csv even-2.5%.csv      (RANKFIT_PAIRS=20, one file per hint mode)
+    // choice, 20 random pairs among agent's top 16 per choice, labelled by each session's next request (the refit of
+    // docs/policies/agent.md, "Session 22, refit23"; Session 21's weights, fitted on the deepest block's next use,
+    // are listed in its "Session 21, rank22" section):
+    //   RANKFIT_LABEL=request RANKFIT_PAIRS=20 python3 tools/rank-fit/rankfit.py fit even-1%.csv even-2.5%.csv
     // Order: log τ, log g, past gap, paused, awaiting, paused × log hint age, awaiting × log hint age, log turns,
     // log context, log resident, log previous growth, after a user's message, on probation.
-    private static readonly double[] WithHints = [0.0106, 0.3516, 0.7732, -0.8831, 0.2907, 0.1037, -0.1600, -0.0360, 0.0213, -0.0429, -0.0111, 0.2388, -0.2002];
-    private static readonly double[] WithoutHints = [-0.1873, 1.1866, 2.1645, 0, 0, 0, 0, -0.1132, 0.3454, -0.2803, 0.0007, -0.1753, -0.1753];
+    private static readonly double[] WithHints = [0.0103, 0.4623, 0.7099, -0.8468, 0.1324, 0.1034, -0.2684, -0.0356, 0.0226, -0.0474, -0.0153, -0.2347, -0.0651];
+    private static readonly double[] WithoutHints = [-0.1796, 1.3004, 2.0683, 0, 0, 0, 0, -0.0811, 0.2926, -0.2475, -0.0049, -0.2502, -0.2502];
 
     private readonly AgentHitDensity _hints;
 

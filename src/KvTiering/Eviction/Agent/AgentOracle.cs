@@ -30,6 +30,7 @@ internal readonly struct AgentOracle
     /// </summary>
     public void Touch(ref AgentSession s, int handle, bool firstOfRequest, bool own)
     {
+        AgentRankDump.Touch(ref s, AgentRankDump.Enabled ? _tier.NextUse(handle) : 0, firstOfRequest, own);
         if (!_options.OracleDiagnostic || _options.OracleRank != AgentOracleRank.NextRequest)
         {
             s.OracleNext = _tier.NextUse(handle);

@@ -22,6 +22,31 @@ internal static class AgentRankDump
     private static long _choices;
     private static long _decision;
 
+    // Each session's next-request label by session id, with whether its latest request has reached a block of its
+    // own yet: one policy and one capacity per process (the dump's documented use), so the id is a key.
+    private static readonly Dictionary<long, (double Next, bool OwnSeen)> NextRequest = [];
+
+    /// <summary>
+    /// A touch of a block of session <paramref name="s"/> whose true next use is <paramref name="next"/>: the label of
+    /// <see cref="AgentOracleRank.NextRequest"/>, the next use of the first block of the latest request that is the
+    /// session's own (until the request reaches one, its first block's).
+    /// </summary>
+    public static void Touch(ref AgentSession s, double next, bool firstOfRequest, bool own)
+    {
+        (double label, bool seen) = NextRequest.TryGetValue(s.Id, out var v) ? v : (next, false);
+        if (firstOfRequest)
+        {
+            (label, seen) = (next, false);
+        }
+
+        if (own && !seen)
+        {
+            (label, seen) = (next, true);
+        }
+
+        NextRequest[s.Id] = (label, seen);
+    }
+
     /// <summary>Whether this choice is dumped (first tier, expected-return ordering, every Nth).</summary>
     public static bool Due(int tierIndex, bool predict) =>
         Writer is not null && tierIndex == 0 && predict && (++_choices % Every) == 0 && ++_decision > 0;
@@ -37,12 +62,12 @@ internal static class AgentRankDump
             {
                 double w = rule(s);
                 AgentLearnedRank.Features(ref r, now, w, requests.Typical(ref r), x);
-                Row(s, score(s), w, s == best, r.OracleNext, r.State, x);
+                Row(s, score(s), w, s == best, r.OracleNext, r.State, x, NextRequest.TryGetValue(r.Id, out var v) ? v.Next : r.OracleNext);
             }
         }
     }
 
-    private static void Row(int slot, double score, double rule, bool chosen, double next, byte state, ReadOnlySpan<double> x)
+    private static void Row(int slot, double score, double rule, bool chosen, double next, byte state, ReadOnlySpan<double> x, double nextRequest)
     {
         var line = new System.Text.StringBuilder();
         line.Append(_decision).Append(',').Append(slot).Append(',').Append(score.ToString("R", CultureInfo.InvariantCulture))
@@ -52,6 +77,8 @@ internal static class AgentRankDump
         {
             line.Append(',').Append(v.ToString("G6", CultureInfo.InvariantCulture));
         }
+
+        line.Append(',').Append(nextRequest.ToString("R", CultureInfo.InvariantCulture));
 
         Writer!.WriteLine(line.ToString());
     }
@@ -71,6 +98,11 @@ internal static class AgentRankDump
 #else
     /// <summary>Whether this build writes the dump (the session table then tracks each session's next use).</summary>
     public const bool Enabled = false;
+
+    /// <summary>Nothing: this build writes no dump.</summary>
+    public static void Touch(ref AgentSession s, double next, bool firstOfRequest, bool own)
+    {
+    }
 
     /// <summary>Never: this build writes no dump.</summary>
     public static bool Due(int tierIndex, bool predict) => false;
