@@ -63,6 +63,25 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
+    public void Slots_set_aside_after_failed_writes_are_observed_per_tier()
+    {
+        var bottom = new FaultyDevice(8, TinyLayout.BytesPerBlock) { FailWrites = true };
+        using TieredKvStore store = CreateStore(null, bottom, 2, 8);
+        using MetricCollector<long> setAside = Collect<long>(KvTieringDiagnostics.TierSetAside);
+        for (int i = 0; i < 6; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // past two, each demotes one into the failing tier
+        }
+
+        TierStatistics dram = store.GetStatistics().Tiers[1];
+        Assert.Equal(4, dram.WriteFailures);
+        Assert.Equal(4, dram.SetAsideSlots); // each failure took a fresh slot: the failed ones are out of use
+        Dictionary<string, long> seen = Observe(setAside);
+        Assert.Equal(4, seen["kvtiering.tier=dram"]);
+        Assert.Equal(0, seen["kvtiering.tier=hbm3"]);
+    }
+
+    [Fact]
     public void Bytes_promotions_demotions_evictions_and_usage_follow_the_store()
     {
         using TieredKvStore store = CreateStore(null, null, 2, 2);
