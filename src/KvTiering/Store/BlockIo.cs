@@ -88,7 +88,7 @@ internal sealed class BlockIo
         tier.Counters.WriteFailures++;
         _log.WriteFailures.Failed(tier.Index, tier.Profile.Name, _table.Keys[e], ex);
         _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
-        tier.MarkWriteFailed(slot);
+        tier.MarkWriteFailed(slot, ex);
         tier.ReturnSlot(slot);
     }
 

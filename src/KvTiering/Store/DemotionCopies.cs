@@ -129,7 +129,7 @@ internal sealed class DemotionCopies
             to.Counters.WriteFailures++;
             _log.WriteFailures.Failed(to.Index, to.Profile.Name, move.Key, failure);
             _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, to.Index);
-            to.MarkWriteFailed(move.ToSlot);
+            to.MarkWriteFailed(move.ToSlot, failure);
             to.ReturnSlot(move.ToSlot);
             from.Counters.Evictions++;
             _placement.Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);

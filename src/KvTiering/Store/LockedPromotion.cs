@@ -86,7 +86,7 @@ internal sealed class LockedPromotion
             to.Counters.WriteFailures++;
             Log.PromotionWriteFailed(_log.Logger, _log.Name, to.Profile.Name, key, from.Profile.Name, ex);
             _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
-            to.MarkWriteFailed(slot);
+            to.MarkWriteFailed(slot, ex);
             to.ReturnSlot(slot);
             _table.SetInFlight(e, false);
             return;

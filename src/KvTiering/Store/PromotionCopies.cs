@@ -151,7 +151,7 @@ internal sealed class PromotionCopies
         {
             if (failure is not null)
             {
-                to.MarkWriteFailed(slot);
+                to.MarkWriteFailed(slot, failure);
             }
 
             to.FreeSlot(slot);

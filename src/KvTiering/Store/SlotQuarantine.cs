@@ -1,8 +1,8 @@
 namespace KvTiering.Store;
 
 /// <summary>
-/// A tier's slots whose write failed, kept out of use until the device has gone a while without failing. A file
-/// system that is full fails every write into a slot the flash file never wrote (a hole: the file is sparse), so
+/// A tier's slots whose write failed for want of space, kept out of use until the device has gone a while without
+/// such a failure. A file system that is full fails every write into a slot the flash file never wrote (a hole: the file is sparse), so
 /// returning such a slot to the free stack hands it to the next block, which fails again, while the tier, far from
 /// full, never evicts and never rewrites the slots it has. Set aside, the holes leave the free stack; once it is empty
 /// the tier evicts as a full tier does and keeps serving from the slots the disk already gave it.
@@ -11,8 +11,9 @@ namespace KvTiering.Store;
 /// Space may come back (another file was deleted), so a set-aside slot is not lost for good: after
 /// <see cref="RetrySeconds"/> without a failed write one slot goes back as a probe, and after as long again without a
 /// failure, the probe's write having landed, every other one does. A failed probe only sets that slot aside again,
-/// so a disk that stays full costs one dropped block a minute, not one per hole. The same holds for a bad sector:
-/// any failed write sets its slot aside, whatever the cause. Called under the store's lock.
+/// so a disk that stays full costs one dropped block a minute, not one per hole. Only a failure for want of space
+/// (<see cref="IsOutOfSpace"/>) says something about the slot; any other (a remote tier's lost connection, an I/O
+/// error) leaves it in use, as before. Called under the store's lock.
 /// </remarks>
 internal sealed class SlotQuarantine
 {
@@ -29,6 +30,25 @@ internal sealed class SlotQuarantine
     {
         _failed = new bool[capacity];
         _held = new int[capacity];
+    }
+
+    /// <summary>
+    /// Whether a failed write failed for want of space: ENOSPC (28 on Linux and macOS) or EDQUOT (122, Linux), which
+    /// .NET reports as the <see cref="Exception.HResult"/> of the OS's <see cref="IOException"/>, or Windows'
+    /// ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL; looked for along the inner exceptions (a device wraps the OS's to
+    /// name its file).
+    /// </summary>
+    public static bool IsOutOfSpace(Exception? failure)
+    {
+        for (Exception? e = failure; e is not null; e = e.InnerException)
+        {
+            if (e.HResult is 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Slots set aside now.</summary>

@@ -177,8 +177,14 @@ internal abstract class Tier
         return slot;
     }
 
-    /// <summary>A write into <paramref name="slot"/> failed: when the slot is returned it is set aside (<see cref="SlotQuarantine"/>).</summary>
-    public void MarkWriteFailed(int slot) => _quarantine.MarkFailed(slot, Clock?.NowSeconds ?? 0);
+    /// <summary>A write into <paramref name="slot"/> failed: for want of space, the slot is set aside when it is returned (<see cref="SlotQuarantine"/>).</summary>
+    public void MarkWriteFailed(int slot, IOException failure)
+    {
+        if (SlotQuarantine.IsOutOfSpace(failure))
+        {
+            _quarantine.MarkFailed(slot, Clock?.NowSeconds ?? 0);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool RetrySetAside() => _quarantine.Release(Clock?.NowSeconds ?? 0, _freeSlots, ref _freeTop) > 0;

@@ -133,7 +133,7 @@ internal sealed class WriteBehindWorker
                 tier.Counters.WriteFailures++;
                 _log.WriteFailures.Failed(tier.Index, tier.Profile.Name, job.Key, failure);
                 _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, -1, tier.Index);
-                tier.MarkWriteFailed(job.Slot);
+                tier.MarkWriteFailed(job.Slot, failure);
                 _slots.Drop(e, tier);
             }
         }

@@ -14,6 +14,9 @@ internal sealed class FaultyDevice(int slots, int slotBytes) : IBlockDevice
 
     public bool FailWrites { get; set; }
 
+    /// <summary>Whether a failed write fails for want of space (ENOSPC, as .NET reports it on Linux) rather than an I/O error.</summary>
+    public bool NoSpace { get; set; }
+
     public int SlotCount => _inner.SlotCount;
 
     public int SlotBytes => _inner.SlotBytes;
@@ -24,7 +27,7 @@ internal sealed class FaultyDevice(int slots, int slotBytes) : IBlockDevice
     {
         if (FailWrites)
         {
-            throw new IOException("injected write failure");
+            throw NoSpace ? new IOException("injected write failure: no space left on device", 28) : new IOException("injected write failure");
         }
 
         _inner.Write(slot, key, parent, payload);

@@ -65,7 +65,7 @@ public sealed class MetricsTests : IDisposable
     [Fact]
     public void Slots_set_aside_after_failed_writes_are_observed_per_tier()
     {
-        var bottom = new FaultyDevice(8, TinyLayout.BytesPerBlock) { FailWrites = true };
+        var bottom = new FaultyDevice(8, TinyLayout.BytesPerBlock) { FailWrites = true, NoSpace = true };
         using TieredKvStore store = CreateStore(null, bottom, 2, 8);
         using MetricCollector<long> setAside = Collect<long>(KvTieringDiagnostics.TierSetAside);
         for (int i = 0; i < 6; i++)

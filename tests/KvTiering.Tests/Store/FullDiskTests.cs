@@ -114,6 +114,29 @@ public sealed class FullDiskTests
         }
     }
 
+    [Fact]
+    public void A_write_failing_for_another_reason_leaves_its_slot_in_use()
+    {
+        // A remote tier's lost connection or an I/O error says nothing about the slot: it is not set aside.
+        var device = new KvTiering.Tests.Diagnostics.FaultyDevice(Slots, TinyLayout.BytesPerBlock) { FailWrites = true };
+        var options = new KvStoreOptions { Layout = TinyLayout, TimeProvider = _time };
+        options.Tiers.Add(new TierOptions(TierProfiles.Dram, Slots) { DeviceFactory = (_, _) => device });
+        using var store = new TieredKvStore(options);
+        for (int i = 0; i < 2 * Slots; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i));
+        }
+
+        Assert.Equal(0, store.GetStatistics().Tiers[0].SetAsideSlots);
+        device.FailWrites = false;
+        for (int i = 100; i < 100 + Slots; i++)
+        {
+            Assert.Equal(PutResult.Stored, store.Put(Key(i), BlockKey.Empty, Payload(i)));
+        }
+
+        Assert.Equal(Slots, store.GetStatistics().Tiers[0].ResidentBlocks);
+    }
+
     /// <summary>A device on a file system that can fill: a slot never written needs new space, and a full disk has none.</summary>
     private sealed class DiskDevice(int slots, int slotBytes) : IBlockDevice
     {
@@ -132,7 +155,7 @@ public sealed class FullDiskTests
         {
             if (Full && !_written[slot])
             {
-                throw new IOException("No space left on device");
+                throw new IOException("No space left on device", 28); // ENOSPC, as .NET reports it on Linux
             }
 
             _inner.Write(slot, key, parent, payload);
