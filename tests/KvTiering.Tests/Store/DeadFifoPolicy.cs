@@ -9,43 +9,27 @@ namespace KvTiering.Tests.Store;
 /// </summary>
 internal sealed class DeadFifoPolicy(Func<long, bool> deadSession) : IEvictionPolicy, IKnowsDeadBlocks
 {
-    private TierView _tier = null!;
-    private long[] _inserted = [];
-    private long _clock;
+    private readonly FifoOrder _order = new();
 
     /// <summary>How often the store asked <see cref="IsDead"/>.</summary>
     public int Asked { get; private set; }
 
     public void Attach(TierView tier)
     {
-        _tier = tier;
-        _inserted = new long[tier.Capacity];
-        Array.Fill(_inserted, -1);
+        _order.Attach(tier);
     }
 
     public bool Admit(in BlockInfo block) => true;
 
-    public void OnInsert(int handle) => _inserted[handle] = _clock++;
+    public void OnInsert(int handle) => _order.Enter(handle);
 
     public void OnAccess(int handle)
     {
     }
 
-    public void OnRemove(int handle) => _inserted[handle] = -1;
+    public void OnRemove(int handle) => _order.Leave(handle);
 
-    public int SelectVictim()
-    {
-        int victim = -1;
-        for (int h = 0; h < _inserted.Length; h++)
-        {
-            if (_inserted[h] >= 0 && _tier.IsEvictable(h) && (victim < 0 || _inserted[h] < _inserted[victim]))
-            {
-                victim = h;
-            }
-        }
-
-        return victim;
-    }
+    public int SelectVictim() => _order.Oldest();
 
     public void OnSessionHint(long session, SessionHint hint)
     {
@@ -54,7 +38,7 @@ internal sealed class DeadFifoPolicy(Func<long, bool> deadSession) : IEvictionPo
     public bool IsDead(int handle)
     {
         Asked++;
-        return deadSession(_tier.Session(handle));
+        return deadSession(_order.Tier.Session(handle));
     }
 }
 

@@ -10,9 +10,7 @@ namespace KvTiering.Tests.Store;
 /// </summary>
 internal sealed class DemotionLogPolicy : IEvictionPolicy, IKnowsDemotions
 {
-    private TierView _tier = null!;
-    private long[] _inserted = [];
-    private long _clock;
+    private readonly FifoOrder _order = new();
 
     /// <summary>"I5" / "D5": the block of session 5 entered by an insert or a demotion, in order.</summary>
     public List<string> Log { get; } = [];
@@ -20,14 +18,12 @@ internal sealed class DemotionLogPolicy : IEvictionPolicy, IKnowsDemotions
     /// <summary>What the store's view said when the policy was attached.</summary>
     public bool TellsDemotions { get; private set; }
 
-    public int TierIndex => _tier.TierIndex;
+    public int TierIndex => _order.Tier.TierIndex;
 
     public void Attach(TierView tier)
     {
-        _tier = tier;
+        _order.Attach(tier);
         TellsDemotions = tier.TellsDemotions;
-        _inserted = new long[tier.Capacity];
-        Array.Fill(_inserted, -1);
     }
 
     public bool Admit(in BlockInfo block) => true;
@@ -40,21 +36,9 @@ internal sealed class DemotionLogPolicy : IEvictionPolicy, IKnowsDemotions
     {
     }
 
-    public void OnRemove(int handle) => _inserted[handle] = -1;
+    public void OnRemove(int handle) => _order.Leave(handle);
 
-    public int SelectVictim()
-    {
-        int victim = -1;
-        for (int h = 0; h < _inserted.Length; h++)
-        {
-            if (_inserted[h] >= 0 && _tier.IsEvictable(h) && (victim < 0 || _inserted[h] < _inserted[victim]))
-            {
-                victim = h;
-            }
-        }
-
-        return victim;
-    }
+    public int SelectVictim() => _order.Oldest();
 
     public void OnSessionHint(long session, SessionHint hint)
     {
@@ -62,8 +46,8 @@ internal sealed class DemotionLogPolicy : IEvictionPolicy, IKnowsDemotions
 
     private void Enter(int handle, string how)
     {
-        _inserted[handle] = _clock++;
-        Log.Add(how + _tier.Session(handle));
+        _order.Enter(handle);
+        Log.Add(how + _order.Tier.Session(handle));
     }
 }
 
