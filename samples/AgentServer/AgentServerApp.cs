@@ -77,7 +77,9 @@ public static partial class AgentServerApp
             : null!);
         services.AddOptions<KvEventsOptions>().Bind(configuration.GetSection(KvEventsOptions.SectionName))
             .Validate(o => o.BufferSteps >= 1 && o.HighWaterMark >= 1 && o.DataParallelRank >= 0 && o.HashSeed is not null,
-                "KvTiering:KvEvents: BufferSteps and HighWaterMark must be at least 1, DataParallelRank at least 0, and HashSeed set.");
+                "KvTiering:KvEvents: BufferSteps and HighWaterMark must be at least 1, DataParallelRank at least 0, and HashSeed set.")
+            .Validate(o => o.FlushTimeout >= TimeSpan.Zero && o.FlushTimeout.TotalMilliseconds <= int.MaxValue,
+                "KvTiering:KvEvents:FlushTimeout must be zero or positive and below 24 days (a stopping server waits at most this long).");
         services.AddSingleton<ServerKvEvents>(); // resolved only when KvTiering:KvEvents:Endpoint is set: off binds nothing
         services.AddSingleton(sp => new Generator(sp.GetRequiredService<LlamaEngine>(), sp.GetRequiredService<TieredKvStore>(),
             sp.GetRequiredService<LlamaEngine>().Options.PrefixCache ? sp.GetRequiredService<LlamaPrefixCache>() : null,
