@@ -101,9 +101,20 @@ internal sealed class RemoteTierConnection : IDisposable
         }
     }
 
-    /// <summary>The client's message up to its diagnostics (", mc: …, IOCP: …"), which a log line does not need.</summary>
-    private static string FirstClause(string? message) =>
-        message is null ? "no reason given" : message.IndexOf(", ", StringComparison.Ordinal) is int i and > 0 ? message[..i] : message;
+    /// <summary>
+    /// The client's message up to its diagnostics ("UnableToConnect (0-read, 0-sent) on host:port/Interactive, …, IOCP: …"
+    /// gives "UnableToConnect"), which a log line does not need.
+    /// </summary>
+    private static string FirstClause(string? message)
+    {
+        if (message is null)
+        {
+            return "no reason given";
+        }
+
+        int end = message.IndexOfAny([',', '(']);
+        return (end > 0 ? message[..end] : message).Trim();
+    }
 
     private static OptionsValidationException Invalid(string setting, string message) =>
         new(RemoteTierOptions.SectionName, typeof(RemoteTierOptions), [$"{RemoteTierOptions.SectionName}:{setting}: {message}"]);
