@@ -48,6 +48,7 @@ internal sealed class RemoteTierConnection : IDisposable
             throw Invalid("Bytes", $"{_options.Bytes} holds {blocks} blocks of {blockBytes} bytes (16 tokens of this model); give room for at least one.");
         }
 
+        byte[]? secret = Secret(_options.AuthenticationKey);
         var redis = new RedisTierOptions
         {
             Configuration = _options.Configuration,
@@ -79,7 +80,31 @@ internal sealed class RemoteTierConnection : IDisposable
 
         _connection.ConnectionFailed += OnFailed;
         _connection.ConnectionRestored += OnRestored;
-        return RedisTier.Create(_connection, redis, (int)blocks, device => Device = device);
+        TierOptions tier = RedisTier.Create(_connection, redis, (int)blocks, device => Device = device);
+        tier.AuthenticationKey = secret;
+        return tier;
+    }
+
+    /// <summary>The decoded secret, or null; the message of a bad one names the setting, never the value.</summary>
+    private static byte[]? Secret(string? base64)
+    {
+        if (base64 is null)
+        {
+            return null;
+        }
+
+        byte[]? secret = null;
+        try
+        {
+            secret = Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            // reported below with the length check
+        }
+
+        return secret is { Length: >= 32 } ? secret
+            : throw Invalid("AuthenticationKey", $"is not base64 of at least 32 bytes ({(secret is null ? "not base64" : $"{secret.Length} bytes")}).");
     }
 
     private void OnFailed(object? sender, ConnectionFailedEventArgs e)

@@ -38,4 +38,12 @@ public sealed class RemoteTierOptions
 
     /// <summary>The longest back-off (default 30 s): after a long outage, the tier is back at most this long after the server.</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A secret of at least 32 bytes, base64, that seals every block on the remote server (HMAC-SHA256 over key, parent,
+    /// length and payload; docs/security.md), so a value that anyone with write access to the server forged, even with
+    /// valid checksums, is a miss. Null (the default): checksums only. Every server sharing the namespace needs the same
+    /// secret; pass it through the environment (<c>KvTiering__Redis__AuthenticationKey</c>), not the command line.
+    /// </summary>
+    public string? AuthenticationKey { get; set; }
 }
