@@ -26,9 +26,6 @@ internal sealed class RemoteTierConnection : IDisposable
         _logger = logger;
     }
 
-    /// <summary>The device once the store has built it (its statistics for tests and the state page), or null.</summary>
-    public RedisBlockDevice? Device { get; private set; }
-
     /// <summary>
     /// The remote tier of <paramref name="blockBytes"/>-byte blocks, connected; null when none is configured.
     /// </summary>
@@ -80,7 +77,7 @@ internal sealed class RemoteTierConnection : IDisposable
 
         _connection.ConnectionFailed += OnFailed;
         _connection.ConnectionRestored += OnRestored;
-        TierOptions tier = RedisTier.Create(_connection, redis, (int)blocks, device => Device = device);
+        TierOptions tier = RedisTier.Create(_connection, redis, (int)blocks);
         tier.AuthenticationKey = secret;
         return tier;
     }
