@@ -12,7 +12,8 @@ using KvTiering.Tiers;
 using Trace = KvTiering.Simulation.Traces.Trace;
 
 // Soak: a replayed Mooncake trace against a DRAM + flash + Garnet store from several threads, with faults injected
-// (Garnet stopped and restarted, flash bytes overwritten), reporting per interval: operations, wrong bytes (must be 0),
+// (Garnet stopped and restarted, flash bytes overwritten, the flash disk filled), reporting per interval: operations,
+// wrong bytes (must be 0), the flash tier's failed writes, set-aside slots, residents and hits,
 // memory, and request latency percentiles. Usage (docs/reliability.md):
 //   dotnet run -c Release --project benchmarks/KvTiering.Soak -- [seconds=60] [threads=4] [trace path]
 // and the flash open-time measurement:
@@ -64,7 +65,7 @@ long startMemory = GC.GetTotalMemory(forceFullCollection: true);
 Console.WriteLine($"soak: {trace.RequestCount:N0} requests of {tracePath}, {threads} threads, {seconds} s, block {store.BlockBytes} B");
 Console.WriteLine(diskFull is null ? "disk-full fault: tmpfs of 32 MiB mounted" : $"disk-full fault: not injected ({diskFull})");
 Console.WriteLine("t_s,ops,hits,wrong_bytes,heap_mib,working_set_mib,p50_us,p99_us,p999_us,redis_faults,redis_auth_failures," +
-    "flash_write_failures,flash_checksum_failures,fault");
+    "flash_write_failures,flash_checksum_failures,flash_set_aside,flash_resident,flash_hits,fault");
 
 Task[] workers = Enumerable.Range(0, threads).Select(_ => Task.Run(() =>
 {
@@ -184,7 +185,8 @@ void Report()
         Interlocked.Read(ref wrongBytes), (GC.GetTotalMemory(false) / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
         (Environment.WorkingSet / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
         Percentile(sample, 0.5), Percentile(sample, 0.99), Percentile(sample, 0.999), redisStats.Faults,
-        redisStats.AuthenticationFailures, flashStats.WriteFailures, flashStats.ChecksumFailures, fault));
+        redisStats.AuthenticationFailures, flashStats.WriteFailures, flashStats.ChecksumFailures, flashStats.SetAsideSlots,
+        flashStats.ResidentBlocks, flashStats.Hits, fault));
 }
 
 static long Percentile(long[] sorted, double q) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];

@@ -1,6 +1,7 @@
 using System.Reflection;
 using AgentServer.Engine;
 using AgentServer.Events;
+using AgentServer.Remote;
 using AgentServer.Serving;
 using KvTiering;
 using KvTiering.Diagnostics;
@@ -57,6 +58,7 @@ public static partial class AgentServerApp
         QuietNativeLog();
         RejectUnknownSettings(configuration, AgentServerOptions.SectionName, typeof(AgentServerOptions));
         RejectUnknownSettings(configuration, KvEventsOptions.SectionName, typeof(KvEventsOptions));
+        RejectUnknownSettings(configuration, RemoteTierOptions.SectionName, typeof(RemoteTierOptions));
         services.AddOptions<AgentServerOptions>().Bind(configuration.GetSection(AgentServerOptions.SectionName))
             .Validate(o => o.Sequences >= 1 && o.QueueLength >= 0 && o.ContextSize >= 64 && o.Threads >= 1 && o.DefaultMaxTokens >= 1,
                 "AgentServer: Sequences and Threads must be at least 1, QueueLength at least 0, ContextSize at least 64, DefaultMaxTokens at least 1.")
@@ -66,6 +68,8 @@ public static partial class AgentServerApp
                 "AgentServer: ModelName and each of ModelAliases must be a non-empty name.");
         services.AddSingleton<LlamaEngine>();
         services.AddSingleton<SessionHintLog>();
+        services.AddOptions<RemoteTierOptions>().Bind(configuration.GetSection(RemoteTierOptions.SectionName));
+        services.AddSingleton<RemoteTierConnection>();
         services.AddSingleton(StoreFactory.Create);   // before AddKvTiering, whose TryAdd then keeps it
         services.AddKvTiering(o => o.FlashDirectory ??= Path.Combine(Path.GetTempPath(), "kvtiering-agent-server"));
         services.AddSingleton(sp => sp.GetRequiredService<LlamaEngine>().Options.PrefixCache
@@ -73,7 +77,9 @@ public static partial class AgentServerApp
             : null!);
         services.AddOptions<KvEventsOptions>().Bind(configuration.GetSection(KvEventsOptions.SectionName))
             .Validate(o => o.BufferSteps >= 1 && o.HighWaterMark >= 1 && o.DataParallelRank >= 0 && o.HashSeed is not null,
-                "KvTiering:KvEvents: BufferSteps and HighWaterMark must be at least 1, DataParallelRank at least 0, and HashSeed set.");
+                "KvTiering:KvEvents: BufferSteps and HighWaterMark must be at least 1, DataParallelRank at least 0, and HashSeed set.")
+            .Validate(o => o.FlushTimeout >= TimeSpan.Zero && o.FlushTimeout.TotalMilliseconds <= int.MaxValue,
+                "KvTiering:KvEvents:FlushTimeout must be zero or positive and below 24 days (a stopping server waits at most this long).");
         services.AddSingleton<ServerKvEvents>(); // resolved only when KvTiering:KvEvents:Endpoint is set: off binds nothing
         services.AddSingleton(sp => new Generator(sp.GetRequiredService<LlamaEngine>(), sp.GetRequiredService<TieredKvStore>(),
             sp.GetRequiredService<LlamaEngine>().Options.PrefixCache ? sp.GetRequiredService<LlamaPrefixCache>() : null,

@@ -16,4 +16,8 @@ internal static partial class KvEventsLog
     [LoggerMessage(EventId = 312, EventName = "KvEventsSynced", Level = LogLevel.Information,
         Message = "KV events: connected to {Endpoint}; {Batches} batches replayed from {ReplayEndpoint} (sequence {From} on)")]
     public static partial void Synced(ILogger logger, string endpoint, int batches, string replayEndpoint, long from);
+
+    [LoggerMessage(EventId = 313, EventName = "KvEventsDroppedAtShutdown", Level = LogLevel.Warning,
+        Message = "KV events: {Dropped} events were still queued when the publisher on {Endpoint} stopped and were not published (FlushTimeout {FlushTimeout}); subscribers resync from the next run's first batch")]
+    public static partial void DroppedAtShutdown(ILogger logger, long dropped, string endpoint, TimeSpan flushTimeout);
 }

@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using KvTiering.Events;
 using KvTiering.Store;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using NetMQ;
 using NetMQ.Sockets;
 
@@ -23,9 +25,9 @@ namespace KvTiering.KvEvents;
 /// </remarks>
 public sealed class ZmqKvEventPublisher : IDisposable
 {
-    private static readonly TimeSpan DisposeFlush = TimeSpan.FromSeconds(2); // Dispose's flush, and the socket's linger
     private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(20); // how often an idle thread looks at its sockets
     private readonly ZmqKvEventPublisherOptions _options;
+    private readonly ILogger _logger;
     private readonly KvEventSubscription? _subscription;
     private readonly ChannelReader<KvEvent> _events;
     private readonly QueueWait _idle;
@@ -42,9 +44,13 @@ public sealed class ZmqKvEventPublisher : IDisposable
     private long _published;
 
     /// <summary>Starts publishing <paramref name="store"/>'s events.</summary>
+    /// <param name="store">The store whose events to publish.</param>
+    /// <param name="options">Where and how to publish.</param>
+    /// <param name="logger">Where the publisher logs (events it had to drop at shutdown), or null for nowhere.</param>
     /// <exception cref="NetMQ.NetMQException">An endpoint cannot be bound or connected.</exception>
-    public ZmqKvEventPublisher(TieredKvStore store, ZmqKvEventPublisherOptions options)
-        : this(Subscribe(store, options), null, options.BlockSize ?? store.Layout?.TokensPerBlock ?? 0, options)
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public ZmqKvEventPublisher(TieredKvStore store, ZmqKvEventPublisherOptions options, ILogger? logger = null)
+        : this(Subscribe(store, options), null, options.BlockSize ?? store.Layout?.TokensPerBlock ?? 0, options, logger)
     {
     }
 
@@ -58,17 +64,21 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// <param name="events">The events, in order.</param>
     /// <param name="blockSize">Tokens per block, reported in <c>BlockStored</c> (<see cref="ZmqKvEventPublisherOptions.BlockSize"/> wins when set).</param>
     /// <param name="options">Where and how to publish.</param>
+    /// <param name="logger">Where the publisher logs (events it had to drop at shutdown), or null for nowhere.</param>
     /// <exception cref="NetMQ.NetMQException">An endpoint cannot be bound or connected.</exception>
-    public ZmqKvEventPublisher(ChannelReader<KvEvent> events, int blockSize, ZmqKvEventPublisherOptions options)
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public ZmqKvEventPublisher(ChannelReader<KvEvent> events, int blockSize, ZmqKvEventPublisherOptions options, ILogger? logger = null)
         : this(null, events ?? throw new ArgumentNullException(nameof(events)),
-            (options ?? throw new ArgumentNullException(nameof(options))).BlockSize ?? blockSize, options)
+            (options ?? throw new ArgumentNullException(nameof(options))).BlockSize ?? blockSize, options, logger)
     {
     }
 
-    private ZmqKvEventPublisher(KvEventSubscription? subscription, ChannelReader<KvEvent>? events, int blockSize, ZmqKvEventPublisherOptions options)
+    private ZmqKvEventPublisher(KvEventSubscription? subscription, ChannelReader<KvEvent>? events, int blockSize, ZmqKvEventPublisherOptions options,
+        ILogger? logger)
     {
         options.Validate();
         _options = options;
+        _logger = logger ?? NullLogger.Instance;
         // Sequences start from the clock (microseconds), so a restarted publisher's numbers lie above its previous
         // run's: a subscriber sees a gap it cannot fill from the new replay buffer and resyncs from the new first batch.
         _firstSequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
@@ -139,7 +149,10 @@ public sealed class ZmqKvEventPublisher : IDisposable
 
     private bool _pending;
 
-    /// <summary>Publishes what is queued (for up to 2 s), then closes the sockets.</summary>
+    /// <summary>
+    /// Publishes what is queued (for up to <see cref="ZmqKvEventPublisherOptions.FlushTimeout"/>), then closes the
+    /// sockets. Events still queued then are dropped, and their count is logged (<c>KvEventsDroppedAtShutdown</c>).
+    /// </summary>
     public void Dispose()
     {
         if (_stopping)
@@ -147,9 +160,20 @@ public sealed class ZmqKvEventPublisher : IDisposable
             return;
         }
 
-        Flush(DisposeFlush);
+        Flush(_options.FlushTimeout);
         _stopping = true;
         _thread.Join();
+        long dropped = 0;
+        while (_events.TryRead(out _))
+        {
+            dropped++; // the thread is gone: what is left now is never published
+        }
+
+        if (dropped > 0)
+        {
+            KvEventsLog.DroppedAtShutdown(_logger, dropped, Endpoint, _options.FlushTimeout);
+        }
+
         _subscription?.Dispose();
         _ready.Dispose();
         _subscribed.Dispose();
@@ -174,7 +198,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
             pub.Options.XPubVerbose = true; // every subscriber's subscription, not only a topic's first: each is greeted
             // A socket made with `new` discards what it has not sent when closed (linger 0): Dispose's last batches
             // would be lost to a subscriber on a busy machine. Give them as long as Dispose gives the flush.
-            pub.Options.Linger = DisposeFlush;
+            pub.Options.Linger = _options.FlushTimeout;
             ZmqEndpoints.Attach(pub, _options.Endpoint, _options.Bind);
             Endpoint = pub.Options.LastEndpoint ?? _options.Endpoint;
             if (_options.ReplayEndpoint is not null)

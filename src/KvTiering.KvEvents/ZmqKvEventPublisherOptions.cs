@@ -51,6 +51,14 @@ public sealed class ZmqKvEventPublisherOptions
     /// <summary>The data-parallel rank written into each batch (vLLM always writes its rank).</summary>
     public int? DataParallelRank { get; set; } = 0;
 
+    /// <summary>
+    /// How long <see cref="ZmqKvEventPublisher.Dispose"/> waits for the queued events to be published, and how long the
+    /// socket then lingers to send them (default 2 s). Events still queued after it are dropped: the publisher logs how
+    /// many (<c>KvEventsDroppedAtShutdown</c>, event 313), so a CPU-starved shutdown does not lose its last events
+    /// silently. Zero publishes nothing more once disposal starts.
+    /// </summary>
+    public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     internal void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint);
@@ -58,6 +66,12 @@ public sealed class ZmqKvEventPublisherOptions
         Positive(HighWaterMark, nameof(HighWaterMark));
         Positive(MaxEventsPerBatch, nameof(MaxEventsPerBatch));
         Positive(QueueCapacity, nameof(QueueCapacity));
+        if (FlushTimeout < TimeSpan.Zero || FlushTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(FlushTimeout), FlushTimeout,
+                $"FlushTimeout {FlushTimeout} must be zero or positive and below 24 days (shutdown waits at most this long).");
+        }
+
         if (BlockSize is < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(BlockSize), BlockSize, "Tokens per block cannot be negative.");

@@ -30,7 +30,15 @@ public static class RedisTier
     /// the connection retries in the background instead of failing when the server is down. One connection can serve
     /// many devices and stores.
     /// </summary>
-    /// <exception cref="ArgumentException">The options are invalid; the message names the value.</exception>
+    /// <remarks>
+    /// A server that is down or unreachable does not fail the call: the connection starts unavailable and the tier
+    /// recovers once the server answers. A server that answers but refuses the credentials (a wrong or missing
+    /// password) does: that is a setting to fix, not an outage, and a tier started on it would stay unavailable for
+    /// good while looking like a server that is down. A password that stops working later (the server restarted with
+    /// another one) is an outage like any other: the tier backs off and retries.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The options are invalid, or the server refused the credentials in
+    /// <see cref="RedisTierOptions.Configuration"/>; the message names the value (never the password itself).</exception>
     public static ConnectionMultiplexer Connect(RedisTierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -46,7 +54,17 @@ public static class RedisTier
             (int)Math.Min(options.Backoff.TotalMilliseconds, int.MaxValue),
             (int)Math.Min(options.MaxBackoff.TotalMilliseconds, int.MaxValue));
         config.ClientName ??= "kvtiering";
-        return ConnectionMultiplexer.Connect(config);
+        ConnectionMultiplexer connection = ConnectionMultiplexer.Connect(config);
+        if (!connection.IsConnected && RedisCredentialCheck.Refusal(connection) is { } refusal)
+        {
+            connection.Dispose();
+            ThrowHelper.ThrowArgument(nameof(RedisTierOptions.Configuration),
+                $"The Redis server at {refusal.EndPoint} refused this tier's credentials (the password= or user= of {nameof(RedisTierOptions.Configuration)} " +
+                $"is wrong or missing: {refusal.Reason}). A wrong password is a setting to fix, not an outage, so the tier does not start degraded on it.",
+                refusal.Exception);
+        }
+
+        return connection;
     }
 
     /// <summary>

@@ -9,6 +9,10 @@ internal static class ThrowHelper
     public static void ThrowArgument(string paramName, string message) => throw new ArgumentException(message, paramName);
 
     [DoesNotReturn]
+    public static void ThrowArgument(string paramName, string message, Exception inner) =>
+        throw new ArgumentException(message, paramName, inner);
+
+    [DoesNotReturn]
     public static void ThrowArgumentOutOfRange(string paramName, object? value, string message) =>
         throw new ArgumentOutOfRangeException(paramName, value, message);
 

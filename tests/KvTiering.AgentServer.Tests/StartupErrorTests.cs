@@ -12,6 +12,7 @@ public sealed class StartupErrorTests
     [InlineData(2, "AgentServer: AgentServer:Preset 'huge' is not a synthetic model", "--AgentServer:Preset=huge")]
     [InlineData(1, "AgentServer: Could not find a part of the path '/nonexistent/model.gguf'", "--AgentServer:ModelPath=/nonexistent/model.gguf")]
     [InlineData(2, "AgentServer: AgentServer: RetryAfterSeconds and RecentRequests must be at least 0", "--AgentServer:RetryAfterSeconds=-5")]
+    [InlineData(2, "AgentServer: KvTiering:KvEvents:FlushTimeout must be zero or positive", "--KvTiering:KvEvents:FlushTimeout=-00:00:01")]
     public async Task ASettingItCannotUseIsOneLineAndAnExitCode(int exitCode, string message, string setting)
     {
         (int rc, string errors) = await ServerProcess.RunToExitAsync(setting);

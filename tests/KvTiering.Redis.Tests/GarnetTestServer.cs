@@ -15,13 +15,16 @@ namespace KvTiering.Redis.Tests;
 /// </remarks>
 public sealed class GarnetTestServer : IDisposable
 {
+    private readonly string? _password;
     private GarnetServer? _server;
 
-    public GarnetTestServer()
+    /// <param name="password">A password clients must give (Garnet's <c>--auth Password</c>), or null for none.</param>
+    public GarnetTestServer(string? password = null)
     {
+        _password = password;
         Port = StablePorts.Start(port =>
         {
-            _server = Launch(port);
+            _server = Launch(port, password);
             return port;
         });
     }
@@ -35,17 +38,19 @@ public sealed class GarnetTestServer : IDisposable
 
     public void Start()
     {
-        _server ??= Launch(Port);
+        _server ??= Launch(Port, _password);
     }
 
-    private static GarnetServer Launch(int port)
+    private static GarnetServer Launch(int port, string? password)
     {
+        string[] auth = password is null ? [] : ["--auth", "Password", "--password", password];
         var server = new GarnetServer(
         [
             "--bind", "127.0.0.1",
             "--port", port.ToString(CultureInfo.InvariantCulture),
             "--memory", "64m",
             "--index", "1m",
+            .. auth,
         ]);
         try
         {

@@ -1,3 +1,4 @@
+using AgentServer.Remote;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Extensions;
@@ -52,6 +53,12 @@ internal static class StoreFactory
                 Directory = directory,
                 Compression = o.FlashCompression,
             });
+        }
+
+        // Below flash, the shared remote tier when KvTiering:Redis:Configuration names a server (docs/remote-tier.md).
+        if (services.GetRequiredService<RemoteTierConnection>().Tier(engine.Hasher.Root.ToString(), blockBytes) is { } remote)
+        {
+            options.Tiers.Add(remote);
         }
 
         return new TieredKvStore(options);

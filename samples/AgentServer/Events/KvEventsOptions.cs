@@ -38,4 +38,10 @@ public sealed class KvEventsOptions
 
     /// <summary>The data-parallel rank written into each batch (vLLM always writes one; default 0).</summary>
     public int DataParallelRank { get; set; }
+
+    /// <summary>
+    /// How long a stopping server waits for its queued events to be published (default 2 s); what is still queued
+    /// then is dropped, and the count logged (<c>KvEventsDroppedAtShutdown</c>). Not one of vLLM's settings.
+    /// </summary>
+    public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

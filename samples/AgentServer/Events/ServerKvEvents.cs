@@ -72,7 +72,8 @@ internal sealed class ServerKvEvents : IDisposable
                 BufferSteps = o.BufferSteps,
                 HighWaterMark = o.HighWaterMark,
                 DataParallelRank = o.DataParallelRank,
-            });
+                FlushTimeout = o.FlushTimeout,
+            }, logger);
         }
         catch (Exception ex) when (ex is NetMQ.NetMQException or ArgumentException)
         {

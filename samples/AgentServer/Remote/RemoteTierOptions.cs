@@ -1,0 +1,49 @@
+namespace AgentServer.Remote;
+
+/// <summary>
+/// A shared remote tier below flash on a Redis-protocol server (Garnet, Redis, Valkey), bound from
+/// <c>KvTiering:Redis</c> (<c>--KvTiering:Redis:Configuration=garnet:6379,password=…</c>). Off unless
+/// <see cref="Configuration"/> is set. docs/remote-tier.md describes the tier; docs/reliability.md what a client of the
+/// server sees when the remote server fails.
+/// </summary>
+public sealed class RemoteTierOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "KvTiering:Redis";
+
+    /// <summary>
+    /// A StackExchange.Redis configuration string (<c>host:port[,host:port…][,password=…][,ssl=true]</c>); null (the
+    /// default) runs without a remote tier. A server that is down at start is waited for in the background; one that
+    /// refuses the password stops the start, naming this setting.
+    /// </summary>
+    public string? Configuration { get; set; }
+
+    /// <summary>How many bytes of blocks this server keeps track of on the remote server (default 4 GiB).</summary>
+    public long Bytes { get; set; } = 4L << 30;
+
+    /// <summary>
+    /// The prefix of the server-side keys; default the model's block-hasher root, so servers of one model share
+    /// blocks and other models never collide.
+    /// </summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>The longest one remote call may take before it counts as a fault and the tier backs off (default 250 ms).</summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long the first connection is waited for at start (default 1 s); the server starts without the tier after it.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the tier stays unavailable after its first fault in a row (default 1 s, doubling per fault).</summary>
+    public TimeSpan Backoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest back-off (default 30 s): after a long outage, the tier is back at most this long after the server.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A secret of at least 32 bytes, base64, that seals every block on the remote server (HMAC-SHA256 over key, parent,
+    /// length and payload; docs/security.md), so a value that anyone with write access to the server forged, even with
+    /// valid checksums, is a miss. Null (the default): checksums only. Every server sharing the namespace needs the same
+    /// secret; pass it through the environment (<c>KvTiering__Redis__AuthenticationKey</c>), not the command line.
+    /// </summary>
+    public string? AuthenticationKey { get; set; }
+}
