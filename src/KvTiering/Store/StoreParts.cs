@@ -26,7 +26,8 @@ internal sealed class StoreParts
         PromotionMode promotion = options.Promotion;
         Microsoft.Extensions.Logging.ILogger logger = options.Logger ?? NullLogger.Instance;
         string name = options.Name ?? "default";
-        Log = new StoreLog(logger, name, new(logger, name, options.TimeProvider ?? TimeProvider.System, options.Tiers.Count));
+        TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        Log = new StoreLog(logger, name, new(logger, name, time, options.Tiers.Count), new(logger, name, time, options.Tiers.Count));
         Tiers = TierDevices.OpenTiers(options, blockBytes, Log.Logger, out int entries);
         Entries = entries;
         Table = new BlockTable(entries, tracksChildren: Array.Exists(Tiers, t => !t.IgnoresChildren));
