@@ -114,6 +114,14 @@ public sealed class KvStoreOptions
     public bool TellDemotions { get; set; }
 
     /// <summary>
+    /// Whether a lower tier whose policy declares <see cref="Eviction.IKnowsRequestsAbove"/> hears of each request's
+    /// arrival (<see cref="TieredKvStore.OfferRequest"/>, a request of a session), the requests the tiers above serve
+    /// included: the agent policy there then moves the session's gap and latest request as the request's own tier
+    /// does, without touching blocks. Default false (docs/architecture.md, "Lower tiers hear of requests served above").
+    /// </summary>
+    public bool TellRequests { get; set; }
+
+    /// <summary>
     /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits
     /// every block into the top tier and loads every hit (docs/placement.md).
     /// </summary>

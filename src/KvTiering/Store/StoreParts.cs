@@ -69,7 +69,8 @@ internal sealed class StoreParts
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
         Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, promotion, blockBytes);
-        Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, metadataOnly));
+        RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
+        Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
         Writes = new AsyncPut(ReservedPut, Top, blockBytes);
         Pins = new BlockPins(Table, Chain, Top);
         Removals = new StoreRemovals(Table, Tiers, Top, Chain, Slots);

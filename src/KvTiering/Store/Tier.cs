@@ -265,6 +265,9 @@ internal abstract class Tier
 
     public abstract void OnSessionHint(long session, SessionHint hint);
 
+    /// <summary>The policy as <see cref="IKnowsRequestsAbove"/> (boxed once at attach), or null when it does not declare it.</summary>
+    public abstract IKnowsRequestsAbove? RequestListener { get; }
+
     /// <summary>
     /// For a tier whose victims leave the store with nothing to tell or move (metadata only, no tier below, no event
     /// sink, no placement hooks, no I/O on any slot): places the new entry <paramref name="e"/> in a free slot or, when
