@@ -107,9 +107,9 @@ public sealed class KvStoreOptions
     /// Whether a block demoted into a lower tier whose policy declares <see cref="Eviction.IKnowsDemotions"/> is
     /// reported to it as a demotion (<see cref="Eviction.IKnowsDemotions.OnDemotion"/>) rather than as an insert that
     /// a request made: the agent policy then does not count it as a request of its session. Default false: every
-    /// insert goes through <see cref="Eviction.IEvictionPolicy.OnInsert"/>, because a lower tier sees no request the
-    /// tiers above serve, and a demotion counted as a request is, on the traces measured, the better proxy for a
-    /// session still active above (docs/architecture.md, "Demotions are not requests").
+    /// insert goes through <see cref="Eviction.IEvictionPolicy.OnInsert"/>, because without <see cref="TellRequests"/> a
+    /// lower tier sees no request the tiers above serve, and a demotion counted as a request is, on the traces measured,
+    /// the better proxy for a session still active above (docs/architecture.md, "Demotions are not requests").
     /// </summary>
     public bool TellDemotions { get; set; }
 
