@@ -32,6 +32,7 @@ internal static class SimulateCommand
             Arguments.Value("tiers", "TIERS", "A multi-tier store instead of --capacity: NAME:SIZE,... from fastest to slowest, e.g. hbm3:1%,dram:5%,flash:20% (tiers: sram, hbm3, hbm3e, gddr7, dram, flash)."),
             Arguments.Flag("demote-dead", "With --tiers: demote the victims a policy knows dead (agent: a closed session's private blocks, a branch its session left) into the tier below as other victims, instead of dropping them (the default); for an A/B, labelled \"+demotedead\"."),
             Arguments.Flag("tell-demotions", "With --tiers: report a block demoted into a lower tier to its policy as a demotion (agent then leaves its session's gap, last request and depths alone) instead of as an insert a request made (the default); for an A/B, labelled \"+telldemotions\"."),
+            Arguments.Flag("tell-requests", "With --tiers: tell each lower tier's policy of every request's arrival, the requests the tiers above serve included (agent then moves the session's gap and last request there without touching blocks); for an A/B, labelled \"+tellrequests\"."),
             Arguments.Value("model", "MODEL", "Price each request's prefill with this model (e.g. llama-3.1-8b) to report modeled time-to-first-token."),
             Arguments.Value("json", "FILE", "Write every result, with the run's details (block size, hints, seed, stagger, version, peak memory), as JSON."),
             Arguments.Value("csv", "FILE", "Write every result as CSV, one row per (policy, capacity)."),
@@ -96,6 +97,12 @@ internal static class SimulateCommand
             throw new CliException("--tell-demotions needs --tiers: a single tier has no tier above to demote from");
         }
 
+        bool tellRequests = a.Has("tell-requests");
+        if (tellRequests && a.Get("tiers") is null)
+        {
+            throw new CliException("--tell-requests needs --tiers: a single tier has no tier above to serve requests");
+        }
+
         if (a.Get("tiers") is { } tierText)
         {
             IReadOnlyList<TierSpec> tiers = PolicyArguments.ParseTiers(tierText, trace.UniqueBlocks);
@@ -104,6 +111,7 @@ internal static class SimulateCommand
                 Policy = p, Tiers = tiers, Model = model,
                 Accelerator = placement.Accelerator, Labels = placement.Labels, Routing = placement.Routing, Ledger = placement.Ledger, Hints = hints,
                 Close = close, AttachStore = kvEvents, DropDeadVictims = dropDead, TellDemotions = tellDemotions,
+                TellRequests = tellRequests,
             }));
         }
         else

@@ -210,12 +210,13 @@ internal sealed class PreparedReplay : IDisposable
     /// <summary>
     /// The policy's name, and what it was told where it reads hints: "+hints" (turn ends), "+close…" (session closes,
     /// <see cref="SessionCloseOptions.Label"/>); "+demotedead" when known-dead victims were demoted (<see cref="ReplayOptions.DropDeadVictims"/> false);
-    /// "+telldemotions" when demotions were reported as demotions (<see cref="ReplayOptions.TellDemotions"/>).
+    /// "+telldemotions" when demotions were reported as demotions (<see cref="ReplayOptions.TellDemotions"/>);
+    /// "+tellrequests" when lower tiers heard of each request (<see cref="ReplayOptions.TellRequests"/>).
     /// </summary>
     private string Label()
     {
         string name = _options.Policy.Name + (_options.DropDeadVictims ? "" : "+demotedead")
-            + (_options.TellDemotions ? "+telldemotions" : "");
+            + (_options.TellDemotions ? "+telldemotions" : "") + (_options.TellRequests ? "+tellrequests" : "");
         if (_hints is null || !EvictionPolicies.ReadsSessionHints(_options.Policy))
         {
             return name;

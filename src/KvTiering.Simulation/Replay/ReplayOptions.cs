@@ -55,6 +55,12 @@ public sealed class ReplayOptions
     /// </summary>
     public bool TellDemotions { get; init; }
 
+    /// <summary>
+    /// Whether lower tiers whose policy declares it hear of each request's arrival (<see cref="KvStoreOptions.TellRequests"/>,
+    /// <c>--tell-requests</c>; default false). For an A/B; the result's policy label then reads "+tellrequests".
+    /// </summary>
+    public bool TellRequests { get; init; }
+
     /// <summary>Where lower-tier hits go.</summary>
     public PromotionMode Promotion { get; init; } = PromotionMode.ToTop;
 

@@ -20,6 +20,7 @@ internal static class ReplayStoreBuilder
             Ledger = options.Ledger,
             DropDeadVictims = options.DropDeadVictims,
             TellDemotions = options.TellDemotions,
+            TellRequests = options.TellRequests,
         };
         if (options.Routing is { } routing)
         {

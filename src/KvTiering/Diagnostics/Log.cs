@@ -41,6 +41,10 @@ internal static partial class Log
         Message = "KvTiering store '{Store}': {Failures} more writes into tier '{Tier}' failed in the last {Seconds:F0} s and their blocks were dropped (the latest, block {Key}: {Reason}); the tier's write-failure counter has each")]
     public static partial void WriteFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key, string reason);
 
+    [LoggerMessage(EventId = 9, EventName = "PromotionFailuresRepeated", Level = LogLevel.Warning,
+        Message = "KvTiering store '{Store}': {Failures} more promotions into tier '{Tier}' failed in the last {Seconds:F0} s and their blocks stayed where they were (the latest, block {Key} from tier '{From}': {Reason}); the tier's write-failure counter has each")]
+    public static partial void PromotionFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key, string from, string reason);
+
     [LoggerMessage(EventId = 10, EventName = "CacheValueTooLarge", Level = LogLevel.Warning,
         Message = "KvTiering distributed cache: a value of {Bytes} bytes needs {Blocks} blocks but the store holds {CapacityBlocks}; it was not cached")]
     public static partial void CacheValueTooLarge(ILogger logger, long bytes, long blocks, long capacityBlocks);

@@ -83,7 +83,7 @@ internal sealed class BlockMover
         // put); the next one frees a slot now, through a copy.
         for (int tries = 0; tries < 4 && slot < 0; tries++)
         {
-            int e = SelectVictim(tier);
+            int e = tier.VictimEntry(_table);
             if (e < 0)
             {
                 return -1;
@@ -119,31 +119,12 @@ internal sealed class BlockMover
             return;
         }
 
-        int e = SelectVictim(tier);
+        int e = tier.VictimEntry(_table);
         if (e >= 0)
         {
             DeferredDemotion none = default;
             Evict(e, tier, freeSlot: true, defer: false, hold: true, dropDead: true, ref none);
         }
-    }
-
-    /// <summary>The entry of <paramref name="tier"/>'s policy's next victim, or -1 when it names none.</summary>
-    /// <exception cref="InvalidOperationException">The policy named a slot that holds no evictable block.</exception>
-    public int SelectVictim(Tier tier)
-    {
-        int victim = tier.SelectVictim();
-        if (victim < 0)
-        {
-            return -1;
-        }
-
-        int e = (uint)victim < (uint)tier.Capacity ? tier.SlotToEntry[victim] : -1;
-        if (e < 0 || !_table.IsEvictable(e))
-        {
-            ThrowBadVictim(tier, victim);
-        }
-
-        return e;
     }
 
     /// <summary>
@@ -302,9 +283,4 @@ internal sealed class BlockMover
 
     /// <inheritdoc cref="BlockIo.PayloadLength"/>
     public int PayloadLength(int e, Tier tier) => _io.PayloadLength(e, tier);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowBadVictim(Tier tier, int victim) =>
-        ThrowHelper.ThrowInvalidOperation(
-            $"Policy '{tier.Policy.Name}' of tier {tier.Index} chose victim {victim}, which is not an evictable resident handle.");
 }

@@ -107,11 +107,19 @@ public sealed class KvStoreOptions
     /// Whether a block demoted into a lower tier whose policy declares <see cref="Eviction.IKnowsDemotions"/> is
     /// reported to it as a demotion (<see cref="Eviction.IKnowsDemotions.OnDemotion"/>) rather than as an insert that
     /// a request made: the agent policy then does not count it as a request of its session. Default false: every
-    /// insert goes through <see cref="Eviction.IEvictionPolicy.OnInsert"/>, because a lower tier sees no request the
-    /// tiers above serve, and a demotion counted as a request is, on the traces measured, the better proxy for a
-    /// session still active above (docs/architecture.md, "Demotions are not requests").
+    /// insert goes through <see cref="Eviction.IEvictionPolicy.OnInsert"/>, because without <see cref="TellRequests"/> a
+    /// lower tier sees no request the tiers above serve, and a demotion counted as a request is, on the traces measured,
+    /// the better proxy for a session still active above (docs/architecture.md, "Demotions are not requests").
     /// </summary>
     public bool TellDemotions { get; set; }
+
+    /// <summary>
+    /// Whether a lower tier whose policy declares <see cref="Eviction.IKnowsRequestsAbove"/> hears of each request's
+    /// arrival (<see cref="TieredKvStore.OfferRequest"/>, a request of a session), the requests the tiers above serve
+    /// included: the agent policy there then moves the session's gap and latest request as the request's own tier
+    /// does, without touching blocks. Default false (docs/architecture.md, "Lower tiers hear of requests served above").
+    /// </summary>
+    public bool TellRequests { get; set; }
 
     /// <summary>
     /// Routes labelled blocks (entry tier, admission, promotion ceiling, load vs recompute); null (default) admits

@@ -1,5 +1,4 @@
 using KvTiering.Blocks;
-using KvTiering.Diagnostics;
 using KvTiering.Placement;
 
 namespace KvTiering.Store;
@@ -84,7 +83,7 @@ internal sealed class LockedPromotion
         {
             _top.Resume(paused);
             to.Counters.WriteFailures++;
-            Log.PromotionWriteFailed(_log.Logger, _log.Name, to.Profile.Name, key, from.Profile.Name, ex);
+            _log.PromotionFailures.Failed(to.Index, to.Profile.Name, key, from.Profile.Name, ex);
             _placement.Note(PlacementAction.WriteFailed, PlacementReason.WriteFailure, e, from.Index, to.Index);
             to.MarkWriteFailed(slot, ex);
             to.ReturnSlot(slot);

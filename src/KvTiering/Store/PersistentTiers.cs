@@ -193,7 +193,7 @@ internal sealed class PersistentTiers
             // naming victims it cannot give up.
             for (int rounds = tier.Count - tier.PinnedCount; rounds > 0; rounds--)
             {
-                int e = mover.SelectVictim(tier);
+                int e = tier.VictimEntry(_table);
                 if (e < 0)
                 {
                     break;

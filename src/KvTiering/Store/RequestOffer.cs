@@ -19,6 +19,7 @@ internal sealed class RequestOffer
     private readonly SlotBinding _slots;
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
+    private readonly RequestArrivals? _arrivals; // lower tiers' policies that hear of each request, or null: none
     private readonly bool _metadataOnly;
     private readonly bool _outright; // a miss's victim leaves the store with nothing to move or tell (Tier.OfferOutright)
     private readonly bool _single;   // one metadata-only tier: a resident entry lies in tier 0, in a slot it keeps
@@ -28,8 +29,9 @@ internal sealed class RequestOffer
     private readonly ProbeEnds? _ends; // where this request's absent keys ended their probes (the table clears taken ones)
 
     public RequestOffer(BlockTable table, Tier[] tiers, TierChain chain, SlotBinding slots,
-        StoreCounters counters, IPlacementHooks placement, bool metadataOnly)
+        StoreCounters counters, IPlacementHooks placement, RequestArrivals? arrivals, bool metadataOnly)
     {
+        _arrivals = arrivals;
         _table = table;
         _tiers = tiers;
         _chain = chain;
@@ -47,6 +49,11 @@ internal sealed class RequestOffer
     public RequestOutcome Offer(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels, ReadOnlySpan<int> nextUse,
         Span<int> prefixPerTier, Span<sbyte> prefixServed)
     {
+        if (_arrivals is not null && session != 0)
+        {
+            _arrivals.Arrived(session); // before the lookup and the touches: the request's own hits below come after it
+        }
+
         Found(keys.Length, out Span<int> found, out Span<int> slots);
         int prefix = LookUp(keys, labels, found, slots, prefixPerTier, prefixServed, out int resident, out int recomputed);
         long removals = _table.Removals;

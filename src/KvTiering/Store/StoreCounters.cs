@@ -42,14 +42,15 @@ internal sealed class StoreCounters
         long moved = Moved(bytes);
         ref TierCounters c = ref tier.Counters;
         c.BytesRead += moved;
-        if (moved != tier.CostedReadBytes)
+        ref TierCosts costs = ref tier.Costs;
+        if (moved != costs.ReadBytes)
         {
             // Nearly every read moves a whole block: cost it once, not per hit (the profile's math divides twice).
-            tier.CostRead(moved);
+            costs.CostRead(tier.Profile, moved);
         }
 
-        c.ModeledSeconds += tier.CostedReadSeconds;
-        c.ModeledJoules += tier.CostedReadJoules;
+        c.ModeledSeconds += costs.ReadSeconds;
+        c.ModeledJoules += costs.ReadJoules;
     }
 
     /// <summary>Books a write of one block into <paramref name="tier"/>.</summary>
@@ -59,13 +60,14 @@ internal sealed class StoreCounters
         long moved = Moved(bytes);
         ref TierCounters c = ref tier.Counters;
         c.BytesWritten += moved;
-        if (moved != tier.CostedWriteBytes)
+        ref TierCosts costs = ref tier.Costs;
+        if (moved != costs.WriteBytes)
         {
-            tier.CostWrite(moved); // as reads: every write of a replay moves one block size, so cost it once
+            costs.CostWrite(tier.Profile, moved); // as reads: every write of a replay moves one block size, so cost it once
         }
 
-        c.ModeledSeconds += tier.CostedWriteSeconds;
-        c.ModeledJoules += tier.CostedWriteJoules;
+        c.ModeledSeconds += costs.WriteSeconds;
+        c.ModeledJoules += costs.WriteJoules;
     }
 
     /// <summary>
@@ -78,17 +80,18 @@ internal sealed class StoreCounters
         long bytesRead = c.BytesRead;
         double seconds = c.ModeledSeconds;
         double joules = c.ModeledJoules;
+        ref TierCosts costs = ref top.Costs;
         foreach (ref readonly QueuedHit hit in hits)
         {
             long moved = Moved(hit.Bytes);
-            if (moved != top.CostedReadBytes)
+            if (moved != costs.ReadBytes)
             {
-                top.CostRead(moved);
+                costs.CostRead(top.Profile, moved);
             }
 
             bytesRead += moved;
-            seconds += top.CostedReadSeconds;
-            joules += top.CostedReadJoules;
+            seconds += costs.ReadSeconds;
+            joules += costs.ReadJoules;
         }
 
         c.BytesRead = bytesRead;

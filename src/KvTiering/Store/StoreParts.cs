@@ -26,7 +26,8 @@ internal sealed class StoreParts
         PromotionMode promotion = options.Promotion;
         Microsoft.Extensions.Logging.ILogger logger = options.Logger ?? NullLogger.Instance;
         string name = options.Name ?? "default";
-        Log = new StoreLog(logger, name, new(logger, name, options.TimeProvider ?? TimeProvider.System, options.Tiers.Count));
+        TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        Log = new StoreLog(logger, name, new(logger, name, time, options.Tiers.Count), new(logger, name, time, options.Tiers.Count));
         Tiers = TierDevices.OpenTiers(options, blockBytes, Log.Logger, out int entries);
         Entries = entries;
         Table = new BlockTable(entries, tracksChildren: Array.Exists(Tiers, t => !t.IgnoresChildren));
@@ -60,6 +61,7 @@ internal sealed class StoreParts
         var mover = new BlockMover(Table, Tiers, Top, Slots, Counters, placement, WriteBehind, Log, metadataOnly, blockBytes);
         Chain = new TierChain(Table, Tiers, mover, Slots, Counters, placement, promotion, options.MaxPinnedFraction);
         ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement);
+        Puts = new PutIntake(Top, ReservedPut, Chain, Counters, metadataOnly, blockBytes);
         PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement);
         var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);
         Reads = new ReadCascade(Top.Reads, locked, promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions));
@@ -67,7 +69,8 @@ internal sealed class StoreParts
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
         Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, promotion, blockBytes);
-        Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, metadataOnly));
+        RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
+        Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
         Writes = new AsyncPut(ReservedPut, Top, blockBytes);
         Pins = new BlockPins(Table, Chain, Top);
         Removals = new StoreRemovals(Table, Tiers, Top, Chain, Slots);
@@ -98,6 +101,8 @@ internal sealed class StoreParts
 
     /// <summary>Payload stores' puts, whose byte copies run outside the lock; null when metadata-only.</summary>
     public ReservedPut? ReservedPut { get; }
+
+    public PutIntake Puts { get; }
 
     public ReadCascade Reads { get; }
 

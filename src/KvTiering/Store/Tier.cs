@@ -126,33 +126,8 @@ internal abstract class Tier
     /// </summary>
     public byte[]? ReferenceBits;
 
-    /// <summary>The size <see cref="CostedReadSeconds"/> and <see cref="CostedReadJoules"/> were modeled for.</summary>
-    public long CostedReadBytes = -1;
-
-    public double CostedReadSeconds;
-
-    public double CostedReadJoules;
-
-    public void CostRead(long bytes)
-    {
-        CostedReadBytes = bytes;
-        CostedReadSeconds = Profile.ReadSeconds(bytes);
-        CostedReadJoules = Profile.Joules(bytes);
-    }
-
-    /// <summary>The size <see cref="CostedWriteSeconds"/> and <see cref="CostedWriteJoules"/> were modeled for.</summary>
-    public long CostedWriteBytes = -1;
-
-    public double CostedWriteSeconds;
-
-    public double CostedWriteJoules;
-
-    public void CostWrite(long bytes)
-    {
-        CostedWriteBytes = bytes;
-        CostedWriteSeconds = Profile.WriteSeconds(bytes);
-        CostedWriteJoules = Profile.Joules(bytes);
-    }
+    /// <summary>The modeled cost of the last read and write size (<see cref="StoreCounters"/> books them).</summary>
+    public TierCosts Costs = TierCosts.None;
 
     /// <summary>
     /// Per slot, a version and an owner key that lock-free top-tier hits validate their copy against
@@ -266,10 +241,32 @@ internal abstract class Tier
 
     public abstract int SelectVictim();
 
+    /// <summary>The entry of the policy's next victim, or -1 when it names none.</summary>
+    /// <exception cref="InvalidOperationException">The policy named a slot that holds no evictable block.</exception>
+    public int VictimEntry(BlockTable table)
+    {
+        int victim = SelectVictim();
+        if (victim < 0)
+        {
+            return -1;
+        }
+
+        int e = (uint)victim < (uint)Capacity ? SlotToEntry[victim] : -1;
+        if (e < 0 || !table.IsEvictable(e))
+        {
+            ThrowBadVictim(victim);
+        }
+
+        return e;
+    }
+
     /// <summary>Whether the policy knows the block in <paramref name="slot"/>, its victim, is dead; false unless <see cref="KnowsDead"/>.</summary>
     public abstract bool IsDead(int slot);
 
     public abstract void OnSessionHint(long session, SessionHint hint);
+
+    /// <summary>The policy as <see cref="IKnowsRequestsAbove"/> (boxed once at attach), or null when it does not declare it.</summary>
+    public abstract IKnowsRequestsAbove? RequestListener { get; }
 
     /// <summary>
     /// For a tier whose victims leave the store with nothing to tell or move (metadata only, no tier below, no event

@@ -15,6 +15,7 @@ internal sealed class Tier<TPolicy> : Tier
     private TierView? _view;
     private IKnowsDeadBlocks? _dead; // the policy as IKnowsDeadBlocks, boxed once (a struct's copy taken after Attach)
     private IKnowsDemotions? _demotions; // the policy as IKnowsDemotions, boxed once the same way
+    private IKnowsRequestsAbove? _requests; // the policy as IKnowsRequestsAbove, boxed once the same way
 
     public Tier(int index, TierProfile profile, IBlockDevice device, TPolicy policy, EvictionPolicy descriptor)
         : base(index, profile, device, descriptor, default(TPolicy) is IAdmitsAll, default(TPolicy) is IIgnoresChildren,
@@ -29,7 +30,10 @@ internal sealed class Tier<TPolicy> : Tier
         _policy.Attach(view);
         _dead = _policy as IKnowsDeadBlocks; // once, not per victim: a cast per call would box a struct each time
         _demotions = _policy as IKnowsDemotions;
+        _requests = _policy as IKnowsRequestsAbove;
     }
+
+    public override IKnowsRequestsAbove? RequestListener => _requests;
 
     public override bool Admit(in BlockInfo block) => _policy.Admit(block);
 

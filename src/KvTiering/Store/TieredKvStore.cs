@@ -61,10 +61,8 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>Largest payload of one block, bytes (0 when metadata-only).</summary>
     public int BlockBytes { get; }
 
-    /// <summary>
-    /// Where block arrivals and departures are reported (<see cref="Events"/>' feed unless replaced; null restores the
-    /// null object). Set it before the store is shared between threads.
-    /// </summary>
+    /// <summary>Where block arrivals and departures are reported (<see cref="Events"/>' feed unless replaced; null
+    /// restores the null object). Set it before the store is shared between threads.</summary>
     internal IBlockEventSink EventSink
     {
         get => _parts.Slots.Events;
@@ -89,10 +87,8 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>The store's clock in seconds since it was built (see <see cref="StoreClock"/>).</summary>
     internal double NowSeconds => _parts.Clock.NowSeconds;
 
-    /// <summary>
-    /// Stores a block under <paramref name="key"/>, admitting it into the top tier and demoting victims down the
-    /// chain. A block already resident is not rewritten (keys are content addresses); it counts as an access.
-    /// </summary>
+    /// <summary>Stores a block under <paramref name="key"/>, admitting it into the top tier and demoting victims down the
+    /// chain. A block already resident is not rewritten (keys are content addresses); it counts as an access.</summary>
     /// <param name="key">The block's key; never empty.</param>
     /// <param name="parent">The previous block's key, or <see cref="BlockKey.Empty"/> (or the hasher's root) for a first block.</param>
     /// <param name="kv">The block's KV bytes: 1 to <see cref="BlockBytes"/> bytes (empty in a metadata-only store).</param>
@@ -102,41 +98,11 @@ public sealed class TieredKvStore : IDisposable
 
     /// <summary>Stores a block, telling the policies its depth and session.</summary>
     /// <inheritdoc cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>
-    public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context)
-    {
-        ThrowIfDisposed();
-        if (key.IsEmpty)
-        {
-            ThrowHelper.ThrowEmptyKey(nameof(key));
-        }
+    public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context) =>
+        _parts.Puts.Put(this, key, parent, kv, context);
 
-        if (MetadataOnly ? !kv.IsEmpty : (kv.IsEmpty || kv.Length > BlockBytes))
-        {
-            ThrowHelper.ThrowPayloadLength(nameof(kv), kv.Length, BlockBytes);
-        }
-
-        if (_top.HasReferenceBits && _top.TryTouchResident(key, context))
-        {
-            return PutResult.AlreadyPresent;
-        }
-
-        if (_parts.ReservedPut is { } reserved)
-        {
-            return reserved.Put(this, key, parent, kv, context); // payloads: the byte copies run outside the lock
-        }
-
-        using (_top.EnterWrite())
-        {
-            ThrowIfDisposed();
-            _parts.Counters.Puts++;
-            return _parts.Chain.Put(key, parent, kv, context);
-        }
-    }
-
-    /// <summary>
-    /// Copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A hit in a lower
-    /// tier may promote the block. Returns false on a miss, including a block whose bytes fail verification.
-    /// </summary>
+    /// <summary>Copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A hit in a lower
+    /// tier may promote the block. Returns false on a miss, including a block whose bytes fail verification.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
     public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten) =>
         TryGet(key, destination, out bytesWritten, out _);
@@ -173,10 +139,8 @@ public sealed class TieredKvStore : IDisposable
     /// </summary>
     public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys) => MatchPrefix(keys, default);
 
-    /// <summary>
-    /// Like <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>, also writing each matched block's tier into
-    /// <paramref name="tiers"/> (which may be empty, or at least as long as the match).
-    /// </summary>
+    /// <summary>Like <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>, also writing each matched block's tier into
+    /// <paramref name="tiers"/> (which may be empty, or at least as long as the match).</summary>
     public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers) => _parts.Residency.MatchPrefix(this, keys, tiers);
 
     /// <summary>Whether <paramref name="key"/> is resident in any tier.</summary>
@@ -191,21 +155,17 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>Forwards a server's hint about a session to every tier's policy.</summary>
     public void Hint(long session, SessionHint hint) => _parts.Hints.Deliver(this, session, hint, -1);
 
-    /// <summary>
-    /// Forwards a server's hint about a session to every tier's policy, with the length of the response that ended
-    /// (a brief answer is followed by a quick reply more often than a long report; the agent policy reads it).
-    /// </summary>
+    /// <summary>Forwards a server's hint about a session to every tier's policy, with the length of the response that
+    /// ended (a brief answer is followed by a quick reply more often than a long report; the agent policy reads it).</summary>
     /// <param name="session">The session the hint is about.</param>
     /// <param name="hint">How the session's response ended, or its state.</param>
     /// <param name="responseTokens">Tokens the response generated; not negative.</param>
     public void Hint(long session, SessionHint hint, int responseTokens) =>
         _parts.Hints.Deliver(this, session, hint, SessionHints.ResponseLength(responseTokens));
 
-    /// <summary>
-    /// Asynchronously stores a block; see <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>. The byte
-    /// copies run outside the store's lock, and the new block's write is awaited when its tier's device declares
-    /// <see cref="IAsyncBlockDevice"/> (flash does).
-    /// </summary>
+    /// <summary>Asynchronously stores a block; see <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>. The
+    /// byte copies run outside the store's lock, and the new block's write is awaited when its tier's device declares
+    /// <see cref="IAsyncBlockDevice"/> (flash does).</summary>
     /// <param name="key">The block's key; never empty.</param>
     /// <param name="parent">The previous block's key, or <see cref="BlockKey.Empty"/>.</param>
     /// <param name="kv">The block's KV bytes; the caller keeps them unchanged until the task completes.</param>
@@ -213,10 +173,8 @@ public sealed class TieredKvStore : IDisposable
     public ValueTask<PutResult> PutAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv,
         CancellationToken cancellationToken = default) => _parts.Writes.PutAsync(this, key, parent, kv, cancellationToken);
 
-    /// <summary>
-    /// Asynchronously copies a block into <paramref name="destination"/>; returns the bytes written, or -1 on a miss.
-    /// See <see cref="TryGetAsync"/>.
-    /// </summary>
+    /// <summary>Asynchronously copies a block into <paramref name="destination"/>; returns the bytes written, or -1 on a
+    /// miss. See <see cref="TryGetAsync"/>.</summary>
     public ValueTask<int> GetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default) =>
         _reads.GetAsync(this, key, destination, cancellationToken);
 
@@ -231,10 +189,8 @@ public sealed class TieredKvStore : IDisposable
     public ValueTask<BlockRead> TryGetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default) =>
         _reads.TryGetAsync(this, key, destination, cancellationToken);
 
-    /// <summary>
-    /// Pins a resident block: it is never evicted, demoted or promoted until every pin is released. Pins in a tier
-    /// may not exceed <see cref="KvStoreOptions.MaxPinnedFraction"/> of its capacity, so eviction always makes progress.
-    /// </summary>
+    /// <summary>Pins a resident block: it is never evicted, demoted or promoted until every pin is released. Pins in a
+    /// tier may not exceed <see cref="KvStoreOptions.MaxPinnedFraction"/> of its capacity, so eviction always makes progress.</summary>
     /// <returns>False when the block is not resident or its tier's pin budget is spent.</returns>
     public bool Pin(in BlockKey key) => _parts.Pins.Pin(this, key);
 
@@ -247,22 +203,15 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>
     /// Demotes every unpinned block out of the tiers above the lowest persistent (flash) tier, so that the blocks
     /// survive a restart; returns how many blocks left those tiers (to flash, or dropped when flash declined them or
-    /// had to make room). Does nothing in a store without a persistent
-    /// tier. Blocks leave each tier in its policy's victim order, so when the flash tier is full the blocks it drops
-    /// to make room are the ones its policy values least.
+    /// had to make room). Does nothing in a store without a persistent tier. Blocks leave each tier in its policy's
+    /// victim order, so when the flash tier is full the blocks it drops to make room are the ones its policy values least.
     /// </summary>
-    /// <remarks>
-    /// New blocks enter the top tier and reach flash only when demoted; call this (or set
-    /// <see cref="KvStoreOptions.FlushOnDispose"/>) before an orderly shutdown to keep them. A crash still loses what
-    /// sat in memory, as with any write-back cache.
-    /// </remarks>
+    /// <remarks>New blocks reach flash only when demoted: call this (or set <see cref="KvStoreOptions.FlushOnDispose"/>)
+    /// before an orderly shutdown to keep them. A crash still loses what sat in memory, as with any write-back cache.</remarks>
     public int Flush() => _parts.Shutdown.Flush(this);
 
-    /// <summary>
-    /// Removes every block from every tier, pinned or not (what a server does when its model or weights change, as
-    /// vLLM's <c>reset_prefix_cache</c>). Subscribers to <see cref="Events"/> get one
-    /// <see cref="Events.KvEventKind.AllCleared"/> instead of a removal per block.
-    /// </summary>
+    /// <summary>Removes every block from every tier, pinned or not (what a server does when its model or weights change,
+    /// as vLLM's <c>reset_prefix_cache</c>). <see cref="Events"/> reports one <see cref="Events.KvEventKind.AllCleared"/>.</summary>
     public void Clear() => _parts.Removals.Clear(this);
 
     /// <summary>
@@ -272,45 +221,37 @@ public sealed class TieredKvStore : IDisposable
     /// acquisition for the whole request; the clock is the store's <see cref="TimeProvider"/>.
     /// </summary>
     /// <remarks>
-    /// In a metadata-only store every absent block is admitted (the harness's semantics, docs/harness.md). In a store
-    /// that keeps payloads an absent block has no bytes yet: it is left for the caller's <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>
-    /// once computed, and only resident blocks are touched. With a placement router, each prefix block found below
-    /// the top tier is loaded or recomputed as the router decides; a recomputed block leaves its tier before the
-    /// offers, so its offer admits it afresh where the labels route it (as a server's recompute-then-put would).
+    /// In a metadata-only store every absent block is admitted (the harness's semantics, docs/harness.md); in a store
+    /// that keeps payloads it is left for the caller's <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>
+    /// once computed. With a placement router, a prefix block below the top tier is loaded or recomputed as the router
+    /// decides; a recomputed one leaves its tier first, so its offer admits it afresh where its labels route it.
     /// </remarks>
     /// <param name="keys">The request's block keys, in order; each block's parent is the one before it. None empty.</param>
     /// <param name="session">The request's session (0: none).</param>
     /// <param name="labels">The request's workload labels (default: unlabelled).</param>
-    /// <param name="nextUse">
-    /// Per block, the index of the next request that uses it (<see cref="int.MaxValue"/>: never), for offline
-    /// policies; empty when unknown.
-    /// </param>
+    /// <param name="nextUse">Per block, the index of the next request that uses it (<see cref="int.MaxValue"/>: never), for
+    /// offline policies; empty when unknown.</param>
     /// <param name="prefixPerTier">Receives, per tier, how many prefix blocks it held at arrival (may be empty).</param>
-    /// <param name="prefixServed">
-    /// Receives, per prefix block, the tier it was loaded from, or -1 - tier when the router chose to recompute it.
-    /// Routing decisions need it at least as long as <paramref name="keys"/>; when shorter, every prefix block is loaded.
-    /// </param>
+    /// <param name="prefixServed">Receives, per prefix block, the tier it was loaded from, or -1 - tier when the router chose
+    /// to recompute it. Routing needs it at least as long as <paramref name="keys"/>; when shorter, every prefix block is loaded.</param>
     /// <returns>What the request found resident at arrival.</returns>
     /// <exception cref="ArgumentException">A key is empty, or <paramref name="nextUse"/> is neither empty nor as long as <paramref name="keys"/>.</exception>
     public RequestOutcome OfferRequest(ReadOnlySpan<BlockKey> keys, long session, WorkloadLabels labels = default,
         ReadOnlySpan<int> nextUse = default, Span<int> prefixPerTier = default, Span<sbyte> prefixServed = default) =>
         _parts.Requests.Offer(this, keys, session, labels, nextUse, prefixPerTier, prefixServed);
 
-    /// <summary>
-    /// Brings the lower-tier blocks among <paramref name="keys"/> up to the top tier (or as high as a placement router
-    /// lets their labels go) before a request needs them, so that <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>
+    /// <summary>Brings the lower-tier blocks among <paramref name="keys"/> up to the top tier (or as high as a placement
+    /// router lets their labels go) before a request needs them, so that <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>
     /// and the reads that follow find them on the top tier's lock-free path. A server calls it when a request is
-    /// queued, with the request's block keys.
-    /// </summary>
+    /// queued, with the request's block keys.</summary>
     /// <remarks>
     /// Runs off the caller's thread, one block at a time, so puts and hits interleave with it: each block is read
-    /// outside the store's lock (awaited on a device that declares <see cref="IAsyncBlockDevice"/>) and promoted with
-    /// its copies outside the lock, only if its entry did not change meanwhile; cancellation is checked between blocks
-    /// and reaches an awaited read, and leaves every block either where it was or fully promoted. Resident top-tier blocks, absent blocks, pinned blocks and blocks already moving are skipped.
-    /// The top tier's policy may decline a block (it then stays where it is). At most the top tier's capacity of blocks
-    /// moves, the first in <paramref name="keys"/> order, so a long prefix does not push out its own head. Prefetching tells no policy of an access:
-    /// the request's own reads do that. SGLang HiCache and Dynamo KVBM prefetch the same way, on the request's arrival
-    /// in the queue.
+    /// outside the store's lock (awaited on an <see cref="IAsyncBlockDevice"/>) and promoted with its copies outside
+    /// the lock, only if its entry did not change meanwhile; cancellation, checked between blocks and passed to an
+    /// awaited read, leaves every block where it was or fully promoted. Resident top-tier, absent, pinned and moving
+    /// blocks are skipped; the top tier's policy may decline a block. At most the top tier's capacity moves, the first
+    /// in <paramref name="keys"/> order, so a long prefix does not push out its own head. No policy hears of an access
+    /// (the request's own reads tell them). SGLang HiCache and Dynamo KVBM prefetch the same way, on queue arrival.
     /// </remarks>
     /// <param name="keys">The blocks to bring up, typically a queued request's prefix; empty keys are ignored.</param>
     /// <param name="cancellationToken">Stops the prefetch between blocks.</param>
@@ -322,16 +263,12 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>The placement ledger the store records into, or null.</summary>
     public PlacementLedger? Ledger => _parts.Ledger;
 
-    /// <summary>
-    /// Where <paramref name="key"/> is now and the ledger entries that put it there, oldest first (no entries when
-    /// the store has no ledger). Allocates; meant for diagnostics, not the serving path.
-    /// </summary>
+    /// <summary>Where <paramref name="key"/> is now and the ledger entries that put it there, oldest first (none when the
+    /// store has no ledger). Allocates; meant for diagnostics, not the serving path.</summary>
     public BlockExplanation Explain(in BlockKey key) => _parts.Explainer.Explain(this, key);
 
-    /// <summary>
-    /// The store's KV events: subscribe to learn of every block stored into or removed from any tier (see
-    /// docs/kv-events.md; <c>KvTiering.KvEvents</c> publishes them on vLLM's ZeroMQ wire format).
-    /// </summary>
+    /// <summary>The store's KV events: subscribe to learn of every block stored into or removed from any tier (see
+    /// docs/kv-events.md; <c>KvTiering.KvEvents</c> publishes them on vLLM's ZeroMQ wire format).</summary>
     public KvEventFeed Events => _events;
 
     /// <summary>Runs <paramref name="action"/> under the store's lock with every resident block and its tier.</summary>

@@ -8,7 +8,7 @@ namespace KvTiering.Tests.Eviction;
 /// tier's policy believes about a session (its record in <see cref="AgentSessionSlots"/>): the demotion tests check
 /// that a demotion leaves the record alone. Forwards every call and capability the agent policy declares.
 /// </summary>
-internal sealed class AgentProbe : IEvictionPolicy, IKnowsDeadBlocks, IKnowsDemotions
+internal sealed class AgentProbe : IEvictionPolicy, IKnowsDeadBlocks, IKnowsDemotions, IKnowsRequestsAbove
 {
     private static readonly FieldInfo s_table = typeof(AgentPolicy).GetField("_table", BindingFlags.NonPublic | BindingFlags.Instance)!;
     private static readonly FieldInfo s_slots = typeof(AgentSessionTable).GetField("_slots", BindingFlags.NonPublic | BindingFlags.Instance)!;
@@ -36,6 +36,8 @@ internal sealed class AgentProbe : IEvictionPolicy, IKnowsDeadBlocks, IKnowsDemo
     public void OnInsert(int handle) => _inner.OnInsert(handle);
 
     public void OnDemotion(int handle) => _inner.OnDemotion(handle);
+
+    public void OnRequestAbove(long session, double now) => _inner.OnRequestAbove(session, now);
 
     public void OnAccess(int handle) => _inner.OnAccess(handle);
 

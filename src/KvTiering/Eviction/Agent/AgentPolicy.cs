@@ -21,7 +21,7 @@ namespace KvTiering.Eviction;
 /// heavy-tailed ("Lindy") gap distributions of interactive sessions. The choice between orderings is a miniature
 /// simulation (Waldspurger et al., "Cache Modeling and Optimization using Miniature Simulations", USENIX ATC 2017).
 /// </remarks>
-public struct AgentPolicy : IEvictionPolicy, IKnowsDeadBlocks, IKnowsDemotions
+public struct AgentPolicy : IEvictionPolicy, IKnowsDeadBlocks, IKnowsDemotions, IKnowsRequestsAbove
 {
     private readonly AgentPolicyOptions _options;
     private AgentSessionTable? _table;
@@ -51,6 +51,9 @@ public struct AgentPolicy : IEvictionPolicy, IKnowsDeadBlocks, IKnowsDemotions
 
     /// <inheritdoc />
     public readonly void OnDemotion(int handle) => _table!.Demoted(handle);
+
+    /// <inheritdoc />
+    public readonly void OnRequestAbove(long session, double now) => _table!.RequestAbove(session, now);
 
     /// <inheritdoc />
     public readonly void OnAccess(int handle) => _table!.Touch(handle, inserted: false);

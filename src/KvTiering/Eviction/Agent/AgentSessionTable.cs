@@ -33,6 +33,7 @@ internal sealed class AgentSessionTable
     private readonly AgentOracle _oracle; // the ceiling diagnostic (replay only)
     private readonly AgentDemotions? _demotions; // blocks demoted into this tier, when the store says so (IKnowsDemotions)
     private long _demoted = long.MinValue; // the session of the block a demotion into this tier is inserting, if any
+    private readonly AgentRequestsAbove _above; // requests the tiers above serve (IKnowsRequestsAbove)
 
     // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
     private long _burstSession = long.MinValue;
@@ -56,6 +57,7 @@ internal sealed class AgentSessionTable
         _dead = new AgentDeadBlocks(tier, options, _slots, _lists);
         _oracle = new AgentOracle(tier, options, _lists);
         _demotions = tier.TellsDemotions ? new AgentDemotions(tier, options, _slots, _lists, _ranking, _anonymous) : null;
+        _above = new AgentRequestsAbove(_slots, _requests, _ranking);
     }
 
     /// <summary>While <see cref="AgentMiniatures"/> run: the ordering they chose; otherwise expected return.</summary>
@@ -213,6 +215,15 @@ internal sealed class AgentSessionTable
         double now = _tier.Now;
         long session = _tier.Session(handle);
         _demotions!.Insert(handle, _slots.TryFind(session, out int slot) ? slot : LookUp(session, now), now, Predicting);
+    }
+
+    /// <summary>A request a tier above serves (<see cref="AgentRequestsAbove"/>); its session's burst here, if any, has ended.</summary>
+    public void RequestAbove(long session, double now)
+    {
+        if (_above.Arrived(session, now, Predicting) && session == _burstSession)
+        {
+            _burstSession = long.MinValue;
+        }
     }
 
     public int SelectVictim() => _picker.SelectVictim(_tier.Now, Predicting);

@@ -1,0 +1,133 @@
+// Results and the runs' conditions: docs/benchmarks.md, "Session store24".
+
+using BenchmarkDotNet.Attributes;
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Store;
+using KvTiering.Tiers;
+
+namespace KvTiering.Benchmarks;
+
+/// <summary>
+/// One request of 16 blocks offered as a unit (<see cref="TieredKvStore.OfferRequest"/>) to a full three-tier
+/// metadata-only store running `agent` in every tier, with demotions told apart (<see cref="KvStoreOptions.TellDemotions"/>):
+/// half the requests return to a session's earlier blocks (hits, some below the top), half are new blocks that demote
+/// down the chain. The baseline leaves <see cref="KvStoreOptions.TellRequests"/> off; the other run tells both lower
+/// tiers of each request's arrival (<see cref="IKnowsRequestsAbove"/>). The two stores' policies then decide
+/// differently, so the mixed pair measures the whole path; the resident pair isolates the arrivals' own cost: each
+/// request re-reads a chain whole in the top tier (16 top-tier hits, nothing moves) of a session the lower tiers hold
+/// blocks of, so the stores do the same work but for the arrivals.
+/// </summary>
+[MemoryDiagnoser]
+public class RequestArrivalBenchmarks
+{
+    private const int Requests = 256;
+    private const int Length = 16;
+    private const int Sessions = 512;
+    private readonly BlockKey[] _keys = new BlockKey[Length];
+    private TieredKvStore _off = null!;
+    private TieredKvStore _on = null!;
+    private long _nextOff;
+    private long _nextOn;
+    private long[] _residentOff = [];
+    private long[] _residentOn = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _off = Build(tellRequests: false);
+        _on = Build(tellRequests: true);
+        for (int i = 0; i < 64; i++)
+        {
+            Offer(_off, ref _nextOff);
+            Offer(_on, ref _nextOn);
+        }
+
+        _residentOff = ResidentSessions(_off);
+        _residentOn = ResidentSessions(_on);
+    }
+
+    /// <summary>Sessions whose first chain lies whole in the top tier (64 of them, the same count in both stores).</summary>
+    private long[] ResidentSessions(TieredKvStore store)
+    {
+        var sessions = new List<long>();
+        for (long session = 1; session <= Sessions && sessions.Count < 64; session++)
+        {
+            Chain((ulong)session);
+            if (_keys.All(k => store.TierOf(k) == 0))
+            {
+                sessions.Add(session);
+            }
+        }
+
+        return sessions.Count == 64 ? [.. sessions] : throw new InvalidOperationException($"Only {sessions.Count} sessions lie whole in the top tier.");
+    }
+
+    private static TieredKvStore Build(bool tellRequests)
+    {
+        var options = new KvStoreOptions { MetadataOnly = true, TellDemotions = true, TellRequests = tellRequests };
+        options.Tiers.Add(new TierOptions(new TierProfile("hbm", TierKind.Hbm, 1e12, 1e12, TimeSpan.Zero, 0, 0), 2048) { Policy = EvictionPolicies.Agent });
+        options.Tiers.Add(new TierOptions(new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0), 8192) { Policy = EvictionPolicies.Agent });
+        options.Tiers.Add(new TierOptions(new TierProfile("flash", TierKind.Flash, 1e10, 1e10, TimeSpan.Zero, 0, 0), 32768) { Policy = EvictionPolicies.Agent });
+        return new TieredKvStore(options);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _off.Dispose();
+        _on.Dispose();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Requests)]
+    public int OfferRequestAgent() => Offer(_off, ref _nextOff);
+
+    [Benchmark(OperationsPerInvoke = Requests)]
+    public int OfferRequestAgentTellRequests() => Offer(_on, ref _nextOn);
+
+    [Benchmark(OperationsPerInvoke = Requests)]
+    public int OfferResidentAgent() => OfferResident(_off, _residentOff);
+
+    [Benchmark(OperationsPerInvoke = Requests)]
+    public int OfferResidentAgentTellRequests() => OfferResident(_on, _residentOn);
+
+    private int OfferResident(TieredKvStore store, long[] sessions)
+    {
+        int resident = 0;
+        for (int r = 0; r < Requests; r++)
+        {
+            long session = sessions[r & 63];
+            Chain((ulong)session);
+            resident += store.OfferRequest(_keys, session).ResidentBlocks;
+        }
+
+        return resident;
+    }
+
+    private void Chain(ulong chain)
+    {
+        for (int i = 0; i < Length; i++)
+        {
+            _keys[i] = new BlockKey((chain * 0x9E3779B97F4A7C15UL) + (uint)i, (chain << 8) | (uint)i);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Requests"/> requests: request n is session n mod 512's; an even one re-reads its session's first
+    /// chain (keys fixed per session), an odd one is a chain of new keys, so the store keeps evicting and demoting.
+    /// </summary>
+    private int Offer(TieredKvStore store, ref long next)
+    {
+        int resident = 0;
+        for (int r = 0; r < Requests; r++)
+        {
+            long n = ++next;
+            long session = 1 + (n % Sessions);
+            Chain((n & 1) == 0 ? (ulong)session : (ulong)(n + Sessions)); // from 1: the empty key is reserved
+
+            resident += store.OfferRequest(_keys, session).ResidentBlocks;
+        }
+
+        return resident;
+    }
+}
