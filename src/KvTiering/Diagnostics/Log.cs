@@ -18,7 +18,7 @@ internal static partial class Log
     public static partial void Recovered(ILogger logger, string store, int blocks, string tier, int skipped);
 
     [LoggerMessage(EventId = 3, EventName = "ChecksumFailure", Level = LogLevel.Warning,
-        Message = "KvTiering store '{Store}': block {Key} in tier '{Tier}' failed verification and was dropped (served as a miss)")]
+        Message = "KvTiering store '{Store}': block {Key} in tier '{Tier}' could not be read back intact (it failed verification, or the device lost it or could not be reached) and was dropped (served as a miss)")]
     public static partial void ChecksumFailure(ILogger logger, string store, string tier, BlockKey key);
 
     [LoggerMessage(EventId = 4, EventName = "WriteFailed", Level = LogLevel.Warning,
@@ -44,6 +44,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 9, EventName = "PromotionFailuresRepeated", Level = LogLevel.Warning,
         Message = "KvTiering store '{Store}': {Failures} more promotions into tier '{Tier}' failed in the last {Seconds:F0} s and their blocks stayed where they were (the latest, block {Key} from tier '{From}': {Reason}); the tier's write-failure counter has each")]
     public static partial void PromotionFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key, string from, string reason);
+
+    [LoggerMessage(EventId = 12, EventName = "ChecksumFailuresRepeated", Level = LogLevel.Warning,
+        Message = "KvTiering store '{Store}': {Failures} more blocks in tier '{Tier}' could not be read back intact in the last {Seconds:F0} s and were dropped (served as misses; the latest, block {Key}); the tier's checksum-failure counter has each")]
+    public static partial void ChecksumFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key);
 
     [LoggerMessage(EventId = 10, EventName = "CacheValueTooLarge", Level = LogLevel.Warning,
         Message = "KvTiering distributed cache: a value of {Bytes} bytes needs {Blocks} blocks but the store holds {CapacityBlocks}; it was not cached")]

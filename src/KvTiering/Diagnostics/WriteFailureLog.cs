@@ -15,7 +15,7 @@ namespace KvTiering.Diagnostics;
 /// A disk that stays full fails every write into a sparse flash file (docs/reliability.md): the soak's ten minutes
 /// failed 2.1 million, and each had logged a warning with a stack trace. The summary is written by the next failure
 /// after the interval, not by a timer, so a run that stops leaves its last count to the counter.
-/// Thread-safe: failures come from the caller's thread and the write-behind worker.
+/// Thread-safe (<see cref="FailureRuns"/>): failures come from the caller's thread and the write-behind worker.
 /// </remarks>
 internal sealed class WriteFailureLog
 {
@@ -24,9 +24,7 @@ internal sealed class WriteFailureLog
 
     private readonly ILogger _logger;
     private readonly string _store;
-    private readonly TimeProvider _time;
-    private readonly long _intervalTicks;
-    private readonly Run[] _runs;
+    private readonly FailureRuns _runs;
 
     /// <param name="logger">The store's logger.</param>
     /// <param name="store">The store's name, as its log lines carry it.</param>
@@ -36,13 +34,7 @@ internal sealed class WriteFailureLog
     {
         _logger = logger;
         _store = store;
-        _time = time;
-        _intervalTicks = (long)(Interval.TotalSeconds * time.TimestampFrequency);
-        _runs = new Run[Math.Max(tiers, 1)];
-        for (int i = 0; i < _runs.Length; i++)
-        {
-            _runs[i] = new Run();
-        }
+        _runs = new FailureRuns(time, tiers, Interval);
     }
 
     /// <summary>Logs (or only counts toward the next summary) a failed write of <paramref name="key"/> into a tier.</summary>
@@ -57,23 +49,9 @@ internal sealed class WriteFailureLog
             return;
         }
 
-        Run run = _runs[Math.Min((uint)tierIndex, (uint)_runs.Length - 1)];
-        long now = _time.GetTimestamp();
-        long heldBack;
-        double seconds;
-        lock (run)
+        if (!_runs.ShouldLog(tierIndex, out long heldBack, out double seconds))
         {
-            if (run.Logged && now - run.LastLogged < _intervalTicks)
-            {
-                run.HeldBack++;
-                return;
-            }
-
-            heldBack = run.HeldBack;
-            seconds = run.Logged ? (now - run.LastLogged) / (double)_time.TimestampFrequency : 0;
-            run.HeldBack = 0;
-            run.Logged = true;
-            run.LastLogged = now;
+            return;
         }
 
         if (heldBack == 0)
@@ -84,13 +62,5 @@ internal sealed class WriteFailureLog
         {
             Log.WriteFailuresRepeated(_logger, _store, heldBack + 1, tierName, seconds, key, exception.Message);
         }
-    }
-
-    /// <summary>One tier's run of failures: when its last line was logged, and how many were held back since.</summary>
-    private sealed class Run
-    {
-        public bool Logged;
-        public long LastLogged;
-        public long HeldBack;
     }
 }

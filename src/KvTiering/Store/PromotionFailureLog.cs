@@ -21,9 +21,7 @@ internal sealed class PromotionFailureLog
 {
     private readonly ILogger _logger;
     private readonly string _store;
-    private readonly TimeProvider _time;
-    private readonly long _intervalTicks;
-    private readonly Run[] _runs;
+    private readonly FailureRuns _runs;
 
     /// <param name="logger">The store's logger.</param>
     /// <param name="store">The store's name, as its log lines carry it.</param>
@@ -33,13 +31,7 @@ internal sealed class PromotionFailureLog
     {
         _logger = logger;
         _store = store;
-        _time = time;
-        _intervalTicks = (long)(WriteFailureLog.Interval.TotalSeconds * time.TimestampFrequency);
-        _runs = new Run[Math.Max(tiers, 1)];
-        for (int i = 0; i < _runs.Length; i++)
-        {
-            _runs[i] = new Run();
-        }
+        _runs = new FailureRuns(time, tiers, WriteFailureLog.Interval);
     }
 
     /// <summary>Logs (or only counts toward the next summary) a failed promotion of <paramref name="key"/>.</summary>
@@ -55,23 +47,9 @@ internal sealed class PromotionFailureLog
             return;
         }
 
-        Run run = _runs[Math.Min((uint)tierIndex, (uint)_runs.Length - 1)];
-        long now = _time.GetTimestamp();
-        long heldBack;
-        double seconds;
-        lock (run)
+        if (!_runs.ShouldLog(tierIndex, out long heldBack, out double seconds))
         {
-            if (run.Logged && now - run.LastLogged < _intervalTicks)
-            {
-                run.HeldBack++;
-                return;
-            }
-
-            heldBack = run.HeldBack;
-            seconds = run.Logged ? (now - run.LastLogged) / (double)_time.TimestampFrequency : 0;
-            run.HeldBack = 0;
-            run.Logged = true;
-            run.LastLogged = now;
+            return;
         }
 
         if (heldBack == 0)
@@ -82,13 +60,5 @@ internal sealed class PromotionFailureLog
         {
             Log.PromotionFailuresRepeated(_logger, _store, heldBack + 1, tierName, seconds, key, fromName, exception.Message);
         }
-    }
-
-    /// <summary>One target tier's run of failures: when its last line was logged, and how many were held back since.</summary>
-    private sealed class Run
-    {
-        public bool Logged;
-        public long LastLogged;
-        public long HeldBack;
     }
 }

@@ -172,7 +172,7 @@ internal sealed class SlotBinding
     public void DropCorrupt(int e, Tier tier)
     {
         tier.Counters.ChecksumFailures++;
-        Log.ChecksumFailure(_log.Logger, _log.Name, tier.Profile.Name, _table.Keys[e]);
+        _log.ChecksumFailures.Dropped(tier.Index, tier.Profile.Name, _table.Keys[e]);
         _placement.Note(PlacementAction.Drop, PlacementReason.ChecksumFailure, e, tier.Index, -1);
         Drop(e, tier);
     }

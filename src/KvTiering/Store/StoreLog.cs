@@ -5,7 +5,9 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// The store's logger and the name its log lines carry, handed to each collaborator that logs, with the log of failed
-/// block writes and the one of failed promotions, each of which holds back a run of them (<see cref="WriteFailureLog"/>,
-/// <see cref="PromotionFailureLog"/>).
+/// block writes, the one of failed promotions and the one of blocks dropped because they could not be read back, each of
+/// which holds back a run of them (<see cref="WriteFailureLog"/>, <see cref="PromotionFailureLog"/>,
+/// <see cref="ChecksumFailureLog"/>).
 /// </summary>
-internal sealed record StoreLog(ILogger Logger, string Name, WriteFailureLog WriteFailures, PromotionFailureLog PromotionFailures);
+internal sealed record StoreLog(ILogger Logger, string Name, WriteFailureLog WriteFailures, PromotionFailureLog PromotionFailures,
+    ChecksumFailureLog ChecksumFailures);

@@ -27,7 +27,8 @@ internal sealed class StoreParts
         Microsoft.Extensions.Logging.ILogger logger = options.Logger ?? NullLogger.Instance;
         string name = options.Name ?? "default";
         TimeProvider time = options.TimeProvider ?? TimeProvider.System;
-        Log = new StoreLog(logger, name, new(logger, name, time, options.Tiers.Count), new(logger, name, time, options.Tiers.Count));
+        int tiers = options.Tiers.Count;
+        Log = new StoreLog(logger, name, new(logger, name, time, tiers), new(logger, name, time, tiers), new(logger, name, time, tiers));
         Tiers = TierDevices.OpenTiers(options, blockBytes, Log.Logger, out int entries);
         Entries = entries;
         Table = new BlockTable(entries, tracksChildren: Array.Exists(Tiers, t => !t.IgnoresChildren));
