@@ -52,6 +52,9 @@ internal struct AgentSession
     /// <summary>Diagnostic mode only: the latest request has touched a block of the session's own list (<see cref="AgentOracleRank.NextRequest"/>).</summary>
     public bool OracleOwnSeen;
 
+    /// <summary>Diagnostic mode only: the noisy oracle's factor exp(σ·z) for the latest request (1 without noise).</summary>
+    public double OracleFactor;
+
     /// <summary>Start of the request before the latest one.</summary>
     public double PrevRequest;
 
@@ -157,5 +160,6 @@ internal struct AgentSession
         PrevDepth = -1;
         PrevAdded = 0;
         ReturnUnended = false;
+        OracleFactor = 1.0;
     }
 }

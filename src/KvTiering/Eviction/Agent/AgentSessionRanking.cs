@@ -217,7 +217,8 @@ internal sealed class AgentSessionRanking
     {
         if (AgentRankDump.Due(_tier.TierIndex, predict))
         {
-            AgentRankDump.Decision(_slots, _requests, best, now, s => RulesWait(s, ref _slots[s], now, predict), s => Score(s, ref _slots[s], now, predict));
+            AgentRankDump.Decision(_slots, _requests, best, now, s => RulesWait(s, ref _slots[s], now, predict), s => Score(s, ref _slots[s], now, predict),
+                n => n >= long.MaxValue ? double.PositiveInfinity : _oracle.Clock?.SecondsUntil(n, now) ?? double.NaN);
         }
     }
 
@@ -255,12 +256,12 @@ internal sealed class AgentSessionRanking
             return double.MaxValue;
         }
 
-        if (_options.OracleDiagnostic)
+        if (_options.OracleDiagnostic && _oracle.Ranks(state, predict))
         {
-            // Every live session by its true next use, hinted or not: the oracle's time is a request index, not
-            // seconds, so no session may be ranked on another scale beside it (a user's wait in seconds would rank
-            // every session awaiting its user last).
-            return s.OracleNext;
+            // Every live session (or those of the partial oracle's states) by its true next request: in a replay its
+            // wait in seconds, the scale the rules rank the others by; elsewhere its request index, so that no session
+            // may then be ranked on another scale beside it (OracleStates needs a replay).
+            return _oracle.Wait(ref s, now);
         }
 
         return _rules.Wait(ref s, now, predict);
