@@ -10,7 +10,8 @@ Per state (in flight = no hint since its request, paused on a tool, awaiting its
 those that do the bias (mean of ln(expected / true)), the spread (standard deviation of that log ratio) and the
 Spearman rank correlation of expected against true wait among agent's top 16 (the 16 it would give up first; a
 session that never returns ranks last to return), averaged over choices (a state's own sessions among the top 16,
-three or more). The last lines map rank quality to a noisy oracle's sigma: the same choices' true waits multiplied
+three or more). The information in the estimate: the correlation of ln(expected) with ln(true) and the sigma of a
+noisy oracle with the same correlation (sd(ln true) x sqrt(1 / corr^2 - 1)). The last lines map rank quality to a noisy oracle's sigma: the same choices' true waits multiplied
 by exp(sigma z), z standard normal, give the Spearman (top 16 by the noisy rank) that agent's is compared with.
 """
 import math
@@ -69,6 +70,7 @@ def mean(xs):
 def main(paths):
     decisions = read(paths)
     logs = defaultdict(list)
+    pairs = defaultdict(list)
     never = defaultdict(int)
     count = defaultdict(int)
     rho = defaultdict(list)
@@ -80,6 +82,7 @@ def main(paths):
                     never[key] += 1
                 else:
                     logs[key].append(math.log(rule / true))
+                    pairs[key].append((math.log(rule), math.log(true)))
         top = sorted(rows, key=lambda r: -r[0])[:TOP]
         for key in [None] + list(STATE):
             sel = [r for r in top if key is None or r[2] == key]
@@ -87,8 +90,8 @@ def main(paths):
             if s is not None:
                 rho["all" if key is None else key].append(s)
     print(f"{len(decisions)} choices")
-    print("| state | rows | never return | bias (mean ln ratio) | spread (sd) | Spearman, top 16 (choices) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| state | rows | never return | bias (mean ln ratio) | spread (sd) | sd of ln true wait | corr. ln est., ln true | sigma equivalent | Spearman, top 16 (choices) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for key in list(STATE) + ["all"]:
         if count[key] == 0:
             continue
@@ -96,7 +99,14 @@ def main(paths):
         m = mean(xs)
         sd = math.sqrt(mean([(x - m) ** 2 for x in xs])) if xs else float("nan")
         name = STATE.get(key, key)
-        print(f"| {name} | {count[key]:,} | {100.0 * never[key] / count[key]:.1f}% | {m:+.2f} | {sd:.2f} | "
+        est, true = [a for a, _ in pairs[key]], [b for _, b in pairs[key]]
+        me, mt = mean(est), mean(true)
+        se = math.sqrt(mean([(a - me) ** 2 for a in est]))
+        st = math.sqrt(mean([(b - mt) ** 2 for b in true]))
+        r = mean([(a - me) * (b - mt) for a, b in pairs[key]]) / (se * st) if se > 0 and st > 0 else float("nan")
+        # The noise of a noisy oracle carrying as much information: est = true x exp(sigma z) has corr st / sqrt(st^2 + sigma^2).
+        eq = st * math.sqrt(1 / (r * r) - 1) if r > 0 else float("inf")
+        print(f"| {name} | {count[key]:,} | {100.0 * never[key] / count[key]:.1f}% | {m:+.2f} | {sd:.2f} | {st:.2f} | {r:.3f} | {eq:.2f} | "
               f"{mean(rho[key]):.3f} ({len(rho[key]):,}) |")
     rng = random.Random(24)
     print("| noisy oracle sigma | Spearman, top 16 by the noisy rank (same choices) |")

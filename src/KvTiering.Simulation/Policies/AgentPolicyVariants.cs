@@ -17,7 +17,7 @@ public static class AgentPolicyVariants
         "toolwait", "ownuser", "unanswered", "anonarc", "anonorder", "anonrealshadow", "userinput", "brief",
         "ended", "anonpaired", "anonadaptive", "anongate", "anonshadow", "anonfloor", "anonarcdemand",
         "anonselfshadow", "learned", "learnedhorizon", "learnedscale", "learnedunended", "density",
-        "densityhorizon", "length", "usernever", "rank", "oracleadmit", "oraclenoise", "oraclestates"
+        "densityhorizon", "length", "usernever", "rank", "oracleadmit", "oraclenoise", "oraclestates", "statescale"
     ];
 
     /// <summary>
@@ -61,6 +61,7 @@ public static class AgentPolicyVariants
                 "oracle" => Oracle(options, value, part, spec),
                 "oracleadmit" => options with { OracleAdmission = Flag(value, part, spec) },
                 "oraclenoise" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.NextRequestSeconds, OracleNoise = Number(value, part, spec) },
+                "statescale" => options with { StateScale = Scales(value, part, spec) },
                 "oraclestates" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.NextRequestSeconds, OracleStates = States(value, part, spec) },
                 "clip" => options with { GapClip = Number(value, part, spec) },
                 "forget" => options with { ForgetEmptySessions = Flag(value, part, spec) },
@@ -124,6 +125,14 @@ public static class AgentPolicyVariants
             "s3fifo" => AgentAnonymousOrder.S3Fifo,
             _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs auto, arc or s3fifo.", nameof(spec)),
         };
+
+    /// <summary>"statescale=a/b/c": the rules' wait × a in flight, × b paused, × c awaiting the user (a diagnostic, session 23).</summary>
+    private static (double, double, double) Scales(string value, string part, string spec)
+    {
+        string[] v = value.Split('/');
+        return v.Length == 3 ? (Number(v[0], part, spec), Number(v[1], part, spec), Number(v[2], part, spec))
+            : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs three '/'-separated factors (in flight, paused, user).", nameof(spec));
+    }
 
     /// <summary>"oraclestates=inflight/paused/user" (any of the three, '/'-separated): the states a partial oracle ranks.</summary>
     private static AgentOracleStates States(string value, string part, string spec)

@@ -68,6 +68,24 @@ public sealed class AgentNoisyOracleTests
     }
 
     [Fact]
+    public void A_state_scale_moves_the_sessions_of_one_state_against_the_others()
+    {
+        // Session 1 is paused on a tool and comes back; session 2 is in flight (no hint) and does not; session 3 asks
+        // for room. Session 1's wait scaled up, it goes and misses on its return; session 2's scaled up instead, it
+        // goes and session 1 hits.
+        Trace trace = TurnTrace.Build("states",
+            (0, 1, [0, 1, 2, 3, 4, 5, 6, 7], TurnEnd.ToolCall, 1),
+            (10, 2, [100, 101, 102, 103, 104, 105, 106, 107], TurnEnd.Unknown, 1),
+            (20, 3, [200, 201, 202, 203, 204, 205, 206, 207], TurnEnd.Unknown, 1),
+            (30, 1, [0, 1, 2, 3, 4, 5, 6, 7, 8], TurnEnd.Unknown, 1));
+        double pausedLater = Run(trace, "agent:statescale=1/1000000/1", capacity: 16);
+        double inFlightLater = Run(trace, "agent:statescale=1000000/1/1", capacity: 16);
+        Assert.Equal(0, pausedLater, 6);
+        Assert.Equal(8 / 33.0, inFlightLater, 6);
+        Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:statescale=1/2"));
+    }
+
+    [Fact]
     public void Partial_and_noisy_oracles_need_a_replay_and_known_states()
     {
         Assert.Throws<ArgumentException>(() => AgentPolicyVariants.FromName("agent:oraclestates=sometimes"));
@@ -97,6 +115,11 @@ public sealed class AgentNoisyOracleTests
         return TurnTrace.Build("shuffle", [.. rows]);
     }
 
-    private static double Run(Trace trace, string policy, bool hints = true) =>
-        Replayer.Run(trace, new ReplayOptions { Policy = AgentPolicyVariants.FromName(policy), CapacityBlocks = trace == TipRewrite ? 12 : 40, Hints = hints }).TokenHitRate;
+    private static double Run(Trace trace, string policy, bool hints = true, int capacity = 0) =>
+        Replayer.Run(trace, new ReplayOptions
+        {
+            Policy = AgentPolicyVariants.FromName(policy),
+            CapacityBlocks = capacity > 0 ? capacity : trace == TipRewrite ? 12 : 40,
+            Hints = hints,
+        }).TokenHitRate;
 }

@@ -291,10 +291,9 @@ public sealed record AgentPolicyOptions
     /// </summary>
     public double UserNeverFactor { get; init; } = 1.0;
 
-    /// <summary>
-    /// Rank a live session by the rules' expected wait corrected by a linear model fitted offline to imitate Belady's
-    /// choice between resident sessions (<see cref="AgentLearnedRank"/>; docs/policies/agent.md, "Session 21, rank22").
-    /// Off by default.
-    /// </summary>
+    /// <summary>Rank live sessions by the rules' wait corrected by an offline-fitted linear model (<see cref="AgentLearnedRank"/>, rule 21); off.</summary>
     public bool LearnedRank { get; init; }
+
+    /// <summary>Diagnostic (session 23): the rules' wait × this per state (in flight, paused, awaiting the user); (1, 1, 1) off.</summary>
+    internal (double InFlight, double Paused, double User) StateScale { get; init; } = (1, 1, 1);
 }

@@ -21,6 +21,7 @@ internal sealed class AgentSessionRanking
     private readonly AgentUserWaits _users;
     private readonly AgentReturnPredictor? _returns;
     private readonly AgentRuleWait _rules;
+    private readonly bool _scaled; // the per-state scale diagnostic is on (AgentPolicyOptions.StateScale)
     private readonly AgentHitDensity _density;
     private readonly AgentLearnedWeights? _learned; // the learned ranker's correction (rank=learned), or null
     private readonly AgentOracle _oracle; // the ceiling diagnostic (replay only)
@@ -43,6 +44,7 @@ internal sealed class AgentSessionRanking
         SharedLimit = Math.Max(1, (int)(tier.Capacity * options.SharedShare));
         _oracle = new AgentOracle(tier, options, lists);
         _rules = new AgentRuleWait(options, lists, requests);
+        _scaled = options.StateScale != (1, 1, 1);
     }
 
     /// <summary>Shared blocks the shared segment holds before it goes first.</summary>
@@ -264,6 +266,9 @@ internal sealed class AgentSessionRanking
             return _oracle.Wait(ref s, now);
         }
 
-        return _rules.Wait(ref s, now, predict);
+        double wait = _rules.Wait(ref s, now, predict);
+        return !_scaled || !predict ? wait
+            : wait * (state == AgentSessionState.Paused ? _options.StateScale.Paused
+                : state == AgentSessionState.AwaitingUser ? _options.StateScale.User : _options.StateScale.InFlight);
     }
 }
