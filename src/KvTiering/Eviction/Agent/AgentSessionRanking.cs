@@ -258,17 +258,30 @@ internal sealed class AgentSessionRanking
             return double.MaxValue;
         }
 
+        return _options.OracleDiagnostic || _scaled ? DiagnosticWait(ref s, now, predict, state) : _rules.Wait(ref s, now, predict);
+    }
+
+    /// <summary>
+    /// A live session's wait under a diagnostic (off the default path): every live session (or those of the partial
+    /// oracle's states) by its true next request, in a replay as a wait in seconds, the scale the rules rank the others
+    /// by (elsewhere its request index, so that no session may then be ranked on another scale beside it: OracleStates
+    /// needs a replay); the rest by the rules' wait, scaled per state (<see cref="AgentPolicyOptions.StateScale"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double DiagnosticWait(ref AgentSession s, double now, bool predict, byte state)
+    {
         if (_options.OracleDiagnostic && _oracle.Ranks(state, predict))
         {
-            // Every live session (or those of the partial oracle's states) by its true next request: in a replay its
-            // wait in seconds, the scale the rules rank the others by; elsewhere its request index, so that no session
-            // may then be ranked on another scale beside it (OracleStates needs a replay).
             return _oracle.Wait(ref s, now);
         }
 
         double wait = _rules.Wait(ref s, now, predict);
-        return !_scaled || !predict ? wait
-            : wait * (state == AgentSessionState.Paused ? _options.StateScale.Paused
-                : state == AgentSessionState.AwaitingUser ? _options.StateScale.User : _options.StateScale.InFlight);
+        return _scaled && predict ? Scaled(wait, state) : wait;
     }
+
+    /// <summary>The rules' wait × the diagnostic's factor for the session's state (<see cref="AgentPolicyOptions.StateScale"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double Scaled(double wait, byte state) =>
+        wait * (state == AgentSessionState.Paused ? _options.StateScale.Paused
+            : state == AgentSessionState.AwaitingUser ? _options.StateScale.User : _options.StateScale.InFlight);
 }
