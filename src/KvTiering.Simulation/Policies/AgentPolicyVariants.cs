@@ -17,7 +17,7 @@ public static class AgentPolicyVariants
         "toolwait", "ownuser", "unanswered", "anonarc", "anonorder", "anonrealshadow", "userinput", "brief",
         "ended", "anonpaired", "anonadaptive", "anongate", "anonshadow", "anonfloor", "anonarcdemand",
         "anonselfshadow", "learned", "learnedhorizon", "learnedscale", "learnedunended", "density",
-        "densityhorizon", "length", "usernever", "rank", "oracleadmit"
+        "densityhorizon", "length", "usernever", "rank", "oracleadmit", "oraclenoise", "oraclestates", "statescale"
     ];
 
     /// <summary>
@@ -60,6 +60,9 @@ public static class AgentPolicyVariants
                 "geo" => options with { GeometricGaps = Flag(value, part, spec) },
                 "oracle" => Oracle(options, value, part, spec),
                 "oracleadmit" => options with { OracleAdmission = Flag(value, part, spec) },
+                "oraclenoise" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.NextRequestSeconds, OracleNoise = Number(value, part, spec) },
+                "statescale" => options with { StateScale = Scales(value, part, spec) },
+                "oraclestates" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.NextRequestSeconds, OracleStates = States(value, part, spec) },
                 "clip" => options with { GapClip = Number(value, part, spec) },
                 "forget" => options with { ForgetEmptySessions = Flag(value, part, spec) },
                 "tail" => options with { TailFirst = Flag(value, part, spec) },
@@ -123,15 +126,42 @@ public static class AgentPolicyVariants
             _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs auto, arc or s3fifo.", nameof(spec)),
         };
 
-    /// <summary>"oracle=true|false", or the oracle's rank: "request" (true's), "deepest" (before session 22), "block".</summary>
+    /// <summary>"statescale=a/b/c": the rules' wait × a in flight, × b paused, × c awaiting the user (a diagnostic, session 23).</summary>
+    private static (double, double, double) Scales(string value, string part, string spec)
+    {
+        string[] v = value.Split('/');
+        return v.Length == 3 ? (Number(v[0], part, spec), Number(v[1], part, spec), Number(v[2], part, spec))
+            : throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs three '/'-separated factors (in flight, paused, user).", nameof(spec));
+    }
+
+    /// <summary>"oraclestates=inflight/paused/user" (any of the three, '/'-separated): the states a partial oracle ranks.</summary>
+    private static AgentOracleStates States(string value, string part, string spec)
+    {
+        AgentOracleStates states = AgentOracleStates.None;
+        foreach (string name in value.Split('/', StringSplitOptions.TrimEntries))
+        {
+            states |= name.ToLowerInvariant() switch
+            {
+                "inflight" => AgentOracleStates.InFlight,
+                "paused" => AgentOracleStates.Paused,
+                "user" => AgentOracleStates.AwaitingUser,
+                _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' names '{name}': use inflight, paused or user, '/'-separated.", nameof(spec)),
+            };
+        }
+
+        return states;
+    }
+
+    /// <summary>"oracle=true|false", or the oracle's rank: "request" (true's), "deepest" (before session 22), "block", "seconds" (request's, as a wait in seconds).</summary>
     private static AgentPolicyOptions Oracle(AgentPolicyOptions options, string value, string part, string spec) =>
         value.ToLowerInvariant() switch
         {
             "request" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.NextRequest },
             "deepest" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.DeepestBlock },
             "block" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.VictimBlock },
+            "seconds" => options with { OracleDiagnostic = true, OracleRank = AgentOracleRank.NextRequestSeconds },
             _ when bool.TryParse(value, out bool b) => options with { OracleDiagnostic = b },
-            _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs true, false, request, deepest or block.", nameof(spec)),
+            _ => throw new ArgumentException($"Agent policy setting '{part}' in '{spec}' needs true, false, request, deepest, block or seconds.", nameof(spec)),
         };
 
     private static bool Rank(string value, string part, string spec) =>

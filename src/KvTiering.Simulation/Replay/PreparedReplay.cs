@@ -50,7 +50,13 @@ internal sealed class PreparedReplay : IDisposable
     public static PreparedReplay Prepare(Trace trace, ReplayOptions options, NextUseIndex oracle)
     {
         var clock = new ReplayClock();
-        TieredKvStore store = ReplayStoreBuilder.Build(options, trace.BlockTokens, clock, out int capacity);
+        TieredKvStore store;
+        int capacity;
+        using (AgentOracleClock.During(trace.Time)) // the agent oracle's waits in seconds (replay only)
+        {
+            store = ReplayStoreBuilder.Build(options, trace.BlockTokens, clock, out capacity);
+        }
+
         IDisposable? attached = null;
         try
         {

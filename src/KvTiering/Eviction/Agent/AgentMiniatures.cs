@@ -47,7 +47,7 @@ internal sealed class AgentMiniatures
     /// <summary>The miniatures for a tier of <paramref name="capacity"/> blocks, or null when the options turn them off.</summary>
     public static AgentMiniatures? For(AgentSessionRanking table, AgentPolicyOptions options, int capacity, int tierIndex)
     {
-        if (!options.Miniature || options.MiniatureRate < 1 || !options.PredictReturn || options.OracleDiagnostic || tierIndex != 0)
+        if (!options.Miniature || options.MiniatureRate < 1 || !options.PredictReturn || (options.OracleDiagnostic && options.OracleStates == AgentOracleStates.All) || tierIndex != 0)
         {
             return null;
         }

@@ -26,4 +26,13 @@ public enum AgentOracleRank
     /// separates it from Belady.
     /// </summary>
     VictimBlock = 2,
+
+    /// <summary>
+    /// The session's next request as <see cref="NextRequest"/> has it, ranked as a wait in seconds (the replayed
+    /// trace's arrival time of that request less the present), the scale of the policy's own estimates, so the shared
+    /// segment and dead branches compete with it as they do with the estimates, and a noisy
+    /// (<see cref="AgentPolicyOptions.OracleNoise"/>) or partial (<see cref="AgentPolicyOptions.OracleStates"/>) oracle
+    /// can be measured. Replay only (docs/policies/agent.md, "Session 23, noise24").
+    /// </summary>
+    NextRequestSeconds = 3,
 }

@@ -43,23 +43,23 @@ public sealed record AgentPolicyOptions
     /// <summary>Average gaps geometrically (robust to heavy tails) rather than arithmetically.</summary>
     public bool GeometricGaps { get; init; } = true;
 
-    /// <summary>
-    /// Diagnostic, replay only: rank sessions by their true next request (from the harness's oracle) instead of the
-    /// estimate, to measure how much of the gap to Belady is prediction and how much is mechanics.
-    /// </summary>
+    /// <summary>Diagnostic, replay only: rank sessions by their true next request (the harness's oracle), not the estimate.</summary>
     public bool OracleDiagnostic { get; init; }
 
-    /// <summary>
-    /// With <see cref="OracleDiagnostic"/>: which true next use ranks a live session (<see cref="AgentOracleRank"/>;
-    /// default the session's next request).
-    /// </summary>
+    /// <summary>With <see cref="OracleDiagnostic"/>: which true next use ranks a live session (<see cref="AgentOracleRank"/>).</summary>
     public AgentOracleRank OracleRank { get; init; }
 
-    /// <summary>
-    /// With <see cref="OracleDiagnostic"/>: a full tier declines a block the oracle says is never used again, as
-    /// Belady's MIN does (the mechanics' bypass declines only blocks of the session expected back last).
-    /// </summary>
+    /// <summary>With <see cref="OracleDiagnostic"/>: a full tier declines a block never used again (Belady's admission).</summary>
     public bool OracleAdmission { get; init; }
+
+    /// <summary>
+    /// With <see cref="AgentOracleRank.NextRequestSeconds"/>: each request's true wait × exp(σ·z), z a standard normal
+    /// drawn from a hash of (session, request count), so runs reproduce: how accurate a ranking must be. Default 0.
+    /// </summary>
+    public double OracleNoise { get; init; }
+
+    /// <summary>With <see cref="AgentOracleRank.NextRequestSeconds"/>: the states the oracle ranks; the rest keep the rules' estimate.</summary>
+    public AgentOracleStates OracleStates { get; init; } = AgentOracleStates.All;
 
     /// <summary>When positive, a gap longer than this many times the session's typical gap counts only up to that bound.</summary>
     public double GapClip { get; init; } = 2.0;
@@ -291,10 +291,9 @@ public sealed record AgentPolicyOptions
     /// </summary>
     public double UserNeverFactor { get; init; } = 1.0;
 
-    /// <summary>
-    /// Rank a live session by the rules' expected wait corrected by a linear model fitted offline to imitate Belady's
-    /// choice between resident sessions (<see cref="AgentLearnedRank"/>; docs/policies/agent.md, "Session 21, rank22").
-    /// Off by default.
-    /// </summary>
+    /// <summary>Rank live sessions by the rules' wait corrected by an offline-fitted linear model (<see cref="AgentLearnedRank"/>, rule 21); off.</summary>
     public bool LearnedRank { get; init; }
+
+    /// <summary>Diagnostic (session 23): the rules' wait × this per state (in flight, paused, awaiting the user); (1, 1, 1) off.</summary>
+    internal (double InFlight, double Paused, double User) StateScale { get; init; } = (1, 1, 1);
 }

@@ -9,7 +9,8 @@ namespace KvTiering.Eviction;
 /// KVTIER_RANKDUMP (<c>-p:DefineConstants=KVTIER_RANKDUMP</c>), it writes, at every Nth choice of a victim session by
 /// the first tier's expected-return ordering, one CSV row per live resident session: its features
 /// (<see cref="AgentLearnedRank.Features"/>), the rules' rank, whether the rules chose it, and its true next use (the
-/// harness's oracle). KVTIER_RANKDUMP=path and KVTIER_RANKDUMP_EVERY=N (default 50) name the file and N.
+/// harness's oracle), then (session 23) the present and the true wait in seconds until the next request (a replay's
+/// <see cref="AgentOracleClock"/>; NaN elsewhere). KVTIER_RANKDUMP=path and KVTIER_RANKDUMP_EVERY=N (default 50) name the file and N.
 /// </summary>
 internal static class AgentRankDump
 {
@@ -52,7 +53,7 @@ internal static class AgentRankDump
         Writer is not null && tierIndex == 0 && predict && (++_choices % Every) == 0 && ++_decision > 0;
 
     /// <summary>One row per live resident session at this choice (<paramref name="best"/> the rules' victim).</summary>
-    public static void Decision(AgentSessionSlots slots, AgentSessionRequests requests, int best, double now, Func<int, double> rule, Func<int, double> score)
+    public static void Decision(AgentSessionSlots slots, AgentSessionRequests requests, int best, double now, Func<int, double> rule, Func<int, double> score, Func<double, double> seconds)
     {
         Span<double> x = stackalloc double[AgentLearnedRank.FeatureCount];
         for (int s = slots.NextHolding(AgentSessionSlots.Shared + 1); s >= 0; s = slots.NextHolding(s + 1))
@@ -62,12 +63,13 @@ internal static class AgentRankDump
             {
                 double w = rule(s);
                 AgentLearnedRank.Features(ref r, now, w, requests.Typical(ref r), x);
-                Row(s, score(s), w, s == best, r.OracleNext, r.State, x, NextRequest.TryGetValue(r.Id, out var v) ? v.Next : r.OracleNext);
+                double next = NextRequest.TryGetValue(r.Id, out var v) ? v.Next : r.OracleNext;
+                Row(s, score(s), w, s == best, r.OracleNext, r.State, x, next, now, seconds(next));
             }
         }
     }
 
-    private static void Row(int slot, double score, double rule, bool chosen, double next, byte state, ReadOnlySpan<double> x, double nextRequest)
+    private static void Row(int slot, double score, double rule, bool chosen, double next, byte state, ReadOnlySpan<double> x, double nextRequest, double now, double wait)
     {
         var line = new System.Text.StringBuilder();
         line.Append(_decision).Append(',').Append(slot).Append(',').Append(score.ToString("R", CultureInfo.InvariantCulture))
@@ -79,6 +81,7 @@ internal static class AgentRankDump
         }
 
         line.Append(',').Append(nextRequest.ToString("R", CultureInfo.InvariantCulture));
+        line.Append(',').Append(now.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(wait.ToString("R", CultureInfo.InvariantCulture));
 
         Writer!.WriteLine(line.ToString());
     }
@@ -108,7 +111,7 @@ internal static class AgentRankDump
     public static bool Due(int tierIndex, bool predict) => false;
 
     /// <summary>Nothing: this build writes no dump.</summary>
-    public static void Decision(AgentSessionSlots slots, AgentSessionRequests requests, int best, double now, Func<int, double> rule, Func<int, double> score)
+    public static void Decision(AgentSessionSlots slots, AgentSessionRequests requests, int best, double now, Func<int, double> rule, Func<int, double> score, Func<double, double> seconds)
     {
     }
 #endif

@@ -46,11 +46,17 @@ internal struct AgentSession
     /// <summary>Normal, paused, closed or awaiting its user (<see cref="AgentSessionState"/>).</summary>
     public byte State;
 
-    /// <summary>Oracle next use (diagnostic mode only).</summary>
-    public double OracleNext;
+    // The diagnostic's fields follow State so that OracleOwnSeen shares its padding: the record is no larger than
+    // before OracleFactor (the victim scan reads every resident session's record).
 
     /// <summary>Diagnostic mode only: the latest request has touched a block of the session's own list (<see cref="AgentOracleRank.NextRequest"/>).</summary>
     public bool OracleOwnSeen;
+
+    /// <summary>Oracle next use (diagnostic mode only).</summary>
+    public double OracleNext;
+
+    /// <summary>Diagnostic mode only: the noisy oracle's factor exp(σ·z) for the latest request (1 without noise).</summary>
+    public double OracleFactor;
 
     /// <summary>Start of the request before the latest one.</summary>
     public double PrevRequest;
@@ -157,5 +163,6 @@ internal struct AgentSession
         PrevDepth = -1;
         PrevAdded = 0;
         ReturnUnended = false;
+        OracleFactor = 1.0;
     }
 }

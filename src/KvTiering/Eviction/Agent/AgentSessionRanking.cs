@@ -12,15 +12,6 @@ internal sealed class AgentSessionRanking
 {
     private const int Shared = AgentSessionSlots.Shared;
 
-    /// <summary>An ended session's expected wait per second of silence: after every live session, before dead branches.</summary>
-    private const double EndedAging = 100.0;
-
-    /// <summary>Requests a session needs before its longest gap says when it has ended.</summary>
-    private const int MinEndedRequests = 2;
-
-    /// <summary>Waits a wait model has to have seen end before it ranks sessions.</summary>
-    private const int MinWaits = AgentUserWaits.MinWaits;
-
     private readonly TierView _tier;
     private readonly AgentPolicyOptions _options;
     private readonly AgentSessionSlots _slots;
@@ -29,6 +20,8 @@ internal sealed class AgentSessionRanking
     private readonly AgentWaitModel _toolWaits;
     private readonly AgentUserWaits _users;
     private readonly AgentReturnPredictor? _returns;
+    private readonly AgentRuleWait _rules;
+    private readonly bool _scaled; // the per-state scale diagnostic is on (AgentPolicyOptions.StateScale)
     private readonly AgentHitDensity _density;
     private readonly AgentLearnedWeights? _learned; // the learned ranker's correction (rank=learned), or null
     private readonly AgentOracle _oracle; // the ceiling diagnostic (replay only)
@@ -50,6 +43,8 @@ internal sealed class AgentSessionRanking
         _learned = options.LearnedRank ? new AgentLearnedWeights(_density) : null;
         SharedLimit = Math.Max(1, (int)(tier.Capacity * options.SharedShare));
         _oracle = new AgentOracle(tier, options, lists);
+        _rules = new AgentRuleWait(options, lists, requests);
+        _scaled = options.StateScale != (1, 1, 1);
     }
 
     /// <summary>Shared blocks the shared segment holds before it goes first.</summary>
@@ -224,13 +219,14 @@ internal sealed class AgentSessionRanking
     {
         if (AgentRankDump.Due(_tier.TierIndex, predict))
         {
-            AgentRankDump.Decision(_slots, _requests, best, now, s => RulesWait(s, ref _slots[s], now, predict), s => Score(s, ref _slots[s], now, predict));
+            AgentRankDump.Decision(_slots, _requests, best, now, s => RulesWait(s, ref _slots[s], now, predict), s => Score(s, ref _slots[s], now, predict),
+                n => n >= long.MaxValue ? double.PositiveInfinity : _oracle.Clock?.SecondsUntil(n, now) ?? double.NaN);
         }
     }
 
     /// <summary>
-    /// How long until the session is expected back, by the rules. Past its usual gap the expected remaining wait grows
-    /// with the idle time (heavy-tailed gaps); a session seen once is on probation; hints override.
+    /// How long until the session is expected back: the shared segment by its idle time, a closed session first, a
+    /// live one by the rules (<see cref="AgentRuleWait"/>) or, in the diagnostic, by the oracle.
     /// </summary>
     private double RulesWait(int slot, ref AgentSession s, double now, bool predict)
     {
@@ -262,58 +258,30 @@ internal sealed class AgentSessionRanking
             return double.MaxValue;
         }
 
-        if (_options.OracleDiagnostic)
-        {
-            // Every live session by its true next use, hinted or not: the oracle's time is a request index, not
-            // seconds, so no session may be ranked on another scale beside it (a user's wait in seconds would rank
-            // every session awaiting its user last).
-            return s.OracleNext;
-        }
-
-        if (state == AgentSessionState.AwaitingUser)
-        {
-            // Waiting on a person (minutes) or finished: ranked by the learned answer times (AgentUserWaits).
-            return _users.Remaining(ref s, now);
-        }
-
-        double idle = now - s.LastRequest;
-        if (!predict || !_options.PredictReturn)
-        {
-            // Recency: a session ranks by its oldest block, so its stale blocks go when LRU (tail first) would
-            // evict them, not only once the session's latest request is the oldest.
-            return s.Head >= 0 ? now - _lists.TouchedAt(s.Head) : idle;
-        }
-
-        double typical = _requests.Typical(ref s);
-        double remaining = typical - idle;
-        if (_options.EndedFactor > 0 && state == AgentSessionState.Normal && s.Requests > MinEndedRequests && idle > _options.EndedFactor * s.MaxGap)
-        {
-            // Silent for many times its own longest gap, with no hint since its request: the session has probably
-            // ended (a per-session survival estimate, not a global TTL). It goes before every live session, longest
-            // silent first. A hinted session's wait is read from the wait models instead.
-            return EndedAging * idle;
-        }
-
-        // The learned predictor's median residual wait for the session's feature cell (AgentReturnPredictor), if on.
-        bool paused = state == AgentSessionState.Paused;
-        double learned = _returns is not null && (_options.LearnedReturn & (paused ? 2 : 1)) != 0
-            ? _returns.Predict(ref s, now, paused, _options.LearnedHorizon) : double.NaN;
-        if (!double.IsNaN(learned))
-        {
-            return learned;
-        }
-
-        if (paused)
-        {
-            // Waiting on a tool. Once tools have returned, the remaining wait is read from how long they took (from
-            // the end of the response): most return in seconds, so a session paused a while is likely on a long run
-            // (or a permission prompt) and goes before one that has just called its tool. Before that: expected back
-            // within its usual gap, but a tool that never returns must still age out.
-            return _options.ToolWaitModel && _toolWaits.Observed >= MinWaits
-                ? _toolWaits.Remaining(now - s.HintAt)
-                : Math.Max(Math.Min(remaining, typical * 0.5), _options.LindyFactor * idle);
-        }
-
-        return Math.Max(remaining, _options.LindyFactor * idle);
+        return _options.OracleDiagnostic || _scaled ? DiagnosticWait(ref s, now, predict, state) : _rules.Wait(ref s, now, predict);
     }
+
+    /// <summary>
+    /// A live session's wait under a diagnostic (off the default path): every live session (or those of the partial
+    /// oracle's states) by its true next request, in a replay as a wait in seconds, the scale the rules rank the others
+    /// by (elsewhere its request index, so that no session may then be ranked on another scale beside it: OracleStates
+    /// needs a replay); the rest by the rules' wait, scaled per state (<see cref="AgentPolicyOptions.StateScale"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double DiagnosticWait(ref AgentSession s, double now, bool predict, byte state)
+    {
+        if (_options.OracleDiagnostic && _oracle.Ranks(state, predict))
+        {
+            return _oracle.Wait(ref s, now);
+        }
+
+        double wait = _rules.Wait(ref s, now, predict);
+        return _scaled && predict ? Scaled(wait, state) : wait;
+    }
+
+    /// <summary>The rules' wait × the diagnostic's factor for the session's state (<see cref="AgentPolicyOptions.StateScale"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double Scaled(double wait, byte state) =>
+        wait * (state == AgentSessionState.Paused ? _options.StateScale.Paused
+            : state == AgentSessionState.AwaitingUser ? _options.StateScale.User : _options.StateScale.InFlight);
 }

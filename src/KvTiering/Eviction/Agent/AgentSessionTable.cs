@@ -12,9 +12,6 @@ internal sealed class AgentSessionTable
 {
     private const int Shared = AgentSessionSlots.Shared;
 
-    /// <summary>A request's touches reuse one clock reading for at most this many blocks, so time never stalls for long.</summary>
-    private const int BurstClockTouches = 1 << 12;
-
     private readonly TierView _tier;
     private readonly AgentPolicyOptions _options;
 
@@ -34,13 +31,7 @@ internal sealed class AgentSessionTable
     private readonly AgentDemotions? _demotions; // blocks demoted into this tier, when the store says so (IKnowsDemotions)
     private long _demoted = long.MinValue; // the session of the block a demotion into this tier is inserting, if any
     private readonly AgentRequestsAbove _above; // requests the tiers above serve (IKnowsRequestsAbove)
-
-    // The request in progress: touches of one session at growing depth reuse its clock reading and slot.
-    private long _burstSession = long.MinValue;
-    private int _burstSlot;
-    private int _burstDepth;
-    private int _burstTouches;
-    private double _burstNow;
+    private AgentRequestBurst _burst = new(); // the request in progress
 
     public AgentSessionTable(TierView tier, AgentPolicyOptions options)
     {
@@ -69,14 +60,12 @@ internal sealed class AgentSessionTable
         int depth = _tier.Depth(handle);
         int slot;
         double now;
-        bool burst = session == _burstSession && depth > _burstDepth && _burstTouches < BurstClockTouches;
+        bool burst = _burst.Continues(session, depth);
         if (burst)
         {
-            // The request in progress goes on (same session, deeper): its time, slot and score are already known, so
-            // the hit path reads no clock, looks nothing up and rescores nothing.
-            slot = _burstSlot;
-            now = _burstNow;
-            _burstTouches++;
+            // The request in progress goes on (same session, deeper): its time, slot and score are already known.
+            slot = _burst.Slot;
+            now = _burst.Now;
         }
         else
         {
@@ -91,13 +80,10 @@ internal sealed class AgentSessionTable
             }
             _sessions[slot].ReachTop(depth);
 
-            _burstSession = session;
-            _burstSlot = slot;
-            _burstNow = now;
-            _burstTouches = 0;
+            _burst.Start(session, slot, now);
         }
 
-        _burstDepth = depth;
+        _burst.Reached(depth);
         if (!inserted && _sessions[slot].Sampled)
         {
             MiniReference(slot, depth, now, newRequest: !burst); // a miss was replayed when it was offered (Admit)
@@ -201,10 +187,7 @@ internal sealed class AgentSessionTable
         // Bypass: when the incoming block's own session is the one expected back last and it has no stale blocks
         // to give up, storing the block would only push out that session's previous deepest block.
         int victim = _ranking.VictimSession(now, Predicting);
-        if (block.Session == _burstSession)
-        {
-            _burstNow = now; // the burst goes on at the time Admit just read
-        }
+        _burst.Retime(block.Session, now); // a burst of this session goes on at the time Admit just read
 
         return victim <= Shared || _sessions[victim].Id != block.Session || _lists.HasStaleFront(ref _sessions[victim]);
     }
@@ -220,10 +203,8 @@ internal sealed class AgentSessionTable
     /// <summary>A request a tier above serves (<see cref="AgentRequestsAbove"/>); its session's burst here, if any, has ended.</summary>
     public void RequestAbove(long session, double now)
     {
-        if (_above.Arrived(session, now, Predicting) && session == _burstSession)
-        {
-            _burstSession = long.MinValue;
-        }
+        _above.Arrived(session, now, Predicting);
+        _burst.End(session); // a burst needs the session's slot, so a session held nowhere here has none to end
     }
 
     public int SelectVictim() => _picker.SelectVictim(_tier.Now, Predicting);
@@ -280,7 +261,7 @@ internal sealed class AgentSessionTable
 
         slot = _slots.Take(session);
         _sessions = _slots.Records; // Take may have grown them
-        ForgetBurst(slot); // a reused slot's past: its burst and its miniature prefix
+        _burst.Forget(slot); // a reused slot's past: its burst and its miniature prefix
         MiniForget(slot);
         _sessions[slot].Open(session, now, _miniatures is not null && _miniatures.IsSampled(session));
         return slot;
@@ -290,19 +271,11 @@ internal sealed class AgentSessionTable
     private void Release(int slot)
     {
         _slots.Free(slot);
-        ForgetBurst(slot);
+        _burst.Forget(slot);
         MiniForget(slot);
         if (slot == _ranking.Victim)
         {
             _ranking.Invalidate();
-        }
-    }
-
-    private void ForgetBurst(int slot)
-    {
-        if (slot == _burstSlot)
-        {
-            _burstSession = long.MinValue;
         }
     }
 
