@@ -9,6 +9,7 @@
 set -u
 PORT=${1:-18094}; GPORT=${2:-16390}; RPORT=$((GPORT + 1)); PW=drill-secret
 APP=$(cd "$(dirname "$0")/.." && pwd)
+DRILL=$APP/Drill
 TOOLS=${KVT_TOOLS:-/tmp/kvtiering-tools}
 R=$(mktemp -d /tmp/kvtiering-remote-drill.XXXXXX)
 DLL=$APP/bin/Release/net10.0/AgentServer.dll
@@ -22,24 +23,7 @@ garnet() { # start Garnet (empty: no persistence) on GPORT, wait until it answer
   for _ in $(seq 100); do resp PING >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "garnet did not start"; return 1
 }
 garnet_kill() { kill -9 $(cat $R/gpid) 2>/dev/null; wait $(cat $R/gpid) 2>/dev/null; }
-resp() { # resp CMD ARG...: one command to Garnet (AUTH first), the reply printed
-  python3 - $GPORT $PW "$@" <<'PY'
-import socket, sys
-port, pw, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-s = socket.create_connection(('127.0.0.1', port), timeout=5); f = s.makefile('rb')
-def cmd(*a):
-    s.sendall(b''.join([b'*%d\r\n' % len(a)] + [b'$%d\r\n%s\r\n' % (len(x), x) for x in (y if isinstance(y, bytes) else y.encode() for y in a)]))
-    return read()
-def read():
-    line = f.readline(); t, rest = line[:1], line[1:-2]
-    if t in b'+:': return rest.decode()
-    if t == b'-': raise SystemExit('error: ' + rest.decode())
-    if t == b'$': n = int(rest); return None if n < 0 else f.read(n + 2)[:-2]
-    if t == b'*': return [read() for _ in range(int(rest))]
-cmd('AUTH', pw); r = cmd(*args)
-print('\n'.join(x.decode() for x in r) if isinstance(r, list) else r)
-PY
-}
+resp() { python3 "$DRILL/resp.py" $GPORT $PW "$@"; } # resp CMD ARG...: one command to Garnet (AUTH first), the reply printed
 srv() { # srv LOG [args]: start the server on the remote tier, wait for /healthz
   local log=$R/$1; shift
   ( cd "$APP" && exec dotnet "$DLL" --urls http://127.0.0.1:$PORT --AgentServer:Preset=tiny --AgentServer:ModelDirectory=$R \
@@ -98,19 +82,11 @@ turns d 8 9; same d-before d 8 9; faults; logs s0.log | grep -v connected
 
 echo "== 3. values tampered with straight in Garnet: sessions 14-19 served, then 20 garbled and 20 swapped values"
 turns g 14 15 16 17 18 19 >/dev/null; keep g 14 15 16 17 18 19; turns h 20 21 22 23 24 25 > /dev/null
-python3 - $GPORT $PW $NS <<'PY'
-import socket, sys, random
-port, pw, ns = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.create_connection(('127.0.0.1', port), timeout=5); f = s.makefile('rb')
-def cmd(*a):
-    s.sendall(b''.join([b'*%d\r\n' % len(a)] + [b'$%d\r\n%s\r\n' % (len(x), x) for x in (y if isinstance(y, bytes) else y.encode() for y in a)]))
-    return read()
-def read():
-    line = f.readline(); t, rest = line[:1], line[1:-2]
-    if t in b'+:-': return rest
-    if t == b'$': n = int(rest); return None if n < 0 else f.read(n + 2)[:-2]
-    if t == b'*': return [read() for _ in range(int(rest))]
-cmd('AUTH', pw); random.seed(2)
+python3 - "$DRILL" $GPORT $PW $NS <<'PY'
+import random, sys
+sys.path.insert(0, sys.argv[1]); from resp import Resp
+port, pw, ns = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+cmd = Resp(port, pw).cmd; random.seed(2)
 keys = sorted(cmd('KEYS', ns + ':*')); big = [k for k in keys if len(cmd('GET', k) or b'') > 4096]
 picked = random.sample(big, 40)
 for k in picked[:20]:  # garbled: one payload byte flipped (the header says the block, the checksum says otherwise)
