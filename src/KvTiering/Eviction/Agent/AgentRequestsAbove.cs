@@ -26,16 +26,13 @@ internal sealed class AgentRequestsAbove
         _ranking = ranking;
     }
 
-    /// <summary>A request of <paramref name="session"/> arrived at <paramref name="now"/>; true when the session is held here (and was registered).</summary>
-    public bool Arrived(long session, double now, bool predicting)
+    /// <summary>A request of <paramref name="session"/> arrived at <paramref name="now"/>: registered if the session is held here.</summary>
+    public void Arrived(long session, double now, bool predicting)
     {
-        if (!_slots.TryFind(session, out int slot))
+        if (_slots.TryFind(session, out int slot))
         {
-            return false;
+            _requests.Register(ref _slots[slot], now);
+            _ranking.Rescore(slot, now, predicting);
         }
-
-        _requests.Register(ref _slots[slot], now);
-        _ranking.Rescore(slot, now, predicting);
-        return true;
     }
 }
