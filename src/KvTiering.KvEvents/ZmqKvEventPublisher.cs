@@ -34,13 +34,14 @@ public sealed class ZmqKvEventPublisher : IDisposable
     private readonly KvEventBatcher _batcher;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
-    private readonly ManualResetEventSlim _subscribed = new();
+    private readonly SubscriptionWatch _subscriptions;
     private readonly ReplayBuffer _replay;
     private readonly BatchSender _sender;
     private Exception? _startFailure;
     private volatile bool _stopping;
     private readonly long _firstSequence;
     private volatile bool _holding;
+    private volatile bool _pending; // a batch is being built or sent: Flush waits for it as for a queued event
     private long _published;
 
     /// <summary>Starts publishing <paramref name="store"/>'s events.</summary>
@@ -86,6 +87,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
         _batcher = new KvEventBatcher(blockSize, options.LoraName, options.CacheSalt);
         _replay = new ReplayBuffer(options.BufferSteps);
         _sender = new BatchSender(_firstSequence, options.Topic, _replay);
+        _subscriptions = new SubscriptionWatch(_sender, options.DataParallelRank);
         _subscription = subscription;
         _events = events ?? subscription!.Reader;
         _idle = new QueueWait(_events);
@@ -125,7 +127,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
     /// <remarks>With <see cref="ZmqKvEventPublisherOptions.HoldUntilSubscribed"/>, publishing starts when this returns.</remarks>
     public bool WaitForSubscriber(TimeSpan timeout)
     {
-        bool subscribed = _subscribed.Wait(timeout);
+        bool subscribed = _subscriptions.Wait(timeout);
         _holding = false;
         return subscribed;
     }
@@ -134,7 +136,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
     public bool Flush(TimeSpan timeout)
     {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while ((_events.CanCount ? _events.Count > 0 : _events.TryPeek(out _)) || Volatile.Read(ref _pending))
+        while ((_events.CanCount ? _events.Count > 0 : _events.TryPeek(out _)) || _pending)
         {
             if (Environment.TickCount64 > deadline)
             {
@@ -146,8 +148,6 @@ public sealed class ZmqKvEventPublisher : IDisposable
 
         return true;
     }
-
-    private bool _pending;
 
     /// <summary>
     /// Publishes what is queued (for up to <see cref="ZmqKvEventPublisherOptions.FlushTimeout"/>), then closes the
@@ -176,7 +176,7 @@ public sealed class ZmqKvEventPublisher : IDisposable
 
         _subscription?.Dispose();
         _ready.Dispose();
-        _subscribed.Dispose();
+        _subscriptions.Dispose();
     }
 
     private static KvEventSubscription Subscribe(TieredKvStore store, ZmqKvEventPublisherOptions options)
@@ -223,19 +223,19 @@ public sealed class ZmqKvEventPublisher : IDisposable
         {
             while (!_stopping)
             {
-                ServiceSubscriptions(pub);
+                _subscriptions.Service(pub);
                 if (router is not null)
                 {
                     _replay.Serve(router);
                 }
 
-                if (_holding && !_subscribed.IsSet)
+                if (_holding && !_subscriptions.IsSubscribed)
                 {
-                    WaitForSubscription(pub); // nothing goes out before the first subscriber, so it misses nothing
+                    _subscriptions.WaitOn(pub, IdleWait); // nothing goes out before the first subscriber, so it misses nothing
                     continue;
                 }
 
-                Volatile.Write(ref _pending, true);
+                _pending = true;
                 while (_batcher.Count < _options.MaxEventsPerBatch && _events.TryRead(out KvEvent e))
                 {
                     _batcher.Add(e);
@@ -243,13 +243,13 @@ public sealed class ZmqKvEventPublisher : IDisposable
 
                 if (_batcher.Count == 0)
                 {
-                    Volatile.Write(ref _pending, false);
+                    _pending = false;
                     _idle.Wait(IdleWait); // subscriptions and replay requests are still answered meanwhile
                     continue;
                 }
 
                 Publish(pub);
-                Volatile.Write(ref _pending, false);
+                _pending = false;
             }
         }
     }
@@ -261,45 +261,5 @@ public sealed class ZmqKvEventPublisher : IDisposable
         Interlocked.Add(ref _published, events);
     }
 
-    private static double Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
-
-    private void ServiceSubscriptions(XPublisherSocket pub)
-    {
-        // XPUB delivers (un)subscriptions as frames starting with 1 (subscribe) or 0 (unsubscribe).
-        while (pub.TryReceiveFrameBytes(TimeSpan.Zero, out byte[]? frame))
-        {
-            Subscribed(pub, frame);
-        }
-    }
-
-    /// <summary>
-    /// Blocks on the XPUB socket until a subscription arrives, or for <see cref="IdleWait"/> at most (replay requests,
-    /// and <see cref="WaitForSubscriber"/> ending the hold). It used to sleep 1 ms in a loop: 1,000 wake-ups a second.
-    /// </summary>
-    private void WaitForSubscription(XPublisherSocket pub)
-    {
-        if (pub.TryReceiveFrameBytes(IdleWait, out byte[]? frame))
-        {
-            Subscribed(pub, frame);
-        }
-    }
-
-    /// <summary>
-    /// A subscription reached the XPUB socket: from now on every batch reaches that subscriber. It is greeted with an
-    /// empty batch under the next sequence number, so a subscriber whose replay was answered before its subscription
-    /// landed sees a gap if a batch went out in between, even if the publisher then stays idle (docs/kv-events.md §4).
-    /// </summary>
-    private void Subscribed(XPublisherSocket pub, byte[] frame)
-    {
-        if (frame.Length == 0 || frame[0] != 1)
-        {
-            return;
-        }
-
-        _subscribed.Set();
-        if (_sender.Sent > 0)
-        {
-            _sender.Send(pub, new VllmEventBatch(Now(), [], _options.DataParallelRank)); // nothing sent before, nothing missed
-        }
-    }
+    internal static double Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 }
