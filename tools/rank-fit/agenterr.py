@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Agent's own ranking error, by session state, from the dumps of a KVTIER_RANKDUMP build (docs/policies/agent.md,
+"""Agent's own ranking error, by session state, from the dumps of a KVTIER_RANKDUMP build (docs/policies/agent-research-log.md,
 "Session 23, noise24"). Pure Python (standard library).
 
   agenterr.py DUMP.csv [DUMP.csv ...]

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """The sigma at which a noisy oracle meets each issue #19 goal, and the sigma at which it hits as often as agent
-(docs/policies/agent.md, "Session 23, noise24"). Pure Python (standard library).
+(docs/policies/agent-research-log.md, "Session 23, noise24"). Pure Python (standard library).
 
   noisecurve.py even|odd NOISE.json
 
 NOISE.json: a `simulate --json` of agent:oracle=seconds and agent:oraclenoise=0.25,0.5,1,1.5,2,3 (in that order) at
 1%, 2.5%, 5% and 10% on that WEKA half. LRU, Belady and agent (with and without hints) are the session 11 / 19 numbers
-of agent.md (`simulate --sessions even|odd --policy lru,belady,agent [--no-hints]`). Each answer is the largest sigma
+of docs/policies/agent-research-log.md (`simulate --sessions even|odd --policy lru,belady,agent [--no-hints]`). Each answer is the largest sigma
 whose share of the LRU -> Belady gap is still at the target, linear between the grid's points.
 """
 import json

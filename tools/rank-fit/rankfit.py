@@ -3,7 +3,7 @@
 
 Pure Python (standard library): pairwise logistic regression on feature differences between two live resident
 sessions at one victim choice, label "the first returns later" (its true next use is later), as PARROT / Glider
-learn Belady's decision (docs/policies/agent.md, "Session 21, rank22"). Usage:
+learn Belady's decision (docs/policies/agent-research-log.md, "Session 21, rank22"). Usage:
 
   rankfit.py diag DUMP.csv            where agent's victim and the oracle's differ (categories, counts)
   rankfit.py fit DUMP.csv [DUMP.csv]  fit on odd-numbered decisions, report top-1 agreement on even-numbered ones,
@@ -14,7 +14,7 @@ The label is `next` (the next use of the session's deepest block, Session 21's) 
 the last column, the next use of the session's next request (as agent:oracle=true ranks it; dumps since refit23).
 Settings (environment): RANKFIT_PAIRS (pairs per choice, default 6; the shipped weights used 20), RANKFIT_LOSS=list
 (softmax over agent's top RANKFIT_TOP, default 8, instead of pairs), RANKFIT_WEIGHT=tokens (pairs weighted by the
-resident blocks of the session that should go), RANKFIT_ANCHOR=victim (only pairs with the rules' victim). Every variant but the default pairs lost (docs/policies/agent.md).
+resident blocks of the session that should go), RANKFIT_ANCHOR=victim (only pairs with the rules' victim). Every variant but the default pairs lost (docs/policies/agent-research-log.md).
 """
 import math
 import os

@@ -7,7 +7,7 @@ namespace AgentServer.Serving;
 /// <summary>
 /// <c>DELETE /v1/sessions/{id}</c>: the agent framework says a session is over (the user closed the tab, the CLI
 /// exited, the sub-agent returned), and the store is told <see cref="SessionHint.Closed"/>, so the session's private
-/// blocks are the first to go (docs/policies/agent.md, rule 8; what the signal is worth: "Session 20, gap21").
+/// blocks are the first to go (docs/policies/agent.md, rule 8; what the signal is worth: agent-research-log.md, "Session 20, gap21").
 /// </summary>
 internal static class SessionEndpoints
 {

@@ -5,7 +5,7 @@ using static KvTiering.Tests.Eviction.AgentTestKit;
 
 namespace KvTiering.Tests.Eviction;
 
-/// <summary>Ranking sessions by hit density (LHD; <c>agent:density=N</c>, docs/policies/agent.md, Session 16).</summary>
+/// <summary>Ranking sessions by hit density (LHD; <c>agent:density=N</c>, docs/policies/agent.md, rule 18; agent-research-log.md, Session 16).</summary>
 public sealed class AgentHitDensityTests
 {
     [Fact]

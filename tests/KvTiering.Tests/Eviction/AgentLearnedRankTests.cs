@@ -7,7 +7,7 @@ using static KvTiering.Tests.Eviction.AgentTestKit;
 namespace KvTiering.Tests.Eviction;
 
 /// <summary>
-/// The agent policy's learned ranker (<c>agent:rank=learned</c>, docs/policies/agent.md, "Session 21, rank22"): a live
+/// The agent policy's learned ranker (<c>agent:rank=learned</c>, docs/policies/agent-research-log.md, "Session 21, rank22"): a live
 /// session's rank is the rules' expected wait × exp(Σ cᵢ xᵢ) over its features, with the weights fitted offline.
 /// </summary>
 public sealed class AgentLearnedRankTests

@@ -19,7 +19,7 @@ namespace KvTiering.Eviction;
 /// 2023 (<see cref="AnonymousFifoOrder"/>). Choosing between them online by shadow caches follows the miniature
 /// simulations of Waldspurger et al. (USENIX ATC 2017), as rule 10 of the agent policy does for sessions. On the
 /// Mooncake conversation trace S3-FIFO's order leads ARC's by 1.1 and 2.6 points at 1% and 2.5% of the unique
-/// blocks and trails it by 2.2 and 4.1 points at 5% and 10% (docs/policies/agent.md, rule 11).
+/// blocks and trails it by 2.2 and 4.1 points at 5% and 10% (docs/policies/agent-research-log.md, Design, rule 11).
 /// </para>
 /// <para>
 /// Both orders keep a request's blocks deepest-last (<see cref="TailFirstList"/>, vLLM's tail-first order), so a
@@ -221,7 +221,7 @@ internal sealed class AgentAnonymousPool
     /// <remarks>
     /// Where one request is a large share of the tier (the gate shut) the shadows stay whole and both orders kept: two
     /// orders' hits there hang on a few requests and on when the switch fires, and a sample moved session-less WEKA
-    /// cells by up to a point either way (docs/policies/agent.md, session 16).
+    /// cells by up to a point either way (docs/policies/agent-research-log.md, session 16).
     /// </remarks>
     private void Settle()
     {

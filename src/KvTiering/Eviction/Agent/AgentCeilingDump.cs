@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace KvTiering.Eviction;
 
 /// <summary>
-/// The ceiling diagnostic of docs/policies/agent.md ("Session 22, ceiling23"): compiled in only with the symbol
+/// The ceiling diagnostic of docs/policies/agent-research-log.md ("Session 22, ceiling23"): compiled in only with the symbol
 /// KVTIER_CEILDUMP. At every Nth eviction of the first tier (KVTIER_CEILDUMP_EVERY, default 1,000) it counts the
 /// resident blocks whose true next use lies beyond the evicted block's (blocks Belady would give up first), by where
 /// they sit: the shared segment, a session's blocks its latest request did not touch, or the latest request's own;

@@ -10,7 +10,7 @@ namespace KvTiering.Eviction;
 /// <remarks>
 /// The same facts rank these blocks first among the victims (docs/policies/agent.md, rules 4 and 8), so this adds no
 /// judgement of its own. On the WEKA sessions a dead branch's blocks were used again 0% of the time (the diagnostic
-/// "What Belady keeps that agent evicts"); a closed session sends no further request under its id, and one that does
+/// "What Belady keeps that agent evicts", docs/policies/agent-research-log.md); a closed session sends no further request under its id, and one that does
 /// is opened again before its blocks are asked about.
 /// </remarks>
 internal readonly struct AgentDeadBlocks

@@ -12,7 +12,7 @@ namespace KvTiering.Eviction;
 /// MICRO 2019) learn Belady's decision; LRB (Song et al., NSDI 2020) the online features. The rules' own log rank is a
 /// feature with its weight fixed at 1 (a pairwise ranking is unchanged by scaling the weights), so the model learns
 /// corrections to rules 2 and 8, not a replacement, and the rank stays in seconds beside the shared segment's and the
-/// dead branches' (rule 4). The fit: tools/rank-fit (docs/policies/agent.md, "Session 21, rank22").
+/// dead branches' (rule 4). The fit: tools/rank-fit (docs/policies/agent-research-log.md, "Session 21, rank22").
 /// </remarks>
 internal static class AgentLearnedRank
 {

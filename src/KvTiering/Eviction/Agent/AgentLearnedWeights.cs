@@ -3,7 +3,7 @@ namespace KvTiering.Eviction;
 /// <summary>
 /// The learned ranker's weights (<see cref="AgentLearnedRank"/>): one model for a server that sends hints, one for a
 /// server that does not (the first hint switches), each fitted on the even half of the WEKA sessions by
-/// tools/rank-fit (docs/policies/agent.md, "Session 21, rank22"; refitted on next-request labels in "Session 22, refit23").
+/// tools/rank-fit (docs/policies/agent-research-log.md, "Session 21, rank22"; refitted on next-request labels in "Session 22, refit23").
 /// </summary>
 internal sealed class AgentLearnedWeights
 {
@@ -13,8 +13,8 @@ internal sealed class AgentLearnedWeights
     // Weights of features 1..13 of AgentLearnedRank.Features (feature 0, the rules' log rank, has weight 1: the fitted
     // weights divided by its fitted weight). Fitted 2026-12-06 on the even WEKA half, 1% and 2.5%, every 400th victim
     // choice, 20 random pairs among agent's top 16 per choice, labelled by each session's next request (the refit of
-    // docs/policies/agent.md, "Session 22, refit23"; Session 21's weights, fitted on the deepest block's next use,
-    // are listed in its "Session 21, rank22" section):
+    // docs/policies/agent-research-log.md, "Session 22, refit23"; Session 21's weights, fitted on the deepest
+    // block's next use, are listed in its "Session 21, rank22" section):
     //   RANKFIT_LABEL=request RANKFIT_PAIRS=20 python3 tools/rank-fit/rankfit.py fit even-1%.csv even-2.5%.csv
     // Order: log τ, log g, past gap, paused, awaiting, paused × log hint age, awaiting × log hint age, log turns,
     // log context, log resident, log previous growth, after a user's message, on probation.

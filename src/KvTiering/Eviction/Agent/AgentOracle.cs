@@ -3,8 +3,8 @@ namespace KvTiering.Eviction;
 /// <summary>
 /// The oracle diagnostic of <see cref="AgentPolicy"/> (<see cref="AgentPolicyOptions.OracleDiagnostic"/>, replay only):
 /// each session's true next use as <see cref="AgentOracleRank"/> defines it, the block-by-block rank, and Belady's
-/// admission. It measures what the policy's mechanics reach with a perfect ranking (docs/policies/agent.md, "Session
-/// 22, ceiling23"); the default policy never calls it but for the rank dump's next use.
+/// admission. It measures what the policy's mechanics reach with a perfect ranking (docs/policies/agent-research-log.md,
+/// "Session 22, ceiling23"); the default policy never calls it but for the rank dump's next use.
 /// </summary>
 internal readonly struct AgentOracle
 {

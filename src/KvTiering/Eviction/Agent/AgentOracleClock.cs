@@ -2,9 +2,10 @@ namespace KvTiering.Eviction;
 
 /// <summary>
 /// The replayed trace's request times, so the oracle diagnostic can turn a true next use (a request index) into a wait
-/// in seconds, the scale the policy's own estimates rank by (a noisy or partial oracle, "Session 23, noise24"). Replay
-/// only: the harness names the times for the store it builds on its thread (<see cref="During"/>), and the policy
-/// takes them when it attaches (<see cref="Current"/>); a policy built anywhere else has none.
+/// in seconds, the scale the policy's own estimates rank by (a noisy or partial oracle,
+/// docs/policies/agent-research-log.md, "Session 23, noise24"). Replay only: the harness names the times for the
+/// store it builds on its thread (<see cref="During"/>), and the policy takes them when it attaches
+/// (<see cref="Current"/>); a policy built anywhere else has none.
 /// </summary>
 internal sealed class AgentOracleClock
 {

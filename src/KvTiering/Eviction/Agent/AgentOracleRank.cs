@@ -2,7 +2,7 @@ namespace KvTiering.Eviction;
 
 /// <summary>
 /// With <see cref="AgentPolicyOptions.OracleDiagnostic"/>: which true next use (the harness's oracle) ranks a live
-/// session, so the ceiling of the policy's mechanics can be measured apart from its ranking (docs/policies/agent.md,
+/// session, so the ceiling of the policy's mechanics can be measured apart from its ranking (docs/policies/agent-research-log.md,
 /// "Session 22, ceiling23").
 /// </summary>
 public enum AgentOracleRank
@@ -32,7 +32,7 @@ public enum AgentOracleRank
     /// trace's arrival time of that request less the present), the scale of the policy's own estimates, so the shared
     /// segment and dead branches compete with it as they do with the estimates, and a noisy
     /// (<see cref="AgentPolicyOptions.OracleNoise"/>) or partial (<see cref="AgentPolicyOptions.OracleStates"/>) oracle
-    /// can be measured. Replay only (docs/policies/agent.md, "Session 23, noise24").
+    /// can be measured. Replay only (docs/policies/agent-research-log.md, "Session 23, noise24").
     /// </summary>
     NextRequestSeconds = 3,
 }

@@ -2,7 +2,7 @@ namespace KvTiering.Eviction;
 
 /// <summary>
 /// With <see cref="AgentPolicyOptions.OracleDiagnostic"/>: which live sessions the oracle ranks by their true next
-/// request; the others keep the policy's own estimate (a partial oracle, docs/policies/agent.md, "Session 23, noise24").
+/// request; the others keep the policy's own estimate (a partial oracle, docs/policies/agent-research-log.md, "Session 23, noise24").
 /// </summary>
 [Flags]
 public enum AgentOracleStates

@@ -150,7 +150,7 @@ public sealed record AgentPolicyOptions
     /// <summary>
     /// With <see cref="AnonymousArc"/>: S3-FIFO's order over blocks of no session (and its shadow) learns its small
     /// queue's size from ghost hits, as ARC learns its split, up to this share of the tier (default 0.5), while
-    /// <see cref="AnonymousGateRatio"/> lets it; 0 keeps S3-FIFO's fixed tenth (docs/policies/agent.md, rule 11,
+    /// <see cref="AnonymousGateRatio"/> lets it; 0 keeps S3-FIFO's fixed tenth (docs/policies/agent-research-log.md, rule 11,
     /// sessions 13 and 15: ungated, 0.5 wins every Mooncake cell but loses 1.3 points at 2.5% of a session-less replay
     /// of WEKA sessions, whose requests are a tenth of the tier).
     /// </summary>
@@ -237,7 +237,7 @@ public sealed record AgentPolicyOptions
     /// 1/<see cref="AnonymousGateRatio"/> of the tier) is shadowed by a 1-in-R spatial sample of the keys (SHARDS,
     /// Waldspurger et al., FAST 2015) at R = capacity / this, so each shadow holds this many blocks or more; the
     /// switch reads the sampled counts scaled by R. Default 2,048; 0 (or a shut gate) keeps
-    /// <see cref="AnonymousShadowBlocks"/>' rule (docs/policies/agent.md, rule 11, session 16).
+    /// <see cref="AnonymousShadowBlocks"/>' rule (docs/policies/agent.md, rule 11; agent-research-log.md, session 16).
     /// </summary>
     public int AnonymousShadowFloor { get; init; } = 2048;
 
@@ -245,8 +245,8 @@ public sealed record AgentPolicyOptions
     /// With the adaptive order and the learned small queue: once the request-size gate's mean covers 256 requests and
     /// is open, ARC's order over blocks of no session is kept only while it is in charge; S3-FIFO's is always kept,
     /// and a switch to ARC's rebuilds it from S3-FIFO's (its main queue as ARC's blocks used again, its small queue as
-    /// those used once). Default true; false keeps both orders over every block (docs/policies/agent.md, rule 11,
-    /// session 16).
+    /// those used once). Default true; false keeps both orders over every block (docs/policies/agent.md, rule 11;
+    /// agent-research-log.md, session 16).
     /// </summary>
     public bool AnonymousArcOnDemand { get; init; } = true;
 
@@ -270,7 +270,7 @@ public sealed record AgentPolicyOptions
     /// With the adaptive order: the order in charge is its own shadow. On blocks of no session it sees the same
     /// references as its shadow would, so only the other order's shadow replays them, and the switch weighs that
     /// shadow's hits against the pool's own leading-run hits on the same key sample (about half the shadows' cost).
-    /// Default true; false replays both shadows (docs/policies/agent.md, rule 11, session 18).
+    /// Default true; false replays both shadows (docs/policies/agent.md, rule 11; agent-research-log.md, session 18).
     /// </summary>
     public bool AnonymousSelfShadow { get; init; } = true;
 
@@ -278,7 +278,7 @@ public sealed record AgentPolicyOptions
     /// Scale each session's rank (its expected wait) by (L / 1,024)^this, L the context length in blocks of its latest
     /// request, so at equal timing a long context goes first: long contexts are abandoned more often (on the WEKA
     /// sessions a turn ending over 160 K tokens goes unanswered 20–28% of the time, 8–11% at 20–80 K). 0 (the default)
-    /// turns it off (docs/policies/agent.md, rule 19, session 18).
+    /// turns it off (docs/policies/agent.md, rule 19; agent-research-log.md, session 18).
     /// </summary>
     public double ContextLengthExponent { get; init; }
 
@@ -287,7 +287,7 @@ public sealed record AgentPolicyOptions
     /// median of the longer waits lies among the users who never answered, rule 12) is ranked at this many times its
     /// wait since the turn ended, on the scale the timing rules rank every other session by, instead of at the
     /// never-answered bucket's week, which put it before every session idle for less than a week. Default 1 (the
-    /// timing rules' Lindy factor); 0 turns the idea off (docs/policies/agent.md, rule 20, session 19).
+    /// timing rules' Lindy factor); 0 turns the idea off (docs/policies/agent.md, rule 20; agent-research-log.md, session 19).
     /// </summary>
     public double UserNeverFactor { get; init; } = 1.0;
 

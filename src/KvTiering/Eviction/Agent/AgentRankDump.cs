@@ -5,7 +5,7 @@ using System.Globalization;
 namespace KvTiering.Eviction;
 
 /// <summary>
-/// The learned ranker's training data (docs/policies/agent.md, "Session 21, rank22"): compiled only with the symbol
+/// The learned ranker's training data (docs/policies/agent-research-log.md, "Session 21, rank22"): compiled only with the symbol
 /// KVTIER_RANKDUMP (<c>-p:DefineConstants=KVTIER_RANKDUMP</c>), it writes, at every Nth choice of a victim session by
 /// the first tier's expected-return ordering, one CSV row per live resident session: its features
 /// (<see cref="AgentLearnedRank.Features"/>), the rules' rank, whether the rules chose it, and its true next use (the

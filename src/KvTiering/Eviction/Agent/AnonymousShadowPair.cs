@@ -181,7 +181,7 @@ internal sealed class AnonymousShadowPair
     /// replays it, the pool's leading-run hit stands for the one in charge, and both go to the same test. At a switch
     /// the shadow of the order handing over, idle while that order was in charge, takes the pool's count and both
     /// shadows replay from then on: kept idle between switches, its stale blocks delayed the switch back and cost 0.45
-    /// points on Mooncake synthetic at 5% (docs/policies/agent.md, session 17, speed18). Mooncake conversation never switches.
+    /// points on Mooncake synthetic at 5% (docs/policies/agent-research-log.md, session 17, speed18). Mooncake conversation never switches.
     /// </summary>
     private bool SelfReference(in BlockKey key, int depth, bool useFifo)
     {

@@ -8,7 +8,7 @@ namespace KvTiering.Eviction;
 /// <remarks>
 /// A learned target moves by at least a block per ghost hit, as ARC's p does (Megiddo and Modha, FAST 2003), and a
 /// request's returning tail is a run of ghost hits: when one request is a large share of the tier, a single request
-/// moves the target by a large share of its range, and it swings from bound to bound (docs/policies/agent.md, rule 11,
+/// moves the target by a large share of its range, and it swings from bound to bound (docs/policies/agent-research-log.md, rule 11,
 /// sessions 14 and 15: session-less WEKA requests are 1,776 blocks, 13% of the 2.5% tier; Mooncake's are 24–31). The
 /// mean is a running mean over the first 256 requests, then an exponential one with that weight. The gate stays shut
 /// until 8 requests have ended.

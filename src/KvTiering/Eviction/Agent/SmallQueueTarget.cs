@@ -14,7 +14,7 @@ namespace KvTiering.Eviction;
 /// key leaving the small queue unused, as many as the main queue holds, and forget it when it is inserted again), so
 /// only the main queue's ghost is extra, and one probe per miss finds either. The cap keeps the main queue, where
 /// blocks used again live, from being squeezed out by a small queue chasing reuse it cannot hold
-/// (docs/policies/agent.md, rule 11, session 13).
+/// (docs/policies/agent.md, rule 11; agent-research-log.md, session 13).
 /// </remarks>
 internal sealed class SmallQueueTarget
 {

@@ -12,7 +12,7 @@ namespace KvTiering.Eviction;
 /// open whether p and its steps are integers; by default p is a real number adapted by max(1, |B2| / |B1|) and
 /// max(1, |B1| / |B2|) in real division, as in libCacheSim's ARC.c and the reference ARC.py it was checked against
 /// (integer steps missed up to 0.44 points more or less than libCacheSim, docs/harness.md). <c>wholeSteps</c> keeps
-/// integer division instead: the agent policy's session-less pool measured better with it (docs/policies/agent.md).
+/// integer division instead: the agent policy's session-less pool measured better with it (docs/policies/agent-research-log.md, Design, rule 11).
 /// The ghosts are two fixed-size lists of c keys each behind one index (<see cref="GhostPair"/>), so a miss probes
 /// once; a shadow cache may share that index with its resident keys (<see cref="OnMiss(in BlockKey, int)"/>).
 /// </remarks>
