@@ -8,11 +8,11 @@ namespace KvTiering.Benchmarks.Contention;
 /// flags <c>holds</c> (who holds the lock), <c>copies</c> (time the hit's lock-free copies,
 /// <see cref="LookupTrace.TimesCopies"/>), <c>nice=N</c> (the write-behind worker at nice N,
 /// <see cref="KvStoreOptions.WriteBehindNice"/>; the raw ceiling's direct writer follows it) and <c>background</c>
-/// (nice=19).
+/// (nice=19), <c>cpu=N</c> (the hit loops pinned to CPU N, <see cref="HitCpu"/>).
 /// </summary>
 internal sealed class ContentionArgs
 {
-    private const string Usage = "contention [seconds] [64|2048|all] [memory|flash|all] [holds] [copies] [nice=0..19|background]";
+    private const string Usage = "contention [seconds] [64|2048|all] [memory|flash|all] [holds] [copies] [nice=0..19|background] [cpu=N]";
 
     public double Seconds { get; private init; } = 1.5;
 
@@ -29,10 +29,14 @@ internal sealed class ContentionArgs
     /// <summary>The write-behind worker's nice value; null leaves the store's default.</summary>
     public int? Nice { get; private init; }
 
+    /// <summary>The CPU the hit loops run on (<see cref="HitCpu.Pin"/>); null leaves them to the scheduler.</summary>
+    public int? Cpu { get; private init; }
+
     public static ContentionArgs Parse(string[] args)
     {
         string[] flags = args.Length > 3 ? args[3..] : [];
         int? nice = null;
+        int? cpu = null;
         foreach (string flag in flags)
         {
             if (flag == "background")
@@ -44,6 +48,12 @@ internal sealed class ContentionArgs
                 nice = int.TryParse(flag.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n <= BackgroundPriority.Lowest
                     ? n
                     : throw new ArgumentException($"{Usage}: '{flag}' is not a nice value from 0 to 19.", nameof(args));
+            }
+            else if (flag.StartsWith("cpu=", StringComparison.Ordinal))
+            {
+                cpu = int.TryParse(flag.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out int c) && c < Math.Min(Environment.ProcessorCount, 64)
+                    ? c
+                    : throw new ArgumentException($"{Usage}: '{flag}' is not a CPU from 0 to {Math.Min(Environment.ProcessorCount, 64) - 1}.", nameof(args));
             }
             else if (flag is not ("holds" or "copies"))
             {
@@ -59,6 +69,7 @@ internal sealed class ContentionArgs
             Holds = flags.Contains("holds"),
             Copies = flags.Contains("copies"),
             Nice = nice,
+            Cpu = cpu,
         };
         if (parsed.Sizes is not ("64" or "2048" or "all") || parsed.Lowers is not ("memory" or "flash" or "all"))
         {

@@ -17,7 +17,7 @@ namespace KvTiering.Benchmarks.Contention;
 /// A benchmark program rather than a BenchmarkDotNet class: the goals are about tail latency under a concurrent
 /// thread, which BenchmarkDotNet does not measure. Run it under <c>/work/bin/cpu-exclusive</c>:
 /// <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- contention [seconds-per-phase] [64|2048|all]
-/// [memory|flash|all] [holds] [copies] [nice=N|background]</c> (the next two pick scenarios; default all; <c>nice=N</c>
+/// [memory|flash|all] [holds] [copies] [nice=N|background] [cpu=N]</c> (the next two pick scenarios; default all; <c>nice=N</c>
 /// runs the write-behind worker at nice N, <see cref="KvStoreOptions.WriteBehindNice"/>, <c>background</c> at 19;
 /// <c>copies</c> times the hit's lock-free copies, see <see cref="ContentionArgs"/>). With <c>holds</c> it also records who
 /// holds the store's lock and for how long, per call site and thread (<see cref="LockHolds"/>, off in the library by
@@ -30,6 +30,7 @@ internal static class ContentionRun
 
     private static bool s_diagnose;
     private static int? s_nice; // the write-behind worker's nice value (KvStoreOptions.WriteBehindNice); null: the store's default
+    private static int? s_cpu;  // the CPU the hit loops are pinned to (cpu=N); null: the scheduler's choice
 
     public static int Run(string[] args)
     {
@@ -39,6 +40,7 @@ internal static class ContentionRun
         string lowers = parsed.Lowers;
         s_diagnose = parsed.Holds;
         s_nice = parsed.Nice;
+        s_cpu = parsed.Cpu;
         if (parsed.Copies)
         {
             AppContext.SetSwitch(LookupTrace.CopyTimingSwitch, true); // before the first store reads it
@@ -52,7 +54,7 @@ internal static class ContentionRun
         {
             Console.WriteLine($"# contention: {seconds:0.0} s per phase, {Environment.ProcessorCount} cores, {Environment.Version}" +
                 (s_nice is { } nice ? $", write-behind worker at nice {nice}" : ", write-behind worker at the store's default priority") +
-                (parsed.Copies ? ", lock-free copies timed" : ""));
+                (parsed.Copies ? ", lock-free copies timed" : "") + (s_cpu is { } cpu ? $", hit loops on CPU {cpu}" : ""));
             foreach (int blockKiB in new[] { 64, 2048 })
             {
                 foreach (bool flash in new[] { false, true })
@@ -111,8 +113,9 @@ internal static class ContentionRun
         Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone, out HitOutcomes outcomesAlone);
         LockHoldRecorder? hitHolds = HoldsReport.Record(s_diagnose);
         var rates = WriteBehindRates.Start(store, blockBytes);
+        double[] interrupts = HitCpu.InterruptMs();
         Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy, out HitOutcomes outcomesBusy);
-        string ratesBusy = rates.Stop();
+        string ratesBusy = rates.Stop() + "; interrupt time " + HitCpu.Since(interrupts) + ", " + outcomesBusy.Cpus;
         LockHolds.Recorder = null;
         Series putsAlone = mover.Alone(seconds);
         Series writerAlone = Writer(store, blocks, seconds, null, out string tailAlone);
@@ -201,7 +204,7 @@ internal static class ContentionRun
     {
         int top = blockBytes <= 65536 ? 512 : 32;
         var blocks = new ContentionBlocks(blockBytes);
-        using var raw = new RawCeiling(blocks, top, top * 8, flashDir, s_nice ?? 0);
+        using var raw = new RawCeiling(blocks, top, top * 8, flashDir, s_nice ?? 0, s_cpu);
         (Series alone, Series mover, Series? moverAndWriter) = raw.Measure(seconds);
         if (blocks.Mismatches != 0)
         {
@@ -233,6 +236,7 @@ internal static class ContentionRun
         outcomes = new HitOutcomes();
         using PutTimes? times = s_diagnose ? new PutTimes() : null;
         using var stop = mover?.Start();
+        using IDisposable? pinned = HitCpu.Pin(s_cpu); // after the mover started: it keeps every CPU
         var series = new Series();
         var buffer = new byte[blocks.BlockBytes];
         long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
@@ -253,6 +257,10 @@ internal static class ContentionRun
 
             blocks.Check(id, buffer.AsSpan(0, written));
             series.Add(t1 - t0);
+            if ((i & 1023) == 0)
+            {
+                outcomes.SawCpu(HitCpu.Current());
+            }
         }
 
         tail = times?.Tail() ?? "";

@@ -14,6 +14,7 @@ internal sealed class HitOutcomes
     private long _retries;
     private long _copyTicks;
     private long _allTicks;
+    private readonly long[] _cpus = new long[64];
 
     /// <summary>Call just before the timed lookup.</summary>
     public static void Begin() => LookupTrace.Reset();
@@ -28,6 +29,20 @@ internal sealed class HitOutcomes
         _retries += retries;
         _copyTicks += LookupTrace.CopyTicks;
         _allTicks += ticks;
+    }
+
+    /// <summary>Books one sample of the CPU the hit thread ran on (every 1,024th hit).</summary>
+    public void SawCpu(int cpu) => _cpus[Math.Clamp(cpu, 0, _cpus.Length - 1)]++;
+
+    /// <summary>The share of samples on each CPU the hit thread was seen on, as "hit thread on cpu 0 40%, cpu 1 60%".</summary>
+    public string Cpus
+    {
+        get
+        {
+            long all = Math.Max(1, _cpus.Sum());
+            return "hit thread on " + string.Join(", ", _cpus.Select((n, cpu) => (n, cpu)).Where(x => x.n > 0)
+                .Select(x => $"cpu {x.cpu} {100.0 * x.n / all:0}%"));
+        }
     }
 
     public override string ToString()

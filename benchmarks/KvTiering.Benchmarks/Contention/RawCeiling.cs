@@ -25,12 +25,14 @@ internal sealed unsafe class RawCeiling : IDisposable
     private readonly byte* _moves;  // the mover's top + lower footprint
     private readonly string? _flashFile;
     private readonly int _nice;
+    private readonly int? _cpu;
     private volatile bool _stop;
 
     /// <param name="nice">The raw direct writer's nice value, as the store's worker's (0: unchanged).</param>
-    public RawCeiling(ContentionBlocks blocks, int top, int lower, string? flashDir, int nice)
+    public RawCeiling(ContentionBlocks blocks, int top, int lower, string? flashDir, int nice, int? cpu = null)
     {
         _nice = nice;
+        _cpu = cpu;
         _blocks = blocks;
         _top = top;
         _lower = lower;
@@ -76,6 +78,7 @@ internal sealed unsafe class RawCeiling : IDisposable
         }
 
         threads.ForEach(t => t.Start());
+        using IDisposable? pinned = HitCpu.Pin(_cpu); // after the threads started: they keep every CPU
         var series = new Series();
         var buffer = new byte[_blocks.BlockBytes];
         long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
