@@ -25,6 +25,7 @@ internal abstract class Tier
         Profile = profile;
         Device = device;
         Direct = device as IDirectSlotAccess;
+        FailureCauses = device as IReadFailureReporting;
         DeviceIsInert = !device.StoresPayload;
         AdmitsAll = admitsAll;
         IgnoresChildren = ignoresChildren;
@@ -52,6 +53,9 @@ internal abstract class Tier
 
     /// <summary>The device's in-place slot access, when it declares one (moves then copy without a bounce buffer).</summary>
     public IDirectSlotAccess? Direct { get; }
+
+    /// <summary>The device's account of why a read missed, when it declares one (the store then counts the causes apart).</summary>
+    public IReadFailureReporting? FailureCauses { get; }
 
     public EvictionPolicy Policy { get; }
 

@@ -12,6 +12,8 @@ internal struct TierCounters
     public long Evictions;
     public long Rejections;
     public long ChecksumFailures;
+    public long LostBlocks;
+    public long UnreachableReads;
     public long WriteFailures;
     public long Recomputes;
     public long WriteBehindDrops;
