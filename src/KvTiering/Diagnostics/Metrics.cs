@@ -78,7 +78,7 @@ internal sealed class KvTieringMetrics
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierLimit, () => PerTier(static t => t.CapacityBlocks),
             Blocks, "Capacity of the tier");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierSetAside, () => PerTier(static t => t.SetAsideSlots),
-            Blocks, "Slots out of use after a failed write (a full disk); tried again once writes stop failing");
+            Blocks, "Slots out of use after a failed write (a full disk); probed again with back-off, and back as probes' writes land");
         Meter.CreateObservableCounter(KvTieringDiagnostics.ModeledEnergy, () => PerTierDouble(static t => t.ModeledJoules),
             "J", "Modeled energy of the bytes moved in and out of the tier, from its profile");
         Meter.CreateObservableCounter(KvTieringDiagnostics.ModeledTime, () => PerTierDouble(static t => t.ModeledSeconds),

@@ -54,6 +54,10 @@ internal sealed class SlotBinding
         _table.Place(e, tier.Index, slot);
         tier.SlotToEntry[slot] = e;
         tier.SlotOwners?.Publish(slot, _table.Keys[e]); // the slot's bytes are complete: lock-free hits may take them
+        if (tier.Probing && _table.Staging[e] < 0)
+        {
+            tier.ProbeLanded(slot); // a write-behind's write has not landed yet: its worker reports it
+        }
         if (_events is not NullBlockEventSink)
         {
             _events.OnStored(_table.Keys[e], _table.Parents[e], tier.Index);

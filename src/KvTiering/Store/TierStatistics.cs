@@ -82,7 +82,8 @@ public sealed record TierStatistics
 
     /// <summary>
     /// Slots out of use after a failed write (a full disk fails every write into a slot the file never wrote): the tier
-    /// serves from the rest, evicting as a full tier does, and tries them again once writes stop failing for a minute.
+    /// serves from the rest, evicting as a full tier does, and probes them again on its own clock (one slot after a
+    /// second, the wait doubling up to 30 s while probes fail; twice as many slots per round whose writes landed).
     /// Holding no block, they count in neither <see cref="ResidentBlocks"/> nor free room.
     /// </summary>
     public long SetAsideSlots { get; init; }
