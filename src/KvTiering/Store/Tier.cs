@@ -168,11 +168,7 @@ internal abstract class Tier
     /// <summary>Whether set-aside slots are out as probes whose writes have not reported (<see cref="ProbeLanded"/> has work).</summary>
     public bool Probing => _quarantine.Probing;
 
-    /// <summary>
-    /// A write into <paramref name="slot"/> landed (its bytes are on the device): when the slot was a probe of
-    /// set-aside slots, the disk has room again (<see cref="SlotQuarantine.Landed"/>). Callers check
-    /// <see cref="Probing"/> first, so a write costs one branch otherwise.
-    /// </summary>
+    /// <summary>A write into <paramref name="slot"/> landed: a probe's says the disk has room (callers check <see cref="Probing"/> first).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void ProbeLanded(int slot) => _quarantine.Landed(slot, Clock?.NowSeconds ?? 0);
 
