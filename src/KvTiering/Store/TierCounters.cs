@@ -12,12 +12,14 @@ internal struct TierCounters
     public long Evictions;
     public long Rejections;
     public long ChecksumFailures;
-    public long LostBlocks;
-    public long UnreachableReads;
     public long WriteFailures;
     public long Recomputes;
     public long WriteBehindDrops;
     public long DeadDrops;
     public double ModeledSeconds;
     public double ModeledJoules;
+
+    // Last, so the fields a put and a hit touch keep their offsets (these two change only when a read fails).
+    public long LostBlocks;
+    public long UnreachableReads;
 }
