@@ -13,7 +13,8 @@ using Trace = KvTiering.Simulation.Traces.Trace;
 
 // Soak: a replayed Mooncake trace against a DRAM + flash + Garnet store from several threads, with faults injected
 // (Garnet stopped and restarted, flash bytes overwritten, the flash disk filled), reporting per interval: operations,
-// wrong bytes (must be 0), the flash tier's failed writes, set-aside slots, residents and hits,
+// wrong bytes (must be 0), the flash tier's failed writes, failed reads by cause (checksum, lost), set-aside slots,
+// residents and hits, the remote tier's lost and unreachable reads,
 // memory, and request latency percentiles. Usage (docs/reliability.md):
 //   dotnet run -c Release --project benchmarks/KvTiering.Soak -- [seconds=60] [threads=4] [trace path]
 // and the flash open-time measurement:
@@ -65,7 +66,8 @@ long startMemory = GC.GetTotalMemory(forceFullCollection: true);
 Console.WriteLine($"soak: {trace.RequestCount:N0} requests of {tracePath}, {threads} threads, {seconds} s, block {store.BlockBytes} B");
 Console.WriteLine(diskFull is null ? "disk-full fault: tmpfs of 32 MiB mounted" : $"disk-full fault: not injected ({diskFull})");
 Console.WriteLine("t_s,ops,hits,wrong_bytes,heap_mib,working_set_mib,p50_us,p99_us,p999_us,redis_faults,redis_auth_failures," +
-    "flash_write_failures,flash_checksum_failures,flash_set_aside,flash_resident,flash_hits,fault");
+    "redis_lost_blocks,redis_unreachable_reads,flash_write_failures,flash_checksum_failures,flash_lost_blocks,flash_set_aside," +
+    "flash_resident,flash_hits,fault");
 
 Task[] workers = Enumerable.Range(0, threads).Select(_ => Task.Run(() =>
 {
@@ -179,13 +181,16 @@ void Report()
     latencies.Clear();
     Array.Sort(sample);
     RedisTierStatistics redisStats = device!.GetStatistics();
-    TierStatistics flashStats = store.GetStatistics().Tiers[1];
+    StoreStatistics storeStats = store.GetStatistics();
+    TierStatistics flashStats = storeStats.Tiers[1];
+    TierStatistics remoteStats = storeStats.Tiers[2];
     Console.WriteLine(string.Join(',',
         clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture), Interlocked.Read(ref ops), Interlocked.Read(ref hits),
         Interlocked.Read(ref wrongBytes), (GC.GetTotalMemory(false) / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
         (Environment.WorkingSet / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
         Percentile(sample, 0.5), Percentile(sample, 0.99), Percentile(sample, 0.999), redisStats.Faults,
-        redisStats.AuthenticationFailures, flashStats.WriteFailures, flashStats.ChecksumFailures, flashStats.SetAsideSlots,
+        redisStats.AuthenticationFailures, remoteStats.LostBlocks, remoteStats.UnreachableReads, flashStats.WriteFailures,
+        flashStats.ChecksumFailures, flashStats.LostBlocks, flashStats.SetAsideSlots,
         flashStats.ResidentBlocks, flashStats.Hits, fault));
 }
 

@@ -35,7 +35,7 @@ namespace KvTiering.Redis;
 /// <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any thread.
 /// </para>
 /// </remarks>
-public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IFaultCountingDevice
+public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IFaultCountingDevice, IReadFailureReporting
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
@@ -196,6 +196,15 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
     /// </remarks>
     public ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken) =>
         _reads.ReadAsync(slot, key, destination, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <see cref="ReadFailure.Lost"/>: the server had no value under the block's key (evicted, expired, deleted, or a
+    /// server restarted empty; <see cref="RedisTierStatistics.Vanished"/>), or the slot held no such block.
+    /// <see cref="ReadFailure.Corrupt"/>: a value that failed its checksum or seal, or was not the block written there.
+    /// <see cref="ReadFailure.Unreachable"/>: the tier was unavailable (backed off) or the call faulted or timed out.
+    /// </remarks>
+    public ReadFailure LastReadFailure(int slot) => _reads.LastReadFailure(slot);
 
     /// <inheritdoc />
     public int PayloadLength(int slot)

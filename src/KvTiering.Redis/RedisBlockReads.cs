@@ -1,4 +1,5 @@
 using KvTiering.Blocks;
+using KvTiering.Devices;
 
 namespace KvTiering.Redis;
 
@@ -15,12 +16,23 @@ internal sealed class RedisBlockReads
     private readonly RedisValues _values;
     private readonly RedisDeviceCounters _counters;
 
+    // Why each slot's latest failed read failed (IReadFailureReporting); written only on a miss.
+    private readonly ReadFailure[] _failures;
+
     public RedisBlockReads(RedisDeviceGuard guard, RedisSlotMap slots, RedisValues values, RedisDeviceCounters counters)
     {
         _guard = guard;
         _slots = slots;
         _values = values;
         _counters = counters;
+        _failures = new ReadFailure[slots.SlotCount];
+    }
+
+    /// <summary><see cref="RedisBlockDevice.LastReadFailure"/>: why the latest failed read of <paramref name="slot"/> missed.</summary>
+    public ReadFailure LastReadFailure(int slot)
+    {
+        _guard.EnsureUsable(slot);
+        return _failures[slot];
     }
 
     /// <summary><see cref="RedisBlockDevice.Read"/>: the payload's length, or -1 on a miss.</summary>
@@ -28,7 +40,9 @@ internal sealed class RedisBlockReads
     {
         _guard.EnsureUsable(slot);
         int length = _slots.BeginRead(slot, key, destination.Length);
-        return length == 0 ? -1 : Verified(_values.Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
+        return length == 0
+            ? Failed(slot, ReadFailure.Lost)
+            : Verified(slot, _values.Get(_slots.ServerKey(slot), key, length, destination, out _), length, destination);
     }
 
     /// <summary><see cref="RedisBlockDevice.ReadAsync"/>: <see cref="Read"/> with the server's reply awaited.</summary>
@@ -39,11 +53,11 @@ internal sealed class RedisBlockReads
         int length = _slots.BeginRead(slot, key, destination.Length);
         if (length == 0)
         {
-            return -1;
+            return Failed(slot, ReadFailure.Lost);
         }
 
         int read = await _values.GetAsync(_slots.ServerKey(slot), key, length, destination, cancellationToken).ConfigureAwait(false);
-        return Verified(read, length, destination.Span);
+        return Verified(slot, read, length, destination.Span);
     }
 
     /// <summary><see cref="RedisBlockDevice.TryFetch"/>: a block by key, up to a slot's bytes; -1 when absent or unverified.</summary>
@@ -66,8 +80,12 @@ internal sealed class RedisBlockReads
         return read;
     }
 
-    /// <summary>A slot read's outcome: its length when the server's value is the block written there, else -1 (counted).</summary>
-    private int Verified(int read, int length, Span<byte> destination)
+    /// <summary>
+    /// A slot read's outcome: its length when the server's value is the block written there, else -1, counted and its
+    /// cause recorded: the server had no value (lost: evicted, expired, a server restarted empty), a value that failed
+    /// verification or was not the block written there (corrupt), or no answer (unreachable).
+    /// </summary>
+    private int Verified(int slot, int read, int length, Span<byte> destination)
     {
         if (read == length)
         {
@@ -78,14 +96,24 @@ internal sealed class RedisBlockReads
         if (read == RedisValues.Absent)
         {
             Interlocked.Increment(ref _counters.Vanished);
+            return Failed(slot, ReadFailure.Lost);
         }
-        else if (read >= 0)
+
+        if (read >= 0)
         {
             // Verified, but not the length this slot was written with: not the block we wrote.
             destination[..read].Clear();
             Interlocked.Increment(ref _counters.ChecksumFailures);
+            return Failed(slot, ReadFailure.Corrupt);
         }
 
+        return Failed(slot, read == RedisValues.Corrupt ? ReadFailure.Corrupt : ReadFailure.Unreachable);
+    }
+
+    /// <summary>Records why a read of <paramref name="slot"/> missed; -1.</summary>
+    private int Failed(int slot, ReadFailure cause)
+    {
+        _failures[slot] = cause;
         return -1;
     }
 }

@@ -16,6 +16,9 @@ internal sealed class RedisValues
     /// <summary>What <see cref="Get"/> returns when the server has no value under the key.</summary>
     public const int Absent = -2;
 
+    /// <summary>What <see cref="Get"/> returns for a value that failed verification (checksum, seal, key); it was deleted.</summary>
+    public const int Corrupt = -3;
+
     private readonly IDatabase _database;
     private readonly byte[] _prefix;
     private readonly string _namespace;
@@ -116,7 +119,10 @@ internal sealed class RedisValues
     /// <summary>
     /// GETs one value and verifies it as the block <paramref name="key"/> of at most <paramref name="maxLength"/> bytes.
     /// </summary>
-    /// <returns>The payload length; <see cref="Absent"/> when the server has no such value; -1 for a bad value or a fault.</returns>
+    /// <returns>
+    /// The payload length; <see cref="Absent"/> when the server has no such value; <see cref="Corrupt"/> for a value that
+    /// failed verification; -1 when the server could not be asked (backed off, or the call faulted).
+    /// </returns>
     public int Get(RedisKey serverKey, in BlockKey key, int maxLength, Span<byte> destination, out BlockKey parent)
     {
         parent = BlockKey.Empty;
@@ -193,7 +199,7 @@ internal sealed class RedisValues
         {
             Interlocked.Increment(ref read == RedisBlockHeader.Unauthentic ? ref _counters.AuthenticationFailures : ref _counters.ChecksumFailures);
             DeleteQuietly(serverKey);
-            return -1;
+            return Corrupt;
         }
 
         if (_slidingExpiry)

@@ -35,6 +35,35 @@ internal sealed class FlashBlockVerifier(int slotBytes, BlockAuthenticator? auth
         return length;
     }
 
+    /// <summary>
+    /// Why a read that failed <see cref="Verify"/> failed, from the bytes it read (<paramref name="read"/> of them in
+    /// <paramref name="io"/>, the slot's header first). <see cref="ReadFailure.Lost"/> when the slot no longer holds the
+    /// block: the file ended before the slot did (cut short behind the device's back), its header is all zeros (zeroed,
+    /// or a hole whose pages were released: a hole punched, a sparse file's lost pages), or its header is a whole,
+    /// trusted header of another key (the slot rewritten with another block). Anything else, a header that does not
+    /// verify or the block's own header over bytes that do not match, is <see cref="ReadFailure.Corrupt"/>. Runs only
+    /// after a miss.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public ReadFailure Diagnose(ReadOnlySpan<byte> io, int read, int slot, in BlockKey key)
+    {
+        if (read < FlashSlotHeader.Size || read != io.Length)
+        {
+            return ReadFailure.Lost;
+        }
+
+        if (!io[..FlashSlotHeader.Size].ContainsAnyExcept((byte)0))
+        {
+            return ReadFailure.Lost;
+        }
+
+        return FlashSlotHeader.TryRead(io, slot, slotBytes, out FlashSlotHeader header)
+            && !header.Key.Equals(key)
+            && IsTrusted(io, header)
+            ? ReadFailure.Lost
+            : ReadFailure.Corrupt;
+    }
+
     /// <summary>Whether a header that verified may be trusted: on an authenticated tier, only with a seal of this key.</summary>
     public bool IsTrusted(ReadOnlySpan<byte> page, in FlashSlotHeader header) =>
         authenticator is null || (header.IsSealed && FlashSlotHeader.VerifyHeaderSeal(page, authenticator));

@@ -25,7 +25,7 @@ namespace KvTiering.Devices;
 /// <see cref="FlashBlockEncoder"/> and <see cref="FlashBlockVerifier"/> (a block's bytes out and back),
 /// <see cref="FlashRecovery"/> and <see cref="FlashDeferredVerification"/> (restart), <see cref="FlashCounters"/>.
 /// </remarks>
-public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IFaultCountingDevice
+public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IFaultCountingDevice, IReadFailureReporting
 {
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
@@ -230,6 +230,19 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
         _guard.Unusable(slot) is { } failure
             ? ValueTask.FromException(failure)
             : _io.WriteAsync(slot, key, parent, payload, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <see cref="ReadFailure.Lost"/>: the slot no longer holds the block (freed or rewritten; a header of zeros, as a
+    /// punched hole or a zeroed page reads; a trusted header of another key; a file cut short).
+    /// <see cref="ReadFailure.Corrupt"/>: a header that does not verify, or bytes that do not match their checksum or
+    /// seal (a flipped byte, an overwrite, a forgery).
+    /// </remarks>
+    public ReadFailure LastReadFailure(int slot)
+    {
+        _guard.Ensure(slot);
+        return _parts.Slots.LastReadFailure(slot);
+    }
 
     /// <inheritdoc />
     public int PayloadLength(int slot)

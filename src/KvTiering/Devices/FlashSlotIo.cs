@@ -65,7 +65,13 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
         {
             var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
             int read = _file.ReadSlot(io, slot);
-            return _verifier.Verify(io, read, slot, key, length, storedLength, checksum, destination[..length]);
+            int got = _verifier.Verify(io, read, slot, key, length, storedLength, checksum, destination[..length]);
+            if (got < 0)
+            {
+                _slots.ReadFailed(slot, _verifier.Diagnose(io, read, slot, key));
+            }
+
+            return got;
         }
         finally
         {
@@ -99,7 +105,13 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
         {
             Memory<byte> io = buffer.Memory[..FlashGeometry.IoBytes(storedLength)];
             int read = await _file.ReadSlotAsync(io, slot, cancellationToken).ConfigureAwait(false);
-            return _verifier.Verify(io.Span, read, slot, key, length, storedLength, checksum, destination.Span[..length]);
+            int got = _verifier.Verify(io.Span, read, slot, key, length, storedLength, checksum, destination.Span[..length]);
+            if (got < 0)
+            {
+                _slots.ReadFailed(slot, _verifier.Diagnose(io.Span, read, slot, key));
+            }
+
+            return got;
         }
         finally
         {

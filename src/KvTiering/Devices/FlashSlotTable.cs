@@ -26,6 +26,9 @@ internal sealed class FlashSlotTable
     private readonly ulong[] _checksums;
     private readonly int[] _storedLengths;
 
+    // Why each slot's latest failed read failed (IReadFailureReporting); written only on a miss, so a hit costs nothing.
+    private readonly ReadFailure[] _failures;
+
     public FlashSlotTable(int slotCount, int slotBytes)
     {
         SlotBytes = slotBytes;
@@ -34,6 +37,7 @@ internal sealed class FlashSlotTable
         _keys = new BlockKey[slotCount];
         _checksums = new ulong[slotCount];
         _storedLengths = new int[slotCount];
+        _failures = new ReadFailure[slotCount];
     }
 
     /// <summary>Largest payload a slot holds.</summary>
@@ -50,7 +54,7 @@ internal sealed class FlashSlotTable
 
     /// <summary>
     /// The checks before a read: the block's payload length, or -1 when the slot holds no valid block of
-    /// <paramref name="key"/>.
+    /// <paramref name="key"/> (recorded as <see cref="ReadFailure.Lost"/>: the device no longer has it).
     /// </summary>
     /// <exception cref="ArgumentException">The destination is shorter than the block.</exception>
     public int BeginRead(int slot, in BlockKey key, int destinationLength)
@@ -58,6 +62,7 @@ internal sealed class FlashSlotTable
         int length = _lengths[slot];
         if (_states[slot] != Valid || !_keys[slot].Equals(key))
         {
+            _failures[slot] = ReadFailure.Lost;
             return -1;
         }
 
@@ -68,6 +73,12 @@ internal sealed class FlashSlotTable
 
         return length;
     }
+
+    /// <summary>Records why a read of <paramref name="slot"/> missed.</summary>
+    public void ReadFailed(int slot, ReadFailure cause) => _failures[slot] = cause;
+
+    /// <summary>Why the latest failed read of <paramref name="slot"/> missed.</summary>
+    public ReadFailure LastReadFailure(int slot) => _failures[slot];
 
     /// <summary>The checks every write makes (sync and async): a payload that fits a slot, a key.</summary>
     public void CheckWrite(in BlockKey key, int payloadLength)

@@ -37,8 +37,20 @@ public static class KvTieringDiagnostics
     /// <summary>Counter of blocks a tier's policy declined to admit, tagged by <see cref="TierTag"/>.</summary>
     public const string Rejections = "kvtiering.rejections";
 
-    /// <summary>Counter of reads that failed verification (served as misses), tagged by <see cref="TierTag"/>.</summary>
+    /// <summary>
+    /// Counter of reads whose bytes failed verification (damaged or forged; served as misses), tagged by
+    /// <see cref="TierTag"/>; a device that does not say why its reads fail has every failed read counted here.
+    /// </summary>
     public const string ChecksumFailures = "kvtiering.checksum_failures";
+
+    /// <summary>
+    /// Counter of reads of blocks the device no longer had (a flash slot emptied or overwritten, a remote key evicted,
+    /// a remote server restarted empty; served as misses), tagged by <see cref="TierTag"/>. Not an integrity event.
+    /// </summary>
+    public const string LostBlocks = "kvtiering.lost_blocks";
+
+    /// <summary>Counter of reads the device could not make (a remote server down or timing out; served as misses), tagged by <see cref="TierTag"/>.</summary>
+    public const string UnreachableReads = "kvtiering.unreachable_reads";
 
     /// <summary>Counter of writes that failed (the block was dropped), tagged by <see cref="TierTag"/>.</summary>
     public const string WriteFailures = "kvtiering.write_failures";

@@ -18,8 +18,8 @@ internal static partial class Log
     public static partial void Recovered(ILogger logger, string store, int blocks, string tier, int skipped);
 
     [LoggerMessage(EventId = 3, EventName = "ChecksumFailure", Level = LogLevel.Warning,
-        Message = "KvTiering store '{Store}': block {Key} in tier '{Tier}' could not be read back intact (it failed verification, or the device lost it or could not be reached) and was dropped (served as a miss)")]
-    public static partial void ChecksumFailure(ILogger logger, string store, string tier, BlockKey key);
+        Message = "KvTiering store '{Store}': block {Key} in tier '{Tier}' failed verification ({Detail}) and was dropped (served as a miss)")]
+    public static partial void ChecksumFailure(ILogger logger, string store, string tier, BlockKey key, string detail);
 
     [LoggerMessage(EventId = 4, EventName = "WriteFailed", Level = LogLevel.Warning,
         Message = "KvTiering store '{Store}': writing block {Key} into tier '{Tier}' failed; the block was dropped")]
@@ -46,8 +46,16 @@ internal static partial class Log
     public static partial void PromotionFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key, string from, string reason);
 
     [LoggerMessage(EventId = 12, EventName = "ChecksumFailuresRepeated", Level = LogLevel.Warning,
-        Message = "KvTiering store '{Store}': {Failures} more blocks in tier '{Tier}' could not be read back intact in the last {Seconds:F0} s and were dropped (served as misses; the latest, block {Key}); the tier's checksum-failure counter has each")]
-    public static partial void ChecksumFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key);
+        Message = "KvTiering store '{Store}': {Failures} more blocks in tier '{Tier}' failed verification in the last {Seconds:F0} s and were dropped (served as misses; the latest, block {Key}: {Detail}); the tier's checksum-failure counter has each")]
+    public static partial void ChecksumFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key, string detail);
+
+    [LoggerMessage(EventId = 13, EventName = "BlockUnavailable", Level = LogLevel.Information,
+        Message = "KvTiering store '{Store}': block {Key} in tier '{Tier}' was dropped (served as a miss): {Reason}; not an integrity problem")]
+    public static partial void BlockUnavailable(ILogger logger, string store, string tier, BlockKey key, string reason);
+
+    [LoggerMessage(EventId = 14, EventName = "BlocksUnavailableRepeated", Level = LogLevel.Information,
+        Message = "KvTiering store '{Store}': {Failures} more blocks in tier '{Tier}' were dropped in the last {Seconds:F0} s (served as misses) because {Reason} (the latest, block {Key}); the tier's {Counter} counter has each")]
+    public static partial void BlocksUnavailableRepeated(ILogger logger, string store, long failures, string tier, double seconds, string reason, BlockKey key, string counter);
 
     [LoggerMessage(EventId = 10, EventName = "CacheValueTooLarge", Level = LogLevel.Warning,
         Message = "KvTiering distributed cache: a value of {Bytes} bytes needs {Blocks} blocks but the store holds {CapacityBlocks}; it was not cached")]

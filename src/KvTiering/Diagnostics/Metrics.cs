@@ -61,7 +61,11 @@ internal sealed class KvTieringMetrics
         Meter.CreateObservableCounter(KvTieringDiagnostics.Rejections, () => PerTier(static t => t.Rejections), Blocks,
             "Blocks the tier's policy declined to admit");
         Meter.CreateObservableCounter(KvTieringDiagnostics.ChecksumFailures, () => PerTier(static t => t.ChecksumFailures),
-            Blocks, "Reads that failed verification and were served as misses");
+            Blocks, "Reads whose bytes failed verification (damaged or forged), served as misses");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.LostBlocks, () => PerTier(static t => t.LostBlocks),
+            Blocks, "Reads of blocks the device no longer had (emptied, overwritten, evicted), served as misses");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.UnreachableReads, () => PerTier(static t => t.UnreachableReads),
+            Blocks, "Reads the device could not make (unreachable), served as misses");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteFailures, () => PerTier(static t => t.WriteFailures),
             Blocks, "Writes that failed; each block was dropped");
         Meter.CreateObservableCounter(KvTieringDiagnostics.TierFaults, ObserveTierFaults, Blocks,
@@ -74,7 +78,7 @@ internal sealed class KvTieringMetrics
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierLimit, () => PerTier(static t => t.CapacityBlocks),
             Blocks, "Capacity of the tier");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierSetAside, () => PerTier(static t => t.SetAsideSlots),
-            Blocks, "Slots out of use after a failed write (a full disk); tried again once writes stop failing");
+            Blocks, "Slots out of use after a failed write (a full disk); probed again with back-off, and back as probes' writes land");
         Meter.CreateObservableCounter(KvTieringDiagnostics.ModeledEnergy, () => PerTierDouble(static t => t.ModeledJoules),
             "J", "Modeled energy of the bytes moved in and out of the tier, from its profile");
         Meter.CreateObservableCounter(KvTieringDiagnostics.ModeledTime, () => PerTierDouble(static t => t.ModeledSeconds),

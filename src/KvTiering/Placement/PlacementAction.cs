@@ -30,7 +30,10 @@ public enum PlacementAction : byte
     /// </summary>
     Recompute,
 
-    /// <summary>A block whose bytes failed verification left the store (move). Counted in <c>TierStatistics.ChecksumFailures</c>.</summary>
+    /// <summary>
+    /// A block its device could not read back left the store (move): counted in <c>TierStatistics.ChecksumFailures</c>
+    /// (bytes failed verification), <c>LostBlocks</c> or <c>UnreachableReads</c>, by the reason.
+    /// </summary>
     Drop,
 
     /// <summary>A write into a tier failed (no move). Counted in <c>TierStatistics.WriteFailures</c>.</summary>

@@ -74,4 +74,10 @@ public enum PlacementReason : byte
 
     /// <summary>Evict: the tier's policy knew the victim dead (<see cref="Eviction.IKnowsDeadBlocks"/>), so it left the store rather than move down.</summary>
     KnownDead,
+
+    /// <summary>Drop: the device no longer had the block (a slot emptied or overwritten, a remote key evicted, a server restarted empty).</summary>
+    BlockLost,
+
+    /// <summary>Drop: the device could not be reached (a remote server down or timing out).</summary>
+    DeviceUnreachable,
 }

@@ -122,7 +122,7 @@ internal sealed class BlockIo
         _top.Resume(paused);
         if (read < 0)
         {
-            _slots.DropCorrupt(e, from);
+            _slots.DropUnreadable(e, from);
             bytes = default;
             return false;
         }

@@ -158,7 +158,7 @@ internal sealed class LockedReader
         {
             if (same)
             {
-                _slots.DropCorrupt(e, tier);
+                _slots.DropUnreadable(e, tier);
             }
 
             bytesWritten = 0;

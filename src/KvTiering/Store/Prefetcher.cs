@@ -138,7 +138,7 @@ internal sealed class Prefetcher
             {
                 if (same)
                 {
-                    _slots.DropCorrupt(e, from);
+                    _slots.DropUnreadable(e, from);
                 }
 
                 return false;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using KvTiering.Blocks;
+using KvTiering.Devices;
 using KvTiering.Diagnostics;
 using KvTiering.Placement;
 using KvTiering.Tiers;
@@ -53,6 +54,10 @@ internal sealed class SlotBinding
         _table.Place(e, tier.Index, slot);
         tier.SlotToEntry[slot] = e;
         tier.SlotOwners?.Publish(slot, _table.Keys[e]); // the slot's bytes are complete: lock-free hits may take them
+        if (tier.Probing && _table.Staging[e] < 0)
+        {
+            tier.ProbeLanded(slot); // a write-behind's write has not landed yet: its worker reports it
+        }
         if (_events is not NullBlockEventSink)
         {
             _events.OnStored(_table.Keys[e], _table.Parents[e], tier.Index);
@@ -167,13 +172,33 @@ internal sealed class SlotBinding
         tier.ReturnSlot(slot);
     }
 
-    /// <summary>Drops a block whose bytes failed verification.</summary>
+    /// <summary>
+    /// Drops a block its device could not read back, counted and logged by the cause the device gives
+    /// (<see cref="IReadFailureReporting"/>; none: a checksum failure). Call while the slot is still the block's.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public void DropCorrupt(int e, Tier tier)
+    public void DropUnreadable(int e, Tier tier)
     {
-        tier.Counters.ChecksumFailures++;
-        _log.ChecksumFailures.Dropped(tier.Index, tier.Profile.Name, _table.Keys[e]);
-        _placement.Note(PlacementAction.Drop, PlacementReason.ChecksumFailure, e, tier.Index, -1);
+        ReadFailure cause = tier.FailureCauses?.LastReadFailure(_table.Slot[e]) ?? ReadFailure.Unknown;
+        PlacementReason reason;
+        switch (cause)
+        {
+            case ReadFailure.Lost:
+                tier.Counters.LostBlocks++;
+                reason = PlacementReason.BlockLost;
+                break;
+            case ReadFailure.Unreachable:
+                tier.Counters.UnreachableReads++;
+                reason = PlacementReason.DeviceUnreachable;
+                break;
+            default:
+                tier.Counters.ChecksumFailures++;
+                reason = PlacementReason.ChecksumFailure;
+                break;
+        }
+
+        _log.ReadFailures.Dropped(tier.Index, tier.Profile.Name, _table.Keys[e], cause);
+        _placement.Note(PlacementAction.Drop, reason, e, tier.Index, -1);
         Drop(e, tier);
     }
 

@@ -156,6 +156,8 @@ internal sealed class StoreCounters
                 Evictions = c.Evictions,
                 Rejections = c.Rejections,
                 ChecksumFailures = c.ChecksumFailures,
+                LostBlocks = c.LostBlocks,
+                UnreachableReads = c.UnreachableReads,
                 WriteFailures = c.WriteFailures,
                 Recomputes = c.Recomputes,
                 WriteBehindDrops = c.WriteBehindDrops,

@@ -25,6 +25,7 @@ internal abstract class Tier
         Profile = profile;
         Device = device;
         Direct = device as IDirectSlotAccess;
+        FailureCauses = device as IReadFailureReporting;
         DeviceIsInert = !device.StoresPayload;
         AdmitsAll = admitsAll;
         IgnoresChildren = ignoresChildren;
@@ -52,6 +53,9 @@ internal abstract class Tier
 
     /// <summary>The device's in-place slot access, when it declares one (moves then copy without a bounce buffer).</summary>
     public IDirectSlotAccess? Direct { get; }
+
+    /// <summary>The device's account of why a read missed, when it declares one (the store then counts the causes apart).</summary>
+    public IReadFailureReporting? FailureCauses { get; }
 
     public EvictionPolicy Policy { get; }
 
@@ -160,6 +164,13 @@ internal abstract class Tier
             _quarantine.MarkFailed(slot, Clock?.NowSeconds ?? 0);
         }
     }
+
+    /// <summary>Whether set-aside slots are out as probes whose writes have not reported (<see cref="ProbeLanded"/> has work).</summary>
+    public bool Probing => _quarantine.Probing;
+
+    /// <summary>A write into <paramref name="slot"/> landed: a probe's says the disk has room (callers check <see cref="Probing"/> first).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void ProbeLanded(int slot) => _quarantine.Landed(slot, Clock?.NowSeconds ?? 0);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool RetrySetAside() => _quarantine.Release(Clock?.NowSeconds ?? 0, _freeSlots, ref _freeTop) > 0;

@@ -18,4 +18,8 @@ internal struct TierCounters
     public long DeadDrops;
     public double ModeledSeconds;
     public double ModeledJoules;
+
+    // Last, so the fields a put and a hit touch keep their offsets (these two change only when a read fails).
+    public long LostBlocks;
+    public long UnreachableReads;
 }

@@ -45,8 +45,22 @@ public sealed record TierStatistics
     /// <summary>Blocks this tier's policy declined to admit.</summary>
     public required long Rejections { get; init; }
 
-    /// <summary>Reads whose checksum or header did not verify; each was a miss.</summary>
+    /// <summary>
+    /// Reads whose bytes failed verification (checksum, seal or header: damaged or forged), each a miss and the block
+    /// dropped; an integrity event. A device that does not say why its reads fail
+    /// (<see cref="Devices.IReadFailureReporting"/>) has every failed read counted here.
+    /// </summary>
     public required long ChecksumFailures { get; init; }
+
+    /// <summary>
+    /// Reads of blocks the device no longer had (a flash slot emptied or overwritten, or its file cut short; a remote
+    /// key evicted or expired, a remote server restarted empty), each a miss and the block dropped. Not an integrity
+    /// event: a cache losing contents.
+    /// </summary>
+    public long LostBlocks { get; init; }
+
+    /// <summary>Reads the device could not make (a remote server down, timing out or backed off), each a miss and the block dropped.</summary>
+    public long UnreachableReads { get; init; }
 
     /// <summary>Writes that failed (disk full, I/O error); each block was dropped.</summary>
     public required long WriteFailures { get; init; }
@@ -68,7 +82,8 @@ public sealed record TierStatistics
 
     /// <summary>
     /// Slots out of use after a failed write (a full disk fails every write into a slot the file never wrote): the tier
-    /// serves from the rest, evicting as a full tier does, and tries them again once writes stop failing for a minute.
+    /// serves from the rest, evicting as a full tier does, and probes them again on its own clock (one slot after a
+    /// second, the wait doubling up to 30 s while probes fail; twice as many slots per round whose writes landed).
     /// Holding no block, they count in neither <see cref="ResidentBlocks"/> nor free room.
     /// </summary>
     public long SetAsideSlots { get; init; }

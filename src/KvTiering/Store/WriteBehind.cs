@@ -186,8 +186,8 @@ internal sealed class WriteBehind
     private void Enqueue(int e, Tier from, Tier to, int slot, int buffer, int length)
     {
         WriteBehindQueue queue = _queue!;
+        _table.Staging[e] = buffer; // before the bind: the write has not landed (see SlotBinding.Bind)
         _slots.Bind(e, to, slot);
-        _table.Staging[e] = buffer;
         _table.SetInFlight(e, false); // movable again: its bytes are the staged copy until the write lands
         _counters.Write(to, length);
         to.OnDemotedInsert(slot);

@@ -136,6 +136,10 @@ internal sealed class WriteBehindWorker
                 tier.MarkWriteFailed(job.Slot, failure);
                 _slots.Drop(e, tier);
             }
+            else if (tier.Probing)
+            {
+                tier.ProbeLanded(job.Slot);
+            }
         }
         else
         {

@@ -1,4 +1,5 @@
 using KvTiering.Blocks;
+using KvTiering.Devices;
 using KvTiering.Store;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Logging;
@@ -81,5 +82,43 @@ public sealed class ChecksumFailureLogTests
         Assert.Equal(2, Records("ChecksumFailure").Count);
         Assert.Equal(Key(161).ToString(), Records("ChecksumFailure")[1].GetStructuredStateValue("Key"));
         Assert.Equal(162, store.GetStatistics().Tiers[0].ChecksumFailures);
+    }
+
+    [Theory]
+    [InlineData(ReadFailure.Lost)]
+    [InlineData(ReadFailure.Unreachable)]
+    public void Blocks_a_device_lost_or_could_not_reach_are_information_held_back_the_same_way_not_integrity_warnings(ReadFailure cause)
+    {
+        var device = new FaultyDevice(256, TinyLayout.BytesPerBlock) { Cause = cause };
+        var options = new KvStoreOptions { Layout = TinyLayout, Logger = _logger, TimeProvider = _time, Name = "agents" };
+        options.Tiers.Add(new TierOptions(TierProfiles.Dram, 256) { DeviceFactory = (_, _) => device });
+        using var store = new TieredKvStore(options);
+        for (int i = 0; i < 120; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i));
+        }
+
+        device.FailReads = true;
+        ReadLost(store, 0, 100);
+        FakeLogRecord first = Assert.Single(Records("BlockUnavailable"));
+        Assert.Equal(LogLevel.Information, first.Level);
+        Assert.Contains("not an integrity problem", first.Message, StringComparison.Ordinal);
+        Assert.Empty(Records("ChecksumFailure"));
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        ReadLost(store, 100, 1);
+        FakeLogRecord summary = Assert.Single(Records("BlocksUnavailableRepeated"));
+        Assert.Equal(LogLevel.Information, summary.Level);
+        Assert.Equal("100", summary.GetStructuredStateValue("Failures"));
+        Assert.Empty(Records("ChecksumFailuresRepeated"));
+
+        TierStatistics tier = store.GetStatistics().Tiers[0];
+        Assert.Equal(0, tier.ChecksumFailures);
+        Assert.Equal(101, cause == ReadFailure.Lost ? tier.LostBlocks : tier.UnreachableReads);
+
+        // A real checksum failure among them is still news: its own warning, not held back by the other run.
+        device.Cause = ReadFailure.Corrupt;
+        ReadLost(store, 101, 1);
+        Assert.Equal(LogLevel.Warning, Assert.Single(Records("ChecksumFailure")).Level);
     }
 }

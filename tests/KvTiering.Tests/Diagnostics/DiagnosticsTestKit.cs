@@ -6,11 +6,16 @@ using KvTiering.Tiers;
 namespace KvTiering.Tests.Diagnostics;
 
 /// <summary>A memory device whose reads can be made to fail verification and whose writes can be made to fail.</summary>
-internal sealed class FaultyDevice(int slots, int slotBytes) : IBlockDevice
+internal sealed class FaultyDevice(int slots, int slotBytes) : IBlockDevice, IReadFailureReporting
 {
     private readonly MemoryDevice _inner = new(slots, slotBytes);
 
     public bool FailReads { get; set; }
+
+    /// <summary>The cause a failed read reports (<see cref="ReadFailure.Unknown"/>: the device does not say, as before).</summary>
+    public ReadFailure Cause { get; set; }
+
+    public ReadFailure LastReadFailure(int slot) => Cause;
 
     public bool FailWrites { get; set; }
 

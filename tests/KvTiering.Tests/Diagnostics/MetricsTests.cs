@@ -175,6 +175,34 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
+    public void Lost_and_unreachable_reads_are_counted_apart_from_checksum_failures()
+    {
+        var device = new FaultyDevice(4, TinyLayout.BytesPerBlock);
+        using TieredKvStore store = CreateStore(null, device, 1, 4);
+        using MetricCollector<long> checksum = Collect<long>(KvTieringDiagnostics.ChecksumFailures);
+        using MetricCollector<long> lost = Collect<long>(KvTieringDiagnostics.LostBlocks);
+        using MetricCollector<long> unreachable = Collect<long>(KvTieringDiagnostics.UnreachableReads);
+        for (int i = 0; i < 4; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // keys 0..2 demoted to the faulty tier
+        }
+
+        device.FailReads = true;
+        device.Cause = ReadFailure.Lost;
+        Assert.False(store.TryGet(Key(0), new byte[128], out _));
+        device.Cause = ReadFailure.Unreachable;
+        Assert.False(store.TryGet(Key(1), new byte[128], out _));
+        device.Cause = ReadFailure.Corrupt;
+        Assert.False(store.TryGet(Key(2), new byte[128], out _));
+
+        Assert.Equal(1, Observe(lost)["kvtiering.tier=dram"]);
+        Assert.Equal(1, Observe(unreachable)["kvtiering.tier=dram"]);
+        Assert.Equal(1, Observe(checksum)["kvtiering.tier=dram"]);
+        TierStatistics dram = store.GetStatistics().Tiers[1];
+        Assert.Equal((1L, 1L, 1L), (dram.ChecksumFailures, dram.LostBlocks, dram.UnreachableReads));
+    }
+
+    [Fact]
     public void A_named_store_tags_its_meter_and_no_measurement_carries_a_key()
     {
         using TieredKvStore store = CreateStore("agents", null, 2, 2);

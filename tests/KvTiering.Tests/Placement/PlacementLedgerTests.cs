@@ -43,7 +43,7 @@ public sealed class PlacementLedgerTests
             Assert.Equal(s.Demotions, Count(PlacementAction.Demote, e => e.FromTier, t));
             Assert.Equal(s.Evictions, Count(PlacementAction.Evict, e => e.FromTier, t));
             Assert.Equal(s.Recomputes, Count(PlacementAction.Recompute, e => e.FromTier, t));
-            Assert.Equal(s.ChecksumFailures, Count(PlacementAction.Drop, e => e.FromTier, t));
+            Assert.Equal(s.ChecksumFailures + s.LostBlocks + s.UnreachableReads, Count(PlacementAction.Drop, e => e.FromTier, t));
             Assert.Equal(s.WriteFailures, Count(PlacementAction.WriteFailed, e => e.ToTier, t));
         }
 

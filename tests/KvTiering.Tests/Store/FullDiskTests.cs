@@ -13,7 +13,7 @@ namespace KvTiering.Tests.Store;
 /// went back on top of the free stack, so every later block took the same hole and failed, and the tier, far from
 /// full, never evicted: it stopped taking blocks (the operator's drill, docs/reliability.md). Now a failed slot is set
 /// aside; once only set-aside slots are left the tier evicts and rewrites the slots it has, and the set-aside ones are
-/// tried again, one probe first, once writes have stopped failing for a minute.
+/// probed on the tier's own clock with back-off, one slot first, then twice as many per round whose writes landed.
 /// </summary>
 public sealed class FullDiskTests
 {
@@ -67,49 +67,126 @@ public sealed class FullDiskTests
     }
 
     [Fact]
-    public void Set_aside_slots_come_back_a_probe_first_once_writes_stop_failing_and_a_disk_still_full_costs_one_block_a_minute()
+    public void Set_aside_slots_are_probed_with_backoff_while_the_disk_stays_full_and_all_come_back_once_it_has_room()
     {
         (TieredKvStore store, DiskDevice disk) = Open();
         using (store)
         {
             int next = 100;
-            for (; next < 120; next++)
+            void Put(int count)
             {
-                store.Put(Key(next), BlockKey.Empty, Payload(next));
+                for (int end = next + count; next < end; next++)
+                {
+                    store.Put(Key(next), BlockKey.Empty, Payload(next));
+                }
             }
 
-            // Still full a minute later: one probe goes back, fails, and is set aside again.
-            _time.Advance(TimeSpan.FromSeconds(SlotQuarantine.RetrySeconds + 1));
-            for (int end = next + 10; next < end; next++)
+            Put(20);
+            Assert.Equal(Slots - Written, store.GetStatistics().Tiers[0].WriteFailures);
+
+            // Still full: the first probe comes a second later and fails; the next waits twice as long.
+            _time.Advance(TimeSpan.FromSeconds(SlotQuarantine.FirstProbeSeconds));
+            Put(5);
+            Assert.Equal(Slots - Written + 1, store.GetStatistics().Tiers[0].WriteFailures);
+            _time.Advance(TimeSpan.FromSeconds(1));
+            Put(5);
+            Assert.Equal(Slots - Written + 1, store.GetStatistics().Tiers[0].WriteFailures);
+            _time.Advance(TimeSpan.FromSeconds(1));
+            Put(5);
+            Assert.Equal(Slots - Written + 2, store.GetStatistics().Tiers[0].WriteFailures);
+
+            // Full for ten minutes: the wait stops doubling at MaxProbeSeconds, so at most one dropped block per that.
+            long before = store.GetStatistics().Tiers[0].WriteFailures;
+            for (int s = 0; s < 600; s++)
             {
-                store.Put(Key(next), BlockKey.Empty, Payload(next));
+                _time.Advance(TimeSpan.FromSeconds(1));
+                Put(2);
             }
 
-            TierStatistics tier = store.GetStatistics().Tiers[0];
-            Assert.Equal(Slots - Written + 1, tier.WriteFailures);
-            Assert.Equal(Slots - Written, tier.SetAsideSlots);
+            long probes = store.GetStatistics().Tiers[0].WriteFailures - before;
+            Assert.InRange(probes, 600 / (int)SlotQuarantine.MaxProbeSeconds - 1, (600 / (int)SlotQuarantine.MaxProbeSeconds) + 5);
+            Assert.Equal(Slots - Written, store.GetStatistics().Tiers[0].SetAsideSlots);
+            Assert.Equal(Written, store.GetStatistics().Tiers[0].ResidentBlocks);
 
-            // Space is back: a minute on, the probe's write lands; a minute after that, every other slot returns.
+            // Space is back: within MaxProbeSeconds a probe lands, then 2, 4, 8 slots come back as the tier needs them.
             disk.Full = false;
-            _time.Advance(TimeSpan.FromSeconds(SlotQuarantine.RetrySeconds + 1));
-            store.Put(Key(next), BlockKey.Empty, Payload(next++));
-            Assert.Equal(Slots - Written - 1, store.GetStatistics().Tiers[0].SetAsideSlots);
-            Assert.Equal(Written + 1, store.GetStatistics().Tiers[0].ResidentBlocks);
-
-            _time.Advance(TimeSpan.FromSeconds(SlotQuarantine.RetrySeconds + 1));
+            _time.Advance(TimeSpan.FromSeconds(SlotQuarantine.MaxProbeSeconds));
             int first = next;
-            for (int end = next + Slots; next < end; next++)
-            {
-                store.Put(Key(next), BlockKey.Empty, Payload(next));
-            }
-
-            tier = store.GetStatistics().Tiers[0];
+            Put(2 * Slots);
+            TierStatistics tier = store.GetStatistics().Tiers[0];
             Assert.Equal(0, tier.SetAsideSlots);
             Assert.Equal(Slots, tier.ResidentBlocks);
-            Assert.Equal(Slots - Written + 1, tier.WriteFailures);
-            for (int i = first; i < next; i++)
+            Assert.Equal(before + probes, tier.WriteFailures);
+            for (int i = next - Slots; i < next; i++)
             {
                 Assert.True(Holds(store, i), $"block {i}");
+            }
+
+            Assert.True(next - Slots > first);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Under_a_disk_that_fills_and_frees_every_30_s_set_aside_slots_are_back_in_use_within_each_free_window(bool writeBehind)
+    {
+        // The soak's rhythm: every 30 s the disk fills for 10 s, and the fill releases every slot's pages (holes: the
+        // blocks in them are gone, and rewriting them needs space). Before, set-aside slots came back only after a
+        // minute without a failed write, which this rhythm never gives: the tier stayed set aside for good. Written
+        // behind (below a one-block top tier), a probe's write lands on the worker, which reports it.
+        var disk = new DiskDevice(Slots, TinyLayout.BytesPerBlock);
+        var options = new KvStoreOptions { Layout = TinyLayout, TimeProvider = _time };
+        if (writeBehind)
+        {
+            options.Tiers.Add(new TierOptions(TierProfiles.Dram, 1) { Policy = EvictionPolicy.Lru });
+        }
+
+        options.Tiers.Add(new TierOptions(TierProfiles.Flash, Slots) { DeviceFactory = (_, _) => disk, Policy = EvictionPolicy.Lru, WriteBehind = writeBehind });
+        int t = writeBehind ? 1 : 0;
+        using (var store = new TieredKvStore(options))
+        {
+            int next = 100;
+            var buffer = new byte[256];
+            void Put()
+            {
+                store.Put(Key(next), BlockKey.Empty, Payload(next));
+                next++;
+                StoreTestKit.WaitFor(() => store.WriteBehindPending == 0, "the write-behind queue to drain");
+            }
+
+            for (int cycle = 0; cycle < 10; cycle++)
+            {
+                disk.Full = true;
+                disk.Punch();
+                long failedBefore = store.GetStatistics().Tiers[t].WriteFailures;
+                for (int tick = 0; tick < 20; tick++) // 10 s full, a put and a read every half second
+                {
+                    _time.Advance(TimeSpan.FromSeconds(0.5));
+                    Put();
+                    Assert.False(store.TryGet(Key(next - 3), buffer, out int n) && !buffer.AsSpan(0, n).SequenceEqual(Payload(next - 3)));
+                }
+
+                TierStatistics full = store.GetStatistics().Tiers[t];
+                Assert.True(full.SetAsideSlots > Slots / 2, $"cycle {cycle}: {full.SetAsideSlots} set aside while full");
+                Assert.InRange(full.WriteFailures - failedBefore, 1, Slots + 5); // a hole costs one block, a probe one more
+
+                disk.Full = false;
+                int freeFrom = next;
+                for (int tick = 0; tick < 40; tick++) // 20 s free
+                {
+                    _time.Advance(TimeSpan.FromSeconds(0.5));
+                    Put();
+                }
+
+                TierStatistics free = store.GetStatistics().Tiers[t];
+                Assert.True(free.SetAsideSlots == 0, $"cycle {cycle}: {free.SetAsideSlots} slots still set aside after a 20 s free window");
+                Assert.Equal(Slots, free.ResidentBlocks);
+                for (int i = next - Slots; i < next; i++)
+                {
+                    Assert.True(i >= freeFrom && Holds(store, i), $"cycle {cycle}, block {i}");
+                    StoreTestKit.WaitFor(() => store.WriteBehindPending == 0, "the read's demotion to land"); // a hit promotes, its victim is written behind
+                }
             }
         }
     }
@@ -145,6 +222,9 @@ public sealed class FullDiskTests
 
         public bool Full { get; set; }
 
+        /// <summary>Releases every slot's pages (fallocate --punch-hole): their blocks are gone, and rewriting them needs space.</summary>
+        public void Punch() => Array.Clear(_written);
+
         public int SlotCount => _inner.SlotCount;
 
         public int SlotBytes => _inner.SlotBytes;
@@ -162,7 +242,7 @@ public sealed class FullDiskTests
             _written[slot] = true;
         }
 
-        public int Read(int slot, in BlockKey key, Span<byte> destination) => _inner.Read(slot, key, destination);
+        public int Read(int slot, in BlockKey key, Span<byte> destination) => _written[slot] ? _inner.Read(slot, key, destination) : -1;
 
         public int PayloadLength(int slot) => _inner.PayloadLength(slot);
 
