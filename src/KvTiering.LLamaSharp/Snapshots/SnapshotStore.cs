@@ -16,6 +16,7 @@ namespace KvTiering.LLamaSharp.Snapshots;
 internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 {
     private readonly int _chunkBytes = store.BlockBytes;
+    private readonly BlockKey[] _slice = new BlockKey[Math.Clamp(store.GetStatistics().Tiers[0].CapacityBlocks / 2, 1, 1024)];
     private byte[] _payload = [];
 
     /// <summary>The snapshots' waypoints (<see cref="SnapshotWaypoints"/>): written before a save, found by <see cref="TryFindLongest"/>.</summary>
@@ -199,6 +200,11 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         long offset = 0;
         for (int c = 1; c <= manifest.ChunkCount; c++)
         {
+            if ((c - 1) % _slice.Length == 0)
+            {
+                deepestTier = Math.Max(deepestTier, BringChunksUp(snapshot, c, Math.Min(_slice.Length, manifest.ChunkCount - c + 1)));
+            }
+
             int expected = (int)Math.Min(_chunkBytes, manifest.PayloadLength - offset);
             if (!store.TryGet(SnapshotKeys.Chunk(snapshot, c), buffer.AsSpan((int)offset, _chunkBytes), out length, out tier)
                 || length != expected)
@@ -218,6 +224,42 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         }
 
         return LoadResult.Loaded;
+    }
+
+    /// <summary>
+    /// Before chunks <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1 are read one by
+    /// one: when any lies below the top tier, moves them up with the store's prefetch, which keeps a window of reads in
+    /// flight on a remote tier (<c>IConcurrentReads</c>), so a restore from a remote server waits about chunks / window
+    /// round trips instead of one per chunk. Returns the deepest tier one of them was on.
+    /// </summary>
+    /// <remarks>
+    /// Slices of half the top tier, so a snapshot larger than the top tier is brought up a slice at a time, each read
+    /// before the next pushes it out. The restore runs on a worker thread, not a request's, so it waits for the prefetch
+    /// there. What the prefetch did not move (a chunk that changed meanwhile, a failed read) the reads after it find
+    /// where it lies.
+    /// </remarks>
+    private int BringChunksUp(in BlockKey snapshot, int first, int count)
+    {
+        int deepest = -1;
+        for (int i = 0; i < count; i++)
+        {
+            _slice[i] = SnapshotKeys.Chunk(snapshot, first + i);
+            deepest = Math.Max(deepest, store.TierOf(_slice[i]));
+        }
+
+        if (deepest > 0)
+        {
+            try
+            {
+                store.PrefetchAsync(_slice.AsMemory(0, count)).GetAwaiter().GetResult();
+            }
+            catch (IOException)
+            {
+                // A device's read failed: the chunk stayed where it was, and the read below meets the fault itself.
+            }
+        }
+
+        return deepest;
     }
 
     /// <summary>Removes a snapshot's manifest and chunks 1..<paramref name="chunkCount"/> (those still resident).</summary>
