@@ -16,7 +16,9 @@ namespace KvTiering.LLamaSharp.Snapshots;
 internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 {
     private readonly int _chunkBytes = store.BlockBytes;
-    private readonly BlockKey[] _slice = new BlockKey[Math.Clamp(store.GetStatistics().Tiers[0].CapacityBlocks / 2, 1, 1024)];
+
+    /// <summary>Chunk reads a restore keeps in flight (a remote tier pipelines them; see <see cref="ReadChunks"/>).</summary>
+    private const int ChunksInFlight = 32;
     private byte[] _payload = [];
 
     /// <summary>The snapshots' waypoints (<see cref="SnapshotWaypoints"/>): written before a save, found by <see cref="TryFindLongest"/>.</summary>
@@ -197,24 +199,14 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 
         deepestTier = tier;
         buffer = Payload(manifest.PayloadLength);
-        long offset = 0;
-        for (int c = 1; c <= manifest.ChunkCount; c++)
+        for (int first = 1; first <= manifest.ChunkCount; first += ChunksInFlight)
         {
-            if ((c - 1) % _slice.Length == 0)
-            {
-                deepestTier = Math.Max(deepestTier, BringChunksUp(snapshot, c, Math.Min(_slice.Length, manifest.ChunkCount - c + 1)));
-            }
-
-            int expected = (int)Math.Min(_chunkBytes, manifest.PayloadLength - offset);
-            if (!store.TryGet(SnapshotKeys.Chunk(snapshot, c), buffer.AsSpan((int)offset, _chunkBytes), out length, out tier)
-                || length != expected)
+            int count = Math.Min(ChunksInFlight, manifest.ChunkCount - first + 1);
+            if (!ReadChunks(snapshot, manifest, buffer, first, count, ref deepestTier))
             {
                 Remove(snapshot, manifest.ChunkCount);
                 return LoadResult.Corrupt;
             }
-
-            deepestTier = Math.Max(deepestTier, tier);
-            offset += length;
         }
 
         if (XxHash3.HashToUInt64(buffer.AsSpan(0, (int)manifest.PayloadLength)) != manifest.PayloadChecksum)
@@ -227,39 +219,34 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
     }
 
     /// <summary>
-    /// Before chunks <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1 are read one by
-    /// one: when any lies below the top tier, moves them up with the store's prefetch, which keeps a window of reads in
-    /// flight on a remote tier (<c>IConcurrentReads</c>), so a restore from a remote server waits about chunks / window
-    /// round trips instead of one per chunk. Returns the deepest tier one of them was on.
+    /// Reads chunks <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1 into their
+    /// places in <paramref name="buffer"/>, all in flight at once (<see cref="TieredKvStore.TryGetAsync"/>: a chunk on a
+    /// tier whose device can be awaited, a remote one above all, is a round trip, so one after the other a restore of
+    /// ~190 chunks waited ~190 of them). Each chunk's bytes are copied as it is read, so whatever the promotions of the
+    /// others push out later is already in the buffer. False when one is missing or not the length it must be.
     /// </summary>
-    /// <remarks>
-    /// Slices of half the top tier, so a snapshot larger than the top tier is brought up a slice at a time, each read
-    /// before the next pushes it out. The restore runs on a worker thread, not a request's, so it waits for the prefetch
-    /// there. What the prefetch did not move (a chunk that changed meanwhile, a failed read) the reads after it find
-    /// where it lies.
-    /// </remarks>
-    private int BringChunksUp(in BlockKey snapshot, int first, int count)
+    /// <remarks>The restore runs on a worker thread, not a request's, so it waits for the reads there.</remarks>
+    private bool ReadChunks(in BlockKey snapshot, in SnapshotManifest manifest, byte[] buffer, int first, int count, ref int deepestTier)
     {
-        int deepest = -1;
+        var reads = new Task<BlockRead>[count];
         for (int i = 0; i < count; i++)
         {
-            _slice[i] = SnapshotKeys.Chunk(snapshot, first + i);
-            deepest = Math.Max(deepest, store.TierOf(_slice[i]));
+            long offset = (long)(first + i - 1) * _chunkBytes; // every chunk but the last is full
+            reads[i] = store.TryGetAsync(SnapshotKeys.Chunk(snapshot, first + i), buffer.AsMemory((int)offset, _chunkBytes)).AsTask();
         }
 
-        if (deepest > 0)
+        Task.WhenAll(reads).GetAwaiter().GetResult();
+        bool whole = true;
+        for (int i = 0; i < count; i++)
         {
-            try
-            {
-                store.PrefetchAsync(_slice.AsMemory(0, count)).GetAwaiter().GetResult();
-            }
-            catch (IOException)
-            {
-                // A device's read failed: the chunk stayed where it was, and the read below meets the fault itself.
-            }
+            long offset = (long)(first + i - 1) * _chunkBytes;
+            int expected = (int)Math.Min(_chunkBytes, manifest.PayloadLength - offset);
+            BlockRead read = reads[i].Result;
+            whole &= read.Found && read.BytesWritten == expected;
+            deepestTier = Math.Max(deepestTier, read.Tier);
         }
 
-        return deepest;
+        return whole;
     }
 
     /// <summary>Removes a snapshot's manifest and chunks 1..<paramref name="chunkCount"/> (those still resident).</summary>

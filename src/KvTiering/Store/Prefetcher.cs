@@ -185,7 +185,10 @@ internal sealed class Prefetcher
         _top.ExitReader();
         using (_top.EnterWrite())
         {
-            SlotBinding.EndSlotIo(from, slot);
+            if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
+            {
+                SlotBinding.EndSlotIo(from, slot);
+            }
         }
     }
 
