@@ -53,8 +53,8 @@ public sealed class RedisTierOptions
 
     /// <summary>
     /// How many block reads a prefetch keeps in flight on this tier (default 32; 1 to 1024, 1 reads one at a time). The
-    /// connection pipelines them, so a prefetch of n blocks waits about n / ReadWindow round trips instead of n: a
-    /// snapshot restore's ~190 chunks behind a 20 ms link take ~0.1 s instead of ~4 s. Each read still has its own
+    /// connection pipelines them, so a prefetch of n blocks waits about n / ReadWindow round trips instead of n (190
+    /// blocks behind a 20 ms relay: 0.14 s instead of 3.96 s, docs/benchmarks.md). Each read still has its own
     /// <see cref="OperationTimeout"/>, so a window larger than the server answers within it turns reads into timeouts.
     /// </summary>
     public int ReadWindow { get; set; } = 32;

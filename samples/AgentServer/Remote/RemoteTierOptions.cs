@@ -31,8 +31,8 @@ public sealed class RemoteTierOptions
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// How many block reads a prefetch keeps in flight on the remote tier (default 32, 1 to 1024; 1: one at a time), so
-    /// a queued request's restore waits about its chunks / ReadWindow round trips instead of one per chunk.
+    /// How many block reads a queued request's prefetch keeps in flight on the remote tier (default 32, 1 to 1024; 1: one
+    /// at a time), so it waits about its chunks / ReadWindow round trips instead of one per chunk.
     /// </summary>
     public int ReadWindow { get; set; } = 32;
 
