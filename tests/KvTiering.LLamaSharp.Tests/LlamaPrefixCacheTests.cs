@@ -1,6 +1,5 @@
 using KvTiering.LLamaSharp.Snapshots;
 using KvTiering.Store;
-using KvTiering.Tiers;
 using LLama;
 using LLama.Native;
 
@@ -138,32 +137,6 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         PrefixRestore restore = cache.Restore(context, Seq, tokens);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(1, restore.SourceTier);
-        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
-        Assert.Equal(model.Recompute(tokens), logits);
-    }
-
-    [Fact]
-    public void SnapshotOnARemoteLikeTierIsRestoredWithItsReadsInFlightTogether()
-    {
-        LLamaToken[] tokens = TinyModelFixture.Tokens(11, 260);
-        DelayedConcurrentDevice? remote = null;
-        var options = new KvStoreOptions { Layout = model.Layout };
-        options.Tiers.Add(new TierOptions(TierProfiles.Dram, 8));
-        options.Tiers.Add(new TierOptions(TierProfiles.Flash, 256)
-        {
-            DeviceFactory = (slots, bytes) => remote = new DelayedConcurrentDevice(slots, bytes),
-        });
-        using var store = new TieredKvStore(options);
-        var cache = new LlamaPrefixCache(store, model.Hasher);
-        using LLamaContext context = model.CreateContext();
-        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
-        Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
-
-        PrefixRestore restore = cache.Restore(context, Seq, tokens);
-
-        Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
-        Assert.Equal(1, restore.SourceTier);
-        Assert.True(remote!.MaxInFlight >= 2, $"the restore's reads were one at a time ({remote.MaxInFlight} in flight at most)");
         float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
         Assert.Equal(model.Recompute(tokens), logits);
     }

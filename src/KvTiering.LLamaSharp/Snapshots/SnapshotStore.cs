@@ -16,9 +16,6 @@ namespace KvTiering.LLamaSharp.Snapshots;
 internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 {
     private readonly int _chunkBytes = store.BlockBytes;
-
-    /// <summary>Chunk reads a restore keeps in flight (a remote tier pipelines them; see <see cref="ReadChunks"/>).</summary>
-    private const int ChunksInFlight = 32;
     private byte[] _payload = [];
 
     /// <summary>The snapshots' waypoints (<see cref="SnapshotWaypoints"/>): written before a save, found by <see cref="TryFindLongest"/>.</summary>
@@ -199,14 +196,19 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 
         deepestTier = tier;
         buffer = Payload(manifest.PayloadLength);
-        for (int first = 1; first <= manifest.ChunkCount; first += ChunksInFlight)
+        long offset = 0;
+        for (int c = 1; c <= manifest.ChunkCount; c++)
         {
-            int count = Math.Min(ChunksInFlight, manifest.ChunkCount - first + 1);
-            if (!ReadChunks(snapshot, manifest, buffer, first, count, ref deepestTier))
+            int expected = (int)Math.Min(_chunkBytes, manifest.PayloadLength - offset);
+            if (!store.TryGet(SnapshotKeys.Chunk(snapshot, c), buffer.AsSpan((int)offset, _chunkBytes), out length, out tier)
+                || length != expected)
             {
                 Remove(snapshot, manifest.ChunkCount);
                 return LoadResult.Corrupt;
             }
+
+            deepestTier = Math.Max(deepestTier, tier);
+            offset += length;
         }
 
         if (XxHash3.HashToUInt64(buffer.AsSpan(0, (int)manifest.PayloadLength)) != manifest.PayloadChecksum)
@@ -216,37 +218,6 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         }
 
         return LoadResult.Loaded;
-    }
-
-    /// <summary>
-    /// Reads chunks <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1 into their
-    /// places in <paramref name="buffer"/>, all in flight at once (<see cref="TieredKvStore.TryGetAsync"/>: a chunk on a
-    /// tier whose device can be awaited, a remote one above all, is a round trip, so one after the other a restore of
-    /// ~190 chunks waited ~190 of them). Each chunk's bytes are copied as it is read, so whatever the promotions of the
-    /// others push out later is already in the buffer. False when one is missing or not the length it must be.
-    /// </summary>
-    /// <remarks>The restore runs on a worker thread, not a request's, so it waits for the reads there.</remarks>
-    private bool ReadChunks(in BlockKey snapshot, in SnapshotManifest manifest, byte[] buffer, int first, int count, ref int deepestTier)
-    {
-        var reads = new Task<BlockRead>[count];
-        for (int i = 0; i < count; i++)
-        {
-            long offset = (long)(first + i - 1) * _chunkBytes; // every chunk but the last is full
-            reads[i] = store.TryGetAsync(SnapshotKeys.Chunk(snapshot, first + i), buffer.AsMemory((int)offset, _chunkBytes)).AsTask();
-        }
-
-        Task.WhenAll(reads).GetAwaiter().GetResult();
-        bool whole = true;
-        for (int i = 0; i < count; i++)
-        {
-            long offset = (long)(first + i - 1) * _chunkBytes;
-            int expected = (int)Math.Min(_chunkBytes, manifest.PayloadLength - offset);
-            BlockRead read = reads[i].Result;
-            whole &= read.Found && read.BytesWritten == expected;
-            deepestTier = Math.Max(deepestTier, read.Tier);
-        }
-
-        return whole;
     }
 
     /// <summary>Removes a snapshot's manifest and chunks 1..<paramref name="chunkCount"/> (those still resident).</summary>
