@@ -5,6 +5,7 @@ using BenchmarkDotNet.Running;
 // `flash-paired [rounds]`: the flash device and raw O_DIRECT interleaved round by round (FlashPairedRun.cs).
 // `contention [seconds]`: tail latency beside a concurrent thread (Contention/ContentionRun.cs).
 // `replay-cpus [policy] [replays]`: the replay alternated between the CPUs, each CPU's times (ReplayCpuCheck.cs).
+// `remote-prefetch [rounds]`: a prefetch from a delayed remote tier, one read at a time against a window (RemotePrefetchRun.cs).
 if (args is ["flash-paired", ..])
 {
     KvTiering.Benchmarks.FlashPairedRun.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100);
@@ -19,6 +20,11 @@ if (args is ["contention", ..])
 if (args is ["replay-cpus", ..])
 {
     return KvTiering.Benchmarks.ReplayCpuCheck.Run(args[1..]);
+}
+
+if (args is ["remote-prefetch", ..])
+{
+    return KvTiering.Benchmarks.RemotePrefetchRun.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(KvTiering.Benchmarks.HitPathBenchmarks).Assembly).Run(args);

@@ -156,7 +156,7 @@ public class RemoteBenchmarks
     [BenchmarkCategory("MatchPrefix")]
     public int TierMatchPrefix() => _device.MatchPrefix(_prefix);
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -35,7 +35,7 @@ namespace KvTiering.Redis;
 /// <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any thread.
 /// </para>
 /// </remarks>
-public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IFaultCountingDevice, IReadFailureReporting
+public sealed class RedisBlockDevice : IConcurrentReads, IRemoteBlockSource, IFaultCountingDevice, IReadFailureReporting
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
@@ -93,6 +93,7 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
         _connection = connection;
         _ownsConnection = ownsConnection;
         Namespace = options.Namespace;
+        ReadWindow = options.ReadWindow;
         _deleteOnFree = options.DeleteOnFree;
         _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff);
         IDatabase database = connection.GetDatabase();
@@ -133,6 +134,10 @@ public sealed class RedisBlockDevice : IAsyncBlockDevice, IRemoteBlockSource, IF
 
     /// <inheritdoc />
     public bool StoresPayload => true;
+
+    /// <inheritdoc />
+    /// <remarks><see cref="RedisTierOptions.ReadWindow"/>: StackExchange.Redis pipelines concurrent commands on the one connection.</remarks>
+    public int ReadWindow { get; }
 
     /// <summary>The prefix of this device's server-side keys.</summary>
     public string Namespace { get; }

@@ -51,6 +51,14 @@ public sealed class RedisTierOptions
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How many block reads a prefetch keeps in flight on this tier (default 32; 1 to 1024, 1 reads one at a time). The
+    /// connection pipelines them, so a prefetch of n blocks waits about n / ReadWindow round trips instead of n (190
+    /// blocks behind a 20 ms relay: 0.14 s instead of 3.96 s, docs/benchmarks.md). Each read still has its own
+    /// <see cref="OperationTimeout"/>, so a window larger than the server answers within it turns reads into timeouts.
+    /// </summary>
+    public int ReadWindow { get; set; } = 32;
+
     /// <summary>How long <see cref="RedisTier.Connect"/> waits for the first connection (default one second).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -101,6 +109,11 @@ public sealed class RedisTierOptions
         if (MaxBackoff < Backoff)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(MaxBackoff), MaxBackoff, $"MaxBackoff {MaxBackoff} is below Backoff {Backoff}.");
+        }
+
+        if (ReadWindow is < 1 or > 1024)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(ReadWindow), ReadWindow, $"ReadWindow {ReadWindow} must be 1 to 1024.");
         }
 
         if (TimeProvider is null)

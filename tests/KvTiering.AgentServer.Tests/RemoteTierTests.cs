@@ -78,6 +78,16 @@ public sealed partial class RemoteTierTests
     }
 
     [Fact]
+    public async Task A_read_window_out_of_range_stops_the_start_naming_the_setting()
+    {
+        using var garnet = new GarnetTestServer(Password);
+        (int rc, string errors) = await ServerProcess.RunToExitAsync("--AgentServer:Preset=tiny", "--AgentServer:ContextSize=256",
+            $"--KvTiering:Redis:Configuration={garnet.Configuration},password={Password}", "--KvTiering:Redis:ReadWindow=0");
+        Assert.Equal(2, rc);
+        Assert.StartsWith("AgentServer: KvTiering:Redis:ReadWindow: ReadWindow 0 must be 1 to 1024.", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_remote_server_that_is_down_at_start_is_served_without()
     {
         using var garnet = new GarnetTestServer(Password);

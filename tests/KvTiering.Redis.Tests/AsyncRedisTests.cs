@@ -76,4 +76,46 @@ public sealed class AsyncRedisTests(GarnetFixture fixture) : IClassFixture<Garne
 
         Assert.True(device.GetStatistics().Hits >= 4);
     }
+
+    [Fact]
+    public async Task APrefetchReadsItsWindowFromTheServerAndEveryBlockComesUpIntact()
+    {
+        RedisTierOptions options = Options(fixture.Server);
+        options.ReadWindow = 8;
+        using TieredKvStore store = NewStore(fixture.Connection, options, 24, 64, out RedisBlockDevice device);
+        Assert.Equal(8, ((IConcurrentReads)device).ReadWindow);
+        BlockKey[] chain = Chain(44, seed: 34);
+        for (int i = 0; i < chain.Length; i++)
+        {
+            store.Put(chain[i], ParentOf(chain, i), Payload(i));
+        }
+
+        BlockKey[] below = chain.Where(k => store.TierOf(k) == 1).ToArray(); // which 20 is the top tier's policy's choice
+        Assert.Equal(20, below.Length);
+        long hits = device.GetStatistics().Hits;
+        Assert.Equal(20, await store.PrefetchAsync(below));
+
+        Assert.Equal(hits + 20, device.GetStatistics().Hits); // one read each, none repeated
+        Assert.All(below, k => Assert.Equal(0, store.TierOf(k)));
+        var buffer = new byte[BlockBytes];
+        for (int i = 0; i < chain.Length; i++)
+        {
+            Assert.True(store.TryGet(chain[i], buffer, out int written));
+            Assert.Equal(Payload(i), buffer[..written]);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1025)]
+    public void AReadWindowOutOfRangeIsRefusedByName(int window)
+    {
+        RedisTierOptions options = Options(fixture.Server);
+        options.ReadWindow = window;
+
+        var thrown = Assert.Throws<ArgumentOutOfRangeException>(() => new RedisBlockDevice(fixture.Connection, options, 4, BlockBytes));
+
+        Assert.Equal("ReadWindow", thrown.ParamName);
+        Assert.Contains($"ReadWindow {window}", thrown.Message, StringComparison.Ordinal);
+    }
 }

@@ -54,6 +54,7 @@ internal sealed class RemoteTierConnection : IDisposable
             ConnectTimeout = _options.ConnectTimeout,
             Backoff = _options.Backoff,
             MaxBackoff = _options.MaxBackoff,
+            ReadWindow = _options.ReadWindow,
         };
         try
         {

@@ -30,6 +30,12 @@ public sealed class RemoteTierOptions
     /// <summary>The longest one remote call may take before it counts as a fault and the tier backs off (default 250 ms).</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How many block reads a queued request's prefetch keeps in flight on the remote tier (default 32, 1 to 1024; 1: one
+    /// at a time), so it waits about its chunks / ReadWindow round trips instead of one per chunk.
+    /// </summary>
+    public int ReadWindow { get; set; } = 32;
+
     /// <summary>How long the first connection is waited for at start (default 1 s); the server starts without the tier after it.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 

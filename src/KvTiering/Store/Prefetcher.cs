@@ -9,14 +9,28 @@ namespace KvTiering.Store;
 /// that keeps payloads each block is read outside the lock (its slot kept from being freed or rewritten; a device that
 /// declares <see cref="IAsyncBlockDevice"/> is awaited, and cancellation reaches its read) and promoted with the copies
 /// outside the lock (<see cref="PromotionCopies"/>), only if its entry did not change meanwhile; a metadata-only store
-/// moves each block in one short lock hold (<see cref="TierChain.Prefetch"/>).
+/// moves each block in one short lock hold (<see cref="TierChain.Prefetch"/>). A tier whose device declares
+/// <see cref="IConcurrentReads"/> has up to its window of reads in flight at once (<see cref="PrefetchWindow"/>); the
+/// blocks still move up one at a time, in order.
 /// </summary>
 /// <remarks>SGLang HiCache and Dynamo KVBM prefetch the same way, on the request's arrival in the queue.</remarks>
 internal sealed class Prefetcher
 {
+    /// <summary>The largest <see cref="IConcurrentReads.ReadWindow"/> a store accepts.</summary>
+    internal const int MaxReadWindow = 1024;
+
     private const int Skipped = -1;
     private const int MovedUnderLock = 1;
     private const int ReadNeeded = 0;
+
+    /// <summary><see cref="Finish"/>: the block moved up.</summary>
+    internal const int Moved = 1;
+
+    /// <summary><see cref="Finish"/>: the block stays (unreadable, or declined by the top tier).</summary>
+    internal const int NotMoved = 0;
+
+    /// <summary><see cref="Finish"/>: the entry changed while it was read; what was read is not used.</summary>
+    internal const int Changed = -1;
 
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
@@ -28,6 +42,8 @@ internal sealed class Prefetcher
     private readonly PromotionCopies? _promotions; // null in a metadata-only store
     private readonly PromotionMode _promotion;
     private readonly int _blockBytes;
+    private readonly int[] _readWindows; // per tier: reads worth keeping in flight (1: one at a time)
+    private readonly int _widestWindow;
 
     public Prefetcher(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, PromotionCopies? promotions, PromotionMode promotion, int blockBytes)
@@ -42,6 +58,14 @@ internal sealed class Prefetcher
         _promotions = promotions;
         _promotion = promotion;
         _blockBytes = blockBytes;
+        _readWindows = new int[tiers.Length];
+        _widestWindow = 1;
+        for (int t = 0; t < tiers.Length; t++)
+        {
+            // Validated when the device was opened (TierDevices.Create); read once, as IConcurrentReads says.
+            _readWindows[t] = tiers[t].Device is IConcurrentReads concurrent ? concurrent.ReadWindow : 1;
+            _widestWindow = Math.Max(_widestWindow, _readWindows[t]);
+        }
     }
 
     /// <summary>
@@ -69,19 +93,38 @@ internal sealed class Prefetcher
         int budget = _tiers[0].Capacity;
         int moved = 0;
         byte[]? buffer = _promotions is null ? null : ArrayPool<byte>.Shared.Rent(_blockBytes);
+        PrefetchWindow? window = _promotions is null || _widestWindow == 1 ? null : new PrefetchWindow(this, _widestWindow, _blockBytes);
         try
         {
             for (int i = 0; i < keys.Length && moved < budget; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (await OneAsync(store, keys.Span[i], buffer, cancellationToken).ConfigureAwait(false))
+                if (window is not null)
                 {
-                    moved++;
+                    if (window.Failed && window.Count == 0)
+                    {
+                        break; // a read threw: the window's other blocks moved; no new ones are read
+                    }
+
+                    // The window never holds more reads than blocks the budget still takes.
+                    window.Fill(store, keys.Span, i, budget - moved, cancellationToken);
                 }
+
+                bool up = window is not null && window.Holds(i)
+                    ? await window.CommitAsync(store, keys.Span[i], cancellationToken).ConfigureAwait(false)
+                    : await OneAsync(store, keys.Span[i], buffer, cancellationToken).ConfigureAwait(false);
+                moved += up ? 1 : 0;
             }
+
+            window?.ThrowIfFailed();
         }
         finally
         {
+            if (window is not null)
+            {
+                await window.AbandonAsync().ConfigureAwait(false);
+            }
+
             if (buffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
@@ -92,14 +135,14 @@ internal sealed class Prefetcher
     }
 
     /// <summary>Promotes one block toward the top; true when it moved.</summary>
-    private async ValueTask<bool> OneAsync(TieredKvStore store, BlockKey key, byte[]? buffer, CancellationToken cancellationToken)
+    internal async ValueTask<bool> OneAsync(TieredKvStore store, BlockKey key, byte[]? buffer, CancellationToken cancellationToken)
     {
         if (key.IsEmpty)
         {
             return false;
         }
 
-        int begun = Begin(store, key, buffer is null, out int e, out Tier? from, out int slot, out long stamp, out int target);
+        int begun = Begin(store, key, buffer is null, ahead: -1, out int e, out Tier? from, out int slot, out long stamp, out int target);
         if (begun != ReadNeeded)
         {
             return begun == MovedUnderLock;
@@ -119,15 +162,43 @@ internal sealed class Prefetcher
         }
         catch
         {
-            _top.ExitReader();
-            using (_top.EnterWrite())
-            {
-                SlotBinding.EndSlotIo(from!, slot); // the block stays where it was
-            }
-
+            EndFailedRead(from, slot); // the block stays where it was
             throw;
         }
 
+        return Finish(store, e, stamp, from, slot, target, got, buffer!) == Moved;
+    }
+
+    /// <summary>
+    /// Under the lock, for a read ahead of the blocks before it (<see cref="PrefetchWindow"/>): reserves
+    /// <paramref name="key"/>'s slot for a read outside the lock, as <see cref="Begin"/> does, only when its tier's device
+    /// keeps more than <paramref name="inFlight"/> reads in flight and the block needs nothing but a read; false (nothing
+    /// changed) otherwise, and the block waits for its turn.
+    /// </summary>
+    internal bool BeginAhead(TieredKvStore store, in BlockKey key, int inFlight, out int e, out Tier? from, out int slot,
+        out long stamp, out int target) =>
+        Begin(store, key, metadataOnly: false, inFlight, out e, out from, out slot, out stamp, out target) == ReadNeeded;
+
+    /// <summary>Ends a read begun by <see cref="Begin"/> that threw or was abandoned: the block stays where it was.</summary>
+    internal void EndFailedRead(Tier from, int slot)
+    {
+        _top.ExitReader();
+        using (_top.EnterWrite())
+        {
+            if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
+            {
+                SlotBinding.EndSlotIo(from, slot);
+            }
+        }
+    }
+
+    /// <summary>
+    /// After entry <paramref name="e"/>'s block was read (<paramref name="got"/> bytes into <paramref name="buffer"/>, or
+    /// -1: unreadable, dropped as a miss): ends the read and promotes the block when its entry did not change meanwhile.
+    /// </summary>
+    /// <returns><see cref="Moved"/>, <see cref="NotMoved"/>, or <see cref="Changed"/> when a Put, Remove or move won meanwhile.</returns>
+    internal int Finish(TieredKvStore store, int e, long stamp, Tier from, int slot, int target, int got, byte[] buffer)
+    {
         _top.ExitReader();
         using (_top.EnterWrite())
         {
@@ -141,17 +212,17 @@ internal sealed class Prefetcher
                     _slots.DropUnreadable(e, from);
                 }
 
-                return false;
+                return same ? NotMoved : Changed;
             }
 
             _counters.Read(from, got);
             if (!same)
             {
-                return false; // a Put, Remove or move meanwhile wins
+                return Changed; // a Put, Remove or move meanwhile wins
             }
         }
 
-        return _promotions!.Promote(store, e, stamp, from, slot, target, buffer.AsSpan(0, got));
+        return _promotions!.Promote(store, e, stamp, from, slot, target, buffer.AsSpan(0, got)) ? Moved : NotMoved;
     }
 
     /// <summary>
@@ -192,9 +263,10 @@ internal sealed class Prefetcher
     /// <summary>
     /// Under the lock: skips resident top-tier, absent, pending, pinned and moving blocks; in a metadata-only store (or
     /// for a block staged for write-behind, whose bytes are in memory) moves it at once; otherwise reserves its slot for a
-    /// read outside the lock (a store reader announced).
+    /// read outside the lock (a store reader announced). A read ahead (<paramref name="ahead"/>: the reads in flight, or
+    /// -1 for none) moves nothing and reserves only a plain read on a tier whose window has room; else it skips.
     /// </summary>
-    private int Begin(TieredKvStore store, in BlockKey key, bool metadataOnly, out int e, out Tier? from, out int slot,
+    private int Begin(TieredKvStore store, in BlockKey key, bool metadataOnly, int ahead, out int e, out Tier? from, out int slot,
         out long stamp, out int target)
     {
         from = null;
@@ -212,7 +284,7 @@ internal sealed class Prefetcher
 
             if (metadataOnly || _table.Staging[e] >= 0)
             {
-                return _chain.Prefetch(e) ? MovedUnderLock : Skipped;
+                return ahead < 0 && _chain.Prefetch(e) ? MovedUnderLock : Skipped;
             }
 
             target = Math.Max(0, _placement.PromotionCeiling(e));
@@ -222,6 +294,12 @@ internal sealed class Prefetcher
             }
 
             from = _tiers[_table.Tier[e]];
+            if (ahead >= 0 && (from.Direct is not null || _readWindows[from.Index] <= Math.Max(1, ahead)))
+            {
+                from = null;
+                return Skipped; // moves in place, or one read at a time: its turn comes
+            }
+
             slot = _table.Slot[e];
             stamp = _table.Stamps[e];
             SlotBinding.BeginSlotIo(from, slot);

@@ -65,6 +65,14 @@ internal static class TierDevices
                     $"the tier needs {options.CapacityBlocks} slots of {blockBytes} bytes.", nameof(options));
             }
 
+            if (device is IConcurrentReads { ReadWindow: < 1 or > Prefetcher.MaxReadWindow } concurrent)
+            {
+                int window = concurrent.ReadWindow;
+                device.Dispose();
+                throw new ArgumentOutOfRangeException(nameof(options), window,
+                    $"Tier '{options.Profile.Name}' device's ReadWindow {window} must be 1 to {Prefetcher.MaxReadWindow}.");
+            }
+
             return device;
         }
 

@@ -248,7 +248,10 @@ public sealed class TieredKvStore : IDisposable
     /// Runs off the caller's thread, one block at a time, so puts and hits interleave with it: each block is read
     /// outside the store's lock (awaited on an <see cref="IAsyncBlockDevice"/>) and promoted with its copies outside
     /// the lock, only if its entry did not change meanwhile; cancellation, checked between blocks and passed to an
-    /// awaited read, leaves every block where it was or fully promoted. Resident top-tier, absent, pinned and moving
+    /// awaited read, leaves every block where it was or fully promoted. On a tier whose device declares
+    /// <see cref="IConcurrentReads"/> (a remote tier) up to its window of reads are in flight at once; the blocks still
+    /// move up in <paramref name="keys"/> order. A read that throws leaves its block where it was; the reads in flight
+    /// with it still move theirs, and the exception is then rethrown. Resident top-tier, absent, pinned and moving
     /// blocks are skipped; the top tier's policy may decline a block. At most the top tier's capacity moves, the first
     /// in <paramref name="keys"/> order, so a long prefix does not push out its own head. No policy hears of an access
     /// (the request's own reads tell them). SGLang HiCache and Dynamo KVBM prefetch the same way, on queue arrival.

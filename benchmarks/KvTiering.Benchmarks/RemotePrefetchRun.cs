@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Globalization;
+using Garnet;
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Redis;
+using KvTiering.Store;
+using KvTiering.Tiers;
+using StackExchange.Redis;
+
+namespace KvTiering.Benchmarks;
+
+/// <summary>
+/// <see cref="TieredKvStore.PrefetchAsync"/> of a snapshot restore's worth of blocks (190 of 64 KiB) from a remote tier
+/// (Garnet embedded in the process) behind a <see cref="DelayRelay"/> adding 0, 1 or 20 ms to every reply: read one at
+/// a time (<see cref="RedisTierOptions.ReadWindow"/> 1, the baseline) against the default window of 32, interleaved
+/// round by round on the same server. Two cases: a top tier with room for the blocks (only reads on the wire), and a
+/// full one, where each block moved up pushes one down to the remote tier (a write on the wire too, still one at a
+/// time), as in the agent server's restore.
+/// </summary>
+/// <remarks>Run with <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- remote-prefetch [rounds]</c>.</remarks>
+internal static class RemotePrefetchRun
+{
+    private const int Blocks = 190;
+    private static readonly KvLayout Layout = new("remote-prefetch", 1, 1, 16 * 1024, 2, 1); // 64 KiB blocks
+
+    public static int Run(string[] args)
+    {
+        int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+        int port = RemoteBenchmarks.FreePort();
+        using var garnet = new GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--memory", "1g", "--index", "16m"]);
+        garnet.Start();
+        using var relay = new DelayRelay(port);
+        Console.WriteLine($"| Top tier | Reply delay | Window | median ms ({rounds} rounds) | min–max ms | vs window 1 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (bool full in (bool[])[false, true])
+        {
+            foreach (int delay in (int[])[0, 1, 20])
+            {
+                using var sequential = new Case(relay, 1, full);
+                using var windowed = new Case(relay, 32, full);
+                var times = new List<double>[] { [], [] };
+                for (int r = 0; r < rounds; r++)
+                {
+                    // Interleaved, alternating which goes first, so both see the same moments of the machine.
+                    foreach (int which in r % 2 == 0 ? (int[])[0, 1] : [1, 0])
+                    {
+                        Case c = which == 0 ? sequential : windowed;
+                        relay.DelayMilliseconds = 0;
+                        c.PutBlocksBelow();
+                        relay.DelayMilliseconds = delay;
+                        times[which].Add(c.TimePrefetch());
+                    }
+                }
+
+                double baseline = Median(times[0]);
+                for (int which = 0; which < 2; which++)
+                {
+                    double median = Median(times[which]);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {(full ? "full" : "room")} | {delay} ms | {(which == 0 ? 1 : 32)} | {median:F1} | {times[which].Min():F1}–{times[which].Max():F1} | {baseline / median:F1}× |"));
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>A store over the relayed server: a DRAM tier, the remote tier below it, and the blocks to bring up.</summary>
+    private sealed class Case : IDisposable
+    {
+        private readonly ConnectionMultiplexer _connection;
+        private readonly TieredKvStore _store;
+        private readonly BlockKey[] _restore = new BlockKey[Blocks];
+        private readonly BlockKey[] _others = new BlockKey[Blocks];
+        private readonly bool _full;
+
+        public Case(DelayRelay relay, int window, bool full)
+        {
+            _full = full;
+            var redis = new RedisTierOptions
+            {
+                Configuration = $"127.0.0.1:{relay.Port}",
+                Namespace = "prefetch" + Guid.NewGuid().ToString("N"),
+                OperationTimeout = TimeSpan.FromSeconds(5),
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                ReadWindow = window,
+            };
+            _connection = RedisTier.Connect(redis);
+            var options = new KvStoreOptions { Layout = Layout, Promotion = PromotionMode.ToTop };
+            // Full: the top tier holds exactly the other blocks, so each block moved up pushes one of them down.
+            options.Tiers.Add(new TierOptions(TierProfiles.Dram, full ? Blocks : 2 * Blocks) { Policy = EvictionPolicy.Lru });
+            options.Tiers.Add(RedisTier.Create(_connection, redis, 4 * Blocks));
+            _store = new TieredKvStore(options);
+            var payload = new byte[Layout.BytesPerBlock];
+            new Random(window).NextBytes(payload);
+            for (int i = 0; i < Blocks; i++)
+            {
+                _restore[i] = new BlockKey((ulong)i + 1, (ulong)window);
+                _others[i] = new BlockKey((ulong)i + 1, 1000 + (ulong)window);
+                payload[0] = (byte)i;
+                _store.Put(_restore[i], i == 0 ? BlockKey.Empty : _restore[i - 1], payload);
+            }
+        }
+
+        /// <summary>Puts the blocks to restore on the remote tier, the top tier as the case wants it.</summary>
+        public void PutBlocksBelow()
+        {
+            var payload = new byte[Layout.BytesPerBlock];
+            if (!_full)
+            {
+                // Room: the others push the blocks down, then leave, so the top tier has a free slot for each.
+                for (int i = 0; i < 2 * Blocks; i++)
+                {
+                    _store.Put(new BlockKey((ulong)i + 1, 5000), BlockKey.Empty, payload);
+                }
+
+                for (int i = 0; i < 2 * Blocks; i++)
+                {
+                    _store.Remove(new BlockKey((ulong)i + 1, 5000));
+                }
+            }
+            else if (_store.TierOf(_others[0]) < 0)
+            {
+                for (int i = 0; i < Blocks; i++)
+                {
+                    _store.Put(_others[i], BlockKey.Empty, payload);
+                }
+            }
+            else
+            {
+                _store.PrefetchAsync(_others).GetAwaiter().GetResult(); // the others up, the blocks down
+            }
+
+            foreach (BlockKey key in _restore)
+            {
+                if (_store.TierOf(key) != 1)
+                {
+                    throw new InvalidOperationException($"block {key} is on tier {_store.TierOf(key)}, not the remote one");
+                }
+            }
+        }
+
+        /// <summary>Milliseconds one prefetch of the blocks takes; every block must move up.</summary>
+        public double TimePrefetch()
+        {
+            long start = Stopwatch.GetTimestamp();
+            int moved = _store.PrefetchAsync(_restore).GetAwaiter().GetResult();
+            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (moved != Blocks)
+            {
+                throw new InvalidOperationException($"{moved} of {Blocks} blocks moved up");
+            }
+
+            return ms;
+        }
+
+        public void Dispose()
+        {
+            _store.Dispose();
+            _connection.Dispose();
+        }
+    }
+}
