@@ -50,11 +50,11 @@ internal static partial class Log
     public static partial void ChecksumFailuresRepeated(ILogger logger, string store, long failures, string tier, double seconds, BlockKey key, string detail);
 
     [LoggerMessage(EventId = 13, EventName = "BlockUnavailable", Level = LogLevel.Information,
-        Message = "KvTiering store '{Store}': block {Key} in tier '{Tier}' was dropped (served as a miss): {Reason}; not an integrity problem")]
+        Message = "KvTiering store '{Store}': block {Key} in tier '{Tier}' could not be read (served as a miss): {Reason}; not an integrity problem")]
     public static partial void BlockUnavailable(ILogger logger, string store, string tier, BlockKey key, string reason);
 
     [LoggerMessage(EventId = 14, EventName = "BlocksUnavailableRepeated", Level = LogLevel.Information,
-        Message = "KvTiering store '{Store}': {Failures} more blocks in tier '{Tier}' were dropped in the last {Seconds:F0} s (served as misses) because {Reason} (the latest, block {Key}); the tier's {Counter} counter has each")]
+        Message = "KvTiering store '{Store}': {Failures} more blocks in tier '{Tier}' could not be read in the last {Seconds:F0} s (served as misses) because {Reason} (the latest, block {Key}); the tier's {Counter} counter has each")]
     public static partial void BlocksUnavailableRepeated(ILogger logger, string store, long failures, string tier, double seconds, string reason, BlockKey key, string counter);
 
     [LoggerMessage(EventId = 10, EventName = "CacheValueTooLarge", Level = LogLevel.Warning,

@@ -48,6 +48,7 @@ internal static class LedgerText
                 break;
             case PlacementAction.Load:
             case PlacementAction.WriteFailed:
+            case PlacementAction.Unreachable:
                 sb.Append("at ").Append(TierLabel(e.ToTier, names));
                 break;
             default:

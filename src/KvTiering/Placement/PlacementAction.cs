@@ -32,7 +32,8 @@ public enum PlacementAction : byte
 
     /// <summary>
     /// A block its device could not read back left the store (move): counted in <c>TierStatistics.ChecksumFailures</c>
-    /// (bytes failed verification), <c>LostBlocks</c> or <c>UnreachableReads</c>, by the reason.
+    /// (bytes failed verification), <c>LostBlocks</c> or <c>UnreachableReads</c> (a block being moved, whose move
+    /// cannot wait), by the reason.
     /// </summary>
     Drop,
 
@@ -44,4 +45,10 @@ public enum PlacementAction : byte
 
     /// <summary>A block found on a persistent tier at start-up rejoined the store (move: outside → tier).</summary>
     Recover,
+
+    /// <summary>
+    /// A lookup or prefetch could not reach the device that holds a block, and the block stays where it is (no move):
+    /// a remote server timing out or backing off most likely still has it. Counted in <c>TierStatistics.UnreachableReads</c>.
+    /// </summary>
+    Unreachable,
 }

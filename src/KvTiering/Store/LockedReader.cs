@@ -158,7 +158,7 @@ internal sealed class LockedReader
         {
             if (same)
             {
-                _slots.DropUnreadable(e, tier);
+                _slots.DropUnreadable(e, tier, keepUnreachable: true);
             }
 
             bytesWritten = 0;

@@ -209,7 +209,7 @@ internal sealed class Prefetcher
             {
                 if (same)
                 {
-                    _slots.DropUnreadable(e, from);
+                    _slots.DropUnreadable(e, from, keepUnreachable: true);
                 }
 
                 return same ? NotMoved : Changed;

@@ -21,8 +21,8 @@ namespace KvTiering.Store;
 /// </remarks>
 internal sealed class ReadFailureLog
 {
-    private const string LostReason = "the device no longer has it (its slot was emptied or overwritten, or the remote server evicted it or restarted empty)";
-    private const string UnreachableReason = "the device could not be reached";
+    private const string LostReason = "the device no longer has it (its slot was emptied or overwritten, or the remote server evicted it or restarted empty), so it was dropped";
+    private const string UnreachableReason = "the device could not be reached (the block stays for the next read to try again, unless it was being moved)";
     private const string CorruptDetail = "its bytes are damaged or forged";
     private const string UnknownDetail = "its device does not say why: damaged or forged bytes, or a block it lost or could not reach";
 
@@ -44,12 +44,12 @@ internal sealed class ReadFailureLog
         _runs = new FailureRuns(time, tiers * Kinds, WriteFailureLog.Interval);
     }
 
-    /// <summary>Logs (or only counts toward the next summary) a block of a tier dropped for <paramref name="cause"/>.</summary>
+    /// <summary>Logs (or only counts toward the next summary) a block of a tier whose read failed for <paramref name="cause"/>.</summary>
     /// <param name="tierIndex">The tier's index in the store (0 is the top).</param>
     /// <param name="tierName">The tier's name.</param>
-    /// <param name="key">The block that was dropped.</param>
+    /// <param name="key">The block (dropped, or kept when its device could not be reached).</param>
     /// <param name="cause">Why its read failed, as the device said.</param>
-    public void Dropped(int tierIndex, string tierName, in BlockKey key, ReadFailure cause)
+    public void ReadFailed(int tierIndex, string tierName, in BlockKey key, ReadFailure cause)
     {
         int kind = cause switch { ReadFailure.Lost => 1, ReadFailure.Unreachable => 2, _ => 0 };
         LogLevel level = kind == 0 ? LogLevel.Warning : LogLevel.Information;

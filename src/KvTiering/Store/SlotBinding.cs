@@ -175,9 +175,18 @@ internal sealed class SlotBinding
     /// <summary>
     /// Drops a block its device could not read back, counted and logged by the cause the device gives
     /// (<see cref="IReadFailureReporting"/>; none: a checksum failure). Call while the slot is still the block's.
+    /// With <paramref name="keepUnreachable"/>, a block whose device could not be reached stays where it is instead.
     /// </summary>
+    /// <remarks>
+    /// Lookups and prefetches keep an unreachable block: a remote server that timed out under load, or that the device
+    /// is backing off from, most likely still holds it, and dropping it lost it for good (faults25's soak: 125,701
+    /// unreachable reads in 190 s, 87% of them with the server running). Its next read tries again, and a server that
+    /// came back empty answers "lost", which drops it then. A move (demotion, locked promotion) drops it still: it has
+    /// taken a slot below and cannot wait for the device.
+    /// </remarks>
+    /// <returns>Whether the block left the store.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public void DropUnreadable(int e, Tier tier)
+    public bool DropUnreadable(int e, Tier tier, bool keepUnreachable = false)
     {
         ReadFailure cause = tier.FailureCauses?.LastReadFailure(_table.Slot[e]) ?? ReadFailure.Unknown;
         PlacementReason reason;
@@ -197,9 +206,16 @@ internal sealed class SlotBinding
                 break;
         }
 
-        _log.ReadFailures.Dropped(tier.Index, tier.Profile.Name, _table.Keys[e], cause);
+        _log.ReadFailures.ReadFailed(tier.Index, tier.Profile.Name, _table.Keys[e], cause);
+        if (keepUnreachable && cause == ReadFailure.Unreachable)
+        {
+            _placement.Note(PlacementAction.Unreachable, reason, e, -1, tier.Index);
+            return false;
+        }
+
         _placement.Note(PlacementAction.Drop, reason, e, tier.Index, -1);
         Drop(e, tier);
+        return true;
     }
 
     /// <summary>Removes every block from every tier, reporting one clear instead of a removal per block.</summary>
