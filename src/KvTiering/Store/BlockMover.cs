@@ -203,7 +203,7 @@ internal sealed class BlockMover
                 }
 
                 to.ReturnSlot(slot);
-                return false; // the corrupt block is gone already
+                return false; // the unreadable block is gone already (a move cannot wait for an unreachable device)
             }
 
             if (buffer >= 0)

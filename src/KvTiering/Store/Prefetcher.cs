@@ -194,7 +194,8 @@ internal sealed class Prefetcher
 
     /// <summary>
     /// After entry <paramref name="e"/>'s block was read (<paramref name="got"/> bytes into <paramref name="buffer"/>, or
-    /// -1: unreadable, dropped as a miss): ends the read and promotes the block when its entry did not change meanwhile.
+    /// -1: unreadable, a miss, the block dropped unless its device could not be reached): ends the read and promotes the
+    /// block when its entry did not change meanwhile.
     /// </summary>
     /// <returns><see cref="Moved"/>, <see cref="NotMoved"/>, or <see cref="Changed"/> when a Put, Remove or move won meanwhile.</returns>
     internal int Finish(TieredKvStore store, int e, long stamp, Tier from, int slot, int target, int got, byte[] buffer)
