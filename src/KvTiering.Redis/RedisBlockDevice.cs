@@ -96,7 +96,7 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
         ReadWindow = options.ReadWindow;
         WriteWindow = options.WriteWindow;
         _deleteOnFree = options.DeleteOnFree;
-        _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff);
+        _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff, 2 * options.OperationTimeout);
         IDatabase database = connection.GetDatabase();
         _values = new RedisValues(database, options, slotBytes, _sealer, _backoff, _counters);
         _matcher = new RedisPrefixMatcher(database, _values, options, slotBytes, _sealer, _backoff, _counters);
