@@ -82,6 +82,8 @@ internal static class RemoteUnreachableRun
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         var lookups = new List<double>[threads];
+        var slowOnes = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        long began = Stopwatch.GetTimestamp();
         var topReads = new List<double>();
         Task[] workers = Enumerable.Range(0, threads).Select(w => Task.Factory.StartNew(() =>
         {
@@ -92,7 +94,14 @@ internal static class RemoteUnreachableRun
             {
                 long s = Stopwatch.GetTimestamp();
                 store.TryGet(below[rng.Next(below.Length)], b, out _);
-                mine.Add(Stopwatch.GetElapsedTime(s).TotalMilliseconds);
+                double ms = Stopwatch.GetElapsedTime(s).TotalMilliseconds;
+                mine.Add(ms);
+                if (ms >= 100)
+                {
+                    slowOnes.Enqueue(string.Create(CultureInfo.InvariantCulture,
+                        $"thread {w} at {Stopwatch.GetElapsedTime(began, s).TotalSeconds:F2} s: {ms:F0} ms"));
+                }
+
                 Thread.Sleep(1); // a request's pace, not a busy loop: no more busy threads than cores
             }
         }, TaskCreationOptions.LongRunning)).Append(Task.Factory.StartNew(() =>
@@ -119,6 +128,7 @@ internal static class RemoteUnreachableRun
             $"({slow.Sum() / 1000:F2} s in all); device faults {stats.Faults}, skipped {stats.SkippedWhileUnavailable:N0}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"top-tier reads beside them: {topReads.Count:N0}, max {topReads[^1]:F2} ms"));
+        Console.WriteLine("lookups that waited >= 100 ms: " + string.Join("; ", slowOnes));
         relay.DelayMilliseconds = 0;
         return 0;
     }
