@@ -187,8 +187,18 @@ internal sealed class DemotionWindow
             return;
         }
 
-        move.Buffer ??= ArrayPool<byte>.Shared.Rent(_blockBytes);
-        demotion.From.Direct!.Payload(demotion.FromSlot).CopyTo(move.Buffer);
+        try
+        {
+            move.Buffer ??= ArrayPool<byte>.Shared.Rent(_blockBytes);
+            demotion.From.Direct!.Payload(demotion.FromSlot).CopyTo(move.Buffer);
+        }
+        catch (Exception ex)
+        {
+            _top.ExitReader(); // no write begins: the move is discarded in its turn, its victim where it was
+            move.Pending = Task.FromResult<Exception?>(ex);
+            return;
+        }
+
         move.Pending = WriteAsync(device, demotion, move.Buffer);
     }
 
