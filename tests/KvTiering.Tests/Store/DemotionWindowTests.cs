@@ -191,6 +191,28 @@ public sealed class DemotionWindowTests
     }
 
     [Fact]
+    public async Task A_victim_removed_while_its_write_is_in_flight_stays_removed_and_its_slot_below_goes_back()
+    {
+        var lower = new WindowedWriteDevice(32, TinyLayout.BytesPerBlock, readWindow: 8, writeWindow: 4);
+        using TieredKvStore store = Create(lower);
+        BlockKey[] keys = Fill(store);
+        lower.Close();
+
+        Task<int> prefetch = store.PrefetchAsync(keys);
+        WaitFor(() => lower.PendingWrites == 4, "four demotion writes in flight at once");
+        Assert.True(store.Remove(Key(11))); // the remove wins over the move whose write is on the wire
+        lower.Open();
+
+        Assert.Equal(Below, await prefetch);
+        Assert.Equal(-1, store.TierOf(Key(11)));
+        // The lower tier counts exactly the blocks it holds: the slot reserved for the removed victim went back.
+        int below = Enumerable.Range(0, Below + Top).Count(i => store.TierOf(Key(i)) == 1);
+        Assert.Equal(below, store.GetStatistics().Tiers[1].ResidentBlocks);
+        AssertAllIntact(store, gone: 11);
+        Assert.Empty(lower.Violations);
+    }
+
+    [Fact]
     public async Task The_window_never_exceeds_the_devices_write_window()
     {
         var lower = new WindowedWriteDevice(32, TinyLayout.BytesPerBlock, readWindow: 8, writeWindow: 2);
