@@ -6,6 +6,7 @@ using BenchmarkDotNet.Running;
 // `contention [seconds]`: tail latency beside a concurrent thread (Contention/ContentionRun.cs).
 // `replay-cpus [policy] [replays]`: the replay alternated between the CPUs, each CPU's times (ReplayCpuCheck.cs).
 // `remote-prefetch [rounds]`: a prefetch from a delayed remote tier, one read at a time against a window (RemotePrefetchRun.cs).
+// `remote-unreachable [seconds] [threads]`: lookups of kept blocks while the remote server does not answer (RemoteUnreachableRun.cs).
 if (args is ["flash-paired", ..])
 {
     KvTiering.Benchmarks.FlashPairedRun.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100);
@@ -25,6 +26,11 @@ if (args is ["replay-cpus", ..])
 if (args is ["remote-prefetch", ..])
 {
     return KvTiering.Benchmarks.RemotePrefetchRun.Run(args[1..]);
+}
+
+if (args is ["remote-unreachable", ..])
+{
+    return KvTiering.Benchmarks.RemoteUnreachableRun.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(KvTiering.Benchmarks.HitPathBenchmarks).Assembly).Run(args);

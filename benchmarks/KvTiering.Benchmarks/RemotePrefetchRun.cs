@@ -13,10 +13,11 @@ namespace KvTiering.Benchmarks;
 /// <summary>
 /// <see cref="TieredKvStore.PrefetchAsync"/> of a snapshot restore's worth of blocks (190 of 64 KiB) from a remote tier
 /// (Garnet embedded in the process) behind a <see cref="DelayRelay"/> adding 0, 1 or 20 ms to every reply: read one at
-/// a time (<see cref="RedisTierOptions.ReadWindow"/> 1, the baseline) against the default window of 32, interleaved
-/// round by round on the same server. Two cases: a top tier with room for the blocks (only reads on the wire), and a
-/// full one, where each block moved up pushes one down to the remote tier (a write on the wire too, still one at a
-/// time), as in the agent server's restore.
+/// a time (<see cref="RedisTierOptions.ReadWindow"/> and <see cref="RedisTierOptions.WriteWindow"/> 1, the baseline)
+/// against windows of 32, interleaved round by round on the same server. Two cases: a top tier with room for the blocks
+/// (only reads on the wire), and a full one, where each block moved up pushes one down to the remote tier (a write on
+/// the wire too): there, reads 32 with writes 1 (the demotions one <c>SET</c> after another, as before remote26) and
+/// reads 32 with writes 32 (the demotions in flight together, <c>DemotionWindow</c>).
 /// </summary>
 /// <remarks>Run with <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- remote-prefetch [rounds]</c>.</remarks>
 internal static class RemotePrefetchRun
@@ -32,34 +33,36 @@ internal static class RemotePrefetchRun
             "--memory", "1g", "--index", "16m"]);
         garnet.Start();
         using var relay = new DelayRelay(port);
-        Console.WriteLine($"| Top tier | Reply delay | Window | median ms ({rounds} rounds) | min–max ms | vs window 1 |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine($"| Top tier | Reply delay | Read window | Write window | median ms ({rounds} rounds) | min–max ms | vs windows 1 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (bool full in (bool[])[false, true])
         {
+            // With room nothing is written, so the write window cannot matter there.
+            (int Read, int Write)[] windows = full ? [(1, 1), (32, 1), (32, 32)] : [(1, 1), (32, 32)];
             foreach (int delay in (int[])[0, 1, 20])
             {
-                using var sequential = new Case(relay, 1, full);
-                using var windowed = new Case(relay, 32, full);
-                var times = new List<double>[] { [], [] };
+                Case[] cases = windows.Select(w => new Case(relay, w.Read, w.Write, full)).ToArray();
+                var times = windows.Select(_ => new List<double>()).ToArray();
                 for (int r = 0; r < rounds; r++)
                 {
-                    // Interleaved, alternating which goes first, so both see the same moments of the machine.
-                    foreach (int which in r % 2 == 0 ? (int[])[0, 1] : [1, 0])
+                    // Interleaved, rotating which goes first, so all see the same moments of the machine.
+                    for (int k = 0; k < cases.Length; k++)
                     {
-                        Case c = which == 0 ? sequential : windowed;
+                        int which = (k + r) % cases.Length;
                         relay.DelayMilliseconds = 0;
-                        c.PutBlocksBelow();
+                        cases[which].PutBlocksBelow();
                         relay.DelayMilliseconds = delay;
-                        times[which].Add(c.TimePrefetch());
+                        times[which].Add(cases[which].TimePrefetch());
                     }
                 }
 
                 double baseline = Median(times[0]);
-                for (int which = 0; which < 2; which++)
+                for (int which = 0; which < cases.Length; which++)
                 {
                     double median = Median(times[which]);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {(full ? "full" : "room")} | {delay} ms | {(which == 0 ? 1 : 32)} | {median:F1} | {times[which].Min():F1}–{times[which].Max():F1} | {baseline / median:F1}× |"));
+                        $"| {(full ? "full" : "room")} | {delay} ms | {windows[which].Read} | {windows[which].Write} | {median:F1} | {times[which].Min():F1}–{times[which].Max():F1} | {baseline / median:F1}× |"));
+                    cases[which].Dispose();
                 }
             }
         }
@@ -82,7 +85,7 @@ internal static class RemotePrefetchRun
         private readonly BlockKey[] _others = new BlockKey[Blocks];
         private readonly bool _full;
 
-        public Case(DelayRelay relay, int window, bool full)
+        public Case(DelayRelay relay, int window, int writeWindow, bool full)
         {
             _full = full;
             var redis = new RedisTierOptions
@@ -92,6 +95,7 @@ internal static class RemotePrefetchRun
                 OperationTimeout = TimeSpan.FromSeconds(5),
                 ConnectTimeout = TimeSpan.FromSeconds(5),
                 ReadWindow = window,
+                WriteWindow = writeWindow,
             };
             _connection = RedisTier.Connect(redis);
             var options = new KvStoreOptions { Layout = Layout, Promotion = PromotionMode.ToTop };
@@ -101,10 +105,11 @@ internal static class RemotePrefetchRun
             _store = new TieredKvStore(options);
             var payload = new byte[Layout.BytesPerBlock];
             new Random(window).NextBytes(payload);
+            ulong id = (ulong)(window * 10_000 + writeWindow); // each case its own keys
             for (int i = 0; i < Blocks; i++)
             {
-                _restore[i] = new BlockKey((ulong)i + 1, (ulong)window);
-                _others[i] = new BlockKey((ulong)i + 1, 1000 + (ulong)window);
+                _restore[i] = new BlockKey((ulong)i + 1, id);
+                _others[i] = new BlockKey((ulong)i + 1, 1000_000_000 + id);
                 payload[0] = (byte)i;
                 _store.Put(_restore[i], i == 0 ? BlockKey.Empty : _restore[i - 1], payload);
             }

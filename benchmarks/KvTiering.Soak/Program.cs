@@ -67,7 +67,7 @@ Console.WriteLine($"soak: {trace.RequestCount:N0} requests of {tracePath}, {thre
 Console.WriteLine(diskFull is null ? "disk-full fault: tmpfs of 32 MiB mounted" : $"disk-full fault: not injected ({diskFull})");
 Console.WriteLine("t_s,ops,hits,wrong_bytes,heap_mib,working_set_mib,p50_us,p99_us,p999_us,redis_faults,redis_auth_failures," +
     "redis_lost_blocks,redis_unreachable_reads,flash_write_failures,flash_checksum_failures,flash_lost_blocks,flash_set_aside," +
-    "flash_resident,flash_hits,fault");
+    "flash_resident,flash_hits,redis_hits,fault");
 
 Task[] workers = Enumerable.Range(0, threads).Select(_ => Task.Run(() =>
 {
@@ -191,7 +191,7 @@ void Report()
         Percentile(sample, 0.5), Percentile(sample, 0.99), Percentile(sample, 0.999), redisStats.Faults,
         redisStats.AuthenticationFailures, remoteStats.LostBlocks, remoteStats.UnreachableReads, flashStats.WriteFailures,
         flashStats.ChecksumFailures, flashStats.LostBlocks, flashStats.SetAsideSlots,
-        flashStats.ResidentBlocks, flashStats.Hits, fault));
+        flashStats.ResidentBlocks, flashStats.Hits, remoteStats.Hits, fault));
 }
 
 static long Percentile(long[] sorted, double q) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];

@@ -4,13 +4,24 @@ namespace KvTiering.Redis;
 
 /// <summary>
 /// Whether a call may go to the server: after a fault the tier is unavailable for a back-off that doubles per fault
-/// in a row, up to a maximum, and a call that goes through resets it. Counts the faults and the calls it turned away.
-/// Safe from any thread.
+/// in a row, up to a maximum, and a call that goes through resets it. Once a back-off ends, until a call goes through,
+/// one read at a time probes the server and the others are turned away at once (<see cref="TryEnter"/>). Counts the
+/// faults and the calls it turned away. Safe from any thread.
 /// </summary>
-internal sealed class RedisBackoff(IConnectionMultiplexer connection, TimeProvider time, TimeSpan initial, TimeSpan maximum)
+/// <remarks>
+/// Why one probe: a server that stopped answering (hung, or overloaded past the timeout) costs each call that goes to it
+/// a whole <c>OperationTimeout</c>. A store keeps the blocks of a tier it cannot reach (session 25), so when a back-off
+/// ended every thread's next lookup of such a block went to the server, each waiting out the timeout
+/// (<c>remote-unreachable</c> in docs/reliability.md); one probe answers for all of them.
+/// </remarks>
+internal sealed class RedisBackoff(IConnectionMultiplexer connection, TimeProvider time, TimeSpan initial, TimeSpan maximum,
+    TimeSpan probeLease)
 {
+    private readonly long _probeLease = (long)(probeLease.Ticks / (double)TimeSpan.TicksPerSecond * time.TimestampFrequency);
     private long _backoffTicks = initial.Ticks;
     private long _retryAt = long.MinValue; // TimeProvider timestamp before which the tier is unavailable
+    private int _recovering; // 1 from a fault until a call goes through
+    private long _probeEnds = long.MinValue; // while a read probes after a back-off: when its lease ends
     private string? _lastFault;
     private long _faults;
     private long _skipped;
@@ -36,11 +47,15 @@ internal sealed class RedisBackoff(IConnectionMultiplexer connection, TimeProvid
 
     /// <summary>
     /// Whether a call may go to the server: false (counted, no network) while backing off, or when the connection
-    /// knows it has no server (which starts a back-off without waiting for a command to fail).
+    /// knows it has no server (which starts a back-off without waiting for a command to fail). With
+    /// <paramref name="probeAlone"/> (reads), also false while another read probes the server after a back-off and
+    /// before any call went through; that probe's lease (two operation timeouts) bounds the wait for its answer. Writes
+    /// go as before: one turned away would drop its demoted block.
     /// </summary>
-    public bool TryEnter()
+    public bool TryEnter(bool probeAlone = false)
     {
-        if (time.GetTimestamp() < Volatile.Read(ref _retryAt))
+        long now = time.GetTimestamp();
+        if (now < Volatile.Read(ref _retryAt))
         {
             Interlocked.Increment(ref _skipped);
             return false;
@@ -53,7 +68,19 @@ internal sealed class RedisBackoff(IConnectionMultiplexer connection, TimeProvid
             return false;
         }
 
+        if (probeAlone && Volatile.Read(ref _recovering) != 0 && !TryTakeProbe(now))
+        {
+            Interlocked.Increment(ref _skipped);
+            return false;
+        }
+
         return true;
+    }
+
+    private bool TryTakeProbe(long now)
+    {
+        long ends = Volatile.Read(ref _probeEnds);
+        return now >= ends && Interlocked.CompareExchange(ref _probeEnds, now + _probeLease, ends) == ends;
     }
 
     /// <summary>Starts a back-off, doubling the next one up to the maximum.</summary>
@@ -65,11 +92,18 @@ internal sealed class RedisBackoff(IConnectionMultiplexer connection, TimeProvid
         Interlocked.Exchange(ref _backoffTicks, Math.Min(backoff * 2, maximum.Ticks));
         long delay = (long)(backoff / (double)TimeSpan.TicksPerSecond * time.TimestampFrequency);
         Volatile.Write(ref _retryAt, time.GetTimestamp() + Math.Max(1, delay));
+        Volatile.Write(ref _probeEnds, long.MinValue); // after this back-off, the next read probes
+        Volatile.Write(ref _recovering, 1);
     }
 
     /// <summary>A call went through: the next fault backs off from the start again.</summary>
     public void OnSuccess()
     {
+        if (Volatile.Read(ref _recovering) != 0)
+        {
+            Volatile.Write(ref _recovering, 0);
+        }
+
         if (Interlocked.Read(ref _backoffTicks) != initial.Ticks)
         {
             Interlocked.Exchange(ref _backoffTicks, initial.Ticks);

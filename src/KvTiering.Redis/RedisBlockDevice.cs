@@ -35,7 +35,7 @@ namespace KvTiering.Redis;
 /// <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any thread.
 /// </para>
 /// </remarks>
-public sealed class RedisBlockDevice : IConcurrentReads, IRemoteBlockSource, IFaultCountingDevice, IReadFailureReporting
+public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRemoteBlockSource, IFaultCountingDevice, IReadFailureReporting
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
@@ -94,8 +94,9 @@ public sealed class RedisBlockDevice : IConcurrentReads, IRemoteBlockSource, IFa
         _ownsConnection = ownsConnection;
         Namespace = options.Namespace;
         ReadWindow = options.ReadWindow;
+        WriteWindow = options.WriteWindow;
         _deleteOnFree = options.DeleteOnFree;
-        _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff);
+        _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff, 2 * options.OperationTimeout);
         IDatabase database = connection.GetDatabase();
         _values = new RedisValues(database, options, slotBytes, _sealer, _backoff, _counters);
         _matcher = new RedisPrefixMatcher(database, _values, options, slotBytes, _sealer, _backoff, _counters);
@@ -138,6 +139,10 @@ public sealed class RedisBlockDevice : IConcurrentReads, IRemoteBlockSource, IFa
     /// <inheritdoc />
     /// <remarks><see cref="RedisTierOptions.ReadWindow"/>: StackExchange.Redis pipelines concurrent commands on the one connection.</remarks>
     public int ReadWindow { get; }
+
+    /// <inheritdoc />
+    /// <remarks><see cref="RedisTierOptions.WriteWindow"/>: StackExchange.Redis pipelines concurrent commands on the one connection.</remarks>
+    public int WriteWindow { get; }
 
     /// <summary>The prefix of this device's server-side keys.</summary>
     public string Namespace { get; }

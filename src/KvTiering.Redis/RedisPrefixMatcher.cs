@@ -42,7 +42,7 @@ internal sealed class RedisPrefixMatcher
         int matched = 0;
         while (matched < keys.Length)
         {
-            if (!_backoff.TryEnter())
+            if (!_backoff.TryEnter(probeAlone: true))
             {
                 return matched;
             }

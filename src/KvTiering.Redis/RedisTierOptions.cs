@@ -59,6 +59,15 @@ public sealed class RedisTierOptions
     /// </summary>
     public int ReadWindow { get; set; } = 32;
 
+    /// <summary>
+    /// How many demotion writes into this tier a prefetch keeps in flight (default 32; 1 to 1024, 1 writes one at a
+    /// time). When a prefetch moves blocks up into a full tier, each pushes a victim down here: one <c>SET</c> awaited after
+    /// another, 190 blocks behind a 20 ms relay waited 4.0 s; in flight together, see docs/benchmarks.md
+    /// (<c>remote-prefetch</c>). Each write still has its own <see cref="OperationTimeout"/>, and each victim leaves its
+    /// place only once its own write landed.
+    /// </summary>
+    public int WriteWindow { get; set; } = 32;
+
     /// <summary>How long <see cref="RedisTier.Connect"/> waits for the first connection (default one second).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -114,6 +123,11 @@ public sealed class RedisTierOptions
         if (ReadWindow is < 1 or > 1024)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(ReadWindow), ReadWindow, $"ReadWindow {ReadWindow} must be 1 to 1024.");
+        }
+
+        if (WriteWindow is < 1 or > 1024)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(WriteWindow), WriteWindow, $"WriteWindow {WriteWindow} must be 1 to 1024.");
         }
 
         if (TimeProvider is null)

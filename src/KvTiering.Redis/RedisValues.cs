@@ -126,7 +126,7 @@ internal sealed class RedisValues
     public int Get(RedisKey serverKey, in BlockKey key, int maxLength, Span<byte> destination, out BlockKey parent)
     {
         parent = BlockKey.Empty;
-        if (!_backoff.TryEnter())
+        if (!_backoff.TryEnter(probeAlone: true))
         {
             return -1;
         }
@@ -153,7 +153,7 @@ internal sealed class RedisValues
     public async ValueTask<int> GetAsync(RedisKey serverKey, BlockKey key, int maxLength, Memory<byte> destination,
         CancellationToken cancellationToken)
     {
-        if (!_backoff.TryEnter())
+        if (!_backoff.TryEnter(probeAlone: true))
         {
             return -1;
         }

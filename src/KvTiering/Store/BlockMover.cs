@@ -269,6 +269,22 @@ internal sealed class BlockMover
         }
     }
 
+    /// <summary>
+    /// For a prefetch that moves several blocks up into <paramref name="tier"/> (<see cref="DemotionWindow"/>): begins
+    /// moving the tier's policy victim one tier down with its copy outside the lock, as the next promotion's
+    /// <see cref="MakeRoom(Tier, ref DeferredDemotion)"/> would; true when the move was deferred into
+    /// <paramref name="move"/>. False when the tier has no victim, or the victim left or moved under the lock (its slot
+    /// is free then). Call under the lock.
+    /// </summary>
+    public bool DemoteAhead(Tier tier, ref DeferredDemotion move)
+    {
+        int e = tier.VictimEntry(_table);
+        return e >= 0 && Evict(e, tier, freeSlot: true, defer: true, hold: false, dropDead: true, ref move);
+    }
+
+    /// <inheritdoc cref="DemotionCopies.Discard"/>
+    public void DiscardDemotion(ref DeferredDemotion move) => _demotions.Discard(ref move);
+
     /// <summary>Copies a deferred victim's bytes (see <see cref="DemotionCopies"/>). Call without the lock.</summary>
     public void CopyDemotion(ref DeferredDemotion move) => _demotions.Copy(ref move);
 

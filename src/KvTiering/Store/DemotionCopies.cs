@@ -101,19 +101,7 @@ internal sealed class DemotionCopies
         {
             // Removed, cleared, promoted or pinned while its bytes were copied (or the store is closing): that wins,
             // and the copy is discarded.
-            if (same)
-            {
-                _table.SetInFlight(e, false);
-            }
-
-            _writeBehind.Return(move.Buffer);
-            // A staged demotion skipped its slot's free for the write that now never comes: free it, behind the lock
-            // when the tier writes behind.
-            if (!_writeBehind.TryFreeBehind(to, move.ToSlot))
-            {
-                to.FreeSlot(move.ToSlot);
-                to.ReturnSlot(move.ToSlot);
-            }
+            Abandon(ref move, same);
             return;
         }
 
@@ -145,5 +133,37 @@ internal sealed class DemotionCopies
         from.Counters.Demotions++;
         _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, to.Index);
         _table.SetInFlight(e, false);
+    }
+
+    /// <summary>
+    /// Gives up a victim's move whose write ended in something other than an <see cref="IOException"/> (a device bug):
+    /// the victim stays where it was, readable, and the reserved slot goes back, so nothing is lost. Call under the lock.
+    /// </summary>
+    public void Discard(ref DeferredDemotion move)
+    {
+        move.Active = false;
+        int e = move.Entry;
+        move.To.Reserved--;
+        bool left = SlotBinding.EndSlotIo(move.From, move.FromSlot);
+        bool same = !left && _table.Stamps[e] == move.Stamp && _table.Tier[e] == move.From.Index && _table.Slot[e] == move.FromSlot;
+        Abandon(ref move, same);
+    }
+
+    private void Abandon(ref DeferredDemotion move, bool same)
+    {
+        Tier to = move.To;
+        if (same)
+        {
+            _table.SetInFlight(move.Entry, false);
+        }
+
+        _writeBehind.Return(move.Buffer);
+        // A staged demotion skipped its slot's free for the write that now never comes: free it, behind the lock
+        // when the tier writes behind.
+        if (!_writeBehind.TryFreeBehind(to, move.ToSlot))
+        {
+            to.FreeSlot(move.ToSlot);
+            to.ReturnSlot(move.ToSlot);
+        }
     }
 }

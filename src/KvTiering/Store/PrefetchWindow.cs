@@ -23,15 +23,17 @@ namespace KvTiering.Store;
 internal sealed class PrefetchWindow
 {
     private readonly Prefetcher _prefetcher;
+    private readonly TopTierReader _top;
     private readonly int _blockBytes;
     private readonly Ahead[] _ring;
     private int _head;
     private int _next;
     private ExceptionDispatchInfo? _failure;
 
-    public PrefetchWindow(Prefetcher prefetcher, int capacity, int blockBytes)
+    public PrefetchWindow(Prefetcher prefetcher, TopTierReader top, int capacity, int blockBytes)
     {
         _prefetcher = prefetcher;
+        _top = top;
         _blockBytes = blockBytes;
         _ring = new Ahead[capacity];
     }
@@ -41,6 +43,9 @@ internal sealed class PrefetchWindow
 
     /// <summary>Whether a read threw (no new reads are sent).</summary>
     public bool Failed => _failure is not null;
+
+    /// <summary>The tier the oldest read ahead's block moves up into (valid while <see cref="Count"/> is not 0).</summary>
+    public int HeadTarget => _ring[_head].Target;
 
     /// <summary>Whether the oldest read ahead is of the block at <paramref name="index"/>.</summary>
     public bool Holds(int index) => Count > 0 && _ring[_head].Index == index;
@@ -150,18 +155,21 @@ internal sealed class PrefetchWindow
     }
 
     /// <summary>
-    /// Starts one read; a device that throws before its task exists gives a faulted one, handed back in turn. As a task,
-    /// since it is awaited later, once, after others are sent.
+    /// One read; a device that throws before its task exists gives a faulted one, handed back in turn. As a task, since it
+    /// is awaited later, once, after others are sent. The store reader <see cref="Prefetcher.BeginAhead"/> announced ends
+    /// when the read does, not in the block's turn: <see cref="TieredKvStore.Dispose"/> waits under the lock for the
+    /// readers, and a read done but waiting for its turn would wait for that lock in turn (Dispose during a prefetch
+    /// with two reads ahead hung before).
     /// </summary>
-    private static Task<int> Send(IAsyncBlockDevice device, int slot, BlockKey key, byte[] buffer, CancellationToken cancellationToken)
+    private async Task<int> Send(IAsyncBlockDevice device, int slot, BlockKey key, byte[] buffer, CancellationToken cancellationToken)
     {
         try
         {
-            return device.ReadAsync(slot, key, buffer, cancellationToken).AsTask();
+            return await device.ReadAsync(slot, key, buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        finally
         {
-            return Task.FromException<int>(ex);
+            _top.ExitReader();
         }
     }
 

@@ -11,7 +11,8 @@ namespace KvTiering.Store;
 /// outside the lock (<see cref="PromotionCopies"/>), only if its entry did not change meanwhile; a metadata-only store
 /// moves each block in one short lock hold (<see cref="TierChain.Prefetch"/>). A tier whose device declares
 /// <see cref="IConcurrentReads"/> has up to its window of reads in flight at once (<see cref="PrefetchWindow"/>); the
-/// blocks still move up one at a time, in order.
+/// blocks still move up one at a time, in order. When those blocks land in a full tier whose victims go down to a device
+/// that declares <see cref="IConcurrentWrites"/>, the victims' writes are in flight together too (<see cref="DemotionWindow"/>).
 /// </summary>
 /// <remarks>SGLang HiCache and Dynamo KVBM prefetch the same way, on the request's arrival in the queue.</remarks>
 internal sealed class Prefetcher
@@ -40,13 +41,15 @@ internal sealed class Prefetcher
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly PromotionCopies? _promotions; // null in a metadata-only store
+    private readonly BlockMover _mover;
     private readonly PromotionMode _promotion;
     private readonly int _blockBytes;
     private readonly int[] _readWindows; // per tier: reads worth keeping in flight (1: one at a time)
     private readonly int _widestWindow;
+    private readonly int[] _writeWindows; // per tier: demotion writes out of it worth keeping in flight (1: one at a time)
 
     public Prefetcher(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, PromotionCopies? promotions, PromotionMode promotion, int blockBytes)
+        IPlacementHooks placement, PromotionCopies? promotions, BlockMover mover, PromotionMode promotion, int blockBytes)
     {
         _table = table;
         _tiers = tiers;
@@ -56,6 +59,7 @@ internal sealed class Prefetcher
         _counters = counters;
         _placement = placement;
         _promotions = promotions;
+        _mover = mover;
         _promotion = promotion;
         _blockBytes = blockBytes;
         _readWindows = new int[tiers.Length];
@@ -66,6 +70,8 @@ internal sealed class Prefetcher
             _readWindows[t] = tiers[t].Device is IConcurrentReads concurrent ? concurrent.ReadWindow : 1;
             _widestWindow = Math.Max(_widestWindow, _readWindows[t]);
         }
+
+        _writeWindows = DemotionWindow.Windows(tiers);
     }
 
     /// <summary>
@@ -93,7 +99,8 @@ internal sealed class Prefetcher
         int budget = _tiers[0].Capacity;
         int moved = 0;
         byte[]? buffer = _promotions is null ? null : ArrayPool<byte>.Shared.Rent(_blockBytes);
-        PrefetchWindow? window = _promotions is null || _widestWindow == 1 ? null : new PrefetchWindow(this, _widestWindow, _blockBytes);
+        PrefetchWindow? window = _promotions is null || _widestWindow == 1 ? null : new PrefetchWindow(this, _top, _widestWindow, _blockBytes);
+        DemotionWindow? demotions = window is null ? null : DemotionWindow.Create(_mover, _top, _writeWindows, _blockBytes);
         try
         {
             for (int i = 0; i < keys.Length && moved < budget; i++)
@@ -106,20 +113,43 @@ internal sealed class Prefetcher
                         break; // a read threw: the window's other blocks moved; no new ones are read
                     }
 
+                    if (demotions is { Failed: true })
+                    {
+                        break; // a write threw (not an I/O error): its victim stayed; the prefetch throws it below
+                    }
+
                     // The window never holds more reads than blocks the budget still takes.
                     window.Fill(store, keys.Span, i, budget - moved, cancellationToken);
                 }
 
-                bool up = window is not null && window.Holds(i)
-                    ? await window.CommitAsync(store, keys.Span[i], cancellationToken).ConfigureAwait(false)
+                bool ahead = window is not null && window.Holds(i);
+                if (ahead && demotions is not null)
+                {
+                    // Victims for the reads in flight go down together; the oldest frees this block's slot.
+                    await demotions.MakeRoomAsync(store, _tiers[window!.HeadTarget], window.Count).ConfigureAwait(false);
+                }
+
+                bool up = ahead
+                    ? await window!.CommitAsync(store, keys.Span[i], cancellationToken).ConfigureAwait(false)
                     : await OneAsync(store, keys.Span[i], buffer, cancellationToken).ConfigureAwait(false);
                 moved += up ? 1 : 0;
             }
 
             window?.ThrowIfFailed();
+            if (demotions is not null)
+            {
+                await demotions.DrainAsync(store).ConfigureAwait(false);
+                demotions.ThrowIfFailed();
+            }
         }
         finally
         {
+            if (demotions is not null)
+            {
+                await demotions.DrainAsync(store).ConfigureAwait(false); // the writes in flight land first
+                demotions.ReturnBuffers();
+            }
+
             if (window is not null)
             {
                 await window.AbandonAsync().ConfigureAwait(false);
@@ -156,9 +186,17 @@ internal sealed class Prefetcher
         int got;
         try
         {
-            got = from.Device is IAsyncBlockDevice awaitable
-                ? await awaitable.ReadAsync(slot, key, buffer!, cancellationToken).ConfigureAwait(false)
-                : from.Device.Read(slot, key, buffer!);
+            try
+            {
+                got = from.Device is IAsyncBlockDevice awaitable
+                    ? await awaitable.ReadAsync(slot, key, buffer!, cancellationToken).ConfigureAwait(false)
+                    : from.Device.Read(slot, key, buffer!);
+            }
+            finally
+            {
+                // The reader covers the read only: Dispose waits for it under the lock, which whatever follows needs.
+                _top.ExitReader();
+            }
         }
         catch
         {
@@ -179,10 +217,12 @@ internal sealed class Prefetcher
         out long stamp, out int target) =>
         Begin(store, key, metadataOnly: false, inFlight, out e, out from, out slot, out stamp, out target) == ReadNeeded;
 
-    /// <summary>Ends a read begun by <see cref="Begin"/> that threw or was abandoned: the block stays where it was.</summary>
+    /// <summary>
+    /// Ends a read begun by <see cref="Begin"/> that threw or was abandoned: the block stays where it was. The store
+    /// reader <see cref="Begin"/> announced has ended already, when the read did.
+    /// </summary>
     internal void EndFailedRead(Tier from, int slot)
     {
-        _top.ExitReader();
         using (_top.EnterWrite())
         {
             if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
@@ -200,7 +240,6 @@ internal sealed class Prefetcher
     /// <returns><see cref="Moved"/>, <see cref="NotMoved"/>, or <see cref="Changed"/> when a Put, Remove or move won meanwhile.</returns>
     internal int Finish(TieredKvStore store, int e, long stamp, Tier from, int slot, int target, int got, byte[] buffer)
     {
-        _top.ExitReader();
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();

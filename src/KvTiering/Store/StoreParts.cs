@@ -69,7 +69,7 @@ internal sealed class StoreParts
         Residency = new ResidencyLookup(Table, Top, remote, Tiers.Length);
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
-        Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, promotion, blockBytes);
+        Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, mover, promotion, blockBytes);
         RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
         Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
         Writes = new AsyncPut(ReservedPut, Top, blockBytes);

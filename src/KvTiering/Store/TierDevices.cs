@@ -73,6 +73,14 @@ internal static class TierDevices
                     $"Tier '{options.Profile.Name}' device's ReadWindow {window} must be 1 to {Prefetcher.MaxReadWindow}.");
             }
 
+            if (device is IConcurrentWrites { WriteWindow: < 1 or > Prefetcher.MaxReadWindow } writes)
+            {
+                int window = writes.WriteWindow;
+                device.Dispose();
+                throw new ArgumentOutOfRangeException(nameof(options), window,
+                    $"Tier '{options.Profile.Name}' device's WriteWindow {window} must be 1 to {Prefetcher.MaxReadWindow}.");
+            }
+
             return device;
         }
 

@@ -192,6 +192,27 @@ public sealed class PrefetchWindowTests
     }
 
     [Fact]
+    public async Task Dispose_during_a_windowed_prefetch_waits_for_the_reads_in_flight_and_does_not_hang()
+    {
+        var lower = new WindowedDevice(32, TinyLayout.BytesPerBlock, readWindow: 4);
+        TieredKvStore store = Create(lower, topCapacity: 12);
+        BlockKey[] keys = Fill(store, below: 10, top: 12);
+        lower.Close();
+
+        Task<int> prefetch = store.PrefetchAsync(keys);
+        WaitFor(() => lower.Pending == 4, "four reads in flight at once");
+        Task dispose = Task.Run(store.Dispose);
+        await Task.Delay(100);
+        Assert.False(dispose.IsCompleted); // the reads in flight hold it
+        lower.Open();
+
+        // Before, a read done and waiting for its turn kept Dispose waiting, while the prefetch waited for Dispose's lock.
+        await dispose.WaitAsync(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => prefetch);
+        Assert.Empty(lower.Violations);
+    }
+
+    [Fact]
     public void A_device_window_out_of_range_is_refused_naming_the_tier()
     {
         var lower = new WindowedDevice(8, TinyLayout.BytesPerBlock, readWindow: 0);
