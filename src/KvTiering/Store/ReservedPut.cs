@@ -50,7 +50,7 @@ internal sealed class ReservedPut
     public PutResult Put(TieredKvStore store, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context)
     {
         var pending = default(PendingPut);
-        if (!Begin(store, key, parent, kv.Length, context, ref pending, out PutResult result))
+        if (!Begin(store, key, parent, kv, context, ref pending, out PutResult result))
         {
             return result;
         }
@@ -93,7 +93,7 @@ internal sealed class ReservedPut
     public async ValueTask<PutResult> PutAsync(TieredKvStore store, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv, BlockContext context)
     {
         var pending = default(PendingPut);
-        if (!Begin(store, key, parent, kv.Length, context, ref pending, out PutResult result))
+        if (!Begin(store, key, parent, kv.Span, context, ref pending, out PutResult result))
         {
             return result;
         }
@@ -136,14 +136,14 @@ internal sealed class ReservedPut
     }
 
     /// <summary>The first lock hold: true when the caller has bytes to copy (a store reader is then announced).</summary>
-    private bool Begin(TieredKvStore store, in BlockKey key, in BlockKey parent, int size, in BlockContext context,
+    private bool Begin(TieredKvStore store, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context,
         ref PendingPut pending, out PutResult result)
     {
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
             _counters.Puts++;
-            if (!TryReserve(key, parent, size, context, ref pending, out result))
+            if (!TryReserve(key, parent, kv, context, ref pending, out result))
             {
                 return false;
             }
@@ -180,15 +180,16 @@ internal sealed class ReservedPut
     }
 
     /// <summary>
-    /// Under the lock: counts a resident block as an access, or adds the new block as pending and reserves its slot (or
-    /// a victim's move that frees one). True when the caller has bytes to copy.
+    /// Under the lock: counts a resident block as an access (promoting it from <paramref name="kv"/>, the put's own
+    /// bytes), or adds the new block as pending and reserves its slot (or a victim's move that frees one). True when
+    /// the caller has bytes to copy.
     /// </summary>
-    private bool TryReserve(in BlockKey key, in BlockKey parent, int size, in BlockContext context, ref PendingPut pending, out PutResult result)
+    private bool TryReserve(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, ref PendingPut pending, out PutResult result)
     {
         int e = _table.Find(key);
         if (e >= 0)
         {
-            _chain.TouchResident(e, context);
+            _chain.TouchResident(e, context, kv);
             result = PutResult.AlreadyPresent;
             return false;
         }
@@ -212,7 +213,7 @@ internal sealed class ReservedPut
         pending.Stamp = _table.Stamps[e];
         pending.StartTier = start;
         pending.Reason = reason;
-        return TryPlace(ref pending, start, size, admitted: false, out result);
+        return TryPlace(ref pending, start, kv.Length, admitted: false, out result);
     }
 
     /// <summary>After a victim's move: the pending block's slot, or another victim's move, unless a Remove took the block.</summary>

@@ -44,7 +44,7 @@ internal sealed class TierChain
         int e = _table.Find(key);
         if (e >= 0)
         {
-            TouchResident(e, context);
+            TouchResident(e, context, kv);
             return PutResult.AlreadyPresent;
         }
 
@@ -59,13 +59,21 @@ internal sealed class TierChain
         return Admit(key, parent, kv, context, start, reason);
     }
 
-    /// <summary>A put of a block already resident: adopt the caller's context and count it as an access.</summary>
-    public void TouchResident(int e, in BlockContext context)
+    /// <summary>
+    /// A put of a block already resident: adopt the caller's context and count it as an access. A promotion it causes
+    /// takes the put's own bytes (<paramref name="kv"/>, when their length is the block's) rather than reading the
+    /// lower copy: the put vouches for them as for a new block, and the read, under the lock, could wait out a remote
+    /// tier's timeout and, failing, would drop the very block the put just handed over.
+    /// </summary>
+    public void TouchResident(int e, in BlockContext context, ReadOnlySpan<byte> kv = default)
     {
         _table.NoteAccess(e, context);
-        if (_table.Tier[e] >= 0) // a block another put is still copying in (ReservedPut) is not resident yet
+        int tier = _table.Tier[e];
+        if (tier >= 0) // a block another put is still copying in (ReservedPut) is not resident yet
         {
-            Access(e, _tiers[_table.Tier[e]], default, readBooked: false);
+            Tier at = _tiers[tier];
+            ReadOnlySpan<byte> inHand = tier > 0 && !kv.IsEmpty && kv.Length == _mover.PayloadLength(e, at) ? kv : default;
+            Access(e, at, inHand, readBooked: false);
         }
     }
 

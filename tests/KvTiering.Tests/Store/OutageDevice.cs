@@ -13,9 +13,13 @@ internal sealed class OutageDevice(int slotCount, int slotBytes) : IBlockDevice,
     private readonly CheckedSlots _slots = new(slotCount);
     private readonly ReadFailure[] _causes = new ReadFailure[slotCount];
     private volatile bool _down;
+    private int _reads;
 
     /// <summary>Whether the device is unreachable: every read misses with <see cref="ReadFailure.Unreachable"/>.</summary>
     public bool Down { get => _down; set => _down = value; }
+
+    /// <summary>How many reads the store has asked of the device, answered or not.</summary>
+    public int Reads => Volatile.Read(ref _reads);
 
     public int SlotCount => slotCount;
 
@@ -27,6 +31,7 @@ internal sealed class OutageDevice(int slotCount, int slotBytes) : IBlockDevice,
 
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
+        Interlocked.Increment(ref _reads);
         if (_down)
         {
             _causes[slot] = ReadFailure.Unreachable;
