@@ -47,6 +47,7 @@ public sealed partial class DocumentedFlagTests
     [InlineData("kvtier simulate --trace x --polcy lru", "simulate", "--trace,--polcy")]
     [InlineData("dotnet run -c Release --project src/KvTiering.Cli -- report --out r.md   # 22 min", "report", "--out")]
     [InlineData("kvtier --version", null, "--version")]
+    [InlineData("kvtier explain --ledger l.jsonl [--session ID | --block ID] [--limit N]", "explain", "--ledger,--session,--block,--limit")]
     [InlineData("kvtier hash --scheme=vllm && kvtier policies --x", "hash", "--scheme")]
     public void A_command_line_is_split_into_its_command_and_options(string text, string? subcommand, string flags)
     {
@@ -94,8 +95,8 @@ public sealed partial class DocumentedFlagTests
     }
 
     /// <summary>
-    /// A page's shell lines (a trailing backslash joins the next) and its code spans (which may wrap onto the next
-    /// line), with their line numbers.
+    /// A page's shell lines (fenced, or a command in an indented block; a trailing backslash joins the next) and its
+    /// code spans (which may wrap onto the next line), with their line numbers.
     /// </summary>
     private static IEnumerable<(int Line, string Text)> Texts(string[] lines)
     {
@@ -112,13 +113,13 @@ public sealed partial class DocumentedFlagTests
                 continue;
             }
 
-            if (!fenced)
+            if (!fenced && !IndentedCommand().IsMatch(lines[i]))
             {
                 prose[i] = lines[i];
                 continue;
             }
 
-            if (shell)
+            if (shell || !fenced)
             {
                 int first = i;
                 string text = lines[i];
@@ -144,7 +145,8 @@ public sealed partial class DocumentedFlagTests
     {
         foreach (Match start in Invocation().Matches(text))
         {
-            string rest = text[(start.Index + start.Length)..];
+            // A bar before an option is usage syntax ("[--session ID | --block ID]"), not a pipe.
+            string rest = Alternative().Replace(text[(start.Index + start.Length)..], " ");
             int end = rest.IndexOfAny(['#', '|', ';', '&', '`']);
             string[] words = (end < 0 ? rest : rest[..end]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
             string? subcommand = words.Length > 0 && !words[0].StartsWith('-') && !words[0].StartsWith('.') ? words[0] : null;
@@ -153,8 +155,8 @@ public sealed partial class DocumentedFlagTests
                 continue; // prose that mentions kvtier ("kvtier in the commands below"), not a command line
             }
 
-            string[] flags = [.. words.Where(w => w.StartsWith("--", StringComparison.Ordinal) && w.Length > 2)
-                .Select(w => w.Split('=')[0].TrimEnd(',', '.', ')', '"', '\''))];
+            string[] flags = [.. words.Select(w => w.TrimStart('[')).Where(w => w.StartsWith("--", StringComparison.Ordinal) && w.Length > 2)
+                .Select(w => w.Split('=')[0].TrimEnd(',', '.', ')', ']', '"', '\''))];
             yield return new DocumentedCommand(where, text.Trim(), subcommand, flags);
         }
     }
@@ -177,6 +179,13 @@ public sealed partial class DocumentedFlagTests
 
     [GeneratedRegex(@"(?:(?<![\w/.-])kvtier|--project\s+src/KvTiering\.Cli\s+--)(?=\s|$)")]
     private static partial Regex Invocation();
+
+    /// <summary>A command in an indented code block ("    kvtier hash ...", as docs/kv-events.md writes them).</summary>
+    [GeneratedRegex(@"^ {4,}(kvtier|dotnet) ")]
+    private static partial Regex IndentedCommand();
+
+    [GeneratedRegex(@"\|(?=\s*-)")]
+    private static partial Regex Alternative();
 
     [GeneratedRegex(@"^[a-z]+$")]
     private static partial Regex SubcommandName();
