@@ -44,6 +44,22 @@ public sealed partial class DocumentedFlagTests
     }
 
     [Theory]
+    [InlineData("docs/harness.md")]
+    [InlineData("docs/placement.md")]
+    [InlineData("src/KvTiering.Cli/README.md")]
+    public void Every_option_a_harness_page_names_alone_is_a_kvtier_option(string page)
+    {
+        // These pages are about kvtier alone, so an option named in passing ("`--no-hints` replays ...") is one of its.
+        Command root = KvTiering.Cli.Cli.Build(TextWriter.Null, TextWriter.Null);
+        HashSet<string> options =
+            [.. root.Subcommands.Prepend(root).SelectMany(c => c.Options).SelectMany(o => o.Aliases.Append(o.Name))];
+        string[] lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), page));
+        string[] unknown = [.. lines.SelectMany((line, i) => BareOption().Matches(line)
+            .Where(m => !options.Contains(m.Groups[1].Value)).Select(m => $"{page}:{i + 1}: {m.Groups[1].Value}"))];
+        Assert.True(unknown.Length == 0, "not a kvtier option:\n" + string.Join('\n', unknown));
+    }
+
+    [Theory]
     [InlineData("kvtier simulate --trace x --polcy lru", "simulate", "--trace,--polcy")]
     [InlineData("dotnet run -c Release --project src/KvTiering.Cli -- report --out r.md   # 22 min", "report", "--out")]
     [InlineData("kvtier --version", null, "--version")]
@@ -186,6 +202,9 @@ public sealed partial class DocumentedFlagTests
 
     [GeneratedRegex(@"\|(?=\s*-)")]
     private static partial Regex Alternative();
+
+    [GeneratedRegex(@"`(--[a-z][a-z0-9-]*)")]
+    private static partial Regex BareOption();
 
     [GeneratedRegex(@"^[a-z]+$")]
     private static partial Regex SubcommandName();
