@@ -7,7 +7,8 @@ namespace KvTiering.Simulation.Tests.Cli;
 /// Every kvtier command line the documentation shows names a command kvtier has and only options that command has, so
 /// a renamed or removed option cannot leave a page telling users to type something kvtier refuses. A command line is
 /// any <c>kvtier SUBCOMMAND</c> or <c>dotnet run ... --project src/KvTiering.Cli -- SUBCOMMAND</c> in a page's shell
-/// blocks (continuation lines joined) or code spans; its options run up to a comment, a pipe or the next command.
+/// blocks, fenced or indented (continuation lines joined), or code spans; its options run up to a comment, a pipe or
+/// the next command. On the pages about kvtier alone, an option named on its own must be one of kvtier's too.
 /// </summary>
 public sealed partial class DocumentedFlagTests
 {
