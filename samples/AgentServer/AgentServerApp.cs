@@ -9,6 +9,7 @@ using KvTiering.Extensions;
 using KvTiering.LLamaSharp;
 using KvTiering.Store;
 using LLama.Native;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -22,6 +23,10 @@ public static partial class AgentServerApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        // The server's own store defaults sit under every other source, so they hold wherever it starts: appsettings.json
+        // is read from the content root (the current directory), and `dotnet path/to/AgentServer.dll` run from elsewhere
+        // finds none, which left both tiers on AddKvTiering's clock instead of the agent policy docs/serving.md lists.
+        ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new MemoryConfigurationSource { InitialData = s_storeDefaults });
         configure?.Invoke(builder);
         ConfigureServices(builder.Services, builder.Configuration);
         WebApplication app = builder.Build();
@@ -33,6 +38,13 @@ public static partial class AgentServerApp
         MapEndpoints(app);
         return app;
     }
+
+    /// <summary>The store settings the server changes from AddKvTiering's defaults: the agent policy on both tiers.</summary>
+    private static readonly KeyValuePair<string, string?>[] s_storeDefaults =
+    [
+        new("KvTiering:MemoryPolicy", "agent"),
+        new("KvTiering:FlashPolicy", "agent"),
+    ];
 
     /// <summary>
     /// A misspelt setting (--AgentServer:Sequence=4, --KvTiering:KvEvents:Endpiont=…) stops the start, naming it, the

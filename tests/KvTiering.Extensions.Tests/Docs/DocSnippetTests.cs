@@ -5,11 +5,11 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace KvTiering.Extensions.Tests.Docs;
 
 /// <summary>
-/// The C# a user pastes from README.md and the docs compiles against the current API: every ```csharp block of the pages
-/// below, with the variables its text assumes declared ahead of it (<see cref="DocSnippet"/>). Left out: blocks that
-/// declare types (docs/policies/writing-a-policy.md's, which needs the page's whole policy), the llama.cpp blocks
-/// (their own tests build on a real engine: tests/KvTiering.LLamaSharp.Tests), and pages of the agent policy and KV
-/// events, whose code has tests of its own.
+/// The C# a user pastes from README.md, the docs and the packages' readmes compiles against the current API: every
+/// ```csharp block of the pages below, with the variables its text assumes declared ahead of it (<see cref="DocSnippet"/>).
+/// Left out: blocks that declare types (docs/policies/writing-a-policy.md's, which needs the page's whole policy), the
+/// llama.cpp blocks (their own tests build on a real engine: tests/KvTiering.LLamaSharp.Tests), and pages of the agent
+/// policy and KV events, whose code has tests of its own.
 /// </summary>
 public sealed class DocSnippetTests
 {
@@ -17,6 +17,8 @@ public sealed class DocSnippetTests
     [
         "README.md", "docs/cost-model.md", "docs/ecosystem.md", "docs/placement.md", "docs/remote-tier.md",
         "docs/security.md", "docs/transfer.md", "docs/tiers.md", "docs/architecture.md", "docs/reliability.md",
+        // The packages' own readmes: nuget.org shows them on each package's page.
+        "src/KvTiering/README.md", "src/KvTiering.Extensions/README.md",
     ];
 
     private static readonly Lazy<MetadataReference[]> s_references = new(LoadReferences);

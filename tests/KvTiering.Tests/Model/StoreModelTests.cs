@@ -7,7 +7,8 @@ namespace KvTiering.Tests.Model;
 /// <summary>
 /// Random programs of Put / TryGet / Remove / Pin / Unpin / MatchPrefix / Hint / reopen against
 /// <see cref="StoreModel"/>, shrunk by CsCheck to the shortest failing program. A failure prints a seed; rerun it
-/// with the environment variable <c>CsCheck_Seed</c>. Longer runs: <c>CsCheck_Iter=5000</c> (docs/reliability.md).
+/// with the environment variable <c>CsCheck_Seed</c>. Longer runs: <c>CsCheck_Iter=5000</c> (docs/reliability.md;
+/// <see cref="ModelIterations"/>).
 /// </summary>
 public sealed class StoreModelTests
 {
@@ -30,19 +31,21 @@ public sealed class StoreModelTests
 
     [Fact]
     public void UnderPressureNeverWrongBytesNeverOverCapacity() =>
-        Program(keys: 24, reopen: false).Sample(p => Run(p, [3, 6], flash: false, roomy: false), iter: 300);
+        Program(keys: 24, reopen: false).Sample(p => Run(p, [3, 6], flash: false, roomy: false), iter: ModelIterations.Or(300));
 
     [Fact]
     public void WithRoomEveryLiveBlockStaysAndReadsBack() =>
-        Program(keys: 12, reopen: false).Sample(p => Run(p, [4, 16], flash: false, roomy: true), iter: 300);
+        Program(keys: 12, reopen: false).Sample(p => Run(p, [4, 16], flash: false, roomy: true), iter: ModelIterations.Or(300));
 
     [Fact]
     public void AcrossReopenOfAFlashTierEveryLiveBlockSurvives() =>
-        Program(keys: 12, reopen: true).Sample(p => Run(p, [4, 16], flash: true, roomy: true), iter: 40, threads: 1);
+        Program(keys: 12, reopen: true).Sample(p => Run(p, [4, 16], flash: true, roomy: true),
+            iter: ModelIterations.Or(40), threads: 1);
 
     [Fact]
     public void AcrossReopenUnderPressureNeverWrongBytes() =>
-        Program(keys: 24, reopen: true).Sample(p => Run(p, [3, 6], flash: true, roomy: false), iter: 40, threads: 1);
+        Program(keys: 24, reopen: true).Sample(p => Run(p, [3, 6], flash: true, roomy: false),
+            iter: ModelIterations.Or(40), threads: 1);
 
     [Fact]
     public void ConcurrentReadersNeverSeeWrongBytes()
@@ -92,6 +95,6 @@ public sealed class StoreModelTests
             }
 
             Assert.Null(failure);
-        }, iter: 30, threads: 1);
+        }, iter: ModelIterations.Or(30), threads: 1);
     }
 }
