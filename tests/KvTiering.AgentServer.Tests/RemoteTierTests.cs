@@ -77,14 +77,16 @@ public sealed partial class RemoteTierTests
         Assert.DoesNotContain(key, errors, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_read_window_out_of_range_stops_the_start_naming_the_setting()
+    [Theory]
+    [InlineData("ReadWindow", "0")]
+    [InlineData("WriteWindow", "1025")]
+    public async Task A_window_out_of_range_stops_the_start_naming_the_setting(string setting, string value)
     {
         using var garnet = new GarnetTestServer(Password);
         (int rc, string errors) = await ServerProcess.RunToExitAsync("--AgentServer:Preset=tiny", "--AgentServer:ContextSize=256",
-            $"--KvTiering:Redis:Configuration={garnet.Configuration},password={Password}", "--KvTiering:Redis:ReadWindow=0");
+            $"--KvTiering:Redis:Configuration={garnet.Configuration},password={Password}", $"--KvTiering:Redis:{setting}={value}");
         Assert.Equal(2, rc);
-        Assert.StartsWith("AgentServer: KvTiering:Redis:ReadWindow: ReadWindow 0 must be 1 to 1024.", errors, StringComparison.Ordinal);
+        Assert.StartsWith($"AgentServer: KvTiering:Redis:{setting}: {setting} {value} must be 1 to 1024.", errors, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,6 +55,7 @@ internal sealed class RemoteTierConnection : IDisposable
             Backoff = _options.Backoff,
             MaxBackoff = _options.MaxBackoff,
             ReadWindow = _options.ReadWindow,
+            WriteWindow = _options.WriteWindow,
         };
         try
         {

@@ -36,6 +36,12 @@ public sealed class RemoteTierOptions
     /// </summary>
     public int ReadWindow { get; set; } = 32;
 
+    /// <summary>
+    /// How many demotion writes into the remote tier a prefetch keeps in flight (default 32, 1 to 1024; 1: one
+    /// <c>SET</c> at a time), so a prefetch into a full DRAM tier does not wait a round trip per victim it pushes down.
+    /// </summary>
+    public int WriteWindow { get; set; } = 32;
+
     /// <summary>How long the first connection is waited for at start (default 1 s); the server starts without the tier after it.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
