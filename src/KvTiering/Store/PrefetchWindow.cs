@@ -9,7 +9,7 @@ namespace KvTiering.Store;
 /// One prefetch's reads ahead on tiers whose devices declare <see cref="IConcurrentReads"/>: a remote tier's reads are
 /// round trips, so awaiting each before sending the next makes a restore of ~190 blocks wait ~190 round trips. The
 /// window sends the next blocks' reads while earlier ones are on the wire (each slot kept from being freed or rewritten
-/// by <see cref="Prefetcher.BeginAhead"/>), and hands each back in key order (<see cref="CommitAsync"/>), so blocks
+/// by <see cref="BlockPrefetch.BeginAhead"/>), and hands each back in key order (<see cref="CommitAsync"/>), so blocks
 /// still move up one at a time and in order: a later block never pushes out an earlier one.
 /// </summary>
 /// <remarks>
@@ -22,7 +22,7 @@ namespace KvTiering.Store;
 /// </remarks>
 internal sealed class PrefetchWindow
 {
-    private readonly Prefetcher _prefetcher;
+    private readonly BlockPrefetch _prefetcher;
     private readonly TopTierReader _top;
     private readonly int _blockBytes;
     private readonly Ahead[] _ring;
@@ -30,7 +30,7 @@ internal sealed class PrefetchWindow
     private int _next;
     private ExceptionDispatchInfo? _failure;
 
-    public PrefetchWindow(Prefetcher prefetcher, TopTierReader top, int capacity, int blockBytes)
+    public PrefetchWindow(BlockPrefetch prefetcher, TopTierReader top, int capacity, int blockBytes)
     {
         _prefetcher = prefetcher;
         _top = top;
@@ -113,9 +113,9 @@ internal sealed class PrefetchWindow
         }
 
         int outcome = _prefetcher.Finish(store, read.Entry, read.Stamp, read.From, read.Slot, read.Target, got, read.Buffer!);
-        return outcome == Prefetcher.Changed
+        return outcome == BlockPrefetch.Changed
             ? await _prefetcher.OneAsync(store, key, read.Buffer, cancellationToken).ConfigureAwait(false)
-            : outcome == Prefetcher.Moved;
+            : outcome == BlockPrefetch.Moved;
     }
 
     /// <summary>Throws the first exception a read threw, once the reads in flight with it were handed back.</summary>
@@ -156,7 +156,7 @@ internal sealed class PrefetchWindow
 
     /// <summary>
     /// One read; a device that throws before its task exists gives a faulted one, handed back in turn. As a task, since it
-    /// is awaited later, once, after others are sent. The store reader <see cref="Prefetcher.BeginAhead"/> announced ends
+    /// is awaited later, once, after others are sent. The store reader <see cref="BlockPrefetch.BeginAhead"/> announced ends
     /// when the read does, not in the block's turn: <see cref="TieredKvStore.Dispose"/> waits under the lock for the
     /// readers, and a read done but waiting for its turn would wait for that lock in turn (Dispose during a prefetch
     /// with two reads ahead hung before).

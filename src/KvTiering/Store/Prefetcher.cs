@@ -9,7 +9,8 @@ namespace KvTiering.Store;
 /// that keeps payloads each block is read outside the lock (its slot kept from being freed or rewritten; a device that
 /// declares <see cref="IAsyncBlockDevice"/> is awaited, and cancellation reaches its read) and promoted with the copies
 /// outside the lock (<see cref="PromotionCopies"/>), only if its entry did not change meanwhile; a metadata-only store
-/// moves each block in one short lock hold (<see cref="TierChain.Prefetch"/>). A tier whose device declares
+/// moves each block in one short lock hold (<see cref="TierChain.Prefetch"/>); one block's steps are
+/// <see cref="BlockPrefetch"/>'s. A tier whose device declares
 /// <see cref="IConcurrentReads"/> has up to its window of reads in flight at once (<see cref="PrefetchWindow"/>); the
 /// blocks still move up one at a time, in order. When those blocks land in a full tier whose victims go down to a device
 /// that declares <see cref="IConcurrentWrites"/>, the victims' writes are in flight together too (<see cref="DemotionWindow"/>).
@@ -20,57 +21,27 @@ internal sealed class Prefetcher
     /// <summary>The largest <see cref="IConcurrentReads.ReadWindow"/> a store accepts.</summary>
     internal const int MaxReadWindow = 1024;
 
-    private const int Skipped = -1;
-    private const int MovedUnderLock = 1;
-    private const int ReadNeeded = 0;
-
-    /// <summary><see cref="Finish"/>: the block moved up.</summary>
-    internal const int Moved = 1;
-
-    /// <summary><see cref="Finish"/>: the block stays (unreadable, or declined by the top tier).</summary>
-    internal const int NotMoved = 0;
-
-    /// <summary><see cref="Finish"/>: the entry changed while it was read; what was read is not used.</summary>
-    internal const int Changed = -1;
-
-    private readonly BlockTable _table;
     private readonly Tier[] _tiers;
     private readonly TopTierReader _top;
-    private readonly TierChain _chain;
-    private readonly SlotBinding _slots;
-    private readonly StoreCounters _counters;
-    private readonly IPlacementHooks _placement;
     private readonly PromotionCopies? _promotions; // null in a metadata-only store
     private readonly BlockMover _mover;
     private readonly PromotionMode _promotion;
     private readonly int _blockBytes;
-    private readonly int[] _readWindows; // per tier: reads worth keeping in flight (1: one at a time)
+    private readonly BlockPrefetch _blocks;
     private readonly int _widestWindow;
     private readonly int[] _writeWindows; // per tier: demotion writes out of it worth keeping in flight (1: one at a time)
 
     public Prefetcher(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, PromotionCopies? promotions, BlockMover mover, PromotionMode promotion, int blockBytes)
     {
-        _table = table;
         _tiers = tiers;
         _top = top;
-        _chain = chain;
-        _slots = slots;
-        _counters = counters;
-        _placement = placement;
         _promotions = promotions;
         _mover = mover;
         _promotion = promotion;
         _blockBytes = blockBytes;
-        _readWindows = new int[tiers.Length];
-        _widestWindow = 1;
-        for (int t = 0; t < tiers.Length; t++)
-        {
-            // Validated when the device was opened (TierDevices.Create); read once, as IConcurrentReads says.
-            _readWindows[t] = tiers[t].Device is IConcurrentReads concurrent ? concurrent.ReadWindow : 1;
-            _widestWindow = Math.Max(_widestWindow, _readWindows[t]);
-        }
-
+        _blocks = new BlockPrefetch(table, tiers, top, chain, slots, counters, placement, promotions);
+        _widestWindow = _blocks.WidestReadWindow;
         _writeWindows = DemotionWindow.Windows(tiers);
     }
 
@@ -99,7 +70,7 @@ internal sealed class Prefetcher
         int budget = _tiers[0].Capacity;
         int moved = 0;
         byte[]? buffer = _promotions is null ? null : ArrayPool<byte>.Shared.Rent(_blockBytes);
-        PrefetchWindow? window = _promotions is null || _widestWindow == 1 ? null : new PrefetchWindow(this, _top, _widestWindow, _blockBytes);
+        PrefetchWindow? window = _promotions is null || _widestWindow == 1 ? null : new PrefetchWindow(_blocks, _top, _widestWindow, _blockBytes);
         DemotionWindow? demotions = window is null ? null : DemotionWindow.Create(_mover, _top, _writeWindows, _blockBytes);
         try
         {
@@ -131,7 +102,7 @@ internal sealed class Prefetcher
 
                 bool up = ahead
                     ? await window!.CommitAsync(store, keys.Span[i], cancellationToken).ConfigureAwait(false)
-                    : await OneAsync(store, keys.Span[i], buffer, cancellationToken).ConfigureAwait(false);
+                    : await _blocks.OneAsync(store, keys.Span[i], buffer, cancellationToken).ConfigureAwait(false);
                 moved += up ? 1 : 0;
             }
 
@@ -162,189 +133,5 @@ internal sealed class Prefetcher
         }
 
         return moved;
-    }
-
-    /// <summary>Promotes one block toward the top; true when it moved.</summary>
-    internal async ValueTask<bool> OneAsync(TieredKvStore store, BlockKey key, byte[]? buffer, CancellationToken cancellationToken)
-    {
-        if (key.IsEmpty)
-        {
-            return false;
-        }
-
-        int begun = Begin(store, key, buffer is null, ahead: -1, out int e, out Tier? from, out int slot, out long stamp, out int target);
-        if (begun != ReadNeeded)
-        {
-            return begun == MovedUnderLock;
-        }
-
-        if (from!.Direct is { } direct)
-        {
-            return MoveInPlace(store, e, stamp, from, direct, slot, target);
-        }
-
-        int got;
-        try
-        {
-            try
-            {
-                got = from.Device is IAsyncBlockDevice awaitable
-                    ? await awaitable.ReadAsync(slot, key, buffer!, cancellationToken).ConfigureAwait(false)
-                    : from.Device.Read(slot, key, buffer!);
-            }
-            finally
-            {
-                // The reader covers the read only: Dispose waits for it under the lock, which whatever follows needs.
-                _top.ExitReader();
-            }
-        }
-        catch
-        {
-            EndFailedRead(from, slot); // the block stays where it was
-            throw;
-        }
-
-        return Finish(store, e, stamp, from, slot, target, got, buffer!) == Moved;
-    }
-
-    /// <summary>
-    /// Under the lock, for a read ahead of the blocks before it (<see cref="PrefetchWindow"/>): reserves
-    /// <paramref name="key"/>'s slot for a read outside the lock, as <see cref="Begin"/> does, only when its tier's device
-    /// keeps more than <paramref name="inFlight"/> reads in flight and the block needs nothing but a read; false (nothing
-    /// changed) otherwise, and the block waits for its turn.
-    /// </summary>
-    internal bool BeginAhead(TieredKvStore store, in BlockKey key, int inFlight, out int e, out Tier? from, out int slot,
-        out long stamp, out int target) =>
-        Begin(store, key, metadataOnly: false, inFlight, out e, out from, out slot, out stamp, out target) == ReadNeeded;
-
-    /// <summary>
-    /// Ends a read begun by <see cref="Begin"/> that threw or was abandoned: the block stays where it was. The store
-    /// reader <see cref="Begin"/> announced has ended already, when the read did.
-    /// </summary>
-    internal void EndFailedRead(Tier from, int slot)
-    {
-        using (_top.EnterWrite())
-        {
-            if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
-            {
-                SlotBinding.EndSlotIo(from, slot);
-            }
-        }
-    }
-
-    /// <summary>
-    /// After entry <paramref name="e"/>'s block was read (<paramref name="got"/> bytes into <paramref name="buffer"/>, or
-    /// -1: unreadable, a miss, the block dropped unless its device could not be reached): ends the read and promotes the
-    /// block when its entry did not change meanwhile.
-    /// </summary>
-    /// <returns><see cref="Moved"/>, <see cref="NotMoved"/>, or <see cref="Changed"/> when a Put, Remove or move won meanwhile.</returns>
-    internal int Finish(TieredKvStore store, int e, long stamp, Tier from, int slot, int target, int got, byte[] buffer)
-    {
-        using (_top.EnterWrite())
-        {
-            store.ThrowIfDisposed();
-            bool left = SlotBinding.EndSlotIo(from, slot);
-            bool same = !left && _table.Stamps[e] == stamp && _table.Tier[e] == from.Index && _table.Slot[e] == slot;
-            if (got < 0)
-            {
-                if (same)
-                {
-                    _slots.DropUnreadable(e, from, keepUnreachable: true);
-                }
-
-                return same ? NotMoved : Changed;
-            }
-
-            _counters.Read(from, got);
-            if (!same)
-            {
-                return Changed; // a Put, Remove or move meanwhile wins
-            }
-        }
-
-        return _promotions!.Promote(store, e, stamp, from, slot, target, buffer.AsSpan(0, got)) ? Moved : NotMoved;
-    }
-
-    /// <summary>
-    /// A block whose device keeps its bytes in place (<see cref="IDirectSlotAccess"/>) moves up from its slot without a
-    /// bounce buffer: the slot's I/O count, taken by <see cref="Begin"/>, keeps it from being freed or rewritten until
-    /// the promotion's copy has ended (the promotion's unbind leaves it reserved; the end here frees it).
-    /// </summary>
-    private bool MoveInPlace(TieredKvStore store, int e, long stamp, Tier from, IDirectSlotAccess direct, int slot, int target)
-    {
-        _top.ExitReader(); // the promotion announces its own copies
-        try
-        {
-            using (_top.EnterWrite())
-            {
-                store.ThrowIfDisposed();
-                if (_table.Stamps[e] != stamp || _table.Tier[e] != from.Index || _table.Slot[e] != slot)
-                {
-                    return false;
-                }
-
-                _counters.Read(from, from.Device.PayloadLength(slot));
-            }
-
-            return _promotions!.Promote(store, e, stamp, from, slot, target, direct.Payload(slot));
-        }
-        finally
-        {
-            using (_top.EnterWrite())
-            {
-                if (!store.IsDisposed)
-                {
-                    SlotBinding.EndSlotIo(from, slot);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Under the lock: skips resident top-tier, absent, pending, pinned and moving blocks; in a metadata-only store (or
-    /// for a block staged for write-behind, whose bytes are in memory) moves it at once; otherwise reserves its slot for a
-    /// read outside the lock (a store reader announced). A read ahead (<paramref name="ahead"/>: the reads in flight, or
-    /// -1 for none) moves nothing and reserves only a plain read on a tier whose window has room; else it skips.
-    /// </summary>
-    private int Begin(TieredKvStore store, in BlockKey key, bool metadataOnly, int ahead, out int e, out Tier? from, out int slot,
-        out long stamp, out int target)
-    {
-        from = null;
-        slot = -1;
-        stamp = 0;
-        target = -1;
-        using (_top.EnterWrite())
-        {
-            store.ThrowIfDisposed();
-            e = _table.Find(key);
-            if (e < 0 || _table.Tier[e] <= 0 || _table.Pins[e] != 0 || _table.InFlight[e])
-            {
-                return Skipped;
-            }
-
-            if (metadataOnly || _table.Staging[e] >= 0)
-            {
-                return ahead < 0 && _chain.Prefetch(e) ? MovedUnderLock : Skipped;
-            }
-
-            target = Math.Max(0, _placement.PromotionCeiling(e));
-            if (_table.Tier[e] <= target)
-            {
-                return Skipped;
-            }
-
-            from = _tiers[_table.Tier[e]];
-            if (ahead >= 0 && (from.Direct is not null || _readWindows[from.Index] <= Math.Max(1, ahead)))
-            {
-                from = null;
-                return Skipped; // moves in place, or one read at a time: its turn comes
-            }
-
-            slot = _table.Slot[e];
-            stamp = _table.Stamps[e];
-            SlotBinding.BeginSlotIo(from, slot);
-            _top.EnterReader(); // Dispose (which needs the lock) waits for the read to end
-            return ReadNeeded;
-        }
     }
 }
