@@ -64,6 +64,11 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
             }
 
             LoadResult load = Load(snapshot, out manifest, out deepestTier);
+            if (load == LoadResult.Unreachable)
+            {
+                continue; // kept, and so is its waypoint: the next restore reads it once the device answers
+            }
+
             if (load != LoadResult.Loaded)
             {
                 // The manifest was just seen resident, so reading nothing means its bytes failed verification;
@@ -175,7 +180,9 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 
     /// <summary>
     /// Reads snapshot <paramref name="snapshot"/>'s manifest and every chunk into the payload buffer and verifies the
-    /// payload checksum. A corrupt snapshot is removed from the store, so it is not tried again.
+    /// payload checksum. A corrupt snapshot is removed from the store, so it is not tried again; one whose piece could
+    /// not be read because its device did not answer (the piece is still resident) is left for the next restore. The
+    /// chunks are read as one batch, none promoted (<see cref="SnapshotChunks"/>).
     /// </summary>
     private LoadResult Load(in BlockKey snapshot, out SnapshotManifest manifest, out int deepestTier)
     {
@@ -185,7 +192,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         byte[] buffer = Payload(_chunkBytes);
         if (!store.TryGet(manifestKey, buffer.AsSpan(0, _chunkBytes), out int length, out int tier))
         {
-            return LoadResult.Missing;
+            return store.Contains(manifestKey) ? LoadResult.Unreachable : LoadResult.Missing;
         }
 
         if (!SnapshotManifest.TryRead(buffer.AsSpan(0, length), snapshot, _chunkBytes, out manifest))
@@ -196,19 +203,15 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 
         deepestTier = tier;
         buffer = Payload(manifest.PayloadLength);
-        long offset = 0;
-        for (int c = 1; c <= manifest.ChunkCount; c++)
+        LoadResult chunks = SnapshotChunks.Read(store, snapshot, manifest, buffer, ref deepestTier);
+        if (chunks != LoadResult.Loaded)
         {
-            int expected = (int)Math.Min(_chunkBytes, manifest.PayloadLength - offset);
-            if (!store.TryGet(SnapshotKeys.Chunk(snapshot, c), buffer.AsSpan((int)offset, _chunkBytes), out length, out tier)
-                || length != expected)
+            if (chunks == LoadResult.Corrupt)
             {
                 Remove(snapshot, manifest.ChunkCount);
-                return LoadResult.Corrupt;
             }
 
-            deepestTier = Math.Max(deepestTier, tier);
-            offset += length;
+            return chunks;
         }
 
         if (XxHash3.HashToUInt64(buffer.AsSpan(0, (int)manifest.PayloadLength)) != manifest.PayloadChecksum)
