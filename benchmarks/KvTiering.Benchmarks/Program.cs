@@ -6,6 +6,7 @@ using BenchmarkDotNet.Running;
 // `contention [seconds]`: tail latency beside a concurrent thread (Contention/ContentionRun.cs).
 // `replay-cpus [policy] [replays]`: the replay alternated between the CPUs, each CPU's times (ReplayCpuCheck.cs).
 // `remote-prefetch [rounds]`: a prefetch from a delayed remote tier, one read at a time against a window (RemotePrefetchRun.cs).
+// `remote-restore [rounds]`: a restore's reads from a delayed remote tier, TryGet one by one against ReadBatchAsync (RemoteRestoreRun.cs).
 if (args is ["flash-paired", ..])
 {
     KvTiering.Benchmarks.FlashPairedRun.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100);
@@ -25,6 +26,11 @@ if (args is ["replay-cpus", ..])
 if (args is ["remote-prefetch", ..])
 {
     return KvTiering.Benchmarks.RemotePrefetchRun.Run(args[1..]);
+}
+
+if (args is ["remote-restore", ..])
+{
+    return KvTiering.Benchmarks.RemoteRestoreRun.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(KvTiering.Benchmarks.HitPathBenchmarks).Assembly).Run(args);
