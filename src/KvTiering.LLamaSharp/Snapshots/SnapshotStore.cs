@@ -49,6 +49,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         out SnapshotManifest manifest, out int matchedTokens, out int deepestTier, out int corrupt)
     {
         corrupt = 0;
+        List<(BlockKey Snapshot, LoadResult Load)>? failed = null; // not loaded by this call: waypoints below lead to them too
         for (int i = keys.Length - 1; i >= 0; i--)
         {
             BlockKey snapshot;
@@ -63,7 +64,24 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
                 continue;
             }
 
+            if (TriedBefore(failed, snapshot) is { } before)
+            {
+                // Read once already: a removed snapshot's pieces may still be fetched from a shared remote tier (which
+                // keeps values other stores may want), so loading it again would read every chunk again, per waypoint.
+                if (!waypoint.IsEmpty && before != LoadResult.Unreachable)
+                {
+                    store.Remove(waypoint);
+                }
+
+                continue;
+            }
+
             LoadResult load = Load(snapshot, out manifest, out deepestTier);
+            if (load != LoadResult.Loaded)
+            {
+                (failed ??= []).Add((snapshot, load));
+            }
+
             if (load == LoadResult.Unreachable)
             {
                 continue; // kept, and so is its waypoint: the next restore reads it once the device answers
@@ -103,6 +121,9 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         deepestTier = -1;
         return false;
     }
+
+    private static LoadResult? TriedBefore(List<(BlockKey Snapshot, LoadResult Load)>? failed, BlockKey snapshot) =>
+        failed?.Find(f => f.Snapshot == snapshot) is { Snapshot.IsEmpty: false } tried ? tried.Load : null;
 
     /// <summary>
     /// Publishes the snapshot whose payload is in <see cref="Payload"/>: every data chunk, then the manifest. On any

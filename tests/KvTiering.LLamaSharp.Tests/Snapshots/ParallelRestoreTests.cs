@@ -20,9 +20,11 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
     private static readonly LLamaSeqId Seq = TinyModelFixture.Sequence;
     private static readonly TierProfile Remote = new("remote", TierKind.Remote, 1e9, 1e9, TimeSpan.FromMicroseconds(100), 0, 0);
 
-    private TieredKvStore Open(out RemoteLikeDevice remote)
+    private TieredKvStore Open(out RemoteLikeDevice remote, bool shared = false)
     {
-        var device = new RemoteLikeDevice(1024, model.Layout.BytesPerBlock, readWindow: 8);
+        RemoteLikeDevice device = shared
+            ? new SharedRemoteLikeDevice(1024, model.Layout.BytesPerBlock, readWindow: 8)
+            : new RemoteLikeDevice(1024, model.Layout.BytesPerBlock, readWindow: 8);
         var options = new KvStoreOptions { Layout = model.Layout };
         options.Tiers.Add(new TierOptions(TierProfiles.Dram, 8));
         options.Tiers.Add(new TierOptions(Remote, 1024) { DeviceFactory = (_, _) => device });
@@ -135,5 +137,24 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
         Assert.False(store.Contains(SnapshotKeys.Manifest(snapshot)));
         Assert.False(store.Contains(SnapshotKeys.Chunk(snapshot, 1)));
+    }
+
+    [Fact]
+    public void A_corrupt_snapshot_that_a_shared_remote_still_serves_is_read_once_not_once_per_waypoint()
+    {
+        // Removing a snapshot from the store leaves its values on a shared server (Garnet keeps them for other
+        // stores), so each waypoint below led to it again, fetched the manifest and read every chunk again: in the
+        // remote drill's part 3, 24 waypoints, ~2 s per turn.
+        using TieredKvStore store = Open(out RemoteLikeDevice remote, shared: true);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
+        BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks - 1);
+        remote.Fail(chunk, ReadFailure.Corrupt);
+
+        PrefixRestore restore = RestoreAndCheck(context, cache, prompt);
+        Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
+        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(1, remote.ReadsOf(chunk));
     }
 }

@@ -8,13 +8,15 @@ namespace KvTiering.LLamaSharp.Tests.Snapshots;
 /// A remote-like tier written for the restore tests (not a shipped device): blocks in memory, reads awaited with a
 /// window of them in flight (<see cref="IConcurrentReads"/>), each delayed so that they end in the reverse of the order
 /// they were sent, and chosen blocks' reads failing as corrupt or as unreachable (<see cref="IReadFailureReporting"/>),
-/// as the Redis tier's do when a value fails verification or the server times out.
+/// as the Redis tier's do when a value fails verification or the server times out. Counts each block's reads.
 /// </summary>
-internal sealed class RemoteLikeDevice(int slotCount, int slotBytes, int readWindow) : IConcurrentReads, IReadFailureReporting
+/// <remarks>Not sealed: <see cref="SharedRemoteLikeDevice"/> adds what a shared server keeps after the store lets go.</remarks>
+internal class RemoteLikeDevice(int slotCount, int slotBytes, int readWindow) : IConcurrentReads, IReadFailureReporting
 {
     private readonly MemoryDevice _inner = new(slotCount, slotBytes);
     private readonly ConcurrentDictionary<BlockKey, ReadFailure> _faults = new();
     private readonly ReadFailure[] _causes = new ReadFailure[slotCount];
+    private readonly ConcurrentDictionary<BlockKey, int> _reads = new();
     private int _inFlight;
     private int _maxInFlight;
     private int _sent;
@@ -35,6 +37,9 @@ internal sealed class RemoteLikeDevice(int slotCount, int slotBytes, int readWin
 
     /// <summary>Reads of <paramref name="key"/> succeed again.</summary>
     public void Heal(BlockKey key) => _faults.TryRemove(key, out _);
+
+    /// <summary>How many times <paramref name="key"/> was read (by slot or, on a shared device, fetched by key).</summary>
+    public int ReadsOf(BlockKey key) => _reads.GetValueOrDefault(key);
 
     public async ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
     {
@@ -62,17 +67,33 @@ internal sealed class RemoteLikeDevice(int slotCount, int slotBytes, int readWin
         return ValueTask.CompletedTask;
     }
 
-    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload) => _inner.Write(slot, key, parent, payload);
+    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    {
+        _inner.Write(slot, key, parent, payload);
+        Written(key, parent, payload);
+    }
 
     public int Read(int slot, in BlockKey key, Span<byte> destination)
     {
-        if (_faults.TryGetValue(key, out ReadFailure cause))
+        if (Failing(key) is { } cause)
         {
             _causes[slot] = cause;
             return -1;
         }
 
         return _inner.Read(slot, key, destination);
+    }
+
+    /// <summary>A block was written (a shared device keeps it by key).</summary>
+    protected virtual void Written(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
+    {
+    }
+
+    /// <summary>Counts a read of <paramref name="key"/>; the cause it fails with, or null.</summary>
+    protected ReadFailure? Failing(in BlockKey key)
+    {
+        _reads.AddOrUpdate(key, 1, static (_, n) => n + 1);
+        return _faults.TryGetValue(key, out ReadFailure cause) ? cause : null;
     }
 
     public ReadFailure LastReadFailure(int slot) => _causes[slot];
