@@ -52,11 +52,38 @@ internal sealed class BatchReader
         });
     }
 
+    /// <summary>
+    /// Starts a batch (see <see cref="TieredKvStore.ReadBatchAsync"/>); a disposed store, a metadata-only one and short
+    /// buffers throw here, before a task exists.
+    /// </summary>
+    public Task<int> Start(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, Memory<byte> destination, Memory<BlockRead> results,
+        CancellationToken cancellationToken)
+    {
+        store.ThrowIfDisposed();
+        if (_blockBytes == 0)
+        {
+            ThrowHelper.ThrowInvalidOperation("ReadBatchAsync needs a store that keeps payloads; this one is metadata-only.");
+        }
+
+        if (destination.Length / _blockBytes < keys.Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(destination),
+                $"destination holds {destination.Length} bytes; {keys.Length} keys need {(long)keys.Length * _blockBytes} ({_blockBytes} each).");
+        }
+
+        if (results.Length < keys.Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(results), $"results holds {results.Length} entries; {keys.Length} keys need as many.");
+        }
+
+        return ReadAsync(store, keys, destination, results, cancellationToken);
+    }
+
     /// <summary>Reads <paramref name="keys"/> (see <see cref="TieredKvStore.ReadBatchAsync"/>); how many were found.</summary>
-    public async Task<int> ReadAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, Memory<byte> destination,
+    private async Task<int> ReadAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, Memory<byte> destination,
         Memory<BlockRead> results, CancellationToken cancellationToken)
     {
-        var batch = new Batch(store, destination, results, _tiers.Length, cancellationToken);
+        var batch = new BatchReadState(store, destination, results, _tiers.Length, cancellationToken);
         try
         {
             for (int i = 0; i < keys.Length && batch.Failure is null; i++)
@@ -64,7 +91,7 @@ internal sealed class BatchReader
                 cancellationToken.ThrowIfCancellationRequested();
                 BlockKey key = keys.Span[i];
                 Memory<byte> into = batch.Into(i, _blockBytes);
-                if (key.IsEmpty || !TryBegin(store, key, out Ticket ticket))
+                if (key.IsEmpty || !TryBegin(store, key, out BatchReadState.Ticket ticket))
                 {
                     batch.Record(i, LookUp(store, key, into.Span));
                     continue;
@@ -101,7 +128,7 @@ internal sealed class BatchReader
                 }
 
                 var device = (IAsyncBlockDevice)ticket.Tier.Device;
-                batch.Pending.Enqueue(new InFlight(i, ticket, Send(device, ticket.Slot, key, into, cancellationToken)));
+                batch.Pending.Enqueue(new BatchReadState.InFlight(i, ticket, Send(device, ticket.Slot, key, into, cancellationToken)));
                 batch.Busy[ticket.Tier.Index]++;
             }
 
@@ -115,7 +142,7 @@ internal sealed class BatchReader
             // Cancelled, or a lookup threw: every read still in flight ends before the task does, its block where it was.
             while (batch.Pending.Count > 0)
             {
-                InFlight read = batch.Pending.Dequeue();
+                BatchReadState.InFlight read = batch.Pending.Dequeue();
                 try
                 {
                     await read.Pending.ConfigureAwait(false);
@@ -137,9 +164,9 @@ internal sealed class BatchReader
     /// Awaits the oldest read in flight and books it. A read that threw leaves its block where it was, and the batch
     /// sends no new reads and throws the first such exception once the reads in flight have ended.
     /// </summary>
-    private async ValueTask CompleteOldestAsync(Batch batch, ReadOnlyMemory<BlockKey> keys)
+    private async ValueTask CompleteOldestAsync(BatchReadState batch, ReadOnlyMemory<BlockKey> keys)
     {
-        InFlight read = batch.Pending.Dequeue();
+        BatchReadState.InFlight read = batch.Pending.Dequeue();
         batch.Busy[read.Ticket.Tier.Index]--;
         int got;
         try
@@ -159,7 +186,7 @@ internal sealed class BatchReader
     }
 
     /// <summary>Books a read that ended; a block whose entry changed meanwhile and whose read failed is looked up again.</summary>
-    private ValueTask<BlockRead> SettleAsync(Batch batch, BlockKey key, in Ticket ticket, int got, Memory<byte> into)
+    private ValueTask<BlockRead> SettleAsync(BatchReadState batch, BlockKey key, in BatchReadState.Ticket ticket, int got, Memory<byte> into)
     {
         int tier = Finish(batch.Store, ticket, got);
         return tier switch
@@ -174,7 +201,7 @@ internal sealed class BatchReader
     /// Under the lock: true (slot I/O and a store reader announced) when <paramref name="key"/> lies in a lower tier and
     /// needs nothing but a read of its slot; false sends it to an ordinary lookup.
     /// </summary>
-    private bool TryBegin(TieredKvStore store, in BlockKey key, out Ticket ticket)
+    private bool TryBegin(TieredKvStore store, in BlockKey key, out BatchReadState.Ticket ticket)
     {
         ticket = default;
         using (_top.EnterWrite())
@@ -195,14 +222,14 @@ internal sealed class BatchReader
 
             _counters.Lookups++;
             SlotBinding.BeginSlotIo(tier, slot);
-            ticket = new Ticket(e, tier, slot, _table.Stamps[e]);
+            ticket = new BatchReadState.Ticket(e, tier, slot, _table.Stamps[e]);
             _top.EnterReader(); // Dispose (which needs the lock) waits for the read to end
             return true;
         }
     }
 
     /// <summary>Under the lock: ends a read; the tier that served it, <see cref="Missed"/>, or <see cref="Again"/>.</summary>
-    private int Finish(TieredKvStore store, in Ticket ticket, int got)
+    private int Finish(TieredKvStore store, in BatchReadState.Ticket ticket, int got)
     {
         _top.ExitReader();
         using (_top.EnterWrite())
@@ -237,7 +264,7 @@ internal sealed class BatchReader
     }
 
     /// <summary>Ends a read that threw or was abandoned: the block stays where it was.</summary>
-    private void EndFailed(in Ticket ticket)
+    private void EndFailed(in BatchReadState.Ticket ticket)
     {
         _top.ExitReader();
         using (_top.EnterWrite())
@@ -270,36 +297,6 @@ internal sealed class BatchReader
         catch (Exception ex)
         {
             return Task.FromException<int>(ex);
-        }
-    }
-
-    /// <summary>A block's read outside the lock: its entry and slot as they were when it began.</summary>
-    private readonly record struct Ticket(int Entry, Tier Tier, int Slot, long Stamp);
-
-    private readonly record struct InFlight(int Index, Ticket Ticket, Task<int> Pending);
-
-    /// <summary>One call's state: its reads in flight, per tier how many, the first exception, the blocks found.</summary>
-    private sealed class Batch(TieredKvStore store, Memory<byte> destination, Memory<BlockRead> results, int tiers,
-        CancellationToken cancellationToken)
-    {
-        public TieredKvStore Store => store;
-
-        public CancellationToken CancellationToken => cancellationToken;
-
-        public Queue<InFlight> Pending { get; } = new();
-
-        public int[] Busy { get; } = new int[tiers];
-
-        public ExceptionDispatchInfo? Failure { get; set; }
-
-        public int Found { get; private set; }
-
-        public Memory<byte> Into(int index, int blockBytes) => destination.Slice(index * blockBytes, blockBytes);
-
-        public void Record(int index, BlockRead read)
-        {
-            results.Span[index] = read;
-            Found += read.Found ? 1 : 0;
         }
     }
 }

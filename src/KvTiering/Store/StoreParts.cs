@@ -69,7 +69,7 @@ internal sealed class StoreParts
         Residency = new ResidencyLookup(Table, Top, remote, Tiers.Length);
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
-        Batches = metadataOnly ? null : new BatchReader(Table, Tiers, Top, Chain, Slots, Counters, blockBytes);
+        Batches = new BatchReader(Table, Tiers, Top, Chain, Slots, Counters, blockBytes);
         Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, promotion, blockBytes);
         RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
         Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
@@ -114,8 +114,8 @@ internal sealed class StoreParts
 
     public Prefetcher Prefetcher { get; }
 
-    /// <summary>Payload stores' batch reads (<see cref="TieredKvStore.ReadBatchAsync"/>); null when metadata-only.</summary>
-    public BatchReader? Batches { get; }
+    /// <summary>Batch reads (<see cref="TieredKvStore.ReadBatchAsync"/>; a metadata-only store refuses them).</summary>
+    public BatchReader Batches { get; }
 
     public RequestIntake Requests { get; }
 

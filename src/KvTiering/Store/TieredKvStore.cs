@@ -264,49 +264,28 @@ public sealed class TieredKvStore : IDisposable
         _parts.Prefetcher.Start(this, keys, cancellationToken);
 
     /// <summary>
-    /// Reads the blocks under <paramref name="keys"/>, block <c>i</c> into bytes <c>i * BlockBytes</c> onward of
-    /// <paramref name="destination"/> and what was found into <paramref name="results"/>[i], with up to a tier's
-    /// <see cref="IConcurrentReads.ReadWindow"/> reads in flight on it, and moves none of them: a lower tier's hit is
-    /// copied out and stays where it is (its policy hears of the access). For a reader that needs many lower-tier blocks
-    /// once, such as a snapshot restore, whose promotions into a full tier would push out each other.
+    /// Reads the blocks under <paramref name="keys"/>, block <c>i</c> into <paramref name="destination"/> from byte
+    /// <c>i * BlockBytes</c> and what was found into <paramref name="results"/>[i] (a miss: false, 0 bytes, tier -1),
+    /// with up to a tier's <see cref="IConcurrentReads.ReadWindow"/> reads in flight on it, and moves none of them: a
+    /// lower tier's hit is copied out and stays (its policy hears of it), so a reader that needs many lower-tier blocks
+    /// once, such as a snapshot restore, does not push out its own unread blocks.
     /// </summary>
     /// <remarks>
-    /// Each block is read as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> reads it: verified bytes
-    /// or a miss, also while it moves between tiers. A miss whose block is still resident (<see cref="Contains"/>)
-    /// means its device could not be reached just then, not that the block is gone. A read that throws leaves its
-    /// block where it was; the reads in flight with it end, no new one is sent, and the exception is then rethrown.
+    /// Each block is read as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> reads it: verified bytes or
+    /// a miss, also while it moves. A miss whose block is still resident (<see cref="Contains"/>) means its device did
+    /// not answer, not that it is gone. A read that throws leaves its block; the reads in flight end, none is sent, and
+    /// the exception is rethrown. Cancellation reaches every read in flight and leaves every block where it was.
     /// </remarks>
-    /// <param name="keys">The blocks to read; an empty key is a miss.</param>
-    /// <param name="destination">At least <c>keys.Length * BlockBytes</c> bytes; the caller keeps it until the task completes.</param>
-    /// <param name="results">At least <c>keys.Length</c> entries; a miss is found false, 0 bytes, tier -1.</param>
-    /// <param name="cancellationToken">Stops the batch between blocks and reaches every read in flight.</param>
+    /// <param name="keys">The blocks to read.</param>
+    /// <param name="destination">Where they go; the caller keeps it until the task completes.</param>
+    /// <param name="results">What was found, per key.</param>
+    /// <param name="cancellationToken">Stops the batch between blocks and reaches the reads in flight.</param>
     /// <returns>How many blocks were found.</returns>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> or <paramref name="results"/> is too short.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <c>keys.Length * BlockBytes</c>,
+    /// or <paramref name="results"/> than <paramref name="keys"/>; an empty key is a miss.</exception>
     /// <exception cref="InvalidOperationException">The store keeps no payloads (<see cref="MetadataOnly"/>).</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; every block stays where it was.</exception>
     public Task<int> ReadBatchAsync(ReadOnlyMemory<BlockKey> keys, Memory<byte> destination, Memory<BlockRead> results,
-        CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        BatchReader? batches = _parts.Batches;
-        if (batches is null)
-        {
-            ThrowHelper.ThrowInvalidOperation("ReadBatchAsync needs a store that keeps payloads; this one is metadata-only.");
-        }
-
-        if (destination.Length / BlockBytes < keys.Length)
-        {
-            ThrowHelper.ThrowArgument(nameof(destination),
-                $"destination holds {destination.Length} bytes; {keys.Length} keys need {(long)keys.Length * BlockBytes} ({BlockBytes} each).");
-        }
-
-        if (results.Length < keys.Length)
-        {
-            ThrowHelper.ThrowArgument(nameof(results), $"results holds {results.Length} entries; {keys.Length} keys need as many.");
-        }
-
-        return batches.ReadAsync(this, keys, destination, results, cancellationToken);
-    }
+        CancellationToken cancellationToken = default) => _parts.Batches.Start(this, keys, destination, results, cancellationToken);
 
     /// <summary>The placement ledger the store records into, or null.</summary>
     public PlacementLedger? Ledger => _parts.Ledger;
