@@ -7,6 +7,7 @@ using BenchmarkDotNet.Running;
 // `replay-cpus [policy] [replays]`: the replay alternated between the CPUs, each CPU's times (ReplayCpuCheck.cs).
 // `remote-prefetch [rounds]`: a prefetch from a delayed remote tier, one read at a time against a window (RemotePrefetchRun.cs).
 // `remote-unreachable [seconds] [threads]`: lookups of kept blocks while the remote server does not answer (RemoteUnreachableRun.cs).
+// `remote-restore [rounds]`: a restore's reads from a delayed remote tier, TryGet one by one against ReadBatchAsync (RemoteRestoreRun.cs).
 if (args is ["flash-paired", ..])
 {
     KvTiering.Benchmarks.FlashPairedRun.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100);
@@ -31,6 +32,11 @@ if (args is ["remote-prefetch", ..])
 if (args is ["remote-unreachable", ..])
 {
     return KvTiering.Benchmarks.RemoteUnreachableRun.Run(args[1..]);
+}
+
+if (args is ["remote-restore", ..])
+{
+    return KvTiering.Benchmarks.RemoteRestoreRun.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(KvTiering.Benchmarks.HitPathBenchmarks).Assembly).Run(args);

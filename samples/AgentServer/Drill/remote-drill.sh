@@ -6,8 +6,12 @@
 # and a missing password, Garnet down at start, and a slow remote (a TCP relay adding delay below and above the timeout).
 # Installs Garnet's dotnet tool (garnet-server 2.2.12) into $KVT_TOOLS (default /tmp/kvtiering-tools) when missing.
 # Usage: samples/AgentServer/Drill/remote-drill.sh [port] [garnet port]   (after: dotnet build -c Release samples/AgentServer)
+# KVT_DRILL_PARTS picks parts (default "0-3 4 5"; 0 to 3 share one server), KVT_DRILL_DELAYS part 5's delays in ms
+# (default "20 100 400"): KVT_DRILL_PARTS=5 KVT_DRILL_DELAYS="20 100" runs the slow remote alone.
 set -u
 PORT=${1:-18094}; GPORT=${2:-16390}; RPORT=$((GPORT + 1)); PW=drill-secret
+PARTS=" ${KVT_DRILL_PARTS:-0-3 4 5} "; DELAYS=${KVT_DRILL_DELAYS:-20 100 400}
+part() { [[ "$PARTS" == *" $1 "* ]]; }
 APP=$(cd "$(dirname "$0")/.." && pwd)
 DRILL=$APP/Drill
 TOOLS=${KVT_TOOLS:-/tmp/kvtiering-tools}
@@ -64,6 +68,7 @@ cleanup() { for f in pid gpid rpid; do [ -f $R/$f ] && kill -9 $(cat $R/$f) 2>/d
 trap cleanup EXIT
 
 garnet
+if part 0-3; then
 echo "== 0. six sessions on DRAM 1 MiB + flash 1 MiB + Garnet; the next turn of sessions 1 and 6"
 srv s0.log $REMOTE; logs s0.log
 turns a 1 2 3 4 5 6 >/dev/null; turns b 1 6; faults
@@ -97,6 +102,9 @@ print(f"   {len(keys)} keys, {len(big)} of them chunks; 20 garbled, 20 swapped")
 PY
 turns g 14 15 16 17 18 19; same g-before g 14 15 16 17 18 19; faults
 k9
+fi
+
+if part 4; then
 
 echo "== 4. a wrong password, no password, and Garnet down at start"
 for pw in ",password=not-the-password" ""; do # each should refuse at once: one line, exit 2
@@ -108,6 +116,9 @@ srv s4.log $REMOTE; echo "   Garnet down: /healthz $(curl -s localhost:$PORT/hea
 turns i 1 2 3 >/dev/null; turns j 1; faults
 garnet; waitback s4.log; turns i 4 5 6 7 8 9 >/dev/null; turns k 4; echo "   Garnet holds $(resp DBSIZE) keys"
 k9
+fi
+
+part 5 || exit 0
 
 echo "== 5. a slow remote: a TCP relay adding a delay to every reply from Garnet (operation timeout 250 ms)"
 echo 0 > $R/delay
@@ -143,7 +154,7 @@ PY
 echo $! > $R/rpid
 srv s5.log --KvTiering:Redis:Configuration=127.0.0.1:$RPORT,password=$PW
 turns l 31 32 33 34 35 36 >/dev/null; keep l 31 32; echo "   no delay:"; turns l 31 32 | sed 's/^/   /'
-for d in 20 100 400; do
+for d in $DELAYS; do
   echo $d > $R/delay; echo "   $d ms on every reply:"; turns m$d 37 38 | sed 's/^/   /'; turns l 31 32 | sed 's/^/   /'; same l-before l 31 32; faults
   echo 0 > $R/delay; sleep 2
 done

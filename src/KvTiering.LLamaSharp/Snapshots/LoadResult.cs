@@ -11,4 +11,10 @@ internal enum LoadResult
 
     /// <summary>The manifest was unreadable, a chunk was missing or short, or the payload checksum failed.</summary>
     Corrupt,
+
+    /// <summary>
+    /// A piece is resident but its device could not be reached just now (a remote tier timing out or backing off):
+    /// nothing is known to be wrong with the snapshot, so it is kept for the next restore.
+    /// </summary>
+    Unreachable,
 }

@@ -49,6 +49,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         out SnapshotManifest manifest, out int matchedTokens, out int deepestTier, out int corrupt)
     {
         corrupt = 0;
+        List<(BlockKey Snapshot, LoadResult Load)>? failed = null; // not loaded by this call: waypoints below lead to them too
         for (int i = keys.Length - 1; i >= 0; i--)
         {
             BlockKey snapshot;
@@ -63,7 +64,29 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
                 continue;
             }
 
+            if (TriedBefore(failed, snapshot) is { } before)
+            {
+                // Read once already: a removed snapshot's pieces may still be fetched from a shared remote tier (which
+                // keeps values other stores may want), so loading it again would read every chunk again, per waypoint.
+                if (!waypoint.IsEmpty && before != LoadResult.Unreachable)
+                {
+                    store.Remove(waypoint);
+                }
+
+                continue;
+            }
+
             LoadResult load = Load(snapshot, out manifest, out deepestTier);
+            if (load != LoadResult.Loaded)
+            {
+                (failed ??= []).Add((snapshot, load));
+            }
+
+            if (load == LoadResult.Unreachable)
+            {
+                continue; // kept, and so is its waypoint: the next restore reads it once the device answers
+            }
+
             if (load != LoadResult.Loaded)
             {
                 // The manifest was just seen resident, so reading nothing means its bytes failed verification;
@@ -98,6 +121,9 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         deepestTier = -1;
         return false;
     }
+
+    private static LoadResult? TriedBefore(List<(BlockKey Snapshot, LoadResult Load)>? failed, BlockKey snapshot) =>
+        failed?.Find(f => f.Snapshot == snapshot) is { Snapshot.IsEmpty: false } tried ? tried.Load : null;
 
     /// <summary>
     /// Publishes the snapshot whose payload is in <see cref="Payload"/>: every data chunk, then the manifest. On any
@@ -175,7 +201,9 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 
     /// <summary>
     /// Reads snapshot <paramref name="snapshot"/>'s manifest and every chunk into the payload buffer and verifies the
-    /// payload checksum. A corrupt snapshot is removed from the store, so it is not tried again.
+    /// payload checksum. A corrupt snapshot is removed from the store, so it is not tried again; one whose piece could
+    /// not be read because its device did not answer (the piece is still resident) is left for the next restore. The
+    /// chunks are read as one batch, none promoted (<see cref="SnapshotChunks"/>).
     /// </summary>
     private LoadResult Load(in BlockKey snapshot, out SnapshotManifest manifest, out int deepestTier)
     {
@@ -185,7 +213,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         byte[] buffer = Payload(_chunkBytes);
         if (!store.TryGet(manifestKey, buffer.AsSpan(0, _chunkBytes), out int length, out int tier))
         {
-            return LoadResult.Missing;
+            return store.Contains(manifestKey) ? LoadResult.Unreachable : LoadResult.Missing;
         }
 
         if (!SnapshotManifest.TryRead(buffer.AsSpan(0, length), snapshot, _chunkBytes, out manifest))
@@ -196,19 +224,15 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
 
         deepestTier = tier;
         buffer = Payload(manifest.PayloadLength);
-        long offset = 0;
-        for (int c = 1; c <= manifest.ChunkCount; c++)
+        LoadResult chunks = SnapshotChunks.Read(store, snapshot, manifest, buffer, ref deepestTier);
+        if (chunks != LoadResult.Loaded)
         {
-            int expected = (int)Math.Min(_chunkBytes, manifest.PayloadLength - offset);
-            if (!store.TryGet(SnapshotKeys.Chunk(snapshot, c), buffer.AsSpan((int)offset, _chunkBytes), out length, out tier)
-                || length != expected)
+            if (chunks == LoadResult.Corrupt)
             {
                 Remove(snapshot, manifest.ChunkCount);
-                return LoadResult.Corrupt;
             }
 
-            deepestTier = Math.Max(deepestTier, tier);
-            offset += length;
+            return chunks;
         }
 
         if (XxHash3.HashToUInt64(buffer.AsSpan(0, (int)manifest.PayloadLength)) != manifest.PayloadChecksum)

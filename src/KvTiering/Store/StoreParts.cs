@@ -69,6 +69,7 @@ internal sealed class StoreParts
         Residency = new ResidencyLookup(Table, Top, remote, Tiers.Length);
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
+        Batches = new BatchReader(Table, Tiers, Top, Chain, Slots, Counters, blockBytes);
         Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, mover, promotion, blockBytes);
         RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
         Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
@@ -112,6 +113,9 @@ internal sealed class StoreParts
     public SessionHints Hints { get; }
 
     public Prefetcher Prefetcher { get; }
+
+    /// <summary>Batch reads (<see cref="TieredKvStore.ReadBatchAsync"/>; a metadata-only store refuses them).</summary>
+    public BatchReader Batches { get; }
 
     public RequestIntake Requests { get; }
 

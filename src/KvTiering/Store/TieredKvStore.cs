@@ -263,6 +263,30 @@ public sealed class TieredKvStore : IDisposable
     public Task<int> PrefetchAsync(ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken = default) =>
         _parts.Prefetcher.Start(this, keys, cancellationToken);
 
+    /// <summary>
+    /// Reads the blocks under <paramref name="keys"/>, block <c>i</c> into <paramref name="destination"/> from byte
+    /// <c>i * BlockBytes</c> and what was found into <paramref name="results"/>[i] (a miss: false, 0 bytes, tier -1),
+    /// with up to a tier's <see cref="IConcurrentReads.ReadWindow"/> reads in flight on it, and moves none of them: a
+    /// lower tier's hit is copied out and stays (its policy hears of it), so a reader that needs many lower-tier blocks
+    /// once, such as a snapshot restore, does not push out its own unread blocks.
+    /// </summary>
+    /// <remarks>
+    /// Each block is read as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> reads it: verified bytes or
+    /// a miss, also while it moves. A miss whose block is still resident (<see cref="Contains"/>) means its device did
+    /// not answer, not that it is gone. A read that throws leaves its block; the reads in flight end, none is sent, and
+    /// the exception is rethrown. Cancellation reaches every read in flight and leaves every block where it was.
+    /// </remarks>
+    /// <param name="keys">The blocks to read.</param>
+    /// <param name="destination">Where they go; the caller keeps it until the task completes.</param>
+    /// <param name="results">What was found, per key.</param>
+    /// <param name="cancellationToken">Stops the batch between blocks and reaches the reads in flight.</param>
+    /// <returns>How many blocks were found.</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <c>keys.Length * BlockBytes</c>,
+    /// or <paramref name="results"/> than <paramref name="keys"/>; an empty key is a miss.</exception>
+    /// <exception cref="InvalidOperationException">The store keeps no payloads (<see cref="MetadataOnly"/>).</exception>
+    public Task<int> ReadBatchAsync(ReadOnlyMemory<BlockKey> keys, Memory<byte> destination, Memory<BlockRead> results,
+        CancellationToken cancellationToken = default) => _parts.Batches.Start(this, keys, destination, results, cancellationToken);
+
     /// <summary>The placement ledger the store records into, or null.</summary>
     public PlacementLedger? Ledger => _parts.Ledger;
 

@@ -10,10 +10,12 @@ namespace KvTiering.Tests.Store;
 /// and can fail chosen blocks' reads (-1, or an exception). It checks the store's contract (no Free or Write of a slot
 /// while a read of it is in flight).
 /// </summary>
-internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindow) : IConcurrentReads
+internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindow) : IConcurrentReads, IReadFailureReporting
 {
     private readonly CheckedSlots _slots = new(slotCount);
     private readonly ConcurrentDictionary<BlockKey, bool> _faults = new(); // true: throw; false: -1
+    private readonly ConcurrentDictionary<BlockKey, bool> _unreachable = new();
+    private readonly ReadFailure[] _causes = new ReadFailure[slotCount];
     private TaskCompletionSource _gate = Opened();
     private int _inFlight;
     private int _maxInFlight;
@@ -58,6 +60,14 @@ internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindo
     /// <summary>Makes every later read of <paramref name="key"/> throw an <see cref="IOException"/> (or, with false, return -1).</summary>
     public void Fail(BlockKey key, bool throws) => _faults[key] = throws;
 
+    /// <summary>Makes every later read of <paramref name="key"/> miss as one the device could not reach (a remote timeout).</summary>
+    public void Unreachable(BlockKey key) => _unreachable[key] = true;
+
+    /// <summary>Lets <paramref name="key"/>'s reads reach the device again.</summary>
+    public void Reachable(BlockKey key) => _unreachable.TryRemove(key, out _);
+
+    public ReadFailure LastReadFailure(int slot) => _causes[slot];
+
     public async ValueTask<int> ReadAsync(int slot, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
     {
         _slots.Enter(slot, "ReadAsync", exclusive: false);
@@ -93,7 +103,14 @@ internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindo
 
             if (_faults.TryGetValue(key, out bool throws))
             {
+                _causes[slot] = ReadFailure.Corrupt;
                 return throws ? throw new IOException($"injected read fault of block {key}") : -1;
+            }
+
+            if (_unreachable.ContainsKey(key))
+            {
+                _causes[slot] = ReadFailure.Unreachable;
+                return -1;
             }
 
             return _slots.Read(slot, key, destination.Span);
@@ -118,7 +135,16 @@ internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindo
         _slots.Exit(slot);
     }
 
-    public int Read(int slot, in BlockKey key, Span<byte> destination) => _slots.Read(slot, key, destination);
+    public int Read(int slot, in BlockKey key, Span<byte> destination)
+    {
+        if (_unreachable.ContainsKey(key))
+        {
+            _causes[slot] = ReadFailure.Unreachable;
+            return -1;
+        }
+
+        return _slots.Read(slot, key, destination);
+    }
 
     public int PayloadLength(int slot) => _slots.PayloadLength(slot);
 

@@ -1,0 +1,61 @@
+using KvTiering.Blocks;
+using KvTiering.Store;
+
+namespace KvTiering.LLamaSharp.Snapshots;
+
+/// <summary>
+/// Reads a snapshot's data chunks back as one batch (<see cref="TieredKvStore.ReadBatchAsync"/>): a remote tier's
+/// window of reads in flight, and none promoted, so a snapshot larger than the memory tiers no longer pushes out its
+/// own unread chunks, and a restore costs the tiers below no demotion writes. A snapshot is read once per turn and
+/// replaced by the turn's own save, so leaving its chunks where they are loses no later hit.
+/// </summary>
+internal static class SnapshotChunks
+{
+    /// <summary>
+    /// Reads chunks 1..<c>ChunkCount</c> of <paramref name="snapshot"/> into <paramref name="buffer"/> (whole chunks,
+    /// from 0) and raises <paramref name="deepestTier"/> to the deepest tier read. <see cref="LoadResult.Corrupt"/>: a
+    /// chunk is gone (evicted, lost, failed verification) or has the wrong length; <see cref="LoadResult.Unreachable"/>:
+    /// every chunk not read is still resident, its device just did not answer. The payload checksum is the caller's.
+    /// </summary>
+    public static LoadResult Read(TieredKvStore store, in BlockKey snapshot, in SnapshotManifest manifest, byte[] buffer,
+        ref int deepestTier)
+    {
+        int chunkBytes = store.BlockBytes;
+        var keys = new BlockKey[manifest.ChunkCount];
+        for (int c = 0; c < keys.Length; c++)
+        {
+            keys[c] = SnapshotKeys.Chunk(snapshot, c + 1);
+        }
+
+        var reads = new BlockRead[keys.Length];
+        // Off the caller's thread: the restore is synchronous, and a caller's synchronization context must not be the
+        // one the reads' continuations wait for.
+        Task.Run(() => store.ReadBatchAsync(keys, buffer, reads)).GetAwaiter().GetResult();
+        LoadResult result = LoadResult.Loaded;
+        for (int c = 0; c < keys.Length; c++)
+        {
+            int expected = (int)Math.Min(chunkBytes, manifest.PayloadLength - ((long)c * chunkBytes));
+            if (!reads[c].Found)
+            {
+                // Still resident: its device could not be reached just now (a remote timeout), which says nothing
+                // about its bytes. Gone: evicted, lost or failed verification, and so is the snapshot.
+                if (!store.Contains(keys[c]))
+                {
+                    return LoadResult.Corrupt;
+                }
+
+                result = LoadResult.Unreachable;
+                continue;
+            }
+
+            if (reads[c].BytesWritten != expected)
+            {
+                return LoadResult.Corrupt;
+            }
+
+            deepestTier = Math.Max(deepestTier, reads[c].Tier);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,160 @@
+using KvTiering.Blocks;
+using KvTiering.Devices;
+using KvTiering.LLamaSharp.Snapshots;
+using KvTiering.Store;
+using KvTiering.Tiers;
+using LLama;
+using LLama.Native;
+
+namespace KvTiering.LLamaSharp.Tests.Snapshots;
+
+/// <summary>
+/// A snapshot whose chunks lie on a remote tier is read back with the tier's window of reads in flight, ending out of
+/// order, and its chunks stay where they are (none promoted, so none pushes out another). A missing or corrupt chunk
+/// still means the snapshot is gone (removed, never wrong bytes); a chunk whose device could not be reached leaves the
+/// snapshot for the next restore: before, such a read removed it (the remote drill's 100 ms run lost one to a timeout).
+/// </summary>
+[Collection(TinyModelGroup.Name)]
+public sealed class ParallelRestoreTests(TinyModelFixture model)
+{
+    private static readonly LLamaSeqId Seq = TinyModelFixture.Sequence;
+    private static readonly TierProfile Remote = new("remote", TierKind.Remote, 1e9, 1e9, TimeSpan.FromMicroseconds(100), 0, 0);
+
+    private TieredKvStore Open(out RemoteLikeDevice remote, bool shared = false)
+    {
+        RemoteLikeDevice device = shared
+            ? new SharedRemoteLikeDevice(1024, model.Layout.BytesPerBlock, readWindow: 8)
+            : new RemoteLikeDevice(1024, model.Layout.BytesPerBlock, readWindow: 8);
+        var options = new KvStoreOptions { Layout = model.Layout };
+        options.Tiers.Add(new TierOptions(TierProfiles.Dram, 8));
+        options.Tiers.Add(new TierOptions(Remote, 1024) { DeviceFactory = (_, _) => device });
+        remote = device;
+        return new TieredKvStore(options);
+    }
+
+    /// <summary>Saves a 300-token session, then another, so the first one's snapshot lies on the remote tier; its key and chunk count.</summary>
+    private (LLamaToken[] Prompt, BlockKey Snapshot, int Chunks) SaveBelow(LLamaContext context, LlamaPrefixCache cache, TieredKvStore store)
+    {
+        LLamaToken[] first = TinyModelFixture.Tokens(7, 300);
+        Save(context, cache, first);
+        Save(context, cache, TinyModelFixture.Tokens(8, 300));
+        var keys = new BlockKey[first.Length / model.Hasher.TokensPerBlock];
+        model.Hasher.ComputeKeys(System.Runtime.InteropServices.MemoryMarshal.Cast<LLamaToken, int>(first.AsSpan()), keys);
+        BlockKey snapshot = keys[^1];
+        int chunks = 0;
+        while (store.Contains(SnapshotKeys.Chunk(snapshot, chunks + 1)))
+        {
+            chunks++;
+        }
+
+        Assert.True(chunks > 8, $"the snapshot ({chunks} chunks) is larger than DRAM");
+        for (int c = 1; c <= chunks; c++)
+        {
+            Assert.Equal(1, store.TierOf(SnapshotKeys.Chunk(snapshot, c)));
+        }
+
+        return ([.. first, .. TinyModelFixture.Tokens(9, 20)], snapshot, chunks);
+    }
+
+    private static void Save(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] tokens)
+    {
+        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
+        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
+        Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
+    }
+
+    private PrefixRestore RestoreAndCheck(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] prompt)
+    {
+        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
+        PrefixRestore restore = cache.Restore(context, Seq, prompt);
+        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
+        Assert.Equal(model.Recompute(prompt), logits); // never wrong bytes
+        return restore;
+    }
+
+    [Fact]
+    public void A_snapshot_on_the_remote_tier_is_read_with_reads_in_flight_and_its_chunks_stay_there()
+    {
+        using TieredKvStore store = Open(out RemoteLikeDevice remote);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
+
+        PrefixRestore restore = RestoreAndCheck(context, cache, prompt);
+        Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
+        Assert.Equal(288, restore.RestoredTokens);
+        Assert.Equal(1, restore.SourceTier);
+        Assert.True(remote.MaxInFlight > 1, $"reads in flight at once: {remote.MaxInFlight}");
+        for (int c = 1; c <= chunks; c++)
+        {
+            Assert.Equal(1, store.TierOf(SnapshotKeys.Chunk(snapshot, c))); // read where they are, not promoted
+        }
+    }
+
+    [Fact]
+    public void A_chunk_whose_device_cannot_be_reached_leaves_the_snapshot_for_the_next_restore()
+    {
+        using TieredKvStore store = Open(out RemoteLikeDevice remote);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
+        BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks / 2);
+        remote.Fail(chunk, ReadFailure.Unreachable);
+
+        PrefixRestore missed = RestoreAndCheck(context, cache, prompt);
+        Assert.Equal(RestoreOutcome.Miss, missed.Outcome); // not corrupt: nothing is known to be wrong with it
+        Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
+        Assert.True(store.Contains(SnapshotKeys.Manifest(snapshot)));
+        Assert.True(store.Contains(chunk));
+
+        remote.Heal(chunk);
+        PrefixRestore restored = RestoreAndCheck(context, cache, prompt);
+        Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
+        Assert.Equal(288, restored.RestoredTokens);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_missing_or_corrupt_chunk_makes_the_snapshot_corrupt_and_removes_it(bool corrupt)
+    {
+        using TieredKvStore store = Open(out RemoteLikeDevice remote);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
+        BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks - 1);
+        if (corrupt)
+        {
+            remote.Fail(chunk, ReadFailure.Corrupt);
+        }
+        else
+        {
+            Assert.True(store.Remove(chunk));
+        }
+
+        PrefixRestore restore = RestoreAndCheck(context, cache, prompt);
+        Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
+        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+        Assert.False(store.Contains(SnapshotKeys.Manifest(snapshot)));
+        Assert.False(store.Contains(SnapshotKeys.Chunk(snapshot, 1)));
+    }
+
+    [Fact]
+    public void A_corrupt_snapshot_that_a_shared_remote_still_serves_is_read_once_not_once_per_waypoint()
+    {
+        // Removing a snapshot from the store leaves its values on a shared server (Garnet keeps them for other
+        // stores), so each waypoint below led to it again, fetched the manifest and read every chunk again: in the
+        // remote drill's part 3, 24 waypoints, ~2 s per turn.
+        using TieredKvStore store = Open(out RemoteLikeDevice remote, shared: true);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
+        BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks - 1);
+        remote.Fail(chunk, ReadFailure.Corrupt);
+
+        PrefixRestore restore = RestoreAndCheck(context, cache, prompt);
+        Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
+        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(1, remote.ReadsOf(chunk));
+    }
+}
