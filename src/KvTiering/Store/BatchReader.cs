@@ -104,7 +104,14 @@ internal sealed class BatchReader
                     int got;
                     try
                     {
-                        got = ticket.Tier.Device.Read(ticket.Slot, key, into.Span);
+                        try
+                        {
+                            got = ticket.Tier.Device.Read(ticket.Slot, key, into.Span);
+                        }
+                        finally
+                        {
+                            _top.ExitReader(); // the reader covers the read only
+                        }
                     }
                     catch
                     {
@@ -116,15 +123,20 @@ internal sealed class BatchReader
                     continue;
                 }
 
-                while (batch.Busy[ticket.Tier.Index] >= window && batch.Failure is null)
+                if (batch.Busy[ticket.Tier.Index] >= window)
                 {
-                    await CompleteOldestAsync(batch, keys).ConfigureAwait(false);
-                }
+                    // The window is full: give the slot back while the oldest reads end, then begin this block again
+                    // (it may have moved meanwhile). A ticket held while waiting would keep Dispose waiting for its
+                    // reader, while the oldest read's turn waited for Dispose's lock.
+                    _top.ExitReader();
+                    EndFailed(ticket);
+                    while (batch.Busy[ticket.Tier.Index] >= window && batch.Failure is null)
+                    {
+                        await CompleteOldestAsync(batch, keys).ConfigureAwait(false);
+                    }
 
-                if (batch.Failure is not null)
-                {
-                    EndFailed(ticket); // a read threw (or was cancelled) meanwhile: no new one is sent
-                    break;
+                    i--;
+                    continue; // a read that threw meanwhile ends the loop: no new one is sent
                 }
 
                 var device = (IAsyncBlockDevice)ticket.Tier.Device;
@@ -231,7 +243,6 @@ internal sealed class BatchReader
     /// <summary>Under the lock: ends a read; the tier that served it, <see cref="Missed"/>, or <see cref="Again"/>.</summary>
     private int Finish(TieredKvStore store, in BatchReadState.Ticket ticket, int got)
     {
-        _top.ExitReader();
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
@@ -263,10 +274,12 @@ internal sealed class BatchReader
         }
     }
 
-    /// <summary>Ends a read that threw or was abandoned: the block stays where it was.</summary>
+    /// <summary>
+    /// Ends a read that threw or was abandoned: the block stays where it was. The store reader <see cref="TryBegin"/>
+    /// announced has ended already, when the read did.
+    /// </summary>
     private void EndFailed(in BatchReadState.Ticket ticket)
     {
-        _top.ExitReader();
         using (_top.EnterWrite())
         {
             if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
@@ -287,16 +300,21 @@ internal sealed class BatchReader
         return new BlockRead(found, written, tier);
     }
 
-    /// <summary>Starts one read; a device that throws before its task exists gives a faulted one, handed back in turn.</summary>
-    private static Task<int> Send(IAsyncBlockDevice device, int slot, BlockKey key, Memory<byte> into, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one read; a device that throws before its task exists gives a faulted one, handed back in turn. The store
+    /// reader <see cref="TryBegin"/> announced ends with the read, not in the read's turn: <c>Dispose</c> waits for
+    /// readers under the lock, and a read done but waiting for its turn would wait for that lock in turn (Dispose during a
+    /// batch with reads in flight hung before, as the prefetch's window did before remote26).
+    /// </summary>
+    private async Task<int> Send(IAsyncBlockDevice device, int slot, BlockKey key, Memory<byte> into, CancellationToken cancellationToken)
     {
         try
         {
-            return device.ReadAsync(slot, key, into, cancellationToken).AsTask();
+            return await device.ReadAsync(slot, key, into, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        finally
         {
-            return Task.FromException<int>(ex);
+            _top.ExitReader();
         }
     }
 }

@@ -92,6 +92,29 @@ public sealed class BatchReadTests
     }
 
     [Fact]
+    public async Task Dispose_during_a_batch_waits_for_the_reads_in_flight_and_does_not_hang()
+    {
+        var middle = new AwaitableDevice(8, Bytes);
+        var remote = new WindowedDevice(64, Bytes, readWindow: 4);
+        TieredKvStore store = Open(top: 4, middle, remote);
+        BlockKey[] keys = Put(store, 30); // 0-17 remote
+        remote.Close();
+
+        Task<int> batch = store.ReadBatchAsync(keys, new byte[keys.Length * Bytes], new BlockRead[keys.Length]);
+        WaitFor(() => remote.Pending == 4, "four remote reads in flight at once");
+        Task dispose = Task.Run(store.Dispose);
+        await Task.Delay(100);
+        Assert.False(dispose.IsCompleted); // the reads in flight hold it
+        remote.Open();
+
+        // A read done but waiting for its turn must not keep Dispose waiting while its turn waits for Dispose's lock
+        // (the hang remote26 found in the prefetch's window).
+        await dispose.WaitAsync(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => batch);
+        Assert.Empty(remote.Violations);
+    }
+
+    [Fact]
     public async Task Reads_that_end_out_of_order_land_each_in_its_own_place()
     {
         var middle = new AwaitableDevice(2, Bytes);
