@@ -13,36 +13,55 @@ internal static class RedisCredentialCheck
     public sealed record Refused(EndPoint EndPoint, string Reason, Exception Exception);
 
     /// <summary>
-    /// Pings each endpoint of <paramref name="connection"/> that is not connected; the first whose failure is an
-    /// authentication failure, or null when none is (down, unreachable, or connected after all).
+    /// Pings each endpoint of <paramref name="connection"/>; the first whose failure is an authentication failure, or
+    /// null when none is (each answered, or is down or unreachable for all of <paramref name="patience"/>).
     /// </summary>
-    /// <remarks>Runs once, at connect time: each ping fails at once (the connection fails fast while disconnected).</remarks>
-    public static Refused? Refusal(IConnectionMultiplexer connection)
+    /// <remarks>
+    /// Runs once, at connect time. A ping while disconnected fails at once (the connection fails fast), but not always
+    /// with the refusal yet: on a loaded machine the handshake's answer can come after <c>Connect</c> returned, or
+    /// between reconnects (a CI run saw a wrong password start the tier degraded). So a failure that does not say why
+    /// is retried until <paramref name="patience"/> (the connect timeout) has passed; a server that is down costs that
+    /// once more at start.
+    /// </remarks>
+    public static Refused? Refusal(IConnectionMultiplexer connection, TimeSpan patience)
     {
+        long deadline = Environment.TickCount64 + (long)patience.TotalMilliseconds;
         foreach (EndPoint endPoint in connection.GetEndPoints())
         {
             IServer server = connection.GetServer(endPoint);
-            if (server.IsConnected)
+            while (true)
             {
-                continue;
-            }
+                try
+                {
+                    server.Ping();
+                    break; // connected and let in
+                }
+                catch (RedisConnectionException ex) when (IsAuthenticationFailure(ex))
+                {
+                    return new Refused(endPoint, ServerReply(ex), ex);
+                }
+                catch (RedisServerException ex) when (IsAuthenticationReply(ex.Message))
+                {
+                    return new Refused(endPoint, ex.Message, ex);
+                }
+                catch (Exception ex) when (RedisBackoff.IsFault(ex))
+                {
+                    if (Environment.TickCount64 >= deadline)
+                    {
+                        break; // down, unreachable or slow: an outage, which the tier rides out
+                    }
 
-            try
-            {
-                server.Ping();
-            }
-            catch (RedisConnectionException ex) when (IsAuthenticationFailure(ex))
-            {
-                return new Refused(endPoint, ServerReply(ex), ex);
-            }
-            catch (Exception ex) when (RedisBackoff.IsFault(ex))
-            {
-                // Down, unreachable or slow: an outage, which the tier rides out.
+                    Thread.Sleep(20);
+                }
             }
         }
 
         return null;
     }
+
+    /// <summary>A server's refusal of a command for want of (valid) credentials.</summary>
+    private static bool IsAuthenticationReply(string message) =>
+        message.StartsWith("NOAUTH", StringComparison.Ordinal) || message.StartsWith("WRONGPASS", StringComparison.Ordinal);
 
     private static bool IsAuthenticationFailure(Exception? ex)
     {

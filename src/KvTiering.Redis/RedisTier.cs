@@ -55,7 +55,7 @@ public static class RedisTier
             (int)Math.Min(options.MaxBackoff.TotalMilliseconds, int.MaxValue));
         config.ClientName ??= "kvtiering";
         ConnectionMultiplexer connection = ConnectionMultiplexer.Connect(config);
-        if (!connection.IsConnected && RedisCredentialCheck.Refusal(connection) is { } refusal)
+        if (RedisCredentialCheck.Refusal(connection, options.ConnectTimeout) is { } refusal)
         {
             connection.Dispose();
             ThrowHelper.ThrowArgument(nameof(RedisTierOptions.Configuration),
