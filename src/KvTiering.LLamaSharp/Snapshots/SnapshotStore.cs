@@ -49,7 +49,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         out SnapshotManifest manifest, out int matchedTokens, out int deepestTier, out int corrupt)
     {
         corrupt = 0;
-        List<(BlockKey Snapshot, LoadResult Load)>? failed = null; // not loaded by this call: waypoints below lead to them too
+        Dictionary<BlockKey, LoadResult>? failed = null; // not loaded by this call: waypoints below lead to them too
         for (int i = keys.Length - 1; i >= 0; i--)
         {
             BlockKey snapshot;
@@ -64,7 +64,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
                 continue;
             }
 
-            if (TriedBefore(failed, snapshot) is { } before)
+            if (failed is not null && failed.TryGetValue(snapshot, out LoadResult before))
             {
                 // Read once already: a removed snapshot's pieces may still be fetched from a shared remote tier (which
                 // keeps values other stores may want), so loading it again would read every chunk again, per waypoint.
@@ -79,7 +79,7 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
             LoadResult load = Load(snapshot, out manifest, out deepestTier);
             if (load != LoadResult.Loaded)
             {
-                (failed ??= []).Add((snapshot, load));
+                (failed ??= [])[snapshot] = load;
             }
 
             if (load == LoadResult.Unreachable)
@@ -121,9 +121,6 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         deepestTier = -1;
         return false;
     }
-
-    private static LoadResult? TriedBefore(List<(BlockKey Snapshot, LoadResult Load)>? failed, BlockKey snapshot) =>
-        failed?.Find(f => f.Snapshot == snapshot) is { Snapshot.IsEmpty: false } tried ? tried.Load : null;
 
     /// <summary>
     /// Publishes the snapshot whose payload is in <see cref="Payload"/>: every data chunk, then the manifest. On any

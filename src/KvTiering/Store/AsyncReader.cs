@@ -67,7 +67,7 @@ internal sealed class AsyncReader
         {
             store.ThrowIfDisposed();
             bool left = SlotBinding.EndSlotIo(tier, slot);
-            bool same = !left && _table.Stamps[e] == stamp && _table.Tier[e] == tier.Index && _table.Slot[e] == slot;
+            bool same = !left && _table.IsAt(e, stamp, tier.Index, slot);
             found = _locked.Finish(e, tier, got, destination.Span, same, out bytesWritten, out servedFromTier, out promoteTo);
         }
 

@@ -249,7 +249,7 @@ internal sealed class BatchReader
             Tier tier = ticket.Tier;
             int e = ticket.Entry;
             bool left = SlotBinding.EndSlotIo(tier, ticket.Slot);
-            bool same = !left && _table.Stamps[e] == ticket.Stamp && _table.Tier[e] == tier.Index && _table.Slot[e] == ticket.Slot;
+            bool same = !left && _table.IsAt(e, ticket.Stamp, tier.Index, ticket.Slot);
             if (got < 0)
             {
                 if (!same)

@@ -138,7 +138,7 @@ internal sealed class BlockPrefetch
         {
             store.ThrowIfDisposed();
             bool left = SlotBinding.EndSlotIo(from, slot);
-            bool same = !left && _table.Stamps[e] == stamp && _table.Tier[e] == from.Index && _table.Slot[e] == slot;
+            bool same = !left && _table.IsAt(e, stamp, from.Index, slot);
             if (got < 0)
             {
                 if (same)
@@ -172,7 +172,7 @@ internal sealed class BlockPrefetch
             using (_top.EnterWrite())
             {
                 store.ThrowIfDisposed();
-                if (_table.Stamps[e] != stamp || _table.Tier[e] != from.Index || _table.Slot[e] != slot)
+                if (!_table.IsAt(e, stamp, from.Index, slot))
                 {
                     return false;
                 }

@@ -204,6 +204,13 @@ internal sealed class BlockTable
     public bool StillFound(int e, in BlockKey key, bool unchanged) =>
         e >= 0 && (unchanged || (Stamps[e] != 0 && Keys[e].Equals(key)));
 
+    /// <summary>
+    /// Whether entry <paramref name="e"/> is still the block it was (<paramref name="stamp"/>) in the same tier and slot:
+    /// what a read or copy begun outside the lock checks before its result is used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsAt(int e, long stamp, int tier, int slot) => Stamps[e] == stamp && Tier[e] == tier && Slot[e] == slot;
+
     /// <summary>What the policy of tier <paramref name="tier"/> is told about entry <paramref name="e"/> when asked to admit it.</summary>
     public BlockInfo Describe(int e, int tier, int size, bool isDemotion)
     {

@@ -96,7 +96,7 @@ internal sealed class DemotionCopies
         Tier to = move.To;
         to.Reserved--;
         bool left = SlotBinding.EndSlotIo(from, move.FromSlot);
-        bool same = !left && _table.Stamps[e] == move.Stamp && _table.Tier[e] == from.Index && _table.Slot[e] == move.FromSlot;
+        bool same = !left && _table.IsAt(e, move.Stamp, from.Index, move.FromSlot);
         if (!same || _table.Pins[e] != 0 || (move.Buffer >= 0 && _writeBehind.IsClosed))
         {
             // Removed, cleared, promoted or pinned while its bytes were copied (or the store is closing): that wins,
@@ -145,7 +145,7 @@ internal sealed class DemotionCopies
         int e = move.Entry;
         move.To.Reserved--;
         bool left = SlotBinding.EndSlotIo(move.From, move.FromSlot);
-        bool same = !left && _table.Stamps[e] == move.Stamp && _table.Tier[e] == move.From.Index && _table.Slot[e] == move.FromSlot;
+        bool same = !left && _table.IsAt(e, move.Stamp, move.From.Index, move.FromSlot);
         Abandon(ref move, same);
     }
 

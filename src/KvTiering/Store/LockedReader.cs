@@ -127,7 +127,7 @@ internal sealed class LockedReader
         using (_top.EnterWrite())
         {
             bool left = SlotBinding.EndSlotIo(tier, slot);
-            bool same = !left && _table.Stamps[e] == stamp && _table.Tier[e] == tier.Index && _table.Slot[e] == slot;
+            bool same = !left && _table.IsAt(e, stamp, tier.Index, slot);
             hit = Finish(e, tier, got, destination, same, out bytesWritten, out servedFromTier, out promoteTo);
         }
 

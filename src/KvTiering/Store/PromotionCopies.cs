@@ -168,6 +168,5 @@ internal sealed class PromotionCopies
         return true;
     }
 
-    private bool Unchanged(int e, long stamp, Tier from, int fromSlot) =>
-        _table.Stamps[e] == stamp && _table.Tier[e] == from.Index && _table.Slot[e] == fromSlot;
+    private bool Unchanged(int e, long stamp, Tier from, int fromSlot) => _table.IsAt(e, stamp, from.Index, fromSlot);
 }
