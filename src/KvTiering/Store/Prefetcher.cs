@@ -18,8 +18,8 @@ namespace KvTiering.Store;
 /// <remarks>SGLang HiCache and Dynamo KVBM prefetch the same way, on the request's arrival in the queue.</remarks>
 internal sealed class Prefetcher
 {
-    /// <summary>The largest <see cref="IConcurrentReads.ReadWindow"/> a store accepts.</summary>
-    internal const int MaxReadWindow = 1024;
+    /// <summary>The largest <see cref="IConcurrentReads.ReadWindow"/> or <see cref="IConcurrentWrites.WriteWindow"/> a store accepts.</summary>
+    internal const int MaxWindow = 1024;
 
     private readonly Tier[] _tiers;
     private readonly TopTierReader _top;

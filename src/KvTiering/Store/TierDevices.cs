@@ -65,20 +65,20 @@ internal static class TierDevices
                     $"the tier needs {options.CapacityBlocks} slots of {blockBytes} bytes.", nameof(options));
             }
 
-            if (device is IConcurrentReads { ReadWindow: < 1 or > Prefetcher.MaxReadWindow } concurrent)
+            if (device is IConcurrentReads { ReadWindow: < 1 or > Prefetcher.MaxWindow } concurrent)
             {
                 int window = concurrent.ReadWindow;
                 device.Dispose();
                 throw new ArgumentOutOfRangeException(nameof(options), window,
-                    $"Tier '{options.Profile.Name}' device's ReadWindow {window} must be 1 to {Prefetcher.MaxReadWindow}.");
+                    $"Tier '{options.Profile.Name}' device's ReadWindow {window} must be 1 to {Prefetcher.MaxWindow}.");
             }
 
-            if (device is IConcurrentWrites { WriteWindow: < 1 or > Prefetcher.MaxReadWindow } writes)
+            if (device is IConcurrentWrites { WriteWindow: < 1 or > Prefetcher.MaxWindow } writes)
             {
                 int window = writes.WriteWindow;
                 device.Dispose();
                 throw new ArgumentOutOfRangeException(nameof(options), window,
-                    $"Tier '{options.Profile.Name}' device's WriteWindow {window} must be 1 to {Prefetcher.MaxReadWindow}.");
+                    $"Tier '{options.Profile.Name}' device's WriteWindow {window} must be 1 to {Prefetcher.MaxWindow}.");
             }
 
             return device;
