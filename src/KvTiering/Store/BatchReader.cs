@@ -6,50 +6,39 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// <see cref="TieredKvStore.ReadBatchAsync"/>: reads many blocks, each into its own part of one buffer, with up to a
-/// tier's <see cref="IConcurrentReads.ReadWindow"/> reads in flight on it, and moves none of them. A lower tier's block
-/// is copied out of its slot, which is kept from being freed or rewritten until the read ends (as a lookup's is), and
-/// its policy hears of the hit where it is; nothing is promoted, so no block of the batch pushes out another before it
-/// is read, and the batch costs the tiers above no room and the tiers below no demotion writes.
+/// tier's <see cref="IConcurrentReads.ReadWindow"/> reads in flight on it (counted with every other batch's and
+/// prefetch's: <see cref="DeviceReadWindow"/>), and moves none of them. A lower tier's block is copied out of its slot,
+/// which is kept from being freed or rewritten until the read ends (as a lookup's is), and its policy hears of the hit
+/// where it is; nothing is promoted, so no block of the batch pushes out another before it is read, and the batch
+/// costs the tiers above no room and the tiers below no demotion writes. The steps under the lock are
+/// <see cref="BatchTickets"/>'s.
 /// </summary>
 /// <remarks>
 /// A block in the top tier, staged for write-behind, not resident, or still being put is looked up as
 /// <see cref="TieredKvStore.TryGet(in BlockKey, Span{byte}, out int, out int)"/> does, in its turn. A block whose entry
 /// changed while it was read (moved, removed, put again) and whose read then failed is looked up again where it is
 /// now: a block that exists before and after a move is not a miss. A read the device could not answer
-/// (<see cref="ReadFailure.Unreachable"/>) is a miss that leaves the block where it was, as a lookup's does.
+/// (<see cref="ReadFailure.Unreachable"/>) is a miss that leaves the block where it was, as a lookup's does. A block
+/// that must wait for room (its device's window full, or this batch's one read of a device without a window in
+/// flight) holds no slot or store reader while it waits: <c>Dispose</c> waits for readers under the lock that the
+/// reads in flight need in their turn.
 /// </remarks>
 internal sealed class BatchReader
 {
-    private const int Missed = -1; // Finish: a miss (the block dropped unless its device could not be reached)
-    private const int Again = -2;  // Finish: the entry changed while its read failed; look it up where it is now
-
     private static readonly BlockRead MissRead = new(false, 0, -1);
 
-    private readonly BlockTable _table;
-    private readonly Tier[] _tiers;
-    private readonly TopTierReader _top;
-    private readonly SlotBinding _slots;
-    private readonly StoreCounters _counters;
-    private readonly TierChain _chain;
+    private readonly int _tierCount;
+    private readonly BatchTickets _tickets;
+    private readonly SlotReads _reads;
     private readonly int _blockBytes;
-    private readonly int[] _windows; // per tier: reads in flight at most; 0: a synchronous device, read in turn
 
     public BatchReader(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots,
-        StoreCounters counters, int blockBytes)
+        StoreCounters counters, SlotReads reads, int blockBytes)
     {
-        _table = table;
-        _tiers = tiers;
-        _top = top;
-        _chain = chain;
-        _slots = slots;
-        _counters = counters;
+        _tierCount = tiers.Length;
+        _tickets = new BatchTickets(table, tiers, top, chain, slots, counters, reads);
+        _reads = reads;
         _blockBytes = blockBytes;
-        _windows = Array.ConvertAll(tiers, static t => t.Device switch
-        {
-            IConcurrentReads concurrent => concurrent.ReadWindow, // validated when the device was opened
-            IAsyncBlockDevice => 1,
-            _ => 0,
-        });
     }
 
     /// <summary>
@@ -83,7 +72,8 @@ internal sealed class BatchReader
     private async Task<int> ReadAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, Memory<byte> destination,
         Memory<BlockRead> results, CancellationToken cancellationToken)
     {
-        var batch = new BatchReadState(store, destination, results, _tiers.Length, cancellationToken);
+        var batch = new BatchReadState(store, destination, results, _tierCount, cancellationToken);
+        DeviceReadWindow? held = null; // a place in a full device window the block waited for: its next try uses it
         try
         {
             for (int i = 0; i < keys.Length && batch.Failure is null; i++)
@@ -91,56 +81,39 @@ internal sealed class BatchReader
                 cancellationToken.ThrowIfCancellationRequested();
                 BlockKey key = keys.Span[i];
                 Memory<byte> into = batch.Into(i, _blockBytes);
-                if (key.IsEmpty || !TryBegin(store, key, out BatchReadState.Ticket ticket))
+                BatchReadState.Ticket ticket = default;
+                int begun = key.IsEmpty ? BatchTickets.LookUp : _tickets.TryBegin(store, key, batch.Busy, ref held, out ticket);
+                switch (begun)
                 {
-                    batch.Record(i, LookUp(store, key, into.Span));
+                    case BatchTickets.LookUp:
+                        batch.Record(i, LookUp(store, key, into.Span));
+                        continue;
+                    case BatchTickets.WindowFull:
+                        // Wait for a place holding nothing: the reads in flight (this batch's and others') end on their
+                        // own. Then begin the block again: it may have moved meanwhile.
+                        held?.Exit(); // another tier's, where the block was before
+                        held = null;
+                        await ticket.Tier.ReadWindow!.EnterAsync(cancellationToken).ConfigureAwait(false);
+                        held = ticket.Tier.ReadWindow;
+                        i--;
+                        continue;
+                    case BatchTickets.TierBusy:
+                        while (batch.Busy[ticket.Tier.Index] > 0 && batch.Failure is null)
+                        {
+                            await CompleteOldestAsync(batch, keys).ConfigureAwait(false);
+                        }
+
+                        i--;
+                        continue; // a read that threw meanwhile ends the loop: no new one is sent
+                }
+
+                if (ticket.Tier.Device is not IAsyncBlockDevice)
+                {
+                    batch.Record(i, await SettleAsync(batch, key, ticket, ReadNow(key, ticket, into.Span), into).ConfigureAwait(false));
                     continue;
                 }
 
-                int window = _windows[ticket.Tier.Index];
-                if (window == 0)
-                {
-                    // A synchronous device: read now, outside the lock, as a lookup would.
-                    int got;
-                    try
-                    {
-                        try
-                        {
-                            got = ticket.Tier.Device.Read(ticket.Slot, key, into.Span);
-                        }
-                        finally
-                        {
-                            _top.ExitReader(); // the reader covers the read only
-                        }
-                    }
-                    catch
-                    {
-                        EndFailed(ticket);
-                        throw;
-                    }
-
-                    batch.Record(i, await SettleAsync(batch, key, ticket, got, into).ConfigureAwait(false));
-                    continue;
-                }
-
-                if (batch.Busy[ticket.Tier.Index] >= window)
-                {
-                    // The window is full: give the slot back while the oldest reads end, then begin this block again
-                    // (it may have moved meanwhile). A ticket held while waiting would keep Dispose waiting for its
-                    // reader, while the oldest read's turn waited for Dispose's lock.
-                    _top.ExitReader();
-                    EndFailed(ticket);
-                    while (batch.Busy[ticket.Tier.Index] >= window && batch.Failure is null)
-                    {
-                        await CompleteOldestAsync(batch, keys).ConfigureAwait(false);
-                    }
-
-                    i--;
-                    continue; // a read that threw meanwhile ends the loop: no new one is sent
-                }
-
-                var device = (IAsyncBlockDevice)ticket.Tier.Device;
-                batch.Pending.Enqueue(new BatchReadState.InFlight(i, ticket, Send(device, ticket.Slot, key, into, cancellationToken)));
+                batch.Pending.Enqueue(new BatchReadState.InFlight(i, ticket, _reads.Send(ticket.Tier, ticket.Slot, key, into, cancellationToken)));
                 batch.Busy[ticket.Tier.Index]++;
             }
 
@@ -151,6 +124,8 @@ internal sealed class BatchReader
         }
         finally
         {
+            held?.Exit(); // waited for, and the block needed no read after all (or the batch ended)
+
             // Cancelled, or a lookup threw: every read still in flight ends before the task does, its block where it was.
             while (batch.Pending.Count > 0)
             {
@@ -164,12 +139,33 @@ internal sealed class BatchReader
                     // Abandoned either way.
                 }
 
-                EndFailed(read.Ticket);
+                _reads.Abandon(read.Ticket.Tier, read.Ticket.Slot);
             }
         }
 
         batch.Failure?.Throw();
         return batch.Found;
+    }
+
+    /// <summary>A synchronous device's read, now, outside the lock, as a lookup's would be.</summary>
+    private int ReadNow(in BlockKey key, in BatchReadState.Ticket ticket, Span<byte> into)
+    {
+        try
+        {
+            try
+            {
+                return ticket.Tier.Device.Read(ticket.Slot, key, into);
+            }
+            finally
+            {
+                _reads.Ended(ticket.Tier);
+            }
+        }
+        catch
+        {
+            _reads.Abandon(ticket.Tier, ticket.Slot);
+            throw;
+        }
     }
 
     /// <summary>
@@ -187,7 +183,7 @@ internal sealed class BatchReader
         }
         catch (Exception ex)
         {
-            EndFailed(read.Ticket);
+            _reads.Abandon(read.Ticket.Tier, read.Ticket.Slot);
             batch.Failure ??= ExceptionDispatchInfo.Capture(ex);
             return;
         }
@@ -200,93 +196,13 @@ internal sealed class BatchReader
     /// <summary>Books a read that ended; a block whose entry changed meanwhile and whose read failed is looked up again.</summary>
     private ValueTask<BlockRead> SettleAsync(BatchReadState batch, BlockKey key, in BatchReadState.Ticket ticket, int got, Memory<byte> into)
     {
-        int tier = Finish(batch.Store, ticket, got);
+        int tier = _tickets.Finish(batch.Store, ticket, got);
         return tier switch
         {
             >= 0 => ValueTask.FromResult(new BlockRead(true, got, tier)),
-            Again => batch.Store.TryGetAsync(key, into, batch.CancellationToken),
+            BatchTickets.Again => batch.Store.TryGetAsync(key, into, batch.CancellationToken),
             _ => ValueTask.FromResult(MissRead),
         };
-    }
-
-    /// <summary>
-    /// Under the lock: true (slot I/O and a store reader announced) when <paramref name="key"/> lies in a lower tier and
-    /// needs nothing but a read of its slot; false sends it to an ordinary lookup.
-    /// </summary>
-    private bool TryBegin(TieredKvStore store, in BlockKey key, out BatchReadState.Ticket ticket)
-    {
-        ticket = default;
-        using (_top.EnterWrite())
-        {
-            store.ThrowIfDisposed();
-            int e = _table.Find(key);
-            if (e < 0 || _table.Tier[e] <= 0 || _table.Staging[e] >= 0)
-            {
-                return false;
-            }
-
-            Tier tier = _tiers[_table.Tier[e]];
-            int slot = _table.Slot[e];
-            if (!_chain.LoadOrRecompute(e, tier))
-            {
-                return false; // recomputed: it left the store, and the ordinary lookup books the miss
-            }
-
-            _counters.Lookups++;
-            SlotBinding.BeginSlotIo(tier, slot);
-            ticket = new BatchReadState.Ticket(e, tier, slot, _table.Stamps[e]);
-            _top.EnterReader(); // Dispose (which needs the lock) waits for the read to end
-            return true;
-        }
-    }
-
-    /// <summary>Under the lock: ends a read; the tier that served it, <see cref="Missed"/>, or <see cref="Again"/>.</summary>
-    private int Finish(TieredKvStore store, in BatchReadState.Ticket ticket, int got)
-    {
-        using (_top.EnterWrite())
-        {
-            store.ThrowIfDisposed();
-            Tier tier = ticket.Tier;
-            int e = ticket.Entry;
-            bool left = SlotBinding.EndSlotIo(tier, ticket.Slot);
-            bool same = !left && _table.IsAt(e, ticket.Stamp, tier.Index, ticket.Slot);
-            if (got < 0)
-            {
-                if (!same)
-                {
-                    _counters.Lookups--; // looked up again where it is now, and booked there
-                    return Again;
-                }
-
-                _slots.DropUnreadable(e, tier, keepUnreachable: true);
-                return Missed;
-            }
-
-            _counters.Hits++;
-            _counters.Read(tier, got);
-            tier.Counters.Hits++;
-            if (same)
-            {
-                tier.Touch(ticket.Slot); // the policy hears of the hit where the block is: it stays there
-            }
-
-            return tier.Index;
-        }
-    }
-
-    /// <summary>
-    /// Ends a read that threw or was abandoned: the block stays where it was. The store reader <see cref="TryBegin"/>
-    /// announced has ended already, when the read did.
-    /// </summary>
-    private void EndFailed(in BatchReadState.Ticket ticket)
-    {
-        using (_top.EnterWrite())
-        {
-            if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
-            {
-                SlotBinding.EndSlotIo(ticket.Tier, ticket.Slot);
-            }
-        }
     }
 
     private static BlockRead LookUp(TieredKvStore store, in BlockKey key, Span<byte> into)
@@ -298,23 +214,5 @@ internal sealed class BatchReader
 
         bool found = store.TryGet(key, into, out int written, out int tier);
         return new BlockRead(found, written, tier);
-    }
-
-    /// <summary>
-    /// Starts one read; a device that throws before its task exists gives a faulted one, handed back in turn. The store
-    /// reader <see cref="TryBegin"/> announced ends with the read, not in the read's turn: <c>Dispose</c> waits for
-    /// readers under the lock, and a read done but waiting for its turn would wait for that lock in turn (Dispose during a
-    /// batch with reads in flight hung before, as the prefetch's window did before remote26).
-    /// </summary>
-    private async Task<int> Send(IAsyncBlockDevice device, int slot, BlockKey key, Memory<byte> into, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await device.ReadAsync(slot, key, into, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _top.ExitReader();
-        }
     }
 }

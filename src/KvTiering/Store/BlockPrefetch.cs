@@ -6,14 +6,16 @@ namespace KvTiering.Store;
 /// <summary>
 /// One block's prefetch, for <see cref="Prefetcher"/> and its <see cref="PrefetchWindow"/>: under the lock the block is
 /// skipped, moved at once (metadata-only, or staged for write-behind) or its slot reserved for a read outside the lock
-/// (<see cref="Begin"/>); after the read, <see cref="Finish"/> promotes it through <see cref="PromotionCopies"/> only
-/// if its entry did not change meanwhile. A device that keeps its bytes in place moves without a bounce buffer.
+/// (<see cref="Begin"/>, <see cref="SlotReads"/>); after the read, <see cref="Finish"/> promotes it through
+/// <see cref="PromotionCopies"/> only if its entry did not change meanwhile. A device that keeps its bytes in place
+/// moves without a bounce buffer. A read of a tier with a device window waits for a place in it, as every reader does.
 /// </summary>
 internal sealed class BlockPrefetch
 {
     private const int Skipped = -1;
     private const int MovedUnderLock = 1;
     private const int ReadNeeded = 0;
+    private const int WindowFull = -2; // the tier's device window is full: nothing taken, the block waits for a place
 
     /// <summary><see cref="Finish"/>: the block moved up.</summary>
     internal const int Moved = 1;
@@ -32,10 +34,9 @@ internal sealed class BlockPrefetch
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly PromotionCopies? _promotions; // null in a metadata-only store
-    private readonly int[] _readWindows; // per tier: reads worth keeping in flight (1: one at a time)
 
     public BlockPrefetch(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, PromotionCopies? promotions)
+        IPlacementHooks placement, PromotionCopies? promotions, SlotReads reads)
     {
         _table = table;
         _tiers = tiers;
@@ -45,18 +46,15 @@ internal sealed class BlockPrefetch
         _counters = counters;
         _placement = placement;
         _promotions = promotions;
-        _readWindows = new int[tiers.Length];
-        WidestReadWindow = 1;
-        for (int t = 0; t < tiers.Length; t++)
-        {
-            // Validated when the device was opened (TierDevices.Create); read once, as IConcurrentReads says.
-            _readWindows[t] = tiers[t].Device is IConcurrentReads concurrent ? concurrent.ReadWindow : 1;
-            WidestReadWindow = Math.Max(WidestReadWindow, _readWindows[t]);
-        }
+        Reads = reads;
+        WidestReadWindow = tiers.Max(static t => t.ReadWindow?.Size ?? 1);
     }
 
     /// <summary>The widest read window of any tier (1: every tier reads one block at a time).</summary>
     public int WidestReadWindow { get; }
+
+    /// <summary>The reads outside the lock that this type's steps and the prefetch's window run.</summary>
+    public SlotReads Reads { get; }
 
     /// <summary>Promotes one block toward the top; true when it moved.</summary>
     internal async ValueTask<bool> OneAsync(TieredKvStore store, BlockKey key, byte[]? buffer, CancellationToken cancellationToken)
@@ -66,7 +64,25 @@ internal sealed class BlockPrefetch
             return false;
         }
 
-        int begun = Begin(store, key, buffer is null, ahead: -1, out int e, out Tier? from, out int slot, out long stamp, out int target);
+        int begun, e, slot, target;
+        long stamp;
+        Tier? from;
+        DeviceReadWindow? held = null; // a place in a full window this block waited for: its next try uses it
+        try
+        {
+            while ((begun = Begin(store, key, buffer is null, ahead: false, ref held, out e, out from, out slot, out stamp, out target)) == WindowFull)
+            {
+                held?.Exit(); // another tier's, where the block was before
+                held = null;
+                await from!.ReadWindow!.EnterAsync(cancellationToken).ConfigureAwait(false); // holding nothing meanwhile
+                held = from.ReadWindow;
+            }
+        }
+        finally
+        {
+            held?.Exit(); // waited for, and the block needed no read after all
+        }
+
         if (begun != ReadNeeded)
         {
             return begun == MovedUnderLock;
@@ -88,13 +104,14 @@ internal sealed class BlockPrefetch
             }
             finally
             {
-                // The reader covers the read only: Dispose waits for it under the lock, which whatever follows needs.
-                _top.ExitReader();
+                // The reader and the place cover the read only: Dispose waits for the reader under the lock, which
+                // whatever follows needs, and the place is another reader's as soon as the device is done.
+                Reads.Ended(from);
             }
         }
         catch
         {
-            EndFailedRead(from, slot); // the block stays where it was
+            Reads.Abandon(from, slot); // the block stays where it was
             throw;
         }
 
@@ -104,26 +121,13 @@ internal sealed class BlockPrefetch
     /// <summary>
     /// Under the lock, for a read ahead of the blocks before it (<see cref="PrefetchWindow"/>): reserves
     /// <paramref name="key"/>'s slot for a read outside the lock, as <see cref="Begin"/> does, only when its tier's device
-    /// keeps more than <paramref name="inFlight"/> reads in flight and the block needs nothing but a read; false (nothing
+    /// has a window wider than one read with a place free and the block needs nothing but a read; false (nothing
     /// changed) otherwise, and the block waits for its turn.
     /// </summary>
-    internal bool BeginAhead(TieredKvStore store, in BlockKey key, int inFlight, out int e, out Tier? from, out int slot,
-        out long stamp, out int target) =>
-        Begin(store, key, metadataOnly: false, inFlight, out e, out from, out slot, out stamp, out target) == ReadNeeded;
-
-    /// <summary>
-    /// Ends a read begun by <see cref="Begin"/> that threw or was abandoned: the block stays where it was. The store
-    /// reader <see cref="Begin"/> announced has ended already, when the read did.
-    /// </summary>
-    internal void EndFailedRead(Tier from, int slot)
+    internal bool BeginAhead(TieredKvStore store, in BlockKey key, out int e, out Tier? from, out int slot, out long stamp, out int target)
     {
-        using (_top.EnterWrite())
-        {
-            if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
-            {
-                SlotBinding.EndSlotIo(from, slot);
-            }
-        }
+        DeviceReadWindow? none = null;
+        return Begin(store, key, metadataOnly: false, ahead: true, ref none, out e, out from, out slot, out stamp, out target) == ReadNeeded;
     }
 
     /// <summary>
@@ -197,11 +201,12 @@ internal sealed class BlockPrefetch
     /// <summary>
     /// Under the lock: skips resident top-tier, absent, pending, pinned and moving blocks; in a metadata-only store (or
     /// for a block staged for write-behind, whose bytes are in memory) moves it at once; otherwise reserves its slot for a
-    /// read outside the lock (a store reader announced). A read ahead (<paramref name="ahead"/>: the reads in flight, or
-    /// -1 for none) moves nothing and reserves only a plain read on a tier whose window has room; else it skips.
+    /// read outside the lock (<see cref="SlotReads"/>) with a place in the device's window, <paramref name="held"/>'s or a
+    /// free one (none free: <see cref="WindowFull"/>, nothing taken, <paramref name="from"/> the tier). A read
+    /// <paramref name="ahead"/> moves nothing and reserves only a plain read on a tier whose window has room; else it skips.
     /// </summary>
-    private int Begin(TieredKvStore store, in BlockKey key, bool metadataOnly, int ahead, out int e, out Tier? from, out int slot,
-        out long stamp, out int target)
+    private int Begin(TieredKvStore store, in BlockKey key, bool metadataOnly, bool ahead, ref DeviceReadWindow? held, out int e,
+        out Tier? from, out int slot, out long stamp, out int target)
     {
         from = null;
         slot = -1;
@@ -218,7 +223,7 @@ internal sealed class BlockPrefetch
 
             if (metadataOnly || _table.Staging[e] >= 0)
             {
-                return ahead < 0 && _chain.Prefetch(e) ? MovedUnderLock : Skipped;
+                return !ahead && _chain.Prefetch(e) ? MovedUnderLock : Skipped;
             }
 
             target = Math.Max(0, _placement.PromotionCeiling(e));
@@ -228,16 +233,26 @@ internal sealed class BlockPrefetch
             }
 
             from = _tiers[_table.Tier[e]];
-            if (ahead >= 0 && (from.Direct is not null || _readWindows[from.Index] <= Math.Max(1, ahead)))
+            if (ahead && (from.Direct is not null || from.ReadWindow is not { Size: > 1 }))
             {
                 from = null;
                 return Skipped; // moves in place, or one read at a time: its turn comes
             }
 
+            if (from.Direct is null && !SlotReads.TryTakePlace(from, ref held))
+            {
+                if (!ahead)
+                {
+                    return WindowFull;
+                }
+
+                from = null;
+                return Skipped; // the device's window is full: its turn comes
+            }
+
             slot = _table.Slot[e];
             stamp = _table.Stamps[e];
-            SlotBinding.BeginSlotIo(from, slot);
-            _top.EnterReader(); // Dispose (which needs the lock) waits for the read to end
+            Reads.Begin(from, slot);
             return ReadNeeded;
         }
     }

@@ -23,17 +23,15 @@ namespace KvTiering.Store;
 internal sealed class PrefetchWindow
 {
     private readonly BlockPrefetch _prefetcher;
-    private readonly TopTierReader _top;
     private readonly int _blockBytes;
     private readonly Ahead[] _ring;
     private int _head;
     private int _next;
     private ExceptionDispatchInfo? _failure;
 
-    public PrefetchWindow(BlockPrefetch prefetcher, TopTierReader top, int capacity, int blockBytes)
+    public PrefetchWindow(BlockPrefetch prefetcher, int capacity, int blockBytes)
     {
         _prefetcher = prefetcher;
-        _top = top;
         _blockBytes = blockBytes;
         _ring = new Ahead[capacity];
     }
@@ -52,8 +50,8 @@ internal sealed class PrefetchWindow
 
     /// <summary>
     /// Sends reads for the blocks from <paramref name="index"/> on (past those already sent), while fewer than
-    /// <paramref name="room"/> are in flight and each block's tier has room in its window; stops at the first block
-    /// that needs more than a read.
+    /// <paramref name="room"/> are in flight and each block's device has a place free in its window (shared with every
+    /// other prefetch and batch); stops at the first block that needs more than a read or finds no place.
     /// </summary>
     public void Fill(TieredKvStore store, ReadOnlySpan<BlockKey> keys, int index, int room, CancellationToken cancellationToken)
     {
@@ -64,7 +62,7 @@ internal sealed class PrefetchWindow
             BlockKey key = keys[_next];
             if (!key.IsEmpty)
             {
-                if (!_prefetcher.BeginAhead(store, key, Count, out int e, out Tier? from, out int slot, out long stamp, out int target))
+                if (!_prefetcher.BeginAhead(store, key, out int e, out Tier? from, out int slot, out long stamp, out int target))
                 {
                     return;
                 }
@@ -77,7 +75,7 @@ internal sealed class PrefetchWindow
                 read.Slot = slot;
                 read.Stamp = stamp;
                 read.Target = target;
-                read.Pending = Send((IAsyncBlockDevice)from!.Device, slot, key, read.Buffer, cancellationToken);
+                read.Pending = _prefetcher.Reads.Send(from!, slot, key, read.Buffer, cancellationToken);
                 Count++;
             }
 
@@ -102,7 +100,7 @@ internal sealed class PrefetchWindow
         }
         catch (Exception ex)
         {
-            _prefetcher.EndFailedRead(read.From, read.Slot); // the block stays where it was
+            _prefetcher.Reads.Abandon(read.From, read.Slot); // the block stays where it was
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 throw;
@@ -141,7 +139,7 @@ internal sealed class PrefetchWindow
                 // Cancelled or failed: either way the block stays where it was, which is what abandoning it means.
             }
 
-            _prefetcher.EndFailedRead(read.From, read.Slot);
+            _prefetcher.Reads.Abandon(read.From, read.Slot);
         }
 
         for (int i = 0; i < _ring.Length; i++)
@@ -151,25 +149,6 @@ internal sealed class PrefetchWindow
                 ArrayPool<byte>.Shared.Return(buffer);
                 _ring[i].Buffer = null;
             }
-        }
-    }
-
-    /// <summary>
-    /// One read; a device that throws before its task exists gives a faulted one, handed back in turn. As a task, since it
-    /// is awaited later, once, after others are sent. The store reader <see cref="BlockPrefetch.BeginAhead"/> announced ends
-    /// when the read does, not in the block's turn: <see cref="TieredKvStore.Dispose"/> waits under the lock for the
-    /// readers, and a read done but waiting for its turn would wait for that lock in turn (Dispose during a prefetch
-    /// with two reads ahead hung before).
-    /// </summary>
-    private async Task<int> Send(IAsyncBlockDevice device, int slot, BlockKey key, byte[] buffer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await device.ReadAsync(slot, key, buffer, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _top.ExitReader();
         }
     }
 

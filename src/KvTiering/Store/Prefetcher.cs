@@ -11,8 +11,8 @@ namespace KvTiering.Store;
 /// outside the lock (<see cref="PromotionCopies"/>), only if its entry did not change meanwhile; a metadata-only store
 /// moves each block in one short lock hold (<see cref="TierChain.Prefetch"/>); one block's steps are
 /// <see cref="BlockPrefetch"/>'s. A tier whose device declares
-/// <see cref="IConcurrentReads"/> has up to its window of reads in flight at once (<see cref="PrefetchWindow"/>); the
-/// blocks still move up one at a time, in order. When those blocks land in a full tier whose victims go down to a device
+/// <see cref="IConcurrentReads"/> has up to its window of reads in flight at once (<see cref="PrefetchWindow"/>), counted
+/// with every other prefetch's and batch's (<see cref="DeviceReadWindow"/>); the blocks still move up one at a time, in order. When those blocks land in a full tier whose victims go down to a device
 /// that declares <see cref="IConcurrentWrites"/>, the victims' writes are in flight together too (<see cref="DemotionWindow"/>).
 /// </summary>
 /// <remarks>SGLang HiCache and Dynamo KVBM prefetch the same way, on the request's arrival in the queue.</remarks>
@@ -32,7 +32,7 @@ internal sealed class Prefetcher
     private readonly int[] _writeWindows; // per tier: demotion writes out of it worth keeping in flight (1: one at a time)
 
     public Prefetcher(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, PromotionCopies? promotions, BlockMover mover, PromotionMode promotion, int blockBytes)
+        IPlacementHooks placement, PromotionCopies? promotions, BlockMover mover, PromotionMode promotion, SlotReads reads, int blockBytes)
     {
         _tiers = tiers;
         _top = top;
@@ -40,7 +40,7 @@ internal sealed class Prefetcher
         _mover = mover;
         _promotion = promotion;
         _blockBytes = blockBytes;
-        _blocks = new BlockPrefetch(table, tiers, top, chain, slots, counters, placement, promotions);
+        _blocks = new BlockPrefetch(table, tiers, top, chain, slots, counters, placement, promotions, reads);
         _widestWindow = _blocks.WidestReadWindow;
         _writeWindows = DemotionWindow.Windows(tiers);
     }
@@ -70,7 +70,7 @@ internal sealed class Prefetcher
         int budget = _tiers[0].Capacity;
         int moved = 0;
         byte[]? buffer = _promotions is null ? null : ArrayPool<byte>.Shared.Rent(_blockBytes);
-        PrefetchWindow? window = _promotions is null || _widestWindow == 1 ? null : new PrefetchWindow(_blocks, _top, _widestWindow, _blockBytes);
+        PrefetchWindow? window = _promotions is null || _widestWindow == 1 ? null : new PrefetchWindow(_blocks, _widestWindow, _blockBytes);
         DemotionWindow? demotions = window is null ? null : DemotionWindow.Create(_mover, _top, _writeWindows, _blockBytes);
         try
         {

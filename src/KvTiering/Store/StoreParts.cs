@@ -69,8 +69,9 @@ internal sealed class StoreParts
         Residency = new ResidencyLookup(Table, Top, remote, Tiers.Length);
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
-        Batches = new BatchReader(Table, Tiers, Top, Chain, Slots, Counters, blockBytes);
-        Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, mover, promotion, blockBytes);
+        var slotReads = new SlotReads(Top);
+        Batches = new BatchReader(Table, Tiers, Top, Chain, Slots, Counters, slotReads, blockBytes);
+        Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, mover, promotion, slotReads, blockBytes);
         RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
         Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
         Writes = new AsyncPut(ReservedPut, Top, blockBytes);

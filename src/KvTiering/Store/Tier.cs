@@ -26,6 +26,7 @@ internal abstract class Tier
         Device = device;
         Direct = device as IDirectSlotAccess;
         FailureCauses = device as IReadFailureReporting;
+        ReadWindow = device is IConcurrentReads concurrent ? new DeviceReadWindow(concurrent.ReadWindow) : null;
         DeviceIsInert = !device.StoresPayload;
         AdmitsAll = admitsAll;
         IgnoresChildren = ignoresChildren;
@@ -57,15 +58,16 @@ internal abstract class Tier
     /// <summary>The device's account of why a read missed, when it declares one (the store then counts the causes apart).</summary>
     public IReadFailureReporting? FailureCauses { get; }
 
+    /// <summary>The places for reads in flight on the device when it declares <see cref="IConcurrentReads"/> (every prefetch and batch shares them).</summary>
+    public DeviceReadWindow? ReadWindow { get; }
+
     public EvictionPolicy Policy { get; }
 
     /// <summary>Whether the device keeps no bytes (<see cref="IBlockDevice.StoresPayload"/> false): writes and frees are skipped, not called.</summary>
     public bool DeviceIsInert { get; }
 
-    /// <summary>
-    /// Whether the policy admits every block without looking at it (<see cref="IAdmitsAll"/>): the store then skips
-    /// building the <see cref="BlockInfo"/> and the call.
-    /// </summary>
+    /// <summary>Whether the policy admits every block without looking at it (<see cref="IAdmitsAll"/>): the store then
+    /// skips building the <see cref="BlockInfo"/> and the call.</summary>
     public bool AdmitsAll { get; }
 
     /// <summary>Whether the policy never reads a block's resident children (<see cref="IIgnoresChildren"/>).</summary>
@@ -124,10 +126,8 @@ internal abstract class Tier
 
     public TierCounters Counters;
 
-    /// <summary>
-    /// One byte per slot when the policy asked for reference bits (<see cref="TierView.UseReferenceBits"/>): a hit
-    /// sets the slot's byte instead of calling the policy, so the lock-free path needs neither queue nor lock.
-    /// </summary>
+    /// <summary>One byte per slot when the policy asked for reference bits (<see cref="TierView.UseReferenceBits"/>): a
+    /// hit sets the slot's byte instead of calling the policy, so the lock-free path needs neither queue nor lock.</summary>
     public byte[]? ReferenceBits;
 
     /// <summary>The modeled cost of the last read and write size (<see cref="StoreCounters"/> books them).</summary>
