@@ -16,11 +16,9 @@ namespace KvTiering.Store;
 /// harness reports are the store's own.
 /// </summary>
 /// <remarks>
-/// Thread-safe: every change runs under one lock, and a read returns exactly the bytes put for its key or misses,
-/// including while the block is being demoted or promoted. A hit in a memory top tier takes no lock at all: it reads
-/// optimistically, validates against a sequence counter writers bump, and queues the access for the policies (see
-/// <c>TopTierReader</c>). Memory-tier gets, puts and prefix matches allocate nothing. This type is the public face:
-/// it validates and delegates to its collaborators (docs/architecture.md, "The core").
+/// Thread-safe: every change runs under one lock, and a read returns exactly the bytes put for its key or misses, also
+/// while the block moves; a hit in a memory top tier takes no lock at all. Memory-tier gets, puts and prefix matches
+/// allocate nothing. This type validates and delegates to its collaborators (docs/architecture.md, "The core").
 /// </remarks>
 public sealed class TieredKvStore : IDisposable
 {
@@ -61,13 +59,8 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>Largest payload of one block, bytes (0 when metadata-only).</summary>
     public int BlockBytes { get; }
 
-    /// <summary>Where block arrivals and departures are reported (<see cref="Events"/>' feed unless replaced; null
-    /// restores the null object). Set it before the store is shared between threads.</summary>
-    internal IBlockEventSink EventSink
-    {
-        get => _parts.Slots.Events;
-        set => _parts.Slots.Events = value;
-    }
+    /// <summary>Where block arrivals and departures go (<see cref="Events"/>' feed unless replaced; null: none). Set before sharing.</summary>
+    internal IBlockEventSink EventSink { get => _parts.Slots.Events; set => _parts.Slots.Events = value; }
 
     /// <summary>Number of tiers.</summary>
     public int TierCount => _parts.Tiers.Length;
@@ -93,8 +86,7 @@ public sealed class TieredKvStore : IDisposable
     /// <param name="parent">The previous block's key, or <see cref="BlockKey.Empty"/> (or the hasher's root) for a first block.</param>
     /// <param name="kv">The block's KV bytes: 1 to <see cref="BlockBytes"/> bytes (empty in a metadata-only store).</param>
     /// <exception cref="ArgumentException">The key is empty or the payload length is wrong.</exception>
-    public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv) =>
-        Put(key, parent, kv, BlockContext.None);
+    public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv) => Put(key, parent, kv, BlockContext.None);
 
     /// <summary>Stores a block, telling the policies its depth and session.</summary>
     /// <inheritdoc cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>
@@ -104,15 +96,13 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>Copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A hit in a lower
     /// tier may promote the block. Returns false on a miss, including a block whose bytes fail verification.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
-    public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten) =>
-        TryGet(key, destination, out bytesWritten, out _);
+    public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten) => TryGet(key, destination, out bytesWritten, out _);
 
     /// <summary>Like <see cref="TryGet(in BlockKey, Span{byte}, out int)"/>, also telling which tier served the hit.</summary>
     public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
     {
-        // A metadata-only store whose top tier keeps reference bits answers most lookups here, with no call and almost
-        // no frame. No disposed check up front: Dispose leaves the version odd, so after it every lock-free try is
-        // interrupted and the locked path throws.
+        // A payload-free top tier with reference bits answers most lookups here, with no call. No disposed check: after
+        // Dispose the version stays odd, every lock-free try is interrupted and the locked path throws.
         bytesWritten = 0;
         if (_bitHits)
         {
@@ -133,10 +123,8 @@ public sealed class TieredKvStore : IDisposable
         return _reads.TryGet(this, key, destination, out bytesWritten, out servedFromTier);
     }
 
-    /// <summary>
-    /// Counts how many leading blocks of <paramref name="keys"/> are resident (stopping at the first absent one) and
-    /// in which tiers, moving nothing and telling no policy.
-    /// </summary>
+    /// <summary>Counts how many leading blocks of <paramref name="keys"/> are resident (up to the first absent one) and
+    /// in which tiers, moving nothing and telling no policy.</summary>
     public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys) => MatchPrefix(keys, default);
 
     /// <summary>Like <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>, also writing each matched block's tier into
@@ -155,17 +143,16 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>Forwards a server's hint about a session to every tier's policy.</summary>
     public void Hint(long session, SessionHint hint) => _parts.Hints.Deliver(this, session, hint, -1);
 
-    /// <summary>Forwards a server's hint about a session to every tier's policy, with the length of the response that
-    /// ended (a brief answer is followed by a quick reply more often than a long report; the agent policy reads it).</summary>
+    /// <summary>Forwards a server's hint about a session, with the length of the response that ended, to every tier's policy.</summary>
     /// <param name="session">The session the hint is about.</param>
     /// <param name="hint">How the session's response ended, or its state.</param>
-    /// <param name="responseTokens">Tokens the response generated; not negative.</param>
+    /// <param name="responseTokens">Tokens the response generated; not negative (a brief answer is followed by a quick reply
+    /// more often than a long report; the agent policy reads it).</param>
     public void Hint(long session, SessionHint hint, int responseTokens) =>
         _parts.Hints.Deliver(this, session, hint, SessionHints.ResponseLength(responseTokens));
 
-    /// <summary>Asynchronously stores a block; see <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>. The
-    /// byte copies run outside the store's lock, and the new block's write is awaited when its tier's device declares
-    /// <see cref="IAsyncBlockDevice"/> (flash does).</summary>
+    /// <summary>Asynchronously stores a block (<see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>), copying
+    /// outside the store's lock and awaiting the write on an <see cref="IAsyncBlockDevice"/> (flash).</summary>
     /// <param name="key">The block's key; never empty.</param>
     /// <param name="parent">The previous block's key, or <see cref="BlockKey.Empty"/>.</param>
     /// <param name="kv">The block's KV bytes; the caller keeps them unchanged until the task completes.</param>
@@ -173,24 +160,22 @@ public sealed class TieredKvStore : IDisposable
     public ValueTask<PutResult> PutAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv,
         CancellationToken cancellationToken = default) => _parts.Writes.PutAsync(this, key, parent, kv, cancellationToken);
 
-    /// <summary>Asynchronously copies a block into <paramref name="destination"/>; returns the bytes written, or -1 on a
-    /// miss. See <see cref="TryGetAsync"/>.</summary>
+    /// <summary>As <see cref="TryGetAsync"/>; returns the bytes written into <paramref name="destination"/>, or -1 on a miss.</summary>
     public ValueTask<int> GetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default) =>
         _reads.GetAsync(this, key, destination, cancellationToken);
 
     /// <summary>
-    /// Asynchronously copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A
-    /// top-tier hit completes synchronously (the lock-free path); a block in a tier whose device declares
-    /// <see cref="IAsyncBlockDevice"/> (flash) is read by awaiting the device outside the store's lock, then promoted
-    /// if its entry did not change meanwhile, as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> does.
+    /// Asynchronously copies the block stored under <paramref name="key"/> into <paramref name="destination"/>, as
+    /// <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> does; a tier whose device declares
+    /// <see cref="IAsyncBlockDevice"/> (flash) is awaited outside the store's lock.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the block stays where it was, readable.</exception>
     public ValueTask<BlockRead> TryGetAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken = default) =>
         _reads.TryGetAsync(this, key, destination, cancellationToken);
 
-    /// <summary>Pins a resident block: it is never evicted, demoted or promoted until every pin is released. Pins in a
-    /// tier may not exceed <see cref="KvStoreOptions.MaxPinnedFraction"/> of its capacity, so eviction always makes progress.</summary>
+    /// <summary>Pins a resident block: never evicted, demoted or promoted until every pin is released. A tier's pins stay
+    /// within <see cref="KvStoreOptions.MaxPinnedFraction"/> of it, so eviction always makes progress.</summary>
     /// <returns>False when the block is not resident or its tier's pin budget is spent.</returns>
     public bool Pin(in BlockKey key) => _parts.Pins.Pin(this, key);
 
@@ -201,13 +186,11 @@ public sealed class TieredKvStore : IDisposable
     public bool IsPinned(in BlockKey key) => _parts.Pins.IsPinned(this, key);
 
     /// <summary>
-    /// Demotes every unpinned block out of the tiers above the lowest persistent (flash) tier, so that the blocks
-    /// survive a restart; returns how many blocks left those tiers (to flash, or dropped when flash declined them or
-    /// had to make room). Does nothing in a store without a persistent tier. Blocks leave each tier in its policy's
-    /// victim order, so when the flash tier is full the blocks it drops to make room are the ones its policy values least.
+    /// Demotes every unpinned block out of the tiers above the lowest persistent (flash) tier, in each policy's victim
+    /// order, so that they survive a restart; returns how many left those tiers (to flash, or dropped when flash declined
+    /// them or had to make room). Does nothing without a persistent tier. Call it (or set
+    /// <see cref="KvStoreOptions.FlushOnDispose"/>) before an orderly shutdown: new blocks reach flash only when demoted.
     /// </summary>
-    /// <remarks>New blocks reach flash only when demoted: call this (or set <see cref="KvStoreOptions.FlushOnDispose"/>)
-    /// before an orderly shutdown to keep them. A crash still loses what sat in memory, as with any write-back cache.</remarks>
     public int Flush() => _parts.Shutdown.Flush(this);
 
     /// <summary>Removes every block from every tier, pinned or not (what a server does when its model or weights change,
@@ -215,16 +198,14 @@ public sealed class TieredKvStore : IDisposable
     public void Clear() => _parts.Removals.Clear(this);
 
     /// <summary>
-    /// Offers one request's blocks to the store, as a server does per prompt and the harness does per trace request:
-    /// looks the whole request up at arrival (the resident prefix, and per tier how much of it each holds), then offers
-    /// every block in request order with the request's context, so the policies see the request as one unit. One lock
-    /// acquisition for the whole request; the clock is the store's <see cref="TimeProvider"/>.
+    /// Offers one request's blocks to the store, as a server does per prompt and the harness per trace request: looks
+    /// the whole request up at arrival (the resident prefix, and how much of it each tier holds), then offers every block
+    /// in order with the request's context, in one lock hold, so the policies see the request as one unit.
     /// </summary>
     /// <remarks>
-    /// In a metadata-only store every absent block is admitted (the harness's semantics, docs/harness.md); in a store
-    /// that keeps payloads it is left for the caller's <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>
-    /// once computed. With a placement router, a prefix block below the top tier is loaded or recomputed as the router
-    /// decides; a recomputed one leaves its tier first, so its offer admits it afresh where its labels route it.
+    /// A metadata-only store admits every absent block (docs/harness.md); a payload store leaves it for the caller's
+    /// <see cref="Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>. A placement router loads or
+    /// recomputes a prefix block below the top tier; a recomputed one leaves first and is admitted afresh where routed.
     /// </remarks>
     /// <param name="keys">The request's block keys, in order; each block's parent is the one before it. None empty.</param>
     /// <param name="session">The request's session (0: none).</param>
@@ -241,23 +222,17 @@ public sealed class TieredKvStore : IDisposable
         _parts.Requests.Offer(this, keys, session, labels, nextUse, prefixPerTier, prefixServed);
 
     /// <summary>Brings the lower-tier blocks among <paramref name="keys"/> up to the top tier (or as high as a placement
-    /// router lets their labels go) before a request needs them, so that <see cref="MatchPrefix(ReadOnlySpan{BlockKey})"/>
-    /// and the reads that follow find them on the top tier's lock-free path. A server calls it when a request is
-    /// queued, with the request's block keys.</summary>
+    /// router lets their labels go) before a request needs them, so that its reads find them on the lock-free path. A
+    /// server calls it when a request is queued, with the request's block keys.</summary>
     /// <remarks>
-    /// Runs off the caller's thread, one block at a time, so puts and hits interleave with it: each block is read
-    /// outside the store's lock (awaited on an <see cref="IAsyncBlockDevice"/>) and promoted with its copies outside
-    /// the lock, only if its entry did not change meanwhile; cancellation, checked between blocks and passed to an
-    /// awaited read, leaves every block where it was or fully promoted. On a tier whose device declares
-    /// <see cref="IConcurrentReads"/> (a remote tier) up to its window of reads are in flight at once; the blocks still
-    /// move up in <paramref name="keys"/> order. A read that throws leaves its block where it was; the reads in flight
-    /// with it still move theirs, and the exception is then rethrown. Resident top-tier, absent, pinned and moving
-    /// blocks are skipped; the top tier's policy may decline a block. At most the top tier's capacity moves, the first
-    /// in <paramref name="keys"/> order, so a long prefix does not push out its own head. No policy hears of an access
-    /// (the request's own reads tell them). SGLang HiCache and Dynamo KVBM prefetch the same way, on queue arrival.
+    /// Runs off the caller's thread; each block is read and promoted outside the store's lock, only if its entry did not
+    /// change meanwhile, in <paramref name="keys"/> order, also with a remote tier's <see cref="IConcurrentReads.ReadWindow"/>
+    /// of reads in flight (shared with every other prefetch and batch). A read that throws leaves its block, and is
+    /// rethrown once the reads in flight moved theirs. Top-tier, absent, pinned and moving blocks are skipped; at most
+    /// the top tier's capacity moves, the first ones. No policy hears of an access (the request's own reads tell them).
     /// </remarks>
     /// <param name="keys">The blocks to bring up, typically a queued request's prefix; empty keys are ignored.</param>
-    /// <param name="cancellationToken">Stops the prefetch between blocks.</param>
+    /// <param name="cancellationToken">Stops the prefetch between blocks and reaches a read; every block stays or is fully promoted.</param>
     /// <returns>How many blocks moved up.</returns>
     /// <exception cref="OperationCanceledException">Cancelled; the blocks moved so far stay moved.</exception>
     public Task<int> PrefetchAsync(ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken = default) =>
@@ -266,20 +241,18 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>
     /// Reads the blocks under <paramref name="keys"/>, block <c>i</c> into <paramref name="destination"/> from byte
     /// <c>i * BlockBytes</c> and what was found into <paramref name="results"/>[i] (a miss: false, 0 bytes, tier -1),
-    /// with up to a tier's <see cref="IConcurrentReads.ReadWindow"/> reads in flight on it, and moves none of them: a
-    /// lower tier's hit is copied out and stays (its policy hears of it), so a reader that needs many lower-tier blocks
-    /// once, such as a snapshot restore, does not push out its own unread blocks.
+    /// with up to a tier's <see cref="IConcurrentReads.ReadWindow"/> reads in flight on it (shared with every other batch
+    /// and prefetch), and moves none of them, so a snapshot restore does not push out its own unread blocks.
     /// </summary>
     /// <remarks>
-    /// Each block is read as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> reads it: verified bytes or
-    /// a miss, also while it moves. A miss whose block is still resident (<see cref="Contains"/>) means its device did
-    /// not answer, not that it is gone. A read that throws leaves its block; the reads in flight end, none is sent, and
-    /// the exception is rethrown. Cancellation reaches every read in flight and leaves every block where it was.
+    /// Each block is read as <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> reads it, but stays. A miss
+    /// whose block is still resident (<see cref="Contains"/>) means its device did not answer. A read that throws leaves
+    /// its block; the reads in flight end, none is sent, and the exception is rethrown.
     /// </remarks>
     /// <param name="keys">The blocks to read.</param>
     /// <param name="destination">Where they go; the caller keeps it until the task completes.</param>
     /// <param name="results">What was found, per key.</param>
-    /// <param name="cancellationToken">Stops the batch between blocks and reaches the reads in flight.</param>
+    /// <param name="cancellationToken">Stops the batch between blocks and reaches the reads in flight; every block stays.</param>
     /// <returns>How many blocks were found.</returns>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <c>keys.Length * BlockBytes</c>,
     /// or <paramref name="results"/> than <paramref name="keys"/>; an empty key is a miss.</exception>
@@ -290,8 +263,7 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>The placement ledger the store records into, or null.</summary>
     public PlacementLedger? Ledger => _parts.Ledger;
 
-    /// <summary>Where <paramref name="key"/> is now and the ledger entries that put it there, oldest first (none when the
-    /// store has no ledger). Allocates; meant for diagnostics, not the serving path.</summary>
+    /// <summary>Where <paramref name="key"/> is and the ledger's entries that put it there, oldest first (diagnostics: allocates).</summary>
     public BlockExplanation Explain(in BlockKey key) => _parts.Explainer.Explain(this, key);
 
     /// <summary>The store's KV events: subscribe to learn of every block stored into or removed from any tier (see
