@@ -48,9 +48,15 @@ public sealed class ServerKvEventsResyncTests
             Churn(store, 100);
         }
 
-        Assert.True(SpinWait.SpinUntil(() => Held(index, 0) is (4, 0, 4) && Held(index, 1) is (4, 4, 0) && Held(index, 2) is (0, 0, 0), Wait),
-            $"after {events.Resets - resets} overflows: A {Held(index, 0)}, B {Held(index, 1)}, C {Held(index, 2)}");
-        Thread.Sleep(300); // still so once everything queued is published
+        // D, one piece (DRAM has room: nothing moves), saved after the traffic: the pump publishes it only once it has
+        // applied every store event before it, resyncs included, and the index applies what it hears in order, so once
+        // D is held what it says of A, B and C is final. A sleep stood here: the wait could pass on the state before any
+        // resync reached the index (C's removal, if published before the overflow, already gives it), and under load the
+        // index could then be between a resync's AllBlocksCleared and its republication 300 ms later.
+        Save(store, keys, events, 3, pieces: 1);
+        bool Final() => Held(index, 3) is (4, 4, 0) && Held(index, 0) is (4, 0, 4) && Held(index, 1) is (4, 4, 0) && Held(index, 2) is (0, 0, 0);
+        Assert.True(SpinWait.SpinUntil(Final, Wait),
+            $"after {events.Resets - resets} overflows: A {Held(index, 0)}, B {Held(index, 1)}, C {Held(index, 2)}, D {Held(index, 3)}");
         Assert.Equal((4, 0, 4), Held(index, 0)); // in DISK, where a restore reads it
         Assert.Equal((4, 4, 0), Held(index, 1)); // in CPU: a DRAM-held prompt is published again, not left for its next save
         Assert.Equal((0, 0, 0), Held(index, 2)); // never over-reported
@@ -67,19 +73,19 @@ public sealed class ServerKvEventsResyncTests
     }
 
     /// <summary>Puts a prompt's snapshot pieces into the store and tells the publisher it was saved.</summary>
-    private static BlockKey[] Save(TieredKvStore store, BlockHasher keys, ServerKvEvents events, int prompt)
+    private static BlockKey[] Save(TieredKvStore store, BlockHasher keys, ServerKvEvents events, int prompt, int pieces = PiecesPerSnapshot)
     {
         var blockKeys = new BlockKey[BlocksPerPrompt];
         keys.ComputeKeys(Tokens(prompt), blockKeys);
-        var pieces = new BlockKey[PiecesPerSnapshot];
-        LlamaPrefixCache.GetSnapshotKeys(blockKeys[^1], pieces);
-        foreach (BlockKey piece in pieces)
+        var pieceKeys = new BlockKey[pieces];
+        LlamaPrefixCache.GetSnapshotKeys(blockKeys[^1], pieceKeys);
+        foreach (BlockKey piece in pieceKeys)
         {
             Assert.Equal(PutResult.Stored, store.Put(piece, BlockKey.Empty, new byte[Layout.BytesPerBlock]));
         }
 
-        events.Saved([.. Tokens(prompt).Select(t => (LLamaToken)t)], PiecesPerSnapshot);
-        return pieces;
+        events.Saved([.. Tokens(prompt).Select(t => (LLamaToken)t)], pieces);
+        return pieceKeys;
     }
 
     /// <summary>A block that is no prompt's, put and removed <paramref name="times"/> times: store events, nothing to publish.</summary>
