@@ -109,6 +109,32 @@ public sealed class DeviceReadWindowTests
     }
 
     [Fact]
+    public async Task A_prefetch_that_finds_the_window_full_waits_for_a_place_and_then_moves_its_blocks_in_order()
+    {
+        var remote = new WindowedDevice(64, Bytes, readWindow: 4);
+        using TieredKvStore store = Open(remote, 24, out BlockKey[] keys); // 0-19 remote
+        remote.Close();
+
+        Task<int> batch = Batch(store, keys, 10, 8, out byte[] destination, out BlockRead[] results);
+        Assert.Equal(4, remote.Pending);
+        Task<int> prefetch = store.PrefetchAsync(keys.AsMemory(0, 4));
+        await Task.Delay(200); // room for the prefetch to send reads it must not send
+        Assert.Equal(4, remote.Pending); // before, the prefetch sent four more
+        remote.Open();
+
+        Assert.Equal(8, await batch.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(4, await prefetch.WaitAsync(TimeSpan.FromSeconds(10)));
+        AssertRead(destination, results, 10);
+        Assert.Equal(4, remote.MaxInFlight);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(0, store.TierOf(keys[i]));
+        }
+
+        Assert.Empty(remote.Violations);
+    }
+
+    [Fact]
     public async Task Dispose_while_readers_wait_for_places_waits_for_the_reads_in_flight_and_ends()
     {
         var remote = new WindowedDevice(64, Bytes, readWindow: 4);
