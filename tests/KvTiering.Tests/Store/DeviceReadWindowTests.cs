@@ -205,4 +205,28 @@ public sealed class DeviceReadWindowTests
         Assert.Equal(8, after.Lookups - before.Lookups);
         Assert.Equal(0, after.Misses - before.Misses);
     }
+
+    [Fact]
+    public async Task A_place_given_back_passes_to_the_oldest_waiter_past_a_cancelled_one()
+    {
+        var window = new DeviceReadWindow(1);
+        Assert.True(window.TryEnter());
+        using var cancel = new CancellationTokenSource();
+        Task first = window.EnterAsync(CancellationToken.None);
+        Task cancelled = window.EnterAsync(cancel.Token);
+        Task third = window.EnterAsync(CancellationToken.None);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+
+        window.Exit(); // the read ended: its place passes to the first waiter
+        await first.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(third.IsCompleted);
+        Assert.False(window.TryEnter()); // the place passed on: still taken
+        window.Exit(); // past the cancelled waiter, to the third
+        await third.WaitAsync(TimeSpan.FromSeconds(10));
+        window.Exit();
+        Assert.Equal(0, window.Taken);
+        Assert.True(window.TryEnter());
+        Assert.False(window.TryEnter());
+    }
 }
