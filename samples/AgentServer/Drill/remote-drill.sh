@@ -7,7 +7,8 @@
 # Installs Garnet's dotnet tool (garnet-server 2.2.12) into $KVT_TOOLS (default /tmp/kvtiering-tools) when missing.
 # Usage: samples/AgentServer/Drill/remote-drill.sh [port] [garnet port]   (after: dotnet build -c Release samples/AgentServer)
 # KVT_DRILL_PARTS picks parts (default "0-3 4 5"; 0 to 3 share one server), KVT_DRILL_DELAYS part 5's delays in ms
-# (default "20 100 400"): KVT_DRILL_PARTS=5 KVT_DRILL_DELAYS="20 100" runs the slow remote alone.
+# (default "20 100 400"): KVT_DRILL_PARTS=5 KVT_DRILL_DELAYS="20 100" runs the slow remote alone. KVT_DRILL_KEEP=1 keeps
+# the work directory (the servers' and Garnet's logs) and prints its path.
 set -u
 PORT=${1:-18094}; GPORT=${2:-16390}; RPORT=$((GPORT + 1)); PW=drill-secret
 PARTS=" ${KVT_DRILL_PARTS:-0-3 4 5} "; DELAYS=${KVT_DRILL_DELAYS:-20 100 400}
@@ -64,7 +65,8 @@ waitback() { # waitback LOG: seconds until the server logs that the remote tier 
 logs() { # logs LOG: its warnings and the remote tier's lines, block keys elided, each kind counted
   grep -A1 -E "^(warn|fail|crit)|RemoteTierConnection" $R/$1 | grep -v -e "^--" -e "^warn" -e "^info" -e "^fail" \
     | sed -E 's/block [0-9a-f]{32}/block <key>/' | cut -c1-260 | sort | uniq -c; }
-cleanup() { for f in pid gpid rpid; do [ -f $R/$f ] && kill -9 $(cat $R/$f) 2>/dev/null; done; wait 2>/dev/null; rm -rf $R; }
+cleanup() { for f in pid gpid rpid; do [ -f $R/$f ] && kill -9 $(cat $R/$f) 2>/dev/null; done; wait 2>/dev/null
+  if [ -n "${KVT_DRILL_KEEP:-}" ]; then echo "logs kept in $R"; else rm -rf $R; fi; }
 trap cleanup EXIT
 
 garnet
@@ -114,7 +116,7 @@ done
 garnet_kill
 srv s4.log $REMOTE; echo "   Garnet down: /healthz $(curl -s localhost:$PORT/healthz | cut -c1-30)"; logs s4.log
 turns i 1 2 3 >/dev/null; turns j 1; faults
-garnet; waitback s4.log; turns i 4 5 6 7 8 9 >/dev/null; turns k 4; echo "   Garnet holds $(resp DBSIZE) keys"
+garnet; waitback s4.log; turns i 4 5 6 7 8 9 >/dev/null; turns k 4; faults; echo "   Garnet holds $(resp DBSIZE) keys"
 k9
 fi
 
