@@ -83,7 +83,7 @@ try
     {
         LLamaToken[] prompt = prompts[turn];
         clock.Restart();
-        PrefixRestore restore = cache.Restore(context, seq, prompt);
+        PrefixRestore restore = await cache.RestoreAsync(context, seq, prompt);
         ReadOnlySpan<float> logits = LlamaPrefill.Prefill(context.NativeHandle, seq, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens);
         double ttft = clock.Elapsed.TotalSeconds;
         cachedTotal += ttft;

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.IO.Hashing;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.LLamaSharp.Snapshots;
@@ -12,7 +11,7 @@ namespace KvTiering.LLamaSharp;
 /// <summary>
 /// Keeps llama.cpp sequence state in a <see cref="TieredKvStore"/>. After a turn, <see cref="Save(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken}, long)"/>
 /// stores the sequence's state as a prefix snapshot keyed by the chained block keys of the tokens it covers; before
-/// the next prompt, <see cref="Restore(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken})"/> loads the
+/// the next prompt, <see cref="RestoreAsync(SafeLLamaContextHandle, LLamaSeqId, ReadOnlyMemory{LLamaToken}, CancellationToken)"/> loads the
 /// longest snapshot that is a prefix of it, trims it to the prompt, and says how many tokens still need a prefill.
 /// </summary>
 /// <remarks>
@@ -26,15 +25,19 @@ namespace KvTiering.LLamaSharp;
 /// so two prompts share a snapshot exactly when they share its token blocks. Thread-safe: calls are serialized (the
 /// state buffer is shared); a llama.cpp context itself must not be used concurrently.</para>
 /// </remarks>
+[SuppressMessage("Reliability", "CA1001", Justification = "The gate is a SemaphoreSlim whose AvailableWaitHandle is never read: it holds no handle to dispose.")]
 public sealed class LlamaPrefixCache
 {
     private readonly TieredKvStore _store;
     private readonly BlockHasher _hasher;
     private readonly int _blockTokens;
     private readonly int _minPrefill;
-    private readonly bool _removeSuperseded;
+    private readonly bool _saveSharedPrefixes;
+    private readonly int _sharedTrimTokens; // a restore that cuts this many tokens off its snapshot found a branch
     private readonly SnapshotStore _snapshots;
-    private readonly Lock _gate = new();
+    private readonly SnapshotLoader _loader;
+    private readonly SnapshotWriter _writer;
+    private readonly SemaphoreSlim _gate = new(1, 1); // a restore awaits its reads while holding it
     private readonly PromptKeys _promptKeys;
     private readonly LlamaPrefixCacheCounters _counters = new();
 
@@ -58,9 +61,12 @@ public sealed class LlamaPrefixCache
         _hasher = hasher;
         _blockTokens = hasher.TokensPerBlock;
         _minPrefill = options.MinPrefillTokens;
-        _removeSuperseded = options.RemoveSupersededSnapshots;
+        _saveSharedPrefixes = options.SaveSharedPrefixes;
         _snapshots = new SnapshotStore(store, options.WaypointInterval);
+        _loader = new SnapshotLoader(store, _snapshots);
         _promptKeys = new PromptKeys(hasher);
+        _writer = new SnapshotWriter(store, _snapshots, _promptKeys, _blockTokens, options.RemoveSupersededSnapshots);
+        _sharedTrimTokens = Math.Max(1, options.WaypointInterval) * _blockTokens;
     }
 
     /// <summary>The store snapshots live in.</summary>
@@ -76,19 +82,32 @@ public sealed class LlamaPrefixCache
     /// holds exactly the prompt's first <see cref="PrefixRestore.RestoredTokens"/> tokens — none on a miss. Never
     /// throws for a missing, corrupt or refused snapshot: the result says to prefill.
     /// </summary>
+    /// <remarks>
+    /// The snapshot's chunks are read as one batch from whichever tiers hold them (a remote tier's reads in flight
+    /// together), and the call awaits them without holding a thread. Calls are serialized with each other and with
+    /// <see cref="Save(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken}, long)"/>.
+    /// </remarks>
     /// <param name="context">The llama.cpp context; not used concurrently by anyone else during the call.</param>
     /// <param name="sequence">The sequence to fill.</param>
-    /// <param name="prompt">The whole prompt, from position 0.</param>
-    public PrefixRestore Restore(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> prompt)
+    /// <param name="prompt">The whole prompt, from position 0; not changed during the call.</param>
+    /// <param name="cancellationToken">Stops the restore (for instance when the client leaves): the reads in flight end,
+    /// the call throws <see cref="OperationCanceledException"/> with the sequence empty, and the snapshot stays stored.</param>
+    public async Task<PrefixRestore> RestoreAsync(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlyMemory<LLamaToken> prompt,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        lock (_gate)
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            _counters.Lookup();
             context.MemorySequenceRemove(sequence, -1, -1);
-            PrefixRestore result = RestoreLocked(context, sequence, prompt);
+            PrefixRestore result = await RestoreLockedAsync(context, sequence, prompt, cancellationToken).ConfigureAwait(false);
+            _counters.Lookup();
             _counters.Restored(result);
             return result;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -115,16 +134,23 @@ public sealed class LlamaPrefixCache
                 $"Sequence {sequence.Value} holds positions {first} to {last}, but {tokens.Length} tokens were given: a snapshot covers exactly the tokens its sequence holds, from position 0.");
         }
 
-        lock (_gate)
+        _gate.Wait();
+        try
         {
-            SnapshotSave result = SaveLocked(context, sequence, tokens, new BlockContext(-1, session));
+            SnapshotSave result = _writer.Save(context, sequence, tokens, new BlockContext(-1, session), sharedPrefix: false,
+                out int superseded);
             _counters.Saved(result);
+            _counters.SupersededRemoved += superseded;
             return result;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
     /// <summary>
-    /// Brings the snapshot that <see cref="Restore(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken})"/>
+    /// Brings the snapshot that <see cref="RestoreAsync(SafeLLamaContextHandle, LLamaSeqId, ReadOnlyMemory{LLamaToken}, CancellationToken)"/>
     /// would load for <paramref name="prompt"/> up to the store's top tier (its manifest and every chunk), so that the
     /// restore, when the request gets a sequence, reads DRAM instead of flash. A server calls it while the request waits
     /// for a free sequence.
@@ -159,11 +185,12 @@ public sealed class LlamaPrefixCache
         return 0;
     }
 
-    /// <summary>Restores into <paramref name="context"/>'s sequence; see <see cref="Restore(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken})"/>.</summary>
-    public PrefixRestore Restore(LLamaContext context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> prompt)
+    /// <summary>Restores into <paramref name="context"/>'s sequence; see <see cref="RestoreAsync(SafeLLamaContextHandle, LLamaSeqId, ReadOnlyMemory{LLamaToken}, CancellationToken)"/>.</summary>
+    public Task<PrefixRestore> RestoreAsync(LLamaContext context, LLamaSeqId sequence, ReadOnlyMemory<LLamaToken> prompt,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return Restore(context.NativeHandle, sequence, prompt);
+        return RestoreAsync(context.NativeHandle, sequence, prompt, cancellationToken);
     }
 
     /// <summary>Saves <paramref name="context"/>'s sequence; see <see cref="Save(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken}, long)"/>.</summary>
@@ -207,13 +234,19 @@ public sealed class LlamaPrefixCache
     /// <summary>A snapshot of the counters.</summary>
     public LlamaPrefixCacheStatistics GetStatistics()
     {
-        lock (_gate)
+        _gate.Wait();
+        try
         {
             return _counters.ToStatistics();
         }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
-    private PrefixRestore RestoreLocked(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> prompt)
+    private async Task<PrefixRestore> RestoreLockedAsync(SafeLLamaContextHandle context, LLamaSeqId sequence,
+        ReadOnlyMemory<LLamaToken> prompt, CancellationToken cancellationToken)
     {
         int limit = prompt.Length - _minPrefill;
         if (limit < _blockTokens)
@@ -221,15 +254,17 @@ public sealed class LlamaPrefixCache
             return Miss(RestoreOutcome.Miss, prompt.Length);
         }
 
-        bool found = _snapshots.TryFindLongest(_promptKeys.Compute(prompt), PromptKeys.AsInts(prompt), _blockTokens,
-            out SnapshotManifest manifest, out int matched, out int tier, out int corrupt);
-        _counters.Corrupt += corrupt;
-        if (!found)
+        ReadOnlyMemory<BlockKey> keys = _promptKeys.Compute(prompt.Span);
+        SnapshotLookup found = await _loader.FindLongestAsync(keys, _promptKeys.Ints(prompt.Span), _blockTokens, cancellationToken)
+            .ConfigureAwait(false);
+        _counters.Corrupt += found.Corrupt;
+        if (!found.Found)
         {
-            return Miss(corrupt > 0 ? RestoreOutcome.Corrupt : RestoreOutcome.Miss, prompt.Length);
+            return Miss(found.Corrupt > 0 ? RestoreOutcome.Corrupt : RestoreOutcome.Miss, prompt.Length);
         }
 
-        int keep = Math.Min(matched, limit);
+        SnapshotManifest manifest = found.Manifest;
+        int keep = Math.Min(found.MatchedTokens, limit);
         if (!SequenceState.Read(context, sequence, _snapshots.Buffer, manifest))
         {
             _counters.Rejected++;
@@ -249,52 +284,27 @@ public sealed class LlamaPrefixCache
             }
         }
 
-        return new PrefixRestore(RestoreOutcome.Restored, prompt.Length, keep, manifest.TokenCount, tier);
+        if (_saveSharedPrefixes && keep == found.MatchedTokens && manifest.TokenCount - keep >= _sharedTrimTokens)
+        {
+            SaveSharedPrefix(context, sequence, prompt.Span[..keep]);
+        }
+
+        return new PrefixRestore(RestoreOutcome.Restored, prompt.Length, keep, manifest.TokenCount, found.DeepestTier);
+    }
+
+    /// <summary>
+    /// The prompt left a stored snapshot well before its end: the tokens they share are a prefix at least two prompts
+    /// start with (a system prompt, a conversation edited or forked). Saved as their own snapshot, the next prompt that
+    /// shares them reads only them, not the whole of whichever session's snapshot a waypoint leads to (in the remote
+    /// drill, 22 chunks instead of 175), and a longer save does not remove it as superseded.
+    /// </summary>
+    private void SaveSharedPrefix(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> shared)
+    {
+        // The sequence holds exactly the shared tokens now; the save only copies its state out.
+        SnapshotSave saved = _writer.Save(context, sequence, shared, new BlockContext(-1, 0), sharedPrefix: true, out int superseded);
+        _counters.Saved(saved);
+        _counters.SupersededRemoved += superseded;
     }
 
     private static PrefixRestore Miss(RestoreOutcome outcome, int promptTokens) => new(outcome, promptTokens, 0, 0, -1);
-
-    private SnapshotSave SaveLocked(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> tokens,
-        in BlockContext blockContext)
-    {
-        if (tokens.Length < _blockTokens)
-        {
-            return new SnapshotSave(SaveOutcome.TooShort, tokens.Length, 0, 0);
-        }
-
-        ReadOnlySpan<BlockKey> keys = _promptKeys.Compute(tokens);
-        BlockKey snapshot = keys[^1];
-        if (_snapshots.Contains(snapshot))
-        {
-            return new SnapshotSave(SaveOutcome.AlreadyPresent, tokens.Length, 0, 0);
-        }
-
-        long stateLength = SequenceState.Write(context, sequence, PromptKeys.AsInts(tokens), _snapshots, out long tokenBytes);
-        if (stateLength <= 0)
-        {
-            return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
-        }
-
-        long payloadLength = tokenBytes + stateLength;
-        var manifest = new SnapshotManifest(snapshot, tokens.Length, SnapshotManifest.ChunksFor(payloadLength, _store.BlockBytes),
-            payloadLength, stateLength, XxHash3.HashToUInt64(_snapshots.Buffer.AsSpan(0, (int)payloadLength)), _store.BlockBytes);
-        // New waypoints go first: under pressure the store then evicts them, not the snapshot's own chunks. Stored
-        // ones (a shared system prompt's) still lead to an earlier snapshot: repointed only once this one is published,
-        // so a save that fails (a full disk) leaves them, and the sessions after it still restore the shared prefix.
-        _snapshots.Waypoints.AddMissing(keys, snapshot, blockContext);
-        if (!_snapshots.Write(manifest, blockContext))
-        {
-            _snapshots.Waypoints.RemoveAdded(keys);
-            return new SnapshotSave(SaveOutcome.Rejected, tokens.Length, 0, 0);
-        }
-
-        _snapshots.Waypoints.Repoint(keys, snapshot, blockContext);
-
-        if (_removeSuperseded)
-        {
-            _counters.SupersededRemoved += _snapshots.RemoveSuperseded(keys[..^1]);
-        }
-
-        return new SnapshotSave(SaveOutcome.Stored, tokens.Length, stateLength, manifest.ChunkCount + 1);
-    }
 }

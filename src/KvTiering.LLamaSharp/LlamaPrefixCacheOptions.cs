@@ -56,4 +56,12 @@ public sealed class LlamaPrefixCacheOptions
     /// (default true): a growing conversation then keeps one snapshot, not one per turn.
     /// </summary>
     public bool RemoveSupersededSnapshots { get; set; } = true;
+
+    /// <summary>
+    /// When a prompt leaves a restored snapshot at least <see cref="WaypointInterval"/> blocks before its end (it shares
+    /// only a prefix with it: a system prompt, a forked or edited conversation), save that shared prefix as a snapshot of
+    /// its own right after the restore (default true). Later prompts that share it then read only it, and
+    /// <see cref="RemoveSupersededSnapshots"/> keeps it. Costs one save of the shared tokens' state, once per prefix.
+    /// </summary>
+    public bool SaveSharedPrefixes { get; set; } = true;
 }

@@ -1,6 +1,6 @@
 namespace KvTiering.LLamaSharp;
 
-/// <summary>What <see cref="LlamaPrefixCache.Restore(LLama.Native.SafeLLamaContextHandle, LLama.Native.LLamaSeqId, ReadOnlySpan{LLama.Native.LLamaToken})"/> did.</summary>
+/// <summary>What <see cref="LlamaPrefixCache.RestoreAsync(LLama.Native.SafeLLamaContextHandle, LLama.Native.LLamaSeqId, ReadOnlyMemory{LLama.Native.LLamaToken}, CancellationToken)"/> did.</summary>
 public enum RestoreOutcome
 {
     /// <summary>No stored snapshot is a prefix of the prompt: prefill everything.</summary>

@@ -96,6 +96,20 @@ internal sealed class RedisBackoff(IConnectionMultiplexer connection, TimeProvid
         Volatile.Write(ref _recovering, 1);
     }
 
+    /// <summary>
+    /// The connection reports the server back (StackExchange.Redis reconnected and handshook): the back-off ends now
+    /// instead of at its end, up to <c>MaxBackoff</c> later, so writes land again as soon as a server's operator (and the
+    /// agent server's log) sees it back. Until a call goes through, reads still probe one at a time.
+    /// </summary>
+    public void OnRestored()
+    {
+        if (Volatile.Read(ref _recovering) != 0)
+        {
+            Volatile.Write(ref _probeEnds, long.MinValue);
+            Volatile.Write(ref _retryAt, long.MinValue);
+        }
+    }
+
     /// <summary>A call went through: the next fault backs off from the start again.</summary>
     public void OnSuccess()
     {

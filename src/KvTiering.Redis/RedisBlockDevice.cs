@@ -24,7 +24,8 @@ namespace KvTiering.Redis;
 /// (<see cref="RedisTierOptions.Backoff"/> to <see cref="RedisTierOptions.MaxBackoff"/>, on
 /// <see cref="RedisTierOptions.TimeProvider"/>). While unavailable, reads and fetches miss at once and writes throw
 /// <see cref="IOException"/> at once, which the store counts as a write failure and drops the demoted block; nothing
-/// waits on the network. The first call after the back-off probes the server again. No call waits longer than
+/// waits on the network. The first call after the back-off probes the server again; a connection that reports the server
+/// back (<c>ConnectionRestored</c>) ends the back-off at once. No call waits longer than
 /// <see cref="RedisTierOptions.OperationTimeout"/> (for a connection made by <see cref="RedisTier.Connect"/>).
 /// </para>
 /// <para>
@@ -97,6 +98,7 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
         WriteWindow = options.WriteWindow;
         _deleteOnFree = options.DeleteOnFree;
         _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff, 2 * options.OperationTimeout);
+        connection.ConnectionRestored += OnConnectionRestored;
         IDatabase database = connection.GetDatabase();
         _values = new RedisValues(database, options, slotBytes, _sealer, _backoff, _counters);
         _matcher = new RedisPrefixMatcher(database, _values, options, slotBytes, _sealer, _backoff, _counters);
@@ -239,6 +241,14 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
         _slots.Forget(slot);
     }
 
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Interactive) // the one commands go on; a pub/sub one may come back first
+        {
+            _backoff.OnRestored();
+        }
+    }
+
     /// <summary>Closes the connection when the device opened it. Later slot calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
@@ -247,6 +257,7 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
             return;
         }
 
+        _connection.ConnectionRestored -= OnConnectionRestored;
         _sealer.Dispose();
         if (_ownsConnection)
         {

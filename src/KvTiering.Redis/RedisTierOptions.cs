@@ -73,7 +73,8 @@ public sealed class RedisTierOptions
 
     /// <summary>
     /// How long the tier stays unavailable after its first fault (default one second); each further fault in a row
-    /// doubles it, up to <see cref="MaxBackoff"/>. While unavailable, lookups miss at once and writes are dropped.
+    /// doubles it, up to <see cref="MaxBackoff"/>. While unavailable, lookups miss at once and writes are dropped. A
+    /// connection that reports the server back ends the back-off at once.
     /// </summary>
     public TimeSpan Backoff { get; set; } = TimeSpan.FromSeconds(1);
 

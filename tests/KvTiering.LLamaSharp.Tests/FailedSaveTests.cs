@@ -22,7 +22,7 @@ public sealed class FailedSaveTests(TinyModelFixture model)
     private static LLamaToken[] Session(int seed) => [.. TinyModelFixture.Tokens(100, Shared), .. TinyModelFixture.Tokens(seed, 140)];
 
     [Fact]
-    public void A_save_that_fails_keeps_the_shared_waypoints_and_the_sessions_after_it_restore_the_shared_prefix()
+    public async Task A_save_that_fails_keeps_the_shared_waypoints_and_the_sessions_after_it_restore_the_shared_prefix()
     {
         var lower = new FailingDevice(1024, model.Layout.BytesPerBlock);
         var options = new KvStoreOptions { Layout = model.Layout };
@@ -54,7 +54,7 @@ public sealed class FailedSaveTests(TinyModelFixture model)
 
         // A third session shares only the system prompt: it restores it from the first session's snapshot.
         LLamaToken[] third = Session(3);
-        PrefixRestore restore = cache.Restore(context, Seq, third);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, third);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(Shared, restore.RestoredTokens);
         float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, third.AsSpan(Shared), Shared).ToArray();

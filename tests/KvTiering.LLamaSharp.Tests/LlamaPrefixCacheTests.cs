@@ -11,7 +11,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
     private static readonly LLamaSeqId Seq = TinyModelFixture.Sequence;
 
     [Fact]
-    public void RestoredLogitsEqualRecomputedOnes()
+    public async Task RestoredLogitsEqualRecomputedOnes()
     {
         LLamaToken[] turn1 = TinyModelFixture.Tokens(1, 200);
         LLamaToken[] turn2 = [.. turn1, .. TinyModelFixture.Tokens(2, 61)];
@@ -20,7 +20,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
 
         using (LLamaContext first = model.CreateContext())
         {
-            Assert.Equal(RestoreOutcome.Miss, cache.Restore(first, Seq, turn1).Outcome);
+            Assert.Equal(RestoreOutcome.Miss, (await cache.RestoreAsync(first, Seq, turn1)).Outcome);
             LlamaPrefill.Prefill(first.NativeHandle, Seq, turn1, 0);
             SnapshotSave save = cache.Save(first, Seq, turn1);
             Assert.Equal(SaveOutcome.Stored, save.Outcome);
@@ -28,7 +28,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         }
 
         using LLamaContext second = model.CreateContext();
-        PrefixRestore restore = cache.Restore(second, Seq, turn2);
+        PrefixRestore restore = await cache.RestoreAsync(second, Seq, turn2);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(192, restore.RestoredTokens); // 12 whole blocks of 16
         Assert.Equal(200, restore.SnapshotTokens);
@@ -42,7 +42,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
     }
 
     [Fact]
-    public void PromptEqualToSnapshotLeavesMinPrefillTokens()
+    public async Task PromptEqualToSnapshotLeavesMinPrefillTokens()
     {
         LLamaToken[] tokens = TinyModelFixture.Tokens(3, 192);
         using TieredKvStore store = model.NewStore(256);
@@ -51,7 +51,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
         Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
 
-        PrefixRestore restore = cache.Restore(context, Seq, tokens);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, tokens);
         Assert.Equal(190, restore.RestoredTokens);
         Assert.Equal(2, restore.TokensToPrefill);
         float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens.AsSpan(190), 190).ToArray();
@@ -62,7 +62,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
     [InlineData(170, 160)] // inside the snapshot's blocks: found through the waypoint at block 8, trimmed to block 10
     [InlineData(295, 288)] // inside its partial last block: found by its own key, trimmed to block 18
     [InlineData(130, 128)] // just past the waypoint
-    public void DivergenceInsideSnapshotIsTrimmedToTheMatchedBlock(int shared, int expectedRestored)
+    public async Task DivergenceInsideSnapshotIsTrimmedToTheMatchedBlock(int shared, int expectedRestored)
     {
         LLamaToken[] original = TinyModelFixture.Tokens(4, 300);
         LLamaToken[] diverging = [.. original.AsSpan(0, shared), .. TinyModelFixture.Tokens(5, 90)];
@@ -72,7 +72,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         LlamaPrefill.Prefill(context.NativeHandle, Seq, original, 0);
         Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, original).Outcome);
 
-        PrefixRestore restore = cache.Restore(context, Seq, diverging);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, diverging);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(expectedRestored, restore.RestoredTokens);
         Assert.Equal(300, restore.SnapshotTokens);
@@ -84,7 +84,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
     }
 
     [Fact]
-    public void DivergenceBeforeAnyWaypointIsAMiss()
+    public async Task DivergenceBeforeAnyWaypointIsAMiss()
     {
         LLamaToken[] original = TinyModelFixture.Tokens(6, 300);
         LLamaToken[] diverging = [.. original.AsSpan(0, 100), .. TinyModelFixture.Tokens(7, 50)];
@@ -94,7 +94,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         LlamaPrefill.Prefill(context.NativeHandle, Seq, original, 0);
         cache.Save(context, Seq, original);
 
-        PrefixRestore restore = cache.Restore(context, Seq, diverging);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, diverging);
         Assert.Equal(RestoreOutcome.Miss, restore.Outcome);
         Assert.Equal(150, restore.TokensToPrefill);
         Assert.Equal(-1, context.NativeHandle.MemorySequenceMaxPosition(Seq).Value); // cleared
@@ -125,7 +125,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
     }
 
     [Fact]
-    public void SnapshotDemotedToFlashIsRestoredFromThere()
+    public async Task SnapshotDemotedToFlashIsRestoredFromThere()
     {
         LLamaToken[] tokens = TinyModelFixture.Tokens(10, 260);
         using TieredKvStore store = model.NewStore(4, model.NewDirectory());
@@ -134,7 +134,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
         Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
 
-        PrefixRestore restore = cache.Restore(context, Seq, tokens);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, tokens);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(1, restore.SourceTier);
         float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
@@ -142,7 +142,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
     }
 
     [Fact]
-    public void ShortSequencesAreNotSaved()
+    public async Task ShortSequencesAreNotSaved()
     {
         LLamaToken[] tokens = TinyModelFixture.Tokens(11, 15);
         using TieredKvStore store = model.NewStore(16);
@@ -151,7 +151,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
         Assert.Equal(SaveOutcome.TooShort, cache.Save(context, Seq, tokens).Outcome);
         Assert.Equal(0, store.Count);
-        Assert.Equal(RestoreOutcome.Miss, cache.Restore(context, Seq, tokens).Outcome);
+        Assert.Equal(RestoreOutcome.Miss, (await cache.RestoreAsync(context, Seq, tokens)).Outcome);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
     }
 
     [Fact]
-    public void StoreTooSmallForTheSnapshotRejectsTheSaveAndKeepsNothing()
+    public async Task StoreTooSmallForTheSnapshotRejectsTheSaveAndKeepsNothing()
     {
         LLamaToken[] tokens = TinyModelFixture.Tokens(13, 300);
         using TieredKvStore store = model.NewStore(4);
@@ -177,11 +177,11 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
         Assert.Equal(SaveOutcome.Rejected, cache.Save(context, Seq, tokens).Outcome);
         Assert.Equal(0, store.Count);
-        Assert.Equal(RestoreOutcome.Miss, cache.Restore(context, Seq, tokens).Outcome);
+        Assert.Equal(RestoreOutcome.Miss, (await cache.RestoreAsync(context, Seq, tokens)).Outcome);
     }
 
     [Fact]
-    public void StoreJustLargeEnoughKeepsTheSnapshotAndDropsWaypointsFirst()
+    public async Task StoreJustLargeEnoughKeepsTheSnapshotAndDropsWaypointsFirst()
     {
         LLamaToken[] tokens = TinyModelFixture.Tokens(15, 300); // 18 blocks: waypoints at blocks 8 and 16
         using LLamaContext context = model.CreateContext();
@@ -196,13 +196,13 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
         var cache = new LlamaPrefixCache(tight, model.Hasher);
         Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
         Assert.Equal(chunks, tight.Count);
-        PrefixRestore restore = cache.Restore(context, Seq, tokens);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, tokens);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(288, restore.RestoredTokens);
     }
 
     [Fact]
-    public void StateRefusedByTheContextIsAMissNotAnException()
+    public async Task StateRefusedByTheContextIsAMissNotAnException()
     {
         LLamaToken[] tokens = TinyModelFixture.Tokens(14, 600);
         using TieredKvStore store = model.NewStore(256);
@@ -219,7 +219,7 @@ public sealed class LlamaPrefixCacheTests(TinyModelFixture model)
             ContextSize = 256, BatchSize = 256, UBatchSize = 256, Threads = 1, BatchThreads = 1, FlashAttention = false,
         };
         using LLamaContext tiny = model.Weights.CreateContext(small);
-        PrefixRestore restore = cache.Restore(tiny, Seq, tokens);
+        PrefixRestore restore = await cache.RestoreAsync(tiny, Seq, tokens);
         Assert.Equal(RestoreOutcome.Rejected, restore.Outcome);
         Assert.Equal(0, restore.RestoredTokens);
         Assert.Equal(-1, tiny.NativeHandle.MemorySequenceMaxPosition(Seq).Value);

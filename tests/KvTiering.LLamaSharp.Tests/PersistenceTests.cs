@@ -13,7 +13,7 @@ public sealed class PersistenceTests(TinyModelFixture model)
     private static readonly LLamaSeqId Seq = TinyModelFixture.Sequence;
 
     [Fact]
-    public void SnapshotSurvivesStoreReopen()
+    public async Task SnapshotSurvivesStoreReopen()
     {
         string directory = model.NewDirectory();
         LLamaToken[] turn1 = TinyModelFixture.Tokens(20, 230);
@@ -24,7 +24,7 @@ public sealed class PersistenceTests(TinyModelFixture model)
         Assert.True(reopened.Count > 0);
         var cache = new LlamaPrefixCache(reopened, model.Hasher);
         using LLamaContext context = model.CreateContext();
-        PrefixRestore restore = cache.Restore(context, Seq, turn2);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, turn2);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(224, restore.RestoredTokens);
         Assert.Equal(0, restore.SourceTier);
@@ -51,7 +51,7 @@ public sealed class PersistenceTests(TinyModelFixture model)
         Assert.Equal(0, await cache.PrefetchAsync(turn2)); // already on top: a no-op
 
         using LLamaContext context = model.CreateContext();
-        PrefixRestore restore = cache.Restore(context, Seq, turn2);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, turn2);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(224, restore.RestoredTokens);
         Assert.Equal(0, restore.SourceTier); // every chunk and the manifest from DRAM
@@ -73,7 +73,7 @@ public sealed class PersistenceTests(TinyModelFixture model)
     [Theory]
     [InlineData(0)]     // the covered token ids at the start of chunk 1
     [InlineData(4000)]  // the sequence state inside chunk 1
-    public void FlippedBytesInTheFlashFileFallBackToPrefill(int offsetIntoChunk)
+    public async Task FlippedBytesInTheFlashFileFallBackToPrefill(int offsetIntoChunk)
     {
         string directory = model.NewDirectory();
         LLamaToken[] turn1 = TinyModelFixture.Tokens(22, 230);
@@ -84,7 +84,7 @@ public sealed class PersistenceTests(TinyModelFixture model)
         using TieredKvStore reopened = model.NewStore(0, directory);
         var cache = new LlamaPrefixCache(reopened, model.Hasher);
         using LLamaContext context = model.CreateContext();
-        PrefixRestore restore = cache.Restore(context, Seq, turn2);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, turn2);
         Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
         Assert.Equal(0, restore.RestoredTokens);
         Assert.Equal(270, restore.TokensToPrefill);
@@ -97,12 +97,12 @@ public sealed class PersistenceTests(TinyModelFixture model)
         Assert.Equal(model.Recompute(turn2), logits);
 
         // The corrupt snapshot was removed, so the next lookup is a plain miss, not another failure.
-        Assert.Equal(RestoreOutcome.Miss, cache.Restore(context, Seq, turn2).Outcome);
+        Assert.Equal(RestoreOutcome.Miss, (await cache.RestoreAsync(context, Seq, turn2)).Outcome);
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
     }
 
     [Fact]
-    public void CorruptBytesFromAnUncheckedTierFailTheSnapshotChecksum()
+    public async Task CorruptBytesFromAnUncheckedTierFailTheSnapshotChecksum()
     {
         LLamaToken[] tokens = TinyModelFixture.Tokens(24, 230);
         CorruptingDevice? device = null;
@@ -118,7 +118,7 @@ public sealed class PersistenceTests(TinyModelFixture model)
         Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
 
         device!.Corrupt = true; // memory slots carry no checksum: only the snapshot's own XxHash3 can notice
-        PrefixRestore restore = cache.Restore(context, Seq, tokens);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, tokens);
         Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
         Assert.Equal(-1, context.NativeHandle.MemorySequenceMaxPosition(Seq).Value);
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);

@@ -7,7 +7,8 @@
 # Installs Garnet's dotnet tool (garnet-server 2.2.12) into $KVT_TOOLS (default /tmp/kvtiering-tools) when missing.
 # Usage: samples/AgentServer/Drill/remote-drill.sh [port] [garnet port]   (after: dotnet build -c Release samples/AgentServer)
 # KVT_DRILL_PARTS picks parts (default "0-3 4 5"; 0 to 3 share one server), KVT_DRILL_DELAYS part 5's delays in ms
-# (default "20 100 400"): KVT_DRILL_PARTS=5 KVT_DRILL_DELAYS="20 100" runs the slow remote alone.
+# (default "20 100 400"): KVT_DRILL_PARTS=5 KVT_DRILL_DELAYS="20 100" runs the slow remote alone. KVT_DRILL_KEEP=1 keeps
+# the work directory (the servers' and Garnet's logs) and prints its path.
 set -u
 PORT=${1:-18094}; GPORT=${2:-16390}; RPORT=$((GPORT + 1)); PW=drill-secret
 PARTS=" ${KVT_DRILL_PARTS:-0-3 4 5} "; DELAYS=${KVT_DRILL_DELAYS:-20 100 400}
@@ -40,6 +41,8 @@ REMOTE="--KvTiering:Redis:Configuration=127.0.0.1:$GPORT,password=$PW"
 k9() { kill -9 $(cat $R/pid); wait $(cat $R/pid) 2>/dev/null; }
 faults() { curl -s localhost:$PORT/metrics | grep -E '^(kvtiering_tier_faults_total|kvtiering_write_failures_total|agentserver_restores_total)' \
   | grep -v ' 0$' | sed -e 's/otel_scope_name="[^"]*",//' -e 's/kvtiering_//' -e 's/_total//' | tr '\n' ' '; echo; }
+rhits() { # blocks served from Garnet so far (store lookups that hit the redis tier, restores' batch reads included)
+  local n; n=$(curl -s localhost:$PORT/metrics | grep '^kvtiering_lookups_total{.*kvtiering_result="hit".*kvtiering_tier="redis"' | awk '{print $2}'); echo ${n:-0}; }
 turns() { # turns TAG SESSION...: one request per session (shared system prompt, per-session text): status, time, restore;
   # the reply (greedy, so a function of the prompt's state) is kept in $R/reply.TAG.SESSION for same()
   local tag=$1; shift
@@ -64,14 +67,15 @@ waitback() { # waitback LOG: seconds until the server logs that the remote tier 
 logs() { # logs LOG: its warnings and the remote tier's lines, block keys elided, each kind counted
   grep -A1 -E "^(warn|fail|crit)|RemoteTierConnection" $R/$1 | grep -v -e "^--" -e "^warn" -e "^info" -e "^fail" \
     | sed -E 's/block [0-9a-f]{32}/block <key>/' | cut -c1-260 | sort | uniq -c; }
-cleanup() { for f in pid gpid rpid; do [ -f $R/$f ] && kill -9 $(cat $R/$f) 2>/dev/null; done; wait 2>/dev/null; rm -rf $R; }
+cleanup() { for f in pid gpid rpid; do [ -f $R/$f ] && kill -9 $(cat $R/$f) 2>/dev/null; done; wait 2>/dev/null
+  if [ -n "${KVT_DRILL_KEEP:-}" ]; then echo "logs kept in $R"; else rm -rf $R; fi; }
 trap cleanup EXIT
 
 garnet
 if part 0-3; then
 echo "== 0. six sessions on DRAM 1 MiB + flash 1 MiB + Garnet; the next turn of sessions 1 and 6"
 srv s0.log $REMOTE; logs s0.log
-turns a 1 2 3 4 5 6 >/dev/null; turns b 1 6; faults
+h0=$(rhits); turns a 1 2 3 4 5 6 >/dev/null; echo "   new sessions 1-6 read $(( $(rhits) - h0 )) blocks from Garnet"; turns b 1 6; faults
 echo "   Garnet holds $(resp DBSIZE) keys"
 
 echo "== 1. Garnet killed (kill -9) mid-run: sessions 1 and 2 (on Garnet) and a new session 7"
@@ -114,7 +118,7 @@ done
 garnet_kill
 srv s4.log $REMOTE; echo "   Garnet down: /healthz $(curl -s localhost:$PORT/healthz | cut -c1-30)"; logs s4.log
 turns i 1 2 3 >/dev/null; turns j 1; faults
-garnet; waitback s4.log; turns i 4 5 6 7 8 9 >/dev/null; turns k 4; echo "   Garnet holds $(resp DBSIZE) keys"
+garnet; waitback s4.log; turns i 4 5 6 7 8 9 >/dev/null; turns k 4; faults; echo "   Garnet holds $(resp DBSIZE) keys"
 k9
 fi
 
@@ -155,6 +159,7 @@ echo $! > $R/rpid
 srv s5.log --KvTiering:Redis:Configuration=127.0.0.1:$RPORT,password=$PW
 turns l 31 32 33 34 35 36 >/dev/null; keep l 31 32; echo "   no delay:"; turns l 31 32 | sed 's/^/   /'
 for d in $DELAYS; do
-  echo $d > $R/delay; echo "   $d ms on every reply:"; turns m$d 37 38 | sed 's/^/   /'; turns l 31 32 | sed 's/^/   /'; same l-before l 31 32; faults
+  echo $d > $R/delay; echo "   $d ms on every reply:"; h0=$(rhits); turns m$d 37 38 | sed 's/^/   /'
+  echo "   sessions 37-38 read $(( $(rhits) - h0 )) blocks from Garnet"; turns l 31 32 | sed 's/^/   /'; same l-before l 31 32; faults
   echo 0 > $R/delay; sleep 2
 done

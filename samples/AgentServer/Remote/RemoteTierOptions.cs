@@ -48,7 +48,10 @@ public sealed class RemoteTierOptions
     /// <summary>How long the tier stays unavailable after its first fault in a row (default 1 s, doubling per fault).</summary>
     public TimeSpan Backoff { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The longest back-off (default 30 s): after a long outage, the tier is back at most this long after the server.</summary>
+    /// <summary>
+    /// The longest back-off (default 30 s). The tier is used again as soon as its connection reports the server back
+    /// (the log's "is back"); without that report, at most this long after the server.
+    /// </summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

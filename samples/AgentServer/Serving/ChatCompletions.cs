@@ -127,7 +127,7 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         // A client that gives up (its timeout, a closed connection) stops the generation too: the sequence is free for
         // the next request at once instead of decoding the whole max_tokens for no one.
         CancellationToken aborted = http.RequestAborted;
-        Generation g = await Task.Run(() => generator.Run(slot, r.Prompt, r.MaxTokens, r.Request.Stop, r.Session, r.Arrival, null, null, aborted),
+        Generation g = await Task.Run(() => generator.RunAsync(slot, r.Prompt, r.MaxTokens, r.Request.Stop, r.Session, r.Arrival, null, null, aborted),
             CancellationToken.None);
         if (g.Cancelled)
         {
@@ -160,11 +160,11 @@ internal sealed partial class ChatCompletions(LlamaEngine engine, Generator gene
         var events = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         bool streamText = r.Request.ForcedTool is null;
         CancellationToken aborted = http.RequestAborted;
-        Task<Generation> run = Task.Run(() =>
+        Task<Generation> run = Task.Run(async () =>
         {
             try
             {
-                return generator.Run(slot, r.Prompt, r.MaxTokens, r.Request.Stop, r.Session, r.Arrival,
+                return await generator.RunAsync(slot, r.Prompt, r.MaxTokens, r.Request.Stop, r.Session, r.Arrival,
                     g => events.Writer.TryWrite(g), streamText ? p => events.Writer.TryWrite(p) : null, aborted);
             }
             finally

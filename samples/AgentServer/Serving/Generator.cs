@@ -27,8 +27,12 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
     public Task<int> PrefetchAsync(LLamaToken[] prompt, CancellationToken cancellationToken) =>
         cache?.PrefetchAsync(prompt, cancellationToken) ?? Task.FromResult(0);
 
-    public Generation Run(EngineSlot slot, LLamaToken[] prompt, int maxTokens, IReadOnlyList<string> stop, long session, long arrival,
-        Action<Generation>? started, Action<string>? onText, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the request. The restore awaits its snapshot's reads (a remote tier's round trips) without holding a thread;
+    /// the prefill and decode that follow run on the caller's thread, so a caller starts this off the request's thread.
+    /// </summary>
+    public async Task<Generation> RunAsync(EngineSlot slot, LLamaToken[] prompt, int maxTokens, IReadOnlyList<string> stop, long session,
+        long arrival, Action<Generation>? started, Action<string>? onText, CancellationToken cancellationToken)
     {
         // The request was refused if its reply could not fit (CompletionBudget): never cut a reply short silently here.
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTokens, engine.ContextSize - prompt.Length);
@@ -37,7 +41,15 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
         PrefixRestore restore;
         if (cache is not null)
         {
-            restore = cache.Restore(context, seq, prompt);
+            try
+            {
+                restore = await cache.RestoreAsync(context, seq, prompt, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client left while the snapshot was read: the restore stopped its reads and kept the snapshot.
+                return Cancelled(prompt, 0, "cancelled", arrival);
+            }
         }
         else
         {
@@ -62,8 +74,7 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
         {
             // The client left during the prefill: stop there rather than compute the rest for no one. Nothing is
             // saved (a snapshot covers a whole prompt); the next request on this slot restores or clears the sequence.
-            return new Generation(prompt.Length, restore.RestoredTokens, source, explain, Stopwatch.GetElapsedTime(arrival).TotalSeconds,
-                string.Empty, 0, false, "off", true);
+            return Cancelled(prompt, restore.RestoredTokens, source, arrival) with { Explain = explain };
         }
 
         double ttft = Stopwatch.GetElapsedTime(arrival).TotalSeconds;
@@ -137,6 +148,9 @@ internal sealed class Generator(LlamaEngine engine, TieredKvStore store, LlamaPr
 
         return head with { Text = text.ToString(), CompletionTokens = generated, EndOfGeneration = ended, Save = save, Cancelled = cancelled };
     }
+
+    private static Generation Cancelled(LLamaToken[] prompt, int restored, string source, long arrival) =>
+        new(prompt.Length, restored, source, string.Empty, Stopwatch.GetElapsedTime(arrival).TotalSeconds, string.Empty, 0, false, "off", true);
 
     private static LLamaToken ArgMax(ReadOnlySpan<float> logits)
     {

@@ -8,14 +8,15 @@ namespace KvTiering.LLamaSharp.Snapshots;
 
 /// <summary>
 /// A prompt's block keys (the chained keys of its full token blocks, docs/key-spec.md) in a buffer reused from call to
-/// call, so a restore or a save allocates none. Not thread-safe: <see cref="LlamaPrefixCache"/> uses it under its lock.
+/// call, so a restore or a save allocates none once they have grown. Not thread-safe: <see cref="LlamaPrefixCache"/> uses it under its lock.
 /// </summary>
 internal sealed class PromptKeys(BlockHasher hasher)
 {
     private BlockKey[] _keys = [];
+    private int[] _ints = [];
 
     /// <summary>The block keys of <paramref name="tokens"/>' full blocks, valid until the next call.</summary>
-    public ReadOnlySpan<BlockKey> Compute(ReadOnlySpan<LLamaToken> tokens)
+    public ReadOnlyMemory<BlockKey> Compute(ReadOnlySpan<LLamaToken> tokens)
     {
         int count = tokens.Length / hasher.TokensPerBlock;
         if (_keys.Length < count)
@@ -24,7 +25,22 @@ internal sealed class PromptKeys(BlockHasher hasher)
         }
 
         int written = hasher.ComputeKeys(AsInts(tokens), _keys);
-        return _keys.AsSpan(0, written);
+        return _keys.AsMemory(0, written);
+    }
+
+    /// <summary>
+    /// The token ids as ints in a buffer of its own, valid until the next call: for a caller that awaits while it
+    /// compares them, where a span cannot be held.
+    /// </summary>
+    public ReadOnlyMemory<int> Ints(ReadOnlySpan<LLamaToken> tokens)
+    {
+        if (_ints.Length < tokens.Length)
+        {
+            _ints = new int[Math.Max(tokens.Length, _ints.Length * 2)];
+        }
+
+        AsInts(tokens).CopyTo(_ints);
+        return _ints.AsMemory(0, tokens.Length);
     }
 
     /// <summary>The token ids as ints, without a copy.</summary>

@@ -13,12 +13,13 @@ internal static class SnapshotChunks
 {
     /// <summary>
     /// Reads chunks 1..<c>ChunkCount</c> of <paramref name="snapshot"/> into <paramref name="buffer"/> (whole chunks,
-    /// from 0) and raises <paramref name="deepestTier"/> to the deepest tier read. <see cref="LoadResult.Corrupt"/>: a
-    /// chunk is gone (evicted, lost, failed verification) or has the wrong length; <see cref="LoadResult.Unreachable"/>:
-    /// every chunk not read is still resident, its device just did not answer. The payload checksum is the caller's.
+    /// from 0); also the deepest tier read. <see cref="LoadResult.Corrupt"/>: a chunk is gone (evicted, lost, failed
+    /// verification) or has the wrong length; <see cref="LoadResult.Unreachable"/>: every chunk not read is still
+    /// resident, its device just did not answer. The payload checksum is the caller's. Cancelled, it throws once the
+    /// reads in flight have ended, with every chunk where it was.
     /// </summary>
-    public static LoadResult Read(TieredKvStore store, in BlockKey snapshot, in SnapshotManifest manifest, byte[] buffer,
-        ref int deepestTier)
+    public static async Task<(LoadResult Result, int DeepestTier)> ReadAsync(TieredKvStore store, BlockKey snapshot,
+        SnapshotManifest manifest, byte[] buffer, CancellationToken cancellationToken)
     {
         int chunkBytes = store.BlockBytes;
         var keys = new BlockKey[manifest.ChunkCount];
@@ -28,10 +29,9 @@ internal static class SnapshotChunks
         }
 
         var reads = new BlockRead[keys.Length];
-        // Off the caller's thread: the restore is synchronous, and a caller's synchronization context must not be the
-        // one the reads' continuations wait for.
-        Task.Run(() => store.ReadBatchAsync(keys, buffer, reads)).GetAwaiter().GetResult();
+        await store.ReadBatchAsync(keys, buffer, reads, cancellationToken).ConfigureAwait(false);
         LoadResult result = LoadResult.Loaded;
+        int deepestTier = -1;
         for (int c = 0; c < keys.Length; c++)
         {
             int expected = (int)Math.Min(chunkBytes, manifest.PayloadLength - ((long)c * chunkBytes));
@@ -41,7 +41,7 @@ internal static class SnapshotChunks
                 // about its bytes. Gone: evicted, lost or failed verification, and so is the snapshot.
                 if (!store.Contains(keys[c]))
                 {
-                    return LoadResult.Corrupt;
+                    return (LoadResult.Corrupt, -1);
                 }
 
                 result = LoadResult.Unreachable;
@@ -50,12 +50,12 @@ internal static class SnapshotChunks
 
             if (reads[c].BytesWritten != expected)
             {
-                return LoadResult.Corrupt;
+                return (LoadResult.Corrupt, -1);
             }
 
             deepestTier = Math.Max(deepestTier, reads[c].Tier);
         }
 
-        return result;
+        return (result, deepestTier);
     }
 }

@@ -9,17 +9,19 @@ namespace KvTiering.LLamaSharp.Snapshots;
 /// ids (32-bit little-endian) followed by llama.cpp's sequence state bytes, cut into chunks of one store block each.
 /// </summary>
 /// <remarks>
-/// Layout (little-endian): magic u32 "KVLS", version u16, reserved u16, snapshot key 16 B, token count i32, data
+/// Layout (little-endian): magic u32 "KVLS", version u16, flags u16 (bit 0: a shared prefix; readers before it ignored
+/// the field, which was reserved and 0), snapshot key 16 B, token count i32, data
 /// chunk count i32, payload length i64, state length i64, payload XxHash3 u64, chunk bytes i32, reserved i32, then
 /// XxHash3 of the 64 bytes before it.
 /// </remarks>
 internal readonly record struct SnapshotManifest(
     BlockKey Snapshot, int TokenCount, int ChunkCount, long PayloadLength, long StateLength, ulong PayloadChecksum,
-    int ChunkBytes)
+    int ChunkBytes, bool SharedPrefix = false)
 {
     public const int Size = 72;
     private const uint Magic = 0x534C564B; // "KVLS"
     private const ushort Version = 1;
+    private const ushort SharedPrefixFlag = 1;
 
     public long TokenBytes => (long)TokenCount * sizeof(int);
 
@@ -27,7 +29,7 @@ internal readonly record struct SnapshotManifest(
     {
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], SharedPrefix ? SharedPrefixFlag : (ushort)0);
         Snapshot.WriteTo(destination[8..]);
         BinaryPrimitives.WriteInt32LittleEndian(destination[24..], TokenCount);
         BinaryPrimitives.WriteInt32LittleEndian(destination[28..], ChunkCount);
@@ -61,7 +63,8 @@ internal readonly record struct SnapshotManifest(
             BinaryPrimitives.ReadInt64LittleEndian(source[32..]),
             BinaryPrimitives.ReadInt64LittleEndian(source[40..]),
             BinaryPrimitives.ReadUInt64LittleEndian(source[48..]),
-            BinaryPrimitives.ReadInt32LittleEndian(source[56..]));
+            BinaryPrimitives.ReadInt32LittleEndian(source[56..]),
+            (BinaryPrimitives.ReadUInt16LittleEndian(source[6..]) & SharedPrefixFlag) != 0);
         if (parsed.Snapshot != snapshot
             || parsed.ChunkBytes != chunkBytes
             || parsed.TokenCount <= 0

@@ -63,24 +63,24 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
     }
 
-    private PrefixRestore RestoreAndCheck(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] prompt)
+    private async Task<PrefixRestore> RestoreAndCheckAsync(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] prompt)
     {
         context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        PrefixRestore restore = cache.Restore(context, Seq, prompt);
+        PrefixRestore restore = await cache.RestoreAsync(context, Seq, prompt);
         float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
         Assert.Equal(model.Recompute(prompt), logits); // never wrong bytes
         return restore;
     }
 
     [Fact]
-    public void A_snapshot_on_the_remote_tier_is_read_with_reads_in_flight_and_its_chunks_stay_there()
+    public async Task A_snapshot_on_the_remote_tier_is_read_with_reads_in_flight_and_its_chunks_stay_there()
     {
         using TieredKvStore store = Open(out RemoteLikeDevice remote);
         var cache = new LlamaPrefixCache(store, model.Hasher);
         using LLamaContext context = model.CreateContext();
         (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
 
-        PrefixRestore restore = RestoreAndCheck(context, cache, prompt);
+        PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(288, restore.RestoredTokens);
         Assert.Equal(1, restore.SourceTier);
@@ -92,7 +92,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
     }
 
     [Fact]
-    public void A_chunk_whose_device_cannot_be_reached_leaves_the_snapshot_for_the_next_restore()
+    public async Task A_chunk_whose_device_cannot_be_reached_leaves_the_snapshot_for_the_next_restore()
     {
         using TieredKvStore store = Open(out RemoteLikeDevice remote);
         var cache = new LlamaPrefixCache(store, model.Hasher);
@@ -101,14 +101,14 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks / 2);
         remote.Fail(chunk, ReadFailure.Unreachable);
 
-        PrefixRestore missed = RestoreAndCheck(context, cache, prompt);
+        PrefixRestore missed = await RestoreAndCheckAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Miss, missed.Outcome); // not corrupt: nothing is known to be wrong with it
         Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
         Assert.True(store.Contains(SnapshotKeys.Manifest(snapshot)));
         Assert.True(store.Contains(chunk));
 
         remote.Heal(chunk);
-        PrefixRestore restored = RestoreAndCheck(context, cache, prompt);
+        PrefixRestore restored = await RestoreAndCheckAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
         Assert.Equal(288, restored.RestoredTokens);
     }
@@ -116,7 +116,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_missing_or_corrupt_chunk_makes_the_snapshot_corrupt_and_removes_it(bool corrupt)
+    public async Task A_missing_or_corrupt_chunk_makes_the_snapshot_corrupt_and_removes_it(bool corrupt)
     {
         using TieredKvStore store = Open(out RemoteLikeDevice remote);
         var cache = new LlamaPrefixCache(store, model.Hasher);
@@ -132,7 +132,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
             Assert.True(store.Remove(chunk));
         }
 
-        PrefixRestore restore = RestoreAndCheck(context, cache, prompt);
+        PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
         Assert.False(store.Contains(SnapshotKeys.Manifest(snapshot)));
@@ -140,7 +140,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
     }
 
     [Fact]
-    public void A_corrupt_snapshot_that_a_shared_remote_still_serves_is_read_once_not_once_per_waypoint()
+    public async Task A_corrupt_snapshot_that_a_shared_remote_still_serves_is_read_once_not_once_per_waypoint()
     {
         // Removing a snapshot from the store leaves its values on a shared server (Garnet keeps them for other
         // stores), so each waypoint below led to it again, fetched the manifest and read every chunk again: in the
@@ -152,9 +152,53 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks - 1);
         remote.Fail(chunk, ReadFailure.Corrupt);
 
-        PrefixRestore restore = RestoreAndCheck(context, cache, prompt);
+        PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
         Assert.Equal(1, remote.ReadsOf(chunk));
+    }
+
+    [Fact]
+    public async Task A_restore_cancelled_by_its_request_while_a_chunk_is_not_answered_ends_at_once_and_keeps_the_snapshot()
+    {
+        // Before, the restore was synchronous: it held the server's thread until the device answered or timed out,
+        // and a client that left could not stop it.
+        using TieredKvStore store = Open(out RemoteLikeDevice remote);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
+        BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks / 2);
+        remote.Stall(chunk);
+        using var request = new CancellationTokenSource();
+
+        Task<PrefixRestore> restore = cache.RestoreAsync(context, Seq, prompt, request.Token);
+        TimeSpan took;
+        try
+        {
+            await remote.Stalled.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.False(restore.IsCompleted); // waiting on the device, without a thread held
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await request.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => restore.WaitAsync(TimeSpan.FromSeconds(10)));
+            took = clock.Elapsed;
+        }
+        finally
+        {
+            remote.Answer(chunk); // a restore that ignored the request ends too, so the store can close
+            await Task.WhenAny(restore, Task.Delay(TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.True(took < TimeSpan.FromSeconds(5), $"the cancelled restore took {took.TotalSeconds:F1} s to end");
+        Assert.Equal(-1, context.NativeHandle.MemorySequenceMaxPosition(Seq).Value); // the sequence is left empty
+        Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
+        Assert.True(store.Contains(SnapshotKeys.Manifest(snapshot)));
+        for (int c = 1; c <= chunks; c++)
+        {
+            Assert.Equal(1, store.TierOf(SnapshotKeys.Chunk(snapshot, c))); // intact, where it was
+        }
+
+        PrefixRestore restored = await RestoreAndCheckAsync(context, cache, prompt);
+        Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
+        Assert.Equal(288, restored.RestoredTokens);
     }
 }

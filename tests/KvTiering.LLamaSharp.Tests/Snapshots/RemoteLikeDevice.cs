@@ -17,6 +17,8 @@ internal class RemoteLikeDevice(int slotCount, int slotBytes, int readWindow) : 
     private readonly ConcurrentDictionary<BlockKey, ReadFailure> _faults = new();
     private readonly ReadFailure[] _causes = new ReadFailure[slotCount];
     private readonly ConcurrentDictionary<BlockKey, int> _reads = new();
+    private readonly ConcurrentDictionary<BlockKey, TaskCompletionSource> _stalls = new();
+    private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
     private int _maxInFlight;
     private int _sent;
@@ -38,6 +40,24 @@ internal class RemoteLikeDevice(int slotCount, int slotBytes, int readWindow) : 
     /// <summary>Reads of <paramref name="key"/> succeed again.</summary>
     public void Heal(BlockKey key) => _faults.TryRemove(key, out _);
 
+    /// <summary>Reads of <paramref name="key"/> wait, as on a server that does not answer, until <see cref="Answer"/> or their cancellation.</summary>
+    public void Stall(BlockKey key) => _stalls[key] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets reads of <paramref name="key"/> that <see cref="Stall"/> holds go on.</summary>
+    public void Answer(BlockKey key)
+    {
+        if (_stalls.TryRemove(key, out TaskCompletionSource? gate))
+        {
+            gate.SetResult();
+        }
+    }
+
+    /// <summary>Completes once a read waits on a stalled block.</summary>
+    public Task Stalled => _stalled.Task;
+
+    /// <summary>How many block reads the device served or failed, all keys together.</summary>
+    public int TotalReads => _reads.Values.Sum();
+
     /// <summary>How many times <paramref name="key"/> was read (by slot or, on a shared device, fetched by key).</summary>
     public int ReadsOf(BlockKey key) => _reads.GetValueOrDefault(key);
 
@@ -53,6 +73,12 @@ internal class RemoteLikeDevice(int slotCount, int slotBytes, int readWindow) : 
         {
             int order = Interlocked.Increment(ref _sent) % 4;
             await Task.Delay(TimeSpan.FromMilliseconds(1 + (4 - order)), cancellationToken);
+            if (_stalls.TryGetValue(key, out TaskCompletionSource? gate))
+            {
+                _stalled.TrySetResult();
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+
             return Read(slot, key, destination.Span);
         }
         finally
