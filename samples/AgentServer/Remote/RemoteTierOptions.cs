@@ -42,6 +42,14 @@ public sealed class RemoteTierOptions
     /// </summary>
     public int WriteWindow { get; set; } = 32;
 
+    /// <summary>
+    /// Whether demotions into the remote tier are written off the put's path by the store's write-behind worker
+    /// (<c>TierOptions.WriteBehind</c>), <see cref="WriteWindow"/> of them in flight at once, through a queue of four
+    /// windows' blocks; a demotion that finds the queue full is written on the put's path, never dropped (default true;
+    /// false: every put's demotion waits for its <c>SET</c>).
+    /// </summary>
+    public bool WriteBehind { get; set; } = true;
+
     /// <summary>How long the first connection is waited for at start (default 1 s); the server starts without the tier after it.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
