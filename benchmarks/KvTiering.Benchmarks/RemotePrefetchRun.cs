@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Garnet;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Redis;
@@ -22,17 +21,14 @@ namespace KvTiering.Benchmarks;
 /// <remarks>Run with <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- remote-prefetch [rounds]</c>.</remarks>
 internal static class RemotePrefetchRun
 {
-    private const int Blocks = 190;
-    private static readonly KvLayout Layout = new("remote-prefetch", 1, 1, 16 * 1024, 2, 1); // 64 KiB blocks
+    private const int Blocks = RelayedGarnet.Blocks;
+    private static readonly KvLayout Layout = RelayedGarnet.Layout("remote-prefetch");
 
     public static int Run(string[] args)
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-        int port = RemoteBenchmarks.FreePort();
-        using var garnet = new GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
-            "--memory", "1g", "--index", "16m"]);
-        garnet.Start();
-        using var relay = new DelayRelay(port);
+        using var remote = new RelayedGarnet();
+        DelayRelay relay = remote.Relay;
         Console.WriteLine($"| Top tier | Reply delay | Read window | Write window | median ms ({rounds} rounds) | min–max ms | vs windows 1 |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (bool full in (bool[])[false, true])
@@ -41,7 +37,7 @@ internal static class RemotePrefetchRun
             (int Read, int Write)[] windows = full ? [(1, 1), (32, 1), (32, 32)] : [(1, 1), (32, 32)];
             foreach (int delay in (int[])[0, 1, 20])
             {
-                Case[] cases = windows.Select(w => new Case(relay, w.Read, w.Write, full)).ToArray();
+                Case[] cases = windows.Select(w => new Case(remote, w.Read, w.Write, full)).ToArray();
                 var times = windows.Select(_ => new List<double>()).ToArray();
                 for (int r = 0; r < rounds; r++)
                 {
@@ -56,10 +52,10 @@ internal static class RemotePrefetchRun
                     }
                 }
 
-                double baseline = Median(times[0]);
+                double baseline = RelayedGarnet.Median(times[0]);
                 for (int which = 0; which < cases.Length; which++)
                 {
-                    double median = Median(times[which]);
+                    double median = RelayedGarnet.Median(times[which]);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"| {(full ? "full" : "room")} | {delay} ms | {windows[which].Read} | {windows[which].Write} | {median:F1} | {times[which].Min():F1}–{times[which].Max():F1} | {baseline / median:F1}× |"));
                     cases[which].Dispose();
@@ -70,11 +66,6 @@ internal static class RemotePrefetchRun
         return 0;
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 
     /// <summary>A store over the relayed server: a DRAM tier, the remote tier below it, and the blocks to bring up.</summary>
     private sealed class Case : IDisposable
@@ -85,18 +76,10 @@ internal static class RemotePrefetchRun
         private readonly BlockKey[] _others = new BlockKey[Blocks];
         private readonly bool _full;
 
-        public Case(DelayRelay relay, int window, int writeWindow, bool full)
+        public Case(RelayedGarnet remote, int window, int writeWindow, bool full)
         {
             _full = full;
-            var redis = new RedisTierOptions
-            {
-                Configuration = $"127.0.0.1:{relay.Port}",
-                Namespace = "prefetch" + Guid.NewGuid().ToString("N"),
-                OperationTimeout = TimeSpan.FromSeconds(5),
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                ReadWindow = window,
-                WriteWindow = writeWindow,
-            };
+            RedisTierOptions redis = remote.Options("prefetch", window, writeWindow);
             _connection = RedisTier.Connect(redis);
             var options = new KvStoreOptions { Layout = Layout, Promotion = PromotionMode.ToTop };
             // Full: the top tier holds exactly the other blocks, so each block moved up pushes one of them down.

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Garnet;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Redis;
@@ -21,23 +20,20 @@ namespace KvTiering.Benchmarks;
 /// <remarks>Run with <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- remote-restore [rounds]</c>.</remarks>
 internal static class RemoteRestoreRun
 {
-    private const int Blocks = 190;
-    private static readonly KvLayout Layout = new("remote-restore", 1, 1, 16 * 1024, 2, 1); // 64 KiB blocks
+    private const int Blocks = RelayedGarnet.Blocks;
+    private static readonly KvLayout Layout = RelayedGarnet.Layout("remote-restore");
 
     public static int Run(string[] args)
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-        int port = RemoteBenchmarks.FreePort();
-        using var garnet = new GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
-            "--memory", "1g", "--index", "16m"]);
-        garnet.Start();
-        using var relay = new DelayRelay(port);
+        using var remote = new RelayedGarnet();
+        DelayRelay relay = remote.Relay;
         Console.WriteLine($"| Reply delay | Read | median ms ({rounds} rounds) | min–max ms | vs TryGet one by one |");
         Console.WriteLine("|---:|---|---:|---:|---:|");
         foreach (int delay in (int[])[0, 1, 20])
         {
-            using var oneByOne = new Case(relay, batch: false);
-            using var batched = new Case(relay, batch: true);
+            using var oneByOne = new Case(remote, batch: false);
+            using var batched = new Case(remote, batch: true);
             var times = new List<double>[] { [], [] };
             for (int r = 0; r < rounds; r++)
             {
@@ -52,10 +48,10 @@ internal static class RemoteRestoreRun
                 }
             }
 
-            double baseline = Median(times[0]);
+            double baseline = RelayedGarnet.Median(times[0]);
             for (int which = 0; which < 2; which++)
             {
-                double median = Median(times[which]);
+                double median = RelayedGarnet.Median(times[which]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {delay} ms | {(which == 0 ? "TryGet one by one" : "ReadBatchAsync, window 32")} | {median:F1} | {times[which].Min():F1}–{times[which].Max():F1} | {baseline / median:F1}× |"));
             }
@@ -64,11 +60,6 @@ internal static class RemoteRestoreRun
         return 0;
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 
     /// <summary>A store over the relayed server: a full DRAM tier, the remote tier below it, and the blocks to restore.</summary>
     private sealed class Case : IDisposable
@@ -81,16 +72,10 @@ internal static class RemoteRestoreRun
         private readonly BlockRead[] _reads = new BlockRead[Blocks];
         private readonly bool _batch;
 
-        public Case(DelayRelay relay, bool batch)
+        public Case(RelayedGarnet remote, bool batch)
         {
             _batch = batch;
-            var redis = new RedisTierOptions
-            {
-                Configuration = $"127.0.0.1:{relay.Port}",
-                Namespace = "restore" + Guid.NewGuid().ToString("N"),
-                OperationTimeout = TimeSpan.FromSeconds(5),
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-            };
+            RedisTierOptions redis = remote.Options("restore");
             _connection = RedisTier.Connect(redis);
             var options = new KvStoreOptions { Layout = Layout, Promotion = PromotionMode.ToTop };
             // The top tier holds exactly the other blocks, so each block promoted pushes one of them down.

@@ -69,7 +69,8 @@ public sealed partial class DocumentedSettingsTests
     [InlineData("KvTiering:KvEvents:Endpoint", true)]
     [InlineData("KvTiering:KvEvents:Endpiont", false)]
     [InlineData("KvTiering:Redis:ReadWindow", true)]
-    [InlineData("KvTiering:Redis:WriteBehind", false)]
+    [InlineData("KvTiering:Redis:WriteBehind", true)]
+    [InlineData("KvTiering:Redis:WriteBehinds", false)]
     public void A_key_resolves_to_a_property_of_its_section(string key, bool exists) => Assert.Equal(exists, Resolve(key) is null);
 
     /// <summary>Null when <paramref name="key"/> binds to a property; otherwise why not.</summary>

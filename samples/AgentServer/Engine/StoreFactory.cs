@@ -56,9 +56,11 @@ internal static class StoreFactory
         }
 
         // Below flash, the shared remote tier when KvTiering:Redis:Configuration names a server (docs/remote-tier.md).
-        if (services.GetRequiredService<RemoteTierConnection>().Tier(engine.Hasher.Root.ToString(), blockBytes) is { } remote)
+        RemoteTierConnection connection = services.GetRequiredService<RemoteTierConnection>();
+        if (connection.Tier(engine.Hasher.Root.ToString(), blockBytes) is { } remote)
         {
             options.Tiers.Add(remote);
+            options.WriteBehindBlocks = Math.Max(options.WriteBehindBlocks, connection.WriteBehindBlocks);
         }
 
         return new TieredKvStore(options);

@@ -27,6 +27,12 @@ internal sealed class RemoteTierConnection : IDisposable
     }
 
     /// <summary>
+    /// The write-behind queue's blocks the store needs for this tier (<see cref="RemoteTierOptions.WriteBehind"/>): four
+    /// windows, so a snapshot's save finds room while a window of its demotions is on the wire; 0 without write-behind.
+    /// </summary>
+    public int WriteBehindBlocks => _options is { Configuration: not null, WriteBehind: true } ? 4 * _options.WriteWindow : 0;
+
+    /// <summary>
     /// The remote tier of <paramref name="blockBytes"/>-byte blocks, connected; null when none is configured.
     /// </summary>
     /// <param name="defaultNamespace">The namespace when the settings name none (the model's hasher root).</param>
@@ -81,6 +87,7 @@ internal sealed class RemoteTierConnection : IDisposable
         _connection.ConnectionRestored += OnRestored;
         TierOptions tier = RedisTier.Create(_connection, redis, (int)blocks);
         tier.AuthenticationKey = secret;
+        tier.WriteBehind = _options.WriteBehind;
         return tier;
     }
 

@@ -72,7 +72,9 @@ internal sealed class KvTieringMetrics
             "Faults a tier's device found in what it holds, by kind (flash: corrupt_file, truncated_file, lost_write, unverified, "
             + "authentication; redis: vanished, checksum, authentication, connection, dropped_write)");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteBehindDrops, () => PerTier(static t => t.WriteBehindDrops),
-            Blocks, "Demotions the tier's write-behind queue had no room for; each went further down or left the store");
+            Blocks, "Demotions dropped for want of room in the tier's write-behind queue (0: a full queue writes on the put's path)");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.WriteBehindOverflows, () => PerTier(static t => t.WriteBehindOverflows),
+            Blocks, "Demotions that found the tier's write-behind queue full and were written on the put's path");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierUsage, () => PerTier(static t => t.ResidentBlocks),
             Blocks, "Blocks resident in the tier");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierLimit, () => PerTier(static t => t.CapacityBlocks),

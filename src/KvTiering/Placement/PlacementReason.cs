@@ -69,7 +69,7 @@ public enum PlacementReason : byte
     /// <summary>Recover: the block was found on a persistent tier at start-up.</summary>
     Recovered,
 
-    /// <summary>Reject: the tier's write-behind queue was full, so the demotion went further down or was dropped.</summary>
+    /// <summary>Reject: the tier's write-behind queue was full, so the demotion went further down or was dropped (no longer noted: a full queue now writes on the put's path).</summary>
     WriteBehindFull,
 
     /// <summary>Evict: the tier's policy knew the victim dead (<see cref="Eviction.IKnowsDeadBlocks"/>), so it left the store rather than move down.</summary>

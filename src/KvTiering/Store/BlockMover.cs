@@ -166,15 +166,20 @@ internal sealed class BlockMover
                 continue;
             }
 
+            // The queue full: the victim is written on this path, as into a tier without write-behind, rather than
+            // dropped. Waiting for room instead would wait for the worker, which books its writes under the lock this
+            // put holds. Either way the slot below is rewritten, so its last block's free is skipped (see MakeRoom).
+            bool rewrites = true;
             if (!_writeBehind.TryRent(to, out int buffer))
             {
-                // The queue is full: the put does not wait for the slow tier; the block goes further down or leaves.
-                to.Counters.WriteBehindDrops++;
-                _placement.Note(PlacementAction.Reject, PlacementReason.WriteBehindFull, e, from.Index, t);
-                continue;
+                to.Counters.WriteBehindOverflows++;
+            }
+            else
+            {
+                rewrites = buffer >= 0;
             }
 
-            int slot = MakeRoom(to, freeVictimSlot: buffer < 0);
+            int slot = MakeRoom(to, freeVictimSlot: !rewrites);
             if (slot < 0)
             {
                 _writeBehind.Return(buffer);
@@ -196,9 +201,9 @@ internal sealed class BlockMover
 
             if (!TryReadForMove(e, from, out ReadOnlySpan<byte> bytes))
             {
-                if (buffer >= 0)
+                _writeBehind.Return(buffer);
+                if (rewrites)
                 {
-                    _writeBehind.Return(buffer);
                     to.FreeSlot(slot); // its last block's free was skipped for the write that now never comes
                 }
 

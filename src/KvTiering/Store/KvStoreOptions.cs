@@ -51,8 +51,9 @@ public sealed class KvStoreOptions
     /// <summary>
     /// Staging buffers (one block each) of the write-behind queue that carries demotions into slow tiers (those with
     /// <see cref="TierOptions.WriteBehind"/>) off the put's path; default 8, 0 writes every demotion synchronously.
-    /// When all are in use a demotion does not wait: the block goes further down or leaves the store, counted in
-    /// <see cref="TierStatistics.WriteBehindDrops"/>.
+    /// While all are in use a put waits for one before it takes the store's lock, and a demotion that still finds none
+    /// is written on the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>): none is dropped for want of
+    /// room. They also bound the writes in flight to a device that declares <see cref="Devices.IConcurrentWrites"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public int WriteBehindBlocks
@@ -75,8 +76,8 @@ public sealed class KvStoreOptions
     /// The nice value the write-behind worker's thread runs at (Linux only; elsewhere, or if refused, it keeps its
     /// priority and the reason is logged): 0 (the process's own priority) to 19 (the lowest). Default 0. Higher
     /// values let the threads serving requests have the cores when there are as many of them busy as cores: the
-    /// worker's queue then fills sooner, and demotions that find it full go further down or leave the store, counted
-    /// in <see cref="TierStatistics.WriteBehindDrops"/>; a hit never waits for it.
+    /// worker's queue then fills sooner, and puts wait for room in it more often
+    /// (<see cref="TierStatistics.WriteBehindOverflows"/> counts demotions written on a put's path); a hit never waits for it.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value lies outside 0 to 19.</exception>
     public int WriteBehindNice

@@ -161,6 +161,7 @@ internal sealed class StoreCounters
                 WriteFailures = c.WriteFailures,
                 Recomputes = c.Recomputes,
                 WriteBehindDrops = c.WriteBehindDrops,
+                WriteBehindOverflows = c.WriteBehindOverflows,
                 DeadDrops = c.DeadDrops,
                 SetAsideSlots = t.SetAsideSlots,
                 ModeledSeconds = c.ModeledSeconds,

@@ -15,6 +15,7 @@ internal struct TierCounters
     public long WriteFailures;
     public long Recomputes;
     public long WriteBehindDrops;
+    public long WriteBehindOverflows;
     public long DeadDrops;
     public double ModeledSeconds;
     public double ModeledJoules;

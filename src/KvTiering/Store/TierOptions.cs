@@ -87,11 +87,11 @@ public sealed class TierOptions
 
     /// <summary>
     /// Whether demotions into this tier are written behind, by a background worker, instead of inside the put that
-    /// evicted them (see <see cref="KvStoreOptions.WriteBehindBlocks"/>): a put then never waits for this tier's write.
-    /// While the write is in flight the block is served (and moved) from where its bytes wait: its own upper-tier slot,
-    /// held out of use until the write lands, or a staging copy when no slot can be held. Off by
-    /// default: when the queue is full a demotion goes further down or leaves the store rather than wait, so a burst of
-    /// puts larger than the queue loses victims a synchronous tier would have kept (docs/architecture.md).
+    /// evicted them (see <see cref="KvStoreOptions.WriteBehindBlocks"/>): a put waits for this tier only while the queue
+    /// is full, and no demotion is dropped for want of room. A device that declares <see cref="Devices.IConcurrentWrites"/>
+    /// gets up to its window of these writes in flight at once. While the write is in flight the block is served (and
+    /// moved) from where its bytes wait: its own upper-tier slot, held out of use until the write lands, or a staging
+    /// copy when no slot can be held. Off by default (docs/architecture.md).
     /// </summary>
     public bool WriteBehind { get; set; }
 

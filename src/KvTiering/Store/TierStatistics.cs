@@ -69,10 +69,18 @@ public sealed record TierStatistics
     public long Recomputes { get; init; }
 
     /// <summary>
-    /// Demotions into this tier its write-behind queue had no room for (the block went further down or left the store);
-    /// a put never waits for a slow tier's write.
+    /// Demotions into this tier dropped because its write-behind queue had no room: always 0 since a full queue writes
+    /// the demotion on the put's path instead (<see cref="WriteBehindOverflows"/>); kept for readers of the statistic
+    /// and of its meter.
     /// </summary>
     public long WriteBehindDrops { get; init; }
+
+    /// <summary>
+    /// Demotions into this write-behind tier that found its queue full (<see cref="KvStoreOptions.WriteBehindBlocks"/>)
+    /// and were written on the put's path, as into a tier without write-behind: the put waited for this tier's write,
+    /// and no block was dropped for want of room.
+    /// </summary>
+    public long WriteBehindOverflows { get; init; }
 
     /// <summary>
     /// Victims the tier's policy knew dead (<see cref="Eviction.IKnowsDeadBlocks"/>) that left the store instead of

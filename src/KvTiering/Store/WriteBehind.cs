@@ -105,6 +105,28 @@ internal sealed class WriteBehind
         return buffer >= 0;
     }
 
+    /// <summary>
+    /// Backpressure for a put, called before it takes the lock: while every job slot of the queue is taken, waits
+    /// (sleeping) for the worker to book one, so a burst of puts whose victims demote into a slow tier keeps pace
+    /// with the tier instead of overflowing the queue. Returns at once without a queue, while flushing, or once closed.
+    /// A demotion that still finds the queue full under the lock (another put took the slot meanwhile) is written on
+    /// the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>); waiting there would deadlock, since the
+    /// worker books under that lock.
+    /// </summary>
+    public void WaitForRoom()
+    {
+        if (_queue is not { } queue || queue.HasRoom)
+        {
+            return;
+        }
+
+        var spin = new SpinWait();
+        while (!queue.HasRoom && !queue.IsClosed && !Synchronous)
+        {
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+    }
+
     /// <summary>Gives back a buffer from <see cref="TryRent"/> (-1: none) that was not staged.</summary>
     public void Return(int buffer)
     {

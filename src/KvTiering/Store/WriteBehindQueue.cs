@@ -6,8 +6,8 @@ namespace KvTiering.Store;
 /// Demotions waiting to be written into a slow tier: a fixed set of job slots, each with a staging buffer (one block),
 /// and the jobs that name them, written by one background worker outside the store's lock. A job's bytes are either
 /// its buffer or, when the victim's source slot is held for it (<see cref="Hold"/>), that slot in place. Bounded by
-/// its job slots: when none is free the demotion does not wait; the store sends the block further down or drops it
-/// and counts it.
+/// its job slots: a put waits before it takes the lock while none is free (<see cref="WriteBehind.WaitForRoom"/>), and a
+/// demotion that finds none under the lock is written on the put's path, counted; none is dropped for want of room.
 /// </summary>
 /// <remarks>
 /// Write-back of the victims' bytes off the request path, as SGLang HiCache's write-back host→storage backup,
@@ -54,6 +54,9 @@ internal sealed class WriteBehindQueue
     /// <summary>Whether a job slot is free (<see cref="TryRent"/> would succeed). Call under the store's lock.</summary>
     public bool HasFree => _freeTop > 0;
 
+    /// <summary>Whether a job slot is free, read without the store's lock (a hint: another put may take it first).</summary>
+    public bool HasRoom => Volatile.Read(ref _freeTop) > 0;
+
     /// <summary>Takes a staging buffer; -1 when all are in use (the queue is full). Call under the store's lock.</summary>
     public int TryRent() => _freeTop == 0 ? -1 : _free[--_freeTop];
 
@@ -75,6 +78,21 @@ internal sealed class WriteBehindQueue
     public ReadOnlySpan<byte> Staged(int buffer) => _sources[buffer] is { } source
         ? source.Direct!.Payload(_sourceSlots[buffer])[.._lengths[buffer]]
         : _buffers[buffer].AsSpan(0, _lengths[buffer]);
+
+    /// <summary>
+    /// The staged bytes of a job as memory, for an asynchronous write: its buffer, into which a held source slot's
+    /// payload is copied first (a span of a tier's slot cannot outlive the call; the slot stays held, unchanged, until
+    /// the job is booked, so the block is still read from there meanwhile).
+    /// </summary>
+    public ReadOnlyMemory<byte> StagedMemory(int buffer)
+    {
+        if (_sources[buffer] is { } source)
+        {
+            source.Direct!.Payload(_sourceSlots[buffer])[.._lengths[buffer]].CopyTo(_buffers[buffer]);
+        }
+
+        return _buffers[buffer].AsMemory(0, _lengths[buffer]);
+    }
 
     /// <summary>
     /// Makes job <paramref name="buffer"/> write straight from <paramref name="slot"/> of <paramref name="source"/>

@@ -36,11 +36,9 @@ internal sealed class WriteBehindWorker
     public int Nice { get; init; }
 
     /// <summary>
-    /// The worker: each queued block's write, outside the lock; the outcomes booked under it, several per hold. After
-    /// a write the worker books what it holds at once when nothing else waits to be written, when its batch is full, or
-    /// when the lock is free; while the lock is busy and more writes wait, it writes the next block first instead of
-    /// queueing behind a put, so it takes the lock (and the seqlock's odd window lock-free hits retry on) once per
-    /// batch rather than once per block.
+    /// The worker: writes each queued block outside the lock and books the outcomes under it, several per hold; one
+    /// block at a time, or, where a write-behind tier's device takes writes in flight together, up to its window at once
+    /// (<see cref="WriteBehindWindow"/>).
     /// </summary>
     public void Run()
     {
@@ -49,6 +47,24 @@ internal sealed class WriteBehindWorker
             Log.WriteBehindPriorityKept(_log.Logger, _log.Name, reason);
         }
 
+        if (WriteBehindWindow.Create(_tiers, _queue.Depth) is { } window)
+        {
+            RunWindowed(window);
+        }
+        else
+        {
+            RunOneAtATime();
+        }
+    }
+
+    /// <summary>
+    /// Each queued block's write, one at a time. After a write the worker books what it holds at once when nothing else
+    /// waits to be written, when its batch is full, or when the lock is free; while the lock is busy and more writes
+    /// wait, it writes the next block first instead of queueing behind a put, so it takes the lock (and the seqlock's odd
+    /// window lock-free hits retry on) once per batch rather than once per block.
+    /// </summary>
+    private void RunOneAtATime()
+    {
         WriteBehindQueue queue = _queue;
         var done = new WriteBehindOutcome[queue.Depth];
         int held = 0;
@@ -56,44 +72,145 @@ internal sealed class WriteBehindWorker
         {
             while (queue.Jobs.TryRead(out WriteBehindJob job))
             {
-                IOException? failure = null;
-                try
-                {
-                    if (job.Buffer < 0)
-                    {
-                        _tiers[job.Tier].FreeSlot(job.Slot); // a slot freed behind (UnbindMoved)
-                    }
-                    else
-                    {
-                        _tiers[job.Tier].Device.Write(job.Slot, job.Key, job.Parent, queue.Staged(job.Buffer));
-                    }
-                }
-                catch (IOException ex)
-                {
-                    failure = ex;
-                }
-
-                done[held++] = new WriteBehindOutcome(job, failure);
+                done[held++] = new WriteBehindOutcome(job, WriteNow(job));
                 if (held == done.Length || !queue.Jobs.TryPeek(out _))
                 {
-                    using (_top.EnterWrite())
-                    {
-                        CompleteAll(done, ref held);
-                    }
+                    BookAll(done, ref held);
                 }
-                else if (WriteScope.TryEnter(_top, out WriteScope scope))
+                else
                 {
-                    using (scope)
-                    {
-                        CompleteAll(done, ref held);
-                    }
+                    TryBookAll(done, ref held);
                 }
             }
         }
 
+        BookAll(done, ref held);
+    }
+
+    /// <summary>
+    /// Each queued block's write, up to its tier's window in flight (a tier without one is written at once, as by
+    /// <see cref="RunOneAtATime"/>). The writes land, and are booked, in the order they began; while some are in flight
+    /// and no job is queued the worker waits for the oldest to land or the next job to arrive, whichever comes first, and
+    /// it books what landed before it waits. On close it lands every write in flight before it ends (Dispose joins it).
+    /// </summary>
+    private void RunWindowed(WriteBehindWindow window)
+    {
+        WriteBehindQueue queue = _queue;
+        var done = new WriteBehindOutcome[queue.Depth];
+        int held = 0;
+        Task<bool>? arrival = null; // kept across waits: the channel has one reader, so one wait at a time
+        while (true)
+        {
+            while (queue.Jobs.TryRead(out WriteBehindJob job))
+            {
+                if (job.Buffer >= 0 && window.TryGetDevice(job.Tier, out Devices.IConcurrentWrites device))
+                {
+                    while (window.IsFull(job.Tier))
+                    {
+                        Land(window.LandOldest(), done, ref held);
+                    }
+
+                    window.Start(job, device, queue.StagedMemory(job.Buffer));
+                }
+                else
+                {
+                    Land(new WriteBehindOutcome(job, WriteNow(job)), done, ref held);
+                }
+
+                while (window.OldestEnded)
+                {
+                    Land(window.LandOldest(), done, ref held);
+                }
+            }
+
+            BookAll(done, ref held);
+            arrival ??= queue.Jobs.WaitToReadAsync().AsTask();
+            if (window.Count > 0)
+            {
+                Task.WaitAny(window.Oldest, arrival);
+                while (window.OldestEnded)
+                {
+                    Land(window.LandOldest(), done, ref held);
+                }
+            }
+            else
+            {
+                arrival.Wait();
+            }
+
+            if (arrival.IsCompleted)
+            {
+                if (!arrival.GetAwaiter().GetResult())
+                {
+                    break; // closed, and nothing queued: what is in flight lands below
+                }
+
+                arrival = null;
+            }
+        }
+
+        while (window.Count > 0)
+        {
+            Land(window.LandOldest(), done, ref held);
+        }
+
+        BookAll(done, ref held);
+    }
+
+    /// <summary>A write (or a free) that ended: held for booking, booked now when the batch is full or the lock is free.</summary>
+    private void Land(WriteBehindOutcome outcome, WriteBehindOutcome[] done, ref int held)
+    {
+        done[held++] = outcome;
+        if (held == done.Length)
+        {
+            BookAll(done, ref held);
+        }
+        else
+        {
+            TryBookAll(done, ref held);
+        }
+    }
+
+    /// <summary>One job's device call, outside the lock: a write, or a free behind (<see cref="WriteBehind.UnbindMoved"/>); what it failed with, or null.</summary>
+    private IOException? WriteNow(in WriteBehindJob job)
+    {
+        try
+        {
+            if (job.Buffer < 0)
+            {
+                _tiers[job.Tier].FreeSlot(job.Slot);
+            }
+            else
+            {
+                _tiers[job.Tier].Device.Write(job.Slot, job.Key, job.Parent, _queue.Staged(job.Buffer));
+            }
+
+            return null;
+        }
+        catch (IOException ex)
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>Books what the worker holds, waiting for the lock.</summary>
+    private void BookAll(WriteBehindOutcome[] done, ref int held)
+    {
         if (held > 0)
         {
             using (_top.EnterWrite())
+            {
+                CompleteAll(done, ref held);
+            }
+        }
+    }
+
+    /// <summary>Books what the worker holds if the lock is free now.</summary>
+    private void TryBookAll(WriteBehindOutcome[] done, ref int held)
+    {
+        if (WriteScope.TryEnter(_top, out WriteScope scope))
+        {
+            using (scope)
             {
                 CompleteAll(done, ref held);
             }

@@ -6,7 +6,7 @@ namespace KvTiering.Tests.Store;
 
 /// <summary>
 /// A tier written for the demotion-window tests (not a shipped device): it declares <see cref="IConcurrentReads"/> and
-/// <see cref="IConcurrentWrites"/>, holds each asynchronous write at a gate the test opens, counts how many writes were
+/// <see cref="IConcurrentWrites"/>, holds each asynchronous write at a gate the test opens (or at a gate of its block's own), counts how many writes were
 /// in flight at once and how many landed, and can fail chosen blocks' writes (an <see cref="IOException"/>, or another
 /// exception). Reads are answered at once. It checks the store's contract (no two calls on a slot where one writes,
 /// no Free during an I/O).
@@ -15,6 +15,7 @@ internal sealed class WindowedWriteDevice(int slotCount, int slotBytes, int read
 {
     private readonly CheckedSlots _slots = new(slotCount);
     private readonly ConcurrentDictionary<BlockKey, bool> _faults = new(); // true: IOException; false: another exception
+    private readonly ConcurrentDictionary<BlockKey, TaskCompletionSource> _held = new(); // per-block gates
     private TaskCompletionSource _gate = Opened();
     private int _inFlight;
     private int _maxInFlight;
@@ -50,6 +51,18 @@ internal sealed class WindowedWriteDevice(int slotCount, int slotBytes, int read
 
     public void Open() => _gate.TrySetResult();
 
+    /// <summary>Holds the next write of <paramref name="key"/> at a gate of its own, whatever the shared gate, until <see cref="Release"/>.</summary>
+    public void Hold(BlockKey key) => _held[key] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the write of <paramref name="key"/> held by <see cref="Hold"/> go on.</summary>
+    public void Release(BlockKey key)
+    {
+        if (_held.TryRemove(key, out TaskCompletionSource? gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
     /// <summary>Makes every later write of <paramref name="key"/> throw an <see cref="IOException"/> (or, with false, an <see cref="InvalidOperationException"/>).</summary>
     public void Fail(BlockKey key, bool io) => _faults[key] = io;
 
@@ -81,7 +94,8 @@ internal sealed class WindowedWriteDevice(int slotCount, int slotBytes, int read
             try
             {
                 // Bounded, so a failing test ends instead of its store's Dispose waiting forever for a write held here.
-                await _gate.Task.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+                Task gate = _held.TryGetValue(key, out TaskCompletionSource? own) ? own.Task : _gate.Task;
+                await gate.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
             }
             finally
             {

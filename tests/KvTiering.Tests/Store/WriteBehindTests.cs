@@ -30,28 +30,41 @@ public sealed class WriteBehindTests
     }
 
     [Fact]
-    public void A_full_queue_drops_the_demotion_and_counts_it()
+    public async Task A_burst_larger_than_the_queue_waits_for_room_and_drops_nothing()
     {
         var slow = new GatedDevice(16, TinyLayout.BytesPerBlock);
         using TieredKvStore store = WriteBehindStore(slow, top: 2, queue: 2);
         slow.Close();
-        for (int i = 0; i < 6; i++)
+
+        // The worker's first write waits at the gate and the queue's two job slots fill; the next put waits for room
+        // (before, its demotion was dropped) until the gate opens.
+        Task opener = Task.Run(async () =>
         {
-            store.Put(Key(i), BlockKey.Empty, Payload(i)); // 4 demotions, 2 buffers: the last 2 are dropped
+            SpinWait.SpinUntil(() => slow.Waiting == 1 && store.WriteBehindPending == 2, TimeSpan.FromSeconds(5));
+            await Task.Delay(100);
+            slow.Open();
+        });
+        for (int i = 0; i < 8; i++)
+        {
+            store.Put(Key(i), BlockKey.Empty, Payload(i)); // 6 demotions, 2 job slots
         }
 
-        StoreStatistics stats = store.GetStatistics();
-        Assert.Equal(2, stats.Tiers[1].WriteBehindDrops);
-        Assert.Equal(2, stats.Tiers[0].Evictions);
-        Assert.Equal(2, stats.Tiers[0].Demotions);
-        Assert.Equal(4, store.Count);
-        Assert.False(store.Contains(Key(2)));
-        Assert.False(store.Contains(Key(3)));
         slow.Open();
-        WaitFor(() => slow.Writes == 2);
+        await opener;
+        WaitFor(() => store.WriteBehindPending == 0);
+        StoreStatistics stats = store.GetStatistics();
+        Assert.Equal(0, stats.Tiers[1].WriteBehindDrops);
+        Assert.Equal(0, stats.Tiers[0].Evictions);
+        Assert.Equal(6, stats.Tiers[0].Demotions);
+        Assert.Equal(8, store.Count);
+        Assert.Equal(6, slow.Writes);
         var buffer = new byte[128];
-        Assert.True(store.TryGet(Key(0), buffer, out int written));
-        Assert.Equal(Payload(0), buffer[..written]);
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.True(store.TryGet(Key(i), buffer, out int written), $"block {i}");
+            Assert.Equal(Payload(i), buffer[..written]);
+        }
+
         Assert.Empty(slow.Violations);
     }
 
