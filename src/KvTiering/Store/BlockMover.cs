@@ -67,6 +67,10 @@ internal sealed class BlockMover
 
     private int MakeRoom(Tier tier, bool freeVictimSlot, bool defer, ref DeferredDemotion deferred)
     {
+        // A write-behind tier frees a leaving victim's slot behind the lock (reserved until the worker's free lands),
+        // so the victim would make no room now: four of them left the store and the put was declined. The caller
+        // writes the slot it takes anyway, so the free is skipped, as for a write-behind demotion's victim.
+        freeVictimSlot &= !tier.WriteBehind;
         int slot = tier.TakeSlot();
         if (slot >= 0)
         {
