@@ -45,12 +45,12 @@ public sealed class RemoteTierOptions
     /// <summary>
     /// Whether demotions into the remote tier are written off the put's path by the store's write-behind worker
     /// (<c>TierOptions.WriteBehind</c>), <see cref="WriteWindow"/> of them in flight at once, through a queue of four
-    /// windows' blocks; a demotion that finds the queue full is written on the put's path, never dropped. Default false
-    /// (every put's demotion waits for its <c>SET</c>): in the remote drill it halved a new session's turn at 20 ms, but
-    /// the drill's tampering part then found far fewer values on the server than without it, not yet explained
-    /// (docs/reliability.md, "After behind27").
+    /// windows' blocks; a demotion that finds the queue full is written on the put's path, never dropped. Default true
+    /// since wb27, once the remote drill's parts 0–3 left the same values on the server with it as without (a put into
+    /// the full remote tier used to be declined, undoing its snapshot's save; docs/reliability.md, "After wb27"); false:
+    /// every put's demotion waits for its <c>SET</c>, as before.
     /// </summary>
-    public bool WriteBehind { get; set; }
+    public bool WriteBehind { get; set; } = true;
 
     /// <summary>How long the first connection is waited for at start (default 1 s); the server starts without the tier after it.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
