@@ -5,7 +5,8 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// <see cref="TieredKvStore.Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>'s way in: the key and
-/// payload checked; a put waits while the write-behind queue is full (<see cref="WriteBehind.WaitForRoom"/>); a block already resident in a top tier with reference bits only touched, with no lock
+/// payload checked; a put waits while the write-behind queue is full (<see cref="WriteBehind.WaitForRoom"/>); a block
+/// already resident in a top tier with reference bits only touched, with no lock
 /// (<see cref="TopTierReader.TryTouchResident"/>); a payload store's put handed to <see cref="ReservedPut"/>, whose
 /// byte copies run outside the lock; a metadata-only store's put run by <see cref="TierChain.Put"/> under one hold.
 /// </summary>

@@ -1,3 +1,4 @@
+using KvTiering.Devices;
 using KvTiering.Diagnostics;
 using KvTiering.Placement;
 
@@ -103,7 +104,7 @@ internal sealed class WriteBehindWorker
         {
             while (queue.Jobs.TryRead(out WriteBehindJob job))
             {
-                if (job.Buffer >= 0 && window.TryGetDevice(job.Tier, out Devices.IConcurrentWrites device))
+                if (job.Buffer >= 0 && window.TryGetDevice(job.Tier, out IConcurrentWrites device))
                 {
                     while (window.IsFull(job.Tier))
                     {
