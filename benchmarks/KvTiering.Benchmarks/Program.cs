@@ -9,6 +9,7 @@ using BenchmarkDotNet.Running;
 // `remote-unreachable [seconds] [threads]`: lookups of kept blocks while the remote server does not answer (RemoteUnreachableRun.cs).
 // `remote-restore [rounds]`: a restore's reads from a delayed remote tier, TryGet one by one against ReadBatchAsync (RemoteRestoreRun.cs).
 // `remote-save [rounds]`: a save's puts into a full DRAM tier over a delayed remote tier, demotions on the put's path against write-behind (RemoteSaveRun.cs).
+// `shared-prefix-save [rounds] [delays]`: a new session's restore on the remote drill's tiers, the shared-prefix save on against off (SharedPrefixSaveRun.cs).
 if (args is ["flash-paired", ..])
 {
     KvTiering.Benchmarks.FlashPairedRun.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100);
@@ -43,6 +44,11 @@ if (args is ["remote-restore", ..])
 if (args is ["remote-save", ..])
 {
     return KvTiering.Benchmarks.RemoteSaveRun.Run(args[1..]);
+}
+
+if (args is ["shared-prefix-save", ..])
+{
+    return KvTiering.Benchmarks.SharedPrefixSaveRun.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(KvTiering.Benchmarks.HitPathBenchmarks).Assembly).Run(args);

@@ -32,11 +32,9 @@ public sealed class LlamaPrefixCache
     private readonly BlockHasher _hasher;
     private readonly int _blockTokens;
     private readonly int _minPrefill;
-    private readonly bool _saveSharedPrefixes;
-    private readonly int _sharedTrimTokens; // a restore that cuts this many tokens off its snapshot found a branch
     private readonly SnapshotStore _snapshots;
-    private readonly SnapshotLoader _loader;
     private readonly SnapshotWriter _writer;
+    private readonly SnapshotRestorer _restorer;
     private readonly SemaphoreSlim _gate = new(1, 1); // a restore awaits its reads while holding it
     private readonly PromptKeys _promptKeys;
     private readonly LlamaPrefixCacheCounters _counters = new();
@@ -61,12 +59,10 @@ public sealed class LlamaPrefixCache
         _hasher = hasher;
         _blockTokens = hasher.TokensPerBlock;
         _minPrefill = options.MinPrefillTokens;
-        _saveSharedPrefixes = options.SaveSharedPrefixes;
         _snapshots = new SnapshotStore(store, options.WaypointInterval);
-        _loader = new SnapshotLoader(store, _snapshots);
         _promptKeys = new PromptKeys(hasher);
         _writer = new SnapshotWriter(store, _snapshots, _promptKeys, _blockTokens, options.RemoveSupersededSnapshots);
-        _sharedTrimTokens = Math.Max(1, options.WaypointInterval) * _blockTokens;
+        _restorer = new SnapshotRestorer(store, _snapshots, _writer, _promptKeys, _counters, _blockTokens, options);
     }
 
     /// <summary>The store snapshots live in.</summary>
@@ -100,7 +96,7 @@ public sealed class LlamaPrefixCache
         try
         {
             context.MemorySequenceRemove(sequence, -1, -1);
-            PrefixRestore result = await RestoreLockedAsync(context, sequence, prompt, cancellationToken).ConfigureAwait(false);
+            PrefixRestore result = await _restorer.RestoreAsync(context, sequence, prompt, cancellationToken).ConfigureAwait(false);
             _counters.Lookup();
             _counters.Restored(result);
             return result;
@@ -244,67 +240,4 @@ public sealed class LlamaPrefixCache
             _gate.Release();
         }
     }
-
-    private async Task<PrefixRestore> RestoreLockedAsync(SafeLLamaContextHandle context, LLamaSeqId sequence,
-        ReadOnlyMemory<LLamaToken> prompt, CancellationToken cancellationToken)
-    {
-        int limit = prompt.Length - _minPrefill;
-        if (limit < _blockTokens)
-        {
-            return Miss(RestoreOutcome.Miss, prompt.Length);
-        }
-
-        ReadOnlyMemory<BlockKey> keys = _promptKeys.Compute(prompt.Span);
-        SnapshotLookup found = await _loader.FindLongestAsync(keys, _promptKeys.Ints(prompt.Span), _blockTokens, cancellationToken)
-            .ConfigureAwait(false);
-        _counters.Corrupt += found.Corrupt;
-        if (!found.Found)
-        {
-            return Miss(found.Corrupt > 0 ? RestoreOutcome.Corrupt : RestoreOutcome.Miss, prompt.Length);
-        }
-
-        SnapshotManifest manifest = found.Manifest;
-        int keep = Math.Min(found.MatchedTokens, limit);
-        if (!SequenceState.Read(context, sequence, _snapshots.Buffer, manifest))
-        {
-            _counters.Rejected++;
-            return Miss(RestoreOutcome.Rejected, prompt.Length);
-        }
-
-        if (keep < manifest.TokenCount)
-        {
-            // Recurrent and sliding-window memories cannot drop a partial sequence; a trim that did not take
-            // would leave tokens the prompt does not have.
-            context.MemorySequenceRemove(sequence, keep, -1);
-            if (context.MemorySequenceMaxPosition(sequence).Value != keep - 1)
-            {
-                context.MemorySequenceRemove(sequence, -1, -1);
-                _counters.Rejected++;
-                return Miss(RestoreOutcome.Rejected, prompt.Length);
-            }
-        }
-
-        if (_saveSharedPrefixes && keep == found.MatchedTokens && manifest.TokenCount - keep >= _sharedTrimTokens)
-        {
-            SaveSharedPrefix(context, sequence, prompt.Span[..keep]);
-        }
-
-        return new PrefixRestore(RestoreOutcome.Restored, prompt.Length, keep, manifest.TokenCount, found.DeepestTier);
-    }
-
-    /// <summary>
-    /// The prompt left a stored snapshot well before its end: the tokens they share are a prefix at least two prompts
-    /// start with (a system prompt, a conversation edited or forked). Saved as their own snapshot, the next prompt that
-    /// shares them reads only them, not the whole of whichever session's snapshot a waypoint leads to (in the remote
-    /// drill, 22 chunks instead of 175), and a longer save does not remove it as superseded.
-    /// </summary>
-    private void SaveSharedPrefix(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlySpan<LLamaToken> shared)
-    {
-        // The sequence holds exactly the shared tokens now; the save only copies its state out.
-        SnapshotSave saved = _writer.Save(context, sequence, shared, new BlockContext(-1, 0), sharedPrefix: true, out int superseded);
-        _counters.Saved(saved);
-        _counters.SupersededRemoved += superseded;
-    }
-
-    private static PrefixRestore Miss(RestoreOutcome outcome, int promptTokens) => new(outcome, promptTokens, 0, 0, -1);
 }

@@ -43,18 +43,7 @@ public static class RedisTier
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        ConfigurationOptions config = ConfigurationOptions.Parse(options.Configuration);
-        config.AbortOnConnectFail = false;
-        config.BacklogPolicy = BacklogPolicy.FailFast;
-        config.ConnectTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
-        config.SyncTimeout = Math.Max(1, (int)options.OperationTimeout.TotalMilliseconds);
-        config.AsyncTimeout = config.SyncTimeout;
-        config.ConnectRetry = 1;
-        config.ReconnectRetryPolicy = new ExponentialRetry(
-            (int)Math.Min(options.Backoff.TotalMilliseconds, int.MaxValue),
-            (int)Math.Min(options.MaxBackoff.TotalMilliseconds, int.MaxValue));
-        config.ClientName ??= "kvtiering";
-        ConnectionMultiplexer connection = ConnectionMultiplexer.Connect(config);
+        ConnectionMultiplexer connection = ConnectionMultiplexer.Connect(ConnectionOptions(options));
         if (RedisCredentialCheck.Refusal(connection, options.ConnectTimeout) is { } refusal)
         {
             connection.Dispose();
@@ -65,6 +54,21 @@ public static class RedisTier
         }
 
         return connection;
+    }
+
+    /// <summary>The client settings <see cref="Connect"/> uses, from validated <paramref name="options"/>.</summary>
+    internal static ConfigurationOptions ConnectionOptions(RedisTierOptions options)
+    {
+        ConfigurationOptions config = ConfigurationOptions.Parse(options.Configuration);
+        config.AbortOnConnectFail = false;
+        config.BacklogPolicy = BacklogPolicy.FailFast;
+        config.ConnectTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
+        config.SyncTimeout = Math.Max(1, (int)options.OperationTimeout.TotalMilliseconds);
+        config.AsyncTimeout = config.SyncTimeout;
+        config.ConnectRetry = 1;
+        config.ReconnectRetryPolicy = new RedisReconnectPolicy(options.Backoff);
+        config.ClientName ??= "kvtiering";
+        return config;
     }
 
     /// <summary>

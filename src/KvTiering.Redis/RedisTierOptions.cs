@@ -74,7 +74,8 @@ public sealed class RedisTierOptions
     /// <summary>
     /// How long the tier stays unavailable after its first fault (default one second); each further fault in a row
     /// doubles it, up to <see cref="MaxBackoff"/>. While unavailable, lookups miss at once and writes are dropped. A
-    /// connection that reports the server back ends the back-off at once.
+    /// connection that reports the server back ends the back-off at once; a connection from <see cref="RedisTier.Connect"/>
+    /// tries a lost server again every this long (on the client's one-second heartbeat), however long the outage.
     /// </summary>
     public TimeSpan Backoff { get; set; } = TimeSpan.FromSeconds(1);
 

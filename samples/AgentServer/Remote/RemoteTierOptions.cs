@@ -55,7 +55,11 @@ public sealed class RemoteTierOptions
     /// <summary>How long the first connection is waited for at start (default 1 s); the server starts without the tier after it.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long the tier stays unavailable after its first fault in a row (default 1 s, doubling per fault).</summary>
+    /// <summary>
+    /// How long the tier stays unavailable after its first fault in a row (default 1 s, doubling per fault); a lost
+    /// server is tried again every this long (on the client's one-second heartbeat), so the log's "is back" comes at
+    /// most about that long after the server answers.
+    /// </summary>
     public TimeSpan Backoff { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>

@@ -6,10 +6,17 @@ internal enum LoadResult
     /// <summary>Every piece was there and the payload checksum verified.</summary>
     Loaded,
 
-    /// <summary>The manifest was gone (evicted, or removed by another caller).</summary>
+    /// <summary>
+    /// A piece was gone, its bytes not known to be bad: the manifest evicted or removed since it was seen, or a piece its
+    /// device lost (a remote server that restarted empty). A miss, not corruption; a snapshot missing a chunk is removed
+    /// all the same.
+    /// </summary>
     Missing,
 
-    /// <summary>The manifest was unreadable, a chunk was missing or short, or the payload checksum failed.</summary>
+    /// <summary>
+    /// A piece's bytes failed verification (the store's checksums, the manifest's own, the payload's XxHash3) or a
+    /// chunk had the wrong length.
+    /// </summary>
     Corrupt,
 
     /// <summary>

@@ -18,8 +18,8 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
     /// <summary>
     /// The deepest snapshot that covers <paramref name="keys"/>' blocks up to its own key, reached through its manifest
     /// or through a waypoint, read back into the payload buffer and checked token by token against
-    /// <paramref name="prompt"/>. Corrupt snapshots found on the way are removed and counted; a waypoint that leads
-    /// nowhere is removed. A cancelled lookup throws <see cref="OperationCanceledException"/> once its reads in flight
+    /// <paramref name="prompt"/>. Corrupt snapshots found on the way (bytes that failed verification) are removed and
+    /// counted; one missing a piece is removed, not counted; a waypoint that leads nowhere is removed. A cancelled lookup throws <see cref="OperationCanceledException"/> once its reads in flight
     /// have ended, and removes nothing on account of the reads it did not finish.
     /// </summary>
     public async Task<SnapshotLookup> FindLongestAsync(ReadOnlyMemory<BlockKey> keys, ReadOnlyMemory<int> prompt, int blockTokens,
@@ -60,9 +60,9 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
 
             if (load != LoadResult.Loaded)
             {
-                // The manifest was just seen resident, so reading nothing means its bytes failed verification;
-                // through a waypoint, the snapshot may simply have been evicted since.
-                if (load == LoadResult.Corrupt || (load == LoadResult.Missing && waypoint.IsEmpty))
+                // Only bytes that failed verification count: a piece simply gone (evicted since, or lost with a remote
+                // server that restarted empty) is a miss, though the snapshot is just as unusable.
+                if (load == LoadResult.Corrupt)
                 {
                     corrupt++;
                 }
@@ -106,7 +106,7 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
 
     /// <summary>
     /// Reads snapshot <paramref name="snapshot"/>'s manifest and every chunk into the payload buffer and verifies the
-    /// payload checksum. A corrupt snapshot is removed from the store, so it is not tried again; one whose piece could
+    /// payload checksum. A corrupt snapshot, or one missing a chunk, is removed from the store, so it is not tried again; one whose piece could
     /// not be read because its device did not answer (the piece is still resident) is left for the next restore. The
     /// chunks are read as one batch, none promoted (<see cref="SnapshotChunks"/>).
     /// </summary>
@@ -115,9 +115,10 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
     {
         BlockKey manifestKey = SnapshotKeys.Manifest(snapshot);
         byte[] buffer = snapshots.Payload(_chunkBytes);
+        long failures = VerificationFailures.Count(store); // a piece the store drops: bad bytes, or just gone?
         if (!store.TryGet(manifestKey, buffer.AsSpan(0, _chunkBytes), out int length, out int tier))
         {
-            return (store.Contains(manifestKey) ? LoadResult.Unreachable : LoadResult.Missing, default, -1);
+            return (store.Contains(manifestKey) ? LoadResult.Unreachable : Gone(failures), default, -1);
         }
 
         if (!SnapshotManifest.TryRead(buffer.AsSpan(0, length), snapshot, _chunkBytes, out SnapshotManifest manifest))
@@ -129,14 +130,26 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
         buffer = snapshots.Payload(manifest.PayloadLength);
         (LoadResult chunks, int deepest) = await SnapshotChunks.ReadAsync(store, snapshot, manifest, buffer, cancellationToken)
             .ConfigureAwait(false);
-        if (chunks == LoadResult.Corrupt
+        if (chunks == LoadResult.Missing)
+        {
+            chunks = Gone(failures);
+        }
+
+        if (chunks is LoadResult.Corrupt or LoadResult.Missing
             || (chunks == LoadResult.Loaded
                 && XxHash3.HashToUInt64(buffer.AsSpan(0, (int)manifest.PayloadLength)) != manifest.PayloadChecksum))
         {
             snapshots.Remove(snapshot, manifest.ChunkCount);
-            return (LoadResult.Corrupt, default, -1);
+            return (chunks == LoadResult.Missing ? LoadResult.Missing : LoadResult.Corrupt, default, -1);
         }
 
         return (chunks, manifest, Math.Max(tier, deepest));
     }
+
+    /// <summary>
+    /// A piece the store no longer has after reading it: corrupt if the store dropped a block for failing verification
+    /// since <paramref name="failuresBefore"/> (<see cref="VerificationFailures"/>), otherwise simply gone.
+    /// </summary>
+    private LoadResult Gone(long failuresBefore) =>
+        VerificationFailures.Count(store) > failuresBefore ? LoadResult.Corrupt : LoadResult.Missing;
 }

@@ -11,8 +11,9 @@ namespace KvTiering.LLamaSharp.Tests.Snapshots;
 /// <summary>
 /// A snapshot whose chunks lie on a remote tier is read back with the tier's window of reads in flight, ending out of
 /// order, and its chunks stay where they are (none promoted, so none pushes out another). A missing or corrupt chunk
-/// still means the snapshot is gone (removed, never wrong bytes); a chunk whose device could not be reached leaves the
-/// snapshot for the next restore: before, such a read removed it (the remote drill's 100 ms run lost one to a timeout).
+/// still means the snapshot is gone (removed, never wrong bytes); one its device lost (a server restarted empty) is
+/// removed too but counted a miss, not corrupt; a chunk whose device could not be reached leaves the snapshot for the
+/// next restore: before, such a read removed it (the remote drill's 100 ms run lost one to a timeout).
 /// </summary>
 [Collection(TinyModelGroup.Name)]
 public sealed class ParallelRestoreTests(TinyModelFixture model)
@@ -137,6 +138,42 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
         Assert.False(store.Contains(SnapshotKeys.Manifest(snapshot)));
         Assert.False(store.Contains(SnapshotKeys.Chunk(snapshot, 1)));
+    }
+
+    [Theory]
+    [InlineData("chunk")]
+    [InlineData("manifest")]
+    public async Task A_snapshot_whose_piece_its_device_lost_is_a_miss_not_corrupt(string gone)
+    {
+        // A remote server that restarted empty loses a snapshot's values (the device says "lost"); the store drops
+        // what it can no longer read, as it drops a block that failed verification. The remote drill counted such
+        // snapshots corrupt: the shared prefix's, its manifest gone with Garnet's data (part 1), and session 8's,
+        // its chunks gone (part 2).
+        using TieredKvStore store = Open(out RemoteLikeDevice remote);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
+        BlockKey manifest = SnapshotKeys.Manifest(snapshot);
+        BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks - 1);
+        if (gone == "chunk")
+        {
+            remote.Fail(chunk, ReadFailure.Lost);
+        }
+        else
+        {
+            Assert.Equal(1, store.TierOf(manifest));
+            remote.Fail(manifest, ReadFailure.Lost);
+        }
+
+        PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
+        Assert.Equal(RestoreOutcome.Miss, restore.Outcome);
+        Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(0, store.GetStatistics().Tiers.Sum(t => t.ChecksumFailures));
+        Assert.False(store.Contains(manifest)); // unusable all the same: never tried again
+        if (gone == "chunk")
+        {
+            Assert.False(store.Contains(SnapshotKeys.Chunk(snapshot, 1)));
+        }
     }
 
     [Fact]
