@@ -4,17 +4,22 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// The places for reads in flight on one tier's device (<see cref="IConcurrentReads.ReadWindow"/> of them), shared by
-/// every prefetch and batch read of the store: a server that restores several sessions at once keeps at most the
-/// device's window of reads on it in all, not a window each. A read takes a place before it is sent (under the lock,
-/// without waiting: <see cref="TryEnter"/>) and gives it back when the device's read ends, not in the block's turn
-/// (<see cref="SlotReads.Ended"/>), so a place is only ever held by a read on the wire or by a reader on its way to send
-/// one. A reader that finds the window full gives back everything it took for the block and waits
-/// (<see cref="EnterAsync"/>), holding nothing another reader or <c>Dispose</c> waits for; the place its wait takes is
-/// its to use on the block's next try. Waiters are served first come, first served, before any new reader.
+/// every read of the device the store runs: prefetches, batches and single lookups (<see cref="AsyncReader"/>,
+/// <see cref="LockedReader"/>, <see cref="RemoteProbe"/>), so a server that restores several sessions or looks up
+/// blocks on many request threads at once keeps at most the device's window of reads on it in all, not a window each.
+/// A read takes a place before it is sent (under the lock, without waiting: <see cref="TryEnter"/>) and gives it back
+/// when the device's read ends, not in the block's turn (<see cref="SlotReads.Ended"/>), so a place is only ever held
+/// by a read on the wire or by a reader on its way to send one. A reader that finds the window full gives back
+/// everything it took for the block and waits (<see cref="EnterAsync"/>, or <see cref="Enter"/> for a synchronous
+/// lookup), holding nothing another reader or <c>Dispose</c> waits for; the place its wait takes is its to use on the
+/// block's next try, and only that try's. Waiters are served first come, first served, before any new reader.
 /// </summary>
 /// <remarks>
 /// Not a <see cref="SemaphoreSlim"/>: that one is disposable, and a store has no point at which every reader of a
-/// window has surely given its place back (a reader woken after <c>Dispose</c> still hands its place on).
+/// window has surely given its place back (a reader woken after <c>Dispose</c> still hands its place on). A read the
+/// store must run under its lock, where it cannot wait (a block moved out of the tier, <see cref="BlockIo"/>), takes a
+/// place over the window instead (<see cref="EnterOver"/>): counted, so the others wait for it, and at most one at a
+/// time, since the lock runs one.
 /// </remarks>
 internal sealed class DeviceReadWindow
 {
@@ -45,7 +50,7 @@ internal sealed class DeviceReadWindow
     {
         lock (_gate)
         {
-            if (_taken == Size || AnyWaiting())
+            if (_taken >= Size || AnyWaiting())
             {
                 return false;
             }
@@ -80,11 +85,55 @@ internal sealed class DeviceReadWindow
         }
     }
 
+    /// <summary>
+    /// Waits, blocking the thread, for a place, after the readers already waiting: a synchronous lookup's, which has no
+    /// token and holds no slot, reader or lock meanwhile. The reads in flight end on their own (the device's), so the
+    /// wait ends; a waiter the window's own reads would have to wake on a thread pool starved of threads waits the
+    /// longer, as any synchronous call that blocks on I/O does.
+    /// </summary>
+    public void Enter()
+    {
+        TaskCompletionSource waiter;
+        lock (_gate)
+        {
+            if (_taken < Size && !AnyWaiting())
+            {
+                _taken++;
+                return;
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter);
+        }
+
+        // Only Exit completes it (no token cancels it); a blocked Wait is woken inline, needing no thread pool thread.
+        waiter.Task.Wait();
+    }
+
+    /// <summary>
+    /// Takes a place even when none is free, for a read the store runs under its lock (which must not wait for one):
+    /// the read is counted, so new readers wait for it, and its <see cref="Exit"/> hands no place on while the window
+    /// is over its size. The lock runs one such read at a time, so the device has at most one read over its window.
+    /// </summary>
+    public void EnterOver()
+    {
+        lock (_gate)
+        {
+            _taken++;
+        }
+    }
+
     /// <summary>Gives a place back (a read ended, or a place waited for was not used): to the oldest waiter, if any.</summary>
     public void Exit()
     {
         lock (_gate)
         {
+            if (_taken > Size)
+            {
+                _taken--; // a read over the window (EnterOver) ended: the window is back to its size, nobody is let in
+                return;
+            }
+
             while (_waiters.TryDequeue(out TaskCompletionSource? next))
             {
                 if (next.TrySetResult()) // its continuation runs elsewhere: the place passes on, still taken

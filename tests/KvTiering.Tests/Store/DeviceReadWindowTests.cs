@@ -229,4 +229,44 @@ public sealed class DeviceReadWindowTests
         Assert.True(window.TryEnter());
         Assert.False(window.TryEnter());
     }
+
+    [Fact]
+    public async Task A_read_over_the_window_is_counted_and_its_end_lets_no_waiter_in()
+    {
+        var window = new DeviceReadWindow(2);
+        Assert.True(window.TryEnter());
+        Assert.True(window.TryEnter());
+        Task waiter = window.EnterAsync(CancellationToken.None);
+        window.EnterOver(); // a move's read under the lock: it cannot wait
+        Assert.Equal(3, window.Taken);
+        Assert.False(window.TryEnter());
+
+        window.Exit(); // one read ended: the window is back to its size, no place for the waiter yet
+        Assert.Equal(2, window.Taken);
+        Assert.False(waiter.IsCompleted);
+        window.Exit(); // another ended: its place passes to the waiter
+        await waiter.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, window.Taken);
+        window.Exit();
+        window.Exit();
+        Assert.Equal(0, window.Taken);
+    }
+
+    [Fact]
+    public async Task A_synchronous_wait_blocks_until_a_place_is_given_back_and_keeps_it()
+    {
+        var window = new DeviceReadWindow(1);
+        Assert.True(window.TryEnter());
+        Task waiting = Task.Factory.StartNew(window.Enter, CancellationToken.None, TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+        Assert.False(window.TryEnter()); // a waiter is queued: no new reader passes it
+
+        window.Exit();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, window.Taken); // the place passed on
+        window.Exit();
+        Assert.Equal(0, window.Taken);
+    }
 }

@@ -1,0 +1,259 @@
+using KvTiering.Blocks;
+using KvTiering.Eviction;
+using KvTiering.Store;
+using KvTiering.Tiers;
+using static KvTiering.Tests.Store.StoreTestKit;
+
+namespace KvTiering.Tests.Store;
+
+/// <summary>
+/// Single lookups take places in their device's read window too, with every prefetch and batch: a server whose request
+/// threads each look up one block of a slow remote tier keeps at most the device's window of reads on it. Before
+/// (tidy27's window counted prefetches and batches only), eight lookups on a window of 2 had eight reads in flight. A
+/// lookup that waits for a place holds nothing Dispose or another reader waits for; a cancelled wait takes no place.
+/// </summary>
+public sealed class LookupReadWindowTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>A top tier of 4 blocks over a remote one with a read window; blocks 0 to count - 5 lie in the remote tier.</summary>
+    private static TieredKvStore Open(WindowedDevice remote, int count, out BlockKey[] keys)
+    {
+        var options = new KvStoreOptions { Layout = TinyLayout };
+        options.Tiers.Add(new TierOptions(Profile("dram"), 4) { Policy = EvictionPolicy.Lru });
+        options.Tiers.Add(new TierOptions(Profile("remote", TierKind.Remote), remote.SlotCount)
+        {
+            Policy = EvictionPolicy.Lru,
+            DeviceFactory = (_, _) => remote,
+        });
+        var store = new TieredKvStore(options);
+        keys = new BlockKey[count];
+        for (int i = 0; i < count; i++)
+        {
+            keys[i] = Key(i);
+            Assert.Equal(PutResult.Stored, store.Put(keys[i], BlockKey.Empty, Payload(i)));
+        }
+
+        return store;
+    }
+
+    private static async Task AssertFound(Task<BlockRead> lookup, byte[] destination, int block)
+    {
+        BlockRead read = await lookup.WaitAsync(Timeout);
+        Assert.True(read.Found, $"block {block} found");
+        Assert.Equal(1, read.Tier);
+        Assert.Equal(Payload(block), destination.AsSpan(0, read.BytesWritten).ToArray());
+    }
+
+    /// <summary>Starts lookups of blocks <paramref name="first"/> on, each into a buffer of its own.</summary>
+    private static Task<BlockRead>[] LookUp(TieredKvStore store, BlockKey[] keys, int first, int count, byte[][] into,
+        CancellationToken cancellationToken = default)
+    {
+        var lookups = new Task<BlockRead>[count];
+        for (int i = 0; i < count; i++)
+        {
+            into[i] = new byte[TinyLayout.BytesPerBlock];
+            lookups[i] = store.TryGetAsync(keys[first + i], into[i], cancellationToken).AsTask();
+        }
+
+        return lookups;
+    }
+
+    [Fact]
+    public async Task Eight_lookups_at_once_keep_the_devices_window_of_two_reads_in_flight()
+    {
+        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 2);
+        using TieredKvStore store = Open(remote, 12, out BlockKey[] keys); // 0-7 remote
+        StoreStatistics before = store.GetStatistics();
+        remote.Close();
+
+        var into = new byte[8][];
+        Task<BlockRead>[] lookups = LookUp(store, keys, 0, 8, into);
+        WaitFor(() => remote.Pending == 2, "two remote reads in flight");
+        await Task.Delay(200); // room for the other lookups to send reads they must not send
+        Assert.Equal(2, remote.Pending); // before, all eight were at the gate here
+        remote.Open();
+
+        for (int i = 0; i < 8; i++)
+        {
+            await AssertFound(lookups[i], into[i], i);
+        }
+
+        Assert.Equal(2, remote.MaxInFlight);
+        StoreStatistics after = store.GetStatistics();
+        Assert.Equal(8, after.Lookups - before.Lookups); // a lookup that waited is counted once, as a hit
+        Assert.Equal(8, after.Hits - before.Hits);
+        Assert.Empty(remote.Violations);
+    }
+
+    [Fact]
+    public async Task Lookups_and_a_batch_share_the_one_window()
+    {
+        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 2);
+        using TieredKvStore store = Open(remote, 16, out BlockKey[] keys); // 0-11 remote
+        remote.Close();
+
+        var destination = new byte[6 * TinyLayout.BytesPerBlock];
+        var results = new BlockRead[6];
+        Task<int> batch = store.ReadBatchAsync(keys.AsMemory(0, 6), destination, results);
+        WaitFor(() => remote.Pending == 2, "the batch's two reads in flight");
+        var into = new byte[4][];
+        Task<BlockRead>[] lookups = LookUp(store, keys, 6, 4, into);
+        await Task.Delay(200);
+        Assert.Equal(2, remote.Pending); // the lookups wait for places: before, they sent four more
+        remote.Open();
+
+        Assert.Equal(6, await batch.WaitAsync(Timeout));
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(Payload(i), destination.AsSpan(i * TinyLayout.BytesPerBlock, results[i].BytesWritten).ToArray());
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            await AssertFound(lookups[i], into[i], 6 + i);
+        }
+
+        Assert.Equal(2, remote.MaxInFlight);
+        Assert.Empty(remote.Violations);
+    }
+
+    [Fact]
+    public async Task A_lookup_cancelled_while_it_waits_for_a_place_takes_none_with_it()
+    {
+        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 2);
+        using TieredKvStore store = Open(remote, 12, out BlockKey[] keys); // 0-7 remote
+        StoreStatistics before = store.GetStatistics();
+        remote.Close();
+        using var cancel = new CancellationTokenSource();
+
+        var into = new byte[2][];
+        Task<BlockRead>[] first = LookUp(store, keys, 0, 2, into);
+        WaitFor(() => remote.Pending == 2, "two remote reads in flight");
+        var waitingInto = new byte[1][];
+        Task<BlockRead> waiting = LookUp(store, keys, 2, 1, waitingInto, cancel.Token)[0];
+        await Task.Delay(100);
+        Assert.Equal(2, remote.Pending); // before, the third read was sent too
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Timeout));
+        Assert.Equal(0, remote.Cancelled); // it never reached the device
+        remote.Open();
+        await AssertFound(first[0], into[0], 0);
+        await AssertFound(first[1], into[1], 1);
+
+        // A place the cancelled wait kept would leave one read at a time: both are free again.
+        remote.Close();
+        var afterInto = new byte[2][];
+        Task<BlockRead>[] after = LookUp(store, keys, 3, 2, afterInto);
+        WaitFor(() => remote.Pending == 2, "both places free again");
+        remote.Open();
+        await AssertFound(after[0], afterInto[0], 3);
+        await AssertFound(after[1], afterInto[1], 4);
+        Assert.Equal(4, store.GetStatistics().Lookups - before.Lookups); // the cancelled lookup is not counted
+        Assert.Equal(2, remote.MaxInFlight);
+        Assert.Equal(1, store.TierOf(keys[2])); // the block stays where it was
+    }
+
+    [Fact]
+    public async Task Dispose_while_lookups_wait_for_places_waits_for_the_reads_in_flight_and_ends()
+    {
+        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 2);
+        TieredKvStore store = Open(remote, 12, out BlockKey[] keys);
+        remote.Close();
+
+        var into = new byte[5][];
+        Task<BlockRead>[] lookups = LookUp(store, keys, 0, 5, into);
+        WaitFor(() => remote.Pending == 2, "two remote reads in flight");
+        Task dispose = Task.Run(store.Dispose);
+        await Task.Delay(100);
+        Assert.False(dispose.IsCompleted); // the reads in flight hold it; the waiting lookups hold nothing
+        Assert.Equal(2, remote.Pending);
+        remote.Open();
+
+        await dispose.WaitAsync(Timeout);
+        foreach (Task<BlockRead> lookup in lookups)
+        {
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => lookup.WaitAsync(Timeout));
+        }
+
+        Assert.Equal(2, remote.MaxInFlight);
+        Assert.Empty(remote.Violations);
+    }
+
+    [Fact]
+    public async Task Synchronous_lookups_wait_for_a_place_holding_nothing()
+    {
+        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 2) { GatesSyncReads = true };
+        using TieredKvStore store = Open(remote, 10, out BlockKey[] keys); // 0-5 remote
+        remote.Close();
+
+        // Each on a thread of its own, as a server's request threads: a blocked pool thread would slow the others.
+        var lookups = new Task<(bool Found, int Tier, byte[] Bytes)>[4];
+        for (int i = 0; i < 4; i++)
+        {
+            int block = i;
+            lookups[i] = Task.Factory.StartNew(() =>
+            {
+                var destination = new byte[TinyLayout.BytesPerBlock];
+                bool found = store.TryGet(keys[block], destination, out int written, out int tier);
+                return (found, tier, destination[..written]);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        WaitFor(() => remote.Pending == 2, "two remote reads in flight");
+        await Task.Delay(200);
+        Assert.Equal(2, remote.Pending); // before, all four were at the gate
+
+        // A put and an asynchronous lookup meanwhile: the waiting lookups hold no lock and no slot.
+        Assert.Equal(PutResult.Stored, store.Put(Key(100), BlockKey.Empty, Payload(100)));
+        remote.Open();
+
+        for (int i = 0; i < 4; i++)
+        {
+            (bool found, int tier, byte[] bytes) = await lookups[i].WaitAsync(Timeout);
+            Assert.True(found, $"block {i} found");
+            Assert.Equal(1, tier);
+            Assert.Equal(Payload(i), bytes);
+        }
+
+        Assert.Equal(2, remote.MaxInFlight);
+        Assert.Empty(remote.Violations);
+    }
+
+    [Fact]
+    public async Task Synchronous_and_asynchronous_lookups_and_a_batch_share_the_window()
+    {
+        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 3) { GatesSyncReads = true };
+        using TieredKvStore store = Open(remote, 16, out BlockKey[] keys); // 0-11 remote
+        remote.Close();
+
+        var destination = new byte[4 * TinyLayout.BytesPerBlock];
+        var results = new BlockRead[4];
+        Task<int> batch = store.ReadBatchAsync(keys.AsMemory(0, 4), destination, results);
+        var into = new byte[3][];
+        Task<BlockRead>[] lookups = LookUp(store, keys, 4, 3, into);
+        var sync = new Task<bool>[3];
+        for (int i = 0; i < 3; i++)
+        {
+            int block = 7 + i;
+            sync[i] = Task.Factory.StartNew(
+                () => store.TryGet(keys[block], new byte[TinyLayout.BytesPerBlock], out _, out _),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        WaitFor(() => remote.Pending == 3, "three remote reads in flight");
+        await Task.Delay(200);
+        Assert.Equal(3, remote.Pending);
+        remote.Open();
+
+        Assert.Equal(4, await batch.WaitAsync(Timeout));
+        for (int i = 0; i < 3; i++)
+        {
+            await AssertFound(lookups[i], into[i], 4 + i);
+            Assert.True(await sync[i].WaitAsync(Timeout), $"block {7 + i} found");
+        }
+
+        Assert.Equal(3, remote.MaxInFlight);
+        Assert.Empty(remote.Violations);
+    }
+}
