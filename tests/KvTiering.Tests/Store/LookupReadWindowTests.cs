@@ -256,4 +256,49 @@ public sealed class LookupReadWindowTests
         Assert.Equal(3, remote.MaxInFlight);
         Assert.Empty(remote.Violations);
     }
+
+    [Fact]
+    public async Task A_local_miss_asks_the_shared_tier_only_with_a_place_in_its_window()
+    {
+        var slots = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 1);
+        var shared = new System.Collections.Concurrent.ConcurrentDictionary<BlockKey, byte[]>();
+        shared[Key(200)] = Payload(200); // put by another store: this one's table does not index it
+        var remote = new SharedWindowedDevice(slots, shared);
+        var options = new KvStoreOptions { Layout = TinyLayout };
+        options.Tiers.Add(new TierOptions(Profile("dram"), 4) { Policy = EvictionPolicy.Lru });
+        options.Tiers.Add(new TierOptions(Profile("remote", TierKind.Remote), 64)
+        {
+            Policy = EvictionPolicy.Lru,
+            DeviceFactory = (_, _) => remote,
+        });
+        using var store = new TieredKvStore(options);
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(PutResult.Stored, store.Put(Key(i), BlockKey.Empty, Payload(i))); // 0-1 remote
+        }
+
+        slots.Close();
+        var first = new byte[TinyLayout.BytesPerBlock];
+        Task<BlockRead> inFlight = store.TryGetAsync(Key(0), first).AsTask();
+        WaitFor(() => slots.Pending == 1, "the window's one read in flight");
+        var fetched = new byte[TinyLayout.BytesPerBlock];
+        Task<BlockRead> miss = store.TryGetAsync(Key(200), fetched).AsTask();
+        var fetchedSync = new byte[TinyLayout.BytesPerBlock];
+        Task<bool> missSync = Task.Factory.StartNew(() => store.TryGet(Key(200), fetchedSync, out _),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await Task.Delay(200);
+        Assert.Equal(0, remote.Fetches); // before, both fetched at once, past the window's one read
+        Assert.False(miss.IsCompleted);
+        Assert.False(missSync.IsCompleted);
+        slots.Open();
+
+        await AssertFound(inFlight, first, 0);
+        BlockRead read = await miss.WaitAsync(Timeout);
+        Assert.True(read.Found);
+        Assert.Equal(Payload(200), fetched.AsSpan(0, read.BytesWritten).ToArray());
+        Assert.True(await missSync.WaitAsync(Timeout)); // fetched, or found adopted by the other lookup
+        Assert.Equal(Payload(200), fetchedSync);
+        Assert.InRange(remote.Fetches, 1, 2);
+        Assert.Empty(slots.Violations);
+    }
 }
