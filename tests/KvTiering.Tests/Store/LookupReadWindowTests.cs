@@ -301,4 +301,27 @@ public sealed class LookupReadWindowTests
         Assert.InRange(remote.Fetches, 1, 2);
         Assert.Empty(slots.Violations);
     }
+
+    [Fact]
+    public async Task Dispose_during_a_synchronous_read_that_throws_ends_and_the_lookup_throws()
+    {
+        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 2) { GatesSyncReads = true };
+        TieredKvStore store = Open(remote, 6, out BlockKey[] keys); // 0-1 remote
+        remote.Fail(keys[0], throws: true);
+        remote.Close();
+
+        Task<bool> lookup = Task.Factory.StartNew(() => store.TryGet(keys[0], new byte[TinyLayout.BytesPerBlock], out _),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        WaitFor(() => remote.Pending == 1, "the synchronous read at the gate");
+        Task dispose = Task.Run(store.Dispose);
+        await Task.Delay(100);
+        Assert.False(dispose.IsCompleted); // it waits for the read
+        remote.Open();
+
+        // Before, the failed read asked for the lock while still counted as a reader, and Dispose, holding the lock,
+        // waited for that reader: both hung.
+        await dispose.WaitAsync(Timeout);
+        await Assert.ThrowsAsync<IOException>(() => lookup.WaitAsync(Timeout));
+        Assert.Empty(remote.Violations);
+    }
 }

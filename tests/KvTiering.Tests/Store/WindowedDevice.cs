@@ -42,8 +42,8 @@ internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindo
     public TimeSpan Stagger { get; set; }
 
     /// <summary>
-    /// Whether a synchronous <see cref="Read"/> also waits at the gate and counts as a read in flight (default: it runs
-    /// at once, uncounted, as the window tests before lookups took places expect).
+    /// Whether a synchronous <see cref="Read"/> also waits at the gate, counts as a read in flight and fails as
+    /// <see cref="Fail"/> says (default: it runs at once, uncounted, as the window tests before lookups took places expect).
     /// </summary>
     public bool GatesSyncReads { get; set; }
 
@@ -148,6 +148,12 @@ internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindo
             finally
             {
                 Interlocked.Decrement(ref _pending);
+            }
+
+            if (_faults.TryGetValue(key, out bool throws))
+            {
+                _causes[slot] = ReadFailure.Corrupt;
+                return throws ? throw new IOException($"injected read fault of block {key}") : -1;
             }
 
             return _slots.Read(slot, key, destination);
