@@ -118,7 +118,7 @@ internal sealed class BlockIo
         }
 
         bool paused = _top.Pause(); // the slot stays mapped and unchanged: readers may overlap the read
-        int read = ReadUnderLock(from, slot, e);
+        int read = from.Device.Read(slot, _table.Keys[e], _scratch);
         _top.Resume(paused);
         if (read < 0)
         {
@@ -130,28 +130,6 @@ internal sealed class BlockIo
         bytes = _scratch.AsSpan(0, read);
         _counters.Read(from, read);
         return true;
-    }
-
-    /// <summary>
-    /// A device read the move runs under the lock, where it cannot wait for a place in the device's window: it takes one
-    /// over the window (<see cref="DeviceReadWindow.EnterOver"/>), counted, so the device's other readers wait for it.
-    /// </summary>
-    private int ReadUnderLock(Tier from, int slot, int e)
-    {
-        if (from.ReadWindow is not { } window)
-        {
-            return from.Device.Read(slot, _table.Keys[e], _scratch);
-        }
-
-        window.EnterOver();
-        try
-        {
-            return from.Device.Read(slot, _table.Keys[e], _scratch);
-        }
-        finally
-        {
-            window.Exit();
-        }
     }
 
     /// <summary>The payload length of entry <paramref name="e"/> in <paramref name="tier"/>, from its staging copy while that is the block.</summary>

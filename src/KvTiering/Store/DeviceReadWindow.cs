@@ -16,10 +16,12 @@ namespace KvTiering.Store;
 /// </summary>
 /// <remarks>
 /// Not a <see cref="SemaphoreSlim"/>: that one is disposable, and a store has no point at which every reader of a
-/// window has surely given its place back (a reader woken after <c>Dispose</c> still hands its place on). A read the
-/// store must run under its lock, where it cannot wait (a block moved out of the tier, <see cref="BlockIo"/>), takes a
-/// place over the window instead (<see cref="EnterOver"/>): counted, so the others wait for it, and at most one at a
-/// time, since the lock runs one.
+/// window has surely given its place back (a reader woken after <c>Dispose</c> still hands its place on). Two device
+/// calls run under the store's lock, where nothing may wait, and take no place: a block's move out of the tier
+/// (<see cref="BlockIo"/>, for a windowed tier with a tier below it) and a prefix match's query of a shared tier
+/// (<see cref="RemoteProbe.Match"/>). The places bound every other read to the window, and the lock runs one such call
+/// at a time, so the device has at most its window of reads and that one call in flight. Taking a place for it anyway
+/// could not make that bound tighter (the call cannot wait for one), only hold back readers already granted one.
 /// </remarks>
 internal sealed class DeviceReadWindow
 {
@@ -50,7 +52,7 @@ internal sealed class DeviceReadWindow
     {
         lock (_gate)
         {
-            if (_taken >= Size || AnyWaiting())
+            if (_taken == Size || AnyWaiting())
             {
                 return false;
             }
@@ -110,30 +112,11 @@ internal sealed class DeviceReadWindow
         waiter.Task.Wait();
     }
 
-    /// <summary>
-    /// Takes a place even when none is free, for a read the store runs under its lock (which must not wait for one):
-    /// the read is counted, so new readers wait for it, and its <see cref="Exit"/> hands no place on while the window
-    /// is over its size. The lock runs one such read at a time, so the device has at most one read over its window.
-    /// </summary>
-    public void EnterOver()
-    {
-        lock (_gate)
-        {
-            _taken++;
-        }
-    }
-
     /// <summary>Gives a place back (a read ended, or a place waited for was not used): to the oldest waiter, if any.</summary>
     public void Exit()
     {
         lock (_gate)
         {
-            if (_taken > Size)
-            {
-                _taken--; // a read over the window (EnterOver) ended: the window is back to its size, nobody is let in
-                return;
-            }
-
             while (_waiters.TryDequeue(out TaskCompletionSource? next))
             {
                 if (next.TrySetResult()) // its continuation runs elsewhere: the place passes on, still taken

@@ -231,28 +231,6 @@ public sealed class DeviceReadWindowTests
     }
 
     [Fact]
-    public async Task A_read_over_the_window_is_counted_and_its_end_lets_no_waiter_in()
-    {
-        var window = new DeviceReadWindow(2);
-        Assert.True(window.TryEnter());
-        Assert.True(window.TryEnter());
-        Task waiter = window.EnterAsync(CancellationToken.None);
-        window.EnterOver(); // a move's read under the lock: it cannot wait
-        Assert.Equal(3, window.Taken);
-        Assert.False(window.TryEnter());
-
-        window.Exit(); // one read ended: the window is back to its size, no place for the waiter yet
-        Assert.Equal(2, window.Taken);
-        Assert.False(waiter.IsCompleted);
-        window.Exit(); // another ended: its place passes to the waiter
-        await waiter.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(2, window.Taken);
-        window.Exit();
-        window.Exit();
-        Assert.Equal(0, window.Taken);
-    }
-
-    [Fact]
     public async Task A_synchronous_wait_blocks_until_a_place_is_given_back_and_keeps_it()
     {
         var window = new DeviceReadWindow(1);
