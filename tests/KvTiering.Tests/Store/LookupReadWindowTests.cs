@@ -2,6 +2,7 @@ using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
 using KvTiering.Tiers;
+using static KvTiering.Tests.Store.LookupWindowKit;
 using static KvTiering.Tests.Store.StoreTestKit;
 
 namespace KvTiering.Tests.Store;
@@ -14,51 +15,6 @@ namespace KvTiering.Tests.Store;
 /// </summary>
 public sealed class LookupReadWindowTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
-    /// <summary>A top tier of 4 blocks over a remote one with a read window; blocks 0 to count - 5 lie in the remote tier.</summary>
-    private static TieredKvStore Open(WindowedDevice remote, int count, out BlockKey[] keys)
-    {
-        var options = new KvStoreOptions { Layout = TinyLayout };
-        options.Tiers.Add(new TierOptions(Profile("dram"), 4) { Policy = EvictionPolicy.Lru });
-        options.Tiers.Add(new TierOptions(Profile("remote", TierKind.Remote), remote.SlotCount)
-        {
-            Policy = EvictionPolicy.Lru,
-            DeviceFactory = (_, _) => remote,
-        });
-        var store = new TieredKvStore(options);
-        keys = new BlockKey[count];
-        for (int i = 0; i < count; i++)
-        {
-            keys[i] = Key(i);
-            Assert.Equal(PutResult.Stored, store.Put(keys[i], BlockKey.Empty, Payload(i)));
-        }
-
-        return store;
-    }
-
-    private static async Task AssertFound(Task<BlockRead> lookup, byte[] destination, int block)
-    {
-        BlockRead read = await lookup.WaitAsync(Timeout);
-        Assert.True(read.Found, $"block {block} found");
-        Assert.Equal(1, read.Tier);
-        Assert.Equal(Payload(block), destination.AsSpan(0, read.BytesWritten).ToArray());
-    }
-
-    /// <summary>Starts lookups of blocks <paramref name="first"/> on, each into a buffer of its own.</summary>
-    private static Task<BlockRead>[] LookUp(TieredKvStore store, BlockKey[] keys, int first, int count, byte[][] into,
-        CancellationToken cancellationToken = default)
-    {
-        var lookups = new Task<BlockRead>[count];
-        for (int i = 0; i < count; i++)
-        {
-            into[i] = new byte[TinyLayout.BytesPerBlock];
-            lookups[i] = store.TryGetAsync(keys[first + i], into[i], cancellationToken).AsTask();
-        }
-
-        return lookups;
-    }
-
     [Fact]
     public async Task Eight_lookups_at_once_keep_the_devices_window_of_two_reads_in_flight()
     {
@@ -103,7 +59,7 @@ public sealed class LookupReadWindowTests
         Assert.Equal(2, remote.Pending); // the lookups wait for places: before, they sent four more
         remote.Open();
 
-        Assert.Equal(6, await batch.WaitAsync(Timeout));
+        Assert.Equal(6, await batch.WaitAsync(WaitLimit));
         for (int i = 0; i < 6; i++)
         {
             Assert.Equal(Payload(i), destination.AsSpan(i * TinyLayout.BytesPerBlock, results[i].BytesWritten).ToArray());
@@ -135,7 +91,7 @@ public sealed class LookupReadWindowTests
         await Task.Delay(100);
         Assert.Equal(2, remote.Pending); // before, the third read was sent too
         cancel.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Timeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(WaitLimit));
         Assert.Equal(0, remote.Cancelled); // it never reached the device
         remote.Open();
         await AssertFound(first[0], into[0], 0);
@@ -170,90 +126,13 @@ public sealed class LookupReadWindowTests
         Assert.Equal(2, remote.Pending);
         remote.Open();
 
-        await dispose.WaitAsync(Timeout);
+        await dispose.WaitAsync(WaitLimit);
         foreach (Task<BlockRead> lookup in lookups)
         {
-            await Assert.ThrowsAsync<ObjectDisposedException>(() => lookup.WaitAsync(Timeout));
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => lookup.WaitAsync(WaitLimit));
         }
 
         Assert.Equal(2, remote.MaxInFlight);
-        Assert.Empty(remote.Violations);
-    }
-
-    [Fact]
-    public async Task Synchronous_lookups_wait_for_a_place_holding_nothing()
-    {
-        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 2) { GatesSyncReads = true };
-        using TieredKvStore store = Open(remote, 10, out BlockKey[] keys); // 0-5 remote
-        remote.Close();
-
-        // Each on a thread of its own, as a server's request threads: a blocked pool thread would slow the others.
-        var lookups = new Task<(bool Found, int Tier, byte[] Bytes)>[4];
-        for (int i = 0; i < 4; i++)
-        {
-            int block = i;
-            lookups[i] = Task.Factory.StartNew(() =>
-            {
-                var destination = new byte[TinyLayout.BytesPerBlock];
-                bool found = store.TryGet(keys[block], destination, out int written, out int tier);
-                return (found, tier, destination[..written]);
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }
-
-        WaitFor(() => remote.Pending == 2, "two remote reads in flight");
-        await Task.Delay(200);
-        Assert.Equal(2, remote.Pending); // before, all four were at the gate
-
-        // A put and an asynchronous lookup meanwhile: the waiting lookups hold no lock and no slot.
-        Assert.Equal(PutResult.Stored, store.Put(Key(100), BlockKey.Empty, Payload(100)));
-        remote.Open();
-
-        for (int i = 0; i < 4; i++)
-        {
-            (bool found, int tier, byte[] bytes) = await lookups[i].WaitAsync(Timeout);
-            Assert.True(found, $"block {i} found");
-            Assert.Equal(1, tier);
-            Assert.Equal(Payload(i), bytes);
-        }
-
-        Assert.Equal(2, remote.MaxInFlight);
-        Assert.Empty(remote.Violations);
-    }
-
-    [Fact]
-    public async Task Synchronous_and_asynchronous_lookups_and_a_batch_share_the_window()
-    {
-        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 3) { GatesSyncReads = true };
-        using TieredKvStore store = Open(remote, 16, out BlockKey[] keys); // 0-11 remote
-        remote.Close();
-
-        var destination = new byte[4 * TinyLayout.BytesPerBlock];
-        var results = new BlockRead[4];
-        Task<int> batch = store.ReadBatchAsync(keys.AsMemory(0, 4), destination, results);
-        var into = new byte[3][];
-        Task<BlockRead>[] lookups = LookUp(store, keys, 4, 3, into);
-        var sync = new Task<bool>[3];
-        for (int i = 0; i < 3; i++)
-        {
-            int block = 7 + i;
-            sync[i] = Task.Factory.StartNew(
-                () => store.TryGet(keys[block], new byte[TinyLayout.BytesPerBlock], out _, out _),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }
-
-        WaitFor(() => remote.Pending == 3, "three remote reads in flight");
-        await Task.Delay(200);
-        Assert.Equal(3, remote.Pending);
-        remote.Open();
-
-        Assert.Equal(4, await batch.WaitAsync(Timeout));
-        for (int i = 0; i < 3; i++)
-        {
-            await AssertFound(lookups[i], into[i], 4 + i);
-            Assert.True(await sync[i].WaitAsync(Timeout), $"block {7 + i} found");
-        }
-
-        Assert.Equal(3, remote.MaxInFlight);
         Assert.Empty(remote.Violations);
     }
 
@@ -293,35 +172,12 @@ public sealed class LookupReadWindowTests
         slots.Open();
 
         await AssertFound(inFlight, first, 0);
-        BlockRead read = await miss.WaitAsync(Timeout);
+        BlockRead read = await miss.WaitAsync(WaitLimit);
         Assert.True(read.Found);
         Assert.Equal(Payload(200), fetched.AsSpan(0, read.BytesWritten).ToArray());
-        Assert.True(await missSync.WaitAsync(Timeout)); // fetched, or found adopted by the other lookup
+        Assert.True(await missSync.WaitAsync(WaitLimit)); // fetched, or found adopted by the other lookup
         Assert.Equal(Payload(200), fetchedSync);
         Assert.InRange(remote.Fetches, 1, 2);
         Assert.Empty(slots.Violations);
-    }
-
-    [Fact]
-    public async Task Dispose_during_a_synchronous_read_that_throws_ends_and_the_lookup_throws()
-    {
-        var remote = new WindowedDevice(64, TinyLayout.BytesPerBlock, readWindow: 2) { GatesSyncReads = true };
-        TieredKvStore store = Open(remote, 6, out BlockKey[] keys); // 0-1 remote
-        remote.Fail(keys[0], throws: true);
-        remote.Close();
-
-        Task<bool> lookup = Task.Factory.StartNew(() => store.TryGet(keys[0], new byte[TinyLayout.BytesPerBlock], out _),
-            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        WaitFor(() => remote.Pending == 1, "the synchronous read at the gate");
-        Task dispose = Task.Run(store.Dispose);
-        await Task.Delay(100);
-        Assert.False(dispose.IsCompleted); // it waits for the read
-        remote.Open();
-
-        // Before, the failed read asked for the lock while still counted as a reader, and Dispose, holding the lock,
-        // waited for that reader: both hung.
-        await dispose.WaitAsync(Timeout);
-        await Assert.ThrowsAsync<IOException>(() => lookup.WaitAsync(Timeout));
-        Assert.Empty(remote.Violations);
     }
 }
