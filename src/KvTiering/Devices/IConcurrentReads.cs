@@ -4,9 +4,9 @@ namespace KvTiering.Devices;
 /// An awaitable device that serves several reads at once for about the time of one: a remote server whose client
 /// pipelines commands on one connection (<c>RedisBlockDevice</c>), where each read is a network round trip. The store's
 /// <c>PrefetchAsync</c> and <c>ReadBatchAsync</c> then keep up to <see cref="ReadWindow"/> of this tier's reads in flight
-/// instead of awaiting each before they send the next: up to that many in all, however many prefetches and batches run
-/// at once (a reader that finds the window full waits for a place). A device that does not declare it is read one
-/// block at a time by each of them, as before.
+/// instead of awaiting each before they send the next: up to that many in all, however many prefetches, batches and
+/// single lookups run at once (a reader that finds the window full waits for a place; a synchronous <c>TryGet</c>
+/// blocks for it). A device that does not declare it is read one block at a time by each of them, as before.
 /// </summary>
 /// <remarks>
 /// Only the reads overlap: the blocks still move up in their order in the request, one at a time, each only if its

@@ -8,6 +8,9 @@ namespace KvTiering.Store;
 /// <see cref="IAsyncBlockDevice"/> is read by awaiting the device, outside the lock, with its slot kept from being freed
 /// or rewritten meanwhile; back under the lock the hit is booked and the block is promoted (copies outside the lock,
 /// <see cref="PromotionCopies"/>) only if its entry did not change. Every other lookup goes to <see cref="LockedReader"/>.
+/// Each device read, here or there, takes a place in its device's window (<see cref="DeviceReadWindow"/>) as a
+/// prefetch's or a batch's does: a lookup that finds it full awaits a place holding no slot, reader or lock, and then
+/// looks the block up again with it.
 /// </summary>
 internal sealed class AsyncReader
 {
@@ -32,33 +35,74 @@ internal sealed class AsyncReader
     }
 
     /// <summary>A lookup that awaits an asynchronous tier's read; <paramref name="store"/> is checked for disposal under the lock.</summary>
-    /// <exception cref="OperationCanceledException">Cancelled during the device's read; the block stays where it was.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while it waited for a place or during the device's read; the block stays where it was.</exception>
     public async ValueTask<BlockRead> TryGetAsync(TieredKvStore store, BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        if (!TryBegin(store, key, destination.Length, out int e, out Tier? tier, out int slot, out long stamp))
+        int e;
+        Tier? tier;
+        int slot;
+        long stamp;
+        DeviceReadWindow? held = null; // the place the last wait took: the next try's, and only its
+        try
         {
-            bool hit = _locked.TryGet(store, key, destination.Span, out int written, out int servedFrom);
-            return new BlockRead(hit, written, servedFrom);
+            while (true)
+            {
+                if (TryBegin(store, key, destination.Length, ref held, out DeviceReadWindow? full, out e, out tier, out slot, out stamp))
+                {
+                    break;
+                }
+
+                if (full is null)
+                {
+                    bool hit = _locked.TryGet(store, key, destination.Span, ref held, out full, out int written, out int servedFrom);
+                    if (full is null)
+                    {
+                        return new BlockRead(hit, written, servedFrom);
+                    }
+                }
+
+                held?.Exit(); // another device's, where the block was before
+                held = null;
+                await full.EnterAsync(cancellationToken).ConfigureAwait(false); // holding nothing meanwhile
+                held = full;
+            }
+        }
+        finally
+        {
+            held?.Exit(); // waited for, and the block needed no read of that device after all
         }
 
+        Tier source = tier!; // begun: the block's tier
         int got;
         try
         {
-            got = await ((IAsyncBlockDevice)tier!.Device).ReadAsync(slot, key, destination, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                got = await ((IAsyncBlockDevice)source.Device).ReadAsync(slot, key, destination, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // The reader and the place end with the device's read, before the lock is asked for again: Dispose
+                // waits for readers under that lock (SlotReads.Ended says why).
+                _top.ExitReader();
+                source.ReadWindow?.Exit();
+            }
         }
         catch
         {
-            _top.ExitReader();
             using (_top.EnterWrite())
             {
-                SlotBinding.EndSlotIo(tier!, slot); // the slot is free to move or go again; the block stays
-                _counters.Lookups--;                // a cancelled or failed lookup is neither a hit nor a miss
+                if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
+                {
+                    SlotBinding.EndSlotIo(source, slot); // the slot is free to move or go again; the block stays
+                }
+
+                _counters.Lookups--; // a cancelled or failed lookup is neither a hit nor a miss
             }
 
             throw;
         }
 
-        _top.ExitReader();
         bool found;
         int bytesWritten;
         int servedFromTier;
@@ -66,26 +110,29 @@ internal sealed class AsyncReader
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
-            bool left = SlotBinding.EndSlotIo(tier, slot);
-            bool same = !left && _table.IsAt(e, stamp, tier.Index, slot);
-            found = _locked.Finish(e, tier, got, destination.Span, same, out bytesWritten, out servedFromTier, out promoteTo);
+            bool left = SlotBinding.EndSlotIo(source, slot);
+            bool same = !left && _table.IsAt(e, stamp, source.Index, slot);
+            found = _locked.Finish(e, source, got, destination.Span, same, out bytesWritten, out servedFromTier, out promoteTo);
         }
 
         if (promoteTo >= 0)
         {
-            _promotions.Promote(store, e, stamp, tier, slot, promoteTo, destination.Span[..bytesWritten]);
+            _promotions.Promote(store, e, stamp, source, slot, promoteTo, destination.Span[..bytesWritten]);
         }
 
         return new BlockRead(found, bytesWritten, servedFromTier);
     }
 
     /// <summary>
-    /// Under the lock: true (slot I/O and a store reader announced) when the block lies in a lower tier whose device
-    /// can be awaited; false sends the caller to the locked path, which answers everything else.
+    /// Under the lock: true (slot I/O, a store reader and a place in the device's window taken) when the block lies in
+    /// a lower tier whose device can be awaited; false with <paramref name="full"/> set when that device's window has no
+    /// place (nothing taken or counted); false otherwise, which sends the caller to the locked path.
     /// </summary>
-    private bool TryBegin(TieredKvStore store, in BlockKey key, int destinationLength, out int e, out Tier? tier, out int slot, out long stamp)
+    private bool TryBegin(TieredKvStore store, in BlockKey key, int destinationLength, ref DeviceReadWindow? held,
+        out DeviceReadWindow? full, out int e, out Tier? tier, out int slot, out long stamp)
     {
         tier = null;
+        full = null;
         slot = -1;
         stamp = 0;
         using (_top.EnterWrite())
@@ -106,8 +153,15 @@ internal sealed class AsyncReader
                 ThrowHelper.ThrowDestinationTooSmall("destination", destinationLength, length);
             }
 
+            if (!SlotReads.TryTakePlace(tier, ref held))
+            {
+                full = tier.ReadWindow;
+                return false;
+            }
+
             if (!_chain.LoadOrRecompute(e, tier))
             {
+                tier.ReadWindow?.Exit();
                 return false; // recomputed: it left the store, and the locked path books the miss
             }
 

@@ -83,6 +83,11 @@ internal sealed class BatchReader
                 Memory<byte> into = batch.Into(i, _blockBytes);
                 BatchReadState.Ticket ticket = default;
                 int begun = key.IsEmpty ? BatchTickets.LookUp : _tickets.TryBegin(store, key, batch.Busy, ref held, out ticket);
+
+                // A place waited for is only the block's next try's: kept past it, a lookup below (which waits for a
+                // place of its own) or a read it waits for could wait on it, and a window of one would never free.
+                held?.Exit();
+                held = null;
                 switch (begun)
                 {
                     case BatchTickets.LookUp:
@@ -91,8 +96,6 @@ internal sealed class BatchReader
                     case BatchTickets.WindowFull:
                         // Wait for a place holding nothing: the reads in flight (this batch's and others') end on their
                         // own. Then begin the block again: it may have moved meanwhile.
-                        held?.Exit(); // another tier's, where the block was before
-                        held = null;
                         await ticket.Tier.ReadWindow!.EnterAsync(cancellationToken).ConfigureAwait(false);
                         held = ticket.Tier.ReadWindow;
                         i--;

@@ -4,17 +4,24 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// The places for reads in flight on one tier's device (<see cref="IConcurrentReads.ReadWindow"/> of them), shared by
-/// every prefetch and batch read of the store: a server that restores several sessions at once keeps at most the
-/// device's window of reads on it in all, not a window each. A read takes a place before it is sent (under the lock,
-/// without waiting: <see cref="TryEnter"/>) and gives it back when the device's read ends, not in the block's turn
-/// (<see cref="SlotReads.Ended"/>), so a place is only ever held by a read on the wire or by a reader on its way to send
-/// one. A reader that finds the window full gives back everything it took for the block and waits
-/// (<see cref="EnterAsync"/>), holding nothing another reader or <c>Dispose</c> waits for; the place its wait takes is
-/// its to use on the block's next try. Waiters are served first come, first served, before any new reader.
+/// every read of the device the store runs: prefetches, batches and single lookups (<see cref="AsyncReader"/>,
+/// <see cref="LockedReader"/>, <see cref="RemoteProbe"/>), so a server that restores several sessions or looks up
+/// blocks on many request threads at once keeps at most the device's window of reads on it in all, not a window each.
+/// A read takes a place before it is sent (under the lock, without waiting: <see cref="TryEnter"/>) and gives it back
+/// when the device's read ends, not in the block's turn (<see cref="SlotReads.Ended"/>), so a place is only ever held
+/// by a read on the wire or by a reader on its way to send one. A reader that finds the window full gives back
+/// everything it took for the block and waits (<see cref="EnterAsync"/>, or <see cref="Enter"/> for a synchronous
+/// lookup), holding nothing another reader or <c>Dispose</c> waits for; the place its wait takes is its to use on the
+/// block's next try, and only that try's. Waiters are served first come, first served, before any new reader.
 /// </summary>
 /// <remarks>
 /// Not a <see cref="SemaphoreSlim"/>: that one is disposable, and a store has no point at which every reader of a
-/// window has surely given its place back (a reader woken after <c>Dispose</c> still hands its place on).
+/// window has surely given its place back (a reader woken after <c>Dispose</c> still hands its place on). Two device
+/// calls run under the store's lock, where nothing may wait, and take no place: a block's move out of the tier
+/// (<see cref="BlockIo"/>, for a windowed tier with a tier below it) and a prefix match's query of a shared tier
+/// (<see cref="RemoteProbe.Match"/>). The places bound every other read to the window, and the lock runs one such call
+/// at a time, so the device has at most its window of reads and that one call in flight. Taking a place for it anyway
+/// could not make that bound tighter (the call cannot wait for one), only hold back readers already granted one.
 /// </remarks>
 internal sealed class DeviceReadWindow
 {
@@ -78,6 +85,31 @@ internal sealed class DeviceReadWindow
         {
             await waiter.Task.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Waits, blocking the thread, for a place, after the readers already waiting: a synchronous lookup's, which has no
+    /// token and holds no slot, reader or lock meanwhile. The reads in flight end on their own (the device's), so the
+    /// wait ends; a waiter the window's own reads would have to wake on a thread pool starved of threads waits the
+    /// longer, as any synchronous call that blocks on I/O does.
+    /// </summary>
+    public void Enter()
+    {
+        TaskCompletionSource waiter;
+        lock (_gate)
+        {
+            if (_taken < Size && !AnyWaiting())
+            {
+                _taken++;
+                return;
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter);
+        }
+
+        // Only Exit completes it (no token cancels it); a blocked Wait is woken inline, needing no thread pool thread.
+        waiter.Task.Wait();
     }
 
     /// <summary>Gives a place back (a read ended, or a place waited for was not used): to the oldest waiter, if any.</summary>

@@ -37,8 +37,44 @@ internal sealed class LockedReader
         _metadataOnly = metadataOnly;
     }
 
-    /// <summary>A lookup under the lock (a slow tier's read outside it); <paramref name="store"/> is checked for disposal under the lock.</summary>
+    /// <summary>
+    /// A lookup under the lock (a slow tier's read outside it); <paramref name="store"/> is checked for disposal under
+    /// the lock. A read of a device with a read window (<see cref="DeviceReadWindow"/>) that finds it full waits for a
+    /// place, blocking, holding no slot, reader or lock, and then looks the block up again: the window is the device's
+    /// bound on reads in flight, which a synchronous caller (already blocked for its read's round trip) expects kept.
+    /// </summary>
     public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    {
+        DeviceReadWindow? held = null; // the place the last wait took: the next try's
+        try
+        {
+            while (true)
+            {
+                bool hit = TryGet(store, key, destination, ref held, out DeviceReadWindow? full, out bytesWritten, out servedFromTier);
+                if (full is null)
+                {
+                    return hit;
+                }
+
+                held?.Exit(); // another device's, where the block was before
+                held = null;
+                full.Enter();
+                held = full;
+            }
+        }
+        finally
+        {
+            held?.Exit(); // waited for, and the block needed no read of that device after all
+        }
+    }
+
+    /// <summary>
+    /// One try of a lookup: a device read takes a place in its device's window first (<paramref name="held"/>'s, then
+    /// cleared, or a free one). None free: <paramref name="full"/> names the window, nothing is taken or counted, and
+    /// the caller waits for a place (holding nothing) and tries again with it.
+    /// </summary>
+    public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, ref DeviceReadWindow? held,
+        out DeviceReadWindow? full, out int bytesWritten, out int servedFromTier)
     {
         int e;
         int slot;
@@ -46,6 +82,7 @@ internal sealed class LockedReader
         long stamp;
         bool hit;
         int promoteTo; // -1: no promotion; -2: the read runs outside the lock first
+        full = null;
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
@@ -53,7 +90,13 @@ internal sealed class LockedReader
             e = _table.Find(key);
             if (e < 0)
             {
-                return _remote.TryGet(_chain, key, destination, out bytesWritten, out servedFromTier);
+                hit = _remote.TryGet(_chain, key, destination, ref held, out full, out bytesWritten, out servedFromTier);
+                if (full is not null)
+                {
+                    _counters.Lookups--; // counted on the try that reads
+                }
+
+                return hit;
             }
 
             if (_table.Tier[e] < 0)
@@ -72,8 +115,24 @@ internal sealed class LockedReader
                 ThrowHelper.ThrowDestinationTooSmall(nameof(destination), destination.Length, length);
             }
 
+            // A device read, under the lock or outside it, takes its place before anything is looked up or counted.
+            bool reads = staging < 0 && !_metadataOnly;
+            if (reads && !SlotReads.TryTakePlace(tier, ref held))
+            {
+                _counters.Lookups--; // counted on the try that reads
+                full = tier.ReadWindow;
+                bytesWritten = 0;
+                servedFromTier = -1;
+                return false;
+            }
+
             if (!_chain.LoadOrRecompute(e, tier))
             {
+                if (reads)
+                {
+                    tier.ReadWindow?.Exit();
+                }
+
                 bytesWritten = 0;
                 servedFromTier = -1;
                 return false;
@@ -82,10 +141,10 @@ internal sealed class LockedReader
             stamp = _table.Stamps[e];
             // A top-tier hit that the lock-free path gave up on (it retried past writers' odd windows) copies outside
             // the lock too, like a lower tier's read: a 2 MiB copy under the lock made every writer wait for it.
-            if (staging >= 0 || _metadataOnly || (tier.Index == 0 && tier.Direct is null))
+            if (!reads || (tier.Index == 0 && tier.Direct is null))
             {
                 // A block whose write-behind is in flight is served from its staging copy: a hit never waits for it.
-                int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination);
+                int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination, reads);
                 hit = Finish(e, tier, read, destination, same: true, out bytesWritten, out servedFromTier, out promoteTo);
             }
             else
@@ -108,20 +167,29 @@ internal sealed class LockedReader
         int got;
         try
         {
-            got = tier.Device.Read(slot, key, destination);
+            try
+            {
+                got = tier.Device.Read(slot, key, destination);
+            }
+            finally
+            {
+                // The reader and the place end with the device's read, before the lock is asked for again: Dispose
+                // waits for readers under that lock (SlotReads.Ended says why).
+                _top.ExitReader();
+                tier.ReadWindow?.Exit();
+            }
         }
         catch
         {
             using (_top.EnterWrite())
             {
-                SlotBinding.EndSlotIo(tier, slot);
+                if (!_top.IsDisposed) // a disposed store's devices are closed: nothing to free
+                {
+                    SlotBinding.EndSlotIo(tier, slot);
+                }
             }
 
             throw;
-        }
-        finally
-        {
-            _top.ExitReader();
         }
 
         using (_top.EnterWrite())
@@ -193,11 +261,26 @@ internal sealed class LockedReader
         return staged.Length;
     }
 
-    /// <summary>A device read under the lock, outside the seqlock's odd window (the slot stays mapped and unchanged).</summary>
-    private int ReadLocked(Tier tier, int slot, in BlockKey key, Span<byte> destination)
+    /// <summary>
+    /// A device read under the lock, outside the seqlock's odd window (the slot stays mapped and unchanged); a read
+    /// that took a place in its device's window (<paramref name="placed"/>) gives it back when it ends.
+    /// </summary>
+    private int ReadLocked(Tier tier, int slot, in BlockKey key, Span<byte> destination, bool placed)
     {
         bool paused = !_metadataOnly && _top.Pause();
-        int read = tier.Device.Read(slot, key, destination);
+        int read;
+        try
+        {
+            read = tier.Device.Read(slot, key, destination);
+        }
+        finally
+        {
+            if (placed)
+            {
+                tier.ReadWindow?.Exit(); // a device that throws still gives its place back
+            }
+        }
+
         _top.Resume(paused);
         return read;
     }

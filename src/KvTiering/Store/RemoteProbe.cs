@@ -36,19 +36,40 @@ internal sealed class RemoteProbe
     /// <summary>
     /// On a local miss, asks the shared tier for a block another store put; a hit is served from that tier and adopted
     /// like a put through <paramref name="chain"/> (into the promotion target: the top tier, or the tier above the
-    /// shared one; not at all under <see cref="PromotionMode.Never"/>).
+    /// shared one; not at all under <see cref="PromotionMode.Never"/>). The fetch is a read of the shared tier's
+    /// device and takes a place in its window first (<paramref name="held"/>'s, then cleared, or a free one); none
+    /// free: <paramref name="full"/> names the window, nothing was asked, and the caller waits for a place (without
+    /// the lock) and tries again.
     /// </summary>
-    public bool TryGet(TierChain chain, in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    public bool TryGet(TierChain chain, in BlockKey key, Span<byte> destination, ref DeviceReadWindow? held,
+        out DeviceReadWindow? full, out int bytesWritten, out int servedFromTier)
     {
         bytesWritten = 0;
         servedFromTier = -1;
+        full = null;
         if (_source is null)
         {
             return false;
         }
 
         Tier tier = _tier!;
-        int read = _source.TryFetch(key, destination, out BlockKey parent);
+        if (!SlotReads.TryTakePlace(tier, ref held))
+        {
+            full = tier.ReadWindow;
+            return false;
+        }
+
+        int read;
+        BlockKey parent;
+        try
+        {
+            read = _source.TryFetch(key, destination, out parent);
+        }
+        finally
+        {
+            tier.ReadWindow?.Exit();
+        }
+
         if (read <= 0)
         {
             return false;

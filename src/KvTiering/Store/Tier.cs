@@ -7,14 +7,13 @@ using KvTiering.Tiers;
 namespace KvTiering.Store;
 
 /// <summary>
-/// One level of the chain: a device's slots, the slot → entry map, free-slot stack, counters, and the policy. The
-/// non-generic base is what the store holds; <see cref="Tier{TPolicy}"/> runs the policy as a struct parameter.
+/// One level of the chain: a device's slots, the slot → entry map, free slots (<see cref="FreeSlotStack"/>), counters,
+/// and the policy. The non-generic base is what the store holds; <see cref="Tier{TPolicy}"/> runs the policy as a struct
+/// parameter.
 /// </summary>
 internal abstract class Tier
 {
-    private readonly int[] _freeSlots;
-    private readonly SlotQuarantine _quarantine;
-    private int _freeTop;
+    private FreeSlotStack _free; // in place, never copied
 
     protected Tier(int index, TierProfile profile, IBlockDevice device, EvictionPolicy policy, bool admitsAll,
         bool ignoresChildren, bool knowsDead, bool knowsDemotions)
@@ -36,14 +35,7 @@ internal abstract class Tier
         Array.Fill(SlotToEntry, -1);
         SlotIo = new int[Capacity];
         Orphaned = new bool[Capacity];
-        _freeSlots = new int[Capacity];
-        for (int i = 0; i < Capacity; i++)
-        {
-            _freeSlots[i] = Capacity - 1 - i;
-        }
-
-        _freeTop = Capacity;
-        _quarantine = new SlotQuarantine(Capacity);
+        _free = new FreeSlotStack(Capacity);
     }
 
     public int Index { get; }
@@ -58,7 +50,7 @@ internal abstract class Tier
     /// <summary>The device's account of why a read missed, when it declares one (the store then counts the causes apart).</summary>
     public IReadFailureReporting? FailureCauses { get; }
 
-    /// <summary>The places for reads in flight on the device when it declares <see cref="IConcurrentReads"/> (every prefetch and batch shares them).</summary>
+    /// <summary>The places for reads in flight on the device when it declares <see cref="IConcurrentReads"/> (every read of it the store runs shares them).</summary>
     public DeviceReadWindow? ReadWindow { get; }
 
     public EvictionPolicy Policy { get; }
@@ -95,16 +87,16 @@ internal abstract class Tier
 
     public int Capacity { get; }
 
-    public int Count => Capacity - _freeTop - Reserved - _quarantine.Count;
+    public int Count => Capacity - _free.Count - Reserved - _free.SetAside;
 
     /// <summary>Slots set aside after a failed write (<see cref="SlotQuarantine"/>): out of use, holding no block.</summary>
-    public int SetAsideSlots => _quarantine.Count;
+    public int SetAsideSlots => _free.SetAside;
 
     /// <summary>The store's clock, which times how long set-aside slots stay out of use; set before the tier is used.</summary>
     public StoreClock? Clock;
 
     /// <summary>Free slots: what <see cref="TakeSlot"/> can hand out before a victim must leave.</summary>
-    public int FreeSlots => _freeTop;
+    public int FreeSlots => _free.Count;
 
     /// <summary>Slots no block holds that stay out of use until I/O in flight on them (a write-behind, a read) ends.</summary>
     public int Reserved;
@@ -115,7 +107,7 @@ internal abstract class Tier
     /// <summary>Per slot, whether its block left while reads were in flight (the last one frees it).</summary>
     public readonly bool[] Orphaned;
 
-    public bool IsFull => _freeTop == 0;
+    public bool IsFull => _free.Count == 0;
 
     public int PinnedCount;
 
@@ -145,35 +137,24 @@ internal abstract class Tier
     /// <summary>Takes a free slot, or -1 when the tier is full.</summary>
     public int TakeSlot()
     {
-        if (_freeTop == 0 && (_quarantine.Count == 0 || !RetrySetAside()))
+        int slot = _free.Take(Clock);
+        if (slot >= 0)
         {
-            return -1;
+            SlotOwners?.BeginChange(slot); // a full fence: the write that follows stays after it
         }
-
-        int slot = _freeSlots[--_freeTop];
-        SlotOwners?.BeginChange(slot); // a full fence: the write that follows stays after it
 
         return slot;
     }
 
     /// <summary>A write into <paramref name="slot"/> failed: for want of space, the slot is set aside when it is returned (<see cref="SlotQuarantine"/>).</summary>
-    public void MarkWriteFailed(int slot, IOException failure)
-    {
-        if (SlotQuarantine.IsOutOfSpace(failure))
-        {
-            _quarantine.MarkFailed(slot, Clock?.NowSeconds ?? 0);
-        }
-    }
+    public void MarkWriteFailed(int slot, IOException failure) => _free.MarkWriteFailed(slot, failure, Clock);
 
     /// <summary>Whether set-aside slots are out as probes whose writes have not reported (<see cref="ProbeLanded"/> has work).</summary>
-    public bool Probing => _quarantine.Probing;
+    public bool Probing => _free.Probing;
 
     /// <summary>A write into <paramref name="slot"/> landed: a probe's says the disk has room (callers check <see cref="Probing"/> first).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public void ProbeLanded(int slot) => _quarantine.Landed(slot, Clock?.NowSeconds ?? 0);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool RetrySetAside() => _quarantine.Release(Clock?.NowSeconds ?? 0, _freeSlots, ref _freeTop) > 0;
+    public void ProbeLanded(int slot) => _free.Landed(slot, Clock);
 
     /// <summary>Frees the device's bytes in <paramref name="slot"/>; every free of a slot's bytes goes through here (see <see cref="SlotOwners"/>).</summary>
     public void FreeSlot(int slot)
@@ -184,26 +165,13 @@ internal abstract class Tier
     }
 
     /// <summary>Marks the given slots taken and every other slot free (recovery of a persistent device).</summary>
-    public void ClaimSlots(bool[] used)
-    {
-        _freeTop = 0;
-        _quarantine.Clear();
-        for (int i = Capacity - 1; i >= 0; i--)
-        {
-            if (!used[i])
-            {
-                _freeSlots[_freeTop++] = i;
-            }
-        }
-    }
+    public void ClaimSlots(bool[] used) => _free.Claim(used);
 
+    /// <summary>Gives back a slot no block holds any more (<see cref="FreeSlotStack.Return"/>).</summary>
     public void ReturnSlot(int slot)
     {
         SlotToEntry[slot] = -1;
-        if (!_quarantine.TryHold(slot))
-        {
-            _freeSlots[_freeTop++] = slot;
-        }
+        _free.Return(slot);
     }
 
     public abstract void Attach(TierView view);

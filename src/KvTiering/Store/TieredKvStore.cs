@@ -94,7 +94,8 @@ public sealed class TieredKvStore : IDisposable
         _parts.Puts.Put(this, key, parent, kv, context);
 
     /// <summary>Copies the block stored under <paramref name="key"/> into <paramref name="destination"/>. A hit in a lower
-    /// tier may promote the block. Returns false on a miss, including a block whose bytes fail verification.</summary>
+    /// tier may promote the block; a read of a device whose read window (<see cref="IConcurrentReads"/>) is full waits,
+    /// blocking, for a place. Returns false on a miss, including a block whose bytes fail verification.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
     public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten) => TryGet(key, destination, out bytesWritten, out _);
 
@@ -167,7 +168,7 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>
     /// Asynchronously copies the block stored under <paramref name="key"/> into <paramref name="destination"/>, as
     /// <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/> does; a tier whose device declares
-    /// <see cref="IAsyncBlockDevice"/> (flash) is awaited outside the store's lock.
+    /// <see cref="IAsyncBlockDevice"/> (flash) is awaited outside the store's lock, after a place in its read window.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the block stays where it was, readable.</exception>

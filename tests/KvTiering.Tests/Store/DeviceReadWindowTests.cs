@@ -229,4 +229,22 @@ public sealed class DeviceReadWindowTests
         Assert.True(window.TryEnter());
         Assert.False(window.TryEnter());
     }
+
+    [Fact]
+    public async Task A_synchronous_wait_blocks_until_a_place_is_given_back_and_keeps_it()
+    {
+        var window = new DeviceReadWindow(1);
+        Assert.True(window.TryEnter());
+        Task waiting = Task.Factory.StartNew(window.Enter, CancellationToken.None, TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+        Assert.False(window.TryEnter()); // a waiter is queued: no new reader passes it
+
+        window.Exit();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, window.Taken); // the place passed on
+        window.Exit();
+        Assert.Equal(0, window.Taken);
+    }
 }

@@ -41,6 +41,12 @@ internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindo
     /// </summary>
     public TimeSpan Stagger { get; set; }
 
+    /// <summary>
+    /// Whether a synchronous <see cref="Read"/> also waits at the gate, counts as a read in flight and fails as
+    /// <see cref="Fail"/> says (default: it runs at once, uncounted, as the window tests before lookups took places expect).
+    /// </summary>
+    public bool GatesSyncReads { get; set; }
+
     /// <summary>Reads waiting at the closed gate right now.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
@@ -122,6 +128,43 @@ internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindo
         }
     }
 
+    /// <summary>A synchronous read held at the gate (<see cref="GatesSyncReads"/>) and counted as one in flight.</summary>
+    private int GatedRead(int slot, in BlockKey key, Span<byte> destination)
+    {
+        _slots.Enter(slot, "Read", exclusive: false);
+        int now = Interlocked.Increment(ref _inFlight);
+        for (int seen = MaxInFlight; now > seen; seen = MaxInFlight)
+        {
+            Interlocked.CompareExchange(ref _maxInFlight, now, seen);
+        }
+
+        try
+        {
+            Interlocked.Increment(ref _pending);
+            try
+            {
+                _gate.Task.Wait(TimeSpan.FromSeconds(10)); // bounded, as ReadAsync's wait is
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _pending);
+            }
+
+            if (_faults.TryGetValue(key, out bool throws))
+            {
+                _causes[slot] = ReadFailure.Corrupt;
+                return throws ? throw new IOException($"injected read fault of block {key}") : -1;
+            }
+
+            return _slots.Read(slot, key, destination);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            _slots.Exit(slot);
+        }
+    }
+
     public ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         Write(slot, key, parent, payload.Span);
@@ -143,7 +186,7 @@ internal sealed class WindowedDevice(int slotCount, int slotBytes, int readWindo
             return -1;
         }
 
-        return _slots.Read(slot, key, destination);
+        return GatesSyncReads ? GatedRead(slot, key, destination) : _slots.Read(slot, key, destination);
     }
 
     public int PayloadLength(int slot) => _slots.PayloadLength(slot);
