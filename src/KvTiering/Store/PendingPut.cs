@@ -23,6 +23,12 @@ internal struct PendingPut
     /// <summary>The reserved slot in <see cref="Tier"/>, or -1 while a victim's move must land first.</summary>
     public int Slot;
 
+    /// <summary>
+    /// The write-behind staging buffer the block's bytes are copied into when <see cref="Tier"/> writes behind (the
+    /// worker then writes <see cref="Slot"/>), or -1: the put writes the slot itself.
+    /// </summary>
+    public int Buffer;
+
     /// <summary>How many victims' moves this put has waited for; past a few, room is made under the lock.</summary>
     public int Deferrals;
 

@@ -61,7 +61,7 @@ internal sealed class StoreParts
         WriteBehind = new WriteBehind(options, Table, Tiers, Top, Slots, Counters, placement, Log, blockBytes);
         var mover = new BlockMover(Table, Tiers, Top, Slots, Counters, placement, WriteBehind, Log, metadataOnly, blockBytes);
         Chain = new TierChain(Table, Tiers, mover, Slots, Counters, placement, promotion, options.MaxPinnedFraction);
-        ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement);
+        ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement, WriteBehind);
         Puts = new PutIntake(Top, ReservedPut, Chain, Counters, metadataOnly, blockBytes, WriteBehind);
         PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement);
         var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);

@@ -204,6 +204,20 @@ internal sealed class WriteBehind
         Enqueue(e, from, to, slot, buffer, length);
     }
 
+    /// <summary>
+    /// Binds a put's new entry <paramref name="e"/> to its reserved <paramref name="slot"/> of <paramref name="to"/>,
+    /// its bytes already copied into <paramref name="buffer"/> (from <see cref="TryRent"/>), and hands the write to the
+    /// worker: the block is served from the staged copy until the write lands, as a staged demotion's is, and a failed
+    /// write drops it. The caller books the insert. Call under the lock, with the queue open.
+    /// </summary>
+    public void QueuePut(int e, Tier to, int slot, int buffer, int length)
+    {
+        WriteBehindQueue queue = _queue!;
+        _table.Staging[e] = buffer; // before the bind: the write has not landed (see SlotBinding.Bind)
+        _slots.Bind(e, to, slot);
+        queue.Enqueue(new WriteBehindJob(e, _table.Stamps[e], to.Index, slot, buffer, length, _table.Keys[e], _table.Parents[e]));
+    }
+
     /// <summary>Binds entry <paramref name="e"/> (unbound from <paramref name="from"/>) to its slot in <paramref name="to"/>, in flight, and queues the write.</summary>
     private void Enqueue(int e, Tier from, Tier to, int slot, int buffer, int length)
     {
