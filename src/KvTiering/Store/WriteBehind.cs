@@ -4,7 +4,8 @@ using KvTiering.Placement;
 namespace KvTiering.Store;
 
 /// <summary>
-/// Demotions into slow tiers, off the put's path. The put that evicts a victim binds the block to its slot in the slow
+/// Demotions into slow tiers, and puts that land there directly (<see cref="QueuePut"/>: their bytes staged like a
+/// demotion's), off the put's path. The put that evicts a victim binds the block to its slot in the slow
 /// tier at once and queues the write; one background worker writes it without the store's lock. The bytes it writes
 /// are the victim's own source slot, held out of use until the write lands (<see cref="Hold"/>, no copy), or, where
 /// that slot cannot be held (it must be reused at once, or it is not addressable memory), a staging buffer the victim
