@@ -74,7 +74,7 @@ internal sealed class StoreParts
         Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, mover, promotion, slotReads, blockBytes);
         RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
         Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
-        Writes = new AsyncPut(ReservedPut, Top, blockBytes);
+        Writes = new AsyncPut(ReservedPut, Top, blockBytes, WriteBehind);
         Pins = new BlockPins(Table, Chain, Top);
         Removals = new StoreRemovals(Table, Tiers, Top, Chain, Slots);
         Census = new StoreCensus(Table, Tiers, Top, Counters, Slots);

@@ -107,25 +107,46 @@ internal sealed class WriteBehind
     }
 
     /// <summary>
-    /// Backpressure for a put, called before it takes the lock: while every job slot of the queue is taken, waits
-    /// (sleeping) for the worker to book one, so a burst of puts whose victims demote into a slow tier keeps pace
-    /// with the tier instead of overflowing the queue. Returns at once without a queue, while flushing, or once closed.
-    /// A demotion that still finds the queue full under the lock (another put took the slot meanwhile) is written on
-    /// the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>); waiting there would deadlock, since the
-    /// worker books under that lock.
+    /// Backpressure for a put, called before it takes the lock: while every job slot of the queue is taken, blocks
+    /// until the worker books one (<see cref="WriteBehindQueue.NextRoom"/>, no spinning), so a burst of puts whose
+    /// blocks go into a slow tier keeps pace with the tier instead of overflowing the queue. Returns at once without a
+    /// queue, while flushing, or once closed. A write that still finds the queue full under the lock (another put took
+    /// the slot meanwhile) is written on the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>); waiting
+    /// there would deadlock, since the worker books under that lock.
     /// </summary>
     public void WaitForRoom()
     {
-        if (_queue is not { } queue || queue.HasRoom)
+        while (MustWait(out WriteBehindQueue? queue))
         {
-            return;
+            Task room = queue.NextRoom();
+            if (MustWait(out _))
+            {
+                room.Wait();
+            }
         }
+    }
 
-        var spin = new SpinWait();
-        while (!queue.HasRoom && !queue.IsClosed && !Synchronous)
+    /// <summary>Like <see cref="WaitForRoom"/>, awaiting the worker's signal (no thread held while it waits).</summary>
+    public ValueTask WaitForRoomAsync(CancellationToken cancellationToken) =>
+        MustWait(out _) ? WaitForRoomSlowAsync(cancellationToken) : ValueTask.CompletedTask;
+
+    private async ValueTask WaitForRoomSlowAsync(CancellationToken cancellationToken)
+    {
+        while (MustWait(out WriteBehindQueue? queue))
         {
-            spin.SpinOnce(sleep1Threshold: 20);
+            Task room = queue.NextRoom();
+            if (MustWait(out _))
+            {
+                await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>Whether a put must wait for room: the queue is open with every job slot taken, and no flush is on. Read without the lock.</summary>
+    private bool MustWait([NotNullWhen(true)] out WriteBehindQueue? queue)
+    {
+        queue = _queue;
+        return queue is { HasRoom: false, IsClosed: false } && !Synchronous;
     }
 
     /// <summary>Gives back a buffer from <see cref="TryRent"/> (-1: none) that was not staged.</summary>

@@ -215,4 +215,55 @@ public sealed class WriteBehindPutTests
         Assert.Equal(3, remote.LandedWrites);
         Assert.Empty(remote.Violations);
     }
+
+    [Fact]
+    public async Task A_put_async_finding_the_queue_full_awaits_room_without_a_thread_and_is_written_behind()
+    {
+        var remote = new WindowedWriteDevice(16, TinyLayout.BytesPerBlock, readWindow: 4, writeWindow: 4);
+        using TieredKvStore store = Create(remote, queue: 2);
+        remote.Close();
+        Assert.Equal(PutResult.Stored, await store.PutAsync(Key(0), BlockKey.Empty, Payload(0)));
+        Assert.Equal(PutResult.Stored, await store.PutAsync(Key(1), BlockKey.Empty, Payload(1))); // both job slots taken
+        WaitFor(() => remote.PendingWrites == 2, "both writes in flight at the gate");
+
+        // The call returns with the put waiting (a spin-wait would have held this thread inside it); before, the put
+        // found no job slot under the lock and wrote the device itself, counted as an overflow.
+        ValueTask<PutResult> third = store.PutAsync(Key(2), BlockKey.Empty, Payload(2));
+        Assert.False(third.IsCompleted);
+        Assert.Equal(2, remote.PendingWrites);
+        Assert.False(store.Contains(Key(2)));
+        remote.Open();
+        Assert.Equal(PutResult.Stored, await third);
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(0, store.GetStatistics().Tiers[1].WriteBehindOverflows);
+        for (int i = 0; i < 3; i++)
+        {
+            AssertReads(store, i);
+        }
+
+        Assert.Equal(3, remote.LandedWrites);
+        Assert.Empty(remote.Violations);
+    }
+
+    [Fact]
+    public async Task A_put_async_waiting_for_room_ends_on_cancellation_with_nothing_stored()
+    {
+        var remote = new WindowedWriteDevice(16, TinyLayout.BytesPerBlock, readWindow: 4, writeWindow: 4);
+        using TieredKvStore store = Create(remote, queue: 1);
+        remote.Close();
+        await store.PutAsync(Key(0), BlockKey.Empty, Payload(0));
+        using var cancel = new CancellationTokenSource();
+        ValueTask<PutResult> waiting = store.PutAsync(Key(1), BlockKey.Empty, Payload(1), cancel.Token);
+        Assert.False(waiting.IsCompleted);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        Assert.False(store.Contains(Key(1)));
+        remote.Open();
+        WaitFor(() => store.WriteBehindPending == 0);
+        Assert.Equal(PutResult.Stored, await store.PutAsync(Key(1), BlockKey.Empty, Payload(1)));
+        WaitFor(() => store.WriteBehindPending == 0);
+        AssertReads(store, 0);
+        AssertReads(store, 1);
+        Assert.Empty(remote.Violations);
+    }
 }
