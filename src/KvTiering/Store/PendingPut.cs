@@ -29,6 +29,15 @@ internal struct PendingPut
     /// </summary>
     public int Buffer;
 
+    /// <summary>
+    /// Set when room for the block waits on a write-behind write in flight (<see cref="BlockMover.InFlight"/>): the
+    /// worker's next booking, which the put waits for outside the lock before it asks again.
+    /// </summary>
+    public Task? Booking;
+
+    /// <summary>How many bookings this put has waited for; past a limit, in-flight victims are evicted as before.</summary>
+    public int Waits;
+
     /// <summary>How many victims' moves this put has waited for; past a few, room is made under the lock.</summary>
     public int Deferrals;
 

@@ -13,6 +13,7 @@ namespace KvTiering.Store;
 internal sealed class PutReservation
 {
     private const int MaxDeferrals = 4; // victims one put waits for before making room under the lock
+    private const int MaxWaits = 64;    // bookings one put waits for before it evicts victims still in flight
 
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
@@ -98,7 +99,22 @@ internal sealed class PutReservation
                 continue;
             }
 
-            int slot = pending.Deferrals < MaxDeferrals ? _mover.MakeRoom(tier, ref pending.Victim) : _mover.MakeRoom(tier);
+            bool wait = pending.Waits < MaxWaits;
+            int slot = pending.Deferrals < MaxDeferrals
+                ? _mover.MakeRoom(tier, ref pending.Victim, wait)
+                : _mover.MakeRoom(tier, waitForWrites: wait);
+            if (slot == BlockMover.InFlight)
+            {
+                // The room waits on a write in flight: wait for the worker's next booking, outside the lock, and ask
+                // this tier again, rather than evict blocks that are still being written.
+                pending.Tier = t;
+                pending.Slot = -1;
+                pending.Waits++;
+                pending.Booking = _writeBehind.NextBooking();
+                result = default;
+                return true;
+            }
+
             if (slot >= 0 || pending.Victim.Active)
             {
                 if (slot >= 0)

@@ -63,7 +63,12 @@ internal sealed class ReservedPut
             failure = null;
             try
             {
-                if (!TryCopy(ref pending, kv))
+                if (pending.Booking is { } booking)
+                {
+                    pending.Booking = null;
+                    booking.Wait(); // room waits on a write in flight: the worker's next booking
+                }
+                else if (!TryCopy(ref pending, kv))
                 {
                     _tiers[pending.Tier].Device.Write(pending.Slot, key, parent, kv);
                 }
@@ -103,7 +108,12 @@ internal sealed class ReservedPut
             try
             {
                 IBlockDevice device = _tiers[pending.Tier].Device;
-                if (TryCopy(ref pending, kv.Span))
+                if (pending.Booking is { } booking)
+                {
+                    pending.Booking = null;
+                    await booking.ConfigureAwait(false); // room waits on a write in flight: the worker's next booking
+                }
+                else if (TryCopy(ref pending, kv.Span))
                 {
                     // a victim's move, or the bytes staged for the write-behind worker: nothing to await
                 }
@@ -174,15 +184,19 @@ internal sealed class ReservedPut
     }
 
     /// <summary>
-    /// The lock hold after a copy: completes the victim's move and reserves again (true: copy again, a store reader
-    /// announced), or publishes the block (false, with <paramref name="result"/>).
+    /// The lock hold after a copy (or a wait for a write-behind booking): completes the victim's move and reserves
+    /// again (true: copy again, a store reader announced), or publishes the block (false, with <paramref name="result"/>).
     /// </summary>
     private bool Next(TieredKvStore store, ref PendingPut pending, int size, IOException? failure, ref PutResult result)
     {
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
-            if (!pending.Victim.Active)
+            if (pending.Victim.Active)
+            {
+                _mover.CompleteDemotion(ref pending.Victim);
+            }
+            else if (pending.Slot >= 0)
             {
                 if (pending.Buffer >= 0 && _writeBehind.IsClosed && _reservation.IsPending(pending))
                 {
@@ -197,7 +211,7 @@ internal sealed class ReservedPut
                 return false;
             }
 
-            _mover.CompleteDemotion(ref pending.Victim);
+            // A victim's move completed, or the put waited for a booking (no slot yet): reserve again.
             if (!_reservation.TryResume(ref pending, size, out result))
             {
                 return false;

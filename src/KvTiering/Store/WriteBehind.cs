@@ -149,6 +149,9 @@ internal sealed class WriteBehind
         return queue is { HasRoom: false, IsClosed: false } && !Synchronous;
     }
 
+    /// <summary>A task that completes at the worker's next booking (or the queue's close). Call under the lock, with a queue.</summary>
+    public Task NextBooking() => _queue!.NextRoom();
+
     /// <summary>Gives back a buffer from <see cref="TryRent"/> (-1: none) that was not staged.</summary>
     public void Return(int buffer)
     {
