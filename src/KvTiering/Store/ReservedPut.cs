@@ -1,6 +1,5 @@
 using KvTiering.Blocks;
 using KvTiering.Devices;
-using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Placement;
 
