@@ -8,7 +8,7 @@ using BenchmarkDotNet.Running;
 // `remote-prefetch [rounds]`: a prefetch from a delayed remote tier, one read at a time against a window (RemotePrefetchRun.cs).
 // `remote-unreachable [seconds] [threads]`: lookups of kept blocks while the remote server does not answer (RemoteUnreachableRun.cs).
 // `remote-restore [rounds]`: a restore's reads from a delayed remote tier, TryGet one by one against ReadBatchAsync (RemoteRestoreRun.cs).
-// `remote-save [rounds]`: a save's puts into a full DRAM tier over a delayed remote tier, demotions on the put's path against write-behind (RemoteSaveRun.cs).
+// `remote-save [rounds]`: a save's puts into a full DRAM tier over a delayed remote tier, demotions on the put's path against write-behind, and puts landing in the remote directly likewise (RemoteSaveRun.cs).
 // `shared-prefix-save [rounds] [delays]`: a new session's restore on the remote drill's tiers, the shared-prefix save on against off (SharedPrefixSaveRun.cs).
 if (args is ["flash-paired", ..])
 {

@@ -15,7 +15,9 @@ namespace KvTiering.Benchmarks;
 /// with a <c>SET</c>: demotions written on the put's path (<see cref="TierOptions.WriteBehind"/> off, the baseline)
 /// against write-behind with the window of 32 writes in flight and a queue of 128 (the agent server's
 /// <c>KvTiering:Redis:WriteBehind</c>), interleaved round by round on the same server. Times the puts, and until every
-/// demotion has landed on the server; every pushed-down block must be on the remote tier afterwards.
+/// demotion has landed on the server; every pushed-down block must be on the remote tier afterwards. The direct case
+/// puts the same blocks past a DRAM tier that admits demotions only (the agent policy's bypass), so each put lands in
+/// the remote tier itself: its own <c>SET</c> on the put's path against the put staged and written behind.
 /// </summary>
 /// <remarks>Run with <c>dotnet run -c Release --project benchmarks/KvTiering.Benchmarks -- remote-save [rounds]</c>.</remarks>
 internal static class RemoteSaveRun
@@ -27,12 +29,12 @@ internal static class RemoteSaveRun
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
         using var remote = new RelayedGarnet();
-        Console.WriteLine($"| Reply delay | Demotions | puts: median ms ({rounds} rounds) | min–max ms | all landed: median ms | vs on the put's path |");
-        Console.WriteLine("|---:|---|---:|---:|---:|---:|");
-        foreach (int delay in (int[])[0, 1, 20])
+        Console.WriteLine($"| Reply delay | Puts | Remote writes | puts: median ms ({rounds} rounds) | min–max ms | all landed: median ms | vs on the put's path |");
+        Console.WriteLine("|---:|---|---|---:|---:|---:|---:|");
+        foreach ((int delay, bool direct) in (ReadOnlySpan<(int, bool)>)[(0, false), (1, false), (20, false), (0, true), (1, true), (20, true)])
         {
-            using var onPath = new Case(remote, writeBehind: false);
-            using var behind = new Case(remote, writeBehind: true);
+            using var onPath = new Case(remote, writeBehind: false, direct);
+            using var behind = new Case(remote, writeBehind: true, direct);
             var puts = new List<double>[] { [], [] };
             var landed = new List<double>[] { [], [] };
             for (int r = 0; r < rounds; r++)
@@ -51,14 +53,14 @@ internal static class RemoteSaveRun
             {
                 double median = RelayedGarnet.Median(puts[which]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {delay} ms | {(which == 0 ? "on the put's path" : "write-behind, 32 in flight")} | {median:F1} | {puts[which].Min():F1}–{puts[which].Max():F1} | {RelayedGarnet.Median(landed[which]):F1} | {baseline / median:F1}× |"));
+                    $"| {delay} ms | {(direct ? "direct to the remote" : "demoting DRAM's victims")} | {(which == 0 ? "on the put's path" : "write-behind, 32 in flight")} | {median:F1} | {puts[which].Min():F1}–{puts[which].Max():F1} | {RelayedGarnet.Median(landed[which]):F1} | {baseline / median:F1}× |"));
             }
         }
 
         return 0;
     }
 
-    /// <summary>A store over the relayed server: a DRAM tier kept full, the remote tier below it.</summary>
+    /// <summary>A store over the relayed server: a DRAM tier kept full (or, direct, admitting demotions only), the remote tier below it.</summary>
     private sealed class Case : IDisposable
     {
         private readonly ConnectionMultiplexer _connection;
@@ -67,19 +69,22 @@ internal static class RemoteSaveRun
         private readonly ulong _tag;
         private int _round;
 
-        public Case(RelayedGarnet remote, bool writeBehind)
+        public Case(RelayedGarnet remote, bool writeBehind, bool direct)
         {
             RedisTierOptions redis = remote.Options("save");
             _connection = RedisTier.Connect(redis);
             var options = new KvStoreOptions { Layout = Layout, WriteBehindBlocks = writeBehind ? 4 * redis.WriteWindow : 8 };
-            options.Tiers.Add(new TierOptions(TierProfiles.Dram, Blocks) { Policy = EvictionPolicy.Lru });
+            options.Tiers.Add(new TierOptions(TierProfiles.Dram, Blocks)
+            {
+                Policy = direct ? EvictionPolicy.Create("demotions-only", static () => new DemotionsOnlyPolicy()) : EvictionPolicy.Lru,
+            });
             TierOptions tier = RedisTier.Create(_connection, redis, 64 * Blocks);
             tier.WriteBehind = writeBehind;
             options.Tiers.Add(tier);
             _store = new TieredKvStore(options);
             new Random(writeBehind ? 2 : 1).NextBytes(_payload);
-            _tag = writeBehind ? 2UL : 1UL;
-            for (int i = 0; i < Blocks; i++) // round 0 fills the top tier, untimed
+            _tag = (writeBehind ? 2UL : 1UL) + (direct ? 2UL : 0UL);
+            for (int i = 0; i < Blocks; i++) // round 0 fills the top tier (direct: the remote), untimed
             {
                 Put(Key(0, i));
             }

@@ -67,7 +67,7 @@ public static class KvTieringDiagnostics
     /// <summary>Counter: demotions dropped for want of room in a tier's write-behind queue; 0 since a full queue writes on the put's path (<see cref="WriteBehindOverflows"/>).</summary>
     public const string WriteBehindDrops = "kvtiering.write_behind.drops";
 
-    /// <summary>Counter: demotions that found a tier's write-behind queue full and were written on the put's path.</summary>
+    /// <summary>Counter: demotions (and puts landing in the tier directly) that found a tier's write-behind queue full and were written on the put's path.</summary>
     public const string WriteBehindOverflows = "kvtiering.write_behind.overflows";
 
     /// <summary>Up-down counter of blocks resident in a tier, tagged by <see cref="TierTag"/>.</summary>

@@ -74,7 +74,7 @@ internal sealed class KvTieringMetrics
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteBehindDrops, () => PerTier(static t => t.WriteBehindDrops),
             Blocks, "Demotions dropped for want of room in the tier's write-behind queue (0: a full queue writes on the put's path)");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteBehindOverflows, () => PerTier(static t => t.WriteBehindOverflows),
-            Blocks, "Demotions that found the tier's write-behind queue full and were written on the put's path");
+            Blocks, "Demotions and direct puts that found the tier's write-behind queue full and were written on the put's path");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierUsage, () => PerTier(static t => t.ResidentBlocks),
             Blocks, "Blocks resident in the tier");
         Meter.CreateObservableUpDownCounter(KvTieringDiagnostics.TierLimit, () => PerTier(static t => t.CapacityBlocks),

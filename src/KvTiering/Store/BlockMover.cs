@@ -18,6 +18,13 @@ namespace KvTiering.Store;
 /// </remarks>
 internal sealed class BlockMover
 {
+    /// <summary>
+    /// <see cref="MakeRoom(Tier, bool, bool)"/>'s answer when the room waits on a write-behind write in flight: the
+    /// tier's victim (or the victim of the tier below it) is still being written, so evicting it would free no slot
+    /// and lose a block. Nothing was evicted; a put waits for the worker's next booking and asks again.
+    /// </summary>
+    public const int InFlight = -2;
+
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
     private readonly SlotBinding _slots;
@@ -28,6 +35,7 @@ internal sealed class BlockMover
     private readonly BlockIo _io;
     private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every eviction
     private readonly LockedPromotion _promotion;
+    private readonly VictimMove _victimMove;
 
     public BlockMover(BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, WriteBehind writeBehind, StoreLog log, bool metadataOnly, int blockBytes)
@@ -41,6 +49,7 @@ internal sealed class BlockMover
         _demotions = new DemotionCopies(table, slots, counters, placement, log, writeBehind);
         _metadataOnly = metadataOnly;
         _io = new BlockIo(table, top, slots, counters, placement, writeBehind, log, metadataOnly, blockBytes);
+        _victimMove = new VictimMove(table, slots, placement, writeBehind, _demotions, _io, metadataOnly);
         _promotion = new LockedPromotion(this, table, tiers, top, slots, counters, placement, writeBehind, log, metadataOnly);
     }
 
@@ -51,10 +60,14 @@ internal sealed class BlockMover
     /// the device, which saves a slow tier an I/O under the lock; until the new write lands the old block stays
     /// verifiable there, which a restart may recover, as a freed-but-unzeroed slot could be anyway.
     /// </param>
-    public int MakeRoom(Tier tier, bool freeVictimSlot = true)
+    /// <param name="waitForWrites">
+    /// True (the default): a victim whose write-behind write is in flight is not evicted (<see cref="InFlight"/>);
+    /// false: it is, as before direct28 (its slot stays reserved until the write ends, so the next victim goes too).
+    /// </param>
+    public int MakeRoom(Tier tier, bool freeVictimSlot = true, bool waitForWrites = true)
     {
         DeferredDemotion none = default;
-        return MakeRoom(tier, freeVictimSlot, defer: false, ref none);
+        return MakeRoom(tier, freeVictimSlot, defer: false, waitForWrites, ref none);
     }
 
     /// <summary>
@@ -63,9 +76,10 @@ internal sealed class BlockMover
     /// instead and -1 returns: the caller copies (<see cref="CopyDemotion"/>), completes the move under the lock
     /// (<see cref="CompleteDemotion"/>), which frees the victim's slot, and asks again.
     /// </summary>
-    public int MakeRoom(Tier tier, ref DeferredDemotion deferred) => MakeRoom(tier, freeVictimSlot: true, defer: true, ref deferred);
+    public int MakeRoom(Tier tier, ref DeferredDemotion deferred, bool waitForWrites = true) =>
+        MakeRoom(tier, freeVictimSlot: true, defer: true, waitForWrites, ref deferred);
 
-    private int MakeRoom(Tier tier, bool freeVictimSlot, bool defer, ref DeferredDemotion deferred)
+    private int MakeRoom(Tier tier, bool freeVictimSlot, bool defer, bool waitForWrites, ref DeferredDemotion deferred)
     {
         // A write-behind tier frees a leaving victim's slot behind the lock (reserved until the worker's free lands),
         // so the victim would make no room now: four of them left the store and the put was declined. The caller
@@ -82,9 +96,12 @@ internal sealed class BlockMover
             return slot;
         }
 
-        // A victim whose write-behind is still in flight frees no slot yet (it stays reserved): try the next one. A
-        // put's first victim may be held for the worker (no copy, its slot freed when the write lands, for a later
-        // put); the next one frees a slot now, through a copy.
+        // A victim whose write-behind is still in flight frees no slot yet (it stays reserved), so it is not evicted:
+        // the caller waits for the write instead (a put) or finds no room (direct28; it used to leave the store, and
+        // so did the next victims, up to four). A victim a read holds frees none either: try the next one. A put's
+        // first victim may be held for the worker (no copy, its slot freed when the write lands, for a later put);
+        // the next one frees a slot now, through a copy.
+        waitForWrites &= !_writeBehind.Synchronous; // a flush demotes as before
         for (int tries = 0; tries < 4 && slot < 0; tries++)
         {
             int e = tier.VictimEntry(_table);
@@ -93,9 +110,17 @@ internal sealed class BlockMover
                 return -1;
             }
 
-            if (Evict(e, tier, freeVictimSlot, defer, hold: defer && tries == 0, dropDead: true, ref deferred))
+            if (waitForWrites && _table.Staging[e] >= 0)
             {
-                return -1;
+                return InFlight;
+            }
+
+            switch (Evict(e, tier, freeVictimSlot, defer, hold: defer && tries == 0, dropDead: true, waitForWrites, ref deferred))
+            {
+                case EvictOutcome.Deferred:
+                    return -1;
+                case EvictOutcome.Blocked:
+                    return InFlight;
             }
 
             slot = tier.TakeSlot();
@@ -127,7 +152,7 @@ internal sealed class BlockMover
         if (e >= 0)
         {
             DeferredDemotion none = default;
-            Evict(e, tier, freeSlot: true, defer: false, hold: true, dropDead: true, ref none);
+            Evict(e, tier, freeSlot: true, defer: false, hold: true, dropDead: true, waitForWrites: true, ref none);
         }
     }
 
@@ -138,18 +163,22 @@ internal sealed class BlockMover
     public void Evict(int e, Tier from, bool freeSlot = true)
     {
         DeferredDemotion none = default;
-        Evict(e, from, freeSlot, defer: false, hold: false, dropDead: false, ref none);
+        Evict(e, from, freeSlot, defer: false, hold: false, dropDead: false, waitForWrites: true, ref none);
     }
 
     /// <summary>
     /// Evicts a victim; true when its move was deferred into <paramref name="deferred"/> (see
-    /// <see cref="MakeRoom(Tier, ref DeferredDemotion)"/>). With <paramref name="hold"/>, a victim bound for a
+    /// <see cref="MakeRoom(Tier, ref DeferredDemotion, bool)"/>). With <paramref name="hold"/>, a victim bound for a
     /// write-behind tier keeps its slot until the worker has written it (<see cref="WriteBehind.Hold"/>). With
     /// <paramref name="dropDead"/>, a victim the tier's policy knows dead (<see cref="Tier.DropsDead"/>) leaves the
-    /// store at once: no lower tier is offered it, so it costs them neither room nor a write.
+    /// store at once: no lower tier is offered it, so it costs them neither room nor a write. When no lower tier took
+    /// it because room there waits on a write in flight (<see cref="InFlight"/>), it stays where it is
+    /// (<see cref="EvictOutcome.Blocked"/>) rather than leave the store.
     /// </summary>
-    private bool Evict(int e, Tier from, bool freeSlot, bool defer, bool hold, bool dropDead, ref DeferredDemotion deferred)
+    private EvictOutcome Evict(int e, Tier from, bool freeSlot, bool defer, bool hold, bool dropDead, bool waitForWrites,
+        ref DeferredDemotion deferred)
     {
+        bool blocked = false;
         _table.SetInFlight(e, true);
         int below = from.Index + 1;
         if (from.DropsDead && dropDead && from.IsDead(_table.Slot[e]))
@@ -183,61 +212,21 @@ internal sealed class BlockMover
                 rewrites = buffer >= 0;
             }
 
-            int slot = MakeRoom(to, freeVictimSlot: !rewrites);
+            int slot = MakeRoom(to, freeVictimSlot: !rewrites, waitForWrites);
             if (slot < 0)
             {
                 _writeBehind.Return(buffer);
+                blocked |= slot == InFlight;
                 continue;
             }
 
-            if (hold && buffer >= 0 && _writeBehind.CanHoldRented(from) && _slots.CanReserve(e, from))
-            {
-                _writeBehind.Hold(e, from, to, slot, buffer, size); // no copy: the worker writes from the held slot
-                return false;
-            }
+            return _victimMove.Into(e, from, to, slot, buffer, size, rewrites, freeSlot, defer, hold, ref deferred);
+        }
 
-            // Into a lower slot, or a write-behind staging buffer (buffer >= 0): either copy runs outside the lock.
-            if (defer && !_metadataOnly && from.Direct is not null && _table.Staging[e] < 0)
-            {
-                _demotions.Begin(e, from, to, slot, buffer, size, ref deferred); // the copy runs outside the lock
-                return true;
-            }
-
-            if (!TryReadForMove(e, from, out ReadOnlySpan<byte> bytes))
-            {
-                _writeBehind.Return(buffer);
-                if (rewrites)
-                {
-                    to.FreeSlot(slot); // its last block's free was skipped for the write that now never comes
-                }
-
-                to.ReturnSlot(slot);
-                return false; // the unreadable block is gone already (a move cannot wait for an unreachable device)
-            }
-
-            if (buffer >= 0)
-            {
-                _writeBehind.Stage(e, from, to, slot, buffer, bytes);
-                return false;
-            }
-
-            // The lower copy is written before the source lets go, so the block stays readable where it was meanwhile.
-            if (!WriteInto(e, to, slot, bytes, bind: false))
-            {
-                from.Counters.Evictions++;
-                _placement.Note(PlacementAction.Evict, PlacementReason.WriteFailure, e, from.Index, -1);
-                _slots.Unbind(e, from, freeSlot);
-                _table.Remove(e);
-                return false;
-            }
-
-            _slots.Unbind(e, from, freeSlot);
-            _slots.Bind(e, to, slot);
-            to.OnDemotedInsert(slot);
-            from.Counters.Demotions++;
-            _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, t);
-            _table.SetInFlight(e, false);
-            return false;
+        if (blocked)
+        {
+            _table.SetInFlight(e, false); // it stays, readable and movable: room below waits on a write in flight
+            return EvictOutcome.Blocked;
         }
 
         from.Counters.Evictions++;
@@ -250,7 +239,7 @@ internal sealed class BlockMover
 
         _slots.Unbind(e, from, freeSlot);
         _table.Remove(e);
-        return false;
+        return EvictOutcome.Done;
     }
 
     /// <summary>
@@ -281,14 +270,14 @@ internal sealed class BlockMover
     /// <summary>
     /// For a prefetch that moves several blocks up into <paramref name="tier"/> (<see cref="DemotionWindow"/>): begins
     /// moving the tier's policy victim one tier down with its copy outside the lock, as the next promotion's
-    /// <see cref="MakeRoom(Tier, ref DeferredDemotion)"/> would; true when the move was deferred into
+    /// <see cref="MakeRoom(Tier, ref DeferredDemotion, bool)"/> would; true when the move was deferred into
     /// <paramref name="move"/>. False when the tier has no victim, or the victim left or moved under the lock (its slot
     /// is free then). Call under the lock.
     /// </summary>
     public bool DemoteAhead(Tier tier, ref DeferredDemotion move)
     {
         int e = tier.VictimEntry(_table);
-        return e >= 0 && Evict(e, tier, freeSlot: true, defer: true, hold: false, dropDead: true, ref move);
+        return e >= 0 && Evict(e, tier, freeSlot: true, defer: true, hold: false, dropDead: true, waitForWrites: true, ref move) == EvictOutcome.Deferred;
     }
 
     /// <inheritdoc cref="DemotionCopies.Discard"/>

@@ -3,7 +3,7 @@ using KvTiering.Blocks;
 namespace KvTiering.Store;
 
 /// <summary>
-/// A victim's move one tier down whose byte copy runs outside the store's lock (<see cref="BlockMover.MakeRoom(Tier, ref DeferredDemotion)"/>, <see cref="DemotionCopies"/>):
+/// A victim's move one tier down whose byte copy runs outside the store's lock (<see cref="BlockMover.MakeRoom(Tier, ref DeferredDemotion, bool)"/>, <see cref="DemotionCopies"/>):
 /// the victim stays mapped to its source slot, readable and in flight, while its bytes are copied into a slot reserved
 /// in the lower tier; back under the lock it moves only if its entry did not change meanwhile.
 /// </summary>

@@ -49,10 +49,10 @@ public sealed class KvStoreOptions
     public bool FlushOnDispose { get; set; }
 
     /// <summary>
-    /// Staging buffers (one block each) of the write-behind queue that carries demotions into slow tiers (those with
-    /// <see cref="TierOptions.WriteBehind"/>) off the put's path; default 8, 0 writes every demotion synchronously.
-    /// While all are in use a put waits for one before it takes the store's lock, and a demotion that still finds none
-    /// is written on the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>): none is dropped for want of
+    /// Staging buffers (one block each) of the write-behind queue that carries writes into slow tiers (those with
+    /// <see cref="TierOptions.WriteBehind"/>: demotions, and puts that land there directly) off the put's path; default
+    /// 8, 0 writes every block synchronously. While all are in use a put waits for one before it takes the store's
+    /// lock, and a write that still finds none is written on the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>): none is dropped for want of
     /// room. They also bound the writes in flight to a device that declares <see cref="Devices.IConcurrentWrites"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>

@@ -23,6 +23,21 @@ internal struct PendingPut
     /// <summary>The reserved slot in <see cref="Tier"/>, or -1 while a victim's move must land first.</summary>
     public int Slot;
 
+    /// <summary>
+    /// The write-behind staging buffer the block's bytes are copied into when <see cref="Tier"/> writes behind (the
+    /// worker then writes <see cref="Slot"/>), or -1: the put writes the slot itself.
+    /// </summary>
+    public int Buffer;
+
+    /// <summary>
+    /// Set when room for the block waits on a write-behind write in flight (<see cref="BlockMover.InFlight"/>): the
+    /// worker's next booking, which the put waits for outside the lock before it asks again.
+    /// </summary>
+    public Task? Booking;
+
+    /// <summary>How many bookings this put has waited for; past a limit, in-flight victims are evicted as before.</summary>
+    public int Waits;
+
     /// <summary>How many victims' moves this put has waited for; past a few, room is made under the lock.</summary>
     public int Deferrals;
 

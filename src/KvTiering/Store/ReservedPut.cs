@@ -1,6 +1,5 @@
 using KvTiering.Blocks;
 using KvTiering.Devices;
-using KvTiering.Diagnostics;
 using KvTiering.Eviction;
 using KvTiering.Placement;
 
@@ -12,7 +11,9 @@ namespace KvTiering.Store;
 /// added as pending (no tier maps it: readers miss it, as before the put) and a slot is reserved for it; a victim that
 /// must leave first has its bytes copied one tier down without the lock (<see cref="DemotionCopies"/>); the new block's
 /// bytes are copied into its slot without the lock; then, under the lock, the block is bound (published) unless a
-/// Remove took it meanwhile (the Remove wins, and the slot goes back).
+/// Remove took it meanwhile (the Remove wins, and the slot goes back). A block whose tier writes behind is copied into a
+/// write-behind staging buffer instead and published in flight, its device write queued (<see cref="WriteBehind.QueuePut"/>),
+/// as a staged demotion is; with no buffer free it is written on the put's path, counted.
 /// </summary>
 /// <remarks>
 /// Reserve, copy, publish: the same split as a slab allocator's "allocate, fill, publish" and as Dynamo KVBM's and
@@ -22,24 +23,24 @@ namespace KvTiering.Store;
 /// </remarks>
 internal sealed class ReservedPut
 {
-    private const int MaxDeferrals = 4; // victims one put waits for before making room under the lock
-
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
     private readonly TopTierReader _top;
-    private readonly TierChain _chain;
     private readonly BlockMover _mover;
     private readonly SlotBinding _slots;
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
+    private readonly WriteBehind _writeBehind;
+    private readonly PutReservation _reservation;
 
     public ReservedPut(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, BlockMover mover, SlotBinding slots,
-        StoreCounters counters, IPlacementHooks placement)
+        StoreCounters counters, IPlacementHooks placement, WriteBehind writeBehind)
     {
+        _writeBehind = writeBehind;
         _table = table;
         _tiers = tiers;
         _top = top;
-        _chain = chain;
+        _reservation = new PutReservation(table, tiers, chain, mover, counters, placement, writeBehind);
         _mover = mover;
         _slots = slots;
         _counters = counters;
@@ -61,11 +62,12 @@ internal sealed class ReservedPut
             failure = null;
             try
             {
-                if (pending.Victim.Active)
+                if (pending.Booking is { } booking)
                 {
-                    _mover.CopyDemotion(ref pending.Victim);
+                    pending.Booking = null;
+                    booking.Wait(); // room waits on a write in flight: the worker's next booking
                 }
-                else
+                else if (!TryCopy(ref pending, kv))
                 {
                     _tiers[pending.Tier].Device.Write(pending.Slot, key, parent, kv);
                 }
@@ -105,9 +107,14 @@ internal sealed class ReservedPut
             try
             {
                 IBlockDevice device = _tiers[pending.Tier].Device;
-                if (pending.Victim.Active)
+                if (pending.Booking is { } booking)
                 {
-                    _mover.CopyDemotion(ref pending.Victim);
+                    pending.Booking = null;
+                    await booking.ConfigureAwait(false); // room waits on a write in flight: the worker's next booking
+                }
+                else if (TryCopy(ref pending, kv.Span))
+                {
+                    // a victim's move, or the bytes staged for the write-behind worker: nothing to await
                 }
                 else if (device is IAsyncBlockDevice awaitable)
                 {
@@ -135,6 +142,28 @@ internal sealed class ReservedPut
         return result;
     }
 
+    /// <summary>
+    /// The copy outside the lock that needs no device write of the put's own: a victim's move one tier down, or the
+    /// put's bytes into their write-behind staging buffer (private to this put until it is published). False: the
+    /// caller writes the bytes into the reserved slot.
+    /// </summary>
+    private bool TryCopy(ref PendingPut pending, ReadOnlySpan<byte> kv)
+    {
+        if (pending.Victim.Active)
+        {
+            _mover.CopyDemotion(ref pending.Victim);
+            return true;
+        }
+
+        if (pending.Buffer < 0)
+        {
+            return false;
+        }
+
+        kv.CopyTo(_writeBehind.StagingBuffer(pending.Buffer));
+        return true;
+    }
+
     /// <summary>The first lock hold: true when the caller has bytes to copy (a store reader is then announced).</summary>
     private bool Begin(TieredKvStore store, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context,
         ref PendingPut pending, out PutResult result)
@@ -143,7 +172,7 @@ internal sealed class ReservedPut
         {
             store.ThrowIfDisposed();
             _counters.Puts++;
-            if (!TryReserve(key, parent, kv, context, ref pending, out result))
+            if (!_reservation.TryReserve(key, parent, kv, context, ref pending, out result))
             {
                 return false;
             }
@@ -154,22 +183,35 @@ internal sealed class ReservedPut
     }
 
     /// <summary>
-    /// The lock hold after a copy: completes the victim's move and reserves again (true: copy again, a store reader
-    /// announced), or publishes the block (false, with <paramref name="result"/>).
+    /// The lock hold after a copy (or a wait for a write-behind booking): completes the victim's move and reserves
+    /// again (true: copy again, a store reader announced), or publishes the block (false, with <paramref name="result"/>).
     /// </summary>
     private bool Next(TieredKvStore store, ref PendingPut pending, int size, IOException? failure, ref PutResult result)
     {
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
-            if (!pending.Victim.Active)
+            if (pending.Victim.Active)
             {
+                _mover.CompleteDemotion(ref pending.Victim);
+            }
+            else if (pending.Slot >= 0)
+            {
+                if (pending.Buffer >= 0 && _writeBehind.IsClosed && _reservation.IsPending(pending))
+                {
+                    // The store is closing and its queue takes no more writes: the bytes go to the device on this path.
+                    _writeBehind.Return(pending.Buffer);
+                    pending.Buffer = -1;
+                    _top.EnterReader();
+                    return true;
+                }
+
                 result = Publish(ref pending, size, failure);
                 return false;
             }
 
-            _mover.CompleteDemotion(ref pending.Victim);
-            if (!TryResume(ref pending, size, out result))
+            // A victim's move completed, or the put waited for a booking (no slot yet): reserve again.
+            if (!_reservation.TryResume(ref pending, size, out result))
             {
                 return false;
             }
@@ -179,98 +221,15 @@ internal sealed class ReservedPut
         }
     }
 
-    /// <summary>
-    /// Under the lock: counts a resident block as an access (promoting it from <paramref name="kv"/>, the put's own
-    /// bytes), or adds the new block as pending and reserves its slot (or a victim's move that frees one). True when
-    /// the caller has bytes to copy.
-    /// </summary>
-    private bool TryReserve(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context, ref PendingPut pending, out PutResult result)
-    {
-        int e = _table.Find(key);
-        if (e >= 0)
-        {
-            _chain.TouchResident(e, context, kv);
-            result = PutResult.AlreadyPresent;
-            return false;
-        }
-
-        int start = _placement.EntryTier(key, context, out PlacementReason reason);
-        if (start < 0)
-        {
-            _counters.Bypassed++;
-            result = PutResult.Rejected;
-            return false;
-        }
-
-        e = _table.Add(key, parent, context.Depth, context.Session, context.NextUse, context.Labels);
-        if (e < 0)
-        {
-            ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
-        }
-
-        _table.SetInFlight(e, true); // pending: tier -1, bound to nothing until published
-        pending.Entry = e;
-        pending.Stamp = _table.Stamps[e];
-        pending.StartTier = start;
-        pending.Reason = reason;
-        return TryPlace(ref pending, start, kv.Length, admitted: false, out result);
-    }
-
-    /// <summary>After a victim's move: the pending block's slot, or another victim's move, unless a Remove took the block.</summary>
-    private bool TryResume(ref PendingPut pending, int size, out PutResult result)
-    {
-        if (!IsPending(pending))
-        {
-            result = PutResult.Stored; // removed while room was made for it: the Remove, which came later, wins
-            return false;
-        }
-
-        return TryPlace(ref pending, pending.Tier, size, admitted: true, out result);
-    }
-
-    /// <summary>The first tier from <paramref name="first"/> down that admits the block and has (or is freeing) a slot.</summary>
-    private bool TryPlace(ref PendingPut pending, int first, int size, bool admitted, out PutResult result)
-    {
-        int e = pending.Entry;
-        for (int t = first; t < _tiers.Length; t++, admitted = false)
-        {
-            Tier tier = _tiers[t];
-            if (!admitted && !tier.Admit(_table.Describe(e, tier.Index, size, isDemotion: false)))
-            {
-                tier.Counters.Rejections++;
-                _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, -1, t);
-                continue;
-            }
-
-            int slot = pending.Deferrals < MaxDeferrals ? _mover.MakeRoom(tier, ref pending.Victim) : _mover.MakeRoom(tier);
-            if (slot >= 0 || pending.Victim.Active)
-            {
-                if (slot >= 0)
-                {
-                    tier.Reserved++; // held for the pending block: not resident yet
-                }
-
-                pending.Tier = t;
-                pending.Slot = slot;
-                pending.Deferrals += pending.Victim.Active ? 1 : 0;
-                result = default;
-                return true;
-            }
-        }
-
-        _table.Remove(e);
-        result = PutResult.Rejected;
-        return false;
-    }
-
     /// <summary>Binds the block to its slot now that its bytes are in, unless a Remove took it meanwhile.</summary>
     private PutResult Publish(ref PendingPut pending, int size, IOException? failure)
     {
         Tier tier = _tiers[pending.Tier];
         int slot = pending.Slot;
         tier.Reserved--;
-        if (!IsPending(pending))
+        if (!_reservation.IsPending(pending))
         {
+            _writeBehind.Return(pending.Buffer);
             _mover.FreeUnmapped(tier, slot);
             return PutResult.Stored; // stored, then removed by a Remove that ran meanwhile
         }
@@ -284,7 +243,15 @@ internal sealed class ReservedPut
         }
 
         _counters.Write(tier, size);
-        _slots.Bind(e, tier, slot);
+        if (pending.Buffer >= 0)
+        {
+            _writeBehind.QueuePut(e, tier, slot, pending.Buffer, size); // served from the staged copy until it lands
+        }
+        else
+        {
+            _slots.Bind(e, tier, slot);
+        }
+
         tier.OnInsert(slot);
         _table.SetInFlight(e, false);
         tier.Counters.Inserts++;
@@ -293,7 +260,4 @@ internal sealed class ReservedPut
         return PutResult.Stored;
     }
 
-    /// <summary>Whether the pending block's entry is still the one this put added and still unbound.</summary>
-    private bool IsPending(in PendingPut pending) =>
-        _table.Stamps[pending.Entry] == pending.Stamp && _table.Tier[pending.Entry] < 0;
 }

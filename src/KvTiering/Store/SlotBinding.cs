@@ -67,7 +67,7 @@ internal sealed class SlotBinding
     /// <summary>Reports the departure of entry <paramref name="e"/> from <paramref name="tier"/> and releases its slot.</summary>
     /// <param name="e">The entry.</param>
     /// <param name="tier">The tier that holds it.</param>
-    /// <param name="freeSlot">False when the slot is rewritten next anyway (see <see cref="BlockMover.MakeRoom(Tier, bool)"/>).</param>
+    /// <param name="freeSlot">False when the slot is rewritten next anyway (see <see cref="BlockMover.MakeRoom(Tier, bool, bool)"/>).</param>
     public void Unbind(int e, Tier tier, bool freeSlot = true)
     {
         if (_events is not NullBlockEventSink)

@@ -86,13 +86,22 @@ public sealed class TierOptions
     public TimeSpan FlashRecoveryVerificationBudget { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Whether demotions into this tier are written behind, by a background worker, instead of inside the put that
-    /// evicted them (see <see cref="KvStoreOptions.WriteBehindBlocks"/>): a put waits for this tier only while the queue
-    /// is full, and no demotion is dropped for want of room. A device that declares <see cref="Devices.IConcurrentWrites"/>
-    /// gets up to its window of these writes in flight at once. While the write is in flight the block is served (and
-    /// moved) from where its bytes wait: its own upper-tier slot, held out of use until the write lands, or a staging
-    /// copy when no slot can be held. Off by default (docs/architecture.md).
+    /// Whether writes into this tier are written behind, by a background worker, instead of inside the put that
+    /// caused them (see <see cref="KvStoreOptions.WriteBehindBlocks"/>): demotions into it, and puts that land in it
+    /// directly (the tiers above declined the block). A put waits for this tier only while the queue is full, and no
+    /// block is dropped for want of room. A device that declares <see cref="Devices.IConcurrentWrites"/> gets up to its
+    /// window of these writes in flight at once. While the write is in flight the block is served (and moved) from where
+    /// its bytes wait: its own upper-tier slot, held out of use until the write lands, or a staging copy. Off by default
+    /// (docs/architecture.md).
     /// </summary>
+    /// <remarks>
+    /// What <see cref="PutResult.Stored"/> promises changes with it: a put that lands in this tier returns once its
+    /// bytes are staged in the store's memory, before the device has them. Until the write lands the block is as
+    /// durable as a write-behind demotion: readable from the staged copy, but a failed write drops it (counted in
+    /// <see cref="TierStatistics.WriteFailures"/> and logged; a later read misses, never returns other bytes), and a
+    /// crash of the process loses it. <see cref="TieredKvStore.Flush"/> and <see cref="TieredKvStore.Dispose"/> wait
+    /// until every queued write has landed or failed.
+    /// </remarks>
     public bool WriteBehind { get; set; }
 
     /// <summary>

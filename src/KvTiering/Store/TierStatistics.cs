@@ -76,9 +76,9 @@ public sealed record TierStatistics
     public long WriteBehindDrops { get; init; }
 
     /// <summary>
-    /// Demotions into this write-behind tier that found its queue full (<see cref="KvStoreOptions.WriteBehindBlocks"/>)
-    /// and were written on the put's path, as into a tier without write-behind: the put waited for this tier's write,
-    /// and no block was dropped for want of room.
+    /// Demotions into this write-behind tier, and puts that landed in it directly, that found its queue full
+    /// (<see cref="KvStoreOptions.WriteBehindBlocks"/>) and were written on the put's path, as into a tier without
+    /// write-behind: the put waited for this tier's write, and no block was dropped for want of room.
     /// </summary>
     public long WriteBehindOverflows { get; init; }
 

@@ -4,7 +4,8 @@ using KvTiering.Placement;
 namespace KvTiering.Store;
 
 /// <summary>
-/// Demotions into slow tiers, off the put's path. The put that evicts a victim binds the block to its slot in the slow
+/// Demotions into slow tiers, and puts that land there directly (<see cref="QueuePut"/>: their bytes staged like a
+/// demotion's), off the put's path. The put that evicts a victim binds the block to its slot in the slow
 /// tier at once and queues the write; one background worker writes it without the store's lock. The bytes it writes
 /// are the victim's own source slot, held out of use until the write lands (<see cref="Hold"/>, no copy), or, where
 /// that slot cannot be held (it must be reused at once, or it is not addressable memory), a staging buffer the victim
@@ -106,26 +107,50 @@ internal sealed class WriteBehind
     }
 
     /// <summary>
-    /// Backpressure for a put, called before it takes the lock: while every job slot of the queue is taken, waits
-    /// (sleeping) for the worker to book one, so a burst of puts whose victims demote into a slow tier keeps pace
-    /// with the tier instead of overflowing the queue. Returns at once without a queue, while flushing, or once closed.
-    /// A demotion that still finds the queue full under the lock (another put took the slot meanwhile) is written on
-    /// the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>); waiting there would deadlock, since the
-    /// worker books under that lock.
+    /// Backpressure for a put, called before it takes the lock: while every job slot of the queue is taken, blocks
+    /// until the worker books one (<see cref="WriteBehindQueue.NextRoom"/>, no spinning), so a burst of puts whose
+    /// blocks go into a slow tier keeps pace with the tier instead of overflowing the queue. Returns at once without a
+    /// queue, while flushing, or once closed. A write that still finds the queue full under the lock (another put took
+    /// the slot meanwhile) is written on the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>); waiting
+    /// there would deadlock, since the worker books under that lock.
     /// </summary>
     public void WaitForRoom()
     {
-        if (_queue is not { } queue || queue.HasRoom)
+        while (MustWait(out WriteBehindQueue? queue))
         {
-            return;
-        }
-
-        var spin = new SpinWait();
-        while (!queue.HasRoom && !queue.IsClosed && !Synchronous)
-        {
-            spin.SpinOnce(sleep1Threshold: 20);
+            Task room = queue.NextRoom();
+            if (MustWait(out _))
+            {
+                room.Wait();
+            }
         }
     }
+
+    /// <summary>Like <see cref="WaitForRoom"/>, awaiting the worker's signal (no thread held while it waits).</summary>
+    public ValueTask WaitForRoomAsync(CancellationToken cancellationToken) =>
+        MustWait(out _) ? WaitForRoomSlowAsync(cancellationToken) : ValueTask.CompletedTask;
+
+    private async ValueTask WaitForRoomSlowAsync(CancellationToken cancellationToken)
+    {
+        while (MustWait(out WriteBehindQueue? queue))
+        {
+            Task room = queue.NextRoom();
+            if (MustWait(out _))
+            {
+                await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Whether a put must wait for room: the queue is open with every job slot taken, and no flush is on. Read without the lock.</summary>
+    private bool MustWait([NotNullWhen(true)] out WriteBehindQueue? queue)
+    {
+        queue = _queue;
+        return queue is { HasRoom: false, IsClosed: false } && !Synchronous;
+    }
+
+    /// <summary>A task that completes at the worker's next booking (or the queue's close). Call under the lock, with a queue.</summary>
+    public Task NextBooking() => _queue!.NextRoom();
 
     /// <summary>Gives back a buffer from <see cref="TryRent"/> (-1: none) that was not staged.</summary>
     public void Return(int buffer)
@@ -202,6 +227,20 @@ internal sealed class WriteBehind
         _held[from.Index]++;
         _slots.UnbindReserved(e, from);
         Enqueue(e, from, to, slot, buffer, length);
+    }
+
+    /// <summary>
+    /// Binds a put's new entry <paramref name="e"/> to its reserved <paramref name="slot"/> of <paramref name="to"/>,
+    /// its bytes already copied into <paramref name="buffer"/> (from <see cref="TryRent"/>), and hands the write to the
+    /// worker: the block is served from the staged copy until the write lands, as a staged demotion's is, and a failed
+    /// write drops it. The caller books the insert. Call under the lock, with the queue open.
+    /// </summary>
+    public void QueuePut(int e, Tier to, int slot, int buffer, int length)
+    {
+        WriteBehindQueue queue = _queue!;
+        _table.Staging[e] = buffer; // before the bind: the write has not landed (see SlotBinding.Bind)
+        _slots.Bind(e, to, slot);
+        queue.Enqueue(new WriteBehindJob(e, _table.Stamps[e], to.Index, slot, buffer, length, _table.Keys[e], _table.Parents[e]));
     }
 
     /// <summary>Binds entry <paramref name="e"/> (unbound from <paramref name="from"/>) to its slot in <paramref name="to"/>, in flight, and queues the write.</summary>

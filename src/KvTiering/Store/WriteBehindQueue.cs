@@ -6,7 +6,8 @@ namespace KvTiering.Store;
 /// Demotions waiting to be written into a slow tier: a fixed set of job slots, each with a staging buffer (one block),
 /// and the jobs that name them, written by one background worker outside the store's lock. A job's bytes are either
 /// its buffer or, when the victim's source slot is held for it (<see cref="Hold"/>), that slot in place. Bounded by
-/// its job slots: a put waits before it takes the lock while none is free (<see cref="WriteBehind.WaitForRoom"/>), and a
+/// its job slots: a put waits before it takes the lock while none is free (<see cref="WriteBehind.WaitForRoom"/>, on a
+/// signal the worker gives when it frees one), and a
 /// demotion that finds none under the lock is written on the put's path, counted; none is dropped for want of room.
 /// </summary>
 /// <remarks>
@@ -23,7 +24,10 @@ internal sealed class WriteBehindQueue
     private readonly int[] _free;
     private readonly Channel<WriteBehindJob> _jobs =
         Channel.CreateUnbounded<WriteBehindJob>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly object _roomGate = new();
+    private TaskCompletionSource? _room; // set when a job slot frees; made by the first waiter after the last signal
     private int _freeTop;
+    private volatile bool _closed; // read by puts waiting for room, without the store's lock
     private int _pending; // jobs enqueued and not yet completed
 
     public WriteBehindQueue(int depth, int blockBytes)
@@ -46,7 +50,7 @@ internal sealed class WriteBehindQueue
     public int Depth => _buffers.Length;
 
     /// <summary>Whether no new job is accepted (the store is closing): demotions then write synchronously.</summary>
-    public bool IsClosed { get; private set; }
+    public bool IsClosed => _closed;
 
     /// <summary>Jobs enqueued and not yet completed.</summary>
     public int Pending => Volatile.Read(ref _pending);
@@ -60,12 +64,38 @@ internal sealed class WriteBehindQueue
     /// <summary>Takes a staging buffer; -1 when all are in use (the queue is full). Call under the store's lock.</summary>
     public int TryRent() => _freeTop == 0 ? -1 : _free[--_freeTop];
 
-    /// <summary>Gives a staging buffer back. Call under the store's lock.</summary>
+    /// <summary>Gives a staging buffer back, waking the puts waiting for room. Call under the store's lock.</summary>
     public void Return(int buffer)
     {
         _lengths[buffer] = 0;
         _sources[buffer] = null;
         _free[_freeTop++] = buffer;
+        SignalRoom();
+    }
+
+    /// <summary>
+    /// A task that completes the next time a job slot frees or the queue closes. A waiter takes it, then checks
+    /// <see cref="HasRoom"/> again before it waits, so a slot freed in between is not missed.
+    /// </summary>
+    public Task NextRoom()
+    {
+        lock (_roomGate)
+        {
+            // Continuations run asynchronously: the signal comes under the store's lock, which no waiter's code may run under.
+            return (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private void SignalRoom()
+    {
+        TaskCompletionSource? room;
+        lock (_roomGate)
+        {
+            room = _room;
+            _room = null;
+        }
+
+        room?.TrySetResult();
     }
 
     /// <summary>A whole staging buffer, to copy a block into.</summary>
@@ -133,8 +163,9 @@ internal sealed class WriteBehindQueue
     /// <summary>Stops accepting jobs; the worker finishes the queued ones and ends. Call under the store's lock.</summary>
     public void Close()
     {
-        IsClosed = true;
+        _closed = true;
         _jobs.Writer.TryComplete();
+        SignalRoom(); // a put waiting for room goes on, and writes synchronously
     }
 
     /// <summary>The jobs, in order, for the one worker.</summary>
