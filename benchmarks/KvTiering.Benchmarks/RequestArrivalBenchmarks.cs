@@ -5,6 +5,7 @@ using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
 using KvTiering.Tiers;
+using Microsoft.Extensions.Time.Testing;
 
 namespace KvTiering.Benchmarks;
 
@@ -18,13 +19,21 @@ namespace KvTiering.Benchmarks;
 /// request re-reads a chain whole in the top tier (16 top-tier hits, nothing moves) of a session the lower tiers hold
 /// blocks of, so the stores do the same work but for the arrivals.
 /// </summary>
+/// <remarks>
+/// Each store runs on its own fake clock, one millisecond per request: the agent policy ranks sessions by their gaps,
+/// so on the wall clock which sessions the setup leaves whole in the top tier varied from run to run (5 to 64 of the
+/// 64 the resident pair then required), and the dry run in CI failed by chance; on this clock it is 62 every run.
+/// </remarks>
 [MemoryDiagnoser]
 public class RequestArrivalBenchmarks
 {
     private const int Requests = 256;
     private const int Length = 16;
     private const int Sessions = 512;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(1); // the fake clock's tick per request
     private readonly BlockKey[] _keys = new BlockKey[Length];
+    private readonly FakeTimeProvider _offClock = new();
+    private readonly FakeTimeProvider _onClock = new();
     private TieredKvStore _off = null!;
     private TieredKvStore _on = null!;
     private long _nextOff;
@@ -35,19 +44,22 @@ public class RequestArrivalBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _off = Build(tellRequests: false);
-        _on = Build(tellRequests: true);
+        _off = Build(tellRequests: false, _offClock);
+        _on = Build(tellRequests: true, _onClock);
         for (int i = 0; i < 64; i++)
         {
-            Offer(_off, ref _nextOff);
-            Offer(_on, ref _nextOn);
+            Offer(_off, _offClock, ref _nextOff);
+            Offer(_on, _onClock, ref _nextOn);
         }
 
-        _residentOff = ResidentSessions(_off);
-        _residentOn = ResidentSessions(_on);
+        // The same number of resident sessions in both stores, so the resident pair does the same work.
+        long[] off = ResidentSessions(_off), on = ResidentSessions(_on);
+        int count = Math.Min(off.Length, on.Length);
+        _residentOff = off[..count];
+        _residentOn = on[..count];
     }
 
-    /// <summary>Sessions whose first chain lies whole in the top tier (64 of them, the same count in both stores).</summary>
+    /// <summary>Sessions whose first chain lies whole in the top tier (up to 64, at least 32).</summary>
     private long[] ResidentSessions(TieredKvStore store)
     {
         var sessions = new List<long>();
@@ -60,12 +72,12 @@ public class RequestArrivalBenchmarks
             }
         }
 
-        return sessions.Count == 64 ? [.. sessions] : throw new InvalidOperationException($"Only {sessions.Count} sessions lie whole in the top tier.");
+        return sessions.Count >= 32 ? [.. sessions] : throw new InvalidOperationException($"Only {sessions.Count} sessions lie whole in the top tier.");
     }
 
-    private static TieredKvStore Build(bool tellRequests)
+    private static TieredKvStore Build(bool tellRequests, TimeProvider clock)
     {
-        var options = new KvStoreOptions { MetadataOnly = true, TellDemotions = true, TellRequests = tellRequests };
+        var options = new KvStoreOptions { MetadataOnly = true, TellDemotions = true, TellRequests = tellRequests, TimeProvider = clock };
         options.Tiers.Add(new TierOptions(new TierProfile("hbm", TierKind.Hbm, 1e12, 1e12, TimeSpan.Zero, 0, 0), 2048) { Policy = EvictionPolicies.Agent });
         options.Tiers.Add(new TierOptions(new TierProfile("dram", TierKind.Dram, 1e11, 1e11, TimeSpan.Zero, 0, 0), 8192) { Policy = EvictionPolicies.Agent });
         options.Tiers.Add(new TierOptions(new TierProfile("flash", TierKind.Flash, 1e10, 1e10, TimeSpan.Zero, 0, 0), 32768) { Policy = EvictionPolicies.Agent });
@@ -80,23 +92,24 @@ public class RequestArrivalBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Requests)]
-    public int OfferRequestAgent() => Offer(_off, ref _nextOff);
+    public int OfferRequestAgent() => Offer(_off, _offClock, ref _nextOff);
 
     [Benchmark(OperationsPerInvoke = Requests)]
-    public int OfferRequestAgentTellRequests() => Offer(_on, ref _nextOn);
+    public int OfferRequestAgentTellRequests() => Offer(_on, _onClock, ref _nextOn);
 
     [Benchmark(OperationsPerInvoke = Requests)]
-    public int OfferResidentAgent() => OfferResident(_off, _residentOff);
+    public int OfferResidentAgent() => OfferResident(_off, _offClock, _residentOff);
 
     [Benchmark(OperationsPerInvoke = Requests)]
-    public int OfferResidentAgentTellRequests() => OfferResident(_on, _residentOn);
+    public int OfferResidentAgentTellRequests() => OfferResident(_on, _onClock, _residentOn);
 
-    private int OfferResident(TieredKvStore store, long[] sessions)
+    private int OfferResident(TieredKvStore store, FakeTimeProvider clock, long[] sessions)
     {
         int resident = 0;
         for (int r = 0; r < Requests; r++)
         {
-            long session = sessions[r & 63];
+            clock.Advance(Step);
+            long session = sessions[r % sessions.Length];
             Chain((ulong)session);
             resident += store.OfferRequest(_keys, session).ResidentBlocks;
         }
@@ -116,11 +129,12 @@ public class RequestArrivalBenchmarks
     /// <see cref="Requests"/> requests: request n is session n mod 512's; an even one re-reads its session's first
     /// chain (keys fixed per session), an odd one is a chain of new keys, so the store keeps evicting and demoting.
     /// </summary>
-    private int Offer(TieredKvStore store, ref long next)
+    private int Offer(TieredKvStore store, FakeTimeProvider clock, ref long next)
     {
         int resident = 0;
         for (int r = 0; r < Requests; r++)
         {
+            clock.Advance(Step);
             long n = ++next;
             long session = 1 + (n % Sessions);
             Chain((n & 1) == 0 ? (ulong)session : (ulong)(n + Sessions)); // from 1: the empty key is reserved
