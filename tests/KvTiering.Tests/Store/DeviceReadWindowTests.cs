@@ -2,6 +2,7 @@ using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
 using KvTiering.Tiers;
+using static KvTiering.Tests.Store.LookupWindowKit;
 using static KvTiering.Tests.Store.StoreTestKit;
 
 namespace KvTiering.Tests.Store;
@@ -15,27 +16,6 @@ namespace KvTiering.Tests.Store;
 public sealed class DeviceReadWindowTests
 {
     private static readonly int Bytes = TinyLayout.BytesPerBlock;
-
-    /// <summary>A top tier of 4 blocks over a remote one with a read window; blocks 0 to count - 5 lie in the remote tier.</summary>
-    private static TieredKvStore Open(WindowedDevice remote, int count, out BlockKey[] keys)
-    {
-        var options = new KvStoreOptions { Layout = TinyLayout };
-        options.Tiers.Add(new TierOptions(Profile("dram"), 4) { Policy = EvictionPolicy.Lru });
-        options.Tiers.Add(new TierOptions(Profile("remote", TierKind.Remote), remote.SlotCount)
-        {
-            Policy = EvictionPolicy.Lru,
-            DeviceFactory = (_, _) => remote,
-        });
-        var store = new TieredKvStore(options);
-        keys = new BlockKey[count];
-        for (int i = 0; i < count; i++)
-        {
-            keys[i] = Key(i);
-            Assert.Equal(PutResult.Stored, store.Put(keys[i], BlockKey.Empty, Payload(i)));
-        }
-
-        return store;
-    }
 
     private static Task<int> Batch(TieredKvStore store, BlockKey[] keys, int from, int count, out byte[] destination,
         out BlockRead[] results, CancellationToken cancellationToken = default)

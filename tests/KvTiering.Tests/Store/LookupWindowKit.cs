@@ -7,7 +7,7 @@ using static KvTiering.Tests.Store.StoreTestKit;
 namespace KvTiering.Tests.Store;
 
 /// <summary>
-/// The store the lookup read-window tests open (a top tier of 4 blocks over a remote tier with a read window), and
+/// The store the read-window tests open (a top tier of 4 blocks over a remote tier with a read window), and
 /// their steps: lookups started at once, a hit checked against its block's bytes.
 /// </summary>
 internal static class LookupWindowKit
