@@ -90,9 +90,8 @@ internal sealed class WriteBehind
     public bool Synchronous { get; set; }
 
     /// <summary>
-    /// A staging buffer for a demotion into <paramref name="to"/>: <paramref name="buffer"/> is -1 when the demotion
-    /// writes synchronously (the tier has no write-behind, or the store is flushing or closing); false when the
-    /// queue is full (the demotion is then dropped from this tier, not waited for). Call under the store's lock.
+    /// A staging buffer for a write into <paramref name="to"/>: -1 when it is written synchronously (no write-behind, or
+    /// flushing or closing); false when the queue is full (the caller writes on its own path). Call under the lock.
     /// </summary>
     public bool TryRent(Tier to, out int buffer)
     {
