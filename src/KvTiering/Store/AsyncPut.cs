@@ -9,19 +9,17 @@ namespace KvTiering.Store;
 /// store, or input the synchronous put rejects, takes <see cref="TieredKvStore.Put(in BlockKey, in BlockKey, ReadOnlySpan{byte})"/>
 /// (which reports it); a block already resident in a top tier with reference bits is only touched; every other block
 /// goes to <see cref="ReservedPut.PutAsync"/>, which copies outside the lock and awaits an
-/// <see cref="IAsyncBlockDevice"/>'s write, once the write-behind queue has room (awaited, no thread held:
-/// <see cref="WriteBehind.WaitForRoomAsync"/>; a cancellation ends that wait, before anything starts).
+/// <see cref="IAsyncBlockDevice"/>'s write, once the write-behind queue has room (awaited, no thread held; a
+/// cancellation ends that wait, before anything starts).
 /// </summary>
 internal sealed class AsyncPut
 {
     private readonly ReservedPut? _reserved;
     private readonly TopTierReader _top;
     private readonly int _blockBytes;
-    private readonly WriteBehind _writeBehind;
 
-    public AsyncPut(ReservedPut? reserved, TopTierReader top, int blockBytes, WriteBehind writeBehind)
+    public AsyncPut(ReservedPut? reserved, TopTierReader top, int blockBytes)
     {
-        _writeBehind = writeBehind;
         _reserved = reserved;
         _top = top;
         _blockBytes = blockBytes;
@@ -47,16 +45,6 @@ internal sealed class AsyncPut
             return ValueTask.FromResult(PutResult.AlreadyPresent);
         }
 
-        ValueTask room = _writeBehind.WaitForRoomAsync(cancellationToken); // backpressure, as the synchronous put's
-        return room.IsCompletedSuccessfully
-            ? reserved.PutAsync(store, key, parent, kv, BlockContext.None)
-            : PutAfterRoomAsync(room, reserved, store, key, parent, kv);
-    }
-
-    private static async ValueTask<PutResult> PutAfterRoomAsync(ValueTask room, ReservedPut reserved, TieredKvStore store,
-        BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv)
-    {
-        await room.ConfigureAwait(false);
-        return await reserved.PutAsync(store, key, parent, kv, BlockContext.None).ConfigureAwait(false);
+        return reserved.PutAsync(store, key, parent, kv, BlockContext.None, cancellationToken);
     }
 }

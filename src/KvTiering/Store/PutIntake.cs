@@ -5,10 +5,10 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// <see cref="TieredKvStore.Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>'s way in: the key and
-/// payload checked; a put waits while the write-behind queue is full (<see cref="WriteBehind.WaitForRoom"/>); a block
-/// already resident in a top tier with reference bits only touched, with no lock
-/// (<see cref="TopTierReader.TryTouchResident"/>); a payload store's put handed to <see cref="ReservedPut"/>, whose
-/// byte copies run outside the lock; a metadata-only store's put run by <see cref="TierChain.Put"/> under one hold.
+/// payload checked; a block already resident in a top tier with reference bits only touched, with no lock
+/// (<see cref="TopTierReader.TryTouchResident"/>); a payload store's put handed to <see cref="ReservedPut"/>, which
+/// waits while the write-behind queue is full (<see cref="WriteBehind.WaitForRoom"/>) and copies outside the lock; a
+/// metadata-only store's put run by <see cref="TierChain.Put"/> under one hold.
 /// </summary>
 internal sealed class PutIntake
 {
@@ -18,12 +18,10 @@ internal sealed class PutIntake
     private readonly StoreCounters _counters;
     private readonly bool _metadataOnly;
     private readonly int _blockBytes;
-    private readonly WriteBehind _writeBehind;
 
     public PutIntake(TopTierReader top, ReservedPut? reserved, TierChain chain, StoreCounters counters, bool metadataOnly,
-        int blockBytes, WriteBehind writeBehind)
+        int blockBytes)
     {
-        _writeBehind = writeBehind;
         _top = top;
         _reserved = reserved;
         _chain = chain;
@@ -53,7 +51,6 @@ internal sealed class PutIntake
 
         if (_reserved is { } reserved)
         {
-            _writeBehind.WaitForRoom(); // backpressure, before the lock: a full write-behind queue drains first
             return reserved.Put(store, key, parent, kv, context); // payloads: the byte copies run outside the lock
         }
 

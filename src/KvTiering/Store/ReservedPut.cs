@@ -50,6 +50,7 @@ internal sealed class ReservedPut
     /// <summary>Stores a block (arguments already validated); <paramref name="store"/> is checked for disposal under each lock hold.</summary>
     public PutResult Put(TieredKvStore store, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context)
     {
+        _writeBehind.WaitForRoom(); // backpressure, before the lock: a full write-behind queue drains first
         var pending = default(PendingPut);
         if (!Begin(store, key, parent, kv, context, ref pending, out PutResult result))
         {
@@ -92,8 +93,11 @@ internal sealed class ReservedPut
     /// Like <see cref="Put"/>, awaiting the new block's write when its tier's device declares
     /// <see cref="IAsyncBlockDevice"/> (a victim's copy one tier down runs synchronously, outside the lock).
     /// </summary>
-    public async ValueTask<PutResult> PutAsync(TieredKvStore store, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv, BlockContext context)
+    public async ValueTask<PutResult> PutAsync(TieredKvStore store, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> kv, BlockContext context,
+        CancellationToken cancellationToken)
     {
+        // As Put's backpressure, awaited (no thread held); a cancellation ends this wait, before anything starts.
+        await _writeBehind.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
         var pending = default(PendingPut);
         if (!Begin(store, key, parent, kv.Span, context, ref pending, out PutResult result))
         {

@@ -62,7 +62,7 @@ internal sealed class StoreParts
         var mover = new BlockMover(Table, Tiers, Top, Slots, Counters, placement, WriteBehind, Log, metadataOnly, blockBytes);
         Chain = new TierChain(Table, Tiers, mover, Slots, Counters, placement, promotion, options.MaxPinnedFraction);
         ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement, WriteBehind);
-        Puts = new PutIntake(Top, ReservedPut, Chain, Counters, metadataOnly, blockBytes, WriteBehind);
+        Puts = new PutIntake(Top, ReservedPut, Chain, Counters, metadataOnly, blockBytes);
         PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement);
         var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);
         Reads = new ReadCascade(Top.Reads, locked, promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions));
@@ -74,7 +74,7 @@ internal sealed class StoreParts
         Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, mover, promotion, slotReads, blockBytes);
         RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
         Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
-        Writes = new AsyncPut(ReservedPut, Top, blockBytes, WriteBehind);
+        Writes = new AsyncPut(ReservedPut, Top, blockBytes);
         Pins = new BlockPins(Table, Chain, Top);
         Removals = new StoreRemovals(Table, Tiers, Top, Chain, Slots);
         Census = new StoreCensus(Table, Tiers, Top, Counters, Slots);

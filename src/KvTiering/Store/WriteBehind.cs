@@ -245,15 +245,12 @@ internal sealed class WriteBehind
     /// <summary>Binds entry <paramref name="e"/> (unbound from <paramref name="from"/>) to its slot in <paramref name="to"/>, in flight, and queues the write.</summary>
     private void Enqueue(int e, Tier from, Tier to, int slot, int buffer, int length)
     {
-        WriteBehindQueue queue = _queue!;
-        _table.Staging[e] = buffer; // before the bind: the write has not landed (see SlotBinding.Bind)
-        _slots.Bind(e, to, slot);
+        QueuePut(e, to, slot, buffer, length); // the worker books it under this lock, after what follows
         _table.SetInFlight(e, false); // movable again: its bytes are the staged copy until the write lands
         _counters.Write(to, length);
         to.OnDemotedInsert(slot);
         from.Counters.Demotions++;
         _placement.Note(PlacementAction.Demote, PlacementReason.EvictionVictim, e, from.Index, to.Index);
-        queue.Enqueue(new WriteBehindJob(e, _table.Stamps[e], to.Index, slot, buffer, length, _table.Keys[e], _table.Parents[e]));
     }
 
     /// <summary>
