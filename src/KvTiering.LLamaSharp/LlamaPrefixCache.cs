@@ -93,19 +93,39 @@ public sealed class LlamaPrefixCache
     {
         ArgumentNullException.ThrowIfNull(context);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        PrefixRestore result;
+        LLamaToken[]? shared;
+        SnapshotSave sharedSave;
         try
         {
             context.MemorySequenceRemove(sequence, -1, -1);
-            PrefixRestore result = await _restorer.RestoreAsync(context, sequence, prompt, cancellationToken).ConfigureAwait(false);
+            result = await _restorer.RestoreAsync(context, sequence, prompt, cancellationToken).ConfigureAwait(false);
             _counters.Lookup();
             _counters.Restored(result);
-            return result;
+            _restorer.TakeSharedPrefix(out shared, out sharedSave);
         }
         finally
         {
             _gate.Release();
         }
+
+        if (shared is not null)
+        {
+            SharedPrefixSaved?.Invoke(shared, sharedSave); // outside the gate: a subscriber cannot hold up the next call
+        }
+
+        return result;
     }
+
+    /// <summary>
+    /// Raised after a restore stored the prefix its prompt shares with a longer snapshot as a snapshot of its own
+    /// (<see cref="LlamaPrefixCacheOptions.SaveSharedPrefixes"/>), with the tokens it covers (a copy the subscriber may
+    /// keep) and the save, as <see cref="Save(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken}, long)"/>
+    /// returns a turn's save to its caller: an owner that announces what it can restore (KV events to a router) then
+    /// announces this one too. Raised on the restoring thread once the restore's call holds nothing, before it returns;
+    /// not for a save that stored nothing.
+    /// </summary>
+    public event Action<LLamaToken[], SnapshotSave>? SharedPrefixSaved;
 
     /// <summary>
     /// Stores <paramref name="sequence"/>'s state as a prefix snapshot of <paramref name="tokens"/>, keyed by the block
