@@ -19,7 +19,8 @@ namespace KvTiering.LLamaSharp;
 /// bytes of <c>llama_state_seq_get_data</c> — cut into block-sized chunks under keys derived from the last covered
 /// block's key, so they tier (DRAM → flash), survive a restart on a flash directory and are evicted by the store's
 /// policies like any block. The manifest holds an XxHash3 of the whole payload; a snapshot with a missing or corrupt
-/// piece is never handed to llama.cpp: it counts as corrupt, is removed, and the prompt falls back to prefill. A state
+/// piece is never handed to llama.cpp: it is removed, and the prompt falls back to prefill; it counts as corrupt when a
+/// piece's read found bad bytes, not when a piece was merely gone (docs/llamasharp.md, "Corrupt or missing"). A state
 /// llama.cpp refuses (<c>SetState</c> returns 0) is a miss too, never an exception.</para>
 /// <para>The block keys are those of the KvTiering key spec (docs/key-spec.md), the chaining vLLM's prefix cache uses,
 /// so two prompts share a snapshot exactly when they share its token blocks. Thread-safe: calls are serialized (the
