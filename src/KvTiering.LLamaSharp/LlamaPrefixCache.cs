@@ -19,7 +19,8 @@ namespace KvTiering.LLamaSharp;
 /// bytes of <c>llama_state_seq_get_data</c> — cut into block-sized chunks under keys derived from the last covered
 /// block's key, so they tier (DRAM → flash), survive a restart on a flash directory and are evicted by the store's
 /// policies like any block. The manifest holds an XxHash3 of the whole payload; a snapshot with a missing or corrupt
-/// piece is never handed to llama.cpp: it counts as corrupt, is removed, and the prompt falls back to prefill. A state
+/// piece is never handed to llama.cpp: it is removed, and the prompt falls back to prefill; it counts as corrupt when a
+/// piece's read found bad bytes, not when a piece was merely gone (docs/llamasharp.md, "Corrupt or missing"). A state
 /// llama.cpp refuses (<c>SetState</c> returns 0) is a miss too, never an exception.</para>
 /// <para>The block keys are those of the KvTiering key spec (docs/key-spec.md), the chaining vLLM's prefix cache uses,
 /// so two prompts share a snapshot exactly when they share its token blocks. Thread-safe: calls are serialized (the
@@ -93,19 +94,39 @@ public sealed class LlamaPrefixCache
     {
         ArgumentNullException.ThrowIfNull(context);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        PrefixRestore result;
+        LLamaToken[]? shared;
+        SnapshotSave sharedSave;
         try
         {
             context.MemorySequenceRemove(sequence, -1, -1);
-            PrefixRestore result = await _restorer.RestoreAsync(context, sequence, prompt, cancellationToken).ConfigureAwait(false);
+            result = await _restorer.RestoreAsync(context, sequence, prompt, cancellationToken).ConfigureAwait(false);
             _counters.Lookup();
             _counters.Restored(result);
-            return result;
+            _restorer.TakeSharedPrefix(out shared, out sharedSave);
         }
         finally
         {
             _gate.Release();
         }
+
+        if (shared is not null)
+        {
+            SharedPrefixSaved?.Invoke(shared, sharedSave); // outside the gate: a subscriber cannot hold up the next call
+        }
+
+        return result;
     }
+
+    /// <summary>
+    /// Raised after a restore stored the prefix its prompt shares with a longer snapshot as a snapshot of its own
+    /// (<see cref="LlamaPrefixCacheOptions.SaveSharedPrefixes"/>), with the tokens it covers (a copy the subscriber may
+    /// keep) and the save, as <see cref="Save(SafeLLamaContextHandle, LLamaSeqId, ReadOnlySpan{LLamaToken}, long)"/>
+    /// returns a turn's save to its caller: an owner that announces what it can restore (KV events to a router) then
+    /// announces this one too. Raised on the restoring thread once the restore's call holds nothing, before it returns;
+    /// not for a save that stored nothing.
+    /// </summary>
+    public event Action<LLamaToken[], SnapshotSave>? SharedPrefixSaved;
 
     /// <summary>
     /// Stores <paramref name="sequence"/>'s state as a prefix snapshot of <paramref name="tokens"/>, keyed by the block

@@ -12,7 +12,11 @@ public sealed record LlamaPrefixCacheStatistics
     /// <summary>Restores that loaded nothing (misses, corrupt and rejected snapshots).</summary>
     public required long Misses { get; init; }
 
-    /// <summary>Snapshots found but not loaded because a piece was missing or failed its checksum; each was removed.</summary>
+    /// <summary>
+    /// Snapshots found but not loaded because a piece failed verification (the store's checksum or seal, the manifest's,
+    /// the payload's XxHash3, a chunk's length); each was removed. One missing a piece (evicted, or lost by its device) is
+    /// removed too, but counted a miss.
+    /// </summary>
     public required long CorruptSnapshots { get; init; }
 
     /// <summary>Verified snapshots llama.cpp refused (SetState returned 0) or could not trim; each restore fell back to prefill.</summary>

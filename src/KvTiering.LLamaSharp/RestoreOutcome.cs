@@ -9,7 +9,7 @@ public enum RestoreOutcome
     /// <summary>A snapshot was loaded into the sequence; only the tokens after it need a prefill.</summary>
     Restored,
 
-    /// <summary>Snapshots matched but none verified (a chunk was missing or its bytes corrupt): prefill everything.</summary>
+    /// <summary>Snapshots matched but none verified, and at least one had a piece whose bytes were corrupt: prefill everything.</summary>
     Corrupt,
 
     /// <summary>

@@ -17,29 +17,26 @@ namespace AgentServer.Events;
 /// </summary>
 /// <remarks>
 /// The store holds prompts as snapshots (a manifest and state chunks under keys no router can compute), so its raw
-/// events are not published. A pump follows them instead, together with the prompts the generator saved
-/// (<see cref="Saved"/>), through <see cref="SnapshotBlockTracker"/>, and hands the resulting block events to a
-/// <see cref="ZmqKvEventPublisher"/>, whose own thread owns the sockets. The request path only enqueues the saved prompt;
+/// events are not published. A pump (<see cref="ServerKvEventsPump"/>) follows them instead, together with the prompts
+/// the generator saved (<see cref="Saved"/>) and the shared prefixes the cache's restores saved
+/// (<see cref="LlamaPrefixCache.SharedPrefixSaved"/>: before, a router learnt of those only from a resync), through
+/// <see cref="SnapshotBlockTracker"/>, and hands the resulting block events to a <see cref="ZmqKvEventPublisher"/>,
+/// whose own thread owns the sockets. The request path only enqueues the saved prompt;
 /// the hashing and everything else happens on the pump, and nothing waits for a subscriber. When the store's events
 /// outrun the pump, it resyncs from a snapshot through <see cref="StoreEventQueue"/>, which makes resyncs end.
 /// </remarks>
 internal sealed class ServerKvEvents : IDisposable
 {
     private const int StoreQueue = 1 << 20;
-    private readonly SavedPromptKeys _prompts;
     private readonly Channel<(LLamaToken[] Prompt, int Pieces)> _saved = Channel.CreateUnbounded<(LLamaToken[], int)>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<KvEvent> _out = Channel.CreateUnbounded<KvEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly SnapshotBlockTracker _tracker;
     private readonly ZmqKvEventPublisher _publisher;
     private readonly ILogger _logger;
     private readonly LlamaPrefixCache? _cache;
-    private readonly List<BlockKey> _unclaimed = [];
     private readonly StoreEventQueue _queue;
+    private readonly ServerKvEventsPump _pumping;
     private readonly Task _pump;
-    private long _expected;
-    private long _resets;
-    private long _found;
 
     public ServerKvEvents(IOptions<KvEventsOptions> options, TieredKvStore store, LlamaEngine engine, IServiceProvider services,
         ILogger<ServerKvEvents> logger)
@@ -59,9 +56,8 @@ internal sealed class ServerKvEvents : IDisposable
     {
         _cache = cache;
         _logger = logger;
-        _prompts = new SavedPromptKeys(keys, o.HashSeed);
         int blockSize = keys.TokensPerBlock;
-        _tracker = new SnapshotBlockTracker(e => _out.Writer.TryWrite(e), key => store.Contains(key)); // unbounded: never fails while open
+        var tracker = new SnapshotBlockTracker(e => _out.Writer.TryWrite(e), key => store.Contains(key)); // unbounded: never fails while open
         try
         {
             _publisher = new ZmqKvEventPublisher(_out.Reader, blockSize, new ZmqKvEventPublisherOptions
@@ -83,7 +79,13 @@ internal sealed class ServerKvEvents : IDisposable
 
         _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default)); // the resync point
         _queue = new StoreEventQueue(store, storeQueue, window ?? TimeSpan.FromSeconds(30));
-        _pump = Task.Run(PumpOrClearAsync);
+        _pumping = new ServerKvEventsPump(new SavedPromptKeys(keys, o.HashSeed), _saved.Reader, _out.Writer, tracker, _queue, cache, logger);
+        _pump = Task.Run(_pumping.RunAsync);
+        if (cache is not null)
+        {
+            cache.SharedPrefixSaved += OnSharedPrefixSaved; // a restore's shared-prefix save, published as a turn's save is
+        }
+
         ServerKvEventsLog.Publishing(logger, _publisher.Endpoint, _publisher.ReplayEndpoint ?? "none", o.HashSeed, blockSize);
     }
 
@@ -97,7 +99,7 @@ internal sealed class ServerKvEvents : IDisposable
     public long EventsPublished => _publisher.EventsPublished;
 
     /// <summary>Times the store's events were lost (a full queue) and every published block was cleared.</summary>
-    public long Resets => Interlocked.Read(ref _resets);
+    public long Resets => _pumping.Resets;
 
     /// <summary>
     /// False while the store is followed without a snapshot, after resyncs that could not keep up: prompts saved before
@@ -106,7 +108,7 @@ internal sealed class ServerKvEvents : IDisposable
     public bool Complete => _queue.Complete;
 
     /// <summary>Prompts found in the store rather than saved (at startup, the snapshots a restart kept) and published.</summary>
-    public long PromptsFound => Interlocked.Read(ref _found);
+    public long PromptsFound => _pumping.PromptsFound;
 
     /// <summary>Waits until a subscriber has subscribed (tests: ZeroMQ drops what a PUB sends before that).</summary>
     public bool WaitForSubscriber(TimeSpan timeout) => _publisher.WaitForSubscriber(timeout);
@@ -117,9 +119,17 @@ internal sealed class ServerKvEvents : IDisposable
     /// </summary>
     public void Saved(LLamaToken[] prompt, int pieces) => _saved.Writer.TryWrite((prompt, pieces));
 
+    /// <summary>A restore stored a shared prefix (<see cref="LlamaPrefixCache.SharedPrefixSaved"/>): published as a turn's save.</summary>
+    private void OnSharedPrefixSaved(LLamaToken[] prefix, SnapshotSave saved) => Saved(prefix, saved.Chunks);
+
     /// <summary>Publishes every event raised so far (the store's subscription ends first), then closes the sockets.</summary>
     public void Dispose()
     {
+        if (_cache is not null)
+        {
+            _cache.SharedPrefixSaved -= OnSharedPrefixSaved;
+        }
+
         _saved.Writer.TryComplete();
         _queue.Dispose(); // the reader completes once what is queued is read, and a resync racing this makes no new one
         if (!_pump.Wait(TimeSpan.FromSeconds(10)))
@@ -129,164 +139,5 @@ internal sealed class ServerKvEvents : IDisposable
 
         _out.Writer.TryComplete();
         _publisher.Dispose(); // flushes what the pump wrote, then lingers for the sockets to send it
-    }
-
-    private async Task PumpOrClearAsync()
-    {
-        try
-        {
-            await PumpAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
-        {
-            // What is held is no longer followed: tell routers to forget this server rather than leave stale blocks.
-            ServerKvEventsLog.PumpFailed(_logger, ex);
-            _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default));
-        }
-    }
-
-    private async Task PumpAsync()
-    {
-        while (true)
-        {
-            if (!DrainStore())
-            {
-                return; // closed during a resync
-            }
-
-            while (_saved.Reader.TryRead(out (LLamaToken[] Prompt, int Pieces) saved))
-            {
-                if (!DrainStore()) // the save's store events were queued before it was: apply them first
-                {
-                    return;
-                }
-
-                Register(saved.Prompt, saved.Pieces);
-            }
-
-            RegisterUnclaimed();
-            _tracker.Settle();
-            Task<bool> store = _queue.Current.Reader.WaitToReadAsync().AsTask();
-            Task<bool> prompts = _saved.Reader.WaitToReadAsync().AsTask();
-            await (_queue.UntilRetry is { } retry ? Task.WhenAny(store, prompts, Task.Delay(retry)) : (Task)Task.WhenAny(store, prompts))
-                .ConfigureAwait(false); // without a snapshot, the store is looked at again when one is due
-            if (store.IsCompleted && !store.Result && prompts.IsCompleted && !prompts.Result)
-            {
-                return; // both ended and read to the end
-            }
-
-            if ((store.IsCompleted && !store.Result) != (prompts.IsCompleted && !prompts.Result))
-            {
-                await Task.WhenAll(store, prompts).ConfigureAwait(false); // one ended: wait on the other alone
-            }
-        }
-    }
-
-    /// <summary>Applies every queued store event, resyncing where some were dropped; false once the queue is closed.</summary>
-    private bool DrainStore()
-    {
-        while (true)
-        {
-            KvEventSubscription events = _queue.Current;
-            while (events.Reader.TryRead(out KvEvent e))
-            {
-                if (e.Sequence != _expected)
-                {
-                    if (!Resync(events.Dropped)) // events were dropped: what the store holds is unknown; read the new snapshot on
-                    {
-                        return false;
-                    }
-
-                    events = _queue.Current;
-                    continue;
-                }
-
-                _expected = e.Sequence + 1;
-                _tracker.Apply(e);
-            }
-
-            if (events.Dropped == 0)
-            {
-                if (!_queue.SnapshotDue())
-                {
-                    return true;
-                }
-
-                ServerKvEventsLog.Retry(_logger);
-                if (!Resync(0, retry: true)) // followed without a snapshot long enough: try one again
-                {
-                    return false;
-                }
-
-                continue;
-            }
-
-            if (!Resync(events.Dropped)) // the last events were dropped: no later one would show the gap
-            {
-                return false;
-            }
-        }
-    }
-
-    private bool Resync(long dropped, bool retry = false)
-    {
-        if (!_queue.Renew(retry))
-        {
-            return false; // shutting down: Dispose closed the queue, and the pump ends with it
-        }
-
-        Interlocked.Increment(ref _resets);
-        if (_queue.Complete)
-        {
-            ServerKvEventsLog.Resync(_logger, dropped);
-        }
-        else
-        {
-            ServerKvEventsLog.Incomplete(_logger, dropped, StoreEventQueue.MaxSnapshots);
-        }
-
-        _tracker.Reset();
-        _out.Writer.TryWrite(new KvEvent(0, KvEventKind.AllCleared, default, default, -1, default));
-        _expected = 0;
-        return true;
-    }
-
-    /// <summary>
-    /// Registers the snapshots found in the store that no save accounts for: at startup, every one a restart kept, so
-    /// a router hears of them before any request; later, a save read before its <see cref="Saved"/> (same hashes).
-    /// </summary>
-    private void RegisterUnclaimed()
-    {
-        if (_cache is null)
-        {
-            return;
-        }
-
-        _tracker.TakeUnclaimedManifests(_unclaimed);
-        int found = 0;
-        foreach (BlockKey manifest in _unclaimed)
-        {
-            if (_cache.TryReadSnapshotPrompt(manifest, out LLamaToken[]? prompt, out int pieces))
-            {
-                Register(prompt, pieces);
-                found++;
-            }
-        }
-
-        if (found > 0)
-        {
-            Interlocked.Add(ref _found, found);
-            ServerKvEventsLog.Found(_logger, found, _unclaimed.Count);
-        }
-
-        _unclaimed.Clear();
-    }
-
-    private void Register(LLamaToken[] prompt, int pieces)
-    {
-        if (_prompts.TryCompute(prompt, pieces, out BlockKey snapshot, out BlockKey[] pieceKeys, out ulong[] hashes))
-        {
-            _tracker.Register(snapshot, pieceKeys, hashes);
-        }
     }
 }

@@ -13,9 +13,9 @@ internal static class SnapshotChunks
 {
     /// <summary>
     /// Reads chunks 1..<c>ChunkCount</c> of <paramref name="snapshot"/> into <paramref name="buffer"/> (whole chunks,
-    /// from 0); also the deepest tier read. <see cref="LoadResult.Missing"/>: a chunk this read found gone (its device
-    /// lost it, or the store dropped it for failing verification: the caller tells which); <see cref="LoadResult.Corrupt"/>:
-    /// a chunk was gone before the read (nothing is read then), or has the wrong length;
+    /// from 0); also the deepest tier read, by the worst of what the chunks' reads found (<see cref="PieceMisses"/>):
+    /// <see cref="LoadResult.Corrupt"/>: a chunk's bytes failed verification, or it has the wrong length;
+    /// <see cref="LoadResult.Missing"/>: a chunk was gone before the read (nothing is read then) or its device lost it;
     /// <see cref="LoadResult.Unreachable"/>: every chunk not read is still resident, its device just did not answer. The
     /// payload checksum is the caller's. Cancelled, it throws once the reads in flight have ended, with every chunk where
     /// it was.
@@ -30,9 +30,10 @@ internal static class SnapshotChunks
             keys[c] = SnapshotKeys.Chunk(snapshot, c + 1);
             if (!store.Contains(keys[c]))
             {
-                // Gone before any read, so why is not known here: evicted, or dropped by a flash tier that found its
-                // bytes bad when it opened (PersistenceTests). An incomplete snapshot, counted corrupt as always.
-                return (LoadResult.Corrupt, -1);
+                // Gone before any read: evicted or removed, a miss. A flash tier that found the chunk's record damaged
+                // when it opened dropped it then, and keeps no note of it, so that counts as a miss too
+                // (docs/llamasharp.md, "Corrupt or missing"); the tier counted it when it opened.
+                return (LoadResult.Missing, -1);
             }
         }
 
@@ -45,14 +46,10 @@ internal static class SnapshotChunks
             int expected = (int)Math.Min(chunkBytes, manifest.PayloadLength - ((long)c * chunkBytes));
             if (!reads[c].Found)
             {
-                // Still resident: its device could not be reached just now (a remote timeout), which says nothing
-                // about its bytes. Gone: this read found it lost or failing verification, and so is the snapshot.
-                if (!store.Contains(keys[c]))
-                {
-                    return (LoadResult.Missing, -1);
-                }
-
-                result = LoadResult.Unreachable;
+                // The read's own cause: an unreachable chunk (a remote timeout) says nothing about its bytes and is
+                // still resident; a lost or gone one makes the snapshot missing; a corrupt one, corrupt, whatever else
+                // the other chunks found.
+                result = Worse(result, PieceMisses.Of(reads[c].Miss));
                 continue;
             }
 
@@ -64,6 +61,17 @@ internal static class SnapshotChunks
             deepestTier = Math.Max(deepestTier, reads[c].Tier);
         }
 
-        return (result, deepestTier);
+        return (result, result == LoadResult.Loaded ? deepestTier : -1);
     }
+
+    /// <summary>The worse of two results: corrupt over missing over unreachable over loaded.</summary>
+    private static LoadResult Worse(LoadResult a, LoadResult b) => Rank(a) >= Rank(b) ? a : b;
+
+    private static int Rank(LoadResult r) => r switch
+    {
+        LoadResult.Corrupt => 3,
+        LoadResult.Missing => 2,
+        LoadResult.Unreachable => 1,
+        _ => 0,
+    };
 }

@@ -115,10 +115,9 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
     {
         BlockKey manifestKey = SnapshotKeys.Manifest(snapshot);
         byte[] buffer = snapshots.Payload(_chunkBytes);
-        long failures = VerificationFailures.Count(store); // a piece the store drops: bad bytes, or just gone?
-        if (!store.TryGet(manifestKey, buffer.AsSpan(0, _chunkBytes), out int length, out int tier))
+        if (!store.TryGet(manifestKey, buffer.AsSpan(0, _chunkBytes), out int length, out int tier, out BlockMiss miss))
         {
-            return (store.Contains(manifestKey) ? LoadResult.Unreachable : Gone(failures), default, -1);
+            return (PieceMisses.Of(miss), default, -1); // the read's own cause: corrupt, gone, or not reached just now
         }
 
         if (!SnapshotManifest.TryRead(buffer.AsSpan(0, length), snapshot, _chunkBytes, out SnapshotManifest manifest))
@@ -130,11 +129,6 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
         buffer = snapshots.Payload(manifest.PayloadLength);
         (LoadResult chunks, int deepest) = await SnapshotChunks.ReadAsync(store, snapshot, manifest, buffer, cancellationToken)
             .ConfigureAwait(false);
-        if (chunks == LoadResult.Missing)
-        {
-            chunks = Gone(failures);
-        }
-
         if (chunks is LoadResult.Corrupt or LoadResult.Missing
             || (chunks == LoadResult.Loaded
                 && XxHash3.HashToUInt64(buffer.AsSpan(0, (int)manifest.PayloadLength)) != manifest.PayloadChecksum))
@@ -145,11 +139,4 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
 
         return (chunks, manifest, Math.Max(tier, deepest));
     }
-
-    /// <summary>
-    /// A piece the store no longer has after reading it: corrupt if the store dropped a block for failing verification
-    /// since <paramref name="failuresBefore"/> (<see cref="VerificationFailures"/>), otherwise simply gone.
-    /// </summary>
-    private LoadResult Gone(long failuresBefore) =>
-        VerificationFailures.Count(store) > failuresBefore ? LoadResult.Corrupt : LoadResult.Missing;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using KvTiering.Blocks;
 using KvTiering.Eviction;
 using KvTiering.Store;
@@ -22,6 +23,8 @@ internal sealed class SnapshotRestorer
     private readonly int _minPrefill;
     private readonly bool _saveSharedPrefixes;
     private readonly int _sharedTrimTokens; // a restore that cuts this many tokens off its snapshot found a branch
+    private LLamaToken[]? _sharedTokens;    // the shared prefix this restore stored, for the cache to announce
+    private SnapshotSave _sharedSave;
 
     public SnapshotRestorer(TieredKvStore store, SnapshotStore snapshots, SnapshotWriter writer, PromptKeys promptKeys,
         LlamaPrefixCacheCounters counters, int blockTokens, LlamaPrefixCacheOptions options)
@@ -44,6 +47,7 @@ internal sealed class SnapshotRestorer
     public async Task<PrefixRestore> RestoreAsync(SafeLLamaContextHandle context, LLamaSeqId sequence, ReadOnlyMemory<LLamaToken> prompt,
         CancellationToken cancellationToken)
     {
+        _sharedTokens = null;
         int limit = prompt.Length - _minPrefill;
         if (limit < _blockTokens)
         {
@@ -100,6 +104,20 @@ internal sealed class SnapshotRestorer
         SnapshotSave saved = _writer.Save(context, sequence, shared, new BlockContext(-1, 0), sharedPrefix: true, out int superseded);
         _counters.Saved(saved);
         _counters.SupersededRemoved += superseded;
+        if (saved.Outcome == SaveOutcome.Stored)
+        {
+            _sharedTokens = shared.ToArray(); // once per shared prefix: the owner may keep it
+            _sharedSave = saved;
+        }
+    }
+
+    /// <summary>The shared prefix the last restore stored as a snapshot of its own, once; false if it stored none.</summary>
+    public bool TakeSharedPrefix([NotNullWhen(true)] out LLamaToken[]? tokens, out SnapshotSave saved)
+    {
+        tokens = _sharedTokens;
+        saved = _sharedSave;
+        _sharedTokens = null;
+        return tokens is not null;
     }
 
     private static PrefixRestore Miss(RestoreOutcome outcome, int promptTokens) => new(outcome, promptTokens, 0, 0, -1);

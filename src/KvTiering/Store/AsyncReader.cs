@@ -54,10 +54,11 @@ internal sealed class AsyncReader
 
                 if (full is null)
                 {
-                    bool hit = _locked.TryGet(store, key, destination.Span, ref held, out full, out int written, out int servedFrom);
+                    bool hit = _locked.TryGet(store, key, destination.Span, ref held, out full, out int written, out int servedFrom,
+                        out BlockMiss miss);
                     if (full is null)
                     {
-                        return new BlockRead(hit, written, servedFrom);
+                        return new BlockRead(hit, written, servedFrom) { Miss = miss };
                     }
                 }
 
@@ -107,12 +108,14 @@ internal sealed class AsyncReader
         int bytesWritten;
         int servedFromTier;
         int promoteTo;
+        BlockMiss missed;
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
             bool left = SlotBinding.EndSlotIo(source, slot);
             bool same = !left && _table.IsAt(e, stamp, source.Index, slot);
-            found = _locked.Finish(e, source, got, destination.Span, same, out bytesWritten, out servedFromTier, out promoteTo);
+            found = _locked.Finish(e, source, slot, got, destination.Span, same, out bytesWritten, out servedFromTier, out promoteTo,
+                out missed);
         }
 
         if (promoteTo >= 0)
@@ -120,7 +123,7 @@ internal sealed class AsyncReader
             _promotions.Promote(store, e, stamp, source, slot, promoteTo, destination.Span[..bytesWritten]);
         }
 
-        return new BlockRead(found, bytesWritten, servedFromTier);
+        return new BlockRead(found, bytesWritten, servedFromTier) { Miss = missed };
     }
 
     /// <summary>

@@ -25,7 +25,6 @@ namespace KvTiering.Store;
 /// </remarks>
 internal sealed class BatchReader
 {
-    private static readonly BlockRead MissRead = new(false, 0, -1);
 
     private readonly int _tierCount;
     private readonly BatchTickets _tickets;
@@ -199,12 +198,12 @@ internal sealed class BatchReader
     /// <summary>Books a read that ended; a block whose entry changed meanwhile and whose read failed is looked up again.</summary>
     private ValueTask<BlockRead> SettleAsync(BatchReadState batch, BlockKey key, in BatchReadState.Ticket ticket, int got, Memory<byte> into)
     {
-        int tier = _tickets.Finish(batch.Store, ticket, got);
+        int tier = _tickets.Finish(batch.Store, ticket, got, out BlockMiss miss);
         return tier switch
         {
             >= 0 => ValueTask.FromResult(new BlockRead(true, got, tier)),
             BatchTickets.Again => batch.Store.TryGetAsync(key, into, batch.CancellationToken),
-            _ => ValueTask.FromResult(MissRead),
+            _ => ValueTask.FromResult(BlockRead.Missed(miss)),
         };
     }
 
@@ -212,10 +211,10 @@ internal sealed class BatchReader
     {
         if (key.IsEmpty)
         {
-            return MissRead;
+            return BlockRead.Missed(BlockMiss.NotResident); // no block is ever stored under the empty key
         }
 
-        bool found = store.TryGet(key, into, out int written, out int tier);
-        return new BlockRead(found, written, tier);
+        bool found = store.TryGet(key, into, out int written, out int tier, out BlockMiss miss);
+        return new BlockRead(found, written, tier) { Miss = miss };
     }
 }

@@ -72,9 +72,13 @@ internal sealed class BatchTickets(BlockTable table, Tier[] tiers, TopTierReader
         }
     }
 
-    /// <summary>Under the lock: ends a read; the tier that served it, <see cref="Missed"/>, or <see cref="Again"/>.</summary>
-    public int Finish(TieredKvStore store, in BatchReadState.Ticket ticket, int got)
+    /// <summary>
+    /// Under the lock: ends a read; the tier that served it, <see cref="Missed"/> (with the device's cause in
+    /// <paramref name="miss"/>), or <see cref="Again"/>.
+    /// </summary>
+    public int Finish(TieredKvStore store, in BatchReadState.Ticket ticket, int got, out BlockMiss miss)
     {
+        miss = BlockMiss.None;
         using (top.EnterWrite())
         {
             store.ThrowIfDisposed();
@@ -90,6 +94,7 @@ internal sealed class BatchTickets(BlockTable table, Tier[] tiers, TopTierReader
                     return Again;
                 }
 
+                miss = ReadMisses.Of(tier, ticket.Slot); // asked before the drop frees the slot
                 slots.DropUnreadable(e, tier, keepUnreachable: true);
                 return Missed;
             }

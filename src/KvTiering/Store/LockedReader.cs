@@ -42,15 +42,18 @@ internal sealed class LockedReader
     /// the lock. A read of a device with a read window (<see cref="DeviceReadWindow"/>) that finds it full waits for a
     /// place, blocking, holding no slot, reader or lock, and then looks the block up again: the window is the device's
     /// bound on reads in flight, which a synchronous caller (already blocked for its read's round trip) expects kept.
+    /// <paramref name="miss"/> says why a miss missed (<see cref="BlockMiss.None"/> on a hit).
     /// </summary>
-    public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier)
+    public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier,
+        out BlockMiss miss)
     {
         DeviceReadWindow? held = null; // the place the last wait took: the next try's
         try
         {
             while (true)
             {
-                bool hit = TryGet(store, key, destination, ref held, out DeviceReadWindow? full, out bytesWritten, out servedFromTier);
+                bool hit = TryGet(store, key, destination, ref held, out DeviceReadWindow? full, out bytesWritten, out servedFromTier,
+                    out miss);
                 if (full is null)
                 {
                     return hit;
@@ -74,7 +77,7 @@ internal sealed class LockedReader
     /// the caller waits for a place (holding nothing) and tries again with it.
     /// </summary>
     public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, ref DeviceReadWindow? held,
-        out DeviceReadWindow? full, out int bytesWritten, out int servedFromTier)
+        out DeviceReadWindow? full, out int bytesWritten, out int servedFromTier, out BlockMiss miss)
     {
         int e;
         int slot;
@@ -83,6 +86,7 @@ internal sealed class LockedReader
         bool hit;
         int promoteTo; // -1: no promotion; -2: the read runs outside the lock first
         full = null;
+        miss = BlockMiss.NotResident; // every miss below that no device read answers
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
@@ -96,6 +100,7 @@ internal sealed class LockedReader
                     _counters.Lookups--; // counted on the try that reads
                 }
 
+                miss = hit ? BlockMiss.None : BlockMiss.NotResident; // the shared tier lacks it too (or was not asked)
                 return hit;
             }
 
@@ -145,7 +150,7 @@ internal sealed class LockedReader
             {
                 // A block whose write-behind is in flight is served from its staging copy: a hit never waits for it.
                 int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination, reads);
-                hit = Finish(e, tier, read, destination, same: true, out bytesWritten, out servedFromTier, out promoteTo);
+                hit = Finish(e, tier, slot, read, destination, same: true, out bytesWritten, out servedFromTier, out promoteTo, out miss);
             }
             else
             {
@@ -196,7 +201,7 @@ internal sealed class LockedReader
         {
             bool left = SlotBinding.EndSlotIo(tier, slot);
             bool same = !left && _table.IsAt(e, stamp, tier.Index, slot);
-            hit = Finish(e, tier, got, destination, same, out bytesWritten, out servedFromTier, out promoteTo);
+            hit = Finish(e, tier, slot, got, destination, same, out bytesWritten, out servedFromTier, out promoteTo, out miss);
         }
 
         return Promoted(store, hit, e, stamp, tier, slot, promoteTo, destination[..bytesWritten]);
@@ -216,14 +221,17 @@ internal sealed class LockedReader
     /// <summary>
     /// Books a lookup's read of entry <paramref name="e"/> (under the lock). When the entry changed while the read ran
     /// outside the lock (<paramref name="same"/> false), verified bytes are still the key's and are returned, but
-    /// nothing is moved.
+    /// nothing is moved. A failed read's cause (<paramref name="miss"/>) is the device's for <paramref name="slot"/>,
+    /// which was kept from being freed or rewritten while it was read, whether or not the entry changed meanwhile.
     /// </summary>
-    public bool Finish(int e, Tier tier, int read, Span<byte> destination, bool same, out int bytesWritten, out int servedFromTier,
-        out int promoteTo)
+    public bool Finish(int e, Tier tier, int slot, int read, Span<byte> destination, bool same, out int bytesWritten,
+        out int servedFromTier, out int promoteTo, out BlockMiss miss)
     {
         promoteTo = -1;
+        miss = BlockMiss.None;
         if (read < 0)
         {
+            miss = ReadMisses.Of(tier, slot); // asked before the drop frees the slot
             if (same)
             {
                 _slots.DropUnreadable(e, tier, keepUnreachable: true);

@@ -33,6 +33,32 @@ internal sealed class ReadCascade
     }
 
     /// <summary>
+    /// A synchronous lookup that also says why a miss missed: the lock-free path as <see cref="TryGet(TieredKvStore, in BlockKey, Span{byte}, out int, out int)"/>
+    /// takes it (a lock-free miss is final only when the store holds no such block), then the locked path, which asks
+    /// the device why its read failed. A separate entry, so the plain lookup's hit path carries no cause.
+    /// </summary>
+    public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier,
+        out BlockMiss miss)
+    {
+        store.ThrowIfDisposed();
+        int outcome = _optimistic.TryGet(key, destination, out bytesWritten);
+        if (outcome == TopTierReader.Interrupted)
+        {
+            outcome = _optimistic.Retry(key, destination, out bytesWritten);
+        }
+
+        if (outcome >= 0)
+        {
+            bool hit = IsHit(outcome, out servedFromTier);
+            miss = hit ? BlockMiss.None : BlockMiss.NotResident;
+            return hit;
+        }
+
+        LookupTrace.AddLockedRead();
+        return _locked.TryGet(store, key, destination, out bytesWritten, out servedFromTier, out miss);
+    }
+
+    /// <summary>
     /// An asynchronous lookup: a cancelled call ends before anything starts; a top-tier answer completes synchronously;
     /// a block in a tier whose device declares <see cref="Devices.IAsyncBlockDevice"/> is read by awaiting the device
     /// outside the lock.
@@ -54,7 +80,7 @@ internal sealed class ReadCascade
         if (outcome >= 0)
         {
             bool hit = IsHit(outcome, out int tier);
-            return ValueTask.FromResult(new BlockRead(hit, written, tier));
+            return ValueTask.FromResult(new BlockRead(hit, written, tier) { Miss = hit ? BlockMiss.None : BlockMiss.NotResident });
         }
 
         if (_async is { } reader)
@@ -62,8 +88,8 @@ internal sealed class ReadCascade
             return reader.TryGetAsync(store, key, destination, cancellationToken);
         }
 
-        bool found = _locked.TryGet(store, key, destination.Span, out written, out int servedFrom);
-        return ValueTask.FromResult(new BlockRead(found, written, servedFrom));
+        bool found = _locked.TryGet(store, key, destination.Span, out written, out int servedFrom, out BlockMiss miss);
+        return ValueTask.FromResult(new BlockRead(found, written, servedFrom) { Miss = miss });
     }
 
     /// <summary><see cref="TryGetAsync"/> as the bytes written, or -1 on a miss.</summary>
@@ -96,6 +122,6 @@ internal sealed class ReadCascade
         }
 
         LookupTrace.AddLockedRead();
-        return _locked.TryGet(store, key, destination, out bytesWritten, out servedFromTier);
+        return _locked.TryGet(store, key, destination, out bytesWritten, out servedFromTier, out _);
     }
 }

@@ -124,6 +124,16 @@ public sealed class TieredKvStore : IDisposable
         return _reads.TryGet(this, key, destination, out bytesWritten, out servedFromTier);
     }
 
+    /// <summary>
+    /// Like <see cref="TryGet(in BlockKey, Span{byte}, out int, out int)"/>, also telling why a miss missed: never put or
+    /// no longer held, bytes that failed verification, a block its device lost, or a device not reached just now
+    /// (<see cref="BlockMiss"/>; <see cref="BlockMiss.None"/> on a hit). The cause is learnt on the miss's slow path;
+    /// the plain overloads keep the fastest hit path.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the stored block.</exception>
+    public bool TryGet(in BlockKey key, Span<byte> destination, out int bytesWritten, out int servedFromTier, out BlockMiss miss) =>
+        _reads.TryGet(this, key, destination, out bytesWritten, out servedFromTier, out miss);
+
     /// <summary>Counts how many leading blocks of <paramref name="keys"/> are resident (up to the first absent one) and
     /// in which tiers, moving nothing and telling no policy.</summary>
     public PrefixMatch MatchPrefix(ReadOnlySpan<BlockKey> keys) => MatchPrefix(keys, default);

@@ -57,6 +57,14 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         return ([.. first, .. TinyModelFixture.Tokens(9, 20)], snapshot, chunks);
     }
 
+    /// <summary>The key of the snapshot a save of <paramref name="tokens"/> stored (its last full block's).</summary>
+    private BlockKey SnapshotOf(LLamaToken[] tokens)
+    {
+        var keys = new BlockKey[tokens.Length / model.Hasher.TokensPerBlock];
+        model.Hasher.ComputeKeys(System.Runtime.InteropServices.MemoryMarshal.Cast<LLamaToken, int>(tokens.AsSpan()), keys);
+        return keys[^1];
+    }
+
     private static void Save(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] tokens)
     {
         context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
@@ -117,7 +125,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_missing_or_corrupt_chunk_makes_the_snapshot_corrupt_and_removes_it(bool corrupt)
+    public async Task A_corrupt_chunk_makes_the_snapshot_corrupt_a_removed_one_a_miss_and_either_removes_it(bool corrupt)
     {
         using TieredKvStore store = Open(out RemoteLikeDevice remote);
         var cache = new LlamaPrefixCache(store, model.Hasher);
@@ -133,11 +141,53 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
             Assert.True(store.Remove(chunk));
         }
 
+        // A chunk gone before the read (removed, evicted) is a miss: nothing says its bytes were bad. Before, it
+        // counted corrupt, as every piece gone before the read did.
         PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
-        Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
-        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(corrupt ? RestoreOutcome.Corrupt : RestoreOutcome.Miss, restore.Outcome);
+        Assert.Equal(corrupt ? 1 : 0, cache.GetStatistics().CorruptSnapshots);
         Assert.False(store.Contains(SnapshotKeys.Manifest(snapshot)));
         Assert.False(store.Contains(SnapshotKeys.Chunk(snapshot, 1)));
+    }
+
+    [Fact]
+    public async Task A_chunk_its_device_lost_is_a_miss_though_a_prefetch_meanwhile_found_another_block_corrupt()
+    {
+        // The restore told corrupt from missing by the store's checksum-failure count before and after its reads: a
+        // queued request's prefetch whose block failed verification in between made a lost chunk count corrupt. The
+        // read's own cause (BlockMiss) does not depend on what other callers' reads found.
+        using TieredKvStore store = Open(out RemoteLikeDevice remote);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
+        BlockKey lost = SnapshotKeys.Chunk(snapshot, chunks / 2);
+        BlockKey other = SnapshotKeys.Chunk(SnapshotOf(TinyModelFixture.Tokens(8, 300)), 1); // the other session's
+        Assert.Equal(1, store.TierOf(other));
+        remote.Fail(lost, ReadFailure.Lost);
+        remote.Fail(other, ReadFailure.Corrupt);
+        remote.Stall(lost);
+
+        Task<PrefixRestore> restore;
+        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
+        try
+        {
+            restore = cache.RestoreAsync(context, Seq, prompt);
+            await remote.Stalled.WaitAsync(TimeSpan.FromSeconds(30)); // the restore's reads are in flight
+            Assert.Equal(0, await store.PrefetchAsync(new[] { other }));
+            Assert.Equal(1, store.GetStatistics().Tiers[1].ChecksumFailures); // the prefetch's, during the restore
+        }
+        finally
+        {
+            remote.Answer(lost);
+        }
+
+        PrefixRestore missed = await restore.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(RestoreOutcome.Miss, missed.Outcome);
+        Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(1, store.GetStatistics().Tiers[1].LostBlocks);
+        Assert.False(store.Contains(SnapshotKeys.Manifest(snapshot))); // unusable all the same: removed
+        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, prompt, 0).ToArray();
+        Assert.Equal(model.Recompute(prompt), logits);
     }
 
     [Theory]
