@@ -23,8 +23,9 @@ namespace KvTiering.Redis;
 /// Faults (server down, slow or restarting) mark the tier unavailable for a back-off that doubles per fault in a row
 /// (<see cref="RedisTierOptions.Backoff"/> to <see cref="RedisTierOptions.MaxBackoff"/>, on
 /// <see cref="RedisTierOptions.TimeProvider"/>). While unavailable, reads and fetches miss at once and writes throw
-/// <see cref="IOException"/> at once, which the store counts as a write failure and drops the demoted block; nothing
-/// waits on the network. The first call after the back-off probes the server again; a connection that reports the server
+/// <see cref="IOException"/> at once; the store asks <see cref="CanWriteNow"/> first, so it places no put or demotion
+/// here meanwhile (a write already staged fails, counted as a write failure, its block dropped); nothing waits on the
+/// network. The first call after the back-off probes the server again; a connection that reports the server
 /// back (<c>ConnectionRestored</c>) ends the back-off at once. No call waits longer than
 /// <see cref="RedisTierOptions.OperationTimeout"/> (for a connection made by <see cref="RedisTier.Connect"/>).
 /// </para>
@@ -36,7 +37,8 @@ namespace KvTiering.Redis;
 /// <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any thread.
 /// </para>
 /// </remarks>
-public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRemoteBlockSource, IFaultCountingDevice, IReadFailureReporting
+public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRemoteBlockSource, IFaultCountingDevice, IReadFailureReporting,
+    IWriteAvailability
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
@@ -151,6 +153,14 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
 
     /// <summary>False while the tier backs off after a fault; calls then miss or drop at once.</summary>
     public bool IsAvailable => _backoff.IsAvailable;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// False while the tier backs off after a fault, or while the connection has no server (a write would be turned
+    /// away at once, as <see cref="Write"/> does): the store then stages no put or demotion for this tier, so none is
+    /// answered <c>Stored</c> and dropped when its write fails after the reply. No network, no lock.
+    /// </remarks>
+    public bool CanWriteNow => _backoff.IsAvailable && _connection.IsConnected;
 
     /// <summary>A snapshot of the device's counters.</summary>
     public RedisTierStatistics GetStatistics() => _counters.Snapshot(_backoff);

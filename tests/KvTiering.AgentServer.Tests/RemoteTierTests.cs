@@ -103,15 +103,22 @@ public sealed partial class RemoteTierTests
         string metrics = await server.CreateClient().GetStringAsync("/metrics");
         Assert.Equal(1, Value(metrics, "agentserver_restores_total{[^}]*source=\"miss\"[^}]*}"));
 
-        // The save's puts into the remote are written behind (direct28): their failures are booked by the store's
-        // worker once each write has failed, off the request, so they are counted soon after the reply, not before it.
+        // The save's blocks bound for the remote are not staged for it (ack29): the device says it cannot take writes,
+        // so they are passed over, counted as unreachable writes, and none is answered Stored and then dropped by a
+        // write failure after the reply (direct28's behaviour, which this test used to wait for).
         DateTime deadline = DateTime.UtcNow.AddSeconds(30);
-        while (Value(metrics, "kvtiering_write_failures_total{[^}]*kvtiering_tier=\"redis\"[^}]*}") == 0)
+        while (Value(metrics, "kvtiering_unreachable_writes_total{[^}]*kvtiering_tier=\"redis\"[^}]*}") == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, metrics);
             await Task.Delay(50);
             metrics = await server.CreateClient().GetStringAsync("/metrics");
         }
+
+        // The same request again is served from what the server kept, and its reply is the same.
+        ChatCompletion again = (await server.Chat().CompleteChatAsync(Conversation.FirstTurn("Run the tests."), Greedy)).Value;
+        Assert.Equal(reply.Content[0].Text, again.Content[0].Text);
+        metrics = await server.CreateClient().GetStringAsync("/metrics");
+        Assert.Equal(0, Value(metrics, "kvtiering_write_failures_total{[^}]*kvtiering_tier=\"redis\"[^}]*}"));
     }
 
     [Theory]

@@ -41,7 +41,8 @@ public sealed class FaultTests
         Assert.Equal([4, 5], hits);
         Assert.False(device.IsAvailable);
 
-        // Demotions into the dead tier are dropped and counted; puts still succeed into memory.
+        // Demotions into the dead tier are not tried (the device says it cannot take writes): each victim leaves the
+        // store, counted as an eviction and an unreachable write; puts still succeed into memory.
         for (int i = 6; i < 12; i++)
         {
             Assert.Equal(PutResult.Stored, store.Put(chain[i], ParentOf(chain, i), Payload(i)));
@@ -51,11 +52,12 @@ public sealed class FaultTests
         // them); each read of one is a miss counted as unreachable, not a drop.
         Assert.Equal(4, store.MatchPrefix(chain).Blocks);
         StoreStatistics stats = store.GetStatistics();
-        Assert.Equal(6, stats.Tiers[1].WriteFailures);
+        Assert.Equal((6L, 0L), (stats.Tiers[1].UnreachableWrites, stats.Tiers[1].WriteFailures)); // before ack29: (0, 6)
+        Assert.Equal((6L, 4L), (stats.Tiers[0].Evictions, stats.Tiers[0].Demotions)); // the 4 demotions are from before the stop
         Assert.Equal(4, stats.Tiers[1].ResidentBlocks);
         Assert.Equal(4, stats.Tiers[1].UnreachableReads);
         RedisTierStatistics down = device.GetStatistics();
-        Assert.Equal(6, down.DroppedWrites);
+        Assert.Equal(0, down.DroppedWrites); // none sent to the dead server (before ack29: 6, each after a Stored put)
         Assert.True(down.SkippedWhileUnavailable > 0);
         Assert.True(down.Faults >= 1);
         Assert.Equal(4, down.Writes);
@@ -71,6 +73,7 @@ public sealed class FaultTests
             return device.GetStatistics().Writes > 4;
         }, tries: later.Length));
         Assert.True(device.IsAvailable);
+        Assert.True(device.CanWriteNow);
 
         // The restarted server is empty: the old chain's kept blocks now read as lost, and go.
         BlockKey[] kept = chain.Take(4).Where(k => store.TierOf(k) == 1).ToArray();
@@ -107,6 +110,7 @@ public sealed class FaultTests
 
         Assert.Throws<IOException>(() => device.Write(0, key, Hasher.Root, Payload(0)));
         Assert.False(device.IsAvailable);
+        Assert.False(device.CanWriteNow); // the store places no write here meanwhile
         long faults = device.GetStatistics().Faults;
 
         // Within the back-off nothing reaches the network: calls answer at once and no new fault is recorded.
@@ -116,6 +120,7 @@ public sealed class FaultTests
 
         time.Advance(options.Backoff);
         Assert.True(device.IsAvailable);
+        Assert.False(device.CanWriteNow); // the back-off is over, but the connection still has no server
         Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _)); // the probe fails: twice the back-off
         Assert.Equal(faults + 1, device.GetStatistics().Faults);
         time.Advance(options.Backoff);

@@ -39,7 +39,7 @@ srv() { # srv LOG [args]: start the server on the remote tier, wait for /healthz
 }
 REMOTE="--KvTiering:Redis:Configuration=127.0.0.1:$GPORT,password=$PW"
 k9() { kill -9 $(cat $R/pid); wait $(cat $R/pid) 2>/dev/null; }
-faults() { curl -s localhost:$PORT/metrics | grep -E '^(kvtiering_tier_faults_total|kvtiering_write_failures_total|agentserver_restores_total)' \
+faults() { curl -s localhost:$PORT/metrics | grep -E '^(kvtiering_tier_faults_total|kvtiering_write_failures_total|kvtiering_unreachable_writes_total|agentserver_restores_total)' \
   | grep -v ' 0$' | sed -e 's/otel_scope_name="[^"]*",//' -e 's/kvtiering_//' -e 's/_total//' | tr '\n' ' '; echo; }
 rhits() { # blocks served from Garnet so far (store lookups that hit the redis tier, restores' batch reads included)
   local n; n=$(curl -s localhost:$PORT/metrics | grep '^kvtiering_lookups_total{.*kvtiering_result="hit".*kvtiering_tier="redis"' | awk '{print $2}'); echo ${n:-0}; }

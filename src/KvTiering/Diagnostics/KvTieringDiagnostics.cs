@@ -52,6 +52,12 @@ public static class KvTieringDiagnostics
     /// <summary>Counter of reads the device could not make (a remote server down or timing out; served as misses), tagged by <see cref="TierTag"/>.</summary>
     public const string UnreachableReads = "kvtiering.unreachable_reads";
 
+    /// <summary>
+    /// Counter of puts and demotions passed over because the tier's device could not take a write then (a remote server
+    /// down; the block went lower or was not stored), tagged by <see cref="TierTag"/>; counted in <see cref="Rejections"/> too.
+    /// </summary>
+    public const string UnreachableWrites = "kvtiering.unreachable_writes";
+
     /// <summary>Counter of writes that failed (the block was dropped), tagged by <see cref="TierTag"/>.</summary>
     public const string WriteFailures = "kvtiering.write_failures";
 

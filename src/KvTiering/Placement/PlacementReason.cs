@@ -78,6 +78,9 @@ public enum PlacementReason : byte
     /// <summary>Drop: the device no longer had the block (a slot emptied or overwritten, a remote key evicted, a server restarted empty).</summary>
     BlockLost,
 
-    /// <summary>Drop: the device could not be reached (a remote server down or timing out).</summary>
+    /// <summary>
+    /// Drop: the device could not be reached (a remote server down or timing out). Reject or evict: the tier's device
+    /// could not take a write then (<see cref="Devices.IWriteAvailability"/>), so a put or a victim passed it over.
+    /// </summary>
     DeviceUnreachable,
 }

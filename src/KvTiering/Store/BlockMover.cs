@@ -143,7 +143,7 @@ internal sealed class BlockMover
         }
 
         Tier to = _tiers[tier.Index + 1];
-        if (!to.AdmitsAll || !_writeBehind.CanHold(tier, to))
+        if (!to.AdmitsAll || !to.TakesWritesNow || !_writeBehind.CanHold(tier, to))
         {
             return;
         }
@@ -178,7 +178,7 @@ internal sealed class BlockMover
     private EvictOutcome Evict(int e, Tier from, bool freeSlot, bool defer, bool hold, bool dropDead, bool waitForWrites,
         ref DeferredDemotion deferred)
     {
-        bool blocked = false;
+        bool blocked = false, unreachable = false;
         _table.SetInFlight(e, true);
         int below = from.Index + 1;
         if (from.DropsDead && dropDead && from.IsDead(_table.Slot[e]))
@@ -192,10 +192,13 @@ internal sealed class BlockMover
         {
             Tier to = _tiers[t];
             int size = PayloadLength(e, from);
-            if (!to.Admit(_table.Describe(e, to.Index, size, isDemotion: true)))
+            bool down = !to.TakesWritesNow; // staged, it would be dropped when its write fails: passed over instead
+            if (down || !to.Admit(_table.Describe(e, to.Index, size, isDemotion: true)))
             {
                 to.Counters.Rejections++;
-                _placement.Note(PlacementAction.Reject, PlacementReason.PolicyDeclined, e, from.Index, t);
+                to.Counters.UnreachableWrites += down ? 1 : 0;
+                unreachable |= down;
+                _placement.Note(PlacementAction.Reject, down ? PlacementReason.DeviceUnreachable : PlacementReason.PolicyDeclined, e, from.Index, t);
                 continue;
             }
 
@@ -234,7 +237,8 @@ internal sealed class BlockMover
         {
             _placement.Note(PlacementAction.Evict,
                 from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim
-                : below == _tiers.Length ? PlacementReason.KnownDead : PlacementReason.LowerTiersRefused, e, from.Index, -1);
+                : below == _tiers.Length ? PlacementReason.KnownDead
+                : unreachable ? PlacementReason.DeviceUnreachable : PlacementReason.LowerTiersRefused, e, from.Index, -1);
         }
 
         _slots.Unbind(e, from, freeSlot);

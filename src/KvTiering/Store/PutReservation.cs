@@ -85,13 +85,29 @@ internal sealed class PutReservation
         return TryPlace(ref pending, pending.Tier, size, admitted: true, out result);
     }
 
-    /// <summary>The first tier from <paramref name="first"/> down that admits the block and has (or is freeing) a slot.</summary>
+    /// <summary>
+    /// The first tier from <paramref name="first"/> down that admits the block and has (or is freeing) a slot. A tier
+    /// whose device cannot take a write now (<see cref="Tier.TakesWritesNow"/>: a remote server down) is passed over as
+    /// a declining policy's is; when no tier takes the block and one was passed over so, the put is
+    /// <see cref="PutResult.Dropped"/> (a fault kept it out), else <see cref="PutResult.Rejected"/>.
+    /// </summary>
     private bool TryPlace(ref PendingPut pending, int first, int size, bool admitted, out PutResult result)
     {
         int e = pending.Entry;
+        bool unreachable = false;
         for (int t = first; t < _tiers.Length; t++, admitted = false)
         {
             Tier tier = _tiers[t];
+            if (!tier.TakesWritesNow)
+            {
+                // Staged, it would be answered Stored and dropped when the worker's write fails after the reply.
+                unreachable = true;
+                tier.Counters.Rejections++;
+                tier.Counters.UnreachableWrites++;
+                _placement.Note(PlacementAction.Reject, PlacementReason.DeviceUnreachable, e, -1, t);
+                continue;
+            }
+
             if (!admitted && !tier.Admit(_table.Describe(e, tier.Index, size, isDemotion: false)))
             {
                 tier.Counters.Rejections++;
@@ -135,7 +151,7 @@ internal sealed class PutReservation
         }
 
         _table.Remove(e);
-        result = PutResult.Rejected;
+        result = unreachable ? PutResult.Dropped : PutResult.Rejected;
         return false;
     }
 

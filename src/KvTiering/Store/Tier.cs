@@ -25,6 +25,7 @@ internal abstract class Tier
         Device = device;
         Direct = device as IDirectSlotAccess;
         FailureCauses = device as IReadFailureReporting;
+        WriteAvailability = device as IWriteAvailability;
         ReadWindow = device is IConcurrentReads concurrent ? new DeviceReadWindow(concurrent.ReadWindow) : null;
         DeviceIsInert = !device.StoresPayload;
         AdmitsAll = admitsAll;
@@ -49,6 +50,20 @@ internal abstract class Tier
 
     /// <summary>The device's account of why a read missed, when it declares one (the store then counts the causes apart).</summary>
     public IReadFailureReporting? FailureCauses { get; }
+
+    /// <summary>The device's word on whether it can take a write now, when it declares one (<see cref="TakesWritesNow"/>).</summary>
+    public IWriteAvailability? WriteAvailability { get; }
+
+    /// <summary>
+    /// Whether a write into this tier may be placed now: false only when its device declares
+    /// <see cref="IWriteAvailability"/> and says it cannot take one (a remote server down or backed off). One interface
+    /// call for such a device, a null test for the rest; asked where a put or demotion would land, never on a read.
+    /// </summary>
+    public bool TakesWritesNow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => WriteAvailability is not { CanWriteNow: false };
+    }
 
     /// <summary>The places for reads in flight on the device when it declares <see cref="IConcurrentReads"/> (every read of it the store runs shares them).</summary>
     public DeviceReadWindow? ReadWindow { get; }

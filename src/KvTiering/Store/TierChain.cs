@@ -121,9 +121,19 @@ internal sealed class TierChain
         }
 
         _table.SetInFlight(e, true);
+        bool unreachable = false;
         for (int t = startTier; t < _tiers.Length; t++)
         {
             Tier tier = _tiers[t];
+            if (!tier.TakesWritesNow)
+            {
+                unreachable = true; // its device cannot take a write now: passed over, as PutReservation does
+                tier.Counters.Rejections++;
+                tier.Counters.UnreachableWrites++;
+                _placement.Note(PlacementAction.Reject, PlacementReason.DeviceUnreachable, e, -1, t);
+                continue;
+            }
+
             if (!tier.AdmitsAll && !tier.Admit(_table.Describe(e, tier.Index, kv.Length, isDemotion: false)))
             {
                 tier.Counters.Rejections++;
@@ -154,7 +164,7 @@ internal sealed class TierChain
         }
 
         _table.Remove(e);
-        return PutResult.Rejected;
+        return unreachable ? PutResult.Dropped : PutResult.Rejected;
     }
 
     /// <summary>Removes entry <paramref name="e"/> from whichever tier holds it (pinned or not).</summary>

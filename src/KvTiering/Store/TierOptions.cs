@@ -96,10 +96,13 @@ public sealed class TierOptions
     /// </summary>
     /// <remarks>
     /// What <see cref="PutResult.Stored"/> promises changes with it: a put that lands in this tier returns once its
-    /// bytes are staged in the store's memory, before the device has them. Until the write lands the block is as
-    /// durable as a write-behind demotion: readable from the staged copy, but a failed write drops it (counted in
-    /// <see cref="TierStatistics.WriteFailures"/> and logged; a later read misses, never returns other bytes), and a
-    /// crash of the process loses it. <see cref="TieredKvStore.Flush"/> and <see cref="TieredKvStore.Dispose"/> wait
+    /// bytes are staged in the store's memory, on a device that was taking writes, before the device has them. A device
+    /// that says it cannot take writes now (<see cref="Devices.IWriteAvailability"/>: a remote server down or backed
+    /// off) has nothing staged for it: the put passes the tier over (lands lower, or is <see cref="PutResult.Dropped"/>)
+    /// and a victim bound for it leaves the store, counted (<see cref="TierStatistics.UnreachableWrites"/>). Until the
+    /// write lands the block is as durable as a write-behind demotion: readable from the staged copy, but a failed write
+    /// (the device went down after it was staged) drops it (counted in <see cref="TierStatistics.WriteFailures"/> and
+    /// logged; a later read misses, never returns other bytes), and a crash of the process loses it. <see cref="TieredKvStore.Flush"/> and <see cref="TieredKvStore.Dispose"/> wait
     /// until every queued write has landed or failed.
     /// </remarks>
     public bool WriteBehind { get; set; }

@@ -42,7 +42,10 @@ public sealed record TierStatistics
     /// <summary>Blocks dropped out of this tier (and out of the store): the last tier's victims, or demotions the lower tier declined.</summary>
     public required long Evictions { get; init; }
 
-    /// <summary>Blocks this tier's policy declined to admit.</summary>
+    /// <summary>
+    /// Blocks this tier declined to admit: its policy declined them, or its device could not take writes then
+    /// (<see cref="UnreachableWrites"/>, counted here too).
+    /// </summary>
     public required long Rejections { get; init; }
 
     /// <summary>
@@ -61,6 +64,14 @@ public sealed record TierStatistics
 
     /// <summary>Reads the device could not make (a remote server down, timing out or backed off), each a miss and the block dropped.</summary>
     public long UnreachableReads { get; init; }
+
+    /// <summary>
+    /// Puts and demotions passed over because this tier's device said it could not take a write then
+    /// (<see cref="Devices.IWriteAvailability"/>: a remote server down or backed off); counted in
+    /// <see cref="Rejections"/> too. Each went to a lower tier, or was not stored (<see cref="PutResult.Dropped"/>) or,
+    /// a victim, left the store (counted in the source tier's <see cref="Evictions"/>); none was written, so none failed.
+    /// </summary>
+    public long UnreachableWrites { get; init; }
 
     /// <summary>Writes that failed (disk full, I/O error); each block was dropped.</summary>
     public required long WriteFailures { get; init; }

@@ -26,6 +26,8 @@ internal sealed class WriteBehindQueue
         Channel.CreateUnbounded<WriteBehindJob>(new UnboundedChannelOptions { SingleReader = true });
     private readonly object _roomGate = new();
     private TaskCompletionSource? _room; // set when a job slot frees; made by the first waiter after the last signal
+    private TaskCompletionSource? _idle; // set when the last pending job completes; made by the first waiter after the last signal
+    private int _idleWakeups;
     private int _freeTop;
     private volatile bool _closed; // read by puts waiting for room, without the store's lock
     private int _pending; // jobs enqueued and not yet completed
@@ -86,16 +88,32 @@ internal sealed class WriteBehindQueue
         }
     }
 
-    private void SignalRoom()
+    private void SignalRoom() => Signal(ref _room);
+
+    /// <summary>Completes and clears <paramref name="signal"/> (<see cref="_room"/> or <see cref="_idle"/>), if a waiter made it.</summary>
+    private void Signal(ref TaskCompletionSource? signal)
     {
-        TaskCompletionSource? room;
+        TaskCompletionSource? waiters;
         lock (_roomGate)
         {
-            room = _room;
-            _room = null;
+            waiters = signal;
+            signal = null;
         }
 
-        room?.TrySetResult();
+        waiters?.TrySetResult();
+    }
+
+    /// <summary>
+    /// A task that completes the next time the last pending job completes. A waiter takes it, then checks
+    /// <see cref="Pending"/> again before it waits, so a queue emptied in between is not missed.
+    /// </summary>
+    private Task NextIdle()
+    {
+        lock (_roomGate)
+        {
+            // Continuations run asynchronously: the signal comes under the store's lock (a blocking Wait is woken at once).
+            return (_idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
     }
 
     /// <summary>A whole staging buffer, to copy a block into.</summary>
@@ -157,8 +175,14 @@ internal sealed class WriteBehindQueue
         }
     }
 
-    /// <summary>Marks one job done (after the store has booked its outcome).</summary>
-    public void Completed() => Interlocked.Decrement(ref _pending);
+    /// <summary>Marks one job done (after the store has booked its outcome); the last one wakes <see cref="WaitIdle"/>.</summary>
+    public void Completed()
+    {
+        if (Interlocked.Decrement(ref _pending) == 0)
+        {
+            Signal(ref _idle);
+        }
+    }
 
     /// <summary>Stops accepting jobs; the worker finishes the queued ones and ends. Call under the store's lock.</summary>
     public void Close()
@@ -171,13 +195,35 @@ internal sealed class WriteBehindQueue
     /// <summary>The jobs, in order, for the one worker.</summary>
     public ChannelReader<WriteBehindJob> Jobs => _jobs.Reader;
 
-    /// <summary>Waits (sleeping) until every enqueued job has completed.</summary>
+    /// <summary>
+    /// Blocks until every enqueued job has completed, on the signal the worker gives as it books the last one
+    /// (<see cref="Completed"/>; no spinning, no polling). Jobs enqueued meanwhile are waited for too.
+    /// </summary>
     public void WaitIdle()
     {
-        var spin = new SpinWait();
         while (Pending != 0)
         {
-            spin.SpinOnce(sleep1Threshold: 20);
+            Task idle = NextIdle();
+            if (Pending != 0)
+            {
+                idle.Wait();
+                Interlocked.Increment(ref _idleWakeups);
+            }
         }
     }
+
+    /// <summary>Whether a <see cref="WaitIdle"/> call waits on the signal now (for tests: a waiter blocked, not spinning).</summary>
+    internal bool HasIdleWaiter
+    {
+        get
+        {
+            lock (_roomGate)
+            {
+                return _idle is not null;
+            }
+        }
+    }
+
+    /// <summary>How many times <see cref="WaitIdle"/> woke on the signal (for tests: once per emptying, never a poll).</summary>
+    internal int IdleWakeups => Volatile.Read(ref _idleWakeups);
 }
