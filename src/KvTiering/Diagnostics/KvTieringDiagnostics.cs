@@ -52,6 +52,12 @@ public static class KvTieringDiagnostics
     /// <summary>Counter of reads the device could not make (a remote server down or timing out; served as misses), tagged by <see cref="TierTag"/>.</summary>
     public const string UnreachableReads = "kvtiering.unreachable_reads";
 
+    /// <summary>
+    /// Counter of lookups a tier served from the staged copy of a write-behind write still in flight (no device read),
+    /// tagged by <see cref="TierTag"/>; also counted as hits of the tier in <see cref="Lookups"/>.
+    /// </summary>
+    public const string StagedHits = "kvtiering.staged_hits";
+
     /// <summary>Counter of writes that failed (the block was dropped), tagged by <see cref="TierTag"/>.</summary>
     public const string WriteFailures = "kvtiering.write_failures";
 

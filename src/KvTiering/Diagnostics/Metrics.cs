@@ -66,6 +66,8 @@ internal sealed class KvTieringMetrics
             Blocks, "Reads of blocks the device no longer had (emptied, overwritten, evicted), served as misses");
         Meter.CreateObservableCounter(KvTieringDiagnostics.UnreachableReads, () => PerTier(static t => t.UnreachableReads),
             Blocks, "Reads the device could not make (unreachable), served as misses");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.StagedHits, () => PerTier(static t => t.StagedHits),
+            "{lookup}", "Lookups served from the staged copy of a write-behind write still in flight (no device read; also hits)");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteFailures, () => PerTier(static t => t.WriteFailures),
             Blocks, "Writes that failed; each block was dropped");
         Meter.CreateObservableCounter(KvTieringDiagnostics.TierFaults, ObserveTierFaults, Blocks,

@@ -158,6 +158,7 @@ internal sealed class StoreCounters
                 ChecksumFailures = c.ChecksumFailures,
                 LostBlocks = c.LostBlocks,
                 UnreachableReads = c.UnreachableReads,
+                StagedHits = c.StagedHits,
                 WriteFailures = c.WriteFailures,
                 Recomputes = c.Recomputes,
                 WriteBehindDrops = c.WriteBehindDrops,

@@ -23,4 +23,5 @@ internal struct TierCounters
     // Last, so the fields a put and a hit touch keep their offsets (these two change only when a read fails).
     public long LostBlocks;
     public long UnreachableReads;
+    public long StagedHits;
 }

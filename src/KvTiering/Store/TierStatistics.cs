@@ -62,6 +62,12 @@ public sealed record TierStatistics
     /// <summary>Reads the device could not make (a remote server down, timing out or backed off), each a miss and the block dropped.</summary>
     public long UnreachableReads { get; init; }
 
+    /// <summary>
+    /// Of <see cref="Hits"/>, lookups served from the staged copy of a write-behind write still in flight
+    /// (<see cref="TierOptions.WriteBehind"/>: a put or a demotion into this tier), which read nothing from the device.
+    /// </summary>
+    public long StagedHits { get; init; }
+
     /// <summary>Writes that failed (disk full, I/O error); each block was dropped.</summary>
     public required long WriteFailures { get; init; }
 
