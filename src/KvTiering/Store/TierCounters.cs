@@ -24,4 +24,5 @@ internal struct TierCounters
     public long LostBlocks;
     public long UnreachableReads;
     public long StagedHits;
+    public long ResidentPuts;
 }

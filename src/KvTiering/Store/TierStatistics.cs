@@ -68,6 +68,12 @@ public sealed record TierStatistics
     /// </summary>
     public long StagedHits { get; init; }
 
+    /// <summary>
+    /// Of <see cref="Hits"/>, puts of a block already resident in this tier (<see cref="PutResult.AlreadyPresent"/>):
+    /// an access its policy hears of, with nothing read from the device.
+    /// </summary>
+    public long ResidentPuts { get; init; }
+
     /// <summary>Writes that failed (disk full, I/O error); each block was dropped.</summary>
     public required long WriteFailures { get; init; }
 
