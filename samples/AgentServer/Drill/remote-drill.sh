@@ -41,14 +41,15 @@ REMOTE="--KvTiering:Redis:Configuration=127.0.0.1:$GPORT,password=$PW"
 k9() { kill -9 $(cat $R/pid); wait $(cat $R/pid) 2>/dev/null; }
 faults() { curl -s localhost:$PORT/metrics | grep -E '^(kvtiering_tier_faults_total|kvtiering_write_failures_total|agentserver_restores_total)' \
   | grep -v ' 0$' | sed -e 's/otel_scope_name="[^"]*",//' -e 's/kvtiering_//' -e 's/_total//' | tr '\n' ' '; echo; }
-rstat() { # rstat NAME: the redis tier's kvtiering_NAME_total so far (lookups: its hits)
-  local n; n=$(curl -s localhost:$PORT/metrics | grep "^kvtiering_$1_total{.*kvtiering_tier=\"redis\"" | grep -v 'result="miss"' | awk '{print $2}'); echo ${n:-0}; }
-rhits() { echo "$(rstat lookups) $(rstat staged_hits) $(rstat resident_puts)"; } # the redis tier's hits so far, and of them...
+rstat() { # rstat NAME [TIER]: the tier's (default redis) kvtiering_NAME_total so far (lookups: its hits)
+  local n; n=$(curl -s localhost:$PORT/metrics | grep "^kvtiering_$1_total{.*kvtiering_tier=\"${2:-redis}\"" | grep -v 'result="miss"' | awk '{print $2}'); echo ${n:-0}; }
+rhits() { echo "$(rstat lookups) $(rstat staged_hits) $(rstat resident_puts) $(rstat lookups flash) $(rstat resident_puts flash)"; }
 rread() { # rread H0: the redis tier's hits since rhits printed H0, and of them how many were reads from Garnet (restores'
-  # batch reads included), hits on the staged copy of a write still in flight, and puts of a block already there
+  # batch reads included), hits on the staged copy of a write still in flight, and puts of a block already there; then
+  # the flash tier's reads (where the rest of a restore's chunks were: which tier holds a chunk varies by run)
   local a b; read -r -a a <<< "$1"; read -r -a b <<< "$(rhits)"
-  local h=$((b[0] - a[0])) s=$((b[1] - a[1])) p=$((b[2] - a[2]))
-  echo "$h hits on Garnet's tier: $((h - s - p)) read from Garnet, $s from staged copies, $p puts of blocks already there"; }
+  local h=$((b[0] - a[0])) s=$((b[1] - a[1])) p=$((b[2] - a[2])) f=$((b[3] - a[3] - b[4] + a[4]))
+  echo "$h hits on Garnet's tier: $((h - s - p)) read from Garnet, $s from staged copies, $p puts of blocks already there; $f read from flash"; }
 turns() { # turns TAG SESSION...: one request per session (shared system prompt, per-session text): status, time, restore;
   # the reply (greedy, so a function of the prompt's state) is kept in $R/reply.TAG.SESSION for same()
   local tag=$1; shift
