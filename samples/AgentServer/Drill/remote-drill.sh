@@ -41,8 +41,15 @@ REMOTE="--KvTiering:Redis:Configuration=127.0.0.1:$GPORT,password=$PW"
 k9() { kill -9 $(cat $R/pid); wait $(cat $R/pid) 2>/dev/null; }
 faults() { curl -s localhost:$PORT/metrics | grep -E '^(kvtiering_tier_faults_total|kvtiering_write_failures_total|kvtiering_unreachable_writes_total|agentserver_restores_total)' \
   | grep -v ' 0$' | sed -e 's/otel_scope_name="[^"]*",//' -e 's/kvtiering_//' -e 's/_total//' | tr '\n' ' '; echo; }
-rhits() { # blocks served from Garnet so far (store lookups that hit the redis tier, restores' batch reads included)
-  local n; n=$(curl -s localhost:$PORT/metrics | grep '^kvtiering_lookups_total{.*kvtiering_result="hit".*kvtiering_tier="redis"' | awk '{print $2}'); echo ${n:-0}; }
+rstat() { # rstat NAME [TIER]: the tier's (default redis) kvtiering_NAME_total so far (lookups: its hits)
+  local n; n=$(curl -s localhost:$PORT/metrics | grep "^kvtiering_$1_total{.*kvtiering_tier=\"${2:-redis}\"" | grep -v 'result="miss"' | awk '{print $2}'); echo ${n:-0}; }
+rhits() { echo "$(rstat lookups) $(rstat staged_hits) $(rstat resident_puts) $(rstat lookups flash) $(rstat resident_puts flash)"; }
+rread() { # rread H0: the redis tier's hits since rhits printed H0, and of them how many were reads from Garnet (restores'
+  # batch reads included), hits on the staged copy of a write still in flight, and puts of a block already there; then
+  # the flash tier's reads (where the rest of a restore's chunks were: which tier holds a chunk varies by run)
+  local a b; read -r -a a <<< "$1"; read -r -a b <<< "$(rhits)"
+  local h=$((b[0] - a[0])) s=$((b[1] - a[1])) p=$((b[2] - a[2])) f=$((b[3] - a[3] - b[4] + a[4]))
+  echo "$h hits on Garnet's tier: $((h - s - p)) read from Garnet, $s from staged copies, $p puts of blocks already there; $f read from flash"; }
 turns() { # turns TAG SESSION...: one request per session (shared system prompt, per-session text): status, time, restore;
   # the reply (greedy, so a function of the prompt's state) is kept in $R/reply.TAG.SESSION for same()
   local tag=$1; shift
@@ -75,7 +82,7 @@ garnet
 if part 0-3; then
 echo "== 0. six sessions on DRAM 1 MiB + flash 1 MiB + Garnet; the next turn of sessions 1 and 6"
 srv s0.log $REMOTE; logs s0.log
-h0=$(rhits); turns a 1 2 3 4 5 6 >/dev/null; echo "   new sessions 1-6 read $(( $(rhits) - h0 )) blocks from Garnet"; turns b 1 6; faults
+h0=$(rhits); turns a 1 2 3 4 5 6 >/dev/null; echo "   new sessions 1-6: $(rread "$h0")"; turns b 1 6; faults
 echo "   Garnet holds $(resp DBSIZE) keys"
 
 echo "== 1. Garnet killed (kill -9) mid-run: sessions 1 and 2 (on Garnet) and a new session 7"
@@ -160,6 +167,6 @@ srv s5.log --KvTiering:Redis:Configuration=127.0.0.1:$RPORT,password=$PW
 turns l 31 32 33 34 35 36 >/dev/null; keep l 31 32; echo "   no delay:"; turns l 31 32 | sed 's/^/   /'
 for d in $DELAYS; do
   echo $d > $R/delay; echo "   $d ms on every reply:"; h0=$(rhits); turns m$d 37 38 | sed 's/^/   /'
-  echo "   sessions 37-38 read $(( $(rhits) - h0 )) blocks from Garnet"; turns l 31 32 | sed 's/^/   /'; same l-before l 31 32; faults
+  echo "   sessions 37-38: $(rread "$h0")"; turns l 31 32 | sed 's/^/   /'; same l-before l 31 32; faults
   echo 0 > $R/delay; sleep 2
 done

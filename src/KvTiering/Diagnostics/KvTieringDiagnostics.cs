@@ -58,6 +58,18 @@ public static class KvTieringDiagnostics
     /// </summary>
     public const string UnreachableWrites = "kvtiering.unreachable_writes";
 
+    /// <summary>
+    /// Counter of lookups a tier served from the staged copy of a write-behind write still in flight (no device read),
+    /// tagged by <see cref="TierTag"/>; also counted as hits of the tier in <see cref="Lookups"/>.
+    /// </summary>
+    public const string StagedHits = "kvtiering.staged_hits";
+
+    /// <summary>
+    /// Counter of puts of a block already resident in a tier (an access, nothing read), tagged by
+    /// <see cref="TierTag"/>; also counted as hits of the tier in <see cref="Lookups"/>.
+    /// </summary>
+    public const string ResidentPuts = "kvtiering.resident_puts";
+
     /// <summary>Counter of writes that failed (the block was dropped), tagged by <see cref="TierTag"/>.</summary>
     public const string WriteFailures = "kvtiering.write_failures";
 

@@ -68,6 +68,10 @@ internal sealed class KvTieringMetrics
             Blocks, "Reads the device could not make (unreachable), served as misses");
         Meter.CreateObservableCounter(KvTieringDiagnostics.UnreachableWrites, () => PerTier(static t => t.UnreachableWrites),
             Blocks, "Puts and demotions passed over because the device could not take a write then (also rejections)");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.StagedHits, () => PerTier(static t => t.StagedHits),
+            "{lookup}", "Lookups served from the staged copy of a write-behind write still in flight (no device read; also hits)");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.ResidentPuts, () => PerTier(static t => t.ResidentPuts),
+            "{put}", "Puts of a block already resident in the tier (an access, nothing read; also hits)");
         Meter.CreateObservableCounter(KvTieringDiagnostics.WriteFailures, () => PerTier(static t => t.WriteFailures),
             Blocks, "Writes that failed; each block was dropped");
         Meter.CreateObservableCounter(KvTieringDiagnostics.TierFaults, ObserveTierFaults, Blocks,

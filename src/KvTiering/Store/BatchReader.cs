@@ -15,7 +15,9 @@ namespace KvTiering.Store;
 /// </summary>
 /// <remarks>
 /// A block in the top tier, staged for write-behind, not resident, or still being put is looked up as
-/// <see cref="TieredKvStore.TryGet(in BlockKey, Span{byte}, out int, out int)"/> does, in its turn. A block whose entry
+/// <see cref="TieredKvStore.TryGetAsync"/> does, in its turn, and awaited: the block may have moved into a tier whose
+/// device window is full since the batch looked (or a shared tier may answer a local miss), and the batch's thread
+/// never blocks for a place (it did through the synchronous lookup before reads29). A block whose entry
 /// changed while it was read (moved, removed, put again) and whose read then failed is looked up again where it is
 /// now: a block that exists before and after a move is not a miss. A read the device could not answer
 /// (<see cref="ReadFailure.Unreachable"/>) is a miss that leaves the block where it was, as a lookup's does. A block
@@ -90,7 +92,10 @@ internal sealed class BatchReader
                 switch (begun)
                 {
                     case BatchTickets.LookUp:
-                        batch.Record(i, LookUp(store, key, into.Span));
+                        // The ordinary lookup, awaited: a block that moved into a windowed tier since TryBegin, or a
+                        // local miss a shared tier answers, waits for its device's place without blocking the thread.
+                        batch.Record(i, key.IsEmpty ? BlockRead.Missed(BlockMiss.NotResident)
+                            : await store.TryGetAsync(key, into, cancellationToken).ConfigureAwait(false));
                         continue;
                     case BatchTickets.WindowFull:
                         // Wait for a place holding nothing: the reads in flight (this batch's and others') end on their
@@ -205,16 +210,5 @@ internal sealed class BatchReader
             BatchTickets.Again => batch.Store.TryGetAsync(key, into, batch.CancellationToken),
             _ => ValueTask.FromResult(BlockRead.Missed(miss)),
         };
-    }
-
-    private static BlockRead LookUp(TieredKvStore store, in BlockKey key, Span<byte> into)
-    {
-        if (key.IsEmpty)
-        {
-            return BlockRead.Missed(BlockMiss.NotResident); // no block is ever stored under the empty key
-        }
-
-        bool found = store.TryGet(key, into, out int written, out int tier, out BlockMiss miss);
-        return new BlockRead(found, written, tier) { Miss = miss };
     }
 }

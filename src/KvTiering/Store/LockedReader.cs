@@ -149,7 +149,7 @@ internal sealed class LockedReader
             if (!reads || (tier.Index == 0 && tier.Direct is null))
             {
                 // A block whose write-behind is in flight is served from its staging copy: a hit never waits for it.
-                int read = staging >= 0 ? CopyStaged(staging, destination) : ReadLocked(tier, slot, key, destination, reads);
+                int read = staging >= 0 ? CopyStaged(tier, staging, destination) : ReadLocked(tier, slot, key, destination, reads);
                 hit = Finish(e, tier, slot, read, destination, same: true, out bytesWritten, out servedFromTier, out promoteTo, out miss);
             }
             else
@@ -262,8 +262,9 @@ internal sealed class LockedReader
         return true;
     }
 
-    private int CopyStaged(int staging, Span<byte> destination)
+    private int CopyStaged(Tier tier, int staging, Span<byte> destination)
     {
+        tier.Counters.StagedHits++; // a hit with no device read: the drill tells these from the remote's round trips
         ReadOnlySpan<byte> staged = _writeBehind.Staged(staging);
         staged.CopyTo(destination);
         return staged.Length;

@@ -195,6 +195,7 @@ internal sealed class RequestOffer
         _table.NoteAccess(e, context);
         Tier tier = _tiers[0];
         tier.Counters.Hits++;
+        tier.Counters.ResidentPuts++;
         tier.Touch(slot);
     }
 

@@ -112,6 +112,7 @@ internal sealed class StoreCounters
         Lookups += misses;
         Puts += puts;
         top.Counters.Hits += puts; // a resident put counts as an access of its tier, as in the locked path
+        top.Counters.ResidentPuts += puts;
         if (hits == 0)
         {
             return;
@@ -159,6 +160,8 @@ internal sealed class StoreCounters
                 LostBlocks = c.LostBlocks,
                 UnreachableReads = c.UnreachableReads,
                 UnreachableWrites = c.UnreachableWrites,
+                StagedHits = c.StagedHits,
+                ResidentPuts = c.ResidentPuts,
                 WriteFailures = c.WriteFailures,
                 Recomputes = c.Recomputes,
                 WriteBehindDrops = c.WriteBehindDrops,

@@ -72,6 +72,7 @@ internal sealed class TierChain
         if (tier >= 0) // a block another put is still copying in (ReservedPut) is not resident yet
         {
             Tier at = _tiers[tier];
+            at.Counters.ResidentPuts++; // also a hit (AccessForPromotion), but no read: counted apart
             ReadOnlySpan<byte> inHand = tier > 0 && !kv.IsEmpty && kv.Length == _mover.PayloadLength(e, at) ? kv : default;
             Access(e, at, inHand, readBooked: false);
         }

@@ -24,4 +24,6 @@ internal struct TierCounters
     public long LostBlocks;
     public long UnreachableReads;
     public long UnreachableWrites;
+    public long StagedHits;
+    public long ResidentPuts;
 }

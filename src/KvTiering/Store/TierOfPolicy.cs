@@ -122,6 +122,7 @@ internal sealed class Tier<TPolicy> : Tier
                 // unchanged table vouches for the slot read at arrival): TierChain.TouchResident's writes and access.
                 table.NoteAccess(e, context);
                 Counters.Hits++;
+                Counters.ResidentPuts++;
                 int slot = unchanged ? slots[i] : table.Slot[e];
                 if (ReferenceBits is { } bits)
                 {

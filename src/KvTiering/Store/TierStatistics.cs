@@ -73,6 +73,18 @@ public sealed record TierStatistics
     /// </summary>
     public long UnreachableWrites { get; init; }
 
+    /// <summary>
+    /// Of <see cref="Hits"/>, lookups served from the staged copy of a write-behind write still in flight
+    /// (<see cref="TierOptions.WriteBehind"/>: a put or a demotion into this tier), which read nothing from the device.
+    /// </summary>
+    public long StagedHits { get; init; }
+
+    /// <summary>
+    /// Of <see cref="Hits"/>, puts of a block already resident in this tier (<see cref="PutResult.AlreadyPresent"/>):
+    /// an access its policy hears of, with nothing read from the device.
+    /// </summary>
+    public long ResidentPuts { get; init; }
+
     /// <summary>Writes that failed (disk full, I/O error); each block was dropped.</summary>
     public required long WriteFailures { get; init; }
 
