@@ -46,8 +46,9 @@ public sealed class RedisTierOptions
 
     /// <summary>
     /// Longest one command may take before the tier counts it as a fault and backs off (default 250 ms). Applied by
-    /// <see cref="RedisTier.Connect"/> as the connection's synchronous and asynchronous timeouts, and by every
-    /// pipelined prefix match.
+    /// <see cref="RedisTier.Connect"/> as the connection's synchronous and asynchronous timeouts, by every pipelined
+    /// prefix match, and by the device to every awaited read and write on <see cref="TimeProvider"/> (the connection
+    /// checks its asynchronous timeout only once a second, so a later reply would otherwise count as a success).
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -28,6 +28,8 @@ internal sealed class RedisValues
     private readonly RedisValueSealer _sealer;
     private readonly RedisBackoff _backoff;
     private readonly RedisDeviceCounters _counters;
+    private readonly TimeSpan _operationTimeout;
+    private readonly TimeProvider _time;
 
     public RedisValues(IDatabase database, RedisTierOptions options, int slotBytes, RedisValueSealer sealer,
         RedisBackoff backoff, RedisDeviceCounters counters)
@@ -41,6 +43,8 @@ internal sealed class RedisValues
         _sealer = sealer;
         _backoff = backoff;
         _counters = counters;
+        _operationTimeout = options.OperationTimeout;
+        _time = options.TimeProvider;
     }
 
     /// <summary>
@@ -74,7 +78,9 @@ internal sealed class RedisValues
     {
         try
         {
-            await _database.StringSetAsync(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always)
+            // Bounded here, not only by the connection's AsyncTimeout: StackExchange.Redis checks that on its heartbeat
+            // (once a second), so a reply up to a second past the timeout came back a success and ended the back-off.
+            await Bounded(_database.StringSetAsync(serverKey, new ReadOnlyMemory<byte>(buffer, 0, valueLength), _expiry, When.Always))
                 .ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisBackoff.IsFault(ex))
@@ -162,16 +168,18 @@ internal sealed class RedisValues
         Task<Lease<byte>?> pending = _database.StringGetLeaseAsync(serverKey);
         try
         {
-            lease = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Bounded by OperationTimeout here (the connection checks its AsyncTimeout only once a second): a read the
+            // server answers later is a fault, as a synchronous read's is, not a hit that waited past the timeout.
+            lease = await pending.WaitAsync(_operationTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _ = pending.ContinueWith(static t => t.Result?.Dispose(), CancellationToken.None,
-                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            DisposeLate(pending);
             throw;
         }
         catch (Exception ex) when (RedisBackoff.IsFault(ex))
         {
+            DisposeLate(pending);
             _backoff.OnFault(ex);
             return -1;
         }
@@ -179,6 +187,37 @@ internal sealed class RedisValues
         _backoff.OnSuccess();
         return Received(serverKey, key, maxLength, lease, destination.Span, out _);
     }
+
+    /// <summary>
+    /// <paramref name="pending"/> bounded by <see cref="RedisTierOptions.OperationTimeout"/> on the tier's clock: a
+    /// <see cref="TimeoutException"/> once it has passed. An abandoned call's late fault is observed, not left unobserved.
+    /// </summary>
+    private Task Bounded(Task pending)
+    {
+        if (pending.IsCompleted)
+        {
+            return pending;
+        }
+
+        Task bounded = pending.WaitAsync(_operationTimeout, _time);
+        _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return bounded;
+    }
+
+    /// <summary>A read given up on (timed out or cancelled): its lease, if the reply still comes, is disposed; a late fault observed.</summary>
+    private static void DisposeLate(Task<Lease<byte>?> pending) =>
+        _ = pending.ContinueWith(static t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    t.Result?.Dispose();
+                }
+                else
+                {
+                    _ = t.Exception;
+                }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Verifies and copies a value the server returned (null: it had none), disposing the lease.</summary>
     private int Received(RedisKey serverKey, in BlockKey key, int maxLength, Lease<byte>? lease, Span<byte> destination, out BlockKey parent)
