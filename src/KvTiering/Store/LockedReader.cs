@@ -54,19 +54,19 @@ internal sealed class LockedReader
             {
                 bool hit = TryGet(store, key, destination, ref held, out DeviceReadWindow? full, out bool fetch, out bytesWritten,
                     out servedFromTier, out miss);
+                if (!fetch && full is null)
+                {
+                    return hit;
+                }
+
+                held?.Exit(); // another device's, where the block was before: a fetch or a wait holds only its own place
+                held = null;
                 if (fetch)
                 {
                     return _remote.Fetch(store, _chain, key, destination, out bytesWritten, out servedFromTier, out miss);
                 }
 
-                if (full is null)
-                {
-                    return hit;
-                }
-
-                held?.Exit(); // another device's, where the block was before
-                held = null;
-                full.Enter();
+                full!.Enter();
                 held = full;
             }
         }
@@ -86,6 +86,8 @@ internal sealed class LockedReader
         out DeviceReadWindow? full, out bool fetch, out int bytesWritten, out int servedFromTier, out BlockMiss miss)
     {
         fetch = false;
+        bytesWritten = 0; // until a read answers
+        servedFromTier = -1;
         int e;
         int slot;
         Tier tier;
@@ -108,16 +110,12 @@ internal sealed class LockedReader
                     _counters.Lookups--; // counted on the try that reads
                 }
 
-                bytesWritten = 0;
-                servedFromTier = -1;
                 return false;
             }
 
             if (_table.Tier[e] < 0)
             {
-                bytesWritten = 0; // a put is still copying the block in (ReservedPut): not resident yet, a miss
-                servedFromTier = -1;
-                return false;
+                return false; // a put is still copying the block in (ReservedPut): not resident yet, a miss
             }
 
             tier = _tiers[_table.Tier[e]];
@@ -135,8 +133,6 @@ internal sealed class LockedReader
             {
                 _counters.Lookups--; // counted on the try that reads
                 full = tier.ReadWindow;
-                bytesWritten = 0;
-                servedFromTier = -1;
                 return false;
             }
 
@@ -147,8 +143,6 @@ internal sealed class LockedReader
                     tier.ReadWindow?.Exit();
                 }
 
-                bytesWritten = 0;
-                servedFromTier = -1;
                 return false;
             }
 
@@ -168,8 +162,6 @@ internal sealed class LockedReader
                 _top.EnterReader(); // Dispose (which needs the lock, so comes after this) waits for the read to end
                 hit = false;
                 promoteTo = -2;
-                bytesWritten = 0;
-                servedFromTier = -1;
             }
         }
 
