@@ -184,6 +184,34 @@ public sealed class RemoteFetchOutsideLockTests
     }
 
     [Fact]
+    public async Task Two_lookups_fetching_one_block_adopt_it_once()
+    {
+        using TieredKvStore store = Open(out GatedRemoteDevice device);
+        device.Close();
+        var buffers = new[] { new byte[TinyLayout.BytesPerBlock], new byte[TinyLayout.BytesPerBlock] };
+        Task<bool> first = OnThread(() => store.TryGet(Key(50), buffers[0], out _));
+        Task<BlockRead> second;
+        try
+        {
+            WaitFor(() => device.Waiting == 1, "the first fetch at the gate");
+            second = await OnThread(() => store.TryGetAsync(Key(50), buffers[1]).AsTask()).WaitAsync(Limit);
+            WaitFor(() => device.Waiting == 2, "both fetches at the gate");
+        }
+        finally
+        {
+            device.Open();
+        }
+
+        Assert.True(await first.WaitAsync(Limit));
+        Assert.True((await second.WaitAsync(Limit)).Found);
+        Assert.All(buffers, b => Assert.Equal(Payload(50), b));
+        Assert.Equal(3, store.Count); // blocks 0, 1 and 50, once
+        Assert.Equal(0, store.TierOf(Key(50)));
+        StoreStatistics stats = store.GetStatistics();
+        Assert.Equal((2, 2, 2), (stats.Lookups, stats.Hits, stats.Tiers[1].Hits));
+    }
+
+    [Fact]
     public async Task A_failed_fetch_is_a_miss_not_resident()
     {
         using TieredKvStore store = Open(out GatedRemoteDevice device);
