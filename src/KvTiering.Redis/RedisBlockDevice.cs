@@ -34,7 +34,8 @@ namespace KvTiering.Redis;
 /// <see cref="ReadAsync"/> and <see cref="WriteAsync"/>) follow <see cref="IBlockDevice"/>'s contract: several in
 /// flight on different slots, never two on one slot while one of them writes or frees it. The store's
 /// <c>TryGetAsync</c>/<c>GetAsync</c> and <c>PutAsync</c> await the round trip outside the store's lock.
-/// <see cref="TryFetch"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any thread.
+/// <see cref="TryFetch"/>, <see cref="TryFetchAsync"/>, <see cref="MatchPrefix"/> and <see cref="GetStatistics"/> are safe from any
+/// thread; the store calls them outside its lock.
 /// </para>
 /// </remarks>
 public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRemoteBlockSource, IFaultCountingDevice, IReadFailureReporting,
@@ -277,6 +278,10 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
 
     /// <inheritdoc />
     public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent) => _reads.TryFetch(key, destination, out parent);
+
+    /// <inheritdoc />
+    public ValueTask<(int Length, BlockKey Parent)> TryFetchAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken) =>
+        _reads.TryFetchAsync(key, destination, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>

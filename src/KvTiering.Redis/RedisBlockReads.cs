@@ -80,6 +80,29 @@ internal sealed class RedisBlockReads
         return read;
     }
 
+    /// <summary><see cref="RedisBlockDevice.TryFetchAsync"/>: <see cref="TryFetch"/> with the server's reply awaited, verified the same way.</summary>
+    public async ValueTask<(int Length, BlockKey Parent)> TryFetchAsync(BlockKey key, Memory<byte> destination,
+        CancellationToken cancellationToken)
+    {
+        _guard.ThrowIfDisposed();
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        Interlocked.Increment(ref _counters.Fetches);
+        (int read, BlockKey parent) = await _values.GetWithParentAsync(_values.ServerKey(key), key, _slots.SlotBytes, destination,
+            cancellationToken).ConfigureAwait(false);
+        if (read < 0)
+        {
+            return (-1, BlockKey.Empty);
+        }
+
+        Interlocked.Increment(ref _counters.FetchHits);
+        return (read, parent);
+    }
+
     /// <summary>
     /// A slot read's outcome: its length when the server's value is the block written there, else -1, counted and its
     /// cause recorded: the server had no value (lost: evicted, expired, a server restarted empty), a value that failed

@@ -157,11 +157,16 @@ internal sealed class RedisValues
     /// reply, if it still comes, is discarded.
     /// </summary>
     public async ValueTask<int> GetAsync(RedisKey serverKey, BlockKey key, int maxLength, Memory<byte> destination,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        (await GetWithParentAsync(serverKey, key, maxLength, destination, cancellationToken).ConfigureAwait(false)).Read;
+
+    /// <summary><see cref="GetAsync"/> that also returns the block's parent key, as <see cref="Get"/> does (a fetch adopts it).</summary>
+    public async ValueTask<(int Read, BlockKey Parent)> GetWithParentAsync(RedisKey serverKey, BlockKey key, int maxLength,
+        Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (!_backoff.TryEnter(probeAlone: true))
         {
-            return -1;
+            return (-1, BlockKey.Empty);
         }
 
         Lease<byte>? lease;
@@ -181,11 +186,12 @@ internal sealed class RedisValues
         {
             DisposeLate(pending);
             _backoff.OnFault(ex);
-            return -1;
+            return (-1, BlockKey.Empty);
         }
 
         _backoff.OnSuccess();
-        return Received(serverKey, key, maxLength, lease, destination.Span, out _);
+        int read = Received(serverKey, key, maxLength, lease, destination.Span, out BlockKey parent);
+        return (read, parent);
     }
 
     /// <summary>

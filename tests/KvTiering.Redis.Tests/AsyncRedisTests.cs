@@ -118,4 +118,47 @@ public sealed class AsyncRedisTests(GarnetFixture fixture) : IClassFixture<Garne
         Assert.Equal("ReadWindow", thrown.ParamName);
         Assert.Contains($"ReadWindow {window}", thrown.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AnAwaitedFetchVerifiesAndReturnsTheParent()
+    {
+        string ns = "fetch" + Guid.NewGuid().ToString("N");
+        using var writer = new RedisBlockDevice(fixture.Connection, Options(fixture.Server, ns: ns), 8, BlockBytes);
+        using var reader = new RedisBlockDevice(fixture.Connection, Options(fixture.Server, ns: ns), 8, BlockBytes);
+        BlockKey[] chain = Chain(3, seed: 34);
+        writer.Write(0, chain[1], chain[0], Payload(1));
+        writer.Write(1, chain[2], chain[1], Payload(2));
+        byte[] value = fixture.Database.StringGet(writer.ServerKey(chain[2]))!;
+        value[^1] ^= 1; // a payload byte flipped on the server
+        fixture.Database.StringSet(writer.ServerKey(chain[2]), value);
+        IRemoteBlockSource source = reader;
+
+        var buffer = new byte[BlockBytes];
+        (int length, BlockKey parent) = await source.TryFetchAsync(chain[1], buffer, CancellationToken.None);
+        Assert.Equal(Payload(1), buffer[..length]);
+        Assert.Equal(chain[0], parent);
+        Assert.Equal(-1, (await source.TryFetchAsync(chain[0], buffer, CancellationToken.None)).Length); // absent
+        Assert.Equal((-1, BlockKey.Empty), await source.TryFetchAsync(chain[2], buffer, CancellationToken.None)); // corrupt
+        RedisTierStatistics stats = reader.GetStatistics();
+        Assert.Equal((3L, 1L, 1L), (stats.Fetches, stats.FetchHits, stats.ChecksumFailures));
+    }
+
+    [Fact]
+    public async Task TheStoreAwaitsTheServerForALocalMissAndAdoptsTheBlock()
+    {
+        RedisTierOptions shared = Options(fixture.Server, ns: "await-miss" + Guid.NewGuid().ToString("N"));
+        BlockKey[] chain = Chain(2, seed: 35);
+        using var writer = new RedisBlockDevice(fixture.Connection, shared, 8, BlockBytes);
+        writer.Write(0, chain[1], chain[0], Payload(1)); // another store's block
+        using TieredKvStore store = NewStore(fixture.Connection, shared, 4, 32, out RedisBlockDevice device);
+
+        var buffer = new byte[BlockBytes];
+        BlockRead read = await store.TryGetAsync(chain[1], buffer);
+        Assert.True(read.Found);
+        Assert.Equal(1, read.Tier);
+        Assert.Equal(Payload(1), buffer[..read.BytesWritten]);
+        Assert.Equal(0, store.TierOf(chain[1])); // adopted like a put
+        Assert.False((await store.TryGetAsync(chain[0], buffer)).Found);
+        Assert.Equal((2L, 1L), (device.GetStatistics().Fetches, device.GetStatistics().FetchHits));
+    }
 }

@@ -9,8 +9,10 @@ namespace KvTiering.Devices;
 /// the block this store would have put.
 /// </summary>
 /// <remarks>
-/// Both calls must be safe to make from any thread, must verify what they return like <see cref="IBlockDevice.Read"/>,
-/// and must not throw for a missing block or a fault of the shared tier: they report a miss.
+/// The store calls every member outside its lock (a round trip must not hold up other threads' puts and hits), with a
+/// place in the device's read window for a fetch. Every call must be safe to make from any thread, must verify what it
+/// returns like <see cref="IBlockDevice.Read"/>, and must not throw for a missing block or a fault of the shared tier:
+/// it reports a miss.
 /// </remarks>
 public interface IRemoteBlockSource
 {
@@ -24,6 +26,24 @@ public interface IRemoteBlockSource
     /// <returns>The payload length, or -1 when the block is absent, fails verification or the tier is unavailable.</returns>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the block.</exception>
     int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent);
+
+    /// <summary>
+    /// <see cref="TryFetch"/> awaited: the store's <c>TryGetAsync</c> (and so a batch's reads) await it outside the
+    /// store's lock instead of blocking a thread for the round trip. Verifies as <see cref="TryFetch"/> does. The default
+    /// runs <see cref="TryFetch"/> synchronously, so a source that has no awaitable call still works.
+    /// </summary>
+    /// <param name="key">The block's key.</param>
+    /// <param name="destination">Where the payload goes; the caller keeps it until the task completes.</param>
+    /// <param name="cancellationToken">Ends the wait for the reply; the reply, if it still comes, is discarded.</param>
+    /// <returns>The payload length (-1 as <see cref="TryFetch"/>) and the block's parent key.</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the block.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the reply came.</exception>
+    ValueTask<(int Length, BlockKey Parent)> TryFetchAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        int length = TryFetch(key, destination.Span, out BlockKey parent);
+        return ValueTask.FromResult((length, parent));
+    }
 
     /// <summary>
     /// How many leading blocks of <paramref name="keys"/> the shared tier holds, stopping at the first absent one; one

@@ -7,7 +7,9 @@ namespace KvTiering.Store;
 /// The asynchronous lookup the lock-free path cannot answer: a block in a tier whose device declares
 /// <see cref="IAsyncBlockDevice"/> is read by awaiting the device, outside the lock, with its slot kept from being freed
 /// or rewritten meanwhile; back under the lock the hit is booked and the block is promoted (copies outside the lock,
-/// <see cref="PromotionCopies"/>) only if its entry did not change. Every other lookup goes to <see cref="LockedReader"/>.
+/// <see cref="PromotionCopies"/>) only if its entry did not change. A block the table does not index is fetched from a
+/// shared tier the same way, awaited outside the lock (<see cref="RemoteProbe.FetchAsync"/>). Every other lookup goes
+/// to <see cref="LockedReader"/>.
 /// Each device read, here or there, takes a place in its device's window (<see cref="DeviceReadWindow"/>) as a
 /// prefetch's or a batch's does: a lookup that finds it full awaits a place holding no slot, reader or lock, and then
 /// looks the block up again with it.
@@ -21,10 +23,12 @@ internal sealed class AsyncReader
     private readonly StoreCounters _counters;
     private readonly LockedReader _locked;
     private readonly PromotionCopies _promotions;
+    private readonly RemoteProbe _remote;
 
     public AsyncReader(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, StoreCounters counters,
-        LockedReader locked, PromotionCopies promotions)
+        LockedReader locked, PromotionCopies promotions, RemoteProbe remote)
     {
+        _remote = remote;
         _table = table;
         _tiers = tiers;
         _top = top;
@@ -43,6 +47,7 @@ internal sealed class AsyncReader
         int slot;
         long stamp;
         DeviceReadWindow? held = null; // the place the last wait took: the next try's, and only its
+        bool fetch = false;
         try
         {
             while (true)
@@ -54,8 +59,13 @@ internal sealed class AsyncReader
 
                 if (full is null)
                 {
-                    bool hit = _locked.TryGet(store, key, destination.Span, ref held, out full, out int written, out int servedFrom,
-                        out BlockMiss miss);
+                    bool hit = _locked.TryGet(store, key, destination.Span, ref held, out full, out fetch, out int written,
+                        out int servedFrom, out BlockMiss miss);
+                    if (fetch)
+                    {
+                        break; // a shared tier's fetch, awaited below holding no other place
+                    }
+
                     if (full is null)
                     {
                         return new BlockRead(hit, written, servedFrom) { Miss = miss };
@@ -71,6 +81,11 @@ internal sealed class AsyncReader
         finally
         {
             held?.Exit(); // waited for, and the block needed no read of that device after all
+        }
+
+        if (fetch)
+        {
+            return await _remote.FetchAsync(store, _chain, key, destination, cancellationToken).ConfigureAwait(false);
         }
 
         Tier source = tier!; // begun: the block's tier

@@ -16,12 +16,12 @@ namespace KvTiering.Store;
 /// </summary>
 /// <remarks>
 /// Not a <see cref="SemaphoreSlim"/>: that one is disposable, and a store has no point at which every reader of a
-/// window has surely given its place back (a reader woken after <c>Dispose</c> still hands its place on). Two device
-/// calls run under the store's lock, where nothing may wait, and take no place: a block's move out of the tier
-/// (<see cref="BlockIo"/>, for a windowed tier with a tier below it) and a prefix match's query of a shared tier
-/// (<see cref="RemoteProbe.Match"/>). The places bound every other read to the window, and the lock runs one such call
-/// at a time, so the device has at most its window of reads and that one call in flight. Taking a place for it anyway
-/// could not make that bound tighter (the call cannot wait for one), only hold back readers already granted one.
+/// window has surely given its place back (a reader woken after <c>Dispose</c> still hands its place on). One device
+/// call runs under the store's lock, where nothing may wait, and takes no place: a block's move out of the tier
+/// (<see cref="BlockIo"/>, for a windowed tier with a tier below it). The places bound every other read to the window
+/// (a shared tier's fetch and prefix query included, both outside the lock since probe29), and the lock runs one such
+/// move at a time, so the device has at most its window of reads and that one call in flight. Taking a place for it
+/// anyway could not make that bound tighter (the call cannot wait for one), only hold back readers already granted one.
 /// </remarks>
 internal sealed class DeviceReadWindow
 {

@@ -52,16 +52,21 @@ internal sealed class LockedReader
         {
             while (true)
             {
-                bool hit = TryGet(store, key, destination, ref held, out DeviceReadWindow? full, out bytesWritten, out servedFromTier,
-                    out miss);
-                if (full is null)
+                bool hit = TryGet(store, key, destination, ref held, out DeviceReadWindow? full, out bool fetch, out bytesWritten,
+                    out servedFromTier, out miss);
+                if (!fetch && full is null)
                 {
                     return hit;
                 }
 
-                held?.Exit(); // another device's, where the block was before
+                held?.Exit(); // another device's, where the block was before: a fetch or a wait holds only its own place
                 held = null;
-                full.Enter();
+                if (fetch)
+                {
+                    return _remote.Fetch(store, _chain, key, destination, out bytesWritten, out servedFromTier, out miss);
+                }
+
+                full!.Enter();
                 held = full;
             }
         }
@@ -74,11 +79,15 @@ internal sealed class LockedReader
     /// <summary>
     /// One try of a lookup: a device read takes a place in its device's window first (<paramref name="held"/>'s, then
     /// cleared, or a free one). None free: <paramref name="full"/> names the window, nothing is taken or counted, and
-    /// the caller waits for a place (holding nothing) and tries again with it.
+    /// the caller waits for a place (holding nothing) and tries again with it. <paramref name="fetch"/>: a block the table
+    /// lacks, its place taken (<see cref="RemoteProbe.TryBegin"/>), for the caller to fetch without the lock.
     /// </summary>
     public bool TryGet(TieredKvStore store, in BlockKey key, Span<byte> destination, ref DeviceReadWindow? held,
-        out DeviceReadWindow? full, out int bytesWritten, out int servedFromTier, out BlockMiss miss)
+        out DeviceReadWindow? full, out bool fetch, out int bytesWritten, out int servedFromTier, out BlockMiss miss)
     {
+        fetch = false;
+        bytesWritten = 0; // until a read answers
+        servedFromTier = -1;
         int e;
         int slot;
         Tier tier;
@@ -94,21 +103,19 @@ internal sealed class LockedReader
             e = _table.Find(key);
             if (e < 0)
             {
-                hit = _remote.TryGet(_chain, key, destination, ref held, out full, out bytesWritten, out servedFromTier);
+                // The shared tier's fetch, a network round trip, runs after the lock is let go.
+                fetch = _remote.TryBegin(ref held, out full);
                 if (full is not null)
                 {
                     _counters.Lookups--; // counted on the try that reads
                 }
 
-                miss = hit ? BlockMiss.None : BlockMiss.NotResident; // the shared tier lacks it too (or was not asked)
-                return hit;
+                return false;
             }
 
             if (_table.Tier[e] < 0)
             {
-                bytesWritten = 0; // a put is still copying the block in (ReservedPut): not resident yet, a miss
-                servedFromTier = -1;
-                return false;
+                return false; // a put is still copying the block in (ReservedPut): not resident yet, a miss
             }
 
             tier = _tiers[_table.Tier[e]];
@@ -126,8 +133,6 @@ internal sealed class LockedReader
             {
                 _counters.Lookups--; // counted on the try that reads
                 full = tier.ReadWindow;
-                bytesWritten = 0;
-                servedFromTier = -1;
                 return false;
             }
 
@@ -138,8 +143,6 @@ internal sealed class LockedReader
                     tier.ReadWindow?.Exit();
                 }
 
-                bytesWritten = 0;
-                servedFromTier = -1;
                 return false;
             }
 
@@ -159,8 +162,6 @@ internal sealed class LockedReader
                 _top.EnterReader(); // Dispose (which needs the lock, so comes after this) waits for the read to end
                 hit = false;
                 promoteTo = -2;
-                bytesWritten = 0;
-                servedFromTier = -1;
             }
         }
 

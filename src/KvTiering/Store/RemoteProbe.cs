@@ -7,119 +7,210 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// The local misses a shared tier may answer: the first tier whose device declares <see cref="IRemoteBlockSource"/>
-/// (found once, at construction) holds blocks other stores put, which this store's table does not index. A lookup the
-/// table misses asks it, and a prefix match that stops locally asks it how far the prefix continues. Never asked in a
-/// metadata-only store. Call under the store's lock.
+/// (<see cref="SourceTier"/>, found once, at construction) holds blocks other stores put, which this store's table does
+/// not index. A lookup the table misses asks it, and a prefix match that stops locally asks it how far the prefix
+/// continues. Never asked in a metadata-only store. Both questions are network round trips (up to the source's timeout
+/// on a slow server), so neither runs under the store's lock: a lookup takes its place under the lock
+/// (<see cref="TryBegin"/>), fetches without it (<see cref="Fetch"/>, <see cref="FetchAsync"/>) and adopts the block
+/// under it again; a prefix match asks between its lock-free or locked walks (<see cref="Query"/>).
 /// </summary>
 internal sealed class RemoteProbe
 {
     private readonly BlockTable _table;
+    private readonly TopTierReader _top;
     private readonly StoreCounters _counters;
     private readonly Tier? _tier;
     private readonly IRemoteBlockSource? _source;
     private readonly PromotionMode _promotion;
     private readonly int _blockBytes;
 
-    public RemoteProbe(BlockTable table, Tier[] tiers, StoreCounters counters, PromotionMode promotion, bool metadataOnly, int blockBytes)
+    public RemoteProbe(BlockTable table, Tier? tier, TopTierReader top, StoreCounters counters, PromotionMode promotion, int blockBytes)
     {
         _table = table;
+        _top = top;
         _counters = counters;
         _promotion = promotion;
         _blockBytes = blockBytes;
-        _tier = metadataOnly ? null : Array.Find(tiers, static t => t.Device is IRemoteBlockSource);
-        _source = _tier?.Device as IRemoteBlockSource;
+        _tier = tier;
+        _source = tier?.Device as IRemoteBlockSource;
     }
+
+    /// <summary>The shared tier a store over <paramref name="tiers"/> asks on a local miss, or null (none, or metadata-only).</summary>
+    public static Tier? SourceTier(Tier[] tiers, bool metadataOnly) =>
+        metadataOnly ? null : Array.Find(tiers, static t => t.Device is IRemoteBlockSource);
 
     /// <summary>Whether a shared tier may hold blocks the table does not index (a lock-free miss is then never final).</summary>
     public bool MayHaveMore => _source is not null;
 
+    /// <summary>The shared tier's index, or -1 without one.</summary>
+    public int TierIndex => _tier?.Index ?? -1;
+
     /// <summary>
-    /// On a local miss, asks the shared tier for a block another store put; a hit is served from that tier and adopted
-    /// like a put through <paramref name="chain"/> (into the promotion target: the top tier, or the tier above the
-    /// shared one; not at all under <see cref="PromotionMode.Never"/>). The fetch is a read of the shared tier's
-    /// device and takes a place in its window first (<paramref name="held"/>'s, then cleared, or a free one); none
-    /// free: <paramref name="full"/> names the window, nothing was asked, and the caller waits for a place (without
-    /// the lock) and tries again.
+    /// Under the lock, on a table miss: true when the shared tier is to be asked, with a place in its device's read window
+    /// taken (<paramref name="held"/>'s, then cleared, or a free one) and a store reader announced (<c>Dispose</c>, which
+    /// needs the lock, then waits for the fetch); the caller lets the lock go and calls <see cref="Fetch"/> or
+    /// <see cref="FetchAsync"/>. False with <paramref name="full"/> null: no shared tier, a final miss. False with
+    /// <paramref name="full"/> set: its window has no place; nothing was taken, and the caller waits for a place
+    /// (without the lock) and tries again.
     /// </summary>
-    public bool TryGet(TierChain chain, in BlockKey key, Span<byte> destination, ref DeviceReadWindow? held,
-        out DeviceReadWindow? full, out int bytesWritten, out int servedFromTier)
+    public bool TryBegin(ref DeviceReadWindow? held, out DeviceReadWindow? full)
     {
-        bytesWritten = 0;
-        servedFromTier = -1;
         full = null;
         if (_source is null)
         {
             return false;
         }
 
-        Tier tier = _tier!;
-        if (!SlotReads.TryTakePlace(tier, ref held))
+        if (!SlotReads.TryTakePlace(_tier!, ref held))
         {
-            full = tier.ReadWindow;
+            full = _tier!.ReadWindow;
             return false;
         }
 
+        _top.EnterReader();
+        return true;
+    }
+
+    /// <summary>
+    /// After <see cref="TryBegin"/>, without the lock: fetches the block, then adopts it under the lock (see
+    /// <see cref="Adopt"/>). The reader and the place end with the fetch, before the lock is asked for again.
+    /// </summary>
+    public bool Fetch(TieredKvStore store, TierChain chain, in BlockKey key, Span<byte> destination, out int bytesWritten,
+        out int servedFromTier, out BlockMiss miss)
+    {
         int read;
         BlockKey parent;
         try
         {
-            read = _source.TryFetch(key, destination, out parent);
+            try
+            {
+                read = _source!.TryFetch(key, destination, out parent);
+            }
+            finally
+            {
+                Ended();
+            }
+        }
+        catch
+        {
+            Abandon();
+            throw;
+        }
+
+        bool hit = Adopt(store, chain, key, read, parent, destination, out bytesWritten, out servedFromTier);
+        miss = hit ? BlockMiss.None : BlockMiss.NotResident; // the shared tier lacks it too
+        return hit;
+    }
+
+    /// <summary><see cref="Fetch"/> with the fetch awaited (<see cref="IRemoteBlockSource.TryFetchAsync"/>): no thread waits for the round trip.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled during the fetch: neither a hit nor a miss, nothing adopted.</exception>
+    public async ValueTask<BlockRead> FetchAsync(TieredKvStore store, TierChain chain, BlockKey key, Memory<byte> destination,
+        CancellationToken cancellationToken)
+    {
+        (int Length, BlockKey Parent) fetched;
+        try
+        {
+            try
+            {
+                fetched = await _source!.TryFetchAsync(key, destination, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Ended();
+            }
+        }
+        catch
+        {
+            Abandon();
+            throw;
+        }
+
+        bool hit = Adopt(store, chain, key, fetched.Length, fetched.Parent, destination.Span, out int written, out int tier);
+        return new BlockRead(hit, written, tier) { Miss = hit ? BlockMiss.None : BlockMiss.NotResident };
+    }
+
+    /// <summary>
+    /// Outside the lock: extends a prefix match that stopped locally at <paramref name="next"/> with the blocks the
+    /// shared tier holds (one round trip). It takes a place in the device's read window first, waiting for one, blocking,
+    /// as a synchronous lookup does (before probe29 the lock ran one query at a time), and is announced as a store
+    /// reader so <c>Dispose</c> waits for it.
+    /// </summary>
+    /// <returns>The index of the first key from <paramref name="next"/> on that the shared tier lacks.</returns>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    public int Query(TieredKvStore store, ReadOnlySpan<BlockKey> keys, int next)
+    {
+        DeviceReadWindow? window = _tier!.ReadWindow;
+        window?.Enter();
+        try
+        {
+            // Announce before checking for disposal: MarkDisposed sets the flag before it waits for readers, so either
+            // this sees the flag or Dispose sees the reader (SlotCopies.CopyAnnounced does the same).
+            _top.EnterReader();
+            try
+            {
+                store.ThrowIfDisposed();
+                return next + _source!.MatchPrefix(keys[next..]);
+            }
+            finally
+            {
+                _top.ExitReader();
+            }
         }
         finally
         {
-            tier.ReadWindow?.Exit();
+            window?.Exit();
         }
+    }
 
-        if (read <= 0)
+    /// <summary>
+    /// Under the lock, after a fetch of <paramref name="read"/> bytes: a hit is served from the shared tier and adopted
+    /// like a put through <paramref name="chain"/> (into the promotion target: the top tier, or the tier above the
+    /// shared one; not at all under <see cref="PromotionMode.Never"/>), unless the key became resident meanwhile (a put,
+    /// or another lookup's fetch, won): the fetched bytes are the block's all the same (keys are content addresses and
+    /// the source verified them), so the read still hits and the block is not adopted twice.
+    /// </summary>
+    private bool Adopt(TieredKvStore store, TierChain chain, in BlockKey key, int read, in BlockKey parent, ReadOnlySpan<byte> fetched,
+        out int bytesWritten, out int servedFromTier)
+    {
+        bytesWritten = 0;
+        servedFromTier = -1;
+        using (_top.EnterWrite())
         {
-            return false;
-        }
+            store.ThrowIfDisposed(); // its devices are closed: nothing to adopt into
+            if (read <= 0)
+            {
+                return false;
+            }
 
-        _counters.Hits++;
-        tier.Counters.Hits++;
-        _counters.Read(tier, read);
-        bytesWritten = read;
-        servedFromTier = tier.Index;
-        int target = _promotion == PromotionMode.ToTop ? 0 : tier.Index - 1;
-        if (_promotion != PromotionMode.Never && target >= 0 && read <= _blockBytes)
-        {
-            chain.Admit(key, parent, destination[..read], BlockContext.None, target, PlacementReason.PromotedOnHit);
+            Tier tier = _tier!;
+            _counters.Hits++;
+            tier.Counters.Hits++;
+            _counters.Read(tier, read);
+            bytesWritten = read;
+            servedFromTier = tier.Index;
+            int target = _promotion == PromotionMode.ToTop ? 0 : tier.Index - 1;
+            if (_promotion != PromotionMode.Never && target >= 0 && read <= _blockBytes && _table.Find(key) < 0)
+            {
+                chain.Admit(key, parent, fetched[..read], BlockContext.None, target, PlacementReason.PromotedOnHit);
+            }
         }
 
         return true;
     }
 
-    /// <summary>
-    /// Extends a prefix match that stopped at <paramref name="next"/> with the blocks the shared tier holds (one round
-    /// trip), then with any local blocks that follow them.
-    /// </summary>
-    /// <returns>The index of the first key neither matched.</returns>
-    public int Match(ReadOnlySpan<BlockKey> keys, int next, ref PrefixMatch match, Span<int> tiers)
+    /// <summary>The fetch ended (done, thrown or cancelled): its store reader and its place end with it, before the lock is asked for.</summary>
+    private void Ended()
     {
-        if (_source is null || next >= keys.Length)
+        _top.ExitReader();
+        _tier!.ReadWindow?.Exit();
+    }
+
+    /// <summary>A fetch that threw or was cancelled is neither a hit nor a miss.</summary>
+    private void Abandon()
+    {
+        using (_top.EnterWrite())
         {
-            return next;
+            _counters.Lookups--;
         }
-
-        int remote = _tier!.Index;
-        int i = next;
-        int end = next + _source.MatchPrefix(keys[next..]);
-        for (; i < keys.Length; i++)
-        {
-            int e = _table.Find(keys[i]);
-            int t = e >= 0 ? _table.Tier[e] : i < end ? remote : -1;
-            if (t < 0)
-            {
-                break;
-            }
-
-            match.Count(t);
-            if (i < tiers.Length)
-            {
-                tiers[i] = t;
-            }
-        }
-
-        return i;
     }
 }

@@ -5,7 +5,8 @@ namespace KvTiering.Store;
 /// <summary>
 /// Where blocks are, moving nothing and telling no policy: a request's resident prefix (per tier) and one block's
 /// tier. The table is read lock-free first, checked by the store's version (<see cref="TopTierReader.TryBeginRead"/>); otherwise the table is read under
-/// the lock, and a prefix that runs past the local tiers is continued in a remote source (<see cref="RemoteProbe"/>).
+/// the lock, and a prefix that runs past the local tiers is continued in a remote source (<see cref="RemoteProbe"/>),
+/// whose round trip runs without the lock.
 /// </summary>
 internal sealed class ResidencyLookup
 {
@@ -22,11 +23,33 @@ internal sealed class ResidencyLookup
         _tierCount = tierCount;
     }
 
-    /// <summary>How many leading blocks of <paramref name="keys"/> are resident, and where (see <see cref="TieredKvStore.MatchPrefix(ReadOnlySpan{BlockKey}, Span{int})"/>).</summary>
+    /// <summary>
+    /// How many leading blocks of <paramref name="keys"/> are resident, and where (see <see cref="TieredKvStore.MatchPrefix(ReadOnlySpan{BlockKey}, Span{int})"/>).
+    /// The local walk runs lock-free where it can, else under the lock; a prefix that stops locally is continued by the
+    /// shared tier (<see cref="RemoteProbe.Query"/>), whose round trip runs without the lock, and then walked again with
+    /// the table re-read (a block may have come or gone meanwhile; the answer is a hint either way).
+    /// </summary>
     public PrefixMatch MatchPrefix(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<int> tiers)
     {
         store.ThrowIfDisposed();
-        if (TryMatchPrefix(keys, tiers, out PrefixMatch match))
+        PrefixMatch match = Walk(store, keys, tiers, remoteFrom: 0, remoteEnd: 0);
+        int stop = match.Blocks;
+        if (stop == keys.Length || !_remote.MayHaveMore)
+        {
+            return match;
+        }
+
+        int end = _remote.Query(store, keys, stop);
+        return end == stop ? match : Walk(store, keys, tiers, stop, end);
+    }
+
+    /// <summary>
+    /// The leading blocks the table holds, or, for keys[<paramref name="remoteFrom"/>..<paramref name="remoteEnd"/>)
+    /// that it lacks, the shared tier holds: lock-free where it can be, else under the lock.
+    /// </summary>
+    private PrefixMatch Walk(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<int> tiers, int remoteFrom, int remoteEnd)
+    {
+        if (TryWalk(keys, tiers, remoteFrom, remoteEnd, out PrefixMatch match))
         {
             return match;
         }
@@ -39,12 +62,12 @@ internal sealed class ResidencyLookup
             for (; i < keys.Length; i++)
             {
                 int e = _table.Find(keys[i]);
-                if (e < 0 || _table.Tier[e] < 0) // absent, or a put still copying it in
+                int tier = e >= 0 ? _table.Tier[e] : i >= remoteFrom && i < remoteEnd ? _remote.TierIndex : -1;
+                if (tier < 0) // absent, or a put still copying it in
                 {
                     break;
                 }
 
-                int tier = _table.Tier[e];
                 match.Count(tier);
                 if (i < tiers.Length)
                 {
@@ -52,7 +75,7 @@ internal sealed class ResidencyLookup
                 }
             }
 
-            match.Blocks = _remote.Match(keys, i, ref match, tiers);
+            match.Blocks = i;
         }
 
         return match;
@@ -76,10 +99,10 @@ internal sealed class ResidencyLookup
     }
 
     /// <summary>
-    /// A prefix match without the lock (it moves nothing and tells no policy, so only the table must hold still);
-    /// false means "take the locked path": a writer ran, or the match may continue into a remote tier.
+    /// <see cref="Walk"/> without the lock (it moves nothing and tells no policy, so only the table must hold still);
+    /// false means "take the locked path": a writer ran, or a probe met an entry being changed.
     /// </summary>
-    private bool TryMatchPrefix(ReadOnlySpan<BlockKey> keys, Span<int> tiers, out PrefixMatch match)
+    private bool TryWalk(ReadOnlySpan<BlockKey> keys, Span<int> tiers, int remoteFrom, int remoteEnd, out PrefixMatch match)
     {
         match = default;
         if (!_top.TryBeginRead(out long version))
@@ -92,20 +115,28 @@ internal sealed class ResidencyLookup
         for (; i < keys.Length; i++)
         {
             int e = table.FindOptimistic(keys[i]);
+            int tier;
             if (e < 0)
             {
-                if (e == -2 || _remote.MayHaveMore)
+                if (e == -2)
                 {
                     return false;
                 }
 
-                break;
-            }
+                if (i < remoteFrom || i >= remoteEnd)
+                {
+                    break;
+                }
 
-            int tier = table.Tier[e];
-            if ((uint)tier >= (uint)_tierCount)
+                tier = _remote.TierIndex;
+            }
+            else
             {
-                return false; // an entry being recycled under us; the version check would reject it anyway
+                tier = table.Tier[e];
+                if ((uint)tier >= (uint)_tierCount)
+                {
+                    return false; // an entry being recycled under us, or a put still copying it in: the lock decides
+                }
             }
 
             match.Count(tier);

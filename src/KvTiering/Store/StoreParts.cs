@@ -40,8 +40,8 @@ internal sealed class StoreParts
             tier.DropsDead = tier.KnowsDead && options.DropDeadVictims && tier.Index + 1 < Tiers.Length;
         }
 
-        var remote = new RemoteProbe(Table, Tiers, Counters, promotion, metadataOnly, blockBytes);
-        Top = new TopTierReader(Table, Tiers[0], Counters, Clock, metadataOnly, remote.MayHaveMore);
+        Tier? shared = RemoteProbe.SourceTier(Tiers, metadataOnly);
+        Top = new TopTierReader(Table, Tiers[0], Counters, Clock, metadataOnly, remoteMayHave: shared is not null);
         try
         {
             _placement = PlacementHooks.Create(Table, Clock, Tiers, options.Layout, options.Router, options.Ledger);
@@ -64,8 +64,10 @@ internal sealed class StoreParts
         ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement, WriteBehind);
         Puts = new PutIntake(Top, ReservedPut, Chain, Counters, metadataOnly, blockBytes);
         PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement);
+        var remote = new RemoteProbe(Table, shared, Top, Counters, promotion, blockBytes);
         var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);
-        Reads = new ReadCascade(Top.Reads, locked, promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions));
+        AsyncReader? awaited = promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions, remote);
+        Reads = new ReadCascade(Top.Reads, locked, awaited);
         Residency = new ResidencyLookup(Table, Top, remote, Tiers.Length);
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
