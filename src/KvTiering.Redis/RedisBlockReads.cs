@@ -56,7 +56,7 @@ internal sealed class RedisBlockReads
             return Failed(slot, ReadFailure.Lost);
         }
 
-        int read = await _values.GetAsync(_slots.ServerKey(slot), key, length, destination, cancellationToken).ConfigureAwait(false);
+        (int read, _) = await _values.GetAsync(_slots.ServerKey(slot), key, length, destination, cancellationToken).ConfigureAwait(false);
         return Verified(slot, read, length, destination.Span);
     }
 
@@ -92,7 +92,7 @@ internal sealed class RedisBlockReads
 
         cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref _counters.Fetches);
-        (int read, BlockKey parent) = await _values.GetWithParentAsync(_values.ServerKey(key), key, _slots.SlotBytes, destination,
+        (int read, BlockKey parent) = await _values.GetAsync(_values.ServerKey(key), key, _slots.SlotBytes, destination,
             cancellationToken).ConfigureAwait(false);
         if (read < 0)
         {

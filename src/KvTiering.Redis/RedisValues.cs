@@ -153,15 +153,11 @@ internal sealed class RedisValues
     }
 
     /// <summary>
-    /// <see cref="Get"/> with the server's reply awaited (<c>StringGetLeaseAsync</c>). A cancelled read throws; the
-    /// reply, if it still comes, is discarded.
+    /// <see cref="Get"/> with the server's reply awaited (<c>StringGetLeaseAsync</c>): the payload length (as
+    /// <see cref="Get"/> answers) and the block's parent key (a fetch adopts it). A cancelled read throws; the reply, if
+    /// it still comes, is discarded.
     /// </summary>
-    public async ValueTask<int> GetAsync(RedisKey serverKey, BlockKey key, int maxLength, Memory<byte> destination,
-        CancellationToken cancellationToken) =>
-        (await GetWithParentAsync(serverKey, key, maxLength, destination, cancellationToken).ConfigureAwait(false)).Read;
-
-    /// <summary><see cref="GetAsync"/> that also returns the block's parent key, as <see cref="Get"/> does (a fetch adopts it).</summary>
-    public async ValueTask<(int Read, BlockKey Parent)> GetWithParentAsync(RedisKey serverKey, BlockKey key, int maxLength,
+    public async ValueTask<(int Read, BlockKey Parent)> GetAsync(RedisKey serverKey, BlockKey key, int maxLength,
         Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (!_backoff.TryEnter(probeAlone: true))

@@ -29,7 +29,7 @@ internal sealed class ReadCascade
         int outcome = _optimistic.TryGet(key, destination, out bytesWritten);
         return outcome >= 0
             ? IsHit(outcome, out servedFromTier)
-            : TryGetSlow(store, key, destination, outcome, out bytesWritten, out servedFromTier);
+            : TryGetSlow(store, key, destination, outcome, out bytesWritten, out servedFromTier, out _);
     }
 
     /// <summary>
@@ -42,20 +42,9 @@ internal sealed class ReadCascade
     {
         store.ThrowIfDisposed();
         int outcome = _optimistic.TryGet(key, destination, out bytesWritten);
-        if (outcome == TopTierReader.Interrupted)
-        {
-            outcome = _optimistic.Retry(key, destination, out bytesWritten);
-        }
-
-        if (outcome >= 0)
-        {
-            bool hit = IsHit(outcome, out servedFromTier);
-            miss = hit ? BlockMiss.None : BlockMiss.NotResident;
-            return hit;
-        }
-
-        LookupTrace.AddLockedRead();
-        return _locked.TryGet(store, key, destination, out bytesWritten, out servedFromTier, out miss);
+        return outcome >= 0
+            ? IsHit(outcome, out servedFromTier, out miss)
+            : TryGetSlow(store, key, destination, outcome, out bytesWritten, out servedFromTier, out miss);
     }
 
     /// <summary>
@@ -79,8 +68,8 @@ internal sealed class ReadCascade
 
         if (outcome >= 0)
         {
-            bool hit = IsHit(outcome, out int tier);
-            return ValueTask.FromResult(new BlockRead(hit, written, tier) { Miss = hit ? BlockMiss.None : BlockMiss.NotResident });
+            bool hit = IsHit(outcome, out int tier, out BlockMiss cause);
+            return ValueTask.FromResult(new BlockRead(hit, written, tier) { Miss = cause });
         }
 
         if (_async is { } reader)
@@ -106,10 +95,18 @@ internal sealed class ReadCascade
         return outcome == TopTierReader.Hit;
     }
 
+    /// <summary>A final lock-free answer, with its cause: a lock-free miss is final only when the store holds no such block.</summary>
+    private static bool IsHit(int outcome, out int servedFromTier, out BlockMiss miss)
+    {
+        bool hit = IsHit(outcome, out servedFromTier);
+        miss = hit ? BlockMiss.None : BlockMiss.NotResident;
+        return hit;
+    }
+
     /// <summary>A lock-free try that a writer interrupted (tried again) or that needs the lock.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryGetSlow(TieredKvStore store, in BlockKey key, Span<byte> destination, int outcome, out int bytesWritten,
-        out int servedFromTier)
+        out int servedFromTier, out BlockMiss miss)
     {
         bytesWritten = 0;
         if (outcome == TopTierReader.Interrupted)
@@ -117,11 +114,11 @@ internal sealed class ReadCascade
             outcome = _optimistic.Retry(key, destination, out bytesWritten);
             if (outcome >= 0)
             {
-                return IsHit(outcome, out servedFromTier);
+                return IsHit(outcome, out servedFromTier, out miss);
             }
         }
 
         LookupTrace.AddLockedRead();
-        return _locked.TryGet(store, key, destination, out bytesWritten, out servedFromTier, out _);
+        return _locked.TryGet(store, key, destination, out bytesWritten, out servedFromTier, out miss);
     }
 }
