@@ -277,11 +277,13 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
     }
 
     /// <inheritdoc />
-    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent) => _reads.TryFetch(key, destination, out parent);
+    /// <remarks>Causes as <see cref="LastReadFailure"/>'s, Lost meaning no value under the key (never put here, or gone).</remarks>
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure) =>
+        _reads.TryFetch(key, destination, out parent, out failure);
 
     /// <inheritdoc />
-    public ValueTask<(int Length, BlockKey Parent)> TryFetchAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken) =>
-        _reads.TryFetchAsync(key, destination, cancellationToken);
+    public ValueTask<(int Length, BlockKey Parent, ReadFailure Failure)> TryFetchAsync(BlockKey key, Memory<byte> destination,
+        CancellationToken cancellationToken) => _reads.TryFetchAsync(key, destination, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>

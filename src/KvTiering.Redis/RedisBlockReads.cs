@@ -60,8 +60,11 @@ internal sealed class RedisBlockReads
         return Verified(slot, read, length, destination.Span);
     }
 
-    /// <summary><see cref="RedisBlockDevice.TryFetch"/>: a block by key, up to a slot's bytes; -1 when absent or unverified.</summary>
-    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    /// <summary>
+    /// <see cref="RedisBlockDevice.TryFetch"/>: a block by key, up to a slot's bytes; -1 when absent, unverified or not
+    /// reached, <paramref name="failure"/> saying which (this call's own: fetches run on many threads at once).
+    /// </summary>
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure)
     {
         _guard.ThrowIfDisposed();
         if (key.IsEmpty)
@@ -71,17 +74,11 @@ internal sealed class RedisBlockReads
 
         Interlocked.Increment(ref _counters.Fetches);
         int read = _values.Get(_values.ServerKey(key), key, _slots.SlotBytes, destination, out parent);
-        if (read < 0)
-        {
-            return -1;
-        }
-
-        Interlocked.Increment(ref _counters.FetchHits);
-        return read;
+        return Fetched(read, out failure);
     }
 
     /// <summary><see cref="RedisBlockDevice.TryFetchAsync"/>: <see cref="TryFetch"/> with the server's reply awaited, verified the same way.</summary>
-    public async ValueTask<(int Length, BlockKey Parent)> TryFetchAsync(BlockKey key, Memory<byte> destination,
+    public async ValueTask<(int Length, BlockKey Parent, ReadFailure Failure)> TryFetchAsync(BlockKey key, Memory<byte> destination,
         CancellationToken cancellationToken)
     {
         _guard.ThrowIfDisposed();
@@ -94,13 +91,31 @@ internal sealed class RedisBlockReads
         Interlocked.Increment(ref _counters.Fetches);
         (int read, BlockKey parent) = await _values.GetAsync(_values.ServerKey(key), key, _slots.SlotBytes, destination,
             cancellationToken).ConfigureAwait(false);
-        if (read < 0)
+        int length = Fetched(read, out ReadFailure failure);
+        return (length, length < 0 ? BlockKey.Empty : parent, failure);
+    }
+
+    /// <summary>
+    /// A fetch's outcome: its length on a hit (counted), else -1 with why: no value under the key (lost: never put
+    /// here, evicted, expired), a value that failed its checksum or seal (corrupt; <see cref="RedisValues"/> counted and
+    /// deleted it), or no answer (unreachable: backed off, a fault or a timeout).
+    /// </summary>
+    private int Fetched(int read, out ReadFailure failure)
+    {
+        failure = ReadFailure.Unknown;
+        if (read >= 0)
         {
-            return (-1, BlockKey.Empty);
+            Interlocked.Increment(ref _counters.FetchHits);
+            return read;
         }
 
-        Interlocked.Increment(ref _counters.FetchHits);
-        return (read, parent);
+        failure = read switch
+        {
+            RedisValues.Absent => ReadFailure.Lost,
+            RedisValues.Corrupt => ReadFailure.Corrupt,
+            _ => ReadFailure.Unreachable,
+        };
+        return -1;
     }
 
     /// <summary>

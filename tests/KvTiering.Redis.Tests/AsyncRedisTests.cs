@@ -134,11 +134,12 @@ public sealed class AsyncRedisTests(GarnetFixture fixture) : IClassFixture<Garne
         IRemoteBlockSource source = reader;
 
         var buffer = new byte[BlockBytes];
-        (int length, BlockKey parent) = await source.TryFetchAsync(chain[1], buffer, CancellationToken.None);
+        (int length, BlockKey parent, ReadFailure failure) = await source.TryFetchAsync(chain[1], buffer, CancellationToken.None);
         Assert.Equal(Payload(1), buffer[..length]);
         Assert.Equal(chain[0], parent);
-        Assert.Equal(-1, (await source.TryFetchAsync(chain[0], buffer, CancellationToken.None)).Length); // absent
-        Assert.Equal((-1, BlockKey.Empty), await source.TryFetchAsync(chain[2], buffer, CancellationToken.None)); // corrupt
+        Assert.Equal(ReadFailure.Unknown, failure);
+        Assert.Equal((-1, BlockKey.Empty, ReadFailure.Lost), await source.TryFetchAsync(chain[0], buffer, CancellationToken.None)); // absent
+        Assert.Equal((-1, BlockKey.Empty, ReadFailure.Corrupt), await source.TryFetchAsync(chain[2], buffer, CancellationToken.None)); // corrupt
         RedisTierStatistics stats = reader.GetStatistics();
         Assert.Equal((3L, 1L, 1L), (stats.Fetches, stats.FetchHits, stats.ChecksumFailures));
     }

@@ -43,7 +43,7 @@ public sealed class AuthenticationTests(GarnetFixture fixture) : IClassFixture<G
         Assert.Equal(Payload(1).Length, writer.Read(1, chain[1], buffer));
         Assert.Equal(Payload(1), buffer[..Payload(1).Length]);
         Assert.Equal(3, reader.MatchPrefix(chain));
-        int fetched = reader.TryFetch(chain[2], buffer, out BlockKey parent);
+        int fetched = reader.TryFetch(chain[2], buffer, out BlockKey parent, out _);
         Assert.Equal(Payload(2), buffer[..fetched]);
         Assert.Equal(chain[1], parent);
         Assert.Equal(0, reader.GetStatistics().AuthenticationFailures);
@@ -65,7 +65,7 @@ public sealed class AuthenticationTests(GarnetFixture fixture) : IClassFixture<G
 
         var buffer = new byte[BlockBytes];
         Assert.Equal(0, victim.MatchPrefix([key]));
-        Assert.Equal(-1, victim.TryFetch(key, buffer, out _));
+        Assert.Equal(-1, victim.TryFetch(key, buffer, out _, out _));
         Assert.All(buffer, b => Assert.Equal(0, b));
         Assert.Equal(1, victim.GetStatistics().AuthenticationFailures);
         Assert.Equal(0, victim.GetStatistics().ChecksumFailures);
@@ -108,7 +108,7 @@ public sealed class AuthenticationTests(GarnetFixture fixture) : IClassFixture<G
         writer.Write(1, chain[1], chain[0], Payload(1));
 
         Assert.Equal(0, reader.MatchPrefix(chain));
-        Assert.Equal(-1, reader.TryFetch(chain[0], new byte[BlockBytes], out _));
+        Assert.Equal(-1, reader.TryFetch(chain[0], new byte[BlockBytes], out _, out _));
         Assert.Equal(1, reader.GetStatistics().AuthenticationFailures);
     }
 

@@ -114,14 +114,14 @@ public sealed class FaultTests
         long faults = device.GetStatistics().Faults;
 
         // Within the back-off nothing reaches the network: calls answer at once and no new fault is recorded.
-        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _));
+        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _, out _));
         Assert.Equal(0, device.MatchPrefix([key]));
         Assert.Equal(faults, device.GetStatistics().Faults);
 
         time.Advance(options.Backoff);
         Assert.True(device.IsAvailable);
         Assert.False(device.CanWriteNow); // the back-off is over, but the connection still has no server
-        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _)); // the probe fails: twice the back-off
+        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _, out _)); // the probe fails: twice the back-off
         Assert.Equal(faults + 1, device.GetStatistics().Faults);
         time.Advance(options.Backoff);
         Assert.False(device.IsAvailable);
@@ -140,7 +140,7 @@ public sealed class FaultTests
         using RedisBlockDevice device = RedisBlockDevice.Connect(options, 4, BlockBytes);
         BlockKey key = Chain(1, seed: 4)[0];
 
-        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _));
+        Assert.Equal(-1, device.TryFetch(key, new byte[BlockBytes], out _, out _));
         Assert.Throws<IOException>(() => device.Write(0, key, Hasher.Root, Payload(0)));
 
         server.Start();

@@ -73,4 +73,46 @@ public sealed class ReadFailureCauseTests
         Assert.Equal((0L, 0L, 2L), Causes(store));
         Assert.False(device.IsAvailable);
     }
+
+    [Fact]
+    public async Task A_fetch_of_a_block_only_the_server_holds_says_why_it_missed()
+    {
+        // A store that does not index a block asks the server for it (IRemoteBlockSource.TryFetch): a fresh process,
+        // or one whose table let the block go. Before cause30 every such miss was NotResident, the server down too.
+        using var server = new GarnetTestServer();
+        using var relay = new HangingRelay(server.Port);
+        var time = new FakeTimeProvider();
+        RedisTierOptions options = Options(server, time);
+        using ConnectionMultiplexer connection = RedisTier.Connect(options);
+        using TieredKvStore writer = NewStore(connection, options, 2, 8, out RedisBlockDevice written);
+        BlockKey[] chain = PutFour(writer, seed: 3); // 0 and 1 on the server, 2 and 3 only in the writer's memory
+        RedisTierOptions through = Options(server, time, options.Namespace);
+        through.Configuration = $"127.0.0.1:{relay.Port}";
+        through.OperationTimeout = TimeSpan.FromSeconds(1);
+        using ConnectionMultiplexer relayed = RedisTier.Connect(through);
+        using TieredKvStore reader = NewStore(relayed, through, 2, 8, out _, PromotionMode.Never);
+        var buffer = new byte[BlockBytes];
+
+        Assert.False(reader.TryGet(chain[2], buffer, out _, out _, out BlockMiss miss));
+        Assert.Equal(BlockMiss.NotResident, miss); // the server has no such value
+
+        byte[] value = connection.GetDatabase().StringGet(written.ServerKey(chain[1]))!;
+        value[^1] ^= 1; // garbled or forged on the server
+        connection.GetDatabase().StringSet(written.ServerKey(chain[1]), value);
+        Assert.Equal(BlockMiss.Corrupt, (await reader.TryGetAsync(chain[1], buffer)).Miss);
+        Assert.Equal((1L, 0L, 0L), Causes(reader));
+
+        relay.Hung = true; // the server holds block 0 but does not answer: a timeout, then the back-off
+        Assert.False(reader.TryGet(chain[0], buffer, out _, out _, out miss));
+        Assert.Equal(BlockMiss.Unreachable, miss);
+        Assert.Equal(BlockMiss.Unreachable, (await reader.TryGetAsync(chain[0], buffer)).Miss);
+        var reads = new BlockRead[2];
+        Assert.Equal(0, await reader.ReadBatchAsync(new[] { chain[0], chain[2] }, new byte[2 * BlockBytes], reads));
+        Assert.Equal([BlockMiss.Unreachable, BlockMiss.Unreachable], reads.Select(r => r.Miss)); // not asked: not known absent
+        Assert.Equal((1L, 0L, 4L), Causes(reader));
+
+        relay.Hung = false; // back: the block was there all along
+        Assert.True(Eventually(time, () => reader.TryGet(chain[0], buffer, out int length) && length == Payload(0).Length));
+        Assert.Equal(Payload(0), buffer[..Payload(0).Length]);
+    }
 }

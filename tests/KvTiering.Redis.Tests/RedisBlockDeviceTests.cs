@@ -192,11 +192,11 @@ public sealed class RedisBlockDeviceTests(GarnetFixture fixture) : IClassFixture
         writer.Write(3, chain[1], chain[0], Payload(1));
 
         var buffer = new byte[BlockBytes];
-        int read = reader.TryFetch(chain[1], buffer, out BlockKey parent);
+        int read = reader.TryFetch(chain[1], buffer, out BlockKey parent, out _);
         Assert.Equal(Payload(1), buffer[..read]);
         Assert.Equal(chain[0], parent);
-        Assert.Equal(-1, reader.TryFetch(chain[0], buffer, out _));
-        Assert.Equal(-1, otherModel.TryFetch(chain[1], buffer, out _));
+        Assert.Equal(-1, reader.TryFetch(chain[0], buffer, out _, out _));
+        Assert.Equal(-1, otherModel.TryFetch(chain[1], buffer, out _, out _));
         Assert.Equal(1, reader.GetStatistics().FetchHits);
         Assert.Equal(2, reader.GetStatistics().Fetches);
     }
@@ -208,7 +208,7 @@ public sealed class RedisBlockDeviceTests(GarnetFixture fixture) : IClassFixture
         BlockKey key = Chain(1, seed: 12)[0];
         device.Write(0, key, Hasher.Root, Payload(0));
 
-        var ex = Assert.Throws<ArgumentException>(() => device.TryFetch(key, new byte[10], out _));
+        var ex = Assert.Throws<ArgumentException>(() => device.TryFetch(key, new byte[10], out _, out _));
         Assert.Contains("10", ex.Message, StringComparison.Ordinal);
     }
 

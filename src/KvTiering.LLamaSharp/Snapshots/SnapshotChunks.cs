@@ -15,32 +15,47 @@ internal static class SnapshotChunks
     /// Reads chunks 1..<c>ChunkCount</c> of <paramref name="snapshot"/> into <paramref name="buffer"/> (whole chunks,
     /// from 0); also the deepest tier read, by the worst of what the chunks' reads found (<see cref="PieceMisses"/>):
     /// <see cref="LoadResult.Corrupt"/>: a chunk's bytes failed verification, or it has the wrong length;
-    /// <see cref="LoadResult.Missing"/>: a chunk was gone before the read (nothing is read then) or its device lost it;
-    /// <see cref="LoadResult.Unreachable"/>: every chunk not read is still resident, its device just did not answer. The
-    /// payload checksum is the caller's. Cancelled, it throws once the reads in flight have ended, with every chunk where
-    /// it was.
+    /// <see cref="LoadResult.Missing"/>: a chunk neither the store nor a shared tier it fetches from holds (the first
+    /// one not held here is read alone first, so a gone chunk costs no other read) or its device lost it;
+    /// <see cref="LoadResult.Unreachable"/>: every chunk not read may still be held, its device (or the shared tier
+    /// holding it) just did not answer. The payload checksum is the caller's. Cancelled, it throws once the reads in
+    /// flight have ended, with every chunk where it was.
     /// </summary>
     public static async Task<(LoadResult Result, int DeepestTier)> ReadAsync(TieredKvStore store, BlockKey snapshot,
         SnapshotManifest manifest, byte[] buffer, CancellationToken cancellationToken)
     {
         int chunkBytes = store.BlockBytes;
         var keys = new BlockKey[manifest.ChunkCount];
+        int notHeld = -1; // the first chunk the store's table does not hold
+        int deepestTier = -1;
         for (int c = 0; c < keys.Length; c++)
         {
             keys[c] = SnapshotKeys.Chunk(snapshot, c + 1);
-            if (!store.Contains(keys[c]))
+            if (notHeld < 0 && !store.Contains(keys[c]))
             {
-                // Gone before any read: evicted or removed, a miss. A flash tier that found the chunk's record damaged
-                // when it opened dropped it then, and keeps no note of it, so that counts as a miss too
-                // (docs/llamasharp.md, "Corrupt or missing"); the tier counted it when it opened.
-                return (LoadResult.Missing, -1);
+                notHeld = c;
             }
+        }
+
+        if (notHeld >= 0)
+        {
+            // Not held here: evicted or removed, or held only by a shared tier the store fetches from (Garnet keeps
+            // what this store let go, and a fresh process holds nothing). One awaited read says which before the rest
+            // are read: absent there too is a miss (so is a chunk a flash tier dropped at open and keeps no note of,
+            // docs/llamasharp.md, "Corrupt or missing"); a shared tier that could not be asked keeps the snapshot.
+            BlockRead probe = await store.TryGetAsync(keys[notHeld], buffer.AsMemory(notHeld * chunkBytes, chunkBytes),
+                cancellationToken).ConfigureAwait(false);
+            if (!probe.Found)
+            {
+                return (PieceMisses.Of(probe.Miss), -1);
+            }
+
+            deepestTier = probe.Tier; // adopted above it now, so the batch may find it higher
         }
 
         var reads = new BlockRead[keys.Length];
         await store.ReadBatchAsync(keys, buffer, reads, cancellationToken).ConfigureAwait(false);
         LoadResult result = LoadResult.Loaded;
-        int deepestTier = -1;
         for (int c = 0; c < keys.Length; c++)
         {
             int expected = (int)Math.Min(chunkBytes, manifest.PayloadLength - ((long)c * chunkBytes));

@@ -23,14 +23,22 @@ internal sealed class SnapshotWaypoints(TieredKvStore store, int interval)
 
     /// <summary>
     /// The snapshot <paramref name="waypoint"/> points at, read through <paramref name="scratch"/> (room for any stored
-    /// length); a waypoint that cannot be read is removed.
+    /// length); a waypoint that cannot be read is removed, unless its device could not be reached just now (a shared
+    /// tier that is down): it is kept, as the snapshot it leads to is, for when the device answers.
     /// </summary>
     public bool TryRead(in BlockKey waypoint, Span<byte> scratch, out BlockKey snapshot)
     {
         // TryGet needs room for whatever length is stored; a waypoint of any other size is corrupt anyway.
-        if (store.TryGet(waypoint, scratch, out int length) && SnapshotWaypoint.TryRead(scratch[..length], out snapshot))
+        bool read = store.TryGet(waypoint, scratch, out int length, out _, out BlockMiss miss);
+        if (read && SnapshotWaypoint.TryRead(scratch[..length], out snapshot))
         {
             return true;
+        }
+
+        if (!read && miss == BlockMiss.Unreachable)
+        {
+            snapshot = default;
+            return false;
         }
 
         store.Remove(waypoint);

@@ -23,9 +23,17 @@ public interface IRemoteBlockSource
     /// <param name="key">The block's key.</param>
     /// <param name="destination">Where the payload goes.</param>
     /// <param name="parent">The block's parent key, as its writer stored it.</param>
-    /// <returns>The payload length, or -1 when the block is absent, fails verification or the tier is unavailable.</returns>
+    /// <param name="failure">
+    /// Why a fetch that returned -1 missed, this call's own (no field shared between threads holds it):
+    /// <see cref="ReadFailure.Lost"/>, the tier has no such block (never put, evicted, expired);
+    /// <see cref="ReadFailure.Corrupt"/>, its value failed verification (checksum, seal, a header that is not the
+    /// block's: damaged or forged); <see cref="ReadFailure.Unreachable"/>, the tier could not be asked (down, timed out,
+    /// backing off), so it may still hold the block. <see cref="ReadFailure.Unknown"/> on a hit; a miss left
+    /// <see cref="ReadFailure.Unknown"/> is taken as corrupt, as a device read's is.
+    /// </param>
+    /// <returns>The payload length, or -1 on a miss (<paramref name="failure"/> says why).</returns>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the block.</exception>
-    int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent);
+    int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure);
 
     /// <summary>
     /// <see cref="TryFetch"/> awaited: the store's <c>TryGetAsync</c> (and so a batch's reads) await it outside the
@@ -35,14 +43,18 @@ public interface IRemoteBlockSource
     /// <param name="key">The block's key.</param>
     /// <param name="destination">Where the payload goes; the caller keeps it until the task completes.</param>
     /// <param name="cancellationToken">Ends the wait for the reply; the reply, if it still comes, is discarded.</param>
-    /// <returns>The payload length (-1 as <see cref="TryFetch"/>) and the block's parent key.</returns>
+    /// <returns>
+    /// The payload length (-1 on a miss), the block's parent key, and why a miss missed (as <see cref="TryFetch"/>'s
+    /// <c>failure</c>).
+    /// </returns>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the block.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before the reply came.</exception>
-    ValueTask<(int Length, BlockKey Parent)> TryFetchAsync(BlockKey key, Memory<byte> destination, CancellationToken cancellationToken)
+    ValueTask<(int Length, BlockKey Parent, ReadFailure Failure)> TryFetchAsync(BlockKey key, Memory<byte> destination,
+        CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        int length = TryFetch(key, destination.Span, out BlockKey parent);
-        return ValueTask.FromResult((length, parent));
+        int length = TryFetch(key, destination.Span, out BlockKey parent, out ReadFailure failure);
+        return ValueTask.FromResult((length, parent, failure));
     }
 
     /// <summary>

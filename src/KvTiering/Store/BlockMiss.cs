@@ -21,7 +21,9 @@ public enum BlockMiss : byte
     /// <summary>
     /// The block was resident, but its bytes failed verification on this read (checksum, seal, a header that is not
     /// the block's), or its device did not say why it failed (<see cref="Devices.ReadFailure.Unknown"/>). The store
-    /// dropped it and counted a checksum failure.
+    /// dropped it and counted a checksum failure. Also a block the store did not hold whose shared tier's copy failed
+    /// verification when fetched (<see cref="Devices.IRemoteBlockSource.TryFetch"/>: damaged or forged; the tier
+    /// deleted it, and the store counted a checksum failure of that tier).
     /// </summary>
     Corrupt = 2,
 
@@ -33,7 +35,9 @@ public enum BlockMiss : byte
 
     /// <summary>
     /// The block is resident, but its device could not be reached just now (<see cref="Devices.ReadFailure.Unreachable"/>:
-    /// a remote tier down, timing out or backing off). The store keeps it, and a later read may find it.
+    /// a remote tier down, timing out or backing off). The store keeps it, and a later read may find it. Also a block
+    /// the store does not hold whose shared tier could not be asked (<see cref="Devices.IRemoteBlockSource.TryFetch"/>):
+    /// that tier may hold it, so a later read may find it there.
     /// </summary>
     Unreachable = 4,
 }

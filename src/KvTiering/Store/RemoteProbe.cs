@@ -12,7 +12,8 @@ namespace KvTiering.Store;
 /// continues. Never asked in a metadata-only store. Both questions are network round trips (up to the source's timeout
 /// on a slow server), so neither runs under the store's lock: a lookup takes its place under the lock
 /// (<see cref="TryBegin"/>), fetches without it (<see cref="Fetch"/>, <see cref="FetchAsync"/>) and adopts the block
-/// under it again; a prefix match asks between its lock-free or locked walks (<see cref="Query"/>).
+/// under it again; a prefix match asks between its lock-free or locked walks (<see cref="Query"/>). A fetch that misses
+/// says why (absent there too, corrupt or forged, or the tier not reached), and the caller is told so.
 /// </summary>
 internal sealed class RemoteProbe
 {
@@ -80,11 +81,12 @@ internal sealed class RemoteProbe
     {
         int read;
         BlockKey parent;
+        ReadFailure failure;
         try
         {
             try
             {
-                read = _source!.TryFetch(key, destination, out parent);
+                read = _source!.TryFetch(key, destination, out parent, out failure);
             }
             finally
             {
@@ -97,9 +99,7 @@ internal sealed class RemoteProbe
             throw;
         }
 
-        bool hit = Adopt(store, chain, key, read, parent, destination, out bytesWritten, out servedFromTier);
-        miss = hit ? BlockMiss.None : BlockMiss.NotResident; // the shared tier lacks it too
-        return hit;
+        return Adopt(store, chain, key, read, parent, failure, destination, out bytesWritten, out servedFromTier, out miss);
     }
 
     /// <summary><see cref="Fetch"/> with the fetch awaited (<see cref="IRemoteBlockSource.TryFetchAsync"/>): no thread waits for the round trip.</summary>
@@ -107,7 +107,7 @@ internal sealed class RemoteProbe
     public async ValueTask<BlockRead> FetchAsync(TieredKvStore store, TierChain chain, BlockKey key, Memory<byte> destination,
         CancellationToken cancellationToken)
     {
-        (int Length, BlockKey Parent) fetched;
+        (int Length, BlockKey Parent, ReadFailure Failure) fetched;
         try
         {
             try
@@ -125,8 +125,9 @@ internal sealed class RemoteProbe
             throw;
         }
 
-        bool hit = Adopt(store, chain, key, fetched.Length, fetched.Parent, destination.Span, out int written, out int tier);
-        return new BlockRead(hit, written, tier) { Miss = hit ? BlockMiss.None : BlockMiss.NotResident };
+        bool hit = Adopt(store, chain, key, fetched.Length, fetched.Parent, fetched.Failure, destination.Span, out int written,
+            out int tier, out BlockMiss miss);
+        return new BlockRead(hit, written, tier) { Miss = miss };
     }
 
     /// <summary>
@@ -167,18 +168,21 @@ internal sealed class RemoteProbe
     /// like a put through <paramref name="chain"/> (into the promotion target: the top tier, or the tier above the
     /// shared one; not at all under <see cref="PromotionMode.Never"/>), unless the key became resident meanwhile (a put,
     /// or another lookup's fetch, won): the fetched bytes are the block's all the same (keys are content addresses and
-    /// the source verified them), so the read still hits and the block is not adopted twice.
+    /// the source verified them), so the read still hits and the block is not adopted twice. A miss gets the fetch's own
+    /// cause (<see cref="Missed"/>).
     /// </summary>
-    private bool Adopt(TieredKvStore store, TierChain chain, in BlockKey key, int read, in BlockKey parent, ReadOnlySpan<byte> fetched,
-        out int bytesWritten, out int servedFromTier)
+    private bool Adopt(TieredKvStore store, TierChain chain, in BlockKey key, int read, in BlockKey parent, ReadFailure failure,
+        ReadOnlySpan<byte> fetched, out int bytesWritten, out int servedFromTier, out BlockMiss miss)
     {
         bytesWritten = 0;
         servedFromTier = -1;
+        miss = BlockMiss.None;
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed(); // its devices are closed: nothing to adopt into
             if (read <= 0)
             {
+                miss = read < 0 ? Missed(failure) : BlockMiss.NotResident; // an empty value holds no block
                 return false;
             }
 
@@ -196,6 +200,28 @@ internal sealed class RemoteProbe
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Under the lock: a fetch's miss as the caller is told it, counted on the shared tier by its cause. Absent there
+    /// too is a plain miss (the store held no such block); a value that failed verification is an integrity event,
+    /// counted as a checksum failure like a slot read's (the source deleted it); a tier that could not be asked may
+    /// still hold the block, so the caller hears <see cref="BlockMiss.Unreachable"/> (a snapshot whose pieces live
+    /// only there is kept for when it answers). A source that did not say why is taken as corrupt, as a device is.
+    /// </summary>
+    private BlockMiss Missed(ReadFailure failure)
+    {
+        switch (failure)
+        {
+            case ReadFailure.Lost:
+                return BlockMiss.NotResident;
+            case ReadFailure.Unreachable:
+                _tier!.Counters.UnreachableReads++;
+                return BlockMiss.Unreachable;
+            default:
+                _tier!.Counters.ChecksumFailures++;
+                return BlockMiss.Corrupt;
+        }
     }
 
     /// <summary>The fetch ended (done, thrown or cancelled): its store reader and its place end with it, before the lock is asked for.</summary>

@@ -62,7 +62,11 @@ public sealed record TierStatistics
     /// </summary>
     public long LostBlocks { get; init; }
 
-    /// <summary>Reads the device could not make (a remote server down, timing out or backed off), each a miss and the block dropped.</summary>
+    /// <summary>
+    /// Reads the device could not make (a remote server down, timing out or backed off), each a miss; a resident block is
+    /// kept for its next read. A shared tier's fetch of a block the store does not hold counts here too when the tier
+    /// could not be asked, and as a checksum failure when its value failed verification.
+    /// </summary>
     public long UnreachableReads { get; init; }
 
     /// <summary>

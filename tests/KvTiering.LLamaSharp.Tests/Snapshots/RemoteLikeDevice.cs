@@ -34,6 +34,9 @@ internal class RemoteLikeDevice(int slotCount, int slotBytes, int readWindow) : 
     /// <summary>The most reads in flight at once.</summary>
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
+    /// <summary>While set, the server does not answer: every read misses as unreachable, as a Redis tier's does when it is down.</summary>
+    public volatile bool Down;
+
     /// <summary>Reads of <paramref name="key"/> miss with <paramref name="cause"/> from now on.</summary>
     public void Fail(BlockKey key, ReadFailure cause) => _faults[key] = cause;
 
@@ -119,7 +122,7 @@ internal class RemoteLikeDevice(int slotCount, int slotBytes, int readWindow) : 
     protected ReadFailure? Failing(in BlockKey key)
     {
         _reads.AddOrUpdate(key, 1, static (_, n) => n + 1);
-        return _faults.TryGetValue(key, out ReadFailure cause) ? cause : null;
+        return Down ? ReadFailure.Unreachable : _faults.TryGetValue(key, out ReadFailure cause) ? cause : null;
     }
 
     public ReadFailure LastReadFailure(int slot) => _causes[slot];

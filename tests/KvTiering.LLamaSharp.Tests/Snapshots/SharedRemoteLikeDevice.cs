@@ -7,18 +7,27 @@ namespace KvTiering.LLamaSharp.Tests.Snapshots;
 /// <summary>
 /// A <see cref="RemoteLikeDevice"/> that is also a shared server (<see cref="IRemoteBlockSource"/>): like Garnet under
 /// several stores, it keeps every value written, by key, after the store frees its slot, and serves it to a store that
-/// no longer tracks it. Values that fail (<see cref="RemoteLikeDevice.Fail"/>) fail when fetched too.
+/// no longer tracks it. Values that fail (<see cref="RemoteLikeDevice.Fail"/>) fail when fetched too, with the same
+/// cause; while the server is <see cref="RemoteLikeDevice.Down"/> every fetch is unreachable and prefix queries match nothing.
 /// </summary>
 internal sealed class SharedRemoteLikeDevice(int slotCount, int slotBytes, int readWindow)
     : RemoteLikeDevice(slotCount, slotBytes, readWindow), IRemoteBlockSource
 {
     private readonly ConcurrentDictionary<BlockKey, (byte[] Payload, BlockKey Parent)> _values = new();
 
-    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure)
     {
         parent = BlockKey.Empty;
-        if (!_values.TryGetValue(key, out var value) || Failing(key) is not null)
+        failure = ReadFailure.Unknown;
+        if (!_values.TryGetValue(key, out var value))
         {
+            failure = Down ? ReadFailure.Unreachable : ReadFailure.Lost;
+            return -1;
+        }
+
+        if (Failing(key) is { } cause)
+        {
+            failure = cause;
             return -1;
         }
 
@@ -27,10 +36,13 @@ internal sealed class SharedRemoteLikeDevice(int slotCount, int slotBytes, int r
         return value.Payload.Length;
     }
 
+    /// <summary>The server drops <paramref name="key"/>'s value (expired, evicted).</summary>
+    public void Forget(BlockKey key) => _values.TryRemove(key, out _);
+
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
     {
         int n = 0;
-        while (n < keys.Length && _values.ContainsKey(keys[n]))
+        while (!Down && n < keys.Length && _values.ContainsKey(keys[n]))
         {
             n++;
         }

@@ -32,7 +32,7 @@ internal sealed class GatedRemoteDevice(int slotCount, int slotBytes, Concurrent
 
     public int Queries => Volatile.Read(ref _queries);
 
-    /// <summary>Makes every fetch fail (-1: unavailable) while set.</summary>
+    /// <summary>Makes every fetch fail (-1, <see cref="ReadFailure.Unreachable"/>: unavailable) while set.</summary>
     public volatile bool Failing;
 
     /// <summary>Holds every later fetch and query at the gate until <see cref="Open"/>.</summary>
@@ -66,16 +66,16 @@ internal sealed class GatedRemoteDevice(int slotCount, int slotBytes, Concurrent
 
     public void Free(int slot) => _slots[slot] = null;
 
-    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure)
     {
         Interlocked.Increment(ref _fetches);
         Interlocked.Increment(ref _waiting);
         _gate.Wait();
         Interlocked.Decrement(ref _waiting);
-        return Fetched(key, destination, out parent);
+        return Fetched(key, destination, out parent, out failure);
     }
 
-    public async ValueTask<(int Length, BlockKey Parent)> TryFetchAsync(BlockKey key, Memory<byte> destination,
+    public async ValueTask<(int Length, BlockKey Parent, ReadFailure Failure)> TryFetchAsync(BlockKey key, Memory<byte> destination,
         CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _fetches);
@@ -89,8 +89,8 @@ internal sealed class GatedRemoteDevice(int slotCount, int slotBytes, Concurrent
             Interlocked.Decrement(ref _waiting);
         }
 
-        int length = Fetched(key, destination.Span, out BlockKey parent);
-        return (length, parent);
+        int length = Fetched(key, destination.Span, out BlockKey parent, out ReadFailure failure);
+        return (length, parent, failure);
     }
 
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
@@ -112,14 +112,16 @@ internal sealed class GatedRemoteDevice(int slotCount, int slotBytes, Concurrent
     {
     }
 
-    private int Fetched(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    private int Fetched(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure)
     {
         parent = BlockKey.Empty;
+        failure = Failing ? ReadFailure.Unreachable : ReadFailure.Lost;
         if (Failing || !shared.TryGetValue(key, out byte[]? bytes))
         {
             return -1;
         }
 
+        failure = ReadFailure.Unknown;
         bytes.CopyTo(destination);
         return bytes.Length;
     }

@@ -94,4 +94,65 @@ public sealed class RemoteBlockSourceTests
         Assert.Equal(1, store.MatchPrefix([Key(0)]).Blocks);
         Assert.Equal(0, device.PrefixQueries);
     }
+
+    [Theory]
+    [InlineData(null, BlockMiss.NotResident)]                    // absent there too
+    [InlineData(ReadFailure.Unreachable, BlockMiss.Unreachable)] // down, timed out or backing off
+    [InlineData(ReadFailure.Corrupt, BlockMiss.Corrupt)]         // failed its checksum or seal: damaged or forged
+    [InlineData(ReadFailure.Unknown, BlockMiss.Corrupt)]         // a source that did not say, as a device that does not
+    public async Task ASharedTierFetchThatMissesSaysWhy(ReadFailure? fault, BlockMiss expected)
+    {
+        // Before, every fetch that missed was NotResident: a caller could not tell "nobody has it" from "the shared
+        // tier could not be asked", and the agent server's restore dropped snapshots whose chunks only Garnet held.
+        _shared[Key(1)] = (Key(0), Payload(1));
+        using TieredKvStore store = Create(out SharedFakeDevice device, memory: [2]);
+        store.Put(Key(0), BlockKey.Empty, Payload(0));
+        device.FailingWith = fault;
+        BlockKey key = fault is null ? Key(2) : Key(1);
+        var buffer = new byte[128];
+
+        Assert.False(store.TryGet(key, buffer, out _, out int tier, out BlockMiss miss));
+        Assert.Equal((expected, -1), (miss, tier));
+        BlockRead read = await store.TryGetAsync(key, buffer);
+        Assert.Equal(BlockRead.Missed(expected), read);
+        var reads = new BlockRead[2];
+        Assert.Equal(1, await store.ReadBatchAsync(new[] { key, Key(0) }, new byte[256], reads)); // each block its own cause
+        Assert.Equal([expected, BlockMiss.None], reads.Select(r => r.Miss));
+        Assert.Equal(3, device.Fetches);
+
+        TierStatistics shared = store.GetStatistics().Tiers[1];
+        Assert.Equal((expected == BlockMiss.Corrupt ? 3 : 0, expected == BlockMiss.Unreachable ? 3 : 0, 0L),
+            (shared.ChecksumFailures, shared.UnreachableReads, shared.LostBlocks));
+        Assert.Equal(3, store.GetStatistics().Misses);
+
+        device.FailingWith = null; // the tier answers again: the block was kept there all along
+        Assert.True(store.TryGet(Key(1), buffer, out int written, out _, out miss));
+        Assert.Equal(BlockMiss.None, miss);
+        Assert.Equal(Payload(1), buffer[..written]);
+    }
+
+    [Theory]
+    [InlineData(ReadFailure.Unreachable)]
+    [InlineData(ReadFailure.Lost)]
+    [InlineData(ReadFailure.Corrupt)]
+    public void ASharedTierMissWithItsCauseAllocatesNothing(ReadFailure fault)
+    {
+        using TieredKvStore store = Create(out SharedFakeDevice device, memory: [2]);
+        device.FailingWith = fault;
+        var buffer = new byte[128];
+        for (int warm = 0; warm < 2; warm++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200; i++)
+            {
+                store.TryGet(Key(i), buffer, out _, out _, out BlockMiss miss);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (warm == 1)
+            {
+                Assert.Equal(0, allocated);
+            }
+        }
+    }
 }

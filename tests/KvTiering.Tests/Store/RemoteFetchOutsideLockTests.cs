@@ -212,17 +212,18 @@ public sealed class RemoteFetchOutsideLockTests
     }
 
     [Fact]
-    public async Task A_failed_fetch_is_a_miss_not_resident()
+    public async Task A_failed_fetch_is_a_miss_the_shared_tier_could_not_be_asked()
     {
+        // Before cause30 it was NotResident, as an absent block is: the fetch gave no cause.
         using TieredKvStore store = Open(out GatedRemoteDevice device);
         device.Failing = true;
         var buffer = new byte[TinyLayout.BytesPerBlock];
 
         Assert.False(store.TryGet(Key(50), buffer, out int written, out int tier, out BlockMiss miss));
-        Assert.Equal((0, -1, BlockMiss.NotResident), (written, tier, miss));
+        Assert.Equal((0, -1, BlockMiss.Unreachable), (written, tier, miss));
         BlockRead read = await store.TryGetAsync(Key(50), buffer);
         Assert.False(read.Found);
-        Assert.Equal(BlockMiss.NotResident, read.Miss);
+        Assert.Equal(BlockMiss.Unreachable, read.Miss);
         Assert.Equal(2, store.Count);
         StoreStatistics stats = store.GetStatistics();
         Assert.Equal((2, 0, 2), (stats.Lookups, stats.Hits, stats.Misses));

@@ -23,6 +23,12 @@ internal sealed class SharedFakeDevice(Dictionary<BlockKey, (BlockKey Parent, by
 
     public int PrefixQueries { get; private set; }
 
+    /// <summary>
+    /// While set, every fetch misses with this cause (<see cref="ReadFailure.Unreachable"/>: a server that is down;
+    /// <see cref="ReadFailure.Corrupt"/>: a value that failed verification) and prefix queries match nothing.
+    /// </summary>
+    public ReadFailure? FailingWith { get; set; }
+
     public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
     {
         shared[key] = (parent, payload.ToArray());
@@ -30,21 +36,23 @@ internal sealed class SharedFakeDevice(Dictionary<BlockKey, (BlockKey Parent, by
     }
 
     public int Read(int slot, in BlockKey key, Span<byte> destination) =>
-        _keys[slot].Equals(key) ? TryFetch(key, destination, out _) : -1;
+        _keys[slot].Equals(key) ? TryFetch(key, destination, out _, out _) : -1;
 
     public int PayloadLength(int slot) => shared.TryGetValue(_keys[slot], out var block) ? block.Bytes.Length : 0;
 
     public void Free(int slot) => _keys[slot] = BlockKey.Empty;
 
-    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure)
     {
         Fetches++;
         parent = BlockKey.Empty;
-        if (!shared.TryGetValue(key, out var block))
+        failure = FailingWith ?? ReadFailure.Lost;
+        if (FailingWith is not null || !shared.TryGetValue(key, out var block))
         {
             return -1;
         }
 
+        failure = ReadFailure.Unknown;
         block.Bytes.CopyTo(destination);
         parent = block.Parent;
         return block.Bytes.Length;
@@ -54,7 +62,7 @@ internal sealed class SharedFakeDevice(Dictionary<BlockKey, (BlockKey Parent, by
     {
         PrefixQueries++;
         int i = 0;
-        while (i < keys.Length && shared.ContainsKey(keys[i]))
+        while (FailingWith is null && i < keys.Length && shared.ContainsKey(keys[i]))
         {
             i++;
         }

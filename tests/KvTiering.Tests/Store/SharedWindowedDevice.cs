@@ -39,15 +39,17 @@ internal sealed class SharedWindowedDevice(WindowedDevice slots, ConcurrentDicti
 
     public void Free(int slot) => slots.Free(slot);
 
-    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent)
+    public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure)
     {
         Interlocked.Increment(ref _fetches);
         parent = BlockKey.Empty;
+        failure = ReadFailure.Lost;
         if (!shared.TryGetValue(key, out byte[]? bytes))
         {
             return -1;
         }
 
+        failure = ReadFailure.Unknown;
         bytes.CopyTo(destination);
         return bytes.Length;
     }
