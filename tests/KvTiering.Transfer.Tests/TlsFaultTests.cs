@@ -224,7 +224,7 @@ public sealed class TlsFaultTests : IDisposable
             }
             else
             {
-                peer.Socket.Shutdown(SocketShutdown.Send); // FIN without close_notify: a truncation, not an end
+                peer.Socket.Shutdown(SocketShutdown.Send); // FIN before the end frame: a truncation, not an end
             }
 
             BlockReceiveResult receive = await receiving.WaitAsync(Generous);

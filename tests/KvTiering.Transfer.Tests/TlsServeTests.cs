@@ -5,7 +5,7 @@ using static KvTiering.Transfer.Tests.TransferTestKit;
 
 namespace KvTiering.Transfer.Tests;
 
-/// <summary>A TLS server goes on serving while peers fail their handshakes around it.</summary>
+/// <summary>A TLS server goes on serving while peers fail their handshakes around it, and a forger in the middle stores nothing.</summary>
 public sealed class TlsServeTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromMinutes(2);
@@ -67,5 +67,30 @@ public sealed class TlsServeTests : IDisposable
         Assert.Equal(good.Length, ends.ReceiverStore.Count);
         AssertHolds(ends.ReceiverStore, good);
         AssertLacks(ends.ReceiverStore, bad);
+    }
+
+    [Fact]
+    public async Task A_bit_flipped_in_flight_is_refused_and_only_the_blocks_before_it_are_stored()
+    {
+        using var ends = new Ends(MiBLayout, capacity: 16);
+        BlockKey[] chain = ends.SenderChain(6);
+        await using var server = new BlockStreamServer(ends.Receiver, new IPEndPoint(IPAddress.Loopback, 0), _pki.Node("decode"));
+        using var relay = new TamperingRelay();
+        long inThirdBlock = (2L * MiBLayout.BytesPerBlock) + (MiBLayout.BytesPerBlock / 2); // past the TLS handshake's few KiB
+
+        Task<BlockReceiveResult> receiving = server.ReceiveOneAsync();
+        Task relaying = relay.RelayOneAsync(server.EndPoint, inThirdBlock);
+        BlockSendResult send = await new BlockStreamClient(ends.Sender, _pki.Node("prefill"))
+            .SendChainAsync(relay.EndPoint, ends.SenderHasher.Root, chain);
+        BlockReceiveResult receive = await receiving.WaitAsync(Generous);
+        await relaying.WaitAsync(Generous);
+
+        // TLS's record authentication fails: a failed connection to the receiver, never a frame it parses.
+        Assert.Equal(TransferFault.ConnectionLost, receive.Fault);
+        Assert.False(send.Completed);
+        Assert.InRange(receive.BlocksStored, 0, 2);
+        Assert.Equal(receive.BlocksStored, ends.ReceiverStore.Count);
+        AssertHolds(ends.ReceiverStore, chain[..(int)receive.BlocksStored]);
+        AssertLacks(ends.ReceiverStore, chain[2..]);
     }
 }

@@ -144,9 +144,12 @@ internal sealed class Connection : IDuplexPipe, IAsyncDisposable
         await WaitAsync(_sending).ConfigureAwait(false);
         await WaitAsync(_receiving).ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
-        _link.Dispose();
+        _link.Abort();
         await _sending.ConfigureAwait(false);
         await _receiving.ConfigureAwait(false);
+
+        // Only now, with neither loop inside it: a TLS session freed under a pending read or write is freed in use.
+        _link.Dispose();
         _stop.Dispose();
     }
 

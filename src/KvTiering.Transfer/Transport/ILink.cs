@@ -14,4 +14,10 @@ internal interface ILink : IDisposable
 
     /// <summary>Closes the sending direction, so the peer reads a clean end of stream.</summary>
     ValueTask ShutdownSendAsync();
+
+    /// <summary>
+    /// Closes the socket, ending any receive or send still pending. The connection calls it before
+    /// <see cref="IDisposable.Dispose"/>, once its loops have had their linger time, so nothing is freed while in use.
+    /// </summary>
+    void Abort();
 }

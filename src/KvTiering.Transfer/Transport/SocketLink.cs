@@ -34,5 +34,7 @@ internal sealed class SocketLink : ILink
         return ValueTask.CompletedTask;
     }
 
+    public void Abort() => _socket.Dispose();
+
     public void Dispose() => _socket.Dispose();
 }

@@ -15,7 +15,7 @@ internal sealed class TlsLink : ILink
     private readonly Socket _socket;
 
     /// <param name="tls">An authenticated session; the link owns it and the socket under it.</param>
-    /// <param name="socket">The socket under <paramref name="tls"/>, for the half-close after close_notify.</param>
+    /// <param name="socket">The socket under <paramref name="tls"/>: half-closed at the end, closed to abort pending I/O.</param>
     public TlsLink(SslStream tls, Socket socket)
     {
         _tls = tls;
@@ -40,13 +40,18 @@ internal sealed class TlsLink : ILink
     public ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
         _tls.WriteAsync(buffer, cancellationToken);
 
-    public async ValueTask ShutdownSendAsync()
+    public ValueTask ShutdownSendAsync()
     {
-        // close_notify, then FIN: the peer reads a clean end of stream, and a cut connection (FIN without
-        // close_notify) is still caught by the protocol's end frame and counts, not mistaken for the end.
-        await _tls.ShutdownAsync().ConfigureAwait(false);
+        // FIN only, no close_notify: SslStream.ShutdownAsync would run OpenSSL's shutdown on the session while the
+        // receive loop may be decrypting the peer's receipt on it, and an OpenSSL session is not safe for that. The
+        // peer's read ends cleanly at the FIN; a cut connection is told apart by the protocol's end frame and counts,
+        // not by close_notify.
         _socket.Shutdown(SocketShutdown.Send);
+        return ValueTask.CompletedTask;
     }
 
+    public void Abort() => _socket.Dispose();
+
+    /// <summary>Frees the TLS session: only once both loops have left it (after <see cref="Abort"/>).</summary>
     public void Dispose() => _tls.Dispose();
 }
