@@ -1,9 +1,14 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short; docs/benchmarks.md):
-// | Method      | Block   | Mean     | Ratio | Allocated |
-// | RawSocket   | 256 KiB | 4.90 ms  | 1.01  | 3.91 KB   |
-// | BlockStream | 256 KiB | 5.85 ms  | 1.20  | 16.58 KB  |
-// | RawSocket   | 2 MiB   | 29.3 ms  | 1.01  | 3.96 KB   |
-// | BlockStream | 2 MiB   | 40.6 ms  | 1.40  | 17.58 KB  |
+// Last run (2026-12-07, session wire30, 2-core EPYC, .NET 10.0.12, OpenSSL 3.0.19, --job short --inProcess,
+// exclusive hold; docs/benchmarks.md "Over mutual TLS"):
+// | Method         | Block   | Mean     | Ratio | Allocated |
+// | RawSocket      | 256 KiB | 2.63 ms  | 1.00  | 3.9 KB    |
+// | RawTls         | 256 KiB | 12.78 ms | 4.87  | 12.0 KB   |
+// | BlockStream    | 256 KiB | 3.60 ms  | 1.37  | 16.7 KB   |
+// | BlockStreamTls | 256 KiB | 20.05 ms | 7.64  | 27.6 KB   |
+// | RawSocket      | 2 MiB   | 19.97 ms | 1.00  | 4.1 KB    |
+// | RawTls         | 2 MiB   | 93.40 ms | 4.69  | 19.1 KB   |
+// | BlockStream    | 2 MiB   | 26.47 ms | 1.33  | 17.7 KB   |
+// | BlockStreamTls | 2 MiB   | 88.73 ms | 4.45  | 34.0 KB   |
 
 using System.Net;
 using System.Net.Security;
