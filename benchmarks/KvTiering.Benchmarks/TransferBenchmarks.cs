@@ -1,12 +1,20 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short; docs/benchmarks.md):
-// | Method      | Block   | Mean     | Ratio | Allocated |
-// | RawSocket   | 256 KiB | 4.90 ms  | 1.01  | 3.91 KB   |
-// | BlockStream | 256 KiB | 5.85 ms  | 1.20  | 16.58 KB  |
-// | RawSocket   | 2 MiB   | 29.3 ms  | 1.01  | 3.96 KB   |
-// | BlockStream | 2 MiB   | 40.6 ms  | 1.40  | 17.58 KB  |
+// Last run (2026-12-07, session wire30, 2-core EPYC, .NET 10.0.12, OpenSSL 3.0.19, --job short --inProcess,
+// exclusive hold; docs/benchmarks.md "Over mutual TLS"):
+// | Method         | Block   | Mean     | Ratio | Allocated |
+// | RawSocket      | 256 KiB | 2.63 ms  | 1.00  | 3.9 KB    |
+// | RawTls         | 256 KiB | 12.78 ms | 4.87  | 12.0 KB   |
+// | BlockStream    | 256 KiB | 3.60 ms  | 1.37  | 16.7 KB   |
+// | BlockStreamTls | 256 KiB | 20.05 ms | 7.64  | 27.6 KB   |
+// | RawSocket      | 2 MiB   | 19.97 ms | 1.00  | 4.1 KB    |
+// | RawTls         | 2 MiB   | 93.40 ms | 4.69  | 19.1 KB   |
+// | BlockStream    | 2 MiB   | 26.47 ms | 1.33  | 17.7 KB   |
+// | BlockStreamTls | 2 MiB   | 88.73 ms | 4.45  | 34.0 KB   |
 
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using KvTiering.Blocks;
 using KvTiering.Store;
@@ -19,8 +27,10 @@ namespace KvTiering.Benchmarks;
 /// <summary>
 /// Streaming a chain of KV blocks from one store to another over loopback TCP (handshake, framed and checksummed
 /// blocks read out of the source store into the pipe and put into the receiving store, receipt) against the
-/// physical limit measured in the same run: a raw socket copy of the same payload bytes. Both open one connection
-/// per operation and wait for the far side to have everything.
+/// physical limit measured in the same run: a raw socket copy of the same payload bytes. <see cref="BlockStreamTls"/>
+/// is the same stream inside mutually authenticated TLS (a full handshake per operation, as each new session's
+/// connection makes, then AES-GCM both ways). All open one connection per operation and wait for the far side to have
+/// everything.
 /// </summary>
 [MemoryDiagnoser]
 public class TransferBenchmarks
@@ -32,6 +42,12 @@ public class TransferBenchmarks
     private BlockKey[] _chain = null!;
     private BlockStreamServer _server = null!;
     private BlockStreamClient _client = null!;
+    private BlockStreamServer _tlsServer = null!;
+    private BlockStreamClient _tlsClient = null!;
+    private X509Certificate2 _decode = null!;
+    private X509Certificate2 _prefill = null!;
+    private SslStreamCertificateContext _decodeContext = null!;
+    private SslStreamCertificateContext _prefillContext = null!;
     private Socket _rawListener = null!;
     private IPEndPoint _rawEndPoint = null!;
     private byte[] _block = null!;
@@ -59,6 +75,12 @@ public class TransferBenchmarks
 
         _server = new BlockStreamServer(new BlockStreamReceiver(_destination, _hasher));
         _client = new BlockStreamClient(new BlockStreamSender(_source, _hasher));
+        X509Certificate2 decode = _decode = SelfSigned("decode"), prefill = _prefill = SelfSigned("prefill"); // each pins the other
+        _decodeContext = SslStreamCertificateContext.Create(decode, null, offline: true);
+        _prefillContext = SslStreamCertificateContext.Create(prefill, null, offline: true);
+        _tlsServer = new BlockStreamServer(new BlockStreamReceiver(_destination, _hasher), new IPEndPoint(IPAddress.Loopback, 0),
+            new KvTiering.Transfer.BlockStreamTls(decode, [prefill]));
+        _tlsClient = new BlockStreamClient(new BlockStreamSender(_source, _hasher), new KvTiering.Transfer.BlockStreamTls(prefill, [decode]));
         _rawListener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _rawListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _rawListener.Listen(8);
@@ -70,6 +92,7 @@ public class TransferBenchmarks
     public async Task Cleanup()
     {
         await _server.DisposeAsync();
+        await _tlsServer.DisposeAsync();
         _rawListener.Dispose();
         _source.Dispose();
         _destination.Dispose();
@@ -106,11 +129,66 @@ public class TransferBenchmarks
         await reading;
     }
 
+    /// <summary>
+    /// TLS's own cost, for the BlockStreamTls row: the raw copy inside SslStream, with the same mutual authentication
+    /// (a full handshake per operation, each side checking the other's pinned certificate).
+    /// </summary>
     [Benchmark]
-    public async Task BlockStream()
+    public async Task RawTls()
     {
-        Task<BlockReceiveResult> receiving = _server.ReceiveOneAsync();
-        BlockSendResult sent = await _client.SendChainAsync(_server.EndPoint, _hasher.Root, _chain);
+        Task<Socket> accepting = _rawListener.AcceptAsync();
+        using var senderSocket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await senderSocket.ConnectAsync(_rawEndPoint);
+        using Socket receiverSocket = await accepting;
+        receiverSocket.NoDelay = true;
+        await using var sender = new SslStream(new NetworkStream(senderSocket));
+        await using var receiver = new SslStream(new NetworkStream(receiverSocket));
+        await Task.WhenAll(
+            receiver.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = _decodeContext,
+                ClientCertificateRequired = true,
+                CertificateChainPolicy = Pinned(_prefill),
+                RemoteCertificateValidationCallback = (_, _, _, errors) => errors == SslPolicyErrors.None,
+            }),
+            sender.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "decode",
+                ClientCertificateContext = _prefillContext,
+                CertificateChainPolicy = Pinned(_decode),
+                RemoteCertificateValidationCallback = (_, _, _, errors) => (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None,
+            }));
+        Task reading = Task.Run(async () =>
+        {
+            long left = (long)Blocks * BlockBytes;
+            while (left > 0)
+            {
+                left -= await receiver.ReadAsync(_sink.AsMemory(0, (int)Math.Min(left, _sink.Length)));
+            }
+
+            await receiver.WriteAsync(new byte[] { 1 });
+        });
+
+        for (int i = 0; i < Blocks; i++)
+        {
+            await sender.WriteAsync(_block);
+        }
+
+        var ack = new byte[1];
+        await sender.ReadExactlyAsync(ack);
+        await reading;
+    }
+
+    [Benchmark]
+    public Task BlockStream() => StreamAsync(_server, _client);
+
+    [Benchmark]
+    public Task BlockStreamTls() => StreamAsync(_tlsServer, _tlsClient);
+
+    private async Task StreamAsync(BlockStreamServer server, BlockStreamClient client)
+    {
+        Task<BlockReceiveResult> receiving = server.ReceiveOneAsync();
+        BlockSendResult sent = await client.SendChainAsync(server.EndPoint, _hasher.Root, _chain);
         BlockReceiveResult received = await receiving;
         if (!sent.Completed || received.BlocksStored != Blocks || received.BlocksAlreadyPresent != 0)
         {
@@ -123,6 +201,24 @@ public class TransferBenchmarks
         {
             _destination.Remove(key);
         }
+    }
+
+    private static X509ChainPolicy Pinned(X509Certificate2 peer)
+    {
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.Add(peer);
+        return policy;
+    }
+
+    /// <summary>A throwaway ECDSA P-256 certificate for a node, usable for both TLS roles.</summary>
+    private static X509Certificate2 SelfSigned(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+            [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using X509Certificate2 created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
     }
 
     private static TieredKvStore NewStore(KvLayout layout)

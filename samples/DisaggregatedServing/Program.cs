@@ -3,10 +3,14 @@
 // loopback TCP, three streams at once. The decode node then serves each session's next turn from its own store: the
 // agent's reply and a tool result extend the context, the decode node keys the new prompt, matches its prefix, reads
 // every reused block back and checks it byte for byte against the KV the prefill node computed. It prints blocks
-// sent, received, verified and hit, and exits 0 only when every block verified.
+// sent, received, verified and hit, and exits 0 only when every block verified. With --tls the streams run inside
+// mutually authenticated TLS, as between two hosts (docs/transfer.md, "Across hosts").
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using KvTiering.Blocks;
 using KvTiering.Store;
 using KvTiering.Devices;
@@ -50,9 +54,26 @@ Console.WriteLine($"prefill node: computed {computed} blocks, reused {reused} fr
 
 // Stream every session's chain to the decode node at once, one loopback TCP connection each.
 var options = new BlockTransferOptions { IdleTimeout = TimeSpan.FromSeconds(30) };
-await using var server = new BlockStreamServer(new BlockStreamReceiver(decodeStore, hasher, options));
-var client = new BlockStreamClient(new BlockStreamSender(prefillStore, hasher, options));
-Console.WriteLine($"decode node listening on {server.EndPoint}");
+var receiver = new BlockStreamReceiver(decodeStore, hasher, options);
+var sender = new BlockStreamSender(prefillStore, hasher, options);
+bool tls = args.Contains("--tls");
+BlockStreamTls? decodeTls = null, prefillTls = null;
+if (tls)
+{
+    // A throwaway self-signed pair for this run, each node pinning the other's certificate. Production loads
+    // certificates its own CA issued, from a secret store, and trusts that CA instead.
+    X509Certificate2 decodeCertificate = DemoCertificate("decode-node"), prefillCertificate = DemoCertificate("prefill-node");
+    decodeTls = new BlockStreamTls(decodeCertificate, [prefillCertificate]);
+    prefillTls = new BlockStreamTls(prefillCertificate, [decodeCertificate]);
+    Console.WriteLine("TLS: mutual authentication with a throwaway self-signed pair (demo only; production uses certificates from its own CA)");
+}
+
+// Without TLS the server binds loopback only; with it, any address would do (loopback here, to keep the demo local).
+await using var server = decodeTls is null
+    ? new BlockStreamServer(receiver)
+    : new BlockStreamServer(receiver, new IPEndPoint(IPAddress.Loopback, 0), decodeTls);
+var client = prefillTls is null ? new BlockStreamClient(sender) : new BlockStreamClient(sender, prefillTls);
+Console.WriteLine($"decode node listening on {server.EndPoint}{(tls ? " (TLS)" : "")}");
 var clock = Stopwatch.StartNew();
 Task<BlockReceiveResult>[] receiving = [.. prompts.Select(_ => server.ReceiveOneAsync())];
 Task<BlockSendResult>[] sending = [.. chains.Select((chain, s) => client.SendChainAsync(server.EndPoint, hasher.Root, chain, session: s + 1))];
@@ -60,7 +81,7 @@ BlockSendResult[] sent = await Task.WhenAll(sending);
 BlockReceiveResult[] received = await Task.WhenAll(receiving);
 clock.Stop();
 long bytes = received.Sum(r => r.PayloadBytes);
-Console.WriteLine($"streamed {bytes / (1024.0 * 1024):F1} MiB in {clock.Elapsed.TotalMilliseconds:F0} ms ({bytes / (1024.0 * 1024) / clock.Elapsed.TotalSeconds:F0} MiB/s over loopback)");
+Console.WriteLine($"streamed {bytes / (1024.0 * 1024):F1} MiB in {clock.Elapsed.TotalMilliseconds:F0} ms ({bytes / (1024.0 * 1024) / clock.Elapsed.TotalSeconds:F0} MiB/s over loopback{(tls ? ", TLS" : "")})");
 
 // Decode node: serve each session's next turn (its reply plus a tool result appended) from its own store.
 Console.WriteLine();
@@ -107,6 +128,16 @@ static TieredKvStore NewStore(KvLayout layout)
     var options = new KvStoreOptions { Layout = layout };
     options.Tiers.Add(new TierOptions(TierProfiles.Hbm3, 512));
     return new TieredKvStore(options);
+}
+
+// A self-signed ECDSA P-256 certificate good for a day, usable as a TLS server and as a TLS client: for the demo only.
+static X509Certificate2 DemoCertificate(string name)
+{
+    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+    request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+    using X509Certificate2 created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null); // a key every platform's TLS can use
 }
 
 static int[] Tokens(Random random, int count)

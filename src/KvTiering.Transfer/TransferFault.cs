@@ -41,4 +41,10 @@ public enum TransferFault
 
     /// <summary>No progress within the idle timeout.</summary>
     TimedOut = 11,
+
+    /// <summary>
+    /// The TLS handshake failed: the peer presented no certificate or one that is not trusted, refused this end's,
+    /// or does not speak TLS. Raised before the block stream starts, so it never travels in a receiver message.
+    /// </summary>
+    AuthenticationFailed = 12,
 }

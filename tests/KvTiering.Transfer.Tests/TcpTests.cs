@@ -255,21 +255,4 @@ public sealed class TcpTests
         Assert.Equal(TransferFault.None, message.Fault);
         return socket;
     }
-
-    /// <summary>The frames a sender would write for <paramref name="chain"/> (without the end frame).</summary>
-    private static byte[] BuildFrames(Ends ends, BlockKey[] chain)
-    {
-        int blockBytes = ends.SenderStore.BlockBytes;
-        int frame = WireFormat.FrameOverheadBytes + blockBytes;
-        var bytes = new byte[chain.Length * frame];
-        for (int i = 0; i < chain.Length; i++)
-        {
-            Span<byte> f = bytes.AsSpan(i * frame, frame);
-            Payload(chain[i], blockBytes).CopyTo(f[WireFormat.FrameHeaderBytes..]);
-            WireFormat.WriteFrameHeader(f, WireFormat.BlockFrame, blockBytes, chain[i], i == 0 ? ends.SenderHasher.Root : chain[i - 1]);
-            WireFormat.SealFrame(f, blockBytes);
-        }
-
-        return bytes;
-    }
 }

@@ -96,6 +96,23 @@ internal static class TransferTestKit
 
     public static BlockTransferOptions Idle(TimeSpan timeout) => new() { IdleTimeout = timeout };
 
+    /// <summary>The frames a sender would write for <paramref name="chain"/> (without the end frame).</summary>
+    public static byte[] BuildFrames(Ends ends, BlockKey[] chain)
+    {
+        int blockBytes = ends.SenderStore.BlockBytes;
+        int frame = WireFormat.FrameOverheadBytes + blockBytes;
+        var bytes = new byte[chain.Length * frame];
+        for (int i = 0; i < chain.Length; i++)
+        {
+            Span<byte> f = bytes.AsSpan(i * frame, frame);
+            Payload(chain[i], blockBytes).CopyTo(f[WireFormat.FrameHeaderBytes..]);
+            WireFormat.WriteFrameHeader(f, WireFormat.BlockFrame, blockBytes, chain[i], i == 0 ? ends.SenderHasher.Root : chain[i - 1]);
+            WireFormat.SealFrame(f, blockBytes);
+        }
+
+        return bytes;
+    }
+
     /// <summary>A sender and a receiver store, each with its own hasher of <paramref name="layout"/>.</summary>
     public sealed class Ends : IDisposable
     {

@@ -5,14 +5,15 @@ using System.Net.Sockets;
 namespace KvTiering.Transfer.Transport;
 
 /// <summary>
-/// A connected TCP socket as a duplex pipe: one loop moves received bytes into the input pipe and one moves the
-/// output pipe's bytes onto the socket. Both pipes carry the block-sized pause thresholds, so a slow reader stops
-/// the receive loop, the socket's window fills, and the far sender's flush waits: back-pressure end to end.
+/// A connected link (a TCP socket, or TLS over one) as a duplex pipe: one loop moves received bytes into the input
+/// pipe and one moves the output pipe's bytes onto the link. Both pipes carry the block-sized pause thresholds, so a
+/// slow reader stops the receive loop, the socket's window fills, and the far sender's flush waits: back-pressure end
+/// to end. The sender and receiver see the same pipes whether or not TLS is under them.
 /// </summary>
-internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
+internal sealed class Connection : IDuplexPipe, IAsyncDisposable
 {
     private const int ReceiveHint = 4096;
-    private readonly Socket _socket;
+    private readonly ILink _link;
     private readonly Pipe _received;
     private readonly Pipe _toSend;
     private readonly CancellationTokenSource _stop = new();
@@ -21,13 +22,12 @@ internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
     private readonly Task _sending;
     private int _disposed;
 
-    /// <param name="socket">A connected stream socket; the connection owns it.</param>
+    /// <param name="link">A connected link; the connection owns it.</param>
     /// <param name="options">Options of both pipes.</param>
     /// <param name="linger">How long closing waits for queued bytes to go out and for the peer to close its side.</param>
-    public SocketConnection(Socket socket, PipeOptions options, TimeSpan linger)
+    public Connection(ILink link, PipeOptions options, TimeSpan linger)
     {
-        _socket = socket;
-        _socket.NoDelay = true;
+        _link = link;
         _linger = linger;
         _received = new Pipe(options);
         _toSend = new Pipe(options);
@@ -48,7 +48,7 @@ internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
             while (true)
             {
                 Memory<byte> memory = writer.GetMemory(ReceiveHint);
-                int read = await _socket.ReceiveAsync(memory, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                int read = await _link.ReceiveAsync(memory, _stop.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -81,7 +81,7 @@ internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
         byte[] sink = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
-            while (await _socket.ReceiveAsync(sink, SocketFlags.None, _stop.Token).ConfigureAwait(false) > 0)
+            while (await _link.ReceiveAsync(sink, _stop.Token).ConfigureAwait(false) > 0)
             {
             }
         }
@@ -103,10 +103,7 @@ internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
                 ReadOnlySequence<byte> buffer = read.Buffer;
                 foreach (ReadOnlyMemory<byte> segment in buffer)
                 {
-                    for (int sent = 0; sent < segment.Length;)
-                    {
-                        sent += await _socket.SendAsync(segment[sent..], SocketFlags.None, _stop.Token).ConfigureAwait(false);
-                    }
+                    await _link.SendAsync(segment, _stop.Token).ConfigureAwait(false);
                 }
 
                 reader.AdvanceTo(buffer.End);
@@ -116,8 +113,7 @@ internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
                 }
             }
 
-            // FIN: the peer's reader sees a clean end of stream.
-            _socket.Shutdown(SocketShutdown.Send);
+            await _link.ShutdownSendAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -148,9 +144,12 @@ internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
         await WaitAsync(_sending).ConfigureAwait(false);
         await WaitAsync(_receiving).ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
-        _socket.Dispose();
+        _link.Abort();
         await _sending.ConfigureAwait(false);
         await _receiving.ConfigureAwait(false);
+
+        // Only now, with neither loop inside it: a TLS session freed under a pending read or write is freed in use.
+        _link.Dispose();
         _stop.Dispose();
     }
 

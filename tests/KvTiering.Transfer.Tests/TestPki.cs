@@ -1,0 +1,85 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace KvTiering.Transfer.Tests;
+
+/// <summary>
+/// Certificates made in memory for each test run (ECDSA P-256, valid for a day): no file, no private key in the
+/// repository. A <see cref="TestPki"/> is a CA that issues node certificates; two of them are strangers to each other.
+/// </summary>
+internal sealed class TestPki : IDisposable
+{
+    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
+    private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
+    private readonly ECDsa _caKey;
+
+    public TestPki(string name)
+    {
+        _caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name} test CA", _caKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        Root = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    /// <summary>The CA's certificate: what a node trusts to admit every node this CA issued.</summary>
+    public X509Certificate2 Root { get; }
+
+    public X509Certificate2Collection Roots => [Root];
+
+    /// <summary>A node certificate issued by this CA for <paramref name="name"/> (a DNS name in the SAN), loopback and the given addresses.</summary>
+    public X509Certificate2 Issue(string name, params IPAddress[] addresses)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        CertificateRequest request = NodeRequest(name, key, addresses);
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Root, true, false));
+        byte[] serial = RandomNumberGenerator.GetBytes(12);
+        using X509Certificate2 issued = request.Create(Root, DateTimeOffset.UtcNow.AddMinutes(-30), DateTimeOffset.UtcNow.AddHours(12), serial);
+        return Loadable(issued.CopyWithPrivateKey(key));
+    }
+
+    /// <summary>A self-signed node certificate: trusted only where it is pinned as a root.</summary>
+    public static X509Certificate2 SelfSigned(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return Loadable(NodeRequest(name, key, []).CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-30), DateTimeOffset.UtcNow.AddHours(12)));
+    }
+
+    /// <summary>BlockStreamTls for a node of this CA that trusts this CA.</summary>
+    public BlockStreamTls Node(string name, string? serverName = null) => new(Issue(name), Roots) { ServerName = serverName };
+
+    public void Dispose()
+    {
+        Root.Dispose();
+        _caKey.Dispose();
+    }
+
+    private static CertificateRequest NodeRequest(string name, ECDsa key, IPAddress[] addresses)
+    {
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuth, ClientAuth], false));
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(name);
+        names.AddIpAddress(IPAddress.Loopback);
+        foreach (IPAddress address in addresses)
+        {
+            names.AddIpAddress(address);
+        }
+
+        request.CertificateExtensions.Add(names.Build());
+        return request;
+    }
+
+    /// <summary>Through PKCS#12 and back: an ephemeral key some platforms' TLS stacks cannot use becomes a loadable one.</summary>
+    private static X509Certificate2 Loadable(X509Certificate2 certificate)
+    {
+        using (certificate)
+        {
+            return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+        }
+    }
+}
