@@ -297,6 +297,24 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
         return _matcher.MatchPrefix(keys);
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// Reads only each value's header, as <see cref="MatchPrefix"/> does (with authentication the seal too), for every
+    /// key in one pipelined batch: one round trip, each cluster node answering its share in parallel. A header that does
+    /// not verify (another namespace's or format's value, a forged or damaged one) is not held; while the tier backs off
+    /// nothing is held and nothing is sent.
+    /// </remarks>
+    public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held)
+    {
+        _guard.ThrowIfDisposed();
+        if (held.Length < keys.Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(held), $"held has {held.Length} places for {keys.Length} keys.");
+        }
+
+        return _matcher.Holds(keys, held);
+    }
+
     /// <summary>The server key of <paramref name="key"/>: the namespace prefix and the key's 32 hex digits.</summary>
     internal RedisKey ServerKey(in BlockKey key) => _values.ServerKey(key);
 }

@@ -33,6 +33,9 @@ internal sealed class RedisDeviceCounters
     /// <summary>Prefix-match queries.</summary>
     public long PrefixQueries;
 
+    /// <summary>Queries of which keys of a set the server holds (<see cref="RedisBlockDevice.Holds"/>), answered.</summary>
+    public long HoldsQueries;
+
     /// <summary>A snapshot of the counters and of <paramref name="backoff"/>'s state.</summary>
     public RedisTierStatistics Snapshot(RedisBackoff backoff) => new()
     {
@@ -46,6 +49,7 @@ internal sealed class RedisDeviceCounters
         Fetches = Interlocked.Read(ref Fetches),
         FetchHits = Interlocked.Read(ref FetchHits),
         PrefixQueries = Interlocked.Read(ref PrefixQueries),
+        HoldsQueries = Interlocked.Read(ref HoldsQueries),
         Faults = backoff.Faults,
         SkippedWhileUnavailable = backoff.Skipped,
         LastFault = backoff.LastFault,

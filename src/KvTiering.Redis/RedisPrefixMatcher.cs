@@ -4,8 +4,9 @@ using StackExchange.Redis;
 namespace KvTiering.Redis;
 
 /// <summary>
-/// A prefix match on the server for <see cref="RedisBlockDevice.MatchPrefix"/>: the leading keys whose block headers
-/// verify, read in pipelined batches of header-range reads. Goes through the <see cref="RedisBackoff"/> and reports
+/// Header queries on the server: a prefix match for <see cref="RedisBlockDevice.MatchPrefix"/> (the leading keys whose
+/// block headers verify, read in pipelined batches of header-range reads) and <see cref="RedisBlockDevice.Holds"/>
+/// (which keys of a set do, in one pipelined batch). Goes through the <see cref="RedisBackoff"/> and reports
 /// its fault or success to it, as <see cref="RedisValues"/> does for single values. Safe from any thread.
 /// </summary>
 internal sealed class RedisPrefixMatcher
@@ -60,8 +61,57 @@ internal sealed class RedisPrefixMatcher
         return matched;
     }
 
+    /// <summary>
+    /// Which of <paramref name="keys"/> the server holds under a header that verifies, all of them read in one pipelined
+    /// batch (one round trip; a cluster's nodes each get their share in parallel); none on a fault or the back-off.
+    /// </summary>
+    public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held)
+    {
+        held[..keys.Length].Clear();
+        if (keys.IsEmpty || !_backoff.TryEnter(probeAlone: true))
+        {
+            return 0;
+        }
+
+        Task<RedisValue>[]? headers = ReadHeaders(keys);
+        Interlocked.Increment(ref _counters.HoldsQueries);
+        int count = 0;
+        for (int i = 0; headers is not null && i < keys.Length; i++)
+        {
+            held[i] = Verifies(headers[i].Result, keys[i]);
+            count += held[i] ? 1 : 0;
+        }
+
+        return count;
+    }
+
     /// <summary>Leading keys of one batch whose headers verify on the server; 0 on a fault.</summary>
     private int MatchBatch(ReadOnlySpan<BlockKey> keys)
+    {
+        Task<RedisValue>[]? headers = ReadHeaders(keys);
+        for (int i = 0; headers is not null && i < keys.Length; i++)
+        {
+            if (!Verifies(headers[i].Result, keys[i]))
+            {
+                return i;
+            }
+        }
+
+        return headers is null ? 0 : keys.Length;
+    }
+
+    /// <summary>Whether <paramref name="header"/> is <paramref name="key"/>'s own, sealed where the tier seals.</summary>
+    private bool Verifies(RedisValue header, in BlockKey key)
+    {
+        byte[]? bytes = header;
+        return bytes is not null && RedisBlockHeader.TryRead(bytes, key, _slotBytes, _sealer.Authenticator, out _);
+    }
+
+    /// <summary>
+    /// The header (and seal) of every key, read in one pipelined batch of <c>GETRANGE</c>s and completed; null on a
+    /// fault or a timeout, which starts the back-off (a success ends it).
+    /// </summary>
+    private Task<RedisValue>[]? ReadHeaders(ReadOnlySpan<BlockKey> keys)
     {
         var pending = new Task<RedisValue>[keys.Length];
         try
@@ -76,28 +126,19 @@ internal sealed class RedisPrefixMatcher
             if (!Task.WaitAll(pending, _operationTimeout))
             {
                 ObserveLater(pending);
-                _backoff.OnFault(new TimeoutException($"A prefix match of {keys.Length} keys took longer than {_operationTimeout}."));
-                return 0;
+                _backoff.OnFault(new TimeoutException($"A header query of {keys.Length} keys took longer than {_operationTimeout}."));
+                return null;
             }
         }
         catch (Exception ex) when (RedisBackoff.IsFault(ex) || ex is AggregateException { InnerException: { } inner } && RedisBackoff.IsFault(inner))
         {
             ObserveLater(pending);
             _backoff.OnFault(ex is AggregateException aggregate ? aggregate.InnerException! : ex);
-            return 0;
+            return null;
         }
 
         _backoff.OnSuccess();
-        for (int i = 0; i < keys.Length; i++)
-        {
-            byte[]? header = pending[i].Result;
-            if (header is null || !RedisBlockHeader.TryRead(header, keys[i], _slotBytes, _sealer.Authenticator, out _))
-            {
-                return i;
-            }
-        }
-
-        return keys.Length;
+        return pending;
     }
 
     private static void ObserveLater(Task[] tasks)

@@ -40,6 +40,9 @@ public sealed record RedisTierStatistics
     /// <summary>Pipelined prefix matches answered.</summary>
     public long PrefixQueries { get; init; }
 
+    /// <summary>Queries of which keys of a set the server holds (<see cref="RedisBlockDevice.Holds"/>) sent, one round trip each (none while backed off).</summary>
+    public long HoldsQueries { get; init; }
+
     /// <summary>Faults that started a back-off: connection loss, timeouts, server errors.</summary>
     public long Faults { get; init; }
 

@@ -6,7 +6,8 @@ using KvTiering.Store;
 namespace KvTiering.LLamaSharp.Snapshots;
 
 /// <summary>
-/// Finds the deepest snapshot a prompt shares (by its key or a waypoint, <see cref="SnapshotWaypoints"/>) and reads it
+/// Finds the deepest snapshot a prompt shares (by its key or a waypoint, <see cref="SnapshotWaypoints"/>; held by the
+/// store or by its shared tier, <see cref="SnapshotSearch"/>) and reads it
 /// back verified into <see cref="SnapshotStore.Buffer"/>, awaiting the chunks' batch read (<see cref="SnapshotChunks"/>)
 /// instead of blocking a thread on it. Not thread-safe: it fills the shared payload buffer, so the cache serializes it
 /// with saves.
@@ -14,6 +15,7 @@ namespace KvTiering.LLamaSharp.Snapshots;
 internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshots)
 {
     private readonly int _chunkBytes = store.BlockBytes;
+    private readonly SnapshotSearch _search = new(store, snapshots);
 
     /// <summary>
     /// The deepest snapshot that covers <paramref name="keys"/>' blocks up to its own key, reached through its manifest
@@ -27,6 +29,7 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
     {
         int corrupt = 0;
         Dictionary<BlockKey, LoadResult>? failed = null; // not loaded by this call: waypoints below lead to them too
+        _search.Begin(keys.Span); // what the table lacks, the shared tier is asked about in one query
         for (int i = keys.Length - 1; i >= 0; i--)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -89,18 +92,21 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
         return new SnapshotLookup(false, default, 0, -1, corrupt);
     }
 
-    /// <summary>The snapshot stored under <paramref name="key"/> itself, or the one its waypoint points at.</summary>
+    /// <summary>
+    /// The snapshot stored under <paramref name="key"/> itself, or the one its waypoint points at, held locally or by the
+    /// shared tier (<see cref="SnapshotSearch"/>); the waypoint is read (fetched and verified) here.
+    /// </summary>
     private bool TryLocate(in BlockKey key, int index, out BlockKey snapshot, out BlockKey waypoint)
     {
         waypoint = default;
-        if (snapshots.Contains(key))
+        if (_search.Manifest(key, index))
         {
             snapshot = key;
             return true;
         }
 
         snapshot = default;
-        return snapshots.Waypoints.At(key, index, out waypoint)
+        return _search.Waypoint(key, index, out waypoint)
             && snapshots.Waypoints.TryRead(waypoint, snapshots.Payload(_chunkBytes).AsSpan(0, _chunkBytes), out snapshot);
     }
 

@@ -62,10 +62,11 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         }
 
         // The manifest goes last, so a reader that finds it finds every chunk it names — unless the store had to
-        // evict some of them to take the rest (a snapshot larger than the store): check before publishing.
+        // evict some of them to take the rest (a snapshot larger than the store): check before publishing. A chunk its
+        // tiers let go that the shared tier holds counts (a restore fetches it from there, SnapshotChunks).
         Span<byte> bytes = stackalloc byte[SnapshotManifest.Size];
         manifest.WriteTo(bytes);
-        if (!AllResident(snapshot, manifest.ChunkCount) || !PutFresh(store, SnapshotKeys.Manifest(snapshot), parent, bytes, blockContext))
+        if (!AllHeld(snapshot, manifest.ChunkCount) || !PutFresh(store, SnapshotKeys.Manifest(snapshot), parent, bytes, blockContext))
         {
             Remove(snapshot, manifest.ChunkCount);
             return false;
@@ -131,17 +132,30 @@ internal sealed class SnapshotStore(TieredKvStore store, int waypointInterval)
         }
     }
 
-    private bool AllResident(in BlockKey snapshot, int chunkCount)
+    /// <summary>
+    /// Whether the store or its shared tier holds every chunk (<see cref="TieredKvStore.Holds"/>; the shared tier is
+    /// asked, in one query, only about chunks the tiers let go). Safe with a write-behind tier: a chunk whose write has
+    /// not landed yet is either still indexed (served from its staged copy until it lands, as any block) or, once its
+    /// tier let it go, not on the server, which answers only for values written, so it does not count.
+    /// </summary>
+    private bool AllHeld(in BlockKey snapshot, int chunkCount)
     {
-        for (int c = 1; c <= chunkCount; c++)
+        BlockKey[] keys = ArrayPool<BlockKey>.Shared.Rent(chunkCount);
+        bool[] held = ArrayPool<bool>.Shared.Rent(chunkCount);
+        try
         {
-            if (!store.Contains(SnapshotKeys.Chunk(snapshot, c)))
+            for (int c = 0; c < chunkCount; c++)
             {
-                return false;
+                keys[c] = SnapshotKeys.Chunk(snapshot, c + 1);
             }
-        }
 
-        return true;
+            return store.Holds(keys.AsSpan(0, chunkCount), held.AsSpan(0, chunkCount)) == chunkCount;
+        }
+        finally
+        {
+            ArrayPool<bool>.Shared.Return(held);
+            ArrayPool<BlockKey>.Shared.Return(keys);
+        }
     }
 
     /// <summary>Puts a block, replacing a resident one under the same key (a leftover of an unpublished save may differ).</summary>

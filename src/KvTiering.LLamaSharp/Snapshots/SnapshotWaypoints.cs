@@ -18,8 +18,11 @@ internal sealed class SnapshotWaypoints(TieredKvStore store, int interval)
     public bool At(in BlockKey key, int index, out BlockKey waypoint)
     {
         waypoint = default;
-        return interval > 0 && (index + 1) % interval == 0 && store.Contains(waypoint = SnapshotKeys.Waypoint(key));
+        return Marks(index) && store.Contains(waypoint = SnapshotKeys.Waypoint(key));
     }
+
+    /// <summary>Whether a prompt's block <paramref name="index"/> is one a waypoint goes at (every <c>interval</c>-th).</summary>
+    public bool Marks(int index) => interval > 0 && (index + 1) % interval == 0;
 
     /// <summary>
     /// The snapshot <paramref name="waypoint"/> points at, read through <paramref name="scratch"/> (room for any stored

@@ -62,4 +62,27 @@ public interface IRemoteBlockSource
     /// pipelined round trip, not one per block. Zero when the tier is unavailable.
     /// </summary>
     int MatchPrefix(ReadOnlySpan<BlockKey> keys);
+
+    /// <summary>
+    /// Which of <paramref name="keys"/> the shared tier holds, in any order and not only a prefix: a restore looking for
+    /// any of a prompt's snapshot keys, or a router checking reuse before a prefill. Held means a value whose header is
+    /// the key's own (as <see cref="MatchPrefix"/> checks it: a value of another namespace or format, or a forged header,
+    /// is not held); the bytes are verified only when fetched. Never throws for a fault of the tier: a tier that cannot
+    /// be asked holds nothing. The default asks <see cref="MatchPrefix"/> one key at a time, a round trip each; a source
+    /// that can pipeline should answer in one round trip.
+    /// </summary>
+    /// <param name="keys">The keys asked about.</param>
+    /// <param name="held">Receives, per key, whether the tier holds it; at least as long as <paramref name="keys"/>.</param>
+    /// <returns>How many of <paramref name="keys"/> the tier holds.</returns>
+    int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held)
+    {
+        int count = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            held[i] = MatchPrefix(keys.Slice(i, 1)) == 1;
+            count += held[i] ? 1 : 0;
+        }
+
+        return count;
+    }
 }

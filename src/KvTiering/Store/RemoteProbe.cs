@@ -164,6 +164,35 @@ internal sealed class RemoteProbe
     }
 
     /// <summary>
+    /// Outside the lock: which of <paramref name="keys"/> (ones the table lacks) the shared tier holds, in the source's
+    /// one query (<see cref="IRemoteBlockSource.Holds"/>), with a place in the device's read window and announced as a
+    /// store reader, as <see cref="Query"/> is. Fills <paramref name="held"/>; returns how many are held.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    public int Held(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<bool> held)
+    {
+        DeviceReadWindow? window = _tier!.ReadWindow;
+        window?.Enter();
+        try
+        {
+            _top.EnterReader(); // before the disposed check, as in Query
+            try
+            {
+                store.ThrowIfDisposed();
+                return _source!.Holds(keys, held);
+            }
+            finally
+            {
+                _top.ExitReader();
+            }
+        }
+        finally
+        {
+            window?.Exit();
+        }
+    }
+
+    /// <summary>
     /// Under the lock, after a fetch of <paramref name="read"/> bytes: a hit is served from the shared tier and adopted
     /// like a put through <paramref name="chain"/> (into the promotion target: the top tier, or the tier above the
     /// shared one; not at all under <see cref="PromotionMode.Never"/>), unless the key became resident meanwhile (a put,

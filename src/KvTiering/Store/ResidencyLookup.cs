@@ -1,3 +1,4 @@
+using System.Buffers;
 using KvTiering.Blocks;
 
 namespace KvTiering.Store;
@@ -79,6 +80,69 @@ internal sealed class ResidencyLookup
         }
 
         return match;
+    }
+
+    /// <summary>
+    /// Which of <paramref name="keys"/> the store holds (see <see cref="TieredKvStore.Holds"/>): resident in a tier, read
+    /// from the table as <see cref="TierOf"/> reads it; the ones the table lacks are then asked of the shared tier
+    /// together, in one query without the lock (<see cref="RemoteProbe.Held"/>). Only those: a store whose table holds
+    /// them all makes no round trip.
+    /// </summary>
+    public int Holds(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<bool> held)
+    {
+        store.ThrowIfDisposed();
+        if (held.Length < keys.Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(held), $"held has {held.Length} places for {keys.Length} keys.");
+        }
+
+        int count = 0;
+        int lacking = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            held[i] = !keys[i].IsEmpty && TierOf(store, keys[i]) >= 0;
+            count += held[i] ? 1 : 0;
+            lacking += held[i] || keys[i].IsEmpty ? 0 : 1;
+        }
+
+        return lacking == 0 || !_remote.MayHaveMore ? count : count + AskShared(store, keys, held, lacking);
+    }
+
+    /// <summary>Asks the shared tier about the <paramref name="lacking"/> non-empty keys not held yet; marks and counts those it holds.</summary>
+    private int AskShared(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<bool> held, int lacking)
+    {
+        BlockKey[] asked = ArrayPool<BlockKey>.Shared.Rent(lacking);
+        bool[] answers = ArrayPool<bool>.Shared.Rent(lacking);
+        try
+        {
+            int n = 0;
+            for (int i = 0; i < keys.Length; i++)
+            {
+                if (!held[i] && !keys[i].IsEmpty)
+                {
+                    asked[n++] = keys[i];
+                }
+            }
+
+            answers.AsSpan(0, n).Clear();
+            _remote.Held(store, asked.AsSpan(0, n), answers.AsSpan(0, n));
+            int found = 0;
+            for (int i = 0, a = 0; i < keys.Length; i++)
+            {
+                if (!held[i] && !keys[i].IsEmpty)
+                {
+                    held[i] = answers[a++];
+                    found += held[i] ? 1 : 0;
+                }
+            }
+
+            return found;
+        }
+        finally
+        {
+            ArrayPool<bool>.Shared.Return(answers);
+            ArrayPool<BlockKey>.Shared.Return(asked);
+        }
     }
 
     /// <summary>The tier that holds <paramref name="key"/>, or -1.</summary>

@@ -145,6 +145,19 @@ public sealed class TieredKvStore : IDisposable
     /// <summary>Whether <paramref name="key"/> is resident in any tier.</summary>
     public bool Contains(in BlockKey key) => TierOf(key) >= 0;
 
+    /// <summary>
+    /// Which of <paramref name="keys"/> the store holds: resident in a tier (<see cref="Contains"/>), or, for the keys no
+    /// tier indexes, held by its shared tier (<see cref="IRemoteBlockSource"/>, a Redis or Garnet server other stores
+    /// write into), asked about them all in one query outside the lock (one pipelined round trip on the Redis tier).
+    /// For a server that never held a session (a restore looking for its snapshot, a router checking reuse before a
+    /// prefill). Moves nothing, tells no policy; a shared tier that cannot be asked holds nothing. A hint: a read verifies.
+    /// </summary>
+    /// <param name="keys">The keys asked about, in any order; an empty key is never held.</param>
+    /// <param name="held">Receives, per key, whether it is held; at least as long as <paramref name="keys"/>.</param>
+    /// <returns>How many of <paramref name="keys"/> are held.</returns>
+    /// <exception cref="ArgumentException"><paramref name="held"/> is shorter than <paramref name="keys"/>.</exception>
+    public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held) => _parts.Residency.Holds(this, keys, held);
+
     /// <summary>The tier that holds <paramref name="key"/>, or -1.</summary>
     public int TierOf(in BlockKey key) => _parts.Residency.TierOf(this, key);
 

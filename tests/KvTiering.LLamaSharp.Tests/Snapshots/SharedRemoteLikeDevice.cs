@@ -8,12 +8,28 @@ namespace KvTiering.LLamaSharp.Tests.Snapshots;
 /// A <see cref="RemoteLikeDevice"/> that is also a shared server (<see cref="IRemoteBlockSource"/>): like Garnet under
 /// several stores, it keeps every value written, by key, after the store frees its slot, and serves it to a store that
 /// no longer tracks it. Values that fail (<see cref="RemoteLikeDevice.Fail"/>) fail when fetched too, with the same
-/// cause; while the server is <see cref="RemoteLikeDevice.Down"/> every fetch is unreachable and prefix queries match nothing.
+/// cause; while the server is <see cref="RemoteLikeDevice.Down"/> every fetch is unreachable and queries match nothing.
+/// Devices built over one <c>server</c> are several stores' views of one shared server (a fleet on one Garnet).
 /// </summary>
-internal sealed class SharedRemoteLikeDevice(int slotCount, int slotBytes, int readWindow)
+internal sealed class SharedRemoteLikeDevice(int slotCount, int slotBytes, int readWindow,
+    ConcurrentDictionary<BlockKey, (byte[] Payload, BlockKey Parent)>? server = null)
     : RemoteLikeDevice(slotCount, slotBytes, readWindow), IRemoteBlockSource
 {
-    private readonly ConcurrentDictionary<BlockKey, (byte[] Payload, BlockKey Parent)> _values = new();
+    private readonly ConcurrentDictionary<BlockKey, (byte[] Payload, BlockKey Parent)> _values = server ?? new();
+    private int _holdsQueries;
+    private int _prefixQueries;
+
+    /// <summary>Which-keys queries (<see cref="Holds"/>) answered: one round trip each on a real server.</summary>
+    public int HoldsQueries => Volatile.Read(ref _holdsQueries);
+
+    /// <summary>Prefix queries (<see cref="MatchPrefix"/>) answered.</summary>
+    public int PrefixQueries => Volatile.Read(ref _prefixQueries);
+
+    /// <summary>Whether the server holds a value under <paramref name="key"/> (whoever wrote it).</summary>
+    public bool ServerHas(BlockKey key) => _values.ContainsKey(key);
+
+    /// <summary>Plants <paramref name="payload"/> under <paramref name="key"/> on the server, as another writer (or a forger) could.</summary>
+    public void Plant(BlockKey key, byte[] payload) => _values[key] = (payload, BlockKey.Empty);
 
     public int TryFetch(in BlockKey key, Span<byte> destination, out BlockKey parent, out ReadFailure failure)
     {
@@ -39,8 +55,22 @@ internal sealed class SharedRemoteLikeDevice(int slotCount, int slotBytes, int r
     /// <summary>The server drops <paramref name="key"/>'s value (expired, evicted).</summary>
     public void Forget(BlockKey key) => _values.TryRemove(key, out _);
 
+    public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held)
+    {
+        Interlocked.Increment(ref _holdsQueries);
+        int count = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            held[i] = !Down && _values.ContainsKey(keys[i]);
+            count += held[i] ? 1 : 0;
+        }
+
+        return count;
+    }
+
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
     {
+        Interlocked.Increment(ref _prefixQueries);
         int n = 0;
         while (!Down && n < keys.Length && _values.ContainsKey(keys[n]))
         {

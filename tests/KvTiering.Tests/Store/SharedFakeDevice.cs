@@ -23,9 +23,14 @@ internal sealed class SharedFakeDevice(Dictionary<BlockKey, (BlockKey Parent, by
 
     public int PrefixQueries { get; private set; }
 
+    public int HoldsQueries { get; private set; }
+
+    /// <summary>The keys the last <see cref="Holds"/> asked about.</summary>
+    public BlockKey[] LastAsked { get; private set; } = [];
+
     /// <summary>
     /// While set, every fetch misses with this cause (<see cref="ReadFailure.Unreachable"/>: a server that is down;
-    /// <see cref="ReadFailure.Corrupt"/>: a value that failed verification) and prefix queries match nothing.
+    /// <see cref="ReadFailure.Corrupt"/>: a value that failed verification) and prefix and which-keys queries match nothing.
     /// </summary>
     public ReadFailure? FailingWith { get; set; }
 
@@ -68,6 +73,20 @@ internal sealed class SharedFakeDevice(Dictionary<BlockKey, (BlockKey Parent, by
         }
 
         return i;
+    }
+
+    public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held)
+    {
+        HoldsQueries++;
+        LastAsked = keys.ToArray();
+        int count = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            held[i] = FailingWith is null && shared.ContainsKey(keys[i]);
+            count += held[i] ? 1 : 0;
+        }
+
+        return count;
     }
 
     public void Dispose()
