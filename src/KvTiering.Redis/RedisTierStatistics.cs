@@ -40,7 +40,10 @@ public sealed record RedisTierStatistics
     /// <summary>Pipelined prefix matches answered.</summary>
     public long PrefixQueries { get; init; }
 
-    /// <summary>Faults that started a back-off: connection loss, timeouts, server errors.</summary>
+    /// <summary>
+    /// Faults that started a back-off: connection loss, timeouts, server errors. A call that fails while a back-off runs
+    /// (one in flight with the call whose fault started it) joins that back-off and is not counted here.
+    /// </summary>
     public long Faults { get; init; }
 
     /// <summary>Calls answered at once, without the network, because the tier was backing off.</summary>
