@@ -201,12 +201,12 @@ internal sealed class BlockPrefetch
     }
 
     /// <summary>
-    /// Under the lock: skips resident top-tier, absent, pending, pinned and moving blocks, and blocks whose target tier cannot
-/// take a write now (<see cref="TierPassOver"/>); in a metadata-only store (or
-    /// for a block staged for write-behind, whose bytes are in memory) moves it at once; otherwise reserves its slot for a
-    /// read outside the lock (<see cref="SlotReads"/>) with a place in the device's window, <paramref name="held"/>'s or a
-    /// free one (none free: <see cref="WindowFull"/>, nothing taken, <paramref name="from"/> the tier). A read
-    /// <paramref name="ahead"/> moves nothing and reserves only a plain read on a tier whose window has room; else it skips.
+    /// Under the lock: skips resident top-tier, absent, pending, pinned and moving blocks, and blocks whose target tier
+    /// cannot take a write now (<see cref="TierPassOver"/>); in a metadata-only store (or for a block staged for
+    /// write-behind, whose bytes are in memory) moves it at once; otherwise reserves its slot for a read outside the lock
+    /// (<see cref="SlotReads"/>) with a place in the device's window, <paramref name="held"/>'s or a free one (none
+    /// free: <see cref="WindowFull"/>, nothing taken, <paramref name="from"/> the tier). A read <paramref name="ahead"/>
+    /// moves nothing and reserves only a plain read on a tier whose window has room; else it skips.
     /// </summary>
     private int Begin(TieredKvStore store, in BlockKey key, bool metadataOnly, bool ahead, ref DeviceReadWindow? held, out int e,
         out Tier? from, out int slot, out long stamp, out int target)
