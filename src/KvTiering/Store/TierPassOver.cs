@@ -17,8 +17,8 @@ namespace KvTiering.Store;
 /// </summary>
 /// <remarks>
 /// Why one place: before polish30 three sites repeated the bookkeeping and the promotions asked nothing; a promotion
-/// into a tier that could not take a write made room there (its victim demoted or dropped for nothing), then wrote and
-/// failed, counted as a write failure.
+/// into a tier that could not take a write made room there (its victims dropped, their reads from the down device
+/// failing), then wrote and failed, counted as a write failure.
 /// </remarks>
 internal sealed class TierPassOver
 {

@@ -10,8 +10,9 @@ namespace KvTiering.Tests.Store;
 /// A promotion into a tier whose device says it cannot take a write now (<see cref="KvTiering.Devices.IWriteAvailability"/>,
 /// a remote tier above another tier whose server is down) is optional: the block stays where it is, counted in the
 /// target's <see cref="TierStatistics.UnreachableWrites"/>, and nothing is moved out of the target for it. Before
-/// polish30 every promotion path (a hit's, a re-put's, a prefetch's) made room there, demoting a victim for nothing, and
-/// then wrote to the device and failed, counted as a write failure.
+/// polish30 every promotion path (a hit's, a re-put's, a prefetch's) made room there first: the victims' reads from the
+/// down device failed and both of the remote's blocks were dropped; the hit and the prefetch then wrote to the device
+/// and failed, counted as a write failure.
 /// </summary>
 public sealed class UnavailablePromotionTests
 {
@@ -61,7 +62,7 @@ public sealed class UnavailablePromotionTests
     private static void AssertPassedOver(TieredKvStore store, SwitchedDevice remote, int promotions, int at = 1)
     {
         IReadOnlyList<TierStatistics> tiers = store.GetStatistics().Tiers;
-        // main: UnreachableWrites 1 (the put only), a failed write per promotion, and the remote's victim demoted for it
+        // main: UnreachableWrites 1 (the put only), a failed write (hit, prefetch), and blocks 0 and 1 dropped
         Assert.Equal((1L + promotions, 1L + promotions, 0L), (tiers[at].UnreachableWrites, tiers[at].Rejections, tiers[at].WriteFailures));
         Assert.Equal((0L, 0L), (tiers[at].Demotions, tiers[at + 1].Promotions));
         Assert.Equal((2, 0), (remote.Writes, remote.FailedWrites));
