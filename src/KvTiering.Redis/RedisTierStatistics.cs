@@ -43,7 +43,10 @@ public sealed record RedisTierStatistics
     /// <summary>Queries of which keys of a set the server holds (<see cref="RedisBlockDevice.Holds"/>) sent, one round trip each (none while backed off).</summary>
     public long HoldsQueries { get; init; }
 
-    /// <summary>Faults that started a back-off: connection loss, timeouts, server errors.</summary>
+    /// <summary>
+    /// Faults that started a back-off: connection loss, timeouts, server errors. A call that fails while a back-off runs
+    /// (one in flight with the call whose fault started it) joins that back-off and is not counted here.
+    /// </summary>
     public long Faults { get; init; }
 
     /// <summary>Calls answered at once, without the network, because the tier was backing off.</summary>

@@ -2,11 +2,12 @@ namespace KvTiering.Devices;
 
 /// <summary>
 /// A device that knows, before a write, when it cannot take one: a remote server it has lost the connection to, or is
-/// backing off from after a fault (<c>RedisBlockDevice</c>). The store asks it wherever a put or a demotion would land
-/// in the device's tier, and passes the tier over while the answer is false, as it would a tier whose policy declines:
-/// a put lands in another tier or is not stored (<c>PutResult.Dropped</c>), a demotion's victim goes further down or
-/// leaves the store, counted. Neither is staged for a write-behind worker that would only see the write fail after the
-/// put was answered <c>Stored</c>. A device that does not declare it is always written, as before.
+/// backing off from after a fault (<c>RedisBlockDevice</c>). The store asks it wherever a put, a demotion or a
+/// promotion would land in the device's tier, and passes the tier over while the answer is false, as it would a tier
+/// whose policy declines: a put lands in another tier or is not stored (<c>PutResult.Dropped</c>), a demotion's victim
+/// goes further down or leaves the store, a promoted block stays where it is, each counted. None is staged for a
+/// write-behind worker that would only see the write fail after the put was answered <c>Stored</c>, and no room is made
+/// for a write that cannot land. A device that does not declare it is always written, as before.
 /// </summary>
 /// <remarks>
 /// The answer is a moment's: a device may go down right after it said yes, and the write then fails as any write can

@@ -53,8 +53,9 @@ public static class KvTieringDiagnostics
     public const string UnreachableReads = "kvtiering.unreachable_reads";
 
     /// <summary>
-    /// Counter of puts and demotions passed over because the tier's device could not take a write then (a remote server
-    /// down; the block went lower or was not stored), tagged by <see cref="TierTag"/>; counted in <see cref="Rejections"/> too.
+    /// Counter of puts, demotions and promotions passed over because the tier's device could not take a write then (a
+    /// remote server down; the block went lower, was not stored, or stayed where it was), tagged by
+    /// <see cref="TierTag"/>; counted in <see cref="Rejections"/> too.
     /// </summary>
     public const string UnreachableWrites = "kvtiering.unreachable_writes";
 

@@ -80,7 +80,8 @@ public enum PlacementReason : byte
 
     /// <summary>
     /// Drop: the device could not be reached (a remote server down or timing out). Reject or evict: the tier's device
-    /// could not take a write then (<see cref="Devices.IWriteAvailability"/>), so a put or a victim passed it over.
+    /// could not take a write then (<see cref="Devices.IWriteAvailability"/>), so a put, a victim or a promotion passed
+    /// it over.
     /// </summary>
     DeviceUnreachable,
 }

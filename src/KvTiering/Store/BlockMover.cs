@@ -1,14 +1,12 @@
 using System.Runtime.CompilerServices;
-using KvTiering.Blocks;
-using KvTiering.Eviction;
-using KvTiering.Placement;
 
 namespace KvTiering.Store;
 
 /// <summary>
-/// Moves blocks between tiers: makes room in a tier by evicting its policy's victim one tier down (or further, or
-/// out) and promotes a block (<see cref="LockedPromotion"/>); the bytes are read and written by <see cref="BlockIo"/>,
-/// the only writer of block bytes into tiers under the lock. Call under the store's lock.
+/// Moves blocks between tiers: makes room in a tier by evicting its policy's victims (where each goes is
+/// <see cref="VictimEviction"/>'s to decide: one tier down, or further, or out) and promotes a block
+/// (<see cref="LockedPromotion"/>); the bytes are read and written by <see cref="BlockIo"/>, the only writer of block
+/// bytes into tiers under the lock. Call under the store's lock.
 /// </summary>
 /// <remarks>
 /// Byte copies run outside the seqlock's odd window (<see cref="TopTierReader.Pause"/>): a move writes the lower copy
@@ -27,30 +25,25 @@ internal sealed class BlockMover
 
     private readonly BlockTable _table;
     private readonly Tier[] _tiers;
-    private readonly SlotBinding _slots;
-    private readonly IPlacementHooks _placement;
     private readonly WriteBehind _writeBehind;
     private readonly DemotionCopies _demotions;
     private readonly bool _metadataOnly;
     private readonly BlockIo _io;
-    private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every eviction
     private readonly LockedPromotion _promotion;
-    private readonly VictimMove _victimMove;
+    private readonly VictimEviction _eviction;
 
     public BlockMover(BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, WriteBehind writeBehind, StoreLog log, bool metadataOnly, int blockBytes)
+        IPlacementHooks placement, TierPassOver passOver, WriteBehind writeBehind, StoreLog log, bool metadataOnly, int blockBytes)
     {
         _table = table;
         _tiers = tiers;
-        _slots = slots;
-        _placement = placement;
-        _placementIsNull = placement is NoPlacementHooks;
         _writeBehind = writeBehind;
         _demotions = new DemotionCopies(table, slots, counters, placement, log, writeBehind);
         _metadataOnly = metadataOnly;
         _io = new BlockIo(table, top, slots, counters, placement, writeBehind, log, metadataOnly, blockBytes);
-        _victimMove = new VictimMove(table, slots, placement, writeBehind, _demotions, _io, metadataOnly);
-        _promotion = new LockedPromotion(this, table, tiers, top, slots, counters, placement, writeBehind, log, metadataOnly);
+        var victimMove = new VictimMove(table, slots, placement, writeBehind, _demotions, _io, metadataOnly);
+        _eviction = new VictimEviction(this, table, tiers, slots, placement, passOver, writeBehind, victimMove, _io);
+        _promotion = new LockedPromotion(this, table, tiers, top, slots, counters, placement, passOver, writeBehind, log, metadataOnly);
     }
 
     /// <summary>A free slot in <paramref name="tier"/>, evicting (demoting) its policy's victim if needed; -1 if none can go.</summary>
@@ -115,7 +108,7 @@ internal sealed class BlockMover
                 return InFlight;
             }
 
-            switch (Evict(e, tier, freeVictimSlot, defer, hold: defer && tries == 0, dropDead: true, waitForWrites, ref deferred))
+            switch (_eviction.Evict(e, tier, freeVictimSlot, defer, hold: defer && tries == 0, dropDead: true, waitForWrites, ref deferred))
             {
                 case EvictOutcome.Deferred:
                     return -1;
@@ -152,7 +145,7 @@ internal sealed class BlockMover
         if (e >= 0)
         {
             DeferredDemotion none = default;
-            Evict(e, tier, freeSlot: true, defer: false, hold: true, dropDead: true, waitForWrites: true, ref none);
+            _eviction.Evict(e, tier, freeSlot: true, defer: false, hold: true, dropDead: true, waitForWrites: true, ref none);
         }
     }
 
@@ -163,87 +156,7 @@ internal sealed class BlockMover
     public void Evict(int e, Tier from, bool freeSlot = true)
     {
         DeferredDemotion none = default;
-        Evict(e, from, freeSlot, defer: false, hold: false, dropDead: false, waitForWrites: true, ref none);
-    }
-
-    /// <summary>
-    /// Evicts a victim; true when its move was deferred into <paramref name="deferred"/> (see
-    /// <see cref="MakeRoom(Tier, ref DeferredDemotion, bool)"/>). With <paramref name="hold"/>, a victim bound for a
-    /// write-behind tier keeps its slot until the worker has written it (<see cref="WriteBehind.Hold"/>). With
-    /// <paramref name="dropDead"/>, a victim the tier's policy knows dead (<see cref="Tier.DropsDead"/>) leaves the
-    /// store at once: no lower tier is offered it, so it costs them neither room nor a write. When no lower tier took
-    /// it because room there waits on a write in flight (<see cref="InFlight"/>), it stays where it is
-    /// (<see cref="EvictOutcome.Blocked"/>) rather than leave the store.
-    /// </summary>
-    private EvictOutcome Evict(int e, Tier from, bool freeSlot, bool defer, bool hold, bool dropDead, bool waitForWrites,
-        ref DeferredDemotion deferred)
-    {
-        bool blocked = false, unreachable = false;
-        _table.SetInFlight(e, true);
-        int below = from.Index + 1;
-        if (from.DropsDead && dropDead && from.IsDead(_table.Slot[e]))
-        {
-            // The victim is evictable (unpinned, not moving), so nothing holds it: it is dropped as the last tier's are.
-            from.Counters.DeadDrops++;
-            below = _tiers.Length;
-        }
-
-        for (int t = below; t < _tiers.Length; t++)
-        {
-            Tier to = _tiers[t];
-            int size = PayloadLength(e, from);
-            bool down = !to.TakesWritesNow; // staged, it would be dropped when its write fails: passed over instead
-            if (down || !to.Admit(_table.Describe(e, to.Index, size, isDemotion: true)))
-            {
-                to.Counters.Rejections++;
-                to.Counters.UnreachableWrites += down ? 1 : 0;
-                unreachable |= down;
-                _placement.Note(PlacementAction.Reject, down ? PlacementReason.DeviceUnreachable : PlacementReason.PolicyDeclined, e, from.Index, t);
-                continue;
-            }
-
-            // The queue full: the victim is written on this path, as into a tier without write-behind, rather than
-            // dropped. Waiting for room instead would wait for the worker, which books its writes under the lock this
-            // put holds. Either way the slot below is rewritten, so its last block's free is skipped (see MakeRoom).
-            bool rewrites = true;
-            if (!_writeBehind.TryRent(to, out int buffer))
-            {
-                to.Counters.WriteBehindOverflows++;
-            }
-            else
-            {
-                rewrites = buffer >= 0;
-            }
-
-            int slot = MakeRoom(to, freeVictimSlot: !rewrites, waitForWrites);
-            if (slot < 0)
-            {
-                _writeBehind.Return(buffer);
-                blocked |= slot == InFlight;
-                continue;
-            }
-
-            return _victimMove.Into(e, from, to, slot, buffer, size, rewrites, freeSlot, defer, hold, ref deferred);
-        }
-
-        if (blocked)
-        {
-            _table.SetInFlight(e, false); // it stays, readable and movable: room below waits on a write in flight
-            return EvictOutcome.Blocked;
-        }
-
-        from.Counters.Evictions++;
-        if (!_placementIsNull)
-        {
-            _placement.Note(PlacementAction.Evict,
-                from.Index == _tiers.Length - 1 ? PlacementReason.EvictionVictim
-                : below == _tiers.Length ? PlacementReason.KnownDead
-                : unreachable ? PlacementReason.DeviceUnreachable : PlacementReason.LowerTiersRefused, e, from.Index, -1);
-        }
-
-        _slots.Unbind(e, from, freeSlot);
-        _table.Remove(e);
-        return EvictOutcome.Done;
+        _eviction.Evict(e, from, freeSlot, defer: false, hold: false, dropDead: false, waitForWrites: true, ref none);
     }
 
     /// <summary>
@@ -281,7 +194,7 @@ internal sealed class BlockMover
     public bool DemoteAhead(Tier tier, ref DeferredDemotion move)
     {
         int e = tier.VictimEntry(_table);
-        return e >= 0 && Evict(e, tier, freeSlot: true, defer: true, hold: false, dropDead: true, waitForWrites: true, ref move) == EvictOutcome.Deferred;
+        return e >= 0 && _eviction.Evict(e, tier, freeSlot: true, defer: true, hold: false, dropDead: true, waitForWrites: true, ref move) == EvictOutcome.Deferred;
     }
 
     /// <inheritdoc cref="DemotionCopies.Discard"/>

@@ -34,10 +34,12 @@ internal sealed class BlockPrefetch
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly PromotionCopies? _promotions; // null in a metadata-only store
+    private readonly TierPassOver _passOver;
 
     public BlockPrefetch(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, PromotionCopies? promotions, SlotReads reads)
+        IPlacementHooks placement, TierPassOver passOver, PromotionCopies? promotions, SlotReads reads)
     {
+        _passOver = passOver;
         _table = table;
         _tiers = tiers;
         _top = top;
@@ -199,11 +201,12 @@ internal sealed class BlockPrefetch
     }
 
     /// <summary>
-    /// Under the lock: skips resident top-tier, absent, pending, pinned and moving blocks; in a metadata-only store (or
-    /// for a block staged for write-behind, whose bytes are in memory) moves it at once; otherwise reserves its slot for a
-    /// read outside the lock (<see cref="SlotReads"/>) with a place in the device's window, <paramref name="held"/>'s or a
-    /// free one (none free: <see cref="WindowFull"/>, nothing taken, <paramref name="from"/> the tier). A read
-    /// <paramref name="ahead"/> moves nothing and reserves only a plain read on a tier whose window has room; else it skips.
+    /// Under the lock: skips resident top-tier, absent, pending, pinned and moving blocks, and blocks whose target tier
+    /// cannot take a write now (<see cref="TierPassOver"/>); in a metadata-only store (or for a block staged for
+    /// write-behind, whose bytes are in memory) moves it at once; otherwise reserves its slot for a read outside the lock
+    /// (<see cref="SlotReads"/>) with a place in the device's window, <paramref name="held"/>'s or a free one (none
+    /// free: <see cref="WindowFull"/>, nothing taken, <paramref name="from"/> the tier). A read <paramref name="ahead"/>
+    /// moves nothing and reserves only a plain read on a tier whose window has room; else it skips.
     /// </summary>
     private int Begin(TieredKvStore store, in BlockKey key, bool metadataOnly, bool ahead, ref DeviceReadWindow? held, out int e,
         out Tier? from, out int slot, out long stamp, out int target)
@@ -228,6 +231,12 @@ internal sealed class BlockPrefetch
 
             target = Math.Max(0, _placement.PromotionCeiling(e));
             if (_table.Tier[e] <= target)
+            {
+                return Skipped;
+            }
+
+            // No read for a promotion that cannot land: the block stays. Counted on its own turn, not on a read ahead.
+            if (ahead ? !_tiers[target].TakesWritesNow : _passOver.Unreachable(_tiers[target], e, _table.Tier[e]))
             {
                 return Skipped;
             }

@@ -21,10 +21,13 @@ internal sealed class LockedPromotion
     private readonly WriteBehind _writeBehind;
     private readonly StoreLog _log;
     private readonly bool _metadataOnly;
+    private readonly TierPassOver _passOver;
 
     public LockedPromotion(BlockMover mover, BlockTable table, Tier[] tiers, TopTierReader top, SlotBinding slots,
-        StoreCounters counters, IPlacementHooks placement, WriteBehind writeBehind, StoreLog log, bool metadataOnly)
+        StoreCounters counters, IPlacementHooks placement, TierPassOver passOver, WriteBehind writeBehind, StoreLog log,
+        bool metadataOnly)
     {
+        _passOver = passOver;
         _mover = mover;
         _table = table;
         _tiers = tiers;
@@ -38,12 +41,19 @@ internal sealed class LockedPromotion
     }
 
     /// <summary>
-    /// Moves a block up to <paramref name="targetIndex"/>; it stays where it is if no room can be made. The lower
-    /// tier's read is booked here unless the caller already read (and booked) the bytes it hands over.
+    /// Moves a block up to <paramref name="targetIndex"/>; it stays where it is if no room can be made, or if the
+    /// target's device cannot take a write now (<see cref="TierPassOver"/>: a promotion is optional, so no victim is
+    /// demoted for it and no write is tried). The lower tier's read is booked here unless the caller already read (and
+    /// booked) the bytes it hands over.
     /// </summary>
     public void Promote(int e, Tier from, int targetIndex, ReadOnlySpan<byte> bytesInHand, bool readBooked)
     {
         Tier to = _tiers[targetIndex];
+        if (_passOver.Unreachable(to, e, from.Index))
+        {
+            return;
+        }
+
         int size = _mover.PayloadLength(e, from);
         if (!to.Admit(_table.Describe(e, to.Index, size, isDemotion: false)))
         {

@@ -32,7 +32,8 @@ internal sealed class Prefetcher
     private readonly int[] _writeWindows; // per tier: demotion writes out of it worth keeping in flight (1: one at a time)
 
     public Prefetcher(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, PromotionCopies? promotions, BlockMover mover, PromotionMode promotion, SlotReads reads, int blockBytes)
+        IPlacementHooks placement, TierPassOver passOver, PromotionCopies? promotions, BlockMover mover, PromotionMode promotion,
+        SlotReads reads, int blockBytes)
     {
         _tiers = tiers;
         _top = top;
@@ -40,7 +41,7 @@ internal sealed class Prefetcher
         _mover = mover;
         _promotion = promotion;
         _blockBytes = blockBytes;
-        _blocks = new BlockPrefetch(table, tiers, top, chain, slots, counters, placement, promotions, reads);
+        _blocks = new BlockPrefetch(table, tiers, top, chain, slots, counters, placement, passOver, promotions, reads);
         _widestWindow = _blocks.WidestReadWindow;
         _writeWindows = DemotionWindow.Windows(tiers);
     }

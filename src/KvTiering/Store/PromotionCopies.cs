@@ -9,7 +9,8 @@ namespace KvTiering.Store;
 /// and a slot is reserved in the target tier, a victim there moving down first without the lock
 /// (<see cref="DemotionCopies"/>); the bytes are written into the reserved slot without the lock; back under the lock
 /// the block moves only if its entry did not change meanwhile (same stamp, tier and slot, unpinned): a Put, Remove or
-/// pin of the same key wins, and the reserved slot goes back.
+/// pin of the same key wins, and the reserved slot goes back. A target whose device cannot take a write now is passed
+/// over (<see cref="TierPassOver"/>): the block stays where it is.
 /// </summary>
 /// <remarks>The rule for promotions ("read the lower tier without the lock, install only if the entry did not change"), applied to the copy into the upper tier as well.</remarks>
 internal sealed class PromotionCopies
@@ -23,10 +24,12 @@ internal sealed class PromotionCopies
     private readonly SlotBinding _slots;
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
+    private readonly TierPassOver _passOver;
 
     public PromotionCopies(BlockTable table, Tier[] tiers, TopTierReader top, BlockMover mover, SlotBinding slots,
-        StoreCounters counters, IPlacementHooks placement)
+        StoreCounters counters, IPlacementHooks placement, TierPassOver passOver)
     {
+        _passOver = passOver;
         _table = table;
         _tiers = tiers;
         _top = top;
@@ -52,7 +55,9 @@ internal sealed class PromotionCopies
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
+            // A target that cannot take a write now is passed over before anything is asked of it or moved out of it.
             if (!Unchanged(e, stamp, from, fromSlot) || _table.Pins[e] != 0 || _table.InFlight[e]
+                || _passOver.Unreachable(to, e, from.Index)
                 || !to.Admit(_table.Describe(e, to.Index, bytes.Length, isDemotion: false)))
             {
                 return false;
@@ -101,7 +106,18 @@ internal sealed class PromotionCopies
                 }
 
                 _mover.CompleteDemotion(ref victim);
-                if (!Unchanged(e, stamp, from, fromSlot) || !TryReserve(e, to, ref victim, ref deferrals, out slot))
+                if (!Unchanged(e, stamp, from, fromSlot))
+                {
+                    return false;
+                }
+
+                if (_passOver.Unreachable(to, e, from.Index)) // it went down while the victim moved: no more room is made
+                {
+                    _table.SetInFlight(e, false);
+                    return false;
+                }
+
+                if (!TryReserve(e, to, ref victim, ref deferrals, out slot))
                 {
                     return false;
                 }

@@ -22,10 +22,12 @@ internal sealed class PutReservation
     private readonly StoreCounters _counters;
     private readonly IPlacementHooks _placement;
     private readonly WriteBehind _writeBehind;
+    private readonly TierPassOver _passOver;
 
     public PutReservation(BlockTable table, Tier[] tiers, TierChain chain, BlockMover mover, StoreCounters counters,
-        IPlacementHooks placement, WriteBehind writeBehind)
+        IPlacementHooks placement, TierPassOver passOver, WriteBehind writeBehind)
     {
+        _passOver = passOver;
         _table = table;
         _tiers = tiers;
         _chain = chain;
@@ -98,13 +100,10 @@ internal sealed class PutReservation
         for (int t = first; t < _tiers.Length; t++, admitted = false)
         {
             Tier tier = _tiers[t];
-            if (!tier.TakesWritesNow)
+            if (_passOver.Unreachable(tier, e, -1))
             {
                 // Staged, it would be answered Stored and dropped when the worker's write fails after the reply.
                 unreachable = true;
-                tier.Counters.Rejections++;
-                tier.Counters.UnreachableWrites++;
-                _placement.Note(PlacementAction.Reject, PlacementReason.DeviceUnreachable, e, -1, t);
                 continue;
             }
 

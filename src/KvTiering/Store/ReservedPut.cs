@@ -34,13 +34,13 @@ internal sealed class ReservedPut
     private readonly PutReservation _reservation;
 
     public ReservedPut(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, BlockMover mover, SlotBinding slots,
-        StoreCounters counters, IPlacementHooks placement, WriteBehind writeBehind)
+        StoreCounters counters, IPlacementHooks placement, TierPassOver passOver, WriteBehind writeBehind)
     {
         _writeBehind = writeBehind;
         _table = table;
         _tiers = tiers;
         _top = top;
-        _reservation = new PutReservation(table, tiers, chain, mover, counters, placement, writeBehind);
+        _reservation = new PutReservation(table, tiers, chain, mover, counters, placement, passOver, writeBehind);
         _mover = mover;
         _slots = slots;
         _counters = counters;

@@ -59,11 +59,12 @@ internal sealed class StoreParts
         _persistent = new PersistentTiers(Table, Tiers, Log);
         _persistent.Recover(Slots, placement);
         WriteBehind = new WriteBehind(options, Table, Tiers, Top, Slots, Counters, placement, Log, blockBytes);
-        var mover = new BlockMover(Table, Tiers, Top, Slots, Counters, placement, WriteBehind, Log, metadataOnly, blockBytes);
-        Chain = new TierChain(Table, Tiers, mover, Slots, Counters, placement, promotion, options.MaxPinnedFraction);
-        ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement, WriteBehind);
+        var passOver = new TierPassOver(placement); // the one place a tier that cannot take a write now is passed over
+        var mover = new BlockMover(Table, Tiers, Top, Slots, Counters, placement, passOver, WriteBehind, Log, metadataOnly, blockBytes);
+        Chain = new TierChain(Table, Tiers, mover, Slots, Counters, placement, passOver, promotion, options.MaxPinnedFraction);
+        ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement, passOver, WriteBehind);
         Puts = new PutIntake(Top, ReservedPut, Chain, Counters, metadataOnly, blockBytes);
-        PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement);
+        PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement, passOver);
         var remote = new RemoteProbe(Table, shared, Top, Counters, promotion, blockBytes);
         var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);
         AsyncReader? awaited = promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions, remote);
@@ -73,7 +74,8 @@ internal sealed class StoreParts
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
         var slotReads = new SlotReads(Top);
         Batches = new BatchReader(Table, Tiers, Top, Chain, Slots, Counters, slotReads, blockBytes);
-        Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, promotions, mover, promotion, slotReads, blockBytes);
+        Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, passOver, promotions, mover, promotion, slotReads,
+            blockBytes);
         RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
         Requests = new RequestIntake(Top, new RequestOffer(Table, Tiers, Chain, Slots, Counters, placement, arrivals, metadataOnly));
         Writes = new AsyncPut(ReservedPut, Top, blockBytes);

@@ -23,10 +23,12 @@ internal sealed class TierChain
     private readonly PromotionMode _promotion;
     private readonly double _maxPinnedFraction;
     private readonly bool _placementIsNull; // no router, no ledger: skip the null object's calls on every admission
+    private readonly TierPassOver _passOver;
 
     public TierChain(BlockTable table, Tier[] tiers, BlockMover mover, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, PromotionMode promotion, double maxPinnedFraction)
+        IPlacementHooks placement, TierPassOver passOver, PromotionMode promotion, double maxPinnedFraction)
     {
+        _passOver = passOver;
         _maxPinnedFraction = maxPinnedFraction;
         _table = table;
         _tiers = tiers;
@@ -126,12 +128,9 @@ internal sealed class TierChain
         for (int t = startTier; t < _tiers.Length; t++)
         {
             Tier tier = _tiers[t];
-            if (!tier.TakesWritesNow)
+            if (_passOver.Unreachable(tier, e, -1))
             {
                 unreachable = true; // its device cannot take a write now: passed over, as PutReservation does
-                tier.Counters.Rejections++;
-                tier.Counters.UnreachableWrites++;
-                _placement.Note(PlacementAction.Reject, PlacementReason.DeviceUnreachable, e, -1, t);
                 continue;
             }
 

@@ -70,10 +70,11 @@ public sealed record TierStatistics
     public long UnreachableReads { get; init; }
 
     /// <summary>
-    /// Puts and demotions passed over because this tier's device said it could not take a write then
+    /// Puts, demotions and promotions passed over because this tier's device said it could not take a write then
     /// (<see cref="Devices.IWriteAvailability"/>: a remote server down or backed off); counted in
     /// <see cref="Rejections"/> too. Each went to a lower tier, or was not stored (<see cref="PutResult.Dropped"/>) or,
-    /// a victim, left the store (counted in the source tier's <see cref="Evictions"/>); none was written, so none failed.
+    /// a victim, left the store (counted in the source tier's <see cref="Evictions"/>) or, a promotion, stayed where it
+    /// was; none was written, so none failed.
     /// </summary>
     public long UnreachableWrites { get; init; }
 
