@@ -315,6 +315,19 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
         return _matcher.Holds(keys, held);
     }
 
+    /// <inheritdoc />
+    /// <remarks>The same pipelined batch as <see cref="Holds"/>, its replies awaited (up to the operation timeout).</remarks>
+    public ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
+    {
+        _guard.ThrowIfDisposed();
+        if (held.Length < keys.Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(held), $"held has {held.Length} places for {keys.Length} keys.");
+        }
+
+        return _matcher.HoldsAsync(keys, held, cancellationToken);
+    }
+
     /// <summary>The server key of <paramref name="key"/>: the namespace prefix and the key's 32 hex digits.</summary>
     internal RedisKey ServerKey(in BlockKey key) => _values.ServerKey(key);
 }

@@ -17,6 +17,7 @@ internal sealed class RedisPrefixMatcher
     private readonly IDatabase _database;
     private readonly RedisValues _values;
     private readonly TimeSpan _operationTimeout;
+    private readonly TimeProvider _time;
     private readonly int _slotBytes;
     private readonly RedisValueSealer _sealer;
     private readonly RedisBackoff _backoff;
@@ -28,6 +29,7 @@ internal sealed class RedisPrefixMatcher
         _database = database;
         _values = values;
         _operationTimeout = options.OperationTimeout;
+        _time = options.TimeProvider;
         _slotBytes = slotBytes;
         _sealer = sealer;
         _backoff = backoff;
@@ -75,8 +77,52 @@ internal sealed class RedisPrefixMatcher
 
         Task<RedisValue>[]? headers = ReadHeaders(keys);
         Interlocked.Increment(ref _counters.HoldsQueries);
+        return headers is null ? 0 : Mark(headers, keys, held);
+    }
+
+    /// <summary>
+    /// <see cref="Holds"/> awaited: the same pipelined batch, its replies awaited up to the operation timeout on the
+    /// tier's clock instead of blocking a thread for the round trip.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled before the replies came (the back-off hears nothing).</exception>
+    public async ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
+    {
+        held.Span[..keys.Length].Clear();
+        if (keys.IsEmpty || !_backoff.TryEnter(probeAlone: true))
+        {
+            return 0;
+        }
+
+        Task<RedisValue>[]? headers = SendHeaders(keys.Span);
+        if (headers is not null)
+        {
+            try
+            {
+                await Task.WhenAll(headers).WaitAsync(_operationTimeout, _time, cancellationToken).ConfigureAwait(false);
+                _backoff.OnSuccess();
+            }
+            catch (OperationCanceledException)
+            {
+                ObserveLater(headers);
+                throw;
+            }
+            catch (Exception ex) when (RedisBackoff.IsFault(ex))
+            {
+                ObserveLater(headers);
+                _backoff.OnFault(ex);
+                headers = null;
+            }
+        }
+
+        Interlocked.Increment(ref _counters.HoldsQueries);
+        return headers is null ? 0 : Mark(headers, keys.Span, held.Span);
+    }
+
+    /// <summary>Marks the keys whose completed headers verify; how many do.</summary>
+    private int Mark(Task<RedisValue>[] headers, ReadOnlySpan<BlockKey> keys, Span<bool> held)
+    {
         int count = 0;
-        for (int i = 0; headers is not null && i < keys.Length; i++)
+        for (int i = 0; i < keys.Length; i++)
         {
             held[i] = Verifies(headers[i].Result, keys[i]);
             count += held[i] ? 1 : 0;
@@ -113,6 +159,35 @@ internal sealed class RedisPrefixMatcher
     /// </summary>
     private Task<RedisValue>[]? ReadHeaders(ReadOnlySpan<BlockKey> keys)
     {
+        Task<RedisValue>[]? pending = SendHeaders(keys);
+        if (pending is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            if (!Task.WaitAll(pending, _operationTimeout))
+            {
+                ObserveLater(pending);
+                _backoff.OnFault(new TimeoutException($"A header query of {keys.Length} keys took longer than {_operationTimeout}."));
+                return null;
+            }
+        }
+        catch (AggregateException ex) when (ex.InnerException is { } inner && RedisBackoff.IsFault(inner))
+        {
+            ObserveLater(pending);
+            _backoff.OnFault(inner);
+            return null;
+        }
+
+        _backoff.OnSuccess();
+        return pending;
+    }
+
+    /// <summary>Sends the pipelined batch of header reads; null when sending itself failed (the back-off started).</summary>
+    private Task<RedisValue>[]? SendHeaders(ReadOnlySpan<BlockKey> keys)
+    {
         var pending = new Task<RedisValue>[keys.Length];
         try
         {
@@ -123,25 +198,17 @@ internal sealed class RedisPrefixMatcher
             }
 
             batch.Execute();
-            if (!Task.WaitAll(pending, _operationTimeout))
-            {
-                ObserveLater(pending);
-                _backoff.OnFault(new TimeoutException($"A header query of {keys.Length} keys took longer than {_operationTimeout}."));
-                return null;
-            }
+            return pending;
         }
-        catch (Exception ex) when (RedisBackoff.IsFault(ex) || ex is AggregateException { InnerException: { } inner } && RedisBackoff.IsFault(inner))
+        catch (Exception ex) when (RedisBackoff.IsFault(ex))
         {
             ObserveLater(pending);
-            _backoff.OnFault(ex is AggregateException aggregate ? aggregate.InnerException! : ex);
+            _backoff.OnFault(ex);
             return null;
         }
-
-        _backoff.OnSuccess();
-        return pending;
     }
 
-    private static void ObserveLater(Task[] tasks)
+    private static void ObserveLater(Task?[] tasks)
     {
         foreach (Task? task in tasks)
         {

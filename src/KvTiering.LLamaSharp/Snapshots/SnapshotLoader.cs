@@ -29,7 +29,7 @@ internal sealed class SnapshotLoader(TieredKvStore store, SnapshotStore snapshot
     {
         int corrupt = 0;
         Dictionary<BlockKey, LoadResult>? failed = null; // not loaded by this call: waypoints below lead to them too
-        _search.Begin(keys.Span); // what the table lacks, the shared tier is asked about in one query
+        await _search.BeginAsync(keys, cancellationToken).ConfigureAwait(false); // what the table lacks: one query of the shared tier
         for (int i = keys.Length - 1; i >= 0; i--)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -20,23 +20,25 @@ internal sealed class SnapshotSearch(TieredKvStore store, SnapshotStore snapshot
     private int _blocks;
 
     /// <summary>
-    /// Starts a search over <paramref name="keys"/>: finds the deepest block the table holds a manifest or waypoint at,
-    /// then asks about every deeper one at once (the shared tier answers for what the table lacks; a tier that is down
-    /// holds nothing). Blocks up to the deepest local one are read from the table as the loop reaches them.
+    /// Starts a search over the <paramref name="prompt"/>'s block keys: finds the deepest block the table holds a
+    /// manifest or waypoint at, then asks about every deeper one at once (the shared tier answers for what the table
+    /// lacks; a tier that is down holds nothing). Blocks up to the deepest local one are read from the table as the loop
+    /// reaches them. The query is awaited: a restore does not block a thread for the round trip.
     /// </summary>
-    public void Begin(ReadOnlySpan<BlockKey> keys)
+    public async ValueTask BeginAsync(ReadOnlyMemory<BlockKey> prompt, CancellationToken cancellationToken)
     {
         int deepestLocal = -1;
-        for (int i = keys.Length - 1; i >= 0 && deepestLocal < 0; i--)
+        for (int i = prompt.Length - 1; i >= 0 && deepestLocal < 0; i--)
         {
-            if (snapshots.Contains(keys[i]) || snapshots.Waypoints.At(keys[i], i, out _))
+            BlockKey key = prompt.Span[i];
+            if (snapshots.Contains(key) || snapshots.Waypoints.At(key, i, out _))
             {
                 deepestLocal = i;
             }
         }
 
         _sharedFrom = deepestLocal + 1;
-        _blocks = keys.Length - _sharedFrom;
+        _blocks = prompt.Length - _sharedFrom;
         if (_asked.Length < 2 * _blocks)
         {
             _asked = new BlockKey[2 * _blocks];
@@ -47,13 +49,15 @@ internal sealed class SnapshotSearch(TieredKvStore store, SnapshotStore snapshot
         for (int b = 0; b < _blocks; b++)
         {
             int i = _sharedFrom + b;
-            _asked[2 * b] = SnapshotKeys.Manifest(keys[i]);
-            _asked[(2 * b) + 1] = snapshots.Waypoints.Marks(i) ? SnapshotKeys.Waypoint(keys[i]) : BlockKey.Empty;
+            BlockKey key = prompt.Span[i];
+            _asked[2 * b] = SnapshotKeys.Manifest(key);
+            _asked[(2 * b) + 1] = snapshots.Waypoints.Marks(i) ? SnapshotKeys.Waypoint(key) : BlockKey.Empty;
         }
 
         if (_blocks > 0)
         {
-            store.Holds(_asked.AsSpan(0, 2 * _blocks), _held.AsSpan(0, 2 * _blocks));
+            await store.HoldsAsync(_asked.AsMemory(0, 2 * _blocks), _held.AsMemory(0, 2 * _blocks), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 

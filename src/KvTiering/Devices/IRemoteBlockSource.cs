@@ -85,4 +85,20 @@ public interface IRemoteBlockSource
 
         return count;
     }
+
+    /// <summary>
+    /// <see cref="Holds"/> awaited: an asynchronous caller (a restore looking for its snapshot) does not block a thread
+    /// for the round trip. The default runs <see cref="Holds"/> synchronously, so a source without an awaitable call
+    /// still works.
+    /// </summary>
+    /// <param name="keys">The keys asked about; the caller keeps them until the task completes.</param>
+    /// <param name="held">Receives, per key, whether the tier holds it; at least as long as <paramref name="keys"/>.</param>
+    /// <param name="cancellationToken">Ends the wait for the replies.</param>
+    /// <returns>How many of <paramref name="keys"/> the tier holds.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before the replies came.</exception>
+    ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(Holds(keys.Span, held.Span));
+    }
 }

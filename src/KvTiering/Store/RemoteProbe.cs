@@ -192,6 +192,37 @@ internal sealed class RemoteProbe
         }
     }
 
+    /// <summary><see cref="Held"/> awaited: the window's place and the source's query, without blocking a thread.</summary>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting for a place or for the answer.</exception>
+    public async ValueTask<int> HeldAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, Memory<bool> held,
+        CancellationToken cancellationToken)
+    {
+        DeviceReadWindow? window = _tier!.ReadWindow;
+        if (window is not null)
+        {
+            await window.EnterAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            _top.EnterReader(); // before the disposed check, as in Query
+            try
+            {
+                store.ThrowIfDisposed();
+                return await _source!.HoldsAsync(keys, held, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _top.ExitReader();
+            }
+        }
+        finally
+        {
+            window?.Exit();
+        }
+    }
+
     /// <summary>
     /// Under the lock, after a fetch of <paramref name="read"/> bytes: a hit is served from the shared tier and adopted
     /// like a put through <paramref name="chain"/> (into the promotion target: the top tier, or the tier above the

@@ -90,6 +90,58 @@ internal sealed class ResidencyLookup
     /// </summary>
     public int Holds(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<bool> held)
     {
+        int count = HoldsLocally(store, keys, held, out int lacking);
+        if (lacking == 0 || !_remote.MayHaveMore)
+        {
+            return count;
+        }
+
+        BlockKey[] asked = ArrayPool<BlockKey>.Shared.Rent(lacking);
+        bool[] answers = ArrayPool<bool>.Shared.Rent(lacking);
+        try
+        {
+            int n = Lacking(keys, held, asked);
+            answers.AsSpan(0, n).Clear();
+            _remote.Held(store, asked.AsSpan(0, n), answers.AsSpan(0, n));
+            return count + Merge(keys, held, answers);
+        }
+        finally
+        {
+            ArrayPool<bool>.Shared.Return(answers);
+            ArrayPool<BlockKey>.Shared.Return(asked);
+        }
+    }
+
+    /// <summary><see cref="Holds"/> with the shared tier's query awaited (see <see cref="TieredKvStore.HoldsAsync"/>).</summary>
+    public async ValueTask<int> HoldsAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, Memory<bool> held,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        int count = HoldsLocally(store, keys.Span, held.Span, out int lacking);
+        if (lacking == 0 || !_remote.MayHaveMore)
+        {
+            return count;
+        }
+
+        BlockKey[] asked = ArrayPool<BlockKey>.Shared.Rent(lacking);
+        bool[] answers = ArrayPool<bool>.Shared.Rent(lacking);
+        try
+        {
+            int n = Lacking(keys.Span, held.Span, asked);
+            answers.AsSpan(0, n).Clear();
+            await _remote.HeldAsync(store, asked.AsMemory(0, n), answers.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            return count + Merge(keys.Span, held.Span, answers);
+        }
+        finally
+        {
+            ArrayPool<bool>.Shared.Return(answers);
+            ArrayPool<BlockKey>.Shared.Return(asked);
+        }
+    }
+
+    /// <summary>Marks the keys resident in a tier (read from the table as <see cref="TierOf"/> reads it); how many are.</summary>
+    private int HoldsLocally(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<bool> held, out int lacking)
+    {
         store.ThrowIfDisposed();
         if (held.Length < keys.Length)
         {
@@ -97,7 +149,7 @@ internal sealed class ResidencyLookup
         }
 
         int count = 0;
-        int lacking = 0;
+        lacking = 0;
         for (int i = 0; i < keys.Length; i++)
         {
             held[i] = !keys[i].IsEmpty && TierOf(store, keys[i]) >= 0;
@@ -105,44 +157,38 @@ internal sealed class ResidencyLookup
             lacking += held[i] || keys[i].IsEmpty ? 0 : 1;
         }
 
-        return lacking == 0 || !_remote.MayHaveMore ? count : count + AskShared(store, keys, held, lacking);
+        return count;
     }
 
-    /// <summary>Asks the shared tier about the <paramref name="lacking"/> non-empty keys not held yet; marks and counts those it holds.</summary>
-    private int AskShared(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<bool> held, int lacking)
+    /// <summary>Copies the non-empty keys not held locally into <paramref name="asked"/>, in order; how many.</summary>
+    private static int Lacking(ReadOnlySpan<BlockKey> keys, ReadOnlySpan<bool> held, BlockKey[] asked)
     {
-        BlockKey[] asked = ArrayPool<BlockKey>.Shared.Rent(lacking);
-        bool[] answers = ArrayPool<bool>.Shared.Rent(lacking);
-        try
+        int n = 0;
+        for (int i = 0; i < keys.Length; i++)
         {
-            int n = 0;
-            for (int i = 0; i < keys.Length; i++)
+            if (!held[i] && !keys[i].IsEmpty)
             {
-                if (!held[i] && !keys[i].IsEmpty)
-                {
-                    asked[n++] = keys[i];
-                }
+                asked[n++] = keys[i];
             }
-
-            answers.AsSpan(0, n).Clear();
-            _remote.Held(store, asked.AsSpan(0, n), answers.AsSpan(0, n));
-            int found = 0;
-            for (int i = 0, a = 0; i < keys.Length; i++)
-            {
-                if (!held[i] && !keys[i].IsEmpty)
-                {
-                    held[i] = answers[a++];
-                    found += held[i] ? 1 : 0;
-                }
-            }
-
-            return found;
         }
-        finally
+
+        return n;
+    }
+
+    /// <summary>Marks the keys the shared tier answered for (in <see cref="Lacking"/>'s order); how many it holds.</summary>
+    private static int Merge(ReadOnlySpan<BlockKey> keys, Span<bool> held, bool[] answers)
+    {
+        int found = 0;
+        for (int i = 0, a = 0; i < keys.Length; i++)
         {
-            ArrayPool<bool>.Shared.Return(answers);
-            ArrayPool<BlockKey>.Shared.Return(asked);
+            if (!held[i] && !keys[i].IsEmpty)
+            {
+                held[i] = answers[a++];
+                found += held[i] ? 1 : 0;
+            }
         }
+
+        return found;
     }
 
     /// <summary>The tier that holds <paramref name="key"/>, or -1.</summary>

@@ -158,6 +158,15 @@ public sealed class TieredKvStore : IDisposable
     /// <exception cref="ArgumentException"><paramref name="held"/> is shorter than <paramref name="keys"/>.</exception>
     public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held) => _parts.Residency.Holds(this, keys, held);
 
+    /// <summary><see cref="Holds"/> with the shared tier's query awaited, so no thread waits for the round trip.</summary>
+    /// <param name="keys">The keys asked about; the caller keeps them (and <paramref name="held"/>) until the task completes.</param>
+    /// <param name="held">Receives, per key, whether it is held; at least as long as <paramref name="keys"/>.</param>
+    /// <param name="cancellationToken">Ends the wait for a place in the shared tier's read window or for its answer.</param>
+    /// <exception cref="ArgumentException"><paramref name="held"/> is shorter than <paramref name="keys"/>.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the answer came.</exception>
+    public ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken = default) =>
+        _parts.Residency.HoldsAsync(this, keys, held, cancellationToken);
+
     /// <summary>The tier that holds <paramref name="key"/>, or -1.</summary>
     public int TierOf(in BlockKey key) => _parts.Residency.TierOf(this, key);
 

@@ -97,6 +97,28 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
     }
 
     [Fact]
+    public async Task The_restore_awaits_the_shared_tiers_query_without_holding_its_callers_thread()
+    {
+        (LLamaToken[] prompt, _) = ServerASavesASession();
+        using TieredKvStore store = Open(out SharedRemoteLikeDevice remote);
+        var cache = new LlamaPrefixCache(store, model.Hasher);
+        using LLamaContext context = model.CreateContext();
+        var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        remote.HoldsGate = reply.Task; // the server's answer has not come yet
+
+        // Before, the search asked the synchronous Holds and the thread waited there for the round trip.
+        Task<PrefixRestore> restoring = RestoreAndCheckAsync(context, cache, prompt);
+        Assert.False(restoring.IsCompleted);
+        Assert.Equal(1, remote.HoldsWaiting);
+
+        reply.SetResult();
+        PrefixRestore restored = await restoring.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
+        Assert.Equal(288, restored.RestoredTokens);
+        Assert.Equal(1, remote.HoldsQueries);
+    }
+
+    [Fact]
     public async Task With_the_shared_tier_down_the_server_prefills_and_restores_once_it_is_back()
     {
         (LLamaToken[] prompt, _) = ServerASavesASession();

@@ -18,6 +18,7 @@ internal sealed class SharedRemoteLikeDevice(int slotCount, int slotBytes, int r
     private readonly ConcurrentDictionary<BlockKey, (byte[] Payload, BlockKey Parent)> _values = server ?? new();
     private int _holdsQueries;
     private int _prefixQueries;
+    private int _holdsWaiting;
 
     /// <summary>Which-keys queries (<see cref="Holds"/>) answered: one round trip each on a real server.</summary>
     public int HoldsQueries => Volatile.Read(ref _holdsQueries);
@@ -66,6 +67,30 @@ internal sealed class SharedRemoteLikeDevice(int slotCount, int slotBytes, int r
         }
 
         return count;
+    }
+
+    /// <summary>While set, an awaited which-keys query waits for this task (a slow server's round trip), holding no thread.</summary>
+    public Task? HoldsGate { get; set; }
+
+    /// <summary>Which-keys queries waiting at <see cref="HoldsGate"/> right now.</summary>
+    public int HoldsWaiting => Volatile.Read(ref _holdsWaiting);
+
+    public async ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
+    {
+        if (HoldsGate is { } gate)
+        {
+            Interlocked.Increment(ref _holdsWaiting);
+            try
+            {
+                await gate.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _holdsWaiting);
+            }
+        }
+
+        return Holds(keys.Span, held.Span);
     }
 
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)

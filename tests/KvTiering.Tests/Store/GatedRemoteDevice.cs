@@ -93,6 +93,30 @@ internal sealed class GatedRemoteDevice(int slotCount, int slotBytes, Concurrent
         return (length, parent, failure);
     }
 
+    /// <summary>An awaited which-keys query: waits at the gate holding no thread (the synchronous one is the interface's default).</summary>
+    public async ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _queries);
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _opened.Task.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        int count = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            held.Span[i] = shared.ContainsKey(keys.Span[i]);
+            count += held.Span[i] ? 1 : 0;
+        }
+
+        return count;
+    }
+
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
     {
         Interlocked.Increment(ref _queries);
