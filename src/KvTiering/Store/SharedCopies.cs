@@ -15,8 +15,8 @@ namespace KvTiering.Store;
 /// Under the lock only the table is read (which keys are resident, where, and their parents). The bytes are read as
 /// <see cref="TieredKvStore.ReadBatchAsync"/> reads them (a lower tier's slot kept while it is read, outside the lock,
 /// nothing moved), and the writes are awaited outside the lock, up to the device's
-/// <see cref="IConcurrentWrites.WriteWindow"/> of them in flight (this call's own, not shared with write-behind). No
-/// thread waits on the network.
+/// <see cref="IConcurrentWrites.WriteWindow"/> of them in flight (this call's own, not shared with write-behind): a
+/// window's blocks are read, sent and landed before the next window's are read. No thread waits on the network.
 /// </remarks>
 internal sealed class SharedCopies
 {
@@ -57,23 +57,35 @@ internal sealed class SharedCopies
         var copy = new BlockKey[keys.Length];
         var parents = new BlockKey[keys.Length];
         int count = Resident(store, keys.Span, copy, parents, out int already, out int notResident);
+        var outcome = new ShareResult(0, already, notResident, 0, 0);
         if (count == 0)
         {
-            return new ShareResult(0, already, notResident, 0, 0);
+            return outcome;
         }
 
         if (!CanWriteNow())
         {
-            return new ShareResult(0, already, notResident, count, 0); // nothing read, nothing sent
+            return outcome with { Unavailable = count }; // nothing read, nothing sent
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(count * _blockBytes);
+        // A window's blocks at a time: read them, send them all, and reuse the buffer once they landed, so a share of a
+        // large snapshot holds one window of bytes, not a copy of the whole snapshot.
+        int window = Math.Max(1, (_tier!.Device as IConcurrentWrites)?.WriteWindow ?? 1);
+        int group = Math.Min(window, count);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(group * _blockBytes);
+        var reads = new BlockRead[group];
         try
         {
-            var reads = new BlockRead[count];
-            await store.ReadBatchAsync(copy.AsMemory(0, count), buffer, reads, cancellationToken).ConfigureAwait(false);
-            var outcome = new ShareResult(0, already, notResident, 0, 0);
-            return await WriteAsync(copy, parents, reads, buffer, outcome, cancellationToken).ConfigureAwait(false);
+            for (int start = 0; start < count; start += group)
+            {
+                int n = Math.Min(group, count - start);
+                Array.Clear(reads);
+                await store.ReadBatchAsync(copy.AsMemory(start, n), buffer, reads.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                outcome = outcome.Add(await WriteAsync(copy.AsMemory(start, n), parents.AsMemory(start, n), reads, buffer, window,
+                    cancellationToken).ConfigureAwait(false));
+            }
+
+            return outcome;
         }
         finally
         {
@@ -116,17 +128,19 @@ internal sealed class SharedCopies
         return count;
     }
 
-    /// <summary>Writes every block read, up to the device's write window in flight; a write that fails is counted, not thrown.</summary>
-    private async Task<ShareResult> WriteAsync(BlockKey[] keys, BlockKey[] parents, BlockRead[] reads, byte[] buffer, ShareResult outcome,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes every block of a group read, up to <paramref name="window"/> in flight, and waits for all of them; what
+    /// became of each. A write that fails is counted, not thrown.
+    /// </summary>
+    private async Task<ShareResult> WriteAsync(ReadOnlyMemory<BlockKey> keys, ReadOnlyMemory<BlockKey> parents, BlockRead[] reads,
+        byte[] buffer, int window, CancellationToken cancellationToken)
     {
-        int window = Math.Max(1, (_tier!.Device as IConcurrentWrites)?.WriteWindow ?? 1);
         var inFlight = new Queue<Task<bool>>(window);
-        int copied = 0, already = outcome.AlreadyShared, notResident = outcome.NotResident, unavailable = 0, failed = 0;
+        int copied = 0, already = 0, notResident = 0, unavailable = 0, failed = 0;
         ExceptionDispatchInfo? thrown = null;
         try
         {
-            for (int i = 0; i < reads.Length; i++)
+            for (int i = 0; i < keys.Length; i++)
             {
                 BlockRead read = reads[i];
                 if (!read.Found)
@@ -134,7 +148,7 @@ internal sealed class SharedCopies
                     // Let go meanwhile (not resident), or a local read that failed: corrupt, or a device not reached.
                     _ = read.Miss == BlockMiss.NotResident ? notResident++ : failed++;
                 }
-                else if (read.Tier == _tier.Index)
+                else if (read.Tier == _tier!.Index)
                 {
                     already++; // moved into the shared tier meanwhile, or fetched from it: the server holds it
                 }
@@ -149,7 +163,8 @@ internal sealed class SharedCopies
                         _ = await inFlight.Dequeue().ConfigureAwait(false) ? copied++ : failed++;
                     }
 
-                    inFlight.Enqueue(WriteOneAsync(keys[i], parents[i], buffer.AsMemory(i * _blockBytes, read.BytesWritten), cancellationToken));
+                    inFlight.Enqueue(WriteOneAsync(keys.Span[i], parents.Span[i], buffer.AsMemory(i * _blockBytes, read.BytesWritten),
+                        cancellationToken));
                 }
             }
         }
