@@ -35,6 +35,18 @@ public static partial class AgentServerApp
         AgentServerOptions o = engine.Options;
         LogServing(app.Logger, engine.ModelPath, engine.ServedNames, o.ContextSize, o.Sequences, o.Threads, o.QueueLength,
             o.DefaultMaxTokens, o.PrefixCache ? "on" : "off");
+        if (o.PrefixCache)
+        {
+            // A stopping server lets its snapshots' copies to the remote tier end (cancelling them after 5 s) before the
+            // container disposes the store under them; a killed one loses only the copies in flight.
+            LlamaPrefixCache cache = app.Services.GetRequiredService<LlamaPrefixCache>();
+            app.Lifetime.ApplicationStopping.Register(() =>
+            {
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                cache.FlushSharesAsync(limit.Token).GetAwaiter().GetResult();
+            });
+        }
+
         MapEndpoints(app);
         return app;
     }
@@ -85,7 +97,11 @@ public static partial class AgentServerApp
         services.AddSingleton(StoreFactory.Create);   // before AddKvTiering, whose TryAdd then keeps it
         services.AddKvTiering(o => o.FlashDirectory ??= Path.Combine(Path.GetTempPath(), "kvtiering-agent-server"));
         services.AddSingleton(sp => sp.GetRequiredService<LlamaEngine>().Options.PrefixCache
-            ? new LlamaPrefixCache(sp.GetRequiredService<TieredKvStore>(), sp.GetRequiredService<LlamaEngine>().Hasher)
+            ? new LlamaPrefixCache(sp.GetRequiredService<TieredKvStore>(), sp.GetRequiredService<LlamaEngine>().Hasher,
+                new LlamaPrefixCacheOptions // null: on when the store has a remote tier (one that failed to connect at start: off)
+                {
+                    ShareSnapshots = sp.GetRequiredService<IOptions<RemoteTierOptions>>().Value.ShareSnapshots ? null : false,
+                })
             : null!);
         services.AddOptions<KvEventsOptions>().Bind(configuration.GetSection(KvEventsOptions.SectionName))
             .Validate(o => o.BufferSteps >= 1 && o.HighWaterMark >= 1 && o.DataParallelRank >= 0 && o.HashSeed is not null,

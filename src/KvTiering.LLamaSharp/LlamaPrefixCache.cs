@@ -39,12 +39,14 @@ public sealed class LlamaPrefixCache
     private readonly SemaphoreSlim _gate = new(1, 1); // a restore awaits its reads while holding it
     private readonly PromptKeys _promptKeys;
     private readonly LlamaPrefixCacheCounters _counters = new();
+    private readonly SnapshotShares? _shares;
 
     /// <summary>Creates a cache over <paramref name="store"/>, keying snapshots with <paramref name="hasher"/>.</summary>
     /// <param name="store">A store that keeps payloads; its block size is the chunk size.</param>
     /// <param name="hasher">The hasher whose namespace identifies the model (see <see cref="LlamaKvLayout"/>).</param>
     /// <param name="options">Options; defaults when null.</param>
-    /// <exception cref="ArgumentException">The store is metadata-only or its blocks are too small for a manifest.</exception>
+    /// <exception cref="ArgumentException">The store is metadata-only or its blocks are too small for a manifest, or
+    /// <see cref="LlamaPrefixCacheOptions.ShareSnapshots"/> is true and the store has no shared tier that takes copies.</exception>
     public LlamaPrefixCache(TieredKvStore store, BlockHasher hasher, LlamaPrefixCacheOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -56,13 +58,20 @@ public sealed class LlamaPrefixCache
         }
 
         options ??= new LlamaPrefixCacheOptions();
+        if (options.ShareSnapshots == true && !store.CanShare)
+        {
+            ThrowHelper.ThrowArgument(nameof(options),
+                "ShareSnapshots is true, but the store has no shared tier that takes copies (TieredKvStore.CanShare is false).");
+        }
+
+        _shares = (options.ShareSnapshots ?? store.CanShare) ? new SnapshotShares(store) : null;
         _store = store;
         _hasher = hasher;
         _blockTokens = hasher.TokensPerBlock;
         _minPrefill = options.MinPrefillTokens;
         _snapshots = new SnapshotStore(store, options.WaypointInterval);
         _promptKeys = new PromptKeys(hasher);
-        _writer = new SnapshotWriter(store, _snapshots, _promptKeys, _blockTokens, options.RemoveSupersededSnapshots);
+        _writer = new SnapshotWriter(store, _snapshots, _promptKeys, _blockTokens, options.RemoveSupersededSnapshots, _shares);
         _restorer = new SnapshotRestorer(store, _snapshots, _writer, _promptKeys, _counters, _blockTokens, options);
     }
 
@@ -248,13 +257,23 @@ public sealed class LlamaPrefixCache
         return found;
     }
 
+    /// <summary>
+    /// Waits for the copies of saved snapshots to the shared tier still in flight
+    /// (<see cref="LlamaPrefixCacheOptions.ShareSnapshots"/>), so an owner can let them end before it disposes the store;
+    /// once <paramref name="cancellationToken"/> fires, cancels them (no new write is sent, a cancelled snapshot's
+    /// manifest is not shared) and waits for them to end. Completes at once when sharing is off or none is in flight.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the shares in flight instead of waiting for them to finish.</param>
+    public Task FlushSharesAsync(CancellationToken cancellationToken = default) =>
+        _shares?.DrainAsync(cancellationToken) ?? Task.CompletedTask;
+
     /// <summary>A snapshot of the counters.</summary>
     public LlamaPrefixCacheStatistics GetStatistics()
     {
         _gate.Wait();
         try
         {
-            return _counters.ToStatistics();
+            return _counters.ToStatistics() with { SharesComplete = _shares?.Complete ?? 0, SharesIncomplete = _shares?.Incomplete ?? 0 };
         }
         finally
         {

@@ -1,3 +1,5 @@
+using KvTiering.Store;
+
 namespace KvTiering.LLamaSharp;
 
 /// <summary>How a <see cref="LlamaPrefixCache"/> finds, restores and replaces snapshots.</summary>
@@ -64,4 +66,13 @@ public sealed class LlamaPrefixCacheOptions
     /// <see cref="RemoveSupersededSnapshots"/> keeps it. Costs one save of the shared tokens' state, once per prefix.
     /// </summary>
     public bool SaveSharedPrefixes { get; set; } = true;
+
+    /// <summary>
+    /// Copy each stored snapshot to the store's shared tier right after the save (<see cref="TieredKvStore.ShareAsync"/>;
+    /// a Redis or Garnet tier other servers read), in the background: chunks first, the manifest once they are all
+    /// there, the waypoints after it. Null (the default): on when the store has a shared tier that takes copies
+    /// (<see cref="TieredKvStore.CanShare"/>), since a fleet shares that tier so that a session outlives its server, and
+    /// without it a snapshot reaches the tier only when the store demotes it. True with no such tier is an error.
+    /// </summary>
+    public bool? ShareSnapshots { get; set; }
 }

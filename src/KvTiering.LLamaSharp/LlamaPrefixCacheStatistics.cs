@@ -37,6 +37,12 @@ public sealed record LlamaPrefixCacheStatistics
     /// <summary>Shorter snapshots removed because a save superseded them.</summary>
     public required long SupersededRemoved { get; init; }
 
+    /// <summary>Snapshot copies to the shared tier that put every piece there (<see cref="SnapshotShare.Complete"/>).</summary>
+    public long SharesComplete { get; init; }
+
+    /// <summary>Snapshot copies that did not: a piece let go first, the tier down or failing, cancelled, the store closed.</summary>
+    public long SharesIncomplete { get; init; }
+
     /// <summary>Hits ÷ lookups (0 when there were none).</summary>
     public double HitRate => Lookups == 0 ? 0 : (double)Hits / Lookups;
 }

@@ -328,6 +328,24 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
         return _matcher.HoldsAsync(keys, held, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public bool CanShare => true;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The slot write's path (<see cref="WriteAsync"/>'s seal and <c>SET</c>, under the block's own server key, with
+    /// <see cref="RedisTierOptions.Expiry"/>), without a slot: counted as a write; while the tier backs off it throws
+    /// at once, sending nothing (a dropped write).
+    /// </remarks>
+    public async ValueTask ShareAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        _guard.ThrowIfDisposed();
+        _slots.CheckWrite(key, payload.Length);
+        cancellationToken.ThrowIfCancellationRequested();
+        ValueTask<RedisKey> sent = _values.SetAsync(key, parent, payload.Span);
+        await sent.ConfigureAwait(false);
+    }
+
     /// <summary>The server key of <paramref name="key"/>: the namespace prefix and the key's 32 hex digits.</summary>
     internal RedisKey ServerKey(in BlockKey key) => _values.ServerKey(key);
 }

@@ -75,4 +75,12 @@ public sealed class RemoteTierOptions
     /// secret; pass it through the environment (<c>KvTiering__Redis__AuthenticationKey</c>), not the command line.
     /// </summary>
     public string? AuthenticationKey { get; set; }
+
+    /// <summary>
+    /// Whether each saved snapshot is copied to the remote server right after its save, in the background (default
+    /// true; <c>LlamaPrefixCacheOptions.ShareSnapshots</c>): chunks first, the manifest once they are all there, then the
+    /// waypoints, so a server that dies does not take its newest sessions with it (docs/reliability.md, "A fleet on one
+    /// Garnet"). False: a snapshot reaches the server only when the store demotes it. Costs one SET per chunk per save.
+    /// </summary>
+    public bool ShareSnapshots { get; set; } = true;
 }

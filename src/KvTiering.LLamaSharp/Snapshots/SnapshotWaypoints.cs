@@ -105,6 +105,18 @@ internal sealed class SnapshotWaypoints(TieredKvStore store, int interval)
         }
     }
 
+    /// <summary>The keys of the waypoints a save of <paramref name="keys"/> points at its snapshot (to share them after it).</summary>
+    public BlockKey[] KeysOf(ReadOnlySpan<BlockKey> keys)
+    {
+        var waypoints = new BlockKey[Count(keys)];
+        for (int w = 0; w < waypoints.Length; w++)
+        {
+            waypoints[w] = SnapshotKeys.Waypoint(keys[At(w)]);
+        }
+
+        return waypoints;
+    }
+
     /// <summary>How many waypoints a prefix of <paramref name="keys"/>' blocks has: one per interval, its last block excluded.</summary>
     private int Count(ReadOnlySpan<BlockKey> keys) => interval == 0 ? 0 : (keys.Length - 1) / interval;
 

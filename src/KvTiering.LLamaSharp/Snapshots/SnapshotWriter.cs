@@ -8,11 +8,12 @@ namespace KvTiering.LLamaSharp.Snapshots;
 
 /// <summary>
 /// Saves a llama.cpp sequence as a snapshot (<see cref="SnapshotStore.Write"/>): its waypoints, chunks and manifest,
-/// then the waypoints repointed and the shorter snapshots it supersedes removed. Not thread-safe: the cache serializes
+/// then the waypoints repointed and the shorter snapshots it supersedes removed; then starts its copy to the shared
+/// tier (<see cref="SnapshotShares"/>) when sharing is on. Not thread-safe: the cache serializes
 /// it with restores (the payload buffer and the prompt keys are shared).
 /// </summary>
 internal sealed class SnapshotWriter(TieredKvStore store, SnapshotStore snapshots, PromptKeys promptKeys, int blockTokens,
-    bool removeSuperseded)
+    bool removeSuperseded, SnapshotShares? shares)
 {
     /// <summary>
     /// Saves <paramref name="sequence"/>, which holds exactly <paramref name="tokens"/>; <paramref name="sharedPrefix"/>
@@ -60,6 +61,10 @@ internal sealed class SnapshotWriter(TieredKvStore store, SnapshotStore snapshot
             supersededRemoved = snapshots.RemoveSuperseded(keys[..^1]);
         }
 
-        return new SnapshotSave(SaveOutcome.Stored, tokens.Length, stateLength, manifest.ChunkCount + 1);
+        // Published here first; its copy to the shared tier (if any) follows in the background, chunks before manifest.
+        return new SnapshotSave(SaveOutcome.Stored, tokens.Length, stateLength, manifest.ChunkCount + 1)
+        {
+            Share = shares?.Start(snapshot, manifest.ChunkCount, snapshots.Waypoints.KeysOf(keys)),
+        };
     }
 }

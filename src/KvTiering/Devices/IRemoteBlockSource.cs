@@ -101,4 +101,26 @@ public interface IRemoteBlockSource
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(Holds(keys.Span, held.Span));
     }
+
+    /// <summary>
+    /// Whether <see cref="ShareAsync"/> writes copies: the store's <c>ShareAsync</c> refuses, with
+    /// <see cref="NotSupportedException"/>, to share through a source that cannot. False by default.
+    /// </summary>
+    bool CanShare => false;
+
+    /// <summary>
+    /// Writes a copy of a block this store holds elsewhere to the shared tier, under its content address, so every store
+    /// of the fleet can fetch it; no slot of this device is taken, and the store keeps the block where it is. The value
+    /// is exactly what a slot write of the block would store (header, checksum, seal), so a fetch verifies it. The
+    /// store calls it outside its lock, with the payload read from the block's tier.
+    /// </summary>
+    /// <param name="key">The block's key.</param>
+    /// <param name="parent">The block's parent key.</param>
+    /// <param name="payload">The block's payload: 1 to the device's slot size bytes; the caller keeps it until the task completes.</param>
+    /// <param name="cancellationToken">Checked before the value is sent; once sent, the write completes.</param>
+    /// <returns>A task that completes when the shared tier acknowledged the value.</returns>
+    /// <exception cref="IOException">The tier is unavailable or the write failed; nothing is claimed written.</exception>
+    /// <exception cref="NotSupportedException">The source cannot share (<see cref="CanShare"/> is false): the default.</exception>
+    ValueTask ShareAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        ValueTask.FromException(new NotSupportedException($"{GetType().Name} cannot write copies to its shared tier (CanShare is false)."));
 }

@@ -74,6 +74,7 @@ internal sealed class StoreParts
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
         var slotReads = new SlotReads(Top);
         Batches = new BatchReader(Table, Tiers, Top, Chain, Slots, Counters, slotReads, blockBytes);
+        Shares = new SharedCopies(Table, shared, Top, blockBytes);
         Prefetcher = new Prefetcher(Table, Tiers, Top, Chain, Slots, Counters, placement, passOver, promotions, mover, promotion, slotReads,
             blockBytes);
         RequestArrivals? arrivals = RequestArrivals.Create(Tiers, Clock, options.TellRequests);
@@ -121,6 +122,9 @@ internal sealed class StoreParts
 
     /// <summary>Batch reads (<see cref="TieredKvStore.ReadBatchAsync"/>; a metadata-only store refuses them).</summary>
     public BatchReader Batches { get; }
+
+    /// <summary>Copies held blocks to the shared tier without moving them (<see cref="TieredKvStore.ShareAsync"/>).</summary>
+    public SharedCopies Shares { get; }
 
     public RequestIntake Requests { get; }
 

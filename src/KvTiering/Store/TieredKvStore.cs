@@ -293,6 +293,30 @@ public sealed class TieredKvStore : IDisposable
     public Task<int> ReadBatchAsync(ReadOnlyMemory<BlockKey> keys, Memory<byte> destination, Memory<BlockRead> results,
         CancellationToken cancellationToken = default) => _parts.Batches.Start(this, keys, destination, results, cancellationToken);
 
+    /// <summary>Whether the store has a shared tier that takes copies (<see cref="ShareAsync"/>; <see cref="IRemoteBlockSource.CanShare"/>).</summary>
+    public bool CanShare => _parts.Shares.CanShare;
+
+    /// <summary>
+    /// Copies the blocks of <paramref name="keys"/> that this store holds to its shared tier (a Redis or Garnet server
+    /// other stores read, <see cref="IRemoteBlockSource"/>) without moving them: each stays where it is here, and any
+    /// store of the fleet can now fetch it, also after this one is gone. The value written is the one the shared tier's
+    /// device writes for a demoted block (header, checksum, seal), so a fetch verifies it. A block whose copy here lives
+    /// in the shared tier itself is there already and is not sent; a key not held is not shared; while the shared tier
+    /// cannot take a write (<see cref="IWriteAvailability"/>) nothing is sent; a write that fails is counted, not thrown.
+    /// </summary>
+    /// <remarks>
+    /// The bytes are read as <see cref="ReadBatchAsync"/> reads them (nothing moves; a lower tier's policy hears of the
+    /// read), and the writes are awaited outside the lock, up to the device's <see cref="IConcurrentWrites.WriteWindow"/>
+    /// in flight: no thread waits on the network. Blocks are sent in order, but may land out of order within a window:
+    /// a caller whose readers must not see one block before others (a snapshot's manifest) awaits a share of those first.
+    /// </remarks>
+    /// <param name="keys">The blocks to share; the caller keeps them unchanged until the task completes.</param>
+    /// <param name="cancellationToken">Stops the share: no new write is sent, those in flight end, then it throws.</param>
+    /// <returns>Per outcome, how many keys (<see cref="ShareResult.OnSharedTier"/>: how many the shared tier holds now).</returns>
+    /// <exception cref="NotSupportedException">The store has no shared tier, or its device cannot write copies (<see cref="CanShare"/>).</exception>
+    public Task<ShareResult> ShareAsync(ReadOnlyMemory<BlockKey> keys, CancellationToken cancellationToken = default) =>
+        _parts.Shares.Start(this, keys, cancellationToken);
+
     /// <summary>The placement ledger the store records into, or null.</summary>
     public PlacementLedger? Ledger => _parts.Ledger;
 

@@ -105,6 +105,27 @@ internal sealed class SharedRemoteLikeDevice(int slotCount, int slotBytes, int r
         return n;
     }
 
+    /// <summary>Whether the server takes copies (<see cref="ShareAsync"/>): a fleet that shares its snapshots when saved.</summary>
+    public bool CanShare { get; init; }
+
+    /// <summary>Keys copied by <see cref="ShareAsync"/>, in the order the server took them.</summary>
+    public ConcurrentQueue<BlockKey> Shared { get; } = new();
+
+    /// <summary>Copies of these keys fail (<see cref="IOException"/>), as a write the server refused.</summary>
+    public ConcurrentDictionary<BlockKey, bool> RefusedShares { get; } = new();
+
+    public ValueTask ShareAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (Down || RefusedShares.ContainsKey(key))
+        {
+            return ValueTask.FromException(new IOException($"the server refused {key}"));
+        }
+
+        _values[key] = (payload.ToArray(), parent);
+        Shared.Enqueue(key);
+        return ValueTask.CompletedTask;
+    }
+
     protected override void Written(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload) =>
         _values[key] = (payload.ToArray(), parent);
 }

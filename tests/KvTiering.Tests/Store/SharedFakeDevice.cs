@@ -9,7 +9,7 @@ namespace KvTiering.Tests.Store;
 /// stores sharing one Redis server would.
 /// </summary>
 internal sealed class SharedFakeDevice(Dictionary<BlockKey, (BlockKey Parent, byte[] Bytes)> shared, int slotCount, int slotBytes)
-    : IBlockDevice, IRemoteBlockSource
+    : IBlockDevice, IRemoteBlockSource, IWriteAvailability
 {
     private readonly BlockKey[] _keys = new BlockKey[slotCount];
 
@@ -87,6 +87,28 @@ internal sealed class SharedFakeDevice(Dictionary<BlockKey, (BlockKey Parent, by
         }
 
         return count;
+    }
+
+    /// <summary>Blocks copied by <see cref="ShareAsync"/>, in the order they were sent.</summary>
+    public List<BlockKey> SharedCopies { get; } = [];
+
+    /// <summary>While false the tier cannot take a write (<see cref="IWriteAvailability"/>), and a copy sent anyway fails.</summary>
+    public bool Writable { get; set; } = true;
+
+    public bool CanWriteNow => Writable;
+
+    public bool CanShare => true;
+
+    public ValueTask ShareAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!Writable)
+        {
+            return ValueTask.FromException(new IOException("down"));
+        }
+
+        SharedCopies.Add(key);
+        shared[key] = (parent, payload.ToArray());
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose()
