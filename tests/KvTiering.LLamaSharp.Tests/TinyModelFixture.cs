@@ -97,6 +97,30 @@ public sealed class TinyModelFixture : IDisposable
         return LlamaPrefill.Prefill(context.NativeHandle, Sequence, tokens, 0).ToArray();
     }
 
+    /// <summary>Prefills <paramref name="tokens"/> into the test sequence from scratch and saves them; the save must store.</summary>
+    public static SnapshotSave PrefillAndSave(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] tokens)
+    {
+        context.NativeHandle.MemorySequenceRemove(Sequence, -1, -1);
+        LlamaPrefill.Prefill(context.NativeHandle, Sequence, tokens, 0);
+        SnapshotSave save = cache.Save(context, Sequence, tokens);
+        Assert.Equal(SaveOutcome.Stored, save.Outcome);
+        return save;
+    }
+
+    /// <summary>
+    /// Restores <paramref name="prompt"/> into the cleared test sequence, prefills the rest, and checks the last logits
+    /// equal a recompute's: whatever was restored, never a wrong byte.
+    /// </summary>
+    public async Task<PrefixRestore> RestoreCheckedAsync(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] prompt)
+    {
+        context.NativeHandle.MemorySequenceRemove(Sequence, -1, -1);
+        PrefixRestore restore = await cache.RestoreAsync(context, Sequence, prompt);
+        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Sequence, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens)
+            .ToArray();
+        Assert.Equal(Recompute(prompt), logits);
+        return restore;
+    }
+
     public void Dispose()
     {
         Weights.Dispose();

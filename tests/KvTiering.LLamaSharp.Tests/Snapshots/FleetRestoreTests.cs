@@ -45,28 +45,12 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
         var cache = new LlamaPrefixCache(store, model.Hasher);
         using LLamaContext context = model.CreateContext();
         LLamaToken[] session = TinyModelFixture.Tokens(31, 300);
-        Save(context, cache, session);
-        Save(context, cache, TinyModelFixture.Tokens(32, 300));
+        TinyModelFixture.PrefillAndSave(context, cache, session);
+        TinyModelFixture.PrefillAndSave(context, cache, TinyModelFixture.Tokens(32, 300));
         BlockKey snapshot = KeysOf(session)[^1];
         Assert.True(remote.ServerHas(SnapshotKeys.Manifest(snapshot)));
         Assert.True(remote.ServerHas(SnapshotKeys.Chunk(snapshot, 1)));
         return ([.. session, .. TinyModelFixture.Tokens(33, 20)], snapshot);
-    }
-
-    private static void Save(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] tokens)
-    {
-        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
-        Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
-    }
-
-    private async Task<PrefixRestore> RestoreAndCheckAsync(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] prompt)
-    {
-        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        PrefixRestore restore = await cache.RestoreAsync(context, Seq, prompt);
-        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
-        Assert.Equal(model.Recompute(prompt), logits); // never wrong bytes
-        return restore;
     }
 
     [Fact]
@@ -78,7 +62,7 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
         using LLamaContext context = model.CreateContext();
         Assert.Equal(0, store.Count); // server B holds nothing
 
-        PrefixRestore restored = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restored = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Restored, restored.Outcome); // on main: Miss, the whole prompt prefilled
         Assert.Equal(288, restored.RestoredTokens);
         Assert.Equal(1, restored.SourceTier); // read from the shared tier
@@ -90,7 +74,7 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
         using TieredKvStore fresh = Open(out SharedRemoteLikeDevice other);
         var branchCache = new LlamaPrefixCache(fresh, model.Hasher);
         LLamaToken[] branch = [.. prompt[..128], .. TinyModelFixture.Tokens(34, 40)];
-        PrefixRestore viaWaypoint = await RestoreAndCheckAsync(context, branchCache, branch);
+        PrefixRestore viaWaypoint = await model.RestoreCheckedAsync(context, branchCache, branch);
         Assert.Equal(RestoreOutcome.Restored, viaWaypoint.Outcome);
         Assert.Equal(128, viaWaypoint.RestoredTokens);
         Assert.Equal(1, other.HoldsQueries);
@@ -107,7 +91,7 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
         remote.HoldsGate = reply.Task; // the server's answer has not come yet
 
         // Before, the search asked the synchronous Holds and the thread waited there for the round trip.
-        Task<PrefixRestore> restoring = RestoreAndCheckAsync(context, cache, prompt);
+        Task<PrefixRestore> restoring = model.RestoreCheckedAsync(context, cache, prompt);
         Assert.False(restoring.IsCompleted);
         Assert.Equal(1, remote.HoldsWaiting);
 
@@ -127,13 +111,13 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
         using LLamaContext context = model.CreateContext();
         remote.Down = true;
 
-        PrefixRestore missed = await RestoreAndCheckAsync(context, cache, prompt); // no exception
+        PrefixRestore missed = await model.RestoreCheckedAsync(context, cache, prompt); // no exception
         Assert.Equal(RestoreOutcome.Miss, missed.Outcome);
         Assert.Equal(0, missed.RestoredTokens);
         Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
 
         remote.Down = false;
-        PrefixRestore restored = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restored = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
         Assert.Equal(288, restored.RestoredTokens);
     }
@@ -148,7 +132,7 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
         BlockKey manifest = SnapshotKeys.Manifest(snapshot);
         remote.Fail(manifest, ReadFailure.Corrupt); // its checksum or seal fails on the fetch: damaged or forged
 
-        PrefixRestore forged = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore forged = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.NotEqual(RestoreOutcome.Restored, forged.Outcome);
         Assert.Equal(0, forged.RestoredTokens);
         Assert.Equal(1, store.GetStatistics().Tiers[1].ChecksumFailures);
@@ -157,7 +141,7 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
         using TieredKvStore other = Open(out SharedRemoteLikeDevice planted);
         var otherCache = new LlamaPrefixCache(other, model.Hasher);
         planted.Plant(manifest, new byte[SnapshotManifest.Size]);
-        PrefixRestore garbage = await RestoreAndCheckAsync(context, otherCache, prompt);
+        PrefixRestore garbage = await model.RestoreCheckedAsync(context, otherCache, prompt);
         Assert.Equal(RestoreOutcome.Corrupt, garbage.Outcome);
         Assert.Equal(0, garbage.RestoredTokens);
         Assert.False(other.Contains(manifest));
@@ -174,11 +158,11 @@ public sealed class FleetRestoreTests(TinyModelFixture model)
         using LLamaContext context = model.CreateContext();
         LLamaToken[] session = TinyModelFixture.Tokens(35, 300);
         BlockKey snapshot = KeysOf(session)[^1];
-        Save(context, cache, session); // on main: Rejected
+        TinyModelFixture.PrefillAndSave(context, cache, session); // on main: Rejected
 
         Assert.False(store.Contains(SnapshotKeys.Chunk(snapshot, 1))); // let go by the store, held by the server
         Assert.True(remote.ServerHas(SnapshotKeys.Chunk(snapshot, 1)));
-        PrefixRestore restored = await RestoreAndCheckAsync(context, cache, [.. session, .. TinyModelFixture.Tokens(36, 20)]);
+        PrefixRestore restored = await model.RestoreCheckedAsync(context, cache, [.. session, .. TinyModelFixture.Tokens(36, 20)]);
         Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
         Assert.Equal(288, restored.RestoredTokens);
     }

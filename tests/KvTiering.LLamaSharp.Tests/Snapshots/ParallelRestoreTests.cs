@@ -37,8 +37,8 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
     private (LLamaToken[] Prompt, BlockKey Snapshot, int Chunks) SaveBelow(LLamaContext context, LlamaPrefixCache cache, TieredKvStore store)
     {
         LLamaToken[] first = TinyModelFixture.Tokens(7, 300);
-        Save(context, cache, first);
-        Save(context, cache, TinyModelFixture.Tokens(8, 300));
+        TinyModelFixture.PrefillAndSave(context, cache, first);
+        TinyModelFixture.PrefillAndSave(context, cache, TinyModelFixture.Tokens(8, 300));
         var keys = new BlockKey[first.Length / model.Hasher.TokensPerBlock];
         model.Hasher.ComputeKeys(System.Runtime.InteropServices.MemoryMarshal.Cast<LLamaToken, int>(first.AsSpan()), keys);
         BlockKey snapshot = keys[^1];
@@ -65,22 +65,6 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         return keys[^1];
     }
 
-    private static void Save(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] tokens)
-    {
-        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
-        Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
-    }
-
-    private async Task<PrefixRestore> RestoreAndCheckAsync(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] prompt)
-    {
-        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        PrefixRestore restore = await cache.RestoreAsync(context, Seq, prompt);
-        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
-        Assert.Equal(model.Recompute(prompt), logits); // never wrong bytes
-        return restore;
-    }
-
     [Fact]
     public async Task A_snapshot_on_the_remote_tier_is_read_with_reads_in_flight_and_its_chunks_stay_there()
     {
@@ -89,7 +73,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         using LLamaContext context = model.CreateContext();
         (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveBelow(context, cache, store);
 
-        PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restore = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Restored, restore.Outcome);
         Assert.Equal(288, restore.RestoredTokens);
         Assert.Equal(1, restore.SourceTier);
@@ -110,14 +94,14 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks / 2);
         remote.Fail(chunk, ReadFailure.Unreachable);
 
-        PrefixRestore missed = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore missed = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Miss, missed.Outcome); // not corrupt: nothing is known to be wrong with it
         Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
         Assert.True(store.Contains(SnapshotKeys.Manifest(snapshot)));
         Assert.True(store.Contains(chunk));
 
         remote.Heal(chunk);
-        PrefixRestore restored = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restored = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
         Assert.Equal(288, restored.RestoredTokens);
     }
@@ -143,7 +127,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
 
         // A chunk gone before the read (removed, evicted) is a miss: nothing says its bytes were bad. Before, it
         // counted corrupt, as every piece gone before the read did.
-        PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restore = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(corrupt ? RestoreOutcome.Corrupt : RestoreOutcome.Miss, restore.Outcome);
         Assert.Equal(corrupt ? 1 : 0, cache.GetStatistics().CorruptSnapshots);
         Assert.False(store.Contains(SnapshotKeys.Manifest(snapshot)));
@@ -215,7 +199,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
             remote.Fail(manifest, ReadFailure.Lost);
         }
 
-        PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restore = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Miss, restore.Outcome);
         Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
         Assert.Equal(0, store.GetStatistics().Tiers.Sum(t => t.ChecksumFailures));
@@ -239,7 +223,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
         BlockKey chunk = SnapshotKeys.Chunk(snapshot, chunks - 1);
         remote.Fail(chunk, ReadFailure.Corrupt);
 
-        PrefixRestore restore = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restore = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
         Assert.Equal(1, remote.ReadsOf(chunk));
@@ -284,7 +268,7 @@ public sealed class ParallelRestoreTests(TinyModelFixture model)
             Assert.Equal(1, store.TierOf(SnapshotKeys.Chunk(snapshot, c))); // intact, where it was
         }
 
-        PrefixRestore restored = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restored = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
         Assert.Equal(288, restored.RestoredTokens);
     }

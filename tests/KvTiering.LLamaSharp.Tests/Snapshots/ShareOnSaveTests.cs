@@ -34,24 +34,6 @@ public sealed class ShareOnSaveTests(TinyModelFixture model)
         return new TieredKvStore(options);
     }
 
-    private static SnapshotSave Save(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] tokens)
-    {
-        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
-        SnapshotSave save = cache.Save(context, Seq, tokens);
-        Assert.Equal(SaveOutcome.Stored, save.Outcome);
-        return save;
-    }
-
-    private async Task<PrefixRestore> RestoreAndCheckAsync(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] prompt)
-    {
-        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        PrefixRestore restore = await cache.RestoreAsync(context, Seq, prompt);
-        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
-        Assert.Equal(model.Recompute(prompt), logits); // never wrong bytes
-        return restore;
-    }
-
     [Fact]
     public async Task A_snapshot_still_in_DRAM_is_restored_by_another_server_after_its_own_is_gone()
     {
@@ -62,7 +44,7 @@ public sealed class ShareOnSaveTests(TinyModelFixture model)
         {
             var cacheA = new LlamaPrefixCache(storeA, model.Hasher); // on by default: the store has a shared tier that takes copies
             using LLamaContext contextA = model.CreateContext();
-            SnapshotSave save = Save(contextA, cacheA, session);
+            SnapshotSave save = TinyModelFixture.PrefillAndSave(contextA, cacheA, session);
 
             Assert.NotNull(save.Share); // on main: no share; the snapshot stays in A's DRAM only
             SnapshotShare shared = await save.Share;
@@ -86,7 +68,7 @@ public sealed class ShareOnSaveTests(TinyModelFixture model)
         using TieredKvStore storeB = Open(out SharedRemoteLikeDevice remoteB);
         var cacheB = new LlamaPrefixCache(storeB, model.Hasher);
         using LLamaContext contextB = model.CreateContext();
-        PrefixRestore restored = await RestoreAndCheckAsync(contextB, cacheB, [.. session, .. TinyModelFixture.Tokens(42, 20)]);
+        PrefixRestore restored = await model.RestoreCheckedAsync(contextB, cacheB, [.. session, .. TinyModelFixture.Tokens(42, 20)]);
         Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
         Assert.Equal(288, restored.RestoredTokens);
         Assert.Equal(1, restored.SourceTier);
@@ -94,7 +76,7 @@ public sealed class ShareOnSaveTests(TinyModelFixture model)
         // A prompt sharing only the first 128 tokens reaches it through a shared waypoint.
         using TieredKvStore storeC = Open(out _);
         var cacheC = new LlamaPrefixCache(storeC, model.Hasher);
-        PrefixRestore viaWaypoint = await RestoreAndCheckAsync(contextB, cacheC, [.. session[..128], .. TinyModelFixture.Tokens(43, 40)]);
+        PrefixRestore viaWaypoint = await model.RestoreCheckedAsync(contextB, cacheC, [.. session[..128], .. TinyModelFixture.Tokens(43, 40)]);
         Assert.Equal(RestoreOutcome.Restored, viaWaypoint.Outcome);
         Assert.Equal(128, viaWaypoint.RestoredTokens);
     }
@@ -109,7 +91,7 @@ public sealed class ShareOnSaveTests(TinyModelFixture model)
         using LLamaContext context = model.CreateContext();
         remoteA.RefusedShares[SnapshotKeys.Chunk(snapshot, 2)] = true;
 
-        SnapshotShare shared = await Save(context, cacheA, session).Share!;
+        SnapshotShare shared = await TinyModelFixture.PrefillAndSave(context, cacheA, session).Share!;
 
         Assert.False(shared.Complete);
         Assert.False(shared.ManifestShared);
@@ -122,8 +104,8 @@ public sealed class ShareOnSaveTests(TinyModelFixture model)
         // Server B finds nothing to restore and prefills; A itself still restores from its own tiers.
         using TieredKvStore storeB = Open(out _);
         LLamaToken[] prompt = [.. session, .. TinyModelFixture.Tokens(45, 20)];
-        Assert.Equal(RestoreOutcome.Miss, (await RestoreAndCheckAsync(context, new LlamaPrefixCache(storeB, model.Hasher), prompt)).Outcome);
-        Assert.Equal(RestoreOutcome.Restored, (await RestoreAndCheckAsync(context, cacheA, prompt)).Outcome);
+        Assert.Equal(RestoreOutcome.Miss, (await model.RestoreCheckedAsync(context, new LlamaPrefixCache(storeB, model.Hasher), prompt)).Outcome);
+        Assert.Equal(RestoreOutcome.Restored, (await model.RestoreCheckedAsync(context, cacheA, prompt)).Outcome);
     }
 
     [Fact]
@@ -132,7 +114,7 @@ public sealed class ShareOnSaveTests(TinyModelFixture model)
         using TieredKvStore store = Open(out _, canShare: false);
         var cache = new LlamaPrefixCache(store, model.Hasher);
         using LLamaContext context = model.CreateContext();
-        Assert.Null(Save(context, cache, TinyModelFixture.Tokens(46, 100)).Share);
+        Assert.Null(TinyModelFixture.PrefillAndSave(context, cache, TinyModelFixture.Tokens(46, 100)).Share);
 
         ArgumentException error = Assert.Throws<ArgumentException>(
             () => new LlamaPrefixCache(store, model.Hasher, new LlamaPrefixCacheOptions { ShareSnapshots = true }));
@@ -145,7 +127,7 @@ public sealed class ShareOnSaveTests(TinyModelFixture model)
         using TieredKvStore store = Open(out SharedRemoteLikeDevice remote);
         var cache = new LlamaPrefixCache(store, model.Hasher, new LlamaPrefixCacheOptions { ShareSnapshots = false });
         using LLamaContext context = model.CreateContext();
-        Assert.Null(Save(context, cache, TinyModelFixture.Tokens(47, 100)).Share);
+        Assert.Null(TinyModelFixture.PrefillAndSave(context, cache, TinyModelFixture.Tokens(47, 100)).Share);
         await cache.FlushSharesAsync();
         Assert.Empty(remote.Shared);
     }

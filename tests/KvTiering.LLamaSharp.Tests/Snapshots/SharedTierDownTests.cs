@@ -39,8 +39,8 @@ public sealed class SharedTierDownTests(TinyModelFixture model)
         TieredKvStore store)
     {
         LLamaToken[] first = TinyModelFixture.Tokens(11, 300);
-        Save(context, cache, first);
-        Save(context, cache, TinyModelFixture.Tokens(12, 300));
+        TinyModelFixture.PrefillAndSave(context, cache, first);
+        TinyModelFixture.PrefillAndSave(context, cache, TinyModelFixture.Tokens(12, 300));
         BlockKey snapshot = KeysOf(first)[^1];
         int chunks = 0;
         while (store.Contains(SnapshotKeys.Chunk(snapshot, chunks + 1)))
@@ -60,22 +60,6 @@ public sealed class SharedTierDownTests(TinyModelFixture model)
         return ([.. first, .. TinyModelFixture.Tokens(13, 20)], snapshot, chunks);
     }
 
-    private static void Save(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] tokens)
-    {
-        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        LlamaPrefill.Prefill(context.NativeHandle, Seq, tokens, 0);
-        Assert.Equal(SaveOutcome.Stored, cache.Save(context, Seq, tokens).Outcome);
-    }
-
-    private async Task<PrefixRestore> RestoreAndCheckAsync(LLamaContext context, LlamaPrefixCache cache, LLamaToken[] prompt)
-    {
-        context.NativeHandle.MemorySequenceRemove(Seq, -1, -1);
-        PrefixRestore restore = await cache.RestoreAsync(context, Seq, prompt);
-        float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, prompt.AsSpan(restore.RestoredTokens), restore.RestoredTokens).ToArray();
-        Assert.Equal(model.Recompute(prompt), logits); // never wrong bytes
-        return restore;
-    }
-
     [Fact]
     public async Task A_snapshot_only_the_shared_tier_holds_is_kept_while_it_is_down_and_restored_once_it_is_back()
     {
@@ -88,7 +72,7 @@ public sealed class SharedTierDownTests(TinyModelFixture model)
         Assert.Equal(1, store.TierOf(waypoint));
         remote.Down = true;
 
-        PrefixRestore missed = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore missed = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Miss, missed.Outcome); // nothing known to be wrong with it: not corrupt
         Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
         Assert.True(store.Contains(manifest)); // kept: on main, removed as missing a chunk
@@ -98,16 +82,16 @@ public sealed class SharedTierDownTests(TinyModelFixture model)
 
         // A prompt that shares only the session's first blocks reaches the snapshot through the waypoint: kept too.
         LLamaToken[] branch = [.. prompt[..128], .. TinyModelFixture.Tokens(14, 40)];
-        Assert.Equal(RestoreOutcome.Miss, (await RestoreAndCheckAsync(context, cache, branch)).Outcome);
+        Assert.Equal(RestoreOutcome.Miss, (await model.RestoreCheckedAsync(context, cache, branch)).Outcome);
         Assert.True(store.Contains(manifest));
         Assert.True(store.Contains(waypoint));
 
         remote.Down = false;
-        PrefixRestore restored = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore restored = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Restored, restored.Outcome);
         Assert.Equal(288, restored.RestoredTokens);
         Assert.Equal(1, restored.SourceTier); // fetched from the shared tier
-        Assert.Equal(128, (await RestoreAndCheckAsync(context, cache, branch)).RestoredTokens); // through the waypoint
+        Assert.Equal(128, (await model.RestoreCheckedAsync(context, cache, branch)).RestoredTokens); // through the waypoint
     }
 
     [Fact]
@@ -119,7 +103,7 @@ public sealed class SharedTierDownTests(TinyModelFixture model)
         (LLamaToken[] prompt, BlockKey snapshot, int chunks) = SaveThenLetGoOfChunks(context, cache, store);
         remote.Forget(SnapshotKeys.Chunk(snapshot, 1)); // expired on the server
 
-        PrefixRestore missed = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore missed = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Miss, missed.Outcome);
         Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
         Assert.False(store.Contains(SnapshotKeys.Manifest(snapshot))); // unusable: removed
@@ -138,7 +122,7 @@ public sealed class SharedTierDownTests(TinyModelFixture model)
         (LLamaToken[] prompt, BlockKey snapshot, _) = SaveThenLetGoOfChunks(context, cache, store);
         remote.Fail(SnapshotKeys.Chunk(snapshot, 1), ReadFailure.Corrupt); // its seal fails: forged
 
-        PrefixRestore missed = await RestoreAndCheckAsync(context, cache, prompt);
+        PrefixRestore missed = await model.RestoreCheckedAsync(context, cache, prompt);
         Assert.Equal(RestoreOutcome.Corrupt, missed.Outcome);
         Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
         Assert.Equal(1, store.GetStatistics().Tiers[1].ChecksumFailures);
