@@ -44,7 +44,7 @@ internal sealed class SharedCopies
         store.ThrowIfDisposed();
         if (!CanShare)
         {
-            throw new NotSupportedException(_source is null
+            ThrowHelper.ThrowNotSupported(_source is null
                 ? "The store has no shared tier (no tier's device is an IRemoteBlockSource, or the store is metadata-only); nothing can be shared."
                 : $"The shared tier's device ({_tier!.Device.GetType().Name}) cannot write copies (IRemoteBlockSource.CanShare is false).");
         }
