@@ -117,6 +117,20 @@ internal sealed class RedisBackoff(IConnectionMultiplexer connection, TimeProvid
         Volatile.Write(ref _recovering, 1);
     }
 
+    /// <summary>Starts ending the back-off when the connection reports the server back (<see cref="OnRestored"/>).</summary>
+    public void Watch() => connection.ConnectionRestored += OnConnectionRestored;
+
+    /// <summary>Stops <see cref="Watch"/>'s listening (the device closes; the connection may live on).</summary>
+    public void Unwatch() => connection.ConnectionRestored -= OnConnectionRestored;
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Interactive) // the one commands go on; a pub/sub one may come back first
+        {
+            OnRestored();
+        }
+    }
+
     /// <summary>
     /// The connection reports the server back (StackExchange.Redis reconnected and handshook): the back-off ends now
     /// instead of at its end, up to <c>MaxBackoff</c> later, so writes land again as soon as a server's operator (and the

@@ -44,7 +44,6 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
     private readonly RedisSlotMap _slots;
-    private readonly bool _deleteOnFree;
     private readonly RedisValueSealer _sealer;
     private readonly RedisBackoff _backoff;
     private readonly RedisValues _values;
@@ -52,6 +51,7 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
     private readonly RedisDeviceCounters _counters = new();
     private readonly RedisDeviceGuard _guard;
     private readonly RedisBlockReads _reads;
+    private readonly RedisBlockWrites _writes;
 
     /// <summary>
     /// A device of <paramref name="slotCount"/> slots of up to <paramref name="slotBytes"/> bytes on the server behind
@@ -99,14 +99,14 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
         Namespace = options.Namespace;
         ReadWindow = options.ReadWindow;
         WriteWindow = options.WriteWindow;
-        _deleteOnFree = options.DeleteOnFree;
         _backoff = new RedisBackoff(connection, options.TimeProvider, options.Backoff, options.MaxBackoff, 2 * options.OperationTimeout);
-        connection.ConnectionRestored += OnConnectionRestored;
+        _backoff.Watch();
         IDatabase database = connection.GetDatabase();
         _values = new RedisValues(database, options, slotBytes, _sealer, _backoff, _counters);
-        _matcher = new RedisPrefixMatcher(database, _values, options, slotBytes, _sealer, _backoff, _counters);
         _guard = new RedisDeviceGuard(this, _slots);
+        _matcher = new RedisPrefixMatcher(database, _values, options, slotBytes, _sealer, _backoff, _counters, _guard);
         _reads = new RedisBlockReads(_guard, _slots, _values, _counters);
+        _writes = new RedisBlockWrites(_guard, _slots, _values, options.DeleteOnFree);
     }
 
     /// <summary>
@@ -180,27 +180,15 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
 
     /// <inheritdoc />
     /// <exception cref="IOException">The server is unavailable or the write failed; the slot is left empty.</exception>
-    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
-    {
-        _guard.EnsureWritable(slot, key, payload.Length);
-        _slots.Forget(slot);
-        RedisKey serverKey = _values.Set(key, parent, payload);
-        _slots.Record(slot, key, payload.Length, serverKey);
-    }
+    public void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload) => _writes.Write(slot, key, parent, payload);
 
     /// <inheritdoc />
     /// <remarks>
     /// As <see cref="Write"/>, with the server's acknowledgement awaited (<c>StringSetAsync</c>). Cancellation is
     /// checked before the value is sent; once sent, the write completes.
     /// </remarks>
-    public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        _guard.EnsureWritable(slot, key, payload.Length);
-        cancellationToken.ThrowIfCancellationRequested();
-        _slots.Forget(slot);
-        RedisKey serverKey = await _values.SetAsync(key, parent, payload.Span).ConfigureAwait(false);
-        _slots.Record(slot, key, payload.Length, serverKey);
-    }
+    public ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        _writes.WriteAsync(slot, key, parent, payload, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
@@ -241,24 +229,7 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
     /// Forgets the slot. The block stays on the server for other stores (until it expires or the server evicts it)
     /// unless <see cref="RedisTierOptions.DeleteOnFree"/> is set.
     /// </remarks>
-    public void Free(int slot)
-    {
-        _guard.EnsureUsable(slot);
-        if (_slots.Length(slot) != 0 && _deleteOnFree)
-        {
-            _values.DeleteQuietly(_slots.ServerKey(slot));
-        }
-
-        _slots.Forget(slot);
-    }
-
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
-    {
-        if (e.ConnectionType == ConnectionType.Interactive) // the one commands go on; a pub/sub one may come back first
-        {
-            _backoff.OnRestored();
-        }
-    }
+    public void Free(int slot) => _writes.Free(slot);
 
     /// <summary>Closes the connection when the device opened it. Later slot calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
@@ -268,7 +239,7 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
             return;
         }
 
-        _connection.ConnectionRestored -= OnConnectionRestored;
+        _backoff.Unwatch();
         _sealer.Dispose();
         if (_ownsConnection)
         {
@@ -291,11 +262,7 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
     /// pipelined in batches of 256 keys; a header that does not verify, or whose seal does not, counts as absent. Each
     /// batch goes to whichever cluster nodes own its keys, in parallel.
     /// </remarks>
-    public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
-    {
-        _guard.ThrowIfDisposed();
-        return _matcher.MatchPrefix(keys);
-    }
+    public int MatchPrefix(ReadOnlySpan<BlockKey> keys) => _matcher.MatchPrefix(keys);
 
     /// <inheritdoc />
     /// <remarks>
@@ -304,29 +271,12 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
     /// not verify (another namespace's or format's value, a forged or damaged one) is not held; while the tier backs off
     /// nothing is held and nothing is sent.
     /// </remarks>
-    public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held)
-    {
-        _guard.ThrowIfDisposed();
-        if (held.Length < keys.Length)
-        {
-            ThrowHelper.ThrowArgument(nameof(held), $"held has {held.Length} places for {keys.Length} keys.");
-        }
-
-        return _matcher.Holds(keys, held);
-    }
+    public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held) => _matcher.Holds(keys, held);
 
     /// <inheritdoc />
     /// <remarks>The same pipelined batch as <see cref="Holds"/>, its replies awaited (up to the operation timeout).</remarks>
-    public ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
-    {
-        _guard.ThrowIfDisposed();
-        if (held.Length < keys.Length)
-        {
-            ThrowHelper.ThrowArgument(nameof(held), $"held has {held.Length} places for {keys.Length} keys.");
-        }
-
-        return _matcher.HoldsAsync(keys, held, cancellationToken);
-    }
+    public ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken) =>
+        _matcher.HoldsAsync(keys, held, cancellationToken);
 
     /// <inheritdoc />
     public bool CanShare => true;
@@ -337,14 +287,8 @@ public sealed class RedisBlockDevice : IConcurrentReads, IConcurrentWrites, IRem
     /// <see cref="RedisTierOptions.Expiry"/>), without a slot: counted as a write; while the tier backs off it throws
     /// at once, sending nothing (a dropped write).
     /// </remarks>
-    public async ValueTask ShareAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        _guard.ThrowIfDisposed();
-        _slots.CheckWrite(key, payload.Length);
-        cancellationToken.ThrowIfCancellationRequested();
-        ValueTask<RedisKey> sent = _values.SetAsync(key, parent, payload.Span);
-        await sent.ConfigureAwait(false);
-    }
+    public ValueTask ShareAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        _writes.ShareAsync(key, parent, payload, cancellationToken);
 
     /// <summary>The server key of <paramref name="key"/>: the namespace prefix and the key's 32 hex digits.</summary>
     internal RedisKey ServerKey(in BlockKey key) => _values.ServerKey(key);

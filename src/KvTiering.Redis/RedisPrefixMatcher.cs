@@ -22,10 +22,12 @@ internal sealed class RedisPrefixMatcher
     private readonly RedisValueSealer _sealer;
     private readonly RedisBackoff _backoff;
     private readonly RedisDeviceCounters _counters;
+    private readonly RedisDeviceGuard _guard;
 
     public RedisPrefixMatcher(IDatabase database, RedisValues values, RedisTierOptions options, int slotBytes,
-        RedisValueSealer sealer, RedisBackoff backoff, RedisDeviceCounters counters)
+        RedisValueSealer sealer, RedisBackoff backoff, RedisDeviceCounters counters, RedisDeviceGuard guard)
     {
+        _guard = guard;
         _database = database;
         _values = values;
         _operationTimeout = options.OperationTimeout;
@@ -42,6 +44,7 @@ internal sealed class RedisPrefixMatcher
     /// </summary>
     public int MatchPrefix(ReadOnlySpan<BlockKey> keys)
     {
+        _guard.ThrowIfDisposed();
         int matched = 0;
         while (matched < keys.Length)
         {
@@ -69,6 +72,7 @@ internal sealed class RedisPrefixMatcher
     /// </summary>
     public int Holds(ReadOnlySpan<BlockKey> keys, Span<bool> held)
     {
+        CheckHolds(keys.Length, held.Length);
         held[..keys.Length].Clear();
         if (keys.IsEmpty || !_backoff.TryEnter(probeAlone: true))
         {
@@ -85,7 +89,13 @@ internal sealed class RedisPrefixMatcher
     /// tier's clock instead of blocking a thread for the round trip.
     /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled before the replies came (the back-off hears nothing).</exception>
-    public async ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
+    public ValueTask<int> HoldsAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
+    {
+        CheckHolds(keys.Length, held.Length); // thrown to the caller, not into the task
+        return HoldsCheckedAsync(keys, held, cancellationToken);
+    }
+
+    private async ValueTask<int> HoldsCheckedAsync(ReadOnlyMemory<BlockKey> keys, Memory<bool> held, CancellationToken cancellationToken)
     {
         held.Span[..keys.Length].Clear();
         if (keys.IsEmpty || !_backoff.TryEnter(probeAlone: true))
@@ -214,6 +224,16 @@ internal sealed class RedisPrefixMatcher
         {
             _ = task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>An open device, and a place in <c>held</c> for every key.</summary>
+    private void CheckHolds(int keys, int held)
+    {
+        _guard.ThrowIfDisposed();
+        if (held < keys)
+        {
+            ThrowHelper.ThrowArgument(nameof(held), $"held has {held} places for {keys} keys.");
         }
     }
 }
