@@ -8,12 +8,12 @@ namespace KvTiering.Store;
 /// <summary>
 /// The local misses a shared tier may answer: the first tier whose device declares <see cref="IRemoteBlockSource"/>
 /// (<see cref="SourceTier"/>, found once, at construction) holds blocks other stores put, which this store's table does
-/// not index. A lookup the table misses asks it, and a prefix match that stops locally asks it how far the prefix
-/// continues. Never asked in a metadata-only store. Both questions are network round trips (up to the source's timeout
-/// on a slow server), so neither runs under the store's lock: a lookup takes its place under the lock
-/// (<see cref="TryBegin"/>), fetches without it (<see cref="Fetch"/>, <see cref="FetchAsync"/>) and adopts the block
-/// under it again; a prefix match asks between its lock-free or locked walks (<see cref="Query"/>). A fetch that misses
-/// says why (absent there too, corrupt or forged, or the tier not reached), and the caller is told so.
+/// not index. A lookup the table misses asks it for the block. Never asked in a metadata-only store. A fetch is a
+/// network round trip (up to the source's timeout on a slow server), so it does not run under the store's lock: a
+/// lookup takes its place under the lock (<see cref="TryBegin"/>), fetches without it (<see cref="Fetch"/>,
+/// <see cref="FetchAsync"/>) and adopts the block under it again. A fetch that misses says why (absent there too,
+/// corrupt or forged, or the tier not reached), and the caller is told so. Residency questions (how far a prefix
+/// continues there, which keys it holds) are <see cref="RemoteQueries"/>'.
 /// </summary>
 internal sealed class RemoteProbe
 {
@@ -39,12 +39,6 @@ internal sealed class RemoteProbe
     /// <summary>The shared tier a store over <paramref name="tiers"/> asks on a local miss, or null (none, or metadata-only).</summary>
     public static Tier? SourceTier(Tier[] tiers, bool metadataOnly) =>
         metadataOnly ? null : Array.Find(tiers, static t => t.Device is IRemoteBlockSource);
-
-    /// <summary>Whether a shared tier may hold blocks the table does not index (a lock-free miss is then never final).</summary>
-    public bool MayHaveMore => _source is not null;
-
-    /// <summary>The shared tier's index, or -1 without one.</summary>
-    public int TierIndex => _tier?.Index ?? -1;
 
     /// <summary>
     /// Under the lock, on a table miss: true when the shared tier is to be asked, with a place in its device's read window
@@ -128,99 +122,6 @@ internal sealed class RemoteProbe
         bool hit = Adopt(store, chain, key, fetched.Length, fetched.Parent, fetched.Failure, destination.Span, out int written,
             out int tier, out BlockMiss miss);
         return new BlockRead(hit, written, tier) { Miss = miss };
-    }
-
-    /// <summary>
-    /// Outside the lock: extends a prefix match that stopped locally at <paramref name="next"/> with the blocks the
-    /// shared tier holds (one round trip). It takes a place in the device's read window first, waiting for one, blocking,
-    /// as a synchronous lookup does (before probe29 the lock ran one query at a time), and is announced as a store
-    /// reader so <c>Dispose</c> waits for it.
-    /// </summary>
-    /// <returns>The index of the first key from <paramref name="next"/> on that the shared tier lacks.</returns>
-    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
-    public int Query(TieredKvStore store, ReadOnlySpan<BlockKey> keys, int next)
-    {
-        DeviceReadWindow? window = _tier!.ReadWindow;
-        window?.Enter();
-        try
-        {
-            // Announce before checking for disposal: MarkDisposed sets the flag before it waits for readers, so either
-            // this sees the flag or Dispose sees the reader (SlotCopies.CopyAnnounced does the same).
-            _top.EnterReader();
-            try
-            {
-                store.ThrowIfDisposed();
-                return next + _source!.MatchPrefix(keys[next..]);
-            }
-            finally
-            {
-                _top.ExitReader();
-            }
-        }
-        finally
-        {
-            window?.Exit();
-        }
-    }
-
-    /// <summary>
-    /// Outside the lock: which of <paramref name="keys"/> (ones the table lacks) the shared tier holds, in the source's
-    /// one query (<see cref="IRemoteBlockSource.Holds"/>), with a place in the device's read window and announced as a
-    /// store reader, as <see cref="Query"/> is. Fills <paramref name="held"/>; returns how many are held.
-    /// </summary>
-    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
-    public int Held(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<bool> held)
-    {
-        DeviceReadWindow? window = _tier!.ReadWindow;
-        window?.Enter();
-        try
-        {
-            _top.EnterReader(); // before the disposed check, as in Query
-            try
-            {
-                store.ThrowIfDisposed();
-                return _source!.Holds(keys, held);
-            }
-            finally
-            {
-                _top.ExitReader();
-            }
-        }
-        finally
-        {
-            window?.Exit();
-        }
-    }
-
-    /// <summary><see cref="Held"/> awaited: the window's place and the source's query, without blocking a thread.</summary>
-    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled while waiting for a place or for the answer.</exception>
-    public async ValueTask<int> HeldAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, Memory<bool> held,
-        CancellationToken cancellationToken)
-    {
-        DeviceReadWindow? window = _tier!.ReadWindow;
-        if (window is not null)
-        {
-            await window.EnterAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        try
-        {
-            _top.EnterReader(); // before the disposed check, as in Query
-            try
-            {
-                store.ThrowIfDisposed();
-                return await _source!.HoldsAsync(keys, held, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _top.ExitReader();
-            }
-        }
-        finally
-        {
-            window?.Exit();
-        }
     }
 
     /// <summary>

@@ -6,17 +6,17 @@ namespace KvTiering.Store;
 /// <summary>
 /// Where blocks are, moving nothing and telling no policy: a request's resident prefix (per tier) and one block's
 /// tier. The table is read lock-free first, checked by the store's version (<see cref="TopTierReader.TryBeginRead"/>); otherwise the table is read under
-/// the lock, and a prefix that runs past the local tiers is continued in a remote source (<see cref="RemoteProbe"/>),
+/// the lock, and a prefix that runs past the local tiers is continued in a remote source (<see cref="RemoteQueries"/>),
 /// whose round trip runs without the lock.
 /// </summary>
 internal sealed class ResidencyLookup
 {
     private readonly BlockTable _table;
     private readonly TopTierReader _top;
-    private readonly RemoteProbe _remote;
+    private readonly RemoteQueries _remote;
     private readonly int _tierCount;
 
-    public ResidencyLookup(BlockTable table, TopTierReader top, RemoteProbe remote, int tierCount)
+    public ResidencyLookup(BlockTable table, TopTierReader top, RemoteQueries remote, int tierCount)
     {
         _table = table;
         _top = top;
@@ -27,7 +27,7 @@ internal sealed class ResidencyLookup
     /// <summary>
     /// How many leading blocks of <paramref name="keys"/> are resident, and where (see <see cref="TieredKvStore.MatchPrefix(ReadOnlySpan{BlockKey}, Span{int})"/>).
     /// The local walk runs lock-free where it can, else under the lock; a prefix that stops locally is continued by the
-    /// shared tier (<see cref="RemoteProbe.Query"/>), whose round trip runs without the lock, and then walked again with
+    /// shared tier (<see cref="RemoteQueries.Query"/>), whose round trip runs without the lock, and then walked again with
     /// the table re-read (a block may have come or gone meanwhile; the answer is a hint either way).
     /// </summary>
     public PrefixMatch MatchPrefix(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<int> tiers)
@@ -85,7 +85,7 @@ internal sealed class ResidencyLookup
     /// <summary>
     /// Which of <paramref name="keys"/> the store holds (see <see cref="TieredKvStore.Holds"/>): resident in a tier, read
     /// from the table as <see cref="TierOf"/> reads it; the ones the table lacks are then asked of the shared tier
-    /// together, in one query without the lock (<see cref="RemoteProbe.Held"/>). Only those: a store whose table holds
+    /// together, in one query without the lock (<see cref="RemoteQueries.Held"/>). Only those: a store whose table holds
     /// them all makes no round trip.
     /// </summary>
     public int Holds(TieredKvStore store, ReadOnlySpan<BlockKey> keys, Span<bool> held)

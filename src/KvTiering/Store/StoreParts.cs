@@ -69,7 +69,7 @@ internal sealed class StoreParts
         var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);
         AsyncReader? awaited = promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions, remote);
         Reads = new ReadCascade(Top.Reads, locked, awaited);
-        Residency = new ResidencyLookup(Table, Top, remote, Tiers.Length);
+        Residency = new ResidencyLookup(Table, Top, new RemoteQueries(shared, Top), Tiers.Length);
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);
         var slotReads = new SlotReads(Top);
