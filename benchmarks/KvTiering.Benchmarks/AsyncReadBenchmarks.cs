@@ -1,4 +1,4 @@
-// Results and the runs' conditions: docs/benchmarks.md ("Reads that say why they missed", session 30, 2026-12-07).
+// Results and the runs' conditions: docs/benchmarks.md ("AsyncReadBenchmarks"; measured in session 30, 2026-12-07).
 
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;

@@ -1,4 +1,4 @@
-// Results and the runs' conditions: docs/benchmarks.md, "Session tier22".
+// Results and the runs' conditions: docs/benchmarks.md, "DemotionBenchmarks".
 
 using BenchmarkDotNet.Attributes;
 using KvTiering.Blocks;

@@ -1,4 +1,4 @@
-// Results and the runs' conditions: docs/benchmarks.md, "Session store24".
+// Results and the runs' conditions: docs/benchmarks.md, "RequestArrivalBenchmarks".
 
 using BenchmarkDotNet.Attributes;
 using KvTiering.Blocks;

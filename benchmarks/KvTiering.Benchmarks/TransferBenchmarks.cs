@@ -1,5 +1,5 @@
 // Last run (2026-12-07, session wire30, 2-core EPYC, .NET 10.0.12, OpenSSL 3.0.19, --job short --inProcess,
-// exclusive hold; docs/benchmarks.md "Over mutual TLS"):
+// exclusive hold; docs/benchmarks.md "TransferBenchmarks"):
 // | Method         | Block   | Mean     | Ratio | Allocated |
 // | RawSocket      | 256 KiB | 2.63 ms  | 1.00  | 3.9 KB    |
 // | RawTls         | 256 KiB | 12.78 ms | 4.87  | 12.0 KB   |
