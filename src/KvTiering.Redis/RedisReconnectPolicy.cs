@@ -12,7 +12,7 @@ namespace KvTiering.Redis;
 /// began inside an earlier heartbeat, so one interval of 1,000 ms can read as a little less. The
 /// <see cref="ExponentialRetry"/> the tier used before (<c>Backoff</c>, <c>MaxBackoff</c>) wants at least its 1,000 ms
 /// (then a random 1 to 1.1ⁿ s): it skipped every other heartbeat and tried every 2 s, later further apart, so the agent server logged a
-/// restarted Garnet "is back" anywhere from 0 to 2 s after it answered (restore28, docs/reliability.md). Here a try is
+/// restarted Garnet "is back" anywhere from 0 to 2 s after it answered (restore28, docs/history/reliability.md). Here a try is
 /// due a quarter of a heartbeat early.</para>
 /// <para>It does not grow: a try at a server that is down costs one refused TCP connect (or, unreachable, a socket for
 /// <see cref="RedisTierOptions.ConnectTimeout"/>), and the tier's own back-off, which does grow, keeps commands away

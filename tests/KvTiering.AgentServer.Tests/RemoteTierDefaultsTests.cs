@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace KvTiering.AgentServer.Tests;
 
 /// <summary>
-/// The remote tier's write-behind is on by default (docs/remote-tier.md, docs/reliability.md "After wb27"): a configured
+/// The remote tier's write-behind is on by default (docs/remote-tier.md, docs/history/reliability.md "After wb27"): a configured
 /// remote asks the store for a queue of four write windows, and <c>KvTiering:Redis:WriteBehind=false</c> turns it off.
 /// </summary>
 public sealed class RemoteTierDefaultsTests

@@ -47,7 +47,7 @@ public sealed class RemoteTierOptions
     /// (<c>TierOptions.WriteBehind</c>), <see cref="WriteWindow"/> of them in flight at once, through a queue of four
     /// windows' blocks; a demotion that finds the queue full is written on the put's path, never dropped. Default true
     /// since wb27, once the remote drill's parts 0–3 left the same values on the server with it as without (a put into
-    /// the full remote tier used to be declined, undoing its snapshot's save; docs/reliability.md, "After wb27"); false:
+    /// the full remote tier used to be declined, undoing its snapshot's save; docs/history/reliability.md, "After wb27"); false:
     /// every put's demotion waits for its <c>SET</c>, as before.
     /// </summary>
     public bool WriteBehind { get; set; } = true;

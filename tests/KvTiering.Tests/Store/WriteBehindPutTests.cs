@@ -8,7 +8,7 @@ namespace KvTiering.Tests.Store;
 /// <summary>
 /// A put that lands directly in a write-behind tier (DRAM declines it, as the agent policy's bypass does for a session
 /// it expects back last) is queued like a staged demotion: its bytes copied into a staging buffer, the block bound in
-/// flight and served from there, the device write left to the worker (docs/reliability.md, "After direct28"). Before,
+/// flight and served from there, the device write left to the worker (docs/history/reliability.md, "After direct28"). Before,
 /// each such put wrote the remote synchronously, on the request.
 /// </summary>
 public sealed class WriteBehindPutTests

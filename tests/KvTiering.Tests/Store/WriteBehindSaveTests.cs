@@ -48,7 +48,7 @@ public sealed class WriteBehindSaveTests : IDisposable
     /// <remarks>
     /// With a remote so small that its policy's victims are often still being written (24 slots under a queue of 16),
     /// a put used to lose a block of its own save under load: a victim in flight left the store without freeing its
-    /// slot (docs/reliability.md, "After wb27"). Such a victim is no longer evicted (direct28), so that case is
+    /// slot (docs/history/reliability.md, "After wb27"). Such a victim is no longer evicted (direct28), so that case is
     /// asserted too; it passes before the fix when the machine is quiet, so the cases that fail before it, every time,
     /// are <see cref="WriteBehindVictimTests"/>'s.
     /// </remarks>
@@ -98,7 +98,7 @@ public sealed class WriteBehindSaveTests : IDisposable
     }
 
     /// <summary>
-    /// The drill's rejected saves (docs/reliability.md, "After behind27"): with DRAM and flash declining a put (the
+    /// The drill's rejected saves (docs/history/reliability.md, "After behind27"): with DRAM and flash declining a put (the
     /// agent policy's bypass), the put lands in the remote tier, which is full. Its victim leaves the store; with
     /// write-behind its slot used to be freed behind (reserved until the worker's free lands), so four victims left
     /// without a slot freed and the put was declined: the save undone, four other blocks gone.

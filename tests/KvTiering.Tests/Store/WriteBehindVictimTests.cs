@@ -6,7 +6,7 @@ using static KvTiering.Tests.Store.StoreTestKit;
 namespace KvTiering.Tests.Store;
 
 /// <summary>
-/// Room in a write-behind tier whose victims are still being written (docs/reliability.md, "After direct28"): such a
+/// Room in a write-behind tier whose victims are still being written (docs/history/reliability.md, "After direct28"): such a
 /// victim frees no slot until its write lands, so evicting it made no room and lost it, and the next victims went
 /// too, up to four. Now it is not evicted: a put waits for the worker's next booking and asks again, so one block
 /// leaves, as when nothing is in flight.
