@@ -4,9 +4,10 @@ namespace KvTiering.Store;
 
 /// <summary>
 /// The places for reads in flight on one tier's device (<see cref="IConcurrentReads.ReadWindow"/> of them), shared by
-/// every read of the device the store runs: prefetches, batches and single lookups (<see cref="AsyncReader"/>,
-/// <see cref="LockedReader"/>, <see cref="RemoteProbe"/>), so a server that restores several sessions or looks up
-/// blocks on many request threads at once keeps at most the device's window of reads on it in all, not a window each.
+/// every read of the device the store runs: prefetches, batches, single lookups and a shared tier's queries
+/// (<see cref="AsyncReader"/>, <see cref="LockedReader"/>, <see cref="RemoteProbe"/>, <see cref="RemoteQueries"/>), so a
+/// server that restores several sessions or looks up blocks on many request threads at once keeps at most the device's
+/// window of reads on it in all, not a window each.
 /// A read takes a place before it is sent (under the lock, without waiting: <see cref="TryEnter"/>) and gives it back
 /// when the device's read ends, not in the block's turn (<see cref="SlotReads.Ended"/>), so a place is only ever held
 /// by a read on the wire or by a reader on its way to send one. A reader that finds the window full gives back
