@@ -8,10 +8,10 @@ namespace KvTiering.Redis.Tests;
 
 /// <summary>
 /// The forgery drill of issue #23 at store level over the embedded Garnet: an attacker with write access to the
-/// server writes a value under a block's key whose header and XXH3 checksums are valid but whose bytes are another
-/// block's. With <see cref="TierOptions.AuthenticationKey"/> it is a miss for the store that held the block and for a
-/// store that restores the chain, and the next put heals the server; without one it is served, because a checksum is
-/// not a MAC (docs/security.md, docs/reliability.md "A forged value on the shared tier").
+/// server writes a value under a block's key whose header and XXH3 checksums are valid but whose bytes, of the block's
+/// length, are not the block's. With <see cref="TierOptions.AuthenticationKey"/> it is a miss for the store that held
+/// the block and for a store that restores the chain, and the next put heals the server; without one it is served,
+/// because a checksum is not a MAC (docs/security.md; docs/reliability.md, "A value forged with valid checksums").
 /// </summary>
 public sealed class ForgeryTests(GarnetFixture fixture) : IClassFixture<GarnetFixture>
 {
@@ -20,7 +20,7 @@ public sealed class ForgeryTests(GarnetFixture fixture) : IClassFixture<GarnetFi
 
     private static readonly byte[] Secret = Enumerable.Range(1, 32).Select(i => (byte)(i * 13)).ToArray();
 
-    /// <summary>Not the block's bytes, but its length, as an attacker planting KV of the same shape would write.</summary>
+    /// <summary>Not the block's bytes but its length, as an attacker planting KV of its shape would write.</summary>
     private static readonly byte[] Planted = PlantedBytes();
 
     private static byte[] PlantedBytes()
@@ -66,7 +66,8 @@ public sealed class ForgeryTests(GarnetFixture fixture) : IClassFixture<GarnetFi
     private byte[] Forge(string ns, BlockKey[] chain, RedisKey serverKey)
     {
         byte[]? genuine = fixture.Database.StringGet(serverKey);
-        using (var forger = new RedisBlockDevice(fixture.Connection, Options(fixture.Server, ns: ns), 8, BlockBytes, null))
+        RedisTierOptions options = Options(fixture.Server, ns: ns);
+        using (var forger = new RedisBlockDevice(fixture.Connection, options, 8, BlockBytes, authenticationKey: null))
         {
             forger.Write(0, chain[Forged], chain[Forged - 1], Planted);
         }
@@ -158,7 +159,8 @@ public sealed class ForgeryTests(GarnetFixture fixture) : IClassFixture<GarnetFi
             Assert.Equal(Forged + 2, restorer.MatchPrefix(chain).Blocks); // blocks 0..3 are on the server
             Assert.True(restorer.TryGet(chain[Forged], buffer, out int restored));
             Assert.Equal(Planted, buffer[..restored]);
-            Assert.Equal((0L, 0L), (restorerDevice.GetStatistics().AuthenticationFailures, restorerDevice.GetStatistics().ChecksumFailures));
+            RedisTierStatistics counted = restorerDevice.GetStatistics();
+            Assert.Equal((0L, 0L), (counted.AuthenticationFailures, counted.ChecksumFailures));
         }
 
         Assert.True(writer.TryGet(chain[Forged], buffer, out int written));
