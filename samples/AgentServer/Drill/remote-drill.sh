@@ -136,7 +136,7 @@ echo "   recomputed (what a writer with the server's password but not the secret
 FPY=; for py in python3 /usr/bin/python3; do $py -c "import xxhash" 2>/dev/null && { FPY=$py; break; }; done
 if [ -z "$FPY" ]; then echo "   skipped: forging needs XXH3 in Python (Debian: apt-get install python3-xxhash)"; else
 for sealed in no yes; do
-  NS=forge$$$sealed
+  NS=forge$$$sealed  # a namespace of its own, deleted after
   if [ $sealed = yes ]; then export KvTiering__Redis__AuthenticationKey=$(head -c 32 /dev/urandom | base64); fi
   echo "   -- AuthenticationKey: $sealed"
   srv s6$sealed.log $REMOTE --KvTiering:FlashDirectory=$R/flash6$sealed
@@ -166,7 +166,9 @@ print(f"   {len(values)} keys; {forged} chunks forged, each with another chunk's
 PY
   turns f 41 42 43 44 45 46 | sed 's/^/   /'; same f-before f 41 42 43 44 45 46; faults
   k9; unset KvTiering__Redis__AuthenticationKey
+  python3 -c "import sys; sys.path.insert(0, '$DRILL'); from resp import Resp; c = Resp($GPORT, '$PW').cmd; [c('DEL', k) for k in c('KEYS', '$NS:*')]"
 done
+NS=drill$$  # part 5 goes on in the drill's namespace, with Garnet holding what it held before this part
 fi
 fi
 
