@@ -3,15 +3,16 @@
 # model, a 1 MiB DRAM tier over a 1 MiB flash tier over a Garnet server (password-protected, started here), so most of
 # each session's snapshot lives on Garnet; 6 sessions sharing a system prompt. Then, each checked from a client's side:
 # Garnet killed mid-run and restarted, Garnet restarted empty, values garbled and swapped straight in Garnet, a wrong
-# and a missing password, Garnet down at start, and a slow remote (a TCP relay adding delay below and above the timeout).
+# and a missing password, Garnet down at start, a slow remote (a TCP relay adding delay below and above the timeout), and
+# values forged with valid checksums, without and with an AuthenticationKey (needs Python's xxhash, else skipped).
 # Installs Garnet's dotnet tool (garnet-server 2.2.12) into $KVT_TOOLS (default /tmp/kvtiering-tools) when missing.
 # Usage: samples/AgentServer/Drill/remote-drill.sh [port] [garnet port]   (after: dotnet build -c Release samples/AgentServer)
-# KVT_DRILL_PARTS picks parts (default "0-3 4 5"; 0 to 3 share one server), KVT_DRILL_DELAYS part 5's delays in ms
-# (default "20 100 400"): KVT_DRILL_PARTS=5 KVT_DRILL_DELAYS="20 100" runs the slow remote alone. KVT_DRILL_KEEP=1 keeps
-# the work directory (the servers' and Garnet's logs) and prints its path.
+# KVT_DRILL_PARTS picks parts (default "0-3 4 5 6"; 0 to 3 share one server; 6 runs before 5), KVT_DRILL_DELAYS part
+# 5's delays in ms (default "20 100 400"): KVT_DRILL_PARTS=5 KVT_DRILL_DELAYS="20 100" runs the slow remote alone.
+# KVT_DRILL_KEEP=1 keeps the work directory (the servers' and Garnet's logs) and prints its path.
 set -u
 PORT=${1:-18094}; GPORT=${2:-16390}; RPORT=$((GPORT + 1)); PW=drill-secret
-PARTS=" ${KVT_DRILL_PARTS:-0-3 4 5} "; DELAYS=${KVT_DRILL_DELAYS:-20 100 400}
+PARTS=" ${KVT_DRILL_PARTS:-0-3 4 5 6} "; DELAYS=${KVT_DRILL_DELAYS:-20 100 400}
 part() { [[ "$PARTS" == *" $1 "* ]]; }
 APP=$(cd "$(dirname "$0")/.." && pwd)
 DRILL=$APP/Drill
@@ -127,6 +128,48 @@ srv s4.log $REMOTE; echo "   Garnet down: /healthz $(curl -s localhost:$PORT/hea
 turns i 1 2 3 >/dev/null; turns j 1; faults
 garnet; waitback s4.log; turns i 4 5 6 7 8 9 >/dev/null; turns k 4; faults; echo "   Garnet holds $(resp DBSIZE) keys"
 k9
+fi
+
+if part 6; then
+echo "== 6. values forged with valid checksums: each chunk on Garnet given another chunk's bytes, its header and XXH3 checksums"
+echo "   recomputed (what a writer with the server's password but not the secret can do); without, then with an AuthenticationKey"
+FPY=; for py in python3 /usr/bin/python3; do $py -c "import xxhash" 2>/dev/null && { FPY=$py; break; }; done
+if [ -z "$FPY" ]; then echo "   skipped: forging needs XXH3 in Python (Debian: apt-get install python3-xxhash)"; else
+for sealed in no yes; do
+  NS=forge$$$sealed  # a namespace of its own, deleted after
+  if [ $sealed = yes ]; then export KvTiering__Redis__AuthenticationKey=$(head -c 32 /dev/urandom | base64); fi
+  echo "   -- AuthenticationKey: $sealed"
+  srv s6$sealed.log $REMOTE --KvTiering:FlashDirectory=$R/flash6$sealed
+  turns f 41 42 43 44 45 46 >/dev/null; keep f 41 42 43 44 45 46; turns x 47 48 49 50 51 52 >/dev/null
+  $FPY - "$DRILL" $GPORT $PW $NS <<'PY'
+import struct, sys, xxhash
+sys.path.insert(0, sys.argv[1]); from resp import Resp
+port, pw, ns = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+cmd = Resp(port, pw).cmd
+values = {k: cmd('GET', k) for k in sorted(cmd('KEYS', ns + ':*'))}
+def payload(v):  # a 64-byte header, a 48-byte seal when flag bit 0 is set, then the payload
+    return v[64 + (48 if struct.unpack_from('<H', v, 6)[0] & 1 else 0):]
+by_length = {}
+for k, v in values.items():
+    if v and len(v) > 4096:  # the snapshots' chunks (manifests and waypoints are small)
+        by_length.setdefault(len(payload(v)), []).append(k)
+forged = 0
+for group in by_length.values():
+    for k, donor in zip(group, group[1:] + group[:1]):  # each chunk gets the next one's bytes, none its own
+        if donor == k: continue
+        h, p = bytearray(values[k][:64]), payload(values[donor])  # its own key, parent and length
+        struct.pack_into('<H', h, 6, 0)  # unsealed: the forger has no secret to seal with
+        struct.pack_into('<Q', h, 48, xxhash.xxh3_64_intdigest(p))
+        struct.pack_into('<Q', h, 56, xxhash.xxh3_64_intdigest(bytes(h[:56])))
+        cmd('SET', k, bytes(h) + p); forged += 1
+print(f"   {len(values)} keys; {forged} chunks forged, each with another chunk's bytes and valid checksums")
+PY
+  turns f 41 42 43 44 45 46 | sed 's/^/   /'; same f-before f 41 42 43 44 45 46; faults
+  k9; unset KvTiering__Redis__AuthenticationKey
+  python3 -c "import sys; sys.path.insert(0, '$DRILL'); from resp import Resp; c = Resp($GPORT, '$PW').cmd; [c('DEL', k) for k in c('KEYS', '$NS:*')]"
+done
+NS=drill$$  # part 5 goes on in the drill's namespace, with Garnet holding what it held before this part
+fi
 fi
 
 part 5 || exit 0
