@@ -41,7 +41,8 @@ internal sealed class FlashDeviceParts
         }
 
         Deferred = new FlashDeferredVerification(File, Slots, Pool, verifier, Counters, logger, options.QueueDepth);
-        Recovery = new FlashRecovery(Geometry, File, Slots, Pool, verifier, encoder, Counters, Deferred,
+        var headers = new FlashHeaderScan(Geometry, File, Pool, verifier, options.QueueDepth, askHoles: !options.IgnoreHoles);
+        Recovery = new FlashRecovery(Geometry, File, headers, Slots, Pool, verifier, encoder, Counters, Deferred,
             logger, options.RecoveryVerificationBudget, options.QueueDepth);
         Io = new FlashSlotIo(Slots, File, Pool, encoder, verifier, Recovery);
     }
