@@ -66,7 +66,7 @@ internal static class OpenTime
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"open {opened:F0} ms; header scan {scan:F2} s ({slots / Math.Max(scan, 1e-9):N0} headers/s); " +
                     $"payload verification {verify:F2} s for {blocks.Count:N0} blocks ({verifiedGiB / Math.Max(verify, 1e-9):F2} GiB/s); " +
-                    $"total {total:F2} s; lost {stats.LostWrites}, unverified {stats.Unverified}"));
+                    $"total {total:F2} s; lost {stats.LostWrites}, unverified {stats.Unverified}; {stats.HeadersRead:N0} headers read (the rest in holes)"));
                 if (blocks.Count != written)
                 {
                     return 1;

@@ -13,6 +13,7 @@ internal sealed class FlashCounters
     private long _verificationTicks;
     private long _verifiedAfterOpen;
     private long _pendingVerification;
+    private long _headersRead;
 
     public long LostWrites => Interlocked.Read(ref _lostWrites);
 
@@ -34,6 +35,9 @@ internal sealed class FlashCounters
     public void VerificationTime(TimeSpan elapsed) => Interlocked.Add(ref _verificationTicks, elapsed.Ticks);
 
     public void VerifiedAfterOpen() => Interlocked.Increment(ref _verifiedAfterOpen);
+
+    /// <summary>Sets the number of slots whose first page the last scan read (the others lay in holes).</summary>
+    public void HeadersRead(int slots) => Volatile.Write(ref _headersRead, slots);
 
     /// <summary>Sets the deferred blocks still to verify (after a scan).</summary>
     public void Pending(int blocks) => Volatile.Write(ref _pendingVerification, blocks);
@@ -63,5 +67,6 @@ internal sealed class FlashCounters
         Interlocked.Read(ref _pendingVerification))
     {
         TruncatedFiles = truncatedFiles,
+        HeadersRead = Volatile.Read(ref _headersRead),
     };
 }

@@ -10,16 +10,27 @@ namespace KvTiering.Devices;
 /// </summary>
 /// <remarks>
 /// Runs at most half the queue depth of I/Os at once (at least one), so foreground reads keep the other half of the
-/// buffer pool. The store keeps every deferred block's slot out of use until it is reported, so these reads never race
-/// a write of the same slot.
+/// buffer pool; and while the device serves foreground reads (<see cref="FlashForegroundReads"/>) it steps back to one
+/// I/O at a time, resting after each three times as long as it took, so its reads hold the disk's queue at most a
+/// quarter of the time and a server's reads do not queue behind four of them. It never stops: a server that reads without pause still gets
+/// its blocks back, more slowly. The store keeps every deferred block's slot out of use until it is reported, so these
+/// reads never race a write of the same slot.
 /// </remarks>
 internal sealed unsafe class FlashDeferredVerification : IDisposable
 {
+    // How often a stood-down worker looks again whether the foreground reads have stopped.
+    private static readonly TimeSpan PollWhileReading = TimeSpan.FromMilliseconds(2);
+
+    // Beside foreground reads, the one worker left rests this many times as long as a block took: its reads hold the
+    // disk's queue a quarter of the time (flash-verify-reads, docs/benchmarks.md "FlashBenchmarks").
+    private const int RestPerWork = 3;
+
     private readonly FlashFile _file;
     private readonly FlashSlotTable _slots;
     private readonly AlignedBufferPool _pool;
     private readonly FlashBlockVerifier _verifier;
     private readonly FlashCounters _counters;
+    private readonly FlashForegroundReads _foreground;
     private readonly ILogger _logger;
     private readonly int _queueDepth;
     private readonly Lock _lock = new();
@@ -27,15 +38,18 @@ internal sealed unsafe class FlashDeferredVerification : IDisposable
     private (RecoveredBlock Block, FlashSlotHeader Header)[] _deferred = [];
     private Task? _work;
     private bool _stopped;
+    private int _next = -1;   // the last block a worker took (the work runs once per device)
+    private long _intact;
 
     public FlashDeferredVerification(FlashFile file, FlashSlotTable slots, AlignedBufferPool pool,
-        FlashBlockVerifier verifier, FlashCounters counters, ILogger logger, int queueDepth)
+        FlashBlockVerifier verifier, FlashCounters counters, FlashForegroundReads foreground, ILogger logger, int queueDepth)
     {
         _file = file;
         _slots = slots;
         _pool = pool;
         _verifier = verifier;
         _counters = counters;
+        _foreground = foreground;
         _logger = logger;
         _queueDepth = queueDepth;
     }
@@ -102,38 +116,69 @@ internal sealed unsafe class FlashDeferredVerification : IDisposable
         Action<RecoveredBlock, bool, CancellationToken> onVerified, CancellationToken token)
     {
         long start = Stopwatch.GetTimestamp();
-        int next = -1;
         int workers = Math.Max(1, _queueDepth / 2);
-        long intact = 0;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+
+        // Threads of their own, not the thread pool's: the workers block in reads and rests, and pool threads held
+        // that way are ones a server's requests wait for (the pool adds threads slowly on a small machine).
+        var threads = new Task[workers];
+        for (int w = 0; w < workers; w++)
         {
-            byte* buffer = _pool.Rent();
-            try
-            {
-                int i;
-                while (!token.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < work.Length)
-                {
-                    (RecoveredBlock block, FlashSlotHeader header) = work[i];
-                    bool verified = Settle(buffer, header);
-                    if (verified)
-                    {
-                        Interlocked.Increment(ref intact);
-                    }
+            int worker = w;
+            threads[w] = Task.Factory.StartNew(() => Work(worker, work, onVerified, token), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
 
-                    onVerified(block, verified, token);
-                    _counters.Settled();
-                }
-            }
-            finally
-            {
-                _pool.Return(buffer);
-            }
-        });
-
-        long recovered = Interlocked.Read(ref intact);
+        Task.WaitAll(threads, CancellationToken.None); // all of them, cancelled or not: each holds a buffer of the pool
+        long recovered = Interlocked.Read(ref _intact);
         long left = _counters.PendingVerification;
         double milliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         FlashDeviceLog.DeferredVerified(_logger, _file.Path, recovered, work.Length - recovered - left, left, milliseconds);
+    }
+
+    /// <summary>
+    /// One worker: takes the next block until none is left or the device closes; beside foreground reads only worker 0
+    /// goes on, resting <see cref="RestPerWork"/> times as long as each block took.
+    /// </summary>
+    private void Work(int worker, (RecoveredBlock Block, FlashSlotHeader Header)[] work,
+        Action<RecoveredBlock, bool, CancellationToken> onVerified, CancellationToken token)
+    {
+        byte* buffer = _pool.Rent();
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                if (worker > 0 && _foreground.Busy)
+                {
+                    token.WaitHandle.WaitOne(PollWhileReading);
+                    continue;
+                }
+
+                int i = Interlocked.Increment(ref _next);
+                if (i >= work.Length)
+                {
+                    return;
+                }
+
+                long began = Stopwatch.GetTimestamp();
+                (RecoveredBlock block, FlashSlotHeader header) = work[i];
+                bool verified = Settle(buffer, header);
+                if (verified)
+                {
+                    Interlocked.Increment(ref _intact);
+                }
+
+                onVerified(block, verified, token);
+                _counters.Settled();
+                if (_foreground.Busy)
+                {
+                    token.WaitHandle.WaitOne(Stopwatch.GetElapsedTime(began) * RestPerWork);
+                }
+            }
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
     }
 
     /// <summary>Checks one deferred block's payload: makes it readable when intact, counts and zeroes it otherwise.</summary>

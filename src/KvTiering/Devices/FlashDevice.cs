@@ -121,6 +121,9 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     /// <summary>The file descriptor, for tests that check its flags in <c>/proc/self/fdinfo</c>.</summary>
     internal SafeFileHandle Handle => _file.Handle;
 
+    /// <summary>The reads the background verification steps back for, for tests that stand in a reader.</summary>
+    internal FlashForegroundReads ForegroundReads => _parts.Foreground;
+
     /// <summary>The file offset of <paramref name="slot"/>'s header, which starts the slot.</summary>
     internal long HeaderOffset(int slot) => _geometry.SlotOffset(slot);
 

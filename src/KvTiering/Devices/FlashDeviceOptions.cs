@@ -28,6 +28,12 @@ public sealed class FlashDeviceOptions
     /// </summary>
     internal bool RefuseDirectIO { get; init; }
 
+    /// <summary>
+    /// Test seam: the open's header scan does not ask the file system where the file's holes are, as on a file system
+    /// that cannot say, and reads every slot's first page.
+    /// </summary>
+    internal bool IgnoreHoles { get; init; }
+
     /// <summary>Where the device logs, for instance a fallback to buffered I/O. Default none.</summary>
     public ILogger? Logger { get; init; }
 

@@ -40,10 +40,11 @@ internal sealed class FlashDeviceParts
             throw;
         }
 
-        Deferred = new FlashDeferredVerification(File, Slots, Pool, verifier, Counters, logger, options.QueueDepth);
-        Recovery = new FlashRecovery(Geometry, File, Slots, Pool, verifier, encoder, Counters, Deferred,
+        Deferred = new FlashDeferredVerification(File, Slots, Pool, verifier, Counters, Foreground, logger, options.QueueDepth);
+        var headers = new FlashHeaderScan(Geometry, File, Pool, verifier, options.QueueDepth, askHoles: !options.IgnoreHoles);
+        Recovery = new FlashRecovery(Geometry, File, headers, Slots, Pool, verifier, encoder, Counters, Deferred,
             logger, options.RecoveryVerificationBudget, options.QueueDepth);
-        Io = new FlashSlotIo(Slots, File, Pool, encoder, verifier, Recovery);
+        Io = new FlashSlotIo(Slots, File, Pool, encoder, verifier, Recovery, Foreground);
     }
 
     public FlashGeometry Geometry { get; }
@@ -57,6 +58,8 @@ internal sealed class FlashDeviceParts
     public FlashSlotIo Io { get; }
 
     public FlashCounters Counters { get; } = new();
+
+    public FlashForegroundReads Foreground { get; } = new();
 
     public FlashRecovery Recovery { get; }
 

@@ -25,4 +25,12 @@ public readonly record struct FlashDeviceStatistics(
     /// <c>FlashFileResized</c>.
     /// </summary>
     public int TruncatedFiles { get; init; }
+
+    /// <summary>
+    /// Slots whose first page the last recovery scan read. The scan skips the slots that lie in holes of the file (never
+    /// written since it was created, or allocated and unwritten), where the file system reports holes; so in a mostly
+    /// empty file this is about the number of slots ever written, and where holes are not reported it is every slot.
+    /// 0 until a scan has run (a file the open created has nothing to scan).
+    /// </summary>
+    public long HeadersRead { get; init; }
 }

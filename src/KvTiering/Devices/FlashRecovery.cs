@@ -6,10 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace KvTiering.Devices;
 
 /// <summary>
-/// Rebuilds the flash device's slot table from the file at open: reads every slot's header, keeps the newest
-/// generation of each key, verifies the kept blocks' payloads newest first within the open's time budget, zeroes the
-/// headers of the blocks it drops, and hands the blocks the budget left unchecked to
-/// <see cref="FlashDeferredVerification"/>. Caches the blocks it recovered for <see cref="Recover"/>.
+/// Rebuilds the flash device's slot table from the file at open: reads the slots' headers (all but those in the file's
+/// holes, <see cref="FlashHeaderScan"/>), keeps the newest generation of each key, verifies the kept blocks' payloads
+/// newest first within the open's time budget, zeroes the headers of the blocks it drops, and hands the blocks the
+/// budget left unchecked to <see cref="FlashDeferredVerification"/>. Caches the blocks it recovered for <see cref="Recover"/>.
 /// </summary>
 /// <remarks>
 /// The scan runs once, on the first call that needs the slots' states (a lazily opened tier costs nothing until
@@ -17,11 +17,9 @@ namespace KvTiering.Devices;
 /// </remarks>
 internal sealed unsafe class FlashRecovery
 {
-    // Slots whose headers one recovery worker reads in a row before taking the next run.
-    private const int SlotsPerRun = 256;
-
     private readonly FlashGeometry _geometry;
     private readonly FlashFile _file;
+    private readonly FlashHeaderScan _headers;
     private readonly FlashSlotTable _slots;
     private readonly AlignedBufferPool _pool;
     private readonly FlashBlockVerifier _verifier;
@@ -35,12 +33,13 @@ internal sealed unsafe class FlashRecovery
     private volatile bool _scanned;
     private List<RecoveredBlock>? _recovered;
 
-    public FlashRecovery(FlashGeometry geometry, FlashFile file, FlashSlotTable slots, AlignedBufferPool pool,
-        FlashBlockVerifier verifier, FlashBlockEncoder encoder, FlashCounters counters, FlashDeferredVerification deferred,
-        ILogger logger, TimeSpan budget, int queueDepth)
+    public FlashRecovery(FlashGeometry geometry, FlashFile file, FlashHeaderScan headers, FlashSlotTable slots,
+        AlignedBufferPool pool, FlashBlockVerifier verifier, FlashBlockEncoder encoder, FlashCounters counters,
+        FlashDeferredVerification deferred, ILogger logger, TimeSpan budget, int queueDepth)
     {
         _geometry = geometry;
         _file = file;
+        _headers = headers;
         _slots = slots;
         _pool = pool;
         _verifier = verifier;
@@ -100,7 +99,8 @@ internal sealed unsafe class FlashRecovery
     {
         int slotCount = _geometry.SlotCount;
         var headers = new FlashSlotHeader[slotCount];
-        byte[] found = ReadHeaders(headers);
+        byte[] found = _headers.Read(headers, out int headersRead);
+        _counters.HeadersRead(headersRead);
         var newest = new Dictionary<BlockKey, RecoveredBlock>();
         var dropped = new List<int>();
         ulong maxGeneration = 0;
@@ -187,40 +187,6 @@ internal sealed unsafe class FlashRecovery
         _deferred.Defer(deferred);
         _scanned = true;
         _recovered = blocks;
-    }
-
-    /// <summary>
-    /// Reads every slot's first page, up to the queue depth at once; per slot: 0 nothing, 1 a header this tier trusts,
-    /// 2 a checksummed header it does not (its header in <paramref name="headers"/>).
-    /// </summary>
-    private byte[] ReadHeaders(FlashSlotHeader[] headers)
-    {
-        int slotCount = _geometry.SlotCount;
-        var found = new byte[slotCount];
-        int runs = (slotCount + SlotsPerRun - 1) / SlotsPerRun;
-        Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = _queueDepth }, run =>
-        {
-            byte* buffer = _pool.Rent();
-            try
-            {
-                var page = new Span<byte>(buffer, FlashGeometry.PageBytes);
-                int end = Math.Min(slotCount, (run + 1) * SlotsPerRun);
-                for (int slot = run * SlotsPerRun; slot < end; slot++)
-                {
-                    int read = _file.ReadSlot(page, slot);
-                    if (FlashSlotHeader.TryRead(page[..read], slot, _geometry.SlotBytes, out headers[slot]))
-                    {
-                        found[slot] = _verifier.IsTrusted(page, headers[slot]) ? (byte)1 : (byte)2;
-                    }
-                }
-            }
-            finally
-            {
-                _pool.Return(buffer);
-            }
-        });
-
-        return found;
     }
 
     /// <summary>

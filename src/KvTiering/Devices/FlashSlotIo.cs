@@ -5,11 +5,12 @@ namespace KvTiering.Devices;
 /// <summary>
 /// A flash device's block calls once the device has checked the slot: a block laid out with its header
 /// (<see cref="FlashBlockEncoder"/>) and written in one aligned I/O from the buffer pool, read back in one and verified
-/// (<see cref="FlashBlockVerifier"/>), a slot freed by zeroing its header; synchronous and awaited. The sync calls hold
-/// a pool buffer by pointer, so they are the unsafe members; an await may not sit in an unsafe context.
+/// (<see cref="FlashBlockVerifier"/>), a slot freed by zeroing its header; synchronous and awaited. Reads are counted in
+/// <see cref="FlashForegroundReads"/>. The sync calls hold a pool buffer by pointer, so they are the unsafe members; an
+/// await may not sit in an unsafe context.
 /// </summary>
 internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedBufferPool pool, FlashBlockEncoder encoder,
-    FlashBlockVerifier verifier, FlashRecovery recovery)
+    FlashBlockVerifier verifier, FlashRecovery recovery, FlashForegroundReads foreground)
 {
     private readonly FlashSlotTable _slots = slots;
     private readonly FlashFile _file = file;
@@ -17,6 +18,7 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
     private readonly FlashBlockEncoder _encoder = encoder;
     private readonly FlashBlockVerifier _verifier = verifier;
     private readonly FlashRecovery _recovery = recovery;
+    private readonly FlashForegroundReads _foreground = foreground; // the background verification steps back while reads run
 
     /// <summary>Lays the block out and writes it in one aligned I/O; a failed write leaves the slot invalid.</summary>
     public unsafe void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
@@ -60,22 +62,30 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
 
         int storedLength = _slots.StoredLength(slot);
         ulong checksum = _slots.Checksum(slot);
-        byte* buffer = _pool.Rent();
+        _foreground.Begin();
         try
         {
-            var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
-            int read = _file.ReadSlot(io, slot);
-            int got = _verifier.Verify(io, read, slot, key, length, storedLength, checksum, destination[..length]);
-            if (got < 0)
+            byte* buffer = _pool.Rent();
+            try
             {
-                _slots.ReadFailed(slot, _verifier.Diagnose(io, read, slot, key));
-            }
+                var io = new Span<byte>(buffer, FlashGeometry.IoBytes(storedLength));
+                int read = _file.ReadSlot(io, slot);
+                int got = _verifier.Verify(io, read, slot, key, length, storedLength, checksum, destination[..length]);
+                if (got < 0)
+                {
+                    _slots.ReadFailed(slot, _verifier.Diagnose(io, read, slot, key));
+                }
 
-            return got;
+                return got;
+            }
+            finally
+            {
+                _pool.Return(buffer);
+            }
         }
         finally
         {
-            _pool.Return(buffer);
+            _foreground.End();
         }
     }
 
@@ -100,22 +110,30 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
 
         int storedLength = _slots.StoredLength(slot);
         ulong checksum = _slots.Checksum(slot);
-        NativeBufferMemory buffer = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        _foreground.Begin();
         try
         {
-            Memory<byte> io = buffer.Memory[..FlashGeometry.IoBytes(storedLength)];
-            int read = await _file.ReadSlotAsync(io, slot, cancellationToken).ConfigureAwait(false);
-            int got = _verifier.Verify(io.Span, read, slot, key, length, storedLength, checksum, destination.Span[..length]);
-            if (got < 0)
+            NativeBufferMemory buffer = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                _slots.ReadFailed(slot, _verifier.Diagnose(io.Span, read, slot, key));
-            }
+                Memory<byte> io = buffer.Memory[..FlashGeometry.IoBytes(storedLength)];
+                int read = await _file.ReadSlotAsync(io, slot, cancellationToken).ConfigureAwait(false);
+                int got = _verifier.Verify(io.Span, read, slot, key, length, storedLength, checksum, destination.Span[..length]);
+                if (got < 0)
+                {
+                    _slots.ReadFailed(slot, _verifier.Diagnose(io.Span, read, slot, key));
+                }
 
-            return got;
+                return got;
+            }
+            finally
+            {
+                _pool.Return(buffer);
+            }
         }
         finally
         {
-            _pool.Return(buffer);
+            _foreground.End();
         }
     }
 
