@@ -24,34 +24,19 @@ internal sealed class FrameReader(TieredKvStore store)
         Stop,
     }
 
-    /// <summary>
-    /// Most bytes a read waits for beyond what it holds before it wakes: a frame larger than this still wakes its
-    /// reader (and restarts the idle timeout) each time this much more of it has arrived.
-    /// </summary>
-    internal const int WakeBytes = 256 * 1024;
-
     /// <summary>Reads frames until the end frame, a fault, or the stream's end (a truncation when a frame was cut).</summary>
     public async ValueTask ReadAsync(PipeReader input, ReceiveTally tally, Deadline deadline)
     {
         using var scratch = new FrameScratch(store.BlockBytes);
-        long wanted = WireFormat.FrameHeaderBytes;
-        long held = 0;
         while (true)
         {
             deadline.Restart();
-
-            // Wait for the rest of the frame in hand, not for the next few bytes: over TLS they come one 16 KiB record
-            // at a time, and waking for each to find the frame still incomplete cost a thread hop per record.
-            int minimum = (int)Math.Min(wanted, held + WakeBytes);
-            ReadResult read = await input.ReadAtLeastAsync(minimum, deadline.Token).ConfigureAwait(false);
+            ReadResult read = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = read.Buffer;
-            FrameStep step = ConsumeFrames(ref buffer, tally, scratch, out wanted);
-            held = buffer.Length;
+            FrameStep step = ConsumeFrames(ref buffer, tally, scratch);
             tally.PendingBytes = step == FrameStep.NeedMore ? buffer.Length : 0;
             tally.PendingIsBlock = tally.PendingBytes > 0 && FirstByte(buffer) != WireFormat.EndFrame;
-            // Examined only up to what is consumed: a Pipe counts ReadAtLeastAsync's minimum in bytes not yet examined,
-            // and the minimum above counts the partial frame held here too.
-            input.AdvanceTo(buffer.Start);
+            input.AdvanceTo(buffer.Start, buffer.End);
             if (step != FrameStep.NeedMore)
             {
                 return;
@@ -67,13 +52,11 @@ internal sealed class FrameReader(TieredKvStore store)
 
     /// <summary>
     /// Takes every whole frame off the front of <paramref name="buffer"/>, putting verified blocks into the store.
-    /// Leaves a partial frame in the buffer (<see cref="FrameStep.NeedMore"/>), with <paramref name="wanted"/> the bytes
-    /// the buffer must hold before it can go on: the whole frame once its header is in, else the header.
+    /// Leaves a partial frame in the buffer (<see cref="FrameStep.NeedMore"/>).
     /// </summary>
-    private FrameStep ConsumeFrames(ref ReadOnlySequence<byte> buffer, ReceiveTally tally, FrameScratch scratch, out long wanted)
+    private FrameStep ConsumeFrames(ref ReadOnlySequence<byte> buffer, ReceiveTally tally, FrameScratch scratch)
     {
         Span<byte> header = stackalloc byte[WireFormat.FrameHeaderBytes];
-        wanted = WireFormat.FrameHeaderBytes;
         while (true)
         {
             var reader = new SequenceReader<byte>(buffer);
@@ -99,7 +82,6 @@ internal sealed class FrameReader(TieredKvStore store)
             int covered = WireFormat.FrameHeaderBytes + (int)length;
             if (reader.Remaining < covered + WireFormat.ChecksumBytes)
             {
-                wanted = covered + WireFormat.ChecksumBytes;
                 return FrameStep.NeedMore;
             }
 
