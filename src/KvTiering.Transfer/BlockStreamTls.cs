@@ -54,10 +54,10 @@ public sealed class BlockStreamTls
     /// <summary>
     /// The CA certificates between <see cref="Certificate"/> and its root, sent in every handshake so a peer that
     /// trusts only the root can build the chain (default none: the root issued <see cref="Certificate"/> directly, or
-    /// it is pinned). Order does not matter, and a root among them is harmless (it is not sent). They are this node's
-    /// chain only: a peer's certificate is never trusted because it chains to one of them, only to
-    /// <see cref="TrustedRoots"/>. From a PKCS#12 file, the certificates without a private key; from a PEM chain, the
-    /// ones after the first.
+    /// it is pinned). Order does not matter, and the root among them is allowed (it counts at a peer only if the peer
+    /// trusts it already). They are this node's chain only: a peer's certificate is never trusted because it chains
+    /// to one of them, only to <see cref="TrustedRoots"/>. From a PKCS#12 file, the certificates without a private
+    /// key; from a PEM chain, the ones after the first.
     /// </summary>
     /// <exception cref="ArgumentException">One is not a CA certificate, or is not part of <see cref="Certificate"/>'s chain.</exception>
     public IReadOnlyList<X509Certificate2> Intermediates
