@@ -1,14 +1,15 @@
-// Last run (2026-12-07, session wire30, 2-core EPYC, .NET 10.0.12, OpenSSL 3.0.19, --job short --inProcess,
-// exclusive hold; docs/benchmarks.md "TransferBenchmarks"):
-// | Method         | Block   | Mean     | Ratio | Allocated |
-// | RawSocket      | 256 KiB | 2.63 ms  | 1.00  | 3.9 KB    |
-// | RawTls         | 256 KiB | 12.78 ms | 4.87  | 12.0 KB   |
-// | BlockStream    | 256 KiB | 3.60 ms  | 1.37  | 16.7 KB   |
-// | BlockStreamTls | 256 KiB | 20.05 ms | 7.64  | 27.6 KB   |
-// | RawSocket      | 2 MiB   | 19.97 ms | 1.00  | 4.1 KB    |
-// | RawTls         | 2 MiB   | 93.40 ms | 4.69  | 19.1 KB   |
-// | BlockStream    | 2 MiB   | 26.47 ms | 1.33  | 17.7 KB   |
-// | BlockStreamTls | 2 MiB   | 88.73 ms | 4.45  | 34.0 KB   |
+// Last run (2026-12-07 07:58 UTC, session tls31, code of 325137d, 2-core EPYC, .NET 10, OpenSSL 3.0.19, --job short
+// --iterationCount 6 --inProcess, exclusive hold, other work running outside the lock; docs/transfer.md "Speed over TLS"
+// has this and two earlier holds, the cleanest being 07:39's on main: 256 KiB RawTls 11.62 / BlockStreamTls 13.58 ms):
+// | Method         | Block   | Mean      | Ratio | Allocated |
+// | RawSocket      | 256 KiB | 3.59 ms   | 1.00  | 3.9 KB    |
+// | RawTls         | 256 KiB | 14.83 ms  | 4.16  | 12.0 KB   |
+// | BlockStream    | 256 KiB | 3.62 ms   | 1.02  | 16.8 KB   |
+// | BlockStreamTls | 256 KiB | 19.16 ms  | 5.38  | 28.2 KB   |
+// | RawSocket      | 2 MiB   | 21.85 ms  | 1.00  | 3.9 KB    |
+// | RawTls         | 2 MiB   | 86.14 ms  | 3.95  | 16.6 KB   |
+// | BlockStream    | 2 MiB   | 31.24 ms  | 1.43  | 17.7 KB   |
+// | BlockStreamTls | 2 MiB   | 111.57 ms | 5.11  | 35.7 KB   |
 
 using System.Net;
 using System.Net.Security;

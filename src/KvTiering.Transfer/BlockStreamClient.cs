@@ -60,7 +60,7 @@ public sealed class BlockStreamClient
 
         await using (connection.ConfigureAwait(false))
         {
-            return Explain(await Sender.SendChainAsync(connection, firstParent, chain, session, cancellationToken).ConfigureAwait(false));
+            return await Sender.SendChainAsync(connection, firstParent, chain, session, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -80,7 +80,7 @@ public sealed class BlockStreamClient
 
         await using (connection.ConfigureAwait(false))
         {
-            return Explain(await Sender.SendAsync(connection, keys, parents, session, cancellationToken).ConfigureAwait(false));
+            return await Sender.SendAsync(connection, keys, parents, session, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -107,25 +107,23 @@ public sealed class BlockStreamClient
             socket.NoDelay = true;
             TlsOutcome tls = await _handshaker.AuthenticateAsClientAsync(socket, endPoint, options.IdleTimeout, cancellationToken)
                 .ConfigureAwait(false);
-            if (tls.Session is null)
+            if (tls.Refused)
+            {
+                // A client refuses inside the handshake; a session that still comes back refused (its server's
+                // certificate never checked) is closed unused.
+                await tls.Session!.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (tls.Fault != TransferFault.None)
             {
                 return (null, new BlockSendResult { SessionId = session, Fault = tls.Fault, Reason = tls.Reason });
             }
 
-            link = new TlsLink(tls.Session, socket);
+            link = new TlsLink(tls.Session!, socket);
         }
 
         return (new Connection(link, options.CreatePipeOptions(Sender.Store.BlockBytes), BlockStreamServer.Linger(options)), null);
     }
-
-    /// <summary>
-    /// A TLS server checks the client's certificate once the TLS library has finished the handshake, and refuses by
-    /// closing: to this side that is a connection lost before the reply. Say what it most likely means.
-    /// </summary>
-    private BlockSendResult Explain(BlockSendResult result) =>
-        _handshaker is not null && result is { Fault: TransferFault.ConnectionLost, BlocksSent: 0, Receipt: null }
-            ? result with { Reason = $"{result.Reason}; a TLS server closes this way when it refuses this client's certificate" }
-            : result;
 
     private static async Task<Socket> ConnectSocketAsync(IPEndPoint endPoint, BlockTransferOptions options, CancellationToken cancellationToken)
     {

@@ -170,10 +170,18 @@ public sealed class BlockStreamServer : IAsyncDisposable
         else
         {
             socket.NoDelay = true;
+            string? remote = socket.RemoteEndPoint?.ToString();
             TlsOutcome tls = await _handshaker.AuthenticateAsServerAsync(socket, options.IdleTimeout, cancellationToken).ConfigureAwait(false);
             if (tls.Session is null)
             {
                 return new BlockReceiveResult { Fault = tls.Fault, Reason = tls.Reason };
+            }
+
+            if (tls.Refused)
+            {
+                // The client learns why from the refusal itself; the receiver never sees this connection.
+                await TlsRefusal.SendAsync(tls.Session, socket, tls.Reason!, Linger(options), cancellationToken).ConfigureAwait(false);
+                return new BlockReceiveResult { Fault = tls.Fault, Reason = $"refused the TLS client {remote}: {tls.Reason}" };
             }
 
             link = new TlsLink(tls.Session, socket);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using KvTiering.Transfer.Transport;
 
 namespace KvTiering.Transfer;
 
@@ -11,13 +12,15 @@ namespace KvTiering.Transfer;
 /// <remarks>
 /// Trust is explicit: only <see cref="TrustedRoots"/> count, never the machine's certificate store, so a certificate
 /// from a public CA does not get a stranger in. Pin a single peer by trusting its self-signed certificate as a root;
-/// admit a fleet by trusting the CA that issues the fleet's certificates (directly: intermediates are not sent).
-/// <see cref="AcceptPeer"/> narrows further. A peer that fails any check is refused before a byte of the block stream
+/// admit a fleet by trusting the root CA its certificates chain to. A node whose certificate an intermediate CA issued
+/// sends that intermediate (<see cref="Intermediates"/>) so a peer that trusts only the root can build the chain; a
+/// peer's intermediates help build its chain and are never trusted themselves. <see cref="AcceptPeer"/> narrows further. A peer that fails any check is refused before a byte of the block stream
 /// is read: the receiving store never sees a block from an unauthenticated peer.
 /// </remarks>
 public sealed class BlockStreamTls
 {
     private readonly X509Certificate2[] _trustedRoots;
+    private readonly X509Certificate2[] _intermediates = [];
 
     /// <summary>Creates TLS settings from this node's certificate and the roots its peers' certificates must chain to.</summary>
     /// <param name="certificate">This node's certificate, with its private key.</param>
@@ -47,6 +50,26 @@ public sealed class BlockStreamTls
 
     /// <summary>The roots a peer's certificate must chain to; nothing else is trusted.</summary>
     public IReadOnlyList<X509Certificate2> TrustedRoots => _trustedRoots;
+
+    /// <summary>
+    /// The CA certificates between <see cref="Certificate"/> and its root, sent in every handshake so a peer that
+    /// trusts only the root can build the chain (default none: the root issued <see cref="Certificate"/> directly, or
+    /// it is pinned). Order does not matter, and the root among them is allowed (it counts at a peer only if the peer
+    /// trusts it already). They are this node's chain only: a peer's certificate is never trusted because it chains
+    /// to one of them, only to <see cref="TrustedRoots"/>. From a PKCS#12 file, the certificates without a private
+    /// key; from a PEM chain, the ones after the first.
+    /// </summary>
+    /// <exception cref="ArgumentException">One is not a CA certificate, or is not part of <see cref="Certificate"/>'s chain.</exception>
+    public IReadOnlyList<X509Certificate2> Intermediates
+    {
+        get => _intermediates;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _intermediates = [.. value];
+            ChainCheck.ThrowIfNotChainOf(Certificate, _intermediates, nameof(Intermediates));
+        }
+    }
 
     /// <summary>
     /// For a client: the name (DNS name or IP address) the server's certificate must carry, which is also sent as

@@ -44,7 +44,9 @@ public enum TransferFault
 
     /// <summary>
     /// The TLS handshake failed: the peer presented no certificate or one that is not trusted, refused this end's,
-    /// or does not speak TLS. Raised before the block stream starts, so it never travels in a receiver message.
+    /// or does not speak TLS. Raised before the block stream starts. It travels in one receiver message only: the
+    /// handshake reply of a TLS server that refuses the client's certificate, sent inside the session it completed
+    /// for that purpose.
     /// </summary>
     AuthenticationFailed = 12,
 }

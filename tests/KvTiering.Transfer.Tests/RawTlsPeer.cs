@@ -39,26 +39,42 @@ internal sealed class RawTlsPeer : IAsyncDisposable
         return new RawTlsPeer(socket, tls);
     }
 
-    /// <summary>Sends the handshake of <paramref name="hasher"/> and reads the reply; null when the connection ends first.</summary>
+    /// <summary>Sends the handshake of <paramref name="hasher"/> and reads the reply (with its reason); null when the connection ends first.</summary>
     public async Task<ReceiverMessage?> HandshakeAsync(KvTiering.Blocks.BlockHasher hasher)
     {
         await Tls.WriteAsync(RawPeer.Hello(hasher));
         await Tls.FlushAsync();
-        var reply = new byte[ReceiverMessage.HeaderBytes + WireFormat.ChecksumBytes];
-        int got = 0;
-        while (got < reply.Length)
+        var reply = new byte[ReceiverMessage.MaxBytes];
+        if (!await ReadAsync(reply.AsMemory(0, ReceiverMessage.HeaderBytes)))
         {
-            int n = await Tls.ReadAsync(reply.AsMemory(got));
+            return null;
+        }
+
+        int length = ReceiverMessage.MessageLength(reply.AsSpan(0, ReceiverMessage.HeaderBytes), out _, out string? error);
+        Assert.True(length > 0, error);
+        if (!await ReadAsync(reply.AsMemory(ReceiverMessage.HeaderBytes, length - ReceiverMessage.HeaderBytes)))
+        {
+            return null;
+        }
+
+        Assert.True(ReceiverMessage.TryRead(reply.AsSpan(0, length), out ReceiverMessage message));
+        return message;
+    }
+
+    private async Task<bool> ReadAsync(Memory<byte> buffer)
+    {
+        for (int got = 0; got < buffer.Length;)
+        {
+            int n = await Tls.ReadAsync(buffer[got..]);
             if (n == 0)
             {
-                return null;
+                return false;
             }
 
             got += n;
         }
 
-        Assert.True(ReceiverMessage.TryRead(reply, out ReceiverMessage message));
-        return message;
+        return true;
     }
 
     /// <summary>Closes the socket with a reset (no close_notify, no FIN): a connection cut mid-stream.</summary>

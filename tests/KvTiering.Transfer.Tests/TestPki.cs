@@ -6,37 +6,56 @@ namespace KvTiering.Transfer.Tests;
 
 /// <summary>
 /// Certificates made in memory for each test run (ECDSA P-256, valid for a day): no file, no private key in the
-/// repository. A <see cref="TestPki"/> is a CA that issues node certificates; two of them are strangers to each other.
+/// repository. A <see cref="TestPki"/> is a CA that issues node certificates: a root, or an intermediate CA under
+/// another <see cref="TestPki"/> (<see cref="Intermediate"/>). Two roots are strangers to each other.
 /// </summary>
 internal sealed class TestPki : IDisposable
 {
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
     private readonly ECDsa _caKey;
+    private readonly TestPki? _parent;
 
+    /// <summary>A root CA.</summary>
     public TestPki(string name)
     {
         _caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name} test CA", _caKey, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        Root = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1));
+        Ca = CaRequest($"CN={name} test CA", _caKey).CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
 
-    /// <summary>The CA's certificate: what a node trusts to admit every node this CA issued.</summary>
-    public X509Certificate2 Root { get; }
+    private TestPki(string name, TestPki parent)
+    {
+        _parent = parent;
+        _caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        CertificateRequest request = CaRequest($"CN={name} intermediate CA", _caKey);
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(parent.Ca, true, false));
+        using X509Certificate2 issued = request.Create(parent.Ca, DateTimeOffset.UtcNow.AddMinutes(-45), DateTimeOffset.UtcNow.AddHours(20),
+            RandomNumberGenerator.GetBytes(12));
+        Ca = issued.CopyWithPrivateKey(_caKey);
+    }
+
+    /// <summary>This CA's own certificate (with its key): the root's, or the intermediate's.</summary>
+    public X509Certificate2 Ca { get; }
+
+    /// <summary>The root at the top of this CA's chain: what a node trusts to admit every node under it.</summary>
+    public X509Certificate2 Root => _parent?.Root ?? Ca;
 
     public X509Certificate2Collection Roots => [Root];
+
+    /// <summary>The CA certificates between a node this CA issues and the root: what such a node sends as its chain.</summary>
+    public X509Certificate2[] Chain => _parent is null ? [] : [Ca, .. _parent.Chain];
+
+    /// <summary>An intermediate CA issued by this one (the root kept offline, nodes issued by the intermediate).</summary>
+    public TestPki Intermediate(string name) => new(name, this);
 
     /// <summary>A node certificate issued by this CA for <paramref name="name"/> (a DNS name in the SAN), loopback and the given addresses.</summary>
     public X509Certificate2 Issue(string name, params IPAddress[] addresses)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         CertificateRequest request = NodeRequest(name, key, addresses);
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Root, true, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Ca, true, false));
         byte[] serial = RandomNumberGenerator.GetBytes(12);
-        using X509Certificate2 issued = request.Create(Root, DateTimeOffset.UtcNow.AddMinutes(-30), DateTimeOffset.UtcNow.AddHours(12), serial);
+        using X509Certificate2 issued = request.Create(Ca, DateTimeOffset.UtcNow.AddMinutes(-30), DateTimeOffset.UtcNow.AddHours(12), serial);
         return Loadable(issued.CopyWithPrivateKey(key));
     }
 
@@ -52,8 +71,17 @@ internal sealed class TestPki : IDisposable
 
     public void Dispose()
     {
-        Root.Dispose();
+        Ca.Dispose();
         _caKey.Dispose();
+    }
+
+    private static CertificateRequest CaRequest(string subject, ECDsa key)
+    {
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return request;
     }
 
     private static CertificateRequest NodeRequest(string name, ECDsa key, IPAddress[] addresses)

@@ -67,20 +67,18 @@ public sealed class TlsFaultTests : IDisposable
         await using var server = new BlockStreamServer(ends.Receiver, AnyLoopbackPort, _pki.Node("decode"));
 
         Task<BlockReceiveResult> receiving = server.ReceiveOneAsync();
-        ReceiverMessage? reply = null;
-        try
+        ReceiverMessage? reply;
+        await using (RawTlsPeer peer = await RawTlsPeer.ConnectAsync(server.EndPoint, certificate: null))
         {
-            await using RawTlsPeer peer = await RawTlsPeer.ConnectAsync(server.EndPoint, certificate: null);
             reply = await peer.HandshakeAsync(ends.SenderHasher);
-        }
-        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException)
-        {
-            // TLS 1.2 refuses inside the handshake; TLS 1.3 after it, on the first read.
         }
 
         BlockReceiveResult receive = await receiving.WaitAsync(Generous);
 
-        Assert.Null(reply);
+        // The server completes the TLS session only to say why it refuses, in place of the handshake reply.
+        Assert.Equal(TransferFault.AuthenticationFailed, reply!.Value.Fault);
+        Assert.Equal(ReceiverMessage.Reply, reply.Value.Type);
+        Assert.Equal("the client presented no certificate", reply.Value.Reason);
         Assert.Equal(TransferFault.AuthenticationFailed, receive.Fault);
         Assert.Contains("the client presented no certificate", receive.Reason);
         Assert.Equal(0, ends.ReceiverStore.Count);
@@ -102,11 +100,68 @@ public sealed class TlsFaultTests : IDisposable
         Assert.Equal(TransferFault.AuthenticationFailed, receive.Fault);
         Assert.Contains("the client's certificate CN=intruder", receive.Reason);
         Assert.Contains("does not chain to a trusted root", receive.Reason);
-        // The server refuses once the TLS library has finished the handshake, by closing before its reply.
-        Assert.Equal(TransferFault.ConnectionLost, send.Fault);
-        Assert.Contains("refuses this client's certificate", send.Reason);
+        // The server refuses once the TLS library has finished the handshake, inside the session, in place of its
+        // reply: the client reads the refusal and why, not a lost connection.
+        Assert.Equal(TransferFault.AuthenticationFailed, send.Fault);
+        Assert.StartsWith("the receiver refused the handshake: the client's certificate CN=intruder", send.Reason);
+        Assert.Contains("does not chain to a trusted root (PartialChain)", send.Reason); // the stranger CA is not sent, nor known
         Assert.Equal(0, send.BlocksSent);
         Assert.Equal(0, ends.ReceiverStore.Count);
+    }
+
+    /// <summary>
+    /// The other half of the refusal: a trusted server that completes the TLS handshake and then cuts the connection,
+    /// without a word, is a lost connection. Only a refusal the server sends says authentication failed.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_server_that_cuts_the_connection_after_the_tls_handshake_is_a_lost_connection_not_a_refusal(bool reset)
+    {
+        using var ends = new Ends(TinyLayout);
+        BlockKey[] chain = ends.SenderChain(4);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(AnyLoopbackPort);
+        listener.Listen(1);
+        Task cutting = CutAfterHandshakeAsync(listener, _pki.Issue("decode"), reset);
+        var client = new BlockStreamClient(ends.Sender, _pki.Node("prefill"));
+
+        BlockSendResult send = await client.SendChainAsync((IPEndPoint)listener.LocalEndPoint!, ends.SenderHasher.Root, chain)
+            .WaitAsync(Generous);
+        await cutting.WaitAsync(Generous);
+
+        Assert.Equal(TransferFault.ConnectionLost, send.Fault);
+        Assert.DoesNotContain("certificate", send.Reason);
+        Assert.DoesNotContain("refuse", send.Reason);
+        Assert.Equal(0, send.BlocksSent);
+    }
+
+    /// <summary>A TLS server by hand: accepts one client, completes the handshake (admitting any client certificate), then cuts.</summary>
+    private static async Task CutAfterHandshakeAsync(Socket listener, X509Certificate2 certificate, bool reset)
+    {
+        Socket socket = await listener.AcceptAsync();
+        await using var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: true));
+        await tls.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = System.Net.Security.SslStreamCertificateContext.Create(certificate, null, offline: true),
+            ClientCertificateRequired = true,
+#pragma warning disable CA5359 // this hand-made server cuts every client; whom it admits does not matter
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+#pragma warning restore CA5359
+        });
+        if (reset)
+        {
+            socket.LingerState = new LingerOption(true, 0); // RST
+            socket.Close();
+            return;
+        }
+
+        // FIN, then wait for the client to close, so its unread handshake does not turn the close into a reset.
+        socket.Shutdown(SocketShutdown.Send);
+        var sink = new byte[4096];
+        while (await socket.ReceiveAsync(sink, SocketFlags.None) > 0)
+        {
+        }
     }
 
     [Fact]
@@ -166,7 +221,9 @@ public sealed class TlsFaultTests : IDisposable
         Assert.Equal(TransferFault.AuthenticationFailed, receive.Fault);
         Assert.Contains("CN=prefill-2", receive.Reason);
         Assert.Contains("refused by AcceptPeer", receive.Reason);
-        Assert.False(send.Completed);
+        Assert.Equal(TransferFault.AuthenticationFailed, send.Fault);
+        Assert.Contains("refused by AcceptPeer", send.Reason);
+        Assert.Equal(0, send.BlocksSent);
         Assert.Equal(0, ends.ReceiverStore.Count);
     }
 

@@ -45,13 +45,9 @@ public sealed class TlsServeTests : IDisposable
         BlockSendResult plaintext = await new BlockStreamClient(ends.Sender).SendChainAsync(server.EndPoint, ends.SenderHasher.Root, bad);
         BlockSendResult intruder = await new BlockStreamClient(ends.Sender, new BlockStreamTls(_stranger.Issue("intruder"), _pki.Roots))
             .SendChainAsync(server.EndPoint, ends.SenderHasher.Root, bad);
-        try
+        await using (RawTlsPeer anonymous = await RawTlsPeer.ConnectAsync(server.EndPoint, certificate: null))
         {
-            await using RawTlsPeer anonymous = await RawTlsPeer.ConnectAsync(server.EndPoint, certificate: null);
-            await anonymous.HandshakeAsync(ends.SenderHasher);
-        }
-        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException)
-        {
+            Assert.Equal(TransferFault.AuthenticationFailed, (await anonymous.HandshakeAsync(ends.SenderHasher))!.Value.Fault);
         }
 
         BlockSendResult member = await new BlockStreamClient(ends.Sender, _pki.Node("prefill"))
@@ -60,7 +56,7 @@ public sealed class TlsServeTests : IDisposable
         await serving.WaitAsync(Generous);
 
         Assert.False(plaintext.Completed);
-        Assert.False(intruder.Completed);
+        Assert.Equal(TransferFault.AuthenticationFailed, intruder.Fault);
         Assert.Equal(1, results.Count(r => r.Completed && r.SessionId == 1 && r.BlocksStored == good.Length));
         Assert.Equal(3, results.Count(r => r.Fault == TransferFault.AuthenticationFailed));
         Assert.Equal(1, results.Count(r => r.Fault == TransferFault.TimedOut));

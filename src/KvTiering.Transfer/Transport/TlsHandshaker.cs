@@ -13,6 +13,13 @@ namespace KvTiering.Transfer.Transport;
 /// Runs one end's TLS handshake by a <see cref="BlockStreamTls"/>'s rules, within a time limit, and says in words
 /// why a peer was refused. Both ends authenticate: the server requires a client certificate.
 /// </summary>
+/// <remarks>
+/// A client refuses the server inside the TLS handshake. A server does not: under TLS 1.3 the client has finished its
+/// side before the server checks the client's certificate, so a refusal by closing reaches the client as a cut
+/// connection, indistinguishable from any other. The server therefore completes the TLS session and hands back the
+/// refusal with it (<see cref="TlsOutcome.Refused"/>), to be sent inside the session, where the client reads it as
+/// the (server-authenticated) reason, before anything the client sent is read.
+/// </remarks>
 internal sealed class TlsHandshaker
 {
     private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
@@ -24,7 +31,9 @@ internal sealed class TlsHandshaker
     {
         _tls = tls;
         // Built once per server or client, not per connection: it holds the chain every handshake sends.
-        _certificate = SslStreamCertificateContext.Create(tls.Certificate, additionalCertificates: null, offline: true);
+        // The intermediates go with it, so a peer that trusts only the root can build this node's chain.
+        _certificate = SslStreamCertificateContext.Create(tls.Certificate,
+            tls.Intermediates.Count == 0 ? null : [.. tls.Intermediates], offline: true);
     }
 
     /// <summary>The server's side: presents this node's certificate and requires one from the client.</summary>
@@ -40,9 +49,16 @@ internal sealed class TlsHandshaker
         CancellationToken cancellationToken)
     {
         string? remote = socket.RemoteEndPoint?.ToString();
-        string? refusal = null;
-        bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
-            (refusal = Refusal(server, certificate, chain, errors)) is null;
+
+        // Fail closed: a session whose peer certificate was never checked (no callback) counts as refused.
+        string? refusal = $"the {(server ? "client" : "server")}'s certificate was never checked";
+        bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            refusal = Refusal(server, certificate, chain, errors);
+
+            // A server finishes the handshake either way and sends its refusal inside the session (see remarks).
+            return server || refusal is null;
+        }
 
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -76,7 +92,9 @@ internal sealed class TlsHandshaker
                 }, limit.Token).ConfigureAwait(false);
             }
 
-            return new TlsOutcome(tls, TransferFault.None, null);
+            return refusal is null
+                ? new TlsOutcome(tls, TransferFault.None, null)
+                : new TlsOutcome(tls, TransferFault.AuthenticationFailed, refusal);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -105,6 +123,10 @@ internal sealed class TlsHandshaker
         {
             TrustMode = X509ChainTrustMode.CustomRootTrust,
             RevocationMode = _tls.RevocationMode,
+
+            // The chain is built from what the peer sent: no handshake waits on (or is steered to) an address a
+            // certificate names.
+            DisableCertificateDownloads = true,
         };
         foreach (X509Certificate2 root in _tls.TrustedRoots)
         {
@@ -130,7 +152,11 @@ internal sealed class TlsHandshaker
         if ((errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
         {
             string statuses = chain is null ? "no chain" : string.Join(", ", chain.ChainStatus.Select(s => s.Status).Distinct());
-            return $"{named} does not chain to a trusted root ({statuses})";
+            string missing = chain is not null && chain.ChainStatus.Any(s => s.Status == X509ChainStatusFlags.PartialChain)
+                ? $": the chain stops at {chain.ChainElements[^1].Certificate.Subject}, whose issuer {chain.ChainElements[^1].Certificate.Issuer} " +
+                  $"is neither a trusted root nor among the certificates the {peer} sent (a node under an intermediate CA must send it: BlockStreamTls.Intermediates)"
+                : "";
+            return $"{named} does not chain to a trusted root ({statuses}){missing}";
         }
 
         if (!server && _tls.ServerName is not null && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
