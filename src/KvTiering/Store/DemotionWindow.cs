@@ -10,7 +10,9 @@ namespace KvTiering.Store;
 /// trip. Awaited one after another, a restore of ~190 blocks waits ~190 of them even with its reads in flight together
 /// (<see cref="PrefetchWindow"/>). The window begins the victims' moves for the reads in flight at once, each write on
 /// the wire while the others are, and completes them in the order they began; each completion frees the slot the next
-/// promotion takes.
+/// promotion takes. Each write holds a place in the target device's store-wide <see cref="DeviceWriteWindow"/>, taken
+/// before its move begins (<see cref="DemotionPlaces"/>), so concurrent prefetches, write-behind and shares keep at
+/// most the device's window of writes on it in all.
 /// </summary>
 /// <remarks>
 /// Every move is a <see cref="DeferredDemotion"/>, as one promotion's victim is (<see cref="DemotionCopies"/>): the
@@ -28,16 +30,18 @@ internal sealed class DemotionWindow
     private readonly TopTierReader _top;
     private readonly int _blockBytes;
     private readonly int[] _windows;
+    private readonly DemotionPlaces _places;
     private readonly Move[] _ring;
     private int _head;
     private Tier? _into; // the tier the moves in flight make room in
     private ExceptionDispatchInfo? _failure;
 
-    private DemotionWindow(BlockMover mover, TopTierReader top, int[] windows, int capacity, int blockBytes)
+    private DemotionWindow(BlockMover mover, TopTierReader top, int[] windows, DemotionPlaces places, int capacity, int blockBytes)
     {
         _mover = mover;
         _top = top;
         _windows = windows;
+        _places = places;
         _blockBytes = blockBytes;
         _ring = new Move[capacity];
     }
@@ -61,10 +65,10 @@ internal sealed class DemotionWindow
     }
 
     /// <summary>A window for one prefetch, or null when no tier has a window wider than one.</summary>
-    public static DemotionWindow? Create(BlockMover mover, TopTierReader top, int[] windows, int blockBytes)
+    public static DemotionWindow? Create(BlockMover mover, TopTierReader top, int[] windows, DemotionPlaces places, int blockBytes)
     {
         int widest = windows.Max();
-        return widest > 1 ? new DemotionWindow(mover, top, windows, widest, blockBytes) : null;
+        return widest > 1 ? new DemotionWindow(mover, top, windows, places, widest, blockBytes) : null;
     }
 
     /// <summary>Moves begun and not yet completed.</summary>
@@ -72,10 +76,12 @@ internal sealed class DemotionWindow
 
     /// <summary>
     /// Before a block moves up into <paramref name="into"/>: begins victims' moves until the tier's free slots and the
-    /// moves in flight cover <paramref name="wanted"/> promotions (at most the tier's window in flight), then, if the
+    /// moves in flight cover <paramref name="wanted"/> promotions (at most the tier's window in flight, and as many new
+    /// moves as the device's write window gives places for, waiting for the first place when none is free), then, if the
     /// tier still has no free slot, waits for the oldest move and completes it. Nothing for a tier without a window.
     /// </summary>
-    public async ValueTask MakeRoomAsync(TieredKvStore store, Tier into, int wanted)
+    /// <exception cref="OperationCanceledException">Cancelled while waiting for a place; no move began.</exception>
+    public async ValueTask MakeRoomAsync(TieredKvStore store, Tier into, int wanted, CancellationToken cancellationToken)
     {
         int window = _windows[into.Index];
         if (window == 1)
@@ -89,7 +95,21 @@ internal sealed class DemotionWindow
             _into = into;
         }
 
-        int begun = Begin(store, into, Math.Min(Math.Min(wanted, window), _ring.Length));
+        int room = Math.Min(Math.Min(wanted, window), _ring.Length);
+        // Places first, outside the lock: an estimate of the moves Begin will start (it checks again under the lock).
+        int places = await _places.TakeAsync(into, Math.Min(room - into.FreeSlots - Count, _ring.Length - Count),
+            cancellationToken).ConfigureAwait(false);
+        int used = 0;
+        int begun;
+        try
+        {
+            begun = Begin(store, into, room, places, ref used);
+        }
+        finally
+        {
+            _places.Return(into, places - used); // places no move took go back at once, to the next writer
+        }
+
         for (int k = Count - begun; k < Count; k++)
         {
             Send(ref _ring[(_head + k) % _ring.Length]);
@@ -129,14 +149,17 @@ internal sealed class DemotionWindow
         }
     }
 
-    /// <summary>Under the lock: begins victims' moves out of <paramref name="into"/> until <paramref name="room"/> is covered; how many began.</summary>
-    private int Begin(TieredKvStore store, Tier into, int room)
+    /// <summary>
+    /// Under the lock: begins victims' moves out of <paramref name="into"/> until <paramref name="room"/> is covered, as
+    /// long as <paramref name="places"/> last for those that need one (<paramref name="used"/> counts them); how many began.
+    /// </summary>
+    private int Begin(TieredKvStore store, Tier into, int room, int places, ref int used)
     {
         int begun = 0;
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
-            while (Count < _ring.Length && into.FreeSlots + Count < room)
+            while (Count < _ring.Length && into.FreeSlots + Count < room && used < places)
             {
                 int free = into.FreeSlots;
                 ref Move next = ref _ring[(_head + Count) % _ring.Length];
@@ -151,6 +174,8 @@ internal sealed class DemotionWindow
                     break; // no victim to move
                 }
 
+                next.Place = _places.Taken(into, next.Demotion);
+                used += next.Place is null ? 0 : 1;
                 _top.EnterReader(); // Dispose (which needs the lock) waits for the copy and the write
                 Count++;
                 begun++;
@@ -168,7 +193,9 @@ internal sealed class DemotionWindow
     private void Send(ref Move move)
     {
         ref DeferredDemotion demotion = ref move.Demotion;
-        if (demotion.Buffer >= 0 || demotion.To.Device is not IConcurrentWrites device)
+        DeviceWriteWindow? place = move.Place ?? DemotionPlaces.TryTakeFor(demotion);
+        move.Place = null;
+        if (place is null || demotion.To.Device is not IConcurrentWrites device)
         {
             try
             {
@@ -194,16 +221,17 @@ internal sealed class DemotionWindow
         }
         catch (Exception ex)
         {
+            place.Exit();
             _top.ExitReader(); // no write begins: the move is discarded in its turn, its victim where it was
             move.Pending = Task.FromResult<Exception?>(ex);
             return;
         }
 
-        move.Pending = WriteAsync(device, demotion, move.Buffer);
+        move.Pending = WriteAsync(device, place, demotion, move.Buffer);
     }
 
     /// <summary>One write; what it threw, or null. Not cancellable: once begun, a move ends by its write's outcome.</summary>
-    private async Task<Exception?> WriteAsync(IConcurrentWrites device, DeferredDemotion demotion, byte[] bytes)
+    private async Task<Exception?> WriteAsync(IConcurrentWrites device, DeviceWriteWindow place, DeferredDemotion demotion, byte[] bytes)
     {
         try
         {
@@ -217,6 +245,7 @@ internal sealed class DemotionWindow
         }
         finally
         {
+            place.Exit(); // when the device's write ends, not in the move's turn
             _top.ExitReader();
         }
     }
@@ -252,11 +281,12 @@ internal sealed class DemotionWindow
         }
     }
 
-    /// <summary>A victim's move in flight: the move, its bounce buffer (kept for the ring slot's next move) and its write.</summary>
+    /// <summary>A victim's move in flight: the move, its place until sent, its bounce buffer (kept for the ring slot's next move) and its write.</summary>
     private struct Move
     {
         public DeferredDemotion Demotion;
         public byte[]? Buffer;
+        public DeviceWriteWindow? Place; // the place taken for it before it began (DemotionPlaces), until it is sent
         public Task<Exception?> Pending;
     }
 }

@@ -30,6 +30,7 @@ internal sealed class Prefetcher
     private readonly BlockPrefetch _blocks;
     private readonly int _widestWindow;
     private readonly int[] _writeWindows; // per tier: demotion writes out of it worth keeping in flight (1: one at a time)
+    private readonly DemotionPlaces _writePlaces; // the places those writes take in their device's store-wide window
 
     public Prefetcher(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots, StoreCounters counters,
         IPlacementHooks placement, TierPassOver passOver, PromotionCopies? promotions, BlockMover mover, PromotionMode promotion,
@@ -44,6 +45,7 @@ internal sealed class Prefetcher
         _blocks = new BlockPrefetch(table, tiers, top, chain, slots, counters, placement, passOver, promotions, reads);
         _widestWindow = _blocks.WidestReadWindow;
         _writeWindows = DemotionWindow.Windows(tiers);
+        _writePlaces = new DemotionPlaces(tiers);
     }
 
     /// <summary>
@@ -72,7 +74,7 @@ internal sealed class Prefetcher
         int moved = 0;
         byte[]? buffer = _promotions is null ? null : ArrayPool<byte>.Shared.Rent(_blockBytes);
         PrefetchWindow? window = _promotions is null || _widestWindow == 1 ? null : new PrefetchWindow(_blocks, _widestWindow, _blockBytes);
-        DemotionWindow? demotions = window is null ? null : DemotionWindow.Create(_mover, _top, _writeWindows, _blockBytes);
+        DemotionWindow? demotions = window is null ? null : DemotionWindow.Create(_mover, _top, _writeWindows, _writePlaces, _blockBytes);
         try
         {
             for (int i = 0; i < keys.Length && moved < budget; i++)
@@ -98,7 +100,7 @@ internal sealed class Prefetcher
                 if (ahead && demotions is not null)
                 {
                     // Victims for the reads in flight go down together; the oldest frees this block's slot.
-                    await demotions.MakeRoomAsync(store, _tiers[window!.HeadTarget], window.Count).ConfigureAwait(false);
+                    await demotions.MakeRoomAsync(store, _tiers[window!.HeadTarget], window.Count, cancellationToken).ConfigureAwait(false);
                 }
 
                 bool up = ahead

@@ -15,8 +15,11 @@ namespace KvTiering.Store;
 /// Under the lock only the table is read (which keys are resident, where, and their parents). The bytes are read as
 /// <see cref="TieredKvStore.ReadBatchAsync"/> reads them (a lower tier's slot kept while it is read, outside the lock,
 /// nothing moved), and the writes are awaited outside the lock, up to the device's
-/// <see cref="IConcurrentWrites.WriteWindow"/> of them in flight (this call's own, not shared with write-behind): a
-/// window's blocks are read, sent and landed before the next window's are read. No thread waits on the network.
+/// <see cref="IConcurrentWrites.WriteWindow"/> of them in flight: each takes a place in the device's store-wide
+/// <see cref="DeviceWriteWindow"/> before it is sent (awaited, first come first served, with no lock held; shared with
+/// write-behind, prefetches' demotions and every other share) and gives it back when it ends, so several shares at once
+/// keep one window on the server in all. A window's blocks are read, sent and landed before the next window's are read.
+/// No thread waits on the network.
 /// </remarks>
 internal sealed class SharedCopies
 {
@@ -24,6 +27,7 @@ internal sealed class SharedCopies
     private readonly TopTierReader _top;
     private readonly Tier? _tier;
     private readonly IRemoteBlockSource? _source;
+    private readonly DeviceWriteWindow? _places; // the shared tier's device window, when it declares one
     private readonly int _blockBytes;
 
     public SharedCopies(BlockTable table, Tier? sharedTier, TopTierReader top, int blockBytes)
@@ -32,6 +36,7 @@ internal sealed class SharedCopies
         _top = top;
         _tier = sharedTier;
         _source = sharedTier?.Device as IRemoteBlockSource;
+        _places = sharedTier?.WriteWindow;
         _blockBytes = blockBytes;
     }
 
@@ -81,7 +86,7 @@ internal sealed class SharedCopies
                 int n = Math.Min(group, count - start);
                 Array.Clear(reads);
                 await store.ReadBatchAsync(copy.AsMemory(start, n), buffer, reads.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                outcome = outcome.Add(await WriteAsync(copy.AsMemory(start, n), parents.AsMemory(start, n), reads, buffer, window,
+                outcome = outcome.Add(await WriteAsync(store, copy.AsMemory(start, n), parents.AsMemory(start, n), reads, buffer, window,
                     cancellationToken).ConfigureAwait(false));
             }
 
@@ -132,7 +137,7 @@ internal sealed class SharedCopies
     /// Writes every block of a group read, up to <paramref name="window"/> in flight, and waits for all of them; what
     /// became of each. A write that fails is counted, not thrown.
     /// </summary>
-    private async Task<ShareResult> WriteAsync(ReadOnlyMemory<BlockKey> keys, ReadOnlyMemory<BlockKey> parents, BlockRead[] reads,
+    private async Task<ShareResult> WriteAsync(TieredKvStore store, ReadOnlyMemory<BlockKey> keys, ReadOnlyMemory<BlockKey> parents, BlockRead[] reads,
         byte[] buffer, int window, CancellationToken cancellationToken)
     {
         var inFlight = new Queue<Task<bool>>(window);
@@ -163,6 +168,20 @@ internal sealed class SharedCopies
                         _ = await inFlight.Dequeue().ConfigureAwait(false) ? copied++ : failed++;
                     }
 
+                    if (_places is not null)
+                    {
+                        await _places.EnterAsync(cancellationToken).ConfigureAwait(false); // cancelled: no place taken
+                    }
+
+                    // A store reader, then the check, in that order (as RemoteQueries does): either this sees Dispose's
+                    // flag, or Dispose waits for this write; one woken after Dispose hands its place on and sends nothing.
+                    _top.EnterReader();
+                    if (store.IsDisposed)
+                    {
+                        Ended();
+                        store.ThrowIfDisposed();
+                    }
+
                     inFlight.Enqueue(WriteOneAsync(keys.Span[i], parents.Span[i], buffer.AsMemory(i * _blockBytes, read.BytesWritten),
                         cancellationToken));
                 }
@@ -190,7 +209,10 @@ internal sealed class SharedCopies
         return new ShareResult(copied, already, notResident, unavailable, failed);
     }
 
-    /// <summary>One copy; false when the tier refused or failed it (<see cref="IOException"/>).</summary>
+    /// <summary>
+    /// One copy, with the place taken for it (when the device has a window) and its store reader, both given back as the
+    /// write ends; false when the tier refused or failed it (<see cref="IOException"/>).
+    /// </summary>
     private async Task<bool> WriteOneAsync(BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         try
@@ -202,6 +224,17 @@ internal sealed class SharedCopies
         {
             return false;
         }
+        finally
+        {
+            Ended();
+        }
+    }
+
+    /// <summary>A copy ended (or was never sent): its place goes to the next writer, and its store reader ends.</summary>
+    private void Ended()
+    {
+        _places?.Exit();
+        _top.ExitReader();
     }
 
     /// <summary>Whether the shared tier can take a write now (<see cref="IWriteAvailability"/>; a device that does not say can).</summary>

@@ -27,6 +27,7 @@ internal abstract class Tier
         FailureCauses = device as IReadFailureReporting;
         WriteAvailability = device as IWriteAvailability;
         ReadWindow = device is IConcurrentReads concurrent ? new DeviceReadWindow(concurrent.ReadWindow) : null;
+        WriteWindow = device is IConcurrentWrites writes ? new DeviceWriteWindow(writes.WriteWindow) : null;
         DeviceIsInert = !device.StoresPayload;
         AdmitsAll = admitsAll;
         IgnoresChildren = ignoresChildren;
@@ -67,6 +68,12 @@ internal abstract class Tier
 
     /// <summary>The places for reads in flight on the device when it declares <see cref="IConcurrentReads"/> (every read of it the store runs shares them).</summary>
     public DeviceReadWindow? ReadWindow { get; }
+
+    /// <summary>
+    /// The places for writes in flight on the device when it declares <see cref="IConcurrentWrites"/> (write-behind, a
+    /// prefetch's demotions and shares all take theirs here).
+    /// </summary>
+    public DeviceWriteWindow? WriteWindow { get; }
 
     public EvictionPolicy Policy { get; }
 

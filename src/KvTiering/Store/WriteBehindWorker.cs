@@ -90,7 +90,7 @@ internal sealed class WriteBehindWorker
 
     /// <summary>
     /// Each queued block's write, up to its tier's window in flight (a tier without one is written at once, as by
-    /// <see cref="RunOneAtATime"/>). The writes land, and are booked, in the order they began; while some are in flight
+    /// <see cref="RunOneAtATime"/>), each with a place in its device's store-wide <see cref="DeviceWriteWindow"/>. The writes land, and are booked, in the order they began; while some are in flight
     /// and no job is queued the worker waits for the oldest to land or the next job to arrive, whichever comes first, and
     /// it books what landed before it waits. On close it lands every write in flight before it ends (Dispose joins it).
     /// </summary>
@@ -109,6 +109,18 @@ internal sealed class WriteBehindWorker
                     while (window.IsFull(job.Tier))
                     {
                         Land(window.LandOldest(), done, ref held);
+                    }
+
+                    if (!window.TryTakePlace(job.Tier))
+                    {
+                        // Prefetches or shares hold the device's places: book what landed, then block for one.
+                        while (window.OldestEnded)
+                        {
+                            Land(window.LandOldest(), done, ref held);
+                        }
+
+                        BookAll(done, ref held);
+                        window.TakePlace(job.Tier);
                     }
 
                     window.Start(job, device, queue.StagedMemory(job.Buffer));

@@ -6,7 +6,7 @@ namespace KvTiering.Tests.Store;
 
 /// <summary>
 /// A tier written for the demotion-window tests (not a shipped device): it declares <see cref="IConcurrentReads"/> and
-/// <see cref="IConcurrentWrites"/>, holds each asynchronous write at a gate the test opens (or at a gate of its block's own), counts how many writes were
+/// <see cref="IConcurrentWrites"/>, holds each asynchronous write (and each shared-tier copy, <see cref="CopyAsync"/>) at a gate the test opens (or at a gate of its block's own), counts how many writes were
 /// in flight at once and how many landed, and can fail chosen blocks' writes (an <see cref="IOException"/>, or another
 /// exception). Reads are answered at once. It checks the store's contract (no two calls on a slot where one writes,
 /// no Free during an I/O).
@@ -22,6 +22,8 @@ internal sealed class WindowedWriteDevice(int slotCount, int slotBytes, int read
     private int _pending;
     private int _landed;
     private int _syncWrites;
+    private int _afterDispose;
+    private volatile bool _disposed;
 
     public int SlotCount => slotCount;
 
@@ -46,6 +48,12 @@ internal sealed class WindowedWriteDevice(int slotCount, int slotBytes, int read
     public int SyncWrites => Volatile.Read(ref _syncWrites);
 
     public IReadOnlyCollection<string> Violations => _slots.Violations;
+
+    /// <summary>Copies of blocks to the shared tier (<see cref="CopyAsync"/>) that landed, by key.</summary>
+    public ConcurrentDictionary<BlockKey, byte[]> Copies { get; } = new();
+
+    /// <summary>Writes (slot writes or copies) begun after <see cref="Dispose"/>: the store must send none.</summary>
+    public int WritesAfterDispose => Volatile.Read(ref _afterDispose);
 
     public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -82,31 +90,10 @@ internal sealed class WindowedWriteDevice(int slotCount, int slotBytes, int read
     public async ValueTask WriteAsync(int slot, BlockKey key, BlockKey parent, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         _slots.Enter(slot, "WriteAsync", exclusive: true);
-        int now = Interlocked.Increment(ref _inFlight);
-        for (int seen = MaxWritesInFlight; now > seen; seen = MaxWritesInFlight)
-        {
-            Interlocked.CompareExchange(ref _maxInFlight, now, seen);
-        }
-
+        CountBegun();
         try
         {
-            Interlocked.Increment(ref _pending);
-            try
-            {
-                // Bounded, so a failing test ends instead of its store's Dispose waiting forever for a write held here.
-                Task gate = _held.TryGetValue(key, out TaskCompletionSource? own) ? own.Task : _gate.Task;
-                await gate.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _pending);
-            }
-
-            if (_faults.TryGetValue(key, out bool io))
-            {
-                throw io ? new IOException($"injected write fault of block {key}") : new InvalidOperationException($"device bug writing block {key}");
-            }
-
+            await AtGateAsync(key);
             _slots.Store(slot, key, payload.Span);
         }
         finally
@@ -114,6 +101,25 @@ internal sealed class WindowedWriteDevice(int slotCount, int slotBytes, int read
             Interlocked.Decrement(ref _inFlight);
             Interlocked.Increment(ref _landed);
             _slots.Exit(slot);
+        }
+    }
+
+    /// <summary>
+    /// A copy to the shared tier (a share's write: no slot), held at the gates and counted in flight with the slot
+    /// writes, as a Redis server counts every <c>SET</c> on its connection.
+    /// </summary>
+    public async ValueTask CopyAsync(BlockKey key, ReadOnlyMemory<byte> payload)
+    {
+        CountBegun();
+        try
+        {
+            await AtGateAsync(key);
+            Copies[key] = payload.ToArray();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            Interlocked.Increment(ref _landed);
         }
     }
 
@@ -142,8 +148,40 @@ internal sealed class WindowedWriteDevice(int slotCount, int slotBytes, int read
 
     public void Free(int slot) => _slots.Free(slot);
 
-    public void Dispose()
+    public void Dispose() => _disposed = true;
+
+    private void CountBegun()
     {
+        if (_disposed)
+        {
+            Interlocked.Increment(ref _afterDispose);
+        }
+
+        int now = Interlocked.Increment(ref _inFlight);
+        for (int seen = MaxWritesInFlight; now > seen; seen = MaxWritesInFlight)
+        {
+            Interlocked.CompareExchange(ref _maxInFlight, now, seen);
+        }
+    }
+
+    private async Task AtGateAsync(BlockKey key)
+    {
+        Interlocked.Increment(ref _pending);
+        try
+        {
+            // Bounded, so a failing test ends instead of its store's Dispose waiting forever for a write held here.
+            Task gate = _held.TryGetValue(key, out TaskCompletionSource? own) ? own.Task : _gate.Task;
+            await gate.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+
+        if (_faults.TryGetValue(key, out bool io))
+        {
+            throw io ? new IOException($"injected write fault of block {key}") : new InvalidOperationException($"device bug writing block {key}");
+        }
     }
 
     private static TaskCompletionSource Opened()
