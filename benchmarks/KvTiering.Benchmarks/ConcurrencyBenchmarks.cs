@@ -4,8 +4,8 @@
 // | BitFasterConcurrentLru | 26.88 ns | 1.00  | 0 B       |
 // | KvTiering              | 16.83 ns | 0.63  | 0 B       |
 // | KvTieringLru           | 94.07 ns | 3.53  | 0 B       |
-// 2026-11-27's code (18804e8) read 8.5 ns / 0.37 for KvTiering, and ~1.6x faster than main in the same holds: a
-// regression between 1fe63cf and be4d9f8 (the doc's section).
+// 2026-11-27's code (18804e8) read 8.5 ns / 0.37 for KvTiering; older builds run beside main take 1/1.6-1/1.25 of
+// its time: a regression, most likely after be4d9f8, not pinned (the doc's section).
 
 using BenchmarkDotNet.Attributes;
 using BitFaster.Caching.Lru;
