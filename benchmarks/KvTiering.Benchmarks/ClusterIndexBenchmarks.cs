@@ -1,5 +1,6 @@
-// Last run (2026-12-04, 2-core EPYC 2.6 GHz, --job short --inProcess --iterationCount 5; docs/benchmarks.md):
-// shared: scan 1,178 us, index 135 us (0.11x); random: scan 15,556 us, index 774 us (0.05x).
+// Last run (2026-12-07 07:24 UTC, main 3cc5d74, 2-core EPYC, --job short --inProcess --iterationCount 5;
+// docs/benchmarks.md, "ClusterIndexBenchmarks"): shared: scan 3,140 us, index 222 us (0.07x); random: scan 16,078 us,
+// index 861 us (0.05x). (2026-12-04: 1,178 / 135 us and 15,556 / 774 us.)
 
 using BenchmarkDotNet.Attributes;
 using KvTiering.Events;

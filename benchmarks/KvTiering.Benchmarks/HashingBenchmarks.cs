@@ -1,15 +1,8 @@
-// Last run (2026-11-27, 2-core Zen 4 EPYC shared with other work, .NET 10.0.12, --job short --inProcess
-// --iterationCount 15; docs/benchmarks-io-notes.md). Copy-free XXH3-128 of (parent ‖ tokens); the raw baseline's
-// mean carries outliers from the shared machine, so compare medians:
-// | Method       | TokensPerBlock | Mean      | Median   | throughput vs raw (medians) |
-// | RawXxHash128 | 16             | 143.34 us | 83.79 us |       |
-// | BlockKeys    | 16             |  74.53 us | 73.93 us | 1.13x |
-// | RawXxHash128 | 64             |  66.99 us | 66.43 us |       |
-// | BlockKeys    | 64             |  36.51 us | 36.44 us | 1.82x |
-// | RawXxHash128 | 512            |  19.36 us | 18.66 us |       |
-// | BlockKeys    | 512            |  14.90 us | 15.33 us | 1.22x |
-// Minimum of 300 alternated calls, the steadier measure under load: 0.94x (16), 1.33-1.87x (64), 1.12-1.28x (512);
-// before this change 0.46x, 0.77-0.80x, 0.59-0.63x.
+// Results and the runs' conditions: docs/benchmarks.md, "HashingBenchmarks". Newest run there (2026-12-05 13:35 UTC,
+// /work/bin/cpu-exclusive, --job short --inProcess --iterationCount 10), BlockKeys' throughput vs RawXxHash128:
+// 1.07x (16 tokens per block), 1.49x (64), 1.04x (512); 0 B. Session 2's run of 2026-11-27 (1.13x / 1.82x / 1.22x
+// on medians under shared load), which this header used to show, is superseded: docs/history/benchmarks.md,
+// "Hashing: goal met on a quiet machine".
 
 using System.IO.Hashing;
 using System.Runtime.InteropServices;

@@ -1,8 +1,10 @@
-// Last run (2026-11-27, 2-core EPYC 2.6 GHz, .NET 10.0.12, --job short --inProcess --iterationCount 10; docs/benchmarks.md):
-// | Method             | Mean     | Ratio | Allocated |
-// | ParallelMemoryCopy | 15.11 us | 1.00  | 3 B       |
-// | ParallelDramGet    | 13.22 us | 0.88  | 3 B       |
-// (The same benchmark on the store before lock-free hits, copies under the lock: 5.70 us vs 15.39 us = 2.75.)
+// Last run (2026-12-07 06:56 UTC, main 3cc5d74, 2-core EPYC, .NET 10.0.12, --job short --inProcess --iterationCount 10;
+// docs/benchmarks.md, "ParallelReadBenchmarks"):
+// | Method             | Mean    | Ratio | Allocated |
+// | ParallelMemoryCopy | 2.93 us | 1.00  | 3 B       |
+// | ParallelDramGet    | 3.32 us | 1.14  | 3 B       |
+// (2026-11-27: 15.11 us vs 13.22 us = 0.88, the copy then streaming from memory; the store before lock-free hits,
+// copies under the lock: 5.70 us vs 15.39 us = 2.75.)
 
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;

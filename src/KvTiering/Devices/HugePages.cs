@@ -6,8 +6,11 @@ namespace KvTiering.Devices;
 /// <remarks>
 /// A 2 MiB block spans 512 pages of 4 KiB, and copying it in or out walks the page table for each one the TLB misses.
 /// Most Linux distributions run transparent huge pages in <c>madvise</c> mode, where memory gets 2 MiB pages only when
-/// asked; asking made a 2 MiB copy out of the slab about 18% faster here (docs/benchmarks.md). The advice is only
-/// advice: where huge pages are off, unavailable or not Linux, the slab keeps ordinary pages and works the same.
+/// asked. On the 2-core VM of docs/benchmarks.md ("PayloadBenchmarks": <c>MemoryCopy</c> against
+/// <c>MemoryCopyHugePages</c>, the same run) a 2 MiB copy out of an advised slab took 91.4 against 107.6 µs on
+/// 2026-12-04 (1.18× the bandwidth), but 99.3 ± 15.9 against 90.2 ± 9.9 µs on 2026-12-07 (not faster, within the
+/// errors): the gain is not reliable there. The advice is only advice: where huge pages are off, unavailable or not
+/// Linux, the slab keeps ordinary pages and works the same.
 /// </remarks>
 internal static unsafe partial class HugePages
 {
