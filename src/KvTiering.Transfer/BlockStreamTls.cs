@@ -14,8 +14,9 @@ namespace KvTiering.Transfer;
 /// from a public CA does not get a stranger in. Pin a single peer by trusting its self-signed certificate as a root;
 /// admit a fleet by trusting the root CA its certificates chain to. A node whose certificate an intermediate CA issued
 /// sends that intermediate (<see cref="Intermediates"/>) so a peer that trusts only the root can build the chain; a
-/// peer's intermediates help build its chain and are never trusted themselves. <see cref="AcceptPeer"/> narrows further. A peer that fails any check is refused before a byte of the block stream
-/// is read: the receiving store never sees a block from an unauthenticated peer.
+/// peer's intermediates help build its chain and are never trusted themselves. <see cref="AcceptPeer"/> narrows
+/// further. A peer that fails any check is refused before a byte of the block stream is read: the receiving store
+/// never sees a block from an unauthenticated peer.
 /// </remarks>
 public sealed class BlockStreamTls
 {

@@ -12,9 +12,9 @@ namespace KvTiering.Devices;
 /// Runs at most half the queue depth of I/Os at once (at least one), so foreground reads keep the other half of the
 /// buffer pool; and while the device serves foreground reads (<see cref="FlashForegroundReads"/>) it steps back to one
 /// I/O at a time, resting after each three times as long as it took, so its reads hold the disk's queue at most a
-/// quarter of the time and a server's reads do not queue behind four of them. It never stops: a server that reads without pause still gets
-/// its blocks back, more slowly. The store keeps every deferred block's slot out of use until it is reported, so these
-/// reads never race a write of the same slot.
+/// quarter of the time and a server's reads do not queue behind four of them. It never stops: a server that reads
+/// without pause still gets its blocks back, more slowly. The store keeps every deferred block's slot out of use until
+/// it is reported, so these reads never race a write of the same slot.
 /// </remarks>
 internal sealed unsafe class FlashDeferredVerification : IDisposable
 {

@@ -89,22 +89,14 @@ internal sealed class RemoteQueries
         }
     }
 
-    /// <summary>
-    /// With the window's place taken: announces a store reader, then checks for disposal, in that order, because
-    /// <c>MarkDisposed</c> sets its flag before it waits for readers, so either this sees the flag or <c>Dispose</c>
-    /// sees the reader (<see cref="SlotCopies"/> does the same). A disposed store ends both at once and throws.
-    /// </summary>
+    /// <summary>With the window's place taken: a store reader (<see cref="TopTierReader.TryEnterReader"/>); a disposed
+    /// store gives the place back and throws.</summary>
     private void Announce(TieredKvStore store)
     {
-        _top.EnterReader();
-        try
+        if (!_top.TryEnterReader())
         {
+            _tier!.ReadWindow?.Exit();
             store.ThrowIfDisposed();
-        }
-        catch
-        {
-            Ended();
-            throw;
         }
     }
 

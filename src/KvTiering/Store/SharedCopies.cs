@@ -173,12 +173,11 @@ internal sealed class SharedCopies
                         await _places.EnterAsync(cancellationToken).ConfigureAwait(false); // cancelled: no place taken
                     }
 
-                    // A store reader, then the check, in that order (as RemoteQueries does): either this sees Dispose's
-                    // flag, or Dispose waits for this write; one woken after Dispose hands its place on and sends nothing.
-                    _top.EnterReader();
-                    if (store.IsDisposed)
+                    // Dispose waits for this write, or this sees the store disposed: a share woken after Dispose hands
+                    // its place on and sends nothing.
+                    if (!_top.TryEnterReader())
                     {
-                        Ended();
+                        _places?.Exit();
                         store.ThrowIfDisposed();
                     }
 

@@ -168,6 +168,23 @@ internal sealed class TopTierReader
     /// <summary>Ends a payload copy announced by <see cref="EnterReader"/>.</summary>
     public void ExitReader() => _seq.ExitReader();
 
+    /// <summary>
+    /// Announces a reader outside the lock unless the store is disposed: false (nothing announced) once it is. Announce
+    /// first, check after, in that order: <see cref="MarkDisposed"/> sets its flag before it waits for readers, so either
+    /// this sees the flag or <c>Dispose</c> waits for this reader (<see cref="SlotCopies"/>' copies do the same inline).
+    /// </summary>
+    public bool TryEnterReader()
+    {
+        _seq.EnterReader();
+        if (!_disposed)
+        {
+            return true;
+        }
+
+        _seq.ExitReader();
+        return false;
+    }
+
     /// <summary>Marks the store disposed and waits out payload copies that began before. Call under the lock, odd.</summary>
     public void MarkDisposed()
     {

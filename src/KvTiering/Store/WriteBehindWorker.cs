@@ -90,9 +90,10 @@ internal sealed class WriteBehindWorker
 
     /// <summary>
     /// Each queued block's write, up to its tier's window in flight (a tier without one is written at once, as by
-    /// <see cref="RunOneAtATime"/>), each with a place in its device's store-wide <see cref="DeviceWriteWindow"/>. The writes land, and are booked, in the order they began; while some are in flight
-    /// and no job is queued the worker waits for the oldest to land or the next job to arrive, whichever comes first, and
-    /// it books what landed before it waits. On close it lands every write in flight before it ends (Dispose joins it).
+    /// <see cref="RunOneAtATime"/>), each with a place in its device's store-wide <see cref="DeviceWriteWindow"/>. The
+    /// writes land, and are booked, in the order they began; while some are in flight and no job is queued the worker
+    /// waits for the oldest to land or the next job to arrive, whichever comes first, and it books what landed before
+    /// it waits. On close it lands every write in flight before it ends (Dispose joins it).
     /// </summary>
     private void RunWindowed(WriteBehindWindow window)
     {
