@@ -29,8 +29,8 @@ internal sealed class TestPki : IDisposable
         _caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         CertificateRequest request = CaRequest($"CN={name} intermediate CA", _caKey);
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(parent.Ca, true, false));
-        using X509Certificate2 issued = request.Create(parent.Ca, DateTimeOffset.UtcNow.AddMinutes(-45), DateTimeOffset.UtcNow.AddHours(20),
-            RandomNumberGenerator.GetBytes(12));
+        (DateTimeOffset notBefore, DateTimeOffset notAfter) = Within(parent.Ca);
+        using X509Certificate2 issued = request.Create(parent.Ca, notBefore, notAfter, RandomNumberGenerator.GetBytes(12));
         Ca = issued.CopyWithPrivateKey(_caKey);
     }
 
@@ -55,7 +55,8 @@ internal sealed class TestPki : IDisposable
         CertificateRequest request = NodeRequest(name, key, addresses);
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Ca, true, false));
         byte[] serial = RandomNumberGenerator.GetBytes(12);
-        using X509Certificate2 issued = request.Create(Ca, DateTimeOffset.UtcNow.AddMinutes(-30), DateTimeOffset.UtcNow.AddHours(12), serial);
+        (DateTimeOffset notBefore, DateTimeOffset notAfter) = Within(Ca);
+        using X509Certificate2 issued = request.Create(Ca, notBefore, notAfter, serial);
         return Loadable(issued.CopyWithPrivateKey(key));
     }
 
@@ -74,6 +75,14 @@ internal sealed class TestPki : IDisposable
         Ca.Dispose();
         _caKey.Dispose();
     }
+
+    /// <summary>
+    /// A validity inside the issuer's, taken from the issuer's own (whole-second) dates: each certificate made from
+    /// <c>UtcNow</c> let a child issued a second later end after its parent, which <c>CertificateRequest.Create</c>
+    /// refuses (a CI run hit it across a second boundary).
+    /// </summary>
+    private static (DateTimeOffset NotBefore, DateTimeOffset NotAfter) Within(X509Certificate2 issuer) =>
+        (new DateTimeOffset(issuer.NotBefore).AddMinutes(5), new DateTimeOffset(issuer.NotAfter).AddHours(-2));
 
     private static CertificateRequest CaRequest(string subject, ECDsa key)
     {
