@@ -66,7 +66,7 @@ long startMemory = GC.GetTotalMemory(forceFullCollection: true);
 Console.WriteLine($"soak: {trace.RequestCount:N0} requests of {tracePath}, {threads} threads, {seconds} s, block {store.BlockBytes} B");
 Console.WriteLine(diskFull is null ? "disk-full fault: tmpfs of 32 MiB mounted" : $"disk-full fault: not injected ({diskFull})");
 Console.WriteLine("t_s,ops,hits,wrong_bytes,heap_mib,working_set_mib,p50_us,p99_us,p999_us,redis_faults,redis_auth_failures," +
-    "redis_lost_blocks,redis_unreachable_reads,flash_write_failures,flash_checksum_failures,flash_lost_blocks,flash_set_aside," +
+    "redis_lost_blocks,redis_unreachable_reads,redis_unreachable_fetches,flash_write_failures,flash_checksum_failures,flash_lost_blocks,flash_set_aside," +
     "flash_resident,flash_hits,redis_hits,fault");
 
 Task[] workers = Enumerable.Range(0, threads).Select(_ => Task.Run(() =>
@@ -189,7 +189,8 @@ void Report()
         Interlocked.Read(ref wrongBytes), (GC.GetTotalMemory(false) / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
         (Environment.WorkingSet / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
         Percentile(sample, 0.5), Percentile(sample, 0.99), Percentile(sample, 0.999), redisStats.Faults,
-        redisStats.AuthenticationFailures, remoteStats.LostBlocks, remoteStats.UnreachableReads, flashStats.WriteFailures,
+        redisStats.AuthenticationFailures, remoteStats.LostBlocks, remoteStats.UnreachableReads,
+        remoteStats.UnreachableFetches, flashStats.WriteFailures,
         flashStats.ChecksumFailures, flashStats.LostBlocks, flashStats.SetAsideSlots,
         flashStats.ResidentBlocks, flashStats.Hits, remoteStats.Hits, fault));
 }

@@ -14,10 +14,10 @@ namespace KvTiering.Redis.Tests;
 /// </summary>
 public sealed class ReadFailureCauseTests
 {
-    private static (long Checksum, long Lost, long Unreachable) Causes(TieredKvStore store)
+    private static (long Checksum, long Lost, long Unreachable, long UnreachableFetches) Causes(TieredKvStore store)
     {
         TierStatistics redis = store.GetStatistics().Tiers[1];
-        return (redis.ChecksumFailures, redis.LostBlocks, redis.UnreachableReads);
+        return (redis.ChecksumFailures, redis.LostBlocks, redis.UnreachableReads, redis.UnreachableFetches);
     }
 
     /// <summary>Blocks 0..3 of a chain, 0 and 1 demoted to the server.</summary>
@@ -45,7 +45,7 @@ public sealed class ReadFailureCauseTests
         Assert.True(connection.GetDatabase().KeyDelete(device.ServerKey(chain[0])));
 
         Assert.False(store.TryGet(chain[0], new byte[BlockBytes], out _));
-        Assert.Equal((0L, 1L, 0L), Causes(store));
+        Assert.Equal((0L, 1L, 0L, 0L), Causes(store));
         Assert.Equal(1, device.GetStatistics().Vanished);
         Assert.False(store.Contains(chain[0]));
 
@@ -54,7 +54,7 @@ public sealed class ReadFailureCauseTests
         value[^1] ^= 1;
         connection.GetDatabase().StringSet(device.ServerKey(chain[1]), value);
         Assert.False((await store.TryGetAsync(chain[1], new byte[BlockBytes])).Found);
-        Assert.Equal((1L, 1L, 0L), Causes(store));
+        Assert.Equal((1L, 1L, 0L, 0L), Causes(store));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class ReadFailureCauseTests
 
         Assert.False(store.TryGet(chain[0], new byte[BlockBytes], out _));
         Assert.False((await store.TryGetAsync(chain[1], new byte[BlockBytes])).Found);
-        Assert.Equal((0L, 0L, 2L), Causes(store));
+        Assert.Equal((0L, 0L, 2L, 0L), Causes(store));
         Assert.False(device.IsAvailable);
     }
 
@@ -100,7 +100,7 @@ public sealed class ReadFailureCauseTests
         value[^1] ^= 1; // garbled or forged on the server
         connection.GetDatabase().StringSet(written.ServerKey(chain[1]), value);
         Assert.Equal(BlockMiss.Corrupt, (await reader.TryGetAsync(chain[1], buffer)).Miss);
-        Assert.Equal((1L, 0L, 0L), Causes(reader));
+        Assert.Equal((1L, 0L, 0L, 0L), Causes(reader));
 
         relay.Hung = true; // the server holds block 0 but does not answer: a timeout, then the back-off
         Assert.False(reader.TryGet(chain[0], buffer, out _, out _, out miss));
@@ -109,7 +109,7 @@ public sealed class ReadFailureCauseTests
         var reads = new BlockRead[2];
         Assert.Equal(0, await reader.ReadBatchAsync(new[] { chain[0], chain[2] }, new byte[2 * BlockBytes], reads));
         Assert.Equal([BlockMiss.Unreachable, BlockMiss.Unreachable], reads.Select(r => r.Miss)); // not asked: not known absent
-        Assert.Equal((1L, 0L, 4L), Causes(reader));
+        Assert.Equal((1L, 0L, 0L, 4L), Causes(reader)); // fetches of another store's blocks: not reads of resident ones
 
         relay.Hung = false; // back: the block was there all along
         Assert.True(Eventually(time, () => reader.TryGet(chain[0], buffer, out int length) && length == Payload(0).Length));

@@ -49,8 +49,14 @@ public static class KvTieringDiagnostics
     /// </summary>
     public const string LostBlocks = "kvtiering.lost_blocks";
 
-    /// <summary>Counter of reads the device could not make (a remote server down or timing out; served as misses), tagged by <see cref="TierTag"/>.</summary>
+    /// <summary>Counter of reads of resident blocks the device could not make (a remote server down or timing out; served as misses), tagged by <see cref="TierTag"/>.</summary>
     public const string UnreachableReads = "kvtiering.unreachable_reads";
+
+    /// <summary>
+    /// Counter of a shared tier's fetches of blocks the store did not hold that the tier could not be asked (down, timed
+    /// out or backed off; served as misses; most such blocks were never stored), tagged by <see cref="TierTag"/>.
+    /// </summary>
+    public const string UnreachableFetches = "kvtiering.unreachable_fetches";
 
     /// <summary>
     /// Counter of puts, demotions and promotions passed over because the tier's device could not take a write then (a

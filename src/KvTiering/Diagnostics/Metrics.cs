@@ -65,7 +65,9 @@ internal sealed class KvTieringMetrics
         Meter.CreateObservableCounter(KvTieringDiagnostics.LostBlocks, () => PerTier(static t => t.LostBlocks),
             Blocks, "Reads of blocks the device no longer had (emptied, overwritten, evicted), served as misses");
         Meter.CreateObservableCounter(KvTieringDiagnostics.UnreachableReads, () => PerTier(static t => t.UnreachableReads),
-            Blocks, "Reads the device could not make (unreachable), served as misses");
+            Blocks, "Reads of resident blocks the device could not make (unreachable), served as misses");
+        Meter.CreateObservableCounter(KvTieringDiagnostics.UnreachableFetches, () => PerTier(static t => t.UnreachableFetches),
+            Blocks, "A shared tier's fetches of blocks the store did not hold that the tier could not be asked, served as misses");
         Meter.CreateObservableCounter(KvTieringDiagnostics.UnreachableWrites, () => PerTier(static t => t.UnreachableWrites),
             Blocks, "Puts and demotions passed over because the device could not take a write then (also rejections)");
         Meter.CreateObservableCounter(KvTieringDiagnostics.StagedHits, () => PerTier(static t => t.StagedHits),

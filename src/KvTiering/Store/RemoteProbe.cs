@@ -177,7 +177,7 @@ internal sealed class RemoteProbe
             case ReadFailure.Lost:
                 return BlockMiss.NotResident;
             case ReadFailure.Unreachable:
-                _tier!.Counters.UnreachableReads++;
+                _tier!.Counters.UnreachableFetches++;
                 return BlockMiss.Unreachable;
             default:
                 _tier!.Counters.ChecksumFailures++;

@@ -160,6 +160,7 @@ internal sealed class StoreCounters
                 LostBlocks = c.LostBlocks,
                 UnreachableReads = c.UnreachableReads,
                 UnreachableWrites = c.UnreachableWrites,
+                UnreachableFetches = c.UnreachableFetches,
                 StagedHits = c.StagedHits,
                 ResidentPuts = c.ResidentPuts,
                 WriteFailures = c.WriteFailures,

@@ -24,6 +24,7 @@ internal struct TierCounters
     public long LostBlocks;
     public long UnreachableReads;
     public long UnreachableWrites;
+    public long UnreachableFetches;
     public long StagedHits;
     public long ResidentPuts;
 }

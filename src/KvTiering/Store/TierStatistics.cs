@@ -63,11 +63,20 @@ public sealed record TierStatistics
     public long LostBlocks { get; init; }
 
     /// <summary>
-    /// Reads the device could not make (a remote server down, timing out or backed off), each a miss; a resident block is
-    /// kept for its next read. A shared tier's fetch of a block the store does not hold counts here too when the tier
-    /// could not be asked, and as a checksum failure when its value failed verification.
+    /// Reads of resident blocks the device could not make (a remote server down, timing out or backed off), each a
+    /// miss; the block is kept for its next read. A shared tier's fetches are counted apart
+    /// (<see cref="UnreachableFetches"/>).
     /// </summary>
     public long UnreachableReads { get; init; }
+
+    /// <summary>
+    /// A shared tier's fetches of blocks the store did not hold (<see cref="Devices.IRemoteBlockSource"/>: a local
+    /// miss asking whether another store put the block) that the tier could not be asked (down, timed out or backed
+    /// off), each a miss. Most such blocks were never stored anywhere: while the tier is down, a workload's every new
+    /// block counts here, so this rises with the miss rate, not with data lost. A fetch whose value failed verification
+    /// counts as a <see cref="ChecksumFailures"/> instead (an integrity event).
+    /// </summary>
+    public long UnreachableFetches { get; init; }
 
     /// <summary>
     /// Puts, demotions and promotions passed over because this tier's device said it could not take a write then

@@ -3,6 +3,7 @@ using KvTiering.Diagnostics;
 using KvTiering.Store;
 using KvTiering.Devices;
 using KvTiering.Eviction;
+using KvTiering.Tests.Store;
 using KvTiering.Tiers;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static KvTiering.Tests.Store.StoreTestKit;
@@ -200,6 +201,27 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal(1, Observe(checksum)["kvtiering.tier=dram"]);
         TierStatistics dram = store.GetStatistics().Tiers[1];
         Assert.Equal((1L, 1L, 1L), (dram.ChecksumFailures, dram.LostBlocks, dram.UnreachableReads));
+    }
+
+    [Fact]
+    public void A_shared_tiers_fetch_it_could_not_make_is_counted_apart_from_reads_of_resident_blocks()
+    {
+        SharedFakeDevice? device = null;
+        var options = new KvStoreOptions { Layout = TinyLayout, MeterFactory = _meters };
+        options.Tiers.Add(new TierOptions(TierProfiles.Dram, 4));
+        options.Tiers.Add(new TierOptions(Profile("shared", TierKind.Remote), 16)
+        {
+            DeviceFactory = (slots, bytes) => device = new SharedFakeDevice([], slots, bytes),
+        });
+        using var store = new TieredKvStore(options);
+        using MetricCollector<long> fetches = Collect<long>(KvTieringDiagnostics.UnreachableFetches);
+        using MetricCollector<long> reads = Collect<long>(KvTieringDiagnostics.UnreachableReads);
+        device!.FailingWith = ReadFailure.Unreachable;
+
+        Assert.False(store.TryGet(Key(3), new byte[128], out _)); // held nowhere: only a fetch was tried
+
+        Assert.Equal(1, Observe(fetches)["kvtiering.tier=shared"]);
+        Assert.Equal(0, Observe(reads)["kvtiering.tier=shared"]);
     }
 
     [Fact]
