@@ -100,19 +100,21 @@ internal sealed class DemotionWindow
         int places = await _places.TakeAsync(into, Math.Min(room - into.FreeSlots - Count, _ring.Length - Count),
             cancellationToken).ConfigureAwait(false);
         int used = 0;
-        int begun;
+        int before = Count;
         try
         {
-            begun = Begin(store, into, room, places, ref used);
+            Begin(store, into, room, places, ref used);
         }
         finally
         {
             _places.Return(into, places - used); // places no move took go back at once, to the next writer
-        }
 
-        for (int k = Count - begun; k < Count; k++)
-        {
-            Send(ref _ring[(_head + k) % _ring.Length]);
+            // Every move begun is sent, even if Begin threw after some began: each holds a place and a store reader
+            // that only its write's end gives back, and the prefetch's drain completes it in its turn.
+            for (int k = before; k < Count; k++)
+            {
+                Send(ref _ring[(_head + k) % _ring.Length]);
+            }
         }
 
         if (Count > 0 && into.FreeSlots == 0)
@@ -151,11 +153,11 @@ internal sealed class DemotionWindow
 
     /// <summary>
     /// Under the lock: begins victims' moves out of <paramref name="into"/> until <paramref name="room"/> is covered, as
-    /// long as <paramref name="places"/> last for those that need one (<paramref name="used"/> counts them); how many began.
+    /// long as <paramref name="places"/> last for those that need one (<paramref name="used"/> counts them); each begun
+    /// move is counted in <see cref="Count"/> as it begins.
     /// </summary>
-    private int Begin(TieredKvStore store, Tier into, int room, int places, ref int used)
+    private void Begin(TieredKvStore store, Tier into, int room, int places, ref int used)
     {
-        int begun = 0;
         using (_top.EnterWrite())
         {
             store.ThrowIfDisposed();
@@ -178,11 +180,8 @@ internal sealed class DemotionWindow
                 used += next.Place is null ? 0 : 1;
                 _top.EnterReader(); // Dispose (which needs the lock) waits for the copy and the write
                 Count++;
-                begun++;
             }
         }
-
-        return begun;
     }
 
     /// <summary>
