@@ -5,17 +5,14 @@ namespace KvTiering.Eviction;
 /// (oldest first): per handle its links, owner slot and last touch, and the order in which a session gives its blocks
 /// up. A list's head, tail and count live in its session's record (<see cref="AgentSession"/>), passed by reference.
 /// A struct of array references, held by value: each holder (the table, the ranking, the victim picker) reads the
-/// per-handle arrays without an indirection, as when they were the table's own fields, and every copy shares them.
+/// per-handle records without an indirection, as when they were the table's own fields, and every copy shares them.
 /// </summary>
 internal readonly struct AgentBlockLists
 {
     private readonly TierView _tier;
     private readonly AgentPolicyOptions _options;
     private readonly AgentSessionSlots _slots;
-    private readonly int[] _next;
-    private readonly int[] _prev;
-    private readonly int[] _owner;
-    private readonly double[] _touch;
+    private readonly Link[] _links;
 
     public AgentBlockLists(TierView tier, AgentPolicyOptions options, AgentSessionSlots slots)
     {
@@ -23,31 +20,28 @@ internal readonly struct AgentBlockLists
         _options = options;
         _slots = slots;
         int capacity = tier.Capacity;
-        _next = new int[capacity];
-        _prev = new int[capacity];
-        _owner = new int[capacity];
-        _touch = new double[capacity];
-        Array.Fill(_owner, -1);
+        _links = new Link[capacity];
+        Array.Fill(_links, new Link { Owner = -1 });
     }
 
     /// <summary>The slot whose list holds the block, or -1.</summary>
-    public int Owner(int handle) => _owner[handle];
+    public int Owner(int handle) => _links[handle].Owner;
 
     /// <summary>The next block of the block's list (touched later), or -1.</summary>
-    public int Next(int handle) => _next[handle];
+    public int Next(int handle) => _links[handle].Next;
 
     /// <summary>When the block was last touched.</summary>
-    public double TouchedAt(int handle) => _touch[handle];
+    public double TouchedAt(int handle) => _links[handle].Touch;
 
     /// <summary>The block, touched at <paramref name="now"/>, joins the end of the slot's list.</summary>
     public void Append(int handle, int slot, ref AgentSession list, double now)
     {
         int tail = list.Tail;
-        _prev[handle] = tail;
-        _next[handle] = -1;
+        _links[handle].Prev = tail;
+        _links[handle].Next = -1;
         if (tail >= 0)
         {
-            _next[tail] = handle;
+            _links[tail].Next = handle;
         }
         else
         {
@@ -55,23 +49,23 @@ internal readonly struct AgentBlockLists
         }
 
         list.Tail = handle;
-        _owner[handle] = slot;
+        _links[handle].Owner = slot;
         if (list.Count++ == 0)
         {
             _slots.MarkHolding(slot);
         }
 
-        _touch[handle] = now;
+        _links[handle].Touch = now;
     }
 
     /// <summary>The block leaves the slot's list; returns whether that was the list's last block.</summary>
     public bool Unlink(int handle, int slot, ref AgentSession list)
     {
-        int prev = _prev[handle];
-        int next = _next[handle];
+        int prev = _links[handle].Prev;
+        int next = _links[handle].Next;
         if (prev >= 0)
         {
-            _next[prev] = next;
+            _links[prev].Next = next;
         }
         else
         {
@@ -80,14 +74,14 @@ internal readonly struct AgentBlockLists
 
         if (next >= 0)
         {
-            _prev[next] = prev;
+            _links[next].Prev = prev;
         }
         else
         {
             list.Tail = prev;
         }
 
-        _owner[handle] = -1;
+        _links[handle].Owner = -1;
         if (--list.Count == 0)
         {
             _slots.ClearHolding(slot);
@@ -101,7 +95,7 @@ internal readonly struct AgentBlockLists
     public bool HasStaleFront(ref AgentSession s)
     {
         int head = s.Head;
-        return head >= 0 && _touch[head] < s.LastRequest;
+        return head >= 0 && _links[head].Touch < s.LastRequest;
     }
 
     /// <summary>
@@ -112,7 +106,7 @@ internal readonly struct AgentBlockLists
     public bool HasSkippedFront(ref AgentSession s)
     {
         int head = s.Head;
-        if (head < 0 || _touch[head] >= s.LastRequest)
+        if (head < 0 || _links[head].Touch >= s.LastRequest)
         {
             return false;
         }
@@ -133,15 +127,15 @@ internal readonly struct AgentBlockLists
             // The oldest stale request's blocks go first (recency between requests), deepest of them first (no
             // orphaned tail); a session-less trace thus degrades to LRU by request, tail first.
             int head = s.Head;
-            double oldest = _touch[head];
+            double oldest = _links[head].Touch;
             double latest = shared ? double.PositiveInfinity : s.LastRequest;
             int end = head;
-            for (int n = _next[end]; n >= 0 && _touch[n] - oldest <= _options.RequestWindowSeconds && _touch[n] < latest; n = _next[end])
+            for (int n = _links[end].Next; n >= 0 && _links[n].Touch - oldest <= _options.RequestWindowSeconds && _links[n].Touch < latest; n = _links[end].Next)
             {
                 end = n;
             }
 
-            for (int h = end; h >= 0; h = _prev[h])
+            for (int h = end; h >= 0; h = _links[h].Prev)
             {
                 if (_tier.IsEvictable(h))
                 {
@@ -152,7 +146,7 @@ internal readonly struct AgentBlockLists
 
         if (shared || !_options.TailFirst)
         {
-            for (int h = s.Head; h >= 0; h = _next[h])
+            for (int h = s.Head; h >= 0; h = _links[h].Next)
             {
                 if (_tier.IsEvictable(h))
                 {
@@ -163,7 +157,7 @@ internal readonly struct AgentBlockLists
             return -1;
         }
 
-        for (int h = s.Tail; h >= 0; h = _prev[h])
+        for (int h = s.Tail; h >= 0; h = _links[h].Prev)
         {
             if (_tier.IsEvictable(h))
             {
@@ -172,5 +166,17 @@ internal readonly struct AgentBlockLists
         }
 
         return -1;
+    }
+
+    /// <summary>
+    /// A block's place in its session's list, one record per handle: a touch reads and writes all four together, and
+    /// with random keys over a large tier each array of its own was a cache miss of its own (four per touch, not one).
+    /// </summary>
+    private struct Link
+    {
+        public int Next;
+        public int Prev;
+        public int Owner;
+        public double Touch;
     }
 }
