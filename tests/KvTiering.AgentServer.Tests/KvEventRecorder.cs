@@ -37,8 +37,12 @@ public sealed class KvEventRecorder : IDisposable
     public List<ulong> Removed(string medium) =>
         [.. Events.Where(e => e.Kind == KvEventKind.Removed && e.Medium == medium).SelectMany(e => e.BlockHashes)];
 
-    /// <summary>Waits until <paramref name="done"/> holds (polling every 20 ms), or fails after <paramref name="seconds"/>.</summary>
-    public async Task WaitUntil(Func<KvEventRecorder, bool> done, string what, int seconds = 20)
+    /// <summary>
+    /// Waits until <paramref name="done"/> holds (polling every 20 ms), or fails after <paramref name="seconds"/>: a
+    /// liveness bound, as long as the suite's other success-path waits, since a loaded 2-core runner can hold a NetMQ
+    /// I/O thread for seconds; a state that never comes still fails.
+    /// </summary>
+    public async Task WaitUntil(Func<KvEventRecorder, bool> done, string what, int seconds = 60)
     {
         long deadline = Environment.TickCount64 + seconds * 1000L;
         while (!done(this))

@@ -23,7 +23,7 @@ public sealed class KvEventsInteropTests
         }));
         python.StandardInput.Close();
         Assert.Equal("subscribed", await python.StandardOutput.ReadLineAsync());
-        Assert.True(KvEventsServer.Publisher(server).WaitForSubscriber(TimeSpan.FromSeconds(10)), "python never subscribed");
+        Assert.True(KvEventsServer.Publisher(server).WaitForSubscriber(TimeSpan.FromSeconds(60)), "python never subscribed");
 
         ChatCompletion reply = (await server.Chat().CompleteChatAsync(Conversation.FirstTurn(task),
             new ChatCompletionOptions { MaxOutputTokenCount = 4, EndUserId = "py" })).Value;

@@ -42,7 +42,7 @@ public sealed class KvEventsRouterTests
     {
         var publisher = KvEventsServer.Publisher(server);
         int instance = index.Follow(name, publisher.Endpoint, publisher.ReplayEndpoint);
-        Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(10)), $"the index never subscribed to {name}");
+        Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(60)), $"the index never subscribed to {name}");
         return instance;
     }
 
@@ -50,7 +50,7 @@ public sealed class KvEventsRouterTests
     private static async Task<PrefixOverlap> Best(ClusterPrefixIndex index, ulong[] prompt)
     {
         var result = new PrefixOverlap[4];
-        long deadline = Environment.TickCount64 + 20_000;
+        long deadline = Environment.TickCount64 + 60_000;
         while (true)
         {
             int n = index.Match(prompt, result);
@@ -59,7 +59,7 @@ public sealed class KvEventsRouterTests
                 return result[0];
             }
 
-            Assert.True(Environment.TickCount64 < deadline, $"no server holds all {prompt.Length} blocks after 20 s (best: {(n > 0 ? result[0].Blocks : 0)})");
+            Assert.True(Environment.TickCount64 < deadline, $"no server holds all {prompt.Length} blocks after 60 s (best: {(n > 0 ? result[0].Blocks : 0)})");
             await Task.Delay(20);
         }
     }

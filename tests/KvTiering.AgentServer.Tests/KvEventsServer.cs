@@ -32,7 +32,7 @@ public static class KvEventsServer
     {
         ServerKvEvents publisher = Publisher(server);
         var recorder = new KvEventRecorder(publisher.Endpoint, publisher.ReplayEndpoint);
-        Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(10)), "the subscriber never subscribed");
+        Assert.True(publisher.WaitForSubscriber(TimeSpan.FromSeconds(60)), "the subscriber never subscribed");
         return recorder;
     }
 

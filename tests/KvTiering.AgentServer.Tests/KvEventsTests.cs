@@ -92,7 +92,7 @@ public sealed class KvEventsTests
         await server.Chat().CompleteChatAsync(Conversation.FirstTurn(task), Options("s"));
         ulong[] hashes = KvEventsServer.RouterHashes(server, Conversation.System, task);
         server.Dispose(); // at once: the pump and the publisher drain before the sockets close
-        await events.WaitUntil(r => r.Stored("CPU").Count == hashes.Length, "the prompt's blocks after the shutdown", seconds: 10);
+        await events.WaitUntil(r => r.Stored("CPU").Count == hashes.Length, "the prompt's blocks after the shutdown");
         Assert.Equal(hashes, events.Stored("CPU").Select(s => s.Hash));
     }
 

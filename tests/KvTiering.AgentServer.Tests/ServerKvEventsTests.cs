@@ -28,7 +28,7 @@ public sealed class ServerKvEventsTests
         var options = new KvEventsOptions { Endpoint = "tcp://127.0.0.1:*", ReplayEndpoint = "tcp://127.0.0.1:*", HashSeed = KvEventsServer.Seed };
         var events = new ServerKvEvents(options, store, keys, NullLogger.Instance);
         using var recorder = new KvEventRecorder(events.Endpoint, events.ReplayEndpoint);
-        Assert.True(events.WaitForSubscriber(TimeSpan.FromSeconds(10)));
+        Assert.True(events.WaitForSubscriber(TimeSpan.FromSeconds(60)));
 
         var expected = new List<ulong>();
         var router = new VllmBlockHasher(16, KvEventsServer.Seed);
@@ -51,7 +51,7 @@ public sealed class ServerKvEventsTests
         }
 
         events.Dispose(); // straight away: most prompts are still queued for the pump
-        await recorder.WaitUntil(r => r.Stored("CPU").Count >= expected.Count, $"all {expected.Count} blocks", seconds: 10);
+        await recorder.WaitUntil(r => r.Stored("CPU").Count >= expected.Count, $"all {expected.Count} blocks");
         Assert.Equal(expected, recorder.Stored("CPU").Select(s => s.Hash));
     }
 
@@ -63,7 +63,7 @@ public sealed class ServerKvEventsTests
         var options = new KvEventsOptions { Endpoint = "tcp://127.0.0.1:*", HashSeed = KvEventsServer.Seed };
         using var events = new ServerKvEvents(options, store, keys, NullLogger.Instance);
         using var recorder = new KvEventRecorder(events.Endpoint, null);
-        Assert.True(events.WaitForSubscriber(TimeSpan.FromSeconds(10)));
+        Assert.True(events.WaitForSubscriber(TimeSpan.FromSeconds(60)));
 
         BlockKey[] partial = Pieces(keys, 0);
         store.Put(partial[0], BlockKey.Empty, new byte[Layout.BytesPerBlock]); // the manifest only: a save undone

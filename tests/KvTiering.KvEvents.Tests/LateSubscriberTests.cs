@@ -49,22 +49,34 @@ public sealed class LateSubscriberTests
 
         var held = new HashSet<(ulong, string?)>();
         var applied = 0L;
+        // The batch is counted once it is applied, and the set is read under its lock: counted first, a subscriber
+        // thread preempted mid-batch (past the 300 ms below, on a loaded machine) let the test read a half-applied set.
         using var subscriber = new ZmqKvEventSubscriber(publisher.Endpoint, publisher.ReplayEndpoint, "", batch =>
         {
-            Interlocked.Increment(ref applied);
-            foreach (VllmKvEvent e in batch.Events)
+            lock (held)
             {
-                if (e.Kind == KvEventKind.AllCleared)
+                foreach (VllmKvEvent e in batch.Events)
                 {
-                    held.Clear();
-                }
+                    if (e.Kind == KvEventKind.AllCleared)
+                    {
+                        held.Clear();
+                    }
 
-                foreach (ulong h in e.BlockHashes)
-                {
-                    _ = e.Kind == KvEventKind.Stored ? held.Add((h, e.Medium)) : held.Remove((h, e.Medium));
+                    foreach (ulong h in e.BlockHashes)
+                    {
+                        _ = e.Kind == KvEventKind.Stored ? held.Add((h, e.Medium)) : held.Remove((h, e.Medium));
+                    }
                 }
             }
-        }, () => held.Clear());
+
+            Interlocked.Increment(ref applied);
+        }, () =>
+        {
+            lock (held)
+            {
+                held.Clear();
+            }
+        });
         await Task.Delay(500);
         stop.Cancel();
         await traffic;
@@ -82,7 +94,10 @@ public sealed class LateSubscriberTests
 
         Assert.Equal(published, Interlocked.Read(ref applied)); // every batch, from the first, once
         Assert.Equal(0, subscriber.Resets);
-        Assert.Equal(store.Count, held.Count); // the store's blocks, each in one tier
+        lock (held)
+        {
+            Assert.Equal(store.Count, held.Count); // the store's blocks, each in one tier
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using KvTiering.Blocks;
 using KvTiering.Devices;
 using KvTiering.Tests.Tiers;
@@ -115,8 +116,14 @@ public sealed class FlashVerificationStepBackTests : IDisposable
         Assert.False(reads.Busy);
         reads.Begin();
         Assert.True(reads.Busy);
+        Assert.True(WithinQuietWindow(() =>
+        {
+            reads.End();
+            bool busy = reads.Busy; // a reader's gap between two reads is not a pause
+            reads.Begin(); // in flight again for the next attempt
+            return busy;
+        }));
         reads.End();
-        Assert.True(reads.Busy); // a reader's gap between two reads is not a pause
         Thread.Sleep(FlashForegroundReads.QuietWindow * 10);
         Assert.False(reads.Busy);
     }
@@ -128,7 +135,33 @@ public sealed class FlashVerificationStepBackTests : IDisposable
         device.Write(0, Key(0), BlockKey.Empty, Payload(0));
         Thread.Sleep(FlashForegroundReads.QuietWindow * 10); // the write is not a read
         Assert.False(device.ForegroundReads.Busy);
-        Assert.Equal(SlotBytes, device.Read(0, Key(0), new byte[SlotBytes]));
-        Assert.True(device.ForegroundReads.Busy);
+        var buffer = new byte[SlotBytes];
+        Assert.True(WithinQuietWindow(() =>
+        {
+            Assert.Equal(SlotBytes, device.Read(0, Key(0), buffer));
+            return device.ForegroundReads.Busy;
+        }));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> (a read's end, then a look at <see cref="FlashForegroundReads.Busy"/>) until one
+    /// run takes less than the quiet window, and returns what that run saw. The window is 5 ms of wall-clock time, and
+    /// a thread preempted for longer between the end and the look (a time slice on a loaded core is several ms) would
+    /// rightly see the device idle: a single try failed by chance. A run shorter than the window saw the look within
+    /// the window of the end, so it must see the device busy; a device without the window fails every run.
+    /// </summary>
+    private static bool WithinQuietWindow(Func<bool> step)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            bool busy = step();
+            if (Stopwatch.GetElapsedTime(start) < FlashForegroundReads.QuietWindow)
+            {
+                return busy;
+            }
+
+            Assert.True(attempt < 1_000, $"no run of the step took less than {FlashForegroundReads.QuietWindow.TotalMilliseconds} ms in {attempt} tries");
+        }
     }
 }
