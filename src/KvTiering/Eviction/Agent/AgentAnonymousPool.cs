@@ -84,8 +84,12 @@ internal sealed class AgentAnonymousPool
     /// <summary>Whether blocks leave in S3-FIFO's order now (else ARC's).</summary>
     public bool UsesFifo => _useFifo;
 
-    /// <summary>Whether <paramref name="handle"/> is in the pool: S3-FIFO's order, always kept, holds every member.</summary>
-    public bool Contains(int handle) => _fifo.Contains(handle);
+    /// <summary>
+    /// Whether <paramref name="handle"/> is in the pool: S3-FIFO's order, always kept, holds every member. An empty pool
+    /// (a tier whose blocks all have sessions) answers without reading the block's state, a cache miss per touch over a
+    /// large tier.
+    /// </summary>
+    public bool Contains(int handle) => _count > 0 && _fifo.Contains(handle);
 
     /// <summary>A block of no session is offered (a miss): the shadows replay it, a ghost hit adapts ARC's split.</summary>
     public void Offer(in BlockKey key, int depth)
