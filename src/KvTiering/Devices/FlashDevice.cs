@@ -256,8 +256,13 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
 
     /// <inheritdoc />
     /// <remarks>
-    /// Zeroes the slot's first page. An I/O failure is swallowed (the store cannot act on it): the slot reads as free
-    /// here, and until its next write a restart may recover the block, with its own verified bytes.
+    /// Zeroes the range the slot's record was written in without writing it (<c>fallocate</c>
+    /// <c>FALLOC_FL_ZERO_RANGE</c>, the space kept), so the next open's header scan finds a hole and skips the slot;
+    /// where the file system cannot (tmpfs), overwrites the slot's first page with zeros, which the scan still reads
+    /// (<see cref="FlashDeviceStatistics.RangesZeroed"/>, <see cref="FlashDeviceStatistics.HeadersZeroed"/>). Returns once
+    /// the kernel has the zeros, so the caller may hand the slot out again. An I/O failure is swallowed (the store
+    /// cannot act on it): the slot reads as free here, and until its next write a restart may recover the block, with
+    /// its own verified bytes.
     /// </remarks>
     public void Free(int slot)
     {

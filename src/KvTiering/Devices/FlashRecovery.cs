@@ -8,7 +8,7 @@ namespace KvTiering.Devices;
 /// <summary>
 /// Rebuilds the flash device's slot table from the file at open: reads the slots' headers (all but those in the file's
 /// holes, <see cref="FlashHeaderScan"/>), keeps the newest generation of each key, verifies the kept blocks' payloads
-/// newest first within the open's time budget, zeroes the headers of the blocks it drops, and hands the blocks the
+/// newest first within the open's time budget, frees the slots of the blocks it drops (<see cref="FlashSlotRelease"/>), and hands the blocks the
 /// budget left unchecked to <see cref="FlashDeferredVerification"/>. Caches the blocks it recovered for <see cref="Recover"/>.
 /// </summary>
 /// <remarks>
@@ -26,6 +26,7 @@ internal sealed unsafe class FlashRecovery
     private readonly FlashBlockEncoder _encoder;
     private readonly FlashCounters _counters;
     private readonly FlashDeferredVerification _deferred;
+    private readonly FlashSlotRelease _release;
     private readonly ILogger _logger;
     private readonly TimeSpan _budget;
     private readonly int _queueDepth;
@@ -35,7 +36,7 @@ internal sealed unsafe class FlashRecovery
 
     public FlashRecovery(FlashGeometry geometry, FlashFile file, FlashHeaderScan headers, FlashSlotTable slots,
         AlignedBufferPool pool, FlashBlockVerifier verifier, FlashBlockEncoder encoder, FlashCounters counters,
-        FlashDeferredVerification deferred, ILogger logger, TimeSpan budget, int queueDepth)
+        FlashDeferredVerification deferred, FlashSlotRelease release, ILogger logger, TimeSpan budget, int queueDepth)
     {
         _geometry = geometry;
         _file = file;
@@ -47,6 +48,7 @@ internal sealed unsafe class FlashRecovery
         _counters = counters;
         _deferred = deferred;
         _logger = logger;
+        _release = release;
         _budget = budget;
         _queueDepth = queueDepth;
 
@@ -173,7 +175,7 @@ internal sealed unsafe class FlashRecovery
 
         foreach (int slot in dropped)
         {
-            _slots.Invalidated(slot, _file.TryZeroHeader(slot));
+            _slots.Invalidated(slot, _release.Release(slot, FlashGeometry.IoBytes(headers[slot].StoredLength)));
         }
 
         _counters.VerifiedAtOpen(blocks.Count);
