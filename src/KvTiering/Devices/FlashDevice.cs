@@ -25,7 +25,8 @@ namespace KvTiering.Devices;
 /// <see cref="FlashBlockEncoder"/> and <see cref="FlashBlockVerifier"/> (a block's bytes out and back),
 /// <see cref="FlashRecovery"/> and <see cref="FlashDeferredVerification"/> (restart), <see cref="FlashCounters"/>.
 /// </remarks>
-public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IFaultCountingDevice, IReadFailureReporting
+public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IDroppedAtRecovery, IFaultCountingDevice,
+    IReadFailureReporting
 {
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
@@ -154,6 +155,16 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
         {
             _parts.Recovery.ScanOnce();
             return _parts.Deferred.Blocks;
+        }
+    }
+
+    /// <inheritdoc />
+    IReadOnlyList<BlockKey> IDroppedAtRecovery.DroppedAtRecovery
+    {
+        get
+        {
+            _parts.Recovery.ScanOnce();
+            return _parts.Recovery.Damaged;
         }
     }
 

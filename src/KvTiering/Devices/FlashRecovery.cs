@@ -33,6 +33,7 @@ internal sealed unsafe class FlashRecovery
     private readonly Lock _scanLock = new();
     private volatile bool _scanned;
     private List<RecoveredBlock>? _recovered;
+    private BlockKey[] _damaged = [];
 
     public FlashRecovery(FlashGeometry geometry, FlashFile file, FlashHeaderScan headers, FlashSlotTable slots,
         AlignedBufferPool pool, FlashBlockVerifier verifier, FlashBlockEncoder encoder, FlashCounters counters,
@@ -47,8 +48,8 @@ internal sealed unsafe class FlashRecovery
         _encoder = encoder;
         _counters = counters;
         _deferred = deferred;
-        _logger = logger;
         _release = release;
+        _logger = logger;
         _budget = budget;
         _queueDepth = queueDepth;
 
@@ -76,6 +77,9 @@ internal sealed unsafe class FlashRecovery
             return _recovered!.ToArray();
         }
     }
+
+    /// <summary>The keys the last scan dropped as damaged (<see cref="IDroppedAtRecovery"/>), newest first.</summary>
+    public IReadOnlyList<BlockKey> Damaged => _damaged;
 
     /// <summary>A write or free changed the slots: the next <see cref="Recover"/> scans again.</summary>
     public void SlotsChanged() => _recovered = null;
@@ -145,6 +149,7 @@ internal sealed unsafe class FlashRecovery
         FlashPayloadCheck[] outcomes = VerifyPayloads(candidates, headers);
         var blocks = new List<RecoveredBlock>(candidates.Count);
         var deferred = new List<(RecoveredBlock Block, FlashSlotHeader Header)>();
+        var damaged = new List<RecoveredBlock>();
         for (int i = 0; i < candidates.Count; i++)
         {
             RecoveredBlock block = candidates[i];
@@ -165,13 +170,18 @@ internal sealed unsafe class FlashRecovery
                 case FlashPayloadCheck.Forged:
                     _counters.AuthenticationFailure();
                     dropped.Add(block.Slot);
+                    damaged.Add(block);
                     break;
                 default:
                     _counters.LostWrite();
                     dropped.Add(block.Slot);
+                    damaged.Add(block);
                     break;
             }
         }
+
+        damaged.Sort(static (a, b) => b.Generation.CompareTo(a.Generation));
+        _damaged = damaged.ConvertAll(static b => b.Key).ToArray();
 
         foreach (int slot in dropped)
         {
