@@ -8,8 +8,9 @@ namespace KvTiering.Devices;
 /// <summary>
 /// Rebuilds the flash device's slot table from the file at open: reads the slots' headers (all but those in the file's
 /// holes, <see cref="FlashHeaderScan"/>), keeps the newest generation of each key, verifies the kept blocks' payloads
-/// newest first within the open's time budget, frees the slots of the blocks it drops (<see cref="FlashSlotRelease"/>), and hands the blocks the
-/// budget left unchecked to <see cref="FlashDeferredVerification"/>. Caches the blocks it recovered for <see cref="Recover"/>.
+/// newest first within the open's time budget, frees the slots of the blocks it drops (<see cref="FlashSlotRelease"/>)
+/// and remembers the keys of those that failed (<see cref="Damaged"/>), and hands the blocks the budget left unchecked
+/// to <see cref="FlashDeferredVerification"/>. Caches the blocks it recovered for <see cref="Recover"/>.
 /// </summary>
 /// <remarks>
 /// The scan runs once, on the first call that needs the slots' states (a lazily opened tier costs nothing until

@@ -6,9 +6,8 @@ namespace KvTiering.Devices;
 /// A flash device's block calls once the device has checked the slot: a block laid out with its header
 /// (<see cref="FlashBlockEncoder"/>) and written in one aligned I/O from the buffer pool, read back in one and verified
 /// (<see cref="FlashBlockVerifier"/>), a slot freed by zeroing its bytes (<see cref="FlashSlotRelease"/>); synchronous
-/// and awaited. Reads are counted in
-/// <see cref="FlashForegroundReads"/>. The sync calls hold a pool buffer by pointer, so they are the unsafe members; an
-/// await may not sit in an unsafe context.
+/// and awaited. Reads are counted in <see cref="FlashForegroundReads"/>. The sync calls hold a pool buffer by pointer,
+/// so they are the unsafe members; an await may not sit in an unsafe context.
 /// </summary>
 internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedBufferPool pool, FlashBlockEncoder encoder,
     FlashBlockVerifier verifier, FlashRecovery recovery, FlashForegroundReads foreground, FlashSlotRelease release)
