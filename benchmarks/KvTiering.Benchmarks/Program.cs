@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 // Two programs that BenchmarkDotNet cannot express run by name; anything else goes to BenchmarkDotNet.
 // `flash-paired [rounds]`: the flash device and raw O_DIRECT interleaved round by round (FlashPairedRun.cs).
 // `flash-verify-reads [rounds] [deferred GiB] [directory]`: flash reads with the background verification idle against running (FlashVerifyReadsRun.cs).
+// `flash-freed-open [written GiB] [rounds] [file GiB] [block KiB] [directory]`: a free's cost and the next open's, header write against zero range (FlashFreedOpenRun.cs).
 // `contention [seconds]`: tail latency beside a concurrent thread (Contention/ContentionRun.cs).
 // `replay-cpus [policy] [replays]`: the replay alternated between the CPUs, each CPU's times (ReplayCpuCheck.cs).
 // `remote-prefetch [rounds]`: a prefetch from a delayed remote tier, one read at a time against a window (RemotePrefetchRun.cs).
@@ -21,6 +22,11 @@ if (args is ["flash-paired", ..])
 if (args is ["flash-verify-reads", ..])
 {
     return KvTiering.Benchmarks.FlashVerifyReadsRun.Run(args[1..]);
+}
+
+if (args is ["flash-freed-open", ..])
+{
+    return KvTiering.Benchmarks.FlashFreedOpenRun.Run(args[1..]);
 }
 
 if (args is ["contention", ..])

@@ -86,14 +86,15 @@ public sealed class PersistenceTests(TinyModelFixture model)
         using LLamaContext context = model.CreateContext();
         PrefixRestore restore = await cache.RestoreAsync(context, Seq, turn2);
         // The flash tier verifies payloads at open and does not recover the damaged chunk, so the snapshot lacks a
-        // piece: never handed to llama.cpp. The tier keeps no note of what it dropped, so the restore cannot tell the
-        // chunk from an evicted one: a miss (docs/llamasharp.md, "Corrupt or missing"). The tier itself counted it at
-        // open as a lost write (FlashDeviceStatistics.LostWrites: at open a flipped byte and a torn write look alike).
-        Assert.Equal(RestoreOutcome.Miss, restore.Outcome);
+        // piece: never handed to llama.cpp. The store keeps a note of the keys the tier dropped damaged at open, so the
+        // chunk's read says corrupt, not evicted, and the snapshot counts corrupt (docs/llamasharp.md, "Corrupt or
+        // missing"; a miss before flash32). The tier itself counted it at open as a lost write
+        // (FlashDeviceStatistics.LostWrites: at open a flipped byte and a torn write look alike).
+        Assert.Equal(RestoreOutcome.Corrupt, restore.Outcome);
         Assert.Equal(0, restore.RestoredTokens);
         Assert.Equal(270, restore.TokensToPrefill);
-        Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
-        Assert.Equal(0, reopened.GetStatistics().Tiers[0].ChecksumFailures); // no read failed
+        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(0, reopened.GetStatistics().Tiers[0].ChecksumFailures); // no read failed: the open dropped it
 
         float[] logits = LlamaPrefill.Prefill(context.NativeHandle, Seq, turn2, 0).ToArray();
         Assert.Equal(model.Recompute(turn2), logits);
@@ -101,7 +102,7 @@ public sealed class PersistenceTests(TinyModelFixture model)
         // The incomplete snapshot was removed, so the next lookup finds none at all.
         Assert.Equal(0, reopened.GetStatistics().Tiers[0].ResidentBlocks);
         Assert.Equal(RestoreOutcome.Miss, (await cache.RestoreAsync(context, Seq, turn2)).Outcome);
-        Assert.Equal(0, cache.GetStatistics().CorruptSnapshots);
+        Assert.Equal(1, cache.GetStatistics().CorruptSnapshots);
     }
 
     [Fact]

@@ -14,6 +14,8 @@ internal sealed class FlashCounters
     private long _verifiedAfterOpen;
     private long _pendingVerification;
     private long _headersRead;
+    private long _rangesZeroed;
+    private long _headersZeroed;
 
     public long LostWrites => Interlocked.Read(ref _lostWrites);
 
@@ -35,6 +37,12 @@ internal sealed class FlashCounters
     public void VerificationTime(TimeSpan elapsed) => Interlocked.Add(ref _verificationTicks, elapsed.Ticks);
 
     public void VerifiedAfterOpen() => Interlocked.Increment(ref _verifiedAfterOpen);
+
+    /// <summary>A slot freed by zeroing its range (a hole the next open's scan skips).</summary>
+    public void RangeZeroed() => Interlocked.Increment(ref _rangesZeroed);
+
+    /// <summary>A slot freed by writing zeros over its header (the file system cannot zero a range).</summary>
+    public void HeaderZeroed() => Interlocked.Increment(ref _headersZeroed);
 
     /// <summary>Sets the number of slots whose first page the last scan read (the others lay in holes).</summary>
     public void HeadersRead(int slots) => Volatile.Write(ref _headersRead, slots);
@@ -68,5 +76,7 @@ internal sealed class FlashCounters
     {
         TruncatedFiles = truncatedFiles,
         HeadersRead = Volatile.Read(ref _headersRead),
+        RangesZeroed = Interlocked.Read(ref _rangesZeroed),
+        HeadersZeroed = Interlocked.Read(ref _headersZeroed),
     };
 }

@@ -31,6 +31,7 @@ internal sealed unsafe class FlashDeferredVerification : IDisposable
     private readonly FlashBlockVerifier _verifier;
     private readonly FlashCounters _counters;
     private readonly FlashForegroundReads _foreground;
+    private readonly FlashSlotRelease _release;
     private readonly ILogger _logger;
     private readonly int _queueDepth;
     private readonly Lock _lock = new();
@@ -42,7 +43,8 @@ internal sealed unsafe class FlashDeferredVerification : IDisposable
     private long _intact;
 
     public FlashDeferredVerification(FlashFile file, FlashSlotTable slots, AlignedBufferPool pool,
-        FlashBlockVerifier verifier, FlashCounters counters, FlashForegroundReads foreground, ILogger logger, int queueDepth)
+        FlashBlockVerifier verifier, FlashCounters counters, FlashForegroundReads foreground, FlashSlotRelease release,
+        ILogger logger, int queueDepth)
     {
         _file = file;
         _slots = slots;
@@ -50,6 +52,7 @@ internal sealed unsafe class FlashDeferredVerification : IDisposable
         _verifier = verifier;
         _counters = counters;
         _foreground = foreground;
+        _release = release;
         _logger = logger;
         _queueDepth = queueDepth;
     }
@@ -209,7 +212,7 @@ internal sealed unsafe class FlashDeferredVerification : IDisposable
                 break;
         }
 
-        _slots.Invalidated(header.Slot, _file.TryZeroHeader(header.Slot));
+        _slots.Invalidated(header.Slot, _release.Release(header.Slot, FlashGeometry.IoBytes(header.StoredLength)));
         return false;
     }
 }

@@ -25,7 +25,8 @@ namespace KvTiering.Devices;
 /// <see cref="FlashBlockEncoder"/> and <see cref="FlashBlockVerifier"/> (a block's bytes out and back),
 /// <see cref="FlashRecovery"/> and <see cref="FlashDeferredVerification"/> (restart), <see cref="FlashCounters"/>.
 /// </remarks>
-public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IFaultCountingDevice, IReadFailureReporting
+public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDeferredRecovery, IDroppedAtRecovery, IFaultCountingDevice,
+    IReadFailureReporting
 {
     /// <summary>The name of the file that holds a tier's slots.</summary>
     public const string FileName = "blocks.kvt";
@@ -158,6 +159,16 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
     }
 
     /// <inheritdoc />
+    IReadOnlyList<BlockKey> IDroppedAtRecovery.DroppedAtRecovery
+    {
+        get
+        {
+            _parts.Recovery.ScanOnce();
+            return _parts.Recovery.Damaged;
+        }
+    }
+
+    /// <inheritdoc />
     /// <remarks>
     /// Newest first, as at open, with at most half the queue depth of I/Os in flight (at least one), so foreground
     /// reads keep the other half of the buffer pool. A block that fails is counted (lost write or authentication) and
@@ -256,8 +267,13 @@ public sealed class FlashDevice : IPersistentBlockDevice, IAsyncBlockDevice, IDe
 
     /// <inheritdoc />
     /// <remarks>
-    /// Zeroes the slot's first page. An I/O failure is swallowed (the store cannot act on it): the slot reads as free
-    /// here, and until its next write a restart may recover the block, with its own verified bytes.
+    /// Zeroes the range the slot's record was written in without writing it (<c>fallocate</c>
+    /// <c>FALLOC_FL_ZERO_RANGE</c>, the space kept), so the next open's header scan finds a hole and skips the slot;
+    /// where the file system cannot (tmpfs), overwrites the slot's first page with zeros, which the scan still reads
+    /// (<see cref="FlashDeviceStatistics.RangesZeroed"/>, <see cref="FlashDeviceStatistics.HeadersZeroed"/>). Returns once
+    /// the kernel has the zeros, so the caller may hand the slot out again. An I/O failure is swallowed (the store
+    /// cannot act on it): the slot reads as free here, and until its next write a restart may recover the block, with
+    /// its own verified bytes.
     /// </remarks>
     public void Free(int slot)
     {

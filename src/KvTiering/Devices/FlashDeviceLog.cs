@@ -24,4 +24,8 @@ internal static partial class FlashDeviceLog
     [LoggerMessage(EventId = 44, EventName = "FlashFileResized", Level = LogLevel.Warning,
         Message = "KvTiering flash file '{Path}' was {Length} bytes, not the {Expected} its geometry gives: {What}")]
     public static partial void FileResized(ILogger logger, string path, long length, long expected, string what);
+
+    [LoggerMessage(EventId = 45, EventName = "FlashZeroRangeUnsupported", Level = LogLevel.Information,
+        Message = "KvTiering flash file '{Path}': the file system cannot zero a range (fallocate errno {Errno}); a freed slot has its header overwritten with zeros instead, which the next open reads rather than skips")]
+    public static partial void ZeroRangeUnsupported(ILogger logger, string path, int errno);
 }

@@ -34,6 +34,12 @@ public sealed class FlashDeviceOptions
     /// </summary>
     internal bool IgnoreHoles { get; init; }
 
+    /// <summary>
+    /// Test seam: a free does not ask the file system to zero the slot's range, as on a file system that cannot
+    /// (tmpfs), and overwrites the header with zeros instead.
+    /// </summary>
+    internal bool RefuseZeroRange { get; init; }
+
     /// <summary>Where the device logs, for instance a fallback to buffered I/O. Default none.</summary>
     public ILogger? Logger { get; init; }
 

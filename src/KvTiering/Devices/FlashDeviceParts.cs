@@ -40,11 +40,12 @@ internal sealed class FlashDeviceParts
             throw;
         }
 
-        Deferred = new FlashDeferredVerification(File, Slots, Pool, verifier, Counters, Foreground, logger, options.QueueDepth);
+        Release = new FlashSlotRelease(File, Geometry, Counters, logger, zeroRanges: !options.RefuseZeroRange);
+        Deferred = new FlashDeferredVerification(File, Slots, Pool, verifier, Counters, Foreground, Release, logger, options.QueueDepth);
         var headers = new FlashHeaderScan(Geometry, File, Pool, verifier, options.QueueDepth, askHoles: !options.IgnoreHoles);
         Recovery = new FlashRecovery(Geometry, File, headers, Slots, Pool, verifier, encoder, Counters, Deferred,
-            logger, options.RecoveryVerificationBudget, options.QueueDepth);
-        Io = new FlashSlotIo(Slots, File, Pool, encoder, verifier, Recovery, Foreground);
+            Release, logger, options.RecoveryVerificationBudget, options.QueueDepth);
+        Io = new FlashSlotIo(Slots, File, Pool, encoder, verifier, Recovery, Foreground, Release);
     }
 
     public FlashGeometry Geometry { get; }
@@ -56,6 +57,8 @@ internal sealed class FlashDeviceParts
     public AlignedBufferPool Pool { get; }
 
     public FlashSlotIo Io { get; }
+
+    public FlashSlotRelease Release { get; }
 
     public FlashCounters Counters { get; } = new();
 

@@ -33,4 +33,17 @@ public readonly record struct FlashDeviceStatistics(
     /// 0 until a scan has run (a file the open created has nothing to scan).
     /// </summary>
     public long HeadersRead { get; init; }
+
+    /// <summary>
+    /// Slots freed on flash (by <see cref="FlashDevice.Free"/>, or dropped by the open or a failed write) by zeroing the
+    /// range their record's I/O wrote without writing it (<c>fallocate</c> <c>FALLOC_FL_ZERO_RANGE</c>): the file keeps
+    /// the space, and the next open's header scan finds a hole there and skips the slot.
+    /// </summary>
+    public long RangesZeroed { get; init; }
+
+    /// <summary>
+    /// Slots freed on flash by writing a page of zeros over their header, where the file system cannot zero a range
+    /// (tmpfs, for one; logged once as <c>FlashZeroRangeUnsupported</c>) or the call failed: the next open reads them.
+    /// </summary>
+    public long HeadersZeroed { get; init; }
 }

@@ -5,7 +5,8 @@ namespace KvTiering.Devices;
 
 /// <summary>
 /// The open flash file: whole-slot aligned reads and writes at the geometry's offsets (synchronous and awaited), and
-/// the zeroing of a slot's header that frees it on flash. <see cref="FlashFileOpener"/> creates, checks and opens it.
+/// the zeroing of a slot's range or header that frees it on flash (<see cref="FlashSlotRelease"/> picks which).
+/// <see cref="FlashFileOpener"/> creates, checks and opens it.
 /// </summary>
 /// <remarks>
 /// Every I/O here is from or into a page-aligned buffer at a page-aligned offset, so it is valid under
@@ -120,6 +121,23 @@ internal sealed class FlashFile : IDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Zeroes the first <paramref name="length"/> bytes of <paramref name="slot"/> without writing them
+    /// (<see cref="FileZeroRange"/>); <paramref name="errno"/> is the error of a call that failed. An injected write
+    /// failure (<see cref="FailWrite"/>) fails it too: it stands for a device that takes nothing at that offset.
+    /// </summary>
+    public FileZeroRange.Outcome TryZeroRange(int slot, long length, out int errno)
+    {
+        long offset = _geometry.SlotOffset(slot);
+        if (FailWrite is { } fail && fail(offset, (int)length))
+        {
+            errno = 28; // ENOSPC, as the injected write failure words it
+            return FileZeroRange.Outcome.Failed;
+        }
+
+        return FileZeroRange.TryZero(_handle, offset, length, out errno);
     }
 
     /// <summary>Closes the file; the caller has ended every I/O.</summary>

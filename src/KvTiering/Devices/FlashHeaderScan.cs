@@ -8,7 +8,8 @@ namespace KvTiering.Devices;
 /// <remarks>
 /// A hole reads as zeros, and a page of zeros is no header, so a skipped slot is one a read would have found empty:
 /// skipping never loses a record. Where the file system cannot say, the scan reads every slot, as it did before holes
-/// were asked about. A slot freed by zeroing its header is data, not a hole, and is still read.
+/// were asked about. A freed slot is a hole where the file system zeroes ranges (<see cref="FlashSlotRelease"/>); where
+/// it cannot, its header was overwritten with zeros, which is data, and is still read.
 /// </remarks>
 internal sealed unsafe class FlashHeaderScan
 {

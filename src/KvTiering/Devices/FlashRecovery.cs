@@ -8,8 +8,9 @@ namespace KvTiering.Devices;
 /// <summary>
 /// Rebuilds the flash device's slot table from the file at open: reads the slots' headers (all but those in the file's
 /// holes, <see cref="FlashHeaderScan"/>), keeps the newest generation of each key, verifies the kept blocks' payloads
-/// newest first within the open's time budget, zeroes the headers of the blocks it drops, and hands the blocks the
-/// budget left unchecked to <see cref="FlashDeferredVerification"/>. Caches the blocks it recovered for <see cref="Recover"/>.
+/// newest first within the open's time budget, frees the slots of the blocks it drops (<see cref="FlashSlotRelease"/>)
+/// and remembers the keys of those that failed (<see cref="Damaged"/>), and hands the blocks the budget left unchecked
+/// to <see cref="FlashDeferredVerification"/>. Caches the blocks it recovered for <see cref="Recover"/>.
 /// </summary>
 /// <remarks>
 /// The scan runs once, on the first call that needs the slots' states (a lazily opened tier costs nothing until
@@ -26,16 +27,18 @@ internal sealed unsafe class FlashRecovery
     private readonly FlashBlockEncoder _encoder;
     private readonly FlashCounters _counters;
     private readonly FlashDeferredVerification _deferred;
+    private readonly FlashSlotRelease _release;
     private readonly ILogger _logger;
     private readonly TimeSpan _budget;
     private readonly int _queueDepth;
     private readonly Lock _scanLock = new();
     private volatile bool _scanned;
     private List<RecoveredBlock>? _recovered;
+    private BlockKey[] _damaged = [];
 
     public FlashRecovery(FlashGeometry geometry, FlashFile file, FlashHeaderScan headers, FlashSlotTable slots,
         AlignedBufferPool pool, FlashBlockVerifier verifier, FlashBlockEncoder encoder, FlashCounters counters,
-        FlashDeferredVerification deferred, ILogger logger, TimeSpan budget, int queueDepth)
+        FlashDeferredVerification deferred, FlashSlotRelease release, ILogger logger, TimeSpan budget, int queueDepth)
     {
         _geometry = geometry;
         _file = file;
@@ -46,6 +49,7 @@ internal sealed unsafe class FlashRecovery
         _encoder = encoder;
         _counters = counters;
         _deferred = deferred;
+        _release = release;
         _logger = logger;
         _budget = budget;
         _queueDepth = queueDepth;
@@ -74,6 +78,9 @@ internal sealed unsafe class FlashRecovery
             return _recovered!.ToArray();
         }
     }
+
+    /// <summary>The keys the last scan dropped as damaged (<see cref="IDroppedAtRecovery"/>), newest first.</summary>
+    public IReadOnlyList<BlockKey> Damaged => _damaged;
 
     /// <summary>A write or free changed the slots: the next <see cref="Recover"/> scans again.</summary>
     public void SlotsChanged() => _recovered = null;
@@ -143,6 +150,7 @@ internal sealed unsafe class FlashRecovery
         FlashPayloadCheck[] outcomes = VerifyPayloads(candidates, headers);
         var blocks = new List<RecoveredBlock>(candidates.Count);
         var deferred = new List<(RecoveredBlock Block, FlashSlotHeader Header)>();
+        var damaged = new List<RecoveredBlock>();
         for (int i = 0; i < candidates.Count; i++)
         {
             RecoveredBlock block = candidates[i];
@@ -163,17 +171,22 @@ internal sealed unsafe class FlashRecovery
                 case FlashPayloadCheck.Forged:
                     _counters.AuthenticationFailure();
                     dropped.Add(block.Slot);
+                    damaged.Add(block);
                     break;
                 default:
                     _counters.LostWrite();
                     dropped.Add(block.Slot);
+                    damaged.Add(block);
                     break;
             }
         }
 
+        damaged.Sort(static (a, b) => b.Generation.CompareTo(a.Generation));
+        _damaged = damaged.ConvertAll(static b => b.Key).ToArray();
+
         foreach (int slot in dropped)
         {
-            _slots.Invalidated(slot, _file.TryZeroHeader(slot));
+            _slots.Invalidated(slot, _release.Release(slot, FlashGeometry.IoBytes(headers[slot].StoredLength)));
         }
 
         _counters.VerifiedAtOpen(blocks.Count);

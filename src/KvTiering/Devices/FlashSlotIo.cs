@@ -5,12 +5,12 @@ namespace KvTiering.Devices;
 /// <summary>
 /// A flash device's block calls once the device has checked the slot: a block laid out with its header
 /// (<see cref="FlashBlockEncoder"/>) and written in one aligned I/O from the buffer pool, read back in one and verified
-/// (<see cref="FlashBlockVerifier"/>), a slot freed by zeroing its header; synchronous and awaited. Reads are counted in
-/// <see cref="FlashForegroundReads"/>. The sync calls hold a pool buffer by pointer, so they are the unsafe members; an
-/// await may not sit in an unsafe context.
+/// (<see cref="FlashBlockVerifier"/>), a slot freed by zeroing its bytes (<see cref="FlashSlotRelease"/>); synchronous
+/// and awaited. Reads are counted in <see cref="FlashForegroundReads"/>. The sync calls hold a pool buffer by pointer,
+/// so they are the unsafe members; an await may not sit in an unsafe context.
 /// </summary>
 internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedBufferPool pool, FlashBlockEncoder encoder,
-    FlashBlockVerifier verifier, FlashRecovery recovery, FlashForegroundReads foreground)
+    FlashBlockVerifier verifier, FlashRecovery recovery, FlashForegroundReads foreground, FlashSlotRelease release)
 {
     private readonly FlashSlotTable _slots = slots;
     private readonly FlashFile _file = file;
@@ -19,6 +19,7 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
     private readonly FlashBlockVerifier _verifier = verifier;
     private readonly FlashRecovery _recovery = recovery;
     private readonly FlashForegroundReads _foreground = foreground; // the background verification steps back while reads run
+    private readonly FlashSlotRelease _release = release;
 
     /// <summary>Lays the block out and writes it in one aligned I/O; a failed write leaves the slot invalid.</summary>
     public unsafe void Write(int slot, in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> payload)
@@ -39,7 +40,7 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
             {
                 // Part of the new block, or the old one, may be on flash; zeroing it is best effort, and the caller
                 // sees the first error.
-                Invalidate(slot);
+                Invalidate(slot, ioBytes);
                 throw;
             }
 
@@ -89,13 +90,16 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
         }
     }
 
-    /// <summary>Forgets the slot and zeroes its header, best effort.</summary>
+    /// <summary>Forgets the slot and zeroes its record on flash, best effort.</summary>
     public void Free(int slot)
     {
         if (_slots.TryFree(slot))
         {
             _recovery.SlotsChanged();
-            Invalidate(slot);
+
+            // The stored length survives TryFree: the range the record's write covered (a slot left stale by the open
+            // never had one remembered, and gets its header's page).
+            Invalidate(slot, FlashGeometry.IoBytes(_slots.StoredLength(slot)));
         }
     }
 
@@ -151,7 +155,7 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException)
             {
-                Invalidate(slot);
+                Invalidate(slot, ioBytes);
                 throw;
             }
 
@@ -172,6 +176,6 @@ internal sealed class FlashSlotIo(FlashSlotTable slots, FlashFile file, AlignedB
         return ioBytes;
     }
 
-    /// <summary>Zeroes a slot's header, best effort: a failure leaves the slot stale.</summary>
-    private void Invalidate(int slot) => _slots.Invalidated(slot, _file.TryZeroHeader(slot));
+    /// <summary>Zeroes a slot's first <paramref name="ioBytes"/> (or its header), best effort: a failure leaves the slot stale.</summary>
+    private void Invalidate(int slot, int ioBytes) => _slots.Invalidated(slot, _release.Release(slot, ioBytes));
 }

@@ -32,11 +32,13 @@ internal sealed class BatchReader
     private readonly BatchTickets _tickets;
     private readonly SlotReads _reads;
     private readonly int _blockBytes;
+    private readonly DamagedAtOpen _damaged;
 
     public BatchReader(BlockTable table, Tier[] tiers, TopTierReader top, TierChain chain, SlotBinding slots,
         StoreCounters counters, SlotReads reads, int blockBytes)
     {
         _topReads = top.Reads;
+        _damaged = chain.Damaged;
         _tierCount = tiers.Length;
         _tickets = new BatchTickets(table, tiers, top, chain, slots, counters, reads);
         _reads = reads;
@@ -171,7 +173,7 @@ internal sealed class BatchReader
     private bool TryLockFree(in BlockKey key, Span<byte> into, out BlockRead read)
     {
         int outcome = _topReads.TryGet(key, into, out int written);
-        read = outcome == TopTierReader.Hit ? new BlockRead(true, written, 0) : BlockRead.Missed(BlockMiss.NotResident);
+        read = outcome == TopTierReader.Hit ? new BlockRead(true, written, 0) : BlockRead.Missed(_damaged.MissOf(key));
         return outcome >= 0;
     }
 

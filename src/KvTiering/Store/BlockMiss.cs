@@ -12,9 +12,9 @@ public enum BlockMiss : byte
     None = 0,
 
     /// <summary>
-    /// The store held no such block when it was read: never put, evicted, removed, dropped earlier (by a read that
-    /// failed, or by a flash tier that found its record damaged when it opened), still being put, or dropped by
-    /// placement to be recomputed. A shared remote tier the store asked did not have it either.
+    /// The store held no such block when it was read: never put, evicted, removed, dropped earlier by a read that
+    /// failed, still being put, or dropped by placement to be recomputed. A shared remote tier the store asked did not
+    /// have it either. (A block a persistent tier found damaged and dropped when it opened is <see cref="Corrupt"/>.)
     /// </summary>
     NotResident = 1,
 
@@ -23,7 +23,10 @@ public enum BlockMiss : byte
     /// the block's), or its device did not say why it failed (<see cref="Devices.ReadFailure.Unknown"/>). The store
     /// dropped it and counted a checksum failure. Also a block the store did not hold whose shared tier's copy failed
     /// verification when fetched (<see cref="Devices.IRemoteBlockSource.TryFetch"/>: damaged or forged; the tier
-    /// deleted it, and the store counted a checksum failure of that tier).
+    /// deleted it, and the store counted a checksum failure of that tier). Also a block the store does not hold because
+    /// a persistent tier found its record damaged and dropped it when it opened (or verified it in the background
+    /// after), until the key is put again; the tier counted it then (a lost write or an authentication failure), not
+    /// the store's checksum failures.
     /// </summary>
     Corrupt = 2,
 

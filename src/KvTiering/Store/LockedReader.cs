@@ -109,6 +109,10 @@ internal sealed class LockedReader
                 {
                     _counters.Lookups--; // counted on the try that reads
                 }
+                else if (!fetch)
+                {
+                    miss = _chain.Damaged.MissOf(key); // a block a persistent tier dropped damaged at open: corrupt
+                }
 
                 return false;
             }

@@ -15,12 +15,14 @@ internal sealed class PersistentTiers
     private readonly Tier[] _tiers;
     private readonly StoreLog _log;
     private readonly int _lowest; // the lowest persistent tier, or -1
+    private readonly DamagedAtOpen _damaged;
 
     // How long a background verifier waits for the lock before it looks at its cancellation again.
     private static readonly TimeSpan DeferredLockPoll = TimeSpan.FromMilliseconds(50);
 
-    public PersistentTiers(BlockTable table, Tier[] tiers, StoreLog log)
+    public PersistentTiers(BlockTable table, Tier[] tiers, StoreLog log, DamagedAtOpen damaged)
     {
+        _damaged = damaged;
         _table = table;
         _tiers = tiers;
         _log = log;
@@ -53,9 +55,11 @@ internal sealed class PersistentTiers
                 used[block.Slot] = true;
                 kept.Add(block);
                 _table.Add(block.Key, block.Parent, -1, 0, long.MaxValue);
+                _damaged.Forget(block.Key); // a higher tier dropped it damaged, this one holds it intact
             }
 
             Log.Recovered(_log.Logger, _log.Name, kept.Count, tier.Profile.Name, blocks.Count - kept.Count);
+            NoteDamaged(tier);
             ReserveDeferred(tier, used);
             tier.ClaimSlots(used);
             foreach (RecoveredBlock block in kept)
@@ -79,6 +83,27 @@ internal sealed class PersistentTiers
             if (tier.Device is IDeferredRecovery deferred && tier.Reserved > 0)
             {
                 deferred.VerifyDeferred((block, intact, cancel) => OnDeferredVerified(top, slots, placement, tier, block, intact, cancel));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Notes the keys a tier's open dropped as damaged (<see cref="IDroppedAtRecovery"/>) that no tier recovered, oldest
+    /// first, so that where the note overflows the newest stay (the likeliest to be asked for).
+    /// </summary>
+    private void NoteDamaged(Tier tier)
+    {
+        if (tier.Device is not IDroppedAtRecovery drops)
+        {
+            return;
+        }
+
+        IReadOnlyList<Blocks.BlockKey> keys = drops.DroppedAtRecovery;
+        for (int i = keys.Count - 1; i >= 0; i--)
+        {
+            if (_table.Find(keys[i]) < 0)
+            {
+                _damaged.Note(keys[i]);
             }
         }
     }
@@ -133,6 +158,15 @@ internal sealed class PersistentTiers
             {
                 tier.Reserved--;
                 int e = intact && _table.Find(block.Key) < 0 ? _table.Add(block.Key, block.Parent, -1, 0, long.MaxValue) : -1;
+                if (!intact && _table.Find(block.Key) < 0)
+                {
+                    _damaged.Note(block.Key); // dropped damaged after the open: a read of it says corrupt
+                }
+                else if (e >= 0)
+                {
+                    _damaged.Forget(block.Key);
+                }
+
                 if (e < 0)
                 {
                     if (intact)

@@ -66,6 +66,7 @@ internal sealed class PutReservation
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
+        _chain.Damaged.Forget(key); // a copy again: a later miss of it is an eviction's, not the damage's
         _table.SetInFlight(e, true); // pending: tier -1, bound to nothing until published
         pending.Entry = e;
         pending.Stamp = _table.Stamps[e];

@@ -14,9 +14,11 @@ internal sealed class ReadCascade
     private readonly OptimisticRead _optimistic;
     private readonly LockedReader _locked;
     private readonly AsyncReader? _async; // payload stores: lower-tier reads awaited when the device can be
+    private readonly DamagedAtOpen _damaged;
 
-    public ReadCascade(OptimisticRead optimistic, LockedReader locked, AsyncReader? asyncReader)
+    public ReadCascade(OptimisticRead optimistic, LockedReader locked, AsyncReader? asyncReader, DamagedAtOpen damaged)
     {
+        _damaged = damaged;
         _optimistic = optimistic;
         _locked = locked;
         _async = asyncReader;
@@ -43,7 +45,7 @@ internal sealed class ReadCascade
         store.ThrowIfDisposed();
         int outcome = _optimistic.TryGet(key, destination, out bytesWritten);
         return outcome >= 0
-            ? IsHit(outcome, out servedFromTier, out miss)
+            ? IsHit(outcome, key, out servedFromTier, out miss)
             : TryGetSlow(store, key, destination, outcome, out bytesWritten, out servedFromTier, out miss);
     }
 
@@ -68,7 +70,7 @@ internal sealed class ReadCascade
 
         if (outcome >= 0)
         {
-            bool hit = IsHit(outcome, out int tier, out BlockMiss cause);
+            bool hit = IsHit(outcome, key, out int tier, out BlockMiss cause);
             return ValueTask.FromResult(new BlockRead(hit, written, tier) { Miss = cause });
         }
 
@@ -95,11 +97,14 @@ internal sealed class ReadCascade
         return outcome == TopTierReader.Hit;
     }
 
-    /// <summary>A final lock-free answer, with its cause: a lock-free miss is final only when the store holds no such block.</summary>
-    private static bool IsHit(int outcome, out int servedFromTier, out BlockMiss miss)
+    /// <summary>
+    /// A final lock-free answer, with its cause: a lock-free miss is final only when the store holds no such block, which
+    /// is corrupt when a persistent tier dropped it damaged at open (<see cref="DamagedAtOpen"/>).
+    /// </summary>
+    private bool IsHit(int outcome, in BlockKey key, out int servedFromTier, out BlockMiss miss)
     {
         bool hit = IsHit(outcome, out servedFromTier);
-        miss = hit ? BlockMiss.None : BlockMiss.NotResident;
+        miss = hit ? BlockMiss.None : _damaged.MissOf(key);
         return hit;
     }
 
@@ -114,7 +119,7 @@ internal sealed class ReadCascade
             outcome = _optimistic.Retry(key, destination, out bytesWritten);
             if (outcome >= 0)
             {
-                return IsHit(outcome, out servedFromTier, out miss);
+                return IsHit(outcome, key, out servedFromTier, out miss);
             }
         }
 

@@ -144,6 +144,11 @@ internal sealed class RemoteProbe
             if (read <= 0)
             {
                 miss = read < 0 ? Missed(failure) : BlockMiss.NotResident; // an empty value holds no block
+                if (miss == BlockMiss.NotResident)
+                {
+                    miss = chain.Damaged.MissOf(key); // absent there too, and dropped damaged here at open: corrupt
+                }
+
                 return false;
             }
 

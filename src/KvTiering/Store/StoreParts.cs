@@ -56,19 +56,20 @@ internal sealed class StoreParts
 
         IPlacementHooks placement = _placement;
         Slots = new SlotBinding(Table, placement, new FeedEventSink(events, Array.ConvertAll(Tiers, static t => t.Profile.Kind)), Log);
-        _persistent = new PersistentTiers(Table, Tiers, Log);
+        var damaged = new DamagedAtOpen();
+        _persistent = new PersistentTiers(Table, Tiers, Log, damaged);
         _persistent.Recover(Slots, placement);
         WriteBehind = new WriteBehind(options, Table, Tiers, Top, Slots, Counters, placement, Log, blockBytes);
         var passOver = new TierPassOver(placement); // the one place a tier that cannot take a write now is passed over
         var mover = new BlockMover(Table, Tiers, Top, Slots, Counters, placement, passOver, WriteBehind, Log, metadataOnly, blockBytes);
-        Chain = new TierChain(Table, Tiers, mover, Slots, Counters, placement, passOver, promotion, options.MaxPinnedFraction);
+        Chain = new TierChain(Table, Tiers, mover, Slots, Counters, placement, passOver, promotion, options.MaxPinnedFraction, damaged);
         ReservedPut = metadataOnly ? null : new ReservedPut(Table, Tiers, Top, Chain, mover, Slots, Counters, placement, passOver, WriteBehind);
         Puts = new PutIntake(Top, ReservedPut, Chain, Counters, metadataOnly, blockBytes);
         PromotionCopies? promotions = metadataOnly ? null : new PromotionCopies(Table, Tiers, Top, mover, Slots, Counters, placement, passOver);
         var remote = new RemoteProbe(Table, shared, Top, Counters, promotion, blockBytes);
         var locked = new LockedReader(Table, Tiers, Top, Chain, Slots, Counters, WriteBehind, remote, promotions, metadataOnly);
         AsyncReader? awaited = promotions is null ? null : new AsyncReader(Table, Tiers, Top, Chain, Counters, locked, promotions, remote);
-        Reads = new ReadCascade(Top.Reads, locked, awaited);
+        Reads = new ReadCascade(Top.Reads, locked, awaited, damaged);
         Residency = new ResidencyLookup(Table, Top, new RemoteQueries(shared, Top), Tiers.Length);
         Hints = new SessionHints(Tiers, Top, Clock);
         Shutdown = new StoreShutdown(Tiers, Top, _persistent, mover, WriteBehind, options.FlushOnDispose);

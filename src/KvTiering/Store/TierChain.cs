@@ -26,8 +26,9 @@ internal sealed class TierChain
     private readonly TierPassOver _passOver;
 
     public TierChain(BlockTable table, Tier[] tiers, BlockMover mover, SlotBinding slots, StoreCounters counters,
-        IPlacementHooks placement, TierPassOver passOver, PromotionMode promotion, double maxPinnedFraction)
+        IPlacementHooks placement, TierPassOver passOver, PromotionMode promotion, double maxPinnedFraction, DamagedAtOpen damaged)
     {
+        Damaged = damaged;
         _passOver = passOver;
         _maxPinnedFraction = maxPinnedFraction;
         _table = table;
@@ -39,6 +40,9 @@ internal sealed class TierChain
         _placementIsNull = placement is NoPlacementHooks;
         _promotion = promotion;
     }
+
+    /// <summary>The keys persistent tiers dropped as damaged at open: a miss of one is told as corrupt until it enters again.</summary>
+    public DamagedAtOpen Damaged { get; }
 
     /// <summary>Stores a block not resident yet where placement sends it, or counts a block already resident as an access.</summary>
     public PutResult Put(in BlockKey key, in BlockKey parent, ReadOnlySpan<byte> kv, in BlockContext context)
@@ -123,6 +127,7 @@ internal sealed class TierChain
             ThrowHelper.ThrowInvalidOperation("The block table is full; this is a bug in the store's capacity accounting.");
         }
 
+        Damaged.Forget(key); // a copy again: a later miss of it is an eviction's, not the damage's
         _table.SetInFlight(e, true);
         bool unreachable = false;
         for (int t = startTier; t < _tiers.Length; t++)
