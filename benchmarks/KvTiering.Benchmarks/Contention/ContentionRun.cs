@@ -41,6 +41,7 @@ internal static class ContentionRun
         s_diagnose = parsed.Holds;
         s_nice = parsed.Nice;
         s_cpu = parsed.Cpu;
+        AppContext.SetSwitch(PutTrace.Switch, true); // the writer's slowest puts split by cause; a few clock reads per put
         if (parsed.Copies)
         {
             AppContext.SetSwitch(LookupTrace.CopyTimingSwitch, true); // before the first store reads it
@@ -110,6 +111,7 @@ internal static class ContentionRun
 
         string name = $"{blockBytes / 1024} KiB, {(flashDir is null ? "memory" : "flash")} lower tier";
         var mover = new Mover(store, blocks, lower);
+        var backlog = new Backlog(store);
         Series hitsAlone = Hits(store, blocks, seconds, null, out string hitTailAlone, out HitOutcomes outcomesAlone);
         LockHoldRecorder? hitHolds = HoldsReport.Record(s_diagnose);
         var rates = WriteBehindRates.Start(store, blockBytes);
@@ -117,9 +119,12 @@ internal static class ContentionRun
         Series hitsBusy = Hits(store, blocks, seconds, mover, out string hitTailBusy, out HitOutcomes outcomesBusy);
         string ratesBusy = rates.Stop() + "; interrupt time " + HitCpu.Since(interrupts) + ", " + outcomesBusy.Cpus;
         LockHolds.Recorder = null;
+        backlog.Drain("mover alone");
         Series putsAlone = mover.Alone(seconds);
+        backlog.Drain("writer alone");
         Series writerAlone = Writer(store, blocks, seconds, null, out string tailAlone);
         LockHoldRecorder? writerHolds = HoldsReport.Record(s_diagnose);
+        backlog.Drain("second writer");
         Series writerBusy = Writer(store, blocks, seconds, mover, out string tailBusy);
         LockHolds.Recorder = null;
         Series? hitsPaced = null;
@@ -132,9 +137,11 @@ internal static class ContentionRun
             // With a flash lower tier the write-behind worker is a third busy thread on a two-core machine; the paced
             // mover (half duty) leaves it a core's half, so no more threads are busy than there are cores.
             mover.Paced = true;
+            backlog.Drain("paced hits");
             rates = WriteBehindRates.Start(store, blockBytes);
             hitsPaced = Hits(store, blocks, seconds, mover, out _, out outcomesPaced);
             ratesPaced = rates.Stop();
+            backlog.Drain("paced writer");
             writerPaced = Writer(store, blocks, seconds, mover, out tailPaced);
             mover.Paced = false;
         }
@@ -157,6 +164,7 @@ internal static class ContentionRun
             Console.WriteLine($"writer put beside the paced mover, {tailPaced}");
         }
 
+        Console.WriteLine(backlog);
         Console.WriteLine($"hit outcomes alone: {outcomesAlone}");
         Console.WriteLine($"hit outcomes beside the mover: {outcomesBusy}");
         Console.WriteLine($"lower tier while hits ran beside the mover: {ratesBusy}");

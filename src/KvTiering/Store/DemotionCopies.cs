@@ -79,7 +79,12 @@ internal sealed class DemotionCopies
 
         try
         {
+            long since = PutTrace.Now();
             move.To.Device.Write(move.ToSlot, move.Key, move.Parent, bytes);
+            if (PutTrace.On)
+            {
+                PutTrace.AddDeviceWrite(since);
+            }
         }
         catch (IOException ex)
         {

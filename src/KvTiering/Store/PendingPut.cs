@@ -8,6 +8,13 @@ namespace KvTiering.Store;
 /// </summary>
 internal struct PendingPut
 {
+    /// <summary>
+    /// Whether the put still holds the write-behind job slot promised to it before the lock
+    /// (<see cref="WriteBehindRoom.WaitForRoom"/>): lent to each lock hold, taken by the hold's demotion, else given back
+    /// when the put ends.
+    /// </summary>
+    public bool Room;
+
     /// <summary>The new block's entry and its stamp (a Remove meanwhile frees the entry: the Remove wins).</summary>
     public int Entry;
 

@@ -7,7 +7,7 @@ namespace KvTiering.Store;
 /// <see cref="TieredKvStore.Put(in BlockKey, in BlockKey, ReadOnlySpan{byte}, in BlockContext)"/>'s way in: the key and
 /// payload checked; a block already resident in a top tier with reference bits only touched, with no lock
 /// (<see cref="TopTierReader.TryTouchResident"/>); a payload store's put handed to <see cref="ReservedPut"/>, which
-/// waits while the write-behind queue is full (<see cref="WriteBehind.WaitForRoom"/>) and copies outside the lock; a
+/// waits while the write-behind queue is full (<see cref="WriteBehindRoom.WaitForRoom"/>) and copies outside the lock; a
 /// metadata-only store's put run by <see cref="TierChain.Put"/> under one hold.
 /// </summary>
 internal sealed class PutIntake

@@ -139,6 +139,10 @@ internal sealed class PutReservation
                     if (!_writeBehind.TryRent(tier, out pending.Buffer))
                     {
                         tier.Counters.WriteBehindOverflows++; // the queue is full: written on the put's path
+                        if (PutTrace.On)
+                        {
+                            PutTrace.AddOverflow();
+                        }
                     }
                 }
 

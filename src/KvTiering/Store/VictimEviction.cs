@@ -83,6 +83,10 @@ internal sealed class VictimEviction
             if (!_writeBehind.TryRent(to, out int buffer))
             {
                 to.Counters.WriteBehindOverflows++;
+                if (PutTrace.On)
+                {
+                    PutTrace.AddOverflow();
+                }
             }
             else
             {

@@ -37,7 +37,10 @@ internal sealed class VictimMove
     public EvictOutcome Into(int e, Tier from, Tier to, int slot, int buffer, int size, bool rewrites, bool freeSlot, bool defer,
         bool hold, ref DeferredDemotion deferred)
     {
-        if (hold && buffer >= 0 && _writeBehind.CanHoldRented(from) && _slots.CanReserve(e, from))
+        // A held victim frees its slot only when its write lands, so a put that holds one evicts a second victim now,
+        // which needs a job slot of its own; with none to spare (a full queue, writers32) that one would be written on
+        // the put's path, so a put's victim is held only while another slot is free, else staged (a copy outside the lock).
+        if (hold && buffer >= 0 && _writeBehind.CanHoldRented(from) && (!defer || _writeBehind.HasSpare) && _slots.CanReserve(e, from))
         {
             _writeBehind.Hold(e, from, to, slot, buffer, size); // no copy: the worker writes from the held slot
             return EvictOutcome.Done;

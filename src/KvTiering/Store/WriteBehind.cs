@@ -106,47 +106,16 @@ internal sealed class WriteBehind
     }
 
     /// <summary>
-    /// Backpressure for a put, called before it takes the lock: while every job slot of the queue is taken, blocks
-    /// until the worker books one (<see cref="WriteBehindQueue.NextRoom"/>, no spinning), so a burst of puts whose
-    /// blocks go into a slow tier keeps pace with the tier instead of overflowing the queue. Returns at once without a
-    /// queue, while flushing, or once closed. A write that still finds the queue full under the lock (another put took
-    /// the slot meanwhile) is written on the put's path (<see cref="TierStatistics.WriteBehindOverflows"/>); waiting
-    /// there would deadlock, since the worker books under that lock.
+    /// The queue's job slots while a put takes one before the lock (<see cref="WriteBehindRoom"/>): the queue open and no
+    /// flush on; null otherwise, and without a queue. Read without the lock.
     /// </summary>
-    public void WaitForRoom()
-    {
-        while (MustWait(out WriteBehindQueue? queue))
-        {
-            Task room = queue.NextRoom();
-            if (MustWait(out _))
-            {
-                room.Wait();
-            }
-        }
-    }
+    public WriteBehindSlots? GatedSlots => _queue is { IsClosed: false } queue && !Synchronous ? queue.Slots : null;
 
-    /// <summary>Like <see cref="WaitForRoom"/>, awaiting the worker's signal (no thread held while it waits).</summary>
-    public ValueTask WaitForRoomAsync(CancellationToken cancellationToken) =>
-        MustWait(out _) ? WaitForRoomSlowAsync(cancellationToken) : ValueTask.CompletedTask;
+    /// <summary>The queue's job slots; null without a queue.</summary>
+    public WriteBehindSlots? Slots => _queue?.Slots;
 
-    private async ValueTask WaitForRoomSlowAsync(CancellationToken cancellationToken)
-    {
-        while (MustWait(out WriteBehindQueue? queue))
-        {
-            Task room = queue.NextRoom();
-            if (MustWait(out _))
-            {
-                await room.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Whether a put must wait for room: the queue is open with every job slot taken, and no flush is on. Read without the lock.</summary>
-    private bool MustWait([NotNullWhen(true)] out WriteBehindQueue? queue)
-    {
-        queue = _queue;
-        return queue is { HasRoom: false, IsClosed: false } && !Synchronous;
-    }
+    /// <summary>Puts waiting for a job slot now (for tests).</summary>
+    internal int RoomWaiters => _queue?.Slots.Waiters ?? 0;
 
     /// <summary>A task that completes at the worker's next booking (or the queue's close). Call under the lock, with a queue.</summary>
     public Task NextBooking() => _queue!.NextRoom();
@@ -203,6 +172,12 @@ internal sealed class WriteBehind
     /// </remarks>
     public bool CanHold(Tier from, Tier to) =>
         to.WriteBehind && !Synchronous && _queue is { IsClosed: false, HasFree: true } && CanHoldRented(from);
+
+    /// <summary>
+    /// Whether a job slot is free beyond those already rented, for this lock hold (its promise or an unpromised slot).
+    /// Call under the lock.
+    /// </summary>
+    public bool HasSpare => _queue is { HasFree: true };
 
     /// <summary>Like <see cref="CanHold"/> for a demotion that already has its job slot from <see cref="TryRent"/>.</summary>
     public bool CanHoldRented(Tier from) => from.Direct is not null && _held[from.Index] < from.Capacity / 8;

@@ -6,9 +6,10 @@ namespace KvTiering.Store;
 /// Demotions waiting to be written into a slow tier: a fixed set of job slots, each with a staging buffer (one block),
 /// and the jobs that name them, written by one background worker outside the store's lock. A job's bytes are either
 /// its buffer or, when the victim's source slot is held for it (<see cref="Hold"/>), that slot in place. Bounded by
-/// its job slots: a put waits before it takes the lock while none is free (<see cref="WriteBehind.WaitForRoom"/>, on a
-/// signal the worker gives when it frees one), and a
-/// demotion that finds none under the lock is written on the put's path, counted; none is dropped for want of room.
+/// its job slots: a put is promised one before it takes the lock (<see cref="WriteBehindSlots.TryGrant"/>), waiting in
+/// arrival order while none is free, and the worker hands each slot it frees to the longest-waiting put
+/// (<see cref="Return"/>); a demotion that finds none under the lock is written on its own path, counted; none is
+/// dropped for want of room.
 /// </summary>
 /// <remarks>
 /// Write-back of the victims' bytes off the request path, as SGLang HiCache's write-back host→storage backup,
@@ -21,15 +22,14 @@ internal sealed class WriteBehindQueue
     private readonly int[] _lengths;
     private readonly Tier?[] _sources;     // a held source: the job's bytes are this tier's slot, not the buffer
     private readonly int[] _sourceSlots;
-    private readonly int[] _free;
+    private readonly WriteBehindSlots _slots;
     private readonly Channel<WriteBehindJob> _jobs =
         Channel.CreateUnbounded<WriteBehindJob>(new UnboundedChannelOptions { SingleReader = true });
     private readonly object _roomGate = new();
     private TaskCompletionSource? _room; // set when a job slot frees; made by the first waiter after the last signal
     private TaskCompletionSource? _idle; // set when the last pending job completes; made by the first waiter after the last signal
     private int _idleWakeups;
-    private int _freeTop;
-    private volatile bool _closed; // read by puts waiting for room, without the store's lock
+    private volatile bool _closed; // read by puts before the store's lock
     private int _pending; // jobs enqueued and not yet completed
 
     public WriteBehindQueue(int depth, int blockBytes)
@@ -38,14 +38,12 @@ internal sealed class WriteBehindQueue
         _lengths = new int[depth];
         _sources = new Tier?[depth];
         _sourceSlots = new int[depth];
-        _free = new int[depth];
         for (int i = 0; i < depth; i++)
         {
             _buffers[i] = GC.AllocateUninitializedArray<byte>(blockBytes, pinned: true);
-            _free[i] = depth - 1 - i;
         }
 
-        _freeTop = depth;
+        _slots = new WriteBehindSlots(depth);
     }
 
     /// <summary>How many staging buffers (and so jobs in flight) the queue has.</summary>
@@ -57,27 +55,30 @@ internal sealed class WriteBehindQueue
     /// <summary>Jobs enqueued and not yet completed.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
-    /// <summary>Whether a job slot is free (<see cref="TryRent"/> would succeed). Call under the store's lock.</summary>
-    public bool HasFree => _freeTop > 0;
+    /// <inheritdoc cref="WriteBehindSlots.HasFree"/>
+    public bool HasFree => _slots.HasFree;
 
-    /// <summary>Whether a job slot is free, read without the store's lock (a hint: another put may take it first).</summary>
-    public bool HasRoom => Volatile.Read(ref _freeTop) > 0;
+    /// <inheritdoc cref="WriteBehindSlots.TryRent"/>
+    public int TryRent() => _slots.TryRent();
 
-    /// <summary>Takes a staging buffer; -1 when all are in use (the queue is full). Call under the store's lock.</summary>
-    public int TryRent() => _freeTop == 0 ? -1 : _free[--_freeTop];
-
-    /// <summary>Gives a staging buffer back, waking the puts waiting for room. Call under the store's lock.</summary>
+    /// <summary>
+    /// Gives a staging buffer back: the slot goes to the longest-waiting put, if any (<see cref="WriteBehindSlots.Return"/>),
+    /// and the waiters for a booking wake. Call under the store's lock.
+    /// </summary>
     public void Return(int buffer)
     {
         _lengths[buffer] = 0;
         _sources[buffer] = null;
-        _free[_freeTop++] = buffer;
+        _slots.Return(buffer);
         SignalRoom();
     }
 
+    /// <summary>Who may take the job slots (<see cref="WriteBehindSlots"/>): puts are promised one before the lock, in order.</summary>
+    public WriteBehindSlots Slots => _slots;
+
     /// <summary>
-    /// A task that completes the next time a job slot frees or the queue closes. A waiter takes it, then checks
-    /// <see cref="HasRoom"/> again before it waits, so a slot freed in between is not missed.
+    /// A task that completes the next time a job slot frees (the worker's next booking) or the queue closes. A waiter
+    /// takes it, then checks again before it waits, so a booking in between is not missed.
     /// </summary>
     public Task NextRoom()
     {
@@ -189,7 +190,8 @@ internal sealed class WriteBehindQueue
     {
         _closed = true;
         _jobs.Writer.TryComplete();
-        SignalRoom(); // a put waiting for room goes on, and writes synchronously
+        _slots.Close(); // a put waiting for room goes on, with no promise, and writes synchronously
+        SignalRoom();
     }
 
     /// <summary>The jobs, in order, for the one worker.</summary>

@@ -60,9 +60,9 @@ internal sealed class WriteBehindWorker
 
     /// <summary>
     /// Each queued block's write, one at a time. After a write the worker books what it holds at once when nothing else
-    /// waits to be written, when its batch is full, or when the lock is free; while the lock is busy and more writes
-    /// wait, it writes the next block first instead of queueing behind a put, so it takes the lock (and the seqlock's odd
-    /// window lock-free hits retry on) once per batch rather than once per block.
+    /// waits to be written, when its batch is full, when a put waits for a job slot (one it holds may be that put's), or
+    /// when the lock is free; otherwise, while the lock is busy, it writes the next block first instead of queueing
+    /// behind a put, so it takes the lock (and the seqlock's odd window lock-free hits retry on) once per batch.
     /// </summary>
     private void RunOneAtATime()
     {
@@ -74,7 +74,7 @@ internal sealed class WriteBehindWorker
             while (queue.Jobs.TryRead(out WriteBehindJob job))
             {
                 done[held++] = new WriteBehindOutcome(job, WriteNow(job));
-                if (held == done.Length || !queue.Jobs.TryPeek(out _))
+                if (held == done.Length || !queue.Jobs.TryPeek(out _) || queue.Slots.HasWaiters)
                 {
                     BookAll(done, ref held);
                 }
@@ -171,11 +171,11 @@ internal sealed class WriteBehindWorker
         BookAll(done, ref held);
     }
 
-    /// <summary>A write (or a free) that ended: held for booking, booked now when the batch is full or the lock is free.</summary>
+    /// <summary>A write (or a free) that ended: held for booking, booked now when the batch is full, a put waits for room, or the lock is free.</summary>
     private void Land(WriteBehindOutcome outcome, WriteBehindOutcome[] done, ref int held)
     {
         done[held++] = outcome;
-        if (held == done.Length)
+        if (held == done.Length || _queue.Slots.HasWaiters)
         {
             BookAll(done, ref held);
         }

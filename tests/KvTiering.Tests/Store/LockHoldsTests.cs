@@ -34,8 +34,8 @@ public sealed class LockHoldsTests
         worker.Join();
 
         // A put that stores bytes takes the lock twice: to reserve its slot (Begin) and to publish it (Next).
-        LockSite begin = Assert.Single(recorder.Sites, s => s.Thread == thread && s.Site == "ReservedPut.Begin");
-        LockSite next = Assert.Single(recorder.Sites, s => s.Thread == thread && s.Site == "ReservedPut.Next");
+        LockSite begin = Assert.Single(recorder.Sites, s => s.Thread == thread && s.Site == "PutHolds.Begin");
+        LockSite next = Assert.Single(recorder.Sites, s => s.Thread == thread && s.Site == "PutHolds.Next");
         Assert.Equal(2, begin.Count);
         Assert.Equal(2, next.Count);
         Assert.True(begin.MaxHeldTicks > 0 && begin.HeldTicks >= begin.MaxHeldTicks);
