@@ -180,7 +180,9 @@ public sealed class DemotionWindowTests
             store.Dispose();
             landedAtDispose = lower.LandedWrites;
         });
-        await Task.Delay(100);
+        // Dispose has begun (its flag is set) and waits for what is in flight: a fixed sleep let a starved thread
+        // pool start Dispose only after the gate opened, and the reads then ended normally.
+        WaitFor(() => store.IsDisposed, "Dispose begun, waiting for what is in flight");
         Assert.False(dispose.IsCompleted); // the writes in flight hold it
         lower.Open();
 

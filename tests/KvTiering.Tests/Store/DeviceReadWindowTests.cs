@@ -127,7 +127,9 @@ public sealed class DeviceReadWindowTests
         WaitFor(() => remote.Pending == 4, "four remote reads in flight");
         Assert.Equal(4, remote.Pending);
         Task dispose = Task.Run(store.Dispose);
-        await Task.Delay(100);
+        // Dispose has begun (its flag is set) and waits for what is in flight: a fixed sleep let a starved thread
+        // pool start Dispose only after the gate opened, and the reads then ended normally.
+        WaitFor(() => store.IsDisposed, "Dispose begun, waiting for what is in flight");
         Assert.False(dispose.IsCompleted); // the reads in flight hold it; the waiting readers hold nothing
         remote.Open();
 

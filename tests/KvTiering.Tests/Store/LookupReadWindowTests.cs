@@ -121,7 +121,9 @@ public sealed class LookupReadWindowTests
         Task<BlockRead>[] lookups = LookUp(store, keys, 0, 5, into);
         WaitFor(() => remote.Pending == 2, "two remote reads in flight");
         Task dispose = Task.Run(store.Dispose);
-        await Task.Delay(100);
+        // Dispose has begun (its flag is set) and waits for what is in flight: a fixed sleep let a starved thread
+        // pool start Dispose only after the gate opened, and the reads then ended normally.
+        WaitFor(() => store.IsDisposed, "Dispose begun, waiting for what is in flight");
         Assert.False(dispose.IsCompleted); // the reads in flight hold it; the waiting lookups hold nothing
         Assert.Equal(2, remote.Pending);
         remote.Open();

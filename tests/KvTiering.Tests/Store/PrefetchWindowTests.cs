@@ -202,7 +202,9 @@ public sealed class PrefetchWindowTests
         Task<int> prefetch = store.PrefetchAsync(keys);
         WaitFor(() => lower.Pending == 4, "four reads in flight at once");
         Task dispose = Task.Run(store.Dispose);
-        await Task.Delay(100);
+        // Dispose has begun (its flag is set) and waits for what is in flight: a fixed sleep let a starved thread
+        // pool start Dispose only after the gate opened, and the reads then ended normally.
+        WaitFor(() => store.IsDisposed, "Dispose begun, waiting for what is in flight");
         Assert.False(dispose.IsCompleted); // the reads in flight hold it
         lower.Open();
 

@@ -241,7 +241,9 @@ public sealed class RemoteFetchOutsideLockTests
         {
             WaitFor(() => device.Waiting == 1, "the fetch at the gate");
             dispose = Task.Run(store.Dispose);
-            await Task.Delay(100);
+            // Dispose has begun (its flag is set) and waits for what is in flight: a fixed sleep let a starved thread
+            // pool start Dispose only after the gate opened, and the reads then ended normally.
+            WaitFor(() => store.IsDisposed, "Dispose begun, waiting for what is in flight");
             Assert.False(dispose.IsCompleted); // the device stays open until the fetch ends
         }
         finally

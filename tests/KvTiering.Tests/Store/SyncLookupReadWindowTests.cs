@@ -103,7 +103,9 @@ public sealed class SyncLookupReadWindowTests
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         WaitFor(() => remote.Pending == 1, "the synchronous read at the gate");
         Task dispose = Task.Run(store.Dispose);
-        await Task.Delay(100);
+        // Dispose has begun (its flag is set) and waits for what is in flight: a fixed sleep let a starved thread
+        // pool start Dispose only after the gate opened, and the reads then ended normally.
+        WaitFor(() => store.IsDisposed, "Dispose begun, waiting for what is in flight");
         Assert.False(dispose.IsCompleted); // it waits for the read
         remote.Open();
 
