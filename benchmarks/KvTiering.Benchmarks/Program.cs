@@ -12,6 +12,7 @@ using BenchmarkDotNet.Running;
 // `remote-restore [rounds]`: a restore's reads from a delayed remote tier, TryGet one by one against ReadBatchAsync (RemoteRestoreRun.cs).
 // `remote-save [rounds]`: a save's puts into a full DRAM tier over a delayed remote tier, demotions on the put's path against write-behind, and puts landing in the remote directly likewise (RemoteSaveRun.cs).
 // `remote-miss [seconds] [delay ms] [rounds]`: top-tier hits and puts while another thread's lookups miss to a delayed remote tier, against none (RemoteMissRun.cs).
+// `request-arrival-work [invocations]`: RequestArrivalBenchmarks' work per request counted, each side (RequestArrivalWork.cs).
 // `shared-prefix-save [rounds] [delays]`: a new session's restore on the remote drill's tiers, the shared-prefix save on against off (SharedPrefixSaveRun.cs).
 if (args is ["flash-paired", ..])
 {
@@ -62,6 +63,11 @@ if (args is ["remote-save", ..])
 if (args is ["remote-miss", ..])
 {
     return KvTiering.Benchmarks.RemoteMissRun.Run(args[1..]);
+}
+
+if (args is ["request-arrival-work", ..])
+{
+    return KvTiering.Benchmarks.RequestArrivalWork.Run(args[1..]);
 }
 
 if (args is ["shared-prefix-save", ..])

@@ -17,7 +17,9 @@ namespace KvTiering.Benchmarks;
 /// tiers of each request's arrival (<see cref="IKnowsRequestsAbove"/>). The two stores' policies then decide
 /// differently, so the mixed pair measures the whole path; the resident pair isolates the arrivals' own cost: each
 /// request re-reads a chain whole in the top tier (16 top-tier hits, nothing moves) of a session the lower tiers hold
-/// blocks of, so the stores do the same work but for the arrivals.
+/// blocks of, so the stores do the same work but for the arrivals. The resident pair's sessions come back within
+/// agent's request window (each tier that hears a request only notes the touch); the returning pair's, the same chains
+/// five times further apart, come back past it, so each tier registers the request in full.
 /// </summary>
 /// <remarks>
 /// Each store runs on its own fake clock, one millisecond per request: the agent policy ranks sessions by their gaps,
@@ -31,6 +33,9 @@ public class RequestArrivalBenchmarks
     private const int Length = 16;
     private const int Sessions = 512;
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(1); // the fake clock's tick per request
+    // The returning pair's tick: its ~62 sessions then come back after ~0.3 s, past agent's request window (0.25 s), so
+    // every tier that hears a request registers it in full (gap, wait models), as a trace's new requests do.
+    private static readonly TimeSpan ReturnStep = TimeSpan.FromMilliseconds(5);
     private readonly BlockKey[] _keys = new BlockKey[Length];
     private readonly FakeTimeProvider _offClock = new();
     private readonly FakeTimeProvider _onClock = new();
@@ -84,6 +89,12 @@ public class RequestArrivalBenchmarks
         return new TieredKvStore(options);
     }
 
+    /// <summary>The store with <see cref="KvStoreOptions.TellRequests"/> off (<see cref="RequestArrivalWork"/> reads its counters).</summary>
+    internal TieredKvStore OffStore => _off;
+
+    /// <summary>The store with <see cref="KvStoreOptions.TellRequests"/> on.</summary>
+    internal TieredKvStore OnStore => _on;
+
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -98,17 +109,23 @@ public class RequestArrivalBenchmarks
     public int OfferRequestAgentTellRequests() => Offer(_on, _onClock, ref _nextOn);
 
     [Benchmark(OperationsPerInvoke = Requests)]
-    public int OfferResidentAgent() => OfferResident(_off, _offClock, _residentOff);
+    public int OfferResidentAgent() => OfferResident(_off, _offClock, _residentOff, Step);
 
     [Benchmark(OperationsPerInvoke = Requests)]
-    public int OfferResidentAgentTellRequests() => OfferResident(_on, _onClock, _residentOn);
+    public int OfferResidentAgentTellRequests() => OfferResident(_on, _onClock, _residentOn, Step);
 
-    private int OfferResident(TieredKvStore store, FakeTimeProvider clock, long[] sessions)
+    [Benchmark(OperationsPerInvoke = Requests)]
+    public int OfferReturningAgent() => OfferResident(_off, _offClock, _residentOff, ReturnStep);
+
+    [Benchmark(OperationsPerInvoke = Requests)]
+    public int OfferReturningAgentTellRequests() => OfferResident(_on, _onClock, _residentOn, ReturnStep);
+
+    private int OfferResident(TieredKvStore store, FakeTimeProvider clock, long[] sessions, TimeSpan step)
     {
         int resident = 0;
         for (int r = 0; r < Requests; r++)
         {
-            clock.Advance(Step);
+            clock.Advance(step);
             long session = sessions[r % sessions.Length];
             Chain((ulong)session);
             resident += store.OfferRequest(_keys, session).ResidentBlocks;
